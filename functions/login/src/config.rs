@@ -1,0 +1,81 @@
+//! The login function's configuration, read once at cold start.
+
+use shared::config::{ConfigError, Source, optional, parsed_or, required};
+use shared::domain::return_to::Origin;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The bridge's DynamoDB table.
+    pub table: String,
+    pub user_pool_id: String,
+    pub client_id: String,
+    /// The Secrets Manager secret holding `flow_key` (and `cognito_client_secret`).
+    pub bridge_secret_id: String,
+    /// The login form's page; `/sso/{app}` redirects here.
+    pub form_url: Url,
+    /// The form's origin: the only origin allowed to call the JSON endpoints.
+    pub form_origin: Origin,
+    /// The ID tokens' `iss`; by default Cognito's for the pool.
+    pub issuer: String,
+    /// Where the pool's signing keys are; by default `{issuer}/.well-known/jwks.json`.
+    pub jwks_url: String,
+    pub apps_ttl_seconds: u64,
+    pub secrets_ttl_seconds: u64,
+}
+
+impl Config {
+    pub fn from_env(env: &impl Source) -> Result<Self, ConfigError> {
+        let user_pool_id = required(env, "USER_POOL_ID")?;
+        let region = user_pool_id
+            .split_once('_')
+            .map(|(region, _)| region.to_owned())
+            .ok_or_else(|| ConfigError { variable: "USER_POOL_ID".into(), problem: "is not of the form {region}_{id}".into() })?;
+        let issuer = optional(env, "COGNITO_ISSUER")?.unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"));
+        let jwks_url = optional(env, "COGNITO_JWKS_URL")?.unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+        let form_url: Url = shared::config::parsed(env, "FORM_URL")?;
+        let form_origin = Origin::of(&form_url).map_err(|e| ConfigError { variable: "FORM_URL".into(), problem: e.to_string() })?;
+        Ok(Self {
+            table: required(env, "TABLE_NAME")?,
+            client_id: required(env, "USER_POOL_CLIENT_ID")?,
+            bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
+            user_pool_id,
+            form_url,
+            form_origin,
+            issuer,
+            jwks_url,
+            apps_ttl_seconds: parsed_or(env, "APPS_TTL_SECONDS", 60)?,
+            secrets_ttl_seconds: parsed_or(env, "SECRETS_TTL_SECONDS", 300)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_issuer_and_keys_from_the_pool() {
+        let env = [
+            ("TABLE_NAME", "t"),
+            ("USER_POOL_ID", "ap-northeast-1_AbC"),
+            ("USER_POOL_CLIENT_ID", "c"),
+            ("BRIDGE_SECRET_ID", "s"),
+            ("FORM_URL", "https://login.example.com/index.html"),
+        ];
+        let c = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.issuer, "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_AbC");
+        assert_eq!(c.jwks_url, "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_AbC/.well-known/jwks.json");
+        assert_eq!(c.form_origin.as_str(), "https://login.example.com");
+    }
+
+    #[test]
+    fn names_what_is_missing_or_wrong() {
+        let e = Config::from_env(&[("USER_POOL_ID", "nounderscore")]).unwrap_err();
+        assert_eq!(e.variable, "USER_POOL_ID");
+        let e = Config::from_env(&[("USER_POOL_ID", "r_x")]).unwrap_err();
+        assert_eq!(e.to_string(), "configuration variable FORM_URL: is not set");
+        let e = Config::from_env(&[("USER_POOL_ID", "r_x"), ("FORM_URL", "http://login.example.com/")]).unwrap_err();
+        assert_eq!(e.variable, "FORM_URL");
+    }
+}

@@ -1,0 +1,291 @@
+//! HTTP in and out for the login function: routing, parsing, CORS, and turning outcomes and
+//! problems into responses. Each route is a few lines around one `SignIn` call.
+
+use http::header::{self, HeaderValue};
+use http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::pages;
+use crate::problem::{self, Problem};
+use crate::state::Login;
+use shared::domain::signin::{Outcome, SignInError};
+use shared::domain::targets::Delivery;
+use shared::ports::{ChallengeAnswer, ChallengeKind};
+
+/// Larger bodies are refused before parsing.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Cognito's own limit for a password.
+const MAX_SECRET_CHARS: usize = 256;
+/// Zendesk's error message shown on the form is cut to this many characters.
+const MAX_NOTICE_CHARS: usize = 300;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    Password,
+    Challenge,
+    Forgot,
+    Reset,
+}
+
+/// Serves one request. Never fails: every error becomes a response.
+pub async fn handle(login: &Login, request: Request) -> Response<Body> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let path = request.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let navigation = matches!(*request.method(), Method::GET | Method::HEAD);
+    let mut response = match segments.as_slice() {
+        ["sso", app] if navigation => sso(login, &request, app, now).await,
+        ["sso", app, "logout"] if navigation => logout(login, &request, app, now).await,
+        ["sso", _] | ["sso", _, "logout"] => problem_json(&problem::METHOD_NOT_ALLOWED),
+        ["login"] => api(login, &request, Api::Password, now).await,
+        ["login", "challenge"] => api(login, &request, Api::Challenge, now).await,
+        ["password", "forgot"] => api(login, &request, Api::Forgot, now).await,
+        ["password", "reset"] => api(login, &request, Api::Reset, now).await,
+        _ => problem_json(&problem::NOT_FOUND),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// `GET /sso/{app}`: check the app and `return_to`, then on to the form with a sealed context.
+async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<Body> {
+    let Some(query) = query(request) else {
+        return problem_html(request, &problem::BAD_REQUEST);
+    };
+    match login.sign_in.start(app, query.get("return_to").map(String::as_str), now).await {
+        Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx)]),
+        Err(e) => problem_html(request, &logged(&e, "sso")),
+    }
+}
+
+/// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with
+/// `kind=error&message=...` when it refuses a token; the form shows that message.
+async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Response<Body> {
+    let query = query(request).unwrap_or_default();
+    // A return_to the app does not allow is dropped rather than failing the logout.
+    let started = match login.sign_in.start(app, query.get("return_to").map(String::as_str), now).await {
+        Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, None, now).await,
+        other => other,
+    };
+    let ctx = match started {
+        Ok(ctx) => ctx,
+        Err(e) => return problem_html(request, &logged(&e, "logout")),
+    };
+    if query.get("kind").map(String::as_str) == Some("error") {
+        let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
+        tracing::info!(app, "app refused a sign-in");
+        redirect_to_form(login, &[("ctx", &ctx), ("notice", "app_error"), ("detail", &detail)])
+    } else {
+        redirect_to_form(login, &[("ctx", &ctx), ("notice", "signed_out")])
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    ctx: String,
+    email: String,
+    password: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeBody {
+    flow: String,
+    #[serde(default)]
+    code: Option<SecretString>,
+    #[serde(default)]
+    new_password: Option<SecretString>,
+    #[serde(default)]
+    choice: Option<ChallengeKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotBody {
+    ctx: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    ctx: String,
+    email: String,
+    code: SecretString,
+    new_password: SecretString,
+}
+
+/// The JSON endpoints the form calls, cross-origin, from `form_origin` only.
+async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("\u{0}"));
+    let origin_allowed = origin.is_none_or(|o| o == login.form_origin.as_str());
+    if !origin_allowed {
+        return problem_json(&problem::ORIGIN_NOT_ALLOWED);
+    }
+    let mut response = if request.method() == Method::OPTIONS {
+        preflight()
+    } else if request.method() != Method::POST {
+        problem_json(&problem::METHOD_NOT_ALLOWED)
+    } else {
+        match serve(login, request, route, now).await {
+            Ok(body) => json_response(StatusCode::OK, &body),
+            Err(problem) => problem_json(&problem),
+        }
+    };
+    if origin.is_some() {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(login.form_origin.as_str()) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result<Value, Problem> {
+    let sign_in = &login.sign_in;
+    let result = match route {
+        Api::Password => {
+            let b: PasswordBody = body(request)?;
+            check_secret(&b.password)?;
+            sign_in.password(&b.ctx, &b.email, &b.password, now).await.map(outcome)
+        }
+        Api::Challenge => {
+            let b: ChallengeBody = body(request)?;
+            let answer = match (b.code, b.new_password, b.choice) {
+                (Some(code), None, None) => ChallengeAnswer::Code(check_secret(&code).map(|_| code)?),
+                (None, Some(password), None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password)?),
+                (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
+                _ => return Err(problem::BAD_REQUEST),
+            };
+            sign_in.answer(&b.flow, answer, now).await.map(outcome)
+        }
+        Api::Forgot => {
+            let b: ForgotBody = body(request)?;
+            sign_in.forgot_password(&b.ctx, &b.email, now).await.map(|()| json!({"status": "code_sent"}))
+        }
+        Api::Reset => {
+            let b: ResetBody = body(request)?;
+            check_secret(&b.code)?;
+            check_secret(&b.new_password)?;
+            sign_in.reset_password(&b.ctx, &b.email, &b.code, &b.new_password, now).await.map(outcome)
+        }
+    };
+    result.map_err(|e| logged(&e, &format!("{route:?}")))
+}
+
+fn outcome(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Deliver(Delivery::Post { action, fields }) => {
+            let fields: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            json!({"status": "redirect", "method": "POST", "action": action, "fields": fields})
+        }
+        Outcome::Deliver(Delivery::Get { url }) => json!({"status": "redirect", "method": "GET", "url": url}),
+        Outcome::Challenge { kind, destination, options, flow } => {
+            json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow})
+        }
+    }
+}
+
+fn logged(error: &SignInError, route: &str) -> Problem {
+    let problem = Problem::of(error);
+    if problem.is_server_side() {
+        tracing::error!(route, code = problem.code, error = %error, "sign-in failed on our side");
+    } else {
+        tracing::info!(route, code = problem.code, "sign-in refused");
+    }
+    problem
+}
+
+fn body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(problem::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(problem::TOO_LARGE);
+    }
+    serde_json::from_slice(bytes).map_err(|_| problem::BAD_REQUEST)
+}
+
+fn check_secret(secret: &SecretString) -> Result<(), Problem> {
+    let chars = secret.expose_secret().chars().count();
+    if (1..=MAX_SECRET_CHARS).contains(&chars) { Ok(()) } else { Err(problem::BAD_REQUEST) }
+}
+
+/// Query parameters; `None` when one is repeated (which one would the app have meant?).
+fn query(request: &Request) -> Option<HashMap<String, String>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(request.uri().query().unwrap_or("")).ok()?;
+    let mut map = HashMap::new();
+    for (k, v) in pairs {
+        if map.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(map)
+}
+
+fn redirect_to_form(login: &Login, params: &[(&str, &str)]) -> Response<Body> {
+    let mut url = login.form_url.clone();
+    url.query_pairs_mut().extend_pairs(params);
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::FOUND;
+    if let Ok(location) = HeaderValue::from_str(url.as_str()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn preflight() -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    response
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn problem_json(problem: &Problem) -> Response<Body> {
+    let mut response = json_response(problem.status, &json!({"error": problem.code, "message": problem.message}));
+    if let Some(seconds) = problem.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+fn problem_html(request: &Request, problem: &Problem) -> Response<Body> {
+    let lang = pages::language(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let mut response = Response::new(Body::Text(pages::error_page(problem, lang)));
+    *response.status_mut() = problem.status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"));
+    if let Some(seconds) = problem.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}

@@ -1,0 +1,11 @@
+//! The login function: `GET /sso/{app_id}`, `GET /sso/{app_id}/logout`, `POST /login`,
+//! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset`.
+//!
+//! `main.rs` wires it to Lambda; the dev server and the tests call [`handler::handle`] the same
+//! way Lambda does. Sign-in logic lives in `shared::domain::signin`, not here.
+
+pub mod config;
+pub mod handler;
+mod pages;
+mod problem;
+pub mod state;

@@ -1,0 +1,85 @@
+//! The one mapping from a sign-in error to what the browser is told: HTTP status, a stable
+//! error code the form localises, an English message, and `Retry-After` where waiting helps.
+//! Internal details (AWS error codes, key ids) are logged, never sent.
+
+use http::StatusCode;
+use shared::domain::flow::FlowError;
+use shared::domain::signin::SignInError;
+use shared::domain::targets::MintError;
+use shared::ports::{AuthError, StoreError, TokenRejected};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: &'static str,
+    pub retry_after: Option<u32>,
+}
+
+const fn p(status: StatusCode, code: &'static str, message: &'static str) -> Problem {
+    Problem { status, code, message, retry_after: None }
+}
+
+const UNAVAILABLE: Problem = Problem {
+    status: StatusCode::SERVICE_UNAVAILABLE,
+    code: "unavailable",
+    message: "Sign-in is temporarily unavailable. Please try again in a moment.",
+    retry_after: Some(5),
+};
+const THROTTLED: Problem = Problem {
+    status: StatusCode::TOO_MANY_REQUESTS,
+    code: "throttled",
+    message: "Too many sign-in requests right now. Please wait a moment and try again.",
+    retry_after: Some(2),
+};
+
+pub const BAD_REQUEST: Problem = p(StatusCode::BAD_REQUEST, "invalid_request", "The request is missing a field or has an invalid value.");
+pub const NOT_FOUND: Problem = p(StatusCode::NOT_FOUND, "not_found", "There is nothing here.");
+pub const METHOD_NOT_ALLOWED: Problem = p(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.");
+pub const UNSUPPORTED_MEDIA_TYPE: Problem = p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON (Content-Type: application/json).");
+pub const TOO_LARGE: Problem = p(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", "The request is too large.");
+pub const ORIGIN_NOT_ALLOWED: Problem = p(StatusCode::FORBIDDEN, "origin_not_allowed", "Requests from this origin are not allowed.");
+
+impl Problem {
+    pub fn of(error: &SignInError) -> Self {
+        use StatusCode as S;
+        match error {
+            SignInError::BadInput("email") => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
+            SignInError::BadInput(_) => BAD_REQUEST,
+            SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),
+            SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
+            SignInError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
+            SignInError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
+            SignInError::Auth(auth) => Self::of_auth(auth),
+            SignInError::EmailNotVerified => p(S::FORBIDDEN, "email_not_verified", "Your email address is not verified yet."),
+            SignInError::Mint(MintError::MissingEmail | MintError::MissingName) => {
+                p(S::UNPROCESSABLE_ENTITY, "profile_incomplete", "Your account is missing details this app needs. Contact support.")
+            }
+            SignInError::Mint(MintError::Signing) | SignInError::Token(TokenRejected::Invalid(_) | TokenRejected::KeysUnavailable(_)) => UNAVAILABLE,
+            SignInError::Store(StoreError::Throttled) => THROTTLED,
+            SignInError::Store(_) => UNAVAILABLE,
+        }
+    }
+
+    fn of_auth(error: &AuthError) -> Self {
+        use StatusCode as S;
+        match error {
+            AuthError::InvalidCredentials => p(S::UNAUTHORIZED, "invalid_credentials", "Incorrect email or password."),
+            AuthError::PasswordResetRequired => p(S::FORBIDDEN, "password_reset_required", "You need to set a new password. Enter the code we sent you."),
+            AuthError::NotConfirmed => p(S::FORBIDDEN, "account_not_confirmed", "Your account is not confirmed yet."),
+            AuthError::CodeMismatch => p(S::UNAUTHORIZED, "code_mismatch", "That code is not correct."),
+            AuthError::CodeExpired => p(S::UNAUTHORIZED, "code_expired", "That code has expired. Ask for a new one."),
+            AuthError::ChallengeExpired => p(S::UNAUTHORIZED, "challenge_expired", "This sign-in step has expired. Sign in again."),
+            AuthError::PasswordPolicy => p(S::BAD_REQUEST, "password_policy", "The new password does not meet the password rules."),
+            AuthError::TooManyAttempts => Problem { retry_after: Some(60), ..p(S::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts. Wait a while and try again.") },
+            AuthError::UnsupportedChallenge(_) => p(S::FORBIDDEN, "unsupported_challenge", "Your account needs a sign-in step this page cannot do yet. Contact support."),
+            AuthError::Throttled => THROTTLED,
+            AuthError::Unavailable(_) | AuthError::Misconfigured(_) => UNAVAILABLE,
+        }
+    }
+
+    /// Whether the cause is on our side (logged as an error) rather than the person's.
+    pub fn is_server_side(&self) -> bool {
+        self.status.is_server_error()
+    }
+}

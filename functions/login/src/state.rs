@@ -1,0 +1,39 @@
+//! Everything the handler needs, built once at cold start: SDK clients, caches, the sign-in
+//! service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use shared::adapters::{cached_apps::CachedApps, cognito::CognitoPasswordAuth, dynamo_apps::DynamoApps, jwks, secrets_manager::SecretsManager};
+use shared::domain::return_to::Origin;
+use shared::domain::signin::SignIn;
+use shared::secrets::{CachedSecrets, SecretRef};
+use url::Url;
+
+use crate::config::Config;
+
+pub struct Login {
+    pub sign_in: SignIn,
+    pub form_url: Url,
+    pub form_origin: Origin,
+}
+
+impl Login {
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
+        let secrets = Arc::new(CachedSecrets::new(
+            Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))),
+            SecretRef(config.bridge_secret_id.clone()),
+            Duration::from_secs(config.secrets_ttl_seconds),
+        ));
+        let apps = DynamoApps::new(aws_sdk_dynamodb::Client::new(sdk), &config.table);
+        let keys = jwks::HttpKeys::new(&config.jwks_url).map_err(|e| format!("HTTPS client: {e}"))?;
+        let sign_in = SignIn {
+            apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
+            auth: Arc::new(CognitoPasswordAuth::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.client_id, secrets.clone())),
+            tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, Box::new(keys))),
+            secrets,
+        };
+        Ok(Self { sign_in, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() })
+    }
+}

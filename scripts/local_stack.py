@@ -1,0 +1,138 @@
+"""Brings up the whole bridge on this machine and keeps it up until interrupted.
+
+  moto (Cognito, DynamoDB, Secrets Manager) -> the stack's resources and demo users
+  -> the demo Zendesk-style app -> the dev server (the form and the API, through the same
+  handler code Lambda runs).
+
+Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
+  --auto-ports  free ports instead of the fixed ones (tests)
+  --info FILE   write URLs and demo credentials as JSON (tests read it)
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090}
+REGION = "ap-northeast-1"
+APP_ID = "demo-zendesk"
+USERS = [
+    # email, password, name, extra arguments
+    ("hanako@example.com", "Demo-Passw0rd!", "山田 花子", ["--company", "Acme 株式会社", "--group", "zd-vip", "--group", "zendesk-agents"]),
+    ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678"]),
+    ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
+]
+children = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(cmd, env=None, ready_prefix="READY"):
+    """Starts a child and returns the rest of its READY line."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    children.append(proc)
+    for line in proc.stdout:
+        if line.startswith(ready_prefix):
+            return line[len(ready_prefix):].strip()
+    raise SystemExit(f"{cmd[0]} exited before it was ready (exit code {proc.wait()})")
+
+
+def stop(*_):
+    for proc in reversed(children):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in children:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    sys.exit(0)
+
+
+def admin(env, *args, stdin=None):
+    result = subprocess.run([str(TARGET / "bridge-admin"), *args], env=env, input=stdin, text=True, capture_output=True, cwd=ROOT)
+    if result.returncode != 0:
+        raise SystemExit(f"bridge-admin {' '.join(args[:2])} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--auto-ports", action="store_true")
+    parser.add_argument("--info")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    ports = {name: free_port() for name in FIXED_PORTS} if args.auto_ports else dict(FIXED_PORTS)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--quiet", "-p", "bridge-admin", "-p", "dev-server"], check=True, cwd=ROOT)
+
+    moto_port = start([sys.executable, "scripts/moto_server.py", str(ports["moto"])])
+    moto = f"http://127.0.0.1:{moto_port}"
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+           "SECRET_PREFIX": "bridge-local"}
+    env.pop("AWS_PROFILE", None)
+    stack = dict(line.split("=", 1) for line in admin(env, "local", "provision").split())
+    env.update(stack)
+    for email, password, name, extra in USERS:
+        admin(env, "local", "user", "--pool", stack["USER_POOL_ID"], "--email", email, "--password", password, "--name", name, *extra)
+
+    demo_origin = f"http://127.0.0.1:{ports['demo']}"
+    api_url = f"http://127.0.0.1:{ports['api']}"
+    app_secret = secrets.token_urlsafe(32)
+    admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
+          "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
+
+    server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
+                  "DEV_STATIC_DIR": str(ROOT / "static-form"),
+                  "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
+                  "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    urls = dict(part.split("=", 1) for part in start([str(TARGET / "dev-server")], server_env).split())
+    start([sys.executable, "demo/zendesk_demo_app.py", "--port", str(ports["demo"]), "--bridge-url", api_url, "--app-id", APP_ID],
+          {**os.environ, "DEMO_APP_SECRET": app_secret})
+
+    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "region": REGION,
+            **{k.lower(): v for k, v in stack.items()},
+            "users": {u[0].split("@")[0]: {"email": u[0], "password": u[1], "name": u[2]} for u in USERS}}
+    if args.info:
+        Path(args.info).write_text(json.dumps(info, ensure_ascii=False, indent=2))
+    print(f"""
+The identity bridge is running locally.
+
+  Open the demo help center:  {demo_origin}/
+  (it sends you to the sign-in form at {urls['form']}, as Zendesk would)
+
+  Sign in as:        hanako@example.com / Demo-Passw0rd!
+  With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)
+  New password:      new@example.com / Temp-Passw0rd!   (asks for a new password first)
+
+  API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}
+  Admin tool:  AWS_ENDPOINT_URL={moto} AWS_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+               TABLE_NAME={stack['TABLE_NAME']} target/debug/bridge-admin app list
+
+Press Ctrl-C to stop.""", flush=True)
+    signal.pause()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        for proc in children:
+            if proc.poll() is None:
+                proc.terminate()
+        raise

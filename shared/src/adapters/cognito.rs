@@ -1,0 +1,236 @@
+//! `PasswordAuth` over the Cognito user pool API: `InitiateAuth` (`USER_PASSWORD_AUTH`),
+//! `RespondToAuthChallenge`, `ForgotPassword`, `ConfirmForgotPassword`.
+//!
+//! Adds `SECRET_HASH` when the app client has a secret (kept in the bridge secret). Maps Cognito's
+//! error codes to `AuthError` in one place per operation, so that wrong password, unknown user and
+//! disabled user all read as `InvalidCredentials`.
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::aws::Failure;
+use crate::ports::{AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, PasswordAuth, StoreError};
+use crate::secrets::CachedSecrets;
+
+pub struct CognitoPasswordAuth {
+    client: Client,
+    client_id: String,
+    secrets: Arc<CachedSecrets>,
+}
+
+impl CognitoPasswordAuth {
+    pub fn new(client: Client, client_id: impl Into<String>, secrets: Arc<CachedSecrets>) -> Self {
+        Self { client, client_id: client_id.into(), secrets }
+    }
+
+    async fn secret_hash(&self, username: &str) -> Result<Option<String>, AuthError> {
+        let bridge = self.secrets.bridge().await.map_err(|e| match e {
+            StoreError::Throttled => AuthError::Throttled,
+            other => AuthError::Unavailable(other.to_string()),
+        })?;
+        Ok(bridge.cognito_client_secret.as_ref().map(|secret| secret_hash(secret, username, &self.client_id)))
+    }
+}
+
+/// `Base64(HMAC_SHA256(client_secret, username + client_id))`, as Cognito defines it.
+pub fn secret_hash(client_secret: &SecretString, username: &str, client_id: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(client_secret.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(username.as_bytes());
+    mac.update(client_id.as_bytes());
+    B64.encode(mac.finalize().into_bytes())
+}
+
+#[derive(Clone, Copy)]
+enum Operation {
+    SignIn,
+    Answer,
+    Forgot,
+    ConfirmForgot,
+}
+
+/// The one mapping from Cognito's errors to `AuthError`.
+fn auth_error(op: Operation, failure: Failure) -> AuthError {
+    let Failure::Service { code } = &failure else {
+        return AuthError::Unavailable(failure.describe());
+    };
+    use Operation::*;
+    match (code.as_str(), op) {
+        ("TooManyRequestsException" | "ThrottlingException", _) => AuthError::Throttled,
+        ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot) => AuthError::InvalidCredentials,
+        // moto answers an unknown session with ResourceNotFound; Cognito with NotAuthorized.
+        ("NotAuthorizedException" | "ResourceNotFoundException", Answer) => AuthError::ChallengeExpired,
+        ("UserNotFoundException", Answer | ConfirmForgot) => AuthError::CodeMismatch,
+        ("NotAuthorizedException", ConfirmForgot) => AuthError::CodeMismatch,
+        ("PasswordResetRequiredException", _) => AuthError::PasswordResetRequired,
+        ("UserNotConfirmedException", _) => AuthError::NotConfirmed,
+        ("CodeMismatchException", _) => AuthError::CodeMismatch,
+        ("ExpiredCodeException", Answer) => AuthError::ChallengeExpired,
+        ("ExpiredCodeException", _) => AuthError::CodeExpired,
+        ("InvalidPasswordException" | "PasswordHistoryPolicyViolationException", _) => AuthError::PasswordPolicy,
+        ("LimitExceededException" | "TooManyFailedAttemptsException", _) => AuthError::TooManyAttempts,
+        ("InvalidParameterException" | "ResourceNotFoundException" | "InvalidUserPoolConfigurationException", _) => AuthError::Misconfigured(code.clone()),
+        _ => AuthError::Unavailable(code.clone()),
+    }
+}
+
+fn challenge_kind(name: &ChallengeNameType) -> Option<ChallengeKind> {
+    Some(match name {
+        ChallengeNameType::NewPasswordRequired => ChallengeKind::NewPassword,
+        ChallengeNameType::SmsMfa => ChallengeKind::SmsMfa,
+        ChallengeNameType::SoftwareTokenMfa => ChallengeKind::SoftwareTokenMfa,
+        ChallengeNameType::EmailOtp => ChallengeKind::EmailOtp,
+        ChallengeNameType::SelectMfaType => ChallengeKind::SelectMfaType,
+        _ => return None,
+    })
+}
+
+fn challenge_name(kind: ChallengeKind) -> ChallengeNameType {
+    match kind {
+        ChallengeKind::NewPassword => ChallengeNameType::NewPasswordRequired,
+        ChallengeKind::SmsMfa => ChallengeNameType::SmsMfa,
+        ChallengeKind::SoftwareTokenMfa => ChallengeNameType::SoftwareTokenMfa,
+        ChallengeKind::EmailOtp => ChallengeNameType::EmailOtp,
+        ChallengeKind::SelectMfaType => ChallengeNameType::SelectMfaType,
+    }
+}
+
+/// What `InitiateAuth` and `RespondToAuthChallenge` both return.
+struct Answer {
+    result: Option<AuthenticationResultType>,
+    challenge: Option<ChallengeNameType>,
+    session: Option<String>,
+    params: HashMap<String, String>,
+}
+
+fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
+    if let Some(id_token) = answer.result.and_then(|r| r.id_token) {
+        return Ok(AuthStep::Authenticated { id_token });
+    }
+    let name = answer.challenge.ok_or_else(|| AuthError::Unavailable("neither tokens nor a challenge".into()))?;
+    let kind = challenge_kind(&name).ok_or_else(|| AuthError::UnsupportedChallenge(name.as_str().to_owned()))?;
+    let session = answer.session.ok_or_else(|| AuthError::Unavailable("challenge without a session".into()))?;
+    let params = answer.params;
+    let options = params
+        .get("MFAS_CAN_CHOOSE")
+        .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| challenge_kind(&ChallengeNameType::from(n.as_str())))
+        .collect();
+    Ok(AuthStep::Challenge(Challenge {
+        kind,
+        session,
+        username: params.get("USER_ID_FOR_SRP").or_else(|| params.get("USERNAME")).cloned().unwrap_or_else(|| username.to_owned()),
+        destination: params.get("CODE_DELIVERY_DESTINATION").cloned(),
+        options,
+    }))
+}
+
+#[async_trait]
+impl PasswordAuth for CognitoPasswordAuth {
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
+        let mut params = HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PASSWORD".to_owned(), password.expose_secret().to_owned())]);
+        if let Some(hash) = self.secret_hash(username).await? {
+            params.insert("SECRET_HASH".into(), hash);
+        }
+        let out = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .set_auth_parameters(Some(params))
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+        let answer = Answer { result: out.authentication_result, challenge: out.challenge_name, session: out.session, params: out.challenge_parameters.unwrap_or_default() };
+        step(answer, username)
+    }
+
+    async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError> {
+        let username = challenge.username.as_str();
+        let mut responses = HashMap::from([("USERNAME".to_owned(), username.to_owned())]);
+        let (key, value) = match (&answer, challenge.kind) {
+            (ChallengeAnswer::NewPassword(p), _) => ("NEW_PASSWORD", p.expose_secret().to_owned()),
+            (ChallengeAnswer::Choose(kind), _) => ("ANSWER", challenge_name(*kind).as_str().to_owned()),
+            (ChallengeAnswer::Code(c), ChallengeKind::SmsMfa) => ("SMS_MFA_CODE", c.expose_secret().to_owned()),
+            (ChallengeAnswer::Code(c), ChallengeKind::EmailOtp) => ("EMAIL_OTP_CODE", c.expose_secret().to_owned()),
+            (ChallengeAnswer::Code(c), _) => ("SOFTWARE_TOKEN_MFA_CODE", c.expose_secret().to_owned()),
+        };
+        responses.insert(key.to_owned(), value);
+        if let Some(hash) = self.secret_hash(username).await? {
+            responses.insert("SECRET_HASH".into(), hash);
+        }
+        let out = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(challenge_name(challenge.kind))
+            .session(&challenge.session)
+            .set_challenge_responses(Some(responses))
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Answer, Failure::of(&e)))?;
+        let next = Answer { result: out.authentication_result, challenge: out.challenge_name, session: out.session, params: out.challenge_parameters.unwrap_or_default() };
+        step(next, username)
+    }
+
+    async fn forgot_password(&self, username: &str) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        self.client
+            .forgot_password()
+            .client_id(&self.client_id)
+            .username(username)
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Forgot, Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        self.client
+            .confirm_forgot_password()
+            .client_id(&self.client_id)
+            .username(username)
+            .confirmation_code(code.expose_secret())
+            .password(new_password.expose_secret())
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::ConfirmForgot, Failure::of(&e)))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_hash_matches_cognitos_definition() {
+        // Computed independently: python3 -c "import hmac,hashlib,base64;print(base64.b64encode(hmac.new(b'secret',b'user'+b'client',hashlib.sha256).digest()).decode())"
+        assert_eq!(secret_hash(&SecretString::from("secret"), "user", "client"), "wvW87lzZoI+qQCVGmWVBJLlucdJ65huAVP1z+0MgA6E=");
+    }
+
+    #[test]
+    fn enumeration_safe_mapping() {
+        let svc = |code: &str| Failure::Service { code: code.into() };
+        for code in ["NotAuthorizedException", "UserNotFoundException"] {
+            assert_eq!(auth_error(Operation::SignIn, svc(code)), AuthError::InvalidCredentials);
+        }
+        assert_eq!(auth_error(Operation::SignIn, svc("TooManyRequestsException")), AuthError::Throttled);
+        assert_eq!(auth_error(Operation::SignIn, Failure::Transport("timeout".into())), AuthError::Unavailable("timeout".into()));
+        assert_eq!(auth_error(Operation::ConfirmForgot, svc("UserNotFoundException")), AuthError::CodeMismatch);
+        assert_eq!(auth_error(Operation::Answer, svc("NotAuthorizedException")), AuthError::ChallengeExpired);
+        assert_eq!(auth_error(Operation::SignIn, svc("InternalErrorException")), AuthError::Unavailable("InternalErrorException".into()));
+    }
+}

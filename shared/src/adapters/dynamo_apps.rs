@@ -1,0 +1,149 @@
+//! Apps in the bridge's DynamoDB table.
+//!
+//! The table is shared by every feature: generic keys `pk`/`sk`, one generic index `gsi1`
+//! (`gsi1pk`/`gsi1sk`), and a TTL attribute `expires_at`. Apps are stored as:
+//!
+//! | item | `pk`       | `sk`  | `gsi1pk` | `gsi1sk` | other attributes                      |
+//! |------|------------|-------|----------|----------|---------------------------------------|
+//! | app  | `APP#{id}` | `APP` | `APP`    | `{id}`   | `kind`, `version` (N), `data` (JSON)  |
+//!
+//! Access patterns: an app by id (`GetItem`, the sign-in path); all apps in id order (`Query`
+//! on `gsi1`, the admin tool). `version` guards every write (optimistic locking).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::aws::Failure;
+use super::secrets_manager::store_error;
+use crate::domain::app::{App, AppId};
+use crate::domain::targets::Target;
+use crate::ports::{AppDirectory, AppStore, StoreError};
+
+pub const GSI1: &str = "gsi1";
+const APP_SK: &str = "APP";
+
+pub struct DynamoApps {
+    client: Client,
+    table: String,
+}
+
+impl DynamoApps {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn key(id: &AppId) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".into(), s(format!("APP#{id}"))), ("sk".into(), s(APP_SK))])
+}
+
+fn kind(app: &App) -> &'static str {
+    match app.target {
+        Target::Zendesk(_) => "zendesk",
+    }
+}
+
+fn to_item(app: &App) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let data = serde_json::to_string(app).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item = key(&app.id);
+    item.insert("gsi1pk".into(), s(APP_SK));
+    item.insert("gsi1sk".into(), s(app.id.as_str()));
+    item.insert("kind".into(), s(kind(app)));
+    item.insert("version".into(), AttributeValue::N(app.version.to_string()));
+    item.insert("data".into(), s(data));
+    Ok(item)
+}
+
+fn from_item(item: &HashMap<String, AttributeValue>) -> Result<App, StoreError> {
+    let data = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("app item without data".into()))?;
+    let mut app: App = serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("app item: {e}")))?;
+    if let Some(version) = item.get("version").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()) {
+        app.version = version;
+    }
+    Ok(app)
+}
+
+fn failed(failure: Failure) -> StoreError {
+    match failure {
+        Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
+        other => store_error(other),
+    }
+}
+
+#[async_trait]
+impl AppDirectory for DynamoApps {
+    async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError> {
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(id))).send().await.map_err(|e| failed(Failure::of(&e)))?;
+        out.item.as_ref().map(from_item).transpose().map(|app| app.map(Arc::new))
+    }
+}
+
+#[async_trait]
+impl AppStore for DynamoApps {
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        let mut apps = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :p")
+                .expression_attribute_values(":p", s(APP_SK))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| failed(Failure::of(&e)))?;
+            for item in out.items() {
+                apps.push(from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(apps);
+            }
+        }
+    }
+
+    async fn create(&self, app: &App) -> Result<(), StoreError> {
+        let item = to_item(&App { version: 1, ..app.clone() })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| failed(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn update(&self, app: &App) -> Result<(), StoreError> {
+        let previous = app.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(app)?))
+            .condition_expression("version = :previous")
+            .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
+            .send()
+            .await
+            .map_err(|e| failed(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn remove(&self, id: &AppId) -> Result<(), StoreError> {
+        let result = self.client.delete_item().table_name(&self.table).set_key(Some(key(id))).condition_expression("attribute_exists(pk)").send().await;
+        match result.map_err(|e| failed(Failure::of(&e))) {
+            Err(StoreError::Conflict) => Err(StoreError::Missing(id.to_string())),
+            other => other.map(|_| ()),
+        }
+    }
+}

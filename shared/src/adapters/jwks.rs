@@ -1,0 +1,195 @@
+//! `IdTokenVerifier` for Cognito ID tokens, verified locally against the pool's published keys
+//! (`{issuer}/.well-known/jwks.json`), so a sign-in needs no second Cognito call.
+//!
+//! Checks: RS256 only (the algorithm allow-list), a known `kid`, the signature, `iss` exactly,
+//! `aud` = the app client, `token_use` = `id`, `exp` and `iat` against the `now` passed in, with
+//! 60 s of clock skew. Keys are cached for an hour and fetched again at once for an unknown `kid`,
+//! at most once a minute.
+
+use async_trait::async_trait;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+use crate::ports::{IdTokenVerifier, TokenRejected};
+
+const SKEW: u64 = 60;
+const KEYS_TTL: Duration = Duration::from_secs(3600);
+const REFETCH_AFTER: Duration = Duration::from_secs(60);
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Where the keys come from: HTTPS in production, a fixed set in benchmarks.
+#[async_trait]
+pub trait KeySource: Send + Sync {
+    /// The JWKS document.
+    async fn fetch(&self) -> Result<String, TokenRejected>;
+}
+
+/// The JWKS over HTTPS.
+pub struct HttpKeys {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl HttpKeys {
+    pub fn new(url: impl Into<String>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(1)).timeout(Duration::from_secs(2)).redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(Self { url: url.into(), http })
+    }
+}
+
+#[async_trait]
+impl KeySource for HttpKeys {
+    async fn fetch(&self) -> Result<String, TokenRejected> {
+        let unavailable = |e: reqwest::Error| TokenRejected::KeysUnavailable(e.without_url().to_string());
+        let response = self.http.get(&self.url).send().await.map_err(unavailable)?.error_for_status().map_err(unavailable)?;
+        response.text().await.map_err(unavailable)
+    }
+}
+
+/// A fixed JWKS document.
+pub struct StaticKeys(pub String);
+
+#[async_trait]
+impl KeySource for StaticKeys {
+    async fn fetch(&self) -> Result<String, TokenRejected> {
+        Ok(self.0.clone())
+    }
+}
+
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Deserialize)]
+struct Jwk {
+    kty: String,
+    kid: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+#[derive(Default)]
+struct KeySet {
+    keys: HashMap<String, Arc<DecodingKey>>,
+    fetched: Option<Instant>,
+}
+
+pub struct JwksVerifier {
+    issuer: String,
+    audience: String,
+    source: Box<dyn KeySource>,
+    keys: RwLock<KeySet>,
+}
+
+impl JwksVerifier {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, source: Box<dyn KeySource>) -> Self {
+        Self { issuer: issuer.into(), audience: audience.into(), source, keys: RwLock::new(KeySet::default()) }
+    }
+
+    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, TokenRejected> {
+        {
+            let set = self.keys.read().await;
+            let fresh = set.fetched.is_some_and(|at| at.elapsed() < KEYS_TTL);
+            if let (true, Some(key)) = (fresh, set.keys.get(kid)) {
+                return Ok(key.clone());
+            }
+        }
+        let mut set = self.keys.write().await;
+        let stale = set.fetched.is_none_or(|at| at.elapsed() >= KEYS_TTL);
+        let may_refetch = set.fetched.is_none_or(|at| at.elapsed() >= REFETCH_AFTER);
+        if stale || (!set.keys.contains_key(kid) && may_refetch) {
+            let doc: Jwks = serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
+            set.keys = doc
+                .keys
+                .into_iter()
+                .filter(|k| k.kty == "RSA")
+                .filter_map(|k| {
+                    let key = DecodingKey::from_rsa_components(k.n.as_deref()?, k.e.as_deref()?).ok()?;
+                    Some((k.kid?, Arc::new(key)))
+                })
+                .collect();
+            set.fetched = Some(Instant::now());
+        }
+        set.keys.get(kid).cloned().ok_or(TokenRejected::Invalid("unknown signing key"))
+    }
+}
+
+#[async_trait]
+impl IdTokenVerifier for JwksVerifier {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenRejected::Invalid("too long"));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Invalid("malformed"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenRejected::Invalid("algorithm not allowed"));
+        }
+        let kid = header.kid.ok_or(TokenRejected::Invalid("no key id"))?;
+        let key = self.key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|_| TokenRejected::Invalid("bad signature"))?.claims;
+        check_claims(&claims, &self.issuer, &self.audience, now)?;
+        Ok(claims)
+    }
+}
+
+fn check_claims(claims: &Map<String, Value>, issuer: &str, audience: &str, now: u64) -> Result<(), TokenRejected> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let number = |name: &str| claims.get(name).and_then(Value::as_u64);
+    if text("iss") != Some(issuer) {
+        return Err(TokenRejected::Invalid("issuer"));
+    }
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == audience,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+        _ => false,
+    };
+    if !audience_ok {
+        return Err(TokenRejected::Invalid("audience"));
+    }
+    if text("token_use") != Some("id") {
+        return Err(TokenRejected::Invalid("not an ID token"));
+    }
+    if number("exp").is_none_or(|exp| exp + SKEW <= now) {
+        return Err(TokenRejected::Invalid("expired"));
+    }
+    if number("iat").is_some_and(|iat| iat > now + SKEW) {
+        return Err(TokenRejected::Invalid("issued in the future"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ISS: &str = "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_pool";
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn claim_checks() {
+        let good = json!({"iss": ISS, "aud": "client", "token_use": "id", "exp": 1000, "iat": 900});
+        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 950), Ok(()));
+        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 1059), Ok(()), "within skew");
+        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 1060), Err(TokenRejected::Invalid("expired")));
+        assert_eq!(check_claims(&claims(good.clone()), ISS, "other", 950), Err(TokenRejected::Invalid("audience")));
+        assert_eq!(check_claims(&claims(good.clone()), &format!("{ISS}x"), "client", 950), Err(TokenRejected::Invalid("issuer")));
+        let mut access = good.clone();
+        access["token_use"] = "access".into();
+        assert_eq!(check_claims(&claims(access), ISS, "client", 950), Err(TokenRejected::Invalid("not an ID token")));
+        assert_eq!(check_claims(&claims(good), ISS, "client", 700), Err(TokenRejected::Invalid("issued in the future")));
+    }
+}

@@ -1,0 +1,9 @@
+//! The ports implemented over AWS and HTTPS. Every conversion between SDK types and domain
+//! types happens here; nothing outside this module names an SDK type.
+
+pub mod aws;
+pub mod cached_apps;
+pub mod cognito;
+pub mod dynamo_apps;
+pub mod jwks;
+pub mod secrets_manager;

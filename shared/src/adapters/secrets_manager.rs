@@ -1,0 +1,36 @@
+//! `SecretStore` over AWS Secrets Manager (`GetSecretValue`). Values are never logged.
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use secrecy::SecretString;
+
+use super::aws::Failure;
+use crate::ports::{SecretStore, StoreError};
+use crate::secrets::SecretRef;
+
+pub struct SecretsManager {
+    client: Client,
+}
+
+impl SecretsManager {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+pub(crate) fn store_error(failure: Failure) -> StoreError {
+    if failure.is_throttling() { StoreError::Throttled } else { StoreError::Unavailable(failure.describe()) }
+}
+
+#[async_trait]
+impl SecretStore for SecretsManager {
+    async fn secret(&self, id: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+        match self.client.get_secret_value().secret_id(&id.0).send().await {
+            Ok(out) => Ok(out.secret_string.map(SecretString::from)),
+            Err(e) => match Failure::of(&e) {
+                Failure::Service { code } if code == "ResourceNotFoundException" => Ok(None),
+                other => Err(store_error(other)),
+            },
+        }
+    }
+}

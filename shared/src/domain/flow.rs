@@ -1,0 +1,139 @@
+//! Sealed sign-in flows: the state the form carries between steps, signed with HMAC-SHA256 so
+//! that the browser can hold it but not change it.
+//!
+//! A token is `base64url(json).base64url(mac)`; the JSON names the token's purpose and its
+//! expiry, so a token made for one step is refused at another and a stale one is refused at all.
+//! Tokens are signed, not encrypted: they hold nothing the person may not see.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::app::AppId;
+use super::return_to::ReturnTo;
+use crate::ports::ChallengeKind;
+
+/// Longest token accepted (a Cognito session is about 1 KB; this leaves ample room).
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Which step a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Issued by `GET /sso/{app}`; carried by the form to `/login` and `/password/*`.
+    Context,
+    /// Issued with a Cognito challenge; carried to `/login/challenge`.
+    Challenge,
+}
+
+/// Where this sign-in is going: the app and the checked `return_to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInContext {
+    pub app: AppId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<ReturnTo>,
+}
+
+/// A Cognito challenge in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeState {
+    pub ctx: SignInContext,
+    pub challenge: ChallengeKind,
+    /// Cognito's user name for this person (needed in every challenge answer).
+    pub username: String,
+    /// Cognito's opaque session for the next `RespondToAuthChallenge`.
+    pub session: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FlowError {
+    #[error("the sign-in flow token is malformed or was altered")]
+    Invalid,
+    #[error("the sign-in flow token has expired")]
+    Expired,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    p: Purpose,
+    exp: u64,
+    v: T,
+}
+
+/// Signs `value` for `purpose`, valid until `expires_at` (seconds since the epoch).
+pub fn seal<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> String {
+    let json = serde_json::to_vec(&Envelope { p: purpose, exp: expires_at, v: value }).unwrap_or_default();
+    let payload = B64.encode(json);
+    let mac = B64.encode(mac(key, payload.as_bytes()).finalize().into_bytes());
+    format!("{payload}.{mac}")
+}
+
+/// Verifies `token` (in constant time) and returns its value if it is for `purpose` and not
+/// expired at `now`.
+pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(FlowError::Invalid);
+    }
+    let (payload, tag) = token.split_once('.').ok_or(FlowError::Invalid)?;
+    let tag = B64.decode(tag).map_err(|_| FlowError::Invalid)?;
+    mac(key, payload.as_bytes()).verify_slice(&tag).map_err(|_| FlowError::Invalid)?;
+    let json = B64.decode(payload).map_err(|_| FlowError::Invalid)?;
+    let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| FlowError::Invalid)?;
+    if envelope.p != purpose {
+        return Err(FlowError::Invalid);
+    }
+    if envelope.exp <= now {
+        return Err(FlowError::Expired);
+    }
+    Ok(envelope.v)
+}
+
+fn mac(key: &SecretString, data: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!());
+    m.update(data);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretString {
+        SecretString::from("k".repeat(32))
+    }
+
+    fn ctx() -> SignInContext {
+        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None }
+    }
+
+    #[test]
+    fn round_trips_until_expiry() {
+        let t = seal(&key(), Purpose::Context, 100, &ctx());
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &t, 99), Ok(ctx()));
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &t, 100), Err(FlowError::Expired));
+    }
+
+    #[test]
+    fn refuses_altered_foreign_and_misused_tokens() {
+        let t = seal(&key(), Purpose::Context, 100, &ctx());
+        let (payload, tag) = t.split_once('.').unwrap_or_default();
+        let forged_payload = B64.encode(br#"{"p":"context","exp":100,"v":{"app":"evil"}}"#);
+        for bad in [
+            format!("{forged_payload}.{tag}"),
+            format!("{payload}.{}", B64.encode([0u8; 32])),
+            format!("{payload}."),
+            payload.to_owned(),
+            String::new(),
+            "a".repeat(MAX_TOKEN_LEN + 1),
+        ] {
+            assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &bad, 1), Err(FlowError::Invalid), "{bad}");
+        }
+        assert_eq!(open::<SignInContext>(&SecretString::from("x".repeat(32)), Purpose::Context, &t, 1), Err(FlowError::Invalid));
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Challenge, &t, 1), Err(FlowError::Invalid));
+    }
+}

@@ -1,0 +1,12 @@
+//! What the bridge does, in its own words: apps and where they may send people, the person's
+//! profile, the claim mapping, sealed sign-in flows, token minting per app kind, and the
+//! sign-in service that ties them together. Nothing here names an AWS SDK type or HTTP.
+
+pub mod app;
+pub mod claims;
+pub mod email;
+pub mod flow;
+pub mod profile;
+pub mod return_to;
+pub mod signin;
+pub mod targets;

@@ -1,0 +1,266 @@
+//! The sign-in service: from "this person wants app X" to "send the browser there with a token".
+//!
+//! Steps, each one call from the handler:
+//! 1. [`SignIn::start`]: check the app and `return_to`, hand out a sealed context for the form.
+//! 2. [`SignIn::password`]: authenticate; either deliver the app's token or pose a challenge.
+//! 3. [`SignIn::answer`]: answer a challenge (MFA code, new password, factor choice); same results.
+//! 4. [`SignIn::forgot_password`] / [`SignIn::reset_password`]: the reset path, which signs the
+//!    person in with the new password when it succeeds.
+//!
+//! A successful authentication costs exactly one identity-provider call: the ID token is verified
+//! locally and the profile is read from its claims.
+
+use secrecy::SecretString;
+use std::sync::Arc;
+
+use super::app::{App, AppId};
+use super::email::Email;
+use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
+use super::profile::UserProfile;
+use super::return_to::ReturnTo;
+use super::targets::{Delivery, MintError, MintInput};
+use crate::ports::{AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, IdTokenVerifier, PasswordAuth, StoreError, TokenRejected};
+use crate::secrets::CachedSecrets;
+
+/// How long the form may take from `/sso/{app}` to a password (seconds).
+pub const CONTEXT_TTL: u64 = 30 * 60;
+/// How long a challenge may take; Cognito's own session lasts 3 to 15 minutes.
+pub const CHALLENGE_TTL: u64 = 15 * 60;
+
+pub struct SignIn {
+    pub apps: Arc<dyn AppDirectory>,
+    pub auth: Arc<dyn PasswordAuth>,
+    pub tokens: Arc<dyn IdTokenVerifier>,
+    pub secrets: Arc<CachedSecrets>,
+}
+
+/// What the person's browser does next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Go to the app with its token.
+    Deliver(Delivery),
+    /// Answer a challenge, carrying `flow` back with the answer.
+    Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("invalid input: {0}")]
+    BadInput(&'static str),
+    #[error("no such app")]
+    UnknownApp,
+    #[error(transparent)]
+    ReturnTo(#[from] super::return_to::ReturnToRejected),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("the email address is not verified")]
+    EmailNotVerified,
+    #[error(transparent)]
+    Mint(#[from] MintError),
+    #[error(transparent)]
+    Token(#[from] TokenRejected),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SignIn {
+    /// Checks the app and `return_to`; returns the sealed context the form carries.
+    pub async fn start(&self, app_id: &str, return_to: Option<&str>, now: u64) -> Result<String, SignInError> {
+        let app = self.app(app_id).await?;
+        let return_to = return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?;
+        let ctx = SignInContext { app: app.id.clone(), return_to };
+        let key = self.secrets.bridge().await?;
+        Ok(flow::seal(&key.flow_key, Purpose::Context, now + CONTEXT_TTL, &ctx))
+    }
+
+    /// The app named by a sealed context (for pages that show which app the person is going to).
+    pub async fn context_app(&self, ctx: &str, now: u64) -> Result<Arc<App>, SignInError> {
+        let ctx = self.open_context(ctx, now).await?;
+        self.app(ctx.app.as_str()).await
+    }
+
+    pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
+        let ctx = self.open_context(ctx, now).await?;
+        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        self.app(ctx.app.as_str()).await?;
+        let step = self.auth.sign_in(email.as_str(), password).await?;
+        self.next(ctx, step, now).await
+    }
+
+    pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, now: u64) -> Result<Outcome, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let state: ChallengeState = flow::open(&key.flow_key, Purpose::Challenge, flow_token, now)?;
+        let fits = match (&answer, state.challenge) {
+            (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
+            (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => *choice != ChallengeKind::SelectMfaType && *choice != ChallengeKind::NewPassword,
+            (ChallengeAnswer::Code(_), ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(SignInError::BadInput("answer"));
+        }
+        let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
+        let step = self.auth.answer(&challenge, answer).await?;
+        self.next(state.ctx, step, now).await
+    }
+
+    /// Asks for a reset code. Unknown accounts get the same answer as known ones.
+    pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
+        self.open_context(ctx, now).await?;
+        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        match self.auth.forgot_password(email.as_str()).await {
+            Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sets a new password with the emailed code, then signs in with it.
+    pub async fn reset_password(&self, ctx: &str, email: &str, code: &SecretString, new_password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
+        let ctx = self.open_context(ctx, now).await?;
+        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
+        let step = self.auth.sign_in(email.as_str(), new_password).await?;
+        self.next(ctx, step, now).await
+    }
+
+    async fn next(&self, ctx: SignInContext, step: AuthStep, now: u64) -> Result<Outcome, SignInError> {
+        match step {
+            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, now).await.map(Outcome::Deliver),
+            AuthStep::Challenge(c) => {
+                let key = self.secrets.bridge().await?;
+                let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
+                let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow })
+            }
+        }
+    }
+
+    async fn deliver(&self, ctx: &SignInContext, id_token: &str, now: u64) -> Result<Delivery, SignInError> {
+        let claims = self.tokens.verify(id_token, now).await?;
+        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        if profile.email.is_some() && !profile.email_verified {
+            return Err(SignInError::EmailNotVerified);
+        }
+        let app = self.app(ctx.app.as_str()).await?;
+        let secret = self.secrets.value(&app.signing_secret).await?;
+        let input = MintInput { profile: &profile, claims: &app.claims, return_to: ctx.return_to.as_ref(), now, jti: uuid::Uuid::new_v4() };
+        Ok(app.target.mint(input, &secret)?)
+    }
+
+    async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {
+        let key = self.secrets.bridge().await?;
+        Ok(flow::open(&key.flow_key, Purpose::Context, ctx, now)?)
+    }
+
+    async fn app(&self, raw_id: &str) -> Result<Arc<App>, SignInError> {
+        let id = AppId::parse(raw_id).map_err(|_| SignInError::UnknownApp)?;
+        self.apps.app(&id).await?.ok_or(SignInError::UnknownApp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ScriptedAuth, sign_in_service};
+    use std::sync::atomic::Ordering;
+
+    const NOW: u64 = 1_700_000_000;
+    const EMAIL: &str = "hanako@example.com";
+
+    fn pw(s: &str) -> SecretString {
+        SecretString::from(s)
+    }
+
+    async fn ctx(svc: &SignIn) -> String {
+        svc.start("demo", Some("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn password_without_mfa_delivers_with_one_auth_call() {
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "correct horse", None));
+        let svc = sign_in_service(auth.clone());
+        let ctx = ctx(&svc).await;
+        let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), NOW + 5).await;
+        let Ok(Outcome::Deliver(Delivery::Post { action, fields })) = out else { panic!("{out:?}") };
+        assert_eq!(action, "https://acme.zendesk.com/access/jwt");
+        assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
+        assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn start_refuses_unknown_apps_and_foreign_return_to() {
+        let svc = sign_in_service(Arc::new(ScriptedAuth::default()));
+        assert!(matches!(svc.start("nope", None, NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.start("../demo", None, NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.start("demo", Some("https://evil.com/"), NOW).await, Err(SignInError::ReturnTo(_))));
+        assert!(svc.start("demo", None, NOW).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn mfa_challenge_round_trip() {
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa)));
+        let svc = sign_in_service(auth);
+        let ctx = ctx(&svc).await;
+        let out = svc.password(&ctx, EMAIL, &pw("pw-123456"), NOW).await;
+        let Ok(Outcome::Challenge { kind: ChallengeKind::SmsMfa, flow, destination, .. }) = out else { panic!("{out:?}") };
+        assert_eq!(destination.as_deref(), Some("+*******5678"));
+        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), NOW).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
+        let mismatched = svc.answer(&flow, ChallengeAnswer::NewPassword(pw("x")), NOW).await;
+        assert!(matches!(mismatched, Err(SignInError::BadInput("answer"))));
+        let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW + CHALLENGE_TTL).await;
+        assert!(matches!(expired, Err(SignInError::Flow(FlowError::Expired))));
+        let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await;
+        assert!(matches!(ok, Ok(Outcome::Deliver(_))), "{ok:?}");
+        // A context token is not a challenge token.
+        assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+    }
+
+    #[tokio::test]
+    async fn select_mfa_then_code() {
+        let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", Some(ChallengeKind::SelectMfaType))));
+        let ctx = ctx(&svc).await;
+        let Ok(Outcome::Challenge { flow, options, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), NOW).await else { panic!() };
+        assert_eq!(options, vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa]);
+        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), NOW).await else { panic!() };
+        assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Deliver(_))));
+    }
+
+    #[tokio::test]
+    async fn forgot_password_does_not_reveal_accounts_and_reset_signs_in() {
+        let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "old", None)));
+        let ctx = ctx(&svc).await;
+        assert!(svc.forgot_password(&ctx, "nobody@example.com", NOW).await.is_ok());
+        assert!(svc.forgot_password(&ctx, EMAIL, NOW).await.is_ok());
+        assert!(matches!(svc.forgot_password(&ctx, "not-an-email", NOW).await, Err(SignInError::BadInput("email"))));
+        let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), NOW).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
+        let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), NOW).await;
+        assert!(matches!(ok, Ok(Outcome::Deliver(_))));
+    }
+
+    #[tokio::test]
+    async fn unverified_email_is_never_sent_to_an_app() {
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None));
+        if let Some(u) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            u.claims["email_verified"] = false.into();
+        }
+        let svc = sign_in_service(auth);
+        let ctx = ctx(&svc).await;
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW).await, Err(SignInError::EmailNotVerified)));
+    }
+
+    #[tokio::test]
+    async fn tampered_or_expired_context_is_refused_before_any_auth_call() {
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None));
+        let svc = sign_in_service(auth.clone());
+        let ctx = ctx(&svc).await;
+        let tampered = format!("x{ctx}");
+        assert!(matches!(svc.password(&tampered, EMAIL, &pw("pw"), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert_eq!(auth.calls.load(Ordering::Relaxed), 0);
+    }
+}

@@ -1,0 +1,147 @@
+//! The traits the domain needs from the outside world, in the domain's own vocabulary.
+//! Adapters (`crate::adapters`) implement them over AWS; tests implement them in memory.
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+use crate::domain::app::{App, AppId};
+use crate::secrets::SecretRef;
+
+/// Why a store (DynamoDB, Secrets Manager) could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store is throttling requests")]
+    Throttled,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("not found: {0}")]
+    Missing(String),
+    #[error("the item changed since it was read (version conflict)")]
+    Conflict,
+}
+
+/// Reads apps by id (the sign-in path).
+#[async_trait]
+pub trait AppDirectory: Send + Sync {
+    async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError>;
+}
+
+/// Manages apps (the admin tool).
+#[async_trait]
+pub trait AppStore: AppDirectory {
+    async fn list(&self) -> Result<Vec<App>, StoreError>;
+    /// Creates `app` with version 1; `Conflict` if the id is taken.
+    async fn create(&self, app: &App) -> Result<(), StoreError>;
+    /// Replaces the app whose version is `app.version - 1`; `Conflict` if it changed meanwhile.
+    async fn update(&self, app: &App) -> Result<(), StoreError>;
+    /// Removes the app; `Missing` if there was none.
+    async fn remove(&self, id: &AppId) -> Result<(), StoreError>;
+}
+
+/// Reads secret values by reference. `Ok(None)`: no such secret.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn secret(&self, id: &SecretRef) -> Result<Option<SecretString>, StoreError>;
+}
+
+/// A step Cognito asks for before it issues tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    NewPassword,
+    SmsMfa,
+    SoftwareTokenMfa,
+    EmailOtp,
+    SelectMfaType,
+}
+
+/// A challenge as the identity provider poses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub kind: ChallengeKind,
+    /// The provider's opaque session for the answer.
+    pub session: String,
+    /// The provider's user name for this person.
+    pub username: String,
+    /// Where a code was sent, masked by the provider (`+*******1234`).
+    pub destination: Option<String>,
+    /// For `SelectMfaType`: the factors the person may choose from.
+    pub options: Vec<ChallengeKind>,
+}
+
+/// The result of one authentication step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStep {
+    /// Signed in: the provider's ID token, still to be verified.
+    Authenticated { id_token: String },
+    Challenge(Challenge),
+}
+
+/// The person's answer to a challenge.
+#[derive(Debug)]
+pub enum ChallengeAnswer {
+    NewPassword(SecretString),
+    Code(SecretString),
+    Choose(ChallengeKind),
+}
+
+/// Why authentication did not go ahead, in terms the person can be told (or not).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong password, unknown user or disabled user: deliberately indistinguishable.
+    #[error("incorrect email or password")]
+    InvalidCredentials,
+    #[error("the password must be reset before signing in")]
+    PasswordResetRequired,
+    #[error("the account is not confirmed")]
+    NotConfirmed,
+    #[error("the code is incorrect")]
+    CodeMismatch,
+    #[error("the code has expired")]
+    CodeExpired,
+    #[error("the sign-in step expired; start again")]
+    ChallengeExpired,
+    #[error("the new password does not meet the password policy")]
+    PasswordPolicy,
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("the provider asked for a step this bridge does not handle: {0}")]
+    UnsupportedChallenge(String),
+    #[error("the identity provider is throttling requests")]
+    Throttled,
+    #[error("the identity provider is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the identity provider refused the bridge's configuration: {0}")]
+    Misconfigured(String),
+}
+
+/// Email-and-password authentication (Cognito's `USER_PASSWORD_AUTH` and its challenges).
+#[async_trait]
+pub trait PasswordAuth: Send + Sync {
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError>;
+    async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError>;
+    /// Sends a reset code if the account exists; says nothing either way.
+    async fn forgot_password(&self, username: &str) -> Result<(), AuthError>;
+    async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError>;
+}
+
+/// Why an ID token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejected {
+    #[error("the ID token is invalid: {0}")]
+    Invalid(&'static str),
+    #[error("the signing keys could not be fetched: {0}")]
+    KeysUnavailable(String),
+}
+
+/// Verifies an ID token locally (signature by the issuer's published keys, issuer, audience,
+/// use, expiry at `now`) and returns its claims.
+#[async_trait]
+pub trait IdTokenVerifier: Send + Sync {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected>;
+}

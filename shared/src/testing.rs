@@ -1,0 +1,226 @@
+//! In-memory stand-ins for the ports, shared by unit tests, handler tests and benchmarks
+//! (feature `testing`). They model the behaviour the domain relies on, not AWS: tests that
+//! claim to work against AWS use moto instead.
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::domain::app::{App, AppId};
+use crate::domain::return_to::Origin;
+use crate::domain::signin::SignIn;
+use crate::domain::targets::{Target, zendesk};
+use crate::ports::*;
+use crate::secrets::{CachedSecrets, SecretRef};
+
+pub const DEMO_APP: &str = "demo";
+pub const DEMO_SECRET: &str = "zendesk-shared-secret";
+pub const BRIDGE_SECRET: &str = "bridge";
+
+/// A Zendesk app `demo` for `https://acme.zendesk.com`, signed with secret `DEMO_SECRET`.
+pub fn demo_app() -> App {
+    let origin = |s: &str| Origin::parse(s).unwrap_or_else(|e| panic!("{e}"));
+    App {
+        id: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
+        name: "Acme Help Center".into(),
+        target: Target::Zendesk(zendesk::ZendeskTarget { account_url: origin("https://acme.zendesk.com"), delivery: Default::default() }),
+        allowed_origins: vec![origin("https://acme.zendesk.com")],
+        claims: serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default(),
+        signing_secret: SecretRef(DEMO_SECRET.into()),
+        version: 1,
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryApps {
+    apps: Mutex<HashMap<AppId, App>>,
+}
+
+impl MemoryApps {
+    pub fn with(apps: impl IntoIterator<Item = App>) -> Self {
+        Self { apps: Mutex::new(apps.into_iter().map(|a| (a.id.clone(), a)).collect()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<AppId, App>> {
+        self.apps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl AppDirectory for MemoryApps {
+    async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError> {
+        Ok(self.lock().get(id).cloned().map(Arc::new))
+    }
+}
+
+#[async_trait]
+impl AppStore for MemoryApps {
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        let mut apps: Vec<App> = self.lock().values().cloned().collect();
+        apps.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(apps)
+    }
+    async fn create(&self, app: &App) -> Result<(), StoreError> {
+        let mut apps = self.lock();
+        if apps.contains_key(&app.id) {
+            return Err(StoreError::Conflict);
+        }
+        apps.insert(app.id.clone(), App { version: 1, ..app.clone() });
+        Ok(())
+    }
+    async fn update(&self, app: &App) -> Result<(), StoreError> {
+        let mut apps = self.lock();
+        match apps.get(&app.id) {
+            Some(current) if current.version + 1 == app.version => {
+                apps.insert(app.id.clone(), app.clone());
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+    async fn remove(&self, id: &AppId) -> Result<(), StoreError> {
+        self.lock().remove(id).map(|_| ()).ok_or_else(|| StoreError::Missing(id.to_string()))
+    }
+}
+
+/// Secrets by id, counting reads.
+#[derive(Default)]
+pub struct MemorySecrets {
+    values: HashMap<String, String>,
+    pub reads: AtomicUsize,
+}
+
+impl MemorySecrets {
+    /// The demo app's secret and a bridge secret without a Cognito client secret.
+    pub fn demo() -> Self {
+        let bridge = json!({"flow_key": "f".repeat(48)}).to_string();
+        Self { values: HashMap::from([(DEMO_SECRET.into(), "shared-secret".into()), (BRIDGE_SECRET.into(), bridge)]), reads: AtomicUsize::new(0) }
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemorySecrets {
+    async fn secret(&self, id: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        Ok(self.values.get(&id.0).cloned().map(SecretString::from))
+    }
+}
+
+/// A user of [`ScriptedAuth`].
+#[derive(Clone)]
+pub struct ScriptedUser {
+    pub password: String,
+    /// The challenge posed after the password, if any.
+    pub challenge: Option<ChallengeKind>,
+    pub claims: Value,
+}
+
+/// Password authentication over a fixed set of users. Every MFA code is `123456`; every reset
+/// code is `000000`. ID tokens are the claims as plain JSON (see [`PlainTokens`]).
+#[derive(Default)]
+pub struct ScriptedAuth {
+    pub users: Mutex<HashMap<String, ScriptedUser>>,
+    pub calls: AtomicUsize,
+    /// When set, every call fails with this error.
+    pub failure: Mutex<Option<AuthError>>,
+}
+
+impl ScriptedAuth {
+    pub fn with_user(email: &str, password: &str, challenge: Option<ChallengeKind>) -> Self {
+        let claims = json!({"sub": format!("sub-{email}"), "email": email, "email_verified": true, "name": "Demo Person", "custom:company": "Acme"});
+        let users = HashMap::from([(email.to_owned(), ScriptedUser { password: password.into(), challenge, claims })]);
+        Self { users: Mutex::new(users), ..Default::default() }
+    }
+
+    fn user(&self, name: &str) -> Option<ScriptedUser> {
+        self.users.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    fn begin(&self) -> Result<(), AuthError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        match self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn signed_in(user: &ScriptedUser) -> AuthStep {
+        AuthStep::Authenticated { id_token: user.claims.to_string() }
+    }
+
+    fn challenge(username: &str, kind: ChallengeKind) -> AuthStep {
+        let options = if kind == ChallengeKind::SelectMfaType { vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa] } else { vec![] };
+        let destination = (kind == ChallengeKind::SmsMfa).then(|| "+*******5678".to_owned());
+        AuthStep::Challenge(Challenge { kind, session: format!("session-{username}"), username: username.into(), destination, options })
+    }
+}
+
+#[async_trait]
+impl PasswordAuth for ScriptedAuth {
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
+        self.begin()?;
+        let user = self.user(username).filter(|u| u.password == password.expose_secret()).ok_or(AuthError::InvalidCredentials)?;
+        Ok(match user.challenge {
+            Some(kind) => Self::challenge(username, kind),
+            None => Self::signed_in(&user),
+        })
+    }
+
+    async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError> {
+        self.begin()?;
+        if challenge.session != format!("session-{}", challenge.username) {
+            return Err(AuthError::ChallengeExpired);
+        }
+        let user = self.user(&challenge.username).ok_or(AuthError::ChallengeExpired)?;
+        match answer {
+            ChallengeAnswer::Code(code) if code.expose_secret() == "123456" => Ok(Self::signed_in(&user)),
+            ChallengeAnswer::Code(_) => Err(AuthError::CodeMismatch),
+            ChallengeAnswer::NewPassword(p) if p.expose_secret().len() < 8 => Err(AuthError::PasswordPolicy),
+            ChallengeAnswer::NewPassword(_) => Ok(Self::signed_in(&user)),
+            ChallengeAnswer::Choose(kind) => Ok(Self::challenge(&challenge.username, kind)),
+        }
+    }
+
+    async fn forgot_password(&self, username: &str) -> Result<(), AuthError> {
+        self.begin()?;
+        self.user(username).map(|_| ()).ok_or(AuthError::InvalidCredentials)
+    }
+
+    async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError> {
+        self.begin()?;
+        if code.expose_secret() != "000000" {
+            return Err(AuthError::CodeMismatch);
+        }
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let user = users.get_mut(username).ok_or(AuthError::CodeMismatch)?;
+        user.password = new_password.expose_secret().to_owned();
+        user.challenge = None;
+        Ok(())
+    }
+}
+
+/// Treats a token as its claims in plain JSON. For domain tests only: real verification is
+/// `adapters::jwks::JwksVerifier`.
+pub struct PlainTokens;
+
+#[async_trait]
+impl IdTokenVerifier for PlainTokens {
+    async fn verify(&self, token: &str, _now: u64) -> Result<Map<String, Value>, TokenRejected> {
+        serde_json::from_str(token).map_err(|_| TokenRejected::Invalid("not JSON"))
+    }
+}
+
+/// A sign-in service over the in-memory ports, with the demo app and one user.
+pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
+    let secrets = Arc::new(MemorySecrets::demo());
+    SignIn {
+        apps: Arc::new(MemoryApps::with([demo_app()])),
+        auth,
+        tokens: Arc::new(PlainTokens),
+        secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
+    }
+}

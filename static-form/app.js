@@ -1,0 +1,230 @@
+// The login form: one page, one step visible at a time. It talks to the bridge's JSON API and,
+// at the end, posts the app's token to the app with an auto-submitting form.
+(() => {
+  "use strict";
+  const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");
+  const messages = window.BRIDGE_MESSAGES;
+  const params = new URLSearchParams(location.search);
+  const ctx = params.get("ctx");
+  const $ = (id) => document.getElementById(id);
+  let lang = chooseLanguage();
+  let flow = null;          // the sealed challenge state from the API
+  let challenge = null;     // the current challenge's kind and destination
+  let lastEmail = "";
+  let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
+
+  function chooseLanguage() {
+    const wanted = params.get("lang") || localStorage.getItem("bridge.lang") ||
+      ((navigator.languages || [navigator.language || "en"])[0] || "en");
+    return String(wanted).toLowerCase().startsWith("ja") ? "ja" : "en";
+  }
+
+  function t(key, values) {
+    const text = key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), messages[lang]);
+    const fallback = key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), messages.en);
+    return String(text !== undefined ? text : fallback !== undefined ? fallback : key)
+      .replace(/\{(\w+)\}/g, (_, name) => (values && values[name] !== undefined ? values[name] : ""));
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === lang)));
+    document.title = t("title");
+    if (challenge) describeChallenge();
+    if (lastMessage) show(...lastMessage);
+  }
+
+  function show(kind, key, values) {
+    lastMessage = [kind, key, values];
+    const el = kind === "error" ? $("error") : $("notice");
+    el.textContent = t(key, values);
+    el.hidden = false;
+  }
+
+  function clearMessages() {
+    lastMessage = null;
+    $("error").hidden = true;
+    $("notice").hidden = true;
+  }
+
+  function showStep(id) {
+    document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = f.id !== id; });
+    const first = $(id).querySelector("input");
+    if (first) first.focus();
+  }
+
+  function setBusy(form, busy) {
+    form.setAttribute("aria-busy", String(busy));
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = busy;
+    button.textContent = t(busy ? button.dataset.busy : button.dataset.i18n);
+  }
+
+  async function call(path, body) {
+    let response;
+    try {
+      response = await fetch(api + path, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit"
+      });
+    } catch (e) {
+      return { error: "network" };
+    }
+    try {
+      return await response.json();
+    } catch (e) {
+      return { error: "default" };
+    }
+  }
+
+  function errorKey(code) {
+    return messages.en.errors[code] ? "errors." + code : "errors.default";
+  }
+
+  // Where a sign-in step's answer leads: the app, another challenge, or an error.
+  function proceed(result) {
+    if (result.status === "redirect") return deliver(result);
+    if (result.status === "challenge") return startChallenge(result);
+    if (result.error === "password_reset_required") {
+      showStep("step-reset");
+      return show("error", errorKey(result.error));
+    }
+    if (result.error === "challenge_expired") {
+      flow = null;
+      challenge = null;
+      showStep("step-password");
+    }
+    show("error", errorKey(result.error));
+  }
+
+  function deliver(result) {
+    document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
+    $("redirecting").hidden = false;
+    if (result.method === "GET") {
+      const url = new URL(result.url);
+      if (url.protocol === "https:" || url.protocol === "http:") location.assign(url.href);
+      return;
+    }
+    const action = new URL(result.action);
+    if (action.protocol !== "https:" && action.protocol !== "http:") return;
+    const form = document.createElement("form");
+    form.method = "POST";
+    form.action = action.href;
+    Object.entries(result.fields || {}).forEach(([name, value]) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  function startChallenge(result) {
+    flow = result.flow;
+    challenge = { kind: result.challenge, destination: result.destination, options: result.options || [] };
+    describeChallenge();
+    if (challenge.kind === "new_password") return showStep("step-new-password");
+    if (challenge.kind === "select_mfa_type") return showStep("step-choose");
+    $("code").value = "";
+    showStep("step-code");
+  }
+
+  function describeChallenge() {
+    const d = challenge.destination;
+    const hint = challenge.kind === "software_token_mfa" ? t("totpHint")
+      : challenge.kind === "email_otp" ? t("emailOtpHint", { destination: d || "" })
+      : d ? t("codeSentTo", { destination: d }) : t("codeSent");
+    $("code-hint").textContent = hint;
+    const choices = $("choices");
+    choices.textContent = "";
+    challenge.options.forEach((option, i) => {
+      const row = document.createElement("div");
+      row.className = "choice";
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "choice";
+      input.value = option;
+      input.id = "choice-" + option;
+      input.checked = i === 0;
+      const label = document.createElement("label");
+      label.htmlFor = input.id;
+      label.textContent = t("mfa_" + option);
+      row.append(input, label);
+      choices.appendChild(row);
+    });
+  }
+
+  function onSubmit(id, handler) {
+    const form = $(id);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (form.getAttribute("aria-busy") === "true") return;
+      clearMessages();
+      const missing = Array.from(form.querySelectorAll("input[required]")).some((i) => !i.value.trim());
+      if (missing) return show("error", "fillIn");
+      setBusy(form, true);
+      try {
+        await handler(form);
+      } finally {
+        setBusy(form, false);
+      }
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => {
+      lang = b.dataset.lang;
+      localStorage.setItem("bridge.lang", lang);
+      applyLanguage();
+    }));
+    applyLanguage();
+    if (!ctx) {
+      document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
+      return show("error", "noContext");
+    }
+    const notice = params.get("notice");
+    if (notice === "signed_out") show("notice", "signedOut");
+    if (notice === "app_error") show("notice", "appError", { detail: params.get("detail") || "" });
+    const error = params.get("error");
+    if (error) show("error", errorKey(error));
+
+    onSubmit("step-password", async () => {
+      lastEmail = $("email").value.trim();
+      proceed(await call("/login", { ctx, email: lastEmail, password: $("password").value }));
+    });
+    onSubmit("step-code", async () => {
+      proceed(await call("/login/challenge", { flow, code: $("code").value.trim() }));
+    });
+    onSubmit("step-choose", async () => {
+      const chosen = document.querySelector("input[name=choice]:checked");
+      proceed(await call("/login/challenge", { flow, choice: chosen ? chosen.value : "" }));
+    });
+    onSubmit("step-new-password", async () => {
+      if ($("new-password").value !== $("new-password-again").value) return show("error", "passwordsDiffer");
+      proceed(await call("/login/challenge", { flow, new_password: $("new-password").value }));
+    });
+    onSubmit("step-forgot", async () => {
+      lastEmail = $("forgot-email").value.trim();
+      const result = await call("/password/forgot", { ctx, email: lastEmail });
+      if (result.status === "code_sent") {
+        showStep("step-reset");
+        return show("notice", "resetCodeSent");
+      }
+      show("error", errorKey(result.error));
+    });
+    onSubmit("step-reset", async () => {
+      const email = lastEmail || $("email").value.trim();
+      proceed(await call("/password/reset", { ctx, email, code: $("reset-code").value.trim(), new_password: $("reset-password").value }));
+    });
+    $("to-forgot").addEventListener("click", () => {
+      clearMessages();
+      $("forgot-email").value = $("email").value;
+      showStep("step-forgot");
+    });
+    document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => { clearMessages(); showStep("step-password"); }));
+  }
+
+  start();
+})();

@@ -1,0 +1,167 @@
+//! Local provisioning: in moto, the resources `template.yaml` declares in AWS (the table with
+//! its index, TTL and stream; the user pool and app client; the bridge secret), and demo users.
+//! Used by `make dev` and by the integration tests; never against a real account.
+
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider as cognito;
+use aws_sdk_dynamodb as dynamodb;
+use dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TimeToLiveSpecification,
+};
+use serde_json::json;
+use shared::adapters::dynamo_apps::GSI1;
+
+/// What was created, as the login function's environment variables name it.
+#[derive(Debug, Clone)]
+pub struct LocalStack {
+    pub table: String,
+    pub user_pool_id: String,
+    pub client_id: String,
+    pub bridge_secret_id: String,
+}
+
+impl LocalStack {
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TABLE_NAME", self.table.clone()),
+            ("USER_POOL_ID", self.user_pool_id.clone()),
+            ("USER_POOL_CLIENT_ID", self.client_id.clone()),
+            ("BRIDGE_SECRET_ID", self.bridge_secret_id.clone()),
+        ]
+    }
+}
+
+/// Creates the table, pool, client (with a secret) and bridge secret, all named after `name`.
+pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
+    let table = format!("{name}-table");
+    create_table(&dynamodb::Client::new(sdk), &table).await?;
+    let idp = cognito::Client::new(sdk);
+    let pool = idp
+        .create_user_pool()
+        .pool_name(format!("{name}-users"))
+        .username_attributes(cognito::types::UsernameAttributeType::Email)
+        .auto_verified_attributes(cognito::types::VerifiedAttributeType::Email)
+        .mfa_configuration(cognito::types::UserPoolMfaType::Optional)
+        .username_configuration(cognito::types::UsernameConfigurationType::builder().case_sensitive(false).build()?)
+        .schema(cognito::types::SchemaAttributeType::builder().name("company").attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build())
+        .send()
+        .await
+        .context("creating the user pool")?;
+    let pool_id = pool.user_pool.and_then(|p| p.id).context("the pool has no id")?;
+    let client = idp
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name(format!("{name}-bridge"))
+        .generate_secret(true)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
+        .send()
+        .await
+        .context("creating the app client")?
+        .user_pool_client
+        .context("no app client")?;
+    let client_id = client.client_id.context("the app client has no id")?;
+    let bridge_secret = json!({"flow_key": crate::random_secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
+    let secret = aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(format!("{name}/bridge"))
+        .secret_string(bridge_secret.to_string())
+        .send()
+        .await
+        .context("creating the bridge secret")?;
+    Ok(LocalStack { table, user_pool_id: pool_id, client_id, bridge_secret_id: secret.arn.context("the secret has no ARN")? })
+}
+
+async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
+    let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(vec![attr("pk")?, attr("sk")?, attr("gsi1pk")?, attr("gsi1sk")?]))
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(GSI1)
+                .key_schema(key("gsi1pk", KeyType::Hash)?)
+                .key_schema(key("gsi1sk", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()?,
+        )
+        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build()?)
+        .send()
+        .await
+        .context("creating the table")?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name("expires_at").build()?)
+        .send()
+        .await
+        .context("enabling TTL")?;
+    Ok(())
+}
+
+/// A person in the local pool.
+#[derive(Debug, Clone)]
+pub struct DemoUser<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub name: &'a str,
+    pub company: Option<&'a str>,
+    /// A phone number enables SMS MFA for the user.
+    pub sms_mfa_phone: Option<&'a str>,
+    pub groups: &'a [&'a str],
+    /// `false` leaves the user in FORCE_CHANGE_PASSWORD (the new-password step).
+    pub permanent_password: bool,
+}
+
+/// Creates a confirmed user with a verified email (no invitation message). Returns the `sub`.
+pub async fn create_user(sdk: &SdkConfig, pool_id: &str, user: &DemoUser<'_>) -> Result<String> {
+    use cognito::types::{AttributeType, MessageActionType, SmsMfaSettingsType};
+    let idp = cognito::Client::new(sdk);
+    let attr = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build();
+    let mut attributes = vec![attr("email", user.email)?, attr("email_verified", "true")?, attr("name", user.name)?];
+    if let Some(company) = user.company {
+        attributes.push(attr("custom:company", company)?);
+    }
+    if let Some(phone) = user.sms_mfa_phone {
+        attributes.push(attr("phone_number", phone)?);
+        attributes.push(attr("phone_number_verified", "true")?);
+    }
+    let created = idp
+        .admin_create_user()
+        .user_pool_id(pool_id)
+        .username(user.email)
+        .set_user_attributes(Some(attributes))
+        .temporary_password(user.password)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .with_context(|| format!("creating user {}", user.email))?;
+    if user.permanent_password {
+        idp.admin_set_user_password().user_pool_id(pool_id).username(user.email).password(user.password).permanent(true).send().await?;
+    }
+    if user.sms_mfa_phone.is_some() {
+        idp.admin_set_user_mfa_preference()
+            .user_pool_id(pool_id)
+            .username(user.email)
+            .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).preferred_mfa(true).build())
+            .send()
+            .await?;
+    }
+    for group in user.groups {
+        let exists = idp.get_group().user_pool_id(pool_id).group_name(*group).send().await.is_ok();
+        if !exists {
+            idp.create_group().user_pool_id(pool_id).group_name(*group).send().await?;
+        }
+        idp.admin_add_user_to_group().user_pool_id(pool_id).username(user.email).group_name(*group).send().await?;
+    }
+    let sub = created.user.and_then(|u| u.attributes).unwrap_or_default().into_iter().find(|a| a.name == "sub").and_then(|a| a.value);
+    sub.context("the user has no sub")
+}

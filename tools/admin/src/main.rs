@@ -1,0 +1,283 @@
+//! `bridge-admin`: manage the bridge's apps and their secrets, against a deployed stack (the
+//! usual AWS credentials and region) or the local one (`AWS_ENDPOINT_URL` pointing at moto).
+
+use anyhow::{Context, Result, bail};
+use bridge_admin::apps::Apps;
+use bridge_admin::local::{self, DemoUser};
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use shared::adapters::dynamo_apps::DynamoApps;
+use shared::domain::app::{App, AppId};
+use shared::domain::claims::ClaimMapping;
+use shared::domain::return_to::Origin;
+use shared::domain::targets::{Target, zendesk};
+use shared::ports::AppStore;
+use shared::secrets::SecretRef;
+use std::io::Read;
+
+#[derive(Parser)]
+#[command(name = "bridge-admin", about = "Manage the identity bridge's apps and secrets")]
+struct Cli {
+    /// The bridge's DynamoDB table (the stack's `TableName` output).
+    #[arg(long, env = "TABLE_NAME", global = true)]
+    table: Option<String>,
+    /// Prefix of the secrets this tool creates (the stack name).
+    #[arg(long, env = "SECRET_PREFIX", default_value = "identity-bridge", global = true)]
+    secret_prefix: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apps the bridge signs people into.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Local runs only: create the stack's resources and demo users in moto.
+    #[command(subcommand)]
+    Local(LocalCommand),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// List all apps (JSON lines).
+    List,
+    /// Show one app (JSON).
+    Show { id: String },
+    /// Create a Zendesk app and store its shared secret.
+    Create {
+        id: String,
+        #[command(flatten)]
+        fields: AppFields,
+        #[command(flatten)]
+        secret: SecretInput,
+    },
+    /// Change an app; only the options given change.
+    Update {
+        id: String,
+        #[command(flatten)]
+        fields: AppFields,
+    },
+    /// Replace an app's signing secret.
+    SetSecret {
+        id: String,
+        #[command(flatten)]
+        secret: SecretInput,
+    },
+    /// Remove an app and (unless --keep-secret) schedule its secret for deletion.
+    Remove {
+        id: String,
+        #[arg(long)]
+        keep_secret: bool,
+    },
+}
+
+#[derive(Args)]
+struct AppFields {
+    /// Display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The Zendesk subdomain (`acme` for acme.zendesk.com).
+    #[arg(long, conflicts_with = "account_url")]
+    subdomain: Option<String>,
+    /// The Zendesk account URL, for host-mapped accounts (https://help.example.com).
+    #[arg(long)]
+    account_url: Option<String>,
+    /// An allowed `return_to` origin; repeat for several. Replaces the list when given.
+    #[arg(long = "allow-origin")]
+    allow_origins: Vec<String>,
+    /// A JSON file with the claim mapping (see README).
+    #[arg(long)]
+    claims: Option<std::path::PathBuf>,
+    /// How the browser carries the token: post (recommended) or get.
+    #[arg(long)]
+    delivery: Option<String>,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct SecretInput {
+    /// Read the secret from standard input (paste Zendesk's shared secret).
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Generate a random secret and print it once.
+    #[arg(long)]
+    generate_secret: bool,
+}
+
+#[derive(Subcommand)]
+enum LocalCommand {
+    /// Create the table, user pool, app client and bridge secret; print them as KEY=VALUE lines.
+    Provision {
+        #[arg(long, default_value = "bridge-local")]
+        name: String,
+    },
+    /// Create a confirmed user with a verified email.
+    User {
+        #[arg(long)]
+        pool: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        company: Option<String>,
+        /// Enable SMS MFA with this phone number.
+        #[arg(long)]
+        sms_phone: Option<String>,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// Leave the password temporary (the person must choose a new one).
+        #[arg(long)]
+        temporary: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let sdk = shared::adapters::aws::load().await;
+    match cli.command {
+        Command::Local(command) => local_command(&sdk, command).await,
+        Command::App(command) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let apps = Apps {
+                store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+                secrets: aws_sdk_secretsmanager::Client::new(&sdk),
+                prefix: cli.secret_prefix,
+            };
+            app_command(&apps, command).await
+        }
+    }
+}
+
+async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
+    match command {
+        AppCommand::List => {
+            for app in apps.store.list().await.context("listing apps")? {
+                println!("{}", serde_json::to_string(&app)?);
+            }
+        }
+        AppCommand::Show { id } => println!("{}", serde_json::to_string_pretty(&apps.get(&app_id(&id)?).await?)?),
+        AppCommand::Create { id, fields, secret } => {
+            let account_url = fields.account_url()?.context("give --subdomain or --account-url")?;
+            let app = App {
+                id: app_id(&id)?,
+                name: fields.name.clone().unwrap_or_else(|| id.clone()),
+                target: Target::Zendesk(zendesk::ZendeskTarget { account_url, delivery: fields.delivery()?.unwrap_or_default() }),
+                allowed_origins: fields.origins()?,
+                claims: fields.claims()?.unwrap_or_default(),
+                signing_secret: SecretRef(String::new()),
+                version: 0,
+            };
+            let secret = secret.read()?;
+            let app = apps.create(app, &secret).await?;
+            println!("{}", serde_json::to_string_pretty(&app)?);
+        }
+        AppCommand::Update { id, fields } => {
+            let mut app = apps.get(&app_id(&id)?).await?;
+            if let Some(name) = &fields.name {
+                app.name = name.clone();
+            }
+            let Target::Zendesk(target) = &mut app.target;
+            if let Some(url) = fields.account_url()? {
+                target.account_url = url;
+            }
+            if let Some(delivery) = fields.delivery()? {
+                target.delivery = delivery;
+            }
+            if !fields.allow_origins.is_empty() {
+                app.allowed_origins = fields.origins()?;
+            }
+            if let Some(claims) = fields.claims()? {
+                app.claims = claims;
+            }
+            println!("{}", serde_json::to_string_pretty(&apps.update(app).await?)?);
+        }
+        AppCommand::SetSecret { id, secret } => apps.set_secret(&app_id(&id)?, &secret.read()?).await?,
+        AppCommand::Remove { id, keep_secret } => apps.remove(&app_id(&id)?, keep_secret).await?,
+    }
+    Ok(())
+}
+
+async fn local_command(sdk: &aws_config::SdkConfig, command: LocalCommand) -> Result<()> {
+    match command {
+        LocalCommand::Provision { name } => {
+            for (key, value) in local::provision(sdk, &name).await?.env() {
+                println!("{key}={value}");
+            }
+        }
+        LocalCommand::User { pool, email, password, name, company, sms_phone, groups, temporary } => {
+            let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+            let user = DemoUser {
+                email: &email,
+                password: &password,
+                name: &name,
+                company: company.as_deref(),
+                sms_mfa_phone: sms_phone.as_deref(),
+                groups: &groups,
+                permanent_password: !temporary,
+            };
+            println!("{}", local::create_user(sdk, &pool, &user).await?);
+        }
+    }
+    Ok(())
+}
+
+fn app_id(raw: &str) -> Result<AppId> {
+    Ok(AppId::parse(raw)?)
+}
+
+impl AppFields {
+    fn account_url(&self) -> Result<Option<Origin>> {
+        Ok(match (&self.subdomain, &self.account_url) {
+            (Some(sub), _) => Some(zendesk::ZendeskTarget::for_subdomain(sub).context("--subdomain")?),
+            (None, Some(url)) => Some(Origin::parse(url).context("--account-url")?),
+            (None, None) => None,
+        })
+    }
+
+    fn origins(&self) -> Result<Vec<Origin>> {
+        self.allow_origins.iter().map(|o| Origin::parse(o).with_context(|| format!("--allow-origin {o}"))).collect()
+    }
+
+    fn claims(&self) -> Result<Option<ClaimMapping>> {
+        let Some(path) = &self.claims else { return Ok(None) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is not a claim mapping", path.display()))?))
+    }
+
+    fn delivery(&self) -> Result<Option<zendesk::DeliveryMethod>> {
+        Ok(match self.delivery.as_deref() {
+            None => None,
+            Some("post") => Some(zendesk::DeliveryMethod::Post),
+            Some("get") => Some(zendesk::DeliveryMethod::Get),
+            Some(other) => bail!("--delivery is post or get, not {other}"),
+        })
+    }
+}
+
+impl SecretInput {
+    fn read(&self) -> Result<SecretString> {
+        if self.generate_secret {
+            let secret = bridge_admin::random_secret(32);
+            println!("generated secret (shown once): {secret}");
+            return Ok(secret.into());
+        }
+        let mut secret = String::new();
+        std::io::stdin().read_to_string(&mut secret).context("reading the secret from standard input")?;
+        let secret = secret.trim().to_owned();
+        if secret.len() < 16 {
+            bail!("the secret on standard input is shorter than 16 characters");
+        }
+        Ok(secret.into())
+    }
+}

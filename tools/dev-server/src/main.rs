@@ -1,0 +1,179 @@
+//! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
+//! `config.js` naming the API) on one port, and the API on another, where every request is
+//! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
+//! adapter into the login function's handler — the same path a deployed request takes.
+//!
+//! Configuration: the login function's environment variables, plus `DEV_API_ADDR`,
+//! `DEV_FORM_ADDR` (host:port, port 0 for a free one) and `DEV_STATIC_DIR`.
+//! Prints `READY api=<url> form=<url>` once both listen.
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::lambda_runtime::LambdaEvent;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context as LambdaContext, Service, service_fn};
+use login::{config::Config, handler, state::Login};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Clone)]
+struct Api {
+    login: Arc<Login>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_init();
+    let api_listener = tokio::net::TcpListener::bind(var("DEV_API_ADDR", "127.0.0.1:3000")).await.context("binding the API port")?;
+    let form_listener = tokio::net::TcpListener::bind(var("DEV_FORM_ADDR", "127.0.0.1:8080")).await.context("binding the form port")?;
+    let api_url = format!("http://{}", api_listener.local_addr()?);
+    let form_url = format!("http://{}", form_listener.local_addr()?);
+    // The form's URL is known only now (the port may have been chosen by the OS).
+    let config = Config::from_env(&WithFormUrl(format!("{form_url}/index.html")))?;
+    let sdk = shared::adapters::aws::load().await;
+    let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
+
+    let api = Router::new().fallback(api_gateway).with_state(Api { login });
+    let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
+    let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
+    let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
+
+    println!("READY api={api_url} form={form_url}");
+    let api_server = axum::serve(api_listener, api);
+    let form_server = axum::serve(form_listener, form);
+    tokio::try_join!(async { api_server.await }, async { form_server.await })?;
+    Ok(())
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// The process environment, with `FORM_URL` defaulting to the form this server serves.
+struct WithFormUrl(String);
+
+impl shared::config::Source for WithFormUrl {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().or_else(|| (name == "FORM_URL").then(|| self.0.clone()))
+    }
+}
+
+fn tracing_init() {
+    lambda_http::tracing::init_default_subscriber();
+}
+
+/// One HTTP request through an API Gateway HTTP API event and back.
+async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, 10 * 1024 * 1024).await else {
+        return (http::StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    };
+    let mut headers = serde_json::Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let value = value.to_str().unwrap_or_default().to_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
+            continue;
+        }
+        match headers.get_mut(name.as_str()) {
+            Some(serde_json::Value::String(existing)) => *existing = format!("{existing},{value}"),
+            _ => {
+                headers.insert(name.as_str().to_owned(), value.into());
+            }
+        }
+    }
+    let text = String::from_utf8(bytes.to_vec());
+    let (body, base64) = match text {
+        Ok(text) => (text, false),
+        Err(_) => (base64_encode(&bytes), true),
+    };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.uri.path(),
+        "rawQueryString": parts.uri.query().unwrap_or(""),
+        "cookies": cookies,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "local", "domainName": parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
+            "domainPrefix": "local", "requestId": uuid_like(now.as_nanos()), "routeKey": "$default", "stage": "$default",
+            "time": "", "timeEpoch": now.as_millis() as u64,
+            "http": {"method": parts.method.as_str(), "path": parts.uri.path(), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("")}
+        },
+        "body": if body.is_empty() { serde_json::Value::Null } else { body.into() },
+        "isBase64Encoded": base64,
+    });
+    let request: LambdaRequest = match serde_json::from_value(event) {
+        Ok(r) => r,
+        Err(e) => return (http::StatusCode::BAD_REQUEST, format!("not a valid API Gateway event: {e}")).into_response(),
+    };
+    let login = api.login.clone();
+    let mut adapter = Adapter::from(service_fn(move |request| {
+        let login = login.clone();
+        async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
+    }));
+    let response = match adapter.call(LambdaEvent::new(request, LambdaContext::default())).await {
+        Ok(r) => r,
+        Err(e) => return (http::StatusCode::BAD_GATEWAY, format!("the function failed: {e}")).into_response(),
+    };
+    let Ok(response) = serde_json::to_value(&response).and_then(serde_json::from_value::<ApiGatewayV2httpResponse>) else {
+        return (http::StatusCode::BAD_GATEWAY, "the function returned an invalid response").into_response();
+    };
+    to_http(response)
+}
+
+fn to_http(response: ApiGatewayV2httpResponse) -> Response {
+    let mut builder = Response::builder().status(response.status_code as u16);
+    for (name, value) in &response.headers {
+        builder = builder.header(name, value);
+    }
+    for cookie in &response.cookies {
+        builder = builder.header(http::header::SET_COOKIE, cookie);
+    }
+    let body = match response.body {
+        Some(lambda_http::Body::Text(t)) => AxumBody::from(t),
+        Some(lambda_http::Body::Binary(b)) => AxumBody::from(b),
+        _ => AxumBody::empty(),
+    };
+    builder.body(body).unwrap_or_else(|_| (http::StatusCode::BAD_GATEWAY, "bad response").into_response())
+}
+
+async fn serve_static(dir: PathBuf, config_js: String, request: Request) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    if path == "config.js" {
+        return ([(http::header::CONTENT_TYPE, "text/javascript")], config_js).into_response();
+    }
+    if path.split('/').any(|p| p == ".." || p.starts_with('.')) {
+        return http::StatusCode::NOT_FOUND.into_response();
+    }
+    let content_type = match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(dir.join(path)).await {
+        Ok(bytes) => ([(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-store")], bytes).into_response(),
+        Err(_) => http::StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn uuid_like(n: u128) -> String {
+    format!("{:032x}", n)
+}

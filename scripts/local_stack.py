@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +46,16 @@ def start(cmd, env=None, ready_prefix="READY"):
     children.append(proc)
     for line in proc.stdout:
         if line.startswith(ready_prefix):
+            # Keep draining its output (logs), or the child blocks once the pipe is full.
+            threading.Thread(target=forward, args=(proc.stdout,), daemon=True).start()
             return line[len(ready_prefix):].strip()
     raise SystemExit(f"{cmd[0]} exited before it was ready (exit code {proc.wait()})")
+
+
+def forward(stream):
+    for line in stream:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def stop(*_):

@@ -42,6 +42,12 @@ impl<const N: usize> Source for [(&str, &str); N] {
     }
 }
 
+impl Source for std::collections::HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
 /// A required variable, non-empty after trimming.
 pub fn required(source: &impl Source, name: &str) -> Result<String, ConfigError> {
     optional(source, name)?.ok_or_else(|| ConfigError { variable: name.into(), problem: "is not set".into() })

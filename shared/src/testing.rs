@@ -224,3 +224,59 @@ pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
         secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
     }
 }
+
+/// Records every AWS request an SDK client sends, by its `X-Amz-Target` (for example
+/// `AWSCognitoIdentityProviderService.InitiateAuth`), so tests and benchmarks can count round
+/// trips per operation.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl CallLog {
+    /// An HTTP client that records into this log and then sends through `inner`.
+    pub fn wrap(&self, inner: aws_smithy_runtime_api::client::http::SharedHttpClient) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+        aws_smithy_runtime_api::client::http::SharedHttpClient::new(calls::Recording { inner, log: self.clone() })
+    }
+
+    /// The calls so far, emptying the log.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How many of `calls` went to the service whose targets start with `prefix`.
+    pub fn count(calls: &[String], prefix: &str) -> usize {
+        calls.iter().filter(|c| c.starts_with(prefix)).count()
+    }
+}
+
+mod calls {
+    use super::CallLog;
+    use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+    #[derive(Debug)]
+    pub(super) struct Recording {
+        pub(super) inner: SharedHttpClient,
+        pub(super) log: CallLog,
+    }
+
+    impl HttpClient for Recording {
+        fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+            SharedHttpConnector::new(RecordingConnector { inner: self.inner.http_connector(settings, components), log: self.log.clone() })
+        }
+    }
+
+    #[derive(Debug)]
+    struct RecordingConnector {
+        inner: SharedHttpConnector,
+        log: CallLog,
+    }
+
+    impl HttpConnector for RecordingConnector {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let target = request.headers().get("x-amz-target").unwrap_or("unknown").to_owned();
+            self.log.0.lock().unwrap_or_else(|p| p.into_inner()).push(target);
+            self.inner.call(request)
+        }
+    }
+}

@@ -27,6 +27,7 @@ impl Apps {
 
     /// Stores `secret` and creates `app` pointing at it. `app.signing_secret` is set here.
     pub async fn create(&self, mut app: App, secret: &SecretString) -> Result<App> {
+        app.validate()?;
         let name = format!("{}/apps/{}/signing", self.prefix, app.id);
         let created = self
             .secrets
@@ -38,7 +39,6 @@ impl Apps {
             .await
             .with_context(|| format!("creating secret {name} (does it exist already?)"))?;
         app.signing_secret = SecretRef(created.arn.unwrap_or(name));
-        app.validate()?;
         if let Err(e) = self.store.create(&app).await {
             self.delete_secret(&app.signing_secret).await.ok();
             match e {

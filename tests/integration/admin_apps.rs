@@ -1,0 +1,53 @@
+//! The admin tool's app management against moto: secrets in Secrets Manager, versions, and
+//! nothing left behind when a step fails.
+
+use crate::harness::*;
+use shared::domain::app::AppId;
+use shared::ports::AppStore;
+
+async fn secret_names(app: &TestApp) -> Vec<String> {
+    let out = aws_sdk_secretsmanager::Client::new(&app.sdk).list_secrets().send().await.unwrap_or_else(|e| panic!("{e}"));
+    out.secret_list.unwrap_or_default().into_iter().filter_map(|s| s.name).filter(|n| n.starts_with(&format!("{}/apps/", app.apps.prefix))).collect()
+}
+
+#[tokio::test]
+async fn create_update_list_and_remove() {
+    let app = spawn_app().await;
+    let id = AppId::parse(APP).unwrap_or_else(|e| panic!("{e}"));
+    let stored = app.apps.get(&id).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(stored.version, 1);
+    assert!(stored.signing_secret.0.starts_with("arn:aws:secretsmanager:"), "the item names the secret, never holds it");
+
+    let mut renamed = stored.clone();
+    renamed.name = "Acme Support".into();
+    let updated = app.apps.update(renamed).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(updated.version, 2);
+    let stale = app.apps.update(stored.clone()).await;
+    assert!(stale.is_err_and(|e| e.to_string().contains("changed since it was read")));
+
+    let mut second = demo_app();
+    second.id = AppId::parse("community").unwrap_or_else(|e| panic!("{e}"));
+    app.apps.create(second, &"another-secret-value".to_owned().into()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let listed: Vec<String> = app.apps.store.list().await.unwrap_or_default().into_iter().map(|a| a.id.to_string()).collect();
+    assert_eq!(listed, vec!["acme-help", "community"]);
+
+    app.apps.remove(&id, false).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(app.apps.get(&id).await.is_err());
+    assert_eq!(secret_names(&app).await, vec![format!("{}/apps/community/signing", app.apps.prefix)]);
+}
+
+#[tokio::test]
+async fn a_failed_create_leaves_no_secret_behind() {
+    let app = spawn_app().await;
+    let before = secret_names(&app).await;
+    let duplicate = app.apps.create(demo_app(), &"yet-another-secret".to_owned().into()).await;
+    assert!(duplicate.is_err());
+    let mut invalid = demo_app();
+    invalid.id = AppId::parse("no-origins").unwrap_or_else(|e| panic!("{e}"));
+    invalid.allowed_origins.clear();
+    assert!(app.apps.create(invalid, &"yet-another-secret".to_owned().into()).await.is_err());
+    // The duplicate's secret name collides with the existing one, so it was never created; the
+    // invalid app is refused before anything is written.
+    let after: Vec<String> = secret_names(&app).await;
+    assert_eq!(after, before);
+}

@@ -1,0 +1,172 @@
+//! `spawn_app()`: a fresh table, user pool, app client, bridge secret and demo app in moto for
+//! each test, and the login function built on them exactly as Lambda builds it.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use bridge_admin::apps::Apps;
+use bridge_admin::local::{self, DemoUser, LocalStack};
+use http::{HeaderMap, StatusCode};
+use lambda_http::Body;
+use login::{config::Config, handler, state::Login};
+use serde_json::Value;
+use shared::adapters::dynamo_apps::DynamoApps;
+use shared::domain::app::{App, AppId};
+use shared::domain::return_to::Origin;
+use shared::domain::targets::{Target, zendesk};
+use shared::secrets::SecretRef;
+use shared::testing::CallLog;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+pub const APP: &str = "acme-help";
+pub const ZENDESK: &str = "https://acme.zendesk.com";
+pub const FORM: &str = "https://login.example.com";
+pub const PASSWORD: &str = "Corr3ct-Horse!";
+
+/// moto's URL; started on first use and stopped when the test binary exits.
+pub fn moto() -> &'static str {
+    static MOTO: OnceLock<String> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut child = Command::new("python3")
+            .args(["scripts/moto_server.py", "0"])
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("moto has no stdout"));
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("reading moto's READY line: {e}"));
+        let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("moto did not start: {line:?}"));
+        // The child watches for this process to exit and stops itself.
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+pub async fn sdk_config(endpoint: &str, calls: &CallLog) -> SdkConfig {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("local", "local", None, None, "tests"))
+        .timeout_config(shared::adapters::aws::timeouts())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await;
+    // moto speaks plain HTTP on loopback.
+    sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()
+}
+
+pub struct TestApp {
+    pub sdk: SdkConfig,
+    pub calls: CallLog,
+    pub stack: LocalStack,
+    pub login: Login,
+    pub apps: Apps,
+    pub app_secret: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let calls = CallLog::default();
+    let sdk = sdk_config(moto(), &calls).await;
+    let name = format!("t{}", uuid::Uuid::new_v4().simple());
+    let stack = local::provision(&sdk, &name).await.unwrap_or_else(|e| panic!("provisioning: {e:#}"));
+    let apps = Apps { store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table), secrets: aws_sdk_secretsmanager::Client::new(&sdk), prefix: name.clone() };
+    let app_secret = bridge_admin::random_secret(32);
+    apps.create(demo_app(), &app_secret.clone().into()).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
+    let login = login_for(&sdk, &stack, moto());
+    calls.take();
+    TestApp { sdk, calls, stack, login, apps, app_secret }
+}
+
+/// The login function as Lambda builds it, from its environment variables.
+pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Login {
+    let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
+    env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
+    let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
+    Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn demo_app() -> App {
+    let origin = |s: &str| Origin::parse(s).unwrap_or_else(|e| panic!("{e}"));
+    let claims = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/claims.json")).unwrap_or_else(|e| panic!("{e}"));
+    App {
+        id: AppId::parse(APP).unwrap_or_else(|e| panic!("{e}")),
+        name: "Acme Help Center".into(),
+        target: Target::Zendesk(zendesk::ZendeskTarget { account_url: origin(ZENDESK), delivery: zendesk::DeliveryMethod::Post }),
+        allowed_origins: vec![origin(ZENDESK)],
+        claims: serde_json::from_str(&claims).unwrap_or_else(|e| panic!("{e}")),
+        signing_secret: SecretRef(String::new()),
+        version: 0,
+    }
+}
+
+/// A handler response, read.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A query parameter of the `Location` header.
+    pub fn location_param(&self, name: &str) -> Option<String> {
+        let location = url::Url::parse(self.header("location")?).ok()?;
+        location.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+}
+
+impl TestApp {
+    pub async fn user(&self, email: &str, configure: impl FnOnce(&mut DemoUser<'_>)) -> String {
+        let mut user = DemoUser {
+            email,
+            password: PASSWORD,
+            name: "Hanako Yamada",
+            company: Some("Acme"),
+            sms_mfa_phone: None,
+            groups: &[],
+            permanent_password: true,
+        };
+        configure(&mut user);
+        let sub = local::create_user(&self.sdk, &self.stack.user_pool_id, &user).await.unwrap_or_else(|e| panic!("{e:#}"));
+        self.calls.take();
+        sub
+    }
+
+    pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+        let mut request = http::Request::builder().method(method).uri(format!("https://api.example.com{path}"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let body = body.map(Body::Text).unwrap_or(Body::Empty);
+        let response = handler::handle(&self.login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
+        let (parts, body) = response.into_parts();
+        Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, &[("content-type", "application/json"), ("origin", FORM)], Some(body.to_string())).await
+    }
+
+    /// A sealed context from `GET /sso/{app}`, as the form receives it.
+    pub async fn ctx(&self) -> String {
+        let reply = self.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc/ja&brand_id=1"), &[], None).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+        reply.location_param("ctx").unwrap_or_else(|| panic!("no ctx in {:?}", reply.header("location")))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let ctx = self.ctx().await;
+        self.calls.take();
+        self.post("/login", serde_json::json!({"ctx": ctx, "email": email, "password": password})).await
+    }
+}

@@ -1,0 +1,206 @@
+//! Password sign-in end to end against moto: tokens, challenges, the reset path, and the number
+//! of AWS calls each step costs.
+
+use crate::harness::*;
+use http::StatusCode;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+use shared::testing::CallLog;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const COGNITO: &str = "AWSCognitoIdentityProviderService.";
+
+fn zendesk_claims(reply: &Reply, secret: &str) -> Value {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["status"], "redirect");
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["action"], format!("{ZENDESK}/access/jwt"));
+    let token = body["fields"]["jwt"].as_str().unwrap_or_else(|| panic!("no jwt: {body}"));
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).unwrap_or_else(|e| panic!("{e}")).claims
+}
+
+#[tokio::test]
+async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
+    let app = spawn_app().await;
+    let sub = app.user("hanako@example.com", |u| u.groups = &["zd-vip", "zendesk-agents"]).await;
+
+    let reply = app.login("Hanako@Example.com", PASSWORD).await;
+    let first = app.calls.take();
+    let claims = zendesk_claims(&reply, &app.app_secret);
+    assert_eq!(reply.json()["fields"]["return_to"], format!("{ZENDESK}/hc/ja"));
+
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let iat = claims["iat"].as_u64().unwrap_or_default();
+    assert!(now.abs_diff(iat) < 10, "iat {iat} vs now {now}");
+    let jti = uuid::Uuid::parse_str(claims["jti"].as_str().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(jti.get_version_num(), 4);
+    let mut rest = claims.clone();
+    for k in ["iat", "jti"] {
+        rest.as_object_mut().map(|o| o.remove(k));
+    }
+    assert_eq!(
+        rest,
+        json!({"email": "hanako@example.com", "name": "Hanako Yamada", "external_id": sub, "organization": "Acme", "tags": ["vip"], "role": "agent"})
+    );
+    assert_eq!(CallLog::count(&first, COGNITO), 1, "{first:?}");
+
+    // Warm: exactly one call, to Cognito; apps and secrets come from the caches.
+    let again = app.login("hanako@example.com", PASSWORD).await;
+    let second_claims = zendesk_claims(&again, &app.app_secret);
+    assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_user_and_disabled_user_read_the_same() {
+    let app = spawn_app().await;
+    app.user("real@example.com", |_| {}).await;
+    app.user("disabled@example.com", |_| {}).await;
+    aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .admin_disable_user()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("disabled@example.com")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let replies = [
+        app.login("real@example.com", "Wrong-Passw0rd!").await,
+        app.login("nobody@example.com", PASSWORD).await,
+        app.login("disabled@example.com", PASSWORD).await,
+    ];
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.json(), json!({"error": "invalid_credentials", "message": "Incorrect email or password."}));
+    }
+}
+
+#[tokio::test]
+async fn sms_mfa_then_the_code_signs_in() {
+    let app = spawn_app().await;
+    app.user("mfa@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+
+    let reply = app.login("mfa@example.com", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["status"], "challenge");
+    assert_eq!(body["challenge"], "sms_mfa");
+    let flow = body["flow"].as_str().unwrap_or_default().to_owned();
+
+    // moto checks SECRET_HASH on this call (the app client has a secret); it accepts any code.
+    let answered = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
+    zendesk_claims(&answered, &app.app_secret);
+    let calls = app.calls.take();
+    assert_eq!(CallLog::count(&calls, &format!("{COGNITO}RespondToAuthChallenge")), 1, "{calls:?}");
+    assert_eq!(CallLog::count(&calls, COGNITO), 2, "{calls:?}");
+
+    // The answer's flow token is single-purpose: it is not a context.
+    let misuse = app.post("/login", json!({"ctx": flow, "email": "mfa@example.com", "password": PASSWORD})).await;
+    assert_eq!((misuse.status, misuse.json()["error"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_flow")));
+}
+
+#[tokio::test]
+async fn a_temporary_password_asks_for_a_new_one_first() {
+    let app = spawn_app().await;
+    app.user("new@example.com", |u| u.permanent_password = false).await;
+
+    let reply = app.login("new@example.com", PASSWORD).await;
+    assert_eq!(reply.json()["challenge"], "new_password", "{}", reply.body);
+    let flow = reply.json()["flow"].as_str().unwrap_or_default().to_owned();
+    let wrong_answer = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
+    assert_eq!(wrong_answer.status, StatusCode::BAD_REQUEST);
+
+    let answered = app.post("/login/challenge", json!({"flow": flow, "new_password": "Brand-New-Passw0rd!"})).await;
+    zendesk_claims(&answered, &app.app_secret);
+    zendesk_claims(&app.login("new@example.com", "Brand-New-Passw0rd!").await, &app.app_secret);
+}
+
+#[tokio::test]
+async fn forgot_password_then_reset_signs_in_with_the_new_password() {
+    let app = spawn_app().await;
+    app.user("forgetful@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+
+    for email in ["forgetful@example.com", "nobody@example.com"] {
+        let reply = app.post("/password/forgot", json!({"ctx": ctx, "email": email})).await;
+        assert_eq!((reply.status, reply.json()), (StatusCode::OK, json!({"status": "code_sent"})), "{email}");
+    }
+    let reset = app
+        .post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "123456", "new_password": "Reset-Passw0rd!"}))
+        .await;
+    zendesk_claims(&reset, &app.app_secret);
+    assert_eq!(app.login("forgetful@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn id_tokens_are_checked_against_the_pools_published_keys() {
+    use shared::adapters::jwks::{HttpKeys, JwksVerifier};
+    use shared::ports::{IdTokenVerifier, TokenRejected};
+
+    let app = spawn_app().await;
+    app.user("keys@example.com", |_| {}).await;
+    let out = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .admin_initiate_auth()
+        .user_pool_id(&app.stack.user_pool_id)
+        .client_id(&app.stack.client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminNoSrpAuth)
+        .auth_parameters("USERNAME", "keys@example.com")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .auth_parameters("SECRET_HASH", shared::adapters::cognito::secret_hash(&client_secret(&app).await.into(), "keys@example.com", &app.stack.client_id))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let result = out.authentication_result.unwrap_or_else(|| panic!("no tokens"));
+    let id_token = result.id_token.unwrap_or_default();
+    let access_token = result.access_token.unwrap_or_default();
+
+    let pool = &app.stack.user_pool_id;
+    let issuer = format!("https://cognito-idp.ap-northeast-1.amazonaws.com/{pool}");
+    let verifier = |aud: &str, iss: &str| {
+        let keys = HttpKeys::new(format!("{}/{pool}/.well-known/jwks.json", moto())).unwrap_or_else(|e| panic!("{e}"));
+        JwksVerifier::new(iss, aud, Box::new(keys))
+    };
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let good = verifier(&app.stack.client_id, &issuer);
+    let claims = good.verify(&id_token, now).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims["email"], "keys@example.com");
+
+    assert_eq!(verifier("another-client", &issuer).verify(&id_token, now).await, Err(TokenRejected::Invalid("audience")));
+    assert_eq!(verifier(&app.stack.client_id, &format!("{issuer}x")).verify(&id_token, now).await, Err(TokenRejected::Invalid("issuer")));
+    assert_eq!(good.verify(&id_token, now + 2 * 3600).await, Err(TokenRejected::Invalid("expired")));
+    assert!(good.verify(&access_token, now).await.is_err(), "an access token is not an ID token");
+
+    // Altered payload, `alg: none`, HS256 signed with the public key's bytes, and an unknown kid.
+    let parts: Vec<&str> = id_token.split('.').collect();
+    let b64 = |v: &Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let mut forged = claims.clone();
+    forged["email"] = "ceo@example.com".into();
+    let forged_payload = b64(&Value::Object(forged));
+    for token in [
+        format!("{}.{forged_payload}.{}", parts[0], parts[2]),
+        format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": "dummy"})), parts[1]),
+        format!("{}.{}.{}", b64(&json!({"alg": "HS256", "typ": "JWT", "kid": "dummy"})), parts[1], parts[2]),
+        format!("{}.{}.{}", b64(&json!({"alg": "RS256", "typ": "JWT", "kid": "rotated-away"})), parts[1], parts[2]),
+        "not.a.token".to_owned(),
+    ] {
+        assert!(matches!(good.verify(&token, now).await, Err(TokenRejected::Invalid(_))), "{token}");
+    }
+}
+
+async fn client_secret(app: &TestApp) -> String {
+    let out = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .describe_user_pool_client()
+        .user_pool_id(&app.stack.user_pool_id)
+        .client_id(&app.stack.client_id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.user_pool_client.and_then(|c| c.client_secret).unwrap_or_default()
+}

@@ -234,3 +234,93 @@ mod tests {
         assert_eq!(auth_error(Operation::SignIn, svc("InternalErrorException")), AuthError::Unavailable("InternalErrorException".into()));
     }
 }
+
+#[cfg(test)]
+mod mocked {
+    //! Cognito answers moto cannot give (EMAIL_OTP, SELECT_MFA_TYPE, PasswordResetRequired,
+    //! throttling), injected with aws-smithy-mocks.
+    use super::*;
+    use crate::ports::SecretStore;
+    use crate::secrets::SecretRef;
+    use aws_sdk_cognitoidentityprovider::operation::initiate_auth::{InitiateAuthError, InitiateAuthOutput};
+    use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput;
+    use aws_sdk_cognitoidentityprovider::types::error::{PasswordResetRequiredException, TooManyRequestsException};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use std::time::Duration;
+
+    struct Secrets;
+
+    /// Error metadata as the SDK reads it off the wire (`x-amzn-ErrorType`).
+    fn meta(code: &str) -> aws_smithy_types::error::ErrorMetadata {
+        aws_smithy_types::error::ErrorMetadata::builder().code(code).build()
+    }
+
+    #[async_trait]
+    impl SecretStore for Secrets {
+        async fn secret(&self, _: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            Ok(Some(SecretString::from(r#"{"flow_key":"ffffffffffffffffffffffffffffffffffff","cognito_client_secret":"client-secret"}"#)))
+        }
+    }
+
+    fn auth(client: Client) -> CognitoPasswordAuth {
+        CognitoPasswordAuth::new(client, "client-id", Arc::new(CachedSecrets::new(Arc::new(Secrets), SecretRef("b".into()), Duration::from_secs(60))))
+    }
+
+    #[tokio::test]
+    async fn email_otp_and_select_mfa_challenges_are_read_with_secret_hash() {
+        let select = mock!(Client::initiate_auth)
+            .match_requests(|r| {
+                let p = r.auth_parameters().cloned().unwrap_or_default();
+                p.get("SECRET_HASH") == Some(&secret_hash(&SecretString::from("client-secret"), "a@b.co", "client-id"))
+            })
+            .then_output(|| {
+                InitiateAuthOutput::builder()
+                    .challenge_name(ChallengeNameType::SelectMfaType)
+                    .session("s1")
+                    .challenge_parameters("USER_ID_FOR_SRP", "uuid-user")
+                    .challenge_parameters("MFAS_CAN_CHOOSE", r#"["SMS_MFA","EMAIL_OTP","WEB_AUTHN"]"#)
+                    .build()
+            });
+        let email = mock!(Client::respond_to_auth_challenge)
+            .match_requests(|r| {
+                let p = r.challenge_responses().cloned().unwrap_or_default();
+                r.challenge_name() == Some(&ChallengeNameType::SelectMfaType)
+                    && p.get("ANSWER").map(String::as_str) == Some("EMAIL_OTP")
+                    && p.get("USERNAME").map(String::as_str) == Some("uuid-user")
+                    && p.get("SECRET_HASH") == Some(&secret_hash(&SecretString::from("client-secret"), "uuid-user", "client-id"))
+            })
+            .then_output(|| {
+                RespondToAuthChallengeOutput::builder()
+                    .challenge_name(ChallengeNameType::EmailOtp)
+                    .session("s2")
+                    .challenge_parameters("CODE_DELIVERY_DESTINATION", "a***@b.co")
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&select, &email]);
+        let auth = auth(client);
+        let Ok(AuthStep::Challenge(first)) = auth.sign_in("a@b.co", &SecretString::from("pw")).await else { panic!("expected a challenge") };
+        assert_eq!((first.kind, first.username.as_str(), first.options.clone()), (ChallengeKind::SelectMfaType, "uuid-user", vec![ChallengeKind::SmsMfa, ChallengeKind::EmailOtp]));
+        let Ok(AuthStep::Challenge(second)) = auth.answer(&first, ChallengeAnswer::Choose(ChallengeKind::EmailOtp)).await else { panic!("expected EMAIL_OTP") };
+        assert_eq!((second.kind, second.destination.as_deref()), (ChallengeKind::EmailOtp, Some("a***@b.co")));
+        assert_eq!((select.num_calls(), email.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn reset_required_throttling_and_unknown_challenges() {
+        let reset = mock!(Client::initiate_auth)
+            .match_requests(|r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some("reset@b.co"))
+            .then_error(|| InitiateAuthError::PasswordResetRequiredException(PasswordResetRequiredException::builder().meta(meta("PasswordResetRequiredException")).build()));
+        let throttled = mock!(Client::initiate_auth)
+            .match_requests(|r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some("busy@b.co"))
+            .then_error(|| InitiateAuthError::TooManyRequestsException(TooManyRequestsException::builder().meta(meta("TooManyRequestsException")).build()));
+        let custom = mock!(Client::initiate_auth)
+            .match_requests(|r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some("custom@b.co"))
+            .then_output(|| InitiateAuthOutput::builder().challenge_name(ChallengeNameType::CustomChallenge).session("s").build());
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&reset, &throttled, &custom]);
+        let auth = auth(client);
+        let pw = SecretString::from("pw");
+        assert_eq!(auth.sign_in("reset@b.co", &pw).await, Err(AuthError::PasswordResetRequired));
+        assert_eq!(auth.sign_in("busy@b.co", &pw).await, Err(AuthError::Throttled));
+        assert_eq!(auth.sign_in("custom@b.co", &pw).await, Err(AuthError::UnsupportedChallenge("CUSTOM_CHALLENGE".into())));
+    }
+}

@@ -1,0 +1,127 @@
+// Browser tests: a person signs in through the real form (served as S3 would serve it) in
+// headless Debian Chromium and lands on the demo Zendesk-style app, which verifies the JWT with
+// PyJWT the way Zendesk does. The whole local stack runs from scripts/local_stack.py.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const work = mkdtempSync(join(tmpdir(), "bridge-browser-"));
+const shots = process.env.SCREENSHOT_DIR;
+let stack;
+let info;
+let browser;
+
+async function waitFor(file, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+    if (stack.exitCode !== null) throw new Error(`the local stack exited with ${stack.exitCode}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the local stack did not come up in time");
+}
+
+before(async () => {
+  const infoFile = join(work, "info.json");
+  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  info = await waitFor(infoFile, 120_000);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+    // Playwright starts every launch with a fresh temporary profile (its own --user-data-dir).
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (stack) stack.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function page(locale) {
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
+  return context.newPage();
+}
+
+async function shot(p, name) {
+  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const step = (p, id) => p.locator(`#step-${id}`);
+
+async function openForm(p, path = "/hc/ja") {
+  await p.goto(`${info.demo_app}${path}`);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+}
+
+test("English: a wrong password is refused, the right one lands on the app as the right person", async () => {
+  const p = await page("en-US");
+  await openForm(p, "/hc/en-us/requests");
+  assert.equal(await p.locator("h1").textContent(), "Sign in");
+  await step(p, "password").getByLabel("Email").fill(info.users.hanako.email);
+  await step(p, "password").getByLabel("Password").fill("Not-The-Passw0rd!");
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await p.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+  await shot(p, "en-wrong-password");
+
+  await step(p, "password").getByLabel("Password").fill(info.users.hanako.password);
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/en-us/requests`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.users.hanako.name}`);
+  const me = await (await p.request.get(`${info.demo_app}/api/me`)).json();
+  assert.equal(me.email, info.users.hanako.email);
+  assert.equal(me.organization, "Acme 株式会社");
+  assert.equal(me.role, "agent");
+  assert.deepEqual(me.tags, ["vip"]);
+  await shot(p, "en-signed-in");
+  await p.context().close();
+});
+
+test("Japanese: an SMS code step, then the app", async () => {
+  const p = await page("ja-JP");
+  await openForm(p);
+  assert.equal(await p.locator("h1").textContent(), "サインイン");
+  await step(p, "password").getByLabel("メールアドレス").fill(info.users.mfa.email);
+  await step(p, "password").getByLabel("パスワード", { exact: true }).fill(info.users.mfa.password);
+  await step(p, "password").getByRole("button", { name: "サインイン" }).click();
+  await step(p, "code").getByLabel("確認コード").waitFor();
+  await shot(p, "ja-mfa-step");
+  await step(p, "code").getByLabel("確認コード").fill("123456");
+  await step(p, "code").getByRole("button", { name: "確認" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.users.mfa.name}`);
+  await p.context().close();
+});
+
+test("the language switch, the new-password step, and Zendesk's error message on the form", async () => {
+  const p = await page("ja-JP");
+  await openForm(p);
+  await p.getByRole("button", { name: "English" }).click();
+  assert.equal(await p.locator("h1").textContent(), "Sign in");
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
+  await step(p, "password").getByLabel("Email").fill(info.users.new.email);
+  await step(p, "password").getByLabel("Password").fill(info.users.new.password);
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await step(p, "new-password").getByLabel("New password", { exact: true }).fill("Chosen-Passw0rd!");
+  await step(p, "new-password").getByLabel("New password again").fill("Chosen-Passw0rd!");
+  await step(p, "new-password").getByRole("button", { name: "Set password" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.users.new.name}`);
+
+  // Zendesk refuses a token: the person sees why, in the form, in their language.
+  await p.goto(`${info.api}/sso/${info.app_id}/logout?kind=error&message=Invalid%20iat%20parameter`);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await p.getByRole("status").filter({ hasText: "The app could not complete your sign-in: Invalid iat parameter" }).waitFor();
+  await p.getByRole("button", { name: "日本語" }).click();
+  await p.getByRole("status").filter({ hasText: "アプリでサインインを完了できませんでした: Invalid iat parameter" }).waitFor();
+  await shot(p, "ja-app-error");
+  await p.context().close();
+});

@@ -78,7 +78,9 @@ pub struct Challenge {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthStep {
     /// Signed in: the provider's ID token, still to be verified.
-    Authenticated { id_token: String },
+    Authenticated {
+        id_token: String,
+    },
     Challenge(Challenge),
 }
 

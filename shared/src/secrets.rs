@@ -48,15 +48,12 @@ struct BridgeSecretsJson {
 
 impl BridgeSecrets {
     pub fn parse(raw: &SecretString) -> Result<Self, StoreError> {
-        let json: BridgeSecretsJson = serde_json::from_str(raw.expose_secret())
-            .map_err(|_| StoreError::Corrupt("the bridge secret is not a JSON object with a `flow_key`".into()))?;
+        let json: BridgeSecretsJson =
+            serde_json::from_str(raw.expose_secret()).map_err(|_| StoreError::Corrupt("the bridge secret is not a JSON object with a `flow_key`".into()))?;
         if json.flow_key.len() < 32 {
             return Err(StoreError::Corrupt("the bridge secret's `flow_key` is shorter than 32 characters".into()));
         }
-        Ok(Self {
-            flow_key: json.flow_key.into(),
-            cognito_client_secret: json.cognito_client_secret.filter(|s| !s.is_empty()).map(SecretString::from),
-        })
+        Ok(Self { flow_key: json.flow_key.into(), cognito_client_secret: json.cognito_client_secret.filter(|s| !s.is_empty()).map(SecretString::from) })
     }
 }
 

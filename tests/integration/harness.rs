@@ -39,7 +39,8 @@ pub fn moto() -> &'static str {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("reading moto's READY line: {e}"));
         let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("moto did not start: {line:?}"));
-        // The child watches for this process to exit and stops itself.
+        // The child watches for this process to exit and stops itself; this thread reaps it.
+        std::thread::spawn(move || child.wait());
         format!("http://127.0.0.1:{port}")
     })
 }
@@ -71,7 +72,11 @@ pub async fn spawn_app() -> TestApp {
     let sdk = sdk_config(moto(), &calls).await;
     let name = format!("t{}", uuid::Uuid::new_v4().simple());
     let stack = local::provision(&sdk, &name).await.unwrap_or_else(|e| panic!("provisioning: {e:#}"));
-    let apps = Apps { store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table), secrets: aws_sdk_secretsmanager::Client::new(&sdk), prefix: name.clone() };
+    let apps = Apps {
+        store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table),
+        secrets: aws_sdk_secretsmanager::Client::new(&sdk),
+        prefix: name.clone(),
+    };
     let app_secret = bridge_admin::random_secret(32);
     apps.create(demo_app(), &app_secret.clone().into()).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
@@ -127,15 +132,8 @@ impl Reply {
 
 impl TestApp {
     pub async fn user(&self, email: &str, configure: impl FnOnce(&mut DemoUser<'_>)) -> String {
-        let mut user = DemoUser {
-            email,
-            password: PASSWORD,
-            name: "Hanako Yamada",
-            company: Some("Acme"),
-            sms_mfa_phone: None,
-            groups: &[],
-            permanent_password: true,
-        };
+        let mut user =
+            DemoUser { email, password: PASSWORD, name: "Hanako Yamada", company: Some("Acme"), sms_mfa_phone: None, groups: &[], permanent_password: true };
         configure(&mut user);
         let sub = local::create_user(&self.sdk, &self.stack.user_pool_id, &user).await.unwrap_or_else(|e| panic!("{e:#}"));
         self.calls.take();

@@ -129,9 +129,7 @@ async fn forgot_password_then_reset_signs_in_with_the_new_password() {
         let reply = app.post("/password/forgot", json!({"ctx": ctx, "email": email})).await;
         assert_eq!((reply.status, reply.json()), (StatusCode::OK, json!({"status": "code_sent"})), "{email}");
     }
-    let reset = app
-        .post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "123456", "new_password": "Reset-Passw0rd!"}))
-        .await;
+    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "123456", "new_password": "Reset-Passw0rd!"})).await;
     zendesk_claims(&reset, &app.app_secret);
     assert_eq!(app.login("forgetful@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
 }

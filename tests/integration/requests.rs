@@ -80,21 +80,77 @@ async fn malformed_requests_get_clear_errors_and_cost_no_cognito_call() {
     let ctx = app.ctx().await;
     app.calls.take();
     let json_ct = [("content-type", "application/json")];
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<String>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "/login", vec![("content-type", "text/plain")], Some("{}".into()), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         ("POST", "/login", json_ct.to_vec(), Some("{not json".into()), StatusCode::BAD_REQUEST, "invalid_request"),
         ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "a@b.co"}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "a@b.co", "password": "x", "admin": true}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "a@b.co", "password": ""}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "a@b.co", "password": "x".repeat(257)}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "not-an-email", "password": "x"}).to_string()), StatusCode::BAD_REQUEST, "invalid_email"),
-        ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": format!("{ctx}x"), "email": "a@b.co", "password": "x"}).to_string()), StatusCode::BAD_REQUEST, "invalid_flow"),
+        (
+            "POST",
+            "/login",
+            json_ct.to_vec(),
+            Some(json!({"ctx": ctx, "email": "a@b.co", "password": "x", "admin": true}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/login",
+            json_ct.to_vec(),
+            Some(json!({"ctx": ctx, "email": "a@b.co", "password": ""}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/login",
+            json_ct.to_vec(),
+            Some(json!({"ctx": ctx, "email": "a@b.co", "password": "x".repeat(257)}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/login",
+            json_ct.to_vec(),
+            Some(json!({"ctx": ctx, "email": "not-an-email", "password": "x"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_email",
+        ),
+        (
+            "POST",
+            "/login",
+            json_ct.to_vec(),
+            Some(json!({"ctx": format!("{ctx}x"), "email": "a@b.co", "password": "x"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_flow",
+        ),
         ("POST", "/login", json_ct.to_vec(), Some(json!({"ctx": "", "email": "a@b.co", "password": "x"}).to_string()), StatusCode::BAD_REQUEST, "invalid_flow"),
         ("POST", "/login", json_ct.to_vec(), Some("x".repeat(20_000)), StatusCode::PAYLOAD_TOO_LARGE, "request_too_large"),
-        ("POST", "/login/challenge", json_ct.to_vec(), Some(json!({"flow": ctx, "code": "1", "new_password": "y"}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "POST",
+            "/login/challenge",
+            json_ct.to_vec(),
+            Some(json!({"flow": ctx, "code": "1", "new_password": "y"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
         ("POST", "/login/challenge", json_ct.to_vec(), Some(json!({"flow": ctx, "code": "123456"}).to_string()), StatusCode::BAD_REQUEST, "invalid_flow"),
-        ("POST", "/login/challenge", json_ct.to_vec(), Some(json!({"flow": ctx, "choice": "carrier_pigeon"}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
-        ("POST", "/password/reset", json_ct.to_vec(), Some(json!({"ctx": ctx, "email": "a@b.co", "code": "", "new_password": "y"}).to_string()), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            "POST",
+            "/login/challenge",
+            json_ct.to_vec(),
+            Some(json!({"flow": ctx, "choice": "carrier_pigeon"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/password/reset",
+            json_ct.to_vec(),
+            Some(json!({"ctx": ctx, "email": "a@b.co", "code": "", "new_password": "y"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
         ("GET", "/login", vec![], None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
         ("DELETE", "/sso/acme-help", vec![], None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
         ("GET", "/admin", vec![], None, StatusCode::NOT_FOUND, "not_found"),
@@ -121,6 +177,9 @@ async fn an_expired_context_is_refused_with_a_clear_message() {
     let reply = app.post("/login", json!({"ctx": ctx, "email": "a@b.co", "password": "x"})).await;
     assert_eq!((reply.status, reply.json()["error"].clone()), (StatusCode::BAD_REQUEST, json!("flow_expired")));
 }
+
+/// Method, path, headers, body, expected status, expected error code.
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Option<String>, StatusCode, &'a str);
 
 fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

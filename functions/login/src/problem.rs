@@ -71,8 +71,12 @@ impl Problem {
             AuthError::CodeExpired => p(S::UNAUTHORIZED, "code_expired", "That code has expired. Ask for a new one."),
             AuthError::ChallengeExpired => p(S::UNAUTHORIZED, "challenge_expired", "This sign-in step has expired. Sign in again."),
             AuthError::PasswordPolicy => p(S::BAD_REQUEST, "password_policy", "The new password does not meet the password rules."),
-            AuthError::TooManyAttempts => Problem { retry_after: Some(60), ..p(S::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts. Wait a while and try again.") },
-            AuthError::UnsupportedChallenge(_) => p(S::FORBIDDEN, "unsupported_challenge", "Your account needs a sign-in step this page cannot do yet. Contact support."),
+            AuthError::TooManyAttempts => {
+                Problem { retry_after: Some(60), ..p(S::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts. Wait a while and try again.") }
+            }
+            AuthError::UnsupportedChallenge(_) => {
+                p(S::FORBIDDEN, "unsupported_challenge", "Your account needs a sign-in step this page cannot do yet. Contact support.")
+            }
             AuthError::Throttled => THROTTLED,
             AuthError::Unavailable(_) | AuthError::Misconfigured(_) => UNAVAILABLE,
         }

@@ -20,20 +20,26 @@ pub struct Login {
 }
 
 impl Login {
+    /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
+        let keys = jwks::HttpKeys::new(&config.jwks_url).map_err(|e| format!("HTTPS client: {e}"))?;
+        Ok(Self::with_keys(config, sdk, Box::new(keys)))
+    }
+
+    /// The same wiring with the signing keys from `keys` (benchmarks use a fixed set).
+    pub fn with_keys(config: &Config, sdk: &SdkConfig, keys: Box<dyn jwks::KeySource>) -> Self {
         let secrets = Arc::new(CachedSecrets::new(
             Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))),
             SecretRef(config.bridge_secret_id.clone()),
             Duration::from_secs(config.secrets_ttl_seconds),
         ));
         let apps = DynamoApps::new(aws_sdk_dynamodb::Client::new(sdk), &config.table);
-        let keys = jwks::HttpKeys::new(&config.jwks_url).map_err(|e| format!("HTTPS client: {e}"))?;
         let sign_in = SignIn {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             auth: Arc::new(CognitoPasswordAuth::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.client_id, secrets.clone())),
-            tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, Box::new(keys))),
+            tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
         };
-        Ok(Self { sign_in, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() })
+        Self { sign_in, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() }
     }
 }

@@ -150,7 +150,12 @@ impl PasswordAuth for CognitoPasswordAuth {
             .send()
             .await
             .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
-        let answer = Answer { result: out.authentication_result, challenge: out.challenge_name, session: out.session, params: out.challenge_parameters.unwrap_or_default() };
+        let answer = Answer {
+            result: out.authentication_result,
+            challenge: out.challenge_name,
+            session: out.session,
+            params: out.challenge_parameters.unwrap_or_default(),
+        };
         step(answer, username)
     }
 
@@ -178,7 +183,12 @@ impl PasswordAuth for CognitoPasswordAuth {
             .send()
             .await
             .map_err(|e| auth_error(Operation::Answer, Failure::of(&e)))?;
-        let next = Answer { result: out.authentication_result, challenge: out.challenge_name, session: out.session, params: out.challenge_parameters.unwrap_or_default() };
+        let next = Answer {
+            result: out.authentication_result,
+            challenge: out.challenge_name,
+            session: out.session,
+            params: out.challenge_parameters.unwrap_or_default(),
+        };
         step(next, username)
     }
 
@@ -299,7 +309,10 @@ mod mocked {
         let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&select, &email]);
         let auth = auth(client);
         let Ok(AuthStep::Challenge(first)) = auth.sign_in("a@b.co", &SecretString::from("pw")).await else { panic!("expected a challenge") };
-        assert_eq!((first.kind, first.username.as_str(), first.options.clone()), (ChallengeKind::SelectMfaType, "uuid-user", vec![ChallengeKind::SmsMfa, ChallengeKind::EmailOtp]));
+        assert_eq!(
+            (first.kind, first.username.as_str(), first.options.clone()),
+            (ChallengeKind::SelectMfaType, "uuid-user", vec![ChallengeKind::SmsMfa, ChallengeKind::EmailOtp])
+        );
         let Ok(AuthStep::Challenge(second)) = auth.answer(&first, ChallengeAnswer::Choose(ChallengeKind::EmailOtp)).await else { panic!("expected EMAIL_OTP") };
         assert_eq!((second.kind, second.destination.as_deref()), (ChallengeKind::EmailOtp, Some("a***@b.co")));
         assert_eq!((select.num_calls(), email.num_calls()), (1, 1));
@@ -309,7 +322,11 @@ mod mocked {
     async fn reset_required_throttling_and_unknown_challenges() {
         let reset = mock!(Client::initiate_auth)
             .match_requests(|r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some("reset@b.co"))
-            .then_error(|| InitiateAuthError::PasswordResetRequiredException(PasswordResetRequiredException::builder().meta(meta("PasswordResetRequiredException")).build()));
+            .then_error(|| {
+                InitiateAuthError::PasswordResetRequiredException(
+                    PasswordResetRequiredException::builder().meta(meta("PasswordResetRequiredException")).build(),
+                )
+            });
         let throttled = mock!(Client::initiate_auth)
             .match_requests(|r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some("busy@b.co"))
             .then_error(|| InitiateAuthError::TooManyRequestsException(TooManyRequestsException::builder().meta(meta("TooManyRequestsException")).build()));

@@ -37,7 +37,11 @@ pub struct HttpKeys {
 
 impl HttpKeys {
     pub fn new(url: impl Into<String>) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(1)).timeout(Duration::from_secs(2)).redirect(reqwest::redirect::Policy::none()).build()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(2))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         Ok(Self { url: url.into(), http })
     }
 }
@@ -104,7 +108,8 @@ impl JwksVerifier {
         let stale = set.fetched.is_none_or(|at| at.elapsed() >= KEYS_TTL);
         let may_refetch = set.fetched.is_none_or(|at| at.elapsed() >= REFETCH_AFTER);
         if stale || (!set.keys.contains_key(kid) && may_refetch) {
-            let doc: Jwks = serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
+            let doc: Jwks =
+                serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
             set.keys = doc
                 .keys
                 .into_iter()

@@ -22,9 +22,7 @@ pub struct InvalidAppId;
 
 impl AppId {
     pub fn parse(raw: &str) -> Result<Self, InvalidAppId> {
-        let ok = (1..=64).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !raw.starts_with('-');
+        let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !raw.starts_with('-');
         if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidAppId) }
     }
 

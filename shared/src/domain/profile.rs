@@ -33,7 +33,8 @@ impl UserProfile {
     pub fn from_claims(claims: &Map<String, Value>) -> Result<Self, ProfileError> {
         let subject = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or(ProfileError::NoSubject)?;
         let email = claims.get("email").and_then(Value::as_str).and_then(|e| Email::parse(e).ok());
-        let email_verified = matches!(claims.get("email_verified"), Some(Value::Bool(true))) || claims.get("email_verified").and_then(Value::as_str) == Some("true");
+        let email_verified =
+            matches!(claims.get("email_verified"), Some(Value::Bool(true))) || claims.get("email_verified").and_then(Value::as_str) == Some("true");
         let groups = match claims.get("cognito:groups") {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => Vec::new(),

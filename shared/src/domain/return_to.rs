@@ -30,11 +30,7 @@ pub enum OriginError {
 impl Origin {
     pub fn parse(raw: &str) -> Result<Self, OriginError> {
         let url = Url::parse(raw.trim()).map_err(|_| OriginError::NotAUrl)?;
-        let bare = url.path() == "/"
-            && url.query().is_none()
-            && url.fragment().is_none()
-            && url.username().is_empty()
-            && url.password().is_none();
+        let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && url.username().is_empty() && url.password().is_none();
         if !bare {
             return Err(OriginError::NotAnOrigin);
         }
@@ -105,9 +101,7 @@ pub struct ReturnToRejected;
 impl ReturnTo {
     /// Accepts `raw` only if it is an absolute URL whose origin is exactly one of `allowed`.
     pub fn check(raw: &str, allowed: &[Origin]) -> Result<Self, ReturnToRejected> {
-        let suspicious = raw.len() > MAX_RETURN_TO_LEN
-            || raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
-            || raw.starts_with("//");
+        let suspicious = raw.len() > MAX_RETURN_TO_LEN || raw.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') || raw.starts_with("//");
         if suspicious {
             return Err(ReturnToRejected);
         }
@@ -132,7 +126,10 @@ mod tests {
     use super::*;
 
     fn allowed() -> Vec<Origin> {
-        vec![Origin::parse("https://acme.zendesk.com").unwrap_or_else(|e| panic!("{e}")), Origin::parse("http://127.0.0.1:8090").unwrap_or_else(|e| panic!("{e}"))]
+        vec![
+            Origin::parse("https://acme.zendesk.com").unwrap_or_else(|e| panic!("{e}")),
+            Origin::parse("http://127.0.0.1:8090").unwrap_or_else(|e| panic!("{e}")),
+        ]
     }
 
     #[test]

@@ -224,7 +224,9 @@ mod tests {
         let ctx = ctx(&svc).await;
         let Ok(Outcome::Challenge { flow, options, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), NOW).await else { panic!() };
         assert_eq!(options, vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa]);
-        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), NOW).await else { panic!() };
+        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), NOW).await else {
+            panic!()
+        };
         assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
         assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Deliver(_))));
     }

@@ -45,7 +45,9 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .auto_verified_attributes(cognito::types::VerifiedAttributeType::Email)
         .mfa_configuration(cognito::types::UserPoolMfaType::Optional)
         .username_configuration(cognito::types::UsernameConfigurationType::builder().case_sensitive(false).build()?)
-        .schema(cognito::types::SchemaAttributeType::builder().name("company").attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build())
+        .schema(
+            cognito::types::SchemaAttributeType::builder().name("company").attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build(),
+        )
         .send()
         .await
         .context("creating the user pool")?;

@@ -1,0 +1,35 @@
+# The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
+.PHONY: dev test setup lint unit browser package bench
+
+setup:
+	bash scripts/setup.sh
+
+## Run everything locally (emulated AWS, demo data, the form, a demo Zendesk app). Ctrl-C stops it.
+dev: setup
+	cargo build -p bridge-admin -p dev-server
+	python3 scripts/local_stack.py --no-build
+
+## Every check: format, lints, unit and integration tests (moto), template lint, browser tests.
+test: setup lint unit browser
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cfn-lint template.yaml
+
+unit:
+	cargo test --workspace
+
+browser:
+	cargo build -p bridge-admin -p dev-server
+	cd tests/browser && npm test
+
+## Lambda packages (arm64, release, zipped) in target/lambda/<function>/bootstrap.zip.
+package:
+	python3 -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
+	rustup target add aarch64-unknown-linux-gnu
+	cargo lambda build --release --arm64 --output-format zip -p login
+
+## The login benchmark (bridge overhead per sign-in, AWS calls per sign-in).
+bench:
+	cargo bench -p login --bench login_overhead

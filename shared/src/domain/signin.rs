@@ -75,12 +75,6 @@ impl SignIn {
         Ok(flow::seal(&key.flow_key, Purpose::Context, now + CONTEXT_TTL, &ctx))
     }
 
-    /// The app named by a sealed context (for pages that show which app the person is going to).
-    pub async fn context_app(&self, ctx: &str, now: u64) -> Result<Arc<App>, SignInError> {
-        let ctx = self.open_context(ctx, now).await?;
-        self.app(ctx.app.as_str()).await
-    }
-
     pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
         let ctx = self.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;

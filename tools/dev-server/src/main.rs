@@ -29,7 +29,7 @@ struct Api {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_init();
+    lambda_http::tracing::init_default_subscriber();
     let api_listener = tokio::net::TcpListener::bind(var("DEV_API_ADDR", "127.0.0.1:3000")).await.context("binding the API port")?;
     let form_listener = tokio::net::TcpListener::bind(var("DEV_FORM_ADDR", "127.0.0.1:8080")).await.context("binding the form port")?;
     let api_url = format!("http://{}", api_listener.local_addr()?);
@@ -62,10 +62,6 @@ impl shared::config::Source for WithFormUrl {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().or_else(|| (name == "FORM_URL").then(|| self.0.clone()))
     }
-}
-
-fn tracing_init() {
-    lambda_http::tracing::init_default_subscriber();
 }
 
 /// One HTTP request through an API Gateway HTTP API event and back.
@@ -104,7 +100,7 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
         "headers": headers,
         "requestContext": {
             "accountId": "000000000000", "apiId": "local", "domainName": parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
-            "domainPrefix": "local", "requestId": uuid_like(now.as_nanos()), "routeKey": "$default", "stage": "$default",
+            "domainPrefix": "local", "requestId": format!("{:032x}", now.as_nanos()), "routeKey": "$default", "stage": "$default",
             "time": "", "timeEpoch": now.as_millis() as u64,
             "http": {"method": parts.method.as_str(), "path": parts.uri.path(), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("")}
         },
@@ -172,8 +168,4 @@ async fn serve_static(dir: PathBuf, config_js: String, request: Request) -> Resp
 fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn uuid_like(n: u128) -> String {
-    format!("{:032x}", n)
 }

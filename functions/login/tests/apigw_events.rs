@@ -1,0 +1,89 @@
+//! The handler behind `lambda_http`'s own adapter, fed API Gateway HTTP API (payload 2.0) events
+//! as JSON, the way Lambda delivers them; the ports are the in-memory doubles.
+
+use lambda_http::lambda_runtime::LambdaEvent;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, Service, service_fn};
+use login::{handler, state::Login};
+use serde_json::{Value, json};
+use shared::domain::return_to::Origin;
+use shared::testing::{DEMO_APP, ScriptedAuth, sign_in_service};
+use std::sync::Arc;
+
+fn login() -> Arc<Login> {
+    let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None));
+    Arc::new(Login {
+        sign_in: sign_in_service(auth),
+        form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
+        form_origin: Origin::parse("https://login.example.com").unwrap(),
+    })
+}
+
+fn event(method: &str, path: &str, query: &str, body: Option<Value>) -> LambdaRequest {
+    let event = json!({
+        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
+        "headers": {"content-type": "application/json", "origin": "https://login.example.com", "host": "abc123.execute-api.ap-northeast-1.amazonaws.com"},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.ap-northeast-1.amazonaws.com",
+            "domainPrefix": "abc123", "requestId": "r-1", "routeKey": format!("{method} {path}"), "stage": "$default", "time": "21/Nov/2026:06:00:00 +0000",
+            "timeEpoch": 1_795_240_800_000u64, "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"}},
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    });
+    serde_json::from_value(event).unwrap()
+}
+
+async fn call(login: &Arc<Login>, request: LambdaRequest) -> Value {
+    let login = login.clone();
+    let mut adapter = Adapter::from(service_fn(move |request| {
+        let login = login.clone();
+        async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
+    }));
+    let response = adapter.call(LambdaEvent::new(request, Context::default())).await.unwrap();
+    serde_json::to_value(response).unwrap()
+}
+
+#[tokio::test]
+async fn sso_then_login_through_api_gateway_events() {
+    let login = login();
+    let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "return_to=https%3A%2F%2Facme.zendesk.com%2Fhc&brand_id=1", None)).await;
+    assert_eq!(sso["statusCode"], 302);
+    let location = sso["headers"]["location"].as_str().unwrap();
+    let ctx = url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == "ctx").map(|(_, v)| v.into_owned()).unwrap();
+
+    let signed_in = call(&login, event("POST", "/login", "", Some(json!({"ctx": ctx, "email": "hanako@example.com", "password": "Corr3ct-Horse!"})))).await;
+    assert_eq!(signed_in["statusCode"], 200);
+    assert_eq!(signed_in["headers"]["access-control-allow-origin"], "https://login.example.com");
+    let body: Value = serde_json::from_str(signed_in["body"].as_str().unwrap()).unwrap();
+    assert_eq!((body["status"].as_str(), body["action"].as_str()), (Some("redirect"), Some("https://acme.zendesk.com/access/jwt")));
+    assert_eq!(body["fields"]["return_to"], "https://acme.zendesk.com/hc");
+}
+
+#[tokio::test]
+async fn throttling_and_outages_reach_the_browser_as_429_and_503() {
+    use shared::ports::AuthError;
+    let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
+    let login = Arc::new(Login {
+        sign_in: sign_in_service(auth.clone()),
+        form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
+        form_origin: Origin::parse("https://login.example.com").unwrap(),
+    });
+    let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "", None)).await;
+    let ctx = url::Url::parse(sso["headers"]["location"].as_str().unwrap()).unwrap().query_pairs().find(|(k, _)| k == "ctx").unwrap().1.into_owned();
+    let attempt = || event("POST", "/login", "", Some(json!({"ctx": ctx, "email": "hanako@example.com", "password": "pw"})));
+
+    for (failure, status, code, retry_after) in [
+        (AuthError::Throttled, 429, "throttled", "2"),
+        (AuthError::TooManyAttempts, 429, "too_many_attempts", "60"),
+        (AuthError::Unavailable("InternalErrorException".into()), 503, "unavailable", "5"),
+        (AuthError::Misconfigured("ResourceNotFoundException".into()), 503, "unavailable", "5"),
+        (AuthError::PasswordResetRequired, 403, "password_reset_required", ""),
+    ] {
+        *auth.failure.lock().unwrap() = Some(failure);
+        let reply = call(&login, attempt()).await;
+        assert_eq!(reply["statusCode"], status, "{code}");
+        assert_eq!(reply["headers"]["retry-after"].as_str().unwrap_or(""), retry_after, "{code}");
+        let body: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["error"], code);
+        assert!(!reply["body"].as_str().unwrap().contains("Exception"), "no AWS detail reaches the browser");
+    }
+}

@@ -1,5 +1,6 @@
 //! The handler behind `lambda_http`'s own adapter, fed API Gateway HTTP API (payload 2.0) events
 //! as JSON, the way Lambda delivers them; the ports are the in-memory doubles.
+#![allow(clippy::unwrap_used)]
 
 use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
@@ -10,8 +11,7 @@ use shared::domain::return_to::Origin;
 use shared::testing::{DEMO_APP, ScriptedAuth, sign_in_service};
 use std::sync::Arc;
 
-fn login() -> Arc<Login> {
-    let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None));
+fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
     Arc::new(Login {
         sign_in: sign_in_service(auth),
         form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
@@ -44,7 +44,7 @@ async fn call(login: &Arc<Login>, request: LambdaRequest) -> Value {
 
 #[tokio::test]
 async fn sso_then_login_through_api_gateway_events() {
-    let login = login();
+    let login = login(Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None)));
     let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "return_to=https%3A%2F%2Facme.zendesk.com%2Fhc&brand_id=1", None)).await;
     assert_eq!(sso["statusCode"], 302);
     let location = sso["headers"]["location"].as_str().unwrap();
@@ -62,11 +62,7 @@ async fn sso_then_login_through_api_gateway_events() {
 async fn throttling_and_outages_reach_the_browser_as_429_and_503() {
     use shared::ports::AuthError;
     let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
-    let login = Arc::new(Login {
-        sign_in: sign_in_service(auth.clone()),
-        form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
-        form_origin: Origin::parse("https://login.example.com").unwrap(),
-    });
+    let login = login(auth.clone());
     let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "", None)).await;
     let ctx = url::Url::parse(sso["headers"]["location"].as_str().unwrap()).unwrap().query_pairs().find(|(k, _)| k == "ctx").unwrap().1.into_owned();
     let attempt = || event("POST", "/login", "", Some(json!({"ctx": ctx, "email": "hanako@example.com", "password": "pw"})));

@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use crate::domain::app::{App, AppId};
+use crate::domain::org::{EmailDomain, OrgId, Organisation};
+use crate::domain::scim_token::TokenRecord;
 use crate::secrets::SecretRef;
 
 /// Why a store (DynamoDB, Secrets Manager) could not answer.
@@ -23,6 +25,10 @@ pub enum StoreError {
     Missing(String),
     #[error("the item changed since it was read (version conflict)")]
     Conflict,
+    #[error("already taken: {0}")]
+    Taken(String),
+    #[error("limit reached: {0}")]
+    Limit(String),
 }
 
 /// Reads apps by id (the sign-in path).
@@ -41,6 +47,35 @@ pub trait AppStore: AppDirectory {
     async fn update(&self, app: &App) -> Result<(), StoreError>;
     /// Removes the app; `Missing` if there was none.
     async fn remove(&self, id: &AppId) -> Result<(), StoreError>;
+}
+
+/// Organisations and the domains they own. Every write is all or nothing.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Creates `org` (version 1) and claims its domains; `Taken(domain)` if another owns one,
+    /// `Conflict` if the id exists.
+    async fn create(&self, org: &Organisation) -> Result<(), StoreError>;
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError>;
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError>;
+    /// Replaces `current` by `next` (whose version is `current.version + 1`), claiming the domains
+    /// `next` adds and releasing those it drops; `Conflict` if `current` changed meanwhile.
+    async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError>;
+    /// Removes the organisation, its domains and its SCIM tokens.
+    async fn remove(&self, org: &Organisation) -> Result<(), StoreError>;
+    /// The organisation that owns `domain`.
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError>;
+}
+
+/// SCIM token records (digests only).
+#[async_trait]
+pub trait ScimTokenStore: Send + Sync {
+    /// Stores `record`; `Limit` if its organisation already holds `scim_token::MAX_ACTIVE` tokens,
+    /// `Missing` if the organisation does not exist.
+    async fn add(&self, record: &TokenRecord) -> Result<(), StoreError>;
+    async fn find(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn list(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Removes one of `org`'s tokens; `Missing` if `org` has no token `id`.
+    async fn revoke(&self, org: &OrgId, id: &str) -> Result<(), StoreError>;
 }
 
 /// Reads secret values by reference. `Ok(None)`: no such secret.

@@ -5,5 +5,6 @@ pub mod aws;
 pub mod cached_apps;
 pub mod cognito;
 pub mod dynamo_apps;
+pub mod dynamo_orgs;
 pub mod jwks;
 pub mod secrets_manager;

@@ -1,9 +1,10 @@
-//! The admin tool's library: app management (apps in DynamoDB, their secrets in Secrets
+//! The admin tool's library: organisations, domains and SCIM tokens; app management (apps in DynamoDB, their secrets in Secrets
 //! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
 //! in AWS, made in moto for local runs and tests). `main.rs` is the command line over it.
 
 pub mod apps;
 pub mod local;
+pub mod orgs;
 
 /// A random secret of `bytes` bytes, base64url without padding.
 pub fn random_secret(bytes: usize) -> String {

@@ -4,11 +4,14 @@
 use anyhow::{Context, Result, bail};
 use bridge_admin::apps::Apps;
 use bridge_admin::local::{self, DemoUser};
+use bridge_admin::orgs::{self, Orgs};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 use shared::adapters::dynamo_apps::DynamoApps;
+use shared::adapters::dynamo_orgs::DynamoOrgs;
 use shared::domain::app::{App, AppId};
 use shared::domain::claims::ClaimMapping;
+use shared::domain::org::{OrgPolicies, Organisation};
 use shared::domain::return_to::Origin;
 use shared::domain::targets::{Target, zendesk};
 use shared::ports::AppStore;
@@ -33,6 +36,9 @@ enum Command {
     /// Apps the bridge signs people into.
     #[command(subcommand)]
     App(AppCommand),
+    /// Organisations (corporate customers), their email domains and SCIM tokens.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Local runs only: create the stack's resources and demo users in moto.
     #[command(subcommand)]
     Local(LocalCommand),
@@ -106,6 +112,63 @@ struct SecretInput {
 }
 
 #[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation owning the given email domains (each may belong to one only).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// What a SCIM DELETE means: deactivate (keep the record, disable the user) or delete.
+        #[arg(long, default_value = "deactivate")]
+        delete_mode: String,
+        /// Let SCIM-provisioned people also sign in with a password.
+        #[arg(long)]
+        password_sign_in: bool,
+    },
+    /// List all organisations (JSON lines).
+    List,
+    /// Show one organisation (JSON).
+    Show {
+        id: String,
+    },
+    AddDomain {
+        id: String,
+        domain: String,
+    },
+    RemoveDomain {
+        id: String,
+        domain: String,
+    },
+    /// Change the organisation's policies; only the options given change.
+    SetPolicy {
+        id: String,
+        #[arg(long)]
+        delete_mode: Option<String>,
+        #[arg(long)]
+        password_sign_in: Option<bool>,
+    },
+    /// Remove the organisation, its domains and its SCIM tokens.
+    Remove {
+        id: String,
+    },
+    /// Issue a SCIM bearer token (printed once; only its digest is stored).
+    IssueToken {
+        id: String,
+        #[arg(long, default_value = "scim")]
+        label: String,
+    },
+    /// List an organisation's tokens (ids and labels, never values).
+    Tokens {
+        id: String,
+    },
+    RevokeToken {
+        id: String,
+        token_id: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum LocalCommand {
     /// Create the table, user pool, app client and bridge secret; print them as KEY=VALUE lines.
     Provision {
@@ -147,6 +210,11 @@ async fn run(cli: Cli) -> Result<()> {
     let sdk = shared::adapters::aws::load().await;
     match cli.command {
         Command::Local(command) => local_command(&sdk, command).await,
+        Command::Org(command) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), table) };
+            org_command(&orgs, command).await
+        }
         Command::App(command) => {
             let table = cli.table.context("set --table or TABLE_NAME")?;
             let apps = Apps {
@@ -204,6 +272,52 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
         }
         AppCommand::SetSecret { id, secret } => apps.set_secret(&app_id(&id)?, &secret.read()?).await?,
         AppCommand::Remove { id, keep_secret } => apps.remove(&app_id(&id)?, keep_secret).await?,
+    }
+    Ok(())
+}
+
+async fn org_command(orgs: &Orgs<DynamoOrgs>, command: OrgCommand) -> Result<()> {
+    let show = |org: &Organisation| serde_json::to_string_pretty(org).map(|json| println!("{json}"));
+    match command {
+        OrgCommand::Create { name, domains, delete_mode, password_sign_in } => {
+            let policies = OrgPolicies { delete: orgs::delete_mode(&delete_mode)?, password_sign_in };
+            show(&orgs.create(&name, &domains, policies).await?)?;
+        }
+        OrgCommand::List => {
+            for org in shared::ports::OrgStore::list(&orgs.store).await? {
+                println!("{}", serde_json::to_string(&org)?);
+            }
+        }
+        OrgCommand::Show { id } => show(&orgs.get(&id).await?)?,
+        OrgCommand::AddDomain { id, domain } => show(&orgs.add_domain(&id, &domain).await?)?,
+        OrgCommand::RemoveDomain { id, domain } => show(&orgs.remove_domain(&id, &domain).await?)?,
+        OrgCommand::SetPolicy { id, delete_mode, password_sign_in } => {
+            let delete = delete_mode.as_deref().map(orgs::delete_mode).transpose()?;
+            let org = orgs
+                .change(&id, |org| {
+                    if let Some(delete) = delete {
+                        org.policies.delete = delete;
+                    }
+                    if let Some(allowed) = password_sign_in {
+                        org.policies.password_sign_in = allowed;
+                    }
+                    Ok(())
+                })
+                .await?;
+            show(&org)?;
+        }
+        OrgCommand::Remove { id } => orgs.remove(&id).await?,
+        OrgCommand::IssueToken { id, label } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let (token, record) = orgs.issue_token(&id, &label, now).await?;
+            println!("token {} for {} (shown once; store it in the identity provider now):\n{token}", record.id, record.org);
+        }
+        OrgCommand::Tokens { id } => {
+            for t in orgs.tokens(&id).await? {
+                println!("{}", serde_json::json!({"id": t.id, "label": t.label, "created_at": t.created_at}));
+            }
+        }
+        OrgCommand::RevokeToken { id, token_id } => orgs.revoke_token(&id, &token_id).await?,
     }
     Ok(())
 }

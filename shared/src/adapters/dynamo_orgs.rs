@@ -1,0 +1,299 @@
+//! Organisations, their domains and their SCIM tokens in the bridge's table.
+//!
+//! | item                  | `pk`               | `sk`        | `gsi1pk`             | `gsi1sk` | other attributes                        |
+//! |-----------------------|--------------------|-------------|----------------------|----------|-----------------------------------------|
+//! | organisation          | `ORG#{id}`         | `ORG`       | `ORG`                | `{id}`   | `version`, `tokens` (N), `data` (JSON)  |
+//! | domain guard          | `DOMAIN#{domain}`  | `DOMAIN`    |                      |          | `org`                                   |
+//! | SCIM token (digest)   | `SCIMTOKEN#{id}`   | `SCIMTOKEN` | `ORG#{org}#TOKENS`   | `{id}`   | `org`, `data` (JSON, no secret)         |
+//!
+//! Access patterns: an organisation by id; all organisations (`gsi1`); the owner of a domain
+//! (`GetItem` on its guard: corporate sign-in); a token by id (`GetItem`: every SCIM request); an
+//! organisation's tokens (`gsi1`). A domain guard is written with `attribute_not_exists(pk)` in the
+//! same transaction as the organisation, so a domain has one owner even under concurrent writes;
+//! the organisation's `tokens` counter, in the same transaction as a token, caps active tokens.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use super::aws::Failure;
+use super::dynamo_apps::GSI1;
+use super::secrets_manager::store_error;
+use crate::domain::org::{EmailDomain, OrgId, Organisation};
+use crate::domain::scim_token::{MAX_ACTIVE, TokenRecord};
+use crate::ports::{OrgStore, ScimTokenStore, StoreError};
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoOrgs {
+    client: Client,
+    table: String,
+}
+
+impl DynamoOrgs {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// Runs `items` as one transaction; a cancelled one reports the index of the first item
+    /// whose condition failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let Err(e) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = e.as_service_error() {
+            let failed = cancelled.cancellation_reasons().iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
+            if let Some(index) = failed {
+                return Err(TxError::Condition(index));
+            }
+        }
+        Err(TxError::Store(store_error(Failure::of(&e))))
+    }
+
+    fn put(&self, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    fn update(&self, key: Item, expression: &str, condition: &str, values: Item) -> Result<TransactWriteItem, StoreError> {
+        // `data` is a reserved word in expressions.
+        let names = expression.contains("#data").then(|| HashMap::from([("#data".to_owned(), "data".to_owned())]));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names(names)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.item)
+    }
+
+    async fn query_gsi1(&self, partition: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :p")
+                .expression_attribute_values(":p", s(partition))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_error(Failure::of(&e)))?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    fn domain_guard(&self, domain: &EmailDomain, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
+        let mut item = domain_key(domain);
+        item.insert("org".into(), s(org.as_str()));
+        self.put(item, "attribute_not_exists(pk)", None)
+    }
+
+    fn domain_release(&self, domain: &EmailDomain, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
+        self.delete(domain_key(domain), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))
+    }
+}
+
+enum TxError {
+    Condition(usize),
+    Store(StoreError),
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn org_key(id: &OrgId) -> Item {
+    HashMap::from([("pk".into(), s(format!("ORG#{id}"))), ("sk".into(), s("ORG"))])
+}
+
+fn domain_key(domain: &EmailDomain) -> Item {
+    HashMap::from([("pk".into(), s(format!("DOMAIN#{domain}"))), ("sk".into(), s("DOMAIN"))])
+}
+
+fn token_key(id: &str) -> Item {
+    HashMap::from([("pk".into(), s(format!("SCIMTOKEN#{id}"))), ("sk".into(), s("SCIMTOKEN"))])
+}
+
+fn data<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
+    let raw = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt(format!("{what} item without data")))?;
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what} item: {e}")))
+}
+
+fn org_item(org: &Organisation, tokens: Option<u64>) -> Result<Item, StoreError> {
+    let mut item = org_key(&org.id);
+    item.insert("gsi1pk".into(), s("ORG"));
+    item.insert("gsi1sk".into(), s(org.id.as_str()));
+    item.insert("version".into(), n(org.version));
+    item.insert("data".into(), s(serde_json::to_string(org).map_err(corrupt)?));
+    if let Some(tokens) = tokens {
+        item.insert("tokens".into(), n(tokens));
+    }
+    Ok(item)
+}
+
+fn org_from(item: &Item) -> Result<Organisation, StoreError> {
+    let mut org: Organisation = data(item, "organisation")?;
+    if let Some(version) = item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()) {
+        org.version = version;
+    }
+    Ok(org)
+}
+
+#[async_trait]
+impl OrgStore for DynamoOrgs {
+    async fn create(&self, org: &Organisation) -> Result<(), StoreError> {
+        let org = Organisation { version: 1, ..org.clone() };
+        let mut items = vec![self.put(org_item(&org, Some(0))?, "attribute_not_exists(pk)", None)?];
+        for domain in &org.domains {
+            items.push(self.domain_guard(domain, &org.id)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(0)) => Err(StoreError::Conflict),
+            Err(TxError::Condition(i)) => Err(StoreError::Taken(org.domains[i - 1].to_string())),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
+        self.get_item(org_key(id)).await?.as_ref().map(org_from).transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.query_gsi1("ORG").await?.iter().map(org_from).collect()
+    }
+
+    async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError> {
+        if next.id != current.id || next.version != current.version + 1 {
+            return Err(StoreError::Conflict);
+        }
+        let values = HashMap::from([
+            (":previous".to_owned(), n(current.version)),
+            (":version".to_owned(), n(next.version)),
+            (":data".to_owned(), s(serde_json::to_string(next).map_err(corrupt)?)),
+        ]);
+        let mut items = vec![self.update(org_key(&next.id), "SET version = :version, #data = :data", "version = :previous", values)?];
+        let added: Vec<&EmailDomain> = next.domains.iter().filter(|d| !current.owns(d)).collect();
+        for domain in &added {
+            items.push(self.domain_guard(domain, &next.id)?);
+        }
+        for domain in current.domains.iter().filter(|d| !next.owns(d)) {
+            items.push(self.domain_release(domain, &next.id)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(0)) => Err(StoreError::Conflict),
+            Err(TxError::Condition(i)) if i <= added.len() => Err(StoreError::Taken(added[i - 1].to_string())),
+            Err(TxError::Condition(_)) => Err(StoreError::Conflict),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn remove(&self, org: &Organisation) -> Result<(), StoreError> {
+        let tokens = ScimTokenStore::list(self, &org.id).await?;
+        let mut items = vec![self.delete(org_key(&org.id), "version = :v", Some(HashMap::from([(":v".into(), n(org.version))])))?];
+        for domain in &org.domains {
+            items.push(self.domain_release(domain, &org.id)?);
+        }
+        for token in &tokens {
+            items.push(self.delete(token_key(&token.id), "attribute_exists(pk)", None)?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(_)) => Err(StoreError::Conflict),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError> {
+        let item = self.get_item(domain_key(domain)).await?;
+        let owner = item.as_ref().and_then(|i| i.get("org")).and_then(|v| v.as_s().ok());
+        owner.map(|o| OrgId::parse(o).map_err(corrupt)).transpose()
+    }
+}
+
+#[async_trait]
+impl ScimTokenStore for DynamoOrgs {
+    async fn add(&self, record: &TokenRecord) -> Result<(), StoreError> {
+        let mut item = token_key(&record.id);
+        item.insert("gsi1pk".into(), s(format!("ORG#{}#TOKENS", record.org)));
+        item.insert("gsi1sk".into(), s(&record.id));
+        item.insert("org".into(), s(record.org.as_str()));
+        item.insert("data".into(), s(serde_json::to_string(record).map_err(corrupt)?));
+        let count = self.update(
+            org_key(&record.org),
+            "SET tokens = tokens + :one",
+            "attribute_exists(pk) AND tokens < :max",
+            HashMap::from([(":one".into(), n(1)), (":max".into(), n(MAX_ACTIVE))]),
+        )?;
+        match self.transact(vec![count, self.put(item, "attribute_not_exists(pk)", None)?]).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(0)) => match self.get_item(org_key(&record.org)).await? {
+                Some(_) => Err(StoreError::Limit(format!("an organisation holds at most {MAX_ACTIVE} SCIM tokens; revoke one first"))),
+                None => Err(StoreError::Missing(record.org.to_string())),
+            },
+            Err(TxError::Condition(_)) => Err(StoreError::Conflict),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    async fn find(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.get_item(token_key(id)).await?.as_ref().map(|i| data(i, "token")).transpose()
+    }
+
+    async fn list(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError> {
+        self.query_gsi1(&format!("ORG#{org}#TOKENS")).await?.iter().map(|i| data(i, "token")).collect()
+    }
+
+    async fn revoke(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
+        let delete = self.delete(token_key(id), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))?;
+        let count = self.update(org_key(org), "SET tokens = tokens - :one", "attribute_exists(pk)", HashMap::from([(":one".into(), n(1))]))?;
+        match self.transact(vec![delete, count]).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(_)) => Err(StoreError::Missing(format!("token {id} of {org}"))),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod org;
 pub mod profile;
 pub mod return_to;
+pub mod scim;
 pub mod scim_token;
 pub mod signin;
 pub mod targets;

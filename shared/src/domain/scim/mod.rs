@@ -1,0 +1,3 @@
+//! SCIM 2.0 (RFC 7643/7644) building blocks, free of HTTP and storage.
+
+pub mod filter;

@@ -233,7 +233,10 @@ impl OrgStore for DynamoOrgs {
 
     async fn remove(&self, org: &Organisation) -> Result<(), StoreError> {
         let tokens = ScimTokenStore::list(self, &org.id).await?;
-        let mut items = vec![self.delete(org_key(&org.id), "version = :v", Some(HashMap::from([(":v".into(), n(org.version))])))?];
+        // The token count must still be what was listed: a token issued meanwhile fails the
+        // removal rather than outliving its organisation.
+        let unchanged = HashMap::from([(":v".into(), n(org.version)), (":t".into(), n(tokens.len()))]);
+        let mut items = vec![self.delete(org_key(&org.id), "version = :v AND tokens = :t", Some(unchanged))?];
         for domain in &org.domains {
             items.push(self.domain_release(domain, &org.id)?);
         }

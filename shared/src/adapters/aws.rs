@@ -11,6 +11,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
+use crate::ports::StoreError;
+
 /// Connect within 1 s, each attempt within 2 s, the whole call (with one retry) within 5 s.
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
@@ -58,4 +60,9 @@ impl Failure {
             Failure::Transport(what) => what.clone(),
         }
     }
+}
+
+/// A failed call to a store (DynamoDB, Secrets Manager) in the domain's terms.
+pub fn store_error(failure: Failure) -> StoreError {
+    if failure.is_throttling() { StoreError::Throttled } else { StoreError::Unavailable(failure.describe()) }
 }

@@ -16,13 +16,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::aws::Failure;
-use super::secrets_manager::store_error;
+use super::aws::{Failure, store_error};
+use super::dynamo::{query_gsi1, s};
 use crate::domain::app::{App, AppId};
 use crate::domain::targets::Target;
 use crate::ports::{AppDirectory, AppStore, StoreError};
 
-pub const GSI1: &str = "gsi1";
+pub use super::dynamo::GSI1;
 const APP_SK: &str = "APP";
 
 pub struct DynamoApps {
@@ -34,10 +34,6 @@ impl DynamoApps {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 fn key(id: &AppId) -> HashMap<String, AttributeValue> {
@@ -88,28 +84,7 @@ impl AppDirectory for DynamoApps {
 #[async_trait]
 impl AppStore for DynamoApps {
     async fn list(&self) -> Result<Vec<App>, StoreError> {
-        let mut apps = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :p")
-                .expression_attribute_values(":p", s(APP_SK))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| failed(Failure::of(&e)))?;
-            for item in out.items() {
-                apps.push(from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(apps);
-            }
-        }
+        query_gsi1(&self.client, &self.table, APP_SK).await?.iter().map(from_item).collect()
     }
 
     async fn create(&self, app: &App) -> Result<(), StoreError> {

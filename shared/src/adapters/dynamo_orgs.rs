@@ -15,17 +15,14 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
-use super::aws::Failure;
-use super::dynamo_apps::GSI1;
-use super::secrets_manager::store_error;
+use super::aws::{Failure, store_error};
+use super::dynamo::{Item, n, query_gsi1, s};
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::scim_token::{MAX_ACTIVE, TokenRecord};
 use crate::ports::{OrgStore, ScimTokenStore, StoreError};
-
-type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoOrgs {
     client: Client,
@@ -93,29 +90,6 @@ impl DynamoOrgs {
         Ok(out.item)
     }
 
-    async fn query_gsi1(&self, partition: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :p")
-                .expression_attribute_values(":p", s(partition))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error(Failure::of(&e)))?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
-    }
-
     fn domain_guard(&self, domain: &EmailDomain, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
         let mut item = domain_key(domain);
         item.insert("org".into(), s(org.as_str()));
@@ -130,14 +104,6 @@ impl DynamoOrgs {
 enum TxError {
     Condition(usize),
     Store(StoreError),
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -202,7 +168,7 @@ impl OrgStore for DynamoOrgs {
     }
 
     async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
-        self.query_gsi1("ORG").await?.iter().map(org_from).collect()
+        query_gsi1(&self.client, &self.table, "ORG").await?.iter().map(org_from).collect()
     }
 
     async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError> {
@@ -287,7 +253,7 @@ impl ScimTokenStore for DynamoOrgs {
     }
 
     async fn list(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError> {
-        self.query_gsi1(&format!("ORG#{org}#TOKENS")).await?.iter().map(|i| data(i, "token")).collect()
+        query_gsi1(&self.client, &self.table, &format!("ORG#{org}#TOKENS")).await?.iter().map(|i| data(i, "token")).collect()
     }
 
     async fn revoke(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {

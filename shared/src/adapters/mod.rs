@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod cached_apps;
 pub mod cognito;
+pub mod dynamo;
 pub mod dynamo_apps;
 pub mod dynamo_orgs;
 pub mod jwks;

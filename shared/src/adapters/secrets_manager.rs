@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use secrecy::SecretString;
 
-use super::aws::Failure;
+use super::aws::{Failure, store_error};
 use crate::ports::{SecretStore, StoreError};
 use crate::secrets::SecretRef;
 
@@ -16,10 +16,6 @@ impl SecretsManager {
     pub fn new(client: Client) -> Self {
         Self { client }
     }
-}
-
-pub(crate) fn store_error(failure: Failure) -> StoreError {
-    if failure.is_throttling() { StoreError::Throttled } else { StoreError::Unavailable(failure.describe()) }
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
-//! What the DynamoDB stores share: the index name, attribute value shorthands, and reading a
-//! whole `gsi1` partition page by page.
+//! What the DynamoDB stores share: the index name, attribute value shorthands, decoding the
+//! JSON `data` attribute and the `version` beside it, and reading a whole `gsi1` partition page
+//! by page.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,6 +20,21 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 
 pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
+}
+
+pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The record stored as JSON in an item's `data` attribute (`what` names it in errors).
+pub fn data<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
+    let raw = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt(format!("{what} item without data")))?;
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what} item: {e}")))
+}
+
+/// The item's `version` attribute, which is authoritative over any copy inside `data`.
+pub fn version(item: &Item) -> Option<u64> {
+    item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
 
 /// Every item whose `gsi1pk` is `partition`, in `gsi1sk` order.

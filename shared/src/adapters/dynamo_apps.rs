@@ -12,17 +12,15 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{query_gsi1, s};
+use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version};
 use crate::domain::app::{App, AppId};
 use crate::domain::targets::Target;
 use crate::ports::{AppDirectory, AppStore, StoreError};
 
-pub use super::dynamo::GSI1;
 const APP_SK: &str = "APP";
 
 pub struct DynamoApps {
@@ -36,7 +34,7 @@ impl DynamoApps {
     }
 }
 
-fn key(id: &AppId) -> HashMap<String, AttributeValue> {
+fn key(id: &AppId) -> Item {
     HashMap::from([("pk".into(), s(format!("APP#{id}"))), ("sk".into(), s(APP_SK))])
 }
 
@@ -46,24 +44,20 @@ fn kind(app: &App) -> &'static str {
     }
 }
 
-fn to_item(app: &App) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let data = serde_json::to_string(app).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+fn to_item(app: &App) -> Result<Item, StoreError> {
+    let data = serde_json::to_string(app).map_err(corrupt)?;
     let mut item = key(&app.id);
     item.insert("gsi1pk".into(), s(APP_SK));
     item.insert("gsi1sk".into(), s(app.id.as_str()));
     item.insert("kind".into(), s(kind(app)));
-    item.insert("version".into(), AttributeValue::N(app.version.to_string()));
+    item.insert("version".into(), n(app.version));
     item.insert("data".into(), s(data));
     Ok(item)
 }
 
-fn from_item(item: &HashMap<String, AttributeValue>) -> Result<App, StoreError> {
-    let data = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("app item without data".into()))?;
-    let mut app: App = serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("app item: {e}")))?;
-    if let Some(version) = item.get("version").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()) {
-        app.version = version;
-    }
-    Ok(app)
+fn from_item(item: &Item) -> Result<App, StoreError> {
+    let app: App = data(item, "app")?;
+    Ok(App { version: version(item).unwrap_or(app.version), ..app })
 }
 
 fn failed(failure: Failure) -> StoreError {
@@ -107,7 +101,7 @@ impl AppStore for DynamoApps {
             .table_name(&self.table)
             .set_item(Some(to_item(app)?))
             .condition_expression("version = :previous")
-            .expression_attribute_values(":previous", AttributeValue::N(previous.to_string()))
+            .expression_attribute_values(":previous", n(previous))
             .send()
             .await
             .map_err(|e| failed(Failure::of(&e)))?;

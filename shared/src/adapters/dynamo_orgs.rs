@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, n, query_gsi1, s};
+use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version};
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::scim_token::{MAX_ACTIVE, TokenRecord};
 use crate::ports::{OrgStore, ScimTokenStore, StoreError};
@@ -106,10 +106,6 @@ enum TxError {
     Store(StoreError),
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
 fn org_key(id: &OrgId) -> Item {
     HashMap::from([("pk".into(), s(format!("ORG#{id}"))), ("sk".into(), s("ORG"))])
 }
@@ -122,36 +118,27 @@ fn token_key(id: &str) -> Item {
     HashMap::from([("pk".into(), s(format!("SCIMTOKEN#{id}"))), ("sk".into(), s("SCIMTOKEN"))])
 }
 
-fn data<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
-    let raw = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt(format!("{what} item without data")))?;
-    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what} item: {e}")))
-}
-
-fn org_item(org: &Organisation, tokens: Option<u64>) -> Result<Item, StoreError> {
+/// A new organisation's item, holding no tokens yet.
+fn new_org_item(org: &Organisation) -> Result<Item, StoreError> {
     let mut item = org_key(&org.id);
     item.insert("gsi1pk".into(), s("ORG"));
     item.insert("gsi1sk".into(), s(org.id.as_str()));
     item.insert("version".into(), n(org.version));
     item.insert("data".into(), s(serde_json::to_string(org).map_err(corrupt)?));
-    if let Some(tokens) = tokens {
-        item.insert("tokens".into(), n(tokens));
-    }
+    item.insert("tokens".into(), n(0));
     Ok(item)
 }
 
 fn org_from(item: &Item) -> Result<Organisation, StoreError> {
-    let mut org: Organisation = data(item, "organisation")?;
-    if let Some(version) = item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()) {
-        org.version = version;
-    }
-    Ok(org)
+    let org: Organisation = data(item, "organisation")?;
+    Ok(Organisation { version: version(item).unwrap_or(org.version), ..org })
 }
 
 #[async_trait]
 impl OrgStore for DynamoOrgs {
     async fn create(&self, org: &Organisation) -> Result<(), StoreError> {
         let org = Organisation { version: 1, ..org.clone() };
-        let mut items = vec![self.put(org_item(&org, Some(0))?, "attribute_not_exists(pk)", None)?];
+        let mut items = vec![self.put(new_org_item(&org)?, "attribute_not_exists(pk)", None)?];
         for domain in &org.domains {
             items.push(self.domain_guard(domain, &org.id)?);
         }

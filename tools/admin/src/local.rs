@@ -11,7 +11,7 @@ use dynamodb::types::{
     StreamViewType, TimeToLiveSpecification,
 };
 use serde_json::json;
-use shared::adapters::dynamo_apps::GSI1;
+use shared::adapters::dynamo::GSI1;
 
 /// What was created, as the login function's environment variables name it.
 #[derive(Debug, Clone)]

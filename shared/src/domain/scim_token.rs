@@ -40,7 +40,7 @@ pub struct Issued {
 pub fn issue(org: &OrgId, label: &str, now: u64) -> Issued {
     let mut bytes = [0u8; 40];
     rand::rng().fill_bytes(&mut bytes);
-    let id: String = bytes[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let id = hex(&bytes[..8]);
     let secret = B64.encode(&bytes[8..]);
     let record = TokenRecord { id: id.clone(), org: org.clone(), digest: digest(&secret), label: label.to_owned(), created_at: now };
     Issued { token: SecretString::from(format!("{PREFIX}{id}_{secret}")), record }
@@ -68,7 +68,11 @@ pub async fn authenticate(store: &dyn ScimTokenStore, presented: &str) -> Result
 }
 
 fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Issued {

@@ -92,7 +92,7 @@ const CORE_SCHEMAS: &[&str] = &["urn:ietf:params:scim:schemas:core:2.0:User", "u
 const CASE_EXACT: &[&str] = &["id", "externalId", "$ref"];
 
 impl AttrPath {
-    fn parse(word: &str) -> Option<Self> {
+    pub fn parse(word: &str) -> Option<Self> {
         let (uri, rest) = match word.rfind(':') {
             Some(i) => (Some(word[..i].to_owned()), &word[i + 1..]),
             None => (None, word),

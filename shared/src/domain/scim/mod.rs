@@ -1,3 +1,7 @@
 //! SCIM 2.0 (RFC 7643/7644) building blocks, free of HTTP and storage.
 
+pub mod error;
 pub mod filter;
+pub mod patch;
+pub mod resource;
+pub mod schema;

@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 use crate::domain::app::{App, AppId};
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
+use crate::domain::scim::filter::Lookup;
+use crate::domain::scim::patch::MemberChange;
+use crate::domain::scim::resource::{Kind, Record};
+use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
 use crate::secrets::SecretRef;
 
@@ -181,4 +185,92 @@ pub enum TokenRejected {
 #[async_trait]
 pub trait IdTokenVerifier: Send + Sync {
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected>;
+}
+
+/// Why the user directory (Cognito) did not apply a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("the directory is throttling requests")]
+    Throttled,
+    #[error("the directory is unavailable: {0}")]
+    Unavailable(String),
+    /// The email belongs to a directory user that is not this SCIM user's to manage.
+    #[error("the email {0} belongs to another directory user")]
+    Claimed(String),
+    #[error("the directory refused the change: {0}")]
+    Refused(String),
+}
+
+/// The user directory SCIM users are kept in step with. Every call is idempotent.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// Makes sure a user with these attributes and this enabled state exists (creating it with
+    /// a verified email and no invitation, or adopting the one with this email if it belongs to
+    /// the same organisation or to none); returns the directory's user name for it.
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
+    /// Sets the user's attributes (email, names, organisation, SCIM id) in place.
+    async fn update(&self, username: &str, user: &DirectoryUser) -> Result<(), DirectoryError>;
+    /// Enables, or disables and signs out everywhere.
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
+    /// Deletes the user; a user already gone is fine.
+    async fn delete(&self, username: &str) -> Result<(), DirectoryError>;
+}
+
+/// One stored SCIM resource with its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimEntry {
+    pub record: Record,
+    /// The directory user, for users.
+    pub link: Link,
+    /// A directory sync for this version is outstanding.
+    pub pending: bool,
+    /// Why the last sync attempt failed.
+    pub sync_error: Option<String>,
+    /// A deleted user kept for its directory user (`deactivate` policy) or until the directory
+    /// user is deleted (`purge`). Invisible to SCIM clients.
+    pub deleted: Option<Deletion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deletion {
+    Deactivate,
+    Purge,
+}
+
+/// SCIM users and groups of one organisation each; every key starts with the organisation, so
+/// one organisation never reads another's. Writes are atomic per resource.
+#[async_trait]
+pub trait ScimStore: Send + Sync {
+    async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError>;
+    /// The resources a key lookup finds (one query, no scan).
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
+    /// `count` resources from the 1-based `start` in a stable order, and how many there are.
+    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize) -> Result<(Vec<ScimEntry>, usize), StoreError>;
+    /// Every resource of `kind`; `Limit` if there are more than `limit`.
+    async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
+    /// Stores a new resource (version 1), a user with a pending sync, a group with `members`.
+    /// `Taken(attribute)` if its `userName`/`displayName` (any case) or `externalId` is in use;
+    /// `Missing(id)` if a member is not a user.
+    async fn create(&self, org: &OrgId, record: &Record, members: &[Value]) -> Result<(), StoreError>;
+    /// Replaces `current` with `next` (version `current + 1`), a user with a pending sync.
+    /// `Conflict` if `current` changed meanwhile, `Taken` as for `create`.
+    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record) -> Result<(), StoreError>;
+    /// Deletes a resource, its unique names and memberships. A user becomes a hidden
+    /// tombstone with a pending sync, removed once the directory is in step if `Purge`.
+    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion) -> Result<(), StoreError>;
+    /// Records that `version` of user `id` is in the directory as `link`. `Ok(false)`: a newer
+    /// version is pending (its writer syncs it).
+    async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError>;
+    async fn sync_failed(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError>;
+    /// Users (and tombstones) whose sync is outstanding.
+    async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError>;
+    /// A group's members as member objects (`value`, `display`).
+    async fn members(&self, org: &OrgId, group: &str) -> Result<Vec<Value>, StoreError>;
+    /// The ids of the groups `user` belongs to.
+    async fn groups_of(&self, org: &OrgId, user: &str) -> Result<Vec<String>, StoreError>;
+    /// Applies member changes to a group whose record `next` replaces `current` (version + 1).
+    /// Cost grows with the number of changed members, never with the group's size (except a
+    /// `Replace`/`RemoveAll`, which reads the members it drops). `Missing(id)`: no user `id`.
+    async fn update_group(&self, org: &OrgId, current: &ScimEntry, next: &Record, changes: &[MemberChange]) -> Result<(), StoreError>;
 }

@@ -5,3 +5,6 @@ pub mod filter;
 pub mod patch;
 pub mod resource;
 pub mod schema;
+pub mod sync;
+pub mod query;
+pub mod service;

@@ -199,6 +199,9 @@ pub enum DirectoryError {
     Claimed(String),
     #[error("the directory refused the change: {0}")]
     Refused(String),
+    /// The directory user no longer exists (deleted outside the bridge).
+    #[error("the directory user no longer exists")]
+    Gone,
 }
 
 /// The user directory SCIM users are kept in step with. Every call is idempotent.

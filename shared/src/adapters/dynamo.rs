@@ -3,7 +3,8 @@
 //! by page.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
@@ -11,8 +12,10 @@ use crate::ports::StoreError;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// The table's one generic index (`gsi1pk`/`gsi1sk`).
+/// The table's generic indexes (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`), both projecting all
+/// attributes so a lookup is one query.
 pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
 
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -57,5 +60,94 @@ pub async fn query_gsi1(client: &Client, table: &str, partition: &str) -> Result
         if start.is_none() {
             return Ok(items);
         }
+    }
+}
+
+/// The bridge's table and the building blocks of its transactions.
+pub struct Table {
+    pub client: Client,
+    pub name: String,
+}
+
+/// Why a transaction did not happen.
+pub enum TxError {
+    /// The condition of the item at this index failed.
+    Condition(usize),
+    Store(StoreError),
+}
+
+impl Table {
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into() }
+    }
+
+    /// Runs `items` as one transaction; a cancelled one reports the index of the first item
+    /// whose condition failed.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let Err(e) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = e.as_service_error() {
+            let failed = cancelled.cancellation_reasons().iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
+            if let Some(index) = failed {
+                return Err(TxError::Condition(index));
+            }
+        }
+        Err(TxError::Store(store_error(Failure::of(&e))))
+    }
+
+    pub fn put(&self, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub fn delete(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    pub fn update(&self, key: Item, expression: &str, condition: &str, values: Item) -> Result<TransactWriteItem, StoreError> {
+        // `data` is a reserved word in expressions.
+        let names = expression.contains("#data").then(|| HashMap::from([("#data".to_owned(), "data".to_owned())]));
+        let update = Update::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names(names)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    pub async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self.client.get_item().table_name(&self.name).set_key(Some(key)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.item)
+    }
+
+
+    /// A condition on an item the transaction does not change.
+    pub fn check(&self, key: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder().table_name(&self.name).set_key(Some(key)).condition_expression(condition).build().map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// A strongly consistent read (read-after-write, as SCIM clients expect).
+    pub async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out =
+            self.client.get_item().table_name(&self.name).set_key(Some(key)).consistent_read(true).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.item)
     }
 }

@@ -14,96 +14,32 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
-use super::aws::{Failure, store_error};
-use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version};
+use super::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s, version};
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::scim_token::{MAX_ACTIVE, TokenRecord};
 use crate::ports::{OrgStore, ScimTokenStore, StoreError};
 
 pub struct DynamoOrgs {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 impl DynamoOrgs {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
-    /// Runs `items` as one transaction; a cancelled one reports the index of the first item
-    /// whose condition failed.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
-        let Err(e) = result else { return Ok(()) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = e.as_service_error() {
-            let failed = cancelled.cancellation_reasons().iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
-            if let Some(index) = failed {
-                return Err(TxError::Condition(index));
-            }
-        }
-        Err(TxError::Store(store_error(Failure::of(&e))))
-    }
-
-    fn put(&self, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    fn delete(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .condition_expression(condition)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
-    fn update(&self, key: Item, expression: &str, condition: &str, values: Item) -> Result<TransactWriteItem, StoreError> {
-        // `data` is a reserved word in expressions.
-        let names = expression.contains("#data").then(|| HashMap::from([("#data".to_owned(), "data".to_owned())]));
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .set_expression_attribute_names(names)
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
-        let out = self.client.get_item().table_name(&self.table).set_key(Some(key)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(out.item)
+        Self { table: Table::new(client, table) }
     }
 
     fn domain_guard(&self, domain: &EmailDomain, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
         let mut item = domain_key(domain);
         item.insert("org".into(), s(org.as_str()));
-        self.put(item, "attribute_not_exists(pk)", None)
+        self.table.put(item, "attribute_not_exists(pk)", None)
     }
 
     fn domain_release(&self, domain: &EmailDomain, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
-        self.delete(domain_key(domain), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))
+        self.table.delete(domain_key(domain), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))
     }
-}
-
-enum TxError {
-    Condition(usize),
-    Store(StoreError),
 }
 
 fn org_key(id: &OrgId) -> Item {
@@ -138,11 +74,11 @@ fn org_from(item: &Item) -> Result<Organisation, StoreError> {
 impl OrgStore for DynamoOrgs {
     async fn create(&self, org: &Organisation) -> Result<(), StoreError> {
         let org = Organisation { version: 1, ..org.clone() };
-        let mut items = vec![self.put(new_org_item(&org)?, "attribute_not_exists(pk)", None)?];
+        let mut items = vec![self.table.put(new_org_item(&org)?, "attribute_not_exists(pk)", None)?];
         for domain in &org.domains {
             items.push(self.domain_guard(domain, &org.id)?);
         }
-        match self.transact(items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => Err(StoreError::Conflict),
             Err(TxError::Condition(i)) => Err(StoreError::Taken(org.domains[i - 1].to_string())),
@@ -151,11 +87,11 @@ impl OrgStore for DynamoOrgs {
     }
 
     async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
-        self.get_item(org_key(id)).await?.as_ref().map(org_from).transpose()
+        self.table.get_item(org_key(id)).await?.as_ref().map(org_from).transpose()
     }
 
     async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
-        query_gsi1(&self.client, &self.table, "ORG").await?.iter().map(org_from).collect()
+        query_gsi1(&self.table.client, &self.table.name, "ORG").await?.iter().map(org_from).collect()
     }
 
     async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError> {
@@ -167,7 +103,7 @@ impl OrgStore for DynamoOrgs {
             (":version".to_owned(), n(next.version)),
             (":data".to_owned(), s(serde_json::to_string(next).map_err(corrupt)?)),
         ]);
-        let mut items = vec![self.update(org_key(&next.id), "SET version = :version, #data = :data", "version = :previous", values)?];
+        let mut items = vec![self.table.update(org_key(&next.id), "SET version = :version, #data = :data", "version = :previous", values)?];
         let added: Vec<&EmailDomain> = next.domains.iter().filter(|d| !current.owns(d)).collect();
         for domain in &added {
             items.push(self.domain_guard(domain, &next.id)?);
@@ -175,7 +111,7 @@ impl OrgStore for DynamoOrgs {
         for domain in current.domains.iter().filter(|d| !next.owns(d)) {
             items.push(self.domain_release(domain, &next.id)?);
         }
-        match self.transact(items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => Err(StoreError::Conflict),
             Err(TxError::Condition(i)) if i <= added.len() => Err(StoreError::Taken(added[i - 1].to_string())),
@@ -189,14 +125,14 @@ impl OrgStore for DynamoOrgs {
         // The token count must still be what was listed: a token issued meanwhile fails the
         // removal rather than outliving its organisation.
         let unchanged = HashMap::from([(":v".into(), n(org.version)), (":t".into(), n(tokens.len()))]);
-        let mut items = vec![self.delete(org_key(&org.id), "version = :v AND tokens = :t", Some(unchanged))?];
+        let mut items = vec![self.table.delete(org_key(&org.id), "version = :v AND tokens = :t", Some(unchanged))?];
         for domain in &org.domains {
             items.push(self.domain_release(domain, &org.id)?);
         }
         for token in &tokens {
-            items.push(self.delete(token_key(&token.id), "attribute_exists(pk)", None)?);
+            items.push(self.table.delete(token_key(&token.id), "attribute_exists(pk)", None)?);
         }
-        match self.transact(items).await {
+        match self.table.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(_)) => Err(StoreError::Conflict),
             Err(TxError::Store(e)) => Err(e),
@@ -204,7 +140,7 @@ impl OrgStore for DynamoOrgs {
     }
 
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError> {
-        let item = self.get_item(domain_key(domain)).await?;
+        let item = self.table.get_item(domain_key(domain)).await?;
         let owner = item.as_ref().and_then(|i| i.get("org")).and_then(|v| v.as_s().ok());
         owner.map(|o| OrgId::parse(o).map_err(corrupt)).transpose()
     }
@@ -218,15 +154,15 @@ impl ScimTokenStore for DynamoOrgs {
         item.insert("gsi1sk".into(), s(&record.id));
         item.insert("org".into(), s(record.org.as_str()));
         item.insert("data".into(), s(serde_json::to_string(record).map_err(corrupt)?));
-        let count = self.update(
+        let count = self.table.update(
             org_key(&record.org),
             "SET tokens = tokens + :one",
             "attribute_exists(pk) AND tokens < :max",
             HashMap::from([(":one".into(), n(1)), (":max".into(), n(MAX_ACTIVE))]),
         )?;
-        match self.transact(vec![count, self.put(item, "attribute_not_exists(pk)", None)?]).await {
+        match self.table.transact(vec![count, self.table.put(item, "attribute_not_exists(pk)", None)?]).await {
             Ok(()) => Ok(()),
-            Err(TxError::Condition(0)) => match self.get_item(org_key(&record.org)).await? {
+            Err(TxError::Condition(0)) => match self.table.get_item(org_key(&record.org)).await? {
                 Some(_) => Err(StoreError::Limit(format!("an organisation holds at most {MAX_ACTIVE} SCIM tokens; revoke one first"))),
                 None => Err(StoreError::Missing(record.org.to_string())),
             },
@@ -236,17 +172,17 @@ impl ScimTokenStore for DynamoOrgs {
     }
 
     async fn find(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        self.get_item(token_key(id)).await?.as_ref().map(|i| data(i, "token")).transpose()
+        self.table.get_item(token_key(id)).await?.as_ref().map(|i| data(i, "token")).transpose()
     }
 
     async fn list(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError> {
-        query_gsi1(&self.client, &self.table, &format!("ORG#{org}#TOKENS")).await?.iter().map(|i| data(i, "token")).collect()
+        query_gsi1(&self.table.client, &self.table.name, &format!("ORG#{org}#TOKENS")).await?.iter().map(|i| data(i, "token")).collect()
     }
 
     async fn revoke(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
-        let delete = self.delete(token_key(id), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))?;
-        let count = self.update(org_key(org), "SET tokens = tokens - :one", "attribute_exists(pk)", HashMap::from([(":one".into(), n(1))]))?;
-        match self.transact(vec![delete, count]).await {
+        let delete = self.table.delete(token_key(id), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))?;
+        let count = self.table.update(org_key(org), "SET tokens = tokens - :one", "attribute_exists(pk)", HashMap::from([(":one".into(), n(1))]))?;
+        match self.table.transact(vec![delete, count]).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(_)) => Err(StoreError::Missing(format!("token {id} of {org}"))),
             Err(TxError::Store(e)) => Err(e),

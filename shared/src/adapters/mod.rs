@@ -4,8 +4,10 @@
 pub mod aws;
 pub mod cached_apps;
 pub mod cognito;
+pub mod cognito_directory;
 pub mod dynamo;
 pub mod dynamo_apps;
 pub mod dynamo_orgs;
+pub mod dynamo_scim;
 pub mod jwks;
 pub mod secrets_manager;

@@ -11,7 +11,7 @@ use dynamodb::types::{
     StreamViewType, TimeToLiveSpecification,
 };
 use serde_json::json;
-use shared::adapters::dynamo::GSI1;
+use shared::adapters::dynamo::{GSI1, GSI2};
 
 /// What was created, as the login function's environment variables name it.
 #[derive(Debug, Clone)]
@@ -45,9 +45,12 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .auto_verified_attributes(cognito::types::VerifiedAttributeType::Email)
         .mfa_configuration(cognito::types::UserPoolMfaType::Optional)
         .username_configuration(cognito::types::UsernameConfigurationType::builder().case_sensitive(false).build()?)
-        .schema(
-            cognito::types::SchemaAttributeType::builder().name("company").attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build(),
-        )
+        .set_schema(Some(
+            ["company", "org_id", "scim_id"]
+                .iter()
+                .map(|name| cognito::types::SchemaAttributeType::builder().name(*name).attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build())
+                .collect(),
+        ))
         .send()
         .await
         .context("creating the user pool")?;
@@ -84,7 +87,7 @@ async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(vec![attr("pk")?, attr("sk")?, attr("gsi1pk")?, attr("gsi1sk")?]))
+        .set_attribute_definitions(Some(vec![attr("pk")?, attr("sk")?, attr("gsi1pk")?, attr("gsi1sk")?, attr("gsi2pk")?, attr("gsi2sk")?]))
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(
@@ -92,6 +95,14 @@ async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
                 .index_name(GSI1)
                 .key_schema(key("gsi1pk", KeyType::Hash)?)
                 .key_schema(key("gsi1sk", KeyType::Range)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(GSI2)
+                .key_schema(key("gsi2pk", KeyType::Hash)?)
+                .key_schema(key("gsi2sk", KeyType::Range)?)
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()?,
         )

@@ -104,18 +104,25 @@ pub async fn converge(directory: &dyn UserDirectory, link: &Link, desired: &Desi
         }
         Desired::Present(user) => {
             let username = match &link.username {
-                Some(username) => {
-                    if link.applied.as_ref().is_none_or(|a| !a.same_attributes(user)) {
-                        directory.update(username, user).await?;
-                    }
-                    if link.applied.as_ref().is_none_or(|a| a.enabled != user.enabled) {
-                        directory.set_enabled(username, user.enabled).await?;
-                    }
-                    username.clone()
-                }
+                Some(username) => match update(directory, username, link.applied.as_ref(), user).await {
+                    // Deleted outside the bridge: provision it again.
+                    Err(DirectoryError::Gone) => directory.create(user).await?,
+                    other => other.map(|()| username.clone())?,
+                },
                 None => directory.create(user).await?,
             };
             Ok(Link { username: Some(username), applied: Some(user.clone()), outside_domain: false })
         }
     }
+}
+
+/// The calls that take `username` from `applied` to `user`.
+async fn update(directory: &dyn UserDirectory, username: &str, applied: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
+    if applied.is_none_or(|a| !a.same_attributes(user)) {
+        directory.update(username, user).await?;
+    }
+    if applied.is_none_or(|a| a.enabled != user.enabled) {
+        directory.set_enabled(username, user.enabled).await?;
+    }
+    Ok(())
 }

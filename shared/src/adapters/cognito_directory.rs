@@ -1,0 +1,129 @@
+//! `UserDirectory` over the Cognito user pool's admin API: `AdminCreateUser` (verified email,
+//! no invitation), `AdminGetUser` (adopting an existing user with the same email),
+//! `AdminUpdateUserAttributes`, `AdminDisableUser` + `AdminUserGlobalSignOut`,
+//! `AdminEnableUser`, `AdminDeleteUser`.
+//!
+//! SCIM users carry `custom:org_id` and `custom:scim_id`; the app client cannot write them, so a
+//! person cannot move themselves into an organisation.
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+
+use super::aws::Failure;
+use crate::domain::scim::sync::DirectoryUser;
+use crate::ports::{DirectoryError, UserDirectory};
+
+pub const ORG_ATTRIBUTE: &str = "custom:org_id";
+pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
+
+pub struct CognitoDirectory {
+    client: Client,
+    pool_id: String,
+}
+
+fn directory_error(failure: Failure) -> DirectoryError {
+    match &failure {
+        f if f.is_throttling() => DirectoryError::Throttled,
+        Failure::Service { code } if code == "UserNotFoundException" => DirectoryError::Gone,
+        Failure::Service { code } if code.starts_with("InvalidParameter") || code.starts_with("AliasExists") || code == "UsernameExistsException" => {
+            DirectoryError::Refused(code.clone())
+        }
+        other => DirectoryError::Unavailable(other.describe()),
+    }
+}
+
+fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
+    AttributeType::builder().name(name).value(value).build().map_err(|e| DirectoryError::Refused(e.to_string()))
+}
+
+fn attributes(user: &DirectoryUser) -> Result<Vec<AttributeType>, DirectoryError> {
+    let mut out = vec![attribute("email", &user.email)?, attribute("email_verified", "true")?, attribute(ORG_ATTRIBUTE, &user.org)?, attribute(SCIM_ATTRIBUTE, &user.scim_id)?];
+    for (name, value) in [("given_name", &user.given_name), ("family_name", &user.family_name), ("name", &user.name)] {
+        if let Some(value) = value {
+            out.push(attribute(name, value)?);
+        }
+    }
+    Ok(out)
+}
+
+impl CognitoDirectory {
+    pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
+        Self { client, pool_id: pool_id.into() }
+    }
+
+    /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
+    /// same organisation, or of none (a person who signed up before their company connected).
+    async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
+        if org.is_some_and(|o| o != user.org) {
+            return Err(DirectoryError::Claimed(user.email.clone()));
+        }
+        let username = existing.username().to_owned();
+        self.update(&username, user).await?;
+        Ok(username)
+    }
+}
+
+#[async_trait]
+impl UserDirectory for CognitoDirectory {
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.email)
+            .set_user_attributes(Some(attributes(user)?))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await;
+        let username = match created {
+            Ok(out) => out.user.and_then(|u| u.username).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?,
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => {
+                let username = self.adopt(user).await?;
+                if user.enabled {
+                    self.set_enabled(&username, true).await?;
+                }
+                username
+            }
+            Err(e) => return Err(directory_error(Failure::of(&e))),
+        };
+        if !user.enabled {
+            self.set_enabled(&username, false).await?;
+        }
+        Ok(username)
+    }
+
+    async fn update(&self, username: &str, user: &DirectoryUser) -> Result<(), DirectoryError> {
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .set_user_attributes(Some(attributes(user)?))
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
+        if enabled {
+            self.client.admin_enable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+            return Ok(());
+        }
+        self.client.admin_disable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
+        match self.client.admin_delete_user().user_pool_id(&self.pool_id).username(username).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match directory_error(Failure::of(&e)) {
+                DirectoryError::Gone => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Everything the handler needs, built once at cold start: the SCIM service over DynamoDB and
+//! Cognito, and short caches for tokens and organisations so a warm request costs only the
+//! resource's own reads and writes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use shared::adapters::{cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim};
+use shared::cache::TtlCache;
+use shared::domain::org::{OrgId, Organisation};
+use shared::domain::scim::service::ScimService;
+use shared::domain::scim_token::{self, TokenRecord};
+use shared::ports::{OrgStore, ScimTokenStore, StoreError};
+
+use crate::config::Config;
+
+pub struct Scim {
+    pub service: ScimService,
+    pub base_url: Option<String>,
+    orgs: Arc<DynamoOrgs>,
+    tokens: TtlCache<String, TokenRecord>,
+    organisations: TtlCache<OrgId, Organisation>,
+}
+
+impl Scim {
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let store = Arc::new(DynamoScim::new(dynamo.clone(), &config.table));
+        let directory = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
+        let ttl = Duration::from_secs(config.auth_ttl_seconds);
+        Self {
+            service: ScimService::new(store, directory, config.filter_limit),
+            base_url: config.base_url.clone(),
+            orgs: Arc::new(DynamoOrgs::new(dynamo, &config.table)),
+            tokens: TtlCache::new(ttl),
+            organisations: TtlCache::new(ttl),
+        }
+    }
+
+    /// The organisation a bearer token belongs to; `None` for anything but a live token.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<Arc<Organisation>>, StoreError> {
+        let Some((id, secret)) = scim_token::split(presented) else { return Ok(None) };
+        let record = self.tokens.get_or_load(&id.to_owned(), || async { self.orgs.find(id).await }).await?;
+        let Some(record) = record.filter(|r| scim_token::matches(r, secret)) else { return Ok(None) };
+        self.organisations.get_or_load(&record.org, || async { self.orgs.get(&record.org).await }).await
+    }
+}
+
+impl Scim {
+    /// Retries the outstanding syncs of every organisation.
+    pub async fn sweep(&self) -> Result<shared::domain::scim::service::SyncReport, StoreError> {
+        let mut total = shared::domain::scim::service::SyncReport::default();
+        for org in OrgStore::list(self.orgs.as_ref()).await? {
+            let report = self.service.sync_pending(&org).await?;
+            total.synced += report.synced;
+            total.failed += report.failed;
+        }
+        Ok(total)
+    }
+}

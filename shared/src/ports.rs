@@ -211,8 +211,9 @@ pub trait UserDirectory: Send + Sync {
     /// a verified email and no invitation, or adopting the one with this email if it belongs to
     /// the same organisation or to none); returns the directory's user name for it.
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
-    /// Sets the user's attributes (email, names, organisation, SCIM id) in place.
-    async fn update(&self, username: &str, user: &DirectoryUser) -> Result<(), DirectoryError>;
+    /// Sets the user's attributes (email, names, organisation, SCIM id) in place; `before` is
+    /// what was last applied, so unchanged attributes (the email above all) need not be sent.
+    async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError>;
     /// Enables, or disables and signs out everywhere.
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
     /// Deletes the user; a user already gone is fine.

@@ -1,4 +1,4 @@
-//! Integration tests: the login function's handler and the admin tool against moto.
+//! Integration tests: the login and SCIM functions' handlers and the admin tool against moto.
 //! `harness` starts moto once per run (on a free port) and gives each test its own stack.
 #![allow(clippy::unwrap_used)]
 
@@ -8,3 +8,6 @@ mod harness;
 mod login_flow;
 mod orgs;
 mod requests;
+mod scim_clients;
+mod scim_endpoints;
+mod scim_harness;

@@ -37,8 +37,13 @@ fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
     AttributeType::builder().name(name).value(value).build().map_err(|e| DirectoryError::Refused(e.to_string()))
 }
 
-fn attributes(user: &DirectoryUser) -> Result<Vec<AttributeType>, DirectoryError> {
-    let mut out = vec![attribute("email", &user.email)?, attribute("email_verified", "true")?, attribute(ORG_ATTRIBUTE, &user.org)?, attribute(SCIM_ATTRIBUTE, &user.scim_id)?];
+/// `user`'s attributes; the email (always verified: the organisation owns its domain) only when
+/// it differs from `before`'s.
+fn attributes(before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<Vec<AttributeType>, DirectoryError> {
+    let mut out = vec![attribute(ORG_ATTRIBUTE, &user.org)?, attribute(SCIM_ATTRIBUTE, &user.scim_id)?];
+    if before.is_none_or(|b| b.email != user.email) {
+        out.extend([attribute("email", &user.email)?, attribute("email_verified", "true")?]);
+    }
     for (name, value) in [("given_name", &user.given_name), ("family_name", &user.family_name), ("name", &user.name)] {
         if let Some(value) = value {
             out.push(attribute(name, value)?);
@@ -61,7 +66,9 @@ impl CognitoDirectory {
             return Err(DirectoryError::Claimed(user.email.clone()));
         }
         let username = existing.username().to_owned();
-        self.update(&username, user).await?;
+        let email = existing.user_attributes().iter().find(|a| a.name() == "email").and_then(|a| a.value()).unwrap_or_default();
+        let before = DirectoryUser { email: email.to_owned(), ..user.clone() };
+        self.update(&username, Some(&before), user).await?;
         Ok(username)
     }
 }
@@ -74,7 +81,7 @@ impl UserDirectory for CognitoDirectory {
             .admin_create_user()
             .user_pool_id(&self.pool_id)
             .username(&user.email)
-            .set_user_attributes(Some(attributes(user)?))
+            .set_user_attributes(Some(attributes(None, user)?))
             .message_action(MessageActionType::Suppress)
             .send()
             .await;
@@ -95,12 +102,12 @@ impl UserDirectory for CognitoDirectory {
         Ok(username)
     }
 
-    async fn update(&self, username: &str, user: &DirectoryUser) -> Result<(), DirectoryError> {
+    async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
         self.client
             .admin_update_user_attributes()
             .user_pool_id(&self.pool_id)
             .username(username)
-            .set_user_attributes(Some(attributes(user)?))
+            .set_user_attributes(Some(attributes(before, user)?))
             .send()
             .await
             .map_err(|e| directory_error(Failure::of(&e)))?;

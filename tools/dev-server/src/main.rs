@@ -1,7 +1,8 @@
 //! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
-//! adapter into the login function's handler — the same path a deployed request takes.
+//! adapter into the login function's handler (or the SCIM function's, for `/scim/...`) — the
+//! same path a deployed request takes.
 //!
 //! Configuration: the login function's environment variables, plus `DEV_API_ADDR`,
 //! `DEV_FORM_ADDR` (host:port, port 0 for a free one) and `DEV_STATIC_DIR`.
@@ -17,6 +18,7 @@ use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context as LambdaContext, Service, service_fn};
 use login::{config::Config, handler, state::Login};
+use scim::state::Scim;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Clone)]
 struct Api {
     login: Arc<Login>,
+    scim: Arc<Scim>,
 }
 
 #[tokio::main]
@@ -39,7 +42,8 @@ async fn main() -> Result<()> {
     let sdk = shared::adapters::aws::load().await;
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
-    let api = Router::new().fallback(api_gateway).with_state(Api { login });
+    let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
+    let api = Router::new().fallback(api_gateway).with_state(Api { login, scim });
     let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
@@ -85,6 +89,8 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
             }
         }
     }
+    // API Gateway terminates TLS and says so; this server speaks plain HTTP.
+    headers.entry("x-forwarded-proto").or_insert_with(|| "http".into());
     let text = String::from_utf8(bytes.to_vec());
     let (body, base64) = match text {
         Ok(text) => (text, false),
@@ -111,12 +117,26 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
         Ok(r) => r,
         Err(e) => return (http::StatusCode::BAD_REQUEST, format!("not a valid API Gateway event: {e}")).into_response(),
     };
-    let login = api.login.clone();
-    let mut adapter = Adapter::from(service_fn(move |request| {
-        let login = login.clone();
-        async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
-    }));
-    let response = match adapter.call(LambdaEvent::new(request, LambdaContext::default())).await {
+    let event = LambdaEvent::new(request, LambdaContext::default());
+    // API Gateway's routes: `/scim/v2/...` to the SCIM function, everything else to login.
+    let response = if parts.uri.path().starts_with("/scim/") {
+        let scim = api.scim.clone();
+        Adapter::from(service_fn(move |request| {
+            let scim = scim.clone();
+            async move { Ok::<_, lambda_http::Error>(scim::handler::handle(&scim, request).await) }
+        }))
+        .call(event)
+        .await
+    } else {
+        let login = api.login.clone();
+        Adapter::from(service_fn(move |request| {
+            let login = login.clone();
+            async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
+        }))
+        .call(event)
+        .await
+    };
+    let response = match response {
         Ok(r) => r,
         Err(e) => return (http::StatusCode::BAD_GATEWAY, format!("the function failed: {e}")).into_response(),
     };

@@ -119,7 +119,7 @@ pub async fn converge(directory: &dyn UserDirectory, link: &Link, desired: &Desi
 /// The calls that take `username` from `applied` to `user`.
 async fn update(directory: &dyn UserDirectory, username: &str, applied: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
     if applied.is_none_or(|a| !a.same_attributes(user)) {
-        directory.update(username, user).await?;
+        directory.update(username, applied, user).await?;
     }
     if applied.is_none_or(|a| a.enabled != user.enabled) {
         directory.set_enabled(username, user.enabled).await?;

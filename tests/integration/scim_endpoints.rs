@@ -1,0 +1,288 @@
+//! Every SCIM endpoint and error against moto: users and groups through their whole life,
+//! Cognito kept in step, listing and paging, ETags, and the SCIM error format.
+
+use crate::harness::*;
+use crate::scim_harness::*;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::domain::org::{DeleteMode, OrgPolicies};
+use shared::domain::scim::resource::Kind;
+use shared::ports::ScimStore;
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn patch(ops: Value) -> Option<Value> {
+    Some(json!({"schemas": [PATCH], "Operations": ops}))
+}
+
+#[tokio::test]
+async fn a_user_lives_in_scim_and_in_cognito() {
+    let t = spawn_scim().await;
+    let created = t
+        .call(
+            "POST",
+            "/Users",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE], "userName": "Taro@Example.com", "externalId": "00uABC",
+                "name": {"givenName": "Taro", "familyName": "Yamada"}, "emails": [{"value": "taro@example.com", "type": "work", "primary": true}],
+                ENTERPRISE: {"department": "Sales"}, "password": "never-stored-1A!"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.header("content-type"), Some(SCIM_JSON));
+    let user = created.json();
+    let id = user["id"].as_str().unwrap();
+    assert_eq!(created.header("location"), Some(format!("{BASE}/Users/{id}").as_str()));
+    assert_eq!(created.header("etag"), Some("W/\"1\""));
+    assert_eq!(user["meta"]["resourceType"], "User");
+    assert_eq!(user["meta"]["version"], "W/\"1\"");
+    assert_eq!(user["externalId"], "00uABC");
+    assert_eq!(user["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]));
+    assert!(user.get("password").is_none() && !created.body.contains("never-stored"));
+
+    let (enabled, attrs) = t.cognito_user("taro@example.com").await.expect("a Cognito user");
+    assert!(enabled);
+    assert_eq!(attrs["email_verified"], "true");
+    assert_eq!(attrs["custom:org_id"], t.org.id.as_str());
+    assert_eq!(attrs["custom:scim_id"], id);
+    assert_eq!(attrs["name"], "Taro Yamada");
+
+    // Read, conditional read, lookup in any case.
+    let got = t.call("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!((got.status, got.json()["userName"].clone()), (StatusCode::OK, json!("Taro@Example.com")));
+    let auth = format!("Bearer {}", t.token);
+    let unchanged = t.send_with(&t.scim, "GET", &format!("/Users/{id}"), &[("authorization", &auth), ("if-none-match", "W/\"1\"")], None).await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    let found = t.call("GET", "/Users?filter=userName%20eq%20%22TARO%40EXAMPLE.COM%22&startIndex=1&count=100", None).await.json();
+    assert_eq!((found["totalResults"].clone(), found["Resources"][0]["id"].clone()), (json!(1), json!(id)));
+
+    // PUT replaces; the Cognito user is updated in place.
+    let put = t
+        .call(
+            "PUT",
+            &format!("/Users/{id}"),
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "Taro@Example.com", "externalId": "00uABC",
+                "name": {"givenName": "Taro", "familyName": "Suzuki"}, "emails": [{"value": "taro@example.com", "primary": true}]})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert!(put.json().get(ENTERPRISE).is_none(), "PUT replaces: the extension is gone");
+    let entry = t.store().get(&t.org.id, Kind::User, id).await.unwrap().unwrap();
+    assert!(!entry.pending, "synced: {:?}", entry.sync_error);
+    assert_eq!(t.cognito_user("taro@example.com").await.unwrap().1["family_name"], "Suzuki");
+
+    // Deactivate (Okta), reactivate (Entra's string boolean).
+    let off = t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "value": {"active": false}}]))).await;
+    assert_eq!((off.status, off.json()["active"].clone()), (StatusCode::OK, json!(false)));
+    assert!(!t.cognito_user("taro@example.com").await.unwrap().0, "disabled in Cognito");
+    let on = t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "Replace", "path": "active", "value": "True"}]))).await;
+    assert_eq!(on.json()["active"], true);
+    assert!(t.cognito_user("taro@example.com").await.unwrap().0);
+
+    // An email change keeps the same Cognito user.
+    let before = t.cognito_user("taro@example.com").await.unwrap().1["sub"].clone();
+    let moved = t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "taro.s@example.co.jp"}]))).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let entry = t.store().get(&t.org.id, Kind::User, id).await.unwrap().unwrap();
+    assert!(!entry.pending, "synced: {:?}", entry.sync_error);
+    let (_, attrs) = t.cognito_user("taro.s@example.co.jp").await.expect("the same user under the new email");
+    assert_eq!(attrs["sub"], before);
+    assert!(t.cognito_user("taro@example.com").await.is_none());
+
+    // DELETE (deactivate policy): gone from SCIM, disabled in Cognito, the userName free again.
+    assert_eq!(t.call("DELETE", &format!("/Users/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    let gone = t.call("GET", &format!("/Users/{id}"), None).await;
+    assert_eq!(scim_error(&gone).0, "404");
+    assert!(!t.cognito_user("taro.s@example.co.jp").await.unwrap().0);
+    let again = t.create_user("taro.s@example.co.jp", json!({"userName": "Taro@Example.com"})).await;
+    assert_ne!(again, id);
+    let (enabled, attrs) = t.cognito_user("taro.s@example.co.jp").await.unwrap();
+    assert!(enabled, "re-provisioning adopts and enables the kept Cognito user");
+    assert_eq!((attrs["sub"].clone(), attrs["custom:scim_id"].clone()), (before, again));
+}
+
+#[tokio::test]
+async fn the_delete_policy_removes_the_cognito_user() {
+    let t = spawn_scim_with(OrgPolicies { delete: DeleteMode::Delete, password_sign_in: false }, &[]).await;
+    let id = t.create_user("hanako@example.com", json!({})).await;
+    assert!(t.cognito_user("hanako@example.com").await.is_some());
+    assert_eq!(t.call("DELETE", &format!("/Users/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    assert!(t.cognito_user("hanako@example.com").await.is_none());
+    assert!(t.store().pending(&t.org.id).await.unwrap().is_empty(), "the tombstone is gone once Cognito is in step");
+}
+
+#[tokio::test]
+async fn users_outside_the_organisations_domains_are_kept_but_not_in_cognito() {
+    let t = spawn_scim().await;
+    let id = t.create_user("contractor@gmail.example", json!({})).await;
+    assert!(t.cognito_user("contractor@gmail.example").await.is_none());
+    let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
+    assert!(entry.link.outside_domain && !entry.pending && entry.link.username.is_none());
+    // Moving into a domain of the organisation provisions it.
+    t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails", "value": [{"value": "contractor@example.com", "primary": true}]}]))).await;
+    assert!(t.cognito_user("contractor@example.com").await.is_some());
+}
+
+#[tokio::test]
+async fn errors_speak_scim() {
+    let t = spawn_scim_with(OrgPolicies::default(), &[("SCIM_FILTER_LIMIT", "3")]).await;
+    let id = t.create_user("a@example.com", json!({"externalId": "ext-a"})).await;
+    for n in 0..3 {
+        t.create_user(&format!("u{n}@example.com"), json!({})).await;
+    }
+
+    let no_token = t.send_with(&t.scim, "GET", "/Users", &[], None).await;
+    assert_eq!(scim_error(&no_token), ("401".into(), None));
+    assert_eq!(no_token.header("www-authenticate"), Some("Bearer realm=\"scim\""));
+    for bad in ["Bearer nonsense", "Bearer scim_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "Basic dXNlcjpwYXNz"] {
+        assert_eq!(t.send_with(&t.scim, "GET", "/Users", &[("authorization", bad)], None).await.status, StatusCode::UNAUTHORIZED, "{bad}");
+    }
+
+    let cases: Vec<(&str, String, Option<Value>, &str, Option<&str>)> = vec![
+        ("POST", "/Users".into(), Some(json!({"userName": "A@EXAMPLE.COM"})), "409", Some("uniqueness")),
+        ("POST", "/Users".into(), Some(json!({"userName": "b@example.com", "externalId": "ext-a"})), "409", Some("uniqueness")),
+        ("POST", "/Users".into(), Some(json!({"name": {"givenName": "No userName"}})), "400", Some("invalidValue")),
+        ("POST", "/Users".into(), Some(json!({"userName": ["not", "a", "string"]})), "400", Some("invalidValue")),
+        ("GET", "/Users?filter=userName%20eq".into(), None, "400", Some("invalidFilter")),
+        ("GET", "/Users?filter=title%20pr".into(), None, "400", Some("tooMany")),
+        ("GET", "/Users?count=many".into(), None, "400", Some("invalidValue")),
+        ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "id", "value": "x"}])), "400", Some("mutability")),
+        ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "nickName[type eq \"x\"]", "value": "x"}])), "400", Some("invalidPath")),
+        ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "remove"}])), "400", Some("noTarget")),
+        ("PATCH", format!("/Users/{id}"), Some(json!({"Operations": []})), "400", Some("invalidSyntax")),
+        ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "userName", "value": "U0@example.com"}])), "409", Some("uniqueness")),
+        ("GET", "/Users/2819c223-0000-0000-0000-000000000000".into(), None, "404", None),
+        ("DELETE", "/Users/nope".into(), None, "404", None),
+        ("GET", "/Widgets".into(), None, "404", None),
+        ("GET", "/Me".into(), None, "501", None),
+        ("POST", "/Bulk".into(), Some(json!({})), "501", None),
+        ("DELETE", "/Users".into(), None, "405", None),
+        ("POST", "/Users/.search".into(), Some(json!({"filter": "userName eq \"a\""})), "400", Some("invalidSyntax")),
+    ];
+    for (method, path, body, status, scim_type) in cases {
+        let reply = t.call(method, &path, body).await;
+        assert_eq!(scim_error(&reply), (status.to_owned(), scim_type.map(str::to_owned)), "{method} {path}: {}", reply.body);
+    }
+
+    let auth = format!("Bearer {}", t.token);
+    let syntax = t.send_with(&t.scim, "POST", "/Users", &[("authorization", &auth), ("content-type", SCIM_JSON)], Some("{\"userName\": ".into())).await;
+    assert_eq!(scim_error(&syntax), ("400".into(), Some("invalidSyntax".into())));
+    let media = t.send_with(&t.scim, "POST", "/Users", &[("authorization", &auth), ("content-type", "text/plain")], Some("{}".into())).await;
+    assert_eq!(scim_error(&media).0, "415");
+    let stale = t
+        .send_with(&t.scim, "PUT", &format!("/Users/{id}"), &[("authorization", &auth), ("if-match", "W/\"7\"")], Some(json!({"userName": "a@example.com"}).to_string()))
+        .await;
+    assert_eq!(scim_error(&stale).0, "412");
+    let current = t
+        .send_with(&t.scim, "PUT", &format!("/Users/{id}"), &[("authorization", &auth), ("if-match", "W/\"1\"")], Some(json!({"userName": "a@example.com"}).to_string()))
+        .await;
+    assert_eq!((current.status, current.header("etag")), (StatusCode::OK, Some("W/\"2\"")));
+    // Nothing a refused request tried was kept.
+    let users = t.call("GET", "/Users?count=0", None).await.json();
+    assert_eq!(users["totalResults"], 4);
+}
+
+#[tokio::test]
+async fn listing_pages_in_a_stable_order_and_filters_sort_and_project() {
+    let t = spawn_scim().await;
+    let mut ids = Vec::new();
+    for n in 0..23 {
+        ids.push(t.create_user(&format!("user{n:02}@example.com"), json!({"externalId": format!("ext-{n}"), "name": {"givenName": format!("G{}", n % 3), "familyName": "F"}})).await);
+    }
+    let mut seen = Vec::new();
+    for start in [1, 11, 21] {
+        let page = t.call("GET", &format!("/Users?startIndex={start}&count=10"), None).await.json();
+        assert_eq!((page["totalResults"].clone(), page["startIndex"].clone()), (json!(23), json!(start)));
+        seen.extend(page["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "every user exactly once, in id order");
+    // A page without a cursor (skipping) agrees with the paged walk.
+    let skipped = t.call("GET", "/Users?startIndex=7&count=3", None).await.json();
+    assert_eq!(skipped["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), &sorted[6..9]);
+    let past = t.call("GET", "/Users?startIndex=40&count=3", None).await.json();
+    assert_eq!((past["totalResults"].clone(), past["itemsPerPage"].clone()), (json!(23), json!(0)));
+
+    let ext = t.call("GET", "/Users?filter=externalId%20eq%20%22ext-5%22", None).await.json();
+    assert_eq!(ext["Resources"][0]["id"], ids[5].as_str());
+    let by_email = t.call("GET", "/Users?filter=emails.value%20eq%20%22USER07%40example.com%22", None).await.json();
+    assert_eq!(by_email["Resources"][0]["id"], ids[7].as_str());
+    let evaluated = t.call("GET", "/Users?filter=name.givenName%20eq%20%22g1%22%20and%20userName%20sw%20%22user1%22&sortBy=userName&sortOrder=descending", None).await.json();
+    let names: Vec<&str> = evaluated["Resources"].as_array().unwrap().iter().map(|r| r["userName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["user19@example.com", "user16@example.com", "user13@example.com", "user10@example.com"]);
+    let projected = t.call("GET", "/Users?filter=userName%20eq%20%22user01%40example.com%22&attributes=userName,name.givenName", None).await.json();
+    assert_eq!(projected["Resources"][0], json!({"id": ids[1], "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "user01@example.com", "name": {"givenName": "G1"}}));
+    let searched = t
+        .call("POST", "/Users/.search", Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"user02@example.com\"", "excludedAttributes": ["emails", "meta"]})))
+        .await;
+    let found = &searched.json()["Resources"][0];
+    assert!(found.get("emails").is_none() && found.get("meta").is_none() && found["userName"] == "user02@example.com", "{}", searched.body);
+}
+
+#[tokio::test]
+async fn groups_keep_members_one_item_each() {
+    let t = spawn_scim().await;
+    let (a, b, c) = (t.create_user("a@example.com", json!({})).await, t.create_user("b@example.com", json!({})).await, t.create_user("c@example.com", json!({})).await);
+    let created = t.call("POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales", "members": [{"value": a, "display": "A"}, {"value": b}]}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let gid = created.json()["id"].as_str().unwrap().to_owned();
+    let members = |g: &Value| {
+        let mut ids: Vec<String> = g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(members(&created.json()), sorted(vec![a.clone(), b.clone()]));
+
+    // Entra: find by displayName without members.
+    let found = t.call("GET", "/Groups?filter=displayName%20eq%20%22sales%22&excludedAttributes=members", None).await.json();
+    assert_eq!(found["Resources"][0]["id"], gid.as_str());
+    assert!(found["Resources"][0].get("members").is_none());
+    assert_eq!(scim_error(&t.call("POST", "/Groups", Some(json!({"displayName": "SALES"}))).await).1.as_deref(), Some("uniqueness"));
+
+    let path = format!("/Groups/{gid}");
+    t.call("PATCH", &path, patch(json!([{"op": "add", "path": "members", "value": [{"value": c}]}]))).await;
+    t.call("PATCH", &path, patch(json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]))).await;
+    let now = t.call("GET", &path, None).await.json();
+    assert_eq!(members(&now), sorted(vec![b.clone(), c.clone()]));
+    t.call("PATCH", &path, patch(json!([{"op": "Remove", "path": "members", "value": [{"value": b}, {"value": c}]}]))).await;
+    assert!(t.call("GET", &path, None).await.json()["members"].as_array().unwrap().is_empty());
+    let replaced = t.call("PATCH", &path, patch(json!([{"op": "replace", "value": {"displayName": "Sales EU", "members": [{"value": a}, {"value": c}]}}]))).await;
+    assert_eq!(replaced.json()["displayName"], "Sales EU");
+    assert_eq!(members(&replaced.json()), sorted(vec![a.clone(), c.clone()]));
+
+    // A member must be a user of this organisation; the refused change leaves everything as it was.
+    let refused = t.call("PATCH", &path, patch(json!([{"op": "add", "path": "members", "value": [{"value": b}, {"value": "no-such-user"}]}]))).await;
+    assert_eq!(scim_error(&refused).1.as_deref(), Some("invalidValue"));
+    assert_eq!(members(&t.call("GET", &path, None).await.json()), sorted(vec![a.clone(), c.clone()]));
+
+    // A user's groups on request; deleting a user drops its memberships.
+    let with_groups = t.call("GET", &format!("/Users/{a}?attributes=groups"), None).await.json();
+    assert_eq!(with_groups["groups"][0]["value"], gid.as_str());
+    t.call("DELETE", &format!("/Users/{a}"), None).await;
+    assert_eq!(members(&t.call("GET", &path, None).await.json()), vec![c.clone()]);
+    assert_eq!(t.call("DELETE", &path, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.call("GET", &path, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.call("POST", "/Groups", Some(json!({"displayName": "Sales EU"}))).await.status, StatusCode::CREATED, "the name is free again");
+}
+
+#[tokio::test]
+async fn discovery_documents_describe_what_is_served() {
+    let t = spawn_scim().await;
+    let config = t.call("GET", "/ServiceProviderConfig", None).await.json();
+    assert_eq!((config["patch"]["supported"].clone(), config["bulk"]["supported"].clone(), config["etag"]["supported"].clone()), (json!(true), json!(false), json!(true)));
+    let types = t.call("GET", "/ResourceTypes", None).await.json();
+    assert_eq!(types["totalResults"], 2);
+    let user_type = t.call("GET", "/ResourceTypes/User", None).await.json();
+    assert_eq!(user_type["schemaExtensions"][0]["schema"], ENTERPRISE);
+    let schemas = t.call("GET", "/Schemas", None).await.json();
+    assert_eq!(schemas["Resources"].as_array().unwrap().len(), 3);
+    let user = t.call("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", None).await.json();
+    let user_name = user["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "userName").unwrap();
+    assert_eq!((user_name["uniqueness"].clone(), user_name["required"].clone()), (json!("server"), json!(true)));
+    assert_eq!(t.call("GET", "/Schemas/urn:nope", None).await.status, StatusCode::NOT_FOUND);
+}

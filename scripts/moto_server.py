@@ -3,11 +3,16 @@
 Usage: python3 scripts/moto_server.py [PORT]   (0 or nothing: a free port)
 Prints `READY <port>` once it answers, and exits when its parent process does.
 
-One fidelity fix is applied, and only one: moto 5.2.5 puts only `custom:` attributes and
-groups into Cognito ID tokens, while Cognito puts every readable standard attribute there too
-(`name`, `email`, `email_verified` as a boolean, `phone_number`, `locale`, ...). The bridge reads
-the person's profile from the ID token alone, so without this the local pool would sign people
-in without a name.
+Two changes to moto 5.2.5, both for fidelity to AWS, neither to its answers' logic:
+
+- Cognito ID tokens: moto puts only `custom:` attributes and groups there, while Cognito puts
+  every readable standard attribute too (`name`, `email`, `email_verified` as a boolean,
+  `phone_number`, `locale`, ...). The bridge reads the person's profile from the ID token alone,
+  so without this the local pool would sign people in without a name.
+- DynamoDB transactions: moto backs up the whole table (a deep copy) for every item of every
+  `TransactWriteItems`, so a transaction costs time in proportion to the table's size and a
+  10,000-user SCIM import never finishes. Here only the items a transaction touches are backed
+  up and restored when it is cancelled: the same all-or-nothing outcome, in constant time.
 """
 
 import logging
@@ -17,7 +22,11 @@ import sys
 import threading
 import time
 
+import copy
+
+import moto.dynamodb.models as dynamodb_models
 from moto.cognitoidp.models import CognitoIdpUserPool
+from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
 BOOLEAN_ATTRIBUTES = {"email_verified", "phone_number_verified"}
@@ -39,6 +48,52 @@ def create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_d
 
 
 CognitoIdpUserPool.create_jwt = create_jwt
+
+
+class _NoTableCopy:
+    """Stands in for the `copy` module inside moto's transaction code: tables are not copied,
+    everything else is."""
+
+    @staticmethod
+    def deepcopy(value, *args, **kwargs):
+        return value if isinstance(value, dynamodb_models.Table) else copy.deepcopy(value, *args, **kwargs)
+
+
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def transact_write_items(self, transact_items):
+    touched = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        try:
+            table = self.get_table(op["TableName"])
+            if op_type == "Put":
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op["Key"]
+            current = self.get_item(op["TableName"], key)
+        except Exception:
+            continue  # moto reports the problem itself
+        touched.append((op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+    dynamodb_models.copy = _NoTableCopy
+    try:
+        return _transact_write_items(self, transact_items)
+    except Exception:
+        for table_name, key, before in reversed(touched):
+            if before is None:
+                if self.get_item(table_name, key) is not None:
+                    self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, before)
+        raise
+    finally:
+        dynamodb_models.copy = copy
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def free_port():

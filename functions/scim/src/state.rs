@@ -25,9 +25,13 @@ pub struct Scim {
 
 impl Scim {
     pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
-        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        Self::with_clients(config, aws_sdk_dynamodb::Client::new(sdk), aws_sdk_cognitoidentityprovider::Client::new(sdk))
+    }
+
+    /// The same wiring over the given clients (tests point Cognito somewhere unreachable).
+    pub fn with_clients(config: &Config, dynamo: aws_sdk_dynamodb::Client, cognito: aws_sdk_cognitoidentityprovider::Client) -> Self {
         let store = Arc::new(DynamoScim::new(dynamo.clone(), &config.table));
-        let directory = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
+        let directory = Arc::new(CognitoDirectory::new(cognito, &config.user_pool_id));
         let ttl = Duration::from_secs(config.auth_ttl_seconds);
         Self {
             service: ScimService::new(store, directory, config.filter_limit),

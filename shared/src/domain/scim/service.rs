@@ -22,7 +22,7 @@ use crate::domain::org::{DeleteMode, Organisation};
 use crate::ports::{Deletion, ScimEntry, ScimStore, StoreError, UserDirectory};
 
 /// Attempts at a read-change-write before giving up on a busy resource.
-const ATTEMPTS: usize = 5;
+const ATTEMPTS: u64 = 10;
 
 /// The organisation a request acts for, where its resources live, and the request's time.
 #[derive(Debug, Clone, Copy)]
@@ -168,7 +168,11 @@ impl ScimService {
         projection: &Projection,
         change: impl Fn(&Record) -> Result<(Attributes, Vec<MemberChange>), ScimError>,
     ) -> Result<Reply, ScimError> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                // Lost a race: step back a random moment so racers do not collide again.
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(1..=10 * attempt))).await;
+            }
             let current = self.entry(t, kind, id).await?;
             if !matches_if(&current, if_match) {
                 return Err(ScimError::precondition());

@@ -106,6 +106,9 @@ def main():
     admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
 
+    org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
+    scim_token = admin(env, "org", "issue-token", org["id"], "--label", "demo").strip().splitlines()[-1]
+
     server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
                   "DEV_STATIC_DIR": str(ROOT / "static-form"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
@@ -116,6 +119,7 @@ def main():
 
     info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
+            "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token,
             "users": {u[0].split("@")[0]: {"email": u[0], "password": u[1], "name": u[2]} for u in USERS}}
     if args.info:
         Path(args.info).write_text(json.dumps(info, ensure_ascii=False, indent=2))
@@ -128,6 +132,11 @@ The identity bridge is running locally.
   Sign in as:        hanako@example.com / Demo-Passw0rd!
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)
   New password:      new@example.com / Temp-Passw0rd!   (asks for a new password first)
+
+  SCIM (organisation "Example Corp", domain corp.example):
+    base URL {urls['api']}/scim/v2   token {scim_token}
+    curl -H 'Authorization: Bearer {scim_token}' -H 'Content-Type: application/scim+json' \\
+         -d '{{"userName":"taro@corp.example","name":{{"givenName":"Taro","familyName":"Yamada"}}}}' {urls['api']}/scim/v2/Users
 
   API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}
   Admin tool:  AWS_ENDPOINT_URL={moto} AWS_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\

@@ -22,7 +22,10 @@ async fn okta_provisioning_replayed() {
     let t = spawn_scim().await;
     // Test connection: a lookup of a user that does not exist, upper case included.
     let empty = t.call("GET", "/Users?filter=userName%20eq%20%22NOBODY%40EXAMPLE.COM%22&startIndex=1&count=100", None).await;
-    assert_eq!(empty.json(), json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "itemsPerPage": 0, "startIndex": 1, "Resources": []}));
+    assert_eq!(
+        empty.json(),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "itemsPerPage": 0, "startIndex": 1, "Resources": []})
+    );
     assert_eq!(t.call("GET", "/Users/010101", None).await.status, StatusCode::NOT_FOUND);
     // Import: page through everything with count=100.
     assert_eq!(t.call("GET", "/Users?startIndex=1&count=100", None).await.json()["totalResults"], 0);
@@ -51,7 +54,9 @@ async fn okta_provisioning_replayed() {
     let other = t.create_user("saburo@example.com", json!({})).await;
     let group = t.call("POST", "/Groups", Some(json!({"schemas": [GROUP], "displayName": "Okta Engineers", "members": []}))).await.json();
     let gpath = format!("/Groups/{}", group["id"].as_str().unwrap());
-    let added = t.call("PATCH", &gpath, ops(json!([{"op": "add", "path": "members", "value": [{"value": id, "display": "jiro@example.com"}, {"value": other}]}]))).await;
+    let added = t
+        .call("PATCH", &gpath, ops(json!([{"op": "add", "path": "members", "value": [{"value": id, "display": "jiro@example.com"}, {"value": other}]}])))
+        .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     t.call("PATCH", &gpath, ops(json!([{"op": "remove", "path": format!("members[value eq \"{other}\"]")}]))).await;
     let after = t.call("GET", &gpath, None).await.json();
@@ -140,7 +145,15 @@ async fn racing_patches_on_one_user_both_land() {
     let t = spawn_scim().await;
     let id = t.create_user("busy@example.com", json!({})).await;
     let path = format!("/Users/{id}");
-    let patches: Vec<_> = (0..6).map(|n| t.call("PATCH", &path, ops(json!([{"op": "add", "path": "emails", "value": [{"value": format!("alias{n}@example.com"), "type": format!("t{n}")}]}])))).collect();
+    let patches: Vec<_> = (0..6)
+        .map(|n| {
+            t.call(
+                "PATCH",
+                &path,
+                ops(json!([{"op": "add", "path": "emails", "value": [{"value": format!("alias{n}@example.com"), "type": format!("t{n}")}]}])),
+            )
+        })
+        .collect();
     for reply in futures_join(patches).await {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
@@ -155,7 +168,13 @@ async fn an_organisation_sees_only_its_own_people() {
     let id = t.create_user("mine@example.com", json!({"externalId": "e1"})).await;
     let group = t.call("POST", "/Groups", Some(json!({"displayName": "Mine"}))).await.json()["id"].as_str().unwrap().to_owned();
     let (_, other) = t.other_org().await;
-    for (method, path) in [("GET", format!("/Users/{id}")), ("PUT", format!("/Users/{id}")), ("PATCH", format!("/Users/{id}")), ("DELETE", format!("/Users/{id}")), ("GET", format!("/Groups/{group}"))] {
+    for (method, path) in [
+        ("GET", format!("/Users/{id}")),
+        ("PUT", format!("/Users/{id}")),
+        ("PATCH", format!("/Users/{id}")),
+        ("DELETE", format!("/Users/{id}")),
+        ("GET", format!("/Groups/{group}")),
+    ] {
         let body = match method {
             "PUT" => Some(json!({"userName": "stolen@other.example"})),
             "PATCH" => ops(json!([{"op": "replace", "value": {"active": false}}])),
@@ -163,7 +182,13 @@ async fn an_organisation_sees_only_its_own_people() {
         };
         assert_eq!(t.call_as(&other, method, &path, body).await.status, StatusCode::NOT_FOUND, "{method} {path}");
     }
-    for filter in ["userName%20eq%20%22mine%40example.com%22", "externalId%20eq%20%22e1%22", &format!("id%20eq%20%22{id}%22"), "emails.value%20eq%20%22mine%40example.com%22", "userName%20pr"] {
+    for filter in [
+        "userName%20eq%20%22mine%40example.com%22",
+        "externalId%20eq%20%22e1%22",
+        &format!("id%20eq%20%22{id}%22"),
+        "emails.value%20eq%20%22mine%40example.com%22",
+        "userName%20pr",
+    ] {
         assert_eq!(t.call_as(&other, "GET", &format!("/Users?filter={filter}"), None).await.json()["totalResults"], 0, "{filter}");
     }
     assert_eq!(t.call_as(&other, "GET", "/Users", None).await.json()["totalResults"], 0);
@@ -244,14 +269,7 @@ async fn aws_calls_per_operation_on_the_warm_path() {
 
 /// Runs the futures concurrently and returns their results in order.
 async fn futures_join<F: std::future::Future<Output = Reply>>(futures: Vec<F>) -> Vec<Reply> {
-    let mut handles = Vec::new();
-    for f in futures {
-        handles.push(Box::pin(f));
-    }
-    let mut out = Vec::new();
-    let joined = join_all(handles).await;
-    out.extend(joined);
-    out
+    join_all(futures.into_iter().map(Box::pin).collect()).await
 }
 
 async fn join_all<F: std::future::Future<Output = Reply> + Unpin>(futures: Vec<F>) -> Vec<Reply> {

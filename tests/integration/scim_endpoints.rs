@@ -1,7 +1,6 @@
 //! Every SCIM endpoint and error against moto: users and groups through their whole life,
 //! Cognito kept in step, listing and paging, ETags, and the SCIM error format.
 
-use crate::harness::*;
 use crate::scim_harness::*;
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -11,6 +10,9 @@ use shared::ports::ScimStore;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// method, path, body, expected status, expected `scimType`.
+type Case = (&'static str, String, Option<Value>, &'static str, Option<&'static str>);
 
 fn patch(ops: Value) -> Option<Value> {
     Some(json!({"schemas": [PATCH], "Operations": ops}))
@@ -81,7 +83,9 @@ async fn a_user_lives_in_scim_and_in_cognito() {
 
     // An email change keeps the same Cognito user.
     let before = t.cognito_user("taro@example.com").await.unwrap().1["sub"].clone();
-    let moved = t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "taro.s@example.co.jp"}]))).await;
+    let moved = t
+        .call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "taro.s@example.co.jp"}])))
+        .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
     let entry = t.store().get(&t.org.id, Kind::User, id).await.unwrap().unwrap();
     assert!(!entry.pending, "synced: {:?}", entry.sync_error);
@@ -119,7 +123,12 @@ async fn users_outside_the_organisations_domains_are_kept_but_not_in_cognito() {
     let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
     assert!(entry.link.outside_domain && !entry.pending && entry.link.username.is_none());
     // Moving into a domain of the organisation provisions it.
-    t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails", "value": [{"value": "contractor@example.com", "primary": true}]}]))).await;
+    t.call(
+        "PATCH",
+        &format!("/Users/{id}"),
+        patch(json!([{"op": "replace", "path": "emails", "value": [{"value": "contractor@example.com", "primary": true}]}])),
+    )
+    .await;
     assert!(t.cognito_user("contractor@example.com").await.is_some());
 }
 
@@ -138,7 +147,7 @@ async fn errors_speak_scim() {
         assert_eq!(t.send_with(&t.scim, "GET", "/Users", &[("authorization", bad)], None).await.status, StatusCode::UNAUTHORIZED, "{bad}");
     }
 
-    let cases: Vec<(&str, String, Option<Value>, &str, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "/Users".into(), Some(json!({"userName": "A@EXAMPLE.COM"})), "409", Some("uniqueness")),
         ("POST", "/Users".into(), Some(json!({"userName": "b@example.com", "externalId": "ext-a"})), "409", Some("uniqueness")),
         ("POST", "/Users".into(), Some(json!({"name": {"givenName": "No userName"}})), "400", Some("invalidValue")),
@@ -170,11 +179,23 @@ async fn errors_speak_scim() {
     let media = t.send_with(&t.scim, "POST", "/Users", &[("authorization", &auth), ("content-type", "text/plain")], Some("{}".into())).await;
     assert_eq!(scim_error(&media).0, "415");
     let stale = t
-        .send_with(&t.scim, "PUT", &format!("/Users/{id}"), &[("authorization", &auth), ("if-match", "W/\"7\"")], Some(json!({"userName": "a@example.com"}).to_string()))
+        .send_with(
+            &t.scim,
+            "PUT",
+            &format!("/Users/{id}"),
+            &[("authorization", &auth), ("if-match", "W/\"7\"")],
+            Some(json!({"userName": "a@example.com"}).to_string()),
+        )
         .await;
     assert_eq!(scim_error(&stale).0, "412");
     let current = t
-        .send_with(&t.scim, "PUT", &format!("/Users/{id}"), &[("authorization", &auth), ("if-match", "W/\"1\"")], Some(json!({"userName": "a@example.com"}).to_string()))
+        .send_with(
+            &t.scim,
+            "PUT",
+            &format!("/Users/{id}"),
+            &[("authorization", &auth), ("if-match", "W/\"1\"")],
+            Some(json!({"userName": "a@example.com"}).to_string()),
+        )
         .await;
     assert_eq!((current.status, current.header("etag")), (StatusCode::OK, Some("W/\"2\"")));
     // Nothing a refused request tried was kept.
@@ -187,7 +208,13 @@ async fn listing_pages_in_a_stable_order_and_filters_sort_and_project() {
     let t = spawn_scim().await;
     let mut ids = Vec::new();
     for n in 0..23 {
-        ids.push(t.create_user(&format!("user{n:02}@example.com"), json!({"externalId": format!("ext-{n}"), "name": {"givenName": format!("G{}", n % 3), "familyName": "F"}})).await);
+        ids.push(
+            t.create_user(
+                &format!("user{n:02}@example.com"),
+                json!({"externalId": format!("ext-{n}"), "name": {"givenName": format!("G{}", n % 3), "familyName": "F"}}),
+            )
+            .await,
+        );
     }
     let mut seen = Vec::new();
     for start in [1, 11, 21] {
@@ -208,11 +235,17 @@ async fn listing_pages_in_a_stable_order_and_filters_sort_and_project() {
     assert_eq!(ext["Resources"][0]["id"], ids[5].as_str());
     let by_email = t.call("GET", "/Users?filter=emails.value%20eq%20%22USER07%40example.com%22", None).await.json();
     assert_eq!(by_email["Resources"][0]["id"], ids[7].as_str());
-    let evaluated = t.call("GET", "/Users?filter=name.givenName%20eq%20%22g1%22%20and%20userName%20sw%20%22user1%22&sortBy=userName&sortOrder=descending", None).await.json();
+    let evaluated = t
+        .call("GET", "/Users?filter=name.givenName%20eq%20%22g1%22%20and%20userName%20sw%20%22user1%22&sortBy=userName&sortOrder=descending", None)
+        .await
+        .json();
     let names: Vec<&str> = evaluated["Resources"].as_array().unwrap().iter().map(|r| r["userName"].as_str().unwrap()).collect();
     assert_eq!(names, ["user19@example.com", "user16@example.com", "user13@example.com", "user10@example.com"]);
     let projected = t.call("GET", "/Users?filter=userName%20eq%20%22user01%40example.com%22&attributes=userName,name.givenName", None).await.json();
-    assert_eq!(projected["Resources"][0], json!({"id": ids[1], "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "user01@example.com", "name": {"givenName": "G1"}}));
+    assert_eq!(
+        projected["Resources"][0],
+        json!({"id": ids[1], "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "user01@example.com", "name": {"givenName": "G1"}})
+    );
     let searched = t
         .call("POST", "/Users/.search", Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"user02@example.com\"", "excludedAttributes": ["emails", "meta"]})))
         .await;
@@ -223,7 +256,8 @@ async fn listing_pages_in_a_stable_order_and_filters_sort_and_project() {
 #[tokio::test]
 async fn groups_keep_members_one_item_each() {
     let t = spawn_scim().await;
-    let (a, b, c) = (t.create_user("a@example.com", json!({})).await, t.create_user("b@example.com", json!({})).await, t.create_user("c@example.com", json!({})).await);
+    let (a, b, c) =
+        (t.create_user("a@example.com", json!({})).await, t.create_user("b@example.com", json!({})).await, t.create_user("c@example.com", json!({})).await);
     let created = t.call("POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales", "members": [{"value": a, "display": "A"}, {"value": b}]}))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let gid = created.json()["id"].as_str().unwrap().to_owned();
@@ -251,7 +285,8 @@ async fn groups_keep_members_one_item_each() {
     assert_eq!(members(&now), sorted(vec![b.clone(), c.clone()]));
     t.call("PATCH", &path, patch(json!([{"op": "Remove", "path": "members", "value": [{"value": b}, {"value": c}]}]))).await;
     assert!(t.call("GET", &path, None).await.json()["members"].as_array().unwrap().is_empty());
-    let replaced = t.call("PATCH", &path, patch(json!([{"op": "replace", "value": {"displayName": "Sales EU", "members": [{"value": a}, {"value": c}]}}]))).await;
+    let replaced =
+        t.call("PATCH", &path, patch(json!([{"op": "replace", "value": {"displayName": "Sales EU", "members": [{"value": a}, {"value": c}]}}]))).await;
     assert_eq!(replaced.json()["displayName"], "Sales EU");
     assert_eq!(members(&replaced.json()), sorted(vec![a.clone(), c.clone()]));
 
@@ -274,7 +309,10 @@ async fn groups_keep_members_one_item_each() {
 async fn discovery_documents_describe_what_is_served() {
     let t = spawn_scim().await;
     let config = t.call("GET", "/ServiceProviderConfig", None).await.json();
-    assert_eq!((config["patch"]["supported"].clone(), config["bulk"]["supported"].clone(), config["etag"]["supported"].clone()), (json!(true), json!(false), json!(true)));
+    assert_eq!(
+        (config["patch"]["supported"].clone(), config["bulk"]["supported"].clone(), config["etag"]["supported"].clone()),
+        (json!(true), json!(false), json!(true))
+    );
     let types = t.call("GET", "/ResourceTypes", None).await.json();
     assert_eq!(types["totalResults"], 2);
     let user_type = t.call("GET", "/ResourceTypes/User", None).await.json();

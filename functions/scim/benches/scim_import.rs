@@ -118,10 +118,18 @@ async fn main() -> Result<(), Failure> {
 
     // moto's Cognito is not thread-safe: under concurrency some of its calls fail with a 500.
     // Those changes are kept as pending syncs; the sweep (as scheduled in AWS) applies them.
-    let pending = shared::ports::ScimStore::pending(&shared::adapters::dynamo_scim::DynamoScim::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table), &org.id).await?.len();
+    let pending =
+        shared::ports::ScimStore::pending(&shared::adapters::dynamo_scim::DynamoScim::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table), &org.id)
+            .await?
+            .len();
     let swept = Instant::now();
     let report = scim.sweep().await?;
-    println!("pending Cognito syncs after the import: {pending}; the sweep synced {} ({} failed) in {:.1} s", report.synced, report.failed, swept.elapsed().as_secs_f64());
+    println!(
+        "pending Cognito syncs after the import: {pending}; the sweep synced {} ({} failed) in {:.1} s",
+        report.synced,
+        report.failed,
+        swept.elapsed().as_secs_f64()
+    );
     calls.take();
 
     let started = Instant::now();

@@ -147,7 +147,8 @@ fn body(request: &Request) -> Result<Value, ScimError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ScimError::new(413, None, format!("the body is larger than {MAX_BODY_BYTES} bytes")));
     }
-    serde_json::from_slice(bytes).map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("the body is not valid JSON (line {}, column {})", e.line(), e.column())))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ScimError::bad(ScimType::InvalidSyntax, format!("the body is not valid JSON (line {}, column {})", e.line(), e.column())))
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {

@@ -60,7 +60,8 @@ impl CognitoDirectory {
     /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
     /// same organisation, or of none (a person who signed up before their company connected).
     async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
-        let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        let existing =
+            self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
         let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
         if org.is_some_and(|o| o != user.org) {
             return Err(DirectoryError::Claimed(user.email.clone()));

@@ -137,7 +137,6 @@ impl Table {
         Ok(out.item)
     }
 
-
     /// A condition on an item the transaction does not change.
     pub fn check(&self, key: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder().table_name(&self.name).set_key(Some(key)).condition_expression(condition).build().map_err(corrupt)?;

@@ -358,11 +358,8 @@ impl DynamoScim {
                 .map_err(|e| failed(&e))?;
             left -= (out.count.max(0) as usize).min(left);
             start = out.last_evaluated_key;
-            if start.is_none() && left > 0 {
-                return Ok(Err(()));
-            }
             if start.is_none() {
-                // Exactly `skip` resources: the page after them is empty.
+                // At most `skip` resources: the page after them is empty.
                 return Ok(Err(()));
             }
         }
@@ -455,8 +452,7 @@ impl ScimStore for DynamoScim {
         }
         let (mut items, mut next) = (Vec::new(), after);
         loop {
-            let out =
-                self.resources(org, kind).limit((count - items.len()) as i32).set_exclusive_start_key(next).send().await.map_err(|e| failed(&e))?;
+            let out = self.resources(org, kind).limit((count - items.len()) as i32).set_exclusive_start_key(next).send().await.map_err(|e| failed(&e))?;
             items.extend(out.items.unwrap_or_default());
             next = out.last_evaluated_key;
             if items.len() >= count || next.is_none() {

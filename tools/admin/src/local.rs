@@ -48,7 +48,13 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .set_schema(Some(
             ["company", "org_id", "scim_id"]
                 .iter()
-                .map(|name| cognito::types::SchemaAttributeType::builder().name(*name).attribute_data_type(cognito::types::AttributeDataType::String).mutable(true).build())
+                .map(|name| {
+                    cognito::types::SchemaAttributeType::builder()
+                        .name(*name)
+                        .attribute_data_type(cognito::types::AttributeDataType::String)
+                        .mutable(true)
+                        .build()
+                })
                 .collect(),
         ))
         .send()

@@ -7,16 +7,21 @@ use bridge_admin::local::{self, DemoUser};
 use bridge_admin::orgs::{self, Orgs};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
+use shared::adapters::cognito_directory::CognitoDirectory;
 use shared::adapters::dynamo_apps::DynamoApps;
 use shared::adapters::dynamo_orgs::DynamoOrgs;
+use shared::adapters::dynamo_scim::DynamoScim;
 use shared::domain::app::{App, AppId};
 use shared::domain::claims::ClaimMapping;
 use shared::domain::org::{OrgPolicies, Organisation};
 use shared::domain::return_to::Origin;
+use shared::domain::scim::service::ScimService;
 use shared::domain::targets::{Target, zendesk};
 use shared::ports::AppStore;
+use shared::ports::ScimStore;
 use shared::secrets::SecretRef;
 use std::io::Read;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "bridge-admin", about = "Manage the identity bridge's apps and secrets")]
@@ -166,6 +171,18 @@ enum OrgCommand {
         id: String,
         token_id: String,
     },
+    /// SCIM users whose Cognito sync is outstanding, with the last error.
+    ScimPending {
+        id: String,
+    },
+    /// Retry the organisation's outstanding Cognito syncs now (the scheduled sweep does this
+    /// every 5 minutes).
+    ScimSync {
+        id: String,
+        /// The user pool (the stack's `UserPoolId` output).
+        #[arg(long, env = "USER_POOL_ID")]
+        user_pool_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +227,29 @@ async fn run(cli: Cli) -> Result<()> {
     let sdk = shared::adapters::aws::load().await;
     match cli.command {
         Command::Local(command) => local_command(&sdk, command).await,
+        Command::Org(OrgCommand::ScimPending { id }) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let org = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), &table) }.get(&id).await?;
+            for entry in DynamoScim::new(aws_sdk_dynamodb::Client::new(&sdk), table).pending(&org.id).await? {
+                let name = entry.record.text("userName").unwrap_or_default().to_owned();
+                let state = if entry.deleted.is_some() { "deleted" } else { "live" };
+                println!("{}\t{name}\tversion {}\t{state}\t{}", entry.record.id, entry.record.version, entry.sync_error.as_deref().unwrap_or("not tried yet"));
+            }
+            Ok(())
+        }
+        Command::Org(OrgCommand::ScimSync { id, user_pool_id }) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+            let org = Orgs { store: DynamoOrgs::new(dynamo.clone(), &table) }.get(&id).await?;
+            let service = ScimService::new(
+                Arc::new(DynamoScim::new(dynamo, table)),
+                Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id)),
+                0,
+            );
+            let report = service.sync_pending(&org).await?;
+            println!("synced {}, still pending {}", report.synced, report.failed);
+            Ok(())
+        }
         Command::Org(command) => {
             let table = cli.table.context("set --table or TABLE_NAME")?;
             let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), table) };
@@ -318,6 +358,7 @@ async fn org_command(orgs: &Orgs<DynamoOrgs>, command: OrgCommand) -> Result<()>
             }
         }
         OrgCommand::RevokeToken { id, token_id } => orgs.revoke_token(&id, &token_id).await?,
+        OrgCommand::ScimPending { .. } | OrgCommand::ScimSync { .. } => unreachable!("handled in run()"),
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The scheduled sweep: retries every organisation's outstanding Cognito syncs (a change whose
 //! Cognito call failed stays recorded as pending until this, or the next change, applies it).
 
-use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use lambda_http::Error;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use scim::{config::Config, state::Scim};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 pub mod error;
 pub mod filter;
 pub mod patch;
+pub mod query;
 pub mod resource;
 pub mod schema;
-pub mod sync;
-pub mod query;
 pub mod service;
+pub mod sync;

@@ -51,7 +51,8 @@ fn bad_path(path: &str, why: &str) -> ScimError {
 
 /// The operations of a `PatchOp` body.
 pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
-    let schemas_ok = body.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(PATCH_OP))));
+    let schemas_ok =
+        body.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|v| v.as_str().is_some_and(|v| v.eq_ignore_ascii_case(PATCH_OP))));
     if !schemas_ok {
         return Err(syntax(format!("a PATCH body's `schemas` must be [\"{PATCH_OP}\"]")));
     }
@@ -433,12 +434,11 @@ fn settle_primary(items: &mut [Value], newest: usize) {
     }
     let keep = if keep >= newest { keep } else { items.iter().position(is_primary).unwrap_or(keep) };
     for (i, item) in items.iter_mut().enumerate() {
-        if i != keep {
-            if let Value::Object(o) = item {
-                if o.get("primary") == Some(&Value::Bool(true)) {
-                    o.insert("primary".into(), Value::Bool(false));
-                }
-            }
+        if i != keep
+            && let Value::Object(o) = item
+            && o.get("primary") == Some(&Value::Bool(true))
+        {
+            o.insert("primary".into(), Value::Bool(false));
         }
     }
 }
@@ -481,7 +481,8 @@ fn member_change(kind: OpKind, target: &Target, value: Option<&Value>, raw: &str
     match (kind, &target.filter) {
         (OpKind::Remove, Some(filter)) => {
             let mut ids = Vec::new();
-            member_ids(filter, &mut ids).ok_or_else(|| ScimError::bad(ScimType::InvalidFilter, format!("`{raw}`: members are selected by `value eq \"id\"`")))?;
+            member_ids(filter, &mut ids)
+                .ok_or_else(|| ScimError::bad(ScimType::InvalidFilter, format!("`{raw}`: members are selected by `value eq \"id\"`")))?;
             Ok(MemberChange::Remove(ids))
         }
         (OpKind::Remove, None) => match value {
@@ -544,7 +545,8 @@ mod tests {
         assert_eq!(u[ENTERPRISE], json!({"department": "Sales"}));
         patch(&mut u, json!([{"op": "replace", "value": {ENTERPRISE: {"manager": {"value": "m1"}}}}])).unwrap();
         assert_eq!(u[ENTERPRISE], json!({"department": "Sales", "manager": {"value": "m1"}}));
-        patch(&mut u, json!([{"op": "remove", "path": format!("{ENTERPRISE}:department")}, {"op": "remove", "path": format!("{ENTERPRISE}:manager")}])).unwrap();
+        patch(&mut u, json!([{"op": "remove", "path": format!("{ENTERPRISE}:department")}, {"op": "remove", "path": format!("{ENTERPRISE}:manager")}]))
+            .unwrap();
         assert!(u.get(ENTERPRISE).is_none());
     }
 

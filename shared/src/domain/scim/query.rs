@@ -47,7 +47,9 @@ impl ListQuery {
             match object.get(name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))),
+                Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                    Ok(Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")))
+                }
                 Some(_) => Err(invalid(format!("`{name}` must be a string"))),
             }
         };
@@ -59,7 +61,16 @@ impl ListQuery {
                 Some(_) => Err(invalid(format!("`{name}` must be an integer"))),
             }
         };
-        Self::build(rt, text("filter")?, int("startIndex")?, int("count")?, text("sortBy")?, text("sortOrder")?, text("attributes")?, text("excludedAttributes")?)
+        Self::build(
+            rt,
+            text("filter")?,
+            int("startIndex")?,
+            int("count")?,
+            text("sortBy")?,
+            text("sortOrder")?,
+            text("attributes")?,
+            text("excludedAttributes")?,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -157,7 +168,11 @@ mod tests {
         assert_eq!(q(&[("count", "ten")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
         assert_eq!(q(&[("filter", "userName eq")]).unwrap_err().scim_type, Some(ScimType::InvalidFilter));
         assert_eq!(q(&[("sortOrder", "sideways")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        let s = ListQuery::from_search(&USERS, &json!({"schemas": [SEARCH], "filter": "userName eq \"a\"", "startIndex": 2, "count": 5, "attributes": ["userName"]})).unwrap();
+        let s = ListQuery::from_search(
+            &USERS,
+            &json!({"schemas": [SEARCH], "filter": "userName eq \"a\"", "startIndex": 2, "count": 5, "attributes": ["userName"]}),
+        )
+        .unwrap();
         assert_eq!((s.start, s.count, s.projection.wants("userName"), s.projection.wants("emails")), (2, 5, true, false));
         assert!(ListQuery::from_search(&USERS, &json!({"filter": "x"})).is_err());
     }

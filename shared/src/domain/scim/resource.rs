@@ -84,10 +84,7 @@ impl Record {
     pub fn primary_email(&self) -> Option<String> {
         let emails = self.data.get("emails").and_then(Value::as_array);
         let primary = emails.and_then(|list| list.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true)).or(list.first()));
-        primary
-            .and_then(|e| e.get("value").and_then(Value::as_str))
-            .or_else(|| self.text("userName").filter(|u| u.contains('@')))
-            .map(str::to_owned)
+        primary.and_then(|e| e.get("value").and_then(Value::as_str)).or_else(|| self.text("userName").filter(|u| u.contains('@'))).map(str::to_owned)
     }
 
     /// The resource as a client sees it, before `attributes` / `excludedAttributes`.
@@ -175,12 +172,12 @@ pub fn canonicalise(rt: &ResourceType, input: &Value) -> Result<Attributes, Scim
         let name = match key.rsplit_once(':') {
             Some((urn, name)) if rt.is_core(urn) => name,
             Some((urn, name)) => {
-                if let Some((urn, attrs)) = rt.extension(urn) {
-                    if let Some(attr) = super::schema::find(attrs, name) {
-                        let ext = out.entry(urn.to_owned()).or_insert_with(|| Value::Object(Attributes::new()));
-                        if let Value::Object(ext) = ext {
-                            put(ext, attr, value, key)?;
-                        }
+                if let Some((urn, attrs)) = rt.extension(urn)
+                    && let Some(attr) = super::schema::find(attrs, name)
+                {
+                    let ext = out.entry(urn.to_owned()).or_insert_with(|| Value::Object(Attributes::new()));
+                    if let Value::Object(ext) = ext {
+                        put(ext, attr, value, key)?;
                     }
                 }
                 continue;
@@ -476,8 +473,11 @@ mod tests {
             version: 3,
             created: timestamp(0),
             last_modified: timestamp(0),
-            data: canonicalise(&USERS, &json!({"userName": "a", "name": {"givenName": "A", "familyName": "B"}, "emails": [{"value": "a@x", "type": "work"}],
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "D"}}))
+            data: canonicalise(
+                &USERS,
+                &json!({"userName": "a", "name": {"givenName": "A", "familyName": "B"}, "emails": [{"value": "a@x", "type": "work"}],
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "D"}}),
+            )
             .unwrap(),
         };
         let full = record.to_json("https://x/scim/v2");

@@ -75,14 +75,8 @@ const fn read_only(attr: Attr) -> Attr {
 
 /// `value`, `display`, `type`, `primary`: the sub-attributes of most multi-valued attributes.
 const PLURAL: &[Attr] = &[string("value"), string("display"), string("type"), a("primary", Type::Boolean)];
-const NAME: &[Attr] = &[
-    string("formatted"),
-    string("familyName"),
-    string("givenName"),
-    string("middleName"),
-    string("honorificPrefix"),
-    string("honorificSuffix"),
-];
+const NAME: &[Attr] =
+    &[string("formatted"), string("familyName"), string("givenName"), string("middleName"), string("honorificPrefix"), string("honorificSuffix")];
 const ADDRESS: &[Attr] = &[
     string("formatted"),
     string("streetAddress"),
@@ -131,14 +125,8 @@ pub const USER_ATTRS: &[Attr] = &[
     multi(complex("x509Certificates", PLURAL)),
 ];
 
-pub const ENTERPRISE_ATTRS: &[Attr] = &[
-    string("employeeNumber"),
-    string("costCenter"),
-    string("organization"),
-    string("division"),
-    string("department"),
-    complex("manager", MANAGER),
-];
+pub const ENTERPRISE_ATTRS: &[Attr] =
+    &[string("employeeNumber"), string("costCenter"), string("organization"), string("division"), string("department"), complex("manager", MANAGER)];
 
 pub const GROUP_ATTRS: &[Attr] = &[ID, EXTERNAL_ID, Attr { required: true, unique: true, ..string("displayName") }, multi(complex("members", MEMBER))];
 
@@ -152,7 +140,8 @@ pub struct ResourceType {
     pub extensions: &'static [(&'static str, &'static [Attr])],
 }
 
-pub const USERS: ResourceType = ResourceType { name: "User", endpoint: "Users", schema: USER, attrs: USER_ATTRS, extensions: &[(ENTERPRISE, ENTERPRISE_ATTRS)] };
+pub const USERS: ResourceType =
+    ResourceType { name: "User", endpoint: "Users", schema: USER, attrs: USER_ATTRS, extensions: &[(ENTERPRISE, ENTERPRISE_ATTRS)] };
 pub const GROUPS: ResourceType = ResourceType { name: "Group", endpoint: "Groups", schema: GROUP, attrs: GROUP_ATTRS, extensions: &[] };
 
 impl ResourceType {

@@ -137,7 +137,15 @@ impl ScimService {
     }
 
     /// PUT: the body replaces every writable attribute.
-    pub async fn replace(&self, t: Tenant<'_>, kind: Kind, id: &str, body: &Value, if_match: Option<&str>, projection: &Projection) -> Result<Reply, ScimError> {
+    pub async fn replace(
+        &self,
+        t: Tenant<'_>,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Reply, ScimError> {
         let rt = kind.resource_type();
         let mut data = canonicalise(rt, body)?;
         check_required(rt, &data)?;
@@ -241,7 +249,10 @@ impl ScimService {
                 let all = self.store.all(&t.org.id, kind, self.filter_limit).await.map_err(|e| match e {
                     StoreError::Limit(_) => ScimError::bad(
                         ScimType::TooMany,
-                        format!("this filter or sort would evaluate more than {} resources; filter by userName, externalId, id, emails or displayName with eq", self.filter_limit),
+                        format!(
+                            "this filter or sort would evaluate more than {} resources; filter by userName, externalId, id, emails or displayName with eq",
+                            self.filter_limit
+                        ),
                     ),
                     e => store_error(e),
                 })?;

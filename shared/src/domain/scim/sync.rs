@@ -36,7 +36,9 @@ pub enum Desired {
     Present(DirectoryUser),
     /// The email is outside the organisation's domains: no directory user may sign in as it.
     /// An existing one is disabled; none is created.
-    Outside { email: Option<String> },
+    Outside {
+        email: Option<String>,
+    },
     /// Deleted with the `delete` policy.
     Absent,
 }

@@ -44,10 +44,15 @@ impl Scim {
 
     /// The organisation a bearer token belongs to; `None` for anything but a live token.
     pub async fn authenticate(&self, presented: &str) -> Result<Option<Arc<Organisation>>, StoreError> {
-        let Some((id, secret)) = scim_token::split(presented) else { return Ok(None) };
-        let record = self.tokens.get_or_load(&id.to_owned(), || async { self.orgs.find(id).await }).await?;
-        let Some(record) = record.filter(|r| scim_token::matches(r, secret)) else { return Ok(None) };
-        self.organisations.get_or_load(&record.org, || async { self.orgs.get(&record.org).await }).await
+        let find = |id: String| async move { self.tokens.get_or_load(&id, || self.orgs.find(&id)).await };
+        let Some(org) = scim_token::authenticate_with(presented, find).await? else { return Ok(None) };
+        self.organisations.get_or_load(&org, || self.orgs.get(&org)).await
+    }
+
+    /// The production wiring, from the function's environment.
+    pub async fn from_env() -> Result<Self, shared::config::ConfigError> {
+        let config = Config::from_env(&shared::config::Env)?;
+        Ok(Self::new(&config, &shared::adapters::aws::load().await))
     }
 }
 

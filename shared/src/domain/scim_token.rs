@@ -62,9 +62,19 @@ pub fn matches(record: &TokenRecord, secret: &str) -> bool {
 /// The organisation a presented bearer token belongs to, or `None` for any token that is not a
 /// live one (malformed, unknown, revoked or wrong secret), all indistinguishable to the caller.
 pub async fn authenticate(store: &dyn ScimTokenStore, presented: &str) -> Result<Option<OrgId>, StoreError> {
+    authenticate_with(presented, |id| async move { store.find(&id).await }).await
+}
+
+/// [`authenticate`] with the record found by `find` (by token id), e.g. through a cache.
+pub async fn authenticate_with<R, F, Fut>(presented: &str, find: F) -> Result<Option<OrgId>, StoreError>
+where
+    R: std::borrow::Borrow<TokenRecord>,
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<R>, StoreError>>,
+{
     let Some((id, secret)) = split(presented) else { return Ok(None) };
-    let record = store.find(id).await?;
-    Ok(record.filter(|r| matches(r, secret)).map(|r| r.org))
+    let record = find(id.to_owned()).await?;
+    Ok(record.filter(|r| matches(r.borrow(), secret)).map(|r| r.borrow().org.clone()))
 }
 
 fn digest(secret: &str) -> String {

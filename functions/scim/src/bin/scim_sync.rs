@@ -3,16 +3,14 @@
 
 use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
-use scim::{config::Config, state::Scim};
+use scim::state::Scim;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = Config::from_env(&shared::config::Env)?;
-    let sdk = shared::adapters::aws::load().await;
-    let scim = Arc::new(Scim::new(&config, &sdk));
+    let scim = Arc::new(Scim::from_env().await?);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
         let scim = scim.clone();
         async move {

@@ -287,8 +287,9 @@ impl ScimService {
         (page, total)
     }
 
-    /// Brings the directory in step with `entry`; a failure is recorded, not returned.
-    async fn sync(&self, org: &Organisation, entry: ScimEntry) {
+    /// Brings the directory in step with `entry`; a failure is recorded with the entry, and
+    /// the answer says whether this attempt left it in step (or to a newer writer).
+    async fn sync(&self, org: &Organisation, entry: ScimEntry) -> bool {
         let mut entry = entry;
         for _ in 0..3 {
             let purge = entry.deleted == Some(Deletion::Purge);
@@ -300,39 +301,34 @@ impl ScimService {
                     if let Err(e) = self.store.sync_failed(&org.id, &entry, &e.to_string()).await {
                         tracing::warn!(error = %e, "could not record the sync failure");
                     }
-                    return;
+                    return false;
                 }
             };
             match self.store.synced(&org.id, &entry, &link).await {
-                Ok(true) => return,
+                Ok(true) => return true,
                 Ok(false) => {
                     // A newer version was written meanwhile and may have reached the directory
                     // before this one: apply the newest over what this attempt left there.
                     match self.store.get(&org.id, Kind::User, &entry.record.id).await {
                         Ok(Some(newer)) => entry = ScimEntry { link: Link { applied: link.applied, ..newer.link.clone() }, ..newer },
-                        _ => return,
+                        _ => return true,
                     }
                 }
                 Err(e) => {
                     tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "could not record the sync; left pending");
-                    return;
+                    return false;
                 }
             }
         }
+        // Still racing newer writers after three rounds: they sync their own versions.
+        true
     }
 
     /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's sweep).
     pub async fn sync_pending(&self, org: &Organisation) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
         for entry in self.store.pending(&org.id).await? {
-            let id = entry.record.id.clone();
-            let deleted = entry.deleted.is_some();
-            self.sync(org, entry).await;
-            let still = match deleted {
-                true => self.store.pending(&org.id).await?.iter().any(|e| e.record.id == id),
-                false => self.store.get(&org.id, Kind::User, &id).await?.is_some_and(|e| e.pending),
-            };
-            if still { report.failed += 1 } else { report.synced += 1 }
+            if self.sync(org, entry).await { report.synced += 1 } else { report.failed += 1 }
         }
         Ok(report)
     }

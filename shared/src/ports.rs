@@ -53,6 +53,12 @@ pub trait AppStore: AppDirectory {
     async fn remove(&self, id: &AppId) -> Result<(), StoreError>;
 }
 
+/// Reads organisations by id (the sign-in path; usually cached).
+#[async_trait]
+pub trait OrgDirectory: Send + Sync {
+    async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;
+}
+
 /// Organisations and the domains they own. Every write is all or nothing.
 #[async_trait]
 pub trait OrgStore: Send + Sync {

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::app::{App, AppId};
+use crate::domain::org::{OrgId, Organisation};
 use crate::domain::return_to::Origin;
 use crate::domain::signin::SignIn;
 use crate::domain::targets::{Target, zendesk};
@@ -84,6 +85,19 @@ impl AppStore for MemoryApps {
     }
     async fn remove(&self, id: &AppId) -> Result<(), StoreError> {
         self.lock().remove(id).map(|_| ()).ok_or_else(|| StoreError::Missing(id.to_string()))
+    }
+}
+
+/// Organisations by id, for the sign-in path.
+#[derive(Default)]
+pub struct MemoryOrgs {
+    pub orgs: Mutex<HashMap<OrgId, Organisation>>,
+}
+
+#[async_trait]
+impl OrgDirectory for MemoryOrgs {
+    async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {
+        Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned().map(Arc::new))
     }
 }
 
@@ -214,11 +228,16 @@ impl IdTokenVerifier for PlainTokens {
     }
 }
 
-/// A sign-in service over the in-memory ports, with the demo app and one user.
+/// A sign-in service over the in-memory ports, with the demo app and no organisations.
 pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
+    sign_in_service_with(auth, Arc::new(MemoryOrgs::default()))
+}
+
+pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignIn {
     let secrets = Arc::new(MemorySecrets::demo());
     SignIn {
         apps: Arc::new(MemoryApps::with([demo_app()])),
+        orgs,
         auth,
         tokens: Arc::new(PlainTokens),
         secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),

@@ -131,9 +131,17 @@ impl Reply {
 }
 
 impl TestApp {
-    pub async fn user(&self, email: &str, configure: impl FnOnce(&mut DemoUser<'_>)) -> String {
-        let mut user =
-            DemoUser { email, password: PASSWORD, name: "Hanako Yamada", company: Some("Acme"), sms_mfa_phone: None, groups: &[], permanent_password: true };
+    pub async fn user<'a>(&self, email: &'a str, configure: impl FnOnce(&mut DemoUser<'a>)) -> String {
+        let mut user = DemoUser {
+            email,
+            password: PASSWORD,
+            name: "Hanako Yamada",
+            company: Some("Acme"),
+            sms_mfa_phone: None,
+            groups: &[],
+            org: None,
+            permanent_password: true,
+        };
         configure(&mut user);
         let sub = local::create_user(&self.sdk, &self.stack.user_pool_id, &user).await.unwrap_or_else(|e| panic!("{e:#}"));
         self.calls.take();

@@ -56,6 +56,40 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
 }
 
 #[tokio::test]
+async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows() {
+    use bridge_admin::orgs::Orgs;
+    use shared::adapters::dynamo_orgs::DynamoOrgs;
+    use shared::domain::org::OrgPolicies;
+    use shared::ports::OrgStore;
+    let app = spawn_app().await;
+    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
+    let org = orgs.create("Corp", &["corp.example".to_owned()], OrgPolicies::default()).await.unwrap();
+    app.user("taro@corp.example", |u| u.org = Some(org.id.as_str())).await;
+
+    let refused = app.login("taro@corp.example", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["error"], "password_sign_in_disabled");
+    assert!(refused.json()["fields"].is_null(), "no token");
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), "DynamoDB_20120810.GetItem".to_owned()]);
+    // Warm: the organisation comes from the cache.
+    assert_eq!(app.login("taro@corp.example", PASSWORD).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);
+
+    let mut allowed = org.clone();
+    allowed.policies.password_sign_in = true;
+    allowed.version += 1;
+    orgs.store.update(&org, &allowed).await.unwrap();
+    let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
+    let reply = app.login("taro@corp.example", PASSWORD).await;
+    assert_eq!(zendesk_claims(&reply, &app.app_secret)["email"], "taro@corp.example");
+
+    // People outside any organisation are not affected, and cost no organisation read.
+    app.user("hanako@example.com", |_| {}).await;
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);
+}
+
+#[tokio::test]
 async fn wrong_password_unknown_user_and_disabled_user_read_the_same() {
     let app = spawn_app().await;
     app.user("real@example.com", |_| {}).await;

@@ -21,6 +21,8 @@ pub struct Config {
     /// Where the pool's signing keys are; by default `{issuer}/.well-known/jwks.json`.
     pub jwks_url: String,
     pub apps_ttl_seconds: u64,
+    /// How long an organisation's policies are cached.
+    pub orgs_ttl_seconds: u64,
     pub secrets_ttl_seconds: u64,
 }
 
@@ -45,6 +47,7 @@ impl Config {
             issuer,
             jwks_url,
             apps_ttl_seconds: parsed_or(env, "APPS_TTL_SECONDS", 60)?,
+            orgs_ttl_seconds: parsed_or(env, "ORGS_TTL_SECONDS", 60)?,
             secrets_ttl_seconds: parsed_or(env, "SECRETS_TTL_SECONDS", 300)?,
         })
     }

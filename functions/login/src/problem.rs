@@ -52,6 +52,9 @@ impl Problem {
             SignInError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
             SignInError::Auth(auth) => Self::of_auth(auth),
             SignInError::EmailNotVerified => p(S::FORBIDDEN, "email_not_verified", "Your email address is not verified yet."),
+            SignInError::PasswordSignInDisabled => {
+                p(S::FORBIDDEN, "password_sign_in_disabled", "Your organisation manages your sign-in. Sign in through your company's sign-in page.")
+            }
             SignInError::Mint(MintError::MissingEmail | MintError::MissingName) => {
                 p(S::UNPROCESSABLE_ENTITY, "profile_incomplete", "Your account is missing details this app needs. Contact support.")
             }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use shared::adapters::{cached_apps::CachedApps, cognito::CognitoPasswordAuth, dynamo_apps::DynamoApps, jwks, secrets_manager::SecretsManager};
+use shared::adapters::{
+    cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, dynamo_apps::DynamoApps, dynamo_orgs::DynamoOrgs, jwks,
+    secrets_manager::SecretsManager,
+};
 use shared::domain::return_to::Origin;
 use shared::domain::signin::SignIn;
 use shared::secrets::{CachedSecrets, SecretRef};
@@ -33,9 +36,12 @@ impl Login {
             SecretRef(config.bridge_secret_id.clone()),
             Duration::from_secs(config.secrets_ttl_seconds),
         ));
-        let apps = DynamoApps::new(aws_sdk_dynamodb::Client::new(sdk), &config.table);
+        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let apps = DynamoApps::new(dynamo.clone(), &config.table);
+        let orgs = DynamoOrgs::new(dynamo, &config.table);
         let sign_in = SignIn {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
+            orgs: Arc::new(CachedOrgs::new(Arc::new(orgs), Duration::from_secs(config.orgs_ttl_seconds))),
             auth: Arc::new(CognitoPasswordAuth::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.client_id, secrets.clone())),
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use shared::adapters::{cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim};
+use shared::adapters::{cached_orgs::CachedOrgs, cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim};
 use shared::cache::TtlCache;
-use shared::domain::org::{OrgId, Organisation};
+use shared::domain::org::Organisation;
 use shared::domain::scim::service::ScimService;
 use shared::domain::scim_token::{self, TokenRecord};
-use shared::ports::{OrgStore, ScimTokenStore, StoreError};
+use shared::ports::{OrgDirectory, OrgStore, ScimTokenStore, StoreError};
 
 use crate::config::Config;
 
@@ -20,7 +20,7 @@ pub struct Scim {
     pub base_url: Option<String>,
     orgs: Arc<DynamoOrgs>,
     tokens: TtlCache<String, TokenRecord>,
-    organisations: TtlCache<OrgId, Organisation>,
+    organisations: CachedOrgs,
 }
 
 impl Scim {
@@ -33,12 +33,13 @@ impl Scim {
         let store = Arc::new(DynamoScim::new(dynamo.clone(), &config.table));
         let directory = Arc::new(CognitoDirectory::new(cognito, &config.user_pool_id));
         let ttl = Duration::from_secs(config.auth_ttl_seconds);
+        let orgs = Arc::new(DynamoOrgs::new(dynamo, &config.table));
         Self {
             service: ScimService::new(store, directory, config.filter_limit),
             base_url: config.base_url.clone(),
-            orgs: Arc::new(DynamoOrgs::new(dynamo, &config.table)),
+            organisations: CachedOrgs::new(orgs.clone(), ttl),
+            orgs,
             tokens: TtlCache::new(ttl),
-            organisations: TtlCache::new(ttl),
         }
     }
 
@@ -46,7 +47,7 @@ impl Scim {
     pub async fn authenticate(&self, presented: &str) -> Result<Option<Arc<Organisation>>, StoreError> {
         let find = |id: String| async move { self.tokens.get_or_load(&id, || self.orgs.find(&id)).await };
         let Some(org) = scim_token::authenticate_with(presented, find).await? else { return Ok(None) };
-        self.organisations.get_or_load(&org, || self.orgs.get(&org)).await
+        self.organisations.org(&org).await
     }
 
     /// The production wiring, from the function's environment.

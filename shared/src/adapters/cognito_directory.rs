@@ -14,8 +14,7 @@ use super::aws::Failure;
 use crate::domain::scim::sync::DirectoryUser;
 use crate::ports::{DirectoryError, UserDirectory};
 
-pub const ORG_ATTRIBUTE: &str = "custom:org_id";
-pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
+pub use crate::domain::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
 
 pub struct CognitoDirectory {
     client: Client,

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod cached_apps;
+pub mod cached_orgs;
 pub mod cognito;
 pub mod cognito_directory;
 pub mod dynamo;

@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 
 use super::email::Email;
 
+/// The organisation a person belongs to (set by SCIM or corporate sign-in, never by the person).
+pub const ORG_ATTRIBUTE: &str = "custom:org_id";
+/// The person's SCIM resource id, for people an organisation provisions.
+pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
+
 /// Claims that describe the token, not the person; they never become attributes.
 const TOKEN_CLAIMS: &[&str] =
     &["iss", "aud", "exp", "iat", "nbf", "auth_time", "token_use", "jti", "origin_jti", "event_id", "at_hash", "nonce", "cognito:groups"];
@@ -57,6 +62,11 @@ impl UserProfile {
 
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// The id of the organisation this person belongs to, as the token says it.
+    pub fn org(&self) -> Option<&str> {
+        self.attribute(ORG_ATTRIBUTE)
     }
 
     /// A display name: `name`, else `given_name family_name`, else the email's local part.

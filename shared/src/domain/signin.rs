@@ -8,7 +8,9 @@
 //!    person in with the new password when it succeeds.
 //!
 //! A successful authentication costs exactly one identity-provider call: the ID token is verified
-//! locally and the profile is read from its claims.
+//! locally and the profile is read from its claims. A person who belongs to an organisation
+//! (`custom:org_id`) may use a password only if that organisation's policy allows it; the
+//! organisation is read from a cache, so this costs nothing on a warm instance.
 
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -16,10 +18,13 @@ use std::sync::Arc;
 use super::app::{App, AppId};
 use super::email::Email;
 use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
+use super::org::OrgId;
 use super::profile::UserProfile;
 use super::return_to::ReturnTo;
 use super::targets::{Delivery, MintError, MintInput};
-use crate::ports::{AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, IdTokenVerifier, PasswordAuth, StoreError, TokenRejected};
+use crate::ports::{
+    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, IdTokenVerifier, OrgDirectory, PasswordAuth, StoreError, TokenRejected,
+};
 use crate::secrets::CachedSecrets;
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
@@ -29,6 +34,7 @@ pub const CHALLENGE_TTL: u64 = 15 * 60;
 
 pub struct SignIn {
     pub apps: Arc<dyn AppDirectory>,
+    pub orgs: Arc<dyn OrgDirectory>,
     pub auth: Arc<dyn PasswordAuth>,
     pub tokens: Arc<dyn IdTokenVerifier>,
     pub secrets: Arc<CachedSecrets>,
@@ -57,6 +63,8 @@ pub enum SignInError {
     Auth(#[from] AuthError),
     #[error("the email address is not verified")]
     EmailNotVerified,
+    #[error("the person's organisation does not allow password sign-in")]
+    PasswordSignInDisabled,
     #[error(transparent)]
     Mint(#[from] MintError),
     #[error(transparent)]
@@ -137,10 +145,22 @@ impl SignIn {
         if profile.email.is_some() && !profile.email_verified {
             return Err(SignInError::EmailNotVerified);
         }
+        self.check_password_allowed(&profile).await?;
         let app = self.app(ctx.app.as_str()).await?;
         let secret = self.secrets.value(&app.signing_secret).await?;
         let input = MintInput { profile: &profile, claims: &app.claims, return_to: ctx.return_to.as_ref(), now, jti: uuid::Uuid::new_v4() };
         Ok(app.target.mint(input, &secret)?)
+    }
+
+    /// Every path through `deliver` is a password sign-in. People of an organisation that does
+    /// not allow it, or whose organisation no longer exists, are refused.
+    async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
+        let Some(org) = profile.org() else { return Ok(()) };
+        let org = match OrgId::parse(org) {
+            Ok(id) => self.orgs.org(&id).await?,
+            Err(_) => None,
+        };
+        if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 
     async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {
@@ -247,6 +267,42 @@ mod tests {
         let svc = sign_in_service(auth);
         let ctx = ctx(&svc).await;
         assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW).await, Err(SignInError::EmailNotVerified)));
+    }
+
+    #[tokio::test]
+    async fn people_of_an_organisation_use_a_password_only_where_it_allows() {
+        use crate::domain::org::{OrgPolicies, Organisation};
+        use crate::testing::{MemoryOrgs, sign_in_service_with};
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw", Some(ChallengeKind::SmsMfa)));
+        if let Some(u) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            u.claims["custom:org_id"] = "org-1".into();
+        }
+        let id = OrgId::parse("org-1").unwrap_or_else(|e| panic!("{e}"));
+        let org = |password_sign_in| Organisation {
+            id: id.clone(),
+            name: "Corp".into(),
+            domains: vec![],
+            policies: OrgPolicies { password_sign_in, ..OrgPolicies::default() },
+            version: 1,
+        };
+        let orgs = Arc::new(MemoryOrgs::default());
+        let svc = sign_in_service_with(auth, orgs.clone());
+        let set = |org: Option<Organisation>| {
+            let mut all = orgs.orgs.lock().unwrap_or_else(|p| p.into_inner());
+            all.clear();
+            all.extend(org.map(|o| (o.id.clone(), o)));
+        };
+        let sign_in = || async {
+            let ctx = ctx(&svc).await;
+            let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), NOW).await else { panic!("no challenge") };
+            svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await
+        };
+        set(Some(org(false)));
+        assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)));
+        set(None);
+        assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)), "an organisation that is gone allows nothing");
+        set(Some(org(true)));
+        assert!(matches!(sign_in().await, Ok(Outcome::Deliver(_))));
     }
 
     #[tokio::test]

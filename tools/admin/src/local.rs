@@ -136,6 +136,8 @@ pub struct DemoUser<'a> {
     /// A phone number enables SMS MFA for the user.
     pub sms_mfa_phone: Option<&'a str>,
     pub groups: &'a [&'a str],
+    /// The organisation the person belongs to (`custom:org_id`).
+    pub org: Option<&'a str>,
     /// `false` leaves the user in FORCE_CHANGE_PASSWORD (the new-password step).
     pub permanent_password: bool,
 }
@@ -148,6 +150,9 @@ pub async fn create_user(sdk: &SdkConfig, pool_id: &str, user: &DemoUser<'_>) ->
     let mut attributes = vec![attr("email", user.email)?, attr("email_verified", "true")?, attr("name", user.name)?];
     if let Some(company) = user.company {
         attributes.push(attr("custom:company", company)?);
+    }
+    if let Some(org) = user.org {
+        attributes.push(attr(shared::domain::profile::ORG_ATTRIBUTE, org)?);
     }
     if let Some(phone) = user.sms_mfa_phone {
         attributes.push(attr("phone_number", phone)?);

@@ -209,6 +209,9 @@ enum LocalCommand {
         sms_phone: Option<String>,
         #[arg(long = "group")]
         groups: Vec<String>,
+        /// The organisation the person belongs to.
+        #[arg(long)]
+        org: Option<String>,
         /// Leave the password temporary (the person must choose a new one).
         #[arg(long)]
         temporary: bool,
@@ -370,7 +373,7 @@ async fn local_command(sdk: &aws_config::SdkConfig, command: LocalCommand) -> Re
                 println!("{key}={value}");
             }
         }
-        LocalCommand::User { pool, email, password, name, company, sms_phone, groups, temporary } => {
+        LocalCommand::User { pool, email, password, name, company, sms_phone, groups, org, temporary } => {
             let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
             let user = DemoUser {
                 email: &email,
@@ -379,6 +382,7 @@ async fn local_command(sdk: &aws_config::SdkConfig, command: LocalCommand) -> Re
                 company: company.as_deref(),
                 sms_mfa_phone: sms_phone.as_deref(),
                 groups: &groups,
+                org: org.as_deref(),
                 permanent_password: !temporary,
             };
             println!("{}", local::create_user(sdk, &pool, &user).await?);

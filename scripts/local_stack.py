@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "idp": 8095}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 USERS = [
@@ -109,6 +109,13 @@ def main():
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
     scim_token = admin(env, "org", "issue-token", org["id"], "--label", "demo").strip().splitlines()[-1]
 
+    # The demo company's own OpenID provider, and Example Corp connected to it.
+    idp_secret = secrets.token_urlsafe(24)
+    issuer = start(["node", "demo/company-idp/idp.mjs", "--port", str(ports["idp"]), "--client-id", "identity-bridge", "--client-secret", idp_secret,
+                    "--redirect-uri", f"{api_url}/corporate/callback", "--post-logout-redirect-uri", f"{api_url}/logout/done"]).split("=", 1)[1]
+    admin(env, "org", "connect", org["id"], "--issuer", issuer, "--client-id", "identity-bridge", "--client-secret-stdin",
+          "--provisioning", "on_first_sign_in", "--single-logout", stdin=idp_secret)
+
     server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
                   "DEV_STATIC_DIR": str(ROOT / "static-form"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
@@ -119,7 +126,8 @@ def main():
 
     info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
-            "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token,
+            "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
+            "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
             "users": {u[0].split("@")[0]: {"email": u[0], "password": u[1], "name": u[2]} for u in USERS}}
     if args.info:
         Path(args.info).write_text(json.dumps(info, ensure_ascii=False, indent=2))
@@ -132,6 +140,9 @@ The identity bridge is running locally.
   Sign in as:        hanako@example.com / Demo-Passw0rd!
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)
   New password:      new@example.com / Temp-Passw0rd!   (asks for a new password first)
+
+  Corporate sign-in: "Continue with corporate email" with taro@corp.example, then sign in at
+  Example Corp's own provider ({issuer}) with Corp-Passw0rd!
 
   SCIM (organisation "Example Corp", domain corp.example):
     base URL {urls['api']}/scim/v2   token {scim_token}

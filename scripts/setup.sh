@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need on a fresh machine: Python stand-ins (moto,
-# PyJWT, cfn-lint), Debian Chromium for the browser tests, playwright-core, rustfmt and clippy.
+# PyJWT, cfn-lint), Debian Chromium for the browser tests, playwright-core, the demo company's
+# OpenID provider (oidc-provider), rustfmt and clippy.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ fi
 
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
+# The demo company's OpenID provider (local stack and tests).
+if [ ! -d demo/company-idp/node_modules/oidc-provider ]; then
+  (cd demo/company-idp && npm ci --no-audit --no-fund --silent)
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt

@@ -1,5 +1,6 @@
-// The login form: one page, one step visible at a time. It talks to the bridge's JSON API and,
-// at the end, posts the app's token to the app with an auto-submitting form.
+// The login form: one page, one step visible at a time. It talks to the bridge's JSON API (with
+// the bridge's session cookie) and, at the end, posts the app's token to the app with an
+// auto-submitting form. "Continue with corporate email" goes on to the company's own provider.
 (() => {
   "use strict";
   const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");
@@ -65,7 +66,7 @@
     let response;
     try {
       response = await fetch(api + path, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit"
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "include"
       });
     } catch (e) {
       return { error: "network" };
@@ -217,6 +218,14 @@
     onSubmit("step-reset", async () => {
       const email = lastEmail || $("email").value.trim();
       proceed(await call("/password/reset", { ctx, email, code: $("reset-code").value.trim(), new_password: $("reset-password").value }));
+    });
+    onSubmit("step-corporate", async () => {
+      proceed(await call("/corporate/start", { ctx, email: $("corporate-email").value.trim() }));
+    });
+    $("to-corporate").addEventListener("click", () => {
+      clearMessages();
+      $("corporate-email").value = $("email").value;
+      showStep("step-corporate");
     });
     $("to-forgot").addEventListener("click", () => {
       clearMessages();

@@ -8,12 +8,15 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use crate::domain::app::{App, AppId};
+use crate::domain::corporate::PendingLogin;
+use crate::domain::oidc::ProviderMetadata;
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::scim::filter::Lookup;
 use crate::domain::scim::patch::MemberChange;
 use crate::domain::scim::resource::{Kind, Record};
 use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
+use crate::domain::session::Session;
 use crate::secrets::SecretRef;
 
 /// Why a store (DynamoDB, Secrets Manager) could not answer.
@@ -53,10 +56,12 @@ pub trait AppStore: AppDirectory {
     async fn remove(&self, id: &AppId) -> Result<(), StoreError>;
 }
 
-/// Reads organisations by id (the sign-in path; usually cached).
+/// Reads organisations (the sign-in path; usually cached).
 #[async_trait]
 pub trait OrgDirectory: Send + Sync {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;
+    /// The organisation that owns `domain`.
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError>;
 }
 
 /// Organisations and the domains they own. Every write is all or nothing.
@@ -283,4 +288,90 @@ pub trait ScimStore: Send + Sync {
     /// Cost grows with the number of changed members, never with the group's size (except a
     /// `Replace`/`RemoveAll`, which reads the members it drops). `Missing(id)`: no user `id`.
     async fn update_group(&self, org: &OrgId, current: &ScimEntry, next: &Record, changes: &[MemberChange]) -> Result<(), StoreError>;
+}
+
+/// Bridge sessions, keyed by the digest of the cookie's value.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create(&self, key: &str, session: &Session) -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Records use at `now` (the idle timeout starts again).
+    async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
+    /// Ends the session and returns it; `None` if there was none.
+    async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends every session of the Cognito user `username`; returns how many there were.
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+}
+
+/// Corporate sign-ins between the redirect to the provider and its callback, keyed by the
+/// digest of `state`. Each is taken at most once.
+#[async_trait]
+pub trait PendingLogins: Send + Sync {
+    async fn put(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
+    /// Removes and returns the sign-in (atomically: a second take of one key finds nothing).
+    async fn take(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
+}
+
+/// Which Cognito user a provider's subject is, per organisation.
+#[async_trait]
+pub trait IdentityLinks: Send + Sync {
+    async fn find(&self, org: &OrgId, issuer: &str, subject: &str) -> Result<Option<String>, StoreError>;
+    async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError>;
+}
+
+/// A Cognito user as the sign-in path needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolUser {
+    pub username: String,
+    pub enabled: bool,
+    /// Attributes by name (`sub`, `email`, `custom:org_id`...).
+    pub attributes: Map<String, Value>,
+    pub groups: Vec<String>,
+}
+
+/// The user pool, read and signed out by user name.
+#[async_trait]
+pub trait PoolUsers: Send + Sync {
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// The pool user with this email, if any.
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// Sets the user's organisation (a person adopted by corporate sign-in).
+    async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError>;
+    /// Revokes every refresh token of the user.
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
+}
+
+/// Why a company's OpenID provider could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OidcError {
+    /// The provider did not answer, or answered with something that is not OpenID.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The token endpoint refused the code (expired, used, or not for this client).
+    #[error("the provider refused the code: {0}")]
+    Refused(String),
+    /// The ID token's signature or header is not acceptable.
+    #[error("the ID token is not acceptable: {0}")]
+    BadToken(&'static str),
+}
+
+/// A company's OpenID provider: discovery, the token exchange, the ID token's signature.
+#[async_trait]
+pub trait OidcProvider: Send + Sync {
+    /// The provider's metadata (cached), checked to name `issuer`.
+    async fn metadata(&self, issuer: &str) -> Result<Arc<ProviderMetadata>, OidcError>;
+    /// Exchanges the code (with the PKCE verifier) for the ID token.
+    async fn exchange(&self, metadata: &ProviderMetadata, exchange: &CodeExchange<'_>) -> Result<String, OidcError>;
+    /// Verifies the ID token's signature with the provider's keys (cached; fetched again for an
+    /// unknown `kid`) and an algorithm allow-list; returns its claims unchecked otherwise.
+    async fn verify(&self, metadata: &ProviderMetadata, id_token: &str) -> Result<Map<String, Value>, OidcError>;
+}
+
+/// The token request's values.
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub verifier: &'a str,
+    pub redirect_uri: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a SecretString>,
 }

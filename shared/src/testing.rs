@@ -11,8 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::app::{App, AppId};
-use crate::domain::org::{OrgId, Organisation};
+use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::return_to::Origin;
+use crate::domain::scim::filter::Lookup;
+use crate::domain::scim::patch::MemberChange;
+use crate::domain::scim::resource::{Kind, Record};
+use crate::domain::scim::sync::Link;
 use crate::domain::signin::SignIn;
 use crate::domain::targets::{Target, zendesk};
 use crate::ports::*;
@@ -98,6 +102,64 @@ pub struct MemoryOrgs {
 impl OrgDirectory for MemoryOrgs {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {
         Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned().map(Arc::new))
+    }
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError> {
+        Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).values().find(|o| o.owns(domain)).cloned().map(Arc::new))
+    }
+}
+
+/// Sessions by key.
+#[derive(Default)]
+pub struct MemorySessions {
+    pub sessions: Mutex<HashMap<String, crate::domain::session::Session>>,
+}
+
+#[async_trait]
+impl SessionStore for MemorySessions {
+    async fn create(&self, key: &str, session: &crate::domain::session::Session) -> Result<(), StoreError> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
+        Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    }
+    async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError> {
+        if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
+            s.last_seen = now;
+        }
+        Ok(())
+    }
+    async fn end(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
+        Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
+    }
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+        let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let before = all.len();
+        all.retain(|_, s| s.username != username);
+        Ok(before - all.len())
+    }
+}
+
+/// A user pool that knows no one and signs everyone out (counting).
+#[derive(Default)]
+pub struct EmptyPool {
+    pub sign_outs: AtomicUsize,
+}
+
+#[async_trait]
+impl PoolUsers for EmptyPool {
+    async fn user(&self, _: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        Ok(None)
+    }
+    async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(None)
+    }
+    async fn set_org(&self, _: &str, _: &OrgId) -> Result<(), DirectoryError> {
+        Ok(())
+    }
+    async fn sign_out(&self, _: &str) -> Result<(), DirectoryError> {
+        self.sign_outs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -241,6 +303,9 @@ pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> S
         auth,
         tokens: Arc::new(PlainTokens),
         secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
+        sessions: Arc::new(MemorySessions::default()),
+        pool: Arc::new(EmptyPool::default()),
+        session_policy: Default::default(),
     }
 }
 
@@ -297,5 +362,125 @@ mod calls {
             self.log.0.lock().unwrap_or_else(|p| p.into_inner()).push(target);
             self.inner.call(request)
         }
+    }
+}
+
+/// Every corporate sign-in port, answering "unavailable": for tests of other paths.
+pub struct Unreachable;
+
+fn down() -> StoreError {
+    StoreError::Unavailable("unreachable in this test".into())
+}
+
+#[async_trait]
+impl OidcProvider for Unreachable {
+    async fn metadata(&self, _: &str) -> Result<Arc<crate::domain::oidc::ProviderMetadata>, OidcError> {
+        Err(OidcError::Unavailable("unreachable in this test".into()))
+    }
+    async fn exchange(&self, _: &crate::domain::oidc::ProviderMetadata, _: &CodeExchange<'_>) -> Result<String, OidcError> {
+        Err(OidcError::Unavailable("unreachable in this test".into()))
+    }
+    async fn verify(&self, _: &crate::domain::oidc::ProviderMetadata, _: &str) -> Result<Map<String, Value>, OidcError> {
+        Err(OidcError::Unavailable("unreachable in this test".into()))
+    }
+}
+
+#[async_trait]
+impl PendingLogins for Unreachable {
+    async fn put(&self, _: &str, _: &crate::domain::corporate::PendingLogin) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn take(&self, _: &str) -> Result<Option<crate::domain::corporate::PendingLogin>, StoreError> {
+        Err(down())
+    }
+}
+
+#[async_trait]
+impl IdentityLinks for Unreachable {
+    async fn find(&self, _: &OrgId, _: &str, _: &str) -> Result<Option<String>, StoreError> {
+        Err(down())
+    }
+    async fn save(&self, _: &OrgId, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(down())
+    }
+}
+
+#[async_trait]
+impl UserDirectory for Unreachable {
+    async fn create(&self, _: &crate::domain::scim::sync::DirectoryUser) -> Result<String, DirectoryError> {
+        Err(DirectoryError::Unavailable("unreachable in this test".into()))
+    }
+    async fn update(
+        &self,
+        _: &str,
+        _: Option<&crate::domain::scim::sync::DirectoryUser>,
+        _: &crate::domain::scim::sync::DirectoryUser,
+    ) -> Result<(), DirectoryError> {
+        Err(DirectoryError::Unavailable("unreachable in this test".into()))
+    }
+    async fn set_enabled(&self, _: &str, _: bool) -> Result<(), DirectoryError> {
+        Err(DirectoryError::Unavailable("unreachable in this test".into()))
+    }
+    async fn delete(&self, _: &str) -> Result<(), DirectoryError> {
+        Err(DirectoryError::Unavailable("unreachable in this test".into()))
+    }
+}
+
+#[async_trait]
+impl ScimStore for Unreachable {
+    async fn get(&self, _: &OrgId, _: Kind, _: &str) -> Result<Option<ScimEntry>, StoreError> {
+        Err(down())
+    }
+    async fn lookup(&self, _: &OrgId, _: Kind, _: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
+        Err(down())
+    }
+    async fn page(&self, _: &OrgId, _: Kind, _: usize, _: usize) -> Result<(Vec<ScimEntry>, usize), StoreError> {
+        Err(down())
+    }
+    async fn all(&self, _: &OrgId, _: Kind, _: usize) -> Result<Vec<ScimEntry>, StoreError> {
+        Err(down())
+    }
+    async fn create(&self, _: &OrgId, _: &Record, _: &[Value]) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn replace(&self, _: &OrgId, _: &ScimEntry, _: &Record) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn delete(&self, _: &OrgId, _: &ScimEntry, _: Deletion) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn synced(&self, _: &OrgId, _: &ScimEntry, _: &Link) -> Result<bool, StoreError> {
+        Err(down())
+    }
+    async fn sync_failed(&self, _: &OrgId, _: &ScimEntry, _: &str) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn pending(&self, _: &OrgId) -> Result<Vec<ScimEntry>, StoreError> {
+        Err(down())
+    }
+    async fn members(&self, _: &OrgId, _: &str) -> Result<Vec<Value>, StoreError> {
+        Err(down())
+    }
+    async fn groups_of(&self, _: &OrgId, _: &str) -> Result<Vec<String>, StoreError> {
+        Err(down())
+    }
+    async fn update_group(&self, _: &OrgId, _: &ScimEntry, _: &Record, _: &[MemberChange]) -> Result<(), StoreError> {
+        Err(down())
+    }
+}
+
+/// A corporate sign-in service over in-memory organisations whose other ports are unreachable.
+pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::domain::corporate::Corporate {
+    let secrets = Arc::new(MemorySecrets::demo());
+    crate::domain::corporate::Corporate {
+        orgs,
+        provider: Arc::new(Unreachable),
+        pending: Arc::new(Unreachable),
+        links: Arc::new(Unreachable),
+        scim: Arc::new(Unreachable),
+        directory: Arc::new(Unreachable),
+        pool: Arc::new(EmptyPool::default()),
+        secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
+        redirect_uri: "https://api.example.com/corporate/callback".into(),
     }
 }

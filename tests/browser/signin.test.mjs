@@ -125,3 +125,36 @@ test("the language switch, the new-password step, and Zendesk's error message on
   await shot(p, "ja-app-error");
   await p.context().close();
 });
+
+test("corporate email: the company's own sign-in page, the app, a second visit without a prompt, single sign-out", async () => {
+  const p = await page("en-US");
+  await openForm(p);
+  await step(p, "password").getByRole("button", { name: "Continue with corporate email" }).click();
+  await step(p, "corporate").getByLabel("Work email").fill(info.employee.email);
+  await step(p, "corporate").getByRole("button", { name: "Continue" }).click();
+  // The company's provider, with the typed email already filled in.
+  await p.waitForURL((url) => url.href.startsWith(info.company_idp));
+  assert.equal(await p.getByLabel("Work email").inputValue(), info.employee.email);
+  await shot(p, "corporate-provider");
+  await p.getByLabel("Company password").fill(info.employee.password);
+  await p.getByRole("button", { name: "Sign in to Example Corp" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.employee.name}`);
+
+  // Straight back in through the bridge session: no form, no provider.
+  await p.goto(`${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`);
+  await p.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.employee.name}`);
+
+  // Sign out at the app: the bridge session ends, then the company's (after its own question).
+  await p.getByRole("link", { name: "Sign out" }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.company_idp));
+  await p.getByRole("button", { name: "Yes, sign me out" }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await p.getByRole("status").filter({ hasText: "signed out" }).waitFor();
+  await shot(p, "corporate-signed-out");
+  // The session is over: the app's sign-in shows the form again.
+  await p.goto(`${info.api}/sso/${info.app_id}`);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await p.context().close();
+});

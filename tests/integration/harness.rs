@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 pub const APP: &str = "acme-help";
 pub const ZENDESK: &str = "https://acme.zendesk.com";
 pub const FORM: &str = "https://login.example.com";
+pub const API: &str = "https://api.example.com";
 pub const PASSWORD: &str = "Corr3ct-Horse!";
 
 /// moto's URL; started on first use and stopped when the test binary exits.
@@ -88,6 +89,7 @@ pub async fn spawn_app() -> TestApp {
 pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Login {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
+    env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
     Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}"))
@@ -128,6 +130,19 @@ impl Reply {
         let location = url::Url::parse(self.header("location")?).ok()?;
         location.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
+}
+
+/// `bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
+pub fn session_cookie(reply: &Reply) -> String {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("bridge_session=") && !c.starts_with("bridge_session=;"))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
+        .to_owned()
 }
 
 impl TestApp {

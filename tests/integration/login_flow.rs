@@ -9,6 +9,7 @@ use shared::testing::CallLog;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const COGNITO: &str = "AWSCognitoIdentityProviderService.";
+const PUT: &str = "DynamoDB_20120810.PutItem";
 
 fn zendesk_claims(reply: &Reply, secret: &str) -> Value {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -48,11 +49,28 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     );
     assert_eq!(CallLog::count(&first, COGNITO), 1, "{first:?}");
 
-    // Warm: exactly one call, to Cognito; apps and secrets come from the caches.
+    // Warm: one call to Cognito and the session's write; apps and secrets come from the caches.
     let again = app.login("hanako@example.com", PASSWORD).await;
     let second_claims = zendesk_claims(&again, &app.app_secret);
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), PUT.to_owned()]);
+
+    // The session cookie signs the person in to the app again without the form: one read.
+    let cookie = session_cookie(&again);
+    let sso = app.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc/en-us"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+    assert!(sso.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", sso.body);
+    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.GetItem".to_owned()]);
+
+    // Signing out ends it: the next visit goes to the form.
+    let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &cookie)], None).await;
+    assert_eq!(out.location_param("notice").as_deref(), Some("signed_out"));
+    assert!(out.headers.get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("bridge_session=;"))));
+    let after = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(after.status, StatusCode::FOUND);
+    assert!(after.location_param("ctx").is_some(), "back to the form");
+    let forged = app.send("GET", &format!("/sso/{APP}"), &[("cookie", "bridge_session=forged-value")], None).await;
+    assert!(forged.location_param("ctx").is_some(), "a made-up cookie is no session");
 }
 
 #[tokio::test]
@@ -86,7 +104,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     // People outside any organisation are not affected, and cost no organisation read.
     app.user("hanako@example.com", |_| {}).await;
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), PUT.to_owned()]);
 }
 
 #[tokio::test]

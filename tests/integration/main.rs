@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin_apps;
+mod corporate;
 mod faults;
 mod harness;
 mod login_flow;

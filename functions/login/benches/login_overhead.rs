@@ -50,6 +50,7 @@ fn replay(request: http::Request<SdkBody>, id_token: &str) -> http::Response<Sdk
                 "claims": serde_json::from_str::<serde_json::Value>(include_str!("../../../demo/claims.json")).unwrap_or_default()});
             json!({"Item": {"pk": {"S": "APP#bench"}, "sk": {"S": "APP"}, "version": {"N": "1"}, "data": {"S": app.to_string()}}})
         }
+        "DynamoDB_20120810.PutItem" => json!({}),
         "secretsmanager.GetSecretValue" if body.contains("bridge") => {
             json!({"SecretString": json!({"flow_key": "k".repeat(48), "cognito_client_secret": "client-secret"}).to_string()})
         }
@@ -101,12 +102,14 @@ async fn run() {
         ("USER_POOL_CLIENT_ID", CLIENT),
         ("BRIDGE_SECRET_ID", "bridge"),
         ("FORM_URL", "https://login.example.com/index.html"),
+        ("PUBLIC_API_URL", "https://api.example.com"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-    let login = Login::with_keys(&config, &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())));
+    let oidc = std::sync::Arc::new(shared::adapters::oidc_http::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
+    let login = Login::with(&config, &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc);
     let init = started.elapsed();
 
     let sso = handler::handle(&login, request("/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", None)).await;

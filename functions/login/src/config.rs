@@ -2,6 +2,7 @@
 
 use shared::config::{ConfigError, Source, optional, parsed_or, required};
 use shared::domain::return_to::Origin;
+use shared::domain::session::SessionPolicy;
 use url::Url;
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,10 @@ pub struct Config {
     pub issuer: String,
     /// Where the pool's signing keys are; by default `{issuer}/.well-known/jwks.json`.
     pub jwks_url: String,
+    /// The API's public base URL; the corporate callback is `{api_url}/corporate/callback`.
+    /// Without it corporate sign-in is off.
+    pub api_url: Option<Url>,
+    pub session: SessionPolicy,
     pub apps_ttl_seconds: u64,
     /// How long an organisation's policies are cached.
     pub orgs_ttl_seconds: u64,
@@ -37,8 +42,18 @@ impl Config {
         let jwks_url = optional(env, "COGNITO_JWKS_URL")?.unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
         let form_url: Url = shared::config::parsed(env, "FORM_URL")?;
         let form_origin = Origin::of(&form_url).map_err(|e| ConfigError { variable: "FORM_URL".into(), problem: e.to_string() })?;
+        let api_url = match optional(env, "PUBLIC_API_URL")?.filter(|v| !v.is_empty()) {
+            None => None,
+            Some(raw) => match Url::parse(&raw) {
+                Ok(url) if shared::domain::oidc::secure(&url) && url.query().is_none() => Some(url),
+                _ => return Err(ConfigError { variable: "PUBLIC_API_URL".into(), problem: "must be an https URL without a query".into() }),
+            },
+        };
+        let defaults = SessionPolicy::default();
         Ok(Self {
             table: required(env, "TABLE_NAME")?,
+            api_url,
+            session: SessionPolicy { ttl: parsed_or(env, "SESSION_TTL_SECONDS", defaults.ttl)?, idle: parsed_or(env, "SESSION_IDLE_SECONDS", defaults.idle)? },
             client_id: required(env, "USER_POOL_CLIENT_ID")?,
             bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
             user_pool_id,
@@ -65,6 +80,7 @@ mod tests {
             ("USER_POOL_CLIENT_ID", "c"),
             ("BRIDGE_SECRET_ID", "s"),
             ("FORM_URL", "https://login.example.com/index.html"),
+            ("PUBLIC_API_URL", "https://api.example.com/"),
         ];
         let c = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.issuer, "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_AbC");

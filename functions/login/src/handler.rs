@@ -1,5 +1,5 @@
-//! HTTP in and out for the login function: routing, parsing, CORS, and turning outcomes and
-//! problems into responses. Each route is a few lines around one `SignIn` call.
+//! HTTP in and out for the login function: routing, parsing, CORS, cookies, and turning outcomes
+//! and problems into responses. Each route is a few lines around one `SignIn` or `Corporate` call.
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
@@ -11,9 +11,13 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::cookies;
 use crate::pages;
 use crate::problem::{self, Problem};
 use crate::state::Login;
+use shared::domain::corporate::{self, Callback, Failure};
+use shared::domain::flow::SignInContext;
+use shared::domain::session::{self, ProviderLogout};
 use shared::domain::signin::{Outcome, SignInError};
 use shared::domain::targets::Delivery;
 use shared::ports::{ChallengeAnswer, ChallengeKind};
@@ -31,6 +35,7 @@ enum Api {
     Challenge,
     Forgot,
     Reset,
+    CorporateStart,
 }
 
 impl Api {
@@ -40,6 +45,7 @@ impl Api {
             Api::Challenge => "login/challenge",
             Api::Forgot => "password/forgot",
             Api::Reset => "password/reset",
+            Api::CorporateStart => "corporate/start",
         }
     }
 }
@@ -54,6 +60,12 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
         ["sso", app] if navigation => sso(login, &request, app, now).await,
         ["sso", app, "logout"] if navigation => logout(login, &request, app, now).await,
         ["sso", _] | ["sso", _, "logout"] => problem_json(&problem::METHOD_NOT_ALLOWED),
+        ["logout"] if matches!(*request.method(), Method::POST | Method::GET) => sign_out(login, &request, None, now).await,
+        ["logout", "done"] if navigation => logout_done(login, &request),
+        ["corporate", "start"] => api(login, &request, Api::CorporateStart, now).await,
+        ["corporate", "go"] if navigation => corporate_go(login, &request, now).await,
+        ["corporate", "callback"] if navigation => corporate_callback(login, &request, now).await,
+        ["logout"] | ["logout", "done"] | ["corporate", "go" | "callback"] => problem_json(&problem::METHOD_NOT_ALLOWED),
         ["login"] => api(login, &request, Api::Password, now).await,
         ["login", "challenge"] => api(login, &request, Api::Challenge, now).await,
         ["password", "forgot"] => api(login, &request, Api::Forgot, now).await,
@@ -67,12 +79,19 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
     response
 }
 
-/// `GET /sso/{app}`: check the app and `return_to`, then on to the form with a sealed context.
+/// `GET /sso/{app}`: with a live session, straight to the app with its token; otherwise check
+/// the app and `return_to`, then on to the form with a sealed context.
 async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<Body> {
     let Some(query) = query(request) else {
         return problem_html(request, &problem::BAD_REQUEST);
     };
-    match login.sign_in.start(app, query.get("return_to").map(String::as_str), now).await {
+    let return_to = query.get("return_to").map(String::as_str);
+    match login.sign_in.resume(app, return_to, cookies::read(request.headers(), session::COOKIE), now).await {
+        Ok(Some(delivery)) => return deliver(delivery),
+        Ok(None) => {}
+        Err(e) => return problem_html(request, &logged(&e, "sso")),
+    }
+    match login.sign_in.start(app, return_to, now).await {
         Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx)]),
         Err(e) => problem_html(request, &logged(&e, "sso")),
     }
@@ -91,13 +110,121 @@ async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Respon
         Ok(ctx) => ctx,
         Err(e) => return problem_html(request, &logged(&e, "logout")),
     };
-    if query.get("kind").map(String::as_str) == Some("error") {
+    if query.get("kind").map(String::as_str) != Some("error") {
+        return sign_out(login, request, Some(&ctx), now).await;
+    }
+    {
         let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
         tracing::info!(app, "app refused a sign-in");
         redirect_to_form(login, &[("ctx", &ctx), ("notice", "app_error"), ("detail", &detail)])
-    } else {
-        redirect_to_form(login, &[("ctx", &ctx), ("notice", "signed_out")])
     }
+}
+
+/// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's
+/// provider for single sign-out where the session has one, else to the form. `ctx` brings the
+/// person back to the app's sign-in afterwards.
+async fn sign_out(login: &Login, request: &Request, ctx: Option<&str>, _now: u64) -> Response<Body> {
+    let provider = match login.sign_in.logout(cookies::read(request.headers(), session::COOKIE)).await {
+        Ok(provider) => provider,
+        Err(e) => return problem_html(request, &logged(&e, "logout")),
+    };
+    let mut response = match provider.and_then(|p| provider_logout_url(login, &p, ctx)) {
+        Some(url) => redirect(&url),
+        None => match ctx {
+            Some(ctx) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
+            None => redirect_to_form(login, &[("notice", "signed_out")]),
+        },
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookies::clear(session::COOKIE));
+    response
+}
+
+/// The provider's `end_session_endpoint` with `id_token_hint`, our `/logout/done` to come back
+/// to, and the sign-in context as `state`.
+fn provider_logout_url(login: &Login, provider: &ProviderLogout, ctx: Option<&str>) -> Option<String> {
+    let mut url = url::Url::parse(&provider.end_session_endpoint).ok()?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("id_token_hint", &provider.id_token_hint)
+            .append_pair("client_id", &provider.client_id)
+            .append_pair("post_logout_redirect_uri", &format!("{}/logout/done", login.api_url));
+        if let Some(ctx) = ctx {
+            q.append_pair("state", ctx);
+        }
+    }
+    Some(url.into())
+}
+
+/// `GET /logout/done`: back from the provider's sign-out, on to the form.
+fn logout_done(login: &Login, request: &Request) -> Response<Body> {
+    let query = query(request).unwrap_or_default();
+    match query.get("state").filter(|s| s.len() <= shared::domain::flow::MAX_TOKEN_LEN) {
+        Some(ctx) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
+        None => redirect_to_form(login, &[("notice", "signed_out")]),
+    }
+}
+
+/// `GET /corporate/go?flow=`: a new pending sign-in bound to this browser, then the provider.
+async fn corporate_go(login: &Login, request: &Request, now: u64) -> Response<Body> {
+    let query = query(request).unwrap_or_default();
+    let Some(flow) = query.get("flow") else { return problem_html(request, &problem::BAD_REQUEST) };
+    match login.corporate.begin(flow, now).await {
+        Ok(started) => {
+            let mut response = redirect(&started.url);
+            if let Some(cookie) = cookies::set(corporate::BINDING_COOKIE, &started.binding, corporate::PENDING_TTL) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => problem_html(request, &logged_corporate(&e, "corporate/go")),
+    }
+}
+
+/// `GET /corporate/callback`: the provider's answer. Success: the app's token and a session.
+/// A failure after the state checked out goes back to the form for the same app, with the reason.
+async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Response<Body> {
+    let query = query(request).unwrap_or_default();
+    let get = |k: &str| query.get(k).map(String::as_str);
+    let callback = Callback {
+        state: get("state").unwrap_or(""),
+        code: get("code"),
+        error: get("error"),
+        binding: cookies::read(request.headers(), corporate::BINDING_COOKIE),
+    };
+    let mut response = match login.corporate.finish(callback, now).await {
+        Ok(done) => match login.sign_in.complete(&done.ctx, &done.user, &done.org, done.provider_logout, now).await {
+            Ok(Outcome::Deliver { delivery, session: Some(cookie) }) => {
+                let mut response = deliver(delivery);
+                if let Some(cookie) = cookies::set(session::COOKIE, &cookie, login.sign_in.session_policy.ttl) {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                response
+            }
+            Ok(_) => problem_html(request, &problem::BAD_REQUEST),
+            Err(e) => back_to_form(login, request, &done.ctx, &logged(&e, "corporate/callback"), now).await,
+        },
+        Err(Failure { ctx: Some(ctx), error }) => back_to_form(login, request, &ctx, &logged_corporate(&error, "corporate/callback"), now).await,
+        Err(Failure { ctx: None, error }) => problem_html(request, &logged_corporate(&error, "corporate/callback")),
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookies::clear(corporate::BINDING_COOKIE));
+    response
+}
+
+async fn back_to_form(login: &Login, request: &Request, ctx: &SignInContext, problem: &Problem, now: u64) -> Response<Body> {
+    match login.sign_in.start(ctx.app.as_str(), ctx.return_to.as_ref().map(|r| r.as_str()), now).await {
+        Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx), ("error", problem.code)]),
+        Err(_) => problem_html(request, problem),
+    }
+}
+
+fn logged_corporate(error: &corporate::CorporateError, route: &str) -> Problem {
+    let problem = Problem::of_corporate(error);
+    if problem.is_server_side() {
+        tracing::error!(route, code = problem.code, error = %error, "corporate sign-in failed on our side");
+    } else {
+        tracing::info!(route, code = problem.code, error = %error, "corporate sign-in refused");
+    }
+    problem
 }
 
 #[derive(Deserialize)]
@@ -129,6 +256,13 @@ struct ForgotBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct CorporateBody {
+    ctx: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ResetBody {
     ctx: String,
     email: String,
@@ -149,7 +283,13 @@ async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response
         problem_json(&problem::METHOD_NOT_ALLOWED)
     } else {
         match serve(login, request, route, now).await {
-            Ok(body) => json_response(StatusCode::OK, &body),
+            Ok((body, session)) => {
+                let mut response = json_response(StatusCode::OK, &body);
+                if let Some(cookie) = session.and_then(|s| cookies::set(session::COOKIE, &s, login.sign_in.session_policy.ttl)) {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                response
+            }
             Err(problem) => problem_json(&problem),
         }
     };
@@ -158,12 +298,15 @@ async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response
         if let Ok(value) = HeaderValue::from_str(login.form_origin.as_str()) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         }
+        // The form sends and receives the session cookie.
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
 }
 
-async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result<Value, Problem> {
+/// Runs one JSON call; the answer and, after a sign-in, the new session cookie's value.
+async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result<(Value, Option<String>), Problem> {
     let sign_in = &login.sign_in;
     let result = match route {
         Api::Password => {
@@ -183,7 +326,14 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
         }
         Api::Forgot => {
             let b: ForgotBody = body(request)?;
-            sign_in.forgot_password(&b.ctx, &b.email, now).await.map(|()| json!({"status": "code_sent"}))
+            sign_in.forgot_password(&b.ctx, &b.email, now).await.map(|()| (json!({"status": "code_sent"}), None))
+        }
+        Api::CorporateStart => {
+            let b: CorporateBody = body(request)?;
+            let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| logged_corporate(&e, route.name()))?;
+            let mut url = url::Url::parse(&format!("{}/corporate/go", login.api_url)).map_err(|_| problem::BAD_REQUEST)?;
+            url.query_pairs_mut().append_pair("flow", &flow);
+            return Ok((json!({"status": "redirect", "method": "GET", "url": url.as_str()}), None));
         }
         Api::Reset => {
             let b: ResetBody = body(request)?;
@@ -195,17 +345,42 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
     result.map_err(|e| logged(&e, route.name()))
 }
 
-fn outcome(outcome: Outcome) -> Value {
+fn outcome(outcome: Outcome) -> (Value, Option<String>) {
     match outcome {
-        Outcome::Deliver(Delivery::Post { action, fields }) => {
+        Outcome::Deliver { delivery: Delivery::Post { action, fields }, session } => {
             let fields: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            json!({"status": "redirect", "method": "POST", "action": action, "fields": fields})
+            (json!({"status": "redirect", "method": "POST", "action": action, "fields": fields}), session)
         }
-        Outcome::Deliver(Delivery::Get { url }) => json!({"status": "redirect", "method": "GET", "url": url}),
+        Outcome::Deliver { delivery: Delivery::Get { url }, session } => (json!({"status": "redirect", "method": "GET", "url": url}), session),
         Outcome::Challenge { kind, destination, options, flow } => {
-            json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow})
+            (json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow}), None)
         }
     }
+}
+
+/// A navigation straight to the app: a redirect for GET delivery, a self-submitting form for POST.
+fn deliver(delivery: Delivery) -> Response<Body> {
+    match delivery {
+        Delivery::Get { url } => redirect(&url),
+        Delivery::Post { action, fields } => {
+            let mut response = Response::new(Body::Text(pages::auto_post(&action, &fields)));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            if let Ok(csp) = HeaderValue::from_str(&pages::auto_post_csp()) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            response
+        }
+    }
+}
+
+fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::FOUND;
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 fn logged(error: &SignInError, route: &str) -> Problem {
@@ -255,12 +430,7 @@ fn query(request: &Request) -> Option<HashMap<String, String>> {
 fn redirect_to_form(login: &Login, params: &[(&str, &str)]) -> Response<Body> {
     let mut url = login.form_url.clone();
     url.query_pairs_mut().extend_pairs(params);
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::FOUND;
-    if let Ok(location) = HeaderValue::from_str(url.as_str()) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
+    redirect(url.as_str())
 }
 
 fn preflight() -> Response<Body> {

@@ -1,5 +1,6 @@
-//! Small HTML pages for browser navigations that cannot go on to the form (an unknown app, a
-//! `return_to` the app does not allow), in Japanese or English from `Accept-Language`.
+//! Small HTML pages for browser navigations: errors that cannot go on to the form (an unknown
+//! app, a `return_to` the app does not allow), in Japanese or English from `Accept-Language`;
+//! and the self-submitting form that carries an app's token by POST after a single sign-on.
 
 use crate::problem::Problem;
 
@@ -9,11 +10,47 @@ pub fn language(accept_language: Option<&str>) -> &'static str {
     if first.starts_with("ja") { "ja" } else { "en" }
 }
 
+/// The one script the auto-post page runs; the CSP allows it by hash.
+const SUBMIT: &str = "document.forms[0].submit();";
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".into(),
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '"' => "&quot;".into(),
+            '\'' => "&#39;".into(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A page that posts `fields` to `action` at once (and offers a button without scripts).
+pub fn auto_post(action: &str, fields: &[(String, String)]) -> String {
+    let inputs: String = fields.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>…</title></head><body>\
+         <form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
+         <script>{SUBMIT}</script></body></html>",
+        escape(action)
+    )
+}
+
+/// The auto-post page's Content-Security-Policy: its own script only, forms to anywhere (the app).
+pub fn auto_post_csp() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SUBMIT.as_bytes()));
+    format!("default-src 'none'; script-src 'sha256-{hash}'; form-action https: http:; frame-ancestors 'none'")
+}
+
 fn japanese(code: &str) -> &'static str {
     match code {
         "unknown_app" => "このサインインリンクは登録されていないアプリのものです。",
         "return_to_not_allowed" => "このサインインリンクは、アプリが許可していないページへ移動しようとしています。",
-        "throttled" | "unavailable" => "サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。",
+        "throttled" | "unavailable" | "corporate_unavailable" => "サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。",
+        "corporate_state" => "このサインインは無効か期限切れです。アプリからもう一度サインインしてください。",
         _ => "サインインリンクが正しくありません。アプリからもう一度お試しください。",
     }
 }
@@ -37,5 +74,13 @@ mod tests {
         assert_eq!(language(Some("ja-JP,ja;q=0.9,en;q=0.8")), "ja");
         assert_eq!(language(Some("en-US,ja;q=0.5")), "en");
         assert_eq!(language(None), "en");
+    }
+
+    #[test]
+    fn the_auto_post_page_escapes_what_it_carries() {
+        let page = auto_post("https://acme.zendesk.com/access/jwt?a=1&b=2", &[("jwt".into(), "x\"><script>".into())]);
+        assert!(page.contains("action=\"https://acme.zendesk.com/access/jwt?a=1&amp;b=2\""));
+        assert!(page.contains("value=\"x&quot;&gt;&lt;script&gt;\""));
+        assert!(auto_post_csp().starts_with("default-src 'none'; script-src 'sha256-"));
     }
 }

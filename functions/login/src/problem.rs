@@ -3,10 +3,11 @@
 //! Internal details (AWS error codes, key ids) are logged, never sent.
 
 use http::StatusCode;
+use shared::domain::corporate::CorporateError;
 use shared::domain::flow::FlowError;
 use shared::domain::signin::SignInError;
 use shared::domain::targets::MintError;
-use shared::ports::{AuthError, StoreError, TokenRejected};
+use shared::ports::{AuthError, DirectoryError, OidcError, StoreError, TokenRejected};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Problem {
@@ -59,8 +60,43 @@ impl Problem {
                 p(S::UNPROCESSABLE_ENTITY, "profile_incomplete", "Your account is missing details this app needs. Contact support.")
             }
             SignInError::Mint(MintError::Signing) | SignInError::Token(TokenRejected::Invalid(_) | TokenRejected::KeysUnavailable(_)) => UNAVAILABLE,
-            SignInError::Store(StoreError::Throttled) => THROTTLED,
-            SignInError::Store(_) => UNAVAILABLE,
+            SignInError::Store(e) => Self::of_store(e),
+            SignInError::Directory(e) => Self::of_directory(e),
+        }
+    }
+
+    fn of_store(error: &StoreError) -> Self {
+        if *error == StoreError::Throttled { THROTTLED } else { UNAVAILABLE }
+    }
+
+    fn of_directory(error: &DirectoryError) -> Self {
+        if *error == DirectoryError::Throttled { THROTTLED } else { UNAVAILABLE }
+    }
+
+    pub fn of_corporate(error: &CorporateError) -> Self {
+        use StatusCode as S;
+        const TRY_AGAIN: Problem = p(StatusCode::UNAUTHORIZED, "corporate_failed", "Your company's sign-in could not be confirmed. Please try again.");
+        match error {
+            CorporateError::BadInput("email") => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
+            CorporateError::BadInput(_) => BAD_REQUEST,
+            CorporateError::UnknownDomain | CorporateError::NotConnected => {
+                p(S::NOT_FOUND, "unknown_domain", "We could not find company sign-in for this email address. Sign in with your password instead.")
+            }
+            CorporateError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
+            CorporateError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
+            CorporateError::InvalidState => p(S::BAD_REQUEST, "corporate_state", "This sign-in attempt is no longer valid. Start again from the app."),
+            CorporateError::ProviderDenied(_) => p(S::FORBIDDEN, "corporate_denied", "Your company's sign-in did not complete."),
+            CorporateError::Provider(OidcError::Refused(_) | OidcError::BadToken(_)) | CorporateError::Claims(_) => TRY_AGAIN,
+            CorporateError::Provider(OidcError::Unavailable(_)) | CorporateError::Unconfigured => Problem { code: "corporate_unavailable", ..UNAVAILABLE },
+            CorporateError::OutsideDomain | CorporateError::OtherOrganisation => {
+                p(S::FORBIDDEN, "corporate_outside_domain", "Your company account's email address is not one your organisation signs in with here.")
+            }
+            CorporateError::NotProvisioned => {
+                p(S::FORBIDDEN, "not_provisioned", "Your company has not given you access to this service yet. Contact your IT administrator.")
+            }
+            CorporateError::Deactivated => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
+            CorporateError::Store(e) => Self::of_store(e),
+            CorporateError::Directory(e) => Self::of_directory(e),
         }
     }
 

@@ -1,16 +1,18 @@
 //! Everything the handler needs, built once at cold start: SDK clients, caches, the sign-in
-//! service.
+//! and corporate sign-in services.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use shared::adapters::{
-    cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, dynamo_apps::DynamoApps, dynamo_orgs::DynamoOrgs, jwks,
-    secrets_manager::SecretsManager,
+    cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory, dynamo_apps::DynamoApps,
+    dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, jwks, oidc_http::HttpOidc, secrets_manager::SecretsManager,
 };
+use shared::domain::corporate::Corporate;
 use shared::domain::return_to::Origin;
 use shared::domain::signin::SignIn;
+use shared::ports::OidcProvider;
 use shared::secrets::{CachedSecrets, SecretRef};
 use url::Url;
 
@@ -18,6 +20,9 @@ use crate::config::Config;
 
 pub struct Login {
     pub sign_in: SignIn,
+    pub corporate: Corporate,
+    /// The API's public base URL (no trailing slash); empty when corporate sign-in is off.
+    pub api_url: String,
     pub form_url: Url,
     pub form_origin: Origin,
 }
@@ -26,26 +31,46 @@ impl Login {
     /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
         let keys = jwks::HttpKeys::new(&config.jwks_url).map_err(|e| format!("HTTPS client: {e}"))?;
-        Ok(Self::with_keys(config, sdk, Box::new(keys)))
+        let oidc = HttpOidc::new().map_err(|e| format!("HTTPS client: {e}"))?;
+        Ok(Self::with(config, sdk, Box::new(keys), Arc::new(oidc)))
     }
 
-    /// The same wiring with the signing keys from `keys` (benchmarks use a fixed set).
-    pub fn with_keys(config: &Config, sdk: &SdkConfig, keys: Box<dyn jwks::KeySource>) -> Self {
+    /// The same wiring with the pool's signing keys from `keys` (benchmarks use a fixed set) and
+    /// the given corporate provider client.
+    pub fn with(config: &Config, sdk: &SdkConfig, keys: Box<dyn jwks::KeySource>, oidc: Arc<dyn OidcProvider>) -> Self {
         let secrets = Arc::new(CachedSecrets::new(
             Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))),
             SecretRef(config.bridge_secret_id.clone()),
             Duration::from_secs(config.secrets_ttl_seconds),
         ));
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
         let apps = DynamoApps::new(dynamo.clone(), &config.table);
-        let orgs = DynamoOrgs::new(dynamo, &config.table);
+        let orgs = Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), Duration::from_secs(config.orgs_ttl_seconds)));
+        let sessions = Arc::new(DynamoSessions::new(dynamo.clone(), &config.table));
+        let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
+        let api_url = config.api_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_default();
+        let corporate = Corporate {
+            orgs: orgs.clone(),
+            provider: oidc,
+            pending: sessions.clone(),
+            links: sessions.clone(),
+            scim: Arc::new(DynamoScim::new(dynamo, &config.table)),
+            directory: directory.clone(),
+            pool: directory.clone(),
+            secrets: secrets.clone(),
+            redirect_uri: if api_url.is_empty() { String::new() } else { format!("{api_url}/corporate/callback") },
+        };
         let sign_in = SignIn {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
-            orgs: Arc::new(CachedOrgs::new(Arc::new(orgs), Duration::from_secs(config.orgs_ttl_seconds))),
-            auth: Arc::new(CognitoPasswordAuth::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.client_id, secrets.clone())),
+            orgs,
+            auth: Arc::new(CognitoPasswordAuth::new(cognito, &config.client_id, secrets.clone())),
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
+            sessions,
+            pool: directory,
+            session_policy: config.session,
         };
-        Self { sign_in, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() }
+        Self { sign_in, corporate, api_url, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() }
     }
 }

@@ -8,12 +8,14 @@ use lambda_http::{Adapter, Context, Service, service_fn};
 use login::{handler, state::Login};
 use serde_json::{Value, json};
 use shared::domain::return_to::Origin;
-use shared::testing::{DEMO_APP, ScriptedAuth, sign_in_service};
+use shared::testing::{DEMO_APP, ScriptedAuth, corporate_service, sign_in_service};
 use std::sync::Arc;
 
 fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
     Arc::new(Login {
         sign_in: sign_in_service(auth),
+        corporate: corporate_service(Default::default()),
+        api_url: "https://api.example.com".into(),
         form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
         form_origin: Origin::parse("https://login.example.com").unwrap(),
     })

@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use shared::adapters::{cached_orgs::CachedOrgs, cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim};
+use shared::adapters::{
+    cached_orgs::CachedOrgs, cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions,
+};
 use shared::cache::TtlCache;
 use shared::domain::org::Organisation;
 use shared::domain::scim::service::ScimService;
 use shared::domain::scim_token::{self, TokenRecord};
+use shared::domain::session::EndingSessions;
 use shared::ports::{OrgDirectory, OrgStore, ScimTokenStore, StoreError};
 
 use crate::config::Config;
@@ -31,7 +34,10 @@ impl Scim {
     /// The same wiring over the given clients (tests point Cognito somewhere unreachable).
     pub fn with_clients(config: &Config, dynamo: aws_sdk_dynamodb::Client, cognito: aws_sdk_cognitoidentityprovider::Client) -> Self {
         let store = Arc::new(DynamoScim::new(dynamo.clone(), &config.table));
-        let directory = Arc::new(CognitoDirectory::new(cognito, &config.user_pool_id));
+        let directory = Arc::new(EndingSessions {
+            directory: Arc::new(CognitoDirectory::new(cognito, &config.user_pool_id)),
+            sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)),
+        });
         let ttl = Duration::from_secs(config.auth_ttl_seconds);
         let orgs = Arc::new(DynamoOrgs::new(dynamo, &config.table));
         Self {

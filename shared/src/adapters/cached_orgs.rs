@@ -1,22 +1,24 @@
-//! An `OrgDirectory` that keeps organisations for a TTL in front of an `OrgStore`, so that warm
-//! invocations read no DynamoDB. Policy changes are seen within the TTL.
+//! An `OrgDirectory` that keeps organisations (by id, and which one owns a domain) for a TTL in
+//! front of an `OrgStore`, so that warm invocations read no DynamoDB. Changes are seen within
+//! the TTL; unknown domains are not cached (a newly added domain works at once).
 
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TtlCache;
-use crate::domain::org::{OrgId, Organisation};
+use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::ports::{OrgDirectory, OrgStore, StoreError};
 
 pub struct CachedOrgs {
     inner: Arc<dyn OrgStore>,
     cache: TtlCache<OrgId, Organisation>,
+    owners: TtlCache<EmailDomain, OrgId>,
 }
 
 impl CachedOrgs {
     pub fn new(inner: Arc<dyn OrgStore>, ttl: Duration) -> Self {
-        Self { inner, cache: TtlCache::new(ttl) }
+        Self { inner, cache: TtlCache::new(ttl), owners: TtlCache::new(ttl) }
     }
 }
 
@@ -24,5 +26,10 @@ impl CachedOrgs {
 impl OrgDirectory for CachedOrgs {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {
         self.cache.get_or_load(id, || self.inner.get(id)).await
+    }
+
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError> {
+        let Some(id) = self.owners.get_or_load(domain, || self.inner.owner_of(domain)).await? else { return Ok(None) };
+        self.org(&id).await
     }
 }

@@ -11,8 +11,10 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 
 use super::aws::Failure;
+use crate::domain::org::OrgId;
 use crate::domain::scim::sync::DirectoryUser;
-use crate::ports::{DirectoryError, UserDirectory};
+use crate::ports::{DirectoryError, PoolUser, PoolUsers, UserDirectory};
+use serde_json::Value;
 
 pub use crate::domain::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
 
@@ -39,7 +41,11 @@ fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
 /// `user`'s attributes; the email (always verified: the organisation owns its domain) only when
 /// it differs from `before`'s.
 fn attributes(before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<Vec<AttributeType>, DirectoryError> {
-    let mut out = vec![attribute(ORG_ATTRIBUTE, &user.org)?, attribute(SCIM_ATTRIBUTE, &user.scim_id)?];
+    let mut out = vec![attribute(ORG_ATTRIBUTE, &user.org)?];
+    // People created by corporate sign-in have no SCIM id.
+    if !user.scim_id.is_empty() {
+        out.push(attribute(SCIM_ATTRIBUTE, &user.scim_id)?);
+    }
     if before.is_none_or(|b| b.email != user.email) {
         out.extend([attribute("email", &user.email)?, attribute("email_verified", "true")?]);
     }
@@ -126,6 +132,75 @@ impl UserDirectory for CognitoDirectory {
 
     async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
         match self.client.admin_delete_user().user_pool_id(&self.pool_id).username(username).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match directory_error(Failure::of(&e)) {
+                DirectoryError::Gone => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl PoolUsers for CognitoDirectory {
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        let got = match self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                return match directory_error(Failure::of(&e)) {
+                    DirectoryError::Gone => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        let groups = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.pool_id)
+            .username(got.username())
+            .limit(60)
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
+        Ok(Some(PoolUser {
+            username: got.username().to_owned(),
+            enabled: got.enabled(),
+            attributes,
+            groups: groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect(),
+        }))
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        if email.contains('"') || email.contains('\\') {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&self.pool_id)
+            .filter(format!("email = \"{email}\""))
+            .limit(2)
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(out.users().first().and_then(|u| u.username()).map(str::to_owned))
+    }
+
+    async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError> {
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .user_attributes(attribute(ORG_ATTRIBUTE, org.as_str())?)
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
+        match self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await {
             Ok(_) => Ok(()),
             Err(e) => match directory_error(Failure::of(&e)) {
                 DirectoryError::Gone => Ok(()),

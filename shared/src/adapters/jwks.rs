@@ -4,7 +4,8 @@
 //! Checks: RS256 only (the algorithm allow-list), a known `kid`, the signature, `iss` exactly,
 //! `aud` = the app client, `token_use` = `id`, `exp` and `iat` against the `now` passed in, with
 //! 60 s of clock skew. Keys are cached for an hour and fetched again at once for an unknown `kid`,
-//! at most once a minute.
+//! at most once a minute. [`KeyCache`] (keys and signatures, RSA and EC) is shared with the
+//! corporate providers' adapter.
 
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -76,27 +77,61 @@ struct Jwk {
     kid: Option<String>,
     n: Option<String>,
     e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+impl Jwk {
+    /// The key and the one family of algorithms it may verify.
+    fn decoding_key(&self) -> Option<(DecodingKey, KeyFamily)> {
+        match (self.kty.as_str(), self.crv.as_deref()) {
+            ("RSA", _) => Some((DecodingKey::from_rsa_components(self.n.as_deref()?, self.e.as_deref()?).ok()?, KeyFamily::Rsa)),
+            ("EC", Some("P-256")) => Some((DecodingKey::from_ec_components(self.x.as_deref()?, self.y.as_deref()?).ok()?, KeyFamily::P256)),
+            ("EC", Some("P-384")) => Some((DecodingKey::from_ec_components(self.x.as_deref()?, self.y.as_deref()?).ok()?, KeyFamily::P384)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Rsa,
+    P256,
+    P384,
+}
+
+impl KeyFamily {
+    /// Whether a key of this family may verify `alg`. HMAC and `none` never pass: a public key
+    /// is not a shared secret.
+    pub fn allows(self, alg: Algorithm) -> bool {
+        use Algorithm as A;
+        matches!(
+            (self, alg),
+            (KeyFamily::Rsa, A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512) | (KeyFamily::P256, A::ES256) | (KeyFamily::P384, A::ES384)
+        )
+    }
 }
 
 #[derive(Default)]
 struct KeySet {
-    keys: HashMap<String, Arc<DecodingKey>>,
+    keys: HashMap<String, Arc<(DecodingKey, KeyFamily)>>,
     fetched: Option<Instant>,
 }
 
-pub struct JwksVerifier {
-    issuer: String,
-    audience: String,
+/// One JWKS, cached for an hour and fetched again at once for an unknown `kid` (at most once a
+/// minute, so a flood of made-up `kid`s cannot make us hammer the provider).
+pub struct KeyCache {
     source: Box<dyn KeySource>,
     keys: RwLock<KeySet>,
 }
 
-impl JwksVerifier {
-    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, source: Box<dyn KeySource>) -> Self {
-        Self { issuer: issuer.into(), audience: audience.into(), source, keys: RwLock::new(KeySet::default()) }
+impl KeyCache {
+    pub fn new(source: Box<dyn KeySource>) -> Self {
+        Self { source, keys: RwLock::new(KeySet::default()) }
     }
 
-    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, TokenRejected> {
+    async fn key(&self, kid: &str) -> Result<Arc<(DecodingKey, KeyFamily)>, TokenRejected> {
         {
             let set = self.keys.read().await;
             let fresh = set.fetched.is_some_and(|at| at.elapsed() < KEYS_TTL);
@@ -110,38 +145,52 @@ impl JwksVerifier {
         if stale || (!set.keys.contains_key(kid) && may_refetch) {
             let doc: Jwks =
                 serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
-            set.keys = doc
-                .keys
-                .into_iter()
-                .filter(|k| k.kty == "RSA")
-                .filter_map(|k| {
-                    let key = DecodingKey::from_rsa_components(k.n.as_deref()?, k.e.as_deref()?).ok()?;
-                    Some((k.kid?, Arc::new(key)))
-                })
-                .collect();
+            set.keys = doc.keys.into_iter().filter_map(|k| Some((k.kid.clone()?, Arc::new(k.decoding_key()?)))).collect();
             set.fetched = Some(Instant::now());
         }
         set.keys.get(kid).cloned().ok_or(TokenRejected::Invalid("unknown signing key"))
+    }
+
+    /// Verifies `token`'s signature with the key its `kid` names, if `allowed` lists its
+    /// algorithm and the key's family allows it; returns the claims, otherwise unchecked.
+    pub async fn verify(&self, token: &str, allowed: &[Algorithm]) -> Result<Map<String, Value>, TokenRejected> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenRejected::Invalid("too long"));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Invalid("malformed"))?;
+        if !allowed.contains(&header.alg) {
+            return Err(TokenRejected::Invalid("algorithm not allowed"));
+        }
+        let kid = header.kid.ok_or(TokenRejected::Invalid("no key id"))?;
+        let key = self.key(&kid).await?;
+        if !key.1.allows(header.alg) {
+            return Err(TokenRejected::Invalid("algorithm not allowed"));
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Ok(jsonwebtoken::decode::<Map<String, Value>>(token, &key.0, &validation).map_err(|_| TokenRejected::Invalid("bad signature"))?.claims)
+    }
+}
+
+pub struct JwksVerifier {
+    issuer: String,
+    audience: String,
+    keys: KeyCache,
+}
+
+impl JwksVerifier {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, source: Box<dyn KeySource>) -> Self {
+        Self { issuer: issuer.into(), audience: audience.into(), keys: KeyCache::new(source) }
     }
 }
 
 #[async_trait]
 impl IdTokenVerifier for JwksVerifier {
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenRejected::Invalid("too long"));
-        }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Invalid("malformed"))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(TokenRejected::Invalid("algorithm not allowed"));
-        }
-        let kid = header.kid.ok_or(TokenRejected::Invalid("no key id"))?;
-        let key = self.key(&kid).await?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|_| TokenRejected::Invalid("bad signature"))?.claims;
+        // Cognito signs with RS256 only.
+        let claims = self.keys.verify(token, &[Algorithm::RS256]).await?;
         check_claims(&claims, &self.issuer, &self.audience, now)?;
         Ok(claims)
     }

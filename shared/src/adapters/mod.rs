@@ -10,5 +10,7 @@ pub mod dynamo;
 pub mod dynamo_apps;
 pub mod dynamo_orgs;
 pub mod dynamo_scim;
+pub mod dynamo_sessions;
 pub mod jwks;
+pub mod oidc_http;
 pub mod secrets_manager;

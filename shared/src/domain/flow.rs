@@ -28,6 +28,8 @@ pub enum Purpose {
     Context,
     /// Issued with a Cognito challenge; carried to `/login/challenge`.
     Challenge,
+    /// Issued by `/corporate/start`; carried to `/corporate/go`.
+    Corporate,
 }
 
 /// Where this sign-in is going: the app and the checked `return_to`.

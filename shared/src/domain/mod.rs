@@ -4,12 +4,15 @@
 
 pub mod app;
 pub mod claims;
+pub mod corporate;
 pub mod email;
 pub mod flow;
+pub mod oidc;
 pub mod org;
 pub mod profile;
 pub mod return_to;
 pub mod scim;
 pub mod scim_token;
+pub mod session;
 pub mod signin;
 pub mod targets;

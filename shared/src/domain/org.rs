@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::email::Email;
+use crate::secrets::SecretRef;
 
 /// How many domains one organisation may own (keeps every change within one DynamoDB transaction).
 pub const MAX_DOMAINS: usize = 50;
@@ -28,6 +29,8 @@ pub enum OrgError {
     TooManyDomains,
     #[error("the domain {0} is listed twice")]
     DuplicateDomain(String),
+    #[error("the connection is not valid: {0}")]
+    BadConnection(&'static str),
 }
 
 impl OrgId {
@@ -150,6 +153,98 @@ impl Default for OrgPolicies {
     }
 }
 
+/// Where an organisation's people sign in: their company's OpenID provider, reached directly
+/// (`oidc`) or through an identity provider configured in the Cognito user pool (`cognito`:
+/// SAML, OIDC, Google...; the pool is then the OpenID provider and `identity_provider` names the
+/// pool's provider). Both take the same relying-party path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub kind: ConnectionKind,
+    /// The OpenID issuer; its metadata is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret, in Secrets Manager. None for a public client (PKCE only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<SecretRef>,
+    /// `cognito` only: the pool's identity provider name, sent as `identity_provider`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<String>,
+    /// The claim holding the person's email.
+    #[serde(default)]
+    pub email_claim: EmailClaim,
+    /// Send the typed email as `login_hint` (off for companies that sign in with a user name).
+    #[serde(default = "enabled")]
+    pub login_hint: bool,
+    #[serde(default)]
+    pub provisioning: Provisioning,
+    /// On sign-out, continue to the provider's `end_session_endpoint` when it has one.
+    #[serde(default)]
+    pub single_logout: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    Oidc,
+    Cognito,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailClaim {
+    #[default]
+    Email,
+    Upn,
+    PreferredUsername,
+}
+
+impl EmailClaim {
+    pub fn name(self) -> &'static str {
+        match self {
+            EmailClaim::Email => "email",
+            EmailClaim::Upn => "upn",
+            EmailClaim::PreferredUsername => "preferred_username",
+        }
+    }
+}
+
+/// Who may sign in through the connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioning {
+    /// Only people the organisation provisioned through SCIM (and has not deactivated).
+    #[default]
+    Scim,
+    /// Anyone the provider vouches for whose email is in the organisation's domains; a Cognito
+    /// user is created on their first sign-in.
+    OnFirstSignIn,
+}
+
+impl Connection {
+    pub fn validate(&self) -> Result<(), OrgError> {
+        let issuer = url::Url::parse(&self.issuer).map_err(|_| OrgError::BadConnection("the issuer is not a URL"))?;
+        if !super::oidc::secure(&issuer) {
+            return Err(OrgError::BadConnection("the issuer must be an https URL"));
+        }
+        if issuer.query().is_some() || issuer.fragment().is_some() {
+            return Err(OrgError::BadConnection("the issuer has no query or fragment"));
+        }
+        if self.client_id.trim().is_empty() || self.client_id.len() > 256 {
+            return Err(OrgError::BadConnection("the client id is empty or too long"));
+        }
+        match (self.kind, &self.identity_provider) {
+            (ConnectionKind::Cognito, None) => Err(OrgError::BadConnection("a cognito connection names the pool's identity provider")),
+            (ConnectionKind::Oidc, Some(_)) => Err(OrgError::BadConnection("identity_provider is for cognito connections")),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
@@ -158,6 +253,9 @@ pub struct Organisation {
     pub domains: Vec<EmailDomain>,
     #[serde(default)]
     pub policies: OrgPolicies,
+    /// How its people sign in; none until the organisation connects its provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Connection>,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
@@ -177,7 +275,7 @@ impl Organisation {
                 return Err(OrgError::DuplicateDomain(d.to_string()));
             }
         }
-        Ok(())
+        self.connection.as_ref().map_or(Ok(()), Connection::validate)
     }
 
     pub fn owns(&self, domain: &EmailDomain) -> bool {
@@ -208,6 +306,7 @@ mod tests {
             name: "Acme".into(),
             domains: vec![d("acme.co.jp"), d("acme.com")],
             policies: OrgPolicies::default(),
+            connection: None,
             version: 0,
         };
         assert_eq!(org.validate(), Ok(()));

@@ -14,7 +14,7 @@ pub const ORG_ATTRIBUTE: &str = "custom:org_id";
 pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
 
 /// Claims that describe the token, not the person; they never become attributes.
-const TOKEN_CLAIMS: &[&str] =
+pub const TOKEN_CLAIMS: &[&str] =
     &["iss", "aud", "exp", "iat", "nbf", "auth_time", "token_use", "jti", "origin_jti", "event_id", "at_hash", "nonce", "cognito:groups"];
 
 #[derive(Clone, PartialEq)]

@@ -6,6 +6,11 @@
 //! 3. [`SignIn::answer`]: answer a challenge (MFA code, new password, factor choice); same results.
 //! 4. [`SignIn::forgot_password`] / [`SignIn::reset_password`]: the reset path, which signs the
 //!    person in with the new password when it succeeds.
+//! 5. [`SignIn::complete`]: the same ending for a corporate sign-in (`domain::corporate`).
+//!
+//! Every sign-in ends with the app's token and a new bridge session (`domain::session`);
+//! [`SignIn::resume`] mints for another app from a live session without asking again, and
+//! [`SignIn::logout`] ends it.
 //!
 //! A successful authentication costs exactly one identity-provider call: the ID token is verified
 //! locally and the profile is read from its claims. A person who belongs to an organisation
@@ -18,14 +23,18 @@ use std::sync::Arc;
 use super::app::{App, AppId};
 use super::email::Email;
 use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
+use super::oidc;
 use super::org::OrgId;
-use super::profile::UserProfile;
+use super::profile::{TOKEN_CLAIMS, UserProfile};
 use super::return_to::ReturnTo;
+use super::session::{Method, ProviderLogout, Session, SessionPolicy};
 use super::targets::{Delivery, MintError, MintInput};
 use crate::ports::{
-    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, IdTokenVerifier, OrgDirectory, PasswordAuth, StoreError, TokenRejected,
+    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, IdTokenVerifier, OrgDirectory, PasswordAuth, PoolUser,
+    PoolUsers, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
+use serde_json::Value;
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
 pub const CONTEXT_TTL: u64 = 30 * 60;
@@ -38,13 +47,16 @@ pub struct SignIn {
     pub auth: Arc<dyn PasswordAuth>,
     pub tokens: Arc<dyn IdTokenVerifier>,
     pub secrets: Arc<CachedSecrets>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub pool: Arc<dyn PoolUsers>,
+    pub session_policy: SessionPolicy,
 }
 
 /// What the person's browser does next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Go to the app with its token.
-    Deliver(Delivery),
+    /// Go to the app with its token; `session` is a new session cookie's value.
+    Deliver { delivery: Delivery, session: Option<String> },
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String },
 }
@@ -71,6 +83,8 @@ pub enum SignInError {
     Token(#[from] TokenRejected),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
 }
 
 impl SignIn {
@@ -129,7 +143,7 @@ impl SignIn {
 
     async fn next(&self, ctx: SignInContext, step: AuthStep, now: u64) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, now).await.map(Outcome::Deliver),
+            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
@@ -139,7 +153,7 @@ impl SignIn {
         }
     }
 
-    async fn deliver(&self, ctx: &SignInContext, id_token: &str, now: u64) -> Result<Delivery, SignInError> {
+    async fn deliver(&self, ctx: &SignInContext, id_token: &str, now: u64) -> Result<Outcome, SignInError> {
         let claims = self.tokens.verify(id_token, now).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         if profile.email.is_some() && !profile.email_verified {
@@ -147,8 +161,72 @@ impl SignIn {
         }
         self.check_password_allowed(&profile).await?;
         let app = self.app(ctx.app.as_str()).await?;
+        let delivery = self.mint(&app, &profile, ctx.return_to.as_ref(), now).await?;
+        let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
+        let org = profile.org().and_then(|o| OrgId::parse(o).ok());
+        let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now)).await?;
+        Ok(Outcome::Deliver { delivery, session: Some(session) })
+    }
+
+    /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
+    pub async fn complete(
+        &self,
+        ctx: &SignInContext,
+        user: &PoolUser,
+        org: &OrgId,
+        provider_logout: Option<ProviderLogout>,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        let mut claims = user.attributes.clone();
+        claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
+        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        let app = self.app(ctx.app.as_str()).await?;
+        let delivery = self.mint(&app, &profile, ctx.return_to.as_ref(), now).await?;
+        let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
+        session.provider_logout = provider_logout;
+        let session = self.open_session(session).await?;
+        Ok(Outcome::Deliver { delivery, session: Some(session) })
+    }
+
+    /// Single sign-on: the app's token from a live session (`cookie`), or `None` when there is
+    /// no such session and the person must sign in. One session read; no Cognito call.
+    pub async fn resume(&self, app_id: &str, return_to: Option<&str>, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
+        let app = self.app(app_id).await?;
+        let return_to = return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?;
+        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
+        let key = oidc::digest(cookie);
+        let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        let delivery = self.mint(&app, &profile, return_to.as_ref(), now).await?;
+        if session.needs_touch(now) {
+            self.sessions.touch(&key, now).await?;
+        }
+        Ok(Some(delivery))
+    }
+
+    /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens; returns
+    /// where to continue for the provider's own sign-out, if the session has one.
+    pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
+        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
+        let Some(session) = self.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
+        // The session is over either way; a refresh-token revocation that failed is logged.
+        if let Err(e) = self.pool.sign_out(&session.username).await {
+            tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
+        }
+        Ok(session.provider_logout)
+    }
+
+    async fn open_session(&self, mut session: Session) -> Result<String, SignInError> {
+        // The person, not the token they signed in with.
+        session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
+        let cookie = oidc::random_token();
+        self.sessions.create(&oidc::digest(&cookie), &session).await?;
+        Ok(cookie)
+    }
+
+    async fn mint(&self, app: &App, profile: &UserProfile, return_to: Option<&ReturnTo>, now: u64) -> Result<Delivery, SignInError> {
         let secret = self.secrets.value(&app.signing_secret).await?;
-        let input = MintInput { profile: &profile, claims: &app.claims, return_to: ctx.return_to.as_ref(), now, jti: uuid::Uuid::new_v4() };
+        let input = MintInput { profile, claims: &app.claims, return_to, now, jti: uuid::Uuid::new_v4() };
         Ok(app.target.mint(input, &secret)?)
     }
 
@@ -197,7 +275,7 @@ mod tests {
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
         let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), NOW + 5).await;
-        let Ok(Outcome::Deliver(Delivery::Post { action, fields })) = out else { panic!("{out:?}") };
+        let Ok(Outcome::Deliver { delivery: Delivery::Post { action, fields }, .. }) = out else { panic!("{out:?}") };
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
@@ -227,7 +305,7 @@ mod tests {
         let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW + CHALLENGE_TTL).await;
         assert!(matches!(expired, Err(SignInError::Flow(FlowError::Expired))));
         let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await;
-        assert!(matches!(ok, Ok(Outcome::Deliver(_))), "{ok:?}");
+        assert!(matches!(ok, Ok(Outcome::Deliver { .. })), "{ok:?}");
         // A context token is not a challenge token.
         assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
     }
@@ -242,7 +320,7 @@ mod tests {
             panic!()
         };
         assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Deliver(_))));
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Deliver { .. })));
     }
 
     #[tokio::test]
@@ -255,7 +333,7 @@ mod tests {
         let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
         let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), NOW).await;
-        assert!(matches!(ok, Ok(Outcome::Deliver(_))));
+        assert!(matches!(ok, Ok(Outcome::Deliver { .. })));
     }
 
     #[tokio::test]
@@ -283,6 +361,7 @@ mod tests {
             name: "Corp".into(),
             domains: vec![],
             policies: OrgPolicies { password_sign_in, ..OrgPolicies::default() },
+            connection: None,
             version: 1,
         };
         let orgs = Arc::new(MemoryOrgs::default());
@@ -302,7 +381,7 @@ mod tests {
         set(None);
         assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)), "an organisation that is gone allows nothing");
         set(Some(org(true)));
-        assert!(matches!(sign_in().await, Ok(Outcome::Deliver(_))));
+        assert!(matches!(sign_in().await, Ok(Outcome::Deliver { .. })));
     }
 
     #[tokio::test]

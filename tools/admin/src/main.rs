@@ -11,11 +11,13 @@ use shared::adapters::cognito_directory::CognitoDirectory;
 use shared::adapters::dynamo_apps::DynamoApps;
 use shared::adapters::dynamo_orgs::DynamoOrgs;
 use shared::adapters::dynamo_scim::DynamoScim;
+use shared::adapters::dynamo_sessions::DynamoSessions;
 use shared::domain::app::{App, AppId};
 use shared::domain::claims::ClaimMapping;
-use shared::domain::org::{OrgPolicies, Organisation};
+use shared::domain::org::{Connection, OrgPolicies, Organisation};
 use shared::domain::return_to::Origin;
 use shared::domain::scim::service::ScimService;
+use shared::domain::session::EndingSessions;
 use shared::domain::targets::{Target, zendesk};
 use shared::ports::AppStore;
 use shared::ports::ScimStore;
@@ -171,6 +173,41 @@ enum OrgCommand {
         id: String,
         token_id: String,
     },
+    /// Connect the organisation to its OpenID provider for corporate sign-in (replaces any
+    /// connection). The client secret, if any, is read from stdin into Secrets Manager.
+    Connect {
+        id: String,
+        /// `oidc` (the provider directly) or `cognito` (an identity provider of the user pool).
+        #[arg(long, default_value = "oidc")]
+        kind: String,
+        /// The OpenID issuer URL (for `cognito`: the pool's issuer).
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// Read the client secret from stdin (confidential clients).
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// `cognito` only: the pool's identity provider name.
+        #[arg(long)]
+        identity_provider: Option<String>,
+        /// The claim with the email: email, upn or preferred_username.
+        #[arg(long, default_value = "email")]
+        email_claim: String,
+        /// Do not send the typed email as login_hint.
+        #[arg(long)]
+        no_login_hint: bool,
+        /// Who may sign in: scim (provisioned people only) or on_first_sign_in.
+        #[arg(long, default_value = "scim")]
+        provisioning: String,
+        /// Continue to the provider's end_session_endpoint on sign-out.
+        #[arg(long)]
+        single_logout: bool,
+    },
+    /// Remove the organisation's sign-in connection.
+    Disconnect {
+        id: String,
+    },
     /// SCIM users whose Cognito sync is outstanding, with the last error.
     ScimPending {
         id: String,
@@ -245,12 +282,49 @@ async fn run(cli: Cli) -> Result<()> {
             let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
             let org = Orgs { store: DynamoOrgs::new(dynamo.clone(), &table) }.get(&id).await?;
             let service = ScimService::new(
-                Arc::new(DynamoScim::new(dynamo, table)),
-                Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id)),
+                Arc::new(DynamoScim::new(dynamo.clone(), &table)),
+                Arc::new(EndingSessions {
+                    directory: Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), user_pool_id)),
+                    sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &table)),
+                }),
                 0,
             );
             let report = service.sync_pending(&org).await?;
             println!("synced {}, still pending {}", report.synced, report.failed);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Connect {
+            id,
+            kind,
+            issuer,
+            client_id,
+            client_secret_stdin,
+            identity_provider,
+            email_claim,
+            no_login_hint,
+            provisioning,
+            single_logout,
+        }) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), table) };
+            let fields = serde_json::json!({
+                "kind": kind, "issuer": issuer, "client_id": client_id, "identity_provider": identity_provider,
+                "email_claim": email_claim, "login_hint": !no_login_hint, "provisioning": provisioning, "single_logout": single_logout
+            });
+            let mut connection: Connection = serde_json::from_value(fields).context("--kind, --email-claim or --provisioning")?;
+            let org = orgs.get(&id).await?;
+            if client_secret_stdin {
+                let secret = SecretInput { secret_stdin: true, generate_secret: false }.read()?;
+                let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+                connection.client_secret = Some(orgs::store_connection_secret(&secrets, &cli.secret_prefix, &org.id, &secret).await?);
+            }
+            let org = orgs
+                .change(&id, |o| {
+                    o.connection = Some(connection);
+                    Ok(())
+                })
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&org)?);
             Ok(())
         }
         Command::Org(command) => {
@@ -361,7 +435,15 @@ async fn org_command(orgs: &Orgs<DynamoOrgs>, command: OrgCommand) -> Result<()>
             }
         }
         OrgCommand::RevokeToken { id, token_id } => orgs.revoke_token(&id, &token_id).await?,
-        OrgCommand::ScimPending { .. } | OrgCommand::ScimSync { .. } => unreachable!("handled in run()"),
+        OrgCommand::Disconnect { id } => show(
+            &orgs
+                .change(&id, |o| {
+                    o.connection = None;
+                    Ok(())
+                })
+                .await?,
+        )?,
+        OrgCommand::ScimPending { .. } | OrgCommand::ScimSync { .. } | OrgCommand::Connect { .. } => unreachable!("handled in run()"),
     }
     Ok(())
 }

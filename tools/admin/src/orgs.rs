@@ -22,7 +22,7 @@ fn explain(e: StoreError) -> anyhow::Error {
 impl<S: OrgStore + ScimTokenStore> Orgs<S> {
     pub async fn create(&self, name: &str, domains: &[String], policies: OrgPolicies) -> Result<Organisation> {
         let domains = domains.iter().map(|d| EmailDomain::parse(d)).collect::<Result<Vec<_>, _>>()?;
-        let org = Organisation { id: OrgId::generate(), name: name.trim().to_owned(), domains, policies, version: 1 };
+        let org = Organisation { id: OrgId::generate(), name: name.trim().to_owned(), domains, policies, connection: None, version: 1 };
         org.validate()?;
         OrgStore::create(&self.store, &org).await.map_err(explain)?;
         Ok(org)
@@ -98,4 +98,31 @@ pub fn delete_mode(raw: &str) -> Result<DeleteMode> {
         "delete" => Ok(DeleteMode::Delete),
         other => bail!("--delete-mode is deactivate or delete, not {other}"),
     }
+}
+
+/// Stores an organisation's OpenID client secret at `{prefix}/connections/{org}` (creating or
+/// replacing it) and returns its reference.
+pub async fn store_connection_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    org: &OrgId,
+    secret: &secrecy::SecretString,
+) -> Result<shared::secrets::SecretRef> {
+    use secrecy::ExposeSecret;
+    let name = format!("{prefix}/connections/{org}");
+    let created = secrets
+        .create_secret()
+        .name(&name)
+        .description(format!("OpenID client secret of organisation {org}"))
+        .secret_string(secret.expose_secret())
+        .send()
+        .await;
+    let arn = match created {
+        Ok(out) => out.arn,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+            secrets.put_secret_value().secret_id(&name).secret_string(secret.expose_secret()).send().await.context("replacing the client secret")?.arn
+        }
+        Err(e) => return Err(e).context("storing the client secret"),
+    };
+    Ok(shared::secrets::SecretRef(arn.unwrap_or(name)))
 }

@@ -38,7 +38,7 @@ async fn main() -> Result<()> {
     let api_url = format!("http://{}", api_listener.local_addr()?);
     let form_url = format!("http://{}", form_listener.local_addr()?);
     // The form's URL is known only now (the port may have been chosen by the OS).
-    let config = Config::from_env(&WithFormUrl(format!("{form_url}/index.html")))?;
+    let config = Config::from_env(&WithDefaults { form_url: format!("{form_url}/index.html"), api_url: api_url.clone() })?;
     let sdk = shared::adapters::aws::load().await;
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
@@ -59,12 +59,19 @@ fn var(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
-/// The process environment, with `FORM_URL` defaulting to the form this server serves.
-struct WithFormUrl(String);
+/// The process environment, with `FORM_URL` and `PUBLIC_API_URL` defaulting to this server's.
+struct WithDefaults {
+    form_url: String,
+    api_url: String,
+}
 
-impl shared::config::Source for WithFormUrl {
+impl shared::config::Source for WithDefaults {
     fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().or_else(|| (name == "FORM_URL").then(|| self.0.clone()))
+        std::env::var(name).ok().or_else(|| match name {
+            "FORM_URL" => Some(self.form_url.clone()),
+            "PUBLIC_API_URL" => Some(self.api_url.clone()),
+            _ => None,
+        })
     }
 }
 

@@ -1,0 +1,156 @@
+//! Bridge sessions, pending corporate sign-ins and identity links in the bridge's table.
+//!
+//! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
+//! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
+//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`     |
+//! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON), `expires_at`     |
+//! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
+//!
+//! Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
+//! (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
+//! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
+//! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
+//! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
+//! bearer values are stored: a table read never yields a working cookie or `state`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ReturnValue;
+use std::collections::HashMap;
+
+use super::aws::{Failure, store_error};
+use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
+use crate::domain::corporate::PendingLogin;
+use crate::domain::oidc::digest;
+use crate::domain::org::OrgId;
+use crate::domain::session::Session;
+use crate::ports::{IdentityLinks, PendingLogins, SessionStore, StoreError};
+
+pub struct DynamoSessions {
+    table: Table,
+}
+
+impl DynamoSessions {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        let t = &self.table;
+        t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let t = &self.table;
+        let out = t
+            .client
+            .delete_item()
+            .table_name(&t.name)
+            .set_key(Some(key))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.attributes)
+    }
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
+}
+
+fn session_key(key_digest: &str) -> Item {
+    key(format!("SESSION#{key_digest}"), "SESSION")
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+#[async_trait]
+impl SessionStore for DynamoSessions {
+    async fn create(&self, key_digest: &str, session: &Session) -> Result<(), StoreError> {
+        let mut item = session_key(key_digest);
+        item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
+        item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
+        item.insert("data".into(), s(json(session)?));
+        item.insert("expires_at".into(), n(session.expires_at));
+        self.put(item).await
+    }
+
+    async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
+        let mut session: Session = data(&item, "session")?;
+        if let Some(seen) = item.get("last_seen").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()) {
+            session.last_seen = seen;
+        }
+        Ok(Some(session))
+    }
+
+    async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(session_key(key_digest)))
+            .update_expression("SET last_seen = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Ended meanwhile: nothing to record.
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(store_error(Failure::of(&e))),
+        }
+    }
+
+    async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        self.take(session_key(key_digest)).await?.map(|item| data(&item, "session")).transpose()
+    }
+
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        for item in &items {
+            let key: Item = item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.take(key).await?;
+        }
+        Ok(items.len())
+    }
+}
+
+#[async_trait]
+impl PendingLogins for DynamoSessions {
+    async fn put(&self, key_digest: &str, login: &PendingLogin) -> Result<(), StoreError> {
+        let mut item = key(format!("OIDCSTATE#{key_digest}"), "STATE");
+        item.insert("data".into(), s(json(login)?));
+        item.insert("expires_at".into(), n(login.expires_at));
+        DynamoSessions::put(self, item).await
+    }
+
+    async fn take(&self, key_digest: &str) -> Result<Option<PendingLogin>, StoreError> {
+        DynamoSessions::take(self, key(format!("OIDCSTATE#{key_digest}"), "STATE")).await?.map(|item| data(&item, "pending sign-in")).transpose()
+    }
+}
+
+fn link_key(org: &OrgId, issuer: &str, subject: &str) -> Item {
+    key(format!("IDLINK#{org}"), &format!("{}#{subject}", digest(issuer)))
+}
+
+#[async_trait]
+impl IdentityLinks for DynamoSessions {
+    async fn find(&self, org: &OrgId, issuer: &str, subject: &str) -> Result<Option<String>, StoreError> {
+        let item = self.table.get_item(link_key(org, issuer, subject)).await?;
+        Ok(item.and_then(|i| i.get("username").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError> {
+        let mut item = link_key(org, issuer, subject);
+        item.insert("username".into(), s(username));
+        item.insert("issuer".into(), s(issuer));
+        self.put(item).await
+    }
+}

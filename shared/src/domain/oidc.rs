@@ -1,0 +1,290 @@
+//! The OpenID Connect relying party's rules, free of HTTP: PKCE, the authorization request, the
+//! ID token claim checks and reading the person from the claims.
+//!
+//! Signature checks (JWKS, algorithm allow-list) are the adapter's (`adapters::oidc_http`); the
+//! service (`domain::corporate`) strings the steps together.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::email::Email;
+use super::org::{Connection, ConnectionKind, EmailClaim};
+
+/// Clock skew allowed on `exp`, `iat` and `nbf` (seconds).
+pub const SKEW: u64 = 60;
+/// An ID token issued longer ago than this is refused even if the provider set a long `exp`.
+pub const MAX_AGE: u64 = 10 * 60;
+
+/// What the provider's discovery document says (the fields a relying party uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+}
+
+impl ProviderMetadata {
+    /// The document must name exactly the issuer it was fetched for (OpenID Discovery 4.3).
+    pub fn check(&self, issuer: &str) -> Result<(), &'static str> {
+        if self.issuer != issuer {
+            return Err("the metadata names another issuer");
+        }
+        let endpoints = [Some(&self.authorization_endpoint), Some(&self.token_endpoint), Some(&self.jwks_uri), self.end_session_endpoint.as_ref()];
+        for endpoint in endpoints.into_iter().flatten() {
+            let url = Url::parse(endpoint).map_err(|_| "an endpoint is not a URL")?;
+            if !secure(&url) {
+                return Err("an endpoint is not https");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// HTTPS, or HTTP on loopback (a provider on this machine, in development).
+pub fn secure(url: &Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
+/// 256 random bits, base64url: states, nonces, PKCE verifiers, session ids.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    B64.encode(bytes)
+}
+
+/// SHA-256, base64url: how a bearer value (state, session id, browser binding) is stored, so
+/// the table never holds one that works.
+pub fn digest(value: &str) -> String {
+    B64.encode(Sha256::digest(value.as_bytes()))
+}
+
+/// The PKCE S256 challenge for `verifier` (RFC 7636 4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    digest(verifier)
+}
+
+/// The authorization request's values chosen for one sign-in.
+pub struct Authorize<'a> {
+    pub connection: &'a Connection,
+    pub redirect_uri: &'a str,
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub verifier: &'a str,
+    pub login_hint: Option<&'a str>,
+}
+
+/// The URL the browser is sent to: code flow, `openid email profile`, PKCE S256.
+pub fn authorize_url(metadata: &ProviderMetadata, request: &Authorize<'_>) -> Result<Url, &'static str> {
+    let mut url = Url::parse(&metadata.authorization_endpoint).map_err(|_| "the authorization endpoint is not a URL")?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &request.connection.client_id)
+            .append_pair("redirect_uri", request.redirect_uri)
+            .append_pair("scope", "openid email profile")
+            .append_pair("state", request.state)
+            .append_pair("nonce", request.nonce)
+            .append_pair("code_challenge", &pkce_challenge(request.verifier))
+            .append_pair("code_challenge_method", "S256");
+        if let (true, Some(hint)) = (request.connection.login_hint, request.login_hint) {
+            q.append_pair("login_hint", hint);
+        }
+        if let (ConnectionKind::Cognito, Some(idp)) = (request.connection.kind, &request.connection.identity_provider) {
+            q.append_pair("identity_provider", idp);
+        }
+    }
+    Ok(url)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimError {
+    #[error("the ID token's issuer is not the provider's")]
+    Issuer,
+    #[error("the ID token is not for this client")]
+    Audience,
+    #[error("the ID token has expired")]
+    Expired,
+    #[error("the ID token is not valid yet or was issued in the future")]
+    NotYetValid,
+    #[error("the ID token's nonce does not match this sign-in")]
+    Nonce,
+    #[error("the ID token has no subject")]
+    Subject,
+    #[error("the ID token has no usable email in `{0}`")]
+    Email(&'static str),
+}
+
+/// OpenID Connect Core 3.1.3.7: `iss` exactly, `aud` contains the client (and `azp` is the client
+/// when present or when there are several audiences), `exp`/`iat`/`nbf` within `SKEW`, `iat` not
+/// older than `MAX_AGE`, `nonce` exactly.
+pub fn check_claims(claims: &Map<String, Value>, issuer: &str, client_id: &str, nonce: &str, now: u64) -> Result<(), ClaimError> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let number = |name: &str| claims.get(name).and_then(Value::as_u64);
+    if text("iss") != Some(issuer) {
+        return Err(ClaimError::Issuer);
+    }
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let azp = text("azp");
+    if !audiences.contains(&client_id) || azp.is_some_and(|a| a != client_id) || (audiences.len() > 1 && azp.is_none()) {
+        return Err(ClaimError::Audience);
+    }
+    if number("exp").is_none_or(|exp| exp + SKEW <= now) {
+        return Err(ClaimError::Expired);
+    }
+    match number("iat") {
+        Some(iat) if iat > now + SKEW => return Err(ClaimError::NotYetValid),
+        Some(iat) if iat + MAX_AGE + SKEW < now => return Err(ClaimError::Expired),
+        Some(_) => {}
+        None => return Err(ClaimError::Expired),
+    }
+    if number("nbf").is_some_and(|nbf| nbf > now + SKEW) {
+        return Err(ClaimError::NotYetValid);
+    }
+    // Constant time: the nonce is a secret bound to this browser.
+    let matches = text("nonce").is_some_and(|n| subtle::ConstantTimeEq::ct_eq(n.as_bytes(), nonce.as_bytes()).into());
+    if !matches {
+        return Err(ClaimError::Nonce);
+    }
+    Ok(())
+}
+
+/// The person a provider vouched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Email,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Cognito connections: the pool user the token is for (`cognito:username`).
+    pub pool_username: Option<String>,
+}
+
+/// Reads the person from checked claims; the email from `email_claim`.
+pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<Identity, ClaimError> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let subject = text("sub").filter(|s| s.len() <= 255).ok_or(ClaimError::Subject)?;
+    let email = text(email_claim.name()).and_then(|e| Email::parse(&e).ok()).ok_or(ClaimError::Email(email_claim.name()))?;
+    Ok(Identity {
+        issuer: text("iss").unwrap_or_default(),
+        subject,
+        email,
+        name: text("name"),
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        pool_username: text("cognito:username"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ISS: &str = "https://idp.corp.example";
+    const NOW: u64 = 1_700_000_000;
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn good() -> Value {
+        json!({"iss": ISS, "aud": "bridge", "sub": "emp-1", "exp": NOW + 300, "iat": NOW - 5, "nonce": "n-1", "email": "Taro@Corp.example"})
+    }
+
+    fn check(v: Value) -> Result<(), ClaimError> {
+        check_claims(&claims(v), ISS, "bridge", "n-1", NOW)
+    }
+
+    #[test]
+    fn claim_checks_follow_openid_core() {
+        assert_eq!(check(good()), Ok(()));
+        let with = |k: &str, v: Value| {
+            let mut c = good();
+            c[k] = v;
+            c
+        };
+        assert_eq!(check(with("iss", json!(format!("{ISS}/")))), Err(ClaimError::Issuer), "exact issuer only");
+        assert_eq!(check(with("aud", json!("other"))), Err(ClaimError::Audience));
+        assert_eq!(check(with("aud", json!(["other", "bridge"]))), Err(ClaimError::Audience), "several audiences need azp");
+        assert_eq!(check(with("azp", json!("other"))), Err(ClaimError::Audience));
+        let mut multi = with("aud", json!(["other", "bridge"]));
+        multi["azp"] = json!("bridge");
+        assert_eq!(check(multi), Ok(()));
+        assert_eq!(check(with("exp", json!(NOW - SKEW))), Err(ClaimError::Expired));
+        assert_eq!(check(with("exp", json!(NOW - SKEW + 1))), Ok(()), "within skew");
+        assert_eq!(check(with("iat", json!(NOW + SKEW + 1))), Err(ClaimError::NotYetValid));
+        assert_eq!(check(with("iat", json!(NOW - MAX_AGE - SKEW - 1))), Err(ClaimError::Expired), "too old");
+        assert_eq!(check(with("nbf", json!(NOW + SKEW + 1))), Err(ClaimError::NotYetValid));
+        assert_eq!(check(with("nonce", json!("n-2"))), Err(ClaimError::Nonce));
+        let mut no_nonce = good();
+        no_nonce.as_object_mut().map(|o| o.remove("nonce"));
+        assert_eq!(check(no_nonce), Err(ClaimError::Nonce));
+    }
+
+    #[test]
+    fn the_email_comes_from_the_configured_claim() {
+        let c = claims(json!({"iss": ISS, "sub": "s", "email": "a@corp.example", "upn": "B@Corp.Example", "name": "Taro"}));
+        assert_eq!(identity(&c, EmailClaim::Email).map(|i| i.email.as_str().to_owned()), Ok("a@corp.example".into()));
+        assert_eq!(identity(&c, EmailClaim::Upn).map(|i| i.email.as_str().to_owned()), Ok("b@corp.example".into()));
+        assert_eq!(identity(&c, EmailClaim::PreferredUsername), Err(ClaimError::Email("preferred_username")));
+        assert_eq!(identity(&claims(json!({"email": "a@corp.example"})), EmailClaim::Email), Err(ClaimError::Subject));
+    }
+
+    #[test]
+    fn pkce_matches_rfc_7636_appendix_b() {
+        assert_eq!(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(random_token().len(), 43);
+        assert_ne!(random_token(), random_token());
+    }
+
+    #[test]
+    fn the_authorization_request_carries_pkce_state_nonce_and_the_hint() {
+        let meta = ProviderMetadata {
+            issuer: ISS.into(),
+            authorization_endpoint: format!("{ISS}/authorize?tenant=1"),
+            token_endpoint: format!("{ISS}/token"),
+            jwks_uri: format!("{ISS}/jwks"),
+            end_session_endpoint: None,
+        };
+        let mut connection: Connection =
+            serde_json::from_value(json!({"kind": "oidc", "issuer": ISS, "client_id": "bridge"})).unwrap_or_else(|e| panic!("{e}"));
+        let request = |c: &Connection| {
+            let r = Authorize {
+                connection: c,
+                redirect_uri: "https://api.example/corporate/callback",
+                state: "s",
+                nonce: "n",
+                verifier: "v",
+                login_hint: Some("taro@corp.example"),
+            };
+            let url = authorize_url(&meta, &r).unwrap_or_else(|e| panic!("{e}"));
+            url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let q = request(&connection);
+        assert_eq!(q["tenant"], "1", "the endpoint's own query is kept");
+        assert_eq!(q["code_challenge"], pkce_challenge("v"));
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!((q["state"].as_str(), q["nonce"].as_str(), q["login_hint"].as_str()), ("s", "n", "taro@corp.example"));
+        connection.login_hint = false;
+        connection.kind = ConnectionKind::Cognito;
+        connection.identity_provider = Some("CorpSAML".into());
+        let q = request(&connection);
+        assert!(!q.contains_key("login_hint"));
+        assert_eq!(q["identity_provider"], "CorpSAML");
+    }
+}

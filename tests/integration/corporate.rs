@@ -1,0 +1,311 @@
+//! Corporate sign-in end to end: the login function against moto and a real OpenID provider
+//! (`oidc-provider`, `demo/company-idp`) standing in for the company. A cookie-keeping HTTP
+//! client plays the browser at the provider; our own endpoints are called through the handler.
+
+use crate::harness::*;
+use crate::scim_harness::{ScimTest, scim_for};
+use bridge_admin::orgs::Orgs;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::adapters::dynamo_orgs::DynamoOrgs;
+use shared::domain::org::{Connection, OrgPolicies, Organisation, Provisioning};
+use shared::secrets::SecretRef;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+const CLIENT_ID: &str = "bridge";
+const CLIENT_SECRET: &str = "company-client-secret";
+const EMPLOYEE_PASSWORD: &str = "Corp-Passw0rd!";
+
+/// The company's provider, started once per run; its issuer URL.
+fn company_idp() -> &'static str {
+    static IDP: OnceLock<String> = OnceLock::new();
+    IDP.get_or_init(|| {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut child = Command::new("node")
+            .args(["demo/company-idp/idp.mjs", "--port", "0", "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, "--exit-with-stdin"])
+            .args(["--redirect-uri", &format!("{API}/corporate/callback"), "--post-logout-redirect-uri", &format!("{API}/logout/done")])
+            .current_dir(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting the company's provider (run scripts/setup.sh first): {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let issuer = line.trim().strip_prefix("READY issuer=").unwrap_or_else(|| panic!("the provider did not start: {line:?}")).to_owned();
+        // Its stdin stays open (`wait` would close it) until this process exits; then it exits too.
+        let stdin = child.stdin.take();
+        std::thread::spawn(move || {
+            let _open = stdin;
+            child.wait()
+        });
+        issuer
+    })
+}
+
+async fn backchannel() -> Value {
+    reqwest::get(format!("{}/__backchannel", company_idp())).await.unwrap().json().await.unwrap()
+}
+
+struct Company {
+    app: TestApp,
+    org: Organisation,
+    orgs: Orgs<DynamoOrgs>,
+}
+
+/// A stack with an organisation owning `corp.example`, connected to the company's provider.
+async fn connected(provisioning: Provisioning, single_logout: bool) -> Company {
+    let app = spawn_app().await;
+    let secret = format!("{}/connections/corp", app.stack.table);
+    aws_sdk_secretsmanager::Client::new(&app.sdk).create_secret().name(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
+    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
+    let org = orgs.create("Example Corp", &["corp.example".into()], OrgPolicies::default()).await.unwrap();
+    let connection: Connection = serde_json::from_value(json!({
+        "kind": "oidc", "issuer": company_idp(), "client_id": CLIENT_ID, "provisioning": provisioning, "single_logout": single_logout
+    }))
+    .unwrap();
+    let org = orgs
+        .change(org.id.as_str(), |o| {
+            o.connection = Some(Connection { client_secret: Some(SecretRef(secret)), ..connection });
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.calls.take();
+    Company { app, org, orgs }
+}
+
+/// A browser at the company's provider: keeps cookies, follows nothing by itself.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Follows the provider's pages (signing in as `login` where asked) until it sends the browser
+/// back to us; returns that URL.
+async fn through_provider(browser: &reqwest::Client, mut url: String, login: &str) -> String {
+    for _ in 0..12 {
+        if url.starts_with(API) {
+            return url;
+        }
+        let response = browser.get(&url).send().await.unwrap();
+        if let Some(next) = response.headers().get("location") {
+            url = resolve(&url, next.to_str().unwrap());
+            continue;
+        }
+        let page = response.text().await.unwrap();
+        let next = if let Some(action) = attribute_after(&page, "<form method=\"post\" action=\"") {
+            // Our login page.
+            let form = [("login", login), ("password", EMPLOYEE_PASSWORD)];
+            browser.post(resolve(&url, &action)).form(&form).send().await.unwrap()
+        } else if let Some(action) = attribute_after(&page, "id=\"op.logoutForm\" method=\"post\" action=\"") {
+            // The provider's own sign-out confirmation.
+            let xsrf = attribute_after(&page, "name=\"xsrf\" value=\"").unwrap();
+            browser.post(resolve(&url, &action)).form(&[("xsrf", xsrf.as_str()), ("logout", "yes")]).send().await.unwrap()
+        } else {
+            panic!("unexpected page at {url}: {page}");
+        };
+        let location = next.headers().get("location").unwrap_or_else(|| panic!("no redirect after a form at {url}")).to_str().unwrap().to_owned();
+        url = resolve(&url, &location);
+    }
+    panic!("the provider never sent the browser back");
+}
+
+fn resolve(base: &str, location: &str) -> String {
+    url::Url::parse(base).unwrap().join(location).unwrap().into()
+}
+
+fn attribute_after(page: &str, marker: &str) -> Option<String> {
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].replace("&amp;", "&"))
+}
+
+fn path_of(url: &str) -> String {
+    url.strip_prefix(API).unwrap_or_else(|| panic!("not ours: {url}")).to_owned()
+}
+
+fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// The `jwt` field of a self-submitting form page, decoded without checks (the login tests
+/// verify signatures; here the person matters).
+fn jwt_claims(page: &str) -> Value {
+    let jwt = attribute_after(page, "name=\"jwt\" value=\"").unwrap_or_else(|| panic!("no token in {page}"));
+    let payload = jwt.split('.').nth(1).unwrap();
+    use base64::Engine;
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// Everything up to the provider's redirect back: start, the binding cookie, the provider.
+async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String, reqwest::Client) {
+    let ctx = app.ctx().await;
+    let started = app.post("/corporate/start", json!({"ctx": ctx, "email": email})).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    assert_eq!(go.status, StatusCode::FOUND, "{}", go.body);
+    let binding = set_cookie(&go, "bridge_corporate").expect("a binding cookie");
+    let authorize = go.header("location").unwrap().to_owned();
+    assert!(authorize.starts_with(company_idp()), "{authorize}");
+    let browser = browser();
+    let callback = through_provider(&browser, authorize, login).await;
+    (callback, binding, browser)
+}
+
+async fn corporate_sign_in(app: &TestApp, email: &str) -> (Reply, reqwest::Client) {
+    let (callback, binding, browser) = to_callback(app, email, email).await;
+    (app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await, browser)
+}
+
+async fn sessions(app: &TestApp) -> usize {
+    let out = aws_sdk_dynamodb::Client::new(&app.sdk)
+        .scan()
+        .table_name(&app.stack.table)
+        .filter_expression("begins_with(pk, :p)")
+        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S("SESSION#".into()))
+        .send()
+        .await
+        .unwrap();
+    out.items().len()
+}
+
+#[tokio::test]
+async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a_prompt() {
+    let company = connected(Provisioning::OnFirstSignIn, true).await;
+    let app = &company.app;
+
+    let (reply, browser) = corporate_sign_in(app, "Taro@Corp.Example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let claims = jwt_claims(&reply.body);
+    assert_eq!((claims["email"].as_str(), claims["name"].as_str()), (Some("taro@corp.example"), Some("山田 太郎")));
+    let cookie = set_cookie(&reply, "bridge_session").expect("a session");
+    assert!(reply.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("bridge_corporate=;")), "binding cleared");
+
+    // The person is a Cognito user of the organisation now.
+    let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .admin_get_user()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("taro@corp.example")
+        .send()
+        .await
+        .unwrap();
+    let org_attr = user.user_attributes().iter().find(|a| a.name() == "custom:org_id").and_then(|a| a.value().map(str::to_owned));
+    assert_eq!(org_attr.as_deref(), Some(company.org.id.as_str()));
+
+    // Warm: the provider sees exactly one back-channel request (the token exchange).
+    let before = backchannel().await;
+    let (again, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let after = backchannel().await;
+    let delta = |k: &str| after[k].as_u64().unwrap() - before[k].as_u64().unwrap();
+    assert_eq!((delta("discovery"), delta("jwks"), delta("token")), (0, 0, 1));
+
+    // A second app opens from the session: one DynamoDB read, no Cognito call.
+    app.calls.take();
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+    assert_eq!(jwt_claims(&sso.body)["email"], "taro@corp.example");
+    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.GetItem".to_owned()]);
+
+    // Single sign-out: our session ends, then the provider's, then back to the form.
+    let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &cookie)], None).await;
+    let end_session = out.header("location").unwrap().to_owned();
+    assert!(end_session.starts_with(&format!("{}/session/end", company_idp())), "{end_session}");
+    let done = through_provider(&browser, end_session, "").await;
+    assert!(done.starts_with(&format!("{API}/logout/done")), "{done}");
+    let form = app.send("GET", &path_of(&done), &[], None).await;
+    assert_eq!(form.location_param("notice").as_deref(), Some("signed_out"));
+    assert!(form.location_param("ctx").is_some());
+    let after_logout = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert!(after_logout.location_param("ctx").is_some(), "the session is over");
+}
+
+#[tokio::test]
+async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
+    let company = connected(Provisioning::Scim, false).await;
+    let app = &company.app;
+
+    // Not provisioned yet: refused, back on the form with the reason; no session.
+    let (refused, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("not_provisioned"), "{:?}", refused.header("location"));
+    assert!(refused.location_param("ctx").is_some());
+    assert_eq!(sessions(app).await, 0);
+
+    // The company provisions Jiro through SCIM; now the sign-in works.
+    let (token, _) = company.orgs.issue_token(company.org.id.as_str(), "okta", 0).await.unwrap();
+    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: spawn_app_like(app) };
+    let id = scim.create_user("jiro@corp.example", json!({"name": {"givenName": "Jiro", "familyName": "Sato"}})).await;
+    let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let cookie = set_cookie(&reply, "bridge_session").unwrap();
+
+    // Deactivated through SCIM: the provider still vouches for Jiro, the bridge refuses.
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    assert_eq!(scim.call("PATCH", &format!("/Users/{id}"), Some(patch)).await.status, StatusCode::OK);
+    let (refused, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("account_deactivated"));
+    // And the session from before stopped working at once.
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert!(sso.location_param("ctx").is_some(), "{}", sso.body);
+}
+
+#[tokio::test]
+async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() {
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+
+    // The provider's answer in a browser that did not start the sign-in (login CSRF).
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let other = app.send("GET", &path_of(&callback), &[("cookie", "bridge_corporate=someone-elses")], None).await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.body);
+    assert!(other.body.contains("corporate_state"));
+    // The state was spent by that attempt: the right browser cannot replay it either.
+    let replay = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST);
+    // A state we never issued.
+    let made_up = app.send("GET", "/corporate/callback?state=made-up&code=x", &[("cookie", &binding)], None).await;
+    assert_eq!(made_up.status, StatusCode::BAD_REQUEST);
+
+    // The company vouches for someone whose email is not one of the organisation's domains.
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "ken@elsewhere.example").await;
+    let foreign = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(foreign.location_param("error").as_deref(), Some("corporate_outside_domain"));
+
+    // The provider says no.
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let state = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let denied = app.send("GET", &format!("/corporate/callback?state={state}&error=access_denied"), &[("cookie", &binding)], None).await;
+    assert_eq!(denied.location_param("error").as_deref(), Some("corporate_denied"));
+
+    // An unknown domain reads like any other: no company sign-in for it.
+    let ctx = app.ctx().await;
+    let unknown = app.post("/corporate/start", json!({"ctx": ctx, "email": "a@unknown.example"})).await;
+    assert_eq!((unknown.status, unknown.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_domain")));
+
+    assert_eq!(sessions(app).await, 0, "no refused attempt left a session behind");
+}
+
+/// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).
+fn spawn_app_like(app: &TestApp) -> TestApp {
+    TestApp {
+        sdk: app.sdk.clone(),
+        calls: app.calls.clone(),
+        stack: app.stack.clone(),
+        login: login_for(&app.sdk, &app.stack, moto()),
+        apps: bridge_admin::apps::Apps {
+            store: shared::adapters::dynamo_apps::DynamoApps::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table),
+            secrets: aws_sdk_secretsmanager::Client::new(&app.sdk),
+            prefix: app.apps.prefix.clone(),
+        },
+        app_secret: app.app_secret.clone(),
+    }
+}

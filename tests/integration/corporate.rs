@@ -46,6 +46,13 @@ fn company_idp() -> &'static str {
     })
 }
 
+/// The provider counts back-channel requests for everyone: tests that use it take turns, so
+/// one test's counts are its own.
+async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 async fn backchannel() -> Value {
     reqwest::get(format!("{}/__backchannel", company_idp())).await.unwrap().json().await.unwrap()
 }
@@ -180,6 +187,7 @@ async fn sessions(app: &TestApp) -> usize {
 
 #[tokio::test]
 async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a_prompt() {
+    let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, true).await;
     let app = &company.app;
 
@@ -231,6 +239,7 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
 
 #[tokio::test]
 async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
+    let _turn = exclusive().await;
     let company = connected(Provisioning::Scim, false).await;
     let app = &company.app;
 
@@ -260,6 +269,7 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
 
 #[tokio::test]
 async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() {
+    let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;
     let app = &company.app;
 

@@ -246,7 +246,12 @@ async fn aws_calls_per_operation_on_the_warm_path() {
     t.call("GET", "/Users?filter=userName%20eq%20%22count%40example.com%22", None).await;
     assert_eq!(counted(t.app.calls.take()), ["Query"], "userName eq");
     t.call("PATCH", &format!("/Users/{id}"), ops(json!([{"op": "replace", "value": {"active": false}}]))).await;
-    assert_eq!(counted(t.app.calls.take()), ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "TransactWriteItems", "UpdateItem"], "PATCH active");
+    // Deactivation also ends the person's bridge sessions: one Query on the user's sessions.
+    assert_eq!(
+        counted(t.app.calls.take()),
+        ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "Query", "TransactWriteItems", "UpdateItem"],
+        "PATCH active"
+    );
 
     // Adding one member costs the same for a group of 2 and a group of 150.
     let small = t.call("POST", "/Groups", Some(json!({"displayName": "Small", "members": [{"value": a}]}))).await.json()["id"].as_str().unwrap().to_owned();

@@ -26,7 +26,7 @@ pub fn set(name: &str, value: &str, max_age: u64) -> Option<HeaderValue> {
 
 /// `Set-Cookie` that removes `name`.
 pub fn clear(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax")).unwrap_or_else(|_| HeaderValue::from_static(""))
+    set(name, "", 0).unwrap_or_else(|| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
         ["sso", app] if navigation => sso(login, &request, app, now).await,
         ["sso", app, "logout"] if navigation => logout(login, &request, app, now).await,
         ["sso", _] | ["sso", _, "logout"] => problem_json(&problem::METHOD_NOT_ALLOWED),
-        ["logout"] if matches!(*request.method(), Method::POST | Method::GET) => sign_out(login, &request, None, now).await,
+        ["logout"] if matches!(*request.method(), Method::POST | Method::GET) => sign_out(login, &request, None).await,
         ["logout", "done"] if navigation => logout_done(login, &request),
         ["corporate", "start"] => api(login, &request, Api::CorporateStart, now).await,
         ["corporate", "go"] if navigation => corporate_go(login, &request, now).await,
@@ -111,7 +111,7 @@ async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Respon
         Err(e) => return problem_html(request, &logged(&e, "logout")),
     };
     if query.get("kind").map(String::as_str) != Some("error") {
-        return sign_out(login, request, Some(&ctx), now).await;
+        return sign_out(login, request, Some(&ctx)).await;
     }
     {
         let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
@@ -123,7 +123,7 @@ async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Respon
 /// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's
 /// provider for single sign-out where the session has one, else to the form. `ctx` brings the
 /// person back to the app's sign-in afterwards.
-async fn sign_out(login: &Login, request: &Request, ctx: Option<&str>, _now: u64) -> Response<Body> {
+async fn sign_out(login: &Login, request: &Request, ctx: Option<&str>) -> Response<Body> {
     let provider = match login.sign_in.logout(cookies::read(request.headers(), session::COOKIE)).await {
         Ok(provider) => provider,
         Err(e) => return problem_html(request, &logged(&e, "logout")),
@@ -218,13 +218,7 @@ async fn back_to_form(login: &Login, request: &Request, ctx: &SignInContext, pro
 }
 
 fn logged_corporate(error: &corporate::CorporateError, route: &str) -> Problem {
-    let problem = Problem::of_corporate(error);
-    if problem.is_server_side() {
-        tracing::error!(route, code = problem.code, error = %error, "corporate sign-in failed on our side");
-    } else {
-        tracing::info!(route, code = problem.code, error = %error, "corporate sign-in refused");
-    }
-    problem
+    log(Problem::of_corporate(error), error, route)
 }
 
 #[derive(Deserialize)]
@@ -384,11 +378,15 @@ fn redirect(location: &str) -> Response<Body> {
 }
 
 fn logged(error: &SignInError, route: &str) -> Problem {
-    let problem = Problem::of(error);
+    log(Problem::of(error), error, route)
+}
+
+/// Logs a failure (as an error when it is ours) and returns what the browser is told.
+fn log(problem: Problem, error: &dyn std::fmt::Display, route: &str) -> Problem {
     if problem.is_server_side() {
         tracing::error!(route, code = problem.code, error = %error, "sign-in failed on our side");
     } else {
-        tracing::info!(route, code = problem.code, "sign-in refused");
+        tracing::info!(route, code = problem.code, error = %error, "sign-in refused");
     }
     problem
 }

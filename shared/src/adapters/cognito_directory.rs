@@ -34,6 +34,16 @@ fn directory_error(failure: Failure) -> DirectoryError {
     }
 }
 
+/// For calls whose aim is already met when the user no longer exists (delete, sign-out).
+fn gone_is_done<T, E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata, R>(
+    result: Result<T, aws_sdk_cognitoidentityprovider::error::SdkError<E, R>>,
+) -> Result<(), DirectoryError> {
+    match result.map_err(|e| directory_error(Failure::of(&e))) {
+        Ok(_) | Err(DirectoryError::Gone) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
 fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
     AttributeType::builder().name(name).value(value).build().map_err(|e| DirectoryError::Refused(e.to_string()))
 }
@@ -131,13 +141,7 @@ impl UserDirectory for CognitoDirectory {
     }
 
     async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
-        match self.client.admin_delete_user().user_pool_id(&self.pool_id).username(username).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => match directory_error(Failure::of(&e)) {
-                DirectoryError::Gone => Ok(()),
-                other => Err(other),
-            },
-        }
+        gone_is_done(self.client.admin_delete_user().user_pool_id(&self.pool_id).username(username).send().await)
     }
 }
 
@@ -200,12 +204,6 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
-        match self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => match directory_error(Failure::of(&e)) {
-                DirectoryError::Gone => Ok(()),
-                other => Err(other),
-            },
-        }
+        gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
     }
 }

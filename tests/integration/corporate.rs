@@ -14,8 +14,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-const CLIENT_ID: &str = "bridge";
-const CLIENT_SECRET: &str = "company-client-secret";
+pub const CLIENT_ID: &str = "bridge";
+pub const CLIENT_SECRET: &str = "company-client-secret";
 const EMPLOYEE_PASSWORD: &str = "Corp-Passw0rd!";
 
 /// The company's provider, started once per run; its issuer URL.
@@ -57,23 +57,26 @@ async fn backchannel() -> Value {
     reqwest::get(format!("{}/__backchannel", company_idp())).await.unwrap().json().await.unwrap()
 }
 
-struct Company {
-    app: TestApp,
-    org: Organisation,
-    orgs: Orgs<DynamoOrgs>,
+pub struct Company {
+    pub app: TestApp,
+    pub org: Organisation,
+    pub orgs: Orgs<DynamoOrgs>,
 }
 
 /// A stack with an organisation owning `corp.example`, connected to the company's provider.
 async fn connected(provisioning: Provisioning, single_logout: bool) -> Company {
+    connect(json!({"kind": "oidc", "issuer": company_idp(), "client_id": CLIENT_ID, "provisioning": provisioning, "single_logout": single_logout})).await
+}
+
+/// A stack with an organisation owning `corp.example` and this connection (its client secret
+/// is `CLIENT_SECRET`, in Secrets Manager).
+pub async fn connect(connection: Value) -> Company {
     let app = spawn_app().await;
     let secret = format!("{}/connections/corp", app.stack.table);
     aws_sdk_secretsmanager::Client::new(&app.sdk).create_secret().name(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
     let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
     let org = orgs.create("Example Corp", &["corp.example".into()], OrgPolicies::default()).await.unwrap();
-    let connection: Connection = serde_json::from_value(json!({
-        "kind": "oidc", "issuer": company_idp(), "client_id": CLIENT_ID, "provisioning": provisioning, "single_logout": single_logout
-    }))
-    .unwrap();
+    let connection: Connection = serde_json::from_value(connection).unwrap();
     let org = orgs
         .change(org.id.as_str(), |o| {
             o.connection = Some(Connection { client_secret: Some(SecretRef(secret)), ..connection });
@@ -130,11 +133,11 @@ fn attribute_after(page: &str, marker: &str) -> Option<String> {
     Some(page[start..end].replace("&amp;", "&"))
 }
 
-fn path_of(url: &str) -> String {
+pub fn path_of(url: &str) -> String {
     url.strip_prefix(API).unwrap_or_else(|| panic!("not ours: {url}")).to_owned()
 }
 
-fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
     reply
         .headers
         .get_all("set-cookie")
@@ -146,7 +149,7 @@ fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
 
 /// The `jwt` field of a self-submitting form page, decoded without checks (the login tests
 /// verify signatures; here the person matters).
-fn jwt_claims(page: &str) -> Value {
+pub fn jwt_claims(page: &str) -> Value {
     let jwt = attribute_after(page, "name=\"jwt\" value=\"").unwrap_or_else(|| panic!("no token in {page}"));
     let payload = jwt.split('.').nth(1).unwrap();
     use base64::Engine;
@@ -173,7 +176,7 @@ async fn corporate_sign_in(app: &TestApp, email: &str) -> (Reply, reqwest::Clien
     (app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await, browser)
 }
 
-async fn sessions(app: &TestApp) -> usize {
+pub async fn sessions(app: &TestApp) -> usize {
     let out = aws_sdk_dynamodb::Client::new(&app.sdk)
         .scan()
         .table_name(&app.stack.table)

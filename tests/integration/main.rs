@@ -4,6 +4,7 @@
 
 mod admin_apps;
 mod corporate;
+mod corporate_tokens;
 mod faults;
 mod harness;
 mod login_flow;
@@ -12,3 +13,4 @@ mod requests;
 mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;
+mod scripted_provider;

@@ -225,7 +225,65 @@ fn check_claims(claims: &Map<String, Value>, issuer: &str, audience: &str, now: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
     use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The scripted provider's JWKS: `rsa-1` (RSA) and `ec-1` (P-256).
+    const JWKS: &str = include_str!("../../../tests/fixtures/provider-jwks.json");
+
+    /// Counts fetches of a fixed document.
+    struct Counting(Arc<AtomicUsize>);
+
+    #[async_trait]
+    impl KeySource for Counting {
+        async fn fetch(&self) -> Result<String, TokenRejected> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(JWKS.to_owned())
+        }
+    }
+
+    /// A token with this header and a signature that is never checked (the refusals come first).
+    fn token(header: Value) -> String {
+        let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.c2ln", b64(header), b64(json!({"sub": "x"})))
+    }
+
+    #[test]
+    fn a_key_family_verifies_only_its_own_algorithms() {
+        use Algorithm as A;
+        let all = [A::HS256, A::HS384, A::HS512, A::RS256, A::RS384, A::RS512, A::PS256, A::PS384, A::PS512, A::ES256, A::ES384, A::EdDSA];
+        let allowed = |family: KeyFamily| all.iter().copied().filter(|a| family.allows(*a)).collect::<Vec<_>>();
+        assert_eq!(allowed(KeyFamily::Rsa), [A::RS256, A::RS384, A::RS512, A::PS256, A::PS384, A::PS512]);
+        assert_eq!(allowed(KeyFamily::P256), [A::ES256]);
+        assert_eq!(allowed(KeyFamily::P384), [A::ES384]);
+    }
+
+    #[tokio::test]
+    async fn refusals_come_before_any_signature_check() {
+        let keys = KeyCache::new(Box::new(StaticKeys(JWKS.into())));
+        let allowed = [Algorithm::RS256, Algorithm::ES256];
+        let refused = |why| Err(TokenRejected::Invalid(why));
+        // `none` is not an algorithm jsonwebtoken parses: the header is malformed to it.
+        assert_eq!(keys.verify(&token(json!({"alg": "none", "kid": "rsa-1"})), &allowed).await, refused("malformed"));
+        assert_eq!(keys.verify(&token(json!({"alg": "HS256", "kid": "rsa-1"})), &allowed).await, refused("algorithm not allowed"));
+        assert_eq!(keys.verify(&token(json!({"alg": "RS512", "kid": "rsa-1"})), &allowed).await, refused("algorithm not allowed"));
+        assert_eq!(keys.verify(&token(json!({"alg": "ES256", "kid": "rsa-1"})), &allowed).await, refused("algorithm not allowed"));
+        assert_eq!(keys.verify(&token(json!({"alg": "RS256", "kid": "ec-1"})), &allowed).await, refused("algorithm not allowed"));
+        assert_eq!(keys.verify(&token(json!({"alg": "RS256"})), &allowed).await, refused("no key id"));
+        assert_eq!(keys.verify(&token(json!({"alg": "RS256", "kid": "rsa-2"})), &allowed).await, refused("unknown signing key"));
+        assert_eq!(keys.verify(&token(json!({"alg": "RS256", "kid": "rsa-1"})), &allowed).await, refused("bad signature"));
+    }
+
+    #[tokio::test]
+    async fn made_up_key_ids_fetch_the_keys_at_most_once_a_minute() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let keys = KeyCache::new(Box::new(Counting(fetches.clone())));
+        for kid in ["rsa-1", "made-up-1", "made-up-2", "made-up-3", "ec-1"] {
+            let _ = keys.verify(&token(json!({"alg": "RS256", "kid": kid})), &[Algorithm::RS256]).await;
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
 
     const ISS: &str = "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_pool";
 

@@ -1,0 +1,206 @@
+//! The callback against ID tokens the test writes itself (`scripted_provider`): every forgery an
+//! OpenID relying party must refuse, next to genuine RS256 and ES256 tokens that must pass; and
+//! the `cognito` connection kind, with the scripted provider playing the user pool's hosted
+//! endpoints.
+
+use crate::corporate::{CLIENT_ID, CLIENT_SECRET, connect, jwt_claims, path_of, sessions, set_cookie};
+use crate::harness::*;
+use crate::scripted_provider::{Key, ScriptedProvider, hmac_with_public_key, sign, unsigned};
+use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use http::StatusCode;
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
+use sha2::Digest;
+use url::Url;
+
+/// A sign-in sent to the provider: what the authorization request carried, and our cookie.
+struct Started {
+    authorize: Url,
+    binding: String,
+}
+
+impl Started {
+    fn param(&self, name: &str) -> String {
+        self.authorize.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("no {name} in {}", self.authorize))
+    }
+}
+
+async fn start(app: &TestApp, provider: &ScriptedProvider, email: &str) -> Started {
+    let ctx = app.ctx().await;
+    let started = app.post("/corporate/start", json!({"ctx": ctx, "email": email})).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    let authorize = Url::parse(go.header("location").unwrap()).unwrap();
+    assert!(authorize.as_str().starts_with(&format!("{}/oauth2/authorize?", provider.issuer)), "{authorize}");
+    Started { authorize, binding: set_cookie(&go, "bridge_corporate").unwrap() }
+}
+
+/// The provider answers the sign-in with `id_token`; the browser comes back to our callback.
+async fn finish(app: &TestApp, provider: &ScriptedProvider, started: &Started, id_token: String) -> Reply {
+    let code = uuid::Uuid::new_v4().simple().to_string();
+    provider.answer(&code, id_token);
+    let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
+    app.send("GET", &callback, &[("cookie", &started.binding)], None).await
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// The claims an honest provider would sign for Taro in answer to `started`.
+fn honest_claims(provider: &ScriptedProvider, started: &Started) -> Value {
+    json!({
+        "iss": provider.issuer, "aud": CLIENT_ID, "sub": "emp-0001", "email": "taro@corp.example", "name": "山田 太郎",
+        "iat": now(), "exp": now() + 300, "nonce": started.param("nonce"),
+    })
+}
+
+/// `claims` with `changes` applied (a `null` removes the claim).
+fn with(mut claims: Value, changes: Value) -> Value {
+    for (k, v) in changes.as_object().unwrap() {
+        match v {
+            Value::Null => claims.as_object_mut().unwrap().remove(k),
+            _ => claims.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+        };
+    }
+    claims
+}
+
+fn rs256(claims: &Value) -> String {
+    sign(Key::Rsa, Algorithm::RS256, "rsa-1", claims)
+}
+
+async fn count(app: &TestApp, prefix: &str) -> usize {
+    let out = aws_sdk_dynamodb::Client::new(&app.sdk)
+        .scan()
+        .table_name(&app.stack.table)
+        .filter_expression("begins_with(pk, :p)")
+        .expression_attribute_values(":p", AttributeValue::S(prefix.into()))
+        .send()
+        .await
+        .unwrap();
+    out.items().len()
+}
+
+async fn pool_users(app: &TestApp) -> usize {
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    cognito.list_users().user_pool_id(&app.stack.user_pool_id).send().await.unwrap().users().len()
+}
+
+type Forgery = Box<dyn Fn(Value) -> String>;
+
+#[tokio::test]
+async fn forged_id_tokens_sign_no_one_in_and_genuine_ones_do() {
+    let provider = ScriptedProvider::start().await;
+    let company = connect(json!({"kind": "oidc", "issuer": provider.issuer, "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).await;
+    let app = &company.app;
+    let t = now();
+
+    let forgeries: Vec<(&str, Forgery)> = vec![
+        ("alg none", Box::new(|c| unsigned(&c))),
+        ("HS256 keyed with the provider's public key", Box::new(|c| hmac_with_public_key(&c))),
+        ("signed with another key under the provider's kid", Box::new(|c| sign(Key::OtherRsa, Algorithm::RS256, "rsa-1", &c))),
+        ("an unknown kid", Box::new(|c| sign(Key::OtherRsa, Algorithm::RS256, "rsa-2", &c))),
+        ("an EC signature under the RSA key's kid", Box::new(|c| sign(Key::Ec, Algorithm::ES256, "rsa-1", &c))),
+        ("a tampered payload", Box::new(|c| tampered(&rs256(&c)))),
+        ("another issuer (mix-up)", Box::new(|c| rs256(&with(c, json!({"iss": "https://login.attacker.example"}))))),
+        ("another audience", Box::new(|c| rs256(&with(c, json!({"aud": "someone-else"}))))),
+        ("an authorized party that is not us", Box::new(|c| rs256(&with(c, json!({"aud": [CLIENT_ID, "someone-else"], "azp": "someone-else"}))))),
+        ("another nonce", Box::new(|c| rs256(&with(c, json!({"nonce": "guessed"}))))),
+        ("no nonce", Box::new(|c| rs256(&with(c, json!({"nonce": null}))))),
+        ("expired", Box::new(move |c| rs256(&with(c, json!({"iat": t - 420, "exp": t - 120}))))),
+        ("issued an hour ago", Box::new(move |c| rs256(&with(c, json!({"iat": t - 3600}))))),
+        ("not valid yet", Box::new(move |c| rs256(&with(c, json!({"nbf": t + 600}))))),
+        ("no subject", Box::new(|c| rs256(&with(c, json!({"sub": null}))))),
+    ];
+    for (case, forge) in &forgeries {
+        let started = start(app, &provider, "taro@corp.example").await;
+        let reply = finish(app, &provider, &started, forge(honest_claims(&provider, &started))).await;
+        assert_eq!(reply.location_param("error").as_deref(), Some("corporate_failed"), "{case}: {:?} {}", reply.header("location"), reply.body);
+        assert!(reply.location_param("ctx").is_some(), "{case}: back on the form for the same app");
+    }
+    // Nothing of any attempt stayed: no session, no user, no identity link, no pending state.
+    assert_eq!((sessions(app).await, pool_users(app).await, count(app, "IDLINK#").await, count(app, "OIDCSTATE#").await), (0, 0, 0, 0));
+
+    // The same path with honest tokens signs Taro in, with either of the provider's keys.
+    let started = start(app, &provider, "taro@corp.example").await;
+    let reply = finish(app, &provider, &started, rs256(&honest_claims(&provider, &started))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    assert_eq!(jwt_claims(&reply.body)["email"], "taro@corp.example");
+    assert!(set_cookie(&reply, "bridge_session").is_some());
+    let started = start(app, &provider, "taro@corp.example").await;
+    let reply = finish(app, &provider, &started, sign(Key::Ec, Algorithm::ES256, "ec-1", &honest_claims(&provider, &started))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+
+    // The token request was a proper one: the code, our redirect URI, the PKCE verifier whose
+    // S256 challenge went out in the authorization request, and the client secret in Basic.
+    let request = provider.token_requests().pop().unwrap();
+    let form = |k: &str| request.form.get(k).map(String::as_str);
+    assert_eq!((form("grant_type"), form("redirect_uri")), (Some("authorization_code"), Some(format!("{API}/corporate/callback").as_str())));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(form("code_verifier").unwrap()));
+    assert_eq!(challenge, started.param("code_challenge"));
+    assert_eq!(started.param("code_challenge_method"), "S256");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    assert_eq!(request.authorization, Some(format!("Basic {basic}")));
+}
+
+/// `token` with its payload swapped for one naming someone else, the signature kept.
+fn tampered(token: &str) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = token.split('.').collect();
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let payload = b64.encode(with(claims, json!({"email": "jiro@corp.example", "sub": "emp-0002"})).to_string());
+    format!("{}.{payload}.{}", parts[0], parts[2])
+}
+
+#[tokio::test]
+async fn a_cognito_connection_signs_in_the_user_the_pool_federated() {
+    // The scripted provider plays the user pool's hosted endpoints; the pool has federated Taro
+    // from the company's SAML provider. Cognito names such a user `CorpSAML_emp-0001`; moto
+    // only makes users named by a GUID in an email-username pool. Either way the pool's token
+    // names the user in `cognito:username`.
+    let provider = ScriptedProvider::start().await;
+    let connection = json!({
+        "kind": "cognito", "issuer": provider.issuer, "client_id": CLIENT_ID, "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
+    });
+    let company = connect(connection).await;
+    let app = &company.app;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let attribute = |k: &str, v: &str| AttributeType::builder().name(k).value(v).build().unwrap();
+    let created = cognito
+        .admin_create_user()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("taro@corp.example")
+        .user_attributes(attribute("email", "taro@corp.example"))
+        .user_attributes(attribute("name", "山田 太郎"))
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    let username = created.user().and_then(|u| u.username()).unwrap().to_owned();
+
+    let started = start(app, &provider, "taro@corp.example").await;
+    assert_eq!((started.param("identity_provider"), started.param("login_hint")), ("CorpSAML".into(), "taro@corp.example".into()));
+    let pool_claims = |started: &Started, username: &str| {
+        let identities = json!([{"providerName": "CorpSAML", "providerType": "SAML", "userId": "emp-0001"}]);
+        with(
+            honest_claims(&provider, started),
+            json!({"sub": uuid::Uuid::new_v4().to_string(), "cognito:username": username, "token_use": "id", "identities": identities}),
+        )
+    };
+    let reply = finish(app, &provider, &started, rs256(&pool_claims(&started, &username))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    assert_eq!(jwt_claims(&reply.body)["email"], "taro@corp.example");
+    // The pool's user now belongs to the organisation.
+    let user = cognito.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
+    let org = user.user_attributes().iter().find(|a| a.name() == "custom:org_id").and_then(|a| a.value());
+    assert_eq!(org, Some(company.org.id.as_str()));
+
+    // A token for a user the pool does not have signs no one in.
+    let started = start(app, &provider, "taro@corp.example").await;
+    let reply = finish(app, &provider, &started, rs256(&pool_claims(&started, "CorpSAML_emp-9999"))).await;
+    assert_eq!(reply.location_param("error").as_deref(), Some("not_provisioned"));
+    assert_eq!(sessions(app).await, 1, "only the first sign-in's session");
+}

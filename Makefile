@@ -30,9 +30,10 @@ package:
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip -p login -p scim
 
-## The login benchmark (bridge overhead per sign-in, AWS calls per sign-in).
+## The login benchmarks (bridge overhead and AWS calls per password and corporate sign-in).
 bench:
 	cargo bench -p login --bench login_overhead
+	cargo bench -p login --bench corporate_callback
 
 # 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
 bench-scim:

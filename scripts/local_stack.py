@@ -111,7 +111,7 @@ def main():
 
     # The demo company's own OpenID provider, and Example Corp connected to it.
     idp_secret = secrets.token_urlsafe(24)
-    issuer = start(["node", "demo/company-idp/idp.mjs", "--port", str(ports["idp"]), "--client-id", "identity-bridge", "--client-secret", idp_secret,
+    issuer = start(["node", "demo/company-idp/idp.mjs", "--port", str(ports["idp"]), "--client-id", "identity-bridge", f"--client-secret={idp_secret}",
                     "--redirect-uri", f"{api_url}/corporate/callback", "--post-logout-redirect-uri", f"{api_url}/logout/done"]).split("=", 1)[1]
     admin(env, "org", "connect", org["id"], "--issuer", issuer, "--client-id", "identity-bridge", "--client-secret-stdin",
           "--provisioning", "on_first_sign_in", "--single-logout", stdin=idp_secret)

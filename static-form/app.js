@@ -66,7 +66,7 @@
     let response;
     try {
       response = await fetch(api + path, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "include"
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
       });
     } catch (e) {
       return { error: "network" };
@@ -85,6 +85,8 @@
   // Where a sign-in step's answer leads: the app, another challenge, or an error.
   function proceed(result) {
     if (result.status === "redirect") return deliver(result);
+    // Signed in: the API sets its session cookie on this top-level navigation, then goes on to the app.
+    if (result.status === "signed_in") return deliver({ method: "POST", action: api + "/session/handoff", fields: { handoff: result.handoff } });
     if (result.status === "challenge") return startChallenge(result);
     if (result.error === "password_reset_required") {
       showStep("step-reset");

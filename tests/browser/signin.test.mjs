@@ -98,6 +98,10 @@ test("Japanese: an SMS code step, then the app", async () => {
   await step(p, "code").getByRole("button", { name: "確認" }).click();
   await p.waitForURL(`${info.demo_app}/hc/ja`);
   assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.users.mfa.name}`);
+  // The password sign-in left a bridge session: the app opens again without the form.
+  await p.goto(`${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`);
+  await p.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.users.mfa.name}`);
   await p.context().close();
 });
 

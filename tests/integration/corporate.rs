@@ -127,12 +127,6 @@ fn resolve(base: &str, location: &str) -> String {
     url::Url::parse(base).unwrap().join(location).unwrap().into()
 }
 
-fn attribute_after(page: &str, marker: &str) -> Option<String> {
-    let start = page.find(marker)? + marker.len();
-    let end = page[start..].find('"')? + start;
-    Some(page[start..end].replace("&amp;", "&"))
-}
-
 pub fn path_of(url: &str) -> String {
     url.strip_prefix(API).unwrap_or_else(|| panic!("not ours: {url}")).to_owned()
 }

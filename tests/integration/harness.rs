@@ -132,6 +132,18 @@ impl Reply {
     }
 }
 
+/// The attribute value that starts right after `marker` in an HTML page.
+pub fn attribute_after(page: &str, marker: &str) -> Option<String> {
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].replace("&amp;", "&"))
+}
+
+/// A field of a self-submitting form page.
+pub fn form_field(page: &str, name: &str) -> Option<String> {
+    attribute_after(page, &format!("name=\"{name}\" value=\""))
+}
+
 /// `bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
 pub fn session_cookie(reply: &Reply) -> String {
     reply
@@ -183,6 +195,17 @@ impl TestApp {
         let reply = self.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc/ja&brand_id=1"), &[], None).await;
         assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
         reply.location_param("ctx").unwrap_or_else(|| panic!("no ctx in {:?}", reply.header("location")))
+    }
+
+    /// What the form's browser does with a signed-in step: brings the handoff to the API, from
+    /// the form's origin. The reply takes the browser to the app and sets the session.
+    pub async fn handoff(&self, step: &Reply) -> Reply {
+        assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+        let body = step.json();
+        assert_eq!(body["status"], "signed_in", "{body}");
+        let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", body["handoff"].as_str().unwrap_or_default()).finish();
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM)];
+        self.send("POST", "/session/handoff", &headers, Some(form)).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {

@@ -11,17 +11,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const COGNITO: &str = "AWSCognitoIdentityProviderService.";
 const PUT: &str = "DynamoDB_20120810.PutItem";
 
-fn zendesk_claims(reply: &Reply, secret: &str) -> Value {
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let body = reply.json();
-    assert_eq!(body["status"], "redirect");
-    assert_eq!(body["method"], "POST");
-    assert_eq!(body["action"], format!("{ZENDESK}/access/jwt"));
-    let token = body["fields"]["jwt"].as_str().unwrap_or_else(|| panic!("no jwt: {body}"));
+/// Follows a signed-in step through the handoff to the app; the Zendesk JWT's verified claims
+/// and the page that takes the browser there (with the session cookie).
+async fn zendesk_claims(app: &TestApp, step: &Reply) -> (Value, Reply) {
+    let page = app.handoff(step).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", page.body);
+    let token = form_field(&page.body, "jwt").unwrap_or_else(|| panic!("no jwt: {}", page.body));
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation).unwrap_or_else(|e| panic!("{e}")).claims
+    let key = DecodingKey::from_secret(app.app_secret.as_bytes());
+    (jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap_or_else(|e| panic!("{e}")).claims, page)
 }
 
 #[tokio::test]
@@ -31,8 +32,8 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
 
     let reply = app.login("Hanako@Example.com", PASSWORD).await;
     let first = app.calls.take();
-    let claims = zendesk_claims(&reply, &app.app_secret);
-    assert_eq!(reply.json()["fields"]["return_to"], format!("{ZENDESK}/hc/ja"));
+    let (claims, page) = zendesk_claims(&app, &reply).await;
+    assert_eq!(form_field(&page.body, "return_to"), Some(format!("{ZENDESK}/hc/ja")));
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let iat = claims["iat"].as_u64().unwrap_or_default();
@@ -51,12 +52,13 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
 
     // Warm: one call to Cognito and the session's write; apps and secrets come from the caches.
     let again = app.login("hanako@example.com", PASSWORD).await;
-    let second_claims = zendesk_claims(&again, &app.app_secret);
+    let (second_claims, page) = zendesk_claims(&app, &again).await;
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
     assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), PUT.to_owned()]);
 
-    // The session cookie signs the person in to the app again without the form: one read.
-    let cookie = session_cookie(&again);
+    // The handoff set the session cookie; it signs the person in to the app again without the
+    // form: one read.
+    let cookie = session_cookie(&page);
     let sso = app.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc/en-us"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
     assert!(sso.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", sso.body);
@@ -74,6 +76,39 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
 }
 
 #[tokio::test]
+async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let step = app.login("hanako@example.com", PASSWORD).await;
+    let handoff = step.json()["handoff"].as_str().unwrap_or_default().to_owned();
+    let post = |origin: Option<&'static str>, handoff: String| {
+        let app = &app;
+        async move {
+            let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+            headers.extend(origin.map(|o| ("origin", o)));
+            app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await
+        }
+    };
+    // Another site cannot sign this browser in as someone else, nor can a page without an origin.
+    for origin in [Some("https://attacker.example"), None] {
+        let reply = post(origin, handoff.clone()).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin:?}");
+        assert!(reply.headers.get("set-cookie").is_none());
+    }
+    // A tampered handoff, and a sign-in context passed off as one.
+    let tampered = format!("{}x", &handoff);
+    let ctx = app.ctx().await;
+    for bad in [tampered, ctx, String::new()] {
+        let reply = post(Some(FORM), bad).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(reply.headers.get("set-cookie").is_none());
+    }
+    assert_eq!(app.send("GET", "/session/handoff", &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    // The genuine one from the form works.
+    assert_eq!(post(Some(FORM), handoff).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows() {
     use bridge_admin::orgs::Orgs;
     use shared::adapters::dynamo_orgs::DynamoOrgs;
@@ -87,7 +122,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     let refused = app.login("taro@corp.example", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["error"], "password_sign_in_disabled");
-    assert!(refused.json()["fields"].is_null(), "no token");
+    assert!(refused.json()["handoff"].is_null(), "no token");
     assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), "DynamoDB_20120810.GetItem".to_owned()]);
     // Warm: the organisation comes from the cache.
     assert_eq!(app.login("taro@corp.example", PASSWORD).await.status, StatusCode::FORBIDDEN);
@@ -99,7 +134,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     orgs.store.update(&org, &allowed).await.unwrap();
     let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
     let reply = app.login("taro@corp.example", PASSWORD).await;
-    assert_eq!(zendesk_claims(&reply, &app.app_secret)["email"], "taro@corp.example");
+    assert_eq!(zendesk_claims(&app, &reply).await.0["email"], "taro@corp.example");
 
     // People outside any organisation are not affected, and cost no organisation read.
     app.user("hanako@example.com", |_| {}).await;
@@ -145,7 +180,7 @@ async fn sms_mfa_then_the_code_signs_in() {
 
     // moto checks SECRET_HASH on this call (the app client has a secret); it accepts any code.
     let answered = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
-    zendesk_claims(&answered, &app.app_secret);
+    zendesk_claims(&app, &answered).await;
     let calls = app.calls.take();
     assert_eq!(CallLog::count(&calls, &format!("{COGNITO}RespondToAuthChallenge")), 1, "{calls:?}");
     assert_eq!(CallLog::count(&calls, COGNITO), 2, "{calls:?}");
@@ -167,8 +202,8 @@ async fn a_temporary_password_asks_for_a_new_one_first() {
     assert_eq!(wrong_answer.status, StatusCode::BAD_REQUEST);
 
     let answered = app.post("/login/challenge", json!({"flow": flow, "new_password": "Brand-New-Passw0rd!"})).await;
-    zendesk_claims(&answered, &app.app_secret);
-    zendesk_claims(&app.login("new@example.com", "Brand-New-Passw0rd!").await, &app.app_secret);
+    zendesk_claims(&app, &answered).await;
+    zendesk_claims(&app, &app.login("new@example.com", "Brand-New-Passw0rd!").await).await;
 }
 
 #[tokio::test]
@@ -182,7 +217,7 @@ async fn forgot_password_then_reset_signs_in_with_the_new_password() {
         assert_eq!((reply.status, reply.json()), (StatusCode::OK, json!({"status": "code_sent"})), "{email}");
     }
     let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "123456", "new_password": "Reset-Passw0rd!"})).await;
-    zendesk_claims(&reset, &app.app_secret);
+    zendesk_claims(&app, &reset).await;
     assert_eq!(app.login("forgetful@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
 }
 

@@ -18,7 +18,7 @@ use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
 use shared::domain::flow::SignInContext;
 use shared::domain::session::{self, ProviderLogout};
-use shared::domain::signin::{Outcome, SignInError};
+use shared::domain::signin::{Outcome, SignInError, SignedIn};
 use shared::domain::targets::Delivery;
 use shared::ports::{ChallengeAnswer, ChallengeKind};
 
@@ -62,10 +62,11 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
         ["sso", _] | ["sso", _, "logout"] => problem_json(&problem::METHOD_NOT_ALLOWED),
         ["logout"] if matches!(*request.method(), Method::POST | Method::GET) => sign_out(login, &request, None).await,
         ["logout", "done"] if navigation => logout_done(login, &request),
+        ["session", "handoff"] if request.method() == Method::POST => handoff(login, &request, now).await,
         ["corporate", "start"] => api(login, &request, Api::CorporateStart, now).await,
         ["corporate", "go"] if navigation => corporate_go(login, &request, now).await,
         ["corporate", "callback"] if navigation => corporate_callback(login, &request, now).await,
-        ["logout"] | ["logout", "done"] | ["corporate", "go" | "callback"] => problem_json(&problem::METHOD_NOT_ALLOWED),
+        ["logout"] | ["logout", "done"] | ["corporate", "go" | "callback"] | ["session", "handoff"] => problem_json(&problem::METHOD_NOT_ALLOWED),
         ["login"] => api(login, &request, Api::Password, now).await,
         ["login", "challenge"] => api(login, &request, Api::Challenge, now).await,
         ["password", "forgot"] => api(login, &request, Api::Forgot, now).await,
@@ -193,20 +194,42 @@ async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Respo
     };
     let mut response = match login.corporate.finish(callback, now).await {
         Ok(done) => match login.sign_in.complete(&done.ctx, &done.user, &done.org, done.provider_logout, now).await {
-            Ok(Outcome::Deliver { delivery, session: Some(cookie) }) => {
-                let mut response = deliver(delivery);
-                if let Some(cookie) = cookies::set(session::COOKIE, &cookie, login.sign_in.session_policy.ttl) {
-                    response.headers_mut().append(header::SET_COOKIE, cookie);
-                }
-                response
-            }
-            Ok(_) => problem_html(request, &problem::BAD_REQUEST),
+            Ok(signed_in) => into_session(login, signed_in),
             Err(e) => back_to_form(login, request, &done.ctx, &logged(&e, "corporate/callback"), now).await,
         },
         Err(Failure { ctx: Some(ctx), error }) => back_to_form(login, request, &ctx, &logged_corporate(&error, "corporate/callback"), now).await,
         Err(Failure { ctx: None, error }) => problem_html(request, &logged_corporate(&error, "corporate/callback")),
     };
     response.headers_mut().append(header::SET_COOKIE, cookies::clear(corporate::BINDING_COOKIE));
+    response
+}
+
+/// `POST /session/handoff`: a password sign-in's sealed result, brought by the form's browser on
+/// a top-level navigation (from the form's origin only, so no other site can sign a browser in
+/// as someone else): sets the session cookie and goes on to the app.
+async fn handoff(login: &Login, request: &Request, now: u64) -> Response<Body> {
+    let origin = request.headers().get(header::ORIGIN);
+    if origin.is_none_or(|o| o.as_bytes() != login.form_origin.as_str().as_bytes()) {
+        return problem_html(request, &problem::ORIGIN_NOT_ALLOWED);
+    }
+    let body = match request.body() {
+        Body::Text(text) if text.len() <= MAX_BODY_BYTES => text.as_bytes(),
+        Body::Binary(bytes) if bytes.len() <= MAX_BODY_BYTES => bytes.as_slice(),
+        _ => return problem_html(request, &problem::BAD_REQUEST),
+    };
+    let token = url::form_urlencoded::parse(body).find(|(k, _)| k == "handoff").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    match login.sign_in.open_handoff(&token, now).await {
+        Ok(signed_in) => into_session(login, signed_in),
+        Err(e) => problem_html(request, &logged(&e, "session/handoff")),
+    }
+}
+
+/// The way to the app, with the new session's cookie.
+fn into_session(login: &Login, signed_in: SignedIn) -> Response<Body> {
+    let mut response = deliver(signed_in.delivery);
+    if let Some(cookie) = cookies::set(session::COOKIE, &signed_in.session, login.sign_in.session_policy.ttl) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
 }
 
@@ -277,13 +300,7 @@ async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response
         problem_json(&problem::METHOD_NOT_ALLOWED)
     } else {
         match serve(login, request, route, now).await {
-            Ok((body, session)) => {
-                let mut response = json_response(StatusCode::OK, &body);
-                if let Some(cookie) = session.and_then(|s| cookies::set(session::COOKIE, &s, login.sign_in.session_policy.ttl)) {
-                    response.headers_mut().append(header::SET_COOKIE, cookie);
-                }
-                response
-            }
+            Ok(body) => json_response(StatusCode::OK, &body),
             Err(problem) => problem_json(&problem),
         }
     };
@@ -292,15 +309,13 @@ async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response
         if let Ok(value) = HeaderValue::from_str(login.form_origin.as_str()) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         }
-        // The form sends and receives the session cookie.
-        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
 }
 
-/// Runs one JSON call; the answer and, after a sign-in, the new session cookie's value.
-async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result<(Value, Option<String>), Problem> {
+/// Runs one JSON call.
+async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result<Value, Problem> {
     let sign_in = &login.sign_in;
     let result = match route {
         Api::Password => {
@@ -320,14 +335,14 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
         }
         Api::Forgot => {
             let b: ForgotBody = body(request)?;
-            sign_in.forgot_password(&b.ctx, &b.email, now).await.map(|()| (json!({"status": "code_sent"}), None))
+            sign_in.forgot_password(&b.ctx, &b.email, now).await.map(|()| json!({"status": "code_sent"}))
         }
         Api::CorporateStart => {
             let b: CorporateBody = body(request)?;
             let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| logged_corporate(&e, route.name()))?;
             let mut url = url::Url::parse(&format!("{}/corporate/go", login.api_url)).map_err(|_| problem::BAD_REQUEST)?;
             url.query_pairs_mut().append_pair("flow", &flow);
-            return Ok((json!({"status": "redirect", "method": "GET", "url": url.as_str()}), None));
+            return Ok(json!({"status": "redirect", "method": "GET", "url": url.as_str()}));
         }
         Api::Reset => {
             let b: ResetBody = body(request)?;
@@ -339,15 +354,11 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
     result.map_err(|e| logged(&e, route.name()))
 }
 
-fn outcome(outcome: Outcome) -> (Value, Option<String>) {
+fn outcome(outcome: Outcome) -> Value {
     match outcome {
-        Outcome::Deliver { delivery: Delivery::Post { action, fields }, session } => {
-            let fields: serde_json::Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-            (json!({"status": "redirect", "method": "POST", "action": action, "fields": fields}), session)
-        }
-        Outcome::Deliver { delivery: Delivery::Get { url }, session } => (json!({"status": "redirect", "method": "GET", "url": url}), session),
+        Outcome::Handoff(handoff) => json!({"status": "signed_in", "handoff": handoff}),
         Outcome::Challenge { kind, destination, options, flow } => {
-            (json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow}), None)
+            json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow})
         }
     }
 }

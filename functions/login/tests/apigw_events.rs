@@ -22,7 +22,11 @@ fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
 }
 
 fn event(method: &str, path: &str, query: &str, body: Option<Value>) -> LambdaRequest {
-    let event = json!({
+    serde_json::from_value(event_json(method, path, query, body)).unwrap()
+}
+
+fn event_json(method: &str, path: &str, query: &str, body: Option<Value>) -> Value {
+    json!({
         "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
         "headers": {"content-type": "application/json", "origin": "https://login.example.com", "host": "abc123.execute-api.ap-northeast-1.amazonaws.com"},
         "requestContext": {"accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.ap-northeast-1.amazonaws.com",
@@ -30,8 +34,7 @@ fn event(method: &str, path: &str, query: &str, body: Option<Value>) -> LambdaRe
             "timeEpoch": 1_795_240_800_000u64, "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"}},
         "body": body.map(|b| b.to_string()),
         "isBase64Encoded": false
-    });
-    serde_json::from_value(event).unwrap()
+    })
 }
 
 async fn call(login: &Arc<Login>, request: LambdaRequest) -> Value {
@@ -56,8 +59,23 @@ async fn sso_then_login_through_api_gateway_events() {
     assert_eq!(signed_in["statusCode"], 200);
     assert_eq!(signed_in["headers"]["access-control-allow-origin"], "https://login.example.com");
     let body: Value = serde_json::from_str(signed_in["body"].as_str().unwrap()).unwrap();
-    assert_eq!((body["status"].as_str(), body["action"].as_str()), (Some("redirect"), Some("https://acme.zendesk.com/access/jwt")));
-    assert_eq!(body["fields"]["return_to"], "https://acme.zendesk.com/hc");
+    assert_eq!(body["status"], "signed_in");
+
+    // The form posts the handoff on a top-level navigation; HTTP APIs hand form bodies to Lambda
+    // base64-encoded.
+    use base64::Engine;
+    let form = format!("handoff={}", body["handoff"].as_str().unwrap());
+    let mut handoff = event_json("POST", "/session/handoff", "", None);
+    handoff["headers"]["content-type"] = "application/x-www-form-urlencoded".into();
+    handoff["body"] = base64::engine::general_purpose::STANDARD.encode(form).into();
+    handoff["isBase64Encoded"] = true.into();
+    let page = call(&login, serde_json::from_value(handoff).unwrap()).await;
+    assert_eq!(page["statusCode"], 200, "{page}");
+    let html = page["body"].as_str().unwrap();
+    assert!(html.contains("action=\"https://acme.zendesk.com/access/jwt\""), "{html}");
+    assert!(html.contains("name=\"return_to\" value=\"https://acme.zendesk.com/hc\""), "{html}");
+    let cookies = page["cookies"].to_string() + &page["headers"].to_string();
+    assert!(cookies.contains("bridge_session="), "{page}");
 }
 
 #[tokio::test]

@@ -30,6 +30,8 @@ pub enum Purpose {
     Challenge,
     /// Issued by `/corporate/start`; carried to `/corporate/go`.
     Corporate,
+    /// Issued by a password sign-in; carried to `/session/handoff`.
+    Handoff,
 }
 
 /// Where this sign-in is going: the app and the checked `return_to`.

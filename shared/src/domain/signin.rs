@@ -8,9 +8,12 @@
 //!    person in with the new password when it succeeds.
 //! 5. [`SignIn::complete`]: the same ending for a corporate sign-in (`domain::corporate`).
 //!
-//! Every sign-in ends with the app's token and a new bridge session (`domain::session`);
-//! [`SignIn::resume`] mints for another app from a live session without asking again, and
-//! [`SignIn::logout`] ends it.
+//! Every sign-in ends with the app's token and a new bridge session (`domain::session`):
+//! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
+//! JSON call cannot receive a cookie for the API when the two are on different sites, so the
+//! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]),
+//! which sets the cookie and goes on to the app. [`SignIn::resume`] mints for another app from a
+//! live session without asking again, and [`SignIn::logout`] ends it.
 //!
 //! A successful authentication costs exactly one identity-provider call: the ID token is verified
 //! locally and the profile is read from its claims. A person who belongs to an organisation
@@ -34,12 +37,15 @@ use crate::ports::{
     PoolUsers, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
 pub const CONTEXT_TTL: u64 = 30 * 60;
 /// How long a challenge may take; Cognito's own session lasts 3 to 15 minutes.
 pub const CHALLENGE_TTL: u64 = 15 * 60;
+/// How long the form's browser may take to bring a handoff to the API (seconds).
+pub const HANDOFF_TTL: u64 = 60;
 
 pub struct SignIn {
     pub apps: Arc<dyn AppDirectory>,
@@ -52,11 +58,18 @@ pub struct SignIn {
     pub session_policy: SessionPolicy,
 }
 
+/// A finished sign-in: the way to the app with its token, and the new session cookie's value.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub delivery: Delivery,
+    pub session: String,
+}
+
 /// What the person's browser does next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Go to the app with its token; `session` is a new session cookie's value.
-    Deliver { delivery: Delivery, session: Option<String> },
+    /// Take this sealed [`SignedIn`] to the API (`POST /session/handoff`).
+    Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String },
 }
@@ -165,7 +178,14 @@ impl SignIn {
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now)).await?;
-        Ok(Outcome::Deliver { delivery, session: Some(session) })
+        let key = self.secrets.bridge().await?;
+        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &SignedIn { delivery, session })))
+    }
+
+    /// A password sign-in's handoff, brought back by the browser.
+    pub async fn open_handoff(&self, handoff: &str, now: u64) -> Result<SignedIn, SignInError> {
+        let key = self.secrets.bridge().await?;
+        Ok(flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?)
     }
 
     /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
@@ -176,7 +196,7 @@ impl SignIn {
         org: &OrgId,
         provider_logout: Option<ProviderLogout>,
         now: u64,
-    ) -> Result<Outcome, SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
@@ -185,7 +205,7 @@ impl SignIn {
         let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
         session.provider_logout = provider_logout;
         let session = self.open_session(session).await?;
-        Ok(Outcome::Deliver { delivery, session: Some(session) })
+        Ok(SignedIn { delivery, session })
     }
 
     /// Single sign-on: the app's token from a live session (`cookie`), or `None` when there is
@@ -275,7 +295,11 @@ mod tests {
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
         let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), NOW + 5).await;
-        let Ok(Outcome::Deliver { delivery: Delivery::Post { action, fields }, .. }) = out else { panic!("{out:?}") };
+        let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
+        let signed_in = svc.open_handoff(&handoff, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
+        assert!(matches!(svc.open_handoff(&handoff, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.open_handoff(&ctx, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
@@ -305,7 +329,7 @@ mod tests {
         let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW + CHALLENGE_TTL).await;
         assert!(matches!(expired, Err(SignInError::Flow(FlowError::Expired))));
         let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await;
-        assert!(matches!(ok, Ok(Outcome::Deliver { .. })), "{ok:?}");
+        assert!(matches!(ok, Ok(Outcome::Handoff(_))), "{ok:?}");
         // A context token is not a challenge token.
         assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
     }
@@ -320,7 +344,7 @@ mod tests {
             panic!()
         };
         assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Deliver { .. })));
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Handoff(_))));
     }
 
     #[tokio::test]
@@ -333,7 +357,7 @@ mod tests {
         let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
         let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), NOW).await;
-        assert!(matches!(ok, Ok(Outcome::Deliver { .. })));
+        assert!(matches!(ok, Ok(Outcome::Handoff(_))));
     }
 
     #[tokio::test]
@@ -381,7 +405,7 @@ mod tests {
         set(None);
         assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)), "an organisation that is gone allows nothing");
         set(Some(org(true)));
-        assert!(matches!(sign_in().await, Ok(Outcome::Deliver { .. })));
+        assert!(matches!(sign_in().await, Ok(Outcome::Handoff(_))));
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ pub enum Target {
 }
 
 /// How the browser takes the token to the app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "UPPERCASE")]
 pub enum Delivery {
     /// An auto-submitting form posting `fields` to `action` (keeps tokens out of URLs and logs).

@@ -1,0 +1,106 @@
+//! What the login benchmarks share: the SDK with its AWS transport replaced by an instant replay
+//! (calls counted), the function's environment, requests and percentiles.
+
+#![allow(dead_code)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::test_util::infallible_client_fn;
+use aws_smithy_types::body::SdkBody;
+use lambda_http::Body;
+use login::config::Config;
+use serde_json::{Value, json};
+use shared::testing::CallLog;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const POOL: &str = "ap-northeast-1_Bench";
+pub const CLIENT: &str = "bench-client";
+pub const API: &str = "https://api.example.com";
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// The SDK configuration with every AWS request answered by `replay` (target, body) at once.
+pub async fn replayed_sdk(replay: impl Fn(&str, &str) -> Value + Send + Sync + 'static) -> (SdkConfig, CallLog) {
+    let calls = CallLog::default();
+    let http = calls.wrap(infallible_client_fn(move |request: http::Request<SdkBody>| {
+        let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let answer = replay(target, &body);
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(SdkBody::from(answer.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }));
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("bench", "bench", None, None, "bench"))
+        .http_client(http)
+        .timeout_config(shared::adapters::aws::timeouts())
+        .load()
+        .await;
+    (sdk, calls)
+}
+
+/// The login function's configuration, as Lambda would read it.
+pub fn config() -> Config {
+    let env: HashMap<String, String> = [
+        ("TABLE_NAME", "bench"),
+        ("USER_POOL_ID", POOL),
+        ("USER_POOL_CLIENT_ID", CLIENT),
+        ("BRIDGE_SECRET_ID", "bridge"),
+        ("FORM_URL", "https://login.example.com/index.html"),
+        ("PUBLIC_API_URL", API),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The bridge secret, a connection's or an app's secret, by the secret id in the request.
+pub fn secret(body: &str) -> Value {
+    if body.contains("\"bridge\"") {
+        json!({"SecretString": json!({"flow_key": "k".repeat(48), "cognito_client_secret": "client-secret"}).to_string()})
+    } else {
+        json!({"SecretString": "shared-secret"})
+    }
+}
+
+/// The Zendesk app `bench`, as its DynamoDB item.
+pub fn app_item() -> Value {
+    let app = json!({"id": "bench", "name": "Bench", "target": {"kind": "zendesk", "account_url": "https://acme.zendesk.com"},
+        "allowed_origins": ["https://acme.zendesk.com"], "signing_secret": "app-secret",
+        "claims": serde_json::from_str::<Value>(include_str!("../../../../demo/claims.json")).unwrap_or_default()});
+    json!({"Item": {"pk": {"S": "APP#bench"}, "sk": {"S": "APP"}, "version": {"N": "1"}, "data": {"S": app.to_string()}}})
+}
+
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> http::Request<Body> {
+    let mut request = http::Request::builder().method(method).uri(format!("{API}{path}"));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.body(body.map(Body::Text).unwrap_or(Body::Empty)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The sealed sign-in context the form would carry, from `GET /sso/bench`.
+pub async fn ctx(login: &login::state::Login) -> String {
+    let sso = login::handler::handle(login, request("GET", "/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", &[], None)).await;
+    let location = sso.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    url::Url::parse(&location).ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "ctx").map(|(_, v)| v.into_owned())).unwrap_or_default()
+}
+
+/// `p50 .. max` of `samples`, sorted in place.
+pub fn percentiles(samples: &mut [Duration]) -> String {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
+    format!("p50 {:?}  p90 {:?}  p99 {:?}  max {:?}", at(0.5), at(0.9), at(0.99), samples[samples.len() - 1])
+}
+
+/// Calls per operation for each service, over `n` operations.
+pub fn per_operation(calls: &[String], n: usize) -> String {
+    let per = |prefix: &str| CallLog::count(calls, prefix) as f64 / n as f64;
+    format!("cognito {:.2}, dynamodb {:.2}, secretsmanager {:.2}", per("AWSCognito"), per("DynamoDB"), per("secretsmanager"))
+}

@@ -214,7 +214,25 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
     let delta = |k: &str| after[k].as_u64().unwrap() - before[k].as_u64().unwrap();
     assert_eq!((delta("discovery"), delta("jwks"), delta("token")), (0, 0, 1));
 
-    // A second app opens from the session: one DynamoDB read, no Cognito call.
+    // A second app opens from the session, without a prompt.
+    let community = "https://community.example.com";
+    let origin = shared::domain::return_to::Origin::parse(community).unwrap();
+    let second = shared::domain::app::App {
+        id: shared::domain::app::AppId::parse("acme-community").unwrap(),
+        name: "Acme Community".into(),
+        target: shared::domain::targets::Target::Zendesk(shared::domain::targets::zendesk::ZendeskTarget {
+            account_url: origin.clone(),
+            delivery: shared::domain::targets::zendesk::DeliveryMethod::Post,
+        }),
+        allowed_origins: vec![origin],
+        ..demo_app()
+    };
+    app.apps.create(second, &"community-secret".to_owned().into()).await.unwrap();
+    let sso = app.send("GET", "/sso/acme-community", &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+    assert!(sso.body.contains(&format!("action=\"{community}/access/jwt\"")), "{}", sso.body);
+    assert_eq!(jwt_claims(&sso.body)["email"], "taro@corp.example");
+    // Warm, an app costs one DynamoDB read (the session) and no Cognito call.
     app.calls.take();
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);

@@ -112,7 +112,7 @@ async fn through_provider(browser: &reqwest::Client, mut url: String, login: &st
             browser.post(resolve(&url, &action)).form(&form).send().await.unwrap()
         } else if let Some(action) = attribute_after(&page, "id=\"op.logoutForm\" method=\"post\" action=\"") {
             // The provider's own sign-out confirmation.
-            let xsrf = attribute_after(&page, "name=\"xsrf\" value=\"").unwrap();
+            let xsrf = form_field(&page, "xsrf").unwrap();
             browser.post(resolve(&url, &action)).form(&[("xsrf", xsrf.as_str()), ("logout", "yes")]).send().await.unwrap()
         } else {
             panic!("unexpected page at {url}: {page}");
@@ -144,7 +144,7 @@ pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
 /// The `jwt` field of a self-submitting form page, decoded without checks (the login tests
 /// verify signatures; here the person matters).
 pub fn jwt_claims(page: &str) -> Value {
-    let jwt = attribute_after(page, "name=\"jwt\" value=\"").unwrap_or_else(|| panic!("no token in {page}"));
+    let jwt = form_field(page, "jwt").unwrap_or_else(|| panic!("no token in {page}"));
     let payload = jwt.split('.').nth(1).unwrap();
     use base64::Engine;
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
@@ -168,18 +168,6 @@ async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String
 async fn corporate_sign_in(app: &TestApp, email: &str) -> (Reply, reqwest::Client) {
     let (callback, binding, browser) = to_callback(app, email, email).await;
     (app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await, browser)
-}
-
-pub async fn sessions(app: &TestApp) -> usize {
-    let out = aws_sdk_dynamodb::Client::new(&app.sdk)
-        .scan()
-        .table_name(&app.stack.table)
-        .filter_expression("begins_with(pk, :p)")
-        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S("SESSION#".into()))
-        .send()
-        .await
-        .unwrap();
-    out.items().len()
 }
 
 #[tokio::test]
@@ -262,7 +250,7 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
     let (refused, _) = corporate_sign_in(app, "jiro@corp.example").await;
     assert_eq!(refused.location_param("error").as_deref(), Some("not_provisioned"), "{:?}", refused.header("location"));
     assert!(refused.location_param("ctx").is_some());
-    assert_eq!(sessions(app).await, 0);
+    assert_eq!(app.items_under("SESSION#").await, 0);
 
     // The company provisions Jiro through SCIM; now the sign-in works.
     let (token, _) = company.orgs.issue_token(company.org.id.as_str(), "okta", 0).await.unwrap();
@@ -316,7 +304,7 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let unknown = app.post("/corporate/start", json!({"ctx": ctx, "email": "a@unknown.example"})).await;
     assert_eq!((unknown.status, unknown.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_domain")));
 
-    assert_eq!(sessions(app).await, 0, "no refused attempt left a session behind");
+    assert_eq!(app.items_under("SESSION#").await, 0, "no refused attempt left a session behind");
 }
 
 /// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).

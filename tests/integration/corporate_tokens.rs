@@ -3,11 +3,10 @@
 //! the `cognito` connection kind, with the scripted provider playing the user pool's hosted
 //! endpoints.
 
-use crate::corporate::{CLIENT_ID, CLIENT_SECRET, connect, jwt_claims, path_of, sessions, set_cookie};
+use crate::corporate::{CLIENT_ID, CLIENT_SECRET, connect, jwt_claims, path_of, set_cookie};
 use crate::harness::*;
 use crate::scripted_provider::{Key, ScriptedProvider, hmac_with_public_key, sign, unsigned};
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
-use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use http::StatusCode;
 use jsonwebtoken::Algorithm;
@@ -72,18 +71,6 @@ fn rs256(claims: &Value) -> String {
     sign(Key::Rsa, Algorithm::RS256, "rsa-1", claims)
 }
 
-async fn count(app: &TestApp, prefix: &str) -> usize {
-    let out = aws_sdk_dynamodb::Client::new(&app.sdk)
-        .scan()
-        .table_name(&app.stack.table)
-        .filter_expression("begins_with(pk, :p)")
-        .expression_attribute_values(":p", AttributeValue::S(prefix.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items().len()
-}
-
 async fn pool_users(app: &TestApp) -> usize {
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     cognito.list_users().user_pool_id(&app.stack.user_pool_id).send().await.unwrap().users().len()
@@ -122,7 +109,7 @@ async fn forged_id_tokens_sign_no_one_in_and_genuine_ones_do() {
         assert!(reply.location_param("ctx").is_some(), "{case}: back on the form for the same app");
     }
     // Nothing of any attempt stayed: no session, no user, no identity link, no pending state.
-    assert_eq!((sessions(app).await, pool_users(app).await, count(app, "IDLINK#").await, count(app, "OIDCSTATE#").await), (0, 0, 0, 0));
+    assert_eq!((app.items_under("SESSION#").await, pool_users(app).await, app.items_under("IDLINK#").await, app.items_under("OIDCSTATE#").await), (0, 0, 0, 0));
 
     // The same path with honest tokens signs Taro in, with either of the provider's keys.
     let started = start(app, &provider, "taro@corp.example").await;
@@ -202,5 +189,5 @@ async fn a_cognito_connection_signs_in_the_user_the_pool_federated() {
     let started = start(app, &provider, "taro@corp.example").await;
     let reply = finish(app, &provider, &started, rs256(&pool_claims(&started, "CorpSAML_emp-9999"))).await;
     assert_eq!(reply.location_param("error").as_deref(), Some("not_provisioned"));
-    assert_eq!(sessions(app).await, 1, "only the first sign-in's session");
+    assert_eq!(app.items_under("SESSION#").await, 1, "only the first sign-in's session");
 }

@@ -208,6 +208,19 @@ impl TestApp {
         self.send("POST", "/session/handoff", &headers, Some(form)).await
     }
 
+    /// How many items of the stack's table have a `pk` starting with `prefix` (`SESSION#`, ...).
+    pub async fn items_under(&self, prefix: &str) -> usize {
+        let out = aws_sdk_dynamodb::Client::new(&self.sdk)
+            .scan()
+            .table_name(&self.stack.table)
+            .filter_expression("begins_with(pk, :p)")
+            .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(prefix.into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        out.items().len()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         let ctx = self.ctx().await;
         self.calls.take();

@@ -208,20 +208,23 @@ async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Respo
 /// a top-level navigation (from the form's origin only, so no other site can sign a browser in
 /// as someone else): sets the session cookie and goes on to the app.
 async fn handoff(login: &Login, request: &Request, now: u64) -> Response<Body> {
-    let origin = request.headers().get(header::ORIGIN);
-    if origin.is_none_or(|o| o.as_bytes() != login.form_origin.as_str().as_bytes()) {
+    if !request.headers().get(header::ORIGIN).is_some_and(|o| from_form(login, o)) {
         return problem_html(request, &problem::ORIGIN_NOT_ALLOWED);
     }
-    let body = match request.body() {
-        Body::Text(text) if text.len() <= MAX_BODY_BYTES => text.as_bytes(),
-        Body::Binary(bytes) if bytes.len() <= MAX_BODY_BYTES => bytes.as_slice(),
-        _ => return problem_html(request, &problem::BAD_REQUEST),
-    };
+    let body: &[u8] = request.body().as_ref();
+    if body.is_empty() || body.len() > MAX_BODY_BYTES {
+        return problem_html(request, &problem::BAD_REQUEST);
+    }
     let token = url::form_urlencoded::parse(body).find(|(k, _)| k == "handoff").map(|(_, v)| v.into_owned()).unwrap_or_default();
     match login.sign_in.open_handoff(&token, now).await {
         Ok(signed_in) => into_session(login, signed_in),
         Err(e) => problem_html(request, &logged(&e, "session/handoff")),
     }
+}
+
+/// Whether an `Origin` header names the form's origin, exactly.
+fn from_form(login: &Login, origin: &HeaderValue) -> bool {
+    origin.as_bytes() == login.form_origin.as_str().as_bytes()
 }
 
 /// The way to the app, with the new session's cookie.
@@ -291,7 +294,7 @@ struct ResetBody {
 async fn api(login: &Login, request: &Request, route: Api, now: u64) -> Response<Body> {
     // Browsers always send Origin on these cross-origin calls; tools may send none.
     let origin = request.headers().get(header::ORIGIN);
-    if origin.is_some_and(|o| o.as_bytes() != login.form_origin.as_str().as_bytes()) {
+    if origin.is_some_and(|o| !from_form(login, o)) {
         return problem_json(&problem::ORIGIN_NOT_ALLOWED);
     }
     let mut response = if request.method() == Method::OPTIONS {

@@ -74,8 +74,9 @@ async fn sso_then_login_through_api_gateway_events() {
     let html = page["body"].as_str().unwrap();
     assert!(html.contains("action=\"https://acme.zendesk.com/access/jwt\""), "{html}");
     assert!(html.contains("name=\"return_to\" value=\"https://acme.zendesk.com/hc\""), "{html}");
-    let cookies = page["cookies"].to_string() + &page["headers"].to_string();
-    assert!(cookies.contains("bridge_session="), "{page}");
+    // API Gateway (payload 2.0) takes response cookies from `cookies`, not from the headers.
+    let cookies = page["cookies"].as_array().unwrap();
+    assert!(cookies.iter().any(|c| c.as_str().unwrap().starts_with("bridge_session=")), "{page}");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ use crate::domain::scim::resource::{Kind, Record};
 use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
 use crate::domain::session::Session;
+use crate::domain::signing_keys::KeySet;
 use crate::secrets::SecretRef;
 
 /// Why a store (DynamoDB, Secrets Manager) could not answer.
@@ -57,6 +58,21 @@ pub trait AppStore: AppDirectory {
 }
 
 /// Reads organisations (the sign-in path; usually cached).
+/// Our signing key set (`domain::signing_keys`): read on the sign-in path, written by the
+/// admin tool.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The key set; empty when no key was ever created.
+    async fn key_set(&self) -> Result<Arc<KeySet>, StoreError>;
+}
+
+/// Writes the key set (the admin tool).
+#[async_trait]
+pub trait KeyAdmin: KeyStore {
+    /// Replaces the key set whose version is `set.version - 1`; `Conflict` if it changed meanwhile.
+    async fn save(&self, set: &KeySet) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait OrgDirectory: Send + Sync {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;

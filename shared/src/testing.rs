@@ -18,6 +18,7 @@ use crate::domain::scim::patch::MemberChange;
 use crate::domain::scim::resource::{Kind, Record};
 use crate::domain::scim::sync::Link;
 use crate::domain::signin::SignIn;
+use crate::domain::signing_keys::{KeySet, Signers};
 use crate::domain::targets::{Target, zendesk};
 use crate::ports::*;
 use crate::secrets::{CachedSecrets, SecretRef};
@@ -35,7 +36,7 @@ pub fn demo_app() -> App {
         target: Target::Zendesk(zendesk::ZendeskTarget { account_url: origin("https://acme.zendesk.com"), delivery: Default::default() }),
         allowed_origins: vec![origin("https://acme.zendesk.com")],
         claims: serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default(),
-        signing_secret: SecretRef(DEMO_SECRET.into()),
+        signing_secret: Some(SecretRef(DEMO_SECRET.into())),
         version: 1,
     }
 }
@@ -296,16 +297,29 @@ pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
 }
 
 pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignIn {
-    let secrets = Arc::new(MemorySecrets::demo());
+    let secrets = Arc::new(CachedSecrets::new(Arc::new(MemorySecrets::demo()), SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300)));
     SignIn {
         apps: Arc::new(MemoryApps::with([demo_app()])),
         orgs,
         auth,
         tokens: Arc::new(PlainTokens),
-        secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
+        secrets: secrets.clone(),
         sessions: Arc::new(MemorySessions::default()),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
+        signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
+        issuer: "https://api.example.com".into(),
+    }
+}
+
+/// A key set in memory.
+#[derive(Default)]
+pub struct MemoryKeys(pub Mutex<KeySet>);
+
+#[async_trait]
+impl KeyStore for MemoryKeys {
+    async fn key_set(&self) -> Result<Arc<KeySet>, StoreError> {
+        Ok(Arc::new(self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()))
     }
 }
 

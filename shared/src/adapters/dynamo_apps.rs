@@ -41,6 +41,9 @@ fn key(id: &AppId) -> Item {
 fn kind(app: &App) -> &'static str {
     match app.target {
         Target::Zendesk(_) => "zendesk",
+        Target::Insided(_) => "insided",
+        Target::Discourse(_) => "discourse",
+        Target::Jwt(_) => "jwt",
     }
 }
 

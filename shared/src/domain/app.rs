@@ -1,14 +1,15 @@
-//! An app: a target the bridge signs people into (a Zendesk account now; more kinds later).
+//! An app: a target the bridge signs people into (`domain::targets` has the kinds).
 //!
-//! It holds where the token goes, which `return_to` origins are allowed, the claim mapping and a
-//! reference to the signing secret. The secret itself lives in Secrets Manager, never here.
+//! It holds where the token goes, which `return_to` origins are allowed, the claim mapping and,
+//! for apps that share a secret with us (HS256, DiscourseConnect), a reference to it. The secret
+//! itself lives in Secrets Manager, never here. Apps signed with our own keys need none.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::claims::{ClaimMapping, MappingError};
 use super::return_to::Origin;
-use super::targets::Target;
+use super::targets::{Target, TargetError};
 use crate::secrets::SecretRef;
 
 /// An app's id: 1 to 64 characters of `a-z`, `0-9` and `-`, starting with a letter or digit.
@@ -68,8 +69,9 @@ pub struct App {
     pub allowed_origins: Vec<Origin>,
     #[serde(default)]
     pub claims: ClaimMapping,
-    /// The Secrets Manager secret holding the signing key this app shares with the bridge.
-    pub signing_secret: SecretRef,
+    /// The Secrets Manager secret holding the key this app shares with the bridge, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<SecretRef>,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
@@ -83,6 +85,8 @@ pub enum AppError {
     BadName,
     #[error(transparent)]
     Mapping(#[from] MappingError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 impl App {
@@ -95,6 +99,7 @@ impl App {
             return Err(AppError::BadName);
         }
         self.claims.validate(self.target.reserved_claims())?;
+        self.target.validate()?;
         Ok(())
     }
 }

@@ -34,12 +34,15 @@ pub enum Purpose {
     Handoff,
 }
 
-/// Where this sign-in is going: the app and the checked `return_to`.
+/// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id
+/// where its protocol has one (DiscourseConnect's nonce, with its return URL as `return_to`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInContext {
     pub app: AppId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<ReturnTo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// A Cognito challenge in progress.
@@ -112,7 +115,7 @@ mod tests {
     }
 
     fn ctx() -> SignInContext {
-        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None }
+        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None }
     }
 
     #[test]

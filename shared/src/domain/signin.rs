@@ -1,7 +1,8 @@
 //! The sign-in service: from "this person wants app X" to "send the browser there with a token".
 //!
 //! Steps, each one call from the handler:
-//! 1. [`SignIn::start`]: check the app and `return_to`, hand out a sealed context for the form.
+//! 1. [`SignIn::start`]: check the app and the app's request ([`Entry`]: `return_to`, or a
+//!    DiscourseConnect `sso`/`sig`), hand out a sealed context for the form.
 //! 2. [`SignIn::password`]: authenticate; either deliver the app's token or pose a challenge.
 //! 3. [`SignIn::answer`]: answer a challenge (MFA code, new password, factor choice); same results.
 //! 4. [`SignIn::forgot_password`] / [`SignIn::reset_password`]: the reset path, which signs the
@@ -31,7 +32,10 @@ use super::org::OrgId;
 use super::profile::{TOKEN_CLAIMS, UserProfile};
 use super::return_to::ReturnTo;
 use super::session::{Method, ProviderLogout, Session, SessionPolicy};
-use super::targets::{Delivery, MintError, MintInput};
+use super::jws::{Algorithm, SigningKey};
+use super::signing_keys::{SignerError, Signers};
+use super::targets::discourse::{NONCE_TTL, RequestError};
+use super::targets::{Delivery, MintError, MintInput, Target};
 use crate::ports::{
     AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, IdTokenVerifier, OrgDirectory, PasswordAuth, PoolUser,
     PoolUsers, SessionStore, StoreError, TokenRejected,
@@ -56,6 +60,25 @@ pub struct SignIn {
     pub sessions: Arc<dyn SessionStore>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
+    /// Our signing keys, for apps whose tokens we sign with them.
+    pub signers: Arc<Signers>,
+    /// The `iss` of the tokens we sign (the API's public URL).
+    pub issuer: String,
+}
+
+/// What the app asked for when it sent the person to `/sso/{app}`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Entry<'a> {
+    pub return_to: Option<&'a str>,
+    /// DiscourseConnect's signed request.
+    pub sso: Option<&'a str>,
+    pub sig: Option<&'a str>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn return_to(return_to: &'a str) -> Self {
+        Self { return_to: Some(return_to), ..Self::default() }
+    }
 }
 
 /// A finished sign-in: the way to the app with its token, and the new session cookie's value.
@@ -91,7 +114,11 @@ pub enum SignInError {
     #[error("the person's organisation does not allow password sign-in")]
     PasswordSignInDisabled,
     #[error(transparent)]
+    AppRequest(#[from] RequestError),
+    #[error(transparent)]
     Mint(#[from] MintError),
+    #[error(transparent)]
+    Signer(#[from] SignerError),
     #[error(transparent)]
     Token(#[from] TokenRejected),
     #[error(transparent)]
@@ -101,13 +128,33 @@ pub enum SignInError {
 }
 
 impl SignIn {
-    /// Checks the app and `return_to`; returns the sealed context the form carries.
-    pub async fn start(&self, app_id: &str, return_to: Option<&str>, now: u64) -> Result<String, SignInError> {
+    /// Checks the app and its request; returns the sealed context the form carries.
+    pub async fn start(&self, app_id: &str, entry: Entry<'_>, now: u64) -> Result<String, SignInError> {
         let app = self.app(app_id).await?;
-        let return_to = return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?;
-        let ctx = SignInContext { app: app.id.clone(), return_to };
+        let ctx = self.context(&app, entry).await?;
+        self.seal_context(&ctx, now).await
+    }
+
+    /// Seals `ctx` again (a fresh form for the same request), for as long as the app's request
+    /// may take.
+    pub async fn seal_context(&self, ctx: &SignInContext, now: u64) -> Result<String, SignInError> {
+        let ttl = if ctx.nonce.is_some() { NONCE_TTL } else { CONTEXT_TTL };
         let key = self.secrets.bridge().await?;
-        Ok(flow::seal(&key.flow_key, Purpose::Context, now + CONTEXT_TTL, &ctx))
+        Ok(flow::seal(&key.flow_key, Purpose::Context, now + ttl, ctx))
+    }
+
+    /// The app's request, checked: `return_to` against the app's origins, or the forum's signed
+    /// request for a DiscourseConnect app (which has no other way in).
+    async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
+        let (return_to, nonce) = match &app.target {
+            Target::Discourse(forum) => {
+                let secret = self.shared_secret(app).await?;
+                let request = forum.verify(entry.sso, entry.sig, &secret)?;
+                (Some(request.return_sso_url), Some(request.nonce))
+            }
+            _ => (entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?, None),
+        };
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce })
     }
 
     pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
@@ -174,7 +221,7 @@ impl SignIn {
         }
         self.check_password_allowed(&profile).await?;
         let app = self.app(ctx.app.as_str()).await?;
-        let delivery = self.mint(&app, &profile, ctx.return_to.as_ref(), now).await?;
+        let delivery = self.mint(&app, &profile, ctx, now).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now)).await?;
@@ -201,7 +248,7 @@ impl SignIn {
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let app = self.app(ctx.app.as_str()).await?;
-        let delivery = self.mint(&app, &profile, ctx.return_to.as_ref(), now).await?;
+        let delivery = self.mint(&app, &profile, ctx, now).await?;
         let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
         session.provider_logout = provider_logout;
         let session = self.open_session(session).await?;
@@ -210,14 +257,14 @@ impl SignIn {
 
     /// Single sign-on: the app's token from a live session (`cookie`), or `None` when there is
     /// no such session and the person must sign in. One session read; no Cognito call.
-    pub async fn resume(&self, app_id: &str, return_to: Option<&str>, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
+    pub async fn resume(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
         let app = self.app(app_id).await?;
-        let return_to = return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?;
+        let ctx = self.context(&app, entry).await?;
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
         let key = oidc::digest(cookie);
         let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let delivery = self.mint(&app, &profile, return_to.as_ref(), now).await?;
+        let delivery = self.mint(&app, &profile, &ctx, now).await?;
         if session.needs_touch(now) {
             self.sessions.touch(&key, now).await?;
         }
@@ -244,10 +291,31 @@ impl SignIn {
         Ok(cookie)
     }
 
-    async fn mint(&self, app: &App, profile: &UserProfile, return_to: Option<&ReturnTo>, now: u64) -> Result<Delivery, SignInError> {
-        let secret = self.secrets.value(&app.signing_secret).await?;
-        let input = MintInput { profile, claims: &app.claims, return_to, now, jti: uuid::Uuid::new_v4() };
-        Ok(app.target.mint(input, &secret)?)
+    async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, now: u64) -> Result<Delivery, SignInError> {
+        let input = MintInput {
+            profile,
+            claims: &app.claims,
+            return_to: ctx.return_to.as_ref(),
+            nonce: ctx.nonce.as_deref(),
+            issuer: &self.issuer,
+            now,
+            jti: uuid::Uuid::new_v4(),
+        };
+        let delivery = match app.target.algorithm() {
+            Algorithm::HS256 => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),
+            ours => app.target.mint(input, &*self.signers.current(ours, now).await?),
+        };
+        delivery.map_err(|e| {
+            // The operator learns which app and which data (never the person's values).
+            tracing::warn!(app = %app.id, error = %e, "could not mint the app's token");
+            e.into()
+        })
+    }
+
+    /// The secret this app shares with us (HS256 apps, DiscourseConnect).
+    async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
+        let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
+        Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
     }
 
     /// Every path through `deliver` is a password sign-in. People of an organisation that does
@@ -286,7 +354,7 @@ mod tests {
     }
 
     async fn ctx(svc: &SignIn) -> String {
-        svc.start("demo", Some("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"))
+        svc.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]
@@ -308,10 +376,10 @@ mod tests {
     #[tokio::test]
     async fn start_refuses_unknown_apps_and_foreign_return_to() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::default()));
-        assert!(matches!(svc.start("nope", None, NOW).await, Err(SignInError::UnknownApp)));
-        assert!(matches!(svc.start("../demo", None, NOW).await, Err(SignInError::UnknownApp)));
-        assert!(matches!(svc.start("demo", Some("https://evil.com/"), NOW).await, Err(SignInError::ReturnTo(_))));
-        assert!(svc.start("demo", None, NOW).await.is_ok());
+        assert!(matches!(svc.start("nope", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.start("../demo", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.start("demo", Entry::return_to("https://evil.com/"), NOW).await, Err(SignInError::ReturnTo(_))));
+        assert!(svc.start("demo", Entry::default(), NOW).await.is_ok());
     }
 
     #[tokio::test]

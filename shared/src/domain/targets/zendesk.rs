@@ -2,12 +2,12 @@
 //! `email`, `name`, `external_id` and the mapped claims, delivered to
 //! `{account}/access/jwt` with `return_to` passed back.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Delivery, MintError, MintInput};
+pub use super::DeliveryMethod;
+use super::{Delivery, MintError, MintInput, sign};
+use crate::domain::jws::SigningKey;
 use crate::domain::return_to::Origin;
 
 pub const RESERVED_CLAIMS: &[&str] = &["iat", "jti", "email", "name", "external_id", "exp", "nbf"];
@@ -22,14 +22,6 @@ pub struct ZendeskTarget {
     pub delivery: DeliveryMethod,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryMethod {
-    #[default]
-    Post,
-    Get,
-}
-
 impl ZendeskTarget {
     /// The account URL for a Zendesk subdomain.
     pub fn for_subdomain(subdomain: &str) -> Result<Origin, crate::domain::return_to::OriginError> {
@@ -40,20 +32,13 @@ impl ZendeskTarget {
         Origin::parse(&format!("https://{subdomain}.zendesk.com"))
     }
 
-    pub fn mint(&self, input: MintInput<'_>, secret: &SecretString) -> Result<Delivery, MintError> {
-        let jwt = sign_hs256(&claims(input)?, secret)?;
-        let action = format!("{}/access/jwt", self.account_url);
+    pub fn mint(&self, input: MintInput<'_>, key: &SigningKey) -> Result<Delivery, MintError> {
+        let jwt = sign(key, &claims(input)?)?;
         let mut fields = vec![("jwt".to_owned(), jwt)];
         if let Some(return_to) = input.return_to {
             fields.push(("return_to".to_owned(), return_to.as_str().to_owned()));
         }
-        Ok(match self.delivery {
-            DeliveryMethod::Post => Delivery::Post { action, fields },
-            DeliveryMethod::Get => {
-                let query = serde_urlencoded::to_string(&fields).map_err(|_| MintError::Signing)?;
-                Delivery::Get { url: format!("{action}?{query}") }
-            }
-        })
+        self.delivery.deliver(&format!("{}/access/jwt", self.account_url), fields)
     }
 }
 
@@ -61,7 +46,7 @@ impl ZendeskTarget {
 pub fn claims(input: MintInput<'_>) -> Result<Map<String, Value>, MintError> {
     let email = input.profile.email.as_ref().ok_or(MintError::MissingEmail)?;
     let name = input.profile.display_name().ok_or(MintError::MissingName)?;
-    let mut claims = input.claims.apply(input.profile);
+    let mut claims = input.claims.apply(input.profile)?;
     claims.insert("iat".into(), input.now.into());
     claims.insert("jti".into(), input.jti.to_string().into());
     claims.insert("email".into(), email.as_str().into());
@@ -70,48 +55,37 @@ pub fn claims(input: MintInput<'_>) -> Result<Map<String, Value>, MintError> {
     Ok(claims)
 }
 
-fn sign_hs256(claims: &Map<String, Value>, secret: &SecretString) -> Result<String, MintError> {
-    let key = EncodingKey::from_secret(secret.expose_secret().as_bytes());
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).map_err(|_| MintError::Signing)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::claims::ClaimMapping;
-    use crate::domain::profile::UserProfile;
     use crate::domain::return_to::ReturnTo;
-    use jsonwebtoken::{DecodingKey, Validation};
+    use crate::domain::targets::test_support::{hs256_claims, input as base_input, profile};
     use serde_json::json;
 
     fn target(delivery: DeliveryMethod) -> ZendeskTarget {
         ZendeskTarget { account_url: ZendeskTarget::for_subdomain("acme").unwrap_or_else(|e| panic!("{e}")), delivery }
     }
 
-    fn profile(v: Value) -> UserProfile {
-        UserProfile::from_claims(v.as_object().unwrap_or(&Map::new())).unwrap_or_else(|e| panic!("{e}"))
+    fn key(secret: &str) -> SigningKey {
+        SigningKey::Hs256(secret.as_bytes().to_vec())
     }
 
     #[test]
     fn mints_a_token_zendesk_accepts() {
-        let secret = SecretString::from("shared-secret");
         let p = profile(json!({"sub": "sub-1", "email": "hanako@example.com", "name": "Hanako", "custom:company": "Acme"}));
         let mapping: ClaimMapping = serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default();
         let rt = ReturnTo::check("https://acme.zendesk.com/hc", &[target(DeliveryMethod::Post).account_url]).ok();
         let jti = uuid::Uuid::new_v4();
-        let input = MintInput { profile: &p, claims: &mapping, return_to: rt.as_ref(), now: 1_700_000_000, jti };
-        let Ok(Delivery::Post { action, fields }) = target(DeliveryMethod::Post).mint(input, &secret) else { panic!("expected a POST") };
+        let input = MintInput { return_to: rt.as_ref(), jti, ..base_input(&p, &mapping) };
+        let Ok(Delivery::Post { action, fields }) = target(DeliveryMethod::Post).mint(input, &key("shared-secret")) else { panic!("expected a POST") };
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1], ("return_to".to_owned(), "https://acme.zendesk.com/hc".to_owned()));
 
         let header = jsonwebtoken::decode_header(&fields[0].1).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((header.alg, header.typ.as_deref()), (Algorithm::HS256, Some("JWT")));
-        let mut v = Validation::new(Algorithm::HS256);
-        v.validate_exp = false;
-        v.required_spec_claims.clear();
-        let decoded = jsonwebtoken::decode::<Value>(&fields[0].1, &DecodingKey::from_secret(b"shared-secret"), &v).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((header.alg, header.typ.as_deref()), (jsonwebtoken::Algorithm::HS256, Some("JWT")));
         assert_eq!(
-            decoded.claims,
+            hs256_claims(&fields[0].1, b"shared-secret"),
             json!({"iat": 1_700_000_000, "jti": jti.to_string(), "email": "hanako@example.com", "name": "Hanako",
                    "external_id": "sub-1", "organization": "Acme"})
         );
@@ -120,16 +94,16 @@ mod tests {
     #[test]
     fn get_delivery_encodes_the_query() {
         let p = profile(json!({"sub": "s", "email": "a@b.co"}));
-        let input = MintInput { profile: &p, claims: &ClaimMapping::default(), return_to: None, now: 1, jti: uuid::Uuid::nil() };
-        let Ok(Delivery::Get { url }) = target(DeliveryMethod::Get).mint(input, &SecretString::from("k")) else { panic!("expected GET") };
+        let mapping = ClaimMapping::default();
+        let Ok(Delivery::Get { url }) = target(DeliveryMethod::Get).mint(base_input(&p, &mapping), &key("k")) else { panic!("expected GET") };
         assert!(url.starts_with("https://acme.zendesk.com/access/jwt?jwt=ey"), "{url}");
     }
 
     #[test]
     fn refuses_to_mint_without_an_email() {
         let p = profile(json!({"sub": "s", "name": "No Mail"}));
-        let input = MintInput { profile: &p, claims: &ClaimMapping::default(), return_to: None, now: 1, jti: uuid::Uuid::nil() };
-        assert_eq!(target(DeliveryMethod::Post).mint(input, &SecretString::from("k")), Err(MintError::MissingEmail));
+        let mapping = ClaimMapping::default();
+        assert_eq!(target(DeliveryMethod::Post).mint(base_input(&p, &mapping), &key("k")), Err(MintError::MissingEmail));
     }
 
     #[test]

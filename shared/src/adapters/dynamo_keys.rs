@@ -1,0 +1,71 @@
+//! Our signing key set (`domain::signing_keys`) in the bridge's table: one item, so the
+//! sign-in path reads it with one `GetItem` and keeps it for a short TTL.
+//!
+//! | item    | `pk`   | `sk`   | other attributes                 |
+//! |---------|--------|--------|----------------------------------|
+//! | key set | `KEYS` | `KEYS` | `version` (N), `data` (JSON)     |
+//!
+//! The private keys are not here: each `PublishedKey` names its Secrets Manager secret.
+
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::aws::{Failure, store_error};
+use super::dynamo::{Item, Table, corrupt, data, n, s, version};
+use crate::cache::TtlCache;
+use crate::domain::signing_keys::KeySet;
+use crate::ports::{KeyAdmin, KeyStore, StoreError};
+
+pub struct DynamoKeys {
+    table: Table,
+    cache: TtlCache<(), KeySet>,
+}
+
+impl DynamoKeys {
+    /// `cache`: how long a read key set is kept (zero for the admin tool).
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>, cache: Duration) -> Self {
+        Self { table: Table::new(client, table), cache: TtlCache::new(cache) }
+    }
+}
+
+fn key() -> Item {
+    HashMap::from([("pk".into(), s("KEYS")), ("sk".into(), s("KEYS"))])
+}
+
+#[async_trait]
+impl KeyStore for DynamoKeys {
+    async fn key_set(&self) -> Result<Arc<KeySet>, StoreError> {
+        let load = || async {
+            let Some(item) = self.table.get_item(key()).await? else { return Ok(Some(KeySet::default())) };
+            let set: KeySet = data(&item, "key set")?;
+            Ok(Some(KeySet { version: version(&item).unwrap_or(set.version), ..set }))
+        };
+        self.cache.get_or_load(&(), load).await?.ok_or_else(|| StoreError::Corrupt("key set".into()))
+    }
+}
+
+#[async_trait]
+impl KeyAdmin for DynamoKeys {
+    async fn save(&self, set: &KeySet) -> Result<(), StoreError> {
+        let previous = set.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        let mut item = key();
+        item.insert("version".into(), n(set.version));
+        item.insert("data".into(), s(serde_json::to_string(set).map_err(corrupt)?));
+        let mut put = self.table.client.put_item().table_name(&self.table.name).set_item(Some(item));
+        put = if previous == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :previous").expression_attribute_values(":previous", n(previous))
+        };
+        match put.send().await.map_err(|e| Failure::of(&e)) {
+            Ok(_) => {
+                self.cache.invalidate(&());
+                Ok(())
+            }
+            Err(Failure::Service { code }) if code == "ConditionalCheckFailedException" => Err(StoreError::Conflict),
+            Err(other) => Err(store_error(other)),
+        }
+    }
+}

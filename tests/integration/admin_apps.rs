@@ -16,7 +16,10 @@ async fn create_update_list_and_remove() {
     let id = AppId::parse(APP).unwrap_or_else(|e| panic!("{e}"));
     let stored = app.apps.get(&id).await.unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(stored.version, 1);
-    assert!(stored.signing_secret.0.starts_with("arn:aws:secretsmanager:"), "the item names the secret, never holds it");
+    assert!(
+        stored.signing_secret.clone().unwrap_or_else(|| panic!("no secret")).0.starts_with("arn:aws:secretsmanager:"),
+        "the item names the secret, never holds it"
+    );
 
     let mut renamed = stored.clone();
     renamed.name = "Acme Support".into();
@@ -27,7 +30,7 @@ async fn create_update_list_and_remove() {
 
     let mut second = demo_app();
     second.id = AppId::parse("community").unwrap_or_else(|e| panic!("{e}"));
-    app.apps.create(second, &"another-secret-value".to_owned().into()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    app.apps.create(second, Some(&"another-secret-value".to_owned().into())).await.unwrap_or_else(|e| panic!("{e:#}"));
     let listed: Vec<String> = app.apps.store.list().await.unwrap_or_default().into_iter().map(|a| a.id.to_string()).collect();
     assert_eq!(listed, vec!["acme-help", "community"]);
 
@@ -40,12 +43,12 @@ async fn create_update_list_and_remove() {
 async fn a_failed_create_leaves_no_secret_behind() {
     let app = spawn_app().await;
     let before = secret_names(&app).await;
-    let duplicate = app.apps.create(demo_app(), &"yet-another-secret".to_owned().into()).await;
+    let duplicate = app.apps.create(demo_app(), Some(&"yet-another-secret".to_owned().into())).await;
     assert!(duplicate.is_err());
     let mut invalid = demo_app();
     invalid.id = AppId::parse("no-origins").unwrap_or_else(|e| panic!("{e}"));
     invalid.allowed_origins.clear();
-    assert!(app.apps.create(invalid, &"yet-another-secret".to_owned().into()).await.is_err());
+    assert!(app.apps.create(invalid, Some(&"yet-another-secret".to_owned().into())).await.is_err());
     // The duplicate's secret name collides with the existing one, so it was never created; the
     // invalid app is refused before anything is written.
     let after: Vec<String> = secret_names(&app).await;

@@ -215,7 +215,7 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
         allowed_origins: vec![origin],
         ..demo_app()
     };
-    app.apps.create(second, &"community-secret".to_owned().into()).await.unwrap();
+    app.apps.create(second, Some(&"community-secret".to_owned().into())).await.unwrap();
     let sso = app.send("GET", "/sso/acme-community", &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
     assert!(sso.body.contains(&format!("action=\"{community}/access/jwt\"")), "{}", sso.body);

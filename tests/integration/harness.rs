@@ -12,7 +12,6 @@ use shared::adapters::dynamo_apps::DynamoApps;
 use shared::domain::app::{App, AppId};
 use shared::domain::return_to::Origin;
 use shared::domain::targets::{Target, zendesk};
-use shared::secrets::SecretRef;
 use shared::testing::CallLog;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -79,7 +78,7 @@ pub async fn spawn_app() -> TestApp {
         prefix: name.clone(),
     };
     let app_secret = bridge_admin::random_secret(32);
-    apps.create(demo_app(), &app_secret.clone().into()).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
+    apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
     calls.take();
     TestApp { sdk, calls, stack, login, apps, app_secret }
@@ -104,9 +103,21 @@ pub fn demo_app() -> App {
         target: Target::Zendesk(zendesk::ZendeskTarget { account_url: origin(ZENDESK), delivery: zendesk::DeliveryMethod::Post }),
         allowed_origins: vec![origin(ZENDESK)],
         claims: serde_json::from_str(&claims).unwrap_or_else(|e| panic!("{e}")),
-        signing_secret: SecretRef(String::new()),
+        signing_secret: None,
         version: 0,
     }
+}
+
+/// A request to a login function instance, as API Gateway hands it over.
+pub async fn send_to(login: &Login, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+    let mut request = http::Request::builder().method(method).uri(format!("https://api.example.com{path}"));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let body = body.map(Body::Text).unwrap_or(Body::Empty);
+    let response = handler::handle(login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
+    let (parts, body) = response.into_parts();
+    Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
 }
 
 /// A handler response, read.
@@ -176,14 +187,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
-        let mut request = http::Request::builder().method(method).uri(format!("https://api.example.com{path}"));
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        let body = body.map(Body::Text).unwrap_or(Body::Empty);
-        let response = handler::handle(&self.login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
-        let (parts, body) = response.into_parts();
-        Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
+        send_to(&self.login, method, path, headers, body).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
@@ -225,5 +229,44 @@ impl TestApp {
         let ctx = self.ctx().await;
         self.calls.take();
         self.post("/login", serde_json::json!({"ctx": ctx, "email": email, "password": password})).await
+    }
+
+    /// A password sign-in entered at `sso_path` (`/sso/{app}?...`): the form's signed-in step.
+    pub async fn login_at(&self, sso_path: &str, email: &str, password: &str) -> Reply {
+        let reply = self.send("GET", sso_path, &[], None).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+        let ctx = reply.location_param("ctx").unwrap_or_else(|| panic!("no ctx in {:?}", reply.header("location")));
+        self.post("/login", serde_json::json!({"ctx": ctx, "email": email, "password": password})).await
+    }
+
+    /// Our signing keys in this stack, as the admin tool manages them.
+    pub fn keys(&self) -> bridge_admin::keys::Keys {
+        bridge_admin::keys::Keys {
+            store: shared::adapters::dynamo_keys::DynamoKeys::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.stack.table, std::time::Duration::ZERO),
+            secrets: aws_sdk_secretsmanager::Client::new(&self.sdk),
+            prefix: self.apps.prefix.clone(),
+        }
+    }
+}
+
+/// Runs `tests/verifiers/verify.py MODE` (PyJWT, or the DiscourseConnect check) on `input`:
+/// the verified claims, or the verifier's reason for refusing.
+pub fn verify(mode: &str, input: &Value) -> Result<Value, String> {
+    use std::io::Write;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut child = Command::new("python3")
+        .args(["tests/verifiers/verify.py", mode])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    child.stdin.take().map(|mut stdin| stdin.write_all(input.to_string().as_bytes()));
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}")))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
     }
 }

@@ -14,3 +14,4 @@ mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
+mod token_apps;

@@ -18,7 +18,8 @@ use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
 use shared::domain::flow::SignInContext;
 use shared::domain::session::{self, ProviderLogout};
-use shared::domain::signin::{Outcome, SignInError, SignedIn};
+use shared::domain::signin::{Entry, Outcome, SignInError, SignedIn};
+use shared::domain::signing_keys::JWKS_MAX_AGE;
 use shared::domain::targets::Delivery;
 use shared::ports::{ChallengeAnswer, ChallengeKind};
 
@@ -56,6 +57,9 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let navigation = matches!(*request.method(), Method::GET | Method::HEAD);
+    if let [".well-known", "jwks.json"] = segments.as_slice() {
+        return jwks(login, &request, now).await;
+    }
     let mut response = match segments.as_slice() {
         ["sso", app] if navigation => sso(login, &request, app, now).await,
         ["sso", app, "logout"] if navigation => logout(login, &request, app, now).await,
@@ -80,19 +84,45 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
     response
 }
 
+/// `GET /.well-known/jwks.json`: the public keys of our signing keys, for apps that verify our
+/// RS256/ES256 tokens. Public and cacheable.
+async fn jwks(login: &Login, request: &Request, now: u64) -> Response<Body> {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return problem_json(&problem::METHOD_NOT_ALLOWED);
+    }
+    match login.sign_in.signers.jwks(now).await {
+        Ok(jwks) => {
+            let mut response = json_response(StatusCode::OK, &jwks);
+            let headers = response.headers_mut();
+            if let Ok(cache) = HeaderValue::from_str(&format!("public, max-age={JWKS_MAX_AGE}")) {
+                headers.insert(header::CACHE_CONTROL, cache);
+            }
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the signing keys");
+            problem_json(&problem::Problem::of(&SignInError::Store(e)))
+        }
+    }
+}
+
 /// `GET /sso/{app}`: with a live session, straight to the app with its token; otherwise check
-/// the app and `return_to`, then on to the form with a sealed context.
+/// the app and its request (`return_to`, or DiscourseConnect's `sso`/`sig`), then on to the form
+/// with a sealed context.
 async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<Body> {
     let Some(query) = query(request) else {
         return problem_html(request, &problem::BAD_REQUEST);
     };
-    let return_to = query.get("return_to").map(String::as_str);
-    match login.sign_in.resume(app, return_to, cookies::read(request.headers(), session::COOKIE), now).await {
+    let get = |k: &str| query.get(k).map(String::as_str);
+    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig") };
+    match login.sign_in.resume(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
         Ok(Some(delivery)) => return deliver(delivery),
         Ok(None) => {}
         Err(e) => return problem_html(request, &logged(&e, "sso")),
     }
-    match login.sign_in.start(app, return_to, now).await {
+    match login.sign_in.start(app, entry, now).await {
         Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx)]),
         Err(e) => problem_html(request, &logged(&e, "sso")),
     }
@@ -103,8 +133,9 @@ async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<
 async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Response<Body> {
     let query = query(request).unwrap_or_default();
     // A return_to the app does not allow is dropped rather than failing the logout.
-    let started = match login.sign_in.start(app, query.get("return_to").map(String::as_str), now).await {
-        Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, None, now).await,
+    let entry = Entry { return_to: query.get("return_to").map(String::as_str), ..Entry::default() };
+    let started = match login.sign_in.start(app, entry, now).await {
+        Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, Entry::default(), now).await,
         other => other,
     };
     let ctx = match started {
@@ -237,7 +268,7 @@ fn into_session(login: &Login, signed_in: SignedIn) -> Response<Body> {
 }
 
 async fn back_to_form(login: &Login, request: &Request, ctx: &SignInContext, problem: &Problem, now: u64) -> Response<Body> {
-    match login.sign_in.start(ctx.app.as_str(), ctx.return_to.as_ref().map(|r| r.as_str()), now).await {
+    match login.sign_in.seal_context(ctx, now).await {
         Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx), ("error", problem.code)]),
         Err(_) => problem_html(request, problem),
     }

@@ -56,10 +56,15 @@ impl Problem {
             SignInError::PasswordSignInDisabled => {
                 p(S::FORBIDDEN, "password_sign_in_disabled", "Your organisation manages your sign-in. Sign in through your company's sign-in page.")
             }
-            SignInError::Mint(MintError::MissingEmail | MintError::MissingName) => {
+            SignInError::Mint(MintError::MissingEmail | MintError::MissingName | MintError::MissingClaim(_)) => {
                 p(S::UNPROCESSABLE_ENTITY, "profile_incomplete", "Your account is missing details this app needs. Contact support.")
             }
-            SignInError::Mint(MintError::Signing) | SignInError::Token(TokenRejected::Invalid(_) | TokenRejected::KeysUnavailable(_)) => UNAVAILABLE,
+            SignInError::AppRequest(_) | SignInError::Mint(MintError::MissingRequest) => {
+                p(S::BAD_REQUEST, "app_request_invalid", "The app's sign-in request is not valid or has expired. Go back to the app and try again.")
+            }
+            SignInError::Mint(MintError::Signing)
+            | SignInError::Signer(_)
+            | SignInError::Token(TokenRejected::Invalid(_) | TokenRejected::KeysUnavailable(_)) => UNAVAILABLE,
             SignInError::Store(e) => Self::of_store(e),
             SignInError::Directory(e) => Self::of_directory(e),
         }

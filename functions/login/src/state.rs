@@ -7,11 +7,13 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use shared::adapters::{
     cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory, dynamo_apps::DynamoApps,
-    dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, jwks, oidc_http::HttpOidc, secrets_manager::SecretsManager,
+    dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, jwks, oidc_http::HttpOidc,
+    secrets_manager::SecretsManager,
 };
 use shared::domain::corporate::Corporate;
 use shared::domain::return_to::Origin;
 use shared::domain::signin::SignIn;
+use shared::domain::signing_keys::{KEY_SET_CACHE, Signers};
 use shared::ports::OidcProvider;
 use shared::secrets::{CachedSecrets, SecretRef};
 use url::Url;
@@ -48,6 +50,7 @@ impl Login {
         let apps = DynamoApps::new(dynamo.clone(), &config.table);
         let orgs = Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), Duration::from_secs(config.orgs_ttl_seconds)));
         let sessions = Arc::new(DynamoSessions::new(dynamo.clone(), &config.table));
+        let signers = Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(KEY_SET_CACHE))), secrets.clone()));
         let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
         let api_url = config.api_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_default();
         let corporate = Corporate {
@@ -70,6 +73,8 @@ impl Login {
             sessions,
             pool: directory,
             session_policy: config.session,
+            signers,
+            issuer: api_url.clone(),
         };
         Self { sign_in, corporate, api_url, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() }
     }

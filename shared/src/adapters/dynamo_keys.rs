@@ -37,12 +37,13 @@ fn key() -> Item {
 #[async_trait]
 impl KeyStore for DynamoKeys {
     async fn key_set(&self) -> Result<Arc<KeySet>, StoreError> {
+        // No key set yet is not cached: the first key is seen as soon as it is created.
         let load = || async {
-            let Some(item) = self.table.get_item(key()).await? else { return Ok(Some(KeySet::default())) };
+            let Some(item) = self.table.get_item(key()).await? else { return Ok(None) };
             let set: KeySet = data(&item, "key set")?;
             Ok(Some(KeySet { version: version(&item).unwrap_or(set.version), ..set }))
         };
-        self.cache.get_or_load(&(), load).await?.ok_or_else(|| StoreError::Corrupt("key set".into()))
+        Ok(self.cache.get_or_load(&(), load).await?.unwrap_or_default())
     }
 }
 

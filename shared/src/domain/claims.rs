@@ -5,7 +5,7 @@
 //!   only when it is verified;
 //! - `subject`: the user's stable id (Cognito's `sub`);
 //! - `groups`: the user's groups, optionally only those with a `prefix` (and without it),
-//!   renamed through `rename`, as an array or, with `join`, one string (`"1,2,3"`);
+//!   renamed through `rename`, sorted, as an array or, with `join`, one string (`"1,2,3"`);
 //! - `group_map`: the value of the first listed group the user is in, else `default`;
 //! - `organisation`: the id of the user's organisation (corporate customers);
 //! - `constant`: the same value for everyone.
@@ -174,7 +174,9 @@ impl ClaimSource {
                     .iter()
                     .filter_map(|g| g.strip_prefix(prefix).map(|rest| if *strip_prefix { rest } else { g.as_str() }))
                     .filter(|g| !g.is_empty())
-                    .map(|g| rename.get(g).map_or(g, String::as_str).to_owned());
+                    .map(|g| rename.get(g).map_or(g, String::as_str).to_owned())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter();
                 Some(match join {
                     Some(separator) => Value::String(groups.collect::<Vec<_>>().join(separator)),
                     None => Value::Array(groups.map(Value::String).collect()),
@@ -265,7 +267,7 @@ mod tests {
         }));
         assert_eq!(
             Value::Object(m.apply(&p).unwrap_or_default()),
-            json!({"roles": "3,beta", "all": ["community-moderators", "community-beta", "x"], "id": "s-9", "org": "org-1"}),
+            json!({"roles": "3,beta", "all": ["community-beta", "community-moderators", "x"], "id": "s-9", "org": "org-1"}),
             "an unverified email is never mapped"
         );
     }

@@ -29,8 +29,14 @@ pub enum Algorithm {
 pub enum SigningKey {
     /// An app's shared secret.
     Hs256(Vec<u8>),
-    Rs256 { kid: String, key: RsaKeyPair },
-    Es256 { kid: String, key: EcdsaKeyPair },
+    Rs256 {
+        kid: String,
+        key: RsaKeyPair,
+    },
+    Es256 {
+        kid: String,
+        key: EcdsaKeyPair,
+    },
 }
 
 impl fmt::Debug for SigningKey {

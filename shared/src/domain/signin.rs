@@ -27,12 +27,12 @@ use std::sync::Arc;
 use super::app::{App, AppId};
 use super::email::Email;
 use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
+use super::jws::{Algorithm, SigningKey};
 use super::oidc;
 use super::org::OrgId;
 use super::profile::{TOKEN_CLAIMS, UserProfile};
 use super::return_to::ReturnTo;
 use super::session::{Method, ProviderLogout, Session, SessionPolicy};
-use super::jws::{Algorithm, SigningKey};
 use super::signing_keys::{SignerError, Signers};
 use super::targets::discourse::{NONCE_TTL, RequestError};
 use super::targets::{Delivery, MintError, MintInput, Target};
@@ -485,5 +485,28 @@ mod tests {
         assert!(matches!(svc.password(&tampered, EMAIL, &pw("pw"), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
         assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
         assert_eq!(auth.calls.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn a_forum_request_lives_as_long_as_its_nonce_and_keeps_it_through_the_sign_in() {
+        use crate::domain::jws::hmac_sha256;
+        use crate::testing::{MemoryApps, demo_app};
+        use base64::Engine;
+        let mut forum = demo_app();
+        forum.id = AppId::parse("forum").unwrap_or_else(|e| panic!("{e}"));
+        forum.target =
+            serde_json::from_value(serde_json::json!({"kind": "discourse", "forum_url": "https://forum.example.com"})).unwrap_or_else(|e| panic!("{e}"));
+        let svc = SignIn { apps: Arc::new(MemoryApps::with([forum])), ..sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None))) };
+        let sso = base64::engine::general_purpose::STANDARD.encode("nonce=n-1&return_sso_url=https%3A%2F%2Fforum.example.com%2Fsession%2Fsso_login");
+        let sig: String = hmac_sha256(b"shared-secret", sso.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let entry = Entry { sso: Some(&sso), sig: Some(&sig), ..Entry::default() };
+        let ctx = svc.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");
+        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
+        let signed_in = svc.open_handoff(&handoff, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
+        assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");
+        let without = svc.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;
+        assert!(matches!(without, Err(SignInError::AppRequest(RequestError::Missing))), "a forum is entered only with its signed request");
     }
 }

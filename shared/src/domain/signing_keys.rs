@@ -128,7 +128,8 @@ impl Signers {
             return Ok(parsed.clone());
         }
         let pem = self.secrets.value(&key.private_key).await?;
-        let parsed = Arc::new(SigningKey::from_pem(alg, &key.kid, secrecy::ExposeSecret::expose_secret(&*pem)).map_err(|e| SignerError::Key(key.kid.clone(), e))?);
+        let parsed =
+            Arc::new(SigningKey::from_pem(alg, &key.kid, secrecy::ExposeSecret::expose_secret(&*pem)).map_err(|e| SignerError::Key(key.kid.clone(), e))?);
         self.lock().insert(key.kid.clone(), parsed.clone());
         Ok(parsed)
     }

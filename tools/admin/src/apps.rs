@@ -1,5 +1,6 @@
-//! Creating, updating, listing and removing apps, keeping each app's signing secret in Secrets
-//! Manager under `{prefix}/apps/{id}/signing`. The DynamoDB item only names the secret.
+//! Creating, updating, listing and removing apps, keeping the secret an app shares with us
+//! (HS256 kinds, DiscourseConnect) in Secrets Manager under `{prefix}/apps/{id}/signing`. The
+//! DynamoDB item only names the secret. Apps signed with our own keys have none.
 //!
 //! Create writes the secret first and the app second; if the app cannot be written the secret
 //! is deleted again, so a failure leaves nothing behind.
@@ -9,6 +10,7 @@ use aws_sdk_secretsmanager::Client as SecretsClient;
 use secrecy::{ExposeSecret, SecretString};
 use shared::adapters::dynamo_apps::DynamoApps;
 use shared::domain::app::{App, AppId};
+use shared::domain::jws::Algorithm;
 use shared::ports::{AppDirectory, AppStore, StoreError};
 use shared::secrets::SecretRef;
 
@@ -25,9 +27,19 @@ impl Apps {
         app.map(|a| (*a).clone()).with_context(|| format!("no app `{id}`"))
     }
 
-    /// Stores `secret` and creates `app` pointing at it. `app.signing_secret` is set here.
-    pub async fn create(&self, mut app: App, secret: &SecretString) -> Result<App> {
+    /// Stores `secret` (apps that share one with us need it; the others must not have one) and
+    /// creates `app` pointing at it. `app.signing_secret` is set here.
+    pub async fn create(&self, mut app: App, secret: Option<&SecretString>) -> Result<App> {
         app.validate()?;
+        let secret = match (app.target.algorithm(), secret) {
+            (Algorithm::HS256, Some(secret)) => secret,
+            (Algorithm::HS256, None) => bail!("this app shares a secret with the bridge: give --secret-stdin or --generate-secret"),
+            (_, Some(_)) => bail!("this app is signed with the bridge's own keys (see `key rotate`) and takes no secret"),
+            (_, None) => {
+                app.signing_secret = None;
+                return self.write_new(app).await;
+            }
+        };
         let name = format!("{}/apps/{}/signing", self.prefix, app.id);
         let created = self
             .secrets
@@ -38,16 +50,24 @@ impl Apps {
             .send()
             .await
             .with_context(|| format!("creating secret {name} (does it exist already?)"))?;
-        app.signing_secret = SecretRef(created.arn.unwrap_or(name));
-        if let Err(e) = self.store.create(&app).await {
-            self.delete_secret(&app.signing_secret).await.ok();
-            match e {
-                StoreError::Conflict => bail!("app `{}` exists already", app.id),
-                other => return Err(other).context("writing the app"),
-            }
+        let secret_ref = SecretRef(created.arn.unwrap_or(name));
+        app.signing_secret = Some(secret_ref.clone());
+        let written = self.write_new(app).await;
+        if written.is_err() {
+            self.delete_secret(&secret_ref).await.ok();
         }
-        app.version = 1;
-        Ok(app)
+        written
+    }
+
+    async fn write_new(&self, mut app: App) -> Result<App> {
+        match self.store.create(&app).await {
+            Ok(()) => {
+                app.version = 1;
+                Ok(app)
+            }
+            Err(StoreError::Conflict) => bail!("app `{}` exists already", app.id),
+            Err(other) => Err(other).context("writing the app"),
+        }
     }
 
     /// Writes `app` over the version it was read at.
@@ -63,7 +83,8 @@ impl Apps {
 
     pub async fn set_secret(&self, id: &AppId, secret: &SecretString) -> Result<()> {
         let app = self.get(id).await?;
-        self.secrets.put_secret_value().secret_id(&app.signing_secret.0).secret_string(secret.expose_secret()).send().await.context("storing the secret")?;
+        let secret_ref = app.signing_secret.context("this app is signed with the bridge's own keys and has no secret")?;
+        self.secrets.put_secret_value().secret_id(&secret_ref.0).secret_string(secret.expose_secret()).send().await.context("storing the secret")?;
         Ok(())
     }
 
@@ -71,8 +92,8 @@ impl Apps {
     pub async fn remove(&self, id: &AppId, keep_secret: bool) -> Result<()> {
         let app = self.get(id).await?;
         self.store.remove(id).await.context("removing the app")?;
-        if !keep_secret {
-            self.delete_secret(&app.signing_secret).await?;
+        if let (false, Some(secret)) = (keep_secret, &app.signing_secret) {
+            self.delete_secret(secret).await?;
         }
         Ok(())
     }

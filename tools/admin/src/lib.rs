@@ -1,8 +1,9 @@
-//! The admin tool's library: organisations, domains and SCIM tokens; app management (apps in DynamoDB, their secrets in Secrets
+//! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; app management (apps in DynamoDB, their secrets in Secrets
 //! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
 //! in AWS, made in moto for local runs and tests). `main.rs` is the command line over it.
 
 pub mod apps;
+pub mod keys;
 pub mod local;
 pub mod orgs;
 

@@ -3,25 +3,28 @@
 
 use anyhow::{Context, Result, bail};
 use bridge_admin::apps::Apps;
+use bridge_admin::keys::Keys;
 use bridge_admin::local::{self, DemoUser};
 use bridge_admin::orgs::{self, Orgs};
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 use shared::adapters::cognito_directory::CognitoDirectory;
 use shared::adapters::dynamo_apps::DynamoApps;
+use shared::adapters::dynamo_keys::DynamoKeys;
 use shared::adapters::dynamo_orgs::DynamoOrgs;
 use shared::adapters::dynamo_scim::DynamoScim;
 use shared::adapters::dynamo_sessions::DynamoSessions;
 use shared::domain::app::{App, AppId};
 use shared::domain::claims::ClaimMapping;
+use shared::domain::jws::Algorithm;
 use shared::domain::org::{Connection, OrgPolicies, Organisation};
 use shared::domain::return_to::Origin;
 use shared::domain::scim::service::ScimService;
 use shared::domain::session::EndingSessions;
+use shared::domain::signing_keys::MIN_LEAD;
 use shared::domain::targets::{Target, zendesk};
 use shared::ports::AppStore;
 use shared::ports::ScimStore;
-use shared::secrets::SecretRef;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -46,6 +49,9 @@ enum Command {
     /// Organisations (corporate customers), their email domains and SCIM tokens.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// The bridge's own signing keys (RS256, ES256), published at /.well-known/jwks.json.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Local runs only: create the stack's resources and demo users in moto.
     #[command(subcommand)]
     Local(LocalCommand),
@@ -57,11 +63,15 @@ enum AppCommand {
     List,
     /// Show one app (JSON).
     Show { id: String },
-    /// Create a Zendesk app and store its shared secret.
+    /// Create an app: a Zendesk one from the options below, or any kind from --target; store its
+    /// shared secret when it has one.
     Create {
         id: String,
         #[command(flatten)]
         fields: AppFields,
+        /// A JSON file with the app kind and its settings (`{"kind": "insided", ...}`, see README).
+        #[arg(long, conflicts_with_all = ["subdomain", "account_url", "delivery"])]
+        target: Option<std::path::PathBuf>,
         #[command(flatten)]
         secret: SecretInput,
     },
@@ -107,8 +117,26 @@ struct AppFields {
     delivery: Option<String>,
 }
 
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Show the key set (JSON): each key's id, algorithm and publish/sign/retire times.
+    List,
+    /// Generate a new key. The first of an algorithm signs at once; a later one is published now,
+    /// signs after --lead-seconds, and the key it replaces retires once its tokens expired.
+    Rotate {
+        /// RS256 or ES256.
+        #[arg(long)]
+        alg: String,
+        /// Seconds between publishing the new key and signing with it.
+        #[arg(long, default_value_t = 24 * 3600)]
+        lead_seconds: u64,
+    },
+    /// Remove retired keys from the key set and schedule their secrets for deletion.
+    Prune,
+}
+
 #[derive(Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 struct SecretInput {
     /// Read the secret from standard input (paste Zendesk's shared secret).
     #[arg(long)]
@@ -332,6 +360,15 @@ async fn run(cli: Cli) -> Result<()> {
             let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), table) };
             org_command(&orgs, command).await
         }
+        Command::Key(command) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let keys = Keys {
+                store: DynamoKeys::new(aws_sdk_dynamodb::Client::new(&sdk), table, std::time::Duration::ZERO),
+                secrets: aws_sdk_secretsmanager::Client::new(&sdk),
+                prefix: cli.secret_prefix,
+            };
+            key_command(&keys, command).await
+        }
         Command::App(command) => {
             let table = cli.table.context("set --table or TABLE_NAME")?;
             let apps = Apps {
@@ -352,19 +389,28 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
             }
         }
         AppCommand::Show { id } => println!("{}", serde_json::to_string_pretty(&apps.get(&app_id(&id)?).await?)?),
-        AppCommand::Create { id, fields, secret } => {
-            let account_url = fields.account_url()?.context("give --subdomain or --account-url")?;
+        AppCommand::Create { id, fields, target, secret } => {
+            let target = match target {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    serde_json::from_str(&text).with_context(|| format!("{} is not an app kind with its settings", path.display()))?
+                }
+                None => {
+                    let account_url = fields.account_url()?.context("give --subdomain or --account-url, or --target")?;
+                    Target::Zendesk(zendesk::ZendeskTarget { account_url, delivery: fields.delivery()?.unwrap_or_default() })
+                }
+            };
             let app = App {
                 id: app_id(&id)?,
                 name: fields.name.clone().unwrap_or_else(|| id.clone()),
-                target: Target::Zendesk(zendesk::ZendeskTarget { account_url, delivery: fields.delivery()?.unwrap_or_default() }),
+                target,
                 allowed_origins: fields.origins()?,
                 claims: fields.claims()?.unwrap_or_default(),
-                signing_secret: SecretRef(String::new()),
+                signing_secret: None,
                 version: 0,
             };
-            let secret = secret.read()?;
-            let app = apps.create(app, &secret).await?;
+            let secret = secret.read_if_given()?;
+            let app = apps.create(app, secret.as_ref()).await?;
             println!("{}", serde_json::to_string_pretty(&app)?);
         }
         AppCommand::Update { id, fields } => {
@@ -372,12 +418,19 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
             if let Some(name) = &fields.name {
                 app.name = name.clone();
             }
-            let Target::Zendesk(target) = &mut app.target;
-            if let Some(url) = fields.account_url()? {
-                target.account_url = url;
-            }
-            if let Some(delivery) = fields.delivery()? {
-                target.delivery = delivery;
+            match &mut app.target {
+                Target::Zendesk(target) => {
+                    if let Some(url) = fields.account_url()? {
+                        target.account_url = url;
+                    }
+                    if let Some(delivery) = fields.delivery()? {
+                        target.delivery = delivery;
+                    }
+                }
+                _ if fields.account_url.is_some() || fields.subdomain.is_some() || fields.delivery.is_some() => {
+                    bail!("--subdomain, --account-url and --delivery are Zendesk settings")
+                }
+                _ => {}
             }
             if !fields.allow_origins.is_empty() {
                 app.allowed_origins = fields.origins()?;
@@ -389,6 +442,26 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
         }
         AppCommand::SetSecret { id, secret } => apps.set_secret(&app_id(&id)?, &secret.read()?).await?,
         AppCommand::Remove { id, keep_secret } => apps.remove(&app_id(&id)?, keep_secret).await?,
+    }
+    Ok(())
+}
+
+async fn key_command(keys: &Keys, command: KeyCommand) -> Result<()> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    match command {
+        KeyCommand::List => println!("{}", serde_json::to_string_pretty(&keys.list().await?)?),
+        KeyCommand::Rotate { alg, lead_seconds } => {
+            let alg: Algorithm = serde_json::from_value(serde_json::Value::String(alg.to_uppercase())).context("--alg is RS256 or ES256")?;
+            if lead_seconds < MIN_LEAD {
+                eprintln!("warning: a lead under {MIN_LEAD} s lets the new key sign before every verifier can have fetched it");
+            }
+            println!("{}", serde_json::to_string_pretty(&keys.rotate(alg, lead_seconds, now).await?)?);
+        }
+        KeyCommand::Prune => {
+            for kid in keys.prune(now).await? {
+                println!("pruned {kid}");
+            }
+        }
     }
     Ok(())
 }
@@ -507,7 +580,14 @@ impl AppFields {
 }
 
 impl SecretInput {
+    fn read_if_given(&self) -> Result<Option<SecretString>> {
+        if self.secret_stdin || self.generate_secret { self.read().map(Some) } else { Ok(None) }
+    }
+
     fn read(&self) -> Result<SecretString> {
+        if !self.secret_stdin && !self.generate_secret {
+            bail!("give --secret-stdin or --generate-secret");
+        }
         if self.generate_secret {
             let secret = bridge_admin::random_secret(32);
             println!("generated secret (shown once): {secret}");

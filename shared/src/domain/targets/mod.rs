@@ -167,7 +167,7 @@ fn check_lifetime(seconds: u64) -> Result<(), TargetError> {
 }
 
 /// The person's email, verified.
-fn verified_email<'a>(profile: &'a UserProfile) -> Result<&'a str, MintError> {
+fn verified_email(profile: &UserProfile) -> Result<&str, MintError> {
     profile.email.as_ref().filter(|_| profile.email_verified).map(|e| e.as_str()).ok_or(MintError::MissingEmail)
 }
 

@@ -1,8 +1,8 @@
 """Brings up the whole bridge on this machine and keeps it up until interrupted.
 
-  moto (Cognito, DynamoDB, Secrets Manager) -> the stack's resources and demo users
-  -> the demo Zendesk-style app -> the dev server (the form and the API, through the same
-  handler code Lambda runs).
+  moto (Cognito, DynamoDB, Secrets Manager) -> the stack's resources, demo users, our signing
+  keys and the demo apps -> the dev server (the form and the API, through the same handler code
+  Lambda runs) -> the demo Zendesk-style app and the demo token apps (community, forum, tool).
 
 Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
   --auto-ports  free ports instead of the fixed ones (tests)
@@ -17,17 +17,19 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "idp": 8095}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 USERS = [
     # email, password, name, extra arguments
-    ("hanako@example.com", "Demo-Passw0rd!", "山田 花子", ["--company", "Acme 株式会社", "--group", "zd-vip", "--group", "zendesk-agents"]),
+    ("hanako@example.com", "Demo-Passw0rd!", "山田 花子", ["--company", "Acme 株式会社", "--group", "zd-vip", "--group", "zendesk-agents",
+                                                          "--group", "community-3", "--group", "forum-staff"]),
     ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678"]),
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
 ]
@@ -77,6 +79,31 @@ def admin(env, *args, stdin=None):
     return result.stdout
 
 
+def create_token_apps(env, origin):
+    """Our ES256 and RS256 keys, and a community, a forum and a generic JWT app on `origin`.
+    Returns the forum's shared secret."""
+    admin(env, "key", "rotate", "--alg", "ES256")
+    admin(env, "key", "rotate", "--alg", "RS256")
+    forum_secret = secrets.token_urlsafe(32)
+    apps = [
+        ("demo-community", "Demo Community", {"kind": "insided", "community_id": "demo-community", "sso_url": origin, "username_from_email": True},
+         {"roles": {"from": "groups", "prefix": "community-", "strip_prefix": True, "join": ","}}, None),
+        ("demo-forum", "Demo Forum", {"kind": "discourse", "forum_url": origin},
+         {"name": {"from": "attribute", "name": "name"}, "groups": {"from": "groups", "prefix": "forum-", "strip_prefix": True}}, forum_secret),
+        ("demo-tool", "Demo Tool", {"kind": "jwt", "url": f"{origin}/tool/sso", "parameter": "token", "algorithm": "RS256",
+                                    "audience": "demo-tool", "return_parameter": "next"},
+         {"email": {"from": "attribute", "name": "email", "required": True}, "name": {"from": "attribute", "name": "name"}}, None),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for app_id, name, target, claims, secret in apps:
+            target_file, claims_file = Path(tmp, f"{app_id}.target.json"), Path(tmp, f"{app_id}.claims.json")
+            target_file.write_text(json.dumps(target))
+            claims_file.write_text(json.dumps(claims))
+            args = ["app", "create", app_id, "--name", name, "--target", str(target_file), "--allow-origin", origin, "--claims", str(claims_file)]
+            admin(env, *args, *(["--secret-stdin"] if secret else []), stdin=secret)
+    return forum_secret
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--auto-ports", action="store_true")
@@ -106,6 +133,9 @@ def main():
     admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
 
+    tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
+    forum_secret = create_token_apps(env, tokens_origin)
+
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
     scim_token = admin(env, "org", "issue-token", org["id"], "--label", "demo").strip().splitlines()[-1]
 
@@ -123,8 +153,10 @@ def main():
     urls = dict(part.split("=", 1) for part in start([str(TARGET / "dev-server")], server_env).split())
     start([sys.executable, "demo/zendesk_demo_app.py", "--port", str(ports["demo"]), "--bridge-url", api_url, "--app-id", APP_ID],
           {**os.environ, "DEMO_APP_SECRET": app_secret})
+    start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
+          {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
 
-    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "region": REGION,
+    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "token_apps": tokens_origin, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -136,6 +168,9 @@ The identity bridge is running locally.
 
   Open the demo help center:  {demo_origin}/
   (it sends you to the sign-in form at {urls['form']}, as Zendesk would)
+  The token apps:  {tokens_origin}/community/ (Gainsight community, ES256)
+                   {tokens_origin}/forum/ (DiscourseConnect)   {tokens_origin}/tool/ (generic JWT, RS256)
+  Our published keys: {urls['api']}/.well-known/jwks.json
 
   Sign in as:        hanako@example.com / Demo-Passw0rd!
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)

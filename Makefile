@@ -30,10 +30,11 @@ package:
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip -p login -p scim
 
-## The login benchmarks (bridge overhead and AWS calls per password and corporate sign-in).
+## The benchmarks: bridge overhead and AWS calls per password and corporate sign-in; mints per second per algorithm.
 bench:
 	cargo bench -p login --bench login_overhead
 	cargo bench -p login --bench corporate_callback
+	cargo bench -p shared --bench mint
 
 # 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
 bench-scim:

@@ -177,6 +177,12 @@ async fn discourse_connect_round_trip_and_hostile_requests() {
             assert!(reply.body.contains("<html"), "a page for the person: {}", reply.body);
         }
     }
+
+    // The forum's logout URL ends the session and lands on the form (no way back without a request).
+    let out = test.send("GET", "/sso/forum/logout", &[("cookie", &cookie)], None).await;
+    assert_eq!(out.location_param("notice").as_deref(), Some("signed_out"));
+    assert_eq!(out.location_param("ctx"), None);
+    assert_eq!(test.items_under("SESSION#").await, 0);
 }
 
 #[tokio::test]

@@ -138,18 +138,21 @@ async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Respon
         Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, Entry::default(), now).await,
         other => other,
     };
+    // An app entered only with its own signed request (a forum) cannot be started again from
+    // here: the sign-out ends on the form without a way back.
     let ctx = match started {
-        Ok(ctx) => ctx,
+        Ok(ctx) => Some(ctx),
+        Err(SignInError::AppRequest(_)) => None,
         Err(e) => return problem_html(request, &logged(&e, "logout")),
     };
     if query.get("kind").map(String::as_str) != Some("error") {
-        return sign_out(login, request, Some(&ctx)).await;
+        return sign_out(login, request, ctx.as_deref()).await;
     }
-    {
-        let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
-        tracing::info!(app, "app refused a sign-in");
-        redirect_to_form(login, &[("ctx", &ctx), ("notice", "app_error"), ("detail", &detail)])
-    }
+    let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
+    tracing::info!(app, "app refused a sign-in");
+    let mut params = vec![("notice", "app_error"), ("detail", detail.as_str())];
+    params.extend(ctx.as_deref().map(|ctx| ("ctx", ctx)));
+    redirect_to_form(login, &params)
 }
 
 /// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's

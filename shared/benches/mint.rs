@@ -1,0 +1,66 @@
+//! Mints per second on one core, per algorithm: the whole `Target::mint` of a generic JWT app
+//! (claim mapping, registered claims, JSON, signature, delivery URL) with HS256 (a shared
+//! secret), RS256 (RSA-2048) and ES256 (P-256), keys already parsed as the login function keeps
+//! them. Also the cost of parsing a private key, which the login function pays once per key.
+//! Run with `make bench`.
+
+use serde_json::json;
+use shared::domain::claims::ClaimMapping;
+use shared::domain::jws::{self, Algorithm, SigningKey};
+use shared::domain::profile::UserProfile;
+use shared::domain::targets::{MintInput, Target};
+use std::time::{Duration, Instant};
+
+const RUN: Duration = Duration::from_secs(3);
+
+fn main() {
+    let profile = UserProfile::from_claims(
+        json!({"sub": "5f0c2a9e-1111-4222-8333-944455556666", "email": "hanako@example.com", "email_verified": true, "name": "山田 花子",
+               "custom:company": "Acme", "cognito:groups": ["community-3", "community-7", "staff"]})
+        .as_object()
+        .unwrap_or_else(|| unreachable!()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let claims: ClaimMapping = serde_json::from_value(json!({
+        "email": {"from": "attribute", "name": "email", "required": true}, "name": {"from": "attribute", "name": "name"},
+        "company": {"from": "attribute", "name": "custom:company"},
+        "roles": {"from": "groups", "prefix": "community-", "strip_prefix": true, "join": ","}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    println!("mints per second on one thread (generic JWT app, {} s each):", RUN.as_secs());
+    for alg in [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256] {
+        let target: Target =
+            serde_json::from_value(json!({"kind": "jwt", "url": "https://tool.example.com/sso", "algorithm": alg})).unwrap_or_else(|e| panic!("{e}"));
+        let (key, parse) = key(alg);
+        let input = |now| MintInput {
+            profile: &profile,
+            claims: &claims,
+            return_to: None,
+            nonce: None,
+            issuer: "https://api.example.com",
+            now,
+            jti: uuid::Uuid::new_v4(),
+        };
+        let started = Instant::now();
+        let mut mints = 0u64;
+        while started.elapsed() < RUN {
+            for _ in 0..100 {
+                std::hint::black_box(target.mint(input(1_700_000_000 + mints), &key).unwrap_or_else(|e| panic!("{e}")));
+                mints += 1;
+            }
+        }
+        let per_second = mints as f64 / started.elapsed().as_secs_f64();
+        println!("  {alg:?}: {per_second:>9.0} mints/s  ({:>6.1} us each; parsing the key once: {parse:?})", 1e6 / per_second);
+    }
+}
+
+/// A parsed key for `alg`, and how long parsing its private key took.
+fn key(alg: Algorithm) -> (SigningKey, Duration) {
+    if alg == Algorithm::HS256 {
+        return (SigningKey::Hs256(b"a-shared-secret-of-thirty-two-bytes".to_vec()), Duration::ZERO);
+    }
+    let generated = jws::generate(alg).unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let key = SigningKey::from_pem(alg, &generated.kid, &generated.private_pem).unwrap_or_else(|e| panic!("{e}"));
+    (key, started.elapsed())
+}

@@ -18,6 +18,8 @@ use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
 use crate::domain::session::Session;
 use crate::domain::signing_keys::KeySet;
+use crate::domain::workflow::flow::Action;
+use crate::domain::workflow::runner::{RunRecord, StepOutcome};
 use crate::secrets::SecretRef;
 
 /// Why a store (DynamoDB, Secrets Manager) could not answer.
@@ -390,4 +392,32 @@ pub struct CodeExchange<'a> {
     pub redirect_uri: &'a str,
     pub client_id: &'a str,
     pub client_secret: Option<&'a SecretString>,
+}
+
+/// Calls a workflow step's connector (`domain::workflow`). Never fails: every problem is an
+/// outcome (retry or final).
+#[async_trait]
+pub trait Connectors: Send + Sync {
+    async fn call(&self, action: &Action) -> StepOutcome;
+}
+
+/// Workflow run records.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Records a new run; `false` if a run with this id exists already (a duplicate delivery).
+    async fn begin(&self, run: &RunRecord) -> Result<bool, StoreError>;
+    /// Records a run's end (or its state after a replay).
+    async fn finish(&self, run: &RunRecord) -> Result<(), StoreError>;
+}
+
+/// Where failed runs go for an operator to see and replay.
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    async fn send(&self, run: &RunRecord) -> Result<(), StoreError>;
+}
+
+/// Waiting between retries (a no-op recorder in tests).
+#[async_trait]
+pub trait Pause: Send + Sync {
+    async fn pause(&self, seconds: u64);
 }

@@ -498,3 +498,74 @@ pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::domain::corporate::Cor
         redirect_uri: "https://api.example.com/corporate/callback".into(),
     }
 }
+
+/// Workflow runs, dead letters and pauses, in memory.
+#[derive(Default)]
+pub struct MemoryRuns {
+    pub runs: Mutex<HashMap<String, crate::domain::workflow::runner::RunRecord>>,
+    pub dead: Mutex<Vec<crate::domain::workflow::runner::RunRecord>>,
+    pub pauses: Mutex<Vec<u64>>,
+}
+
+#[async_trait]
+impl RunStore for MemoryRuns {
+    async fn begin(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<bool, StoreError> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.contains_key(&run.run_id) {
+            return Ok(false);
+        }
+        runs.insert(run.run_id.clone(), run.clone());
+        Ok(true)
+    }
+    async fn finish(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<(), StoreError> {
+        self.runs.lock().unwrap_or_else(|p| p.into_inner()).insert(run.run_id.clone(), run.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeadLetters for MemoryRuns {
+    async fn send(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<(), StoreError> {
+        self.dead.lock().unwrap_or_else(|p| p.into_inner()).push(run.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Pause for MemoryRuns {
+    async fn pause(&self, seconds: u64) {
+        self.pauses.lock().unwrap_or_else(|p| p.into_inner()).push(seconds);
+    }
+}
+
+/// Connectors that answer from a script, in order, and remember what they were asked.
+#[derive(Default)]
+pub struct ScriptedConnectors {
+    answers: Mutex<std::collections::VecDeque<crate::domain::workflow::runner::StepOutcome>>,
+    asked: Mutex<Vec<crate::domain::workflow::flow::Action>>,
+    pub calls: AtomicUsize,
+}
+
+impl ScriptedConnectors {
+    pub fn answering(answers: impl IntoIterator<Item = crate::domain::workflow::runner::StepOutcome>) -> Self {
+        Self { answers: Mutex::new(answers.into_iter().collect()), ..Self::default() }
+    }
+
+    pub fn push(&self, answer: crate::domain::workflow::runner::StepOutcome) {
+        self.answers.lock().unwrap_or_else(|p| p.into_inner()).push_back(answer);
+    }
+
+    pub fn calls(&self) -> Vec<crate::domain::workflow::flow::Action> {
+        self.asked.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl Connectors for ScriptedConnectors {
+    async fn call(&self, action: &crate::domain::workflow::flow::Action) -> crate::domain::workflow::runner::StepOutcome {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.asked.lock().unwrap_or_else(|p| p.into_inner()).push(action.clone());
+        let next = self.answers.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        next.unwrap_or_else(|| crate::domain::workflow::runner::StepOutcome::Failed("no scripted answer".into()))
+    }
+}

@@ -1,0 +1,107 @@
+//! The identity event: one model for everything that happens to an identity, which workflows
+//! (`domain::workflow`) react to. An event names its person, where it happened (app, method,
+//! network, device) and a free-form `detail`; conditions and templates see it as JSON
+//! ([`IdentityEvent::to_value`]), for example `{{user.email}}` or `context.country != "JP"`.
+//!
+//! This module is the model only; recording events and delivering them is elsewhere.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "user.registered")]
+    UserRegistered,
+    #[serde(rename = "user.signed_in")]
+    UserSignedIn,
+    #[serde(rename = "user.sign_in_failed")]
+    UserSignInFailed,
+    #[serde(rename = "user.provisioned")]
+    UserProvisioned,
+    #[serde(rename = "user.deactivated")]
+    UserDeactivated,
+    #[serde(rename = "user.reactivated")]
+    UserReactivated,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
+    #[serde(rename = "sign_in.high_risk")]
+    SignInHighRisk,
+    #[serde(rename = "user.inactive")]
+    UserInactive,
+}
+
+/// The person an event is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventUser {
+    /// Cognito's `sub`.
+    pub sub: String,
+    /// Cognito's user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// The organisation the person belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+/// Where and how it happened, as far as it is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// `password` or `corporate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// From a header a trusted proxy sets (CloudFront's `CloudFront-Viewer-Country`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityEvent {
+    /// Unique; derived from the cause where it has an id, so recording it twice is one event.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    pub user: EventUser,
+    #[serde(default)]
+    pub context: EventContext,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub detail: Map<String, Value>,
+}
+
+impl IdentityEvent {
+    /// The event as conditions and templates see it.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_and_writes_the_documented_shape() {
+        let raw = json!({"id": "e-1", "type": "sign_in.high_risk", "at": 1_700_000_000,
+                         "user": {"sub": "s-1", "email": "a@b.co"}, "context": {"app": "support", "country": "FR"},
+                         "detail": {"signals": ["new_device"]}});
+        let event: IdentityEvent = serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(event.kind, EventType::SignInHighRisk);
+        assert_eq!(event.to_value(), raw);
+        assert!(serde_json::from_value::<IdentityEvent>(json!({"id": "e", "type": "user.exploded", "at": 1, "user": {"sub": "s"}})).is_err());
+    }
+}

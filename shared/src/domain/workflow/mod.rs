@@ -1,0 +1,9 @@
+//! Declarative workflows over identity events (`domain::events`): a flow is a trigger (an event
+//! type), a condition (`expr`), and steps whose inputs are templates (`template`) run through
+//! connectors with retries (`runner`). Documents are data (`flow`); nothing here calls out
+//! except through the ports in `crate::ports` (`Connectors`, `RunStore`, `DeadLetters`, `Pause`).
+
+pub mod expr;
+pub mod flow;
+pub mod runner;
+pub mod template;

@@ -15,3 +15,4 @@ mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
 mod token_apps;
+mod workflows;

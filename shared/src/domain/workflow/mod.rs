@@ -3,6 +3,7 @@
 //! connectors with retries (`runner`). Documents are data (`flow`); nothing here calls out
 //! except through the ports in `crate::ports` (`Connectors`, `RunStore`, `DeadLetters`, `Pause`).
 
+pub mod connection;
 pub mod expr;
 pub mod flow;
 pub mod runner;

@@ -226,3 +226,99 @@ async fn throttling_and_outages_are_retried_then_dead_lettered_and_bad_requests_
     assert!(out[0].steps[0].error.as_deref().unwrap_or_default().starts_with("HTTP 400: "), "{:?}", out[0].steps[0].error);
     assert_eq!(service.received(path).len(), 3 + 4 + 1);
 }
+
+/// The table stream's new records since the start, as the Lambda event source mapping hands
+/// them to the runner (`Records[].eventName`, `.dynamodb.SequenceNumber`, `.dynamodb.NewImage`).
+async fn stream_batch(sdk: &aws_config::SdkConfig, table: &str) -> Value {
+    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
+    let arn = aws_sdk_dynamodb::Client::new(sdk).describe_table().table_name(table).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
+    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
+    let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description.unwrap().shards.unwrap_or_default();
+    let mut records = Vec::new();
+    for shard in shards {
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id.unwrap())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        let out = streams.get_records().set_shard_iterator(iterator).send().await.unwrap();
+        for record in out.records.unwrap_or_default() {
+            let change = record.dynamodb.unwrap();
+            let image: serde_json::Map<String, Value> = change
+                .new_image
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    AttributeValue::S(s) => Some((k, json!({ "S": s }))),
+                    _ => None,
+                })
+                .collect();
+            records.push(json!({"eventName": record.event_name.unwrap().as_str(), "eventSource": "aws:dynamodb",
+                                "dynamodb": {"SequenceNumber": change.sequence_number, "NewImage": image}}));
+        }
+    }
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once() {
+    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    let test = crate::harness::spawn_app().await;
+    let service = Service::default();
+    let base = service.start().await;
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table));
+    let secrets_client = aws_sdk_secretsmanager::Client::new(&test.sdk);
+    let name = format!("wf-{}/servicenow", uuid::Uuid::new_v4().simple());
+    let arn = secrets_client.create_secret().name(&name).secret_string("sn-Passw0rd!").send().await.unwrap().arn.unwrap();
+    let connection: Connection =
+        serde_json::from_value(json!({"name": "servicenow", "base_url": base, "auth": {"type": "basic", "username": "bridge.integration", "secret": arn}}))
+            .unwrap();
+    store.save_connection(&connection).await.unwrap();
+    let mut flow = template("high-risk-sign-in-servicenow");
+    flow.version = 1;
+    store.save_flow(&flow).await.unwrap();
+    assert!(store.save_flow(&flow).await.is_err(), "a second import must name the version it replaces");
+
+    // The same event recorded twice is one item, so one stream record.
+    store.record(&event("evt-1", "sign_in.high_risk")).await.unwrap();
+    store.record(&event("evt-1", "sign_in.high_risk")).await.unwrap();
+    store.record(&event("evt-2", "user.registered")).await.unwrap();
+    let batch = stream_batch(&test.sdk, &test.stack.table).await;
+    let events: Vec<&Value> =
+        batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).collect();
+    assert_eq!(events.len(), 2, "{batch}");
+
+    let runs = Arc::new(MemoryRuns::default());
+    let workflows = workflows::state::Workflows {
+        store: store.clone(),
+        secrets: Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(secrets_client)), SecretRef(String::new()), Duration::from_secs(300))),
+        pause: runs.clone(),
+    };
+    let answer = workflows::handler::handle(&workflows, &batch, 10).await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(service.received("/api/now/table/incident").len(), 1);
+    let run_id = shared::domain::workflow::runner::run_id(&flow, &event("evt-1", "sign_in.high_risk"));
+    assert_eq!(store.run(&run_id).await.unwrap().map(|r| r.status), Some(RunStatus::Succeeded));
+
+    // The stream delivers the batch again: nothing new happens.
+    assert_eq!(workflows::handler::handle(&workflows, &batch, 11).await, json!({"batchItemFailures": []}));
+    assert_eq!(service.received("/api/now/table/incident").len(), 1);
+
+    // A run that fails is listed for the operator; a replay after the fix succeeds and leaves the list.
+    for _ in 0..4 {
+        service.then("/api/now/table/incident", 503, json!({}));
+    }
+    store.record(&event("evt-3", "sign_in.high_risk")).await.unwrap();
+    let batch = stream_batch(&test.sdk, &test.stack.table).await;
+    assert_eq!(workflows::handler::handle(&workflows, &batch, 12).await, json!({"batchItemFailures": []}), "a failed run is not a batch failure");
+    let failed = store.failed_runs().await.unwrap();
+    assert_eq!(failed.len(), 1);
+    let (flows, runner) = workflows.load().await.unwrap();
+    let replayed = runner.replay(&flows[0], &store.event("evt-3").await.unwrap().unwrap(), failed[0].clone(), 13).await.unwrap();
+    assert_eq!(replayed.status, RunStatus::Succeeded);
+    assert!(store.failed_runs().await.unwrap().is_empty());
+}

@@ -12,6 +12,7 @@ pub mod dynamo_keys;
 pub mod dynamo_orgs;
 pub mod dynamo_scim;
 pub mod dynamo_sessions;
+pub mod dynamo_workflows;
 pub mod http_connectors;
 pub mod jwks;
 pub mod oidc_http;

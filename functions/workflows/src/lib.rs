@@ -1,0 +1,5 @@
+//! The workflow runner Lambda: the table's stream delivers identity events (`EVENT#` items) and
+//! the runner runs the flows that apply (`shared::domain::workflow`).
+
+pub mod handler;
+pub mod state;

@@ -1,0 +1,23 @@
+//! The workflow runner Lambda's entry point: DynamoDB stream batches in, batch item failures out.
+
+use lambda_http::Error;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use workflows::state::{Sleep, Workflows};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let sdk = shared::adapters::aws::load().await;
+    let workflows = Arc::new(Workflows::new(&shared::config::Env, &sdk, Arc::new(Sleep))?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let workflows = workflows.clone();
+        async move {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            Ok::<_, Error>(workflows::handler::handle(&workflows, &event.payload, now).await)
+        }
+    }))
+    .await
+}

@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-scim
+.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows
 
 setup:
 	bash scripts/setup.sh
@@ -39,3 +39,7 @@ bench:
 # 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
 bench-scim:
 	cargo bench --profile dev -p scim --bench scim_import
+
+# Identity events through the workflow runner against moto (moto's time dominates: the dev profile will do).
+bench-workflows:
+	cargo bench --profile dev -p workflows --bench runner

@@ -322,3 +322,38 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     assert_eq!(replayed.status, RunStatus::Succeeded);
     assert!(store.failed_runs().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
+    use bridge_admin::workflows::Workflows;
+    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    let test = crate::harness::spawn_app().await;
+    let admin = Workflows {
+        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table)),
+        secrets: aws_sdk_secretsmanager::Client::new(&test.sdk),
+        prefix: test.apps.prefix.clone(),
+    };
+    let flow = template("high-risk-sign-in-servicenow");
+    let refused = admin.import(flow.clone()).await.unwrap_err().to_string();
+    assert!(refused.contains("connection `servicenow`"), "{refused}");
+
+    let connection: Connection = serde_json::from_value(json!({"name": "servicenow", "base_url": "https://acme.service-now.com",
+        "auth": {"type": "basic", "username": "bridge.integration", "secret": "to be replaced"}}))
+    .unwrap();
+    let stored = admin.import_connection(connection, Some(&"sn-Passw0rd!".to_owned().into())).await.unwrap();
+    let shared::domain::workflow::connection::Auth::Basic { secret, .. } = &stored.auth else { panic!() };
+    assert!(secret.0.starts_with("arn:aws:secretsmanager:"), "the table names the secret, never holds it");
+    assert!(!serde_json::to_string(&admin.store.connections().await.unwrap()).unwrap().contains("sn-Passw0rd!"));
+
+    assert_eq!(admin.import(flow.clone()).await.unwrap().version, 1);
+    assert_eq!(admin.import(flow).await.unwrap().version, 2, "a re-import is a new version");
+    let preview = admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap();
+    assert!(preview.applies);
+    let shared::domain::workflow::flow::Action::Http { body, .. } = &preview.steps[0].1;
+    assert_eq!(body["short_description"], "High-risk sign-in: hanako@example.com");
+    assert!(admin.failed().await.unwrap().is_empty(), "a preview records nothing");
+
+    let disabled = admin.set_enabled("high-risk-sign-in-servicenow", false).await.unwrap();
+    assert_eq!((disabled.enabled, disabled.version), (false, 3));
+    assert!(!admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap().applies);
+}

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod keys;
 pub mod local;
 pub mod orgs;
+pub mod workflows;
 
 /// A random secret of `bytes` bytes, base64url without padding.
 pub fn random_secret(bytes: usize) -> String {

@@ -6,6 +6,7 @@ use bridge_admin::apps::Apps;
 use bridge_admin::keys::Keys;
 use bridge_admin::local::{self, DemoUser};
 use bridge_admin::orgs::{self, Orgs};
+use bridge_admin::workflows::Workflows;
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
 use shared::adapters::cognito_directory::CognitoDirectory;
@@ -52,6 +53,9 @@ enum Command {
     /// The bridge's own signing keys (RS256, ES256), published at /.well-known/jwks.json.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Workflows: flows over identity events, their connections, failed runs.
+    #[command(subcommand)]
+    Flow(FlowCommand),
     /// Local runs only: create the stack's resources and demo users in moto.
     #[command(subcommand)]
     Local(LocalCommand),
@@ -133,6 +137,44 @@ enum KeyCommand {
     },
     /// Remove retired keys from the key set and schedule their secrets for deletion.
     Prune,
+}
+
+#[derive(Subcommand)]
+enum FlowCommand {
+    /// Import a flow from a JSON file (new, or a new version of the same id).
+    Import {
+        file: std::path::PathBuf,
+    },
+    /// List the flows (JSON lines).
+    List,
+    /// Print a flow as JSON (what `import` takes).
+    Export {
+        id: String,
+    },
+    Enable {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    /// Show what a flow would do for a sample event (JSON file), without doing it.
+    Test {
+        id: String,
+        #[arg(long)]
+        event: std::path::PathBuf,
+    },
+    /// Import a connection from a JSON file; --secret-stdin stores its secret in Secrets Manager.
+    Connection {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// List the failed runs (JSON lines).
+    Failed,
+    /// Run a failed run again from its failed step.
+    Replay {
+        run_id: String,
+    },
 }
 
 #[derive(Args)]
@@ -360,6 +402,15 @@ async fn run(cli: Cli) -> Result<()> {
             let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), table) };
             org_command(&orgs, command).await
         }
+        Command::Flow(command) => {
+            let table = cli.table.context("set --table or TABLE_NAME")?;
+            let workflows = Workflows {
+                store: Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+                secrets: aws_sdk_secretsmanager::Client::new(&sdk),
+                prefix: cli.secret_prefix,
+            };
+            flow_command(&workflows, command).await
+        }
         Command::Key(command) => {
             let table = cli.table.context("set --table or TABLE_NAME")?;
             let keys = Keys {
@@ -443,6 +494,44 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
         AppCommand::SetSecret { id, secret } => apps.set_secret(&app_id(&id)?, &secret.read()?).await?,
         AppCommand::Remove { id, keep_secret } => apps.remove(&app_id(&id)?, keep_secret).await?,
     }
+    Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}", path.display()))
+}
+
+async fn flow_command(workflows: &Workflows, command: FlowCommand) -> Result<()> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    match command {
+        FlowCommand::Import { file } => show(&workflows.import(read_json(&file)?).await?)?,
+        FlowCommand::List => {
+            for flow in workflows.store.flows().await? {
+                println!("{}", serde_json::to_string(&flow)?);
+            }
+        }
+        FlowCommand::Export { id } => show(&workflows.flow(&id).await?)?,
+        FlowCommand::Enable { id } => show(&workflows.set_enabled(&id, true).await?)?,
+        FlowCommand::Disable { id } => show(&workflows.set_enabled(&id, false).await?)?,
+        FlowCommand::Test { id, event } => show(&workflows.test(&id, &read_json(&event)?).await?)?,
+        FlowCommand::Connection { file, secret_stdin } => {
+            let secret = SecretInput { secret_stdin, generate_secret: false }.read_if_given()?;
+            show(&workflows.import_connection(read_json(&file)?, secret.as_ref()).await?)?
+        }
+        FlowCommand::Failed => {
+            for run in workflows.failed().await? {
+                println!("{}", serde_json::to_string(&run)?);
+            }
+        }
+        FlowCommand::Replay { run_id } => show(&workflows.replay(&run_id, now).await?)?,
+    }
+    Ok(())
+}
+
+/// Prints `value` as pretty JSON.
+fn show<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

@@ -1,0 +1,101 @@
+//! Events through the workflow runner against moto: EVENT items recorded in the table, handed
+//! to the runner Lambda's handler in stream batches of 50, each running one flow whose step
+//! posts to a service on loopback (answering at once). Prints events per second and AWS calls
+//! per processed event; asserts nothing about time.
+//!
+//! `make bench-workflows` (or `cargo bench --profile dev -p workflows --bench runner -- [EVENTS]`).
+
+use axum::Router;
+use serde_json::{Value, json};
+use shared::adapters::dynamo_workflows::DynamoWorkflows;
+use shared::domain::events::IdentityEvent;
+use shared::domain::workflow::flow::Flow;
+use shared::testing::{CallLog, MemoryRuns};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+use workflows::state::Workflows;
+
+type Failure = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let events: usize = std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut moto = Command::new("python3").args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(Stdio::piped()).spawn()?;
+    let mut line = String::new();
+    BufReader::new(moto.stdout.take().ok_or("moto has no stdout")?).read_line(&mut line)?;
+    let endpoint = format!("http://127.0.0.1:{}", line.trim().strip_prefix("READY ").ok_or("moto did not start")?);
+    let calls = CallLog::default();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .region(aws_config::Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "bench"))
+        .timeout_config(shared::adapters::aws::timeouts())
+        .load()
+        .await;
+    let sdk = sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build();
+    let stack = bridge_admin::local::provision(&sdk, "bench").await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let service = Router::new().fallback(|| async { (axum::http::StatusCode::CREATED, axum::Json(json!({"result": {"number": "INC0010001"}}))) });
+    tokio::spawn(async move { axum::serve(listener, service).await });
+
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table));
+    store.save_connection(&serde_json::from_value(json!({"name": "servicenow", "base_url": base, "auth": {"type": "none"}}))?).await?;
+    let mut flow: Flow = serde_json::from_str(&std::fs::read_to_string(format!("{root}/workflows/templates/high-risk-sign-in-servicenow.json"))?)?;
+    flow.version = 1;
+    store.save_flow(&flow).await?;
+    let mut batches = Vec::new();
+    for chunk in (0..events).collect::<Vec<_>>().chunks(50) {
+        let mut records = Vec::new();
+        for i in chunk {
+            let event: IdentityEvent = serde_json::from_value(json!({"id": format!("evt-{i}"), "type": "sign_in.high_risk", "at": 1_700_000_000,
+                "user": {"sub": format!("sub-{i}"), "email": format!("user{i}@example.com")}, "context": {"app": "support", "country": "FR"}}))?;
+            store.record(&event).await?;
+            records.push(json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": i.to_string(),
+                "NewImage": {"pk": {"S": format!("EVENT#{}", event.id)}, "data": {"S": serde_json::to_string(&event)?}}}}));
+        }
+        batches.push(json!({ "Records": records }));
+    }
+
+    let workflows = Workflows {
+        store,
+        secrets: Arc::new(shared::secrets::CachedSecrets::new(
+            Arc::new(shared::testing::MemorySecrets::demo()),
+            shared::secrets::SecretRef(String::new()),
+            std::time::Duration::from_secs(60),
+        )),
+        pause: Arc::new(MemoryRuns::default()),
+    };
+    calls.take();
+    let started = Instant::now();
+    for batch in &batches {
+        let answer: Value = workflows::handler::handle(&workflows, batch, 1_700_000_100).await;
+        if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
+            return Err(format!("batch failures: {answer}").into());
+        }
+    }
+    let elapsed = started.elapsed();
+    let taken = calls.take();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for c in &taken {
+        *counts.entry(c.rsplit('.').next().unwrap_or(c).to_owned()).or_default() += 1;
+    }
+    println!(
+        "{events} events in {} batches of 50 through the runner against moto: {:.2} s, {:.0} events/s",
+        batches.len(),
+        elapsed.as_secs_f64(),
+        events as f64 / elapsed.as_secs_f64()
+    );
+    let mut pairs: Vec<_> = counts.into_iter().collect();
+    pairs.sort();
+    for (op, n) in pairs {
+        println!("  {op}: {n} ({:.2} per event)", n as f64 / events as f64);
+    }
+    let _ = moto.kill();
+    Ok(())
+}

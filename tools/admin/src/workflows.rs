@@ -1,0 +1,109 @@
+//! Flows and connections for the operator: import (checked whole, optimistic on the version),
+//! export, enable and disable, test against a sample event without side effects, list failed
+//! runs and replay them. A connection's secret goes to Secrets Manager as
+//! `{prefix}/workflows/{name}`; the table keeps only its ARN.
+
+use anyhow::{Context, Result, bail};
+use secrecy::{ExposeSecret, SecretString};
+use shared::adapters::dynamo_workflows::DynamoWorkflows;
+use shared::adapters::http_connectors::HttpConnectors;
+use shared::adapters::secrets_manager::SecretsManager;
+use shared::domain::events::IdentityEvent;
+use shared::domain::workflow::connection::{Auth, Connection};
+use shared::domain::workflow::flow::Flow;
+use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
+use shared::ports::{Pause, StoreError};
+use shared::secrets::{CachedSecrets, SecretRef};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Workflows {
+    pub store: Arc<DynamoWorkflows>,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub prefix: String,
+}
+
+/// Waiting between a replay's retries.
+struct Sleep;
+
+#[async_trait::async_trait]
+impl Pause for Sleep {
+    async fn pause(&self, seconds: u64) {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+    }
+}
+
+impl Workflows {
+    pub async fn flow(&self, id: &str) -> Result<Flow> {
+        self.store.flows().await?.into_iter().find(|f| f.id == id).with_context(|| format!("no flow `{id}`"))
+    }
+
+    /// Imports `flow` as a new flow or over the current version of the same id.
+    pub async fn import(&self, mut flow: Flow) -> Result<Flow> {
+        flow.validate()?;
+        let connections = self.store.connections().await?;
+        for step in &flow.steps {
+            let shared::domain::workflow::flow::Action::Http { connection, .. } = &step.action;
+            if !connections.iter().any(|c| &c.name == connection) {
+                bail!("step `{}` names connection `{connection}`, which does not exist (import it first)", step.id);
+            }
+        }
+        let current = self.store.flows().await?.into_iter().find(|f| f.id == flow.id).map_or(0, |f| f.version);
+        flow.version = current + 1;
+        match self.store.save_flow(&flow).await {
+            Ok(()) => Ok(flow),
+            Err(StoreError::Conflict) => bail!("flow `{}` changed meanwhile; import again", flow.id),
+            Err(e) => Err(e).context("writing the flow"),
+        }
+    }
+
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<Flow> {
+        let mut flow = self.flow(id).await?;
+        flow.enabled = enabled;
+        flow.version += 1;
+        self.store.save_flow(&flow).await.context("writing the flow (it may have changed meanwhile)")?;
+        Ok(flow)
+    }
+
+    /// What `id` would do for `event`, without calling anything or recording anything.
+    pub async fn test(&self, id: &str, event: &IdentityEvent) -> Result<Preview> {
+        Ok(Runner::preview(&self.flow(id).await?, event))
+    }
+
+    /// Stores the connection, with `secret` (if given) as its auth secret.
+    pub async fn import_connection(&self, mut connection: Connection, secret: Option<&SecretString>) -> Result<Connection> {
+        if let Some(secret) = secret {
+            let name = format!("{}/workflows/{}", self.prefix, connection.name);
+            let arn = match self.secrets.create_secret().name(&name).secret_string(secret.expose_secret()).send().await {
+                Ok(out) => out.arn,
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+                    self.secrets.put_secret_value().secret_id(&name).secret_string(secret.expose_secret()).send().await.context("replacing the secret")?.arn
+                }
+                Err(e) => return Err(e).context("storing the secret"),
+            };
+            let secret_ref = SecretRef(arn.unwrap_or(name));
+            match &mut connection.auth {
+                Auth::None => bail!("this connection has no secret (auth type none)"),
+                Auth::Bearer { secret } | Auth::Basic { secret, .. } | Auth::Header { secret, .. } | Auth::Oauth2 { secret, .. } => *secret = secret_ref,
+            }
+        }
+        connection.validate()?;
+        self.store.save_connection(&connection).await.context("writing the connection")?;
+        Ok(connection)
+    }
+
+    pub async fn failed(&self) -> Result<Vec<RunRecord>> {
+        Ok(self.store.failed_runs().await?)
+    }
+
+    /// Runs a failed run again from its failed step, with the flow as it is now.
+    pub async fn replay(&self, run_id: &str, now: u64) -> Result<RunRecord> {
+        let run = self.store.run(run_id).await?.with_context(|| format!("no run `{run_id}`"))?;
+        let event = self.store.event(&run.event_id).await?.context("the run's event has expired (events are kept 7 days)")?;
+        let flow = self.flow(&run.flow_id).await?;
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(self.secrets.clone())), SecretRef(String::new()), Duration::from_secs(60)));
+        let connectors = HttpConnectors::new(self.store.connections().await?, secrets).context("HTTPS client")?;
+        let runner = Runner { connectors: Arc::new(connectors), runs: self.store.clone(), dead_letters: self.store.clone(), pause: Arc::new(Sleep) };
+        Ok(runner.replay(&flow, &event, run, now).await?)
+    }
+}

@@ -5,14 +5,13 @@
 //! error codes to `AuthError` in one place per operation, so that wrong password, unknown user and
 //! disabled user all read as `InvalidCredentials`.
 
+use crate::domain::hashing::hmac_sha256;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -42,10 +41,7 @@ impl CognitoPasswordAuth {
 
 /// `Base64(HMAC_SHA256(client_secret, username + client_id))`, as Cognito defines it.
 pub fn secret_hash(client_secret: &SecretString, username: &str, client_id: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(client_secret.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(username.as_bytes());
-    mac.update(client_id.as_bytes());
-    B64.encode(mac.finalize().into_bytes())
+    B64.encode(hmac_sha256(client_secret.expose_secret().as_bytes(), &[username.as_bytes(), client_id.as_bytes()]))
 }
 
 #[derive(Clone, Copy)]

@@ -11,11 +11,12 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::fmt;
+
+use super::hashing::hmac_sha256;
 
 /// The algorithms our tokens may be signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,7 +96,7 @@ impl SigningKey {
 
     fn signature(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match self {
-            Self::Hs256(secret) => Ok(hmac_sha256(secret, message).to_vec()),
+            Self::Hs256(secret) => Ok(hmac_sha256(secret, &[message]).to_vec()),
             Self::Rs256 { key, .. } => {
                 let mut out = vec![0; key.public_modulus_len()];
                 key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut out).map_err(|_| KeyError::Malformed)?;
@@ -104,13 +105,6 @@ impl SigningKey {
             Self::Es256 { key, .. } => Ok(key.sign(&SystemRandom::new(), message).map_err(|_| KeyError::Malformed)?.as_ref().to_vec()),
         }
     }
-}
-
-/// HMAC-SHA256 of `message` under `key`.
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(message);
-    mac.finalize().into_bytes().into()
 }
 
 /// A new key pair: its PKCS#8 PEM (the private part, for Secrets Manager) and its public JWK

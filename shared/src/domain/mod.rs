@@ -8,6 +8,7 @@ pub mod corporate;
 pub mod email;
 pub mod events;
 pub mod flow;
+pub mod hashing;
 pub mod jws;
 pub mod oidc;
 pub mod org;

@@ -489,7 +489,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_forum_request_lives_as_long_as_its_nonce_and_keeps_it_through_the_sign_in() {
-        use crate::domain::jws::hmac_sha256;
+        use crate::domain::hashing::{hex, hmac_sha256};
         use crate::testing::{MemoryApps, demo_app};
         use base64::Engine;
         let mut forum = demo_app();
@@ -498,7 +498,7 @@ mod tests {
             serde_json::from_value(serde_json::json!({"kind": "discourse", "forum_url": "https://forum.example.com"})).unwrap_or_else(|e| panic!("{e}"));
         let svc = SignIn { apps: Arc::new(MemoryApps::with([forum])), ..sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None))) };
         let sso = base64::engine::general_purpose::STANDARD.encode("nonce=n-1&return_sso_url=https%3A%2F%2Fforum.example.com%2Fsession%2Fsso_login");
-        let sig: String = hmac_sha256(b"shared-secret", sso.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sig = hex(&hmac_sha256(b"shared-secret", &[sso.as_bytes()]));
         let entry = Entry { sso: Some(&sso), sig: Some(&sig), ..Entry::default() };
         let ctx = svc.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");

@@ -15,7 +15,8 @@ use subtle::ConstantTimeEq;
 
 use super::{Delivery, MintError, MintInput, verified_email, with_query};
 use crate::domain::claims::as_text;
-use crate::domain::jws::{SigningKey, hmac_sha256};
+use crate::domain::hashing::{hex, hmac_sha256};
+use crate::domain::jws::SigningKey;
 use crate::domain::return_to::{Origin, ReturnTo};
 
 /// Fields we set ourselves; a mapping may not name them.
@@ -58,7 +59,7 @@ impl DiscourseTarget {
         if sso.len() > MAX_SSO_LEN {
             return Err(RequestError::Malformed);
         }
-        let expected = hex(&hmac_sha256(secret, sso.as_bytes()));
+        let expected = hex(&hmac_sha256(secret, &[sso.as_bytes()]));
         if !bool::from(expected.as_bytes().ct_eq(sig.to_ascii_lowercase().as_bytes())) {
             return Err(RequestError::BadSignature);
         }
@@ -84,13 +85,9 @@ impl DiscourseTarget {
         fields.extend(mapped.iter().filter_map(|(name, value)| Some((name.clone(), as_text(value)?))));
         let payload = serde_urlencoded::to_string(&fields).map_err(|_| MintError::Signing)?;
         let sso = STANDARD.encode(payload);
-        let sig = hex(&hmac_sha256(secret, sso.as_bytes()));
+        let sig = hex(&hmac_sha256(secret, &[sso.as_bytes()]));
         Ok(Delivery::Get { url: with_query(return_url.as_str(), &[("sso".to_owned(), sso), ("sig".to_owned(), sig)])? })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -108,7 +105,7 @@ mod tests {
     /// A request as Discourse builds it.
     fn request(nonce: &str, return_url: &str) -> (String, String) {
         let sso = STANDARD.encode(format!("nonce={nonce}&return_sso_url={}", urlencode(return_url)));
-        let sig = hex(&hmac_sha256(SECRET, sso.as_bytes()));
+        let sig = hex(&hmac_sha256(SECRET, &[sso.as_bytes()]));
         (sso, sig)
     }
 
@@ -155,7 +152,7 @@ mod tests {
         assert_eq!(url.path(), "/session/sso_login");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["x"], "1");
-        assert_eq!(q["sig"], hex(&hmac_sha256(SECRET, q["sso"].as_bytes())));
+        assert_eq!(q["sig"], hex(&hmac_sha256(SECRET, &[q["sso"].as_bytes()])));
         let payload = String::from_utf8(STANDARD.decode(&q["sso"]).unwrap_or_default()).unwrap_or_default();
         let fields: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&payload).unwrap_or_default();
         assert_eq!(fields["nonce"], "abc123");

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use super::flow::{Action, Flow};
 use super::template::render;
 use crate::domain::events::{EventType, IdentityEvent};
+use crate::domain::hashing::hex;
 use crate::ports::{Connectors, DeadLetters, Pause, RunStore, StoreError};
 
 /// What a connector call came to.
@@ -85,8 +86,7 @@ pub struct Runner {
 
 /// The id of `flow`'s run for `event`.
 pub fn run_id(flow: &Flow, event: &IdentityEvent) -> String {
-    let digest = Sha256::digest(format!("{}\n{}", flow.id, event.id));
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(format!("{}\n{}", flow.id, event.id))[..16])
 }
 
 impl Runner {

@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use base64::Engine;
 use serde_json::{Value, json};
 use shared::adapters::http_connectors::HttpConnectors;
-use shared::adapters::secrets_manager::SecretsManager;
+use shared::adapters::workflow_runner::connection_secrets;
 use shared::domain::events::IdentityEvent;
 use shared::domain::workflow::connection::Connection;
 use shared::domain::workflow::flow::Flow;
 use shared::domain::workflow::runner::{RunStatus, Runner};
-use shared::secrets::{CachedSecrets, SecretRef};
+use shared::secrets::SecretRef;
 use shared::testing::{CallLog, MemoryRuns};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -121,7 +121,7 @@ async fn runner(base: &str) -> (Runner, Arc<MemoryRuns>) {
          "auth": {"type": "oauth2", "token_url": format!("{base}/services/oauth2/token"), "client_id": "3MVG9bridge", "secret": salesforce}}
     ]))
     .unwrap();
-    let secrets = Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(secrets_client)), SecretRef("unused".into()), Duration::from_secs(300)));
+    let secrets = connection_secrets(secrets_client, Duration::from_secs(300));
     let runs = Arc::new(MemoryRuns::default());
     let connectors = Arc::new(HttpConnectors::new(connections, secrets).unwrap());
     (Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs.clone() }, runs)
@@ -293,11 +293,8 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     assert_eq!(events.len(), 2, "{batch}");
 
     let runs = Arc::new(MemoryRuns::default());
-    let workflows = workflows::state::Workflows {
-        store: store.clone(),
-        secrets: Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(secrets_client)), SecretRef(String::new()), Duration::from_secs(300))),
-        pause: runs.clone(),
-    };
+    let workflows =
+        workflows::state::Workflows { store: store.clone(), secrets: connection_secrets(secrets_client, Duration::from_secs(300)), pause: runs.clone() };
     let answer = workflows::handler::handle(&workflows, &batch, 10).await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);

@@ -3,9 +3,10 @@
 use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
+use shared::adapters::workflow_runner::Sleep;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
-use workflows::state::{Sleep, Workflows};
+use workflows::state::Workflows;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -25,6 +25,14 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// A failed write as the stores report it: `Conflict` when the write's condition did not hold.
+pub fn write_error(failure: Failure) -> StoreError {
+    match failure {
+        Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
+        other => store_error(other),
+    }
+}
+
 pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -130,6 +138,25 @@ impl Table {
             .build()
             .map_err(corrupt)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Puts `item` if `condition` (with `values`) holds; `Conflict` if it does not.
+    pub async fn put_item(&self, item: Item, condition: Option<&str>, values: Option<Item>) -> Result<(), StoreError> {
+        let put = self.client.put_item().table_name(&self.name).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned));
+        put.set_expression_attribute_values(values).send().await.map_err(|e| write_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    /// Puts `item` as version `version` (its `version` attribute): a new item for version 1, else
+    /// over version `version - 1`; `Conflict` when the stored version is another.
+    pub async fn put_versioned(&self, mut item: Item, version: u64) -> Result<(), StoreError> {
+        let previous = version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        item.insert("version".into(), n(version));
+        if previous == 0 {
+            self.put_item(item, Some("attribute_not_exists(pk)"), None).await
+        } else {
+            self.put_item(item, Some("version = :previous"), Some(HashMap::from([(":previous".to_owned(), n(previous))]))).await
+        }
     }
 
     pub async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::aws::{Failure, store_error};
-use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version};
+use super::aws::Failure;
+use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version, write_error};
 use crate::domain::app::{App, AppId};
 use crate::domain::targets::Target;
 use crate::ports::{AppDirectory, AppStore, StoreError};
@@ -63,17 +63,10 @@ fn from_item(item: &Item) -> Result<App, StoreError> {
     Ok(App { version: version(item).unwrap_or(app.version), ..app })
 }
 
-fn failed(failure: Failure) -> StoreError {
-    match failure {
-        Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
-        other => store_error(other),
-    }
-}
-
 #[async_trait]
 impl AppDirectory for DynamoApps {
     async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError> {
-        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(id))).send().await.map_err(|e| failed(Failure::of(&e)))?;
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(id))).send().await.map_err(|e| write_error(Failure::of(&e)))?;
         out.item.as_ref().map(from_item).transpose().map(|app| app.map(Arc::new))
     }
 }
@@ -93,7 +86,7 @@ impl AppStore for DynamoApps {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| failed(Failure::of(&e)))?;
+            .map_err(|e| write_error(Failure::of(&e)))?;
         Ok(())
     }
 
@@ -107,13 +100,13 @@ impl AppStore for DynamoApps {
             .expression_attribute_values(":previous", n(previous))
             .send()
             .await
-            .map_err(|e| failed(Failure::of(&e)))?;
+            .map_err(|e| write_error(Failure::of(&e)))?;
         Ok(())
     }
 
     async fn remove(&self, id: &AppId) -> Result<(), StoreError> {
         let result = self.client.delete_item().table_name(&self.table).set_key(Some(key(id))).condition_expression("attribute_exists(pk)").send().await;
-        match result.map_err(|e| failed(Failure::of(&e))) {
+        match result.map_err(|e| write_error(Failure::of(&e))) {
             Err(StoreError::Conflict) => Err(StoreError::Missing(id.to_string())),
             other => other.map(|_| ()),
         }

@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, corrupt, data, n, s, version};
+use super::dynamo::{Item, Table, corrupt, data, s, version};
 use crate::cache::TtlCache;
 use crate::domain::signing_keys::KeySet;
 use crate::ports::{KeyAdmin, KeyStore, StoreError};
@@ -50,23 +49,10 @@ impl KeyStore for DynamoKeys {
 #[async_trait]
 impl KeyAdmin for DynamoKeys {
     async fn save(&self, set: &KeySet) -> Result<(), StoreError> {
-        let previous = set.version.checked_sub(1).ok_or(StoreError::Conflict)?;
         let mut item = key();
-        item.insert("version".into(), n(set.version));
         item.insert("data".into(), s(serde_json::to_string(set).map_err(corrupt)?));
-        let mut put = self.table.client.put_item().table_name(&self.table.name).set_item(Some(item));
-        put = if previous == 0 {
-            put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            put.condition_expression("version = :previous").expression_attribute_values(":previous", n(previous))
-        };
-        match put.send().await.map_err(|e| Failure::of(&e)) {
-            Ok(_) => {
-                self.cache.invalidate(&());
-                Ok(())
-            }
-            Err(Failure::Service { code }) if code == "ConditionalCheckFailedException" => Err(StoreError::Conflict),
-            Err(other) => Err(store_error(other)),
-        }
+        self.table.put_versioned(item, set.version).await?;
+        self.cache.invalidate(&());
+        Ok(())
     }
 }

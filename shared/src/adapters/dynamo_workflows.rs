@@ -17,8 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
-use super::aws::{Failure, store_error};
-use super::dynamo::{Item, corrupt, data, n, query_gsi1, s, version};
+use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
 use crate::domain::events::IdentityEvent;
 use crate::domain::workflow::connection::Connection;
 use crate::domain::workflow::flow::Flow;
@@ -28,47 +27,33 @@ use crate::ports::{DeadLetters, RunStore, StoreError};
 const EVENT_TTL: u64 = 7 * 24 * 3600;
 const RUN_TTL: u64 = 30 * 24 * 3600;
 const FAILED_RUNS: &str = "RUNS#failed";
+const NEW: Option<&str> = Some("attribute_not_exists(pk)");
 
 pub struct DynamoWorkflows {
-    client: Client,
-    table: String,
+    table: Table,
 }
 
 fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
 }
 
-fn conflict_or(failure: Failure) -> StoreError {
-    match failure {
-        Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
-        other => store_error(other),
-    }
+/// A serde enum's name (`"sign_in.high_risk"`, `"failed"`).
+fn name_of(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 impl DynamoWorkflows {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
-    }
-
-    async fn put(&self, item: Item, condition: Option<(&str, Option<(&str, aws_sdk_dynamodb::types::AttributeValue)>)>) -> Result<(), StoreError> {
-        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        if let Some((expression, value)) = condition {
-            put = put.condition_expression(expression);
-            if let Some((name, value)) = value {
-                put = put.expression_attribute_values(name, value);
-            }
-        }
-        put.send().await.map_err(|e| conflict_or(Failure::of(&e)))?;
-        Ok(())
+        Self { table: Table::new(client, table) }
     }
 
     /// Records `event` (once: a second write of the same id is a no-op).
     pub async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
         let mut item = key(format!("EVENT#{}", event.id), "EVENT");
-        item.insert("type".into(), s(serde_json::to_value(event.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()));
+        item.insert("type".into(), s(name_of(event.kind)));
         item.insert("data".into(), s(serde_json::to_string(event).map_err(corrupt)?));
         item.insert("expires_at".into(), n(event.at + EVENT_TTL));
-        match self.put(item, Some(("attribute_not_exists(pk)", None))).await {
+        match self.table.put_item(item, NEW, None).await {
             Err(StoreError::Conflict) => Ok(()),
             other => other,
         }
@@ -76,27 +61,21 @@ impl DynamoWorkflows {
 
     /// Every flow, in id order.
     pub async fn flows(&self) -> Result<Vec<Flow>, StoreError> {
-        query_gsi1(&self.client, &self.table, "FLOW")
-            .await?
-            .iter()
-            .map(|item| Ok(Flow { version: version(item).unwrap_or(0), ..data(item, "flow")? }))
-            .collect()
+        let items = query_gsi1(&self.table.client, &self.table.name, "FLOW").await?;
+        items.iter().map(|item| Ok(Flow { version: super::dynamo::version(item).unwrap_or(0), ..data(item, "flow")? })).collect()
     }
 
-    /// Writes `flow` over the version it replaces (`flow.version - 1`; 0 for a new flow).
+    /// Writes `flow` over the version it replaces (`flow.version - 1`; version 1 is a new flow).
     pub async fn save_flow(&self, flow: &Flow) -> Result<(), StoreError> {
         let mut item = key(format!("FLOW#{}", flow.id), "FLOW");
         item.insert("gsi1pk".into(), s("FLOW"));
         item.insert("gsi1sk".into(), s(flow.id.as_str()));
-        item.insert("version".into(), n(flow.version));
         item.insert("data".into(), s(serde_json::to_string(flow).map_err(corrupt)?));
-        let previous = flow.version.checked_sub(1).ok_or(StoreError::Conflict)?;
-        let condition = if previous == 0 { ("attribute_not_exists(pk)", None) } else { ("version = :v", Some((":v", n(previous)))) };
-        self.put(item, Some(condition)).await
+        self.table.put_versioned(item, flow.version).await
     }
 
     pub async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
-        query_gsi1(&self.client, &self.table, "CONNECTION").await?.iter().map(|item| data(item, "connection")).collect()
+        query_gsi1(&self.table.client, &self.table.name, "CONNECTION").await?.iter().map(|item| data(item, "connection")).collect()
     }
 
     pub async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
@@ -104,29 +83,25 @@ impl DynamoWorkflows {
         item.insert("gsi1pk".into(), s("CONNECTION"));
         item.insert("gsi1sk".into(), s(connection.name.as_str()));
         item.insert("data".into(), s(serde_json::to_string(connection).map_err(corrupt)?));
-        self.put(item, None).await
+        self.table.put_item(item, None, None).await
     }
 
     pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(format!("RUN#{run_id}"), "RUN"))).consistent_read(true).send().await;
-        let item = out.map_err(|e| store_error(Failure::of(&e)))?.item;
-        item.as_ref().map(|i| data(i, "run")).transpose()
+        self.table.get_consistent(key(format!("RUN#{run_id}"), "RUN")).await?.as_ref().map(|i| data(i, "run")).transpose()
     }
 
     /// The failed runs (the dead-letter list), oldest first.
     pub async fn failed_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        query_gsi1(&self.client, &self.table, FAILED_RUNS).await?.iter().map(|item| data(item, "run")).collect()
+        query_gsi1(&self.table.client, &self.table.name, FAILED_RUNS).await?.iter().map(|item| data(item, "run")).collect()
     }
 
     pub async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError> {
-        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(format!("EVENT#{id}"), "EVENT"))).send().await;
-        let item = out.map_err(|e| store_error(Failure::of(&e)))?.item;
-        item.as_ref().map(|i| data(i, "event")).transpose()
+        self.table.get_item(key(format!("EVENT#{id}"), "EVENT")).await?.as_ref().map(|i| data(i, "event")).transpose()
     }
 
     fn run_item(run: &RunRecord) -> Result<Item, StoreError> {
         let mut item = key(format!("RUN#{}", run.run_id), "RUN");
-        item.insert("status".into(), s(serde_json::to_value(run.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()));
+        item.insert("status".into(), s(name_of(run.status)));
         item.insert("data".into(), s(serde_json::to_string(run).map_err(corrupt)?));
         item.insert("expires_at".into(), n(run.started_at + RUN_TTL));
         if run.status == RunStatus::Failed {
@@ -140,7 +115,7 @@ impl DynamoWorkflows {
 #[async_trait]
 impl RunStore for DynamoWorkflows {
     async fn begin(&self, run: &RunRecord) -> Result<bool, StoreError> {
-        match self.put(Self::run_item(run)?, Some(("attribute_not_exists(pk)", None))).await {
+        match self.table.put_item(Self::run_item(run)?, NEW, None).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
@@ -148,7 +123,7 @@ impl RunStore for DynamoWorkflows {
     }
 
     async fn finish(&self, run: &RunRecord) -> Result<(), StoreError> {
-        self.put(Self::run_item(run)?, None).await
+        self.table.put_item(Self::run_item(run)?, None, None).await
     }
 }
 

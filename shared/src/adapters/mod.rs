@@ -17,3 +17,4 @@ pub mod http_connectors;
 pub mod jwks;
 pub mod oidc_http;
 pub mod secrets_manager;
+pub mod workflow_runner;

@@ -6,14 +6,13 @@
 use anyhow::{Context, Result, bail};
 use secrecy::{ExposeSecret, SecretString};
 use shared::adapters::dynamo_workflows::DynamoWorkflows;
-use shared::adapters::http_connectors::HttpConnectors;
-use shared::adapters::secrets_manager::SecretsManager;
+use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
 use shared::domain::events::IdentityEvent;
 use shared::domain::workflow::connection::{Auth, Connection};
 use shared::domain::workflow::flow::Flow;
 use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
-use shared::ports::{Pause, StoreError};
-use shared::secrets::{CachedSecrets, SecretRef};
+use shared::ports::StoreError;
+use shared::secrets::SecretRef;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,16 +20,6 @@ pub struct Workflows {
     pub store: Arc<DynamoWorkflows>,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub prefix: String,
-}
-
-/// Waiting between a replay's retries.
-struct Sleep;
-
-#[async_trait::async_trait]
-impl Pause for Sleep {
-    async fn pause(&self, seconds: u64) {
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
-    }
 }
 
 impl Workflows {
@@ -101,9 +90,7 @@ impl Workflows {
         let run = self.store.run(run_id).await?.with_context(|| format!("no run `{run_id}`"))?;
         let event = self.store.event(&run.event_id).await?.context("the run's event has expired (events are kept 7 days)")?;
         let flow = self.flow(&run.flow_id).await?;
-        let secrets = Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(self.secrets.clone())), SecretRef(String::new()), Duration::from_secs(60)));
-        let connectors = HttpConnectors::new(self.store.connections().await?, secrets).context("HTTPS client")?;
-        let runner = Runner { connectors: Arc::new(connectors), runs: self.store.clone(), dead_letters: self.store.clone(), pause: Arc::new(Sleep) };
+        let runner = runner(self.store.clone(), connection_secrets(self.secrets.clone(), Duration::from_secs(60)), Arc::new(Sleep)).await?;
         Ok(runner.replay(&flow, &event, run, now).await?)
     }
 }

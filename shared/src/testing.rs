@@ -569,3 +569,28 @@ impl Connectors for ScriptedConnectors {
         next.unwrap_or_else(|| crate::domain::workflow::runner::StepOutcome::Failed("no scripted answer".into()))
     }
 }
+
+/// moto for benchmarks and integration tests: started from the project `root` on a free port
+/// (`scripts/moto_server.py`, which stops itself when this process exits); the child and its URL.
+pub fn start_moto(root: &std::path::Path) -> std::io::Result<(std::process::Child, String)> {
+    use std::io::{BufRead, BufReader, Error};
+    let mut child =
+        std::process::Command::new("python3").args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(std::process::Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| Error::other("moto has no stdout"))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let port = line.trim().strip_prefix("READY ").ok_or_else(|| Error::other(format!("moto did not start: {line:?}")))?;
+    Ok((child, format!("http://127.0.0.1:{port}")))
+}
+
+/// An SDK configuration for moto at `endpoint` (plain HTTP), recording every call in `calls`.
+pub async fn moto_sdk(endpoint: &str, calls: &CallLog) -> aws_config::SdkConfig {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "moto"))
+        .timeout_config(crate::adapters::aws::timeouts())
+        .load()
+        .await;
+    sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()
+}

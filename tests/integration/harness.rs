@@ -1,7 +1,7 @@
 //! `spawn_app()`: a fresh table, user pool, app client, bridge secret and demo app in moto for
 //! each test, and the login function built on them exactly as Lambda builds it.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use bridge_admin::apps::Apps;
 use bridge_admin::local::{self, DemoUser, LocalStack};
 use http::{HeaderMap, StatusCode};
@@ -14,7 +14,6 @@ use shared::domain::return_to::Origin;
 use shared::domain::targets::{Target, zendesk};
 use shared::testing::CallLog;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -29,33 +28,17 @@ pub fn moto() -> &'static str {
     static MOTO: OnceLock<String> = OnceLock::new();
     MOTO.get_or_init(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let mut child = Command::new("python3")
-            .args(["scripts/moto_server.py", "0"])
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("moto has no stdout"));
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("reading moto's READY line: {e}"));
-        let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("moto did not start: {line:?}"));
+        let (mut child, url) =
+            shared::testing::start_moto(std::path::Path::new(root)).unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
         // The child watches for this process to exit and stops itself; this thread reaps it.
         std::thread::spawn(move || child.wait());
-        format!("http://127.0.0.1:{port}")
+        url
     })
 }
 
 pub async fn sdk_config(endpoint: &str, calls: &CallLog) -> SdkConfig {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("ap-northeast-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("local", "local", None, None, "tests"))
-        .timeout_config(shared::adapters::aws::timeouts())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await;
-    // moto speaks plain HTTP on loopback.
-    sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()
+    let sdk = shared::testing::moto_sdk(endpoint, calls).await;
+    sdk.to_builder().retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)).build()
 }
 
 pub struct TestApp {

@@ -12,10 +12,8 @@ use scim::{config::Config, handler, state::Scim};
 use serde_json::{Value, json};
 use shared::adapters::dynamo_orgs::DynamoOrgs;
 use shared::domain::org::OrgPolicies;
-use shared::testing::CallLog;
+use shared::testing::{CallLog, moto_sdk, start_moto};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -52,19 +50,9 @@ async fn main() -> Result<(), Failure> {
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(16);
 
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let mut moto = Command::new("python3").args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(Stdio::piped()).spawn()?;
-    let mut line = String::new();
-    BufReader::new(moto.stdout.take().ok_or("moto has no stdout")?).read_line(&mut line)?;
-    let endpoint = format!("http://127.0.0.1:{}", line.trim().strip_prefix("READY ").ok_or("moto did not start")?);
+    let (mut moto, endpoint) = start_moto(std::path::Path::new(root))?;
     let calls = CallLog::default();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("ap-northeast-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "bench"))
-        .timeout_config(shared::adapters::aws::timeouts())
-        .load()
-        .await;
-    let sdk = sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build();
+    let sdk = moto_sdk(&endpoint, &calls).await;
     let stack = local::provision(&sdk, "bench").await?;
     let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table) };
     let org = orgs.create("Bench Corp", &["bench.example".into()], OrgPolicies::default()).await?;

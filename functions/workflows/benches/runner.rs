@@ -10,10 +10,8 @@ use serde_json::{Value, json};
 use shared::adapters::dynamo_workflows::DynamoWorkflows;
 use shared::domain::events::IdentityEvent;
 use shared::domain::workflow::flow::Flow;
-use shared::testing::{CallLog, MemoryRuns};
+use shared::testing::{CallLog, MemoryRuns, moto_sdk, start_moto};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 use workflows::state::Workflows;
@@ -24,19 +22,9 @@ type Failure = Box<dyn std::error::Error>;
 async fn main() -> Result<(), Failure> {
     let events: usize = std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let mut moto = Command::new("python3").args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(Stdio::piped()).spawn()?;
-    let mut line = String::new();
-    BufReader::new(moto.stdout.take().ok_or("moto has no stdout")?).read_line(&mut line)?;
-    let endpoint = format!("http://127.0.0.1:{}", line.trim().strip_prefix("READY ").ok_or("moto did not start")?);
+    let (mut moto, endpoint) = start_moto(std::path::Path::new(root))?;
     let calls = CallLog::default();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("ap-northeast-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "bench"))
-        .timeout_config(shared::adapters::aws::timeouts())
-        .load()
-        .await;
-    let sdk = sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build();
+    let sdk = moto_sdk(&endpoint, &calls).await;
     let stack = bridge_admin::local::provision(&sdk, "bench").await?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -45,6 +45,8 @@ fn param(reply: &Reply, name: &str) -> String {
 async fn community_token_verifies_against_the_published_keys() {
     let test = spawn_app().await;
     assert_eq!(jwks(&test.login).await, json!({"keys": []}), "no key yet, nothing published");
+    let post = test.send("POST", "/.well-known/jwks.json", &[], None).await;
+    assert_eq!((post.status, post.header("cache-control")), (StatusCode::METHOD_NOT_ALLOWED, Some("no-store")));
     let key = test.keys().rotate(Algorithm::ES256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
     let target = json!({"kind": "insided", "community_id": "acme-community", "username_from_email": true});
     let claims = json!({"roles": {"from": "groups", "prefix": "community-", "strip_prefix": true, "join": ","},

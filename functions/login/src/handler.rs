@@ -18,7 +18,7 @@ use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
 use shared::domain::flow::SignInContext;
 use shared::domain::session::{self, ProviderLogout};
-use shared::domain::signin::{Entry, Outcome, SignInError, SignedIn};
+use shared::domain::signin::{Entered, Entry, Outcome, SignInError, SignedIn};
 use shared::domain::signing_keys::JWKS_MAX_AGE;
 use shared::domain::targets::Delivery;
 use shared::ports::{ChallengeAnswer, ChallengeKind};
@@ -57,10 +57,8 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let navigation = matches!(*request.method(), Method::GET | Method::HEAD);
-    if let [".well-known", "jwks.json"] = segments.as_slice() {
-        return jwks(login, &request, now).await;
-    }
     let mut response = match segments.as_slice() {
+        [".well-known", "jwks.json"] if navigation => jwks(login, now).await,
         ["sso", app] if navigation => sso(login, &request, app, now).await,
         ["sso", app, "logout"] if navigation => logout(login, &request, app, now).await,
         ["sso", _] | ["sso", _, "logout"] => problem_json(&problem::METHOD_NOT_ALLOWED),
@@ -70,7 +68,9 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
         ["corporate", "start"] => api(login, &request, Api::CorporateStart, now).await,
         ["corporate", "go"] if navigation => corporate_go(login, &request, now).await,
         ["corporate", "callback"] if navigation => corporate_callback(login, &request, now).await,
-        ["logout"] | ["logout", "done"] | ["corporate", "go" | "callback"] | ["session", "handoff"] => problem_json(&problem::METHOD_NOT_ALLOWED),
+        ["logout"] | ["logout", "done"] | ["corporate", "go" | "callback"] | ["session", "handoff"] | [".well-known", "jwks.json"] => {
+            problem_json(&problem::METHOD_NOT_ALLOWED)
+        }
         ["login"] => api(login, &request, Api::Password, now).await,
         ["login", "challenge"] => api(login, &request, Api::Challenge, now).await,
         ["password", "forgot"] => api(login, &request, Api::Forgot, now).await,
@@ -78,7 +78,8 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
         _ => problem_json(&problem::NOT_FOUND),
     };
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Nothing is cached unless the route says otherwise (only the public JWKS does).
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
@@ -86,10 +87,7 @@ pub async fn handle(login: &Login, request: Request) -> Response<Body> {
 
 /// `GET /.well-known/jwks.json`: the public keys of our signing keys, for apps that verify our
 /// RS256/ES256 tokens. Public and cacheable.
-async fn jwks(login: &Login, request: &Request, now: u64) -> Response<Body> {
-    if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return problem_json(&problem::METHOD_NOT_ALLOWED);
-    }
+async fn jwks(login: &Login, now: u64) -> Response<Body> {
     match login.sign_in.signers.jwks(now).await {
         Ok(jwks) => {
             let mut response = json_response(StatusCode::OK, &jwks);
@@ -98,7 +96,6 @@ async fn jwks(login: &Login, request: &Request, now: u64) -> Response<Body> {
                 headers.insert(header::CACHE_CONTROL, cache);
             }
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             response
         }
         Err(e) => {
@@ -117,13 +114,9 @@ async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<
     };
     let get = |k: &str| query.get(k).map(String::as_str);
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig") };
-    match login.sign_in.resume(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
-        Ok(Some(delivery)) => return deliver(delivery),
-        Ok(None) => {}
-        Err(e) => return problem_html(request, &logged(&e, "sso")),
-    }
-    match login.sign_in.start(app, entry, now).await {
-        Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx)]),
+    match login.sign_in.enter(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
+        Ok(Entered::App(delivery)) => deliver(delivery),
+        Ok(Entered::Form(ctx)) => redirect_to_form(login, &[("ctx", &ctx)]),
         Err(e) => problem_html(request, &logged(&e, "sso")),
     }
 }

@@ -13,8 +13,8 @@
 //! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
 //! JSON call cannot receive a cookie for the API when the two are on different sites, so the
 //! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]),
-//! which sets the cookie and goes on to the app. [`SignIn::resume`] mints for another app from a
-//! live session without asking again, and [`SignIn::logout`] ends it.
+//! which sets the cookie and goes on to the app. [`SignIn::enter`] mints for another app from a
+//! live session without asking again (or starts the form), and [`SignIn::logout`] ends it.
 //!
 //! A successful authentication costs exactly one identity-provider call: the ID token is verified
 //! locally and the profile is read from its claims. A person who belongs to an organisation
@@ -86,6 +86,15 @@ impl<'a> Entry<'a> {
 pub struct SignedIn {
     pub delivery: Delivery,
     pub session: String,
+}
+
+/// Where `/sso/{app}` sends the browser.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Entered {
+    /// Straight to the app: a live session signed the person in.
+    App(Delivery),
+    /// To the form, with this sealed context.
+    Form(String),
 }
 
 /// What the person's browser does next.
@@ -255,16 +264,25 @@ impl SignIn {
         Ok(SignedIn { delivery, session })
     }
 
-    /// Single sign-on: the app's token from a live session (`cookie`), or `None` when there is
-    /// no such session and the person must sign in. One session read; no Cognito call.
-    pub async fn resume(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
+    /// An app sends the person here: with a live session (`cookie`), the app's token at once
+    /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
+    /// form. The app and its request are checked once, either way.
+    pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
         let app = self.app(app_id).await?;
         let ctx = self.context(&app, entry).await?;
+        match self.resume(&app, &ctx, cookie, now).await? {
+            Some(delivery) => Ok(Entered::App(delivery)),
+            None => Ok(Entered::Form(self.seal_context(&ctx, now).await?)),
+        }
+    }
+
+    /// The app's token from a live session, or `None` when there is no such session.
+    async fn resume(&self, app: &App, ctx: &SignInContext, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
         let key = oidc::digest(cookie);
         let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let delivery = self.mint(&app, &profile, &ctx, now).await?;
+        let delivery = self.mint(app, &profile, ctx, now).await?;
         if session.needs_touch(now) {
             self.sessions.touch(&key, now).await?;
         }

@@ -108,21 +108,5 @@ pub async fn store_connection_secret(
     org: &OrgId,
     secret: &secrecy::SecretString,
 ) -> Result<shared::secrets::SecretRef> {
-    use secrecy::ExposeSecret;
-    let name = format!("{prefix}/connections/{org}");
-    let created = secrets
-        .create_secret()
-        .name(&name)
-        .description(format!("OpenID client secret of organisation {org}"))
-        .secret_string(secret.expose_secret())
-        .send()
-        .await;
-    let arn = match created {
-        Ok(out) => out.arn,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
-            secrets.put_secret_value().secret_id(&name).secret_string(secret.expose_secret()).send().await.context("replacing the client secret")?.arn
-        }
-        Err(e) => return Err(e).context("storing the client secret"),
-    };
-    Ok(shared::secrets::SecretRef(arn.unwrap_or(name)))
+    crate::put_secret(secrets, &format!("{prefix}/connections/{org}"), &format!("OpenID client secret of organisation {org}"), secret).await
 }

@@ -4,7 +4,7 @@
 //! `{prefix}/workflows/{name}`; the table keeps only its ARN.
 
 use anyhow::{Context, Result, bail};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use shared::adapters::dynamo_workflows::DynamoWorkflows;
 use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
 use shared::domain::events::IdentityEvent;
@@ -12,7 +12,6 @@ use shared::domain::workflow::connection::{Auth, Connection};
 use shared::domain::workflow::flow::Flow;
 use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
 use shared::ports::StoreError;
-use shared::secrets::SecretRef;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,14 +62,7 @@ impl Workflows {
     pub async fn import_connection(&self, mut connection: Connection, secret: Option<&SecretString>) -> Result<Connection> {
         if let Some(secret) = secret {
             let name = format!("{}/workflows/{}", self.prefix, connection.name);
-            let arn = match self.secrets.create_secret().name(&name).secret_string(secret.expose_secret()).send().await {
-                Ok(out) => out.arn,
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
-                    self.secrets.put_secret_value().secret_id(&name).secret_string(secret.expose_secret()).send().await.context("replacing the secret")?.arn
-                }
-                Err(e) => return Err(e).context("storing the secret"),
-            };
-            let secret_ref = SecretRef(arn.unwrap_or(name));
+            let secret_ref = crate::put_secret(&self.secrets, &name, &format!("Secret of workflow connection {}", connection.name), secret).await?;
             match &mut connection.auth {
                 Auth::None => bail!("this connection has no secret (auth type none)"),
                 Auth::Bearer { secret } | Auth::Basic { secret, .. } | Auth::Header { secret, .. } | Auth::Oauth2 { secret, .. } => *secret = secret_ref,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::domain::app::{App, AppId};
 use crate::domain::corporate::PendingLogin;
+use crate::domain::events::IdentityEvent;
 use crate::domain::oidc::ProviderMetadata;
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::scim::filter::Lookup;
@@ -284,14 +285,15 @@ pub trait ScimStore: Send + Sync {
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
     /// Stores a new resource (version 1), a user with a pending sync, a group with `members`.
     /// `Taken(attribute)` if its `userName`/`displayName` (any case) or `externalId` is in use;
-    /// `Missing(id)` if a member is not a user.
-    async fn create(&self, org: &OrgId, record: &Record, members: &[Value]) -> Result<(), StoreError>;
+    /// `Missing(id)` if a member is not a user. `event`, if any, is recorded in the same
+    /// transaction as the resource (here and in `replace` and `delete`).
+    async fn create(&self, org: &OrgId, record: &Record, members: &[Value], event: Option<&IdentityEvent>) -> Result<(), StoreError>;
     /// Replaces `current` with `next` (version `current + 1`), a user with a pending sync.
     /// `Conflict` if `current` changed meanwhile, `Taken` as for `create`.
-    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record) -> Result<(), StoreError>;
+    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record, event: Option<&IdentityEvent>) -> Result<(), StoreError>;
     /// Deletes a resource, its unique names and memberships. A user becomes a hidden
     /// tombstone with a pending sync, removed once the directory is in step if `Purge`.
-    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion) -> Result<(), StoreError>;
+    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError>;
     /// Records that `version` of user `id` is in the directory as `link`. `Ok(false)`: a newer
     /// version is pending (its writer syncs it).
     async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError>;
@@ -311,7 +313,8 @@ pub trait ScimStore: Send + Sync {
 /// Bridge sessions, keyed by the digest of the cookie's value.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn create(&self, key: &str, session: &Session) -> Result<(), StoreError>;
+    /// Creates the session and records `event` (the sign-in) with it, both or neither.
+    async fn create(&self, key: &str, session: &Session, event: &IdentityEvent) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
@@ -392,6 +395,13 @@ pub struct CodeExchange<'a> {
     pub redirect_uri: &'a str,
     pub client_id: &'a str,
     pub client_secret: Option<&'a SecretString>,
+}
+
+/// Identity events recorded where no other change causes them (a failed sign-in). Recording
+/// an event twice (same id) is one event.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError>;
 }
 
 /// Calls a workflow step's connector (`domain::workflow`). Never fails: every problem is an

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::app::{App, AppId};
+use crate::domain::events::IdentityEvent;
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::return_to::Origin;
 use crate::domain::scim::filter::Lookup;
@@ -109,17 +110,36 @@ impl OrgDirectory for MemoryOrgs {
     }
 }
 
-/// Sessions by key.
+/// Sessions by key, and the events recorded with them or alone.
 #[derive(Default)]
 pub struct MemorySessions {
     pub sessions: Mutex<HashMap<String, crate::domain::session::Session>>,
+    pub events: Arc<MemoryEvents>,
+}
+
+/// Recorded identity events, in order.
+#[derive(Default)]
+pub struct MemoryEvents(pub Mutex<Vec<IdentityEvent>>);
+
+impl MemoryEvents {
+    pub fn kinds(&self) -> Vec<crate::domain::events::EventType> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|e| e.kind).collect()
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryEvents {
+    async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event.clone());
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl SessionStore for MemorySessions {
-    async fn create(&self, key: &str, session: &crate::domain::session::Session) -> Result<(), StoreError> {
+    async fn create(&self, key: &str, session: &crate::domain::session::Session, event: &IdentityEvent) -> Result<(), StoreError> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
-        Ok(())
+        self.events.record(event).await
     }
     async fn get(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
@@ -296,6 +316,13 @@ pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
     sign_in_service_with(auth, Arc::new(MemoryOrgs::default()))
 }
 
+/// A sign-in service and the events it records (with sessions and alone).
+pub fn sign_in_service_recording(auth: Arc<ScriptedAuth>) -> (SignIn, Arc<MemoryEvents>) {
+    let events = Arc::new(MemoryEvents::default());
+    let sessions = Arc::new(MemorySessions { events: events.clone(), ..MemorySessions::default() });
+    (SignIn { sessions, events: events.clone(), ..sign_in_service(auth) }, events)
+}
+
 pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignIn {
     let secrets = Arc::new(CachedSecrets::new(Arc::new(MemorySecrets::demo()), SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300)));
     SignIn {
@@ -305,6 +332,7 @@ pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> S
         tokens: Arc::new(PlainTokens),
         secrets: secrets.clone(),
         sessions: Arc::new(MemorySessions::default()),
+        events: Arc::new(MemoryEvents::default()),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
@@ -454,13 +482,13 @@ impl ScimStore for Unreachable {
     async fn all(&self, _: &OrgId, _: Kind, _: usize) -> Result<Vec<ScimEntry>, StoreError> {
         Err(down())
     }
-    async fn create(&self, _: &OrgId, _: &Record, _: &[Value]) -> Result<(), StoreError> {
+    async fn create(&self, _: &OrgId, _: &Record, _: &[Value], _: Option<&IdentityEvent>) -> Result<(), StoreError> {
         Err(down())
     }
-    async fn replace(&self, _: &OrgId, _: &ScimEntry, _: &Record) -> Result<(), StoreError> {
+    async fn replace(&self, _: &OrgId, _: &ScimEntry, _: &Record, _: Option<&IdentityEvent>) -> Result<(), StoreError> {
         Err(down())
     }
-    async fn delete(&self, _: &OrgId, _: &ScimEntry, _: Deletion) -> Result<(), StoreError> {
+    async fn delete(&self, _: &OrgId, _: &ScimEntry, _: Deletion, _: Option<&IdentityEvent>) -> Result<(), StoreError> {
         Err(down())
     }
     async fn synced(&self, _: &OrgId, _: &ScimEntry, _: &Link) -> Result<bool, StoreError> {

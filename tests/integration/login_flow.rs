@@ -9,7 +9,8 @@ use shared::testing::CallLog;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const COGNITO: &str = "AWSCognitoIdentityProviderService.";
-const PUT: &str = "DynamoDB_20120810.PutItem";
+/// The session, its sign-in event and the last sign-in: one transaction.
+const PUT: &str = "DynamoDB_20120810.TransactWriteItems";
 
 /// Follows a signed-in step through the handoff to the app; the Zendesk JWT's verified claims
 /// and the page that takes the browser there (with the session cookie).

@@ -227,43 +227,6 @@ async fn throttling_and_outages_are_retried_then_dead_lettered_and_bad_requests_
     assert_eq!(service.received(path).len(), 3 + 4 + 1);
 }
 
-/// The table stream's new records since the start, as the Lambda event source mapping hands
-/// them to the runner (`Records[].eventName`, `.dynamodb.SequenceNumber`, `.dynamodb.NewImage`).
-async fn stream_batch(sdk: &aws_config::SdkConfig, table: &str) -> Value {
-    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
-    let arn = aws_sdk_dynamodb::Client::new(sdk).describe_table().table_name(table).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
-    let streams = aws_sdk_dynamodbstreams::Client::new(sdk);
-    let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description.unwrap().shards.unwrap_or_default();
-    let mut records = Vec::new();
-    for shard in shards {
-        let iterator = streams
-            .get_shard_iterator()
-            .stream_arn(&arn)
-            .shard_id(shard.shard_id.unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-        let out = streams.get_records().set_shard_iterator(iterator).send().await.unwrap();
-        for record in out.records.unwrap_or_default() {
-            let change = record.dynamodb.unwrap();
-            let image: serde_json::Map<String, Value> = change
-                .new_image
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(k, v)| match v {
-                    AttributeValue::S(s) => Some((k, json!({ "S": s }))),
-                    _ => None,
-                })
-                .collect();
-            records.push(json!({"eventName": record.event_name.unwrap().as_str(), "eventSource": "aws:dynamodb",
-                                "dynamodb": {"SequenceNumber": change.sequence_number, "NewImage": image}}));
-        }
-    }
-    json!({ "Records": records })
-}
-
 #[tokio::test]
 async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once() {
     use shared::adapters::dynamo_workflows::DynamoWorkflows;
@@ -287,7 +250,8 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     store.record(&event("evt-1", "sign_in.high_risk")).await.unwrap();
     store.record(&event("evt-1", "sign_in.high_risk")).await.unwrap();
     store.record(&event("evt-2", "user.registered")).await.unwrap();
-    let batch = stream_batch(&test.sdk, &test.stack.table).await;
+    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap();
+    let batch = stream.next_batch().await.unwrap();
     let events: Vec<&Value> =
         batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).collect();
     assert_eq!(events.len(), 2, "{batch}");
@@ -310,7 +274,10 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
         service.then("/api/now/table/incident", 503, json!({}));
     }
     store.record(&event("evt-3", "sign_in.high_risk")).await.unwrap();
-    let batch = stream_batch(&test.sdk, &test.stack.table).await;
+    let batch = stream.next_batch().await.unwrap();
+    let new_events =
+        batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).count();
+    assert_eq!(new_events, 1, "only the new event: {batch}");
     assert_eq!(workflows::handler::handle(&workflows, &batch, 12).await, json!({"batchItemFailures": []}), "a failed run is not a batch failure");
     let failed = store.failed_runs().await.unwrap();
     assert_eq!(failed.len(), 1);
@@ -353,4 +320,63 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     let disabled = admin.set_enabled("high-risk-sign-in-servicenow", false).await.unwrap();
     assert_eq!((disabled.enabled, disabled.version), (false, 3));
     assert!(!admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap().applies);
+}
+
+/// The outbox: a sign-in records its event in the session's transaction, a SCIM user change in
+/// the change's own; a write that fails records nothing; the stream (read as Lambda's event
+/// source mapping would, by `local_stream`) runs the flows for them, once.
+#[tokio::test]
+async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_flows_once() {
+    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    let test = crate::scim_harness::spawn_scim().await;
+    let app = &test.app;
+    let service = Service::default();
+    let base = service.start().await;
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    store.save_connection(&serde_json::from_value(json!({"name": "audit", "base_url": base, "auth": {"type": "none"}})).unwrap()).await.unwrap();
+    for (trigger, path, body) in [
+        ("user.signed_in", "/signed-in", json!({"email": "{{user.email}}", "app": "{{context.app}}", "method": "{{context.method}}"})),
+        ("user.deactivated", "/deactivated", json!({"email": "{{user.email}}", "org": "{{user.org}}", "scim_id": "{{detail.scim_id}}"})),
+    ] {
+        let flow: Flow = serde_json::from_value(json!({"id": path.trim_start_matches('/'), "name": trigger, "trigger": trigger,
+            "steps": [{"id": "tell", "connector": "http", "connection": "audit", "method": "POST", "path": path, "body": body}]}))
+        .unwrap();
+        store.save_flow(&Flow { version: 1, ..flow }).await.unwrap();
+    }
+
+    app.user("hanako@example.com", |_| {}).await;
+    assert_eq!(app.login("hanako@example.com", "wrong-Passw0rd!").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("hanako@example.com", crate::harness::PASSWORD).await.status, StatusCode::OK);
+    let id = test.create_user("taro@example.com", json!({})).await;
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(test.call("PATCH", &format!("/Users/{id}"), Some(patch)).await.status, StatusCode::OK);
+    let rename =
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "Taro"}]});
+    assert_eq!(test.call("PATCH", &format!("/Users/{id}"), Some(rename)).await.status, StatusCode::OK, "an attribute change: no event");
+    let taken = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "TARO@example.com"});
+    assert_eq!(test.call("POST", "/Users", Some(taken)).await.status, StatusCode::CONFLICT, "a failed write records nothing");
+    assert_eq!(test.call("DELETE", &format!("/Users/{id}"), None).await.status, StatusCode::NO_CONTENT);
+
+    let scan = aws_sdk_dynamodb::Client::new(&app.sdk).scan().table_name(&app.stack.table).filter_expression("begins_with(pk, :p)");
+    let items = scan.expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into())).send().await.unwrap();
+    let mut kinds: Vec<String> = items.items().iter().map(|i| i["type"].as_s().unwrap().clone()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["user.deactivated", "user.deleted", "user.provisioned", "user.sign_in_failed", "user.signed_in"]);
+    assert_eq!(app.items_under("ACTIVITY#").await, 1, "the last sign-in is kept with the session");
+
+    let runs = Arc::new(MemoryRuns::default());
+    let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&app.sdk), Duration::from_secs(300));
+    let workflows = workflows::state::Workflows { store: store.clone(), secrets, pause: runs };
+    let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
+    assert!(stream.deliver(&workflows, 20).await.unwrap() > 0);
+    let signed_in = service.received("/signed-in");
+    assert_eq!(signed_in.len(), 1);
+    assert_eq!(signed_in[0].json(), json!({"email": "hanako@example.com", "app": crate::harness::APP, "method": "password"}));
+    let deactivated = service.received("/deactivated");
+    assert_eq!(deactivated.len(), 1);
+    assert_eq!(deactivated[0].json(), json!({"email": "taro@example.com", "org": test.org.id.as_str(), "scim_id": id}));
+
+    // The runs' own records come through the stream too; they start nothing, and nothing runs twice.
+    stream.deliver(&workflows, 21).await.unwrap();
+    assert_eq!((service.received("/signed-in").len(), service.received("/deactivated").len()), (1, 1));
 }

@@ -97,7 +97,7 @@ fn replay(target: &str, body: &str, issuer: &str) -> Value {
         "DynamoDB_20120810.GetItem" if body.contains("IDLINK#") => json!({"Item": {"pk": {"S": "IDLINK"}, "sk": {"S": "x"}, "username": {"S": USER}}}),
         "DynamoDB_20120810.GetItem" => support::app_item(),
         "DynamoDB_20120810.DeleteItem" => pending_item(),
-        "DynamoDB_20120810.PutItem" => json!({}),
+        "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
         "AWSCognitoIdentityProviderService.AdminGetUser" => json!({"Username": USER, "Enabled": true, "UserStatus": "CONFIRMED", "UserAttributes": [
             {"Name": "sub", "Value": USER}, {"Name": "email", "Value": "taro@corp.example"}, {"Name": "name", "Value": "山田 太郎"},
             {"Name": "custom:org_id", "Value": ORG}]}),

@@ -29,6 +29,9 @@ pub struct Config {
     /// How long an organisation's policies are cached.
     pub orgs_ttl_seconds: u64,
     pub secrets_ttl_seconds: u64,
+    /// A request header a trusted proxy in front of the API sets to the visitor's country
+    /// (CloudFront's `CloudFront-Viewer-Country`); without it events carry no country.
+    pub country_header: Option<String>,
 }
 
 impl Config {
@@ -64,6 +67,7 @@ impl Config {
             apps_ttl_seconds: parsed_or(env, "APPS_TTL_SECONDS", 60)?,
             orgs_ttl_seconds: parsed_or(env, "ORGS_TTL_SECONDS", 60)?,
             secrets_ttl_seconds: parsed_or(env, "SECRETS_TTL_SECONDS", 300)?,
+            country_header: optional(env, "COUNTRY_HEADER")?.filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
         })
     }
 }

@@ -3,7 +3,8 @@
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -16,6 +17,7 @@ use crate::pages;
 use crate::problem::{self, Problem};
 use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
+use shared::domain::events::EventContext;
 use shared::domain::flow::SignInContext;
 use shared::domain::session::{self, ProviderLogout};
 use shared::domain::signin::{Entered, Entry, Outcome, SignInError, SignedIn};
@@ -220,7 +222,7 @@ async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Respo
         binding: cookies::read(request.headers(), corporate::BINDING_COOKIE),
     };
     let mut response = match login.corporate.finish(callback, now).await {
-        Ok(done) => match login.sign_in.complete(&done.ctx, &done.user, &done.org, done.provider_logout, now).await {
+        Ok(done) => match login.sign_in.complete(&done.ctx, &done.user, &done.org, done.provider_logout, &visitor(login, request), now).await {
             Ok(signed_in) => into_session(login, signed_in),
             Err(e) => back_to_form(login, request, &done.ctx, &logged(&e, "corporate/callback"), now).await,
         },
@@ -351,7 +353,7 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
         Api::Password => {
             let b: PasswordBody = body(request)?;
             check_secret(&b.password)?;
-            sign_in.password(&b.ctx, &b.email, &b.password, now).await.map(outcome)
+            sign_in.password(&b.ctx, &b.email, &b.password, &visitor(login, request), now).await.map(outcome)
         }
         Api::Challenge => {
             let b: ChallengeBody = body(request)?;
@@ -361,7 +363,7 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
                 (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
                 _ => return Err(problem::BAD_REQUEST),
             };
-            sign_in.answer(&b.flow, answer, now).await.map(outcome)
+            sign_in.answer(&b.flow, answer, &visitor(login, request), now).await.map(outcome)
         }
         Api::Forgot => {
             let b: ForgotBody = body(request)?;
@@ -378,10 +380,22 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
             let b: ResetBody = body(request)?;
             check_secret(&b.code)?;
             check_secret(&b.new_password)?;
-            sign_in.reset_password(&b.ctx, &b.email, &b.code, &b.new_password, now).await.map(outcome)
+            sign_in.reset_password(&b.ctx, &b.email, &b.code, &b.new_password, &visitor(login, request), now).await.map(outcome)
         }
     };
     result.map_err(|e| logged(&e, route.name()))
+}
+
+/// What the request says about where it came from, for the sign-in's events: the source IP
+/// API Gateway saw, the user agent, and the country only from the configured trusted header.
+fn visitor(login: &Login, request: &Request) -> EventContext {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect::<String>());
+    let ip = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    let country = login.country_header.as_deref().and_then(header).filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()));
+    EventContext { ip, user_agent: header("user-agent"), country: country.map(|c| c.to_ascii_uppercase()), ..EventContext::default() }
 }
 
 fn outcome(outcome: Outcome) -> Value {

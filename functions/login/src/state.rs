@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use shared::adapters::{
     cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory, dynamo_apps::DynamoApps,
-    dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, jwks, oidc_http::HttpOidc,
-    secrets_manager::SecretsManager,
+    dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, dynamo_workflows::DynamoWorkflows, jwks,
+    oidc_http::HttpOidc, secrets_manager::SecretsManager,
 };
 use shared::domain::corporate::Corporate;
 use shared::domain::return_to::Origin;
@@ -27,6 +27,8 @@ pub struct Login {
     pub api_url: String,
     pub form_url: Url,
     pub form_origin: Origin,
+    /// The trusted header naming the visitor's country (lower case), if any.
+    pub country_header: Option<String>,
 }
 
 impl Login {
@@ -58,7 +60,7 @@ impl Login {
             provider: oidc,
             pending: sessions.clone(),
             links: sessions.clone(),
-            scim: Arc::new(DynamoScim::new(dynamo, &config.table)),
+            scim: Arc::new(DynamoScim::new(dynamo.clone(), &config.table)),
             directory: directory.clone(),
             pool: directory.clone(),
             secrets: secrets.clone(),
@@ -71,11 +73,19 @@ impl Login {
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
             sessions,
+            events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
             pool: directory,
             session_policy: config.session,
             signers,
             issuer: api_url.clone(),
         };
-        Self { sign_in, corporate, api_url, form_url: config.form_url.clone(), form_origin: config.form_origin.clone() }
+        Self {
+            sign_in,
+            corporate,
+            api_url,
+            form_url: config.form_url.clone(),
+            form_origin: config.form_origin.clone(),
+            country_header: config.country_header.clone(),
+        }
     }
 }

@@ -8,17 +8,25 @@ use lambda_http::{Adapter, Context, Service, service_fn};
 use login::{handler, state::Login};
 use serde_json::{Value, json};
 use shared::domain::return_to::Origin;
-use shared::testing::{DEMO_APP, ScriptedAuth, corporate_service, sign_in_service};
+use shared::testing::{DEMO_APP, MemoryEvents, ScriptedAuth, corporate_service, sign_in_service_recording};
 use std::sync::Arc;
 
 fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
-    Arc::new(Login {
-        sign_in: sign_in_service(auth),
+    recording_login(auth).0
+}
+
+/// A login function whose events can be read, trusting CloudFront's country header.
+fn recording_login(auth: Arc<ScriptedAuth>) -> (Arc<Login>, Arc<MemoryEvents>) {
+    let (sign_in, events) = sign_in_service_recording(auth);
+    let login = Login {
+        sign_in,
         corporate: corporate_service(Default::default()),
         api_url: "https://api.example.com".into(),
         form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
         form_origin: Origin::parse("https://login.example.com").unwrap(),
-    })
+        country_header: Some("cloudfront-viewer-country".into()),
+    };
+    (Arc::new(login), events)
 }
 
 fn event(method: &str, path: &str, query: &str, body: Option<Value>) -> LambdaRequest {
@@ -77,6 +85,31 @@ async fn sso_then_login_through_api_gateway_events() {
     // API Gateway (payload 2.0) takes response cookies from `cookies`, not from the headers.
     let cookies = page["cookies"].as_array().unwrap();
     assert!(cookies.iter().any(|c| c.as_str().unwrap().starts_with("bridge_session=")), "{page}");
+}
+
+#[tokio::test]
+async fn sign_in_events_carry_the_source_ip_user_agent_and_trusted_country() {
+    let (login, events) = recording_login(Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None)));
+    let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "", None)).await;
+    let ctx = url::Url::parse(sso["headers"]["location"].as_str().unwrap()).unwrap().query_pairs().find(|(k, _)| k == "ctx").unwrap().1.into_owned();
+    for (password, country) in [("wrong", "jp"), ("Corr3ct-Horse!", "not a country")] {
+        let mut attempt = event_json("POST", "/login", "", Some(json!({"ctx": ctx, "email": "hanako@example.com", "password": password})));
+        attempt["headers"]["cloudfront-viewer-country"] = country.into();
+        call(&login, serde_json::from_value(attempt).unwrap()).await;
+    }
+    let recorded = events.0.lock().unwrap().clone();
+    let seen: Vec<(Value, Option<String>, Option<String>, Option<String>)> = recorded
+        .iter()
+        .map(|e| (serde_json::to_value(e.kind).unwrap(), e.context.ip.clone(), e.context.user_agent.clone(), e.context.country.clone()))
+        .collect();
+    let ip = Some("203.0.113.7".to_owned());
+    assert_eq!(
+        seen,
+        [
+            (json!("user.sign_in_failed"), ip.clone(), None, Some("JP".to_owned())),
+            (json!("user.signed_in"), ip, None, None), // not a country code: none
+        ]
+    );
 }
 
 #[tokio::test]

@@ -2,4 +2,6 @@
 //! the runner runs the flows that apply (`shared::domain::workflow`).
 
 pub mod handler;
+#[cfg(feature = "local")]
+pub mod local_stream;
 pub mod state;

@@ -114,6 +114,12 @@ impl Table {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// A `Put` without a condition (idempotent items: indexes, members, last sign-ins).
+    pub fn put_plain(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder().table_name(&self.name).set_item(Some(item)).build().map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     pub fn delete(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
         let delete = Delete::builder()
             .table_name(&self.name)

@@ -10,6 +10,9 @@
 //! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{user id}`          | gsi1 `SCIM#{org}#MEMBEROF#{user}` / `{group}`                |
 //! | page cursor        | `SCIM#{org}#CURSOR`           | `USER#{startIndex}`  | (`after`, `total`, `expires_at`)                             |
 //!
+//! A user's create, replace and delete record its identity event (`domain::scim::events`) in
+//! the same transaction (the outbox the workflow runner reads through the stream).
+//!
 //! Resources carry `version` (the ETag, checked on every write), `data` (the record as JSON),
 //! `link` (the Cognito user as last applied) and, while a Cognito sync is outstanding, `sync`
 //! (the version to sync) and `sync_error`. Access patterns:
@@ -24,13 +27,15 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, Put, Select, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, Select, TransactWriteItem, WriteRequest};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use super::aws::{Failure, store_error};
 use super::dynamo::{GSI1, GSI2, Item, Table, TxError, corrupt, data, n, s, version};
+use super::dynamo_workflows::event_put;
+use crate::domain::events::IdentityEvent;
 use crate::domain::org::OrgId;
 use crate::domain::scim::filter::Lookup;
 use crate::domain::scim::patch::MemberChange;
@@ -196,10 +201,10 @@ impl DynamoScim {
         self.client().query().table_name(&self.table.name)
     }
 
-    /// A `Put` without a condition (index and member items, which are idempotent).
-    fn put_plain(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder().table_name(&self.table.name).set_item(Some(item)).build().map_err(corrupt)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+    /// The change's event, recorded in its transaction. Its id names the version written, so
+    /// it exists already only if that version does (a lost race).
+    fn event(&self, event: Option<&IdentityEvent>) -> Result<TxItems, StoreError> {
+        event.map(|e| Ok((event_put(&self.table, e)?, Why::Version))).into_iter().collect()
     }
 
     fn delete_plain(&self, key: Item) -> Result<TransactWriteItem, StoreError> {
@@ -256,7 +261,7 @@ impl DynamoScim {
             item.insert("display".into(), s(display));
         }
         Ok(vec![
-            (self.put_plain(item)?, Why::Version),
+            (self.table.put_plain(item)?, Why::Version),
             (self.table.check(resource_key(org, Kind::User, user), "attribute_exists(pk)")?, Why::Missing(user.to_owned())),
         ])
     }
@@ -295,7 +300,7 @@ impl DynamoScim {
                 items.push((self.delete_plain(email_key(org, gone, &id))?, Why::Version));
             }
             for added in new.difference(&old) {
-                items.push((self.put_plain(email_key(org, added, &id))?, Why::Version));
+                items.push((self.table.put_plain(email_key(org, added, &id))?, Why::Version));
             }
         }
         Ok(items)
@@ -488,26 +493,28 @@ impl ScimStore for DynamoScim {
         }
     }
 
-    async fn create(&self, org: &OrgId, record: &Record, members: &[Value]) -> Result<(), StoreError> {
+    async fn create(&self, org: &OrgId, record: &Record, members: &[Value], event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let item = resource_item(org, record, &Link::default(), record.kind == Kind::User, None)?;
         let mut base = vec![(self.table.put(item, "attribute_not_exists(pk)", None)?, Why::Taken("id"))];
         base.extend(self.key_changes(org, None, Some(record))?);
+        base.extend(self.event(event)?);
         let ops = unique_members(members).iter().map(|m| self.member_add(org, &record.id, m)).collect::<Result<Vec<_>, _>>()?;
         self.run_chunked(base, ops).await
     }
 
-    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record) -> Result<(), StoreError> {
+    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let item = resource_item(org, next, &current.link, next.kind == Kind::User, None)?;
         let condition = values(&[(":v", n(current.record.version))]);
         let mut items = vec![(self.table.put(item, "version = :v", Some(condition))?, Why::Version)];
         items.extend(self.key_changes(org, Some(&current.record), Some(next))?);
+        items.extend(self.event(event)?);
         if items.len() > TX_LIMIT {
             return Err(StoreError::Limit("too many changes at once".into()));
         }
         self.run(items).await
     }
 
-    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion) -> Result<(), StoreError> {
+    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let record = &current.record;
         let memberships: Vec<Item> = match record.kind {
             Kind::User => self.groups_of(org, &record.id).await?.iter().map(|g| member_key(org, g, &record.id)).collect(),
@@ -519,8 +526,9 @@ impl ScimStore for DynamoScim {
         items.extend(self.key_changes(org, Some(record), None)?);
         if record.kind == Kind::User {
             let tombstone = Record { version: record.version + 1, ..record.clone() };
-            items.push((self.put_plain(resource_item(org, &tombstone, &current.link, true, Some(how))?)?, Why::Version));
+            items.push((self.table.put_plain(resource_item(org, &tombstone, &current.link, true, Some(how))?)?, Why::Version));
         }
+        items.extend(self.event(event)?);
         self.run(items).await
     }
 

@@ -4,9 +4,11 @@
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
 //! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`     |
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON), `expires_at`     |
+//! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
 //!
-//! Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
+//! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
+//! and the person's last sign-in (`adapters::activity`). Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
 //! (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
 //! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
@@ -18,9 +20,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 use std::collections::HashMap;
 
+use super::activity::activity_put;
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
+use super::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s};
+use super::dynamo_workflows::event_put;
 use crate::domain::corporate::PendingLogin;
+use crate::domain::events::IdentityEvent;
 use crate::domain::oidc::digest;
 use crate::domain::org::OrgId;
 use crate::domain::session::Session;
@@ -70,13 +75,20 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 
 #[async_trait]
 impl SessionStore for DynamoSessions {
-    async fn create(&self, key_digest: &str, session: &Session) -> Result<(), StoreError> {
+    /// One transaction: the session, the sign-in event and the person's last sign-in.
+    async fn create(&self, key_digest: &str, session: &Session, event: &IdentityEvent) -> Result<(), StoreError> {
         let mut item = session_key(key_digest);
         item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
         item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
         item.insert("data".into(), s(json(session)?));
         item.insert("expires_at".into(), n(session.expires_at));
-        self.put(item).await
+        let t = &self.table;
+        let items =
+            vec![t.put(item, "attribute_not_exists(pk)", None)?, event_put(t, event)?, activity_put(t, &session.username, &event.user.sub, session.created)?];
+        t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        })
     }
 
     async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {

@@ -15,6 +15,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
 use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
@@ -22,7 +23,7 @@ use crate::domain::events::IdentityEvent;
 use crate::domain::workflow::connection::Connection;
 use crate::domain::workflow::flow::Flow;
 use crate::domain::workflow::runner::{RunRecord, RunStatus};
-use crate::ports::{DeadLetters, RunStore, StoreError};
+use crate::ports::{DeadLetters, EventLog, RunStore, StoreError};
 
 const EVENT_TTL: u64 = 7 * 24 * 3600;
 const RUN_TTL: u64 = 30 * 24 * 3600;
@@ -42,6 +43,21 @@ fn name_of(value: impl serde::Serialize) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
+/// The event's item (the outbox record the stream delivers to the runner).
+fn event_item(event: &IdentityEvent) -> Result<Item, StoreError> {
+    let mut item = key(format!("EVENT#{}", event.id), "EVENT");
+    item.insert("type".into(), s(name_of(event.kind)));
+    item.insert("data".into(), s(serde_json::to_string(event).map_err(corrupt)?));
+    item.insert("expires_at".into(), n(event.at + EVENT_TTL));
+    Ok(item)
+}
+
+/// Recording `event` as part of another change's transaction (the outbox); the transaction
+/// fails on this item if the event was recorded already.
+pub fn event_put(table: &Table, event: &IdentityEvent) -> Result<TransactWriteItem, StoreError> {
+    table.put(event_item(event)?, "attribute_not_exists(pk)", None)
+}
+
 impl DynamoWorkflows {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
@@ -49,11 +65,7 @@ impl DynamoWorkflows {
 
     /// Records `event` (once: a second write of the same id is a no-op).
     pub async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
-        let mut item = key(format!("EVENT#{}", event.id), "EVENT");
-        item.insert("type".into(), s(name_of(event.kind)));
-        item.insert("data".into(), s(serde_json::to_string(event).map_err(corrupt)?));
-        item.insert("expires_at".into(), n(event.at + EVENT_TTL));
-        match self.table.put_item(item, NEW, None).await {
+        match self.table.put_item(event_item(event)?, NEW, None).await {
             Err(StoreError::Conflict) => Ok(()),
             other => other,
         }
@@ -134,5 +146,12 @@ impl DeadLetters for DynamoWorkflows {
     async fn send(&self, run: &RunRecord) -> Result<(), StoreError> {
         tracing::error!(run = %run.run_id, flow = %run.flow_id, "workflow run failed after its retries");
         Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for DynamoWorkflows {
+    async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
+        DynamoWorkflows::record(self, event).await
     }
 }

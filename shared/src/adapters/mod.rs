@@ -1,6 +1,7 @@
 //! The ports implemented over AWS and HTTPS. Every conversion between SDK types and domain
 //! types happens here; nothing outside this module names an SDK type.
 
+pub mod activity;
 pub mod aws;
 pub mod cached_apps;
 pub mod cached_orgs;

@@ -3,7 +3,10 @@
 //! network, device) and a free-form `detail`; conditions and templates see it as JSON
 //! ([`IdentityEvent::to_value`]), for example `{{user.email}}` or `context.country != "JP"`.
 //!
-//! This module is the model only; recording events and delivering them is elsewhere.
+//! Events are recorded in the same DynamoDB transaction as the change that causes them where
+//! there is one (a session, a SCIM write; see [`crate::ports::SessionStore::create`] and
+//! [`crate::ports::ScimStore`]), or alone through [`crate::ports::EventLog`] where nothing else
+//! changes (a failed sign-in). This module is the model only.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -34,7 +37,9 @@ pub enum EventType {
 /// The person an event is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventUser {
-    /// Cognito's `sub`.
+    /// Cognito's `sub`; empty when there is no Cognito user (yet), as for a SCIM user before
+    /// its first sync or a failed sign-in with an unknown address.
+    #[serde(default)]
     pub sub: String,
     /// Cognito's user name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +59,25 @@ pub struct EventUser {
     pub org: Option<String>,
 }
 
-/// Where and how it happened, as far as it is known.
+impl EventUser {
+    /// The person as an ID token or a session names them (Cognito's claims).
+    pub fn from_claims(claims: &Map<String, Value>) -> Self {
+        let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            sub: text("sub").unwrap_or_default(),
+            username: text("cognito:username"),
+            email: text("email"),
+            email_verified: claims.get("email_verified").and_then(|v| v.as_bool().or_else(|| v.as_str().map(|s| s == "true"))),
+            given_name: text("given_name"),
+            family_name: text("family_name"),
+            locale: text("locale"),
+            org: text(crate::domain::profile::ORG_ATTRIBUTE),
+        }
+    }
+}
+
+/// Where and how it happened, as far as it is known. The login function fills in what the
+/// request says (`ip`, `user_agent`, `country`, `device`); the domain adds `app` and `method`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +112,17 @@ pub struct IdentityEvent {
 }
 
 impl IdentityEvent {
+    /// A new event with a random id, for events that have no cause with an id of its own.
+    pub fn new(kind: EventType, user: EventUser, context: EventContext, at: u64) -> Self {
+        Self { id: uuid::Uuid::new_v4().to_string(), kind, at, user, context, detail: Map::new() }
+    }
+
+    /// The same event with one more detail.
+    pub fn with_detail(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.detail.insert(name.into(), value.into());
+        self
+    }
+
     /// The event as conditions and templates see it.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)

@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use super::app::{App, AppId};
 use super::email::Email;
+use super::events::{EventContext, EventType, EventUser, IdentityEvent};
 use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
 use super::jws::{Algorithm, SigningKey};
 use super::oidc;
@@ -37,8 +38,8 @@ use super::signing_keys::{SignerError, Signers};
 use super::targets::discourse::{NONCE_TTL, RequestError};
 use super::targets::{Delivery, MintError, MintInput, Target};
 use crate::ports::{
-    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, IdTokenVerifier, OrgDirectory, PasswordAuth, PoolUser,
-    PoolUsers, SessionStore, StoreError, TokenRejected,
+    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, EventLog, IdTokenVerifier, OrgDirectory, PasswordAuth,
+    PoolUser, PoolUsers, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,8 @@ pub struct SignIn {
     pub tokens: Arc<dyn IdTokenVerifier>,
     pub secrets: Arc<CachedSecrets>,
     pub sessions: Arc<dyn SessionStore>,
+    /// Where failed sign-ins are recorded (successful ones are recorded with their session).
+    pub events: Arc<dyn EventLog>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.
@@ -166,15 +169,37 @@ impl SignIn {
         Ok(SignInContext { app: app.id.clone(), return_to, nonce })
     }
 
-    pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
+    /// `visitor`: what the request says about where it came from (IP, user agent, device,
+    /// country), here and in the other steps; it goes into the sign-in's events.
+    pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let ctx = self.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         self.app(ctx.app.as_str()).await?;
-        let step = self.auth.sign_in(email.as_str(), password).await?;
-        self.next(ctx, step, now).await
+        let step = match self.auth.sign_in(email.as_str(), password).await {
+            Err(AuthError::InvalidCredentials) => {
+                let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
+                return Err(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await);
+            }
+            step => step?,
+        };
+        self.next(ctx, step, visitor, now).await
     }
 
-    pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, now: u64) -> Result<Outcome, SignInError> {
+    /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
+    async fn failed(&self, ctx: &SignInContext, user: EventUser, visitor: &EventContext, error: AuthError, now: u64) -> SignInError {
+        let context = EventContext { app: Some(ctx.app.to_string()), method: Some("password".into()), ..visitor.clone() };
+        let reason = match error {
+            AuthError::CodeMismatch => "code_mismatch",
+            _ => "invalid_credentials",
+        };
+        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", reason);
+        if let Err(e) = self.events.record(&event).await {
+            tracing::warn!(error = %e, "could not record a failed sign-in");
+        }
+        error.into()
+    }
+
+    pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let key = self.secrets.bridge().await?;
         let state: ChallengeState = flow::open(&key.flow_key, Purpose::Challenge, flow_token, now)?;
         let fits = match (&answer, state.challenge) {
@@ -187,8 +212,14 @@ impl SignIn {
             return Err(SignInError::BadInput("answer"));
         }
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
-        let step = self.auth.answer(&challenge, answer).await?;
-        self.next(state.ctx, step, now).await
+        let step = match self.auth.answer(&challenge, answer).await {
+            Err(AuthError::CodeMismatch) => {
+                let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
+                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+            }
+            step => step?,
+        };
+        self.next(state.ctx, step, visitor, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -202,17 +233,25 @@ impl SignIn {
     }
 
     /// Sets a new password with the emailed code, then signs in with it.
-    pub async fn reset_password(&self, ctx: &str, email: &str, code: &SecretString, new_password: &SecretString, now: u64) -> Result<Outcome, SignInError> {
+    pub async fn reset_password(
+        &self,
+        ctx: &str,
+        email: &str,
+        code: &SecretString,
+        new_password: &SecretString,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
         let ctx = self.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
         let step = self.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, now).await
+        self.next(ctx, step, visitor, now).await
     }
 
-    async fn next(&self, ctx: SignInContext, step: AuthStep, now: u64) -> Result<Outcome, SignInError> {
+    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, now).await,
+            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, visitor, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
@@ -222,7 +261,7 @@ impl SignIn {
         }
     }
 
-    async fn deliver(&self, ctx: &SignInContext, id_token: &str, now: u64) -> Result<Outcome, SignInError> {
+    async fn deliver(&self, ctx: &SignInContext, id_token: &str, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let claims = self.tokens.verify(id_token, now).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         if profile.email.is_some() && !profile.email_verified {
@@ -233,7 +272,7 @@ impl SignIn {
         let delivery = self.mint(&app, &profile, ctx, now).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now)).await?;
+        let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now), &app, visitor).await?;
         let key = self.secrets.bridge().await?;
         Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &SignedIn { delivery, session })))
     }
@@ -251,6 +290,7 @@ impl SignIn {
         user: &PoolUser,
         org: &OrgId,
         provider_logout: Option<ProviderLogout>,
+        visitor: &EventContext,
         now: u64,
     ) -> Result<SignedIn, SignInError> {
         let mut claims = user.attributes.clone();
@@ -260,7 +300,7 @@ impl SignIn {
         let delivery = self.mint(&app, &profile, ctx, now).await?;
         let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
         session.provider_logout = provider_logout;
-        let session = self.open_session(session).await?;
+        let session = self.open_session(session, &app, visitor).await?;
         Ok(SignedIn { delivery, session })
     }
 
@@ -301,11 +341,25 @@ impl SignIn {
         Ok(session.provider_logout)
     }
 
-    async fn open_session(&self, mut session: Session) -> Result<String, SignInError> {
+    /// Opens the session and records the sign-in (`user.signed_in`) with it.
+    async fn open_session(&self, mut session: Session, app: &App, visitor: &EventContext) -> Result<String, SignInError> {
         // The person, not the token they signed in with.
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         let cookie = oidc::random_token();
-        self.sessions.create(&oidc::digest(&cookie), &session).await?;
+        let key = oidc::digest(&cookie);
+        let mut user = EventUser::from_claims(&session.profile);
+        user.username = Some(session.username.clone());
+        let method = match session.method {
+            Method::Password => "password",
+            Method::Corporate => "corporate",
+        };
+        let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), ..visitor.clone() };
+        // The session key's digest is unique: the event's id (never the cookie itself).
+        let event = IdentityEvent {
+            id: format!("signin-{}", &key[..32.min(key.len())]),
+            ..IdentityEvent::new(EventType::UserSignedIn, user, context, session.created)
+        };
+        self.sessions.create(&key, &session, &event).await?;
         Ok(cookie)
     }
 
@@ -361,11 +415,15 @@ impl SignIn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ScriptedAuth, sign_in_service};
+    use crate::testing::{ScriptedAuth, sign_in_service, sign_in_service_recording};
     use std::sync::atomic::Ordering;
 
     const NOW: u64 = 1_700_000_000;
     const EMAIL: &str = "hanako@example.com";
+
+    fn here() -> EventContext {
+        EventContext { ip: Some("192.0.2.1".into()), user_agent: Some("test".into()), ..EventContext::default() }
+    }
 
     fn pw(s: &str) -> SecretString {
         SecretString::from(s)
@@ -380,7 +438,7 @@ mod tests {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "correct horse", None));
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
-        let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), NOW + 5).await;
+        let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
         let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
         let signed_in = svc.open_handoff(&handoff, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
@@ -389,6 +447,28 @@ mod tests {
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn sign_ins_and_failures_are_recorded_as_events() {
+        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa))));
+        let ctx = ctx(&svc).await;
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("wrong"), &here(), NOW).await, Err(SignInError::Auth(AuthError::InvalidCredentials))));
+        let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await else { panic!("no challenge") };
+        assert!(svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await.is_err());
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 1).await, Ok(Outcome::Handoff(_))));
+        use crate::domain::events::EventType::*;
+        assert_eq!(events.kinds(), [UserSignInFailed, UserSignInFailed, UserSignedIn]);
+        let all = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(all[0].user.email.as_deref(), Some(EMAIL));
+        assert_eq!(all[0].detail["reason"], "invalid_credentials");
+        assert_eq!(all[1].detail["reason"], "code_mismatch");
+        let signed_in = &all[2];
+        assert_eq!((signed_in.context.app.as_deref(), signed_in.context.method.as_deref()), (Some("demo"), Some("password")));
+        assert_eq!(signed_in.context.ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(signed_in.user.email.as_deref(), Some(EMAIL));
+        assert_eq!(signed_in.at, NOW + 1);
+        assert!(signed_in.id.starts_with("signin-"));
     }
 
     #[tokio::test]
@@ -405,32 +485,32 @@ mod tests {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa)));
         let svc = sign_in_service(auth);
         let ctx = ctx(&svc).await;
-        let out = svc.password(&ctx, EMAIL, &pw("pw-123456"), NOW).await;
+        let out = svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await;
         let Ok(Outcome::Challenge { kind: ChallengeKind::SmsMfa, flow, destination, .. }) = out else { panic!("{out:?}") };
         assert_eq!(destination.as_deref(), Some("+*******5678"));
-        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), NOW).await;
+        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
-        let mismatched = svc.answer(&flow, ChallengeAnswer::NewPassword(pw("x")), NOW).await;
+        let mismatched = svc.answer(&flow, ChallengeAnswer::NewPassword(pw("x")), &here(), NOW).await;
         assert!(matches!(mismatched, Err(SignInError::BadInput("answer"))));
-        let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW + CHALLENGE_TTL).await;
+        let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + CHALLENGE_TTL).await;
         assert!(matches!(expired, Err(SignInError::Flow(FlowError::Expired))));
-        let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await;
+        let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await;
         assert!(matches!(ok, Ok(Outcome::Handoff(_))), "{ok:?}");
         // A context token is not a challenge token.
-        assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+        assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
     }
 
     #[tokio::test]
     async fn select_mfa_then_code() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", Some(ChallengeKind::SelectMfaType))));
         let ctx = ctx(&svc).await;
-        let Ok(Outcome::Challenge { flow, options, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), NOW).await else { panic!() };
+        let Ok(Outcome::Challenge { flow, options, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!() };
         assert_eq!(options, vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa]);
-        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), NOW).await else {
+        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), &here(), NOW).await else {
             panic!()
         };
         assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await, Ok(Outcome::Handoff(_))));
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Ok(Outcome::Handoff(_))));
     }
 
     #[tokio::test]
@@ -440,9 +520,9 @@ mod tests {
         assert!(svc.forgot_password(&ctx, "nobody@example.com", NOW).await.is_ok());
         assert!(svc.forgot_password(&ctx, EMAIL, NOW).await.is_ok());
         assert!(matches!(svc.forgot_password(&ctx, "not-an-email", NOW).await, Err(SignInError::BadInput("email"))));
-        let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), NOW).await;
+        let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), &here(), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
-        let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), NOW).await;
+        let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), &here(), NOW).await;
         assert!(matches!(ok, Ok(Outcome::Handoff(_))));
     }
 
@@ -454,7 +534,7 @@ mod tests {
         }
         let svc = sign_in_service(auth);
         let ctx = ctx(&svc).await;
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW).await, Err(SignInError::EmailNotVerified)));
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::EmailNotVerified)));
     }
 
     #[tokio::test]
@@ -483,8 +563,8 @@ mod tests {
         };
         let sign_in = || async {
             let ctx = ctx(&svc).await;
-            let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), NOW).await else { panic!("no challenge") };
-            svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), NOW).await
+            let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no challenge") };
+            svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await
         };
         set(Some(org(false)));
         assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)));
@@ -500,8 +580,8 @@ mod tests {
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
         let tampered = format!("x{ctx}");
-        assert!(matches!(svc.password(&tampered, EMAIL, &pw("pw"), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.password(&tampered, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
         assert_eq!(auth.calls.load(Ordering::Relaxed), 0);
     }
 
@@ -519,8 +599,8 @@ mod tests {
         let sig = hex(&hmac_sha256(b"shared-secret", &[sso.as_bytes()]));
         let entry = Entry { sso: Some(&sso), sig: Some(&sig), ..Entry::default() };
         let ctx = svc.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");
-        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
+        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");
+        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
         let signed_in = svc.open_handoff(&handoff, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
         assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");

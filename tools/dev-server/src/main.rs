@@ -2,7 +2,9 @@
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
 //! adapter into the login function's handler (or the SCIM function's, for `/scim/...`) — the
-//! same path a deployed request takes.
+//! same path a deployed request takes. It also stands in for the stream's event source mapping:
+//! every second it reads the table's stream and hands new records to the workflow runner's
+//! handler (`workflows::local_stream`).
 //!
 //! Configuration: the login function's environment variables, plus `DEV_API_ADDR`,
 //! `DEV_FORM_ADDR` (host:port, port 0 for a free one) and `DEV_STATIC_DIR`.
@@ -47,6 +49,18 @@ async fn main() -> Result<()> {
     let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
+
+    let workflows = workflows::state::Workflows::new(&shared::config::Env, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
+    let mut poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
+    tokio::spawn(async move {
+        loop {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            if let Err(e) = poller.deliver(&workflows, now).await {
+                tracing::warn!(error = %e, "could not read the table's stream");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
 
     println!("READY api={api_url} form={form_url}");
     let api_server = axum::serve(api_listener, api);

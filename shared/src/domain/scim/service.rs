@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::error::{ScimError, ScimType};
+use super::events::change_event;
 use super::filter::Lookup;
 use super::patch::{self, MemberChange};
 use super::query::{ListQuery, list_response, sort};
@@ -123,7 +124,8 @@ impl ScimService {
         let members = take_members(kind, &mut data)?;
         let now = timestamp(t.now);
         let record = Record { kind, id: uuid::Uuid::new_v4().to_string(), version: 1, created: now.clone(), last_modified: now, data };
-        self.store.create(&t.org.id, &record, &members).await.map_err(store_error)?;
+        let event = change_event(&t.org.id, None, Some(&record), &Link::default(), None, record.version, t.now);
+        self.store.create(&t.org.id, &record, &members, event.as_ref()).await.map_err(store_error)?;
         if kind == Kind::User {
             self.sync(t.org, ScimEntry { record: record.clone(), link: Link::default(), pending: true, sync_error: None, deleted: None }).await;
         }
@@ -192,7 +194,10 @@ impl ScimService {
             let next = Record { version: current.record.version + 1, last_modified: timestamp(t.now), data, ..current.record.clone() };
             let written = match kind {
                 Kind::Group => self.store.update_group(&t.org.id, &current, &next, &changes).await,
-                Kind::User => self.store.replace(&t.org.id, &current, &next).await,
+                Kind::User => {
+                    let event = change_event(&t.org.id, Some(&current.record), Some(&next), &current.link, None, next.version, t.now);
+                    self.store.replace(&t.org.id, &current, &next, event.as_ref()).await
+                }
             };
             match written {
                 Ok(()) => {
@@ -218,7 +223,8 @@ impl ScimService {
             (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
             _ => Deletion::Purge,
         };
-        match self.store.delete(&t.org.id, &current, how).await {
+        let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
+        match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
             Ok(()) => {}
             Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::precondition()),
             Err(e) => return Err(store_error(e)),

@@ -98,18 +98,9 @@ async fn sign_in_events_carry_the_source_ip_user_agent_and_trusted_country() {
         call(&login, serde_json::from_value(attempt).unwrap()).await;
     }
     let recorded = events.0.lock().unwrap().clone();
-    let seen: Vec<(Value, Option<String>, Option<String>, Option<String>)> = recorded
-        .iter()
-        .map(|e| (serde_json::to_value(e.kind).unwrap(), e.context.ip.clone(), e.context.user_agent.clone(), e.context.country.clone()))
-        .collect();
-    let ip = Some("203.0.113.7".to_owned());
-    assert_eq!(
-        seen,
-        [
-            (json!("user.sign_in_failed"), ip.clone(), None, Some("JP".to_owned())),
-            (json!("user.signed_in"), ip, None, None), // not a country code: none
-        ]
-    );
+    let seen: Vec<Value> = recorded.iter().map(|e| json!([e.kind, e.context.ip, e.context.user_agent, e.context.country])).collect();
+    // "not a country" is no country code: none.
+    assert_eq!(seen, [json!(["user.sign_in_failed", "203.0.113.7", null, "JP"]), json!(["user.signed_in", "203.0.113.7", null, null])]);
 }
 
 #[tokio::test]

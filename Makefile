@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows
+.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows bench-triggers
 
 setup:
 	bash scripts/setup.sh
@@ -28,7 +28,7 @@ browser:
 package:
 	python3 -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
 	rustup target add aarch64-unknown-linux-gnu
-	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows
+	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows -p triggers
 
 ## The benchmarks: bridge overhead and AWS calls per password and corporate sign-in; mints per second per algorithm.
 bench:
@@ -43,3 +43,7 @@ bench-scim:
 # Identity events through the workflow runner against moto (moto's time dominates: the dev profile will do).
 bench-workflows:
 	cargo bench --profile dev -p workflows --bench runner
+
+# The Cognito trigger handler's own time per trigger (release, in-process).
+bench-triggers:
+	cargo bench -p triggers --bench triggers

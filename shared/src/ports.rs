@@ -404,6 +404,21 @@ pub trait EventLog: Send + Sync {
     async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError>;
 }
 
+/// People's last sign-ins (for the inactive-user schedule).
+#[async_trait]
+pub trait SignInActivity: Send + Sync {
+    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError>;
+}
+
+/// Linking a federated identity to an existing account of the user pool.
+#[async_trait]
+pub trait AccountLinker: Send + Sync {
+    /// The pool's own (not federated) user whose email is `email` and verified, if there is one.
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// Makes `provider`'s `subject` sign in as `username`; a link that exists already is done.
+    async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError>;
+}
+
 /// Calls a workflow step's connector (`domain::workflow`). Never fails: every problem is an
 /// outcome (retry or final).
 #[async_trait]

@@ -129,8 +129,12 @@ impl MemoryEvents {
 
 #[async_trait]
 impl EventLog for MemoryEvents {
+    /// As the table does: an event recorded twice (same id) is one event.
     async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(event.clone());
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !all.iter().any(|e| e.id == event.id) {
+            all.push(event.clone());
+        }
         Ok(())
     }
 }
@@ -621,4 +625,21 @@ pub async fn moto_sdk(endpoint: &str, calls: &CallLog) -> aws_config::SdkConfig 
         .load()
         .await;
     sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()
+}
+
+/// One of AWS's example Cognito trigger events (`example-cognito-event-userpools-{name}.json`),
+/// as published with the `aws_lambda_events` crate: read from that crate's sources in Cargo's
+/// registry (the version in `Cargo.lock`), unchanged.
+pub fn aws_event_fixture(name: &str) -> Value {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).unwrap_or_default();
+    let version = lock.split("name = \"aws_lambda_events\"\nversion = \"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default();
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
+    let registries = std::fs::read_dir(format!("{cargo_home}/registry/src")).into_iter().flatten().flatten();
+    for registry in registries {
+        let path = registry.path().join(format!("aws_lambda_events-{version}/src/fixtures/example-cognito-event-userpools-{name}.json"));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+    panic!("no AWS fixture {name} for aws_lambda_events {version} under {cargo_home}");
 }

@@ -15,4 +15,5 @@ mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
 mod token_apps;
+mod triggers;
 mod workflows;

@@ -5,7 +5,8 @@
 //! | last sign-in | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `last_sign_in` |
 //!
 //! The item is written in the transaction that opens a session (`adapters::dynamo_sessions`),
-//! so it is exactly as current as the sign-in events. People who signed in before a moment are
+//! so it is exactly as current as the sign-in events, and by the PostAuthentication trigger for
+//! sign-ins that do not pass through the bridge. People who signed in before a moment are
 //! one `gsi1` query with `gsi1sk < :cutoff`, oldest first. One index partition holds every
 //! person: its write rate is the sign-in rate (Cognito allows 120 sign-ins/s per account and
 //! region; a partition takes 1,000 writes/s).
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
 use super::dynamo::{GSI1, Item, Table, n, s};
-use crate::ports::StoreError;
+use crate::ports::{SignInActivity, StoreError};
 
 const PARTITION: &str = "ACTIVITY";
 
@@ -27,9 +28,8 @@ pub struct LastSignIn {
     pub at: u64,
 }
 
-/// Recording a sign-in at `at`, as part of the session's transaction.
-pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64) -> Result<TransactWriteItem, StoreError> {
-    let item = HashMap::from([
+fn activity_item(username: &str, sub: &str, at: u64) -> Item {
+    HashMap::from([
         ("pk".to_owned(), s(format!("ACTIVITY#{username}"))),
         ("sk".to_owned(), s("ACTIVITY")),
         ("gsi1pk".to_owned(), s(PARTITION)),
@@ -37,9 +37,32 @@ pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64) -> Result
         ("username".to_owned(), s(username)),
         ("sub".to_owned(), s(sub)),
         ("last_sign_in".to_owned(), n(at)),
-    ]);
-    // Unconditional: a sign-in never fails over this item (two at once: the later write wins).
-    table.put_plain(item)
+    ])
+}
+
+/// Recording a sign-in at `at`, as part of the session's transaction. Unconditional: a sign-in
+/// never fails over this item (two at once: the later write wins).
+pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64) -> Result<TransactWriteItem, StoreError> {
+    table.put_plain(activity_item(username, sub, at))
+}
+
+/// Sign-ins Cognito reports (the PostAuthentication trigger), one `PutItem` each: people who
+/// sign in to Cognito without the bridge (its hosted pages, other app clients) are not inactive.
+pub struct DynamoActivity {
+    table: Table,
+}
+
+impl DynamoActivity {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+}
+
+#[async_trait::async_trait]
+impl SignInActivity for DynamoActivity {
+    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError> {
+        self.table.put_item(activity_item(username, sub, at), None, None).await
+    }
 }
 
 /// People whose last sign-in is before `cutoff`, oldest first, at most `limit`.

@@ -8,12 +8,13 @@
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
 
 use super::aws::Failure;
 use crate::domain::org::OrgId;
 use crate::domain::scim::sync::DirectoryUser;
-use crate::ports::{DirectoryError, PoolUser, PoolUsers, UserDirectory};
+use crate::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory};
 use serde_json::Value;
 
 pub use crate::domain::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
@@ -205,5 +206,42 @@ impl PoolUsers for CognitoDirectory {
 
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
         gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
+    }
+}
+
+#[async_trait]
+impl AccountLinker for CognitoDirectory {
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        if email.contains('"') || email.contains('\\') {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&self.pool_id)
+            .filter(format!("email = \"{email}\""))
+            .limit(10)
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        let verified = |u: &aws_sdk_cognitoidentityprovider::types::UserType| {
+            u.user_status() != Some(&UserStatusType::ExternalProvider)
+                && u.attributes().iter().any(|a| a.name() == "email_verified" && a.value() == Some("true"))
+        };
+        Ok(out.users().iter().find(|u| verified(u)).and_then(|u| u.username()).map(str::to_owned))
+    }
+
+    async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
+        let destination = ProviderUserIdentifierType::builder().provider_name("Cognito").provider_attribute_value(username).build();
+        let source =
+            ProviderUserIdentifierType::builder().provider_name(provider).provider_attribute_name("Cognito_Subject").provider_attribute_value(subject).build();
+        let result = self.client.admin_link_provider_for_user().user_pool_id(&self.pool_id).destination_user(destination).source_user(source).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            // A retry of a link that was made: the source is already linked (to this user; linked
+            // to another user is a refusal).
+            Err(e) if e.code() == Some("InvalidParameterException") && e.message().is_some_and(|m| m.contains("already") && !m.contains("another")) => Ok(()),
+            Err(e) => Err(directory_error(Failure::of(&e))),
+        }
     }
 }

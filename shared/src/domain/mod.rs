@@ -20,4 +20,5 @@ pub mod session;
 pub mod signin;
 pub mod signing_keys;
 pub mod targets;
+pub mod triggers;
 pub mod workflow;

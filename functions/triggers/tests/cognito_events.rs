@@ -1,0 +1,176 @@
+//! The trigger handler over Cognito's own example events: the fixtures AWS publishes with the
+//! `aws_lambda_events` crate (read from the crate's sources in Cargo's registry, unchanged
+//! except where a test says so), through in-memory ports.
+#![allow(clippy::unwrap_used)]
+
+use async_trait::async_trait;
+use serde_json::json;
+use shared::domain::triggers::LINKED_RETRY;
+use shared::ports::{AccountLinker, DirectoryError, SignInActivity, StoreError};
+use shared::testing::{MemoryEvents, aws_event_fixture as aws_fixture};
+use std::sync::{Arc, Mutex};
+use triggers::handler::{TriggerError, handle};
+use triggers::state::Triggers;
+
+#[derive(Default)]
+struct Recorder {
+    sign_ins: Mutex<Vec<(String, String, u64)>>,
+    /// The pool's own users: (username, email, email verified).
+    users: Mutex<Vec<(String, String, bool)>>,
+    links: Mutex<Vec<(String, String, String)>>,
+    down: Mutex<bool>,
+}
+
+#[async_trait]
+impl SignInActivity for Recorder {
+    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError> {
+        if *self.down.lock().unwrap() {
+            return Err(StoreError::Unavailable("down".into()));
+        }
+        self.sign_ins.lock().unwrap().push((username.into(), sub.into(), at));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountLinker for Recorder {
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        if *self.down.lock().unwrap() {
+            return Err(DirectoryError::Throttled);
+        }
+        Ok(self.users.lock().unwrap().iter().find(|(_, e, verified)| e == email && *verified).map(|(u, _, _)| u.clone()))
+    }
+    async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
+        let link = (username.to_owned(), provider.to_owned(), subject.to_owned());
+        let mut links = self.links.lock().unwrap();
+        if !links.contains(&link) {
+            links.push(link);
+        }
+        Ok(())
+    }
+}
+
+fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
+    let events = Arc::new(MemoryEvents::default());
+    let recorder = Arc::new(Recorder::default());
+    let linker = recorder.clone();
+    let triggers = Triggers { events: events.clone(), activity: recorder.clone(), linkers: Box::new(move |_| linker.clone()) };
+    (triggers, events, recorder)
+}
+
+#[tokio::test]
+async fn a_confirmed_sign_up_is_one_registration_event_under_retries() {
+    let (t, events, _) = triggers();
+    let mut event = aws_fixture("postconfirmation");
+    // Cognito always sends `sub`; AWS's example leaves it out.
+    event["request"]["userAttributes"]["sub"] = "5f2c8e1a-sub".into();
+    for attempt in 0..3 {
+        let answer = handle(&t, event.clone(), 100 + attempt).await.unwrap();
+        assert_eq!(answer, event, "PostConfirmation answers with the event it received");
+    }
+    let recorded = events.0.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].id, "registered-<userPoolId>-5f2c8e1a-sub");
+    assert_eq!(recorded[0].user.email.as_deref(), Some("<email>"));
+    assert_eq!(recorded[0].detail["client_id"], "<apps client id>");
+
+    let mut forgot = event.clone();
+    forgot["triggerSource"] = "PostConfirmation_ConfirmForgotPassword".into();
+    forgot["request"]["userAttributes"]["sub"] = "another".into();
+    handle(&t, forgot, 200).await.unwrap();
+    assert_eq!(events.0.lock().unwrap().len(), 1, "a password reset is no registration");
+}
+
+#[tokio::test]
+async fn a_sign_in_is_the_last_sign_in_and_bookkeeping_never_fails_it() {
+    let (t, _, recorder) = triggers();
+    let mut event = aws_fixture("postauthentication");
+    event["request"]["userAttributes"]["sub"] = "s-1".into();
+    assert_eq!(handle(&t, event.clone(), 42).await.unwrap(), event);
+    assert_eq!(*recorder.sign_ins.lock().unwrap(), [("<userName>".to_owned(), "s-1".to_owned(), 42)]);
+    *recorder.down.lock().unwrap() = true;
+    assert_eq!(handle(&t, event.clone(), 43).await.unwrap(), event, "the table down: the sign-in still succeeds");
+}
+
+#[tokio::test]
+async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
+    let (t, _, _) = triggers();
+    // AWS's V2 example (its `version` says "1"; a V2 trigger sends "2").
+    let mut event = aws_fixture("pretokengen-v2-incoming");
+    event["version"] = "2".into();
+    event["request"]["userAttributes"]["custom:org_id"] = "acme".into();
+    event["request"]["groupConfiguration"]["groupsToOverride"] = json!(["app:support:agent", "app:community:moderator", "group-A"]);
+    let answer = handle(&t, event.clone(), 1).await.unwrap();
+    let claims = json!({"org": "acme", "app_roles": {"community": ["moderator"], "support": ["agent"]}});
+    assert_eq!(
+        answer["response"],
+        json!({"claimsAndScopeOverrideDetails": {"idTokenGeneration": {"claimsToAddOrOverride": claims}, "accessTokenGeneration": {"claimsToAddOrOverride": claims}}})
+    );
+    assert_eq!(answer["request"], event["request"]);
+
+    // V1 (pools without the Essentials plan): the ID token only, strings only.
+    let mut v1 = aws_fixture("pretokengen-incoming");
+    v1["request"]["userAttributes"]["custom:org_id"] = "acme".into();
+    v1["request"]["groupConfiguration"]["groupsToOverride"] = json!(["app:support:agent"]);
+    let answer = handle(&t, v1, 1).await.unwrap();
+    assert_eq!(answer["response"], json!({"claimsOverrideDetails": {"claimsToAddOrOverride": {"org": "acme", "app_roles": "{\"support\":[\"agent\"]}"}}}));
+
+    // No organisation, no app groups (AWS's example as it is, and with no group configuration): nothing added.
+    let plain = aws_fixture("pretokengen-v2-null-group-configuration");
+    assert_eq!(handle(&t, plain.clone(), 1).await.unwrap(), plain);
+}
+
+#[tokio::test]
+async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried() {
+    let (t, _, recorder) = triggers();
+    recorder.users.lock().unwrap().push(("7d1e-native".into(), "hanako@acme.test".into(), true));
+    recorder.users.lock().unwrap().push(("9a2b-unverified".into(), "taro@acme.test".into(), false));
+    let sign_up = |username: &str, email: &str, verified: Option<&str>| {
+        let mut event = aws_fixture("presignup");
+        event["triggerSource"] = "PreSignUp_ExternalProvider".into();
+        event["userName"] = username.into();
+        event["request"]["userAttributes"] = json!({"email": email});
+        if let Some(v) = verified {
+            event["request"]["userAttributes"]["email_verified"] = v.into();
+        }
+        event
+    };
+
+    // The provider vouches for the email and the pool has that person: linked, and this first
+    // attempt ends on purpose so the next signs in as the existing account. Cognito's retry of
+    // the trigger links nothing twice and ends the same way.
+    for _ in 0..2 {
+        let out = handle(&t, sign_up("AcmeOIDC_00u1abc", "Hanako@Acme.test", Some("true")), 1).await;
+        assert!(matches!(out, Err(TriggerError::Linked)), "{out:?}");
+    }
+    assert_eq!(*recorder.links.lock().unwrap(), [("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1abc".to_owned())]);
+    assert!(TriggerError::Linked.to_string().starts_with("ACCOUNT_LINKED"), "{LINKED_RETRY}");
+
+    // Never on an unverified email, either side; a social provider's name is its proper one.
+    for event in [
+        sign_up("AcmeSAML_hanako@acme.test", "hanako@acme.test", None),
+        sign_up("AcmeOIDC_00u2", "hanako@acme.test", Some("false")),
+        sign_up("AcmeOIDC_00u3", "taro@acme.test", Some("true")),
+        sign_up("google_1234", "nobody@acme.test", Some("true")),
+    ] {
+        assert_eq!(handle(&t, event.clone(), 1).await.unwrap(), event);
+    }
+    assert_eq!(recorder.links.lock().unwrap().len(), 1);
+    recorder.users.lock().unwrap().push(("5c3d-native".into(), "jiro@gmail.test".into(), true));
+    assert!(matches!(handle(&t, sign_up("google_777", "jiro@gmail.test", Some("true")), 1).await, Err(TriggerError::Linked)));
+    assert_eq!(recorder.links.lock().unwrap()[1], ("5c3d-native".to_owned(), "Google".to_owned(), "777".to_owned()));
+
+    // The directory unavailable: the sign-in fails (Cognito retries) rather than make a second account.
+    *recorder.down.lock().unwrap() = true;
+    assert!(matches!(handle(&t, sign_up("AcmeOIDC_00u9", "hanako@acme.test", Some("true")), 1).await, Err(TriggerError::Directory(_))));
+}
+
+#[tokio::test]
+async fn other_sign_ups_and_unknown_triggers_come_back_unchanged() {
+    let (t, events, recorder) = triggers();
+    let sign_up = aws_fixture("presignup");
+    assert_eq!(handle(&t, sign_up.clone(), 1).await.unwrap(), sign_up);
+    let custom = aws_fixture("custommessage");
+    assert_eq!(handle(&t, custom.clone(), 1).await.unwrap(), custom);
+    assert!(events.0.lock().unwrap().is_empty() && recorder.links.lock().unwrap().is_empty());
+}

@@ -1,0 +1,54 @@
+//! The Cognito trigger function against moto: what it records in the table, and the account
+//! lookup linking relies on. (moto does not invoke triggers and has no
+//! `AdminLinkProviderForUser`: the link itself is tested in `functions/triggers/tests`.)
+
+use serde_json::json;
+use shared::ports::AccountLinker;
+use shared::testing::aws_event_fixture;
+use std::collections::HashMap;
+use triggers::handler::handle;
+use triggers::state::Triggers;
+
+#[tokio::test]
+async fn confirmations_and_sign_ins_reach_the_table_once_each() {
+    let app = crate::harness::spawn_app().await;
+    let env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let triggers = Triggers::new(&env, &app.sdk).unwrap();
+
+    let mut confirmed = aws_event_fixture("postconfirmation");
+    confirmed["userPoolId"] = app.stack.user_pool_id.clone().into();
+    confirmed["userName"] = "4b7e-user".into();
+    confirmed["request"]["userAttributes"] = json!({"sub": "4b7e-sub", "email": "new@example.com", "email_verified": "true"});
+    for attempt in 0..3 {
+        handle(&triggers, confirmed.clone(), 100 + attempt).await.unwrap();
+    }
+    assert_eq!(app.items_under("EVENT#registered-").await, 1, "Cognito's retries record one registration");
+    let calls = app.calls.take();
+    assert_eq!(calls.iter().filter(|c| c.ends_with("PutItem")).count(), 3, "one conditional write per attempt: {calls:?}");
+
+    let mut signed_in = aws_event_fixture("postauthentication");
+    signed_in["userName"] = "4b7e-user".into();
+    signed_in["request"]["userAttributes"]["sub"] = "4b7e-sub".into();
+    handle(&triggers, signed_in, 200).await.unwrap();
+    let cutoff =
+        shared::adapters::activity::signed_in_before(&shared::adapters::dynamo::Table::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table), 201, 10)
+            .await
+            .unwrap();
+    assert_eq!(cutoff.len(), 1);
+    assert_eq!((cutoff[0].username.as_str(), cutoff[0].sub.as_str(), cutoff[0].at), ("4b7e-user", "4b7e-sub", 200));
+}
+
+#[tokio::test]
+async fn linking_finds_only_a_verified_account_of_the_pool() {
+    let app = crate::harness::spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let directory = shared::adapters::cognito_directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
+    let found = directory.verified_user_with_email("hanako@example.com").await.unwrap();
+    assert!(found.is_some());
+    assert_eq!(directory.verified_user_with_email("nobody@example.com").await.unwrap(), None);
+    assert_eq!(directory.verified_user_with_email("x\"@example.com").await.unwrap(), None, "no filter injection");
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let attribute = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("email_verified").value("false").build().unwrap();
+    idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(found.unwrap()).user_attributes(attribute).send().await.unwrap();
+    assert_eq!(directory.verified_user_with_email("hanako@example.com").await.unwrap(), None, "an unverified email is never linked to");
+}

@@ -12,6 +12,7 @@ use crate::domain::corporate::PendingLogin;
 use crate::domain::events::IdentityEvent;
 use crate::domain::oidc::ProviderMetadata;
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
+use crate::domain::risk::RiskProfile;
 use crate::domain::scim::filter::Lookup;
 use crate::domain::scim::patch::MemberChange;
 use crate::domain::scim::resource::{Kind, Record};
@@ -313,8 +314,9 @@ pub trait ScimStore: Send + Sync {
 /// Bridge sessions, keyed by the digest of the cookie's value.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Creates the session and records `event` (the sign-in) with it, both or neither.
-    async fn create(&self, key: &str, session: &Session, event: &IdentityEvent) -> Result<(), StoreError>;
+    /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
+    /// person's risk profile after it, all or nothing.
+    async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
@@ -408,6 +410,15 @@ pub trait EventLog: Send + Sync {
 #[async_trait]
 pub trait SignInActivity: Send + Sync {
     async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError>;
+}
+
+/// What risk assessment reads and counts (`domain::risk`).
+#[async_trait]
+pub trait RiskStore: Send + Sync {
+    /// The person's risk profile and the failed attempts for `email` in the last two windows.
+    async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError>;
+    /// Counts a failed password attempt for `email`.
+    async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError>;
 }
 
 /// Linking a federated identity to an existing account of the user pool.

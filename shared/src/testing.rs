@@ -14,6 +14,7 @@ use crate::domain::app::{App, AppId};
 use crate::domain::events::IdentityEvent;
 use crate::domain::org::{EmailDomain, OrgId, Organisation};
 use crate::domain::return_to::Origin;
+use crate::domain::risk::RiskProfile;
 use crate::domain::scim::filter::Lookup;
 use crate::domain::scim::patch::MemberChange;
 use crate::domain::scim::resource::{Kind, Record};
@@ -38,6 +39,7 @@ pub fn demo_app() -> App {
         allowed_origins: vec![origin("https://acme.zendesk.com")],
         claims: serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default(),
         signing_secret: Some(SecretRef(DEMO_SECRET.into())),
+        risk_policy: Default::default(),
         version: 1,
     }
 }
@@ -115,6 +117,28 @@ impl OrgDirectory for MemoryOrgs {
 pub struct MemorySessions {
     pub sessions: Mutex<HashMap<String, crate::domain::session::Session>>,
     pub events: Arc<MemoryEvents>,
+    /// Where the risk profiles written with sessions go.
+    pub risk: Arc<MemoryRisk>,
+}
+
+/// Risk profiles by user name and failed attempts by address (`RiskStore`).
+#[derive(Default)]
+pub struct MemoryRisk {
+    pub profiles: Mutex<HashMap<String, RiskProfile>>,
+    pub failures: Mutex<HashMap<String, u64>>,
+}
+
+#[async_trait]
+impl RiskStore for MemoryRisk {
+    async fn history(&self, username: &str, email: Option<&str>, _: u64) -> Result<(RiskProfile, u64), StoreError> {
+        let profile = self.profiles.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned().unwrap_or_default();
+        let failures = email.and_then(|e| self.failures.lock().unwrap_or_else(|p| p.into_inner()).get(&e.to_lowercase()).copied()).unwrap_or(0);
+        Ok((profile, failures))
+    }
+    async fn failed(&self, email: &str, _: u64) -> Result<(), StoreError> {
+        *self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(email.to_lowercase()).or_default() += 1;
+        Ok(())
+    }
 }
 
 /// Recorded identity events, in order.
@@ -141,9 +165,13 @@ impl EventLog for MemoryEvents {
 
 #[async_trait]
 impl SessionStore for MemorySessions {
-    async fn create(&self, key: &str, session: &crate::domain::session::Session, event: &IdentityEvent) -> Result<(), StoreError> {
+    async fn create(&self, key: &str, session: &crate::domain::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
-        self.events.record(event).await
+        self.risk.profiles.lock().unwrap_or_else(|p| p.into_inner()).insert(session.username.clone(), risk.clone());
+        for event in events {
+            self.events.record(event).await?;
+        }
+        Ok(())
     }
     async fn get(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
@@ -323,8 +351,9 @@ pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
 /// A sign-in service and the events it records (with sessions and alone).
 pub fn sign_in_service_recording(auth: Arc<ScriptedAuth>) -> (SignIn, Arc<MemoryEvents>) {
     let events = Arc::new(MemoryEvents::default());
-    let sessions = Arc::new(MemorySessions { events: events.clone(), ..MemorySessions::default() });
-    (SignIn { sessions, events: events.clone(), ..sign_in_service(auth) }, events)
+    let risk = Arc::new(MemoryRisk::default());
+    let sessions = Arc::new(MemorySessions { events: events.clone(), risk: risk.clone(), ..MemorySessions::default() });
+    (SignIn { sessions, events: events.clone(), risk, ..sign_in_service(auth) }, events)
 }
 
 pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignIn {
@@ -337,6 +366,7 @@ pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> S
         secrets: secrets.clone(),
         sessions: Arc::new(MemorySessions::default()),
         events: Arc::new(MemoryEvents::default()),
+        risk: Arc::new(MemoryRisk::default()),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),

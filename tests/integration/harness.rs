@@ -87,6 +87,7 @@ pub fn demo_app() -> App {
         allowed_origins: vec![origin(ZENDESK)],
         claims: serde_json::from_str(&claims).unwrap_or_else(|e| panic!("{e}")),
         signing_secret: None,
+        risk_policy: Default::default(),
         version: 0,
     }
 }

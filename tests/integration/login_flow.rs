@@ -9,7 +9,9 @@ use shared::testing::CallLog;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const COGNITO: &str = "AWSCognitoIdentityProviderService.";
-/// The session, its sign-in event and the last sign-in: one transaction.
+/// The person's risk history and the address's failed attempts: one read.
+const HISTORY: &str = "DynamoDB_20120810.BatchGetItem";
+/// The session, its sign-in event and the last sign-in with the risk profile: one transaction.
 const PUT: &str = "DynamoDB_20120810.TransactWriteItems";
 
 /// Follows a signed-in step through the handoff to the app; the Zendesk JWT's verified claims
@@ -51,11 +53,12 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     );
     assert_eq!(CallLog::count(&first, COGNITO), 1, "{first:?}");
 
-    // Warm: one call to Cognito and the session's write; apps and secrets come from the caches.
+    // Warm: one call to Cognito, the history read and the session's write; apps and secrets come
+    // from the caches.
     let again = app.login("hanako@example.com", PASSWORD).await;
     let (second_claims, page) = zendesk_claims(&app, &again).await;
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), PUT.to_owned()]);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), PUT.to_owned()]);
 
     // The handoff set the session cookie; it signs the person in to the app again without the
     // form: one read.
@@ -140,7 +143,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     // People outside any organisation are not affected, and cost no organisation read.
     app.user("hanako@example.com", |_| {}).await;
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), PUT.to_owned()]);
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), PUT.to_owned()]);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod harness;
 mod login_flow;
 mod orgs;
 mod requests;
+mod risk;
 mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;

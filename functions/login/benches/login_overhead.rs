@@ -35,6 +35,7 @@ fn replay(target: &str, body: &str, id_token: &str) -> Value {
             "IdToken": id_token, "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}, "ChallengeParameters": {}}),
         "DynamoDB_20120810.GetItem" => support::app_item(),
         "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
+        "DynamoDB_20120810.BatchGetItem" => json!({"Responses": {}}),
         "secretsmanager.GetSecretValue" => support::secret(body),
         other => panic!("unexpected AWS call {other}"),
     }

@@ -1,11 +1,16 @@
-//! The two cookies the login function sets on its API domain: the bridge session
-//! (`bridge_session`) and the corporate sign-in's browser binding (`bridge_corporate`). Both are
-//! `HttpOnly; Secure; SameSite=Lax; Path=/`: never readable by scripts, sent on top-level
+//! The cookies the login function sets on its API domain: the bridge session
+//! (`bridge_session`), the corporate sign-in's browser binding (`bridge_corporate`) and the
+//! device cookie (`bridge_device`, a random id that lets risk assessment recognise a browser it
+//! has seen; it grants nothing). All are `HttpOnly; Secure; SameSite=Lax; Path=/`: never readable by scripts, sent on top-level
 //! navigations from other sites (an app's link, the provider's redirect back), not on their
 //! subrequests or POSTs.
 
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
+
+/// The device cookie's name and lifetime (400 days, the most browsers keep a cookie).
+pub const DEVICE: &str = "bridge_device";
+pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 
 /// The value of cookie `name` in the request (the first one, if the browser sent several).
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -115,12 +115,19 @@ async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<
         return problem_html(request, &problem::BAD_REQUEST);
     };
     let get = |k: &str| query.get(k).map(String::as_str);
-    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig") };
-    match login.sign_in.enter(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
+    // The browser's device cookie (risk assessment); a browser without one gets one now.
+    let known_device = cookies::read(request.headers(), cookies::DEVICE).filter(|d| d.len() == 43).map(str::to_owned);
+    let device = known_device.clone().unwrap_or_else(shared::domain::oidc::random_token);
+    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
+    let mut response = match login.sign_in.enter(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form(ctx)) => redirect_to_form(login, &[("ctx", &ctx)]),
-        Err(e) => problem_html(request, &logged(&e, "sso")),
+        Err(e) => return problem_html(request, &logged(&e, "sso")),
+    };
+    if let Some(cookie) = known_device.is_none().then(|| cookies::set(cookies::DEVICE, &device, cookies::DEVICE_MAX_AGE)).flatten() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    response
 }
 
 /// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with

@@ -53,6 +53,16 @@ impl Problem {
             SignInError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
             SignInError::Auth(auth) => Self::of_auth(auth),
             SignInError::EmailNotVerified => p(S::FORBIDDEN, "email_not_verified", "Your email address is not verified yet."),
+            SignInError::HighRiskDenied => p(
+                S::FORBIDDEN,
+                "sign_in_denied",
+                "This sign-in looks unusual, so it was stopped. Try again from a device you have used before, or contact support.",
+            ),
+            SignInError::SecondFactorRequired => p(
+                S::FORBIDDEN,
+                "mfa_required",
+                "This sign-in looks unusual and needs a second factor. Set up an authenticator app for your account, then sign in again.",
+            ),
             SignInError::PasswordSignInDisabled => {
                 p(S::FORBIDDEN, "password_sign_in_disabled", "Your organisation manages your sign-in. Sign in through your company's sign-in page.")
             }

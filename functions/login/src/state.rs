@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use shared::adapters::{
-    cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory, dynamo_apps::DynamoApps,
-    dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions, dynamo_workflows::DynamoWorkflows, jwks,
-    oidc_http::HttpOidc, secrets_manager::SecretsManager,
+    activity::DynamoActivity, cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory,
+    dynamo_apps::DynamoApps, dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions,
+    dynamo_workflows::DynamoWorkflows, jwks, oidc_http::HttpOidc, secrets_manager::SecretsManager,
 };
 use shared::domain::corporate::Corporate;
 use shared::domain::return_to::Origin;
@@ -74,6 +74,7 @@ impl Login {
             secrets,
             sessions,
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
+            risk: Arc::new(DynamoActivity::new(dynamo.clone(), &config.table)),
             pool: directory,
             session_policy: config.session,
             signers,

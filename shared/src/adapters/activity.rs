@@ -1,22 +1,28 @@
-//! Each person's last sign-in, kept in the bridge's table for the inactive-user schedule.
+//! Each person's last sign-in and risk profile, and failed password attempts per address, in
+//! the bridge's table.
 //!
-//! | item         | `pk`                   | `sk`       | `gsi1pk`   | `gsi1sk`                     | other attributes                |
-//! |--------------|------------------------|------------|------------|------------------------------|---------------------------------|
-//! | last sign-in | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `last_sign_in` |
+//! | item           | `pk`                   | `sk`       | `gsi1pk`   | `gsi1sk`                        | other attributes |
+//! |----------------|------------------------|------------|------------|---------------------------------|------------------|
+//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `last_sign_in`, `risk` (the `RiskProfile` as JSON) |
+//! | failed attempts| `FAILURES#{digest of the address}` | `FAILURES` |  |                          | `w{window}`: attempts in each 15-minute window, `expires_at` |
 //!
-//! The item is written in the transaction that opens a session (`adapters::dynamo_sessions`),
-//! so it is exactly as current as the sign-in events, and by the PostAuthentication trigger for
-//! sign-ins that do not pass through the bridge. People who signed in before a moment are
-//! one `gsi1` query with `gsi1sk < :cutoff`, oldest first. One index partition holds every
-//! person: its write rate is the sign-in rate (Cognito allows 120 sign-ins/s per account and
-//! region; a partition takes 1,000 writes/s).
+//! The last sign-in is written in the transaction that opens a session (`adapters::dynamo_sessions`),
+//! so it is exactly as current as the sign-in events, and updated by the PostAuthentication
+//! trigger for sign-ins that do not pass through the bridge. People who signed in before a
+//! moment are one `gsi1` query with `gsi1sk < :cutoff`, oldest first. One index partition holds
+//! every person: its write rate is the sign-in rate (Cognito allows 120 sign-ins/s per account
+//! and region; a partition takes 1,000 writes/s). A sign-in reads the person's item and the
+//! address's failures in one `BatchGetItem`; a failed attempt is one `UpdateItem` (`ADD`, no read).
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
 use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{GSI1, Item, Table, n, s};
-use crate::ports::{SignInActivity, StoreError};
+use super::dynamo::{GSI1, Item, Table, corrupt, n, s};
+use crate::domain::oidc::digest;
+use crate::domain::risk::{FAILURE_WINDOW, RiskProfile};
+use crate::ports::{RiskStore, SignInActivity, StoreError};
 
 const PARTITION: &str = "ACTIVITY";
 
@@ -28,26 +34,37 @@ pub struct LastSignIn {
     pub at: u64,
 }
 
-fn activity_item(username: &str, sub: &str, at: u64) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), s(format!("ACTIVITY#{username}"))),
-        ("sk".to_owned(), s("ACTIVITY")),
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn activity_key(username: &str) -> Item {
+    key(format!("ACTIVITY#{username}"), "ACTIVITY")
+}
+
+fn failures_key(email: &str) -> Item {
+    key(format!("FAILURES#{}", digest(&email.to_lowercase())), "FAILURES")
+}
+
+/// Recording a sign-in at `at` and the person's profile after it, in the session's
+/// transaction. Unconditional: a sign-in never fails over this item (two at once: the later
+/// write wins).
+pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64, risk: &RiskProfile) -> Result<TransactWriteItem, StoreError> {
+    let mut item = activity_key(username);
+    item.extend([
         ("gsi1pk".to_owned(), s(PARTITION)),
         ("gsi1sk".to_owned(), s(format!("{at:012}#{username}"))),
         ("username".to_owned(), s(username)),
         ("sub".to_owned(), s(sub)),
         ("last_sign_in".to_owned(), n(at)),
-    ])
+        ("risk".to_owned(), s(serde_json::to_string(risk).map_err(corrupt)?)),
+    ]);
+    table.put_plain(item)
 }
 
-/// Recording a sign-in at `at`, as part of the session's transaction. Unconditional: a sign-in
-/// never fails over this item (two at once: the later write wins).
-pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64) -> Result<TransactWriteItem, StoreError> {
-    table.put_plain(activity_item(username, sub, at))
-}
-
-/// Sign-ins Cognito reports (the PostAuthentication trigger), one `PutItem` each: people who
-/// sign in to Cognito without the bridge (its hosted pages, other app clients) are not inactive.
+/// Sign-ins Cognito reports (the PostAuthentication trigger), one `UpdateItem` each (the risk
+/// profile stays); people who sign in to Cognito without the bridge are not inactive. Also the
+/// bridge's [`RiskStore`].
 pub struct DynamoActivity {
     table: Table,
 }
@@ -58,10 +75,67 @@ impl DynamoActivity {
     }
 }
 
-#[async_trait::async_trait]
+#[async_trait]
 impl SignInActivity for DynamoActivity {
     async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError> {
-        self.table.put_item(activity_item(username, sub, at), None, None).await
+        let t = &self.table;
+        t.client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(activity_key(username)))
+            .update_expression("SET gsi1pk = :p, gsi1sk = :k, username = :u, #sub = :s, last_sign_in = :at")
+            .expression_attribute_names("#sub", "sub")
+            .expression_attribute_values(":p", s(PARTITION))
+            .expression_attribute_values(":k", s(format!("{at:012}#{username}")))
+            .expression_attribute_values(":u", s(username))
+            .expression_attribute_values(":s", s(sub))
+            .expression_attribute_values(":at", n(at))
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RiskStore for DynamoActivity {
+    async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError> {
+        let mut keys = vec![activity_key(username)];
+        keys.extend(email.map(failures_key));
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(corrupt)?;
+        let t = &self.table;
+        let out = t.client.batch_get_item().request_items(&t.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        let items = out.responses.and_then(|mut r| r.remove(&t.name)).unwrap_or_default();
+        let mut profile = RiskProfile::default();
+        let mut failures = 0;
+        let window = now / FAILURE_WINDOW;
+        for item in items {
+            if item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "ACTIVITY") {
+                if let Some(raw) = item.get("risk").and_then(|v| v.as_s().ok()) {
+                    profile = serde_json::from_str(raw).map_err(corrupt)?;
+                }
+            } else {
+                let count = |w: u64| item.get(&format!("w{w}")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                failures = count(window) + count(window.saturating_sub(1));
+            }
+        }
+        Ok((profile, failures))
+    }
+
+    async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError> {
+        let t = &self.table;
+        t.client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(failures_key(email)))
+            .update_expression("ADD #w :one SET expires_at = :exp")
+            .expression_attribute_names("#w", format!("w{}", now / FAILURE_WINDOW))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(now + 2 * FAILURE_WINDOW))
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
     }
 }
 

@@ -28,6 +28,7 @@ use crate::domain::corporate::PendingLogin;
 use crate::domain::events::IdentityEvent;
 use crate::domain::oidc::digest;
 use crate::domain::org::OrgId;
+use crate::domain::risk::RiskProfile;
 use crate::domain::session::Session;
 use crate::ports::{IdentityLinks, PendingLogins, SessionStore, StoreError};
 
@@ -75,16 +76,19 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 
 #[async_trait]
 impl SessionStore for DynamoSessions {
-    /// One transaction: the session, the sign-in event and the person's last sign-in.
-    async fn create(&self, key_digest: &str, session: &Session, event: &IdentityEvent) -> Result<(), StoreError> {
+    /// One transaction: the session, the sign-in's events and the person's last sign-in.
+    async fn create(&self, key_digest: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
         let mut item = session_key(key_digest);
         item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
         item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
         item.insert("data".into(), s(json(session)?));
         item.insert("expires_at".into(), n(session.expires_at));
         let t = &self.table;
-        let items =
-            vec![t.put(item, "attribute_not_exists(pk)", None)?, event_put(t, event)?, activity_put(t, &session.username, &event.user.sub, session.created)?];
+        let sub = events.first().map(|e| e.user.sub.as_str()).unwrap_or_default();
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, activity_put(t, &session.username, sub, session.created, risk)?];
+        for event in events {
+            items.push(event_put(t, event)?);
+        }
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(_) => StoreError::Conflict,
             TxError::Store(e) => e,

@@ -4,6 +4,7 @@
 //! for apps that share a secret with us (HS256, DiscourseConnect), a reference to it. The secret
 //! itself lives in Secrets Manager, never here. Apps signed with our own keys need none.
 
+use super::risk::RiskPolicy;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -72,6 +73,9 @@ pub struct App {
     /// The Secrets Manager secret holding the key this app shares with the bridge, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<SecretRef>,
+    /// What a high-risk sign-in to this app does (`domain::risk`).
+    #[serde(default)]
+    pub risk_policy: RiskPolicy,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,

@@ -43,6 +43,9 @@ pub struct SignInContext {
     pub return_to: Option<ReturnTo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// The digest of the browser's device cookie (`domain::risk`), from `/sso/{app}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// A Cognito challenge in progress.
@@ -115,7 +118,7 @@ mod tests {
     }
 
     fn ctx() -> SignInContext {
-        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None }
+        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod org;
 pub mod profile;
 pub mod return_to;
+pub mod risk;
 pub mod scim;
 pub mod scim_token;
 pub mod session;

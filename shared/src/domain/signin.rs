@@ -33,13 +33,14 @@ use super::oidc;
 use super::org::OrgId;
 use super::profile::{TOKEN_CLAIMS, UserProfile};
 use super::return_to::ReturnTo;
+use super::risk::{RiskPolicy, RiskProfile, Visit, network_of};
 use super::session::{Method, ProviderLogout, Session, SessionPolicy};
 use super::signing_keys::{SignerError, Signers};
 use super::targets::discourse::{NONCE_TTL, RequestError};
 use super::targets::{Delivery, MintError, MintInput, Target};
 use crate::ports::{
     AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, EventLog, IdTokenVerifier, OrgDirectory, PasswordAuth,
-    PoolUser, PoolUsers, SessionStore, StoreError, TokenRejected,
+    PoolUser, PoolUsers, RiskStore, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,8 @@ pub struct SignIn {
     pub sessions: Arc<dyn SessionStore>,
     /// Where failed sign-ins are recorded (successful ones are recorded with their session).
     pub events: Arc<dyn EventLog>,
+    /// People's sign-in history and failed attempts, for risk assessment.
+    pub risk: Arc<dyn RiskStore>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.
@@ -76,6 +79,8 @@ pub struct Entry<'a> {
     /// DiscourseConnect's signed request.
     pub sso: Option<&'a str>,
     pub sig: Option<&'a str>,
+    /// The browser's device cookie (its digest goes into the context).
+    pub device: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -98,6 +103,13 @@ pub enum Entered {
     App(Delivery),
     /// To the form, with this sealed context.
     Form(String),
+}
+
+/// A sign-in let through: the events its session records (`user.signed_in` first) and the
+/// person's risk profile after it.
+struct Arrival {
+    events: Vec<IdentityEvent>,
+    risk: RiskProfile,
 }
 
 /// What the person's browser does next.
@@ -125,6 +137,10 @@ pub enum SignInError {
     EmailNotVerified,
     #[error("the person's organisation does not allow password sign-in")]
     PasswordSignInDisabled,
+    #[error("a high-risk sign-in refused by the app's policy")]
+    HighRiskDenied,
+    #[error("a high-risk sign-in without a second factor refused by the app's policy")]
+    SecondFactorRequired,
     #[error(transparent)]
     AppRequest(#[from] RequestError),
     #[error(transparent)]
@@ -166,7 +182,8 @@ impl SignIn {
             }
             _ => (entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?, None),
         };
-        Ok(SignInContext { app: app.id.clone(), return_to, nonce })
+        let device = entry.device.filter(|d| !d.is_empty() && d.len() <= 128).map(oidc::digest);
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
     }
 
     /// `visitor`: what the request says about where it came from (IP, user agent, device,
@@ -177,12 +194,15 @@ impl SignIn {
         self.app(ctx.app.as_str()).await?;
         let step = match self.auth.sign_in(email.as_str(), password).await {
             Err(AuthError::InvalidCredentials) => {
+                if let Err(e) = self.risk.failed(email.as_str(), now).await {
+                    tracing::warn!(error = %e, "could not count a failed sign-in");
+                }
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
                 return Err(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await);
             }
             step => step?,
         };
-        self.next(ctx, step, visitor, now).await
+        self.next(ctx, step, visitor, false, now).await
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -212,6 +232,7 @@ impl SignIn {
             return Err(SignInError::BadInput("answer"));
         }
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
+        let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
         let step = match self.auth.answer(&challenge, answer).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
@@ -219,7 +240,7 @@ impl SignIn {
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, now).await
+        self.next(state.ctx, step, visitor, second_factor, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -246,12 +267,13 @@ impl SignIn {
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
         let step = self.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, now).await
+        self.next(ctx, step, visitor, false, now).await
     }
 
-    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+    /// `second_factor`: the step answered an MFA challenge.
+    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, visitor, now).await,
+            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, visitor, second_factor, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
@@ -261,7 +283,7 @@ impl SignIn {
         }
     }
 
-    async fn deliver(&self, ctx: &SignInContext, id_token: &str, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+    async fn deliver(&self, ctx: &SignInContext, id_token: &str, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
         let claims = self.tokens.verify(id_token, now).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         if profile.email.is_some() && !profile.email_verified {
@@ -269,10 +291,12 @@ impl SignIn {
         }
         self.check_password_allowed(&profile).await?;
         let app = self.app(ctx.app.as_str()).await?;
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = self.open_session(Session::new(username, org, Method::Password, claims, self.session_policy, now), &app, visitor).await?;
+        let session = Session::new(username, org, Method::Password, claims, self.session_policy, now);
+        let arrival = self.assess(&app, &session, ctx, visitor, second_factor).await?;
+        let delivery = self.mint(&app, &profile, ctx, now).await?;
+        let session = self.open_session(session, arrival).await?;
         let key = self.secrets.bridge().await?;
         Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &SignedIn { delivery, session })))
     }
@@ -297,10 +321,12 @@ impl SignIn {
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let app = self.app(ctx.app.as_str()).await?;
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
         let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
         session.provider_logout = provider_logout;
-        let session = self.open_session(session, &app, visitor).await?;
+        // The company's provider applies its own factors.
+        let arrival = self.assess(&app, &session, ctx, visitor, true).await?;
+        let delivery = self.mint(&app, &profile, ctx, now).await?;
+        let session = self.open_session(session, arrival).await?;
         Ok(SignedIn { delivery, session })
     }
 
@@ -341,25 +367,53 @@ impl SignIn {
         Ok(session.provider_logout)
     }
 
-    /// Opens the session and records the sign-in (`user.signed_in`) with it.
-    async fn open_session(&self, mut session: Session, app: &App, visitor: &EventContext) -> Result<String, SignInError> {
-        // The person, not the token they signed in with.
-        session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
-        let cookie = oidc::random_token();
-        let key = oidc::digest(&cookie);
+    /// Assesses the sign-in's risk (`domain::risk`) before any token is minted and applies the
+    /// app's policy: refused, or let through with what the session records.
+    async fn assess(&self, app: &App, session: &Session, ctx: &SignInContext, visitor: &EventContext, second_factor: bool) -> Result<Arrival, SignInError> {
+        let now = session.created;
         let mut user = EventUser::from_claims(&session.profile);
         user.username = Some(session.username.clone());
+        let email = user.email.clone().filter(|_| user.email_verified == Some(true));
+        let (history, failures) = self.risk.history(&session.username, email.as_deref(), now).await?;
+        let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
+        let assessment = history.assess(&visit, failures, now);
         let method = match session.method {
             Method::Password => "password",
             Method::Corporate => "corporate",
         };
-        let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), ..visitor.clone() };
-        // The session key's digest is unique: the event's id (never the cookie itself).
-        let event = IdentityEvent {
-            id: format!("signin-{}", &key[..32.min(key.len())]),
-            ..IdentityEvent::new(EventType::UserSignedIn, user, context, session.created)
-        };
-        self.sessions.create(&key, &session, &event).await?;
+        let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };
+        let mut events = Vec::new();
+        if assessment.high {
+            let mut risky = IdentityEvent::new(EventType::SignInHighRisk, user.clone(), context.clone(), now)
+                .with_detail("signals", serde_json::to_value(&assessment.signals).unwrap_or_default());
+            let refused = match app.risk_policy {
+                RiskPolicy::Allow => None,
+                RiskPolicy::RequireMfa if second_factor => None,
+                RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
+                RiskPolicy::Deny => Some(SignInError::HighRiskDenied),
+            };
+            risky.detail.insert("outcome".into(), (if refused.is_some() { "refused" } else { "allowed" }).into());
+            if let Some(refused) = refused {
+                tracing::info!(app = %app.id, signals = ?assessment.signals, "a high-risk sign-in refused by the app's policy");
+                self.events.record(&risky).await?;
+                return Err(refused);
+            }
+            events.push(risky);
+        }
+        // The session key's digest names the sign-in event; it is set in `open_session`.
+        events.insert(0, IdentityEvent::new(EventType::UserSignedIn, user, context, now));
+        Ok(Arrival { events, risk: history.signed_in(&visit, now) })
+    }
+
+    /// Opens the session and records the sign-in's events and the person's profile with it.
+    async fn open_session(&self, mut session: Session, mut arrival: Arrival) -> Result<String, SignInError> {
+        // The person, not the token they signed in with.
+        session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
+        let cookie = oidc::random_token();
+        let key = oidc::digest(&cookie);
+        // The session key's digest is unique: the sign-in event's id (never the cookie itself).
+        arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
+        self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await?;
         Ok(cookie)
     }
 
@@ -416,6 +470,7 @@ impl SignIn {
 mod tests {
     use super::*;
     use crate::testing::{ScriptedAuth, sign_in_service, sign_in_service_recording};
+    use serde_json::json;
     use std::sync::atomic::Ordering;
 
     const NOW: u64 = 1_700_000_000;
@@ -469,6 +524,67 @@ mod tests {
         assert_eq!(signed_in.user.email.as_deref(), Some(EMAIL));
         assert_eq!(signed_in.at, NOW + 1);
         assert!(signed_in.id.starts_with("signin-"));
+    }
+
+    /// A sign-in to the demo app from browser `device`, answering an MFA challenge if one comes.
+    async fn sign_in_from(svc: &SignIn, device: &str, now: u64) -> Result<Outcome, SignInError> {
+        let entry = Entry { device: Some(device), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
+        let ctx = svc.start("demo", entry, now).await?;
+        match svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), now).await? {
+            Outcome::Challenge { flow, .. } => svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await,
+            done => Ok(done),
+        }
+    }
+
+    fn with_policy(svc: SignIn, policy: crate::domain::risk::RiskPolicy) -> SignIn {
+        let app = crate::domain::app::App { risk_policy: policy, ..crate::testing::demo_app() };
+        SignIn { apps: Arc::new(crate::testing::MemoryApps::with([app])), ..svc }
+    }
+
+    #[tokio::test]
+    async fn a_high_risk_sign_in_is_decided_by_the_apps_policy_before_any_token() {
+        use crate::domain::events::EventType::*;
+        use crate::domain::risk::RiskPolicy;
+        let high_risk = |events: &crate::testing::MemoryEvents| {
+            events.0.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|e| e.kind == SignInHighRisk).map(|e| e.detail.clone()).collect::<Vec<_>>()
+        };
+
+        // Deny: the first sign-in sets the baseline; a new browser is refused and recorded.
+        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
+        let svc = with_policy(svc, RiskPolicy::Deny);
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW).await, Ok(Outcome::Handoff(_))));
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 60).await, Ok(Outcome::Handoff(_))), "a known browser");
+        assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 120).await, Err(SignInError::HighRiskDenied)));
+        assert_eq!(high_risk(&events), [serde_json::from_value(json!({"signals": ["new_device"], "outcome": "refused"})).unwrap_or_default()]);
+        assert_eq!(events.kinds().iter().filter(|k| **k == UserSignedIn).count(), 2, "no session for the refused sign-in");
+
+        // Three wrong passwords for the address make even a known browser high risk.
+        for _ in 0..3 {
+            let ctx = ctx(&svc).await;
+            assert!(svc.password(&ctx, EMAIL, &pw("wrong"), &here(), NOW + 130).await.is_err());
+        }
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 140).await, Err(SignInError::HighRiskDenied)));
+
+        // Require a second factor: refused without one, let through with one.
+        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
+        let svc = with_policy(svc, RiskPolicy::RequireMfa);
+        assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
+        assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 60).await, Err(SignInError::SecondFactorRequired)));
+        let (svc, events_mfa) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SoftwareTokenMfa))));
+        let svc = with_policy(svc, RiskPolicy::RequireMfa);
+        assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
+        assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 60).await, Ok(Outcome::Handoff(_))));
+        assert_eq!(high_risk(&events_mfa)[0]["outcome"], "allowed");
+        assert_eq!(high_risk(&events)[0]["outcome"], "refused");
+
+        // Allow (the default): let through, the event recorded with the session.
+        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
+        assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
+        assert!(sign_in_from(&svc, "browser-b", NOW + 60).await.is_ok());
+        assert_eq!(events.kinds(), [UserSignedIn, UserSignedIn, SignInHighRisk]);
+        let recorded = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(recorded[2].context.device, recorded[1].context.device, "both name the browser (its digest)");
+        assert_ne!(recorded[2].context.device.as_deref(), Some("browser-b"), "never the cookie itself");
     }
 
     #[tokio::test]

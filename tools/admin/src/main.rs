@@ -20,6 +20,7 @@ use shared::domain::claims::ClaimMapping;
 use shared::domain::jws::Algorithm;
 use shared::domain::org::{Connection, OrgPolicies, Organisation};
 use shared::domain::return_to::Origin;
+use shared::domain::risk::RiskPolicy;
 use shared::domain::scim::service::ScimService;
 use shared::domain::session::EndingSessions;
 use shared::domain::signing_keys::MIN_LEAD;
@@ -119,6 +120,9 @@ struct AppFields {
     /// How the browser carries the token: post (recommended) or get.
     #[arg(long)]
     delivery: Option<String>,
+    /// What a high-risk sign-in does: allow (and record sign_in.high_risk), require_mfa or deny.
+    #[arg(long)]
+    risk_policy: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -458,6 +462,7 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
                 allowed_origins: fields.origins()?,
                 claims: fields.claims()?.unwrap_or_default(),
                 signing_secret: None,
+                risk_policy: fields.risk_policy()?.unwrap_or_default(),
                 version: 0,
             };
             let secret = secret.read_if_given()?;
@@ -488,6 +493,9 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
             }
             if let Some(claims) = fields.claims()? {
                 app.claims = claims;
+            }
+            if let Some(policy) = fields.risk_policy()? {
+                app.risk_policy = policy;
             }
             println!("{}", serde_json::to_string_pretty(&apps.update(app).await?)?);
         }
@@ -665,6 +673,16 @@ impl AppFields {
             Some("get") => Some(zendesk::DeliveryMethod::Get),
             Some(other) => bail!("--delivery is post or get, not {other}"),
         })
+    }
+
+    fn risk_policy(&self) -> Result<Option<RiskPolicy>> {
+        self.risk_policy
+            .as_deref()
+            .map(|p| {
+                serde_json::from_value(serde_json::Value::String(p.to_owned()))
+                    .map_err(|_| anyhow::anyhow!("--risk-policy is allow, require_mfa or deny, not {p}"))
+            })
+            .transpose()
     }
 }
 

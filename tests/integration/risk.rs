@@ -1,0 +1,84 @@
+//! Risky sign-ins through the login function against moto: the device cookie `/sso` sets, the
+//! person's profile kept with the session, failed attempts counted per address, the app's policy
+//! applied before any token, and the events recorded.
+
+use crate::harness::{APP, PASSWORD, Reply, TestApp, spawn_app};
+use http::StatusCode;
+use serde_json::json;
+use shared::domain::risk::RiskPolicy;
+
+/// `/sso` with the browser's device cookie, if it has one; returns the context and the cookie
+/// the browser holds afterwards.
+async fn enter(app: &TestApp, device: Option<&str>) -> (String, String) {
+    let cookie = device.map(|d| format!("bridge_device={d}"));
+    let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
+    let reply = app.send("GET", &format!("/sso/{APP}"), &headers, None).await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    let set = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("bridge_device="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned());
+    if device.is_some() {
+        assert_eq!(set, None, "a known browser keeps its cookie");
+    }
+    (reply.location_param("ctx").unwrap(), set.or(device.map(str::to_owned)).unwrap())
+}
+
+async fn login(app: &TestApp, ctx: &str, password: &str) -> Reply {
+    app.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": password})).await
+}
+
+async fn high_risk_events(app: &TestApp) -> Vec<serde_json::Value> {
+    let out = aws_sdk_dynamodb::Client::new(&app.sdk)
+        .scan()
+        .table_name(&app.stack.table)
+        .filter_expression("#t = :t")
+        .expression_attribute_names("#t", "type")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::S("sign_in.high_risk".into()))
+        .send()
+        .await
+        .unwrap();
+    out.items().iter().map(|i| serde_json::from_str(i["data"].as_s().unwrap()).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not() {
+    let app = spawn_app().await;
+    let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
+    demo.risk_policy = RiskPolicy::Deny;
+    app.apps.update(demo).await.unwrap();
+    let app = TestApp { login: crate::harness::login_for(&app.sdk, &app.stack, crate::harness::moto()), ..app };
+    app.user("hanako@example.com", |_| {}).await;
+
+    // The first sign-in: a new device cookie, the baseline.
+    let (ctx, device) = enter(&app, None).await;
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
+    // The same browser again: fine.
+    let (ctx, _) = enter(&app, Some(&device)).await;
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
+
+    // Another browser: refused before any token, with the reason, and recorded.
+    let (ctx, other) = enter(&app, None).await;
+    assert_ne!(other, device);
+    let refused = login(&app, &ctx, PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["error"], "sign_in_denied");
+    assert!(refused.json()["handoff"].is_null());
+    let events = high_risk_events(&app).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"], json!({"signals": ["new_device"], "outcome": "refused"}));
+    assert_eq!(events[0]["user"]["email"], "hanako@example.com");
+
+    // Three wrong passwords for the address (counted in the table) make the known browser high risk too.
+    for _ in 0..3 {
+        let (ctx, _) = enter(&app, Some(&device)).await;
+        assert_eq!(login(&app, &ctx, "Wrong-Passw0rd!").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let (ctx, _) = enter(&app, Some(&device)).await;
+    let refused = login(&app, &ctx, PASSWORD).await;
+    assert_eq!(refused.json()["error"], "sign_in_denied");
+    assert_eq!(high_risk_events(&app).await.iter().filter(|e| e["detail"]["signals"] == json!(["recent_failures"])).count(), 1);
+}

@@ -32,7 +32,10 @@ USERS = [
                                                           "--group", "community-3", "--group", "forum-staff"]),
     ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678"]),
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
+    ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
 ]
+# The same help center behind a second app that refuses high-risk sign-ins (a new browser).
+GUARDED_APP_ID = "demo-guarded"
 children = []
 
 
@@ -132,6 +135,8 @@ def main():
     app_secret = secrets.token_urlsafe(32)
     admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
+    admin(env, "app", "create", GUARDED_APP_ID, "--name", "Demo Help Center (guarded)", "--account-url", demo_origin, "--allow-origin", demo_origin,
+          "--claims", "demo/claims.json", "--risk-policy", "deny", "--secret-stdin", stdin=app_secret)
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
@@ -156,7 +161,7 @@ def main():
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
 
-    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "token_apps": tokens_origin, "region": REGION,
+    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "token_apps": tokens_origin, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},

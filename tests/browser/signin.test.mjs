@@ -193,3 +193,36 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
     await p.context().close();
   }
 });
+
+test("a high-risk sign-in: the guarded app refuses a new browser with a clear message and lets a known one in", async () => {
+  const user = info.users.guarded;
+  const sso = `${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`;
+  const signIn = async (p) => {
+    await p.goto(sso);
+    await p.waitForURL((url) => url.href.startsWith(info.form));
+    await step(p, "password").getByLabel("メールアドレス").fill(user.email);
+    await step(p, "password").getByLabel("パスワード", { exact: true }).fill(user.password);
+    await step(p, "password").getByRole("button", { name: "サインイン" }).click();
+  };
+
+  // The first browser sets the person's baseline and lands on the app.
+  const known = await page("ja-JP");
+  await signIn(known);
+  await known.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await known.locator("#who").textContent(), `Signed in as ${user.name}`);
+
+  // A new browser (its own device cookie): refused on the form, before any token.
+  const fresh = await page("ja-JP");
+  await signIn(fresh);
+  await fresh.getByRole("alert").filter({ hasText: "普段と異なるサインインのため、ブロックしました。" }).waitFor();
+  assert.ok(fresh.url().startsWith(info.form), "still on the form");
+  await shot(fresh, "ja-high-risk-refused");
+  await fresh.context().close();
+
+  // The known browser signs out and in again: let in.
+  await known.goto(`${info.api}/logout`);
+  await known.waitForURL((url) => url.href.startsWith(info.form));
+  await signIn(known);
+  await known.waitForURL(`${info.demo_app}/hc/ja`);
+  await known.context().close();
+});

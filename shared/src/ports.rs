@@ -21,6 +21,7 @@ use crate::domain::scim_token::TokenRecord;
 use crate::domain::session::Session;
 use crate::domain::signing_keys::KeySet;
 use crate::domain::workflow::flow::Action;
+use crate::domain::workflow::inactivity::LastSignIn;
 use crate::domain::workflow::runner::{RunRecord, StepOutcome};
 use crate::secrets::SecretRef;
 
@@ -362,6 +363,8 @@ pub trait PoolUsers: Send + Sync {
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError>;
     /// Revokes every refresh token of the user.
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
+    /// Adds the user to a group of the pool (which must exist); a member already is done.
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
 }
 
 /// Why a company's OpenID provider could not be used.
@@ -409,7 +412,7 @@ pub trait EventLog: Send + Sync {
 /// People's last sign-ins (for the inactive-user schedule).
 #[async_trait]
 pub trait SignInActivity: Send + Sync {
-    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError>;
+    async fn signed_in(&self, person: &LastSignIn) -> Result<(), StoreError>;
 }
 
 /// What risk assessment reads and counts (`domain::risk`).

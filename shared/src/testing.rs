@@ -214,6 +214,9 @@ impl PoolUsers for EmptyPool {
         self.sign_outs.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+    async fn add_to_group(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
+        Err(DirectoryError::Gone)
+    }
 }
 
 /// Secrets by id, counting reads.

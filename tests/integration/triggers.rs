@@ -30,12 +30,11 @@ async fn confirmations_and_sign_ins_reach_the_table_once_each() {
     signed_in["userName"] = "4b7e-user".into();
     signed_in["request"]["userAttributes"]["sub"] = "4b7e-sub".into();
     handle(&triggers, signed_in, 200).await.unwrap();
-    let cutoff =
-        shared::adapters::activity::signed_in_before(&shared::adapters::dynamo::Table::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table), 201, 10)
-            .await
-            .unwrap();
-    assert_eq!(cutoff.len(), 1);
-    assert_eq!((cutoff[0].username.as_str(), cutoff[0].sub.as_str(), cutoff[0].at), ("4b7e-user", "4b7e-sub", 200));
+    let table = shared::adapters::dynamo::Table::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let found = shared::adapters::activity::signed_in_between(&table, 0, 201, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].username.as_str(), found[0].sub.as_str(), found[0].at), ("4b7e-user", "4b7e-sub", 200));
+    assert!(shared::adapters::activity::signed_in_between(&table, 0, 200, 10).await.unwrap().is_empty(), "`to` is exclusive");
 }
 
 #[tokio::test]

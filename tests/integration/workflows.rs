@@ -79,7 +79,13 @@ async fn answer(State(service): State<Service>, method: Method, uri: Uri, header
             json!({"access_token": "00Dxx0000001gPL!AR8AQJXg", "instance_url": "https://acme.my.salesforce.com",
                                                   "token_type": "Bearer", "issued_at": "1700000000000"}),
         ),
-        "/services/data/v60.0/sobjects/Contact" => (201, json!({"id": "003xx000004TmiQAAS", "success": true, "errors": []})),
+        "/services/data/v61.0/sobjects/Contact" => (201, json!({"id": "003xx000004TmiQAAS", "success": true, "errors": []})),
+        "/identity/oauth/token" => (
+            200,
+            json!({"access_token": "cdf01657-110d-4155-99a7-f986b2ff13a0:int", "token_type": "bearer", "expires_in": 3599, "scope": "bridge@example.com"}),
+        ),
+        "/rest/v1/leads.json" => (200, json!({"requestId": "e42b#14272d07d78", "success": true, "result": [{"id": 318581, "status": "created"}]})),
+        "/rest/v1/lists/1001/leads.json" => (200, json!({"requestId": "7a39#1511bf8a41c", "success": true, "result": [{"id": 318581, "status": "added"}]})),
         _ => (404, json!([{"errorCode": "NOT_FOUND"}])),
     });
     (StatusCode::from_u16(status).unwrap(), axum::Json(body))
@@ -97,7 +103,7 @@ fn event(id: &str, kind: &str) -> IdentityEvent {
         "id": id, "type": kind, "at": 1_700_000_000,
         "user": {"sub": "5f0c2a9e-1111", "email": "hanako@example.com", "email_verified": true, "given_name": "花子", "family_name": "山田"},
         "context": {"app": "support", "method": "password", "ip": "203.0.113.7", "country": "FR"},
-        "detail": {"signals": ["new_device", "new_country"]}
+        "detail": {"signals": ["new_device", "new_country"], "outcome": "allowed"}
     }))
     .unwrap()
 }
@@ -115,7 +121,10 @@ async fn runner(base: &str) -> (Runner, Arc<MemoryRuns>) {
     };
     let servicenow = store("servicenow", "sn-Passw0rd!").await;
     let salesforce = store("salesforce", "sf-client-secret").await;
+    let marketo = store("marketo", "mk-client-secret").await;
     let connections: Vec<Connection> = serde_json::from_value(json!([
+        {"name": "marketo", "base_url": base,
+         "auth": {"type": "oauth2", "token_url": format!("{base}/identity/oauth/token"), "client_id": "5f9c-marketo", "secret": marketo}},
         {"name": "servicenow", "base_url": base, "auth": {"type": "basic", "username": "bridge.integration", "secret": servicenow}},
         {"name": "salesforce", "base_url": base,
          "auth": {"type": "oauth2", "token_url": format!("{base}/services/oauth2/token"), "client_id": "3MVG9bridge", "secret": salesforce}}
@@ -148,7 +157,7 @@ async fn a_high_risk_sign_in_opens_one_servicenow_incident() {
     assert_eq!(
         request.json(),
         json!({"short_description": "High-risk sign-in: hanako@example.com",
-               "description": "App support, method password, network 203.0.113.7, country FR, signals: new_device, new_country. Event evt-1.",
+               "description": "App support, method password, network 203.0.113.7, country FR, signals: new_device, new_country, outcome: allowed. Event evt-1.",
                "category": "security", "urgency": "2", "impact": "2", "correlation_id": "evt-1"})
     );
     assert_eq!(out[0].steps[0].output["body"]["result"]["number"], "INC0010001");
@@ -181,13 +190,13 @@ async fn a_new_user_becomes_a_salesforce_contact_with_one_token_for_many_calls()
             ("client_secret".to_owned(), "sf-client-secret".to_owned()),
         ])
     );
-    let contacts = service.received("/services/data/v60.0/sobjects/Contact");
+    let contacts = service.received("/services/data/v61.0/sobjects/Contact");
     assert_eq!(contacts.len(), 2);
     assert_eq!(contacts[0].headers["authorization"], "Bearer 00Dxx0000001gPL!AR8AQJXg");
     assert_eq!(contacts[0].json(), json!({"FirstName": "花子", "LastName": "山田", "Email": "hanako@example.com", "LeadSource": "Identity bridge"}));
 
     // A refused token (expired early) is replaced and the step retried.
-    service.then("/services/data/v60.0/sobjects/Contact", 401, json!([{"errorCode": "INVALID_SESSION_ID"}]));
+    service.then("/services/data/v61.0/sobjects/Contact", 401, json!([{"errorCode": "INVALID_SESSION_ID"}]));
     let out = runner.handle(&event("evt-c", "user.registered"), &flows, 1).await.unwrap();
     assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Succeeded, 2));
     assert_eq!(service.received("/services/oauth2/token").len(), 2);
@@ -196,6 +205,60 @@ async fn a_new_user_becomes_a_salesforce_contact_with_one_token_for_many_calls()
     let mut unverified = event("evt-d", "user.registered");
     unverified.user.email_verified = Some(false);
     assert!(runner.handle(&unverified, &flows, 1).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_user_becomes_a_marketo_lead_and_marketos_errors_inside_http_200_are_read() {
+    let service = Service::default();
+    let base = service.start().await;
+    let (runner, runs) = runner(&base).await;
+    let flows = [template("new-user-marketo-lead")];
+    let leads = "/rest/v1/leads.json";
+
+    let out = runner.handle(&event("evt-1", "user.registered"), &flows, 1).await.unwrap();
+    assert_eq!(out[0].status, RunStatus::Succeeded, "{out:?}");
+    assert_eq!(out[0].steps[0].output["body"]["result"][0]["id"], 318581);
+    let token = service.received("/identity/oauth/token");
+    assert_eq!(token.len(), 1);
+    let form: HashMap<String, String> = url::form_urlencoded::parse(token[0].body.as_bytes()).into_owned().collect();
+    assert_eq!((form["client_id"].as_str(), form["client_secret"].as_str()), ("5f9c-marketo", "mk-client-secret"));
+    let sent = service.received(leads);
+    assert_eq!(sent[0].headers["authorization"], "Bearer cdf01657-110d-4155-99a7-f986b2ff13a0:int");
+    assert_eq!(
+        sent[0].json(),
+        json!({"action": "createOrUpdate", "lookupField": "email",
+               "input": [{"email": "hanako@example.com", "firstName": "花子", "lastName": "山田", "leadSource": "Identity bridge"}]})
+    );
+
+    // Marketo says "busy" and "token expired" with HTTP 200: retried, the second with a new token.
+    service.then(
+        leads,
+        200,
+        json!({"requestId": "1", "success": false, "errors": [{"code": "606", "message": "Max rate limit '100' exceeded with in '20' secs"}]}),
+    );
+    service.then(leads, 200, json!({"requestId": "2", "success": false, "errors": [{"code": "602", "message": "Access token expired"}]}));
+    let out = runner.handle(&event("evt-2", "user.registered"), &flows, 1).await.unwrap();
+    assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Succeeded, 3));
+    assert_eq!(service.received("/identity/oauth/token").len(), 2, "a new token after 602");
+
+    // A record Marketo skipped is a failed step (HTTP 200 notwithstanding), not retried.
+    service.then(
+        leads,
+        200,
+        json!({"requestId": "3", "success": true, "result": [{"status": "skipped", "reasons": [{"code": "1006", "message": "Field 'leadSource' not found"}]}]}),
+    );
+    let out = runner.handle(&event("evt-3", "user.registered"), &flows, 1).await.unwrap();
+    assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 1));
+    assert!(out[0].steps[0].error.as_deref().unwrap_or_default().contains("1006"), "{:?}", out[0].steps[0].error);
+    assert_eq!(runs.dead.lock().unwrap().len(), 1);
+
+    // Adding the lead to a static list, with the lead id from an earlier step.
+    let list = template("inactive-user-marketo-list");
+    let mut inactive = event("evt-4", "user.inactive");
+    inactive.detail = serde_json::from_value(json!({"inactive_days": 90, "last_sign_in": 1_690_000_000})).unwrap();
+    let out = runner.handle(&inactive, &[list], 1).await.unwrap();
+    assert_eq!(out[0].status, RunStatus::Succeeded, "{out:?}");
+    assert_eq!(service.received("/rest/v1/lists/1001/leads.json")[0].json(), json!({"input": [{"id": 318581}]}), "the id keeps its type");
 }
 
 #[tokio::test]
@@ -257,8 +320,12 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     assert_eq!(events.len(), 2, "{batch}");
 
     let runs = Arc::new(MemoryRuns::default());
-    let workflows =
-        workflows::state::Workflows { store: store.clone(), secrets: connection_secrets(secrets_client, Duration::from_secs(300)), pause: runs.clone() };
+    let workflows = workflows::state::Workflows {
+        store: store.clone(),
+        secrets: connection_secrets(secrets_client, Duration::from_secs(300)),
+        pause: runs.clone(),
+        users: None,
+    };
     let answer = workflows::handler::handle(&workflows, &batch, 10).await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
@@ -296,6 +363,7 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
         store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table)),
         secrets: aws_sdk_secretsmanager::Client::new(&test.sdk),
         prefix: test.apps.prefix.clone(),
+        users: None,
     };
     let flow = template("high-risk-sign-in-servicenow");
     let refused = admin.import(flow.clone()).await.unwrap_err().to_string();
@@ -313,8 +381,8 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     assert_eq!(admin.import(flow).await.unwrap().version, 2, "a re-import is a new version");
     let preview = admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap();
     assert!(preview.applies);
-    let shared::domain::workflow::flow::Action::Http { body, .. } = &preview.steps[0].1;
-    assert_eq!(body["short_description"], "High-risk sign-in: hanako@example.com");
+    let shared::domain::workflow::flow::Action::Servicenow { fields, .. } = &preview.steps[0].1 else { panic!("{:?}", preview.steps) };
+    assert_eq!(fields["short_description"], "High-risk sign-in: hanako@example.com");
     assert!(admin.failed().await.unwrap().is_empty(), "a preview records nothing");
 
     let disabled = admin.set_enabled("high-risk-sign-in-servicenow", false).await.unwrap();
@@ -366,7 +434,7 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
 
     let runs = Arc::new(MemoryRuns::default());
     let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&app.sdk), Duration::from_secs(300));
-    let workflows = workflows::state::Workflows { store: store.clone(), secrets, pause: runs };
+    let workflows = workflows::state::Workflows { store: store.clone(), secrets, pause: runs, users: None };
     let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
     assert!(stream.deliver(&workflows, 20).await.unwrap() > 0);
     let signed_in = service.received("/signed-in");
@@ -379,4 +447,143 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
     // The runs' own records come through the stream too; they start nothing, and nothing runs twice.
     stream.deliver(&workflows, 21).await.unwrap();
     assert_eq!((service.received("/signed-in").len(), service.received("/deactivated").len()), (1, 1));
+}
+
+/// The Cognito connector against moto: each action on the pool, and bridge sessions ended with
+/// a sign-out or a disable. (moto has no `AdminLinkProviderForUser`; the merge is tested in
+/// `shared::domain::workflow::user_actions`.)
+#[tokio::test]
+async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
+    use shared::domain::workflow::flow::Action;
+    let app = crate::harness::spawn_app().await;
+    let username = app.user("hanako@example.com", |_| {}).await;
+    let signed_in = app.login("hanako@example.com", crate::harness::PASSWORD).await;
+    app.handoff(&signed_in).await;
+    assert_eq!(app.items_under("SESSION#").await, 1);
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    idp.create_group().user_pool_id(&app.stack.user_pool_id).group_name("app:support:agent").send().await.unwrap();
+    let users = shared::adapters::workflow_runner::user_actions(&app.sdk, &app.stack.user_pool_id, &app.stack.table);
+    let step = |action: &str, extra: Value| {
+        let mut v = json!({"connector": "cognito", "action": action, "username": username});
+        v.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        serde_json::from_value::<Action>(v).unwrap()
+    };
+    let user = || async {
+        let out = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await;
+        out.ok().map(|u| u.enabled())
+    };
+
+    let added = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
+    assert!(matches!(added, shared::domain::workflow::runner::StepOutcome::Done(_)), "{added:?}");
+    let groups = idp.admin_list_groups_for_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
+    assert_eq!(groups.groups().iter().filter_map(|g| g.group_name()).collect::<Vec<_>>(), ["app:support:agent"]);
+
+    let disabled = users.call(&step("disable_user", json!({}))).await;
+    assert!(matches!(&disabled, shared::domain::workflow::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{disabled:?}");
+    assert_eq!(user().await, Some(false));
+    assert_eq!(app.items_under("SESSION#").await, 0, "the bridge session ended with the disable");
+
+    for _ in 0..2 {
+        let deleted = users.call(&step("delete_user", json!({}))).await;
+        assert!(matches!(deleted, shared::domain::workflow::runner::StepOutcome::Done(_)), "a user already gone is done: {deleted:?}");
+    }
+    assert_eq!(user().await, None);
+    let refused = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
+    assert!(matches!(refused, shared::domain::workflow::runner::StepOutcome::Failed(_)), "{refused:?}");
+}
+
+#[test]
+fn every_shipped_template_is_a_valid_flow() {
+    let dir = format!("{}/../workflows/templates", env!("CARGO_MANIFEST_DIR"));
+    let names: Vec<String> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(str::to_owned)).collect();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in names {
+        assert_eq!(template(&name).id, name, "a template's id is its file name");
+    }
+}
+
+/// The daily inactivity schedule over seeded people: the dry run, one `user.inactive` per person
+/// and threshold, the remarketing list (Marketo) and the clean-up (Cognito) through the stream,
+/// and a second scan that finds nothing new.
+#[tokio::test]
+async fn the_inactivity_schedule_reaches_the_right_people_once() {
+    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    use shared::domain::workflow::inactivity::{DAY, LastSignIn};
+    let app = crate::harness::spawn_app().await;
+    let service = Service::default();
+    let base = service.start().await;
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    let secrets_client = aws_sdk_secretsmanager::Client::new(&app.sdk);
+    let secret =
+        secrets_client.create_secret().name(format!("wf-{}/marketo", uuid::Uuid::new_v4().simple())).secret_string("mk").send().await.unwrap().arn.unwrap();
+    let marketo = json!({"name": "marketo", "base_url": base,
+                         "auth": {"type": "oauth2", "token_url": format!("{base}/identity/oauth/token"), "client_id": "mk", "secret": secret}});
+    store.save_connection(&serde_json::from_value(marketo).unwrap()).await.unwrap();
+    let users = shared::adapters::workflow_runner::user_actions(&app.sdk, &app.stack.user_pool_id, &app.stack.table);
+    let admin = bridge_admin::workflows::Workflows {
+        store: store.clone(),
+        secrets: secrets_client.clone(),
+        prefix: app.apps.prefix.clone(),
+        users: Some(users.clone()),
+    };
+    for name in ["inactive-user-marketo-list", "inactive-user-cleanup", "inactive-user-cleanup-delete"] {
+        admin.import(template(name)).await.unwrap();
+    }
+
+    // People and their last sign-ins: a year and more, 380 days, 100 days, 10 days ago.
+    let now = 2_000_000_000;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let table = shared::adapters::dynamo::Table::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let mut names = HashMap::new();
+    for (email, days) in [("old@example.com", 400), ("lapsed@example.com", 380), ("quiet@example.com", 100), ("recent@example.com", 10)] {
+        app.user(email, |_| {}).await;
+        let username = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap().username().to_owned();
+        let person = LastSignIn { username: username.clone(), sub: format!("sub-{days}"), email: Some(email.to_owned()), at: now - days * DAY };
+        let put = shared::adapters::activity::activity_put(&table, &person, &Default::default()).unwrap();
+        assert!(table.transact(vec![put]).await.is_ok());
+        names.insert(email, username);
+    }
+    let enabled = |email: &str| {
+        let idp = idp.clone();
+        let (pool, name) = (app.stack.user_pool_id.clone(), names[email].clone());
+        async move { idp.admin_get_user().user_pool_id(pool).username(name).send().await.ok().map(|u| u.enabled()) }
+    };
+
+    // The dry run lists who the clean-up would disable, and changes nothing.
+    let report = admin.report("inactive-user-cleanup", now, 100).await.unwrap();
+    let listed: Vec<&str> = report.iter().map(|l| l["email"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["old@example.com", "lapsed@example.com"]);
+    assert_eq!(report[0]["steps"][0][1], json!({"connector": "cognito", "action": "disable_user", "username": names["old@example.com"]}));
+    assert_eq!(enabled("old@example.com").await, Some(true));
+    for id in ["inactive-user-cleanup", "inactive-user-cleanup-delete"] {
+        admin.set_enabled(id, true).await.unwrap();
+    }
+
+    let runs = Arc::new(MemoryRuns::default());
+    let workflows = workflows::state::Workflows {
+        store: store.clone(),
+        secrets: connection_secrets(secrets_client, Duration::from_secs(60)),
+        pause: runs,
+        users: Some(users),
+    };
+    let scanned = workflows::handler::scheduled(&workflows, &json!({"scan": "inactive_users"}), now).await.unwrap();
+    assert_eq!(scanned, json!({"scanned": [{"inactive_days": 90, "people": 3}, {"inactive_days": 365, "people": 2}, {"inactive_days": 395, "people": 1}]}));
+    let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
+    stream.deliver(&workflows, now).await.unwrap();
+
+    let mut listed: Vec<String> = service.received("/rest/v1/leads.json").iter().map(|r| r.json()["input"][0]["email"].as_str().unwrap().to_owned()).collect();
+    listed.sort();
+    assert_eq!(listed, ["lapsed@example.com", "old@example.com", "quiet@example.com"]);
+    assert_eq!(service.received("/rest/v1/lists/1001/leads.json").len(), 3);
+    assert_eq!(enabled("old@example.com").await, None, "disabled, then deleted after the grace period");
+    assert_eq!(enabled("lapsed@example.com").await, Some(false), "disabled, still in its grace period");
+    assert_eq!((enabled("quiet@example.com").await, enabled("recent@example.com").await), (Some(true), Some(true)));
+
+    // The next scans find no one new: each person crossed each threshold once.
+    for later in [now, now + DAY] {
+        let again = workflows::handler::scheduled(&workflows, &json!({"scan": "inactive_users"}), later).await.unwrap();
+        assert!(again["scanned"].as_array().unwrap().iter().all(|s| s["people"] == 0), "{again}");
+    }
+    stream.deliver(&workflows, now + DAY).await.unwrap();
+    assert_eq!(service.received("/rest/v1/leads.json").len(), 3);
 }

@@ -23,7 +23,7 @@ impl EventLog for Instant0 {
 
 #[async_trait::async_trait]
 impl SignInActivity for Instant0 {
-    async fn signed_in(&self, _: &str, _: &str, _: u64) -> Result<(), StoreError> {
+    async fn signed_in(&self, _: &shared::domain::workflow::inactivity::LastSignIn) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -18,6 +18,7 @@
 
 use serde_json::{Map, Value, json};
 use shared::domain::triggers::{LINKED_RETRY, federated_identity, linkable_email, registered, token_claims};
+use shared::domain::workflow::inactivity::LastSignIn;
 use shared::ports::{DirectoryError, StoreError};
 
 use crate::state::Triggers;
@@ -47,8 +48,10 @@ pub async fn handle(triggers: &Triggers, mut event: Value, now: u64) -> Result<V
             }
         }
         s if s.starts_with("PostAuthentication_") => {
-            let sub = attributes.get("sub").and_then(Value::as_str).unwrap_or_default();
-            if let Err(e) = triggers.activity.signed_in(&username, sub, now).await {
+            let text = |k: &str| attributes.get(k).and_then(Value::as_str).map(str::to_owned);
+            let verified = text("email_verified").as_deref() == Some("true");
+            let person = LastSignIn { username: username.clone(), sub: text("sub").unwrap_or_default(), email: text("email").filter(|_| verified), at: now };
+            if let Err(e) = triggers.activity.signed_in(&person).await {
                 tracing::warn!(error = %e, "could not record the last sign-in");
             }
         }

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 use shared::domain::triggers::LINKED_RETRY;
+use shared::domain::workflow::inactivity::LastSignIn;
 use shared::ports::{AccountLinker, DirectoryError, SignInActivity, StoreError};
 use shared::testing::{MemoryEvents, aws_event_fixture as aws_fixture};
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use triggers::state::Triggers;
 
 #[derive(Default)]
 struct Recorder {
-    sign_ins: Mutex<Vec<(String, String, u64)>>,
+    sign_ins: Mutex<Vec<LastSignIn>>,
     /// The pool's own users: (username, email, email verified).
     users: Mutex<Vec<(String, String, bool)>>,
     links: Mutex<Vec<(String, String, String)>>,
@@ -23,11 +24,11 @@ struct Recorder {
 
 #[async_trait]
 impl SignInActivity for Recorder {
-    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError> {
+    async fn signed_in(&self, person: &LastSignIn) -> Result<(), StoreError> {
         if *self.down.lock().unwrap() {
             return Err(StoreError::Unavailable("down".into()));
         }
-        self.sign_ins.lock().unwrap().push((username.into(), sub.into(), at));
+        self.sign_ins.lock().unwrap().push(person.clone());
         Ok(())
     }
 }
@@ -87,7 +88,11 @@ async fn a_sign_in_is_the_last_sign_in_and_bookkeeping_never_fails_it() {
     let mut event = aws_fixture("postauthentication");
     event["request"]["userAttributes"]["sub"] = "s-1".into();
     assert_eq!(handle(&t, event.clone(), 42).await.unwrap(), event);
-    assert_eq!(*recorder.sign_ins.lock().unwrap(), [("<userName>".to_owned(), "s-1".to_owned(), 42)]);
+    let unverified = LastSignIn { username: "<userName>".into(), sub: "s-1".into(), email: None, at: 42 };
+    assert_eq!(*recorder.sign_ins.lock().unwrap(), [unverified], "an unverified email is not kept");
+    event["request"]["userAttributes"]["email_verified"] = "true".into();
+    handle(&t, event.clone(), 43).await.unwrap();
+    assert_eq!(recorder.sign_ins.lock().unwrap()[1].email.as_deref(), Some("<email>"));
     *recorder.down.lock().unwrap() = true;
     assert_eq!(handle(&t, event.clone(), 43).await.unwrap(), event, "the table down: the sign-in still succeeds");
 }

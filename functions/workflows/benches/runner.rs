@@ -58,6 +58,7 @@ async fn main() -> Result<(), Failure> {
             std::time::Duration::from_secs(60),
         )),
         pause: Arc::new(MemoryRuns::default()),
+        users: None,
     };
     calls.take();
     let started = Instant::now();

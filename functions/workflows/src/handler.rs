@@ -9,8 +9,25 @@
 
 use serde_json::{Value, json};
 use shared::domain::events::IdentityEvent;
+use shared::ports::StoreError;
 
 use crate::state::Workflows;
+
+/// The daily schedule's invocation (`template.yaml`: `{"scan": "inactive_users"}`): records
+/// `user.inactive` for the people who crossed a threshold (`DynamoWorkflows::record_inactive`);
+/// the events reach their flows through the stream like any other. An error fails the
+/// invocation, so EventBridge tries again.
+pub async fn scheduled(workflows: &Workflows, input: &Value, now: u64) -> Result<Value, StoreError> {
+    if input["scan"] != "inactive_users" {
+        tracing::warn!("a scheduled invocation without a known scan; nothing done");
+        return Ok(json!({"scanned": []}));
+    }
+    let report = workflows.store.record_inactive(now).await?;
+    for (days, people) in &report {
+        tracing::info!(days, people, "recorded user.inactive events");
+    }
+    Ok(json!({"scanned": report.iter().map(|(days, people)| json!({"inactive_days": days, "people": people})).collect::<Vec<_>>()}))
+}
 
 pub async fn handle(workflows: &Workflows, batch: &Value, now: u64) -> Value {
     let records = batch["Records"].as_array().cloned().unwrap_or_default();

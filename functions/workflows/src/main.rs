@@ -1,4 +1,5 @@
-//! The workflow runner Lambda's entry point: DynamoDB stream batches in, batch item failures out.
+//! The workflow runner Lambda's entry point: DynamoDB stream batches in, batch item failures
+//! out; and the daily schedule's inactivity scan.
 
 use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
@@ -17,7 +18,11 @@ async fn main() -> Result<(), Error> {
         let workflows = workflows.clone();
         async move {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-            Ok::<_, Error>(workflows::handler::handle(&workflows, &event.payload, now).await)
+            if event.payload.get("Records").is_some() {
+                Ok::<_, Error>(workflows::handler::handle(&workflows, &event.payload, now).await)
+            } else {
+                Ok(workflows::handler::scheduled(&workflows, &event.payload, now).await?)
+            }
         }
     }))
     .await

@@ -3,10 +3,11 @@
 //! the next batch.
 
 use shared::adapters::dynamo_workflows::DynamoWorkflows;
-use shared::adapters::workflow_runner::{connection_secrets, runner};
-use shared::config::{Source, required};
+use shared::adapters::workflow_runner::{connection_secrets, runner, user_actions};
+use shared::config::{Source, optional, required};
 use shared::domain::workflow::flow::Flow;
 use shared::domain::workflow::runner::Runner;
+use shared::domain::workflow::user_actions::UserActions;
 use shared::ports::{Pause, StoreError};
 use shared::secrets::CachedSecrets;
 use std::sync::Arc;
@@ -16,19 +17,22 @@ pub struct Workflows {
     pub store: Arc<DynamoWorkflows>,
     pub secrets: Arc<CachedSecrets>,
     pub pause: Arc<dyn Pause>,
+    /// Cognito steps' connector (`USER_POOL_ID`); without it Cognito steps fail.
+    pub users: Option<Arc<UserActions>>,
 }
 
 impl Workflows {
     pub fn new(env: &impl Source, sdk: &aws_config::SdkConfig, pause: Arc<dyn Pause>) -> Result<Self, shared::config::ConfigError> {
         let table = required(env, "TABLE_NAME")?;
-        let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(sdk), table));
+        let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(sdk), &table));
         let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(sdk), Duration::from_secs(300));
-        Ok(Self { store, secrets, pause })
+        let users = optional(env, "USER_POOL_ID")?.filter(|p| !p.is_empty()).map(|pool| user_actions(sdk, &pool, &table));
+        Ok(Self { store, secrets, pause, users })
     }
 
     /// The enabled flows and a runner over the current connections.
     pub async fn load(&self) -> Result<(Vec<Flow>, Runner), StoreError> {
         let flows: Vec<Flow> = self.store.flows().await?.into_iter().filter(|f| f.enabled).collect();
-        Ok((flows, runner(self.store.clone(), self.secrets.clone(), self.pause.clone()).await?))
+        Ok((flows, runner(self.store.clone(), self.secrets.clone(), self.pause.clone(), self.users.clone()).await?))
     }
 }

@@ -3,13 +3,13 @@
 //!
 //! | item           | `pk`                   | `sk`       | `gsi1pk`   | `gsi1sk`                        | other attributes |
 //! |----------------|------------------------|------------|------------|---------------------------------|------------------|
-//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `last_sign_in`, `risk` (the `RiskProfile` as JSON) |
+//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `email`, `last_sign_in`, `risk` (the `RiskProfile` as JSON) |
 //! | failed attempts| `FAILURES#{digest of the address}` | `FAILURES` |  |                          | `w{window}`: attempts in each 15-minute window, `expires_at` |
 //!
 //! The last sign-in is written in the transaction that opens a session (`adapters::dynamo_sessions`),
 //! so it is exactly as current as the sign-in events, and updated by the PostAuthentication
 //! trigger for sign-ins that do not pass through the bridge. People who signed in before a
-//! moment are one `gsi1` query with `gsi1sk < :cutoff`, oldest first. One index partition holds
+//! moment are one `gsi1` query on `gsi1sk`, oldest first. One index partition holds
 //! every person: its write rate is the sign-in rate (Cognito allows 120 sign-ins/s per account
 //! and region; a partition takes 1,000 writes/s). A sign-in reads the person's item and the
 //! address's failures in one `BatchGetItem`; a failed attempt is one `UpdateItem` (`ADD`, no read).
@@ -22,17 +22,10 @@ use super::aws::{Failure, store_error};
 use super::dynamo::{GSI1, Item, Table, corrupt, n, s};
 use crate::domain::oidc::digest;
 use crate::domain::risk::{FAILURE_WINDOW, RiskProfile};
+use crate::domain::workflow::inactivity::LastSignIn;
 use crate::ports::{RiskStore, SignInActivity, StoreError};
 
 const PARTITION: &str = "ACTIVITY";
-
-/// A person's last sign-in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastSignIn {
-    pub username: String,
-    pub sub: String,
-    pub at: u64,
-}
 
 fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
@@ -49,16 +42,20 @@ fn failures_key(email: &str) -> Item {
 /// Recording a sign-in at `at` and the person's profile after it, in the session's
 /// transaction. Unconditional: a sign-in never fails over this item (two at once: the later
 /// write wins).
-pub fn activity_put(table: &Table, username: &str, sub: &str, at: u64, risk: &RiskProfile) -> Result<TransactWriteItem, StoreError> {
+pub fn activity_put(table: &Table, person: &LastSignIn, risk: &RiskProfile) -> Result<TransactWriteItem, StoreError> {
+    let (username, at) = (person.username.as_str(), person.at);
     let mut item = activity_key(username);
     item.extend([
         ("gsi1pk".to_owned(), s(PARTITION)),
         ("gsi1sk".to_owned(), s(format!("{at:012}#{username}"))),
         ("username".to_owned(), s(username)),
-        ("sub".to_owned(), s(sub)),
+        ("sub".to_owned(), s(&person.sub)),
         ("last_sign_in".to_owned(), n(at)),
         ("risk".to_owned(), s(serde_json::to_string(risk).map_err(corrupt)?)),
     ]);
+    if let Some(email) = &person.email {
+        item.insert("email".to_owned(), s(email));
+    }
     table.put_plain(item)
 }
 
@@ -77,19 +74,28 @@ impl DynamoActivity {
 
 #[async_trait]
 impl SignInActivity for DynamoActivity {
-    async fn signed_in(&self, username: &str, sub: &str, at: u64) -> Result<(), StoreError> {
+    async fn signed_in(&self, person: &LastSignIn) -> Result<(), StoreError> {
+        let (username, at) = (person.username.as_str(), person.at);
+        let mut values = HashMap::from([
+            (":p".to_owned(), s(PARTITION)),
+            (":k".to_owned(), s(format!("{at:012}#{username}"))),
+            (":u".to_owned(), s(username)),
+            (":s".to_owned(), s(&person.sub)),
+            (":at".to_owned(), n(at)),
+        ]);
+        let mut expression = "SET gsi1pk = :p, gsi1sk = :k, username = :u, #sub = :s, last_sign_in = :at".to_owned();
+        if let Some(email) = &person.email {
+            values.insert(":e".to_owned(), s(email));
+            expression.push_str(", email = :e");
+        }
         let t = &self.table;
         t.client
             .update_item()
             .table_name(&t.name)
             .set_key(Some(activity_key(username)))
-            .update_expression("SET gsi1pk = :p, gsi1sk = :k, username = :u, #sub = :s, last_sign_in = :at")
+            .update_expression(expression)
             .expression_attribute_names("#sub", "sub")
-            .expression_attribute_values(":p", s(PARTITION))
-            .expression_attribute_values(":k", s(format!("{at:012}#{username}")))
-            .expression_attribute_values(":u", s(username))
-            .expression_attribute_values(":s", s(sub))
-            .expression_attribute_values(":at", n(at))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await
             .map_err(|e| store_error(Failure::of(&e)))?;
@@ -139,8 +145,9 @@ impl RiskStore for DynamoActivity {
     }
 }
 
-/// People whose last sign-in is before `cutoff`, oldest first, at most `limit`.
-pub async fn signed_in_before(table: &Table, cutoff: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
+/// People whose last sign-in is at or after `from` and before `to`, oldest first, at most
+/// `limit` (a page of the schedule's scan).
+pub async fn signed_in_between(table: &Table, from: u64, to: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
     let mut found = Vec::new();
     let mut start: Option<Item> = None;
     loop {
@@ -149,17 +156,22 @@ pub async fn signed_in_before(table: &Table, cutoff: u64, limit: usize) -> Resul
             .query()
             .table_name(&table.name)
             .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :p AND gsi1sk < :c")
+            .key_condition_expression("gsi1pk = :p AND gsi1sk BETWEEN :from AND :to")
             .expression_attribute_values(":p", s(PARTITION))
-            .expression_attribute_values(":c", s(format!("{cutoff:012}")))
+            .expression_attribute_values(":from", s(format!("{from:012}")))
+            // Every key of `to - 1` sorts before `{to:012}`.
+            .expression_attribute_values(":to", s(format!("{to:012}")))
             .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| store_error(Failure::of(&e)))?;
         for item in out.items.unwrap_or_default() {
-            let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
             let at = item.get("last_sign_in").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or_default();
-            found.push(LastSignIn { username: text("username"), sub: text("sub"), at });
+            if at >= to {
+                continue;
+            }
+            found.push(LastSignIn { username: text("username").unwrap_or_default(), sub: text("sub").unwrap_or_default(), email: text("email"), at });
             if found.len() >= limit {
                 return Ok(found);
             }

@@ -207,6 +207,12 @@ impl PoolUsers for CognitoDirectory {
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
         gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
     }
+
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        let out = self.client.admin_add_user_to_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
+        out.map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(())
+    }
 }
 
 #[async_trait]

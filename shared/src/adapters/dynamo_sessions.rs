@@ -30,6 +30,7 @@ use crate::domain::oidc::digest;
 use crate::domain::org::OrgId;
 use crate::domain::risk::RiskProfile;
 use crate::domain::session::Session;
+use crate::domain::workflow::inactivity::LastSignIn;
 use crate::ports::{IdentityLinks, PendingLogins, SessionStore, StoreError};
 
 pub struct DynamoSessions {
@@ -84,8 +85,14 @@ impl SessionStore for DynamoSessions {
         item.insert("data".into(), s(json(session)?));
         item.insert("expires_at".into(), n(session.expires_at));
         let t = &self.table;
-        let sub = events.first().map(|e| e.user.sub.as_str()).unwrap_or_default();
-        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, activity_put(t, &session.username, sub, session.created, risk)?];
+        let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
+        let person = LastSignIn {
+            username: session.username.clone(),
+            sub: user.sub,
+            email: user.email.filter(|_| user.email_verified == Some(true)),
+            at: session.created,
+        };
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, activity_put(t, &person, risk)?];
         for event in events {
             items.push(event_put(t, event)?);
         }

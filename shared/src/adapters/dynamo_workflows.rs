@@ -7,27 +7,37 @@
 //! | connection | `CONNECTION#{name}`  | `CONNECTION` | `CONNECTION`  | `{name}`       | `data` (JSON)                           |
 //! | event      | `EVENT#{id}`         | `EVENT`      |               |                | `type`, `data` (JSON), `expires_at`     |
 //! | run        | `RUN#{run id}`       | `RUN`        | `RUNS#failed` (failed runs only) | `{finished}` | `status`, `data`, `expires_at` |
+//! | inactivity scan | `SCAN#inactive#{days}` | `SCAN` |            |                | `until`: the last sign-in cutoff scanned |
 //!
 //! Events are written once (`attribute_not_exists`): recording the same event twice is one
 //! stream record. A run begins with a conditional put, so a redelivered event finds its run and
 //! does nothing. Failed runs are listed through `gsi1` (the dead-letter list an operator replays
 //! from). Events live 7 days and runs 30 days (`expires_at`, the table's TTL attribute).
+//!
+//! The daily inactivity scan (`record_inactive`) reads, per threshold of the enabled
+//! `user.inactive` flows, only the people whose last sign-in (`adapters::activity`) crossed the
+//! threshold since the previous scan, from that scan's cutoff; the first scan of a threshold
+//! reads everyone before it (so enabling a flow reaches the people inactive already).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
+use super::activity::signed_in_between;
 use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
 use crate::domain::events::IdentityEvent;
 use crate::domain::workflow::connection::Connection;
 use crate::domain::workflow::flow::Flow;
+use crate::domain::workflow::inactivity::{LastSignIn, cutoff, inactive_event, thresholds};
 use crate::domain::workflow::runner::{RunRecord, RunStatus};
 use crate::ports::{DeadLetters, EventLog, RunStore, StoreError};
 
 const EVENT_TTL: u64 = 7 * 24 * 3600;
 const RUN_TTL: u64 = 30 * 24 * 3600;
 const FAILED_RUNS: &str = "RUNS#failed";
+/// Most people one scan records per threshold.
+pub const SCAN_LIMIT: usize = 5_000;
 const NEW: Option<&str> = Some("attribute_not_exists(pk)");
 
 pub struct DynamoWorkflows {
@@ -69,6 +79,40 @@ impl DynamoWorkflows {
             Err(StoreError::Conflict) => Ok(()),
             other => other,
         }
+    }
+
+    /// Records `user.inactive` for the people who crossed an inactivity threshold of an enabled
+    /// flow since the previous scan; returns how many per threshold. At most `SCAN_LIMIT` people
+    /// per threshold and run: the rest follow on the next run (the cutoff only advances as far
+    /// as the people recorded).
+    pub async fn record_inactive(&self, now: u64) -> Result<Vec<(u32, usize)>, StoreError> {
+        let flows = self.flows().await?;
+        let mut report = Vec::new();
+        for days in thresholds(&flows) {
+            let key = key(format!("SCAN#inactive#{days}"), "SCAN");
+            let from =
+                self.table.get_item(key.clone()).await?.and_then(|i| i.get("until").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())).unwrap_or(0);
+            let to = cutoff(days, now);
+            if from >= to {
+                continue;
+            }
+            let people = signed_in_between(&self.table, from, to, SCAN_LIMIT).await?;
+            for person in &people {
+                self.record(&inactive_event(person, days, now)).await?;
+            }
+            // A full page may have left people with the last one's time: start there next.
+            let until = if people.len() == SCAN_LIMIT { people.last().map_or(to, |p| p.at) } else { to };
+            let mut item = key;
+            item.insert("until".into(), n(until));
+            self.table.put_item(item, None, None).await?;
+            report.push((days, people.len()));
+        }
+        Ok(report)
+    }
+
+    /// Everyone whose last sign-in is before `days` days ago (the dry run's list).
+    pub async fn inactive_now(&self, days: u32, now: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
+        signed_in_between(&self.table, 0, cutoff(days, now), limit).await
     }
 
     /// Every flow, in id order.

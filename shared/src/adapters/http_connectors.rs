@@ -1,11 +1,14 @@
 //! Workflow steps over HTTPS (`domain::workflow::connection`): one request per call through a
-//! named connection, authenticated as the connection says, secrets from Secrets Manager.
+//! named connection, authenticated as the connection says, secrets from Secrets Manager. The
+//! generic HTTP step and the named ServiceNow, Salesforce and Marketo steps are all requests
+//! here; what each sends and what its answer means is `domain::workflow::connectors`.
 //!
-//! What an answer means for the runner: 2xx is done (`{"status", "body"}`, the body as JSON
-//! when it is JSON); 429, 5xx, timeouts and connection failures are worth retrying; a 401 on an
-//! OAuth connection drops the cached token and is retried once the runner tries again; other
-//! answers are final. Redirects are not followed (a connector that redirects is misconfigured).
-//! Reasons never include the request's body or credentials.
+//! What an answer means for the runner: done (`{"status", "body"}`, the body as JSON when it is
+//! JSON); 429, 5xx, timeouts and connection failures are worth retrying; a 401 on an OAuth
+//! connection (or Marketo's "token invalid/expired" inside a 200) drops the cached token and is
+//! retried once the runner tries again; other answers are final. Redirects are not followed (a
+//! connector that redirects is misconfigured). Reasons never include the request's body or
+//! credentials.
 
 use async_trait::async_trait;
 use base64::Engine;
@@ -16,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::workflow::connection::{Auth, Connection};
+use crate::domain::workflow::connectors::{Verdict, verdict};
 use crate::domain::workflow::flow::Action;
 use crate::domain::workflow::runner::StepOutcome;
 use crate::ports::Connectors;
@@ -94,45 +98,41 @@ impl HttpConnectors {
     }
 
     async fn send(&self, action: &Action) -> Result<Value, StepOutcome> {
-        let Action::Http { connection, method, path, headers, body } = action;
-        let connection = self.connections.get(connection).ok_or_else(|| StepOutcome::Failed(format!("no connection `{connection}`")))?;
-        let url = connection.url_for(path).ok_or_else(|| StepOutcome::Failed("the step's path leaves the connection's base URL".into()))?;
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| StepOutcome::Failed("not an HTTP method".into()))?;
+        let call = action.http_call().ok_or_else(|| StepOutcome::Failed("not an HTTP step".into()))?;
+        let connection = self.connections.get(&call.connection).ok_or_else(|| StepOutcome::Failed(format!("no connection `{}`", call.connection)))?;
+        let url = connection.url_for(&call.path).ok_or_else(|| StepOutcome::Failed("the step's path leaves the connection's base URL".into()))?;
+        let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| StepOutcome::Failed("not an HTTP method".into()))?;
         let mut request = self.http.request(method, url).header("accept", "application/json");
-        for (name, value) in connection.headers.iter().chain(headers.iter()) {
+        for (name, value) in connection.headers.iter().chain(call.headers.iter()) {
             let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
             request = request.header(name.as_str(), value);
         }
         if let Some((name, value)) = self.auth_header(connection).await? {
             request = request.header(name, value);
         }
-        if !body.is_null() {
-            request = request.json(body);
+        if !call.body.is_null() {
+            request = request.json(&call.body);
         }
         let response = request.send().await.map_err(|e| StepOutcome::Retry(format!("no answer: {}", e.without_url())))?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(|e| StepOutcome::Retry(format!("the answer was cut: {}", e.without_url())))?;
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned();
         let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
-        match status {
-            200..=299 => Ok(json!({"status": status, "body": body})),
-            401 if matches!(connection.auth, Auth::Oauth2 { .. }) => {
+        let oauth = matches!(connection.auth, Auth::Oauth2 { .. });
+        let verdict = match verdict(call.answers, status, &body) {
+            Verdict::Failed(_) if status == 401 && oauth => Verdict::NewToken("HTTP 401 (the access token was refused)".into()),
+            other => other,
+        };
+        match verdict {
+            Verdict::Done => Ok(json!({"status": status, "body": body})),
+            Verdict::Retry(reason) => Err(StepOutcome::Retry(reason)),
+            Verdict::NewToken(reason) => {
                 self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(&connection.name);
-                Err(StepOutcome::Retry("HTTP 401 (the access token was refused; a new one is fetched)".into()))
+                Err(StepOutcome::Retry(format!("{reason}; a new token is fetched")))
             }
-            429 | 500..=599 => Err(StepOutcome::Retry(format!("HTTP {status}"))),
-            _ => Err(StepOutcome::Failed(format!("HTTP {status}: {}", summary(&body)))),
+            Verdict::Failed(reason) => Err(StepOutcome::Failed(reason)),
         }
     }
-}
-
-/// A short description of an error answer (the service's own message, not our request).
-fn summary(body: &Value) -> String {
-    let text = match body {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    text.chars().take(300).collect()
 }
 
 #[async_trait]

@@ -1,16 +1,21 @@
 //! The workflow runner as deployed, built the same way by the runner Lambda and the admin
-//! tool's replay: connections read from the table and called over HTTPS, run records in the
-//! table, real waits between retries, connection secrets from Secrets Manager.
+//! tool's replay: connections read from the table and called over HTTPS, Cognito steps on the
+//! bridge's pool (when one is configured), run records in the table, real waits between
+//! retries, connection secrets from Secrets Manager.
 
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cognito_directory::CognitoDirectory;
+use super::dynamo_sessions::DynamoSessions;
 use super::dynamo_workflows::DynamoWorkflows;
 use super::http_connectors::HttpConnectors;
 use super::secrets_manager::SecretsManager;
-use crate::domain::workflow::runner::Runner;
-use crate::ports::{Pause, StoreError};
+use crate::domain::workflow::flow::Action;
+use crate::domain::workflow::runner::{Runner, StepOutcome};
+use crate::domain::workflow::user_actions::UserActions;
+use crate::ports::{Connectors, Pause, StoreError};
 use crate::secrets::{CachedSecrets, SecretRef};
 
 /// Waiting between retries: really waiting.
@@ -28,8 +33,37 @@ pub fn connection_secrets(client: aws_sdk_secretsmanager::Client, ttl: Duration)
     Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(client)), SecretRef(String::new()), ttl))
 }
 
+/// The Cognito connector over the pool `pool_id` and the bridge's sessions in `table`.
+pub fn user_actions(sdk: &aws_config::SdkConfig, pool_id: &str, table: &str) -> Arc<UserActions> {
+    let directory = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), pool_id));
+    let sessions = Arc::new(DynamoSessions::new(aws_sdk_dynamodb::Client::new(sdk), table));
+    Arc::new(UserActions { directory: directory.clone(), pool: directory.clone(), linker: directory, sessions })
+}
+
+/// A step's connector: HTTP ones, and Cognito when a pool is configured.
+struct StepConnectors {
+    http: HttpConnectors,
+    users: Option<Arc<UserActions>>,
+}
+
+#[async_trait]
+impl Connectors for StepConnectors {
+    async fn call(&self, action: &Action) -> StepOutcome {
+        match (action, &self.users) {
+            (Action::Cognito { .. }, Some(users)) => users.call(action).await,
+            (Action::Cognito { .. }, None) => StepOutcome::Failed("no user pool is configured for Cognito steps (USER_POOL_ID)".into()),
+            _ => self.http.call(action).await,
+        }
+    }
+}
+
 /// A runner over the connections the table holds now.
-pub async fn runner(store: Arc<DynamoWorkflows>, secrets: Arc<CachedSecrets>, pause: Arc<dyn Pause>) -> Result<Runner, StoreError> {
-    let connectors = HttpConnectors::new(store.connections().await?, secrets).map_err(|e| StoreError::Unavailable(format!("HTTPS client: {e}")))?;
-    Ok(Runner { connectors: Arc::new(connectors), runs: store.clone(), dead_letters: store, pause })
+pub async fn runner(
+    store: Arc<DynamoWorkflows>,
+    secrets: Arc<CachedSecrets>,
+    pause: Arc<dyn Pause>,
+    users: Option<Arc<UserActions>>,
+) -> Result<Runner, StoreError> {
+    let http = HttpConnectors::new(store.connections().await?, secrets).map_err(|e| StoreError::Unavailable(format!("HTTPS client: {e}")))?;
+    Ok(Runner { connectors: Arc::new(StepConnectors { http, users }), runs: store.clone(), dead_letters: store, pause })
 }

@@ -179,6 +179,15 @@ enum FlowCommand {
     Replay {
         run_id: String,
     },
+    /// Dry run of a `user.inactive` flow: everyone it would act on now, with each step as it
+    /// would be sent (JSON lines). Nothing is called or recorded.
+    Report {
+        id: String,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Run the daily inactivity scan now (records `user.inactive` events for the enabled flows).
+    ScanInactive,
 }
 
 #[derive(Args)]
@@ -408,10 +417,12 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Flow(command) => {
             let table = cli.table.context("set --table or TABLE_NAME")?;
+            let pool = std::env::var("USER_POOL_ID").ok().filter(|p| !p.is_empty());
             let workflows = Workflows {
-                store: Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+                store: Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &table)),
                 secrets: aws_sdk_secretsmanager::Client::new(&sdk),
                 prefix: cli.secret_prefix,
+                users: pool.map(|pool| shared::adapters::workflow_runner::user_actions(&sdk, &pool, &table)),
             };
             flow_command(&workflows, command).await
         }
@@ -533,6 +544,12 @@ async fn flow_command(workflows: &Workflows, command: FlowCommand) -> Result<()>
             }
         }
         FlowCommand::Replay { run_id } => show(&workflows.replay(&run_id, now).await?)?,
+        FlowCommand::Report { id, limit } => {
+            for line in workflows.report(&id, now, limit).await? {
+                println!("{}", serde_json::to_string(&line)?);
+            }
+        }
+        FlowCommand::ScanInactive => show(&workflows.store.record_inactive(now).await?)?,
     }
     Ok(())
 }

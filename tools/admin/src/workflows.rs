@@ -10,7 +10,9 @@ use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
 use shared::domain::events::IdentityEvent;
 use shared::domain::workflow::connection::{Auth, Connection};
 use shared::domain::workflow::flow::Flow;
+use shared::domain::workflow::inactivity::inactive_event;
 use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
+use shared::domain::workflow::user_actions::UserActions;
 use shared::ports::StoreError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,8 @@ pub struct Workflows {
     pub store: Arc<DynamoWorkflows>,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub prefix: String,
+    /// Cognito steps' connector for replays (the pool from `USER_POOL_ID`).
+    pub users: Option<Arc<UserActions>>,
 }
 
 impl Workflows {
@@ -31,8 +35,8 @@ impl Workflows {
         flow.validate()?;
         let connections = self.store.connections().await?;
         for step in &flow.steps {
-            let shared::domain::workflow::flow::Action::Http { connection, .. } = &step.action;
-            if !connections.iter().any(|c| &c.name == connection) {
+            let Some(connection) = step.action.http_call().map(|call| call.connection) else { continue };
+            if !connections.iter().any(|c| c.name == connection) {
                 bail!("step `{}` names connection `{connection}`, which does not exist (import it first)", step.id);
             }
         }
@@ -77,12 +81,26 @@ impl Workflows {
         Ok(self.store.failed_runs().await?)
     }
 
+    /// The dry run of a `user.inactive` flow: each person it would act on now (inactive for its
+    /// days, matching its condition) and the steps as they would be sent.
+    pub async fn report(&self, id: &str, now: u64, limit: usize) -> Result<Vec<serde_json::Value>> {
+        let flow = self.flow(id).await?;
+        let days = flow.inactive_days.with_context(|| format!("flow `{id}` is not a user.inactive flow"))?;
+        let people = self.store.inactive_now(days, now, limit).await?;
+        let lines = people.iter().filter_map(|person| {
+            let event = inactive_event(person, days, now);
+            let preview = Runner::preview(&Flow { enabled: true, ..flow.clone() }, &event);
+            preview.applies.then(|| serde_json::json!({"username": person.username, "email": person.email, "last_sign_in": person.at, "steps": preview.steps}))
+        });
+        Ok(lines.collect())
+    }
+
     /// Runs a failed run again from its failed step, with the flow as it is now.
     pub async fn replay(&self, run_id: &str, now: u64) -> Result<RunRecord> {
         let run = self.store.run(run_id).await?.with_context(|| format!("no run `{run_id}`"))?;
         let event = self.store.event(&run.event_id).await?.context("the run's event has expired (events are kept 7 days)")?;
         let flow = self.flow(&run.flow_id).await?;
-        let runner = runner(self.store.clone(), connection_secrets(self.secrets.clone(), Duration::from_secs(60)), Arc::new(Sleep)).await?;
+        let runner = runner(self.store.clone(), connection_secrets(self.secrets.clone(), Duration::from_secs(60)), Arc::new(Sleep), self.users.clone()).await?;
         Ok(runner.replay(&flow, &event, run, now).await?)
     }
 }

@@ -35,6 +35,10 @@ pub struct Flow {
     pub trigger: EventType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<Condition>,
+    /// For `user.inactive` flows (and only those): after how many days without a sign-in
+    /// (`domain::workflow::inactivity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_days: Option<u32>,
     pub steps: Vec<Step>,
     /// Incremented on every import; runs record the version they ran.
     #[serde(default)]
@@ -96,10 +100,86 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Value::is_null")]
         body: Value,
     },
+    /// ServiceNow: a record (an incident by default) through the Table API.
+    Servicenow {
+        connection: String,
+        #[serde(default = "incident")]
+        table: String,
+        fields: Map<String, Value>,
+    },
+    /// Salesforce: a record of an object (`Contact`, `Lead`, ...) through the REST API.
+    Salesforce {
+        connection: String,
+        object: String,
+        #[serde(default = "salesforce_version")]
+        api_version: String,
+        fields: Map<String, Value>,
+    },
+    /// Marketo: create or update a lead (`upsert_lead`, by `lookup_field`), or add a lead to a
+    /// static list (`add_to_list`, `list_id` and `lead_id`).
+    Marketo {
+        connection: String,
+        action: MarketoAction,
+        #[serde(default, skip_serializing_if = "Map::is_empty")]
+        fields: Map<String, Value>,
+        #[serde(default = "email")]
+        lookup_field: String,
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        list_id: Value,
+        #[serde(default, skip_serializing_if = "Value::is_null")]
+        lead_id: Value,
+    },
+    /// An action on a user of the bridge's own user pool.
+    Cognito {
+        action: CognitoAction,
+        username: String,
+        /// For `add_to_group`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+        /// For `link_accounts`: the person's verified email.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketoAction {
+    UpsertLead,
+    AddToList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CognitoAction {
+    /// Disable the user and sign them out everywhere (bridge sessions too).
+    DisableUser,
+    /// Delete the user (a user already gone is done).
+    DeleteUser,
+    AddToGroup,
+    /// Revoke the user's refresh tokens and end their bridge sessions.
+    SignOut,
+    /// Merge a federated user (`username`, e.g. `AcmeOIDC_00u1`) into the pool's own account with
+    /// the same verified `email`: the federated duplicate is deleted and its identity linked to
+    /// that account, so the next sign-in through the provider lands there. Nothing happens
+    /// without a verified email on both sides or without such an account.
+    LinkAccounts,
 }
 
 fn post() -> String {
     "POST".into()
+}
+
+fn incident() -> String {
+    "incident".into()
+}
+
+fn salesforce_version() -> String {
+    "v61.0".into()
+}
+
+fn email() -> String {
+    "email".into()
 }
 
 /// How often a step is tried and how long it waits between tries (doubling each time).
@@ -133,6 +213,32 @@ pub enum FlowError {
     BadRetry(String),
     #[error("step `{0}`: the method is not an HTTP method")]
     BadMethod(String),
+    #[error("step `{0}`: {1}")]
+    BadStep(String, &'static str),
+    #[error("a user.inactive flow names its inactive_days (1 to 3650), and only such a flow does")]
+    BadInactiveDays,
+}
+
+impl Action {
+    /// What is wrong with the step's settings, if anything (checked on import).
+    fn validate(&self) -> Result<(), &'static str> {
+        let name = |s: &str| !s.is_empty() && s.len() <= 80 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        match self {
+            Action::Http { method, .. } if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) => Err("method"),
+            Action::Servicenow { table, .. } if !name(table) => Err("the table is a ServiceNow table name"),
+            Action::Salesforce { object, .. } if !name(object) => Err("the object is a Salesforce object name (Contact, Lead, ...)"),
+            Action::Salesforce { api_version, .. } if !api_version.starts_with('v') || api_version[1..].parse::<f32>().is_err() => {
+                Err("api_version looks like v61.0")
+            }
+            Action::Marketo { action: MarketoAction::UpsertLead, fields, .. } if fields.is_empty() => Err("upsert_lead needs fields"),
+            Action::Marketo { action: MarketoAction::AddToList, list_id, lead_id, .. } if list_id.is_null() || lead_id.is_null() => {
+                Err("add_to_list needs list_id and lead_id")
+            }
+            Action::Cognito { action: CognitoAction::AddToGroup, group: None, .. } => Err("add_to_group needs a group"),
+            Action::Cognito { action: CognitoAction::LinkAccounts, email: None, .. } => Err("link_accounts needs the email"),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Flow {
@@ -142,6 +248,10 @@ impl Flow {
         };
         if !id_ok(&self.id, b"") {
             return Err(FlowError::BadId);
+        }
+        let inactivity = self.trigger == EventType::UserInactive;
+        if inactivity != self.inactive_days.is_some_and(|d| (1..=3650).contains(&d)) || (!inactivity && self.inactive_days.is_some()) {
+            return Err(FlowError::BadInactiveDays);
         }
         let mut ids: Vec<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
         ids.sort_unstable();
@@ -153,17 +263,18 @@ impl Flow {
             if !(1..=10).contains(&step.retry.max_attempts) || step.retry.backoff_seconds > 60 {
                 return Err(FlowError::BadRetry(step.id.clone()));
             }
-            let Action::Http { method, .. } = &step.action;
-            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
-                return Err(FlowError::BadMethod(step.id.clone()));
-            }
+            step.action.validate().map_err(|problem| match problem {
+                "method" => FlowError::BadMethod(step.id.clone()),
+                other => FlowError::BadStep(step.id.clone(), other),
+            })?;
         }
         Ok(())
     }
 
     /// Whether this flow runs for `event` (its JSON).
     pub fn applies_to(&self, kind: EventType, event: &Value) -> bool {
-        self.enabled && self.trigger == kind && self.condition.as_ref().is_none_or(|c| c.matches(event))
+        let threshold = self.inactive_days.is_none_or(|d| event["detail"]["inactive_days"] == d);
+        self.enabled && self.trigger == kind && threshold && self.condition.as_ref().is_none_or(|c| c.matches(event))
     }
 }
 

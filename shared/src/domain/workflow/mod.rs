@@ -4,7 +4,10 @@
 //! except through the ports in `crate::ports` (`Connectors`, `RunStore`, `DeadLetters`, `Pause`).
 
 pub mod connection;
+pub mod connectors;
 pub mod expr;
 pub mod flow;
+pub mod inactivity;
 pub mod runner;
 pub mod template;
+pub mod user_actions;

@@ -173,21 +173,25 @@ impl Runner {
     }
 }
 
+/// The step's action with its templates rendered. Names and ids (everything but bodies,
+/// headers, fields and Marketo ids, which keep their JSON types) stay text.
 fn rendered(action: &Action, context: &Value) -> Action {
-    let text = |template: &str| match render(&Value::String(template.to_owned()), context) {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    match action {
-        Action::Http { connection, method, path, headers, body } => Action::Http {
-            connection: connection.clone(),
-            method: method.clone(),
-            path: text(path),
-            headers: headers.iter().map(|(k, v)| (k.clone(), render(v, context))).collect(),
-            body: render(body, context),
-        },
-    }
+    const TYPED: &[&str] = &["body", "headers", "fields", "list_id", "lead_id"];
+    let Ok(Value::Object(template)) = serde_json::to_value(action) else { return action.clone() };
+    let fields = template
+        .into_iter()
+        .map(|(key, value)| {
+            let value = render(&value, context);
+            let value = match value {
+                Value::String(_) | Value::Object(_) | Value::Array(_) => value,
+                _ if TYPED.contains(&key.as_str()) => value,
+                Value::Null => Value::String(String::new()),
+                other => Value::String(other.to_string()),
+            };
+            (key, value)
+        })
+        .collect();
+    serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| action.clone())
 }
 
 /// Keys whose values never go into a run record.
@@ -259,10 +263,10 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].status, RunStatus::Succeeded);
         let calls = connectors.calls();
-        let Action::Http { path, body, .. } = &calls[1];
+        let Action::Http { path, body, .. } = &calls[1] else { panic!("not an HTTP step") };
         assert_eq!(path, "/notes/INC001", "the second step reads the first one's output");
         assert_eq!(body, &json!({"text": "s-1"}));
-        let Action::Http { body, .. } = &calls[0];
+        let Action::Http { body, .. } = &calls[0] else { panic!("not an HTTP step") };
         assert_eq!(body["short_description"], "High-risk sign-in for hanako@example.com from FR");
         assert_eq!(out[0].steps[0].output["body"]["result"]["caller_email"], REDACTED);
         assert!(!serde_json::to_string(&out[0]).unwrap_or_default().contains("hanako"), "no personal data in the record");
@@ -300,7 +304,7 @@ mod tests {
         let replayed = runner.replay(&flow(), &event("e-2"), out[0].clone(), 20).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(replayed.status, RunStatus::Succeeded);
         assert_eq!(connectors.calls().len(), 7);
-        let Action::Http { path, .. } = &connectors.calls()[6];
+        let Action::Http { path, .. } = &connectors.calls()[6] else { panic!("not an HTTP step") };
         assert_eq!(path, "/notes/INC002");
     }
 
@@ -318,10 +322,10 @@ mod tests {
     fn preview_renders_without_calling() {
         let preview = Runner::preview(&flow(), &event("e-5"));
         assert!(preview.applies);
-        let Action::Http { body, path, .. } = &preview.steps[0].1;
+        let Action::Http { body, path, .. } = &preview.steps[0].1 else { panic!("not an HTTP step") };
         assert_eq!(body["short_description"], "High-risk sign-in for hanako@example.com from FR");
         assert_eq!(path, "/api/now/table/incident");
-        let Action::Http { path, .. } = &preview.steps[1].1;
+        let Action::Http { path, .. } = &preview.steps[1].1 else { panic!("not an HTTP step") };
         assert_eq!(path, "/notes/", "outputs of earlier steps are unknown in a preview");
     }
 }

@@ -67,8 +67,14 @@ fn placeholders(s: &str) -> Vec<(usize, usize, &str)> {
     out
 }
 
+/// The value at a dotted path; a number steps into an array (`result.0.id`).
 fn lookup<'a>(event: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(event, |v, part| v.get(part)).filter(|v| !v.is_null())
+    path.split('.')
+        .try_fold(event, |v, part| match (v, part.parse::<usize>()) {
+            (Value::Array(items), Ok(i)) => items.get(i),
+            _ => v.get(part),
+        })
+        .filter(|v| !v.is_null())
 }
 
 fn text(value: Option<&Value>) -> String {

@@ -33,9 +33,12 @@ USERS = [
     ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678"]),
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
+    ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
 ]
-# The same help center behind a second app that refuses high-risk sign-ins (a new browser).
+# The same help center behind two more apps: one refuses high-risk sign-ins (a new browser), one
+# asks for a second factor then (setting up an authenticator app if the person has none).
 GUARDED_APP_ID = "demo-guarded"
+STEPUP_APP_ID = "demo-stepup"
 children = []
 
 
@@ -137,6 +140,8 @@ def main():
           "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", GUARDED_APP_ID, "--name", "Demo Help Center (guarded)", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--risk-policy", "deny", "--secret-stdin", stdin=app_secret)
+    admin(env, "app", "create", STEPUP_APP_ID, "--name", "Demo Help Center (second factor)", "--account-url", demo_origin, "--allow-origin", demo_origin,
+          "--claims", "demo/claims.json", "--risk-policy", "require_mfa", "--secret-stdin", stdin=app_secret)
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
@@ -161,7 +166,7 @@ def main():
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
 
-    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "token_apps": tokens_origin, "region": REGION,
+    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},

@@ -3,6 +3,9 @@
 Usage: python3 scripts/moto_server.py [PORT]   (0 or nothing: a free port)
 Prints `READY <port>` once it answers, and exits when its parent process does.
 
+Cognito's authenticator-app codes are checked as Cognito checks them (RFC 6238 against the
+secret `AssociateSoftwareToken` gave): `MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true`.
+
 Two changes to moto 5.2.5, both for fidelity to AWS, neither to its answers' logic:
 
 - Cognito ID tokens: moto puts only `custom:` attributes and groups there, while Cognito puts
@@ -17,6 +20,8 @@ Two changes to moto 5.2.5, both for fidelity to AWS, neither to its answers' log
 
 import logging
 import os
+
+os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
 import socket
 import sys
 import threading

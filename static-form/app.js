@@ -126,7 +126,7 @@
 
   function startChallenge(result) {
     flow = result.flow;
-    challenge = { kind: result.challenge, destination: result.destination, options: result.options || [] };
+    challenge = { kind: result.challenge, destination: result.destination, options: result.options || [], setup: result.setup || null };
     describeChallenge();
     if (challenge.kind === "new_password") return showStep("step-new-password");
     if (challenge.kind === "select_mfa_type") return showStep("step-choose");
@@ -136,10 +136,15 @@
 
   function describeChallenge() {
     const d = challenge.destination;
-    const hint = challenge.kind === "software_token_mfa" ? t("totpHint")
+    const hint = challenge.kind === "totp_setup" ? t("totpSetupHint")
+      : challenge.kind === "software_token_mfa" ? t("totpHint")
       : challenge.kind === "email_otp" ? t("emailOtpHint", { destination: d || "" })
       : d ? t("codeSentTo", { destination: d }) : t("codeSent");
     $("code-hint").textContent = hint;
+    const setup = challenge.kind === "totp_setup" && challenge.setup;
+    $("totp-setup").hidden = !setup;
+    $("totp-secret").textContent = setup ? setup.secret.replace(/(.{4})/g, "$1 ").trim() : "";
+    if (setup && setup.uri.startsWith("otpauth://")) $("totp-link").href = setup.uri;
     const choices = $("choices");
     choices.textContent = "";
     challenge.options.forEach((option, i) => {

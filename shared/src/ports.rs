@@ -129,6 +129,9 @@ pub enum ChallengeKind {
     SoftwareTokenMfa,
     EmailOtp,
     SelectMfaType,
+    /// Not Cognito's: the bridge's own step to set up an authenticator app (a high-risk sign-in
+    /// to an app that requires a second factor, by a person who has none).
+    TotpSetup,
 }
 
 /// A challenge as the identity provider poses it.
@@ -148,12 +151,26 @@ pub struct Challenge {
 /// The result of one authentication step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthStep {
-    /// Signed in: the provider's ID token, still to be verified.
+    /// Signed in: the provider's ID token, still to be verified, and the access token (for the
+    /// person's own settings: setting up an authenticator app).
     Authenticated {
         id_token: String,
+        access_token: AccessToken,
     },
     Challenge(Challenge),
 }
+
+/// A Cognito access token; never shown in `Debug`.
+#[derive(Debug, Clone)]
+pub struct AccessToken(pub SecretString);
+
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        secrecy::ExposeSecret::expose_secret(&self.0) == secrecy::ExposeSecret::expose_secret(&other.0)
+    }
+}
+
+impl Eq for AccessToken {}
 
 /// The person's answer to a challenge.
 #[derive(Debug)]
@@ -201,6 +218,11 @@ pub trait PasswordAuth: Send + Sync {
     /// Sends a reset code if the account exists; says nothing either way.
     async fn forgot_password(&self, username: &str) -> Result<(), AuthError>;
     async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError>;
+    /// Starts setting up an authenticator app for the signed-in person: the shared secret
+    /// (base32) to put in the app.
+    async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError>;
+    /// Checks a code from the new app and makes it the person's preferred second factor.
+    async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
 }
 
 /// Why an ID token was not accepted.

@@ -280,8 +280,10 @@ impl ScriptedAuth {
         }
     }
 
+    /// The access token names the user (`access-{email}`).
     fn signed_in(user: &ScriptedUser) -> AuthStep {
-        AuthStep::Authenticated { id_token: user.claims.to_string() }
+        let access_token = AccessToken(SecretString::from(format!("access-{}", user.claims["email"].as_str().unwrap_or_default())));
+        AuthStep::Authenticated { id_token: user.claims.to_string(), access_token }
     }
 
     fn challenge(username: &str, kind: ChallengeKind) -> AuthStep {
@@ -331,6 +333,24 @@ impl PasswordAuth for ScriptedAuth {
         let user = users.get_mut(username).ok_or(AuthError::CodeMismatch)?;
         user.password = new_password.expose_secret().to_owned();
         user.challenge = None;
+        Ok(())
+    }
+
+    /// Every secret is `JBSWY3DPEHPK3PXP`.
+    async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError> {
+        self.begin()?;
+        access_token.0.expose_secret().strip_prefix("access-").map(|_| SecretString::from("JBSWY3DPEHPK3PXP")).ok_or(AuthError::ChallengeExpired)
+    }
+
+    /// `123456` sets the app up: the user is asked for its code from then on.
+    async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        self.begin()?;
+        let email = access_token.0.expose_secret().strip_prefix("access-").ok_or(AuthError::ChallengeExpired)?.to_owned();
+        if code.expose_secret() != "123456" {
+            return Err(AuthError::CodeMismatch);
+        }
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.get_mut(&email).ok_or(AuthError::ChallengeExpired)?.challenge = Some(ChallengeKind::SoftwareTokenMfa);
         Ok(())
     }
 }

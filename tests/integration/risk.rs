@@ -82,3 +82,65 @@ async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not()
     assert_eq!(refused.json()["error"], "sign_in_denied");
     assert_eq!(high_risk_events(&app).await.iter().filter(|e| e["detail"]["signals"] == json!(["recent_failures"])).count(), 1);
 }
+
+/// RFC 6238 (SHA-1, 30 s, 6 digits) for a base32 `secret`, as authenticator apps compute it.
+fn totp(secret: &str) -> String {
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut key = Vec::new();
+    for c in secret.chars().filter(|c| *c != '=' && !c.is_whitespace()) {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".find(c.to_ascii_uppercase()).unwrap() as u64;
+        bits = (bits << 5) | v;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            key.push((bits >> count) as u8);
+        }
+    }
+    // Stay clear of the end of a 30-second step (Cognito checks the current step only).
+    let mut now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    if now % 30 > 26 {
+        std::thread::sleep(std::time::Duration::from_secs(30 - now % 30));
+        now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    }
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key);
+    let mac = aws_lc_rs::hmac::sign(&key, &(now / 30).to_be_bytes());
+    let mac = mac.as_ref();
+    let offset = (mac[19] & 0x0f) as usize;
+    let code = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]) % 1_000_000;
+    format!("{code:06}")
+}
+
+#[tokio::test]
+async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy() {
+    let app = spawn_app().await;
+    let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
+    demo.risk_policy = RiskPolicy::RequireMfa;
+    app.apps.update(demo).await.unwrap();
+    let app = TestApp { login: crate::harness::login_for(&app.sdk, &app.stack, crate::harness::moto()), ..app };
+    app.user("hanako@example.com", |_| {}).await;
+    let (ctx, _) = enter(&app, None).await;
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "the first browser is the baseline");
+
+    // A new browser: set up an authenticator app (Cognito's secret), prove it with a code.
+    let (ctx, _) = enter(&app, None).await;
+    let step = login(&app, &ctx, PASSWORD).await.json();
+    assert_eq!(step["challenge"], "totp_setup", "{step}");
+    let secret = step["setup"]["secret"].as_str().unwrap().to_owned();
+    assert!(step["setup"]["uri"].as_str().unwrap().starts_with("otpauth://totp/api.example.com:hanako%40example.com?secret="));
+    let flow = step["flow"].as_str().unwrap();
+    let wrong = app.post("/login/challenge", json!({"flow": flow, "code": "000000"})).await;
+    assert_eq!(wrong.json()["error"], "code_mismatch");
+    let done = app.post("/login/challenge", json!({"flow": flow, "code": totp(&secret)})).await;
+    assert_eq!(done.json()["status"], "signed_in", "{}", done.body);
+
+    // From now on Cognito asks for the app's code, and a new browser passes with it.
+    let (ctx, _) = enter(&app, None).await;
+    let step = login(&app, &ctx, PASSWORD).await.json();
+    assert_eq!(step["challenge"], "software_token_mfa", "{step}");
+    let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": totp(&secret)})).await;
+    assert_eq!(done.json()["status"], "signed_in", "{}", done.body);
+    let outcomes: Vec<serde_json::Value> = high_risk_events(&app).await.iter().map(|e| e["detail"]["outcome"].clone()).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "second_factor_required").count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == "allowed").count(), 2, "{outcomes:?}");
+}

@@ -408,8 +408,12 @@ fn visitor(login: &Login, request: &Request) -> EventContext {
 fn outcome(outcome: Outcome) -> Value {
     match outcome {
         Outcome::Handoff(handoff) => json!({"status": "signed_in", "handoff": handoff}),
-        Outcome::Challenge { kind, destination, options, flow } => {
-            json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow})
+        Outcome::Challenge { kind, destination, options, flow, setup } => {
+            let mut body = json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow});
+            if let Some(setup) = setup {
+                body["setup"] = json!({"secret": setup.secret, "uri": setup.uri});
+            }
+            body
         }
     }
 }

@@ -8,7 +8,9 @@
 use crate::domain::hashing::hmac_sha256;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, AuthenticationResultType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::aws::Failure;
-use crate::ports::{AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, PasswordAuth, StoreError};
+use crate::ports::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, PasswordAuth, StoreError};
 use crate::secrets::CachedSecrets;
 
 pub struct CognitoPasswordAuth {
@@ -50,6 +52,8 @@ enum Operation {
     Answer,
     Forgot,
     ConfirmForgot,
+    /// Setting up an authenticator app with the person's access token.
+    Totp,
 }
 
 /// The one mapping from Cognito's errors to `AuthError`.
@@ -65,6 +69,9 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
         ("NotAuthorizedException" | "ResourceNotFoundException", Answer) => AuthError::ChallengeExpired,
         ("UserNotFoundException", Answer | ConfirmForgot) => AuthError::CodeMismatch,
         ("NotAuthorizedException", ConfirmForgot) => AuthError::CodeMismatch,
+        // The access token expired (an hour) or was revoked: the sign-in starts again.
+        ("NotAuthorizedException", Totp) => AuthError::ChallengeExpired,
+        ("EnableSoftwareTokenMFAException", Totp) => AuthError::CodeMismatch,
         ("PasswordResetRequiredException", _) => AuthError::PasswordResetRequired,
         ("UserNotConfirmedException", _) => AuthError::NotConfirmed,
         ("CodeMismatchException", _) => AuthError::CodeMismatch,
@@ -95,6 +102,7 @@ fn challenge_name(kind: ChallengeKind) -> ChallengeNameType {
         ChallengeKind::SoftwareTokenMfa => ChallengeNameType::SoftwareTokenMfa,
         ChallengeKind::EmailOtp => ChallengeNameType::EmailOtp,
         ChallengeKind::SelectMfaType => ChallengeNameType::SelectMfaType,
+        ChallengeKind::TotpSetup => ChallengeNameType::MfaSetup,
     }
 }
 
@@ -107,8 +115,9 @@ struct Answer {
 }
 
 fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
-    if let Some(id_token) = answer.result.and_then(|r| r.id_token) {
-        return Ok(AuthStep::Authenticated { id_token });
+    if let Some(AuthenticationResultType { id_token: Some(id_token), access_token, .. }) = answer.result {
+        let access_token = AccessToken(SecretString::from(access_token.unwrap_or_default()));
+        return Ok(AuthStep::Authenticated { id_token, access_token });
     }
     let name = answer.challenge.ok_or_else(|| AuthError::Unavailable("neither tokens nor a challenge".into()))?;
     let kind = challenge_kind(&name).ok_or_else(|| AuthError::UnsupportedChallenge(name.as_str().to_owned()))?;
@@ -213,6 +222,42 @@ impl PasswordAuth for CognitoPasswordAuth {
             .send()
             .await
             .map_err(|e| auth_error(Operation::ConfirmForgot, Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError> {
+        let out = self
+            .client
+            .associate_software_token()
+            .access_token(access_token.0.expose_secret())
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
+        out.secret_code.map(SecretString::from).ok_or_else(|| AuthError::Unavailable("no secret code".into()))
+    }
+
+    async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        let token = access_token.0.expose_secret();
+        let out = self
+            .client
+            .verify_software_token()
+            .access_token(token)
+            .user_code(code.expose_secret())
+            .friendly_device_name("Identity bridge")
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
+        if out.status != Some(VerifySoftwareTokenResponseType::Success) {
+            return Err(AuthError::CodeMismatch);
+        }
+        let totp = SoftwareTokenMfaSettingsType::builder().enabled(true).preferred_mfa(true).build();
+        self.client
+            .set_user_mfa_preference()
+            .access_token(token)
+            .software_token_mfa_settings(totp)
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! A token is `base64url(json).base64url(mac)`; the JSON names the token's purpose and its
 //! expiry, so a token made for one step is refused at another and a stale one is refused at all.
-//! Tokens are signed, not encrypted: they hold nothing the person may not see.
+//! Tokens are signed, not encrypted: they hold nothing the person may not see. The one secret a
+//! step must carry (the person's Cognito tokens while they set up an authenticator app) goes in
+//! encrypted first ([`encrypt`], AES-256-GCM under a key derived from the same flow key).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -102,6 +104,37 @@ pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &s
     Ok(envelope.v)
 }
 
+/// `plaintext` encrypted for a sealed flow (AES-256-GCM, a random nonce; base64url). The browser
+/// carrying it can neither read nor change it.
+pub fn encrypt(key: &SecretString, plaintext: &str) -> String {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+    let cipher = secret_key(key);
+    let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cipher).unwrap_or_else(|_| unreachable!("a 32-byte key")));
+    let mut data = plaintext.as_bytes().to_vec();
+    sealing.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data).unwrap_or_else(|_| unreachable!("in-memory"));
+    let mut out = nonce.to_vec();
+    out.extend(data);
+    B64.encode(out)
+}
+
+/// What [`encrypt`] encrypted, if `sealed` is intact and was made with `key`.
+pub fn decrypt(key: &SecretString, sealed: &str) -> Option<SecretString> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let bytes = B64.decode(sealed).ok()?;
+    let (nonce, data) = (bytes.get(..NONCE_LEN)?, bytes.get(NONCE_LEN..)?);
+    let opening = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &secret_key(key)).ok()?);
+    let mut data = data.to_vec();
+    let plain = opening.open_in_place(Nonce::try_assume_unique_for_key(nonce).ok()?, Aad::empty(), &mut data).ok()?;
+    String::from_utf8(plain.to_vec()).ok().map(SecretString::from)
+}
+
+/// The encryption key: derived from the flow key, never the MAC key itself.
+fn secret_key(key: &SecretString) -> [u8; 32] {
+    crate::domain::hashing::hmac_sha256(key.expose_secret().as_bytes(), &[b"sealed secrets"])
+}
+
 fn mac(key: &SecretString, data: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!());
@@ -119,6 +152,19 @@ mod tests {
 
     fn ctx() -> SignInContext {
         SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None }
+    }
+
+    #[test]
+    fn encrypted_secrets_open_only_intact_and_under_the_same_key() {
+        let sealed = encrypt(&key(), "access-token");
+        assert_ne!(encrypt(&key(), "access-token"), sealed, "a fresh nonce each time");
+        assert_eq!(decrypt(&key(), &sealed).map(|s| s.expose_secret().to_owned()).as_deref(), Some("access-token"));
+        assert!(decrypt(&SecretString::from("other".repeat(8)), &sealed).is_none());
+        let mut bytes = B64.decode(&sealed).unwrap_or_default();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(decrypt(&key(), &B64.encode(bytes)).is_none());
+        assert!(!sealed.contains("access"));
     }
 
     #[test]

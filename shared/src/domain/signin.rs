@@ -39,10 +39,11 @@ use super::signing_keys::{SignerError, Signers};
 use super::targets::discourse::{NONCE_TTL, RequestError};
 use super::targets::{Delivery, MintError, MintInput, Target};
 use crate::ports::{
-    AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, EventLog, IdTokenVerifier, OrgDirectory, PasswordAuth,
-    PoolUser, PoolUsers, RiskStore, SessionStore, StoreError, TokenRejected,
+    AccessToken, AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, EventLog, IdTokenVerifier, OrgDirectory,
+    PasswordAuth, PoolUser, PoolUsers, RiskStore, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -118,7 +119,16 @@ pub enum Outcome {
     /// Take this sealed [`SignedIn`] to the API (`POST /session/handoff`).
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
-    Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String },
+    Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
+}
+
+/// What the person puts into their authenticator app (`ChallengeKind::TotpSetup`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct TotpSetup {
+    /// The shared secret (base32), to type in.
+    pub secret: String,
+    /// The same as an `otpauth://totp/...` URI (a link or a QR code).
+    pub uri: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -225,11 +235,14 @@ impl SignIn {
         let fits = match (&answer, state.challenge) {
             (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
             (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => *choice != ChallengeKind::SelectMfaType && *choice != ChallengeKind::NewPassword,
-            (ChallengeAnswer::Code(_), ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp) => true,
+            (ChallengeAnswer::Code(_), ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::TotpSetup) => true,
             _ => false,
         };
         if !fits {
             return Err(SignInError::BadInput("answer"));
+        }
+        if let (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) = (state.challenge, &answer) {
+            return self.finish_totp_setup(state, code, visitor, now).await;
         }
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
         let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
@@ -273,17 +286,25 @@ impl SignIn {
     /// `second_factor`: the step answered an MFA challenge.
     async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token } => self.deliver(&ctx, &id_token, visitor, second_factor, now).await,
+            AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, second_factor, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
                 let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
-                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow })
+                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None })
             }
         }
     }
 
-    async fn deliver(&self, ctx: &SignInContext, id_token: &str, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
+    async fn deliver(
+        &self,
+        ctx: &SignInContext,
+        id_token: &str,
+        access_token: &AccessToken,
+        visitor: &EventContext,
+        second_factor: bool,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
         let claims = self.tokens.verify(id_token, now).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         if profile.email.is_some() && !profile.email_verified {
@@ -294,11 +315,60 @@ impl SignIn {
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = Session::new(username, org, Method::Password, claims, self.session_policy, now);
-        let arrival = self.assess(&app, &session, ctx, visitor, second_factor).await?;
+        let arrival = match self.assess(&app, &session, ctx, visitor, second_factor).await {
+            // The app wants a second factor this person has not set up: set one up now.
+            Err(SignInError::SecondFactorRequired) => return self.start_totp_setup(ctx, &session, id_token, access_token, now).await,
+            other => other?,
+        };
         let delivery = self.mint(&app, &profile, ctx, now).await?;
         let session = self.open_session(session, arrival).await?;
         let key = self.secrets.bridge().await?;
         Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &SignedIn { delivery, session })))
+    }
+
+    /// The step that sets up an authenticator app: Cognito's secret for the person, and a
+    /// challenge whose sealed state carries their tokens encrypted (`flow::encrypt`).
+    async fn start_totp_setup(
+        &self,
+        ctx: &SignInContext,
+        session: &Session,
+        id_token: &str,
+        access_token: &AccessToken,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        let secret = self.auth.associate_totp(access_token).await?.expose_secret().to_owned();
+        let key = self.secrets.bridge().await?;
+        let carried = serde_json::json!({"id": id_token, "access": access_token.0.expose_secret()}).to_string();
+        let state = ChallengeState {
+            ctx: ctx.clone(),
+            challenge: ChallengeKind::TotpSetup,
+            username: session.username.clone(),
+            session: flow::encrypt(&key.flow_key, &carried),
+        };
+        let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+        let issuer = url::Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
+        let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username);
+        let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
+        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(account), label(&issuer));
+        Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(TotpSetup { secret, uri }) })
+    }
+
+    /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
+    /// preferred factor), then the sign-in goes on with its second factor.
+    async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let carried = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
+        let carried: Value = serde_json::from_str(carried.expose_secret()).map_err(|_| FlowError::Invalid)?;
+        let (Some(id_token), Some(access)) = (carried["id"].as_str(), carried["access"].as_str()) else { return Err(FlowError::Invalid.into()) };
+        let access_token = AccessToken(SecretString::from(access.to_owned()));
+        match self.auth.verify_totp(&access_token, code).await {
+            Err(AuthError::CodeMismatch) => {
+                let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
+                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+            }
+            other => other?,
+        }
+        self.deliver(&state.ctx, id_token, &access_token, visitor, true, now).await
     }
 
     /// A password sign-in's handoff, brought back by the browser.
@@ -392,7 +462,12 @@ impl SignIn {
                 RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
                 RiskPolicy::Deny => Some(SignInError::HighRiskDenied),
             };
-            risky.detail.insert("outcome".into(), (if refused.is_some() { "refused" } else { "allowed" }).into());
+            let outcome = match refused {
+                None => "allowed",
+                Some(SignInError::SecondFactorRequired) => "second_factor_required",
+                Some(_) => "refused",
+            };
+            risky.detail.insert("outcome".into(), outcome.into());
             if let Some(refused) = refused {
                 tracing::info!(app = %app.id, signals = ?assessment.signals, "a high-risk sign-in refused by the app's policy");
                 self.events.record(&risky).await?;
@@ -531,7 +606,9 @@ mod tests {
         let entry = Entry { device: Some(device), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
         let ctx = svc.start("demo", entry, now).await?;
         match svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), now).await? {
-            Outcome::Challenge { flow, .. } => svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await,
+            Outcome::Challenge { flow, kind, .. } if kind != ChallengeKind::TotpSetup => {
+                svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await
+            }
             done => Ok(done),
         }
     }
@@ -565,17 +642,28 @@ mod tests {
         }
         assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 140).await, Err(SignInError::HighRiskDenied)));
 
-        // Require a second factor: refused without one, let through with one.
+        // Require a second factor: a person without one sets up an authenticator app first.
         let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
         let svc = with_policy(svc, RiskPolicy::RequireMfa);
         assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
-        assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 60).await, Err(SignInError::SecondFactorRequired)));
+        let Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, flow, setup: Some(setup), .. }) = sign_in_from(&svc, "browser-b", NOW + 60).await else {
+            panic!("no authenticator set-up")
+        };
+        assert_eq!(setup.secret, "JBSWY3DPEHPK3PXP");
+        assert_eq!(setup.uri, "otpauth://totp/api.example.com:hanako%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=api.example.com");
+        assert!(!flow.contains("access-"), "the tokens travel encrypted");
+        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000000")), &here(), NOW + 70).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
+        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 80).await, Ok(Outcome::Handoff(_))));
+        // From now on the person's factor is asked for, and the next new browser passes with it.
+        assert!(matches!(sign_in_from(&svc, "browser-c", NOW + 120).await, Ok(Outcome::Handoff(_))));
+        let outcomes: Vec<Value> = high_risk(&events).iter().map(|d| d["outcome"].clone()).collect();
+        assert_eq!(outcomes, [json!("second_factor_required"), json!("allowed"), json!("allowed")]);
         let (svc, events_mfa) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SoftwareTokenMfa))));
         let svc = with_policy(svc, RiskPolicy::RequireMfa);
         assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
         assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 60).await, Ok(Outcome::Handoff(_))));
         assert_eq!(high_risk(&events_mfa)[0]["outcome"], "allowed");
-        assert_eq!(high_risk(&events)[0]["outcome"], "refused");
 
         // Allow (the default): let through, the event recorded with the session.
         let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));

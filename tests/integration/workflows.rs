@@ -587,3 +587,36 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     stream.deliver(&workflows, now + DAY).await.unwrap();
     assert_eq!(service.received("/rest/v1/leads.json").len(), 3);
 }
+
+#[test]
+fn flows_may_be_written_in_yaml_by_the_same_rules() {
+    let dir = std::env::temp_dir().join(format!("flows-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let yaml = dir.join("risky.yaml");
+    std::fs::write(
+        &yaml,
+        r#"id: high-risk-sign-in-servicenow
+name: A high-risk sign-in opens a ServiceNow incident for the security team
+trigger: sign_in.high_risk
+steps:
+  - id: incident
+    connector: servicenow
+    connection: servicenow
+    table: incident
+    fields:
+      short_description: "High-risk sign-in: {{user.email}}"
+      description: "App {{context.app}}, method {{context.method}}, network {{context.ip}}, country {{context.country}}, signals: {{detail.signals}}, outcome: {{detail.outcome}}. Event {{id}}."
+      category: security
+      urgency: "2"
+      impact: "2"
+      correlation_id: "{{id}}"
+    retry: { max_attempts: 4, backoff_seconds: 2 }
+"#,
+    )
+    .unwrap();
+    let flow: Flow = bridge_admin::read_document(&yaml).unwrap();
+    assert_eq!(flow, template("high-risk-sign-in-servicenow"));
+    std::fs::write(dir.join("bad.yml"), "id: x\nname: x\ntrigger: user.registered\nsteps: []\nsurprise: 1\n").unwrap();
+    assert!(bridge_admin::read_document::<Flow>(&dir.join("bad.yml")).is_err(), "unknown fields are refused in YAML too");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,12 +1,15 @@
 //! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; app management (apps in DynamoDB, their secrets in Secrets
 //! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
-//! in AWS, made in moto for local runs and tests). `main.rs` is the command line over it.
+//! in AWS, made in moto for local runs and tests); reading JSON and YAML documents. `main.rs` is
+//! the command line over it.
 
 pub mod apps;
 pub mod keys;
 pub mod local;
 pub mod orgs;
 pub mod workflows;
+
+use anyhow::Context;
 
 /// Stores `secret` as the Secrets Manager secret `name`, creating it or replacing its value;
 /// returns its reference (the ARN).
@@ -16,7 +19,6 @@ pub async fn put_secret(
     description: &str,
     secret: &secrecy::SecretString,
 ) -> anyhow::Result<shared::secrets::SecretRef> {
-    use anyhow::Context;
     use secrecy::ExposeSecret;
     let created = secrets.create_secret().name(name).description(description).secret_string(secret.expose_secret()).send().await;
     let arn = match created {
@@ -43,4 +45,21 @@ pub fn random_secret(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A JSON document from a file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// A document in JSON, or in YAML when the file is named `.yaml` / `.yml` (flows may be either).
+pub fn read_document<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<T> {
+    if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        return read_json(path);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    // Through JSON values, so YAML is read by exactly the same rules (unknown fields refused).
+    let value: serde_json::Value = serde_yaml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    serde_json::from_value(value).with_context(|| format!("{}", path.display()))
 }

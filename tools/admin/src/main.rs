@@ -145,15 +145,17 @@ enum KeyCommand {
 
 #[derive(Subcommand)]
 enum FlowCommand {
-    /// Import a flow from a JSON file (new, or a new version of the same id).
+    /// Import a flow from a JSON or YAML (.yaml, .yml) file (new, or a new version of the same id).
     Import {
         file: std::path::PathBuf,
     },
     /// List the flows (JSON lines).
     List,
-    /// Print a flow as JSON (what `import` takes).
+    /// Print a flow as JSON, or YAML with --yaml (what `import` takes).
     Export {
         id: String,
+        #[arg(long)]
+        yaml: bool,
     },
     Enable {
         id: String,
@@ -516,27 +518,23 @@ async fn app_command(apps: &Apps, command: AppCommand) -> Result<()> {
     Ok(())
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}", path.display()))
-}
-
 async fn flow_command(workflows: &Workflows, command: FlowCommand) -> Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     match command {
-        FlowCommand::Import { file } => show(&workflows.import(read_json(&file)?).await?)?,
+        FlowCommand::Import { file } => show(&workflows.import(bridge_admin::read_document(&file)?).await?)?,
         FlowCommand::List => {
             for flow in workflows.store.flows().await? {
                 println!("{}", serde_json::to_string(&flow)?);
             }
         }
-        FlowCommand::Export { id } => show(&workflows.flow(&id).await?)?,
+        FlowCommand::Export { id, yaml: false } => show(&workflows.flow(&id).await?)?,
+        FlowCommand::Export { id, yaml: true } => print!("{}", serde_yaml::to_string(&workflows.flow(&id).await?)?),
         FlowCommand::Enable { id } => show(&workflows.set_enabled(&id, true).await?)?,
         FlowCommand::Disable { id } => show(&workflows.set_enabled(&id, false).await?)?,
-        FlowCommand::Test { id, event } => show(&workflows.test(&id, &read_json(&event)?).await?)?,
+        FlowCommand::Test { id, event } => show(&workflows.test(&id, &bridge_admin::read_json(&event)?).await?)?,
         FlowCommand::Connection { file, secret_stdin } => {
             let secret = SecretInput { secret_stdin, generate_secret: false }.read_if_given()?;
-            show(&workflows.import_connection(read_json(&file)?, secret.as_ref()).await?)?
+            show(&workflows.import_connection(bridge_admin::read_json(&file)?, secret.as_ref()).await?)?
         }
         FlowCommand::Failed => {
             for run in workflows.failed().await? {

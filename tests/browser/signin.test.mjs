@@ -195,16 +195,19 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
   }
 });
 
+// An app's sign-in link, then the form's password step in `lang`.
+async function signInAt(p, sso, user, lang) {
+  const label = lang === "ja" ? { email: "メールアドレス", password: "パスワード", submit: "サインイン" } : { email: "Email", password: "Password", submit: "Sign in" };
+  await p.goto(sso);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await step(p, "password").getByLabel(label.email).fill(user.email);
+  await step(p, "password").getByLabel(label.password, { exact: true }).fill(user.password);
+  await step(p, "password").getByRole("button", { name: label.submit }).click();
+}
+
 test("a high-risk sign-in: the guarded app refuses a new browser with a clear message and lets a known one in", async () => {
   const user = info.users.guarded;
-  const sso = `${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`;
-  const signIn = async (p) => {
-    await p.goto(sso);
-    await p.waitForURL((url) => url.href.startsWith(info.form));
-    await step(p, "password").getByLabel("メールアドレス").fill(user.email);
-    await step(p, "password").getByLabel("パスワード", { exact: true }).fill(user.password);
-    await step(p, "password").getByRole("button", { name: "サインイン" }).click();
-  };
+  const signIn = (p) => signInAt(p, `${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`, user, "ja");
 
   // The first browser sets the person's baseline and lands on the app.
   const known = await page("ja-JP");
@@ -243,14 +246,7 @@ function totp(key) {
 
 test("a high-risk sign-in to an app that requires a second factor: the person sets up an authenticator app on the form", async () => {
   const user = info.users.stepup;
-  const sso = `${info.api}/sso/${info.stepup_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`;
-  const signIn = async (p) => {
-    await p.goto(sso);
-    await p.waitForURL((url) => url.href.startsWith(info.form));
-    await step(p, "password").getByLabel("Email").fill(user.email);
-    await step(p, "password").getByLabel("Password").fill(user.password);
-    await step(p, "password").getByRole("button", { name: "Sign in" }).click();
-  };
+  const signIn = (p) => signInAt(p, `${info.api}/sso/${info.stepup_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`, user, "en");
   const known = await page("en-US");
   await signIn(known);
   await known.waitForURL(`${info.demo_app}/hc/en-us`);

@@ -44,14 +44,20 @@ async fn high_risk_events(app: &TestApp) -> Vec<serde_json::Value> {
     out.items().iter().map(|i| serde_json::from_str(i["data"].as_s().unwrap()).unwrap()).collect()
 }
 
-#[tokio::test]
-async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not() {
+/// A stack whose demo app has `policy`, and its person.
+async fn app_with(policy: RiskPolicy) -> TestApp {
     let app = spawn_app().await;
     let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
-    demo.risk_policy = RiskPolicy::Deny;
+    demo.risk_policy = policy;
     app.apps.update(demo).await.unwrap();
     let app = TestApp { login: crate::harness::login_for(&app.sdk, &app.stack, crate::harness::moto()), ..app };
     app.user("hanako@example.com", |_| {}).await;
+    app
+}
+
+#[tokio::test]
+async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not() {
+    let app = app_with(RiskPolicy::Deny).await;
 
     // The first sign-in: a new device cookie, the baseline.
     let (ctx, device) = enter(&app, None).await;
@@ -113,12 +119,7 @@ fn totp(secret: &str) -> String {
 
 #[tokio::test]
 async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy() {
-    let app = spawn_app().await;
-    let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
-    demo.risk_policy = RiskPolicy::RequireMfa;
-    app.apps.update(demo).await.unwrap();
-    let app = TestApp { login: crate::harness::login_for(&app.sdk, &app.stack, crate::harness::moto()), ..app };
-    app.user("hanako@example.com", |_| {}).await;
+    let app = app_with(RiskPolicy::RequireMfa).await;
     let (ctx, _) = enter(&app, None).await;
     assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "the first browser is the baseline");
 

@@ -69,6 +69,24 @@ fn attributes(before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<Ve
 }
 
 impl CognitoDirectory {
+    /// The pool's users with this email (at most `limit`); none for an address that could
+    /// change the filter.
+    async fn users_with_email(&self, email: &str, limit: i32) -> Result<Vec<aws_sdk_cognitoidentityprovider::types::UserType>, DirectoryError> {
+        if email.contains('"') || email.contains('\\') {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&self.pool_id)
+            .filter(format!("email = \"{email}\""))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| directory_error(Failure::of(&e)))?;
+        Ok(out.users.unwrap_or_default())
+    }
+
     pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
         Self { client, pool_id: pool_id.into() }
     }
@@ -177,19 +195,7 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
-        if email.contains('"') || email.contains('\\') {
-            return Ok(None);
-        }
-        let out = self
-            .client
-            .list_users()
-            .user_pool_id(&self.pool_id)
-            .filter(format!("email = \"{email}\""))
-            .limit(2)
-            .send()
-            .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
-        Ok(out.users().first().and_then(|u| u.username()).map(str::to_owned))
+        Ok(self.users_with_email(email, 2).await?.first().and_then(|u| u.username()).map(str::to_owned))
     }
 
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError> {
@@ -218,23 +224,12 @@ impl PoolUsers for CognitoDirectory {
 #[async_trait]
 impl AccountLinker for CognitoDirectory {
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
-        if email.contains('"') || email.contains('\\') {
-            return Ok(None);
-        }
-        let out = self
-            .client
-            .list_users()
-            .user_pool_id(&self.pool_id)
-            .filter(format!("email = \"{email}\""))
-            .limit(10)
-            .send()
-            .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
+        let users = self.users_with_email(email, 10).await?;
         let verified = |u: &aws_sdk_cognitoidentityprovider::types::UserType| {
             u.user_status() != Some(&UserStatusType::ExternalProvider)
                 && u.attributes().iter().any(|a| a.name() == "email_verified" && a.value() == Some("true"))
         };
-        Ok(out.users().iter().find(|u| verified(u)).and_then(|u| u.username()).map(str::to_owned))
+        Ok(users.iter().find(|u| verified(u)).and_then(|u| u.username()).map(str::to_owned))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

@@ -50,7 +50,7 @@ struct StepConnectors {
 impl Connectors for StepConnectors {
     async fn call(&self, action: &Action) -> StepOutcome {
         match (action, &self.users) {
-            (Action::Cognito { .. }, Some(users)) => users.call(action).await,
+            (Action::Cognito { .. }, Some(users)) => UserActions::call(users, action).await,
             (Action::Cognito { .. }, None) => StepOutcome::Failed("no user pool is configured for Cognito steps (USER_POOL_ID)".into()),
             _ => self.http.call(action).await,
         }

@@ -34,6 +34,13 @@ fn store(e: StoreError) -> StepOutcome {
     StepOutcome::Retry(format!("the bridge's sessions: {e}"))
 }
 
+#[async_trait::async_trait]
+impl crate::ports::Connectors for UserActions {
+    async fn call(&self, action: &Action) -> StepOutcome {
+        UserActions::call(self, action).await
+    }
+}
+
 impl UserActions {
     pub async fn call(&self, action: &Action) -> StepOutcome {
         let Action::Cognito { action, username, group, email } = action else { return StepOutcome::Failed("not a Cognito step".into()) };
@@ -201,5 +208,36 @@ mod tests {
         assert_eq!(out["linked"], false);
         assert!(matches!(actions.call(&merge("7d1e-native", "hanako@acme.test")).await, StepOutcome::Failed(_)), "not a federated user");
         assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
+    }
+
+    /// The shipped template, from the `user.registered` event a federated sign-up records.
+    #[tokio::test]
+    async fn the_link_template_merges_a_federated_sign_up_from_its_event() {
+        use crate::domain::events::IdentityEvent;
+        use crate::domain::workflow::flow::Flow;
+        use crate::domain::workflow::runner::{RunStatus, Runner};
+        let flow: Flow = serde_json::from_str(include_str!("../../../../workflows/templates/link-federated-user-to-existing-account.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pool = Arc::new(Pool::default());
+        pool.users.lock().unwrap_or_else(|p| p.into_inner()).extend([
+            ("7d1e-native".to_owned(), "hanako@acme.test".to_owned(), true, false),
+            ("AcmeOIDC_00u1".to_owned(), "hanako@acme.test".to_owned(), true, true),
+        ]);
+        let actions =
+            Arc::new(UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) });
+        let runs = Arc::new(crate::testing::MemoryRuns::default());
+        let runner = Runner { connectors: actions, runs: runs.clone(), dead_letters: runs.clone(), pause: runs };
+        let registered = |id: &str, method: &str, verified: bool| -> IdentityEvent {
+            serde_json::from_value(serde_json::json!({"id": id, "type": "user.registered", "at": 1,
+                "user": {"sub": "s", "username": "AcmeOIDC_00u1", "email": "hanako@acme.test", "email_verified": verified},
+                "context": {"method": method}}))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let flows = [flow];
+        assert!(runner.handle(&registered("e-1", "password", true), &flows, 1).await.unwrap_or_default().is_empty(), "not federated");
+        assert!(runner.handle(&registered("e-2", "federated", false), &flows, 1).await.unwrap_or_default().is_empty(), "not verified");
+        let runs = runner.handle(&registered("e-3", "federated", true), &flows, 1).await.unwrap_or_default();
+        assert_eq!(runs[0].status, RunStatus::Succeeded);
+        assert_eq!(*pool.links.lock().unwrap_or_else(|p| p.into_inner()), [("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1".to_owned())]);
     }
 }

@@ -15,6 +15,7 @@ mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
+mod sms_sender;
 mod token_apps;
 mod triggers;
 mod workflows;

@@ -16,6 +16,7 @@ pub mod dynamo_sessions;
 pub mod dynamo_workflows;
 pub mod http_connectors;
 pub mod jwks;
+pub mod kms_keyring;
 pub mod oidc_http;
 pub mod secrets_manager;
 pub mod workflow_runner;

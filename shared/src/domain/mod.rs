@@ -6,6 +6,7 @@ pub mod app;
 pub mod claims;
 pub mod corporate;
 pub mod email;
+pub mod encryption_sdk;
 pub mod events;
 pub mod flow;
 pub mod hashing;

@@ -22,5 +22,7 @@ pub mod session;
 pub mod signin;
 pub mod signing_keys;
 pub mod targets;
+pub mod telephony;
+pub mod time;
 pub mod triggers;
 pub mod workflow;

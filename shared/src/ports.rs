@@ -20,6 +20,7 @@ use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
 use crate::domain::session::Session;
 use crate::domain::signing_keys::KeySet;
+use crate::domain::sms_sender::Hook;
 use crate::domain::workflow::flow::Action;
 use crate::domain::workflow::inactivity::LastSignIn;
 use crate::domain::workflow::runner::{RunRecord, StepOutcome};
@@ -444,6 +445,51 @@ pub trait RiskStore: Send + Sync {
     async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError>;
     /// Counts a failed password attempt for `email`.
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError>;
+}
+
+/// The operator's telephony hooks: the active one and the hook it falls back to, if any.
+#[async_trait]
+pub trait HookDirectory: Send + Sync {
+    async fn active(&self) -> Result<Option<(Hook, Option<Hook>)>, StoreError>;
+}
+
+/// Why a hook call got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallFailure {
+    #[error("the hook did not answer in time")]
+    Timeout,
+    #[error("the hook could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the hook's authentication could not be prepared: {0}")]
+    Auth(String),
+}
+
+/// One HTTP call of a hook (POST JSON, its own timeout, redirects not followed): the status
+/// and the body (JSON, or a JSON string of the text).
+#[async_trait]
+pub trait HookCaller: Send + Sync {
+    async fn call(&self, hook: &Hook, request: &Value, timeout: std::time::Duration) -> Result<(u16, Value), CallFailure>;
+}
+
+/// Which Cognito sender events were handled, so a retried event sends nothing twice.
+#[async_trait]
+pub trait SendLedger: Send + Sync {
+    /// `true` if `key` was not claimed before (now it is).
+    async fn claim(&self, key: &str, now: u64) -> Result<bool, StoreError>;
+    /// Gives a claim back (nothing was delivered: Cognito's retry may try again).
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Daily counters per hook: executions, successes, and the successes' total duration.
+#[async_trait]
+pub trait HookMetrics: Send + Sync {
+    async fn count(&self, hook: &str, day: u64, succeeded: bool, millis: u64) -> Result<(), StoreError>;
+}
+
+/// Opens the encrypted code of a sender event (the KMS keyring).
+#[async_trait]
+pub trait CodeOpener: Send + Sync {
+    async fn open(&self, message: &[u8]) -> Result<SecretString, String>;
 }
 
 /// Linking a federated identity to an existing account of the user pool.

@@ -32,6 +32,9 @@ pub enum EventType {
     SignInHighRisk,
     #[serde(rename = "user.inactive")]
     UserInactive,
+    /// A telephony hook was called for a one-time code (`detail`: hook, outcome, duration).
+    #[serde(rename = "hook.executed")]
+    HookExecuted,
 }
 
 /// The person an event is about.

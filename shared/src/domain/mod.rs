@@ -21,6 +21,7 @@ pub mod scim_token;
 pub mod session;
 pub mod signin;
 pub mod signing_keys;
+pub mod sms_sender;
 pub mod targets;
 pub mod telephony;
 pub mod time;

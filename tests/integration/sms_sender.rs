@@ -70,3 +70,96 @@ async fn codes_encrypted_by_the_encryption_sdk_under_kms_open_only_intact_and_wi
     longer.push(0);
     assert!(matches!(keyring.decrypt(&longer).await, Err(KeyringError::Message(EsdkError::Malformed(_)))));
 }
+
+type Reply = Result<(u16, Value), shared::ports::CallFailure>;
+
+/// A hook caller that answers from a script per hook (then `SUCCESSFUL`) and records requests.
+#[derive(Default)]
+struct ScriptedHooks {
+    script: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<Reply>>>,
+    requests: std::sync::Mutex<Vec<(String, Value)>>,
+}
+
+#[async_trait::async_trait]
+impl shared::ports::HookCaller for ScriptedHooks {
+    async fn call(&self, hook: &Hook, request: &Value, _: std::time::Duration) -> Reply {
+        self.requests.lock().unwrap().push((hook.name.clone(), request.clone()));
+        let next = self.script.lock().unwrap().get_mut(&hook.name).and_then(|q| q.pop_front());
+        next.unwrap_or_else(|| Ok((200, serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "SUCCESSFUL"}]}]}))))
+    }
+}
+
+use shared::domain::sms_sender::{Hook, Sent, SmsSender};
+
+fn hook(name: &str, fallback: Option<&str>) -> Hook {
+    serde_json::from_value(serde_json::json!({"name": name, "url": format!("https://{name}.example.com/hook"), "auth": {"type": "none"},
+                                               "fallback": fallback, "version": 1}))
+    .unwrap()
+}
+
+/// The sender over the table (hooks, ledger, counters, events) and moto's KMS: authentic events
+/// delivered once, the fallback used on failure, exactly one active hook under concurrent
+/// switching, and the 30-day counters.
+#[tokio::test]
+async fn the_sender_over_the_table_and_kms_delivers_once_falls_back_and_counts() {
+    use shared::adapters::dynamo_hooks::DynamoHooks;
+    use std::sync::Arc;
+    let app = crate::harness::spawn_app().await;
+    let kms = aws_sdk_kms::Client::new(&app.sdk);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let hooks = Arc::new(DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    hooks.save(&hook("primary", Some("secondary"))).await.unwrap();
+    hooks.save(&hook("secondary", None)).await.unwrap();
+    assert!(hooks.save(&hook("primary", None)).await.is_err(), "an update names the version it replaces");
+    assert!(hooks.activate("nope").await.is_err(), "only a hook that exists");
+
+    // Many activations at once: afterwards exactly one hook is active.
+    let names = ["primary", "secondary"];
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let hooks = hooks.clone();
+            tokio::spawn(async move { hooks.activate(names[i % 2]).await })
+        })
+        .collect();
+    for racer in racers {
+        racer.await.unwrap().unwrap();
+    }
+    assert!(names.contains(&hooks.active_name().await.unwrap().unwrap().as_str()));
+    hooks.activate("primary").await.unwrap();
+    assert!(hooks.deactivate("secondary").await.is_err(), "deactivating names the active hook");
+
+    let caller = Arc::new(ScriptedHooks::default());
+    let events = Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    let sender = SmsSender {
+        hooks: hooks.clone(),
+        caller: caller.clone(),
+        ledger: hooks.clone(),
+        metrics: hooks.clone(),
+        opener: Arc::new(KmsKeyring::new(kms, vec![key.clone()])),
+        events,
+    };
+    let day = 20_500;
+    let now = day * 86_400 + 3_600;
+    let mfa = event(&key, "482913", &[]);
+    assert_eq!(sender.send(&mfa, now).await.unwrap(), Sent::Delivered { hook: "primary".into(), fell_back: false });
+    assert_eq!(sender.send(&mfa, now + 1).await.unwrap(), Sent::Duplicate, "Cognito's retry of the same event");
+    let request = caller.requests.lock().unwrap()[0].1.clone();
+    assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913", "the code Cognito encrypted, opened");
+    assert_eq!(request["requestType"], "com.okta.user.telephony.mfa-verification");
+
+    // The active hook's provider fails: the fallback delivers.
+    caller.script.lock().unwrap().insert(
+        "primary".into(),
+        [Ok((200, serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "FAILED"}]}]})))].into(),
+    );
+    let sent = sender.send(&event(&key, "731846", &[]), now).await.unwrap();
+    assert_eq!(sent, Sent::Delivered { hook: "secondary".into(), fell_back: true });
+
+    // The counters over the last 30 days, and the executions as events.
+    sender.metrics.count("primary", day - 40, true, 10).await.unwrap();
+    let counts = hooks.counts("primary", day - 29, day).await.unwrap();
+    assert_eq!(counts.len(), 1, "a day outside the 30 is not counted: {counts:?}");
+    assert_eq!((counts[0].total, counts[0].succeeded, counts[0].failed), (2, 1, 1));
+    assert_eq!(hooks.counts("secondary", day - 29, day).await.unwrap()[0].succeeded, 1);
+    assert_eq!(app.items_under("EVENT#").await, 3, "hook.executed for each hook call");
+}

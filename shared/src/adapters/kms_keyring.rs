@@ -50,3 +50,10 @@ impl KmsKeyring {
         String::from_utf8(plaintext).map(SecretString::from).map_err(|_| KeyringError::NotText)
     }
 }
+
+#[async_trait::async_trait]
+impl crate::ports::CodeOpener for KmsKeyring {
+    async fn open(&self, message: &[u8]) -> Result<SecretString, String> {
+        self.decrypt(message).await.map_err(|e| e.to_string())
+    }
+}

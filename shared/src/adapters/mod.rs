@@ -9,6 +9,7 @@ pub mod cognito;
 pub mod cognito_directory;
 pub mod dynamo;
 pub mod dynamo_apps;
+pub mod dynamo_hooks;
 pub mod dynamo_keys;
 pub mod dynamo_orgs;
 pub mod dynamo_scim;

@@ -163,3 +163,59 @@ async fn the_sender_over_the_table_and_kms_delivers_once_falls_back_and_counts()
     assert_eq!(hooks.counts("secondary", day - 29, day).await.unwrap()[0].succeeded, 1);
     assert_eq!(app.items_under("EVENT#").await, 3, "hook.executed for each hook call");
 }
+
+/// The HTTP hook caller against a hook service on loopback: the hook's header secret sent, the
+/// answer read, a slow hook timed out, a redirect returned rather than followed.
+#[tokio::test]
+async fn the_http_caller_authenticates_times_out_and_never_follows_redirects() {
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    use shared::adapters::hook_http::HttpHookCaller;
+    use shared::ports::{CallFailure, HookCaller};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    // Each request's path and secret header.
+    type Seen = Vec<(String, Option<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let recorder = seen.clone();
+    let service = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let recorder = recorder.clone();
+        async move {
+            let auth = headers.get("x-hook-secret").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            recorder.lock().unwrap().push((uri.path().to_owned(), auth));
+            match uri.path() {
+                "/slow" => {
+                    tokio::time::sleep(Duration::from_millis(800)).await;
+                    (StatusCode::OK, axum::Json(serde_json::json!({})))
+                }
+                "/moved" => (StatusCode::FOUND, axum::Json(serde_json::json!({}))),
+                _ => {
+                    (StatusCode::OK, axum::Json(serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "SUCCESSFUL"}]}]})))
+                }
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, service).await });
+
+    let app_sdk = sdk_config(moto(), &CallLog::default()).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&app_sdk);
+    let name = format!("hook-{}", uuid::Uuid::new_v4().simple());
+    let arn = secrets.create_secret().name(&name).secret_string("s3cret-v4lue").send().await.unwrap().arn.unwrap();
+    let caller = HttpHookCaller::new(shared::adapters::workflow_runner::connection_secrets(secrets, Duration::from_secs(60))).unwrap();
+    let at = |path: &str| -> Hook {
+        serde_json::from_value(
+            serde_json::json!({"name": "demo", "url": format!("{base}{path}"), "auth": {"type": "header", "name": "x-hook-secret", "secret": arn}}),
+        )
+        .unwrap()
+    };
+    let request = serde_json::json!({"eventType": "com.okta.telephony.provider"});
+
+    let (status, body) = caller.call(&at("/hook"), &request, Duration::from_secs(3)).await.unwrap();
+    assert_eq!((status, body["commands"][0]["value"][0]["status"].as_str()), (200, Some("SUCCESSFUL")));
+    assert_eq!(seen.lock().unwrap()[0], ("/hook".to_owned(), Some("s3cret-v4lue".to_owned())));
+    assert_eq!(caller.call(&at("/slow"), &request, Duration::from_millis(200)).await, Err(CallFailure::Timeout));
+    assert_eq!(caller.call(&at("/moved"), &request, Duration::from_secs(3)).await.map(|r| r.0), Ok(302), "returned, not followed");
+    let closed = serde_json::from_value::<Hook>(serde_json::json!({"name": "gone", "url": "http://127.0.0.1:9/hook", "auth": {"type": "none"}})).unwrap();
+    assert!(matches!(caller.call(&closed, &request, Duration::from_secs(3)).await, Err(CallFailure::Unreachable(_))));
+}

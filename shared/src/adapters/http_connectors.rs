@@ -11,13 +11,12 @@
 //! credentials.
 
 use async_trait::async_trait;
-use base64::Engine;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use super::outbound_auth::OutboundAuth;
 use crate::domain::workflow::connection::{Auth, Connection};
 use crate::domain::workflow::connectors::{Verdict, verdict};
 use crate::domain::workflow::flow::Action;
@@ -31,9 +30,7 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct HttpConnectors {
     http: reqwest::Client,
     connections: HashMap<String, Connection>,
-    secrets: Arc<CachedSecrets>,
-    /// OAuth access tokens by connection name, with when they stop being used.
-    tokens: Mutex<HashMap<String, (String, Instant)>>,
+    auth: OutboundAuth,
 }
 
 impl HttpConnectors {
@@ -44,57 +41,7 @@ impl HttpConnectors {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let connections = connections.into_iter().map(|c| (c.name.clone(), c)).collect();
-        Ok(Self { http, connections, secrets, tokens: Mutex::new(HashMap::new()) })
-    }
-
-    async fn secret(&self, secret: &crate::secrets::SecretRef) -> Result<String, StepOutcome> {
-        match self.secrets.value(secret).await {
-            Ok(value) => Ok(value.expose_secret().to_owned()),
-            Err(crate::ports::StoreError::Missing(_)) => Err(StepOutcome::Failed("the connection's secret does not exist".into())),
-            Err(e) => Err(StepOutcome::Retry(format!("the connection's secret could not be read: {e}"))),
-        }
-    }
-
-    /// The `Authorization` (or custom) header for `connection`.
-    async fn auth_header(&self, connection: &Connection) -> Result<Option<(String, String)>, StepOutcome> {
-        Ok(match &connection.auth {
-            Auth::None => None,
-            Auth::Bearer { secret } => Some(("authorization".into(), format!("Bearer {}", self.secret(secret).await?))),
-            Auth::Basic { username, secret } => {
-                let pair = format!("{username}:{}", self.secret(secret).await?);
-                Some(("authorization".into(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))))
-            }
-            Auth::Header { name, secret } => Some((name.clone(), self.secret(secret).await?)),
-            Auth::Oauth2 { .. } => Some(("authorization".into(), format!("Bearer {}", self.access_token(connection).await?))),
-        })
-    }
-
-    /// An OAuth 2.0 client-credentials token (RFC 6749 section 4.4), cached until a minute
-    /// before it expires.
-    async fn access_token(&self, connection: &Connection) -> Result<String, StepOutcome> {
-        let Auth::Oauth2 { token_url, client_id, secret, scope } = &connection.auth else { return Err(StepOutcome::Failed("not an OAuth connection".into())) };
-        if let Some((token, until)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&connection.name)
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let client_secret = self.secret(secret).await?;
-        let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", client_secret.as_str())];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
-        let response = self.http.post(token_url).form(&form).send().await.map_err(|e| StepOutcome::Retry(format!("token request: {}", e.without_url())))?;
-        let status = response.status();
-        if !status.is_success() {
-            let reason = format!("the token endpoint answered {}", status.as_u16());
-            return Err(if status.as_u16() == 429 || status.is_server_error() { StepOutcome::Retry(reason) } else { StepOutcome::Failed(reason) });
-        }
-        let body: Value = response.json().await.map_err(|_| StepOutcome::Retry("the token endpoint's answer is not JSON".into()))?;
-        let token = body["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| StepOutcome::Failed("no access_token in the token answer".into()))?;
-        let lifetime = body["expires_in"].as_u64().unwrap_or(300).saturating_sub(60).max(1);
-        let until = Instant::now() + Duration::from_secs(lifetime);
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(connection.name.clone(), (token.to_owned(), until));
-        Ok(token.to_owned())
+        Ok(Self { http: http.clone(), connections, auth: OutboundAuth::new(http, secrets) })
     }
 
     async fn send(&self, action: &Action) -> Result<Value, StepOutcome> {
@@ -107,7 +54,11 @@ impl HttpConnectors {
             let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
             request = request.header(name.as_str(), value);
         }
-        if let Some((name, value)) = self.auth_header(connection).await? {
+        let header = self.auth.header(&connection.name, &connection.auth).await.map_err(|f| {
+            let reason = format!("the connection's authentication: {}", f.reason);
+            if f.retry { StepOutcome::Retry(reason) } else { StepOutcome::Failed(reason) }
+        })?;
+        if let Some((name, value)) = header {
             request = request.header(name, value);
         }
         if !call.body.is_null() {
@@ -127,7 +78,7 @@ impl HttpConnectors {
             Verdict::Done => Ok(json!({"status": status, "body": body})),
             Verdict::Retry(reason) => Err(StepOutcome::Retry(reason)),
             Verdict::NewToken(reason) => {
-                self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(&connection.name);
+                self.auth.forget(&connection.name);
                 Err(StepOutcome::Retry(format!("{reason}; a new token is fetched")))
             }
             Verdict::Failed(reason) => Err(StepOutcome::Failed(reason)),

@@ -19,17 +19,13 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
 use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{GSI1, Item, Table, corrupt, n, s};
+use super::dynamo::{GSI1, Item, Table, corrupt, key, n, number, s};
 use crate::domain::oidc::digest;
 use crate::domain::risk::{FAILURE_WINDOW, RiskProfile};
 use crate::domain::workflow::inactivity::LastSignIn;
 use crate::ports::{RiskStore, SignInActivity, StoreError};
 
 const PARTITION: &str = "ACTIVITY";
-
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-}
 
 fn activity_key(username: &str) -> Item {
     key(format!("ACTIVITY#{username}"), "ACTIVITY")
@@ -121,7 +117,7 @@ impl RiskStore for DynamoActivity {
                     profile = serde_json::from_str(raw).map_err(corrupt)?;
                 }
             } else {
-                let count = |w: u64| item.get(&format!("w{w}")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                let count = |w: u64| number(&item, &format!("w{w}")).unwrap_or(0);
                 failures = count(window) + count(window.saturating_sub(1));
             }
         }
@@ -167,7 +163,7 @@ pub async fn signed_in_between(table: &Table, from: u64, to: u64, limit: usize) 
             .map_err(|e| store_error(Failure::of(&e)))?;
         for item in out.items.unwrap_or_default() {
             let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
-            let at = item.get("last_sign_in").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or_default();
+            let at = number(&item, "last_sign_in").unwrap_or_default();
             if at >= to {
                 continue;
             }

@@ -45,7 +45,17 @@ pub fn data<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T
 
 /// The item's `version` attribute, which is authoritative over any copy inside `data`.
 pub fn version(item: &Item) -> Option<u64> {
-    item.get("version").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    number(item, "version")
+}
+
+/// The item's number attribute `name`, if it has one that fits a `u64`.
+pub fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// A key of the table: partition `pk`, sort `sk`.
+pub fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
 }
 
 /// Every item whose `gsi1pk` is `partition`, in `gsi1sk` order.

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, data, n, query_gsi1, s};
+use super::dynamo::{Item, Table, TxError, data, key, n, number, query_gsi1, s};
 use crate::domain::sms_sender::Hook;
 use crate::ports::{HookDirectory, HookMetrics, SendLedger, StoreError};
 
@@ -38,20 +38,12 @@ pub struct DayCount {
     pub succeeded_ms: u64,
 }
 
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
-}
-
 fn hook_key(name: &str) -> Item {
     key(format!("HOOK#{name}"), "HOOK")
 }
 
 fn active_key() -> Item {
     key("HOOKS".into(), "ACTIVE")
-}
-
-fn number(item: &Item, name: &str) -> u64 {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 impl DynamoHooks {
@@ -132,10 +124,10 @@ impl DynamoHooks {
             .iter()
             .map(|i| DayCount {
                 day: i.get("sk").and_then(|v| v.as_s().ok()).and_then(|v| v.parse().ok()).unwrap_or(0),
-                total: number(i, "total"),
-                succeeded: number(i, "succeeded"),
-                failed: number(i, "failed"),
-                succeeded_ms: number(i, "succeeded_ms"),
+                total: number(i, "total").unwrap_or(0),
+                succeeded: number(i, "succeeded").unwrap_or(0),
+                failed: number(i, "failed").unwrap_or(0),
+                succeeded_ms: number(i, "succeeded_ms").unwrap_or(0),
             })
             .collect())
     }

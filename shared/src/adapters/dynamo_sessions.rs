@@ -18,11 +18,10 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
-use std::collections::HashMap;
 
 use super::activity::activity_put;
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s};
+use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
 use super::dynamo_workflows::event_put;
 use crate::domain::corporate::PendingLogin;
 use crate::domain::events::IdentityEvent;
@@ -63,10 +62,6 @@ impl DynamoSessions {
     }
 }
 
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
-}
-
 fn session_key(key_digest: &str) -> Item {
     key(format!("SESSION#{key_digest}"), "SESSION")
 }
@@ -105,7 +100,7 @@ impl SessionStore for DynamoSessions {
     async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
         let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
         let mut session: Session = data(&item, "session")?;
-        if let Some(seen) = item.get("last_seen").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()) {
+        if let Some(seen) = number(&item, "last_seen") {
             session.last_seen = seen;
         }
         Ok(Some(session))

@@ -22,10 +22,9 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use std::collections::HashMap;
 
 use super::activity::signed_in_between;
-use super::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s};
+use super::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
 use crate::domain::events::IdentityEvent;
 use crate::domain::workflow::connection::Connection;
 use crate::domain::workflow::flow::Flow;
@@ -42,10 +41,6 @@ const NEW: Option<&str> = Some("attribute_not_exists(pk)");
 
 pub struct DynamoWorkflows {
     table: Table,
-}
-
-fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
 }
 
 /// A serde enum's name (`"sign_in.high_risk"`, `"failed"`).
@@ -89,9 +84,8 @@ impl DynamoWorkflows {
         let flows = self.flows().await?;
         let mut report = Vec::new();
         for days in thresholds(&flows) {
-            let key = key(format!("SCAN#inactive#{days}"), "SCAN");
-            let from =
-                self.table.get_item(key.clone()).await?.and_then(|i| i.get("until").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())).unwrap_or(0);
+            let cursor = key(format!("SCAN#inactive#{days}"), "SCAN");
+            let from = self.table.get_item(cursor.clone()).await?.and_then(|i| number(&i, "until")).unwrap_or(0);
             let to = cutoff(days, now);
             if from >= to {
                 continue;
@@ -102,7 +96,7 @@ impl DynamoWorkflows {
             }
             // A full page may have left people with the last one's time: start there next.
             let until = if people.len() == SCAN_LIMIT { people.last().map_or(to, |p| p.at) } else { to };
-            let mut item = key;
+            let mut item = cursor;
             item.insert("until".into(), n(until));
             self.table.put_item(item, None, None).await?;
             report.push((days, people.len()));

@@ -20,7 +20,7 @@ use crate::domain::scim::sync::{DirectoryUser, Link};
 use crate::domain::scim_token::TokenRecord;
 use crate::domain::session::Session;
 use crate::domain::signing_keys::KeySet;
-use crate::domain::sms_sender::Hook;
+use crate::domain::sms_sender::{Execution, Hook};
 use crate::domain::workflow::flow::Action;
 use crate::domain::workflow::inactivity::LastSignIn;
 use crate::domain::workflow::runner::{RunRecord, StepOutcome};
@@ -480,10 +480,11 @@ pub trait SendLedger: Send + Sync {
     async fn release(&self, key: &str) -> Result<(), StoreError>;
 }
 
-/// Daily counters per hook: executions, successes, and the successes' total duration.
+/// Each hook execution: its day's counters (executions, successes, the successes' total
+/// duration) and its events, written together.
 #[async_trait]
-pub trait HookMetrics: Send + Sync {
-    async fn count(&self, hook: &str, day: u64, succeeded: bool, millis: u64) -> Result<(), StoreError>;
+pub trait HookLog: Send + Sync {
+    async fn executed(&self, execution: &Execution) -> Result<(), StoreError>;
 }
 
 /// Opens the encrypted code of a sender event (the KMS keyring).

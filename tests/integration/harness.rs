@@ -209,6 +209,21 @@ impl TestApp {
         out.items().len()
     }
 
+    /// The types of the events in the stack's table, sorted (`hook.created`, ...).
+    pub async fn event_types(&self) -> Vec<String> {
+        let out = aws_sdk_dynamodb::Client::new(&self.sdk)
+            .scan()
+            .table_name(&self.stack.table)
+            .filter_expression("begins_with(pk, :p)")
+            .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S("EVENT#".into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut types: Vec<String> = out.items().iter().filter_map(|i| i.get("type").and_then(|v| v.as_s().ok()).cloned()).collect();
+        types.sort();
+        types
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         let ctx = self.ctx().await;
         self.calls.take();

@@ -1,6 +1,7 @@
-//! The custom SMS sender's decryption against moto's KMS: authentic sender events whose code the
-//! Python AWS Encryption SDK encrypted under a KMS key (`tests/fixtures/custom_sender_event.py`),
-//! opened by our reader (`domain::encryption_sdk`) through the KMS keyring.
+//! The custom SMS sender against moto's KMS and telephony services on loopback: authentic sender
+//! events whose code the Python AWS Encryption SDK encrypted under a KMS key
+//! (`tests/fixtures/custom_sender_event.py`), opened by our reader (`domain::encryption_sdk`)
+//! through the KMS keyring; hooks managed by the admin tool; preview and metrics.
 
 use crate::harness::{moto, sdk_config};
 use base64::Engine;
@@ -71,97 +72,254 @@ async fn codes_encrypted_by_the_encryption_sdk_under_kms_open_only_intact_and_wi
     assert!(matches!(keyring.decrypt(&longer).await, Err(KeyringError::Message(EsdkError::Malformed(_)))));
 }
 
-type Reply = Result<(u16, Value), shared::ports::CallFailure>;
+use bridge_admin::hooks::{Hooks, PreviewUser};
+use shared::adapters::dynamo_hooks::DynamoHooks;
+use shared::adapters::hook_http::HttpHookCaller;
+use shared::domain::sms_sender::{Execution, Hook, Sent, SmsSender};
+use shared::domain::telephony::RequestType;
+use shared::ports::HookLog;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// A hook caller that answers from a script per hook (then `SUCCESSFUL`) and records requests.
-#[derive(Default)]
-struct ScriptedHooks {
-    script: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<Reply>>>,
-    requests: std::sync::Mutex<Vec<(String, Value)>>,
+const SECRET: &str = "hook-s3cret-value";
+
+/// One request a telephony service received: its path, secret header and body.
+type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
+
+fn okta_answer(status: &str) -> Value {
+    serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": status, "provider": "loopback", "transactionId": "tx-1"}]}]})
 }
 
-#[async_trait::async_trait]
-impl shared::ports::HookCaller for ScriptedHooks {
-    async fn call(&self, hook: &Hook, request: &Value, _: std::time::Duration) -> Reply {
-        self.requests.lock().unwrap().push((hook.name.clone(), request.clone()));
-        let next = self.script.lock().unwrap().get_mut(&hook.name).and_then(|q| q.pop_front());
-        next.unwrap_or_else(|| Ok((200, serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "SUCCESSFUL"}]}]}))))
+/// A telephony service on loopback answering by path: `/ok*` SUCCESSFUL, `/failed` FAILED,
+/// `/slow` after 3.5 s, `/malformed` HTML, `/bad` 400, `/moved` 302 to `/ok-moved`, `/flaky`
+/// 503 then SUCCESSFUL, `/series` from `series` (then SUCCESSFUL).
+async fn telephony_service(series: Vec<(u16, &'static str)>) -> (String, Seen) {
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let seen: Seen = Arc::default();
+    let recorder = seen.clone();
+    let series = Arc::new(Mutex::new(std::collections::VecDeque::from(series)));
+    let flaky = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let service = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
+        let (recorder, series, flaky) = (recorder.clone(), series.clone(), flaky.clone());
+        async move {
+            let secret = headers.get("x-hook-secret").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            recorder.lock().unwrap().push((uri.path().to_owned(), secret, body));
+            let json = |code: u16, v: Value| (StatusCode::from_u16(code).unwrap(), axum::Json(v)).into_response();
+            match uri.path() {
+                "/failed" => json(200, okta_answer("FAILED")),
+                "/slow" => {
+                    tokio::time::sleep(Duration::from_millis(3_500)).await;
+                    json(200, okta_answer("SUCCESSFUL"))
+                }
+                "/malformed" => (StatusCode::OK, "<html>maintenance</html>").into_response(),
+                "/bad" => json(400, serde_json::json!({"error": {"errorSummary": "invalid phone number"}})),
+                "/moved" => (StatusCode::FOUND, [("location", "/ok-moved")]).into_response(),
+                "/flaky" if flaky.swap(false, std::sync::atomic::Ordering::SeqCst) => json(503, serde_json::json!({})),
+                "/series" => match series.lock().unwrap().pop_front() {
+                    Some((code, status)) => json(code, okta_answer(status)),
+                    None => json(200, okta_answer("SUCCESSFUL")),
+                },
+                _ => json(200, okta_answer("SUCCESSFUL")),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    (base, seen)
+}
+
+/// The admin tool's hooks over the test stack (secrets under a prefix of this test's own).
+fn hooks_for(app: &crate::harness::TestApp) -> Hooks {
+    let secrets = aws_sdk_secretsmanager::Client::new(&app.sdk);
+    let cached = shared::adapters::workflow_runner::connection_secrets(secrets.clone(), Duration::from_secs(60));
+    Hooks {
+        store: Arc::new(DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table)),
+        secrets,
+        prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
+        caller: Arc::new(HttpHookCaller::new(cached).unwrap()),
     }
 }
 
-use shared::domain::sms_sender::{Hook, Sent, SmsSender};
-
-fn hook(name: &str, fallback: Option<&str>) -> Hook {
-    serde_json::from_value(serde_json::json!({"name": name, "url": format!("https://{name}.example.com/hook"), "auth": {"type": "none"},
-                                               "fallback": fallback, "version": 1}))
+/// A hook at `url` authenticated by the `x-hook-secret` header (its secret set when stored).
+fn hook(name: &str, url: &str, fallback: Option<&str>) -> Hook {
+    serde_json::from_value(serde_json::json!({"name": name, "url": url, "fallback": fallback,
+                                              "auth": {"type": "header", "name": "x-hook-secret", "secret": ""}}))
     .unwrap()
 }
 
-/// The sender over the table (hooks, ledger, counters, events) and moto's KMS: authentic events
-/// delivered once, the fallback used on failure, exactly one active hook under concurrent
-/// switching, and the 30-day counters.
-#[tokio::test]
-async fn the_sender_over_the_table_and_kms_delivers_once_falls_back_and_counts() {
-    use shared::adapters::dynamo_hooks::DynamoHooks;
-    use std::sync::Arc;
-    let app = crate::harness::spawn_app().await;
-    let kms = aws_sdk_kms::Client::new(&app.sdk);
-    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
-    let hooks = Arc::new(DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
-    hooks.save(&hook("primary", Some("secondary"))).await.unwrap();
-    hooks.save(&hook("secondary", None)).await.unwrap();
-    assert!(hooks.save(&hook("primary", None)).await.is_err(), "an update names the version it replaces");
-    assert!(hooks.activate("nope").await.is_err(), "only a hook that exists");
+const DAY: u64 = 20_500;
+const NOW: u64 = DAY * 86_400 + 3_600;
 
-    // Many activations at once: afterwards exactly one hook is active.
-    let names = ["primary", "secondary"];
+/// Create, update, activate (also many at once), deactivate and list through the admin tool:
+/// invalid hooks refused with nothing stored, the secret in Secrets Manager and only its ARN in
+/// the table, exactly one active hook, and each change's lifecycle event.
+#[tokio::test]
+async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
+    let app = crate::harness::spawn_app().await;
+    let hooks = Arc::new(hooks_for(&app));
+    let secret = secrecy::SecretString::from(SECRET);
+
+    for (bad, why) in [
+        (hook("plain", "http://sms.example.com/hook", None), "https"),
+        (Hook { auth: serde_json::from_value(serde_json::json!({"type": "none"})).unwrap(), ..hook("open", "https://sms.example.com/hook", None) }, "header"),
+        (hook("orphan", "https://sms.example.com/hook", Some("missing")), "does not exist"),
+    ] {
+        let error = hooks.create(bad, &secret, NOW).await.unwrap_err();
+        assert!(format!("{error:#}").contains(why), "{error:#}");
+    }
+    assert!(hooks.list().await.unwrap().is_empty(), "nothing stored for refused hooks");
+
+    let backup = hooks.create(hook("backup", "https://backup.example.com/hook", None), &secret, NOW).await.unwrap();
+    let shared::domain::workflow::connection::Auth::Header { secret: stored, .. } = &backup.auth else { panic!("{backup:?}") };
+    assert!(stored.0.starts_with("arn:aws:secretsmanager:"), "the table names the secret: {stored:?}");
+    let value = aws_sdk_secretsmanager::Client::new(&app.sdk).get_secret_value().secret_id(&stored.0).send().await.unwrap();
+    assert_eq!(value.secret_string(), Some(SECRET));
+    hooks.create(hook("primary", "https://primary.example.com/hook", Some("backup")), &secret, NOW).await.unwrap();
+    assert!(hooks.create(hook("primary", "https://other.example.com/hook", None), &secret, NOW).await.is_err(), "names are unique");
+    let updated = hooks.update("primary", |h| h.url = "https://primary.example.com/v2".into(), None, NOW).await.unwrap();
+    assert_eq!((updated.version, updated.url.as_str()), (2, "https://primary.example.com/v2"));
+    assert!(hooks.update("primary", |h| h.url = "ftp://x".into(), None, NOW).await.is_err());
+
+    // Activations at once: afterwards exactly one hook is active.
+    let names = ["primary", "backup"];
     let racers: Vec<_> = (0..8)
         .map(|i| {
             let hooks = hooks.clone();
-            tokio::spawn(async move { hooks.activate(names[i % 2]).await })
+            tokio::spawn(async move { hooks.activate(names[i % 2], NOW).await })
         })
         .collect();
     for racer in racers {
         racer.await.unwrap().unwrap();
     }
-    assert!(names.contains(&hooks.active_name().await.unwrap().unwrap().as_str()));
-    hooks.activate("primary").await.unwrap();
-    assert!(hooks.deactivate("secondary").await.is_err(), "deactivating names the active hook");
+    let listed = hooks.list().await.unwrap();
+    assert_eq!(listed.iter().filter(|h| h["active"] == true).count(), 1, "{listed:?}");
+    hooks.activate("primary", NOW).await.unwrap();
+    assert!(hooks.activate("nope", NOW).await.is_err());
+    assert!(hooks.deactivate("backup", NOW).await.is_err(), "only the active hook is deactivated");
+    hooks.deactivate("primary", NOW).await.unwrap();
+    assert_eq!(hooks.store.active_name().await.unwrap(), None);
 
-    let caller = Arc::new(ScriptedHooks::default());
-    let events = Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
-    let sender = SmsSender {
-        hooks: hooks.clone(),
-        caller: caller.clone(),
-        ledger: hooks.clone(),
-        metrics: hooks.clone(),
-        opener: Arc::new(KmsKeyring::new(kms, vec![key.clone()])),
-        events,
-    };
-    let day = 20_500;
-    let now = day * 86_400 + 3_600;
-    let mfa = event(&key, "482913", &[]);
-    assert_eq!(sender.send(&mfa, now).await.unwrap(), Sent::Delivered { hook: "primary".into(), fell_back: false });
-    assert_eq!(sender.send(&mfa, now + 1).await.unwrap(), Sent::Duplicate, "Cognito's retry of the same event");
-    let request = caller.requests.lock().unwrap()[0].1.clone();
-    assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913", "the code Cognito encrypted, opened");
-    assert_eq!(request["requestType"], "com.okta.user.telephony.mfa-verification");
+    let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.deactivated"];
+    expected.extend(["hook.activated"; 9]);
+    expected.sort();
+    assert_eq!(app.event_types().await, expected, "one event per change, none for refused ones");
+}
 
-    // The active hook's provider fails: the fallback delivers.
-    caller.script.lock().unwrap().insert(
-        "primary".into(),
-        [Ok((200, serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "FAILED"}]}]})))].into(),
-    );
-    let sent = sender.send(&event(&key, "731846", &[]), now).await.unwrap();
-    assert_eq!(sent, Sent::Delivered { hook: "secondary".into(), fell_back: true });
+/// The sender (the Lambda's own wiring: table, moto's KMS, the HTTP caller) with authentic
+/// events against telephony services on loopback: success, FAILED, timeout, malformed answer,
+/// 4xx and redirect each falling back (retrying only the timeout and the 5xx), the 30-day
+/// metrics after a mixed series, and the executions as events.
+#[tokio::test]
+async fn the_sender_delivers_through_hook_services_and_falls_back() {
+    let app = crate::harness::spawn_app().await;
+    let hooks = hooks_for(&app);
+    let secret = secrecy::SecretString::from(SECRET);
+    let (base, seen) = telephony_service(vec![(200, "FAILED"), (400, "FAILED"), (200, "PENDING")]).await;
+    let kms = aws_sdk_kms::Client::new(&app.sdk);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let env = [("TABLE_NAME", app.stack.table.as_str()), ("KMS_KEY_ARN", key.as_str())];
+    let sender: SmsSender = sms_sender::state::sender(&env, &app.sdk).unwrap();
+    hooks.create(hook("backup", &format!("{base}/ok-backup"), None), &secret, NOW).await.unwrap();
+    hooks.create(hook("main", &format!("{base}/ok"), Some("backup")), &secret, NOW).await.unwrap();
+    hooks.activate("main", NOW).await.unwrap();
+    let later = || Instant::now() + Duration::from_secs(30);
+    let paths = || seen.lock().unwrap().drain(..).map(|s| s.0).collect::<Vec<_>>();
 
-    // The counters over the last 30 days, and the executions as events.
-    sender.metrics.count("primary", day - 40, true, 10).await.unwrap();
-    let counts = hooks.counts("primary", day - 29, day).await.unwrap();
-    assert_eq!(counts.len(), 1, "a day outside the 30 is not counted: {counts:?}");
-    assert_eq!((counts[0].total, counts[0].succeeded, counts[0].failed), (2, 1, 1));
-    assert_eq!(hooks.counts("secondary", day - 29, day).await.unwrap()[0].succeeded, 1);
-    assert_eq!(app.items_under("EVENT#").await, 3, "hook.executed for each hook call");
+    // Delivered by the active hook, once, with its secret and the opened code.
+    let event = event(&key, "482913", &[]);
+    assert_eq!(sender.send(&event, NOW, later()).await.unwrap(), Sent::Delivered { hook: "main".into(), fell_back: false });
+    assert_eq!(sender.send(&event, NOW, later()).await.unwrap(), Sent::Duplicate);
+    let (path, header, request) = seen.lock().unwrap().remove(0);
+    assert_eq!((path.as_str(), header.as_deref()), ("/ok", Some(SECRET)));
+    assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913");
+    assert!(seen.lock().unwrap().is_empty(), "Cognito's retry sends nothing");
+
+    // Each failure falls back; only a timeout and a 5xx are retried; a redirect is not followed.
+    for (path, calls) in [
+        ("/failed", vec!["/failed", "/ok-backup"]),
+        ("/slow", vec!["/slow", "/slow", "/ok-backup"]),
+        ("/malformed", vec!["/malformed", "/ok-backup"]),
+        ("/bad", vec!["/bad", "/ok-backup"]),
+        ("/moved", vec!["/moved", "/ok-backup"]),
+        ("/flaky", vec!["/flaky", "/flaky"]),
+    ] {
+        hooks.update("main", |h| h.url = format!("{base}{path}"), None, NOW).await.unwrap();
+        let sent = sender.send(&event_for(&key), NOW, later()).await.unwrap();
+        let fell_back = path != "/flaky";
+        assert_eq!(sent, Sent::Delivered { hook: if fell_back { "backup" } else { "main" }.into(), fell_back }, "{path}");
+        assert_eq!(paths(), calls, "{path}");
+    }
+
+    // A mixed series on a hook without fallback: FAILED, 400, PENDING (delivered), SUCCESSFUL.
+    hooks.create(hook("series", &format!("{base}/series"), None), &secret, NOW).await.unwrap();
+    hooks.activate("series", NOW).await.unwrap();
+    let mut delivered = 0;
+    for _ in 0..4 {
+        delivered += usize::from(sender.send(&event_for(&key), NOW, later()).await.is_ok());
+    }
+    assert_eq!(delivered, 2);
+    // Days 29 and 40 back: the first is within the 30 days, the second is not.
+    for day in [DAY - 29, DAY - 40] {
+        let old = Execution { hook: "series".into(), day, delivered: true, millis: 100, events: vec![] };
+        DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table).executed(&old).await.unwrap();
+    }
+    let metrics = hooks.metrics("series", NOW).await.unwrap();
+    assert_eq!((&metrics["total"], &metrics["successful"], &metrics["failed"]), (&5.into(), &3.into(), &2.into()), "{metrics}");
+    assert!(metrics["average_success_ms"].as_u64().is_some(), "{metrics}");
+    let main = hooks.metrics("main", NOW).await.unwrap();
+    assert_eq!((&main["total"], &main["successful"], &main["failed"]), (&7.into(), &2.into(), &5.into()), "{main}");
+
+    // Every execution is an event; every 2xx answer also a processed response.
+    let types = app.event_types().await;
+    let count = |t: &str| types.iter().filter(|x| *x == t).count();
+    assert_eq!(count("hook.executed"), 7 + 5 + 4, "main, backup, series executions");
+    assert_eq!(count("hook.response_processed"), 2 + 1 + 1 + 5 + 3, "ok, failed, malformed, flaky, backup, series' 2xx answers");
+    assert_eq!(hooks.list().await.unwrap().len(), 3);
+}
+
+/// Preview: the request generated for a user of the pool and a request type, edited, sent once;
+/// the answer and its timing shown; nothing counted.
+#[tokio::test]
+async fn a_preview_sends_the_edited_request_and_shows_the_answer() {
+    let app = crate::harness::spawn_app().await;
+    let hooks = hooks_for(&app);
+    let (base, seen) = telephony_service(vec![]).await;
+    hooks.create(hook("demo", &format!("{base}/ok"), None), &secrecy::SecretString::from(SECRET), NOW).await.unwrap();
+    app.user("preview@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let person = PreviewUser::from_pool(&cognito, &app.stack.user_pool_id, "preview@example.com").await.unwrap();
+
+    let mut request = hooks.preview_request("demo", &person, RequestType::PasswordReset, NOW).await.unwrap();
+    assert_eq!(request["requestType"], "com.okta.user.telephony.password-reset");
+    assert_eq!(request["data"]["messageProfile"]["phoneNumber"], "+819012345678");
+    assert_eq!(request["data"]["userProfile"]["login"], "preview@example.com");
+    let code = request["data"]["messageProfile"]["otpCode"].as_str().unwrap().to_owned();
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    request["data"]["messageProfile"]["msgTemplate"] = "edited: 123456".into();
+
+    let answer = hooks.preview_send("demo", &request).await.unwrap();
+    assert_eq!((answer.status, answer.outcome.as_str()), (Some(200), "delivered"));
+    assert_eq!(answer.body["commands"][0]["value"][0]["transactionId"], "tx-1");
+    let received = seen.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].2["data"]["messageProfile"]["msgTemplate"], "edited: 123456", "the edited request is what is sent");
+    assert_eq!(hooks.metrics("demo", NOW).await.unwrap()["total"], 0, "a preview is not an execution");
+    assert_eq!(app.event_types().await, ["hook.created"]);
+    assert!(hooks.preview_request("demo", &PreviewUser::default(), RequestType::MfaVerification, NOW).await.is_err(), "no phone, no request");
+}
+
+/// A fresh sender event (a new code each time, so never a duplicate).
+fn event_for(key: &str) -> Value {
+    event(key, &format!("{:06}", rand_code()), &[])
+}
+
+fn rand_code() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(100_000);
+    NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
 /// The HTTP hook caller against a hook service on loopback: the hook's header secret sent, the
@@ -169,13 +327,10 @@ async fn the_sender_over_the_table_and_kms_delivers_once_falls_back_and_counts()
 #[tokio::test]
 async fn the_http_caller_authenticates_times_out_and_never_follows_redirects() {
     use axum::http::{HeaderMap, StatusCode, Uri};
-    use shared::adapters::hook_http::HttpHookCaller;
     use shared::ports::{CallFailure, HookCaller};
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
     // Each request's path and secret header.
-    type Seen = Vec<(String, Option<String>)>;
-    let seen: Arc<Mutex<Seen>> = Arc::default();
+    type Paths = Vec<(String, Option<String>)>;
+    let seen: Arc<Mutex<Paths>> = Arc::default();
     let recorder = seen.clone();
     let service = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
         let recorder = recorder.clone();

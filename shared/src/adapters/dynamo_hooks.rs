@@ -3,23 +3,29 @@
 //! | item           | `pk`                 | `sk`        | `gsi1pk` | `gsi1sk` | other attributes |
 //! |----------------|----------------------|-------------|----------|----------|------------------|
 //! | hook           | `HOOK#{name}`        | `HOOK`      | `HOOK`   | `{name}` | `data` (JSON), `version` |
-//! | active hook    | `HOOKS`              | `ACTIVE`    |          |          | `name`           |
+//! | active hook    | `HOOKS`              | `ACTIVE`    |          |          | `active_hook`    |
 //! | handled event  | `SENT#{key}`         | `SENT`      |          |          | `expires_at` (a day) |
 //! | day's counters | `HOOKSTATS#{name}`   | `{day:06}`  |          |          | `total`, `succeeded`, `failed`, `succeeded_ms` |
 //!
 //! Exactly one hook is active because "active" is one item naming it: activating writes that
 //! item (in a transaction that checks the hook exists), so concurrent activations end with the
-//! last one active and never two. Counters are `ADD`s (no read). Hooks name their secrets
-//! (Secrets Manager); the table never holds one.
+//! last one active and never two. Every change is written with its lifecycle event in one
+//! transaction, and every execution's counters (`ADD`s, no read) with its events in another: an
+//! event is never missing or recorded for a change that did not happen. Hooks name their
+//! secrets (Secrets Manager); the table never holds one.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, data, key, n, number, query_gsi1, s};
-use crate::domain::sms_sender::Hook;
-use crate::ports::{HookDirectory, HookMetrics, SendLedger, StoreError};
+use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
+use super::dynamo_workflows::event_put;
+use crate::domain::events::IdentityEvent;
+use crate::domain::sms_sender::{Execution, Hook};
+use crate::ports::{HookDirectory, HookLog, SendLedger, StoreError};
 
 /// How long a handled sender event is remembered (Cognito's retries come within minutes).
 const LEDGER_TTL: u64 = 24 * 3600;
@@ -52,13 +58,30 @@ impl DynamoHooks {
     }
 
     /// Stores `hook` as version `hook.version` (1 for a new hook; `Conflict` when the stored
-    /// version is not the one before).
-    pub async fn save(&self, hook: &Hook) -> Result<(), StoreError> {
+    /// version is not the one before), with its `hook.created` or `hook.updated` event; a
+    /// fallback must name a stored hook (`Missing` otherwise).
+    pub async fn save(&self, hook: &Hook, event: &IdentityEvent) -> Result<(), StoreError> {
+        let t = &self.table;
         let mut item = hook_key(&hook.name);
         item.insert("gsi1pk".into(), s("HOOK"));
         item.insert("gsi1sk".into(), s(&hook.name));
-        item.insert("data".into(), s(serde_json::to_string(hook).map_err(super::dynamo::corrupt)?));
-        self.table.put_versioned(item, hook.version).await
+        item.insert("data".into(), s(serde_json::to_string(hook).map_err(corrupt)?));
+        item.insert("version".into(), n(hook.version));
+        let previous = hook.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        let put = if previous == 0 {
+            t.put(item, "attribute_not_exists(pk)", None)?
+        } else {
+            t.put(item, "version = :previous", Some(HashMap::from([(":previous".to_owned(), n(previous))])))?
+        };
+        let mut items = vec![put, event_put(t, event)?];
+        if let Some(fallback) = &hook.fallback {
+            items.push(t.check(hook_key(fallback), "attribute_exists(pk)")?);
+        }
+        t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(0) => StoreError::Conflict,
+            TxError::Condition(_) => StoreError::Missing(format!("fallback hook {}", hook.fallback.as_deref().unwrap_or_default())),
+            TxError::Store(e) => e,
+        })
     }
 
     pub async fn hook(&self, name: &str) -> Result<Option<Hook>, StoreError> {
@@ -71,37 +94,32 @@ impl DynamoHooks {
 
     /// The active hook's name, if one is active.
     pub async fn active_name(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.table.get_consistent(active_key()).await?.and_then(|i| i.get("name").and_then(|v| v.as_s().ok()).cloned()))
+        Ok(self.table.get_consistent(active_key()).await?.and_then(|i| i.get("active_hook").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    /// Makes `name` the active hook (whatever was active before is not any more); `Missing`
-    /// if there is no such hook.
-    pub async fn activate(&self, name: &str) -> Result<(), StoreError> {
+    /// Makes `name` the active hook (whatever was active before is not any more), with its
+    /// `hook.activated` event; `Missing` if there is no such hook.
+    pub async fn activate(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
         let mut pointer = active_key();
-        pointer.insert("name".into(), s(name));
+        pointer.insert("active_hook".into(), s(name));
         let t = &self.table;
-        let items = vec![t.check(hook_key(name), "attribute_exists(pk)")?, t.put_plain(pointer)?];
+        let items = vec![t.check(hook_key(name), "attribute_exists(pk)")?, t.put_plain(pointer)?, event_put(t, event)?];
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(_) => StoreError::Missing(format!("hook {name}")),
             TxError::Store(e) => e,
         })
     }
 
-    /// No hook is active any more, if `name` was the active one; `Conflict` otherwise.
-    pub async fn deactivate(&self, name: &str) -> Result<(), StoreError> {
+    /// No hook is active any more, with the `hook.deactivated` event, if `name` was the active
+    /// one; `Conflict` otherwise.
+    pub async fn deactivate(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
         let t = &self.table;
         let values = HashMap::from([(":name".to_owned(), s(name))]);
-        let result = t
-            .client
-            .delete_item()
-            .table_name(&t.name)
-            .set_key(Some(active_key()))
-            .condition_expression("#n = :name")
-            .expression_attribute_names("#n", "name")
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        result.map(|_| ()).map_err(|e| super::dynamo::write_error(Failure::of(&e)))
+        let items = vec![t.delete(active_key(), "active_hook = :name", Some(values))?, event_put(t, event)?];
+        t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        })
     }
 
     /// The hook's counters for the days `from..=to`, oldest first (days without calls omitted).
@@ -172,14 +190,13 @@ impl SendLedger for DynamoHooks {
 }
 
 #[async_trait]
-impl HookMetrics for DynamoHooks {
-    async fn count(&self, hook: &str, day: u64, succeeded: bool, millis: u64) -> Result<(), StoreError> {
+impl HookLog for DynamoHooks {
+    async fn executed(&self, execution: &Execution) -> Result<(), StoreError> {
         let t = &self.table;
-        let (ok, failed, ms) = if succeeded { (1, 0, millis) } else { (0, 1, 0) };
-        t.client
-            .update_item()
+        let (ok, failed, ms) = if execution.delivered { (1, 0, execution.millis) } else { (0, 1, 0) };
+        let counters = Update::builder()
             .table_name(&t.name)
-            .set_key(Some(key(format!("HOOKSTATS#{hook}"), &format!("{day:06}"))))
+            .set_key(Some(key(format!("HOOKSTATS#{}", execution.hook), &format!("{:06}", execution.day))))
             .update_expression("ADD #total :one, succeeded :ok, #failed :failed, succeeded_ms :ms")
             .expression_attribute_names("#total", "total")
             .expression_attribute_names("#failed", "failed")
@@ -187,9 +204,15 @@ impl HookMetrics for DynamoHooks {
             .expression_attribute_values(":ok", n(ok))
             .expression_attribute_values(":failed", n(failed))
             .expression_attribute_values(":ms", n(ms))
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(())
+            .build()
+            .map_err(corrupt)?;
+        let mut items = vec![TransactWriteItem::builder().update(counters).build()];
+        for event in &execution.events {
+            items.push(event_put(t, event)?);
+        }
+        t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        })
     }
 }

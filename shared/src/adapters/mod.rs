@@ -16,6 +16,7 @@ pub mod dynamo_scim;
 pub mod dynamo_sessions;
 pub mod dynamo_workflows;
 pub mod hook_http;
+pub mod hook_metrics;
 pub mod http_connectors;
 pub mod jwks;
 pub mod kms_keyring;

@@ -32,9 +32,23 @@ pub enum EventType {
     SignInHighRisk,
     #[serde(rename = "user.inactive")]
     UserInactive,
-    /// A telephony hook was called for a one-time code (`detail`: hook, outcome, duration).
+    /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
+    /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]
     HookExecuted,
+    /// A telephony hook's 2xx answer was read (`detail`: hook, outcome, status, provider,
+    /// transaction_id).
+    #[serde(rename = "hook.response_processed")]
+    HookResponseProcessed,
+    /// Telephony hook lifecycle (`detail`: hook, version, url, fallback).
+    #[serde(rename = "hook.created")]
+    HookCreated,
+    #[serde(rename = "hook.updated")]
+    HookUpdated,
+    #[serde(rename = "hook.activated")]
+    HookActivated,
+    #[serde(rename = "hook.deactivated")]
+    HookDeactivated,
 }
 
 /// The person an event is about.

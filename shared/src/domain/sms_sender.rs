@@ -5,9 +5,13 @@
 //!
 //! For one event: claim it (a retried event sends nothing twice), open the code, call the active
 //! hook (one retry on a timeout, no answer or a 5xx; none on a 2xx or 4xx), on failure call its
-//! fallback the same way, count each hook's execution per day, and record `hook.executed`. If
-//! nothing was delivered the claim is given back, so Cognito's retry tries again. Logs never
-//! hold the code, a secret or the whole phone number.
+//! fallback the same way, and log each hook's execution (its day's counters, `hook.executed`,
+//! and `hook.response_processed` when it answered). Every call's timeout is the contract's 3 s or
+//! what is left before the deadline (the Lambda's), whichever is less. If nothing was delivered
+//! the claim is given back, so Cognito's retry tries again. Logs never hold the code, a secret
+//! or the whole phone number.
+//!
+//! Also here: what a valid hook is ([`Hook::validate`]) and its lifecycle events.
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -19,10 +23,12 @@ use super::events::{EventContext, EventType, EventUser, IdentityEvent};
 use super::telephony::{Answer, Delivery, Recipient, RequestType, masked, read_answer};
 use super::workflow::connection::Auth;
 use crate::domain::hashing::hex;
-use crate::ports::{CallFailure, CodeOpener, EventLog, HookCaller, HookDirectory, HookMetrics, SendLedger, StoreError};
+use crate::ports::{CallFailure, CodeOpener, HookCaller, HookDirectory, HookLog, SendLedger, StoreError};
 
 /// Each call's limit (the contract's 3 s).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// A call is not started with less time than this left before the deadline.
+const MIN_CALL: Duration = Duration::from_millis(250);
 const DAY: u64 = 24 * 3600;
 
 /// A configured telephony hook.
@@ -39,6 +45,72 @@ pub struct Hook {
     pub fallback: Option<String>,
     #[serde(default)]
     pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HookError {
+    #[error("a hook name is 1 to 64 lower-case letters, digits and hyphens, starting with a letter or digit")]
+    Name,
+    #[error("the hook URL must be https (http only on loopback), without user, query or fragment")]
+    Url,
+    #[error("a hook authenticates with a header and secret (`header`) or OAuth 2.0 client credentials (`oauth2`)")]
+    Auth,
+    #[error("a hook cannot be its own fallback")]
+    OwnFallback,
+}
+
+impl Hook {
+    /// What the admin tool checks before storing a hook (whether the fallback exists is the
+    /// store's to check).
+    pub fn validate(&self) -> Result<(), HookError> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && !self.name.starts_with('-')
+            && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(HookError::Name);
+        }
+        let url_ok = |raw: &str| {
+            url::Url::parse(raw).is_ok_and(|u| {
+                crate::domain::oidc::secure(&u) && u.username().is_empty() && u.password().is_none() && u.query().is_none() && u.fragment().is_none()
+            })
+        };
+        if !url_ok(&self.url) {
+            return Err(HookError::Url);
+        }
+        match &self.auth {
+            Auth::Header { name, .. } if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {}
+            Auth::Oauth2 { token_url, .. } if url_ok(token_url) => {}
+            Auth::Oauth2 { .. } => return Err(HookError::Url),
+            _ => return Err(HookError::Auth),
+        }
+        if self.fallback.as_deref() == Some(self.name.as_str()) {
+            return Err(HookError::OwnFallback);
+        }
+        Ok(())
+    }
+
+    /// `hook.created`, `hook.updated`, `hook.activated` or `hook.deactivated` for this hook
+    /// (no secret in it: only its name, version, URL and fallback).
+    pub fn lifecycle_event(&self, kind: EventType, now: u64) -> IdentityEvent {
+        IdentityEvent::new(kind, EventUser::default(), EventContext::default(), now)
+            .with_detail("hook", self.name.clone())
+            .with_detail("version", self.version)
+            .with_detail("url", self.url.clone())
+            .with_detail("fallback", self.fallback.clone().map_or(Value::Null, Value::String))
+    }
+}
+
+/// One hook's execution for one message: its day's counters and its events, written together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub hook: String,
+    /// Days since the Unix epoch.
+    pub day: u64,
+    pub delivered: bool,
+    pub millis: u64,
+    /// `hook.executed`, and `hook.response_processed` when the hook answered 2xx.
+    pub events: Vec<IdentityEvent>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +140,8 @@ pub struct SmsSender {
     pub hooks: Arc<dyn HookDirectory>,
     pub caller: Arc<dyn HookCaller>,
     pub ledger: Arc<dyn SendLedger>,
-    pub metrics: Arc<dyn HookMetrics>,
+    pub log: Arc<dyn HookLog>,
     pub opener: Arc<dyn CodeOpener>,
-    pub events: Arc<dyn EventLog>,
 }
 
 /// One hook's attempt (with its retry): delivered, or why not.
@@ -78,10 +149,16 @@ struct Attempt {
     delivered: bool,
     reason: String,
     millis: u64,
+    calls: u32,
+    /// The HTTP status of the last answer, if there was one.
+    status: Option<u16>,
+    /// The contract's answer, when the hook answered 2xx.
+    answer: Option<Answer>,
 }
 
 impl SmsSender {
-    pub async fn send(&self, event: &Value, now: u64) -> Result<Sent, SendError> {
+    /// Delivers `event`'s code; every hook call ends before `deadline`.
+    pub async fn send(&self, event: &Value, now: u64, deadline: Instant) -> Result<Sent, SendError> {
         let source = event["triggerSource"].as_str().unwrap_or_default();
         let kind = RequestType::from_trigger(source).ok_or(SendError::NotOurs("trigger source"))?;
         let encrypted = event["request"]["code"].as_str().ok_or(SendError::NotOurs("no code"))?;
@@ -97,7 +174,7 @@ impl SmsSender {
             tracing::info!(phone = %masked(&phone), "a sender event handled before; nothing sent");
             return Ok(Sent::Duplicate);
         }
-        let result = self.deliver(kind, &key, &message, &phone, &text, now).await;
+        let result = self.deliver(Message { kind, key: &key, ciphertext: &message, phone: &phone, text: &text }, now, deadline).await;
         if !matches!(result, Ok(Sent::Delivered { .. })) {
             // Nothing went out: let Cognito's retry try again.
             if let Err(e) = self.ledger.release(&key).await {
@@ -107,16 +184,9 @@ impl SmsSender {
         result
     }
 
-    async fn deliver(
-        &self,
-        kind: RequestType,
-        key: &str,
-        message: &[u8],
-        phone: &str,
-        text: &dyn Fn(&str) -> Option<String>,
-        now: u64,
-    ) -> Result<Sent, SendError> {
-        let code = self.opener.open(message).await.map_err(SendError::Code)?;
+    async fn deliver(&self, message: Message<'_>, now: u64, deadline: Instant) -> Result<Sent, SendError> {
+        let Message { kind, key, ciphertext, phone, text } = message;
+        let code = self.opener.open(ciphertext).await.map_err(SendError::Code)?;
         let (active, fallback) = self.hooks.active().await?.ok_or(SendError::NoActiveHook)?;
         let recipient = Recipient {
             phone: phone.to_owned(),
@@ -129,7 +199,7 @@ impl SmsSender {
         let delivery = Delivery { event_id: key[..32].to_owned(), kind, recipient, code, at: now };
         let mut reasons = Vec::new();
         for (hook, fell_back) in std::iter::once((&active, false)).chain(fallback.iter().map(|f| (f, true))) {
-            let attempt = self.attempt(hook, &delivery).await;
+            let attempt = self.attempt(hook, &delivery, deadline).await;
             self.record(hook, &delivery, &attempt, now).await;
             if attempt.delivered {
                 return Ok(Sent::Delivered { hook: hook.name.clone(), fell_back });
@@ -141,60 +211,91 @@ impl SmsSender {
     }
 
     /// One hook: a call, and one more after a timeout, no answer or a 5xx.
-    async fn attempt(&self, hook: &Hook, delivery: &Delivery) -> Attempt {
+    async fn attempt(&self, hook: &Hook, delivery: &Delivery, deadline: Instant) -> Attempt {
         let request = delivery.hook_request(&hook.url);
         let started = Instant::now();
-        let mut reason = String::new();
+        let mut attempt = Attempt { delivered: false, reason: String::new(), millis: 0, calls: 0, status: None, answer: None };
         for _ in 0..2 {
-            let retry = match self.caller.call(hook, &request, CALL_TIMEOUT).await {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left < MIN_CALL {
+                attempt.reason = format!("{}; no time left for a call", attempt.reason).trim_start_matches("; ").to_owned();
+                break;
+            }
+            attempt.calls += 1;
+            let retry = match self.caller.call(hook, &request, CALL_TIMEOUT.min(left)).await {
                 Ok((status @ 200..=299, body)) => {
-                    let millis = started.elapsed().as_millis() as u64;
-                    return match read_answer(&body) {
-                        Answer::Delivered { .. } => Attempt { delivered: true, reason: String::new(), millis },
-                        Answer::Failed(why) => Attempt { delivered: false, reason: format!("HTTP {status}, {why}"), millis },
-                    };
-                }
-                Ok((status @ 500..=599, _)) => {
-                    reason = format!("HTTP {status}");
-                    true
+                    let answer = read_answer(&body);
+                    attempt.status = Some(status);
+                    attempt.delivered = matches!(answer, Answer::Delivered { .. });
+                    if let Answer::Failed(why) = &answer {
+                        attempt.reason = format!("HTTP {status}, {why}");
+                    }
+                    attempt.answer = Some(answer);
+                    false
                 }
                 Ok((status, _)) => {
-                    reason = format!("HTTP {status}");
-                    false
-                }
-                Err(failure @ (CallFailure::Timeout | CallFailure::Unreachable(_))) => {
-                    reason = failure.to_string();
-                    true
+                    attempt.status = Some(status);
+                    attempt.reason = format!("HTTP {status}");
+                    (500..=599).contains(&status)
                 }
                 Err(failure) => {
-                    reason = failure.to_string();
-                    false
+                    attempt.reason = failure.to_string();
+                    matches!(failure, CallFailure::Timeout | CallFailure::Unreachable(_))
                 }
             };
             if !retry {
                 break;
             }
         }
-        Attempt { delivered: false, reason, millis: started.elapsed().as_millis() as u64 }
+        attempt.millis = started.elapsed().as_millis() as u64;
+        attempt
     }
 
-    /// The day's counters and the `hook.executed` event (failures to record are logged only:
-    /// they never stop a code going out).
+    /// The execution's counters and events (failures to record are logged only: they never
+    /// stop a code going out).
     async fn record(&self, hook: &Hook, delivery: &Delivery, attempt: &Attempt, now: u64) {
-        if let Err(e) = self.metrics.count(&hook.name, now / DAY, attempt.delivered, attempt.millis).await {
-            tracing::warn!(error = %e, "could not count a hook execution");
-        }
         let user = EventUser { sub: delivery.recipient.user_id.clone(), email: delivery.recipient.login.clone(), ..EventUser::default() };
-        let event = IdentityEvent::new(EventType::HookExecuted, user, EventContext::default(), now)
-            .with_detail("hook", hook.name.clone())
-            .with_detail("request_type", delivery.kind.name())
-            .with_detail("outcome", if attempt.delivered { "delivered" } else { "failed" })
-            .with_detail("reason", attempt.reason.clone())
-            .with_detail("duration_ms", attempt.millis);
-        if let Err(e) = self.events.record(&event).await {
+        let outcome = if attempt.delivered { "delivered" } else { "failed" };
+        let event = |kind| {
+            IdentityEvent::new(kind, user.clone(), EventContext::default(), now)
+                .with_detail("hook", hook.name.clone())
+                .with_detail("request_type", delivery.kind.name())
+                .with_detail("outcome", outcome)
+        };
+        let mut events = vec![
+            event(EventType::HookExecuted)
+                .with_detail("reason", attempt.reason.clone())
+                .with_detail("duration_ms", attempt.millis)
+                .with_detail("calls", attempt.calls)
+                .with_detail("http_status", attempt.status.map_or(Value::Null, Value::from)),
+        ];
+        if let Some(answer) = &attempt.answer {
+            let (status, provider, transaction) = match answer {
+                Answer::Delivered { status, provider, transaction_id } => (status.clone(), provider.clone(), transaction_id.clone()),
+                Answer::Failed(why) => (why.clone(), None, None),
+            };
+            let text = |v: Option<String>| v.map_or(Value::Null, Value::String);
+            events.push(
+                event(EventType::HookResponseProcessed)
+                    .with_detail("status", status)
+                    .with_detail("provider", text(provider))
+                    .with_detail("transaction_id", text(transaction)),
+            );
+        }
+        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered, millis: attempt.millis, events };
+        if let Err(e) = self.log.executed(&execution).await {
             tracing::warn!(error = %e, "could not record a hook execution");
         }
     }
+}
+
+/// The parts of a sender event `deliver` needs.
+struct Message<'a> {
+    kind: RequestType,
+    key: &'a str,
+    ciphertext: &'a [u8],
+    phone: &'a str,
+    text: &'a dyn Fn(&str) -> Option<String>,
 }
 
 #[cfg(test)]
@@ -216,6 +317,7 @@ mod tests {
         calls: Mutex<Vec<(String, Value)>>,
         claimed: Mutex<HashSet<String>>,
         counts: Mutex<Vec<(String, bool)>>,
+        events: Arc<MemoryEvents>,
         fallback: bool,
     }
 
@@ -255,9 +357,12 @@ mod tests {
     }
 
     #[async_trait]
-    impl HookMetrics for Fake {
-        async fn count(&self, hook: &str, _: u64, succeeded: bool, _: u64) -> Result<(), StoreError> {
-            self.counts.lock().unwrap_or_else(|p| p.into_inner()).push((hook.to_owned(), succeeded));
+    impl HookLog for Fake {
+        async fn executed(&self, execution: &Execution) -> Result<(), StoreError> {
+            self.counts.lock().unwrap_or_else(|p| p.into_inner()).push((execution.hook.clone(), execution.delivered));
+            for event in &execution.events {
+                crate::ports::EventLog::record(self.events.as_ref(), event).await?;
+            }
             Ok(())
         }
     }
@@ -270,8 +375,8 @@ mod tests {
     }
 
     fn sender(fake: Arc<Fake>) -> (SmsSender, Arc<MemoryEvents>) {
-        let events = Arc::new(MemoryEvents::default());
-        let s = SmsSender { hooks: fake.clone(), caller: fake.clone(), ledger: fake.clone(), metrics: fake.clone(), opener: fake, events: events.clone() };
+        let events = fake.events.clone();
+        let s = SmsSender { hooks: fake.clone(), caller: fake.clone(), ledger: fake.clone(), log: fake.clone(), opener: fake };
         (s, events)
     }
 
@@ -280,6 +385,10 @@ mod tests {
         json!({"triggerSource": source, "userPoolId": "ap-northeast-1_x", "userName": "u-1",
                "request": {"type": "customSMSSenderRequestV1", "code": base64::engine::general_purpose::STANDARD.encode(code),
                            "userAttributes": {"sub": "s-1", "phone_number": "+819012345678", "locale": "ja"}}})
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(60)
     }
 
     fn script(fake: &Fake, hook: &str, answers: Vec<Reply>) {
@@ -295,13 +404,13 @@ mod tests {
         let fake = Arc::new(Fake::default());
         let (s, events) = sender(fake.clone());
         let e = event("CustomSMSSender_Authentication", "482913");
-        assert_eq!(s.send(&e, 100).await.ok(), Some(Sent::Delivered { hook: "primary".into(), fell_back: false }));
-        assert_eq!(s.send(&e, 101).await.ok(), Some(Sent::Duplicate), "Cognito's retry sends nothing twice");
+        assert_eq!(s.send(&e, 100, later()).await.ok(), Some(Sent::Delivered { hook: "primary".into(), fell_back: false }));
+        assert_eq!(s.send(&e, 101, later()).await.ok(), Some(Sent::Duplicate), "Cognito's retry sends nothing twice");
         let calls = fake.calls.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].1["data"]["messageProfile"]["otpCode"], "482913");
         assert_eq!(calls[0].1["requestType"], "com.okta.user.telephony.mfa-verification");
-        assert_eq!(events.kinds(), [EventType::HookExecuted]);
+        assert_eq!(events.kinds(), [EventType::HookExecuted, EventType::HookResponseProcessed]);
         let logged = format!("{:?}", events.0.lock().unwrap_or_else(|p| p.into_inner()));
         assert!(!logged.contains("482913") && !logged.contains("12345678"), "events hold neither the code nor the number");
     }
@@ -320,7 +429,7 @@ mod tests {
             let fake = Arc::new(Fake { fallback: true, ..Fake::default() });
             script(&fake, "primary", answers.clone());
             let (s, _) = sender(fake.clone());
-            let sent = s.send(&event("CustomSMSSender_ForgotPassword", "000111"), 1).await;
+            let sent = s.send(&event("CustomSMSSender_ForgotPassword", "000111"), 1, later()).await;
             assert!(matches!(sent, Ok(Sent::Delivered { .. })), "{answers:?}: {sent:?}");
             assert_eq!(called(&fake), calls, "{answers:?}");
         }
@@ -332,9 +441,64 @@ mod tests {
         script(&fake, "primary", vec![Err(CallFailure::Unreachable("refused".into())), Err(CallFailure::Unreachable("refused".into()))]);
         let (s, _) = sender(fake.clone());
         let e = event("CustomSMSSender_SignUp", "123456");
-        assert!(matches!(s.send(&e, 1).await, Err(SendError::Undelivered(_))));
-        assert!(matches!(s.send(&e, 2).await, Ok(Sent::Delivered { .. })), "the retry tries again");
+        assert!(matches!(s.send(&e, 1, later()).await, Err(SendError::Undelivered(_))));
+        assert!(matches!(s.send(&e, 2, later()).await, Ok(Sent::Delivered { .. })), "the retry tries again");
         assert_eq!(*fake.counts.lock().unwrap_or_else(|p| p.into_inner()), [("primary".to_owned(), false), ("primary".to_owned(), true)]);
-        assert!(matches!(s.send(&event("CustomEmailSender_SignUp", "1"), 3).await, Err(SendError::NotOurs(_))));
+        assert!(matches!(s.send(&event("CustomEmailSender_SignUp", "1"), 3, later()).await, Err(SendError::NotOurs(_))));
+    }
+
+    #[tokio::test]
+    async fn calls_end_before_the_deadline() {
+        let fake = Arc::new(Fake { fallback: true, ..Fake::default() });
+        let (s, events) = sender(fake.clone());
+        let soon = Instant::now() + Duration::from_millis(100);
+        assert!(matches!(s.send(&event("CustomSMSSender_SignUp", "123456"), 1, soon).await, Err(SendError::Undelivered(_))));
+        assert!(called(&fake).is_empty(), "no call is started without time for it");
+        let executed = &events.0.lock().unwrap_or_else(|p| p.into_inner())[0];
+        assert_eq!(executed.detail["calls"], 0);
+        assert_eq!(executed.detail["reason"], "no time left for a call");
+    }
+
+    #[tokio::test]
+    async fn the_answer_is_recorded_as_processed() {
+        let fake = Arc::new(Fake::default());
+        let answer =
+            json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": "PENDING", "provider": "twilio", "transactionId": "SM1"}]}]});
+        script(&fake, "primary", vec![Ok((200, answer))]);
+        let (s, events) = sender(fake.clone());
+        s.send(&event("CustomSMSSender_Authentication", "123456"), 1, later()).await.unwrap_or_else(|e| panic!("{e}"));
+        let recorded = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(recorded[0].detail["http_status"], 200);
+        assert_eq!(recorded[0].detail["calls"], 1);
+        let processed = &recorded[1];
+        assert_eq!(
+            (processed.kind, &processed.detail["status"], &processed.detail["provider"]),
+            (EventType::HookResponseProcessed, &json!("PENDING"), &json!("twilio"))
+        );
+        assert_eq!(processed.detail["transaction_id"], "SM1");
+    }
+
+    #[test]
+    fn hooks_are_https_with_header_or_oauth_authentication() {
+        let secret = crate::secrets::SecretRef("arn:aws:secretsmanager:ap-northeast-1:1:secret:x".into());
+        let valid = Hook { auth: Auth::Header { name: "X-Api-Key".into(), secret: secret.clone() }, ..hook("sms-jp", Some("sms-backup")) };
+        assert_eq!(valid.validate(), Ok(()));
+        let local = Hook { url: "http://127.0.0.1:9000/hook".into(), ..valid.clone() };
+        assert_eq!(local.validate(), Ok(()), "http on loopback");
+        for (bad, error) in [
+            (Hook { url: "http://sms.example.com/hook".into(), ..valid.clone() }, HookError::Url),
+            (Hook { url: "https://user:pw@sms.example.com/hook".into(), ..valid.clone() }, HookError::Url),
+            (Hook { url: "https://sms.example.com/hook?x=1".into(), ..valid.clone() }, HookError::Url),
+            (Hook { auth: Auth::None, ..valid.clone() }, HookError::Auth),
+            (Hook { auth: Auth::Bearer { secret: secret.clone() }, ..valid.clone() }, HookError::Auth),
+            (Hook { auth: Auth::Header { name: "X-Key\r\nEvil".into(), secret: secret.clone() }, ..valid.clone() }, HookError::Auth),
+            (Hook { name: "SMS JP".into(), ..valid.clone() }, HookError::Name),
+            (Hook { name: "-x".into(), ..valid.clone() }, HookError::Name),
+            (Hook { fallback: Some("sms-jp".into()), ..valid.clone() }, HookError::OwnFallback),
+        ] {
+            assert_eq!(bad.validate(), Err(error), "{bad:?}");
+        }
+        let oauth = Hook { auth: Auth::Oauth2 { token_url: "http://idp.example.com/token".into(), client_id: "c".into(), secret, scope: None }, ..valid };
+        assert_eq!(oauth.validate(), Err(HookError::Url), "the token URL is https too");
     }
 }

@@ -32,6 +32,14 @@ impl RequestType {
         })
     }
 
+    /// From the short name (`pre-enrollment`, `mfa-verification`, `password-reset`) or the full
+    /// one ([`Self::name`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::PreEnrollment, Self::MfaVerification, Self::PasswordReset]
+            .into_iter()
+            .find(|kind| kind.name() == name || kind.name().strip_prefix("com.okta.user.telephony.") == Some(name))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::PreEnrollment => "com.okta.user.telephony.pre-enrollment",

@@ -1,9 +1,11 @@
-//! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; app management (apps in DynamoDB, their secrets in Secrets
+//! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; telephony
+//! hooks; app management (apps in DynamoDB, their secrets in Secrets
 //! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
 //! in AWS, made in moto for local runs and tests); reading JSON and YAML documents. `main.rs` is
 //! the command line over it.
 
 pub mod apps;
+pub mod hooks;
 pub mod keys;
 pub mod local;
 pub mod orgs;
@@ -62,4 +64,15 @@ pub fn read_document<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> 
     // Through JSON values, so YAML is read by exactly the same rules (unknown fields refused).
     let value: serde_json::Value = serde_yaml::from_str(&text).with_context(|| format!("{}", path.display()))?;
     serde_json::from_value(value).with_context(|| format!("{}", path.display()))
+}
+
+/// `value` opened in the operator's editor (`$EDITOR`, else `vi`) as JSON; the edited document.
+pub fn edit_json(value: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let path = std::env::temp_dir().join(format!("bridge-admin-{}.json", random_secret(9)));
+    std::fs::write(&path, serde_json::to_string_pretty(value)?)?;
+    let editor = std::env::var("EDITOR").unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new(&editor).arg(&path).status().with_context(|| format!("starting {editor}"));
+    let edited = status.and_then(|s| if s.success() { read_json(&path) } else { anyhow::bail!("{editor} failed") });
+    let _ = std::fs::remove_file(&path);
+    edited
 }

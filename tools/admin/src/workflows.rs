@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use shared::adapters::dynamo_workflows::DynamoWorkflows;
 use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
 use shared::domain::events::IdentityEvent;
-use shared::domain::workflow::connection::{Auth, Connection};
+use shared::domain::workflow::connection::Connection;
 use shared::domain::workflow::flow::Flow;
 use shared::domain::workflow::inactivity::inactive_event;
 use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
@@ -67,9 +67,8 @@ impl Workflows {
         if let Some(secret) = secret {
             let name = format!("{}/workflows/{}", self.prefix, connection.name);
             let secret_ref = crate::put_secret(&self.secrets, &name, &format!("Secret of workflow connection {}", connection.name), secret).await?;
-            match &mut connection.auth {
-                Auth::None => bail!("this connection has no secret (auth type none)"),
-                Auth::Bearer { secret } | Auth::Basic { secret, .. } | Auth::Header { secret, .. } | Auth::Oauth2 { secret, .. } => *secret = secret_ref,
+            if !connection.auth.set_secret(secret_ref) {
+                bail!("this connection has no secret (auth type none)");
             }
         }
         connection.validate()?;

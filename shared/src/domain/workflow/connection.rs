@@ -55,6 +55,19 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// Points the authentication at `secret`; `false` for `none`, which has no secret.
+    pub fn set_secret(&mut self, secret: SecretRef) -> bool {
+        match self {
+            Self::None => false,
+            Self::Bearer { secret: s } | Self::Basic { secret: s, .. } | Self::Header { secret: s, .. } | Self::Oauth2 { secret: s, .. } => {
+                *s = secret;
+                true
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     #[error("connection `{0}`: base_url and token_url must be https (http only on loopback) without query or fragment")]

@@ -1,8 +1,9 @@
 """Brings up the whole bridge on this machine and keeps it up until interrupted.
 
-  moto (Cognito, DynamoDB, Secrets Manager) -> the stack's resources, demo users, our signing
-  keys and the demo apps -> the dev server (the form and the API, through the same handler code
-  Lambda runs) -> the demo Zendesk-style app and the demo token apps (community, forum, tool).
+  moto (Cognito, DynamoDB, Secrets Manager, KMS) -> the stack's resources, demo users, our
+  signing keys and the demo apps -> the dev server (the form and the API, through the same
+  handler code Lambda runs) -> the demo Zendesk-style app, the demo token apps (community,
+  forum, tool) and the demo telephony service, registered as the active telephony hook.
 
 Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
   --auto-ports  free ports instead of the fixed ones (tests)
@@ -23,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 USERS = [
@@ -166,7 +167,13 @@ def main():
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
 
-    info = {"moto": moto, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION,
+    # The demo telephony service, registered and activated as the telephony hook.
+    hook_secret = secrets.token_urlsafe(24)
+    sms_url = start([sys.executable, "demo/telephony_demo.py", "--port", str(ports["sms"])], {**os.environ, "DEMO_HOOK_SECRET": hook_secret})
+    admin(env, "hook", "create", "demo-sms", "--url", f"{sms_url}/hook", "--header-name", "X-Hook-Secret", "--secret-stdin", stdin=hook_secret)
+    admin(env, "hook", "activate", "demo-sms")
+
+    info = {"moto": moto, "telephony": sms_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -193,6 +200,10 @@ The identity bridge is running locally.
     base URL {urls['api']}/scim/v2   token {scim_token}
     curl -H 'Authorization: Bearer {scim_token}' -H 'Content-Type: application/scim+json' \\
          -d '{{"userName":"taro@corp.example","name":{{"givenName":"Taro","familyName":"Yamada"}}}}' {urls['api']}/scim/v2/Users
+
+  Telephony hook "demo-sms" (active): the demo SMS inbox is {sms_url}/
+    send it a preview:  target/debug/bridge-admin hook preview demo-sms --user mfa@example.com --send
+    (with the admin tool's environment below, and USER_POOL_ID={stack['USER_POOL_ID']})
 
   API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}
   Admin tool:  AWS_ENDPOINT_URL={moto} AWS_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\

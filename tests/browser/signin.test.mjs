@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -266,4 +266,24 @@ test("a high-risk sign-in to an app that requires a second factor: the person se
   await fresh.waitForURL(`${info.demo_app}/hc/en-us`);
   assert.equal(await fresh.locator("#who").textContent(), `Signed in as ${user.name}`);
   await fresh.context().close();
+});
+
+test("the telephony hook: an operator's preview arrives in the demo SMS inbox", async () => {
+  const admin = join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "bridge-admin");
+  const env = { ...process.env, AWS_ENDPOINT_URL: info.moto, AWS_REGION: info.region, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
+                TABLE_NAME: info.table_name, USER_POOL_ID: info.user_pool_id };
+  const hooks = execFileSync(admin, ["hook", "list"], { env, encoding: "utf8" }).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(hooks.map((h) => [h.hook.name, h.active]), [["demo-sms", true]], "the local stack registers the demo service as the active hook");
+
+  const out = execFileSync(admin, ["hook", "preview", "demo-sms", "--user", info.users.mfa.email, "--type", "mfa-verification", "--send"], { env, encoding: "utf8" });
+  assert.match(out, /answer in \d+ ms \(HTTP 200\): delivered/);
+  const code = out.match(/"otpCode": "(\d{6})"/)[1];
+
+  const p = await page("en-US");
+  await p.goto(`${info.telephony}/`);
+  const message = p.locator(".message").first();
+  assert.equal(await message.locator(".to").textContent(), "+819012345678");
+  assert.match(await message.locator(".text").textContent(), new RegExp(`Your sign-in code is ${code}\\.`));
+  await shot(p, "telephony-inbox");
+  await p.context().close();
 });

@@ -230,8 +230,22 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
 
     // Delivered by the active hook, once, with its secret and the opened code.
     let event = event(&key, "482913", &[]);
+    app.calls.take();
     assert_eq!(sender.send(&event, NOW, later()).await.unwrap(), Sent::Delivered { hook: "main".into(), fell_back: false });
+    let mut calls = app.calls.take();
+    calls.sort();
+    let expected = [
+        "DynamoDB_20120810.PutItem",            // the claim
+        "DynamoDB_20120810.Query",              // the hooks and which is active
+        "DynamoDB_20120810.TransactWriteItems", // the day's counters and the events
+        "TrentService.Decrypt",                 // the code's data key
+        "secretsmanager.GetSecretValue",        // the hook's secret, cached for a minute
+    ];
+    assert_eq!(calls, expected, "AWS calls per message");
     assert_eq!(sender.send(&event, NOW, later()).await.unwrap(), Sent::Duplicate);
+    let mut calls = app.calls.take();
+    calls.sort();
+    assert_eq!(calls, ["DynamoDB_20120810.PutItem", "DynamoDB_20120810.Query", "TrentService.Decrypt"], "a retry: the claim refused");
     let (path, header, request) = seen.lock().unwrap().remove(0);
     assert_eq!((path.as_str(), header.as_deref()), ("/ok", Some(SECRET)));
     assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913");

@@ -1,11 +1,14 @@
 //! Telephony hooks, the sender's ledger and the hooks' daily counters in the bridge's table.
 //!
-//! | item           | `pk`                 | `sk`        | `gsi1pk` | `gsi1sk` | other attributes |
-//! |----------------|----------------------|-------------|----------|----------|------------------|
-//! | hook           | `HOOK#{name}`        | `HOOK`      | `HOOK`   | `{name}` | `data` (JSON), `version` |
-//! | active hook    | `HOOKS`              | `ACTIVE`    |          |          | `active_hook`    |
-//! | handled event  | `SENT#{key}`         | `SENT`      |          |          | `expires_at` (a day) |
-//! | day's counters | `HOOKSTATS#{name}`   | `{day:06}`  |          |          | `total`, `succeeded`, `failed`, `succeeded_ms` |
+//! | item           | `pk`                 | `sk`           | other attributes |
+//! |----------------|----------------------|----------------|------------------|
+//! | hook           | `HOOKS`              | `HOOK#{name}`  | `data` (JSON), `version` |
+//! | active hook    | `HOOKS`              | `ACTIVE`       | `active_hook`    |
+//! | handled event  | `SENT#{key}`         | `SENT`         | `expires_at` (a day) |
+//! | day's counters | `HOOKSTATS#{name}`   | `{day:06}`     | `total`, `succeeded`, `failed`, `succeeded_ms` |
+//!
+//! Hooks and the active pointer share one partition (an operator has a handful of hooks), so the
+//! sender reads the active hook and its fallback with one consistent `Query`.
 //!
 //! Exactly one hook is active because "active" is one item naming it: activating writes that
 //! item (in a transaction that checks the hook exists), so concurrent activations end with the
@@ -21,7 +24,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
+use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, s};
 use super::dynamo_workflows::event_put;
 use crate::domain::events::IdentityEvent;
 use crate::domain::sms_sender::{Execution, Hook};
@@ -44,12 +47,14 @@ pub struct DayCount {
     pub succeeded_ms: u64,
 }
 
+const PARTITION: &str = "HOOKS";
+
 fn hook_key(name: &str) -> Item {
-    key(format!("HOOK#{name}"), "HOOK")
+    key(PARTITION.into(), &format!("HOOK#{name}"))
 }
 
 fn active_key() -> Item {
-    key("HOOKS".into(), "ACTIVE")
+    key(PARTITION.into(), "ACTIVE")
 }
 
 impl DynamoHooks {
@@ -63,8 +68,6 @@ impl DynamoHooks {
     pub async fn save(&self, hook: &Hook, event: &IdentityEvent) -> Result<(), StoreError> {
         let t = &self.table;
         let mut item = hook_key(&hook.name);
-        item.insert("gsi1pk".into(), s("HOOK"));
-        item.insert("gsi1sk".into(), s(&hook.name));
         item.insert("data".into(), s(serde_json::to_string(hook).map_err(corrupt)?));
         item.insert("version".into(), n(hook.version));
         let previous = hook.version.checked_sub(1).ok_or(StoreError::Conflict)?;
@@ -85,16 +88,46 @@ impl DynamoHooks {
     }
 
     pub async fn hook(&self, name: &str) -> Result<Option<Hook>, StoreError> {
-        self.table.get_item(hook_key(name)).await?.as_ref().map(|i| data(i, "hook")).transpose()
+        self.table.get_consistent(hook_key(name)).await?.as_ref().map(|i| data(i, "hook")).transpose()
     }
 
     pub async fn list(&self) -> Result<Vec<Hook>, StoreError> {
-        query_gsi1(&self.table.client, &self.table.name, "HOOK").await?.iter().map(|i| data(i, "hook")).collect()
+        Ok(self.all().await?.0)
     }
 
     /// The active hook's name, if one is active.
     pub async fn active_name(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.table.get_consistent(active_key()).await?.and_then(|i| i.get("active_hook").and_then(|v| v.as_s().ok()).cloned()))
+        Ok(self.all().await?.1)
+    }
+
+    /// Every hook and the active one's name: one consistent `Query` of the partition.
+    async fn all(&self) -> Result<(Vec<Hook>, Option<String>), StoreError> {
+        let t = &self.table;
+        let (mut hooks, mut active) = (Vec::new(), None);
+        let mut start = None;
+        loop {
+            let out = t
+                .client
+                .query()
+                .table_name(&t.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(PARTITION))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_error(Failure::of(&e)))?;
+            for item in out.items() {
+                match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                    Some("ACTIVE") => active = item.get("active_hook").and_then(|v| v.as_s().ok()).cloned(),
+                    _ => hooks.push(data(item, "hook")?),
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok((hooks, active));
+            }
+        }
     }
 
     /// Makes `name` the active hook (whatever was active before is not any more), with its
@@ -154,12 +187,10 @@ impl DynamoHooks {
 #[async_trait]
 impl HookDirectory for DynamoHooks {
     async fn active(&self) -> Result<Option<(Hook, Option<Hook>)>, StoreError> {
-        let Some(name) = self.active_name().await? else { return Ok(None) };
-        let Some(hook) = self.hook(&name).await? else { return Ok(None) };
-        let fallback = match hook.fallback.as_deref().filter(|f| *f != hook.name) {
-            Some(f) => self.hook(f).await?,
-            None => None,
-        };
+        let (mut hooks, active) = self.all().await?;
+        let Some(index) = active.and_then(|name| hooks.iter().position(|h| h.name == name)) else { return Ok(None) };
+        let hook = hooks.swap_remove(index);
+        let fallback = hook.fallback.as_deref().and_then(|f| hooks.into_iter().find(|h| h.name == f));
         Ok(Some((hook, fallback)))
     }
 }

@@ -3,7 +3,8 @@
 //! to a second hook when the first fails. Cognito does not fall back itself: a code the sender
 //! does not deliver is not delivered.
 //!
-//! For one event: claim it (a retried event sends nothing twice), open the code, call the active
+//! For one event: claim it (a retried event sends nothing twice) while opening the code and
+//! reading the hooks (all three at once), call the active
 //! hook (one retry on a timeout, no answer or a 5xx; none on a 2xx or 4xx), on failure call its
 //! fallback the same way, and log each hook's execution (its day's counters, `hook.executed`,
 //! and `hook.response_processed` when it answered). Every call's timeout is the contract's 3 s or
@@ -14,6 +15,7 @@
 //! Also here: what a valid hook is ([`Hook::validate`]) and its lifecycle events.
 
 use base64::Engine;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -169,12 +171,19 @@ impl SmsSender {
         let username = event["userName"].as_str().unwrap_or_default();
 
         // The same encrypted code for the same person and step is the same event (Cognito's retry).
+        // The claim, the code and the hooks are independent reads: one round trip, not three.
         let key = hex(&crate::domain::hashing::hmac_sha256(b"sms-sender", &[username.as_bytes(), source.as_bytes(), &message]));
-        if !self.ledger.claim(&key, now).await? {
+        let (claimed, code, hooks) = tokio::join!(self.ledger.claim(&key, now), self.opener.open(&message), self.hooks.active());
+        if !claimed? {
             tracing::info!(phone = %masked(&phone), "a sender event handled before; nothing sent");
             return Ok(Sent::Duplicate);
         }
-        let result = self.deliver(Message { kind, key: &key, ciphertext: &message, phone: &phone, text: &text }, now, deadline).await;
+        let result = match (code, hooks) {
+            (Err(e), _) => Err(SendError::Code(e)),
+            (_, Err(e)) => Err(SendError::Store(e)),
+            (_, Ok(None)) => Err(SendError::NoActiveHook),
+            (Ok(code), Ok(Some(hooks))) => self.deliver(Message { kind, key: &key, code, phone: &phone, text: &text }, hooks, now, deadline).await,
+        };
         if !matches!(result, Ok(Sent::Delivered { .. })) {
             // Nothing went out: let Cognito's retry try again.
             if let Err(e) = self.ledger.release(&key).await {
@@ -184,10 +193,9 @@ impl SmsSender {
         result
     }
 
-    async fn deliver(&self, message: Message<'_>, now: u64, deadline: Instant) -> Result<Sent, SendError> {
-        let Message { kind, key, ciphertext, phone, text } = message;
-        let code = self.opener.open(ciphertext).await.map_err(SendError::Code)?;
-        let (active, fallback) = self.hooks.active().await?.ok_or(SendError::NoActiveHook)?;
+    async fn deliver(&self, message: Message<'_>, hooks: (Hook, Option<Hook>), now: u64, deadline: Instant) -> Result<Sent, SendError> {
+        let Message { kind, key, code, phone, text } = message;
+        let (active, fallback) = hooks;
         let recipient = Recipient {
             phone: phone.to_owned(),
             user_id: text("sub").unwrap_or_default(),
@@ -293,7 +301,7 @@ impl SmsSender {
 struct Message<'a> {
     kind: RequestType,
     key: &'a str,
-    ciphertext: &'a [u8],
+    code: SecretString,
     phone: &'a str,
     text: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -303,7 +311,6 @@ mod tests {
     use super::*;
     use crate::testing::MemoryEvents;
     use async_trait::async_trait;
-    use secrecy::SecretString;
     use serde_json::json;
     use std::collections::{HashMap, HashSet, VecDeque};
     use std::sync::Mutex;

@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows bench-triggers
+.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows bench-triggers bench-sender
 
 setup:
 	bash scripts/setup.sh
@@ -47,3 +47,7 @@ bench-workflows:
 # The Cognito trigger handler's own time per trigger (release, in-process).
 bench-triggers:
 	cargo bench -p triggers --bench triggers
+
+# The custom SMS sender's own time per message (decrypt + dispatch; release, AWS replayed instantly).
+bench-sender:
+	bash -o pipefail -c "cargo bench -p sms-sender --bench sender | grep -v '\"_aws\"'"

@@ -680,6 +680,32 @@ pub async fn moto_sdk(endpoint: &str, calls: &CallLog) -> aws_config::SdkConfig 
     sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()
 }
 
+/// An SDK configuration whose every AWS request is answered at once by `replay(target, body)`
+/// (`target` is the request's `x-amz-target`), with the calls counted: for benchmarks of the
+/// bridge's own time.
+pub async fn replayed_sdk(replay: impl Fn(&str, &str) -> Value + Send + Sync + 'static) -> (aws_config::SdkConfig, CallLog) {
+    use aws_smithy_types::body::SdkBody;
+    let calls = CallLog::default();
+    let http = calls.wrap(aws_smithy_http_client::test_util::infallible_client_fn(move |request: http::Request<SdkBody>| {
+        let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+        let answer = replay(target, &body);
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(SdkBody::from(answer.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }));
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("ap-northeast-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("bench", "bench", None, None, "bench"))
+        .http_client(http)
+        .timeout_config(crate::adapters::aws::timeouts())
+        .load()
+        .await;
+    (sdk, calls)
+}
+
 /// One of AWS's example Cognito trigger events (`example-cognito-event-userpools-{name}.json`),
 /// as published with the `aws_lambda_events` crate: read from that crate's sources in Cargo's
 /// registry (the version in `Cargo.lock`), unchanged.

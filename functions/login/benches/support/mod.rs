@@ -3,9 +3,6 @@
 
 #![allow(dead_code)]
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_smithy_http_client::test_util::infallible_client_fn;
-use aws_smithy_types::body::SdkBody;
 use lambda_http::Body;
 use login::config::Config;
 use serde_json::{Value, json};
@@ -21,28 +18,7 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
-/// The SDK configuration with every AWS request answered by `replay` (target, body) at once.
-pub async fn replayed_sdk(replay: impl Fn(&str, &str) -> Value + Send + Sync + 'static) -> (SdkConfig, CallLog) {
-    let calls = CallLog::default();
-    let http = calls.wrap(infallible_client_fn(move |request: http::Request<SdkBody>| {
-        let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
-        let answer = replay(target, &body);
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(SdkBody::from(answer.to_string()))
-            .unwrap_or_else(|e| panic!("{e}"))
-    }));
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("ap-northeast-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("bench", "bench", None, None, "bench"))
-        .http_client(http)
-        .timeout_config(shared::adapters::aws::timeouts())
-        .load()
-        .await;
-    (sdk, calls)
-}
+pub use shared::testing::replayed_sdk;
 
 /// The login function's configuration, as Lambda would read it.
 pub fn config() -> Config {

@@ -209,8 +209,8 @@ impl TestApp {
         out.items().len()
     }
 
-    /// The types of the events in the stack's table, sorted (`hook.created`, ...).
-    pub async fn event_types(&self) -> Vec<String> {
+    /// The events in the stack's table.
+    pub async fn events(&self) -> Vec<shared::domain::events::IdentityEvent> {
         let out = aws_sdk_dynamodb::Client::new(&self.sdk)
             .scan()
             .table_name(&self.stack.table)
@@ -219,7 +219,13 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let mut types: Vec<String> = out.items().iter().filter_map(|i| i.get("type").and_then(|v| v.as_s().ok()).cloned()).collect();
+        let data = out.items().iter().filter_map(|i| i.get("data").and_then(|v| v.as_s().ok()));
+        data.map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}"))).collect()
+    }
+
+    /// The types of the events in the stack's table, sorted (`hook.created`, ...).
+    pub async fn event_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = self.events().await.iter().map(|e| e.to_value()["type"].as_str().unwrap_or_default().to_owned()).collect();
         types.sort();
         types
     }

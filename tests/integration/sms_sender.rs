@@ -292,6 +292,14 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     assert_eq!(count("hook.executed"), 7 + 5 + 4, "main, backup, series executions");
     assert_eq!(count("hook.response_processed"), 2 + 1 + 1 + 5 + 3, "ok, failed, malformed, flaky, backup, series' 2xx answers");
     assert_eq!(hooks.list().await.unwrap().len(), 3);
+
+    // The shipped flow for failed deliveries applies to exactly the failed executions.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../workflows/templates/telephony-hook-failure-servicenow.json")).unwrap();
+    let mut flow: shared::domain::workflow::flow::Flow = serde_json::from_str(&text).unwrap();
+    flow.enabled = true;
+    let events = app.events().await;
+    let failed = events.iter().filter(|e| flow.applies_to(e.kind, &e.to_value())).count();
+    assert_eq!(failed, 5 + 2, "main's and the series' failed executions");
 }
 
 /// Preview: the request generated for a user of the pool and a request type, edited, sent once;

@@ -182,6 +182,8 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
     let updated = hooks.update("primary", |h| h.url = "https://primary.example.com/v2".into(), None, NOW).await.unwrap();
     assert_eq!((updated.version, updated.url.as_str()), (2, "https://primary.example.com/v2"));
     assert!(hooks.update("primary", |h| h.url = "ftp://x".into(), None, NOW).await.is_err());
+    let renamed = hooks.update("primary", |h| h.auth = hook("x", "https://x.example.com", None).auth, None, NOW).await.unwrap();
+    assert_eq!(renamed.auth.secret(), updated.auth.secret(), "a new header name without a new secret keeps the secret");
 
     // Activations at once: afterwards exactly one hook is active.
     let names = ["primary", "backup"];
@@ -202,7 +204,7 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
     hooks.deactivate("primary", NOW).await.unwrap();
     assert_eq!(hooks.store.active_name().await.unwrap(), None);
 
-    let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.deactivated"];
+    let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.updated", "hook.deactivated"];
     expected.extend(["hook.activated"; 9]);
     expected.sort();
     assert_eq!(app.event_types().await, expected, "one event per change, none for refused ones");

@@ -57,12 +57,18 @@ impl Hooks {
     /// Changes a hook with `change` (and replaces its secret when one is given).
     pub async fn update(&self, name: &str, change: impl FnOnce(&mut Hook), secret: Option<&SecretString>, now: u64) -> Result<Hook> {
         let mut hook = self.get(name).await?;
-        let auth_before = std::mem::discriminant(&hook.auth);
+        let before = hook.auth.clone();
         change(&mut hook);
         hook.name = name.to_owned();
         hook.version += 1;
-        if secret.is_none() && std::mem::discriminant(&hook.auth) != auth_before {
-            bail!("changing how a hook authenticates needs its new secret (--secret-stdin)");
+        if secret.is_none() {
+            // The same kind of authentication keeps its secret; another kind needs a new one.
+            if std::mem::discriminant(&hook.auth) != std::mem::discriminant(&before) {
+                bail!("changing how a hook authenticates needs its new secret (--secret-stdin)");
+            }
+            if let Some(kept) = before.secret() {
+                hook.auth.set_secret(kept.clone());
+            }
         }
         hook.validate()?;
         self.check_fallback(&hook).await?;

@@ -56,6 +56,14 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The secret it names, if it has one.
+    pub fn secret(&self) -> Option<&SecretRef> {
+        match self {
+            Self::None => None,
+            Self::Bearer { secret } | Self::Basic { secret, .. } | Self::Header { secret, .. } | Self::Oauth2 { secret, .. } => Some(secret),
+        }
+    }
+
     /// Points the authentication at `secret`; `false` for `none`, which has no secret.
     pub fn set_secret(&mut self, secret: SecretRef) -> bool {
         match self {

@@ -31,7 +31,7 @@ USERS = [
     # email, password, name, extra arguments
     ("hanako@example.com", "Demo-Passw0rd!", "山田 花子", ["--company", "Acme 株式会社", "--group", "zd-vip", "--group", "zendesk-agents",
                                                           "--group", "community-3", "--group", "forum-staff"]),
-    ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678"]),
+    ("mfa@example.com", "Demo-Passw0rd!", "Taro MFA", ["--sms-phone", "+819012345678", "--locale", "ja"]),
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),

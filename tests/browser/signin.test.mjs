@@ -283,7 +283,8 @@ test("the telephony hook: an operator's preview arrives in the demo SMS inbox", 
   await p.goto(`${info.telephony}/`);
   const message = p.locator(".message").first();
   assert.equal(await message.locator(".to").textContent(), "+819012345678");
-  assert.match(await message.locator(".text").textContent(), new RegExp(`Your sign-in code is ${code}\\.`));
+  // The person's locale is ja: the message is the Japanese one.
+  assert.match(await message.locator(".text").textContent(), new RegExp(`サインイン用の確認コード: ${code}（3分間有効）`));
   await shot(p, "telephony-inbox");
   await p.context().close();
 });

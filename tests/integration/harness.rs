@@ -163,6 +163,7 @@ impl TestApp {
             groups: &[],
             org: None,
             permanent_password: true,
+            locale: None,
         };
         configure(&mut user);
         let sub = local::create_user(&self.sdk, &self.stack.user_pool_id, &user).await.unwrap_or_else(|e| panic!("{e:#}"));

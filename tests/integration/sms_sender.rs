@@ -201,10 +201,16 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
     hooks.activate("primary", NOW).await.unwrap();
     assert!(hooks.activate("nope", NOW).await.is_err());
     assert!(hooks.deactivate("backup", NOW).await.is_err(), "only the active hook is deactivated");
+    assert!(hooks.remove("primary", false, NOW).await.is_err(), "the active hook stays");
     hooks.deactivate("primary", NOW).await.unwrap();
     assert_eq!(hooks.store.active_name().await.unwrap(), None);
+    let error = hooks.remove("backup", false, NOW).await.unwrap_err();
+    assert!(format!("{error:#}").contains("falls back"), "{error:#}");
+    hooks.remove("primary", false, NOW).await.unwrap();
+    assert_eq!(hooks.list().await.unwrap().len(), 1);
+    assert!(hooks.remove("primary", false, NOW).await.is_err(), "gone");
 
-    let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.updated", "hook.deactivated"];
+    let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.updated", "hook.deactivated", "hook.deleted"];
     expected.extend(["hook.activated"; 9]);
     expected.sort();
     assert_eq!(app.event_types().await, expected, "one event per change, none for refused ones");

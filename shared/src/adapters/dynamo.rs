@@ -181,8 +181,14 @@ impl Table {
     }
 
     /// A condition on an item the transaction does not change.
-    pub fn check(&self, key: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder().table_name(&self.name).set_key(Some(key)).condition_expression(condition).build().map_err(corrupt)?;
+    pub fn check(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 

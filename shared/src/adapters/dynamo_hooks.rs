@@ -78,7 +78,7 @@ impl DynamoHooks {
         };
         let mut items = vec![put, event_put(t, event)?];
         if let Some(fallback) = &hook.fallback {
-            items.push(t.check(hook_key(fallback), "attribute_exists(pk)")?);
+            items.push(t.check(hook_key(fallback), "attribute_exists(pk)", None)?);
         }
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(0) => StoreError::Conflict,
@@ -136,7 +136,7 @@ impl DynamoHooks {
         let mut pointer = active_key();
         pointer.insert("active_hook".into(), s(name));
         let t = &self.table;
-        let items = vec![t.check(hook_key(name), "attribute_exists(pk)")?, t.put_plain(pointer)?, event_put(t, event)?];
+        let items = vec![t.check(hook_key(name), "attribute_exists(pk)", None)?, t.put_plain(pointer)?, event_put(t, event)?];
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(_) => StoreError::Missing(format!("hook {name}")),
             TxError::Store(e) => e,
@@ -150,6 +150,23 @@ impl DynamoHooks {
         let values = HashMap::from([(":name".to_owned(), s(name))]);
         let items = vec![t.delete(active_key(), "active_hook = :name", Some(values))?, event_put(t, event)?];
         t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        })
+    }
+
+    /// Removes hook `name` with its `hook.deleted` event; `Conflict` while it is the active
+    /// hook, `Missing` if there is no such hook.
+    pub async fn remove(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
+        let t = &self.table;
+        let values = HashMap::from([(":name".to_owned(), s(name))]);
+        let items = vec![
+            t.delete(hook_key(name), "attribute_exists(pk)", None)?,
+            t.check(active_key(), "attribute_not_exists(pk) OR active_hook <> :name", Some(values))?,
+            event_put(t, event)?,
+        ];
+        t.transact(items).await.map_err(|e| match e {
+            TxError::Condition(0) => StoreError::Missing(format!("hook {name}")),
             TxError::Condition(_) => StoreError::Conflict,
             TxError::Store(e) => e,
         })

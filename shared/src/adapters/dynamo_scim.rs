@@ -262,7 +262,7 @@ impl DynamoScim {
         }
         Ok(vec![
             (self.table.put_plain(item)?, Why::Version),
-            (self.table.check(resource_key(org, Kind::User, user), "attribute_exists(pk)")?, Why::Missing(user.to_owned())),
+            (self.table.check(resource_key(org, Kind::User, user), "attribute_exists(pk)", None)?, Why::Missing(user.to_owned())),
         ])
     }
 

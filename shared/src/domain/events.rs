@@ -36,8 +36,8 @@ pub enum EventType {
     /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]
     HookExecuted,
-    /// A telephony hook's 2xx answer was read (`detail`: hook, outcome, status, provider,
-    /// transaction_id).
+    /// A telephony hook's 2xx answer was read (`detail`: hook, outcome, status `SUCCESSFUL`,
+    /// `PENDING` or `FAILED`, provider, transaction_id, reason).
     #[serde(rename = "hook.response_processed")]
     HookResponseProcessed,
     /// Telephony hook lifecycle (`detail`: hook, version, url, fallback).
@@ -49,6 +49,8 @@ pub enum EventType {
     HookActivated,
     #[serde(rename = "hook.deactivated")]
     HookDeactivated,
+    #[serde(rename = "hook.deleted")]
+    HookDeleted,
 }
 
 /// The person an event is about.

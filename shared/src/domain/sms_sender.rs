@@ -92,7 +92,7 @@ impl Hook {
         Ok(())
     }
 
-    /// `hook.created`, `hook.updated`, `hook.activated` or `hook.deactivated` for this hook
+    /// `hook.created`, `hook.updated`, `hook.activated`, `hook.deactivated` or `hook.deleted` for this hook
     /// (no secret in it: only its name, version, URL and fallback).
     pub fn lifecycle_event(&self, kind: EventType, now: u64) -> IdentityEvent {
         IdentityEvent::new(kind, EventUser::default(), EventContext::default(), now)
@@ -226,7 +226,10 @@ impl SmsSender {
         for _ in 0..2 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left < MIN_CALL {
-                attempt.reason = format!("{}; no time left for a call", attempt.reason).trim_start_matches("; ").to_owned();
+                attempt.reason = match attempt.reason.as_str() {
+                    "" => "no time left for a call".to_owned(),
+                    earlier => format!("{earlier}; no time left for another call"),
+                };
                 break;
             }
             attempt.calls += 1;
@@ -278,16 +281,18 @@ impl SmsSender {
                 .with_detail("http_status", attempt.status.map_or(Value::Null, Value::from)),
         ];
         if let Some(answer) = &attempt.answer {
-            let (status, provider, transaction) = match answer {
-                Answer::Delivered { status, provider, transaction_id } => (status.clone(), provider.clone(), transaction_id.clone()),
-                Answer::Failed(why) => (why.clone(), None, None),
+            // A FAILED status, an `error` or an answer that is not the contract: all "FAILED".
+            let (status, provider, transaction, reason) = match answer {
+                Answer::Delivered { status, provider, transaction_id } => (status.as_str(), provider.clone(), transaction_id.clone(), None),
+                Answer::Failed(why) => ("FAILED", None, None, Some(why.clone())),
             };
             let text = |v: Option<String>| v.map_or(Value::Null, Value::String);
             events.push(
                 event(EventType::HookResponseProcessed)
                     .with_detail("status", status)
                     .with_detail("provider", text(provider))
-                    .with_detail("transaction_id", text(transaction)),
+                    .with_detail("transaction_id", text(transaction))
+                    .with_detail("reason", text(reason)),
             );
         }
         let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered, millis: attempt.millis, events };

@@ -1,9 +1,9 @@
 //! Telephony hooks for the operator: create and update (checked by `Hook::validate`; the secret
 //! goes to Secrets Manager as `{prefix}/hooks/{name}` and the table keeps only its ARN),
-//! activate, deactivate, list, the 30-day metrics, and the preview: a request for a real user and
+//! activate, deactivate, remove, list, the 30-day metrics, and the preview: a request for a real user and
 //! a request type, which the operator may edit, sent once, with the answer and its timing. Every
 //! change is written with its lifecycle event (`hook.created`, `hook.updated`, `hook.activated`,
-//! `hook.deactivated`). A preview is not counted in the metrics and records no event.
+//! `hook.deactivated`, `hook.deleted`). A preview is not counted in the metrics and records no event.
 
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
@@ -90,6 +90,23 @@ impl Hooks {
             Err(StoreError::Conflict) => bail!("hook `{name}` is not the active hook"),
             other => other.context("deactivating the hook"),
         }
+    }
+
+    /// Removes a hook that is neither active nor another hook's fallback, and (unless
+    /// `keep_secret`) schedules its secret for deletion (7 days' recovery window).
+    pub async fn remove(&self, name: &str, keep_secret: bool, now: u64) -> Result<()> {
+        let hook = self.get(name).await?;
+        if let Some(other) = self.store.list().await?.iter().find(|h| h.fallback.as_deref() == Some(name)) {
+            bail!("hook `{}` falls back to `{name}`; change it first", other.name);
+        }
+        match self.store.remove(name, &hook.lifecycle_event(EventType::HookDeleted, now)).await {
+            Err(StoreError::Conflict) => bail!("hook `{name}` is the active hook; deactivate it or activate another first"),
+            other => other.context("removing the hook")?,
+        }
+        if let (false, Some(secret)) = (keep_secret, hook.auth.secret()) {
+            self.secrets.delete_secret().secret_id(&secret.0).recovery_window_in_days(7).send().await.context("deleting the hook's secret")?;
+        }
+        Ok(())
     }
 
     /// Every hook, each with whether it is the active one.

@@ -140,6 +140,8 @@ pub struct DemoUser<'a> {
     pub org: Option<&'a str>,
     /// `false` leaves the user in FORCE_CHANGE_PASSWORD (the new-password step).
     pub permanent_password: bool,
+    /// The `locale` attribute (`ja`, `en`): the language of their SMS messages.
+    pub locale: Option<&'a str>,
 }
 
 /// Creates a confirmed user with a verified email (no invitation message). Returns the `sub`.
@@ -153,6 +155,9 @@ pub async fn create_user(sdk: &SdkConfig, pool_id: &str, user: &DemoUser<'_>) ->
     }
     if let Some(org) = user.org {
         attributes.push(attr(shared::domain::profile::ORG_ATTRIBUTE, org)?);
+    }
+    if let Some(locale) = user.locale {
+        attributes.push(attr("locale", locale)?);
     }
     if let Some(phone) = user.sms_mfa_phone {
         attributes.push(attr("phone_number", phone)?);

@@ -94,6 +94,13 @@ enum HookCommand {
     /// Stop using this hook (it must be the active one); no codes are delivered until another
     /// hook is activated.
     Deactivate { name: String },
+    /// Remove a hook that is neither active nor another hook's fallback; its secret is scheduled
+    /// for deletion unless --keep-secret.
+    Remove {
+        name: String,
+        #[arg(long)]
+        keep_secret: bool,
+    },
     /// The last 30 days: executions, successful, failed, average duration of the successful ones.
     Metrics { name: String },
     /// Generate the request the sender would send for a user and request type; --edit opens it
@@ -417,6 +424,9 @@ enum LocalCommand {
         /// Leave the password temporary (the person must choose a new one).
         #[arg(long)]
         temporary: bool,
+        /// The person's locale attribute (ja, en): the language of their SMS messages.
+        #[arg(long)]
+        locale: Option<String>,
     },
 }
 
@@ -658,6 +668,10 @@ async fn hook_command(hooks: &Hooks, sdk: &aws_config::SdkConfig, command: HookC
             hooks.deactivate(&name, now).await?;
             println!("hook {name} is deactivated; no hook is active");
         }
+        HookCommand::Remove { name, keep_secret } => {
+            hooks.remove(&name, keep_secret, now).await?;
+            println!("hook {name} removed");
+        }
         HookCommand::Metrics { name } => show(&hooks.metrics(&name, now).await?)?,
         HookCommand::Preview { name, user, r#type, request, edit, send, user_pool_id } => {
             let mut request: serde_json::Value = match (request, user) {
@@ -806,7 +820,7 @@ async fn local_command(sdk: &aws_config::SdkConfig, command: LocalCommand) -> Re
                 println!("{key}={value}");
             }
         }
-        LocalCommand::User { pool, email, password, name, company, sms_phone, groups, org, temporary } => {
+        LocalCommand::User { pool, email, password, name, company, sms_phone, groups, org, temporary, locale } => {
             let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
             let user = DemoUser {
                 email: &email,
@@ -817,6 +831,7 @@ async fn local_command(sdk: &aws_config::SdkConfig, command: LocalCommand) -> Re
                 groups: &groups,
                 org: org.as_deref(),
                 permanent_password: !temporary,
+                locale: locale.as_deref(),
             };
             println!("{}", local::create_user(sdk, &pool, &user).await?);
         }

@@ -1,9 +1,10 @@
 //! Telephony hooks for the operator: create and update (checked by `Hook::validate`; the secret
 //! goes to Secrets Manager as `{prefix}/hooks/{name}` and the table keeps only its ARN),
-//! activate, deactivate, remove, list, the 30-day metrics, and the preview: a request for a real user and
-//! a request type, which the operator may edit, sent once, with the answer and its timing. Every
-//! change is written with its lifecycle event (`hook.created`, `hook.updated`, `hook.activated`,
-//! `hook.deactivated`, `hook.deleted`). A preview is not counted in the metrics and records no event.
+//! activate, deactivate, remove, list, the 30-day metrics, and the preview: a request for a
+//! real user and a request type, which the operator may edit, sent once, with the answer and
+//! its timing. Every change is written with its lifecycle event (`hook.created`,
+//! `hook.updated`, `hook.activated`, `hook.deactivated`, `hook.deleted`). A preview is not
+//! counted in the metrics and records no event.
 
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;

@@ -54,6 +54,15 @@ pub fn number(item: &Item, name: &str) -> Option<u64> {
 }
 
 /// A key of the table: partition `pk`, sort `sk`.
+/// The condition that writes version `version` of an item: a new item for version 1, else over
+/// version `version - 1` (its values, if any); `Conflict` for version 0.
+pub fn version_condition(version: u64) -> Result<(&'static str, Option<Item>), StoreError> {
+    match version.checked_sub(1).ok_or(StoreError::Conflict)? {
+        0 => Ok(("attribute_not_exists(pk)", None)),
+        previous => Ok(("version = :previous", Some(HashMap::from([(":previous".to_owned(), n(previous))])))),
+    }
+}
+
 pub fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
 }
@@ -166,13 +175,9 @@ impl Table {
     /// Puts `item` as version `version` (its `version` attribute): a new item for version 1, else
     /// over version `version - 1`; `Conflict` when the stored version is another.
     pub async fn put_versioned(&self, mut item: Item, version: u64) -> Result<(), StoreError> {
-        let previous = version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        let (condition, values) = version_condition(version)?;
         item.insert("version".into(), n(version));
-        if previous == 0 {
-            self.put_item(item, Some("attribute_not_exists(pk)"), None).await
-        } else {
-            self.put_item(item, Some("version = :previous"), Some(HashMap::from([(":previous".to_owned(), n(previous))]))).await
-        }
+        self.put_item(item, Some(condition), values).await
     }
 
     pub async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {

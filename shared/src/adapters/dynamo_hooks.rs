@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, s};
+use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, s, version_condition};
 use super::dynamo_workflows::event_put;
 use crate::domain::events::IdentityEvent;
 use crate::domain::sms_sender::{Execution, Hook};
@@ -70,13 +70,8 @@ impl DynamoHooks {
         let mut item = hook_key(&hook.name);
         item.insert("data".into(), s(serde_json::to_string(hook).map_err(corrupt)?));
         item.insert("version".into(), n(hook.version));
-        let previous = hook.version.checked_sub(1).ok_or(StoreError::Conflict)?;
-        let put = if previous == 0 {
-            t.put(item, "attribute_not_exists(pk)", None)?
-        } else {
-            t.put(item, "version = :previous", Some(HashMap::from([(":previous".to_owned(), n(previous))])))?
-        };
-        let mut items = vec![put, event_put(t, event)?];
+        let (condition, values) = version_condition(hook.version)?;
+        let mut items = vec![t.put(item, condition, values)?, event_put(t, event)?];
         if let Some(fallback) = &hook.fallback {
             items.push(t.check(hook_key(fallback), "attribute_exists(pk)", None)?);
         }

@@ -15,7 +15,6 @@
 //! Also here: what a valid hook is ([`Hook::validate`]) and its lifecycle events.
 
 use base64::Engine;
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -148,7 +147,6 @@ pub struct SmsSender {
 
 /// One hook's attempt (with its retry): delivered, or why not.
 struct Attempt {
-    delivered: bool,
     reason: String,
     millis: u64,
     calls: u32,
@@ -156,6 +154,13 @@ struct Attempt {
     status: Option<u16>,
     /// The contract's answer, when the hook answered 2xx.
     answer: Option<Answer>,
+}
+
+impl Attempt {
+    /// Only a 2xx answer saying SUCCESSFUL or PENDING is a delivery.
+    fn delivered(&self) -> bool {
+        matches!(self.answer, Some(Answer::Delivered { .. }))
+    }
 }
 
 impl SmsSender {
@@ -182,7 +187,18 @@ impl SmsSender {
             (Err(e), _) => Err(SendError::Code(e)),
             (_, Err(e)) => Err(SendError::Store(e)),
             (_, Ok(None)) => Err(SendError::NoActiveHook),
-            (Ok(code), Ok(Some(hooks))) => self.deliver(Message { kind, key: &key, code, phone: &phone, text: &text }, hooks, now, deadline).await,
+            (Ok(code), Ok(Some(hooks))) => {
+                let recipient = Recipient {
+                    phone,
+                    user_id: text("sub").unwrap_or_default(),
+                    login: text("email"),
+                    first_name: text("given_name"),
+                    last_name: text("family_name"),
+                    locale: text("locale"),
+                };
+                let delivery = Delivery { event_id: key[..32].to_owned(), kind, recipient, code, at: now };
+                self.deliver(&delivery, hooks, deadline).await
+            }
         };
         if !matches!(result, Ok(Sent::Delivered { .. })) {
             // Nothing went out: let Cognito's retry try again.
@@ -193,26 +209,17 @@ impl SmsSender {
         result
     }
 
-    async fn deliver(&self, message: Message<'_>, hooks: (Hook, Option<Hook>), now: u64, deadline: Instant) -> Result<Sent, SendError> {
-        let Message { kind, key, code, phone, text } = message;
+    /// The active hook, then its fallback, until one delivers.
+    async fn deliver(&self, delivery: &Delivery, hooks: (Hook, Option<Hook>), deadline: Instant) -> Result<Sent, SendError> {
         let (active, fallback) = hooks;
-        let recipient = Recipient {
-            phone: phone.to_owned(),
-            user_id: text("sub").unwrap_or_default(),
-            login: text("email"),
-            first_name: text("given_name"),
-            last_name: text("family_name"),
-            locale: text("locale"),
-        };
-        let delivery = Delivery { event_id: key[..32].to_owned(), kind, recipient, code, at: now };
         let mut reasons = Vec::new();
         for (hook, fell_back) in std::iter::once((&active, false)).chain(fallback.iter().map(|f| (f, true))) {
-            let attempt = self.attempt(hook, &delivery, deadline).await;
-            self.record(hook, &delivery, &attempt, now).await;
-            if attempt.delivered {
+            let attempt = self.attempt(hook, delivery, deadline).await;
+            self.record(hook, delivery, &attempt).await;
+            if attempt.delivered() {
                 return Ok(Sent::Delivered { hook: hook.name.clone(), fell_back });
             }
-            tracing::warn!(hook = %hook.name, phone = %masked(phone), reason = %attempt.reason, "a telephony hook did not deliver");
+            tracing::warn!(hook = %hook.name, phone = %masked(&delivery.recipient.phone), reason = %attempt.reason, "a telephony hook did not deliver");
             reasons.push(format!("{}: {}", hook.name, attempt.reason));
         }
         Err(SendError::Undelivered(reasons.join("; ")))
@@ -222,7 +229,7 @@ impl SmsSender {
     async fn attempt(&self, hook: &Hook, delivery: &Delivery, deadline: Instant) -> Attempt {
         let request = delivery.hook_request(&hook.url);
         let started = Instant::now();
-        let mut attempt = Attempt { delivered: false, reason: String::new(), millis: 0, calls: 0, status: None, answer: None };
+        let mut attempt = Attempt { reason: String::new(), millis: 0, calls: 0, status: None, answer: None };
         for _ in 0..2 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left < MIN_CALL {
@@ -237,7 +244,6 @@ impl SmsSender {
                 Ok((status @ 200..=299, body)) => {
                     let answer = read_answer(&body);
                     attempt.status = Some(status);
-                    attempt.delivered = matches!(answer, Answer::Delivered { .. });
                     if let Answer::Failed(why) = &answer {
                         attempt.reason = format!("HTTP {status}, {why}");
                     }
@@ -264,9 +270,10 @@ impl SmsSender {
 
     /// The execution's counters and events (failures to record are logged only: they never
     /// stop a code going out).
-    async fn record(&self, hook: &Hook, delivery: &Delivery, attempt: &Attempt, now: u64) {
+    async fn record(&self, hook: &Hook, delivery: &Delivery, attempt: &Attempt) {
+        let now = delivery.at;
         let user = EventUser { sub: delivery.recipient.user_id.clone(), email: delivery.recipient.login.clone(), ..EventUser::default() };
-        let outcome = if attempt.delivered { "delivered" } else { "failed" };
+        let outcome = if attempt.delivered() { "delivered" } else { "failed" };
         let event = |kind| {
             IdentityEvent::new(kind, user.clone(), EventContext::default(), now)
                 .with_detail("hook", hook.name.clone())
@@ -295,20 +302,11 @@ impl SmsSender {
                     .with_detail("reason", text(reason)),
             );
         }
-        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered, millis: attempt.millis, events };
+        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered(), millis: attempt.millis, events };
         if let Err(e) = self.log.executed(&execution).await {
             tracing::warn!(error = %e, "could not record a hook execution");
         }
     }
-}
-
-/// The parts of a sender event `deliver` needs.
-struct Message<'a> {
-    kind: RequestType,
-    key: &'a str,
-    code: SecretString,
-    phone: &'a str,
-    text: &'a dyn Fn(&str) -> Option<String>,
 }
 
 #[cfg(test)]
@@ -316,6 +314,7 @@ mod tests {
     use super::*;
     use crate::testing::MemoryEvents;
     use async_trait::async_trait;
+    use secrecy::SecretString;
     use serde_json::json;
     use std::collections::{HashMap, HashSet, VecDeque};
     use std::sync::Mutex;

@@ -103,6 +103,16 @@ pub enum TxError {
     Store(StoreError),
 }
 
+impl TxError {
+    /// Any failed condition read as a conflict (where no item's failure means more than that).
+    pub fn or_conflict(self) -> StoreError {
+        match self {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        }
+    }
+}
+
 impl Table {
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         Self { client, name: name.into() }

@@ -144,10 +144,7 @@ impl DynamoHooks {
         let t = &self.table;
         let values = HashMap::from([(":name".to_owned(), s(name))]);
         let items = vec![t.delete(active_key(), "active_hook = :name", Some(values))?, event_put(t, event)?];
-        t.transact(items).await.map_err(|e| match e {
-            TxError::Condition(_) => StoreError::Conflict,
-            TxError::Store(e) => e,
-        })
+        t.transact(items).await.map_err(TxError::or_conflict)
     }
 
     /// Removes hook `name` with its `hook.deleted` event; `Conflict` while it is the active
@@ -253,9 +250,6 @@ impl HookLog for DynamoHooks {
         for event in &execution.events {
             items.push(event_put(t, event)?);
         }
-        t.transact(items).await.map_err(|e| match e {
-            TxError::Condition(_) => StoreError::Conflict,
-            TxError::Store(e) => e,
-        })
+        t.transact(items).await.map_err(TxError::or_conflict)
     }
 }

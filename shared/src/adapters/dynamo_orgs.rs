@@ -132,11 +132,7 @@ impl OrgStore for DynamoOrgs {
         for token in &tokens {
             items.push(self.table.delete(token_key(&token.id), "attribute_exists(pk)", None)?);
         }
-        match self.table.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(TxError::Condition(_)) => Err(StoreError::Conflict),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.table.transact(items).await.map_err(TxError::or_conflict)
     }
 
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError> {

@@ -91,10 +91,7 @@ impl SessionStore for DynamoSessions {
         for event in events {
             items.push(event_put(t, event)?);
         }
-        t.transact(items).await.map_err(|e| match e {
-            TxError::Condition(_) => StoreError::Conflict,
-            TxError::Store(e) => e,
-        })
+        t.transact(items).await.map_err(TxError::or_conflict)
     }
 
     async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {

@@ -7,19 +7,8 @@ use serde_json::Value;
 use shared::domain::sms_sender::{SendError, Sent, SmsSender};
 use std::time::Instant;
 
-#[derive(Debug)]
-pub struct Failed(pub String);
-
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Failed {}
-
 /// Handles `event`; every hook call ends before `deadline`.
-pub async fn handle(sender: &SmsSender, event: &Value, now: u64, deadline: Instant) -> Result<Value, Failed> {
+pub async fn handle(sender: &SmsSender, event: &Value, now: u64, deadline: Instant) -> Result<Value, SendError> {
     match sender.send(event, now, deadline).await {
         Ok(Sent::Delivered { hook, fell_back }) => {
             tracing::info!(%hook, fell_back, "one-time code delivered");
@@ -32,7 +21,7 @@ pub async fn handle(sender: &SmsSender, event: &Value, now: u64, deadline: Insta
         }
         Err(e) => {
             tracing::error!(error = %e, "one-time code not delivered");
-            Err(Failed(e.to_string()))
+            Err(e)
         }
     }
 }

@@ -86,17 +86,13 @@ impl DynamoHooks {
         self.table.get_consistent(hook_key(name)).await?.as_ref().map(|i| data(i, "hook")).transpose()
     }
 
-    pub async fn list(&self) -> Result<Vec<Hook>, StoreError> {
-        Ok(self.all().await?.0)
-    }
-
     /// The active hook's name, if one is active.
     pub async fn active_name(&self) -> Result<Option<String>, StoreError> {
         Ok(self.all().await?.1)
     }
 
     /// Every hook and the active one's name: one consistent `Query` of the partition.
-    async fn all(&self) -> Result<(Vec<Hook>, Option<String>), StoreError> {
+    pub async fn all(&self) -> Result<(Vec<Hook>, Option<String>), StoreError> {
         let t = &self.table;
         let (mut hooks, mut active) = (Vec::new(), None);
         let mut start = None;

@@ -96,8 +96,9 @@ impl Hooks {
     /// Removes a hook that is neither active nor another hook's fallback, and (unless
     /// `keep_secret`) schedules its secret for deletion (7 days' recovery window).
     pub async fn remove(&self, name: &str, keep_secret: bool, now: u64) -> Result<()> {
-        let hook = self.get(name).await?;
-        if let Some(other) = self.store.list().await?.iter().find(|h| h.fallback.as_deref() == Some(name)) {
+        let (hooks, _) = self.store.all().await?;
+        let hook = hooks.iter().find(|h| h.name == name).with_context(|| format!("no hook `{name}`"))?;
+        if let Some(other) = hooks.iter().find(|h| h.fallback.as_deref() == Some(name)) {
             bail!("hook `{}` falls back to `{name}`; change it first", other.name);
         }
         match self.store.remove(name, &hook.lifecycle_event(EventType::HookDeleted, now)).await {
@@ -112,8 +113,7 @@ impl Hooks {
 
     /// Every hook, each with whether it is the active one.
     pub async fn list(&self) -> Result<Vec<Value>> {
-        let active = self.store.active_name().await?;
-        let hooks = self.store.list().await?;
+        let (hooks, active) = self.store.all().await?;
         Ok(hooks.into_iter().map(|h| json!({"active": active.as_deref() == Some(h.name.as_str()), "hook": h})).collect())
     }
 

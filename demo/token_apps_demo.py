@@ -126,7 +126,7 @@ def make_handler(state):
                 if url.path == "/auth/token/return":
                     if query.get("customer") != state.community_id:
                         return self.refuse("unknown community")
-                    return self.sign_in("community", state.verify_jwt(query.get("token", ""), ["ES256", "RS256"]), "/community/")
+                    return self.sign_in("community", state.verify_jwt(query.get("token", ""), ["ES256", "RS256"], audience=state.community_id), "/community/")
                 if url.path == "/session/sso_login":
                     fields, back = state.verify_forum_answer(query.get("sso", ""), query.get("sig", ""))
                     return self.sign_in("forum", fields, back)

@@ -124,7 +124,9 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--quiet", "-p", "bridge-admin", "-p", "dev-server"], check=True, cwd=ROOT)
 
-    moto_port = start([sys.executable, "scripts/moto_server.py", str(ports["moto"])])
+    # The local Cognito's emails (attribute verification codes) land here: a JSON line each.
+    outbox = Path(tempfile.gettempdir()) / f"bridge-outbox-{os.getpid()}.jsonl"
+    moto_port = start([sys.executable, "scripts/moto_server.py", str(ports["moto"])], {**os.environ, "MOTO_COGNITO_OUTBOX": str(outbox)})
     moto = f"http://127.0.0.1:{moto_port}"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "SECRET_PREFIX": "bridge-local"}
@@ -173,7 +175,7 @@ def main():
     admin(env, "hook", "create", "demo-sms", "--url", f"{sms_url}/hook", "--header-name", "X-Hook-Secret", "--secret-stdin", stdin=hook_secret)
     admin(env, "hook", "activate", "demo-sms")
 
-    info = {"moto": moto, "telephony": sms_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION,
+    info = {"moto": moto, "telephony": sms_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox),
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -204,6 +206,9 @@ The identity bridge is running locally.
   Telephony hook "demo-sms" (active): the demo SMS inbox is {sms_url}/
     send it a preview:  target/debug/bridge-admin hook preview demo-sms --user mfa@example.com --send
     (with the admin tool's environment below, and USER_POOL_ID={stack['USER_POOL_ID']})
+
+  Emails the local Cognito sends (codes that prove an email before a factor is set up):
+    {outbox}
 
   API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}
   Admin tool:  AWS_ENDPOINT_URL={moto} AWS_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\

@@ -6,12 +6,19 @@ Prints `READY <port>` once it answers, and exits when its parent process does.
 Cognito's authenticator-app codes are checked as Cognito checks them (RFC 6238 against the
 secret `AssociateSoftwareToken` gave): `MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true`.
 
-Two changes to moto 5.2.5, both for fidelity to AWS, neither to its answers' logic:
+Changes to moto 5.2.5, each for fidelity to AWS:
 
 - Cognito ID tokens: moto puts only `custom:` attributes and groups there, while Cognito puts
   every readable standard attribute too (`name`, `email`, `email_verified` as a boolean,
   `phone_number`, `locale`, ...). The bridge reads the person's profile from the ID token alone,
   so without this the local pool would sign people in without a name.
+- Attribute verification codes (`GetUserAttributeVerificationCode`, `VerifyUserAttribute`),
+  which moto lacks: as Cognito, a 6-digit code per attribute for the access token's user, valid
+  24 hours, wrong five times and it is spent (`LimitExceededException`), masked destination
+  in the answer. Cognito emails the code; here it is appended as a JSON line
+  (`{"pool", "username", "attribute", "destination", "code"}`) to the file named by
+  `MOTO_COGNITO_OUTBOX` (default: `moto-outbox-{port}.jsonl` in the temporary directory),
+  the local stand-in for the person's mailbox.
 - DynamoDB transactions: moto backs up the whole table (a deep copy) for every item of every
   `TransactWriteItems`, so a transaction costs time in proportion to the table's size and a
   10,000-user SCIM import never finishes. Here only the items a transaction touches are backed
@@ -28,9 +35,16 @@ import threading
 import time
 
 import copy
+import json
+import secrets
+import tempfile
 
 import moto.dynamodb.models as dynamodb_models
+from moto.cognitoidp.exceptions import CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpUserPool
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
@@ -53,6 +67,69 @@ def create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_d
 
 
 CognitoIdpUserPool.create_jwt = create_jwt
+
+
+PORT = 0  # set by main()
+CODE_TTL = 24 * 3600
+CODE_ATTEMPTS = 5
+
+
+def _mask(value):
+    if "@" in value:
+        local, domain = value.split("@", 1)
+        return f"{local[:1]}***@{domain[:1]}***"
+    return "+" + "*" * max(len(value) - 5, 0) + value[-4:]
+
+
+def _user_of(response, access_token):
+    backend = response._get_region_agnostic_backend()._find_backend_by_access_token(access_token)
+    for pool in backend.user_pools.values():
+        if access_token in pool.access_tokens:
+            return pool, backend.get_user(access_token)
+    raise NotAuthorizedError("Invalid Access Token")
+
+
+def get_user_attribute_verification_code(self):
+    pool, user = _user_of(self, self._get_param("AccessToken"))
+    attribute = self._get_param("AttributeName")
+    if attribute not in ("email", "phone_number"):
+        raise InvalidParameterException(f"Invalid attribute name: {attribute}")
+    destination = next((a["Value"] for a in user.attributes if a["Name"] == attribute), None)
+    if not destination:
+        raise InvalidParameterException(f"The user has no {attribute}")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    codes = user.__dict__.setdefault("attribute_codes", {})
+    codes[attribute] = {"code": code, "expires": time.time() + CODE_TTL, "attempts": 0}
+    outbox = os.environ.get("MOTO_COGNITO_OUTBOX") or os.path.join(tempfile.gettempdir(), f"moto-outbox-{PORT}.jsonl")
+    if outbox:
+        line = {"pool": pool.id, "username": user.username, "attribute": attribute, "destination": destination, "code": code}
+        with open(outbox, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+    medium = "EMAIL" if attribute == "email" else "SMS"
+    return ActionResult({"CodeDeliveryDetails": {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}})
+
+
+def verify_user_attribute(self):
+    _, user = _user_of(self, self._get_param("AccessToken"))
+    attribute = self._get_param("AttributeName")
+    pending = user.__dict__.get("attribute_codes", {}).get(attribute)
+    if pending is None:
+        raise CodeMismatchException("Invalid code provided, please request a code again.")
+    if pending["expires"] <= time.time():
+        raise ExpiredCodeException("Invalid code provided, please request a code again.")
+    if not secrets.compare_digest(str(self._get_param("Code") or ""), pending["code"]):
+        pending["attempts"] += 1
+        if pending["attempts"] >= CODE_ATTEMPTS:
+            del user.attribute_codes[attribute]
+            raise JsonRESTError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    del user.attribute_codes[attribute]
+    user.update_attributes([{"Name": f"{attribute}_verified", "Value": "true"}])
+    return EmptyResult()
+
+
+CognitoIdpResponse.get_user_attribute_verification_code = get_user_attribute_verification_code
+CognitoIdpResponse.verify_user_attribute = verify_user_attribute
 
 
 class _NoTableCopy:
@@ -111,6 +188,8 @@ def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     port = port or free_port()
+    global PORT
+    PORT = port
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     parent = os.getppid()

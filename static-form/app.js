@@ -137,6 +137,7 @@
   function describeChallenge() {
     const d = challenge.destination;
     const hint = challenge.kind === "totp_setup" ? t("totpSetupHint")
+      : challenge.kind === "verify_email" ? t("verifyEmailHint", { destination: d || "" })
       : challenge.kind === "software_token_mfa" ? t("totpHint")
       : challenge.kind === "email_otp" ? t("emailOtpHint", { destination: d || "" })
       : d ? t("codeSentTo", { destination: d }) : t("codeSent");
@@ -194,7 +195,7 @@
     }
     const notice = params.get("notice");
     if (notice === "signed_out") show("notice", "signedOut");
-    if (notice === "app_error") show("notice", "appError", { detail: params.get("detail") || "" });
+    if (notice === "app_error") show("notice", "appError");
     const error = params.get("error");
     if (error) show("error", errorKey(error));
 

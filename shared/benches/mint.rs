@@ -33,6 +33,7 @@ fn main() {
             serde_json::from_value(json!({"kind": "jwt", "url": "https://tool.example.com/sso", "algorithm": alg})).unwrap_or_else(|e| panic!("{e}"));
         let (key, parse) = key(alg);
         let input = |now| MintInput {
+            app: "tool",
             profile: &profile,
             claims: &claims,
             return_to: None,

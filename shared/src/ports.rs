@@ -133,6 +133,9 @@ pub enum ChallengeKind {
     /// Not Cognito's: the bridge's own step to set up an authenticator app (a high-risk sign-in
     /// to an app that requires a second factor, by a person who has none).
     TotpSetup,
+    /// Not Cognito's: before that set-up, a code sent to the person's verified email, so that
+    /// whoever holds only the password cannot enrol a factor of their own.
+    VerifyEmail,
 }
 
 /// A challenge as the identity provider poses it.
@@ -224,6 +227,11 @@ pub trait PasswordAuth: Send + Sync {
     async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError>;
     /// Checks a code from the new app and makes it the person's preferred second factor.
     async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
+    /// Sends a code to the signed-in person's (verified) email: the proof, before a factor is
+    /// enrolled, that they control more than the password. Returns where it went, masked.
+    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError>;
+    /// Checks a code [`Self::send_email_code`] sent.
+    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
 }
 
 /// Why an ID token was not accepted.
@@ -344,6 +352,9 @@ pub trait SessionStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
+    /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the
+    /// first time, `false` for a session without one, already redeemed, or gone.
+    async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
     /// Ends the session and returns it; `None` if there was none.
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username`; returns how many there were.

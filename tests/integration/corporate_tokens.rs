@@ -51,7 +51,7 @@ fn now() -> i64 {
 /// The claims an honest provider would sign for Taro in answer to `started`.
 fn honest_claims(provider: &ScriptedProvider, started: &Started) -> Value {
     json!({
-        "iss": provider.issuer, "aud": CLIENT_ID, "sub": "emp-0001", "email": "taro@corp.example", "name": "山田 太郎",
+        "iss": provider.issuer, "aud": CLIENT_ID, "sub": "emp-0001", "email": "taro@corp.example", "email_verified": true, "name": "山田 太郎",
         "iat": now(), "exp": now() + 300, "nonce": started.param("nonce"),
     })
 }
@@ -190,4 +190,56 @@ async fn a_cognito_connection_signs_in_the_user_the_pool_federated() {
     let reply = finish(app, &provider, &started, rs256(&pool_claims(&started, "CorpSAML_emp-9999"))).await;
     assert_eq!(reply.location_param("error").as_deref(), Some("not_provisioned"));
     assert_eq!(app.items_under("SESSION#").await, 1, "only the first sign-in's session");
+}
+
+#[tokio::test]
+async fn an_email_the_provider_does_not_vouch_for_claims_no_account() {
+    // nOAuth: anyone can put a colleague's address in their own profile at the company's
+    // provider. Taro has a password account in the organisation's domain; a token for another
+    // subject naming his email, unverified, must not sign in as him, nor link, nor create.
+    let provider = ScriptedProvider::start().await;
+    let company = connect(json!({"kind": "oidc", "issuer": provider.issuer, "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).await;
+    let app = &company.app;
+    app.user("taro@corp.example", |_| {}).await;
+    for verified in [json!(false), json!("false"), Value::Null, json!("yes")] {
+        let started = start(app, &provider, "taro@corp.example").await;
+        let claims = with(honest_claims(&provider, &started), json!({"sub": "attacker-1", "email_verified": verified}));
+        let reply = finish(app, &provider, &started, rs256(&claims)).await;
+        assert_eq!(reply.location_param("error").as_deref(), Some("corporate_email_unverified"), "email_verified {verified}: {}", reply.body);
+    }
+    assert_eq!((app.items_under("SESSION#").await, app.items_under("IDLINK#").await, pool_users(app).await), (0, 0, 1), "no session, no link, no new user");
+
+    // The same person with a verified email signs in (and is linked from then on).
+    let started = start(app, &provider, "taro@corp.example").await;
+    let reply = finish(app, &provider, &started, rs256(&with(honest_claims(&provider, &started), json!({"email_verified": "true"})))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+}
+
+#[tokio::test]
+async fn a_cognito_connection_takes_only_its_own_provider() {
+    // The browser can change `identity_provider` at the pool's authorize step: a person of
+    // another provider of the same pool must not come in through this organisation's connection.
+    let provider = ScriptedProvider::start().await;
+    let connection = json!({
+        "kind": "cognito", "issuer": provider.issuer, "client_id": CLIENT_ID, "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
+    });
+    let company = connect(connection).await;
+    let app = &company.app;
+    app.user("taro@corp.example", |_| {}).await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let user = cognito.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("taro@corp.example").send().await.unwrap();
+    let username = user.username().to_owned();
+    let claims = |started: &Started, provider_name: Option<&str>| {
+        let identities = provider_name.map(|p| json!([{"providerName": p, "providerType": "OIDC", "userId": "x"}])).unwrap_or(Value::Null);
+        with(honest_claims(&provider, started), json!({"cognito:username": username, "token_use": "id", "identities": identities}))
+    };
+    for other in [Some("OtherIdP"), Some("corpsaml"), None] {
+        let started = start(app, &provider, "taro@corp.example").await;
+        let reply = finish(app, &provider, &started, rs256(&claims(&started, other))).await;
+        assert_eq!(reply.location_param("error").as_deref(), Some("corporate_failed"), "{other:?}: {}", reply.body);
+    }
+    assert_eq!(app.items_under("SESSION#").await, 0);
+    let started = start(app, &provider, "taro@corp.example").await;
+    let reply = finish(app, &provider, &started, rs256(&claims(&started, Some("CorpSAML")))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
 }

@@ -36,6 +36,16 @@ pub fn moto() -> &'static str {
     })
 }
 
+/// The last code the local Cognito emailed to `email` (`scripts/moto_server.py` writes what
+/// Cognito would email to its outbox file).
+pub fn emailed_code(email: &str) -> String {
+    let port = moto().rsplit(':').next().unwrap_or_default();
+    let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
+    let text = std::fs::read_to_string(&outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
+    let mail = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|m| m["destination"] == email).last();
+    mail.and_then(|m| m["code"].as_str().map(str::to_owned)).unwrap_or_else(|| panic!("no email to {email}"))
+}
+
 pub async fn sdk_config(endpoint: &str, calls: &CallLog) -> SdkConfig {
     let sdk = shared::testing::moto_sdk(endpoint, calls).await;
     sdk.to_builder().retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)).build()

@@ -54,11 +54,12 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     assert_eq!(CallLog::count(&first, COGNITO), 1, "{first:?}");
 
     // Warm: one call to Cognito, the history read and the session's write; apps and secrets come
-    // from the caches.
+    // from the caches. The handoff is redeemed once: one conditional write.
     let again = app.login("hanako@example.com", PASSWORD).await;
     let (second_claims, page) = zendesk_claims(&app, &again).await;
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), PUT.to_owned()]);
+    let redeem = "DynamoDB_20120810.UpdateItem".to_owned();
+    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), PUT.to_owned(), redeem]);
 
     // The handoff set the session cookie; it signs the person in to the app again without the
     // form: one read.

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin_apps;
+mod attacks;
 mod corporate;
 mod corporate_tokens;
 mod faults;

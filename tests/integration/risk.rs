@@ -9,7 +9,7 @@ use shared::domain::risk::RiskPolicy;
 
 /// `/sso` with the browser's device cookie, if it has one; returns the context and the cookie
 /// the browser holds afterwards.
-async fn enter(app: &TestApp, device: Option<&str>) -> (String, String) {
+pub(crate) async fn enter(app: &TestApp, device: Option<&str>) -> (String, String) {
     let cookie = device.map(|d| format!("bridge_device={d}"));
     let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
     let reply = app.send("GET", &format!("/sso/{APP}"), &headers, None).await;
@@ -27,7 +27,7 @@ async fn enter(app: &TestApp, device: Option<&str>) -> (String, String) {
     (reply.location_param("ctx").unwrap(), set.or(device.map(str::to_owned)).unwrap())
 }
 
-async fn login(app: &TestApp, ctx: &str, password: &str) -> Reply {
+pub(crate) async fn login(app: &TestApp, ctx: &str, password: &str) -> Reply {
     app.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": password})).await
 }
 
@@ -45,7 +45,7 @@ async fn high_risk_events(app: &TestApp) -> Vec<serde_json::Value> {
 }
 
 /// A stack whose demo app has `policy`, and its person.
-async fn app_with(policy: RiskPolicy) -> TestApp {
+pub(crate) async fn app_with(policy: RiskPolicy) -> TestApp {
     let app = spawn_app().await;
     let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
     demo.risk_policy = policy;
@@ -123,9 +123,16 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     let (ctx, _) = enter(&app, None).await;
     assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "the first browser is the baseline");
 
-    // A new browser: set up an authenticator app (Cognito's secret), prove it with a code.
+    // A new browser: first a code to the verified email (whoever holds only the password
+    // cannot enrol a factor), then an authenticator app (Cognito's secret), proved with a code.
     let (ctx, _) = enter(&app, None).await;
     let step = login(&app, &ctx, PASSWORD).await.json();
+    assert_eq!((step["challenge"].as_str(), step["destination"].as_str()), (Some("verify_email"), Some("h***@e***")), "{step}");
+    assert!(step["setup"].is_null(), "no authenticator secret before the email is proved");
+    let flow = step["flow"].as_str().unwrap();
+    let guessed = app.post("/login/challenge", json!({"flow": flow, "code": "000000"})).await;
+    assert_eq!(guessed.json()["error"], "code_mismatch");
+    let step = app.post("/login/challenge", json!({"flow": flow, "code": crate::harness::emailed_code("hanako@example.com")})).await.json();
     assert_eq!(step["challenge"], "totp_setup", "{step}");
     let secret = step["setup"]["secret"].as_str().unwrap().to_owned();
     assert!(step["setup"]["uri"].as_str().unwrap().starts_with("otpauth://totp/api.example.com:hanako%40example.com?secret="));
@@ -144,4 +151,5 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     let outcomes: Vec<serde_json::Value> = high_risk_events(&app).await.iter().map(|e| e["detail"]["outcome"].clone()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "second_factor_required").count(), 1, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|o| **o == "allowed").count(), 2, "{outcomes:?}");
+    assert_eq!(app.event_types().await.iter().filter(|t| *t == "user.mfa_enrolled").count(), 1, "the enrolment is an identity event");
 }

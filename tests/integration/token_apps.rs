@@ -69,6 +69,9 @@ async fn community_token_verifies_against_the_published_keys() {
     assert_eq!((claims["roles"].as_str(), claims["avatar"].as_str()), (Some("3,7"), Some("Acme")));
     assert_eq!(claims["exp"].as_u64().unwrap_or_default() - claims["iat"].as_u64().unwrap_or_default(), 300);
 
+    // The token names its one app: another app of ours that checks its audience refuses it.
+    assert!(verify("jwt", &json!({"token": token, "algorithms": ["ES256"], "jwks": published, "audience": "acme-community"})).is_ok());
+    assert!(verify("jwt", &json!({"token": token, "algorithms": ["ES256"], "jwks": published, "audience": "tool"})).is_err());
     // The same token does not verify under another algorithm or with a key set that lacks its key.
     assert!(verify("jwt", &json!({"token": token, "algorithms": ["RS256"], "jwks": published})).is_err());
     assert!(verify("jwt", &json!({"token": token, "algorithms": ["ES256"], "jwks": {"keys": []}})).is_err());

@@ -29,7 +29,7 @@ use shared::ports::{ChallengeAnswer, ChallengeKind};
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Cognito's own limit for a password.
 const MAX_SECRET_CHARS: usize = 256;
-/// Zendesk's error message shown on the form is cut to this many characters.
+/// Zendesk's error message is logged cut to this many characters.
 const MAX_NOTICE_CHARS: usize = 300;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,9 +150,11 @@ async fn logout(login: &Login, request: &Request, app: &str, now: u64) -> Respon
     if query.get("kind").map(String::as_str) != Some("error") {
         return sign_out(login, request, ctx.as_deref()).await;
     }
+    // The app's message is for the operator's log: anyone can link here with any `message`, so
+    // the form never repeats it (it shows its own localised notice).
     let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
-    tracing::info!(app, "app refused a sign-in");
-    let mut params = vec![("notice", "app_error"), ("detail", detail.as_str())];
+    tracing::info!(app, detail, "app refused a sign-in");
+    let mut params = vec![("notice", "app_error")];
     params.extend(ctx.as_deref().map(|ctx| ("ctx", ctx)));
     redirect_to_form(login, &params)
 }

@@ -51,6 +51,7 @@ fn japanese(code: &str) -> &'static str {
         "return_to_not_allowed" => "このサインインリンクは、アプリが許可していないページへ移動しようとしています。",
         "throttled" | "unavailable" | "corporate_unavailable" => "サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。",
         "corporate_state" | "flow_expired" => "このサインインは無効か期限切れです。アプリからもう一度サインインしてください。",
+        "handoff_used" => "このサインインはすでに完了しています。アプリからもう一度サインインしてください。",
         _ => "サインインリンクが正しくありません。アプリからもう一度お試しください。",
     }
 }

@@ -58,6 +58,7 @@ impl Problem {
                 "sign_in_denied",
                 "This sign-in looks unusual, so it was stopped. Try again from a device you have used before, or contact support.",
             ),
+            SignInError::HandoffUsed => p(S::BAD_REQUEST, "handoff_used", "This sign-in was already completed. Start again from the app."),
             SignInError::SecondFactorRequired => p(
                 S::FORBIDDEN,
                 "mfa_required",
@@ -109,6 +110,12 @@ impl Problem {
             CorporateError::NotProvisioned => {
                 p(S::FORBIDDEN, "not_provisioned", "Your company has not given you access to this service yet. Contact your IT administrator.")
             }
+            CorporateError::EmailNotVerified => p(
+                S::FORBIDDEN,
+                "corporate_email_unverified",
+                "Your company's sign-in did not confirm your email address, so we cannot find your account. Contact your IT administrator.",
+            ),
+            CorporateError::OtherProvider => TRY_AGAIN,
             CorporateError::Deactivated => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
             CorporateError::Store(e) => Self::of_store(e),
             CorporateError::Directory(e) => Self::of_directory(e),

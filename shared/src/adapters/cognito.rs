@@ -52,7 +52,7 @@ enum Operation {
     Answer,
     Forgot,
     ConfirmForgot,
-    /// Setting up an authenticator app with the person's access token.
+    /// The person's own settings with their access token: an authenticator app, an email code.
     Totp,
 }
 
@@ -102,7 +102,7 @@ fn challenge_name(kind: ChallengeKind) -> ChallengeNameType {
         ChallengeKind::SoftwareTokenMfa => ChallengeNameType::SoftwareTokenMfa,
         ChallengeKind::EmailOtp => ChallengeNameType::EmailOtp,
         ChallengeKind::SelectMfaType => ChallengeNameType::SelectMfaType,
-        ChallengeKind::TotpSetup => ChallengeNameType::MfaSetup,
+        ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail => ChallengeNameType::MfaSetup,
     }
 }
 
@@ -251,10 +251,38 @@ impl PasswordAuth for CognitoPasswordAuth {
             return Err(AuthError::CodeMismatch);
         }
         let totp = SoftwareTokenMfaSettingsType::builder().enabled(true).preferred_mfa(true).build();
+        // Cognito asks for the new factor from the next sign-in on.
         self.client
             .set_user_mfa_preference()
             .access_token(token)
             .software_token_mfa_settings(totp)
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
+        Ok(())
+    }
+
+    /// `GetUserAttributeVerificationCode` for `email`: Cognito sends a code to the address (its
+    /// own email, or the pool's custom email sender).
+    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError> {
+        let out = self
+            .client
+            .get_user_attribute_verification_code()
+            .access_token(access_token.0.expose_secret())
+            .attribute_name("email")
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
+        Ok(out.code_delivery_details.and_then(|d| d.destination))
+    }
+
+    /// `VerifyUserAttribute` for `email` (the address stays verified; the code is spent).
+    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        self.client
+            .verify_user_attribute()
+            .access_token(access_token.0.expose_secret())
+            .attribute_name("email")
+            .code(code.expose_secret())
             .send()
             .await
             .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;

@@ -2,7 +2,7 @@
 //!
 //! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
-//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`     |
+//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed) |
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON), `expires_at`     |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
@@ -79,6 +79,9 @@ impl SessionStore for DynamoSessions {
         item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
         item.insert("data".into(), s(json(session)?));
         item.insert("expires_at".into(), n(session.expires_at));
+        if session.handoff {
+            item.insert("handoff".into(), n(1));
+        }
         let t = &self.table;
         let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
         let person = LastSignIn {
@@ -119,6 +122,25 @@ impl SessionStore for DynamoSessions {
             Ok(_) => Ok(()),
             // Ended meanwhile: nothing to record.
             Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(()),
+            Err(e) => Err(store_error(Failure::of(&e))),
+        }
+    }
+
+    async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(session_key(key_digest)))
+            .update_expression("REMOVE handoff")
+            .condition_expression("attribute_exists(handoff)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            // Redeemed before, or no such session.
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(false),
             Err(e) => Err(store_error(Failure::of(&e))),
         }
     }

@@ -103,6 +103,10 @@ pub enum CorporateError {
     Deactivated,
     #[error("the email belongs to a user of another organisation")]
     OtherOrganisation,
+    #[error("the provider does not vouch for the email (email_verified), so it finds no account")]
+    EmailNotVerified,
+    #[error("the person came through another of the pool's providers than the connection's")]
+    OtherProvider,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -236,11 +240,21 @@ impl Corporate {
 
     /// The Cognito user for `identity`: linked before, else by email; then checked.
     async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+        // Through a pool, only from the connection's own provider: the authorize step's
+        // `identity_provider` is the browser's to change.
+        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider) {
+            if !identity.providers.iter().any(|p| p == provider) {
+                return Err(CorporateError::OtherProvider);
+            }
+        }
         let linked = self.links.find(&org.id, &identity.issuer, &identity.subject).await?;
         let username = match (&linked, connection.kind) {
             (Some(username), _) => username.clone(),
             // The pool federated the person itself: the token is for its own user.
             (None, ConnectionKind::Cognito) => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
+            // Finding (or making) an account by email needs an email the provider vouches for:
+            // anyone can put a colleague's address in their own profile (nOAuth).
+            (None, ConnectionKind::Oidc) if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
             (None, ConnectionKind::Oidc) => match connection.provisioning {
                 Provisioning::Scim => self.provisioned(org, &identity.email).await?,
                 // An existing user keeps its enabled state: signing in never re-enables anyone.

@@ -32,6 +32,10 @@ pub enum EventType {
     SignInHighRisk,
     #[serde(rename = "user.inactive")]
     UserInactive,
+    /// A second factor was enrolled during a sign-in (`detail.factor`: `software_token`; the
+    /// person first proved control of their verified email).
+    #[serde(rename = "user.mfa_enrolled")]
+    UserMfaEnrolled,
     /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
     /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]

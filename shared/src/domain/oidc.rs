@@ -172,6 +172,13 @@ pub struct Identity {
     pub family_name: Option<String>,
     /// Cognito connections: the pool user the token is for (`cognito:username`).
     pub pool_username: Option<String>,
+    /// Whether the provider vouches for the email: `email_verified` is `true` (or `"true"`)
+    /// and the email is the `email` claim's, or the email is the `upn` (which a directory only
+    /// issues in its own verified domains). Only a vouched-for email may find an account.
+    pub email_verified: bool,
+    /// Cognito connections: the names of the pool's providers the person came through
+    /// (`identities[].providerName`).
+    pub providers: Vec<String>,
 }
 
 /// Reads the person from checked claims; the email from `email_claim`.
@@ -182,12 +189,32 @@ pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<
     Ok(Identity {
         issuer: text("iss").unwrap_or_default(),
         subject,
-        email,
         name: text("name"),
         given_name: text("given_name"),
         family_name: text("family_name"),
         pool_username: text("cognito:username"),
+        email_verified: match email_claim {
+            EmailClaim::Upn => true,
+            _ => text("email").is_some_and(|e| Email::parse(&e).is_ok_and(|e| e == email)) && verified_flag(claims.get("email_verified")),
+        },
+        providers: identities(claims.get("identities")),
+        email,
     })
+}
+
+/// `email_verified` as providers send it: a boolean, or (Cognito, some SAML bridges) a string.
+fn verified_flag(value: Option<&Value>) -> bool {
+    matches!(value, Some(Value::Bool(true))) || value.and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Cognito's `identities` claim: an array of `{providerName, ...}` (or that array as a string).
+fn identities(value: Option<&Value>) -> Vec<String> {
+    let parsed = match value {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    parsed.as_array().into_iter().flatten().filter_map(|i| i.get("providerName").and_then(Value::as_str)).take(16).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -208,6 +235,27 @@ mod tests {
 
     fn check(v: Value) -> Result<(), ClaimError> {
         check_claims(&claims(v), ISS, "bridge", "n-1", NOW)
+    }
+
+    #[test]
+    fn only_an_email_the_provider_vouches_for_is_verified() {
+        let verified = |v: Value, claim: EmailClaim| identity(&claims(v), claim).map(|i| i.email_verified).unwrap_or_else(|e| panic!("{e}"));
+        let taro = |extra: Value| {
+            let mut c = json!({"sub": "s", "email": "Taro@Corp.example"});
+            c.as_object_mut().into_iter().for_each(|o| o.extend(extra.as_object().cloned().unwrap_or_default()));
+            c
+        };
+        assert!(verified(taro(json!({"email_verified": true})), EmailClaim::Email));
+        assert!(verified(taro(json!({"email_verified": "True"})), EmailClaim::Email), "Cognito and SAML bridges send a string");
+        for no in [json!({}), json!({"email_verified": false}), json!({"email_verified": "false"}), json!({"email_verified": 1})] {
+            assert!(!verified(taro(no.clone()), EmailClaim::Email), "{no}");
+        }
+        // `email_verified` speaks of the `email` claim, not of another that holds an address.
+        let other = json!({"sub": "s", "email": "me@corp.example", "email_verified": true, "preferred_username": "taro@corp.example"});
+        assert!(!verified(other, EmailClaim::PreferredUsername));
+        assert!(verified(json!({"sub": "s", "upn": "taro@corp.example"}), EmailClaim::Upn), "a directory issues UPNs in its verified domains");
+        let pool = json!({"sub": "s", "email": "t@corp.example", "identities": "[{\"providerName\":\"CorpSAML\"}]"});
+        assert_eq!(identity(&claims(pool), EmailClaim::Email).map(|i| i.providers).unwrap_or_default(), ["CorpSAML"]);
     }
 
     #[test]

@@ -35,6 +35,34 @@ pub enum RiskPolicy {
     Deny,
 }
 
+impl RiskPolicy {
+    /// Whether the app takes a sign-in (or a session opened by one) assessed at `assurance`.
+    pub fn admits(self, assurance: Assurance) -> bool {
+        match self {
+            Self::Allow => true,
+            Self::RequireMfa => !assurance.high_risk || assurance.second_factor,
+            Self::Deny => !assurance.high_risk,
+        }
+    }
+}
+
+/// What a sign-in proved, kept with the session it opens: an app entered from the session
+/// applies its own policy to this, never to nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assurance {
+    /// The sign-in was assessed high risk.
+    pub high_risk: bool,
+    /// It answered a second factor (a corporate sign-in: its provider's factors).
+    pub second_factor: bool,
+}
+
+impl Assurance {
+    /// What a session that predates assurance is taken to have proved: nothing.
+    pub fn unknown() -> Self {
+        Self { high_risk: true, second_factor: false }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
@@ -85,11 +113,14 @@ impl RiskProfile {
     pub fn assess(&self, visit: &Visit, failures: u64, now: u64) -> Assessment {
         let mut signals = Vec::new();
         let first = self.sign_ins.is_empty();
-        let new = |list: &[Seen], value: &Option<String>| value.as_ref().is_some_and(|v| !list.iter().any(|s| &s.value == v));
+        // A device or country we cannot see (no device cookie, no country header) is never a
+        // known one: missing is as new as never seen. A network is new only when seen (API
+        // Gateway always gives the address, and a new network alone is not high risk).
+        let new = |list: &[Seen], value: &Option<String>| value.as_ref().is_none_or(|v| !list.iter().any(|s| &s.value == v));
         if !first && new(&self.devices, &visit.device) {
             signals.push(Signal::NewDevice);
         }
-        if !first && new(&self.networks, &visit.network) {
+        if !first && visit.network.is_some() && new(&self.networks, &visit.network) {
             signals.push(Signal::NewNetwork);
         }
         if !first && !self.countries.is_empty() && new(&self.countries, &visit.country) {
@@ -105,9 +136,13 @@ impl RiskProfile {
         Assessment { signals, high }
     }
 
-    /// The profile after a sign-in from `visit` at `now`.
-    pub fn signed_in(mut self, visit: &Visit, now: u64) -> Self {
-        for (list, value) in [(&mut self.devices, &visit.device), (&mut self.networks, &visit.network), (&mut self.countries, &visit.country)] {
+    /// The profile after a sign-in from `visit` at `now`. `trusted`: the sign-in was low risk,
+    /// or proved itself with a second factor. Only a trusted sign-in teaches the profile its
+    /// device, network and country; one let through at high risk (an `allow` app) does not, so
+    /// the next sign-in from that browser is as risky as this one was.
+    pub fn signed_in(mut self, visit: &Visit, trusted: bool, now: u64) -> Self {
+        let seen = [(&mut self.devices, &visit.device), (&mut self.networks, &visit.network), (&mut self.countries, &visit.country)];
+        for (list, value) in seen.into_iter().filter(|_| trusted) {
             if let Some(value) = value {
                 list.retain(|s| &s.value != value);
                 list.push(Seen { value: value.clone(), at: now });
@@ -149,7 +184,7 @@ mod tests {
         let home = visit("d1", "203.0.113.7", "JP");
         let profile = RiskProfile::default();
         assert_eq!(profile.assess(&home, 0, 100), Assessment { signals: vec![], high: false });
-        let profile = profile.signed_in(&home, 100);
+        let profile = profile.signed_in(&home, true, 100);
         assert!(!profile.assess(&visit("d1", "203.0.113.99", "JP"), 0, 200).high, "same /24");
         let mobile = profile.assess(&visit("d1", "198.51.100.1", "JP"), 0, 200);
         assert_eq!(mobile, Assessment { signals: vec![Signal::NewNetwork], high: false }, "a new network alone is not high risk");
@@ -164,15 +199,30 @@ mod tests {
         let home = visit("d1", "203.0.113.7", "JP");
         let mut profile = RiskProfile::default();
         for i in 0..VELOCITY_LIMIT as u64 {
-            profile = profile.signed_in(&home, 1000 + i);
+            profile = profile.signed_in(&home, true, 1000 + i);
         }
         assert_eq!(profile.assess(&home, 0, 1100).signals, [Signal::Velocity]);
         assert!(profile.assess(&home, 0, 1000 + VELOCITY_WINDOW + 20).signals.is_empty());
         for i in 0..30 {
-            profile = profile.signed_in(&visit(&format!("d{i}"), "203.0.113.7", "JP"), 5000 + i);
+            profile = profile.signed_in(&visit(&format!("d{i}"), "203.0.113.7", "JP"), true, 5000 + i);
         }
         assert_eq!((profile.devices.len(), profile.sign_ins.len()), (REMEMBERED, VELOCITY_LIMIT + 1));
         assert!(profile.assess(&visit("d0", "203.0.113.7", "JP"), 0, 9000).signals.contains(&Signal::NewDevice), "the oldest device is forgotten");
+    }
+
+    #[test]
+    fn what_cannot_be_seen_is_never_known_and_a_risky_sign_in_teaches_nothing() {
+        let home = visit("d1", "203.0.113.7", "JP");
+        let profile = RiskProfile::default().signed_in(&home, true, 100);
+        let blind = Visit { device: None, network: None, country: None };
+        let seen = profile.assess(&blind, 0, 200);
+        assert_eq!(seen.signals, [Signal::NewDevice, Signal::NewCountry]);
+        assert!(seen.high, "no device cookie, no country: high risk");
+        let stranger = visit("d2", "198.51.100.1", "FR");
+        let after = profile.clone().signed_in(&stranger, false, 300);
+        assert!(after.assess(&stranger, 0, 400).high, "an untrusted sign-in does not make its browser known");
+        assert!(!after.assess(&home, 0, 400).high);
+        assert!(!profile.signed_in(&stranger, true, 300).assess(&stranger, 0, 400).high, "a trusted one does");
     }
 
     #[test]

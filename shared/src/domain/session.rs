@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::org::OrgId;
+use super::risk::Assurance;
 
 /// The cookie's name.
 pub const COOKIE: &str = "bridge_session";
@@ -60,11 +61,35 @@ pub struct Session {
     pub idle: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_logout: Option<ProviderLogout>,
+    /// How the sign-in that opened the session was assessed (`domain::risk`).
+    #[serde(default = "Assurance::unknown")]
+    pub assurance: Assurance,
+    /// The digest of the device cookie of the browser that signed in: the session is as
+    /// trusted as its sign-in only in that browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Opened by a password sign-in whose handoff is not yet redeemed (kept by the store beside
+    /// the session, not in it: `SessionStore::redeem` clears it once).
+    #[serde(skip)]
+    pub handoff: bool,
 }
 
 impl Session {
     pub fn new(username: String, org: Option<OrgId>, method: Method, profile: Map<String, Value>, policy: SessionPolicy, now: u64) -> Self {
-        Self { username, org, method, profile, created: now, last_seen: now, expires_at: now + policy.ttl, idle: policy.idle, provider_logout: None }
+        Self {
+            username,
+            org,
+            method,
+            profile,
+            created: now,
+            last_seen: now,
+            expires_at: now + policy.ttl,
+            idle: policy.idle,
+            provider_logout: None,
+            assurance: Assurance::unknown(),
+            device: None,
+            handoff: false,
+        }
     }
 
     pub fn live(&self, now: u64) -> bool {

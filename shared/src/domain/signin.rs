@@ -33,7 +33,7 @@ use super::oidc;
 use super::org::OrgId;
 use super::profile::{TOKEN_CLAIMS, UserProfile};
 use super::return_to::ReturnTo;
-use super::risk::{RiskPolicy, RiskProfile, Visit, network_of};
+use super::risk::{Assurance, RiskProfile, Visit, network_of};
 use super::session::{Method, ProviderLogout, Session, SessionPolicy};
 use super::signing_keys::{SignerError, Signers};
 use super::targets::discourse::{NONCE_TTL, RequestError};
@@ -111,6 +111,10 @@ pub enum Entered {
 struct Arrival {
     events: Vec<IdentityEvent>,
     risk: RiskProfile,
+    /// What the sign-in proved, kept with the session.
+    assurance: Assurance,
+    /// The browser's device digest, kept with the session.
+    device: Option<String>,
 }
 
 /// What the person's browser does next.
@@ -120,6 +124,27 @@ pub enum Outcome {
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
+}
+
+/// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)
+/// is open: carried in its sealed flow, encrypted (`flow::encrypt`).
+#[derive(Serialize, Deserialize)]
+struct Carried {
+    id: String,
+    access: String,
+    /// The name the authenticator app shows for the account (the email).
+    account: String,
+}
+
+impl Carried {
+    fn new(id_token: &str, access_token: &AccessToken, session: &Session) -> Self {
+        let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username).to_owned();
+        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account }
+    }
+
+    fn access_token(&self) -> AccessToken {
+        AccessToken(SecretString::from(self.access.clone()))
+    }
 }
 
 /// What the person puts into their authenticator app (`ChallengeKind::TotpSetup`).
@@ -149,6 +174,8 @@ pub enum SignInError {
     PasswordSignInDisabled,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
+    #[error("the sign-in's handoff was used before")]
+    HandoffUsed,
     #[error("a high-risk sign-in without a second factor refused by the app's policy")]
     SecondFactorRequired,
     #[error(transparent)]
@@ -235,14 +262,19 @@ impl SignIn {
         let fits = match (&answer, state.challenge) {
             (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
             (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => *choice != ChallengeKind::SelectMfaType && *choice != ChallengeKind::NewPassword,
-            (ChallengeAnswer::Code(_), ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::TotpSetup) => true,
+            (
+                ChallengeAnswer::Code(_),
+                ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail,
+            ) => true,
             _ => false,
         };
         if !fits {
             return Err(SignInError::BadInput("answer"));
         }
-        if let (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) = (state.challenge, &answer) {
-            return self.finish_totp_setup(state, code, visitor, now).await;
+        match (state.challenge, &answer) {
+            (ChallengeKind::VerifyEmail, ChallengeAnswer::Code(code)) => return self.finish_email_proof(state, code, visitor, now).await,
+            (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,
+            _ => {}
         }
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
         let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
@@ -279,6 +311,14 @@ impl SignIn {
         let ctx = self.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
+        // A new password ends what the old one opened: the person's bridge sessions and
+        // Cognito refresh tokens.
+        if let Some(username) = self.pool.find_by_email(email.as_str()).await? {
+            self.sessions.end_all(&username).await?;
+            if let Err(e) = self.pool.sign_out(&username).await {
+                tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
+            }
+        }
         let step = self.auth.sign_in(email.as_str(), new_password).await?;
         self.next(ctx, step, visitor, false, now).await
     }
@@ -316,51 +356,77 @@ impl SignIn {
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = Session::new(username, org, Method::Password, claims, self.session_policy, now);
         let arrival = match self.assess(&app, &session, ctx, visitor, second_factor).await {
-            // The app wants a second factor this person has not set up: set one up now.
-            Err(SignInError::SecondFactorRequired) => return self.start_totp_setup(ctx, &session, id_token, access_token, now).await,
+            // The app wants a second factor this person has not set up: set one up now, once
+            // they have proved they hold their verified email (not only the password).
+            Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
+                let carried = Carried::new(id_token, access_token, &session);
+                return self.start_email_proof(ctx, &session.username, carried, now).await;
+            }
             other => other?,
         };
         let delivery = self.mint(&app, &profile, ctx, now).await?;
-        let session = self.open_session(session, arrival).await?;
+        // The session is not the browser's until the handoff is redeemed, once.
+        let session = self.open_session(Session { handoff: true, ..session }, arrival).await?;
         let key = self.secrets.bridge().await?;
-        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &SignedIn { delivery, session })))
+        // Encrypted: the form's script carries the handoff but can read neither the session
+        // value nor the app's token in it.
+        let signed_in = serde_json::to_string(&SignedIn { delivery, session }).map_err(|_| FlowError::Invalid)?;
+        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &signed_in))))
+    }
+
+    /// The step before a factor is enrolled: a code to the person's verified email
+    /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
+    async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
+        let destination = self.auth.send_email_code(&carried.access_token()).await?;
+        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, now).await?;
+        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None })
+    }
+
+    /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
+    async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, now: u64) -> Result<String, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let plain = serde_json::to_string(carried).map_err(|_| FlowError::Invalid)?;
+        let state = ChallengeState { ctx: ctx.clone(), challenge: kind, username: username.to_owned(), session: flow::encrypt(&key.flow_key, &plain) };
+        Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
+    }
+
+    /// The tokens a bridge challenge carries (see [`Self::carry`]).
+    async fn carried(&self, state: &ChallengeState) -> Result<Carried, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let plain = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
+        Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
+    }
+
+    /// The emailed code: checked, then on to setting up the authenticator app.
+    async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+        let carried = self.carried(&state).await?;
+        match self.auth.check_email_code(&carried.access_token(), code).await {
+            Err(AuthError::CodeMismatch) => {
+                let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
+                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+            }
+            other => other?,
+        }
+        self.start_totp_setup(&state.ctx, &state.username, carried, now).await
     }
 
     /// The step that sets up an authenticator app: Cognito's secret for the person, and a
-    /// challenge whose sealed state carries their tokens encrypted (`flow::encrypt`).
-    async fn start_totp_setup(
-        &self,
-        ctx: &SignInContext,
-        session: &Session,
-        id_token: &str,
-        access_token: &AccessToken,
-        now: u64,
-    ) -> Result<Outcome, SignInError> {
-        let secret = self.auth.associate_totp(access_token).await?.expose_secret().to_owned();
-        let key = self.secrets.bridge().await?;
-        let carried = serde_json::json!({"id": id_token, "access": access_token.0.expose_secret()}).to_string();
-        let state = ChallengeState {
-            ctx: ctx.clone(),
-            challenge: ChallengeKind::TotpSetup,
-            username: session.username.clone(),
-            session: flow::encrypt(&key.flow_key, &carried),
-        };
-        let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+    /// challenge carrying their tokens.
+    async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
+        let secret = self.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
+        let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, now).await?;
         let issuer = url::Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
-        let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username);
         let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
-        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(account), label(&issuer));
+        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
         Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(TotpSetup { secret, uri }) })
     }
 
     /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
-    /// preferred factor), then the sign-in goes on with its second factor.
+    /// preferred factor), recorded as `user.mfa_enrolled`, the person's other sessions ended
+    /// (their factors changed), then the sign-in goes on with its second factor.
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let key = self.secrets.bridge().await?;
-        let carried = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
-        let carried: Value = serde_json::from_str(carried.expose_secret()).map_err(|_| FlowError::Invalid)?;
-        let (Some(id_token), Some(access)) = (carried["id"].as_str(), carried["access"].as_str()) else { return Err(FlowError::Invalid.into()) };
-        let access_token = AccessToken(SecretString::from(access.to_owned()));
+        let carried = self.carried(&state).await?;
+        let access_token = carried.access_token();
         match self.auth.verify_totp(&access_token, code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
@@ -368,13 +434,26 @@ impl SignIn {
             }
             other => other?,
         }
-        self.deliver(&state.ctx, id_token, &access_token, visitor, true, now).await
+        let user = EventUser { username: Some(state.username.clone()), email: Some(carried.account.clone()), ..EventUser::default() };
+        let context =
+            EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };
+        let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
+        self.events.record(&enrolled).await?;
+        self.sessions.end_all(&state.username).await?;
+        self.deliver(&state.ctx, &carried.id, &access_token, visitor, true, now).await
     }
 
-    /// A password sign-in's handoff, brought back by the browser.
+    /// A password sign-in's handoff, brought back by the browser: good once, within
+    /// [`HANDOFF_TTL`] (one conditional write redeems it).
     pub async fn open_handoff(&self, handoff: &str, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.secrets.bridge().await?;
-        Ok(flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?)
+        let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
+        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
+        let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
+        if !self.sessions.redeem(&oidc::digest(&signed_in.session)).await? {
+            return Err(SignInError::HandoffUsed);
+        }
+        Ok(signed_in)
     }
 
     /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
@@ -417,6 +496,14 @@ impl SignIn {
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
         let key = oidc::digest(cookie);
         let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        // The app's own policy, on what the session's sign-in proved; in another browser than
+        // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
+        let same_browser = session.device.is_some() && session.device == ctx.device;
+        let assurance = if same_browser { session.assurance } else { Assurance::unknown() };
+        if !app.risk_policy.admits(assurance) {
+            tracing::info!(app = %app.id, ?assurance, same_browser, "a session not enough for the app's risk policy: to the form");
+            return Ok(None);
+        }
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let delivery = self.mint(app, &profile, ctx, now).await?;
         if session.needs_touch(now) {
@@ -447,6 +534,7 @@ impl SignIn {
         let (history, failures) = self.risk.history(&session.username, email.as_deref(), now).await?;
         let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
         let assessment = history.assess(&visit, failures, now);
+        let assurance = Assurance { high_risk: assessment.high, second_factor };
         let method = match session.method {
             Method::Password => "password",
             Method::Corporate => "corporate",
@@ -457,10 +545,9 @@ impl SignIn {
             let mut risky = IdentityEvent::new(EventType::SignInHighRisk, user.clone(), context.clone(), now)
                 .with_detail("signals", serde_json::to_value(&assessment.signals).unwrap_or_default());
             let refused = match app.risk_policy {
-                RiskPolicy::Allow => None,
-                RiskPolicy::RequireMfa if second_factor => None,
-                RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
-                RiskPolicy::Deny => Some(SignInError::HighRiskDenied),
+                _ if app.risk_policy.admits(assurance) => None,
+                super::risk::RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
+                _ => Some(SignInError::HighRiskDenied),
             };
             let outcome = match refused {
                 None => "allowed",
@@ -477,13 +564,17 @@ impl SignIn {
         }
         // The session key's digest names the sign-in event; it is set in `open_session`.
         events.insert(0, IdentityEvent::new(EventType::UserSignedIn, user, context, now));
-        Ok(Arrival { events, risk: history.signed_in(&visit, now) })
+        let trusted = !assurance.high_risk || assurance.second_factor;
+        let risk = history.signed_in(&visit, trusted, now);
+        Ok(Arrival { events, risk, assurance, device: visit.device })
     }
 
     /// Opens the session and records the sign-in's events and the person's profile with it.
     async fn open_session(&self, mut session: Session, mut arrival: Arrival) -> Result<String, SignInError> {
         // The person, not the token they signed in with.
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
+        session.assurance = arrival.assurance;
+        session.device = arrival.device.take();
         let cookie = oidc::random_token();
         let key = oidc::digest(&cookie);
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
@@ -494,6 +585,7 @@ impl SignIn {
 
     async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, now: u64) -> Result<Delivery, SignInError> {
         let input = MintInput {
+            app: app.id.as_str(),
             profile,
             claims: &app.claims,
             return_to: ctx.return_to.as_ref(),
@@ -606,7 +698,7 @@ mod tests {
         let entry = Entry { device: Some(device), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
         let ctx = svc.start("demo", entry, now).await?;
         match svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), now).await? {
-            Outcome::Challenge { flow, kind, .. } if kind != ChallengeKind::TotpSetup => {
+            Outcome::Challenge { flow, kind, .. } if !matches!(kind, ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail) => {
                 svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await
             }
             done => Ok(done),
@@ -642,11 +734,22 @@ mod tests {
         }
         assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 140).await, Err(SignInError::HighRiskDenied)));
 
-        // Require a second factor: a person without one sets up an authenticator app first.
+        // Require a second factor: a person without one proves they hold their email, then sets
+        // up an authenticator app.
         let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
         let svc = with_policy(svc, RiskPolicy::RequireMfa);
         assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
-        let Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, flow, setup: Some(setup), .. }) = sign_in_from(&svc, "browser-b", NOW + 60).await else {
+        let Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, flow, destination, setup: None, .. }) = sign_in_from(&svc, "browser-b", NOW + 60).await
+        else {
+            panic!("no email proof before the set-up")
+        };
+        assert_eq!(destination.as_deref(), Some("h***@e***"));
+        assert!(!flow.contains("access-"), "the tokens travel encrypted");
+        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 62).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "the password holder cannot skip the email: {wrong:?}");
+        let Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, flow, setup: Some(setup), .. }) =
+            svc.answer(&flow, ChallengeAnswer::Code(pw("246810")), &here(), NOW + 65).await
+        else {
             panic!("no authenticator set-up")
         };
         assert_eq!(setup.secret, "JBSWY3DPEHPK3PXP");
@@ -655,6 +758,7 @@ mod tests {
         let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000000")), &here(), NOW + 70).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
         assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 80).await, Ok(Outcome::Handoff(_))));
+        assert_eq!(events.kinds().iter().filter(|k| **k == UserMfaEnrolled).count(), 1, "the enrolment is recorded");
         // From now on the person's factor is asked for, and the next new browser passes with it.
         assert!(matches!(sign_in_from(&svc, "browser-c", NOW + 120).await, Ok(Outcome::Handoff(_))));
         let outcomes: Vec<Value> = high_risk(&events).iter().map(|d| d["outcome"].clone()).collect();

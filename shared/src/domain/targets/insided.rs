@@ -16,7 +16,7 @@ use super::{Delivery, MintError, MintInput, TargetError, check_lifetime, registe
 use crate::domain::jws::{Algorithm, SigningKey};
 use crate::domain::return_to::Origin;
 
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "iat", "exp", "nbf", "jti", "sub", "email"];
+pub const RESERVED_CLAIMS: &[&str] = &["iss", "aud", "iat", "exp", "nbf", "jti", "sub", "email"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +84,8 @@ impl InsidedTarget {
         let mut claims = input.claims.apply(input.profile)?;
         claims.extend(registered_claims(&input, self.lifetime_seconds));
         claims.insert("sub".into(), input.profile.subject.to_lowercase().into());
+        // The community the token is for: no other app of ours takes it.
+        claims.insert("aud".into(), self.community_id.clone().into());
         claims.insert("email".into(), email.into());
         if self.username_from_email && !claims.contains_key("username") {
             let local = email.split_once('@').map_or(email, |(local, _)| local);
@@ -123,11 +125,12 @@ mod tests {
         let jwk: Jwk = serde_json::from_value(Value::Object(generated.jwk)).unwrap_or_else(|e| panic!("{e}"));
         let mut v = Validation::new(jsonwebtoken::Algorithm::ES256);
         v.validate_exp = false;
+        v.set_audience(&["acme-community"]);
         let claims = jsonwebtoken::decode::<Value>(&query["token"], &DecodingKey::from_jwk(&jwk).unwrap_or_else(|e| panic!("{e}")), &v);
         let claims = claims.unwrap_or_else(|e| panic!("{e}")).claims;
         assert_eq!(
             claims,
-            json!({"iss": "https://api.example.com", "iat": 1_700_000_000, "exp": 1_700_000_300, "jti": uuid::Uuid::nil().to_string(),
+            json!({"iss": "https://api.example.com", "aud": "acme-community", "iat": 1_700_000_000, "exp": 1_700_000_300, "jti": uuid::Uuid::nil().to_string(),
                    "sub": "abc-123", "email": "hanako@example.com", "username": "hanako",
                    "avatar": "https://img.example.com/h.png", "roles": "3,7"})
         );

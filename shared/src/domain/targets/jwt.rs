@@ -27,6 +27,7 @@ pub struct JwtTarget {
     pub algorithm: Algorithm,
     #[serde(default = "default_lifetime")]
     pub lifetime_seconds: u64,
+    /// The token's `aud`; the app's id when not set (every token names its one app).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// The parameter that carries the checked `return_to`, if the app takes one.
@@ -67,9 +68,7 @@ impl JwtTarget {
         let mut claims = input.claims.apply(input.profile)?;
         claims.extend(registered_claims(&input, self.lifetime_seconds));
         claims.insert("sub".into(), input.profile.subject.clone().into());
-        if let Some(audience) = &self.audience {
-            claims.insert("aud".into(), audience.clone().into());
-        }
+        claims.insert("aud".into(), self.audience.as_deref().unwrap_or(input.app).into());
         let mut fields = vec![(self.parameter.clone(), sign(key, &claims)?)];
         if let (Some(name), Some(return_to)) = (&self.return_parameter, input.return_to) {
             fields.push((name.clone(), return_to.as_str().to_owned()));
@@ -117,6 +116,16 @@ mod tests {
         let m = mapping(json!({"email": {"from": "attribute", "name": "email", "required": true}}));
         let result = t.mint(input(&p, &m), &SigningKey::Hs256(b"s".to_vec()));
         assert_eq!(result, Err(MintError::MissingClaim(crate::domain::claims::MissingClaim("email".into()))));
+    }
+
+    #[test]
+    fn a_token_without_a_configured_audience_names_its_app() {
+        let t = target(json!({"url": "https://tool.example.com/sso", "algorithm": "HS256"}));
+        let p = profile(json!({"sub": "s-1"}));
+        let Ok(Delivery::Get { url }) = t.mint(input(&p, &mapping(json!({}))), &SigningKey::Hs256(b"s".to_vec())) else { panic!("no redirect") };
+        let url = url::Url::parse(&url).unwrap_or_else(|e| panic!("{e}"));
+        let token = url.query_pairs().find(|(k, _)| k == "jwt").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        assert_eq!(hs256_claims(&token, b"s")["aud"], "demo");
     }
 
     #[test]

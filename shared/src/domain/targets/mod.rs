@@ -71,6 +71,9 @@ pub fn with_query(url: &str, fields: &[(String, String)]) -> Result<String, Mint
 /// What minting needs to know about this sign-in.
 #[derive(Debug, Clone, Copy)]
 pub struct MintInput<'a> {
+    /// The app's id: the `aud` of a token signed with our keys whose app names no audience of
+    /// its own, so a token minted for one app is refused by every other (RFC 7519 §4.1.3).
+    pub app: &'a str,
     pub profile: &'a UserProfile,
     pub claims: &'a ClaimMapping,
     pub return_to: Option<&'a ReturnTo>,
@@ -189,7 +192,7 @@ pub(crate) mod test_support {
     }
 
     pub fn input<'a>(profile: &'a UserProfile, claims: &'a ClaimMapping) -> MintInput<'a> {
-        MintInput { profile, claims, return_to: None, nonce: None, issuer: "https://api.example.com", now: 1_700_000_000, jti: uuid::Uuid::nil() }
+        MintInput { app: "demo", profile, claims, return_to: None, nonce: None, issuer: "https://api.example.com", now: 1_700_000_000, jti: uuid::Uuid::nil() }
     }
 
     /// The claims of an HS256 token, checked with an independent implementation.

@@ -1,0 +1,223 @@
+//! The attacker's side of sign-in, against moto: each test attacks one guarantee the README's
+//! "Security model" states, from every door that leads to it, and fails if the door opens.
+
+use crate::harness::*;
+use crate::risk::{app_with, enter, login};
+use http::StatusCode;
+use serde_json::json;
+use shared::domain::app::{App, AppId};
+use shared::domain::risk::RiskPolicy;
+
+/// An app of the stack's that refuses high-risk sign-ins (`deny`).
+const GUARDED: &str = "acme-guarded";
+
+/// The `ctx` of a redirect to the form.
+fn form_ctx(reply: &Reply) -> String {
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    assert!(reply.header("location").unwrap_or_default().starts_with(FORM), "{:?}", reply.header("location"));
+    reply.location_param("ctx").unwrap_or_else(|| panic!("no ctx in {:?}", reply.header("location")))
+}
+
+#[tokio::test]
+async fn no_way_to_the_password_step_skips_the_new_device_signal() {
+    let app = app_with(RiskPolicy::Deny).await;
+    let (ctx, device) = enter(&app, None).await;
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "the baseline");
+
+    // Every door to the form that carries no device (or a cookie too long to be ours) leads to
+    // an unknown browser, never a known one.
+    let oversized = format!("bridge_device={}", "A".repeat(300));
+    let doors = [
+        app.send("GET", &format!("/sso/{APP}/logout"), &[], None).await,
+        app.send("GET", &format!("/sso/{APP}/logout?kind=error&message=refused"), &[], None).await,
+        app.send("GET", &format!("/sso/{APP}"), &[("cookie", &oversized)], None).await,
+        app.send("GET", &format!("/sso/{APP}"), &[("cookie", "bridge_device=")], None).await,
+    ];
+    for (i, door) in doors.iter().enumerate() {
+        let refused = login(&app, &form_ctx(door), PASSWORD).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("sign_in_denied")), "door {i}: {}", refused.body);
+    }
+    // The known browser still passes.
+    let (ctx, _) = enter(&app, Some(&device)).await;
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
+}
+
+/// A stack whose demo app lets high-risk sign-ins through (`allow`) beside a `deny` app.
+async fn allow_and_deny() -> TestApp {
+    let app = spawn_app().await;
+    let guarded = App { id: AppId::parse(GUARDED).unwrap(), risk_policy: RiskPolicy::Deny, ..demo_app() };
+    app.apps.create(guarded, Some(&app.app_secret.clone().into())).await.unwrap();
+    app.user("hanako@example.com", |_| {}).await;
+    app
+}
+
+/// A password sign-in at the demo app from browser `device` (`None`: a new browser), through
+/// the handoff; the session cookie and the device cookie the browser holds afterwards.
+async fn signed_in(app: &TestApp, device: Option<&str>) -> (String, String) {
+    let (ctx, device) = enter(app, device).await;
+    let page = app.handoff(&login(app, &ctx, PASSWORD).await).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    (session_cookie(&page), device)
+}
+
+#[tokio::test]
+async fn a_session_enters_an_app_only_as_far_as_its_sign_in_proved() {
+    let app = allow_and_deny().await;
+    let visit = |session: String, device: Option<String>, app_id: &'static str| {
+        let app = &app;
+        async move {
+            let cookie = [Some(session), device.map(|d| format!("bridge_device={d}"))].into_iter().flatten().collect::<Vec<_>>().join("; ");
+            app.send("GET", &format!("/sso/{app_id}"), &[("cookie", &cookie)], None).await
+        }
+    };
+    // Browser A: the first sign-in (low risk). Its session opens the deny app at once.
+    let (session_a, device_a) = signed_in(&app, None).await;
+    let straight = visit(session_a.clone(), Some(device_a.clone()), GUARDED).await;
+    assert_eq!(straight.status, StatusCode::OK, "the token's self-submitting form: {}", straight.body);
+    assert!(straight.body.contains("/access/jwt"), "{}", straight.body);
+
+    // Browser B: high risk, let through at the allow app and recorded. Its session must not
+    // open the deny app: back to the form, where the sign-in is refused.
+    let (session_b, device_b) = signed_in(&app, None).await;
+    let sent_back = visit(session_b.clone(), Some(device_b.clone()), GUARDED).await;
+    let refused = login(&app, &form_ctx(&sent_back), PASSWORD).await;
+    assert_eq!(refused.json()["error"], "sign_in_denied", "an allowed risky sign-in does not make its browser known: {}", refused.body);
+    // ... and B's session still opens the allow app.
+    assert_eq!(visit(session_b, Some(device_b.clone()), APP).await.status, StatusCode::OK);
+
+    // A's session cookie carried off to another browser proves nothing there.
+    form_ctx(&visit(session_a.clone(), Some(device_b), GUARDED).await);
+    form_ctx(&visit(session_a.clone(), None, GUARDED).await);
+    assert_eq!(visit(session_a, Some(device_a), GUARDED).await.status, StatusCode::OK, "at home it still works");
+}
+
+#[tokio::test]
+async fn the_handoff_is_unreadable_and_redeemed_once() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let step = app.login("hanako@example.com", PASSWORD).await;
+    let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
+    let page = app.handoff(&step).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let cookie = session_cookie(&page);
+    let session = cookie.trim_start_matches("bridge_session=");
+    // What the form's script holds: no session value and no token, in any reading of it.
+    let b64 = |s: &str| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s).unwrap_or_default();
+    let readings: Vec<String> = handoff.split('.').map(|p| String::from_utf8_lossy(&b64(p)).into_owned()).collect();
+    let inner: Vec<String> = readings
+        .iter()
+        .filter_map(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .filter_map(|v| v["v"].as_str().map(|s| String::from_utf8_lossy(&b64(s)).into_owned()))
+        .collect();
+    for text in readings.iter().chain(&inner).chain([&handoff]) {
+        assert!(!text.contains(session), "the session value is readable in the handoff");
+        assert!(!text.contains("access/jwt") && !text.contains("hanako"), "the delivery is readable in the handoff: {text}");
+    }
+    // Brought a second time (a replay, a leaked handoff): refused, no cookie, no token.
+    let again = app.handoff(&step).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert!(again.body.contains("handoff_used"), "{}", again.body);
+    assert!(again.headers.get("set-cookie").is_none());
+
+    // Two tabs racing with one handoff: exactly one gets in.
+    let step = app.login("hanako@example.com", PASSWORD).await;
+    let (a, b) = tokio::join!(app.handoff(&step), app.handoff(&step));
+    let statuses = [a.status, b.status];
+    assert!(statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::BAD_REQUEST), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_the_sessions_the_old_password_opened() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let page = app.handoff(&app.login("hanako@example.com", PASSWORD).await).await;
+    let cookie = session_cookie(&page);
+    let ctx = app.ctx().await;
+    assert_eq!(app.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await.status, StatusCode::OK);
+    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": "123456", "new_password": "N3w-Passw0rd!x"})).await;
+    assert_eq!(reset.json()["status"], "signed_in", "{}", reset.body);
+    let after = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    form_ctx(&after);
+}
+
+#[tokio::test]
+async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let big = "x".repeat(64 * 1024);
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let json_bodies = [
+        String::new(),
+        "{".into(),
+        "null".into(),
+        "[]".into(),
+        nested,
+        format!("{{\"ctx\": \"{big}\", \"email\": \"a@b.co\", \"password\": \"p\"}}"),
+        json!({"ctx": ctx, "email": "a@b.co", "password": "p", "extra": 1}).to_string(),
+        json!({"ctx": ctx, "email": "\u{0}\u{202e}@\u{fffd}", "password": "p"}).to_string(),
+        json!({"ctx": ctx, "email": "a@b.co", "password": "x".repeat(5000)}).to_string(),
+        json!({"ctx": 7, "email": ["a"], "password": {"$gt": ""}}).to_string(),
+        json!({"flow": ctx, "code": "123456"}).to_string(),
+        json!({"flow": "a.b", "code": "1", "new_password": "x"}).to_string(),
+        json!({"flow": "a.b", "choice": "totp_setup"}).to_string(),
+        json!({"ctx": ctx, "email": "a@b.co", "code": "1", "new_password": ""}).to_string(),
+    ];
+    let mut replies = Vec::new();
+    for path in ["/login", "/login/challenge", "/password/forgot", "/password/reset", "/corporate/start"] {
+        for body in &json_bodies {
+            for content_type in ["application/json", "text/plain", "application/json; charset=utf-8"] {
+                let headers = [("content-type", content_type), ("origin", FORM)];
+                replies.push((format!("POST {path} ({content_type}, {} bytes)", body.len()), app.send("POST", path, &headers, Some(body.clone())).await));
+            }
+        }
+        let hostile_origin = [("content-type", "application/json"), ("origin", "https://attacker.example")];
+        replies.push((format!("POST {path} from another origin"), app.send("POST", path, &hostile_origin, Some(json_bodies[6].clone())).await));
+        for method in ["GET", "PUT", "DELETE", "OPTIONS"] {
+            replies.push((format!("{method} {path}"), app.send(method, path, &[("origin", FORM)], None).await));
+        }
+    }
+    let long = "a".repeat(10_000);
+    let navigations = [
+        format!("/sso/{APP}?return_to=javascript:alert(1)"),
+        format!("/sso/{APP}?return_to=//evil.example.com/"),
+        format!("/sso/{APP}?return_to={ZENDESK}.evil.example.com/"),
+        format!("/sso/{APP}?return_to={ZENDESK}@evil.example.com/"),
+        format!("/sso/{APP}?return_to=%00%ff"),
+        format!("/sso/{APP}?return_to={long}"),
+        format!("/sso/{long}"),
+        "/sso/%2e%2e%2f%2e%2e%2fetc%2fpasswd".into(),
+        format!("/sso/{APP}/logout?kind=error&message={long}"),
+        "/logout/done?state=%00".into(),
+        format!("/logout/done?state={long}"),
+        "/corporate/go?flow=%ff%fe".into(),
+        format!("/corporate/go?flow={long}"),
+        "/corporate/callback?state=x&code=y".into(),
+        format!("/corporate/callback?state={long}&code={long}"),
+        "/corporate/callback?error=access_denied&state=".into(),
+        "/.well-known/jwks.json?x=%ff".into(),
+        "/nothing/here".into(),
+    ];
+    for path in &navigations {
+        let cookies = [("cookie", "bridge_session=%00%ff; bridge_device=; bridge_corporate=\"x; bridge_session=second")];
+        replies.push((format!("GET {}", &path[..path.len().min(80)]), app.send("GET", path, &cookies, None).await));
+    }
+    for handoff in ["", "%ff", "a.b", &long, &ctx] {
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM)];
+        replies.push((
+            format!("POST /session/handoff {}", &handoff[..handoff.len().min(40)]),
+            app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await,
+        ));
+    }
+    for (what, reply) in &replies {
+        assert!(!reply.status.is_server_error(), "{what}: {} {}", reply.status, reply.body);
+        assert!(reply.status != StatusCode::OK || what.contains("jwks.json"), "{what}: {} {}", reply.status, reply.body);
+        for secret in ["dynamodb", "cognito", "panicked", "Exception", "arn:aws", "stack backtrace"] {
+            assert!(!reply.body.to_lowercase().contains(&secret.to_lowercase()), "{what} says {secret}: {}", reply.body);
+        }
+        if let Some(location) = reply.header("location") {
+            assert!(location.starts_with(FORM) || location.starts_with(ZENDESK), "{what}: a redirect to {location}");
+        }
+    }
+    assert_eq!(app.items_under("SESSION#").await, 0, "no hostile request opened a session");
+}

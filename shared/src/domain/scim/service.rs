@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::error::{ScimError, ScimType};
 use super::events::change_event;
-use super::filter::Lookup;
+use super::filter::{Budget, Filter, Lookup};
 use super::patch::{self, MemberChange};
 use super::query::{ListQuery, list_response, sort};
 use super::resource::{Attributes, Kind, Projection, Record, canonicalise, check_required, timestamp};
@@ -244,7 +244,7 @@ impl ScimService {
                     Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.into_iter().collect(),
                     key => self.store.lookup(&t.org.id, kind, key).await.map_err(store_error)?,
                 };
-                let matching: Vec<Record> = found.into_iter().map(|e| e.record).filter(|r| filter.matches(&r.to_json(t.base))).collect();
+                let matching = matching(found.into_iter().map(|e| e.record), Some(filter), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
             (None, _) if query.sort_by.is_none() => {
@@ -262,7 +262,7 @@ impl ScimService {
                     ),
                     e => store_error(e),
                 })?;
-                let matching = all.into_iter().map(|e| e.record).filter(|r| filter.as_ref().is_none_or(|f| f.matches(&r.to_json(t.base)))).collect();
+                let matching = matching(all.into_iter().map(|e| e.record), filter.as_ref(), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
         };
@@ -359,4 +359,17 @@ fn take_members(kind: Kind, data: &mut Attributes) -> Result<Vec<Value>, ScimErr
         return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
     }
     Ok(members)
+}
+
+/// The records `filter` (if any) matches, evaluated within one request's [`Budget`].
+fn matching(records: impl Iterator<Item = Record>, filter: Option<&Filter>, base: &str) -> Result<Vec<Record>, ScimError> {
+    let Some(filter) = filter else { return Ok(records.collect()) };
+    let mut budget = Budget::default();
+    let mut out = Vec::new();
+    for record in records {
+        if filter.matches_within(&record.to_json(base), &mut budget)? {
+            out.push(record);
+        }
+    }
+    Ok(out)
 }

@@ -96,8 +96,9 @@ impl ScimService {
                 let members: Vec<Value> = members
                     .into_iter()
                     .map(|mut m| {
+                        let endpoint = if m.get("type").and_then(Value::as_str) == Some("Group") { "Groups" } else { "Users" };
                         if let Some(id) = m.get("value").and_then(Value::as_str) {
-                            m["$ref"] = Value::from(format!("{}/Users/{id}", t.base));
+                            m["$ref"] = Value::from(format!("{}/{endpoint}/{id}", t.base));
                         }
                         m
                     })
@@ -351,13 +352,11 @@ fn applies(kind: Kind, lookup: &Lookup) -> bool {
 
 /// A group's members leave the attributes: they are stored one item each.
 fn take_members(kind: Kind, data: &mut Attributes) -> Result<Vec<Value>, ScimError> {
-    let members = match (kind, data.remove("members")) {
+    let mut members = match (kind, data.remove("members")) {
         (Kind::Group, Some(Value::Array(members))) => members,
         _ => Vec::new(),
     };
-    if members.iter().any(|m| m.get("value").and_then(Value::as_str).is_none_or(str::is_empty)) {
-        return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
-    }
+    patch::check_members(&mut members)?;
     Ok(members)
 }
 

@@ -15,7 +15,10 @@
 //!
 //! Resources carry `version` (the ETag, checked on every write), `data` (the record as JSON),
 //! `link` (the Cognito user as last applied) and, while a Cognito sync is outstanding, `sync`
-//! (the version to sync) and `sync_error`. Access patterns:
+//! (the version to sync) and `sync_error`; a version Cognito refused for good has no `sync` but
+//! `sync_refused` (that version) and `sync_error` (why), until the next write. A member is a
+//! user, or a group when the client sent `type: "Group"` (it must exist either way). Access
+//! patterns:
 //! - by id: `GetItem` (consistent); `userName eq` / `displayName eq`: one `gsi1` query;
 //!   `externalId eq`: one `gsi2` query; `emails.value eq`: the email index, then `BatchGetItem`.
 //! - a page of `count` in id order: the cursor left by the previous page (`GetItem`), one
@@ -559,7 +562,7 @@ impl ScimStore for DynamoScim {
                 .update_item()
                 .table_name(&self.table.name)
                 .set_key(Some(key))
-                .update_expression("SET link = :l REMOVE sync, sync_error, sync_attempts")
+                .update_expression("SET link = :l REMOVE sync, sync_error, sync_attempts, sync_refused")
                 .condition_expression("version = :v")
                 .set_expression_attribute_values(Some(v))
                 .send()
@@ -594,13 +597,34 @@ impl ScimStore for DynamoScim {
         }
     }
 
+    async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        let id = &entry.record.id;
+        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key))
+            .update_expression("SET sync_error = :e, sync_refused = :v REMOVE sync ADD sync_attempts :one")
+            .condition_expression("version = :v")
+            .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A newer version was written meanwhile: its writer syncs it.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+
     async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError> {
         let (mut items, mut start) = (Vec::new(), None);
         loop {
             let out = self
                 .query()
                 .key_condition_expression("pk = :p")
-                .filter_expression("attribute_exists(sync)")
+                .filter_expression("attribute_exists(sync) OR attribute_exists(sync_refused)")
                 .expression_attribute_values(":p", s(part(org)))
                 .set_exclusive_start_key(start)
                 .send()

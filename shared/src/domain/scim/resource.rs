@@ -89,9 +89,18 @@ impl Record {
     /// The address to sign the person in with: the primary email, else the first, else a
     /// `userName` that looks like an email.
     pub fn primary_email(&self) -> Option<String> {
+        self.sign_in_email().map(|(_, email)| email.to_owned())
+    }
+
+    /// [`Record::primary_email`] as written, and the attribute it comes from (`emails` or
+    /// `userName`).
+    pub fn sign_in_email(&self) -> Option<(&'static str, &str)> {
         let emails = self.data.get("emails").and_then(Value::as_array);
         let primary = emails.and_then(|list| list.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true)).or(list.first()));
-        primary.and_then(|e| e.get("value").and_then(Value::as_str)).or_else(|| self.text("userName").filter(|u| u.contains('@'))).map(str::to_owned)
+        match primary.and_then(|e| e.get("value").and_then(Value::as_str)) {
+            Some(email) => Some(("emails", email)),
+            None => self.text("userName").filter(|u| u.contains('@')).map(|u| ("userName", u)),
+        }
     }
 
     /// The resource as a client sees it, before `attributes` / `excludedAttributes`.

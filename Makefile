@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-scim bench-workflows bench-triggers bench-sender
+.PHONY: dev test setup lint unit browser package bench bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
 
 setup:
 	bash scripts/setup.sh
@@ -39,6 +39,10 @@ bench:
 # 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
 bench-scim:
 	cargo bench --profile dev -p scim --bench scim_import
+
+# The worst SCIM PATCH one request may carry, in the domain alone (release, no AWS), and the old bounds' shape.
+bench-scim-worst:
+	cargo bench -p scim --bench scim_worst
 
 # Identity events through the workflow runner against moto (moto's time dominates: the dev profile will do).
 bench-workflows:

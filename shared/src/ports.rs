@@ -267,6 +267,14 @@ pub enum DirectoryError {
     Gone,
 }
 
+impl DirectoryError {
+    /// Whether the same call may succeed later (`Throttled`, `Unavailable`). The others will be
+    /// refused again until something changes: the user's attributes, or the directory itself.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DirectoryError::Throttled | DirectoryError::Unavailable(_))
+    }
+}
+
 /// The user directory SCIM users are kept in step with. Every call is idempotent.
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
@@ -291,7 +299,8 @@ pub struct ScimEntry {
     pub link: Link,
     /// A directory sync for this version is outstanding.
     pub pending: bool,
-    /// Why the last sync attempt failed.
+    /// Why the last sync attempt failed; without `pending`, why the directory refused this
+    /// version for good (the user is not provisioned until it changes).
     pub sync_error: Option<String>,
     /// A deleted user kept for its directory user (`deactivate` policy) or until the directory
     /// user is deleted (`purge`). Invisible to SCIM clients.
@@ -331,9 +340,15 @@ pub trait ScimStore: Send + Sync {
     /// version is pending (its writer syncs it).
     async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError>;
     async fn sync_failed(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError>;
-    /// Users (and tombstones) whose sync is outstanding.
+    /// Records that the directory refused `version` of user `id` for good: no longer pending,
+    /// `error` kept as the reason. A store that cannot tell keeps it pending.
+    async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        self.sync_failed(org, entry, error).await
+    }
+    /// Users (and tombstones) whose sync is outstanding (`pending`), and those the directory
+    /// refused (not `pending`, with the reason in `sync_error`).
     async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError>;
-    /// A group's members as member objects (`value`, `display`).
+    /// A group's members as member objects (`value`, `display`, `type`).
     async fn members(&self, org: &OrgId, group: &str) -> Result<Vec<Value>, StoreError>;
     /// The ids of the groups `user` belongs to.
     async fn groups_of(&self, org: &OrgId, user: &str) -> Result<Vec<String>, StoreError>;

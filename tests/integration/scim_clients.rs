@@ -10,6 +10,7 @@ use shared::ports::ScimStore;
 use shared::testing::CallLog;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -127,6 +128,74 @@ async fn entra_provisioning_replayed() {
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     assert_eq!(t.call("GET", &gpath, None).await.json()["members"], json!([]));
     assert_eq!(t.call("DELETE", &path, None).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn entra_sends_the_manager_as_a_bare_id() {
+    let t = spawn_scim().await;
+    let boss = t.create_user("boss@example.com", json!({})).await;
+    let created = t
+        .call(
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [USER, ENTERPRISE], "userName": "mika@example.com", "active": true, ENTERPRISE: {"department": "Sales", "manager": boss}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()[ENTERPRISE], json!({"department": "Sales", "manager": {"value": boss}}));
+    let path = format!("/Users/{}", created.json()["id"].as_str().unwrap());
+    let other = t.create_user("boss2@example.com", json!({})).await;
+    let patched = t.call("PATCH", &path, ops(json!([{"op": "Replace", "path": format!("{ENTERPRISE}:manager"), "value": other}]))).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.json()[ENTERPRISE], json!({"department": "Sales", "manager": {"value": other}}));
+    assert_eq!(t.call("GET", &path, None).await.json()[ENTERPRISE]["manager"], json!({"value": other}));
+}
+
+#[tokio::test]
+async fn entra_filters_on_a_value_path_sub_attribute() {
+    let t = spawn_scim().await;
+    let mika = t.create_user("mika.sato@example.com", json!({})).await;
+    // Another user has the same address, but as a home email.
+    let other = t
+        .create_user(
+            "other@example.com",
+            json!({"emails": [{"value": "mika.sato@example.com", "type": "home"}, {"value": "other@example.com", "type": "work", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(found(&t, r#"emails[type eq "work"].value eq "Mika.Sato@example.com""#).await, [mika.clone()]);
+    assert_eq!(found(&t, r#"emails[type eq "home"].value eq "mika.sato@example.com""#).await, [other.clone()]);
+    assert!(found(&t, r#"emails[type eq "other"].value eq "mika.sato@example.com""#).await.is_empty());
+    assert_eq!(found(&t, r#"emails[type eq "work"].value co "sato""#).await, [mika.clone()], "evaluated when it is not a lookup");
+    // Answered from the email index: no scan.
+    t.app.calls.take();
+    found(&t, r#"emails[type eq "work"].value eq "mika.sato@example.com""#).await;
+    let mut calls: Vec<String> = t.app.calls.take().iter().map(|c| c.rsplit('.').next().unwrap_or(c).to_owned()).collect();
+    calls.sort();
+    assert_eq!(calls, ["BatchGetItem", "Query"]);
+}
+
+#[tokio::test]
+async fn cognito_refusals_are_recorded_not_retried_forever() {
+    let t = spawn_scim().await;
+    t.create_user("taken@example.com", json!({})).await;
+    let id = t.create_user("mover@example.com", json!({})).await;
+    let path = format!("/Users/{id}");
+    // Cognito refuses an email another of its users has (AliasExistsException); SCIM keeps the change.
+    let moved = t.call("PATCH", &path, ops(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "taken@example.com"}]))).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
+    assert!(!entry.pending, "a refusal is not left pending: {entry:?}");
+    assert!(entry.sync_error.as_deref().is_some_and(|e| e.contains("AliasExistsException")), "the reason is kept: {:?}", entry.sync_error);
+    let listed = t.store().pending(&t.org.id).await.unwrap();
+    assert_eq!(listed.iter().map(|e| (e.record.id.clone(), e.pending)).collect::<Vec<_>>(), [(id.clone(), false)], "an operator still sees it");
+    let report = t.scim.sweep().await.unwrap();
+    assert_eq!((report.synced, report.failed), (0, 0), "the sweep does not retry it");
+    // The next change of the user is tried again.
+    let back = t.call("PATCH", &path, ops(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "mover@example.com"}]))).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
+    assert!(!entry.pending && entry.sync_error.is_none(), "{entry:?}");
+    assert!(t.store().pending(&t.org.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -270,6 +339,13 @@ async fn aws_calls_per_operation_on_the_warm_path() {
     t.call("PATCH", &format!("/Groups/{large}?excludedAttributes=members"), add).await;
     assert_eq!(counted(t.app.calls.take()), small_calls);
     assert_eq!(small_calls, ["GetItem", "TransactWriteItems"], "add one member");
+}
+
+/// The ids of the users `filter` finds.
+async fn found(t: &ScimTest, filter: &str) -> Vec<String> {
+    let reply = t.call("GET", &users_where(filter), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{filter}: {}", reply.body);
+    reply.json()["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
 }
 
 /// Runs the futures concurrently and returns their results in order.

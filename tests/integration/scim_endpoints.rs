@@ -1,6 +1,7 @@
 //! Every SCIM endpoint and error against moto: users and groups through their whole life,
 //! Cognito kept in step, listing and paging, ETags, and the SCIM error format.
 
+use crate::harness::Reply;
 use crate::scim_harness::*;
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -303,6 +304,97 @@ async fn groups_keep_members_one_item_each() {
     assert_eq!(t.call("DELETE", &path, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(t.call("GET", &path, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(t.call("POST", "/Groups", Some(json!({"displayName": "Sales EU"}))).await.status, StatusCode::CREATED, "the name is free again");
+}
+
+#[tokio::test]
+async fn one_request_cannot_use_up_the_function() {
+    let t = spawn_scim().await;
+    let id = t.create_user("bounded@example.com", json!({})).await;
+    let path = format!("/Users/{id}");
+    let too_many = |reply: &Reply, bound: &str| {
+        assert_eq!(scim_error(reply), ("400".into(), Some("tooMany".into())), "{}", reply.body);
+        assert!(reply.json()["detail"].as_str().unwrap().contains(bound), "the detail names the bound ({bound}): {}", reply.body);
+    };
+    let title = json!({"op": "replace", "path": "title", "value": "x"});
+    too_many(&t.call("PATCH", &path, patch(Value::Array(vec![title; 101]))).await, "at most 100 operations");
+    let phones: Vec<Value> = (0..101).map(|i| json!({"value": format!("+81 90 0000 {i:04}"), "type": "work"})).collect();
+    too_many(&t.call("PATCH", &path, patch(json!([{"op": "add", "path": "phoneNumbers", "value": phones}]))).await, "at most 100 values");
+    let terms = |attr: &str| (0..51).map(|i| format!("{attr} eq \"x{i}@example.com\"")).collect::<Vec<_>>().join(" or ");
+    too_many(&t.call("PATCH", &path, patch(json!([{"op": "remove", "path": format!("emails[{}]", terms("value"))}]))).await, "at most 50 comparisons");
+    too_many(&t.call("GET", &users_where(&terms("userName")), None).await, "at most 50 comparisons");
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": terms("emails.value")});
+    too_many(&t.call("POST", "/Users/.search", Some(search)).await, "at most 50 comparisons");
+    let group = t.call("POST", "/Groups", Some(json!({"displayName": "Everyone"}))).await.json()["id"].as_str().unwrap().to_owned();
+    let members: Vec<Value> = (0..1001).map(|i| json!({"value": format!("u{i}")})).collect();
+    too_many(&t.call("PATCH", &format!("/Groups/{group}"), patch(json!([{"op": "add", "path": "members", "value": members}]))).await, "at most 1000 members");
+    // A body past the limit is 413, in the SCIM error format.
+    let big = t.call("POST", "/Users", Some(json!({"userName": "big@example.com", "title": "x".repeat(scim::handler::MAX_BODY_BYTES)}))).await;
+    assert_eq!(scim_error(&big), ("413".into(), None));
+    // Within the bounds the same requests go through; the refused ones changed nothing.
+    let user = t.call("GET", &path, None).await.json();
+    assert!(user.get("phoneNumbers").is_none() && user.get("title").is_none() && user["meta"]["version"] == "W/\"1\"", "{user}");
+    let fifty = (0..50).map(|i| format!("userName eq \"x{i}@example.com\"")).collect::<Vec<_>>().join(" or ");
+    assert_eq!(t.call("GET", &users_where(&fifty), None).await.json()["totalResults"], 0);
+    let hundred = patch(Value::Array(vec![json!({"op": "replace", "path": "title", "value": "x"}); 100]));
+    assert_eq!(t.call("PATCH", &path, hundred).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn member_types_survive_the_store() {
+    let t = spawn_scim().await;
+    let a = t.create_user("a@example.com", json!({})).await;
+    let inner = t.call("POST", "/Groups", Some(json!({"displayName": "Inner"}))).await.json()["id"].as_str().unwrap().to_owned();
+    let created = t.call("POST", "/Groups", Some(json!({"displayName": "Outer", "members": [{"value": a, "type": "user"}]}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["members"], json!([{"value": a, "type": "User", "$ref": format!("{BASE}/Users/{a}")}]));
+    let outer = created.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/Groups/{outer}");
+    let added = t.call("PATCH", &path, patch(json!([{"op": "add", "path": "members", "value": [{"value": inner, "type": "Group"}]}]))).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let members = t.call("GET", &path, None).await.json()["members"].clone();
+    let member = |id: &str| members.as_array().unwrap().iter().find(|m| m["value"] == id).cloned().unwrap_or_else(|| panic!("{id} in {members}"));
+    assert_eq!(member(&inner), json!({"value": inner, "type": "Group", "$ref": format!("{BASE}/Groups/{inner}")}));
+    assert_eq!(member(&a)["type"], "User");
+
+    let device = t.call("PATCH", &path, patch(json!([{"op": "add", "path": "members", "value": [{"value": a, "type": "Device"}]}]))).await;
+    assert_eq!(scim_error(&device), ("400".into(), Some("invalidValue".into())));
+    let not_a_group = t.call("PATCH", &path, patch(json!([{"op": "add", "path": "members", "value": [{"value": a, "type": "Group"}]}]))).await;
+    assert_eq!(scim_error(&not_a_group), ("400".into(), Some("invalidValue".into())), "a member of type Group is a group of this organisation");
+    // Deleting the inner group drops its membership.
+    assert_eq!(t.call("DELETE", &format!("/Groups/{inner}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.call("GET", &path, None).await.json()["members"], json!([{"value": a, "type": "User", "$ref": format!("{BASE}/Users/{a}")}]));
+}
+
+#[tokio::test]
+async fn addresses_cognito_cannot_take_are_refused_up_front() {
+    let t = spawn_scim().await;
+    for bad in ["sato ken@example.com", "佐藤@example.com", "ken.@example.com", "ken@example.com."] {
+        let reply = t.call("POST", "/Users", Some(json!({"userName": bad}))).await;
+        assert_eq!(scim_error(&reply), ("400".into(), Some("invalidValue".into())), "{bad}: {}", reply.body);
+        assert!(reply.json()["detail"].as_str().unwrap().contains("cannot be a sign-in email"), "{}", reply.body);
+    }
+    let primary = t.call("POST", "/Users", Some(json!({"userName": "ken", "emails": [{"value": "佐藤@example.co.jp", "primary": true}]}))).await;
+    assert_eq!(scim_error(&primary).1.as_deref(), Some("invalidValue"));
+    assert!(primary.json()["detail"].as_str().unwrap().contains("non-ASCII"), "{}", primary.body);
+    // A change to such an address is refused too.
+    let id = t.create_user("ken@example.com", json!({})).await;
+    let moved =
+        t.call("PATCH", &format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "ken.@example.com"}]))).await;
+    assert_eq!(scim_error(&moved), ("400".into(), Some("invalidValue".into())), "{}", moved.body);
+    assert_eq!(t.call("GET", "/Users?count=0", None).await.json()["totalResults"], 1, "only the valid user was kept");
+    assert!(t.store().pending(&t.org.id).await.unwrap().is_empty(), "nothing is left waiting for Cognito");
+}
+
+#[tokio::test]
+async fn a_japanese_name_reaches_cognito_family_name_first() {
+    let t = spawn_scim().await;
+    t.create_user("hanako@example.co.jp", json!({"name": {"givenName": "花子", "familyName": "山田"}})).await;
+    let (_, attrs) = t.cognito_user("hanako@example.co.jp").await.expect("a Cognito user");
+    assert_eq!((attrs["name"].as_str(), attrs["given_name"].as_str(), attrs["family_name"].as_str()), ("山田 花子", "花子", "山田"));
+    t.create_user("taro@example.co.jp", json!({"locale": "ja-JP"})).await;
+    assert_eq!(t.cognito_user("taro@example.co.jp").await.unwrap().1["name"], "Yamada Taro", "a Japanese locale");
+    t.create_user("anna@example.com", json!({"name": {"givenName": "Anna", "familyName": "Berg"}, "displayName": "Anna B."})).await;
+    assert_eq!(t.cognito_user("anna@example.com").await.unwrap().1["name"], "Anna B.", "what the client composed wins");
 }
 
 #[tokio::test]

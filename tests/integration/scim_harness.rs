@@ -100,6 +100,11 @@ impl ScimTest {
     }
 }
 
+/// `/Users?filter=...` for this filter, encoded.
+pub fn users_where(filter: &str) -> String {
+    format!("/Users?filter={}", url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>())
+}
+
 /// The SCIM error body's `status` and `scimType`.
 pub fn scim_error(reply: &Reply) -> (String, Option<String>) {
     let body = reply.json();

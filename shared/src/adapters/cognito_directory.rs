@@ -5,6 +5,10 @@
 //!
 //! SCIM users carry `custom:org_id` and `custom:scim_id`; the app client cannot write them, so a
 //! person cannot move themselves into an organisation.
+//!
+//! Every Cognito error is sorted here, once ([`classify`]): worth retrying later (throttling,
+//! outages, the bridge's own configuration) or refused for good as asked (`Refused`, with
+//! Cognito's message), which the SCIM service records instead of retrying.
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
@@ -24,22 +28,34 @@ pub struct CognitoDirectory {
     pool_id: String,
 }
 
-fn directory_error(failure: Failure) -> DirectoryError {
-    match &failure {
+/// Cognito's answers a retry cannot change: the request itself is refused (an attribute value
+/// it does not take, an email or user name another user has, a trigger that said no).
+const REFUSALS: &[&str] = &["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"];
+
+/// A Cognito failure in the domain's terms: `Throttled` or `Unavailable` (retry later; this
+/// includes the bridge's own permissions and pool configuration, which an operator fixes),
+/// `Gone`, or `Refused` (never as asked), with Cognito's message.
+fn classify(failure: &Failure, message: Option<&str>) -> DirectoryError {
+    match failure {
         f if f.is_throttling() => DirectoryError::Throttled,
         Failure::Service { code } if code == "UserNotFoundException" => DirectoryError::Gone,
-        Failure::Service { code } if code.starts_with("InvalidParameter") || code.starts_with("AliasExists") || code == "UsernameExistsException" => {
-            DirectoryError::Refused(code.clone())
-        }
+        Failure::Service { code } if REFUSALS.contains(&code.as_str()) => DirectoryError::Refused(match message.map(str::trim) {
+            Some(m) if !m.is_empty() => format!("{code}: {m}"),
+            _ => code.clone(),
+        }),
         other => DirectoryError::Unavailable(other.describe()),
     }
+}
+
+fn directory_error<E: ProvideErrorMetadata, R>(e: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> DirectoryError {
+    classify(&Failure::of(e), e.message())
 }
 
 /// For calls whose aim is already met when the user no longer exists (delete, sign-out).
 fn gone_is_done<T, E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata, R>(
     result: Result<T, aws_sdk_cognitoidentityprovider::error::SdkError<E, R>>,
 ) -> Result<(), DirectoryError> {
-    match result.map_err(|e| directory_error(Failure::of(&e))) {
+    match result.map_err(|e| directory_error(&e)) {
         Ok(_) | Err(DirectoryError::Gone) => Ok(()),
         Err(other) => Err(other),
     }
@@ -83,7 +99,7 @@ impl CognitoDirectory {
             .limit(limit)
             .send()
             .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
+            .map_err(|e| directory_error(&e))?;
         Ok(out.users.unwrap_or_default())
     }
 
@@ -94,8 +110,7 @@ impl CognitoDirectory {
     /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
     /// same organisation, or of none (a person who signed up before their company connected).
     async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
-        let existing =
-            self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(&e))?;
         let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
         if org.is_some_and(|o| o != user.org) {
             return Err(DirectoryError::Claimed(user.email.clone()));
@@ -129,7 +144,7 @@ impl UserDirectory for CognitoDirectory {
                 }
                 username
             }
-            Err(e) => return Err(directory_error(Failure::of(&e))),
+            Err(e) => return Err(directory_error(&e)),
         };
         if !user.enabled {
             self.set_enabled(&username, false).await?;
@@ -145,17 +160,17 @@ impl UserDirectory for CognitoDirectory {
             .set_user_attributes(Some(attributes(before, user)?))
             .send()
             .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
+            .map_err(|e| directory_error(&e))?;
         Ok(())
     }
 
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
         if enabled {
-            self.client.admin_enable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+            self.client.admin_enable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
             return Ok(());
         }
-        self.client.admin_disable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
-        self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(Failure::of(&e)))?;
+        self.client.admin_disable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
+        self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
         Ok(())
     }
 
@@ -170,7 +185,7 @@ impl PoolUsers for CognitoDirectory {
         let got = match self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send().await {
             Ok(out) => out,
             Err(e) => {
-                return match directory_error(Failure::of(&e)) {
+                return match directory_error(&e) {
                     DirectoryError::Gone => Ok(None),
                     other => Err(other),
                 };
@@ -184,7 +199,7 @@ impl PoolUsers for CognitoDirectory {
             .limit(60)
             .send()
             .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
+            .map_err(|e| directory_error(&e))?;
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
         Ok(Some(PoolUser {
             username: got.username().to_owned(),
@@ -206,7 +221,7 @@ impl PoolUsers for CognitoDirectory {
             .user_attributes(attribute(ORG_ATTRIBUTE, org.as_str())?)
             .send()
             .await
-            .map_err(|e| directory_error(Failure::of(&e)))?;
+            .map_err(|e| directory_error(&e))?;
         Ok(())
     }
 
@@ -216,7 +231,7 @@ impl PoolUsers for CognitoDirectory {
 
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
         let out = self.client.admin_add_user_to_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
-        out.map_err(|e| directory_error(Failure::of(&e)))?;
+        out.map_err(|e| directory_error(&e))?;
         Ok(())
     }
 }
@@ -242,7 +257,29 @@ impl AccountLinker for CognitoDirectory {
             // A retry of a link that was made: the source is already linked (to this user; linked
             // to another user is a refusal).
             Err(e) if e.code() == Some("InvalidParameterException") && e.message().is_some_and(|m| m.contains("already") && !m.contains("another")) => Ok(()),
-            Err(e) => Err(directory_error(Failure::of(&e))),
+            Err(e) => Err(directory_error(&e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cognito_error_is_sorted_into_retry_later_or_never() {
+        let service = |code: &str| Failure::Service { code: code.into() };
+        for code in ["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"] {
+            let e = classify(&service(code), Some("Invalid email address format."));
+            assert_eq!(e, DirectoryError::Refused(format!("{code}: Invalid email address format.")));
+            assert!(!e.is_transient(), "{code}");
+        }
+        assert_eq!(classify(&service("AliasExistsException"), None), DirectoryError::Refused("AliasExistsException".into()));
+        for code in ["TooManyRequestsException", "InternalErrorException", "ResourceNotFoundException", "NotAuthorizedException", "UnexpectedLambdaException"] {
+            assert!(classify(&service(code), Some("x")).is_transient(), "{code}");
+        }
+        assert!(classify(&Failure::Transport("timeout".into()), None).is_transient());
+        assert_eq!(classify(&service("UserNotFoundException"), None), DirectoryError::Gone);
+        assert!(!DirectoryError::Gone.is_transient() && !DirectoryError::Claimed("a@corp.example".into()).is_transient());
     }
 }

@@ -7,7 +7,7 @@
 //! | deleted user       | `SCIM#{org}`                  | `DELETED#USER#{id}`  |                                                              |
 //! | unique name / externalId | `SCIM#{org}#UNIQUE`     | `USERNAME#{lower}`, `USEREXT#{externalId}`, `GROUPNAME#...` | (`id`)              |
 //! | email index        | `SCIM#{org}#EMAIL#{lower}`    | `{user id}`          |                                                              |
-//! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{user id}`          | gsi1 `SCIM#{org}#MEMBEROF#{user}` / `{group}`                |
+//! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{member id}`        | gsi1 `SCIM#{org}#MEMBEROF#{member}` / `{group}`; (`display`, `member_type`) |
 //! | page cursor        | `SCIM#{org}#CURSOR`           | `USER#{startIndex}`  | (`after`, `total`, `expires_at`)                             |
 //!
 //! A user's create, replace and delete record its identity event (`domain::scim::events`) in
@@ -15,7 +15,10 @@
 //!
 //! Resources carry `version` (the ETag, checked on every write), `data` (the record as JSON),
 //! `link` (the Cognito user as last applied) and, while a Cognito sync is outstanding, `sync`
-//! (the version to sync) and `sync_error`. Access patterns:
+//! (the version to sync) and `sync_error`; a version Cognito refused for good has no `sync` but
+//! `sync_refused` (that version) and `sync_error` (why), until the next write. A member is a
+//! user, or a group when the client sent `type: "Group"` (it must exist either way). Access
+//! patterns:
 //! - by id: `GetItem` (consistent); `userName eq` / `displayName eq`: one `gsi1` query;
 //!   `externalId eq`: one `gsi2` query; `emails.value eq`: the email index, then `BatchGetItem`.
 //! - a page of `count` in id order: the cursor left by the previous page (`GetItem`), one
@@ -253,16 +256,21 @@ impl DynamoScim {
     }
 
     fn member_add(&self, org: &OrgId, group: &str, member: &Value) -> Result<TxItems, StoreError> {
-        let user = member.get("value").and_then(Value::as_str).unwrap_or_default();
-        let mut item = member_key(org, group, user);
-        item.insert("gsi1pk".into(), s(format!("SCIM#{org}#MEMBEROF#{user}")));
+        let id = member_id(member);
+        let member_type = member.get("type").and_then(Value::as_str);
+        let kind = if member_type == Some("Group") { Kind::Group } else { Kind::User };
+        let mut item = member_key(org, group, id);
+        item.insert("gsi1pk".into(), s(format!("SCIM#{org}#MEMBEROF#{id}")));
         item.insert("gsi1sk".into(), s(group));
         if let Some(display) = member.get("display").and_then(Value::as_str) {
             item.insert("display".into(), s(display));
         }
+        if let Some(member_type) = member_type {
+            item.insert("member_type".into(), s(member_type));
+        }
         Ok(vec![
             (self.table.put_plain(item)?, Why::Version),
-            (self.table.check(resource_key(org, Kind::User, user), "attribute_exists(pk)", None)?, Why::Missing(user.to_owned())),
+            (self.table.check(resource_key(org, kind, id), "attribute_exists(pk)", None)?, Why::Missing(id.to_owned())),
         ])
     }
 
@@ -516,10 +524,10 @@ impl ScimStore for DynamoScim {
 
     async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let record = &current.record;
-        let memberships: Vec<Item> = match record.kind {
-            Kind::User => self.groups_of(org, &record.id).await?.iter().map(|g| member_key(org, g, &record.id)).collect(),
-            Kind::Group => self.member_ids(org, &record.id).await?.iter().map(|u| member_key(org, &record.id, u)).collect(),
-        };
+        let mut memberships: Vec<Item> = self.groups_of(org, &record.id).await?.iter().map(|g| member_key(org, g, &record.id)).collect();
+        if record.kind == Kind::Group {
+            memberships.extend(self.member_ids(org, &record.id).await?.iter().map(|u| member_key(org, &record.id, u)));
+        }
         self.batch_delete(memberships).await?;
         let condition = values(&[(":v", n(record.version))]);
         let mut items = vec![(self.table.delete(resource_key(org, record.kind, &record.id), "version = :v", Some(condition))?, Why::Version)];
@@ -554,7 +562,7 @@ impl ScimStore for DynamoScim {
                 .update_item()
                 .table_name(&self.table.name)
                 .set_key(Some(key))
-                .update_expression("SET link = :l REMOVE sync, sync_error, sync_attempts")
+                .update_expression("SET link = :l REMOVE sync, sync_error, sync_attempts, sync_refused")
                 .condition_expression("version = :v")
                 .set_expression_attribute_values(Some(v))
                 .send()
@@ -589,13 +597,34 @@ impl ScimStore for DynamoScim {
         }
     }
 
+    async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        let id = &entry.record.id;
+        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key))
+            .update_expression("SET sync_error = :e, sync_refused = :v REMOVE sync ADD sync_attempts :one")
+            .condition_expression("version = :v")
+            .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A newer version was written meanwhile: its writer syncs it.
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+
     async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError> {
         let (mut items, mut start) = (Vec::new(), None);
         loop {
             let out = self
                 .query()
                 .key_condition_expression("pk = :p")
-                .filter_expression("attribute_exists(sync)")
+                .filter_expression("attribute_exists(sync) OR attribute_exists(sync_refused)")
                 .expression_attribute_values(":p", s(part(org)))
                 .set_exclusive_start_key(start)
                 .send()
@@ -618,6 +647,9 @@ impl ScimStore for DynamoScim {
                 m.insert("value".into(), Value::from(sk_of(i)?));
                 if let Some(d) = i.get("display").and_then(|v| v.as_s().ok()) {
                     m.insert("display".into(), Value::from(d.clone()));
+                }
+                if let Some(t) = i.get("member_type").and_then(|v| v.as_s().ok()) {
+                    m.insert("type".into(), Value::from(t.clone()));
                 }
                 Some(Value::Object(m))
             })

@@ -3,12 +3,18 @@
 //!
 //! - [`Filter::parse`]: `eq ne co sw ew gt ge lt le pr`, `and`/`or`/`not` with RFC precedence
 //!   (not > and > or), parentheses, value paths (`emails[type eq "work" and value co "@x"]`),
-//!   schema-qualified names (`urn:...:enterprise:2.0:User:employeeNumber`), case-insensitive
-//!   keywords and attribute names.
+//!   a value path's sub-attribute compared (`emails[type eq "work"].value eq "a@x"`: some
+//!   element matches the brackets and its `value` compares true), schema-qualified names
+//!   (`urn:...:enterprise:2.0:User:employeeNumber`), case-insensitive keywords and attribute
+//!   names. A filter is bounded: [`MAX_LEN`] characters, [`MAX_TERMS`] comparisons,
+//!   [`MAX_DEPTH`] levels of nesting; past one the error says so ([`FilterError::too_many`],
+//!   SCIM `tooMany`).
 //! - [`Filter::lookup`]: the filters clients send constantly (`userName eq`, `externalId eq`,
-//!   `id eq`, `emails.value eq`, `displayName eq`), recognised so the store can answer them with a
-//!   key lookup instead of a scan.
-//! - [`Filter::matches`]: evaluation over a resource's JSON, for everything else.
+//!   `id eq`, `emails.value eq`, `emails[... value eq ...]`, `displayName eq`), recognised so the
+//!   store can answer them with a key lookup instead of a scan.
+//! - [`Filter::matches`]: evaluation over a resource's JSON, for everything else, without
+//!   allocating; [`Filter::matches_within`] also counts the work against one request's
+//!   [`Budget`].
 //!
 //! It knows nothing of where resources are stored or of HTTP.
 
@@ -16,9 +22,17 @@ use serde_json::{Number, Value};
 use std::cmp::Ordering;
 use std::fmt;
 
+use super::error::{ScimError, ScimType};
+
 /// Longest filter accepted, and deepest nesting (keeps recursion bounded).
 pub const MAX_LEN: usize = 4096;
-pub const MAX_DEPTH: usize = 32;
+pub const MAX_DEPTH: usize = 10;
+/// Most comparisons (`eq`, `co`, `pr`, ...) in one filter.
+pub const MAX_TERMS: usize = 50;
+/// The filter work one request may do ([`Budget::default`]), in units of about one byte
+/// compared: enough for the largest PATCH the other bounds allow with ordinary values
+/// (100 operations x 100 values x 50 comparisons), not for long values compared with `co`.
+pub const MAX_WORK: u64 = 50_000_000;
 
 /// `[urn ":"] name ["." sub]`, as written (compare with [`AttrPath::is`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +91,70 @@ pub enum Lookup {
     DisplayName(String),
 }
 
-/// Where and why a filter could not be parsed (SCIM `invalidFilter`).
+/// Where and why a filter could not be parsed (SCIM `invalidFilter`, or `tooMany` past a bound).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid filter at character {position}: {message}")]
 pub struct FilterError {
     /// 1-based character position.
     pub position: usize,
     pub message: String,
+    /// The filter passed one of the bounds ([`MAX_LEN`], [`MAX_TERMS`], [`MAX_DEPTH`]) rather
+    /// than the grammar.
+    pub too_many: bool,
+}
+
+impl FilterError {
+    /// The `scimType` a client is told.
+    pub fn scim_type(&self) -> ScimType {
+        if self.too_many { ScimType::TooMany } else { ScimType::InvalidFilter }
+    }
+}
+
+/// How much filter work one request may still do (units of about one byte compared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    left: u64,
+    spent_out: bool,
+}
+
+impl Default for Budget {
+    /// One request's share: [`MAX_WORK`].
+    fn default() -> Self {
+        Self::new(MAX_WORK)
+    }
+}
+
+impl Budget {
+    pub fn new(units: u64) -> Self {
+        Self { left: units, spent_out: false }
+    }
+
+    /// Takes `units`; `false` (and nothing left from then on) if there were not that many.
+    fn spend(&mut self, units: u64) -> bool {
+        if self.spent_out || units > self.left {
+            self.left = 0;
+            self.spent_out = true;
+            return false;
+        }
+        self.left -= units;
+        true
+    }
+}
+
+/// An evaluation stopped because it would have done more work than its [`Budget`] held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("evaluating the filters of this request would take more than the work one request may do")]
+pub struct OverBudget;
+
+impl From<OverBudget> for ScimError {
+    fn from(_: OverBudget) -> Self {
+        ScimError::bad(
+            ScimType::TooMany,
+            format!(
+                "evaluating the filters of this request would take more than {MAX_WORK} units of work (about one byte compared each): use fewer, simpler filters or shorter values"
+            ),
+        )
+    }
 }
 
 /// Schemas whose attributes sit at the top level of a resource.
@@ -142,6 +213,8 @@ enum Token {
     Close,
     OpenBracket,
     CloseBracket,
+    /// `.` between a value path's `]` and its sub-attribute.
+    Dot,
     Word(String),
     Value(CompValue),
 }
@@ -152,7 +225,12 @@ struct Lexer<'a> {
 }
 
 fn err(position: usize, message: impl Into<String>) -> FilterError {
-    FilterError { position, message: message.into() }
+    FilterError { position, message: message.into(), too_many: false }
+}
+
+/// An error for a filter past one of the bounds.
+fn too_many(position: usize, message: impl Into<String>) -> FilterError {
+    FilterError { position, message: message.into(), too_many: true }
 }
 
 impl<'a> Lexer<'a> {
@@ -165,13 +243,14 @@ impl<'a> Lexer<'a> {
                 ' ' | '\t' | '\n' | '\r' => {
                     chars.next();
                 }
-                '(' | ')' | '[' | ']' => {
+                '(' | ')' | '[' | ']' | '.' => {
                     chars.next();
                     let t = match c {
                         '(' => Token::Open,
                         ')' => Token::Close,
                         '[' => Token::OpenBracket,
-                        _ => Token::CloseBracket,
+                        ']' => Token::CloseBracket,
+                        _ => Token::Dot,
                     };
                     lexer.tokens.push((position, t));
                 }
@@ -234,6 +313,8 @@ struct Parser {
     next: usize,
     end: usize,
     depth: usize,
+    /// Comparisons so far.
+    terms: usize,
 }
 
 impl Parser {
@@ -261,7 +342,7 @@ impl Parser {
     fn or(&mut self, inside_value_path: bool) -> Result<Filter, FilterError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(err(self.position(), "the filter nests too deeply"));
+            return Err(too_many(self.position(), format!("the filter nests too deeply (at most {MAX_DEPTH} levels)")));
         }
         let mut left = self.and(inside_value_path)?;
         while self.keyword("or") {
@@ -315,9 +396,33 @@ impl Parser {
             self.next += 1;
             let inner = self.or(true)?;
             self.expect(Token::CloseBracket, "`]`")?;
-            return Ok(Filter::ValuePath { path, filter: Box::new(inner) });
+            if self.peek() != Some(&Token::Dot) {
+                return Ok(Filter::ValuePath { path, filter: Box::new(inner) });
+            }
+            // `emails[type eq "work"].value eq "x"`: some element matches the brackets and its
+            // sub-attribute compares true, which is the value path `emails[type eq "work" and
+            // value eq "x"]`.
+            self.next += 1;
+            let sub_position = self.position();
+            let sub = match self.peek() {
+                Some(Token::Word(w)) => AttrPath::parse(w).filter(|p| p.uri.is_none() && p.sub.is_none()),
+                _ => None,
+            }
+            .ok_or_else(|| err(sub_position, "expected a sub-attribute name after `].`"))?;
+            self.next += 1;
+            let compared = self.comparison(sub)?;
+            return Ok(Filter::ValuePath { path, filter: Box::new(Filter::And(Box::new(inner), Box::new(compared))) });
         }
+        self.comparison(path)
+    }
+
+    /// The operator and value after `path`.
+    fn comparison(&mut self, path: AttrPath) -> Result<Filter, FilterError> {
         let op_position = self.position();
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(too_many(op_position, format!("a filter holds at most {MAX_TERMS} comparisons")));
+        }
         let Some(Token::Word(op)) = self.peek().cloned() else {
             return Err(err(op_position, "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)"));
         };
@@ -357,14 +462,14 @@ impl Parser {
 impl Filter {
     pub fn parse(text: &str) -> Result<Self, FilterError> {
         if text.chars().count() > MAX_LEN {
-            return Err(err(MAX_LEN + 1, format!("a filter is at most {MAX_LEN} characters")));
+            return Err(too_many(MAX_LEN + 1, format!("a filter is at most {MAX_LEN} characters")));
         }
         let tokens = Lexer::run(text)?;
         let end = text.chars().count() + 1;
         if tokens.is_empty() {
             return Err(err(1, "the filter is empty"));
         }
-        let mut parser = Parser { tokens, next: 0, end, depth: 0 };
+        let mut parser = Parser { tokens, next: 0, end, depth: 0, terms: 0 };
         let filter = parser.or(false)?;
         if parser.next < parser.tokens.len() {
             return Err(err(parser.position(), "expected `and`, `or` or the end of the filter"));
@@ -391,33 +496,52 @@ impl Filter {
                     None
                 }
             }
-            Filter::ValuePath { path, filter } if path.is("emails", None) => match filter.as_ref() {
-                Filter::Compare { path: inner, op: CompareOp::Eq, value: CompValue::String(v) } if inner.is("value", None) => Some(Lookup::Email(v.clone())),
-                _ => None,
-            },
+            Filter::ValuePath { path, filter } if path.is("emails", None) => email_term(filter).map(|v| Lookup::Email(v.clone())),
             _ => None,
         }
     }
 
     /// Whether `resource` (a SCIM resource as JSON) matches.
     pub fn matches(&self, resource: &Value) -> bool {
+        self.eval(resource, &mut Budget::new(u64::MAX))
+    }
+
+    /// Whether `resource` matches, the work done taken from `budget`; `OverBudget` once it is
+    /// spent (the evaluation stops there).
+    pub fn matches_within(&self, resource: &Value, budget: &mut Budget) -> Result<bool, OverBudget> {
+        let matched = self.eval(resource, budget);
+        if budget.spent_out { Err(OverBudget) } else { Ok(matched) }
+    }
+
+    fn eval(&self, resource: &Value, budget: &mut Budget) -> bool {
+        if !budget.spend(1) {
+            return false;
+        }
         match self {
-            Filter::And(a, b) => a.matches(resource) && b.matches(resource),
-            Filter::Or(a, b) => a.matches(resource) || b.matches(resource),
-            Filter::Not(inner) => !inner.matches(resource),
-            Filter::Present(path) => values(resource, path).iter().any(|v| present(v)),
+            Filter::And(a, b) => a.eval(resource, budget) && b.eval(resource, budget),
+            Filter::Or(a, b) => a.eval(resource, budget) || b.eval(resource, budget),
+            Filter::Not(inner) => !inner.eval(resource, budget),
+            Filter::Present(path) => values(resource, path).any(present),
             Filter::Compare { path, op, value } => {
-                let found = values(resource, path);
                 let case_exact = CASE_EXACT.contains(&path.sub.as_deref().unwrap_or(&path.name));
                 match (op, value) {
-                    (CompareOp::Eq, CompValue::Null) => !found.iter().any(|v| present(v)),
-                    (CompareOp::Ne, CompValue::Null) => found.iter().any(|v| present(v)),
-                    (CompareOp::Ne, _) => !found.iter().any(|v| compare(v, CompareOp::Eq, value, case_exact)),
-                    _ => found.iter().any(|v| compare(v, *op, value, case_exact)),
+                    (CompareOp::Eq, CompValue::Null) => !values(resource, path).any(present),
+                    (CompareOp::Ne, CompValue::Null) => values(resource, path).any(present),
+                    (CompareOp::Ne, _) => !values(resource, path).any(|v| compare(v, CompareOp::Eq, value, case_exact, budget)),
+                    _ => values(resource, path).any(|v| compare(v, *op, value, case_exact, budget)),
                 }
             }
-            Filter::ValuePath { path, filter } => elements(resource, path).iter().any(|element| filter.matches(element)),
+            Filter::ValuePath { path, filter } => elements(resource, path).any(|element| filter.eval(element, budget)),
         }
+    }
+}
+
+/// The email a value path's filter pins with `value eq "..."` (alone or in an `and`).
+fn email_term(filter: &Filter) -> Option<&String> {
+    match filter {
+        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::String(v) } if path.is("value", None) => Some(v),
+        Filter::And(a, b) => email_term(a).or_else(|| email_term(b)),
+        _ => None,
     }
 }
 
@@ -437,41 +561,32 @@ fn get_ci<'v>(object: &'v Value, key: &str) -> Option<&'v Value> {
 
 /// The elements of the attribute `path` names (ignoring its sub-attribute) in `resource`: the
 /// items of a multi-valued attribute, or the single value.
-fn elements<'v>(resource: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
+fn elements<'v>(resource: &'v Value, path: &AttrPath) -> impl Iterator<Item = &'v Value> {
     let base = match &path.uri {
         Some(uri) if !CORE_SCHEMAS.iter().any(|c| c.eq_ignore_ascii_case(uri)) => get_ci(resource, uri),
         _ => Some(resource),
     };
-    match base.and_then(|b| get_ci(b, &path.name)) {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(single) => vec![single],
-        None => Vec::new(),
-    }
+    let found = base.and_then(|b| get_ci(b, &path.name));
+    let items: &'v [Value] = match found {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    items.iter().chain(found.filter(|v| !v.is_array()))
 }
 
 /// The values `path` compares against; a complex multi-valued attribute named without a
 /// sub-attribute stands for its elements' `value`.
-fn values<'v>(resource: &'v Value, path: &AttrPath) -> Vec<&'v Value> {
-    let items = elements(resource, path);
-    match &path.sub {
-        Some(sub) => items.into_iter().filter_map(|i| get_ci(i, sub)).collect(),
-        None => items.into_iter().map(|i| if i.is_object() { get_ci(i, "value").unwrap_or(i) } else { i }).collect(),
-    }
+fn values<'v>(resource: &'v Value, path: &AttrPath) -> impl Iterator<Item = &'v Value> {
+    elements(resource, path).filter_map(move |i| match &path.sub {
+        Some(sub) => get_ci(i, sub),
+        None if i.is_object() => Some(get_ci(i, "value").unwrap_or(i)),
+        None => Some(i),
+    })
 }
 
-fn compare(found: &Value, op: CompareOp, wanted: &CompValue, case_exact: bool) -> bool {
+fn compare(found: &Value, op: CompareOp, wanted: &CompValue, case_exact: bool, budget: &mut Budget) -> bool {
     match (found, wanted) {
-        (Value::String(f), CompValue::String(w)) => {
-            let (f, w) = if case_exact { (f.clone(), w.clone()) } else { (f.to_lowercase(), w.to_lowercase()) };
-            match op {
-                CompareOp::Eq => f == w,
-                CompareOp::Ne => f != w,
-                CompareOp::Co => f.contains(&w),
-                CompareOp::Sw => f.starts_with(&w),
-                CompareOp::Ew => f.ends_with(&w),
-                _ => ordered(f.cmp(&w), op),
-            }
-        }
+        (Value::String(f), CompValue::String(w)) => budget.spend(text_cost(f, op, w)) && compare_text(f, op, w, case_exact),
         (Value::Number(f), CompValue::Number(w)) => match (f.as_f64(), w.as_f64()) {
             (Some(f), Some(w)) => f.partial_cmp(&w).is_some_and(|o| ordered(o, op)),
             _ => false,
@@ -482,6 +597,61 @@ fn compare(found: &Value, op: CompareOp, wanted: &CompValue, case_exact: bool) -
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// The most work [`compare_text`] does on these strings: `co` tries the needle at each place.
+fn text_cost(found: &str, op: CompareOp, wanted: &str) -> u64 {
+    let (n, m) = (found.len() as u64, wanted.len() as u64);
+    match op {
+        CompareOp::Co if m > 0 && m <= n => 1 + (n - m + 1).saturating_mul(m),
+        _ => 1 + n + m,
+    }
+}
+
+/// `s` lower-cased one character at a time.
+fn lower(s: &str) -> impl Iterator<Item = char> {
+    s.chars().flat_map(char::to_lowercase)
+}
+
+fn starts_with(mut text: impl Iterator<Item = char>, mut prefix: impl Iterator<Item = char>) -> bool {
+    prefix.all(|c| text.next() == Some(c))
+}
+
+/// Compares two strings, ignoring case unless `case_exact`, without allocating: bytes when
+/// both are ASCII (nearly always), lower-cased characters otherwise.
+fn compare_text(found: &str, op: CompareOp, wanted: &str, case_exact: bool) -> bool {
+    if case_exact {
+        return match op {
+            CompareOp::Eq => found == wanted,
+            CompareOp::Ne => found != wanted,
+            CompareOp::Co => found.contains(wanted),
+            CompareOp::Sw => found.starts_with(wanted),
+            CompareOp::Ew => found.ends_with(wanted),
+            _ => ordered(found.cmp(wanted), op),
+        };
+    }
+    if found.is_ascii() && wanted.is_ascii() {
+        let (f, w) = (found.as_bytes(), wanted.as_bytes());
+        return match op {
+            CompareOp::Eq => f.eq_ignore_ascii_case(w),
+            CompareOp::Ne => !f.eq_ignore_ascii_case(w),
+            CompareOp::Co => w.is_empty() || f.windows(w.len()).any(|window| window.eq_ignore_ascii_case(w)),
+            CompareOp::Sw => f.len() >= w.len() && f[..w.len()].eq_ignore_ascii_case(w),
+            CompareOp::Ew => f.len() >= w.len() && f[f.len() - w.len()..].eq_ignore_ascii_case(w),
+            _ => ordered(f.iter().map(u8::to_ascii_lowercase).cmp(w.iter().map(u8::to_ascii_lowercase)), op),
+        };
+    }
+    match op {
+        CompareOp::Eq => lower(found).eq(lower(wanted)),
+        CompareOp::Ne => !lower(found).eq(lower(wanted)),
+        CompareOp::Co => wanted.is_empty() || found.char_indices().any(|(i, _)| starts_with(lower(&found[i..]), lower(wanted))),
+        CompareOp::Sw => starts_with(lower(found), lower(wanted)),
+        CompareOp::Ew => {
+            let (n, m) = (lower(found).count(), lower(wanted).count());
+            n >= m && lower(found).skip(n - m).eq(lower(wanted))
+        }
+        _ => ordered(lower(found).cmp(lower(wanted)), op),
     }
 }
 
@@ -563,7 +733,7 @@ mod tests {
     #[test]
     fn errors_say_where_and_what() {
         let e = |f: &str| Filter::parse(f).unwrap_err();
-        assert_eq!(e(""), FilterError { position: 1, message: "the filter is empty".into() });
+        assert_eq!(e(""), FilterError { position: 1, message: "the filter is empty".into(), too_many: false });
         assert_eq!(e(r#"userName eq"#).position, 12);
         assert_eq!(e(r#"userName equals "x""#).message, "`equals` is not an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)");
         assert_eq!(e(r#"userName eq "x" and"#).message, "expected an attribute name");
@@ -605,6 +775,64 @@ mod tests {
             distinct.insert(text);
         }
         assert!(distinct.len() > 15_000 && parsed > 10, "the sweep exercised {} inputs, {parsed} valid", distinct.len());
+    }
+
+    #[test]
+    fn a_value_path_sub_attribute_compares_within_the_selected_elements() {
+        assert!(m(r#"emails[type eq "work"].value eq "BJENSEN@example.com""#));
+        assert!(!m(r#"emails[type eq "home"].value eq "bjensen@example.com""#), "that address is the work one, not the home one");
+        assert!(m(r#"emails[type eq "home"].value ew "jensen.org" and userName sw "b""#));
+        assert!(m(r#"emails[primary eq true].value pr"#) && !m(r#"emails[type eq "work"].display pr"#));
+        let lookup = |f: &str| Filter::parse(f).unwrap().lookup();
+        assert_eq!(lookup(r#"emails[type eq "work"].value eq "mika.sato@corp.example""#), Some(Lookup::Email("mika.sato@corp.example".into())));
+        assert_eq!(lookup(r#"emails[value eq "a@b.co" and type eq "work"]"#), Some(Lookup::Email("a@b.co".into())));
+        assert_eq!(lookup(r#"emails[type eq "work"].value co "@corp.example""#), None);
+        let e = |f: &str| Filter::parse(f).unwrap_err().message;
+        assert_eq!(e(r#"emails[type eq "work"]."#), "expected a sub-attribute name after `].`");
+        assert_eq!(e(r#"emails[type eq "work"].value.x eq "y""#), "expected a sub-attribute name after `].`");
+        assert_eq!(e(r#"emails[type eq "work"].value"#), "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)");
+    }
+
+    #[test]
+    fn filters_past_a_bound_are_too_many_not_invalid() {
+        let terms = |n: usize| (0..n).map(|i| format!(r#"userName eq "u{i}""#)).collect::<Vec<_>>().join(" or ");
+        assert!(Filter::parse(&terms(MAX_TERMS)).is_ok());
+        let over = Filter::parse(&terms(MAX_TERMS + 1)).unwrap_err();
+        assert!(over.too_many && over.message.contains(&MAX_TERMS.to_string()), "{over}");
+        assert_eq!(over.scim_type(), ScimType::TooMany);
+        let in_brackets = Filter::parse(&format!("emails[{}]", terms(MAX_TERMS + 1).replace("userName", "value"))).unwrap_err();
+        assert_eq!(in_brackets.scim_type(), ScimType::TooMany);
+        let nested = |depth: usize| format!("{}title pr{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(Filter::parse(&nested(MAX_DEPTH - 1)).is_ok());
+        assert_eq!(Filter::parse(&nested(MAX_DEPTH)).unwrap_err().scim_type(), ScimType::TooMany);
+        assert_eq!(Filter::parse(&"x".repeat(MAX_LEN + 1)).unwrap_err().scim_type(), ScimType::TooMany);
+        assert_eq!(Filter::parse("userName eq").unwrap_err().scim_type(), ScimType::InvalidFilter);
+    }
+
+    #[test]
+    fn evaluation_is_counted_against_the_budget() {
+        let f = Filter::parse(r#"emails[value co "example"]"#).unwrap();
+        assert_eq!(f.matches_within(&user(), &mut Budget::default()), Ok(true));
+        assert_eq!(f.matches_within(&user(), &mut Budget::new(10)), Err(OverBudget));
+        // `co` may try its needle at every place: 99,000 places x 1,001 bytes is refused before
+        // any of it is done.
+        let long = json!({"emails": [{"value": "a".repeat(100_000)}]});
+        let needle = Filter::parse(&format!(r#"emails[value co "{}b"]"#, "a".repeat(1000))).unwrap();
+        let mut budget = Budget::default();
+        assert_eq!(needle.matches_within(&long, &mut budget), Err(OverBudget));
+        assert_eq!(f.matches_within(&user(), &mut budget), Err(OverBudget), "a spent budget stays spent");
+        assert_eq!(ScimError::from(OverBudget).scim_type, Some(ScimType::TooMany));
+    }
+
+    #[test]
+    fn case_is_ignored_beyond_ascii() {
+        let r = json!({"displayName": "Ärger Straße", "title": "東京 本社", "nickName": "Bob"});
+        let t = |f: &str| Filter::parse(f).unwrap_or_else(|e| panic!("{f}: {e}")).matches(&r);
+        assert!(t(r#"displayName eq "ärger STRAßE""#) && !t(r#"displayName ne "ÄRGER straße""#));
+        assert!(t(r#"displayName co "GER S""#) && t(r#"displayName sw "äR""#) && !t(r#"displayName ew "straSSe""#));
+        assert!(t(r#"displayName ew "STRAßE""#) && t(r#"displayName gt "ärger a""#) && !t(r#"displayName lt "ÄRGER A""#));
+        assert!(t(r#"title co "本社""#) && t(r#"title sw "東京""#) && !t(r#"title ew "東京""#));
+        assert!(t(r#"nickName co """#) && t(r#"nickName ew "OB""#) && !t(r#"nickName co "bobby""#) && t(r#"nickName le "BOB""#));
     }
 
     #[test]

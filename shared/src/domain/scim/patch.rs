@@ -5,17 +5,25 @@
 //!
 //! Operations apply to a resource's canonical attributes. A group's `members` are kept apart
 //! (one stored item each), so operations on them come back as [`MemberChange`]s for the store
-//! instead of being applied to the attributes.
+//! instead of being applied to the attributes. A member's `type` is kept, as `User` or `Group`.
+//!
+//! One request's work is bounded, past which the answer is `tooMany`: [`MAX_OPERATIONS`]
+//! operations, the filter bounds of [`super::filter`] in each value path, [`MAX_VALUES`] values in
+//! a multi-valued attribute, [`MAX_MEMBERS_PER_OPERATION`] members per operation and
+//! [`MAX_MEMBERS`] per request, and all its value-path filters evaluated within one
+//! [`Budget`].
 
 use serde_json::{Map, Value};
 
 use super::error::{ScimError, ScimType};
-use super::filter::{AttrPath, CompValue, CompareOp, Filter};
-use super::resource::{Attributes, coerce, coerce_one};
+use super::filter::{AttrPath, Budget, CompValue, CompareOp, Filter};
+use super::resource::{Attributes, MAX_MEMBERS, MAX_VALUES, coerce, coerce_one, too_many};
 use super::schema::{self, Attr, Mutability, PATCH_OP, ResourceType};
 
-/// Most operations in one request.
-pub const MAX_OPERATIONS: usize = 1000;
+/// Most operations in one request (Okta and Entra send a handful).
+pub const MAX_OPERATIONS: usize = 100;
+/// Most members one operation adds, removes or replaces.
+pub const MAX_MEMBERS_PER_OPERATION: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpKind {
@@ -57,8 +65,11 @@ pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
         return Err(syntax(format!("a PATCH body's `schemas` must be [\"{PATCH_OP}\"]")));
     }
     let ops = body.get("Operations").or_else(|| body.get("operations")).and_then(Value::as_array).ok_or_else(|| syntax("`Operations` must be a list"))?;
-    if ops.is_empty() || ops.len() > MAX_OPERATIONS {
+    if ops.is_empty() {
         return Err(syntax(format!("`Operations` holds 1 to {MAX_OPERATIONS} operations")));
+    }
+    if ops.len() > MAX_OPERATIONS {
+        return Err(ScimError::bad(ScimType::TooMany, format!("a PATCH request holds at most {MAX_OPERATIONS} operations")));
     }
     ops.iter()
         .enumerate()
@@ -85,13 +96,19 @@ pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
         .collect()
 }
 
+/// What applying a request's operations gathers: the member changes, and the filter work left.
+struct Work {
+    members: Vec<MemberChange>,
+    budget: Budget,
+}
+
 /// Applies `ops` to `data` in order; returns the member changes they ask for (groups only).
 /// All or nothing: on an error `data` may be half changed, so callers apply to a copy.
 pub fn apply(rt: &ResourceType, data: &mut Attributes, ops: &[Operation]) -> Result<Vec<MemberChange>, ScimError> {
-    let mut members = Vec::new();
+    let mut work = Work { members: Vec::new(), budget: Budget::default() };
     for op in ops {
         match &op.path {
-            Some(path) => apply_path(rt, data, op.kind, path, op.value.as_ref(), false, &mut members)?,
+            Some(path) => apply_path(rt, data, op.kind, path, op.value.as_ref(), false, &mut work)?,
             None => {
                 if op.kind == OpKind::Remove {
                     return Err(ScimError::bad(ScimType::NoTarget, "`remove` needs a `path`"));
@@ -103,12 +120,24 @@ pub fn apply(rt: &ResourceType, data: &mut Attributes, ops: &[Operation]) -> Res
                     if ["schemas", "meta", "id"].iter().any(|k| k.eq_ignore_ascii_case(key)) {
                         continue;
                     }
-                    apply_path(rt, data, op.kind, key, Some(value), true, &mut members)?;
+                    apply_path(rt, data, op.kind, key, Some(value), true, &mut work)?;
                 }
             }
         }
     }
-    Ok(members)
+    let named: usize = work
+        .members
+        .iter()
+        .map(|c| match c {
+            MemberChange::Add(m) | MemberChange::Replace(m) => m.len(),
+            MemberChange::Remove(ids) => ids.len(),
+            MemberChange::RemoveAll => 0,
+        })
+        .sum();
+    if named > MAX_MEMBERS {
+        return Err(ScimError::bad(ScimType::TooMany, format!("a PATCH request changes at most {MAX_MEMBERS} members")));
+    }
+    Ok(work.members)
 }
 
 /// What a path names, resolved against the schema.
@@ -128,7 +157,7 @@ fn apply_path(
     raw: &str,
     value: Option<&Value>,
     lenient: bool,
-    members: &mut Vec<MemberChange>,
+    work: &mut Work,
 ) -> Result<(), ScimError> {
     if let Some((urn, _)) = rt.extension(raw) {
         if kind == OpKind::Remove {
@@ -139,7 +168,7 @@ fn apply_path(
             return Err(ScimError::bad(ScimType::InvalidValue, format!("`{urn}` must be an object")));
         };
         for (k, v) in fields {
-            apply_path(rt, data, kind, &format!("{urn}:{k}"), Some(v), true, members)?;
+            apply_path(rt, data, kind, &format!("{urn}:{k}"), Some(v), true, work)?;
         }
         return Ok(());
     }
@@ -149,7 +178,7 @@ fn apply_path(
         Err(e) => return Err(e),
     };
     if target.urn.is_none() && target.attr.name == "members" && rt.attr("members").is_some() {
-        members.push(member_change(kind, &target, value, raw)?);
+        work.members.push(member_change(kind, &target, value, raw)?);
         return Ok(());
     }
     let mutability = target.sub.map_or(target.attr.mutability, |s| s.mutability);
@@ -161,13 +190,13 @@ fn apply_path(
         _ => {}
     }
     match target.urn {
-        None => apply_target(data, &target, kind, value, raw),
+        None => apply_target(data, &target, kind, value, raw, &mut work.budget),
         Some(urn) => {
             let mut ext = match data.remove(urn) {
                 Some(Value::Object(ext)) => ext,
                 _ => Map::new(),
             };
-            let result = apply_target(&mut ext, &target, kind, value, raw);
+            let result = apply_target(&mut ext, &target, kind, value, raw, &mut work.budget);
             if !ext.is_empty() {
                 data.insert(urn.to_owned(), Value::Object(ext));
             }
@@ -183,7 +212,7 @@ fn resolve(rt: &ResourceType, raw: &str) -> Result<Target, ScimError> {
         Some(open) => {
             let close = closing_bracket(raw, open).ok_or_else(|| bad_path(raw, "`[` is not closed"))?;
             let inner = &raw[open + 1..close];
-            let filter = Filter::parse(inner).map_err(|e| ScimError::bad(ScimType::InvalidFilter, format!("path `{raw}`: {e}")))?;
+            let filter = Filter::parse(inner).map_err(|e| ScimError::bad(e.scim_type(), format!("path `{raw}`: {e}")))?;
             let rest = &raw[close + 1..];
             let after = match rest.strip_prefix('.') {
                 Some(sub) if !sub.is_empty() => Some(sub),
@@ -236,7 +265,7 @@ fn closing_bracket(raw: &str, open: usize) -> Option<usize> {
     None
 }
 
-fn apply_target(container: &mut Attributes, t: &Target, kind: OpKind, value: Option<&Value>, raw: &str) -> Result<(), ScimError> {
+fn apply_target(container: &mut Attributes, t: &Target, kind: OpKind, value: Option<&Value>, raw: &str, budget: &mut Budget) -> Result<(), ScimError> {
     let name = t.attr.name;
     match (&t.filter, t.sub) {
         (None, None) => whole(container, t.attr, kind, value, raw),
@@ -263,7 +292,12 @@ fn apply_target(container: &mut Attributes, t: &Target, kind: OpKind, value: Opt
         }
         (Some(filter), sub) => {
             let mut items = take_list(container, name);
-            let matched: Vec<usize> = items.iter().enumerate().filter(|(_, item)| filter.matches(item)).map(|(i, _)| i).collect();
+            let mut matched = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                if filter.matches_within(item, budget)? {
+                    matched.push(i);
+                }
+            }
             let result = filtered(&mut items, &matched, t.attr, sub, filter, kind, value, raw);
             put_list(container, name, items);
             result
@@ -305,6 +339,9 @@ fn whole(container: &mut Attributes, attr: &Attr, kind: OpKind, value: Option<&V
                 if !items.contains(&v) {
                     items.push(v);
                 }
+            }
+            if items.len() > MAX_VALUES {
+                return Err(too_many(raw, MAX_VALUES));
             }
             settle_primary(&mut items, first_new);
             put_list(container, name, items);
@@ -383,6 +420,9 @@ fn filtered(
             (None, _) => return Err(ScimError::bad(ScimType::InvalidValue, format!("`{raw}` needs an object value"))),
         }
         if let Some(v) = coerce_one(attr, &Value::Object(element), raw)? {
+            if items.len() >= MAX_VALUES {
+                return Err(too_many(raw, MAX_VALUES));
+            }
             items.push(v);
             let last = items.len() - 1;
             settle_primary(items, last);
@@ -463,16 +503,40 @@ fn put_list(container: &mut Attributes, name: &str, items: Vec<Value>) {
     }
 }
 
+/// Checks members as a client sent them (already coerced): each names its `value` (an id), and
+/// its `type`, if any, is `User` or `Group` (any case; kept as `User` or `Group`).
+pub fn check_members(members: &mut [Value]) -> Result<(), ScimError> {
+    for member in members.iter_mut() {
+        if member.get("value").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
+        }
+        let Value::Object(fields) = member else { continue };
+        let canonical = match fields.get("type") {
+            None => continue,
+            Some(Value::String(t)) if t.is_empty() => None,
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("User") => Some("User"),
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("Group") => Some("Group"),
+            Some(other) => return Err(ScimError::bad(ScimType::InvalidValue, format!("a member's `type` is \"User\" or \"Group\", not {other}"))),
+        };
+        match canonical {
+            Some(t) => fields.insert("type".into(), Value::from(t)),
+            None => fields.remove("type"),
+        };
+    }
+    Ok(())
+}
+
 fn member_change(kind: OpKind, target: &Target, value: Option<&Value>, raw: &str) -> Result<MemberChange, ScimError> {
     let list = |v: Option<&Value>| -> Result<Vec<Value>, ScimError> {
         let Some(v) = v else { return Ok(Vec::new()) };
-        let members = match coerce(target.attr, v, raw)? {
+        let mut members = match coerce(target.attr, v, raw)? {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),
         };
-        if members.iter().any(|m| m.get("value").and_then(Value::as_str).is_none_or(str::is_empty)) {
-            return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
+        if members.len() > MAX_MEMBERS_PER_OPERATION {
+            return Err(ScimError::bad(ScimType::TooMany, format!("`{raw}`: one operation changes at most {MAX_MEMBERS_PER_OPERATION} members")));
         }
+        check_members(&mut members)?;
         Ok(members)
     };
     if target.sub.is_some() {
@@ -611,5 +675,85 @@ mod tests {
         assert_eq!(c, vec![MemberChange::RemoveAll]);
         assert!(ops(json!([{"op": "add", "path": "members", "value": [{"display": "no id"}]}])).is_err());
         assert!(ops(json!([{"op": "remove", "path": "members[display eq \"x\"]"}])).is_err());
+    }
+
+    #[test]
+    fn entra_sets_the_manager_by_its_id() {
+        let mut u = user();
+        let path = format!("{ENTERPRISE}:manager");
+        patch(&mut u, json!([{"op": "Add", "path": path, "value": "26118915-6090-4610-87e4-49d8ca9f808d"}])).unwrap();
+        assert_eq!(u[ENTERPRISE], json!({"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}));
+        patch(&mut u, json!([{"op": "replace", "value": {ENTERPRISE: {"manager": "m2"}}}])).unwrap();
+        assert_eq!(u[ENTERPRISE]["manager"], json!({"value": "m2"}));
+        patch(&mut u, json!([{"op": "Replace", "path": path, "value": {"value": "m3"}}])).unwrap();
+        assert_eq!(u[ENTERPRISE]["manager"], json!({"value": "m3"}));
+        patch(&mut u, json!([{"op": "Replace", "path": path, "value": ""}])).unwrap();
+        assert!(u.get(ENTERPRISE).is_none(), "an empty id removes the manager");
+    }
+
+    #[test]
+    fn member_types_are_kept_as_user_or_group() {
+        let ops = |ops: Value| -> Result<Vec<MemberChange>, ScimError> {
+            let mut g = canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap();
+            apply(&GROUPS, &mut g, &parse(&json!({"schemas": [PATCH_OP], "Operations": ops}))?)
+        };
+        let c = ops(json!([{"op": "add", "path": "members", "value": [{"value": "u1", "type": "user"}, {"value": "g2", "type": "GROUP"}, {"value": "u3", "type": ""}]}]))
+            .unwrap();
+        assert_eq!(c, vec![MemberChange::Add(vec![json!({"value": "u1", "type": "User"}), json!({"value": "g2", "type": "Group"}), json!({"value": "u3"})])]);
+        let e = ops(json!([{"op": "add", "path": "members", "value": [{"value": "d1", "type": "Device"}]}])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert!(e.detail.contains("Device"), "{}", e.detail);
+        let mut replaced = vec![json!({"value": "u1", "type": "Group"})];
+        check_members(&mut replaced).unwrap();
+        assert_eq!(replaced, vec![json!({"value": "u1", "type": "Group"})]);
+    }
+
+    #[test]
+    fn one_request_cannot_ask_for_unbounded_work() {
+        let title = json!({"op": "replace", "path": "title", "value": "x"});
+        let body = |n: usize| {
+            let ops: Vec<Value> = vec![title.clone(); n];
+            json!({"schemas": [PATCH_OP], "Operations": ops})
+        };
+        assert!(parse(&body(MAX_OPERATIONS)).is_ok());
+        let e = parse(&body(MAX_OPERATIONS + 1)).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::TooMany));
+        assert!(e.detail.contains(&MAX_OPERATIONS.to_string()), "{}", e.detail);
+
+        // Values of a multi-valued attribute, however they are added.
+        let mut u = user();
+        let phones: Vec<Value> = (0..MAX_VALUES).map(|i| json!({"value": format!("+81 {i}"), "type": "work"})).collect();
+        patch(&mut u, json!([{"op": "add", "path": "phoneNumbers", "value": phones}])).unwrap();
+        let kind = |u: &Attributes, ops: Value| patch(&mut u.clone(), ops).unwrap_err().scim_type;
+        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": "+81 more"}]}])), Some(ScimType::TooMany));
+        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers[type eq \"fax\"].value", "value": "+81 fax"}])), Some(ScimType::TooMany));
+        let too_long: Vec<Value> = (0..=MAX_VALUES).map(|i| json!({"value": format!("a{i}@example.com")})).collect();
+        assert_eq!(kind(&user(), json!([{"op": "replace", "path": "emails", "value": too_long}])), Some(ScimType::TooMany));
+
+        // Comparisons in a value path.
+        let terms = |n: usize| (0..n).map(|i| format!("value eq \"x{i}@example.com\"")).collect::<Vec<_>>().join(" or ");
+        assert!(patch(&mut user(), json!([{"op": "remove", "path": format!("emails[{}]", terms(50))}])).is_ok());
+        assert_eq!(kind(&user(), json!([{"op": "remove", "path": format!("emails[{}]", terms(51))}])), Some(ScimType::TooMany));
+
+        // Members per operation.
+        let mut g = canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap();
+        let many: Vec<Value> = (0..=MAX_MEMBERS_PER_OPERATION).map(|i| json!({"value": format!("u{i}")})).collect();
+        let ops = parse(&json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": many}]})).unwrap();
+        assert_eq!(apply(&GROUPS, &mut g, &ops).unwrap_err().scim_type, Some(ScimType::TooMany));
+    }
+
+    #[test]
+    fn the_filter_work_of_a_request_is_budgeted() {
+        // 100 emails of 1,000-byte displays; `co` a 501-byte needle costs about 25 million units
+        // over them: one such operation fits the budget, a second does not.
+        let display = "a".repeat(1000);
+        let emails: Vec<Value> = (0..MAX_VALUES).map(|i| json!({"value": format!("p{i}@example.com"), "display": display})).collect();
+        let mut u = user();
+        u.insert("emails".into(), Value::Array(emails));
+        let op = json!({"op": "remove", "path": format!("emails[display co \"{}b\"]", "a".repeat(500))});
+        assert!(patch(&mut u.clone(), json!([op.clone()])).is_ok());
+        let e = patch(&mut u, json!([op.clone(), op])).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::TooMany));
+        assert!(e.detail.contains("units of work"), "{}", e.detail);
     }
 }

@@ -86,7 +86,7 @@ impl ListQuery {
     ) -> Result<Self, ScimError> {
         let filter = match filter.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(Filter::parse(text).map_err(|e| ScimError::bad(ScimType::InvalidFilter, e.to_string()))?),
+            Some(text) => Some(Filter::parse(text).map_err(|e| ScimError::bad(e.scim_type(), e.to_string()))?),
         };
         let sort_by = match sort_by.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -167,6 +167,8 @@ mod tests {
         assert_eq!(q(&[("count", "99999")]).unwrap().count, MAX_RESULTS);
         assert_eq!(q(&[("count", "ten")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
         assert_eq!(q(&[("filter", "userName eq")]).unwrap_err().scim_type, Some(ScimType::InvalidFilter));
+        let long = (0..51).map(|i| format!("userName eq \"u{i}\"")).collect::<Vec<_>>().join(" or ");
+        assert_eq!(q(&[("filter", long.as_str())]).unwrap_err().scim_type, Some(ScimType::TooMany), "past a bound is tooMany, not invalidFilter");
         assert_eq!(q(&[("sortOrder", "sideways")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
         let s = ListQuery::from_search(
             &USERS,

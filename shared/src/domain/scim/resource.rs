@@ -1,7 +1,9 @@
 //! A SCIM resource as the bridge keeps it: our `id`, a `version` (the ETag), timestamps, and the
 //! client's attributes in canonical form (schema names, checked types, read-only and write-only
-//! attributes dropped). Turns client JSON into that form, and a record back into the JSON a
-//! client sees (with `schemas` and `meta`), trimmed by `attributes` / `excludedAttributes`.
+//! attributes dropped, the enterprise `manager` sent as a bare id made `{"value": id}`, at most
+//! [`MAX_VALUES`] values in a multi-valued attribute and [`MAX_MEMBERS`] members). Turns client
+//! JSON into that form, and a record back into the JSON a client sees (with `schemas` and
+//! `meta`), trimmed by `attributes` / `excludedAttributes`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -10,6 +12,11 @@ use super::error::{ScimError, ScimType};
 use super::schema::{Attr, Mutability, ResourceType, Returned, Type};
 
 pub type Attributes = Map<String, Value>;
+
+/// Most values of one multi-valued attribute (`emails`, `phoneNumbers`, `addresses`...).
+pub const MAX_VALUES: usize = 100;
+/// Most members a group's body (POST, PUT) or one PATCH request names.
+pub const MAX_MEMBERS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
@@ -82,9 +89,18 @@ impl Record {
     /// The address to sign the person in with: the primary email, else the first, else a
     /// `userName` that looks like an email.
     pub fn primary_email(&self) -> Option<String> {
+        self.sign_in_email().map(|(_, email)| email.to_owned())
+    }
+
+    /// [`Record::primary_email`] as written, and the attribute it comes from (`emails` or
+    /// `userName`).
+    pub fn sign_in_email(&self) -> Option<(&'static str, &str)> {
         let emails = self.data.get("emails").and_then(Value::as_array);
         let primary = emails.and_then(|list| list.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true)).or(list.first()));
-        primary.and_then(|e| e.get("value").and_then(Value::as_str)).or_else(|| self.text("userName").filter(|u| u.contains('@'))).map(str::to_owned)
+        match primary.and_then(|e| e.get("value").and_then(Value::as_str)) {
+            Some(email) => Some(("emails", email)),
+            None => self.text("userName").filter(|u| u.contains('@')).map(|u| ("userName", u)),
+        }
     }
 
     /// The resource as a client sees it, before `attributes` / `excludedAttributes`.
@@ -122,6 +138,11 @@ pub use crate::domain::time::rfc3339 as timestamp;
 
 fn invalid(path: &str, what: &str) -> ScimError {
     ScimError::bad(ScimType::InvalidValue, format!("`{path}` {what}"))
+}
+
+/// A multi-valued attribute past its bound.
+pub fn too_many(path: &str, most: usize) -> ScimError {
+    ScimError::bad(ScimType::TooMany, format!("`{path}` holds at most {most} values"))
 }
 
 /// A client's resource (POST or PUT body) in canonical form. Read-only attributes (`id`, `meta`,
@@ -199,6 +220,10 @@ pub fn coerce(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, S
         Value::Array(items) => items.iter().collect(),
         single => vec![single],
     };
+    let most = if attr.name == "members" { MAX_MEMBERS } else { MAX_VALUES };
+    if items.len() > most {
+        return Err(too_many(path, most));
+    }
     let mut out = Vec::new();
     for item in items {
         if let Some(v) = coerce_one(attr, item, path)? {
@@ -216,6 +241,13 @@ pub fn coerce(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, S
 pub fn coerce_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, ScimError> {
     if value.is_null() {
         return Ok(None);
+    }
+    // Entra sends the enterprise `manager` as the manager's id alone: a single complex attribute
+    // whose `value` is the whole of it.
+    if let (Value::String(id), Type::Complex, false) = (value, attr.ty, attr.multi)
+        && super::schema::find(attr.sub, "value").is_some()
+    {
+        return Ok((!id.trim().is_empty()).then(|| json!({"value": id})));
     }
     let ok = match attr.ty {
         Type::String | Type::Reference | Type::DateTime => value.is_string(),
@@ -441,6 +473,30 @@ mod tests {
         assert!(canonicalise(&USERS, &json!([1])).is_err());
         assert!(check_required(&USERS, &canonicalise(&USERS, &json!({"userName": "  "})).unwrap()).is_err());
         assert!(check_required(&GROUPS, &canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_manager_sent_as_a_bare_id_is_stored_as_its_value() {
+        let ent = super::super::schema::ENTERPRISE;
+        let data = canonicalise(&USERS, &json!({"userName": "a", ent: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d"}})).unwrap();
+        assert_eq!(data[ent], json!({"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}));
+        let flat = canonicalise(&USERS, &json!({"userName": "a", format!("{ent}:manager"): "m1"})).unwrap();
+        assert_eq!(flat[ent], json!({"manager": {"value": "m1"}}));
+        assert!(canonicalise(&USERS, &json!({"userName": "a", ent: {"manager": ""}})).unwrap().get(ent).is_none(), "an empty id is no manager");
+        let e = canonicalise(&USERS, &json!({"userName": "a", "name": "Ann Lee"})).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "only an attribute with a `value` takes a bare string");
+    }
+
+    #[test]
+    fn multi_valued_attributes_are_bounded() {
+        let phones = |n: usize| json!({"userName": "a", "phoneNumbers": (0..n).map(|i| json!({"value": format!("+81 {i}")})).collect::<Vec<_>>()});
+        assert_eq!(canonicalise(&USERS, &phones(MAX_VALUES)).unwrap()["phoneNumbers"].as_array().unwrap().len(), MAX_VALUES);
+        let e = canonicalise(&USERS, &phones(MAX_VALUES + 1)).unwrap_err();
+        assert_eq!((e.status, e.scim_type), (400, Some(ScimType::TooMany)));
+        assert!(e.detail.contains(&MAX_VALUES.to_string()), "{}", e.detail);
+        let members = |n: usize| json!({"displayName": "G", "members": (0..n).map(|i| json!({"value": format!("u{i}")})).collect::<Vec<_>>()});
+        assert!(canonicalise(&GROUPS, &members(MAX_VALUES + 1)).is_ok(), "a group holds more members than a user emails");
+        assert_eq!(canonicalise(&GROUPS, &members(MAX_MEMBERS + 1)).unwrap_err().scim_type, Some(ScimType::TooMany));
     }
 
     #[test]

@@ -6,15 +6,21 @@
 //!   `If-Match`, a lost race is retried on a fresh read, so two racing PATCHes both land; with
 //!   `If-Match`, a changed version is 412.
 //! - After a user changes, the directory is brought in step at once ([`sync::converge`]); if
-//!   that fails the change stays recorded with a pending sync that [`ScimService::sync_pending`]
-//!   retries. The client's request succeeds either way: DynamoDB is the truth.
+//!   that fails for a while (throttling, an outage) the change stays recorded with a pending sync
+//!   that [`ScimService::sync_pending`] retries. If the directory refuses it for good (an address
+//!   or attribute it does not take, an email another directory user has), the record is marked
+//!   not provisioned with the reason and left until the user changes again. The client's
+//!   request succeeds either way: DynamoDB is the truth. A sign-in email the directory can never
+//!   take is refused up front instead ([`sync::check_sign_in_email`]).
+//! - One request's filter work is bounded: list filters are evaluated within one
+//!   [`Budget`] (past it, `tooMany`), as PATCH value paths are in [`patch::apply`].
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::error::{ScimError, ScimType};
 use super::events::change_event;
-use super::filter::Lookup;
+use super::filter::{Budget, Filter, Lookup};
 use super::patch::{self, MemberChange};
 use super::query::{ListQuery, list_response, sort};
 use super::resource::{Attributes, Kind, Projection, Record, canonicalise, check_required, timestamp};
@@ -96,8 +102,9 @@ impl ScimService {
                 let members: Vec<Value> = members
                     .into_iter()
                     .map(|mut m| {
+                        let endpoint = if m.get("type").and_then(Value::as_str) == Some("Group") { "Groups" } else { "Users" };
                         if let Some(id) = m.get("value").and_then(Value::as_str) {
-                            m["$ref"] = Value::from(format!("{}/Users/{id}", t.base));
+                            m["$ref"] = Value::from(format!("{}/{endpoint}/{id}", t.base));
                         }
                         m
                     })
@@ -124,6 +131,9 @@ impl ScimService {
         let members = take_members(kind, &mut data)?;
         let now = timestamp(t.now);
         let record = Record { kind, id: uuid::Uuid::new_v4().to_string(), version: 1, created: now.clone(), last_modified: now, data };
+        if kind == Kind::User {
+            sync::check_sign_in_email(t.org, &record)?;
+        }
         let event = change_event(&t.org.id, None, Some(&record), &Link::default(), None, record.version, t.now);
         self.store.create(&t.org.id, &record, &members, event.as_ref()).await.map_err(store_error)?;
         if kind == Kind::User {
@@ -192,6 +202,11 @@ impl ScimService {
                 return self.reply(t, 200, &current.record, projection).await;
             }
             let next = Record { version: current.record.version + 1, last_modified: timestamp(t.now), data, ..current.record.clone() };
+            // Only a new sign-in email is checked: a user kept with an old one can still be
+            // deactivated or renamed.
+            if kind == Kind::User && next.sign_in_email() != current.record.sign_in_email() {
+                sync::check_sign_in_email(t.org, &next)?;
+            }
             let written = match kind {
                 Kind::Group => self.store.update_group(&t.org.id, &current, &next, &changes).await,
                 Kind::User => {
@@ -244,7 +259,7 @@ impl ScimService {
                     Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.into_iter().collect(),
                     key => self.store.lookup(&t.org.id, kind, key).await.map_err(store_error)?,
                 };
-                let matching: Vec<Record> = found.into_iter().map(|e| e.record).filter(|r| filter.matches(&r.to_json(t.base))).collect();
+                let matching = matching(found.into_iter().map(|e| e.record), Some(filter), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
             (None, _) if query.sort_by.is_none() => {
@@ -262,7 +277,7 @@ impl ScimService {
                     ),
                     e => store_error(e),
                 })?;
-                let matching = all.into_iter().map(|e| e.record).filter(|r| filter.as_ref().is_none_or(|f| f.matches(&r.to_json(t.base)))).collect();
+                let matching = matching(all.into_iter().map(|e| e.record), filter.as_ref(), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
         };
@@ -302,10 +317,18 @@ impl ScimService {
             let desired = sync::desired(org, &entry.record, entry.deleted.is_some(), purge);
             let link = match sync::converge(self.directory.as_ref(), &entry.link, &desired).await {
                 Ok(link) => link,
-                Err(e) => {
+                Err(e) if e.is_transient() => {
                     tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "directory sync failed; left pending");
                     if let Err(e) = self.store.sync_failed(&org.id, &entry, &e.to_string()).await {
                         tracing::warn!(error = %e, "could not record the sync failure");
+                    }
+                    return false;
+                }
+                Err(e) => {
+                    // Retrying would be refused the same way: not provisioned until the user changes.
+                    tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "the directory refused the user; not provisioned");
+                    if let Err(e) = self.store.sync_refused(&org.id, &entry, &e.to_string()).await {
+                        tracing::warn!(error = %e, "could not record the refusal");
                     }
                     return false;
                 }
@@ -330,10 +353,11 @@ impl ScimService {
         true
     }
 
-    /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's sweep).
+    /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's
+    /// sweep); users the directory refused are left until they change.
     pub async fn sync_pending(&self, org: &Organisation) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
-        for entry in self.store.pending(&org.id).await? {
+        for entry in self.store.pending(&org.id).await?.into_iter().filter(|e| e.pending) {
             if self.sync(org, entry).await { report.synced += 1 } else { report.failed += 1 }
         }
         Ok(report)
@@ -351,12 +375,23 @@ fn applies(kind: Kind, lookup: &Lookup) -> bool {
 
 /// A group's members leave the attributes: they are stored one item each.
 fn take_members(kind: Kind, data: &mut Attributes) -> Result<Vec<Value>, ScimError> {
-    let members = match (kind, data.remove("members")) {
+    let mut members = match (kind, data.remove("members")) {
         (Kind::Group, Some(Value::Array(members))) => members,
         _ => Vec::new(),
     };
-    if members.iter().any(|m| m.get("value").and_then(Value::as_str).is_none_or(str::is_empty)) {
-        return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
-    }
+    patch::check_members(&mut members)?;
     Ok(members)
+}
+
+/// The records `filter` (if any) matches, evaluated within one request's [`Budget`].
+fn matching(records: impl Iterator<Item = Record>, filter: Option<&Filter>, base: &str) -> Result<Vec<Record>, ScimError> {
+    let Some(filter) = filter else { return Ok(records.collect()) };
+    let mut budget = Budget::default();
+    let mut out = Vec::new();
+    for record in records {
+        if filter.matches_within(&record.to_json(base), &mut budget)? {
+            out.push(record);
+        }
+    }
+    Ok(out)
 }

@@ -42,7 +42,7 @@ pub fn emailed_code(email: &str) -> String {
     let port = moto().rsplit(':').next().unwrap_or_default();
     let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
     let text = std::fs::read_to_string(&outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
-    let mail = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|m| m["destination"] == email).last();
+    let mail = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).rfind(|m| m["destination"] == email);
     mail.and_then(|m| m["code"].as_str().map(str::to_owned)).unwrap_or_else(|| panic!("no email to {email}"))
 }
 

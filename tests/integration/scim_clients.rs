@@ -162,10 +162,10 @@ async fn entra_filters_on_a_value_path_sub_attribute() {
             json!({"emails": [{"value": "mika.sato@example.com", "type": "home"}, {"value": "other@example.com", "type": "work", "primary": true}]}),
         )
         .await;
-    assert_eq!(found(&t, r#"emails[type eq "work"].value eq "Mika.Sato@example.com""#).await, [mika.clone()]);
-    assert_eq!(found(&t, r#"emails[type eq "home"].value eq "mika.sato@example.com""#).await, [other.clone()]);
+    assert_eq!(found(&t, r#"emails[type eq "work"].value eq "Mika.Sato@example.com""#).await, std::slice::from_ref(&mika));
+    assert_eq!(found(&t, r#"emails[type eq "home"].value eq "mika.sato@example.com""#).await, std::slice::from_ref(&other));
     assert!(found(&t, r#"emails[type eq "other"].value eq "mika.sato@example.com""#).await.is_empty());
-    assert_eq!(found(&t, r#"emails[type eq "work"].value co "sato""#).await, [mika.clone()], "evaluated when it is not a lookup");
+    assert_eq!(found(&t, r#"emails[type eq "work"].value co "sato""#).await, std::slice::from_ref(&mika), "evaluated when it is not a lookup");
     // Answered from the email index: no scan.
     t.app.calls.take();
     found(&t, r#"emails[type eq "work"].value eq "mika.sato@example.com""#).await;

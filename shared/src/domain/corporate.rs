@@ -242,10 +242,10 @@ impl Corporate {
     async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
         // Through a pool, only from the connection's own provider: the authorize step's
         // `identity_provider` is the browser's to change.
-        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider) {
-            if !identity.providers.iter().any(|p| p == provider) {
-                return Err(CorporateError::OtherProvider);
-            }
+        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider)
+            && !identity.providers.iter().any(|p| p == provider)
+        {
+            return Err(CorporateError::OtherProvider);
         }
         let linked = self.links.find(&org.id, &identity.issuer, &identity.subject).await?;
         let username = match (&linked, connection.kind) {

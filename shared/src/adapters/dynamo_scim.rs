@@ -200,6 +200,29 @@ impl DynamoScim {
         &self.table.client
     }
 
+    /// Records a failed sync attempt of `entry`'s version with `update` (`:e` the error, `:v`
+    /// the version, `:one`); nothing when a newer version was written meanwhile (its writer
+    /// syncs it).
+    async fn sync_outcome(&self, org: &OrgId, entry: &ScimEntry, error: &str, update: &str) -> Result<(), StoreError> {
+        let id = &entry.record.id;
+        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression("version = :v")
+            .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+
     fn query(&self) -> QueryFluentBuilder {
         self.client().query().table_name(&self.table.name)
     }
@@ -578,44 +601,11 @@ impl ScimStore for DynamoScim {
     }
 
     async fn sync_failed(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
-        let id = &entry.record.id;
-        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key))
-            .update_expression("SET sync_error = :e ADD sync_attempts :one")
-            .condition_expression("version = :v")
-            .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed(&e)),
-        }
+        self.sync_outcome(org, entry, error, "SET sync_error = :e ADD sync_attempts :one").await
     }
 
     async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
-        let id = &entry.record.id;
-        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key))
-            .update_expression("SET sync_error = :e, sync_refused = :v REMOVE sync ADD sync_attempts :one")
-            .condition_expression("version = :v")
-            .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // A newer version was written meanwhile: its writer syncs it.
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(failed(&e)),
-        }
+        self.sync_outcome(org, entry, error, "SET sync_error = :e, sync_refused = :v REMOVE sync ADD sync_attempts :one").await
     }
 
     async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError> {

@@ -47,6 +47,26 @@ impl DynamoSessions {
         Ok(())
     }
 
+    /// One conditional `UpdateItem` of a session; `false` when `condition` did not hold.
+    async fn update_if(&self, key_digest: &str, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(session_key(key_digest)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(false),
+            Err(e) => Err(store_error(Failure::of(&e))),
+        }
+    }
+
     async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let t = &self.table;
         let out = t
@@ -107,42 +127,13 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
-        let t = &self.table;
-        let result = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(session_key(key_digest)))
-            .update_expression("SET last_seen = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Ended meanwhile: nothing to record.
-            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(()),
-            Err(e) => Err(store_error(Failure::of(&e))),
-        }
+        // Ended meanwhile: nothing to record.
+        self.update_if(key_digest, "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))]))).await.map(|_| ())
     }
 
     async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let result = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(session_key(key_digest)))
-            .update_expression("REMOVE handoff")
-            .condition_expression("attribute_exists(handoff)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            // Redeemed before, or no such session.
-            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(store_error(Failure::of(&e))),
-        }
+        // `false`: redeemed before, or no such session.
+        self.update_if(key_digest, "REMOVE handoff", "attribute_exists(handoff)", None).await
     }
 
     async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {

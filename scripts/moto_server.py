@@ -12,6 +12,9 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   every readable standard attribute too (`name`, `email`, `email_verified` as a boolean,
   `phone_number`, `locale`, ...). The bridge reads the person's profile from the ID token alone,
   so without this the local pool would sign people in without a name.
+- `ConfirmForgotPassword`: a wrong code is `CodeMismatchException` (moto says expired) and an
+  unknown user is what the app client's `PreventUserExistenceErrors` says (moto answers
+  `ResourceNotFoundException`, which in Cognito means a missing pool or client).
 - Attribute verification codes (`GetUserAttributeVerificationCode`, `VerifyUserAttribute`),
   which moto lacks: as Cognito, a 6-digit code per attribute for the access token's user, valid
   24 hours, wrong five times and it is spent (`LimitExceededException`), masked destination
@@ -40,8 +43,9 @@ import secrets
 import tempfile
 
 import moto.dynamodb.models as dynamodb_models
-from moto.cognitoidp.exceptions import CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError
-from moto.cognitoidp.models import CognitoIdpUserPool
+from moto.cognitoidp.exceptions import (CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError,
+                                        ResourceNotFoundError, UserNotFoundError)
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
@@ -128,6 +132,27 @@ def verify_user_attribute(self):
     return EmptyResult()
 
 
+def confirm_forgot_password(self, client_id, username, password, confirmation_code):
+    """As Cognito: a wrong code is `CodeMismatchException` (moto: `ExpiredCodeException`), and an
+    unknown user is `CodeMismatchException` under `PreventUserExistenceErrors: ENABLED`, else
+    `UserNotFoundException` (moto: `ResourceNotFoundException`, which means a missing pool)."""
+    for user_pool in self.user_pools.values():
+        if client_id not in user_pool.clients:
+            continue
+        user = user_pool._get_user(username)
+        if user is None:
+            if user_pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED":
+                raise CodeMismatchException("Invalid verification code provided, please try again.")
+            raise UserNotFoundError("Username/client id combination not found.")
+        if confirmation_code.startswith("moto-confirmation-code:") and user.confirmation_code != confirmation_code:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        user.password = password
+        user.confirmation_code = None
+        return
+    raise ResourceNotFoundError(client_id)
+
+
+CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
 CognitoIdpResponse.get_user_attribute_verification_code = get_user_attribute_verification_code
 CognitoIdpResponse.verify_user_attribute = verify_user_attribute
 

@@ -221,3 +221,112 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
     }
     assert_eq!(app.items_under("SESSION#").await, 0, "no hostile request opened a session");
 }
+
+#[tokio::test]
+async fn a_session_value_planted_before_sign_in_is_never_adopted() {
+    // Fixation: the attacker sets a session cookie of their choosing in the victim's browser
+    // (or their own, known to them), then the victim signs in.
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let planted = "bridge_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", planted)], None).await;
+    let step = login(&app, &form_ctx(&sso), PASSWORD).await;
+    let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
+    let form = format!("handoff={handoff}");
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", planted)];
+    let page = app.send("POST", "/session/handoff", &headers, Some(form)).await;
+    let issued = session_cookie(&page);
+    assert_ne!(issued, planted, "a fresh value at every sign-in");
+    assert!(issued.len() >= "bridge_session=".len() + 43, "256 random bits: {issued}");
+    form_ctx(&app.send("GET", &format!("/sso/{APP}"), &[("cookie", planted)], None).await);
+}
+
+#[tokio::test]
+async fn refusals_do_not_tell_who_has_an_account() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let wrong = app.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": "Wrong-Passw0rd!"})).await;
+    let nobody = app.post("/login", json!({"ctx": ctx, "email": "nobody@example.com", "password": "Wrong-Passw0rd!"})).await;
+    assert_eq!((wrong.status, &wrong.body), (nobody.status, &nobody.body), "a wrong password and an unknown account read the same");
+    let known = app.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await;
+    let unknown = app.post("/password/forgot", json!({"ctx": ctx, "email": "nobody@example.com"})).await;
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body), "a reset code is asked for either way");
+    let reset = |email: &'static str| {
+        app.post("/password/reset", json!({"ctx": ctx, "email": email, "code": "moto-confirmation-code:1", "new_password": "N3w-Passw0rd!x"}))
+    };
+    let (known, unknown) = (reset("hanako@example.com").await, reset("nobody@example.com").await);
+    assert_eq!((known.status, known.json()["error"].clone()), (unknown.status, unknown.json()["error"].clone()), "a wrong code reads the same for both");
+}
+
+#[tokio::test]
+async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
+    use crate::scim_harness::{SCIM_JSON, spawn_scim};
+    let t = spawn_scim().await;
+    let id = t.create_user("mika@example.com", json!({})).await;
+    let (_, other_token) = t.other_org().await;
+    let auth = format!("Bearer {}", t.token);
+    let long = "a".repeat(10_000);
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bodies = [
+        String::new(),
+        "{".into(),
+        "null".into(),
+        "[]".into(),
+        nested,
+        json!({"userName": long}).to_string(),
+        json!({"userName": "a@example.com", "emails": "not a list"}).to_string(),
+        json!({"userName": "a@example.com", "name": [1, 2]}).to_string(),
+        json!({"userName": {"$ne": null}}).to_string(),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": long, "value": 1}]}).to_string(),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "emails[value eq \"a\" or (value eq \"b\""}]}).to_string(),
+        json!({"members": [{"value": "../../etc"}], "displayName": "g"}).to_string(),
+    ];
+    let mut replies = Vec::new();
+    for (method, path) in [
+        ("POST", "/Users".to_owned()),
+        ("PUT", format!("/Users/{id}")),
+        ("PATCH", format!("/Users/{id}")),
+        ("POST", "/Groups".into()),
+        ("POST", "/Users/.search".into()),
+    ] {
+        for body in &bodies {
+            let reply = t.send_with(&t.scim, method, &path, &[("authorization", &auth), ("content-type", SCIM_JSON)], Some(body.clone())).await;
+            replies.push((format!("{method} {path} ({} bytes)", body.len()), reply));
+        }
+    }
+    for path in [
+        format!("/Users?filter={long}"),
+        "/Users?filter=userName%20eq%20%22a%22)".into(),
+        "/Users?startIndex=-1&count=99999999999999999999".into(),
+        "/Users?sortBy=%00&attributes=..,,".into(),
+        format!("/Users/{long}"),
+        "/Users/%2e%2e%2fGroups".into(),
+        "/Schemas/urn:evil".into(),
+    ] {
+        let reply = t.send_with(&t.scim, "GET", &path, &[("authorization", &auth)], None).await;
+        replies.push((format!("GET {}", &path[..path.len().min(60)]), reply));
+    }
+    // Another organisation's token: the user is not there for it, whatever it asks.
+    for (method, body) in [
+        ("GET", None),
+        (
+            "PATCH",
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]})),
+        ),
+        ("DELETE", None),
+    ] {
+        let reply = t.call_as(&other_token, method, &format!("/Users/{id}"), body).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} across organisations: {}", reply.body);
+    }
+    for (what, reply) in &replies {
+        assert!(reply.status.is_client_error(), "{what}: {} {}", reply.status, reply.body);
+        let (status, _) = crate::scim_harness::scim_error(reply);
+        assert_eq!(status, reply.status.as_str(), "{what}");
+        for secret in ["dynamodb", "cognito", "panicked", "exception", "arn:aws"] {
+            assert!(!reply.body.to_lowercase().contains(secret), "{what} says {secret}: {}", reply.body);
+        }
+    }
+    let user = t.call("GET", &format!("/Users/{id}"), None).await.json();
+    assert_eq!((user["userName"].as_str(), user["active"].as_bool()), (Some("mika@example.com"), Some(true)), "nothing hostile changed the user");
+}

@@ -17,6 +17,10 @@ pub type Attributes = Map<String, Value>;
 pub const MAX_VALUES: usize = 100;
 /// Most members a group's body (POST, PUT) or one PATCH request names.
 pub const MAX_MEMBERS: usize = 10_000;
+/// Longest `userName`, `externalId` or `displayName` (they key uniqueness items).
+pub const MAX_KEY_CHARS: usize = 256;
+/// Largest resource, as JSON without its group members (which are stored one item each).
+pub const MAX_RESOURCE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
@@ -286,7 +290,22 @@ pub fn coerce_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value
 }
 
 /// Required attributes are present (RFC 7643 `required`).
-pub fn check_required(rt: &ResourceType, data: &Attributes) -> Result<(), ScimError> {
+/// Checks a resource about to be stored: its required attributes are there, the strings that
+/// key it (`userName`, `externalId`, `displayName`) are at most [`MAX_KEY_CHARS`] characters, and
+/// all of it is at most [`MAX_RESOURCE_BYTES`] as JSON (a table item holds 400 KB); past a
+/// bound, 400 `tooMany` naming it.
+pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimError> {
+    for key in ["userName", "externalId", "displayName"] {
+        if let Some(Value::String(s)) = data.get(key)
+            && s.chars().count() > MAX_KEY_CHARS
+        {
+            return Err(ScimError::bad(ScimType::TooMany, format!("`{key}` is at most {MAX_KEY_CHARS} characters")));
+        }
+    }
+    let bytes = serde_json::to_vec(data).map_or(usize::MAX, |json| json.len());
+    if bytes > MAX_RESOURCE_BYTES {
+        return Err(ScimError::bad(ScimType::TooMany, format!("a resource is at most {MAX_RESOURCE_BYTES} bytes as JSON (this one: {bytes})")));
+    }
     for attr in rt.attrs.iter().filter(|a| a.required) {
         let present = match data.get(attr.name) {
             Some(Value::String(s)) => !s.trim().is_empty(),
@@ -471,8 +490,13 @@ mod tests {
         assert!(canonicalise(&USERS, &json!({"active": "maybe"})).is_err());
         assert!(canonicalise(&USERS, &json!({"emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]})).is_err());
         assert!(canonicalise(&USERS, &json!([1])).is_err());
-        assert!(check_required(&USERS, &canonicalise(&USERS, &json!({"userName": "  "})).unwrap()).is_err());
-        assert!(check_required(&GROUPS, &canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap()).is_ok());
+        assert!(check_resource(&USERS, &canonicalise(&USERS, &json!({"userName": "  "})).unwrap()).is_err());
+        assert!(check_resource(&GROUPS, &canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap()).is_ok());
+        let too_many = |body: serde_json::Value| check_resource(&USERS, &canonicalise(&USERS, &body).unwrap()).map_err(|e| e.scim_type);
+        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_CHARS)})), Ok(()));
+        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
+        assert_eq!(too_many(json!({"userName": "a", "externalId": "é".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
+        assert_eq!(too_many(json!({"userName": "a", "title": "t".repeat(MAX_RESOURCE_BYTES)})), Err(Some(ScimType::TooMany)), "a table item holds 400 KB");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::events::change_event;
 use super::filter::{Budget, Filter, Lookup};
 use super::patch::{self, MemberChange};
 use super::query::{ListQuery, list_response, sort};
-use super::resource::{Attributes, Kind, Projection, Record, canonicalise, check_required, timestamp};
+use super::resource::{Attributes, Kind, Projection, Record, canonicalise, check_resource, timestamp};
 use super::sync::{self, Link};
 use crate::domain::org::{DeleteMode, Organisation};
 use crate::ports::{Deletion, ScimEntry, ScimStore, StoreError, UserDirectory};
@@ -127,7 +127,7 @@ impl ScimService {
     pub async fn create(&self, t: Tenant<'_>, kind: Kind, body: &Value, projection: &Projection) -> Result<Reply, ScimError> {
         let rt = kind.resource_type();
         let mut data = canonicalise(rt, body)?;
-        check_required(rt, &data)?;
+        check_resource(rt, &data)?;
         let members = take_members(kind, &mut data)?;
         let now = timestamp(t.now);
         let record = Record { kind, id: uuid::Uuid::new_v4().to_string(), version: 1, created: now.clone(), last_modified: now, data };
@@ -160,7 +160,7 @@ impl ScimService {
     ) -> Result<Reply, ScimError> {
         let rt = kind.resource_type();
         let mut data = canonicalise(rt, body)?;
-        check_required(rt, &data)?;
+        check_resource(rt, &data)?;
         let members = take_members(kind, &mut data)?;
         let changes = if kind == Kind::Group { vec![MemberChange::Replace(members)] } else { Vec::new() };
         self.write(t, kind, id, if_match, projection, |_| Ok((data.clone(), changes.clone()))).await
@@ -172,7 +172,7 @@ impl ScimService {
         self.write(t, kind, id, if_match, projection, |current| {
             let mut data = current.data.clone();
             let changes = patch::apply(rt, &mut data, &ops)?;
-            check_required(rt, &data)?;
+            check_resource(rt, &data)?;
             Ok((data, changes))
         })
         .await

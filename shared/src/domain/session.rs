@@ -1,8 +1,9 @@
 //! The bridge session: what lets a person who signed in once open a second app without the form.
 //!
 //! The browser holds an opaque random id in an `HttpOnly` cookie; the table holds only the id's
-//! SHA-256 (see `oidc::digest`) with the person's profile as it was at sign-in, so single sign-on
-//! into another app is one read. A session ends at its absolute expiry, after `idle` seconds
+//! SHA-256 (see `oidc::digest`) with the person's profile as it was at sign-in, what that sign-in
+//! proved ([`Assurance`]) and the browser's device digest, so single sign-on into another app is
+//! one read and applies that app's risk policy. A session ends at its absolute expiry, after `idle` seconds
 //! without use, on sign-out, or when its user is deactivated (the store ends every session of a
 //! user at once).
 

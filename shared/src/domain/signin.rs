@@ -12,9 +12,15 @@
 //! Every sign-in ends with the app's token and a new bridge session (`domain::session`):
 //! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
 //! JSON call cannot receive a cookie for the API when the two are on different sites, so the
-//! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]),
-//! which sets the cookie and goes on to the app. [`SignIn::enter`] mints for another app from a
-//! live session without asking again (or starts the form), and [`SignIn::logout`] ends it.
+//! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]: once,
+//! encrypted so the form's script reads nothing in it), which sets the cookie and goes on to the
+//! app. [`SignIn::enter`] mints for another app from a live session without asking again, when
+//! what the session's sign-in proved satisfies that app's risk policy in the same browser (or
+//! starts the form), and [`SignIn::logout`] ends it.
+//!
+//! Every sign-in is assessed (`domain::risk`) before any token. A `require_mfa` app and a person
+//! without a second factor: a code to the verified email first (`ChallengeKind::VerifyEmail`),
+//! then an authenticator app (`ChallengeKind::TotpSetup`), recorded as `user.mfa_enrolled`.
 //!
 //! A successful authentication costs exactly one identity-provider call: the ID token is verified
 //! locally and the profile is read from its claims. A person who belongs to an organisation

@@ -121,7 +121,7 @@ def verify_user_attribute(self):
         raise CodeMismatchException("Invalid code provided, please request a code again.")
     if pending["expires"] <= time.time():
         raise ExpiredCodeException("Invalid code provided, please request a code again.")
-    if not secrets.compare_digest(str(self._get_param("Code") or ""), pending["code"]):
+    if not secrets.compare_digest(str(self._get_param("Code") or "").encode(), pending["code"].encode()):
         pending["attempts"] += 1
         if pending["attempts"] >= CODE_ATTEMPTS:
             del user.attribute_codes[attribute]

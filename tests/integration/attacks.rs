@@ -42,6 +42,29 @@ async fn no_way_to_the_password_step_skips_the_new_device_signal() {
     assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_standing() {
+    let app = app_with(RiskPolicy::Deny).await;
+    let (ctx, device) = enter(&app, None).await;
+    assert_eq!(app.handoff(&login(&app, &ctx, PASSWORD).await).await.status, StatusCode::OK, "the baseline");
+    // The person's own browser opens the form again; its URL (history, a shared link, a proxy
+    // log) reaches someone who also has the password.
+    let (leaked, _) = enter(&app, Some(&device)).await;
+    let step = login(&app, &leaked, PASSWORD).await;
+    assert_eq!(step.status, StatusCode::OK, "the password step cannot see the browser: {}", step.body);
+    let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
+    for cookie in ["", "bridge_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", cookie)];
+        let elsewhere = app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await;
+        assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{cookie}: {}", elsewhere.body);
+        assert!(elsewhere.body.contains("other_browser") && elsewhere.headers.get("set-cookie").is_none(), "{}", elsewhere.body);
+    }
+    // In the person's own browser the same handoff still works.
+    let cookie = format!("bridge_device={device}");
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookie)];
+    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::OK);
+}
+
 /// A stack whose demo app lets high-risk sign-ins through (`allow`) beside a `deny` app.
 async fn allow_and_deny() -> TestApp {
     let app = spawn_app().await;
@@ -233,7 +256,8 @@ async fn a_session_value_planted_before_sign_in_is_never_adopted() {
     let step = login(&app, &form_ctx(&sso), PASSWORD).await;
     let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
     let form = format!("handoff={handoff}");
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", planted)];
+    let cookies = format!("{planted}; {}", app.browser_cookie());
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookies)];
     let page = app.send("POST", "/session/handoff", &headers, Some(form)).await;
     let issued = session_cookie(&page);
     assert_ne!(issued, planted, "a fresh value at every sign-in");
@@ -281,6 +305,10 @@ async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": long, "value": 1}]}).to_string(),
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "emails[value eq \"a\" or (value eq \"b\""}]}).to_string(),
         json!({"members": [{"value": "../../etc"}], "displayName": "g"}).to_string(),
+        json!({"members": [{"value": "m".repeat(1030)}], "displayName": "g2"}).to_string(),
+        json!({"userName": "b@example.com", "emails": [{"value": format!("{}@example.com", "x".repeat(2100))}]}).to_string(),
+        json!({"userName": "c@example.com", "displayName": "d".repeat(500_000)}).to_string(),
+        json!({"userName": "😀".repeat(700)}).to_string(),
     ];
     let mut replies = Vec::new();
     for (method, path) in [

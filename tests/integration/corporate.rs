@@ -320,5 +320,6 @@ fn spawn_app_like(app: &TestApp) -> TestApp {
             prefix: app.apps.prefix.clone(),
         },
         app_secret: app.app_secret.clone(),
+        browser: app.browser.clone(),
     }
 }

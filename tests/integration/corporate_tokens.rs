@@ -243,3 +243,67 @@ async fn a_cognito_connection_takes_only_its_own_provider() {
     let reply = finish(app, &provider, &started, rs256(&claims(&started, Some("CorpSAML")))).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
 }
+
+/// Like `start`, at app `app_id`, from the browser holding `device` (`None`: a new browser);
+/// also returns the browser's device cookie.
+async fn start_from(app: &TestApp, provider: &ScriptedProvider, app_id: &str, device: Option<&str>) -> (Started, String) {
+    let cookie = device.map(|d| format!("bridge_device={d}")).unwrap_or_default();
+    let sso = app.send("GET", &format!("/sso/{app_id}"), &[("cookie", &cookie)], None).await;
+    let device = set_cookie(&sso, "bridge_device").map(|c| c.trim_start_matches("bridge_device=").to_owned()).or(device.map(str::to_owned)).unwrap();
+    let ctx = sso.location_param("ctx").unwrap();
+    let started = app.post("/corporate/start", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    let authorize = Url::parse(go.header("location").unwrap()).unwrap();
+    assert!(authorize.as_str().starts_with(&provider.issuer), "{authorize}");
+    (Started { authorize, binding: set_cookie(&go, "bridge_corporate").unwrap() }, device)
+}
+
+#[tokio::test]
+async fn a_corporate_sign_in_has_a_second_factor_only_when_its_provider_reports_one() {
+    use shared::domain::app::{App, AppId};
+    use shared::domain::risk::RiskPolicy;
+    let provider = ScriptedProvider::start().await;
+    let company = connect(json!({"kind": "oidc", "issuer": provider.issuer, "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).await;
+    let app = &company.app;
+    for (id, policy) in [("guarded", RiskPolicy::Deny), ("stepup", RiskPolicy::RequireMfa)] {
+        let guarded = App { id: AppId::parse(id).unwrap(), risk_policy: policy, ..demo_app() };
+        app.apps.create(guarded, Some(&app.app_secret.clone().into())).await.unwrap();
+    }
+    let app = &TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..company.app };
+    let provider = &provider;
+    let sign_in = |app_id: &'static str, device: Option<String>, amr: Value| async move {
+        let (started, device) = start_from(app, provider, app_id, device.as_deref()).await;
+        let claims = with(honest_claims(provider, &started), json!({"amr": amr}));
+        let code = uuid::Uuid::new_v4().simple().to_string();
+        provider.answer(&code, rs256(&claims));
+        let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
+        let cookies = format!("{}; bridge_device={device}", started.binding);
+        (app.send("GET", &callback, &[("cookie", &cookies)], None).await, device)
+    };
+    let (first, _) = sign_in(APP, None, json!(["pwd"])).await;
+    assert_eq!(first.status, StatusCode::OK, "the baseline: {}", first.body);
+
+    // A new browser with the company's password alone: let through at the allow app, but that
+    // teaches nothing, so the deny app still refuses that browser.
+    let (allowed, browser) = sign_in(APP, None, json!(["pwd"])).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
+    let (refused, _) = sign_in("guarded", Some(browser.clone()), json!(["pwd"])).await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("sign_in_denied"), "{:?}", refused.header("location"));
+    // The step-up app wants the provider to report a second factor.
+    let (refused, _) = sign_in("stepup", Some(browser.clone()), json!(["pwd"])).await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("corporate_mfa_required"), "{:?}", refused.header("location"));
+    let (passed, _) = sign_in("stepup", Some(browser.clone()), json!(["pwd", "mfa"])).await;
+    assert_eq!(passed.status, StatusCode::OK, "{:?} {}", passed.header("location"), passed.body);
+    // Having proved a second factor there, the browser is remembered, as after any MFA.
+    let (remembered, _) = sign_in("guarded", Some(browser.clone()), json!(["pwd"])).await;
+    assert_eq!(remembered.status, StatusCode::OK, "{:?} {}", remembered.header("location"), remembered.body);
+
+    // That browser's sealed context, carried to another browser (a form URL shared or leaked),
+    // does not carry its standing: the callback there does not show the device cookie.
+    let (started, _) = start_from(app, provider, "guarded", Some(&browser)).await;
+    let code = uuid::Uuid::new_v4().simple().to_string();
+    provider.answer(&code, rs256(&honest_claims(provider, &started)));
+    let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
+    let elsewhere = app.send("GET", &callback, &[("cookie", &started.binding)], None).await;
+    assert_eq!(elsewhere.location_param("error").as_deref(), Some("sign_in_denied"), "{:?}", elsewhere.header("location"));
+}

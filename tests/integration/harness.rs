@@ -15,7 +15,7 @@ use shared::domain::targets::{Target, zendesk};
 use shared::testing::CallLog;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub const APP: &str = "acme-help";
 pub const ZENDESK: &str = "https://acme.zendesk.com";
@@ -58,6 +58,9 @@ pub struct TestApp {
     pub login: Login,
     pub apps: Apps,
     pub app_secret: String,
+    /// The device cookie (`bridge_device=...`) of the browser that last opened `/sso/{app}`: the
+    /// one the form's browser brings to `/session/handoff`.
+    pub browser: Arc<Mutex<Option<String>>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -74,7 +77,7 @@ pub async fn spawn_app() -> TestApp {
     apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
     calls.take();
-    TestApp { sdk, calls, stack, login, apps, app_secret }
+    TestApp { sdk, calls, stack, login, apps, app_secret, browser: Arc::default() }
 }
 
 /// The login function as Lambda builds it, from its environment variables.
@@ -182,7 +185,19 @@ impl TestApp {
     }
 
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
-        send_to(&self.login, method, path, headers, body).await
+        let reply = send_to(&self.login, method, path, headers, body).await;
+        if path.starts_with("/sso/") && !path.contains("/logout") {
+            let sent = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cookie")).flat_map(|(_, v)| v.split(';'));
+            let set = reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).filter_map(|c| c.split(';').next());
+            let device = set.map(str::to_owned).chain(sent.map(|c| c.trim().to_owned())).find(|c| c.starts_with("bridge_device=") && c.len() > 14);
+            *self.browser.lock().unwrap_or_else(|p| p.into_inner()) = device;
+        }
+        reply
+    }
+
+    /// `bridge_device=...` of the browser that last opened `/sso/{app}` (empty if it had none).
+    pub fn browser_cookie(&self) -> String {
+        self.browser.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
@@ -203,7 +218,8 @@ impl TestApp {
         let body = step.json();
         assert_eq!(body["status"], "signed_in", "{body}");
         let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", body["handoff"].as_str().unwrap_or_default()).finish();
-        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM)];
+        let cookie = self.browser_cookie();
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookie)];
         self.send("POST", "/session/handoff", &headers, Some(form)).await
     }
 

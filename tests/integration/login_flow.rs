@@ -86,6 +86,7 @@ async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
     app.user("hanako@example.com", |_| {}).await;
     let step = app.login("hanako@example.com", PASSWORD).await;
     let handoff = step.json()["handoff"].as_str().unwrap_or_default().to_owned();
+    let browser = app.browser_cookie();
     let post = |origin: Option<&'static str>, handoff: String| {
         let app = &app;
         async move {
@@ -109,8 +110,10 @@ async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
         assert!(reply.headers.get("set-cookie").is_none());
     }
     assert_eq!(app.send("GET", "/session/handoff", &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
-    // The genuine one from the form works.
-    assert_eq!(post(Some(FORM), handoff).await.status, StatusCode::OK);
+    // The genuine one from the form works, in the browser that signed in.
+    assert_eq!(post(Some(FORM), handoff.clone()).await.status, StatusCode::FORBIDDEN, "without its device cookie");
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &browser)];
+    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

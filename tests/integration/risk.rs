@@ -120,8 +120,12 @@ fn totp(secret: &str) -> String {
 #[tokio::test]
 async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy() {
     let app = app_with(RiskPolicy::RequireMfa).await;
-    let (ctx, _) = enter(&app, None).await;
-    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "the first browser is the baseline");
+    let (ctx, device) = enter(&app, None).await;
+    let first = app.handoff(&login(&app, &ctx, PASSWORD).await).await;
+    assert_eq!(first.status, StatusCode::OK, "the first browser is the baseline");
+    let first_browser = format!("{}; bridge_device={device}", crate::harness::session_cookie(&first));
+    let again = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &first_browser)], None).await;
+    assert_eq!(again.status, StatusCode::OK, "its session opens the app: {}", again.body);
 
     // A new browser: first a code to the verified email (whoever holds only the password
     // cannot enrol a factor), then an authenticator app (Cognito's secret), proved with a code.
@@ -130,9 +134,14 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     assert_eq!((step["challenge"].as_str(), step["destination"].as_str()), (Some("verify_email"), Some("h***@e***")), "{step}");
     assert!(step["setup"].is_null(), "no authenticator secret before the email is proved");
     let flow = step["flow"].as_str().unwrap();
-    let guessed = app.post("/login/challenge", json!({"flow": flow, "code": "000000"})).await;
-    assert_eq!(guessed.json()["error"], "code_mismatch");
-    let step = app.post("/login/challenge", json!({"flow": flow, "code": crate::harness::emailed_code("hanako@example.com")})).await.json();
+    for guessed in ["000000", "😀", "１２３ ", &"9".repeat(40)] {
+        let refused = app.post("/login/challenge", json!({"flow": flow, "code": guessed})).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{guessed}");
+    }
+    // Typed with a Japanese input method: full-width digits and a space.
+    let code = crate::harness::emailed_code("hanako@example.com");
+    let typed: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect::<String>() + " ";
+    let step = app.post("/login/challenge", json!({"flow": flow, "code": typed})).await.json();
     assert_eq!(step["challenge"], "totp_setup", "{step}");
     let secret = step["setup"]["secret"].as_str().unwrap().to_owned();
     assert!(step["setup"]["uri"].as_str().unwrap().starts_with("otpauth://totp/api.example.com:hanako%40example.com?secret="));
@@ -152,4 +161,7 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     assert_eq!(outcomes.iter().filter(|o| **o == "second_factor_required").count(), 1, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|o| **o == "allowed").count(), 2, "{outcomes:?}");
     assert_eq!(app.event_types().await.iter().filter(|t| *t == "user.mfa_enrolled").count(), 1, "the enrolment is an identity event");
+    // The person's factors changed: the sessions opened before it are over.
+    let before = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &first_browser)], None).await;
+    assert!(before.location_param("ctx").is_some(), "back to the form: {:?}", before.header("location"));
 }

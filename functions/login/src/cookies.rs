@@ -1,9 +1,12 @@
 //! The cookies the login function sets on its API domain: the bridge session
 //! (`bridge_session`), the corporate sign-in's browser binding (`bridge_corporate`) and the
 //! device cookie (`bridge_device`, a random id that lets risk assessment recognise a browser it
-//! has seen; it grants nothing). All are `HttpOnly; Secure; SameSite=Lax; Path=/`: never readable by scripts, sent on top-level
-//! navigations from other sites (an app's link, the provider's redirect back), not on their
-//! subrequests or POSTs.
+//! has seen; it grants nothing). All are `HttpOnly; Secure; Path=/`: never readable by scripts.
+//! The session and binding cookies are `SameSite=Lax`: sent on top-level navigations from other
+//! sites (an app's link, the provider's redirect back), not on their subrequests or POSTs. The
+//! device cookie is `SameSite=None`, so that the form's top-level POST of a handoff (from the
+//! form's site) shows it too: a device claimed in a sealed context counts only in the browser
+//! that holds the cookie.
 
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
@@ -26,7 +29,8 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `Set-Cookie` for `name=value`, kept for `max_age` seconds.
 pub fn set(name: &str, value: &str, max_age: u64) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!("{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; Secure; SameSite=Lax")).ok()
+    let same_site = if name == DEVICE { "None" } else { "Lax" };
+    HeaderValue::from_str(&format!("{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; Secure; SameSite={same_site}")).ok()
 }
 
 /// `Set-Cookie` that removes `name`.

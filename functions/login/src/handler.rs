@@ -19,6 +19,7 @@ use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
 use shared::domain::events::EventContext;
 use shared::domain::flow::SignInContext;
+use shared::domain::oidc;
 use shared::domain::session::{self, ProviderLogout};
 use shared::domain::signin::{Entered, Entry, Outcome, SignInError, SignedIn};
 use shared::domain::signing_keys::JWKS_MAX_AGE;
@@ -231,10 +232,15 @@ async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Respo
         binding: cookies::read(request.headers(), corporate::BINDING_COOKIE),
     };
     let mut response = match login.corporate.finish(callback, now).await {
-        Ok(done) => match login.sign_in.complete(&done.ctx, &done.user, &done.org, done.provider_logout, &visitor(login, request), now).await {
-            Ok(signed_in) => into_session(login, signed_in),
-            Err(e) => back_to_form(login, request, &done.ctx, &logged(&e, "corporate/callback"), now).await,
-        },
+        Ok(mut done) => {
+            // The device the context claims counts only if this browser holds its cookie.
+            done.ctx.device = done.ctx.device.filter(|d| cookies::read(request.headers(), cookies::DEVICE).is_some_and(|c| oidc::digest(c) == *d));
+            let ctx = done.ctx.clone();
+            match login.sign_in.complete(done, &visitor(login, request), now).await {
+                Ok(signed_in) => into_session(login, signed_in),
+                Err(e) => back_to_form(login, request, &ctx, &logged(&e, "corporate/callback"), now).await,
+            }
+        }
         Err(Failure { ctx: Some(ctx), error }) => back_to_form(login, request, &ctx, &logged_corporate(&error, "corporate/callback"), now).await,
         Err(Failure { ctx: None, error }) => problem_html(request, &logged_corporate(&error, "corporate/callback")),
     };
@@ -254,7 +260,7 @@ async fn handoff(login: &Login, request: &Request, now: u64) -> Response<Body> {
         return problem_html(request, &problem::BAD_REQUEST);
     }
     let token = url::form_urlencoded::parse(body).find(|(k, _)| k == "handoff").map(|(_, v)| v.into_owned()).unwrap_or_default();
-    match login.sign_in.open_handoff(&token, now).await {
+    match login.sign_in.open_handoff(&token, cookies::read(request.headers(), cookies::DEVICE), now).await {
         Ok(signed_in) => into_session(login, signed_in),
         Err(e) => problem_html(request, &logged(&e, "session/handoff")),
     }
@@ -367,7 +373,7 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
         Api::Challenge => {
             let b: ChallengeBody = body(request)?;
             let answer = match (b.code, b.new_password, b.choice) {
-                (Some(code), None, None) => ChallengeAnswer::Code(check_secret(&code).map(|_| code)?),
+                (Some(code), None, None) => ChallengeAnswer::Code(one_time_code(&code)?),
                 (None, Some(password), None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password)?),
                 (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
                 _ => return Err(problem::BAD_REQUEST),
@@ -387,9 +393,9 @@ async fn serve(login: &Login, request: &Request, route: Api, now: u64) -> Result
         }
         Api::Reset => {
             let b: ResetBody = body(request)?;
-            check_secret(&b.code)?;
+            let code = one_time_code(&b.code)?;
             check_secret(&b.new_password)?;
-            sign_in.reset_password(&b.ctx, &b.email, &b.code, &b.new_password, &visitor(login, request), now).await.map(outcome)
+            sign_in.reset_password(&b.ctx, &b.email, &code, &b.new_password, &visitor(login, request), now).await.map(outcome)
         }
     };
     result.map_err(|e| logged(&e, route.name()))
@@ -474,6 +480,26 @@ fn body<T: DeserializeOwned>(request: &Request) -> Result<T, Problem> {
         return Err(problem::TOO_LARGE);
     }
     serde_json::from_slice(bytes).map_err(|_| problem::BAD_REQUEST)
+}
+
+/// A one-time code as typed: full-width digits (a Japanese input method's) become ASCII and
+/// spaces go; what is left must be 1 to 32 ASCII letters or digits, or it is a wrong code
+/// without asking Cognito (nothing at all is a malformed request).
+fn one_time_code(code: &SecretString) -> Result<SecretString, Problem> {
+    if code.expose_secret().trim().is_empty() {
+        return Err(problem::BAD_REQUEST);
+    }
+    let typed: String = code
+        .expose_secret()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if ('０'..='９').contains(&c) { char::from(b'0' + (c as u32 - '０' as u32) as u8) } else { c })
+        .collect();
+    if (1..=32).contains(&typed.len()) && typed.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(SecretString::from(typed))
+    } else {
+        Err(problem::CODE_MISMATCH)
+    }
 }
 
 fn check_secret(secret: &SecretString) -> Result<(), Problem> {

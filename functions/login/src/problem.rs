@@ -39,6 +39,7 @@ pub const NOT_FOUND: Problem = p(StatusCode::NOT_FOUND, "not_found", "There is n
 pub const METHOD_NOT_ALLOWED: Problem = p(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.");
 pub const UNSUPPORTED_MEDIA_TYPE: Problem = p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON (Content-Type: application/json).");
 pub const TOO_LARGE: Problem = p(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", "The request is too large.");
+pub const CODE_MISMATCH: Problem = p(StatusCode::UNAUTHORIZED, "code_mismatch", "That code is not correct.");
 pub const ORIGIN_NOT_ALLOWED: Problem = p(StatusCode::FORBIDDEN, "origin_not_allowed", "Requests from this origin are not allowed.");
 
 impl Problem {
@@ -59,10 +60,18 @@ impl Problem {
                 "This sign-in looks unusual, so it was stopped. Try again from a device you have used before, or contact support.",
             ),
             SignInError::HandoffUsed => p(S::BAD_REQUEST, "handoff_used", "This sign-in was already completed. Start again from the app."),
+            SignInError::OtherBrowser => {
+                p(S::FORBIDDEN, "other_browser", "This sign-in was started in another browser. Start again from the app in this browser.")
+            }
             SignInError::SecondFactorRequired => p(
                 S::FORBIDDEN,
                 "mfa_required",
                 "This sign-in looks unusual and needs a second factor. Set up an authenticator app for your account, then sign in again.",
+            ),
+            SignInError::ProviderSecondFactorRequired => p(
+                S::FORBIDDEN,
+                "corporate_mfa_required",
+                "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
             SignInError::PasswordSignInDisabled => {
                 p(S::FORBIDDEN, "password_sign_in_disabled", "Your organisation manages your sign-in. Sign in through your company's sign-in page.")
@@ -128,7 +137,7 @@ impl Problem {
             AuthError::InvalidCredentials => p(S::UNAUTHORIZED, "invalid_credentials", "Incorrect email or password."),
             AuthError::PasswordResetRequired => p(S::FORBIDDEN, "password_reset_required", "You need to set a new password. Enter the code we sent you."),
             AuthError::NotConfirmed => p(S::FORBIDDEN, "account_not_confirmed", "Your account is not confirmed yet."),
-            AuthError::CodeMismatch => p(S::UNAUTHORIZED, "code_mismatch", "That code is not correct."),
+            AuthError::CodeMismatch => CODE_MISMATCH,
             AuthError::CodeExpired => p(S::UNAUTHORIZED, "code_expired", "That code has expired. Ask for a new one."),
             AuthError::ChallengeExpired => p(S::UNAUTHORIZED, "challenge_expired", "This sign-in step has expired. Sign in again."),
             AuthError::PasswordPolicy => p(S::BAD_REQUEST, "password_policy", "The new password does not meet the password rules."),

@@ -72,6 +72,8 @@ pub struct Finished {
     pub org: OrgId,
     pub user: PoolUser,
     pub provider_logout: Option<ProviderLogout>,
+    /// The provider says a second factor was used (`oidc::Identity::second_factor`).
+    pub second_factor: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,7 +237,7 @@ impl Corporate {
             }
             _ => None,
         };
-        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout })
+        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor })
     }
 
     /// The Cognito user for `identity`: linked before, else by email; then checked.

@@ -179,6 +179,9 @@ pub struct Identity {
     /// Cognito connections: the names of the pool's providers the person came through
     /// (`identities[].providerName`).
     pub providers: Vec<String>,
+    /// The provider says the person used more than one factor: its `amr` (RFC 8176) names
+    /// `mfa` or `mca`, or two methods or more (`pwd` and `otp`, ...).
+    pub second_factor: bool,
 }
 
 /// Reads the person from checked claims; the email from `email_claim`.
@@ -198,8 +201,16 @@ pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<
             _ => text("email").is_some_and(|e| Email::parse(&e).is_ok_and(|e| e == email)) && verified_flag(claims.get("email_verified")),
         },
         providers: identities(claims.get("identities")),
+        second_factor: multi_factor(claims.get("amr")),
         email,
     })
+}
+
+/// RFC 8176 authentication methods that say more than one factor was used.
+fn multi_factor(amr: Option<&Value>) -> bool {
+    let methods: Vec<&str> = amr.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).take(16).collect();
+    let distinct = methods.iter().collect::<std::collections::BTreeSet<_>>().len();
+    methods.iter().any(|m| *m == "mfa" || *m == "mca") || distinct >= 2
 }
 
 /// `email_verified` as providers send it: a boolean, or (Cognito, some SAML bridges) a string.
@@ -254,6 +265,13 @@ mod tests {
         let other = json!({"sub": "s", "email": "me@corp.example", "email_verified": true, "preferred_username": "taro@corp.example"});
         assert!(!verified(other, EmailClaim::PreferredUsername));
         assert!(verified(json!({"sub": "s", "upn": "taro@corp.example"}), EmailClaim::Upn), "a directory issues UPNs in its verified domains");
+        let factors = |amr: Value| identity(&claims(json!({"sub": "s", "email": "t@corp.example", "amr": amr})), EmailClaim::Email).map(|i| i.second_factor);
+        assert_eq!(factors(json!(["pwd", "mfa"])), Ok(true), "Entra");
+        assert_eq!(factors(json!(["pwd", "otp"])), Ok(true), "two methods");
+        assert_eq!(factors(json!(["pwd"])), Ok(false));
+        assert_eq!(factors(json!(["pwd", "pwd"])), Ok(false), "one method twice is one factor");
+        assert_eq!(factors(json!("mfa")), Ok(false), "amr is an array");
+        assert_eq!(factors(Value::Null), Ok(false), "no amr: no second factor we can see");
         let pool = json!({"sub": "s", "email": "t@corp.example", "identities": "[{\"providerName\":\"CorpSAML\"}]"});
         assert_eq!(identity(&claims(pool), EmailClaim::Email).map(|i| i.providers).unwrap_or_default(), ["CorpSAML"]);
     }

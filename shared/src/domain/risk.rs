@@ -28,8 +28,8 @@ pub enum RiskPolicy {
     /// Let it through and record `sign_in.high_risk`.
     #[default]
     Allow,
-    /// Only with a second factor in this sign-in (a password sign-in without one is refused
-    /// with `mfa_required`; a corporate sign-in's factors are its provider's).
+    /// Only with a second factor in this sign-in (a password sign-in without one sets one up;
+    /// a corporate sign-in needs its provider's `amr` to report one).
     RequireMfa,
     /// Refuse it (`sign_in_denied`), recording `sign_in.high_risk`.
     Deny,

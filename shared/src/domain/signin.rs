@@ -31,6 +31,7 @@ use secrecy::SecretString;
 use std::sync::Arc;
 
 use super::app::{App, AppId};
+use super::corporate::Finished;
 use super::email::Email;
 use super::events::{EventContext, EventType, EventUser, IdentityEvent};
 use super::flow::{self, ChallengeState, FlowError, Purpose, SignInContext};
@@ -46,7 +47,7 @@ use super::targets::discourse::{NONCE_TTL, RequestError};
 use super::targets::{Delivery, MintError, MintInput, Target};
 use crate::ports::{
     AccessToken, AppDirectory, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind, DirectoryError, EventLog, IdTokenVerifier, OrgDirectory,
-    PasswordAuth, PoolUser, PoolUsers, RiskStore, SessionStore, StoreError, TokenRejected,
+    PasswordAuth, PoolUsers, RiskStore, SessionStore, StoreError, TokenRejected,
 };
 use crate::secrets::CachedSecrets;
 use secrecy::ExposeSecret;
@@ -101,6 +102,10 @@ impl<'a> Entry<'a> {
 pub struct SignedIn {
     pub delivery: Delivery,
     pub session: String,
+    /// The device digest the sign-in was assessed with (from its sealed context): the handoff
+    /// is good only in the browser holding that device cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// Where `/sso/{app}` sends the browser.
@@ -182,8 +187,12 @@ pub enum SignInError {
     HighRiskDenied,
     #[error("the sign-in's handoff was used before")]
     HandoffUsed,
+    #[error("the sign-in's handoff was brought by another browser than the one that started it")]
+    OtherBrowser,
     #[error("a high-risk sign-in without a second factor refused by the app's policy")]
     SecondFactorRequired,
+    #[error("a high-risk corporate sign-in whose provider reports no second factor, refused by the app's policy")]
+    ProviderSecondFactorRequired,
     #[error(transparent)]
     AppRequest(#[from] RequestError),
     #[error(transparent)]
@@ -376,7 +385,7 @@ impl SignIn {
         let key = self.secrets.bridge().await?;
         // Encrypted: the form's script carries the handoff but can read neither the session
         // value nor the app's token in it.
-        let signed_in = serde_json::to_string(&SignedIn { delivery, session }).map_err(|_| FlowError::Invalid)?;
+        let signed_in = serde_json::to_string(&SignedIn { delivery, session, device: ctx.device.clone() }).map_err(|_| FlowError::Invalid)?;
         Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &signed_in))))
     }
 
@@ -449,13 +458,22 @@ impl SignIn {
         self.deliver(&state.ctx, &carried.id, &access_token, visitor, true, now).await
     }
 
-    /// A password sign-in's handoff, brought back by the browser: good once, within
-    /// [`HANDOFF_TTL`] (one conditional write redeems it).
-    pub async fn open_handoff(&self, handoff: &str, now: u64) -> Result<SignedIn, SignInError> {
+    /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
+    /// good once, within [`HANDOFF_TTL`] (one conditional write redeems it), and, when the
+    /// sign-in was assessed as coming from a device, only in the browser holding that device's
+    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
+    pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.secrets.bridge().await?;
         let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
         let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
+        if let Some(claimed) = &signed_in.device {
+            let shown = device.map(oidc::digest).unwrap_or_default();
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes())) {
+                tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
+                return Err(SignInError::OtherBrowser);
+            }
+        }
         if !self.sessions.redeem(&oidc::digest(&signed_in.session)).await? {
             return Err(SignInError::HandoffUsed);
         }
@@ -463,26 +481,22 @@ impl SignIn {
     }
 
     /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
-    pub async fn complete(
-        &self,
-        ctx: &SignInContext,
-        user: &PoolUser,
-        org: &OrgId,
-        provider_logout: Option<ProviderLogout>,
-        visitor: &EventContext,
-        now: u64,
-    ) -> Result<SignedIn, SignInError> {
+    pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
+        let (ctx, user) = (&done.ctx, &done.user);
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let app = self.app(ctx.app.as_str()).await?;
-        let mut session = Session::new(user.username.clone(), Some(org.clone()), Method::Corporate, claims, self.session_policy, now);
-        session.provider_logout = provider_logout;
-        // The company's provider applies its own factors.
-        let arrival = self.assess(&app, &session, ctx, visitor, true).await?;
+        let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.session_policy, now);
+        session.provider_logout = done.provider_logout.clone();
+        // The company's provider applies its own factors; only its `amr` tells us it did.
+        let arrival = match self.assess(&app, &session, ctx, visitor, done.second_factor).await {
+            Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
+            other => other?,
+        };
         let delivery = self.mint(&app, &profile, ctx, now).await?;
         let session = self.open_session(session, arrival).await?;
-        Ok(SignedIn { delivery, session })
+        Ok(SignedIn { delivery, session, device: ctx.device.clone() })
     }
 
     /// An app sends the person here: with a live session (`cookie`), the app's token at once
@@ -668,10 +682,10 @@ mod tests {
         let ctx = ctx(&svc).await;
         let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
         let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
-        let signed_in = svc.open_handoff(&handoff, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
-        assert!(matches!(svc.open_handoff(&handoff, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
-        assert!(matches!(svc.open_handoff(&ctx, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
+        assert!(matches!(svc.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.open_handoff(&ctx, None, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
@@ -783,6 +797,20 @@ mod tests {
         let recorded = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(recorded[2].context.device, recorded[1].context.device, "both name the browser (its digest)");
         assert_ne!(recorded[2].context.device.as_deref(), Some("browser-b"), "never the cookie itself");
+    }
+
+    #[tokio::test]
+    async fn a_handoff_works_once_and_only_in_the_browser_its_sign_in_was_assessed_for() {
+        let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)));
+        let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
+        let ctx = svc.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
+        for other in [None, Some("browser-b"), Some("")] {
+            assert!(matches!(svc.open_handoff(&handoff, other, NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
+        }
+        let signed_in = svc.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
+        assert!(matches!(svc.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
     }
 
     #[tokio::test]
@@ -915,7 +943,7 @@ mod tests {
         let ctx = svc.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");
         let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
-        let signed_in = svc.open_handoff(&handoff, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.open_handoff(&handoff, None, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
         assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");
         let without = svc.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;

@@ -507,8 +507,11 @@ fn put_list(container: &mut Attributes, name: &str, items: Vec<Value>) {
 /// its `type`, if any, is `User` or `Group` (any case; kept as `User` or `Group`).
 pub fn check_members(members: &mut [Value]) -> Result<(), ScimError> {
     for member in members.iter_mut() {
-        if member.get("value").and_then(Value::as_str).is_none_or(str::is_empty) {
-            return Err(ScimError::bad(ScimType::InvalidValue, "every member needs a `value` (the user's id)"));
+        if member.get("value").and_then(Value::as_str).is_none_or(|id| !member_id(id)) {
+            return Err(ScimError::bad(
+                ScimType::InvalidValue,
+                format!("every member needs a `value`: a user's or group's id, at most {MAX_ID_CHARS} characters"),
+            ));
         }
         let Value::Object(fields) = member else { continue };
         let canonical = match fields.get("type") {
@@ -559,10 +562,17 @@ fn member_change(kind: OpKind, target: &Target, value: Option<&Value>, raw: &str
     }
 }
 
+/// Longest resource id a member may name (ours are UUIDs).
+pub const MAX_ID_CHARS: usize = 64;
+
+fn member_id(id: &str) -> bool {
+    (1..=MAX_ID_CHARS).contains(&id.chars().count())
+}
+
 /// The ids in `value eq "a" or value eq "b"`.
 fn member_ids(filter: &Filter, out: &mut Vec<String>) -> Option<()> {
     match filter {
-        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::String(id) } if path.is("value", None) => {
+        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::String(id) } if path.is("value", None) && member_id(id) => {
             out.push(id.clone());
             Some(())
         }
@@ -706,6 +716,15 @@ mod tests {
         let mut replaced = vec![json!({"value": "u1", "type": "Group"})];
         check_members(&mut replaced).unwrap();
         assert_eq!(replaced, vec![json!({"value": "u1", "type": "Group"})]);
+        // An id is at most 64 characters, wherever a member is named (a longer one could key no item).
+        let long = "m".repeat(MAX_ID_CHARS + 1);
+        for bad in [
+            json!([{"op": "add", "path": "members", "value": [{"value": long}]}]),
+            json!([{"op": "remove", "path": "members", "value": [{"value": long}]}]),
+            json!([{"op": "remove", "path": format!("members[value eq \"{long}\"]")}]),
+        ] {
+            assert!(ops(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub const MAX_VALUES: usize = 100;
 pub const MAX_MEMBERS: usize = 10_000;
 /// Longest `userName`, `externalId` or `displayName` (they key uniqueness items).
 pub const MAX_KEY_CHARS: usize = 256;
+/// Longest email address (RFC 5321's path limit less the brackets; emails key look-ups).
+pub const MAX_EMAIL_CHARS: usize = 254;
 /// Largest resource, as JSON without its group members (which are stored one item each).
 pub const MAX_RESOURCE_BYTES: usize = 64 * 1024;
 
@@ -291,7 +293,8 @@ pub fn coerce_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value
 
 /// Required attributes are present (RFC 7643 `required`).
 /// Checks a resource about to be stored: its required attributes are there, the strings that
-/// key it (`userName`, `externalId`, `displayName`) are at most [`MAX_KEY_CHARS`] characters, and
+/// key it (`userName`, `externalId`, `displayName`) are at most [`MAX_KEY_CHARS`] characters, its
+/// email addresses at most [`MAX_EMAIL_CHARS`] (400 `invalidValue`), and
 /// all of it is at most [`MAX_RESOURCE_BYTES`] as JSON (a table item holds 400 KB); past a
 /// bound, 400 `tooMany` naming it.
 pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimError> {
@@ -301,6 +304,10 @@ pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimEr
         {
             return Err(ScimError::bad(ScimType::TooMany, format!("`{key}` is at most {MAX_KEY_CHARS} characters")));
         }
+    }
+    let emails = data.get("emails").and_then(Value::as_array).into_iter().flatten();
+    if emails.filter_map(|e| e.get("value").and_then(Value::as_str)).any(|v| v.chars().count() > MAX_EMAIL_CHARS) {
+        return Err(ScimError::bad(ScimType::InvalidValue, format!("an email address is at most {MAX_EMAIL_CHARS} characters")));
     }
     let bytes = serde_json::to_vec(data).map_or(usize::MAX, |json| json.len());
     if bytes > MAX_RESOURCE_BYTES {
@@ -497,6 +504,8 @@ mod tests {
         assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
         assert_eq!(too_many(json!({"userName": "a", "externalId": "é".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
         assert_eq!(too_many(json!({"userName": "a", "title": "t".repeat(MAX_RESOURCE_BYTES)})), Err(Some(ScimType::TooMany)), "a table item holds 400 KB");
+        let long_email = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        assert_eq!(too_many(json!({"userName": "a", "emails": [{"value": long_email}]})), Err(Some(ScimType::InvalidValue)));
     }
 
     #[test]

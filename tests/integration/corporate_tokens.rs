@@ -38,10 +38,15 @@ async fn start(app: &TestApp, provider: &ScriptedProvider, email: &str) -> Start
 
 /// The provider answers the sign-in with `id_token`; the browser comes back to our callback.
 async fn finish(app: &TestApp, provider: &ScriptedProvider, started: &Started, id_token: String) -> Reply {
+    finish_with(app, provider, started, id_token, &started.binding).await
+}
+
+/// `finish`, the browser sending `cookies` to the callback.
+async fn finish_with(app: &TestApp, provider: &ScriptedProvider, started: &Started, id_token: String, cookies: &str) -> Reply {
     let code = uuid::Uuid::new_v4().simple().to_string();
     provider.answer(&code, id_token);
     let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
-    app.send("GET", &callback, &[("cookie", &started.binding)], None).await
+    app.send("GET", &callback, &[("cookie", cookies)], None).await
 }
 
 fn now() -> i64 {
@@ -274,11 +279,8 @@ async fn a_corporate_sign_in_has_a_second_factor_only_when_its_provider_reports_
     let sign_in = |app_id: &'static str, device: Option<String>, amr: Value| async move {
         let (started, device) = start_from(app, provider, app_id, device.as_deref()).await;
         let claims = with(honest_claims(provider, &started), json!({"amr": amr}));
-        let code = uuid::Uuid::new_v4().simple().to_string();
-        provider.answer(&code, rs256(&claims));
-        let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
         let cookies = format!("{}; bridge_device={device}", started.binding);
-        (app.send("GET", &callback, &[("cookie", &cookies)], None).await, device)
+        (finish_with(app, provider, &started, rs256(&claims), &cookies).await, device)
     };
     let (first, _) = sign_in(APP, None, json!(["pwd"])).await;
     assert_eq!(first.status, StatusCode::OK, "the baseline: {}", first.body);
@@ -301,9 +303,6 @@ async fn a_corporate_sign_in_has_a_second_factor_only_when_its_provider_reports_
     // That browser's sealed context, carried to another browser (a form URL shared or leaked),
     // does not carry its standing: the callback there does not show the device cookie.
     let (started, _) = start_from(app, provider, "guarded", Some(&browser)).await;
-    let code = uuid::Uuid::new_v4().simple().to_string();
-    provider.answer(&code, rs256(&honest_claims(provider, &started)));
-    let callback = format!("/corporate/callback?state={}&code={code}", started.param("state"));
-    let elsewhere = app.send("GET", &callback, &[("cookie", &started.binding)], None).await;
+    let elsewhere = finish(app, provider, &started, rs256(&honest_claims(provider, &started))).await;
     assert_eq!(elsewhere.location_param("error").as_deref(), Some("sign_in_denied"), "{:?}", elsewhere.header("location"));
 }

@@ -117,7 +117,7 @@ fn base_url(scim: &Scim, request: &Request) -> String {
         return base.clone();
     }
     let host = header_text(request, header::HOST).unwrap_or_else(|| "localhost".into());
-    let scheme = request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("https");
+    let scheme = request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).filter(|s| *s == "http").unwrap_or("https");
     format!("{scheme}://{host}/scim/v2")
 }
 

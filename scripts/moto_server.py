@@ -22,6 +22,8 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   (`{"pool", "username", "attribute", "destination", "code"}`) to the file named by
   `MOTO_COGNITO_OUTBOX` (default: `moto-outbox-{port}.jsonl` in the temporary directory),
   the local stand-in for the person's mailbox.
+- DynamoDB writes are serialised (one lock): DynamoDB applies a conditional write atomically,
+  moto's threaded server does not, so two racing conditional writes to one item could both pass.
 - DynamoDB transactions: moto backs up the whole table (a deep copy) for every item of every
   `TransactWriteItems`, so a transaction costs time in proportion to the table's size and a
   10,000-user SCIM import never finishes. Here only the items a transaction touches are backed
@@ -201,6 +203,24 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+# DynamoDB applies each write to an item atomically, its condition included; moto's server runs
+# requests on threads without a lock, so two conditional writes racing for one item could both
+# pass. One lock around every write restores the all-or-nothing answer (writes are short).
+_WRITE_LOCK = threading.RLock()
+
+
+def _serialised(method):
+    def write(self, *args, **kwargs):
+        with _WRITE_LOCK:
+            return method(self, *args, **kwargs)
+
+    return write
+
+
+for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    if hasattr(DynamoDBBackend, _name):
+        setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
 
 
 def free_port():

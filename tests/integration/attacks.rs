@@ -59,10 +59,12 @@ async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_stan
         assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{cookie}: {}", elsewhere.body);
         assert!(elsewhere.body.contains("other_browser") && elsewhere.headers.get("set-cookie").is_none(), "{}", elsewhere.body);
     }
-    // In the person's own browser the same handoff still works.
+    let failed = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "other_browser")).count();
+    assert_eq!(failed, 1, "the refused handoff is a failed sign-in in the audit trail, once");
+    // The sign-in it came from is over: not even the person's own browser redeems it now.
     let cookie = format!("bridge_device={device}");
     let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookie)];
-    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::OK);
+    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::BAD_REQUEST);
 }
 
 /// A stack whose demo app lets high-risk sign-ins through (`allow`) beside a `deny` app.
@@ -142,11 +144,12 @@ async fn the_handoff_is_unreadable_and_redeemed_once() {
     assert!(again.body.contains("handoff_used"), "{}", again.body);
     assert!(again.headers.get("set-cookie").is_none());
 
-    // Two tabs racing with one handoff: exactly one gets in.
+    // Four tabs racing with one handoff: exactly one gets in.
     let step = app.login("hanako@example.com", PASSWORD).await;
-    let (a, b) = tokio::join!(app.handoff(&step), app.handoff(&step));
-    let statuses = [a.status, b.status];
-    assert!(statuses.contains(&StatusCode::OK) && statuses.contains(&StatusCode::BAD_REQUEST), "{statuses:?}");
+    let (a, b, c, d) = tokio::join!(app.handoff(&step), app.handoff(&step), app.handoff(&step), app.handoff(&step));
+    let statuses = [a.status, b.status, c.status, d.status];
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count(), 3, "{statuses:?}");
 }
 
 #[tokio::test]
@@ -309,6 +312,8 @@ async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
         json!({"userName": "b@example.com", "emails": [{"value": format!("{}@example.com", "x".repeat(2100))}]}).to_string(),
         json!({"userName": "c@example.com", "displayName": "d".repeat(500_000)}).to_string(),
         json!({"userName": "😀".repeat(700)}).to_string(),
+        json!({"userName": "😀".repeat(256)}).to_string(),
+        json!({"userName": "d@example.com", "externalId": "😀".repeat(256)}).to_string(),
     ];
     let mut replies = Vec::new();
     for (method, path) in [
@@ -354,6 +359,14 @@ async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
         for secret in ["dynamodb", "cognito", "panicked", "exception", "arn:aws"] {
             assert!(!reply.body.to_lowercase().contains(secret), "{what} says {secret}: {}", reply.body);
         }
+    }
+    // A group named as its own member (one transaction would write its item twice).
+    let group = t.call("POST", "/Groups", Some(json!({"displayName": "Self"}))).await.json()["id"].as_str().unwrap().to_owned();
+    let itself = json!([{"value": group, "type": "Group"}]);
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": itself}]});
+    for (method, body) in [("PATCH", patch), ("PUT", json!({"displayName": "Self", "members": itself}))] {
+        let reply = t.call(method, &format!("/Groups/{group}"), Some(body)).await;
+        assert_eq!(crate::scim_harness::scim_error(&reply), ("400".to_owned(), Some("invalidValue".to_owned())), "{method}: {}", reply.body);
     }
     let user = t.call("GET", &format!("/Users/{id}"), None).await.json();
     assert_eq!((user["userName"].as_str(), user["active"].as_bool()), (Some("mika@example.com"), Some(true)), "nothing hostile changed the user");

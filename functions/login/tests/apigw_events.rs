@@ -77,6 +77,11 @@ async fn sso_then_login_through_api_gateway_events() {
     handoff["headers"]["content-type"] = "application/x-www-form-urlencoded".into();
     handoff["body"] = base64::engine::general_purpose::STANDARD.encode(form).into();
     handoff["isBase64Encoded"] = true.into();
+    // The browser brings the device cookie `/sso` set (payload 2.0 hands request cookies over
+    // in `cookies`): the handoff is good only where the sign-in's device is.
+    let device = sso["cookies"].as_array().unwrap().iter().filter_map(|c| c.as_str()).find(|c| c.starts_with("bridge_device=")).unwrap();
+    assert!(device.contains("SameSite=None"), "{device}");
+    handoff["cookies"] = json!([device.split(';').next().unwrap()]);
     let page = call(&login, serde_json::from_value(handoff).unwrap()).await;
     assert_eq!(page["statusCode"], 200, "{page}");
     let html = page["body"].as_str().unwrap();

@@ -180,7 +180,7 @@ pub struct Identity {
     /// (`identities[].providerName`).
     pub providers: Vec<String>,
     /// The provider says the person used more than one factor: its `amr` (RFC 8176) names
-    /// `mfa` or `mca`, or two methods or more (`pwd` and `otp`, ...).
+    /// `mfa`, or methods of two kinds (`pwd` and `otp`, ...; see `multi_factor`).
     pub second_factor: bool,
 }
 
@@ -206,11 +206,24 @@ pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<
     })
 }
 
-/// RFC 8176 authentication methods that say more than one factor was used.
+/// Whether RFC 8176 authentication methods say more than one factor was used: `mfa`, or methods
+/// of two kinds among something known (`pwd`, `pin`, `kba`), something held (`hwk`, `swk`,
+/// `otp`, `sms`, `tel`, `sc`, `pop`) and something the person is (`fpt`, `face`, `iris`,
+/// `retina`, `vbm`). Signals that are no factor (`rba`, `geo`, `wia`, `mca`, `user`) count for
+/// nothing.
 fn multi_factor(amr: Option<&Value>) -> bool {
-    let methods: Vec<&str> = amr.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).take(16).collect();
-    let distinct = methods.iter().collect::<std::collections::BTreeSet<_>>().len();
-    methods.iter().any(|m| *m == "mfa" || *m == "mca") || distinct >= 2
+    let methods = amr.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).take(16);
+    let mut kinds = [false; 3];
+    for method in methods {
+        match method {
+            "mfa" => return true,
+            "pwd" | "pin" | "kba" => kinds[0] = true,
+            "hwk" | "swk" | "otp" | "sms" | "tel" | "sc" | "pop" => kinds[1] = true,
+            "fpt" | "face" | "iris" | "retina" | "vbm" => kinds[2] = true,
+            _ => {}
+        }
+    }
+    kinds.iter().filter(|k| **k).count() >= 2
 }
 
 /// `email_verified` as providers send it: a boolean, or (Cognito, some SAML bridges) a string.
@@ -267,9 +280,13 @@ mod tests {
         assert!(verified(json!({"sub": "s", "upn": "taro@corp.example"}), EmailClaim::Upn), "a directory issues UPNs in its verified domains");
         let factors = |amr: Value| identity(&claims(json!({"sub": "s", "email": "t@corp.example", "amr": amr})), EmailClaim::Email).map(|i| i.second_factor);
         assert_eq!(factors(json!(["pwd", "mfa"])), Ok(true), "Entra");
-        assert_eq!(factors(json!(["pwd", "otp"])), Ok(true), "two methods");
+        assert_eq!(factors(json!(["pwd", "otp"])), Ok(true), "something known and something held");
+        assert_eq!(factors(json!(["hwk", "fpt"])), Ok(true), "a key with a fingerprint");
         assert_eq!(factors(json!(["pwd"])), Ok(false));
         assert_eq!(factors(json!(["pwd", "pwd"])), Ok(false), "one method twice is one factor");
+        for no in [json!(["pwd", "rba"]), json!(["pwd", "geo"]), json!(["pwd", "kba"]), json!(["pwd", "Pwd"]), json!(["pwd", ""]), json!(["mca"])] {
+            assert_eq!(factors(no.clone()), Ok(false), "{no}: no second kind of factor");
+        }
         assert_eq!(factors(json!("mfa")), Ok(false), "amr is an array");
         assert_eq!(factors(Value::Null), Ok(false), "no amr: no second factor we can see");
         let pool = json!({"sub": "s", "email": "t@corp.example", "identities": "[{\"providerName\":\"CorpSAML\"}]"});

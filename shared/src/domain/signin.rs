@@ -471,6 +471,18 @@ impl SignIn {
             let shown = device.map(oidc::digest).unwrap_or_default();
             if !bool::from(subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes())) {
                 tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
+                // A handoff not yet redeemed is spent here and its sign-in is over: the session
+                // ends and the audit trail says why. One redeemed before is left alone (its
+                // session is the person's).
+                let key = oidc::digest(&signed_in.session);
+                if self.sessions.redeem(&key).await?
+                    && let Some(session) = self.sessions.end(&key).await?
+                {
+                    let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
+                    let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
+                    let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
+                    self.events.record(&event).await?;
+                }
                 return Err(SignInError::OtherBrowser);
             }
         }
@@ -805,11 +817,16 @@ mod tests {
         let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
         let ctx = svc.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
+        let signed_in = svc.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
+        assert!(matches!(svc.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
+        assert!(matches!(svc.open_handoff(&handoff, Some("browser-b"), NOW).await, Err(SignInError::OtherBrowser)));
+        assert!(svc.sessions.get(&oidc::digest(&signed_in.session)).await.ok().flatten().is_some(), "a spent handoff elsewhere ends nothing");
+        // Brought first by another browser: refused, spent, and its sign-in over.
+        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         for other in [None, Some("browser-b"), Some("")] {
             assert!(matches!(svc.open_handoff(&handoff, other, NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
         }
-        let signed_in = svc.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
         assert!(matches!(svc.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
     }
 

@@ -39,6 +39,16 @@ pub struct Operation {
     pub value: Option<Value>,
 }
 
+impl MemberChange {
+    /// Whether the change adds or keeps `id` as a member.
+    pub fn names(&self, id: &str) -> bool {
+        match self {
+            Self::Add(members) | Self::Replace(members) => members.iter().any(|m| m.get("value").and_then(Value::as_str) == Some(id)),
+            Self::Remove(_) | Self::RemoveAll => false,
+        }
+    }
+}
+
 /// A change to a group's members, in the order the operations asked for it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberChange {

@@ -17,10 +17,11 @@ pub type Attributes = Map<String, Value>;
 pub const MAX_VALUES: usize = 100;
 /// Most members a group's body (POST, PUT) or one PATCH request names.
 pub const MAX_MEMBERS: usize = 10_000;
-/// Longest `userName`, `externalId` or `displayName` (they key uniqueness items).
-pub const MAX_KEY_CHARS: usize = 256;
-/// Longest email address (RFC 5321's path limit less the brackets; emails key look-ups).
-pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest `userName`, `externalId` or `displayName` in UTF-8 bytes (they key uniqueness items,
+/// and a key is at most 1,024 bytes even after lower-casing: 256 characters of most scripts).
+pub const MAX_KEY_BYTES: usize = 512;
+/// Longest email address in bytes (RFC 5321's path limit less the brackets; emails key look-ups).
+pub const MAX_EMAIL_BYTES: usize = 254;
 /// Largest resource, as JSON without its group members (which are stored one item each).
 pub const MAX_RESOURCE_BYTES: usize = 64 * 1024;
 
@@ -293,21 +294,21 @@ pub fn coerce_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value
 
 /// Required attributes are present (RFC 7643 `required`).
 /// Checks a resource about to be stored: its required attributes are there, the strings that
-/// key it (`userName`, `externalId`, `displayName`) are at most [`MAX_KEY_CHARS`] characters, its
-/// email addresses at most [`MAX_EMAIL_CHARS`] (400 `invalidValue`), and
+/// key it (`userName`, `externalId`, `displayName`) are at most [`MAX_KEY_BYTES`] bytes, its
+/// email addresses at most [`MAX_EMAIL_BYTES`] (400 `invalidValue`), and
 /// all of it is at most [`MAX_RESOURCE_BYTES`] as JSON (a table item holds 400 KB); past a
 /// bound, 400 `tooMany` naming it.
 pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimError> {
     for key in ["userName", "externalId", "displayName"] {
         if let Some(Value::String(s)) = data.get(key)
-            && s.chars().count() > MAX_KEY_CHARS
+            && s.len() > MAX_KEY_BYTES
         {
-            return Err(ScimError::bad(ScimType::TooMany, format!("`{key}` is at most {MAX_KEY_CHARS} characters")));
+            return Err(ScimError::bad(ScimType::TooMany, format!("`{key}` is at most {MAX_KEY_BYTES} bytes in UTF-8")));
         }
     }
     let emails = data.get("emails").and_then(Value::as_array).into_iter().flatten();
-    if emails.filter_map(|e| e.get("value").and_then(Value::as_str)).any(|v| v.chars().count() > MAX_EMAIL_CHARS) {
-        return Err(ScimError::bad(ScimType::InvalidValue, format!("an email address is at most {MAX_EMAIL_CHARS} characters")));
+    if emails.filter_map(|e| e.get("value").and_then(Value::as_str)).any(|v| v.len() > MAX_EMAIL_BYTES) {
+        return Err(ScimError::bad(ScimType::InvalidValue, format!("an email address is at most {MAX_EMAIL_BYTES} bytes")));
     }
     let bytes = serde_json::to_vec(data).map_or(usize::MAX, |json| json.len());
     if bytes > MAX_RESOURCE_BYTES {
@@ -500,11 +501,11 @@ mod tests {
         assert!(check_resource(&USERS, &canonicalise(&USERS, &json!({"userName": "  "})).unwrap()).is_err());
         assert!(check_resource(&GROUPS, &canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap()).is_ok());
         let too_many = |body: serde_json::Value| check_resource(&USERS, &canonicalise(&USERS, &body).unwrap()).map_err(|e| e.scim_type);
-        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_CHARS)})), Ok(()));
-        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
-        assert_eq!(too_many(json!({"userName": "a", "externalId": "é".repeat(MAX_KEY_CHARS + 1)})), Err(Some(ScimType::TooMany)));
+        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_BYTES)})), Ok(()));
+        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_BYTES + 1)})), Err(Some(ScimType::TooMany)));
+        assert_eq!(too_many(json!({"userName": "a", "externalId": "😀".repeat(MAX_KEY_BYTES / 4 + 1)})), Err(Some(ScimType::TooMany)), "bytes, not characters");
         assert_eq!(too_many(json!({"userName": "a", "title": "t".repeat(MAX_RESOURCE_BYTES)})), Err(Some(ScimType::TooMany)), "a table item holds 400 KB");
-        let long_email = format!("{}@example.com", "a".repeat(MAX_EMAIL_CHARS));
+        let long_email = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
         assert_eq!(too_many(json!({"userName": "a", "emails": [{"value": long_email}]})), Err(Some(ScimType::InvalidValue)));
     }
 

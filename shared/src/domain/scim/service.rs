@@ -198,6 +198,9 @@ impl ScimService {
                 return Err(ScimError::precondition());
             }
             let (data, changes) = change(&current.record)?;
+            if changes.iter().any(|c| c.names(id)) {
+                return Err(ScimError::bad(ScimType::InvalidValue, "a group cannot be a member of itself"));
+            }
             if data == current.record.data && changes.is_empty() {
                 return self.reply(t, 200, &current.record, projection).await;
             }

@@ -18,8 +18,7 @@ use crate::problem::{self, Problem};
 use crate::state::Login;
 use shared::domain::corporate::{self, Callback, Failure};
 use shared::domain::events::EventContext;
-use shared::domain::flow::SignInContext;
-use shared::domain::oidc;
+use shared::domain::flow::{self, SignInContext};
 use shared::domain::session::{self, ProviderLogout};
 use shared::domain::signin::{Entered, Entry, Outcome, SignInError, SignedIn};
 use shared::domain::signing_keys::JWKS_MAX_AGE;
@@ -234,7 +233,9 @@ async fn corporate_callback(login: &Login, request: &Request, now: u64) -> Respo
     let mut response = match login.corporate.finish(callback, now).await {
         Ok(mut done) => {
             // The device the context claims counts only if this browser holds its cookie.
-            done.ctx.device = done.ctx.device.filter(|d| cookies::read(request.headers(), cookies::DEVICE).is_some_and(|c| oidc::digest(c) == *d));
+            if !flow::device_shown(done.ctx.device.as_deref(), cookies::read(request.headers(), cookies::DEVICE)) {
+                done.ctx.device = None;
+            }
             let ctx = done.ctx.clone();
             match login.sign_in.complete(done, &visitor(login, request), now).await {
                 Ok(signed_in) => into_session(login, signed_in),

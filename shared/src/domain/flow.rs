@@ -51,6 +51,15 @@ pub struct SignInContext {
     pub device: Option<String>,
 }
 
+/// Whether the browser showing device cookie `cookie` is the device a context claims
+/// (`claimed`, a digest): always when it claims none. Compared in constant time. A sealed context
+/// travels in a URL; the device standing it claims counts only where its cookie is.
+pub fn device_shown(claimed: Option<&str>, cookie: Option<&str>) -> bool {
+    let Some(claimed) = claimed else { return true };
+    let shown = cookie.map(super::oidc::digest).unwrap_or_default();
+    subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes()).into()
+}
+
 /// A Cognito challenge in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeState {
@@ -146,6 +155,16 @@ fn mac(key: &SecretString, data: &[u8]) -> Hmac<Sha256> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claimed_device_is_shown_only_by_its_own_cookie() {
+        let claimed = crate::domain::oidc::digest("browser-a");
+        assert!(device_shown(None, None), "a context that claims no device needs no cookie");
+        assert!(device_shown(Some(&claimed), Some("browser-a")));
+        for other in [None, Some(""), Some("browser-b"), Some(claimed.as_str())] {
+            assert!(!device_shown(Some(&claimed), other), "{other:?}");
+        }
+    }
 
     fn key() -> SecretString {
         SecretString::from("k".repeat(32))

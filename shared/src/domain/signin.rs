@@ -467,26 +467,23 @@ impl SignIn {
         let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
         let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
-        if let Some(claimed) = &signed_in.device {
-            let shown = device.map(oidc::digest).unwrap_or_default();
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes())) {
-                tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
-                // A handoff not yet redeemed is spent here and its sign-in is over: the session
-                // ends and the audit trail says why. One redeemed before is left alone (its
-                // session is the person's).
-                let key = oidc::digest(&signed_in.session);
-                if self.sessions.redeem(&key).await?
-                    && let Some(session) = self.sessions.end(&key).await?
-                {
-                    let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
-                    let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
-                    let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
-                    self.events.record(&event).await?;
-                }
-                return Err(SignInError::OtherBrowser);
+        let key = oidc::digest(&signed_in.session);
+        if !flow::device_shown(signed_in.device.as_deref(), device) {
+            tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
+            // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
+            // and the audit trail says why. One redeemed before is left alone (its session is
+            // the person's).
+            if self.sessions.redeem(&key).await?
+                && let Some(session) = self.sessions.end(&key).await?
+            {
+                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
+                let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
+                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
+                self.events.record(&event).await?;
             }
+            return Err(SignInError::OtherBrowser);
         }
-        if !self.sessions.redeem(&oidc::digest(&signed_in.session)).await? {
+        if !self.sessions.redeem(&key).await? {
             return Err(SignInError::HandoffUsed);
         }
         Ok(signed_in)

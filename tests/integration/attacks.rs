@@ -53,18 +53,23 @@ async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_stan
     let step = login(&app, &leaked, PASSWORD).await;
     assert_eq!(step.status, StatusCode::OK, "the password step cannot see the browser: {}", step.body);
     let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
+    let form = format!("handoff={handoff}");
     for cookie in ["", "bridge_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
-        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", cookie)];
-        let elsewhere = app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await;
+        let elsewhere = app.post_handoff(&form, cookie).await;
         assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{cookie}: {}", elsewhere.body);
         assert!(elsewhere.body.contains("other_browser") && elsewhere.headers.get("set-cookie").is_none(), "{}", elsewhere.body);
     }
     let failed = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "other_browser")).count();
     assert_eq!(failed, 1, "the refused handoff is a failed sign-in in the audit trail, once");
     // The sign-in it came from is over: not even the person's own browser redeems it now.
-    let cookie = format!("bridge_device={device}");
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookie)];
-    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.post_handoff(&form, &format!("bridge_device={device}")).await.status, StatusCode::BAD_REQUEST);
+}
+
+/// Bodies no JSON endpoint may take: empty, cut short, `null`, a list, and 10,000 levels of
+/// nesting (a parser's recursion).
+fn malformed_json() -> Vec<String> {
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    vec![String::new(), "{".into(), "null".into(), "[]".into(), nested]
 }
 
 /// A stack whose demo app lets high-risk sign-ins through (`allow`) beside a `deny` app.
@@ -172,13 +177,9 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
     app.user("hanako@example.com", |_| {}).await;
     let ctx = app.ctx().await;
     let big = "x".repeat(64 * 1024);
-    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
-    let json_bodies = [
-        String::new(),
-        "{".into(),
-        "null".into(),
-        "[]".into(),
-        nested,
+    // Malformed JSON first, then well-formed JSON with hostile fields.
+    let mut json_bodies = malformed_json();
+    json_bodies.extend([
         format!("{{\"ctx\": \"{big}\", \"email\": \"a@b.co\", \"password\": \"p\"}}"),
         json!({"ctx": ctx, "email": "a@b.co", "password": "p", "extra": 1}).to_string(),
         json!({"ctx": ctx, "email": "\u{0}\u{202e}@\u{fffd}", "password": "p"}).to_string(),
@@ -188,7 +189,7 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         json!({"flow": "a.b", "code": "1", "new_password": "x"}).to_string(),
         json!({"flow": "a.b", "choice": "totp_setup"}).to_string(),
         json!({"ctx": ctx, "email": "a@b.co", "code": "1", "new_password": ""}).to_string(),
-    ];
+    ]);
     let mut replies = Vec::new();
     for path in ["/login", "/login/challenge", "/password/forgot", "/password/reset", "/corporate/start"] {
         for body in &json_bodies {
@@ -229,11 +230,8 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         replies.push((format!("GET {}", &path[..path.len().min(80)]), app.send("GET", path, &cookies, None).await));
     }
     for handoff in ["", "%ff", "a.b", &long, &ctx] {
-        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM)];
-        replies.push((
-            format!("POST /session/handoff {}", &handoff[..handoff.len().min(40)]),
-            app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await,
-        ));
+        let reply = app.post_handoff(&format!("handoff={handoff}"), "").await;
+        replies.push((format!("POST /session/handoff {}", &handoff[..handoff.len().min(40)]), reply));
     }
     for (what, reply) in &replies {
         assert!(!reply.status.is_server_error(), "{what}: {} {}", reply.status, reply.body);
@@ -258,10 +256,7 @@ async fn a_session_value_planted_before_sign_in_is_never_adopted() {
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", planted)], None).await;
     let step = login(&app, &form_ctx(&sso), PASSWORD).await;
     let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
-    let form = format!("handoff={handoff}");
-    let cookies = format!("{planted}; {}", app.browser_cookie());
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookies)];
-    let page = app.send("POST", "/session/handoff", &headers, Some(form)).await;
+    let page = app.post_handoff(&format!("handoff={handoff}"), &format!("{planted}; {}", app.browser_cookie())).await;
     let issued = session_cookie(&page);
     assert_ne!(issued, planted, "a fresh value at every sign-in");
     assert!(issued.len() >= "bridge_session=".len() + 43, "256 random bits: {issued}");
@@ -294,13 +289,8 @@ async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
     let (_, other_token) = t.other_org().await;
     let auth = format!("Bearer {}", t.token);
     let long = "a".repeat(10_000);
-    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
-    let bodies = [
-        String::new(),
-        "{".into(),
-        "null".into(),
-        "[]".into(),
-        nested,
+    let mut bodies = malformed_json();
+    bodies.extend([
         json!({"userName": long}).to_string(),
         json!({"userName": "a@example.com", "emails": "not a list"}).to_string(),
         json!({"userName": "a@example.com", "name": [1, 2]}).to_string(),
@@ -314,7 +304,7 @@ async fn hostile_scim_requests_get_scim_errors_never_a_server_error() {
         json!({"userName": "😀".repeat(700)}).to_string(),
         json!({"userName": "😀".repeat(256)}).to_string(),
         json!({"userName": "d@example.com", "externalId": "😀".repeat(256)}).to_string(),
-    ];
+    ]);
     let mut replies = Vec::new();
     for (method, path) in [
         ("POST", "/Users".to_owned()),

@@ -147,17 +147,24 @@ fn tampered(token: &str) -> String {
     format!("{}.{payload}.{}", parts[0], parts[2])
 }
 
+/// The scripted provider playing a user pool's hosted endpoints, and an organisation connected
+/// to it as a `cognito` connection through the pool's `CorpSAML` provider.
+async fn cognito_connection() -> (ScriptedProvider, crate::corporate::Company) {
+    let provider = ScriptedProvider::start().await;
+    let connection = json!({
+        "kind": "cognito", "issuer": provider.issuer, "client_id": CLIENT_ID, "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
+    });
+    let company = connect(connection).await;
+    (provider, company)
+}
+
 #[tokio::test]
 async fn a_cognito_connection_signs_in_the_user_the_pool_federated() {
     // The scripted provider plays the user pool's hosted endpoints; the pool has federated Taro
     // from the company's SAML provider. Cognito names such a user `CorpSAML_emp-0001`; moto
     // only makes users named by a GUID in an email-username pool. Either way the pool's token
     // names the user in `cognito:username`.
-    let provider = ScriptedProvider::start().await;
-    let connection = json!({
-        "kind": "cognito", "issuer": provider.issuer, "client_id": CLIENT_ID, "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
-    });
-    let company = connect(connection).await;
+    let (provider, company) = cognito_connection().await;
     let app = &company.app;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     let attribute = |k: &str, v: &str| AttributeType::builder().name(k).value(v).build().unwrap();
@@ -224,11 +231,7 @@ async fn an_email_the_provider_does_not_vouch_for_claims_no_account() {
 async fn a_cognito_connection_takes_only_its_own_provider() {
     // The browser can change `identity_provider` at the pool's authorize step: a person of
     // another provider of the same pool must not come in through this organisation's connection.
-    let provider = ScriptedProvider::start().await;
-    let connection = json!({
-        "kind": "cognito", "issuer": provider.issuer, "client_id": CLIENT_ID, "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
-    });
-    let company = connect(connection).await;
+    let (provider, company) = cognito_connection().await;
     let app = &company.app;
     app.user("taro@corp.example", |_| {}).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);

@@ -218,9 +218,14 @@ impl TestApp {
         let body = step.json();
         assert_eq!(body["status"], "signed_in", "{body}");
         let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", body["handoff"].as_str().unwrap_or_default()).finish();
-        let cookie = self.browser_cookie();
-        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &cookie)];
-        self.send("POST", "/session/handoff", &headers, Some(form)).await
+        self.post_handoff(&form, &self.browser_cookie()).await
+    }
+
+    /// `POST /session/handoff` with the form-encoded `form`, from the form's origin, by a
+    /// browser sending `cookie`.
+    pub async fn post_handoff(&self, form: &str, cookie: &str) -> Reply {
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", cookie)];
+        self.send("POST", "/session/handoff", &headers, Some(form.to_owned())).await
     }
 
     /// How many items of the stack's table have a `pk` starting with `prefix` (`SESSION#`, ...).

@@ -111,8 +111,7 @@ async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
     }
     assert_eq!(app.send("GET", "/session/handoff", &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
     // The genuine one from the form works, in the browser that signed in.
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", FORM), ("cookie", &browser)];
-    assert_eq!(app.send("POST", "/session/handoff", &headers, Some(format!("handoff={handoff}"))).await.status, StatusCode::OK);
+    assert_eq!(app.post_handoff(&format!("handoff={handoff}"), &browser).await.status, StatusCode::OK);
     assert_eq!(post(Some(FORM), handoff.clone()).await.status, StatusCode::FORBIDDEN, "not in another browser");
 }
 

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::activity::activity_put;
 use super::aws::{Failure, store_error};
-use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
+use super::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
 use super::dynamo_workflows::event_put;
 use crate::domain::corporate::PendingLogin;
 use crate::domain::events::IdentityEvent;
@@ -60,10 +60,10 @@ impl DynamoSessions {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        match result {
+        match result.map_err(|e| write_error(Failure::of(&e))) {
             Ok(_) => Ok(true),
-            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "ConditionalCheckFailedException") => Ok(false),
-            Err(e) => Err(store_error(Failure::of(&e))),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 

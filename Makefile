@@ -16,6 +16,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
+	python3 scripts/module_cycles.py
 
 unit:
 	cargo test --workspace

@@ -5,10 +5,12 @@
 //! Run with `make bench`.
 
 use serde_json::json;
-use shared::domain::claims::ClaimMapping;
-use shared::domain::jws::{self, Algorithm, SigningKey};
-use shared::domain::profile::UserProfile;
-use shared::domain::targets::{MintInput, Target};
+use shared::common::profile::UserProfile;
+use shared::tokens::claims::ClaimMapping;
+use shared::tokens::jws;
+use shared::tokens::jws::{Algorithm, SigningKey};
+use shared::tokens::targets::Target;
+use shared::tokens::targets::mint::MintInput;
 use std::time::{Duration, Instant};
 
 const RUN: Duration = Duration::from_secs(3);

@@ -10,20 +10,30 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::domain::app::{App, AppId};
-use crate::domain::events::IdentityEvent;
-use crate::domain::org::{EmailDomain, OrgId, Organisation};
-use crate::domain::return_to::Origin;
-use crate::domain::risk::RiskProfile;
-use crate::domain::scim::filter::Lookup;
-use crate::domain::scim::patch::MemberChange;
-use crate::domain::scim::resource::{Kind, Record};
-use crate::domain::scim::sync::Link;
-use crate::domain::signin::SignIn;
-use crate::domain::signing_keys::{KeySet, Signers};
-use crate::domain::targets::{Target, zendesk};
-use crate::ports::*;
-use crate::secrets::{CachedSecrets, SecretRef};
+use crate::common::secrets::SecretStore;
+use crate::common::secrets::{CachedSecrets, SecretRef};
+use crate::common::store::StoreError;
+use crate::directory::org::{EmailDomain, OrgId, Organisation};
+use crate::directory::ports::*;
+use crate::directory::scim::directory_user::Link;
+use crate::directory::scim::filter::Lookup;
+use crate::directory::scim::patch::MemberChange;
+use crate::directory::scim::resource::{Kind, Record};
+use crate::events::EventLog;
+use crate::events::IdentityEvent;
+use crate::risk::RiskProfile;
+use crate::risk::RiskStore;
+use crate::signin::challenge::*;
+use crate::signin::corporate::PendingLogins;
+use crate::signin::ports::*;
+use crate::signin::service::SignIn;
+use crate::tokens::app::{App, AppId};
+use crate::tokens::ports::*;
+use crate::tokens::return_to::Origin;
+use crate::tokens::signing_keys::KeyStore;
+use crate::tokens::signing_keys::{KeySet, Signers};
+use crate::tokens::targets::{Target, zendesk};
+use crate::workflows::runner::{Connectors, DeadLetters, Pause, RunStore};
 
 pub const DEMO_APP: &str = "demo";
 pub const DEMO_SECRET: &str = "zendesk-shared-secret";
@@ -115,7 +125,7 @@ impl OrgDirectory for MemoryOrgs {
 /// Sessions by key, and the events recorded with them or alone.
 #[derive(Default)]
 pub struct MemorySessions {
-    pub sessions: Mutex<HashMap<String, crate::domain::session::Session>>,
+    pub sessions: Mutex<HashMap<String, crate::signin::session::Session>>,
     pub events: Arc<MemoryEvents>,
     /// Where the risk profiles written with sessions go.
     pub risk: Arc<MemoryRisk>,
@@ -146,7 +156,7 @@ impl RiskStore for MemoryRisk {
 pub struct MemoryEvents(pub Mutex<Vec<IdentityEvent>>);
 
 impl MemoryEvents {
-    pub fn kinds(&self) -> Vec<crate::domain::events::EventType> {
+    pub fn kinds(&self) -> Vec<crate::events::EventType> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|e| e.kind).collect()
     }
 }
@@ -165,7 +175,7 @@ impl EventLog for MemoryEvents {
 
 #[async_trait]
 impl SessionStore for MemorySessions {
-    async fn create(&self, key: &str, session: &crate::domain::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
+    async fn create(&self, key: &str, session: &crate::signin::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
         self.risk.profiles.lock().unwrap_or_else(|p| p.into_inner()).insert(session.username.clone(), risk.clone());
         for event in events {
@@ -173,7 +183,7 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
-    async fn get(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
+    async fn get(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
     }
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError> {
@@ -186,7 +196,7 @@ impl SessionStore for MemorySessions {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(all.get_mut(key).is_some_and(|s| std::mem::take(&mut s.handoff)))
     }
-    async fn end(&self, key: &str) -> Result<Option<crate::domain::session::Session>, StoreError> {
+    async fn end(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
@@ -489,23 +499,23 @@ fn down() -> StoreError {
 
 #[async_trait]
 impl OidcProvider for Unreachable {
-    async fn metadata(&self, _: &str) -> Result<Arc<crate::domain::oidc::ProviderMetadata>, OidcError> {
+    async fn metadata(&self, _: &str) -> Result<Arc<crate::signin::oidc::ProviderMetadata>, OidcError> {
         Err(OidcError::Unavailable("unreachable in this test".into()))
     }
-    async fn exchange(&self, _: &crate::domain::oidc::ProviderMetadata, _: &CodeExchange<'_>) -> Result<String, OidcError> {
+    async fn exchange(&self, _: &crate::signin::oidc::ProviderMetadata, _: &CodeExchange<'_>) -> Result<String, OidcError> {
         Err(OidcError::Unavailable("unreachable in this test".into()))
     }
-    async fn verify(&self, _: &crate::domain::oidc::ProviderMetadata, _: &str) -> Result<Map<String, Value>, OidcError> {
+    async fn verify(&self, _: &crate::signin::oidc::ProviderMetadata, _: &str) -> Result<Map<String, Value>, OidcError> {
         Err(OidcError::Unavailable("unreachable in this test".into()))
     }
 }
 
 #[async_trait]
 impl PendingLogins for Unreachable {
-    async fn put(&self, _: &str, _: &crate::domain::corporate::PendingLogin) -> Result<(), StoreError> {
+    async fn put(&self, _: &str, _: &crate::signin::corporate::PendingLogin) -> Result<(), StoreError> {
         Err(down())
     }
-    async fn take(&self, _: &str) -> Result<Option<crate::domain::corporate::PendingLogin>, StoreError> {
+    async fn take(&self, _: &str) -> Result<Option<crate::signin::corporate::PendingLogin>, StoreError> {
         Err(down())
     }
 }
@@ -522,14 +532,14 @@ impl IdentityLinks for Unreachable {
 
 #[async_trait]
 impl UserDirectory for Unreachable {
-    async fn create(&self, _: &crate::domain::scim::sync::DirectoryUser) -> Result<String, DirectoryError> {
+    async fn create(&self, _: &crate::directory::scim::directory_user::DirectoryUser) -> Result<String, DirectoryError> {
         Err(DirectoryError::Unavailable("unreachable in this test".into()))
     }
     async fn update(
         &self,
         _: &str,
-        _: Option<&crate::domain::scim::sync::DirectoryUser>,
-        _: &crate::domain::scim::sync::DirectoryUser,
+        _: Option<&crate::directory::scim::directory_user::DirectoryUser>,
+        _: &crate::directory::scim::directory_user::DirectoryUser,
     ) -> Result<(), DirectoryError> {
         Err(DirectoryError::Unavailable("unreachable in this test".into()))
     }
@@ -585,9 +595,9 @@ impl ScimStore for Unreachable {
 }
 
 /// A corporate sign-in service over in-memory organisations whose other ports are unreachable.
-pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::domain::corporate::Corporate {
+pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::signin::corporate::Corporate {
     let secrets = Arc::new(MemorySecrets::demo());
-    crate::domain::corporate::Corporate {
+    crate::signin::corporate::Corporate {
         orgs,
         provider: Arc::new(Unreachable),
         pending: Arc::new(Unreachable),
@@ -603,14 +613,14 @@ pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::domain::corporate::Cor
 /// Workflow runs, dead letters and pauses, in memory.
 #[derive(Default)]
 pub struct MemoryRuns {
-    pub runs: Mutex<HashMap<String, crate::domain::workflow::runner::RunRecord>>,
-    pub dead: Mutex<Vec<crate::domain::workflow::runner::RunRecord>>,
+    pub runs: Mutex<HashMap<String, crate::workflows::runner::RunRecord>>,
+    pub dead: Mutex<Vec<crate::workflows::runner::RunRecord>>,
     pub pauses: Mutex<Vec<u64>>,
 }
 
 #[async_trait]
 impl RunStore for MemoryRuns {
-    async fn begin(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<bool, StoreError> {
+    async fn begin(&self, run: &crate::workflows::runner::RunRecord) -> Result<bool, StoreError> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         if runs.contains_key(&run.run_id) {
             return Ok(false);
@@ -618,7 +628,7 @@ impl RunStore for MemoryRuns {
         runs.insert(run.run_id.clone(), run.clone());
         Ok(true)
     }
-    async fn finish(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<(), StoreError> {
+    async fn finish(&self, run: &crate::workflows::runner::RunRecord) -> Result<(), StoreError> {
         self.runs.lock().unwrap_or_else(|p| p.into_inner()).insert(run.run_id.clone(), run.clone());
         Ok(())
     }
@@ -626,7 +636,7 @@ impl RunStore for MemoryRuns {
 
 #[async_trait]
 impl DeadLetters for MemoryRuns {
-    async fn send(&self, run: &crate::domain::workflow::runner::RunRecord) -> Result<(), StoreError> {
+    async fn send(&self, run: &crate::workflows::runner::RunRecord) -> Result<(), StoreError> {
         self.dead.lock().unwrap_or_else(|p| p.into_inner()).push(run.clone());
         Ok(())
     }
@@ -642,32 +652,32 @@ impl Pause for MemoryRuns {
 /// Connectors that answer from a script, in order, and remember what they were asked.
 #[derive(Default)]
 pub struct ScriptedConnectors {
-    answers: Mutex<std::collections::VecDeque<crate::domain::workflow::runner::StepOutcome>>,
-    asked: Mutex<Vec<crate::domain::workflow::flow::Action>>,
+    answers: Mutex<std::collections::VecDeque<crate::workflows::runner::StepOutcome>>,
+    asked: Mutex<Vec<crate::workflows::flow::Action>>,
     pub calls: AtomicUsize,
 }
 
 impl ScriptedConnectors {
-    pub fn answering(answers: impl IntoIterator<Item = crate::domain::workflow::runner::StepOutcome>) -> Self {
+    pub fn answering(answers: impl IntoIterator<Item = crate::workflows::runner::StepOutcome>) -> Self {
         Self { answers: Mutex::new(answers.into_iter().collect()), ..Self::default() }
     }
 
-    pub fn push(&self, answer: crate::domain::workflow::runner::StepOutcome) {
+    pub fn push(&self, answer: crate::workflows::runner::StepOutcome) {
         self.answers.lock().unwrap_or_else(|p| p.into_inner()).push_back(answer);
     }
 
-    pub fn calls(&self) -> Vec<crate::domain::workflow::flow::Action> {
+    pub fn calls(&self) -> Vec<crate::workflows::flow::Action> {
         self.asked.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
 #[async_trait]
 impl Connectors for ScriptedConnectors {
-    async fn call(&self, action: &crate::domain::workflow::flow::Action) -> crate::domain::workflow::runner::StepOutcome {
+    async fn call(&self, action: &crate::workflows::flow::Action) -> crate::workflows::runner::StepOutcome {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.asked.lock().unwrap_or_else(|p| p.into_inner()).push(action.clone());
         let next = self.answers.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-        next.unwrap_or_else(|| crate::domain::workflow::runner::StepOutcome::Failed("no scripted answer".into()))
+        next.unwrap_or_else(|| crate::workflows::runner::StepOutcome::Failed("no scripted answer".into()))
     }
 }
 

@@ -2,8 +2,8 @@
 //! nothing left behind when a step fails.
 
 use crate::harness::*;
-use shared::domain::app::AppId;
-use shared::ports::AppStore;
+use shared::tokens::app::AppId;
+use shared::tokens::ports::AppStore;
 
 async fn secret_names(app: &TestApp) -> Vec<String> {
     let out = aws_sdk_secretsmanager::Client::new(&app.sdk).list_secrets().send().await.unwrap_or_else(|e| panic!("{e}"));

@@ -5,8 +5,8 @@ use crate::harness::*;
 use crate::risk::{app_with, enter, login};
 use http::StatusCode;
 use serde_json::json;
-use shared::domain::app::{App, AppId};
-use shared::domain::risk::RiskPolicy;
+use shared::risk::RiskPolicy;
+use shared::tokens::app::{App, AppId};
 
 /// An app of the stack's that refuses high-risk sign-ins (`deny`).
 const GUARDED: &str = "acme-guarded";

@@ -7,9 +7,9 @@ use crate::scim_harness::{ScimTest, scim_for};
 use bridge_admin::orgs::Orgs;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::adapters::dynamo_orgs::DynamoOrgs;
-use shared::domain::org::{Connection, OrgPolicies, Organisation, Provisioning};
-use shared::secrets::SecretRef;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::common::secrets::SecretRef;
+use shared::directory::org::{Connection, OrgPolicies, Organisation, Provisioning};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -204,13 +204,13 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
 
     // A second app opens from the session, without a prompt.
     let community = "https://community.example.com";
-    let origin = shared::domain::return_to::Origin::parse(community).unwrap();
-    let second = shared::domain::app::App {
-        id: shared::domain::app::AppId::parse("acme-community").unwrap(),
+    let origin = shared::tokens::return_to::Origin::parse(community).unwrap();
+    let second = shared::tokens::app::App {
+        id: shared::tokens::app::AppId::parse("acme-community").unwrap(),
         name: "Acme Community".into(),
-        target: shared::domain::targets::Target::Zendesk(shared::domain::targets::zendesk::ZendeskTarget {
+        target: shared::tokens::targets::Target::Zendesk(shared::tokens::targets::zendesk::ZendeskTarget {
             account_url: origin.clone(),
-            delivery: shared::domain::targets::zendesk::DeliveryMethod::Post,
+            delivery: shared::tokens::targets::zendesk::DeliveryMethod::Post,
         }),
         allowed_origins: vec![origin],
         ..demo_app()
@@ -315,7 +315,7 @@ fn spawn_app_like(app: &TestApp) -> TestApp {
         stack: app.stack.clone(),
         login: login_for(&app.sdk, &app.stack, moto()),
         apps: bridge_admin::apps::Apps {
-            store: shared::adapters::dynamo_apps::DynamoApps::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table),
+            store: shared::adapters::dynamo::apps::DynamoApps::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table),
             secrets: aws_sdk_secretsmanager::Client::new(&app.sdk),
             prefix: app.apps.prefix.clone(),
         },

@@ -268,8 +268,8 @@ async fn start_from(app: &TestApp, provider: &ScriptedProvider, app_id: &str, de
 
 #[tokio::test]
 async fn a_corporate_sign_in_has_a_second_factor_only_when_its_provider_reports_one() {
-    use shared::domain::app::{App, AppId};
-    use shared::domain::risk::RiskPolicy;
+    use shared::risk::RiskPolicy;
+    use shared::tokens::app::{App, AppId};
     let provider = ScriptedProvider::start().await;
     let company = connect(json!({"kind": "oidc", "issuer": provider.issuer, "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).await;
     let app = &company.app;

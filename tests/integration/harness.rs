@@ -8,11 +8,11 @@ use http::{HeaderMap, StatusCode};
 use lambda_http::Body;
 use login::{config::Config, handler, state::Login};
 use serde_json::Value;
-use shared::adapters::dynamo_apps::DynamoApps;
-use shared::domain::app::{App, AppId};
-use shared::domain::return_to::Origin;
-use shared::domain::targets::{Target, zendesk};
+use shared::adapters::dynamo::apps::DynamoApps;
 use shared::testing::CallLog;
+use shared::tokens::app::{App, AppId};
+use shared::tokens::return_to::Origin;
+use shared::tokens::targets::{Target, zendesk};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -242,7 +242,7 @@ impl TestApp {
     }
 
     /// The events in the stack's table.
-    pub async fn events(&self) -> Vec<shared::domain::events::IdentityEvent> {
+    pub async fn events(&self) -> Vec<shared::events::IdentityEvent> {
         let out = aws_sdk_dynamodb::Client::new(&self.sdk)
             .scan()
             .table_name(&self.stack.table)
@@ -279,7 +279,7 @@ impl TestApp {
     /// Our signing keys in this stack, as the admin tool manages them.
     pub fn keys(&self) -> bridge_admin::keys::Keys {
         bridge_admin::keys::Keys {
-            store: shared::adapters::dynamo_keys::DynamoKeys::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.stack.table, std::time::Duration::ZERO),
+            store: shared::adapters::dynamo::keys::DynamoKeys::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.stack.table, std::time::Duration::ZERO),
             secrets: aws_sdk_secretsmanager::Client::new(&self.sdk),
             prefix: self.apps.prefix.clone(),
         }

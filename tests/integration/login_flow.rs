@@ -118,9 +118,9 @@ async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
 #[tokio::test]
 async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows() {
     use bridge_admin::orgs::Orgs;
-    use shared::adapters::dynamo_orgs::DynamoOrgs;
-    use shared::domain::org::OrgPolicies;
-    use shared::ports::OrgStore;
+    use shared::adapters::dynamo::orgs::DynamoOrgs;
+    use shared::directory::org::OrgPolicies;
+    use shared::directory::ports::OrgStore;
     let app = spawn_app().await;
     let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
     let org = orgs.create("Corp", &["corp.example".to_owned()], OrgPolicies::default()).await.unwrap();
@@ -230,8 +230,8 @@ async fn forgot_password_then_reset_signs_in_with_the_new_password() {
 
 #[tokio::test]
 async fn id_tokens_are_checked_against_the_pools_published_keys() {
-    use shared::adapters::jwks::{HttpKeys, JwksVerifier};
-    use shared::ports::{IdTokenVerifier, TokenRejected};
+    use shared::adapters::http::jwks::{HttpKeys, JwksVerifier};
+    use shared::signin::ports::{IdTokenVerifier, TokenRejected};
 
     let app = spawn_app().await;
     app.user("keys@example.com", |_| {}).await;
@@ -242,7 +242,10 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
         .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminNoSrpAuth)
         .auth_parameters("USERNAME", "keys@example.com")
         .auth_parameters("PASSWORD", PASSWORD)
-        .auth_parameters("SECRET_HASH", shared::adapters::cognito::secret_hash(&client_secret(&app).await.into(), "keys@example.com", &app.stack.client_id))
+        .auth_parameters(
+            "SECRET_HASH",
+            shared::adapters::cognito::auth::secret_hash(&client_secret(&app).await.into(), "keys@example.com", &app.stack.client_id),
+        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));

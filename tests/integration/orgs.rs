@@ -3,10 +3,11 @@
 
 use crate::harness::*;
 use bridge_admin::orgs::Orgs;
-use shared::adapters::dynamo_orgs::DynamoOrgs;
-use shared::domain::org::{EmailDomain, OrgPolicies};
-use shared::domain::scim_token;
-use shared::ports::{OrgStore, ScimTokenStore};
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::directory::org::{EmailDomain, OrgPolicies};
+use shared::directory::ports::OrgStore;
+use shared::directory::scim_token;
+use shared::directory::scim_token::ScimTokenStore;
 
 fn orgs(app: &TestApp) -> Orgs<DynamoOrgs> {
     Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) }
@@ -65,8 +66,8 @@ async fn domains_move_in_and_out_atomically() {
 
     orgs.remove_domain(acme.id.as_str(), "acme.example").await.unwrap();
     assert_eq!(orgs.store.owner_of(&domain("acme.example")).await.unwrap(), None);
-    let stale = orgs.store.update(&acme, &shared::domain::org::Organisation { version: acme.version + 1, ..acme.clone() }).await;
-    assert_eq!(stale, Err(shared::ports::StoreError::Conflict));
+    let stale = orgs.store.update(&acme, &shared::directory::org::Organisation { version: acme.version + 1, ..acme.clone() }).await;
+    assert_eq!(stale, Err(shared::common::store::StoreError::Conflict));
 
     orgs.remove(beta.id.as_str()).await.unwrap();
     assert_eq!(orgs.store.owner_of(&domain("beta.example")).await.unwrap(), None);

@@ -173,7 +173,7 @@ async fn an_expired_context_is_refused_with_a_clear_message() {
     let secret = aws_sdk_secretsmanager::Client::new(&app.sdk).get_secret_value().secret_id(&app.stack.bridge_secret_id).send().await;
     let raw: serde_json::Value = serde_json::from_str(secret.ok().and_then(|s| s.secret_string).as_deref().unwrap_or("{}")).unwrap_or_default();
     let key = secrecy::SecretString::from(raw["flow_key"].as_str().unwrap_or_default().to_owned());
-    let ctx = shared::domain::flow::seal(&key, shared::domain::flow::Purpose::Context, 1, &json!({"app": APP}));
+    let ctx = shared::signin::flow::seal(&key, shared::signin::flow::Purpose::Context, 1, &json!({"app": APP}));
     let reply = app.post("/login", json!({"ctx": ctx, "email": "a@b.co", "password": "x"})).await;
     assert_eq!((reply.status, reply.json()["error"].clone()), (StatusCode::BAD_REQUEST, json!("flow_expired")));
 }

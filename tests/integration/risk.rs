@@ -5,7 +5,7 @@
 use crate::harness::{APP, PASSWORD, Reply, TestApp, spawn_app};
 use http::StatusCode;
 use serde_json::json;
-use shared::domain::risk::RiskPolicy;
+use shared::risk::RiskPolicy;
 
 /// `/sso` with the browser's device cookie, if it has one; returns the context and the cookie
 /// the browser holds afterwards.
@@ -47,7 +47,7 @@ async fn high_risk_events(app: &TestApp) -> Vec<serde_json::Value> {
 /// A stack whose demo app has `policy`, and its person.
 pub(crate) async fn app_with(policy: RiskPolicy) -> TestApp {
     let app = spawn_app().await;
-    let mut demo = app.apps.get(&shared::domain::app::AppId::parse(APP).unwrap()).await.unwrap();
+    let mut demo = app.apps.get(&shared::tokens::app::AppId::parse(APP).unwrap()).await.unwrap();
     demo.risk_policy = policy;
     app.apps.update(demo).await.unwrap();
     let app = TestApp { login: crate::harness::login_for(&app.sdk, &app.stack, crate::harness::moto()), ..app };

@@ -5,8 +5,8 @@ use crate::harness::*;
 use crate::scim_harness::*;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::domain::scim::resource::Kind;
-use shared::ports::ScimStore;
+use shared::directory::ports::ScimStore;
+use shared::directory::scim::resource::Kind;
 use shared::testing::CallLog;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

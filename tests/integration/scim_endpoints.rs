@@ -5,9 +5,9 @@ use crate::harness::Reply;
 use crate::scim_harness::*;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::domain::org::{DeleteMode, OrgPolicies};
-use shared::domain::scim::resource::Kind;
-use shared::ports::ScimStore;
+use shared::directory::org::{DeleteMode, OrgPolicies};
+use shared::directory::ports::ScimStore;
+use shared::directory::scim::resource::Kind;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";

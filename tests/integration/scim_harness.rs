@@ -7,9 +7,9 @@ use http::StatusCode;
 use lambda_http::Body;
 use scim::{config::Config, handler, state::Scim};
 use serde_json::Value;
-use shared::adapters::dynamo_orgs::DynamoOrgs;
-use shared::adapters::dynamo_scim::DynamoScim;
-use shared::domain::org::{OrgPolicies, Organisation};
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::dynamo::scim::DynamoScim;
+use shared::directory::org::{OrgPolicies, Organisation};
 use std::collections::HashMap;
 
 pub const BASE: &str = "https://api.example.com/scim/v2";

@@ -8,7 +8,7 @@ use base64::Engine;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use shared::adapters::kms_keyring::{KeyringError, KmsKeyring};
-use shared::domain::encryption_sdk::EsdkError;
+use shared::telephony::encryption_sdk::EsdkError;
 use shared::testing::CallLog;
 
 /// A sender event for `code`, encrypted under `key` (extra arguments for the script).
@@ -73,11 +73,12 @@ async fn codes_encrypted_by_the_encryption_sdk_under_kms_open_only_intact_and_wi
 }
 
 use bridge_admin::hooks::{Hooks, PreviewUser};
-use shared::adapters::dynamo_hooks::DynamoHooks;
-use shared::adapters::hook_http::HttpHookCaller;
-use shared::domain::sms_sender::{Execution, Hook, Sent, SmsSender};
-use shared::domain::telephony::RequestType;
-use shared::ports::HookLog;
+use shared::adapters::dynamo::hooks::DynamoHooks;
+use shared::adapters::http::hook::HttpHookCaller;
+use shared::telephony::hook::RequestType;
+use shared::telephony::hook::{Execution, Hook};
+use shared::telephony::ports::HookLog;
+use shared::telephony::sms_sender::{Sent, SmsSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -173,7 +174,7 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
     assert!(hooks.list().await.unwrap().is_empty(), "nothing stored for refused hooks");
 
     let backup = hooks.create(hook("backup", "https://backup.example.com/hook", None), &secret, NOW).await.unwrap();
-    let shared::domain::workflow::connection::Auth::Header { secret: stored, .. } = &backup.auth else { panic!("{backup:?}") };
+    let shared::workflows::connection::Auth::Header { secret: stored, .. } = &backup.auth else { panic!("{backup:?}") };
     assert!(stored.0.starts_with("arn:aws:secretsmanager:"), "the table names the secret: {stored:?}");
     let value = aws_sdk_secretsmanager::Client::new(&app.sdk).get_secret_value().secret_id(&stored.0).send().await.unwrap();
     assert_eq!(value.secret_string(), Some(SECRET));
@@ -303,7 +304,7 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
 
     // The shipped flow for failed deliveries applies to exactly the failed executions.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../workflows/templates/telephony-hook-failure-servicenow.json")).unwrap();
-    let mut flow: shared::domain::workflow::flow::Flow = serde_json::from_str(&text).unwrap();
+    let mut flow: shared::workflows::flow::Flow = serde_json::from_str(&text).unwrap();
     flow.enabled = true;
     let events = app.events().await;
     let failed = events.iter().filter(|e| flow.applies_to(e.kind, &e.to_value())).count();
@@ -357,7 +358,7 @@ fn rand_code() -> u32 {
 #[tokio::test]
 async fn the_http_caller_authenticates_times_out_and_never_follows_redirects() {
     use axum::http::{HeaderMap, StatusCode, Uri};
-    use shared::ports::{CallFailure, HookCaller};
+    use shared::telephony::ports::{CallFailure, HookCaller};
     // Each request's path and secret header.
     type Paths = Vec<(String, Option<String>)>;
     let seen: Arc<Mutex<Paths>> = Arc::default();

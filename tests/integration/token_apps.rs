@@ -6,9 +6,9 @@
 use crate::harness::*;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::domain::app::App;
-use shared::domain::jws::Algorithm;
-use shared::domain::signing_keys::MIN_LEAD;
+use shared::tokens::app::App;
+use shared::tokens::jws::Algorithm;
+use shared::tokens::signing_keys::MIN_LEAD;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const FORUM: &str = "https://forum.example.com";

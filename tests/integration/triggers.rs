@@ -3,7 +3,7 @@
 //! `AdminLinkProviderForUser`: the link itself is tested in `functions/triggers/tests`.)
 
 use serde_json::json;
-use shared::ports::AccountLinker;
+use shared::directory::ports::AccountLinker;
 use shared::testing::aws_event_fixture;
 use std::collections::HashMap;
 use triggers::handler::handle;
@@ -31,17 +31,18 @@ async fn confirmations_and_sign_ins_reach_the_table_once_each() {
     signed_in["request"]["userAttributes"]["sub"] = "4b7e-sub".into();
     handle(&triggers, signed_in, 200).await.unwrap();
     let table = shared::adapters::dynamo::Table::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
-    let found = shared::adapters::activity::signed_in_between(&table, 0, 201, 10).await.unwrap();
+    let found = shared::adapters::dynamo::activity::signed_in_between(&table, 0, 201, 10).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].username.as_str(), found[0].sub.as_str(), found[0].at), ("4b7e-user", "4b7e-sub", 200));
-    assert!(shared::adapters::activity::signed_in_between(&table, 0, 200, 10).await.unwrap().is_empty(), "`to` is exclusive");
+    assert!(shared::adapters::dynamo::activity::signed_in_between(&table, 0, 200, 10).await.unwrap().is_empty(), "`to` is exclusive");
 }
 
 #[tokio::test]
 async fn linking_finds_only_a_verified_account_of_the_pool() {
     let app = crate::harness::spawn_app().await;
     app.user("hanako@example.com", |_| {}).await;
-    let directory = shared::adapters::cognito_directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
+    let directory =
+        shared::adapters::cognito::directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
     let found = directory.verified_user_with_email("hanako@example.com").await.unwrap();
     assert!(found.is_some());
     assert_eq!(directory.verified_user_with_email("nobody@example.com").await.unwrap(), None);

@@ -11,14 +11,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use base64::Engine;
 use serde_json::{Value, json};
-use shared::adapters::http_connectors::HttpConnectors;
+use shared::adapters::http::connectors::HttpConnectors;
 use shared::adapters::workflow_runner::connection_secrets;
-use shared::domain::events::IdentityEvent;
-use shared::domain::workflow::connection::Connection;
-use shared::domain::workflow::flow::Flow;
-use shared::domain::workflow::runner::{RunStatus, Runner};
-use shared::secrets::SecretRef;
+use shared::common::secrets::SecretRef;
+use shared::events::IdentityEvent;
 use shared::testing::{CallLog, MemoryRuns};
+use shared::workflows::connection::Connection;
+use shared::workflows::flow::Flow;
+use shared::workflows::runner::{RunStatus, Runner};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -292,7 +292,7 @@ async fn throttling_and_outages_are_retried_then_dead_lettered_and_bad_requests_
 
 #[tokio::test]
 async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once() {
-    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
     let test = crate::harness::spawn_app().await;
     let service = Service::default();
     let base = service.start().await;
@@ -329,7 +329,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     let answer = workflows::handler::handle(&workflows, &batch, 10).await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
-    let run_id = shared::domain::workflow::runner::run_id(&flow, &event("evt-1", "sign_in.high_risk"));
+    let run_id = shared::workflows::runner::run_id(&flow, &event("evt-1", "sign_in.high_risk"));
     assert_eq!(store.run(&run_id).await.unwrap().map(|r| r.status), Some(RunStatus::Succeeded));
 
     // The stream delivers the batch again: nothing new happens.
@@ -357,7 +357,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
 #[tokio::test]
 async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     use bridge_admin::workflows::Workflows;
-    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
     let test = crate::harness::spawn_app().await;
     let admin = Workflows {
         store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table)),
@@ -373,7 +373,7 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
         "auth": {"type": "basic", "username": "bridge.integration", "secret": "to be replaced"}}))
     .unwrap();
     let stored = admin.import_connection(connection, Some(&"sn-Passw0rd!".to_owned().into())).await.unwrap();
-    let shared::domain::workflow::connection::Auth::Basic { secret, .. } = &stored.auth else { panic!() };
+    let shared::workflows::connection::Auth::Basic { secret, .. } = &stored.auth else { panic!() };
     assert!(secret.0.starts_with("arn:aws:secretsmanager:"), "the table names the secret, never holds it");
     assert!(!serde_json::to_string(&admin.store.connections().await.unwrap()).unwrap().contains("sn-Passw0rd!"));
 
@@ -381,7 +381,7 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     assert_eq!(admin.import(flow).await.unwrap().version, 2, "a re-import is a new version");
     let preview = admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap();
     assert!(preview.applies);
-    let shared::domain::workflow::flow::Action::Servicenow { fields, .. } = &preview.steps[0].1 else { panic!("{:?}", preview.steps) };
+    let shared::workflows::flow::Action::Servicenow { fields, .. } = &preview.steps[0].1 else { panic!("{:?}", preview.steps) };
     assert_eq!(fields["short_description"], "High-risk sign-in: hanako@example.com");
     assert!(admin.failed().await.unwrap().is_empty(), "a preview records nothing");
 
@@ -395,7 +395,7 @@ async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
 /// source mapping would, by `local_stream`) runs the flows for them, once.
 #[tokio::test]
 async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_flows_once() {
-    use shared::adapters::dynamo_workflows::DynamoWorkflows;
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
     let test = crate::scim_harness::spawn_scim().await;
     let app = &test.app;
     let service = Service::default();
@@ -451,10 +451,10 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
 
 /// The Cognito connector against moto: each action on the pool, and bridge sessions ended with
 /// a sign-out or a disable. (moto has no `AdminLinkProviderForUser`; the merge is tested in
-/// `shared::domain::workflow::user_actions`.)
+/// `shared::workflows::user_actions`.)
 #[tokio::test]
 async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
-    use shared::domain::workflow::flow::Action;
+    use shared::workflows::flow::Action;
     let app = crate::harness::spawn_app().await;
     let username = app.user("hanako@example.com", |_| {}).await;
     let signed_in = app.login("hanako@example.com", crate::harness::PASSWORD).await;
@@ -474,22 +474,22 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     };
 
     let added = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
-    assert!(matches!(added, shared::domain::workflow::runner::StepOutcome::Done(_)), "{added:?}");
+    assert!(matches!(added, shared::workflows::runner::StepOutcome::Done(_)), "{added:?}");
     let groups = idp.admin_list_groups_for_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
     assert_eq!(groups.groups().iter().filter_map(|g| g.group_name()).collect::<Vec<_>>(), ["app:support:agent"]);
 
     let disabled = users.call(&step("disable_user", json!({}))).await;
-    assert!(matches!(&disabled, shared::domain::workflow::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{disabled:?}");
+    assert!(matches!(&disabled, shared::workflows::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{disabled:?}");
     assert_eq!(user().await, Some(false));
     assert_eq!(app.items_under("SESSION#").await, 0, "the bridge session ended with the disable");
 
     for _ in 0..2 {
         let deleted = users.call(&step("delete_user", json!({}))).await;
-        assert!(matches!(deleted, shared::domain::workflow::runner::StepOutcome::Done(_)), "a user already gone is done: {deleted:?}");
+        assert!(matches!(deleted, shared::workflows::runner::StepOutcome::Done(_)), "a user already gone is done: {deleted:?}");
     }
     assert_eq!(user().await, None);
     let refused = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
-    assert!(matches!(refused, shared::domain::workflow::runner::StepOutcome::Failed(_)), "{refused:?}");
+    assert!(matches!(refused, shared::workflows::runner::StepOutcome::Failed(_)), "{refused:?}");
 }
 
 #[test]
@@ -507,8 +507,8 @@ fn every_shipped_template_is_a_valid_flow() {
 /// and a second scan that finds nothing new.
 #[tokio::test]
 async fn the_inactivity_schedule_reaches_the_right_people_once() {
-    use shared::adapters::dynamo_workflows::DynamoWorkflows;
-    use shared::domain::workflow::inactivity::{DAY, LastSignIn};
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
+    use shared::workflows::inactivity::{DAY, LastSignIn};
     let app = crate::harness::spawn_app().await;
     let service = Service::default();
     let base = service.start().await;
@@ -539,7 +539,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
         app.user(email, |_| {}).await;
         let username = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap().username().to_owned();
         let person = LastSignIn { username: username.clone(), sub: format!("sub-{days}"), email: Some(email.to_owned()), at: now - days * DAY };
-        let put = shared::adapters::activity::activity_put(&table, &person, &Default::default()).unwrap();
+        let put = shared::adapters::dynamo::activity::activity_put(&table, &person, &Default::default()).unwrap();
         assert!(table.transact(vec![put]).await.is_ok());
         names.insert(email, username);
     }

@@ -1,8 +1,8 @@
 //! The login function's configuration, read once at cold start.
 
 use shared::config::{ConfigError, Source, optional, parsed_or, required};
-use shared::domain::return_to::Origin;
-use shared::domain::session::SessionPolicy;
+use shared::signin::session::SessionPolicy;
+use shared::tokens::return_to::Origin;
 use url::Url;
 
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl Config {
         let api_url = match optional(env, "PUBLIC_API_URL")?.filter(|v| !v.is_empty()) {
             None => None,
             Some(raw) => match Url::parse(&raw) {
-                Ok(url) if shared::domain::oidc::secure(&url) && url.query().is_none() => Some(url),
+                Ok(url) if shared::common::secure_url::secure(&url) && url.query().is_none() => Some(url),
                 _ => return Err(ConfigError { variable: "PUBLIC_API_URL".into(), problem: "must be an https URL without a query".into() }),
             },
         };

@@ -16,14 +16,17 @@ use crate::cookies;
 use crate::pages;
 use crate::problem::{self, Problem};
 use crate::state::Login;
-use shared::domain::corporate::{self, Callback, Failure};
-use shared::domain::events::EventContext;
-use shared::domain::flow::{self, SignInContext};
-use shared::domain::session::{self, ProviderLogout};
-use shared::domain::signin::{Entered, Entry, Outcome, SignInError, SignedIn};
-use shared::domain::signing_keys::JWKS_MAX_AGE;
-use shared::domain::targets::Delivery;
-use shared::ports::{ChallengeAnswer, ChallengeKind};
+use shared::events::EventContext;
+use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
+use shared::signin::corporate;
+use shared::signin::corporate::{Callback, Failure};
+use shared::signin::flow;
+use shared::signin::flow::SignInContext;
+use shared::signin::service::{Entered, Entry, Outcome, SignInError, SignedIn};
+use shared::signin::session;
+use shared::signin::session::ProviderLogout;
+use shared::tokens::signing_keys::JWKS_MAX_AGE;
+use shared::tokens::targets::mint::Delivery;
 
 /// Larger bodies are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -117,7 +120,7 @@ async fn sso(login: &Login, request: &Request, app: &str, now: u64) -> Response<
     let get = |k: &str| query.get(k).map(String::as_str);
     // The browser's device cookie (risk assessment); a browser without one gets one now.
     let known_device = cookies::read(request.headers(), cookies::DEVICE).filter(|d| d.len() == 43).map(str::to_owned);
-    let device = known_device.clone().unwrap_or_else(shared::domain::oidc::random_token);
+    let device = known_device.clone().unwrap_or_else(shared::signin::oidc::random_token);
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
     let mut response = match login.sign_in.enter(app, entry, cookies::read(request.headers(), session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
@@ -197,7 +200,7 @@ fn provider_logout_url(login: &Login, provider: &ProviderLogout, ctx: Option<&st
 /// `GET /logout/done`: back from the provider's sign-out, on to the form.
 fn logout_done(login: &Login, request: &Request) -> Response<Body> {
     let query = query(request).unwrap_or_default();
-    match query.get("state").filter(|s| s.len() <= shared::domain::flow::MAX_TOKEN_LEN) {
+    match query.get("state").filter(|s| s.len() <= shared::signin::flow::MAX_TOKEN_LEN) {
         Some(ctx) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
         None => redirect_to_form(login, &[("notice", "signed_out")]),
     }

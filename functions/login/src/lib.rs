@@ -3,7 +3,7 @@
 //! `GET /logout/done`, `POST /corporate/start`, `GET /corporate/go`, `GET /corporate/callback`.
 //!
 //! `main.rs` wires it to Lambda; the dev server and the tests call [`handler::handle`] the same
-//! way Lambda does. Sign-in logic lives in `shared::domain::signin`, not here.
+//! way Lambda does. Sign-in logic lives in `shared::signin::service`, not here.
 
 pub mod config;
 mod cookies;

@@ -3,11 +3,14 @@
 //! Internal details (AWS error codes, key ids) are logged, never sent.
 
 use http::StatusCode;
-use shared::domain::corporate::CorporateError;
-use shared::domain::flow::FlowError;
-use shared::domain::signin::SignInError;
-use shared::domain::targets::MintError;
-use shared::ports::{AuthError, DirectoryError, OidcError, StoreError, TokenRejected};
+use shared::common::store::StoreError;
+use shared::directory::ports::DirectoryError;
+use shared::signin::challenge::AuthError;
+use shared::signin::corporate::CorporateError;
+use shared::signin::flow::FlowError;
+use shared::signin::ports::{OidcError, TokenRejected};
+use shared::signin::service::SignInError;
+use shared::tokens::targets::mint::MintError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Problem {

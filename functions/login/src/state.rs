@@ -5,17 +5,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use shared::adapters::{
-    activity::DynamoActivity, cached_apps::CachedApps, cached_orgs::CachedOrgs, cognito::CognitoPasswordAuth, cognito_directory::CognitoDirectory,
-    dynamo_apps::DynamoApps, dynamo_keys::DynamoKeys, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions,
-    dynamo_workflows::DynamoWorkflows, jwks, oidc_http::HttpOidc, secrets_manager::SecretsManager,
-};
-use shared::domain::corporate::Corporate;
-use shared::domain::return_to::Origin;
-use shared::domain::signin::SignIn;
-use shared::domain::signing_keys::{KEY_SET_CACHE, Signers};
-use shared::ports::OidcProvider;
-use shared::secrets::{CachedSecrets, SecretRef};
+use shared::adapters::cached_apps::CachedApps;
+use shared::adapters::cached_orgs::CachedOrgs;
+use shared::adapters::cognito::auth::CognitoPasswordAuth;
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::dynamo::activity::DynamoActivity;
+use shared::adapters::dynamo::apps::DynamoApps;
+use shared::adapters::dynamo::keys::DynamoKeys;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::dynamo::scim::DynamoScim;
+use shared::adapters::dynamo::sessions::DynamoSessions;
+use shared::adapters::dynamo::workflows::DynamoWorkflows;
+use shared::adapters::http::jwks;
+use shared::adapters::http::oidc::HttpOidc;
+use shared::adapters::secrets_manager::SecretsManager;
+use shared::common::secrets::{CachedSecrets, SecretRef};
+use shared::signin::corporate::Corporate;
+use shared::signin::ports::OidcProvider;
+use shared::signin::service::SignIn;
+use shared::tokens::return_to::Origin;
+use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
 use url::Url;
 
 use crate::config::Config;

@@ -7,8 +7,8 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, Service, service_fn};
 use login::{handler, state::Login};
 use serde_json::{Value, json};
-use shared::domain::return_to::Origin;
 use shared::testing::{DEMO_APP, MemoryEvents, ScriptedAuth, corporate_service, sign_in_service_recording};
+use shared::tokens::return_to::Origin;
 use std::sync::Arc;
 
 fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
@@ -110,7 +110,7 @@ async fn sign_in_events_carry_the_source_ip_user_agent_and_trusted_country() {
 
 #[tokio::test]
 async fn throttling_and_outages_reach_the_browser_as_429_and_503() {
-    use shared::ports::AuthError;
+    use shared::signin::challenge::AuthError;
     let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
     let login = login(auth.clone());
     let sso = call(&login, event("GET", &format!("/sso/{DEMO_APP}"), "", None)).await;

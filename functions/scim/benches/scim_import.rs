@@ -10,8 +10,8 @@ use http::Request;
 use lambda_http::Body;
 use scim::{config::Config, handler, state::Scim};
 use serde_json::{Value, json};
-use shared::adapters::dynamo_orgs::DynamoOrgs;
-use shared::domain::org::OrgPolicies;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::directory::org::OrgPolicies;
 use shared::testing::{CallLog, moto_sdk, start_moto};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -106,10 +106,12 @@ async fn main() -> Result<(), Failure> {
 
     // moto's Cognito is not thread-safe: under concurrency some of its calls fail with a 500.
     // Those changes are kept as pending syncs; the sweep (as scheduled in AWS) applies them.
-    let pending =
-        shared::ports::ScimStore::pending(&shared::adapters::dynamo_scim::DynamoScim::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table), &org.id)
-            .await?
-            .len();
+    let pending = shared::directory::ports::ScimStore::pending(
+        &shared::adapters::dynamo::scim::DynamoScim::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table),
+        &org.id,
+    )
+    .await?
+    .len();
     let swept = Instant::now();
     let report = scim.sweep().await?;
     println!(

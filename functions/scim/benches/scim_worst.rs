@@ -9,10 +9,11 @@
 //! `make bench-scim-worst` (or `cargo bench -p scim --bench scim_worst -- [ITERATIONS]`).
 
 use serde_json::{Value, json};
-use shared::domain::scim::filter::MAX_TERMS;
-use shared::domain::scim::patch::{self, MAX_OPERATIONS};
-use shared::domain::scim::resource::{Attributes, MAX_VALUES};
-use shared::domain::scim::schema::{PATCH_OP, USERS};
+use shared::directory::scim::filter::MAX_TERMS;
+use shared::directory::scim::patch;
+use shared::directory::scim::patch::MAX_OPERATIONS;
+use shared::directory::scim::resource::{Attributes, MAX_VALUES};
+use shared::directory::scim::schema::{PATCH_OP, USERS};
 use std::time::Instant;
 
 /// A user with `emails` work addresses (built directly: the old size is past today's bounds).

@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::state::Scim;
-use shared::domain::scim::error::{ScimError, ScimType};
-use shared::domain::scim::query::{ListQuery, list_response};
-use shared::domain::scim::resource::{Kind, Projection};
-use shared::domain::scim::schema::{self, ERROR};
-use shared::domain::scim::service::{Reply, Tenant, store_error};
+use shared::directory::scim::error::{ScimError, ScimType};
+use shared::directory::scim::query::{ListQuery, list_response};
+use shared::directory::scim::resource::{Kind, Projection};
+use shared::directory::scim::schema;
+use shared::directory::scim::schema::ERROR;
+use shared::directory::scim::service::{Reply, Tenant, store_error};
 
 /// Larger bodies are refused before parsing (a group of 10,000 members fits).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -97,7 +98,7 @@ fn method_not_allowed() -> ScimError {
     ScimError::new(405, None, "this method is not allowed here")
 }
 
-async fn authenticate(scim: &Scim, request: &Request) -> Result<Option<std::sync::Arc<shared::domain::org::Organisation>>, ScimError> {
+async fn authenticate(scim: &Scim, request: &Request) -> Result<Option<std::sync::Arc<shared::directory::org::Organisation>>, ScimError> {
     let Some(value) = header_text(request, header::AUTHORIZATION) else { return Ok(None) };
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else { return Ok(None) };
     scim.authenticate(token.trim()).await.map_err(store_error)

@@ -6,15 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use shared::adapters::{
-    cached_orgs::CachedOrgs, cognito_directory::CognitoDirectory, dynamo_orgs::DynamoOrgs, dynamo_scim::DynamoScim, dynamo_sessions::DynamoSessions,
-};
+use shared::adapters::cached_orgs::CachedOrgs;
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::dynamo::scim::DynamoScim;
+use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::cache::TtlCache;
-use shared::domain::org::Organisation;
-use shared::domain::scim::service::ScimService;
-use shared::domain::scim_token::{self, TokenRecord};
-use shared::domain::session::EndingSessions;
-use shared::ports::{OrgDirectory, OrgStore, ScimTokenStore, StoreError};
+use shared::common::store::StoreError;
+use shared::directory::org::Organisation;
+use shared::directory::ports::{OrgDirectory, OrgStore};
+use shared::directory::scim::service::ScimService;
+use shared::directory::scim_token;
+use shared::directory::scim_token::ScimTokenStore;
+use shared::directory::scim_token::TokenRecord;
+use shared::signin::ending_sessions::EndingSessions;
 
 use crate::config::Config;
 
@@ -65,8 +70,8 @@ impl Scim {
 
 impl Scim {
     /// Retries the outstanding syncs of every organisation.
-    pub async fn sweep(&self) -> Result<shared::domain::scim::service::SyncReport, StoreError> {
-        let mut total = shared::domain::scim::service::SyncReport::default();
+    pub async fn sweep(&self) -> Result<shared::directory::scim::service::SyncReport, StoreError> {
+        let mut total = shared::directory::scim::service::SyncReport::default();
         for org in OrgStore::list(self.orgs.as_ref()).await? {
             let report = self.service.sync_pending(&org).await?;
             total.synced += report.synced;

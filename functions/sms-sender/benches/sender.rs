@@ -12,9 +12,10 @@
 use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{Value, json};
-use shared::domain::encryption_sdk::Message;
-use shared::domain::sms_sender::{Hook, Sent, SmsSender};
-use shared::ports::{CallFailure, HookCaller};
+use shared::telephony::encryption_sdk::Message;
+use shared::telephony::hook::Hook;
+use shared::telephony::ports::{CallFailure, HookCaller};
+use shared::telephony::sms_sender::{Sent, SmsSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

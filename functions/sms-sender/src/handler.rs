@@ -4,7 +4,7 @@
 //! and answered (a retry would not change it).
 
 use serde_json::Value;
-use shared::domain::sms_sender::{SendError, Sent, SmsSender};
+use shared::telephony::sms_sender::{SendError, Sent, SmsSender};
 use std::time::Instant;
 
 /// Handles `event`; every hook call ends before `deadline`.

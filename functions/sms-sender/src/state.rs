@@ -3,12 +3,12 @@
 //! for a minute), and each execution also written as a CloudWatch metric (embedded metric
 //! format: a log line, no API call).
 
-use shared::adapters::dynamo_hooks::DynamoHooks;
-use shared::adapters::hook_http::HttpHookCaller;
+use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::hook_metrics::CloudWatchMetrics;
+use shared::adapters::http::hook::HttpHookCaller;
 use shared::adapters::kms_keyring::KmsKeyring;
 use shared::config::{ConfigError, Source, required};
-use shared::domain::sms_sender::SmsSender;
+use shared::telephony::sms_sender::SmsSender;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,9 +3,12 @@
 //! handler's own. AWS calls per trigger are in `handler`'s module doc. Run: `make bench-triggers`.
 
 use serde_json::{Value, json};
-use shared::domain::events::IdentityEvent;
-use shared::ports::{AccountLinker, DirectoryError, EventLog, SignInActivity, StoreError};
+use shared::common::store::StoreError;
+use shared::directory::ports::{AccountLinker, DirectoryError};
+use shared::events::EventLog;
+use shared::events::IdentityEvent;
 use shared::testing::aws_event_fixture;
+use shared::workflows::inactivity::SignInActivity;
 use std::sync::Arc;
 use std::time::Instant;
 use triggers::handler::handle;
@@ -23,7 +26,7 @@ impl EventLog for Instant0 {
 
 #[async_trait::async_trait]
 impl SignInActivity for Instant0 {
-    async fn signed_in(&self, _: &shared::domain::workflow::inactivity::LastSignIn) -> Result<(), StoreError> {
+    async fn signed_in(&self, _: &shared::workflows::inactivity::LastSignIn) -> Result<(), StoreError> {
         Ok(())
     }
 }

@@ -17,9 +17,10 @@
 //! Anything else comes back unchanged.
 
 use serde_json::{Map, Value, json};
-use shared::domain::triggers::{LINKED_RETRY, federated_identity, linkable_email, registered, token_claims};
-use shared::domain::workflow::inactivity::LastSignIn;
-use shared::ports::{DirectoryError, StoreError};
+use shared::common::store::StoreError;
+use shared::directory::ports::DirectoryError;
+use shared::directory::triggers::{LINKED_RETRY, federated_identity, linkable_email, registered, token_claims};
+use shared::workflows::inactivity::LastSignIn;
 
 use crate::state::Triggers;
 

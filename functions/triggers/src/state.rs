@@ -2,11 +2,13 @@
 //! (the pool names this function as its trigger, so the function cannot name the pool), so
 //! account linking is built per event over one Cognito client.
 
-use shared::adapters::activity::DynamoActivity;
-use shared::adapters::cognito_directory::CognitoDirectory;
-use shared::adapters::dynamo_workflows::DynamoWorkflows;
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::dynamo::activity::DynamoActivity;
+use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::config::{Source, required};
-use shared::ports::{AccountLinker, EventLog, SignInActivity};
+use shared::directory::ports::AccountLinker;
+use shared::events::EventLog;
+use shared::workflows::inactivity::SignInActivity;
 use std::sync::Arc;
 
 /// The account linker for a user pool.

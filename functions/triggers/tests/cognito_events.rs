@@ -5,10 +5,12 @@
 
 use async_trait::async_trait;
 use serde_json::json;
-use shared::domain::triggers::LINKED_RETRY;
-use shared::domain::workflow::inactivity::LastSignIn;
-use shared::ports::{AccountLinker, DirectoryError, SignInActivity, StoreError};
+use shared::common::store::StoreError;
+use shared::directory::ports::{AccountLinker, DirectoryError};
+use shared::directory::triggers::LINKED_RETRY;
 use shared::testing::{MemoryEvents, aws_event_fixture as aws_fixture};
+use shared::workflows::inactivity::LastSignIn;
+use shared::workflows::inactivity::SignInActivity;
 use std::sync::{Arc, Mutex};
 use triggers::handler::{TriggerError, handle};
 use triggers::state::Triggers;

@@ -7,10 +7,10 @@
 
 use axum::Router;
 use serde_json::{Value, json};
-use shared::adapters::dynamo_workflows::DynamoWorkflows;
-use shared::domain::events::IdentityEvent;
-use shared::domain::workflow::flow::Flow;
+use shared::adapters::dynamo::workflows::DynamoWorkflows;
+use shared::events::IdentityEvent;
 use shared::testing::{CallLog, MemoryRuns, moto_sdk, start_moto};
+use shared::workflows::flow::Flow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,9 +52,9 @@ async fn main() -> Result<(), Failure> {
 
     let workflows = Workflows {
         store,
-        secrets: Arc::new(shared::secrets::CachedSecrets::new(
+        secrets: Arc::new(shared::common::secrets::CachedSecrets::new(
             Arc::new(shared::testing::MemorySecrets::demo()),
-            shared::secrets::SecretRef(String::new()),
+            shared::common::secrets::SecretRef(String::new()),
             std::time::Duration::from_secs(60),
         )),
         pause: Arc::new(MemoryRuns::default()),

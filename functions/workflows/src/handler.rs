@@ -8,8 +8,8 @@
 //! `dynamodb.NewImage` (`pk`, `data`).
 
 use serde_json::{Value, json};
-use shared::domain::events::IdentityEvent;
-use shared::ports::StoreError;
+use shared::common::store::StoreError;
+use shared::events::IdentityEvent;
 
 use crate::state::Workflows;
 

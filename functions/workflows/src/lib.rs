@@ -1,5 +1,5 @@
 //! The workflow runner Lambda: the table's stream delivers identity events (`EVENT#` items) and
-//! the runner runs the flows that apply (`shared::domain::workflow`).
+//! the runner runs the flows that apply (`shared::workflows`).
 
 pub mod handler;
 #[cfg(feature = "local")]

@@ -2,14 +2,15 @@
 //! secrets cache. Flows and connections are read once per stream batch, so a change is seen by
 //! the next batch.
 
-use shared::adapters::dynamo_workflows::DynamoWorkflows;
+use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::adapters::workflow_runner::{connection_secrets, runner, user_actions};
+use shared::common::secrets::CachedSecrets;
+use shared::common::store::StoreError;
 use shared::config::{Source, optional, required};
-use shared::domain::workflow::flow::Flow;
-use shared::domain::workflow::runner::Runner;
-use shared::domain::workflow::user_actions::UserActions;
-use shared::ports::{Pause, StoreError};
-use shared::secrets::CachedSecrets;
+use shared::workflows::flow::Flow;
+use shared::workflows::runner::Pause;
+use shared::workflows::runner::Runner;
+use shared::workflows::user_actions::UserActions;
 use std::sync::Arc;
 use std::time::Duration;
 

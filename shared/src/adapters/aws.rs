@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
-use crate::ports::StoreError;
+use crate::common::store::StoreError;
 
 /// Connect within 1 s, each attempt within 2 s, the whole call (with one retry) within 5 s.
 pub fn timeouts() -> TimeoutConfig {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TtlCache;
-use crate::domain::app::{App, AppId};
-use crate::ports::{AppDirectory, StoreError};
+use crate::common::store::StoreError;
+use crate::tokens::app::{App, AppId};
+use crate::tokens::ports::AppDirectory;
 
 pub struct CachedApps {
     inner: Arc<dyn AppDirectory>,

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::TtlCache;
-use crate::domain::org::{EmailDomain, OrgId, Organisation};
-use crate::ports::{OrgDirectory, OrgStore, StoreError};
+use crate::common::store::StoreError;
+use crate::directory::org::{EmailDomain, OrgId, Organisation};
+use crate::directory::ports::{OrgDirectory, OrgStore};
 
 pub struct CachedOrgs {
     inner: Arc<dyn OrgStore>,

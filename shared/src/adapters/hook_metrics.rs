@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-use crate::domain::sms_sender::Execution;
-use crate::ports::{HookLog, StoreError};
+use crate::common::store::StoreError;
+use crate::telephony::hook::Execution;
+use crate::telephony::ports::HookLog;
 
 pub const NAMESPACE: &str = "IdentityBridge/TelephonyHooks";
 

@@ -6,8 +6,8 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use secrecy::SecretString;
 
-use super::aws::Failure;
-use crate::domain::encryption_sdk::{EsdkError, Message};
+use crate::adapters::aws::Failure;
+use crate::telephony::encryption_sdk::{EsdkError, Message};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
@@ -52,7 +52,7 @@ impl KmsKeyring {
 }
 
 #[async_trait::async_trait]
-impl crate::ports::CodeOpener for KmsKeyring {
+impl crate::telephony::ports::CodeOpener for KmsKeyring {
     async fn open(&self, message: &[u8]) -> Result<SecretString, String> {
         self.decrypt(message).await.map_err(|e| e.to_string())
     }

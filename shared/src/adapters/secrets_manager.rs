@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use secrecy::SecretString;
 
-use super::aws::{Failure, store_error};
-use crate::ports::{SecretStore, StoreError};
-use crate::secrets::SecretRef;
+use crate::adapters::aws::{Failure, store_error};
+use crate::common::secrets::SecretRef;
+use crate::common::secrets::SecretStore;
+use crate::common::store::StoreError;
 
 pub struct SecretsManager {
     client: Client,

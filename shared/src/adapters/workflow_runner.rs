@@ -7,16 +7,17 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::cognito_directory::CognitoDirectory;
-use super::dynamo_sessions::DynamoSessions;
-use super::dynamo_workflows::DynamoWorkflows;
-use super::http_connectors::HttpConnectors;
-use super::secrets_manager::SecretsManager;
-use crate::domain::workflow::flow::Action;
-use crate::domain::workflow::runner::{Runner, StepOutcome};
-use crate::domain::workflow::user_actions::UserActions;
-use crate::ports::{Connectors, Pause, StoreError};
-use crate::secrets::{CachedSecrets, SecretRef};
+use crate::adapters::cognito::directory::CognitoDirectory;
+use crate::adapters::dynamo::sessions::DynamoSessions;
+use crate::adapters::dynamo::workflows::DynamoWorkflows;
+use crate::adapters::http::connectors::HttpConnectors;
+use crate::adapters::secrets_manager::SecretsManager;
+use crate::common::secrets::{CachedSecrets, SecretRef};
+use crate::common::store::StoreError;
+use crate::workflows::flow::Action;
+use crate::workflows::runner::{Connectors, Pause};
+use crate::workflows::runner::{Runner, StepOutcome};
+use crate::workflows::user_actions::UserActions;
 
 /// Waiting between retries: really waiting.
 pub struct Sleep;

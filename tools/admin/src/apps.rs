@@ -8,11 +8,12 @@
 use anyhow::{Context, Result, bail};
 use aws_sdk_secretsmanager::Client as SecretsClient;
 use secrecy::{ExposeSecret, SecretString};
-use shared::adapters::dynamo_apps::DynamoApps;
-use shared::domain::app::{App, AppId};
-use shared::domain::jws::Algorithm;
-use shared::ports::{AppDirectory, AppStore, StoreError};
-use shared::secrets::SecretRef;
+use shared::adapters::dynamo::apps::DynamoApps;
+use shared::common::secrets::SecretRef;
+use shared::common::store::StoreError;
+use shared::tokens::app::{App, AppId};
+use shared::tokens::jws::Algorithm;
+use shared::tokens::ports::{AppDirectory, AppStore};
 
 pub struct Apps {
     pub store: DynamoApps,

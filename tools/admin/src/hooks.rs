@@ -9,11 +9,13 @@
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use shared::adapters::dynamo_hooks::DynamoHooks;
-use shared::domain::events::EventType;
-use shared::domain::sms_sender::{CALL_TIMEOUT, Hook};
-use shared::domain::telephony::{Answer, Delivery, Recipient, RequestType, read_answer};
-use shared::ports::{HookCaller, StoreError};
+use shared::adapters::dynamo::hooks::DynamoHooks;
+use shared::common::store::StoreError;
+use shared::events::EventType;
+use shared::telephony::hook::Hook;
+use shared::telephony::hook::{Answer, Delivery, Recipient, RequestType, read_answer};
+use shared::telephony::ports::HookCaller;
+use shared::telephony::sms_sender::CALL_TIMEOUT;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -123,12 +125,12 @@ impl Hooks {
         self.get(name).await?;
         let today = now / DAY;
         let days = self.store.counts(name, today - 29, today).await?;
-        let sum = |f: fn(&shared::adapters::dynamo_hooks::DayCount) -> u64| days.iter().map(f).sum::<u64>();
+        let sum = |f: fn(&shared::adapters::dynamo::hooks::DayCount) -> u64| days.iter().map(f).sum::<u64>();
         let (total, succeeded, failed, succeeded_ms) = (sum(|d| d.total), sum(|d| d.succeeded), sum(|d| d.failed), sum(|d| d.succeeded_ms));
         let average = succeeded_ms.checked_div(succeeded).map_or(Value::Null, Value::from);
         let per_day: Vec<Value> = days
             .iter()
-            .map(|d| json!({"date": &shared::domain::time::rfc3339(d.day * DAY)[..10], "total": d.total, "successful": d.succeeded, "failed": d.failed}))
+            .map(|d| json!({"date": &shared::common::time::rfc3339(d.day * DAY)[..10], "total": d.total, "successful": d.succeeded, "failed": d.failed}))
             .collect();
         Ok(json!({"hook": name, "days": 30, "total": total, "successful": succeeded, "failed": failed, "average_success_ms": average, "per_day": per_day}))
     }

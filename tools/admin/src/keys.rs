@@ -7,11 +7,13 @@
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_secretsmanager::Client as SecretsClient;
-use shared::adapters::dynamo_keys::DynamoKeys;
-use shared::domain::jws::{self, Algorithm};
-use shared::domain::signing_keys::{KeySet, PublishedKey};
-use shared::ports::{KeyAdmin, KeyStore, StoreError};
-use shared::secrets::SecretRef;
+use shared::adapters::dynamo::keys::DynamoKeys;
+use shared::common::secrets::SecretRef;
+use shared::common::store::StoreError;
+use shared::tokens::jws;
+use shared::tokens::jws::Algorithm;
+use shared::tokens::signing_keys::{KeyAdmin, KeyStore};
+use shared::tokens::signing_keys::{KeySet, PublishedKey};
 
 pub struct Keys {
     pub store: DynamoKeys,

@@ -20,7 +20,7 @@ pub async fn put_secret(
     name: &str,
     description: &str,
     secret: &secrecy::SecretString,
-) -> anyhow::Result<shared::secrets::SecretRef> {
+) -> anyhow::Result<shared::common::secrets::SecretRef> {
     use secrecy::ExposeSecret;
     let created = secrets.create_secret().name(name).description(description).secret_string(secret.expose_secret()).send().await;
     let arn = match created {
@@ -37,7 +37,7 @@ pub async fn put_secret(
         }
         Err(e) => return Err(e).with_context(|| format!("storing secret {name}")),
     };
-    Ok(shared::secrets::SecretRef(arn.unwrap_or_else(|| name.to_owned())))
+    Ok(shared::common::secrets::SecretRef(arn.unwrap_or_else(|| name.to_owned())))
 }
 
 /// A random secret of `bytes` bytes, base64url without padding.

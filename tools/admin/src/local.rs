@@ -154,7 +154,7 @@ pub async fn create_user(sdk: &SdkConfig, pool_id: &str, user: &DemoUser<'_>) ->
         attributes.push(attr("custom:company", company)?);
     }
     if let Some(org) = user.org {
-        attributes.push(attr(shared::domain::profile::ORG_ATTRIBUTE, org)?);
+        attributes.push(attr(shared::common::profile::ORG_ATTRIBUTE, org)?);
     }
     if let Some(locale) = user.locale {
         attributes.push(attr("locale", locale)?);

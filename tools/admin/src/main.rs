@@ -10,27 +10,27 @@ use bridge_admin::orgs::{self, Orgs};
 use bridge_admin::workflows::Workflows;
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
-use shared::adapters::cognito_directory::CognitoDirectory;
-use shared::adapters::dynamo_apps::DynamoApps;
-use shared::adapters::dynamo_keys::DynamoKeys;
-use shared::adapters::dynamo_orgs::DynamoOrgs;
-use shared::adapters::dynamo_scim::DynamoScim;
-use shared::adapters::dynamo_sessions::DynamoSessions;
-use shared::domain::app::{App, AppId};
-use shared::domain::claims::ClaimMapping;
-use shared::domain::jws::Algorithm;
-use shared::domain::org::{Connection, OrgPolicies, Organisation};
-use shared::domain::return_to::Origin;
-use shared::domain::risk::RiskPolicy;
-use shared::domain::scim::service::ScimService;
-use shared::domain::session::EndingSessions;
-use shared::domain::signing_keys::MIN_LEAD;
-use shared::domain::sms_sender::Hook;
-use shared::domain::targets::{Target, zendesk};
-use shared::domain::telephony::RequestType;
-use shared::domain::workflow::connection::Auth;
-use shared::ports::AppStore;
-use shared::ports::ScimStore;
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::dynamo::apps::DynamoApps;
+use shared::adapters::dynamo::keys::DynamoKeys;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::dynamo::scim::DynamoScim;
+use shared::adapters::dynamo::sessions::DynamoSessions;
+use shared::directory::org::{Connection, OrgPolicies, Organisation};
+use shared::directory::ports::ScimStore;
+use shared::directory::scim::service::ScimService;
+use shared::risk::RiskPolicy;
+use shared::signin::ending_sessions::EndingSessions;
+use shared::telephony::hook::Hook;
+use shared::telephony::hook::RequestType;
+use shared::tokens::app::{App, AppId};
+use shared::tokens::claims::ClaimMapping;
+use shared::tokens::jws::Algorithm;
+use shared::tokens::ports::AppStore;
+use shared::tokens::return_to::Origin;
+use shared::tokens::signing_keys::MIN_LEAD;
+use shared::tokens::targets::{Target, zendesk};
+use shared::workflows::connection::Auth;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -447,10 +447,10 @@ async fn run(cli: Cli) -> Result<()> {
             let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
             let cached = shared::adapters::workflow_runner::connection_secrets(secrets.clone(), std::time::Duration::from_secs(60));
             let hooks = Hooks {
-                store: Arc::new(shared::adapters::dynamo_hooks::DynamoHooks::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
+                store: Arc::new(shared::adapters::dynamo::hooks::DynamoHooks::new(aws_sdk_dynamodb::Client::new(&sdk), table)),
                 secrets,
                 prefix: cli.secret_prefix,
-                caller: Arc::new(shared::adapters::hook_http::HttpHookCaller::new(cached)?),
+                caller: Arc::new(shared::adapters::http::hook::HttpHookCaller::new(cached)?),
             };
             hook_command(&hooks, &sdk, command).await
         }
@@ -523,7 +523,7 @@ async fn run(cli: Cli) -> Result<()> {
             let table = cli.table.context("set --table or TABLE_NAME")?;
             let pool = std::env::var("USER_POOL_ID").ok().filter(|p| !p.is_empty());
             let workflows = Workflows {
-                store: Arc::new(shared::adapters::dynamo_workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &table)),
+                store: Arc::new(shared::adapters::dynamo::workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &table)),
                 secrets: aws_sdk_secretsmanager::Client::new(&sdk),
                 prefix: cli.secret_prefix,
                 users: pool.map(|pool| shared::adapters::workflow_runner::user_actions(&sdk, &pool, &table)),
@@ -766,7 +766,7 @@ async fn org_command(orgs: &Orgs<DynamoOrgs>, command: OrgCommand) -> Result<()>
             show(&orgs.create(&name, &domains, policies).await?)?;
         }
         OrgCommand::List => {
-            for org in shared::ports::OrgStore::list(&orgs.store).await? {
+            for org in shared::directory::ports::OrgStore::list(&orgs.store).await? {
                 println!("{}", serde_json::to_string(&org)?);
             }
         }
@@ -885,7 +885,7 @@ impl AppFields {
 impl HookFields {
     /// The authentication the options describe (its secret is set when it is stored).
     fn auth(&self) -> Result<Option<Auth>> {
-        let placeholder = shared::secrets::SecretRef(String::new());
+        let placeholder = shared::common::secrets::SecretRef(String::new());
         Ok(match (&self.header_name, &self.oauth_token_url) {
             (Some(name), None) => Some(Auth::Header { name: name.clone(), secret: placeholder }),
             (None, Some(token_url)) => Some(Auth::Oauth2 {

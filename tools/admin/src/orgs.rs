@@ -2,9 +2,12 @@
 //! messages an operator can act on.
 
 use anyhow::{Context, Result, bail};
-use shared::domain::org::{DeleteMode, EmailDomain, OrgId, OrgPolicies, Organisation};
-use shared::domain::scim_token::{self, TokenRecord};
-use shared::ports::{OrgStore, ScimTokenStore, StoreError};
+use shared::common::store::StoreError;
+use shared::directory::org::{DeleteMode, EmailDomain, OrgId, OrgPolicies, Organisation};
+use shared::directory::ports::OrgStore;
+use shared::directory::scim_token;
+use shared::directory::scim_token::ScimTokenStore;
+use shared::directory::scim_token::TokenRecord;
 
 pub struct Orgs<S> {
     pub store: S,
@@ -107,6 +110,6 @@ pub async fn store_connection_secret(
     prefix: &str,
     org: &OrgId,
     secret: &secrecy::SecretString,
-) -> Result<shared::secrets::SecretRef> {
+) -> Result<shared::common::secrets::SecretRef> {
     crate::put_secret(secrets, &format!("{prefix}/connections/{org}"), &format!("OpenID client secret of organisation {org}"), secret).await
 }

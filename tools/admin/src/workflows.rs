@@ -5,15 +5,15 @@
 
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
-use shared::adapters::dynamo_workflows::DynamoWorkflows;
+use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
-use shared::domain::events::IdentityEvent;
-use shared::domain::workflow::connection::Connection;
-use shared::domain::workflow::flow::Flow;
-use shared::domain::workflow::inactivity::inactive_event;
-use shared::domain::workflow::runner::{Preview, RunRecord, Runner};
-use shared::domain::workflow::user_actions::UserActions;
-use shared::ports::StoreError;
+use shared::common::store::StoreError;
+use shared::events::IdentityEvent;
+use shared::workflows::connection::Connection;
+use shared::workflows::flow::Flow;
+use shared::workflows::inactivity::inactive_event;
+use shared::workflows::runner::{Preview, RunRecord, Runner};
+use shared::workflows::user_actions::UserActions;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,0 +1,285 @@
+//! `UserDirectory` over the Cognito user pool's admin API: `AdminCreateUser` (verified email,
+//! no invitation), `AdminGetUser` (adopting an existing user with the same email),
+//! `AdminUpdateUserAttributes`, `AdminDisableUser` + `AdminUserGlobalSignOut`,
+//! `AdminEnableUser`, `AdminDeleteUser`.
+//!
+//! SCIM users carry `custom:org_id` and `custom:scim_id`; the app client cannot write them, so a
+//! person cannot move themselves into an organisation.
+//!
+//! Every Cognito error is sorted here, once ([`classify`]): worth retrying later (throttling,
+//! outages, the bridge's own configuration) or refused for good as asked (`Refused`, with
+//! Cognito's message), which the SCIM service records instead of retrying.
+
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
+
+use crate::adapters::aws::Failure;
+use crate::directory::org::OrgId;
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory};
+use crate::directory::scim::directory_user::DirectoryUser;
+use serde_json::Value;
+
+pub use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
+
+pub struct CognitoDirectory {
+    client: Client,
+    pool_id: String,
+}
+
+/// Cognito's answers a retry cannot change: the request itself is refused (an attribute value
+/// it does not take, an email or user name another user has, a trigger that said no).
+const REFUSALS: &[&str] = &["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"];
+
+/// A Cognito failure in the domain's terms: `Throttled` or `Unavailable` (retry later; this
+/// includes the bridge's own permissions and pool configuration, which an operator fixes),
+/// `Gone`, or `Refused` (never as asked), with Cognito's message.
+fn classify(failure: &Failure, message: Option<&str>) -> DirectoryError {
+    match failure {
+        f if f.is_throttling() => DirectoryError::Throttled,
+        Failure::Service { code } if code == "UserNotFoundException" => DirectoryError::Gone,
+        Failure::Service { code } if REFUSALS.contains(&code.as_str()) => DirectoryError::Refused(match message.map(str::trim) {
+            Some(m) if !m.is_empty() => format!("{code}: {m}"),
+            _ => code.clone(),
+        }),
+        other => DirectoryError::Unavailable(other.describe()),
+    }
+}
+
+fn directory_error<E: ProvideErrorMetadata, R>(e: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> DirectoryError {
+    classify(&Failure::of(e), e.message())
+}
+
+/// For calls whose aim is already met when the user no longer exists (delete, sign-out).
+fn gone_is_done<T, E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata, R>(
+    result: Result<T, aws_sdk_cognitoidentityprovider::error::SdkError<E, R>>,
+) -> Result<(), DirectoryError> {
+    match result.map_err(|e| directory_error(&e)) {
+        Ok(_) | Err(DirectoryError::Gone) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
+    AttributeType::builder().name(name).value(value).build().map_err(|e| DirectoryError::Refused(e.to_string()))
+}
+
+/// `user`'s attributes; the email (always verified: the organisation owns its domain) only when
+/// it differs from `before`'s.
+fn attributes(before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<Vec<AttributeType>, DirectoryError> {
+    let mut out = vec![attribute(ORG_ATTRIBUTE, &user.org)?];
+    // People created by corporate sign-in have no SCIM id.
+    if !user.scim_id.is_empty() {
+        out.push(attribute(SCIM_ATTRIBUTE, &user.scim_id)?);
+    }
+    if before.is_none_or(|b| b.email != user.email) {
+        out.extend([attribute("email", &user.email)?, attribute("email_verified", "true")?]);
+    }
+    for (name, value) in [("given_name", &user.given_name), ("family_name", &user.family_name), ("name", &user.name)] {
+        if let Some(value) = value {
+            out.push(attribute(name, value)?);
+        }
+    }
+    Ok(out)
+}
+
+impl CognitoDirectory {
+    /// The pool's users with this email (at most `limit`); none for an address that could
+    /// change the filter.
+    async fn users_with_email(&self, email: &str, limit: i32) -> Result<Vec<aws_sdk_cognitoidentityprovider::types::UserType>, DirectoryError> {
+        if email.contains('"') || email.contains('\\') {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&self.pool_id)
+            .filter(format!("email = \"{email}\""))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| directory_error(&e))?;
+        Ok(out.users.unwrap_or_default())
+    }
+
+    pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
+        Self { client, pool_id: pool_id.into() }
+    }
+
+    /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
+    /// same organisation, or of none (a person who signed up before their company connected).
+    async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(&e))?;
+        let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
+        if org.is_some_and(|o| o != user.org) {
+            return Err(DirectoryError::Claimed(user.email.clone()));
+        }
+        let username = existing.username().to_owned();
+        let email = existing.user_attributes().iter().find(|a| a.name() == "email").and_then(|a| a.value()).unwrap_or_default();
+        let before = DirectoryUser { email: email.to_owned(), ..user.clone() };
+        self.update(&username, Some(&before), user).await?;
+        Ok(username)
+    }
+}
+
+#[async_trait]
+impl UserDirectory for CognitoDirectory {
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.email)
+            .set_user_attributes(Some(attributes(None, user)?))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await;
+        let username = match created {
+            Ok(out) => out.user.and_then(|u| u.username).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?,
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => {
+                let username = self.adopt(user).await?;
+                if user.enabled {
+                    self.set_enabled(&username, true).await?;
+                }
+                username
+            }
+            Err(e) => return Err(directory_error(&e)),
+        };
+        if !user.enabled {
+            self.set_enabled(&username, false).await?;
+        }
+        Ok(username)
+    }
+
+    async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .set_user_attributes(Some(attributes(before, user)?))
+            .send()
+            .await
+            .map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
+        if enabled {
+            self.client.admin_enable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
+            return Ok(());
+        }
+        self.client.admin_disable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
+        self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
+        gone_is_done(self.client.admin_delete_user().user_pool_id(&self.pool_id).username(username).send().await)
+    }
+}
+
+#[async_trait]
+impl PoolUsers for CognitoDirectory {
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        let got = match self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                return match directory_error(&e) {
+                    DirectoryError::Gone => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        let groups = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.pool_id)
+            .username(got.username())
+            .limit(60)
+            .send()
+            .await
+            .map_err(|e| directory_error(&e))?;
+        let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
+        Ok(Some(PoolUser {
+            username: got.username().to_owned(),
+            enabled: got.enabled(),
+            attributes,
+            groups: groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect(),
+        }))
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(self.users_with_email(email, 2).await?.first().and_then(|u| u.username()).map(str::to_owned))
+    }
+
+    async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError> {
+        self.client
+            .admin_update_user_attributes()
+            .user_pool_id(&self.pool_id)
+            .username(username)
+            .user_attributes(attribute(ORG_ATTRIBUTE, org.as_str())?)
+            .send()
+            .await
+            .map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
+        gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
+    }
+
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        let out = self.client.admin_add_user_to_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
+        out.map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountLinker for CognitoDirectory {
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        let users = self.users_with_email(email, 10).await?;
+        let verified = |u: &aws_sdk_cognitoidentityprovider::types::UserType| {
+            u.user_status() != Some(&UserStatusType::ExternalProvider)
+                && u.attributes().iter().any(|a| a.name() == "email_verified" && a.value() == Some("true"))
+        };
+        Ok(users.iter().find(|u| verified(u)).and_then(|u| u.username()).map(str::to_owned))
+    }
+
+    async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
+        let destination = ProviderUserIdentifierType::builder().provider_name("Cognito").provider_attribute_value(username).build();
+        let source =
+            ProviderUserIdentifierType::builder().provider_name(provider).provider_attribute_name("Cognito_Subject").provider_attribute_value(subject).build();
+        let result = self.client.admin_link_provider_for_user().user_pool_id(&self.pool_id).destination_user(destination).source_user(source).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            // A retry of a link that was made: the source is already linked (to this user; linked
+            // to another user is a refusal).
+            Err(e) if e.code() == Some("InvalidParameterException") && e.message().is_some_and(|m| m.contains("already") && !m.contains("another")) => Ok(()),
+            Err(e) => Err(directory_error(&e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cognito_error_is_sorted_into_retry_later_or_never() {
+        let service = |code: &str| Failure::Service { code: code.into() };
+        for code in ["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"] {
+            let e = classify(&service(code), Some("Invalid email address format."));
+            assert_eq!(e, DirectoryError::Refused(format!("{code}: Invalid email address format.")));
+            assert!(!e.is_transient(), "{code}");
+        }
+        assert_eq!(classify(&service("AliasExistsException"), None), DirectoryError::Refused("AliasExistsException".into()));
+        for code in ["TooManyRequestsException", "InternalErrorException", "ResourceNotFoundException", "NotAuthorizedException", "UnexpectedLambdaException"] {
+            assert!(classify(&service(code), Some("x")).is_transient(), "{code}");
+        }
+        assert!(classify(&Failure::Transport("timeout".into()), None).is_transient());
+        assert_eq!(classify(&service("UserNotFoundException"), None), DirectoryError::Gone);
+        assert!(!DirectoryError::Gone.is_transient() && !DirectoryError::Claimed("a@corp.example".into()).is_transient());
+    }
+}

@@ -1,0 +1,182 @@
+//! Each person's last sign-in and risk profile, and failed password attempts per address, in
+//! the bridge's table.
+//!
+//! | item           | `pk`                   | `sk`       | `gsi1pk`   | `gsi1sk`                        | other attributes |
+//! |----------------|------------------------|------------|------------|---------------------------------|------------------|
+//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `email`, `last_sign_in`, `risk` (the `RiskProfile` as JSON) |
+//! | failed attempts| `FAILURES#{digest of the address}` | `FAILURES` |  |                          | `w{window}`: attempts in each 15-minute window, `expires_at` |
+//!
+//! The last sign-in is written in the transaction that opens a session (`adapters::dynamo_sessions`),
+//! so it is exactly as current as the sign-in events, and updated by the PostAuthentication
+//! trigger for sign-ins that do not pass through the bridge. People who signed in before a
+//! moment are one `gsi1` query on `gsi1sk`, oldest first. One index partition holds
+//! every person: its write rate is the sign-in rate (Cognito allows 120 sign-ins/s per account
+//! and region; a partition takes 1,000 writes/s). A sign-in reads the person's item and the
+//! address's failures in one `BatchGetItem`; a failed attempt is one `UpdateItem` (`ADD`, no read).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+use std::collections::HashMap;
+
+use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, key, n, number, s};
+use crate::common::store::StoreError;
+use crate::risk::RiskStore;
+use crate::risk::{FAILURE_WINDOW, RiskProfile};
+use crate::signin::oidc::digest;
+use crate::workflows::inactivity::LastSignIn;
+use crate::workflows::inactivity::SignInActivity;
+
+const PARTITION: &str = "ACTIVITY";
+
+fn activity_key(username: &str) -> Item {
+    key(format!("ACTIVITY#{username}"), "ACTIVITY")
+}
+
+fn failures_key(email: &str) -> Item {
+    key(format!("FAILURES#{}", digest(&email.to_lowercase())), "FAILURES")
+}
+
+/// Recording a sign-in at `at` and the person's profile after it, in the session's
+/// transaction. Unconditional: a sign-in never fails over this item (two at once: the later
+/// write wins).
+pub fn activity_put(table: &Table, person: &LastSignIn, risk: &RiskProfile) -> Result<TransactWriteItem, StoreError> {
+    let (username, at) = (person.username.as_str(), person.at);
+    let mut item = activity_key(username);
+    item.extend([
+        ("gsi1pk".to_owned(), s(PARTITION)),
+        ("gsi1sk".to_owned(), s(format!("{at:012}#{username}"))),
+        ("username".to_owned(), s(username)),
+        ("sub".to_owned(), s(&person.sub)),
+        ("last_sign_in".to_owned(), n(at)),
+        ("risk".to_owned(), s(serde_json::to_string(risk).map_err(corrupt)?)),
+    ]);
+    if let Some(email) = &person.email {
+        item.insert("email".to_owned(), s(email));
+    }
+    table.put_plain(item)
+}
+
+/// Sign-ins Cognito reports (the PostAuthentication trigger), one `UpdateItem` each (the risk
+/// profile stays); people who sign in to Cognito without the bridge are not inactive. Also the
+/// bridge's [`RiskStore`].
+pub struct DynamoActivity {
+    table: Table,
+}
+
+impl DynamoActivity {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+}
+
+#[async_trait]
+impl SignInActivity for DynamoActivity {
+    async fn signed_in(&self, person: &LastSignIn) -> Result<(), StoreError> {
+        let (username, at) = (person.username.as_str(), person.at);
+        let mut values = HashMap::from([
+            (":p".to_owned(), s(PARTITION)),
+            (":k".to_owned(), s(format!("{at:012}#{username}"))),
+            (":u".to_owned(), s(username)),
+            (":s".to_owned(), s(&person.sub)),
+            (":at".to_owned(), n(at)),
+        ]);
+        let mut expression = "SET gsi1pk = :p, gsi1sk = :k, username = :u, #sub = :s, last_sign_in = :at".to_owned();
+        if let Some(email) = &person.email {
+            values.insert(":e".to_owned(), s(email));
+            expression.push_str(", email = :e");
+        }
+        let t = &self.table;
+        t.client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(activity_key(username)))
+            .update_expression(expression)
+            .expression_attribute_names("#sub", "sub")
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RiskStore for DynamoActivity {
+    async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError> {
+        let mut keys = vec![activity_key(username)];
+        keys.extend(email.map(failures_key));
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(corrupt)?;
+        let t = &self.table;
+        let out = t.client.batch_get_item().request_items(&t.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        let items = out.responses.and_then(|mut r| r.remove(&t.name)).unwrap_or_default();
+        let mut profile = RiskProfile::default();
+        let mut failures = 0;
+        let window = now / FAILURE_WINDOW;
+        for item in items {
+            if item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "ACTIVITY") {
+                if let Some(raw) = item.get("risk").and_then(|v| v.as_s().ok()) {
+                    profile = serde_json::from_str(raw).map_err(corrupt)?;
+                }
+            } else {
+                let count = |w: u64| number(&item, &format!("w{w}")).unwrap_or(0);
+                failures = count(window) + count(window.saturating_sub(1));
+            }
+        }
+        Ok((profile, failures))
+    }
+
+    async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError> {
+        let t = &self.table;
+        t.client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(failures_key(email)))
+            .update_expression("ADD #w :one SET expires_at = :exp")
+            .expression_attribute_names("#w", format!("w{}", now / FAILURE_WINDOW))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":exp", n(now + 2 * FAILURE_WINDOW))
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+}
+
+/// People whose last sign-in is at or after `from` and before `to`, oldest first, at most
+/// `limit` (a page of the schedule's scan).
+pub async fn signed_in_between(table: &Table, from: u64, to: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
+    let mut found = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let out = table
+            .client
+            .query()
+            .table_name(&table.name)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :p AND gsi1sk BETWEEN :from AND :to")
+            .expression_attribute_values(":p", s(PARTITION))
+            .expression_attribute_values(":from", s(format!("{from:012}")))
+            // Every key of `to - 1` sorts before `{to:012}`.
+            .expression_attribute_values(":to", s(format!("{to:012}")))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        for item in out.items.unwrap_or_default() {
+            let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+            let at = number(&item, "last_sign_in").unwrap_or_default();
+            if at >= to {
+                continue;
+            }
+            found.push(LastSignIn { username: text("username").unwrap_or_default(), sub: text("sub").unwrap_or_default(), email: text("email"), at });
+            if found.len() >= limit {
+                return Ok(found);
+            }
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(found);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Apps in the bridge's DynamoDB table.
+//!
+//! The table is shared by every feature: generic keys `pk`/`sk`, one generic index `gsi1`
+//! (`gsi1pk`/`gsi1sk`), and a TTL attribute `expires_at`. Apps are stored as:
+//!
+//! | item | `pk`       | `sk`  | `gsi1pk` | `gsi1sk` | other attributes                      |
+//! |------|------------|-------|----------|----------|---------------------------------------|
+//! | app  | `APP#{id}` | `APP` | `APP`    | `{id}`   | `kind`, `version` (N), `data` (JSON)  |
+//!
+//! Access patterns: an app by id (`GetItem`, the sign-in path); all apps in id order (`Query`
+//! on `gsi1`, the admin tool). `version` guards every write (optimistic locking).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::adapters::aws::Failure;
+use crate::adapters::dynamo::{Item, corrupt, data, n, query_gsi1, s, version, write_error};
+use crate::common::store::StoreError;
+use crate::tokens::app::{App, AppId};
+use crate::tokens::ports::{AppDirectory, AppStore};
+use crate::tokens::targets::Target;
+
+const APP_SK: &str = "APP";
+
+pub struct DynamoApps {
+    client: Client,
+    table: String,
+}
+
+impl DynamoApps {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+}
+
+fn key(id: &AppId) -> Item {
+    HashMap::from([("pk".into(), s(format!("APP#{id}"))), ("sk".into(), s(APP_SK))])
+}
+
+fn kind(app: &App) -> &'static str {
+    match app.target {
+        Target::Zendesk(_) => "zendesk",
+        Target::Insided(_) => "insided",
+        Target::Discourse(_) => "discourse",
+        Target::Jwt(_) => "jwt",
+    }
+}
+
+fn to_item(app: &App) -> Result<Item, StoreError> {
+    let data = serde_json::to_string(app).map_err(corrupt)?;
+    let mut item = key(&app.id);
+    item.insert("gsi1pk".into(), s(APP_SK));
+    item.insert("gsi1sk".into(), s(app.id.as_str()));
+    item.insert("kind".into(), s(kind(app)));
+    item.insert("version".into(), n(app.version));
+    item.insert("data".into(), s(data));
+    Ok(item)
+}
+
+fn from_item(item: &Item) -> Result<App, StoreError> {
+    let app: App = data(item, "app")?;
+    Ok(App { version: version(item).unwrap_or(app.version), ..app })
+}
+
+#[async_trait]
+impl AppDirectory for DynamoApps {
+    async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError> {
+        let out = self.client.get_item().table_name(&self.table).set_key(Some(key(id))).send().await.map_err(|e| write_error(Failure::of(&e)))?;
+        out.item.as_ref().map(from_item).transpose().map(|app| app.map(Arc::new))
+    }
+}
+
+#[async_trait]
+impl AppStore for DynamoApps {
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        query_gsi1(&self.client, &self.table, APP_SK).await?.iter().map(from_item).collect()
+    }
+
+    async fn create(&self, app: &App) -> Result<(), StoreError> {
+        let item = to_item(&App { version: 1, ..app.clone() })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| write_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn update(&self, app: &App) -> Result<(), StoreError> {
+        let previous = app.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(app)?))
+            .condition_expression("version = :previous")
+            .expression_attribute_values(":previous", n(previous))
+            .send()
+            .await
+            .map_err(|e| write_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn remove(&self, id: &AppId) -> Result<(), StoreError> {
+        let result = self.client.delete_item().table_name(&self.table).set_key(Some(key(id))).condition_expression("attribute_exists(pk)").send().await;
+        match result.map_err(|e| write_error(Failure::of(&e))) {
+            Err(StoreError::Conflict) => Err(StoreError::Missing(id.to_string())),
+            other => other.map(|_| ()),
+        }
+    }
+}

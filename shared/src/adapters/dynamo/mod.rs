@@ -1,0 +1,225 @@
+//! What the DynamoDB stores share: the index name, attribute value shorthands, decoding the
+//! JSON `data` attribute and the `version` beside it, and reading a whole `gsi1` partition page
+//! by page. Each store over DynamoDB is a submodule.
+
+pub mod activity;
+pub mod apps;
+pub mod hooks;
+pub mod keys;
+pub mod orgs;
+pub mod scim;
+pub mod sessions;
+pub mod workflows;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use crate::adapters::aws::{Failure, store_error};
+use crate::common::store::StoreError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The table's generic indexes (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`), both projecting all
+/// attributes so a lookup is one query.
+pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A failed write as the stores report it: `Conflict` when the write's condition did not hold.
+pub fn write_error(failure: Failure) -> StoreError {
+    match failure {
+        Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
+        other => store_error(other),
+    }
+}
+
+pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The record stored as JSON in an item's `data` attribute (`what` names it in errors).
+pub fn data<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
+    let raw = item.get("data").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt(format!("{what} item without data")))?;
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what} item: {e}")))
+}
+
+/// The item's `version` attribute, which is authoritative over any copy inside `data`.
+pub fn version(item: &Item) -> Option<u64> {
+    number(item, "version")
+}
+
+/// The item's number attribute `name`, if it has one that fits a `u64`.
+pub fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// A key of the table: partition `pk`, sort `sk`.
+/// The condition that writes version `version` of an item: a new item for version 1, else over
+/// version `version - 1` (its values, if any); `Conflict` for version 0.
+pub fn version_condition(version: u64) -> Result<(&'static str, Option<Item>), StoreError> {
+    match version.checked_sub(1).ok_or(StoreError::Conflict)? {
+        0 => Ok(("attribute_not_exists(pk)", None)),
+        previous => Ok(("version = :previous", Some(HashMap::from([(":previous".to_owned(), n(previous))])))),
+    }
+}
+
+pub fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
+}
+
+/// Every item whose `gsi1pk` is `partition`, in `gsi1sk` order.
+pub async fn query_gsi1(client: &Client, table: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(partition))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// The bridge's table and the building blocks of its transactions.
+pub struct Table {
+    pub client: Client,
+    pub name: String,
+}
+
+/// Why a transaction did not happen.
+pub enum TxError {
+    /// The condition of the item at this index failed.
+    Condition(usize),
+    Store(StoreError),
+}
+
+impl TxError {
+    /// Any failed condition read as a conflict (where no item's failure means more than that).
+    pub fn or_conflict(self) -> StoreError {
+        match self {
+            TxError::Condition(_) => StoreError::Conflict,
+            TxError::Store(e) => e,
+        }
+    }
+}
+
+impl Table {
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into() }
+    }
+
+    /// Runs `items` as one transaction; a cancelled one reports the index of the first item
+    /// whose condition failed.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let Err(e) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = e.as_service_error() {
+            let failed = cancelled.cancellation_reasons().iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
+            if let Some(index) = failed {
+                return Err(TxError::Condition(index));
+            }
+        }
+        Err(TxError::Store(store_error(Failure::of(&e))))
+    }
+
+    pub fn put(&self, item: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A `Put` without a condition (idempotent items: indexes, members, last sign-ins).
+    pub fn put_plain(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder().table_name(&self.name).set_item(Some(item)).build().map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub fn delete(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    pub fn update(&self, key: Item, expression: &str, condition: &str, values: Item) -> Result<TransactWriteItem, StoreError> {
+        // `data` is a reserved word in expressions.
+        let names = expression.contains("#data").then(|| HashMap::from([("#data".to_owned(), "data".to_owned())]));
+        let update = Update::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names(names)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Puts `item` if `condition` (with `values`) holds; `Conflict` if it does not.
+    pub async fn put_item(&self, item: Item, condition: Option<&str>, values: Option<Item>) -> Result<(), StoreError> {
+        let put = self.client.put_item().table_name(&self.name).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned));
+        put.set_expression_attribute_values(values).send().await.map_err(|e| write_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    /// Puts `item` as version `version` (its `version` attribute): a new item for version 1, else
+    /// over version `version - 1`; `Conflict` when the stored version is another.
+    pub async fn put_versioned(&self, mut item: Item, version: u64) -> Result<(), StoreError> {
+        let (condition, values) = version_condition(version)?;
+        item.insert("version".into(), n(version));
+        self.put_item(item, Some(condition), values).await
+    }
+
+    pub async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self.client.get_item().table_name(&self.name).set_key(Some(key)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.item)
+    }
+
+    /// A condition on an item the transaction does not change.
+    pub fn check(&self, key: Item, condition: &str, values: Option<Item>) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(corrupt)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// A strongly consistent read (read-after-write, as SCIM clients expect).
+    pub async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out =
+            self.client.get_item().table_name(&self.name).set_key(Some(key)).consistent_read(true).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.item)
+    }
+}

@@ -1,0 +1,187 @@
+//! Bridge sessions, pending corporate sign-ins and identity links in the bridge's table.
+//!
+//! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
+//! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
+//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed) |
+//! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON), `expires_at`     |
+//! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
+//! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
+//!
+//! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
+//! and the person's last sign-in (`adapters::activity`). Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
+//! (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
+//! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
+//! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
+//! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
+//! bearer values are stored: a table read never yields a working cookie or `state`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::dynamo::activity::activity_put;
+use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
+use crate::common::store::StoreError;
+use crate::directory::org::OrgId;
+use crate::directory::ports::IdentityLinks;
+use crate::events::IdentityEvent;
+use crate::risk::RiskProfile;
+use crate::signin::corporate::PendingLogin;
+use crate::signin::corporate::PendingLogins;
+use crate::signin::oidc::digest;
+use crate::signin::ports::SessionStore;
+use crate::signin::session::Session;
+use crate::workflows::inactivity::LastSignIn;
+
+pub struct DynamoSessions {
+    table: Table,
+}
+
+impl DynamoSessions {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        let t = &self.table;
+        t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    /// One conditional `UpdateItem` of a session; `false` when `condition` did not hold.
+    async fn update_if(&self, key_digest: &str, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(session_key(key_digest)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let t = &self.table;
+        let out = t
+            .client
+            .delete_item()
+            .table_name(&t.name)
+            .set_key(Some(key))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.attributes)
+    }
+}
+
+fn session_key(key_digest: &str) -> Item {
+    key(format!("SESSION#{key_digest}"), "SESSION")
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+#[async_trait]
+impl SessionStore for DynamoSessions {
+    /// One transaction: the session, the sign-in's events and the person's last sign-in.
+    async fn create(&self, key_digest: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
+        let mut item = session_key(key_digest);
+        item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
+        item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
+        item.insert("data".into(), s(json(session)?));
+        item.insert("expires_at".into(), n(session.expires_at));
+        if session.handoff {
+            item.insert("handoff".into(), n(1));
+        }
+        let t = &self.table;
+        let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
+        let person = LastSignIn {
+            username: session.username.clone(),
+            sub: user.sub,
+            email: user.email.filter(|_| user.email_verified == Some(true)),
+            at: session.created,
+        };
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, activity_put(t, &person, risk)?];
+        for event in events {
+            items.push(event_put(t, event)?);
+        }
+        t.transact(items).await.map_err(TxError::or_conflict)
+    }
+
+    async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
+        let mut session: Session = data(&item, "session")?;
+        if let Some(seen) = number(&item, "last_seen") {
+            session.last_seen = seen;
+        }
+        Ok(Some(session))
+    }
+
+    async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
+        // Ended meanwhile: nothing to record.
+        self.update_if(key_digest, "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))]))).await.map(|_| ())
+    }
+
+    async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {
+        // `false`: redeemed before, or no such session.
+        self.update_if(key_digest, "REMOVE handoff", "attribute_exists(handoff)", None).await
+    }
+
+    async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        self.take(session_key(key_digest)).await?.map(|item| data(&item, "session")).transpose()
+    }
+
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        for item in &items {
+            let key: Item = item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.take(key).await?;
+        }
+        Ok(items.len())
+    }
+}
+
+#[async_trait]
+impl PendingLogins for DynamoSessions {
+    async fn put(&self, key_digest: &str, login: &PendingLogin) -> Result<(), StoreError> {
+        let mut item = key(format!("OIDCSTATE#{key_digest}"), "STATE");
+        item.insert("data".into(), s(json(login)?));
+        item.insert("expires_at".into(), n(login.expires_at));
+        DynamoSessions::put(self, item).await
+    }
+
+    async fn take(&self, key_digest: &str) -> Result<Option<PendingLogin>, StoreError> {
+        DynamoSessions::take(self, key(format!("OIDCSTATE#{key_digest}"), "STATE")).await?.map(|item| data(&item, "pending sign-in")).transpose()
+    }
+}
+
+fn link_key(org: &OrgId, issuer: &str, subject: &str) -> Item {
+    key(format!("IDLINK#{org}"), &format!("{}#{subject}", digest(issuer)))
+}
+
+#[async_trait]
+impl IdentityLinks for DynamoSessions {
+    async fn find(&self, org: &OrgId, issuer: &str, subject: &str) -> Result<Option<String>, StoreError> {
+        let item = self.table.get_item(link_key(org, issuer, subject)).await?;
+        Ok(item.and_then(|i| i.get("username").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError> {
+        let mut item = link_key(org, issuer, subject);
+        item.insert("username".into(), s(username));
+        item.insert("issuer".into(), s(issuer));
+        self.put(item).await
+    }
+}

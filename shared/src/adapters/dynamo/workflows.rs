@@ -1,0 +1,197 @@
+//! Workflows in the bridge's table: flows and connections (written by the admin tool), identity
+//! events (the outbox the table's stream delivers to the runner), and run records.
+//!
+//! | item       | `pk`                 | `sk`         | `gsi1pk`      | `gsi1sk`       | other attributes                        |
+//! |------------|----------------------|--------------|---------------|----------------|-----------------------------------------|
+//! | flow       | `FLOW#{id}`          | `FLOW`       | `FLOW`        | `{id}`         | `version` (N), `data` (JSON)            |
+//! | connection | `CONNECTION#{name}`  | `CONNECTION` | `CONNECTION`  | `{name}`       | `data` (JSON)                           |
+//! | event      | `EVENT#{id}`         | `EVENT`      |               |                | `type`, `data` (JSON), `expires_at`     |
+//! | run        | `RUN#{run id}`       | `RUN`        | `RUNS#failed` (failed runs only) | `{finished}` | `status`, `data`, `expires_at` |
+//! | inactivity scan | `SCAN#inactive#{days}` | `SCAN` |            |                | `until`: the last sign-in cutoff scanned |
+//!
+//! Events are written once (`attribute_not_exists`): recording the same event twice is one
+//! stream record. A run begins with a conditional put, so a redelivered event finds its run and
+//! does nothing. Failed runs are listed through `gsi1` (the dead-letter list an operator replays
+//! from). Events live 7 days and runs 30 days (`expires_at`, the table's TTL attribute).
+//!
+//! The daily inactivity scan (`record_inactive`) reads, per threshold of the enabled
+//! `user.inactive` flows, only the people whose last sign-in (`adapters::activity`) crossed the
+//! threshold since the previous scan, from that scan's cutoff; the first scan of a threshold
+//! reads everyone before it (so enabling a flow reaches the people inactive already).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use crate::adapters::dynamo::activity::signed_in_between;
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
+use crate::common::store::StoreError;
+use crate::events::EventLog;
+use crate::events::IdentityEvent;
+use crate::workflows::connection::Connection;
+use crate::workflows::flow::Flow;
+use crate::workflows::inactivity::{LastSignIn, cutoff, inactive_event, thresholds};
+use crate::workflows::runner::{DeadLetters, RunStore};
+use crate::workflows::runner::{RunRecord, RunStatus};
+
+const EVENT_TTL: u64 = 7 * 24 * 3600;
+const RUN_TTL: u64 = 30 * 24 * 3600;
+const FAILED_RUNS: &str = "RUNS#failed";
+/// Most people one scan records per threshold.
+pub const SCAN_LIMIT: usize = 5_000;
+const NEW: Option<&str> = Some("attribute_not_exists(pk)");
+
+pub struct DynamoWorkflows {
+    table: Table,
+}
+
+/// A serde enum's name (`"sign_in.high_risk"`, `"failed"`).
+fn name_of(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The event's item (the outbox record the stream delivers to the runner).
+fn event_item(event: &IdentityEvent) -> Result<Item, StoreError> {
+    let mut item = key(format!("EVENT#{}", event.id), "EVENT");
+    item.insert("type".into(), s(name_of(event.kind)));
+    item.insert("data".into(), s(serde_json::to_string(event).map_err(corrupt)?));
+    item.insert("expires_at".into(), n(event.at + EVENT_TTL));
+    Ok(item)
+}
+
+/// Recording `event` as part of another change's transaction (the outbox); the transaction
+/// fails on this item if the event was recorded already.
+pub fn event_put(table: &Table, event: &IdentityEvent) -> Result<TransactWriteItem, StoreError> {
+    table.put(event_item(event)?, "attribute_not_exists(pk)", None)
+}
+
+impl DynamoWorkflows {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+
+    /// Records `event` (once: a second write of the same id is a no-op).
+    pub async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
+        match self.table.put_item(event_item(event)?, NEW, None).await {
+            Err(StoreError::Conflict) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Records `user.inactive` for the people who crossed an inactivity threshold of an enabled
+    /// flow since the previous scan; returns how many per threshold. At most `SCAN_LIMIT` people
+    /// per threshold and run: the rest follow on the next run (the cutoff only advances as far
+    /// as the people recorded).
+    pub async fn record_inactive(&self, now: u64) -> Result<Vec<(u32, usize)>, StoreError> {
+        let flows = self.flows().await?;
+        let mut report = Vec::new();
+        for days in thresholds(&flows) {
+            let cursor = key(format!("SCAN#inactive#{days}"), "SCAN");
+            let from = self.table.get_item(cursor.clone()).await?.and_then(|i| number(&i, "until")).unwrap_or(0);
+            let to = cutoff(days, now);
+            if from >= to {
+                continue;
+            }
+            let people = signed_in_between(&self.table, from, to, SCAN_LIMIT).await?;
+            for person in &people {
+                self.record(&inactive_event(person, days, now)).await?;
+            }
+            // A full page may have left people with the last one's time: start there next.
+            let until = if people.len() == SCAN_LIMIT { people.last().map_or(to, |p| p.at) } else { to };
+            let mut item = cursor;
+            item.insert("until".into(), n(until));
+            self.table.put_item(item, None, None).await?;
+            report.push((days, people.len()));
+        }
+        Ok(report)
+    }
+
+    /// Everyone whose last sign-in is before `days` days ago (the dry run's list).
+    pub async fn inactive_now(&self, days: u32, now: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
+        signed_in_between(&self.table, 0, cutoff(days, now), limit).await
+    }
+
+    /// Every flow, in id order.
+    pub async fn flows(&self) -> Result<Vec<Flow>, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, "FLOW").await?;
+        items.iter().map(|item| Ok(Flow { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "flow")? })).collect()
+    }
+
+    /// Writes `flow` over the version it replaces (`flow.version - 1`; version 1 is a new flow).
+    pub async fn save_flow(&self, flow: &Flow) -> Result<(), StoreError> {
+        let mut item = key(format!("FLOW#{}", flow.id), "FLOW");
+        item.insert("gsi1pk".into(), s("FLOW"));
+        item.insert("gsi1sk".into(), s(flow.id.as_str()));
+        item.insert("data".into(), s(serde_json::to_string(flow).map_err(corrupt)?));
+        self.table.put_versioned(item, flow.version).await
+    }
+
+    pub async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
+        query_gsi1(&self.table.client, &self.table.name, "CONNECTION").await?.iter().map(|item| data(item, "connection")).collect()
+    }
+
+    pub async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        let mut item = key(format!("CONNECTION#{}", connection.name), "CONNECTION");
+        item.insert("gsi1pk".into(), s("CONNECTION"));
+        item.insert("gsi1sk".into(), s(connection.name.as_str()));
+        item.insert("data".into(), s(serde_json::to_string(connection).map_err(corrupt)?));
+        self.table.put_item(item, None, None).await
+    }
+
+    pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.table.get_consistent(key(format!("RUN#{run_id}"), "RUN")).await?.as_ref().map(|i| data(i, "run")).transpose()
+    }
+
+    /// The failed runs (the dead-letter list), oldest first.
+    pub async fn failed_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        query_gsi1(&self.table.client, &self.table.name, FAILED_RUNS).await?.iter().map(|item| data(item, "run")).collect()
+    }
+
+    pub async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError> {
+        self.table.get_item(key(format!("EVENT#{id}"), "EVENT")).await?.as_ref().map(|i| data(i, "event")).transpose()
+    }
+
+    fn run_item(run: &RunRecord) -> Result<Item, StoreError> {
+        let mut item = key(format!("RUN#{}", run.run_id), "RUN");
+        item.insert("status".into(), s(name_of(run.status)));
+        item.insert("data".into(), s(serde_json::to_string(run).map_err(corrupt)?));
+        item.insert("expires_at".into(), n(run.started_at + RUN_TTL));
+        if run.status == RunStatus::Failed {
+            item.insert("gsi1pk".into(), s(FAILED_RUNS));
+            item.insert("gsi1sk".into(), s(format!("{:020}#{}", run.finished_at.unwrap_or(run.started_at), run.run_id)));
+        }
+        Ok(item)
+    }
+}
+
+#[async_trait]
+impl RunStore for DynamoWorkflows {
+    async fn begin(&self, run: &RunRecord) -> Result<bool, StoreError> {
+        match self.table.put_item(Self::run_item(run)?, NEW, None).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn finish(&self, run: &RunRecord) -> Result<(), StoreError> {
+        self.table.put_item(Self::run_item(run)?, None, None).await
+    }
+}
+
+#[async_trait]
+impl DeadLetters for DynamoWorkflows {
+    /// A failed run is already listed under `RUNS#failed` by [`RunStore::finish`]; this only
+    /// says so in the log, where alarms watch for it.
+    async fn send(&self, run: &RunRecord) -> Result<(), StoreError> {
+        tracing::error!(run = %run.run_id, flow = %run.flow_id, "workflow run failed after its retries");
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for DynamoWorkflows {
+    async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
+        DynamoWorkflows::record(self, event).await
+    }
+}

@@ -1,0 +1,11 @@
+//! The vocabulary every capability shares: email addresses, the person's profile attributes,
+//! times, hashes, secure URLs, secret references and the store error. It depends on no other
+//! room of this crate.
+
+pub mod email;
+pub mod hashing;
+pub mod profile;
+pub mod secrets;
+pub mod secure_url;
+pub mod store;
+pub mod time;

@@ -1,0 +1,322 @@
+//! Organisations: the corporate customers whose people the bridge provisions (SCIM) and signs
+//! in through their own identity provider. An organisation owns one or more verified email
+//! domains; a domain belongs to at most one organisation (enforced by the store, atomically).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::common::email::Email;
+use crate::common::secrets::SecretRef;
+
+/// How many domains one organisation may own (keeps every change within one DynamoDB transaction).
+pub const MAX_DOMAINS: usize = 50;
+
+/// An organisation's id: `org-` and 20 random lowercase hex digits when generated; any 1 to 64
+/// characters of `a-z`, `0-9`, `-` when parsed.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrgError {
+    #[error("an organisation id is 1 to 64 characters of a-z, 0-9 and '-'")]
+    BadId,
+    #[error("`{0}` is not a domain name (ASCII letters, digits and '-', at least two labels; IDNs in punycode)")]
+    BadDomain(String),
+    #[error("the organisation's name is empty or longer than 200 characters")]
+    BadName,
+    #[error("an organisation owns at most {MAX_DOMAINS} domains")]
+    TooManyDomains,
+    #[error("the domain {0} is listed twice")]
+    DuplicateDomain(String),
+    #[error("the connection is not valid: {0}")]
+    BadConnection(&'static str),
+}
+
+impl OrgId {
+    pub fn generate() -> Self {
+        Self(format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, OrgError> {
+        let ok = (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok { Ok(Self(raw.to_owned())) } else { Err(OrgError::BadId) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OrgId {
+    type Error = OrgError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<OrgId> for String {
+    fn from(id: OrgId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Debug for OrgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OrgId({})", self.0)
+    }
+}
+
+impl fmt::Display for OrgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email domain, lower case, without a trailing dot.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailDomain(String);
+
+impl EmailDomain {
+    pub fn parse(raw: &str) -> Result<Self, OrgError> {
+        let domain = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+        let label_ok =
+            |l: &str| (1..=63).contains(&l.len()) && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let labels: Vec<&str> = domain.split('.').collect();
+        let ok = domain.len() <= 253
+            && labels.len() >= 2
+            && labels.iter().all(|l| label_ok(l))
+            && !labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
+        if ok { Ok(Self(domain)) } else { Err(OrgError::BadDomain(raw.trim().to_owned())) }
+    }
+
+    /// The domain of an email address.
+    pub fn of(email: &Email) -> Result<Self, OrgError> {
+        Self::parse(email.as_str().rsplit('@').next().unwrap_or_default())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailDomain {
+    type Error = OrgError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<EmailDomain> for String {
+    fn from(d: EmailDomain) -> Self {
+        d.0
+    }
+}
+
+impl fmt::Debug for EmailDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EmailDomain({})", self.0)
+    }
+}
+
+impl fmt::Display for EmailDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a SCIM DELETE of a user means for this organisation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteMode {
+    /// Keep the SCIM record, disable the Cognito user (the default).
+    #[default]
+    Deactivate,
+    /// Remove both.
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgPolicies {
+    #[serde(default)]
+    pub delete: DeleteMode,
+    /// Whether SCIM-provisioned people may also sign in with a password.
+    #[serde(default)]
+    pub password_sign_in: bool,
+}
+
+impl Default for OrgPolicies {
+    fn default() -> Self {
+        Self { delete: DeleteMode::Deactivate, password_sign_in: false }
+    }
+}
+
+/// Where an organisation's people sign in: their company's OpenID provider, reached directly
+/// (`oidc`) or through an identity provider configured in the Cognito user pool (`cognito`:
+/// SAML, OIDC, Google...; the pool is then the OpenID provider and `identity_provider` names the
+/// pool's provider). Both take the same relying-party path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub kind: ConnectionKind,
+    /// The OpenID issuer; its metadata is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret, in Secrets Manager. None for a public client (PKCE only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<SecretRef>,
+    /// `cognito` only: the pool's identity provider name, sent as `identity_provider`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<String>,
+    /// The claim holding the person's email.
+    #[serde(default)]
+    pub email_claim: EmailClaim,
+    /// Send the typed email as `login_hint` (off for companies that sign in with a user name).
+    #[serde(default = "enabled")]
+    pub login_hint: bool,
+    #[serde(default)]
+    pub provisioning: Provisioning,
+    /// On sign-out, continue to the provider's `end_session_endpoint` when it has one.
+    #[serde(default)]
+    pub single_logout: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    Oidc,
+    Cognito,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailClaim {
+    #[default]
+    Email,
+    Upn,
+    PreferredUsername,
+}
+
+impl EmailClaim {
+    pub fn name(self) -> &'static str {
+        match self {
+            EmailClaim::Email => "email",
+            EmailClaim::Upn => "upn",
+            EmailClaim::PreferredUsername => "preferred_username",
+        }
+    }
+}
+
+/// Who may sign in through the connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioning {
+    /// Only people the organisation provisioned through SCIM (and has not deactivated).
+    #[default]
+    Scim,
+    /// Anyone the provider vouches for whose email is in the organisation's domains; a Cognito
+    /// user is created on their first sign-in.
+    OnFirstSignIn,
+}
+
+impl Connection {
+    pub fn validate(&self) -> Result<(), OrgError> {
+        let issuer = url::Url::parse(&self.issuer).map_err(|_| OrgError::BadConnection("the issuer is not a URL"))?;
+        if !crate::common::secure_url::secure(&issuer) {
+            return Err(OrgError::BadConnection("the issuer must be an https URL"));
+        }
+        if issuer.query().is_some() || issuer.fragment().is_some() {
+            return Err(OrgError::BadConnection("the issuer has no query or fragment"));
+        }
+        if self.client_id.trim().is_empty() || self.client_id.len() > 256 {
+            return Err(OrgError::BadConnection("the client id is empty or too long"));
+        }
+        match (self.kind, &self.identity_provider) {
+            (ConnectionKind::Cognito, None) => Err(OrgError::BadConnection("a cognito connection names the pool's identity provider")),
+            (ConnectionKind::Oidc, Some(_)) => Err(OrgError::BadConnection("identity_provider is for cognito connections")),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    pub id: OrgId,
+    pub name: String,
+    pub domains: Vec<EmailDomain>,
+    #[serde(default)]
+    pub policies: OrgPolicies,
+    /// How its people sign in; none until the organisation connects its provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Connection>,
+    /// Incremented on every update; updates name the version they replace.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Organisation {
+    pub fn validate(&self) -> Result<(), OrgError> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err(OrgError::BadName);
+        }
+        if self.domains.len() > MAX_DOMAINS {
+            return Err(OrgError::TooManyDomains);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &self.domains {
+            if !seen.insert(d) {
+                return Err(OrgError::DuplicateDomain(d.to_string()));
+            }
+        }
+        self.connection.as_ref().map_or(Ok(()), Connection::validate)
+    }
+
+    pub fn owns(&self, domain: &EmailDomain) -> bool {
+        self.domains.contains(domain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_normalised_and_checked() {
+        assert_eq!(EmailDomain::parse(" Example.CO.JP. ").map(|d| d.0), Ok("example.co.jp".into()));
+        assert_eq!(EmailDomain::parse("xn--eckwd4c7c.xn--zckzah").map(|d| d.0), Ok("xn--eckwd4c7c.xn--zckzah".into()));
+        for bad in ["", "localhost", "*.example.com", "example..com", "-a.com", "a-.com", "exa mple.com", "例え.jp", "1.2.3.4", "a.com:443", "a@b.com"] {
+            assert!(EmailDomain::parse(bad).is_err(), "{bad}");
+        }
+        let email = Email::parse("Taro@Sub.Example.com").unwrap();
+        assert_eq!(EmailDomain::of(&email).map(|d| d.0), Ok("sub.example.com".into()));
+    }
+
+    #[test]
+    fn organisations_are_validated() {
+        let d = |s: &str| EmailDomain::parse(s).unwrap();
+        let mut org = Organisation {
+            id: OrgId::generate(),
+            name: "Acme".into(),
+            domains: vec![d("acme.co.jp"), d("acme.com")],
+            policies: OrgPolicies::default(),
+            connection: None,
+            version: 0,
+        };
+        assert_eq!(org.validate(), Ok(()));
+        assert!(org.id.as_str().starts_with("org-") && org.id.as_str().len() == 24);
+        org.domains.push(d("ACME.com"));
+        assert_eq!(org.validate(), Err(OrgError::DuplicateDomain("acme.com".into())));
+        org.domains = (0..=MAX_DOMAINS).map(|i| d(&format!("d{i}.example"))).collect();
+        assert_eq!(org.validate(), Err(OrgError::TooManyDomains));
+        org.domains.clear();
+        org.name = " ".into();
+        assert_eq!(org.validate(), Err(OrgError::BadName));
+    }
+}

@@ -1,0 +1,186 @@
+//! What the directory needs from the outside world: organisations, SCIM tokens and resources,
+//! the user pool, and identity links. Adapters implement these over DynamoDB and Cognito.
+
+use crate::common::store::StoreError;
+use crate::directory::org::{EmailDomain, OrgId, Organisation};
+use crate::directory::scim::directory_user::{DirectoryUser, Link};
+use crate::directory::scim::filter::Lookup;
+use crate::directory::scim::patch::MemberChange;
+use crate::directory::scim::resource::{Kind, Record};
+use crate::events::IdentityEvent;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+#[async_trait]
+pub trait OrgDirectory: Send + Sync {
+    async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;
+    /// The organisation that owns `domain`.
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError>;
+}
+
+/// Organisations and the domains they own. Every write is all or nothing.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Creates `org` (version 1) and claims its domains; `Taken(domain)` if another owns one,
+    /// `Conflict` if the id exists.
+    async fn create(&self, org: &Organisation) -> Result<(), StoreError>;
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError>;
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError>;
+    /// Replaces `current` by `next` (whose version is `current.version + 1`), claiming the domains
+    /// `next` adds and releasing those it drops; `Conflict` if `current` changed meanwhile.
+    async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError>;
+    /// Removes the organisation, its domains and its SCIM tokens.
+    async fn remove(&self, org: &Organisation) -> Result<(), StoreError>;
+    /// The organisation that owns `domain`.
+    async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError>;
+}
+
+/// Why the user directory (Cognito) did not apply a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("the directory is throttling requests")]
+    Throttled,
+    #[error("the directory is unavailable: {0}")]
+    Unavailable(String),
+    /// The email belongs to a directory user that is not this SCIM user's to manage.
+    #[error("the email {0} belongs to another directory user")]
+    Claimed(String),
+    #[error("the directory refused the change: {0}")]
+    Refused(String),
+    /// The directory user no longer exists (deleted outside the bridge).
+    #[error("the directory user no longer exists")]
+    Gone,
+}
+
+impl DirectoryError {
+    /// Whether the same call may succeed later (`Throttled`, `Unavailable`). The others will be
+    /// refused again until something changes: the user's attributes, or the directory itself.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DirectoryError::Throttled | DirectoryError::Unavailable(_))
+    }
+}
+
+/// The user directory SCIM users are kept in step with. Every call is idempotent.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// Makes sure a user with these attributes and this enabled state exists (creating it with
+    /// a verified email and no invitation, or adopting the one with this email if it belongs to
+    /// the same organisation or to none); returns the directory's user name for it.
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
+    /// Sets the user's attributes (email, names, organisation, SCIM id) in place; `before` is
+    /// what was last applied, so unchanged attributes (the email above all) need not be sent.
+    async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError>;
+    /// Enables, or disables and signs out everywhere.
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
+    /// Deletes the user; a user already gone is fine.
+    async fn delete(&self, username: &str) -> Result<(), DirectoryError>;
+}
+
+/// One stored SCIM resource with its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimEntry {
+    pub record: Record,
+    /// The directory user, for users.
+    pub link: Link,
+    /// A directory sync for this version is outstanding.
+    pub pending: bool,
+    /// Why the last sync attempt failed; without `pending`, why the directory refused this
+    /// version for good (the user is not provisioned until it changes).
+    pub sync_error: Option<String>,
+    /// A deleted user kept for its directory user (`deactivate` policy) or until the directory
+    /// user is deleted (`purge`). Invisible to SCIM clients.
+    pub deleted: Option<Deletion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deletion {
+    Deactivate,
+    Purge,
+}
+
+/// SCIM users and groups of one organisation each; every key starts with the organisation, so
+/// one organisation never reads another's. Writes are atomic per resource.
+#[async_trait]
+pub trait ScimStore: Send + Sync {
+    async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError>;
+    /// The resources a key lookup finds (one query, no scan).
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
+    /// `count` resources from the 1-based `start` in a stable order, and how many there are.
+    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize) -> Result<(Vec<ScimEntry>, usize), StoreError>;
+    /// Every resource of `kind`; `Limit` if there are more than `limit`.
+    async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
+    /// Stores a new resource (version 1), a user with a pending sync, a group with `members`.
+    /// `Taken(attribute)` if its `userName`/`displayName` (any case) or `externalId` is in use;
+    /// `Missing(id)` if a member is not a user. `event`, if any, is recorded in the same
+    /// transaction as the resource (here and in `replace` and `delete`).
+    async fn create(&self, org: &OrgId, record: &Record, members: &[Value], event: Option<&IdentityEvent>) -> Result<(), StoreError>;
+    /// Replaces `current` with `next` (version `current + 1`), a user with a pending sync.
+    /// `Conflict` if `current` changed meanwhile, `Taken` as for `create`.
+    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record, event: Option<&IdentityEvent>) -> Result<(), StoreError>;
+    /// Deletes a resource, its unique names and memberships. A user becomes a hidden
+    /// tombstone with a pending sync, removed once the directory is in step if `Purge`.
+    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError>;
+    /// Records that `version` of user `id` is in the directory as `link`. `Ok(false)`: a newer
+    /// version is pending (its writer syncs it).
+    async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError>;
+    async fn sync_failed(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError>;
+    /// Records that the directory refused `version` of user `id` for good: no longer pending,
+    /// `error` kept as the reason. A store that cannot tell keeps it pending.
+    async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        self.sync_failed(org, entry, error).await
+    }
+    /// Users (and tombstones) whose sync is outstanding (`pending`), and those the directory
+    /// refused (not `pending`, with the reason in `sync_error`).
+    async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError>;
+    /// A group's members as member objects (`value`, `display`, `type`).
+    async fn members(&self, org: &OrgId, group: &str) -> Result<Vec<Value>, StoreError>;
+    /// The ids of the groups `user` belongs to.
+    async fn groups_of(&self, org: &OrgId, user: &str) -> Result<Vec<String>, StoreError>;
+    /// Applies member changes to a group whose record `next` replaces `current` (version + 1).
+    /// Cost grows with the number of changed members, never with the group's size (except a
+    /// `Replace`/`RemoveAll`, which reads the members it drops). `Missing(id)`: no user `id`.
+    async fn update_group(&self, org: &OrgId, current: &ScimEntry, next: &Record, changes: &[MemberChange]) -> Result<(), StoreError>;
+}
+
+/// Which Cognito user a provider's subject is, per organisation.
+#[async_trait]
+pub trait IdentityLinks: Send + Sync {
+    async fn find(&self, org: &OrgId, issuer: &str, subject: &str) -> Result<Option<String>, StoreError>;
+    async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError>;
+}
+
+/// A Cognito user as the sign-in path needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolUser {
+    pub username: String,
+    pub enabled: bool,
+    /// Attributes by name (`sub`, `email`, `custom:org_id`...).
+    pub attributes: Map<String, Value>,
+    pub groups: Vec<String>,
+}
+
+/// The user pool, read and signed out by user name.
+#[async_trait]
+pub trait PoolUsers: Send + Sync {
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// The pool user with this email, if any.
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// Sets the user's organisation (a person adopted by corporate sign-in).
+    async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError>;
+    /// Revokes every refresh token of the user.
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
+    /// Adds the user to a group of the pool (which must exist); a member already is done.
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
+}
+
+/// Linking a federated identity to an existing account of the user pool.
+#[async_trait]
+pub trait AccountLinker: Send + Sync {
+    /// The pool's own (not federated) user whose email is `email` and verified, if there is one.
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// Makes `provider`'s `subject` sign in as `username`; a link that exists already is done.
+    async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError>;
+}

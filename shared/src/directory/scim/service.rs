@@ -1,0 +1,402 @@
+//! The SCIM service: what each request does to one organisation's users and groups, in terms of
+//! the [`ScimStore`] and [`UserDirectory`] ports. The handler parses HTTP and renders replies;
+//! everything SCIM means happens here.
+//!
+//! - Writes are optimistic: read, change, write if the version is unchanged. Without
+//!   `If-Match`, a lost race is retried on a fresh read, so two racing PATCHes both land; with
+//!   `If-Match`, a changed version is 412.
+//! - After a user changes, the directory is brought in step at once ([`sync::converge`]); if
+//!   that fails for a while (throttling, an outage) the change stays recorded with a pending sync
+//!   that [`ScimService::sync_pending`] retries. If the directory refuses it for good (an address
+//!   or attribute it does not take, an email another directory user has), the record is marked
+//!   not provisioned with the reason and left until the user changes again. The client's
+//!   request succeeds either way: DynamoDB is the truth. A sign-in email the directory can never
+//!   take is refused up front instead ([`sync::check_sign_in_email`]).
+//! - One request's filter work is bounded: list filters are evaluated within one
+//!   [`Budget`] (past it, `tooMany`), as PATCH value paths are in [`patch::apply`].
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::directory_user::Link;
+use super::error::{ScimError, ScimType};
+use super::events::change_event;
+use super::filter::{Budget, Filter, Lookup};
+use super::patch::{self, MemberChange};
+use super::query::{ListQuery, list_response, sort};
+use super::resource::{Attributes, Kind, Projection, Record, canonicalise, check_resource, timestamp};
+use super::sync;
+use crate::common::store::StoreError;
+use crate::directory::org::{DeleteMode, Organisation};
+use crate::directory::ports::{Deletion, ScimEntry, ScimStore, UserDirectory};
+
+/// Attempts at a read-change-write before giving up on a busy resource.
+const ATTEMPTS: u64 = 10;
+
+/// The organisation a request acts for, where its resources live, and the request's time.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant<'a> {
+    pub org: &'a Organisation,
+    /// `https://host/scim/v2`, for `meta.location`.
+    pub base: &'a str,
+    pub now: u64,
+}
+
+/// A successful answer: status, body (none for 204) and ETag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Option<Value>,
+    pub etag: Option<String>,
+}
+
+/// What a sync sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub synced: usize,
+    pub failed: usize,
+}
+
+pub struct ScimService {
+    store: Arc<dyn ScimStore>,
+    directory: Arc<dyn UserDirectory>,
+    /// Most resources a filter that is not a key lookup (or a sort) may evaluate.
+    filter_limit: usize,
+}
+
+pub fn store_error(e: StoreError) -> ScimError {
+    match e {
+        StoreError::Throttled => ScimError::new(429, None, "too many requests; retry after a moment"),
+        StoreError::Unavailable(_) | StoreError::Conflict => ScimError::unavailable(),
+        StoreError::Taken(what) => ScimError::uniqueness(format!("another resource of this organisation has this {what}")),
+        StoreError::Missing(id) => ScimError::bad(ScimType::InvalidValue, format!("no user with id {id} in this organisation")),
+        StoreError::Limit(what) => ScimError::bad(ScimType::TooMany, what),
+        StoreError::Corrupt(_) => ScimError::new(500, None, "internal error"),
+    }
+}
+
+fn matches_if(entry: &ScimEntry, if_match: Option<&str>) -> bool {
+    let Some(wanted) = if_match else { return true };
+    let etag = entry.record.etag();
+    wanted.split(',').map(str::trim).any(|w| w == "*" || w == etag || w.trim_start_matches("W/") == etag.trim_start_matches("W/"))
+}
+
+fn name(kind: Kind) -> &'static str {
+    kind.resource_type().name
+}
+
+impl ScimService {
+    pub fn new(store: Arc<dyn ScimStore>, directory: Arc<dyn UserDirectory>, filter_limit: usize) -> Self {
+        Self { store, directory, filter_limit }
+    }
+
+    async fn entry(&self, t: Tenant<'_>, kind: Kind, id: &str) -> Result<ScimEntry, ScimError> {
+        self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.ok_or_else(|| ScimError::not_found(name(kind), id))
+    }
+
+    /// The resource as the client asked to see it.
+    async fn render(&self, t: Tenant<'_>, record: &Record, projection: &Projection) -> Result<Value, ScimError> {
+        let rt = record.kind.resource_type();
+        let mut json = record.to_json(t.base);
+        match record.kind {
+            Kind::Group if projection.wants("members") => {
+                let members = self.store.members(&t.org.id, &record.id).await.map_err(store_error)?;
+                let members: Vec<Value> = members
+                    .into_iter()
+                    .map(|mut m| {
+                        let endpoint = if m.get("type").and_then(Value::as_str) == Some("Group") { "Groups" } else { "Users" };
+                        if let Some(id) = m.get("value").and_then(Value::as_str) {
+                            m["$ref"] = Value::from(format!("{}/{endpoint}/{id}", t.base));
+                        }
+                        m
+                    })
+                    .collect();
+                json["members"] = Value::Array(members);
+            }
+            Kind::User if projection.only.as_ref().is_some_and(|_| projection.wants("groups")) => {
+                let groups = self.store.groups_of(&t.org.id, &record.id).await.map_err(store_error)?;
+                json["groups"] = groups.into_iter().map(|g| json!({"value": g, "$ref": format!("{}/Groups/{g}", t.base), "type": "direct"})).collect();
+            }
+            _ => {}
+        }
+        Ok(projection.apply(rt, json))
+    }
+
+    async fn reply(&self, t: Tenant<'_>, status: u16, record: &Record, projection: &Projection) -> Result<Reply, ScimError> {
+        Ok(Reply { status, body: Some(self.render(t, record, projection).await?), etag: Some(record.etag()) })
+    }
+
+    pub async fn create(&self, t: Tenant<'_>, kind: Kind, body: &Value, projection: &Projection) -> Result<Reply, ScimError> {
+        let rt = kind.resource_type();
+        let mut data = canonicalise(rt, body)?;
+        check_resource(rt, &data)?;
+        let members = take_members(kind, &mut data)?;
+        let now = timestamp(t.now);
+        let record = Record { kind, id: uuid::Uuid::new_v4().to_string(), version: 1, created: now.clone(), last_modified: now, data };
+        if kind == Kind::User {
+            sync::check_sign_in_email(t.org, &record)?;
+        }
+        let event = change_event(&t.org.id, None, Some(&record), &Link::default(), None, record.version, t.now);
+        self.store.create(&t.org.id, &record, &members, event.as_ref()).await.map_err(store_error)?;
+        if kind == Kind::User {
+            self.sync(t.org, ScimEntry { record: record.clone(), link: Link::default(), pending: true, sync_error: None, deleted: None }).await;
+        }
+        self.reply(t, 201, &record, projection).await
+    }
+
+    /// The resource and its ETag (the handler answers `If-None-Match` with 304).
+    pub async fn get(&self, t: Tenant<'_>, kind: Kind, id: &str, projection: &Projection) -> Result<Reply, ScimError> {
+        let entry = self.entry(t, kind, id).await?;
+        self.reply(t, 200, &entry.record, projection).await
+    }
+
+    /// PUT: the body replaces every writable attribute.
+    pub async fn replace(
+        &self,
+        t: Tenant<'_>,
+        kind: Kind,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Reply, ScimError> {
+        let rt = kind.resource_type();
+        let mut data = canonicalise(rt, body)?;
+        check_resource(rt, &data)?;
+        let members = take_members(kind, &mut data)?;
+        let changes = if kind == Kind::Group { vec![MemberChange::Replace(members)] } else { Vec::new() };
+        self.write(t, kind, id, if_match, projection, |_| Ok((data.clone(), changes.clone()))).await
+    }
+
+    pub async fn patch(&self, t: Tenant<'_>, kind: Kind, id: &str, body: &Value, if_match: Option<&str>, projection: &Projection) -> Result<Reply, ScimError> {
+        let rt = kind.resource_type();
+        let ops = patch::parse(body)?;
+        self.write(t, kind, id, if_match, projection, |current| {
+            let mut data = current.data.clone();
+            let changes = patch::apply(rt, &mut data, &ops)?;
+            check_resource(rt, &data)?;
+            Ok((data, changes))
+        })
+        .await
+    }
+
+    /// Read, `change`, write with the version checked; retried on a lost race unless `If-Match`.
+    async fn write(
+        &self,
+        t: Tenant<'_>,
+        kind: Kind,
+        id: &str,
+        if_match: Option<&str>,
+        projection: &Projection,
+        change: impl Fn(&Record) -> Result<(Attributes, Vec<MemberChange>), ScimError>,
+    ) -> Result<Reply, ScimError> {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                // Lost a race: step back a random moment so racers do not collide again.
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(1..=10 * attempt))).await;
+            }
+            let current = self.entry(t, kind, id).await?;
+            if !matches_if(&current, if_match) {
+                return Err(ScimError::precondition());
+            }
+            let (data, changes) = change(&current.record)?;
+            if changes.iter().any(|c| c.names(id)) {
+                return Err(ScimError::bad(ScimType::InvalidValue, "a group cannot be a member of itself"));
+            }
+            if data == current.record.data && changes.is_empty() {
+                return self.reply(t, 200, &current.record, projection).await;
+            }
+            let next = Record { version: current.record.version + 1, last_modified: timestamp(t.now), data, ..current.record.clone() };
+            // Only a new sign-in email is checked: a user kept with an old one can still be
+            // deactivated or renamed.
+            if kind == Kind::User && next.sign_in_email() != current.record.sign_in_email() {
+                sync::check_sign_in_email(t.org, &next)?;
+            }
+            let written = match kind {
+                Kind::Group => self.store.update_group(&t.org.id, &current, &next, &changes).await,
+                Kind::User => {
+                    let event = change_event(&t.org.id, Some(&current.record), Some(&next), &current.link, None, next.version, t.now);
+                    self.store.replace(&t.org.id, &current, &next, event.as_ref()).await
+                }
+            };
+            match written {
+                Ok(()) => {
+                    if kind == Kind::User {
+                        self.sync(t.org, ScimEntry { record: next.clone(), pending: true, ..current }).await;
+                    }
+                    return self.reply(t, 200, &next, projection).await;
+                }
+                Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::precondition()),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Err(ScimError::new(409, None, "the resource is being changed by other requests; retry"))
+    }
+
+    pub async fn delete(&self, t: Tenant<'_>, kind: Kind, id: &str, if_match: Option<&str>) -> Result<Reply, ScimError> {
+        let current = self.entry(t, kind, id).await?;
+        if !matches_if(&current, if_match) {
+            return Err(ScimError::precondition());
+        }
+        let how = match (kind, t.org.policies.delete) {
+            (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
+            _ => Deletion::Purge,
+        };
+        let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
+        match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::precondition()),
+            Err(e) => return Err(store_error(e)),
+        }
+        if kind == Kind::User {
+            let record = Record { version: current.record.version + 1, last_modified: timestamp(t.now), ..current.record.clone() };
+            self.sync(t.org, ScimEntry { record, pending: true, deleted: Some(how), ..current }).await;
+        }
+        Ok(Reply { status: 204, body: None, etag: None })
+    }
+
+    pub async fn list(&self, t: Tenant<'_>, kind: Kind, query: &ListQuery) -> Result<Reply, ScimError> {
+        let lookup = query.filter.as_ref().and_then(|f| f.lookup()).filter(|l| applies(kind, l));
+        let (records, total) = match (&query.filter, lookup) {
+            (Some(filter), Some(key)) => {
+                let found = match &key {
+                    Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.into_iter().collect(),
+                    key => self.store.lookup(&t.org.id, kind, key).await.map_err(store_error)?,
+                };
+                let matching = matching(found.into_iter().map(|e| e.record), Some(filter), t.base)?;
+                self.evaluated(matching, query, t.base)
+            }
+            (None, _) if query.sort_by.is_none() => {
+                let (page, total) = self.store.page(&t.org.id, kind, query.start, query.count).await.map_err(store_error)?;
+                (page.into_iter().map(|e| e.record).collect(), total)
+            }
+            (filter, _) => {
+                let all = self.store.all(&t.org.id, kind, self.filter_limit).await.map_err(|e| match e {
+                    StoreError::Limit(_) => ScimError::bad(
+                        ScimType::TooMany,
+                        format!(
+                            "this filter or sort would evaluate more than {} resources; filter by userName, externalId, id, emails or displayName with eq",
+                            self.filter_limit
+                        ),
+                    ),
+                    e => store_error(e),
+                })?;
+                let matching = matching(all.into_iter().map(|e| e.record), filter.as_ref(), t.base)?;
+                self.evaluated(matching, query, t.base)
+            }
+        };
+        let mut resources = Vec::with_capacity(records.len());
+        for record in &records {
+            resources.push(self.render(t, record, &query.projection).await?);
+        }
+        Ok(Reply { status: 200, body: Some(list_response(resources, total, query.start)), etag: None })
+    }
+
+    /// Sorts (by `sortBy`, else by id: stable) and cuts one page out of resources in memory.
+    fn evaluated(&self, mut records: Vec<Record>, query: &ListQuery, base: &str) -> (Vec<Record>, usize) {
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(path) = &query.sort_by {
+            let mut keyed: Vec<Value> = records.iter().map(|r| r.to_json(base)).collect();
+            sort(&mut keyed, path, query.descending);
+            let order: Vec<&str> = keyed.iter().filter_map(|v| v.get("id").and_then(Value::as_str)).collect();
+            let mut sorted: Vec<Record> = Vec::with_capacity(records.len());
+            for id in order {
+                if let Some(r) = records.iter().find(|r| r.id == id) {
+                    sorted.push(r.clone());
+                }
+            }
+            records = sorted;
+        }
+        let total = records.len();
+        let page = records.into_iter().skip(query.start - 1).take(query.count).collect();
+        (page, total)
+    }
+
+    /// Brings the directory in step with `entry`; a failure is recorded with the entry, and
+    /// the answer says whether this attempt left it in step (or to a newer writer).
+    async fn sync(&self, org: &Organisation, entry: ScimEntry) -> bool {
+        let mut entry = entry;
+        for _ in 0..3 {
+            let purge = entry.deleted == Some(Deletion::Purge);
+            let desired = sync::desired(org, &entry.record, entry.deleted.is_some(), purge);
+            let link = match sync::converge(self.directory.as_ref(), &entry.link, &desired).await {
+                Ok(link) => link,
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "directory sync failed; left pending");
+                    if let Err(e) = self.store.sync_failed(&org.id, &entry, &e.to_string()).await {
+                        tracing::warn!(error = %e, "could not record the sync failure");
+                    }
+                    return false;
+                }
+                Err(e) => {
+                    // Retrying would be refused the same way: not provisioned until the user changes.
+                    tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "the directory refused the user; not provisioned");
+                    if let Err(e) = self.store.sync_refused(&org.id, &entry, &e.to_string()).await {
+                        tracing::warn!(error = %e, "could not record the refusal");
+                    }
+                    return false;
+                }
+            };
+            match self.store.synced(&org.id, &entry, &link).await {
+                Ok(true) => return true,
+                Ok(false) => {
+                    // A newer version was written meanwhile and may have reached the directory
+                    // before this one: apply the newest over what this attempt left there.
+                    match self.store.get(&org.id, Kind::User, &entry.record.id).await {
+                        Ok(Some(newer)) => entry = ScimEntry { link: Link { applied: link.applied, ..newer.link.clone() }, ..newer },
+                        _ => return true,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "could not record the sync; left pending");
+                    return false;
+                }
+            }
+        }
+        // Still racing newer writers after three rounds: they sync their own versions.
+        true
+    }
+
+    /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's
+    /// sweep); users the directory refused are left until they change.
+    pub async fn sync_pending(&self, org: &Organisation) -> Result<SyncReport, StoreError> {
+        let mut report = SyncReport::default();
+        for entry in self.store.pending(&org.id).await?.into_iter().filter(|e| e.pending) {
+            if self.sync(org, entry).await { report.synced += 1 } else { report.failed += 1 }
+        }
+        Ok(report)
+    }
+}
+
+/// Whether a key lookup applies to this kind of resource.
+fn applies(kind: Kind, lookup: &Lookup) -> bool {
+    match lookup {
+        Lookup::UserName(_) | Lookup::Email(_) => kind == Kind::User,
+        Lookup::DisplayName(_) => kind == Kind::Group,
+        Lookup::Id(_) | Lookup::ExternalId(_) => true,
+    }
+}
+
+/// A group's members leave the attributes: they are stored one item each.
+fn take_members(kind: Kind, data: &mut Attributes) -> Result<Vec<Value>, ScimError> {
+    let mut members = match (kind, data.remove("members")) {
+        (Kind::Group, Some(Value::Array(members))) => members,
+        _ => Vec::new(),
+    };
+    patch::check_members(&mut members)?;
+    Ok(members)
+}
+
+/// The records `filter` (if any) matches, evaluated within one request's [`Budget`].
+fn matching(records: impl Iterator<Item = Record>, filter: Option<&Filter>, base: &str) -> Result<Vec<Record>, ScimError> {
+    let Some(filter) = filter else { return Ok(records.collect()) };
+    let mut budget = Budget::default();
+    let mut out = Vec::new();
+    for record in records {
+        if filter.matches_within(&record.to_json(base), &mut budget)? {
+            out.push(record);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,142 @@
+//! What the Cognito triggers decide, free of Lambda and AWS types: the claims PreTokenGeneration
+//! adds, the event PostConfirmation records, and whether a first federated sign-in links to an
+//! existing account. `functions/triggers` reads Cognito's events and calls these.
+//!
+//! Triggers answer within Cognito's 5 s and are retried up to 3 times, so everything here is
+//! either pure or idempotent: the registration event has an id derived from the user, and a
+//! link that exists already is a link made.
+
+use serde_json::{Map, Value};
+
+use crate::common::profile::ORG_ATTRIBUTE;
+use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+
+/// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
+pub const APP_ROLE_GROUP_PREFIX: &str = "app:";
+
+/// The error the first federated sign-in of a linked person ends with. Cognito cannot use a
+/// link made during that same sign-in: it fails it ("Already found an entry for username"),
+/// and the next attempt signs in as the existing account. The bridge fails it on purpose with
+/// this recognisable message, so the sign-in can start again at once.
+pub const LINKED_RETRY: &str = "ACCOUNT_LINKED: the company account was linked to the existing account; sign in again";
+
+/// The claims PreTokenGeneration adds to the ID and access tokens: `org` (the person's
+/// organisation) and `app_roles` (`{app: [roles]}` from the person's `app:` groups), both only
+/// when the person has them. Values are typed JSON (V2 events allow any JSON type).
+pub fn token_claims(attributes: &Map<String, Value>, groups: &[String]) -> Map<String, Value> {
+    let mut claims = Map::new();
+    if let Some(org) = attributes.get(ORG_ATTRIBUTE).and_then(Value::as_str).filter(|o| !o.is_empty()) {
+        claims.insert("org".into(), org.into());
+    }
+    let mut roles: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for group in groups {
+        let app_role = group.strip_prefix(APP_ROLE_GROUP_PREFIX).and_then(|rest| rest.split_once(':'));
+        if let Some((app, role)) = app_role.filter(|(app, role)| !app.is_empty() && !role.is_empty()) {
+            roles.entry(app).or_default().push(role);
+        }
+    }
+    if !roles.is_empty() {
+        let object: Map<String, Value> = roles
+            .into_iter()
+            .map(|(app, mut list)| {
+                list.sort_unstable();
+                list.dedup();
+                (app.to_owned(), list.into_iter().map(Value::from).collect())
+            })
+            .collect();
+        claims.insert("app_roles".into(), Value::Object(object));
+    }
+    claims
+}
+
+/// `user.registered` for a confirmed sign-up. Its id is the pool and the person's `sub`, so
+/// Cognito's retries record it once.
+pub fn registered(pool: &str, username: &str, attributes: &Map<String, Value>, client: Option<&str>, now: u64) -> Option<IdentityEvent> {
+    let mut claims = attributes.clone();
+    claims.insert("cognito:username".into(), username.into());
+    let user = EventUser::from_claims(&claims);
+    if user.sub.is_empty() {
+        return None;
+    }
+    let method = if federated_identity(username).is_some() { "federated" } else { "password" };
+    let context = EventContext { method: Some(method.into()), ..EventContext::default() };
+    let mut event = IdentityEvent { id: format!("registered-{pool}-{}", user.sub), ..IdentityEvent::new(EventType::UserRegistered, user, context, now) };
+    if let Some(client) = client {
+        event.detail.insert("client_id".into(), client.into());
+    }
+    Some(event)
+}
+
+/// The identity provider and its subject in a federated user's Cognito name (`{provider}_{sub}`).
+/// Social providers' names are lower-cased there; linking needs their proper names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedIdentity {
+    pub provider: String,
+    pub subject: String,
+}
+
+pub fn federated_identity(username: &str) -> Option<FederatedIdentity> {
+    let (prefix, subject) = username.split_once('_').filter(|(p, s)| !p.is_empty() && !s.is_empty())?;
+    let provider = match prefix {
+        "google" => "Google",
+        "facebook" => "Facebook",
+        "loginwithamazon" => "LoginWithAmazon",
+        "signinwithapple" => "SignInWithApple",
+        other => other,
+    };
+    Some(FederatedIdentity { provider: provider.to_owned(), subject: subject.to_owned() })
+}
+
+/// Whether a first federated sign-in may be linked to an existing account with its email: only
+/// when the provider says the email is verified (Cognito passes `email_verified` as text).
+pub fn linkable_email(attributes: &Map<String, Value>) -> Option<String> {
+    let verified = match attributes.get("email_verified") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    let email = attributes.get("email").and_then(Value::as_str)?.trim().to_lowercase();
+    (verified && email.contains('@')).then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn token_claims_are_the_organisation_and_roles_per_app() {
+        let groups: Vec<String> = ["app:support:agent", "app:support:admin", "app:support:agent", "app:community:moderator", "staff", "app::x", "app:nope"]
+            .map(String::from)
+            .to_vec();
+        let claims = token_claims(&map(json!({"custom:org_id": "acme", "email": "a@acme.test"})), &groups);
+        assert_eq!(Value::Object(claims), json!({"org": "acme", "app_roles": {"community": ["moderator"], "support": ["admin", "agent"]}}));
+        assert!(token_claims(&map(json!({"email": "a@b.test"})), &[]).is_empty());
+    }
+
+    #[test]
+    fn registration_is_one_event_per_person() {
+        let attrs = map(json!({"sub": "s-1", "email": "a@b.test", "email_verified": "true"}));
+        let event = registered("pool", "s-1", &attrs, Some("client"), 5).unwrap_or_else(|| panic!("no event"));
+        assert_eq!(event.id, "registered-pool-s-1");
+        assert_eq!(event.user.email_verified, Some(true));
+        assert_eq!(event.context.method.as_deref(), Some("password"));
+        let federated = registered("pool", "acme-oidc_abc", &attrs, None, 5).unwrap_or_else(|| panic!("no event"));
+        assert_eq!(federated.context.method.as_deref(), Some("federated"));
+        assert!(registered("pool", "x", &map(json!({"email": "a@b.test"})), None, 5).is_none(), "no sub: nothing to name");
+    }
+
+    #[test]
+    fn federated_names_and_verified_emails() {
+        assert_eq!(federated_identity("google_1234"), Some(FederatedIdentity { provider: "Google".into(), subject: "1234".into() }));
+        assert_eq!(federated_identity("AcmeSAML_ann@acme.test"), Some(FederatedIdentity { provider: "AcmeSAML".into(), subject: "ann@acme.test".into() }));
+        assert_eq!(federated_identity("6f1c0e7a-uuid"), None);
+        assert_eq!(linkable_email(&map(json!({"email": "Ann@Acme.test", "email_verified": "true"}))), Some("ann@acme.test".into()));
+        assert_eq!(linkable_email(&map(json!({"email": "ann@acme.test", "email_verified": "false"}))), None);
+        assert_eq!(linkable_email(&map(json!({"email": "ann@acme.test"}))), None, "SAML sends no email_verified: never linked");
+    }
+}

@@ -1,0 +1,180 @@
+//! The identity event: one model for everything that happens to an identity, which workflows
+//! (`domain::workflow`) react to. An event names its person, where it happened (app, method,
+//! network, device) and a free-form `detail`; conditions and templates see it as JSON
+//! ([`IdentityEvent::to_value`]), for example `{{user.email}}` or `context.country != "JP"`.
+//!
+//! Events are recorded in the same DynamoDB transaction as the change that causes them where
+//! there is one (a session, a SCIM write; see [`crate::signin::ports::SessionStore::create`] and
+//! [`crate::directory::ports::ScimStore`]), or alone through [`crate::events::EventLog`] where nothing else
+//! changes (a failed sign-in). This module is the model only.
+
+use crate::common::store::StoreError;
+use async_trait::async_trait;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "user.registered")]
+    UserRegistered,
+    #[serde(rename = "user.signed_in")]
+    UserSignedIn,
+    #[serde(rename = "user.sign_in_failed")]
+    UserSignInFailed,
+    #[serde(rename = "user.provisioned")]
+    UserProvisioned,
+    #[serde(rename = "user.deactivated")]
+    UserDeactivated,
+    #[serde(rename = "user.reactivated")]
+    UserReactivated,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
+    #[serde(rename = "sign_in.high_risk")]
+    SignInHighRisk,
+    #[serde(rename = "user.inactive")]
+    UserInactive,
+    /// A second factor was enrolled during a sign-in (`detail.factor`: `software_token`; the
+    /// person first proved control of their verified email).
+    #[serde(rename = "user.mfa_enrolled")]
+    UserMfaEnrolled,
+    /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
+    /// reason, duration_ms, calls, http_status).
+    #[serde(rename = "hook.executed")]
+    HookExecuted,
+    /// A telephony hook's 2xx answer was read (`detail`: hook, outcome, status `SUCCESSFUL`,
+    /// `PENDING` or `FAILED`, provider, transaction_id, reason).
+    #[serde(rename = "hook.response_processed")]
+    HookResponseProcessed,
+    /// Telephony hook lifecycle (`detail`: hook, version, url, fallback).
+    #[serde(rename = "hook.created")]
+    HookCreated,
+    #[serde(rename = "hook.updated")]
+    HookUpdated,
+    #[serde(rename = "hook.activated")]
+    HookActivated,
+    #[serde(rename = "hook.deactivated")]
+    HookDeactivated,
+    #[serde(rename = "hook.deleted")]
+    HookDeleted,
+}
+
+/// The person an event is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventUser {
+    /// Cognito's `sub`; empty when there is no Cognito user (yet), as for a SCIM user before
+    /// its first sync or a failed sign-in with an unknown address.
+    #[serde(default)]
+    pub sub: String,
+    /// Cognito's user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The organisation the person belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+impl EventUser {
+    /// The person as an ID token or a session names them (Cognito's claims).
+    pub fn from_claims(claims: &Map<String, Value>) -> Self {
+        let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            sub: text("sub").unwrap_or_default(),
+            username: text("cognito:username"),
+            email: text("email"),
+            email_verified: claims.get("email_verified").and_then(|v| v.as_bool().or_else(|| v.as_str().map(|s| s == "true"))),
+            given_name: text("given_name"),
+            family_name: text("family_name"),
+            locale: text("locale"),
+            org: text(crate::common::profile::ORG_ATTRIBUTE),
+        }
+    }
+}
+
+/// Where and how it happened, as far as it is known. The login function fills in what the
+/// request says (`ip`, `user_agent`, `country`, `device`); the domain adds `app` and `method`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// `password` or `corporate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// From a header a trusted proxy sets (CloudFront's `CloudFront-Viewer-Country`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityEvent {
+    /// Unique; derived from the cause where it has an id, so recording it twice is one event.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    pub user: EventUser,
+    #[serde(default)]
+    pub context: EventContext,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub detail: Map<String, Value>,
+}
+
+impl IdentityEvent {
+    /// A new event with a random id, for events that have no cause with an id of its own.
+    pub fn new(kind: EventType, user: EventUser, context: EventContext, at: u64) -> Self {
+        Self { id: uuid::Uuid::new_v4().to_string(), kind, at, user, context, detail: Map::new() }
+    }
+
+    /// The same event with one more detail.
+    pub fn with_detail(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.detail.insert(name.into(), value.into());
+        self
+    }
+
+    /// The event as conditions and templates see it.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Identity events recorded where no other change causes them (a failed sign-in). Recording
+/// an event twice (same id) is one event.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_and_writes_the_documented_shape() {
+        let raw = json!({"id": "e-1", "type": "sign_in.high_risk", "at": 1_700_000_000,
+                         "user": {"sub": "s-1", "email": "a@b.co"}, "context": {"app": "support", "country": "FR"},
+                         "detail": {"signals": ["new_device"]}});
+        let event: IdentityEvent = serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(event.kind, EventType::SignInHighRisk);
+        assert_eq!(event.to_value(), raw);
+        assert!(serde_json::from_value::<IdentityEvent>(json!({"id": "e", "type": "user.exploded", "at": 1, "user": {"sub": "s"}})).is_err());
+    }
+}

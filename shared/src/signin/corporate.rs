@@ -1,0 +1,333 @@
+//! Corporate sign-in: from a work email to the person's Cognito user, through their company's
+//! own OpenID provider.
+//!
+//! 1. [`Corporate::start`]: the email's domain names the organisation; a sealed flow token for step 2.
+//! 2. [`Corporate::begin`]: a fresh `state`, `nonce` and PKCE verifier are stored (digest of
+//!    `state` as the key, with the digest of a browser binding that goes into a cookie), and the
+//!    browser is sent to the provider.
+//! 3. [`Corporate::finish`]: the callback. The pending sign-in is taken (once), the binding
+//!    cookie must match, the code is exchanged, the ID token is verified (signature by the
+//!    adapter, claims by `oidc::check_claims`), the email must be in the organisation's domains,
+//!    and the person is matched to a Cognito user: by provider and subject, then by email
+//!    (through SCIM, or created on first sign-in, as the connection says). A deactivated person
+//!    is always refused.
+//!
+//! Minting the app's token and the session are the sign-in service's (`SignIn::complete`).
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use crate::common::email::Email;
+use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
+use crate::common::secrets::CachedSecrets;
+use crate::common::store::StoreError;
+use crate::directory::org::{Connection, ConnectionKind, EmailDomain, OrgId, Organisation, Provisioning};
+use crate::directory::ports::{DirectoryError, IdentityLinks, OrgDirectory, PoolUser, PoolUsers, ScimEntry, ScimStore, UserDirectory};
+use crate::directory::scim::directory_user::DirectoryUser;
+use crate::directory::scim::filter::Lookup;
+use crate::directory::scim::resource::Kind;
+use crate::signin::flow;
+use crate::signin::flow::{FlowError, Purpose, SignInContext};
+use crate::signin::oidc;
+use crate::signin::oidc::{Authorize, ClaimError, Identity};
+use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
+use crate::signin::session::ProviderLogout;
+
+/// How long a person may take at their provider (seconds).
+pub const PENDING_TTL: u64 = 10 * 60;
+/// The cookie binding a pending sign-in to the browser that started it.
+pub const BINDING_COOKIE: &str = "bridge_corporate";
+
+/// Step 1's result, sealed for step 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorporateStart {
+    pub ctx: SignInContext,
+    pub org: OrgId,
+    pub email: String,
+}
+
+/// A sign-in waiting for the provider's callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub ctx: SignInContext,
+    pub org: OrgId,
+    pub nonce: String,
+    pub verifier: String,
+    /// Digest of the binding cookie's value.
+    pub binding: String,
+    pub expires_at: u64,
+}
+
+/// Step 2's result: where to send the browser, and the binding cookie's value.
+#[derive(Debug)]
+pub struct Redirect {
+    pub url: String,
+    pub binding: String,
+}
+
+/// Step 3's result: who signed in, for which app.
+#[derive(Debug)]
+pub struct Finished {
+    pub ctx: SignInContext,
+    pub org: OrgId,
+    pub user: PoolUser,
+    pub provider_logout: Option<ProviderLogout>,
+    /// The provider says a second factor was used (`oidc::Identity::second_factor`).
+    pub second_factor: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorporateError {
+    #[error("invalid input: {0}")]
+    BadInput(&'static str),
+    #[error("no organisation signs in with this email domain")]
+    UnknownDomain,
+    #[error("the organisation has no sign-in connection")]
+    NotConnected,
+    #[error("corporate sign-in is not configured (no public API URL)")]
+    Unconfigured,
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    /// Unknown, used, expired or foreign `state`, or another browser's.
+    #[error("the sign-in state is not valid")]
+    InvalidState,
+    #[error("the provider answered with an error: {0}")]
+    ProviderDenied(String),
+    #[error(transparent)]
+    Provider(#[from] OidcError),
+    #[error(transparent)]
+    Claims(#[from] ClaimError),
+    #[error("the email's domain is not the organisation's")]
+    OutsideDomain,
+    #[error("the person is not provisioned")]
+    NotProvisioned,
+    #[error("the person is deactivated")]
+    Deactivated,
+    #[error("the email belongs to a user of another organisation")]
+    OtherOrganisation,
+    #[error("the provider does not vouch for the email (email_verified), so it finds no account")]
+    EmailNotVerified,
+    #[error("the person came through another of the pool's providers than the connection's")]
+    OtherProvider,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+/// A callback failure, with the sign-in context when the state was good (so the form can offer
+/// to try again for the same app).
+#[derive(Debug)]
+pub struct Failure {
+    pub ctx: Option<SignInContext>,
+    pub error: CorporateError,
+}
+
+impl<E: Into<CorporateError>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self { ctx: None, error: e.into() }
+    }
+}
+
+/// What the callback received.
+pub struct Callback<'a> {
+    pub state: &'a str,
+    pub code: Option<&'a str>,
+    /// The provider's `error` parameter.
+    pub error: Option<&'a str>,
+    /// The binding cookie's value.
+    pub binding: Option<&'a str>,
+}
+
+pub struct Corporate {
+    pub orgs: Arc<dyn OrgDirectory>,
+    pub provider: Arc<dyn OidcProvider>,
+    pub pending: Arc<dyn PendingLogins>,
+    pub links: Arc<dyn IdentityLinks>,
+    pub scim: Arc<dyn ScimStore>,
+    pub directory: Arc<dyn UserDirectory>,
+    pub pool: Arc<dyn PoolUsers>,
+    pub secrets: Arc<CachedSecrets>,
+    /// Our callback URL, exactly as registered at the providers; empty: corporate sign-in is off.
+    pub redirect_uri: String,
+}
+
+impl Corporate {
+    /// Finds the organisation by the email's domain; returns the sealed flow for [`Self::begin`].
+    /// An unknown domain and an organisation without a connection read the same.
+    pub async fn start(&self, ctx: &str, email: &str, now: u64) -> Result<String, CorporateError> {
+        if self.redirect_uri.is_empty() {
+            return Err(CorporateError::Unconfigured);
+        }
+        let key = self.secrets.bridge().await?;
+        let ctx: SignInContext = flow::open(&key.flow_key, Purpose::Context, ctx, now)?;
+        let email = Email::parse(email).map_err(|_| CorporateError::BadInput("email"))?;
+        let domain = EmailDomain::of(&email).map_err(|_| CorporateError::BadInput("email"))?;
+        let org = self.orgs.owner_of(&domain).await?.filter(|o| o.connection.is_some()).ok_or(CorporateError::UnknownDomain)?;
+        let start = CorporateStart { ctx, org: org.id.clone(), email: email.as_str().to_owned() };
+        Ok(flow::seal(&key.flow_key, Purpose::Corporate, now + PENDING_TTL, &start))
+    }
+
+    /// Stores a pending sign-in and returns the provider's authorization URL and the binding.
+    pub async fn begin(&self, flow_token: &str, now: u64) -> Result<Redirect, CorporateError> {
+        let key = self.secrets.bridge().await?;
+        let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
+        let (_, connection) = self.connection(&start.org).await?;
+        let metadata = self.provider.metadata(&connection.issuer).await?;
+        let (state, nonce, verifier, binding) = (oidc::random_token(), oidc::random_token(), oidc::random_token(), oidc::random_token());
+        let request = Authorize {
+            connection: &connection,
+            redirect_uri: &self.redirect_uri,
+            state: &state,
+            nonce: &nonce,
+            verifier: &verifier,
+            login_hint: Some(&start.email),
+        };
+        let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
+        let pending = PendingLogin { ctx: start.ctx, org: start.org, nonce, verifier, binding: oidc::digest(&binding), expires_at: now + PENDING_TTL };
+        self.pending.put(&oidc::digest(&state), &pending).await?;
+        Ok(Redirect { url: url.into(), binding })
+    }
+
+    /// The callback: everything an OpenID relying party must check, then the person's user.
+    pub async fn finish(&self, callback: Callback<'_>, now: u64) -> Result<Finished, Failure> {
+        if callback.state.is_empty() || callback.state.len() > 128 {
+            return Err(CorporateError::InvalidState.into());
+        }
+        // Taken before anything else: a state is good for one attempt, whatever its outcome.
+        let pending = self.pending.take(&oidc::digest(callback.state)).await?.ok_or(CorporateError::InvalidState)?;
+        let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
+        if pending.expires_at <= now || !bound {
+            return Err(CorporateError::InvalidState.into());
+        }
+        let ctx = pending.ctx.clone();
+        self.verified(pending, &callback, now).await.map_err(|error| Failure { ctx: Some(ctx), error })
+    }
+
+    async fn verified(&self, pending: PendingLogin, callback: &Callback<'_>, now: u64) -> Result<Finished, CorporateError> {
+        if let Some(error) = callback.error {
+            return Err(CorporateError::ProviderDenied(error.chars().take(64).collect()));
+        }
+        let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
+        let (org, connection) = self.connection(&pending.org).await?;
+        let metadata = self.provider.metadata(&connection.issuer).await?;
+        let secret: Option<Arc<SecretString>> = match &connection.client_secret {
+            Some(reference) => Some(self.secrets.value(reference).await?),
+            None => None,
+        };
+        let exchange = CodeExchange {
+            code,
+            verifier: &pending.verifier,
+            redirect_uri: &self.redirect_uri,
+            client_id: &connection.client_id,
+            client_secret: secret.as_deref(),
+        };
+        let id_token = self.provider.exchange(&metadata, &exchange).await?;
+        let claims = self.provider.verify(&metadata, &id_token).await?;
+        oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &pending.nonce, now)?;
+        let identity = oidc::identity(&claims, connection.email_claim)?;
+        let domain = EmailDomain::of(&identity.email).map_err(|_| CorporateError::OutsideDomain)?;
+        if !org.owns(&domain) {
+            return Err(CorporateError::OutsideDomain);
+        }
+        let user = self.user_for(&org, &connection, &identity).await?;
+        let provider_logout = match (&metadata.end_session_endpoint, connection.single_logout) {
+            (Some(endpoint), true) => {
+                Some(ProviderLogout { end_session_endpoint: endpoint.clone(), client_id: connection.client_id.clone(), id_token_hint: id_token })
+            }
+            _ => None,
+        };
+        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor })
+    }
+
+    /// The Cognito user for `identity`: linked before, else by email; then checked.
+    async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+        // Through a pool, only from the connection's own provider: the authorize step's
+        // `identity_provider` is the browser's to change.
+        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider)
+            && !identity.providers.iter().any(|p| p == provider)
+        {
+            return Err(CorporateError::OtherProvider);
+        }
+        let linked = self.links.find(&org.id, &identity.issuer, &identity.subject).await?;
+        let username = match (&linked, connection.kind) {
+            (Some(username), _) => username.clone(),
+            // The pool federated the person itself: the token is for its own user.
+            (None, ConnectionKind::Cognito) => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
+            // Finding (or making) an account by email needs an email the provider vouches for:
+            // anyone can put a colleague's address in their own profile (nOAuth).
+            (None, ConnectionKind::Oidc) if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
+            (None, ConnectionKind::Oidc) => match connection.provisioning {
+                Provisioning::Scim => self.provisioned(org, &identity.email).await?,
+                // An existing user keeps its enabled state: signing in never re-enables anyone.
+                Provisioning::OnFirstSignIn => match self.pool.find_by_email(identity.email.as_str()).await? {
+                    Some(username) => username,
+                    None => self.directory.create(&directory_user(org, identity)).await?,
+                },
+            },
+        };
+        let user = self.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)?;
+        match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
+            Some(o) if o == org.id.as_str() => {}
+            Some(_) => return Err(CorporateError::OtherOrganisation),
+            None => self.pool.set_org(&user.username, &org.id).await?,
+        }
+        if connection.provisioning == Provisioning::Scim {
+            let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
+            let entry = self.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
+            check_active(&entry)?;
+        }
+        if !user.enabled {
+            return Err(CorporateError::Deactivated);
+        }
+        if linked.is_none() {
+            self.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
+        }
+        Ok(user)
+    }
+
+    /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
+    async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
+        let mut found = self.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
+        if found.is_empty() {
+            found = self.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
+        }
+        let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
+        check_active(entry)?;
+        entry.link.username.clone().ok_or(CorporateError::NotProvisioned)
+    }
+
+    async fn connection(&self, org: &OrgId) -> Result<(Arc<Organisation>, Connection), CorporateError> {
+        let org = self.orgs.org(org).await?.ok_or(CorporateError::NotConnected)?;
+        let connection = org.connection.clone().ok_or(CorporateError::NotConnected)?;
+        Ok((org, connection))
+    }
+}
+
+fn check_active(entry: &ScimEntry) -> Result<(), CorporateError> {
+    let active = entry.record.data.get("active").and_then(|v| v.as_bool()).unwrap_or(true);
+    if entry.deleted.is_some() || !active { Err(CorporateError::Deactivated) } else { Ok(()) }
+}
+
+fn directory_user(org: &Organisation, identity: &Identity) -> DirectoryUser {
+    DirectoryUser {
+        email: identity.email.as_str().to_owned(),
+        given_name: identity.given_name.clone(),
+        family_name: identity.family_name.clone(),
+        name: identity.name.clone(),
+        org: org.id.as_str().to_owned(),
+        scim_id: String::new(),
+        enabled: true,
+    }
+}
+
+/// Corporate sign-ins between the redirect to the provider and its callback, keyed by the
+/// digest of `state`. Each is taken at most once.
+#[async_trait]
+pub trait PendingLogins: Send + Sync {
+    async fn put(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
+    /// Removes and returns the sign-in (atomically: a second take of one key finds nothing).
+    async fn take(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
+}

@@ -1,0 +1,215 @@
+//! Sealed sign-in flows: the state the form carries between steps, signed with HMAC-SHA256 so
+//! that the browser can hold it but not change it.
+//!
+//! A token is `base64url(json).base64url(mac)`; the JSON names the token's purpose and its
+//! expiry, so a token made for one step is refused at another and a stale one is refused at all.
+//! Tokens are signed, not encrypted: they hold nothing the person may not see. The secrets a
+//! step must carry (the person's Cognito tokens while they prove their email and set up an
+//! authenticator app; a handoff's session value and app token) go in encrypted first
+//! ([`encrypt`], AES-256-GCM under a key derived from the same flow key).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::signin::challenge::ChallengeKind;
+use crate::tokens::app::AppId;
+use crate::tokens::return_to::ReturnTo;
+
+/// Longest token accepted (a Cognito session is about 1 KB; this leaves ample room).
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Which step a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Issued by `GET /sso/{app}`; carried by the form to `/login` and `/password/*`.
+    Context,
+    /// Issued with a Cognito challenge; carried to `/login/challenge`.
+    Challenge,
+    /// Issued by `/corporate/start`; carried to `/corporate/go`.
+    Corporate,
+    /// Issued by a password sign-in; carried to `/session/handoff`.
+    Handoff,
+}
+
+/// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id
+/// where its protocol has one (DiscourseConnect's nonce, with its return URL as `return_to`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInContext {
+    pub app: AppId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<ReturnTo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The digest of the browser's device cookie (`domain::risk`), from `/sso/{app}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// Whether the browser showing device cookie `cookie` is the device a context claims
+/// (`claimed`, a digest): always when it claims none. Compared in constant time. A sealed context
+/// travels in a URL; the device standing it claims counts only where its cookie is.
+pub fn device_shown(claimed: Option<&str>, cookie: Option<&str>) -> bool {
+    let Some(claimed) = claimed else { return true };
+    let shown = cookie.map(crate::signin::oidc::digest).unwrap_or_default();
+    subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes()).into()
+}
+
+/// A Cognito challenge in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeState {
+    pub ctx: SignInContext,
+    pub challenge: ChallengeKind,
+    /// Cognito's user name for this person (needed in every challenge answer).
+    pub username: String,
+    /// Cognito's opaque session for the next `RespondToAuthChallenge`.
+    pub session: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FlowError {
+    #[error("the sign-in flow token is malformed or was altered")]
+    Invalid,
+    #[error("the sign-in flow token has expired")]
+    Expired,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    p: Purpose,
+    exp: u64,
+    v: T,
+}
+
+/// Signs `value` for `purpose`, valid until `expires_at` (seconds since the epoch).
+pub fn seal<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> String {
+    let json = serde_json::to_vec(&Envelope { p: purpose, exp: expires_at, v: value }).unwrap_or_default();
+    let payload = B64.encode(json);
+    let mac = B64.encode(mac(key, payload.as_bytes()).finalize().into_bytes());
+    format!("{payload}.{mac}")
+}
+
+/// Verifies `token` (in constant time) and returns its value if it is for `purpose` and not
+/// expired at `now`.
+pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(FlowError::Invalid);
+    }
+    let (payload, tag) = token.split_once('.').ok_or(FlowError::Invalid)?;
+    let tag = B64.decode(tag).map_err(|_| FlowError::Invalid)?;
+    mac(key, payload.as_bytes()).verify_slice(&tag).map_err(|_| FlowError::Invalid)?;
+    let json = B64.decode(payload).map_err(|_| FlowError::Invalid)?;
+    let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| FlowError::Invalid)?;
+    if envelope.p != purpose {
+        return Err(FlowError::Invalid);
+    }
+    if envelope.exp <= now {
+        return Err(FlowError::Expired);
+    }
+    Ok(envelope.v)
+}
+
+/// `plaintext` encrypted for a sealed flow (AES-256-GCM, a random nonce; base64url). The browser
+/// carrying it can neither read nor change it.
+pub fn encrypt(key: &SecretString, plaintext: &str) -> String {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+    let cipher = secret_key(key);
+    let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cipher).unwrap_or_else(|_| unreachable!("a 32-byte key")));
+    let mut data = plaintext.as_bytes().to_vec();
+    sealing.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data).unwrap_or_else(|_| unreachable!("in-memory"));
+    let mut out = nonce.to_vec();
+    out.extend(data);
+    B64.encode(out)
+}
+
+/// What [`encrypt`] encrypted, if `sealed` is intact and was made with `key`.
+pub fn decrypt(key: &SecretString, sealed: &str) -> Option<SecretString> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let bytes = B64.decode(sealed).ok()?;
+    let (nonce, data) = (bytes.get(..NONCE_LEN)?, bytes.get(NONCE_LEN..)?);
+    let opening = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &secret_key(key)).ok()?);
+    let mut data = data.to_vec();
+    let plain = opening.open_in_place(Nonce::try_assume_unique_for_key(nonce).ok()?, Aad::empty(), &mut data).ok()?;
+    String::from_utf8(plain.to_vec()).ok().map(SecretString::from)
+}
+
+/// The encryption key: derived from the flow key, never the MAC key itself.
+fn secret_key(key: &SecretString) -> [u8; 32] {
+    crate::common::hashing::hmac_sha256(key.expose_secret().as_bytes(), &[b"sealed secrets"])
+}
+
+fn mac(key: &SecretString, data: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret().as_bytes()).unwrap_or_else(|_| unreachable!());
+    m.update(data);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claimed_device_is_shown_only_by_its_own_cookie() {
+        let claimed = crate::signin::oidc::digest("browser-a");
+        assert!(device_shown(None, None), "a context that claims no device needs no cookie");
+        assert!(device_shown(Some(&claimed), Some("browser-a")));
+        for other in [None, Some(""), Some("browser-b"), Some(claimed.as_str())] {
+            assert!(!device_shown(Some(&claimed), other), "{other:?}");
+        }
+    }
+
+    fn key() -> SecretString {
+        SecretString::from("k".repeat(32))
+    }
+
+    fn ctx() -> SignInContext {
+        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None }
+    }
+
+    #[test]
+    fn encrypted_secrets_open_only_intact_and_under_the_same_key() {
+        let sealed = encrypt(&key(), "access-token");
+        assert_ne!(encrypt(&key(), "access-token"), sealed, "a fresh nonce each time");
+        assert_eq!(decrypt(&key(), &sealed).map(|s| s.expose_secret().to_owned()).as_deref(), Some("access-token"));
+        assert!(decrypt(&SecretString::from("other".repeat(8)), &sealed).is_none());
+        let mut bytes = B64.decode(&sealed).unwrap_or_default();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(decrypt(&key(), &B64.encode(bytes)).is_none());
+        assert!(!sealed.contains("access"));
+    }
+
+    #[test]
+    fn round_trips_until_expiry() {
+        let t = seal(&key(), Purpose::Context, 100, &ctx());
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &t, 99), Ok(ctx()));
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &t, 100), Err(FlowError::Expired));
+    }
+
+    #[test]
+    fn refuses_altered_foreign_and_misused_tokens() {
+        let t = seal(&key(), Purpose::Context, 100, &ctx());
+        let (payload, tag) = t.split_once('.').unwrap_or_default();
+        let forged_payload = B64.encode(br#"{"p":"context","exp":100,"v":{"app":"evil"}}"#);
+        for bad in [
+            format!("{forged_payload}.{tag}"),
+            format!("{payload}.{}", B64.encode([0u8; 32])),
+            format!("{payload}."),
+            payload.to_owned(),
+            String::new(),
+            "a".repeat(MAX_TOKEN_LEN + 1),
+        ] {
+            assert_eq!(open::<SignInContext>(&key(), Purpose::Context, &bad, 1), Err(FlowError::Invalid), "{bad}");
+        }
+        assert_eq!(open::<SignInContext>(&SecretString::from("x".repeat(32)), Purpose::Context, &t, 1), Err(FlowError::Invalid));
+        assert_eq!(open::<SignInContext>(&key(), Purpose::Challenge, &t, 1), Err(FlowError::Invalid));
+    }
+}

@@ -1,0 +1,102 @@
+//! What sign-in needs from the outside world: password authentication, ID token verification,
+//! bridge sessions, pending corporate sign-ins and companies' OpenID providers.
+
+use crate::common::store::StoreError;
+use crate::events::IdentityEvent;
+use crate::risk::RiskProfile;
+use crate::signin::challenge::*;
+use crate::signin::oidc::ProviderMetadata;
+use crate::signin::session::Session;
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Email-and-password authentication (Cognito's `USER_PASSWORD_AUTH` and its challenges).
+#[async_trait]
+pub trait PasswordAuth: Send + Sync {
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError>;
+    async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError>;
+    /// Sends a reset code if the account exists; says nothing either way.
+    async fn forgot_password(&self, username: &str) -> Result<(), AuthError>;
+    async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError>;
+    /// Starts setting up an authenticator app for the signed-in person: the shared secret
+    /// (base32) to put in the app.
+    async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError>;
+    /// Checks a code from the new app and makes it the person's preferred second factor.
+    async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
+    /// Sends a code to the signed-in person's (verified) email: the proof, before a factor is
+    /// enrolled, that they control more than the password. Returns where it went, masked.
+    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError>;
+    /// Checks a code [`Self::send_email_code`] sent.
+    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
+}
+
+/// Why an ID token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejected {
+    #[error("the ID token is invalid: {0}")]
+    Invalid(&'static str),
+    #[error("the signing keys could not be fetched: {0}")]
+    KeysUnavailable(String),
+}
+
+/// Verifies an ID token locally (signature by the issuer's published keys, issuer, audience,
+/// use, expiry at `now`) and returns its claims.
+#[async_trait]
+pub trait IdTokenVerifier: Send + Sync {
+    async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected>;
+}
+
+/// Bridge sessions, keyed by the digest of the cookie's value.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
+    /// person's risk profile after it, all or nothing.
+    async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Records use at `now` (the idle timeout starts again).
+    async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
+    /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the
+    /// first time, `false` for a session without one, already redeemed, or gone.
+    async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
+    /// Ends the session and returns it; `None` if there was none.
+    async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends every session of the Cognito user `username`; returns how many there were.
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+}
+
+/// Why a company's OpenID provider could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OidcError {
+    /// The provider did not answer, or answered with something that is not OpenID.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The token endpoint refused the code (expired, used, or not for this client).
+    #[error("the provider refused the code: {0}")]
+    Refused(String),
+    /// The ID token's signature or header is not acceptable.
+    #[error("the ID token is not acceptable: {0}")]
+    BadToken(&'static str),
+}
+
+/// A company's OpenID provider: discovery, the token exchange, the ID token's signature.
+#[async_trait]
+pub trait OidcProvider: Send + Sync {
+    /// The provider's metadata (cached), checked to name `issuer`.
+    async fn metadata(&self, issuer: &str) -> Result<Arc<ProviderMetadata>, OidcError>;
+    /// Exchanges the code (with the PKCE verifier) for the ID token.
+    async fn exchange(&self, metadata: &ProviderMetadata, exchange: &CodeExchange<'_>) -> Result<String, OidcError>;
+    /// Verifies the ID token's signature with the provider's keys (cached; fetched again for an
+    /// unknown `kid`) and an algorithm allow-list; returns its claims unchecked otherwise.
+    async fn verify(&self, metadata: &ProviderMetadata, id_token: &str) -> Result<Map<String, Value>, OidcError>;
+}
+
+/// The token request's values.
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub verifier: &'a str,
+    pub redirect_uri: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a SecretString>,
+}

@@ -1,0 +1,133 @@
+//! A connection: where a workflow's HTTP steps go and how they authenticate. Flows name
+//! connections; secrets stay in Secrets Manager and connections name them.
+//!
+//! ```json
+//! { "name": "servicenow", "base_url": "https://acme.service-now.com",
+//!   "auth": { "type": "basic", "username": "bridge.integration", "secret": "arn:...:secret:..." } }
+//! { "name": "salesforce", "base_url": "https://acme.my.salesforce.com",
+//!   "auth": { "type": "oauth2", "token_url": "https://acme.my.salesforce.com/services/oauth2/token",
+//!             "client_id": "3MVG9...", "secret": "arn:..." } }
+//! ```
+//!
+//! Auth types: `none`, `bearer` (the secret is the token), `basic` (the secret is the password),
+//! `header` (the secret is the header's value, e.g. an API key), and `oauth2` (client credentials:
+//! the secret is the client secret; tokens are cached until shortly before they expire).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::common::secrets::SecretRef;
+use crate::common::secure_url::secure;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub name: String,
+    /// https (http only on loopback); every request stays on this origin.
+    pub base_url: String,
+    pub auth: Auth,
+    /// Headers sent with every request.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub headers: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    None,
+    Bearer {
+        secret: SecretRef,
+    },
+    Basic {
+        username: String,
+        secret: SecretRef,
+    },
+    Header {
+        name: String,
+        secret: SecretRef,
+    },
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        secret: SecretRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+    },
+}
+
+impl Auth {
+    /// The secret it names, if it has one.
+    pub fn secret(&self) -> Option<&SecretRef> {
+        match self {
+            Self::None => None,
+            Self::Bearer { secret } | Self::Basic { secret, .. } | Self::Header { secret, .. } | Self::Oauth2 { secret, .. } => Some(secret),
+        }
+    }
+
+    /// Points the authentication at `secret`; `false` for `none`, which has no secret.
+    pub fn set_secret(&mut self, secret: SecretRef) -> bool {
+        match self {
+            Self::None => false,
+            Self::Bearer { secret: s } | Self::Basic { secret: s, .. } | Self::Header { secret: s, .. } | Self::Oauth2 { secret: s, .. } => {
+                *s = secret;
+                true
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("connection `{0}`: base_url and token_url must be https (http only on loopback) without query or fragment")]
+    Insecure(String),
+}
+
+impl Connection {
+    pub fn validate(&self) -> Result<(), ConnectionError> {
+        let ok = |raw: &str| url::Url::parse(raw).is_ok_and(|u| secure(&u) && u.query().is_none() && u.fragment().is_none());
+        let token_ok = match &self.auth {
+            Auth::Oauth2 { token_url, .. } => ok(token_url),
+            _ => true,
+        };
+        if ok(&self.base_url) && token_ok { Ok(()) } else { Err(ConnectionError::Insecure(self.name.clone())) }
+    }
+
+    /// `path` (a rendered step path, with its query) under the base URL, only if it stays on the
+    /// base URL's origin and under its path.
+    pub fn url_for(&self, path: &str) -> Option<url::Url> {
+        let base = url::Url::parse(&self.base_url).ok()?;
+        if !path.is_empty() && !path.starts_with('/') {
+            return None;
+        }
+        let joined = url::Url::parse(&format!("{}{path}", self.base_url.trim_end_matches('/'))).ok()?;
+        let same_place = joined.origin() == base.origin() && joined.path().starts_with(base.path().trim_end_matches('/')) && !path.contains("/../");
+        same_place.then_some(joined)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn connection(base: &str) -> Connection {
+        serde_json::from_value(json!({"name": "c", "base_url": base, "auth": {"type": "none"}})).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn requests_stay_under_the_base_url() {
+        let c = connection("https://acme.service-now.com/api");
+        assert_eq!(
+            c.url_for("/now/table/incident?sysparm_display_value=true").map(String::from).as_deref(),
+            Some("https://acme.service-now.com/api/now/table/incident?sysparm_display_value=true")
+        );
+        for escape in ["@evil.example/x", "/../admin", "x"] {
+            assert_eq!(c.url_for(escape), None, "{escape}");
+        }
+        assert!(connection("http://acme.example.com").validate().is_err());
+        assert!(connection("http://127.0.0.1:9000").validate().is_ok());
+        assert!(
+            serde_json::from_value::<Connection>(json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "basic", "username": "u"}})).is_err()
+        );
+    }
+}

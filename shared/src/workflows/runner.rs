@@ -1,0 +1,360 @@
+//! Running flows for an event: which flows apply, each step's input rendered and its connector
+//! called with retries, and a run record for every run.
+//!
+//! - **Once per event and flow.** A run's id is derived from the flow and the event, and a run
+//!   begins only if no run with that id exists ([`RunStore::begin`]): a stream event delivered
+//!   twice never opens two tickets.
+//! - **Retries.** A step whose connector answers "try again" (429, 5xx, no answer) is retried
+//!   after its backoff, doubling, up to `max_attempts`; any other failure is final at once.
+//! - **Failures are never silent.** A failed run is recorded with every step's result and sent
+//!   to the dead-letter queue ([`DeadLetters`]); an operator can replay it ([`Runner::replay`]),
+//!   which skips the steps that already succeeded.
+//! - **Records hold no personal data or secrets.** Step outputs and errors are redacted: values
+//!   under sensitive keys, and any text containing the person's email or user name.
+//!
+//! [`Runner::preview`] renders a flow against a sample event without calling anything.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+use super::flow::{Action, Flow};
+use super::template::render;
+use crate::common::hashing::hex;
+use crate::common::store::StoreError;
+use crate::events::{EventType, IdentityEvent};
+
+/// What a connector call came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Done(Value),
+    /// Worth trying again (429, 5xx, a timeout), with the reason.
+    Retry(String),
+    /// Final (4xx other than 429, a misconfiguration), with the reason.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub id: String,
+    pub succeeded: bool,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The connector's answer, redacted (later steps may read it unredacted during the run).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub output: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub flow_id: String,
+    pub flow_version: u64,
+    pub event_id: String,
+    pub event_type: EventType,
+    pub status: RunStatus,
+    pub steps: Vec<StepRecord>,
+    pub started_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<u64>,
+}
+
+/// What a flow would do for an event, without doing it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Preview {
+    pub applies: bool,
+    /// Each step's rendered action (outputs of earlier steps are `null` in a preview).
+    pub steps: Vec<(String, Action)>,
+}
+
+pub struct Runner {
+    pub connectors: Arc<dyn Connectors>,
+    pub runs: Arc<dyn RunStore>,
+    pub dead_letters: Arc<dyn DeadLetters>,
+    pub pause: Arc<dyn Pause>,
+}
+
+/// The id of `flow`'s run for `event`.
+pub fn run_id(flow: &Flow, event: &IdentityEvent) -> String {
+    hex(&Sha256::digest(format!("{}\n{}", flow.id, event.id))[..16])
+}
+
+impl Runner {
+    /// Runs every flow that applies to `event` and has not run for it yet; returns the runs.
+    pub async fn handle(&self, event: &IdentityEvent, flows: &[Flow], now: u64) -> Result<Vec<RunRecord>, StoreError> {
+        let value = event.to_value();
+        let mut runs = Vec::new();
+        for flow in flows.iter().filter(|f| f.applies_to(event.kind, &value)) {
+            let record = RunRecord {
+                run_id: run_id(flow, event),
+                flow_id: flow.id.clone(),
+                flow_version: flow.version,
+                event_id: event.id.clone(),
+                event_type: event.kind,
+                status: RunStatus::Running,
+                steps: Vec::new(),
+                started_at: now,
+                finished_at: None,
+            };
+            if !self.runs.begin(&record).await? {
+                tracing::info!(run = %record.run_id, flow = %flow.id, "already ran for this event");
+                continue;
+            }
+            runs.push(self.execute(flow, event, record, now).await?);
+        }
+        Ok(runs)
+    }
+
+    /// Runs a failed run again, skipping the steps that succeeded before.
+    pub async fn replay(&self, flow: &Flow, event: &IdentityEvent, mut record: RunRecord, now: u64) -> Result<RunRecord, StoreError> {
+        record.steps.retain(|s| s.succeeded);
+        record.status = RunStatus::Running;
+        record.finished_at = None;
+        self.execute(flow, event, record, now).await
+    }
+
+    /// What `flow` would do for `event`: no connector is called and nothing is recorded.
+    pub fn preview(flow: &Flow, event: &IdentityEvent) -> Preview {
+        let context = event.to_value();
+        Preview { applies: flow.applies_to(event.kind, &context), steps: flow.steps.iter().map(|s| (s.id.clone(), rendered(&s.action, &context))).collect() }
+    }
+
+    async fn execute(&self, flow: &Flow, event: &IdentityEvent, mut record: RunRecord, now: u64) -> Result<RunRecord, StoreError> {
+        let mut context = event.to_value();
+        let personal: Vec<String> = [event.user.email.clone(), event.user.username.clone()].into_iter().flatten().filter(|v| v.len() > 2).collect();
+        let mut outputs = Map::new();
+        for step in &flow.steps {
+            if let Some(done) = record.steps.iter().find(|s| s.id == step.id && s.succeeded) {
+                outputs.insert(step.id.clone(), serde_json::json!({ "output": done.output }));
+                continue;
+            }
+            context["steps"] = Value::Object(outputs.clone());
+            let action = rendered(&step.action, &context);
+            let mut attempts = 0;
+            let outcome = loop {
+                attempts += 1;
+                match self.connectors.call(&action).await {
+                    StepOutcome::Retry(_) if attempts < step.retry.max_attempts => {
+                        tracing::info!(flow = %flow.id, step = %step.id, attempts, "step will be retried");
+                        self.pause.pause(step.retry.backoff(attempts + 1)).await;
+                    }
+                    other => break other,
+                }
+            };
+            let (succeeded, error, output) = match outcome {
+                StepOutcome::Done(output) => (true, None, output),
+                StepOutcome::Retry(reason) | StepOutcome::Failed(reason) => (false, Some(redact_text(&reason, &personal)), Value::Null),
+            };
+            outputs.insert(step.id.clone(), serde_json::json!({ "output": output }));
+            record.steps.push(StepRecord { id: step.id.clone(), succeeded, attempts, error, output: redact(&output, &personal) });
+            if !succeeded {
+                record.status = RunStatus::Failed;
+                record.finished_at = Some(now);
+                self.runs.finish(&record).await?;
+                self.dead_letters.send(&record).await?;
+                tracing::warn!(run = %record.run_id, flow = %flow.id, step = %step.id, "a flow run failed; it is in the dead-letter queue");
+                return Ok(record);
+            }
+        }
+        record.status = RunStatus::Succeeded;
+        record.finished_at = Some(now);
+        self.runs.finish(&record).await?;
+        Ok(record)
+    }
+}
+
+/// The step's action with its templates rendered. Names and ids (everything but bodies,
+/// headers, fields and Marketo ids, which keep their JSON types) stay text.
+fn rendered(action: &Action, context: &Value) -> Action {
+    const TYPED: &[&str] = &["body", "headers", "fields", "list_id", "lead_id"];
+    let Ok(Value::Object(template)) = serde_json::to_value(action) else { return action.clone() };
+    let fields = template
+        .into_iter()
+        .map(|(key, value)| {
+            let value = render(&value, context);
+            let value = match value {
+                Value::String(_) | Value::Object(_) | Value::Array(_) => value,
+                _ if TYPED.contains(&key.as_str()) => value,
+                Value::Null => Value::String(String::new()),
+                other => Value::String(other.to_string()),
+            };
+            (key, value)
+        })
+        .collect();
+    serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| action.clone())
+}
+
+/// Keys whose values never go into a run record.
+const SENSITIVE_KEYS: &[&str] = &["password", "secret", "token", "authorization", "email", "phone", "name", "address", "ip"];
+const REDACTED: &str = "[redacted]";
+
+/// `value` with personal data and secrets replaced.
+pub fn redact(value: &Value, personal: &[String]) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    let key = k.to_ascii_lowercase();
+                    let sensitive = SENSITIVE_KEYS.iter().any(|s| key.contains(s)) && !v.is_object() && !v.is_array();
+                    (k.clone(), if sensitive { Value::String(REDACTED.into()) } else { redact(v, personal) })
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|i| redact(i, personal)).collect()),
+        Value::String(s) => Value::String(redact_text(s, personal)),
+        other => other.clone(),
+    }
+}
+
+fn redact_text(text: &str, personal: &[String]) -> String {
+    if personal.iter().any(|p| text.to_lowercase().contains(&p.to_lowercase())) { REDACTED.into() } else { text.to_owned() }
+}
+
+/// Calls a workflow step's connector (`domain::workflow`). Never fails: every problem is an
+/// outcome (retry or final).
+#[async_trait]
+pub trait Connectors: Send + Sync {
+    async fn call(&self, action: &Action) -> StepOutcome;
+}
+
+/// Workflow run records.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Records a new run; `false` if a run with this id exists already (a duplicate delivery).
+    async fn begin(&self, run: &RunRecord) -> Result<bool, StoreError>;
+    /// Records a run's end (or its state after a replay).
+    async fn finish(&self, run: &RunRecord) -> Result<(), StoreError>;
+}
+
+/// Where failed runs go for an operator to see and replay.
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    async fn send(&self, run: &RunRecord) -> Result<(), StoreError>;
+}
+
+/// Waiting between retries (a no-op recorder in tests).
+#[async_trait]
+pub trait Pause: Send + Sync {
+    async fn pause(&self, seconds: u64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{MemoryRuns, ScriptedConnectors};
+    use serde_json::json;
+    use std::sync::atomic::Ordering;
+
+    fn event(id: &str) -> IdentityEvent {
+        serde_json::from_value(json!({"id": id, "type": "sign_in.high_risk", "at": 1, "user": {"sub": "s-1", "email": "hanako@example.com"},
+                                      "context": {"app": "support", "country": "FR"}}))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn flow() -> Flow {
+        serde_json::from_value(json!({"id": "risky", "name": "Risky", "trigger": "sign_in.high_risk", "condition": "context.country != \"JP\"",
+        "steps": [
+            {"id": "incident", "connector": "http", "connection": "servicenow", "path": "/api/now/table/incident",
+             "body": {"short_description": "High-risk sign-in for {{user.email}} from {{context.country}}"},
+             "retry": {"max_attempts": 3, "backoff_seconds": 2}},
+            {"id": "note", "connector": "http", "connection": "chat", "path": "/notes/{{steps.incident.output.body.result.number}}",
+             "body": {"text": "{{user.sub}}"}}
+        ]}))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn runner(connectors: Arc<ScriptedConnectors>, runs: Arc<MemoryRuns>) -> Runner {
+        Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs }
+    }
+
+    fn done(number: &str) -> StepOutcome {
+        StepOutcome::Done(json!({"status": 201, "body": {"result": {"number": number, "caller_email": "hanako@example.com"}}}))
+    }
+
+    #[tokio::test]
+    async fn runs_once_per_event_with_step_outputs_and_redacted_records() {
+        let connectors = Arc::new(ScriptedConnectors::answering([done("INC001"), StepOutcome::Done(json!({"status": 200}))]));
+        let runs = Arc::new(MemoryRuns::default());
+        let runner = runner(connectors.clone(), runs.clone());
+        let out = runner.handle(&event("e-1"), &[flow()], 10).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, RunStatus::Succeeded);
+        let calls = connectors.calls();
+        let Action::Http { path, body, .. } = &calls[1] else { panic!("not an HTTP step") };
+        assert_eq!(path, "/notes/INC001", "the second step reads the first one's output");
+        assert_eq!(body, &json!({"text": "s-1"}));
+        let Action::Http { body, .. } = &calls[0] else { panic!("not an HTTP step") };
+        assert_eq!(body["short_description"], "High-risk sign-in for hanako@example.com from FR");
+        assert_eq!(out[0].steps[0].output["body"]["result"]["caller_email"], REDACTED);
+        assert!(!serde_json::to_string(&out[0]).unwrap_or_default().contains("hanako"), "no personal data in the record");
+
+        // The same event again (a duplicate delivery): no second ticket.
+        assert!(runner.handle(&event("e-1"), &[flow()], 11).await.unwrap_or_default().is_empty());
+        assert_eq!(connectors.calls().len(), 2);
+        // Another event is another run; an event the condition excludes is none.
+        let mut jp = event("e-3");
+        jp.context.country = Some("JP".into());
+        assert!(runner.handle(&jp, &[flow()], 12).await.unwrap_or_default().is_empty());
+    }
+
+    #[tokio::test]
+    async fn retries_with_backoff_then_dead_letters_and_replays_from_the_failed_step() {
+        let connectors = Arc::new(ScriptedConnectors::answering([
+            StepOutcome::Retry("HTTP 429".into()),
+            StepOutcome::Retry("HTTP 503".into()),
+            done("INC002"),
+            StepOutcome::Retry("HTTP 500".into()),
+            StepOutcome::Retry("HTTP 502".into()),
+            StepOutcome::Retry("HTTP 504 for hanako@example.com".into()),
+        ]));
+        let runs = Arc::new(MemoryRuns::default());
+        let runner = runner(connectors.clone(), runs.clone());
+        let out = runner.handle(&event("e-2"), &[flow()], 10).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out[0].status, RunStatus::Failed);
+        assert_eq!((out[0].steps[0].attempts, out[0].steps[1].attempts), (3, 3));
+        assert_eq!(out[0].steps[1].error.as_deref(), Some(REDACTED));
+        assert_eq!(*runs.pauses.lock().unwrap_or_else(|p| p.into_inner()), vec![2, 4, 1, 2], "doubling backoff per step policy");
+        assert_eq!(runs.dead.lock().unwrap_or_else(|p| p.into_inner()).len(), 1);
+
+        // The operator replays it: the ticket is not opened again.
+        connectors.push(StepOutcome::Done(json!({"status": 200})));
+        let replayed = runner.replay(&flow(), &event("e-2"), out[0].clone(), 20).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(replayed.status, RunStatus::Succeeded);
+        assert_eq!(connectors.calls().len(), 7);
+        let Action::Http { path, .. } = &connectors.calls()[6] else { panic!("not an HTTP step") };
+        assert_eq!(path, "/notes/INC002");
+    }
+
+    #[tokio::test]
+    async fn a_final_failure_is_not_retried() {
+        let connectors = Arc::new(ScriptedConnectors::answering([StepOutcome::Failed("HTTP 400".into())]));
+        let runs = Arc::new(MemoryRuns::default());
+        let out = runner(connectors.clone(), runs.clone()).handle(&event("e-4"), &[flow()], 1).await.unwrap_or_default();
+        assert_eq!((out[0].status, out[0].steps.len(), out[0].steps[0].attempts), (RunStatus::Failed, 1, 1));
+        assert_eq!(runs.pauses.lock().unwrap_or_else(|p| p.into_inner()).len(), 0);
+        assert_eq!(connectors.calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn preview_renders_without_calling() {
+        let preview = Runner::preview(&flow(), &event("e-5"));
+        assert!(preview.applies);
+        let Action::Http { body, path, .. } = &preview.steps[0].1 else { panic!("not an HTTP step") };
+        assert_eq!(body["short_description"], "High-risk sign-in for hanako@example.com from FR");
+        assert_eq!(path, "/api/now/table/incident");
+        let Action::Http { path, .. } = &preview.steps[1].1 else { panic!("not an HTTP step") };
+        assert_eq!(path, "/notes/", "outputs of earlier steps are unknown in a preview");
+    }
+}

@@ -1,0 +1,245 @@
+//! The Cognito connector: workflow steps that act on a user of the bridge's own pool (disable,
+//! delete, add to a group, sign out everywhere, merge a federated duplicate into the person's
+//! account), over the directory ports. Signing out and disabling end the person's bridge
+//! sessions too, so no app can be entered from an old session.
+//!
+//! Every action is idempotent, so a retried or replayed step is safe: a user already gone is
+//! done for delete and sign-out, and a merge that deleted the duplicate but failed to link
+//! finishes the link when replayed.
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::flow::{Action, CognitoAction};
+use super::runner::StepOutcome;
+use crate::common::store::StoreError;
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory};
+use crate::directory::triggers::federated_identity;
+use crate::signin::ports::SessionStore;
+
+pub struct UserActions {
+    pub directory: Arc<dyn UserDirectory>,
+    pub pool: Arc<dyn PoolUsers>,
+    pub linker: Arc<dyn AccountLinker>,
+    pub sessions: Arc<dyn SessionStore>,
+}
+
+/// Why a step did not happen, as the runner sees it.
+fn outcome(e: DirectoryError) -> StepOutcome {
+    match e {
+        DirectoryError::Throttled | DirectoryError::Unavailable(_) => StepOutcome::Retry(e.to_string()),
+        other => StepOutcome::Failed(other.to_string()),
+    }
+}
+
+fn store(e: StoreError) -> StepOutcome {
+    StepOutcome::Retry(format!("the bridge's sessions: {e}"))
+}
+
+#[async_trait::async_trait]
+impl crate::workflows::runner::Connectors for UserActions {
+    async fn call(&self, action: &Action) -> StepOutcome {
+        UserActions::call(self, action).await
+    }
+}
+
+impl UserActions {
+    pub async fn call(&self, action: &Action) -> StepOutcome {
+        let Action::Cognito { action, username, group, email } = action else { return StepOutcome::Failed("not a Cognito step".into()) };
+        if username.is_empty() {
+            return StepOutcome::Failed("the step names no user".into());
+        }
+        match self.act(*action, username, group.as_deref(), email.as_deref()).await {
+            Ok(output) => StepOutcome::Done(output),
+            Err(outcome) => outcome,
+        }
+    }
+
+    async fn act(&self, action: CognitoAction, username: &str, group: Option<&str>, email: Option<&str>) -> Result<Value, StepOutcome> {
+        match action {
+            CognitoAction::DisableUser => {
+                match self.directory.set_enabled(username, false).await {
+                    Ok(()) => {}
+                    Err(DirectoryError::Gone) => return Ok(json!({"user": "gone"})),
+                    Err(e) => return Err(outcome(e)),
+                }
+                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                Ok(json!({"disabled": true, "sessions_ended": sessions}))
+            }
+            CognitoAction::DeleteUser => {
+                self.directory.delete(username).await.map_err(outcome)?;
+                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                Ok(json!({"deleted": true, "sessions_ended": sessions}))
+            }
+            CognitoAction::AddToGroup => {
+                let group = group.filter(|g| !g.is_empty()).ok_or_else(|| StepOutcome::Failed("the step names no group".into()))?;
+                self.pool.add_to_group(username, group).await.map_err(outcome)?;
+                Ok(json!({"group": group}))
+            }
+            CognitoAction::SignOut => {
+                self.pool.sign_out(username).await.map_err(outcome)?;
+                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                Ok(json!({"signed_out": true, "sessions_ended": sessions}))
+            }
+            CognitoAction::LinkAccounts => self.merge(username, email.unwrap_or_default()).await,
+        }
+    }
+
+    /// Merges the federated user `username` into the pool's own account with the verified `email`.
+    async fn merge(&self, username: &str, email: &str) -> Result<Value, StepOutcome> {
+        let identity = federated_identity(username).ok_or_else(|| StepOutcome::Failed("not a federated user's name".into()))?;
+        let email = email.trim().to_lowercase();
+        let Some(existing) = self.linker.verified_user_with_email(&email).await.map_err(outcome)? else {
+            return Ok(json!({"linked": false, "reason": "no account with this verified email"}));
+        };
+        if let Some(duplicate) = self.pool.user(username).await.map_err(outcome)? {
+            let text = |k: &str| duplicate.attributes.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            if text("email_verified") != "true" || text("email").to_lowercase() != email {
+                return Ok(json!({"linked": false, "reason": "the federated user's email is not this verified email"}));
+            }
+            // The provider's identity can only be linked once it has no user of its own.
+            self.directory.delete(username).await.map_err(outcome)?;
+            self.sessions.end_all(username).await.map_err(store)?;
+        }
+        self.linker.link(&existing, &identity.provider, &identity.subject).await.map_err(outcome)?;
+        Ok(json!({"linked": true, "into": existing, "provider": identity.provider}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::org::OrgId;
+    use crate::directory::ports::PoolUser;
+    use crate::directory::scim::directory_user::DirectoryUser;
+    use crate::testing::MemorySessions;
+    use async_trait::async_trait;
+    use serde_json::Map;
+    use std::sync::Mutex;
+
+    /// A pool: users by name with (email, email_verified, federated), and the links made.
+    #[derive(Default)]
+    struct Pool {
+        users: Mutex<Vec<(String, String, bool, bool)>>,
+        links: Mutex<Vec<(String, String, String)>>,
+    }
+
+    #[async_trait]
+    impl UserDirectory for Pool {
+        async fn create(&self, _: &DirectoryUser) -> Result<String, DirectoryError> {
+            Err(DirectoryError::Refused("not here".into()))
+        }
+        async fn update(&self, _: &str, _: Option<&DirectoryUser>, _: &DirectoryUser) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn set_enabled(&self, _: &str, _: bool) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
+            self.users.lock().unwrap_or_else(|p| p.into_inner()).retain(|u| u.0 != username);
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl PoolUsers for Pool {
+        async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+            let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(users.iter().find(|u| u.0 == username).map(|(name, email, verified, _)| {
+                let mut attributes = Map::new();
+                attributes.insert("email".into(), email.clone().into());
+                attributes.insert("email_verified".into(), verified.to_string().into());
+                PoolUser { username: name.clone(), enabled: true, attributes, groups: Vec::new() }
+            }))
+        }
+        async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
+            Ok(None)
+        }
+        async fn set_org(&self, _: &str, _: &OrgId) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn sign_out(&self, _: &str) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn add_to_group(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl AccountLinker for Pool {
+        async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+            let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(users.iter().find(|u| u.1 == email && u.2 && !u.3).map(|u| u.0.clone()))
+        }
+        async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
+            self.links.lock().unwrap_or_else(|p| p.into_inner()).push((username.into(), provider.into(), subject.into()));
+            Ok(())
+        }
+    }
+
+    fn merge(username: &str, email: &str) -> Action {
+        Action::Cognito { action: CognitoAction::LinkAccounts, username: username.into(), group: None, email: Some(email.into()) }
+    }
+
+    #[tokio::test]
+    async fn a_federated_duplicate_is_merged_into_the_verified_account_once() {
+        let pool = Arc::new(Pool::default());
+        pool.users.lock().unwrap_or_else(|p| p.into_inner()).extend([
+            ("7d1e-native".to_owned(), "hanako@acme.test".to_owned(), true, false),
+            ("AcmeOIDC_00u1".to_owned(), "hanako@acme.test".to_owned(), true, true),
+            ("AcmeOIDC_00u2".to_owned(), "taro@acme.test".to_owned(), false, true),
+            ("9a9a-native".to_owned(), "taro@acme.test".to_owned(), true, false),
+        ]);
+        let actions = UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) };
+
+        let StepOutcome::Done(out) = actions.call(&merge("AcmeOIDC_00u1", "Hanako@Acme.test")).await else { panic!("not done") };
+        assert_eq!(out["into"], "7d1e-native");
+        assert!(pool.user("AcmeOIDC_00u1").await.ok().flatten().is_none(), "the duplicate is gone");
+        // A replay (the duplicate already deleted) finishes the same link.
+        assert!(matches!(actions.call(&merge("AcmeOIDC_00u1", "hanako@acme.test")).await, StepOutcome::Done(_)));
+        let links = pool.links.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(links[0], ("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1".to_owned()));
+
+        // The federated user's own email is not verified: nothing is deleted or linked.
+        let StepOutcome::Done(out) = actions.call(&merge("AcmeOIDC_00u2", "taro@acme.test")).await else { panic!("not done") };
+        assert_eq!(out["linked"], false);
+        assert!(pool.user("AcmeOIDC_00u2").await.ok().flatten().is_some());
+        // No account of the pool's own with that email: nothing to do.
+        let StepOutcome::Done(out) = actions.call(&merge("AcmeOIDC_00u3", "nobody@acme.test")).await else { panic!("not done") };
+        assert_eq!(out["linked"], false);
+        assert!(matches!(actions.call(&merge("7d1e-native", "hanako@acme.test")).await, StepOutcome::Failed(_)), "not a federated user");
+        assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
+    }
+
+    /// The shipped template, from the `user.registered` event a federated sign-up records.
+    #[tokio::test]
+    async fn the_link_template_merges_a_federated_sign_up_from_its_event() {
+        use crate::events::IdentityEvent;
+        use crate::workflows::flow::Flow;
+        use crate::workflows::runner::{RunStatus, Runner};
+        let flow: Flow =
+            serde_json::from_str(include_str!("../../../workflows/templates/link-federated-user-to-existing-account.json")).unwrap_or_else(|e| panic!("{e}"));
+        let pool = Arc::new(Pool::default());
+        pool.users.lock().unwrap_or_else(|p| p.into_inner()).extend([
+            ("7d1e-native".to_owned(), "hanako@acme.test".to_owned(), true, false),
+            ("AcmeOIDC_00u1".to_owned(), "hanako@acme.test".to_owned(), true, true),
+        ]);
+        let actions =
+            Arc::new(UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) });
+        let runs = Arc::new(crate::testing::MemoryRuns::default());
+        let runner = Runner { connectors: actions, runs: runs.clone(), dead_letters: runs.clone(), pause: runs };
+        let registered = |id: &str, method: &str, verified: bool| -> IdentityEvent {
+            serde_json::from_value(serde_json::json!({"id": id, "type": "user.registered", "at": 1,
+                "user": {"sub": "s", "username": "AcmeOIDC_00u1", "email": "hanako@acme.test", "email_verified": verified},
+                "context": {"method": method}}))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let flows = [flow];
+        assert!(runner.handle(&registered("e-1", "password", true), &flows, 1).await.unwrap_or_default().is_empty(), "not federated");
+        assert!(runner.handle(&registered("e-2", "federated", false), &flows, 1).await.unwrap_or_default().is_empty(), "not verified");
+        let runs = runner.handle(&registered("e-3", "federated", true), &flows, 1).await.unwrap_or_default();
+        assert_eq!(runs[0].status, RunStatus::Succeeded);
+        assert_eq!(*pool.links.lock().unwrap_or_else(|p| p.into_inner()), [("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1".to_owned())]);
+    }
+}

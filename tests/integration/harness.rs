@@ -6,7 +6,7 @@ use bridge_admin::apps::Apps;
 use bridge_admin::local::{self, DemoUser, LocalStack};
 use http::{HeaderMap, StatusCode};
 use lambda_http::Body;
-use login::{config::Config, handler, state::Login};
+use login::{config::Config, routes, state::Login};
 use serde_json::Value;
 use shared::adapters::dynamo::apps::DynamoApps;
 use shared::testing::CallLog;
@@ -55,7 +55,8 @@ pub struct TestApp {
     pub sdk: SdkConfig,
     pub calls: CallLog,
     pub stack: LocalStack,
-    pub login: Login,
+    /// The login function's router, as Lambda runs it.
+    pub login: axum::Router,
     pub apps: Apps,
     pub app_secret: String,
     /// The device cookie (`bridge_device=...`) of the browser that last opened `/sso/{app}`: the
@@ -81,13 +82,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// The login function as Lambda builds it, from its environment variables.
-pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Login {
+pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> axum::Router {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
     env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-    Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}"))
+    routes::router(Arc::new(Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}"))))
 }
 
 pub fn demo_app() -> App {
@@ -106,13 +107,13 @@ pub fn demo_app() -> App {
 }
 
 /// A request to a login function instance, as API Gateway hands it over.
-pub async fn send_to(login: &Login, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+pub async fn send_to(login: &axum::Router, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
     let mut request = http::Request::builder().method(method).uri(format!("https://api.example.com{path}"));
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
     let body = body.map(Body::Text).unwrap_or(Body::Empty);
-    let response = handler::handle(login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
+    let response = routes::oneshot(login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
     let (parts, body) = response.into_parts();
     Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
 }

@@ -28,7 +28,7 @@ async fn add(test: &TestApp, app: App, secret: Option<&str>) {
     test.apps.create(app, secret.as_ref()).await.unwrap_or_else(|e| panic!("{e:#}"));
 }
 
-async fn jwks(login: &login::state::Login) -> Value {
+async fn jwks(login: &axum::Router) -> Value {
     let reply = send_to(login, "GET", "/.well-known/jwks.json", &[], None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("public, max-age=300"));

@@ -1,4 +1,4 @@
-//! Corporate sign-in, in-process: the real handler, adapters and SDK clients with the AWS
+//! Corporate sign-in, in-process: the real router, adapters and SDK clients with the AWS
 //! transport replaced by an instant replay, and a company provider on loopback (discovery, JWKS
 //! and a token endpoint answering with a pre-signed ID token, in its own thread). Prints the
 //! bridge's time for start + go and for the callback, the provider's token round trip on its
@@ -13,7 +13,7 @@ mod support;
 use axum::Router;
 use axum::routing::{get, post};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use login::{handler, state::Login};
+use login::{routes, state::Login};
 use serde_json::{Value, json};
 use shared::adapters::http::jwks::StaticKeys;
 use shared::signin::oidc::digest;
@@ -119,7 +119,8 @@ async fn run() {
     let replay_issuer = issuer.clone();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &replay_issuer)).await;
     let oidc = Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login = Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc);
+    let login =
+        routes::router(std::sync::Arc::new(Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc)));
     let ctx = support::ctx(&login).await;
     let start_body = json!({"ctx": ctx, "email": "taro@corp.example"}).to_string();
     let start_headers = [("content-type", "application/json"), ("origin", "https://login.example.com")];
@@ -128,23 +129,23 @@ async fn run() {
 
     // Start and go: the organisation by domain, then the pending sign-in and the redirect.
     let start_and_go = || async {
-        let started = handler::handle(&login, request("POST", "/corporate/start", &start_headers, Some(start_body.clone()))).await;
+        let started = routes::oneshot(&login, request("POST", "/corporate/start", &start_headers, Some(start_body.clone()))).await;
         let body: Value = serde_json::from_slice(started.body().as_ref()).unwrap_or_else(|e| panic!("{e}"));
         let path = body["url"].as_str().and_then(|u| u.strip_prefix(API)).unwrap_or_else(|| panic!("{body}")).to_owned();
-        let go = handler::handle(&login, request("GET", &path, &[], None)).await;
+        let go = routes::oneshot(&login, request("GET", &path, &[], None)).await;
         assert_eq!(go.status(), 302);
     };
     calls.take();
     counts.take();
     start_and_go().await;
     let (cold_start_calls, cold_start_provider) = (calls.take(), counts.take());
-    let cold = handler::handle(&login, callback()).await;
+    let cold = routes::oneshot(&login, callback()).await;
     assert_eq!(cold.status(), 200, "{:?}", cold.body());
     let (cold_callback_calls, cold_callback_provider) = (calls.take(), counts.take());
 
     for _ in 0..200 {
         start_and_go().await;
-        handler::handle(&login, callback()).await;
+        routes::oneshot(&login, callback()).await;
     }
     calls.take();
     counts.take();
@@ -159,7 +160,7 @@ async fn run() {
     for _ in 0..ITERATIONS {
         let req = callback();
         let t = Instant::now();
-        let response = handler::handle(&login, req).await;
+        let response = routes::oneshot(&login, req).await;
         callback_samples.push(t.elapsed());
         assert_eq!(response.status(), 200);
     }

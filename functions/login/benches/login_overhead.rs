@@ -1,4 +1,4 @@
-//! Bridge overhead per password sign-in, in-process: the real handler, adapters and SDK clients
+//! Bridge overhead per password sign-in, in-process: the real router, adapters and SDK clients
 //! (signing, serialisation, retries and timeouts included), with the AWS transport replaced by an
 //! instant replay. Also counts AWS calls per sign-in, cold and warm. Run with `make bench`.
 //!
@@ -7,7 +7,7 @@
 mod support;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use login::{handler, state::Login};
+use login::{routes, state::Login};
 use serde_json::{Value, json};
 use shared::adapters::http::jwks::StaticKeys;
 use std::time::Instant;
@@ -55,26 +55,27 @@ async fn run() {
     let started = Instant::now();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &token)).await;
     let oidc = std::sync::Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login = Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc);
+    let login =
+        routes::router(std::sync::Arc::new(Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc)));
     let init = started.elapsed();
 
     let ctx = support::ctx(&login).await;
     let sso_calls = calls.take();
     let body = json!({"ctx": ctx, "email": "hanako@example.com", "password": "Corr3ct-Horse!"}).to_string();
 
-    let cold = handler::handle(&login, login_request(&body)).await;
+    let cold = routes::oneshot(&login, login_request(&body)).await;
     assert_eq!(cold.status(), 200, "{:?}", cold.body());
     let cold_calls = calls.take();
 
     for _ in 0..500 {
-        handler::handle(&login, login_request(&body)).await;
+        routes::oneshot(&login, login_request(&body)).await;
     }
     calls.take();
     let mut samples = Vec::with_capacity(ITERATIONS);
     for _ in 0..ITERATIONS {
         let req = login_request(&body);
         let t = Instant::now();
-        let response = handler::handle(&login, req).await;
+        let response = routes::oneshot(&login, req).await;
         samples.push(t.elapsed());
         assert_eq!(response.status(), 200);
     }

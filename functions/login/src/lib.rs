@@ -1,13 +1,14 @@
-//! The login function: `GET /sso/{app_id}`, `GET /sso/{app_id}/logout`, `POST /login`,
-//! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset`, `POST /logout`,
-//! `GET /logout/done`, `POST /corporate/start`, `GET /corporate/go`, `GET /corporate/callback`.
+//! The login function: the sign-in API the form and the apps call, as one `axum` router
+//! ([`routes::router`]); see [`routes`] for the routes.
 //!
-//! `main.rs` wires it to Lambda; the dev server and the tests call [`handler::handle`] the same
-//! way Lambda does. Sign-in logic lives in `shared::signin::service`, not here.
+//! `main.rs` runs the router in Lambda (`lambda_http::run`); the dev server and the tests run the
+//! very same router. Sign-in logic lives in `shared::signin`, not here: each route is a few lines
+//! around one call, and [`problem`] is the one mapping from its errors to what the browser is told.
 
 pub mod config;
 mod cookies;
-pub mod handler;
 mod pages;
-mod problem;
+pub mod problem;
+pub mod routes;
 pub mod state;
+mod web;

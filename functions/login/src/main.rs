@@ -1,5 +1,5 @@
-use lambda_http::{Error, service_fn};
-use login::{config::Config, handler, state::Login};
+use lambda_http::Error;
+use login::{config::Config, routes, state::Login};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -8,9 +8,5 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(&shared::config::Env)?;
     let sdk = shared::adapters::aws::load().await;
     let login = Arc::new(Login::new(&config, &sdk)?);
-    lambda_http::run(service_fn(move |request| {
-        let login = login.clone();
-        async move { Ok::<_, Error>(handler::handle(&login, request).await) }
-    }))
-    .await
+    lambda_http::run(routes::router(login)).await
 }

@@ -1,11 +1,11 @@
-//! The handler behind `lambda_http`'s own adapter, fed API Gateway HTTP API (payload 2.0) events
+//! The router behind `lambda_http`'s own adapter, fed API Gateway HTTP API (payload 2.0) events
 //! as JSON, the way Lambda delivers them; the ports are the in-memory doubles.
 #![allow(clippy::unwrap_used)]
 
 use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Context, Service, service_fn};
-use login::{handler, state::Login};
+use lambda_http::{Adapter, Context, Service};
+use login::{routes, state::Login};
 use serde_json::{Value, json};
 use shared::testing::{DEMO_APP, MemoryEvents, ScriptedAuth, corporate_service, sign_in_service_recording};
 use shared::tokens::return_to::Origin;
@@ -46,11 +46,7 @@ fn event_json(method: &str, path: &str, query: &str, body: Option<Value>) -> Val
 }
 
 async fn call(login: &Arc<Login>, request: LambdaRequest) -> Value {
-    let login = login.clone();
-    let mut adapter = Adapter::from(service_fn(move |request| {
-        let login = login.clone();
-        async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
-    }));
+    let mut adapter = Adapter::from(routes::router(login.clone()));
     let response = adapter.call(LambdaEvent::new(request, Context::default())).await.unwrap();
     serde_json::to_value(response).unwrap()
 }

@@ -1,8 +1,8 @@
 //! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; telephony
 //! hooks; app management (apps in DynamoDB, their secrets in Secrets
 //! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
-//! in AWS, made in moto for local runs and tests); reading JSON and YAML documents. `main.rs` is
-//! the command line over it.
+//! in AWS, made in moto for local runs and tests); reading JSON and YAML documents. `main.rs`
+//! (with its `cli` modules) is the command line over it.
 
 pub mod apps;
 pub mod hooks;

@@ -1,7 +1,7 @@
 //! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
-//! adapter into the login function's handler (or the SCIM function's, for `/scim/...`) — the
+//! adapter into the login function's router (or the SCIM function's handler, for `/scim/...`) — the
 //! same path a deployed request takes. It also stands in for the stream's event source mapping:
 //! every second it reads the table's stream and hands new records to the workflow runner's
 //! handler (`workflows::local_stream`).
@@ -19,16 +19,18 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context as LambdaContext, Service, service_fn};
-use login::{config::Config, handler, state::Login};
+use login::{config::Config, routes, state::Login};
 use scim::state::Scim;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tower::ServiceExt;
 
 #[derive(Clone)]
 struct Api {
-    login: Arc<Login>,
+    /// The login function's router, the one Lambda runs.
+    login: Router,
     scim: Arc<Scim>,
 }
 
@@ -45,7 +47,7 @@ async fn main() -> Result<()> {
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
-    let api = Router::new().fallback(api_gateway).with_state(Api { login, scim });
+    let api = Router::new().fallback(api_gateway).with_state(Api { login: routes::router(login), scim });
     let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
@@ -148,14 +150,16 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
         }))
         .call(event)
         .await
+        .map_err(|e| e.to_string())
     } else {
-        let login = api.login.clone();
-        Adapter::from(service_fn(move |request| {
-            let login = login.clone();
-            async move { Ok::<_, lambda_http::Error>(handler::handle(&login, request).await) }
-        }))
-        .call(event)
-        .await
+        // The router's body, read whole first (axum's body is not `Sync`, which an axum handler's
+        // future needs); `lambda_http` then converts it exactly as in Lambda.
+        let login = ServiceExt::<lambda_http::Request>::and_then(api.login.clone(), |response: Response| async move {
+            let (parts, body) = response.into_parts();
+            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+            Ok::<_, std::convert::Infallible>(http::Response::from_parts(parts, http_body_util::Full::new(bytes)))
+        });
+        Adapter::from(login).call(event).await.map_err(|e: std::convert::Infallible| match e {})
     };
     let response = match response {
         Ok(r) => r,

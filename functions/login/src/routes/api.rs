@@ -1,0 +1,144 @@
+//! The JSON calls the form makes, cross-origin from the form's origin only: `POST /login`,
+//! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset` and
+//! `POST /corporate/start`. A request from another origin is refused (`403`) before anything
+//! else; CORS (`tower-http`) answers the form's preflights and names the form's origin.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::problem;
+use crate::state::Login;
+use crate::web::{ApiProblem, JsonBody, Now, Visitor, check_secret, from_form, json_response, logged, logged_corporate, method_not_allowed, one_time_code};
+use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
+use shared::signin::service::{Outcome, SignInError};
+
+pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
+    let cors = CorsLayer::new()
+        .allow_methods([Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+        .allow_origin(HeaderValue::from_str(login.form_origin.as_str()).map(AllowOrigin::exact).unwrap_or_else(|_| AllowOrigin::list([])));
+    Router::new()
+        .route("/login", post(password))
+        .route("/login/challenge", post(challenge))
+        .route("/password/forgot", post(forgot))
+        .route("/password/reset", post(reset))
+        .route("/corporate/start", post(corporate_start))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(login.clone(), only_from_form))
+}
+
+/// Browsers always send `Origin` on these cross-origin calls; tools may send none. Any other
+/// origin is refused, preflights included.
+async fn only_from_form(State(login): State<Arc<Login>>, request: Request, next: Next) -> Response {
+    if request.headers().contains_key(header::ORIGIN) && !from_form(&login, request.headers()) {
+        return ApiProblem(problem::ORIGIN_NOT_ALLOWED).into_response();
+    }
+    next.run(request).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    ctx: String,
+    email: String,
+    password: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeBody {
+    flow: String,
+    #[serde(default)]
+    code: Option<SecretString>,
+    #[serde(default)]
+    new_password: Option<SecretString>,
+    #[serde(default)]
+    choice: Option<ChallengeKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    ctx: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    ctx: String,
+    email: String,
+    code: SecretString,
+    new_password: SecretString,
+}
+
+type Answer = Result<Response, ApiProblem>;
+
+fn answer(result: Result<Outcome, SignInError>, route: &str) -> Answer {
+    result.map(|o| json_response(StatusCode::OK, &outcome(o))).map_err(|e| ApiProblem(logged(&e, route)))
+}
+
+/// `POST /login`: email and password; the handoff to `/session/handoff`, or the next challenge.
+async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PasswordBody>) -> Answer {
+    check_secret(&b.password).map_err(ApiProblem)?;
+    answer(login.sign_in.password(&b.ctx, &b.email, &b.password, &visitor, now).await, "login")
+}
+
+/// `POST /login/challenge`: exactly one of a code, a new password or a choice of factor.
+async fn challenge(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ChallengeBody>) -> Answer {
+    let answer_of = match (b.code, b.new_password, b.choice) {
+        (Some(code), None, None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
+        (None, Some(password), None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password).map_err(ApiProblem)?),
+        (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
+        _ => return Err(ApiProblem(problem::BAD_REQUEST)),
+    };
+    answer(login.sign_in.answer(&b.flow, answer_of, &visitor, now).await, "login/challenge")
+}
+
+/// `POST /password/forgot`: sends a reset code (the same answer whether or not the account exists).
+async fn forgot(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    match login.sign_in.forgot_password(&b.ctx, &b.email, now).await {
+        Ok(()) => Ok(json_response(StatusCode::OK, &json!({"status": "code_sent"}))),
+        Err(e) => Err(ApiProblem(logged(&e, "password/forgot"))),
+    }
+}
+
+/// `POST /password/reset`: the code and a new password; then signed in like `POST /login`.
+async fn reset(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ResetBody>) -> Answer {
+    let code = one_time_code(&b.code).map_err(ApiProblem)?;
+    check_secret(&b.new_password).map_err(ApiProblem)?;
+    answer(login.sign_in.reset_password(&b.ctx, &b.email, &code, &b.new_password, &visitor, now).await, "password/reset")
+}
+
+/// `POST /corporate/start`: the email's organisation; where the browser goes next (`/corporate/go`).
+async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "corporate/start")))?;
+    let mut url = url::Url::parse(&format!("{}/corporate/go", login.api_url)).map_err(|_| ApiProblem(problem::BAD_REQUEST))?;
+    url.query_pairs_mut().append_pair("flow", &flow);
+    Ok(json_response(StatusCode::OK, &json!({"status": "redirect", "method": "GET", "url": url.as_str()})))
+}
+
+fn outcome(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Handoff(handoff) => json!({"status": "signed_in", "handoff": handoff}),
+        Outcome::Challenge { kind, destination, options, flow, setup } => {
+            let mut body = json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow});
+            if let Some(setup) = setup {
+                body["setup"] = json!({"secret": setup.secret, "uri": setup.uri});
+            }
+            body
+        }
+    }
+}

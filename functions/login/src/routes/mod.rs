@@ -1,0 +1,58 @@
+//! The login function's API as one `axum` router, the same in Lambda (`lambda_http::run`), in the
+//! dev server and in the tests. One file per route group:
+//!
+//! - [`sso`]: `GET /sso/{app}`, `GET /sso/{app}/logout`, `GET|POST /logout`, `GET /logout/done`.
+//! - [`api`]: the form's JSON calls, cross-origin from the form only: `POST /login`,
+//!   `/login/challenge`, `/password/forgot`, `/password/reset`, `/corporate/start`.
+//! - [`corporate`]: `GET /corporate/go`, `GET /corporate/callback`.
+//! - [`handoff`]: `POST /session/handoff`.
+//! - [`keys`]: `GET /.well-known/jwks.json`.
+//!
+//! Layers on every route: nothing cached unless the route says so, `nosniff`, no referrer, and the
+//! body limit. Unknown paths (a trailing slash too) are a JSON `404`, a known path with another
+//! method a JSON `405`.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::Login;
+use crate::web::{MAX_BODY_BYTES, not_found};
+
+pub mod api;
+pub mod corporate;
+pub mod handoff;
+pub mod keys;
+pub mod sso;
+
+/// The router, its state set: a `tower` service of `http::Request`s.
+pub fn router(login: Arc<Login>) -> Router {
+    Router::new()
+        .merge(sso::routes())
+        .merge(api::routes(&login))
+        .merge(corporate::routes())
+        .merge(handoff::routes())
+        .merge(keys::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(login)
+}
+
+/// One request through the router, its body read whole: how the benchmarks and tests call the
+/// function without Lambda's event conversion.
+pub async fn oneshot(router: &Router, request: axum::http::Request<lambda_http::Body>) -> axum::http::Response<axum::body::Bytes> {
+    use tower::ServiceExt;
+    let response = match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    axum::http::Response::from_parts(parts, bytes)
+}

@@ -1,0 +1,136 @@
+//! Entering an app and leaving it: `GET /sso/{app}` (straight to the app with a live session,
+//! else on to the form), `GET /sso/{app}/logout` (the app's logout and error URL), `GET|POST
+//! /logout` and `GET /logout/done` (back from a company's single sign-out).
+
+use axum::Router;
+use axum::extract::{RawPathParams, State};
+use axum::http::HeaderMap;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+
+use crate::cookies;
+use crate::problem;
+use crate::state::Login;
+use crate::web::{Lang, Now, PageProblem, Params, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
+use shared::signin::service::{Entered, Entry, SignInError};
+use shared::signin::session::{self, ProviderLogout};
+
+/// Zendesk's error message is logged cut to this many characters.
+const MAX_NOTICE_CHARS: usize = 300;
+
+pub fn routes() -> Router<Arc<Login>> {
+    Router::new()
+        .route("/sso/{app}", get(sso))
+        .route("/sso/{app}/logout", get(app_logout))
+        .route("/logout", get(logout).post(logout))
+        .route("/logout/done", get(logout_done))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The `{app}` segment as it was sent (not percent-decoded: an app id is plain ASCII).
+fn app_of(params: &RawPathParams) -> &str {
+    params.iter().next().map(|(_, v)| v).unwrap_or_default()
+}
+
+/// `GET /sso/{app}`: with a live session, straight to the app with its token; otherwise check
+/// the app and its request (`return_to`, or DiscourseConnect's `sso`/`sig`), then on to the form
+/// with a sealed context. A browser without a device cookie (risk assessment) gets one now.
+async fn sso(State(login): State<Arc<Login>>, app: RawPathParams, Params(query): Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+    let Some(query) = query else {
+        return PageProblem(problem::BAD_REQUEST, lang).into_response();
+    };
+    let get = |k: &str| query.get(k).map(String::as_str);
+    let known_device = cookies::read(&headers, cookies::DEVICE).filter(|d| d.len() == 43).map(str::to_owned);
+    let device = known_device.clone().unwrap_or_else(shared::signin::oidc::random_token);
+    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
+    let mut response = match login.sign_in.enter(app_of(&app), entry, cookies::read(&headers, session::COOKIE), now).await {
+        Ok(Entered::App(delivery)) => deliver(delivery),
+        Ok(Entered::Form(ctx)) => redirect_to_form(&login, &[("ctx", &ctx)]),
+        Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
+    };
+    if known_device.is_none() {
+        set_cookie(&mut response, cookies::set(cookies::DEVICE, &device, cookies::DEVICE_MAX_AGE));
+    }
+    response
+}
+
+/// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with
+/// `kind=error&message=...` when it refuses a token; the form shows its own notice for that.
+async fn app_logout(State(login): State<Arc<Login>>, app: RawPathParams, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+    let app = app_of(&app);
+    let query = query.or_empty();
+    // A return_to the app does not allow is dropped rather than failing the logout.
+    let entry = Entry { return_to: query.get("return_to").map(String::as_str), ..Entry::default() };
+    let started = match login.sign_in.start(app, entry, now).await {
+        Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, Entry::default(), now).await,
+        other => other,
+    };
+    // An app entered only with its own signed request (a forum) cannot be started again from
+    // here: the sign-out ends on the form without a way back.
+    let ctx = match started {
+        Ok(ctx) => Some(ctx),
+        Err(SignInError::AppRequest(_)) => None,
+        Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
+    };
+    if query.get("kind").map(String::as_str) != Some("error") {
+        return sign_out(&login, &headers, lang, ctx.as_deref()).await;
+    }
+    // The app's message is for the operator's log: anyone can link here with any `message`, so
+    // the form never repeats it (it shows its own localised notice).
+    let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
+    tracing::info!(app, detail, "app refused a sign-in");
+    let mut params = vec![("notice", "app_error")];
+    params.extend(ctx.as_deref().map(|ctx| ("ctx", ctx)));
+    redirect_to_form(&login, &params)
+}
+
+/// `GET|POST /logout`: ends the bridge session, then the company's sign-out or the form.
+async fn logout(State(login): State<Arc<Login>>, lang: Lang, headers: HeaderMap) -> Response {
+    sign_out(&login, &headers, lang, None).await
+}
+
+/// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's
+/// provider for single sign-out where the session has one, else to the form. `ctx` brings the
+/// person back to the app's sign-in afterwards.
+async fn sign_out(login: &Login, headers: &HeaderMap, lang: Lang, ctx: Option<&str>) -> Response {
+    let provider = match login.sign_in.logout(cookies::read(headers, session::COOKIE)).await {
+        Ok(provider) => provider,
+        Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
+    };
+    let mut response = match provider.and_then(|p| provider_logout_url(login, &p, ctx)) {
+        Some(url) => redirect(&url),
+        None => match ctx {
+            Some(ctx) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
+            None => redirect_to_form(login, &[("notice", "signed_out")]),
+        },
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookies::clear(session::COOKIE));
+    response
+}
+
+/// The provider's `end_session_endpoint` with `id_token_hint`, our `/logout/done` to come back
+/// to, and the sign-in context as `state`.
+fn provider_logout_url(login: &Login, provider: &ProviderLogout, ctx: Option<&str>) -> Option<String> {
+    let mut url = url::Url::parse(&provider.end_session_endpoint).ok()?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("id_token_hint", &provider.id_token_hint)
+            .append_pair("client_id", &provider.client_id)
+            .append_pair("post_logout_redirect_uri", &format!("{}/logout/done", login.api_url));
+        if let Some(ctx) = ctx {
+            q.append_pair("state", ctx);
+        }
+    }
+    Some(url.into())
+}
+
+/// `GET /logout/done`: back from the provider's sign-out, on to the form.
+async fn logout_done(State(login): State<Arc<Login>>, query: Params) -> Response {
+    let query = query.or_empty();
+    match query.get("state").filter(|s| s.len() <= shared::signin::flow::MAX_TOKEN_LEN) {
+        Some(ctx) => redirect_to_form(&login, &[("ctx", ctx), ("notice", "signed_out")]),
+        None => redirect_to_form(&login, &[("notice", "signed_out")]),
+    }
+}

@@ -559,7 +559,7 @@ impl ScimStore for Unreachable {
     async fn lookup(&self, _: &OrgId, _: Kind, _: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
         Err(down())
     }
-    async fn page(&self, _: &OrgId, _: Kind, _: usize, _: usize) -> Result<(Vec<ScimEntry>, usize), StoreError> {
+    async fn page(&self, _: &OrgId, _: Kind, _: usize, _: usize, _: u64) -> Result<(Vec<ScimEntry>, usize), StoreError> {
         Err(down())
     }
     async fn all(&self, _: &OrgId, _: Kind, _: usize) -> Result<Vec<ScimEntry>, StoreError> {

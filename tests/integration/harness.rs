@@ -3,12 +3,12 @@
 
 use aws_config::SdkConfig;
 use bridge_admin::apps::Apps;
-use bridge_admin::local::{self, DemoUser, LocalStack};
 use http::{HeaderMap, StatusCode};
 use lambda_http::Body;
 use login::{config::Config, routes, state::Login};
 use serde_json::Value;
 use shared::adapters::dynamo::apps::DynamoApps;
+use shared::adapters::local_stack::{self as local, DemoUser, LocalStack};
 use shared::testing::CallLog;
 use shared::tokens::app::{App, AppId};
 use shared::tokens::return_to::Origin;
@@ -74,7 +74,7 @@ pub async fn spawn_app() -> TestApp {
         secrets: aws_sdk_secretsmanager::Client::new(&sdk),
         prefix: name.clone(),
     };
-    let app_secret = bridge_admin::random_secret(32);
+    let app_secret = shared::common::secrets::random_secret(32);
     apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
     calls.take();

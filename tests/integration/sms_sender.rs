@@ -286,7 +286,7 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     assert_eq!(delivered, 2);
     // Days 29 and 40 back: the first is within the 30 days, the second is not.
     for day in [DAY - 29, DAY - 40] {
-        let old = Execution { hook: "series".into(), day, delivered: true, millis: 100, events: vec![] };
+        let old = Execution { hook: "series".into(), day, delivered: true, millis: 100, at: day * 86_400, events: vec![] };
         DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table).executed(&old).await.unwrap();
     }
     let metrics = hooks.metrics("series", NOW).await.unwrap();

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::pages;
 use crate::problem::{self, Problem};
@@ -38,7 +37,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Now {
     type Rejection = Infallible;
 
     async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Now(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()))
+        Ok(Now(shared::common::time::unix_now()))
     }
 }
 

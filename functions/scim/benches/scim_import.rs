@@ -4,14 +4,15 @@
 //!
 //! `make bench-scim` (or `cargo bench -p scim --bench scim_import -- [USERS] [CONCURRENCY]`).
 
-use bridge_admin::local;
-use bridge_admin::orgs::Orgs;
 use http::Request;
 use lambda_http::Body;
 use scim::{config::Config, handler, state::Scim};
 use serde_json::{Value, json};
 use shared::adapters::dynamo::orgs::DynamoOrgs;
-use shared::directory::org::OrgPolicies;
+use shared::adapters::local_stack as local;
+use shared::directory::org::{EmailDomain, OrgId, OrgPolicies, Organisation};
+use shared::directory::ports::OrgStore;
+use shared::directory::scim_token::{self, ScimTokenStore};
 use shared::testing::{CallLog, moto_sdk, start_moto};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -54,9 +55,13 @@ async fn main() -> Result<(), Failure> {
     let calls = CallLog::default();
     let sdk = moto_sdk(&endpoint, &calls).await;
     let stack = local::provision(&sdk, "bench").await?;
-    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table) };
-    let org = orgs.create("Bench Corp", &["bench.example".into()], OrgPolicies::default()).await?;
-    let (token, _) = orgs.issue_token(org.id.as_str(), "bench", 0).await?;
+    let orgs = DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table);
+    let domains = vec![EmailDomain::parse("bench.example")?];
+    let org = Organisation { id: OrgId::generate(), name: "Bench Corp".into(), domains, policies: OrgPolicies::default(), connection: None, version: 1 };
+    OrgStore::create(&orgs, &org).await?;
+    let issued = scim_token::issue(&org.id, "bench", 0);
+    orgs.add(&issued.record).await?;
+    let token = issued.value().to_owned();
     let env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     let scim = Arc::new(Scim::new(&Config::from_env(&env)?, &sdk));
     let token = Arc::new(token);

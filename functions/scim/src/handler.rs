@@ -6,7 +6,6 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::state::Scim;
 use shared::directory::scim::error::{ScimError, ScimType};
@@ -41,7 +40,7 @@ async fn serve(scim: &Scim, request: &Request) -> Result<Reply, ScimError> {
         return Err(ScimError::new(401, None, "a valid SCIM bearer token is required"));
     };
     let base = base_url(scim, request);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now = shared::common::time::unix_now();
     let t = Tenant { org: &org, base: &base, now };
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;

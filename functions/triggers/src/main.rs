@@ -4,7 +4,6 @@ use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use triggers::state::Triggers;
 
 #[tokio::main]
@@ -15,7 +14,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let triggers = triggers.clone();
         async move {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let now = shared::common::time::unix_now();
             Ok::<_, Error>(triggers::handler::handle(&triggers, event.payload, now).await?)
         }
     }))

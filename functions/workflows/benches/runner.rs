@@ -25,7 +25,7 @@ async fn main() -> Result<(), Failure> {
     let (mut moto, endpoint) = start_moto(std::path::Path::new(root))?;
     let calls = CallLog::default();
     let sdk = moto_sdk(&endpoint, &calls).await;
-    let stack = bridge_admin::local::provision(&sdk, "bench").await?;
+    let stack = shared::adapters::local_stack::provision(&sdk, "bench").await?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

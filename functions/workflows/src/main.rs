@@ -6,7 +6,6 @@ use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::adapters::workflow_runner::Sleep;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use workflows::state::Workflows;
 
 #[tokio::main]
@@ -17,7 +16,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let workflows = workflows.clone();
         async move {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let now = shared::common::time::unix_now();
             if event.payload.get("Records").is_some() {
                 Ok::<_, Error>(workflows::handler::handle(&workflows, &event.payload, now).await)
             } else {

@@ -32,8 +32,7 @@ pub fn metric_line(execution: &Execution, at_millis: u64) -> Value {
 #[async_trait]
 impl HookLog for CloudWatchMetrics {
     async fn executed(&self, execution: &Execution) -> Result<(), StoreError> {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
-        println!("{}", metric_line(execution, now));
+        println!("{}", metric_line(execution, execution.at * 1000));
         self.0.executed(execution).await
     }
 }
@@ -44,7 +43,7 @@ mod tests {
 
     #[test]
     fn a_line_per_execution_in_the_embedded_metric_format() {
-        let ok = Execution { hook: "sms-jp".into(), day: 1, delivered: true, millis: 240, events: vec![] };
+        let ok = Execution { hook: "sms-jp".into(), day: 1, delivered: true, millis: 240, at: 1_700_000_000, events: vec![] };
         let line = metric_line(&ok, 1_700_000_000_000);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Hook"]]));

@@ -13,5 +13,7 @@ pub mod dynamo;
 pub mod hook_metrics;
 pub mod http;
 pub mod kms_keyring;
+#[cfg(feature = "local")]
+pub mod local_stack;
 pub mod secrets_manager;
 pub mod workflow_runner;

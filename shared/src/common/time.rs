@@ -1,4 +1,10 @@
-//! Time as the contracts we speak write it.
+//! Time: the one clock read (at a function's edge) and time as the contracts we speak write it.
+
+/// Now, in seconds since the Unix epoch: read only at a function's edge (its `main`, or the
+/// router's `Now` extractor), then passed in as `now` to everything below.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
 
 /// RFC 3339 UTC for a Unix time in seconds.
 pub fn rfc3339(unix: u64) -> String {

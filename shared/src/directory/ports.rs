@@ -109,7 +109,7 @@ pub trait ScimStore: Send + Sync {
     /// The resources a key lookup finds (one query, no scan).
     async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
     /// `count` resources from the 1-based `start` in a stable order, and how many there are.
-    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize) -> Result<(Vec<ScimEntry>, usize), StoreError>;
+    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize, now: u64) -> Result<(Vec<ScimEntry>, usize), StoreError>;
     /// Every resource of `kind`; `Limit` if there are more than `limit`.
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
     /// Stores a new resource (version 1), a user with a pending sync, a group with `members`.

@@ -6,7 +6,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -52,9 +51,7 @@ impl ProviderMetadata {
 
 /// 256 random bits, base64url: states, nonces, PKCE verifiers, session ids.
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    B64.encode(bytes)
+    crate::common::secrets::random_secret(32)
 }
 
 /// SHA-256, base64url: how a bearer value (state, session id, browser binding) is stored, so

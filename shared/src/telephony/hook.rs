@@ -269,6 +269,8 @@ pub struct Execution {
     pub day: u64,
     pub delivered: bool,
     pub millis: u64,
+    /// When it ended, in seconds since the Unix epoch.
+    pub at: u64,
     /// `hook.executed`, and `hook.response_processed` when the hook answered 2xx.
     pub events: Vec<IdentityEvent>,
 }

@@ -219,7 +219,7 @@ impl SmsSender {
                     .with_detail("reason", text(reason)),
             );
         }
-        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered(), millis: attempt.millis, events };
+        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered(), millis: attempt.millis, at: now, events };
         if let Err(e) = self.log.executed(&execution).await {
             tracing::warn!(error = %e, "could not record a hook execution");
         }

@@ -148,7 +148,7 @@ impl Hooks {
             last_name: user.family_name.clone(),
             locale: user.locale.clone(),
         };
-        let delivery = Delivery { event_id: format!("preview-{}", crate::random_secret(12)), kind, recipient, code: code.into(), at: now };
+        let delivery = Delivery { event_id: format!("preview-{}", shared::common::secrets::random_secret(12)), kind, recipient, code: code.into(), at: now };
         Ok(delivery.hook_request(&hook.url))
     }
 

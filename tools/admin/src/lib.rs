@@ -1,13 +1,12 @@
 //! The admin tool's library: organisations, domains and SCIM tokens; our signing keys; telephony
 //! hooks; app management (apps in DynamoDB, their secrets in Secrets
-//! Manager) and local provisioning (the table, user pool and secret that `template.yaml` creates
-//! in AWS, made in moto for local runs and tests); reading JSON and YAML documents. `main.rs`
+//! Manager); reading JSON and YAML documents. Local provisioning lives in
+//! `shared::adapters::local_stack`. `main.rs`
 //! (with its `cli` modules) is the command line over it.
 
 pub mod apps;
 pub mod hooks;
 pub mod keys;
-pub mod local;
 pub mod orgs;
 pub mod workflows;
 
@@ -40,15 +39,6 @@ pub async fn put_secret(
     Ok(shared::common::secrets::SecretRef(arn.unwrap_or_else(|| name.to_owned())))
 }
 
-/// A random secret of `bytes` bytes, base64url without padding.
-pub fn random_secret(bytes: usize) -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
 /// A JSON document from a file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -68,7 +58,7 @@ pub fn read_document<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> 
 
 /// `value` opened in the operator's editor (`$EDITOR`, else `vi`) as JSON; the edited document.
 pub fn edit_json(value: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
-    let path = std::env::temp_dir().join(format!("bridge-admin-{}.json", random_secret(9)));
+    let path = std::env::temp_dir().join(format!("bridge-admin-{}.json", shared::common::secrets::random_secret(9)));
     std::fs::write(&path, serde_json::to_string_pretty(value)?)?;
     let editor = std::env::var("EDITOR").unwrap_or_else(|_| "vi".into());
     let status = std::process::Command::new(&editor).arg(&path).status().with_context(|| format!("starting {editor}"));

@@ -24,7 +24,6 @@ use scim::state::Scim;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tower::ServiceExt;
 
 #[derive(Clone)]
@@ -56,7 +55,7 @@ async fn main() -> Result<()> {
     let mut poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
     tokio::spawn(async move {
         loop {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            let now = shared::common::time::unix_now();
             if let Err(e) = poller.deliver(&workflows, now).await {
                 tracing::warn!(error = %e, "could not read the table's stream");
             }
@@ -119,7 +118,7 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
         Ok(text) => (text, false),
         Err(_) => (base64_encode(&bytes), true),
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let event = json!({
         "version": "2.0",
         "routeKey": "$default",

@@ -469,7 +469,7 @@ impl ScimStore for DynamoScim {
         items.iter().map(entry_from).collect()
     }
 
-    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize) -> Result<(Vec<ScimEntry>, usize), StoreError> {
+    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize, now: u64) -> Result<(Vec<ScimEntry>, usize), StoreError> {
         let cursor = if start > 1 { self.table.get_consistent(cursor_key(org, kind, start)).await? } else { None };
         let cursor_total = cursor.as_ref().and_then(|c| c.get("total")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
         let after = match cursor.as_ref().and_then(|c| c.get("after")).and_then(|v| v.as_s().ok()) {
@@ -500,7 +500,6 @@ impl ScimStore for DynamoScim {
             let mut cursor = cursor_key(org, kind, start + count);
             cursor.insert("after".into(), s(last));
             cursor.insert("total".into(), n(total));
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
             cursor.insert("expires_at".into(), n(now + CURSOR_SECONDS));
             // A lost cursor only costs the next page a skip: not worth failing this one.
             if let Err(e) = self.client().put_item().table_name(&self.table.name).set_item(Some(cursor)).send().await {

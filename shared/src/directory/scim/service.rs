@@ -268,7 +268,7 @@ impl ScimService {
                 self.evaluated(matching, query, t.base)
             }
             (None, _) if query.sort_by.is_none() => {
-                let (page, total) = self.store.page(&t.org.id, kind, query.start, query.count).await.map_err(store_error)?;
+                let (page, total) = self.store.page(&t.org.id, kind, query.start, query.count, t.now).await.map_err(store_error)?;
                 (page.into_iter().map(|e| e.record).collect(), total)
             }
             (filter, _) => {

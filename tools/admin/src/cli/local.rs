@@ -2,8 +2,8 @@
 
 use super::Ctx;
 use anyhow::Result;
-use bridge_admin::local::{DemoUser, create_user, provision};
 use clap::Subcommand;
+use shared::adapters::local_stack::{DemoUser, create_user, provision};
 
 #[derive(Subcommand)]
 pub enum LocalCommand {

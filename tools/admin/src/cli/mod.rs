@@ -31,7 +31,7 @@ impl Ctx {
 
 /// Seconds since the Unix epoch.
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    shared::common::time::unix_now()
 }
 
 /// Prints `value` as pretty JSON.
@@ -61,7 +61,7 @@ impl SecretInput {
             bail!("give --secret-stdin or --generate-secret");
         }
         if self.generate_secret {
-            let secret = bridge_admin::random_secret(32);
+            let secret = shared::common::secrets::random_secret(32);
             println!("generated secret (shown once): {secret}");
             return Ok(secret.into());
         }

@@ -2,6 +2,7 @@
 //! its index, TTL and stream; the user pool and app client; the bridge secret), and demo users.
 //! Used by `make dev` and by the integration tests; never against a real account.
 
+use crate::adapters::dynamo::{GSI1, GSI2};
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider as cognito;
@@ -11,7 +12,6 @@ use dynamodb::types::{
     StreamViewType, TimeToLiveSpecification,
 };
 use serde_json::json;
-use shared::adapters::dynamo::{GSI1, GSI2};
 
 /// What was created, as the login function's environment variables name it.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .user_pool_client
         .context("no app client")?;
     let client_id = client.client_id.context("the app client has no id")?;
-    let bridge_secret = json!({"flow_key": crate::random_secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
+    let bridge_secret = json!({"flow_key": crate::common::secrets::random_secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
     let secret = aws_sdk_secretsmanager::Client::new(sdk)
         .create_secret()
         .name(format!("{name}/bridge"))
@@ -154,7 +154,7 @@ pub async fn create_user(sdk: &SdkConfig, pool_id: &str, user: &DemoUser<'_>) ->
         attributes.push(attr("custom:company", company)?);
     }
     if let Some(org) = user.org {
-        attributes.push(attr(shared::common::profile::ORG_ATTRIBUTE, org)?);
+        attributes.push(attr(crate::common::profile::ORG_ATTRIBUTE, org)?);
     }
     if let Some(locale) = user.locale {
         attributes.push(attr("locale", locale)?);

@@ -3,11 +3,14 @@
 //! service that ties them to risk and minting. It is not HTTP: the login function maps its
 //! results to routes and statuses.
 
+pub mod arrival;
 pub mod challenge;
 pub mod corporate;
 pub mod ending_sessions;
+pub mod entry;
 pub mod flow;
 pub mod oidc;
+pub mod password;
 pub mod ports;
 pub mod service;
 pub mod session;

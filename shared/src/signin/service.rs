@@ -27,26 +27,20 @@
 //! (`custom:org_id`) may use a password only if that organisation's policy allows it; the
 //! organisation is read from a cache, so this costs nothing on a warm instance.
 
-use secrecy::SecretString;
 use std::sync::Arc;
 
-use crate::common::email::Email;
-use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
+use crate::common::profile::UserProfile;
 use crate::common::secrets::CachedSecrets;
 use crate::common::store::StoreError;
-use crate::directory::org::OrgId;
 use crate::directory::ports::{DirectoryError, OrgDirectory, PoolUsers};
 use crate::events::EventLog;
-use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::risk::RiskStore;
-use crate::risk::{Assurance, RiskProfile, Visit, network_of};
-use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
-use crate::signin::corporate::Finished;
+use crate::signin::challenge::{AuthError, ChallengeKind};
 use crate::signin::flow;
-use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
+use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
-use crate::signin::session::{Method, ProviderLogout, Session, SessionPolicy};
+use crate::signin::session::SessionPolicy;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::ports::AppDirectory;
@@ -55,9 +49,7 @@ use crate::tokens::signing_keys::{SignerError, Signers};
 use crate::tokens::targets::Target;
 use crate::tokens::targets::discourse::{NONCE_TTL, RequestError};
 use crate::tokens::targets::mint::{Delivery, MintError, MintInput};
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
 pub const CONTEXT_TTL: u64 = 30 * 60;
@@ -122,17 +114,6 @@ pub enum Entered {
     Form(String),
 }
 
-/// A sign-in let through: the events its session records (`user.signed_in` first) and the
-/// person's risk profile after it.
-struct Arrival {
-    events: Vec<IdentityEvent>,
-    risk: RiskProfile,
-    /// What the sign-in proved, kept with the session.
-    assurance: Assurance,
-    /// The browser's device digest, kept with the session.
-    device: Option<String>,
-}
-
 /// What the person's browser does next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -140,27 +121,6 @@ pub enum Outcome {
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
-}
-
-/// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)
-/// is open: carried in its sealed flow, encrypted (`flow::encrypt`).
-#[derive(Serialize, Deserialize)]
-struct Carried {
-    id: String,
-    access: String,
-    /// The name the authenticator app shows for the account (the email).
-    account: String,
-}
-
-impl Carried {
-    fn new(id_token: &str, access_token: &AccessToken, session: &Session) -> Self {
-        let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username).to_owned();
-        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account }
-    }
-
-    fn access_token(&self) -> AccessToken {
-        AccessToken(SecretString::from(self.access.clone()))
-    }
 }
 
 /// What the person puts into their authenticator app (`ChallengeKind::TotpSetup`).
@@ -220,6 +180,16 @@ impl SignIn {
         self.seal_context(&ctx, now).await
     }
 
+    /// Our signing keys' public JWKS (RFC 7517), as published at `/.well-known/jwks.json`.
+    pub async fn jwks(&self, now: u64) -> Result<serde_json::Value, SignInError> {
+        Ok(self.signers.jwks(now).await?)
+    }
+
+    /// How long a new session lasts at most, in seconds (the session cookie's `Max-Age`).
+    pub fn session_ttl(&self) -> u64 {
+        self.session_policy.ttl
+    }
+
     /// Seals `ctx` again (a fresh form for the same request), for as long as the app's request
     /// may take.
     pub async fn seal_context(&self, ctx: &SignInContext, now: u64) -> Result<String, SignInError> {
@@ -230,7 +200,7 @@ impl SignIn {
 
     /// The app's request, checked: `return_to` against the app's origins, or the forum's signed
     /// request for a DiscourseConnect app (which has no other way in).
-    async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
+    pub(super) async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
         let (return_to, nonce) = match &app.target {
             Target::Discourse(forum) => {
                 let secret = self.shared_secret(app).await?;
@@ -243,381 +213,7 @@ impl SignIn {
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
     }
 
-    /// `visitor`: what the request says about where it came from (IP, user agent, device,
-    /// country), here and in the other steps; it goes into the sign-in's events.
-    pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let ctx = self.open_context(ctx, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        self.app(ctx.app.as_str()).await?;
-        let step = match self.auth.sign_in(email.as_str(), password).await {
-            Err(AuthError::InvalidCredentials) => {
-                if let Err(e) = self.risk.failed(email.as_str(), now).await {
-                    tracing::warn!(error = %e, "could not count a failed sign-in");
-                }
-                let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
-                return Err(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await);
-            }
-            step => step?,
-        };
-        self.next(ctx, step, visitor, false, now).await
-    }
-
-    /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
-    async fn failed(&self, ctx: &SignInContext, user: EventUser, visitor: &EventContext, error: AuthError, now: u64) -> SignInError {
-        let context = EventContext { app: Some(ctx.app.to_string()), method: Some("password".into()), ..visitor.clone() };
-        let reason = match error {
-            AuthError::CodeMismatch => "code_mismatch",
-            _ => "invalid_credentials",
-        };
-        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", reason);
-        if let Err(e) = self.events.record(&event).await {
-            tracing::warn!(error = %e, "could not record a failed sign-in");
-        }
-        error.into()
-    }
-
-    pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let key = self.secrets.bridge().await?;
-        let state: ChallengeState = flow::open(&key.flow_key, Purpose::Challenge, flow_token, now)?;
-        let fits = match (&answer, state.challenge) {
-            (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
-            (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => *choice != ChallengeKind::SelectMfaType && *choice != ChallengeKind::NewPassword,
-            (
-                ChallengeAnswer::Code(_),
-                ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail,
-            ) => true,
-            _ => false,
-        };
-        if !fits {
-            return Err(SignInError::BadInput("answer"));
-        }
-        match (state.challenge, &answer) {
-            (ChallengeKind::VerifyEmail, ChallengeAnswer::Code(code)) => return self.finish_email_proof(state, code, visitor, now).await,
-            (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,
-            _ => {}
-        }
-        let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
-        let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
-        let step = match self.auth.answer(&challenge, answer).await {
-            Err(AuthError::CodeMismatch) => {
-                let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
-            }
-            step => step?,
-        };
-        self.next(state.ctx, step, visitor, second_factor, now).await
-    }
-
-    /// Asks for a reset code. Unknown accounts get the same answer as known ones.
-    pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
-        self.open_context(ctx, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        match self.auth.forgot_password(email.as_str()).await {
-            Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Sets a new password with the emailed code, then signs in with it.
-    pub async fn reset_password(
-        &self,
-        ctx: &str,
-        email: &str,
-        code: &SecretString,
-        new_password: &SecretString,
-        visitor: &EventContext,
-        now: u64,
-    ) -> Result<Outcome, SignInError> {
-        let ctx = self.open_context(ctx, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
-        // A new password ends what the old one opened: the person's bridge sessions and
-        // Cognito refresh tokens.
-        if let Some(username) = self.pool.find_by_email(email.as_str()).await? {
-            self.sessions.end_all(&username).await?;
-            if let Err(e) = self.pool.sign_out(&username).await {
-                tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
-            }
-        }
-        let step = self.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, false, now).await
-    }
-
-    /// `second_factor`: the step answered an MFA challenge.
-    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
-        match step {
-            AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, second_factor, now).await,
-            AuthStep::Challenge(c) => {
-                let key = self.secrets.bridge().await?;
-                let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
-                let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
-                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None })
-            }
-        }
-    }
-
-    async fn deliver(
-        &self,
-        ctx: &SignInContext,
-        id_token: &str,
-        access_token: &AccessToken,
-        visitor: &EventContext,
-        second_factor: bool,
-        now: u64,
-    ) -> Result<Outcome, SignInError> {
-        let claims = self.tokens.verify(id_token, now).await?;
-        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        if profile.email.is_some() && !profile.email_verified {
-            return Err(SignInError::EmailNotVerified);
-        }
-        self.check_password_allowed(&profile).await?;
-        let app = self.app(ctx.app.as_str()).await?;
-        let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
-        let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = Session::new(username, org, Method::Password, claims, self.session_policy, now);
-        let arrival = match self.assess(&app, &session, ctx, visitor, second_factor).await {
-            // The app wants a second factor this person has not set up: set one up now, once
-            // they have proved they hold their verified email (not only the password).
-            Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
-                let carried = Carried::new(id_token, access_token, &session);
-                return self.start_email_proof(ctx, &session.username, carried, now).await;
-            }
-            other => other?,
-        };
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
-        // The session is not the browser's until the handoff is redeemed, once.
-        let session = self.open_session(Session { handoff: true, ..session }, arrival).await?;
-        let key = self.secrets.bridge().await?;
-        // Encrypted: the form's script carries the handoff but can read neither the session
-        // value nor the app's token in it.
-        let signed_in = serde_json::to_string(&SignedIn { delivery, session, device: ctx.device.clone() }).map_err(|_| FlowError::Invalid)?;
-        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &signed_in))))
-    }
-
-    /// The step before a factor is enrolled: a code to the person's verified email
-    /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
-    async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
-        let destination = self.auth.send_email_code(&carried.access_token()).await?;
-        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, now).await?;
-        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None })
-    }
-
-    /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
-    async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, now: u64) -> Result<String, SignInError> {
-        let key = self.secrets.bridge().await?;
-        let plain = serde_json::to_string(carried).map_err(|_| FlowError::Invalid)?;
-        let state = ChallengeState { ctx: ctx.clone(), challenge: kind, username: username.to_owned(), session: flow::encrypt(&key.flow_key, &plain) };
-        Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
-    }
-
-    /// The tokens a bridge challenge carries (see [`Self::carry`]).
-    async fn carried(&self, state: &ChallengeState) -> Result<Carried, SignInError> {
-        let key = self.secrets.bridge().await?;
-        let plain = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
-        Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
-    }
-
-    /// The emailed code: checked, then on to setting up the authenticator app.
-    async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let carried = self.carried(&state).await?;
-        match self.auth.check_email_code(&carried.access_token(), code).await {
-            Err(AuthError::CodeMismatch) => {
-                let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
-            }
-            other => other?,
-        }
-        self.start_totp_setup(&state.ctx, &state.username, carried, now).await
-    }
-
-    /// The step that sets up an authenticator app: Cognito's secret for the person, and a
-    /// challenge carrying their tokens.
-    async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
-        let secret = self.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
-        let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, now).await?;
-        let issuer = url::Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
-        let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
-        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
-        Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(TotpSetup { secret, uri }) })
-    }
-
-    /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
-    /// preferred factor), recorded as `user.mfa_enrolled`, the person's other sessions ended
-    /// (their factors changed), then the sign-in goes on with its second factor.
-    async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let carried = self.carried(&state).await?;
-        let access_token = carried.access_token();
-        match self.auth.verify_totp(&access_token, code).await {
-            Err(AuthError::CodeMismatch) => {
-                let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
-            }
-            other => other?,
-        }
-        let user = EventUser { username: Some(state.username.clone()), email: Some(carried.account.clone()), ..EventUser::default() };
-        let context =
-            EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };
-        let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
-        self.events.record(&enrolled).await?;
-        self.sessions.end_all(&state.username).await?;
-        self.deliver(&state.ctx, &carried.id, &access_token, visitor, true, now).await
-    }
-
-    /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
-    /// good once, within [`HANDOFF_TTL`] (one conditional write redeems it), and, when the
-    /// sign-in was assessed as coming from a device, only in the browser holding that device's
-    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
-    pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
-        let key = self.secrets.bridge().await?;
-        let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
-        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
-        let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
-        let key = oidc::digest(&signed_in.session);
-        if !flow::device_shown(signed_in.device.as_deref(), device) {
-            tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
-            // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
-            // and the audit trail says why. One redeemed before is left alone (its session is
-            // the person's).
-            if self.sessions.redeem(&key).await?
-                && let Some(session) = self.sessions.end(&key).await?
-            {
-                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
-                let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
-                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
-                self.events.record(&event).await?;
-            }
-            return Err(SignInError::OtherBrowser);
-        }
-        if !self.sessions.redeem(&key).await? {
-            return Err(SignInError::HandoffUsed);
-        }
-        Ok(signed_in)
-    }
-
-    /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
-    pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
-        let (ctx, user) = (&done.ctx, &done.user);
-        let mut claims = user.attributes.clone();
-        claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
-        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let app = self.app(ctx.app.as_str()).await?;
-        let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.session_policy, now);
-        session.provider_logout = done.provider_logout.clone();
-        // The company's provider applies its own factors; only its `amr` tells us it did.
-        let arrival = match self.assess(&app, &session, ctx, visitor, done.second_factor).await {
-            Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
-            other => other?,
-        };
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
-        let session = self.open_session(session, arrival).await?;
-        Ok(SignedIn { delivery, session, device: ctx.device.clone() })
-    }
-
-    /// An app sends the person here: with a live session (`cookie`), the app's token at once
-    /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
-    /// form. The app and its request are checked once, either way.
-    pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
-        let app = self.app(app_id).await?;
-        let ctx = self.context(&app, entry).await?;
-        match self.resume(&app, &ctx, cookie, now).await? {
-            Some(delivery) => Ok(Entered::App(delivery)),
-            None => Ok(Entered::Form(self.seal_context(&ctx, now).await?)),
-        }
-    }
-
-    /// The app's token from a live session, or `None` when there is no such session.
-    async fn resume(&self, app: &App, ctx: &SignInContext, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
-        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
-        let key = oidc::digest(cookie);
-        let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
-        // The app's own policy, on what the session's sign-in proved; in another browser than
-        // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
-        let same_browser = session.device.is_some() && session.device == ctx.device;
-        let assurance = if same_browser { session.assurance } else { Assurance::unknown() };
-        if !app.risk_policy.admits(assurance) {
-            tracing::info!(app = %app.id, ?assurance, same_browser, "a session not enough for the app's risk policy: to the form");
-            return Ok(None);
-        }
-        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let delivery = self.mint(app, &profile, ctx, now).await?;
-        if session.needs_touch(now) {
-            self.sessions.touch(&key, now).await?;
-        }
-        Ok(Some(delivery))
-    }
-
-    /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens; returns
-    /// where to continue for the provider's own sign-out, if the session has one.
-    pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
-        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
-        let Some(session) = self.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
-        // The session is over either way; a refresh-token revocation that failed is logged.
-        if let Err(e) = self.pool.sign_out(&session.username).await {
-            tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
-        }
-        Ok(session.provider_logout)
-    }
-
-    /// Assesses the sign-in's risk (`domain::risk`) before any token is minted and applies the
-    /// app's policy: refused, or let through with what the session records.
-    async fn assess(&self, app: &App, session: &Session, ctx: &SignInContext, visitor: &EventContext, second_factor: bool) -> Result<Arrival, SignInError> {
-        let now = session.created;
-        let mut user = EventUser::from_claims(&session.profile);
-        user.username = Some(session.username.clone());
-        let email = user.email.clone().filter(|_| user.email_verified == Some(true));
-        let (history, failures) = self.risk.history(&session.username, email.as_deref(), now).await?;
-        let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
-        let assessment = history.assess(&visit, failures, now);
-        let assurance = Assurance { high_risk: assessment.high, second_factor };
-        let method = match session.method {
-            Method::Password => "password",
-            Method::Corporate => "corporate",
-        };
-        let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };
-        let mut events = Vec::new();
-        if assessment.high {
-            let mut risky = IdentityEvent::new(EventType::SignInHighRisk, user.clone(), context.clone(), now)
-                .with_detail("signals", serde_json::to_value(&assessment.signals).unwrap_or_default());
-            let refused = match app.risk_policy {
-                _ if app.risk_policy.admits(assurance) => None,
-                crate::risk::RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
-                _ => Some(SignInError::HighRiskDenied),
-            };
-            let outcome = match refused {
-                None => "allowed",
-                Some(SignInError::SecondFactorRequired) => "second_factor_required",
-                Some(_) => "refused",
-            };
-            risky.detail.insert("outcome".into(), outcome.into());
-            if let Some(refused) = refused {
-                tracing::info!(app = %app.id, signals = ?assessment.signals, "a high-risk sign-in refused by the app's policy");
-                self.events.record(&risky).await?;
-                return Err(refused);
-            }
-            events.push(risky);
-        }
-        // The session key's digest names the sign-in event; it is set in `open_session`.
-        events.insert(0, IdentityEvent::new(EventType::UserSignedIn, user, context, now));
-        let trusted = !assurance.high_risk || assurance.second_factor;
-        let risk = history.signed_in(&visit, trusted, now);
-        Ok(Arrival { events, risk, assurance, device: visit.device })
-    }
-
-    /// Opens the session and records the sign-in's events and the person's profile with it.
-    async fn open_session(&self, mut session: Session, mut arrival: Arrival) -> Result<String, SignInError> {
-        // The person, not the token they signed in with.
-        session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
-        session.assurance = arrival.assurance;
-        session.device = arrival.device.take();
-        let cookie = oidc::random_token();
-        let key = oidc::digest(&cookie);
-        // The session key's digest is unique: the sign-in event's id (never the cookie itself).
-        arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
-        self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await?;
-        Ok(cookie)
-    }
-
-    async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, now: u64) -> Result<Delivery, SignInError> {
+    pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, now: u64) -> Result<Delivery, SignInError> {
         let input = MintInput {
             app: app.id.as_str(),
             profile,
@@ -640,28 +236,17 @@ impl SignIn {
     }
 
     /// The secret this app shares with us (HS256 apps, DiscourseConnect).
-    async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
+    pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
         let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
         Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
     }
 
-    /// Every path through `deliver` is a password sign-in. People of an organisation that does
-    /// not allow it, or whose organisation no longer exists, are refused.
-    async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
-        let Some(org) = profile.org() else { return Ok(()) };
-        let org = match OrgId::parse(org) {
-            Ok(id) => self.orgs.org(&id).await?,
-            Err(_) => None,
-        };
-        if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
-    }
-
-    async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {
+    pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {
         let key = self.secrets.bridge().await?;
         Ok(flow::open(&key.flow_key, Purpose::Context, ctx, now)?)
     }
 
-    async fn app(&self, raw_id: &str) -> Result<Arc<App>, SignInError> {
+    pub(super) async fn app(&self, raw_id: &str) -> Result<Arc<App>, SignInError> {
         let id = AppId::parse(raw_id).map_err(|_| SignInError::UnknownApp)?;
         self.apps.app(&id).await?.ok_or(SignInError::UnknownApp)
     }
@@ -670,7 +255,12 @@ impl SignIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::org::OrgId;
+    use crate::events::EventContext;
+    use crate::signin::challenge::ChallengeAnswer;
     use crate::testing::{ScriptedAuth, sign_in_service, sign_in_service_recording};
+    use secrecy::SecretString;
+    use serde_json::Value;
     use serde_json::json;
     use std::sync::atomic::Ordering;
 

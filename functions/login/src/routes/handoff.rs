@@ -38,6 +38,6 @@ async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, req
 /// The way to the app, with the new session's cookie.
 pub fn into_session(login: &Login, signed_in: SignedIn) -> Response {
     let mut response = deliver(signed_in.delivery);
-    set_cookie(&mut response, cookies::set(session::COOKIE, &signed_in.session, login.sign_in.session_policy.ttl));
+    set_cookie(&mut response, cookies::set(session::COOKIE, &signed_in.session, login.sign_in.session_ttl()));
     response
 }

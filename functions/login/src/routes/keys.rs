@@ -11,7 +11,6 @@ use std::sync::Arc;
 use crate::problem::Problem;
 use crate::state::Login;
 use crate::web::{ApiProblem, Now, json_response, method_not_allowed};
-use shared::signin::service::SignInError;
 use shared::tokens::signing_keys::JWKS_MAX_AGE;
 
 pub fn routes() -> Router<Arc<Login>> {
@@ -19,7 +18,7 @@ pub fn routes() -> Router<Arc<Login>> {
 }
 
 async fn jwks(State(login): State<Arc<Login>>, Now(now): Now) -> Response {
-    match login.sign_in.signers.jwks(now).await {
+    match login.sign_in.jwks(now).await {
         Ok(jwks) => {
             let mut response = json_response(StatusCode::OK, &jwks);
             let headers = response.headers_mut();
@@ -31,7 +30,7 @@ async fn jwks(State(login): State<Arc<Login>>, Now(now): Now) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "could not read the signing keys");
-            ApiProblem(Problem::of(&SignInError::Store(e))).into_response()
+            ApiProblem(Problem::of(&e)).into_response()
         }
     }
 }

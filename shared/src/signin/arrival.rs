@@ -1,0 +1,145 @@
+//! The end of every sign-in: the risk assessment and the app's policy, the new session with its
+//! events, the password handoff redeemed once in its own browser, and a corporate sign-in completed.
+
+use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
+use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::risk::{Assurance, RiskProfile, Visit, network_of};
+use crate::signin::corporate::Finished;
+use crate::signin::flow;
+use crate::signin::flow::{FlowError, Purpose, SignInContext};
+use crate::signin::oidc;
+use crate::signin::ports::TokenRejected;
+use crate::signin::service::{SignIn, SignInError, SignedIn};
+use crate::signin::session::{Method, Session};
+use crate::tokens::app::App;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+impl SignIn {
+    /// Assesses the sign-in's risk (`domain::risk`) before any token is minted and applies the
+    /// app's policy: refused, or let through with what the session records.
+    pub(super) async fn assess(
+        &self,
+        app: &App,
+        session: &Session,
+        ctx: &SignInContext,
+        visitor: &EventContext,
+        second_factor: bool,
+    ) -> Result<Arrival, SignInError> {
+        let now = session.created;
+        let mut user = EventUser::from_claims(&session.profile);
+        user.username = Some(session.username.clone());
+        let email = user.email.clone().filter(|_| user.email_verified == Some(true));
+        let (history, failures) = self.risk.history(&session.username, email.as_deref(), now).await?;
+        let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
+        let assessment = history.assess(&visit, failures, now);
+        let assurance = Assurance { high_risk: assessment.high, second_factor };
+        let method = match session.method {
+            Method::Password => "password",
+            Method::Corporate => "corporate",
+        };
+        let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };
+        let mut events = Vec::new();
+        if assessment.high {
+            let mut risky = IdentityEvent::new(EventType::SignInHighRisk, user.clone(), context.clone(), now)
+                .with_detail("signals", serde_json::to_value(&assessment.signals).unwrap_or_default());
+            let refused = match app.risk_policy {
+                _ if app.risk_policy.admits(assurance) => None,
+                crate::risk::RiskPolicy::RequireMfa => Some(SignInError::SecondFactorRequired),
+                _ => Some(SignInError::HighRiskDenied),
+            };
+            let outcome = match refused {
+                None => "allowed",
+                Some(SignInError::SecondFactorRequired) => "second_factor_required",
+                Some(_) => "refused",
+            };
+            risky.detail.insert("outcome".into(), outcome.into());
+            if let Some(refused) = refused {
+                tracing::info!(app = %app.id, signals = ?assessment.signals, "a high-risk sign-in refused by the app's policy");
+                self.events.record(&risky).await?;
+                return Err(refused);
+            }
+            events.push(risky);
+        }
+        // The session key's digest names the sign-in event; it is set in `open_session`.
+        events.insert(0, IdentityEvent::new(EventType::UserSignedIn, user, context, now));
+        let trusted = !assurance.high_risk || assurance.second_factor;
+        let risk = history.signed_in(&visit, trusted, now);
+        Ok(Arrival { events, risk, assurance, device: visit.device })
+    }
+
+    /// Opens the session and records the sign-in's events and the person's profile with it.
+    pub(super) async fn open_session(&self, mut session: Session, mut arrival: Arrival) -> Result<String, SignInError> {
+        // The person, not the token they signed in with.
+        session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
+        session.assurance = arrival.assurance;
+        session.device = arrival.device.take();
+        let cookie = oidc::random_token();
+        let key = oidc::digest(&cookie);
+        // The session key's digest is unique: the sign-in event's id (never the cookie itself).
+        arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
+        self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await?;
+        Ok(cookie)
+    }
+
+    /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
+    /// good once, within [`HANDOFF_TTL`] (one conditional write redeems it), and, when the
+    /// sign-in was assessed as coming from a device, only in the browser holding that device's
+    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
+    pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
+        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
+        let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
+        let key = oidc::digest(&signed_in.session);
+        if !flow::device_shown(signed_in.device.as_deref(), device) {
+            tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
+            // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
+            // and the audit trail says why. One redeemed before is left alone (its session is
+            // the person's).
+            if self.sessions.redeem(&key).await?
+                && let Some(session) = self.sessions.end(&key).await?
+            {
+                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
+                let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
+                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
+                self.events.record(&event).await?;
+            }
+            return Err(SignInError::OtherBrowser);
+        }
+        if !self.sessions.redeem(&key).await? {
+            return Err(SignInError::HandoffUsed);
+        }
+        Ok(signed_in)
+    }
+
+    /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
+    pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
+        let (ctx, user) = (&done.ctx, &done.user);
+        let mut claims = user.attributes.clone();
+        claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
+        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        let app = self.app(ctx.app.as_str()).await?;
+        let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.session_policy, now);
+        session.provider_logout = done.provider_logout.clone();
+        // The company's provider applies its own factors; only its `amr` tells us it did.
+        let arrival = match self.assess(&app, &session, ctx, visitor, done.second_factor).await {
+            Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
+            other => other?,
+        };
+        let delivery = self.mint(&app, &profile, ctx, now).await?;
+        let session = self.open_session(session, arrival).await?;
+        Ok(SignedIn { delivery, session, device: ctx.device.clone() })
+    }
+}
+
+/// A sign-in let through: the events its session records (`user.signed_in` first) and the
+/// person's risk profile after it.
+pub(super) struct Arrival {
+    events: Vec<IdentityEvent>,
+    risk: RiskProfile,
+    /// What the sign-in proved, kept with the session.
+    assurance: Assurance,
+    /// The browser's device digest, kept with the session.
+    device: Option<String>,
+}

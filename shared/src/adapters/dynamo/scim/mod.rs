@@ -1,0 +1,324 @@
+//! SCIM users and groups in the bridge's table. Every key starts with `SCIM#{org}`, so one
+//! organisation's requests can only ever read its own items.
+//!
+//! | item               | `pk`                          | `sk`                 | index keys                                                   |
+//! |--------------------|-------------------------------|----------------------|--------------------------------------------------------------|
+//! | user / group       | `SCIM#{org}`                  | `USER#{id}` / `GROUP#{id}` | gsi1 `SCIM#{org}#USERNAME#{lower}` (`GROUPNAME#`), gsi2 `SCIM#{org}#USEREXT#{externalId}` (`GROUPEXT#`); `gsi*sk` = id |
+//! | deleted user       | `SCIM#{org}`                  | `DELETED#USER#{id}`  |                                                              |
+//! | unique name / externalId | `SCIM#{org}#UNIQUE`     | `USERNAME#{lower}`, `USEREXT#{externalId}`, `GROUPNAME#...` | (`id`)              |
+//! | email index        | `SCIM#{org}#EMAIL#{lower}`    | `{user id}`          |                                                              |
+//! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{member id}`        | gsi1 `SCIM#{org}#MEMBEROF#{member}` / `{group}`; (`display`, `member_type`) |
+//! | page cursor        | `SCIM#{org}#CURSOR`           | `USER#{startIndex}`  | (`after`, `total`, `expires_at`)                             |
+//!
+//! A user's create, replace and delete record its identity event (`domain::scim::events`) in
+//! the same transaction (the outbox the workflow runner reads through the stream).
+//!
+//! Resources carry `version` (the ETag, checked on every write), `data` (the record as JSON),
+//! `link` (the Cognito user as last applied) and, while a Cognito sync is outstanding, `sync`
+//! (the version to sync) and `sync_error`; a version Cognito refused for good has no `sync` but
+//! `sync_refused` (that version) and `sync_error` (why), until the next write. A member is a
+//! user, or a group when the client sent `type: "Group"` (it must exist either way). Access
+//! patterns:
+//! - by id: `GetItem` (consistent); `userName eq` / `displayName eq`: one `gsi1` query;
+//!   `externalId eq`: one `gsi2` query; `emails.value eq`: the email index, then `BatchGetItem`.
+//! - a page of `count` in id order: the cursor left by the previous page (`GetItem`), one
+//!   `Query` from it, and a new cursor (`PutItem`); without a cursor, `Select=COUNT` queries skip.
+//! - uniqueness: the guard items, written with `attribute_not_exists(pk)` in the resource's
+//!   transaction (409 under concurrency). Members are one item each, so one member change is a
+//!   constant-size transaction whatever the group's size.
+
+mod items;
+mod reads;
+mod writes;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, n, s};
+use crate::common::store::StoreError;
+use crate::directory::org::OrgId;
+use crate::directory::ports::{Deletion, ScimEntry, ScimStore};
+use crate::directory::scim::directory_user::Link;
+use crate::directory::scim::filter::Lookup;
+use crate::directory::scim::patch::MemberChange;
+use crate::directory::scim::resource::{Kind, Record};
+use crate::events::IdentityEvent;
+use items::{
+    cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value, part, resource_item, resource_key, sk_of,
+    tombstone_key, unique_members, values,
+};
+use writes::{TX_LIMIT, Why};
+
+pub use writes::MAX_EMAILS;
+
+/// How long a page cursor lives.
+const CURSOR_SECONDS: u64 = 15 * 60;
+
+pub struct DynamoScim {
+    table: Table,
+}
+
+impl DynamoScim {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+
+    fn client(&self) -> &Client {
+        &self.table.client
+    }
+}
+
+#[async_trait]
+impl ScimStore for DynamoScim {
+    async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError> {
+        self.table.get_consistent(resource_key(org, kind, id)).await?.as_ref().map(entry_from).transpose()
+    }
+
+    async fn lookup(&self, org: &OrgId, kind: Kind, lookup: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
+        let items = match lookup {
+            Lookup::UserName(v) | Lookup::DisplayName(v) => {
+                reads::query_all(&self.table, Some(GSI1), "gsi1pk", &name_value(org, kind, &v.to_lowercase()), None).await?
+            }
+            Lookup::ExternalId(v) => reads::query_all(&self.table, Some(GSI2), "gsi2pk", &ext_value(org, kind, v), None).await?,
+            Lookup::Email(v) => {
+                let ids = reads::query_all(&self.table, None, "pk", &format!("SCIM#{org}#EMAIL#{}", v.to_lowercase()), None).await?;
+                let keys: Vec<Item> = ids.iter().filter_map(sk_of).map(|id| resource_key(org, Kind::User, &id)).collect();
+                reads::batch_get(&self.table, keys).await?
+            }
+            Lookup::Id(id) => return Ok(self.get(org, kind, id).await?.into_iter().collect()),
+        };
+        items.iter().map(entry_from).collect()
+    }
+
+    async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize, now: u64) -> Result<(Vec<ScimEntry>, usize), StoreError> {
+        let cursor = if start > 1 { self.table.get_consistent(cursor_key(org, kind, start)).await? } else { None };
+        let cursor_total = cursor.as_ref().and_then(|c| c.get("total")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
+        let after = match cursor.as_ref().and_then(|c| c.get("after")).and_then(|v| v.as_s().ok()) {
+            Some(sk) => Some(key(part(org), sk.clone())),
+            None if start > 1 => match reads::skip(&self.table, org, kind, start - 1).await? {
+                Ok(after) => after,
+                Err(()) => return Ok((Vec::new(), reads::count(&self.table, org, kind).await?)),
+            },
+            None => None,
+        };
+        let total = match cursor_total {
+            Some(total) => total,
+            None => reads::count(&self.table, org, kind).await?,
+        };
+        if count == 0 {
+            return Ok((Vec::new(), total));
+        }
+        let (mut items, mut next) = (Vec::new(), after);
+        loop {
+            let out = reads::resources(&self.table, org, kind)
+                .limit((count - items.len()) as i32)
+                .set_exclusive_start_key(next)
+                .send()
+                .await
+                .map_err(|e| failed(&e))?;
+            items.extend(out.items.unwrap_or_default());
+            next = out.last_evaluated_key;
+            if items.len() >= count || next.is_none() {
+                break;
+            }
+        }
+        if let (Some(last), true) = (items.last().and_then(sk_of), next.is_some()) {
+            let mut cursor = cursor_key(org, kind, start + count);
+            cursor.insert("after".into(), s(last));
+            cursor.insert("total".into(), n(total));
+            cursor.insert("expires_at".into(), n(now + CURSOR_SECONDS));
+            // A lost cursor only costs the next page a skip: not worth failing this one.
+            if let Err(e) = self.client().put_item().table_name(&self.table.name).set_item(Some(cursor)).send().await {
+                tracing::warn!(error = %failed(&e), "could not store the page cursor");
+            }
+        }
+        Ok((items.iter().map(entry_from).collect::<Result<_, _>>()?, total))
+    }
+
+    async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
+        let (mut items, mut start) = (Vec::new(), None);
+        loop {
+            let out = reads::resources(&self.table, org, kind).set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
+            items.extend(out.items.unwrap_or_default());
+            if items.len() > limit {
+                return Err(StoreError::Limit(format!("more than {limit} resources")));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items.iter().map(entry_from).collect();
+            }
+        }
+    }
+
+    async fn create(&self, org: &OrgId, record: &Record, members: &[Value], event: Option<&IdentityEvent>) -> Result<(), StoreError> {
+        let item = resource_item(org, record, &Link::default(), record.kind == Kind::User, None)?;
+        let mut base = vec![(self.table.put(item, "attribute_not_exists(pk)", None)?, Why::Taken("id"))];
+        base.extend(writes::key_changes(&self.table, org, None, Some(record))?);
+        base.extend(writes::event(&self.table, event)?);
+        let ops = unique_members(members).iter().map(|m| writes::member_add(&self.table, org, &record.id, m)).collect::<Result<Vec<_>, _>>()?;
+        writes::run_chunked(&self.table, base, ops).await
+    }
+
+    async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
+        let item = resource_item(org, next, &current.link, next.kind == Kind::User, None)?;
+        let condition = values(&[(":v", n(current.record.version))]);
+        let mut items = vec![(self.table.put(item, "version = :v", Some(condition))?, Why::Version)];
+        items.extend(writes::key_changes(&self.table, org, Some(&current.record), Some(next))?);
+        items.extend(writes::event(&self.table, event)?);
+        if items.len() > TX_LIMIT {
+            return Err(StoreError::Limit("too many changes at once".into()));
+        }
+        writes::run(&self.table, items).await
+    }
+
+    async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
+        let record = &current.record;
+        let mut memberships: Vec<Item> = self.groups_of(org, &record.id).await?.iter().map(|g| member_key(org, g, &record.id)).collect();
+        if record.kind == Kind::Group {
+            memberships.extend(reads::member_ids(&self.table, org, &record.id).await?.iter().map(|u| member_key(org, &record.id, u)));
+        }
+        writes::batch_delete(&self.table, memberships).await?;
+        let condition = values(&[(":v", n(record.version))]);
+        let mut items = vec![(self.table.delete(resource_key(org, record.kind, &record.id), "version = :v", Some(condition))?, Why::Version)];
+        items.extend(writes::key_changes(&self.table, org, Some(record), None)?);
+        if record.kind == Kind::User {
+            let tombstone = Record { version: record.version + 1, ..record.clone() };
+            items.push((self.table.put_plain(resource_item(org, &tombstone, &current.link, true, Some(how))?)?, Why::Version));
+        }
+        items.extend(writes::event(&self.table, event)?);
+        writes::run(&self.table, items).await
+    }
+
+    async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError> {
+        let id = &entry.record.id;
+        let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
+        let version = values(&[(":v", n(entry.record.version))]);
+        let result = if entry.deleted == Some(Deletion::Purge) {
+            self.client()
+                .delete_item()
+                .table_name(&self.table.name)
+                .set_key(Some(key))
+                .condition_expression("version = :v")
+                .set_expression_attribute_values(Some(version))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (!is_condition_failure(&e)).then(|| failed(&e)))
+        } else {
+            let mut v = version;
+            v.insert(":l".into(), s(serde_json::to_string(link).map_err(corrupt)?));
+            self.client()
+                .update_item()
+                .table_name(&self.table.name)
+                .set_key(Some(key))
+                .update_expression("SET link = :l REMOVE sync, sync_error, sync_attempts, sync_refused")
+                .condition_expression("version = :v")
+                .set_expression_attribute_values(Some(v))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (!is_condition_failure(&e)).then(|| failed(&e)))
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(None) => Ok(false),
+            Err(Some(e)) => Err(e),
+        }
+    }
+
+    async fn sync_failed(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        writes::sync_outcome(&self.table, org, entry, error, "SET sync_error = :e ADD sync_attempts :one").await
+    }
+
+    async fn sync_refused(&self, org: &OrgId, entry: &ScimEntry, error: &str) -> Result<(), StoreError> {
+        writes::sync_outcome(&self.table, org, entry, error, "SET sync_error = :e, sync_refused = :v REMOVE sync ADD sync_attempts :one").await
+    }
+
+    async fn pending(&self, org: &OrgId) -> Result<Vec<ScimEntry>, StoreError> {
+        let (mut items, mut start) = (Vec::new(), None);
+        loop {
+            let out = reads::query(&self.table)
+                .key_condition_expression("pk = :p")
+                .filter_expression("attribute_exists(sync) OR attribute_exists(sync_refused)")
+                .expression_attribute_values(":p", s(part(org)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| failed(&e))?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return items.iter().map(entry_from).collect();
+            }
+        }
+    }
+
+    async fn members(&self, org: &OrgId, group: &str) -> Result<Vec<Value>, StoreError> {
+        let items = reads::query_all(&self.table, None, "pk", &format!("SCIM#{org}#MEMBERS#{group}"), None).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), Value::from(sk_of(i)?));
+                if let Some(d) = i.get("display").and_then(|v| v.as_s().ok()) {
+                    m.insert("display".into(), Value::from(d.clone()));
+                }
+                if let Some(t) = i.get("member_type").and_then(|v| v.as_s().ok()) {
+                    m.insert("type".into(), Value::from(t.clone()));
+                }
+                Some(Value::Object(m))
+            })
+            .collect())
+    }
+
+    async fn groups_of(&self, org: &OrgId, user: &str) -> Result<Vec<String>, StoreError> {
+        let items = reads::query_all(&self.table, Some(GSI1), "gsi1pk", &format!("SCIM#{org}#MEMBEROF#{user}"), None).await?;
+        Ok(items.iter().filter_map(|i| i.get("gsi1sk").and_then(|v| v.as_s().ok()).cloned()).collect())
+    }
+
+    async fn update_group(&self, org: &OrgId, current: &ScimEntry, next: &Record, changes: &[MemberChange]) -> Result<(), StoreError> {
+        let gid = &next.id;
+        // The net effect of the changes, in order: user id -> Some(member) to add, None to remove.
+        let mut net: BTreeMap<String, Option<Value>> = BTreeMap::new();
+        let mut existing: Option<Vec<String>> = None;
+        for change in changes {
+            match change {
+                MemberChange::Add(members) => {
+                    for m in unique_members(members) {
+                        net.insert(member_id(m).to_owned(), Some(m.clone()));
+                    }
+                }
+                MemberChange::Remove(ids) => ids.iter().for_each(|id| {
+                    net.insert(id.clone(), None);
+                }),
+                MemberChange::RemoveAll | MemberChange::Replace(_) => {
+                    if existing.is_none() {
+                        existing = Some(reads::member_ids(&self.table, org, gid).await?);
+                    }
+                    net.clear();
+                    for id in existing.iter().flatten() {
+                        net.insert(id.clone(), None);
+                    }
+                    if let MemberChange::Replace(members) = change {
+                        for m in unique_members(members) {
+                            net.insert(member_id(m).to_owned(), Some(m.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        let item = resource_item(org, next, &current.link, false, None)?;
+        let mut base = vec![(self.table.put(item, "version = :v", Some(values(&[(":v", n(current.record.version))])))?, Why::Version)];
+        base.extend(writes::key_changes(&self.table, org, Some(&current.record), Some(next))?);
+        let mut ops = Vec::with_capacity(net.len());
+        for (id, member) in &net {
+            ops.push(match member {
+                Some(m) => writes::member_add(&self.table, org, gid, m)?,
+                None => vec![(writes::delete_plain(&self.table, member_key(org, gid, id))?, Why::Version)],
+            });
+        }
+        writes::run_chunked(&self.table, base, ops).await
+    }
+}

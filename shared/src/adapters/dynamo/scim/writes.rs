@@ -1,0 +1,186 @@
+//! The SCIM store's writes: transaction items for guards, email index entries, members and
+//! events, running them (chunked, a lost race retried), batch deletes and sync outcomes. What
+//! a write means for a resource is `mod.rs`'s `ScimStore` impl; reads are `reads`.
+
+use aws_sdk_dynamodb::types::{DeleteRequest, TransactWriteItem, WriteRequest};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::items::{email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard, resource_key, tombstone_key, values};
+use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::{Item, Table, TxError, corrupt, n, s};
+use crate::common::store::StoreError;
+use crate::directory::org::OrgId;
+use crate::directory::ports::ScimEntry;
+use crate::directory::scim::resource::{Kind, Record};
+use crate::events::IdentityEvent;
+
+/// DynamoDB's limit on items per transaction.
+pub(super) const TX_LIMIT: usize = 100;
+/// Most emails one user may have (each is an index item in the user's transactions).
+pub const MAX_EMAILS: usize = 20;
+
+/// What a failed condition in a transaction means.
+#[derive(Clone)]
+pub(super) enum Why {
+    Version,
+    Taken(&'static str),
+    Missing(String),
+}
+
+pub(super) type TxItems = Vec<(TransactWriteItem, Why)>;
+
+/// Records a failed sync attempt of `entry`'s version with `update` (`:e` the error, `:v`
+/// the version, `:one`); nothing when a newer version was written meanwhile (its writer
+/// syncs it).
+pub(super) async fn sync_outcome(table: &Table, org: &OrgId, entry: &ScimEntry, error: &str, update: &str) -> Result<(), StoreError> {
+    let id = &entry.record.id;
+    let key = if entry.deleted.is_some() { tombstone_key(org, id) } else { resource_key(org, Kind::User, id) };
+    let result = table
+        .client
+        .update_item()
+        .table_name(&table.name)
+        .set_key(Some(key))
+        .update_expression(update)
+        .condition_expression("version = :v")
+        .set_expression_attribute_values(Some(values(&[(":v", n(entry.record.version)), (":e", s(error)), (":one", n(1))])))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_condition_failure(&e) => Ok(()),
+        Err(e) => Err(failed(&e)),
+    }
+}
+
+/// The change's event, recorded in its transaction. Its id names the version written, so
+/// it exists already only if that version does (a lost race).
+pub(super) fn event(table: &Table, event: Option<&IdentityEvent>) -> Result<TxItems, StoreError> {
+    event.map(|e| Ok((event_put(table, e)?, Why::Version))).into_iter().collect()
+}
+
+pub(super) fn delete_plain(table: &Table, key: Item) -> Result<TransactWriteItem, StoreError> {
+    table.delete(key, "attribute_exists(pk) OR attribute_not_exists(pk)", None)
+}
+
+/// Runs one transaction; a lost race between transactions is retried a few times, so that
+/// concurrent creates of one name end in exactly one success and `Taken` for the rest.
+pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let (tx, whys): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+    let mut attempt = 0;
+    loop {
+        match table.transact(tx.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(TxError::Condition(i)) => {
+                return Err(match whys.get(i) {
+                    Some(Why::Version) => StoreError::Conflict,
+                    Some(Why::Taken(what)) => StoreError::Taken((*what).to_owned()),
+                    Some(Why::Missing(id)) => StoreError::Missing(id.clone()),
+                    None => StoreError::Corrupt("a transaction condition failed".into()),
+                });
+            }
+            Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionCanceledException" && attempt < 4 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            Err(TxError::Store(e)) => return Err(e),
+        }
+    }
+}
+
+/// Runs `base` with as many of `ops` (each a group of items that belong together) as fit,
+/// then the remaining ops in further transactions.
+pub(super) async fn run_chunked(table: &Table, base: TxItems, ops: Vec<TxItems>) -> Result<(), StoreError> {
+    let mut current = base;
+    for op in ops {
+        if current.len() + op.len() > TX_LIMIT {
+            run(table, std::mem::take(&mut current)).await?;
+        }
+        current.extend(op);
+    }
+    run(table, current).await
+}
+
+pub(super) fn member_add(table: &Table, org: &OrgId, group: &str, member: &Value) -> Result<TxItems, StoreError> {
+    let id = member_id(member);
+    let member_type = member.get("type").and_then(Value::as_str);
+    let kind = if member_type == Some("Group") { Kind::Group } else { Kind::User };
+    let mut item = member_key(org, group, id);
+    item.insert("gsi1pk".into(), s(format!("SCIM#{org}#MEMBEROF#{id}")));
+    item.insert("gsi1sk".into(), s(group));
+    if let Some(display) = member.get("display").and_then(Value::as_str) {
+        item.insert("display".into(), s(display));
+    }
+    if let Some(member_type) = member_type {
+        item.insert("member_type".into(), s(member_type));
+    }
+    Ok(vec![(table.put_plain(item)?, Why::Version), (table.check(resource_key(org, kind, id), "attribute_exists(pk)", None)?, Why::Missing(id.to_owned()))])
+}
+
+/// Guard and index changes between two versions of a record (`None`: created or deleted).
+pub(super) fn key_changes(table: &Table, org: &OrgId, before: Option<&Record>, after: Option<&Record>) -> Result<TxItems, StoreError> {
+    let mut items = Vec::new();
+    let kind = before.or(after).map_or(Kind::User, |r| r.kind);
+    let id = before.or(after).map(|r| r.id.clone()).unwrap_or_default();
+    let id_is = || values(&[(":id", s(&id))]);
+    let guards = [
+        (before.and_then(Record::unique_name), after.and_then(Record::unique_name), name_attr(kind), true),
+        (before.and_then(|r| r.external_id().map(str::to_owned)), after.and_then(|r| r.external_id().map(str::to_owned)), "externalId", false),
+    ];
+    for (old, new, what, is_name) in guards {
+        if old == new {
+            continue;
+        }
+        let guard = |v: &str| if is_name { name_guard(org, kind, v) } else { ext_guard(org, kind, v) };
+        if let Some(old) = old {
+            items.push((table.delete(guard(&old), "id = :id", Some(id_is()))?, Why::Version));
+        }
+        if let Some(new) = new {
+            let mut item = guard(&new);
+            item.insert("id".into(), s(&id));
+            items.push((table.put(item, "attribute_not_exists(pk)", None)?, Why::Taken(what)));
+        }
+    }
+    if kind == Kind::User {
+        let old: BTreeSet<String> = before.map(Record::emails).unwrap_or_default().into_iter().collect();
+        let new: BTreeSet<String> = after.map(Record::emails).unwrap_or_default().into_iter().collect();
+        if new.len() > MAX_EMAILS {
+            return Err(StoreError::Limit(format!("a user has at most {MAX_EMAILS} emails")));
+        }
+        for gone in old.difference(&new) {
+            items.push((delete_plain(table, email_key(org, gone, &id))?, Why::Version));
+        }
+        for added in new.difference(&old) {
+            items.push((table.put_plain(email_key(org, added, &id))?, Why::Version));
+        }
+    }
+    Ok(items)
+}
+
+pub(super) async fn batch_delete(table: &Table, keys: Vec<Item>) -> Result<(), StoreError> {
+    for chunk in keys.chunks(25) {
+        let mut requests: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|k| DeleteRequest::builder().set_key(Some(k.clone())).build().map(|d| WriteRequest::builder().delete_request(d).build()))
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?;
+        for attempt in 0..5u64 {
+            if requests.is_empty() {
+                break;
+            }
+            let out = table.client.batch_write_item().request_items(&table.name, requests).send().await.map_err(|e| failed(&e))?;
+            requests = out.unprocessed_items.and_then(|mut u| u.remove(&table.name)).unwrap_or_default();
+            if !requests.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+            }
+        }
+        if !requests.is_empty() {
+            return Err(StoreError::Throttled);
+        }
+    }
+    Ok(())
+}

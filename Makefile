@@ -17,6 +17,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
 	python3 scripts/module_cycles.py
+	python3 scripts/code_size.py
 
 unit:
 	cargo test --workspace

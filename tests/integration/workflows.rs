@@ -326,14 +326,14 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
         pause: runs.clone(),
         users: None,
     };
-    let answer = workflows::handler::handle(&workflows, &batch, 10).await;
+    let answer = workflows::handler::handle_json(&workflows, &batch, 10).await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
     let run_id = shared::workflows::runner::run_id(&flow, &event("evt-1", "sign_in.high_risk"));
     assert_eq!(store.run(&run_id).await.unwrap().map(|r| r.status), Some(RunStatus::Succeeded));
 
     // The stream delivers the batch again: nothing new happens.
-    assert_eq!(workflows::handler::handle(&workflows, &batch, 11).await, json!({"batchItemFailures": []}));
+    assert_eq!(workflows::handler::handle_json(&workflows, &batch, 11).await.unwrap(), json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
 
     // A run that fails is listed for the operator; a replay after the fix succeeds and leaves the list.
@@ -345,7 +345,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     let new_events =
         batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).count();
     assert_eq!(new_events, 1, "only the new event: {batch}");
-    assert_eq!(workflows::handler::handle(&workflows, &batch, 12).await, json!({"batchItemFailures": []}), "a failed run is not a batch failure");
+    assert_eq!(workflows::handler::handle_json(&workflows, &batch, 12).await.unwrap(), json!({"batchItemFailures": []}), "a failed run is not a batch failure");
     let failed = store.failed_runs().await.unwrap();
     assert_eq!(failed.len(), 1);
     let (flows, runner) = workflows.load().await.unwrap();

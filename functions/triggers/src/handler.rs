@@ -19,7 +19,7 @@
 use serde_json::{Map, Value, json};
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{LINKED_RETRY, federated_identity, linkable_email, registered, token_claims};
+use shared::directory::triggers::{LINKED_RETRY, link_first_federated_sign_in, registered, token_claims};
 use shared::workflows::inactivity::LastSignIn;
 
 use crate::state::Triggers;
@@ -42,7 +42,9 @@ pub async fn handle(triggers: &Triggers, mut event: Value, now: u64) -> Result<V
     let username = event["userName"].as_str().unwrap_or_default().to_owned();
     let pool = event["userPoolId"].as_str().unwrap_or_default().to_owned();
     match source.as_str() {
-        "PreSignUp_ExternalProvider" => link_first_federated_sign_in(triggers, &pool, &username, &attributes).await?,
+        "PreSignUp_ExternalProvider" if link_first_federated_sign_in(&*(triggers.linkers)(&pool), &username, &attributes).await? => {
+            return Err(TriggerError::Linked);
+        }
         "PostConfirmation_ConfirmSignUp" => {
             if let Some(registration) = registered(&pool, &username, &attributes, event["callerContext"]["clientId"].as_str(), now) {
                 triggers.events.record(&registration).await?;
@@ -60,18 +62,6 @@ pub async fn handle(triggers: &Triggers, mut event: Value, now: u64) -> Result<V
         _ => {}
     }
     Ok(event)
-}
-
-async fn link_first_federated_sign_in(triggers: &Triggers, pool: &str, username: &str, attributes: &Map<String, Value>) -> Result<(), TriggerError> {
-    let (Some(identity), Some(email)) = (federated_identity(username), linkable_email(attributes)) else {
-        tracing::info!("first federated sign-in without a verified email: a new account, not linked");
-        return Ok(());
-    };
-    let linker = (triggers.linkers)(pool);
-    let Some(existing) = linker.verified_user_with_email(&email).await? else { return Ok(()) };
-    linker.link(&existing, &identity.provider, &identity.subject).await?;
-    tracing::info!(provider = %identity.provider, "linked a first federated sign-in to the existing account");
-    Err(TriggerError::Linked)
 }
 
 /// The claims for V2/V3 events (typed JSON in both tokens), or V1 (ID token, strings only).

@@ -44,7 +44,7 @@ async fn main() -> Result<(), Failure> {
             let event: IdentityEvent = serde_json::from_value(json!({"id": format!("evt-{i}"), "type": "sign_in.high_risk", "at": 1_700_000_000,
                 "user": {"sub": format!("sub-{i}"), "email": format!("user{i}@example.com")}, "context": {"app": "support", "country": "FR"}}))?;
             store.record(&event).await?;
-            records.push(json!({"eventName": "INSERT", "dynamodb": {"SequenceNumber": i.to_string(),
+            records.push(json!({"eventID": i.to_string(), "eventName": "INSERT", "awsRegion": "ap-northeast-1", "dynamodb": {"SequenceNumber": i.to_string(), "SizeBytes": 512,
                 "NewImage": {"pk": {"S": format!("EVENT#{}", event.id)}, "data": {"S": serde_json::to_string(&event)?}}}}));
         }
         batches.push(json!({ "Records": records }));
@@ -63,7 +63,7 @@ async fn main() -> Result<(), Failure> {
     calls.take();
     let started = Instant::now();
     for batch in &batches {
-        let answer: Value = workflows::handler::handle(&workflows, batch, 1_700_000_100).await;
+        let answer: Value = workflows::handler::handle_json(&workflows, batch, 1_700_000_100).await?;
         if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
             return Err(format!("batch failures: {answer}").into());
         }

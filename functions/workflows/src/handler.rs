@@ -4,9 +4,12 @@
 //! mapping bisects and finally sends it to its on-failure destination); a flow's own failure is
 //! not a batch failure: the run is recorded as failed and can be replayed.
 //!
-//! Records are read from the stream's JSON directly: `eventName`, `dynamodb.SequenceNumber` and
-//! `dynamodb.NewImage` (`pk`, `data`).
+//! Records and the answer are `aws_lambda_events`' DynamoDB stream types: `eventName`,
+//! `dynamodb.SequenceNumber` and `dynamodb.NewImage` (`pk`, `data`) in, `batchItemFailures` out.
 
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde_dynamo::AttributeValue;
 use serde_json::{Value, json};
 use shared::common::store::StoreError;
 use shared::events::IdentityEvent;
@@ -29,14 +32,21 @@ pub async fn scheduled(workflows: &Workflows, input: &Value, now: u64) -> Result
     Ok(json!({"scanned": report.iter().map(|(days, people)| json!({"inactive_days": days, "people": people})).collect::<Vec<_>>()}))
 }
 
-pub async fn handle(workflows: &Workflows, batch: &Value, now: u64) -> Value {
-    let records = batch["Records"].as_array().cloned().unwrap_or_default();
-    let mut failures = Vec::new();
-    let loaded = if records.iter().any(is_event) { Some(workflows.load().await) } else { None };
-    for record in records.iter().filter(|r| is_event(r)) {
-        let sequence = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default().to_owned();
-        let event = record["dynamodb"]["NewImage"]["data"]["S"].as_str().and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok());
-        let Some(event) = event else {
+/// A batch as Lambda delivers it (JSON) through [`handle`]; the answer as JSON. A batch that is
+/// not a DynamoDB stream event is an error (the invocation fails).
+pub async fn handle_json(workflows: &Workflows, batch: &Value, now: u64) -> Result<Value, serde_json::Error> {
+    let batch: Event = serde_json::from_value(batch.clone())?;
+    serde_json::to_value(handle(workflows, &batch, now).await)
+}
+
+/// One stream batch; the records whose event could not be processed, as batch item failures.
+pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbEventResponse {
+    let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
+    let mut response = DynamoDbEventResponse::default();
+    let loaded = if records.is_empty() { None } else { Some(workflows.load().await) };
+    for record in records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let Some(event) = text(record, "data").and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok()) else {
             // Not ours to retry: a malformed event would fail forever.
             tracing::error!(sequence, "an EVENT item without a readable event; skipped");
             continue;
@@ -50,13 +60,23 @@ pub async fn handle(workflows: &Workflows, batch: &Value, now: u64) -> Value {
             Ok(runs) => tracing::info!(event = %event.id, runs, "event processed"),
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "event not processed; the stream will retry it");
-                failures.push(json!({ "itemIdentifier": sequence }));
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(sequence);
+                response.batch_item_failures.push(failure);
             }
         }
     }
-    json!({ "batchItemFailures": failures })
+    response
 }
 
-fn is_event(record: &Value) -> bool {
-    record["eventName"] == "INSERT" && record["dynamodb"]["NewImage"]["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with("EVENT#"))
+/// A string attribute of the record's new image.
+fn text<'a>(record: &'a EventRecord, name: &str) -> Option<&'a str> {
+    match record.change.new_image.get(name) {
+        Some(AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn is_event(record: &EventRecord) -> bool {
+    record.event_name == "INSERT" && text(record, "pk").is_some_and(|pk| pk.starts_with("EVENT#"))
 }

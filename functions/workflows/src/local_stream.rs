@@ -1,6 +1,6 @@
 //! The local stand-in for the Lambda event source mapping between the table's stream and the
 //! runner (feature `local`): reads the stream through the DynamoDB Streams API (moto has it)
-//! and hands each batch to [`crate::handler::handle`] in the shape Lambda delivers, so the local
+//! and hands each batch to [`crate::handler::handle_json`] in the shape Lambda delivers, so the local
 //! stack and the tests deliver events exactly the way AWS does. Records the handler reports as
 //! failed are delivered again with the next batch. Not used in AWS.
 
@@ -56,7 +56,7 @@ impl StreamPoller {
         if records.is_empty() {
             return Ok(0);
         }
-        let answer = crate::handler::handle(workflows, &batch, now).await;
+        let answer = crate::handler::handle_json(workflows, &batch, now).await.map_err(|e| e.to_string())?;
         let failed: Vec<&str> = answer["batchItemFailures"].as_array().into_iter().flatten().filter_map(|f| f["itemIdentifier"].as_str()).collect();
         self.retry = records.iter().filter(|r| failed.contains(&r["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default())).cloned().collect();
         Ok(records.len())
@@ -76,6 +76,7 @@ fn lambda_record(record: aws_sdk_dynamodbstreams::types::Record) -> Option<Value
             _ => None,
         })
         .collect();
-    Some(json!({"eventName": record.event_name?.as_str(), "eventSource": "aws:dynamodb",
-                "dynamodb": {"SequenceNumber": change.sequence_number, "NewImage": image}}))
+    Some(json!({"eventID": record.event_id.unwrap_or_default(), "eventName": record.event_name?.as_str(), "eventSource": "aws:dynamodb",
+                "awsRegion": record.aws_region.unwrap_or_default(), "eventVersion": record.event_version,
+                "dynamodb": {"SequenceNumber": change.sequence_number, "SizeBytes": change.size_bytes.unwrap_or_default(), "NewImage": image}}))
 }

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
         async move {
             let now = shared::common::time::unix_now();
             if event.payload.get("Records").is_some() {
-                Ok::<_, Error>(workflows::handler::handle(&workflows, &event.payload, now).await)
+                Ok::<_, Error>(workflows::handler::handle_json(&workflows, &event.payload, now).await?)
             } else {
                 Ok(workflows::handler::scheduled(&workflows, &event.payload, now).await?)
             }

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::common::profile::ORG_ATTRIBUTE;
+use crate::directory::ports::{AccountLinker, DirectoryError};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
@@ -97,6 +98,21 @@ pub fn linkable_email(attributes: &Map<String, Value>) -> Option<String> {
     };
     let email = attributes.get("email").and_then(Value::as_str)?.trim().to_lowercase();
     (verified && email.contains('@')).then_some(email)
+}
+
+/// A first federated sign-in whose provider vouches for the email (`email_verified`) is linked
+/// to the pool's own user with that verified email; `Ok(true)` when it was (the sign-in must then
+/// fail once with [`LINKED_RETRY`], see the triggers handler). An unverified email, or no such
+/// user: nothing linked, a new account.
+pub async fn link_first_federated_sign_in(linker: &dyn AccountLinker, username: &str, attributes: &Map<String, Value>) -> Result<bool, DirectoryError> {
+    let (Some(identity), Some(email)) = (federated_identity(username), linkable_email(attributes)) else {
+        tracing::info!("first federated sign-in without a verified email: a new account, not linked");
+        return Ok(false);
+    };
+    let Some(existing) = linker.verified_user_with_email(&email).await? else { return Ok(false) };
+    linker.link(&existing, &identity.provider, &identity.subject).await?;
+    tracing::info!(provider = %identity.provider, "linked a first federated sign-in to the existing account");
+    Ok(true)
 }
 
 #[cfg(test)]

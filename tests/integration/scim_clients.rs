@@ -278,7 +278,11 @@ async fn a_cognito_failure_loses_nothing_and_the_sweep_catches_up() {
     env.insert("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".into(), "http://127.0.0.1:9".into());
     let config = scim::config::Config::from_env(&env).unwrap();
     let dynamo_ok = sdk_config(moto(), &calls).await;
-    let broken = scim::state::Scim::with_clients(&config, aws_sdk_dynamodb::Client::new(&dynamo_ok), aws_sdk_cognitoidentityprovider::Client::new(&broken_sdk));
+    let broken = std::sync::Arc::new(scim::state::Scim::with_clients(
+        &config,
+        aws_sdk_dynamodb::Client::new(&dynamo_ok),
+        aws_sdk_cognitoidentityprovider::Client::new(&broken_sdk),
+    ));
     let auth = format!("Bearer {}", t.token);
     let created = t.send_with(&broken, "POST", "/Users", &[("authorization", &auth)], Some(json!({"userName": "late@example.com"}).to_string())).await;
     assert_eq!(created.status, StatusCode::CREATED, "the change is recorded: {}", created.body);

@@ -328,7 +328,7 @@ async fn one_request_cannot_use_up_the_function() {
     let members: Vec<Value> = (0..1001).map(|i| json!({"value": format!("u{i}")})).collect();
     too_many(&t.call("PATCH", &format!("/Groups/{group}"), patch(json!([{"op": "add", "path": "members", "value": members}]))).await, "at most 1000 members");
     // A body past the limit is 413, in the SCIM error format.
-    let big = t.call("POST", "/Users", Some(json!({"userName": "big@example.com", "title": "x".repeat(scim::handler::MAX_BODY_BYTES)}))).await;
+    let big = t.call("POST", "/Users", Some(json!({"userName": "big@example.com", "title": "x".repeat(scim::web::MAX_BODY_BYTES)}))).await;
     assert_eq!(scim_error(&big), ("413".into(), None));
     // Within the bounds the same requests go through; the refused ones changed nothing.
     let user = t.call("GET", &path, None).await.json();

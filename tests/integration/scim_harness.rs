@@ -5,19 +5,20 @@ use crate::harness::*;
 use bridge_admin::orgs::Orgs;
 use http::StatusCode;
 use lambda_http::Body;
-use scim::{config::Config, handler, state::Scim};
+use scim::{config::Config, routes, state::Scim};
 use serde_json::Value;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::scim::DynamoScim;
 use shared::directory::org::{OrgPolicies, Organisation};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const BASE: &str = "https://api.example.com/scim/v2";
 pub const SCIM_JSON: &str = "application/scim+json";
 
 pub struct ScimTest {
     pub app: TestApp,
-    pub scim: Scim,
+    pub scim: Arc<Scim>,
     pub org: Organisation,
     pub token: String,
 }
@@ -38,10 +39,10 @@ pub async fn spawn_scim_with(policies: OrgPolicies, env: &[(&str, &str)]) -> Sci
 }
 
 /// The SCIM function as Lambda builds it from its environment.
-pub fn scim_for(app: &TestApp, extra: &[(&str, &str)]) -> Scim {
+pub fn scim_for(app: &TestApp, extra: &[(&str, &str)]) -> Arc<Scim> {
     let mut env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    Scim::new(&Config::from_env(&env).unwrap_or_else(|e| panic!("{e}")), &app.sdk)
+    Arc::new(Scim::new(&Config::from_env(&env).unwrap_or_else(|e| panic!("{e}")), &app.sdk))
 }
 
 impl ScimTest {
@@ -57,13 +58,13 @@ impl ScimTest {
         DynamoScim::new(aws_sdk_dynamodb::Client::new(&self.app.sdk), &self.app.stack.table)
     }
 
-    pub async fn send_with(&self, scim: &Scim, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+    pub async fn send_with(&self, scim: &Arc<Scim>, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
         let mut request = http::Request::builder().method(method).uri(format!("https://api.example.com/scim/v2{path}")).header("host", "api.example.com");
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
         let body = body.map(Body::Text).unwrap_or(Body::Empty);
-        let response = handler::handle(scim, request.body(body).unwrap()).await;
+        let response = routes::oneshot(&routes::router(scim.clone()), request.body(body).unwrap()).await;
         let (parts, body) = response.into_parts();
         Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
     }

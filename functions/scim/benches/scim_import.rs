@@ -6,7 +6,7 @@
 
 use http::Request;
 use lambda_http::Body;
-use scim::{config::Config, handler, state::Scim};
+use scim::{config::Config, routes, state::Scim};
 use serde_json::{Value, json};
 use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::local_stack as local;
@@ -20,7 +20,7 @@ use std::time::Instant;
 
 type Failure = Box<dyn std::error::Error>;
 
-async fn call(scim: &Scim, token: &str, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value), Failure> {
+async fn call(scim: &axum::Router, token: &str, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value), Failure> {
     let request = Request::builder()
         .method(method)
         .uri(format!("https://api.example.com/scim/v2{path}"))
@@ -28,7 +28,7 @@ async fn call(scim: &Scim, token: &str, method: &str, path: &str, body: Option<V
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/scim+json")
         .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))?;
-    let response = handler::handle(scim, request).await;
+    let response = routes::oneshot(scim, request).await;
     let status = response.status().as_u16();
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
     Ok((status, body))
@@ -63,7 +63,8 @@ async fn main() -> Result<(), Failure> {
     orgs.add(&issued.record).await?;
     let token = issued.value().to_owned();
     let env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    let scim = Arc::new(Scim::new(&Config::from_env(&env)?, &sdk));
+    let function = Arc::new(Scim::new(&Config::from_env(&env)?, &sdk));
+    let scim = routes::router(function.clone());
     let token = Arc::new(token);
     calls.take();
 
@@ -118,7 +119,7 @@ async fn main() -> Result<(), Failure> {
     .await?
     .len();
     let swept = Instant::now();
-    let report = scim.sweep().await?;
+    let report = function.sweep().await?;
     println!(
         "pending Cognito syncs after the import: {pending}; the sweep synced {} ({} failed) in {:.1} s",
         report.synced,

@@ -1,6 +1,8 @@
 //! The SCIM 2.0 function (`/scim/v2/...`): organisations provision their people from Okta,
-//! Entra ID or any SCIM client. `handler` speaks HTTP; `shared::directory::scim` does the work.
+//! Entra ID or any SCIM client. [`routes`] is its API as an `axum` router; [`web`] its HTTP
+//! vocabulary; `shared::directory::scim` does the work.
 
 pub mod config;
-pub mod handler;
+pub mod routes;
 pub mod state;
+pub mod web;

@@ -1,7 +1,7 @@
 //! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
-//! adapter into the login function's router (or the SCIM function's handler, for `/scim/...`) — the
+//! adapter into the login function's router (or the SCIM function's, for `/scim/...`) — the
 //! same path a deployed request takes. It also stands in for the stream's event source mapping:
 //! every second it reads the table's stream and hands new records to the workflow runner's
 //! handler (`workflows::local_stream`).
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Context as LambdaContext, Service, service_fn};
+use lambda_http::{Adapter, Context as LambdaContext, Service};
 use login::{config::Config, routes, state::Login};
 use scim::state::Scim;
 use serde_json::json;
@@ -28,9 +28,9 @@ use tower::ServiceExt;
 
 #[derive(Clone)]
 struct Api {
-    /// The login function's router, the one Lambda runs.
+    /// The login and SCIM functions' routers, the ones Lambda runs.
     login: Router,
-    scim: Arc<Scim>,
+    scim: Router,
 }
 
 #[tokio::main]
@@ -46,7 +46,7 @@ async fn main() -> Result<()> {
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
-    let api = Router::new().fallback(api_gateway).with_state(Api { login: routes::router(login), scim });
+    let api = Router::new().fallback(api_gateway).with_state(Api { login: routes::router(login), scim: scim::routes::router(scim) });
     let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
@@ -141,25 +141,15 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
     };
     let event = LambdaEvent::new(request, LambdaContext::default());
     // API Gateway's routes: `/scim/v2/...` to the SCIM function, everything else to login.
-    let response = if parts.uri.path().starts_with("/scim/") {
-        let scim = api.scim.clone();
-        Adapter::from(service_fn(move |request| {
-            let scim = scim.clone();
-            async move { Ok::<_, lambda_http::Error>(scim::handler::handle(&scim, request).await) }
-        }))
-        .call(event)
-        .await
-        .map_err(|e| e.to_string())
-    } else {
-        // The router's body, read whole first (axum's body is not `Sync`, which an axum handler's
-        // future needs); `lambda_http` then converts it exactly as in Lambda.
-        let login = ServiceExt::<lambda_http::Request>::and_then(api.login.clone(), |response: Response| async move {
-            let (parts, body) = response.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            Ok::<_, std::convert::Infallible>(http::Response::from_parts(parts, http_body_util::Full::new(bytes)))
-        });
-        Adapter::from(login).call(event).await.map_err(|e: std::convert::Infallible| match e {})
-    };
+    let function = if parts.uri.path().starts_with("/scim/") { api.scim.clone() } else { api.login.clone() };
+    // The router's body, read whole first (axum's body is not `Sync`, which an axum handler's
+    // future needs); `lambda_http` then converts it exactly as in Lambda.
+    let function = ServiceExt::<lambda_http::Request>::and_then(function, |response: Response| async move {
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+        Ok::<_, std::convert::Infallible>(http::Response::from_parts(parts, http_body_util::Full::new(bytes)))
+    });
+    let response = Adapter::from(function).call(event).await.map_err(|e: std::convert::Infallible| match e {});
     let response = match response {
         Ok(r) => r,
         Err(e) => return (http::StatusCode::BAD_GATEWAY, format!("the function failed: {e}")).into_response(),

@@ -1,0 +1,181 @@
+//! The SCIM function's API as one `axum` router, the same in Lambda, in the dev server and in
+//! the tests: the discovery endpoints (RFC 7644 §4), `/Users` and `/Groups` (list, `.search`,
+//! create, read, replace, patch, delete), and clear refusals for `/Me` and `/Bulk`.
+//!
+//! Every `/scim/v2` request is authenticated first (an organisation's bearer token), so an
+//! unknown path and a known one look alike to a caller without a token. Errors are in the SCIM
+//! format on every route, unknown paths and methods included.
+
+use axum::Router;
+use axum::extract::{RawPathParams, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use serde_json::Value;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::Scim;
+use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text, unauthenticated};
+use shared::directory::scim::error::ScimError;
+use shared::directory::scim::query::{ListQuery, list_response};
+use shared::directory::scim::resource::{Kind, Projection};
+use shared::directory::scim::schema;
+use shared::directory::scim::service::{Reply, store_error};
+
+const DOCS: &str = "https://github.com/identity-bridge/identity-bridge#scim-provisioning";
+
+/// The router, its state set.
+pub fn router(scim: Arc<Scim>) -> Router {
+    let unsupported = |detail: &'static str| any(move || async move { ScimProblem(ScimError::new(501, None, detail)) });
+    Router::new()
+        .route("/scim/v2/ServiceProviderConfig", get(|caller: Caller| async move { ok(schema::service_provider_config(&caller.base, DOCS)) }))
+        .route("/scim/v2/ResourceTypes", get(|caller: Caller| async move { ok(list_response(schema::resource_types(&caller.base), 2, 1)) }))
+        .route(
+            "/scim/v2/ResourceTypes/{id}",
+            get(|caller: Caller, id: RawPathParams| async move { one(schema::resource_types(&caller.base), &id, "resource type") }),
+        )
+        .route("/scim/v2/Schemas", get(|caller: Caller| async move { ok(list_response(schema::schemas(&caller.base), 3, 1)) }))
+        .route("/scim/v2/Schemas/{id}", get(|caller: Caller, id: RawPathParams| async move { one(schema::schemas(&caller.base), &id, "schema") }))
+        .route("/scim/v2/Me", unsupported("/Me is not supported: SCIM tokens belong to organisations, not people"))
+        .route("/scim/v2/Me/{*rest}", unsupported("/Me is not supported: SCIM tokens belong to organisations, not people"))
+        .route("/scim/v2/Bulk", unsupported("bulk operations are not supported (see /ServiceProviderConfig)"))
+        .route("/scim/v2/.search", unsupported("search /Users/.search or /Groups/.search"))
+        .route("/scim/v2/{collection}", get(list).post(create))
+        .route("/scim/v2/{collection}/.search", post(search))
+        .route("/scim/v2/{collection}/{id}", get(read).put(replace).patch(patch).delete(delete))
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async { ScimProblem(ScimError::new(405, None, "this method is not allowed here")) })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(scim.clone(), authenticate))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(middleware::from_fn(log))
+        .with_state(scim)
+}
+
+/// One line per request: method, path and status.
+async fn log(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    tracing::info!(%method, path, status = response.status().as_u16(), "scim");
+    response
+}
+
+/// The organisation whose bearer token the request carries, into the request's extensions; a
+/// `/scim/v2` request without a valid one is a `401`. Other paths go on to the `404`.
+async fn authenticate(State(scim): State<Arc<Scim>>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/scim/v2") {
+        return next.run(request).await;
+    }
+    match organisation(&scim, request.headers()).await {
+        Ok(Some(org)) => {
+            request.extensions_mut().insert(org);
+            next.run(request).await
+        }
+        Ok(None) => unauthenticated().into_response(),
+        Err(e) => ScimProblem(e).into_response(),
+    }
+}
+
+async fn organisation(scim: &Scim, headers: &HeaderMap) -> Result<Option<Arc<shared::directory::org::Organisation>>, ScimError> {
+    let Some(value) = header_text(headers, header::AUTHORIZATION) else { return Ok(None) };
+    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else { return Ok(None) };
+    scim.authenticate(token.trim()).await.map_err(store_error)
+}
+
+async fn not_found(request: Request) -> ScimProblem {
+    let path = request.uri().path();
+    let detail = match path.strip_prefix("/scim/v2") {
+        None => "not a SCIM endpoint".to_owned(),
+        Some("" | "/") => "see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users and /Groups".to_owned(),
+        Some(_) => "no such endpoint".to_owned(),
+    };
+    ScimProblem(ScimError::new(404, None, detail))
+}
+
+fn ok(body: Value) -> Answer {
+    Ok(ScimReply(Reply { status: 200, body: Some(body), etag: None }))
+}
+
+fn one(items: Vec<Value>, id: &RawPathParams, what: &str) -> Answer {
+    let id = param(id, 0);
+    items.into_iter().find(|i| i.get("id").and_then(Value::as_str) == Some(id)).map_or_else(|| Err(ScimError::not_found(what, id).into()), ok)
+}
+
+/// The `n`th path parameter, as sent.
+fn param(params: &RawPathParams, n: usize) -> &str {
+    params.iter().nth(n).map(|(_, v)| v).unwrap_or_default()
+}
+
+/// `Users` or `Groups`; any other collection is a `404`.
+fn kind(params: &RawPathParams) -> Result<Kind, ScimProblem> {
+    match param(params, 0) {
+        "Users" => Ok(Kind::User),
+        "Groups" => Ok(Kind::Group),
+        other => Err(ScimError::new(404, None, format!("no endpoint /{other}")).into()),
+    }
+}
+
+fn projection(kind: Kind, params: &Params) -> Projection {
+    Projection::parse(kind.resource_type(), params.get("attributes").as_deref(), params.get("excludedAttributes").as_deref())
+}
+
+async fn list(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params) -> Answer {
+    let kind = kind(&path)?;
+    let query = ListQuery::from_params(kind.resource_type(), |n| params.get(n))?;
+    Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
+}
+
+async fn search(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, ScimBody(body): ScimBody) -> Answer {
+    let kind = kind(&path)?;
+    let query = ListQuery::from_search(kind.resource_type(), &body)?;
+    Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
+}
+
+async fn create(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, ScimBody(body): ScimBody) -> Answer {
+    let kind = kind(&path)?;
+    Ok(ScimReply(scim.service.create(caller.tenant(), kind, &body, &projection(kind, &params)).await?))
+}
+
+async fn read(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap) -> Answer {
+    let kind = kind(&path)?;
+    let reply = scim.service.get(caller.tenant(), kind, param(&path, 1), &projection(kind, &params)).await?;
+    let unchanged = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| reply.etag.as_deref().is_some_and(|e| etag_listed(&v, e)));
+    Ok(ScimReply(if unchanged { Reply { status: 304, body: None, ..reply } } else { reply }))
+}
+
+async fn replace(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
+    let kind = kind(&path)?;
+    let if_match = header_text(&headers, header::IF_MATCH);
+    Ok(ScimReply(scim.service.replace(caller.tenant(), kind, param(&path, 1), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+}
+
+async fn patch(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
+    let kind = kind(&path)?;
+    let if_match = header_text(&headers, header::IF_MATCH);
+    Ok(ScimReply(scim.service.patch(caller.tenant(), kind, param(&path, 1), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+}
+
+async fn delete(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, headers: HeaderMap) -> Answer {
+    let kind = kind(&path)?;
+    let if_match = header_text(&headers, header::IF_MATCH);
+    Ok(ScimReply(scim.service.delete(caller.tenant(), kind, param(&path, 1), if_match.as_deref()).await?))
+}
+
+fn etag_listed(list: &str, etag: &str) -> bool {
+    list.split(',').map(str::trim).any(|v| v == "*" || v.trim_start_matches("W/") == etag.trim_start_matches("W/"))
+}
+
+/// One request through the router, its body read whole: how the benchmarks and tests call the
+/// function without Lambda's event conversion.
+pub async fn oneshot(router: &Router, request: axum::http::Request<lambda_http::Body>) -> axum::http::Response<axum::body::Bytes> {
+    use tower::ServiceExt;
+    let response = match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    axum::http::Response::from_parts(parts, bytes)
+}

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use secrecy::{ExposeSecret, SecretString};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use crate::pages;
 use crate::problem::{self, Problem};
@@ -211,14 +213,25 @@ pub fn from_form(login: &Login, headers: &HeaderMap) -> bool {
     headers.get(header::ORIGIN).is_some_and(|o| o.as_bytes() == login.form_origin.as_str().as_bytes())
 }
 
-/// Logs a failure (as an error when it is ours) and returns what the browser is told.
-pub fn log(problem: Problem, error: &dyn std::fmt::Display, route: &str) -> Problem {
+/// Logs a failure (as an error with its whole cause chain when it is ours, once) and returns
+/// what the browser is told (never the cause).
+pub fn log(problem: Problem, error: &dyn std::error::Error, route: &str) -> Problem {
     if problem.is_server_side() {
-        tracing::error!(route, code = problem.code, error = %error, "sign-in failed on our side");
+        tracing::error!(route, code = problem.code, error = %shared::common::errors::chain(error), "sign-in failed on our side");
     } else {
         tracing::info!(route, code = problem.code, error = %error, "sign-in refused");
     }
     problem
+}
+
+/// Runs the request inside a span naming API Gateway's request id, so every log line of the
+/// request (its 5xx cause included) carries it.
+pub async fn request_span(request: Request, next: Next) -> Response {
+    let id = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    next.run(request).instrument(tracing::info_span!("request", id)).await
 }
 
 /// A one-time code as typed: full-width digits (a Japanese input method's) become ASCII and

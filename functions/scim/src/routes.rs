@@ -15,6 +15,7 @@ use axum::routing::{any, get, post};
 use serde_json::Value;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tracing::Instrument;
 
 use crate::state::Scim;
 use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text, unauthenticated};
@@ -54,11 +55,17 @@ pub fn router(scim: Arc<Scim>) -> Router {
         .with_state(scim)
 }
 
-/// One line per request: method, path and status.
+/// One line per request (method, path and status), inside a span naming API Gateway's request
+/// id, so every log line of the request (its 5xx cause included) carries it.
 async fn log(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = next.run(request).await;
-    tracing::info!(%method, path, status = response.status().as_u16(), "scim");
+    let id = match request.extensions().get::<lambda_http::request::RequestContext>() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let span = tracing::info_span!("request", id);
+    let response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| tracing::info!(%method, path, status = response.status().as_u16(), "scim"));
     response
 }
 

@@ -137,6 +137,9 @@ pub struct ScimProblem(pub ScimError);
 impl IntoResponse for ScimProblem {
     fn into_response(self) -> Response {
         let e = self.0;
+        if e.status >= 500 && e.status != 501 {
+            tracing::error!(status = e.status, detail = e.detail, cause = e.cause.as_deref().unwrap_or(""), "SCIM request failed on our side");
+        }
         let mut body = json!({"schemas": [ERROR], "status": e.status.to_string(), "detail": e.detail});
         if let Some(t) = e.scim_type {
             body["scimType"] = Value::from(t.as_str());

@@ -3,6 +3,7 @@
 //! room of this crate.
 
 pub mod email;
+pub mod errors;
 pub mod hashing;
 pub mod profile;
 pub mod secrets;

@@ -8,7 +8,7 @@
 //! - [`handoff`]: `POST /session/handoff`.
 //! - [`keys`]: `GET /.well-known/jwks.json`.
 //!
-//! Layers on every route: nothing cached unless the route says so, `nosniff`, no referrer, and the
+//! Layers on every route: a span naming API Gateway's request id, nothing cached unless the route says so, `nosniff`, no referrer, and the
 //! body limit. Unknown paths (a trailing slash too) are a JSON `404`, a known path with another
 //! method a JSON `405`.
 
@@ -41,6 +41,7 @@ pub fn router(login: Arc<Login>) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(axum::middleware::from_fn(crate::web::request_span))
         .with_state(login)
 }
 

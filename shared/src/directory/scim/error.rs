@@ -39,17 +39,28 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<ScimType>,
     pub detail: String,
+    /// What went wrong on our side, for the operator's log; never sent.
+    pub cause: Option<String>,
 }
 
 impl fmt::Display for ScimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status, self.detail)
+        write!(f, "{} {}", self.status, self.detail)?;
+        match &self.cause {
+            Some(cause) => write!(f, " ({cause})"),
+            None => Ok(()),
+        }
     }
 }
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
-        Self { status, scim_type, detail: detail.into() }
+        Self { status, scim_type, detail: detail.into(), cause: None }
+    }
+
+    /// The same error, with what went wrong on our side (logged, never sent).
+    pub fn with_cause(self, cause: impl std::fmt::Display) -> Self {
+        Self { cause: Some(cause.to_string()), ..self }
     }
 
     /// 400 with a `scimType`.

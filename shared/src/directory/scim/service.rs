@@ -67,11 +67,11 @@ pub struct ScimService {
 pub fn store_error(e: StoreError) -> ScimError {
     match e {
         StoreError::Throttled => ScimError::new(429, None, "too many requests; retry after a moment"),
-        StoreError::Unavailable(_) | StoreError::Conflict => ScimError::unavailable(),
+        StoreError::Unavailable(_) | StoreError::Conflict => ScimError::unavailable().with_cause(e),
         StoreError::Taken(what) => ScimError::uniqueness(format!("another resource of this organisation has this {what}")),
         StoreError::Missing(id) => ScimError::bad(ScimType::InvalidValue, format!("no user with id {id} in this organisation")),
         StoreError::Limit(what) => ScimError::bad(ScimType::TooMany, what),
-        StoreError::Corrupt(_) => ScimError::new(500, None, "internal error"),
+        StoreError::Corrupt(_) => ScimError::new(500, None, "internal error").with_cause(e),
     }
 }
 

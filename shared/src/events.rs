@@ -1,5 +1,5 @@
 //! The identity event: one model for everything that happens to an identity, which workflows
-//! (`domain::workflow`) react to. An event names its person, where it happened (app, method,
+//! (`workflows`) react to. An event names its person, where it happened (app, method,
 //! network, device) and a free-form `detail`; conditions and templates see it as JSON
 //! ([`IdentityEvent::to_value`]), for example `{{user.email}}` or `context.country != "JP"`.
 //!

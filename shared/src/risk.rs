@@ -174,7 +174,7 @@ pub fn network_of(ip: &str) -> Option<String> {
     }
 }
 
-/// What risk assessment reads and counts (`domain::risk`).
+/// What risk assessment reads and counts (`risk`).
 #[async_trait]
 pub trait RiskStore: Send + Sync {
     /// The person's risk profile and the failed attempts for `email` in the last two windows.

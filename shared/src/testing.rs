@@ -748,3 +748,20 @@ pub fn aws_event_fixture(name: &str) -> Value {
     }
     panic!("no AWS fixture {name} for aws_lambda_events {version} under {cargo_home}");
 }
+
+/// One request through a function's router, its body read whole: how the benchmarks and tests
+/// call the login and SCIM functions without Lambda's event conversion.
+pub async fn oneshot<B>(router: &axum::Router, request: http::Request<B>) -> http::Response<axum::body::Bytes>
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    use tower::ServiceExt;
+    let response = match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    http::Response::from_parts(parts, bytes)
+}

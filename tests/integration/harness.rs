@@ -113,7 +113,7 @@ pub async fn send_to(login: &axum::Router, method: &str, path: &str, headers: &[
         request = request.header(*k, *v);
     }
     let body = body.map(Body::Text).unwrap_or(Body::Empty);
-    let response = routes::oneshot(login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
+    let response = shared::testing::oneshot(login, request.body(body).unwrap_or_else(|e| panic!("{e}"))).await;
     let (parts, body) = response.into_parts();
     Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
 }

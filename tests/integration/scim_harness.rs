@@ -64,7 +64,7 @@ impl ScimTest {
             request = request.header(*k, *v);
         }
         let body = body.map(Body::Text).unwrap_or(Body::Empty);
-        let response = routes::oneshot(&routes::router(scim.clone()), request.body(body).unwrap()).await;
+        let response = shared::testing::oneshot(&routes::router(scim.clone()), request.body(body).unwrap()).await;
         let (parts, body) = response.into_parts();
         Reply { status: parts.status, headers: parts.headers, body: String::from_utf8_lossy(body.as_ref()).into_owned() }
     }

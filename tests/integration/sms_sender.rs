@@ -1,6 +1,6 @@
 //! The custom SMS sender against moto's KMS and telephony services on loopback: authentic sender
 //! events whose code the Python AWS Encryption SDK encrypted under a KMS key
-//! (`tests/fixtures/custom_sender_event.py`), opened by our reader (`domain::encryption_sdk`)
+//! (`tests/fixtures/custom_sender_event.py`), opened by our reader (`telephony::encryption_sdk`)
 //! through the KMS keyring; hooks managed by the admin tool; preview and metrics.
 
 use crate::harness::{moto, sdk_config};

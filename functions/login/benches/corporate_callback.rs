@@ -129,23 +129,23 @@ async fn run() {
 
     // Start and go: the organisation by domain, then the pending sign-in and the redirect.
     let start_and_go = || async {
-        let started = routes::oneshot(&login, request("POST", "/corporate/start", &start_headers, Some(start_body.clone()))).await;
+        let started = shared::testing::oneshot(&login, request("POST", "/corporate/start", &start_headers, Some(start_body.clone()))).await;
         let body: Value = serde_json::from_slice(started.body().as_ref()).unwrap_or_else(|e| panic!("{e}"));
         let path = body["url"].as_str().and_then(|u| u.strip_prefix(API)).unwrap_or_else(|| panic!("{body}")).to_owned();
-        let go = routes::oneshot(&login, request("GET", &path, &[], None)).await;
+        let go = shared::testing::oneshot(&login, request("GET", &path, &[], None)).await;
         assert_eq!(go.status(), 302);
     };
     calls.take();
     counts.take();
     start_and_go().await;
     let (cold_start_calls, cold_start_provider) = (calls.take(), counts.take());
-    let cold = routes::oneshot(&login, callback()).await;
+    let cold = shared::testing::oneshot(&login, callback()).await;
     assert_eq!(cold.status(), 200, "{:?}", cold.body());
     let (cold_callback_calls, cold_callback_provider) = (calls.take(), counts.take());
 
     for _ in 0..200 {
         start_and_go().await;
-        routes::oneshot(&login, callback()).await;
+        shared::testing::oneshot(&login, callback()).await;
     }
     calls.take();
     counts.take();
@@ -160,7 +160,7 @@ async fn run() {
     for _ in 0..ITERATIONS {
         let req = callback();
         let t = Instant::now();
-        let response = routes::oneshot(&login, req).await;
+        let response = shared::testing::oneshot(&login, req).await;
         callback_samples.push(t.elapsed());
         assert_eq!(response.status(), 200);
     }

@@ -63,19 +63,19 @@ async fn run() {
     let sso_calls = calls.take();
     let body = json!({"ctx": ctx, "email": "hanako@example.com", "password": "Corr3ct-Horse!"}).to_string();
 
-    let cold = routes::oneshot(&login, login_request(&body)).await;
+    let cold = shared::testing::oneshot(&login, login_request(&body)).await;
     assert_eq!(cold.status(), 200, "{:?}", cold.body());
     let cold_calls = calls.take();
 
     for _ in 0..500 {
-        routes::oneshot(&login, login_request(&body)).await;
+        shared::testing::oneshot(&login, login_request(&body)).await;
     }
     calls.take();
     let mut samples = Vec::with_capacity(ITERATIONS);
     for _ in 0..ITERATIONS {
         let req = login_request(&body);
         let t = Instant::now();
-        let response = routes::oneshot(&login, req).await;
+        let response = shared::testing::oneshot(&login, req).await;
         samples.push(t.elapsed());
         assert_eq!(response.status(), 200);
     }

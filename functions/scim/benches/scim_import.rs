@@ -28,7 +28,7 @@ async fn call(scim: &axum::Router, token: &str, method: &str, path: &str, body: 
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/scim+json")
         .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))?;
-    let response = routes::oneshot(scim, request).await;
+    let response = shared::testing::oneshot(scim, request).await;
     let status = response.status().as_u16();
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
     Ok((status, body))

@@ -173,16 +173,3 @@ async fn delete(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathPara
 fn etag_listed(list: &str, etag: &str) -> bool {
     list.split(',').map(str::trim).any(|v| v == "*" || v.trim_start_matches("W/") == etag.trim_start_matches("W/"))
 }
-
-/// One request through the router, its body read whole: how the benchmarks and tests call the
-/// function without Lambda's event conversion.
-pub async fn oneshot(router: &Router, request: axum::http::Request<lambda_http::Body>) -> axum::http::Response<axum::body::Bytes> {
-    use tower::ServiceExt;
-    let response = match router.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    axum::http::Response::from_parts(parts, bytes)
-}

@@ -1,4 +1,4 @@
-//! Opening AWS Encryption SDK messages (`domain::encryption_sdk`) with a KMS keyring: the data
+//! Opening AWS Encryption SDK messages (`telephony::encryption_sdk`) with a KMS keyring: the data
 //! key is unwrapped by KMS `Decrypt`, with the message's encryption context, and only with a key
 //! this keyring was given (the user pool's custom sender key). One KMS call per message.
 

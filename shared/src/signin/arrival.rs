@@ -16,7 +16,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 impl SignIn {
-    /// Assesses the sign-in's risk (`domain::risk`) before any token is minted and applies the
+    /// Assesses the sign-in's risk (`risk`) before any token is minted and applies the
     /// app's policy: refused, or let through with what the session records.
     pub(super) async fn assess(
         &self,
@@ -83,7 +83,7 @@ impl SignIn {
     }
 
     /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
-    /// good once, within [`HANDOFF_TTL`] (one conditional write redeems it), and, when the
+    /// good once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write redeems it), and, when the
     /// sign-in was assessed as coming from a device, only in the browser holding that device's
     /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
@@ -113,7 +113,7 @@ impl SignIn {
         Ok(signed_in)
     }
 
-    /// Ends a corporate sign-in (`domain::corporate`): the app's token and a new session.
+    /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session.
     pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
         let (ctx, user) = (&done.ctx, &done.user);
         let mut claims = user.attributes.clone();

@@ -46,7 +46,7 @@ pub struct SignInContext {
     pub return_to: Option<ReturnTo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    /// The digest of the browser's device cookie (`domain::risk`), from `/sso/{app}`.
+    /// The digest of the browser's device cookie (`risk`), from `/sso/{app}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! ID token claim checks and reading the person from the claims.
 //!
 //! Signature checks (JWKS, algorithm allow-list) are the adapter's (`adapters::oidc_http`); the
-//! service (`domain::corporate`) strings the steps together.
+//! service (`signin::corporate`) strings the steps together.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

@@ -7,9 +7,9 @@
 //! 3. [`SignIn::answer`]: answer a challenge (MFA code, new password, factor choice); same results.
 //! 4. [`SignIn::forgot_password`] / [`SignIn::reset_password`]: the reset path, which signs the
 //!    person in with the new password when it succeeds.
-//! 5. [`SignIn::complete`]: the same ending for a corporate sign-in (`domain::corporate`).
+//! 5. [`SignIn::complete`]: the same ending for a corporate sign-in (`signin::corporate`).
 //!
-//! Every sign-in ends with the app's token and a new bridge session (`domain::session`):
+//! Every sign-in ends with the app's token and a new bridge session (`signin::session`):
 //! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
 //! JSON call cannot receive a cookie for the API when the two are on different sites, so the
 //! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]: once,
@@ -18,7 +18,7 @@
 //! what the session's sign-in proved satisfies that app's risk policy in the same browser (or
 //! starts the form), and [`SignIn::logout`] ends it.
 //!
-//! Every sign-in is assessed (`domain::risk`) before any token. A `require_mfa` app and a person
+//! Every sign-in is assessed (`risk`) before any token. A `require_mfa` app and a person
 //! without a second factor: a code to the verified email first (`ChallengeKind::VerifyEmail`),
 //! then an authenticator app (`ChallengeKind::TotpSetup`), recorded as `user.mfa_enrolled`.
 //!

@@ -62,7 +62,7 @@ pub struct Session {
     pub idle: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_logout: Option<ProviderLogout>,
-    /// How the sign-in that opened the session was assessed (`domain::risk`).
+    /// How the sign-in that opened the session was assessed (`risk`).
     #[serde(default = "Assurance::unknown")]
     pub assurance: Assurance,
     /// The digest of the device cookie of the browser that signed in: the session is as

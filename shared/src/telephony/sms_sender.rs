@@ -1,5 +1,5 @@
 //! The custom SMS sender: Cognito hands every one-time code to the bridge (encrypted), and the
-//! bridge delivers it through the operator's telephony hook (`domain::telephony`), falling back
+//! bridge delivers it through the operator's telephony hook (`telephony::hook`), falling back
 //! to a second hook when the first fails. Cognito does not fall back itself: a code the sender
 //! does not deliver is not delivered.
 //!

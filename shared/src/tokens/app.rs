@@ -1,4 +1,4 @@
-//! An app: a target the bridge signs people into (`domain::targets` has the kinds).
+//! An app: a target the bridge signs people into (`tokens::targets` has the kinds).
 //!
 //! It holds where the token goes, which `return_to` origins are allowed, the claim mapping and,
 //! for apps that share a secret with us (HS256, DiscourseConnect), a reference to it. The secret
@@ -74,7 +74,7 @@ pub struct App {
     /// The Secrets Manager secret holding the key this app shares with the bridge, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<SecretRef>,
-    /// What a high-risk sign-in to this app does (`domain::risk`).
+    /// What a high-risk sign-in to this app does (`risk`).
     #[serde(default)]
     pub risk_policy: RiskPolicy,
     /// Incremented on every update; updates name the version they replace.

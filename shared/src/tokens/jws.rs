@@ -1,5 +1,5 @@
 //! Signing the tokens we mint: compact JWS with HS256 (an app's shared secret), RS256 or ES256
-//! (our own keys, `domain::signing_keys`), and generating those keys with their public JWKs.
+//! (our own keys, `tokens::signing_keys`), and generating those keys with their public JWKs.
 //!
 //! Keys are parsed once and kept parsed: an RSA private key takes far longer to parse and check
 //! than to sign with. Verification is not here (we never verify our own tokens); the pool's and

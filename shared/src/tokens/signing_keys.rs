@@ -147,7 +147,7 @@ impl Signers {
 }
 
 /// Reads organisations (the sign-in path; usually cached).
-/// Our signing key set (`domain::signing_keys`): read on the sign-in path, written by the
+/// Our signing key set (`tokens::signing_keys`): read on the sign-in path, written by the
 /// admin tool.
 #[async_trait]
 pub trait KeyStore: Send + Sync {

@@ -14,7 +14,7 @@
 //! }
 //! ```
 //!
-//! Step inputs are templates (`domain::workflow::template`) over the event, plus the outputs of
+//! Step inputs are templates (`workflows::template`) over the event, plus the outputs of
 //! the steps before (`{{steps.incident.output.result.sys_id}}`). A flow is checked whole when it
 //! is imported: a malformed condition, a duplicate step id or an impossible retry policy is
 //! refused then, not at run time.
@@ -36,7 +36,7 @@ pub struct Flow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<Condition>,
     /// For `user.inactive` flows (and only those): after how many days without a sign-in
-    /// (`domain::workflow::inactivity`).
+    /// (`workflows::inactivity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_days: Option<u32>,
     pub steps: Vec<Step>,

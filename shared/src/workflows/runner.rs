@@ -222,7 +222,7 @@ fn redact_text(text: &str, personal: &[String]) -> String {
     if personal.iter().any(|p| text.to_lowercase().contains(&p.to_lowercase())) { REDACTED.into() } else { text.to_owned() }
 }
 
-/// Calls a workflow step's connector (`domain::workflow`). Never fails: every problem is an
+/// Calls a workflow step's connector (`workflows`). Never fails: every problem is an
 /// outcome (retry or final).
 #[async_trait]
 pub trait Connectors: Send + Sync {

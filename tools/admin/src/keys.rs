@@ -1,6 +1,6 @@
 //! Our signing keys: generating one (the private key goes to Secrets Manager as
 //! `{prefix}/signing-keys/{kid}`, the public key and its times to the key set in DynamoDB),
-//! listing them, and pruning retired ones. The rotation rules are `domain::signing_keys`.
+//! listing them, and pruning retired ones. The rotation rules are `tokens::signing_keys`.
 //!
 //! A new key's secret is written before the key set names it; if the key set cannot be written
 //! (someone else rotated meanwhile), the secret is deleted again, so a failure leaves nothing.

@@ -63,7 +63,7 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
 
 /// The sealed sign-in context the form would carry, from `GET /sso/bench`.
 pub async fn ctx(login: &axum::Router) -> String {
-    let sso = login::routes::oneshot(login, request("GET", "/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", &[], None)).await;
+    let sso = shared::testing::oneshot(login, request("GET", "/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", &[], None)).await;
     let location = sso.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     url::Url::parse(&location).ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "ctx").map(|(_, v)| v.into_owned())).unwrap_or_default()
 }

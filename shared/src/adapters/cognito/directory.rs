@@ -6,7 +6,7 @@
 //! SCIM users carry `custom:org_id` and `custom:scim_id`; the app client cannot write them, so a
 //! person cannot move themselves into an organisation.
 //!
-//! Every Cognito error is sorted here, once ([`classify`]): worth retrying later (throttling,
+//! Every Cognito error is sorted here, once (`classify`): worth retrying later (throttling,
 //! outages, the bridge's own configuration) or refused for good as asked (`Refused`, with
 //! Cognito's message), which the SCIM service records instead of retrying.
 

@@ -1,4 +1,4 @@
-//! Our signing key set (`domain::signing_keys`) in the bridge's table: one item, so the
+//! Our signing key set (`tokens::signing_keys`) in the bridge's table: one item, so the
 //! sign-in path reads it with one `GetItem` and keeps it for a short TTL.
 //!
 //! | item    | `pk`   | `sk`   | other attributes                 |

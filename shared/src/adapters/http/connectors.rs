@@ -1,7 +1,7 @@
-//! Workflow steps over HTTPS (`domain::workflow::connection`): one request per call through a
+//! Workflow steps over HTTPS (`workflows::connection`): one request per call through a
 //! named connection, authenticated as the connection says, secrets from Secrets Manager. The
 //! generic HTTP step and the named ServiceNow, Salesforce and Marketo steps are all requests
-//! here; what each sends and what its answer means is `domain::workflow::connectors`.
+//! here; what each sends and what its answer means is `workflows::connectors`.
 //!
 //! What an answer means for the runner: done (`{"status", "body"}`, the body as JSON when it is
 //! JSON); 429, 5xx, timeouts and connection failures are worth retrying; a 401 on an OAuth

@@ -10,7 +10,7 @@
 //! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{member id}`        | gsi1 `SCIM#{org}#MEMBEROF#{member}` / `{group}`; (`display`, `member_type`) |
 //! | page cursor        | `SCIM#{org}#CURSOR`           | `USER#{startIndex}`  | (`after`, `total`, `expires_at`)                             |
 //!
-//! A user's create, replace and delete record its identity event (`domain::scim::events`) in
+//! A user's create, replace and delete record its identity event (`directory::scim::events`) in
 //! the same transaction (the outbox the workflow runner reads through the stream).
 //!
 //! Resources carry `version` (the ETag, checked on every write), `data` (the record as JSON),

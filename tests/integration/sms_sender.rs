@@ -1,14 +1,16 @@
 //! The custom SMS sender against moto's KMS and telephony services on loopback: authentic sender
 //! events whose code the Python AWS Encryption SDK encrypted under a KMS key
 //! (`tests/fixtures/custom_sender_event.py`), opened by our reader (`telephony::encryption_sdk`)
-//! through the KMS keyring; hooks managed by the admin tool; preview and metrics.
+//! through the KMS keyring; the reader against many messages the official SDK makes
+//! (`tests/fixtures/esdk_messages.py`) and a mutation fuzzer; hooks managed by the admin tool;
+//! preview and metrics.
 
 use crate::harness::{moto, sdk_config};
 use base64::Engine;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use shared::adapters::kms_keyring::{KeyringError, KmsKeyring};
-use shared::telephony::encryption_sdk::EsdkError;
+use shared::telephony::encryption_sdk::{EsdkError, Message};
 use shared::testing::CallLog;
 
 /// A sender event for `code`, encrypted under `key` (extra arguments for the script).
@@ -70,6 +72,104 @@ async fn codes_encrypted_by_the_encryption_sdk_under_kms_open_only_intact_and_wi
     let mut longer = message.clone();
     longer.push(0);
     assert!(matches!(keyring.decrypt(&longer).await, Err(KeyringError::Message(EsdkError::Malformed(_)))));
+}
+
+/// Messages the official Python SDK made under `key` (`tests/fixtures/esdk_messages.py`): every
+/// suite our reader accepts, frame lengths from 128 bytes to 4096, contexts from Cognito's one pair
+/// to many and long pairs, plaintexts from empty to several frames.
+fn official_messages(key: &str) -> Vec<(String, Vec<u8>, String)> {
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/esdk_messages.py"))
+        .arg(key)
+        .env("AWS_ENDPOINT_URL", moto())
+        .env("AWS_DEFAULT_REGION", "ap-northeast-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    list.iter()
+        .map(|m| {
+            let what = format!("suite {} frame {} context {}", m["suite"], m["frame"], m["context"]);
+            (what, b64.decode(m["message"].as_str().unwrap()).unwrap(), m["plaintext"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_message_the_official_sdk_makes_opens_to_its_plaintext() {
+    let sdk = sdk_config(moto(), &CallLog::default()).await;
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let keyring = KmsKeyring::new(kms.clone(), vec![key.clone()]);
+    let messages = official_messages(&key);
+    assert_eq!(messages.len(), 48, "4 suites x 4 frame lengths x 3 contexts");
+    for (what, message, plaintext) in &messages {
+        let opened = keyring.decrypt(message).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(opened.expose_secret(), plaintext, "{what}");
+    }
+}
+
+/// The mutation fuzzer: for a message of each suite, every byte changed three ways, every
+/// truncation, one byte more, and 2,000 seeded random changes of one to four bytes. Each is
+/// opened with the right data key already in hand (more than KMS would give for a changed key
+/// or context): nothing may come out, and nothing may panic.
+#[tokio::test]
+async fn no_changed_message_yields_plaintext_or_a_panic() {
+    let sdk = sdk_config(moto(), &CallLog::default()).await;
+    let kms = aws_sdk_kms::Client::new(&sdk);
+    let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let messages = official_messages(&key);
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut tried = 0;
+    for (what, message, plaintext) in messages.iter().filter(|(what, ..)| what.contains("frame 128 context 1")) {
+        let parsed = Message::parse(message).unwrap();
+        let edk = &parsed.keys[0];
+        let data_key = kms
+            .decrypt()
+            .key_id(&edk.key_info)
+            .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(edk.ciphertext.clone()))
+            .set_encryption_context(Some(parsed.context_map()))
+            .send()
+            .await
+            .unwrap()
+            .plaintext
+            .unwrap()
+            .into_inner();
+        assert_eq!(parsed.decrypt(&data_key).unwrap(), plaintext.as_bytes(), "{what}: the original opens");
+        let opens = |bytes: &[u8]| Message::parse(bytes).and_then(|m| m.decrypt(&data_key)).is_ok();
+        let mut changed: Vec<Vec<u8>> = Vec::new();
+        for at in 0..message.len() {
+            for flip in [0x01, 0x80, 0xFF] {
+                let mut m = message.clone();
+                m[at] ^= flip;
+                changed.push(m);
+            }
+            changed.push(message[..at].to_vec());
+        }
+        changed.push([message.as_slice(), &[0]].concat());
+        for _ in 0..2000 {
+            let mut m = message.clone();
+            for _ in 0..=(next() % 4) {
+                let at = (next() % m.len() as u64) as usize;
+                m[at] ^= (next() % 255 + 1) as u8;
+            }
+            changed.push(m);
+        }
+        for m in &changed {
+            assert!(!opens(m), "{what}: a changed message opened");
+        }
+        tried += changed.len();
+    }
+    assert!(tried > 4 * 2000, "every suite fuzzed ({tried} messages)");
 }
 
 use bridge_admin::hooks::{Hooks, PreviewUser};

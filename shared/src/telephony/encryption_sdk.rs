@@ -1,8 +1,11 @@
 //! Reading AWS Encryption SDK messages: the format Cognito's custom sender triggers encrypt each
 //! one-time code in (under the pool's KMS key). Only decryption, and only what those messages
-//! use: framed content, the message format 2.0 committing suites (Cognito's default,
-//! `AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`, and its unsigned sibling) and the 1.0 suites
-//! with HKDF (`..._HKDF_SHA384_ECDSA_P384`, `..._HKDF_SHA256`).
+//! use: framed content, the message format 2.0 committing suites
+//! (`AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`, the SDKs' default, and its unsigned sibling)
+//! and the 1.0 suites with HKDF (`..._HKDF_SHA384_ECDSA_P384`, which a production Cognito message
+//! in awslabs/aws-sdk-rust#1250 uses, and `..._HKDF_SHA256`). It is proved against the official
+//! SDK (`tests/integration/sms_sender.rs`: 48 messages of every suite, frame length and context
+//! size, and a mutation fuzzer); AWS's own Rust SDK (`aws-esdk`) would add 3.3 MB to the zip.
 //!
 //! [`Message::parse`] reads the header (encryption context, encrypted data keys); the caller
 //! unwraps one data key with KMS (`adapters::kms_keyring`) and [`Message::decrypt`] checks the

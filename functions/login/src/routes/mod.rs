@@ -8,9 +8,9 @@
 //! - [`handoff`]: `POST /session/handoff`.
 //! - [`keys`]: `GET /.well-known/jwks.json`.
 //!
-//! Layers on every route: a span naming API Gateway's request id, nothing cached unless the route says so, `nosniff`, no referrer, and the
-//! body limit. Unknown paths (a trailing slash too) are a JSON `404`, a known path with another
-//! method a JSON `405`.
+//! Layers on every route: a span naming API Gateway's request id, nothing cached unless the
+//! route says so, `nosniff`, no referrer, and the body limit. Unknown paths (a trailing slash
+//! too) are a JSON `404`, a known path with another method a JSON `405`.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -51,6 +51,14 @@ async fn zendesk_errors_and_logouts_return_to_the_form() {
 
     let unknown = app.send("GET", "/sso/nope/logout?kind=error&message=x", &[], None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // An app segment that is not UTF-8 once decoded is an unknown app: our page, not a framework's text.
+    for path in ["/sso/%FF", "/sso/%FF/logout"] {
+        let page = app.send("GET", path, &[("accept-language", "en")], None).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}: {}", page.body);
+        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "{path}");
+        assert!(page.header("content-security-policy").is_some(), "{path}");
+    }
 }
 
 #[tokio::test]

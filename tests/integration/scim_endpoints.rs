@@ -164,6 +164,11 @@ async fn errors_speak_scim() {
         ("GET", "/Users/2819c223-0000-0000-0000-000000000000".into(), None, "404", None),
         ("DELETE", "/Users/nope".into(), None, "404", None),
         ("GET", "/Widgets".into(), None, "404", None),
+        // A path segment that is not UTF-8 once decoded is an unknown one, in the SCIM format.
+        ("GET", "/Users/%FF".into(), None, "404", None),
+        ("DELETE", "/Groups/%FF%FE".into(), None, "404", None),
+        ("GET", "/%FF".into(), None, "404", None),
+        ("GET", "/Schemas/%FF".into(), None, "404", None),
         ("GET", "/Me".into(), None, "501", None),
         ("POST", "/Bulk".into(), Some(json!({})), "501", None),
         ("DELETE", "/Users".into(), None, "405", None),

@@ -73,6 +73,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// The request path's segments as sent (not percent-decoded: an id is plain ASCII, and a
+/// segment that is not valid UTF-8 once decoded is simply an unknown one, answered in our format).
+pub struct Segments(pub Vec<String>);
+
+impl Segments {
+    /// The `n`th segment, or `""`.
+    pub fn get(&self, n: usize) -> &str {
+        self.0.get(n).map(String::as_str).unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Segments {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Segments(parts.uri.path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+    }
+}
+
 /// The language of the person's browser (`Accept-Language`), for HTML pages: `"ja"` or `"en"`.
 #[derive(Clone, Copy)]
 pub struct Lang(pub &'static str);

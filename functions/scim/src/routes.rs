@@ -7,7 +7,7 @@
 //! format on every route, unknown paths and methods included.
 
 use axum::Router;
-use axum::extract::{RawPathParams, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::state::Scim;
-use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text, unauthenticated};
+use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, Segments, header_text, unauthenticated};
 use shared::directory::scim::error::ScimError;
 use shared::directory::scim::query::{ListQuery, list_response};
 use shared::directory::scim::resource::{Kind, Projection};
@@ -35,10 +35,10 @@ pub fn router(scim: Arc<Scim>) -> Router {
         .route("/scim/v2/ResourceTypes", get(|caller: Caller| async move { ok(list_response(schema::resource_types(&caller.base), 2, 1)) }))
         .route(
             "/scim/v2/ResourceTypes/{id}",
-            get(|caller: Caller, id: RawPathParams| async move { one(schema::resource_types(&caller.base), &id, "resource type") }),
+            get(|caller: Caller, path: Segments| async move { one(schema::resource_types(&caller.base), &path, "resource type") }),
         )
         .route("/scim/v2/Schemas", get(|caller: Caller| async move { ok(list_response(schema::schemas(&caller.base), 3, 1)) }))
-        .route("/scim/v2/Schemas/{id}", get(|caller: Caller, id: RawPathParams| async move { one(schema::schemas(&caller.base), &id, "schema") }))
+        .route("/scim/v2/Schemas/{id}", get(|caller: Caller, path: Segments| async move { one(schema::schemas(&caller.base), &path, "schema") }))
         .route("/scim/v2/Me", unsupported("/Me is not supported: SCIM tokens belong to organisations, not people"))
         .route("/scim/v2/Me/{*rest}", unsupported("/Me is not supported: SCIM tokens belong to organisations, not people"))
         .route("/scim/v2/Bulk", unsupported("bulk operations are not supported (see /ServiceProviderConfig)"))
@@ -105,19 +105,14 @@ fn ok(body: Value) -> Answer {
     Ok(ScimReply(Reply { status: 200, body: Some(body), etag: None }))
 }
 
-fn one(items: Vec<Value>, id: &RawPathParams, what: &str) -> Answer {
-    let id = param(id, 0);
+fn one(items: Vec<Value>, path: &Segments, what: &str) -> Answer {
+    let id = path.get(3);
     items.into_iter().find(|i| i.get("id").and_then(Value::as_str) == Some(id)).map_or_else(|| Err(ScimError::not_found(what, id).into()), ok)
 }
 
-/// The `n`th path parameter, as sent.
-fn param(params: &RawPathParams, n: usize) -> &str {
-    params.iter().nth(n).map(|(_, v)| v).unwrap_or_default()
-}
-
-/// `Users` or `Groups`; any other collection is a `404`.
-fn kind(params: &RawPathParams) -> Result<Kind, ScimProblem> {
-    match param(params, 0) {
+/// `Users` or `Groups` (the segment after `/scim/v2`); any other collection is a `404`.
+fn kind(path: &Segments) -> Result<Kind, ScimProblem> {
+    match path.get(2) {
         "Users" => Ok(Kind::User),
         "Groups" => Ok(Kind::Group),
         other => Err(ScimError::new(404, None, format!("no endpoint /{other}")).into()),
@@ -128,46 +123,46 @@ fn projection(kind: Kind, params: &Params) -> Projection {
     Projection::parse(kind.resource_type(), params.get("attributes").as_deref(), params.get("excludedAttributes").as_deref())
 }
 
-async fn list(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params) -> Answer {
+async fn list(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params) -> Answer {
     let kind = kind(&path)?;
     let query = ListQuery::from_params(kind.resource_type(), |n| params.get(n))?;
     Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
 }
 
-async fn search(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, ScimBody(body): ScimBody) -> Answer {
+async fn search(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let query = ListQuery::from_search(kind.resource_type(), &body)?;
     Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
 }
 
-async fn create(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, ScimBody(body): ScimBody) -> Answer {
+async fn create(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     Ok(ScimReply(scim.service.create(caller.tenant(), kind, &body, &projection(kind, &params)).await?))
 }
 
-async fn read(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap) -> Answer {
+async fn read(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap) -> Answer {
     let kind = kind(&path)?;
-    let reply = scim.service.get(caller.tenant(), kind, param(&path, 1), &projection(kind, &params)).await?;
+    let reply = scim.service.get(caller.tenant(), kind, path.get(3), &projection(kind, &params)).await?;
     let unchanged = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| reply.etag.as_deref().is_some_and(|e| etag_listed(&v, e)));
     Ok(ScimReply(if unchanged { Reply { status: 304, body: None, ..reply } } else { reply }))
 }
 
-async fn replace(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
+async fn replace(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.replace(caller.tenant(), kind, param(&path, 1), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+    Ok(ScimReply(scim.service.replace(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
 }
 
-async fn patch(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
+async fn patch(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.patch(caller.tenant(), kind, param(&path, 1), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+    Ok(ScimReply(scim.service.patch(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
 }
 
-async fn delete(State(scim): State<Arc<Scim>>, caller: Caller, path: RawPathParams, headers: HeaderMap) -> Answer {
+async fn delete(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, headers: HeaderMap) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.delete(caller.tenant(), kind, param(&path, 1), if_match.as_deref()).await?))
+    Ok(ScimReply(scim.service.delete(caller.tenant(), kind, path.get(3), if_match.as_deref()).await?))
 }
 
 fn etag_listed(list: &str, etag: &str) -> bool {

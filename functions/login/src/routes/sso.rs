@@ -3,7 +3,7 @@
 //! /logout` and `GET /logout/done` (back from a company's single sign-out).
 
 use axum::Router;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::cookies;
 use crate::problem;
 use crate::state::Login;
-use crate::web::{Lang, Now, PageProblem, Params, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
+use crate::web::{Lang, Now, PageProblem, Params, Segments, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
 
@@ -29,15 +29,10 @@ pub fn routes() -> Router<Arc<Login>> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The `{app}` segment as it was sent (not percent-decoded: an app id is plain ASCII).
-fn app_of(params: &RawPathParams) -> &str {
-    params.iter().next().map(|(_, v)| v).unwrap_or_default()
-}
-
 /// `GET /sso/{app}`: with a live session, straight to the app with its token; otherwise check
 /// the app and its request (`return_to`, or DiscourseConnect's `sso`/`sig`), then on to the form
 /// with a sealed context. A browser without a device cookie (risk assessment) gets one now.
-async fn sso(State(login): State<Arc<Login>>, app: RawPathParams, Params(query): Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     let Some(query) = query else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
@@ -45,7 +40,7 @@ async fn sso(State(login): State<Arc<Login>>, app: RawPathParams, Params(query):
     let known_device = cookies::read(&headers, cookies::DEVICE).filter(|d| d.len() == 43).map(str::to_owned);
     let device = known_device.clone().unwrap_or_else(shared::signin::oidc::random_token);
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
-    let mut response = match login.sign_in.enter(app_of(&app), entry, cookies::read(&headers, session::COOKIE), now).await {
+    let mut response = match login.sign_in.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form(ctx)) => redirect_to_form(&login, &[("ctx", &ctx)]),
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
@@ -58,8 +53,8 @@ async fn sso(State(login): State<Arc<Login>>, app: RawPathParams, Params(query):
 
 /// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with
 /// `kind=error&message=...` when it refuses a token; the form shows its own notice for that.
-async fn app_logout(State(login): State<Arc<Login>>, app: RawPathParams, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
-    let app = app_of(&app);
+async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+    let app = path.get(1);
     let query = query.or_empty();
     // A return_to the app does not allow is dropped rather than failing the logout.
     let entry = Entry { return_to: query.get("return_to").map(String::as_str), ..Entry::default() };

@@ -13,12 +13,11 @@ use shared::adapters::kms_keyring::{KeyringError, KmsKeyring};
 use shared::telephony::encryption_sdk::{EsdkError, Message};
 use shared::testing::CallLog;
 
-/// A sender event for `code`, encrypted under `key` (extra arguments for the script).
-fn event(key: &str, code: &str, extra: &[&str]) -> Value {
+/// What a Python fixture script (`tests/fixtures/`) prints, run against moto's KMS.
+fn fixture(script: &str, args: &[&str]) -> Vec<u8> {
     let out = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/custom_sender_event.py"))
-        .args([key, code, "CustomSMSSender_Authentication"])
-        .args(extra)
+        .arg(format!("{}/fixtures/{script}", env!("CARGO_MANIFEST_DIR")))
+        .args(args)
         .env("AWS_ENDPOINT_URL", moto())
         .env("AWS_DEFAULT_REGION", "ap-northeast-1")
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -26,7 +25,12 @@ fn event(key: &str, code: &str, extra: &[&str]) -> Value {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
+}
+
+/// A sender event for `code`, encrypted under `key` (extra arguments for the script).
+fn event(key: &str, code: &str, extra: &[&str]) -> Value {
+    serde_json::from_slice(&fixture("custom_sender_event.py", &[&[key, code, "CustomSMSSender_Authentication"], extra].concat())).unwrap()
 }
 
 fn ciphertext(event: &Value) -> Vec<u8> {
@@ -78,17 +82,7 @@ async fn codes_encrypted_by_the_encryption_sdk_under_kms_open_only_intact_and_wi
 /// suite our reader accepts, frame lengths from 128 bytes to 4096, contexts from Cognito's one pair
 /// to many and long pairs, plaintexts from empty to several frames.
 fn official_messages(key: &str) -> Vec<(String, Vec<u8>, String)> {
-    let out = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/esdk_messages.py"))
-        .arg(key)
-        .env("AWS_ENDPOINT_URL", moto())
-        .env("AWS_DEFAULT_REGION", "ap-northeast-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let list: Vec<Value> = serde_json::from_slice(&fixture("esdk_messages.py", &[key])).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
     list.iter()
         .map(|m| {

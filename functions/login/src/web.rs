@@ -7,7 +7,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use secrecy::{ExposeSecret, SecretString};
@@ -16,7 +15,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tracing::Instrument;
 
 use crate::pages;
 use crate::problem::{self, Problem};
@@ -70,25 +68,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
         Ok(Params::of(&parts.uri))
-    }
-}
-
-/// The request path's segments as sent (not percent-decoded: an id is plain ASCII, and a
-/// segment that is not valid UTF-8 once decoded is simply an unknown one, answered in our format).
-pub struct Segments(pub Vec<String>);
-
-impl Segments {
-    /// The `n`th segment, or `""`.
-    pub fn get(&self, n: usize) -> &str {
-        self.0.get(n).map(String::as_str).unwrap_or_default()
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Segments {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Segments(parts.uri.path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
     }
 }
 
@@ -241,16 +220,6 @@ pub fn log(problem: Problem, error: &dyn std::error::Error, route: &str) -> Prob
         tracing::info!(route, code = problem.code, error = %error, "sign-in refused");
     }
     problem
-}
-
-/// Runs the request inside a span naming API Gateway's request id, so every log line of the
-/// request (its 5xx cause included) carries it.
-pub async fn request_span(request: Request, next: Next) -> Response {
-    let id = match request.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
-        _ => String::new(),
-    };
-    next.run(request).instrument(tracing::info_span!("request", id)).await
 }
 
 /// A one-time code as typed: full-width digits (a Japanese input method's) become ASCII and

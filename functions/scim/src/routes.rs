@@ -15,10 +15,10 @@ use axum::routing::{any, get, post};
 use serde_json::Value;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tracing::Instrument;
 
 use crate::state::Scim;
-use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, Segments, header_text, unauthenticated};
+use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text, unauthenticated};
+use shared::adapters::lambda_edge::{Segments, request_span};
 use shared::directory::scim::error::ScimError;
 use shared::directory::scim::query::{ListQuery, list_response};
 use shared::directory::scim::resource::{Kind, Projection};
@@ -52,20 +52,16 @@ pub fn router(scim: Arc<Scim>) -> Router {
         .layer(middleware::from_fn_with_state(scim.clone(), authenticate))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(middleware::from_fn(log))
+        .layer(middleware::from_fn(request_span))
         .with_state(scim)
 }
 
-/// One line per request (method, path and status), inside a span naming API Gateway's request
-/// id, so every log line of the request (its 5xx cause included) carries it.
+/// One line per request: method, path and status (inside `request_span`, so it names the
+/// request id).
 async fn log(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let id = match request.extensions().get::<lambda_http::request::RequestContext>() {
-        Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone().unwrap_or_default(),
-        _ => String::new(),
-    };
-    let span = tracing::info_span!("request", id);
-    let response = next.run(request).instrument(span.clone()).await;
-    span.in_scope(|| tracing::info!(%method, path, status = response.status().as_u16(), "scim"));
+    let response = next.run(request).await;
+    tracing::info!(%method, path, status = response.status().as_u16(), "scim");
     response
 }
 

@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use crate::state::Scim;
@@ -61,25 +60,6 @@ fn base_url(scim: &Scim, headers: &HeaderMap) -> String {
 
 pub fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// The request path's segments as sent (not percent-decoded: an id is plain ASCII, and a
-/// segment that is not valid UTF-8 once decoded is simply an unknown one, answered in our format).
-pub struct Segments(pub Vec<String>);
-
-impl Segments {
-    /// The `n`th segment, or `""`.
-    pub fn get(&self, n: usize) -> &str {
-        self.0.get(n).map(String::as_str).unwrap_or_default()
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Segments {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(Segments(parts.uri.path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
-    }
 }
 
 /// Query parameters, names compared without case; a query that does not parse is `invalidSyntax`.

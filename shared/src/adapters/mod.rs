@@ -13,6 +13,8 @@ pub mod dynamo;
 pub mod hook_metrics;
 pub mod http;
 pub mod kms_keyring;
+#[cfg(feature = "lambda-edge")]
+pub mod lambda_edge;
 #[cfg(feature = "local")]
 pub mod local_stack;
 pub mod secrets_manager;

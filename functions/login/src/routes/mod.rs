@@ -41,6 +41,6 @@ pub fn router(login: Arc<Login>) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(axum::middleware::from_fn(crate::web::request_span))
+        .layer(axum::middleware::from_fn(shared::adapters::lambda_edge::request_span))
         .with_state(login)
 }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use crate::cookies;
 use crate::problem;
 use crate::state::Login;
-use crate::web::{Lang, Now, PageProblem, Params, Segments, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
+use crate::web::{Lang, Now, PageProblem, Params, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
+use shared::adapters::lambda_edge::Segments;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
 

@@ -50,8 +50,8 @@ fn time(data: &Attributes, body: &Value, iterations: usize) -> (String, f64) {
         outcome = match result {
             Ok(_) => format!("applied ({} emails left)", copy.get("emails").and_then(Value::as_array).map_or(0, Vec::len)),
             Err(e) => {
-                let detail: String = e.detail.chars().take(100).collect();
-                format!("refused: {} {} ({detail}...)", e.status, e.scim_type.map_or("", |t| t.as_str()))
+                let detail: String = e.to_string().chars().take(100).collect();
+                format!("refused: {:?} ({detail}...)", e.rule())
             }
         };
     }

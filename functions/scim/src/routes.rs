@@ -17,19 +17,19 @@ use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::Scim;
-use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text, unauthenticated};
+use crate::web::{Answer, Caller, MAX_BODY_BYTES, Params, ScimBody, ScimProblem, ScimReply, header_text};
 use shared::adapters::lambda_edge::{Segments, request_span};
 use shared::directory::scim::error::ScimError;
 use shared::directory::scim::query::{ListQuery, list_response};
 use shared::directory::scim::resource::{Kind, Projection};
 use shared::directory::scim::schema;
-use shared::directory::scim::service::{Reply, store_error};
+use shared::directory::scim::service::Reply;
 
 const DOCS: &str = "https://github.com/identity-bridge/identity-bridge#scim-provisioning";
 
 /// The router, its state set.
 pub fn router(scim: Arc<Scim>) -> Router {
-    let unsupported = |detail: &'static str| any(move || async move { ScimProblem(ScimError::new(501, None, detail)) });
+    let unsupported = |detail: &'static str| any(move || async move { ScimProblem::NotSupported(detail) });
     Router::new()
         .route("/scim/v2/ServiceProviderConfig", get(|caller: Caller| async move { ok(schema::service_provider_config(&caller.base, DOCS)) }))
         .route("/scim/v2/ResourceTypes", get(|caller: Caller| async move { ok(list_response(schema::resource_types(&caller.base), 2, 1)) }))
@@ -47,7 +47,7 @@ pub fn router(scim: Arc<Scim>) -> Router {
         .route("/scim/v2/{collection}/.search", post(search))
         .route("/scim/v2/{collection}/{id}", get(read).put(replace).patch(patch).delete(delete))
         .fallback(not_found)
-        .method_not_allowed_fallback(|| async { ScimProblem(ScimError::new(405, None, "this method is not allowed here")) })
+        .method_not_allowed_fallback(|| async { ScimProblem::MethodNotAllowed })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(scim.clone(), authenticate))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
@@ -76,15 +76,15 @@ async fn authenticate(State(scim): State<Arc<Scim>>, mut request: Request, next:
             request.extensions_mut().insert(org);
             next.run(request).await
         }
-        Ok(None) => unauthenticated().into_response(),
-        Err(e) => ScimProblem(e).into_response(),
+        Ok(None) => ScimProblem::Unauthenticated.into_response(),
+        Err(e) => ScimProblem::Service(e).into_response(),
     }
 }
 
 async fn organisation(scim: &Scim, headers: &HeaderMap) -> Result<Option<Arc<shared::directory::org::Organisation>>, ScimError> {
     let Some(value) = header_text(headers, header::AUTHORIZATION) else { return Ok(None) };
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else { return Ok(None) };
-    scim.authenticate(token.trim()).await.map_err(store_error)
+    Ok(scim.authenticate(token.trim()).await?)
 }
 
 async fn not_found(request: Request) -> ScimProblem {
@@ -94,11 +94,11 @@ async fn not_found(request: Request) -> ScimProblem {
         Some("" | "/") => "see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users and /Groups".to_owned(),
         Some(_) => "no such endpoint".to_owned(),
     };
-    ScimProblem(ScimError::new(404, None, detail))
+    ScimProblem::NoEndpoint(detail)
 }
 
 fn ok(body: Value) -> Answer {
-    Ok(ScimReply(Reply { status: 200, body: Some(body), etag: None }))
+    Ok(ScimReply::Document(body))
 }
 
 fn one(items: Vec<Value>, path: &Segments, what: &str) -> Answer {
@@ -111,7 +111,7 @@ fn kind(path: &Segments) -> Result<Kind, ScimProblem> {
     match path.get(2) {
         "Users" => Ok(Kind::User),
         "Groups" => Ok(Kind::Group),
-        other => Err(ScimError::new(404, None, format!("no endpoint /{other}")).into()),
+        other => Err(ScimProblem::NoEndpoint(format!("no endpoint /{other}"))),
     }
 }
 
@@ -122,43 +122,47 @@ fn projection(kind: Kind, params: &Params) -> Projection {
 async fn list(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params) -> Answer {
     let kind = kind(&path)?;
     let query = ListQuery::from_params(kind.resource_type(), |n| params.get(n))?;
-    Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
+    Ok(ScimReply::Service(scim.service.list(caller.tenant(), kind, &query).await?))
 }
 
 async fn search(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let query = ListQuery::from_search(kind.resource_type(), &body)?;
-    Ok(ScimReply(scim.service.list(caller.tenant(), kind, &query).await?))
+    Ok(ScimReply::Service(scim.service.list(caller.tenant(), kind, &query).await?))
 }
 
 async fn create(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
-    Ok(ScimReply(scim.service.create(caller.tenant(), kind, &body, &projection(kind, &params)).await?))
+    Ok(ScimReply::Service(scim.service.create(caller.tenant(), kind, &body, &projection(kind, &params)).await?))
 }
 
 async fn read(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap) -> Answer {
     let kind = kind(&path)?;
     let reply = scim.service.get(caller.tenant(), kind, path.get(3), &projection(kind, &params)).await?;
-    let unchanged = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| reply.etag.as_deref().is_some_and(|e| etag_listed(&v, e)));
-    Ok(ScimReply(if unchanged { Reply { status: 304, body: None, ..reply } } else { reply }))
+    if let Reply::Current(resource) = &reply
+        && header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| etag_listed(&v, &resource.etag))
+    {
+        return Ok(ScimReply::NotModified(resource.etag.clone()));
+    }
+    Ok(ScimReply::Service(reply))
 }
 
 async fn replace(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.replace(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+    Ok(ScimReply::Service(scim.service.replace(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
 }
 
 async fn patch(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, params: Params, headers: HeaderMap, ScimBody(body): ScimBody) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.patch(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
+    Ok(ScimReply::Service(scim.service.patch(caller.tenant(), kind, path.get(3), &body, if_match.as_deref(), &projection(kind, &params)).await?))
 }
 
 async fn delete(State(scim): State<Arc<Scim>>, caller: Caller, path: Segments, headers: HeaderMap) -> Answer {
     let kind = kind(&path)?;
     let if_match = header_text(&headers, header::IF_MATCH);
-    Ok(ScimReply(scim.service.delete(caller.tenant(), kind, path.get(3), if_match.as_deref()).await?))
+    Ok(ScimReply::Service(scim.service.delete(caller.tenant(), kind, path.get(3), if_match.as_deref()).await?))
 }
 
 fn etag_listed(list: &str, etag: &str) -> bool {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use std::cmp::Ordering;
 
-use super::error::{ScimError, ScimType};
+use super::error::{Invalid, ScimError};
 use super::filter::{AttrPath, Filter};
 use super::resource::Projection;
 use super::schema::{DEFAULT_COUNT, LIST, MAX_RESULTS, ResourceType, SEARCH};
@@ -21,7 +21,7 @@ pub struct ListQuery {
 }
 
 fn invalid(detail: String) -> ScimError {
-    ScimError::bad(ScimType::InvalidValue, detail)
+    ScimError::invalid(Invalid::Value, detail)
 }
 
 fn number(name: &str, raw: &str) -> Result<i64, ScimError> {
@@ -38,10 +38,10 @@ impl ListQuery {
 
     /// From a `SearchRequest` body.
     pub fn from_search(rt: &ResourceType, body: &Value) -> Result<Self, ScimError> {
-        let object = body.as_object().ok_or_else(|| ScimError::bad(ScimType::InvalidSyntax, "the body must be a SearchRequest object"))?;
+        let object = body.as_object().ok_or_else(|| ScimError::invalid(Invalid::Syntax, "the body must be a SearchRequest object"))?;
         let schemas_ok = object.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|v| v.as_str() == Some(SEARCH)));
         if !schemas_ok {
-            return Err(ScimError::bad(ScimType::InvalidSyntax, format!("a search's `schemas` must be [\"{SEARCH}\"]")));
+            return Err(ScimError::invalid(Invalid::Syntax, format!("a search's `schemas` must be [\"{SEARCH}\"]")));
         }
         let text = |name: &str| -> Result<Option<String>, ScimError> {
             match object.get(name) {
@@ -86,7 +86,7 @@ impl ListQuery {
     ) -> Result<Self, ScimError> {
         let filter = match filter.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(Filter::parse(text).map_err(|e| ScimError::bad(e.scim_type(), e.to_string()))?),
+            Some(text) => Some(Filter::parse(text).map_err(|e| ScimError::invalid(e.rule(), e.to_string()))?),
         };
         let sort_by = match sort_by.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -165,11 +165,11 @@ mod tests {
         let c = q(&[("startIndex", "0"), ("count", "-5")]).unwrap();
         assert_eq!((c.start, c.count), (1, 0));
         assert_eq!(q(&[("count", "99999")]).unwrap().count, MAX_RESULTS);
-        assert_eq!(q(&[("count", "ten")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(q(&[("filter", "userName eq")]).unwrap_err().scim_type, Some(ScimType::InvalidFilter));
+        assert_eq!(q(&[("count", "ten")]).unwrap_err().rule(), Some(Invalid::Value));
+        assert_eq!(q(&[("filter", "userName eq")]).unwrap_err().rule(), Some(Invalid::Filter));
         let long = (0..51).map(|i| format!("userName eq \"u{i}\"")).collect::<Vec<_>>().join(" or ");
-        assert_eq!(q(&[("filter", long.as_str())]).unwrap_err().scim_type, Some(ScimType::TooMany), "past a bound is tooMany, not invalidFilter");
-        assert_eq!(q(&[("sortOrder", "sideways")]).unwrap_err().scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(q(&[("filter", long.as_str())]).unwrap_err().rule(), Some(Invalid::TooMany), "past a bound is tooMany, not invalidFilter");
+        assert_eq!(q(&[("sortOrder", "sideways")]).unwrap_err().rule(), Some(Invalid::Value));
         let s = ListQuery::from_search(
             &USERS,
             &json!({"schemas": [SEARCH], "filter": "userName eq \"a\"", "startIndex": 2, "count": 5, "attributes": ["userName"]}),

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::error::{ScimError, ScimType};
+use super::error::{Invalid, ScimError};
 use super::schema::{Attr, Mutability, ResourceType, Returned, Type};
 
 pub type Attributes = Map<String, Value>;
@@ -144,12 +144,12 @@ pub fn etag(version: u64) -> String {
 pub use crate::common::time::rfc3339 as timestamp;
 
 fn invalid(path: &str, what: &str) -> ScimError {
-    ScimError::bad(ScimType::InvalidValue, format!("`{path}` {what}"))
+    ScimError::invalid(Invalid::Value, format!("`{path}` {what}"))
 }
 
 /// A multi-valued attribute past its bound.
 pub fn too_many(path: &str, most: usize) -> ScimError {
-    ScimError::bad(ScimType::TooMany, format!("`{path}` holds at most {most} values"))
+    ScimError::invalid(Invalid::TooMany, format!("`{path}` holds at most {most} values"))
 }
 
 /// A client's resource (POST or PUT body) in canonical form. Read-only attributes (`id`, `meta`,
@@ -157,7 +157,7 @@ pub fn too_many(path: &str, most: usize) -> ScimError {
 /// ignored; `null` means unassigned.
 pub fn canonicalise(rt: &ResourceType, input: &Value) -> Result<Attributes, ScimError> {
     let Value::Object(input) = input else {
-        return Err(ScimError::bad(ScimType::InvalidSyntax, "the body must be a JSON object"));
+        return Err(ScimError::invalid(Invalid::Syntax, "the body must be a JSON object"));
     };
     let mut out = Attributes::new();
     for (key, value) in input {
@@ -303,16 +303,16 @@ pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimEr
         if let Some(Value::String(s)) = data.get(key)
             && s.len() > MAX_KEY_BYTES
         {
-            return Err(ScimError::bad(ScimType::TooMany, format!("`{key}` is at most {MAX_KEY_BYTES} bytes in UTF-8")));
+            return Err(ScimError::invalid(Invalid::TooMany, format!("`{key}` is at most {MAX_KEY_BYTES} bytes in UTF-8")));
         }
     }
     let emails = data.get("emails").and_then(Value::as_array).into_iter().flatten();
     if emails.filter_map(|e| e.get("value").and_then(Value::as_str)).any(|v| v.len() > MAX_EMAIL_BYTES) {
-        return Err(ScimError::bad(ScimType::InvalidValue, format!("an email address is at most {MAX_EMAIL_BYTES} bytes")));
+        return Err(ScimError::invalid(Invalid::Value, format!("an email address is at most {MAX_EMAIL_BYTES} bytes")));
     }
     let bytes = serde_json::to_vec(data).map_or(usize::MAX, |json| json.len());
     if bytes > MAX_RESOURCE_BYTES {
-        return Err(ScimError::bad(ScimType::TooMany, format!("a resource is at most {MAX_RESOURCE_BYTES} bytes as JSON (this one: {bytes})")));
+        return Err(ScimError::invalid(Invalid::TooMany, format!("a resource is at most {MAX_RESOURCE_BYTES} bytes as JSON (this one: {bytes})")));
     }
     for attr in rt.attrs.iter().filter(|a| a.required) {
         let present = match data.get(attr.name) {
@@ -321,7 +321,7 @@ pub fn check_resource(rt: &ResourceType, data: &Attributes) -> Result<(), ScimEr
             Some(_) => true,
         };
         if !present {
-            return Err(ScimError::bad(ScimType::InvalidValue, format!("`{}` is required", attr.name)));
+            return Err(ScimError::invalid(Invalid::Value, format!("`{}` is required", attr.name)));
         }
     }
     Ok(())
@@ -494,19 +494,19 @@ mod tests {
     #[test]
     fn wrong_types_are_invalid_values() {
         let e = canonicalise(&USERS, &json!({"userName": 5})).unwrap_err();
-        assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)));
+        assert_eq!(e.rule(), Some(Invalid::Value));
         assert!(canonicalise(&USERS, &json!({"active": "maybe"})).is_err());
         assert!(canonicalise(&USERS, &json!({"emails": [{"value": "a", "primary": true}, {"value": "b", "primary": true}]})).is_err());
         assert!(canonicalise(&USERS, &json!([1])).is_err());
         assert!(check_resource(&USERS, &canonicalise(&USERS, &json!({"userName": "  "})).unwrap()).is_err());
         assert!(check_resource(&GROUPS, &canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap()).is_ok());
-        let too_many = |body: serde_json::Value| check_resource(&USERS, &canonicalise(&USERS, &body).unwrap()).map_err(|e| e.scim_type);
+        let too_many = |body: serde_json::Value| check_resource(&USERS, &canonicalise(&USERS, &body).unwrap()).map_err(|e| e.rule());
         assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_BYTES)})), Ok(()));
-        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_BYTES + 1)})), Err(Some(ScimType::TooMany)));
-        assert_eq!(too_many(json!({"userName": "a", "externalId": "😀".repeat(MAX_KEY_BYTES / 4 + 1)})), Err(Some(ScimType::TooMany)), "bytes, not characters");
-        assert_eq!(too_many(json!({"userName": "a", "title": "t".repeat(MAX_RESOURCE_BYTES)})), Err(Some(ScimType::TooMany)), "a table item holds 400 KB");
+        assert_eq!(too_many(json!({"userName": "a".repeat(MAX_KEY_BYTES + 1)})), Err(Some(Invalid::TooMany)));
+        assert_eq!(too_many(json!({"userName": "a", "externalId": "😀".repeat(MAX_KEY_BYTES / 4 + 1)})), Err(Some(Invalid::TooMany)), "bytes, not characters");
+        assert_eq!(too_many(json!({"userName": "a", "title": "t".repeat(MAX_RESOURCE_BYTES)})), Err(Some(Invalid::TooMany)), "a table item holds 400 KB");
         let long_email = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
-        assert_eq!(too_many(json!({"userName": "a", "emails": [{"value": long_email}]})), Err(Some(ScimType::InvalidValue)));
+        assert_eq!(too_many(json!({"userName": "a", "emails": [{"value": long_email}]})), Err(Some(Invalid::Value)));
     }
 
     #[test]
@@ -518,7 +518,7 @@ mod tests {
         assert_eq!(flat[ent], json!({"manager": {"value": "m1"}}));
         assert!(canonicalise(&USERS, &json!({"userName": "a", ent: {"manager": ""}})).unwrap().get(ent).is_none(), "an empty id is no manager");
         let e = canonicalise(&USERS, &json!({"userName": "a", "name": "Ann Lee"})).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "only an attribute with a `value` takes a bare string");
+        assert_eq!(e.rule(), Some(Invalid::Value), "only an attribute with a `value` takes a bare string");
     }
 
     #[test]
@@ -526,11 +526,11 @@ mod tests {
         let phones = |n: usize| json!({"userName": "a", "phoneNumbers": (0..n).map(|i| json!({"value": format!("+81 {i}")})).collect::<Vec<_>>()});
         assert_eq!(canonicalise(&USERS, &phones(MAX_VALUES)).unwrap()["phoneNumbers"].as_array().unwrap().len(), MAX_VALUES);
         let e = canonicalise(&USERS, &phones(MAX_VALUES + 1)).unwrap_err();
-        assert_eq!((e.status, e.scim_type), (400, Some(ScimType::TooMany)));
-        assert!(e.detail.contains(&MAX_VALUES.to_string()), "{}", e.detail);
+        assert_eq!(e.rule(), Some(Invalid::TooMany));
+        assert!(e.to_string().contains(&MAX_VALUES.to_string()), "{e}");
         let members = |n: usize| json!({"displayName": "G", "members": (0..n).map(|i| json!({"value": format!("u{i}")})).collect::<Vec<_>>()});
         assert!(canonicalise(&GROUPS, &members(MAX_VALUES + 1)).is_ok(), "a group holds more members than a user emails");
-        assert_eq!(canonicalise(&GROUPS, &members(MAX_MEMBERS + 1)).unwrap_err().scim_type, Some(ScimType::TooMany));
+        assert_eq!(canonicalise(&GROUPS, &members(MAX_MEMBERS + 1)).unwrap_err().rule(), Some(Invalid::TooMany));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::directory_user::Link;
-use super::error::{ScimError, ScimType};
+use super::error::{Invalid, ScimError};
 use super::events::change_event;
 use super::filter::{Budget, Filter, Lookup};
 use super::patch::{self, MemberChange};
@@ -42,12 +42,25 @@ pub struct Tenant<'a> {
     pub now: u64,
 }
 
-/// A successful answer: status, body (none for 204) and ETag.
+/// What a request did, with what the client is shown. The SCIM function turns each into a status
+/// and headers (`201` and `Location`, `200`, `204`, `ETag`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Option<Value>,
-    pub etag: Option<String>,
+pub enum Reply {
+    /// A resource was created: its representation and version.
+    Created(Resource),
+    /// A resource as it now is (read, replaced, patched, or left as it was).
+    Current(Resource),
+    /// One page of a list or search: a `ListResponse`.
+    Listed(Value),
+    /// The resource is gone (or, for a user under `delete: deactivate`, deactivated).
+    Deleted,
+}
+
+/// A resource as the client asked to see it, and its version as an ETag (`W/"3"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub body: Value,
+    pub etag: String,
 }
 
 /// What a sync sweep did.
@@ -62,17 +75,6 @@ pub struct ScimService {
     directory: Arc<dyn UserDirectory>,
     /// Most resources a filter that is not a key lookup (or a sort) may evaluate.
     filter_limit: usize,
-}
-
-pub fn store_error(e: StoreError) -> ScimError {
-    match e {
-        StoreError::Throttled => ScimError::new(429, None, "too many requests; retry after a moment"),
-        StoreError::Unavailable(_) | StoreError::Conflict => ScimError::unavailable().with_cause(e),
-        StoreError::Taken(what) => ScimError::uniqueness(format!("another resource of this organisation has this {what}")),
-        StoreError::Missing(id) => ScimError::bad(ScimType::InvalidValue, format!("no user with id {id} in this organisation")),
-        StoreError::Limit(what) => ScimError::bad(ScimType::TooMany, what),
-        StoreError::Corrupt(_) => ScimError::new(500, None, "internal error").with_cause(e),
-    }
 }
 
 fn matches_if(entry: &ScimEntry, if_match: Option<&str>) -> bool {
@@ -91,7 +93,7 @@ impl ScimService {
     }
 
     async fn entry(&self, t: Tenant<'_>, kind: Kind, id: &str) -> Result<ScimEntry, ScimError> {
-        self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.ok_or_else(|| ScimError::not_found(name(kind), id))
+        self.store.get(&t.org.id, kind, id).await?.ok_or_else(|| ScimError::not_found(name(kind), id))
     }
 
     /// The resource as the client asked to see it.
@@ -100,7 +102,7 @@ impl ScimService {
         let mut json = record.to_json(t.base);
         match record.kind {
             Kind::Group if projection.wants("members") => {
-                let members = self.store.members(&t.org.id, &record.id).await.map_err(store_error)?;
+                let members = self.store.members(&t.org.id, &record.id).await?;
                 let members: Vec<Value> = members
                     .into_iter()
                     .map(|mut m| {
@@ -114,7 +116,7 @@ impl ScimService {
                 json["members"] = Value::Array(members);
             }
             Kind::User if projection.only.as_ref().is_some_and(|_| projection.wants("groups")) => {
-                let groups = self.store.groups_of(&t.org.id, &record.id).await.map_err(store_error)?;
+                let groups = self.store.groups_of(&t.org.id, &record.id).await?;
                 json["groups"] = groups.into_iter().map(|g| json!({"value": g, "$ref": format!("{}/Groups/{g}", t.base), "type": "direct"})).collect();
             }
             _ => {}
@@ -122,8 +124,8 @@ impl ScimService {
         Ok(projection.apply(rt, json))
     }
 
-    async fn reply(&self, t: Tenant<'_>, status: u16, record: &Record, projection: &Projection) -> Result<Reply, ScimError> {
-        Ok(Reply { status, body: Some(self.render(t, record, projection).await?), etag: Some(record.etag()) })
+    async fn resource(&self, t: Tenant<'_>, record: &Record, projection: &Projection) -> Result<Resource, ScimError> {
+        Ok(Resource { body: self.render(t, record, projection).await?, etag: record.etag() })
     }
 
     pub async fn create(&self, t: Tenant<'_>, kind: Kind, body: &Value, projection: &Projection) -> Result<Reply, ScimError> {
@@ -137,17 +139,17 @@ impl ScimService {
             sync::check_sign_in_email(t.org, &record)?;
         }
         let event = change_event(&t.org.id, None, Some(&record), &Link::default(), None, record.version, t.now);
-        self.store.create(&t.org.id, &record, &members, event.as_ref()).await.map_err(store_error)?;
+        self.store.create(&t.org.id, &record, &members, event.as_ref()).await?;
         if kind == Kind::User {
             self.sync(t.org, ScimEntry { record: record.clone(), link: Link::default(), pending: true, sync_error: None, deleted: None }).await;
         }
-        self.reply(t, 201, &record, projection).await
+        Ok(Reply::Created(self.resource(t, &record, projection).await?))
     }
 
     /// The resource and its ETag (the handler answers `If-None-Match` with 304).
     pub async fn get(&self, t: Tenant<'_>, kind: Kind, id: &str, projection: &Projection) -> Result<Reply, ScimError> {
         let entry = self.entry(t, kind, id).await?;
-        self.reply(t, 200, &entry.record, projection).await
+        Ok(Reply::Current(self.resource(t, &entry.record, projection).await?))
     }
 
     /// PUT: the body replaces every writable attribute.
@@ -197,14 +199,14 @@ impl ScimService {
             }
             let current = self.entry(t, kind, id).await?;
             if !matches_if(&current, if_match) {
-                return Err(ScimError::precondition());
+                return Err(ScimError::Stale);
             }
             let (data, changes) = change(&current.record)?;
             if changes.iter().any(|c| c.names(id)) {
-                return Err(ScimError::bad(ScimType::InvalidValue, "a group cannot be a member of itself"));
+                return Err(ScimError::invalid(Invalid::Value, "a group cannot be a member of itself"));
             }
             if data == current.record.data && changes.is_empty() {
-                return self.reply(t, 200, &current.record, projection).await;
+                return Ok(Reply::Current(self.resource(t, &current.record, projection).await?));
             }
             let next = Record { version: current.record.version + 1, last_modified: timestamp(t.now), data, ..current.record.clone() };
             // Only a new sign-in email is checked: a user kept with an old one can still be
@@ -224,20 +226,20 @@ impl ScimService {
                     if kind == Kind::User {
                         self.sync(t.org, ScimEntry { record: next.clone(), pending: true, ..current }).await;
                     }
-                    return self.reply(t, 200, &next, projection).await;
+                    return Ok(Reply::Current(self.resource(t, &next, projection).await?));
                 }
-                Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::precondition()),
+                Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::Stale),
                 Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(store_error(e)),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(ScimError::new(409, None, "the resource is being changed by other requests; retry"))
+        Err(ScimError::Busy)
     }
 
     pub async fn delete(&self, t: Tenant<'_>, kind: Kind, id: &str, if_match: Option<&str>) -> Result<Reply, ScimError> {
         let current = self.entry(t, kind, id).await?;
         if !matches_if(&current, if_match) {
-            return Err(ScimError::precondition());
+            return Err(ScimError::Stale);
         }
         let how = match (kind, t.org.policies.delete) {
             (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
@@ -246,14 +248,14 @@ impl ScimService {
         let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
         match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::precondition()),
-            Err(e) => return Err(store_error(e)),
+            Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::Stale),
+            Err(e) => return Err(e.into()),
         }
         if kind == Kind::User {
             let record = Record { version: current.record.version + 1, last_modified: timestamp(t.now), ..current.record.clone() };
             self.sync(t.org, ScimEntry { record, pending: true, deleted: Some(how), ..current }).await;
         }
-        Ok(Reply { status: 204, body: None, etag: None })
+        Ok(Reply::Deleted)
     }
 
     pub async fn list(&self, t: Tenant<'_>, kind: Kind, query: &ListQuery) -> Result<Reply, ScimError> {
@@ -261,26 +263,26 @@ impl ScimService {
         let (records, total) = match (&query.filter, lookup) {
             (Some(filter), Some(key)) => {
                 let found = match &key {
-                    Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await.map_err(store_error)?.into_iter().collect(),
-                    key => self.store.lookup(&t.org.id, kind, key).await.map_err(store_error)?,
+                    Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await?.into_iter().collect(),
+                    key => self.store.lookup(&t.org.id, kind, key).await?,
                 };
                 let matching = matching(found.into_iter().map(|e| e.record), Some(filter), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
             (None, _) if query.sort_by.is_none() => {
-                let (page, total) = self.store.page(&t.org.id, kind, query.start, query.count, t.now).await.map_err(store_error)?;
+                let (page, total) = self.store.page(&t.org.id, kind, query.start, query.count, t.now).await?;
                 (page.into_iter().map(|e| e.record).collect(), total)
             }
             (filter, _) => {
                 let all = self.store.all(&t.org.id, kind, self.filter_limit).await.map_err(|e| match e {
-                    StoreError::Limit(_) => ScimError::bad(
-                        ScimType::TooMany,
+                    StoreError::Limit(_) => ScimError::invalid(
+                        Invalid::TooMany,
                         format!(
                             "this filter or sort would evaluate more than {} resources; filter by userName, externalId, id, emails or displayName with eq",
                             self.filter_limit
                         ),
                     ),
-                    e => store_error(e),
+                    e => e.into(),
                 })?;
                 let matching = matching(all.into_iter().map(|e| e.record), filter.as_ref(), t.base)?;
                 self.evaluated(matching, query, t.base)
@@ -290,7 +292,7 @@ impl ScimService {
         for record in &records {
             resources.push(self.render(t, record, &query.projection).await?);
         }
-        Ok(Reply { status: 200, body: Some(list_response(resources, total, query.start)), etag: None })
+        Ok(Reply::Listed(list_response(resources, total, query.start)))
     }
 
     /// Sorts (by `sortBy`, else by id: stable) and cuts one page out of resources in memory.

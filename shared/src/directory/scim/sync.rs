@@ -15,7 +15,7 @@
 use serde_json::Value;
 
 use super::directory_user::{DirectoryUser, Link};
-use super::error::{ScimError, ScimType};
+use super::error::{Invalid, ScimError};
 use super::resource::Record;
 use crate::directory::org::Organisation;
 use crate::directory::ports::{DirectoryError, UserDirectory};
@@ -95,7 +95,7 @@ pub fn check_sign_in_email(org: &Organisation, record: &Record) -> Result<(), Sc
     }
     match directory_email_problem(email) {
         None => Ok(()),
-        Some(why) => Err(ScimError::bad(ScimType::InvalidValue, format!("`{attribute}` {email:?} cannot be a sign-in email: {why}"))),
+        Some(why) => Err(ScimError::invalid(Invalid::Value, format!("`{attribute}` {email:?} cannot be a sign-in email: {why}"))),
     }
 }
 
@@ -252,13 +252,13 @@ mod tests {
             "ken(x)@corp.example",
         ] {
             let e = check(json!({"userName": bad})).unwrap_err();
-            assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)), "{bad}");
-            assert!(e.detail.starts_with("`userName`") && e.detail.contains("cannot be a sign-in email"), "{bad}: {}", e.detail);
+            assert_eq!(e.rule(), Some(Invalid::Value), "{bad}");
+            assert!(e.to_string().starts_with("`userName`") && e.to_string().contains("cannot be a sign-in email"), "{bad}: {e}");
         }
         let e = check(json!({"userName": "ken", "emails": [{"value": "x@corp.example"}, {"value": "佐藤@corp.example", "primary": true}]})).unwrap_err();
-        assert!(e.detail.starts_with("`emails`") && e.detail.contains("non-ASCII"), "{}", e.detail);
-        assert!(check(json!({"userName": "ken.@corp.example"})).unwrap_err().detail.contains("dot"));
-        assert!(check(json!({"userName": "ken@corp.example."})).unwrap_err().detail.contains("the domain ends with a dot"));
+        assert!(e.to_string().starts_with("`emails`") && e.to_string().contains("non-ASCII"), "{e}");
+        assert!(check(json!({"userName": "ken.@corp.example"})).unwrap_err().to_string().contains("dot"));
+        assert!(check(json!({"userName": "ken@corp.example."})).unwrap_err().to_string().contains("the domain ends with a dot"));
         for good in ["ken@corp.example", "Ken.Sato+tag@CORP.example", "o'brien@corp.co.jp", "ken_sato-1@corp.example"] {
             assert_eq!(check(json!({"userName": good})), Ok(()), "{good}");
         }

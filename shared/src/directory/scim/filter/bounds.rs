@@ -2,7 +2,7 @@
 //! [`MAX_TERMS`], [`Budget`]) and the errors a filter gets ([`FilterError`], [`OverBudget`]).
 //! No parsing or evaluation here.
 
-use crate::directory::scim::error::{ScimError, ScimType};
+use crate::directory::scim::error::{Invalid, ScimError};
 
 /// Longest filter accepted, and deepest nesting (keeps recursion bounded).
 pub const MAX_LEN: usize = 4096;
@@ -27,9 +27,9 @@ pub struct FilterError {
 }
 
 impl FilterError {
-    /// The `scimType` a client is told.
-    pub fn scim_type(&self) -> ScimType {
-        if self.too_many { ScimType::TooMany } else { ScimType::InvalidFilter }
+    /// The rule a client is told it broke.
+    pub fn rule(&self) -> Invalid {
+        if self.too_many { Invalid::TooMany } else { Invalid::Filter }
     }
 }
 
@@ -71,8 +71,8 @@ pub struct OverBudget;
 
 impl From<OverBudget> for ScimError {
     fn from(_: OverBudget) -> Self {
-        ScimError::bad(
-            ScimType::TooMany,
+        ScimError::invalid(
+            Invalid::TooMany,
             format!(
                 "evaluating the filters of this request would take more than {MAX_WORK} units of work (about one byte compared each): use fewer, simpler filters or shorter values"
             ),

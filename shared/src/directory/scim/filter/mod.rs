@@ -100,7 +100,7 @@ fn email_term(filter: &Filter) -> Option<&String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::scim::error::{ScimError, ScimType};
+    use crate::directory::scim::error::{Invalid, ScimError};
     use serde_json::json;
 
     fn user() -> Value {
@@ -230,14 +230,14 @@ mod tests {
         assert!(Filter::parse(&terms(MAX_TERMS)).is_ok());
         let over = Filter::parse(&terms(MAX_TERMS + 1)).unwrap_err();
         assert!(over.too_many && over.message.contains(&MAX_TERMS.to_string()), "{over}");
-        assert_eq!(over.scim_type(), ScimType::TooMany);
+        assert_eq!(over.rule(), Invalid::TooMany);
         let in_brackets = Filter::parse(&format!("emails[{}]", terms(MAX_TERMS + 1).replace("userName", "value"))).unwrap_err();
-        assert_eq!(in_brackets.scim_type(), ScimType::TooMany);
+        assert_eq!(in_brackets.rule(), Invalid::TooMany);
         let nested = |depth: usize| format!("{}title pr{}", "(".repeat(depth), ")".repeat(depth));
         assert!(Filter::parse(&nested(MAX_DEPTH - 1)).is_ok());
-        assert_eq!(Filter::parse(&nested(MAX_DEPTH)).unwrap_err().scim_type(), ScimType::TooMany);
-        assert_eq!(Filter::parse(&"x".repeat(MAX_LEN + 1)).unwrap_err().scim_type(), ScimType::TooMany);
-        assert_eq!(Filter::parse("userName eq").unwrap_err().scim_type(), ScimType::InvalidFilter);
+        assert_eq!(Filter::parse(&nested(MAX_DEPTH)).unwrap_err().rule(), Invalid::TooMany);
+        assert_eq!(Filter::parse(&"x".repeat(MAX_LEN + 1)).unwrap_err().rule(), Invalid::TooMany);
+        assert_eq!(Filter::parse("userName eq").unwrap_err().rule(), Invalid::Filter);
     }
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
         let mut budget = Budget::default();
         assert_eq!(needle.matches_within(&long, &mut budget), Err(OverBudget));
         assert_eq!(f.matches_within(&user(), &mut budget), Err(OverBudget), "a spent budget stays spent");
-        assert_eq!(ScimError::from(OverBudget).scim_type, Some(ScimType::TooMany));
+        assert_eq!(ScimError::from(OverBudget).rule(), Some(Invalid::TooMany));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::members::member_change;
 use super::ops::{MemberChange, OpKind};
 use super::path::{Target, resolve};
-use crate::directory::scim::error::{ScimError, ScimType};
+use crate::directory::scim::error::{Invalid, ScimError};
 use crate::directory::scim::filter::{Budget, CompValue, CompareOp, Filter};
 use crate::directory::scim::resource::{Attributes, MAX_VALUES, coerce, coerce_one, too_many};
 use crate::directory::scim::schema::{Attr, Mutability, ResourceType};
@@ -35,7 +35,7 @@ pub(super) fn apply_path(
             return Ok(());
         }
         let Some(Value::Object(fields)) = value else {
-            return Err(ScimError::bad(ScimType::InvalidValue, format!("`{urn}` must be an object")));
+            return Err(ScimError::invalid(Invalid::Value, format!("`{urn}` must be an object")));
         };
         for (k, v) in fields {
             apply_path(rt, data, kind, &format!("{urn}:{k}"), Some(v), true, work)?;
@@ -54,7 +54,7 @@ pub(super) fn apply_path(
     let mutability = target.sub.map_or(target.attr.mutability, |s| s.mutability);
     match mutability {
         Mutability::ReadOnly if lenient => return Ok(()),
-        Mutability::ReadOnly => return Err(ScimError::bad(ScimType::Mutability, format!("`{raw}` is read-only"))),
+        Mutability::ReadOnly => return Err(ScimError::invalid(Invalid::Mutability, format!("`{raw}` is read-only"))),
         // Passwords are never stored: writes to them are dropped.
         Mutability::WriteOnly => return Ok(()),
         _ => {}
@@ -220,14 +220,14 @@ fn filtered(
         // Entra replaces `emails[type eq "work"].value` on a user with no work email: create the
         // element the filter describes. Anything else has no target.
         let Some(mut element) = equality_terms(filter) else {
-            return Err(ScimError::bad(ScimType::NoTarget, format!("`{raw}` matches no value")));
+            return Err(ScimError::invalid(Invalid::NoTarget, format!("`{raw}` matches no value")));
         };
         match (sub, value) {
             (Some(sub), v) => {
                 element.insert(sub.name.to_owned(), v.clone());
             }
             (None, Value::Object(fields)) => element.extend(fields.clone()),
-            (None, _) => return Err(ScimError::bad(ScimType::InvalidValue, format!("`{raw}` needs an object value"))),
+            (None, _) => return Err(ScimError::invalid(Invalid::Value, format!("`{raw}` needs an object value"))),
         }
         if let Some(v) = coerce_one(attr, &Value::Object(element), raw)? {
             if items.len() >= MAX_VALUES {
@@ -245,7 +245,7 @@ fn filtered(
             Some(sub) => set_sub(element, sub, kind, Some(value), raw)?,
             None => match coerce_one(attr, value, raw)? {
                 Some(Value::Object(fields)) => element.extend(fields),
-                _ => return Err(ScimError::bad(ScimType::InvalidValue, format!("`{raw}` needs an object value"))),
+                _ => return Err(ScimError::invalid(Invalid::Value, format!("`{raw}` needs an object value"))),
             },
         }
     }

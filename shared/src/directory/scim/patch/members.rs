@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::ops::{MemberChange, OpKind};
 use super::path::{Target, bad_path};
-use crate::directory::scim::error::{ScimError, ScimType};
+use crate::directory::scim::error::{Invalid, ScimError};
 use crate::directory::scim::filter::{CompValue, CompareOp, Filter};
 use crate::directory::scim::resource::coerce;
 
@@ -18,10 +18,7 @@ pub const MAX_MEMBERS_PER_OPERATION: usize = 1000;
 pub fn check_members(members: &mut [Value]) -> Result<(), ScimError> {
     for member in members.iter_mut() {
         if member.get("value").and_then(Value::as_str).is_none_or(|id| !member_id(id)) {
-            return Err(ScimError::bad(
-                ScimType::InvalidValue,
-                format!("every member needs a `value`: a user's or group's id, at most {MAX_ID_CHARS} characters"),
-            ));
+            return Err(ScimError::invalid(Invalid::Value, format!("every member needs a `value`: a user's or group's id, at most {MAX_ID_CHARS} characters")));
         }
         let Value::Object(fields) = member else { continue };
         let canonical = match fields.get("type") {
@@ -29,7 +26,7 @@ pub fn check_members(members: &mut [Value]) -> Result<(), ScimError> {
             Some(Value::String(t)) if t.is_empty() => None,
             Some(Value::String(t)) if t.eq_ignore_ascii_case("User") => Some("User"),
             Some(Value::String(t)) if t.eq_ignore_ascii_case("Group") => Some("Group"),
-            Some(other) => return Err(ScimError::bad(ScimType::InvalidValue, format!("a member's `type` is \"User\" or \"Group\", not {other}"))),
+            Some(other) => return Err(ScimError::invalid(Invalid::Value, format!("a member's `type` is \"User\" or \"Group\", not {other}"))),
         };
         match canonical {
             Some(t) => fields.insert("type".into(), Value::from(t)),
@@ -47,7 +44,7 @@ pub(super) fn member_change(kind: OpKind, target: &Target, value: Option<&Value>
             _ => Vec::new(),
         };
         if members.len() > MAX_MEMBERS_PER_OPERATION {
-            return Err(ScimError::bad(ScimType::TooMany, format!("`{raw}`: one operation changes at most {MAX_MEMBERS_PER_OPERATION} members")));
+            return Err(ScimError::invalid(Invalid::TooMany, format!("`{raw}`: one operation changes at most {MAX_MEMBERS_PER_OPERATION} members")));
         }
         check_members(&mut members)?;
         Ok(members)
@@ -58,8 +55,7 @@ pub(super) fn member_change(kind: OpKind, target: &Target, value: Option<&Value>
     match (kind, &target.filter) {
         (OpKind::Remove, Some(filter)) => {
             let mut ids = Vec::new();
-            member_ids(filter, &mut ids)
-                .ok_or_else(|| ScimError::bad(ScimType::InvalidFilter, format!("`{raw}`: members are selected by `value eq \"id\"`")))?;
+            member_ids(filter, &mut ids).ok_or_else(|| ScimError::invalid(Invalid::Filter, format!("`{raw}`: members are selected by `value eq \"id\"`")))?;
             Ok(MemberChange::Remove(ids))
         }
         (OpKind::Remove, None) => match value {

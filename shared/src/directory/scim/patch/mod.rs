@@ -20,7 +20,7 @@ mod path;
 
 use serde_json::Value;
 
-use super::error::{ScimError, ScimType};
+use super::error::{Invalid, ScimError};
 use super::filter::Budget;
 use super::resource::{Attributes, MAX_MEMBERS};
 use super::schema::{PATCH_OP, ResourceType};
@@ -33,7 +33,7 @@ pub use ops::{MemberChange, OpKind, Operation};
 pub const MAX_OPERATIONS: usize = 100;
 
 fn syntax(detail: impl Into<String>) -> ScimError {
-    ScimError::bad(ScimType::InvalidSyntax, detail)
+    ScimError::invalid(Invalid::Syntax, detail)
 }
 
 /// The operations of a `PatchOp` body.
@@ -48,7 +48,7 @@ pub fn parse(body: &Value) -> Result<Vec<Operation>, ScimError> {
         return Err(syntax(format!("`Operations` holds 1 to {MAX_OPERATIONS} operations")));
     }
     if ops.len() > MAX_OPERATIONS {
-        return Err(ScimError::bad(ScimType::TooMany, format!("a PATCH request holds at most {MAX_OPERATIONS} operations")));
+        return Err(ScimError::invalid(Invalid::TooMany, format!("a PATCH request holds at most {MAX_OPERATIONS} operations")));
     }
     ops.iter()
         .enumerate()
@@ -84,7 +84,7 @@ pub fn apply(rt: &ResourceType, data: &mut Attributes, ops: &[Operation]) -> Res
             Some(path) => apply_path(rt, data, op.kind, path, op.value.as_ref(), false, &mut work)?,
             None => {
                 if op.kind == OpKind::Remove {
-                    return Err(ScimError::bad(ScimType::NoTarget, "`remove` needs a `path`"));
+                    return Err(ScimError::invalid(Invalid::NoTarget, "`remove` needs a `path`"));
                 }
                 let Some(Value::Object(fields)) = &op.value else {
                     return Err(syntax("without a `path`, `value` must be an object of attributes"));
@@ -108,7 +108,7 @@ pub fn apply(rt: &ResourceType, data: &mut Attributes, ops: &[Operation]) -> Res
         })
         .sum();
     if named > MAX_MEMBERS {
-        return Err(ScimError::bad(ScimType::TooMany, format!("a PATCH request changes at most {MAX_MEMBERS} members")));
+        return Err(ScimError::invalid(Invalid::TooMany, format!("a PATCH request changes at most {MAX_MEMBERS} members")));
     }
     Ok(work.members)
 }
@@ -164,7 +164,7 @@ mod tests {
         patch(&mut u, json!([{"op": "replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+81 90"}])).unwrap();
         assert_eq!(u["phoneNumbers"], json!([{"type": "mobile", "value": "+81 90"}]));
         let e = patch(&mut u, json!([{"op": "replace", "path": "emails[value co \"zzz\"].type", "value": "x"}])).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::NoTarget));
+        assert_eq!(e.rule(), Some(Invalid::NoTarget));
         patch(&mut u, json!([{"op": "add", "path": "emails", "value": [{"value": "b@example.com", "primary": true}]}])).unwrap();
         let primaries: Vec<_> = u["emails"].as_array().unwrap().iter().filter(|e| e["primary"] == true).collect();
         assert_eq!(primaries, vec![&json!({"value": "b@example.com", "primary": true})]);
@@ -177,17 +177,17 @@ mod tests {
     #[test]
     fn bad_operations_name_the_problem() {
         let mut u = user();
-        let kind = |ops: Value| patch(&mut user(), ops).unwrap_err().scim_type;
-        assert_eq!(kind(json!([{"op": "merge", "path": "title", "value": "x"}])), Some(ScimType::InvalidSyntax));
-        assert_eq!(kind(json!([{"op": "replace", "path": "title"}])), Some(ScimType::InvalidSyntax));
-        assert_eq!(kind(json!([{"op": "remove"}])), Some(ScimType::NoTarget));
-        assert_eq!(kind(json!([{"op": "replace", "path": "nonsense", "value": "x"}])), Some(ScimType::InvalidPath));
-        assert_eq!(kind(json!([{"op": "replace", "path": "id", "value": "x"}])), Some(ScimType::Mutability));
-        assert_eq!(kind(json!([{"op": "replace", "path": "groups", "value": []}])), Some(ScimType::Mutability));
-        assert_eq!(kind(json!([{"op": "replace", "path": "emails[type eq ", "value": "x"}])), Some(ScimType::InvalidPath));
-        assert_eq!(kind(json!([{"op": "replace", "path": "emails[type eq]", "value": "x"}])), Some(ScimType::InvalidFilter));
-        assert_eq!(kind(json!([{"op": "replace", "path": "title[type eq \"x\"]", "value": "x"}])), Some(ScimType::InvalidPath));
-        assert_eq!(kind(json!([{"op": "replace", "path": "active", "value": "perhaps"}])), Some(ScimType::InvalidValue));
+        let kind = |ops: Value| patch(&mut user(), ops).unwrap_err().rule();
+        assert_eq!(kind(json!([{"op": "merge", "path": "title", "value": "x"}])), Some(Invalid::Syntax));
+        assert_eq!(kind(json!([{"op": "replace", "path": "title"}])), Some(Invalid::Syntax));
+        assert_eq!(kind(json!([{"op": "remove"}])), Some(Invalid::NoTarget));
+        assert_eq!(kind(json!([{"op": "replace", "path": "nonsense", "value": "x"}])), Some(Invalid::Path));
+        assert_eq!(kind(json!([{"op": "replace", "path": "id", "value": "x"}])), Some(Invalid::Mutability));
+        assert_eq!(kind(json!([{"op": "replace", "path": "groups", "value": []}])), Some(Invalid::Mutability));
+        assert_eq!(kind(json!([{"op": "replace", "path": "emails[type eq ", "value": "x"}])), Some(Invalid::Path));
+        assert_eq!(kind(json!([{"op": "replace", "path": "emails[type eq]", "value": "x"}])), Some(Invalid::Filter));
+        assert_eq!(kind(json!([{"op": "replace", "path": "title[type eq \"x\"]", "value": "x"}])), Some(Invalid::Path));
+        assert_eq!(kind(json!([{"op": "replace", "path": "active", "value": "perhaps"}])), Some(Invalid::Value));
         assert!(parse(&json!({"Operations": [{"op": "add", "value": {}}]})).is_err(), "schemas is required");
         // Read-only keys inside a value object are skipped, as in PUT.
         patch(&mut u, json!([{"op": "replace", "value": {"id": "x", "meta": {}, "groups": [], "title": "Boss"}}])).unwrap();
@@ -240,8 +240,8 @@ mod tests {
             .unwrap();
         assert_eq!(c, vec![MemberChange::Add(vec![json!({"value": "u1", "type": "User"}), json!({"value": "g2", "type": "Group"}), json!({"value": "u3"})])]);
         let e = ops(json!([{"op": "add", "path": "members", "value": [{"value": "d1", "type": "Device"}]}])).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
-        assert!(e.detail.contains("Device"), "{}", e.detail);
+        assert_eq!(e.rule(), Some(Invalid::Value));
+        assert!(e.to_string().contains("Device"), "{e}");
         let mut replaced = vec![json!({"value": "u1", "type": "Group"})];
         check_members(&mut replaced).unwrap();
         assert_eq!(replaced, vec![json!({"value": "u1", "type": "Group"})]);
@@ -265,29 +265,29 @@ mod tests {
         };
         assert!(parse(&body(MAX_OPERATIONS)).is_ok());
         let e = parse(&body(MAX_OPERATIONS + 1)).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::TooMany));
-        assert!(e.detail.contains(&MAX_OPERATIONS.to_string()), "{}", e.detail);
+        assert_eq!(e.rule(), Some(Invalid::TooMany));
+        assert!(e.to_string().contains(&MAX_OPERATIONS.to_string()), "{e}");
 
         // Values of a multi-valued attribute, however they are added.
         let mut u = user();
         let phones: Vec<Value> = (0..MAX_VALUES).map(|i| json!({"value": format!("+81 {i}"), "type": "work"})).collect();
         patch(&mut u, json!([{"op": "add", "path": "phoneNumbers", "value": phones}])).unwrap();
-        let kind = |u: &Attributes, ops: Value| patch(&mut u.clone(), ops).unwrap_err().scim_type;
-        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": "+81 more"}]}])), Some(ScimType::TooMany));
-        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers[type eq \"fax\"].value", "value": "+81 fax"}])), Some(ScimType::TooMany));
+        let kind = |u: &Attributes, ops: Value| patch(&mut u.clone(), ops).unwrap_err().rule();
+        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": "+81 more"}]}])), Some(Invalid::TooMany));
+        assert_eq!(kind(&u, json!([{"op": "add", "path": "phoneNumbers[type eq \"fax\"].value", "value": "+81 fax"}])), Some(Invalid::TooMany));
         let too_long: Vec<Value> = (0..=MAX_VALUES).map(|i| json!({"value": format!("a{i}@example.com")})).collect();
-        assert_eq!(kind(&user(), json!([{"op": "replace", "path": "emails", "value": too_long}])), Some(ScimType::TooMany));
+        assert_eq!(kind(&user(), json!([{"op": "replace", "path": "emails", "value": too_long}])), Some(Invalid::TooMany));
 
         // Comparisons in a value path.
         let terms = |n: usize| (0..n).map(|i| format!("value eq \"x{i}@example.com\"")).collect::<Vec<_>>().join(" or ");
         assert!(patch(&mut user(), json!([{"op": "remove", "path": format!("emails[{}]", terms(50))}])).is_ok());
-        assert_eq!(kind(&user(), json!([{"op": "remove", "path": format!("emails[{}]", terms(51))}])), Some(ScimType::TooMany));
+        assert_eq!(kind(&user(), json!([{"op": "remove", "path": format!("emails[{}]", terms(51))}])), Some(Invalid::TooMany));
 
         // Members per operation.
         let mut g = canonicalise(&GROUPS, &json!({"displayName": "Sales"})).unwrap();
         let many: Vec<Value> = (0..=MAX_MEMBERS_PER_OPERATION).map(|i| json!({"value": format!("u{i}")})).collect();
         let ops = parse(&json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": many}]})).unwrap();
-        assert_eq!(apply(&GROUPS, &mut g, &ops).unwrap_err().scim_type, Some(ScimType::TooMany));
+        assert_eq!(apply(&GROUPS, &mut g, &ops).unwrap_err().rule(), Some(Invalid::TooMany));
     }
 
     #[test]
@@ -301,7 +301,7 @@ mod tests {
         let op = json!({"op": "remove", "path": format!("emails[display co \"{}b\"]", "a".repeat(500))});
         assert!(patch(&mut u.clone(), json!([op.clone()])).is_ok());
         let e = patch(&mut u, json!([op.clone(), op])).unwrap_err();
-        assert_eq!(e.scim_type, Some(ScimType::TooMany));
-        assert!(e.detail.contains("units of work"), "{}", e.detail);
+        assert_eq!(e.rule(), Some(Invalid::TooMany));
+        assert!(e.to_string().contains("units of work"), "{e}");
     }
 }

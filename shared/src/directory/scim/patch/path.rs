@@ -1,12 +1,12 @@
 //! A PATCH `path` (`attr[filter].sub`, schema-qualified or not) split and resolved against the
 //! resource type's schema into a [`Target`]. Applying an operation to the target is `attributes`.
 
-use crate::directory::scim::error::{ScimError, ScimType};
+use crate::directory::scim::error::{Invalid, ScimError};
 use crate::directory::scim::filter::{AttrPath, Filter};
 use crate::directory::scim::schema::{self, Attr, ResourceType};
 
 pub(super) fn bad_path(path: &str, why: &str) -> ScimError {
-    ScimError::bad(ScimType::InvalidPath, format!("path `{path}`: {why}"))
+    ScimError::invalid(Invalid::Path, format!("path `{path}`: {why}"))
 }
 
 /// What a path names, resolved against the schema.
@@ -24,7 +24,7 @@ pub(super) fn resolve(rt: &ResourceType, raw: &str) -> Result<Target, ScimError>
         Some(open) => {
             let close = closing_bracket(raw, open).ok_or_else(|| bad_path(raw, "`[` is not closed"))?;
             let inner = &raw[open + 1..close];
-            let filter = Filter::parse(inner).map_err(|e| ScimError::bad(e.scim_type(), format!("path `{raw}`: {e}")))?;
+            let filter = Filter::parse(inner).map_err(|e| ScimError::invalid(e.rule(), format!("path `{raw}`: {e}")))?;
             let rest = &raw[close + 1..];
             let after = match rest.strip_prefix('.') {
                 Some(sub) if !sub.is_empty() => Some(sub),

@@ -1,6 +1,7 @@
-//! One Cognito trigger event in, the same event with `response` filled in out. Events are read
-//! as JSON (`aws_lambda_events` models PreTokenGeneration claims as strings only; V2 claims may
-//! be any JSON type). What each trigger does, and its AWS calls:
+//! One Cognito trigger event in, the event back with `response` filled in where the trigger
+//! answers. Each event is read as its `aws_lambda_events` type, chosen by `triggerSource`; only
+//! token generation writes a response, so the others return the event as Cognito sent it. What
+//! each trigger does, and its AWS calls:
 //!
 //! - `PreSignUp_ExternalProvider`: a first federated sign-in whose provider vouches for the email
 //!   (`email_verified`) is linked to the pool's own user with that verified email (`ListUsers`,
@@ -10,13 +11,24 @@
 //!   is never linked. Other sign-ups: nothing (0 calls).
 //! - `PostConfirmation_ConfirmSignUp`: records `user.registered` (1 conditional `PutItem`; its id
 //!   is the user's, so Cognito's retries record it once).
-//! - `PostAuthentication_*`: the person's last sign-in (1 `PutItem`); a failure is logged, never
-//!   a failed sign-in.
-//! - `TokenGeneration_*`: the `org` and `app_roles` claims in the ID and access tokens (0 calls).
+//! - `PostAuthentication_Authentication`: the person's last sign-in (1 `PutItem`); a failure, or
+//!   an event that does not read, is logged, never a failed sign-in.
+//! - `TokenGeneration_*` (the sources `aws_lambda_events` knows; `version` "1" or later): the
+//!   `org` and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in
+//!   the request are returned as they came, so the token keeps them.
 //!
-//! Anything else comes back unchanged.
+//! Anything else (other sources, `TokenGeneration_ClientCredentials` of machine-to-machine
+//! tokens, which have no person) comes back unchanged. An event of a source we answer that does
+//! not read as its type fails the trigger ([`TriggerError::Malformed`]): a token without the
+//! claims it should carry is worse than a sign-in to retry.
 
-use serde_json::{Map, Value, json};
+use aws_lambda_events::event::cognito::{
+    ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2, CognitoEventUserPoolsPostAuthentication,
+    CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreTokenGen, CognitoEventUserPoolsPreTokenGenTriggerSource,
+    CognitoEventUserPoolsPreTokenGenV2, CognitoIdTokenGenerationV2,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
 use shared::directory::triggers::{LINKED_RETRY, link_first_federated_sign_in, registered, token_claims};
@@ -34,53 +46,84 @@ pub enum TriggerError {
     Directory(#[from] DirectoryError),
     #[error("could not record the sign-up; try again")]
     Store(#[from] StoreError),
+    /// The event is not the shape its `triggerSource` promises (the field that is not).
+    #[error("the trigger event could not be read: {0}")]
+    Malformed(#[from] serde_json::Error),
 }
 
-pub async fn handle(triggers: &Triggers, mut event: Value, now: u64) -> Result<Value, TriggerError> {
-    let source = event["triggerSource"].as_str().unwrap_or_default().to_owned();
-    let attributes = event["request"]["userAttributes"].as_object().cloned().unwrap_or_default();
-    let username = event["userName"].as_str().unwrap_or_default().to_owned();
-    let pool = event["userPoolId"].as_str().unwrap_or_default().to_owned();
-    match source.as_str() {
-        "PreSignUp_ExternalProvider" if link_first_federated_sign_in(&*(triggers.linkers)(&pool), &username, &attributes).await? => {
-            return Err(TriggerError::Linked);
+/// The event as `T` (borrowed: the event itself goes back unchanged).
+fn read<T: DeserializeOwned>(event: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(event)
+}
+
+pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value, TriggerError> {
+    let source = event.get("triggerSource").cloned().unwrap_or_default();
+    match source.as_str().unwrap_or_default() {
+        "PreSignUp_ExternalProvider" => {
+            let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
+            let (pool, username) = (&sign_up.cognito_event_user_pools_header.user_pool_id, &sign_up.cognito_event_user_pools_header.user_name);
+            let linker = (triggers.linkers)(pool.as_deref().unwrap_or_default());
+            if link_first_federated_sign_in(&*linker, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
+                return Err(TriggerError::Linked);
+            }
         }
         "PostConfirmation_ConfirmSignUp" => {
-            if let Some(registration) = registered(&pool, &username, &attributes, event["callerContext"]["clientId"].as_str(), now) {
+            let confirmed: CognitoEventUserPoolsPostConfirmation = read(&event)?;
+            let header = &confirmed.cognito_event_user_pools_header;
+            let (pool, username) = (header.user_pool_id.as_deref().unwrap_or_default(), header.user_name.as_deref().unwrap_or_default());
+            if let Some(registration) = registered(pool, username, &confirmed.request.user_attributes, header.caller_context.client_id.as_deref(), now) {
                 triggers.events.record(&registration).await?;
             }
         }
-        s if s.starts_with("PostAuthentication_") => {
-            let text = |k: &str| attributes.get(k).and_then(Value::as_str).map(str::to_owned);
-            let verified = text("email_verified").as_deref() == Some("true");
-            let person = LastSignIn { username: username.clone(), sub: text("sub").unwrap_or_default(), email: text("email").filter(|_| verified), at: now };
-            if let Err(e) = triggers.activity.signed_in(&person).await {
-                tracing::warn!(error = %e, "could not record the last sign-in");
+        "PostAuthentication_Authentication" => match read::<CognitoEventUserPoolsPostAuthentication>(&event) {
+            Ok(signed_in) => {
+                let attributes = &signed_in.request.user_attributes;
+                let verified = attributes.get("email_verified").map(String::as_str) == Some("true");
+                let person = LastSignIn {
+                    username: signed_in.cognito_event_user_pools_header.user_name.clone().unwrap_or_default(),
+                    sub: attributes.get("sub").cloned().unwrap_or_default(),
+                    email: attributes.get("email").cloned().filter(|_| verified),
+                    at: now,
+                };
+                if let Err(e) = triggers.activity.signed_in(&person).await {
+                    tracing::warn!(error = %e, "could not record the last sign-in");
+                }
             }
-        }
-        s if s.starts_with("TokenGeneration_") => add_claims(&mut event, &attributes),
+            Err(e) => tracing::warn!(error = %e, "a post-authentication event that does not read; the last sign-in is not recorded"),
+        },
+        _ if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() => return token_generation(event),
         _ => {}
     }
     Ok(event)
 }
 
 /// The claims for V2/V3 events (typed JSON in both tokens), or V1 (ID token, strings only).
-fn add_claims(event: &mut Value, attributes: &Map<String, Value>) {
-    let groups: Vec<String> =
-        event["request"]["groupConfiguration"]["groupsToOverride"].as_array().into_iter().flatten().filter_map(|g| g.as_str().map(str::to_owned)).collect();
-    let claims = token_claims(attributes, &groups);
-    if claims.is_empty() {
-        return;
-    }
-    let response = match event["version"].as_str() {
-        Some("1") | None => {
-            let strings: Map<String, Value> = claims.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned).into())).collect();
-            json!({"claimsOverrideDetails": {"claimsToAddOrOverride": strings}})
+fn token_generation(event: Value) -> Result<Value, TriggerError> {
+    if event.get("version").and_then(Value::as_str).is_none_or(|v| v == "1") {
+        let mut v1: CognitoEventUserPoolsPreTokenGen = read(&event)?;
+        let claims = token_claims(&v1.request.user_attributes, &v1.request.group_configuration.groups_to_override);
+        if claims.is_empty() {
+            return Ok(event);
         }
-        Some(_) => json!({"claimsAndScopeOverrideDetails": {
-            "idTokenGeneration": {"claimsToAddOrOverride": claims},
-            "accessTokenGeneration": {"claimsToAddOrOverride": claims},
-        }}),
-    };
-    event["response"] = response;
+        let mut details = ClaimsOverrideDetails::default();
+        details.group_override_details = v1.request.group_configuration.clone();
+        details.claims_to_add_or_override = claims.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect();
+        v1.response.claims_override_details = Some(details);
+        return Ok(serde_json::to_value(v1)?);
+    }
+    let mut v2: CognitoEventUserPoolsPreTokenGenV2 = read(&event)?;
+    let claims = token_claims(&v2.request.user_attributes, &v2.request.group_configuration.groups_to_override);
+    if claims.is_empty() {
+        return Ok(event);
+    }
+    let mut id_token = CognitoIdTokenGenerationV2::default();
+    id_token.claims_to_add_or_override = claims.clone().into_iter().collect();
+    let mut access_token = CognitoAccessTokenGenerationV2::default();
+    access_token.claims_to_add_or_override = claims.into_iter().collect();
+    let mut details = ClaimsAndScopeOverrideDetailsV2::default();
+    details.group_override_details = v2.request.group_configuration.clone();
+    details.id_token_generation = Some(id_token);
+    details.access_token_generation = Some(access_token);
+    v2.response.claims_and_scope_override_details = Some(details);
+    Ok(serde_json::to_value(v2)?)
 }

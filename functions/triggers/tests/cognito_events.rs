@@ -109,9 +109,15 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
     event["request"]["groupConfiguration"]["groupsToOverride"] = json!(["app:support:agent", "app:community:moderator", "group-A"]);
     let answer = handle(&t, event.clone(), 1).await.unwrap();
     let claims = json!({"org": "acme", "app_roles": {"community": ["moderator"], "support": ["agent"]}});
+    // The groups go back as they came (an empty `groupsToOverride` would take them out of the
+    // token); nothing is suppressed and no scope changes.
     assert_eq!(
         answer["response"],
-        json!({"claimsAndScopeOverrideDetails": {"idTokenGeneration": {"claimsToAddOrOverride": claims}, "accessTokenGeneration": {"claimsToAddOrOverride": claims}}})
+        json!({"claimsAndScopeOverrideDetails": {
+            "groupOverrideDetails": event["request"]["groupConfiguration"],
+            "idTokenGeneration": {"claimsToAddOrOverride": claims, "claimsToSuppress": []},
+            "accessTokenGeneration": {"claimsToAddOrOverride": claims, "claimsToSuppress": [], "scopesToAdd": [], "scopesToSuppress": []},
+        }})
     );
     assert_eq!(answer["request"], event["request"]);
 
@@ -119,8 +125,15 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
     let mut v1 = aws_fixture("pretokengen-incoming");
     v1["request"]["userAttributes"]["custom:org_id"] = "acme".into();
     v1["request"]["groupConfiguration"]["groupsToOverride"] = json!(["app:support:agent"]);
-    let answer = handle(&t, v1, 1).await.unwrap();
-    assert_eq!(answer["response"], json!({"claimsOverrideDetails": {"claimsToAddOrOverride": {"org": "acme", "app_roles": "{\"support\":[\"agent\"]}"}}}));
+    let answer = handle(&t, v1.clone(), 1).await.unwrap();
+    assert_eq!(
+        answer["response"],
+        json!({"claimsOverrideDetails": {
+            "groupOverrideDetails": v1["request"]["groupConfiguration"],
+            "claimsToAddOrOverride": {"org": "acme", "app_roles": "{\"support\":[\"agent\"]}"},
+            "claimsToSuppress": [],
+        }})
+    );
 
     // No organisation, no app groups (AWS's example as it is, and with no group configuration): nothing added.
     let plain = aws_fixture("pretokengen-v2-null-group-configuration");
@@ -180,4 +193,45 @@ async fn other_sign_ups_and_unknown_triggers_come_back_unchanged() {
     let custom = aws_fixture("custommessage");
     assert_eq!(handle(&t, custom.clone(), 1).await.unwrap(), custom);
     assert!(events.0.lock().unwrap().is_empty() && recorder.links.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn every_example_event_of_a_trigger_we_answer_reads_and_a_malformed_one_is_refused() {
+    let (t, _, _) = triggers();
+    // (AWS's V2 examples say version "1"; a V2 trigger sends "2".)
+    for (name, version) in [
+        ("postauthentication", "1"),
+        ("postconfirmation", "1"),
+        ("pretokengen", "1"),
+        ("pretokengen-incoming", "1"),
+        ("pretokengen-null-group-configuration", "1"),
+        ("pretokengen-v2", "2"),
+        ("pretokengen-v2-incoming", "2"),
+        ("pretokengen-v2-null-group-configuration", "2"),
+    ] {
+        let mut event = aws_fixture(name);
+        event["version"] = version.into();
+        event["request"]["userAttributes"]["custom:org_id"] = "acme".into();
+        let out = handle(&t, event, 1).await;
+        assert!(out.is_ok(), "{name} v{version}: {out:?}");
+    }
+    let mut linking = aws_fixture("presignup");
+    linking["triggerSource"] = "PreSignUp_ExternalProvider".into();
+    assert!(handle(&t, linking, 1).await.is_ok());
+
+    // A token event that does not read fails the sign-in rather than mint a token without its
+    // claims; a post-authentication one is logged and the sign-in goes on.
+    let mut broken = aws_fixture("pretokengen-v2-incoming");
+    broken["version"] = "2".into();
+    broken["request"]["userAttributes"] = json!({"custom:org_id": ["acme"]});
+    assert!(matches!(handle(&t, broken, 1).await, Err(TriggerError::Malformed(_))));
+    let mut broken = aws_fixture("postauthentication");
+    broken["request"]["userAttributes"] = json!("not an object");
+    assert_eq!(handle(&t, broken.clone(), 1).await.unwrap(), broken);
+
+    // Machine-to-machine tokens (V3) have no person: unchanged.
+    let mut m2m = aws_fixture("pretokengen-v2-incoming");
+    m2m["version"] = "3".into();
+    m2m["triggerSource"] = "TokenGeneration_ClientCredentials".into();
+    assert_eq!(handle(&t, m2m.clone(), 1).await.unwrap(), m2m);
 }

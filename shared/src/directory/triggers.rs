@@ -2,11 +2,14 @@
 //! adds, the event PostConfirmation records, and whether a first federated sign-in links to an
 //! existing account. `functions/triggers` reads Cognito's events and calls these.
 //!
+//! A person's attributes are Cognito's: names to text (`email_verified` is `"true"`).
+//!
 //! Triggers answer within Cognito's 5 s and are retried up to 3 times, so everything here is
 //! either pure or idempotent: the registration event has an id derived from the user, and a
 //! link that exists already is a link made.
 
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 use crate::common::profile::ORG_ATTRIBUTE;
 use crate::directory::ports::{AccountLinker, DirectoryError};
@@ -24,10 +27,10 @@ pub const LINKED_RETRY: &str = "ACCOUNT_LINKED: the company account was linked t
 /// The claims PreTokenGeneration adds to the ID and access tokens: `org` (the person's
 /// organisation) and `app_roles` (`{app: [roles]}` from the person's `app:` groups), both only
 /// when the person has them. Values are typed JSON (V2 events allow any JSON type).
-pub fn token_claims(attributes: &Map<String, Value>, groups: &[String]) -> Map<String, Value> {
+pub fn token_claims(attributes: &HashMap<String, String>, groups: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
-    if let Some(org) = attributes.get(ORG_ATTRIBUTE).and_then(Value::as_str).filter(|o| !o.is_empty()) {
-        claims.insert("org".into(), org.into());
+    if let Some(org) = attributes.get(ORG_ATTRIBUTE).filter(|o| !o.is_empty()) {
+        claims.insert("org".into(), org.as_str().into());
     }
     let mut roles: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for group in groups {
@@ -52,8 +55,8 @@ pub fn token_claims(attributes: &Map<String, Value>, groups: &[String]) -> Map<S
 
 /// `user.registered` for a confirmed sign-up. Its id is the pool and the person's `sub`, so
 /// Cognito's retries record it once.
-pub fn registered(pool: &str, username: &str, attributes: &Map<String, Value>, client: Option<&str>, now: u64) -> Option<IdentityEvent> {
-    let mut claims = attributes.clone();
+pub fn registered(pool: &str, username: &str, attributes: &HashMap<String, String>, client: Option<&str>, now: u64) -> Option<IdentityEvent> {
+    let mut claims: Map<String, Value> = attributes.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
     claims.insert("cognito:username".into(), username.into());
     let user = EventUser::from_claims(&claims);
     if user.sub.is_empty() {
@@ -90,13 +93,9 @@ pub fn federated_identity(username: &str) -> Option<FederatedIdentity> {
 
 /// Whether a first federated sign-in may be linked to an existing account with its email: only
 /// when the provider says the email is verified (Cognito passes `email_verified` as text).
-pub fn linkable_email(attributes: &Map<String, Value>) -> Option<String> {
-    let verified = match attributes.get("email_verified") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    };
-    let email = attributes.get("email").and_then(Value::as_str)?.trim().to_lowercase();
+pub fn linkable_email(attributes: &HashMap<String, String>) -> Option<String> {
+    let verified = attributes.get("email_verified").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let email = attributes.get("email")?.trim().to_lowercase();
     (verified && email.contains('@')).then_some(email)
 }
 
@@ -104,7 +103,7 @@ pub fn linkable_email(attributes: &Map<String, Value>) -> Option<String> {
 /// to the pool's own user with that verified email; `Ok(true)` when it was (the sign-in must then
 /// fail once with [`LINKED_RETRY`], see the triggers handler). An unverified email, or no such
 /// user: nothing linked, a new account.
-pub async fn link_first_federated_sign_in(linker: &dyn AccountLinker, username: &str, attributes: &Map<String, Value>) -> Result<bool, DirectoryError> {
+pub async fn link_first_federated_sign_in(linker: &dyn AccountLinker, username: &str, attributes: &HashMap<String, String>) -> Result<bool, DirectoryError> {
     let (Some(identity), Some(email)) = (federated_identity(username), linkable_email(attributes)) else {
         tracing::info!("first federated sign-in without a verified email: a new account, not linked");
         return Ok(false);
@@ -120,8 +119,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
+    fn map(v: Value) -> HashMap<String, String> {
+        serde_json::from_value(v).unwrap_or_default()
     }
 
     #[test]

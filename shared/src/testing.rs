@@ -23,10 +23,11 @@ use crate::events::EventLog;
 use crate::events::IdentityEvent;
 use crate::risk::RiskProfile;
 use crate::risk::RiskStore;
+use crate::signin::SignIn;
 use crate::signin::challenge::*;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::ports::*;
-use crate::signin::service::SignIn;
+use crate::signin::service::SignInPorts;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::ports::*;
 use crate::tokens::return_to::Origin;
@@ -392,22 +393,33 @@ impl IdTokenVerifier for PlainTokens {
     }
 }
 
-/// A sign-in service over the in-memory ports, with the demo app and no organisations.
+/// The sign-in services over the in-memory ports, with the demo app and no organisations.
 pub fn sign_in_service(auth: Arc<ScriptedAuth>) -> SignIn {
-    sign_in_service_with(auth, Arc::new(MemoryOrgs::default()))
+    SignIn::new(sign_in_ports(auth, Arc::new(MemoryOrgs::default())))
 }
 
-/// A sign-in service and the events it records (with sessions and alone).
+/// The sign-in services and the events they record (with sessions and alone).
 pub fn sign_in_service_recording(auth: Arc<ScriptedAuth>) -> (SignIn, Arc<MemoryEvents>) {
+    let (ports, events) = sign_in_ports_recording(auth);
+    (SignIn::new(ports), events)
+}
+
+/// The in-memory ports of [`sign_in_service_recording`], to change before building the services.
+pub fn sign_in_ports_recording(auth: Arc<ScriptedAuth>) -> (SignInPorts, Arc<MemoryEvents>) {
     let events = Arc::new(MemoryEvents::default());
     let risk = Arc::new(MemoryRisk::default());
     let sessions = Arc::new(MemorySessions { events: events.clone(), risk: risk.clone(), ..MemorySessions::default() });
-    (SignIn { sessions, events: events.clone(), risk, ..sign_in_service(auth) }, events)
+    (SignInPorts { sessions, events: events.clone(), risk, ..sign_in_ports(auth, Arc::new(MemoryOrgs::default())) }, events)
 }
 
 pub fn sign_in_service_with(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignIn {
+    SignIn::new(sign_in_ports(auth, orgs))
+}
+
+/// The in-memory ports: the demo app, `orgs`, Cognito played by `auth`.
+pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPorts {
     let secrets = Arc::new(CachedSecrets::new(Arc::new(MemorySecrets::demo()), SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300)));
-    SignIn {
+    SignInPorts {
         apps: Arc::new(MemoryApps::with([demo_app()])),
         orgs,
         auth,

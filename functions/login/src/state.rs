@@ -20,9 +20,10 @@ use shared::adapters::http::jwks;
 use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::common::secrets::{CachedSecrets, SecretRef};
+use shared::signin::SignIn;
 use shared::signin::corporate::Corporate;
 use shared::signin::ports::OidcProvider;
-use shared::signin::service::SignIn;
+use shared::signin::service::SignInPorts;
 use shared::tokens::return_to::Origin;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
 use url::Url;
@@ -75,7 +76,7 @@ impl Login {
             secrets: secrets.clone(),
             redirect_uri: if api_url.is_empty() { String::new() } else { format!("{api_url}/corporate/callback") },
         };
-        let sign_in = SignIn {
+        let sign_in = SignIn::new(SignInPorts {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,
             auth: Arc::new(CognitoPasswordAuth::new(cognito, &config.client_id, secrets.clone())),
@@ -88,7 +89,7 @@ impl Login {
             session_policy: config.session,
             signers,
             issuer: api_url.clone(),
-        };
+        });
         Self {
             sign_in,
             corporate,

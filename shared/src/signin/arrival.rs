@@ -1,5 +1,6 @@
-//! The end of every sign-in: the risk assessment and the app's policy, the new session with its
-//! events, the password handoff redeemed once in its own browser, and a corporate sign-in completed.
+//! The end of every sign-in: the risk assessment and the app's policy, and the new session with
+//! its events (steps of [`SignInPorts`] every sign-in takes); then the service [`Arrival`]: the
+//! password handoff redeemed once in its own browser, and a corporate sign-in completed.
 
 use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
@@ -9,13 +10,14 @@ use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{SignIn, SignInError, SignedIn};
+use crate::signin::service::{SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Method, Session};
 use crate::tokens::app::App;
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use std::sync::Arc;
 
-impl SignIn {
+impl SignInPorts {
     /// Assesses the sign-in's risk (`risk`) before any token is minted and applies the
     /// app's policy: refused, or let through with what the session records.
     pub(super) async fn assess(
@@ -25,7 +27,7 @@ impl SignIn {
         ctx: &SignInContext,
         visitor: &EventContext,
         second_factor: bool,
-    ) -> Result<Arrival, SignInError> {
+    ) -> Result<Admission, SignInError> {
         let now = session.created;
         let mut user = EventUser::from_claims(&session.profile);
         user.username = Some(session.username.clone());
@@ -65,11 +67,11 @@ impl SignIn {
         events.insert(0, IdentityEvent::new(EventType::UserSignedIn, user, context, now));
         let trusted = !assurance.high_risk || assurance.second_factor;
         let risk = history.signed_in(&visit, trusted, now);
-        Ok(Arrival { events, risk, assurance, device: visit.device })
+        Ok(Admission { events, risk, assurance, device: visit.device })
     }
 
     /// Opens the session and records the sign-in's events and the person's profile with it.
-    pub(super) async fn open_session(&self, mut session: Session, mut arrival: Arrival) -> Result<String, SignInError> {
+    pub(super) async fn open_session(&self, mut session: Session, mut arrival: Admission) -> Result<String, SignInError> {
         // The person, not the token they signed in with.
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         session.assurance = arrival.assurance;
@@ -81,13 +83,29 @@ impl SignIn {
         self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await?;
         Ok(cookie)
     }
+}
+
+/// The arrival of a sign-in at the API: a password sign-in's handoff, or a corporate sign-in.
+pub struct Arrival {
+    ports: Arc<SignInPorts>,
+}
+
+impl Arrival {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { ports }
+    }
+
+    /// How long a new session lasts at most, in seconds (the session cookie's `Max-Age`).
+    pub fn session_ttl(&self) -> u64 {
+        self.ports.session_policy.ttl
+    }
 
     /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
     /// good once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write redeems it), and, when the
     /// sign-in was assessed as coming from a device, only in the browser holding that device's
     /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
-        let key = self.secrets.bridge().await?;
+        let key = self.ports.secrets.bridge().await?;
         let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
         let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
@@ -97,17 +115,17 @@ impl SignIn {
             // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
             // and the audit trail says why. One redeemed before is left alone (its session is
             // the person's).
-            if self.sessions.redeem(&key).await?
-                && let Some(session) = self.sessions.end(&key).await?
+            if self.ports.sessions.redeem(&key).await?
+                && let Some(session) = self.ports.sessions.end(&key).await?
             {
                 let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
                 let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
                 let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
-                self.events.record(&event).await?;
+                self.ports.events.record(&event).await?;
             }
             return Err(SignInError::OtherBrowser);
         }
-        if !self.sessions.redeem(&key).await? {
+        if !self.ports.sessions.redeem(&key).await? {
             return Err(SignInError::HandoffUsed);
         }
         Ok(signed_in)
@@ -119,23 +137,23 @@ impl SignIn {
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let app = self.app(ctx.app.as_str()).await?;
-        let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.session_policy, now);
+        let app = self.ports.app(ctx.app.as_str()).await?;
+        let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.ports.session_policy, now);
         session.provider_logout = done.provider_logout.clone();
         // The company's provider applies its own factors; only its `amr` tells us it did.
-        let arrival = match self.assess(&app, &session, ctx, visitor, done.second_factor).await {
+        let arrival = match self.ports.assess(&app, &session, ctx, visitor, done.second_factor).await {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
-        let session = self.open_session(session, arrival).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, now).await?;
+        let session = self.ports.open_session(session, arrival).await?;
         Ok(SignedIn { delivery, session, device: ctx.device.clone() })
     }
 }
 
 /// A sign-in let through: the events its session records (`user.signed_in` first) and the
 /// person's risk profile after it.
-pub(super) struct Arrival {
+pub(super) struct Admission {
     events: Vec<IdentityEvent>,
     risk: RiskProfile,
     /// What the sign-in proved, kept with the session.

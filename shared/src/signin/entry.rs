@@ -1,26 +1,50 @@
-//! Session entry and sign-out: `/sso/{app}` with a live session mints at once when the session
-//! satisfies the app's risk policy in the same browser; sign-out ends the session.
+//! Session entry and sign-out ([`SessionEntry`]): `/sso/{app}` checks the app and its request,
+//! then mints at once from a live session that satisfies the app's risk policy in the same
+//! browser, or hands the form a sealed context; sign-out ends the session.
 
 use crate::common::profile::UserProfile;
 use crate::risk::Assurance;
 use crate::signin::flow::SignInContext;
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{Entered, Entry, SignIn, SignInError};
+use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
 use crate::signin::session::ProviderLogout;
 use crate::tokens::app::App;
 use crate::tokens::targets::mint::Delivery;
+use std::sync::Arc;
 
-impl SignIn {
+/// `/sso/{app}` and sign-out.
+pub struct SessionEntry {
+    ports: Arc<SignInPorts>,
+}
+
+impl SessionEntry {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { ports }
+    }
+
+    /// Checks the app and its request; returns the sealed context the form carries.
+    pub async fn start(&self, app_id: &str, entry: Entry<'_>, now: u64) -> Result<String, SignInError> {
+        let app = self.ports.app(app_id).await?;
+        let ctx = self.ports.context(&app, entry).await?;
+        self.ports.seal_context(&ctx, now).await
+    }
+
+    /// Seals `ctx` again (a fresh form for the same request, after a failed corporate sign-in),
+    /// for as long as the app's request may take.
+    pub async fn seal_context(&self, ctx: &SignInContext, now: u64) -> Result<String, SignInError> {
+        self.ports.seal_context(ctx, now).await
+    }
+
     /// An app sends the person here: with a live session (`cookie`), the app's token at once
     /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
     /// form. The app and its request are checked once, either way.
     pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
-        let app = self.app(app_id).await?;
-        let ctx = self.context(&app, entry).await?;
+        let app = self.ports.app(app_id).await?;
+        let ctx = self.ports.context(&app, entry).await?;
         match self.resume(&app, &ctx, cookie, now).await? {
             Some(delivery) => Ok(Entered::App(delivery)),
-            None => Ok(Entered::Form(self.seal_context(&ctx, now).await?)),
+            None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
         }
     }
 
@@ -28,7 +52,7 @@ impl SignIn {
     async fn resume(&self, app: &App, ctx: &SignInContext, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
         let key = oidc::digest(cookie);
-        let Some(session) = self.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        let Some(session) = self.ports.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
         // The app's own policy, on what the session's sign-in proved; in another browser than
         // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
         let same_browser = session.device.is_some() && session.device == ctx.device;
@@ -38,9 +62,9 @@ impl SignIn {
             return Ok(None);
         }
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let delivery = self.mint(app, &profile, ctx, now).await?;
+        let delivery = self.ports.mint(app, &profile, ctx, now).await?;
         if session.needs_touch(now) {
-            self.sessions.touch(&key, now).await?;
+            self.ports.sessions.touch(&key, now).await?;
         }
         Ok(Some(delivery))
     }
@@ -49,9 +73,9 @@ impl SignIn {
     /// where to continue for the provider's own sign-out, if the session has one.
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
-        let Some(session) = self.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
+        let Some(session) = self.ports.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
         // The session is over either way; a refresh-token revocation that failed is logged.
-        if let Err(e) = self.pool.sign_out(&session.username).await {
+        if let Err(e) = self.ports.pool.sign_out(&session.username).await {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
         }
         Ok(session.provider_logout)

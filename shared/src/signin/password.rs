@@ -10,23 +10,33 @@ use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, Chal
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, SignIn, SignInError, SignedIn, TotpSetup};
+use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, SignInError, SignInPorts, SignedIn, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
-impl SignIn {
+/// Password sign-in: the password, challenge answers, the reset path and factor enrolment.
+pub struct PasswordSignIn {
+    ports: Arc<SignInPorts>,
+}
+
+impl PasswordSignIn {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { ports }
+    }
+
     /// `visitor`: what the request says about where it came from (IP, user agent, device,
     /// country), here and in the other steps; it goes into the sign-in's events.
-    pub async fn password(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let ctx = self.open_context(ctx, now).await?;
+    pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+        let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        self.app(ctx.app.as_str()).await?;
-        let step = match self.auth.sign_in(email.as_str(), password).await {
+        self.ports.app(ctx.app.as_str()).await?;
+        let step = match self.ports.auth.sign_in(email.as_str(), password).await {
             Err(AuthError::InvalidCredentials) => {
-                if let Err(e) = self.risk.failed(email.as_str(), now).await {
+                if let Err(e) = self.ports.risk.failed(email.as_str(), now).await {
                     tracing::warn!(error = %e, "could not count a failed sign-in");
                 }
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
@@ -45,14 +55,14 @@ impl SignIn {
             _ => "invalid_credentials",
         };
         let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", reason);
-        if let Err(e) = self.events.record(&event).await {
+        if let Err(e) = self.ports.events.record(&event).await {
             tracing::warn!(error = %e, "could not record a failed sign-in");
         }
         error.into()
     }
 
     pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let key = self.secrets.bridge().await?;
+        let key = self.ports.secrets.bridge().await?;
         let state: ChallengeState = flow::open(&key.flow_key, Purpose::Challenge, flow_token, now)?;
         let fits = match (&answer, state.challenge) {
             (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
@@ -73,7 +83,7 @@ impl SignIn {
         }
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
         let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
-        let step = match self.auth.answer(&challenge, answer).await {
+        let step = match self.ports.auth.answer(&challenge, answer).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
@@ -85,9 +95,9 @@ impl SignIn {
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
     pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
-        self.open_context(ctx, now).await?;
+        self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        match self.auth.forgot_password(email.as_str()).await {
+        match self.ports.auth.forgot_password(email.as_str()).await {
             Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
             Err(e) => Err(e.into()),
         }
@@ -103,18 +113,18 @@ impl SignIn {
         visitor: &EventContext,
         now: u64,
     ) -> Result<Outcome, SignInError> {
-        let ctx = self.open_context(ctx, now).await?;
+        let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        self.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
+        self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
         // A new password ends what the old one opened: the person's bridge sessions and
         // Cognito refresh tokens.
-        if let Some(username) = self.pool.find_by_email(email.as_str()).await? {
-            self.sessions.end_all(&username).await?;
-            if let Err(e) = self.pool.sign_out(&username).await {
+        if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
+            self.ports.sessions.end_all(&username).await?;
+            if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }
         }
-        let step = self.auth.sign_in(email.as_str(), new_password).await?;
+        let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
         self.next(ctx, step, visitor, false, now).await
     }
 
@@ -123,7 +133,7 @@ impl SignIn {
         match step {
             AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, second_factor, now).await,
             AuthStep::Challenge(c) => {
-                let key = self.secrets.bridge().await?;
+                let key = self.ports.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
                 let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
                 Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None })
@@ -140,17 +150,17 @@ impl SignIn {
         second_factor: bool,
         now: u64,
     ) -> Result<Outcome, SignInError> {
-        let claims = self.tokens.verify(id_token, now).await?;
+        let claims = self.ports.tokens.verify(id_token, now).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
         if profile.email.is_some() && !profile.email_verified {
             return Err(SignInError::EmailNotVerified);
         }
         self.check_password_allowed(&profile).await?;
-        let app = self.app(ctx.app.as_str()).await?;
+        let app = self.ports.app(ctx.app.as_str()).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = Session::new(username, org, Method::Password, claims, self.session_policy, now);
-        let arrival = match self.assess(&app, &session, ctx, visitor, second_factor).await {
+        let session = Session::new(username, org, Method::Password, claims, self.ports.session_policy, now);
+        let arrival = match self.ports.assess(&app, &session, ctx, visitor, second_factor).await {
             // The app wants a second factor this person has not set up: set one up now, once
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
@@ -159,10 +169,10 @@ impl SignIn {
             }
             other => other?,
         };
-        let delivery = self.mint(&app, &profile, ctx, now).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
-        let session = self.open_session(Session { handoff: true, ..session }, arrival).await?;
-        let key = self.secrets.bridge().await?;
+        let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
+        let key = self.ports.secrets.bridge().await?;
         // Encrypted: the form's script carries the handoff but can read neither the session
         // value nor the app's token in it.
         let signed_in = serde_json::to_string(&SignedIn { delivery, session, device: ctx.device.clone() }).map_err(|_| FlowError::Invalid)?;
@@ -172,14 +182,14 @@ impl SignIn {
     /// The step before a factor is enrolled: a code to the person's verified email
     /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
     async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
-        let destination = self.auth.send_email_code(&carried.access_token()).await?;
+        let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, now).await?;
         Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None })
     }
 
     /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
     async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, now: u64) -> Result<String, SignInError> {
-        let key = self.secrets.bridge().await?;
+        let key = self.ports.secrets.bridge().await?;
         let plain = serde_json::to_string(carried).map_err(|_| FlowError::Invalid)?;
         let state = ChallengeState { ctx: ctx.clone(), challenge: kind, username: username.to_owned(), session: flow::encrypt(&key.flow_key, &plain) };
         Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
@@ -187,7 +197,7 @@ impl SignIn {
 
     /// The tokens a bridge challenge carries (see [`Self::carry`]).
     async fn carried(&self, state: &ChallengeState) -> Result<Carried, SignInError> {
-        let key = self.secrets.bridge().await?;
+        let key = self.ports.secrets.bridge().await?;
         let plain = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
         Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
     }
@@ -195,7 +205,7 @@ impl SignIn {
     /// The emailed code: checked, then on to setting up the authenticator app.
     async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = self.carried(&state).await?;
-        match self.auth.check_email_code(&carried.access_token(), code).await {
+        match self.ports.auth.check_email_code(&carried.access_token(), code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
@@ -208,9 +218,9 @@ impl SignIn {
     /// The step that sets up an authenticator app: Cognito's secret for the person, and a
     /// challenge carrying their tokens.
     async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
-        let secret = self.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
+        let secret = self.ports.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
         let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, now).await?;
-        let issuer = url::Url::parse(&self.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
+        let issuer = url::Url::parse(&self.ports.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
         let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
         let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
         Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(TotpSetup { secret, uri }) })
@@ -222,7 +232,7 @@ impl SignIn {
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = self.carried(&state).await?;
         let access_token = carried.access_token();
-        match self.auth.verify_totp(&access_token, code).await {
+        match self.ports.auth.verify_totp(&access_token, code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
@@ -233,8 +243,8 @@ impl SignIn {
         let context =
             EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
-        self.events.record(&enrolled).await?;
-        self.sessions.end_all(&state.username).await?;
+        self.ports.events.record(&enrolled).await?;
+        self.ports.sessions.end_all(&state.username).await?;
         self.deliver(&state.ctx, &carried.id, &access_token, visitor, true, now).await
     }
 
@@ -243,7 +253,7 @@ impl SignIn {
     async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
         let Some(org) = profile.org() else { return Ok(()) };
         let org = match OrgId::parse(org) {
-            Ok(id) => self.orgs.org(&id).await?,
+            Ok(id) => self.ports.orgs.org(&id).await?,
             Err(_) => None,
         };
         if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }

@@ -1,22 +1,22 @@
-//! The sign-in service: from "this person wants app X" to "send the browser there with a token".
+//! What the sign-in services share: their ports and settings ([`SignInPorts`]), what they answer
+//! and how they fail, and the steps every sign-in takes (the app, its request, minting). The
+//! services themselves, each held whole by the routes that use it ([`SignIn`](super::SignIn)):
 //!
-//! Steps, each one call from the handler:
-//! 1. [`SignIn::start`]: check the app and the app's request ([`Entry`]: `return_to`, or a
-//!    DiscourseConnect `sso`/`sig`), hand out a sealed context for the form.
-//! 2. [`SignIn::password`]: authenticate; either deliver the app's token or pose a challenge.
-//! 3. [`SignIn::answer`]: answer a challenge (MFA code, new password, factor choice); same results.
-//! 4. [`SignIn::forgot_password`] / [`SignIn::reset_password`]: the reset path, which signs the
-//!    person in with the new password when it succeeds.
-//! 5. [`SignIn::complete`]: the same ending for a corporate sign-in (`signin::corporate`).
+//! - [`SessionEntry`](super::entry::SessionEntry): `/sso/{app}` checks the app and its request
+//!   ([`Entry`]: `return_to`, or a DiscourseConnect `sso`/`sig`) and either mints at once from a
+//!   live session, when what the session's sign-in proved satisfies that app's risk policy in
+//!   the same browser, or hands out a sealed context for the form; and sign-out.
+//! - [`PasswordSignIn`](super::password::PasswordSignIn): the password, challenge answers (MFA
+//!   code, new password, factor choice) and the reset path; a finished one is an
+//!   [`Outcome::Handoff`].
+//! - [`Arrival`](super::arrival::Arrival): the handoff redeemed in its own browser, and a
+//!   corporate sign-in (`signin::corporate`) completed.
 //!
 //! Every sign-in ends with the app's token and a new bridge session (`signin::session`):
 //! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
 //! JSON call cannot receive a cookie for the API when the two are on different sites, so the
-//! form's browser brings it to the API on a top-level navigation ([`SignIn::open_handoff`]: once,
-//! encrypted so the form's script reads nothing in it), which sets the cookie and goes on to the
-//! app. [`SignIn::enter`] mints for another app from a live session without asking again, when
-//! what the session's sign-in proved satisfies that app's risk policy in the same browser (or
-//! starts the form), and [`SignIn::logout`] ends it.
+//! form's browser brings it to the API on a top-level navigation (once, encrypted so the form's
+//! script reads nothing in it), which sets the cookie and goes on to the app.
 //!
 //! Every sign-in is assessed (`risk`) before any token. A `require_mfa` app and a person
 //! without a second factor: a code to the verified email first (`ChallengeKind::VerifyEmail`),
@@ -58,7 +58,9 @@ pub const CHALLENGE_TTL: u64 = 15 * 60;
 /// How long the form's browser may take to bring a handoff to the API (seconds).
 pub const HANDOFF_TTL: u64 = 60;
 
-pub struct SignIn {
+/// The ports and settings the sign-in services share, set once by the function's wiring. Routes
+/// hold the services ([`SignIn`](super::SignIn)), never this.
+pub struct SignInPorts {
     pub apps: Arc<dyn AppDirectory>,
     pub orgs: Arc<dyn OrgDirectory>,
     pub auth: Arc<dyn PasswordAuth>,
@@ -172,27 +174,10 @@ pub enum SignInError {
     Directory(#[from] DirectoryError),
 }
 
-impl SignIn {
-    /// Checks the app and its request; returns the sealed context the form carries.
-    pub async fn start(&self, app_id: &str, entry: Entry<'_>, now: u64) -> Result<String, SignInError> {
-        let app = self.app(app_id).await?;
-        let ctx = self.context(&app, entry).await?;
-        self.seal_context(&ctx, now).await
-    }
-
-    /// Our signing keys' public JWKS (RFC 7517), as published at `/.well-known/jwks.json`.
-    pub async fn jwks(&self, now: u64) -> Result<serde_json::Value, SignInError> {
-        Ok(self.signers.jwks(now).await?)
-    }
-
-    /// How long a new session lasts at most, in seconds (the session cookie's `Max-Age`).
-    pub fn session_ttl(&self) -> u64 {
-        self.session_policy.ttl
-    }
-
+impl SignInPorts {
     /// Seals `ctx` again (a fresh form for the same request), for as long as the app's request
     /// may take.
-    pub async fn seal_context(&self, ctx: &SignInContext, now: u64) -> Result<String, SignInError> {
+    pub(super) async fn seal_context(&self, ctx: &SignInContext, now: u64) -> Result<String, SignInError> {
         let ttl = if ctx.nonce.is_some() { NONCE_TTL } else { CONTEXT_TTL };
         let key = self.secrets.bridge().await?;
         Ok(flow::seal(&key.flow_key, Purpose::Context, now + ttl, ctx))
@@ -257,8 +242,9 @@ mod tests {
     use super::*;
     use crate::directory::org::OrgId;
     use crate::events::EventContext;
+    use crate::signin::SignIn;
     use crate::signin::challenge::ChallengeAnswer;
-    use crate::testing::{ScriptedAuth, sign_in_service, sign_in_service_recording};
+    use crate::testing::{ScriptedAuth, sign_in_ports, sign_in_ports_recording, sign_in_service, sign_in_service_recording};
     use secrecy::SecretString;
     use serde_json::Value;
     use serde_json::json;
@@ -276,7 +262,7 @@ mod tests {
     }
 
     async fn ctx(svc: &SignIn) -> String {
-        svc.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"))
+        svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]
@@ -284,12 +270,12 @@ mod tests {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "correct horse", None));
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
-        let out = svc.password(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
+        let out = svc.password.sign_in(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
         let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
-        let signed_in = svc.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
-        assert!(matches!(svc.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
-        assert!(matches!(svc.open_handoff(&ctx, None, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
+        assert!(matches!(svc.arrival.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.arrival.open_handoff(&ctx, None, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
@@ -299,10 +285,10 @@ mod tests {
     async fn sign_ins_and_failures_are_recorded_as_events() {
         let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa))));
         let ctx = ctx(&svc).await;
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("wrong"), &here(), NOW).await, Err(SignInError::Auth(AuthError::InvalidCredentials))));
-        let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await else { panic!("no challenge") };
-        assert!(svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await.is_err());
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 1).await, Ok(Outcome::Handoff(_))));
+        assert!(matches!(svc.password.sign_in(&ctx, EMAIL, &pw("wrong"), &here(), NOW).await, Err(SignInError::Auth(AuthError::InvalidCredentials))));
+        let Ok(Outcome::Challenge { flow, .. }) = svc.password.sign_in(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await else { panic!("no challenge") };
+        assert!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await.is_err());
+        assert!(matches!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 1).await, Ok(Outcome::Handoff(_))));
         use crate::events::EventType::*;
         assert_eq!(events.kinds(), [UserSignInFailed, UserSignInFailed, UserSignedIn]);
         let all = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -320,18 +306,20 @@ mod tests {
     /// A sign-in to the demo app from browser `device`, answering an MFA challenge if one comes.
     async fn sign_in_from(svc: &SignIn, device: &str, now: u64) -> Result<Outcome, SignInError> {
         let entry = Entry { device: Some(device), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
-        let ctx = svc.start("demo", entry, now).await?;
-        match svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), now).await? {
+        let ctx = svc.entry.start("demo", entry, now).await?;
+        match svc.password.sign_in(&ctx, EMAIL, &pw("pw-123456"), &here(), now).await? {
             Outcome::Challenge { flow, kind, .. } if !matches!(kind, ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail) => {
-                svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await
+                svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), now).await
             }
             done => Ok(done),
         }
     }
 
-    fn with_policy(svc: SignIn, policy: crate::risk::RiskPolicy) -> SignIn {
+    /// The services over recording ports, the demo app under `policy`.
+    fn with_policy(auth: ScriptedAuth, policy: crate::risk::RiskPolicy) -> (SignIn, Arc<crate::testing::MemoryEvents>) {
         let app = crate::tokens::app::App { risk_policy: policy, ..crate::testing::demo_app() };
-        SignIn { apps: Arc::new(crate::testing::MemoryApps::with([app])), ..svc }
+        let (ports, events) = sign_in_ports_recording(Arc::new(auth));
+        (SignIn::new(SignInPorts { apps: Arc::new(crate::testing::MemoryApps::with([app])), ..ports }), events)
     }
 
     #[tokio::test]
@@ -343,8 +331,7 @@ mod tests {
         };
 
         // Deny: the first sign-in sets the baseline; a new browser is refused and recorded.
-        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
-        let svc = with_policy(svc, RiskPolicy::Deny);
+        let (svc, events) = with_policy(ScriptedAuth::with_user(EMAIL, "pw-123456", None), RiskPolicy::Deny);
         assert!(matches!(sign_in_from(&svc, "browser-a", NOW).await, Ok(Outcome::Handoff(_))));
         assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 60).await, Ok(Outcome::Handoff(_))), "a known browser");
         assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 120).await, Err(SignInError::HighRiskDenied)));
@@ -354,14 +341,13 @@ mod tests {
         // Three wrong passwords for the address make even a known browser high risk.
         for _ in 0..3 {
             let ctx = ctx(&svc).await;
-            assert!(svc.password(&ctx, EMAIL, &pw("wrong"), &here(), NOW + 130).await.is_err());
+            assert!(svc.password.sign_in(&ctx, EMAIL, &pw("wrong"), &here(), NOW + 130).await.is_err());
         }
         assert!(matches!(sign_in_from(&svc, "browser-a", NOW + 140).await, Err(SignInError::HighRiskDenied)));
 
         // Require a second factor: a person without one proves they hold their email, then sets
         // up an authenticator app.
-        let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
-        let svc = with_policy(svc, RiskPolicy::RequireMfa);
+        let (svc, events) = with_policy(ScriptedAuth::with_user(EMAIL, "pw-123456", None), RiskPolicy::RequireMfa);
         assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
         let Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, flow, destination, setup: None, .. }) = sign_in_from(&svc, "browser-b", NOW + 60).await
         else {
@@ -369,26 +355,25 @@ mod tests {
         };
         assert_eq!(destination.as_deref(), Some("h***@e***"));
         assert!(!flow.contains("access-"), "the tokens travel encrypted");
-        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 62).await;
+        let wrong = svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 62).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "the password holder cannot skip the email: {wrong:?}");
         let Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, flow, setup: Some(setup), .. }) =
-            svc.answer(&flow, ChallengeAnswer::Code(pw("246810")), &here(), NOW + 65).await
+            svc.password.answer(&flow, ChallengeAnswer::Code(pw("246810")), &here(), NOW + 65).await
         else {
             panic!("no authenticator set-up")
         };
         assert_eq!(setup.secret, "JBSWY3DPEHPK3PXP");
         assert_eq!(setup.uri, "otpauth://totp/api.example.com:hanako%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=api.example.com");
         assert!(!flow.contains("access-"), "the tokens travel encrypted");
-        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000000")), &here(), NOW + 70).await;
+        let wrong = svc.password.answer(&flow, ChallengeAnswer::Code(pw("000000")), &here(), NOW + 70).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 80).await, Ok(Outcome::Handoff(_))));
+        assert!(matches!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 80).await, Ok(Outcome::Handoff(_))));
         assert_eq!(events.kinds().iter().filter(|k| **k == UserMfaEnrolled).count(), 1, "the enrolment is recorded");
         // From now on the person's factor is asked for, and the next new browser passes with it.
         assert!(matches!(sign_in_from(&svc, "browser-c", NOW + 120).await, Ok(Outcome::Handoff(_))));
         let outcomes: Vec<Value> = high_risk(&events).iter().map(|d| d["outcome"].clone()).collect();
         assert_eq!(outcomes, [json!("second_factor_required"), json!("allowed"), json!("allowed")]);
-        let (svc, events_mfa) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SoftwareTokenMfa))));
-        let svc = with_policy(svc, RiskPolicy::RequireMfa);
+        let (svc, events_mfa) = with_policy(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SoftwareTokenMfa)), RiskPolicy::RequireMfa);
         assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
         assert!(matches!(sign_in_from(&svc, "browser-b", NOW + 60).await, Ok(Outcome::Handoff(_))));
         assert_eq!(high_risk(&events_mfa)[0]["outcome"], "allowed");
@@ -405,30 +390,32 @@ mod tests {
 
     #[tokio::test]
     async fn a_handoff_works_once_and_only_in_the_browser_its_sign_in_was_assessed_for() {
-        let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)));
+        let ports = sign_in_ports(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)), Default::default());
+        let sessions = ports.sessions.clone();
+        let svc = SignIn::new(ports);
         let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
-        let ctx = svc.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
-        let signed_in = svc.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
+        let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
-        assert!(matches!(svc.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
-        assert!(matches!(svc.open_handoff(&handoff, Some("browser-b"), NOW).await, Err(SignInError::OtherBrowser)));
-        assert!(svc.sessions.get(&oidc::digest(&signed_in.session)).await.ok().flatten().is_some(), "a spent handoff elsewhere ends nothing");
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), NOW).await, Err(SignInError::OtherBrowser)));
+        assert!(sessions.get(&oidc::digest(&signed_in.session)).await.ok().flatten().is_some(), "a spent handoff elsewhere ends nothing");
         // Brought first by another browser: refused, spent, and its sign-in over.
-        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
+        let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         for other in [None, Some("browser-b"), Some("")] {
-            assert!(matches!(svc.open_handoff(&handoff, other, NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
+            assert!(matches!(svc.arrival.open_handoff(&handoff, other, NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
         }
-        assert!(matches!(svc.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
     }
 
     #[tokio::test]
     async fn start_refuses_unknown_apps_and_foreign_return_to() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::default()));
-        assert!(matches!(svc.start("nope", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
-        assert!(matches!(svc.start("../demo", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
-        assert!(matches!(svc.start("demo", Entry::return_to("https://evil.com/"), NOW).await, Err(SignInError::ReturnTo(_))));
-        assert!(svc.start("demo", Entry::default(), NOW).await.is_ok());
+        assert!(matches!(svc.entry.start("nope", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.entry.start("../demo", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));
+        assert!(matches!(svc.entry.start("demo", Entry::return_to("https://evil.com/"), NOW).await, Err(SignInError::ReturnTo(_))));
+        assert!(svc.entry.start("demo", Entry::default(), NOW).await.is_ok());
     }
 
     #[tokio::test]
@@ -436,44 +423,46 @@ mod tests {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa)));
         let svc = sign_in_service(auth);
         let ctx = ctx(&svc).await;
-        let out = svc.password(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await;
+        let out = svc.password.sign_in(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await;
         let Ok(Outcome::Challenge { kind: ChallengeKind::SmsMfa, flow, destination, .. }) = out else { panic!("{out:?}") };
         assert_eq!(destination.as_deref(), Some("+*******5678"));
-        let wrong = svc.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await;
+        let wrong = svc.password.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
-        let mismatched = svc.answer(&flow, ChallengeAnswer::NewPassword(pw("x")), &here(), NOW).await;
+        let mismatched = svc.password.answer(&flow, ChallengeAnswer::NewPassword(pw("x")), &here(), NOW).await;
         assert!(matches!(mismatched, Err(SignInError::BadInput("answer"))));
-        let expired = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + CHALLENGE_TTL).await;
+        let expired = svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + CHALLENGE_TTL).await;
         assert!(matches!(expired, Err(SignInError::Flow(FlowError::Expired))));
-        let ok = svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await;
+        let ok = svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await;
         assert!(matches!(ok, Ok(Outcome::Handoff(_))), "{ok:?}");
         // A context token is not a challenge token.
-        assert!(matches!(svc.answer(&ctx, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+        assert!(matches!(svc.password.answer(&ctx, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
     }
 
     #[tokio::test]
     async fn select_mfa_then_code() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", Some(ChallengeKind::SelectMfaType))));
         let ctx = ctx(&svc).await;
-        let Ok(Outcome::Challenge { flow, options, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!() };
+        let Ok(Outcome::Challenge { flow, options, .. }) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!() };
         assert_eq!(options, vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa]);
-        let Ok(Outcome::Challenge { kind, flow, .. }) = svc.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), &here(), NOW).await else {
+        let Ok(Outcome::Challenge { kind, flow, .. }) =
+            svc.password.answer(&flow, ChallengeAnswer::Choose(ChallengeKind::SoftwareTokenMfa), &here(), NOW).await
+        else {
             panic!()
         };
         assert_eq!(kind, ChallengeKind::SoftwareTokenMfa);
-        assert!(matches!(svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Ok(Outcome::Handoff(_))));
+        assert!(matches!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await, Ok(Outcome::Handoff(_))));
     }
 
     #[tokio::test]
     async fn forgot_password_does_not_reveal_accounts_and_reset_signs_in() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "old", None)));
         let ctx = ctx(&svc).await;
-        assert!(svc.forgot_password(&ctx, "nobody@example.com", NOW).await.is_ok());
-        assert!(svc.forgot_password(&ctx, EMAIL, NOW).await.is_ok());
-        assert!(matches!(svc.forgot_password(&ctx, "not-an-email", NOW).await, Err(SignInError::BadInput("email"))));
-        let wrong = svc.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), &here(), NOW).await;
+        assert!(svc.password.forgot_password(&ctx, "nobody@example.com", NOW).await.is_ok());
+        assert!(svc.password.forgot_password(&ctx, EMAIL, NOW).await.is_ok());
+        assert!(matches!(svc.password.forgot_password(&ctx, "not-an-email", NOW).await, Err(SignInError::BadInput("email"))));
+        let wrong = svc.password.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), &here(), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
-        let ok = svc.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), &here(), NOW).await;
+        let ok = svc.password.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), &here(), NOW).await;
         assert!(matches!(ok, Ok(Outcome::Handoff(_))));
     }
 
@@ -485,7 +474,7 @@ mod tests {
         }
         let svc = sign_in_service(auth);
         let ctx = ctx(&svc).await;
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::EmailNotVerified)));
+        assert!(matches!(svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::EmailNotVerified)));
     }
 
     #[tokio::test]
@@ -514,8 +503,8 @@ mod tests {
         };
         let sign_in = || async {
             let ctx = ctx(&svc).await;
-            let Ok(Outcome::Challenge { flow, .. }) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no challenge") };
-            svc.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await
+            let Ok(Outcome::Challenge { flow, .. }) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no challenge") };
+            svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW).await
         };
         set(Some(org(false)));
         assert!(matches!(sign_in().await, Err(SignInError::PasswordSignInDisabled)));
@@ -531,8 +520,8 @@ mod tests {
         let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
         let tampered = format!("x{ctx}");
-        assert!(matches!(svc.password(&tampered, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.password.sign_in(&tampered, EMAIL, &pw("pw"), &here(), NOW).await, Err(SignInError::Flow(FlowError::Invalid))));
+        assert!(matches!(svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + CONTEXT_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
         assert_eq!(auth.calls.load(Ordering::Relaxed), 0);
     }
 
@@ -545,17 +534,21 @@ mod tests {
         forum.id = AppId::parse("forum").unwrap_or_else(|e| panic!("{e}"));
         forum.target =
             serde_json::from_value(serde_json::json!({"kind": "discourse", "forum_url": "https://forum.example.com"})).unwrap_or_else(|e| panic!("{e}"));
-        let svc = SignIn { apps: Arc::new(MemoryApps::with([forum])), ..sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None))) };
+        let ports = sign_in_ports(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)), Default::default());
+        let svc = SignIn::new(SignInPorts { apps: Arc::new(MemoryApps::with([forum])), ..ports });
         let sso = base64::engine::general_purpose::STANDARD.encode("nonce=n-1&return_sso_url=https%3A%2F%2Fforum.example.com%2Fsession%2Fsso_login");
         let sig = hex(&hmac_sha256(b"shared-secret", &[sso.as_bytes()]));
         let entry = Entry { sso: Some(&sso), sig: Some(&sig), ..Entry::default() };
-        let ctx = svc.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))), "an expired nonce");
-        let Ok(Outcome::Handoff(handoff)) = svc.password(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
-        let signed_in = svc.open_handoff(&handoff, None, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let ctx = svc.entry.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))),
+            "an expired nonce"
+        );
+        let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
+        let signed_in = svc.arrival.open_handoff(&handoff, None, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
         assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");
-        let without = svc.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;
+        let without = svc.entry.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;
         assert!(matches!(without, Err(SignInError::AppRequest(RequestError::Missing))), "a forum is entered only with its signed request");
     }
 }

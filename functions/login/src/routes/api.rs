@@ -93,7 +93,7 @@ fn answer(result: Result<Outcome, SignInError>, route: &str) -> Answer {
 /// `POST /login`: email and password; the handoff to `/session/handoff`, or the next challenge.
 async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PasswordBody>) -> Answer {
     check_secret(&b.password).map_err(ApiProblem)?;
-    answer(login.sign_in.password(&b.ctx, &b.email, &b.password, &visitor, now).await, "login")
+    answer(login.sign_in.password.sign_in(&b.ctx, &b.email, &b.password, &visitor, now).await, "login")
 }
 
 /// `POST /login/challenge`: exactly one of a code, a new password or a choice of factor.
@@ -104,12 +104,12 @@ async fn challenge(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, N
         (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
         _ => return Err(ApiProblem(problem::BAD_REQUEST)),
     };
-    answer(login.sign_in.answer(&b.flow, answer_of, &visitor, now).await, "login/challenge")
+    answer(login.sign_in.password.answer(&b.flow, answer_of, &visitor, now).await, "login/challenge")
 }
 
 /// `POST /password/forgot`: sends a reset code (the same answer whether or not the account exists).
 async fn forgot(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
-    match login.sign_in.forgot_password(&b.ctx, &b.email, now).await {
+    match login.sign_in.password.forgot_password(&b.ctx, &b.email, now).await {
         Ok(()) => Ok(json_response(StatusCode::OK, &json!({"status": "code_sent"}))),
         Err(e) => Err(ApiProblem(logged(&e, "password/forgot"))),
     }
@@ -119,7 +119,7 @@ async fn forgot(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): Jso
 async fn reset(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ResetBody>) -> Answer {
     let code = one_time_code(&b.code).map_err(ApiProblem)?;
     check_secret(&b.new_password).map_err(ApiProblem)?;
-    answer(login.sign_in.reset_password(&b.ctx, &b.email, &code, &b.new_password, &visitor, now).await, "password/reset")
+    answer(login.sign_in.password.reset_password(&b.ctx, &b.email, &code, &b.new_password, &visitor, now).await, "password/reset")
 }
 
 /// `POST /corporate/start`: the email's organisation; where the browser goes next (`/corporate/go`).

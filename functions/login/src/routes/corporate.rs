@@ -49,7 +49,7 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
                 done.ctx.device = None;
             }
             let ctx = done.ctx.clone();
-            match login.sign_in.complete(done, &visitor, now).await {
+            match login.sign_in.arrival.complete(done, &visitor, now).await {
                 Ok(signed_in) => into_session(&login, signed_in),
                 Err(e) => back_to_form(&login, lang, &ctx, &logged(&e, "corporate/callback"), now).await,
             }
@@ -63,7 +63,7 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
 
 /// Back to the form for the same app, with the problem's code; a page if the context cannot be sealed.
 async fn back_to_form(login: &Login, lang: Lang, ctx: &SignInContext, problem: &Problem, now: u64) -> Response {
-    match login.sign_in.seal_context(ctx, now).await {
+    match login.sign_in.entry.seal_context(ctx, now).await {
         Ok(ctx) => redirect_to_form(login, &[("ctx", &ctx), ("error", problem.code)]),
         Err(_) => PageProblem(*problem, lang).into_response(),
     }

@@ -29,7 +29,7 @@ async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, req
         _ => return PageProblem(problem::BAD_REQUEST, lang).into_response(),
     };
     let token = url::form_urlencoded::parse(&body).find(|(k, _)| k == "handoff").map(|(_, v)| v.into_owned()).unwrap_or_default();
-    match login.sign_in.open_handoff(&token, device.as_deref(), now).await {
+    match login.sign_in.arrival.open_handoff(&token, device.as_deref(), now).await {
         Ok(signed_in) => into_session(&login, signed_in),
         Err(e) => PageProblem(logged(&e, "session/handoff"), lang).into_response(),
     }
@@ -38,6 +38,6 @@ async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, req
 /// The way to the app, with the new session's cookie.
 pub fn into_session(login: &Login, signed_in: SignedIn) -> Response {
     let mut response = deliver(signed_in.delivery);
-    set_cookie(&mut response, cookies::set(session::COOKIE, &signed_in.session, login.sign_in.session_ttl()));
+    set_cookie(&mut response, cookies::set(session::COOKIE, &signed_in.session, login.sign_in.arrival.session_ttl()));
     response
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::problem::Problem;
 use crate::state::Login;
 use crate::web::{ApiProblem, Now, json_response, method_not_allowed};
+use shared::signin::service::SignInError;
 use shared::tokens::signing_keys::JWKS_MAX_AGE;
 
 pub fn routes() -> Router<Arc<Login>> {
@@ -18,7 +19,7 @@ pub fn routes() -> Router<Arc<Login>> {
 }
 
 async fn jwks(State(login): State<Arc<Login>>, Now(now): Now) -> Response {
-    match login.sign_in.jwks(now).await {
+    match login.sign_in.signers.jwks(now).await.map_err(SignInError::from) {
         Ok(jwks) => {
             let mut response = json_response(StatusCode::OK, &jwks);
             let headers = response.headers_mut();

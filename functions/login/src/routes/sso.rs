@@ -41,7 +41,7 @@ async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Par
     let known_device = cookies::read(&headers, cookies::DEVICE).filter(|d| d.len() == 43).map(str::to_owned);
     let device = known_device.clone().unwrap_or_else(shared::signin::oidc::random_token);
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
-    let mut response = match login.sign_in.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
+    let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form(ctx)) => redirect_to_form(&login, &[("ctx", &ctx)]),
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
@@ -59,8 +59,8 @@ async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Para
     let query = query.or_empty();
     // A return_to the app does not allow is dropped rather than failing the logout.
     let entry = Entry { return_to: query.get("return_to").map(String::as_str), ..Entry::default() };
-    let started = match login.sign_in.start(app, entry, now).await {
-        Err(SignInError::ReturnTo(_)) => login.sign_in.start(app, Entry::default(), now).await,
+    let started = match login.sign_in.entry.start(app, entry, now).await {
+        Err(SignInError::ReturnTo(_)) => login.sign_in.entry.start(app, Entry::default(), now).await,
         other => other,
     };
     // An app entered only with its own signed request (a forum) cannot be started again from
@@ -91,7 +91,7 @@ async fn logout(State(login): State<Arc<Login>>, lang: Lang, headers: HeaderMap)
 /// provider for single sign-out where the session has one, else to the form. `ctx` brings the
 /// person back to the app's sign-in afterwards.
 async fn sign_out(login: &Login, headers: &HeaderMap, lang: Lang, ctx: Option<&str>) -> Response {
-    let provider = match login.sign_in.logout(cookies::read(headers, session::COOKIE)).await {
+    let provider = match login.sign_in.entry.logout(cookies::read(headers, session::COOKIE)).await {
         Ok(provider) => provider,
         Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
     };

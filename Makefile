@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
+.PHONY: dev test setup lint unit browser package bench bench-cold bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
 
 setup:
 	bash scripts/setup.sh
@@ -37,6 +37,14 @@ bench:
 	cargo bench -p login --bench login_overhead
 	cargo bench -p login --bench corporate_callback
 	cargo bench -p shared --bench mint
+
+## The cold path: the login function started as Lambda starts it, fed API Gateway events, against moto
+## behind a latency proxy, beside the reference design; the region-like model, then loopback.
+bench-cold: setup
+	cargo build --release -p login
+	cargo build -p bridge-admin -p dev-server
+	python3 scripts/cold_path_bench.py --model region
+	python3 scripts/cold_path_bench.py --model loopback
 
 # 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
 bench-scim:

@@ -1,6 +1,10 @@
 //! A small async TTL cache for configuration and secrets that are read on every request but
 //! change rarely. It keeps warm invocations free of DynamoDB and Secrets Manager calls.
 //!
+//! Loads are single-flight per key: a read that finds a load of its key under way waits for it
+//! instead of starting another (so a load begun during a function's init serves its first
+//! request).
+//!
 //! It is not a general-purpose cache: no size bound (the key space is the set of configured apps),
 //! no negative caching (a miss is not stored, so a newly created app is seen at once).
 
@@ -14,11 +18,13 @@ use std::time::{Duration, Instant};
 pub struct TtlCache<K, V> {
     ttl: Duration,
     entries: Mutex<HashMap<K, (Instant, Arc<V>)>>,
+    /// One gate per key a load has been started for: held while that key loads.
+    gates: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
+        Self { ttl, entries: Mutex::new(HashMap::new()), gates: Mutex::new(HashMap::new()) }
     }
 
     /// The cached value for `key`, or the one `load` returns (cached only when it is `Some`).
@@ -30,30 +36,36 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         if let Some(hit) = self.fresh(key) {
             return Ok(Some(hit));
         }
+        let gate = lock(&self.gates).entry(key.clone()).or_default().clone();
+        let _turn = gate.lock().await;
+        // Loaded while this read waited for the gate.
+        if let Some(hit) = self.fresh(key) {
+            return Ok(Some(hit));
+        }
         let Some(value) = load().await? else {
             return Ok(None);
         };
         let value = Arc::new(value);
-        self.lock().insert(key.clone(), (Instant::now(), value.clone()));
+        lock(&self.entries).insert(key.clone(), (Instant::now(), value.clone()));
         Ok(Some(value))
     }
 
     /// Forgets `key`, so the next read loads it again.
     pub fn invalidate(&self, key: &K) {
-        self.lock().remove(key);
+        lock(&self.entries).remove(key);
     }
 
     fn fresh(&self, key: &K) -> Option<Arc<V>> {
-        let entries = self.lock();
+        let entries = lock(&self.entries);
         let (loaded, value) = entries.get(key)?;
         (loaded.elapsed() < self.ttl).then(|| value.clone())
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (Instant, Arc<V>)>> {
-        // A panic while holding this lock cannot leave the map inconsistent (single inserts), so a
-        // poisoned lock is still safe to use.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// A panic while holding one of these locks cannot leave its map inconsistent (single inserts
+/// and removals), so a poisoned lock is still safe to use.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -77,6 +89,20 @@ mod tests {
         cache.invalidate(&"k");
         let _ = cache.get_or_load(&"k", || async { Ok::<_, ()>(Some(8)) }).await;
         assert_eq!(cache.get_or_load(&"k", || async { Ok::<_, ()>(None) }).await, Ok(Some(Arc::new(8))));
+    }
+
+    #[tokio::test]
+    async fn a_read_during_a_load_of_its_key_waits_for_that_load() {
+        let cache: TtlCache<&str, i32> = TtlCache::new(Duration::from_secs(60));
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, ()>(Some(1))
+        };
+        let (a, b) = tokio::join!(cache.get_or_load(&"k", load), cache.get_or_load(&"k", load));
+        assert_eq!((a, b), (Ok(Some(Arc::new(1))), Ok(Some(Arc::new(1)))));
+        assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -83,12 +83,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// The login function as Lambda builds it, from its environment variables.
 pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> axum::Router {
+    routes::router(login_state_for(sdk, stack, moto))
+}
+
+/// The login function's state as its `main` builds it (before its init loads anything).
+pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<Login> {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
     env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-    routes::router(Arc::new(Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}"))))
+    Arc::new(Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}")))
 }
 
 pub fn demo_app() -> App {

@@ -29,6 +29,30 @@ async fn zendesk_claims(app: &TestApp, step: &Reply) -> (Value, Reply) {
 }
 
 #[tokio::test]
+async fn init_loads_what_no_input_decides_and_the_first_sign_in_does_not_load_it_again() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let login = login_state_for(&app.sdk, &app.stack, moto());
+    app.calls.take();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    login.sign_in.prefetch(now).await;
+    let init = app.calls.take();
+    assert_eq!(CallLog::count(&init, "secretsmanager.GetSecretValue"), 1, "the bridge secret: {init:?}");
+    assert_eq!(init.iter().filter(|c| *c == &format!("{COGNITO}GetUser")).count(), 1, "a connection to Cognito: {init:?}");
+    assert!(init.iter().any(|c| c.starts_with("DynamoDB_20120810.")), "our signing keys: {init:?}");
+
+    let first = login::routes::router(login);
+    let body = json!({"ctx": ctx, "email": "hanako@example.com", "password": PASSWORD}).to_string();
+    let reply = send_to(&first, "POST", "/login", &[("content-type", "application/json"), ("origin", FORM)], Some(body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let calls = app.calls.take();
+    // Cognito once; the only secret read is the app's own (the bridge's was loaded at init).
+    assert_eq!(CallLog::count(&calls, COGNITO), 1, "{calls:?}");
+    assert_eq!(CallLog::count(&calls, "secretsmanager.GetSecretValue"), 1, "{calls:?}");
+}
+
+#[tokio::test]
 async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     let app = spawn_app().await;
     let sub = app.user("hanako@example.com", |u| u.groups = &["zd-vip", "zendesk-agents"]).await;
@@ -130,7 +154,10 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["error"], "password_sign_in_disabled");
     assert!(refused.json()["handoff"].is_null(), "no token");
-    assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth"), "DynamoDB_20120810.GetItem".to_owned()]);
+    // The app's secret loads beside Cognito's check (for the mint), before the policy refuses.
+    let mut calls = app.calls.take();
+    calls.sort();
+    assert_eq!(calls, vec![format!("{COGNITO}InitiateAuth"), "DynamoDB_20120810.GetItem".to_owned(), "secretsmanager.GetSecretValue".to_owned()]);
     // Warm: the organisation comes from the cache.
     assert_eq!(app.login("taro@corp.example", PASSWORD).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.calls.take(), vec![format!("{COGNITO}InitiateAuth")]);

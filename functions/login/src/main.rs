@@ -8,5 +8,6 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(&shared::config::Env)?;
     let sdk = shared::adapters::aws::load().await;
     let login = Arc::new(Login::new(&config, &sdk)?);
+    login.sign_in.prefetch(shared::common::time::unix_now()).await;
     lambda_http::run(routes::router(login)).await
 }

@@ -27,6 +27,7 @@ pub struct SignIn {
     pub arrival: arrival::Arrival,
     /// Our signing keys (their public JWKS is published at `/.well-known/jwks.json`).
     pub signers: Arc<Signers>,
+    ports: Arc<service::SignInPorts>,
 }
 
 impl SignIn {
@@ -36,8 +37,22 @@ impl SignIn {
         Self {
             entry: entry::SessionEntry::new(ports.clone()),
             password: password::PasswordSignIn::new(ports.clone()),
-            arrival: arrival::Arrival::new(ports),
+            arrival: arrival::Arrival::new(ports.clone()),
             signers,
+            ports,
+        }
+    }
+
+    /// What every sign-in needs and no person's input decides, loaded side by side before the
+    /// first request (a function's init): the bridge secret (Secrets Manager), the pool's keys
+    /// (its JWKS), our signing keys (DynamoDB) and a connection to Cognito, each opening its
+    /// connection. A failure is logged and left to the request that needs it, which tries again.
+    pub async fn prefetch(&self, now: u64) {
+        let ports = &self.ports;
+        let (bridge, pool_keys, our_keys, ()) = tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.auth.connect());
+        let failed = [bridge.err().map(|e| e.to_string()), pool_keys.err().map(|e| e.to_string()), our_keys.err().map(|e| e.to_string())];
+        for error in failed.into_iter().flatten() {
+            tracing::warn!(%error, "could not load ahead of the first request");
         }
     }
 }

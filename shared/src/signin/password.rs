@@ -30,11 +30,15 @@ impl PasswordSignIn {
 
     /// `visitor`: what the request says about where it came from (IP, user agent, device,
     /// country), here and in the other steps; it goes into the sign-in's events.
+    ///
+    /// The app (and what minting its token needs) loads beside Cognito's password check: the
+    /// context names the app, sealed by us, so nothing waits for the other.
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        self.ports.app(ctx.app.as_str()).await?;
-        let step = match self.ports.auth.sign_in(email.as_str(), password).await {
+        let (app, step) = tokio::join!(self.ports.app_ready_to_mint(ctx.app.as_str(), now), self.ports.auth.sign_in(email.as_str(), password));
+        app?;
+        let step = match step {
             Err(AuthError::InvalidCredentials) => {
                 if let Err(e) = self.ports.risk.failed(email.as_str(), now).await {
                     tracing::warn!(error = %e, "could not count a failed sign-in");

@@ -30,6 +30,10 @@ pub trait PasswordAuth: Send + Sync {
     async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError>;
     /// Checks a code [`Self::send_email_code`] sent.
     async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
+
+    /// Opens the connection to the identity provider ahead of the first sign-in (a function's
+    /// init), so the person's first password check does not pay for it. Nothing by default.
+    async fn connect(&self) {}
 }
 
 /// Why an ID token was not accepted.
@@ -46,6 +50,11 @@ pub enum TokenRejected {
 #[async_trait]
 pub trait IdTokenVerifier: Send + Sync {
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected>;
+
+    /// Loads the issuer's keys ahead of the first token (a function's init); nothing by default.
+    async fn prefetch(&self) -> Result<(), TokenRejected> {
+        Ok(())
+    }
 }
 
 /// Bridge sessions, keyed by the digest of the cookie's value.

@@ -220,6 +220,21 @@ impl SignInPorts {
         })
     }
 
+    /// The app, with what minting its token needs loaded into the caches (its shared secret, or
+    /// our current key for its algorithm). A key that does not load is the mint's error to
+    /// report, not this one's.
+    pub(super) async fn app_ready_to_mint(&self, raw_id: &str, now: u64) -> Result<Arc<App>, SignInError> {
+        let app = self.app(raw_id).await?;
+        let loaded = match app.target.algorithm() {
+            Algorithm::HS256 => self.shared_secret(&app).await.map(drop),
+            ours => self.signers.current(ours, now).await.map(drop).map_err(SignInError::from),
+        };
+        if let Err(e) = loaded {
+            tracing::debug!(app = %app.id, error = %e, "the app's signing key did not load ahead of the mint");
+        }
+        Ok(app)
+    }
+
     /// The secret this app shares with us (HS256 apps, DiscourseConnect).
     pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
         let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;

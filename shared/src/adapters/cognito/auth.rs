@@ -143,6 +143,14 @@ fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
 
 #[async_trait]
 impl PasswordAuth for CognitoPasswordAuth {
+    /// `GetUser` with a token that is no token: Cognito refuses it (`NotAuthorizedException`)
+    /// without IAM permissions or any person's data, and the TLS connection it opened stays in
+    /// the client's pool for `InitiateAuth`. One request per cold start.
+    async fn connect(&self) {
+        let refused = self.client.get_user().access_token("connection-warm-up").send().await;
+        tracing::debug!(refused = refused.is_err(), "connected to Cognito");
+    }
+
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
         let mut params = HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PASSWORD".to_owned(), password.expose_secret().to_owned())]);
         if let Some(hash) = self.secret_hash(username).await? {

@@ -131,6 +131,22 @@ impl KeyCache {
         Self { source, keys: RwLock::new(KeySet::default()) }
     }
 
+    /// Fetches the key set unless a fresh one is held (a function's init calls this).
+    pub async fn prefetch(&self) -> Result<(), TokenRejected> {
+        let mut set = self.keys.write().await;
+        if set.fetched.is_none_or(|at| at.elapsed() >= KEYS_TTL) {
+            self.load(&mut set).await?;
+        }
+        Ok(())
+    }
+
+    async fn load(&self, set: &mut KeySet) -> Result<(), TokenRejected> {
+        let doc: Jwks = serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
+        set.keys = doc.keys.into_iter().filter_map(|k| Some((k.kid.clone()?, Arc::new(k.decoding_key()?)))).collect();
+        set.fetched = Some(Instant::now());
+        Ok(())
+    }
+
     async fn key(&self, kid: &str) -> Result<Arc<(DecodingKey, KeyFamily)>, TokenRejected> {
         {
             let set = self.keys.read().await;
@@ -143,10 +159,7 @@ impl KeyCache {
         let stale = set.fetched.is_none_or(|at| at.elapsed() >= KEYS_TTL);
         let may_refetch = set.fetched.is_none_or(|at| at.elapsed() >= REFETCH_AFTER);
         if stale || (!set.keys.contains_key(kid) && may_refetch) {
-            let doc: Jwks =
-                serde_json::from_str(&self.source.fetch().await?).map_err(|_| TokenRejected::KeysUnavailable("the JWKS is not valid JSON".into()))?;
-            set.keys = doc.keys.into_iter().filter_map(|k| Some((k.kid.clone()?, Arc::new(k.decoding_key()?)))).collect();
-            set.fetched = Some(Instant::now());
+            self.load(&mut set).await?;
         }
         set.keys.get(kid).cloned().ok_or(TokenRejected::Invalid("unknown signing key"))
     }
@@ -193,6 +206,10 @@ impl IdTokenVerifier for JwksVerifier {
         let claims = self.keys.verify(token, &[Algorithm::RS256]).await?;
         check_claims(&claims, &self.issuer, &self.audience, now)?;
         Ok(claims)
+    }
+
+    async fn prefetch(&self) -> Result<(), TokenRejected> {
+        self.keys.prefetch().await
     }
 }
 

@@ -1,0 +1,632 @@
+"""The login function's cold path, measured the way Lambda runs it, beside the reference design.
+
+Each subject is a real process that talks to a fake Lambda Runtime API on loopback and is fed
+real API Gateway HTTP API (payload 2.0) events. Its AWS calls go to moto through a loopback
+proxy that charges each request a round-trip time by operation, and each new connection a
+set-up time (the models are below). Per scenario the benchmark prints:
+
+- start to ready: process start until it asks for its first event (init done);
+- first response: process start until its first answer (the person's wait on a cold start);
+- warm median and p99 of the next invocations, each timed from event delivery to answer;
+- peak RSS (VmHWM) at the end;
+- the serial AWS round trips on the critical path of the first and of a warm invocation, from
+  the proxy's own log: the longest chain of requests that do not overlap in time, and what
+  ran during init.
+
+Scenarios: `POST /login` (password, no MFA), `GET /sso/{app}` with a live session and without
+one, and the corporate callback; the reference (`../shared/peer-node`: Node.js, InitiateAuth +
+GetUser + jsonwebtoken) runs `POST /login` in the same run. It also times `InitiateAuth` and one
+DynamoDB `PutItem` alone through the same proxy (boto3, warm connection): the floor of a
+password sign-in.
+
+This is a benchmark, not a test: it asserts nothing about time.
+
+Usage: python3 scripts/cold_path_bench.py [--model region|loopback] [--rounds 3] [--warm 20]
+         [--binary target/release/login] [--reference DIR] [--only SCENARIO ...]
+Needs target/debug/bridge-admin and dev-server (the local stack), a release login binary, and
+Node.js with npm for the reference (installed into a temporary copy of its folder).
+"""
+
+import argparse
+import asyncio
+import base64
+import http.cookiejar
+import itertools
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Milliseconds. `region` resembles a Lambda function calling Cognito, DynamoDB and Secrets
+# Manager in its own region over TLS: a new connection costs a TCP and a TLS 1.3 handshake to a
+# regional endpoint (~15 ms with certificate checks); DynamoDB answers a key read in single-digit
+# milliseconds and a transaction in about twice that; Cognito's InitiateAuth verifies a password
+# hash (~80 ms) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (served
+# from S3 behind Cognito's domain) ~20 ms. These are the figures of the issue's own model, so the
+# ratios compare with it directly. In the critical paths printed, `*` marks a request that opened
+# a new connection (and paid its set-up).
+MODELS = {
+    "region": {
+        "connect": 15,
+        "ops": {"InitiateAuth": 80, "RespondToAuthChallenge": 80, "cognito": 30, "TransactWriteItems": 12, "dynamodb": 6,
+                "secretsmanager": 20, "kms": 10, "jwks": 20, "other": 20},
+    },
+    "loopback": {"connect": 0, "ops": {}},
+}
+
+
+def now_ms():
+    return time.perf_counter() * 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# The latency proxy
+
+
+class Proxy:
+    """An HTTP/1.1 reverse proxy to `upstream` that delays each request by its operation's
+    round-trip time (and the first request of a connection by the connection's set-up time),
+    and logs (start, end, connection, operation) for each request."""
+
+    def __init__(self, upstream, model):
+        self.upstream = upstream
+        self.model = model
+        self.log = []
+        self.lock = threading.Lock()
+        self.connections = itertools.count(1)
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+        threading.Thread(target=self._run, args=(started,), daemon=True).start()
+        started.wait()
+
+    def _run(self, started):
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        started.set()
+        self.loop.run_forever()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def take(self):
+        with self.lock:
+            entries, self.log = self.log, []
+        return entries
+
+    def delay(self, op):
+        ops = self.model["ops"]
+        if op in ops:
+            return ops[op]
+        family = op.split(".")[0] if "." in op else op
+        return ops.get(family, ops.get("other", 0))
+
+    async def _serve(self, reader, writer):
+        conn = next(self.connections)
+        first = True
+        try:
+            while True:
+                head = await read_head(reader)
+                if not head:
+                    break
+                start = now_ms()
+                body = await read_body(reader, head)
+                op = operation(head)
+                wait = self.delay(op) + (self.model["connect"] if first else 0)
+                if first:
+                    op += "*"
+                first = False
+                if wait:
+                    await asyncio.sleep(wait / 1000)
+                status_head, answer = await self._forward(head, body)
+                writer.write(status_head + answer)
+                await writer.drain()
+                with self.lock:
+                    self.log.append((start, now_ms(), conn, op))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _forward(self, head, body):
+        """One request on a fresh upstream connection (free on loopback); the answer framed
+        with a Content-Length, keep-alive."""
+        host, port = self.upstream
+        up_reader, up_writer = await asyncio.open_connection(host, port)
+        up_writer.write(head + body)
+        await up_writer.drain()
+        answer_head = await read_head(up_reader)
+        answer = await read_body(up_reader, answer_head, response=True)
+        up_writer.close()
+        lines = answer_head.decode("latin-1").split("\r\n")
+        kept = [l for l in lines[1:] if l and not re.match(r"(?i)(content-length|transfer-encoding|connection|keep-alive):", l)]
+        status = lines[0].replace("HTTP/1.0", "HTTP/1.1")
+        framed = "\r\n".join([status, *kept, f"Content-Length: {len(answer)}", "Connection: keep-alive", "", ""])
+        return framed.encode("latin-1"), answer
+
+
+async def read_head(reader):
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as e:
+        if e.partial:
+            raise
+        return b""
+
+
+async def read_body(reader, head, response=False):
+    text = head.decode("latin-1")
+    length = re.search(r"(?im)^content-length:\s*(\d+)", text)
+    if length:
+        return await reader.readexactly(int(length.group(1)))
+    if re.search(r"(?im)^transfer-encoding:\s*chunked", text):
+        body = b""
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
+                return body
+            body += chunk[:-2]
+    if response and not re.match(r"HTTP/1\.\d (1\d\d|204|304)", text):
+        return await reader.read()
+    return b""
+
+
+def operation(head):
+    text = head.decode("latin-1")
+    target = re.search(r"(?im)^x-amz-target:\s*(\S+)", text)
+    if target:
+        service, _, action = target.group(1).partition(".")
+        family = {"AWSCognitoIdentityProviderService": "cognito", "DynamoDB_20120810": "dynamodb", "secretsmanager": "secretsmanager",
+                  "TrentService": "kms"}.get(service, service)
+        return f"{family}.{action}" if action not in ("InitiateAuth", "RespondToAuthChallenge", "TransactWriteItems") else action
+    path = text.split(" ", 2)[1] if " " in text else ""
+    return "jwks" if path.endswith("/.well-known/jwks.json") else f"other {path}"
+
+
+def short(op):
+    """The operation's name; `*` marks the first request of a new connection."""
+    return op.split(".", 1)[-1]
+
+
+def critical_path(entries):
+    """The longest chain of requests that do not overlap, as levels of what ran side by side."""
+    entries = sorted(entries)
+    depth = []
+    for i, (start, _, _, _) in enumerate(entries):
+        depth.append(1 + max((depth[j] for j in range(i) if entries[j][1] <= start), default=0))
+    levels = {}
+    for (_, _, _, op), d in zip(entries, depth):
+        levels.setdefault(d, []).append(short(op))
+    return max(depth, default=0), " -> ".join(" | ".join(sorted(levels[d])) for d in sorted(levels))
+
+
+# ---------------------------------------------------------------------------------------------
+# The fake Lambda Runtime API
+
+
+class Runtime:
+    """One process's Runtime API: events wait in a queue; `next` hands them out."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.answers = queue.Queue()
+        self.ready_at = None
+        self.delivered = {}
+
+    def invoke(self, event, timeout=30):
+        request_id = str(uuid.uuid4())
+        self.events.put((request_id, event))
+        got_id, answered_at, body = self.answers.get(timeout=timeout)
+        assert got_id == request_id
+        return self.delivered[request_id], answered_at, body
+
+
+class RuntimeServer:
+    def __init__(self):
+        self.current = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # The head and the body go out in two writes: without this, the body waits for the
+            # client's delayed ACK (40 ms), an artefact no real Runtime API has.
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                runtime = outer.current
+                if not self.path.endswith("/runtime/invocation/next"):
+                    return self.reply(404, b"{}")
+                if runtime.ready_at is None:
+                    runtime.ready_at = now_ms()
+                request_id, event = runtime.events.get()
+                runtime.delivered[request_id] = now_ms()
+                self.reply(200, json.dumps(event).encode(), {
+                    "Lambda-Runtime-Aws-Request-Id": request_id, "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
+                    "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:ap-northeast-1:123456789012:function:login",
+                    "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000"})
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                parts = self.path.split("/")
+                if "invocation" in parts:
+                    request_id = parts[parts.index("invocation") + 1]
+                    outer.current.answers.put((request_id, now_ms(), body))
+                self.reply(202, b"{}")
+
+            def reply(self, status, body, headers=None):
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a process killed while it waits for its next event
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Events and the set-up of each scenario
+
+
+def apigw(method, path, query="", headers=None, body=None, form=False):
+    headers = {"host": "api.example.com", "user-agent": "bench", **(headers or {})}
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+    if body is not None:
+        headers.setdefault("content-type", "application/x-www-form-urlencoded" if form else "application/json")
+    event = {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query, "headers": headers,
+        "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "api.example.com", "domainPrefix": "api",
+                           "requestId": str(uuid.uuid4()), "routeKey": "$default", "stage": "$default", "time": "30/Nov/2026:00:00:00 +0000",
+                           "timeEpoch": int(time.time() * 1000),
+                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "bench"}},
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def opener(jar=None):
+    handlers = [NoRedirect()] + ([urllib.request.HTTPCookieProcessor(jar)] if jar is not None else [])
+    return urllib.request.build_opener(*handlers)
+
+
+def fetch(open_, url, data=None, headers=None, method=None):
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        response = open_.open(request, timeout=30)
+    except urllib.error.HTTPError as e:
+        response = e
+    return response.status, response.headers, response.read().decode("utf-8", "replace")
+
+
+class Stack:
+    """The local stack (moto, resources, demo data, the dev server and the company's provider)
+    and the browser steps that set each scenario up, taken through the dev server."""
+
+    def __init__(self, workdir):
+        info_file = Path(workdir, "stack.json")
+        self.log = open(Path(workdir, "stack.log"), "w")
+        self.proc = subprocess.Popen([sys.executable, "scripts/local_stack.py", "--auto-ports", "--no-build", "--info", str(info_file)],
+                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(600):
+            if info_file.exists() and info_file.stat().st_size:
+                time.sleep(0.5)
+                break
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the local stack stopped; see {self.log.name}")
+            time.sleep(0.2)
+        else:
+            raise SystemExit("the local stack did not come up in 120 s")
+        self.info = json.loads(info_file.read_text())
+        self.api = self.info["api"]
+        self.app_id = self.info["app_id"]
+        self.return_to = self.info["demo_app"] + "/"
+        self.user = self.info["users"]["hanako"]
+        form = urllib.parse.urlparse(self.info["form"])
+        self.form_origin = f"{form.scheme}://{form.netloc}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def ctx(self):
+        """A sealed context for the demo app, made for the browser with this stack's device
+        cookie (the first call gets one)."""
+        query = urllib.parse.urlencode({"return_to": self.return_to})
+        headers = {"cookie": self.device} if getattr(self, "device", None) else {}
+        status, headers, body = fetch(opener(), f"{self.api}/sso/{self.app_id}?{query}", headers=headers)
+        for cookie in headers.get_all("set-cookie") or []:
+            if cookie.startswith("bridge_device="):
+                self.device = cookie.split(";", 1)[0]
+        location = headers.get("location") or ""
+        ctx = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("ctx")
+        if status != 302 or not ctx:
+            raise SystemExit(f"/sso gave {status} {location} {body[:200]}")
+        return ctx[0]
+
+    def login_body(self, ctx):
+        return json.dumps({"ctx": ctx, "email": self.user["email"], "password": self.user["password"]})
+
+    def session_cookie(self):
+        ctx = self.ctx()
+        status, _, body = fetch(opener(), f"{self.api}/login", self.login_body(ctx).encode(),
+                                {"content-type": "application/json", "origin": self.form_origin})
+        handoff = json.loads(body).get("handoff") if status == 200 else None
+        if not handoff:
+            raise SystemExit(f"/login gave {status} {body[:200]}")
+        status, headers, body = fetch(opener(), f"{self.api}/session/handoff", urllib.parse.urlencode({"handoff": handoff}).encode(),
+                                      {"content-type": "application/x-www-form-urlencoded", "origin": self.form_origin, "cookie": self.device})
+        for cookie in headers.get_all("set-cookie") or []:
+            if cookie.startswith("bridge_session="):
+                return cookie.split(";", 1)[0]
+        raise SystemExit(f"no session cookie from the handoff ({status} {body[:200]})")
+
+    def corporate_callback(self):
+        """A corporate sign-in taken to the provider's redirect back: the callback's query and
+        the binding cookie."""
+        employee = self.info["employee"]
+        status, _, body = fetch(opener(), f"{self.api}/corporate/start", json.dumps({"ctx": self.ctx(), "email": employee["email"]}).encode(),
+                                {"content-type": "application/json", "origin": self.form_origin})
+        if status != 200:
+            raise SystemExit(f"/corporate/start gave {status} {body[:200]}")
+        status, headers, _ = fetch(opener(), json.loads(body)["url"])
+        binding = next(c.split(";", 1)[0] for c in headers.get_all("set-cookie") if c.startswith("bridge_corporate="))
+        browser = opener(http.cookiejar.CookieJar())
+        url = headers["location"]
+        for _ in range(12):
+            if url.startswith(self.api):
+                return urllib.parse.urlparse(url).query, binding
+            status, headers, page = fetch(browser, url)
+            if headers.get("location"):
+                url = urllib.parse.urljoin(url, headers["location"])
+                continue
+            action = re.search(r'<form method="post" action="([^"]+)"', page)
+            if not action:
+                raise SystemExit(f"unexpected provider page at {url}: {page[:300]}")
+            form = urllib.parse.urlencode({"login": employee["email"], "password": employee["password"]}).encode()
+            status, headers, page = fetch(browser, urllib.parse.urljoin(url, action.group(1)), form, {"content-type": "application/x-www-form-urlencoded"})
+            url = urllib.parse.urljoin(url, headers["location"])
+        raise SystemExit("the provider never sent the browser back")
+
+
+def scenarios(stack):
+    """name -> a function giving the next invocation's event (fresh state where it must be)."""
+    form_headers = {"origin": stack.form_origin}
+    sso_query = urllib.parse.urlencode({"return_to": stack.return_to})
+    ctx = stack.ctx()
+    cookie = stack.session_cookie()
+
+    def corporate():
+        query, binding = stack.corporate_callback()
+        return apigw("GET", "/corporate/callback", query, {"cookie": f"{binding}; {stack.device}"})
+
+    return {
+        "POST /login": lambda: apigw("POST", "/login", "", form_headers, stack.login_body(ctx)),
+        "GET /sso/{app}, live session": lambda: apigw("GET", f"/sso/{stack.app_id}", sso_query, {"cookie": f"{cookie}; {stack.device}"}),
+        "GET /sso/{app}, no session": lambda: apigw("GET", f"/sso/{stack.app_id}", sso_query),
+        "corporate callback": corporate,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a subject
+
+
+def run_process(command, env, runtime_server, events, proxy, cwd=None):
+    """Starts `command` cold, feeds it `events` one by one; returns the figures of that run."""
+    runtime = Runtime()
+    runtime_server.current = runtime
+    proxy.take()
+    started = now_ms()
+    proc = subprocess.Popen(command, env={**env, "AWS_LAMBDA_RUNTIME_API": runtime_server.address}, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    results = []
+    try:
+        for event in events:
+            try:
+                delivered, answered, body = runtime.invoke(event)
+            except queue.Empty:
+                proc.kill()
+                raise SystemExit(f"{command[0]} gave no answer in 30 s: {proc.communicate()[1][-3000:]}")
+            calls = proxy.take()
+            answer = json.loads(body or b"{}")
+            status = answer.get("statusCode")
+            results.append({"delivered": delivered, "answered": answered, "status": status, "calls": calls, "answer": answer})
+        rss = peak_rss(proc.pid)
+    finally:
+        proc.kill()
+        _, errors = proc.communicate()
+    if runtime.ready_at is None:
+        raise SystemExit(f"{command[0]} never asked for an event: {errors[-2000:]}")
+    first = results[0]
+    init_calls = [c for c in first["calls"] if c[1] <= runtime.ready_at]
+    first_calls = [c for c in first["calls"] if c[0] >= first["delivered"]]
+    warm = results[1:]
+    return {
+        "ready": runtime.ready_at - started,
+        "first": first["answered"] - started,
+        "warm": [r["answered"] - r["delivered"] for r in warm],
+        "rss": rss,
+        "init": critical_path(init_calls),
+        "cold_path": critical_path(first_calls),
+        "warm_path": critical_path(warm[-1]["calls"]) if warm else (0, ""),
+        "warm_calls": ", ".join(f"{short(op)} {end - start:.1f}" for start, end, _, op in sorted(warm[-1]["calls"])) if warm else "",
+        "warm_self": (warm[-1]["answered"] - warm[-1]["delivered"]) if warm else 0,
+        "statuses": sorted({r["status"] for r in results}, key=str),
+        "first_answer": first["answer"],
+    }
+
+
+def peak_rss(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def reference_dir(source, workdir):
+    """A copy of the reference with its npm dependencies installed."""
+    target = Path(workdir, "peer-node")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules"))
+    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund"], cwd=target, check=True)
+    return target
+
+
+def floor(stack, proxy):
+    """InitiateAuth and one DynamoDB PutItem, each timed alone through the proxy (median of 20,
+    warm connection)."""
+    import boto3
+    import botocore.config
+    config = botocore.config.Config(retries={"max_attempts": 1})
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=stack.info["region"])
+    cognito = session.client("cognito-idp", endpoint_url=proxy.url, config=config)
+    dynamo = session.client("dynamodb", endpoint_url=proxy.url, config=config)
+    client_id, table = stack.info["user_pool_client_id"], stack.info["table_name"]
+
+    def sign_in():
+        cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"]})
+
+    def put():
+        dynamo.put_item(TableName=table, Item={"pk": {"S": "BENCH#floor"}, "sk": {"S": "x"}})
+
+    figures = {}
+    for name, call in (("InitiateAuth", sign_in), ("PutItem", put)):
+        call()
+        times = []
+        for _ in range(20):
+            t = now_ms()
+            call()
+            times.append(now_ms() - t)
+        figures[name] = statistics.median(times)
+    return figures
+
+
+def summarise(name, runs):
+    med = lambda xs: statistics.median(xs)
+    warm = sorted(x for r in runs for x in r["warm"])
+    p99 = warm[min(len(warm) - 1, int(len(warm) * 0.99))] if warm else float("nan")
+    ready = [r["ready"] for r in runs]
+    first = [r["first"] for r in runs]
+    print(f"\n{name}")
+    print(f"  start to ready   {med(ready):7.1f} ms   ({min(ready):.1f}-{max(ready):.1f})")
+    print(f"  first response   {med(first):7.1f} ms   ({min(first):.1f}-{max(first):.1f})")
+    if warm:
+        print(f"  warm median      {med(warm):7.1f} ms   p99 {p99:.1f} ms ({len(warm)} invocations)")
+    print(f"  peak RSS         {max(r['rss'] for r in runs):7.1f} MB")
+    last = runs[-1]
+    print(f"  init calls       {last['init'][0]} serial: {last['init'][1] or '-'}")
+    print(f"  cold critical    {last['cold_path'][0]} serial: {last['cold_path'][1] or '-'}")
+    print(f"  warm critical    {last['warm_path'][0]} serial: {last['warm_path'][1] or '-'}")
+    if last["warm_calls"]:
+        print(f"  last warm        {last['warm_self']:.1f} ms; its calls (ms, as the proxy saw them): {last['warm_calls']}")
+    print(f"  answers          {last['statuses']}")
+    return {"ready": med(ready), "first": med(first), "warm": med(warm) if warm else None, "p99": p99}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=MODELS, default="region")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warm", type=int, default=20)
+    parser.add_argument("--binary", default=str(ROOT / "target/release/login"))
+    parser.add_argument("--reference", default=str(ROOT.parent / "shared/peer-node"))
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    model = MODELS[args.model]
+    workdir = tempfile.mkdtemp(prefix="cold-bench-")
+    stack = Stack(workdir)
+    try:
+        moto = urllib.parse.urlparse(stack.info["moto"])
+        proxy = Proxy((moto.hostname, moto.port), model)
+        runtime_server = RuntimeServer()
+        pool = stack.info["user_pool_id"]
+        aws_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "AWS_ENDPOINT_URL": proxy.url,
+                   "AWS_REGION": stack.info["region"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        login_env = {
+            **aws_env, "AWS_LAMBDA_FUNCTION_NAME": "login", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN",
+            "TABLE_NAME": stack.info["table_name"], "USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": stack.info["user_pool_client_id"],
+            "BRIDGE_SECRET_ID": stack.info["bridge_secret_id"], "FORM_URL": stack.form_origin + "/index.html",
+            "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url}/{pool}/.well-known/jwks.json",
+        }
+        print(f"model: {args.model} {json.dumps(model)}; {args.rounds} rounds of 1 cold + {args.warm} warm invocations")
+        summary = {}
+        floor_figures = floor(stack, proxy)
+        print("alone through the proxy: " + ", ".join(f"{k} {v:.1f} ms" for k, v in floor_figures.items()))
+        for name, make_event in scenarios(stack).items():
+            if args.only and not any(o in name for o in args.only):
+                continue
+            runs = []
+            for _ in range(args.rounds):
+                events = [make_event() for _ in range(1 + args.warm)]
+                runs.append(run_process([args.binary], login_env, runtime_server, events, proxy))
+            summary[f"login {name}"] = summarise(f"login: {name}", runs)
+        if Path(args.reference).is_dir() and (not args.only or any("login" in o for o in args.only)):
+            ref = reference_dir(args.reference, workdir)
+            ref_env = {**aws_env, "CLIENT_ID": stack.info["user_pool_client_id"]}
+            body = json.dumps({"email": stack.user["email"], "password": stack.user["password"]})
+            runs = []
+            for _ in range(args.rounds):
+                events = [apigw("POST", "/login", "", {}, body) for _ in range(1 + args.warm)]
+                runs.append(run_process(["node", "bootstrap.mjs"], ref_env, runtime_server, events, proxy, cwd=ref))
+            summary["reference POST /login"] = summarise("reference (Node.js): POST /login", runs)
+        login, ref = summary.get("login POST /login"), summary.get("reference POST /login")
+        if login and ref:
+            print(f"\nPOST /login: first response {ref['first'] / login['first']:.1f}x faster than the reference's; "
+                  f"warm {ref['warm'] / login['warm']:.1f}x; the bridge's cold first response is {login['first'] / login['warm']:.1f}x its warm median")
+            print(f"warm median minus (InitiateAuth + PutItem alone): {login['warm'] - sum(floor_figures.values()):.1f} ms")
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

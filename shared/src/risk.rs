@@ -178,7 +178,13 @@ pub fn network_of(ip: &str) -> Option<String> {
 #[async_trait]
 pub trait RiskStore: Send + Sync {
     /// The person's risk profile and the failed attempts for `email` in the last two windows.
+    /// The profile is kept by the person's verified email when they have one, else by username.
     async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError>;
+    /// What is known of a sign-in email before anyone has authenticated with it: the profile
+    /// kept for it (`None` when none is, e.g. a person who signed in only before profiles were
+    /// kept by email) and its failed attempts. Read beside the password check; it is used only
+    /// when the authenticated person's verified email is this one.
+    async fn history_of_email(&self, email: &str, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError>;
     /// Counts a failed password attempt for `email`.
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError>;
 }

@@ -135,15 +135,34 @@ pub struct MemorySessions {
 /// Risk profiles by user name and failed attempts by address (`RiskStore`).
 #[derive(Default)]
 pub struct MemoryRisk {
+    /// Profiles by username, or by `email:{address}` ([`MemoryRisk::by_email`]).
     pub profiles: Mutex<HashMap<String, RiskProfile>>,
     pub failures: Mutex<HashMap<String, u64>>,
+    /// How many reads by email there were (`history` makes one when given an email).
+    pub email_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoryRisk {
+    /// Where a profile kept by verified email is, in [`MemoryRisk::profiles`].
+    pub fn by_email(email: &str) -> String {
+        format!("email:{}", email.to_lowercase())
+    }
 }
 
 #[async_trait]
 impl RiskStore for MemoryRisk {
-    async fn history(&self, username: &str, email: Option<&str>, _: u64) -> Result<(RiskProfile, u64), StoreError> {
-        let profile = self.profiles.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned().unwrap_or_default();
-        let failures = email.and_then(|e| self.failures.lock().unwrap_or_else(|p| p.into_inner()).get(&e.to_lowercase()).copied()).unwrap_or(0);
+    async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError> {
+        let (by_email, failures) = match email {
+            Some(email) => self.history_of_email(email, now).await?,
+            None => (None, 0),
+        };
+        let by_username = || self.profiles.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned();
+        Ok((by_email.or_else(by_username).unwrap_or_default(), failures))
+    }
+    async fn history_of_email(&self, email: &str, _: u64) -> Result<(Option<RiskProfile>, u64), StoreError> {
+        self.email_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile = self.profiles.lock().unwrap_or_else(|p| p.into_inner()).get(&Self::by_email(email)).cloned();
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner()).get(&email.to_lowercase()).copied().unwrap_or(0);
         Ok((profile, failures))
     }
     async fn failed(&self, email: &str, _: u64) -> Result<(), StoreError> {
@@ -178,7 +197,13 @@ impl EventLog for MemoryEvents {
 impl SessionStore for MemorySessions {
     async fn create(&self, key: &str, session: &crate::signin::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
-        self.risk.profiles.lock().unwrap_or_else(|p| p.into_inner()).insert(session.username.clone(), risk.clone());
+        // As the table keeps it: by the verified email, else by username.
+        let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
+        let holder = match user.email.filter(|_| user.email_verified == Some(true)) {
+            Some(email) => MemoryRisk::by_email(&email),
+            None => session.username.clone(),
+        };
+        self.risk.profiles.lock().unwrap_or_else(|p| p.into_inner()).insert(holder, risk.clone());
         for event in events {
             self.events.record(event).await?;
         }

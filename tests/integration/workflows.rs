@@ -540,7 +540,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
         let username = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap().username().to_owned();
         let person = LastSignIn { username: username.clone(), sub: format!("sub-{days}"), email: Some(email.to_owned()), at: now - days * DAY };
         let put = shared::adapters::dynamo::activity::activity_put(&table, &person, &Default::default()).unwrap();
-        assert!(table.transact(vec![put]).await.is_ok());
+        assert!(table.transact(put).await.is_ok());
         names.insert(email, username);
     }
     let enabled = |email: &str| {

@@ -27,12 +27,17 @@ impl SignInPorts {
         ctx: &SignInContext,
         visitor: &EventContext,
         second_factor: bool,
+        prior: Option<&Prior>,
     ) -> Result<Admission, SignInError> {
         let now = session.created;
         let mut user = EventUser::from_claims(&session.profile);
         user.username = Some(session.username.clone());
         let email = user.email.clone().filter(|_| user.email_verified == Some(true));
-        let (history, failures) = self.risk.history(&session.username, email.as_deref(), now).await?;
+        let known = prior.filter(|p| email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&p.email)));
+        let (history, failures) = match known {
+            Some(prior) => (prior.profile.clone(), prior.failures),
+            None => self.risk.history(&session.username, email.as_deref(), now).await?,
+        };
         let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
         let assessment = history.assess(&visit, failures, now);
         let assurance = Assurance { high_risk: assessment.high, second_factor };
@@ -141,7 +146,7 @@ impl Arrival {
         let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.ports.session_policy, now);
         session.provider_logout = done.provider_logout.clone();
         // The company's provider applies its own factors; only its `amr` tells us it did.
-        let arrival = match self.ports.assess(&app, &session, ctx, visitor, done.second_factor).await {
+        let arrival = match self.ports.assess(&app, &session, ctx, visitor, done.second_factor, None).await {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
@@ -149,6 +154,15 @@ impl Arrival {
         let session = self.ports.open_session(session, arrival).await?;
         Ok(SignedIn { delivery, session, device: ctx.device.clone() })
     }
+}
+
+/// What was known of a sign-in email before the person authenticated
+/// ([`RiskStore::history_of_email`](crate::risk::RiskStore::history_of_email), read beside the
+/// password check): used only when it is the authenticated person's verified email.
+pub(super) struct Prior {
+    pub(super) email: String,
+    pub(super) profile: crate::risk::RiskProfile,
+    pub(super) failures: u64,
 }
 
 /// A sign-in let through: the events its session records (`user.signed_in` first) and the

@@ -6,6 +6,7 @@ use crate::common::email::Email;
 use crate::common::profile::UserProfile;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::signin::arrival::Prior;
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
@@ -36,8 +37,20 @@ impl PasswordSignIn {
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        let (app, step) = tokio::join!(self.ports.app_ready_to_mint(ctx.app.as_str(), now), self.ports.auth.sign_in(email.as_str(), password));
+        let (app, step, prior) = tokio::join!(
+            self.ports.app_ready_to_mint(ctx.app.as_str(), now),
+            self.ports.auth.sign_in(email.as_str(), password),
+            self.ports.risk.history_of_email(email.as_str(), now)
+        );
         app?;
+        let prior = match prior {
+            Ok((Some(profile), failures)) => Some(Prior { email: email.as_str().to_owned(), profile, failures }),
+            Ok((None, _)) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sign-in email's history ahead; read again after the password");
+                None
+            }
+        };
         let step = match step {
             Err(AuthError::InvalidCredentials) => {
                 if let Err(e) = self.ports.risk.failed(email.as_str(), now).await {
@@ -48,7 +61,7 @@ impl PasswordSignIn {
             }
             step => step?,
         };
-        self.next(ctx, step, visitor, false, now).await
+        self.next(ctx, step, visitor, false, prior, now).await
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -94,7 +107,7 @@ impl PasswordSignIn {
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, second_factor, now).await
+        self.next(state.ctx, step, visitor, second_factor, None, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -129,13 +142,24 @@ impl PasswordSignIn {
             }
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, false, now).await
+        self.next(ctx, step, visitor, false, None, now).await
     }
 
-    /// `second_factor`: the step answered an MFA challenge.
-    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, second_factor: bool, now: u64) -> Result<Outcome, SignInError> {
+    /// `second_factor`: the step answered an MFA challenge. `prior`: the email's history read
+    /// beside the password check, if it was.
+    async fn next(
+        &self,
+        ctx: SignInContext,
+        step: AuthStep,
+        visitor: &EventContext,
+        second_factor: bool,
+        prior: Option<Prior>,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, second_factor, now).await,
+            AuthStep::Authenticated { id_token, access_token } => {
+                self.deliver(&ctx, &id_token, &access_token, visitor, Established { second_factor, prior: prior.as_ref() }, now).await
+            }
             AuthStep::Challenge(c) => {
                 let key = self.ports.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
@@ -151,7 +175,7 @@ impl PasswordSignIn {
         id_token: &str,
         access_token: &AccessToken,
         visitor: &EventContext,
-        second_factor: bool,
+        established: Established<'_>,
         now: u64,
     ) -> Result<Outcome, SignInError> {
         let claims = self.ports.tokens.verify(id_token, now).await?;
@@ -164,7 +188,7 @@ impl PasswordSignIn {
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = Session::new(username, org, Method::Password, claims, self.ports.session_policy, now);
-        let arrival = match self.ports.assess(&app, &session, ctx, visitor, second_factor).await {
+        let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
             // The app wants a second factor this person has not set up: set one up now, once
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
@@ -249,7 +273,7 @@ impl PasswordSignIn {
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
         self.ports.events.record(&enrolled).await?;
         self.ports.sessions.end_all(&state.username).await?;
-        self.deliver(&state.ctx, &carried.id, &access_token, visitor, true, now).await
+        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None }, now).await
     }
 
     /// Every path through `deliver` is a password sign-in. People of an organisation that does
@@ -262,6 +286,14 @@ impl PasswordSignIn {
         };
         if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
+}
+
+/// What the steps before the ID token established: a second factor answered, and the sign-in
+/// email's history if it was read beside the password check.
+#[derive(Clone, Copy)]
+struct Established<'a> {
+    second_factor: bool,
+    prior: Option<&'a Prior>,
 }
 
 /// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)

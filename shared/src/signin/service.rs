@@ -404,6 +404,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_email_history_read_beside_the_password_counts_only_for_that_verified_email() {
+        use crate::risk::RiskPolicy;
+        use crate::testing::{MemoryApps, MemoryRisk};
+        // A profile kept for `email`, and five failed attempts.
+        let failing = |email: &str| {
+            let risk = Arc::new(MemoryRisk::default());
+            risk.profiles.lock().unwrap_or_else(|p| p.into_inner()).insert(MemoryRisk::by_email(email), Default::default());
+            risk.failures.lock().unwrap_or_else(|p| p.into_inner()).insert(email.to_owned(), 5);
+            risk
+        };
+        let signed_in_as = |verified: &str, risk: Arc<MemoryRisk>| {
+            let auth = ScriptedAuth::with_user(EMAIL, "pw-123456", None);
+            if let Some(u) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+                u.claims["email"] = verified.into();
+            }
+            let app = crate::tokens::app::App { risk_policy: RiskPolicy::Deny, ..crate::testing::demo_app() };
+            let sessions = Arc::new(crate::testing::MemorySessions { risk: risk.clone(), ..Default::default() });
+            let ports = sign_in_ports(Arc::new(auth), Default::default());
+            SignIn::new(SignInPorts { apps: Arc::new(MemoryApps::with([app])), risk, sessions, ..ports })
+        };
+
+        // The typed address has failed five times: read ahead, it makes the sign-in high risk.
+        let risk = failing(EMAIL);
+        let svc = signed_in_as(EMAIL, risk.clone());
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW).await, Err(SignInError::HighRiskDenied)));
+        assert_eq!(risk.email_reads.load(Ordering::Relaxed), 1, "read ahead, and not again");
+
+        // The person Cognito vouches for has another verified email: what was read for the typed
+        // one is not theirs, and their own history (clean) decides.
+        let svc = signed_in_as("other@example.com", failing(EMAIL));
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW).await, Ok(Outcome::Handoff(_))));
+
+        // Once a profile is kept by the email, the read ahead is the only read.
+        let risk = Arc::new(MemoryRisk::default());
+        let svc = signed_in_as(EMAIL, risk.clone());
+        assert!(sign_in_from(&svc, "browser-a", NOW).await.is_ok());
+        let before = risk.email_reads.load(Ordering::Relaxed);
+        assert!(sign_in_from(&svc, "browser-a", NOW + 60).await.is_ok());
+        assert_eq!(risk.email_reads.load(Ordering::Relaxed) - before, 1);
+    }
+
+    #[tokio::test]
     async fn a_handoff_works_once_and_only_in_the_browser_its_sign_in_was_assessed_for() {
         let ports = sign_in_ports(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)), Default::default());
         let sessions = ports.sessions.clone();

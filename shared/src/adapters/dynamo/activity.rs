@@ -3,8 +3,14 @@
 //!
 //! | item           | `pk`                   | `sk`       | `gsi1pk`   | `gsi1sk`                        | other attributes |
 //! |----------------|------------------------|------------|------------|---------------------------------|------------------|
-//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `email`, `last_sign_in`, `risk` (the `RiskProfile` as JSON) |
+//! | last sign-in   | `ACTIVITY#{username}`  | `ACTIVITY` | `ACTIVITY` | `{last sign-in:012}#{username}` | `username`, `sub`, `email`, `last_sign_in`, `risk` (the `RiskProfile` as JSON, for people without a verified email) |
+//! | risk profile   | `RISK#{digest of the address}` | `RISK` |          |                                 | `risk` (the `RiskProfile` of the person with this verified email, as JSON) |
 //! | failed attempts| `FAILURES#{digest of the address}` | `FAILURES` |  |                          | `w{window}`: attempts in each 15-minute window, `expires_at` |
+//!
+//! The profile is kept by the verified email so a password sign-in can read it beside Cognito's
+//! password check, before the username is known (`RiskStore::history_of_email`). A profile
+//! written before that lives in the person's `ACTIVITY` item: read there until their next
+//! sign-in moves it. A person whose email changes starts a new profile.
 //!
 //! The last sign-in is written in the transaction that opens a session (`adapters::dynamo_sessions`),
 //! so it is exactly as current as the sign-in events, and updated by the PostAuthentication
@@ -37,11 +43,17 @@ fn failures_key(email: &str) -> Item {
     key(format!("FAILURES#{}", digest(&email.to_lowercase())), "FAILURES")
 }
 
+fn risk_key(email: &str) -> Item {
+    key(format!("RISK#{}", digest(&email.to_lowercase())), "RISK")
+}
+
 /// Recording a sign-in at `at` and the person's profile after it, in the session's
-/// transaction. Unconditional: a sign-in never fails over this item (two at once: the later
-/// write wins).
-pub fn activity_put(table: &Table, person: &LastSignIn, risk: &RiskProfile) -> Result<TransactWriteItem, StoreError> {
+/// transaction: the last sign-in, and the profile by verified email (or, without one, in the
+/// last sign-in's item). Unconditional: a sign-in never fails over these items (two at once:
+/// the later write wins).
+pub fn activity_put(table: &Table, person: &LastSignIn, risk: &RiskProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
     let (username, at) = (person.username.as_str(), person.at);
+    let profile = s(serde_json::to_string(risk).map_err(corrupt)?);
     let mut item = activity_key(username);
     item.extend([
         ("gsi1pk".to_owned(), s(PARTITION)),
@@ -49,12 +61,40 @@ pub fn activity_put(table: &Table, person: &LastSignIn, risk: &RiskProfile) -> R
         ("username".to_owned(), s(username)),
         ("sub".to_owned(), s(&person.sub)),
         ("last_sign_in".to_owned(), n(at)),
-        ("risk".to_owned(), s(serde_json::to_string(risk).map_err(corrupt)?)),
     ]);
-    if let Some(email) = &person.email {
-        item.insert("email".to_owned(), s(email));
+    let mut puts = Vec::with_capacity(2);
+    match &person.email {
+        Some(email) => {
+            item.insert("email".to_owned(), s(email));
+            let mut by_email = risk_key(email);
+            by_email.insert("risk".to_owned(), profile);
+            puts.push(table.put_plain(by_email)?);
+        }
+        None => {
+            item.insert("risk".to_owned(), profile);
+        }
     }
-    table.put_plain(item)
+    puts.push(table.put_plain(item)?);
+    Ok(puts)
+}
+
+/// The profile in `items` (the `RISK` item first, then an `ACTIVITY` item's) and the failed
+/// attempts of the current and the previous window.
+fn read_history(items: Vec<Item>, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError> {
+    let (mut by_email, mut by_username, mut failures) = (None, None, 0);
+    let window = now / FAILURE_WINDOW;
+    for item in items {
+        let profile = || item.get("risk").and_then(|v| v.as_s().ok()).map(|raw| serde_json::from_str::<RiskProfile>(raw).map_err(corrupt)).transpose();
+        match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
+            Some("RISK") => by_email = profile()?,
+            Some("ACTIVITY") => by_username = profile()?,
+            _ => {
+                let count = |w: u64| number(&item, &format!("w{w}")).unwrap_or(0);
+                failures = count(window) + count(window.saturating_sub(1));
+            }
+        }
+    }
+    Ok((by_email.or(by_username), failures))
 }
 
 /// Sign-ins Cognito reports (the PostAuthentication trigger), one `UpdateItem` each (the risk
@@ -67,6 +107,15 @@ pub struct DynamoActivity {
 impl DynamoActivity {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
+    }
+
+    /// `keys` in one `BatchGetItem` (at most three: no unprocessed keys to retry in practice;
+    /// any there are count as absent, and the profile or count reads as new).
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(corrupt)?;
+        let t = &self.table;
+        let out = t.client.batch_get_item().request_items(&t.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.responses.and_then(|mut r| r.remove(&t.name)).unwrap_or_default())
     }
 }
 
@@ -105,25 +154,13 @@ impl SignInActivity for DynamoActivity {
 impl RiskStore for DynamoActivity {
     async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError> {
         let mut keys = vec![activity_key(username)];
-        keys.extend(email.map(failures_key));
-        let request = KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(corrupt)?;
-        let t = &self.table;
-        let out = t.client.batch_get_item().request_items(&t.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
-        let items = out.responses.and_then(|mut r| r.remove(&t.name)).unwrap_or_default();
-        let mut profile = RiskProfile::default();
-        let mut failures = 0;
-        let window = now / FAILURE_WINDOW;
-        for item in items {
-            if item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "ACTIVITY") {
-                if let Some(raw) = item.get("risk").and_then(|v| v.as_s().ok()) {
-                    profile = serde_json::from_str(raw).map_err(corrupt)?;
-                }
-            } else {
-                let count = |w: u64| number(&item, &format!("w{w}")).unwrap_or(0);
-                failures = count(window) + count(window.saturating_sub(1));
-            }
-        }
-        Ok((profile, failures))
+        keys.extend(email.into_iter().flat_map(|e| [risk_key(e), failures_key(e)]));
+        let (profile, failures) = read_history(self.batch_get(keys).await?, now)?;
+        Ok((profile.unwrap_or_default(), failures))
+    }
+
+    async fn history_of_email(&self, email: &str, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError> {
+        read_history(self.batch_get(vec![risk_key(email), failures_key(email)]).await?, now)
     }
 
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError> {

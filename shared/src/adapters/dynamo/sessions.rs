@@ -113,7 +113,8 @@ impl SessionStore for DynamoSessions {
             email: user.email.filter(|_| user.email_verified == Some(true)),
             at: session.created,
         };
-        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, activity_put(t, &person, risk)?];
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?];
+        items.extend(activity_put(t, &person, risk)?);
         for event in events {
             items.push(event_put(t, event)?);
         }

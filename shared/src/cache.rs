@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub struct TtlCache<K, V> {
     ttl: Duration,
     entries: Mutex<HashMap<K, (Instant, Arc<V>)>>,
-    /// One gate per key a load has been started for: held while that key loads.
+    /// One gate per key being loaded, held while it loads (and removed after).
     gates: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -42,7 +42,11 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         if let Some(hit) = self.fresh(key) {
             return Ok(Some(hit));
         }
-        let Some(value) = load().await? else {
+        let loaded = load().await;
+        // The gate goes with the load: keys that are never found (any name a caller makes up)
+        // leave nothing behind. A read still waiting on it finds the value, or loads itself.
+        lock(&self.gates).remove(key);
+        let Some(value) = loaded? else {
             return Ok(None);
         };
         let value = Arc::new(value);
@@ -103,6 +107,17 @@ mod tests {
         let (a, b) = tokio::join!(cache.get_or_load(&"k", load), cache.get_or_load(&"k", load));
         assert_eq!((a, b), (Ok(Some(Arc::new(1))), Ok(Some(Arc::new(1)))));
         assert_eq!(loads.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn keys_never_found_leave_nothing_behind() {
+        let cache: TtlCache<String, i32> = TtlCache::new(Duration::from_secs(60));
+        for i in 0..100 {
+            assert_eq!(cache.get_or_load(&format!("made-up-{i}"), || async { Ok::<_, ()>(None) }).await, Ok(None));
+        }
+        let _ = cache.get_or_load(&"found".to_owned(), || async { Ok::<_, ()>(Some(1)) }).await;
+        assert!(lock(&cache.gates).is_empty());
+        assert_eq!(lock(&cache.entries).len(), 1);
     }
 
     #[tokio::test]

@@ -29,7 +29,6 @@ Node.js with npm for the reference (installed into a temporary copy of its folde
 
 import argparse
 import asyncio
-import base64
 import http.cookiejar
 import itertools
 import json

@@ -633,18 +633,14 @@ impl ScimStore for Unreachable {
 
 /// A corporate sign-in service over in-memory organisations whose other ports are unreachable.
 pub fn corporate_service(orgs: Arc<MemoryOrgs>) -> crate::signin::corporate::Corporate {
-    let secrets = Arc::new(MemorySecrets::demo());
-    crate::signin::corporate::Corporate {
-        orgs,
+    SignIn::new(sign_in_ports(Arc::new(ScriptedAuth::default()), orgs)).corporate(crate::signin::corporate::CorporatePorts {
         provider: Arc::new(Unreachable),
         pending: Arc::new(Unreachable),
         links: Arc::new(Unreachable),
         scim: Arc::new(Unreachable),
         directory: Arc::new(Unreachable),
-        pool: Arc::new(EmptyPool::default()),
-        secrets: Arc::new(CachedSecrets::new(secrets, SecretRef(BRIDGE_SECRET.into()), Duration::from_secs(300))),
         redirect_uri: "https://api.example.com/corporate/callback".into(),
-    }
+    })
 }
 
 /// Workflow runs, dead letters and pauses, in memory.

@@ -21,7 +21,7 @@ use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::common::secrets::{CachedSecrets, SecretRef};
 use shared::signin::SignIn;
-use shared::signin::corporate::Corporate;
+use shared::signin::corporate::{Corporate, CorporatePorts};
 use shared::signin::ports::OidcProvider;
 use shared::signin::service::SignInPorts;
 use shared::tokens::return_to::Origin;
@@ -44,9 +44,10 @@ pub struct Login {
 impl Login {
     /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
-        let keys = jwks::HttpKeys::new(&config.jwks_url).map_err(|e| format!("HTTPS client: {e}"))?;
-        let oidc = HttpOidc::new().map_err(|e| format!("HTTPS client: {e}"))?;
-        Ok(Self::with(config, sdk, Box::new(keys), Arc::new(oidc)))
+        // One HTTPS client for the pool's keys and the companies' providers.
+        let http = shared::adapters::http::client(Duration::from_secs(1)).map_err(|e| format!("HTTPS client: {e}"))?;
+        let keys = jwks::HttpKeys::with(&config.jwks_url, http.clone());
+        Ok(Self::with(config, sdk, Box::new(keys), Arc::new(HttpOidc::with(http))))
     }
 
     /// The same wiring with the pool's signing keys from `keys` (benchmarks use a fixed set) and
@@ -65,30 +66,27 @@ impl Login {
         let signers = Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(KEY_SET_CACHE))), secrets.clone()));
         let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
         let api_url = config.api_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_default();
-        let corporate = Corporate {
-            orgs: orgs.clone(),
-            provider: oidc,
-            pending: sessions.clone(),
-            links: sessions.clone(),
-            scim: Arc::new(DynamoScim::new(dynamo.clone(), &config.table)),
-            directory: directory.clone(),
-            pool: directory.clone(),
-            secrets: secrets.clone(),
-            redirect_uri: if api_url.is_empty() { String::new() } else { format!("{api_url}/corporate/callback") },
-        };
         let sign_in = SignIn::new(SignInPorts {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,
             auth: Arc::new(CognitoPasswordAuth::new(cognito, &config.client_id, secrets.clone())),
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
-            sessions,
+            sessions: sessions.clone(),
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
             risk: Arc::new(DynamoActivity::new(dynamo.clone(), &config.table)),
-            pool: directory,
+            pool: directory.clone(),
             session_policy: config.session,
             signers,
             issuer: api_url.clone(),
+        });
+        let corporate = sign_in.corporate(CorporatePorts {
+            provider: oidc,
+            pending: sessions.clone(),
+            links: sessions,
+            scim: Arc::new(DynamoScim::new(dynamo.clone(), &config.table)),
+            directory,
+            redirect_uri: if api_url.is_empty() { String::new() } else { format!("{api_url}/corporate/callback") },
         });
         Self {
             sign_in,

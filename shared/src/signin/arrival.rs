@@ -10,7 +10,7 @@ use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{SignInError, SignInPorts, SignedIn};
+use crate::signin::service::{Prior, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Method, Session};
 use crate::tokens::app::App;
 use secrecy::ExposeSecret;
@@ -146,7 +146,7 @@ impl Arrival {
         let mut session = Session::new(user.username.clone(), Some(done.org.clone()), Method::Corporate, claims, self.ports.session_policy, now);
         session.provider_logout = done.provider_logout.clone();
         // The company's provider applies its own factors; only its `amr` tells us it did.
-        let arrival = match self.ports.assess(&app, &session, ctx, visitor, done.second_factor, None).await {
+        let arrival = match self.ports.assess(&app, &session, ctx, visitor, done.second_factor, done.prior.as_ref()).await {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
@@ -154,15 +154,6 @@ impl Arrival {
         let session = self.ports.open_session(session, arrival).await?;
         Ok(SignedIn { delivery, session, device: ctx.device.clone() })
     }
-}
-
-/// What was known of a sign-in email before the person authenticated
-/// ([`RiskStore::history_of_email`](crate::risk::RiskStore::history_of_email), read beside the
-/// password check): used only when it is the authenticated person's verified email.
-pub(super) struct Prior {
-    pub(super) email: String,
-    pub(super) profile: crate::risk::RiskProfile,
-    pub(super) failures: u64,
 }
 
 /// A sign-in let through: the events its session records (`user.signed_in` first) and the

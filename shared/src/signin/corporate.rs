@@ -21,10 +21,9 @@ use std::sync::Arc;
 
 use crate::common::email::Email;
 use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
-use crate::common::secrets::CachedSecrets;
 use crate::common::store::StoreError;
 use crate::directory::org::{Connection, ConnectionKind, EmailDomain, OrgId, Organisation, Provisioning};
-use crate::directory::ports::{DirectoryError, IdentityLinks, OrgDirectory, PoolUser, PoolUsers, ScimEntry, ScimStore, UserDirectory};
+use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimEntry, ScimStore, UserDirectory};
 use crate::directory::scim::directory_user::DirectoryUser;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::resource::Kind;
@@ -33,6 +32,8 @@ use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::oidc::{Authorize, ClaimError, Identity};
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
+use crate::signin::service::Prior;
+use crate::signin::service::SignInPorts;
 use crate::signin::session::ProviderLogout;
 
 /// How long a person may take at their provider (seconds).
@@ -76,6 +77,8 @@ pub struct Finished {
     pub provider_logout: Option<ProviderLogout>,
     /// The provider says a second factor was used (`oidc::Identity::second_factor`).
     pub second_factor: bool,
+    /// The history of the email the provider gave, read beside the account lookup.
+    pub(super) prior: Option<Prior>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,45 +144,54 @@ pub struct Callback<'a> {
     pub binding: Option<&'a str>,
 }
 
-pub struct Corporate {
-    pub orgs: Arc<dyn OrgDirectory>,
+/// What corporate sign-in needs besides the ports every sign-in shares.
+pub struct CorporatePorts {
     pub provider: Arc<dyn OidcProvider>,
     pub pending: Arc<dyn PendingLogins>,
     pub links: Arc<dyn IdentityLinks>,
     pub scim: Arc<dyn ScimStore>,
     pub directory: Arc<dyn UserDirectory>,
-    pub pool: Arc<dyn PoolUsers>,
-    pub secrets: Arc<CachedSecrets>,
     /// Our callback URL, exactly as registered at the providers; empty: corporate sign-in is off.
     pub redirect_uri: String,
 }
 
+/// Corporate sign-in over the shared sign-in ports (organisations, the pool, secrets, apps, risk)
+/// and its own; made by [`SignIn::corporate`](super::SignIn::corporate).
+pub struct Corporate {
+    shared: Arc<SignInPorts>,
+    ports: CorporatePorts,
+}
+
 impl Corporate {
+    pub(super) fn new(shared: Arc<SignInPorts>, ports: CorporatePorts) -> Self {
+        Self { shared, ports }
+    }
+
     /// Finds the organisation by the email's domain; returns the sealed flow for [`Self::begin`].
     /// An unknown domain and an organisation without a connection read the same.
     pub async fn start(&self, ctx: &str, email: &str, now: u64) -> Result<String, CorporateError> {
-        if self.redirect_uri.is_empty() {
+        if self.ports.redirect_uri.is_empty() {
             return Err(CorporateError::Unconfigured);
         }
-        let key = self.secrets.bridge().await?;
+        let key = self.shared.secrets.bridge().await?;
         let ctx: SignInContext = flow::open(&key.flow_key, Purpose::Context, ctx, now)?;
         let email = Email::parse(email).map_err(|_| CorporateError::BadInput("email"))?;
         let domain = EmailDomain::of(&email).map_err(|_| CorporateError::BadInput("email"))?;
-        let org = self.orgs.owner_of(&domain).await?.filter(|o| o.connection.is_some()).ok_or(CorporateError::UnknownDomain)?;
+        let org = self.shared.orgs.owner_of(&domain).await?.filter(|o| o.connection.is_some()).ok_or(CorporateError::UnknownDomain)?;
         let start = CorporateStart { ctx, org: org.id.clone(), email: email.as_str().to_owned() };
         Ok(flow::seal(&key.flow_key, Purpose::Corporate, now + PENDING_TTL, &start))
     }
 
     /// Stores a pending sign-in and returns the provider's authorization URL and the binding.
     pub async fn begin(&self, flow_token: &str, now: u64) -> Result<Redirect, CorporateError> {
-        let key = self.secrets.bridge().await?;
+        let key = self.shared.secrets.bridge().await?;
         let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
         let (_, connection) = self.connection(&start.org).await?;
-        let metadata = self.provider.metadata(&connection.issuer).await?;
+        let metadata = self.ports.provider.metadata(&connection.issuer).await?;
         let (state, nonce, verifier, binding) = (oidc::random_token(), oidc::random_token(), oidc::random_token(), oidc::random_token());
         let request = Authorize {
             connection: &connection,
-            redirect_uri: &self.redirect_uri,
+            redirect_uri: &self.ports.redirect_uri,
             state: &state,
             nonce: &nonce,
             verifier: &verifier,
@@ -187,7 +199,7 @@ impl Corporate {
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let pending = PendingLogin { ctx: start.ctx, org: start.org, nonce, verifier, binding: oidc::digest(&binding), expires_at: now + PENDING_TTL };
-        self.pending.put(&oidc::digest(&state), &pending).await?;
+        self.ports.pending.put(&oidc::digest(&state), &pending).await?;
         Ok(Redirect { url: url.into(), binding })
     }
 
@@ -197,13 +209,16 @@ impl Corporate {
             return Err(CorporateError::InvalidState.into());
         }
         // Taken before anything else: a state is good for one attempt, whatever its outcome.
-        let pending = self.pending.take(&oidc::digest(callback.state)).await?.ok_or(CorporateError::InvalidState)?;
+        let pending = self.ports.pending.take(&oidc::digest(callback.state)).await?.ok_or(CorporateError::InvalidState)?;
         let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }
         let ctx = pending.ctx.clone();
-        self.verified(pending, &callback, now).await.map_err(|error| Failure { ctx: Some(ctx), error })
+        // The app and what minting its token needs load beside the provider's round trips; a
+        // failure here is the completion's to report.
+        let (finished, _) = tokio::join!(self.verified(pending, &callback, now), self.shared.app_ready_to_mint(ctx.app.as_str(), now));
+        finished.map_err(|error| Failure { ctx: Some(ctx), error })
     }
 
     async fn verified(&self, pending: PendingLogin, callback: &Callback<'_>, now: u64) -> Result<Finished, CorporateError> {
@@ -212,34 +227,37 @@ impl Corporate {
         }
         let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
         let (org, connection) = self.connection(&pending.org).await?;
-        let metadata = self.provider.metadata(&connection.issuer).await?;
+        let metadata = self.ports.provider.metadata(&connection.issuer).await?;
         let secret: Option<Arc<SecretString>> = match &connection.client_secret {
-            Some(reference) => Some(self.secrets.value(reference).await?),
+            Some(reference) => Some(self.shared.secrets.value(reference).await?),
             None => None,
         };
         let exchange = CodeExchange {
             code,
             verifier: &pending.verifier,
-            redirect_uri: &self.redirect_uri,
+            redirect_uri: &self.ports.redirect_uri,
             client_id: &connection.client_id,
             client_secret: secret.as_deref(),
         };
-        let id_token = self.provider.exchange(&metadata, &exchange).await?;
-        let claims = self.provider.verify(&metadata, &id_token).await?;
+        let id_token = self.ports.provider.exchange(&metadata, &exchange).await?;
+        let claims = self.ports.provider.verify(&metadata, &id_token).await?;
         oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &pending.nonce, now)?;
         let identity = oidc::identity(&claims, connection.email_claim)?;
         let domain = EmailDomain::of(&identity.email).map_err(|_| CorporateError::OutsideDomain)?;
         if !org.owns(&domain) {
             return Err(CorporateError::OutsideDomain);
         }
-        let user = self.user_for(&org, &connection, &identity).await?;
+        // The person's sign-in history is read beside their account, by the email the provider
+        // gives; the assessment uses it only if it is that account's own verified email.
+        let (user, prior) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now));
+        let user = user?;
         let provider_logout = match (&metadata.end_session_endpoint, connection.single_logout) {
             (Some(endpoint), true) => {
                 Some(ProviderLogout { end_session_endpoint: endpoint.clone(), client_id: connection.client_id.clone(), id_token_hint: id_token })
             }
             _ => None,
         };
-        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor })
+        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
     }
 
     /// The Cognito user for `identity`: linked before, else by email; then checked.
@@ -251,7 +269,7 @@ impl Corporate {
         {
             return Err(CorporateError::OtherProvider);
         }
-        let linked = self.links.find(&org.id, &identity.issuer, &identity.subject).await?;
+        let linked = self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await?;
         let username = match (&linked, connection.kind) {
             (Some(username), _) => username.clone(),
             // The pool federated the person itself: the token is for its own user.
@@ -262,37 +280,37 @@ impl Corporate {
             (None, ConnectionKind::Oidc) => match connection.provisioning {
                 Provisioning::Scim => self.provisioned(org, &identity.email).await?,
                 // An existing user keeps its enabled state: signing in never re-enables anyone.
-                Provisioning::OnFirstSignIn => match self.pool.find_by_email(identity.email.as_str()).await? {
+                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
                     Some(username) => username,
-                    None => self.directory.create(&directory_user(org, identity)).await?,
+                    None => self.ports.directory.create(&directory_user(org, identity)).await?,
                 },
             },
         };
-        let user = self.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)?;
+        let user = self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)?;
         match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
             Some(o) if o == org.id.as_str() => {}
             Some(_) => return Err(CorporateError::OtherOrganisation),
-            None => self.pool.set_org(&user.username, &org.id).await?,
+            None => self.shared.pool.set_org(&user.username, &org.id).await?,
         }
         if connection.provisioning == Provisioning::Scim {
             let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
-            let entry = self.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
+            let entry = self.ports.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
             check_active(&entry)?;
         }
         if !user.enabled {
             return Err(CorporateError::Deactivated);
         }
         if linked.is_none() {
-            self.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
+            self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
         }
         Ok(user)
     }
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
     async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
-        let mut found = self.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
+        let mut found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
         if found.is_empty() {
-            found = self.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
+            found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
         }
         let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
         check_active(entry)?;
@@ -300,7 +318,7 @@ impl Corporate {
     }
 
     async fn connection(&self, org: &OrgId) -> Result<(Arc<Organisation>, Connection), CorporateError> {
-        let org = self.orgs.org(org).await?.ok_or(CorporateError::NotConnected)?;
+        let org = self.shared.orgs.org(org).await?.ok_or(CorporateError::NotConnected)?;
         let connection = org.connection.clone().ok_or(CorporateError::NotConnected)?;
         Ok((org, connection))
     }

@@ -8,7 +8,7 @@ use crate::signin::flow::SignInContext;
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
-use crate::signin::session::ProviderLogout;
+use crate::signin::session::{ProviderLogout, Session};
 use crate::tokens::app::App;
 use crate::tokens::targets::mint::Delivery;
 use std::sync::Arc;
@@ -40,19 +40,28 @@ impl SessionEntry {
     /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
     /// form. The app and its request are checked once, either way.
     pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
-        let app = self.ports.app(app_id).await?;
+        let key = cookie.filter(|c| !c.is_empty() && c.len() <= 128).map(oidc::digest);
+        // With a cookie, its session is read beside the app and what minting the app's token
+        // needs: neither waits for the other.
+        let (app, session) = match &key {
+            Some(key) => tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key)),
+            None => (self.ports.app(app_id).await, Ok(None)),
+        };
+        let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        match self.resume(&app, &ctx, cookie, now).await? {
-            Some(delivery) => Ok(Entered::App(delivery)),
-            None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
+        let live = session?.filter(|s| s.live(now));
+        match (key, live) {
+            (Some(key), Some(session)) => match self.resume(&app, &ctx, &key, session, now).await? {
+                Some(delivery) => Ok(Entered::App(delivery)),
+                None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
+            },
+            _ => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
         }
     }
 
-    /// The app's token from a live session, or `None` when there is no such session.
-    async fn resume(&self, app: &App, ctx: &SignInContext, cookie: Option<&str>, now: u64) -> Result<Option<Delivery>, SignInError> {
-        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
-        let key = oidc::digest(cookie);
-        let Some(session) = self.ports.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+    /// The app's token from the live session `key` names, or `None` when that session is not
+    /// enough for the app.
+    async fn resume(&self, app: &App, ctx: &SignInContext, key: &str, session: Session, now: u64) -> Result<Option<Delivery>, SignInError> {
         // The app's own policy, on what the session's sign-in proved; in another browser than
         // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
         let same_browser = session.device.is_some() && session.device == ctx.device;
@@ -64,7 +73,7 @@ impl SessionEntry {
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let delivery = self.ports.mint(app, &profile, ctx, now).await?;
         if session.needs_touch(now) {
-            self.ports.sessions.touch(&key, now).await?;
+            self.ports.sessions.touch(key, now).await?;
         }
         Ok(Some(delivery))
     }

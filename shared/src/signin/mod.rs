@@ -43,6 +43,11 @@ impl SignIn {
         }
     }
 
+    /// Corporate sign-in over the same ports as the other sign-ins, and `ports`.
+    pub fn corporate(&self, ports: corporate::CorporatePorts) -> corporate::Corporate {
+        corporate::Corporate::new(self.ports.clone(), ports)
+    }
+
     /// What every sign-in needs and no person's input decides, loaded side by side before the
     /// first request (a function's init): the bridge secret (Secrets Manager), the pool's keys
     /// (its JWKS), our signing keys (DynamoDB) and a connection to Cognito, each opening its

@@ -6,11 +6,11 @@ use crate::common::email::Email;
 use crate::common::profile::UserProfile;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
-use crate::signin::arrival::Prior;
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
+use crate::signin::service::Prior;
 use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, SignInError, SignInPorts, SignedIn, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
@@ -40,17 +40,9 @@ impl PasswordSignIn {
         let (app, step, prior) = tokio::join!(
             self.ports.app_ready_to_mint(ctx.app.as_str(), now),
             self.ports.auth.sign_in(email.as_str(), password),
-            self.ports.risk.history_of_email(email.as_str(), now)
+            self.ports.prior(email.as_str(), now)
         );
         app?;
-        let prior = match prior {
-            Ok((Some(profile), failures)) => Some(Prior { email: email.as_str().to_owned(), profile, failures }),
-            Ok((None, _)) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the sign-in email's history ahead; read again after the password");
-                None
-            }
-        };
         let step = match step {
             Err(AuthError::InvalidCredentials) => {
                 if let Err(e) = self.ports.risk.failed(email.as_str(), now).await {

@@ -252,6 +252,33 @@ impl SignInPorts {
     }
 }
 
+impl SignInPorts {
+    /// The history of the email a person gave, read before they are known (beside the password
+    /// check, or the account lookup of a corporate sign-in). A failed read is logged and leaves
+    /// the assessment to read the account's own history.
+    pub(super) async fn prior(&self, email: &str, now: u64) -> Option<Prior> {
+        match self.risk.history_of_email(email, now).await {
+            Ok((Some(profile), failures)) => Some(Prior { email: email.to_owned(), profile, failures }),
+            Ok((None, _)) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sign-in email's history ahead; read again once the person is known");
+                None
+            }
+        }
+    }
+}
+
+/// What was known of a sign-in email before the person authenticated
+/// ([`RiskStore::history_of_email`](crate::risk::RiskStore::history_of_email), read beside the
+/// password check or a corporate account lookup): the assessment (`signin::arrival`) uses it only
+/// when it is the authenticated person's verified email.
+#[derive(Debug)]
+pub(super) struct Prior {
+    pub(super) email: String,
+    pub(super) profile: crate::risk::RiskProfile,
+    pub(super) failures: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +470,42 @@ mod tests {
         let before = risk.email_reads.load(Ordering::Relaxed);
         assert!(sign_in_from(&svc, "browser-a", NOW + 60).await.is_ok());
         assert_eq!(risk.email_reads.load(Ordering::Relaxed) - before, 1);
+    }
+
+    #[tokio::test]
+    async fn a_corporate_sign_in_counts_the_history_read_ahead_only_for_the_accounts_verified_email() {
+        use crate::directory::ports::PoolUser;
+        use crate::risk::RiskPolicy;
+        use crate::signin::corporate::Finished;
+        use crate::testing::MemoryApps;
+        let app = crate::tokens::app::App { risk_policy: RiskPolicy::Deny, ..crate::testing::demo_app() };
+        let ports = sign_in_ports(Arc::new(ScriptedAuth::default()), Default::default());
+        let svc = SignIn::new(SignInPorts { apps: Arc::new(MemoryApps::with([app])), ..ports });
+        let ctx: SignInContext = crate::signin::flow::open(
+            &svc.ports.secrets.bridge().await.unwrap_or_else(|e| panic!("{e}")).flow_key,
+            crate::signin::flow::Purpose::Context,
+            &ctx(&svc).await,
+            NOW,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // The provider gave `typed`; the account Cognito holds has `EMAIL`, verified.
+        let finished = |typed: &str| {
+            let attributes = json!({"sub": "sub-1", "email": EMAIL, "email_verified": "true"});
+            let user = PoolUser { username: "u-1".into(), enabled: true, attributes: attributes.as_object().cloned().unwrap_or_default(), groups: vec![] };
+            let failing = Prior { email: typed.into(), profile: Default::default(), failures: 5 };
+            Finished {
+                ctx: ctx.clone(),
+                org: OrgId::parse("org-1").unwrap_or_else(|e| panic!("{e}")),
+                user,
+                provider_logout: None,
+                second_factor: false,
+                prior: Some(failing),
+            }
+        };
+        // Five failures read ahead for another address are not this account's: its own (clean) history decides.
+        assert!(svc.arrival.complete(finished("someone.else@example.com"), &here(), NOW).await.is_ok());
+        // Read ahead for the account's own verified address, they count.
+        assert!(matches!(svc.arrival.complete(finished("HANAKO@example.com"), &here(), NOW).await, Err(SignInError::HighRiskDenied)));
     }
 
     #[tokio::test]

@@ -182,7 +182,12 @@ impl UserDirectory for CognitoDirectory {
 #[async_trait]
 impl PoolUsers for CognitoDirectory {
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
-        let got = match self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send().await {
+        // Side by side: a user's groups are listed by the same username (or alias).
+        let (got, groups) = tokio::join!(
+            self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send(),
+            self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(username).limit(60).send()
+        );
+        let got = match got {
             Ok(out) => out,
             Err(e) => {
                 return match directory_error(&e) {
@@ -191,15 +196,7 @@ impl PoolUsers for CognitoDirectory {
                 };
             }
         };
-        let groups = self
-            .client
-            .admin_list_groups_for_user()
-            .user_pool_id(&self.pool_id)
-            .username(got.username())
-            .limit(60)
-            .send()
-            .await
-            .map_err(|e| directory_error(&e))?;
+        let groups = groups.map_err(|e| directory_error(&e))?;
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
         Ok(Some(PoolUser {
             username: got.username().to_owned(),

@@ -8,11 +8,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(&shared::config::Env)?;
     let sdk = shared::adapters::aws::load().await;
     let login = Arc::new(Login::new(&config, &sdk)?);
-    // Loading ahead only saves the first person time: if AWS is slow to answer, stop waiting
-    // after a second and let the first request load what is missing.
-    let prefetch = login.sign_in.prefetch(shared::common::time::unix_now());
-    if tokio::time::timeout(std::time::Duration::from_secs(1), prefetch).await.is_err() {
-        tracing::warn!("init stopped waiting for what it loads ahead after 1 s");
-    }
+    // Loading ahead runs beside the Runtime API's first `next`: the first request waits only for
+    // what it needs and is still on its way (each cache loads a value once). A load that fails,
+    // or is cut off by a freeze after init, is loaded again by the request that needs it.
+    let ahead = login.clone();
+    tokio::spawn(async move { ahead.sign_in.prefetch(shared::common::time::unix_now()).await });
     lambda_http::run(routes::router(login)).await
 }

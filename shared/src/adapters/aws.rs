@@ -7,6 +7,8 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
@@ -23,8 +25,20 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The functions' configuration: HTTPS trusts the roots compiled in (`adapters::tls`).
 pub async fn load() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(RetryConfig::standard().with_max_attempts(2)).load().await
+    let tls = TlsContext::builder().with_trust_store(crate::adapters::tls::sdk_trust_store()).build().expect("a trust store without a path always builds");
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https();
+    defaults().http_client(http).load().await
+}
+
+/// The operators' CLI and the dev server: HTTPS trusts the machine's own certificate store.
+pub async fn load_with_host_roots() -> SdkConfig {
+    defaults().load().await
+}
+
+fn defaults() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(RetryConfig::standard().with_max_attempts(2))
 }
 
 /// How an AWS call failed, in the terms every adapter maps from.

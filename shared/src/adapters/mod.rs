@@ -18,4 +18,5 @@ pub mod lambda_edge;
 #[cfg(feature = "local")]
 pub mod local_stack;
 pub mod secrets_manager;
+pub mod tls;
 pub mod workflow_runner;

@@ -52,7 +52,7 @@ async fn main() {
 }
 
 async fn run(args: Cli) -> Result<()> {
-    let ctx = Ctx { sdk: shared::adapters::aws::load().await, table: args.table, secret_prefix: args.secret_prefix };
+    let ctx = Ctx { sdk: shared::adapters::aws::load_with_host_roots().await, table: args.table, secret_prefix: args.secret_prefix };
     match args.command {
         Command::App(command) => app::run(command, &ctx).await,
         Command::Org(command) => org::run(command, &ctx).await,

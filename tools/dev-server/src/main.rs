@@ -42,7 +42,7 @@ async fn main() -> Result<()> {
     let form_url = format!("http://{}", form_listener.local_addr()?);
     // The form's URL is known only now (the port may have been chosen by the OS).
     let config = Config::from_env(&WithDefaults { form_url: format!("{form_url}/index.html"), api_url: api_url.clone() })?;
-    let sdk = shared::adapters::aws::load().await;
+    let sdk = shared::adapters::aws::load_with_host_roots().await;
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));

@@ -24,7 +24,7 @@ pub struct HttpHookCaller {
 
 impl HttpHookCaller {
     pub fn new(secrets: Arc<CachedSecrets>) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(2)).redirect(reqwest::redirect::Policy::none()).build()?;
+        let http = super::client(Duration::from_secs(2))?;
         Ok(Self { http: http.clone(), auth: OutboundAuth::new(http, secrets) })
     }
 }

@@ -38,12 +38,12 @@ pub struct HttpKeys {
 
 impl HttpKeys {
     pub fn new(url: impl Into<String>) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(2))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { url: url.into(), http })
+        Ok(Self::with(url, super::client(Duration::from_secs(1))?))
+    }
+
+    /// Over `http` (a [`client`](super::client) shared with other adapters).
+    pub fn with(url: impl Into<String>, http: reqwest::Client) -> Self {
+        Self { url: url.into(), http }
     }
 }
 
@@ -51,7 +51,7 @@ impl HttpKeys {
 impl KeySource for HttpKeys {
     async fn fetch(&self) -> Result<String, TokenRejected> {
         let unavailable = |e: reqwest::Error| TokenRejected::KeysUnavailable(e.without_url().to_string());
-        let response = self.http.get(&self.url).send().await.map_err(unavailable)?.error_for_status().map_err(unavailable)?;
+        let response = self.http.get(&self.url).timeout(Duration::from_secs(2)).send().await.map_err(unavailable)?.error_for_status().map_err(unavailable)?;
         response.text().await.map_err(unavailable)
     }
 }

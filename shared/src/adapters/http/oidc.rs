@@ -25,6 +25,8 @@ use crate::signin::ports::{CodeExchange, OidcError, OidcProvider, TokenRejected}
 const ALGORITHMS: &[Algorithm] =
     &[Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512, Algorithm::ES256, Algorithm::ES384];
 const METADATA_TTL: Duration = Duration::from_secs(3600);
+/// Each request to a provider (its metadata, keys and token endpoint), connection included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// Larger answers are not OpenID answers.
 const MAX_BODY: usize = 256 * 1024;
 
@@ -40,12 +42,12 @@ fn unavailable(e: reqwest::Error) -> OidcError {
 
 impl HttpOidc {
     pub fn new() -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { http, metadata: TtlCache::new(METADATA_TTL), keys: Mutex::new(HashMap::new()) })
+        Ok(Self::with(super::client(Duration::from_secs(1))?))
+    }
+
+    /// Over `http` (a [`client`](super::client) shared with other adapters).
+    pub fn with(http: reqwest::Client) -> Self {
+        Self { http, metadata: TtlCache::new(METADATA_TTL), keys: Mutex::new(HashMap::new()) }
     }
 
     async fn discover(&self, issuer: &str) -> Result<Option<ProviderMetadata>, OidcError> {
@@ -64,7 +66,7 @@ impl HttpOidc {
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Result<String, OidcError> {
-    let response = http.get(url).header("accept", "application/json").send().await.map_err(unavailable)?;
+    let response = http.get(url).timeout(REQUEST_TIMEOUT).header("accept", "application/json").send().await.map_err(unavailable)?;
     if !response.status().is_success() {
         return Err(OidcError::Unavailable(format!("{url} answered {}", response.status())));
     }
@@ -115,7 +117,7 @@ impl OidcProvider for HttpOidc {
     async fn exchange(&self, metadata: &ProviderMetadata, exchange: &CodeExchange<'_>) -> Result<String, OidcError> {
         let mut form =
             vec![("grant_type", "authorization_code"), ("code", exchange.code), ("redirect_uri", exchange.redirect_uri), ("code_verifier", exchange.verifier)];
-        let mut request = self.http.post(&metadata.token_endpoint).header("accept", "application/json");
+        let mut request = self.http.post(&metadata.token_endpoint).timeout(REQUEST_TIMEOUT).header("accept", "application/json");
         match exchange.client_secret {
             Some(secret) => {
                 // RFC 6749 2.3.1: both parts form-encoded before Basic.

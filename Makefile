@@ -46,7 +46,7 @@ bench-cold: setup
 	python3 scripts/cold_path_bench.py --model region
 	python3 scripts/cold_path_bench.py --model loopback
 
-# 10,000 SCIM users imported and listed against moto (moto's time dominates: the dev profile will do).
+# 10,000 SCIM users imported and listed against moto, then one page's calls by its startIndex (moto's time dominates: the dev profile will do).
 bench-scim:
 	cargo bench --profile dev -p scim --bench scim_import
 

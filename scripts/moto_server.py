@@ -28,6 +28,16 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   `TransactWriteItems`, so a transaction costs time in proportion to the table's size and a
   10,000-user SCIM import never finishes. Here only the items a transaction touches are backed
   up and restored when it is cancelled: the same all-or-nothing outcome, in constant time.
+- DynamoDB queries on the table's own key read only the queried partition; moto read and
+  sorted every item of the table for each, so a page of a 10,000-user SCIM listing took seconds
+  (the SDK's 2 s timeout cut it off). Queries on an index are unchanged.
+- Cognito users found by an attribute (`AdminGetUser` by email in a pool that signs in by
+  email, `AdminCreateUser`'s check that the email is free, `ListUsers` with `email = "..."`):
+  moto reads every user of the pool for each, so a 10,000-user import cost time in the square
+  of its size. Here an index by attribute value answers them, with the same answers.
+- Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
+  under concurrent `AdminCreateUser` calls some answered 500 (a dictionary changed while
+  another request read it), which Cognito never does.
 """
 
 import logging
@@ -41,13 +51,17 @@ import time
 
 import copy
 import json
+import re
 import secrets
 import tempfile
 
 import moto.dynamodb.models as dynamodb_models
 from moto.cognitoidp.exceptions import (CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError,
                                         ResourceNotFoundError, UserNotFoundError)
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+from moto.cognitoidp.exceptions import AliasExistsException
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool
+from moto.cognitoidp.utils import PAGINATION_MODEL
+from moto.utilities.paginator import paginate
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
@@ -204,23 +218,123 @@ def transact_write_items(self, transact_items):
 
 DynamoDBBackend.transact_write_items = transact_write_items
 
+# A query on the table's key reads its partition only (moto's `query` takes its candidates from
+# `all_items`, every item of the table, sorted); marked per thread, as moto's server runs each
+# request on its own thread.
+_QUERIED = threading.local()
+_all_items = dynamodb_models.Table.all_items
+_query = dynamodb_models.Table.query
+
+
+def _all_items_of_query(self):
+    only = getattr(_QUERIED, "partition", None)
+    if only is None or only[0] is not self:
+        return _all_items(self)
+    partition = self.items.get(only[1])
+    if partition is None:
+        return []
+    return list(partition.values()) if self.range_key_attr else [partition]
+
+
+def _query_partition(self, hash_key, *args, **kwargs):
+    if hash_key is None or kwargs.get("index_name") is not None or (len(args) > 6 and args[6] is not None):
+        return _query(self, hash_key, *args, **kwargs)
+    _QUERIED.partition = (self, hash_key)
+    try:
+        return _query(self, hash_key, *args, **kwargs)
+    finally:
+        _QUERIED.partition = None
+
+
+dynamodb_models.Table.all_items = _all_items_of_query
+dynamodb_models.Table.query = _query_partition
+
 # DynamoDB applies each write to an item atomically, its condition included; moto's server runs
 # requests on threads without a lock, so two conditional writes racing for one item could both
 # pass. One lock around every write restores the all-or-nothing answer (writes are short).
 _WRITE_LOCK = threading.RLock()
 
 
-def _serialised(method):
-    def write(self, *args, **kwargs):
-        with _WRITE_LOCK:
+def _serialised(method, lock=_WRITE_LOCK):
+    """`method`, run holding `lock`."""
+    def call(self, *args, **kwargs):
+        with lock:
             return method(self, *args, **kwargs)
 
-    return write
+    return call
 
 
 for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
     if hasattr(DynamoDBBackend, _name):
         setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
+
+
+# Cognito users by attribute value: (pool id, attribute, value) -> usernames (ordered). Kept as
+# each user's `attribute_lookup` is set (moto sets it on creation and on every attribute change);
+# a name found here is taken only if the pool still has that user with that value.
+_BY_ATTRIBUTE = {}
+
+
+def _set_attribute_lookup(user, lookup):
+    old = user.__dict__.get("attribute_lookup") or {}
+    for name, value in old.items():
+        if lookup.get(name) != value:
+            _BY_ATTRIBUTE.get((user.user_pool_id, name, value), {}).pop(user.username, None)
+    for name, value in lookup.items():
+        _BY_ATTRIBUTE.setdefault((user.user_pool_id, name, value), {})[user.username] = None
+    user.__dict__["attribute_lookup"] = lookup
+
+
+CognitoIdpUser.attribute_lookup = property(lambda user: user.__dict__.get("attribute_lookup"), _set_attribute_lookup)
+
+
+def _users_with(pool, name, value):
+    """The pool's users whose attribute `name` is `value`, oldest first."""
+    found = []
+    for username in list(_BY_ATTRIBUTE.get((pool.id, name, value), {})):
+        user = pool.users.get(username)
+        if user is not None and user.attribute_lookup.get(name) == value:
+            found.append(user)
+    return sorted(found, key=lambda u: u.create_date)
+
+
+def _get_user(self, username):
+    for attribute in self.extended_config.get("UsernameAttributes") or []:
+        found = _users_with(self, attribute, username)
+        if found:
+            return found[0]
+    return self.users.get(username)
+
+
+CognitoIdpUserPool._get_user = _get_user
+
+_list_users = CognitoIdpBackend.list_users.__wrapped__
+_INDEXED_FILTER = re.compile(r'(email|phone_number|name|given_name|family_name|preferred_username|sub)\s*=\s*"(.*)"')
+
+
+@paginate(pagination_model=PAGINATION_MODEL)
+def list_users(self, user_pool_id, filt):
+    match = _INDEXED_FILTER.match(filt or "")
+    if match:
+        return _users_with(self.describe_user_pool(user_pool_id), match.group(1), match.group(2))
+    return _list_users(self, user_pool_id, filt)
+
+
+CognitoIdpBackend.list_users = list_users
+
+
+def _verify_email_is_not_used(self, user_pool_id, email):
+    pool = self.describe_user_pool(user_pool_id)
+    if email and "email" in pool.extended_config.get("UsernameAttributes", []) and _users_with(pool, "email", email):
+        raise AliasExistsException
+
+
+CognitoIdpBackend._verify_email_is_not_used = _verify_email_is_not_used
+
+_COGNITO_LOCK = threading.RLock()
+for _name, _method in list(vars(CognitoIdpBackend).items()):
+    if callable(_method) and not _name.startswith("__"):
+        setattr(CognitoIdpBackend, _name, _serialised(_method, _COGNITO_LOCK))
 
 
 def free_port():

@@ -1,6 +1,7 @@
 //! The SCIM figures against moto: import 10,000 users (as Okta's or Entra's first sync does),
 //! then list them all with `count=100` the way Okta's import pages, checking every user comes
-//! back exactly once in a stable order. Prints times and AWS calls; asserts nothing about time.
+//! back exactly once in a stable order; then what one page costs by where it starts. Prints
+//! times and AWS calls; asserts nothing about time.
 //!
 //! `make bench-scim` (or `cargo bench -p scim --bench scim_import -- [USERS] [CONCURRENCY]`).
 
@@ -163,6 +164,22 @@ async fn main() -> Result<(), Failure> {
         summary(&listing_calls),
         listing_calls.len() as f64 / pages as f64
     );
+
+    // What one page costs by where it starts: the first (it counts the users for
+    // `totalResults`), one reached page by page (the previous page left its cursor), and two
+    // reached directly (no cursor: the users before it are skipped with `Select=COUNT` queries).
+    let half = users / 2 + 1;
+    let positions = [
+        ("first page", 1),
+        ("after the page before it (cursor)", half),
+        ("straight to the middle (no cursor)", half + 50),
+        ("straight to the end (no cursor)", users.saturating_sub(49).max(1)),
+    ];
+    for (label, start) in positions {
+        let (status, page) = call(&scim, &token, "GET", &format!("/Users?startIndex={start}&count=100"), None).await?;
+        let got = page["Resources"].as_array().map_or(0, Vec::len);
+        println!("page at startIndex {start} ({label}): {status}, {got} users; calls: {}", summary(&calls.take()));
+    }
     let _ = moto.kill();
     if !complete || sorted != order {
         return Err("the listing was not complete and stable".into());

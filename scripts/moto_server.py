@@ -50,6 +50,8 @@ import threading
 import time
 
 import copy
+import functools
+import inspect
 import json
 import re
 import secrets
@@ -169,8 +171,6 @@ def confirm_forgot_password(self, client_id, username, password, confirmation_co
 
 
 CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
-CognitoIdpResponse.get_user_attribute_verification_code = get_user_attribute_verification_code
-CognitoIdpResponse.verify_user_attribute = verify_user_attribute
 
 
 class _NoTableCopy:
@@ -257,6 +257,7 @@ _WRITE_LOCK = threading.RLock()
 
 def _serialised(method, lock=_WRITE_LOCK):
     """`method`, run holding `lock`."""
+    @functools.wraps(method)
     def call(self, *args, **kwargs):
         with lock:
             return method(self, *args, **kwargs)
@@ -333,8 +334,11 @@ CognitoIdpBackend._verify_email_is_not_used = _verify_email_is_not_used
 
 _COGNITO_LOCK = threading.RLock()
 for _name, _method in list(vars(CognitoIdpBackend).items()):
-    if callable(_method) and not _name.startswith("__"):
+    if inspect.isfunction(_method) and not _name.startswith("__"):
         setattr(CognitoIdpBackend, _name, _serialised(_method, _COGNITO_LOCK))
+# The launcher's own Cognito operations change users too.
+CognitoIdpResponse.get_user_attribute_verification_code = _serialised(get_user_attribute_verification_code, _COGNITO_LOCK)
+CognitoIdpResponse.verify_user_attribute = _serialised(verify_user_attribute, _COGNITO_LOCK)
 
 
 def free_port():

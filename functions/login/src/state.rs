@@ -45,7 +45,7 @@ impl Login {
     /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
         // One HTTPS client for the pool's keys and the companies' providers.
-        let http = shared::adapters::http::client(Duration::from_secs(1)).map_err(|e| format!("HTTPS client: {e}"))?;
+        let http = shared::adapters::http::client(Duration::from_secs(1), Duration::from_secs(3)).map_err(|e| format!("HTTPS client: {e}"))?;
         let keys = jwks::HttpKeys::with(&config.jwks_url, http.clone());
         Ok(Self::with(config, sdk, Box::new(keys), Arc::new(HttpOidc::with(http))))
     }

@@ -100,7 +100,7 @@ mod refusal_tests {
     async fn a_certificate_outside_the_roots_is_refused() {
         let address = self_signed_server().await;
         let url = format!("https://{address}/jwks.json");
-        let ours = crate::adapters::http::client(std::time::Duration::from_secs(1)).unwrap_or_else(|e| panic!("{e}"));
+        let ours = crate::adapters::http::client(std::time::Duration::from_secs(1), std::time::Duration::from_secs(2)).unwrap_or_else(|e| panic!("{e}"));
         let refused = ours.get(&url).send().await;
         assert!(refused.as_ref().is_err_and(reqwest::Error::is_connect), "{refused:?}");
 

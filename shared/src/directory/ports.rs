@@ -165,6 +165,7 @@ pub struct PoolUser {
 /// The user pool, read and signed out by user name.
 #[async_trait]
 pub trait PoolUsers: Send + Sync {
+    /// `username`: the Cognito user name (not an alias: its attributes and its groups are read side by side).
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
     /// The pool user with this email, if any.
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;

@@ -182,7 +182,7 @@ impl UserDirectory for CognitoDirectory {
 #[async_trait]
 impl PoolUsers for CognitoDirectory {
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
-        // Side by side: a user's groups are listed by the same username (or alias).
+        // Side by side, both by the user name (the port takes no alias).
         let (got, groups) = tokio::join!(
             self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send(),
             self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(username).limit(60).send()

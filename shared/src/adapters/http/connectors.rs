@@ -35,7 +35,7 @@ pub struct HttpConnectors {
 
 impl HttpConnectors {
     pub fn new(connections: Vec<Connection>, secrets: Arc<CachedSecrets>) -> Result<Self, reqwest::Error> {
-        let http = super::client(Duration::from_secs(2))?;
+        let http = super::client(Duration::from_secs(2), Duration::from_secs(10))?;
         let connections = connections.into_iter().map(|c| (c.name.clone(), c)).collect();
         Ok(Self { http: http.clone(), connections, auth: OutboundAuth::new(http, secrets) })
     }

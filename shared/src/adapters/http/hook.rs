@@ -24,7 +24,8 @@ pub struct HttpHookCaller {
 
 impl HttpHookCaller {
     pub fn new(secrets: Arc<CachedSecrets>) -> Result<Self, reqwest::Error> {
-        let http = super::client(Duration::from_secs(2))?;
+        // Each call sets the hook's own timeout; 3 s bounds the rest (an OAuth token request).
+        let http = super::client(Duration::from_secs(2), Duration::from_secs(3))?;
         Ok(Self { http: http.clone(), auth: OutboundAuth::new(http, secrets) })
     }
 }

@@ -38,7 +38,7 @@ pub struct HttpKeys {
 
 impl HttpKeys {
     pub fn new(url: impl Into<String>) -> Result<Self, reqwest::Error> {
-        Ok(Self::with(url, super::client(Duration::from_secs(1))?))
+        Ok(Self::with(url, super::client(Duration::from_secs(1), Duration::from_secs(2))?))
     }
 
     /// Over `http` (a [`client`](super::client) shared with other adapters).

@@ -10,13 +10,14 @@ pub mod outbound_auth;
 use std::time::Duration;
 
 /// An HTTPS client as every adapter here uses one: the roots compiled in (`adapters::tls`), no
-/// redirects followed, connections made within `connect_timeout`. Each request sets its own
-/// timeout. One client may serve several adapters (the login function shares one between the
-/// pool's JWKS and the companies' providers: the roots are parsed once).
-pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+/// redirects followed, connections made within `connect_timeout`, and every request over within
+/// `timeout` unless it sets its own. One client may serve several adapters (the login function
+/// shares one between the pool's JWKS and the companies' providers: the roots are parsed once).
+pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .tls_certs_only(crate::adapters::tls::reqwest_roots())
         .connect_timeout(connect_timeout)
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }

@@ -42,7 +42,7 @@ fn unavailable(e: reqwest::Error) -> OidcError {
 
 impl HttpOidc {
     pub fn new() -> Result<Self, reqwest::Error> {
-        Ok(Self::with(super::client(Duration::from_secs(1))?))
+        Ok(Self::with(super::client(Duration::from_secs(1), REQUEST_TIMEOUT)?))
     }
 
     /// Over `http` (a [`client`](super::client) shared with other adapters).

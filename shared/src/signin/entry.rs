@@ -49,13 +49,13 @@ impl SessionEntry {
         };
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        let live = session?.filter(|s| s.live(now));
-        match (key, live) {
-            (Some(key), Some(session)) => match self.resume(&app, &ctx, &key, session, now).await? {
-                Some(delivery) => Ok(Entered::App(delivery)),
-                None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
-            },
-            _ => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
+        let delivery = match (key, session?.filter(|s| s.live(now))) {
+            (Some(key), Some(session)) => self.resume(&app, &ctx, &key, session, now).await?,
+            _ => None,
+        };
+        match delivery {
+            Some(delivery) => Ok(Entered::App(delivery)),
+            None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
         }
     }
 

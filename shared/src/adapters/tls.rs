@@ -20,8 +20,13 @@ pub fn reqwest_roots() -> impl Iterator<Item = reqwest::Certificate> {
 /// The roots for the AWS SDK's HTTPS client: the same set as PEM, which is what its trust store
 /// takes.
 pub fn sdk_trust_store() -> TrustStore {
+    TrustStore::empty().with_native_roots(false).with_pem_certificate(roots_pem())
+}
+
+/// The compiled-in roots as one PEM document.
+fn roots_pem() -> String {
     let pems: Vec<pem::Pem> = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|der| pem::Pem::new("CERTIFICATE", der.to_vec())).collect();
-    TrustStore::empty().with_native_roots(false).with_pem_certificate(pem::encode_many(&pems))
+    pem::encode_many(&pems)
 }
 
 #[cfg(test)]
@@ -33,11 +38,7 @@ mod tests {
         let count = webpki_root_certs::TLS_SERVER_ROOT_CERTS.len();
         assert!(count > 100, "{count}");
         assert_eq!(reqwest_roots().count(), count);
-        let pems = pem::parse_many(pem::encode_many(
-            &webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|d| pem::Pem::new("CERTIFICATE", d.to_vec())).collect::<Vec<_>>(),
-        ))
-        .unwrap_or_default();
-        assert_eq!(pems.len(), count);
+        assert_eq!(pem::parse_many(roots_pem()).unwrap_or_default().len(), count);
     }
 }
 

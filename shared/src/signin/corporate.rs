@@ -32,8 +32,7 @@ use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::oidc::{Authorize, ClaimError, Identity};
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
-use crate::signin::service::Prior;
-use crate::signin::service::SignInPorts;
+use crate::signin::service::{Prior, SignInPorts};
 use crate::signin::session::ProviderLogout;
 
 /// How long a person may take at their provider (seconds).

@@ -10,8 +10,7 @@ use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, Chal
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::Prior;
-use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, SignInError, SignInPorts, SignedIn, TotpSetup};
+use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;

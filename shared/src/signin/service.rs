@@ -250,9 +250,7 @@ impl SignInPorts {
         let id = AppId::parse(raw_id).map_err(|_| SignInError::UnknownApp)?;
         self.apps.app(&id).await?.ok_or(SignInError::UnknownApp)
     }
-}
 
-impl SignInPorts {
     /// The history of the email a person gave, read before they are known (beside the password
     /// check, or the account lookup of a corporate sign-in). A failed read is logged and leaves
     /// the assessment to read the account's own history.

@@ -45,7 +45,7 @@ impl HttpConnectors {
         let connection = self.connections.get(&call.connection).ok_or_else(|| StepOutcome::Failed(format!("no connection `{}`", call.connection)))?;
         let url = connection.url_for(&call.path).ok_or_else(|| StepOutcome::Failed("the step's path leaves the connection's base URL".into()))?;
         let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| StepOutcome::Failed("not an HTTP method".into()))?;
-        let mut request = self.http.request(method, url).timeout(Duration::from_secs(10)).header("accept", "application/json");
+        let mut request = self.http.request(method, url).header("accept", "application/json");
         for (name, value) in connection.headers.iter().chain(call.headers.iter()) {
             let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
             request = request.header(name.as_str(), value);

@@ -30,7 +30,7 @@ browser:
 package:
 	python3 -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
 	rustup target add aarch64-unknown-linux-gnu
-	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows -p triggers -p sms-sender
+	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows -p triggers -p sms-sender -p admin
 
 ## The benchmarks: bridge overhead and AWS calls per password and corporate sign-in; mints per second per algorithm.
 bench:

@@ -35,6 +35,8 @@ USERS = [
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
+    # Given the console's admin role below; an SMS code is their second factor.
+    ("admin@example.com", "Demo-Passw0rd!", "Console Admin", ["--sms-phone", "+819000000001"]),
 ]
 # The same help center behind two more apps: one refuses high-risk sign-ins (a new browser), one
 # asks for a second factor then (setting up an authenticator app if the person has none).
@@ -111,6 +113,20 @@ def create_token_apps(env, origin):
     return forum_secret
 
 
+def create_console_app(env, form_origin):
+    """The operators' console signs in like any app: a JWT with our ES256 key, for the admin API."""
+    target = {"kind": "jwt", "url": f"{form_origin}/console/", "algorithm": "ES256", "audience": "bridge-console", "lifetime_seconds": 600}
+    claims = {"cognito:username": {"from": "attribute", "name": "cognito:username", "required": True},
+              "email": {"from": "attribute", "name": "email"}}
+    with tempfile.TemporaryDirectory() as tmp:
+        target_file, claims_file = Path(tmp, "console.target.json"), Path(tmp, "console.claims.json")
+        target_file.write_text(json.dumps(target))
+        claims_file.write_text(json.dumps(claims))
+        admin(env, "app", "create", "console", "--name", "Operators' console", "--target", str(target_file), "--allow-origin", form_origin,
+              "--claims", str(claims_file))
+    admin(env, "admin", "grant", "--email", "admin@example.com", "--role", "admin")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--auto-ports", action="store_true")
@@ -148,6 +164,7 @@ def main():
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
+    create_console_app(env, f"http://127.0.0.1:{ports['form']}")
 
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
     scim_token = admin(env, "org", "issue-token", org["id"], "--label", "demo").strip().splitlines()[-1]
@@ -209,6 +226,11 @@ The identity bridge is running locally.
 
   Emails the local Cognito sends (codes that prove an email before a factor is set up):
     {outbox}
+
+  Admin API (what the operators' console calls): {urls['api']}/admin/v1
+    its sign-in: {urls['api']}/sso/console as admin@example.com / Demo-Passw0rd! with an SMS code;
+    the console token arrives at {urls['form']}/console/?jwt=... (the console's pages are not built yet)
+    curl -H "Authorization: Bearer $TOKEN" -H 'Origin: {urls['form']}' {urls['api']}/admin/v1/audit
 
   API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}
   Admin tool:  AWS_ENDPOINT_URL={moto} AWS_REGION={REGION} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\

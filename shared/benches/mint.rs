@@ -43,6 +43,7 @@ fn main() {
             issuer: "https://api.example.com",
             now,
             jti: uuid::Uuid::new_v4(),
+            amr: &["pwd"],
         };
         let started = Instant::now();
         let mut mints = 0u64;

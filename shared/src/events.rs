@@ -58,6 +58,30 @@ pub enum EventType {
     HookDeactivated,
     #[serde(rename = "hook.deleted")]
     HookDeleted,
+    /// An operator's change through the admin API or `bridge-admin` (`crate::admin::audit`):
+    /// `detail` has `actor` (`id`, `email`, `ip`, `via`), `target`, and `before` and `after`
+    /// without secrets. `user` is the person changed, or else the operator.
+    #[serde(rename = "admin.app.created")]
+    AdminAppCreated,
+    #[serde(rename = "admin.app.updated")]
+    AdminAppUpdated,
+    #[serde(rename = "admin.app.deleted")]
+    AdminAppDeleted,
+    /// An app's shared secret was replaced (the value is never recorded).
+    #[serde(rename = "admin.app.secret_set")]
+    AdminAppSecretSet,
+    #[serde(rename = "admin.user.disabled")]
+    AdminUserDisabled,
+    #[serde(rename = "admin.user.enabled")]
+    AdminUserEnabled,
+    /// Every session and refresh token of the person ended.
+    #[serde(rename = "admin.user.signed_out")]
+    AdminUserSignedOut,
+    /// A console role given or taken (`detail.after.role`, `detail.before.role`).
+    #[serde(rename = "admin.role.granted")]
+    AdminRoleGranted,
+    #[serde(rename = "admin.role.revoked")]
+    AdminRoleRevoked,
 }
 
 /// The person an event is about.

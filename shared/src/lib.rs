@@ -7,6 +7,7 @@
 //! - [`events`]: identity events, the record every capability writes.
 //! - [`workflows`]: declarative workflows over identity events and their connectors.
 //! - [`telephony`]: the operator's SMS hooks and the custom SMS sender.
+//! - [`admin`]: the operators' rules: roles, the audit trail, changes to apps and people.
 //! - [`common`]: the vocabulary they share (email, profile, secrets, the store error).
 //!
 //! Each capability owns its model, its rules and the ports (traits) it needs; [`adapters`]
@@ -15,6 +16,7 @@
 //! It is not a web framework: HTTP parsing and status codes live in each function crate.
 
 pub mod adapters;
+pub mod admin;
 pub mod cache;
 pub mod common;
 pub mod config;

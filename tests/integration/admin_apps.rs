@@ -3,11 +3,10 @@
 
 use crate::harness::*;
 use shared::tokens::app::AppId;
-use shared::tokens::ports::AppStore;
 
 async fn secret_names(app: &TestApp) -> Vec<String> {
     let out = aws_sdk_secretsmanager::Client::new(&app.sdk).list_secrets().send().await.unwrap_or_else(|e| panic!("{e}"));
-    out.secret_list.unwrap_or_default().into_iter().filter_map(|s| s.name).filter(|n| n.starts_with(&format!("{}/apps/", app.apps.prefix))).collect()
+    out.secret_list.unwrap_or_default().into_iter().filter_map(|s| s.name).filter(|n| n.starts_with(&format!("{}/apps/", app.apps.prefix()))).collect()
 }
 
 #[tokio::test]
@@ -31,12 +30,12 @@ async fn create_update_list_and_remove() {
     let mut second = demo_app();
     second.id = AppId::parse("community").unwrap_or_else(|e| panic!("{e}"));
     app.apps.create(second, Some(&"another-secret-value".to_owned().into())).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let listed: Vec<String> = app.apps.store.list().await.unwrap_or_default().into_iter().map(|a| a.id.to_string()).collect();
+    let listed: Vec<String> = app.apps.list().await.unwrap_or_default().into_iter().map(|a| a.id.to_string()).collect();
     assert_eq!(listed, vec!["acme-help", "community"]);
 
     app.apps.remove(&id, false).await.unwrap_or_else(|e| panic!("{e:#}"));
     assert!(app.apps.get(&id).await.is_err());
-    assert_eq!(secret_names(&app).await, vec![format!("{}/apps/community/signing", app.apps.prefix)]);
+    assert_eq!(secret_names(&app).await, vec![format!("{}/apps/community/signing", app.apps.prefix())]);
 }
 
 #[tokio::test]

@@ -314,11 +314,7 @@ fn spawn_app_like(app: &TestApp) -> TestApp {
         calls: app.calls.clone(),
         stack: app.stack.clone(),
         login: login_for(&app.sdk, &app.stack, moto()),
-        apps: bridge_admin::apps::Apps {
-            store: shared::adapters::dynamo::apps::DynamoApps::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table),
-            secrets: aws_sdk_secretsmanager::Client::new(&app.sdk),
-            prefix: app.apps.prefix.clone(),
-        },
+        apps: bridge_admin::apps::Apps::new(&app.sdk, &app.stack.table, app.apps.prefix()),
         app_secret: app.app_secret.clone(),
         browser: app.browser.clone(),
     }

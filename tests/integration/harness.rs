@@ -7,7 +7,6 @@ use http::{HeaderMap, StatusCode};
 use lambda_http::Body;
 use login::{config::Config, routes, state::Login};
 use serde_json::Value;
-use shared::adapters::dynamo::apps::DynamoApps;
 use shared::adapters::local_stack::{self as local, DemoUser, LocalStack};
 use shared::testing::CallLog;
 use shared::tokens::app::{App, AppId};
@@ -69,11 +68,7 @@ pub async fn spawn_app() -> TestApp {
     let sdk = sdk_config(moto(), &calls).await;
     let name = format!("t{}", uuid::Uuid::new_v4().simple());
     let stack = local::provision(&sdk, &name).await.unwrap_or_else(|e| panic!("provisioning: {e:#}"));
-    let apps = Apps {
-        store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table),
-        secrets: aws_sdk_secretsmanager::Client::new(&sdk),
-        prefix: name.clone(),
-    };
+    let apps = Apps::new(&sdk, &stack.table, name.clone());
     let app_secret = shared::common::secrets::random_secret(32);
     apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
@@ -287,7 +282,7 @@ impl TestApp {
         bridge_admin::keys::Keys {
             store: shared::adapters::dynamo::keys::DynamoKeys::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.stack.table, std::time::Duration::ZERO),
             secrets: aws_sdk_secretsmanager::Client::new(&self.sdk),
-            prefix: self.apps.prefix.clone(),
+            prefix: self.apps.prefix().to_owned(),
         }
     }
 }

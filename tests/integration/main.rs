@@ -2,6 +2,7 @@
 //! `harness` starts moto once per run (on a free port) and gives each test its own stack.
 #![allow(clippy::unwrap_used)]
 
+mod admin_api;
 mod admin_apps;
 mod attacks;
 mod corporate;

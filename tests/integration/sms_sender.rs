@@ -307,6 +307,7 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
 
     let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.updated", "hook.deactivated", "hook.deleted"];
     expected.extend(["hook.activated"; 9]);
+    expected.push("admin.app.created"); // the harness's demo app
     expected.sort();
     assert_eq!(app.event_types().await, expected, "one event per change, none for refused ones");
 }
@@ -432,7 +433,7 @@ async fn a_preview_sends_the_edited_request_and_shows_the_answer() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].2["data"]["messageProfile"]["msgTemplate"], "edited: 123456", "the edited request is what is sent");
     assert_eq!(hooks.metrics("demo", NOW).await.unwrap()["total"], 0, "a preview is not an execution");
-    assert_eq!(app.event_types().await, ["hook.created"]);
+    assert_eq!(app.event_types().await, ["admin.app.created", "hook.created"], "the harness's demo app, then the hook");
     assert!(hooks.preview_request("demo", &PreviewUser::default(), RequestType::MfaVerification, NOW).await.is_err(), "no phone, no request");
 }
 

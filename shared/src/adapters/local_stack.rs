@@ -61,6 +61,10 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .await
         .context("creating the user pool")?;
     let pool_id = pool.user_pool.and_then(|p| p.id).context("the pool has no id")?;
+    // The console's role groups, as the stack's template creates them.
+    for role in crate::admin::role::Role::ALL {
+        idp.create_group().user_pool_id(&pool_id).group_name(role.group()).send().await.context("creating the console's groups")?;
+    }
     let client = idp
         .create_user_pool_client()
         .user_pool_id(&pool_id)

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cached_apps;
 pub mod cached_orgs;
 pub mod cognito;
+pub mod console_tokens;
 pub mod dynamo;
 pub mod hook_metrics;
 pub mod http;

@@ -150,7 +150,7 @@ impl Arrival {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
-        let delivery = self.ports.mint(&app, &profile, ctx, now).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, Method::Corporate.amr(done.second_factor), now).await?;
         let session = self.ports.open_session(session, arrival).await?;
         Ok(SignedIn { delivery, session, device: ctx.device.clone() })
     }

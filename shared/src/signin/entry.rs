@@ -71,7 +71,7 @@ impl SessionEntry {
             return Ok(None);
         }
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
-        let delivery = self.ports.mint(app, &profile, ctx, now).await?;
+        let delivery = self.ports.mint(app, &profile, ctx, session.method.amr(assurance.second_factor), now).await?;
         if session.needs_touch(now) {
             self.ports.sessions.touch(key, now).await?;
         }

@@ -188,7 +188,7 @@ impl PasswordSignIn {
             }
             other => other?,
         };
-        let delivery = self.ports.mint(&app, &profile, ctx, now).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, Method::Password.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
         let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
         let key = self.ports.secrets.bridge().await?;

@@ -198,7 +198,9 @@ impl SignInPorts {
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
     }
 
-    pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, now: u64) -> Result<Delivery, SignInError> {
+    /// The app's token for `profile`; `amr` says how the sign-in behind it was made
+    /// ([`crate::signin::session::Method::amr`]).
+    pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, amr: &[&str], now: u64) -> Result<Delivery, SignInError> {
         let input = MintInput {
             app: app.id.as_str(),
             profile,
@@ -208,6 +210,7 @@ impl SignInPorts {
             issuer: &self.issuer,
             now,
             jti: uuid::Uuid::new_v4(),
+            amr,
         };
         let delivery = match app.target.algorithm() {
             Algorithm::HS256 => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),

@@ -24,6 +24,19 @@ pub enum Method {
     Corporate,
 }
 
+impl Method {
+    /// How a sign-in by this method, with or without a second factor, proved who the person is,
+    /// as RFC 8176 `amr` values (`pwd`, `fed`, `mfa`).
+    pub fn amr(self, second_factor: bool) -> &'static [&'static str] {
+        match (self, second_factor) {
+            (Self::Password, false) => &["pwd"],
+            (Self::Password, true) => &["pwd", "mfa"],
+            (Self::Corporate, false) => &["fed"],
+            (Self::Corporate, true) => &["fed", "mfa"],
+        }
+    }
+}
+
 /// Lifetimes, from the function's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {

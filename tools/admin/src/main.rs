@@ -6,7 +6,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use cli::{Ctx, app, flow, hook, key, local, org};
+use cli::{Ctx, admin, app, flow, hook, key, local, org};
 
 #[derive(Parser)]
 #[command(name = "bridge-admin", about = "Manage the identity bridge's apps, organisations, keys, workflows and telephony hooks")]
@@ -17,6 +17,9 @@ struct Cli {
     /// Prefix of the secrets this tool creates (the stack name).
     #[arg(long, env = "SECRET_PREFIX", default_value = "identity-bridge", global = true)]
     secret_prefix: String,
+    /// The bridge's Cognito user pool (the stack's `UserPoolId` output), for `admin`.
+    #[arg(long, env = "USER_POOL_ID", global = true)]
+    user_pool: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,6 +41,9 @@ enum Command {
     /// Telephony hooks: the operator's SMS services that deliver Cognito's one-time codes.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// The operators' console: who may use it (roles), and the audit trail.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Local runs only: create the stack's resources and demo users in moto.
     #[command(subcommand)]
     Local(local::LocalCommand),
@@ -60,5 +66,6 @@ async fn run(args: Cli) -> Result<()> {
         Command::Flow(command) => flow::run(command, &ctx).await,
         Command::Hook(command) => hook::run(command, &ctx).await,
         Command::Local(command) => local::run(command, &ctx).await,
+        Command::Admin(command) => admin::run(command, &ctx, args.user_pool.as_deref()).await,
     }
 }

@@ -1,7 +1,8 @@
 //! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
-//! adapter into the login function's router (or the SCIM function's, for `/scim/...`) — the
+//! adapter into the login function's router (or the SCIM function's, for `/scim/...`, or the
+//! admin function's, for `/admin/...`) — the
 //! same path a deployed request takes. It also stands in for the stream's event source mapping:
 //! every second it reads the table's stream and hands new records to the workflow runner's
 //! handler (`workflows::local_stream`).
@@ -28,9 +29,10 @@ use tower::ServiceExt;
 
 #[derive(Clone)]
 struct Api {
-    /// The login and SCIM functions' routers, the ones Lambda runs.
+    /// The login, SCIM and admin functions' routers, the ones Lambda runs.
     login: Router,
     scim: Router,
+    admin: Router,
 }
 
 #[tokio::main]
@@ -46,7 +48,13 @@ async fn main() -> Result<()> {
     let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
-    let api = Router::new().fallback(api_gateway).with_state(Api { login: routes::router(login), scim: scim::routes::router(scim) });
+    let defaults = WithDefaults { form_url: form_url.clone(), api_url: api_url.clone() };
+    let admin = Arc::new(admin::state::Admin::new(&admin::config::Config::from_env(&defaults)?, &sdk));
+    let api = Router::new().fallback(api_gateway).with_state(Api {
+        login: routes::router(login),
+        scim: scim::routes::router(scim),
+        admin: admin::routes::router(admin),
+    });
     let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
@@ -85,6 +93,8 @@ impl shared::config::Source for WithDefaults {
         std::env::var(name).ok().or_else(|| match name {
             "FORM_URL" => Some(self.form_url.clone()),
             "PUBLIC_API_URL" => Some(self.api_url.clone()),
+            // The console is served beside the form.
+            "CONSOLE_ORIGIN" => Some(self.form_url.trim_end_matches("/index.html").to_owned()),
             _ => None,
         })
     }
@@ -140,8 +150,13 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
         Err(e) => return (http::StatusCode::BAD_REQUEST, format!("not a valid API Gateway event: {e}")).into_response(),
     };
     let event = LambdaEvent::new(request, LambdaContext::default());
-    // API Gateway's routes: `/scim/v2/...` to the SCIM function, everything else to login.
-    let function = if parts.uri.path().starts_with("/scim/") { api.scim.clone() } else { api.login.clone() };
+    // API Gateway's routes: `/scim/v2/...` to the SCIM function, `/admin/...` to the admin
+    // function, everything else to login.
+    let function = match parts.uri.path() {
+        path if path.starts_with("/scim/") => api.scim.clone(),
+        path if path.starts_with("/admin/") => api.admin.clone(),
+        _ => api.login.clone(),
+    };
     // The router's body, read whole first (axum's body is not `Sync`, which an axum handler's
     // future needs); `lambda_http` then converts it exactly as in Lambda.
     let function = ServiceExt::<lambda_http::Request>::and_then(function, |response: Response| async move {

@@ -1,7 +1,8 @@
 //! `UserDirectory` over the Cognito user pool's admin API: `AdminCreateUser` (verified email,
 //! no invitation), `AdminGetUser` (adopting an existing user with the same email),
 //! `AdminUpdateUserAttributes`, `AdminDisableUser` + `AdminUserGlobalSignOut`,
-//! `AdminEnableUser`, `AdminDeleteUser`.
+//! `AdminEnableUser`, `AdminDeleteUser`; and the operators' `PeopleDirectory` (the same calls,
+//! with `AdminAddUserToGroup` and `AdminRemoveUserFromGroup`).
 //!
 //! SCIM users carry `custom:org_id` and `custom:scim_id`; the app client cannot write them, so a
 //! person cannot move themselves into an organisation.
@@ -16,6 +17,7 @@ use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
 
 use crate::adapters::aws::Failure;
+use crate::admin::ports::PeopleDirectory;
 use crate::directory::org::OrgId;
 use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory};
 use crate::directory::scim::directory_user::DirectoryUser;
@@ -140,14 +142,14 @@ impl UserDirectory for CognitoDirectory {
             Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => {
                 let username = self.adopt(user).await?;
                 if user.enabled {
-                    self.set_enabled(&username, true).await?;
+                    UserDirectory::set_enabled(self, &username, true).await?;
                 }
                 username
             }
             Err(e) => return Err(directory_error(&e)),
         };
         if !user.enabled {
-            self.set_enabled(&username, false).await?;
+            UserDirectory::set_enabled(self, &username, false).await?;
         }
         Ok(username)
     }
@@ -256,6 +258,34 @@ impl AccountLinker for CognitoDirectory {
             Err(e) if e.code() == Some("InvalidParameterException") && e.message().is_some_and(|m| m.contains("already") && !m.contains("another")) => Ok(()),
             Err(e) => Err(directory_error(&e)),
         }
+    }
+}
+
+#[async_trait]
+impl PeopleDirectory for CognitoDirectory {
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        PoolUsers::find_by_email(self, email).await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        PoolUsers::user(self, username).await
+    }
+
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
+        UserDirectory::set_enabled(self, username, enabled).await
+    }
+
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
+        PoolUsers::sign_out(self, username).await
+    }
+
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        PoolUsers::add_to_group(self, username, group).await
+    }
+
+    async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
+        let out = self.client.admin_remove_user_from_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
+        out.map(drop).map_err(|e| directory_error(&e))
     }
 }
 

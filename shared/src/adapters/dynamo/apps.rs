@@ -8,7 +8,8 @@
 //! | app  | `APP#{id}` | `APP` | `APP`    | `{id}`   | `kind`, `version` (N), `data` (JSON)  |
 //!
 //! Access patterns: an app by id (`GetItem`, the sign-in path); all apps in id order (`Query`
-//! on `gsi1`, the admin tool). `version` guards every write (optimistic locking).
+//! on `gsi1`, the admin API and tool). `version` guards every write (optimistic locking). An
+//! operator's change is one transaction with its audit record (`AuditedApps`).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -16,7 +17,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::adapters::aws::Failure;
-use crate::adapters::dynamo::{Item, corrupt, data, n, query_gsi1, s, version, write_error};
+use crate::adapters::dynamo::audit::audit_puts;
+use crate::adapters::dynamo::{Item, Table, corrupt, data, n, query_gsi1, s, version, version_condition, write_error};
+use crate::admin::audit::AuditRecord;
+use crate::admin::ports::AuditedApps;
 use crate::common::store::StoreError;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::ports::{AppDirectory, AppStore};
@@ -111,5 +115,47 @@ impl AppStore for DynamoApps {
             Err(StoreError::Conflict) => Err(StoreError::Missing(id.to_string())),
             other => other.map(|_| ()),
         }
+    }
+}
+
+impl DynamoApps {
+    /// `change` and the items recording `audit`, in one transaction.
+    async fn audited(&self, change: aws_sdk_dynamodb::types::TransactWriteItem, audit: &AuditRecord) -> Result<(), StoreError> {
+        let table = self.table();
+        let mut items = vec![change];
+        items.extend(audit_puts(&table, audit, None)?);
+        table.transact(items).await.map_err(|e| e.or_conflict())
+    }
+
+    fn table(&self) -> Table {
+        Table::new(self.client.clone(), &self.table)
+    }
+}
+
+#[async_trait]
+impl AuditedApps for DynamoApps {
+    async fn get(&self, id: &AppId) -> Result<Option<App>, StoreError> {
+        Ok(self.app(id).await?.map(Arc::unwrap_or_clone))
+    }
+
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        AppStore::list(self).await
+    }
+
+    async fn create(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError> {
+        let put = self.table().put(to_item(&App { version: 1, ..app.clone() })?, "attribute_not_exists(pk)", None)?;
+        self.audited(put, audit).await
+    }
+
+    async fn update(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError> {
+        let (condition, values) = version_condition(app.version)?;
+        let put = self.table().put(to_item(app)?, condition, values)?;
+        self.audited(put, audit).await
+    }
+
+    async fn remove(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError> {
+        let values = HashMap::from([(":v".to_owned(), n(app.version))]);
+        let delete = self.table().delete(key(&app.id), "version = :v", Some(values))?;
+        self.audited(delete, audit).await
     }
 }

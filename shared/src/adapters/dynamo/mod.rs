@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod apps;
+pub mod audit;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;

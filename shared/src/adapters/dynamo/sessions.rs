@@ -155,6 +155,18 @@ impl SessionStore for DynamoSessions {
 }
 
 #[async_trait]
+impl crate::admin::ports::PersonSessions for DynamoSessions {
+    async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        items.iter().map(|item| data(item, "session")).collect()
+    }
+
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+        SessionStore::end_all(self, username).await
+    }
+}
+
+#[async_trait]
 impl PendingLogins for DynamoSessions {
     async fn put(&self, key_digest: &str, login: &PendingLogin) -> Result<(), StoreError> {
         let mut item = key(format!("OIDCSTATE#{key_digest}"), "STATE");

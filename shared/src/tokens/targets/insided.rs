@@ -16,7 +16,7 @@ use super::mint::{Delivery, MintError, MintInput, TargetError, check_lifetime, r
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::return_to::Origin;
 
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "aud", "iat", "exp", "nbf", "jti", "sub", "email"];
+pub const RESERVED_CLAIMS: &[&str] = &["iss", "aud", "azp", "amr", "iat", "exp", "nbf", "jti", "sub", "email"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

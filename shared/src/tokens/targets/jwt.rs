@@ -3,8 +3,10 @@
 //! (a shared secret) or RS256/ES256 (our published keys), living a configured time.
 //!
 //! The token carries `iss` (our API URL, whose `/.well-known/jwks.json` has the keys), `sub`,
-//! `aud` (when set), `iat`, `exp`, `jti`, and the claim mapping's claims (`email` too, only when
-//! mapped: an app that needs it maps it as required).
+//! `aud` (the app's id unless set), `azp` (the app's id: the party the token was minted for,
+//! as OpenID Connect names it), `iat`, `exp`, `jti`, `amr` (RFC 8176: `pwd` or `fed`, and
+//! `mfa` when the sign-in answered a second factor), and the claim mapping's claims (`email`
+//! too, only when mapped: an app that needs it maps it as required).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +14,7 @@ use super::mint::{Delivery, DeliveryMethod, MintError, MintInput, TargetError, c
 use crate::common::secure_url::secure;
 use crate::tokens::jws::{Algorithm, SigningKey};
 
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "iat", "exp", "nbf", "jti"];
+pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "azp", "iat", "exp", "nbf", "jti", "amr"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +71,10 @@ impl JwtTarget {
         claims.extend(registered_claims(&input, self.lifetime_seconds));
         claims.insert("sub".into(), input.profile.subject.clone().into());
         claims.insert("aud".into(), self.audience.as_deref().unwrap_or(input.app).into());
+        claims.insert("azp".into(), input.app.into());
+        if !input.amr.is_empty() {
+            claims.insert("amr".into(), input.amr.into());
+        }
         let mut fields = vec![(self.parameter.clone(), sign(key, &claims)?)];
         if let (Some(name), Some(return_to)) = (&self.return_parameter, input.return_to) {
             fields.push((name.clone(), return_to.as_str().to_owned()));
@@ -105,7 +111,7 @@ mod tests {
         assert_eq!(
             hs256_claims(&query["token"], b"s"),
             json!({"iss": "https://api.example.com", "sub": "s-1", "aud": "tool", "iat": 1_700_000_000, "exp": 1_700_000_120,
-                   "jti": uuid::Uuid::nil().to_string(), "email": "a@b.co", "groups": ["x"]})
+                   "jti": uuid::Uuid::nil().to_string(), "azp": "demo", "amr": ["pwd"], "email": "a@b.co", "groups": ["x"]})
         );
     }
 

@@ -62,6 +62,10 @@ pub struct MintInput<'a> {
     pub now: u64,
     /// A fresh random token id.
     pub jti: uuid::Uuid,
+    /// How the person proved who they are in the sign-in behind this token (RFC 8176 values:
+    /// `pwd` or `fed`, with `mfa` after a second factor): the `amr` claim of the kinds that
+    /// carry one.
+    pub amr: &'a [&'a str],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -89,7 +89,17 @@ pub(crate) mod test_support {
     }
 
     pub fn input<'a>(profile: &'a UserProfile, claims: &'a ClaimMapping) -> MintInput<'a> {
-        MintInput { app: "demo", profile, claims, return_to: None, nonce: None, issuer: "https://api.example.com", now: 1_700_000_000, jti: uuid::Uuid::nil() }
+        MintInput {
+            app: "demo",
+            profile,
+            claims,
+            return_to: None,
+            nonce: None,
+            issuer: "https://api.example.com",
+            now: 1_700_000_000,
+            jti: uuid::Uuid::nil(),
+            amr: &["pwd"],
+        }
     }
 
     /// The claims of an HS256 token, checked with an independent implementation.

@@ -4,11 +4,9 @@ use super::{Ctx, SecretInput};
 use anyhow::{Context, Result, bail};
 use bridge_admin::apps::Apps;
 use clap::{Args, Subcommand};
-use shared::adapters::dynamo::apps::DynamoApps;
 use shared::risk::RiskPolicy;
 use shared::tokens::app::{App, AppId};
 use shared::tokens::claims::ClaimMapping;
-use shared::tokens::ports::AppStore;
 use shared::tokens::return_to::Origin;
 use shared::tokens::targets::{Target, zendesk};
 
@@ -78,14 +76,10 @@ pub struct AppFields {
 /// Runs an `app` command against the table.
 pub async fn run(command: AppCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
-    let apps = Apps {
-        store: DynamoApps::new(aws_sdk_dynamodb::Client::new(&ctx.sdk), table),
-        secrets: aws_sdk_secretsmanager::Client::new(&ctx.sdk),
-        prefix: ctx.secret_prefix.clone(),
-    };
+    let apps = Apps::new(&ctx.sdk, table, ctx.secret_prefix.clone());
     match command {
         AppCommand::List => {
-            for app in apps.store.list().await.context("listing apps")? {
+            for app in apps.list().await.context("listing apps")? {
                 println!("{}", serde_json::to_string(&app)?);
             }
         }

@@ -1,6 +1,7 @@
 //! The command groups, one module each (arguments and dispatch), and what they share: the global
 //! options with the AWS configuration, reading a secret, printing JSON.
 
+pub mod admin;
 pub mod app;
 pub mod flow;
 pub mod hook;

@@ -1,0 +1,110 @@
+//! `/admin/v1/apps`: list, create, read, replace, delete, and set an app's shared secret.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::state::Admin;
+use crate::web::{Answer, Caller, IfMatch, JsonBody, now, with_etag};
+use shared::admin::apps::{AppSettings, SecretChoice, view};
+use shared::admin::role::Action;
+
+pub fn routes() -> Router<Arc<Admin>> {
+    Router::new()
+        .route("/admin/v1/apps", get(list).post(create))
+        .route("/admin/v1/apps/{id}", get(read).put(replace).delete(remove))
+        .route("/admin/v1/apps/{id}/secret", post(set_secret))
+}
+
+/// `POST /admin/v1/apps`: the app's id and settings, and its secret when its kind shares one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewApp {
+    id: String,
+    name: String,
+    target: shared::tokens::targets::Target,
+    allowed_origins: Vec<shared::tokens::return_to::Origin>,
+    #[serde(default)]
+    claims: shared::tokens::claims::ClaimMapping,
+    #[serde(default)]
+    risk_policy: shared::risk::RiskPolicy,
+    #[serde(default)]
+    secret: Option<SecretString>,
+    #[serde(default)]
+    generate_secret: bool,
+}
+
+/// `POST /admin/v1/apps/{id}/secret`: the new secret, or `{"generate": true}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSecret {
+    #[serde(default)]
+    secret: Option<SecretString>,
+    #[serde(default)]
+    generate: bool,
+}
+
+fn choice(secret: Option<SecretString>, generate: bool) -> Result<SecretChoice, crate::web::Problem> {
+    match (secret, generate) {
+        (Some(_), true) => Err(shared::admin::AdminError::Invalid("give a secret or ask for one to be generated, not both".into()).into()),
+        (Some(secret), false) => Ok(SecretChoice::Given(secret)),
+        (None, true) => Ok(SecretChoice::Generate),
+        (None, false) => Ok(SecretChoice::None),
+    }
+}
+
+async fn list(State(admin): State<Arc<Admin>>, caller: Caller) -> Answer {
+    caller.may(Action::Read)?;
+    let apps = admin.apps.list().await?;
+    Ok(axum::Json(json!({"apps": apps.iter().map(view).collect::<Vec<_>>()})).into_response())
+}
+
+async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): JsonBody<NewApp>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let settings = AppSettings { name: new.name, target: new.target, allowed_origins: new.allowed_origins, claims: new.claims, risk_policy: new.risk_policy };
+    let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
+    let mut body = json!({"app": view(&app)});
+    if let Some(secret) = shown {
+        body["secret"] = secret.expose_secret().into();
+    }
+    Ok(with_etag(StatusCode::CREATED, app.version, body))
+}
+
+async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>) -> Answer {
+    caller.may(Action::Read)?;
+    let app = admin.apps.get(&id).await?;
+    Ok(with_etag(StatusCode::OK, app.version, view(&app)))
+}
+
+async fn replace(
+    State(admin): State<Arc<Admin>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    JsonBody(settings): JsonBody<AppSettings>,
+) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let app = admin.apps.update(&operator.actor, &id, settings, version, now()).await?;
+    Ok(with_etag(StatusCode::OK, app.version, view(&app)))
+}
+
+async fn remove(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, IfMatch(version): IfMatch) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    admin.apps.remove(&operator.actor, &id, version, false, now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn set_secret(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, JsonBody(new): JsonBody<NewSecret>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let shown = admin.apps.set_secret(&operator.actor, &id, choice(new.secret, new.generate)?, now()).await?;
+    Ok(match shown {
+        Some(secret) => axum::Json(json!({"secret": secret.expose_secret()})).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}

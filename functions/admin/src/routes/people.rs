@@ -1,0 +1,81 @@
+//! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere,
+//! and give or take a console role.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use std::sync::Arc;
+
+use crate::state::Admin;
+use crate::web::{Answer, Caller, JsonBody, now};
+use shared::admin::role::{Action, Role};
+
+pub fn routes() -> Router<Arc<Admin>> {
+    Router::new()
+        .route("/admin/v1/people", get(find))
+        .route("/admin/v1/people/{username}", get(read))
+        .route("/admin/v1/people/{username}/disable", post(disable))
+        .route("/admin/v1/people/{username}/enable", post(enable))
+        .route("/admin/v1/people/{username}/sign-out", post(sign_out))
+        .route("/admin/v1/people/{username}/role", put(grant).delete(revoke))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ByEmail {
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRole {
+    role: Role,
+}
+
+async fn find(State(admin): State<Arc<Admin>>, caller: Caller, query: Result<Query<ByEmail>, axum::extract::rejection::QueryRejection>) -> Answer {
+    caller.may(Action::Read)?;
+    let Ok(Query(ByEmail { email })) = query else {
+        return Err(shared::admin::AdminError::Invalid("give ?email=".into()).into());
+    };
+    Ok(axum::Json(admin.people.find(&email, now()).await?).into_response())
+}
+
+async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+    caller.may(Action::Read)?;
+    Ok(axum::Json(admin.people.person(&username, now()).await?).into_response())
+}
+
+async fn disable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let person = admin.people.disable(&operator.actor, &username, now()).await?;
+    admin.forget(&person.username);
+    Ok(axum::Json(person).into_response())
+}
+
+async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let person = admin.people.enable(&operator.actor, &username, now()).await?;
+    admin.forget(&person.username);
+    Ok(axum::Json(person).into_response())
+}
+
+async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+    let operator = caller.may(Action::SignOutPerson)?;
+    Ok(axum::Json(admin.people.sign_out(&operator.actor, &username, now()).await?).into_response())
+}
+
+async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let person = admin.people.grant(&operator.actor, &username, new.role, now()).await?;
+    admin.forget(&person.username);
+    Ok(axum::Json(person).into_response())
+}
+
+async fn revoke(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let person = admin.people.revoke(&operator.actor, &username, now()).await?;
+    admin.forget(&person.username);
+    Ok(axum::Json(person).into_response())
+}

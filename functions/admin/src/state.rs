@@ -1,0 +1,73 @@
+//! Everything the admin function needs, built once at cold start: the operators' services over
+//! DynamoDB, Cognito and Secrets Manager, the console token verifier, and a short cache of each
+//! console person's Cognito account (their role), so a warm request asks Cognito nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::console_tokens::{ConsoleTokens, Expected};
+use shared::adapters::dynamo::apps::DynamoApps;
+use shared::adapters::dynamo::audit::DynamoAudit;
+use shared::adapters::dynamo::keys::DynamoKeys;
+use shared::adapters::dynamo::sessions::DynamoSessions;
+use shared::adapters::secrets_manager::SecretsManager;
+use shared::admin::apps::AppAdmin;
+use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
+use shared::admin::people::PeopleAdmin;
+use shared::admin::ports::{AuditLog, PeopleDirectory};
+use shared::cache::TtlCache;
+use shared::directory::ports::{DirectoryError, PoolUser};
+
+use crate::config::Config;
+
+pub struct Admin {
+    pub apps: AppAdmin,
+    pub people: PeopleAdmin,
+    pub audit: Arc<dyn AuditLog>,
+    pub tokens: ConsoleTokens,
+    pub console_origin: String,
+    directory: Arc<dyn PeopleDirectory>,
+    /// Console people's accounts by user name (their role, enabled, `sub`).
+    accounts: TtlCache<String, PoolUser>,
+}
+
+impl Admin {
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let directory: Arc<dyn PeopleDirectory> = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
+        let audit: Arc<dyn AuditLog> = Arc::new(DynamoAudit::new(dynamo.clone(), &config.table));
+        let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
+        Self {
+            apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
+            people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
+            audit,
+            tokens: ConsoleTokens::new(
+                Arc::new(DynamoKeys::new(dynamo, &config.table, Duration::from_secs(60))),
+                Expected { issuer: config.issuer.clone(), audience: config.console_audience.clone(), app: config.console_app.clone() },
+            ),
+            console_origin: config.console_origin.clone(),
+            directory,
+            accounts: TtlCache::new(Duration::from_secs(config.role_ttl_seconds)),
+        }
+    }
+
+    /// The production wiring, from the function's environment.
+    pub async fn from_env() -> Result<Self, shared::config::ConfigError> {
+        let config = Config::from_env(&shared::config::Env)?;
+        Ok(Self::new(&config, &shared::adapters::aws::load().await))
+    }
+
+    /// Forgets `username`'s cached account, after a change to their role or account.
+    pub fn forget(&self, username: &str) {
+        self.accounts.invalidate(&username.to_owned());
+    }
+
+    /// The operator a verified token names, by their Cognito account as it is now (cached for
+    /// `ADMIN_ROLE_TTL_SECONDS`).
+    pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, DirectoryError> {
+        let account = self.accounts.get_or_load(&identity.username, || self.directory.user(&identity.username)).await?;
+        Ok(Operator::admit(identity, account.as_deref(), ip))
+    }
+}

@@ -1,0 +1,181 @@
+//! The admin API's HTTP vocabulary: the caller ([`Caller`], from the bearer token), JSON bodies
+//! ([`JsonBody`]), versions as entity tags ([`etag`], [`IfMatch`]) and problems
+//! ([`Problem`]: `{"error": code, "message"}`, never an internal detail).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lambda_http::request::RequestContext;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::state::Admin;
+use shared::admin::AdminError;
+use shared::admin::operator::Operator;
+use shared::admin::role::Action;
+
+/// Larger bodies are refused before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An answer other than success.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(json!({"error": self.code, "message": self.message}))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+        response
+    }
+}
+
+impl From<AdminError> for Problem {
+    fn from(e: AdminError) -> Self {
+        use shared::common::store::StoreError as S;
+        match e {
+            AdminError::Invalid(message) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", message),
+            AdminError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            AdminError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            AdminError::Exists(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            AdminError::Stale { .. } => Self::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", e.to_string()),
+            AdminError::Store(S::Throttled) => Self::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "too many requests; try again shortly"),
+            AdminError::Store(S::Limit(message)) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", message),
+            AdminError::Store(other) => {
+                tracing::error!(error = %other, "the admin API could not reach AWS");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is unavailable; try again shortly")
+            }
+        }
+    }
+}
+
+pub type Answer = Result<Response, Problem>;
+
+/// The request's time, in seconds since the Unix epoch.
+pub fn now() -> u64 {
+    shared::common::time::unix_now()
+}
+
+/// The operator calling, from `Authorization: Bearer {console token}`: `401` without a valid
+/// token, `403` without a console role or a second factor.
+pub struct Caller(pub Operator);
+
+impl Caller {
+    /// The operator, if their role may do `action` (`403` otherwise).
+    pub fn may(&self, action: Action) -> Result<&Operator, Problem> {
+        if self.0.role.may(action) { Ok(&self.0) } else { Err(AdminError::Forbidden.into()) }
+    }
+}
+
+impl FromRequestParts<Arc<Admin>> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, admin: &Arc<Admin>) -> Result<Self, Problem> {
+        let unauthorized = || Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in to the console");
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
+        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()).ok_or_else(unauthorized)?;
+        let identity = match admin.tokens.verify(token, now()).await {
+            Ok(identity) => identity,
+            Err(shared::signin::ports::TokenRejected::KeysUnavailable(why)) => {
+                tracing::error!(error = %why, "the bridge's key set could not be read");
+                return Err(AdminError::Store(shared::common::store::StoreError::Unavailable(why)).into());
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "a console token refused");
+                return Err(unauthorized());
+            }
+        };
+        let ip = match parts.extensions.get::<RequestContext>() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+            _ => None,
+        };
+        match admin.operator(identity, ip).await.map_err(AdminError::from)? {
+            Ok(operator) => Ok(Caller(operator)),
+            Err(refusal) => Err(Problem::new(StatusCode::FORBIDDEN, refusal_code(refusal), refusal.to_string())),
+        }
+    }
+}
+
+fn refusal_code(refusal: shared::admin::operator::Refusal) -> &'static str {
+    match refusal {
+        shared::admin::operator::Refusal::SecondFactorRequired => "second_factor_required",
+        shared::admin::operator::Refusal::NoRole => "no_role",
+    }
+}
+
+/// A JSON body: `415` for another media type, `400` naming what does not parse.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let json = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            let essence = v.split(';').next().unwrap_or_default().trim();
+            essence.eq_ignore_ascii_case("application/json")
+        });
+        if !json {
+            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json"));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", format!("bodies are at most {MAX_BODY_BYTES} bytes")))?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_request", body_error(&e)))
+    }
+}
+
+/// What is wrong with a body, without echoing its values.
+fn body_error(e: &serde_json::Error) -> String {
+    let what = e.to_string();
+    // serde's messages name fields and types, not values, except for `invalid value: string "..."`.
+    let what = match what.find("invalid value: string") {
+        Some(_) => "a field has a value it does not take".to_owned(),
+        None => what.split(" at line ").next().unwrap_or_default().to_owned(),
+    };
+    format!("the body is not valid: {what}")
+}
+
+/// The version as an entity tag: `"{version}"`.
+pub fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// `If-Match: "{version}"`, which every change of a versioned resource needs: `428` without it,
+/// `412` when it is not a version this API gave.
+pub struct IfMatch(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Err(Problem::new(StatusCode::PRECONDITION_REQUIRED, "precondition_required", "send If-Match with the ETag you read"));
+        };
+        let version = value.to_str().ok().map(str::trim).and_then(|v| v.strip_prefix('"')?.strip_suffix('"')?.parse::<u64>().ok());
+        version.map(IfMatch).ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave"))
+    }
+}
+
+/// `value` as JSON with `ETag`.
+pub fn with_etag(status: StatusCode, version: u64, value: serde_json::Value) -> Response {
+    let mut response = (status, axum::Json(value)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}

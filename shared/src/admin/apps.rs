@@ -1,0 +1,243 @@
+//! Creating, changing and removing apps, the same for the admin API and `bridge-admin`. The
+//! secret an app shares with the bridge (HS256 kinds, DiscourseConnect) lives in Secrets Manager
+//! under `{prefix}/apps/{id}/signing`; the app names it and no answer ever shows it (only
+//! `has_secret`), except once, when the bridge generates it. Apps signed with our keys have none.
+//!
+//! Every change is written with its audit record in one transaction, over the version it was
+//! made from. Create writes the secret first and the app second, and deletes the secret again if
+//! the app cannot be written: a failure leaves nothing behind.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::AdminError;
+use super::audit::{Actor, AuditRecord};
+use super::ports::{AuditedApps, SecretVault};
+use crate::common::store::StoreError;
+use crate::events::EventType;
+use crate::risk::RiskPolicy;
+use crate::tokens::app::{App, AppId};
+use crate::tokens::claims::ClaimMapping;
+use crate::tokens::jws::Algorithm;
+use crate::tokens::return_to::Origin;
+use crate::tokens::targets::Target;
+
+/// Shortest shared secret an operator may set (characters).
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// What an operator sets on an app (the admin API's request body): everything but its id, its
+/// secret and its version.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    pub name: String,
+    pub target: Target,
+    pub allowed_origins: Vec<Origin>,
+    #[serde(default)]
+    pub claims: ClaimMapping,
+    #[serde(default)]
+    pub risk_policy: RiskPolicy,
+}
+
+impl AppSettings {
+    fn into_app(self, id: AppId, version: u64) -> App {
+        App {
+            id,
+            name: self.name,
+            target: self.target,
+            allowed_origins: self.allowed_origins,
+            claims: self.claims,
+            signing_secret: None,
+            risk_policy: self.risk_policy,
+            version,
+        }
+    }
+}
+
+/// Where a shared secret comes from.
+#[derive(Debug)]
+pub enum SecretChoice {
+    /// The operator's (Zendesk's shared secret, pasted).
+    Given(SecretString),
+    /// A random one, returned once.
+    Generate,
+    None,
+}
+
+/// The app as operators see it: its settings, `has_secret`, never the secret's name or value.
+pub fn view(app: &App) -> Value {
+    let mut value = serde_json::to_value(app).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("signing_secret");
+        map.insert("has_secret".into(), app.signing_secret.is_some().into());
+    }
+    value
+}
+
+pub struct AppAdmin {
+    pub store: Arc<dyn AuditedApps>,
+    pub vault: Arc<dyn SecretVault>,
+    /// Secret names start with this (the stack name).
+    pub prefix: String,
+}
+
+fn app_id(raw: &str) -> Result<AppId, AdminError> {
+    AppId::parse(raw).map_err(|e| AdminError::Invalid(e.to_string()))
+}
+
+fn valid(app: &App) -> Result<(), AdminError> {
+    app.validate().map_err(|e| AdminError::Invalid(e.to_string()))
+}
+
+fn target(id: &AppId) -> String {
+    format!("app:{id}")
+}
+
+impl SecretChoice {
+    /// The secret to store, and the value to show once if the bridge made it.
+    fn resolve(self) -> Result<Option<(SecretString, Option<SecretString>)>, AdminError> {
+        use secrecy::ExposeSecret;
+        match self {
+            Self::None => Ok(None),
+            Self::Generate => {
+                let secret: SecretString = crate::common::secrets::random_secret(32).into();
+                Ok(Some((secret.clone(), Some(secret))))
+            }
+            Self::Given(secret) if secret.expose_secret().trim().chars().count() < MIN_SECRET_LEN => {
+                Err(AdminError::Invalid(format!("a shared secret is at least {MIN_SECRET_LEN} characters")))
+            }
+            Self::Given(secret) => Ok(Some((secret.expose_secret().trim().to_owned().into(), None))),
+        }
+    }
+}
+
+impl AppAdmin {
+    pub async fn list(&self) -> Result<Vec<App>, AdminError> {
+        Ok(self.store.list().await?)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<App, AdminError> {
+        let id = app_id(id)?;
+        self.store.get(&id).await?.ok_or_else(|| AdminError::NotFound(format!("app `{id}`")))
+    }
+
+    /// Creates app `id` from `settings`, storing its shared secret when its kind has one.
+    /// Returns the app and, when the bridge generated the secret, its value (shown once).
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        id: &str,
+        settings: AppSettings,
+        secret: SecretChoice,
+        now: u64,
+    ) -> Result<(App, Option<SecretString>), AdminError> {
+        let mut app = settings.into_app(app_id(id)?, 1);
+        valid(&app)?;
+        let secret = match (app.target.algorithm(), secret.resolve()?) {
+            (Algorithm::HS256, Some(secret)) => Some(secret),
+            (Algorithm::HS256, None) => return Err(AdminError::Invalid("this app shares a secret with the bridge: give one or have one generated".into())),
+            (_, Some(_)) => return Err(AdminError::Invalid("this app is signed with the bridge's own keys and takes no secret".into())),
+            (_, None) => None,
+        };
+        if self.store.get(&app.id).await?.is_some() {
+            return Err(AdminError::Exists(format!("app `{}` exists already", app.id)));
+        }
+        let mut shown = None;
+        if let Some((value, generated)) = secret {
+            let name = format!("{}/apps/{}/signing", self.prefix, app.id);
+            let stored = self.vault.create(&name, &format!("Signing secret of app {}", app.id), &value).await;
+            app.signing_secret = Some(stored.map_err(|e| match e {
+                StoreError::Conflict => AdminError::Exists(format!("app `{}` has a secret already (a removed app's is kept 7 days)", app.id)),
+                other => other.into(),
+            })?);
+            shown = generated;
+        }
+        let audit = AuditRecord::new(EventType::AdminAppCreated, actor, target(&app.id), None, Some(view(&app)), now);
+        if let Err(e) = self.store.create(&app, &audit).await {
+            if let Some(secret) = &app.signing_secret
+                && let Err(left) = self.vault.discard(secret).await
+            {
+                tracing::error!(app = %app.id, error = %left, "a rolled-back app's new secret could not be deleted; delete it by hand");
+            }
+            return Err(match e {
+                StoreError::Conflict => AdminError::Exists(format!("app `{}` exists already", app.id)),
+                other => other.into(),
+            });
+        }
+        Ok((app, shown))
+    }
+
+    /// Replaces app `id`'s settings, over `version` (the one the operator read).
+    pub async fn update(&self, actor: &Actor, id: &str, settings: AppSettings, version: u64, now: u64) -> Result<App, AdminError> {
+        let current = self.get(id).await?;
+        let next_version = version.checked_add(1).ok_or(AdminError::Stale { current: current.version })?;
+        let mut next = settings.into_app(current.id.clone(), next_version);
+        next.signing_secret = current.signing_secret.clone();
+        self.replace(actor, &current, next, now).await
+    }
+
+    /// Writes `next` (its `version` the one after the operator's read) over `current`.
+    pub async fn replace(&self, actor: &Actor, current: &App, next: App, now: u64) -> Result<App, AdminError> {
+        if Some(next.version) != current.version.checked_add(1) {
+            return Err(AdminError::Stale { current: current.version });
+        }
+        valid(&next)?;
+        if (next.target.algorithm() == Algorithm::HS256) != current.signing_secret.is_some() {
+            return Err(AdminError::Invalid("an app cannot change between a shared secret and the bridge's own keys; create a new app".into()));
+        }
+        let audit = AuditRecord::new(EventType::AdminAppUpdated, actor, target(&next.id), Some(view(current)), Some(view(&next)), now);
+        match self.store.update(&next, &audit).await {
+            Ok(()) => Ok(next),
+            Err(StoreError::Conflict) => Err(self.stale(&next.id).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes app `id` at `version`, then schedules its secret for deletion (unless `keep_secret`).
+    pub async fn remove(&self, actor: &Actor, id: &str, version: u64, keep_secret: bool, now: u64) -> Result<(), AdminError> {
+        let current = self.get(id).await?;
+        if current.version != version {
+            return Err(AdminError::Stale { current: current.version });
+        }
+        let audit = AuditRecord::new(EventType::AdminAppDeleted, actor, target(&current.id), Some(view(&current)), None, now);
+        match self.store.remove(&current, &audit).await {
+            Err(StoreError::Conflict) => return Err(self.stale(&current.id).await),
+            other => other?,
+        }
+        if let (false, Some(secret)) = (keep_secret, &current.signing_secret) {
+            self.vault.delete(secret).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces app `id`'s shared secret; returns the value when the bridge generated it.
+    pub async fn set_secret(&self, actor: &Actor, id: &str, secret: SecretChoice, now: u64) -> Result<Option<SecretString>, AdminError> {
+        let current = self.get(id).await?;
+        let secret_ref =
+            current.signing_secret.clone().ok_or_else(|| AdminError::Invalid("this app is signed with the bridge's own keys and has no secret".into()))?;
+        let (value, shown) = secret.resolve()?.ok_or_else(|| AdminError::Invalid("give a secret or have one generated".into()))?;
+        self.vault.replace(&secret_ref, &value).await?;
+        // The app's version moves on with the record of when and by whom the secret was
+        // replaced (re-read if another change came in between).
+        let mut app = current;
+        for _ in 0..3 {
+            let audit = AuditRecord::new(EventType::AdminAppSecretSet, actor, target(&app.id), None, None, now);
+            match self.store.update(&App { version: app.version + 1, ..app.clone() }, &audit).await {
+                Err(StoreError::Conflict) => app = self.get(app.id.as_str()).await?,
+                other => return other.map(|()| shown).map_err(AdminError::from),
+            }
+        }
+        Err(AdminError::Stale { current: app.version })
+    }
+
+    async fn stale(&self, id: &AppId) -> AdminError {
+        match self.store.get(id).await {
+            Ok(Some(app)) => AdminError::Stale { current: app.version },
+            Ok(None) => AdminError::NotFound(format!("app `{id}`")),
+            Err(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The operators' rules, the same whichever door a change comes through (the admin API or
+//! `bridge-admin`): who may do what ([`role`]), what every change records ([`audit`]), and the
+//! changes themselves ([`apps`], [`people`]), over ports ([`ports`]). Not HTTP and not AWS: the
+//! admin function maps these to routes, the adapters to DynamoDB, Cognito and Secrets Manager.
+
+pub mod apps;
+pub mod audit;
+pub mod operator;
+pub mod people;
+pub mod ports;
+pub mod role;
+
+/// Why an operator's request did not happen. Each maps to one status of the admin API (in
+/// brackets) and one message of the CLI.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The request is not valid (400), with a message an operator can act on.
+    #[error("{0}")]
+    Invalid(String),
+    /// The operator's role does not allow it (403).
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// No such thing (404).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// It exists already, or a name is taken (409).
+    #[error("{0}")]
+    Exists(String),
+    /// It changed since the version the request names (412).
+    #[error("it changed since it was read (version {current}); read it again and retry")]
+    Stale { current: u64 },
+    /// AWS failed or throttled (503).
+    #[error(transparent)]
+    Store(#[from] crate::common::store::StoreError),
+}
+
+impl From<crate::directory::ports::DirectoryError> for AdminError {
+    fn from(e: crate::directory::ports::DirectoryError) -> Self {
+        use crate::common::store::StoreError;
+        use crate::directory::ports::DirectoryError as D;
+        match e {
+            D::Throttled => Self::Store(StoreError::Throttled),
+            D::Gone => Self::NotFound("the person".into()),
+            D::Refused(why) => {
+                tracing::info!(reason = %why, "the user pool refused an operator's change");
+                Self::Invalid("the user pool refused the change".into())
+            }
+            other => Self::Store(StoreError::Unavailable(other.to_string())),
+        }
+    }
+}

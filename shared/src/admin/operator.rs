@@ -1,0 +1,84 @@
+//! Who is calling the admin API. The console signs its people in like any other app: the
+//! bridge mints the console app's token (a JWT with our own keys, `aud` the admin API's
+//! audience), and the console sends it as `Authorization: Bearer`. The admin API
+//! (`adapters::console_tokens`) verifies it into a [`ConsoleIdentity`]; [`Operator::admit`]
+//! then decides from the person's current Cognito account: enabled, the same `sub`, a console
+//! role ([`Role::of`] their groups now, not at sign-in), and a second factor in the sign-in
+//! behind the token.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::audit::{Actor, Via};
+use super::role::Role;
+use crate::directory::ports::PoolUser;
+
+/// What a verified console token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleIdentity {
+    /// Cognito's `sub`.
+    pub sub: String,
+    /// Cognito's user name (`cognito:username`).
+    pub username: String,
+    pub email: Option<String>,
+    /// The token's `amr` has `mfa` (RFC 8176).
+    pub second_factor: bool,
+}
+
+/// Why a verified token does not open the console (each a `403`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the console needs a sign-in with a second factor: set one up and sign in again")]
+    SecondFactorRequired,
+    #[error("you have no console role")]
+    NoRole,
+}
+
+/// A console person let in, with what they may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    #[serde(flatten)]
+    pub actor: Actor,
+    pub username: String,
+    pub role: Role,
+}
+
+impl Operator {
+    /// `identity`'s operator, given their Cognito account as it is now (`None`: deleted) and
+    /// the address the request came from.
+    pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, ip: Option<String>) -> Result<Self, Refusal> {
+        let account = account.filter(|a| a.enabled && a.attributes.get("sub").and_then(Value::as_str) == Some(identity.sub.as_str())).ok_or(Refusal::NoRole)?;
+        let role = Role::of(account.groups.iter().map(String::as_str)).ok_or(Refusal::NoRole)?;
+        if !identity.second_factor {
+            return Err(Refusal::SecondFactorRequired);
+        }
+        Ok(Self { actor: Actor { id: identity.sub, email: identity.email, ip, via: Via::Api }, username: identity.username, role })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn identity(mfa: bool) -> ConsoleIdentity {
+        ConsoleIdentity { sub: "s-1".into(), username: "ann@example.com".into(), email: Some("ann@example.com".into()), second_factor: mfa }
+    }
+
+    fn account(sub: &str, enabled: bool, groups: &[&str]) -> PoolUser {
+        let attributes = json!({"sub": sub}).as_object().cloned().unwrap_or_default();
+        PoolUser { username: "ann@example.com".into(), enabled, attributes, groups: groups.iter().map(|g| (*g).to_owned()).collect() }
+    }
+
+    #[test]
+    fn only_a_current_enabled_account_with_a_role_and_a_second_factor_gets_in() {
+        let admitted = Operator::admit(identity(true), Some(&account("s-1", true, &["bridge-operator"])), Some("192.0.2.1".into()));
+        assert_eq!(admitted.map(|o| (o.role, o.actor.ip)), Ok((Role::Operator, Some("192.0.2.1".into()))));
+        assert_eq!(Operator::admit(identity(false), Some(&account("s-1", true, &["bridge-admin"])), None), Err(Refusal::SecondFactorRequired));
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", true, &["staff"])), None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", false, &["bridge-admin"])), None), Err(Refusal::NoRole));
+        // The user name now belongs to another account (deleted and made again): not this token's.
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-2", true, &["bridge-admin"])), None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(true), None, None), Err(Refusal::NoRole));
+    }
+}

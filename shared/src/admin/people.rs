@@ -1,0 +1,203 @@
+//! People as operators see and manage them: find a person by email and see their organisation,
+//! groups, console role and bridge sessions; disable, enable, sign out everywhere; give and take
+//! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
+//! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::AdminError;
+use super::audit::{Actor, AuditRecord};
+use super::ports::{AuditLog, PeopleDirectory, PersonSessions};
+use super::role::Role;
+use crate::common::email::Email;
+use crate::directory::ports::PoolUser;
+use crate::events::{EventType, EventUser};
+use crate::signin::session::{Method, Session};
+
+/// A person, as the console shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Person {
+    pub username: String,
+    pub sub: Option<String>,
+    pub email: Option<String>,
+    pub enabled: bool,
+    pub org: Option<String>,
+    pub groups: Vec<String>,
+    /// Their console role, if they have one.
+    pub role: Option<Role>,
+    /// Their live bridge sessions, newest first.
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// A bridge session, without anything that opens it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionSummary {
+    pub method: Method,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub last_seen: u64,
+    pub expires_at: u64,
+    pub second_factor: bool,
+    pub high_risk: bool,
+}
+
+pub struct PeopleAdmin {
+    pub directory: Arc<dyn PeopleDirectory>,
+    pub sessions: Arc<dyn PersonSessions>,
+    pub audit: Arc<dyn AuditLog>,
+}
+
+fn text(user: &PoolUser, name: &str) -> Option<String> {
+    user.attributes.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn event_user(user: &PoolUser) -> EventUser {
+    EventUser {
+        sub: text(user, "sub").unwrap_or_default(),
+        username: Some(user.username.clone()),
+        email: text(user, "email"),
+        org: text(user, crate::common::profile::ORG_ATTRIBUTE),
+        ..EventUser::default()
+    }
+}
+
+impl PeopleAdmin {
+    /// The person whose email is `email`.
+    pub async fn find(&self, email: &str, now: u64) -> Result<Person, AdminError> {
+        let email = Email::parse(email).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let username =
+            self.directory.find_by_email(email.as_str()).await?.ok_or_else(|| AdminError::NotFound(format!("a person with email {}", email.as_str())))?;
+        self.person(&username, now).await
+    }
+
+    /// The person whose Cognito user name (or email alias) is `username`.
+    pub async fn person(&self, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (user, sessions) = self.read(username, now).await?;
+        Ok(person(user, sessions))
+    }
+
+    /// Disables the person's account and ends their sessions and refresh tokens.
+    pub async fn disable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (mut user, _) = self.read(username, now).await?;
+        not_yourself(actor, &user)?;
+        // Disabling revokes the refresh tokens too; the bridge sessions end here.
+        self.directory.set_enabled(&user.username, false).await?;
+        self.sessions.end_all(&user.username).await?;
+        self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
+        user.enabled = false;
+        Ok(person(user, Vec::new()))
+    }
+
+    pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (mut user, sessions) = self.read(username, now).await?;
+        self.directory.set_enabled(&user.username, true).await?;
+        self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
+        user.enabled = true;
+        Ok(person(user, sessions))
+    }
+
+    /// Ends every bridge session and Cognito refresh token of the person.
+    pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (user, _) = self.read(username, now).await?;
+        let ended = self.end_everything(&user.username).await?;
+        self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
+        Ok(person(user, Vec::new()))
+    }
+
+    /// Gives the person console role `role` (and no other).
+    pub async fn grant(&self, actor: &Actor, username: &str, role: Role, now: u64) -> Result<Person, AdminError> {
+        let (mut user, sessions) = self.read(username, now).await?;
+        not_yourself(actor, &user)?;
+        let before = Role::of(user.groups.iter().map(String::as_str));
+        // The old role goes first: a failure in between leaves less access, never more.
+        for other in Role::ALL.into_iter().filter(|r| *r != role && user.groups.iter().any(|g| g == r.group())) {
+            self.directory.remove_from_group(&user.username, other.group()).await?;
+        }
+        self.directory.add_to_group(&user.username, role.group()).await?;
+        self.record(EventType::AdminRoleGranted, actor, &user, json!({"role": before}), json!({"role": role}), now).await?;
+        user.groups.retain(|g| Role::of([g.as_str()]).is_none());
+        user.groups.push(role.group().to_owned());
+        Ok(person(user, sessions))
+    }
+
+    /// Takes every console role from the person and ends their sessions. The admin API asks
+    /// Cognito for a console person's role again after `ADMIN_ROLE_TTL_SECONDS`.
+    pub async fn revoke(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (mut user, _) = self.read(username, now).await?;
+        not_yourself(actor, &user)?;
+        let before = Role::of(user.groups.iter().map(String::as_str));
+        for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
+            self.directory.remove_from_group(&user.username, role.group()).await?;
+        }
+        self.end_everything(&user.username).await?;
+        self.record(EventType::AdminRoleRevoked, actor, &user, json!({"role": before}), json!({"role": null}), now).await?;
+        user.groups.retain(|g| Role::of([g.as_str()]).is_none());
+        Ok(person(user, Vec::new()))
+    }
+
+    /// The person's account and live sessions, read side by side (by user name, or again by
+    /// it when `username` was their email alias).
+    async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Vec<SessionSummary>), AdminError> {
+        check_username(username)?;
+        let (user, sessions) = tokio::join!(self.directory.user(username), self.sessions.of(username));
+        let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
+        let sessions = if user.username == username { sessions } else { self.sessions.of(&user.username).await };
+        let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|s| s.live(now)).map(summary).collect();
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
+        Ok((user, sessions))
+    }
+
+    async fn end_everything(&self, username: &str) -> Result<usize, AdminError> {
+        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username));
+        signed_out?;
+        Ok(ended?)
+    }
+
+    async fn record(&self, kind: EventType, actor: &Actor, user: &PoolUser, before: Value, after: Value, now: u64) -> Result<(), AdminError> {
+        let record = AuditRecord::new(kind, actor, format!("user:{}", user.username), Some(before), Some(after), now);
+        Ok(self.audit.record(&record, Some(event_user(user))).await?)
+    }
+}
+
+fn person(mut user: PoolUser, sessions: Vec<SessionSummary>) -> Person {
+    user.groups.sort();
+    Person {
+        username: user.username.clone(),
+        sub: text(&user, "sub"),
+        email: text(&user, "email"),
+        enabled: user.enabled,
+        org: text(&user, crate::common::profile::ORG_ATTRIBUTE),
+        role: Role::of(user.groups.iter().map(String::as_str)),
+        groups: user.groups,
+        sessions,
+    }
+}
+
+/// An operator never disables their own account or changes their own role (so the console
+/// always keeps the admin who is using it; `bridge-admin` remains the way back).
+fn not_yourself(actor: &Actor, user: &PoolUser) -> Result<(), AdminError> {
+    match text(user, "sub") {
+        Some(sub) if sub == actor.id => Err(AdminError::Invalid("you cannot disable your own account or change your own role".into())),
+        _ => Ok(()),
+    }
+}
+
+fn summary(session: &Session) -> SessionSummary {
+    SessionSummary {
+        method: session.method,
+        created: session.created,
+        last_seen: session.last_seen,
+        expires_at: session.expires_at,
+        second_factor: session.assurance.second_factor,
+        high_risk: session.assurance.high_risk,
+    }
+}
+
+/// Cognito user names: 1 to 128 printable characters, no whitespace.
+fn check_username(username: &str) -> Result<(), AdminError> {
+    let ok = (1..=128).contains(&username.chars().count()) && !username.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(()) } else { Err(AdminError::Invalid("not a user name".into())) }
+}

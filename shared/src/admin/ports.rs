@@ -1,0 +1,75 @@
+//! What the operators' rules need from the outside world, implemented over DynamoDB, Secrets
+//! Manager and Cognito in `adapters` (and in memory in `testing`).
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use super::audit::{AuditPage, AuditQuery, AuditRecord};
+use crate::common::secrets::SecretRef;
+use crate::common::store::StoreError;
+use crate::directory::ports::{DirectoryError, PoolUser};
+use crate::signin::session::Session;
+use crate::tokens::app::{App, AppId};
+
+/// Apps, each change written with its audit record in one transaction. Writes are guarded by
+/// the version: `Conflict` when the stored one is not the one the change was made from.
+#[async_trait]
+pub trait AuditedApps: Send + Sync {
+    async fn get(&self, id: &AppId) -> Result<Option<App>, StoreError>;
+    /// Every app, in id order (one `gsi1` partition).
+    async fn list(&self) -> Result<Vec<App>, StoreError>;
+    /// Creates `app` as version 1; `Conflict` if the id is taken.
+    async fn create(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Writes `app` (its `version` already the next one) over version `app.version - 1`.
+    async fn update(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Removes `app` if it is still at `app.version`.
+    async fn remove(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
+/// The audit trail: records written alone (changes made outside DynamoDB) and read back.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Writes `record` and its identity event (`person`: whom the change is about).
+    async fn record(&self, record: &AuditRecord, person: Option<crate::events::EventUser>) -> Result<(), StoreError>;
+    /// A page of records, newest first (the query is checked already).
+    async fn page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// Secrets an operator sets and never reads back (apps' shared secrets).
+#[async_trait]
+pub trait SecretVault: Send + Sync {
+    /// Creates the secret `name`; `Conflict` if it exists.
+    async fn create(&self, name: &str, description: &str, value: &SecretString) -> Result<SecretRef, StoreError>;
+    /// Replaces the value of an existing secret.
+    async fn replace(&self, secret: &SecretRef, value: &SecretString) -> Result<(), StoreError>;
+    /// Schedules the secret for deletion (recoverable for 7 days).
+    async fn delete(&self, secret: &SecretRef) -> Result<(), StoreError>;
+    /// Deletes a secret that was never in use at once (a create rolled back), so its name is free.
+    async fn discard(&self, secret: &SecretRef) -> Result<(), StoreError>;
+}
+
+/// The user pool as operators manage it, by Cognito user name.
+#[async_trait]
+pub trait PeopleDirectory: Send + Sync {
+    /// The user name of the pool user with this email, if any.
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// The user, with attributes and groups.
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// Enables or disables the account; disabling also revokes every refresh token.
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
+    /// Revokes every refresh token of the user.
+    async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
+    /// Adds the user to `group` (which the stack created).
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
+    /// Takes the user out of `group` (not a member: done).
+    async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
+}
+
+/// A person's bridge sessions.
+#[async_trait]
+pub trait PersonSessions: Send + Sync {
+    /// The person's sessions, live or not yet removed by the table's TTL.
+    async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError>;
+    /// Ends them all; returns how many there were.
+    async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+}

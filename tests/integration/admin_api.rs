@@ -1,0 +1,476 @@
+//! The admin API against moto: who gets in (a console token from the bridge, a console role now,
+//! a second factor), what each role may do, versions, the audit trail, other origins, secrets,
+//! and hostile input. Tokens are minted by the bridge's own sign-in where the path matters, and
+//! otherwise signed with the stack's published key (what the bridge's mint would sign).
+
+use crate::harness::*;
+use http::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+use shared::tokens::jws::{Algorithm, SigningKey};
+use shared::tokens::signing_keys::MIN_LEAD;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const CONSOLE: &str = "https://console.example.com";
+const AUDIENCE: &str = "bridge-console";
+
+fn now() -> u64 {
+    shared::common::time::unix_now()
+}
+
+struct Console {
+    test: TestApp,
+    admin: axum::Router,
+    key: SigningKey,
+}
+
+impl Console {
+    async fn new() -> Self {
+        let test = spawn_app().await;
+        let published = test.keys().rotate(Algorithm::ES256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
+        let secrets = shared::adapters::secrets_manager::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&test.sdk));
+        let pem = shared::common::secrets::SecretStore::secret(&secrets, &published.private_key).await.unwrap().unwrap();
+        let key = SigningKey::from_pem(Algorithm::ES256, &published.kid, pem.expose_secret()).unwrap();
+        let env: HashMap<String, String> = HashMap::from([
+            ("TABLE_NAME".into(), test.stack.table.clone()),
+            ("USER_POOL_ID".into(), test.stack.user_pool_id.clone()),
+            ("PUBLIC_API_URL".into(), API.into()),
+            ("CONSOLE_ORIGIN".into(), CONSOLE.into()),
+            ("SECRET_PREFIX".into(), test.apps.prefix().to_owned()),
+        ]);
+        let config = admin::config::Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
+        let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &test.sdk)));
+        Self { test, admin, key }
+    }
+
+    /// A person with `groups`; their Cognito user name (not their email alias) and `sub`.
+    async fn person(&self, email: &'static str, groups: &'static [&'static str]) -> (String, String) {
+        let sub = self.test.user(email, |u| u.groups = groups).await;
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(&self.test.sdk);
+        let user = idp.admin_get_user().user_pool_id(&self.test.stack.user_pool_id).username(email).send().await.unwrap();
+        (user.username().to_owned(), sub)
+    }
+
+    /// A console token for `(username, sub)` as the bridge mints it, with `change` applied.
+    fn token(&self, who: &(String, String), change: Value) -> String {
+        let mut claims: Map<String, Value> = json!({"iss": API, "aud": AUDIENCE, "azp": "console", "sub": who.1, "cognito:username": who.0,
+                                                     "iat": now(), "exp": now() + 300, "jti": uuid::Uuid::new_v4().to_string(), "amr": ["pwd", "mfa"]})
+        .as_object()
+        .cloned()
+        .unwrap();
+        for (k, v) in change.as_object().cloned().unwrap_or_default() {
+            if v.is_null() {
+                claims.remove(&k)
+            } else {
+                claims.insert(k, v)
+            };
+        }
+        self.key.sign(&claims).unwrap()
+    }
+
+    async fn call(&self, token: &str, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Reply {
+        let bearer = format!("Bearer {token}");
+        let mut headers = vec![("authorization", bearer.as_str()), ("origin", CONSOLE), ("content-type", "application/json")];
+        headers.extend_from_slice(extra);
+        send_to(&self.admin, method, path, &headers, body.map(|b| b.to_string())).await
+    }
+}
+
+/// The contract, `docs/admin-openapi.yaml`.
+fn contract() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// The statuses the contract documents for `method` on `path` (`/admin/v1/apps/tool`); `None`
+/// for an undocumented route.
+fn documented(contract: &Value, method: &str, path: &str) -> Option<Vec<u16>> {
+    let path = path.split('?').next()?.strip_prefix("/admin/v1")?;
+    let segments: Vec<&str> = path.split('/').collect();
+    let (_, operations) = contract["paths"].as_object()?.iter().find(|(template, _)| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len() && parts.iter().zip(&segments).all(|(t, s)| t.starts_with('{') || t == s)
+    })?;
+    let responses = operations.get(method.to_lowercase())?["responses"].as_object()?;
+    Some(responses.keys().filter_map(|k| k.parse().ok()).collect())
+}
+
+fn jwt_app(id: &str) -> Value {
+    json!({"id": id, "name": "Tool", "target": {"kind": "jwt", "url": "https://tool.example.com/sso", "algorithm": "HS256"},
+           "allowed_origins": ["https://tool.example.com"]})
+}
+
+fn settings(name: &str) -> Value {
+    json!({"name": name, "target": {"kind": "jwt", "url": "https://tool.example.com/sso", "algorithm": "HS256"},
+           "allowed_origins": ["https://tool.example.com"], "risk_policy": "deny"})
+}
+
+#[tokio::test]
+async fn a_console_token_from_the_bridges_own_sign_in_needs_a_second_factor() {
+    let console = Console::new().await;
+    // The console is an app of the bridge: a JWT signed with our keys, for the admin API.
+    let target = json!({"kind": "jwt", "url": format!("{CONSOLE}/index.html"), "algorithm": "ES256", "audience": AUDIENCE, "lifetime_seconds": 600});
+    let claims = json!({"cognito:username": {"from": "attribute", "name": "cognito:username", "required": true},
+                        "email": {"from": "attribute", "name": "email"}});
+    let app = json!({"id": "console", "name": "Console", "target": target, "allowed_origins": [CONSOLE], "claims": claims});
+    console.test.apps.create(serde_json::from_value(app).unwrap(), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    console.person("boss@example.com", &["bridge-admin"]).await;
+
+    let step = console.test.login_at("/sso/console", "boss@example.com", PASSWORD).await;
+    let landed = console.test.handoff(&step).await;
+    let token = landed.location_param("jwt").unwrap_or_else(|| panic!("no token in {:?}", landed.header("location")));
+    // A password alone: `amr` says so, and the console stays shut.
+    let me = console.call(&token, "GET", "/admin/v1/me", &[], None).await;
+    assert_eq!((me.status, me.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("second_factor_required")), "{}", me.body);
+
+    // With an SMS code (the local Cognito takes any): `amr` has `mfa`, and the console opens.
+    console
+        .test
+        .user("ops@example.com", |u| {
+            u.groups = &["bridge-operator"];
+            u.sms_mfa_phone = Some("+819000000002");
+        })
+        .await;
+    let step = console.test.login_at("/sso/console", "ops@example.com", PASSWORD).await.json();
+    assert_eq!(step["challenge"], "sms_mfa", "{step}");
+    let done = console.test.post("/login/challenge", json!({"flow": step["flow"], "code": "123456"})).await;
+    let landed = console.test.handoff(&done).await;
+    let token = landed.location_param("jwt").unwrap_or_else(|| panic!("no token in {:?}", landed.header("location")));
+    let me = console.call(&token, "GET", "/admin/v1/me", &[], None).await;
+    assert_eq!((me.status, me.json()["role"].as_str()), (StatusCode::OK, Some("operator")), "{}", me.body);
+    assert_eq!(console.call(&token, "GET", "/admin/v1/apps", &[], None).await.json()["apps"][1]["id"], "console");
+}
+
+#[tokio::test]
+async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer", "staff"]).await;
+    let customer = console.person("customer@example.com", &["zendesk-agents"]).await;
+    let (boss_t, ops_t, viewer_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})), console.token(&viewer, json!({})));
+
+    let me = console.call(&boss_t, "GET", "/admin/v1/me", &[], None).await.json();
+    assert_eq!((me["role"].as_str(), me["id"].as_str(), me["via"].as_str()), (Some("admin"), Some(boss.1.as_str()), Some("api")));
+    let created = console
+        .call(
+            &boss_t,
+            "POST",
+            "/admin/v1/apps",
+            &[],
+            Some(
+                json!({"generate_secret": true})
+                    .as_object()
+                    .map(|s| {
+                        let mut app = jwt_app("tool");
+                        app.as_object_mut().unwrap().extend(s.clone());
+                        app
+                    })
+                    .unwrap(),
+            ),
+        )
+        .await;
+    assert_eq!((created.status, created.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", created.body);
+    assert_eq!(created.json()["secret"].as_str().map(str::len), Some(43), "a generated secret is shown once: {}", created.body);
+
+    for token in [&ops_t, &viewer_t] {
+        assert_eq!(console.call(token, "GET", "/admin/v1/apps", &[], None).await.status, StatusCode::OK);
+        let read = console.call(token, "GET", "/admin/v1/apps/tool", &[], None).await;
+        assert_eq!((read.status, read.json()["has_secret"].as_bool()), (StatusCode::OK, Some(true)));
+        assert!(read.json().get("secret").is_none() && !read.body.contains("secretsmanager"), "{}", read.body);
+        for (method, path, body) in [
+            ("POST", "/admin/v1/apps", Some(jwt_app("other"))),
+            ("PUT", "/admin/v1/apps/tool", Some(settings("Renamed"))),
+            ("DELETE", "/admin/v1/apps/tool", None),
+            ("POST", "/admin/v1/apps/tool/secret", Some(json!({"generate": true}))),
+            ("POST", "/admin/v1/people/customer@example.com/disable", None),
+            ("PUT", "/admin/v1/people/customer@example.com/role", Some(json!({"role": "admin"}))),
+            ("DELETE", "/admin/v1/people/boss@example.com/role", None),
+        ] {
+            let refused = console.call(token, method, path, &[("if-match", "\"1\"")], body).await;
+            assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}");
+        }
+    }
+    // An operator signs people out; a viewer cannot.
+    let out = console.call(&ops_t, "POST", "/admin/v1/people/customer@example.com/sign-out", &[], None).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert_eq!(console.call(&viewer_t, "POST", "/admin/v1/people/customer@example.com/sign-out", &[], None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(console.test.apps.get(&shared::tokens::app::AppId::parse("tool").unwrap()).await.unwrap().version, 1, "nothing changed");
+
+    // No token, a broken one, or one that is not the console's: 401, and nothing read.
+    let other_key = SigningKey::from_pem(Algorithm::ES256, "kid-x", &shared::tokens::jws::generate(Algorithm::ES256).unwrap().private_pem).unwrap();
+    let published_kid_other_key = {
+        let claims = serde_json::from_value::<Map<String, Value>>(json!({"iss": API, "aud": AUDIENCE, "sub": boss.1, "cognito:username": boss.0,
+                                                                        "iat": now(), "exp": now() + 300, "amr": ["mfa"]}))
+        .unwrap();
+        let forged = other_key.sign(&claims).unwrap();
+        // The header names our published kid; the signature is another key's.
+        let kid = console.token(&boss, json!({})).split('.').next().unwrap().to_owned();
+        format!("{kid}.{}", forged.split_once('.').unwrap().1)
+    };
+    let hs256 = SigningKey::Hs256(b"a-guess".to_vec()).sign(&serde_json::from_value(json!({"iss": API, "aud": AUDIENCE, "sub": boss.1})).unwrap()).unwrap();
+    for token in [
+        String::new(),
+        "not-a-jwt".into(),
+        hs256,
+        published_kid_other_key,
+        console.token(&boss, json!({"aud": "demo-zendesk"})),
+        console.token(&boss, json!({"azp": "tool"})),
+        console.token(&boss, json!({"azp": null})),
+        console.token(&boss, json!({"iss": "https://evil.example.com"})),
+        console.token(&boss, json!({"exp": now() - 120})),
+        console.token(&boss, json!({"cognito:username": null})),
+    ] {
+        let refused = console.call(&token, "GET", "/admin/v1/apps", &[], None).await;
+        assert_eq!((refused.status, refused.header("www-authenticate")), (StatusCode::UNAUTHORIZED, Some("Bearer")), "{token}: {}", refused.body);
+        assert!(!refused.body.contains("tool"), "{}", refused.body);
+    }
+    let no_header = send_to(&console.admin, "GET", "/admin/v1/apps", &[], None).await;
+    assert_eq!(no_header.status, StatusCode::UNAUTHORIZED);
+    // A customer's valid-looking token, and another person's name with one's own sub: no role.
+    for token in [console.token(&customer, json!({})), console.token(&(boss.0.clone(), customer.1.clone()), json!({}))] {
+        let refused = console.call(&token, "GET", "/admin/v1/apps", &[], None).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("no_role")), "{}", refused.body);
+    }
+    let no_mfa = console.call(&console.token(&boss, json!({"amr": ["pwd"]})), "GET", "/admin/v1/apps", &[], None).await;
+    assert_eq!(no_mfa.json()["error"], "second_factor_required");
+
+    // A role taken away counts at once: the revoked token's next call is refused.
+    let revoked = console.call(&boss_t, "DELETE", "/admin/v1/people/ops@example.com/role", &[], None).await;
+    assert_eq!((revoked.status, revoked.json()["role"].clone()), (StatusCode::OK, Value::Null), "{}", revoked.body);
+    assert_eq!(console.call(&ops_t, "GET", "/admin/v1/apps", &[], None).await.json()["error"], "no_role");
+    let granted = console.call(&boss_t, "PUT", "/admin/v1/people/viewer@example.com/role", &[], Some(json!({"role": "operator"}))).await;
+    assert_eq!(granted.json()["role"], "operator", "{}", granted.body);
+    assert_eq!(granted.json()["groups"], json!(["bridge-operator", "staff"]), "the viewer role is replaced, other groups kept");
+}
+
+#[tokio::test]
+async fn a_change_names_the_version_it_was_made_from_and_every_change_is_audited_without_secrets() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let mut app = jwt_app("tool");
+    app["secret"] = json!("a-pasted-shared-secret-0123456789");
+    let created = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.json().get("secret").is_none(), "a secret the operator gave is never shown back");
+    let again = console.call(&token, "POST", "/admin/v1/apps", &[], Some(jwt_app("tool"))).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "an HS256 app needs a secret: {}", again.body);
+
+    let path = "/admin/v1/apps/tool";
+    let missing = console.call(&token, "PUT", path, &[], Some(settings("Renamed"))).await;
+    assert_eq!((missing.status, missing.json()["error"].as_str()), (StatusCode::PRECONDITION_REQUIRED, Some("precondition_required")));
+    let changed = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(settings("Renamed"))).await;
+    assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
+    // A second admin still holding version 1 cannot overwrite it.
+    let stale = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(settings("Mine"))).await;
+    assert_eq!((stale.status, stale.json()["error"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("precondition_failed")));
+    for tag in ["*", "W/\"2\"", "2", "\"x\"", "\"18446744073709551615\""] {
+        assert_eq!(console.call(&token, "DELETE", path, &[("if-match", tag)], None).await.status, StatusCode::PRECONDITION_FAILED, "{tag}");
+    }
+    assert_eq!(console.call(&token, "GET", path, &[], None).await.json()["name"], "Renamed");
+    let secret = console.call(&token, "POST", "/admin/v1/apps/tool/secret", &[], Some(json!({"secret": "another-pasted-secret-9876543210"}))).await;
+    assert_eq!(secret.status, StatusCode::NO_CONTENT, "{}", secret.body);
+    let removed = console.call(&token, "DELETE", path, &[("if-match", "\"3\"")], None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+    assert_eq!(console.call(&token, "GET", path, &[], None).await.status, StatusCode::NOT_FOUND);
+
+    // The trail: each change, newest first, with its actor, before and after; never a secret.
+    let trail = console.call(&token, "GET", "/admin/v1/audit?target=app:tool", &[], None).await;
+    assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
+    let records = trail.json()["records"].as_array().cloned().unwrap_or_default();
+    let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(kinds, ["admin.app.deleted", "admin.app.secret_set", "admin.app.updated", "admin.app.created"]);
+    assert!(records.iter().all(|r| r["actor"]["id"] == boss.1.as_str() && r["actor"]["via"] == "api"), "{records:?}");
+    assert_eq!((records[2]["before"]["name"].as_str(), records[2]["after"]["name"].as_str()), (Some("Tool"), Some("Renamed")));
+    let everything = format!("{}{}", trail.body, serde_json::to_string(&console.test.events().await).unwrap());
+    assert!(!everything.contains("pasted") && !everything.contains("secretsmanager"), "{everything}");
+    // The same changes are identity events for workflows, and the CLI's changes are audited too.
+    // (and the demo app's creation by the harness, through the CLI's rules)
+    assert_eq!(console.test.event_types().await.iter().filter(|t| t.starts_with("admin.app.")).count(), 5);
+    console.test.apps.get(&shared::tokens::app::AppId::parse("acme-help").unwrap()).await.unwrap();
+    let by_cli = console.call(&token, "GET", "/admin/v1/audit?type=admin.app.created", &[], None).await.json();
+    let actors: Vec<&str> = by_cli["records"].as_array().unwrap().iter().filter_map(|r| r["actor"]["via"].as_str()).collect();
+    assert_eq!(actors, ["api", "cli"], "the demo app was made by the CLI's rules: {by_cli}");
+    let mine = console.call(&token, "GET", &format!("/admin/v1/audit?actor={}&limit=2", boss.1), &[], None).await.json();
+    assert_eq!(mine["records"].as_array().map(Vec::len), Some(2));
+    let next = mine["next_cursor"].as_str().unwrap();
+    let rest = console.call(&token, "GET", &format!("/admin/v1/audit?actor={}&limit=2&cursor={next}", boss.1), &[], None).await.json();
+    assert_eq!(rest["records"][0]["type"], "admin.app.updated", "{rest}");
+}
+
+#[tokio::test]
+async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_changes_nothing() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    console.person("hanako@example.com", &[]).await;
+    let landed = console.test.handoff(&console.test.login("hanako@example.com", PASSWORD).await).await;
+    let cookie = session_cookie(&landed);
+
+    let found = console.call(&token, "GET", "/admin/v1/people?email=HANAKO@example.com", &[], None).await;
+    assert_eq!((found.status, found.json()["sessions"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{}", found.body);
+    assert!(!found.body.contains(cookie.trim_start_matches("bridge_session=")), "a session is shown, never its value");
+
+    // From a page on another origin, even with a stolen token: refused before anything is read.
+    for origin in ["https://evil.example.com", "null", "https://console.example.com.evil.com"] {
+        let headers = [("authorization", &*format!("Bearer {token}")), ("origin", origin), ("content-type", "application/json")];
+        let refused = send_to(&console.admin, "POST", "/admin/v1/people/hanako@example.com/disable", &headers, None).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("origin_not_allowed")), "{origin}");
+        let preflight = send_to(&console.admin, "OPTIONS", "/admin/v1/apps", &[("origin", origin), ("access-control-request-method", "POST")], None).await;
+        // CORS names the console's origin only, which the browser compares with the page's.
+        assert_eq!(preflight.header("access-control-allow-origin"), Some(CONSOLE), "{origin}");
+    }
+    let preflight = send_to(&console.admin, "OPTIONS", "/admin/v1/apps", &[("origin", CONSOLE), ("access-control-request-method", "PUT")], None).await;
+    assert_eq!(preflight.header("access-control-allow-origin"), Some(CONSOLE));
+    let still = console.test.send("GET", &format!("/sso/{APP}"), &[("cookie", &format!("{cookie}; {}", console.test.browser_cookie()))], None).await;
+    assert!(still.location_param("ctx").is_none(), "the session still works: {:?}", still.header("location"));
+
+    // Named by the email alias: the person's sessions are found under their user name.
+    let by_alias = console.call(&token, "GET", "/admin/v1/people/hanako@example.com", &[], None).await;
+    assert_eq!(by_alias.json()["sessions"].as_array().map(Vec::len), Some(1), "{}", by_alias.body);
+    let disabled = console.call(&token, "POST", "/admin/v1/people/hanako@example.com/disable", &[], None).await;
+    assert_eq!((disabled.status, disabled.json()["enabled"].as_bool()), (StatusCode::OK, Some(false)), "{}", disabled.body);
+    assert_eq!(disabled.json()["sessions"], json!([]));
+    assert_eq!(console.test.items_under("SESSION#").await, 0, "no session left");
+    let after = console.test.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert!(after.location_param("ctx").is_some(), "back to the form: {} {:?} {}", after.status, after.header("location"), after.body);
+    assert_eq!(console.test.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials");
+    // The admin using the console never locks themselves out.
+    for (method, path, body) in [("POST", "disable", None), ("DELETE", "role", None), ("PUT", "role", Some(json!({"role": "viewer"})))] {
+        let yourself = console.call(&token, method, &format!("/admin/v1/people/boss@example.com/{path}"), &[], body).await;
+        assert_eq!(yourself.status, StatusCode::BAD_REQUEST, "{method} {path}: {}", yourself.body);
+    }
+    assert_eq!(console.call(&token, "GET", "/admin/v1/me", &[], None).await.json()["role"], "admin");
+    let enabled = console.call(&token, "POST", "/admin/v1/people/hanako@example.com/enable", &[], None).await;
+    assert_eq!(enabled.json()["enabled"], true);
+    let username = found.json()["username"].as_str().unwrap().to_owned();
+    let trail = console.call(&token, "GET", &format!("/admin/v1/audit?target=user:{username}"), &[], None).await.json();
+    let kinds: Vec<&str> = trail["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(kinds, ["admin.user.enabled", "admin.user.disabled"]);
+}
+
+#[tokio::test]
+async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
+    let console = Console::new().await;
+    let contract = contract();
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "{",
+        "\"x\"",
+        "{\"id\": 1}",
+        "{\"id\": \"UPPER\", \"name\": \"x\", \"target\": {\"kind\": \"jwt\"}, \"allowed_origins\": []}",
+        "{\"name\": \"x\", \"unknown\": true}",
+        "{\"role\": \"root\"}",
+        "{\"secret\": \"short\"}",
+        "{\"generate\": true, \"secret\": \"0123456789abcdefgh\"}",
+        &"[".repeat(5000),
+        &format!("{{\"name\": \"{}\"}}", "x".repeat(70_000)),
+    ];
+    let paths = [
+        ("POST", "/admin/v1/apps"),
+        ("PUT", "/admin/v1/apps/tool"),
+        ("POST", "/admin/v1/apps/acme-help/secret"),
+        ("PUT", "/admin/v1/people/boss@example.com/role"),
+    ];
+    for (method, path) in paths {
+        for body in bodies {
+            for content_type in ["application/json", "text/plain"] {
+                let headers = [("authorization", &*format!("Bearer {token}")), ("origin", CONSOLE), ("content-type", content_type), ("if-match", "\"1\"")];
+                let reply = send_to(&console.admin, method, path, &headers, Some(body.to_owned())).await;
+                assert!(reply.status.is_client_error(), "{method} {path} {content_type} {:.40}: {} {}", body, reply.status, reply.body);
+                let statuses = documented(&contract, method, path).unwrap_or_else(|| panic!("{method} {path} is not in the contract"));
+                assert!(statuses.contains(&reply.status.as_u16()), "{method} {path} answered an undocumented {}", reply.status);
+                assert!(reply.json()["error"].is_string() && !reply.body.contains("Exception") && !reply.body.contains("dynamodb"), "{}", reply.body);
+            }
+        }
+    }
+    for path in [
+        "/admin/v1/apps/..%2F..%2Fetc",
+        "/admin/v1/apps/%00",
+        "/admin/v1/people/%20",
+        "/admin/v1/people?email=not-an-email",
+        "/admin/v1/people?email=",
+        "/admin/v1/people?name=x",
+        "/admin/v1/audit?limit=0",
+        "/admin/v1/audit?limit=-1",
+        "/admin/v1/audit?since=9&until=1",
+        "/admin/v1/audit?cursor=AUDIT%23x",
+        "/admin/v1/audit?type=user.exploded",
+        "/admin/v1/audit?since=9999999999&until=10000000001",
+        "/admin/v1/audit?since=1800000000&cursor=1700000000_6f1e2b1c-0c6e-4b7e-9d7a-2f1f4f9f0a11",
+        "/admin/v1/audit?limit=18446744073709551616",
+        "/admin/v1/audit?actor=a&target=b",
+        "/admin/v1/audit?limit=1&limit=2",
+        "/admin/v1/nothing",
+        "/admin/v2/apps",
+        &format!("/admin/v1/people/{}", "x".repeat(300)),
+    ] {
+        let reply = console.call(&token, "GET", path, &[], None).await;
+        assert!(reply.status.is_client_error(), "{path}: {} {}", reply.status, reply.body);
+        assert!(reply.json()["error"].is_string(), "{path}: {}", reply.body);
+        if let Some(statuses) = documented(&contract, "GET", path) {
+            assert!(statuses.contains(&reply.status.as_u16()), "GET {path} answered an undocumented {}", reply.status);
+        }
+    }
+    assert_eq!(console.call(&token, "PATCH", "/admin/v1/apps", &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_token() {
+    let console = Console::new().await;
+    let contract = contract();
+    let mut operations = 0;
+    for (template, methods) in contract["paths"].as_object().unwrap() {
+        let path = format!("/admin/v1{}", template.replace("{id}", "acme-help").replace("{username}", "boss@example.com"));
+        for method in methods.as_object().unwrap().keys().filter(|m| *m != "parameters") {
+            let method = method.to_uppercase();
+            let reply = send_to(&console.admin, &method, &path, &[("origin", CONSOLE), ("content-type", "application/json")], Some("{}".into())).await;
+            assert_eq!((reply.status, reply.header("www-authenticate")), (StatusCode::UNAUTHORIZED, Some("Bearer")), "{method} {path}: {}", reply.body);
+            assert!(documented(&contract, &method, &path).is_some_and(|s| s.contains(&401)), "{method} {path}");
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 15, "the routes of `functions/admin/src/routes`");
+}
+
+/// The AWS calls each warm admin request makes (the figures in the README), and its time here
+/// (printed, not checked: moto on a shared machine).
+#[tokio::test]
+async fn warm_requests_make_only_the_calls_their_data_needs() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let hanako = console.person("hanako@example.com", &[]).await;
+    let token = console.token(&boss, json!({}));
+    let sign_out = format!("/admin/v1/people/{}/sign-out", hanako.0);
+    // Cold: the key set and the operator's account (AdminGetUser beside AdminListGroupsForUser).
+    console.test.calls.take();
+    console.call(&token, "GET", "/admin/v1/me", &[], None).await;
+    let cold = console.test.calls.take();
+    assert_eq!(cold.len(), 3, "{cold:?}");
+    let mut app = jwt_app("tool");
+    app["generate_secret"] = json!(true);
+    let cases: [(&str, &str, &str, Option<Value>, usize); 7] = [
+        ("list apps", "GET", "/admin/v1/apps", None, 1),
+        ("read an app", "GET", "/admin/v1/apps/acme-help", None, 1),
+        ("create an app", "POST", "/admin/v1/apps", Some(app), 3),
+        ("change an app", "PUT", "/admin/v1/apps/tool", Some(settings("Renamed")), 2),
+        ("find a person", "GET", "/admin/v1/people?email=hanako@example.com", None, 4),
+        ("sign a person out", "POST", &sign_out, None, 6),
+        ("audit page", "GET", "/admin/v1/audit?limit=50", None, 1),
+    ];
+    for (what, method, path, body, expected) in cases {
+        let started = std::time::Instant::now();
+        let reply = console.call(&token, method, path, &[("if-match", "\"1\"")], body).await;
+        let elapsed = started.elapsed();
+        assert!(reply.status.is_success(), "{what}: {}", reply.body);
+        let calls = console.test.calls.take();
+        println!("{what:>18}: {} AWS calls {calls:?}, {:.1} ms against moto", calls.len(), elapsed.as_secs_f64() * 1000.0);
+        assert_eq!(calls.len(), expected, "{what}: {calls:?}");
+    }
+}

@@ -70,6 +70,12 @@ pub enum EventType {
     /// An app's shared secret was replaced (the value is never recorded).
     #[serde(rename = "admin.app.secret_set")]
     AdminAppSecretSet,
+    /// A new signing key (`detail.before` and `after`: the key set, public halves only).
+    #[serde(rename = "admin.key.rotated")]
+    AdminKeyRotated,
+    /// Retired keys taken out of the key set.
+    #[serde(rename = "admin.key.pruned")]
+    AdminKeysPruned,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

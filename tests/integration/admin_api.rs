@@ -181,6 +181,8 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
         assert!(read.json().get("secret").is_none() && !read.body.contains("secretsmanager"), "{}", read.body);
         for (method, path, body) in [
             ("POST", "/admin/v1/apps", Some(jwt_app("other"))),
+            ("POST", "/admin/v1/keys/rotate", Some(json!({"alg": "ES256"}))),
+            ("POST", "/admin/v1/keys/prune", None),
             ("PUT", "/admin/v1/apps/tool", Some(settings("Renamed"))),
             ("DELETE", "/admin/v1/apps/tool", None),
             ("POST", "/admin/v1/apps/tool/secret", Some(json!({"generate": true}))),
@@ -375,6 +377,7 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
     let paths = [
         ("POST", "/admin/v1/apps"),
         ("PUT", "/admin/v1/apps/tool"),
+        ("POST", "/admin/v1/keys/rotate"),
         ("POST", "/admin/v1/apps/acme-help/secret"),
         ("PUT", "/admin/v1/people/boss@example.com/role"),
     ];
@@ -436,7 +439,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 15, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 18, "the routes of `functions/admin/src/routes`");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -473,4 +476,39 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         println!("{what:>18}: {} AWS calls {calls:?}, {:.1} ms against moto", calls.len(), elapsed.as_secs_f64() * 1000.0);
         assert_eq!(calls.len(), expected, "{what}: {calls:?}");
     }
+}
+
+#[tokio::test]
+async fn keys_rotate_through_the_api_with_a_safe_lead_and_the_audit_trail_shows_public_halves_only() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let listed = console.call(&token, "GET", "/admin/v1/keys", &[], None).await;
+    assert_eq!((listed.status, listed.json()["keys"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{}", listed.body);
+    for (body, why) in [
+        (json!({"alg": "HS256"}), "our keys are RS256 or ES256"),
+        (json!({"alg": "ES256", "lead_seconds": 60}), "a lead shorter than the caches"),
+        (json!({"alg": "ES256", "lead_seconds": 100 * 24 * 3600}), "a lead over 30 days"),
+        (json!({"alg": "none"}), "no such algorithm"),
+    ] {
+        let refused = console.call(&token, "POST", "/admin/v1/keys/rotate", &[], Some(body)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{why}: {}", refused.body);
+    }
+    let rotated = console.call(&token, "POST", "/admin/v1/keys/rotate", &[], Some(json!({"alg": "ES256"}))).await;
+    assert_eq!(rotated.status, StatusCode::CREATED, "{}", rotated.body);
+    let key = rotated.json();
+    assert_eq!(key["sign_from"].as_u64(), key["publish_from"].as_u64().map(|t| t + 24 * 3600), "a replacement signs after a day: {key}");
+    assert!(key.get("private_key").is_none() && !rotated.body.contains("secretsmanager"), "{}", rotated.body);
+    // The console's token still verifies: the old key signs until the new one takes over.
+    let keys = console.call(&token, "GET", "/admin/v1/keys", &[], None).await.json();
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(2));
+    assert!(keys["keys"][0]["retire_after"].is_u64(), "the replaced key retires: {keys}");
+    assert_eq!(console.call(&token, "POST", "/admin/v1/keys/prune", &[], None).await.json()["pruned"], json!([]), "nothing retired yet");
+
+    let trail = console.call(&token, "GET", "/admin/v1/audit?type=admin.key.rotated", &[], None).await;
+    let records = trail.json()["records"].as_array().cloned().unwrap_or_default();
+    let vias: Vec<&str> = records.iter().filter_map(|r| r["actor"]["via"].as_str()).collect();
+    assert_eq!(vias, ["api", "cli"], "this rotation, and the harness's first key through the CLI's rules");
+    assert_eq!(records[0]["target"], format!("key:{}", key["kid"].as_str().unwrap()));
+    assert!(!trail.body.contains("secretsmanager") && !trail.body.contains("PRIVATE"), "{}", trail.body);
 }

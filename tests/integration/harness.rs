@@ -279,11 +279,7 @@ impl TestApp {
 
     /// Our signing keys in this stack, as the admin tool manages them.
     pub fn keys(&self) -> bridge_admin::keys::Keys {
-        bridge_admin::keys::Keys {
-            store: shared::adapters::dynamo::keys::DynamoKeys::new(aws_sdk_dynamodb::Client::new(&self.sdk), &self.stack.table, std::time::Duration::ZERO),
-            secrets: aws_sdk_secretsmanager::Client::new(&self.sdk),
-            prefix: self.apps.prefix().to_owned(),
-        }
+        bridge_admin::keys::Keys::new(&self.sdk, &self.stack.table, self.apps.prefix())
     }
 }
 

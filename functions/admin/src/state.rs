@@ -14,6 +14,7 @@ use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::apps::AppAdmin;
+use shared::admin::keys::KeysAdmin;
 use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
 use shared::admin::people::PeopleAdmin;
 use shared::admin::ports::{AuditLog, PeopleDirectory};
@@ -24,6 +25,7 @@ use crate::config::Config;
 
 pub struct Admin {
     pub apps: AppAdmin,
+    pub keys: KeysAdmin,
     pub people: PeopleAdmin,
     pub audit: Arc<dyn AuditLog>,
     pub tokens: ConsoleTokens,
@@ -39,12 +41,14 @@ impl Admin {
         let directory: Arc<dyn PeopleDirectory> = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
         let audit: Arc<dyn AuditLog> = Arc::new(DynamoAudit::new(dynamo.clone(), &config.table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
+        let key_set = Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(60)));
         Self {
-            apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
+            apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            keys: KeysAdmin { store: key_set.clone(), vault, prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
             audit,
             tokens: ConsoleTokens::new(
-                Arc::new(DynamoKeys::new(dynamo, &config.table, Duration::from_secs(60))),
+                key_set,
                 Expected { issuer: config.issuer.clone(), audience: config.console_audience.clone(), app: config.console_app.clone() },
             ),
             console_origin: config.console_origin.clone(),

@@ -10,6 +10,7 @@ use crate::common::store::StoreError;
 use crate::directory::ports::{DirectoryError, PoolUser};
 use crate::signin::session::Session;
 use crate::tokens::app::{App, AppId};
+use crate::tokens::signing_keys::KeySet;
 
 /// Apps, each change written with its audit record in one transaction. Writes are guarded by
 /// the version: `Conflict` when the stored one is not the one the change was made from.
@@ -24,6 +25,16 @@ pub trait AuditedApps: Send + Sync {
     async fn update(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
     /// Removes `app` if it is still at `app.version`.
     async fn remove(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
+/// Our signing key set, written with its audit record in one transaction over the version it
+/// was read at (`Conflict` otherwise).
+#[async_trait]
+pub trait AuditedKeys: Send + Sync {
+    /// The key set as stored now (not a cached copy).
+    async fn key_set(&self) -> Result<KeySet, StoreError>;
+    /// Writes `set` (its `version` already the next one).
+    async fn save(&self, set: &KeySet, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// The audit trail: records written alone (changes made outside DynamoDB) and read back.

@@ -147,19 +147,12 @@ impl Signers {
 }
 
 /// Reads organisations (the sign-in path; usually cached).
-/// Our signing key set (`tokens::signing_keys`): read on the sign-in path, written by the
-/// admin tool.
+/// Our signing key set (`tokens::signing_keys`): read on the sign-in path (written by the
+/// operators' rules, `admin::ports::AuditedKeys`).
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     /// The key set; empty when no key was ever created.
     async fn key_set(&self) -> Result<Arc<KeySet>, StoreError>;
-}
-
-/// Writes the key set (the admin tool).
-#[async_trait]
-pub trait KeyAdmin: KeyStore {
-    /// Replaces the key set whose version is `set.version - 1`; `Conflict` if it changed meanwhile.
-    async fn save(&self, set: &KeySet) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

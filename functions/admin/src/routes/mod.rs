@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`people`], [`audit`]; `GET /admin/v1/me` here.
+//! resource: [`apps`], [`keys`], [`people`], [`audit`]; `GET /admin/v1/me` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -22,6 +22,7 @@ use crate::web::{Caller, MAX_BODY_BYTES, Problem};
 
 pub mod apps;
 pub mod audit;
+pub mod keys;
 pub mod people;
 
 pub fn router(admin: Arc<Admin>) -> Router {
@@ -34,6 +35,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
     Router::new()
         .route("/admin/v1/me", get(me))
         .merge(apps::routes())
+        .merge(keys::routes())
         .merge(people::routes())
         .merge(audit::routes())
         .fallback(not_found)

@@ -4,7 +4,6 @@ use super::Ctx;
 use anyhow::{Context, Result};
 use bridge_admin::keys::Keys;
 use clap::Subcommand;
-use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::tokens::jws::Algorithm;
 use shared::tokens::signing_keys::MIN_LEAD;
 
@@ -29,11 +28,7 @@ pub enum KeyCommand {
 /// Runs a `key` command against the table.
 pub async fn run(command: KeyCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
-    let keys = Keys {
-        store: DynamoKeys::new(aws_sdk_dynamodb::Client::new(&ctx.sdk), table, std::time::Duration::ZERO),
-        secrets: aws_sdk_secretsmanager::Client::new(&ctx.sdk),
-        prefix: ctx.secret_prefix.clone(),
-    };
+    let keys = Keys::new(&ctx.sdk, table, ctx.secret_prefix.clone());
     let now = super::now();
     match command {
         KeyCommand::List => println!("{}", serde_json::to_string_pretty(&keys.list().await?)?),

@@ -140,6 +140,8 @@ async fn a_console_token_from_the_bridges_own_sign_in_needs_a_second_factor() {
     let me = console.call(&token, "GET", "/admin/v1/me", &[], None).await;
     assert_eq!((me.status, me.json()["role"].as_str()), (StatusCode::OK, Some("operator")), "{}", me.body);
     assert_eq!(console.call(&token, "GET", "/admin/v1/apps", &[], None).await.json()["apps"][1]["id"], "console");
+    let ops = console.call(&token, "GET", "/admin/v1/people?email=ops@example.com", &[], None).await.json();
+    assert_eq!((ops["factors"].clone(), ops["role"].clone()), (json!(["SMS_MFA"]), json!("operator")), "{ops}");
 }
 
 #[tokio::test]
@@ -314,6 +316,9 @@ async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_chang
     let found = console.call(&token, "GET", "/admin/v1/people?email=HANAKO@example.com", &[], None).await;
     assert_eq!((found.status, found.json()["sessions"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{}", found.body);
     assert!(!found.body.contains(cookie.trim_start_matches("bridge_session=")), "a session is shown, never its value");
+    let (last, created) = (found.json()["last_sign_in"].as_u64(), found.json()["sessions"][0]["created"].as_u64());
+    assert!(last.is_some() && last == created, "the last sign-in is the session's: {}", found.body);
+    assert_eq!(found.json()["factors"], json!([]));
 
     // From a page on another origin, even with a stolen token: refused before anything is read.
     for origin in ["https://evil.example.com", "null", "https://console.example.com.evil.com"] {
@@ -463,8 +468,8 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         ("read an app", "GET", "/admin/v1/apps/acme-help", None, 1),
         ("create an app", "POST", "/admin/v1/apps", Some(app), 3),
         ("change an app", "PUT", "/admin/v1/apps/tool", Some(settings("Renamed")), 2),
-        ("find a person", "GET", "/admin/v1/people?email=hanako@example.com", None, 4),
-        ("sign a person out", "POST", &sign_out, None, 6),
+        ("find a person", "GET", "/admin/v1/people?email=hanako@example.com", None, 5),
+        ("sign a person out", "POST", &sign_out, None, 7),
         ("audit page", "GET", "/admin/v1/audit?limit=50", None, 1),
     ];
     for (what, method, path, body, expected) in cases {

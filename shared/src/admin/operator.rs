@@ -67,7 +67,7 @@ mod tests {
 
     fn account(sub: &str, enabled: bool, groups: &[&str]) -> PoolUser {
         let attributes = json!({"sub": sub}).as_object().cloned().unwrap_or_default();
-        PoolUser { username: "ann@example.com".into(), enabled, attributes, groups: groups.iter().map(|g| (*g).to_owned()).collect() }
+        PoolUser { username: "ann@example.com".into(), enabled, attributes, groups: groups.iter().map(|g| (*g).to_owned()).collect(), factors: vec![] }
     }
 
     #[test]

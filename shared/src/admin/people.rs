@@ -1,5 +1,5 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
-//! groups, console role and bridge sessions; disable, enable, sign out everywhere; give and take
+//! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign out everywhere; give and take
 //! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
 //! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
 
@@ -28,6 +28,10 @@ pub struct Person {
     pub groups: Vec<String>,
     /// Their console role, if they have one.
     pub role: Option<Role>,
+    /// The second factors they have set up (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`).
+    pub factors: Vec<String>,
+    /// When they last signed in (seconds since the epoch), if ever.
+    pub last_sign_in: Option<u64>,
     /// Their live bridge sessions, newest first.
     pub sessions: Vec<SessionSummary>,
 }
@@ -75,41 +79,41 @@ impl PeopleAdmin {
 
     /// The person whose Cognito user name (or email alias) is `username`.
     pub async fn person(&self, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (user, sessions) = self.read(username, now).await?;
-        Ok(person(user, sessions))
+        let (user, activity) = self.read(username, now).await?;
+        Ok(person(user, activity))
     }
 
     /// Disables the person's account and ends their sessions and refresh tokens.
     pub async fn disable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (mut user, _) = self.read(username, now).await?;
+        let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         // Disabling revokes the refresh tokens too; the bridge sessions end here.
         self.directory.set_enabled(&user.username, false).await?;
         self.sessions.end_all(&user.username).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
-        Ok(person(user, Vec::new()))
+        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
     pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (mut user, sessions) = self.read(username, now).await?;
+        let (mut user, activity) = self.read(username, now).await?;
         self.directory.set_enabled(&user.username, true).await?;
         self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
         user.enabled = true;
-        Ok(person(user, sessions))
+        Ok(person(user, activity))
     }
 
     /// Ends every bridge session and Cognito refresh token of the person.
     pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (user, _) = self.read(username, now).await?;
+        let (user, activity) = self.read(username, now).await?;
         let ended = self.end_everything(&user.username).await?;
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
-        Ok(person(user, Vec::new()))
+        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
     /// Gives the person console role `role` (and no other).
     pub async fn grant(&self, actor: &Actor, username: &str, role: Role, now: u64) -> Result<Person, AdminError> {
-        let (mut user, sessions) = self.read(username, now).await?;
+        let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         let before = Role::of(user.groups.iter().map(String::as_str));
         // The old role goes first: a failure in between leaves less access, never more.
@@ -120,13 +124,13 @@ impl PeopleAdmin {
         self.record(EventType::AdminRoleGranted, actor, &user, json!({"role": before}), json!({"role": role}), now).await?;
         user.groups.retain(|g| Role::of([g.as_str()]).is_none());
         user.groups.push(role.group().to_owned());
-        Ok(person(user, sessions))
+        Ok(person(user, activity))
     }
 
     /// Takes every console role from the person and ends their sessions. The admin API asks
     /// Cognito for a console person's role again after `ADMIN_ROLE_TTL_SECONDS`.
     pub async fn revoke(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (mut user, _) = self.read(username, now).await?;
+        let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         let before = Role::of(user.groups.iter().map(String::as_str));
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
@@ -135,19 +139,23 @@ impl PeopleAdmin {
         self.end_everything(&user.username).await?;
         self.record(EventType::AdminRoleRevoked, actor, &user, json!({"role": before}), json!({"role": null}), now).await?;
         user.groups.retain(|g| Role::of([g.as_str()]).is_none());
-        Ok(person(user, Vec::new()))
+        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
-    /// The person's account and live sessions, read side by side (by user name, or again by
+    /// The person's account, live sessions and last sign-in, read side by side (by user name, or again by
     /// it when `username` was their email alias).
-    async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Vec<SessionSummary>), AdminError> {
+    async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Activity), AdminError> {
         check_username(username)?;
-        let (user, sessions) = tokio::join!(self.directory.user(username), self.sessions.of(username));
+        let (user, sessions, last) = tokio::join!(self.directory.user(username), self.sessions.of(username), self.sessions.last_sign_in(username));
         let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
-        let sessions = if user.username == username { sessions } else { self.sessions.of(&user.username).await };
+        let (sessions, last) = if user.username == username {
+            (sessions, last)
+        } else {
+            tokio::join!(self.sessions.of(&user.username), self.sessions.last_sign_in(&user.username))
+        };
         let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|s| s.live(now)).map(summary).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
-        Ok((user, sessions))
+        Ok((user, Activity { sessions, last_sign_in: last? }))
     }
 
     async fn end_everything(&self, username: &str) -> Result<usize, AdminError> {
@@ -162,7 +170,13 @@ impl PeopleAdmin {
     }
 }
 
-fn person(mut user: PoolUser, sessions: Vec<SessionSummary>) -> Person {
+/// What the bridge's table knows of a person: live sessions and last sign-in.
+struct Activity {
+    sessions: Vec<SessionSummary>,
+    last_sign_in: Option<u64>,
+}
+
+fn person(mut user: PoolUser, activity: Activity) -> Person {
     user.groups.sort();
     Person {
         username: user.username.clone(),
@@ -172,7 +186,9 @@ fn person(mut user: PoolUser, sessions: Vec<SessionSummary>) -> Person {
         org: text(&user, crate::common::profile::ORG_ATTRIBUTE),
         role: Role::of(user.groups.iter().map(String::as_str)),
         groups: user.groups,
-        sessions,
+        factors: user.factors,
+        sessions: activity.sessions,
+        last_sign_in: activity.last_sign_in,
     }
 }
 

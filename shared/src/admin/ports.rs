@@ -83,4 +83,6 @@ pub trait PersonSessions: Send + Sync {
     async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError>;
     /// Ends them all; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+    /// When the person last signed in (seconds since the epoch), if ever.
+    async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
 }

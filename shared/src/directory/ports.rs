@@ -160,6 +160,9 @@ pub struct PoolUser {
     /// Attributes by name (`sub`, `email`, `custom:org_id`...).
     pub attributes: Map<String, Value>,
     pub groups: Vec<String>,
+    /// The second factors set up (Cognito's `UserMFASettingList`: `SMS_MFA`,
+    /// `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`).
+    pub factors: Vec<String>,
 }
 
 /// The user pool, read and signed out by user name.

@@ -492,7 +492,13 @@ mod tests {
         // The provider gave `typed`; the account Cognito holds has `EMAIL`, verified.
         let finished = |typed: &str| {
             let attributes = json!({"sub": "sub-1", "email": EMAIL, "email_verified": "true"});
-            let user = PoolUser { username: "u-1".into(), enabled: true, attributes: attributes.as_object().cloned().unwrap_or_default(), groups: vec![] };
+            let user = PoolUser {
+                username: "u-1".into(),
+                enabled: true,
+                attributes: attributes.as_object().cloned().unwrap_or_default(),
+                groups: vec![],
+                factors: vec![],
+            };
             let failing = Prior { email: typed.into(), profile: Default::default(), failures: 5 };
             Finished {
                 ctx: ctx.clone(),

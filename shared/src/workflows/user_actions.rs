@@ -153,7 +153,7 @@ mod tests {
                 let mut attributes = Map::new();
                 attributes.insert("email".into(), email.clone().into());
                 attributes.insert("email_verified".into(), verified.to_string().into());
-                PoolUser { username: name.clone(), enabled: true, attributes, groups: Vec::new() }
+                PoolUser { username: name.clone(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }
             }))
         }
         async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {

@@ -204,6 +204,7 @@ impl PoolUsers for CognitoDirectory {
             username: got.username().to_owned(),
             enabled: got.enabled(),
             attributes,
+            factors: got.user_mfa_setting_list().to_vec(),
             groups: groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect(),
         }))
     }

@@ -47,6 +47,11 @@ fn risk_key(email: &str) -> Item {
     key(format!("RISK#{}", digest(&email.to_lowercase())), "RISK")
 }
 
+/// When `username` last signed in (seconds since the epoch), if the bridge has seen it.
+pub async fn last_sign_in(table: &Table, username: &str) -> Result<Option<u64>, StoreError> {
+    Ok(table.get_item(activity_key(username)).await?.and_then(|item| number(&item, "last_sign_in")))
+}
+
 /// Recording a sign-in at `at` and the person's profile after it, in the session's
 /// transaction: the last sign-in, and the profile by verified email (or, without one, in the
 /// last sign-in's item). Unconditional: a sign-in never fails over these items (two at once:

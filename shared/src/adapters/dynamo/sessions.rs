@@ -164,6 +164,10 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         SessionStore::end_all(self, username).await
     }
+
+    async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {
+        crate::adapters::dynamo::activity::last_sign_in(&self.table, username).await
+    }
 }
 
 #[async_trait]

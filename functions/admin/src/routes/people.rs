@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use crate::web::{Answer, Caller, JsonBody, now};
+use shared::admin::people::Person;
 use shared::admin::role::{Action, Role};
 
 pub fn routes() -> Router<Arc<Admin>> {
@@ -34,6 +35,13 @@ struct NewRole {
     role: Role,
 }
 
+/// The person after a change to their account or role, whose cached account (their console
+/// role) this instance forgets.
+fn changed(admin: &Admin, person: Person) -> Answer {
+    admin.forget(&person.username);
+    Ok(axum::Json(person).into_response())
+}
+
 async fn find(State(admin): State<Arc<Admin>>, caller: Caller, query: Result<Query<ByEmail>, axum::extract::rejection::QueryRejection>) -> Answer {
     caller.may(Action::Read)?;
     let Ok(Query(ByEmail { email })) = query else {
@@ -49,16 +57,12 @@ async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): P
 
 async fn disable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let person = admin.people.disable(&operator.actor, &username, now()).await?;
-    admin.forget(&person.username);
-    Ok(axum::Json(person).into_response())
+    changed(&admin, admin.people.disable(&operator.actor, &username, now()).await?)
 }
 
 async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let person = admin.people.enable(&operator.actor, &username, now()).await?;
-    admin.forget(&person.username);
-    Ok(axum::Json(person).into_response())
+    changed(&admin, admin.people.enable(&operator.actor, &username, now()).await?)
 }
 
 async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
@@ -68,14 +72,10 @@ async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, Path(username
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let person = admin.people.grant(&operator.actor, &username, new.role, now()).await?;
-    admin.forget(&person.username);
-    Ok(axum::Json(person).into_response())
+    changed(&admin, admin.people.grant(&operator.actor, &username, new.role, now()).await?)
 }
 
 async fn revoke(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let person = admin.people.revoke(&operator.actor, &username, now()).await?;
-    admin.forget(&person.username);
-    Ok(axum::Json(person).into_response())
+    changed(&admin, admin.people.revoke(&operator.actor, &username, now()).await?)
 }

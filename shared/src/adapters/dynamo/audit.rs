@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::workflows::event_put;
-use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, s};
+use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, s};
 use crate::admin::audit::{AuditPage, AuditQuery, AuditRecord, RETENTION};
 use crate::admin::ports::AuditLog;
 use crate::common::store::StoreError;
@@ -38,7 +38,7 @@ fn sort_key(record: &AuditRecord) -> String {
 /// as part of a change's transaction.
 pub fn audit_puts(table: &Table, record: &AuditRecord, person: Option<EventUser>) -> Result<Vec<TransactWriteItem>, StoreError> {
     let body = serde_json::to_string(record).map_err(corrupt)?;
-    let kind = serde_json::to_value(record.kind).map_err(corrupt)?.as_str().unwrap_or_default().to_owned();
+    let kind = name_of(record.kind);
     let item = |sk: &str, index: [(&str, String); 2]| {
         let mut item = key(format!("AUDIT#{}", record.id), sk);
         item.extend([("type".into(), s(&kind)), ("data".into(), s(&body)), ("expires_at".into(), n(record.at + RETENTION))]);
@@ -103,8 +103,10 @@ impl AuditLog for DynamoAudit {
                 .limit(i32::try_from(size - records.len()).unwrap_or(1))
                 .set_exclusive_start_key(start.take());
             if let Some(kind) = query.kind {
-                let kind = serde_json::to_value(kind).map_err(corrupt)?.as_str().unwrap_or_default().to_owned();
-                request = request.filter_expression("#type = :type").expression_attribute_names("#type", "type").expression_attribute_values(":type", s(kind));
+                request = request
+                    .filter_expression("#type = :type")
+                    .expression_attribute_names("#type", "type")
+                    .expression_attribute_values(":type", s(name_of(kind)));
             }
             let out = request.send().await.map_err(|e| store_error(Failure::of(&e)))?;
             evaluated += usize::try_from(out.scanned_count()).unwrap_or(0);

@@ -43,6 +43,11 @@ pub fn write_error(failure: Failure) -> StoreError {
     }
 }
 
+/// A serde enum's name (`"sign_in.high_risk"`, `"failed"`), as items store it.
+pub fn name_of(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
 pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }

@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::adapters::dynamo::activity::signed_in_between;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::events::EventLog;
 use crate::events::IdentityEvent;
@@ -43,11 +43,6 @@ const NEW: Option<&str> = Some("attribute_not_exists(pk)");
 
 pub struct DynamoWorkflows {
     table: Table,
-}
-
-/// A serde enum's name (`"sign_in.high_risk"`, `"failed"`).
-fn name_of(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// The event's item (the outbox record the stream delivers to the runner).

@@ -1,11 +1,11 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser package bench bench-cold bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
+.PHONY: dev test setup lint unit browser console package bench bench-cold bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
 
 setup:
 	bash scripts/setup.sh
 
 ## Run everything locally (emulated AWS, demo data, the form, a demo Zendesk app). Ctrl-C stops it.
-dev: setup
+dev: setup console
 	cargo build -p bridge-admin -p dev-server
 	python3 scripts/local_stack.py --no-build
 
@@ -22,9 +22,13 @@ lint:
 unit:
 	cargo test --workspace
 
-browser:
+browser: console
 	cargo build -p bridge-admin -p dev-server
 	cd tests/browser && npm test
+
+## The operators' console: console/ built by Vite into console/dist (served beside the form).
+console:
+	cd console && npm run build
 
 ## Lambda packages (arm64, release, zipped) in target/lambda/<function>/bootstrap.zip.
 package:

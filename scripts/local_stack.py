@@ -35,8 +35,9 @@ USERS = [
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
-    # Given the console's admin role below; an SMS code is their second factor.
+    # Given the console's admin and viewer roles below; an SMS code is their second factor.
     ("admin@example.com", "Demo-Passw0rd!", "Console Admin", ["--sms-phone", "+819000000001"]),
+    ("viewer@example.com", "Demo-Passw0rd!", "Console Viewer", ["--sms-phone", "+819000000002"]),
 ]
 # The same help center behind two more apps: one refuses high-risk sign-ins (a new browser), one
 # asks for a second factor then (setting up an authenticator app if the person has none).
@@ -115,7 +116,7 @@ def create_token_apps(env, origin):
 
 def create_console_app(env, form_origin):
     """The operators' console signs in like any app: a JWT with our ES256 key, for the admin API."""
-    target = {"kind": "jwt", "url": f"{form_origin}/console/", "algorithm": "ES256", "audience": "bridge-console", "lifetime_seconds": 600}
+    target = {"kind": "jwt", "url": f"{form_origin}/console/index.html", "delivery": "fragment", "algorithm": "ES256", "audience": "bridge-console", "lifetime_seconds": 600}
     claims = {"cognito:username": {"from": "attribute", "name": "cognito:username", "required": True},
               "email": {"from": "attribute", "name": "email"}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,6 +126,7 @@ def create_console_app(env, form_origin):
         admin(env, "app", "create", "console", "--name", "Operators' console", "--target", str(target_file), "--allow-origin", form_origin,
               "--claims", str(claims_file))
     admin(env, "admin", "grant", "--email", "admin@example.com", "--role", "admin")
+    admin(env, "admin", "grant", "--email", "viewer@example.com", "--role", "viewer")
 
 
 def main():
@@ -177,7 +179,7 @@ def main():
           "--provisioning", "on_first_sign_in", "--single-logout", stdin=idp_secret)
 
     server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
-                  "DEV_STATIC_DIR": str(ROOT / "static-form"),
+                  "DEV_STATIC_DIR": str(ROOT / "static-form"), "DEV_CONSOLE_DIR": str(ROOT / "console" / "dist"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
                   "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
     urls = dict(part.split("=", 1) for part in start([str(TARGET / "dev-server")], server_env).split())
@@ -227,9 +229,10 @@ The identity bridge is running locally.
   Emails the local Cognito sends (codes that prove an email before a factor is set up):
     {outbox}
 
-  Admin API (what the operators' console calls): {urls['api']}/admin/v1
-    its sign-in: {urls['api']}/sso/console as admin@example.com / Demo-Passw0rd! with an SMS code;
-    the console token arrives at {urls['form']}/console/?jwt=... (the console's pages are not built yet)
+  The operators' console:  {urls['form']}/console/index.html
+    sign in as admin@example.com / Demo-Passw0rd! with an SMS code (the local Cognito accepts any);
+    viewer@example.com (same password) may look but not change
+  Admin API (what the console calls): {urls['api']}/admin/v1
     curl -H "Authorization: Bearer $TOKEN" -H 'Origin: {urls['form']}' {urls['api']}/admin/v1/audit
 
   API: {urls['api']}   emulated AWS (moto): {moto}   region {REGION}

@@ -19,6 +19,11 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
 
+# The operators' console's build (Vite, Preact, Chart.js).
+if [ ! -d console/node_modules/vite ]; then
+  (cd console && npm ci --no-audit --no-fund --silent)
+fi
+
 # The demo company's OpenID provider (local stack and tests).
 if [ ! -d demo/company-idp/node_modules/oidc-provider ]; then
   (cd demo/company-idp && npm ci --no-audit --no-fund --silent)

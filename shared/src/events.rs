@@ -76,6 +76,24 @@ pub enum EventType {
     /// Retired keys taken out of the key set.
     #[serde(rename = "admin.key.pruned")]
     AdminKeysPruned,
+    #[serde(rename = "admin.org.created")]
+    AdminOrgCreated,
+    /// Name, domains or policies changed.
+    #[serde(rename = "admin.org.updated")]
+    AdminOrgUpdated,
+    /// Removed with its domains and SCIM tokens.
+    #[serde(rename = "admin.org.deleted")]
+    AdminOrgDeleted,
+    /// Its sign-in connection set (`detail.after.connection`; the client secret never).
+    #[serde(rename = "admin.org.connected")]
+    AdminOrgConnected,
+    #[serde(rename = "admin.org.disconnected")]
+    AdminOrgDisconnected,
+    /// A SCIM token issued (`detail.after`: its id, label and time; never its value).
+    #[serde(rename = "admin.org.token_issued")]
+    AdminOrgTokenIssued,
+    #[serde(rename = "admin.org.token_revoked")]
+    AdminOrgTokenRevoked,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

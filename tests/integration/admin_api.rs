@@ -191,6 +191,13 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
             ("POST", "/admin/v1/people/customer@example.com/disable", None),
             ("PUT", "/admin/v1/people/customer@example.com/role", Some(json!({"role": "admin"}))),
             ("DELETE", "/admin/v1/people/boss@example.com/role", None),
+            ("POST", "/admin/v1/orgs", Some(json!({"name": "Acme", "domains": ["acme.example"]}))),
+            ("PUT", "/admin/v1/orgs/org-x", Some(json!({"name": "Acme", "domains": []}))),
+            ("DELETE", "/admin/v1/orgs/org-x", None),
+            ("PUT", "/admin/v1/orgs/org-x/connection", Some(json!({"kind": "oidc", "issuer": "https://idp.example.com", "client_id": "c"}))),
+            ("DELETE", "/admin/v1/orgs/org-x/connection", None),
+            ("POST", "/admin/v1/orgs/org-x/tokens", Some(json!({"label": "okta"}))),
+            ("DELETE", "/admin/v1/orgs/org-x/tokens/t-1", None),
         ] {
             let refused = console.call(token, method, path, &[("if-match", "\"1\"")], body).await;
             assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}");
@@ -385,6 +392,10 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         ("POST", "/admin/v1/keys/rotate"),
         ("POST", "/admin/v1/apps/acme-help/secret"),
         ("PUT", "/admin/v1/people/boss@example.com/role"),
+        ("POST", "/admin/v1/orgs"),
+        ("PUT", "/admin/v1/orgs/org-x"),
+        ("PUT", "/admin/v1/orgs/org-x/connection"),
+        ("POST", "/admin/v1/orgs/org-x/tokens"),
     ];
     for (method, path) in paths {
         for body in bodies {
@@ -401,6 +412,8 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
     for path in [
         "/admin/v1/apps/..%2F..%2Fetc",
         "/admin/v1/apps/%00",
+        "/admin/v1/orgs/ORG%20X",
+        "/admin/v1/orgs/org-nobody/tokens",
         "/admin/v1/people/%20",
         "/admin/v1/people?email=not-an-email",
         "/admin/v1/people?email=",
@@ -435,7 +448,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
     let contract = contract();
     let mut operations = 0;
     for (template, methods) in contract["paths"].as_object().unwrap() {
-        let path = format!("/admin/v1{}", template.replace("{id}", "acme-help").replace("{username}", "boss@example.com"));
+        let path = format!("/admin/v1{}", template.replace("{id}", "acme-help").replace("{username}", "boss@example.com").replace("{token}", "t-1"));
         for method in methods.as_object().unwrap().keys().filter(|m| *m != "parameters") {
             let method = method.to_uppercase();
             let reply = send_to(&console.admin, &method, &path, &[("origin", CONSOLE), ("content-type", "application/json")], Some("{}".into())).await;
@@ -444,7 +457,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 18, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 28, "the routes of `functions/admin/src/routes`");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -516,4 +529,83 @@ async fn keys_rotate_through_the_api_with_a_safe_lead_and_the_audit_trail_shows_
     assert_eq!(vias, ["api", "cli"], "this rotation, and the harness's first key through the CLI's rules");
     assert_eq!(records[0]["target"], format!("key:{}", key["kid"].as_str().unwrap()));
     assert!(!trail.body.contains("secretsmanager") && !trail.body.contains("PRIVATE"), "{}", trail.body);
+}
+
+#[tokio::test]
+async fn organisations_their_domains_connection_and_scim_tokens_change_through_the_api_audited_and_without_secrets() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let created = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Acme", "domains": ["Acme.Example"]}))).await;
+    assert_eq!((created.status, created.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", created.body);
+    let org = created.json();
+    let id = org["id"].as_str().unwrap().to_owned();
+    assert_eq!((org["domains"].clone(), org["policies"]["delete"].clone()), (json!(["acme.example"]), json!("deactivate")));
+    let path = format!("/admin/v1/orgs/{id}");
+
+    // A domain has one owner; a change names its version.
+    let taken = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Other", "domains": ["acme.example"]}))).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let grown = json!({"name": "Acme", "domains": ["acme.example", "acme.co.jp"], "policies": {"password_sign_in": true}});
+    assert_eq!(console.call(&token, "PUT", &path, &[], Some(grown.clone())).await.status, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(console.call(&token, "PUT", &path, &[("if-match", "\"7\"")], Some(grown.clone())).await.status, StatusCode::PRECONDITION_FAILED);
+    let changed = console.call(&token, "PUT", &path, &[("if-match", "\"1\"")], Some(grown)).await;
+    assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
+
+    // The connection's secret goes to the vault and is never shown; a change without one keeps it.
+    let connection = json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge", "client_secret": "s3cret-client-value"});
+    let connected = console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"2\"")], Some(connection)).await;
+    assert_eq!(connected.status, StatusCode::OK, "{}", connected.body);
+    assert_eq!(connected.json()["connection"]["has_client_secret"], true);
+    let again = json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge-2", "provisioning": "on_first_sign_in"});
+    let kept = console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"3\"")], Some(again)).await;
+    assert_eq!((kept.json()["connection"]["has_client_secret"].clone(), kept.json()["version"].clone()), (json!(true), json!(4)), "{}", kept.body);
+    let insecure = json!({"kind": "oidc", "issuer": "http://idp.acme.example", "client_id": "bridge"});
+    assert_eq!(console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(insecure)).await.status, StatusCode::BAD_REQUEST);
+
+    // A SCIM token is shown once, works, and stops working when revoked.
+    let issued = console.call(&token, "POST", &format!("{path}/tokens"), &[], Some(json!({"label": "okta"}))).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let (scim_token, token_id) = (issued.json()["token"].as_str().unwrap().to_owned(), issued.json()["id"].as_str().unwrap().to_owned());
+    let store = shared::adapters::dynamo::orgs::DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table);
+    let org_of = |t: String| {
+        let store = &store;
+        async move { shared::directory::scim_token::authenticate(store, &t).await.unwrap().map(|o| o.to_string()) }
+    };
+    assert_eq!(org_of(scim_token.clone()).await.as_deref(), Some(id.as_str()));
+    let listed = console.call(&token, "GET", &format!("{path}/tokens"), &[], None).await;
+    assert_eq!(listed.json()["tokens"][0]["label"], "okta");
+    assert!(!listed.body.contains(&scim_token) && !listed.body.contains("digest"), "{}", listed.body);
+    console.call(&token, "POST", &format!("{path}/tokens"), &[], Some(json!({"label": "entra"}))).await;
+    let third = console.call(&token, "POST", &format!("{path}/tokens"), &[], Some(json!({"label": "one too many"}))).await;
+    assert_eq!(third.status, StatusCode::BAD_REQUEST, "{}", third.body);
+    assert_eq!(console.call(&token, "DELETE", &format!("{path}/tokens/{token_id}"), &[], None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(org_of(scim_token.clone()).await, None, "a revoked token opens nothing");
+    assert_eq!(console.call(&token, "DELETE", &format!("{path}/tokens/{token_id}"), &[], None).await.status, StatusCode::NOT_FOUND);
+
+    // The trail has every change by its actor, and no secret.
+    let trail = console.call(&token, "GET", &format!("/admin/v1/audit?target=org:{id}"), &[], None).await;
+    let kinds: Vec<String> = trail.json()["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).map(str::to_owned).collect();
+    assert_eq!(
+        kinds,
+        [
+            "admin.org.token_revoked",
+            "admin.org.token_issued",
+            "admin.org.token_issued",
+            "admin.org.connected",
+            "admin.org.connected",
+            "admin.org.updated",
+            "admin.org.created"
+        ]
+    );
+    assert!(trail.json()["records"].as_array().unwrap().iter().all(|r| r["actor"]["id"] == boss.1.as_str()));
+    for secret in ["s3cret-client-value", &scim_token, "secretsmanager", "digest"] {
+        assert!(!trail.body.contains(secret), "{secret} in {}", trail.body);
+    }
+
+    // Removing it frees its domains and ends its remaining token.
+    assert_eq!(console.call(&token, "DELETE", &path, &[("if-match", "\"4\"")], None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(console.call(&token, "GET", &path, &[], None).await.status, StatusCode::NOT_FOUND);
+    let reused = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Acme again", "domains": ["acme.co.jp"]}))).await;
+    assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.body);
 }

@@ -7,7 +7,6 @@ use crate::scim_harness::{ScimTest, scim_for};
 use bridge_admin::orgs::Orgs;
 use http::StatusCode;
 use serde_json::{Value, json};
-use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::common::secrets::SecretRef;
 use shared::directory::org::{Connection, OrgPolicies, Organisation, Provisioning};
 use std::io::{BufRead, BufReader};
@@ -60,7 +59,7 @@ async fn backchannel() -> Value {
 pub struct Company {
     pub app: TestApp,
     pub org: Organisation,
-    pub orgs: Orgs<DynamoOrgs>,
+    pub orgs: Orgs,
 }
 
 /// A stack with an organisation owning `corp.example`, connected to the company's provider.
@@ -74,16 +73,14 @@ pub async fn connect(connection: Value) -> Company {
     let app = spawn_app().await;
     let secret = format!("{}/connections/corp", app.stack.table);
     aws_sdk_secretsmanager::Client::new(&app.sdk).create_secret().name(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
-    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
+    let orgs = Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
     let org = orgs.create("Example Corp", &["corp.example".into()], OrgPolicies::default()).await.unwrap();
     let connection: Connection = serde_json::from_value(connection).unwrap();
-    let org = orgs
-        .change(org.id.as_str(), |o| {
-            o.connection = Some(Connection { client_secret: Some(SecretRef(secret)), ..connection });
-            Ok(())
-        })
-        .await
-        .unwrap();
+    // Under a secret of the test's own name: written to the store directly.
+    let connected =
+        Organisation { connection: Some(Connection { client_secret: Some(SecretRef(secret)), ..connection }), version: org.version + 1, ..org.clone() };
+    shared::directory::ports::OrgStore::update(&*orgs.store, &org, &connected).await.unwrap();
+    let org = connected;
     app.calls.take();
     Company { app, org, orgs }
 }

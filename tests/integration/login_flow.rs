@@ -149,11 +149,10 @@ async fn the_handoff_takes_only_fresh_handoffs_from_the_forms_own_origin() {
 #[tokio::test]
 async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows() {
     use bridge_admin::orgs::Orgs;
-    use shared::adapters::dynamo::orgs::DynamoOrgs;
     use shared::directory::org::OrgPolicies;
-    use shared::directory::ports::OrgStore;
+
     let app = spawn_app().await;
-    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
+    let orgs = Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
     let org = orgs.create("Corp", &["corp.example".to_owned()], OrgPolicies::default()).await.unwrap();
     app.user("taro@corp.example", |u| u.org = Some(org.id.as_str())).await;
 
@@ -172,7 +171,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     let mut allowed = org.clone();
     allowed.policies.password_sign_in = true;
     allowed.version += 1;
-    orgs.store.update(&org, &allowed).await.unwrap();
+    shared::directory::ports::OrgStore::update(&*orgs.store, &org, &allowed).await.unwrap();
     let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
     let reply = app.login("taro@corp.example", PASSWORD).await;
     assert_eq!(zendesk_claims(&app, &reply).await.0["email"], "taro@corp.example");

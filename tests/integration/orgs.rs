@@ -3,14 +3,13 @@
 
 use crate::harness::*;
 use bridge_admin::orgs::Orgs;
-use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::directory::org::{EmailDomain, OrgPolicies};
 use shared::directory::ports::OrgStore;
 use shared::directory::scim_token;
 use shared::directory::scim_token::ScimTokenStore;
 
-fn orgs(app: &TestApp) -> Orgs<DynamoOrgs> {
-    Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) }
+fn orgs(app: &TestApp) -> Orgs {
+    Orgs::new(&app.sdk, &app.stack.table, "bridge-test")
 }
 
 fn domain(d: &str) -> EmailDomain {
@@ -29,10 +28,10 @@ async fn a_domain_has_one_owner_and_a_refused_create_writes_nothing() {
     let refused = orgs.create("Beta", &names(&["beta.example", "Shared.Example"]), OrgPolicies::default()).await;
     assert_eq!(refused.unwrap_err().to_string(), "the domain shared.example belongs to another organisation");
 
-    let all = OrgStore::list(&orgs.store).await.unwrap();
+    let all = OrgStore::list(&*orgs.store).await.unwrap();
     assert_eq!(all.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), vec!["Acme"]);
-    assert_eq!(orgs.store.owner_of(&domain("beta.example")).await.unwrap(), None, "no guard left behind");
-    assert_eq!(orgs.store.owner_of(&domain("shared.example")).await.unwrap(), Some(acme.id.clone()));
+    assert_eq!(OrgStore::owner_of(&*orgs.store, &domain("beta.example")).await.unwrap(), None, "no guard left behind");
+    assert_eq!(OrgStore::owner_of(&*orgs.store, &domain("shared.example")).await.unwrap(), Some(acme.id.clone()));
 }
 
 #[tokio::test]
@@ -45,7 +44,7 @@ async fn concurrent_claims_on_one_domain_let_exactly_one_win() {
         let (a, b) = tokio::join!(orgs.create("A", &a_domains, OrgPolicies::default()), orgs.create("B", &b_domains, OrgPolicies::default()));
         assert!(a.is_ok() ^ b.is_ok(), "round {round}: exactly one create wins");
         let winner = a.or(b).unwrap();
-        assert_eq!(orgs.store.owner_of(&domain(&contested)).await.unwrap(), Some(winner.id));
+        assert_eq!(OrgStore::owner_of(&*orgs.store, &domain(&contested)).await.unwrap(), Some(winner.id));
     }
 }
 
@@ -58,19 +57,19 @@ async fn domains_move_in_and_out_atomically() {
 
     let grown = orgs.add_domain(acme.id.as_str(), "acme.co.jp").await.unwrap();
     assert_eq!((grown.version, grown.domains.len()), (2, 2));
-    assert_eq!(orgs.store.owner_of(&domain("acme.co.jp")).await.unwrap(), Some(acme.id.clone()));
+    assert_eq!(OrgStore::owner_of(&*orgs.store, &domain("acme.co.jp")).await.unwrap(), Some(acme.id.clone()));
 
     let taken = orgs.add_domain(acme.id.as_str(), "beta.example").await;
     assert_eq!(taken.unwrap_err().to_string(), "the domain beta.example belongs to another organisation");
     assert_eq!(orgs.get(acme.id.as_str()).await.unwrap().version, 2, "the refused change wrote nothing");
 
     orgs.remove_domain(acme.id.as_str(), "acme.example").await.unwrap();
-    assert_eq!(orgs.store.owner_of(&domain("acme.example")).await.unwrap(), None);
-    let stale = orgs.store.update(&acme, &shared::directory::org::Organisation { version: acme.version + 1, ..acme.clone() }).await;
+    assert_eq!(OrgStore::owner_of(&*orgs.store, &domain("acme.example")).await.unwrap(), None);
+    let stale = OrgStore::update(&*orgs.store, &acme, &shared::directory::org::Organisation { version: acme.version + 1, ..acme.clone() }).await;
     assert_eq!(stale, Err(shared::common::store::StoreError::Conflict));
 
     orgs.remove(beta.id.as_str()).await.unwrap();
-    assert_eq!(orgs.store.owner_of(&domain("beta.example")).await.unwrap(), None);
+    assert_eq!(OrgStore::owner_of(&*orgs.store, &domain("beta.example")).await.unwrap(), None);
     assert!(orgs.get(beta.id.as_str()).await.is_err());
 }
 
@@ -80,7 +79,7 @@ async fn scim_tokens_are_hashed_capped_rotated_and_revoked() {
     let orgs = orgs(&app);
     let acme = orgs.create("Acme", &names(&["acme.example"]), OrgPolicies::default()).await.unwrap();
     let beta = orgs.create("Beta", &names(&["beta.example"]), OrgPolicies::default()).await.unwrap();
-    let store: &dyn ScimTokenStore = &orgs.store;
+    let store: &dyn ScimTokenStore = &*orgs.store;
 
     let (first, first_record) = orgs.issue_token(acme.id.as_str(), "okta", 1).await.unwrap();
     let (second, _) = orgs.issue_token(acme.id.as_str(), "okta-rotation", 2).await.unwrap();

@@ -7,7 +7,6 @@ use http::StatusCode;
 use lambda_http::Body;
 use scim::{config::Config, routes, state::Scim};
 use serde_json::Value;
-use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::scim::DynamoScim;
 use shared::directory::org::{OrgPolicies, Organisation};
 use std::collections::HashMap;
@@ -30,7 +29,7 @@ pub async fn spawn_scim() -> ScimTest {
 /// With the organisation's `policies` and extra function environment.
 pub async fn spawn_scim_with(policies: OrgPolicies, env: &[(&str, &str)]) -> ScimTest {
     let app = spawn_app().await;
-    let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table) };
+    let orgs = Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
     let org = orgs.create("Example Corp", &["example.com".into(), "example.co.jp".into()], policies).await.unwrap();
     let (token, _) = orgs.issue_token(org.id.as_str(), "okta", 0).await.unwrap();
     let scim = scim_for(&app, env);
@@ -48,7 +47,7 @@ pub fn scim_for(app: &TestApp, extra: &[(&str, &str)]) -> Arc<Scim> {
 impl ScimTest {
     /// Another organisation (owning `other.example`) and its token.
     pub async fn other_org(&self) -> (Organisation, String) {
-        let orgs = Orgs { store: DynamoOrgs::new(aws_sdk_dynamodb::Client::new(&self.app.sdk), &self.app.stack.table) };
+        let orgs = Orgs::new(&self.app.sdk, &self.app.stack.table, "bridge-test");
         let org = orgs.create("Other Inc", &["other.example".into()], OrgPolicies::default()).await.unwrap();
         let (token, _) = orgs.issue_token(org.id.as_str(), "entra", 0).await.unwrap();
         (org, token)

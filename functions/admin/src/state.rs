@@ -11,11 +11,13 @@ use shared::adapters::console_tokens::{ConsoleTokens, Expected};
 use shared::adapters::dynamo::apps::DynamoApps;
 use shared::adapters::dynamo::audit::DynamoAudit;
 use shared::adapters::dynamo::keys::DynamoKeys;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::apps::AppAdmin;
 use shared::admin::keys::KeysAdmin;
 use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
+use shared::admin::orgs::OrgAdmin;
 use shared::admin::people::PeopleAdmin;
 use shared::admin::ports::{AuditLog, PeopleDirectory};
 use shared::cache::TtlCache;
@@ -26,6 +28,7 @@ use crate::config::Config;
 pub struct Admin {
     pub apps: AppAdmin,
     pub keys: KeysAdmin,
+    pub orgs: OrgAdmin,
     pub people: PeopleAdmin,
     pub audit: Arc<dyn AuditLog>,
     pub tokens: ConsoleTokens,
@@ -44,7 +47,8 @@ impl Admin {
         let key_set = Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(60)));
         Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
-            keys: KeysAdmin { store: key_set.clone(), vault, prefix: config.secret_prefix.clone() },
+            keys: KeysAdmin { store: key_set.clone(), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
             audit,
             tokens: ConsoleTokens::new(

@@ -7,7 +7,9 @@ use secrecy::SecretString;
 use super::audit::{AuditPage, AuditQuery, AuditRecord};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
+use crate::directory::org::{OrgId, Organisation};
 use crate::directory::ports::{DirectoryError, PoolUser};
+use crate::directory::scim_token::TokenRecord;
 use crate::signin::session::Session;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::signing_keys::KeySet;
@@ -25,6 +27,25 @@ pub trait AuditedApps: Send + Sync {
     async fn update(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
     /// Removes `app` if it is still at `app.version`.
     async fn remove(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
+/// Organisations and their SCIM tokens, each change written with its audit record in one
+/// transaction. Organisation writes are guarded by the version (`Conflict`); a domain another
+/// organisation owns is `Taken`; a token beyond the limit is `Limit`.
+#[async_trait]
+pub trait AuditedOrgs: Send + Sync {
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError>;
+    /// Every organisation, in id order (one `gsi1` partition).
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError>;
+    async fn create(&self, org: &Organisation, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Writes `next` over `current` (which must still be stored), moving domain guards with it.
+    async fn update(&self, current: &Organisation, next: &Organisation, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Removes `org`, its domain guards and its tokens, if it is still at `org.version`.
+    async fn remove(&self, org: &Organisation, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn tokens(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError>;
+    async fn add_token(&self, record: &TokenRecord, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// `Missing` if the organisation holds no such token.
+    async fn revoke_token(&self, org: &OrgId, id: &str, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// Our signing key set, written with its audit record in one transaction over the version it

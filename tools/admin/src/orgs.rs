@@ -1,57 +1,65 @@
-//! Organisation, domain and SCIM token commands over `OrgStore` and `ScimTokenStore`, with
-//! messages an operator can act on.
+//! The `org` commands' calls: `shared::admin::orgs` (the same rules, audit records and secret
+//! handling as the admin API), as `Actor::cli()`, with errors as `anyhow` messages.
 
-use anyhow::{Context, Result, bail};
-use shared::common::store::StoreError;
-use shared::directory::org::{DeleteMode, EmailDomain, OrgId, OrgPolicies, Organisation};
-use shared::directory::ports::OrgStore;
-use shared::directory::scim_token;
-use shared::directory::scim_token::ScimTokenStore;
+use anyhow::{Result, bail};
+use secrecy::SecretString;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::secrets_manager::SecretsManager;
+use shared::admin::audit::Actor;
+use shared::admin::orgs::{ConnectionSettings, OrgAdmin, OrgSettings};
+use shared::directory::org::{DeleteMode, EmailDomain, OrgPolicies, Organisation};
 use shared::directory::scim_token::TokenRecord;
+use std::sync::Arc;
 
-pub struct Orgs<S> {
-    pub store: S,
+pub struct Orgs {
+    /// The table's organisations without the operators' rules (tests and SCIM maintenance).
+    pub store: Arc<DynamoOrgs>,
+    admin: OrgAdmin,
+    actor: Actor,
 }
 
-fn explain(e: StoreError) -> anyhow::Error {
-    match e {
-        StoreError::Taken(domain) => anyhow::anyhow!("the domain {domain} belongs to another organisation"),
-        StoreError::Conflict => anyhow::anyhow!("the organisation changed since it was read; try again"),
-        StoreError::Limit(why) => anyhow::anyhow!(why),
-        other => anyhow::Error::new(other),
+fn now() -> u64 {
+    shared::common::time::unix_now()
+}
+
+fn domains(raw: &[String]) -> Result<Vec<EmailDomain>> {
+    Ok(raw.iter().map(|d| EmailDomain::parse(d)).collect::<Result<Vec<_>, _>>()?)
+}
+
+impl Orgs {
+    /// Organisations in `table`, connection secrets named `{prefix}/connections/{org}`.
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>) -> Self {
+        let store = Arc::new(DynamoOrgs::new(aws_sdk_dynamodb::Client::new(sdk), table));
+        let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
+        Self { store: store.clone(), admin: OrgAdmin { store, vault, prefix: prefix.into() }, actor: Actor::cli() }
     }
-}
 
-impl<S: OrgStore + ScimTokenStore> Orgs<S> {
-    pub async fn create(&self, name: &str, domains: &[String], policies: OrgPolicies) -> Result<Organisation> {
-        let domains = domains.iter().map(|d| EmailDomain::parse(d)).collect::<Result<Vec<_>, _>>()?;
-        let org = Organisation { id: OrgId::generate(), name: name.trim().to_owned(), domains, policies, connection: None, version: 1 };
-        org.validate()?;
-        OrgStore::create(&self.store, &org).await.map_err(explain)?;
-        Ok(org)
+    pub async fn create(&self, name: &str, domain_names: &[String], policies: OrgPolicies) -> Result<Organisation> {
+        let settings = OrgSettings { name: name.to_owned(), domains: domains(domain_names)?, policies };
+        Ok(self.admin.create(&self.actor, settings, now()).await?)
+    }
+
+    pub async fn list(&self) -> Result<Vec<Organisation>> {
+        Ok(self.admin.list().await?)
     }
 
     pub async fn get(&self, id: &str) -> Result<Organisation> {
-        let id = OrgId::parse(id)?;
-        self.store.get(&id).await?.with_context(|| format!("no organisation `{id}`"))
+        Ok(self.admin.get(id).await?)
     }
 
-    /// Applies `change` to the organisation and writes it over the version it was read at.
-    pub async fn change(&self, id: &str, change: impl FnOnce(&mut Organisation) -> Result<()>) -> Result<Organisation> {
-        let current = self.get(id).await?;
-        let mut next = current.clone();
-        change(&mut next)?;
-        next.version = current.version + 1;
-        next.validate()?;
-        self.store.update(&current, &next).await.map_err(explain)?;
-        Ok(next)
+    /// Applies `change` to the organisation's settings as stored now, over that version.
+    pub async fn change(&self, id: &str, change: impl FnOnce(&mut OrgSettings) -> Result<()>) -> Result<Organisation> {
+        let current = self.admin.get(id).await?;
+        let mut settings = OrgSettings { name: current.name.clone(), domains: current.domains.clone(), policies: current.policies.clone() };
+        change(&mut settings)?;
+        Ok(self.admin.update(&self.actor, id, settings, current.version, now()).await?)
     }
 
     pub async fn add_domain(&self, id: &str, domain: &str) -> Result<Organisation> {
         let domain = EmailDomain::parse(domain)?;
         self.change(id, |org| {
-            if org.owns(&domain) {
-                bail!("{} already owns {domain}", org.id);
+            if org.domains.contains(&domain) {
+                bail!("the organisation already owns {domain}");
             }
             org.domains.push(domain);
             Ok(())
@@ -65,7 +73,7 @@ impl<S: OrgStore + ScimTokenStore> Orgs<S> {
             let before = org.domains.len();
             org.domains.retain(|d| d != &domain);
             if org.domains.len() == before {
-                bail!("{} does not own {domain}", org.id);
+                bail!("the organisation does not own {domain}");
             }
             Ok(())
         })
@@ -74,23 +82,33 @@ impl<S: OrgStore + ScimTokenStore> Orgs<S> {
 
     pub async fn remove(&self, id: &str) -> Result<()> {
         let org = self.get(id).await?;
-        OrgStore::remove(&self.store, &org).await.map_err(explain)
+        Ok(self.admin.remove(&self.actor, id, org.version, now()).await?)
+    }
+
+    /// Sets the organisation's connection (its client secret, if given, to the vault).
+    pub async fn connect(&self, id: &str, connection: ConnectionSettings) -> Result<Organisation> {
+        let org = self.get(id).await?;
+        Ok(self.admin.connect(&self.actor, id, connection, org.version, now()).await?)
+    }
+
+    pub async fn disconnect(&self, id: &str) -> Result<Organisation> {
+        let org = self.get(id).await?;
+        Ok(self.admin.disconnect(&self.actor, id, org.version, now()).await?)
     }
 
     /// Issues a token and returns its full value (shown once) and its record.
     pub async fn issue_token(&self, id: &str, label: &str, now: u64) -> Result<(String, TokenRecord)> {
-        let org = self.get(id).await?;
-        let issued = scim_token::issue(&org.id, label, now);
-        self.store.add(&issued.record).await.map_err(explain)?;
-        Ok((issued.value().to_owned(), issued.record))
+        use secrecy::ExposeSecret;
+        let (value, record): (SecretString, TokenRecord) = self.admin.issue_token(&self.actor, id, label, now).await?;
+        Ok((value.expose_secret().to_owned(), record))
     }
 
     pub async fn tokens(&self, id: &str) -> Result<Vec<TokenRecord>> {
-        Ok(ScimTokenStore::list(&self.store, &OrgId::parse(id)?).await?)
+        Ok(self.admin.tokens(id).await?)
     }
 
     pub async fn revoke_token(&self, id: &str, token_id: &str) -> Result<()> {
-        self.store.revoke(&OrgId::parse(id)?, token_id).await.map_err(explain)
+        Ok(self.admin.revoke_token(&self.actor, id, token_id, now()).await?)
     }
 }
 
@@ -101,15 +119,4 @@ pub fn delete_mode(raw: &str) -> Result<DeleteMode> {
         "delete" => Ok(DeleteMode::Delete),
         other => bail!("--delete-mode is deactivate or delete, not {other}"),
     }
-}
-
-/// Stores an organisation's OpenID client secret at `{prefix}/connections/{org}` (creating or
-/// replacing it) and returns its reference.
-pub async fn store_connection_secret(
-    secrets: &aws_sdk_secretsmanager::Client,
-    prefix: &str,
-    org: &OrgId,
-    secret: &secrecy::SecretString,
-) -> Result<shared::common::secrets::SecretRef> {
-    crate::put_secret(secrets, &format!("{prefix}/connections/{org}"), &format!("OpenID client secret of organisation {org}"), secret).await
 }

@@ -8,7 +8,9 @@
 //! handler (`workflows::local_stream`).
 //!
 //! Configuration: the login function's environment variables, plus `DEV_API_ADDR`,
-//! `DEV_FORM_ADDR` (host:port, port 0 for a free one) and `DEV_STATIC_DIR`.
+//! `DEV_FORM_ADDR` (host:port, port 0 for a free one), `DEV_STATIC_DIR` and `DEV_CONSOLE_DIR`
+//! (the operators' console as built, `console/dist`, served under `/console/` beside the form as
+//! the form's bucket serves it).
 //! Prints `READY api=<url> form=<url>` once both listen.
 
 use anyhow::{Context, Result};
@@ -55,9 +57,10 @@ async fn main() -> Result<()> {
         scim: scim::routes::router(scim),
         admin: admin::routes::router(admin),
     });
-    let static_dir = PathBuf::from(var("DEV_STATIC_DIR", "static-form"));
+    let dirs =
+        Arc::new(StaticDirs { form: PathBuf::from(var("DEV_STATIC_DIR", "static-form")), console: PathBuf::from(var("DEV_CONSOLE_DIR", "console/dist")) });
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
-    let form = Router::new().fallback(move |request: Request| serve_static(static_dir.clone(), config_js.clone(), request));
+    let form = Router::new().fallback(move |request: Request| serve_static(dirs.clone(), config_js.clone(), request));
 
     let workflows = workflows::state::Workflows::new(&shared::config::Env, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
     let mut poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
@@ -191,9 +194,16 @@ fn to_http(response: ApiGatewayV2httpResponse) -> Response {
     builder.body(body).unwrap_or_else(|_| (http::StatusCode::BAD_GATEWAY, "bad response").into_response())
 }
 
-async fn serve_static(dir: PathBuf, config_js: String, request: Request) -> Response {
+/// What the form's bucket holds: the form at its root, the console under `console/`.
+struct StaticDirs {
+    form: PathBuf,
+    console: PathBuf,
+}
+
+async fn serve_static(dirs: Arc<StaticDirs>, config_js: String, request: Request) -> Response {
     let path = request.uri().path().trim_start_matches('/');
-    let path = if path.is_empty() { "index.html" } else { path };
+    let index = format!("{path}index.html");
+    let path = if path.is_empty() || path.ends_with('/') { index.as_str() } else { path };
     if path == "config.js" {
         return ([(http::header::CONTENT_TYPE, "text/javascript")], config_js).into_response();
     }
@@ -206,9 +216,15 @@ async fn serve_static(dir: PathBuf, config_js: String, request: Request) -> Resp
         Some("css") => "text/css",
         Some("svg") => "image/svg+xml",
         Some("json") => "application/json",
+        Some("woff2") => "font/woff2",
+        Some("png") => "image/png",
         _ => "application/octet-stream",
     };
-    match tokio::fs::read(dir.join(path)).await {
+    let file = match path.strip_prefix("console/") {
+        Some(rest) => dirs.console.join(rest),
+        None => dirs.form.join(path),
+    };
+    match tokio::fs::read(file).await {
         Ok(bytes) => ([(http::header::CONTENT_TYPE, content_type), (http::header::CACHE_CONTROL, "no-store")], bytes).into_response(),
         Err(_) => http::StatusCode::NOT_FOUND.into_response(),
     }

@@ -11,13 +11,17 @@
 //! organisation's tokens (`gsi1`). A domain guard is written with `attribute_not_exists(pk)` in the
 //! same transaction as the organisation, so a domain has one owner even under concurrent writes;
 //! the organisation's `tokens` counter, in the same transaction as a token, caps active tokens.
+//! An operator's change (`AuditedOrgs`) adds its audit record's items to the same transaction.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
+use crate::adapters::dynamo::audit::audit_puts;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s, version};
+use crate::admin::audit::AuditRecord;
+use crate::admin::ports::AuditedOrgs;
 use crate::common::store::StoreError;
 use crate::directory::org::{EmailDomain, OrgId, Organisation};
 use crate::directory::ports::OrgStore;
@@ -72,15 +76,15 @@ fn org_from(item: &Item) -> Result<Organisation, StoreError> {
     Ok(Organisation { version: version(item).unwrap_or(org.version), ..org })
 }
 
-#[async_trait]
-impl OrgStore for DynamoOrgs {
-    async fn create(&self, org: &Organisation) -> Result<(), StoreError> {
+/// The writes, each with its audit record's items when an operator made it.
+impl DynamoOrgs {
+    async fn create_org(&self, org: &Organisation, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
         let org = Organisation { version: 1, ..org.clone() };
         let mut items = vec![self.table.put(new_org_item(&org)?, "attribute_not_exists(pk)", None)?];
         for domain in &org.domains {
             items.push(self.domain_guard(domain, &org.id)?);
         }
-        match self.table.transact(items).await {
+        match self.table.transact(self.audited(items, audit)?).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => Err(StoreError::Conflict),
             Err(TxError::Condition(i)) => Err(StoreError::Taken(org.domains[i - 1].to_string())),
@@ -88,15 +92,7 @@ impl OrgStore for DynamoOrgs {
         }
     }
 
-    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
-        self.table.get_item(org_key(id)).await?.as_ref().map(org_from).transpose()
-    }
-
-    async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
-        query_gsi1(&self.table.client, &self.table.name, "ORG").await?.iter().map(org_from).collect()
-    }
-
-    async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError> {
+    async fn update_org(&self, current: &Organisation, next: &Organisation, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
         if next.id != current.id || next.version != current.version + 1 {
             return Err(StoreError::Conflict);
         }
@@ -113,7 +109,7 @@ impl OrgStore for DynamoOrgs {
         for domain in current.domains.iter().filter(|d| !next.owns(d)) {
             items.push(self.domain_release(domain, &next.id)?);
         }
-        match self.table.transact(items).await {
+        match self.table.transact(self.audited(items, audit)?).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => Err(StoreError::Conflict),
             Err(TxError::Condition(i)) if i <= added.len() => Err(StoreError::Taken(added[i - 1].to_string())),
@@ -122,7 +118,7 @@ impl OrgStore for DynamoOrgs {
         }
     }
 
-    async fn remove(&self, org: &Organisation) -> Result<(), StoreError> {
+    async fn remove_org(&self, org: &Organisation, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
         let tokens = ScimTokenStore::list(self, &org.id).await?;
         // The token count must still be what was listed: a token issued meanwhile fails the
         // removal rather than outliving its organisation.
@@ -134,7 +130,38 @@ impl OrgStore for DynamoOrgs {
         for token in &tokens {
             items.push(self.table.delete(token_key(&token.id), "attribute_exists(pk)", None)?);
         }
-        self.table.transact(items).await.map_err(TxError::or_conflict)
+        self.table.transact(self.audited(items, audit)?).await.map_err(TxError::or_conflict)
+    }
+
+    /// `items`, then the items recording `audit`.
+    fn audited(&self, mut items: Vec<TransactWriteItem>, audit: Option<&AuditRecord>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        if let Some(audit) = audit {
+            items.extend(audit_puts(&self.table, audit, None)?);
+        }
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl OrgStore for DynamoOrgs {
+    async fn create(&self, org: &Organisation) -> Result<(), StoreError> {
+        self.create_org(org, None).await
+    }
+
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
+        self.table.get_item(org_key(id)).await?.as_ref().map(org_from).transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
+        query_gsi1(&self.table.client, &self.table.name, "ORG").await?.iter().map(org_from).collect()
+    }
+
+    async fn update(&self, current: &Organisation, next: &Organisation) -> Result<(), StoreError> {
+        self.update_org(current, next, None).await
+    }
+
+    async fn remove(&self, org: &Organisation) -> Result<(), StoreError> {
+        self.remove_org(org, None).await
     }
 
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError> {
@@ -144,9 +171,8 @@ impl OrgStore for DynamoOrgs {
     }
 }
 
-#[async_trait]
-impl ScimTokenStore for DynamoOrgs {
-    async fn add(&self, record: &TokenRecord) -> Result<(), StoreError> {
+impl DynamoOrgs {
+    async fn add_token_with(&self, record: &TokenRecord, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
         let mut item = token_key(&record.id);
         item.insert("gsi1pk".into(), s(format!("ORG#{}#TOKENS", record.org)));
         item.insert("gsi1sk".into(), s(&record.id));
@@ -158,7 +184,7 @@ impl ScimTokenStore for DynamoOrgs {
             "attribute_exists(pk) AND tokens < :max",
             HashMap::from([(":one".into(), n(1)), (":max".into(), n(MAX_ACTIVE))]),
         )?;
-        match self.table.transact(vec![count, self.table.put(item, "attribute_not_exists(pk)", None)?]).await {
+        match self.table.transact(self.audited(vec![count, self.table.put(item, "attribute_not_exists(pk)", None)?], audit)?).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => match self.table.get_item(org_key(&record.org)).await? {
                 Some(_) => Err(StoreError::Limit(format!("an organisation holds at most {MAX_ACTIVE} SCIM tokens; revoke one first"))),
@@ -167,6 +193,23 @@ impl ScimTokenStore for DynamoOrgs {
             Err(TxError::Condition(_)) => Err(StoreError::Conflict),
             Err(TxError::Store(e)) => Err(e),
         }
+    }
+
+    async fn revoke_with(&self, org: &OrgId, id: &str, audit: Option<&AuditRecord>) -> Result<(), StoreError> {
+        let delete = self.table.delete(token_key(id), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))?;
+        let count = self.table.update(org_key(org), "SET tokens = tokens - :one", "attribute_exists(pk)", HashMap::from([(":one".into(), n(1))]))?;
+        match self.table.transact(self.audited(vec![delete, count], audit)?).await {
+            Ok(()) => Ok(()),
+            Err(TxError::Condition(_)) => Err(StoreError::Missing(format!("token {id} of {org}"))),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl ScimTokenStore for DynamoOrgs {
+    async fn add(&self, record: &TokenRecord) -> Result<(), StoreError> {
+        self.add_token_with(record, None).await
     }
 
     async fn find(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
@@ -178,12 +221,41 @@ impl ScimTokenStore for DynamoOrgs {
     }
 
     async fn revoke(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
-        let delete = self.table.delete(token_key(id), "org = :org", Some(HashMap::from([(":org".into(), s(org.as_str()))])))?;
-        let count = self.table.update(org_key(org), "SET tokens = tokens - :one", "attribute_exists(pk)", HashMap::from([(":one".into(), n(1))]))?;
-        match self.table.transact(vec![delete, count]).await {
-            Ok(()) => Ok(()),
-            Err(TxError::Condition(_)) => Err(StoreError::Missing(format!("token {id} of {org}"))),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.revoke_with(org, id, None).await
+    }
+}
+
+#[async_trait]
+impl AuditedOrgs for DynamoOrgs {
+    async fn get(&self, id: &OrgId) -> Result<Option<Organisation>, StoreError> {
+        OrgStore::get(self, id).await
+    }
+
+    async fn list(&self) -> Result<Vec<Organisation>, StoreError> {
+        OrgStore::list(self).await
+    }
+
+    async fn create(&self, org: &Organisation, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.create_org(org, Some(audit)).await
+    }
+
+    async fn update(&self, current: &Organisation, next: &Organisation, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.update_org(current, next, Some(audit)).await
+    }
+
+    async fn remove(&self, org: &Organisation, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.remove_org(org, Some(audit)).await
+    }
+
+    async fn tokens(&self, org: &OrgId) -> Result<Vec<TokenRecord>, StoreError> {
+        ScimTokenStore::list(self, org).await
+    }
+
+    async fn add_token(&self, record: &TokenRecord, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.add_token_with(record, Some(audit)).await
+    }
+
+    async fn revoke_token(&self, org: &OrgId, id: &str, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.revoke_with(org, id, Some(audit)).await
     }
 }

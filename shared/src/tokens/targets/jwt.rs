@@ -116,6 +116,17 @@ mod tests {
     }
 
     #[test]
+    fn fragment_delivery_puts_the_token_after_the_hash_and_nothing_in_the_query() {
+        let t = target(json!({"url": "https://console.example.com/console/", "algorithm": "HS256", "delivery": "fragment"}));
+        let p = profile(json!({"sub": "s-1"}));
+        let Ok(Delivery::Get { url }) = t.mint(input(&p, &mapping(json!({}))), &SigningKey::Hs256(b"s".to_vec())) else { panic!("no redirect") };
+        let url = url::Url::parse(&url).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(url.query(), None);
+        let token = url.fragment().and_then(|f| f.strip_prefix("jwt=")).unwrap_or_default();
+        assert_eq!(hs256_claims(token, b"s")["sub"], "s-1");
+    }
+
+    #[test]
     fn a_required_claim_the_person_lacks_is_an_error_not_an_empty_claim() {
         let t = target(json!({"url": "https://tool.example.com/sso", "algorithm": "HS256", "delivery": "post"}));
         let p = profile(json!({"sub": "s-1"}));

@@ -26,6 +26,9 @@ pub enum DeliveryMethod {
     #[default]
     Post,
     Get,
+    /// A redirect with the fields in the URL's fragment: for a page that reads the token in
+    /// script (the operators' console), so it never reaches a server's access log or a `Referer`.
+    Fragment,
 }
 
 impl DeliveryMethod {
@@ -34,8 +37,16 @@ impl DeliveryMethod {
         Ok(match self {
             Self::Post => Delivery::Post { action: action.to_owned(), fields },
             Self::Get => Delivery::Get { url: with_query(action, &fields)? },
+            Self::Fragment => Delivery::Get { url: with_fragment(action, &fields)? },
         })
     }
+}
+
+/// `url` with `fields` as its fragment, form-encoded (`#jwt=...`).
+fn with_fragment(url: &str, fields: &[(String, String)]) -> Result<String, MintError> {
+    let mut url = url::Url::parse(url).map_err(|_| MintError::Signing)?;
+    url.set_fragment(Some(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()));
+    Ok(url.into())
 }
 
 /// `url` with `fields` added to its query.

@@ -16,7 +16,7 @@ pub mod zendesk;
 
 use serde::{Deserialize, Serialize};
 
-use mint::{Delivery, MintError, MintInput, TargetError};
+use mint::{Delivery, DeliveryMethod, MintError, MintInput, TargetError};
 
 use crate::tokens::jws::{Algorithm, SigningKey};
 
@@ -52,6 +52,7 @@ impl Target {
 
     pub fn validate(&self) -> Result<(), TargetError> {
         match self {
+            Self::Zendesk(t) if t.delivery == DeliveryMethod::Fragment => Err(TargetError::Invalid("Zendesk takes its token by POST or GET")),
             Self::Zendesk(_) | Self::Discourse(_) => Ok(()),
             Self::Insided(t) => t.validate(),
             Self::Jwt(t) => t.validate(),

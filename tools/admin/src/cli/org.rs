@@ -6,10 +6,10 @@ use anyhow::{Context, Result};
 use bridge_admin::orgs::{self, Orgs};
 use clap::Subcommand;
 use shared::adapters::cognito::directory::CognitoDirectory;
-use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::scim::DynamoScim;
 use shared::adapters::dynamo::sessions::DynamoSessions;
-use shared::directory::org::{Connection, OrgPolicies};
+use shared::admin::orgs::ConnectionSettings;
+use shared::directory::org::OrgPolicies;
 use shared::directory::ports::ScimStore;
 use shared::directory::scim::service::ScimService;
 use shared::signin::ending_sessions::EndingSessions;
@@ -123,14 +123,14 @@ pub enum OrgCommand {
 pub async fn run(command: OrgCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
     let dynamo = aws_sdk_dynamodb::Client::new(&ctx.sdk);
-    let orgs = Orgs { store: DynamoOrgs::new(dynamo.clone(), table) };
+    let orgs = Orgs::new(&ctx.sdk, table, &ctx.secret_prefix);
     match command {
         OrgCommand::Create { name, domains, delete_mode, password_sign_in } => {
             let policies = OrgPolicies { delete: orgs::delete_mode(&delete_mode)?, password_sign_in };
             show(&orgs.create(&name, &domains, policies).await?)?;
         }
         OrgCommand::List => {
-            for org in shared::directory::ports::OrgStore::list(&orgs.store).await? {
+            for org in orgs.list().await? {
                 println!("{}", serde_json::to_string(&org)?);
             }
         }
@@ -165,17 +165,13 @@ pub async fn run(command: OrgCommand, ctx: &Ctx) -> Result<()> {
                 "kind": kind, "issuer": issuer, "client_id": client_id, "identity_provider": identity_provider,
                 "email_claim": email_claim, "login_hint": !no_login_hint, "provisioning": provisioning, "single_logout": single_logout
             });
-            let connection: Connection = serde_json::from_value(fields).context("--kind, --email-claim or --provisioning")?;
-            connect(&orgs, ctx, &id, connection, client_secret_stdin).await?;
+            let mut connection: ConnectionSettings = serde_json::from_value(fields).context("--kind, --email-claim or --provisioning")?;
+            if client_secret_stdin {
+                connection.client_secret = Some(SecretInput { secret_stdin: true, generate_secret: false }.read()?);
+            }
+            show(&orgs.connect(&id, connection).await?)?;
         }
-        OrgCommand::Disconnect { id } => show(
-            &orgs
-                .change(&id, |o| {
-                    o.connection = None;
-                    Ok(())
-                })
-                .await?,
-        )?,
+        OrgCommand::Disconnect { id } => show(&orgs.disconnect(&id).await?)?,
         OrgCommand::ScimPending { id } => scim_pending(&orgs, &DynamoScim::new(dynamo, table), &id).await?,
         OrgCommand::ScimSync { id, user_pool_id } => scim_sync(&orgs, &ctx.sdk, dynamo, table, &id, user_pool_id).await?,
     }
@@ -183,7 +179,7 @@ pub async fn run(command: OrgCommand, ctx: &Ctx) -> Result<()> {
 }
 
 /// Changes the policies given, keeping the others.
-async fn set_policy(orgs: &Orgs<DynamoOrgs>, id: &str, delete_mode: Option<&str>, password_sign_in: Option<bool>) -> Result<()> {
+async fn set_policy(orgs: &Orgs, id: &str, delete_mode: Option<&str>, password_sign_in: Option<bool>) -> Result<()> {
     let delete = delete_mode.map(orgs::delete_mode).transpose()?;
     let org = orgs
         .change(id, |org| {
@@ -199,26 +195,8 @@ async fn set_policy(orgs: &Orgs<DynamoOrgs>, id: &str, delete_mode: Option<&str>
     show(&org)
 }
 
-/// Sets the organisation's connection, first storing its client secret (read from standard input)
-/// when `client_secret_stdin`.
-async fn connect(orgs: &Orgs<DynamoOrgs>, ctx: &Ctx, id: &str, mut connection: Connection, client_secret_stdin: bool) -> Result<()> {
-    let org = orgs.get(id).await?;
-    if client_secret_stdin {
-        let secret = SecretInput { secret_stdin: true, generate_secret: false }.read()?;
-        let secrets = aws_sdk_secretsmanager::Client::new(&ctx.sdk);
-        connection.client_secret = Some(orgs::store_connection_secret(&secrets, &ctx.secret_prefix, &org.id, &secret).await?);
-    }
-    let org = orgs
-        .change(id, |o| {
-            o.connection = Some(connection);
-            Ok(())
-        })
-        .await?;
-    show(&org)
-}
-
 /// Prints the organisation's SCIM users whose Cognito sync is outstanding, one per line.
-async fn scim_pending(orgs: &Orgs<DynamoOrgs>, scim: &DynamoScim, id: &str) -> Result<()> {
+async fn scim_pending(orgs: &Orgs, scim: &DynamoScim, id: &str) -> Result<()> {
     let org = orgs.get(id).await?;
     for entry in scim.pending(&org.id).await? {
         let name = entry.record.text("userName").unwrap_or_default().to_owned();
@@ -229,14 +207,7 @@ async fn scim_pending(orgs: &Orgs<DynamoOrgs>, scim: &DynamoScim, id: &str) -> R
 }
 
 /// Retries the organisation's outstanding Cognito syncs and prints how many went through.
-async fn scim_sync(
-    orgs: &Orgs<DynamoOrgs>,
-    sdk: &aws_config::SdkConfig,
-    dynamo: aws_sdk_dynamodb::Client,
-    table: &str,
-    id: &str,
-    user_pool_id: String,
-) -> Result<()> {
+async fn scim_sync(orgs: &Orgs, sdk: &aws_config::SdkConfig, dynamo: aws_sdk_dynamodb::Client, table: &str, id: &str, user_pool_id: String) -> Result<()> {
     let org = orgs.get(id).await?;
     let service = ScimService::new(
         Arc::new(DynamoScim::new(dynamo.clone(), table)),

@@ -1,0 +1,99 @@
+// Signing in: the console is an app of the bridge. `${apiUrl}/sso/console` signs the person in
+// (the form, then an SMS code) and redirects back to .../console/#jwt=<token>. The token is kept
+// in sessionStorage (this tab only) and sent as `Authorization: Bearer`; it lives 10 minutes, and
+// on expiry the console goes through /sso/console again (a live bridge session answers at once).
+
+export const apiUrl = String((window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl) || "").replace(/\/+$/, "");
+
+const TOKEN = "console.token";
+const RECEIVED = "console.tokenReceived";
+const RETURN = "console.return";
+/** A token the API refuses within this long of arriving is not worth another round trip. */
+const LOOP_GUARD_MS = 30_000;
+
+const session = {
+  get: (k) => {
+    try {
+      return sessionStorage.getItem(k);
+    } catch {
+      return null;
+    }
+  },
+  set: (k, v) => {
+    try {
+      sessionStorage.setItem(k, v);
+    } catch {
+      // Storage refused: the console works until the tab is reloaded.
+    }
+  },
+  remove: (k) => {
+    try {
+      sessionStorage.removeItem(k);
+    } catch {
+      // As above.
+    }
+  },
+};
+
+/** The route (`/apps/x`) the hash names, if it names one. */
+export function currentRoute() {
+  const route = location.hash.replace(/^#/, "");
+  return route.startsWith("/") ? route : "/";
+}
+
+/** Takes a token delivered in the fragment (`#jwt=...`, form-encoded), then puts the route the
+ * person was on before signing in back in the address bar. Call before the router starts. */
+export function takeTokenFromFragment() {
+  if (!location.hash.startsWith("#jwt=")) return;
+  const token = new URLSearchParams(location.hash.slice(1)).get("jwt");
+  if (token) {
+    session.set(TOKEN, token);
+    session.set(RECEIVED, String(Date.now()));
+  }
+  const saved = session.get(RETURN);
+  session.remove(RETURN);
+  const route = saved && /^\/[\w\-./:@%~]*$/.test(saved) ? saved : "/";
+  history.replaceState(null, "", `${location.pathname}${location.search}#${route}`);
+}
+
+export const token = () => session.get(TOKEN);
+
+/** The token's `exp` (seconds), read without verifying: only to skip a call bound to fail. */
+function expiry(jwt) {
+  try {
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).exp;
+  } catch {
+    return undefined;
+  }
+}
+
+export function tokenExpired() {
+  const jwt = token();
+  const exp = jwt && expiry(jwt);
+  return typeof exp === "number" && exp * 1000 <= Date.now();
+}
+
+/** Whether a refused token just arrived (signing in again would loop). */
+export function tokenIsFresh() {
+  const at = Number(session.get(RECEIVED) || 0);
+  return Date.now() - at < LOOP_GUARD_MS;
+}
+
+/** Off to the bridge's sign-in, to come back to `route`. */
+export function signIn(route = currentRoute()) {
+  session.set(RETURN, route);
+  session.remove(TOKEN);
+  location.assign(`${apiUrl}/sso/console`);
+}
+
+/** Forgets the token (the bridge session, if any, lives on). */
+export function signOut() {
+  session.remove(TOKEN);
+  session.remove(RECEIVED);
+  session.remove(RETURN);
+}
+
+/** The bridge's sign-out for the console: ends the bridge session, then the form, which signs
+ * in to the console again (as someone else). */
+export const signOutOfBridgeUrl = () => `${apiUrl}/sso/console/logout`;

@@ -1,0 +1,248 @@
+// An app's settings, for creating one (with its id and, for kinds that share a secret, the
+// secret) or changing one. The kind's settings and the claim mapping are JSON, checked as they
+// are typed; the API checks them again (and says what it refuses).
+import { useId, useMemo, useRef, useState } from "preact/hooks";
+import { useI18n } from "../i18n.jsx";
+import { ErrorAlert } from "./Messages.jsx";
+
+export const KINDS = ["zendesk", "insided", "discourse", "jwt"];
+export const RISKS = ["allow", "require_mfa", "deny"];
+
+/** What each kind needs, and a starting point for its settings (README, "App kinds"). */
+const REQUIRED = { zendesk: ["account_url"], insided: ["community_id"], discourse: ["forum_url"], jwt: ["url", "algorithm"] };
+const TEMPLATES = {
+  zendesk: { account_url: "https://example.zendesk.com", delivery: "post" },
+  insided: { community_id: "", region: "eu", algorithm: "ES256", username_from_email: true },
+  discourse: { forum_url: "https://forum.example.com" },
+  jwt: { url: "https://tool.example.com/sso", algorithm: "ES256", audience: "" },
+};
+const FIELDS = {
+  zendesk: "account_url, delivery (post, get)",
+  insided: "community_id, region (eu, us-west-2, staging), algorithm (ES256, RS256, HS256), username_from_email, lifetime_seconds",
+  discourse: "forum_url",
+  jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
+};
+const pretty = (value) => JSON.stringify(value, null, 2);
+const template = (kind) => pretty(TEMPLATES[kind]);
+
+/** Whether an app of this target shares a secret with the bridge (HS256, DiscourseConnect). */
+export function sharesSecret(target) {
+  if (!target) return false;
+  if (target.kind === "zendesk" || target.kind === "discourse") return true;
+  return (target.kind === "jwt" || target.kind === "insided") && target.algorithm === "HS256";
+}
+
+const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+function parseObject(text, t) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { error: t("appForm.invalid.json", { detail: e.message }) };
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) return { error: t("appForm.invalid.object") };
+  return { value };
+}
+
+function checkOrigin(text) {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === text.replace(/\/$/, "");
+  } catch {
+    return false;
+  }
+}
+
+/** The form's values checked: `{ errors, body }`, `body` being what the API takes. */
+function check(values, mode, t) {
+  const errors = {};
+  if (mode === "create" && !ID.test(values.id)) errors.id = t("appForm.invalid.id");
+  const name = values.name.trim();
+  if (!name || name.length > 200) errors.name = t("appForm.invalid.name");
+  const target = parseObject(values.target, t);
+  if (target.error) errors.target = target.error;
+  else if (target.value.kind !== undefined && target.value.kind !== values.kind) errors.target = t("appForm.invalid.kind", { found: JSON.stringify(target.value.kind), kind: values.kind });
+  else {
+    const missing = REQUIRED[values.kind].filter((f) => target.value[f] === undefined || target.value[f] === "");
+    if (missing.length) errors.target = t("appForm.invalid.missing", { fields: missing.join(", ") });
+  }
+  const origins = values.origins.split(/[\s,]+/).map((o) => o.trim()).filter(Boolean).map((o) => o.replace(/\/$/, ""));
+  if (!origins.length) errors.origins = t("appForm.invalid.origins");
+  else {
+    const bad = origins.find((o) => !checkOrigin(o));
+    if (bad) errors.origins = t("appForm.invalid.origin", { origin: bad });
+  }
+  const claims = parseObject(values.claims.trim() || "{}", t);
+  if (claims.error) errors.claims = claims.error;
+  const fullTarget = target.value ? { ...target.value, kind: values.kind } : null;
+  const secretNeeded = mode === "create" && sharesSecret(fullTarget);
+  if (secretNeeded && values.secretMode === "enter" && values.secret.length < 16) errors.secret = t("appForm.invalid.secret");
+  if (Object.keys(errors).length) return { errors, secretNeeded };
+  const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk };
+  if (mode === "create") {
+    body.id = values.id;
+    if (secretNeeded) {
+      if (values.secretMode === "generate") body.generate_secret = true;
+      else body.secret = values.secret;
+    }
+  }
+  return { errors, body, secretNeeded };
+}
+
+function initial(app) {
+  if (!app) {
+    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", claims: "{}", secretMode: "generate", secret: "" };
+  }
+  const { kind, ...settings } = app.target || {};
+  return {
+    id: app.id,
+    name: app.name,
+    kind: KINDS.includes(kind) ? kind : "jwt",
+    target: pretty(settings),
+    origins: (app.allowed_origins || []).join("\n"),
+    risk: app.risk_policy || "allow",
+    claims: pretty(app.claims || {}),
+    secretMode: "generate",
+    secret: "",
+  };
+}
+
+/** A labelled field with its help and its error (aria-describedby both; aria-invalid). */
+function Field({ id, label, help, error, shown, children }) {
+  const describedBy = [help && `${id}-help`, error && shown && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children({ id, "aria-describedby": describedBy, "aria-invalid": shown ? String(Boolean(error)) : undefined })}
+      {error && shown && (
+        <small id={`${id}-error`} class="error-text">
+          {error}
+        </small>
+      )}
+      {help && <small id={`${id}-help`}>{help}</small>}
+    </div>
+  );
+}
+
+/**
+ * @param {{mode: "create"|"edit", app?: object, busy: boolean, error?: unknown,
+ *          onSubmit: (body: object) => void, onCancel?: () => void}} props
+ */
+export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
+  const { t } = useI18n();
+  const uid = useId();
+  const [values, setValues] = useState(() => initial(app));
+  const [touched, setTouched] = useState({});
+  const [submitted, setSubmitted] = useState(false);
+  const form = useRef(null);
+  const { errors, secretNeeded } = useMemo(() => check(values, mode, t), [values, mode, t]);
+  const shown = (name) => submitted || touched[name];
+
+  const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.value }));
+  const touch = (name) => () => setTouched((s) => ({ ...s, [name]: true }));
+  const chooseKind = (e) => {
+    const kind = e.currentTarget.value;
+    // Untouched settings follow the kind; settings someone wrote stay (and are checked).
+    setValues((v) => ({ ...v, kind, target: v.target.trim() === template(v.kind) || !v.target.trim() ? template(kind) : v.target }));
+  };
+
+  const submit = (e) => {
+    e.preventDefault();
+    setSubmitted(true);
+    const result = check(values, mode, t);
+    if (Object.keys(result.errors).length) {
+      const first = form.current && form.current.querySelector(`[name="${Object.keys(result.errors)[0]}"]`);
+      if (first) first.focus();
+      return;
+    }
+    onSubmit(result.body);
+  };
+
+  const f = (name) => `${uid}-${name}`;
+  const anyErrors = submitted && Object.keys(errors).length > 0;
+  return (
+    <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
+      {anyErrors && (
+        <p role="alert" class="alert">
+          {t("appForm.fix")}
+        </p>
+      )}
+      <ErrorAlert error={error} />
+      {mode === "create" && (
+        <Field id={f("id")} label={t("appForm.id")} help={t("appForm.idHelp")} error={errors.id} shown={shown("id")}>
+          {(p) => (
+            <input {...p} name="id" value={values.id} onInput={set("id")} onBlur={touch("id")} autoComplete="off" spellcheck={false} autocapitalize="off" required maxLength={64} />
+          )}
+        </Field>
+      )}
+      <Field id={f("name")} label={t("appForm.name")} help={t("appForm.nameHelp")} error={errors.name} shown={shown("name")}>
+        {(p) => <input {...p} name="name" value={values.name} onInput={set("name")} onBlur={touch("name")} autoComplete="off" required maxLength={200} />}
+      </Field>
+      <div class="grid">
+        <Field id={f("kind")} label={t("appForm.kind")}>
+          {(p) => (
+            <select {...p} name="kind" value={values.kind} onChange={chooseKind}>
+              {KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {t(`apps.kinds.${k}`)} ({k})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field id={f("risk")} label={t("appForm.risk")} help={t("appForm.riskHelp")}>
+          {(p) => (
+            <select {...p} name="risk" value={values.risk} onChange={set("risk")}>
+              {RISKS.map((r) => (
+                <option key={r} value={r}>
+                  {t(`apps.risks.${r}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      <Field id={f("target")} label={t("appForm.target")} help={t("appForm.targetHelp", { fields: FIELDS[values.kind] })} error={errors.target} shown={shown("target") || values.target !== template(values.kind)}>
+        {(p) => <textarea {...p} name="target" class="mono" rows={6} value={values.target} onInput={set("target")} onBlur={touch("target")} spellcheck={false} />}
+      </Field>
+      <Field id={f("origins")} label={t("appForm.origins")} help={t("appForm.originsHelp")} error={errors.origins} shown={shown("origins")}>
+        {(p) => <textarea {...p} name="origins" class="mono" rows={2} value={values.origins} onInput={set("origins")} onBlur={touch("origins")} spellcheck={false} autocapitalize="off" />}
+      </Field>
+      <Field id={f("claims")} label={t("appForm.claims")} help={t("appForm.claimsHelp")} error={errors.claims} shown={shown("claims") || values.claims.trim() !== "{}"}>
+        {(p) => <textarea {...p} name="claims" class="mono" rows={4} value={values.claims} onInput={set("claims")} onBlur={touch("claims")} spellcheck={false} />}
+      </Field>
+      {mode === "create" &&
+        (secretNeeded ? (
+          <fieldset>
+            <legend>{t("appForm.secret")}</legend>
+            <label>
+              <input type="radio" name="secretMode" value="generate" checked={values.secretMode === "generate"} onChange={set("secretMode")} />
+              {t("appForm.generate")}
+            </label>
+            <label>
+              <input type="radio" name="secretMode" value="enter" checked={values.secretMode === "enter"} onChange={set("secretMode")} />
+              {t("appForm.enter")}
+            </label>
+            {values.secretMode === "enter" && (
+              <Field id={f("secret")} label={t("appForm.secretValue")} help={t("appForm.secretHelp")} error={errors.secret} shown={shown("secret")}>
+                {(p) => <input {...p} name="secret" type="password" class="mono" value={values.secret} onInput={set("secret")} onBlur={touch("secret")} autoComplete="new-password" minLength={16} />}
+              </Field>
+            )}
+          </fieldset>
+        ) : (
+          <p class="muted small">{t("appForm.noSecret")}</p>
+        ))}
+      <div class="actions">
+        {onCancel && (
+          <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
+            {t("cancel")}
+          </button>
+        )}
+        <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
+          {busy ? t("saving") : t(mode === "create" ? "appForm.create" : "appForm.saveChanges")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,260 @@
+// One app: its settings; for admins, edit (PUT with If-Match: the ETag read), set a new secret,
+// delete (with If-Match, after a confirmation). A 412 means someone else changed the app
+// meanwhile: the console says so and reloads it.
+import { useState } from "preact/hooks";
+import { Link, useLocation } from "wouter-preact";
+import { api, seg } from "../api.js";
+import { useI18n } from "../i18n.jsx";
+import { flash, may, takeFlash, useMe } from "../session.js";
+import { useResource } from "../resource.js";
+import { AppForm, sharesSecret } from "../components/AppForm.jsx";
+import { Confirm, Dialog } from "../components/Dialog.jsx";
+import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
+import { SecretDialog } from "../components/SecretDialog.jsx";
+
+export const decode = (value) => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+};
+
+function Settings({ app }) {
+  const { t } = useI18n();
+  return (
+    <dl class="facts">
+      <div>
+        <dt>{t("apps.kind")}</dt>
+        <dd>{t(`apps.kinds.${app.target.kind}`)}</dd>
+      </div>
+      <div>
+        <dt>{t("apps.risk")}</dt>
+        <dd>{t(`apps.risks.${app.risk_policy}`)}</dd>
+      </div>
+      <div>
+        <dt>{t("apps.secret")}</dt>
+        <dd>{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</dd>
+      </div>
+      <div>
+        <dt>{t("app.version")}</dt>
+        <dd>{app.version}</dd>
+      </div>
+      <div>
+        <dt>{t("app.origins")}</dt>
+        <dd>
+          <ul class="plain">
+            {app.allowed_origins.map((o) => (
+              <li key={o}>
+                <code>{o}</code>
+              </li>
+            ))}
+          </ul>
+        </dd>
+      </div>
+      <div class="block">
+        <dt>{t("app.target")}</dt>
+        <dd>
+          <pre>
+            <code>{JSON.stringify(app.target, null, 2)}</code>
+          </pre>
+        </dd>
+      </div>
+      <div class="block">
+        <dt>{t("app.claims")}</dt>
+        <dd>
+          <pre>
+            <code>{JSON.stringify(app.claims, null, 2)}</code>
+          </pre>
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+/** Setting a new shared secret: generated (shown once) or entered. */
+function NewSecret({ app, onDone }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [mode, setMode] = useState("generate");
+  const [secret, setSecret] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [shown, setShown] = useState(null);
+  const invalid = mode === "enter" && secret.length < 16;
+
+  const submit = async (e) => {
+    e.preventDefault();
+    if (invalid) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const { data } = await api(`/apps/${seg(app.id)}/secret`, { method: "POST", body: mode === "generate" ? { generate: true } : { secret } });
+      setOpen(false);
+      setSecret("");
+      if (data && data.secret) setShown(data.secret);
+      onDone({ key: "app.secretSaved" });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <button type="button" class="secondary" onClick={() => setOpen(true)}>
+        {t("app.newSecret")}
+      </button>
+      <Dialog open={open} onClose={() => setOpen(false)} title={t("app.newSecret")}>
+        <form onSubmit={submit} novalidate>
+          <p>{t("app.newSecretIntro")}</p>
+          <fieldset>
+            <legend>{t("appForm.secret")}</legend>
+            <label>
+              <input type="radio" name="new-secret-mode" value="generate" checked={mode === "generate"} onChange={() => setMode("generate")} />
+              {t("appForm.generate")}
+            </label>
+            <label>
+              <input type="radio" name="new-secret-mode" value="enter" checked={mode === "enter"} onChange={() => setMode("enter")} />
+              {t("appForm.enter")}
+            </label>
+          </fieldset>
+          {mode === "enter" && (
+            <>
+              <label for="new-secret">{t("appForm.secretValue")}</label>
+              <input
+                id="new-secret"
+                type="password"
+                class="mono"
+                autoComplete="new-password"
+                value={secret}
+                onInput={(e) => setSecret(e.currentTarget.value)}
+                aria-invalid={secret ? String(invalid) : undefined}
+                aria-describedby="new-secret-help"
+              />
+              <small id="new-secret-help">{t("appForm.secretHelp")}</small>
+            </>
+          )}
+          <ErrorAlert error={error} />
+          <div class="actions">
+            <button type="button" class="secondary" onClick={() => setOpen(false)} disabled={busy}>
+              {t("cancel")}
+            </button>
+            <button type="submit" disabled={busy || invalid} aria-busy={busy ? "true" : undefined}>
+              {t("app.setSecret")}
+            </button>
+          </div>
+        </form>
+      </Dialog>
+      <SecretDialog secret={shown} onClose={() => setShown(null)} />
+    </>
+  );
+}
+
+export function AppPage({ params }) {
+  const { t } = useI18n();
+  const me = useMe();
+  const id = decode(params.id);
+  const [, navigate] = useLocation();
+  const app = useResource(`/apps/${seg(id)}`);
+  const [notice, setNotice] = useState(takeFlash);
+  const [editing, setEditing] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState(null);
+  const canChange = may(me, "change");
+
+  /** A refused change: on 412 the app is read again (the form follows the new version). */
+  const refused = async (e, setErr) => {
+    if (e.code === "precondition_failed") await app.reload();
+    setErr(e);
+  };
+
+  const save = async (body) => {
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      const { data, etag } = await api(`/apps/${seg(id)}`, { method: "PUT", body, ifMatch: app.etag });
+      app.set(data, etag);
+      setEditing(false);
+      setNotice({ key: "appForm.saved" });
+    } catch (e) {
+      await refused(e, setError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    setDeleteError(null);
+    try {
+      await api(`/apps/${seg(id)}`, { method: "DELETE", ifMatch: app.etag });
+      flash({ key: "apps.deleted", values: { id } });
+      navigate("/apps");
+    } catch (e) {
+      await refused(e, setDeleteError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const data = app.data;
+  return (
+    <>
+      <p class="crumbs">
+        <Link href="/apps">{t("app.back")}</Link>
+      </p>
+      <h1>
+        {data ? data.name : id} <code class="heading-id">{id}</code>
+      </h1>
+      <Notice notice={notice} />
+      {app.loading && !data && <Loading />}
+      {!data && <ErrorAlert error={app.error} />}
+      {data && (
+        <>
+          {!editing && (
+            <div class="toolbar">
+              {canChange && (
+                <button type="button" onClick={() => setEditing(true)}>
+                  {t("app.edit")}
+                </button>
+              )}
+              {canChange && (data.has_secret || sharesSecret(data.target)) && <NewSecret app={data} onDone={(n) => (setNotice(n), app.reload())} />}
+              {canChange && (
+                <button type="button" class="danger outline" onClick={() => (setDeleteError(null), setDeleting(true))}>
+                  {t("app.delete")}
+                </button>
+              )}
+              <Link href={`/audit/target/${encodeURIComponent(`app:${id}`)}`}>{t("app.audit")}</Link>
+            </div>
+          )}
+          {!canChange && <p class="muted">{t("apps.readOnly")}</p>}
+          <section aria-labelledby="settings-heading">
+            <h2 id="settings-heading">{editing ? t("app.edit") : t("app.settings")}</h2>
+            {editing ? (
+              <AppForm key={app.etag} mode="edit" app={data} busy={busy} error={error} onSubmit={save} onCancel={() => (setEditing(false), setError(null))} />
+            ) : (
+              <Settings app={data} />
+            )}
+          </section>
+          <Confirm
+            t={t}
+            open={deleting}
+            title={t("app.deleteTitle", { name: data.name })}
+            body={t("app.deleteBody", { name: data.name, id })}
+            confirmLabel={t("app.deleteConfirm", { id })}
+            danger
+            busy={busy}
+            error={<ErrorAlert error={deleteError} />}
+            onConfirm={remove}
+            onCancel={() => setDeleting(false)}
+          />
+        </>
+      )}
+    </>
+  );
+}

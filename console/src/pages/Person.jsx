@@ -1,0 +1,221 @@
+// One person: organisation, groups, console role, second factors, last sign-in, live sessions.
+// Admins disable or enable them and give or take a console role (never their own); admins and
+// operators sign them out everywhere. Each change is confirmed first.
+import { useState } from "preact/hooks";
+import { Link } from "wouter-preact";
+import { api, seg } from "../api.js";
+import { useI18n } from "../i18n.jsx";
+import { may, useMe } from "../session.js";
+import { useResource } from "../resource.js";
+import { Confirm } from "../components/Dialog.jsx";
+import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
+import { decode } from "./App.jsx";
+
+const ROLES = ["admin", "operator", "viewer"];
+
+export function Person({ params }) {
+  const { t } = useI18n();
+  const me = useMe();
+  const username = decode(params.username);
+  const person = useResource(`/people/${seg(username)}`);
+  const [notice, setNotice] = useState(null);
+  const [asking, setAsking] = useState(null); // { action, role? }
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [newRole, setNewRole] = useState(null);
+
+  const p = person.data;
+  const who = p ? p.email || p.username : username;
+  const self = p && (p.username === me.username || (p.sub && p.sub === me.id));
+  const canChange = may(me, "change") && !self;
+  const canSignOut = may(me, "signOut");
+  const chosenRole = newRole ?? (p && p.role ? p.role : "");
+
+  const ACTIONS = {
+    disable: { title: "people.disableTitle", body: "people.disableBody", confirm: "people.disable", done: "people.disabledDone", danger: true, call: () => api(`/people/${seg(username)}/disable`, { method: "POST" }) },
+    enable: { title: "people.enableTitle", body: "people.enableBody", confirm: "people.enable", done: "people.enabledDone", call: () => api(`/people/${seg(username)}/enable`, { method: "POST" }) },
+    signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", done: "people.signedOutDone", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }) },
+    grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", done: "people.roleDone", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }) },
+    revoke: { title: "people.revokeTitle", body: "people.revokeBody", confirm: "people.changeRole", done: "people.roleDone", danger: true, call: () => api(`/people/${seg(username)}/role`, { method: "DELETE" }) },
+  };
+  const action = asking && ACTIONS[asking.action];
+  const values = asking && { who, role: asking.role ? t(`roles.${asking.role}`) : t("none"), help: asking.role ? t(`roleHelp.${asking.role}`) : "" };
+
+  const ask = (name, role) => {
+    setError(null);
+    setAsking({ action: name, role });
+  };
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { data } = await action.call(asking.role);
+      person.set(data, null);
+      setNewRole(null);
+      setNotice({ key: action.done, values: { ...values, who: data.email || data.username } });
+      setAsking(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <p class="crumbs">
+        <Link href="/people">{t("people.back")}</Link>
+      </p>
+      <h1>{who}</h1>
+      <Notice notice={notice} />
+      {person.loading && !p && <Loading />}
+      {!p && <ErrorAlert error={person.error} />}
+      {p && (
+        <>
+          <dl class="facts">
+            <div>
+              <dt>{t("people.email")}</dt>
+              <dd>{p.email || "—"}</dd>
+            </div>
+            <div>
+              <dt>{t("people.username")}</dt>
+              <dd>
+                <code>{p.username}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>{t("people.account")}</dt>
+              <dd>
+                <span class={p.enabled ? "state state-signing" : "state state-retired"}>{p.enabled ? t("people.enabled") : t("people.disabled")}</span>
+              </dd>
+            </div>
+            <div>
+              <dt>{t("people.org")}</dt>
+              <dd>{p.org || "—"}</dd>
+            </div>
+            <div>
+              <dt>{t("people.groups")}</dt>
+              <dd>{p.groups.length ? p.groups.map((g) => <code key={g} class="tag">{g}</code>) : "—"}</dd>
+            </div>
+            <div>
+              <dt>{t("people.role")}</dt>
+              <dd>{p.role ? t(`roles.${p.role}`) : t("none")}</dd>
+            </div>
+            <div>
+              <dt>{t("people.factors")}</dt>
+              <dd>{p.factors.length ? p.factors.map((f) => t(`people.factorNames.${f}`)).join(", ") : t("people.noFactors")}</dd>
+            </div>
+            <div>
+              <dt>{t("people.lastSignIn")}</dt>
+              <dd>{p.last_sign_in ? <Time at={p.last_sign_in} /> : t("people.never")}</dd>
+            </div>
+          </dl>
+
+          {(canChange || canSignOut || self) && (
+            <section aria-labelledby="actions-heading">
+              <h2 id="actions-heading">{t("people.actions")}</h2>
+              {self && <p class="muted small">{t("people.self")}</p>}
+              <div class="toolbar">
+                {canChange &&
+                  (p.enabled ? (
+                    <button type="button" class="danger outline" onClick={() => ask("disable")}>
+                      {t("people.disable")}
+                    </button>
+                  ) : (
+                    <button type="button" onClick={() => ask("enable")}>
+                      {t("people.enable")}
+                    </button>
+                  ))}
+                {canSignOut && (
+                  <button type="button" class="secondary" onClick={() => ask("signOut")}>
+                    {t("people.signOut")}
+                  </button>
+                )}
+              </div>
+              {canChange && (
+                <form
+                  class="role-form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (chosenRole) ask("grant", chosenRole);
+                    else ask("revoke");
+                  }}
+                >
+                  <label for="new-role">{t("people.newRole")}</label>
+                  <div role="group">
+                    <select id="new-role" value={chosenRole} onChange={(e) => setNewRole(e.currentTarget.value)}>
+                      <option value="">{t("none")}</option>
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>
+                          {t(`roles.${r}`)}
+                        </option>
+                      ))}
+                    </select>
+                    <button type="submit" class="secondary" disabled={chosenRole === (p.role || "")}>
+                      {t("people.changeRole")}
+                    </button>
+                  </div>
+                </form>
+              )}
+            </section>
+          )}
+
+          <section aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">{t("people.sessions")}</h2>
+            {p.sessions.length ? (
+              <div class="overflow-auto">
+                <table class="striped">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("people.method")}</th>
+                      <th scope="col">{t("people.created")}</th>
+                      <th scope="col">{t("people.lastSeen")}</th>
+                      <th scope="col">{t("people.expires")}</th>
+                      <th scope="col">{t("people.secondFactor")}</th>
+                      <th scope="col">{t("people.highRisk")}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.sessions.map((s, i) => (
+                      <tr key={i}>
+                        <td>{t(`people.methods.${s.method}`)}</td>
+                        <td>
+                          <Time at={s.created} />
+                        </td>
+                        <td>
+                          <Time at={s.last_seen} />
+                        </td>
+                        <td>
+                          <Time at={s.expires_at} />
+                        </td>
+                        <td>{s.second_factor ? t("yes") : t("no")}</td>
+                        <td>{s.high_risk ? t("yes") : t("no")}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : (
+              <p>{t("people.noSessions")}</p>
+            )}
+          </section>
+          <p>
+            <Link href={`/audit/target/${encodeURIComponent(`user:${p.username}`)}`}>{t("people.audit")}</Link>
+          </p>
+          <Confirm
+            t={t}
+            open={Boolean(asking)}
+            title={action ? t(action.title, values) : ""}
+            body={action ? t(action.body, values) : ""}
+            confirmLabel={action ? t(action.confirm) : ""}
+            danger={action && action.danger}
+            busy={busy}
+            error={<ErrorAlert error={error} />}
+            onConfirm={run}
+            onCancel={() => setAsking(null)}
+          />
+        </>
+      )}
+    </>
+  );
+}

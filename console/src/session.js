@@ -1,0 +1,22 @@
+// The signed-in operator (GET /me), what their role may do, and a notice carried to the next page.
+import { createContext } from "preact";
+import { useContext } from "preact/hooks";
+
+export const Me = createContext(null);
+export const useMe = () => useContext(Me);
+
+/** The API's own rule (shared/src/admin/role.rs): admins change everything, operators may also
+ * sign people out (and later activate hooks and replay runs), viewers read. */
+export const may = (me, action) =>
+  Boolean(me) && (me.role === "admin" || action === "read" || (me.role === "operator" && ["signOut", "activateHook", "replayRun"].includes(action)));
+
+let pending = null;
+/** A notice (`{key, values}`) for the page navigated to next. */
+export const flash = (notice) => {
+  pending = notice;
+};
+export const takeFlash = () => {
+  const notice = pending;
+  pending = null;
+  return notice;
+};

@@ -1,0 +1,534 @@
+// Browser tests of the operators' console (console/, built into console/dist and served at
+// {form}/console/ by the dev server): people sign in through the bridge (the form, then an SMS
+// code), and change apps, keys and people through the admin API, in headless Debian Chromium
+// driven by playwright-core. axe-core checks every page; nothing serious or critical may show.
+// Build the console first (cd console && npm install && npm run build).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const work = mkdtempSync(join(tmpdir(), "bridge-console-"));
+const shots = process.env.SCREENSHOT_DIR;
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+let stack;
+let info;
+let browser;
+
+async function waitFor(file, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+    if (stack.exitCode !== null) throw new Error(`the local stack exited with ${stack.exitCode}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the local stack did not come up in time");
+}
+
+before(async () => {
+  assert.ok(existsSync(join(root, "console", "dist", "index.html")), "build the console first: cd console && npm install && npm run build");
+  const infoFile = join(work, "info.json");
+  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  info = await waitFor(infoFile, 120_000);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (stack) stack.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+});
+
+const consoleUrl = () => `${info.form}/console/`;
+
+/** A page in a fresh context. Every page records the CSP violations it meets (the console runs
+ * under its own CSP: the tests never bypass it). */
+async function page(locale, options = {}) {
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale }, ...options });
+  const p = await context.newPage();
+  p.cspViolations = [];
+  p.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) p.cspViolations.push(m.text());
+  });
+  return p;
+}
+
+async function shot(p, name) {
+  if (!shots) return;
+  // The whole page, up to 2,400 CSS pixels down (the audit trail gets long).
+  const { width, height } = await p.evaluate(() => ({ width: document.documentElement.clientWidth, height: document.documentElement.scrollHeight }));
+  await p.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, 2400) } });
+}
+
+/**
+ * axe-core on the page as it is: no violation of impact serious or critical. The console's CSP
+ * allows scripts from its own origin only, so axe.min.js is served from there (a route of this
+ * page) rather than inlined by `addScriptTag({ path })`, which the CSP would block.
+ */
+async function checkA11y(p, name) {
+  if (!p.axeRouted) {
+    await p.route(`${info.form}/console/__axe.min.js`, (route) => route.fulfill({ path: axePath, contentType: "text/javascript" }));
+    p.axeRouted = true;
+  }
+  if (!(await p.evaluate(() => typeof window.axe === "object"))) await p.addScriptTag({ url: `${info.form}/console/__axe.min.js` });
+  const results = await p.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const describe = (v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`;
+  for (const v of results.violations.filter((x) => !bad.includes(x))) process.stderr.write(`axe (${name}, not failing): ${describe(v)}\n`);
+  assert.deepEqual(bad.map(describe), [], `axe on ${name}`);
+  assert.deepEqual(p.cspViolations, [], `CSP violations on ${name}`);
+  await shot(p, name);
+}
+
+const FORM = {
+  en: { email: "Email", password: "Password", signIn: "Sign in", code: "Code", verify: "Verify" },
+  ja: { email: "メールアドレス", password: "パスワード", signIn: "サインイン", code: "確認コード", verify: "確認" },
+};
+const step = (p, id) => p.locator(`#step-${id}`);
+
+/** Opens the console at `route`, signs `user` in through the bridge's form (with an SMS code if
+ * `sms`), and waits for the console to take the token. */
+async function signIn(p, user, { lang = "en", sms = true, route = "" } = {}) {
+  const words = FORM[lang];
+  await p.goto(`${consoleUrl()}${route}`);
+  await p.getByRole("button", { name: words.signIn, exact: true }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  await step(p, "password").getByLabel(words.email).fill(user.email);
+  await step(p, "password").getByLabel(words.password, { exact: true }).fill(user.password);
+  await step(p, "password").getByRole("button", { name: words.signIn }).click();
+  if (sms) {
+    await step(p, "code").getByLabel(words.code).fill("123456");
+    await step(p, "code").getByRole("button", { name: words.verify }).click();
+  }
+  // The console app's URL is /console/ or /console/index.html (as the bucket serves it).
+  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
+  assert.ok(!p.url().includes("jwt="), "the token does not stay in the address bar");
+}
+
+const tokenOf = (p) => p.evaluate(() => sessionStorage.getItem("console.token"));
+
+/** The admin API called from the console's own page (its origin), with its token. */
+function callApi(p, path, { method = "GET", body, ifMatch } = {}) {
+  return p.evaluate(
+    async ({ url, method, body, ifMatch }) => {
+      const headers = { Authorization: `Bearer ${sessionStorage.getItem("console.token")}` };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      if (ifMatch) headers["If-Match"] = ifMatch;
+      const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await r.text();
+      return { status: r.status, etag: r.headers.get("ETag"), body: text ? JSON.parse(text) : null };
+    },
+    { url: `${info.api}/admin/v1${path}`, method, body, ifMatch },
+  );
+}
+
+const h1 = (p) => p.locator("main h1");
+const nav = (p, name) => p.getByRole("navigation").getByRole("link", { name, exact: true });
+const dialog = (p) => p.locator("dialog[open]");
+const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+test("the admin signs in through the bridge and lands on the overview, in English and in Japanese, with a working language switch", async () => {
+  const p = await page("en-US");
+  await p.goto(consoleUrl());
+  await p.getByRole("heading", { name: "Operators' console", level: 1 }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
+  await checkA11y(p, "en-sign-in");
+
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const you = p.getByRole("region", { name: "You" });
+  await you.getByText(info.users.admin.email).waitFor();
+  await you.getByText("Admin", { exact: true }).waitFor();
+  // Counts of apps and keys, and the latest changes (the local stack's own, through the CLI).
+  const apps = await callApi(p, "/apps");
+  await p.locator(".count").filter({ hasText: "Apps" }).locator(".figure").filter({ hasText: String(apps.body.apps.length) }).waitFor();
+  await p.getByRole("region", { name: "Latest changes" }).getByRole("table").waitFor();
+  assert.ok((await p.getByRole("region", { name: "Latest changes" }).locator("tbody tr").count()) > 0);
+  await checkA11y(p, "en-overview");
+
+  // The switch: Japanese, kept across a reload, then back.
+  await p.getByRole("button", { name: "日本語" }).click();
+  await h1(p).filter({ hasText: "概要" }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "ja");
+  assert.equal(await p.getByRole("button", { name: "日本語" }).getAttribute("aria-pressed"), "true");
+  await nav(p, "アプリ").waitFor();
+  await p.reload();
+  await h1(p).filter({ hasText: "概要" }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "ja");
+  await checkA11y(p, "ja-overview-switched");
+  await p.getByRole("button", { name: "English" }).click();
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
+
+  // Sign out: the token is gone and the sign-in page says so.
+  await p.getByRole("button", { name: "Sign out" }).click();
+  await p.getByRole("status").filter({ hasText: "You have signed out of the console." }).waitFor();
+  assert.equal(await tokenOf(p), null);
+  await p.context().close();
+
+  // Japanese from the browser's languages; the page asked for before signing in comes back.
+  const ja = await page("ja-JP");
+  await signIn(ja, info.users.admin, { lang: "ja", route: "#/audit" });
+  await h1(ja).filter({ hasText: "監査ログ" }).waitFor();
+  assert.match(ja.url(), /\/console\/(index\.html)?#\/audit$/);
+  assert.equal(await ja.evaluate(() => document.documentElement.lang), "ja");
+  await nav(ja, "概要").click();
+  await h1(ja).filter({ hasText: "概要" }).waitFor();
+  await ja.getByRole("region", { name: "あなた" }).getByText("管理者", { exact: true }).waitFor();
+  await ja.getByRole("region", { name: "最近の変更" }).getByText("アプリ作成").first().waitFor();
+  await checkA11y(ja, "ja-overview");
+  await ja.context().close();
+});
+
+test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person; the audit trail shows each", async () => {
+  const p = await page("en-US");
+  await p.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: info.form });
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+
+  // An app that shares a secret (DiscourseConnect), the secret generated.
+  const id = `console-${stamp()}`;
+  await nav(p, "Apps").click();
+  await h1(p).filter({ hasText: "Apps" }).waitFor();
+  await p.getByRole("table").waitFor();
+  await checkA11y(p, "apps");
+  await p.getByRole("button", { name: "New app" }).click();
+  await h1(p).filter({ hasText: "New app" }).waitFor();
+  await p.getByLabel("ID", { exact: true }).fill(id);
+  await p.getByLabel("Name", { exact: true }).fill("Console test forum");
+  await p.getByLabel("Kind", { exact: true }).selectOption("discourse");
+  const settings = p.getByLabel("Settings for this kind (JSON)");
+  await settings.fill('{"forum_url": "https://forum.example.com"');
+  await p.getByText("This is not valid JSON").waitFor();
+  assert.equal(await settings.getAttribute("aria-invalid"), "true");
+  await settings.fill('{"forum_url": "https://forum.example.com"}');
+  assert.equal(await p.getByText("This is not valid JSON").count(), 0);
+  await p.getByLabel("Allowed origins").fill("https://forum.example.com");
+  await p.getByLabel("Generate one (shown once)").check();
+  await checkA11y(p, "new-app");
+  await p.getByRole("button", { name: "Create app" }).click();
+
+  const shown = dialog(p);
+  await shown.getByRole("heading", { name: "The app's secret" }).waitFor();
+  await shown.getByText("It will not be shown again").waitFor();
+  const secret = await shown.getByLabel("Secret").inputValue();
+  assert.ok(secret.length >= 16, "a generated secret");
+  await checkA11y(p, "secret-dialog");
+  await shown.getByRole("button", { name: "Copy" }).click();
+  await shown.getByRole("status").filter({ hasText: "Copied to the clipboard." }).waitFor();
+  assert.equal(await p.evaluate(() => navigator.clipboard.readText()), secret);
+  await shown.getByRole("button", { name: "Done" }).click();
+  await h1(p).filter({ hasText: "Console test forum" }).waitFor();
+  await p.getByRole("status").filter({ hasText: `App ${id} created.` }).waitFor();
+  assert.match(p.url(), new RegExp(`#/apps/${id}$`));
+  await p.reload();
+  await h1(p).filter({ hasText: "Console test forum" }).waitFor();
+  await p.getByText("Set", { exact: true }).waitFor(); // has_secret
+  assert.ok(!(await p.content()).includes(secret), "the secret is not on the app's page");
+  assert.equal(await p.locator("dialog[open]").count(), 0);
+  await checkA11y(p, "app");
+
+  // A new RS256 key (the console's own tokens are ES256), published a day before it signs.
+  await nav(p, "Signing keys").click();
+  await h1(p).filter({ hasText: "Signing keys" }).waitFor();
+  await p.getByRole("table").waitFor();
+  await checkA11y(p, "keys");
+  await p.getByLabel("Algorithm").selectOption("RS256");
+  await p.getByLabel("Lead time (hours)").fill("24");
+  await p.getByRole("button", { name: "Rotate RS256 key" }).click();
+  const rotated = await p.getByRole("status").filter({ hasText: "New RS256 key" }).textContent();
+  const kid = rotated.match(/key (\S+): published now/)[1];
+  await p.getByRole("row").filter({ hasText: kid }).filter({ hasText: "Published, signs later" }).waitFor();
+
+  // A person: disabled, enabled again, signed out everywhere (each confirmed first).
+  const person = info.users.guarded;
+  await nav(p, "People").click();
+  await h1(p).filter({ hasText: "People" }).waitFor();
+  await checkA11y(p, "people");
+  await p.getByLabel("Email").fill("nobody@example.com");
+  await p.getByRole("button", { name: "Find", exact: true }).click();
+  await p.getByRole("alert").filter({ hasText: "No one has the email nobody@example.com." }).waitFor();
+  await p.getByLabel("Email").fill(person.email);
+  await p.getByRole("button", { name: "Find", exact: true }).click();
+  await h1(p).filter({ hasText: person.email }).waitFor();
+  const username = await p.locator("dt:text-is('User name') + dd").textContent();
+  await p.getByText("Enabled", { exact: true }).waitFor();
+  await checkA11y(p, "person");
+
+  await p.getByRole("button", { name: "Disable", exact: true }).click();
+  await dialog(p).getByText("can no longer sign in, and every session and refresh token they have ends now").waitFor();
+  await checkA11y(p, "confirm-disable");
+  await dialog(p).getByRole("button", { name: "Disable", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: `${person.email} is disabled.` }).waitFor();
+  await p.getByText("Disabled", { exact: true }).waitFor();
+  assert.equal((await callApi(p, `/people/${encodeURIComponent(username)}`)).body.enabled, false);
+
+  await p.getByRole("button", { name: "Enable", exact: true }).click();
+  await dialog(p).getByRole("button", { name: "Enable", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: `${person.email} is enabled.` }).waitFor();
+  await p.getByText("Enabled", { exact: true }).waitFor();
+
+  await p.getByRole("button", { name: "Sign out everywhere" }).click();
+  await dialog(p).getByRole("button", { name: "Sign out everywhere" }).click();
+  await p.getByRole("status").filter({ hasText: `${person.email} is signed out everywhere.` }).waitFor();
+  await p.getByText("No live sessions.").waitFor();
+
+  // The audit trail, by actor (an email: the console finds the person's sub).
+  await nav(p, "Audit trail").click();
+  await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+  await p.locator("li.record").first().waitFor(); // everything, newest first (the stack's CLI changes too)
+  await p.getByLabel("Actor").fill(info.users.admin.email);
+  await p.getByRole("button", { name: "Apply" }).click();
+  await p.waitForFunction((email) => {
+    const actors = [...document.querySelectorAll("li.record .actor")].map((e) => e.textContent);
+    return actors.length > 0 && actors.every((a) => a === email);
+  }, info.users.admin.email);
+  const record = (type, target) => p.locator("li.record").filter({ hasText: type }).filter({ has: p.locator("code.target", { hasText: new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) });
+  const expected = [
+    ["admin.app.created", `app:${id}`],
+    ["admin.key.rotated", `key:${kid}`],
+    ["admin.user.disabled", `user:${username}`],
+    ["admin.user.enabled", `user:${username}`],
+    ["admin.user.signed_out", `user:${username}`],
+  ];
+  for (const [type, target] of expected) {
+    const r = record(type, target);
+    await r.first().waitFor();
+    assert.equal(await r.count(), 1, `one ${type} on ${target}`);
+    assert.equal(await r.locator(".actor").textContent(), info.users.admin.email, `${type}: the actor`);
+    await r.getByText("Console or API").waitFor();
+  }
+  // Types by name as well as code.
+  await record("admin.app.created", `app:${id}`).getByText("App created").waitFor();
+  await record("admin.key.rotated", `key:${kid}`).getByText("Signing key rotated").waitFor();
+  // The difference of the disable: enabled true -> false.
+  const disabled = record("admin.user.disabled", `user:${username}`);
+  await disabled.getByRole("row").filter({ hasText: "enabled" }).filter({ has: p.locator("del", { hasText: "true" }) }).filter({ has: p.locator("ins", { hasText: "false" }) }).waitFor();
+  // Newest first.
+  const order = await p.locator("li.record .type code").allTextContents();
+  assert.ok(order.indexOf("admin.user.signed_out") < order.indexOf("admin.app.created"), "newest first");
+  await checkA11y(p, "audit");
+
+  // By target, from the app's page.
+  await p.goto(`${consoleUrl()}#/apps/${id}`);
+  await p.getByRole("link", { name: "Changes to this app" }).click();
+  await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+  assert.equal(await p.getByLabel("Target").inputValue(), `app:${id}`);
+  await record("admin.app.created", `app:${id}`).waitFor();
+  assert.equal(await p.locator("li.record").count(), 1);
+  await p.context().close();
+});
+
+test("a change behind the UI's back: saving the stale version says so and shows the other change", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const id = `stale-${stamp()}`;
+  const created = await callApi(p, "/apps", {
+    method: "POST",
+    body: { id, name: "Before", target: { kind: "jwt", url: "https://tool.example.com/sso", algorithm: "ES256" }, allowed_origins: ["https://tool.example.com"] },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.match(created.etag || "", /^"\d+"$/, "the ETag of a new app");
+
+  await p.goto(`${consoleUrl()}#/apps/${id}`);
+  await h1(p).filter({ hasText: "Before" }).waitFor();
+  await p.getByRole("button", { name: "Edit" }).click();
+  await p.getByLabel("Name", { exact: true }).waitFor();
+  await checkA11y(p, "app-edit");
+
+  // Someone else renames it meanwhile (with the version they read).
+  const read = await callApi(p, `/apps/${id}`);
+  assert.ok(read.etag, "GET /apps/{id} exposes its ETag to the console");
+  const { id: _, version, has_secret, ...settings } = read.body;
+  const other = await callApi(p, `/apps/${id}`, { method: "PUT", ifMatch: read.etag, body: { ...settings, name: "Changed elsewhere" } });
+  assert.equal(other.status, 200, JSON.stringify(other.body));
+
+  await p.getByLabel("Name", { exact: true }).fill("Changed here");
+  await p.getByRole("button", { name: "Save changes" }).click();
+  await p.getByRole("alert").filter({ hasText: "Someone else changed this after you opened it." }).waitFor();
+  await h1(p).filter({ hasText: "Changed elsewhere" }).waitFor();
+  assert.equal(await p.getByLabel("Name", { exact: true }).inputValue(), "Changed elsewhere", "the form shows the other change");
+  await checkA11y(p, "app-stale");
+  assert.equal((await callApi(p, `/apps/${id}`)).body.name, "Changed elsewhere", "nothing overwritten");
+
+  // Made again on the new version, it goes through.
+  await p.getByLabel("Name", { exact: true }).fill("Changed here");
+  await p.getByRole("button", { name: "Save changes" }).click();
+  await p.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await h1(p).filter({ hasText: "Changed here" }).waitFor();
+  const after = await callApi(p, `/apps/${id}`);
+  assert.equal(after.body.name, "Changed here");
+  assert.notEqual(after.etag, other.etag, "a new version");
+
+  // Deleting needs the current version too (after a confirmation that says what happens).
+  await p.getByRole("button", { name: "Delete app" }).click();
+  await dialog(p).getByText("People can no longer sign in to Changed here").waitFor();
+  await checkA11y(p, "confirm-delete");
+  await dialog(p).getByRole("button", { name: `Delete ${id}` }).click();
+  await h1(p).filter({ hasText: "Apps" }).waitFor();
+  await p.getByRole("status").filter({ hasText: `App ${id} deleted.` }).waitFor();
+  assert.equal((await callApi(p, `/apps/${id}`)).status, 404);
+  await p.context().close();
+});
+
+test("an expired token: the console signs in again through the live bridge session and comes back to the same page", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await nav(p, "Signing keys").click();
+  await h1(p).filter({ hasText: "Signing keys" }).waitFor();
+  // The API refuses this token (401), as it does a token past its 10 minutes.
+  await p.evaluate(() => {
+    sessionStorage.setItem("console.token", "expired.token.here");
+    sessionStorage.setItem("console.tokenReceived", "0");
+  });
+  await p.reload();
+  await p.waitForURL((url) => url.pathname.startsWith("/console/") && url.hash === "#/keys");
+  await h1(p).filter({ hasText: "Signing keys" }).waitFor();
+  await p.getByRole("table").waitFor();
+  const token = await tokenOf(p);
+  assert.ok(token && token !== "expired.token.here", "a new token");
+  await p.context().close();
+});
+
+test("a viewer sees the apps but no control to change them, and the API refuses the viewer's changes", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.viewer);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await p.getByRole("region", { name: "You" }).getByText("Viewer", { exact: true }).waitFor();
+  await nav(p, "Apps").click();
+  await p.getByRole("row").filter({ hasText: info.app_id }).waitFor();
+  assert.equal(await p.getByRole("button", { name: "New app" }).count(), 0);
+  await p.getByText("Your role may read apps but not change them.").first().waitFor();
+  await checkA11y(p, "viewer-apps");
+  await p.getByRole("link", { name: "demo-tool" }).click();
+  await h1(p).filter({ hasText: "Demo Tool" }).waitFor();
+  await p.getByText("Kind settings").waitFor();
+  for (const name of ["Edit", "Delete app", "Set a new secret"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  await nav(p, "Signing keys").click();
+  await p.getByRole("table").waitFor();
+  assert.equal(await p.getByRole("button", { name: /Rotate/ }).count(), 0);
+  assert.equal(await p.getByRole("button", { name: /Prune/ }).count(), 0);
+  await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.hanako.email)}`);
+  await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
+  for (const name of ["Disable", "Sign out everywhere", "Change role"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  await checkA11y(p, "viewer-person");
+
+  const read = await callApi(p, "/apps/demo-tool");
+  const { id: _, version, has_secret, ...settings } = read.body;
+  const put = await callApi(p, "/apps/demo-tool", { method: "PUT", ifMatch: read.etag, body: { ...settings, name: "Viewer was here" } });
+  assert.equal(put.status, 403);
+  assert.equal(put.body.error, "forbidden");
+  const post = await callApi(p, "/apps", { method: "POST", body: { id: "viewer-app", name: "x", target: { kind: "discourse", forum_url: "https://f.example.com" }, allowed_origins: ["https://f.example.com"], generate_secret: true } });
+  assert.equal(post.status, 403);
+  assert.equal((await callApi(p, "/keys/rotate", { method: "POST", body: { alg: "ES256" } })).status, 403);
+  assert.equal((await callApi(p, "/apps/demo-tool")).body.name, "Demo Tool", "unchanged");
+  await p.context().close();
+});
+
+test("a customer without a console role sees only the no-access page, and the API answers 403", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.hanako, { sms: false });
+  await p.getByRole("heading", { name: "You have no access to the console" }).waitFor();
+  await p.getByRole("alert").filter({ hasText: "Your account has no console role." }).waitFor();
+  assert.equal(await p.getByRole("navigation", { name: "Main" }).count(), 0, "no navigation");
+  assert.equal(await p.getByRole("table").count(), 0);
+  await checkA11y(p, "no-access");
+  const me = await callApi(p, "/me");
+  assert.equal(me.status, 403);
+  assert.equal(me.body.error, "no_role");
+  assert.equal((await callApi(p, "/apps")).status, 403);
+  // Japanese too.
+  await p.getByRole("button", { name: "日本語" }).click();
+  await p.getByRole("heading", { name: "管理コンソールを利用する権限がありません" }).waitFor();
+  await p.getByRole("button", { name: "English" }).click();
+
+  // "Sign in as someone else" ends her bridge session; the form then signs an admin in.
+  await p.getByRole("link", { name: "Sign in as someone else" }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  await step(p, "password").getByLabel("Email").fill(info.users.admin.email);
+  await step(p, "password").getByLabel("Password", { exact: true }).fill(info.users.admin.password);
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await step(p, "code").getByLabel("Code").fill("123456");
+  await step(p, "code").getByRole("button", { name: "Verify" }).click();
+  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await p.getByRole("region", { name: "You" }).getByText(info.users.admin.email).waitFor();
+  await p.context().close();
+});
+
+test("a page of another origin changes nothing, even with the admin's token", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const token = await tokenOf(p);
+  const before = await callApi(p, "/apps/demo-tool");
+  assert.equal(before.status, 200);
+
+  // A page on the demo app's origin tries, with the token.
+  const elsewhere = await p.context().newPage();
+  await elsewhere.goto(`${info.demo_app}/api/me`);
+  const attempt = await elsewhere.evaluate(
+    async ({ url, token, etag }) => {
+      try {
+        const r = await fetch(url, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "If-Match": etag },
+          body: JSON.stringify({ name: "Hijacked", target: { kind: "jwt", url: "https://evil.example.com", algorithm: "HS256" }, allowed_origins: ["https://evil.example.com"] }),
+        });
+        return `answered ${r.status}`;
+      } catch (e) {
+        return `refused: ${e.name}`;
+      }
+    },
+    { url: `${info.api}/admin/v1/apps/demo-tool`, token, etag: before.etag },
+  );
+  assert.match(attempt, /^refused: TypeError$|^answered 403$/, attempt);
+  // Without the browser's CORS check: the API itself refuses another Origin.
+  const direct = await p.request.put(`${info.api}/admin/v1/apps/demo-tool`, {
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "If-Match": before.etag, Origin: info.demo_app },
+    data: { ...before.body, id: undefined, version: undefined, has_secret: undefined, name: "Hijacked" },
+  });
+  assert.equal(direct.status(), 403);
+  assert.equal((await direct.json()).error, "origin_not_allowed");
+
+  const afterwards = await callApi(p, "/apps/demo-tool");
+  assert.equal(afterwards.body.name, before.body.name);
+  assert.equal(afterwards.etag, before.etag, "the same version");
+  await p.context().close();
+});
+
+test("on a phone (375x740) the console fits the screen: no sideways scrolling", async () => {
+  const p = await page("en-US", { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const fits = () => p.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+  assert.ok(await fits(), "the overview fits");
+  await nav(p, "Apps").click();
+  await p.getByRole("table").waitFor();
+  await p.getByRole("row").filter({ hasText: info.app_id }).waitFor();
+  assert.ok(await fits(), `the apps page fits: ${await p.evaluate(() => document.documentElement.scrollWidth)} px wide`);
+  // Nor does the table scroll inside its box: its columns fit the phone.
+  assert.ok(await p.evaluate(() => [...document.querySelectorAll(".overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the apps table fits");
+  await checkA11y(p, "phone-apps");
+  for (const [route, heading] of [["#/apps/demo-tool", "Demo Tool"], ["#/keys", "Signing keys"], ["#/audit", "Audit trail"], [`#/people/${encodeURIComponent(info.users.admin.email)}`, info.users.admin.email]]) {
+    await p.goto(`${consoleUrl()}${route}`);
+    await h1(p).filter({ hasText: heading }).waitFor();
+    await p.locator("[aria-busy=true]").first().waitFor({ state: "detached" }).catch(() => {});
+    assert.ok(await fits(), `${route} fits`);
+    await shot(p, `phone-${route.replace(/[^a-z]/g, "")}`);
+  }
+  await p.context().close();
+});

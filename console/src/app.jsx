@@ -18,6 +18,8 @@ import { AppPage } from "./pages/App.jsx";
 import { Keys } from "./pages/Keys.jsx";
 import { People } from "./pages/People.jsx";
 import { Person } from "./pages/Person.jsx";
+import { Orgs } from "./pages/Orgs.jsx";
+import { OrgPage } from "./pages/Org.jsx";
 import { Audit } from "./pages/Audit.jsx";
 import { NotFound } from "./pages/NotFound.jsx";
 
@@ -101,8 +103,9 @@ const NAV = [
   ["/apps", "nav.apps"],
   ["/keys", "nav.keys"],
   ["/people", "nav.people"],
+  ["/orgs", "nav.orgs"],
   ["/audit", "nav.audit"],
-  // Organisations, workflows and telephony hooks come here once the API has their routes.
+  // Workflows and telephony hooks come here once the API has their routes.
 ];
 
 function Console({ me, onSignOut }) {
@@ -165,6 +168,8 @@ function Console({ me, onSignOut }) {
           <Route path="/keys" component={Keys} />
           <Route path="/people" component={People} />
           <Route path="/people/:username" component={Person} />
+          <Route path="/orgs" component={Orgs} />
+          <Route path="/orgs/:id" component={OrgPage} />
           <Route path="/audit" component={Audit} />
           <Route path="/audit/:by/:value" component={Audit} />
           <Route component={NotFound} />

@@ -35,7 +35,14 @@ async function waitFor(file, ms) {
 before(async () => {
   assert.ok(existsSync(join(root, "console", "dist", "index.html")), "build the console first: cd console && npm install && npm run build");
   const infoFile = join(work, "info.json");
-  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  // The SCIM function trusts a verified token for SCIM_AUTH_TTL_SECONDS (60 by default) per
+  // warm instance (README, "Organisations"); at 0 a revoked token's next request gets 401, which
+  // the organisation tests check.
+  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, SCIM_AUTH_TTL_SECONDS: "0" },
+  });
   info = await waitFor(infoFile, 120_000);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -510,6 +517,284 @@ test("a page of another origin changes nothing, even with the admin's token", as
   await p.context().close();
 });
 
+/** What the SCIM API answers `token` (as the company's identity provider calls it). */
+async function scimStatus(token) {
+  const r = await fetch(`${info.api}/scim/v2/Users`, { headers: { Authorization: `Bearer ${token}`, Accept: "application/scim+json" } });
+  return r.status;
+}
+
+/** The organisation the admin creates through the UI, deleted through the UI further down. */
+let acme = null;
+
+test("through the UI an admin creates an organisation, issues a SCIM token (shown once, working), connects its provider (the secret never shown) and revokes the token; the audit trail shows each", async () => {
+  const p = await page("en-US");
+  await p.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: info.form });
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const tag = stamp();
+  const name = `Acme ${tag}`;
+
+  await nav(p, "Organisations").click();
+  await h1(p).filter({ hasText: "Organisations" }).waitFor();
+  const corp = p.getByRole("row").filter({ hasText: "Example Corp" });
+  await corp.getByText("corp.example", { exact: true }).waitFor();
+  await corp.getByText("Connected", { exact: true }).waitFor();
+  await corp.getByText("SCIM DELETE: deactivate").waitFor();
+  await checkA11y(p, "orgs");
+
+  // The new organisation: its domains checked as typed, normalised as the API keeps them.
+  await p.getByRole("button", { name: "New organisation" }).click();
+  const form = p.getByRole("region", { name: "New organisation" });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  const domains = form.getByLabel("Email domains");
+  await domains.fill("acme-console.example, acme_console.example");
+  await domains.blur();
+  await form.getByText("acme_console.example is not a domain name").waitFor();
+  assert.equal(await domains.getAttribute("aria-invalid"), "true");
+  await domains.fill("Acme-Console.example,\nacme-console.co.jp.");
+  assert.equal(await form.getByText("is not a domain name").count(), 0);
+  await form.getByLabel("Delete: the person's account is removed").check();
+  await form.getByLabel("People of this organisation may also sign in with a password").check();
+  await checkA11y(p, "new-org");
+  await form.getByRole("button", { name: "Create organisation" }).click();
+  await h1(p).filter({ hasText: name }).waitFor();
+  await p.getByRole("status").filter({ hasText: `Organisation ${name} created.` }).waitFor();
+  const id = p.url().match(/#\/orgs\/(org-[0-9a-f]{20})$/)[1];
+  const settings = p.getByRole("region", { name: "Settings" });
+  await settings.getByText("acme-console.example", { exact: true }).waitFor();
+  await settings.getByText("acme-console.co.jp", { exact: true }).waitFor();
+  await settings.getByText("Delete: the person's account is removed").waitFor();
+  await settings.getByText("Password sign-in allowed").waitFor();
+  const created = await callApi(p, `/orgs/${id}`);
+  assert.deepEqual({ name: created.body.name, domains: created.body.domains, policies: created.body.policies, connection: created.body.connection }, {
+    name,
+    domains: ["acme-console.example", "acme-console.co.jp"],
+    policies: { delete: "delete", password_sign_in: true },
+    connection: undefined,
+  });
+  await p.getByText("Not connected: people of acme-console.example, acme-console.co.jp cannot sign in through their company yet.").waitFor();
+  await p.getByText("No SCIM tokens.").waitFor();
+  await checkA11y(p, "org");
+
+  // A SCIM token: its value and the base URL shown once, with copy buttons; it works.
+  const tokens = p.getByRole("region", { name: "SCIM tokens" });
+  await tokens.getByLabel("Label for a new token").fill("okta");
+  await tokens.getByRole("button", { name: "Issue token" }).click();
+  const shown = dialog(p);
+  await shown.getByRole("heading", { name: "The SCIM token" }).waitFor();
+  await shown.getByText("It will not be shown again").waitFor();
+  const token = await shown.getByLabel("Token", { exact: true }).inputValue();
+  assert.match(token, /^scim_/);
+  assert.equal(await shown.getByLabel("SCIM base URL", { exact: true }).inputValue(), `${info.api}/scim/v2`);
+  await checkA11y(p, "token-dialog");
+  await shown.getByRole("button", { name: "Copy Token" }).click();
+  await shown.getByRole("status").filter({ hasText: "Copied to the clipboard." }).waitFor();
+  assert.equal(await p.evaluate(() => navigator.clipboard.readText()), token);
+  await shown.getByRole("button", { name: "Done" }).click();
+  await dialog(p).waitFor({ state: "detached" });
+  await p.getByRole("status").filter({ hasText: "Token okta issued." }).waitFor();
+  await tokens.getByRole("row").filter({ hasText: "okta" }).waitFor();
+  assert.ok(!(await p.content()).includes(token), "the token leaves the page with its dialog");
+  assert.equal(await scimStatus(token), 200, "the token works at the SCIM API");
+  await p.reload();
+  await h1(p).filter({ hasText: name }).waitFor();
+  await tokens.getByRole("row").filter({ hasText: "okta" }).waitFor();
+  assert.ok(!(await p.content()).includes(token), "the token is not on the organisation's page");
+
+  // A second token (an organisation may hold two); a third is refused with the API's reason.
+  await tokens.getByLabel("Label for a new token").fill("entra");
+  await tokens.getByRole("button", { name: "Issue token" }).click();
+  const second = await dialog(p).getByLabel("Token", { exact: true }).inputValue();
+  await dialog(p).getByRole("button", { name: "Done" }).click();
+  await dialog(p).waitFor({ state: "detached" });
+  await tokens.getByRole("row").filter({ hasText: "entra" }).waitFor();
+  await tokens.getByText("This organisation holds two tokens").waitFor();
+  await tokens.getByLabel("Label for a new token").fill("spare");
+  await tokens.getByRole("button", { name: "Issue token" }).click();
+  await tokens.getByRole("alert").filter({ hasText: "at most 2 SCIM tokens" }).waitFor();
+  assert.equal(await p.locator("dialog[open]").count(), 0, "no token shown");
+  assert.equal((await callApi(p, `/orgs/${id}/tokens`)).body.tokens.length, 2);
+
+  // The connection: the client secret written once, then only "stored".
+  const secret = `acme-client-secret-${tag}`;
+  const connection = p.getByRole("region", { name: "Corporate sign-in" });
+  await connection.getByRole("button", { name: "Connect" }).click();
+  await connection.getByLabel("Issuer").fill("https://idp.acme-console.example?x=1");
+  await connection.getByLabel("Issuer").blur();
+  await connection.getByText("The issuer has no query (?) or fragment (#).").waitFor();
+  await connection.getByLabel("Issuer").fill("https://idp.acme-console.example");
+  await connection.getByLabel("Client ID").fill("acme-bridge");
+  const secretField = connection.getByLabel("Client secret");
+  assert.equal(await secretField.getAttribute("type"), "password");
+  await secretField.fill(secret);
+  await connection.getByLabel("Single logout").check();
+  await checkA11y(p, "org-connect");
+  await connection.getByRole("button", { name: "Connect", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: "The connection is saved." }).waitFor();
+  await connection.getByText("https://idp.acme-console.example", { exact: true }).waitFor();
+  await connection.getByText("acme-bridge", { exact: true }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+  assert.ok(!(await p.content()).includes(secret), "the secret is not on the page");
+  const connected = await callApi(p, `/orgs/${id}`);
+  assert.equal(connected.body.connection.has_client_secret, true);
+  assert.equal(connected.body.connection.single_logout, true);
+  assert.ok(!JSON.stringify(connected.body).includes(secret), "nor in what the API says");
+  await p.reload();
+  await h1(p).filter({ hasText: name }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+  assert.ok(!(await p.content()).includes(secret), "the secret is not on the page after a reload");
+
+  // Changed with the secret left empty: the stored one stays.
+  await connection.getByRole("button", { name: "Change connection" }).click();
+  await connection.getByText("Leave it empty to keep the stored one.").waitFor();
+  assert.equal(await connection.getByLabel("Client secret").inputValue(), "");
+  assert.equal(await connection.getByLabel("Issuer").inputValue(), "https://idp.acme-console.example");
+  await connection.getByLabel("Client ID").fill("acme-bridge-2");
+  await connection.getByRole("button", { name: "Save connection" }).click();
+  await p.getByRole("status").filter({ hasText: "The connection is saved." }).waitFor();
+  await connection.getByText("acme-bridge-2", { exact: true }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+  const kept = await callApi(p, `/orgs/${id}`);
+  assert.equal(kept.body.connection.client_id, "acme-bridge-2");
+  assert.equal(kept.body.connection.has_client_secret, true, "the stored secret is kept");
+
+  // Revoking the first token (confirmed): the SCIM API refuses it from then on.
+  await tokens.getByRole("row").filter({ hasText: "okta" }).getByRole("button", { name: "Revoke" }).click();
+  await dialog(p).getByText("The identity provider using it gets 401 from then on").waitFor();
+  await checkA11y(p, "confirm-revoke");
+  await dialog(p).getByRole("button", { name: "Revoke", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: "Token okta revoked." }).waitFor();
+  await tokens.getByRole("row").filter({ hasText: "okta" }).waitFor({ state: "detached" });
+  await tokens.getByRole("row").filter({ hasText: "entra" }).waitFor();
+  assert.equal(await scimStatus(token), 401, "the revoked token is refused");
+  assert.equal(await scimStatus(second), 200, "the other token still works");
+
+  // The organisation's history: every change, by the admin, through the console.
+  await p.getByRole("link", { name: "History" }).click();
+  await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+  assert.equal(await p.getByLabel("Target").inputValue(), `org:${id}`);
+  await p.locator("li.record").first().waitFor();
+  const expected = { "admin.org.created": 1, "admin.org.token_issued": 2, "admin.org.connected": 2, "admin.org.token_revoked": 1 };
+  for (const [type, n] of Object.entries(expected)) {
+    const records = p.locator("li.record").filter({ has: p.locator(".type code", { hasText: new RegExp(`^${type.replace(/\./g, "\\.")}$`) }) });
+    await records.first().waitFor();
+    assert.equal(await records.count(), n, `${n} × ${type}`);
+    for (const actor of await records.locator(".actor").allTextContents()) assert.equal(actor, info.users.admin.email, `${type}: the actor`);
+    for (const target of await records.locator("code.target").allTextContents()) assert.equal(target, `org:${id}`);
+  }
+  assert.equal(await p.locator("li.record").count(), 6, "nothing else on this organisation");
+  await p.locator("li.record").filter({ hasText: "SCIM token revoked" }).getByText("okta").first().waitFor();
+  const html = await p.content();
+  assert.ok(!html.includes(secret) && !html.includes(token) && !html.includes(second), "no secret in the audit trail");
+  await checkA11y(p, "org-audit");
+  acme = { id, name, token: second };
+  await p.context().close();
+});
+
+test("a domain another organisation owns is refused with a localised message naming it and its owner; nothing is created or changed", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const tag = stamp();
+  const name = `Taken ${tag}`;
+  await p.goto(`${consoleUrl()}#/orgs`);
+  await h1(p).filter({ hasText: "Organisations" }).waitFor();
+  await p.getByRole("button", { name: "New organisation" }).click();
+  await p.getByLabel("Name", { exact: true }).fill(name);
+  await p.getByLabel("Email domains").fill(`free-${tag}.example\ncorp.example`);
+  await p.getByRole("button", { name: "Create organisation" }).click();
+  const refusal = p.getByRole("alert").filter({ hasText: "The domain corp.example belongs to the organisation Example Corp already." });
+  await refusal.waitFor();
+  assert.equal(await p.getByLabel("Email domains").getAttribute("aria-invalid"), "true");
+  assert.match(p.url(), /#\/orgs$/, "still on the list");
+  await checkA11y(p, "org-domain-taken");
+  await p.getByRole("button", { name: "日本語" }).click();
+  await p.getByRole("alert").filter({ hasText: "ドメイン corp.example はすでに組織「Example Corp」が所有しています。" }).waitFor();
+  await p.getByRole("button", { name: "English" }).click();
+  await refusal.waitFor();
+  const all = (await callApi(p, "/orgs")).body.orgs;
+  assert.equal(all.filter((o) => o.name === name).length, 0, "nothing created");
+  assert.equal(all.filter((o) => o.domains.includes(`free-${tag}.example`)).length, 0, "the other domain is not taken either");
+  assert.deepEqual(all.find((o) => o.name === "Example Corp").domains, ["corp.example"]);
+
+  // Changing an organisation: a stale version first (reloaded, as the app page does), then the
+  // taken domain, refused the same way.
+  const made = await callApi(p, "/orgs", { method: "POST", body: { name: `Other ${tag}`, domains: [`other-${tag}.example`] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.id;
+  await p.goto(`${consoleUrl()}#/orgs/${id}`);
+  await h1(p).filter({ hasText: `Other ${tag}` }).waitFor();
+  await p.getByRole("button", { name: "Edit" }).click();
+  const renamed = await callApi(p, `/orgs/${id}`, { method: "PUT", ifMatch: made.etag, body: { name: `Renamed ${tag}`, domains: [`other-${tag}.example`] } });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+  await p.getByLabel("Email domains").fill(`other-${tag}.example\ncorp.example`);
+  await p.getByRole("button", { name: "Save changes" }).click();
+  await p.getByRole("alert").filter({ hasText: "Someone else changed this after you opened it." }).waitFor();
+  await h1(p).filter({ hasText: `Renamed ${tag}` }).waitFor();
+  assert.equal(await p.getByLabel("Name", { exact: true }).inputValue(), `Renamed ${tag}`, "the form shows the other change");
+  await p.getByLabel("Email domains").fill(`other-${tag}.example\ncorp.example`);
+  await p.getByRole("button", { name: "Save changes" }).click();
+  await p.getByRole("alert").filter({ hasText: "The domain corp.example belongs to the organisation Example Corp already." }).waitFor();
+  await checkA11y(p, "org-edit-domain-taken");
+  const after = await callApi(p, `/orgs/${id}`);
+  assert.deepEqual(after.body.domains, [`other-${tag}.example`], "unchanged");
+  assert.equal(after.etag, renamed.etag, "the same version");
+  assert.equal((await callApi(p, `/orgs/${id}`, { method: "DELETE", ifMatch: after.etag })).status, 204);
+  await p.context().close();
+});
+
+test("a viewer sees the organisations and an organisation's page but no control to change them", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.viewer);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await nav(p, "Organisations").click();
+  await h1(p).filter({ hasText: "Organisations" }).waitFor();
+  await p.getByRole("row").filter({ hasText: "Example Corp" }).waitFor();
+  await p.getByText("Your role may read organisations but not change them.").waitFor();
+  assert.equal(await p.getByRole("button", { name: "New organisation" }).count(), 0);
+  assert.equal(await p.getByRole("textbox").count(), 0, "no form");
+  await checkA11y(p, "viewer-orgs");
+  await p.getByRole("link", { name: "Example Corp" }).click();
+  await h1(p).filter({ hasText: "Example Corp" }).waitFor();
+  await p.getByRole("region", { name: "Settings" }).getByText("corp.example", { exact: true }).waitFor();
+  const connection = p.getByRole("region", { name: "Corporate sign-in" });
+  await connection.getByText(info.company_idp, { exact: true }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+  await p.getByRole("region", { name: "SCIM tokens" }).getByRole("row").filter({ hasText: "demo" }).waitFor();
+  await p.getByRole("link", { name: "History" }).waitFor();
+  for (const name of ["Edit", "Delete organisation", "Connect", "Change connection", "Disconnect", "Issue token", "Revoke"]) {
+    assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  }
+  assert.equal(await p.getByRole("textbox").count(), 0, "no form");
+  await checkA11y(p, "viewer-org");
+  assert.equal((await callApi(p, `/orgs/${info.org_id}/tokens`, { method: "POST", body: { label: "viewer" } })).status, 403);
+  await p.context().close();
+});
+
+test("an admin deletes the organisation through the UI after a confirmation: it leaves the list, its tokens stop working and its domains are free", async () => {
+  assert.ok(acme, "the organisation the first organisation test created");
+  const p = await page("en-US");
+  await signIn(p, info.users.admin, { route: `#/orgs/${acme.id}` });
+  await h1(p).filter({ hasText: acme.name }).waitFor();
+  assert.equal(await scimStatus(acme.token), 200, "its remaining token works until then");
+  await p.getByRole("button", { name: "Delete organisation" }).click();
+  const question = dialog(p);
+  await question.getByText("Its domains (acme-console.example, acme-console.co.jp) are released, its SCIM tokens stop working, and its connection's client secret is deleted").waitFor();
+  await checkA11y(p, "confirm-delete-org");
+  await question.getByRole("button", { name: `Delete ${acme.name}` }).click();
+  await h1(p).filter({ hasText: "Organisations" }).waitFor();
+  await p.getByRole("status").filter({ hasText: `Organisation ${acme.name} deleted.` }).waitFor();
+  await p.getByRole("row").filter({ hasText: "Example Corp" }).waitFor();
+  assert.equal(await p.getByRole("row").filter({ hasText: acme.name }).count(), 0, "gone from the list");
+  assert.equal((await callApi(p, `/orgs/${acme.id}`)).status, 404);
+  assert.equal(await scimStatus(acme.token), 401, "its token stops working");
+  // Its domain is free again.
+  const again = await callApi(p, "/orgs", { method: "POST", body: { name: "Acme again", domains: ["acme-console.example"] } });
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.equal((await callApi(p, `/orgs/${again.body.id}`, { method: "DELETE", ifMatch: again.etag })).status, 204);
+  await p.context().close();
+});
+
 test("on a phone (375x740) the console fits the screen: no sideways scrolling", async () => {
   const p = await page("en-US", { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   await signIn(p, info.users.admin);
@@ -523,7 +808,15 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
   // Nor does the table scroll inside its box: its columns fit the phone.
   assert.ok(await p.evaluate(() => [...document.querySelectorAll(".overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the apps table fits");
   await checkA11y(p, "phone-apps");
-  for (const [route, heading] of [["#/apps/demo-tool", "Demo Tool"], ["#/keys", "Signing keys"], ["#/audit", "Audit trail"], [`#/people/${encodeURIComponent(info.users.admin.email)}`, info.users.admin.email]]) {
+  const routes = [
+    ["#/apps/demo-tool", "Demo Tool"],
+    ["#/keys", "Signing keys"],
+    ["#/audit", "Audit trail"],
+    [`#/people/${encodeURIComponent(info.users.admin.email)}`, info.users.admin.email],
+    ["#/orgs", "Organisations"],
+    [`#/orgs/${info.org_id}`, "Example Corp"],
+  ];
+  for (const [route, heading] of routes) {
     await p.goto(`${consoleUrl()}${route}`);
     await h1(p).filter({ hasText: heading }).waitFor();
     await p.locator("[aria-busy=true]").first().waitFor({ state: "detached" }).catch(() => {});

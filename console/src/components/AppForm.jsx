@@ -109,7 +109,7 @@ function initial(app) {
 }
 
 /** A labelled field with its help and its error (aria-describedby both; aria-invalid). */
-function Field({ id, label, help, error, shown, children }) {
+export function Field({ id, label, help, error, shown, children }) {
   const describedBy = [help && `${id}-help`, error && shown && `${id}-error`].filter(Boolean).join(" ") || undefined;
   return (
     <div class="field">

@@ -1,20 +1,38 @@
 // A generated secret, shown once: a read-only field, a copy button, and the warning that it
-// will not be shown again. Closing it drops the secret from the page.
+// will not be shown again. Closing it drops the secret from the page. `title`, `note` and
+// `label` name what it is (an app's secret by default); `extra` ({ label, value }) is a value
+// to copy with it, such as the SCIM base URL a token is used at.
 import { useState } from "preact/hooks";
 import { useI18n } from "../i18n.jsx";
 import { Dialog } from "./Dialog.jsx";
 
-export function SecretDialog({ secret, onClose }) {
+function CopyRow({ id, label, value, onCopied }) {
   const { t } = useI18n();
-  const [copied, setCopied] = useState(null);
   const copy = async () => {
     try {
-      await navigator.clipboard.writeText(secret);
-      setCopied("secretShown.copied");
+      await navigator.clipboard.writeText(value);
+      onCopied("secretShown.copied");
     } catch {
-      setCopied("secretShown.copyFailed");
+      onCopied("secretShown.copyFailed");
     }
   };
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <div role="group" class="secret-row">
+        <input id={id} class="mono" type="text" readOnly value={value || ""} autoComplete="off" spellcheck={false} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" class="secondary" onClick={copy}>
+          <span aria-hidden="true">{t("secretShown.copy")}</span>
+          <span class="visually-hidden">{t("secretShown.copyWhat", { what: label })}</span>
+        </button>
+      </div>
+    </>
+  );
+}
+
+export function SecretDialog({ secret, onClose, title, note, label, extra }) {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState(null);
   const done = () => {
     setCopied(null);
     onClose();
@@ -23,7 +41,7 @@ export function SecretDialog({ secret, onClose }) {
     <Dialog
       open={Boolean(secret)}
       onClose={done}
-      title={t("secretShown.title")}
+      title={title || t("secretShown.title")}
       describedBy="secret-note"
       actions={
         <div class="actions">
@@ -34,15 +52,10 @@ export function SecretDialog({ secret, onClose }) {
       }
     >
       <p id="secret-note">
-        <strong>{t("secretShown.note")}</strong>
+        <strong>{note || t("secretShown.note")}</strong>
       </p>
-      <label for="shown-secret">{t("secretShown.label")}</label>
-      <div role="group" class="secret-row">
-        <input id="shown-secret" class="mono" type="text" readOnly value={secret || ""} autoComplete="off" spellcheck={false} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" class="secondary" onClick={copy}>
-          {t("secretShown.copy")}
-        </button>
-      </div>
+      <CopyRow id="shown-secret" label={label || t("secretShown.label")} value={secret} onCopied={setCopied} />
+      {extra && <CopyRow id="shown-extra" label={extra.label} value={extra.value} onCopied={setCopied} />}
       <p role="status" class="notice" hidden={!copied}>
         {copied ? t(copied) : ""}
       </p>

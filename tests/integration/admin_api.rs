@@ -40,7 +40,7 @@ impl Console {
             ("SECRET_PREFIX".into(), test.apps.prefix().to_owned()),
         ]);
         let config = admin::config::Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-        let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &test.sdk)));
+        let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &test.sdk).unwrap()));
         Self { test, admin, key }
     }
 
@@ -198,6 +198,11 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
             ("DELETE", "/admin/v1/orgs/org-x/connection", None),
             ("POST", "/admin/v1/orgs/org-x/tokens", Some(json!({"label": "okta"}))),
             ("DELETE", "/admin/v1/orgs/org-x/tokens/t-1", None),
+            ("POST", "/admin/v1/hooks", Some(json!({"name": "h", "url": "https://h.example.com", "auth": {"type": "header", "name": "x"}, "secret": "s"}))),
+            ("PUT", "/admin/v1/hooks/h", Some(json!({"url": "https://h.example.com", "auth": {"type": "header", "name": "x"}}))),
+            ("DELETE", "/admin/v1/hooks/h", None),
+            ("POST", "/admin/v1/hooks/h/preview", Some(json!({"user": "boss@example.com"}))),
+            ("POST", "/admin/v1/hooks/h/send", Some(json!({"request": {}}))),
         ] {
             let refused = console.call(token, method, path, &[("if-match", "\"1\"")], body).await;
             assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{method} {path}");
@@ -396,6 +401,10 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         ("PUT", "/admin/v1/orgs/org-x"),
         ("PUT", "/admin/v1/orgs/org-x/connection"),
         ("POST", "/admin/v1/orgs/org-x/tokens"),
+        ("POST", "/admin/v1/hooks"),
+        ("PUT", "/admin/v1/hooks/main"),
+        ("POST", "/admin/v1/hooks/main/preview"),
+        ("POST", "/admin/v1/hooks/main/send"),
     ];
     for (method, path) in paths {
         for body in bodies {
@@ -413,6 +422,8 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         "/admin/v1/apps/..%2F..%2Fetc",
         "/admin/v1/apps/%00",
         "/admin/v1/orgs/ORG%20X",
+        "/admin/v1/hooks/-x",
+        "/admin/v1/hooks/nobody/metrics",
         "/admin/v1/orgs/org-nobody/tokens",
         "/admin/v1/people/%20",
         "/admin/v1/people?email=not-an-email",
@@ -457,7 +468,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 28, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 38, "the routes of `functions/admin/src/routes`");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -608,4 +619,75 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
     assert_eq!(console.call(&token, "GET", &path, &[], None).await.status, StatusCode::NOT_FOUND);
     let reused = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Acme again", "domains": ["acme.co.jp"]}))).await;
     assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.body);
+}
+
+#[tokio::test]
+async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_and_no_answer_shows_a_secret() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let (boss_t, ops_t, viewer_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})), console.token(&viewer, json!({})));
+    let (base, seen) = crate::sms_sender::telephony_service(vec![]).await;
+    const SECRET: &str = "hook-s3cret-value";
+    let new = |name: &str, path: &str, fallback: Option<&str>| json!({"name": name, "url": format!("{base}{path}"), "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": fallback, "secret": SECRET});
+    let backup = console.call(&boss_t, "POST", "/admin/v1/hooks", &[], Some(new("backup", "/ok-backup", None))).await;
+    assert_eq!((backup.status, backup.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", backup.body);
+    assert_eq!(backup.json()["auth"], json!({"type": "header", "name": "x-hook-secret", "has_secret": true}));
+    let main = console.call(&boss_t, "POST", "/admin/v1/hooks", &[], Some(new("main", "/ok", Some("backup")))).await;
+    assert_eq!(main.status, StatusCode::CREATED, "{}", main.body);
+    let orphan = console.call(&boss_t, "POST", "/admin/v1/hooks", &[], Some(new("orphan", "/ok", Some("nobody")))).await;
+    assert_eq!(orphan.status, StatusCode::BAD_REQUEST, "a fallback must exist: {}", orphan.body);
+
+    // Operators switch hooks; only admins change, preview or send; viewers read.
+    assert_eq!(console.call(&viewer_t, "POST", "/admin/v1/hooks/main/activate", &[], None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(console.call(&ops_t, "POST", "/admin/v1/hooks/main/activate", &[], None).await.status, StatusCode::OK);
+    let listed = console.call(&viewer_t, "GET", "/admin/v1/hooks", &[], None).await;
+    let active: Vec<(String, bool)> =
+        listed.json()["hooks"].as_array().unwrap().iter().map(|h| (h["name"].as_str().unwrap().to_owned(), h["active"].as_bool().unwrap())).collect();
+    assert_eq!(active, [("backup".to_owned(), false), ("main".to_owned(), true)]);
+    assert_eq!(console.call(&ops_t, "POST", "/admin/v1/hooks/main/preview", &[], Some(json!({"user": "ops@example.com"}))).await.status, StatusCode::FORBIDDEN);
+
+    // Changes name their version; a new kind of authentication needs its secret; an active hook
+    // or another's fallback stays.
+    let v2 = json!({"url": format!("{base}/ok-v2"), "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": "backup"});
+    assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"9\"")], Some(v2.clone())).await.status, StatusCode::PRECONDITION_FAILED);
+    let changed = console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"1\"")], Some(v2)).await;
+    assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
+    let oauth = json!({"url": format!("{base}/ok"), "auth": {"type": "oauth2", "token_url": format!("{base}/token"), "client_id": "c"}});
+    assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(oauth)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(console.call(&boss_t, "DELETE", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(console.call(&boss_t, "DELETE", "/admin/v1/hooks/backup", &[("if-match", "\"1\"")], None).await.status, StatusCode::BAD_REQUEST);
+
+    // A preview for a real person, edited, sent once with the stored secret; not counted.
+    console.test.user("preview@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+    let preview =
+        console.call(&boss_t, "POST", "/admin/v1/hooks/main/preview", &[], Some(json!({"user": "preview@example.com", "type": "password-reset"}))).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let mut request = preview.json()["request"].clone();
+    assert_eq!(request["data"]["messageProfile"]["phoneNumber"], "+819012345678");
+    request["data"]["messageProfile"]["msgTemplate"] = "edited".into();
+    let sent = console.call(&boss_t, "POST", "/admin/v1/hooks/main/send", &[], Some(json!({"request": request}))).await;
+    assert_eq!((sent.status, sent.json()["outcome"].clone()), (StatusCode::OK, json!("delivered")), "{}", sent.body);
+    let received = seen.lock().unwrap().clone();
+    assert_eq!((received.len(), received[0].0.as_str(), received[0].1.as_deref()), (1, "/ok-v2", Some(SECRET)));
+    assert_eq!(received[0].2["data"]["messageProfile"]["msgTemplate"], "edited");
+    let metrics = console.call(&viewer_t, "GET", "/admin/v1/hooks/main/metrics", &[], None).await;
+    assert_eq!((metrics.status, metrics.json()["total"].clone()), (StatusCode::OK, json!(0)), "{}", metrics.body);
+
+    assert_eq!(console.call(&ops_t, "POST", "/admin/v1/hooks/main/deactivate", &[], None).await.status, StatusCode::OK);
+    assert_eq!(console.call(&ops_t, "POST", "/admin/v1/hooks/main/deactivate", &[], None).await.status, StatusCode::BAD_REQUEST, "not active any more");
+
+    // The trail: every change by its actor, as the hook's own lifecycle events; no secret anywhere.
+    let trail = console.call(&viewer_t, "GET", "/admin/v1/audit?target=hook:main", &[], None).await;
+    let records = trail.json()["records"].as_array().cloned().unwrap();
+    let kinds: Vec<(String, String)> =
+        records.iter().map(|r| (r["type"].as_str().unwrap().to_owned(), r["actor"]["id"].as_str().unwrap().to_owned())).collect();
+    let by = |kind: &str, who: &(String, String)| (kind.to_owned(), who.1.clone());
+    assert_eq!(kinds, [by("hook.deactivated", &ops), by("hook.updated", &boss), by("hook.activated", &ops), by("hook.created", &boss)]);
+    let events = console.test.event_types().await;
+    assert_eq!(events.iter().filter(|e| e.starts_with("hook.")).count(), 5, "one lifecycle event per change, no second one: {events:?}");
+    for body in [&trail.body, &listed.body, &changed.body, &backup.body, &main.body] {
+        assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
+    }
 }

@@ -179,7 +179,7 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "hook-s3cret-value";
 
 /// One request a telephony service received: its path, secret header and body.
-type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
 
 fn okta_answer(status: &str) -> Value {
     serde_json::json!({"commands": [{"type": "com.okta.telephony.action", "value": [{"status": status, "provider": "loopback", "transactionId": "tx-1"}]}]})
@@ -188,7 +188,7 @@ fn okta_answer(status: &str) -> Value {
 /// A telephony service on loopback answering by path: `/ok*` SUCCESSFUL, `/failed` FAILED,
 /// `/slow` after 3.5 s, `/malformed` HTML, `/bad` 400, `/moved` 302 to `/ok-moved`, `/flaky`
 /// 503 then SUCCESSFUL, `/series` from `series` (then SUCCESSFUL).
-async fn telephony_service(series: Vec<(u16, &'static str)>) -> (String, Seen) {
+pub(crate) async fn telephony_service(series: Vec<(u16, &'static str)>) -> (String, Seen) {
     use axum::http::{HeaderMap, StatusCode, Uri};
     use axum::response::IntoResponse;
     let seen: Seen = Arc::default();
@@ -230,12 +230,7 @@ async fn telephony_service(series: Vec<(u16, &'static str)>) -> (String, Seen) {
 fn hooks_for(app: &crate::harness::TestApp) -> Hooks {
     let secrets = aws_sdk_secretsmanager::Client::new(&app.sdk);
     let cached = shared::adapters::workflow_runner::connection_secrets(secrets.clone(), Duration::from_secs(60));
-    Hooks {
-        store: Arc::new(DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table)),
-        secrets,
-        prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
-        caller: Arc::new(HttpHookCaller::new(cached).unwrap()),
-    }
+    Hooks::new(&app.sdk, &app.stack.table, format!("test-{}", uuid::Uuid::new_v4().simple()), Arc::new(HttpHookCaller::new(cached).unwrap()))
 }
 
 /// A hook at `url` authenticated by the `x-hook-secret` header (its secret set when stored).
@@ -416,7 +411,7 @@ async fn a_preview_sends_the_edited_request_and_shows_the_answer() {
     hooks.create(hook("demo", &format!("{base}/ok"), None), &secrecy::SecretString::from(SECRET), NOW).await.unwrap();
     app.user("preview@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
-    let person = PreviewUser::from_pool(&cognito, &app.stack.user_pool_id, "preview@example.com").await.unwrap();
+    let person = bridge_admin::hooks::preview_user(&cognito, &app.stack.user_pool_id, "preview@example.com").await.unwrap();
 
     let mut request = hooks.preview_request("demo", &person, RequestType::PasswordReset, NOW).await.unwrap();
     assert_eq!(request["requestType"], "com.okta.user.telephony.password-reset");

@@ -479,7 +479,7 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     let added = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
     assert!(matches!(added, shared::workflows::runner::StepOutcome::Done(_)), "{added:?}");
     // A flow never hands out a console role, whatever its template makes of an event.
-    for console_group in ["bridge-admin", "bridge-operator", "bridge-viewer"] {
+    for console_group in ["bridge-admin", "bridge-operator", "bridge-viewer", "bridge-any-later-role"] {
         let refused = users.call(&step("add_to_group", json!({"group": console_group}))).await;
         assert!(matches!(refused, shared::workflows::runner::StepOutcome::Failed(_)), "{refused:?}");
     }

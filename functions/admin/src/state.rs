@@ -10,11 +10,13 @@ use shared::adapters::cognito::directory::CognitoDirectory;
 use shared::adapters::console_tokens::{ConsoleTokens, Expected};
 use shared::adapters::dynamo::apps::DynamoApps;
 use shared::adapters::dynamo::audit::DynamoAudit;
+use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::apps::AppAdmin;
+use shared::admin::hooks::HooksAdmin;
 use shared::admin::keys::KeysAdmin;
 use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
 use shared::admin::orgs::OrgAdmin;
@@ -27,6 +29,7 @@ use crate::config::Config;
 
 pub struct Admin {
     pub apps: AppAdmin,
+    pub hooks: HooksAdmin,
     pub keys: KeysAdmin,
     pub orgs: OrgAdmin,
     pub people: PeopleAdmin,
@@ -39,14 +42,23 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+    /// Fails only when the HTTP client for hook previews cannot be built (no TLS roots).
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         let directory: Arc<dyn PeopleDirectory> = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
         let audit: Arc<dyn AuditLog> = Arc::new(DynamoAudit::new(dynamo.clone(), &config.table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
         let key_set = Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(60)));
-        Self {
+        let hook_secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(sdk), Duration::from_secs(60));
+        let caller = Arc::new(shared::adapters::http::hook::HttpHookCaller::new(hook_secrets).map_err(|e| e.to_string())?);
+        Ok(Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            hooks: HooksAdmin {
+                store: Arc::new(DynamoHooks::new(dynamo.clone(), &config.table)),
+                vault: vault.clone(),
+                caller,
+                prefix: config.secret_prefix.clone(),
+            },
             keys: KeysAdmin { store: key_set.clone(), vault: vault.clone(), prefix: config.secret_prefix.clone() },
             orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
@@ -58,13 +70,13 @@ impl Admin {
             console_origin: config.console_origin.clone(),
             directory,
             accounts: TtlCache::new(Duration::from_secs(config.role_ttl_seconds)),
-        }
+        })
     }
 
     /// The production wiring, from the function's environment.
-    pub async fn from_env() -> Result<Self, shared::config::ConfigError> {
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let config = Config::from_env(&shared::config::Env)?;
-        Ok(Self::new(&config, &shared::adapters::aws::load().await))
+        Ok(Self::new(&config, &shared::adapters::aws::load().await)?)
     }
 
     /// Forgets `username`'s cached account, after a change to their role or account.

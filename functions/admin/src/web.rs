@@ -157,19 +157,62 @@ pub fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
-/// `If-Match: "{version}"`, which every change of a versioned resource needs: `428` without it,
-/// `412` when it is not a version this API gave.
-pub struct IfMatch(pub u64);
+/// `If-Match: "{version}"`, which every change of a versioned resource needs: `428` without it
+/// (or empty), `412` when it is not a version this API gave. Read lazily ([`IfMatch::version`]),
+/// so a bad id or body is a `400` first, whatever the header says.
+pub struct IfMatch(Result<u64, Problem>);
+
+impl IfMatch {
+    pub fn version(self) -> Result<u64, Problem> {
+        self.0
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok().map(str::trim).map(str::to_owned));
+        Ok(Self(match value.as_deref() {
+            None | Some("") => Err(Problem::new(StatusCode::PRECONDITION_REQUIRED, "precondition_required", "send If-Match with the ETag you read")),
+            Some(tag) => tag
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave")),
+        }))
+    }
+}
+
+/// A resource id in the path (`/apps/{id}`, `/orgs/{id}`), checked before anything else of the
+/// request is read: `400` when it cannot be one.
+pub struct ResourceId<T>(pub T);
+
+/// Ids a path may carry, parsed as their type parses them.
+pub trait PathId: Sized {
+    fn parse_id(raw: &str) -> Result<Self, String>;
+}
+
+impl PathId for shared::tokens::app::AppId {
+    fn parse_id(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).map_err(|e| e.to_string())
+    }
+}
+
+impl PathId for shared::directory::org::OrgId {
+    fn parse_id(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).map_err(|e| e.to_string())
+    }
+}
+
+impl<S: Send + Sync, T: PathId> FromRequestParts<S> for ResourceId<T> {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let Some(value) = parts.headers.get(header::IF_MATCH) else {
-            return Err(Problem::new(StatusCode::PRECONDITION_REQUIRED, "precondition_required", "send If-Match with the ETag you read"));
-        };
-        let version = value.to_str().ok().map(str::trim).and_then(|v| v.strip_prefix('"')?.strip_suffix('"')?.parse::<u64>().ok());
-        version.map(IfMatch).ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave"))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let invalid = |message: String| Problem::new(StatusCode::BAD_REQUEST, "invalid_request", message);
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| invalid("the path's id is not valid".into()))?;
+        T::parse_id(&raw).map(Self).map_err(invalid)
     }
 }
 

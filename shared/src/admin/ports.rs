@@ -10,7 +10,10 @@ use crate::common::store::StoreError;
 use crate::directory::org::{OrgId, Organisation};
 use crate::directory::ports::{DirectoryError, PoolUser};
 use crate::directory::scim_token::TokenRecord;
+use crate::events::IdentityEvent;
 use crate::signin::session::Session;
+use crate::telephony::hook::Hook;
+use crate::telephony::ports::DayCount;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::signing_keys::KeySet;
 
@@ -46,6 +49,27 @@ pub trait AuditedOrgs: Send + Sync {
     async fn add_token(&self, record: &TokenRecord, audit: &AuditRecord) -> Result<(), StoreError>;
     /// `Missing` if the organisation holds no such token.
     async fn revoke_token(&self, org: &OrgId, id: &str, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
+/// The telephony hooks, each change written in one transaction with its lifecycle event (which
+/// the caller builds from the audit record) and the audit record's items.
+#[async_trait]
+pub trait AuditedHooks: Send + Sync {
+    /// The hook as stored now (a consistent read).
+    async fn hook(&self, name: &str) -> Result<Option<Hook>, StoreError>;
+    /// Every hook and the active one's name.
+    async fn all(&self) -> Result<(Vec<Hook>, Option<String>), StoreError>;
+    /// The hook's counters for the days `from..=to` (days since the epoch), oldest first.
+    async fn counts(&self, name: &str, from: u64, to: u64) -> Result<Vec<DayCount>, StoreError>;
+    /// Stores `hook` at `hook.version` (1: new); `Conflict` when the stored version is not the
+    /// one before, `Missing` when its fallback is not stored.
+    async fn save(&self, hook: &Hook, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// `Missing` if there is no such hook.
+    async fn activate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// `Conflict` unless `name` is the active hook.
+    async fn deactivate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// `Conflict` while it is the active hook, `Missing` if there is none.
+    async fn remove(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// Our signing key set, written with its audit record in one transaction over the version it

@@ -78,6 +78,8 @@ mod tests {
         assert_eq!(Role::of(["bridge-viewer", "bridge-admin", "staff"]), Some(Role::Admin));
         assert_eq!(Role::of(["bridge-operator"]), Some(Role::Operator));
         assert_eq!(Role::of(["Bridge-Admin", "bridge-admins", "admin", ""]), None);
+        // Workflows refuse groups with the reserved prefix: every role's group has it.
+        assert!(Role::ALL.iter().all(|r| r.group().starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX)));
     }
 
     #[test]

@@ -152,6 +152,10 @@ pub trait IdentityLinks: Send + Sync {
     async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError>;
 }
 
+/// Cognito groups named with this prefix are the bridge's own (the console's roles,
+/// `admin::role`): an admin gives them, a workflow never does.
+pub const RESERVED_GROUP_PREFIX: &str = "bridge-";
+
 /// A Cognito user as the sign-in path needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolUser {

@@ -219,15 +219,17 @@ pub enum HookError {
     OwnFallback,
 }
 
+/// Whether `name` can name a hook: 1 to 64 lower-case letters, digits and hyphens, not starting
+/// with a hyphen.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && !name.starts_with('-') && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 impl Hook {
     /// What the admin tool checks before storing a hook (whether the fallback exists is the
     /// store's to check).
     pub fn validate(&self) -> Result<(), HookError> {
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 64
-            && !self.name.starts_with('-')
-            && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !name_ok {
+        if !valid_name(&self.name) {
             return Err(HookError::Name);
         }
         let url_ok = |raw: &str| {

@@ -13,6 +13,18 @@ pub trait HookDirectory: Send + Sync {
     async fn active(&self) -> Result<Option<(Hook, Option<Hook>)>, StoreError>;
 }
 
+/// One hook's counters for one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCount {
+    /// Days since the Unix epoch.
+    pub day: u64,
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Milliseconds, summed over the successful calls.
+    pub succeeded_ms: u64,
+}
+
 /// Why a hook call got no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallFailure {

@@ -74,8 +74,8 @@ impl UserActions {
             CognitoAction::AddToGroup => {
                 let group = group.filter(|g| !g.is_empty()).ok_or_else(|| StepOutcome::Failed("the step names no group".into()))?;
                 // The console's roles are given by an admin only (`bridge-admin admin grant`).
-                if crate::admin::role::Role::of([group]).is_some() {
-                    return Err(StepOutcome::Failed(format!("{group} is a console role's group, which only an admin gives")));
+                if group.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX) {
+                    return Err(StepOutcome::Failed(format!("{group} is one of the bridge's own groups (a console role), which only an admin gives")));
                 }
                 self.pool.add_to_group(username, group).await.map_err(outcome)?;
                 Ok(json!({"group": group}))

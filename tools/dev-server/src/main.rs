@@ -51,7 +51,7 @@ async fn main() -> Result<()> {
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
     let defaults = WithDefaults { form_url: form_url.clone(), api_url: api_url.clone() };
-    let admin = Arc::new(admin::state::Admin::new(&admin::config::Config::from_env(&defaults)?, &sdk));
+    let admin = Arc::new(admin::state::Admin::new(&admin::config::Config::from_env(&defaults)?, &sdk).map_err(anyhow::Error::msg)?);
     let api = Router::new().fallback(api_gateway).with_state(Api {
         login: routes::router(login),
         scim: scim::routes::router(scim),

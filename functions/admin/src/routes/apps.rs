@@ -1,7 +1,7 @@
 //! `/admin/v1/apps`: list, create, read, replace, delete, and set an app's shared secret.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -11,9 +11,10 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, IfMatch, JsonBody, now, with_etag};
+use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
 use shared::admin::apps::{AppSettings, SecretChoice, view};
 use shared::admin::role::Action;
+use shared::tokens::app::AppId;
 
 pub fn routes() -> Router<Arc<Admin>> {
     Router::new()
@@ -76,33 +77,35 @@ async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): 
     Ok(with_etag(StatusCode::CREATED, app.version, body))
 }
 
-async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>) -> Answer {
+async fn read(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<AppId>) -> Answer {
     caller.may(Action::Read)?;
-    let app = admin.apps.get(&id).await?;
+    let app = admin.apps.get(id.as_str()).await?;
     Ok(with_etag(StatusCode::OK, app.version, view(&app)))
 }
 
 async fn replace(
     State(admin): State<Arc<Admin>>,
     caller: Caller,
-    Path(id): Path<String>,
-    IfMatch(version): IfMatch,
+    ResourceId(id): ResourceId<AppId>,
+    if_match: IfMatch,
     JsonBody(settings): JsonBody<AppSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let app = admin.apps.update(&operator.actor, &id, settings, version, now()).await?;
+    let version = if_match.version()?;
+    let app = admin.apps.update(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, app.version, view(&app)))
 }
 
-async fn remove(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, IfMatch(version): IfMatch) -> Answer {
+async fn remove(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<AppId>, if_match: IfMatch) -> Answer {
     let operator = caller.may(Action::Change)?;
-    admin.apps.remove(&operator.actor, &id, version, false, now()).await?;
+    let version = if_match.version()?;
+    admin.apps.remove(&operator.actor, id.as_str(), version, false, now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn set_secret(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, JsonBody(new): JsonBody<NewSecret>) -> Answer {
+async fn set_secret(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<AppId>, JsonBody(new): JsonBody<NewSecret>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let shown = admin.apps.set_secret(&operator.actor, &id, choice(new.secret, new.generate)?, now()).await?;
+    let shown = admin.apps.set_secret(&operator.actor, id.as_str(), choice(new.secret, new.generate)?, now()).await?;
     Ok(match shown {
         Some(secret) => axum::Json(json!({"secret": secret.expose_secret()})).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),

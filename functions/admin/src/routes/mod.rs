@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`keys`], [`orgs`], [`people`], [`audit`]; `GET /admin/v1/me` here.
+//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`audit`]; `GET /admin/v1/me` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -22,6 +22,7 @@ use crate::web::{Caller, MAX_BODY_BYTES, Problem};
 
 pub mod apps;
 pub mod audit;
+pub mod hooks;
 pub mod keys;
 pub mod orgs;
 pub mod people;
@@ -36,6 +37,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
     Router::new()
         .route("/admin/v1/me", get(me))
         .merge(apps::routes())
+        .merge(hooks::routes())
         .merge(keys::routes())
         .merge(orgs::routes())
         .merge(people::routes())

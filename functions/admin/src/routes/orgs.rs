@@ -12,9 +12,10 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, IfMatch, JsonBody, now, with_etag};
+use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
 use shared::admin::orgs::{ConnectionSettings, OrgSettings, token_view, view};
 use shared::admin::role::Action;
+use shared::directory::org::OrgId;
 
 pub fn routes() -> Router<Arc<Admin>> {
     Router::new()
@@ -44,57 +45,61 @@ async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(settin
     Ok(with_etag(StatusCode::CREATED, org.version, view(&org)))
 }
 
-async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>) -> Answer {
+async fn read(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<OrgId>) -> Answer {
     caller.may(Action::Read)?;
-    let org = admin.orgs.get(&id).await?;
+    let org = admin.orgs.get(id.as_str()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))
 }
 
 async fn replace(
     State(admin): State<Arc<Admin>>,
     caller: Caller,
-    Path(id): Path<String>,
-    IfMatch(version): IfMatch,
+    ResourceId(id): ResourceId<OrgId>,
+    if_match: IfMatch,
     JsonBody(settings): JsonBody<OrgSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let org = admin.orgs.update(&operator.actor, &id, settings, version, now()).await?;
+    let version = if_match.version()?;
+    let org = admin.orgs.update(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))
 }
 
-async fn remove(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, IfMatch(version): IfMatch) -> Answer {
+async fn remove(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<OrgId>, if_match: IfMatch) -> Answer {
     let operator = caller.may(Action::Change)?;
-    admin.orgs.remove(&operator.actor, &id, version, now()).await?;
+    let version = if_match.version()?;
+    admin.orgs.remove(&operator.actor, id.as_str(), version, now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn connect(
     State(admin): State<Arc<Admin>>,
     caller: Caller,
-    Path(id): Path<String>,
-    IfMatch(version): IfMatch,
+    ResourceId(id): ResourceId<OrgId>,
+    if_match: IfMatch,
     JsonBody(settings): JsonBody<ConnectionSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let org = admin.orgs.connect(&operator.actor, &id, settings, version, now()).await?;
+    let version = if_match.version()?;
+    let org = admin.orgs.connect(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))
 }
 
-async fn disconnect(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, IfMatch(version): IfMatch) -> Answer {
+async fn disconnect(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<OrgId>, if_match: IfMatch) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let org = admin.orgs.disconnect(&operator.actor, &id, version, now()).await?;
+    let version = if_match.version()?;
+    let org = admin.orgs.disconnect(&operator.actor, id.as_str(), version, now()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))
 }
 
-async fn tokens(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>) -> Answer {
+async fn tokens(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<OrgId>) -> Answer {
     caller.may(Action::Read)?;
-    let tokens = admin.orgs.tokens(&id).await?;
+    let tokens = admin.orgs.tokens(id.as_str()).await?;
     Ok(axum::Json(json!({"tokens": tokens.iter().map(token_view).collect::<Vec<_>>()})).into_response())
 }
 
-async fn issue_token(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): Path<String>, JsonBody(new): JsonBody<NewToken>) -> Answer {
+async fn issue_token(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(id): ResourceId<OrgId>, JsonBody(new): JsonBody<NewToken>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let (value, record) = admin.orgs.issue_token(&operator.actor, &id, &new.label, now()).await?;
+    let (value, record) = admin.orgs.issue_token(&operator.actor, id.as_str(), &new.label, now()).await?;
     let mut body = token_view(&record);
     body["token"] = value.expose_secret().into();
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
@@ -102,6 +107,6 @@ async fn issue_token(State(admin): State<Arc<Admin>>, caller: Caller, Path(id): 
 
 async fn revoke_token(State(admin): State<Arc<Admin>>, caller: Caller, Path((id, token)): Path<(String, String)>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    admin.orgs.revoke_token(&operator.actor, &id, &token, now()).await?;
+    admin.orgs.revoke_token(&operator.actor, id.as_str(), &token, now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

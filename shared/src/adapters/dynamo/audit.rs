@@ -37,6 +37,14 @@ fn sort_key(record: &AuditRecord) -> String {
 /// The items that record `record` (and its identity event, about `person` or else the operator)
 /// as part of a change's transaction.
 pub fn audit_puts(table: &Table, record: &AuditRecord, person: Option<EventUser>) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut items = audit_record_puts(table, record)?;
+    items.push(event_put(table, &record.event(person))?);
+    Ok(items)
+}
+
+/// The record's two items without its identity event, for a change that writes its own event
+/// (a telephony hook's lifecycle event, which carries the record's details).
+pub fn audit_record_puts(table: &Table, record: &AuditRecord) -> Result<Vec<TransactWriteItem>, StoreError> {
     let body = serde_json::to_string(record).map_err(corrupt)?;
     let kind = name_of(record.kind);
     let item = |sk: &str, index: [(&str, String); 2]| {
@@ -48,7 +56,7 @@ pub fn audit_puts(table: &Table, record: &AuditRecord, person: Option<EventUser>
     let mut main = item("AUDIT", [("gsi1pk", ALL.into()), ("gsi1sk", sort_key(record))]);
     main.extend([("gsi2pk".into(), s(format!("AUDIT#actor#{}", record.actor.id))), ("gsi2sk".into(), s(sort_key(record)))]);
     let by_target = item("TARGET", [("gsi1pk", format!("AUDIT#target#{}", record.target)), ("gsi1sk", sort_key(record))]);
-    Ok(vec![table.put_plain(main)?, table.put_plain(by_target)?, event_put(table, &record.event(person))?])
+    Ok(vec![table.put_plain(main)?, table.put_plain(by_target)?])
 }
 
 pub struct DynamoAudit {

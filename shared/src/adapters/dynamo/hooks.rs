@@ -13,7 +13,7 @@
 //! Exactly one hook is active because "active" is one item naming it: activating writes that
 //! item (in a transaction that checks the hook exists), so concurrent activations end with the
 //! last one active and never two. Every change is written with its lifecycle event in one
-//! transaction, and every execution's counters (`ADD`s, no read) with its events in another: an
+//! transaction (an operator's change also with its audit record), and every execution's counters (`ADD`s, no read) with its events in another: an
 //! event is never missing or recorded for a change that did not happen. Hooks name their
 //! secrets (Secrets Manager); the table never holds one.
 
@@ -24,8 +24,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::dynamo::audit::audit_record_puts;
 use crate::adapters::dynamo::workflows::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, s, version_condition};
+use crate::admin::audit::AuditRecord;
+use crate::admin::ports::AuditedHooks;
 use crate::common::store::StoreError;
 use crate::events::IdentityEvent;
 use crate::telephony::hook::{Execution, Hook};
@@ -38,15 +41,7 @@ pub struct DynamoHooks {
     table: Table,
 }
 
-/// One hook's counters for one day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayCount {
-    pub day: u64,
-    pub total: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub succeeded_ms: u64,
-}
+pub use crate::telephony::ports::DayCount;
 
 const PARTITION: &str = "HOOKS";
 
@@ -64,9 +59,9 @@ impl DynamoHooks {
     }
 
     /// Stores `hook` as version `hook.version` (1 for a new hook; `Conflict` when the stored
-    /// version is not the one before), with its `hook.created` or `hook.updated` event; a
-    /// fallback must name a stored hook (`Missing` otherwise).
-    pub async fn save(&self, hook: &Hook, event: &IdentityEvent) -> Result<(), StoreError> {
+    /// version is not the one before), with its `hook.created` or `hook.updated` event and
+    /// audit record; a fallback must name a stored hook (`Missing` otherwise).
+    async fn save_hook(&self, hook: &Hook, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
         let t = &self.table;
         let mut item = hook_key(&hook.name);
         item.insert("data".into(), s(serde_json::to_string(hook).map_err(corrupt)?));
@@ -76,6 +71,7 @@ impl DynamoHooks {
         if let Some(fallback) = &hook.fallback {
             items.push(t.check(hook_key(fallback), "attribute_exists(pk)", None)?);
         }
+        items.extend(audit_record_puts(t, audit)?);
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(0) => StoreError::Conflict,
             TxError::Condition(_) => StoreError::Missing(format!("fallback hook {}", hook.fallback.as_deref().unwrap_or_default())),
@@ -124,11 +120,12 @@ impl DynamoHooks {
 
     /// Makes `name` the active hook (whatever was active before is not any more), with its
     /// `hook.activated` event; `Missing` if there is no such hook.
-    pub async fn activate(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
+    async fn activate_hook(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
         let mut pointer = active_key();
         pointer.insert("active_hook".into(), s(name));
         let t = &self.table;
-        let items = vec![t.check(hook_key(name), "attribute_exists(pk)", None)?, t.put_plain(pointer)?, event_put(t, event)?];
+        let mut items = vec![t.check(hook_key(name), "attribute_exists(pk)", None)?, t.put_plain(pointer)?, event_put(t, event)?];
+        items.extend(audit_record_puts(t, audit)?);
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(_) => StoreError::Missing(format!("hook {name}")),
             TxError::Store(e) => e,
@@ -137,23 +134,25 @@ impl DynamoHooks {
 
     /// No hook is active any more, with the `hook.deactivated` event, if `name` was the active
     /// one; `Conflict` otherwise.
-    pub async fn deactivate(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
+    async fn deactivate_hook(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
         let t = &self.table;
         let values = HashMap::from([(":name".to_owned(), s(name))]);
-        let items = vec![t.delete(active_key(), "active_hook = :name", Some(values))?, event_put(t, event)?];
+        let mut items = vec![t.delete(active_key(), "active_hook = :name", Some(values))?, event_put(t, event)?];
+        items.extend(audit_record_puts(t, audit)?);
         t.transact(items).await.map_err(TxError::or_conflict)
     }
 
     /// Removes hook `name` with its `hook.deleted` event; `Conflict` while it is the active
     /// hook, `Missing` if there is no such hook.
-    pub async fn remove(&self, name: &str, event: &IdentityEvent) -> Result<(), StoreError> {
+    async fn remove_hook(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
         let t = &self.table;
         let values = HashMap::from([(":name".to_owned(), s(name))]);
-        let items = vec![
+        let mut items = vec![
             t.delete(hook_key(name), "attribute_exists(pk)", None)?,
             t.check(active_key(), "attribute_not_exists(pk) OR active_hook <> :name", Some(values))?,
             event_put(t, event)?,
         ];
+        items.extend(audit_record_puts(t, audit)?);
         t.transact(items).await.map_err(|e| match e {
             TxError::Condition(0) => StoreError::Missing(format!("hook {name}")),
             TxError::Condition(_) => StoreError::Conflict,
@@ -187,6 +186,37 @@ impl DynamoHooks {
                 succeeded_ms: number(i, "succeeded_ms").unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl AuditedHooks for DynamoHooks {
+    async fn hook(&self, name: &str) -> Result<Option<Hook>, StoreError> {
+        DynamoHooks::hook(self, name).await
+    }
+
+    async fn all(&self) -> Result<(Vec<Hook>, Option<String>), StoreError> {
+        DynamoHooks::all(self).await
+    }
+
+    async fn counts(&self, name: &str, from: u64, to: u64) -> Result<Vec<DayCount>, StoreError> {
+        DynamoHooks::counts(self, name, from, to).await
+    }
+
+    async fn save(&self, hook: &Hook, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.save_hook(hook, event, audit).await
+    }
+
+    async fn activate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.activate_hook(name, event, audit).await
+    }
+
+    async fn deactivate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.deactivate_hook(name, event, audit).await
+    }
+
+    async fn remove(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.remove_hook(name, event, audit).await
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Ctx, SecretInput, show};
 use anyhow::{Context, Result, bail};
-use bridge_admin::hooks::{Hooks, PreviewUser};
+use bridge_admin::hooks::Hooks;
 use clap::{Args, Subcommand};
 use shared::telephony::hook::{Hook, RequestType};
 use shared::workflows::connection::Auth;
@@ -94,12 +94,7 @@ pub async fn run(command: HookCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
     let secrets = aws_sdk_secretsmanager::Client::new(&ctx.sdk);
     let cached = shared::adapters::workflow_runner::connection_secrets(secrets.clone(), std::time::Duration::from_secs(60));
-    let hooks = Hooks {
-        store: Arc::new(shared::adapters::dynamo::hooks::DynamoHooks::new(aws_sdk_dynamodb::Client::new(&ctx.sdk), table)),
-        secrets,
-        prefix: ctx.secret_prefix.clone(),
-        caller: Arc::new(shared::adapters::http::hook::HttpHookCaller::new(cached)?),
-    };
+    let hooks = Hooks::new(&ctx.sdk, table, &ctx.secret_prefix, Arc::new(shared::adapters::http::hook::HttpHookCaller::new(cached)?));
     dispatch(&hooks, &ctx.sdk, command).await
 }
 
@@ -138,7 +133,7 @@ async fn dispatch(hooks: &Hooks, sdk: &aws_config::SdkConfig, command: HookComma
                 (None, Some(user)) => {
                     let kind = RequestType::parse(&r#type).context("--type is pre-enrollment, mfa-verification or password-reset")?;
                     let pool = user_pool_id.context("set --user-pool-id or USER_POOL_ID")?;
-                    let person = PreviewUser::from_pool(&aws_sdk_cognitoidentityprovider::Client::new(sdk), &pool, &user).await?;
+                    let person = bridge_admin::hooks::preview_user(&aws_sdk_cognitoidentityprovider::Client::new(sdk), &pool, &user).await?;
                     hooks.preview_request(&name, &person, kind, now).await?
                 }
                 (None, None) => bail!("give --user or --request"),

@@ -9,7 +9,8 @@ read from the local Secrets Manager; `amr` with `mfa`): the sign-in that earns i
 tests' business, the contract is this script's. `/Me` and `/Bulk` are left out: RFC 7644 answers
 them with 501, which is a 5xx by definition.
 
-Usage: scripts/contract_fuzz.py [--seconds N]   (starts and stops its own local stack)
+Usage: scripts/contract_fuzz.py [--seconds N]   (starts and stops its own local stack; the
+`schemathesis` command is $SCHEMATHESIS, or the one on PATH)
 """
 import argparse
 import json
@@ -23,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
+import botocore.session
 import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +46,12 @@ def start_stack(work):
 def console_token(info):
     """A console token for admin@example.com, as the bridge mints it."""
     aws = dict(endpoint_url=info["moto"], region_name=info["region"], aws_access_key_id="local", aws_secret_access_key="local")
-    table = boto3.client("dynamodb", **aws)
+    session = botocore.session.get_session()
+    table = session.create_client("dynamodb", **aws)
     key_set = json.loads(table.get_item(TableName=info["table_name"], Key={"pk": {"S": "KEYS"}, "sk": {"S": "KEYS"}})["Item"]["data"]["S"])
     key = next(k for k in key_set["keys"] if k["alg"] == "ES256")
-    pem = boto3.client("secretsmanager", **aws).get_secret_value(SecretId=key["private_key"])["SecretString"]
-    user = boto3.client("cognito-idp", **aws).admin_get_user(UserPoolId=info["user_pool_id"], Username="admin@example.com")
+    pem = session.create_client("secretsmanager", **aws).get_secret_value(SecretId=key["private_key"])["SecretString"]
+    user = session.create_client("cognito-idp", **aws).admin_get_user(UserPoolId=info["user_pool_id"], Username="admin@example.com")
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
     now = int(time.time())
     claims = {"iss": info["api"], "aud": "bridge-console", "azp": "console", "sub": sub, "cognito:username": user["Username"],
@@ -58,7 +60,7 @@ def console_token(info):
 
 
 def fuzz(contract, url, headers, seconds, extra=()):
-    command = [shutil.which("schemathesis") or "schemathesis", "run", str(ROOT / contract), "--url", url, "--checks", CHECKS,
+    command = [os.environ.get("SCHEMATHESIS") or shutil.which("schemathesis") or "schemathesis", "run", str(ROOT / contract), "--url", url, "--checks", CHECKS,
                "--max-time", str(seconds), "--workers", "1", *extra]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]

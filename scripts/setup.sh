@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need on a fresh machine: Python stand-ins (moto,
-# PyJWT, cfn-lint), Debian Chromium for the browser tests, playwright-core, the demo company's
+# PyJWT, cfn-lint), Schemathesis, Debian Chromium for the browser tests, playwright-core, the demo company's
 # OpenID provider (oidc-provider), rustfmt and clippy.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
@@ -17,6 +17,12 @@ fi
 
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
+# Schemathesis for `make contracts`, in its own environment (its dependencies stay apart).
+if [ ! -x .venv-contracts/bin/schemathesis ]; then
+  python3 -m venv .venv-contracts
+  .venv-contracts/bin/pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
 
 # The operators' console's build (Vite, Preact, Chart.js).

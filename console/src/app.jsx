@@ -20,6 +20,8 @@ import { People } from "./pages/People.jsx";
 import { Person } from "./pages/Person.jsx";
 import { Orgs } from "./pages/Orgs.jsx";
 import { OrgPage } from "./pages/Org.jsx";
+import { Hooks } from "./pages/Hooks.jsx";
+import { HookPage } from "./pages/Hook.jsx";
 import { Audit } from "./pages/Audit.jsx";
 import { NotFound } from "./pages/NotFound.jsx";
 
@@ -104,8 +106,9 @@ const NAV = [
   ["/keys", "nav.keys"],
   ["/people", "nav.people"],
   ["/orgs", "nav.orgs"],
+  ["/hooks", "nav.hooks"],
   ["/audit", "nav.audit"],
-  // Workflows and telephony hooks come here once the API has their routes.
+  // Workflows come here once the API has their routes.
 ];
 
 function Console({ me, onSignOut }) {
@@ -170,6 +173,8 @@ function Console({ me, onSignOut }) {
           <Route path="/people/:username" component={Person} />
           <Route path="/orgs" component={Orgs} />
           <Route path="/orgs/:id" component={OrgPage} />
+          <Route path="/hooks" component={Hooks} />
+          <Route path="/hooks/:name" component={HookPage} />
           <Route path="/audit" component={Audit} />
           <Route path="/audit/:by/:value" component={Audit} />
           <Route component={NotFound} />

@@ -1,12 +1,13 @@
-// A chart for the overview's metrics (to come with the API's metrics route). Chart.js is loaded
-// on first use, so pages without charts do not carry it. `label` describes the chart for screen
-// readers; `children` (a table of the same figures) is its text alternative.
+// A chart of the API's metrics (a telephony hook's 30 days). Chart.js is loaded on first use, so
+// pages without charts do not carry it. `label` describes the chart for screen readers;
+// `children` (a table of the same figures) is its text alternative, behind a disclosure named
+// `tableLabel` (or `label`).
 import { useEffect, useRef } from "preact/hooks";
 
 let loaded = null;
 const loadChart = () => (loaded ||= import("./chart-setup.js").then((m) => m.Chart));
 
-export function Chart({ type = "line", data, options, label, children }) {
+export function Chart({ type = "line", data, options, label, tableLabel, children }) {
   const canvas = useRef(null);
   useEffect(() => {
     let chart = null;
@@ -28,7 +29,7 @@ export function Chart({ type = "line", data, options, label, children }) {
       </div>
       {children && (
         <details>
-          <summary>{label}</summary>
+          <summary>{tableLabel || label}</summary>
           {children}
         </details>
       )}

@@ -8,6 +8,8 @@
 //! [`crate::directory::ports::ScimStore`]), or alone through [`crate::events::EventLog`] where nothing else
 //! changes (a failed sign-in). This module is the model only.
 
+pub mod daily;
+
 use crate::common::store::StoreError;
 use async_trait::async_trait;
 

@@ -1,7 +1,8 @@
 // Browser tests of the operators' console (console/, built into console/dist and served at
 // {form}/console/ by the dev server): people sign in through the bridge (the form, then an SMS
-// code), and change apps, keys and people through the admin API, in headless Debian Chromium
-// driven by playwright-core. axe-core checks every page; nothing serious or critical may show.
+// code), and change apps, keys, people, organisations and telephony hooks through the admin API,
+// in headless Debian Chromium driven by playwright-core. axe-core checks every page; nothing
+// serious or critical may show.
 // Build the console first (cd console && npm install && npm run build).
 
 import { test, before, after } from "node:test";
@@ -795,6 +796,395 @@ test("an admin deletes the organisation through the UI after a confirmation: it 
   await p.context().close();
 });
 
+/**
+ * Writes hook `name`'s daily counters into the local table as the SMS sender keeps them
+ * (`HOOKSTATS#{name}`, one item per UTC day: total, succeeded, failed, succeeded_ms). `days` maps
+ * days ago to [delivered, failed, milliseconds of the delivered ones together]. Returns the
+ * dates (YYYY-MM-DD) by days ago.
+ */
+async function seedHookCounts(name, days) {
+  const today = Math.floor(Date.now() / 86_400_000);
+  const dates = {};
+  for (const [ago, [ok, failed, ms]] of Object.entries(days)) {
+    const day = today - Number(ago);
+    dates[ago] = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    const r = await fetch(info.moto, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.PutItem",
+        Authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${info.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({
+        TableName: info.table_name,
+        Item: {
+          pk: { S: `HOOKSTATS#${name}` },
+          sk: { S: String(day).padStart(6, "0") },
+          total: { N: String(ok + failed) },
+          succeeded: { N: String(ok) },
+          failed: { N: String(failed) },
+          succeeded_ms: { N: String(ms) },
+        },
+      }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+  return dates;
+}
+
+/** The demo SMS service's inbox (newest first). */
+const smsInbox = async () => (await fetch(`${info.telephony}/messages`)).json();
+
+/** Whether the page's chart canvas has pixels of `rgb` drawn (within a small tolerance). */
+const drawn = (p, rgb) =>
+  p.waitForFunction(([r, g, b]) => {
+    const canvas = document.querySelector("figure.chart canvas");
+    if (!canvas || !canvas.width || !canvas.height) return false;
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) n++;
+    return n > 20;
+  }, rgb);
+
+test("through the UI an admin adds a telephony hook, switches the active hook back and forth, sends an edited preview that arrives in the demo SMS inbox, and deletes the hook; the figures show as a chart and the audit trail shows each change", async () => {
+  const p = await page("en-US");
+  const chartLoads = [];
+  p.on("request", (r) => {
+    if (/\/assets\/chart-setup-[^/]*\.js$/.test(new URL(r.url()).pathname)) chartLoads.push(r.url());
+  });
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const tag = stamp();
+  // backup-sms's figures: 3 days ago 4 delivered (1,000 ms together) and 1 failed, today 2
+  // delivered (200 ms); 40 days ago is outside the 30 days.
+  const dates = await seedHookCounts("backup-sms", { 3: [4, 1, 1000], 0: [2, 0, 200], 40: [9, 9, 900] });
+
+  try {
+    // The list: demo-sms, registered by the local stack, is the active hook.
+    await nav(p, "Telephony hooks").click();
+    await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
+    const row = (name) => p.getByRole("row").filter({ has: p.getByRole("link", { name, exact: true }) });
+    await row("demo-sms").getByText("Active", { exact: true }).waitFor();
+    await p.getByText("Active hook: demo-sms. The bridge sends every SMS code through it.").waitFor();
+    await row("demo-sms").getByText("X-Hook-Secret", { exact: true }).waitFor();
+    const url = await row("demo-sms").locator("code.hook-url").textContent();
+    assert.equal(url, `${info.telephony}/hook`);
+    await checkA11y(p, "hooks");
+    assert.deepEqual(chartLoads, [], "no Chart.js before a page has a chart");
+
+    // A second hook on the same demo service (with a secret the service does not know), falling
+    // back to demo-sms; the URL checked as typed; the secret written once.
+    await p.getByRole("button", { name: "New hook" }).click();
+    const form = p.getByRole("region", { name: "New hook" });
+    await form.getByLabel("Name", { exact: true }).fill("backup-sms");
+    const urlField = form.getByLabel("URL", { exact: true });
+    await urlField.fill(`${url}?via=console`);
+    await urlField.blur();
+    await form.getByText("Enter an https URL (http only on 127.0.0.1 or localhost) without user name, query (?) or fragment (#).").waitFor();
+    assert.equal(await urlField.getAttribute("aria-invalid"), "true");
+    await urlField.fill(url);
+    assert.equal(await urlField.getAttribute("aria-invalid"), "false");
+    assert.equal(await form.getByLabel("A header carrying a secret").isChecked(), true);
+    await form.getByLabel("Header name").fill("X-Hook-Secret");
+    const secret = `not-the-demo-secret-${tag}`;
+    const secretField = form.getByLabel("Secret (the header's value)");
+    assert.equal(await secretField.getAttribute("type"), "password");
+    await secretField.fill(secret);
+    await form.getByLabel("Fallback", { exact: true }).selectOption("demo-sms");
+    await checkA11y(p, "new-hook");
+    await form.getByRole("button", { name: "Create hook" }).click();
+    await h1(p).filter({ hasText: "backup-sms" }).waitFor();
+    await p.getByRole("status").filter({ hasText: "Hook backup-sms created." }).waitFor();
+    assert.match(p.url(), /#\/hooks\/backup-sms$/);
+    const settings = p.getByRole("region", { name: "Settings" });
+    await settings.locator("dt:text-is('Fallback') + dd").filter({ hasText: "demo-sms" }).waitFor();
+    await settings.locator("dt:text-is('Secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+    await p.getByText("Not active: the bridge sends SMS codes through demo-sms.").waitFor();
+    assert.ok(!(await p.content()).includes(secret), "the secret is not on the page");
+    const created = await callApi(p, "/hooks/backup-sms");
+    assert.deepEqual(
+      { url: created.body.url, auth: created.body.auth, fallback: created.body.fallback, active: created.body.active },
+      { url, auth: { type: "header", name: "X-Hook-Secret", has_secret: true }, fallback: "demo-sms", active: false },
+    );
+
+    // Its 30 days: totals as text, a stacked bar chart (Chart.js loaded now), the same figures as
+    // a table of 30 days.
+    const metrics = p.getByRole("region", { name: "Last 30 days" });
+    await metrics.getByText("7 messages: 6 delivered, 1 failed. Average time to deliver: 200 ms.").waitFor();
+    assert.equal(await metrics.locator("canvas").count(), 1);
+    assert.equal(await metrics.locator("canvas").getAttribute("aria-label"), "Messages per day over the last 30 days: 6 delivered, 1 failed.");
+    await drawn(p, [0xe0, 0x44, 0x2f]); // a failed bar
+    await drawn(p, [0x17, 0xa8, 0x6b]); // delivered bars
+    assert.equal(chartLoads.length, 1, "Chart.js is loaded with the first chart");
+    const days = metrics.locator("table.metrics-table tbody tr");
+    assert.ok((await days.count()) <= 30, "at most 30 days");
+    assert.equal(await days.count(), 30, "every one of the 30 days");
+    const day = (date) => days.filter({ has: p.locator(`time[datetime="${date}"]`) }).locator("td");
+    assert.deepEqual(await day(dates[3]).allTextContents(), ["4", "1", "5"]);
+    assert.deepEqual(await day(dates[0]).allTextContents(), ["2", "0", "2"]);
+    assert.equal(await day(dates[40]).count(), 0, "not older than 30 days");
+    assert.equal(await days.locator("td").filter({ hasText: /^[1-9]/ }).count(), 5, "no other figures (4, 1, 5; 2, 2)");
+    await metrics.getByText("Figures per day").click();
+    await checkA11y(p, "hook-metrics");
+
+    // Changing how it authenticates without a new secret: the API refuses, the page says why.
+    await p.getByRole("button", { name: "Edit", exact: true }).click();
+    const edit = p.getByRole("region", { name: "Edit" });
+    assert.equal(await edit.getByLabel("Secret (the header's value)").inputValue(), "", "the secret is never filled in");
+    await edit.getByText("Leave it empty to keep the stored one.").waitFor();
+    await edit.getByLabel("OAuth 2.0 client credentials").check();
+    await edit.getByLabel("Token URL").fill(`${info.telephony}/token`);
+    await edit.getByLabel("Client ID").fill("bridge");
+    await edit.getByText("The hook authenticates differently now: enter its new secret.").waitFor();
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    const refusal = edit.getByRole("alert").filter({ hasText: "Changing how a hook authenticates needs its new secret: enter it as well." });
+    await refusal.waitFor();
+    await refusal.getByText("Details: changing how a hook authenticates needs its new secret").waitFor();
+    assert.equal(await edit.getByLabel("Client secret").getAttribute("aria-invalid"), "true", "the secret field is marked");
+    await checkA11y(p, "hook-edit-refused");
+    assert.equal((await callApi(p, "/hooks/backup-sms")).body.version, 1, "unchanged");
+    // Back to the header, without a fallback: saved, the stored secret kept.
+    await edit.getByLabel("A header carrying a secret").check();
+    assert.equal(await edit.getByLabel("Header name").inputValue(), "X-Hook-Secret");
+    await edit.getByLabel("Fallback", { exact: true }).selectOption({ label: "None" });
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await p.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await settings.locator("dt:text-is('Fallback') + dd").filter({ hasText: "None" }).waitFor();
+    await settings.locator("dt:text-is('Version') + dd").filter({ hasText: "2" }).waitFor();
+    const changed = await callApi(p, "/hooks/backup-sms");
+    assert.equal(changed.body.fallback, undefined);
+    assert.equal(changed.body.auth.has_secret, true, "the stored secret is kept");
+    assert.equal(changed.etag, '"2"');
+
+    // Activating it replaces demo-sms (the question says so).
+    await p.getByRole("button", { name: "Activate", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: "Activate backup-sms?" }).waitFor();
+    await dialog(p).getByText("The bridge sends every SMS code through backup-sms from now on. It replaces demo-sms, the active hook now.").waitFor();
+    await checkA11y(p, "confirm-activate");
+    await dialog(p).getByRole("button", { name: "Activate backup-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "backup-sms is the active hook now." }).waitFor();
+    await h1(p).getByText("Active", { exact: true }).waitFor();
+    await p.getByText("This is the active hook: the bridge sends every SMS code through it.").waitFor();
+    const active = async () => Object.fromEntries((await callApi(p, "/hooks")).body.hooks.map((h) => [h.name, h.active]));
+    assert.deepEqual(await active(), { "backup-sms": true, "demo-sms": false });
+    await p.getByRole("link", { name: "All telephony hooks" }).click();
+    await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
+    await p.getByText("Active hook: backup-sms.").waitFor();
+    await row("backup-sms").getByText("Active", { exact: true }).waitFor();
+    await row("demo-sms").getByText("Inactive", { exact: true }).waitFor();
+
+    // The active hook cannot be deleted: the API refuses, the question says why.
+    await row("backup-sms").getByRole("link").click();
+    await h1(p).filter({ hasText: "backup-sms" }).waitFor();
+    await p.getByRole("button", { name: "Delete hook" }).click();
+    await dialog(p).getByText("The hook is removed and its secret is scheduled for deletion. This cannot be undone.").waitFor();
+    await dialog(p).getByRole("button", { name: "Delete backup-sms" }).click();
+    const notDeleted = dialog(p).getByRole("alert").filter({ hasText: "backup-sms is the active hook: activate another hook or deactivate it first." });
+    await notDeleted.waitFor();
+    await notDeleted.getByText("Details: hook `backup-sms` is the active hook").waitFor();
+    await checkA11y(p, "hook-delete-refused");
+    await dialog(p).getByRole("button", { name: "Cancel" }).click();
+    await dialog(p).waitFor({ state: "detached" });
+    assert.equal((await callApi(p, "/hooks/backup-sms")).status, 200, "still there");
+
+    // Back to demo-sms, replacing backup-sms.
+    await p.goto(`${consoleUrl()}#/hooks/demo-sms`);
+    await h1(p).filter({ hasText: "demo-sms" }).waitFor();
+    await p.getByText("Not active: the bridge sends SMS codes through backup-sms.").waitFor();
+    await p.getByRole("button", { name: "Activate", exact: true }).click();
+    await dialog(p).getByText("It replaces backup-sms, the active hook now.").waitFor();
+    await dialog(p).getByRole("button", { name: "Activate demo-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "demo-sms is the active hook now." }).waitFor();
+    assert.deepEqual(await active(), { "backup-sms": false, "demo-sms": true });
+
+    // Deactivating asks first: cancelled, it stays active; confirmed, no hook is active.
+    await p.getByRole("button", { name: "Deactivate", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: "Deactivate demo-sms?" }).waitFor();
+    await dialog(p).getByText("No SMS codes will be delivered until another hook is activated").waitFor();
+    await checkA11y(p, "confirm-deactivate");
+    await dialog(p).getByRole("button", { name: "Cancel" }).click();
+    await dialog(p).waitFor({ state: "detached" });
+    assert.deepEqual(await active(), { "backup-sms": false, "demo-sms": true }, "cancelled: still active");
+    await h1(p).getByText("Active", { exact: true }).waitFor();
+    await p.getByRole("button", { name: "Deactivate", exact: true }).click();
+    await dialog(p).getByRole("button", { name: "Deactivate demo-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "demo-sms is deactivated: no hook is active" }).waitFor();
+    await h1(p).getByText("Inactive", { exact: true }).waitFor();
+    await p.getByText("No hook is active: the bridge delivers no SMS codes until one is activated.").waitFor();
+    assert.deepEqual(await active(), { "backup-sms": false, "demo-sms": false });
+    // And activated again (no hook to replace).
+    await p.getByRole("button", { name: "Activate", exact: true }).click();
+    await dialog(p).getByText("No hook is active now. The bridge sends every SMS code through demo-sms from now on.").waitFor();
+    await dialog(p).getByRole("button", { name: "Activate demo-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "demo-sms is the active hook now." }).waitFor();
+    assert.deepEqual(await active(), { "backup-sms": false, "demo-sms": true });
+
+    // Preview for a person (mfa@example.com, a sign-in code), edited, then sent once.
+    const preview = p.getByRole("region", { name: "Preview and send" });
+    await preview.getByRole("button", { name: "Generate request" }).click();
+    await preview.getByText("Enter the person's email or user name.").waitFor();
+    await preview.getByLabel("Person").fill("nobody@example.com");
+    await preview.getByRole("button", { name: "Generate request" }).click();
+    await preview.getByRole("alert").filter({ hasText: "No one has the email or user name nobody@example.com." }).waitFor();
+    await preview.getByLabel("Person").fill(info.users.mfa.email);
+    await preview.getByLabel("Request type").selectOption("mfa-verification");
+    await preview.getByRole("button", { name: "Generate request" }).click();
+    const request = preview.getByLabel(`Request for ${info.users.mfa.email} (JSON)`);
+    await request.waitFor();
+    assert.equal(await preview.getByRole("alert").count(), 0);
+    const generated = JSON.parse(await request.inputValue());
+    assert.equal(generated.eventType, "com.okta.telephony.provider");
+    assert.equal(generated.requestType, "com.okta.user.telephony.mfa-verification");
+    assert.equal(generated.data.messageProfile.phoneNumber, "+819012345678");
+    const code = generated.data.messageProfile.otpCode;
+    assert.match(code, /^\d{6}$/);
+    await checkA11y(p, "hook-preview");
+
+    // Not JSON: said as typed, and not sent.
+    const inboxBefore = (await smsInbox()).length;
+    await request.fill(JSON.stringify(generated, null, 2).replace(/\}\s*$/, ""));
+    await preview.getByText("This is not valid JSON").waitFor();
+    assert.equal(await request.getAttribute("aria-invalid"), "true");
+    await preview.getByRole("button", { name: "Send to demo-sms" }).click();
+    assert.equal(await p.evaluate(() => document.activeElement && document.activeElement.name), "request", "back to the request");
+    await request.fill("[1, 2]");
+    await preview.getByText("The request must be a JSON object").waitFor();
+    await preview.getByRole("button", { name: "Send to demo-sms" }).click();
+    assert.equal(await preview.getByRole("region", { name: "The hook's answer" }).count(), 0, "nothing sent");
+    assert.equal((await smsInbox()).length, inboxBefore, "nothing arrived");
+
+    const text = `Console preview ${tag}: your code is ${code}`;
+    generated.data.messageProfile.msgTemplate = text;
+    await request.fill(JSON.stringify(generated, null, 2));
+    assert.equal(await preview.getByText("This is not valid JSON").count(), 0);
+    assert.equal(await request.getAttribute("aria-invalid"), "false");
+    await preview.getByRole("button", { name: "Send to demo-sms" }).click();
+    const answer = preview.getByRole("region", { name: "The hook's answer" });
+    await answer.getByText("Delivered", { exact: true }).waitFor();
+    assert.equal(await answer.locator(".http-status").textContent(), "200");
+    assert.match(await answer.locator(".millis").textContent(), /^\d[\d,]* ms$/);
+    const body = JSON.parse(await answer.locator(".answer-body").textContent());
+    const result = body.commands[0].value[0];
+    assert.equal(result.status, "SUCCESSFUL");
+    await checkA11y(p, "hook-preview-sent");
+    const [latest] = await smsInbox();
+    assert.deepEqual({ to: latest.to, text: latest.text, transaction: latest.transaction }, { to: "+819012345678", text, transaction: result.transactionId }, "the edited text arrived");
+    const inbox = await page("en-US");
+    await inbox.goto(`${info.telephony}/`);
+    assert.equal(await inbox.locator(".message .text").first().textContent(), text);
+    await inbox.context().close();
+
+    // In Japanese.
+    await p.getByRole("button", { name: "日本語" }).click();
+    await nav(p, "SMS 送信フック").waitFor();
+    await p.getByRole("region", { name: "過去 30 日間" }).getByText("過去 30 日間のメッセージはありません。").waitFor();
+    await h1(p).getByText("有効", { exact: true }).waitFor();
+    await p.getByRole("region", { name: "プレビューと送信" }).getByRole("button", { name: "demo-sms に送信" }).waitFor();
+    await p.getByRole("button", { name: "English" }).click();
+    await nav(p, "Telephony hooks").waitFor();
+
+    // backup-sms, inactive now, is deleted (after a question).
+    await p.goto(`${consoleUrl()}#/hooks/backup-sms`);
+    await h1(p).filter({ hasText: "backup-sms" }).waitFor();
+    await p.getByRole("button", { name: "Delete hook" }).click();
+    await checkA11y(p, "confirm-delete-hook");
+    await dialog(p).getByRole("button", { name: "Delete backup-sms" }).click();
+    await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
+    await p.getByRole("status").filter({ hasText: "Hook backup-sms deleted." }).waitFor();
+    await row("demo-sms").waitFor();
+    assert.equal(await row("backup-sms").count(), 0, "gone from the list");
+    assert.equal((await callApi(p, "/hooks/backup-sms")).status, 404);
+
+    // The history: demo-sms's from its page, then backup-sms's; every change by the admin.
+    await row("demo-sms").getByRole("link").click();
+    await h1(p).filter({ hasText: "demo-sms" }).waitFor();
+    await p.getByRole("link", { name: "History" }).click();
+    await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+    assert.equal(await p.getByLabel("Target").inputValue(), "hook:demo-sms");
+    const records = (type) => p.locator("li.record").filter({ has: p.locator(".type code", { hasText: new RegExp(`^${type.replace(/\./g, "\\.")}$`) }) });
+    const byAdmin = (type) => records(type).filter({ has: p.locator(".actor", { hasText: new RegExp(`^${info.users.admin.email.replace(/\./g, "\\.")}$`) }) });
+    await records("hook.activated").first().waitFor();
+    assert.equal(await byAdmin("hook.activated").count(), 2, "demo-sms activated twice by the admin");
+    assert.equal(await byAdmin("hook.deactivated").count(), 1);
+    for (const target of await p.locator("li.record code.target").allTextContents()) assert.equal(target, "hook:demo-sms");
+    await byAdmin("hook.deactivated").getByText("Telephony hook deactivated").waitFor();
+
+    await p.goto(`${consoleUrl()}#/audit/target/${encodeURIComponent("hook:backup-sms")}`);
+    await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+    assert.equal(await p.getByLabel("Target").inputValue(), "hook:backup-sms");
+    await records("hook.deleted").first().waitFor();
+    const expected = { "hook.created": 1, "hook.updated": 1, "hook.activated": 1, "hook.deleted": 1 };
+    for (const [type, n] of Object.entries(expected)) {
+      assert.equal(await records(type).count(), n, `${n} × ${type}`);
+      assert.equal(await byAdmin(type).count(), n, `${type}: by the admin`);
+    }
+    assert.equal(await p.locator("li.record").count(), 4, "nothing else on backup-sms");
+    await records("hook.deleted").getByText("Telephony hook deleted").waitFor();
+    // The change: the fallback taken out.
+    await records("hook.updated").getByRole("row").filter({ hasText: "fallback" }).filter({ has: p.locator("del", { hasText: '"demo-sms"' }) }).waitFor();
+    assert.ok(!(await p.content()).includes(secret), "no secret in the audit trail");
+    await checkA11y(p, "hook-audit");
+
+    assert.deepEqual((await callApi(p, "/hooks")).body.hooks.map((h) => [h.name, h.active]), [["demo-sms", true]], "the stack's hook is active again");
+  } finally {
+    // Whatever happened above, the stack's demo-sms is the active hook and backup-sms is gone.
+    if ((await callApi(p, "/hooks/demo-sms")).body.active !== true) await callApi(p, "/hooks/demo-sms/activate", { method: "POST" });
+    const left = await callApi(p, "/hooks/backup-sms");
+    if (left.status === 200) await callApi(p, "/hooks/backup-sms", { method: "DELETE", ifMatch: left.etag });
+    await p.context().close();
+  }
+});
+
+test("a viewer sees the telephony hooks, a hook's settings and figures, but no control to change, switch or preview them; the API refuses the viewer's", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.viewer);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await nav(p, "Telephony hooks").click();
+  await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
+  const demo = p.getByRole("row").filter({ has: p.getByRole("link", { name: "demo-sms", exact: true }) });
+  await demo.getByText("Active", { exact: true }).waitFor();
+  await p.getByText("Your role may read telephony hooks but not change them.").waitFor();
+  assert.equal(await p.getByRole("button", { name: "New hook" }).count(), 0);
+  assert.equal(await p.getByRole("textbox").count(), 0, "no form");
+  await checkA11y(p, "viewer-hooks");
+
+  await demo.getByRole("link").click();
+  await h1(p).filter({ hasText: "demo-sms" }).waitFor();
+  await p.getByRole("region", { name: "Settings" }).getByText(`${info.telephony}/hook`, { exact: true }).waitFor();
+  const metrics = p.getByRole("region", { name: "Last 30 days" });
+  // The stack's sign-ins do not go through the SMS sender: demo-sms has no figures, so no chart.
+  await metrics.getByText("No messages in the last 30 days.").waitFor();
+  assert.equal(await metrics.locator("canvas").count(), 0, "no empty chart");
+  await p.getByRole("link", { name: "History" }).waitFor();
+  for (const name of ["Edit", "Activate", "Deactivate", "Delete hook", "Generate request", "Send to demo-sms"]) {
+    assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+  }
+  assert.equal(await p.getByRole("region", { name: "Preview and send" }).count(), 0, "no preview");
+  assert.equal(await p.getByRole("textbox").count(), 0, "no form");
+  await checkA11y(p, "viewer-hook");
+
+  const read = await callApi(p, "/hooks/demo-sms");
+  assert.equal(read.status, 200);
+  const { url, auth } = read.body;
+  const refusals = [
+    ["/hooks/demo-sms/activate", { method: "POST" }],
+    ["/hooks/demo-sms/deactivate", { method: "POST" }],
+    ["/hooks/demo-sms", { method: "PUT", ifMatch: read.etag, body: { url, auth: { type: "header", name: auth.name } } }],
+    ["/hooks/demo-sms/preview", { method: "POST", body: { user: info.users.mfa.email } }],
+    ["/hooks/demo-sms/send", { method: "POST", body: { request: { eventType: "com.okta.telephony.provider" } } }],
+    ["/hooks", { method: "POST", body: { name: "viewer-sms", url, auth: { type: "header", name: "X-Hook-Secret" }, secret: "x" } }],
+  ];
+  for (const [path, options] of refusals) {
+    const answer = await callApi(p, path, options);
+    assert.equal(answer.status, 403, `${options.method} ${path}: ${JSON.stringify(answer.body)}`);
+    assert.equal(answer.body.error, "forbidden");
+  }
+  const after = await callApi(p, "/hooks/demo-sms");
+  assert.equal(after.body.active, true, "still active");
+  assert.equal(after.etag, read.etag, "the same version");
+  await p.context().close();
+});
+
 test("on a phone (375x740) the console fits the screen: no sideways scrolling", async () => {
   const p = await page("en-US", { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   await signIn(p, info.users.admin);
@@ -815,6 +1205,8 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
     [`#/people/${encodeURIComponent(info.users.admin.email)}`, info.users.admin.email],
     ["#/orgs", "Organisations"],
     [`#/orgs/${info.org_id}`, "Example Corp"],
+    ["#/hooks", "Telephony hooks"],
+    ["#/hooks/demo-sms", "demo-sms"],
   ];
   for (const [route, heading] of routes) {
     await p.goto(`${consoleUrl()}${route}`);
@@ -823,5 +1215,17 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
     assert.ok(await fits(), `${route} fits`);
     await shot(p, `phone-${route.replace(/[^a-z]/g, "")}`);
   }
+  // A hook's preview, sent, and the hook's answer fit as well; so does the hooks table.
+  const preview = p.getByRole("region", { name: "Preview and send" });
+  await preview.getByLabel("Person").fill(info.users.mfa.email);
+  await preview.getByRole("button", { name: "Generate request" }).click();
+  await preview.getByLabel(`Request for ${info.users.mfa.email} (JSON)`).waitFor();
+  await preview.getByRole("button", { name: "Send to demo-sms" }).click();
+  await preview.getByRole("region", { name: "The hook's answer" }).getByText("Delivered", { exact: true }).waitFor();
+  assert.ok(await fits(), `a hook's preview and answer fit: ${await p.evaluate(() => document.documentElement.scrollWidth)} px wide`);
+  await checkA11y(p, "phone-hook-preview");
+  await nav(p, "Telephony hooks").click();
+  await p.getByRole("row").filter({ hasText: "demo-sms" }).waitFor();
+  assert.ok(await p.evaluate(() => [...document.querySelectorAll(".overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the hooks table fits");
   await p.context().close();
 });

@@ -424,6 +424,9 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         "/admin/v1/orgs/ORG%20X",
         "/admin/v1/hooks/-x",
         "/admin/v1/hooks/nobody/metrics",
+        "/admin/v1/overview?days=0",
+        "/admin/v1/overview?days=91",
+        "/admin/v1/overview?days=x&y=1",
         "/admin/v1/orgs/org-nobody/tokens",
         "/admin/v1/people/%20",
         "/admin/v1/people?email=not-an-email",
@@ -468,7 +471,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 38, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 39, "the routes of `functions/admin/src/routes`");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -690,4 +693,31 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     for body in [&trail.body, &listed.body, &changed.body, &backup.body, &main.body] {
         assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
     }
+}
+
+#[tokio::test]
+async fn the_overview_reads_every_day_of_its_range_from_the_runners_counters_in_one_query() {
+    use shared::events::daily::{DailyCounts, DayTotals};
+    let console = Console::new().await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let token = console.token(&viewer, json!({}));
+    let daily = shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table);
+    let today = now() / 86_400;
+    let yesterday = DayTotals { sign_ins: 4, failed_sign_ins: 1, hook_deliveries: 2, hook_failures: 1, ..DayTotals::default() };
+    daily.add(&[(today - 1, yesterday), (today, DayTotals { sign_ins: 1, ..DayTotals::default() })].into()).await.unwrap();
+    daily.add(&[(today, DayTotals { sign_ins: 2, high_risk: 1, scim_changes: 3, ..DayTotals::default() })].into()).await.unwrap();
+    daily.add(&[(today - 40, DayTotals { sign_ins: 9, ..DayTotals::default() })].into()).await.unwrap();
+
+    console.test.calls.take();
+    let reply = console.call(&token, "GET", "/admin/v1/overview?days=7", &[], None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let days = reply.json()["days"].as_array().cloned().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days[6]["date"], shared::common::time::rfc3339(today * 86_400)[..10]);
+    assert_eq!((days[6]["sign_ins"].clone(), days[6]["high_risk"].clone(), days[6]["scim_changes"].clone()), (json!(3), json!(1), json!(3)), "added up");
+    assert_eq!((days[5]["sign_ins"].clone(), days[5]["hook_failures"].clone()), (json!(4), json!(1)));
+    assert!(days[..5].iter().all(|d| d["sign_ins"] == 0), "zeros where nothing was counted, and nothing from before the range");
+    let calls = console.test.calls.take();
+    assert_eq!(calls.iter().filter(|c| c.contains("Query")).count(), 1, "{calls:?}");
+    assert_eq!(console.call(&token, "GET", "/admin/v1/overview", &[], None).await.json()["days"].as_array().map(Vec::len), Some(30));
 }

@@ -322,6 +322,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
 
     let runs = Arc::new(MemoryRuns::default());
     let workflows = workflows::state::Workflows {
+        daily: daily(&test.sdk, &test.stack.table),
         store: store.clone(),
         secrets: connection_secrets(secrets_client, Duration::from_secs(300)),
         pause: runs.clone(),
@@ -437,8 +438,17 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
 
     let runs = Arc::new(MemoryRuns::default());
     let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&app.sdk), Duration::from_secs(300));
-    let workflows = workflows::state::Workflows { store: store.clone(), secrets, pause: runs, users: None };
+    let workflows = workflows::state::Workflows { daily: daily(&app.sdk, &app.stack.table), store: store.clone(), secrets, pause: runs, users: None };
     let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
+    // What the stream holds, read by a second reader: the events the runner is delivered.
+    let delivered = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap().next_batch().await.unwrap();
+    let delivered: Vec<shared::events::IdentityEvent> = delivered["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["eventName"] == "INSERT" && r["dynamodb"]["NewImage"]["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with("EVENT#")))
+        .map(|r| serde_json::from_str(r["dynamodb"]["NewImage"]["data"]["S"].as_str().unwrap()).unwrap())
+        .collect();
     assert!(stream.deliver(&workflows, 20).await.unwrap() > 0);
     let signed_in = service.received("/signed-in");
     assert_eq!(signed_in.len(), 1);
@@ -450,6 +460,12 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
     // The runs' own records come through the stream too; they start nothing, and nothing runs twice.
     stream.deliver(&workflows, 21).await.unwrap();
     assert_eq!((service.received("/signed-in").len(), service.received("/deactivated").len()), (1, 1));
+    // The overview's counters: each processed event once, on its day.
+    let counted = shared::events::daily::DailyCounts::range(&*daily(&app.sdk, &app.stack.table), 0, 999_999).await.unwrap();
+    // (moto's stream also carries the insert of the transaction the taken userName cancelled,
+    // which DynamoDB's does not: the counters follow the stream.)
+    assert_eq!(counted, shared::events::daily::tally(&delivered).into_iter().collect::<Vec<_>>());
+    assert!(counted[0].1.sign_ins == 1 && counted[0].1.failed_sign_ins == 1 && counted[0].1.scim_changes >= 3, "{counted:?}");
 }
 
 /// The Cognito connector against moto: each action on the pool, and bridge sessions ended with
@@ -569,6 +585,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
 
     let runs = Arc::new(MemoryRuns::default());
     let workflows = workflows::state::Workflows {
+        daily: daily(&app.sdk, &app.stack.table),
         store: store.clone(),
         secrets: connection_secrets(secrets_client, Duration::from_secs(60)),
         pause: runs,
@@ -627,4 +644,9 @@ steps:
     std::fs::write(dir.join("bad.yml"), "id: x\nname: x\ntrigger: user.registered\nsteps: []\nsurprise: 1\n").unwrap();
     assert!(bridge_admin::read_document::<Flow>(&dir.join("bad.yml")).is_err(), "unknown fields are refused in YAML too");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The overview's daily counters in the test's table.
+fn daily(sdk: &aws_config::SdkConfig, table: &str) -> Arc<shared::adapters::dynamo::daily::DynamoDailyCounts> {
+    Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(sdk), table))
 }

@@ -7,7 +7,7 @@ import { useEffect, useRef } from "preact/hooks";
 let loaded = null;
 const loadChart = () => (loaded ||= import("./chart-setup.js").then((m) => m.Chart));
 
-export function Chart({ type = "line", data, options, label, tableLabel, children }) {
+export function Chart({ type = "bar", data, options, label, tableLabel, children }) {
   const canvas = useRef(null);
   useEffect(() => {
     let chart = null;

@@ -116,6 +116,8 @@ export function HookForm({ mode, hook, hooks, busy, error, onSubmit, onCancel })
   const stored = mode === "edit" && hook && hook.auth && hook.auth.has_secret;
   const kindChanged = mode === "edit" && hook && hook.auth && hook.auth.type !== values.kind;
   const others = (hooks || []).filter((h) => !hook || h.name !== hook.name);
+  // The API refused a change of authentication without its new secret: the field is marked.
+  const secretRefused = Boolean(error && error.code === "invalid_request" && /needs its new secret/.test(error.apiMessage || "")) && !values.secret;
 
   const submit = (e) => {
     e.preventDefault();
@@ -178,7 +180,20 @@ export function HookForm({ mode, hook, hooks, busy, error, onSubmit, onCancel })
         </>
       )}
       <Field id={f("secret")} label={t(values.kind === "header" ? "hookForm.secretHeader" : "hookForm.secretOauth")} help={secretHelp} error={errors.secret} shown={shown("secret")}>
-        {(p) => <input {...p} name="secret" type="password" class="mono" value={values.secret} onInput={set("secret")} onBlur={touch("secret")} autoComplete="new-password" spellcheck={false} />}
+        {(p) => (
+          <input
+            {...p}
+            aria-invalid={secretRefused ? "true" : p["aria-invalid"]}
+            name="secret"
+            type="password"
+            class="mono"
+            value={values.secret}
+            onInput={set("secret")}
+            onBlur={touch("secret")}
+            autoComplete="new-password"
+            spellcheck={false}
+          />
+        )}
       </Field>
       <Field id={f("fallback")} label={t("hookForm.fallback")} help={t("hookForm.fallbackHelp")}>
         {(p) => (

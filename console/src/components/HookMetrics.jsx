@@ -1,7 +1,7 @@
 // A hook's last 30 days (GET /hooks/{name}/metrics): the totals and the average time of a
 // delivered message as text, and the messages per day as a stacked bar chart (delivered,
-// failed), whose text alternative is a table of the same 30 days. The API lists only days with
-// messages (UTC dates); the others are shown as zero.
+// failed), whose text alternative is a table of the same 30 days; without any message, the text
+// alone. The API lists only days with messages (UTC dates); the others are shown as zero.
 import { useMemo } from "preact/hooks";
 import { seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
@@ -80,38 +80,40 @@ export function HookMetrics({ name }) {
                 ? t("hookMetrics.noAverage")
                 : ""}
           </p>
-          <Chart
-            type="bar"
-            data={data}
-            options={options}
-            label={t("hookMetrics.chart", { successful: number(m.successful), failed: number(m.failed) })}
-            tableLabel={t("hookMetrics.table")}
-          >
-            <div class="overflow-auto">
-              <table class="striped metrics-table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t("hookMetrics.date")}</th>
-                    <th scope="col">{t("hookMetrics.successful")}</th>
-                    <th scope="col">{t("hookMetrics.failed")}</th>
-                    <th scope="col">{t("hookMetrics.total")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {days.map((d) => (
-                    <tr key={d.date}>
-                      <th scope="row">
-                        <time dateTime={d.date}>{label(d.date)}</time>
-                      </th>
-                      <td>{number(d.successful)}</td>
-                      <td>{number(d.failed)}</td>
-                      <td>{number(d.total)}</td>
+          {m.total > 0 && (
+            <Chart
+              type="bar"
+              data={data}
+              options={options}
+              label={t("hookMetrics.chart", { successful: number(m.successful), failed: number(m.failed) })}
+              tableLabel={t("hookMetrics.table")}
+            >
+              <div class="overflow-auto">
+                <table class="striped metrics-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("hookMetrics.date")}</th>
+                      <th scope="col">{t("hookMetrics.successful")}</th>
+                      <th scope="col">{t("hookMetrics.failed")}</th>
+                      <th scope="col">{t("hookMetrics.total")}</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </Chart>
+                  </thead>
+                  <tbody>
+                    {days.map((d) => (
+                      <tr key={d.date}>
+                        <th scope="row">
+                          <time dateTime={d.date}>{label(d.date)}</time>
+                        </th>
+                        <td>{number(d.successful)}</td>
+                        <td>{number(d.failed)}</td>
+                        <td>{number(d.total)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </Chart>
+          )}
           <p class="muted small">{t("hookMetrics.note")}</p>
         </>
       )}

@@ -34,6 +34,8 @@ pub struct Admin {
     pub orgs: OrgAdmin,
     pub people: PeopleAdmin,
     pub audit: Arc<dyn AuditLog>,
+    /// The overview's daily counters.
+    pub daily: Arc<dyn shared::events::daily::DailyCounts>,
     pub tokens: ConsoleTokens,
     pub console_origin: String,
     directory: Arc<dyn PeopleDirectory>,
@@ -63,6 +65,7 @@ impl Admin {
             orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
             audit,
+            daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(dynamo.clone(), &config.table)),
             tokens: ConsoleTokens::new(
                 key_set,
                 Expected { issuer: config.issuer.clone(), audience: config.console_audience.clone(), app: config.console_app.clone() },

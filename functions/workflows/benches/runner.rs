@@ -51,6 +51,7 @@ async fn main() -> Result<(), Failure> {
     }
 
     let workflows = Workflows {
+        daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table)),
         store,
         secrets: Arc::new(shared::common::secrets::CachedSecrets::new(
             Arc::new(shared::testing::MemorySecrets::demo()),

@@ -1,5 +1,5 @@
 //! One stream batch: each new `EVENT#` item becomes an identity event and runs the flows that
-//! apply. A record whose event could not be processed (the table or a secret unavailable) is
+//! apply; the batch's processed events are then added to the overview's daily counters. A record whose event could not be processed (the table or a secret unavailable) is
 //! reported back as a batch item failure, so the stream retries it (and the event source
 //! mapping bisects and finally sends it to its on-failure destination); a flow's own failure is
 //! not a batch failure: the run is recorded as failed and can be replayed.
@@ -13,6 +13,7 @@ use serde_dynamo::AttributeValue;
 use serde_json::{Value, json};
 use shared::common::store::StoreError;
 use shared::events::IdentityEvent;
+use shared::events::daily::tally;
 
 use crate::state::Workflows;
 
@@ -44,6 +45,7 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbE
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
     let mut response = DynamoDbEventResponse::default();
     let loaded = if records.is_empty() { None } else { Some(workflows.load().await) };
+    let mut processed = Vec::new();
     for record in records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
         let Some(event) = text(record, "data").and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok()) else {
@@ -57,7 +59,10 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbE
             None => Ok(0),
         };
         match result {
-            Ok(runs) => tracing::info!(event = %event.id, runs, "event processed"),
+            Ok(runs) => {
+                tracing::info!(event = %event.id, runs, "event processed");
+                processed.push(event);
+            }
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "event not processed; the stream will retry it");
                 let mut failure = DynamoDbBatchItemFailure::default();
@@ -65,6 +70,10 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbE
                 response.batch_item_failures.push(failure);
             }
         }
+    }
+    // The overview's counters: of the events processed (a retried one counts when it is).
+    if let Err(e) = workflows.daily.add(&tally(&processed)).await {
+        tracing::warn!(error = %e, "the daily counters could not be added to; the overview misses this batch");
     }
     response
 }

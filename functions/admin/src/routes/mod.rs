@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`audit`]; `GET /admin/v1/me` here.
+//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`audit`], [`overview`]; `GET /admin/v1/me` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -25,6 +25,7 @@ pub mod audit;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;
+pub mod overview;
 pub mod people;
 
 pub fn router(admin: Arc<Admin>) -> Router {
@@ -42,6 +43,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .merge(orgs::routes())
         .merge(people::routes())
         .merge(audit::routes())
+        .merge(overview::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

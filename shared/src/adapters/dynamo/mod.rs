@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod apps;
 pub mod audit;
+pub mod daily;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::adapters::aws::{Failure, store_error};
-use crate::adapters::dynamo::{Table, key, n, number, s};
+use crate::adapters::dynamo::{Table, key, n, number};
 use crate::common::store::StoreError;
 use crate::events::daily::{DailyCounts, DayTotals};
 
@@ -55,20 +55,8 @@ impl DailyCounts for DynamoDailyCounts {
     }
 
     async fn range(&self, from: u64, to: u64) -> Result<Vec<(u64, DayTotals)>, StoreError> {
-        let t = &self.table;
-        let out = t
-            .client
-            .query()
-            .table_name(&t.name)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(PARTITION))
-            .expression_attribute_values(":from", s(format!("{from:06}")))
-            .expression_attribute_values(":to", s(format!("{to:06}")))
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(out
-            .items()
+        let items = self.table.sort_key_range(PARTITION, &format!("{from:06}"), &format!("{to:06}")).await?;
+        Ok(items
             .iter()
             .filter_map(|item| {
                 let day = item.get("sk")?.as_s().ok()?.parse().ok()?;

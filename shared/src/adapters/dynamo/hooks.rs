@@ -162,21 +162,8 @@ impl DynamoHooks {
 
     /// The hook's counters for the days `from..=to`, oldest first (days without calls omitted).
     pub async fn counts(&self, name: &str, from: u64, to: u64) -> Result<Vec<DayCount>, StoreError> {
-        let t = &self.table;
-        let out = t
-            .client
-            .query()
-            .table_name(&t.name)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(format!("HOOKSTATS#{name}")))
-            .expression_attribute_values(":from", s(format!("{from:06}")))
-            .expression_attribute_values(":to", s(format!("{to:06}")))
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        let items = self.table.sort_key_range(&format!("HOOKSTATS#{name}"), &format!("{from:06}"), &format!("{to:06}")).await?;
+        Ok(items
             .iter()
             .map(|i| DayCount {
                 day: i.get("sk").and_then(|v| v.as_s().ok()).and_then(|v| v.parse().ok()).unwrap_or(0),

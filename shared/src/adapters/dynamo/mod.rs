@@ -206,6 +206,23 @@ impl Table {
         self.put_item(item, Some(condition), values).await
     }
 
+    /// The items of partition `pk` whose sort key is in `from..=to`, in order: one `Query`, one
+    /// page (for small ranges, such as a month of daily counters).
+    pub async fn sort_key_range(&self, pk: &str, from: &str, to: &str) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(out.items.unwrap_or_default())
+    }
+
     pub async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self.client.get_item().table_name(&self.name).set_key(Some(key)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
         Ok(out.item)

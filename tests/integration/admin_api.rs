@@ -508,6 +508,26 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         println!("{what:>18}: {} AWS calls {calls:?}, {:.1} ms against moto", calls.len(), elapsed.as_secs_f64() * 1000.0);
         assert_eq!(calls.len(), expected, "{what}: {calls:?}");
     }
+    // Organisations and hooks: a new one first, then what it takes to read and change it.
+    let created = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Warm", "domains": ["warm.example"]}))).await;
+    assert_eq!(console.test.calls.take().len(), 1, "create an organisation: one transaction");
+    let org = format!("/admin/v1/orgs/{}", created.json()["id"].as_str().unwrap());
+    let hook = json!({"name": "warm", "url": "https://sms.example.com/hook", "auth": {"type": "header", "name": "x-key"}, "secret": "warm-hook-secret"});
+    let cases: [(&str, &str, String, Option<Value>, usize); 7] = [
+        ("list orgs", "GET", "/admin/v1/orgs".into(), None, 1),
+        ("read an org", "GET", org.clone(), None, 1),
+        ("change an org", "PUT", org.clone(), Some(json!({"name": "Warm 2", "domains": ["warm.example"]})), 2),
+        ("issue a token", "POST", format!("{org}/tokens"), Some(json!({"label": "okta"})), 2),
+        ("list hooks", "GET", "/admin/v1/hooks".into(), None, 1),
+        ("create a hook", "POST", "/admin/v1/hooks".into(), Some(hook), 3),
+        ("activate a hook", "POST", "/admin/v1/hooks/warm/activate".into(), None, 3),
+    ];
+    for (what, method, path, body, expected) in cases {
+        let reply = console.call(&token, method, &path, &[("if-match", "\"1\"")], body).await;
+        assert!(reply.status.is_success(), "{what}: {}", reply.body);
+        let calls = console.test.calls.take();
+        assert_eq!(calls.len(), expected, "{what}: {calls:?}");
+    }
 }
 
 #[tokio::test]

@@ -201,6 +201,13 @@ def transact_write_items(self, transact_items):
         except Exception:
             continue  # moto reports the problem itself
         touched.append((op["TableName"], key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+    # The streams' lengths before: a cancelled transaction leaves no stream record (DynamoDB
+    # writes none; moto would keep the records of the writes it made and of their rollback).
+    streams = {}
+    for name in {name for name, _, _ in touched}:
+        shard = getattr(self.tables.get(name), "stream_shard", None)
+        if shard is not None:
+            streams[name] = (shard, len(shard.items))
     dynamodb_models.copy = _NoTableCopy
     try:
         return _transact_write_items(self, transact_items)
@@ -211,6 +218,8 @@ def transact_write_items(self, transact_items):
                     self.delete_item(table_name, key)
             else:
                 self.put_item(table_name, before)
+        for shard, length in streams.values():
+            del shard.items[length:]
         raise
     finally:
         dynamodb_models.copy = copy

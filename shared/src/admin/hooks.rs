@@ -162,8 +162,10 @@ impl HooksAdmin {
         self.check_fallback(&hook).await?;
         self.store_secret(&mut hook, &secret).await?;
         let audit = AuditRecord::new(EventType::HookCreated, actor, target(name), None, Some(view(&hook)), now);
-        self.save(&hook, &audit).await?;
-        Ok(hook)
+        match self.save(&hook, &audit).await {
+            Err(AdminError::Stale { .. }) => Err(AdminError::Exists(format!("hook `{}` exists already", hook.name))),
+            other => other.map(|()| hook),
+        }
     }
 
     /// Replaces hook `name`'s settings over `version`, and its secret when one is given.

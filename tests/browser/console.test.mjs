@@ -100,18 +100,25 @@ async function checkA11y(p, name) {
 }
 
 const FORM = {
-  en: { email: "Email", password: "Password", signIn: "Sign in", code: "Code", verify: "Verify" },
-  ja: { email: "メールアドレス", password: "パスワード", signIn: "サインイン", code: "確認コード", verify: "確認" },
+  en: { email: "Email", password: "Password", signIn: "Sign in", code: "Code", verify: "Verify", refused: "Incorrect email or password." },
+  ja: { email: "メールアドレス", password: "パスワード", signIn: "サインイン", code: "確認コード", verify: "確認", refused: "メールアドレスまたはパスワードが正しくありません。" },
 };
 const step = (p, id) => p.locator(`#step-${id}`);
 
 /** Opens the console at `route`, signs `user` in through the bridge's form (with an SMS code if
- * `sms`), and waits for the console to take the token. */
-async function signIn(p, user, { lang = "en", sms = true, route = "" } = {}) {
+ * `sms`), and waits for the console to take the token. With `wrongFirst` (an email), the form is
+ * first sent that email with a wrong password, and refuses it (a failed sign-in is recorded). */
+async function signIn(p, user, { lang = "en", sms = true, route = "", wrongFirst } = {}) {
   const words = FORM[lang];
   await p.goto(`${consoleUrl()}${route}`);
   await p.getByRole("button", { name: words.signIn, exact: true }).click();
   await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  if (wrongFirst) {
+    await step(p, "password").getByLabel(words.email).fill(wrongFirst);
+    await step(p, "password").getByLabel(words.password, { exact: true }).fill(`Not-the-Passw0rd-${stamp()}`);
+    await step(p, "password").getByRole("button", { name: words.signIn }).click();
+    await p.getByRole("alert").filter({ hasText: words.refused }).waitFor();
+  }
   await step(p, "password").getByLabel(words.email).fill(user.email);
   await step(p, "password").getByLabel(words.password, { exact: true }).fill(user.password);
   await step(p, "password").getByRole("button", { name: words.signIn }).click();
@@ -197,6 +204,150 @@ test("the admin signs in through the bridge and lands on the overview, in Englis
   await ja.getByRole("region", { name: "最近の変更" }).getByText("アプリ作成").first().waitFor();
   await checkA11y(ja, "ja-overview");
   await ja.context().close();
+});
+
+/** The overview's sign-ins chart, once there: the page is reloaded while the runner has not yet
+ * counted a sign-in from the stream (it does within a couple of seconds; 10 s at most here). */
+async function signInsChart(p) {
+  const region = p.getByRole("region", { name: "Sign-ins" });
+  for (const end = Date.now() + 10_000; ; ) {
+    await region.locator(".metrics-summary").waitFor();
+    if (await region.locator("canvas").count()) return region.locator("canvas");
+    assert.ok(Date.now() < end, "a sign-in counted within 10 s");
+    await p.waitForTimeout(1000);
+    await p.reload();
+  }
+}
+
+/**
+ * Puts the overview's counters of days before today (`{ daysAgo: { sign_ins, ... } }`) straight
+ * into the local table (the workflow runner adds today's from the event stream). Returns each
+ * day's date (UTC).
+ */
+async function seedDailyCounts(days) {
+  const today = Math.floor(Date.now() / 86_400_000);
+  const dates = {};
+  for (const [ago, counts] of Object.entries(days)) {
+    assert.ok(Number(ago) > 0, "today is the runner's");
+    const day = today - Number(ago);
+    dates[ago] = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    const item = { pk: { S: "STATS#daily" }, sk: { S: String(day).padStart(6, "0") } };
+    for (const [name, n] of Object.entries(counts)) item[name] = { N: String(n) };
+    const r = await fetch(info.moto, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.PutItem",
+        Authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${info.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify({ TableName: info.table_name, Item: item }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+  return dates;
+}
+
+/** The figures of a chart's table (`region`) for `date`, as numbers ([] if the day is not there). */
+const figuresOn = async (region, date) => (await region.locator(`table.metrics-table tbody tr:has(time[datetime="${date}"]) td`).allTextContents()).map((t) => Number(t.replace(/,/g, "")));
+/** A chart table's column `i` (0: the first figure), added up over its days. */
+const columnTotal = async (region, i) => (await region.locator(`table.metrics-table tbody tr td:nth-of-type(${i + 1})`).allTextContents()).reduce((n, t) => n + Number(t.replace(/,/g, "")), 0);
+
+test("the overview charts the last 30 days: today's sign-ins (the admin's) and failed sign-ins (a wrong password first), SCIM changes and hook messages, each with its totals and a table; a failed call leaves the rest of the overview working", async () => {
+  // Two days ago from the table; 40 days ago is outside the 30 days.
+  const dates = await seedDailyCounts({
+    2: { sign_ins: 4, failed_sign_ins: 1, high_risk: 2, scim_changes: 3, hook_deliveries: 5, hook_failures: 2 },
+    40: { sign_ins: 9, failed_sign_ins: 9, scim_changes: 9, hook_deliveries: 9 },
+  });
+  const p = await page("en-US");
+  const chartLoads = [];
+  p.on("request", (r) => {
+    if (/\/assets\/chart-setup-[^/]*\.js$/.test(new URL(r.url()).pathname)) chartLoads.push(r.url());
+  });
+  await p.goto(consoleUrl());
+  await p.getByRole("heading", { name: "Operators' console", level: 1 }).waitFor();
+  assert.deepEqual(chartLoads, [], "no Chart.js before a page has a chart");
+  // A wrong password for someone first (a `user.sign_in_failed`), then the admin (a `user.signed_in`).
+  await signIn(p, info.users.admin, { wrongFirst: info.users.hanako.email });
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+
+  // The runner counts the stream's events within a couple of seconds: reload until today has both.
+  const today = new Date().toISOString().slice(0, 10);
+  const daily = p.getByRole("region", { name: "Last 30 days" });
+  const signIns = daily.getByRole("region", { name: "Sign-ins" });
+  let figures = [];
+  for (const end = Date.now() + 10_000; ; ) {
+    await signIns.locator(".metrics-summary").waitFor();
+    figures = await figuresOn(signIns, today);
+    if (figures[0] >= 1 && figures[1] >= 1) break;
+    assert.ok(Date.now() < end, `today's sign-ins and failed sign-ins within 10 s: ${JSON.stringify(figures)}`);
+    await p.waitForTimeout(1000);
+    chartLoads.length = 0; // each page loads Chart.js for itself
+    await p.reload();
+    await h1(p).filter({ hasText: "Overview" }).waitFor();
+  }
+  const [signedIn, failed, highRisk] = figures;
+  assert.ok(signedIn >= 1 && failed >= 1 && highRisk >= 0, `today: ${figures}`);
+
+  // The sign-ins: totals as text, the chart (Chart.js loaded with it, once), and 30 days in its table.
+  const totals = [await columnTotal(signIns, 0), await columnTotal(signIns, 1), await columnTotal(signIns, 2)];
+  assert.ok(totals[0] >= 5 && totals[1] >= 2 && totals[2] >= 2, `with the seeded day: ${totals}`);
+  await signIns.getByText(`Sign-ins: ${totals[0]}. Failed: ${totals[1]}. High-risk: ${totals[2]}.`, { exact: true }).waitFor();
+  assert.equal(await signIns.locator("canvas").count(), 1);
+  assert.equal(await signIns.locator("canvas").getAttribute("aria-label"), `Sign-ins per day over the last 30 days: ${totals[0]} sign-ins, ${totals[1]} failed, ${totals[2]} high-risk.`);
+  await drawn(p, [0x2f, 0x6a, 0xe6], { canvas: "#sign-ins-heading ~ figure canvas", below: 0.6 }); // sign-in bars
+  await drawn(p, [0xb3, 0x5c, 0x00], { canvas: "#sign-ins-heading ~ figure canvas", below: 0.6 }); // high-risk bars
+  assert.equal(await signIns.locator("table.metrics-table tbody tr").count(), 30, "every one of the 30 days");
+  assert.deepEqual(await figuresOn(signIns, dates[2]), [4, 1, 2]);
+  assert.deepEqual(await figuresOn(signIns, dates[40]), [], "not older than 30 days");
+
+  // SCIM changes and hook messages (delivered, failed, all), the same way.
+  const scim = daily.getByRole("region", { name: "SCIM changes" });
+  assert.deepEqual(await figuresOn(scim, dates[2]), [3]);
+  const changes = await columnTotal(scim, 0);
+  await scim.getByText(`Changes: ${changes}.`, { exact: true }).waitFor();
+  assert.equal(await scim.locator("canvas").getAttribute("aria-label"), `SCIM changes per day over the last 30 days: ${changes} in all.`);
+  const hooks = daily.getByRole("region", { name: "Telephony hook messages" });
+  assert.deepEqual(await figuresOn(hooks, dates[2]), [3, 2, 5]);
+  const [delivered, hookFailed, messages] = [await columnTotal(hooks, 0), await columnTotal(hooks, 1), await columnTotal(hooks, 2)];
+  assert.equal(delivered + hookFailed, messages);
+  await hooks.getByText(`Messages: ${messages}. Delivered: ${delivered}. Failed: ${hookFailed}.`, { exact: true }).waitFor();
+  assert.equal(await hooks.locator("canvas").getAttribute("aria-label"), `Telephony hook messages per day over the last 30 days: ${delivered} delivered, ${hookFailed} failed.`);
+  assert.equal(await daily.locator("canvas").count(), 3);
+  assert.equal(chartLoads.length, 1, "Chart.js is loaded once, with the charts");
+  for (const region of [signIns, scim, hooks]) await region.getByText("Figures per day").click();
+  await signIns.getByRole("row").filter({ has: p.locator(`time[datetime="${today}"]`) }).waitFor();
+  await checkA11y(p, "en-overview-charts");
+
+  // In Japanese.
+  await p.getByRole("button", { name: "日本語" }).click();
+  const ja = p.getByRole("region", { name: "過去 30 日間" });
+  await ja.getByRole("region", { name: "サインイン" }).getByText(`サインイン ${totals[0]} 件、失敗 ${totals[1]} 件、高リスク ${totals[2]} 件。`, { exact: true }).waitFor();
+  await ja.getByRole("region", { name: "SCIM による変更" }).getByText(`変更 ${changes} 件。`, { exact: true }).waitFor();
+  await ja.getByRole("region", { name: "SMS 送信フックのメッセージ" }).getByText(`メッセージ ${messages} 件: 配信成功 ${delivered} 件、失敗 ${hookFailed} 件。`, { exact: true }).waitFor();
+  assert.equal(await ja.getByRole("region", { name: "サインイン" }).locator("thead th").first().textContent(), "日付（UTC）");
+  await checkA11y(p, "ja-overview-charts");
+  await p.getByRole("button", { name: "English" }).click();
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+
+  // The API failing: said in its place; the configuration and the latest changes still there.
+  const overviewRoute = (url) => url.href.startsWith(`${info.api}/admin/v1/overview?`);
+  await p.route(overviewRoute, async (route) => {
+    if (route.request().method() !== "GET") return route.continue();
+    const response = await route.fetch();
+    const headers = { ...response.headers(), "content-type": "application/json" };
+    delete headers["content-length"];
+    await route.fulfill({ status: 503, headers, body: JSON.stringify({ error: "unavailable", message: "The store is unreachable." }) });
+  });
+  await p.reload();
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await daily.getByRole("alert").filter({ hasText: "The admin API is unavailable for a moment. Try again shortly." }).waitFor();
+  assert.equal(await daily.locator("canvas").count(), 0, "no chart");
+  const apps = await callApi(p, "/apps");
+  await p.locator(".count").filter({ hasText: "Apps" }).locator(".figure").filter({ hasText: String(apps.body.apps.length) }).waitFor();
+  await p.getByRole("region", { name: "Latest changes" }).getByRole("table").waitFor();
+  await checkA11y(p, "overview-charts-error");
+  await p.unroute(overviewRoute);
+  await p.context().close();
 });
 
 test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person; the audit trail shows each", async () => {
@@ -835,16 +986,22 @@ async function seedHookCounts(name, days) {
 /** The demo SMS service's inbox (newest first). */
 const smsInbox = async () => (await fetch(`${info.telephony}/messages`)).json();
 
-/** Whether the page's chart canvas has pixels of `rgb` drawn (within a small tolerance). */
-const drawn = (p, rgb) =>
-  p.waitForFunction(([r, g, b]) => {
-    const canvas = document.querySelector("figure.chart canvas");
-    if (!canvas || !canvas.width || !canvas.height) return false;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) n++;
-    return n > 20;
-  }, rgb);
+/** Whether the page's (first) chart canvas, or the one `canvas` selects, has pixels of `rgb` drawn
+ * (within a small tolerance); with `below` (0 to 1), only under that part of its height (under
+ * the legend, where bars start from zero). */
+const drawn = (p, rgb, { canvas: selector = "figure.chart canvas", below = 0 } = {}) =>
+  p.waitForFunction(
+    ([[r, g, b], selector, below]) => {
+      const canvas = document.querySelector(selector);
+      if (!canvas || !canvas.width || !canvas.height) return false;
+      const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      const from = Math.floor(canvas.height * below) * canvas.width * 4;
+      let n = 0;
+      for (let i = from; i < data.length; i += 4) if (data[i + 3] > 200 && Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) n++;
+      return n > 20;
+    },
+    [rgb, selector, below],
+  );
 
 test("through the UI an admin adds a telephony hook, switches the active hook back and forth, sends an edited preview that arrives in the demo SMS inbox, and deletes the hook; the figures show as a chart and the audit trail shows each change", async () => {
   const p = await page("en-US");
@@ -854,6 +1011,7 @@ test("through the UI an admin adds a telephony hook, switches the active hook ba
   });
   await signIn(p, info.users.admin);
   await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await signInsChart(p); // Chart.js comes with the overview's charts
   const tag = stamp();
   // backup-sms's figures: 3 days ago 4 delivered (1,000 ms together) and 1 failed, today 2
   // delivered (200 ms); 40 days ago is outside the 30 days.
@@ -870,7 +1028,7 @@ test("through the UI an admin adds a telephony hook, switches the active hook ba
     const url = await row("demo-sms").locator("code.hook-url").textContent();
     assert.equal(url, `${info.telephony}/hook`);
     await checkA11y(p, "hooks");
-    assert.deepEqual(chartLoads, [], "no Chart.js before a page has a chart");
+    assert.equal(chartLoads.length, 1, "Chart.js is loaded once, with the overview's charts");
 
     // A second hook on the same demo service (with a secret the service does not know), falling
     // back to demo-sms; the URL checked as typed; the secret written once.
@@ -915,7 +1073,7 @@ test("through the UI an admin adds a telephony hook, switches the active hook ba
     assert.equal(await metrics.locator("canvas").getAttribute("aria-label"), "Messages per day over the last 30 days: 6 delivered, 1 failed.");
     await drawn(p, [0xe0, 0x44, 0x2f]); // a failed bar
     await drawn(p, [0x17, 0xa8, 0x6b]); // delivered bars
-    assert.equal(chartLoads.length, 1, "Chart.js is loaded with the first chart");
+    assert.equal(chartLoads.length, 1, "and not again for the hook's chart");
     const days = metrics.locator("table.metrics-table tbody tr");
     assert.ok((await days.count()) <= 30, "at most 30 days");
     assert.equal(await days.count(), 30, "every one of the 30 days");
@@ -1139,6 +1297,8 @@ test("a viewer sees the telephony hooks, a hook's settings and figures, but no c
   const p = await page("en-US");
   await signIn(p, info.users.viewer);
   await h1(p).filter({ hasText: "Overview" }).waitFor();
+  // The overview's charts are for every role.
+  await signInsChart(p);
   await nav(p, "Telephony hooks").click();
   await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
   const demo = p.getByRole("row").filter({ has: p.getByRole("link", { name: "demo-sms", exact: true }) });
@@ -1190,7 +1350,16 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
   await signIn(p, info.users.admin);
   await h1(p).filter({ hasText: "Overview" }).waitFor();
   const fits = () => p.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
-  assert.ok(await fits(), "the overview fits");
+  // The overview with its charts, their tables open: the tables' columns fit the phone too.
+  const daily = p.getByRole("region", { name: "Last 30 days" });
+  await signInsChart(p);
+  for (const summary of await daily.getByText("Figures per day").all()) await summary.click();
+  await daily.locator("table.metrics-table").first().waitFor();
+  await p.getByRole("region", { name: "Latest changes" }).getByRole("table").waitFor();
+  assert.ok(await fits(), `the overview fits: ${await p.evaluate(() => document.documentElement.scrollWidth)} px wide`);
+  assert.ok(await p.evaluate(() => [...document.querySelectorAll(".series .overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the charts' tables fit");
+  assert.ok(await p.evaluate(() => [...document.querySelectorAll("figure.chart canvas")].every((c) => c.getBoundingClientRect().right <= document.documentElement.clientWidth)), "the charts fit");
+  await checkA11y(p, "phone-overview");
   await nav(p, "Apps").click();
   await p.getByRole("table").waitFor();
   await p.getByRole("row").filter({ hasText: info.app_id }).waitFor();

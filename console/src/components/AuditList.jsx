@@ -140,7 +140,7 @@ export function AuditTable({ records, caption }) {
   const { t } = useI18n();
   return (
     <div class="overflow-auto">
-      <table class="striped">
+      <table class="striped audit-table">
         {caption && <caption>{caption}</caption>}
         <thead>
           <tr>
@@ -162,7 +162,7 @@ export function AuditTable({ records, caption }) {
               <td>
                 <code class="target">{r.target}</code>
               </td>
-              <td>
+              <td class="who">
                 <Actor actor={r.actor} />
               </td>
             </tr>

@@ -8,36 +8,20 @@ import { useI18n } from "../i18n.jsx";
 import { useResource } from "../resource.js";
 import { Chart } from "./Chart.jsx";
 import { ErrorAlert, Loading } from "./Messages.jsx";
+import { barOptions, lastDays, useDayLabel } from "./days.js";
 
-const DAYS = 30;
-const DAY_MS = 24 * 3600 * 1000;
 const COLOURS = { successful: "#17a86b", failed: "#e0442f" };
 
-const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
-
 /** The 30 days up to today (UTC), or up to the API's latest day if its clock is ahead. */
-export function thirtyDays(perDay) {
-  const byDate = new Map((perDay || []).map((d) => [d.date, d]));
-  const latest = [...byDate.keys()].sort().pop();
-  const today = isoDate(Date.now());
-  const end = Date.parse(`${latest && latest > today ? latest : today}T00:00:00Z`);
-  return Array.from({ length: DAYS }, (_, i) => {
-    const date = isoDate(end - (DAYS - 1 - i) * DAY_MS);
-    const d = byDate.get(date) || {};
-    return { date, successful: d.successful || 0, failed: d.failed || 0, total: d.total || (d.successful || 0) + (d.failed || 0) };
-  });
-}
-
-/** A CSS custom property's value (Pico's colours follow the colour scheme). */
-const cssVar = (name, fallback) => (typeof window !== "undefined" && getComputedStyle(document.documentElement).getPropertyValue(name).trim()) || fallback;
+export const thirtyDays = (perDay) =>
+  lastDays(perDay, (d) => ({ successful: d.successful || 0, failed: d.failed || 0, total: d.total || (d.successful || 0) + (d.failed || 0) }));
 
 export function HookMetrics({ name }) {
   const { t, lang, number } = useI18n();
   const metrics = useResource(`/hooks/${seg(name)}/metrics`);
   const m = metrics.data;
   const days = useMemo(() => (m ? thirtyDays(m.per_day) : []), [m]);
-  const dayName = useMemo(() => new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-GB", { month: "short", day: "numeric", timeZone: "UTC" }), [lang]);
-  const label = (date) => dayName.format(new Date(`${date}T00:00:00Z`));
+  const label = useDayLabel();
 
   const data = useMemo(
     () => ({
@@ -51,17 +35,7 @@ export function HookMetrics({ name }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [days, lang],
   );
-  const options = useMemo(() => {
-    const text = cssVar("--pico-muted-color", "#646b79");
-    const grid = cssVar("--pico-muted-border-color", "#e7eaf0");
-    return {
-      scales: {
-        x: { stacked: true, grid: { display: false }, ticks: { color: text, maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
-        y: { stacked: true, beginAtZero: true, grid: { color: grid }, ticks: { color: text, precision: 0 } },
-      },
-      plugins: { legend: { labels: { color: text } } },
-    };
-  }, [lang]);
+  const options = useMemo(() => barOptions({ stacked: true }), [lang]);
 
   return (
     <section aria-labelledby="metrics-heading">

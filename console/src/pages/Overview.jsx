@@ -1,11 +1,13 @@
-// The overview: who is signed in, how many apps and keys, the latest changes. Charts (sign-ins,
-// failures, hook deliveries) come with the API's metrics route: see the marked place below.
+// The overview: who is signed in, how many apps and keys, the last 30 days as charts (sign-ins,
+// SCIM changes, hook messages: components/OverviewCharts.jsx), the latest changes. Each part
+// reads its own resource, so one failing leaves the others in place.
 import { Link } from "wouter-preact";
 import { useI18n } from "../i18n.jsx";
 import { useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { ErrorAlert, Loading } from "../components/Messages.jsx";
 import { AuditTable } from "../components/AuditList.jsx";
+import { OverviewCharts } from "../components/OverviewCharts.jsx";
 
 const published = (key, now) => key.publish_from <= now && (key.retire_after === null || key.retire_after === undefined || now < key.retire_after);
 
@@ -65,8 +67,7 @@ export function Overview() {
         </div>
       </section>
 
-      {/* Charts go here, once the admin API has a metrics route: a <section> of
-          components/Chart.jsx (Chart.js, loaded on demand) per series. */}
+      <OverviewCharts />
 
       <section aria-labelledby="latest-heading">
         <h2 id="latest-heading">{t("overview.latest")}</h2>

@@ -61,9 +61,10 @@ after(async () => {
 const consoleUrl = () => `${info.form}/console/`;
 
 /** A page in a fresh context. Every page records the CSP violations it meets (the console runs
- * under its own CSP: the tests never bypass it). */
+ * under its own CSP: the tests never bypass it). Reduced motion: Pico then changes colours at
+ * once, so axe never measures a button's contrast halfway through a transition. */
 async function page(locale, options = {}) {
-  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale }, ...options });
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale }, reducedMotion: "reduce", ...options });
   const p = await context.newPage();
   p.cspViolations = [];
   p.on("console", (m) => {

@@ -21,7 +21,8 @@ import os
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from local_service import Handler as ServiceHandler, serve
 
 MAX_BODY = 64 * 1024
 
@@ -45,19 +46,8 @@ def error(summary):
     return {"error": {"errorSummary": summary, "errorCauses": [{"errorSummary": summary}]}}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(ServiceHandler):
     inbox: Inbox
-
-    def log_message(self, *_):
-        pass
-
-    def send_json(self, status, body):
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self):
         if self.path != "/hook":
@@ -94,16 +84,7 @@ class Handler(BaseHTTPRequestHandler):
             f"<p class='text'>{html.escape(str(m['text']))}</p></li>"
             for m in messages
         ) or "<li>No messages yet.</li>"
-        page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
-<title>Demo SMS inbox</title><style>body{{font-family:sans-serif;max-width:40rem;margin:2rem auto}}
-li{{list-style:none;border-bottom:1px solid #ddd;padding:.5rem 0}}p{{margin:.3rem 0;font-size:1.1rem}}</style></head>
-<body><h1>Demo SMS inbox</h1><p>Messages the bridge's telephony hook sent through this demo provider.</p><ul id="messages">{rows}</ul></body></html>"""
-        data = page.encode()
-        self.send_response(200)
-        self.send_header("content-type", "text/html; charset=utf-8")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_page("Demo SMS inbox", f"<p>Messages the bridge's telephony hook sent through this demo provider.</p><ul id='messages'>{rows}</ul>")
 
 
 def main():
@@ -111,9 +92,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     Handler.inbox = Inbox(os.environ["DEMO_HOOK_SECRET"])
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    print(f"READY http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

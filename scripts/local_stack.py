@@ -3,7 +3,9 @@
   moto (Cognito, DynamoDB, Secrets Manager, KMS) -> the stack's resources, demo users, our
   signing keys and the demo apps -> the dev server (the form and the API, through the same
   handler code Lambda runs) -> the demo Zendesk-style app, the demo token apps (community,
-  forum, tool) and the demo telephony service, registered as the active telephony hook.
+  forum, tool), the demo telephony service, registered as the active telephony hook, and the
+  demo ServiceNow instance, where the shipped workflow opens an incident for each high-risk
+  sign-in.
 
 Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
   --auto-ports  free ports instead of the fixed ones (tests)
@@ -24,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 USERS = [
@@ -194,7 +196,17 @@ def main():
     admin(env, "hook", "create", "demo-sms", "--url", f"{sms_url}/hook", "--header-name", "X-Hook-Secret", "--secret-stdin", stdin=hook_secret)
     admin(env, "hook", "activate", "demo-sms")
 
-    info = {"moto": moto, "telephony": sms_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox),
+    # The demo ServiceNow instance, its connection and the shipped high-risk sign-in flow.
+    servicenow_password = secrets.token_urlsafe(24)
+    servicenow_url = start([sys.executable, "demo/servicenow_demo.py", "--port", str(ports["servicenow"])],
+                           {**os.environ, "DEMO_SERVICENOW_PASSWORD": servicenow_password})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as connection:
+        json.dump({"name": "servicenow", "base_url": servicenow_url, "auth": {"type": "basic", "username": "bridge.integration", "secret": "(stdin)"}}, connection)
+    admin(env, "flow", "connection", connection.name, "--secret-stdin", stdin=servicenow_password)
+    os.unlink(connection.name)
+    admin(env, "flow", "import", "workflows/templates/high-risk-sign-in-servicenow.json")
+
+    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox),
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -225,6 +237,10 @@ The identity bridge is running locally.
   Telephony hook "demo-sms" (active): the demo SMS inbox is {sms_url}/
     send it a preview:  target/debug/bridge-admin hook preview demo-sms --user mfa@example.com --send
     (with the admin tool's environment below, and USER_POOL_ID={stack['USER_POOL_ID']})
+
+  Workflow "high-risk-sign-in-servicenow": a high-risk sign-in (guarded@example.com from a second
+    browser) opens an incident in the demo ServiceNow instance: {servicenow_url}/
+    make its next call fail (to replay the run from the console):  curl -X POST {servicenow_url}/demo/fail-next
 
   Emails the local Cognito sends (codes that prove an email before a factor is set up):
     {outbox}

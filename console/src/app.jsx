@@ -22,6 +22,8 @@ import { Orgs } from "./pages/Orgs.jsx";
 import { OrgPage } from "./pages/Org.jsx";
 import { Hooks } from "./pages/Hooks.jsx";
 import { HookPage } from "./pages/Hook.jsx";
+import { Workflows } from "./pages/Workflows.jsx";
+import { WorkflowPage } from "./pages/Workflow.jsx";
 import { Audit } from "./pages/Audit.jsx";
 import { NotFound } from "./pages/NotFound.jsx";
 
@@ -107,8 +109,8 @@ const NAV = [
   ["/people", "nav.people"],
   ["/orgs", "nav.orgs"],
   ["/hooks", "nav.hooks"],
+  ["/workflows", "nav.workflows"],
   ["/audit", "nav.audit"],
-  // Workflows come here once the API has their routes.
 ];
 
 function Console({ me, onSignOut }) {
@@ -175,6 +177,8 @@ function Console({ me, onSignOut }) {
           <Route path="/orgs/:id" component={OrgPage} />
           <Route path="/hooks" component={Hooks} />
           <Route path="/hooks/:name" component={HookPage} />
+          <Route path="/workflows" component={Workflows} />
+          <Route path="/workflows/:id" component={WorkflowPage} />
           <Route path="/audit" component={Audit} />
           <Route path="/audit/:by/:value" component={Audit} />
           <Route component={NotFound} />

@@ -96,6 +96,22 @@ pub enum EventType {
     AdminOrgTokenIssued,
     #[serde(rename = "admin.org.token_revoked")]
     AdminOrgTokenRevoked,
+    /// A workflow imported as a new flow (`detail.after`: the flow).
+    #[serde(rename = "admin.flow.created")]
+    AdminFlowCreated,
+    /// A new version of a flow (`detail.before` and `after`: the flow).
+    #[serde(rename = "admin.flow.updated")]
+    AdminFlowUpdated,
+    #[serde(rename = "admin.flow.enabled")]
+    AdminFlowEnabled,
+    #[serde(rename = "admin.flow.disabled")]
+    AdminFlowDisabled,
+    /// A workflow connection stored (its secret never; `has_secret` instead).
+    #[serde(rename = "admin.connection.saved")]
+    AdminConnectionSaved,
+    /// A failed workflow run replayed (`detail.after`: the run's status and steps, redacted).
+    #[serde(rename = "admin.run.replayed")]
+    AdminRunReplayed,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

@@ -1346,6 +1346,272 @@ test("a viewer sees the telephony hooks, a hook's settings and figures, but no c
   await p.context().close();
 });
 
+const FLOW = "high-risk-sign-in-servicenow";
+const FLOW_NAME = "A high-risk sign-in opens a ServiceNow incident for the security team";
+
+/** The demo ServiceNow's incidents, newest first. */
+async function incidents() {
+  const r = await fetch(`${info.servicenow}/records`);
+  assert.equal(r.status, 200);
+  return r.json();
+}
+
+/**
+ * The number of incidents once the demo ServiceNow has had no new one for 3 s: the runner has
+ * handled the high-risk sign-ins before (every new browser of a person the bridge knows is one,
+ * the admin's and the viewer's too, and each opens an incident).
+ */
+async function settledIncidents() {
+  let count = (await incidents()).length;
+  for (let still = Date.now(), end = Date.now() + 30_000; Date.now() - still < 3000; ) {
+    assert.ok(Date.now() < end, "no new incident for 3 s within 30 s");
+    await new Promise((r) => setTimeout(r, 500));
+    const n = (await incidents()).length;
+    if (n !== count) [count, still] = [n, Date.now()];
+  }
+  return count;
+}
+
+/**
+ * A high-risk sign-in (`sign_in.high_risk`): guarded@example.com signs in to the guarded app in a
+ * browser of its own, which the app refuses as a new device. The person's first browser ever sets
+ * their baseline and is let in; then a second one is refused.
+ */
+async function highRiskSignIn() {
+  const user = info.users.guarded;
+  const words = FORM.en;
+  for (let i = 0; i < 2; i++) {
+    const b = await page("en-US");
+    try {
+      await b.goto(`${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`);
+      await b.waitForURL((url) => url.href.startsWith(info.form));
+      await step(b, "password").getByLabel(words.email).fill(user.email);
+      await step(b, "password").getByLabel(words.password, { exact: true }).fill(user.password);
+      await step(b, "password").getByRole("button", { name: words.signIn }).click();
+      const outcome = await Promise.race([
+        b.waitForURL(`${info.demo_app}/hc/ja`).then(() => "let in"),
+        b.getByRole("alert").filter({ hasText: "This sign-in looks unusual, so it was stopped." }).waitFor().then(() => "refused"),
+      ]);
+      if (outcome === "refused") return;
+    } finally {
+      await b.context().close();
+    }
+  }
+  assert.fail("a second browser is refused as a new device");
+}
+
+/** The failed runs' ids, as the API lists them now. */
+const failedRunIds = async (p) => new Set((await callApi(p, "/workflows/failed-runs", {})).body.runs.map((r) => r.run_id));
+
+/**
+ * Makes the demo ServiceNow refuse its next incident, then signs guarded@example.com in from a new
+ * browser: the flow's run for that high-risk sign-in fails. Returns the failed run (found through
+ * the API, up to 20 s), one that `before` (failed run ids) did not have.
+ */
+async function failedRunOfHighRiskSignIn(p, before) {
+  const failNext = await fetch(`${info.servicenow}/demo/fail-next`, { method: "POST" });
+  assert.equal(failNext.status, 200);
+  await highRiskSignIn();
+  for (const end = Date.now() + 20_000; ; ) {
+    const runs = (await callApi(p, "/workflows/failed-runs")).body.runs;
+    const run = runs.find((r) => r.flow_id === FLOW && !before.has(r.run_id));
+    if (run) return run;
+    assert.ok(Date.now() < end, "the run failed within 20 s");
+    await p.waitForTimeout(1000);
+  }
+}
+
+test("workflows: the demo ServiceNow refuses the incident of a high-risk sign-in, the admin replays the failed run from the console and one incident opens; the flow's runs show it succeeded, the audit trail shows the replay; the flow is disabled and enabled again through the UI", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  // The admin's own sign-in (a new browser) may open an incident: counted before.
+  const before = await settledIncidents();
+  const failedBefore = await failedRunIds(p);
+
+  try {
+    await fetch(`${info.servicenow}/demo/fail-next`, { method: "POST" }).then((r) => assert.equal(r.status, 200));
+    await highRiskSignIn();
+
+    // The list: the flow, the failed runs (refreshed until the new one shows, up to 20 s), the
+    // connection (read only).
+    await nav(p, "Workflows").click();
+    await h1(p).filter({ hasText: "Workflows" }).waitFor();
+    const flows = p.getByRole("region", { name: "Flows" });
+    const flowRow = flows.getByRole("row").filter({ has: p.getByRole("link", { name: FLOW_NAME }) });
+    await flowRow.getByText(FLOW, { exact: true }).waitFor();
+    await flowRow.getByText("sign_in.high_risk", { exact: true }).waitFor();
+    await flowRow.getByText("Enabled", { exact: true }).waitFor();
+    const connection = p.getByRole("region", { name: "Connections" }).getByRole("row").filter({ hasText: "servicenow" });
+    await connection.getByText(info.servicenow, { exact: true }).waitFor();
+    await connection.getByText("bridge.integration", { exact: true }).waitFor();
+    await connection.getByRole("cell", { name: "Set", exact: true }).waitFor();
+    assert.equal(await p.getByRole("textbox").count(), 0, "connections are read only");
+
+    const failed = p.getByRole("region", { name: "Failed runs" });
+    let runId;
+    for (const end = Date.now() + 20_000; !runId; ) {
+      await failed.getByRole("button", { name: "Refresh" }).click();
+      await failed.locator("button[aria-busy=true]").waitFor({ state: "detached" });
+      const shown = await failed.locator("article[data-run]").evaluateAll((cards) => cards.map((c) => c.dataset.run));
+      runId = shown.find((id) => !failedBefore.has(id));
+      if (!runId) {
+        assert.ok(Date.now() < end, "the failed run shows within 20 s");
+        await p.waitForTimeout(1000);
+      }
+    }
+    const run = (await callApi(p, `/workflows/runs/${runId}`)).body;
+    assert.deepEqual([run.flow_id, run.status, run.event_type], [FLOW, "failed", "sign_in.high_risk"]);
+    const card = failed.getByRole("article", { name: `Run ${runId}` });
+    await card.getByRole("link", { name: FLOW_NAME }).waitFor();
+    await card.getByText("Failed", { exact: true }).first().waitFor();
+    await card.getByText("sign_in.high_risk", { exact: true }).waitFor();
+    await card.locator("dt:text-is('Failed step') + dd").filter({ hasText: "incident" }).waitFor();
+    await card.getByText("failed (attempts: 1)").waitFor();
+    await card.locator(".run-error").filter({ hasText: "HTTP 400" }).filter({ hasText: "the demo was told to fail this call" }).waitFor();
+    await checkA11y(p, "workflows");
+
+    // Replayed after a question: the incident opens, the run leaves the failed runs.
+    await card.getByRole("button", { name: "Replay", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: "Replay this run?" }).waitFor();
+    await dialog(p).getByText(`The failed steps of this run of ${FLOW_NAME} (from step incident) will be called again, once each`).waitFor();
+    await checkA11y(p, "confirm-replay");
+    await dialog(p).getByRole("button", { name: "Replay now" }).click();
+    await failed.getByRole("status").filter({ hasText: `Replayed: the run of ${FLOW_NAME} succeeded.` }).waitFor();
+    await dialog(p).waitFor({ state: "detached" });
+    await card.waitFor({ state: "detached" });
+    assert.equal((await callApi(p, `/workflows/runs/${runId}`)).body.status, "succeeded");
+    assert.ok(!(await failedRunIds(p)).has(runId), "not a failed run any more");
+    await failed.getByRole("button", { name: "Refresh" }).click();
+    await failed.locator("button[aria-busy=true]").waitFor({ state: "detached" });
+    await failed.locator("article[data-run]").first().or(failed.getByText("No failed runs.")).first().waitFor();
+    assert.equal(await failed.getByRole("article", { name: `Run ${runId}` }).count(), 0, "gone from the failed runs");
+
+    // Exactly one new incident for guarded@example.com: the replay's, for the run's event.
+    const after = await incidents();
+    const fresh = after.slice(0, after.length - before);
+    const theirs = fresh.filter((r) => String(r.fields.short_description).includes(info.users.guarded.email));
+    assert.equal(theirs.length, 1, `one new incident for guarded@example.com: ${JSON.stringify(fresh)}`);
+    assert.equal(theirs[0].fields.correlation_id, run.event_id, "for the run's event");
+    assert.equal(theirs[0].table, "incident");
+
+    // The flow's page: its settings and its runs, the replayed one succeeded.
+    await flows.getByRole("link", { name: FLOW_NAME }).click();
+    await h1(p).filter({ hasText: FLOW_NAME }).waitFor();
+    assert.match(p.url(), new RegExp(`#/workflows/${FLOW}$`));
+    const settings = p.getByRole("region", { name: "Settings" });
+    await settings.locator("dt:text-is('Trigger') + dd").filter({ hasText: "sign_in.high_risk" }).waitFor();
+    await settings.getByText("up to 4 attempts, 2 s apart").waitFor();
+    await settings.locator("pre").filter({ hasText: '"short_description": "High-risk sign-in: {{user.email}}"' }).waitFor();
+    const runs = p.getByRole("region", { name: "Runs" });
+    const replayedCard = runs.getByRole("article", { name: `Run ${runId}` });
+    await replayedCard.getByText("Succeeded", { exact: true }).waitFor();
+    await replayedCard.getByText("succeeded (attempts: 1)").waitFor();
+    assert.equal(await replayedCard.getByRole("button", { name: "Replay" }).count(), 0);
+    await checkA11y(p, "workflow");
+
+    // Disabled, then enabled again, each asked first; the version goes up each time.
+    const version = async () => Number(await settings.locator("dt:text-is('Version') + dd").textContent());
+    const v = await version();
+    assert.equal(v, (await callApi(p, `/workflows/flows/${FLOW}`)).body.version);
+    await p.getByRole("button", { name: "Disable", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: `Disable ${FLOW_NAME}?` }).waitFor();
+    await dialog(p).getByText("Runs stop until it is enabled again").waitFor();
+    await checkA11y(p, "confirm-disable-flow");
+    await dialog(p).getByRole("button", { name: "Disable flow" }).click();
+    await p.getByRole("status").filter({ hasText: `${FLOW_NAME} is disabled (version ${v + 1}): no runs start until it is enabled again.` }).waitFor();
+    await h1(p).getByText("Disabled", { exact: true }).waitFor();
+    await settings.locator("dt:text-is('Version') + dd").filter({ hasText: String(v + 1) }).waitFor();
+    await p.getByText("Disabled: no runs start until it is enabled again.").waitFor();
+    assert.equal((await callApi(p, `/workflows/flows/${FLOW}`)).body.enabled, false);
+    await p.getByRole("button", { name: "Enable", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: `Enable ${FLOW_NAME}?` }).waitFor();
+    await dialog(p).getByRole("button", { name: "Enable flow" }).click();
+    await p.getByRole("status").filter({ hasText: `${FLOW_NAME} is enabled (version ${v + 2}).` }).waitFor();
+    await h1(p).getByText("Enabled", { exact: true }).waitFor();
+    assert.equal(await version(), v + 2);
+    const enabled = await callApi(p, `/workflows/flows/${FLOW}`);
+    assert.deepEqual([enabled.body.enabled, enabled.etag], [true, `"${v + 2}"`]);
+
+    // Changed behind the page's back (disabled and enabled again): disabling the version read is
+    // refused, the page says so and shows the flow as it is now.
+    const off = await callApi(p, `/workflows/flows/${FLOW}/disable`, { method: "POST", ifMatch: enabled.etag });
+    assert.equal(off.status, 200);
+    assert.equal((await callApi(p, `/workflows/flows/${FLOW}/enable`, { method: "POST", ifMatch: off.etag })).status, 200);
+    await p.getByRole("button", { name: "Disable", exact: true }).click();
+    await dialog(p).getByRole("button", { name: "Disable flow" }).click();
+    await dialog(p).getByRole("alert").filter({ hasText: "Someone else changed this after you opened it." }).waitFor();
+    await settings.locator("dt:text-is('Version') + dd").filter({ hasText: String(v + 4) }).waitFor();
+    await dialog(p).getByRole("button", { name: "Cancel" }).click();
+    await dialog(p).waitFor({ state: "detached" });
+    assert.equal((await callApi(p, `/workflows/flows/${FLOW}`)).body.enabled, true, "still enabled");
+
+    // The audit trail: the flow's changes, and the replay, each by the admin.
+    const records = (type) => p.locator("li.record").filter({ has: p.locator(".type code", { hasText: new RegExp(`^${type.replace(/\./g, "\\.")}$`) }) });
+    const byAdmin = (type) => records(type).filter({ has: p.locator(".actor", { hasText: new RegExp(`^${info.users.admin.email.replace(/\./g, "\\.")}$`) }) });
+    await p.getByRole("link", { name: "History" }).click();
+    await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+    assert.equal(await p.getByLabel("Target").inputValue(), `flow:${FLOW}`);
+    await records("admin.flow.disabled").first().waitFor();
+    assert.ok((await byAdmin("admin.flow.disabled").count()) >= 2);
+    await byAdmin("admin.flow.enabled").first().getByText("Workflow enabled").waitFor();
+    await p.goto(`${consoleUrl()}#/audit/target/${encodeURIComponent(`run:${runId}`)}`);
+    await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+    await records("admin.run.replayed").first().waitFor();
+    assert.equal(await byAdmin("admin.run.replayed").count(), 1, "replayed once, by the admin");
+    await byAdmin("admin.run.replayed").getByText("Workflow run replayed").waitFor();
+    await byAdmin("admin.run.replayed").getByRole("row").filter({ hasText: "status" }).filter({ has: p.locator("ins", { hasText: '"succeeded"' }) }).waitFor();
+    await checkA11y(p, "run-audit");
+    // The type is one of the audit trail's filters.
+    await p.getByLabel("Type").selectOption("admin.run.replayed");
+  } finally {
+    // Whatever happened above, the flow is enabled and the demo ServiceNow fails nothing more.
+    const flow = await callApi(p, `/workflows/flows/${FLOW}`);
+    if (flow.body && flow.body.enabled === false) await callApi(p, `/workflows/flows/${FLOW}/enable`, { method: "POST", ifMatch: flow.etag });
+    await p.context().close();
+  }
+});
+
+test("a viewer sees the workflows, a failed run and a flow's runs, but no control to replay a run or to enable or disable a flow; the API refuses the viewer's", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.viewer);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  await settledIncidents();
+  // A failed run to look at: the demo ServiceNow refuses the incident of a high-risk sign-in.
+  const run = await failedRunOfHighRiskSignIn(p, await failedRunIds(p));
+
+  await nav(p, "Workflows").click();
+  await h1(p).filter({ hasText: "Workflows" }).waitFor();
+  await p.getByText("Your role may read workflows but not change them or replay runs.").waitFor();
+  await p.getByRole("region", { name: "Flows" }).getByRole("link", { name: FLOW_NAME }).waitFor();
+  const card = p.getByRole("region", { name: "Failed runs" }).getByRole("article", { name: `Run ${run.run_id}` });
+  await card.getByText("failed (attempts: 1)").waitFor();
+  await p.getByRole("region", { name: "Connections" }).getByRole("row").filter({ hasText: "servicenow" }).waitFor();
+  assert.equal(await p.getByRole("button", { name: "Replay" }).count(), 0, "no Replay");
+  await checkA11y(p, "viewer-workflows");
+
+  await card.getByRole("link", { name: FLOW_NAME }).click();
+  await h1(p).filter({ hasText: FLOW_NAME }).waitFor();
+  await p.getByRole("region", { name: "Runs" }).getByRole("article", { name: `Run ${run.run_id}` }).getByText("Failed", { exact: true }).first().waitFor();
+  await p.getByRole("link", { name: "History" }).waitFor();
+  for (const name of ["Replay", "Enable", "Disable"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+  await checkA11y(p, "viewer-workflow");
+
+  const flow = await callApi(p, `/workflows/flows/${FLOW}`);
+  assert.equal(flow.status, 200);
+  for (const [path, options] of [
+    [`/workflows/runs/${run.run_id}/replay`, { method: "POST" }],
+    [`/workflows/flows/${FLOW}/disable`, { method: "POST", ifMatch: flow.etag }],
+  ]) {
+    const answer = await callApi(p, path, options);
+    assert.equal(answer.status, 403, `${options.method} ${path}: ${JSON.stringify(answer.body)}`);
+    assert.equal(answer.body.error, "forbidden");
+  }
+  assert.equal((await callApi(p, `/workflows/runs/${run.run_id}`)).body.status, "failed", "still failed");
+  assert.equal((await callApi(p, `/workflows/flows/${FLOW}`)).etag, flow.etag, "the same version");
+  await p.context().close();
+});
+
 test("on a phone (375x740) the console fits the screen: no sideways scrolling", async () => {
   const p = await page("en-US", { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   await signIn(p, info.users.admin);
@@ -1376,6 +1642,8 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
     ["#/orgs", "Organisations"],
     [`#/orgs/${info.org_id}`, "Example Corp"],
     ["#/hooks", "Telephony hooks"],
+    ["#/workflows", "Workflows"],
+    [`#/workflows/${FLOW}`, FLOW_NAME],
     ["#/hooks/demo-sms", "demo-sms"],
   ];
   for (const [route, heading] of routes) {
@@ -1397,5 +1665,12 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
   await nav(p, "Telephony hooks").click();
   await p.getByRole("row").filter({ hasText: "demo-sms" }).waitFor();
   assert.ok(await p.evaluate(() => [...document.querySelectorAll(".overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the hooks table fits");
+  // The workflows' tables (flows, connections) and the failed runs' cards fit as well.
+  await nav(p, "Workflows").click();
+  await p.getByRole("region", { name: "Connections" }).getByRole("row").filter({ hasText: "servicenow" }).waitFor();
+  await p.getByRole("region", { name: "Failed runs" }).locator("[aria-busy=true]").first().waitFor({ state: "detached" });
+  assert.ok(await fits(), `the workflows page fits: ${await p.evaluate(() => document.documentElement.scrollWidth)} px wide`);
+  assert.ok(await p.evaluate(() => [...document.querySelectorAll(".overflow-auto")].every((box) => box.scrollWidth <= box.clientWidth)), "the workflows tables fit");
+  await checkA11y(p, "phone-workflows");
   await p.context().close();
 });

@@ -11,6 +11,7 @@ use shared::tokens::jws::{Algorithm, SigningKey};
 use shared::tokens::signing_keys::MIN_LEAD;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 const CONSOLE: &str = "https://console.example.com";
 const AUDIENCE: &str = "bridge-console";
@@ -74,6 +75,22 @@ impl Console {
         let mut headers = vec![("authorization", bearer.as_str()), ("origin", CONSOLE), ("content-type", "application/json")];
         headers.extend_from_slice(extra);
         send_to(&self.admin, method, path, &headers, body.map(|b| b.to_string())).await
+    }
+}
+
+impl Console {
+    /// Makes each `(what, method, path, body, expected)` request (with `If-Match: "1"`) and
+    /// checks it succeeds with exactly `expected` AWS calls; prints the calls and the time.
+    async fn warm_calls<'a>(&self, token: &str, cases: impl IntoIterator<Item = (&'a str, &'a str, &'a str, Option<Value>, usize)>) {
+        for (what, method, path, body, expected) in cases {
+            let started = std::time::Instant::now();
+            let reply = self.call(token, method, path, &[("if-match", "\"1\"")], body).await;
+            let elapsed = started.elapsed();
+            assert!(reply.status.is_success(), "{what}: {}", reply.body);
+            let calls = self.test.calls.take();
+            println!("{what:>19}: {} AWS calls {calls:?}, {:.1} ms against moto", calls.len(), elapsed.as_secs_f64() * 1000.0);
+            assert_eq!(calls.len(), expected, "{what}: {calls:?}");
+        }
     }
 }
 
@@ -405,6 +422,11 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         ("PUT", "/admin/v1/hooks/main"),
         ("POST", "/admin/v1/hooks/main/preview"),
         ("POST", "/admin/v1/hooks/main/send"),
+        ("POST", "/admin/v1/workflows/flows"),
+        ("PUT", "/admin/v1/workflows/flows/x"),
+        ("POST", "/admin/v1/workflows/flows/x/test"),
+        ("POST", "/admin/v1/workflows/connections"),
+        ("PUT", "/admin/v1/workflows/connections/x"),
     ];
     for (method, path) in paths {
         for body in bodies {
@@ -416,6 +438,21 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
                 assert!(statuses.contains(&reply.status.as_u16()), "{method} {path} answered an undocumented {}", reply.status);
                 assert!(reply.json()["error"].is_string() && !reply.body.contains("Exception") && !reply.body.contains("dynamodb"), "{}", reply.body);
             }
+        }
+    }
+    // A body that parses but could never be valid is a 400 before its If-Match is looked at.
+    let never_valid = [
+        ("/admin/v1/apps/acme-help", json!({"name": "", "target": {"kind": "jwt", "url": "https://x.example", "audience": "a"}, "allowed_origins": []})),
+        ("/admin/v1/orgs/org-x", json!({"name": " ", "domains": []})),
+        ("/admin/v1/orgs/org-x/connection", json!({"kind": "oidc", "issuer": "G", "client_id": "c", "client_secret": ""})),
+        ("/admin/v1/hooks/main", json!({"url": "G", "auth": {"type": "header", "name": "x"}, "secret": ""})),
+        ("/admin/v1/workflows/flows/x", json!({"id": "x", "name": "x", "trigger": "user.signed_in", "steps": []})),
+        ("/admin/v1/workflows/connections/x", json!({"base_url": "http://example.com", "auth": {"type": "none"}})),
+    ];
+    for (path, body) in never_valid {
+        for tag in ["W/\"\", \"S4yA\"", "\"1\""] {
+            let reply = console.call(&token, "PUT", path, &[("if-match", tag)], Some(body.clone())).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "PUT {path} If-Match {tag}: {}", reply.body);
         }
     }
     for path in [
@@ -442,6 +479,19 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         "/admin/v1/audit?limit=18446744073709551616",
         "/admin/v1/audit?actor=a&target=b",
         "/admin/v1/audit?limit=1&limit=2",
+        "/admin/v1/workflows/flows/UPPER",
+        "/admin/v1/workflows/flows/nobody",
+        "/admin/v1/workflows/flows/nobody/runs",
+        "/admin/v1/workflows/flows/x/runs?limit=101",
+        "/admin/v1/workflows/flows/x/report?limit=0",
+        "/admin/v1/workflows/failed-runs?limit=0",
+        "/admin/v1/workflows/failed-runs?cursor=RUN%23x",
+        "/admin/v1/workflows/failed-runs?cursor=00000000001700000000_ABCDEF00000000000000000000000000",
+        "/admin/v1/workflows/failed-runs?page=2",
+        "/admin/v1/workflows/runs/ABCDEF00000000000000000000000000",
+        "/admin/v1/workflows/runs/00000000000000000000000000000000",
+        "/admin/v1/workflows/connections/C%20D",
+        "/admin/v1/workflows/connections/nobody",
         "/admin/v1/nothing",
         "/admin/v2/apps",
         &format!("/admin/v1/people/{}", "x".repeat(300)),
@@ -471,7 +521,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 39, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 55, "the routes of `functions/admin/src/routes`");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -499,15 +549,7 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         ("sign a person out", "POST", &sign_out, None, 7),
         ("audit page", "GET", "/admin/v1/audit?limit=50", None, 1),
     ];
-    for (what, method, path, body, expected) in cases {
-        let started = std::time::Instant::now();
-        let reply = console.call(&token, method, path, &[("if-match", "\"1\"")], body).await;
-        let elapsed = started.elapsed();
-        assert!(reply.status.is_success(), "{what}: {}", reply.body);
-        let calls = console.test.calls.take();
-        println!("{what:>18}: {} AWS calls {calls:?}, {:.1} ms against moto", calls.len(), elapsed.as_secs_f64() * 1000.0);
-        assert_eq!(calls.len(), expected, "{what}: {calls:?}");
-    }
+    console.warm_calls(&token, cases).await;
     // Organisations and hooks: a new one first, then what it takes to read and change it.
     let created = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Warm", "domains": ["warm.example"]}))).await;
     assert_eq!(console.test.calls.take().len(), 1, "create an organisation: one transaction");
@@ -522,12 +564,22 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         ("create a hook", "POST", "/admin/v1/hooks".into(), Some(hook), 3),
         ("activate a hook", "POST", "/admin/v1/hooks/warm/activate".into(), None, 3),
     ];
-    for (what, method, path, body, expected) in cases {
-        let reply = console.call(&token, method, &path, &[("if-match", "\"1\"")], body).await;
-        assert!(reply.status.is_success(), "{what}: {}", reply.body);
-        let calls = console.test.calls.take();
-        assert_eq!(calls.len(), expected, "{what}: {calls:?}");
-    }
+    console.warm_calls(&token, cases.iter().map(|(what, method, path, body, n)| (*what, *method, path.as_str(), body.clone(), *n))).await;
+    // Workflows: a connection and a flow, then what it takes to read and change them.
+    let connection = json!({"name": "warm", "base_url": "https://warm.example.com", "auth": {"type": "bearer"}, "secret": "warm-connection-token"});
+    let flow = json!({"id": "warm", "name": "Warm", "trigger": "sign_in.high_risk",
+                      "steps": [{"id": "tell", "connector": "http", "connection": "warm", "path": "/events", "body": {"who": "{{user.email}}"}}]});
+    let cases: [(&str, &str, &str, Option<Value>, usize); 8] = [
+        ("create a connection", "POST", "/admin/v1/workflows/connections", Some(connection), 3),
+        ("list connections", "GET", "/admin/v1/workflows/connections", None, 1),
+        ("create a flow", "POST", "/admin/v1/workflows/flows", Some(flow), 2),
+        ("list flows", "GET", "/admin/v1/workflows/flows", None, 1),
+        ("read a flow", "GET", "/admin/v1/workflows/flows/warm", None, 1),
+        ("disable a flow", "POST", "/admin/v1/workflows/flows/warm/disable", None, 2),
+        ("a flow's runs", "GET", "/admin/v1/workflows/flows/warm/runs", None, 2),
+        ("failed runs", "GET", "/admin/v1/workflows/failed-runs", None, 1),
+    ];
+    console.warm_calls(&token, cases).await;
 }
 
 #[tokio::test]
@@ -607,6 +659,10 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
         async move { shared::directory::scim_token::authenticate(store, &t).await.unwrap().map(|o| o.to_string()) }
     };
     assert_eq!(org_of(scim_token.clone()).await.as_deref(), Some(id.as_str()));
+    // A working SCIM token opens nothing of the admin API.
+    for (method, route) in [("GET", "/admin/v1/orgs"), ("GET", &path), ("POST", "/admin/v1/keys/rotate")] {
+        assert_eq!(console.call(&scim_token, method, route, &[], None).await.status, StatusCode::UNAUTHORIZED, "{method} {route}");
+    }
     let listed = console.call(&token, "GET", &format!("{path}/tokens"), &[], None).await;
     assert_eq!(listed.json()["tokens"][0]["label"], "okta");
     assert!(!listed.body.contains(&scim_token) && !listed.body.contains("digest"), "{}", listed.body);
@@ -740,4 +796,139 @@ async fn the_overview_reads_every_day_of_its_range_from_the_runners_counters_in_
     let calls = console.test.calls.take();
     assert_eq!(calls.iter().filter(|c| c.contains("Query")).count(), 1, "{calls:?}");
     assert_eq!(console.call(&token, "GET", "/admin/v1/overview", &[], None).await.json()["days"].as_array().map(Vec::len), Some(30));
+}
+
+/// Workflows through the API: admins create connections and flows (the secret never comes back),
+/// operators replay failed runs, viewers read; two replays of one run at once open one ticket.
+#[tokio::test]
+async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_answer_shows_a_secret() {
+    use crate::workflows::{Service, event, template};
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let (boss_t, ops_t, viewer_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})), console.token(&viewer, json!({})));
+    let service = Service::default();
+    let base = service.start().await;
+    const SECRET: &str = "sn-Passw0rd!-never-shown";
+
+    // A flow needs its connections first; a connection that authenticates needs its secret.
+    let flow = serde_json::to_value(template("high-risk-sign-in-servicenow")).unwrap();
+    let early = console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(flow.clone())).await;
+    assert!(early.status == StatusCode::BAD_REQUEST && early.body.contains("servicenow"), "{}", early.body);
+    let connection = json!({"name": "servicenow", "base_url": base, "auth": {"type": "basic", "username": "bridge.integration"}});
+    assert_eq!(console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(connection.clone())).await.status, StatusCode::BAD_REQUEST);
+    let mut with_secret = connection.clone();
+    with_secret["secret"] = SECRET.into();
+    assert_eq!(console.call(&viewer_t, "POST", "/admin/v1/workflows/connections", &[], Some(with_secret.clone())).await.status, StatusCode::FORBIDDEN);
+    let created = console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(with_secret.clone())).await;
+    assert_eq!((created.status, created.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", created.body);
+    assert_eq!(created.json()["auth"], json!({"type": "basic", "username": "bridge.integration", "has_secret": true}));
+    assert_eq!(console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(with_secret)).await.status, StatusCode::CONFLICT);
+    let renamed = json!({"base_url": base, "auth": {"type": "basic", "username": "bridge.user"}});
+    let path = "/admin/v1/workflows/connections/servicenow";
+    assert_eq!(console.call(&boss_t, "PUT", path, &[("if-match", "\"7\"")], Some(renamed.clone())).await.status, StatusCode::PRECONDITION_FAILED);
+    let changed = console.call(&boss_t, "PUT", path, &[("if-match", "\"1\"")], Some(renamed)).await;
+    assert_eq!((changed.status, changed.json()["auth"]["has_secret"].clone()), (StatusCode::OK, json!(true)), "the secret is kept: {}", changed.body);
+    let token_auth = json!({"base_url": base, "auth": {"type": "bearer"}});
+    assert_eq!(
+        console.call(&boss_t, "PUT", path, &[("if-match", "\"2\"")], Some(token_auth)).await.status,
+        StatusCode::BAD_REQUEST,
+        "a new kind needs its secret"
+    );
+
+    // Flows: created, read by a viewer, versioned, switched off and on by admins only.
+    let created = console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(flow.clone())).await;
+    assert_eq!((created.status, created.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", created.body);
+    assert_eq!(console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(flow.clone())).await.status, StatusCode::CONFLICT);
+    let flow_path = "/admin/v1/workflows/flows/high-risk-sign-in-servicenow";
+    let mut other = flow.clone();
+    other["id"] = "another".into();
+    assert_eq!(console.call(&boss_t, "PUT", flow_path, &[("if-match", "\"1\"")], Some(other)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(console.call(&ops_t, "POST", &format!("{flow_path}/disable"), &[("if-match", "\"1\"")], None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(console.call(&boss_t, "POST", &format!("{flow_path}/disable"), &[], None).await.status, StatusCode::PRECONDITION_REQUIRED);
+    let off = console.call(&boss_t, "POST", &format!("{flow_path}/disable"), &[("if-match", "\"1\"")], None).await;
+    assert_eq!((off.status, off.json()["enabled"].clone(), off.header("etag")), (StatusCode::OK, json!(false), Some("\"2\"")), "{}", off.body);
+    assert_eq!(console.call(&boss_t, "POST", &format!("{flow_path}/enable"), &[("if-match", "\"1\"")], None).await.status, StatusCode::PRECONDITION_FAILED);
+    let on = console.call(&boss_t, "POST", &format!("{flow_path}/enable"), &[("if-match", "\"2\"")], None).await;
+    assert_eq!(on.header("etag"), Some("\"3\""), "{}", on.body);
+    let listed = console.call(&viewer_t, "GET", "/admin/v1/workflows/flows", &[], None).await;
+    assert_eq!(listed.json()["flows"][0]["version"], 3, "{}", listed.body);
+    let tested = console.call(&viewer_t, "POST", &format!("{flow_path}/test"), &[], Some(json!({"event": event("evt-sample", "sign_in.high_risk")}))).await;
+    assert_eq!((tested.status, tested.json()["applies"].clone()), (StatusCode::OK, json!(true)), "{}", tested.body);
+    assert!(service.received("/api/now/table/incident").is_empty(), "a test calls nothing");
+
+    // Two events whose runs fail at once (ServiceNow refuses them), run as the runner does.
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table));
+    let secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(&console.test.sdk), Duration::from_secs(60));
+    let runner = shared::adapters::workflow_runner::runner(store.clone(), secrets, Arc::new(shared::testing::MemoryRuns::default()), None).await.unwrap();
+    let flows = store.flows().await.unwrap();
+    for id in ["evt-a", "evt-b"] {
+        let event = event(id, "sign_in.high_risk");
+        store.record(&event).await.unwrap();
+        service.then("/api/now/table/incident", 400, json!({"error": {"message": "Invalid table"}}));
+        let runs = runner.handle(&event, &flows, now()).await.unwrap();
+        assert_eq!(runs[0].status, shared::workflows::runner::RunStatus::Failed);
+    }
+    let failed = console.call(&viewer_t, "GET", "/admin/v1/workflows/failed-runs?limit=1", &[], None).await;
+    assert_eq!((failed.status, failed.json()["runs"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{}", failed.body);
+    let cursor = failed.json()["next_cursor"].as_str().expect("a second page").to_owned();
+    let rest = console.call(&viewer_t, "GET", &format!("/admin/v1/workflows/failed-runs?cursor={cursor}"), &[], None).await;
+    let first = failed.json()["runs"][0]["run_id"].as_str().unwrap().to_owned();
+    let second = rest.json()["runs"][0]["run_id"].as_str().unwrap().to_owned();
+    assert!(rest.json()["next_cursor"].is_null() && first != second, "{}", rest.body);
+    let history = console.call(&viewer_t, "GET", &format!("{flow_path}/runs"), &[], None).await;
+    assert_eq!(history.json()["runs"].as_array().map(Vec::len), Some(2), "{}", history.body);
+
+    // Viewers cannot replay; an operator can, and two replays of one run at once make one call.
+    let replay = |run: &str| format!("/admin/v1/workflows/runs/{run}/replay");
+    assert_eq!(console.call(&viewer_t, "POST", &replay(&first), &[], None).await.status, StatusCode::FORBIDDEN);
+    let before = service.received("/api/now/table/incident").len();
+    let first_replay = replay(&first);
+    let (one, two) = tokio::join!(console.call(&ops_t, "POST", &first_replay, &[], None), console.call(&boss_t, "POST", &first_replay, &[], None));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", one.body, two.body);
+    assert_eq!(service.received("/api/now/table/incident").len(), before + 1, "one ticket, not two");
+    let replayed = if one.status == StatusCode::OK { one } else { two };
+    assert_eq!(replayed.json()["status"], "succeeded", "{}", replayed.body);
+    assert_eq!(console.call(&ops_t, "POST", &replay(&first), &[], None).await.status, StatusCode::CONFLICT, "it has not failed any more");
+    assert_eq!(console.call(&ops_t, "POST", &replay(&"0".repeat(32)), &[], None).await.status, StatusCode::NOT_FOUND);
+    let left = console.call(&viewer_t, "GET", "/admin/v1/workflows/failed-runs", &[], None).await;
+    assert_eq!(left.json()["runs"].as_array().map(|r| r.iter().map(|r| r["run_id"].clone()).collect::<Vec<_>>()), Some(vec![json!(second)]));
+
+    // A replay alone, warm: the AWS calls it makes one after another (the README's figure).
+    console.test.calls.take();
+    let alone = console.call(&ops_t, "POST", &replay(&second), &[], None).await;
+    let calls = console.test.calls.take();
+    println!("replay a failed run: {} AWS calls {calls:?}", calls.len());
+    assert_eq!((alone.status, alone.json()["status"].clone()), (StatusCode::OK, json!("succeeded")), "{}", alone.body);
+    assert_eq!(calls.len(), 7, "run, event, flow, claim, connections, the run's end, the audit record (the secret is cached): {calls:?}");
+
+    // The trail names who did what; no answer or record holds the secret or where it is kept.
+    let trail = console.call(&viewer_t, "GET", "/admin/v1/audit?limit=100", &[], None).await;
+    let kinds: Vec<(String, String)> = trail.json()["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["target"].as_str().is_some_and(|t| t.starts_with("flow:") || t.starts_with("connection:") || t.starts_with("run:")))
+        .map(|r| (r["type"].as_str().unwrap().to_owned(), r["actor"]["id"].as_str().unwrap().to_owned()))
+        .collect();
+    let by = |kind: &str, who: &(String, String)| (kind.to_owned(), who.1.clone());
+    let expected = [
+        by("admin.run.replayed", &ops),
+        by("admin.run.replayed", &ops),
+        by("admin.flow.enabled", &boss),
+        by("admin.flow.disabled", &boss),
+        by("admin.flow.created", &boss),
+        by("admin.connection.saved", &boss),
+        by("admin.connection.saved", &boss),
+    ];
+    // (the replay that lost the claim is not recorded: only the two that ran; either person may have won the first)
+    assert_eq!(kinds.len(), expected.len(), "{kinds:?}");
+    assert_eq!((&kinds[..1], &kinds[2..]), (&expected[..1], &expected[2..]), "{kinds:?}");
+    for body in [&trail.body, &listed.body, &created.body, &changed.body, &history.body, &failed.body] {
+        assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
+    }
 }

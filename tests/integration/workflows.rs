@@ -13,6 +13,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use shared::adapters::http::connectors::HttpConnectors;
 use shared::adapters::workflow_runner::connection_secrets;
+use shared::admin::ports::AuditedWorkflows;
 use shared::common::secrets::SecretRef;
 use shared::events::IdentityEvent;
 use shared::testing::{CallLog, MemoryRuns};
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 /// One request as the service received it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     method: String,
     path: String,
     headers: HashMap<String, String>,
@@ -41,7 +42,7 @@ impl Received {
 /// A service on loopback that records every request and answers from a script per path (then
 /// with its default answer).
 #[derive(Clone, Default)]
-struct Service {
+pub(crate) struct Service {
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Script>>,
 }
@@ -50,7 +51,7 @@ struct Service {
 type Script = HashMap<String, VecDeque<(u16, Value)>>;
 
 impl Service {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let app = Router::new().fallback(answer).with_state(self.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -58,11 +59,11 @@ impl Service {
         url
     }
 
-    fn then(&self, path: &str, status: u16, body: Value) {
+    pub(crate) fn then(&self, path: &str, status: u16, body: Value) {
         self.script.lock().unwrap().entry(path.to_owned()).or_default().push_back((status, body));
     }
 
-    fn received(&self, path: &str) -> Vec<Received> {
+    pub(crate) fn received(&self, path: &str) -> Vec<Received> {
         self.received.lock().unwrap().iter().filter(|r| r.path == path).cloned().collect()
     }
 }
@@ -91,14 +92,14 @@ async fn answer(State(service): State<Service>, method: Method, uri: Uri, header
     (StatusCode::from_u16(status).unwrap(), axum::Json(body))
 }
 
-fn template(name: &str) -> Flow {
+pub(crate) fn template(name: &str) -> Flow {
     let text = std::fs::read_to_string(format!("{}/../workflows/templates/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let flow: Flow = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
     flow.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
     flow
 }
 
-fn event(id: &str, kind: &str) -> IdentityEvent {
+pub(crate) fn event(id: &str, kind: &str) -> IdentityEvent {
     serde_json::from_value(json!({
         "id": id, "type": kind, "at": 1_700_000_000,
         "user": {"sub": "5f0c2a9e-1111", "email": "hanako@example.com", "email_verified": true, "given_name": "花子", "family_name": "山田"},
@@ -303,11 +304,11 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     let connection: Connection =
         serde_json::from_value(json!({"name": "servicenow", "base_url": base, "auth": {"type": "basic", "username": "bridge.integration", "secret": arn}}))
             .unwrap();
-    store.save_connection(&connection).await.unwrap();
+    store.seed_connection(&connection).await.unwrap();
     let mut flow = template("high-risk-sign-in-servicenow");
     flow.version = 1;
-    store.save_flow(&flow).await.unwrap();
-    assert!(store.save_flow(&flow).await.is_err(), "a second import must name the version it replaces");
+    store.seed_flow(&flow).await.unwrap();
+    assert!(store.seed_flow(&flow).await.is_err(), "a second import must name the version it replaces");
 
     // The same event recorded twice is one item, so one stream record.
     store.record(&event("evt-1", "sign_in.high_risk")).await.unwrap();
@@ -348,46 +349,40 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
         batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).count();
     assert_eq!(new_events, 1, "only the new event: {batch}");
     assert_eq!(workflows::handler::handle_json(&workflows, &batch, 12).await.unwrap(), json!({"batchItemFailures": []}), "a failed run is not a batch failure");
-    let failed = store.failed_runs().await.unwrap();
+    let failed = AuditedWorkflows::failed_runs(&*store, None, 100).await.unwrap().runs;
     assert_eq!(failed.len(), 1);
     let (flows, runner) = workflows.load().await.unwrap();
     let replayed = runner.replay(&flows[0], &store.event("evt-3").await.unwrap().unwrap(), failed[0].clone(), 13).await.unwrap();
     assert_eq!(replayed.status, RunStatus::Succeeded);
-    assert!(store.failed_runs().await.unwrap().is_empty());
+    assert!(AuditedWorkflows::failed_runs(&*store, None, 100).await.unwrap().runs.is_empty());
 }
 
 #[tokio::test]
 async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     use bridge_admin::workflows::Workflows;
-    use shared::adapters::dynamo::workflows::DynamoWorkflows;
     let test = crate::harness::spawn_app().await;
-    let admin = Workflows {
-        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table)),
-        secrets: aws_sdk_secretsmanager::Client::new(&test.sdk),
-        prefix: test.apps.prefix().to_owned(),
-        users: None,
-    };
+    let admin = Workflows::new(&test.sdk, &test.stack.table, test.apps.prefix(), None);
     let flow = template("high-risk-sign-in-servicenow");
-    let refused = admin.import(flow.clone()).await.unwrap_err().to_string();
+    let refused = admin.import(flow.clone(), 1).await.unwrap_err().to_string();
     assert!(refused.contains("connection `servicenow`"), "{refused}");
 
     let connection: Connection = serde_json::from_value(json!({"name": "servicenow", "base_url": "https://acme.service-now.com",
         "auth": {"type": "basic", "username": "bridge.integration", "secret": "to be replaced"}}))
     .unwrap();
-    let stored = admin.import_connection(connection, Some(&"sn-Passw0rd!".to_owned().into())).await.unwrap();
+    let stored = admin.import_connection(connection, Some(&"sn-Passw0rd!".to_owned().into()), 1).await.unwrap();
     let shared::workflows::connection::Auth::Basic { secret, .. } = &stored.auth else { panic!() };
     assert!(secret.0.starts_with("arn:aws:secretsmanager:"), "the table names the secret, never holds it");
     assert!(!serde_json::to_string(&admin.store.connections().await.unwrap()).unwrap().contains("sn-Passw0rd!"));
 
-    assert_eq!(admin.import(flow.clone()).await.unwrap().version, 1);
-    assert_eq!(admin.import(flow).await.unwrap().version, 2, "a re-import is a new version");
+    assert_eq!(admin.import(flow.clone(), 1).await.unwrap().version, 1);
+    assert_eq!(admin.import(flow, 2).await.unwrap().version, 2, "a re-import is a new version");
     let preview = admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap();
     assert!(preview.applies);
     let shared::workflows::flow::Action::Servicenow { fields, .. } = &preview.steps[0].1 else { panic!("{:?}", preview.steps) };
     assert_eq!(fields["short_description"], "High-risk sign-in: hanako@example.com");
     assert!(admin.failed().await.unwrap().is_empty(), "a preview records nothing");
 
-    let disabled = admin.set_enabled("high-risk-sign-in-servicenow", false).await.unwrap();
+    let disabled = admin.set_enabled("high-risk-sign-in-servicenow", false, 3).await.unwrap();
     assert_eq!((disabled.enabled, disabled.version), (false, 3));
     assert!(!admin.test("high-risk-sign-in-servicenow", &event("evt-9", "sign_in.high_risk")).await.unwrap().applies);
 }
@@ -403,7 +398,7 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
     let service = Service::default();
     let base = service.start().await;
     let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
-    store.save_connection(&serde_json::from_value(json!({"name": "audit", "base_url": base, "auth": {"type": "none"}})).unwrap()).await.unwrap();
+    store.seed_connection(&serde_json::from_value(json!({"name": "audit", "base_url": base, "auth": {"type": "none"}})).unwrap()).await.unwrap();
     for (trigger, path, body) in [
         ("user.signed_in", "/signed-in", json!({"email": "{{user.email}}", "app": "{{context.app}}", "method": "{{context.method}}"})),
         ("user.deactivated", "/deactivated", json!({"email": "{{user.email}}", "org": "{{user.org}}", "scim_id": "{{detail.scim_id}}"})),
@@ -411,7 +406,7 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
         let flow: Flow = serde_json::from_value(json!({"id": path.trim_start_matches('/'), "name": trigger, "trigger": trigger,
             "steps": [{"id": "tell", "connector": "http", "connection": "audit", "method": "POST", "path": path, "body": body}]}))
         .unwrap();
-        store.save_flow(&Flow { version: 1, ..flow }).await.unwrap();
+        store.seed_flow(&Flow { version: 1, ..flow }).await.unwrap();
     }
 
     app.user("hanako@example.com", |_| {}).await;
@@ -544,16 +539,11 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
         secrets_client.create_secret().name(format!("wf-{}/marketo", uuid::Uuid::new_v4().simple())).secret_string("mk").send().await.unwrap().arn.unwrap();
     let marketo = json!({"name": "marketo", "base_url": base,
                          "auth": {"type": "oauth2", "token_url": format!("{base}/identity/oauth/token"), "client_id": "mk", "secret": secret}});
-    store.save_connection(&serde_json::from_value(marketo).unwrap()).await.unwrap();
+    store.seed_connection(&serde_json::from_value(marketo).unwrap()).await.unwrap();
     let users = shared::adapters::workflow_runner::user_actions(&app.sdk, &app.stack.user_pool_id, &app.stack.table);
-    let admin = bridge_admin::workflows::Workflows {
-        store: store.clone(),
-        secrets: secrets_client.clone(),
-        prefix: app.apps.prefix().to_owned(),
-        users: Some(users.clone()),
-    };
+    let admin = bridge_admin::workflows::Workflows::new(&app.sdk, &app.stack.table, app.apps.prefix(), Some(users.clone()));
     for name in ["inactive-user-marketo-list", "inactive-user-cleanup", "inactive-user-cleanup-delete"] {
-        admin.import(template(name)).await.unwrap();
+        admin.import(template(name), 1).await.unwrap();
     }
 
     // People and their last sign-ins: a year and more, 380 days, 100 days, 10 days ago.
@@ -582,7 +572,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     assert_eq!(report[0]["steps"][0][1], json!({"connector": "cognito", "action": "disable_user", "username": names["old@example.com"]}));
     assert_eq!(enabled("old@example.com").await, Some(true));
     for id in ["inactive-user-cleanup", "inactive-user-cleanup-delete"] {
-        admin.set_enabled(id, true).await.unwrap();
+        admin.set_enabled(id, true, now).await.unwrap();
     }
 
     let runs = Arc::new(MemoryRuns::default());

@@ -22,6 +22,7 @@ use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
 use shared::admin::orgs::OrgAdmin;
 use shared::admin::people::PeopleAdmin;
 use shared::admin::ports::{AuditLog, PeopleDirectory};
+use shared::admin::workflows::WorkflowsAdmin;
 use shared::cache::TtlCache;
 use shared::directory::ports::{DirectoryError, PoolUser};
 
@@ -33,6 +34,7 @@ pub struct Admin {
     pub keys: KeysAdmin,
     pub orgs: OrgAdmin,
     pub people: PeopleAdmin,
+    pub workflows: WorkflowsAdmin,
     pub audit: Arc<dyn AuditLog>,
     /// The overview's daily counters.
     pub daily: Arc<dyn shared::events::daily::DailyCounts>,
@@ -52,7 +54,13 @@ impl Admin {
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
         let key_set = Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(60)));
         let hook_secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(sdk), Duration::from_secs(60));
-        let caller = Arc::new(shared::adapters::http::hook::HttpHookCaller::new(hook_secrets).map_err(|e| e.to_string())?);
+        let caller = Arc::new(shared::adapters::http::hook::HttpHookCaller::new(hook_secrets.clone()).map_err(|e| e.to_string())?);
+        let workflows = Arc::new(shared::adapters::dynamo::workflows::DynamoWorkflows::new(dynamo.clone(), &config.table));
+        let replayer = Arc::new(shared::adapters::workflow_runner::DeployedReplayer {
+            store: workflows.clone(),
+            secrets: hook_secrets,
+            users: Some(shared::adapters::workflow_runner::user_actions(sdk, &config.user_pool_id, &config.table)),
+        });
         Ok(Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
             hooks: HooksAdmin {
@@ -62,7 +70,8 @@ impl Admin {
                 prefix: config.secret_prefix.clone(),
             },
             keys: KeysAdmin { store: key_set.clone(), vault: vault.clone(), prefix: config.secret_prefix.clone() },
-            orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault, prefix: config.secret_prefix.clone() },
+            orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            workflows: WorkflowsAdmin { store: workflows, vault, replayer, audit: audit.clone(), prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
             audit,
             daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(dynamo.clone(), &config.table)),

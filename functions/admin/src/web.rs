@@ -159,7 +159,8 @@ pub fn etag(version: u64) -> HeaderValue {
 
 /// `If-Match: "{version}"`, which every change of a versioned resource needs: `428` without it
 /// (or empty), `412` when it is not a version this API gave. Read lazily ([`IfMatch::version`]),
-/// so a bad id or body is a `400` first, whatever the header says.
+/// so a bad id or body (one that does not parse, or fails its `shared::admin::Check`) is a `400`
+/// first, whatever the header says.
 pub struct IfMatch(Result<u64, Problem>);
 
 impl IfMatch {

@@ -33,10 +33,10 @@ async fn main() -> Result<(), Failure> {
     tokio::spawn(async move { axum::serve(listener, service).await });
 
     let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table));
-    store.save_connection(&serde_json::from_value(json!({"name": "servicenow", "base_url": base, "auth": {"type": "none"}}))?).await?;
+    store.seed_connection(&serde_json::from_value(json!({"name": "servicenow", "base_url": base, "auth": {"type": "none"}}))?).await?;
     let mut flow: Flow = serde_json::from_str(&std::fs::read_to_string(format!("{root}/workflows/templates/high-risk-sign-in-servicenow.json"))?)?;
     flow.version = 1;
-    store.save_flow(&flow).await?;
+    store.seed_flow(&flow).await?;
     let mut batches = Vec::new();
     for chunk in (0..events).collect::<Vec<_>>().chunks(50) {
         let mut records = Vec::new();

@@ -1,5 +1,5 @@
-//! The workflow runner as deployed, built the same way by the runner Lambda and the admin
-//! tool's replay: connections read from the table and called over HTTPS, Cognito steps on the
+//! The workflow runner as deployed, built the same way by the runner Lambda and the operators'
+//! replay ([`DeployedReplayer`], for the admin API and `bridge-admin`): connections read from the table and called over HTTPS, Cognito steps on the
 //! bridge's pool (when one is configured), run records in the table, real waits between
 //! retries, connection secrets from Secrets Manager.
 
@@ -67,4 +67,26 @@ pub async fn runner(
 ) -> Result<Runner, StoreError> {
     let http = HttpConnectors::new(store.connections().await?, secrets).map_err(|e| StoreError::Unavailable(format!("HTTPS client: {e}")))?;
     Ok(Runner { connectors: Arc::new(StepConnectors { http, users }), runs: store.clone(), dead_letters: store, pause })
+}
+
+/// Replays over the connections the table holds at the time of each replay.
+pub struct DeployedReplayer {
+    pub store: Arc<DynamoWorkflows>,
+    pub secrets: Arc<CachedSecrets>,
+    /// The Cognito connector, when a pool is configured.
+    pub users: Option<Arc<UserActions>>,
+}
+
+#[async_trait]
+impl crate::admin::ports::Replayer for DeployedReplayer {
+    async fn replay(
+        &self,
+        flow: &crate::workflows::flow::Flow,
+        event: &crate::events::IdentityEvent,
+        run: crate::workflows::runner::RunRecord,
+        now: u64,
+    ) -> Result<crate::workflows::runner::RunRecord, StoreError> {
+        let runner = runner(self.store.clone(), self.secrets.clone(), Arc::new(Sleep), self.users.clone()).await?;
+        runner.replay(flow, event, run, now).await
+    }
 }

@@ -88,6 +88,13 @@ fn app_id(raw: &str) -> Result<AppId, AdminError> {
     AppId::parse(raw).map_err(|e| AdminError::Invalid(e.to_string()))
 }
 
+impl super::Check for AppSettings {
+    fn check(&self, id: &str) -> Result<(), AdminError> {
+        let id = AppId::parse(id).map_err(|e| AdminError::Invalid(e.to_string()))?;
+        valid(&self.clone().into_app(id, 1))
+    }
+}
+
 fn valid(app: &App) -> Result<(), AdminError> {
     app.validate().map_err(|e| AdminError::Invalid(e.to_string()))
 }

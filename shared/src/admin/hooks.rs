@@ -26,34 +26,9 @@ use crate::events::{EventType, IdentityEvent};
 use crate::telephony::hook::{Answer, Delivery, Hook, Recipient, RequestType, read_answer};
 use crate::telephony::ports::HookCaller;
 use crate::telephony::sms_sender::CALL_TIMEOUT;
-use crate::workflows::connection::Auth;
+pub use crate::workflows::connection::AuthSettings;
 
 const DAY: u64 = 24 * 3600;
-
-/// How a hook authenticates, as an operator sets it (the secret comes separately).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AuthSettings {
-    /// A header (`Authorization`, `X-Api-Key`) carrying the secret.
-    Header { name: String },
-    /// OAuth 2.0 client credentials; the secret is the client secret.
-    Oauth2 {
-        token_url: String,
-        client_id: String,
-        #[serde(default)]
-        scope: Option<String>,
-    },
-}
-
-impl AuthSettings {
-    /// The authentication, its secret reference `secret` (set when it is stored).
-    pub fn into_auth(self, secret: SecretRef) -> Auth {
-        match self {
-            Self::Header { name } => Auth::Header { name, secret },
-            Self::Oauth2 { token_url, client_id, scope } => Auth::Oauth2 { token_url, client_id, secret, scope },
-        }
-    }
-}
 
 /// What an operator sets on a hook (the admin API's body): everything but its name and version.
 /// `secret` is write only; an update without it keeps the stored one (the same kind of
@@ -69,14 +44,17 @@ pub struct HookSettings {
     pub secret: Option<SecretString>,
 }
 
+impl super::Check for HookSettings {
+    fn check(&self, name: &str) -> Result<(), AdminError> {
+        let auth = self.auth.clone().into_auth(SecretRef(String::new()));
+        Hook { name: name.to_owned(), url: self.url.clone(), auth, fallback: self.fallback.clone(), version: 1 }.validate().map_err(invalid)?;
+        super::non_blank(self.secret.as_ref(), "the hook's secret")
+    }
+}
+
 /// A hook as operators see it: its secret's reference replaced by `has_secret`.
 pub fn view(hook: &Hook) -> Value {
-    let mut value = serde_json::to_value(hook).unwrap_or_default();
-    if let Some(auth) = value.get_mut("auth").and_then(Value::as_object_mut) {
-        let had = auth.remove("secret").is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty()));
-        auth.insert("has_secret".into(), had.into());
-    }
-    value
+    super::secret_as_flag(serde_json::to_value(hook).unwrap_or_default())
 }
 
 /// A preview's answer.

@@ -1,6 +1,6 @@
 //! The operators' rules, the same whichever door a change comes through (the admin API or
 //! `bridge-admin`): who may do what ([`role`]), what every change records ([`audit`]), and the
-//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`]), over ports ([`ports`]). Not HTTP and not AWS: the
+//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`]), over ports ([`ports`]). Not HTTP and not AWS: the
 //! admin function maps these to routes, the adapters to DynamoDB, Cognito and Secrets Manager.
 
 pub mod apps;
@@ -12,6 +12,34 @@ pub mod orgs;
 pub mod people;
 pub mod ports;
 pub mod role;
+pub mod workflows;
+
+/// `value` (a hook or a connection) with `auth.secret`, the secret's reference, replaced by
+/// `auth.has_secret`: operators see that a secret is set, never where it is.
+pub fn secret_as_flag(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(auth) = value.get_mut("auth").and_then(serde_json::Value::as_object_mut) {
+        let had = auth.remove("secret").is_some_and(|s| s.as_str().is_some_and(|s| !s.is_empty()));
+        auth.insert("has_secret".into(), had.into());
+    }
+    value
+}
+
+/// A change's body checked on its own, before anything is read: a body that could never be
+/// valid is refused (400) whatever else the request names (its `If-Match`, its target). The
+/// change itself checks again, with what is stored.
+pub trait Check {
+    /// `id`: the id or name of what the body is for (the path's).
+    fn check(&self, id: &str) -> Result<(), AdminError>;
+}
+
+/// Refuses a secret that is given but empty or blank (`what`: "the hook's secret").
+pub(crate) fn non_blank(secret: Option<&secrecy::SecretString>, what: &str) -> Result<(), AdminError> {
+    use secrecy::ExposeSecret;
+    match secret {
+        Some(value) if value.expose_secret().trim().is_empty() => Err(AdminError::Invalid(format!("{what} is empty"))),
+        _ => Ok(()),
+    }
+}
 
 /// Why an operator's request did not happen. Each maps to one status of the admin API (in
 /// brackets) and one message of the CLI.

@@ -14,9 +14,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedOrgs, SecretVault};
+use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::directory::org::{Connection, ConnectionKind, EmailClaim, EmailDomain, OrgId, OrgPolicies, Organisation, Provisioning};
@@ -58,6 +58,38 @@ pub struct ConnectionSettings {
     pub provisioning: Provisioning,
     #[serde(default)]
     pub single_logout: bool,
+}
+
+impl ConnectionSettings {
+    /// The connection these settings make, its client secret kept at `client_secret`.
+    fn connection(&self, client_secret: Option<SecretRef>) -> Connection {
+        Connection {
+            kind: self.kind,
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            client_secret,
+            identity_provider: self.identity_provider.clone(),
+            email_claim: self.email_claim,
+            login_hint: self.login_hint,
+            provisioning: self.provisioning,
+            single_logout: self.single_logout,
+        }
+    }
+}
+
+impl Check for ConnectionSettings {
+    fn check(&self, _: &str) -> Result<(), AdminError> {
+        self.connection(None).validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
+        super::non_blank(self.client_secret.as_ref(), "the client secret")
+    }
+}
+
+impl Check for OrgSettings {
+    fn check(&self, _: &str) -> Result<(), AdminError> {
+        let id = OrgId::parse("org-check").map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let org = Organisation { id, name: self.name.clone(), domains: self.domains.clone(), policies: self.policies.clone(), connection: None, version: 1 };
+        org.validate().map_err(|e| AdminError::Invalid(e.to_string()))
+    }
 }
 
 fn enabled() -> bool {
@@ -162,24 +194,10 @@ impl OrgAdmin {
     pub async fn connect(&self, actor: &Actor, id: &str, settings: ConnectionSettings, version: u64, now: u64) -> Result<Organisation, AdminError> {
         let current = self.at(id, version).await?;
         let kept = current.connection.as_ref().and_then(|c| c.client_secret.clone());
-        let mut connection = Connection {
-            kind: settings.kind,
-            issuer: settings.issuer,
-            client_id: settings.client_id,
-            client_secret: kept.clone(),
-            identity_provider: settings.identity_provider,
-            email_claim: settings.email_claim,
-            login_hint: settings.login_hint,
-            provisioning: settings.provisioning,
-            single_logout: settings.single_logout,
-        };
-        connection.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
+        settings.check(id)?;
+        let mut connection = settings.connection(kept.clone());
         let mut created = None;
         if let Some(value) = &settings.client_secret {
-            use secrecy::ExposeSecret;
-            if value.expose_secret().trim().is_empty() {
-                return Err(AdminError::Invalid("the client secret is empty".into()));
-            }
             connection.client_secret = Some(match &kept {
                 Some(secret) => {
                     self.vault.replace(secret, value).await?;

@@ -16,6 +16,10 @@ use crate::telephony::hook::Hook;
 use crate::telephony::ports::DayCount;
 use crate::tokens::app::{App, AppId};
 use crate::tokens::signing_keys::KeySet;
+use crate::workflows::connection::Connection;
+use crate::workflows::flow::Flow;
+use crate::workflows::inactivity::LastSignIn;
+use crate::workflows::runner::RunRecord;
 
 /// Apps, each change written with its audit record in one transaction. Writes are guarded by
 /// the version: `Conflict` when the stored one is not the one the change was made from.
@@ -70,6 +74,42 @@ pub trait AuditedHooks: Send + Sync {
     async fn deactivate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
     /// `Conflict` while it is the active hook, `Missing` if there is none.
     async fn remove(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
+/// Flows, connections and runs. Flow and connection changes are written with their audit record
+/// in one transaction, guarded by the version (`Conflict`).
+#[async_trait]
+pub trait AuditedWorkflows: Send + Sync {
+    /// Every flow, in id order.
+    async fn flows(&self) -> Result<Vec<Flow>, StoreError>;
+    /// The flow as stored now (a consistent read).
+    async fn flow(&self, id: &str) -> Result<Option<Flow>, StoreError>;
+    /// Writes `flow` at `flow.version` (1: new) over the version before.
+    async fn save_flow(&self, flow: &Flow, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Every connection, in name order.
+    async fn connections(&self) -> Result<Vec<Connection>, StoreError>;
+    /// Writes `connection` at `connection.version` (1: new) over the version before.
+    async fn save_connection(&self, connection: &Connection, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Up to `size` of flow `flow`'s runs, newest first, after `cursor`.
+    async fn runs(&self, flow: &str, cursor: Option<&str>, size: usize) -> Result<super::workflows::RunPage, StoreError>;
+    /// Up to `size` failed runs, newest first, after `cursor`.
+    async fn failed_runs(&self, cursor: Option<&str>, size: usize) -> Result<super::workflows::RunPage, StoreError>;
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
+    /// The identity event a run was for, while it is kept (7 days).
+    async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError>;
+    /// Marks failed run `run` as being replayed; `false` if it is not failed any more, or another
+    /// replay claimed it less than `REPLAY_CLAIM_SECONDS` ago.
+    async fn claim_replay(&self, run: &RunRecord, now: u64) -> Result<bool, StoreError>;
+    /// Up to `limit` people whose last sign-in is more than `days` days before `now`.
+    async fn inactive_now(&self, days: u32, now: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError>;
+}
+
+/// Runs a failed run again with the deployed connectors (HTTP and Cognito).
+#[async_trait]
+pub trait Replayer: Send + Sync {
+    /// Runs `run`'s steps that had not succeeded, as `flow` says now, for `event`; records and
+    /// returns the run as it ends.
+    async fn replay(&self, flow: &Flow, event: &IdentityEvent, run: RunRecord, now: u64) -> Result<RunRecord, StoreError>;
 }
 
 /// Our signing key set, written with its audit record in one transaction over the version it

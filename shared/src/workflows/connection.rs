@@ -29,6 +29,9 @@ pub struct Connection {
     /// Headers sent with every request.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub headers: Map<String, Value>,
+    /// Incremented on every change (the admin API's `ETag`); 0 in a file not yet imported.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +59,17 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// What an operator sets (everything but the secret).
+    pub fn settings(&self) -> AuthSettings {
+        match self.clone() {
+            Self::None => AuthSettings::None {},
+            Self::Bearer { .. } => AuthSettings::Bearer {},
+            Self::Basic { username, .. } => AuthSettings::Basic { username },
+            Self::Header { name, .. } => AuthSettings::Header { name },
+            Self::Oauth2 { token_url, client_id, scope, .. } => AuthSettings::Oauth2 { token_url, client_id, scope },
+        }
+    }
+
     /// The secret it names, if it has one.
     pub fn secret(&self) -> Option<&SecretRef> {
         match self {
@@ -76,14 +90,61 @@ impl Auth {
     }
 }
 
+/// How a connection (or a telephony hook) authenticates, as an operator sets it: [`Auth`]
+/// without the secret, which comes separately and is stored apart.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthSettings {
+    // Struct variants (not unit ones), so `deny_unknown_fields` refuses extra fields here too.
+    None {},
+    Bearer {},
+    Basic {
+        username: String,
+    },
+    /// A header (`Authorization`, `X-Api-Key`) carrying the secret.
+    Header {
+        name: String,
+    },
+    /// OAuth 2.0 client credentials; the secret is the client secret.
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        #[serde(default)]
+        scope: Option<String>,
+    },
+}
+
+impl AuthSettings {
+    /// The authentication, naming `secret` (ignored by `none`).
+    pub fn into_auth(self, secret: SecretRef) -> Auth {
+        match self {
+            Self::None {} => Auth::None,
+            Self::Bearer {} => Auth::Bearer { secret },
+            Self::Basic { username } => Auth::Basic { username, secret },
+            Self::Header { name } => Auth::Header { name, secret },
+            Self::Oauth2 { token_url, client_id, scope } => Auth::Oauth2 { token_url, client_id, secret, scope },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     #[error("connection `{0}`: base_url and token_url must be https (http only on loopback) without query or fragment")]
     Insecure(String),
+    #[error("a connection's name is 1 to 64 characters of a-z, 0-9, '-' and '_'")]
+    Name,
+}
+
+/// Whether `name` may name a connection (it becomes part of a secret's name and a key).
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 impl Connection {
     pub fn validate(&self) -> Result<(), ConnectionError> {
+        if !valid_name(&self.name) {
+            return Err(ConnectionError::Name);
+        }
         let ok = |raw: &str| url::Url::parse(raw).is_ok_and(|u| secure(&u) && u.query().is_none() && u.fragment().is_none());
         let token_ok = match &self.auth {
             Auth::Oauth2 { token_url, .. } => ok(token_url),
@@ -129,5 +190,21 @@ mod tests {
         assert!(
             serde_json::from_value::<Connection>(json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "basic", "username": "u"}})).is_err()
         );
+        assert!(connection("https://x.example").validate().is_ok());
+        assert!(
+            serde_json::from_value::<Connection>(json!({"name": "C D", "base_url": "https://x.example", "auth": {"type": "none"}}))
+                .unwrap()
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn settings_take_exactly_the_fields_of_their_kind() {
+        for refused in [json!({"type": "none", "x": 1}), json!({"type": "bearer", "secret": "s"}), json!({"type": "basic"}), json!({"type": "other"})] {
+            assert!(serde_json::from_value::<AuthSettings>(refused.clone()).is_err(), "{refused}");
+        }
+        let basic: AuthSettings = serde_json::from_value(json!({"type": "basic", "username": "u"})).unwrap();
+        assert_eq!(basic.into_auth(SecretRef("arn".into())).settings(), AuthSettings::Basic { username: "u".into() });
     }
 }

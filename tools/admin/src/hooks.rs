@@ -7,11 +7,10 @@ use serde_json::{Value, json};
 use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::audit::Actor;
-use shared::admin::hooks::{AuthSettings, HookSettings, HooksAdmin};
+use shared::admin::hooks::{HookSettings, HooksAdmin};
 pub use shared::admin::hooks::{PreviewAnswer, PreviewUser};
 use shared::telephony::hook::{Hook, RequestType};
 use shared::telephony::ports::HookCaller;
-use shared::workflows::connection::Auth;
 use std::sync::Arc;
 
 pub struct Hooks {
@@ -22,13 +21,8 @@ pub struct Hooks {
 }
 
 /// The settings of `hook` as an operator would send them (its secret not among them).
-fn settings(hook: Hook, secret: Option<&SecretString>) -> Result<HookSettings> {
-    let auth = match hook.auth {
-        Auth::Header { name, .. } => AuthSettings::Header { name },
-        Auth::Oauth2 { token_url, client_id, scope, .. } => AuthSettings::Oauth2 { token_url, client_id, scope },
-        _ => anyhow::bail!("a hook authenticates with a header and secret or OAuth 2.0 client credentials"),
-    };
-    Ok(HookSettings { url: hook.url, auth, fallback: hook.fallback, secret: secret.cloned() })
+fn settings(hook: Hook, secret: Option<&SecretString>) -> HookSettings {
+    HookSettings { url: hook.url, auth: hook.auth.settings(), fallback: hook.fallback, secret: secret.cloned() }
 }
 
 impl Hooks {
@@ -46,7 +40,7 @@ impl Hooks {
     /// Stores a new hook with `secret` as its header value or OAuth client secret.
     pub async fn create(&self, hook: Hook, secret: &SecretString, now: u64) -> Result<Hook> {
         let name = hook.name.clone();
-        Ok(self.admin.create(&self.actor, &name, settings(hook, Some(secret))?, now).await?)
+        Ok(self.admin.create(&self.actor, &name, settings(hook, Some(secret)), now).await?)
     }
 
     /// Changes a hook with `change` (and replaces its secret when one is given).
@@ -54,7 +48,7 @@ impl Hooks {
         let mut hook = self.get(name).await?;
         let version = hook.version;
         change(&mut hook);
-        Ok(self.admin.update(&self.actor, name, settings(hook, secret)?, version, now).await?)
+        Ok(self.admin.update(&self.actor, name, settings(hook, secret), version, now).await?)
     }
 
     pub async fn activate(&self, name: &str, now: u64) -> Result<()> {

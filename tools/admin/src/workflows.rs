@@ -1,105 +1,86 @@
-//! Flows and connections for the operator: import (checked whole, optimistic on the version),
-//! export, enable and disable, test against a sample event without side effects, list failed
-//! runs and replay them. A connection's secret goes to Secrets Manager as
-//! `{prefix}/workflows/{name}`; the table keeps only its ARN.
+//! The `flow` commands' calls: `shared::admin::workflows` (the same rules, audit records and
+//! secret handling as the admin API), as `Actor::cli()`, with errors as `anyhow` messages.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use secrecy::SecretString;
+use shared::adapters::dynamo::audit::DynamoAudit;
 use shared::adapters::dynamo::workflows::DynamoWorkflows;
-use shared::adapters::workflow_runner::{Sleep, connection_secrets, runner};
-use shared::common::store::StoreError;
+use shared::adapters::secrets_manager::SecretsManager;
+use shared::adapters::workflow_runner::{DeployedReplayer, connection_secrets};
+use shared::admin::audit::Actor;
+use shared::admin::workflows::{ConnectionSettings, RunQuery, WorkflowsAdmin};
 use shared::events::IdentityEvent;
 use shared::workflows::connection::Connection;
 use shared::workflows::flow::Flow;
-use shared::workflows::inactivity::inactive_event;
-use shared::workflows::runner::{Preview, RunRecord, Runner};
+use shared::workflows::runner::{Preview, RunRecord};
 use shared::workflows::user_actions::UserActions;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Workflows {
+    /// The table's workflows without the operators' rules (the inactivity scan, tests).
     pub store: Arc<DynamoWorkflows>,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    pub prefix: String,
-    /// Cognito steps' connector for replays (the pool from `USER_POOL_ID`).
-    pub users: Option<Arc<UserActions>>,
+    pub admin: WorkflowsAdmin,
+    actor: Actor,
 }
 
 impl Workflows {
+    /// The workflows in `table`, connection secrets named `{prefix}/workflows/{name}`; replays
+    /// act on the pool through `users` (none: Cognito steps fail).
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>, users: Option<Arc<UserActions>>) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+        let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+        let store = Arc::new(DynamoWorkflows::new(dynamo.clone(), table));
+        let replayer = Arc::new(DeployedReplayer { store: store.clone(), secrets: connection_secrets(secrets.clone(), Duration::from_secs(60)), users });
+        let admin = WorkflowsAdmin {
+            store: store.clone(),
+            vault: Arc::new(SecretsManager::new(secrets)),
+            replayer,
+            audit: Arc::new(DynamoAudit::new(dynamo, table)),
+            prefix: prefix.into(),
+        };
+        Self { store, admin, actor: Actor::cli() }
+    }
+
     pub async fn flow(&self, id: &str) -> Result<Flow> {
-        self.store.flows().await?.into_iter().find(|f| f.id == id).with_context(|| format!("no flow `{id}`"))
+        Ok(self.admin.flow(id).await?)
     }
 
     /// Imports `flow` as a new flow or over the current version of the same id.
-    pub async fn import(&self, mut flow: Flow) -> Result<Flow> {
-        flow.validate()?;
-        let connections = self.store.connections().await?;
-        for step in &flow.steps {
-            let Some(connection) = step.action.http_call().map(|call| call.connection) else { continue };
-            if !connections.iter().any(|c| c.name == connection) {
-                bail!("step `{}` names connection `{connection}`, which does not exist (import it first)", step.id);
-            }
-        }
-        let current = self.store.flows().await?.into_iter().find(|f| f.id == flow.id).map_or(0, |f| f.version);
-        flow.version = current + 1;
-        match self.store.save_flow(&flow).await {
-            Ok(()) => Ok(flow),
-            Err(StoreError::Conflict) => bail!("flow `{}` changed meanwhile; import again", flow.id),
-            Err(e) => Err(e).context("writing the flow"),
-        }
+    pub async fn import(&self, flow: Flow, now: u64) -> Result<Flow> {
+        Ok(self.admin.import(&self.actor, flow, now).await?)
     }
 
-    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<Flow> {
-        let mut flow = self.flow(id).await?;
-        flow.enabled = enabled;
-        flow.version += 1;
-        self.store.save_flow(&flow).await.context("writing the flow (it may have changed meanwhile)")?;
-        Ok(flow)
+    pub async fn set_enabled(&self, id: &str, enabled: bool, now: u64) -> Result<Flow> {
+        Ok(self.admin.set_enabled(&self.actor, id, enabled, None, now).await?)
     }
 
     /// What `id` would do for `event`, without calling anything or recording anything.
     pub async fn test(&self, id: &str, event: &IdentityEvent) -> Result<Preview> {
-        Ok(Runner::preview(&self.flow(id).await?, event))
+        Ok(self.admin.test(id, event).await?)
     }
 
-    /// Stores the connection, with `secret` (if given) as its auth secret.
-    pub async fn import_connection(&self, mut connection: Connection, secret: Option<&SecretString>) -> Result<Connection> {
-        if let Some(secret) = secret {
-            let name = format!("{}/workflows/{}", self.prefix, connection.name);
-            let secret_ref = crate::put_secret(&self.secrets, &name, &format!("Secret of workflow connection {}", connection.name), secret).await?;
-            if !connection.auth.set_secret(secret_ref) {
-                bail!("this connection has no secret (auth type none)");
-            }
-        }
-        connection.validate()?;
-        self.store.save_connection(&connection).await.context("writing the connection")?;
-        Ok(connection)
+    /// Stores `connection` (new, or over the one stored now) with `secret`, if given, as its
+    /// secret; a file's `auth.secret` is ignored (secrets come from stdin).
+    pub async fn import_connection(&self, connection: Connection, secret: Option<&SecretString>, now: u64) -> Result<Connection> {
+        let current = self.admin.connections().await?.into_iter().find(|c| c.name == connection.name).map(|c| c.version);
+        let settings =
+            ConnectionSettings { base_url: connection.base_url, auth: connection.auth.settings(), headers: connection.headers, secret: secret.cloned() };
+        Ok(self.admin.save_connection(&self.actor, &connection.name, settings, current, now).await?)
     }
 
+    /// The newest failed runs (up to 100).
     pub async fn failed(&self) -> Result<Vec<RunRecord>> {
-        Ok(self.store.failed_runs().await?)
+        Ok(self.admin.failed(&RunQuery { cursor: None, limit: Some(100) }).await?.runs)
     }
 
-    /// The dry run of a `user.inactive` flow: each person it would act on now (inactive for its
-    /// days, matching its condition) and the steps as they would be sent.
+    /// The dry run of a `user.inactive` flow (see `WorkflowsAdmin::report`).
     pub async fn report(&self, id: &str, now: u64, limit: usize) -> Result<Vec<serde_json::Value>> {
-        let flow = self.flow(id).await?;
-        let days = flow.inactive_days.with_context(|| format!("flow `{id}` is not a user.inactive flow"))?;
-        let people = self.store.inactive_now(days, now, limit).await?;
-        let lines = people.iter().filter_map(|person| {
-            let event = inactive_event(person, days, now);
-            let preview = Runner::preview(&Flow { enabled: true, ..flow.clone() }, &event);
-            preview.applies.then(|| serde_json::json!({"username": person.username, "email": person.email, "last_sign_in": person.at, "steps": preview.steps}))
-        });
-        Ok(lines.collect())
+        Ok(self.admin.report(id, now, limit).await?)
     }
 
     /// Runs a failed run again from its failed step, with the flow as it is now.
     pub async fn replay(&self, run_id: &str, now: u64) -> Result<RunRecord> {
-        let run = self.store.run(run_id).await?.with_context(|| format!("no run `{run_id}`"))?;
-        let event = self.store.event(&run.event_id).await?.context("the run's event has expired (events are kept 7 days)")?;
-        let flow = self.flow(&run.flow_id).await?;
-        let runner = runner(self.store.clone(), connection_secrets(self.secrets.clone(), Duration::from_secs(60)), Arc::new(Sleep), self.users.clone()).await?;
-        Ok(runner.replay(&flow, &event, run, now).await?)
+        Ok(self.admin.replay(&self.actor, run_id, now).await?)
     }
 }

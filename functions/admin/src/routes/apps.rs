@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
+use shared::admin::Check;
 use shared::admin::apps::{AppSettings, SecretChoice, view};
 use shared::admin::role::Action;
 use shared::tokens::app::AppId;
@@ -91,6 +92,7 @@ async fn replace(
     JsonBody(settings): JsonBody<AppSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
+    settings.check(id.as_str())?;
     let version = if_match.version()?;
     let app = admin.apps.update(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, app.version, view(&app)))

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use crate::web::{Answer, Caller, IfMatch, JsonBody, PathId, ResourceId, now, with_etag};
-use shared::admin::AdminError;
 use shared::admin::hooks::{AuthSettings, HookSettings, PreviewUser, view};
 use shared::admin::role::Action;
+use shared::admin::{AdminError, Check};
 use shared::telephony::hook::{Hook, RequestType};
 
 pub fn routes() -> Router<Arc<Admin>> {
@@ -105,6 +105,7 @@ async fn replace(
     JsonBody(settings): JsonBody<HookSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
+    settings.check(&name)?;
     let version = if_match.version()?;
     let hook = admin.hooks.update(&operator.actor, &name, settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, hook.version, view(&hook)))

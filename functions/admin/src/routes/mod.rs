@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`audit`], [`overview`]; `GET /admin/v1/me` here.
+//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -27,6 +27,7 @@ pub mod keys;
 pub mod orgs;
 pub mod overview;
 pub mod people;
+pub mod workflows;
 
 pub fn router(admin: Arc<Admin>) -> Router {
     let cors = CorsLayer::new()
@@ -42,6 +43,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .merge(keys::routes())
         .merge(orgs::routes())
         .merge(people::routes())
+        .merge(workflows::routes())
         .merge(audit::routes())
         .merge(overview::routes())
         .fallback(not_found)

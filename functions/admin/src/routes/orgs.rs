@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
+use shared::admin::Check;
 use shared::admin::orgs::{ConnectionSettings, OrgSettings, token_view, view};
 use shared::admin::role::Action;
 use shared::directory::org::OrgId;
@@ -59,6 +60,7 @@ async fn replace(
     JsonBody(settings): JsonBody<OrgSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
+    settings.check(id.as_str())?;
     let version = if_match.version()?;
     let org = admin.orgs.update(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))
@@ -79,6 +81,7 @@ async fn connect(
     JsonBody(settings): JsonBody<ConnectionSettings>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
+    settings.check(id.as_str())?;
     let version = if_match.version()?;
     let org = admin.orgs.connect(&operator.actor, id.as_str(), settings, version, now()).await?;
     Ok(with_etag(StatusCode::OK, org.version, view(&org)))

@@ -4,9 +4,14 @@
 //! | item       | `pk`                 | `sk`         | `gsi1pk`      | `gsi1sk`       | other attributes                        |
 //! |------------|----------------------|--------------|---------------|----------------|-----------------------------------------|
 //! | flow       | `FLOW#{id}`          | `FLOW`       | `FLOW`        | `{id}`         | `version` (N), `data` (JSON)            |
-//! | connection | `CONNECTION#{name}`  | `CONNECTION` | `CONNECTION`  | `{name}`       | `data` (JSON)                           |
+//! | connection | `CONNECTION#{name}`  | `CONNECTION` | `CONNECTION`  | `{name}`       | `version` (N), `data` (JSON)            |
 //! | event      | `EVENT#{id}`         | `EVENT`      |               |                | `type`, `data` (JSON), `expires_at`     |
-//! | run        | `RUN#{run id}`       | `RUN`        | `RUNS#failed` (failed runs only) | `{finished}` | `status`, `data`, `expires_at` |
+//! | run        | `RUN#{run id}`       | `RUN`        | `RUNS#failed` (failed runs only) | `{finished:020}#{run id}` | `status`, `data`, `expires_at`, `replay_until` |
+//!
+//! Every run is also in `gsi2` under `RUNS#flow#{flow id}`, sorted by `{started:020}#{run id}`:
+//! a flow's run history, newest first, a page per `Query`. Pages of runs take a cursor
+//! `{sort key}` with `_` for `#`, from which the start key is rebuilt (so a made-up cursor
+//! cannot leave the partition).
 //! | inactivity scan | `SCAN#inactive#{days}` | `SCAN` |            |                | `until`: the last sign-in cutoff scanned |
 //!
 //! Events are written once (`attribute_not_exists`): recording the same event twice is one
@@ -23,8 +28,13 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
+use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::signed_in_between;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, s};
+use crate::adapters::dynamo::audit::audit_puts;
+use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, s, version_condition};
+use crate::admin::audit::AuditRecord;
+use crate::admin::ports::AuditedWorkflows;
+use crate::admin::workflows::{REPLAY_CLAIM_SECONDS, RunPage};
 use crate::common::store::StoreError;
 use crate::events::EventLog;
 use crate::events::IdentityEvent;
@@ -112,34 +122,80 @@ impl DynamoWorkflows {
         items.iter().map(|item| Ok(Flow { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "flow")? })).collect()
     }
 
-    /// Writes `flow` over the version it replaces (`flow.version - 1`; version 1 is a new flow).
-    pub async fn save_flow(&self, flow: &Flow) -> Result<(), StoreError> {
+    fn flow_item(flow: &Flow) -> Result<Item, StoreError> {
         let mut item = key(format!("FLOW#{}", flow.id), "FLOW");
         item.insert("gsi1pk".into(), s("FLOW"));
         item.insert("gsi1sk".into(), s(flow.id.as_str()));
         item.insert("data".into(), s(serde_json::to_string(flow).map_err(corrupt)?));
-        self.table.put_versioned(item, flow.version).await
+        item.insert("version".into(), n(flow.version));
+        Ok(item)
     }
 
+    /// Every connection, in name order; a connection stored before connections had versions
+    /// reads as version 0.
     pub async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
-        query_gsi1(&self.table.client, &self.table.name, "CONNECTION").await?.iter().map(|item| data(item, "connection")).collect()
+        let items = query_gsi1(&self.table.client, &self.table.name, "CONNECTION").await?;
+        items.iter().map(|item| Ok(Connection { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "connection")? })).collect()
     }
 
-    pub async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+    fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
         let mut item = key(format!("CONNECTION#{}", connection.name), "CONNECTION");
         item.insert("gsi1pk".into(), s("CONNECTION"));
         item.insert("gsi1sk".into(), s(connection.name.as_str()));
         item.insert("data".into(), s(serde_json::to_string(connection).map_err(corrupt)?));
-        self.table.put_item(item, None, None).await
+        item.insert("version".into(), n(connection.version));
+        Ok(item)
+    }
+
+    /// Writes `flow` over the version before it, unaudited: for seeding a stack (the local demo,
+    /// tests, benchmarks). Operators' changes go through `admin::workflows`.
+    pub async fn seed_flow(&self, flow: &Flow) -> Result<(), StoreError> {
+        self.table.put_versioned(Self::flow_item(flow)?, flow.version).await
+    }
+
+    /// Writes `connection` as version 1 over whatever is there, unaudited: for seeding a stack.
+    pub async fn seed_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.table.put_item(Self::connection_item(&Connection { version: 1, ..connection.clone() })?, None, None).await
+    }
+
+    /// Writes `items` with `audit`'s items in one transaction; any failed condition is `Conflict`.
+    async fn audited(&self, mut items: Vec<TransactWriteItem>, audit: &AuditRecord) -> Result<(), StoreError> {
+        items.extend(audit_puts(&self.table, audit, None)?);
+        self.table.transact(items).await.map_err(|e| e.or_conflict())
+    }
+
+    /// A page of runs from `index` partition `partition`, newest first, after `cursor`.
+    async fn run_page(&self, index: &str, partition: &str, cursor: Option<&str>, size: usize) -> Result<RunPage, StoreError> {
+        let (pk_name, sk_name) = if index == GSI1 { ("gsi1pk", "gsi1sk") } else { ("gsi2pk", "gsi2sk") };
+        let start = cursor.map(|cursor| {
+            // `RunQuery::check` has made sure it is `{at:020}_{run id}`.
+            let sort_key = cursor.replacen('_', "#", 1);
+            let run_id = sort_key.split_once('#').map_or("", |(_, id)| id).to_owned();
+            let mut start = key(format!("RUN#{run_id}"), "RUN");
+            start.extend([(pk_name.to_owned(), s(partition)), (sk_name.to_owned(), s(sort_key))]);
+            start
+        });
+        let out = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name(index)
+            .key_condition_expression(format!("{pk_name} = :p"))
+            .expression_attribute_values(":p", s(partition))
+            .scan_index_forward(false)
+            .limit(i32::try_from(size).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        let runs = out.items().iter().map(|item| data(item, "run")).collect::<Result<Vec<RunRecord>, _>>()?;
+        let next_cursor = out.last_evaluated_key.and_then(|k| k.get(sk_name).and_then(|v| v.as_s().ok()).map(|v| v.replacen('#', "_", 1)));
+        Ok(RunPage { runs, next_cursor })
     }
 
     pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         self.table.get_consistent(key(format!("RUN#{run_id}"), "RUN")).await?.as_ref().map(|i| data(i, "run")).transpose()
-    }
-
-    /// The failed runs (the dead-letter list), oldest first.
-    pub async fn failed_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        query_gsi1(&self.table.client, &self.table.name, FAILED_RUNS).await?.iter().map(|item| data(item, "run")).collect()
     }
 
     pub async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError> {
@@ -151,6 +207,8 @@ impl DynamoWorkflows {
         item.insert("status".into(), s(name_of(run.status)));
         item.insert("data".into(), s(serde_json::to_string(run).map_err(corrupt)?));
         item.insert("expires_at".into(), n(run.started_at + RUN_TTL));
+        item.insert("gsi2pk".into(), s(format!("RUNS#flow#{}", run.flow_id)));
+        item.insert("gsi2sk".into(), s(format!("{:020}#{}", run.started_at, run.run_id)));
         if run.status == RunStatus::Failed {
             item.insert("gsi1pk".into(), s(FAILED_RUNS));
             item.insert("gsi1sk".into(), s(format!("{:020}#{}", run.finished_at.unwrap_or(run.started_at), run.run_id)));
@@ -188,5 +246,81 @@ impl DeadLetters for DynamoWorkflows {
 impl EventLog for DynamoWorkflows {
     async fn record(&self, event: &IdentityEvent) -> Result<(), StoreError> {
         DynamoWorkflows::record(self, event).await
+    }
+}
+
+#[async_trait]
+impl AuditedWorkflows for DynamoWorkflows {
+    async fn flows(&self) -> Result<Vec<Flow>, StoreError> {
+        DynamoWorkflows::flows(self).await
+    }
+
+    async fn flow(&self, id: &str) -> Result<Option<Flow>, StoreError> {
+        let item = self.table.get_consistent(key(format!("FLOW#{id}"), "FLOW")).await?;
+        item.map(|item| Ok(Flow { version: crate::adapters::dynamo::version(&item).unwrap_or(0), ..data(&item, "flow")? })).transpose()
+    }
+
+    async fn save_flow(&self, flow: &Flow, audit: &AuditRecord) -> Result<(), StoreError> {
+        let (condition, values) = version_condition(flow.version)?;
+        self.audited(vec![self.table.put(Self::flow_item(flow)?, condition, values)?], audit).await
+    }
+
+    async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
+        DynamoWorkflows::connections(self).await
+    }
+
+    /// Version 1 is written where no versioned connection is (new, or one stored before
+    /// connections had versions).
+    async fn save_connection(&self, connection: &Connection, audit: &AuditRecord) -> Result<(), StoreError> {
+        let (condition, values) = match version_condition(connection.version)? {
+            ("attribute_not_exists(pk)", values) => ("attribute_not_exists(version)", values),
+            other => other,
+        };
+        self.audited(vec![self.table.put(Self::connection_item(connection)?, condition, values)?], audit).await
+    }
+
+    async fn runs(&self, flow: &str, cursor: Option<&str>, size: usize) -> Result<RunPage, StoreError> {
+        self.run_page(GSI2, &format!("RUNS#flow#{flow}"), cursor, size).await
+    }
+
+    async fn failed_runs(&self, cursor: Option<&str>, size: usize) -> Result<RunPage, StoreError> {
+        self.run_page(GSI1, FAILED_RUNS, cursor, size).await
+    }
+
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        DynamoWorkflows::run(self, run_id).await
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError> {
+        DynamoWorkflows::event(self, id).await
+    }
+
+    async fn claim_replay(&self, run: &RunRecord, now: u64) -> Result<bool, StoreError> {
+        let values = std::collections::HashMap::from([
+            (":failed".to_owned(), s(name_of(RunStatus::Failed))),
+            (":now".to_owned(), n(now)),
+            (":until".to_owned(), n(now + REPLAY_CLAIM_SECONDS)),
+        ]);
+        let claimed = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key(format!("RUN#{}", run.run_id), "RUN")))
+            .update_expression("SET replay_until = :until")
+            .condition_expression("#status = :failed AND (attribute_not_exists(replay_until) OR replay_until < :now)")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match claimed.map_err(|e| crate::adapters::dynamo::write_error(Failure::of(&e))) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn inactive_now(&self, days: u32, now: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError> {
+        DynamoWorkflows::inactive_now(self, days, now, limit).await
     }
 }

@@ -4,7 +4,6 @@ use super::{Ctx, SecretInput, show};
 use anyhow::Result;
 use bridge_admin::workflows::Workflows;
 use clap::Subcommand;
-use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum FlowCommand {
@@ -59,15 +58,11 @@ pub enum FlowCommand {
 pub async fn run(command: FlowCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
     let pool = std::env::var("USER_POOL_ID").ok().filter(|p| !p.is_empty());
-    let workflows = Workflows {
-        store: Arc::new(shared::adapters::dynamo::workflows::DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&ctx.sdk), table)),
-        secrets: aws_sdk_secretsmanager::Client::new(&ctx.sdk),
-        prefix: ctx.secret_prefix.clone(),
-        users: pool.map(|pool| shared::adapters::workflow_runner::user_actions(&ctx.sdk, &pool, table)),
-    };
+    let users = pool.map(|pool| shared::adapters::workflow_runner::user_actions(&ctx.sdk, &pool, table));
+    let workflows = Workflows::new(&ctx.sdk, table, ctx.secret_prefix.clone(), users);
     let now = super::now();
     match command {
-        FlowCommand::Import { file } => show(&workflows.import(bridge_admin::read_document(&file)?).await?)?,
+        FlowCommand::Import { file } => show(&workflows.import(bridge_admin::read_document(&file)?, now).await?)?,
         FlowCommand::List => {
             for flow in workflows.store.flows().await? {
                 println!("{}", serde_json::to_string(&flow)?);
@@ -75,12 +70,12 @@ pub async fn run(command: FlowCommand, ctx: &Ctx) -> Result<()> {
         }
         FlowCommand::Export { id, yaml: false } => show(&workflows.flow(&id).await?)?,
         FlowCommand::Export { id, yaml: true } => print!("{}", serde_yaml::to_string(&workflows.flow(&id).await?)?),
-        FlowCommand::Enable { id } => show(&workflows.set_enabled(&id, true).await?)?,
-        FlowCommand::Disable { id } => show(&workflows.set_enabled(&id, false).await?)?,
+        FlowCommand::Enable { id } => show(&workflows.set_enabled(&id, true, now).await?)?,
+        FlowCommand::Disable { id } => show(&workflows.set_enabled(&id, false, now).await?)?,
         FlowCommand::Test { id, event } => show(&workflows.test(&id, &bridge_admin::read_json(&event)?).await?)?,
         FlowCommand::Connection { file, secret_stdin } => {
             let secret = SecretInput { secret_stdin, generate_secret: false }.read_if_given()?;
-            show(&workflows.import_connection(bridge_admin::read_json(&file)?, secret.as_ref()).await?)?
+            show(&shared::admin::workflows::connection_view(&workflows.import_connection(bridge_admin::read_json(&file)?, secret.as_ref(), now).await?))?
         }
         FlowCommand::Failed => {
             for run in workflows.failed().await? {

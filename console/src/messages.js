@@ -608,6 +608,7 @@ export const messages = {
       replaySucceeded: "Replayed: the run of {flow} succeeded.",
       replayFailed: "Replayed, but the run of {flow} failed again at step {step}: {error}",
       replayConflict: "This run cannot be replayed: it has not failed any more, or someone else is replaying it now. The list has been read again.",
+      replayStillRunning: "The replay is taking longer than 30 seconds and goes on without the page. Refresh in a minute to see how it ended.",
     },
     audit: {
       heading: "Audit trail",
@@ -1298,6 +1299,7 @@ export const messages = {
       replaySucceeded: "再実行しました。{flow} の実行は成功しました。",
       replayFailed: "再実行しましたが、{flow} の実行はステップ {step} で再び失敗しました: {error}",
       replayConflict: "この実行は再実行できません。すでに失敗した状態ではないか、ほかの人が再実行しています。一覧を読み込み直しました。",
+      replayStillRunning: "再実行に 30 秒以上かかっているため、画面とは別に続いています。1 分ほどしてから再読み込みして結果を確認してください。",
     },
     audit: {
       heading: "監査ログ",

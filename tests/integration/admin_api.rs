@@ -522,6 +522,19 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
         }
     }
     assert_eq!(operations, 55, "the routes of `functions/admin/src/routes`");
+    // A name defined twice in YAML silently keeps the last: every schema is defined once.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
+    let schemas = text.split("\n  schemas:\n").nth(1).unwrap();
+    let mut names: Vec<&str> = schemas
+        .lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name))
+        .collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), count, "a schema is defined twice in docs/admin-openapi.yaml");
 }
 
 /// The AWS calls each warm admin request makes (the figures in the README), and its time here
@@ -819,6 +832,20 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     assert!(early.status == StatusCode::BAD_REQUEST && early.body.contains("servicenow"), "{}", early.body);
     let connection = json!({"name": "servicenow", "base_url": base, "auth": {"type": "basic", "username": "bridge.integration"}});
     assert_eq!(console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(connection.clone())).await.status, StatusCode::BAD_REQUEST);
+    for (sneaky, why) in [
+        (json!({"name": "creds", "base_url": "https://user:hunter2@sn.example", "auth": {"type": "none"}}), "a password in the URL"),
+        (json!({"name": "vhost", "base_url": base, "auth": {"type": "none"}, "headers": {"Host": "internal.example"}}), "another virtual host"),
+        (json!({"name": "split", "base_url": base, "auth": {"type": "none"}, "headers": {"x-a": "b\r\nx-b: c"}}), "a header split"),
+        (json!({"name": "nosecret", "base_url": base, "auth": {"type": "none"}, "secret": "s"}), "a secret for no authentication"),
+    ] {
+        let refused = console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(sneaky)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{why}: {}", refused.body);
+        assert!(!refused.body.contains("hunter2"), "{}", refused.body);
+    }
+    let echoed = console
+        .call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(json!({"id": "x", "name": "x", "trigger": "<script>x</script>", "steps": []})))
+        .await;
+    assert!(echoed.status == StatusCode::BAD_REQUEST && !echoed.body.contains("<script>"), "a refusal never echoes the body: {}", echoed.body);
     let mut with_secret = connection.clone();
     with_secret["secret"] = SECRET.into();
     assert_eq!(console.call(&viewer_t, "POST", "/admin/v1/workflows/connections", &[], Some(with_secret.clone())).await.status, StatusCode::FORBIDDEN);

@@ -179,9 +179,19 @@ function RunCard({ run, flowName, onReplay }) {
   );
 }
 
-/** A refused replay: a 409 (not failed any more, or being replayed) said in the language shown. */
+/**
+ * A refused replay: a 409 (not failed any more, or being replayed) said in the language shown;
+ * a 503 or 504 from the gateway (a replay longer than its 30 s goes on in the function).
+ */
 function ReplayError({ error }) {
   const { t } = useI18n();
+  if (error && (error.status === 503 || error.status === 504)) {
+    return (
+      <div class="alert" role="alert">
+        <p>{t("runs.replayStillRunning")}</p>
+      </div>
+    );
+  }
   if (!error || error.code !== "conflict") return <ErrorAlert error={error} />;
   return (
     <div class="alert" role="alert">

@@ -141,15 +141,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// What is wrong with a body, without echoing its values.
+/// What is wrong with a body, without echoing what it sent: serde's message up to its position,
+/// with the quoted parts that come from the body (`invalid type: string "x"`, ``unknown variant
+/// `x` ``) left out; what serde expected (our own names) is kept.
 fn body_error(e: &serde_json::Error) -> String {
     let what = e.to_string();
-    // serde's messages name fields and types, not values, except for `invalid value: string "..."`.
-    let what = match what.find("invalid value: string") {
-        Some(_) => "a field has a value it does not take".to_owned(),
-        None => what.split(" at line ").next().unwrap_or_default().to_owned(),
-    };
-    format!("the body is not valid: {what}")
+    let what = what.split(" at line ").next().unwrap_or_default();
+    let (sent, expected) = what.split_once(", expected").map_or((what, None), |(sent, expected)| (sent, Some(expected)));
+    let mut said = String::new();
+    let mut quote = None;
+    for c in sent.chars() {
+        match (quote, c) {
+            (None, '"' | '`') => quote = Some(c),
+            (Some(open), c) if c == open => quote = None,
+            (None, c) => said.push(c),
+            _ => {}
+        }
+    }
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    match expected {
+        Some(expected) => format!("the body is not valid: {said}, expected{expected}"),
+        None => format!("the body is not valid: {said}"),
+    }
 }
 
 /// The version as an entity tag: `"{version}"`.
@@ -179,7 +192,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             Some(tag) => tag
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
-                .and_then(|v| v.parse::<u64>().ok())
+                .and_then(|v| v.parse::<u64>().ok().filter(|n| n.to_string() == v))
                 .ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave")),
         }))
     }

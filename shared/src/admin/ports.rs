@@ -88,6 +88,8 @@ pub trait AuditedWorkflows: Send + Sync {
     async fn save_flow(&self, flow: &Flow, audit: &AuditRecord) -> Result<(), StoreError>;
     /// Every connection, in name order.
     async fn connections(&self) -> Result<Vec<Connection>, StoreError>;
+    /// The connection as stored now (a consistent read).
+    async fn connection(&self, name: &str) -> Result<Option<Connection>, StoreError>;
     /// Writes `connection` at `connection.version` (1: new) over the version before.
     async fn save_connection(&self, connection: &Connection, audit: &AuditRecord) -> Result<(), StoreError>;
     /// Up to `size` of flow `flow`'s runs, newest first, after `cursor`.

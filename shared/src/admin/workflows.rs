@@ -51,7 +51,11 @@ pub struct ConnectionSettings {
 impl super::Check for ConnectionSettings {
     fn check(&self, name: &str) -> Result<(), AdminError> {
         let auth = self.auth.clone().into_auth(SecretRef(String::new()));
-        Connection { name: name.to_owned(), base_url: self.base_url.clone(), auth, headers: self.headers.clone(), version: 1 }.validate().map_err(invalid)?;
+        let connection = Connection { name: name.to_owned(), base_url: self.base_url.clone(), auth, headers: self.headers.clone(), version: 1 };
+        connection.validate().map_err(invalid)?;
+        if self.secret.is_some() && connection.auth.secret().is_none() {
+            return Err(AdminError::Invalid("this connection has no secret (auth type none)".into()));
+        }
         super::non_blank(self.secret.as_ref(), "the connection's secret")
     }
 }
@@ -198,8 +202,7 @@ impl WorkflowsAdmin {
     }
 
     pub async fn connection(&self, name: &str) -> Result<Connection, AdminError> {
-        let all = self.store.connections().await?;
-        all.into_iter().find(|c| c.name == name).ok_or_else(|| AdminError::NotFound(format!("connection `{name}`")))
+        self.store.connection(name).await?.ok_or_else(|| AdminError::NotFound(format!("connection `{name}`")))
     }
 
     /// Creates connection `name` (`version` none) or replaces it at `version`, with `secret` (if
@@ -238,7 +241,7 @@ impl WorkflowsAdmin {
             (None, true, false) => return Err(AdminError::Invalid("a new connection, or a new kind of authentication, needs its secret".into())),
             _ => {}
         }
-        if current.is_none() && self.store.connections().await?.iter().any(|c| c.name == name) {
+        if current.is_none() && self.store.connection(name).await?.is_some() {
             return Err(AdminError::Exists(format!("connection `{name}` exists already")));
         }
         if let Some(secret) = &settings.secret {

@@ -133,6 +133,27 @@ pub enum ConnectionError {
     Insecure(String),
     #[error("a connection's name is 1 to 64 characters of a-z, 0-9, '-' and '_'")]
     Name,
+    #[error("connection `{0}`: base_url and token_url carry no user or password (the secret is set apart)")]
+    Credentials(String),
+    #[error("connection `{0}`: a basic auth username has no ':'")]
+    Username(String),
+    #[error("connection `{0}`: {HEADERS_RULE}")]
+    Headers(String),
+}
+
+/// What [`valid_headers`] allows, for messages.
+pub const HEADERS_RULE: &str = "header names are tokens (not Host, Content-Length, Transfer-Encoding or Connection) and values have no control characters";
+
+/// Whether `headers` (a connection's or an HTTP step's) may be sent as they are: names are
+/// RFC 9110 tokens other than the ones that say where and how the message goes; values (text,
+/// or JSON sent as its text) have no control characters.
+pub fn valid_headers(headers: &Map<String, Value>) -> bool {
+    const FRAMING: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
+    headers.iter().all(|(name, value)| {
+        let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+        token && !FRAMING.contains(&name.to_ascii_lowercase().as_str()) && !text.chars().any(char::is_control)
+    })
 }
 
 /// Whether `name` may name a connection (it becomes part of a secret's name and a key).
@@ -145,24 +166,40 @@ impl Connection {
         if !valid_name(&self.name) {
             return Err(ConnectionError::Name);
         }
-        let ok = |raw: &str| url::Url::parse(raw).is_ok_and(|u| secure(&u) && u.query().is_none() && u.fragment().is_none());
-        let token_ok = match &self.auth {
-            Auth::Oauth2 { token_url, .. } => ok(token_url),
-            _ => true,
-        };
-        if ok(&self.base_url) && token_ok { Ok(()) } else { Err(ConnectionError::Insecure(self.name.clone())) }
+        let parsed = |raw: &str| url::Url::parse(raw).ok().filter(|u| secure(u) && u.query().is_none() && u.fragment().is_none());
+        let mut urls = vec![&self.base_url];
+        if let Auth::Oauth2 { token_url, .. } = &self.auth {
+            urls.push(token_url);
+        }
+        for raw in urls {
+            let url = parsed(raw).ok_or_else(|| ConnectionError::Insecure(self.name.clone()))?;
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(ConnectionError::Credentials(self.name.clone()));
+            }
+        }
+        if let Auth::Basic { username, .. } = &self.auth
+            && username.contains(':')
+        {
+            return Err(ConnectionError::Username(self.name.clone()));
+        }
+        if !valid_headers(&self.headers) {
+            return Err(ConnectionError::Headers(self.name.clone()));
+        }
+        Ok(())
     }
 
     /// `path` (a rendered step path, with its query) under the base URL, only if it stays on the
-    /// base URL's origin and under its path.
+    /// base URL's origin and under its path, segment by segment, once the URL is normalised (so
+    /// neither `/../`, `/%2e%2e/`, `/..\` nor `/api/v1x` under `/api/v1` gets out).
     pub fn url_for(&self, path: &str) -> Option<url::Url> {
         let base = url::Url::parse(&self.base_url).ok()?;
         if !path.is_empty() && !path.starts_with('/') {
             return None;
         }
         let joined = url::Url::parse(&format!("{}{path}", self.base_url.trim_end_matches('/'))).ok()?;
-        let same_place = joined.origin() == base.origin() && joined.path().starts_with(base.path().trim_end_matches('/')) && !path.contains("/../");
-        same_place.then_some(joined)
+        let base_path = base.path().trim_end_matches('/');
+        let under = joined.path() == base_path || joined.path().strip_prefix(base_path).is_some_and(|rest| rest.starts_with('/'));
+        (joined.origin() == base.origin() && under && !path.contains("/../")).then_some(joined)
     }
 }
 
@@ -182,7 +219,7 @@ mod tests {
             c.url_for("/now/table/incident?sysparm_display_value=true").map(String::from).as_deref(),
             Some("https://acme.service-now.com/api/now/table/incident?sysparm_display_value=true")
         );
-        for escape in ["@evil.example/x", "/../admin", "x"] {
+        for escape in ["@evil.example/x", "/../admin", "x", "/%2e%2e/apix", "/..\\apix", "/%2E%2E/apix/y", "/./../apix"] {
             assert_eq!(c.url_for(escape), None, "{escape}");
         }
         assert!(connection("http://acme.example.com").validate().is_err());
@@ -191,6 +228,17 @@ mod tests {
             serde_json::from_value::<Connection>(json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "basic", "username": "u"}})).is_err()
         );
         assert!(connection("https://x.example").validate().is_ok());
+        assert_eq!(connection("https://acme.service-now.com/api").url_for("").map(String::from).as_deref(), Some("https://acme.service-now.com/api"));
+        for refused in [
+            json!({"name": "c", "base_url": "https://user:pw@x.example", "auth": {"type": "none"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "oauth2", "token_url": "https://id:pw@x.example/t", "client_id": "i", "secret": "s"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "basic", "username": "a:b", "secret": "s"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"Host": "internal.example"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"x-a": "b\r\nx-b: c"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"bad name": "v"}}),
+        ] {
+            assert!(serde_json::from_value::<Connection>(refused.clone()).unwrap().validate().is_err(), "{refused}");
+        }
         assert!(
             serde_json::from_value::<Connection>(json!({"name": "C D", "base_url": "https://x.example", "auth": {"type": "none"}}))
                 .unwrap()

@@ -207,6 +207,8 @@ impl RetryPolicy {
 pub enum FlowError {
     #[error("the flow id is 1 to 64 characters of a-z, 0-9 and '-'")]
     BadId,
+    #[error("the flow's name is 1 to 200 characters")]
+    BadName,
     #[error("a flow has 1 to 20 steps with distinct ids of a-z, 0-9, '-' and '_'")]
     BadSteps,
     #[error("step `{0}`: at most 10 attempts, and at most 60 s between them")]
@@ -236,6 +238,10 @@ impl Action {
             }
             Action::Cognito { action: CognitoAction::AddToGroup, group: None, .. } => Err("add_to_group needs a group"),
             Action::Cognito { action: CognitoAction::LinkAccounts, email: None, .. } => Err("link_accounts needs the email"),
+            Action::Http { headers, .. } if !super::connection::valid_headers(headers) => Err(super::connection::HEADERS_RULE),
+            _ if self.http_call().is_some_and(|call| !super::connection::valid_name(&call.connection)) => {
+                Err("the connection's name is 1 to 64 characters of a-z, 0-9, '-' and '_'")
+            }
             _ => Ok(()),
         }
     }
@@ -248,6 +254,9 @@ impl Flow {
         };
         if !id_ok(&self.id, b"") {
             return Err(FlowError::BadId);
+        }
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
+            return Err(FlowError::BadName);
         }
         let inactivity = self.trigger == EventType::UserInactive;
         if inactivity != self.inactive_days.is_some_and(|d| (1..=3650).contains(&d)) || (!inactivity && self.inactive_days.is_some()) {

@@ -63,7 +63,7 @@ impl Workflows {
     /// Stores `connection` (new, or over the one stored now) with `secret`, if given, as its
     /// secret; a file's `auth.secret` is ignored (secrets come from stdin).
     pub async fn import_connection(&self, connection: Connection, secret: Option<&SecretString>, now: u64) -> Result<Connection> {
-        let current = self.admin.connections().await?.into_iter().find(|c| c.name == connection.name).map(|c| c.version);
+        let current = self.admin.store.connection(&connection.name).await?.map(|c| c.version);
         let settings =
             ConnectionSettings { base_url: connection.base_url, auth: connection.auth.settings(), headers: connection.headers, secret: secret.cloned() };
         Ok(self.admin.save_connection(&self.actor, &connection.name, settings, current, now).await?)

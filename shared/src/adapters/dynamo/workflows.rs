@@ -269,6 +269,11 @@ impl AuditedWorkflows for DynamoWorkflows {
         DynamoWorkflows::connections(self).await
     }
 
+    async fn connection(&self, name: &str) -> Result<Option<Connection>, StoreError> {
+        let item = self.table.get_consistent(key(format!("CONNECTION#{name}"), "CONNECTION")).await?;
+        item.map(|item| Ok(Connection { version: crate::adapters::dynamo::version(&item).unwrap_or(0), ..data(&item, "connection")? })).transpose()
+    }
+
     /// Version 1 is written where no versioned connection is (new, or one stored before
     /// connections had versions).
     async fn save_connection(&self, connection: &Connection, audit: &AuditRecord) -> Result<(), StoreError> {

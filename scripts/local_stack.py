@@ -37,9 +37,10 @@ USERS = [
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
-    # Given the console's admin and viewer roles below; an SMS code is their second factor.
+    # Given the console's admin, viewer and operator roles below; an SMS code is their second factor.
     ("admin@example.com", "Demo-Passw0rd!", "Console Admin", ["--sms-phone", "+819000000001"]),
     ("viewer@example.com", "Demo-Passw0rd!", "Console Viewer", ["--sms-phone", "+819000000002"]),
+    ("operator@example.com", "Demo-Passw0rd!", "Console Operator", ["--sms-phone", "+819000000003"]),
 ]
 # The same help center behind two more apps: one refuses high-risk sign-ins (a new browser), one
 # asks for a second factor then (setting up an authenticator app if the person has none).
@@ -129,6 +130,7 @@ def create_console_app(env, form_origin):
               "--claims", str(claims_file))
     admin(env, "admin", "grant", "--email", "admin@example.com", "--role", "admin")
     admin(env, "admin", "grant", "--email", "viewer@example.com", "--role", "viewer")
+    admin(env, "admin", "grant", "--email", "operator@example.com", "--role", "operator")
 
 
 def main():
@@ -247,7 +249,8 @@ The identity bridge is running locally.
 
   The operators' console:  {urls['form']}/console/index.html
     sign in as admin@example.com / Demo-Passw0rd! with an SMS code (the local Cognito accepts any);
-    viewer@example.com (same password) may look but not change
+    viewer@example.com (same password) may look but not change; operator@example.com may also
+    sign people out, switch hooks and replay failed workflow runs
   Admin API (what the console calls): {urls['api']}/admin/v1
     curl -H "Authorization: Bearer $TOKEN" -H 'Origin: {urls['form']}' {urls['api']}/admin/v1/audit
 

@@ -1,61 +1,33 @@
 // Browser tests of the operators' console (console/, built into console/dist and served at
 // {form}/console/ by the dev server): people sign in through the bridge (the form, then an SMS
-// code), and change apps, keys, people, organisations and telephony hooks through the admin API,
-// in headless Debian Chromium driven by playwright-core. axe-core checks every page; nothing
-// serious or critical may show.
+// code), and change apps, keys, people, organisations, telephony hooks and workflows through the
+// admin API (a viewer or an operator only what their role allows), in headless Debian Chromium
+// driven by playwright-core. axe-core checks every page; nothing serious or critical may show.
 // Build the console first (cd console && npm install && npm run build).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { root, startStack } from "./stack.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const work = mkdtempSync(join(tmpdir(), "bridge-console-"));
 const shots = process.env.SCREENSHOT_DIR;
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-let stack;
 let info;
 let browser;
-
-async function waitFor(file, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
-    if (stack.exitCode !== null) throw new Error(`the local stack exited with ${stack.exitCode}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("the local stack did not come up in time");
-}
+let stop;
 
 before(async () => {
   assert.ok(existsSync(join(root, "console", "dist", "index.html")), "build the console first: cd console && npm install && npm run build");
-  const infoFile = join(work, "info.json");
   // The SCIM function trusts a verified token for SCIM_AUTH_TTL_SECONDS (60 by default) per
   // warm instance (README, "Organisations"); at 0 a revoked token's next request gets 401, which
   // the organisation tests check.
-  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, SCIM_AUTH_TTL_SECONDS: "0" },
-  });
-  info = await waitFor(infoFile, 120_000);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-  });
+  ({ info, browser, stop } = await startStack({ env: { SCIM_AUTH_TTL_SECONDS: "0" } }));
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (stack) stack.kill("SIGTERM");
-  rmSync(work, { recursive: true, force: true });
+  if (stop) await stop();
 });
 
 const consoleUrl = () => `${info.form}/console/`;
@@ -202,7 +174,8 @@ test("the admin signs in through the bridge and lands on the overview, in Englis
   await nav(ja, "概要").click();
   await h1(ja).filter({ hasText: "概要" }).waitFor();
   await ja.getByRole("region", { name: "あなた" }).getByText("管理者", { exact: true }).waitFor();
-  await ja.getByRole("region", { name: "最近の変更" }).getByText("アプリ作成").first().waitFor();
+  // The latest ten changes are the local stack's own; its last one imports the workflow.
+  await ja.getByRole("region", { name: "最近の変更" }).getByText("ワークフローの作成").first().waitFor();
   await checkA11y(ja, "ja-overview");
   await ja.context().close();
 });
@@ -1610,6 +1583,137 @@ test("a viewer sees the workflows, a failed run and a flow's runs, but no contro
   assert.equal((await callApi(p, `/workflows/runs/${run.run_id}`)).body.status, "failed", "still failed");
   assert.equal((await callApi(p, `/workflows/flows/${FLOW}`)).etag, flow.etag, "the same version");
   await p.context().close();
+});
+
+test("an operator signs a person out everywhere, deactivates and activates the telephony hook and replays a failed run through the UI, but sees no control to change apps, hooks, flows or people, and the API refuses the operator's changes", async () => {
+  const p = await page("en-US");
+  const person = info.users.hanako;
+  let hanako;
+  try {
+    await signIn(p, info.users.operator);
+    await h1(p).filter({ hasText: "Overview" }).waitFor();
+    await p.getByRole("region", { name: "You" }).getByText("Operator", { exact: true }).waitFor();
+
+    // A person with a live bridge session (a browser of her own, signed in to the console she has
+    // no role for): the app opens without the form.
+    hanako = await page("en-US");
+    await signIn(hanako, person, { sms: false });
+    await hanako.getByRole("heading", { name: "You have no access to the console" }).waitFor();
+    const sso = `${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`;
+    await hanako.goto(sso);
+    await hanako.waitForURL(`${info.demo_app}/hc/en-us`);
+
+    // Her page: the operator may sign her out everywhere, but not disable her or give her a role.
+    await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(person.email)}`);
+    await h1(p).filter({ hasText: person.email }).waitFor();
+    await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
+    for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
+    await p.getByRole("button", { name: "Sign out everywhere" }).click();
+    await dialog(p).getByRole("heading", { name: `Sign ${person.email} out everywhere?` }).waitFor();
+    await dialog(p).getByRole("button", { name: "Sign out everywhere" }).click();
+    await p.getByRole("status").filter({ hasText: `${person.email} is signed out everywhere.` }).waitFor();
+    await p.getByText("No live sessions.").waitFor();
+    // Her session is over: the app's sign-in shows the form again.
+    await hanako.goto(sso);
+    await hanako.waitForURL((url) => url.href.startsWith(info.form));
+
+    // The telephony hooks: no new hook, no edit, delete or preview; demo-sms deactivated (no hook
+    // is active then) and activated again, each asked first.
+    await nav(p, "Telephony hooks").click();
+    await h1(p).filter({ hasText: "Telephony hooks" }).waitFor();
+    await p.getByText("Your role may activate and deactivate hooks but not change them.").waitFor();
+    const demo = p.getByRole("row").filter({ has: p.getByRole("link", { name: "demo-sms", exact: true }) });
+    await demo.getByText("Active", { exact: true }).waitFor();
+    assert.equal(await p.getByRole("button", { name: "New hook" }).count(), 0);
+    await demo.getByRole("link").click();
+    await h1(p).filter({ hasText: "demo-sms" }).waitFor();
+    await p.getByRole("button", { name: "Deactivate", exact: true }).waitFor();
+    for (const name of ["Edit", "Delete hook", "Generate request", "Send to demo-sms"]) {
+      assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    }
+    assert.equal(await p.getByRole("region", { name: "Preview and send" }).count(), 0, "no preview");
+    assert.equal(await p.getByRole("textbox").count(), 0, "no form");
+    await checkA11y(p, "operator-hook");
+    await p.getByRole("button", { name: "Deactivate", exact: true }).click();
+    await dialog(p).getByRole("button", { name: "Deactivate demo-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "demo-sms is deactivated: no hook is active" }).waitFor();
+    await h1(p).getByText("Inactive", { exact: true }).waitFor();
+    assert.equal((await callApi(p, "/hooks/demo-sms")).body.active, false);
+    await p.getByRole("button", { name: "Activate", exact: true }).click();
+    await dialog(p).getByRole("button", { name: "Activate demo-sms" }).click();
+    await p.getByRole("status").filter({ hasText: "demo-sms is the active hook now." }).waitFor();
+    await h1(p).getByText("Active", { exact: true }).waitFor();
+    assert.equal((await callApi(p, "/hooks/demo-sms")).body.active, true);
+
+    // Workflows: a failed run (the demo ServiceNow refuses the incident of a high-risk sign-in;
+    // the operator's and her sign-ins above may open incidents first), replayed from the list.
+    await settledIncidents();
+    const run = await failedRunOfHighRiskSignIn(p, await failedRunIds(p));
+    await nav(p, "Workflows").click();
+    await h1(p).filter({ hasText: "Workflows" }).waitFor();
+    await p.getByText("Your role may replay failed runs but not change flows.").waitFor();
+    const failed = p.getByRole("region", { name: "Failed runs" });
+    const card = failed.getByRole("article", { name: `Run ${run.run_id}` });
+    await card.getByText("failed (attempts: 1)").waitFor();
+    await card.getByRole("button", { name: "Replay", exact: true }).click();
+    await dialog(p).getByRole("heading", { name: "Replay this run?" }).waitFor();
+    await dialog(p).getByRole("button", { name: "Replay now" }).click();
+    await failed.getByRole("status").filter({ hasText: `Replayed: the run of ${FLOW_NAME} succeeded.` }).waitFor();
+    await card.waitFor({ state: "detached" });
+    assert.equal((await callApi(p, `/workflows/runs/${run.run_id}`)).body.status, "succeeded");
+    const opened = (await incidents()).filter((r) => r.fields.correlation_id === run.event_id);
+    assert.equal(opened.length, 1, "one incident for the run's event");
+    // The flow's page: the replayed run succeeded; no control to enable or disable the flow.
+    await p.getByRole("region", { name: "Flows" }).getByRole("link", { name: FLOW_NAME }).click();
+    await h1(p).filter({ hasText: FLOW_NAME }).waitFor();
+    const replayed = p.getByRole("region", { name: "Runs" }).getByRole("article", { name: `Run ${run.run_id}` });
+    await replayed.getByText("Succeeded", { exact: true }).waitFor();
+    await p.getByText("Your role may replay failed runs but not change flows.").waitFor();
+    for (const name of ["Enable", "Disable"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+
+    // Apps: read only.
+    await nav(p, "Apps").click();
+    await p.getByRole("row").filter({ hasText: info.app_id }).waitFor();
+    await p.getByText("Your role may read apps but not change them.").first().waitFor();
+    assert.equal(await p.getByRole("button", { name: "New app" }).count(), 0);
+    await p.getByRole("link", { name: "demo-tool" }).click();
+    await h1(p).filter({ hasText: "Demo Tool" }).waitFor();
+    await p.getByText("Kind settings").waitFor();
+    for (const name of ["Edit", "Delete app", "Set a new secret"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+
+    // The API refuses every other change.
+    const app = await callApi(p, "/apps/demo-tool");
+    const { id: _, version, has_secret, ...settings } = app.body;
+    const hook = await callApi(p, "/hooks/demo-sms");
+    const flow = await callApi(p, `/workflows/flows/${FLOW}`);
+    const who = `/people/${encodeURIComponent(person.email)}`;
+    const refusals = [
+      ["/apps/demo-tool", { method: "PUT", ifMatch: app.etag, body: { ...settings, name: "Operator was here" } }],
+      ["/apps", { method: "POST", body: { id: "operator-app", name: "x", target: { kind: "discourse", forum_url: "https://f.example.com" }, allowed_origins: ["https://f.example.com"], generate_secret: true } }],
+      ["/apps/demo-tool", { method: "DELETE", ifMatch: app.etag }],
+      ["/keys/rotate", { method: "POST", body: { alg: "ES256" } }],
+      ["/hooks/demo-sms", { method: "PUT", ifMatch: hook.etag, body: { url: hook.body.url, auth: { type: "header", name: hook.body.auth.name } } }],
+      [`/workflows/flows/${FLOW}/disable`, { method: "POST", ifMatch: flow.etag }],
+      [`${who}/disable`, { method: "POST" }],
+      [`${who}/role`, { method: "PUT", body: { role: "operator" } }],
+    ];
+    for (const [path, options] of refusals) {
+      const answer = await callApi(p, path, options);
+      assert.equal(answer.status, 403, `${options.method} ${path}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error, "forbidden");
+    }
+    assert.equal((await callApi(p, "/apps/demo-tool")).etag, app.etag, "the app unchanged");
+    assert.equal((await callApi(p, "/hooks/demo-sms")).etag, hook.etag, "the hook unchanged");
+    assert.equal((await callApi(p, `/workflows/flows/${FLOW}`)).etag, flow.etag, "the flow unchanged");
+    const after = (await callApi(p, who)).body;
+    assert.deepEqual([after.enabled, after.role ?? null], [true, null], "she is still enabled, without a role");
+  } finally {
+    // Whatever happened above, the stack's demo-sms is the active hook.
+    if ((await callApi(p, "/hooks/demo-sms")).body.active !== true) await callApi(p, "/hooks/demo-sms/activate", { method: "POST" });
+    if (hanako) await hanako.context().close();
+    await p.context().close();
+  }
 });
 
 test("on a phone (375x740) the console fits the screen: no sideways scrolling", async () => {

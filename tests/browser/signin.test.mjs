@@ -4,47 +4,23 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createHmac } from "node:crypto";
+import { root, startStack } from "./stack.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const work = mkdtempSync(join(tmpdir(), "bridge-browser-"));
 const shots = process.env.SCREENSHOT_DIR;
-let stack;
 let info;
 let browser;
-
-async function waitFor(file, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
-    if (stack.exitCode !== null) throw new Error(`the local stack exited with ${stack.exitCode}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("the local stack did not come up in time");
-}
+let stop;
 
 before(async () => {
-  const infoFile = join(work, "info.json");
-  stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-  info = await waitFor(infoFile, 120_000);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-    // Playwright starts every launch with a fresh temporary profile (its own --user-data-dir).
-  });
+  ({ info, browser, stop } = await startStack());
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (stack) stack.kill("SIGTERM");
-  rmSync(work, { recursive: true, force: true });
+  if (stop) await stop();
 });
 
 async function page(locale) {

@@ -93,9 +93,9 @@ pub trait AuditedWorkflows: Send + Sync {
     /// Writes `connection` at `connection.version` (1: new) over the version before.
     async fn save_connection(&self, connection: &Connection, audit: &AuditRecord) -> Result<(), StoreError>;
     /// Up to `size` of flow `flow`'s runs, newest first, after `cursor`.
-    async fn runs(&self, flow: &str, cursor: Option<&str>, size: usize) -> Result<super::workflows::RunPage, StoreError>;
+    async fn runs(&self, flow: &str, cursor: Option<&str>, size: usize) -> Result<RunPage, StoreError>;
     /// Up to `size` failed runs, newest first, after `cursor`.
-    async fn failed_runs(&self, cursor: Option<&str>, size: usize) -> Result<super::workflows::RunPage, StoreError>;
+    async fn failed_runs(&self, cursor: Option<&str>, size: usize) -> Result<RunPage, StoreError>;
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
     /// The identity event a run was for, while it is kept (7 days).
     async fn event(&self, id: &str) -> Result<Option<IdentityEvent>, StoreError>;
@@ -104,6 +104,14 @@ pub trait AuditedWorkflows: Send + Sync {
     async fn claim_replay(&self, run: &RunRecord, now: u64) -> Result<bool, StoreError>;
     /// Up to `limit` people whose last sign-in is more than `days` days before `now`.
     async fn inactive_now(&self, days: u32, now: u64, limit: usize) -> Result<Vec<LastSignIn>, StoreError>;
+}
+
+/// Runs, newest first, and the cursor of the next page (none: the last page).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct RunPage {
+    pub runs: Vec<RunRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// Runs a failed run again with the deployed connectors (HTTP and Cognito).

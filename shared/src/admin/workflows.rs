@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
+pub use super::ports::RunPage;
 use super::ports::{AuditLog, AuditedWorkflows, Replayer, SecretVault};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
@@ -95,14 +96,6 @@ impl RunQuery {
             Some(_) => Err(AdminError::Invalid(format!("limit is 1 to {MAX_RUNS_PAGE}"))),
         }
     }
-}
-
-/// Runs, newest first, and the cursor of the next page (none: the last page).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct RunPage {
-    pub runs: Vec<RunRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
 }
 
 /// A connection as operators see it: its secret's reference replaced by `has_secret`.

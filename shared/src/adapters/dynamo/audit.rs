@@ -6,7 +6,7 @@
 //! | by target | `AUDIT#{id}` | `TARGET` | `AUDIT#target#{target}` | `{at:010}#{id}`  |                       |                  |
 //!
 //! Both items carry `type`, `data` (the record as JSON) and `expires_at` (`audit::RETENTION`).
-//! A change writes both, and its identity event (`adapters::dynamo::workflows::event_put`), in
+//! A change writes both, and its identity event (`adapters::dynamo::outbox::event_put`), in
 //! its own transaction ([`audit_puts`]).
 //!
 //! Reading (newest first, one `Query`, a time range in the sort key, `type` as a filter): by
@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::adapters::aws::{Failure, store_error};
-use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, s};
 use crate::admin::audit::{AuditPage, AuditQuery, AuditRecord, RETENTION};
 use crate::admin::ports::AuditLog;

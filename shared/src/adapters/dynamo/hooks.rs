@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::audit::audit_record_puts;
-use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, s, version_condition};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::AuditedHooks;

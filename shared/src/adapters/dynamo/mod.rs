@@ -9,6 +9,7 @@ pub mod daily;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;
+pub mod outbox;
 pub mod scim;
 pub mod sessions;
 pub mod workflows;

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::activity_put;
-use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;

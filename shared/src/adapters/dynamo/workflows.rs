@@ -31,6 +31,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::signed_in_between;
 use crate::adapters::dynamo::audit::audit_puts;
+use crate::adapters::dynamo::outbox::event_item;
 use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, s, version_condition};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::AuditedWorkflows;
@@ -44,7 +45,6 @@ use crate::workflows::inactivity::{LastSignIn, cutoff, inactive_event, threshold
 use crate::workflows::runner::{DeadLetters, RunStore};
 use crate::workflows::runner::{RunRecord, RunStatus};
 
-const EVENT_TTL: u64 = 7 * 24 * 3600;
 const RUN_TTL: u64 = 30 * 24 * 3600;
 const FAILED_RUNS: &str = "RUNS#failed";
 /// Most people one scan records per threshold.
@@ -53,21 +53,6 @@ const NEW: Option<&str> = Some("attribute_not_exists(pk)");
 
 pub struct DynamoWorkflows {
     table: Table,
-}
-
-/// The event's item (the outbox record the stream delivers to the runner).
-fn event_item(event: &IdentityEvent) -> Result<Item, StoreError> {
-    let mut item = key(format!("EVENT#{}", event.id), "EVENT");
-    item.insert("type".into(), s(name_of(event.kind)));
-    item.insert("data".into(), s(serde_json::to_string(event).map_err(corrupt)?));
-    item.insert("expires_at".into(), n(event.at + EVENT_TTL));
-    Ok(item)
-}
-
-/// Recording `event` as part of another change's transaction (the outbox); the transaction
-/// fails on this item if the event was recorded already.
-pub fn event_put(table: &Table, event: &IdentityEvent) -> Result<TransactWriteItem, StoreError> {
-    table.put(event_item(event)?, "attribute_not_exists(pk)", None)
 }
 
 impl DynamoWorkflows {

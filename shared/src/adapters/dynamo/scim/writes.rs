@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::items::{email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard, resource_key, tombstone_key, values};
-use crate::adapters::dynamo::workflows::event_put;
+use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, n, s};
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;

@@ -1,0 +1,58 @@
+// What both browser test files start with: the whole local stack (scripts/local_stack.py, on
+// ports of its own, from the binaries already built) and headless Debian Chromium.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+/** The repository's root. */
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Starts the local stack (with `env` added to this process's environment) and Chromium. Resolves
+ * to `{ info, browser, stop }`: the stack's info file (its URLs, users and ids), the browser, and
+ * `stop()`, which closes the browser and ends the stack. If either does not come up, what did is
+ * stopped before the error is thrown.
+ */
+export async function startStack({ env = {} } = {}) {
+  const work = mkdtempSync(join(tmpdir(), "bridge-browser-"));
+  const infoFile = join(work, "info.json");
+  const stack = spawn("python3", ["scripts/local_stack.py", "--auto-ports", "--no-build", "--info", infoFile], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  let browser;
+  const stop = async () => {
+    if (browser) await browser.close();
+    stack.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const info = await waitFor(stack, infoFile, 120_000);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync"],
+      // Playwright starts every launch with a fresh temporary profile (its own --user-data-dir).
+    });
+    return { info, browser, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** The info file the stack writes once it is up (within `ms`). */
+async function waitFor(stack, file, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+    if (stack.exitCode !== null) throw new Error(`the local stack exited with ${stack.exitCode}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the local stack did not come up in time");
+}

@@ -921,6 +921,191 @@ test("an admin deletes the organisation through the UI after a confirmation: it 
   await p.context().close();
 });
 
+/** A new organisation of its own (through the API), for a test that must not depend on the others. */
+async function newOrg(p, name, domain) {
+  const made = await callApi(p, "/orgs", { method: "POST", body: { name, domains: [domain] } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return made;
+}
+
+/** Deletes organisation `id` through the API, over the version it has now. */
+async function deleteOrg(p, id) {
+  const now = await callApi(p, `/orgs/${id}`);
+  assert.equal((await callApi(p, `/orgs/${id}`, { method: "DELETE", ifMatch: now.etag })).status, 204);
+}
+
+test("an admin disconnects an organisation's provider through the UI after a confirmation saying what stops: the page and the API show no connection, and the audit trail shows the disconnect by the admin", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const tag = stamp();
+  const name = `Disconnect ${tag}`;
+  const domain = `disconnect-${tag}.example`;
+  const issuer = `https://idp.${domain}`;
+  const made = await newOrg(p, name, domain);
+  const id = made.body.id;
+  const connected = await callApi(p, `/orgs/${id}/connection`, {
+    method: "PUT",
+    ifMatch: made.etag,
+    body: { kind: "oidc", issuer, client_id: "disconnect-bridge", client_secret: `disconnect-secret-${tag}` },
+  });
+  assert.equal(connected.status, 200, JSON.stringify(connected.body));
+  assert.equal(connected.body.connection.has_client_secret, true);
+
+  await p.goto(`${consoleUrl()}#/orgs/${id}`);
+  await h1(p).filter({ hasText: name }).waitFor();
+  const connection = p.getByRole("region", { name: "Corporate sign-in" });
+  await connection.getByText(issuer, { exact: true }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
+
+  // The question says what stops; cancelled, nothing changes and focus goes back to the button.
+  const disconnect = connection.getByRole("button", { name: "Disconnect", exact: true });
+  await disconnect.click();
+  const question = dialog(p);
+  await question.getByRole("heading", { name: `Disconnect ${name}?` }).waitFor();
+  await question
+    .getByText(`Corporate sign-in stops for the organisation's domains (${domain}): its people can no longer sign in through ${issuer}. The stored client secret is deleted; connecting again needs it entered anew.`)
+    .waitFor();
+  await checkA11y(p, "confirm-disconnect-org");
+  await question.getByRole("button", { name: "Cancel" }).click();
+  await dialog(p).waitFor({ state: "detached" });
+  await p.waitForFunction(() => document.activeElement && document.activeElement.tagName === "BUTTON" && document.activeElement.textContent === "Disconnect" && !document.activeElement.closest("dialog"));
+  assert.equal((await callApi(p, `/orgs/${id}`)).body.connection.issuer, issuer, "still connected");
+
+  // Confirmed: the page says so and shows no connection, and the API has none.
+  await disconnect.click();
+  await dialog(p).getByRole("button", { name: "Disconnect", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: "Disconnected: the stored client secret is deleted." }).waitFor();
+  await dialog(p).waitFor({ state: "detached" });
+  await connection.getByText(`Not connected: people of ${domain} cannot sign in through their company yet.`).waitFor();
+  assert.equal(await connection.getByText(issuer, { exact: true }).count(), 0, "the issuer is gone from the page");
+  assert.equal(await connection.getByRole("button", { name: "Disconnect" }).count(), 0, "nothing left to disconnect");
+  await connection.getByRole("button", { name: "Connect", exact: true }).waitFor();
+  await checkA11y(p, "org-disconnected");
+  const after = await callApi(p, `/orgs/${id}`);
+  assert.equal(after.status, 200);
+  assert.equal(after.body.connection, undefined, "no connection in the API");
+  assert.equal(after.body.version, connected.body.version + 1);
+  await p.reload();
+  await h1(p).filter({ hasText: name }).waitFor();
+  await connection.getByText(`Not connected: people of ${domain} cannot sign in through their company yet.`).waitFor();
+
+  // The organisation's history: the disconnect, by the admin, through the console, with the
+  // connection it removed.
+  await p.getByRole("link", { name: "History" }).click();
+  await h1(p).filter({ hasText: "Audit trail" }).waitFor();
+  assert.equal(await p.getByLabel("Target").inputValue(), `org:${id}`);
+  const records = p.locator("li.record").filter({ has: p.locator(".type code", { hasText: /^admin\.org\.disconnected$/ }) });
+  await records.first().waitFor();
+  assert.equal(await records.count(), 1, "one disconnect");
+  await records.locator(".type").filter({ hasText: "Organisation disconnected" }).waitFor();
+  await p.getByRole("article", { name: `Organisation disconnected org:${id}` }).waitFor();
+  assert.equal(await records.locator(".actor").textContent(), info.users.admin.email);
+  assert.equal(await records.locator("code.target").textContent(), `org:${id}`);
+  const removed = records.getByRole("row").filter({ has: p.locator("th code", { hasText: /^connection\.issuer$/ }) });
+  assert.equal(await removed.locator("del").textContent(), JSON.stringify(issuer), "the issuer it had");
+  assert.equal(await removed.locator("ins").count(), 0, "and none after");
+  assert.equal(await p.locator("li.record").count(), 3, "created, connected, disconnected");
+  assert.ok(!(await p.content()).includes(`disconnect-secret-${tag}`), "no secret in the audit trail");
+  await checkA11y(p, "org-disconnect-audit");
+  await deleteOrg(p, id);
+  await p.context().close();
+});
+
+test("a cognito connection names the user pool's identity provider: connected through the UI it shows on the organisation's page; without one the form refuses it with a localised message and nothing is saved; the API keeps the rule too", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const tag = stamp();
+  const name = `Pool ${tag}`;
+  const issuer = "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_Example";
+  const made = await newOrg(p, name, `pool-${tag}.example`);
+  const id = made.body.id;
+  await p.goto(`${consoleUrl()}#/orgs/${id}`);
+  await h1(p).filter({ hasText: name }).waitFor();
+  const connection = p.getByRole("region", { name: "Corporate sign-in" });
+  await connection.getByRole("button", { name: "Connect" }).click();
+
+  // The identity provider is asked for only with the cognito kind.
+  const kind = connection.getByLabel("Kind", { exact: true });
+  assert.equal(await kind.inputValue(), "oidc");
+  assert.equal(await connection.getByLabel("Identity provider", { exact: true }).count(), 0, "no identity provider for an OpenID provider");
+  await kind.selectOption({ label: "Identity provider of the Cognito user pool" });
+  const provider = connection.getByLabel("Identity provider", { exact: true });
+  await provider.waitFor();
+  await connection.getByText("The name of the provider in the Cognito user pool.").waitFor();
+  await connection.getByLabel("Issuer").fill(issuer);
+  await connection.getByLabel("Client ID").fill("pool-bridge");
+
+  // Without it (empty, then only spaces): refused, said in the language shown, nothing sent.
+  for (const value of ["", "   "]) {
+    await provider.fill(value);
+    await connection.getByRole("button", { name: "Connect", exact: true }).click();
+    await connection.getByRole("alert").filter({ hasText: "Correct the fields marked below." }).waitFor();
+    await connection.getByText("Enter the name of the pool's identity provider.").waitFor();
+    assert.equal(await provider.getAttribute("aria-invalid"), "true");
+    assert.equal(await p.evaluate(() => document.activeElement && document.activeElement.name), "identityProvider", "focus on the field to correct");
+  }
+  await checkA11y(p, "org-cognito-refused");
+  // (The region is named in Japanese meanwhile: "会社のサインイン".)
+  await p.getByRole("button", { name: "日本語" }).click();
+  const ja = p.getByRole("region", { name: "会社のサインイン" });
+  await ja.getByText("ユーザープールの ID プロバイダー名を入力してください。").waitFor();
+  await ja.getByRole("alert").filter({ hasText: "下の印のある項目を修正してください。" }).waitFor();
+  assert.equal(await ja.getByLabel("ID プロバイダー", { exact: true }).getAttribute("aria-invalid"), "true");
+  await checkA11y(p, "ja-org-cognito-refused");
+  await p.getByRole("button", { name: "English" }).click();
+  await connection.getByText("Enter the name of the pool's identity provider.").waitFor();
+  const unchanged = await callApi(p, `/orgs/${id}`);
+  assert.equal(unchanged.body.connection, undefined, "nothing saved");
+  assert.equal(unchanged.etag, made.etag, "the same version");
+
+  // With it: saved, and shown with its identity provider.
+  await provider.fill("AcmeEntraID");
+  await connection.getByRole("button", { name: "Connect", exact: true }).click();
+  await p.getByRole("status").filter({ hasText: "The connection is saved." }).waitFor();
+  await connection.locator("dt:text-is('Kind') + dd").filter({ hasText: "Identity provider of the Cognito user pool" }).waitFor();
+  await connection.locator("dt:text-is('Identity provider') + dd").filter({ hasText: /^AcmeEntraID$/ }).waitFor();
+  await connection.getByText(issuer, { exact: true }).waitFor();
+  await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "None (public client)" }).waitFor();
+  await checkA11y(p, "org-cognito");
+  const saved = await callApi(p, `/orgs/${id}`);
+  assert.deepEqual(
+    { kind: saved.body.connection.kind, identity_provider: saved.body.connection.identity_provider, issuer: saved.body.connection.issuer, client_id: saved.body.connection.client_id },
+    { kind: "cognito", identity_provider: "AcmeEntraID", issuer, client_id: "pool-bridge" },
+  );
+  await p.reload();
+  await h1(p).filter({ hasText: name }).waitFor();
+  await connection.locator("dt:text-is('Identity provider') + dd").filter({ hasText: /^AcmeEntraID$/ }).waitFor();
+
+  // The API keeps the same rule: a cognito connection names one, an OpenID provider's does not.
+  for (const [body, why] of [
+    [{ kind: "cognito", issuer, client_id: "pool-bridge" }, "a cognito connection without an identity provider"],
+    [{ kind: "oidc", issuer, client_id: "pool-bridge", identity_provider: "AcmeEntraID" }, "an OpenID provider's connection with one"],
+  ]) {
+    const refused = await callApi(p, `/orgs/${id}/connection`, { method: "PUT", ifMatch: saved.etag, body });
+    assert.equal(refused.status, 400, `${why}: ${JSON.stringify(refused.body)}`);
+  }
+  assert.equal((await callApi(p, `/orgs/${id}`)).etag, saved.etag, "nothing changed");
+
+  // Changed back to an OpenID provider through the UI: the identity provider goes with it.
+  await connection.getByRole("button", { name: "Change connection" }).click();
+  assert.equal(await kind.inputValue(), "cognito");
+  assert.equal(await provider.inputValue(), "AcmeEntraID");
+  await kind.selectOption("oidc");
+  assert.equal(await connection.getByLabel("Identity provider", { exact: true }).count(), 0);
+  await connection.getByRole("button", { name: "Save connection" }).click();
+  await p.getByRole("status").filter({ hasText: "The connection is saved." }).waitFor();
+  await connection.locator("dt:text-is('Kind') + dd").filter({ hasText: "OpenID provider" }).waitFor();
+  assert.equal(await connection.locator("dt:text-is('Identity provider')").count(), 0, "no identity provider shown");
+  await checkA11y(p, "org-cognito-to-oidc");
+  const back = await callApi(p, `/orgs/${id}`);
+  assert.equal(back.body.connection.kind, "oidc");
+  assert.equal(back.body.connection.identity_provider, undefined);
+  await deleteOrg(p, id);
+  await p.context().close();
+});
+
 /**
  * Writes hook `name`'s daily counters into the local table as the SMS sender keeps them
  * (`HOOKSTATS#{name}`, one item per UTC day: total, succeeded, failed, succeeded_ms). `days` maps

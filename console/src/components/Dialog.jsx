@@ -1,6 +1,8 @@
 // A modal <dialog> (showModal: focus moves into it and stays, Escape closes it); focus goes back
-// to what opened it.
-import { useEffect, useId, useRef } from "preact/hooks";
+// to what opened it. `useQuestion`: a page's questions before its changes, each asked in one.
+import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useI18n } from "../i18n.jsx";
+import { ErrorAlert } from "./Messages.jsx";
 
 export function Dialog({ open, onClose, title, children, actions, describedBy }) {
   const ref = useRef(null);
@@ -69,4 +71,56 @@ export function Confirm({ open, title, body, confirmLabel, danger, busy, error, 
       {error}
     </Dialog>
   );
+}
+
+/**
+ * The questions a page asks before its changes: `const [ask, question] = useQuestion({ questions })`;
+ * `ask(action, arg)` opens one, `question` is the <Confirm> to render. Each of `questions` names
+ * the keys of its `title`, `body` and `confirm` (filled with `values(arg)`), whether it is a
+ * `danger`, its request `call(arg)` and `done(answer, arg)`, run once the request succeeded and
+ * the question closed. A refused request stays in the question, said by `Alert` (ErrorAlert by
+ * default) after `fail(error, show)`, which may read the page's resource again first.
+ */
+export function useQuestion({ questions, values = () => ({}), fail = (e, show) => show(e), Alert = ErrorAlert }) {
+  const { t } = useI18n();
+  const [asking, setAsking] = useState(null); // { action, arg }
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const question = asking && questions[asking.action];
+  const filled = question ? values(asking.arg) : {};
+
+  const ask = (action, arg) => {
+    setError(null);
+    setAsking({ action, arg });
+  };
+
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await question.call(asking.arg);
+      setAsking(null);
+      if (question.done) await question.done(answer, asking.arg);
+    } catch (e) {
+      await fail(e, setError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return [
+    ask,
+    <Confirm
+      t={t}
+      open={Boolean(asking)}
+      title={question ? t(question.title, filled) : ""}
+      body={question ? t(question.body, filled) : ""}
+      confirmLabel={question ? t(question.confirm, filled) : ""}
+      danger={Boolean(question && question.danger)}
+      busy={busy}
+      error={<Alert error={error} />}
+      onConfirm={run}
+      onCancel={() => setAsking(null)}
+    />,
+  ];
 }

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
-import { Confirm } from "./Dialog.jsx";
+import { useQuestion } from "./Dialog.jsx";
 import { ErrorAlert, Time } from "./Messages.jsx";
 
 /** An identity event type: its name where the console knows it, and the type itself. */
@@ -226,56 +226,36 @@ export function ReplayFailure({ failure }) {
  * left it; `onStale()`: the API said the run could not be replayed (the list is read again).
  */
 export function RunList({ runs, flows, canReplay, onReplayed, onStale }) {
-  const { t } = useI18n();
-  const [asking, setAsking] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-
-  const ask = (run) => {
-    setError(null);
-    setAsking(run);
-  };
-
-  const replay = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { data } = await api(`/workflows/runs/${seg(asking.run_id)}/replay`, { method: "POST" });
-      setAsking(null);
-      onReplayed(data);
-    } catch (e) {
+  const [ask, question] = useQuestion({
+    questions: {
+      replay: {
+        title: "runs.replayTitle",
+        body: "runs.replayBody",
+        confirm: "runs.replayConfirm",
+        call: (run) => api(`/workflows/runs/${seg(run.run_id)}/replay`, { method: "POST" }),
+        done: ({ data }) => onReplayed(data),
+      },
+    },
+    values: (run) => ({ flow: (flows && flows[run.flow_id]) || run.flow_id, step: (failedStep(run) || {}).id || "—" }),
+    // Not failed any more, or being replayed by someone else: the list is read again.
+    fail: (e, show) => {
       if (e.code === "conflict" && onStale) onStale();
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+      show(e);
+    },
+    Alert: ReplayError,
+  });
 
   const name = (run) => (flows ? flows[run.flow_id] || "" : undefined);
-  const values = asking ? { flow: (flows && flows[asking.flow_id]) || asking.flow_id, step: (failedStep(asking) || {}).id || "—" } : {};
   return (
     <>
       <ol class="runs">
         {runs.map((run) => (
           <li key={run.run_id} class="run">
-            <RunCard run={run} flowName={name(run)} onReplay={canReplay ? ask : null} />
+            <RunCard run={run} flowName={name(run)} onReplay={canReplay ? (r) => ask("replay", r) : null} />
           </li>
         ))}
       </ol>
-      {canReplay && (
-        <Confirm
-          t={t}
-          open={Boolean(asking)}
-          title={t("runs.replayTitle")}
-          body={t("runs.replayBody", values)}
-          confirmLabel={t("runs.replayConfirm")}
-          danger={false}
-          busy={busy}
-          error={<ReplayError error={error} />}
-          onConfirm={replay}
-          onCancel={() => setAsking(null)}
-        />
-      )}
+      {canReplay && question}
     </>
   );
 }

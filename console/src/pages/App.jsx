@@ -8,7 +8,7 @@ import { useI18n } from "../i18n.jsx";
 import { flash, may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { AppForm, sharesSecret } from "../components/AppForm.jsx";
-import { Confirm, Dialog } from "../components/Dialog.jsx";
+import { Dialog, useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { SecretDialog } from "../components/SecretDialog.jsx";
 
@@ -162,8 +162,6 @@ export function AppPage({ params }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState(null);
   const canChange = may(me, "change");
 
   /** A refused change: on 412 the app is read again (the form follows the new version). */
@@ -188,19 +186,23 @@ export function AppPage({ params }) {
     }
   };
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await api(`/apps/${seg(id)}`, { method: "DELETE", ifMatch: app.etag });
-      flash({ key: "apps.deleted", values: { id } });
-      navigate("/apps");
-    } catch (e) {
-      await refused(e, setDeleteError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [ask, question] = useQuestion({
+    questions: {
+      delete: {
+        title: "app.deleteTitle",
+        body: "app.deleteBody",
+        confirm: "app.deleteConfirm",
+        danger: true,
+        call: () => api(`/apps/${seg(id)}`, { method: "DELETE", ifMatch: app.etag }),
+        done: () => {
+          flash({ key: "apps.deleted", values: { id } });
+          navigate("/apps");
+        },
+      },
+    },
+    values: () => ({ name: app.data && app.data.name, id }),
+    fail: refused,
+  });
 
   const data = app.data;
   return (
@@ -225,7 +227,7 @@ export function AppPage({ params }) {
               )}
               {canChange && (data.has_secret || sharesSecret(data.target)) && <NewSecret app={data} onDone={(n) => (setNotice(n), app.reload())} />}
               {canChange && (
-                <button type="button" class="danger outline" onClick={() => (setDeleteError(null), setDeleting(true))}>
+                <button type="button" class="danger outline" onClick={() => ask("delete")}>
                   {t("app.delete")}
                 </button>
               )}
@@ -241,18 +243,7 @@ export function AppPage({ params }) {
               <Settings app={data} />
             )}
           </section>
-          <Confirm
-            t={t}
-            open={deleting}
-            title={t("app.deleteTitle", { name: data.name })}
-            body={t("app.deleteBody", { name: data.name, id })}
-            confirmLabel={t("app.deleteConfirm", { id })}
-            danger
-            busy={busy}
-            error={<ErrorAlert error={deleteError} />}
-            onConfirm={remove}
-            onCancel={() => setDeleting(false)}
-          />
+          {question}
         </>
       )}
     </>

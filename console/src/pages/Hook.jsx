@@ -10,7 +10,7 @@ import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
 import { flash, may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
-import { Confirm } from "../components/Dialog.jsx";
+import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { HookError, HookForm } from "../components/HookForm.jsx";
 import { HookMetrics } from "../components/HookMetrics.jsx";
@@ -96,8 +96,6 @@ export function HookPage({ params }) {
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [asking, setAsking] = useState(null); // "activate" | "deactivate" | "delete"
-  const [askError, setAskError] = useState(null);
   const canChange = may(me, "change");
   const canActivate = may(me, "activateHook");
   const data = hook.data;
@@ -133,51 +131,47 @@ export function HookPage({ params }) {
     }
   };
 
-  const ask = (action) => {
-    setAskError(null);
-    setNotice(null);
-    setAsking(action);
-  };
-
-  const ACTIONS = {
-    activate: async () => {
-      await api(`/hooks/${seg(name)}/activate`, { method: "POST" });
-      setAsking(null);
-      setNotice({ key: "hook.activated", values: { name } });
-      await reloadBoth();
+  const [open, question] = useQuestion({
+    questions: {
+      activate: {
+        title: "hook.activateTitle",
+        body: other ? "hook.activateReplaces" : "hook.activateFirst",
+        confirm: "hook.activateConfirm",
+        call: () => api(`/hooks/${seg(name)}/activate`, { method: "POST" }),
+        done: () => {
+          setNotice({ key: "hook.activated", values: { name } });
+          return reloadBoth();
+        },
+      },
+      deactivate: {
+        title: "hook.deactivateTitle",
+        body: "hook.deactivateBody",
+        confirm: "hook.deactivateConfirm",
+        danger: true,
+        call: () => api(`/hooks/${seg(name)}/deactivate`, { method: "POST" }),
+        done: () => {
+          setNotice({ key: "hook.deactivated", values: { name } });
+          return reloadBoth();
+        },
+      },
+      delete: {
+        title: "hook.deleteTitle",
+        body: "hook.deleteBody",
+        confirm: "hook.deleteConfirm",
+        danger: true,
+        call: () => api(`/hooks/${seg(name)}`, { method: "DELETE", ifMatch: hook.etag }),
+        done: () => {
+          flash({ key: "hooks.deleted", values: { name } });
+          navigate("/hooks");
+        },
+      },
     },
-    deactivate: async () => {
-      await api(`/hooks/${seg(name)}/deactivate`, { method: "POST" });
-      setAsking(null);
-      setNotice({ key: "hook.deactivated", values: { name } });
-      await reloadBoth();
-    },
-    delete: async () => {
-      await api(`/hooks/${seg(name)}`, { method: "DELETE", ifMatch: hook.etag });
-      flash({ key: "hooks.deleted", values: { name } });
-      navigate("/hooks");
-    },
-  };
-
-  const run = async () => {
-    setBusy(true);
-    setAskError(null);
-    try {
-      await ACTIONS[asking]();
-    } catch (e) {
-      await refused(e, setAskError);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const QUESTIONS = {
-    activate: { title: "hook.activateTitle", body: other ? "hook.activateReplaces" : "hook.activateFirst", confirm: "hook.activateConfirm", danger: false },
-    deactivate: { title: "hook.deactivateTitle", body: "hook.deactivateBody", confirm: "hook.deactivateConfirm", danger: true },
-    delete: { title: "hook.deleteTitle", body: "hook.deleteBody", confirm: "hook.deleteConfirm", danger: true },
-  };
-  const question = asking && QUESTIONS[asking];
-  const values = { name, active: other || "" };
+    values: () => ({ name, active: other || "" }),
+    fail: refused,
+    Alert: HookError,
+  });
+  // Asking hides the last notice.
+  const ask = (action) => (setNotice(null), open(action));
 
   return (
     <>
@@ -233,18 +227,7 @@ export function HookPage({ params }) {
 
           {canChange && <HookPreview name={name} />}
 
-          <Confirm
-            t={t}
-            open={Boolean(asking)}
-            title={question ? t(question.title, values) : ""}
-            body={question ? t(question.body, values) : ""}
-            confirmLabel={question ? t(question.confirm, values) : ""}
-            danger={question ? question.danger : false}
-            busy={busy}
-            error={<HookError error={askError} />}
-            onConfirm={run}
-            onCancel={() => setAsking(null)}
-          />
+          {question}
         </>
       )}
     </>

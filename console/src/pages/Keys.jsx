@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { useI18n } from "../i18n.jsx";
 import { may, useMe } from "../session.js";
 import { useResource } from "../resource.js";
-import { Confirm } from "../components/Dialog.jsx";
+import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
 
 const published = (k, now) => k.publish_from <= now && (k.retire_after == null || now < k.retire_after);
@@ -88,9 +88,6 @@ export function Keys() {
   const me = useMe();
   const keys = useResource("/keys");
   const [notice, setNotice] = useState(null);
-  const [pruning, setPruning] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [pruneError, setPruneError] = useState(null);
   const canChange = may(me, "change");
   const now = Date.now() / 1000;
   const list = keys.data ? keys.data.keys : [];
@@ -100,20 +97,22 @@ export function Keys() {
     setNotice({ key: "keys.rotated", values: { alg: key.alg, kid: key.kid, time: { at: key.sign_from } } });
     keys.reload();
   };
-  const prune = async () => {
-    setBusy(true);
-    setPruneError(null);
-    try {
-      const { data } = await api("/keys/prune", { method: "POST" });
-      setPruning(false);
-      setNotice(data.pruned.length ? { key: "keys.pruned", values: { kids: data.pruned.join(", ") } } : { key: "keys.nothingPruned" });
-      keys.reload();
-    } catch (e) {
-      setPruneError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [ask, question] = useQuestion({
+    questions: {
+      prune: {
+        title: "keys.pruneTitle",
+        body: "keys.pruneBody",
+        confirm: "keys.prune",
+        danger: true,
+        call: () => api("/keys/prune", { method: "POST" }),
+        done: ({ data }) => {
+          setNotice(data.pruned.length ? { key: "keys.pruned", values: { kids: data.pruned.join(", ") } } : { key: "keys.nothingPruned" });
+          keys.reload();
+        },
+      },
+    },
+    values: () => ({ n: retired.length, kids: retired.map((k) => k.kid).join(", ") }),
+  });
 
   return (
     <>
@@ -177,24 +176,13 @@ export function Keys() {
             <h2 id="prune-heading">{t("keys.pruneHeading")}</h2>
             <p class="muted small">{t("keys.pruneIntro")}</p>
             {!retired.length && <p class="small">{t("keys.nothingToPrune")}</p>}
-            <button type="button" class="secondary" disabled={!retired.length} onClick={() => (setPruneError(null), setPruning(true))}>
+            <button type="button" class="secondary" disabled={!retired.length} onClick={() => ask("prune")}>
               {t("keys.prune")}
             </button>
           </section>
         </div>
       )}
-      <Confirm
-        t={t}
-        open={pruning}
-        title={t("keys.pruneTitle", { n: retired.length })}
-        body={t("keys.pruneBody", { kids: retired.map((k) => k.kid).join(", ") })}
-        confirmLabel={t("keys.prune")}
-        danger
-        busy={busy}
-        error={<ErrorAlert error={pruneError} />}
-        onConfirm={prune}
-        onCancel={() => setPruning(false)}
-      />
+      {question}
     </>
   );
 }

@@ -9,7 +9,7 @@ import { apiUrl } from "../auth.js";
 import { useI18n } from "../i18n.jsx";
 import { flash, may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
-import { Confirm } from "../components/Dialog.jsx";
+import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
 import { SecretDialog } from "../components/SecretDialog.jsx";
 import { OrgForm, explainTaken } from "../components/OrgForm.jsx";
@@ -192,8 +192,6 @@ export function OrgPage({ params }) {
   const [editing, setEditing] = useState(null); // "settings" | "connection"
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [asking, setAsking] = useState(null); // { action: "delete" | "disconnect" | "revoke", token? }
-  const [askError, setAskError] = useState(null);
   const canChange = may(me, "change");
   const data = org.data;
 
@@ -241,51 +239,47 @@ export function OrgPage({ params }) {
     }
   };
 
-  const ask = (action, token) => {
-    setAskError(null);
-    setAsking({ action, token });
-  };
-
-  const ACTIONS = {
-    delete: async () => {
-      await api(`/orgs/${seg(id)}`, { method: "DELETE", ifMatch: org.etag });
-      flash({ key: "orgs.deleted", values: { name: data.name } });
-      navigate("/orgs");
-    },
-    disconnect: async () => {
-      const { data: next, etag } = await api(`/orgs/${seg(id)}/connection`, { method: "DELETE", ifMatch: org.etag });
-      org.set(next, etag);
-      setNotice({ key: "orgConnection.disconnected" });
-      setAsking(null);
-    },
-    revoke: async (token) => {
-      await api(`/orgs/${seg(id)}/tokens/${seg(token.id)}`, { method: "DELETE" });
-      setNotice({ key: "orgTokens.revoked", values: { label: token.label } });
-      setAsking(null);
-      tokens.reload();
-    },
-  };
-
-  const run = async () => {
-    setBusy(true);
-    setAskError(null);
-    try {
-      await ACTIONS[asking.action](asking.token);
-    } catch (e) {
-      await refused(e, setAskError);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const domains = data ? data.domains.join(", ") || t("orgs.noDomains") : "";
-  const values = data && { name: data.name, domains, issuer: data.connection ? data.connection.issuer : "", label: asking && asking.token ? asking.token.label : "" };
-  const QUESTIONS = {
-    delete: { title: "org.deleteTitle", body: "org.deleteBody", confirm: "org.deleteConfirm" },
-    disconnect: { title: "orgConnection.disconnectTitle", body: "orgConnection.disconnectBody", confirm: "orgConnection.disconnect" },
-    revoke: { title: "orgTokens.revokeTitle", body: "orgTokens.revokeBody", confirm: "orgTokens.revoke" },
-  };
-  const question = asking && QUESTIONS[asking.action];
+  const [ask, question] = useQuestion({
+    questions: {
+      delete: {
+        title: "org.deleteTitle",
+        body: "org.deleteBody",
+        confirm: "org.deleteConfirm",
+        danger: true,
+        call: () => api(`/orgs/${seg(id)}`, { method: "DELETE", ifMatch: org.etag }),
+        done: () => {
+          flash({ key: "orgs.deleted", values: { name: data.name } });
+          navigate("/orgs");
+        },
+      },
+      disconnect: {
+        title: "orgConnection.disconnectTitle",
+        body: "orgConnection.disconnectBody",
+        confirm: "orgConnection.disconnect",
+        danger: true,
+        call: () => api(`/orgs/${seg(id)}/connection`, { method: "DELETE", ifMatch: org.etag }),
+        done: ({ data: next, etag }) => {
+          org.set(next, etag);
+          setNotice({ key: "orgConnection.disconnected" });
+        },
+      },
+      revoke: {
+        title: "orgTokens.revokeTitle",
+        body: "orgTokens.revokeBody",
+        confirm: "orgTokens.revoke",
+        danger: true,
+        call: (token) => api(`/orgs/${seg(id)}/tokens/${seg(token.id)}`, { method: "DELETE" }),
+        done: (_, token) => {
+          setNotice({ key: "orgTokens.revoked", values: { label: token.label } });
+          tokens.reload();
+        },
+      },
+    },
+    // `token`: the one a revoke asks about.
+    values: (token) => data && { name: data.name, domains, issuer: data.connection ? data.connection.issuer : "", label: token ? token.label : "" },
+    fail: refused,
+  });
   const list = tokens.data ? tokens.data.tokens : [];
 
   return (
@@ -411,18 +405,7 @@ export function OrgPage({ params }) {
             )}
           </section>
 
-          <Confirm
-            t={t}
-            open={Boolean(asking)}
-            title={question ? t(question.title, values) : ""}
-            body={question ? t(question.body, values) : ""}
-            confirmLabel={question ? t(question.confirm, values) : ""}
-            danger
-            busy={busy}
-            error={<ErrorAlert error={askError} />}
-            onConfirm={run}
-            onCancel={() => setAsking(null)}
-          />
+          {question}
         </>
       )}
     </>

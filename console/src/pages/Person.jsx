@@ -7,7 +7,7 @@ import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
 import { may, useMe } from "../session.js";
 import { useResource } from "../resource.js";
-import { Confirm } from "../components/Dialog.jsx";
+import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
 import { decode } from "./App.jsx";
 
@@ -19,9 +19,6 @@ export function Person({ params }) {
   const username = decode(params.username);
   const person = useResource(`/people/${seg(username)}`);
   const [notice, setNotice] = useState(null);
-  const [asking, setAsking] = useState(null); // { action, role? }
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
   const [newRole, setNewRole] = useState(null);
 
   const p = person.data;
@@ -31,35 +28,24 @@ export function Person({ params }) {
   const canSignOut = may(me, "signOut");
   const chosenRole = newRole ?? (p && p.role ? p.role : "");
 
-  const ACTIONS = {
-    disable: { title: "people.disableTitle", body: "people.disableBody", confirm: "people.disable", done: "people.disabledDone", danger: true, call: () => api(`/people/${seg(username)}/disable`, { method: "POST" }) },
-    enable: { title: "people.enableTitle", body: "people.enableBody", confirm: "people.enable", done: "people.enabledDone", call: () => api(`/people/${seg(username)}/enable`, { method: "POST" }) },
-    signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", done: "people.signedOutDone", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }) },
-    grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", done: "people.roleDone", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }) },
-    revoke: { title: "people.revokeTitle", body: "people.revokeBody", confirm: "people.changeRole", done: "people.roleDone", danger: true, call: () => api(`/people/${seg(username)}/role`, { method: "DELETE" }) },
+  // `role`: the one a grant gives.
+  const values = (role) => ({ who, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" });
+  /** What a change answers: the person as it left them, and `key` said of them. */
+  const changed = (key) => ({ data }, role) => {
+    person.set(data, null);
+    setNewRole(null);
+    setNotice({ key, values: { ...values(role), who: data.email || data.username } });
   };
-  const action = asking && ACTIONS[asking.action];
-  const values = asking && { who, role: asking.role ? t(`roles.${asking.role}`) : t("none"), help: asking.role ? t(`roleHelp.${asking.role}`) : "" };
-
-  const ask = (name, role) => {
-    setError(null);
-    setAsking({ action: name, role });
-  };
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { data } = await action.call(asking.role);
-      person.set(data, null);
-      setNewRole(null);
-      setNotice({ key: action.done, values: { ...values, who: data.email || data.username } });
-      setAsking(null);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [ask, question] = useQuestion({
+    questions: {
+      disable: { title: "people.disableTitle", body: "people.disableBody", confirm: "people.disable", danger: true, call: () => api(`/people/${seg(username)}/disable`, { method: "POST" }), done: changed("people.disabledDone") },
+      enable: { title: "people.enableTitle", body: "people.enableBody", confirm: "people.enable", call: () => api(`/people/${seg(username)}/enable`, { method: "POST" }), done: changed("people.enabledDone") },
+      signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }), done: changed("people.signedOutDone") },
+      grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }), done: changed("people.roleDone") },
+      revoke: { title: "people.revokeTitle", body: "people.revokeBody", confirm: "people.changeRole", danger: true, call: () => api(`/people/${seg(username)}/role`, { method: "DELETE" }), done: changed("people.roleDone") },
+    },
+    values,
+  });
 
   return (
     <>
@@ -202,18 +188,7 @@ export function Person({ params }) {
           <p>
             <Link href={`/audit/target/${encodeURIComponent(`user:${p.username}`)}`}>{t("people.audit")}</Link>
           </p>
-          <Confirm
-            t={t}
-            open={Boolean(asking)}
-            title={action ? t(action.title, values) : ""}
-            body={action ? t(action.body, values) : ""}
-            confirmLabel={action ? t(action.confirm) : ""}
-            danger={action && action.danger}
-            busy={busy}
-            error={<ErrorAlert error={error} />}
-            onConfirm={run}
-            onCancel={() => setAsking(null)}
-          />
+          {question}
         </>
       )}
     </>

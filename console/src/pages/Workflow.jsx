@@ -8,7 +8,7 @@ import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
 import { may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
-import { Confirm } from "../components/Dialog.jsx";
+import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { EventName, MoreRuns, ReplayFailure, RunList, replayOutcome, useRunPages } from "../components/Runs.jsx";
 import { EnabledBadge } from "./Workflows.jsx";
@@ -148,42 +148,33 @@ export function WorkflowPage({ params }) {
   const id = decode(params.id);
   const flow = useResource(`/workflows/flows/${seg(id)}`);
   const [notice, setNotice] = useState(takeFlash);
-  const [asking, setAsking] = useState(null); // "enable" | "disable"
-  const [busy, setBusy] = useState(false);
-  const [askError, setAskError] = useState(null);
   const canChange = may(me, "change");
   const canReplay = may(me, "replayRun");
   const data = flow.data;
 
-  const ask = (action) => {
-    setAskError(null);
-    setNotice(null);
-    setAsking(action);
-  };
-
-  const run = async () => {
-    setBusy(true);
-    setAskError(null);
-    try {
-      const { data: next, etag } = await api(`/workflows/flows/${seg(id)}/${asking}`, { method: "POST", ifMatch: flow.etag });
-      flow.set(next, etag);
-      setAsking(null);
-      setNotice({ key: next.enabled ? "workflow.enabledDone" : "workflow.disabledDone", values: { name: next.name, version: next.version } });
-    } catch (e) {
-      // Someone changed the flow meanwhile: it is read again, and the question follows it.
-      if (e.code === "precondition_failed") await flow.reload();
-      setAskError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const QUESTIONS = {
-    enable: { title: "workflow.enableTitle", body: "workflow.enableBody", confirm: "workflow.enableConfirm", danger: false },
-    disable: { title: "workflow.disableTitle", body: "workflow.disableBody", confirm: "workflow.disableConfirm", danger: true },
-  };
-  const question = asking && QUESTIONS[asking];
   const values = data ? { name: data.name, id: data.id, trigger: data.trigger } : {};
+  /** Enabling or disabling: POST .../enable|disable over the version read. */
+  const turn = (action) => ({
+    call: () => api(`/workflows/flows/${seg(id)}/${action}`, { method: "POST", ifMatch: flow.etag }),
+    done: ({ data: next, etag }) => {
+      flow.set(next, etag);
+      setNotice({ key: next.enabled ? "workflow.enabledDone" : "workflow.disabledDone", values: { name: next.name, version: next.version } });
+    },
+  });
+  const [open, question] = useQuestion({
+    questions: {
+      enable: { title: "workflow.enableTitle", body: "workflow.enableBody", confirm: "workflow.enableConfirm", ...turn("enable") },
+      disable: { title: "workflow.disableTitle", body: "workflow.disableBody", confirm: "workflow.disableConfirm", danger: true, ...turn("disable") },
+    },
+    values: () => values,
+    // Someone changed the flow meanwhile: it is read again, and the question follows it.
+    fail: async (e, show) => {
+      if (e.code === "precondition_failed") await flow.reload();
+      show(e);
+    },
+  });
+  // Asking hides the last notice.
+  const ask = (action) => (setNotice(null), open(action));
 
   return (
     <>
@@ -221,20 +212,7 @@ export function WorkflowPage({ params }) {
 
           <Runs id={id} name={data.name} canReplay={canReplay} />
 
-          {canChange && (
-            <Confirm
-              t={t}
-              open={Boolean(asking)}
-              title={question ? t(question.title, values) : ""}
-              body={question ? t(question.body, values) : ""}
-              confirmLabel={question ? t(question.confirm, values) : ""}
-              danger={question ? question.danger : false}
-              busy={busy}
-              error={<ErrorAlert error={askError} />}
-              onConfirm={run}
-              onCancel={() => setAsking(null)}
-            />
-          )}
+          {canChange && question}
         </>
       )}
     </>

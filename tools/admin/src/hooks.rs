@@ -85,16 +85,13 @@ impl Hooks {
     }
 }
 
-/// The user `username` (or email, where the pool signs in by email) of the pool, for a preview.
-pub async fn preview_user(cognito: &aws_sdk_cognitoidentityprovider::Client, pool: &str, username: &str) -> Result<PreviewUser> {
-    let user = cognito.admin_get_user().user_pool_id(pool).username(username).send().await.with_context(|| format!("user `{username}`"))?;
-    let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
-    Ok(PreviewUser {
-        sub: attribute("sub").unwrap_or_default(),
-        phone: attribute("phone_number"),
-        email: attribute("email"),
-        given_name: attribute("given_name"),
-        family_name: attribute("family_name"),
-        locale: attribute("locale"),
-    })
+/// The person `user` (a Cognito user name, or an email) of the pool, for a preview: the
+/// attributes the admin API's preview reads too (`PreviewUser::of`).
+pub async fn preview_user(cognito: &aws_sdk_cognitoidentityprovider::Client, pool: &str, user: &str) -> Result<PreviewUser> {
+    use shared::admin::ports::PeopleDirectory;
+    let directory = shared::adapters::cognito::directory::CognitoDirectory::new(cognito.clone(), pool);
+    let username =
+        if user.contains('@') { directory.find_by_email(user).await?.with_context(|| format!("no person with email {user}"))? } else { user.to_owned() };
+    let person = directory.user(&username).await?.with_context(|| format!("user `{user}`"))?;
+    Ok(PreviewUser::of(&person))
 }

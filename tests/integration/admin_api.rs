@@ -865,6 +865,34 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
         "a new kind needs its secret"
     );
 
+    // Two new secrets from the same version at once: one change is written, and the secret the
+    // connection uses is that change's own (the refused one's is discarded, never used).
+    let racer = |secret: &str| json!({"base_url": base, "auth": {"type": "basic", "username": "bridge.integration"}, "secret": secret});
+    let (a, b) = tokio::join!(
+        console.call(&boss_t, "PUT", path, &[("if-match", "\"2\"")], Some(racer("secret-of-change-a"))),
+        console.call(&boss_t, "PUT", path, &[("if-match", "\"2\"")], Some(racer("secret-of-change-b")))
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED], "{} / {}", a.body, b.body);
+    let winner = if a.status == StatusCode::OK { "secret-of-change-a" } else { "secret-of-change-b" };
+    let table = DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table);
+    let stored = shared::admin::ports::AuditedWorkflows::connection(&table, "servicenow").await.unwrap().unwrap();
+    let arn = stored.auth.secret().unwrap().0.clone();
+    let secrets_client = aws_sdk_secretsmanager::Client::new(&console.test.sdk);
+    let in_use = secrets_client.get_secret_value().secret_id(&arn).send().await.unwrap();
+    assert_eq!(in_use.secret_string(), Some(winner), "the secret in use is the written change's");
+    let listed = secrets_client.list_secrets().include_planned_deletion(true).send().await.unwrap();
+    let ours: Vec<(&str, bool)> = listed
+        .secret_list()
+        .iter()
+        .filter_map(|s| {
+            s.name().filter(|n| n.starts_with(&format!("{}/workflows/servicenow/", console.test.apps.prefix()))).map(|n| (n, s.deleted_date().is_some()))
+        })
+        .collect();
+    let live = ours.iter().filter(|(_, deleted)| !deleted).count();
+    assert_eq!((ours.len(), live), (2, 1), "the first secret scheduled for deletion, the refused one gone, the written one live: {ours:?}");
+
     // Flows: created, read by a viewer, versioned, switched off and on by admins only.
     let created = console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(flow.clone())).await;
     assert_eq!((created.status, created.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", created.body);
@@ -949,6 +977,7 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
         by("admin.flow.enabled", &boss),
         by("admin.flow.disabled", &boss),
         by("admin.flow.created", &boss),
+        by("admin.connection.saved", &boss),
         by("admin.connection.saved", &boss),
         by("admin.connection.saved", &boss),
     ];

@@ -1,7 +1,9 @@
 //! Workflows as operators manage them, the same for the admin API and `bridge-admin flow`:
 //! flows (create, new versions, enable, disable, test against a sample event, the inactivity
-//! report), their connections (the secret goes to the vault as `{prefix}/workflows/{name}`; the
-//! table keeps only its reference), and runs (each flow's history, the failed ones, replay).
+//! report), their connections (each new secret goes to the vault as its own secret,
+//! `{prefix}/workflows/{name}/{UUIDv7}`, before the change: deleted at once if the change is
+//! refused, and the one it replaced scheduled for deletion once it is written; the table keeps
+//! only the reference), and runs (each flow's history, the failed ones, replay).
 //!
 //! Flow and connection changes are written in one transaction with their audit record, guarded
 //! by the version. A replay calls outside systems, so it cannot share a transaction: it claims
@@ -237,14 +239,24 @@ impl WorkflowsAdmin {
         if current.is_none() && self.store.connection(name).await?.is_some() {
             return Err(AdminError::Exists(format!("connection `{name}` exists already")));
         }
-        if let Some(secret) = &settings.secret {
-            let reference = connection.auth.secret().filter(|s| !s.0.is_empty()).cloned();
-            let stored = self.store_secret(name, reference, secret).await?;
-            connection.auth.set_secret(stored);
+        let created = match &settings.secret {
+            Some(secret) => Some(self.new_secret(name, secret).await?),
+            None => None,
+        };
+        if let Some(created) = &created {
+            connection.auth.set_secret(created.clone());
         }
         let kind = EventType::AdminConnectionSaved;
         let audit = AuditRecord::new(kind, actor, format!("connection:{name}"), current.as_ref().map(connection_view), Some(connection_view(&connection)), now);
-        match self.store.save_connection(&connection, &audit).await {
+        let written = self.store.save_connection(&connection, &audit).await;
+        let before = current.as_ref().and_then(|c| c.auth.secret()).filter(|s| !s.0.is_empty());
+        match (&written, &created, before) {
+            // Replaced, or no longer needed (the connection now authenticates without one).
+            (Ok(()), _, Some(old)) if connection.auth.secret() != Some(old) => self.let_go(old, false).await,
+            (Err(_), Some(created), _) => self.let_go(created, true).await,
+            _ => {}
+        }
+        match written {
             Err(StoreError::Conflict) if current.is_none() => Err(AdminError::Exists(format!("connection `{name}` exists already"))),
             Err(StoreError::Conflict) => Err(AdminError::Stale { current: self.connection(name).await?.version }),
             other => other.map(|()| connection).map_err(AdminError::from),
@@ -323,19 +335,24 @@ impl WorkflowsAdmin {
         }
     }
 
-    /// Writes `secret` to `{prefix}/workflows/{name}` (created, or replaced where it exists).
-    async fn store_secret(&self, name: &str, current: Option<SecretRef>, secret: &SecretString) -> Result<SecretRef, AdminError> {
+    /// Stores `secret` as a new secret, `{prefix}/workflows/{name}/{UUIDv7}`: each change names
+    /// its own, so a change that loses its write (a stale version, a taken name) never replaces
+    /// the secret the stored connection uses; it is discarded instead ([`Self::let_go`]).
+    async fn new_secret(&self, name: &str, secret: &SecretString) -> Result<SecretRef, AdminError> {
         if secret.expose_secret().trim().is_empty() {
             return Err(AdminError::Invalid("the connection's secret is empty".into()));
         }
-        let secret_name = format!("{}/workflows/{name}", self.prefix);
-        match self.vault.create(&secret_name, &format!("Secret of workflow connection {name}"), secret).await {
-            Err(StoreError::Conflict) => {
-                let reference = current.unwrap_or(SecretRef(secret_name));
-                self.vault.replace(&reference, secret).await?;
-                Ok(reference)
-            }
-            other => Ok(other?),
+        let secret_name = format!("{}/workflows/{name}/{}", self.prefix, uuid::Uuid::now_v7());
+        Ok(self.vault.create(&secret_name, &format!("Secret of workflow connection {name}"), secret).await?)
+    }
+
+    /// Deletes a secret no connection uses: one a refused change made (`never_used`: at once) or
+    /// one a written change replaced (scheduled, 7 days' recovery). A failure is logged, not
+    /// answered: the change itself is decided.
+    async fn let_go(&self, secret: &SecretRef, never_used: bool) {
+        let result = if never_used { self.vault.discard(secret).await } else { self.vault.delete(secret).await };
+        if let Err(e) = result {
+            tracing::error!(error = %e, never_used, "a workflow connection's unused secret could not be deleted; delete it by hand");
         }
     }
 }

@@ -13,14 +13,14 @@
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 pub use super::ports::RunPage;
 use super::ports::{AuditLog, AuditedWorkflows, Replayer, SecretVault};
+use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::events::{EventType, IdentityEvent};
@@ -51,7 +51,7 @@ pub struct ConnectionSettings {
     pub secret: Option<SecretString>,
 }
 
-impl super::Check for ConnectionSettings {
+impl Check for ConnectionSettings {
     fn check(&self, name: &str) -> Result<(), AdminError> {
         let auth = self.auth.clone().into_auth(SecretRef(String::new()));
         let connection = Connection { name: name.to_owned(), base_url: self.base_url.clone(), auth, headers: self.headers.clone(), version: 1 };
@@ -63,7 +63,7 @@ impl super::Check for ConnectionSettings {
     }
 }
 
-impl super::Check for Flow {
+impl Check for Flow {
     fn check(&self, id: &str) -> Result<(), AdminError> {
         if self.id != id {
             return Err(AdminError::Invalid(format!("the flow's id is `{}`, the path names `{id}`", self.id)));
@@ -134,7 +134,8 @@ impl WorkflowsAdmin {
 
     /// Stores `flow` as a new flow (version 1); `Exists` if its id is taken.
     pub async fn create_flow(&self, actor: &Actor, mut flow: Flow, now: u64) -> Result<Flow, AdminError> {
-        self.check_flow(&flow).await?;
+        flow.validate().map_err(invalid)?;
+        self.check_connections(&flow).await?;
         flow.version = 1;
         let audit = AuditRecord::new(EventType::AdminFlowCreated, actor, format!("flow:{}", flow.id), None, Some(flow_view(&flow)), now);
         match self.store.save_flow(&flow, &audit).await {
@@ -145,10 +146,8 @@ impl WorkflowsAdmin {
 
     /// Replaces flow `id` (at `version`) with `flow`, whose id must be `id`.
     pub async fn update_flow(&self, actor: &Actor, id: &str, mut flow: Flow, version: u64, now: u64) -> Result<Flow, AdminError> {
-        if flow.id != id {
-            return Err(AdminError::Invalid(format!("the flow's id is `{}`, the path names `{id}`", flow.id)));
-        }
-        self.check_flow(&flow).await?;
+        flow.check(id)?;
+        self.check_connections(&flow).await?;
         let current = self.fresh(id, Some(version)).await?;
         flow.version = current.version + 1;
         self.save(EventType::AdminFlowUpdated, actor, &current, &flow, now).await?;
@@ -210,6 +209,7 @@ impl WorkflowsAdmin {
         version: Option<u64>,
         now: u64,
     ) -> Result<Connection, AdminError> {
+        settings.check(name)?;
         let current = match version {
             None => None,
             Some(version) => {
@@ -230,11 +230,8 @@ impl WorkflowsAdmin {
             headers: settings.headers,
             version: current.as_ref().map_or(1, |c| c.version + 1),
         };
-        connection.validate().map_err(invalid)?;
-        match (&settings.secret, connection.auth.secret().is_some(), same_kind) {
-            (Some(_), false, _) => return Err(AdminError::Invalid("this connection has no secret (auth type none)".into())),
-            (None, true, false) => return Err(AdminError::Invalid("a new connection, or a new kind of authentication, needs its secret".into())),
-            _ => {}
+        if settings.secret.is_none() && connection.auth.secret().is_some() && !same_kind {
+            return Err(AdminError::Invalid("a new connection, or a new kind of authentication, needs its secret".into()));
         }
         if current.is_none() && self.store.connection(name).await?.is_some() {
             return Err(AdminError::Exists(format!("connection `{name}` exists already")));
@@ -314,9 +311,8 @@ impl WorkflowsAdmin {
         }
     }
 
-    /// Valid, and every connection its HTTP steps name exists.
-    async fn check_flow(&self, flow: &Flow) -> Result<(), AdminError> {
-        flow.validate().map_err(invalid)?;
+    /// Every connection `flow`'s HTTP steps name exists.
+    async fn check_connections(&self, flow: &Flow) -> Result<(), AdminError> {
         let connections = self.store.connections().await?;
         for step in &flow.steps {
             let Some(connection) = step.action.http_call().map(|call| call.connection) else { continue };
@@ -338,10 +334,8 @@ impl WorkflowsAdmin {
     /// Stores `secret` as a new secret, `{prefix}/workflows/{name}/{UUIDv7}`: each change names
     /// its own, so a change that loses its write (a stale version, a taken name) never replaces
     /// the secret the stored connection uses; it is discarded instead ([`Self::let_go`]).
+    /// The value is not blank: `Check` refused that before.
     async fn new_secret(&self, name: &str, secret: &SecretString) -> Result<SecretRef, AdminError> {
-        if secret.expose_secret().trim().is_empty() {
-            return Err(AdminError::Invalid("the connection's secret is empty".into()));
-        }
         let secret_name = format!("{}/workflows/{name}/{}", self.prefix, uuid::Uuid::now_v7());
         Ok(self.vault.create(&secret_name, &format!("Secret of workflow connection {name}"), secret).await?)
     }

@@ -55,6 +55,16 @@ pub struct DynamoWorkflows {
     table: Table,
 }
 
+/// A flow item, its version from the item's `version` attribute (authoritative over `data`).
+fn flow_of(item: &Item) -> Result<Flow, StoreError> {
+    Ok(Flow { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "flow")? })
+}
+
+/// A connection item, its version likewise (0 for one stored before connections had versions).
+fn connection_of(item: &Item) -> Result<Connection, StoreError> {
+    Ok(Connection { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "connection")? })
+}
+
 impl DynamoWorkflows {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
@@ -104,7 +114,7 @@ impl DynamoWorkflows {
     /// Every flow, in id order.
     pub async fn flows(&self) -> Result<Vec<Flow>, StoreError> {
         let items = query_gsi1(&self.table.client, &self.table.name, "FLOW").await?;
-        items.iter().map(|item| Ok(Flow { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "flow")? })).collect()
+        items.iter().map(flow_of).collect()
     }
 
     fn flow_item(flow: &Flow) -> Result<Item, StoreError> {
@@ -120,7 +130,7 @@ impl DynamoWorkflows {
     /// reads as version 0.
     pub async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
         let items = query_gsi1(&self.table.client, &self.table.name, "CONNECTION").await?;
-        items.iter().map(|item| Ok(Connection { version: crate::adapters::dynamo::version(item).unwrap_or(0), ..data(item, "connection")? })).collect()
+        items.iter().map(connection_of).collect()
     }
 
     fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
@@ -242,7 +252,7 @@ impl AuditedWorkflows for DynamoWorkflows {
 
     async fn flow(&self, id: &str) -> Result<Option<Flow>, StoreError> {
         let item = self.table.get_consistent(key(format!("FLOW#{id}"), "FLOW")).await?;
-        item.map(|item| Ok(Flow { version: crate::adapters::dynamo::version(&item).unwrap_or(0), ..data(&item, "flow")? })).transpose()
+        item.as_ref().map(flow_of).transpose()
     }
 
     async fn save_flow(&self, flow: &Flow, audit: &AuditRecord) -> Result<(), StoreError> {
@@ -256,7 +266,7 @@ impl AuditedWorkflows for DynamoWorkflows {
 
     async fn connection(&self, name: &str) -> Result<Option<Connection>, StoreError> {
         let item = self.table.get_consistent(key(format!("CONNECTION#{name}"), "CONNECTION")).await?;
-        item.map(|item| Ok(Connection { version: crate::adapters::dynamo::version(&item).unwrap_or(0), ..data(&item, "connection")? })).transpose()
+        item.as_ref().map(connection_of).transpose()
     }
 
     /// Version 1 is written where no versioned connection is (new, or one stored before

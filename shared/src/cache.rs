@@ -54,6 +54,11 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         Ok(Some(value))
     }
 
+    /// The value last loaded for `key`, fresh or not.
+    pub fn held(&self, key: &K) -> Option<Arc<V>> {
+        lock(&self.entries).get(key).map(|(_, value)| value.clone())
+    }
+
     /// Forgets `key`, so the next read loads it again.
     pub fn invalidate(&self, key: &K) {
         lock(&self.entries).remove(key);

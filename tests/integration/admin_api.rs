@@ -79,6 +79,21 @@ impl Console {
 }
 
 impl Console {
+    /// The secrets under `{prefix}/{path}` (`apps/tool/signing/`): how many there are, and the
+    /// value of each one that is not scheduled for deletion.
+    async fn vault(&self, path: &str) -> (usize, Vec<String>) {
+        let client = aws_sdk_secretsmanager::Client::new(&self.test.sdk);
+        let listed = client.list_secrets().include_planned_deletion(true).send().await.unwrap();
+        let under = format!("{}/{path}", self.test.apps.prefix());
+        let ours: Vec<_> = listed.secret_list().iter().filter(|s| s.name().is_some_and(|n| n.starts_with(&under))).collect();
+        let mut live = Vec::new();
+        for secret in ours.iter().filter(|s| s.deleted_date().is_none()) {
+            let value = client.get_secret_value().secret_id(secret.arn().unwrap()).send().await.unwrap();
+            live.push(value.secret_string().unwrap().to_owned());
+        }
+        (ours.len(), live)
+    }
+
     /// Makes each `(what, method, path, body, expected)` request (with `If-Match: "1"`) and
     /// checks it succeeds with exactly `expected` AWS calls; prints the calls and the time.
     async fn warm_calls<'a>(&self, token: &str, cases: impl IntoIterator<Item = (&'a str, &'a str, &'a str, Option<Value>, usize)>) {
@@ -305,23 +320,40 @@ async fn a_change_names_the_version_it_was_made_from_and_every_change_is_audited
     assert_eq!(console.call(&token, "GET", path, &[], None).await.json()["name"], "Renamed");
     let secret = console.call(&token, "POST", "/admin/v1/apps/tool/secret", &[], Some(json!({"secret": "another-pasted-secret-9876543210"}))).await;
     assert_eq!(secret.status, StatusCode::NO_CONTENT, "{}", secret.body);
-    let removed = console.call(&token, "DELETE", path, &[("if-match", "\"3\"")], None).await;
+    assert_eq!(console.vault("apps/tool/signing/").await, (2, vec!["another-pasted-secret-9876543210".to_owned()]), "the first one let go");
+    // Two new secrets at once: both changes are made, one after the other, and the secret in use
+    // is the last one's; the one it replaced is let go (no value shown to an operator stays live
+    // unless the app uses it).
+    let (a, b) = tokio::join!(
+        console.call(&token, "POST", "/admin/v1/apps/tool/secret", &[], Some(json!({"generate": true}))),
+        console.call(&token, "POST", "/admin/v1/apps/tool/secret", &[], Some(json!({"generate": true})))
+    );
+    let shown: Vec<String> = [&a, &b].iter().map(|r| r.json()["secret"].as_str().unwrap_or_else(|| panic!("{}", r.body)).to_owned()).collect();
+    let (count, live) = console.vault("apps/tool/signing/").await;
+    assert_eq!((count, live.len()), (4, 1), "{live:?}");
+    assert!(shown.contains(&live[0]), "the live secret is one an operator was shown");
+    let stored = console.test.apps.get(&shared::tokens::app::AppId::parse("tool").unwrap()).await.unwrap();
+    let named = aws_sdk_secretsmanager::Client::new(&console.test.sdk).get_secret_value().secret_id(&stored.signing_secret.unwrap().0).send().await.unwrap();
+    assert_eq!(named.secret_string(), Some(live[0].as_str()), "and the app names it");
+    assert_eq!(stored.version, 5);
+    let removed = console.call(&token, "DELETE", path, &[("if-match", "\"5\"")], None).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
     assert_eq!(console.call(&token, "GET", path, &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(console.vault("apps/tool/signing/").await, (4, vec![]), "a removed app's secret is scheduled for deletion");
 
     // The trail: each change, newest first, with its actor, before and after; never a secret.
     let trail = console.call(&token, "GET", "/admin/v1/audit?target=app:tool", &[], None).await;
     assert_eq!(trail.status, StatusCode::OK, "{}", trail.body);
     let records = trail.json()["records"].as_array().cloned().unwrap_or_default();
     let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
-    assert_eq!(kinds, ["admin.app.deleted", "admin.app.secret_set", "admin.app.updated", "admin.app.created"]);
+    assert_eq!(kinds, ["admin.app.deleted", "admin.app.secret_set", "admin.app.secret_set", "admin.app.secret_set", "admin.app.updated", "admin.app.created"]);
     assert!(records.iter().all(|r| r["actor"]["id"] == boss.1.as_str() && r["actor"]["via"] == "api"), "{records:?}");
-    assert_eq!((records[2]["before"]["name"].as_str(), records[2]["after"]["name"].as_str()), (Some("Tool"), Some("Renamed")));
+    assert_eq!((records[4]["before"]["name"].as_str(), records[4]["after"]["name"].as_str()), (Some("Tool"), Some("Renamed")));
     let everything = format!("{}{}", trail.body, serde_json::to_string(&console.test.events().await).unwrap());
     assert!(!everything.contains("pasted") && !everything.contains("secretsmanager"), "{everything}");
     // The same changes are identity events for workflows, and the CLI's changes are audited too.
     // (and the demo app's creation by the harness, through the CLI's rules)
-    assert_eq!(console.test.event_types().await.iter().filter(|t| t.starts_with("admin.app.")).count(), 5);
+    assert_eq!(console.test.event_types().await.iter().filter(|t| t.starts_with("admin.app.")).count(), 7);
     console.test.apps.get(&shared::tokens::app::AppId::parse("acme-help").unwrap()).await.unwrap();
     let by_cli = console.call(&token, "GET", "/admin/v1/audit?type=admin.app.created", &[], None).await.json();
     let actors: Vec<&str> = by_cli["records"].as_array().unwrap().iter().filter_map(|r| r["actor"]["via"].as_str()).collect();
@@ -330,7 +362,7 @@ async fn a_change_names_the_version_it_was_made_from_and_every_change_is_audited
     assert_eq!(mine["records"].as_array().map(Vec::len), Some(2));
     let next = mine["next_cursor"].as_str().unwrap();
     let rest = console.call(&token, "GET", &format!("/admin/v1/audit?actor={}&limit=2&cursor={next}", boss.1), &[], None).await.json();
-    assert_eq!(rest["records"][0]["type"], "admin.app.updated", "{rest}");
+    assert_eq!(rest["records"][0]["type"], "admin.app.secret_set", "{rest}");
 }
 
 #[tokio::test]
@@ -661,6 +693,19 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
     assert_eq!((kept.json()["connection"]["has_client_secret"].clone(), kept.json()["version"].clone()), (json!(true), json!(4)), "{}", kept.body);
     let insecure = json!({"kind": "oidc", "issuer": "http://idp.acme.example", "client_id": "bridge"});
     assert_eq!(console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(insecure)).await.status, StatusCode::BAD_REQUEST);
+    // Two new client secrets from the same version at once: one change is written and the secret
+    // in use is its own; the refused one's is gone and the one before is scheduled for deletion.
+    let racer = |secret: &str| json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge", "client_secret": secret});
+    let connection_path = format!("{path}/connection");
+    let (a, b) = tokio::join!(
+        console.call(&token, "PUT", &connection_path, &[("if-match", "\"4\"")], Some(racer("client-secret-of-change-a"))),
+        console.call(&token, "PUT", &connection_path, &[("if-match", "\"4\"")], Some(racer("client-secret-of-change-b")))
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED], "{} / {}", a.body, b.body);
+    let winner = if a.status == StatusCode::OK { "client-secret-of-change-a" } else { "client-secret-of-change-b" };
+    assert_eq!(console.vault(&format!("connections/{id}/")).await, (2, vec![winner.to_owned()]));
 
     // A SCIM token is shown once, works, and stops working when revoked.
     let issued = console.call(&token, "POST", &format!("{path}/tokens"), &[], Some(json!({"label": "okta"}))).await;
@@ -697,17 +742,19 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
             "admin.org.token_issued",
             "admin.org.connected",
             "admin.org.connected",
+            "admin.org.connected",
             "admin.org.updated",
             "admin.org.created"
         ]
     );
     assert!(trail.json()["records"].as_array().unwrap().iter().all(|r| r["actor"]["id"] == boss.1.as_str()));
-    for secret in ["s3cret-client-value", &scim_token, "secretsmanager", "digest"] {
+    for secret in ["s3cret-client-value", "client-secret-of-change", &scim_token, "secretsmanager", "digest"] {
         assert!(!trail.body.contains(secret), "{secret} in {}", trail.body);
     }
 
     // Removing it frees its domains and ends its remaining token.
-    assert_eq!(console.call(&token, "DELETE", &path, &[("if-match", "\"4\"")], None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(console.call(&token, "DELETE", &path, &[("if-match", "\"5\"")], None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(console.vault(&format!("connections/{id}/")).await.1, Vec::<String>::new(), "a removed organisation's secret is deleted");
     assert_eq!(console.call(&token, "GET", &path, &[], None).await.status, StatusCode::NOT_FOUND);
     let reused = console.call(&token, "POST", "/admin/v1/orgs", &[], Some(json!({"name": "Acme again", "domains": ["acme.co.jp"]}))).await;
     assert_eq!(reused.status, StatusCode::CREATED, "{}", reused.body);
@@ -748,7 +795,20 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
     let oauth = json!({"url": format!("{base}/ok"), "auth": {"type": "oauth2", "token_url": format!("{base}/token"), "client_id": "c"}});
     assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(oauth)).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(console.call(&boss_t, "DELETE", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], None).await.status, StatusCode::BAD_REQUEST);
+    // Two new secrets from the same version at once: one change is written and the hook uses its
+    // secret (the send below carries it); the refused one's is gone, the one before let go.
+    let racer =
+        |secret: &str| json!({"url": format!("{base}/ok-v2"), "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": "backup", "secret": secret});
+    let (a, b) = tokio::join!(
+        console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(racer("hook-secret-of-change-a"))),
+        console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(racer("hook-secret-of-change-b")))
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED], "{} / {}", a.body, b.body);
+    let winner = if a.status == StatusCode::OK { "hook-secret-of-change-a" } else { "hook-secret-of-change-b" };
+    assert_eq!(console.vault("hooks/main/").await, (2, vec![winner.to_owned()]));
+    assert_eq!(console.call(&boss_t, "DELETE", "/admin/v1/hooks/main", &[("if-match", "\"3\"")], None).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(console.call(&boss_t, "DELETE", "/admin/v1/hooks/backup", &[("if-match", "\"1\"")], None).await.status, StatusCode::BAD_REQUEST);
 
     // A preview for a real person, edited, sent once with the stored secret; not counted.
@@ -762,7 +822,7 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     let sent = console.call(&boss_t, "POST", "/admin/v1/hooks/main/send", &[], Some(json!({"request": request}))).await;
     assert_eq!((sent.status, sent.json()["outcome"].clone()), (StatusCode::OK, json!("delivered")), "{}", sent.body);
     let received = seen.lock().unwrap().clone();
-    assert_eq!((received.len(), received[0].0.as_str(), received[0].1.as_deref()), (1, "/ok-v2", Some(SECRET)));
+    assert_eq!((received.len(), received[0].0.as_str(), received[0].1.as_deref()), (1, "/ok-v2", Some(winner)));
     assert_eq!(received[0].2["data"]["messageProfile"]["msgTemplate"], "edited");
     let metrics = console.call(&viewer_t, "GET", "/admin/v1/hooks/main/metrics", &[], None).await;
     assert_eq!((metrics.status, metrics.json()["total"].clone()), (StatusCode::OK, json!(0)), "{}", metrics.body);
@@ -776,11 +836,14 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     let kinds: Vec<(String, String)> =
         records.iter().map(|r| (r["type"].as_str().unwrap().to_owned(), r["actor"]["id"].as_str().unwrap().to_owned())).collect();
     let by = |kind: &str, who: &(String, String)| (kind.to_owned(), who.1.clone());
-    assert_eq!(kinds, [by("hook.deactivated", &ops), by("hook.updated", &boss), by("hook.activated", &ops), by("hook.created", &boss)]);
+    assert_eq!(
+        kinds,
+        [by("hook.deactivated", &ops), by("hook.updated", &boss), by("hook.updated", &boss), by("hook.activated", &ops), by("hook.created", &boss)]
+    );
     let events = console.test.event_types().await;
-    assert_eq!(events.iter().filter(|e| e.starts_with("hook.")).count(), 5, "one lifecycle event per change, no second one: {events:?}");
+    assert_eq!(events.iter().filter(|e| e.starts_with("hook.")).count(), 6, "one lifecycle event per change, no second one: {events:?}");
     for body in [&trail.body, &listed.body, &changed.body, &backup.body, &main.body] {
-        assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
+        assert!(!body.contains(SECRET) && !body.contains(winner) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
     }
 }
 
@@ -876,22 +939,7 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED], "{} / {}", a.body, b.body);
     let winner = if a.status == StatusCode::OK { "secret-of-change-a" } else { "secret-of-change-b" };
-    let table = DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table);
-    let stored = shared::admin::ports::AuditedWorkflows::connection(&table, "servicenow").await.unwrap().unwrap();
-    let arn = stored.auth.secret().unwrap().0.clone();
-    let secrets_client = aws_sdk_secretsmanager::Client::new(&console.test.sdk);
-    let in_use = secrets_client.get_secret_value().secret_id(&arn).send().await.unwrap();
-    assert_eq!(in_use.secret_string(), Some(winner), "the secret in use is the written change's");
-    let listed = secrets_client.list_secrets().include_planned_deletion(true).send().await.unwrap();
-    let ours: Vec<(&str, bool)> = listed
-        .secret_list()
-        .iter()
-        .filter_map(|s| {
-            s.name().filter(|n| n.starts_with(&format!("{}/workflows/servicenow/", console.test.apps.prefix()))).map(|n| (n, s.deleted_date().is_some()))
-        })
-        .collect();
-    let live = ours.iter().filter(|(_, deleted)| !deleted).count();
-    assert_eq!((ours.len(), live), (2, 1), "the first secret scheduled for deletion, the refused one gone, the written one live: {ours:?}");
+    assert_eq!(console.vault("workflows/servicenow/").await, (2, vec![winner.to_owned()]), "the first one let go, the refused one gone");
 
     // Flows: created, read by a viewer, versioned, switched off and on by admins only.
     let created = console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(flow.clone())).await;

@@ -47,12 +47,6 @@ impl crate::admin::ports::SecretVault for SecretsManager {
         }
     }
 
-    async fn replace(&self, secret: &SecretRef, value: &SecretString) -> Result<(), StoreError> {
-        use secrecy::ExposeSecret;
-        let put = self.client.put_secret_value().secret_id(&secret.0).secret_string(value.expose_secret()).send().await;
-        put.map(drop).map_err(|e| store_error(Failure::of(&e)))
-    }
-
     async fn delete(&self, secret: &SecretRef) -> Result<(), StoreError> {
         let deleted = self.client.delete_secret().secret_id(&secret.0).recovery_window_in_days(7).send().await;
         deleted.map(drop).map_err(|e| store_error(Failure::of(&e)))

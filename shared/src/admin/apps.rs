@@ -1,11 +1,12 @@
 //! Creating, changing and removing apps, the same for the admin API and `bridge-admin`. The
 //! secret an app shares with the bridge (HS256 kinds, DiscourseConnect) lives in Secrets Manager
-//! under `{prefix}/apps/{id}/signing`; the app names it and no answer ever shows it (only
-//! `has_secret`), except once, when the bridge generates it. Apps signed with our keys have none.
+//! under `{prefix}/apps/{id}/signing/{UUIDv7}`, a new one per change ([`super::secret_change`]);
+//! the app names it and no answer ever shows it (only `has_secret`), except once, when the bridge
+//! generates it. Apps signed with our keys have none.
 //!
 //! Every change is written with its audit record in one transaction, over the version it was
-//! made from. Create writes the secret first and the app second, and deletes the secret again if
-//! the app cannot be written: a failure leaves nothing behind.
+//! made from. A secret is written first and the app second; a secret whose app is not written is
+//! deleted again: a failure leaves nothing behind.
 
 use std::sync::Arc;
 
@@ -16,6 +17,8 @@ use serde_json::Value;
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedApps, SecretVault};
+use super::secret_change;
+use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::events::EventType;
 use crate::risk::RiskPolicy;
@@ -154,26 +157,16 @@ impl AppAdmin {
         }
         let mut shown = None;
         if let Some((value, generated)) = secret {
-            let name = format!("{}/apps/{}/signing", self.prefix, app.id);
-            let stored = self.vault.create(&name, &format!("Signing secret of app {}", app.id), &value).await;
-            app.signing_secret = Some(stored.map_err(|e| match e {
-                StoreError::Conflict => AdminError::Exists(format!("app `{}` has a secret already (a removed app's is kept 7 days)", app.id)),
-                other => other.into(),
-            })?);
+            app.signing_secret = Some(self.write_secret(&app.id, &value).await?);
             shown = generated;
         }
         let audit = AuditRecord::new(EventType::AdminAppCreated, actor, target(&app.id), None, Some(view(&app)), now);
-        if let Err(e) = self.store.create(&app, &audit).await {
-            if let Some(secret) = &app.signing_secret
-                && let Err(left) = self.vault.discard(secret).await
-            {
-                tracing::error!(app = %app.id, error = %left, "a rolled-back app's new secret could not be deleted; delete it by hand");
-            }
-            return Err(match e {
-                StoreError::Conflict => AdminError::Exists(format!("app `{}` exists already", app.id)),
-                other => other.into(),
-            });
-        }
+        let written = self.store.create(&app, &audit).await;
+        secret_change::settle(&*self.vault, written.is_ok(), app.signing_secret.as_ref(), None, None).await;
+        written.map_err(|e| match e {
+            StoreError::Conflict => AdminError::Exists(format!("app `{}` exists already", app.id)),
+            other => other.into(),
+        })?;
         Ok((app, shown))
     }
 
@@ -187,7 +180,7 @@ impl AppAdmin {
     }
 
     /// Writes `next` (its `version` the one after the operator's read) over `current`.
-    pub async fn replace(&self, actor: &Actor, current: &App, next: App, now: u64) -> Result<App, AdminError> {
+    async fn replace(&self, actor: &Actor, current: &App, next: App, now: u64) -> Result<App, AdminError> {
         if Some(next.version) != current.version.checked_add(1) {
             return Err(AdminError::Stale { current: current.version });
         }
@@ -220,24 +213,46 @@ impl AppAdmin {
         Ok(())
     }
 
-    /// Replaces app `id`'s shared secret; returns the value when the bridge generated it.
+    /// Replaces app `id`'s shared secret with a new one; returns the value when the bridge
+    /// generated it. A change that came in between is kept: the new secret is written over it.
     pub async fn set_secret(&self, actor: &Actor, id: &str, secret: SecretChoice, now: u64) -> Result<Option<SecretString>, AdminError> {
-        let current = self.get(id).await?;
-        let secret_ref =
-            current.signing_secret.clone().ok_or_else(|| AdminError::Invalid("this app is signed with the bridge's own keys and has no secret".into()))?;
+        let mut app = self.get(id).await?;
+        if app.signing_secret.is_none() {
+            return Err(AdminError::Invalid("this app is signed with the bridge's own keys and has no secret".into()));
+        }
         let (value, shown) = secret.resolve()?.ok_or_else(|| AdminError::Invalid("give a secret or have one generated".into()))?;
-        self.vault.replace(&secret_ref, &value).await?;
+        let created = self.write_secret(&app.id, &value).await?;
         // The app's version moves on with the record of when and by whom the secret was
         // replaced (re-read if another change came in between).
-        let mut app = current;
+        let mut outcome = Err(AdminError::Stale { current: app.version });
         for _ in 0..3 {
+            let next = App { version: app.version + 1, signing_secret: Some(created.clone()), ..app.clone() };
             let audit = AuditRecord::new(EventType::AdminAppSecretSet, actor, target(&app.id), None, None, now);
-            match self.store.update(&App { version: app.version + 1, ..app.clone() }, &audit).await {
-                Err(StoreError::Conflict) => app = self.get(app.id.as_str()).await?,
-                other => return other.map(|()| shown).map_err(AdminError::from),
+            match self.store.update(&next, &audit).await {
+                Ok(()) => {
+                    secret_change::settle(&*self.vault, true, Some(&created), app.signing_secret.as_ref(), Some(&created)).await;
+                    return Ok(shown);
+                }
+                Err(StoreError::Conflict) => match self.get(app.id.as_str()).await {
+                    Ok(again) => app = again,
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                },
+                Err(e) => {
+                    outcome = Err(e.into());
+                    break;
+                }
             }
         }
-        Err(AdminError::Stale { current: app.version })
+        secret_change::settle(&*self.vault, false, Some(&created), None, None).await;
+        outcome
+    }
+
+    /// Writes `value` as a new secret of app `id`, `{prefix}/apps/{id}/signing/{UUIDv7}`.
+    async fn write_secret(&self, id: &AppId, value: &SecretString) -> Result<SecretRef, AdminError> {
+        secret_change::write(&*self.vault, &format!("{}/apps/{id}/signing", self.prefix), &format!("Signing secret of app {id}"), value).await
     }
 
     async fn stale(&self, id: &AppId) -> AdminError {

@@ -1,6 +1,7 @@
 //! Telephony hooks as operators manage them, the same for the admin API and `bridge-admin hook`:
 //! create and update (checked by `Hook::validate`; the secret goes to the vault as
-//! `{prefix}/hooks/{name}` and the table keeps only its reference), activate, deactivate,
+//! `{prefix}/hooks/{name}/{UUIDv7}`, a new one per change ([`super::secret_change`]), and the
+//! table keeps only its reference), activate, deactivate,
 //! remove, the 30-day metrics, and the preview: the request the sender would send for a person
 //! and a request type, which the operator may edit, sent once, with the answer and its timing.
 //!
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedHooks, SecretVault};
+use super::secret_change;
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::directory::ports::PoolUser;
@@ -138,9 +140,11 @@ impl HooksAdmin {
             return Err(AdminError::Exists(format!("hook `{}` exists already", hook.name)));
         }
         self.check_fallback(&hook).await?;
-        self.store_secret(&mut hook, &secret).await?;
+        let created = self.write_secret(&mut hook, &secret).await?;
         let audit = AuditRecord::new(EventType::HookCreated, actor, target(name), None, Some(view(&hook)), now);
-        match self.save(&hook, &audit).await {
+        let written = self.save(&hook, &audit).await;
+        secret_change::settle(&*self.vault, written.is_ok(), Some(&created), None, None).await;
+        match written {
             Err(AdminError::Stale { .. }) => Err(AdminError::Exists(format!("hook `{}` exists already", hook.name))),
             other => other.map(|()| hook),
         }
@@ -160,12 +164,14 @@ impl HooksAdmin {
         let mut hook = Hook { name: current.name.clone(), url: settings.url, auth, fallback: settings.fallback, version: current.version + 1 };
         hook.validate().map_err(invalid)?;
         self.check_fallback(&hook).await?;
-        if let Some(secret) = &settings.secret {
-            self.store_secret(&mut hook, secret).await?;
-        }
+        let created = match &settings.secret {
+            Some(secret) => Some(self.write_secret(&mut hook, secret).await?),
+            None => None,
+        };
         let audit = AuditRecord::new(EventType::HookUpdated, actor, target(name), Some(view(&current)), Some(view(&hook)), now);
-        self.save(&hook, &audit).await?;
-        Ok(hook)
+        let written = self.save(&hook, &audit).await;
+        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), current.auth.secret(), hook.auth.secret()).await;
+        written.map(|()| hook)
     }
 
     /// Makes `name` the active hook (whichever was active is not any more).
@@ -276,25 +282,20 @@ impl HooksAdmin {
         Ok(())
     }
 
-    /// Writes `secret` to `{prefix}/hooks/{name}` (created, or replaced where it exists).
-    async fn store_secret(&self, hook: &mut Hook, secret: &SecretString) -> Result<(), AdminError> {
+    /// Writes `secret` as a new secret of the hook, `{prefix}/hooks/{name}/{UUIDv7}`, and points
+    /// its authentication at it; returns the reference.
+    async fn write_secret(&self, hook: &mut Hook, secret: &SecretString) -> Result<SecretRef, AdminError> {
         use secrecy::ExposeSecret;
         if secret.expose_secret().trim().is_empty() {
             return Err(AdminError::Invalid("the hook's secret is empty".into()));
         }
-        let name = format!("{}/hooks/{}", self.prefix, hook.name);
-        let reference = match self.vault.create(&name, &format!("Secret of telephony hook {}", hook.name), secret).await {
-            Err(StoreError::Conflict) => {
-                let reference = hook.auth.secret().filter(|s| !s.0.is_empty()).cloned().unwrap_or(SecretRef(name));
-                self.vault.replace(&reference, secret).await?;
-                reference
-            }
-            other => other?,
-        };
-        if !hook.auth.set_secret(reference) {
+        if hook.auth.secret().is_none() {
             return Err(AdminError::Invalid("this hook has no secret".into()));
         }
-        Ok(())
+        let path = format!("{}/hooks/{}", self.prefix, hook.name);
+        let reference = secret_change::write(&*self.vault, &path, &format!("Secret of telephony hook {}", hook.name), secret).await?;
+        hook.auth.set_secret(reference.clone());
+        Ok(reference)
     }
 
     async fn save(&self, hook: &Hook, audit: &AuditRecord) -> Result<(), AdminError> {

@@ -1,6 +1,7 @@
 //! The operators' rules, the same whichever door a change comes through (the admin API or
 //! `bridge-admin`): who may do what ([`role`]), what every change records ([`audit`]), and the
-//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`]), over ports ([`ports`]). Not HTTP and not AWS: the
+//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`]; the
+//! secrets they set, one per change: [`secret_change`]), over ports ([`ports`]). Not HTTP and not AWS: the
 //! admin function maps these to routes, the adapters to DynamoDB, Cognito and Secrets Manager.
 
 pub mod apps;
@@ -12,6 +13,7 @@ pub mod orgs;
 pub mod people;
 pub mod ports;
 pub mod role;
+mod secret_change;
 pub mod workflows;
 
 /// `value` (a hook or a connection) with `auth.secret`, the secret's reference, replaced by

@@ -1,8 +1,9 @@
 //! Organisations as operators manage them, the same for the admin API and `bridge-admin org`:
 //! create, change (name, domains, policies), remove; connect to the company's OpenID provider
-//! (its client secret to the vault as `{prefix}/connections/{org}`, never shown again) or
-//! disconnect (the secret is deleted at once, so the organisation can connect again under the
-//! same name; the company's provider still has it); issue SCIM tokens (the value shown once, only a digest kept) and revoke them.
+//! (its client secret to the vault as `{prefix}/connections/{org}/{UUIDv7}`, a new one per
+//! change ([`super::secret_change`]), never shown again) or disconnect (the secret is deleted at
+//! once; the company's provider still has it); issue SCIM tokens (the value shown once, only a
+//! digest kept) and revoke them.
 //!
 //! Every change is written with its audit record in one transaction, over the version it was
 //! made from (tokens: with the organisation's token count). A connection's new secret is written
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedOrgs, SecretVault};
+use super::secret_change;
 use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
@@ -196,38 +198,20 @@ impl OrgAdmin {
         let kept = current.connection.as_ref().and_then(|c| c.client_secret.clone());
         settings.check(id)?;
         let mut connection = settings.connection(kept.clone());
-        let mut created = None;
-        if let Some(value) = &settings.client_secret {
-            connection.client_secret = Some(match &kept {
-                Some(secret) => {
-                    self.vault.replace(secret, value).await?;
-                    secret.clone()
-                }
-                None => {
-                    let name = format!("{}/connections/{}", self.prefix, current.id);
-                    match self.vault.create(&name, &format!("OpenID client secret of organisation {}", current.id), value).await {
-                        Ok(secret) => {
-                            created = Some(secret.clone());
-                            secret
-                        }
-                        // Left by an earlier connection: take it over.
-                        Err(StoreError::Conflict) => {
-                            let secret = SecretRef(name);
-                            self.vault.replace(&secret, value).await?;
-                            secret
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            });
+        let created = match &settings.client_secret {
+            Some(value) => {
+                let path = format!("{}/connections/{}", self.prefix, current.id);
+                Some(secret_change::write(&*self.vault, &path, &format!("OpenID client secret of organisation {}", current.id), value).await?)
+            }
+            None => None,
+        };
+        if created.is_some() {
+            connection.client_secret = created.clone();
         }
         let next = Organisation { connection: Some(connection), ..current.clone() };
         let written = self.write(actor, EventType::AdminOrgConnected, &current, next, now).await;
-        if let (Err(_), Some(secret)) = (&written, &created)
-            && let Err(left) = self.vault.discard(secret).await
-        {
-            tracing::error!(org = %current.id, error = %left, "a rolled-back connection's secret could not be deleted; delete it by hand");
-        }
+        let after = written.as_ref().ok().and_then(|org| org.connection.as_ref()).and_then(|c| c.client_secret.as_ref());
+        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), kept.as_ref(), after).await;
         written
     }
 

@@ -141,13 +141,13 @@ pub trait AuditLog: Send + Sync {
     async fn page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }
 
-/// Secrets an operator sets and never reads back (apps' shared secrets).
+/// Secrets an operator sets and never reads back (apps', hooks', organisations' and workflow
+/// connections' secrets, the signing keys' private halves). A secret is written once and never
+/// changed: a new value is a new secret ([`super::secret_change`]).
 #[async_trait]
 pub trait SecretVault: Send + Sync {
     /// Creates the secret `name`; `Conflict` if it exists.
     async fn create(&self, name: &str, description: &str, value: &SecretString) -> Result<SecretRef, StoreError>;
-    /// Replaces the value of an existing secret.
-    async fn replace(&self, secret: &SecretRef, value: &SecretString) -> Result<(), StoreError>;
     /// Schedules the secret for deletion (recoverable for 7 days).
     async fn delete(&self, secret: &SecretRef) -> Result<(), StoreError>;
     /// Deletes a secret that was never in use at once (a create rolled back), so its name is free.

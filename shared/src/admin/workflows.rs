@@ -1,9 +1,8 @@
 //! Workflows as operators manage them, the same for the admin API and `bridge-admin flow`:
 //! flows (create, new versions, enable, disable, test against a sample event, the inactivity
 //! report), their connections (each new secret goes to the vault as its own secret,
-//! `{prefix}/workflows/{name}/{UUIDv7}`, before the change: deleted at once if the change is
-//! refused, and the one it replaced scheduled for deletion once it is written; the table keeps
-//! only the reference), and runs (each flow's history, the failed ones, replay).
+//! `{prefix}/workflows/{name}/{UUIDv7}`, before the change ([`super::secret_change`]); the table
+//! keeps only the reference), and runs (each flow's history, the failed ones, replay).
 //!
 //! Flow and connection changes are written in one transaction with their audit record, guarded
 //! by the version. A replay calls outside systems, so it cannot share a transaction: it claims
@@ -20,6 +19,7 @@ use serde_json::{Map, Value, json};
 use super::audit::{Actor, AuditRecord};
 pub use super::ports::RunPage;
 use super::ports::{AuditLog, AuditedWorkflows, Replayer, SecretVault};
+use super::secret_change;
 use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
@@ -237,7 +237,10 @@ impl WorkflowsAdmin {
             return Err(AdminError::Exists(format!("connection `{name}` exists already")));
         }
         let created = match &settings.secret {
-            Some(secret) => Some(self.new_secret(name, secret).await?),
+            Some(secret) => {
+                let path = format!("{}/workflows/{name}", self.prefix);
+                Some(secret_change::write(&*self.vault, &path, &format!("Secret of workflow connection {name}"), secret).await?)
+            }
             None => None,
         };
         if let Some(created) = &created {
@@ -246,13 +249,8 @@ impl WorkflowsAdmin {
         let kind = EventType::AdminConnectionSaved;
         let audit = AuditRecord::new(kind, actor, format!("connection:{name}"), current.as_ref().map(connection_view), Some(connection_view(&connection)), now);
         let written = self.store.save_connection(&connection, &audit).await;
-        let before = current.as_ref().and_then(|c| c.auth.secret()).filter(|s| !s.0.is_empty());
-        match (&written, &created, before) {
-            // Replaced, or no longer needed (the connection now authenticates without one).
-            (Ok(()), _, Some(old)) if connection.auth.secret() != Some(old) => self.let_go(old, false).await,
-            (Err(_), Some(created), _) => self.let_go(created, true).await,
-            _ => {}
-        }
+        let before = current.as_ref().and_then(|c| c.auth.secret());
+        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), before, connection.auth.secret()).await;
         match written {
             Err(StoreError::Conflict) if current.is_none() => Err(AdminError::Exists(format!("connection `{name}` exists already"))),
             Err(StoreError::Conflict) => Err(AdminError::Stale { current: self.connection(name).await?.version }),
@@ -328,25 +326,6 @@ impl WorkflowsAdmin {
         match self.store.save_flow(next, &audit).await {
             Err(StoreError::Conflict) => Err(AdminError::Stale { current: self.flow(&next.id).await?.version }),
             other => Ok(other?),
-        }
-    }
-
-    /// Stores `secret` as a new secret, `{prefix}/workflows/{name}/{UUIDv7}`: each change names
-    /// its own, so a change that loses its write (a stale version, a taken name) never replaces
-    /// the secret the stored connection uses; it is discarded instead ([`Self::let_go`]).
-    /// The value is not blank: `Check` refused that before.
-    async fn new_secret(&self, name: &str, secret: &SecretString) -> Result<SecretRef, AdminError> {
-        let secret_name = format!("{}/workflows/{name}/{}", self.prefix, uuid::Uuid::now_v7());
-        Ok(self.vault.create(&secret_name, &format!("Secret of workflow connection {name}"), secret).await?)
-    }
-
-    /// Deletes a secret no connection uses: one a refused change made (`never_used`: at once) or
-    /// one a written change replaced (scheduled, 7 days' recovery). A failure is logged, not
-    /// answered: the change itself is decided.
-    async fn let_go(&self, secret: &SecretRef, never_used: bool) {
-        let result = if never_used { self.vault.discard(secret).await } else { self.vault.delete(secret).await };
-        if let Err(e) = result {
-            tracing::error!(error = %e, never_used, "a workflow connection's unused secret could not be deleted; delete it by hand");
         }
     }
 }

@@ -72,8 +72,22 @@ impl CachedSecrets {
     }
 
     /// A secret's value; `StoreError::Missing` if the secret does not exist.
+    ///
+    /// A value held past its TTL is served when the reload fails or finds nothing: the secrets
+    /// operators set never change (a new value is a new secret), and one that was replaced is
+    /// scheduled for deletion while a record this instance cached may still name it (until that
+    /// record's own TTL ends).
     pub async fn value(&self, id: &SecretRef) -> Result<Arc<SecretString>, StoreError> {
-        self.values.get_or_load(id, || self.store.secret(id)).await?.ok_or_else(|| StoreError::Missing(id.to_string()))
+        match self.values.get_or_load(id, || self.store.secret(id)).await {
+            Ok(Some(value)) => Ok(value),
+            outcome => match self.values.held(id) {
+                Some(held) => {
+                    tracing::warn!(secret = %id, "the secret did not reload; the value held is used");
+                    Ok(held)
+                }
+                None => outcome?.ok_or_else(|| StoreError::Missing(id.to_string())),
+            },
+        }
     }
 
     /// The bridge's own secrets.
@@ -97,4 +111,43 @@ pub fn random_secret(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A store whose answers the test sets.
+    struct Scripted(Mutex<Result<Option<String>, StoreError>>);
+
+    #[async_trait]
+    impl SecretStore for Scripted {
+        async fn secret(&self, _: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            match &*self.0.lock().unwrap() {
+                Ok(value) => Ok(value.clone().map(SecretString::from)),
+                Err(_) => Err(StoreError::Unavailable("scheduled for deletion".into())),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_held_is_served_when_its_secret_is_gone_and_never_made_up() {
+        let store = Arc::new(Scripted(Mutex::new(Ok(Some("first".into())))));
+        let secrets = CachedSecrets::new(store.clone(), SecretRef("bridge".into()), Duration::ZERO);
+        let id = SecretRef("apps/acme/signing/1".into());
+        assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first");
+        *store.0.lock().unwrap() = Err(StoreError::Throttled);
+        assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first", "deleted after it was loaded");
+        *store.0.lock().unwrap() = Ok(None);
+        assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first", "gone after it was loaded");
+        *store.0.lock().unwrap() = Ok(Some("second".into()));
+        assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "second", "a reload that works replaces it");
+
+        let never_loaded = SecretRef("apps/acme/signing/2".into());
+        *store.0.lock().unwrap() = Ok(None);
+        assert!(matches!(secrets.value(&never_loaded).await, Err(StoreError::Missing(_))));
+        *store.0.lock().unwrap() = Err(StoreError::Throttled);
+        assert!(secrets.value(&never_loaded).await.is_err());
+    }
 }

@@ -24,7 +24,7 @@ fn now() -> u64 {
 }
 
 impl Apps {
-    /// Apps in `table`, their secrets named `{prefix}/apps/{id}/signing`.
+    /// Apps in `table`, their secrets named `{prefix}/apps/{id}/signing/{UUIDv7}`.
     pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>) -> Self {
         let store = Arc::new(DynamoApps::new(aws_sdk_dynamodb::Client::new(sdk), table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));

@@ -12,33 +12,6 @@ pub mod workflows;
 
 use anyhow::Context;
 
-/// Stores `secret` as the Secrets Manager secret `name`, creating it or replacing its value;
-/// returns its reference (the ARN).
-pub async fn put_secret(
-    secrets: &aws_sdk_secretsmanager::Client,
-    name: &str,
-    description: &str,
-    secret: &secrecy::SecretString,
-) -> anyhow::Result<shared::common::secrets::SecretRef> {
-    use secrecy::ExposeSecret;
-    let created = secrets.create_secret().name(name).description(description).secret_string(secret.expose_secret()).send().await;
-    let arn = match created {
-        Ok(out) => out.arn,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
-            secrets
-                .put_secret_value()
-                .secret_id(name)
-                .secret_string(secret.expose_secret())
-                .send()
-                .await
-                .with_context(|| format!("replacing secret {name}"))?
-                .arn
-        }
-        Err(e) => return Err(e).with_context(|| format!("storing secret {name}")),
-    };
-    Ok(shared::common::secrets::SecretRef(arn.unwrap_or_else(|| name.to_owned())))
-}
-
 /// A JSON document from a file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -1,9 +1,10 @@
 // An app's settings, for creating one (with its id and, for kinds that share a secret, the
 // secret) or changing one. The kind's settings and the claim mapping are JSON, checked as they
 // are typed; the API checks them again (and says what it refuses).
-import { useId, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback } from "preact/hooks";
 import { useI18n } from "../i18n.jsx";
 import { ErrorAlert } from "./Messages.jsx";
+import { useCheckedForm } from "./useCheckedForm.js";
 
 export const KINDS = ["zendesk", "insided", "discourse", "jwt"];
 export const RISKS = ["allow", "require_mfa", "deny"];
@@ -125,49 +126,53 @@ export function Field({ id, label, help, error, shown, children }) {
   );
 }
 
+/** Said once a submit found errors (`shown`): `messageKey`'s text, as an alert. */
+export function FixAlert({ shown, messageKey }) {
+  const { t } = useI18n();
+  if (!shown) return null;
+  return (
+    <p role="alert" class="alert">
+      {t(messageKey)}
+    </p>
+  );
+}
+
+/** A form's buttons: cancel (when there is `onCancel`) and submit, saying `submitKey`'s text
+ * ("saving" while busy). */
+export function FormActions({ busy, onCancel, submitKey }) {
+  const { t } = useI18n();
+  return (
+    <div class="actions">
+      {onCancel && (
+        <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
+          {t("cancel")}
+        </button>
+      )}
+      <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
+        {busy ? t("saving") : t(submitKey)}
+      </button>
+    </div>
+  );
+}
+
 /**
  * @param {{mode: "create"|"edit", app?: object, busy: boolean, error?: unknown,
  *          onSubmit: (body: object) => void, onCancel?: () => void}} props
  */
 export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
   const { t } = useI18n();
-  const uid = useId();
-  const [values, setValues] = useState(() => initial(app));
-  const [touched, setTouched] = useState({});
-  const [submitted, setSubmitted] = useState(false);
-  const form = useRef(null);
-  const { errors, secretNeeded } = useMemo(() => check(values, mode, t), [values, mode, t]);
-  const shown = (name) => submitted || touched[name];
-
-  const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.value }));
-  const touch = (name) => () => setTouched((s) => ({ ...s, [name]: true }));
+  const checkMode = useCallback((v, t) => check(v, mode, t), [mode]);
+  const { values, setValues, checked, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(app), checkMode, onSubmit);
+  const { secretNeeded } = checked;
   const chooseKind = (e) => {
     const kind = e.currentTarget.value;
     // Untouched settings follow the kind; settings someone wrote stay (and are checked).
     setValues((v) => ({ ...v, kind, target: v.target.trim() === template(v.kind) || !v.target.trim() ? template(kind) : v.target }));
   };
 
-  const submit = (e) => {
-    e.preventDefault();
-    setSubmitted(true);
-    const result = check(values, mode, t);
-    if (Object.keys(result.errors).length) {
-      const first = form.current && form.current.querySelector(`[name="${Object.keys(result.errors)[0]}"]`);
-      if (first) first.focus();
-      return;
-    }
-    onSubmit(result.body);
-  };
-
-  const f = (name) => `${uid}-${name}`;
-  const anyErrors = submitted && Object.keys(errors).length > 0;
   return (
     <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
-      {anyErrors && (
-        <p role="alert" class="alert">
-          {t("appForm.fix")}
-        </p>
-      )}
+      <FixAlert shown={anyErrors} messageKey="appForm.fix" />
       <ErrorAlert error={error} />
       {mode === "create" && (
         <Field id={f("id")} label={t("appForm.id")} help={t("appForm.idHelp")} error={errors.id} shown={shown("id")}>
@@ -233,16 +238,7 @@ export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
         ) : (
           <p class="muted small">{t("appForm.noSecret")}</p>
         ))}
-      <div class="actions">
-        {onCancel && (
-          <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
-            {t("cancel")}
-          </button>
-        )}
-        <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
-          {busy ? t("saving") : t(mode === "create" ? "appForm.create" : "appForm.saveChanges")}
-        </button>
-      </div>
+      <FormActions busy={busy} onCancel={onCancel} submitKey={mode === "create" ? "appForm.create" : "appForm.saveChanges"} />
     </form>
   );
 }

@@ -1,10 +1,10 @@
 // An organisation's connection to its company's OpenID provider: kind, issuer, client id, the
 // client secret (write only: never read back; left empty, a stored one is kept), and how people
 // sign in through it. Checked as the API checks it (shared/src/directory/org.rs).
-import { useId, useMemo, useRef, useState } from "preact/hooks";
 import { useI18n } from "../i18n.jsx";
-import { Field } from "./AppForm.jsx";
+import { Field, FixAlert, FormActions } from "./AppForm.jsx";
 import { ErrorAlert } from "./Messages.jsx";
+import { useCheckedForm } from "./useCheckedForm.js";
 
 export const CONNECTION_KINDS = ["oidc", "cognito"];
 export const PROVISIONINGS = ["scim", "on_first_sign_in"];
@@ -66,39 +66,13 @@ const initial = (c) => ({
  */
 export function ConnectionForm({ connection, busy, error, onSubmit, onCancel }) {
   const { t } = useI18n();
-  const uid = useId();
-  const [values, setValues] = useState(() => initial(connection));
-  const [touched, setTouched] = useState({});
-  const [submitted, setSubmitted] = useState(false);
-  const form = useRef(null);
-  const { errors } = useMemo(() => check(values, t), [values, t]);
-  const shown = (name) => submitted || touched[name];
-  const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.value }));
+  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(connection), check, onSubmit);
   const setChecked = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.checked }));
-  const touch = (name) => () => setTouched((s) => ({ ...s, [name]: true }));
-  const f = (name) => `${uid}-${name}`;
   const keeps = Boolean(connection && connection.has_client_secret);
 
-  const submit = (e) => {
-    e.preventDefault();
-    setSubmitted(true);
-    const result = check(values, t);
-    if (Object.keys(result.errors).length) {
-      const first = form.current && form.current.querySelector(`[name="${Object.keys(result.errors)[0]}"]`);
-      if (first) first.focus();
-      return;
-    }
-    onSubmit(result.body);
-  };
-
-  const anyErrors = submitted && Object.keys(errors).length > 0;
   return (
     <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
-      {anyErrors && (
-        <p role="alert" class="alert">
-          {t("orgForm.fix")}
-        </p>
-      )}
+      <FixAlert shown={anyErrors} messageKey="orgForm.fix" />
       <ErrorAlert error={error} />
       <div class="grid">
         <Field id={f("kind")} label={t("orgConnection.kind")}>
@@ -176,14 +150,7 @@ export function ConnectionForm({ connection, busy, error, onSubmit, onCancel }) 
           {t("orgConnection.singleLogoutHelp")}
         </small>
       </fieldset>
-      <div class="actions">
-        <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
-          {t("cancel")}
-        </button>
-        <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
-          {busy ? t("saving") : t(connection ? "orgConnection.save" : "orgConnection.connect")}
-        </button>
-      </div>
+      <FormActions busy={busy} onCancel={onCancel} submitKey={connection ? "orgConnection.save" : "orgConnection.connect"} />
     </form>
   );
 }

@@ -4,10 +4,11 @@
 // empty on a change, the stored one is kept (the API refuses that when the kind of
 // authentication changes, and `HookError` says why). Checked as the API checks it
 // (shared/src/telephony/hook.rs, `Hook::validate`).
-import { useId, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback } from "preact/hooks";
 import { useI18n } from "../i18n.jsx";
-import { Field } from "./AppForm.jsx";
+import { Field, FixAlert, FormActions } from "./AppForm.jsx";
 import { ErrorAlert } from "./Messages.jsx";
+import { useCheckedForm } from "./useCheckedForm.js";
 
 export const AUTH_KINDS = ["header", "oauth2"];
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -103,43 +104,18 @@ export function HookError({ error }) {
  */
 export function HookForm({ mode, hook, hooks, busy, error, onSubmit, onCancel }) {
   const { t } = useI18n();
-  const uid = useId();
-  const [values, setValues] = useState(() => initial(hook));
-  const [touched, setTouched] = useState({});
-  const [submitted, setSubmitted] = useState(false);
-  const form = useRef(null);
-  const { errors } = useMemo(() => check(values, mode, t), [values, mode, t]);
-  const shown = (name) => submitted || touched[name];
-  const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.value }));
-  const touch = (name) => () => setTouched((s) => ({ ...s, [name]: true }));
-  const f = (name) => `${uid}-${name}`;
+  const checkMode = useCallback((v, t) => check(v, mode, t), [mode]);
+  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(hook), checkMode, onSubmit);
   const stored = mode === "edit" && hook && hook.auth && hook.auth.has_secret;
   const kindChanged = mode === "edit" && hook && hook.auth && hook.auth.type !== values.kind;
   const others = (hooks || []).filter((h) => !hook || h.name !== hook.name);
   // The API refused a change of authentication without its new secret: the field is marked.
   const secretRefused = Boolean(error && error.code === "invalid_request" && /needs its new secret/.test(error.apiMessage || "")) && !values.secret;
 
-  const submit = (e) => {
-    e.preventDefault();
-    setSubmitted(true);
-    const result = check(values, mode, t);
-    if (Object.keys(result.errors).length) {
-      const first = form.current && form.current.querySelector(`[name="${Object.keys(result.errors)[0]}"]`);
-      if (first) first.focus();
-      return;
-    }
-    onSubmit(result.body);
-  };
-
   const secretHelp = mode === "create" ? t("hookForm.secretNew") : kindChanged ? t("hookForm.secretKindChanged") : stored ? t("hookForm.secretKeep") : t("hookForm.secretNew");
-  const anyErrors = submitted && Object.keys(errors).length > 0;
   return (
     <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
-      {anyErrors && (
-        <p role="alert" class="alert">
-          {t("hookForm.fix")}
-        </p>
-      )}
+      <FixAlert shown={anyErrors} messageKey="hookForm.fix" />
       <HookError error={error} />
       {mode === "create" && (
         <Field id={f("name")} label={t("hookForm.name")} help={t("hookForm.nameHelp")} error={errors.name} shown={shown("name")}>
@@ -208,16 +184,7 @@ export function HookForm({ mode, hook, hooks, busy, error, onSubmit, onCancel })
           </select>
         )}
       </Field>
-      <div class="actions">
-        {onCancel && (
-          <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
-            {t("cancel")}
-          </button>
-        )}
-        <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
-          {busy ? t("saving") : t(mode === "create" ? "hookForm.create" : "hookForm.saveChanges")}
-        </button>
-      </div>
+      <FormActions busy={busy} onCancel={onCancel} submitKey={mode === "create" ? "hookForm.create" : "hookForm.saveChanges"} />
     </form>
   );
 }

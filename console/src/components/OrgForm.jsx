@@ -2,11 +2,11 @@
 // per line or comma separated, checked as the API checks them) and its two policies. A domain
 // another organisation owns comes back as 409: `explainTaken` turns the API's message into
 // which domain and whose it is, said in the language shown.
-import { useId, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { useI18n } from "../i18n.jsx";
 import { ErrorAlert } from "./Messages.jsx";
-import { Field } from "./AppForm.jsx";
+import { Field, FixAlert, FormActions } from "./AppForm.jsx";
+import { useCheckedForm } from "./useCheckedForm.js";
 
 export const DELETE_MODES = ["deactivate", "delete"];
 const MAX_DOMAINS = 50;
@@ -88,38 +88,12 @@ export function OrgError({ error }) {
  */
 export function OrgForm({ mode, org, busy, error, onSubmit, onCancel }) {
   const { t } = useI18n();
-  const uid = useId();
-  const [values, setValues] = useState(() => initial(org));
-  const [touched, setTouched] = useState({});
-  const [submitted, setSubmitted] = useState(false);
-  const form = useRef(null);
-  const { errors } = useMemo(() => check(values, t), [values, t]);
-  const shown = (name) => submitted || touched[name];
-  const set = (name) => (e) => setValues((v) => ({ ...v, [name]: e.currentTarget.value }));
-  const touch = (name) => () => setTouched((s) => ({ ...s, [name]: true }));
-  const f = (name) => `${uid}-${name}`;
+  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(org), check, onSubmit);
   const takenDomain = error && error.code === "domain_taken";
 
-  const submit = (e) => {
-    e.preventDefault();
-    setSubmitted(true);
-    const result = check(values, t);
-    if (Object.keys(result.errors).length) {
-      const first = form.current && form.current.querySelector(`[name="${Object.keys(result.errors)[0]}"]`);
-      if (first) first.focus();
-      return;
-    }
-    onSubmit(result.body);
-  };
-
-  const anyErrors = submitted && Object.keys(errors).length > 0;
   return (
     <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
-      {anyErrors && (
-        <p role="alert" class="alert">
-          {t("orgForm.fix")}
-        </p>
-      )}
+      <FixAlert shown={anyErrors} messageKey="orgForm.fix" />
       <OrgError error={error} />
       <Field id={f("name")} label={t("orgForm.name")} help={t("orgForm.nameHelp")} error={errors.name} shown={shown("name")}>
         {(p) => <input {...p} name="name" value={values.name} onInput={set("name")} onBlur={touch("name")} autoComplete="off" required maxLength={200} />}
@@ -166,16 +140,7 @@ export function OrgForm({ mode, org, busy, error, onSubmit, onCancel }) {
           {t("orgForm.passwordHelp")}
         </small>
       </fieldset>
-      <div class="actions">
-        {onCancel && (
-          <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
-            {t("cancel")}
-          </button>
-        )}
-        <button type="submit" disabled={busy} aria-busy={busy ? "true" : undefined}>
-          {busy ? t("saving") : t(mode === "create" ? "orgForm.create" : "orgForm.saveChanges")}
-        </button>
-      </div>
+      <FormActions busy={busy} onCancel={onCancel} submitKey={mode === "create" ? "orgForm.create" : "orgForm.saveChanges"} />
     </form>
   );
 }

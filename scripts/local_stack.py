@@ -3,9 +3,9 @@
   moto (Cognito, DynamoDB, Secrets Manager, KMS) -> the stack's resources, demo users, our
   signing keys and the demo apps -> the dev server (the form and the API, through the same
   handler code Lambda runs) -> the demo Zendesk-style app, the demo token apps (community,
-  forum, tool), the demo telephony service, registered as the active telephony hook, and the
+  forum, tool), the demo telephony service, registered as the active telephony hook, the
   demo ServiceNow instance, where the shipped workflow opens an incident for each high-risk
-  sign-in.
+  sign-in, and the local mail inbox, where every email the local Cognito sends can be read.
 
 Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
   --auto-ports  free ports instead of the fixed ones (tests)
@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097, "mail": 8098}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 USERS = [
@@ -146,9 +146,11 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--quiet", "-p", "bridge-admin", "-p", "dev-server"], check=True, cwd=ROOT)
 
-    # The local Cognito's emails (attribute verification codes) land here: a JSON line each.
+    # The local Cognito's emails land here, a JSON line each, rendered by the trigger function's
+    # CustomMessage handler, which the dev server serves at Lambda's Invoke API.
     outbox = Path(tempfile.gettempdir()) / f"bridge-outbox-{os.getpid()}.jsonl"
-    moto_port = start([sys.executable, "scripts/moto_server.py", str(ports["moto"])], {**os.environ, "MOTO_COGNITO_OUTBOX": str(outbox)})
+    moto_env = {**os.environ, "MOTO_COGNITO_OUTBOX": str(outbox), "MOTO_LAMBDA_ENDPOINT": f"http://127.0.0.1:{ports['api']}"}
+    moto_port = start([sys.executable, "scripts/moto_server.py", str(ports["moto"])], moto_env)
     moto = f"http://127.0.0.1:{moto_port}"
     env = {**os.environ, "AWS_ENDPOINT_URL": moto, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "SECRET_PREFIX": "bridge-local"}
@@ -185,12 +187,14 @@ def main():
     server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
                   "DEV_STATIC_DIR": str(ROOT / "static-form"), "DEV_CONSOLE_DIR": str(ROOT / "console" / "dist"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
-                  "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+                  "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "PRODUCT_NAME": "Demo Help Center"}
     urls = dict(part.split("=", 1) for part in start([str(TARGET / "dev-server")], server_env).split())
     start([sys.executable, "demo/zendesk_demo_app.py", "--port", str(ports["demo"]), "--bridge-url", api_url, "--app-id", APP_ID],
           {**os.environ, "DEMO_APP_SECRET": app_secret})
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
+
+    mail_url = start([sys.executable, "demo/mail_inbox.py", "--port", str(ports["mail"]), "--outbox", str(outbox)])
 
     # The demo telephony service, registered and activated as the telephony hook.
     hook_secret = secrets.token_urlsafe(24)
@@ -208,7 +212,7 @@ def main():
     os.unlink(connection.name)
     admin(env, "flow", "import", "workflows/templates/high-risk-sign-in-servicenow.json")
 
-    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox),
+    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox), "mail": mail_url,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -244,8 +248,8 @@ The identity bridge is running locally.
     browser) opens an incident in the demo ServiceNow instance: {servicenow_url}/
     make its next call fail (to replay the run from the console):  curl -X POST {servicenow_url}/demo/fail-next
 
-  Emails the local Cognito sends (codes that prove an email before a factor is set up):
-    {outbox}
+  Emails the local Cognito sends (codes, password resets, invitations), in each person's
+    language, from the operator's templates (bridge-admin email-template ...): {mail_url}/
 
   The operators' console:  {urls['form']}/console/index.html
     sign in as admin@example.com / Demo-Passw0rd! with an SMS code (the local Cognito accepts any);

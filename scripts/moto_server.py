@@ -18,10 +18,26 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - Attribute verification codes (`GetUserAttributeVerificationCode`, `VerifyUserAttribute`),
   which moto lacks: as Cognito, a 6-digit code per attribute for the access token's user, valid
   24 hours, wrong five times and it is spent (`LimitExceededException`), masked destination
-  in the answer. Cognito emails the code; here it is appended as a JSON line
-  (`{"pool", "username", "attribute", "destination", "code"}`) to the file named by
-  `MOTO_COGNITO_OUTBOX` (default: `moto-outbox-{port}.jsonl` in the temporary directory),
-  the local stand-in for the person's mailbox.
+  in the answer. Cognito emails the code; here, as every email (below), it is appended as a
+  JSON line (`{"pool", "username", "kind", "attribute", "destination", "code", "subject",
+  "html", "at"}`) to the file named by `MOTO_COGNITO_OUTBOX` (default:
+  `moto-outbox-{port}.jsonl` in the temporary directory), the local stand-in for the person's
+  mailbox (`demo/mail_inbox.py` shows it).
+- Emails and triggers: where a pool names a `CustomMessage` or `PostConfirmation` trigger in its
+  `LambdaConfig`, Cognito invokes it; moto invokes none. Here the trigger is invoked through the
+  Lambda Invoke API at `MOTO_LAMBDA_ENDPOINT` (`POST /2015-03-31/functions/{arn}/invocations`,
+  the bridge's own handler: `triggers::local_invoke`), with the event Cognito sends. Every email
+  Cognito would send (sign-up and resent codes, password reset, attribute verification,
+  invitations) is rendered by the `CustomMessage` trigger where there is one (Cognito's default
+  text otherwise), its placeholders filled in, and appended to the outbox (below) with its
+  subject and HTML. A trigger that fails fails the operation with `UserLambdaValidationException`.
+- Sign-up codes, which moto lacks (it confirms any code): `SignUp` makes a 6-digit code valid
+  24 hours; `ConfirmSignUp` refuses a wrong one (`CodeMismatchException`; from the fifth wrong
+  one on, every try is `LimitExceededException` until a new code is sent), an expired one (`ExpiredCodeException`), an unknown user
+  as the client's `PreventUserExistenceErrors` says, and an account already confirmed
+  (`NotAuthorizedException`); it sets `email_verified` and runs `PostConfirmation`.
+  `ResendConfirmationCode` (missing in moto) sends a new code. `ForgotPassword` codes are 6
+  digits valid an hour (moto's were `moto-confirmation-code:...`, and any other code passed).
 - DynamoDB writes are serialised (one lock): DynamoDB applies a conditional write atomically,
   moto's threaded server does not, so two racing conditional writes to one item could both pass.
 - DynamoDB transactions: moto backs up the whole table (a deep copy) for every item of every
@@ -56,12 +72,14 @@ import json
 import re
 import secrets
 import tempfile
+import urllib.parse
+import urllib.request
 
 import moto.dynamodb.models as dynamodb_models
 from moto.cognitoidp.exceptions import (CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError,
                                         ResourceNotFoundError, UserNotFoundError)
 from moto.cognitoidp.exceptions import AliasExistsException
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool, cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.utils import PAGINATION_MODEL
 from moto.utilities.paginator import paginate
 from moto.cognitoidp.responses import CognitoIdpResponse
@@ -93,7 +111,11 @@ CognitoIdpUserPool.create_jwt = create_jwt
 
 PORT = 0  # set by main()
 CODE_TTL = 24 * 3600
+RESET_CODE_TTL = 3600
 CODE_ATTEMPTS = 5
+# Cognito's own texts, where a pool has no CustomMessage trigger.
+DEFAULT_EMAIL = {"subject": "Your verification code", "html": "Your verification code is {####}. "}
+DEFAULT_INVITATION = {"subject": "Your temporary password", "html": "Your username is {username} and temporary password is {####}. "}
 
 
 def _mask(value):
@@ -111,6 +133,180 @@ def _user_of(response, access_token):
     raise NotAuthorizedError("Invalid Access Token")
 
 
+def _attributes(user):
+    return {a["Name"]: a["Value"] for a in user.attributes}
+
+
+def _invoke(pool, name, event):
+    """Invokes the pool's trigger `name` (a `LambdaConfig` key) with `event` through the Lambda
+    Invoke API, as Cognito does; its answer, or None when the pool names no such trigger or no
+    endpoint is set. A function error is Cognito's `UserLambdaValidationException`."""
+    arn = (pool.extended_config.get("LambdaConfig") or {}).get(name)
+    endpoint = os.environ.get("MOTO_LAMBDA_ENDPOINT")
+    if not arn or not endpoint:
+        return None
+    url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(arn, safe='')}/invocations"
+    request = urllib.request.Request(url, data=json.dumps(event).encode(), headers={"content-type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answer = json.loads(response.read() or b"null")
+            failed = response.headers.get("X-Amz-Function-Error")
+    except (OSError, ValueError) as e:
+        raise JsonRESTError("UnexpectedLambdaException", f"{name} could not be invoked: {e}")
+    if failed:
+        message = (answer or {}).get("errorMessage", "the function failed")
+        raise JsonRESTError("UserLambdaValidationException", f"{name} failed with error {message}.")
+    return answer
+
+
+def _event(pool, user, source, client_id, client_metadata, request):
+    return {"version": "1", "triggerSource": source, "region": pool.region, "userPoolId": pool.id, "userName": user.username,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id or "CLIENT_ID_NOT_APPLICABLE"},
+            "request": {"userAttributes": _attributes(user), "clientMetadata": client_metadata or {}, **request}, "response": {}}
+
+
+def _send_email(pool, user, source, code, client_id=None, client_metadata=None, attribute="email"):
+    """Sends the email of trigger `source` (`CustomMessage_SignUp`, ...) carrying `code` to the
+    user's `attribute`, as Cognito does: the CustomMessage trigger's subject and HTML where the
+    pool has one, Cognito's default text otherwise; then to the outbox."""
+    destination = _attributes(user).get(attribute)
+    if not destination:
+        return None
+    invitation = source == "CustomMessage_AdminCreateUser"
+    request = {"codeParameter": "{####}", "usernameParameter": "{username}" if invitation else None, "linkParameter": "{##Click Here##}"}
+    answer = _invoke(pool, "CustomMessage", _event(pool, user, source, client_id, client_metadata, request))
+    response = (answer or {}).get("response") or {}
+    default = DEFAULT_INVITATION if invitation else DEFAULT_EMAIL
+    subject, html = response.get("emailSubject") or default["subject"], response.get("emailMessage") or default["html"]
+    if "{####}" not in html or (invitation and "{username}" not in html):
+        raise JsonRESTError("InvalidLambdaResponseException", "Invalid lambda response: the message does not hold the code parameter")
+    html = html.replace("{####}", code).replace("{username}", destination if invitation else "{username}")
+    line = {"pool": pool.id, "username": user.username, "kind": source, "attribute": attribute, "destination": destination, "code": code,
+            "subject": subject, "html": html, "at": time.time()}
+    outbox = os.environ.get("MOTO_COGNITO_OUTBOX") or os.path.join(tempfile.gettempdir(), f"moto-outbox-{PORT}.jsonl")
+    with open(outbox, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return {"Destination": _mask(destination), "DeliveryMedium": "EMAIL", "AttributeName": attribute}
+
+
+def _new_code(user, purpose, ttl):
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    user.__dict__.setdefault("pending_codes", {})[purpose] = {"code": code, "expires": time.time() + ttl, "attempts": 0}
+    return code
+
+
+def _check_code(user, purpose, given):
+    """Checks `given` against the user's code for `purpose`, as Cognito does: spent when right;
+    after the fifth wrong try every try is `LimitExceededException` until a new code is sent
+    (so the SDKs' retry of that throttling error reads the same)."""
+    pending = user.__dict__.get("pending_codes", {}).get(purpose)
+    if pending is None:
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    if pending["attempts"] >= CODE_ATTEMPTS:
+        raise JsonRESTError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+    if pending["expires"] <= time.time():
+        raise ExpiredCodeException("Invalid code provided, please request a code again.")
+    if not secrets.compare_digest(str(given or "").encode(), pending["code"].encode()):
+        pending["attempts"] += 1
+        if pending["attempts"] >= CODE_ATTEMPTS:
+            raise JsonRESTError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    del user.pending_codes[purpose]
+
+
+def _backend_of_client(response, client_id):
+    """The backend whose pool has `client_id`: `SignUp` and its kin are not signed, so the
+    request names no region (moto's own operations find it the same way)."""
+    account, region = find_account_region_by_value("client_id", client_id, fallback=(response.current_account, response.region))
+    return cognitoidp_backends[account][region]
+
+
+def _pool_of_client(backend, client_id):
+    for pool in backend.user_pools.values():
+        if client_id in pool.clients:
+            return pool
+    raise ResourceNotFoundError(client_id)
+
+
+def _hides_users(pool, client_id):
+    return pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+def sign_up(self):
+    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
+    backend = _backend_of_client(self, client_id)
+    user, _ = backend.sign_up(client_id=client_id, username=self._get_param("Username"), password=self._get_param("Password"),
+                              attributes=self._get_param("UserAttributes", []))
+    pool = _pool_of_client(backend, client_id)
+    details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
+    answer = {"UserConfirmed": False, "UserSub": user.id}
+    if details:
+        answer["CodeDeliveryDetails"] = details
+    return ActionResult(answer)
+
+
+def confirm_sign_up(self):
+    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
+    backend = _backend_of_client(self, client_id)
+    pool = _pool_of_client(backend, client_id)
+    user = pool._get_user(self._get_param("Username"))
+    if user is None:
+        if _hides_users(pool, client_id):
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status == "CONFIRMED":
+        raise NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
+    _check_code(user, "sign_up", self._get_param("ConfirmationCode"))
+    user.status = "CONFIRMED"
+    user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+    _invoke(pool, "PostConfirmation", _event(pool, user, "PostConfirmation_ConfirmSignUp", client_id, metadata, {}))
+    return EmptyResult()
+
+
+def resend_confirmation_code(self):
+    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
+    backend = _backend_of_client(self, client_id)
+    pool = _pool_of_client(backend, client_id)
+    user = pool._get_user(self._get_param("Username"))
+    if user is None:
+        if _hides_users(pool, client_id):
+            return ActionResult({"CodeDeliveryDetails": {"Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}})
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status == "CONFIRMED":
+        raise InvalidParameterException("User is already confirmed.")
+    details = _send_email(pool, user, "CustomMessage_ResendCode", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
+    return ActionResult({"CodeDeliveryDetails": details})
+
+
+_forgot_password = CognitoIdpBackend.forgot_password
+
+
+def forgot_password(self, client_id, username):
+    """As moto, with a 6-digit code valid an hour, sent as Cognito sends it."""
+    confirmation_code, answer = _forgot_password(self, client_id, username)
+    if confirmation_code is not None:
+        pool = _pool_of_client(self, client_id)
+        user = pool._get_user(username)
+        user.confirmation_code = None
+        _send_email(pool, user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL), client_id)
+    return None, answer
+
+
+CognitoIdpBackend.forgot_password = forgot_password
+_admin_create_user = CognitoIdpBackend.admin_create_user
+
+
+def admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes):
+    """As moto, and the invitation sent as Cognito sends it unless `MessageAction` is SUPPRESS."""
+    user = _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
+    if message_action != "SUPPRESS" and user.password:
+        _send_email(self.describe_user_pool(user_pool_id), user, "CustomMessage_AdminCreateUser", user.password)
+    return user
+
+
+CognitoIdpBackend.admin_create_user = admin_create_user
+
+
 def get_user_attribute_verification_code(self):
     pool, user = _user_of(self, self._get_param("AccessToken"))
     attribute = self._get_param("AttributeName")
@@ -122,13 +318,10 @@ def get_user_attribute_verification_code(self):
     code = f"{secrets.randbelow(1_000_000):06d}"
     codes = user.__dict__.setdefault("attribute_codes", {})
     codes[attribute] = {"code": code, "expires": time.time() + CODE_TTL, "attempts": 0}
-    outbox = os.environ.get("MOTO_COGNITO_OUTBOX") or os.path.join(tempfile.gettempdir(), f"moto-outbox-{PORT}.jsonl")
-    if outbox:
-        line = {"pool": pool.id, "username": user.username, "attribute": attribute, "destination": destination, "code": code}
-        with open(outbox, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+    metadata = self._get_param("ClientMetadata") or {}
+    details = _send_email(pool, user, "CustomMessage_VerifyUserAttribute", code, None, metadata, attribute)
     medium = "EMAIL" if attribute == "email" else "SMS"
-    return ActionResult({"CodeDeliveryDetails": {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}})
+    return ActionResult({"CodeDeliveryDetails": details or {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}})
 
 
 def verify_user_attribute(self):
@@ -151,23 +344,20 @@ def verify_user_attribute(self):
 
 
 def confirm_forgot_password(self, client_id, username, password, confirmation_code):
-    """As Cognito: a wrong code is `CodeMismatchException` (moto: `ExpiredCodeException`), and an
-    unknown user is `CodeMismatchException` under `PreventUserExistenceErrors: ENABLED`, else
+    """As Cognito: the code checked (wrong: `CodeMismatchException`, moto said expired; old:
+    `ExpiredCodeException`; the fifth wrong one spends it), and an unknown user is
+    `CodeMismatchException` under `PreventUserExistenceErrors: ENABLED`, else
     `UserNotFoundException` (moto: `ResourceNotFoundException`, which means a missing pool)."""
-    for user_pool in self.user_pools.values():
-        if client_id not in user_pool.clients:
-            continue
-        user = user_pool._get_user(username)
-        if user is None:
-            if user_pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED":
-                raise CodeMismatchException("Invalid verification code provided, please try again.")
-            raise UserNotFoundError("Username/client id combination not found.")
-        if confirmation_code.startswith("moto-confirmation-code:") and user.confirmation_code != confirmation_code:
+    pool = _pool_of_client(self, client_id)
+    user = pool._get_user(username)
+    if user is None:
+        if _hides_users(pool, client_id):
             raise CodeMismatchException("Invalid verification code provided, please try again.")
-        user.password = password
-        user.confirmation_code = None
-        return
-    raise ResourceNotFoundError(client_id)
+        raise UserNotFoundError("Username/client id combination not found.")
+    _check_code(user, "reset", confirmation_code)
+    self._validate_password(pool.id, password)
+    user.password = password
+    user.confirmation_code = None
 
 
 CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
@@ -348,6 +538,9 @@ for _name, _method in list(vars(CognitoIdpBackend).items()):
 # The launcher's own Cognito operations change users too.
 CognitoIdpResponse.get_user_attribute_verification_code = _serialised(get_user_attribute_verification_code, _COGNITO_LOCK)
 CognitoIdpResponse.verify_user_attribute = _serialised(verify_user_attribute, _COGNITO_LOCK)
+CognitoIdpResponse.sign_up = _serialised(sign_up, _COGNITO_LOCK)
+CognitoIdpResponse.confirm_sign_up = _serialised(confirm_sign_up, _COGNITO_LOCK)
+CognitoIdpResponse.resend_confirmation_code = _serialised(resend_confirmation_code, _COGNITO_LOCK)
 
 
 def free_port():

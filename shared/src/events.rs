@@ -112,6 +112,12 @@ pub enum EventType {
     /// A failed workflow run replayed (`detail.after`: the run's status and steps, redacted).
     #[serde(rename = "admin.run.replayed")]
     AdminRunReplayed,
+    /// An email template set (`detail.after`: kind, language, subject, body).
+    #[serde(rename = "admin.email_template.saved")]
+    AdminEmailTemplateSaved,
+    /// An email template back to the shipped one.
+    #[serde(rename = "admin.email_template.reset")]
+    AdminEmailTemplateReset,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

@@ -7,6 +7,7 @@
 //! - [`events`]: identity events, the record every capability writes.
 //! - [`workflows`]: declarative workflows over identity events and their connectors.
 //! - [`telephony`]: the operator's SMS hooks and the custom SMS sender.
+//! - [`messages`]: the emails Cognito sends, in the person's language, from the operator's templates.
 //! - [`admin`]: the operators' rules: roles, the audit trail, changes to apps and people.
 //! - [`common`]: the vocabulary they share (email, profile, secrets, the store error).
 //!
@@ -22,6 +23,7 @@ pub mod common;
 pub mod config;
 pub mod directory;
 pub mod events;
+pub mod messages;
 pub mod risk;
 pub mod signin;
 pub mod telephony;

@@ -716,10 +716,11 @@ impl Connectors for ScriptedConnectors {
 
 /// moto for benchmarks and integration tests: started from the project `root` on a free port
 /// (`scripts/moto_server.py`, which stops itself when this process exits); the child and its URL.
-pub fn start_moto(root: &std::path::Path) -> std::io::Result<(std::process::Child, String)> {
+pub fn start_moto(root: &std::path::Path, env: &[(&str, &str)]) -> std::io::Result<(std::process::Child, String)> {
     use std::io::{BufRead, BufReader, Error};
-    let mut child =
-        std::process::Command::new("python3").args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(std::process::Stdio::piped()).spawn()?;
+    let mut command = std::process::Command::new("python3");
+    command.args(["scripts/moto_server.py", "0"]).current_dir(root).stdout(std::process::Stdio::piped()).envs(env.iter().copied());
+    let mut child = command.spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| Error::other("moto has no stdout"))?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line)?;

@@ -165,7 +165,8 @@ async fn a_password_reset_ends_the_sessions_the_old_password_opened() {
     let cookie = session_cookie(&page);
     let ctx = app.ctx().await;
     assert_eq!(app.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await.status, StatusCode::OK);
-    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": "123456", "new_password": "N3w-Passw0rd!x"})).await;
+    let code = app.emailed_code("hanako@example.com");
+    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": code, "new_password": "N3w-Passw0rd!x"})).await;
     assert_eq!(reset.json()["status"], "signed_in", "{}", reset.body);
     let after = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     form_ctx(&after);

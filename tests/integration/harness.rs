@@ -22,27 +22,51 @@ pub const FORM: &str = "https://login.example.com";
 pub const API: &str = "https://api.example.com";
 pub const PASSWORD: &str = "Corr3ct-Horse!";
 
-/// moto's URL; started on first use and stopped when the test binary exits.
+/// moto's URL; started on first use and stopped when the test binary exits. It invokes the
+/// pools' triggers through [`local_lambda`].
 pub fn moto() -> &'static str {
     static MOTO: OnceLock<String> = OnceLock::new();
     MOTO.get_or_init(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let (mut child, url) =
-            shared::testing::start_moto(std::path::Path::new(root)).unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
+        let (lambda, moto_url) = local_lambda();
+        let (mut child, url) = shared::testing::start_moto(std::path::Path::new(root), &[("MOTO_LAMBDA_ENDPOINT", lambda)])
+            .unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
+        let _ = moto_url.send(url.clone());
         // The child watches for this process to exit and stops itself; this thread reaps it.
         std::thread::spawn(move || child.wait());
         url
     })
 }
 
-/// The last code the local Cognito emailed to `email` (`scripts/moto_server.py` writes what
-/// Cognito would email to its outbox file).
-pub fn emailed_code(email: &str) -> String {
-    let port = moto().rsplit(':').next().unwrap_or_default();
-    let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
-    let text = std::fs::read_to_string(&outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
-    let mail = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).rfind(|m| m["destination"] == email);
-    mail.and_then(|m| m["code"].as_str().map(str::to_owned)).unwrap_or_else(|| panic!("no email to {email}"))
+/// Each test's user pool and its table, for the trigger function's state.
+static POOLS: OnceLock<Mutex<HashMap<String, Arc<triggers::state::Triggers>>>> = OnceLock::new();
+
+/// The local stand-in for Lambda's Invoke API (`triggers::local_invoke`) on its own thread and
+/// runtime: its URL, and where to send moto's URL once moto is up (the trigger state reads the
+/// test's table through it). Each pool is served with the state [`spawn_app`] registered.
+fn local_lambda() -> (&'static str, std::sync::mpsc::Sender<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let url: &'static str = Box::leak(format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}"))).into_boxed_str());
+    let (send, moto_url) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(async move {
+            let _ = moto_url.recv();
+            listener.set_nonblocking(true).unwrap_or_else(|e| panic!("{e}"));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap_or_else(|e| panic!("{e}"));
+            let resolve = Arc::new(|pool: &str| POOLS.get().and_then(|pools| pools.lock().ok()?.get(pool).cloned()));
+            let _ = axum::serve(listener, triggers::local_invoke::router(resolve)).await;
+        });
+    });
+    (url, send)
+}
+
+/// Serves `stack`'s pool's triggers over its table (what the stack's trigger function does).
+fn register_triggers(sdk: &SdkConfig, stack: &LocalStack) {
+    let env = HashMap::from([("TABLE_NAME".to_owned(), stack.table.clone()), ("PRODUCT_NAME".to_owned(), "Acme Help".to_owned())]);
+    let state = triggers::state::Triggers::new(&env, sdk).unwrap_or_else(|e| panic!("{e}"));
+    let pools = POOLS.get_or_init(Mutex::default);
+    pools.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.user_pool_id.clone(), Arc::new(state));
 }
 
 pub async fn sdk_config(endpoint: &str, calls: &CallLog) -> SdkConfig {
@@ -68,6 +92,7 @@ pub async fn spawn_app() -> TestApp {
     let sdk = sdk_config(moto(), &calls).await;
     let name = format!("t{}", uuid::Uuid::new_v4().simple());
     let stack = local::provision(&sdk, &name).await.unwrap_or_else(|e| panic!("provisioning: {e:#}"));
+    register_triggers(&shared::testing::moto_sdk(moto(), &CallLog::default()).await, &stack);
     let apps = Apps::new(&sdk, &stack.table, name.clone());
     let app_secret = shared::common::secrets::random_secret(32);
     apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
@@ -167,6 +192,29 @@ pub fn session_cookie(reply: &Reply) -> String {
 }
 
 impl TestApp {
+    /// The last email the local Cognito sent to `email` in this test's pool
+    /// (`scripts/moto_server.py` writes what Cognito would send to its outbox file): `kind`,
+    /// `code`, `subject`, `html`, ...
+    pub fn last_email(&self, email: &str) -> Value {
+        let port = moto().rsplit(':').next().unwrap_or_default();
+        let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
+        let text = std::fs::read_to_string(&outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
+        let mails = text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok());
+        mails.filter(|m| m["pool"] == self.stack.user_pool_id.as_str()).rfind(|m| m["destination"] == email).unwrap_or_else(|| panic!("no email to {email}"))
+    }
+
+    /// The code in the last email the local Cognito sent to `email` in this test's pool.
+    pub fn emailed_code(&self, email: &str) -> String {
+        self.last_email(email)["code"].as_str().map(str::to_owned).unwrap_or_else(|| panic!("no code to {email}"))
+    }
+
+    /// The app client's secret (for `SECRET_HASH`).
+    pub async fn client_secret(&self) -> String {
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk);
+        let out = idp.describe_user_pool_client().user_pool_id(&self.stack.user_pool_id).client_id(&self.stack.client_id).send().await;
+        out.unwrap_or_else(|e| panic!("{e}")).user_pool_client.and_then(|c| c.client_secret).unwrap_or_default()
+    }
+
     pub async fn user<'a>(&self, email: &'a str, configure: impl FnOnce(&mut DemoUser<'a>)) -> String {
         let mut user = DemoUser {
             email,

@@ -258,7 +258,13 @@ async fn forgot_password_then_reset_signs_in_with_the_new_password() {
         let reply = app.post("/password/forgot", json!({"ctx": ctx, "email": email})).await;
         assert_eq!((reply.status, reply.json()), (StatusCode::OK, json!({"status": "code_sent"})), "{email}");
     }
-    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "123456", "new_password": "Reset-Passw0rd!"})).await;
+    let email = app.last_email("forgetful@example.com");
+    assert_eq!((email["kind"].as_str(), email["subject"].as_str()), (Some("CustomMessage_ForgotPassword"), Some("Reset your Acme Help password")));
+    let code = email["code"].as_str().unwrap_or_default().to_owned();
+    assert!(email["html"].as_str().unwrap_or_default().contains(&format!("<strong>{code}</strong>")), "{email}");
+    let wrong = app.post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": "000000", "new_password": "Reset-Passw0rd!"})).await;
+    assert_eq!((wrong.status, wrong.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{}", wrong.body);
+    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": "forgetful@example.com", "code": code, "new_password": "Reset-Passw0rd!"})).await;
     zendesk_claims(&app, &reset).await;
     assert_eq!(app.login("forgetful@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -279,7 +285,7 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
         .auth_parameters("PASSWORD", PASSWORD)
         .auth_parameters(
             "SECRET_HASH",
-            shared::adapters::cognito::auth::secret_hash(&client_secret(&app).await.into(), "keys@example.com", &app.stack.client_id),
+            shared::adapters::cognito::auth::secret_hash(&app.client_secret().await.into(), "keys@example.com", &app.stack.client_id),
         )
         .send()
         .await
@@ -322,15 +328,4 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
     ] {
         assert!(matches!(good.verify(&token, now).await, Err(TokenRejected::Invalid(_))), "{token}");
     }
-}
-
-async fn client_secret(app: &TestApp) -> String {
-    let out = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
-        .describe_user_pool_client()
-        .user_pool_id(&app.stack.user_pool_id)
-        .client_id(&app.stack.client_id)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    out.user_pool_client.and_then(|c| c.client_secret).unwrap_or_default()
 }

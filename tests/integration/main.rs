@@ -7,6 +7,7 @@ mod admin_apps;
 mod attacks;
 mod corporate;
 mod corporate_tokens;
+mod emails;
 mod faults;
 mod harness;
 mod login_flow;

@@ -139,7 +139,7 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{guessed}");
     }
     // Typed with a Japanese input method: full-width digits and a space.
-    let code = crate::harness::emailed_code("hanako@example.com");
+    let code = app.emailed_code("hanako@example.com");
     let typed: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect::<String>() + " ";
     let step = app.post("/login/challenge", json!({"flow": flow, "code": typed})).await.json();
     assert_eq!(step["challenge"], "totp_setup", "{step}");

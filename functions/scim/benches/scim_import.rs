@@ -52,7 +52,7 @@ async fn main() -> Result<(), Failure> {
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(16);
 
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let (mut moto, endpoint) = start_moto(std::path::Path::new(root))?;
+    let (mut moto, endpoint) = start_moto(std::path::Path::new(root), &[])?;
     let calls = CallLog::default();
     let sdk = moto_sdk(&endpoint, &calls).await;
     let stack = local::provision(&sdk, "bench").await?;

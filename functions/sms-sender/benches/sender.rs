@@ -40,7 +40,7 @@ fn successful() -> Value {
 
 /// The event, the key and the message's plaintext data key, made against moto.
 async fn authentic_event(root: &str) -> Result<(Value, String, Vec<u8>), Failure> {
-    let (mut moto, endpoint) = shared::testing::start_moto(std::path::Path::new(root))?;
+    let (mut moto, endpoint) = shared::testing::start_moto(std::path::Path::new(root), &[])?;
     let sdk = shared::testing::moto_sdk(&endpoint, &shared::testing::CallLog::default()).await;
     let kms = aws_sdk_kms::Client::new(&sdk);
     let key = kms.create_key().send().await?.key_metadata.and_then(|m| m.arn).ok_or("no key ARN")?;

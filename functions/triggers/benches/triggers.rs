@@ -32,6 +32,13 @@ impl SignInActivity for Instant0 {
 }
 
 #[async_trait::async_trait]
+impl shared::messages::ports::EmailTemplates for Instant0 {
+    async fn all(&self) -> Result<Vec<shared::messages::ports::StoredTemplate>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait::async_trait]
 impl AccountLinker for Instant0 {
     async fn verified_user_with_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
         Ok(Some("existing".into()))
@@ -45,7 +52,14 @@ impl AccountLinker for Instant0 {
 async fn main() {
     let ports = Arc::new(Instant0);
     let linker = ports.clone();
-    let t = Triggers { events: ports.clone(), activity: ports, linkers: Box::new(move |_| linker.clone()) };
+    let t = Triggers {
+        events: ports.clone(),
+        activity: ports.clone(),
+        linkers: Box::new(move |_| linker.clone()),
+        email_templates: ports,
+        template_cache: shared::cache::TtlCache::new(std::time::Duration::from_secs(60)),
+        product: "Acme".into(),
+    };
     let with = |name: &str, edit: &dyn Fn(&mut Value)| {
         let mut event = aws_event_fixture(name);
         edit(&mut event);
@@ -63,6 +77,13 @@ async fn main() {
         ),
         ("PostConfirmation_ConfirmSignUp", with("postconfirmation", &|e| e["request"]["userAttributes"]["sub"] = "s-1".into())),
         ("PostAuthentication_Authentication", with("postauthentication", &|e| e["request"]["userAttributes"]["sub"] = "s-1".into())),
+        (
+            "CustomMessage_SignUp (ja, shipped template)",
+            with("custommessage", &|e| {
+                e["triggerSource"] = "CustomMessage_SignUp".into();
+                e["request"]["userAttributes"] = json!({"email": "hanako@example.com", "name": "山田 花子", "locale": "ja"});
+            }),
+        ),
         (
             "TokenGeneration (V2, org + 3 app roles)",
             with("pretokengen-v2-incoming", &|e| {

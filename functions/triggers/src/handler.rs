@@ -13,6 +13,10 @@
 //!   is the user's, so Cognito's retries record it once).
 //! - `PostAuthentication_Authentication`: the person's last sign-in (1 `PutItem`); a failure, or
 //!   an event that does not read, is logged, never a failed sign-in.
+//! - `CustomMessage_*`: the email in the person's language ([`shared::messages`]): the subject
+//!   and HTML body from the operator's templates (1 `Query` per cache period, 60 s; the shipped
+//!   templates if it fails) with Cognito's placeholders, so Cognito sends it. SMS texts are left
+//!   to Cognito (or the telephony hook's sender).
 //! - `TokenGeneration_*` (the sources `aws_lambda_events` knows; `version` "1" or later): the
 //!   `org` and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in
 //!   the request are returned as they came, so the token keeps them.
@@ -23,15 +27,17 @@
 //! claims it should carry is worse than a sign-in to retry.
 
 use aws_lambda_events::event::cognito::{
-    ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2, CognitoEventUserPoolsPostAuthentication,
-    CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreTokenGen, CognitoEventUserPoolsPreTokenGenTriggerSource,
-    CognitoEventUserPoolsPreTokenGenV2, CognitoIdTokenGenerationV2,
+    ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2, CognitoEventUserPoolsCustomMessageRequest,
+    CognitoEventUserPoolsPostAuthentication, CognitoEventUserPoolsPostConfirmation, CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreTokenGen,
+    CognitoEventUserPoolsPreTokenGenTriggerSource, CognitoEventUserPoolsPreTokenGenV2, CognitoIdTokenGenerationV2,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
 use shared::directory::triggers::{LINKED_RETRY, link_first_federated_sign_in, registered, token_claims};
+use shared::messages::custom_message::{MessageRequest, custom_message};
+use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
 
 use crate::state::Triggers;
@@ -91,8 +97,28 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             }
             Err(e) => tracing::warn!(error = %e, "a post-authentication event that does not read; the last sign-in is not recorded"),
         },
+        other if let Some(kind) = EmailKind::of_trigger(other) => return message(triggers, kind, event).await,
         _ if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() => return token_generation(event),
         _ => {}
+    }
+    Ok(event)
+}
+
+/// The event with `response.emailSubject` and `response.emailMessage` set.
+async fn message(triggers: &Triggers, kind: EmailKind, mut event: Value) -> Result<Value, TriggerError> {
+    let request: CognitoEventUserPoolsCustomMessageRequest<Value> = read(event.get("request").unwrap_or(&Value::Null))?;
+    let attributes = request.user_attributes.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect();
+    let message_request = MessageRequest {
+        attributes: &attributes,
+        client_metadata: &request.client_metadata,
+        code_parameter: request.code_parameter.as_deref().unwrap_or("{####}"),
+        username_parameter: request.username_parameter.as_deref().unwrap_or("{username}"),
+    };
+    let email = custom_message(kind, &message_request, &triggers.templates().await, &triggers.product);
+    let response = event.as_object_mut().map(|e| e.entry("response").or_insert_with(|| Value::Object(Default::default())));
+    if let Some(Value::Object(response)) = response {
+        response.insert("emailSubject".into(), email.subject.into());
+        response.insert("emailMessage".into(), email.html.into());
     }
     Ok(event)
 }

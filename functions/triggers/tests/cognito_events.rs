@@ -5,18 +5,25 @@
 
 use async_trait::async_trait;
 use serde_json::json;
+use shared::cache::TtlCache;
+use shared::common::language::Language;
 use shared::common::store::StoreError;
 use shared::directory::ports::{AccountLinker, DirectoryError};
 use shared::directory::triggers::LINKED_RETRY;
+use shared::messages::email::{EmailKind, EmailTemplate};
+use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::testing::{MemoryEvents, aws_event_fixture as aws_fixture};
 use shared::workflows::inactivity::LastSignIn;
 use shared::workflows::inactivity::SignInActivity;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use triggers::handler::{TriggerError, handle};
 use triggers::state::Triggers;
 
 #[derive(Default)]
 struct Recorder {
+    /// The operator's email templates.
+    templates: Mutex<Vec<StoredTemplate>>,
     sign_ins: Mutex<Vec<LastSignIn>>,
     /// The pool's own users: (username, email, email verified).
     users: Mutex<Vec<(String, String, bool)>>,
@@ -32,6 +39,16 @@ impl SignInActivity for Recorder {
         }
         self.sign_ins.lock().unwrap().push(person.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl EmailTemplates for Recorder {
+    async fn all(&self) -> Result<Vec<StoredTemplate>, StoreError> {
+        if *self.down.lock().unwrap() {
+            return Err(StoreError::Unavailable("down".into()));
+        }
+        Ok(self.templates.lock().unwrap().clone())
     }
 }
 
@@ -57,7 +74,14 @@ fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
     let events = Arc::new(MemoryEvents::default());
     let recorder = Arc::new(Recorder::default());
     let linker = recorder.clone();
-    let triggers = Triggers { events: events.clone(), activity: recorder.clone(), linkers: Box::new(move |_| linker.clone()) };
+    let triggers = Triggers {
+        events: events.clone(),
+        activity: recorder.clone(),
+        linkers: Box::new(move |_| linker.clone()),
+        email_templates: recorder.clone(),
+        template_cache: TtlCache::new(Duration::ZERO),
+        product: "Acme".into(),
+    };
     (triggers, events, recorder)
 }
 
@@ -190,9 +214,54 @@ async fn other_sign_ups_and_unknown_triggers_come_back_unchanged() {
     let (t, events, recorder) = triggers();
     let sign_up = aws_fixture("presignup");
     assert_eq!(handle(&t, sign_up.clone(), 1).await.unwrap(), sign_up);
-    let custom = aws_fixture("custommessage");
-    assert_eq!(handle(&t, custom.clone(), 1).await.unwrap(), custom);
     assert!(events.0.lock().unwrap().is_empty() && recorder.links.lock().unwrap().is_empty());
+}
+
+/// AWS's example `CustomMessage` event as `source`, for a person with `attributes`.
+fn custom_message(source: &str, attributes: serde_json::Value) -> serde_json::Value {
+    let mut event = aws_fixture("custommessage");
+    event["triggerSource"] = source.into();
+    event["request"]["userAttributes"] = attributes;
+    event["request"]["codeParameter"] = "{####}".into();
+    event["response"] = json!({"smsMessage": null, "emailMessage": null, "emailSubject": null});
+    event
+}
+
+#[tokio::test]
+async fn a_custom_message_is_the_persons_email_in_their_language_from_the_operators_templates() {
+    let (t, events, recorder) = triggers();
+    let person = json!({"sub": "s-1", "email": "hanako@example.com", "email_verified": "true", "name": "山田 <花子>", "locale": "ja-JP"});
+    let answer = handle(&t, custom_message("CustomMessage_SignUp", person.clone()), 1).await.unwrap();
+    let (subject, html) = (answer["response"]["emailSubject"].as_str().unwrap(), answer["response"]["emailMessage"].as_str().unwrap());
+    assert_eq!(subject, "【Acme】確認コードのお知らせ");
+    assert!(html.contains("<strong>{####}</strong>") && html.contains("山田 &lt;花子&gt; 様"), "{html}");
+    assert_eq!(answer["response"]["smsMessage"], json!(null), "SMS texts stay Cognito's (or the sender's)");
+
+    // No locale yet (a sign-up): the language the form passed; an invitation names the user.
+    let mut invited = custom_message("CustomMessage_AdminCreateUser", json!({"email": "new@example.com"}));
+    invited["request"]["clientMetadata"] = json!({"locale": "en-US"});
+    let answer = handle(&t, invited, 1).await.unwrap();
+    let html = answer["response"]["emailMessage"].as_str().unwrap();
+    assert!(html.contains("Hello new@example.com,") && html.contains("{username}") && html.contains("{####}"), "{html}");
+
+    // The operator's template, in its language only; the shipped one when the store is down.
+    let own = EmailTemplate { subject: "Welcome to {{product}}".into(), html: "<p>Code: {{code}}</p>".into() };
+    recorder.templates.lock().unwrap().push(StoredTemplate { kind: EmailKind::SignUp, language: Language::Ja, template: own, version: 1 });
+    let answer = handle(&t, custom_message("CustomMessage_SignUp", person.clone()), 1).await.unwrap();
+    assert_eq!(
+        (answer["response"]["emailSubject"].as_str(), answer["response"]["emailMessage"].as_str()),
+        (Some("Welcome to Acme"), Some("<p>Code: {####}</p>"))
+    );
+    let english = handle(&t, custom_message("CustomMessage_SignUp", json!({"email": "e@example.com"})), 1).await.unwrap();
+    assert_eq!(english["response"]["emailSubject"], "Your Acme verification code");
+    *recorder.down.lock().unwrap() = true;
+    let answer = handle(&t, custom_message("CustomMessage_SignUp", person), 1).await.unwrap();
+    assert_eq!(answer["response"]["emailSubject"], "【Acme】確認コードのお知らせ");
+    assert!(events.0.lock().unwrap().is_empty(), "a message records nothing");
+
+    // AWS's own example (booleans among the attributes) reads.
+    let example = handle(&t, aws_fixture("custommessage"), 1).await.unwrap();
+    assert!(example["response"]["emailMessage"].as_str().unwrap().contains("####"));
 }
 
 #[tokio::test]

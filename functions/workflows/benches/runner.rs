@@ -22,7 +22,7 @@ type Failure = Box<dyn std::error::Error>;
 async fn main() -> Result<(), Failure> {
     let events: usize = std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let (mut moto, endpoint) = start_moto(std::path::Path::new(root))?;
+    let (mut moto, endpoint) = start_moto(std::path::Path::new(root), &[])?;
     let calls = CallLog::default();
     let sdk = moto_sdk(&endpoint, &calls).await;
     let stack = shared::adapters::local_stack::provision(&sdk, "bench").await?;

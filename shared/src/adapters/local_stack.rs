@@ -38,6 +38,8 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
     let table = format!("{name}-table");
     create_table(&dynamodb::Client::new(sdk), &table).await?;
     let idp = cognito::Client::new(sdk);
+    let region = sdk.region().map_or_else(|| "ap-northeast-1".to_owned(), ToString::to_string);
+    let triggers = format!("arn:aws:lambda:{region}:000000000000:function:{name}-triggers");
     let pool = idp
         .create_user_pool()
         .pool_name(format!("{name}-users"))
@@ -57,6 +59,9 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
                 })
                 .collect(),
         ))
+        // Cognito invokes these, as the stack's pool does; locally the local Cognito invokes the
+        // trigger handler through `MOTO_LAMBDA_ENDPOINT` (scripts/moto_server.py).
+        .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
         .send()
         .await
         .context("creating the user pool")?;

@@ -1,11 +1,12 @@
 //! The operators' rules, the same whichever door a change comes through (the admin API or
 //! `bridge-admin`): who may do what ([`role`]), what every change records ([`audit`]), and the
-//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`]; the
+//! changes themselves ([`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`email_templates`]; the
 //! secrets they set, one per change: [`secret_change`]), over ports ([`ports`]). Not HTTP and not AWS: the
 //! admin function maps these to routes, the adapters to DynamoDB, Cognito and Secrets Manager.
 
 pub mod apps;
 pub mod audit;
+pub mod email_templates;
 pub mod hooks;
 pub mod keys;
 pub mod operator;

@@ -5,12 +5,15 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use super::audit::{AuditPage, AuditQuery, AuditRecord};
+use crate::common::language::Language;
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::directory::org::{OrgId, Organisation};
 use crate::directory::ports::{DirectoryError, PoolUser};
 use crate::directory::scim_token::TokenRecord;
 use crate::events::IdentityEvent;
+use crate::messages::email::EmailKind;
+use crate::messages::ports::{EmailTemplates, StoredTemplate};
 use crate::signin::session::Session;
 use crate::telephony::hook::Hook;
 use crate::telephony::ports::DayCount;
@@ -139,6 +142,16 @@ pub trait AuditLog: Send + Sync {
     async fn record(&self, record: &AuditRecord, person: Option<crate::events::EventUser>) -> Result<(), StoreError>;
     /// A page of records, newest first (the query is checked already).
     async fn page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// The operator's email templates, each change written with its audit record.
+#[async_trait]
+pub trait AuditedEmailTemplates: EmailTemplates {
+    /// Writes `template` if the stored one is at `template.version - 1` (0: none stored);
+    /// `Conflict` otherwise.
+    async fn save(&self, template: &StoredTemplate, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Removes the stored template if it is at `version`; `Conflict` otherwise.
+    async fn remove(&self, kind: EmailKind, language: Language, version: u64, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// Secrets an operator sets and never reads back (apps', hooks', organisations' and workflow

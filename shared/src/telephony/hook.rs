@@ -62,25 +62,13 @@ impl RequestType {
     }
 }
 
-/// The two languages messages are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    Ja,
-    En,
-}
+pub use crate::common::language::Language;
 
-impl Language {
-    /// From the person's `locale` attribute (`ja`, `ja-JP`, ...); English otherwise.
-    pub fn of(locale: Option<&str>) -> Self {
-        if locale.is_some_and(|l| l.to_ascii_lowercase().starts_with("ja")) { Self::Ja } else { Self::En }
-    }
-
-    /// Okta's spelling (`JA-JP`).
-    fn okta(self) -> &'static str {
-        match self {
-            Self::Ja => "JA-JP",
-            Self::En => "EN-US",
-        }
+/// Okta's spelling of a language (`JA-JP`).
+fn okta_locale(language: Language) -> &'static str {
+    match language {
+        Language::Ja => "JA-JP",
+        Language::En => "EN-US",
     }
 }
 
@@ -145,7 +133,7 @@ impl Delivery {
                     "otpExpires": rfc3339(self.at + self.kind.code_lifetime()),
                     "deliveryChannel": "SMS",
                     "otpCode": code,
-                    "locale": language.okta(),
+                    "locale": okta_locale(language),
                 },
             },
         })

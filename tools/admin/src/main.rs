@@ -6,7 +6,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use cli::{Ctx, admin, app, flow, hook, key, local, org};
+use cli::{Ctx, admin, app, email_template, flow, hook, key, local, org};
 
 #[derive(Parser)]
 #[command(name = "bridge-admin", about = "Manage the identity bridge's apps, organisations, keys, workflows and telephony hooks")]
@@ -41,6 +41,9 @@ enum Command {
     /// Telephony hooks: the operator's SMS services that deliver Cognito's one-time codes.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// The emails Cognito sends people (codes, invitations), in Japanese and English.
+    #[command(subcommand)]
+    EmailTemplate(email_template::EmailTemplateCommand),
     /// The operators' console: who may use it (roles), and the audit trail.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -65,6 +68,7 @@ async fn run(args: Cli) -> Result<()> {
         Command::Key(command) => key::run(command, &ctx).await,
         Command::Flow(command) => flow::run(command, &ctx).await,
         Command::Hook(command) => hook::run(command, &ctx).await,
+        Command::EmailTemplate(command) => email_template::run(command, &ctx).await,
         Command::Local(command) => local::run(command, &ctx).await,
         Command::Admin(command) => admin::run(command, &ctx, args.user_pool.as_deref()).await,
     }

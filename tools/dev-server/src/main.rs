@@ -5,7 +5,9 @@
 //! admin function's, for `/admin/...`) — the
 //! same path a deployed request takes. It also stands in for the stream's event source mapping:
 //! every second it reads the table's stream and hands new records to the workflow runner's
-//! handler (`workflows::local_stream`).
+//! handler (`workflows::local_stream`). And it stands in for Lambda's Invoke API for the trigger
+//! function (`triggers::local_invoke`, on the API's port), which the local Cognito calls for
+//! the pool's `CustomMessage` and `PostConfirmation` triggers.
 //!
 //! Configuration: the login function's environment variables, plus `DEV_API_ADDR`,
 //! `DEV_FORM_ADDR` (host:port, port 0 for a free one), `DEV_STATIC_DIR` and `DEV_CONSOLE_DIR`
@@ -57,6 +59,8 @@ async fn main() -> Result<()> {
         scim: scim::routes::router(scim),
         admin: admin::routes::router(admin),
     });
+    let trigger = Arc::new(triggers::state::Triggers::new(&shared::config::Env, &sdk)?);
+    let api = triggers::local_invoke::router(Arc::new(move |_pool: &str| Some(trigger.clone()))).merge(api);
     let dirs =
         Arc::new(StaticDirs { form: PathBuf::from(var("DEV_STATIC_DIR", "static-form")), console: PathBuf::from(var("DEV_CONSOLE_DIR", "console/dist")) });
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod apps;
 pub mod audit;
 pub mod daily;
+pub mod email_templates;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;

@@ -1,0 +1,62 @@
+"""The local mailbox: every email the local Cognito sent (scripts/moto_server.py appends each to
+its outbox file, a JSON line with `destination`, `kind`, `subject`, `html`, `code`, `at`), for
+local runs and browser tests.
+
+- `GET /` lists them, newest first, each with its subject and its HTML body in a sandboxed
+  frame (no scripts, no forms; the page refreshes itself).
+- `GET /messages` returns the same as JSON; `?to=EMAIL` keeps one address's.
+
+Usage: python3 demo/mail_inbox.py --port P --outbox FILE
+Prints `READY <url>` once listening.
+"""
+
+import argparse
+import html
+import json
+import time
+import urllib.parse
+
+from local_service import Handler as ServiceHandler, serve
+
+
+class Handler(ServiceHandler):
+    outbox: str
+
+    def emails(self, to=None):
+        try:
+            with open(self.outbox, encoding="utf-8") as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            lines = []
+        mails = [m for m in lines if to is None or m.get("destination", "").lower() == to.lower()]
+        return list(reversed(mails))
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        to = urllib.parse.parse_qs(url.query).get("to", [None])[0]
+        if url.path == "/messages":
+            return self.send_json(200, self.emails(to))
+        if url.path != "/":
+            return self.send_json(404, {"error": "not found"})
+        rows = "".join(
+            f"<li class='email'><time>{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m.get('at', 0)))}</time>"
+            f" to <b class='to'>{html.escape(m.get('destination', ''))}</b> <small>{html.escape(m.get('kind', ''))}</small>"
+            f"<p class='subject'><b>{html.escape(m.get('subject', ''))}</b></p>"
+            f"<iframe sandbox title='{html.escape(m.get('subject', ''), quote=True)}' srcdoc='{html.escape(m.get('html', ''), quote=True)}'"
+            f" style='width:100%;height:12rem;border:1px solid #ddd'></iframe></li>"
+            for m in self.emails(to)
+        ) or "<li>No emails yet.</li>"
+        self.send_page("Local mail inbox", f"<p>Every email the local Cognito sent (codes, invitations), as the person gets it.</p><ul id='emails'>{rows}</ul>")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--outbox", required=True)
+    args = parser.parse_args()
+    Handler.outbox = args.outbox
+    serve(Handler, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -164,7 +164,7 @@ def main():
     api_url = f"http://127.0.0.1:{ports['api']}"
     app_secret = secrets.token_urlsafe(32)
     admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
-          "--claims", "demo/claims.json", "--secret-stdin", stdin=app_secret)
+          "--claims", "demo/claims.json", "--sign-up", "open", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", GUARDED_APP_ID, "--name", "Demo Help Center (guarded)", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--risk-policy", "deny", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", STEPUP_APP_ID, "--name", "Demo Help Center (second factor)", "--account-url", demo_origin, "--allow-origin", demo_origin,

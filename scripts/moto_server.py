@@ -278,21 +278,20 @@ def resend_confirmation_code(self):
     return ActionResult({"CodeDeliveryDetails": details})
 
 
-_forgot_password = CognitoIdpBackend.forgot_password
-
-
-def forgot_password(self, client_id, username):
-    """As moto, with a 6-digit code valid an hour, sent as Cognito sends it."""
-    confirmation_code, answer = _forgot_password(self, client_id, username)
-    if confirmation_code is not None:
-        pool = _pool_of_client(self, client_id)
-        user = pool._get_user(username)
+def forgot_password(self):
+    """As moto, with a 6-digit code valid an hour, sent as Cognito sends it (with the caller's
+    `ClientMetadata`)."""
+    client_id, username, metadata = self._get_param("ClientId"), self._get_param("Username"), self._get_param("ClientMetadata") or {}
+    backend = _backend_of_client(self, client_id)
+    _, answer = backend.forgot_password(client_id, username)
+    pool = _pool_of_client(backend, client_id)
+    user = pool._get_user(username)
+    if user is not None:
         user.confirmation_code = None
-        _send_email(pool, user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL), client_id)
-    return None, answer
+        _send_email(pool, user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL), client_id, metadata)
+    return ActionResult(answer)
 
 
-CognitoIdpBackend.forgot_password = forgot_password
 _admin_create_user = CognitoIdpBackend.admin_create_user
 
 
@@ -541,6 +540,7 @@ CognitoIdpResponse.verify_user_attribute = _serialised(verify_user_attribute, _C
 CognitoIdpResponse.sign_up = _serialised(sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.confirm_sign_up = _serialised(confirm_sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.resend_confirmation_code = _serialised(resend_confirmation_code, _COGNITO_LOCK)
+CognitoIdpResponse.forgot_password = _serialised(forgot_password, _COGNITO_LOCK)
 
 
 def free_port():

@@ -12,6 +12,7 @@
   let flow = null;          // the sealed challenge state from the API
   let challenge = null;     // the current challenge's kind and destination
   let lastEmail = "";
+  let signUp = null;        // the sign-up's flow and destination, and the password chosen (kept here only)
   let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
 
   function chooseLanguage() {
@@ -33,6 +34,7 @@
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === lang)));
     document.title = t("title");
     if (challenge) describeChallenge();
+    if (signUp) $("confirm-hint").textContent = t("confirmHint", { destination: signUp.destination });
     if (lastMessage) show(...lastMessage);
   }
 
@@ -88,6 +90,12 @@
     // Signed in: the API sets its session cookie on this top-level navigation, then goes on to the app.
     if (result.status === "signed_in") return deliver({ method: "POST", action: api + "/session/handoff", fields: { handoff: result.handoff } });
     if (result.status === "challenge") return startChallenge(result);
+    if (result.status === "confirm_sign_up") return startConfirm(result);
+    if (result.error === "use_corporate") {
+      $("corporate-email").value = $("sign-up-email").value || $("email").value;
+      showStep("step-corporate");
+      return show("error", errorKey(result.error));
+    }
     if (result.error === "password_reset_required") {
       showStep("step-reset");
       return show("error", errorKey(result.error));
@@ -132,6 +140,30 @@
     if (challenge.kind === "select_mfa_type") return showStep("step-choose");
     $("code").value = "";
     showStep("step-code");
+  }
+
+  // The pool's password rules (template.yaml), checked as the person types; the API checks again.
+  const RULES = {
+    length: (p) => p.length >= 10, lower: (p) => /[a-z]/.test(p), upper: (p) => /[A-Z]/.test(p), digit: (p) => /[0-9]/.test(p)
+  };
+
+  function checkRules() {
+    const password = $("sign-up-password").value;
+    let all = true;
+    document.querySelectorAll("#password-rules [data-rule]").forEach((li) => {
+      const met = RULES[li.dataset.rule](password);
+      li.classList.toggle("met", met);
+      all = all && met;
+    });
+    return all;
+  }
+
+  // The code step of a sign-up (or of a sign-in of an account not confirmed yet).
+  function startConfirm(result) {
+    signUp = { flow: result.flow, destination: result.destination, password: signUp ? signUp.password : $("password").value };
+    $("confirm-hint").textContent = t("confirmHint", { destination: result.destination });
+    $("confirm-code").value = "";
+    showStep("step-confirm");
   }
 
   function describeChallenge() {
@@ -227,6 +259,32 @@
       const email = lastEmail || $("email").value.trim();
       proceed(await call("/password/reset", { ctx, email, code: $("reset-code").value.trim(), new_password: $("reset-password").value }));
     });
+    onSubmit("step-sign-up", async () => {
+      if (!checkRules()) return show("error", "passwordRules");
+      signUp = { password: $("sign-up-password").value };
+      proceed(await call("/signup", {
+        ctx, email: $("sign-up-email").value.trim(), password: signUp.password, name: $("sign-up-name").value.trim(), language: $("sign-up-language").value
+      }));
+    });
+    onSubmit("step-confirm", async () => {
+      proceed(await call("/signup/confirm", { flow: signUp.flow, code: $("confirm-code").value.trim(), password: signUp.password }));
+    });
+    $("resend-code").addEventListener("click", async () => {
+      clearMessages();
+      const result = await call("/signup/resend", { flow: signUp.flow });
+      if (result.status === "code_sent") return show("notice", "codeResent");
+      show("error", errorKey(result.error));
+    });
+    $("sign-up-password").addEventListener("input", checkRules);
+    if (params.get("sign_up") === "open") {
+      $("to-sign-up").hidden = false;
+      $("to-sign-up").addEventListener("click", () => {
+        clearMessages();
+        $("sign-up-email").value = $("email").value;
+        $("sign-up-language").value = lang;
+        showStep("step-sign-up");
+      });
+    }
     onSubmit("step-corporate", async () => {
       proceed(await call("/corporate/start", { ctx, email: $("corporate-email").value.trim() }));
     });
@@ -240,7 +298,7 @@
       $("forgot-email").value = $("email").value;
       showStep("step-forgot");
     });
-    document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => { clearMessages(); showStep("step-password"); }));
+    document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => { clearMessages(); signUp = null; showStep("step-password"); }));
   }
 
   start();

@@ -96,6 +96,7 @@ export const messages = {
       readOnly: "Your role may read apps but not change them.",
       kinds: { zendesk: "Zendesk", insided: "Gainsight community", discourse: "Discourse", jwt: "JWT (any tool)" },
       risks: { allow: "Allow", require_mfa: "Require a second factor", deny: "Refuse" },
+      signUps: { off: "Off", open: "Open" },
     },
     appForm: {
       newHeading: "New app",
@@ -110,6 +111,8 @@ export const messages = {
       originsHelp: "One per line: scheme, host and port only, such as https://help.example.com.",
       risk: "Risk policy",
       riskHelp: "What a high-risk sign-in (such as a new browser) to this app does.",
+      signUp: "Sign-up",
+      signUpHelp: "Open: the sign-in form offers \"Create an account\" for this app.",
       claims: "Claim mapping (JSON)",
       claimsHelp: "Claim name to source, such as {\"org\": {\"from\": \"organisation\"}}. {} for none.",
       secret: "Shared secret",
@@ -789,6 +792,7 @@ export const messages = {
       readOnly: "あなたのロールではアプリの閲覧のみできます。",
       kinds: { zendesk: "Zendesk", insided: "Gainsight コミュニティ", discourse: "Discourse", jwt: "JWT（その他のツール）" },
       risks: { allow: "許可", require_mfa: "二要素認証を要求", deny: "拒否" },
+      signUps: { off: "オフ", open: "オープン" },
     },
     appForm: {
       newHeading: "アプリを追加",
@@ -803,6 +807,8 @@ export const messages = {
       originsHelp: "1 行に 1 つ。スキーム・ホスト・ポートのみ（例: https://help.example.com）。",
       risk: "リスクポリシー",
       riskHelp: "このアプリへの高リスクなサインイン（新しいブラウザーなど）の扱い。",
+      signUp: "アカウント作成",
+      signUpHelp: "オープン: サインイン画面に、このアプリ用の「アカウントを作成」を表示します。",
       claims: "クレームのマッピング（JSON）",
       claimsHelp: "クレーム名と取得元（例: {\"org\": {\"from\": \"organisation\"}}）。なければ {}。",
       secret: "共有シークレット",

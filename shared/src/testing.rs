@@ -51,6 +51,7 @@ pub fn demo_app() -> App {
         claims: serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default(),
         signing_secret: Some(SecretRef(DEMO_SECRET.into())),
         risk_policy: Default::default(),
+        sign_up: Default::default(),
         version: 1,
     }
 }

@@ -275,3 +275,112 @@ test("the telephony hook: an operator's preview arrives in the demo SMS inbox", 
   await shot(p, "telephony-inbox");
   await p.context().close();
 });
+
+/** The newest email the local Cognito sent to `to` of `kind` (polled: it is written as Cognito answers). */
+async function emailTo(p, to, kind) {
+  for (let i = 0; i < 50; i++) {
+    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
+    const mail = mails.find((m) => m.kind === kind);
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${kind} email to ${to}`);
+}
+
+test("Japanese: a new person creates an account on the app's form, reads the code in the local inbox in Japanese, and lands in the app; the same email again reveals nothing", async () => {
+  const p = await page("ja-JP");
+  await openForm(p);
+  await step(p, "password").getByRole("button", { name: "アカウントを作成" }).click();
+  const form = step(p, "sign-up");
+  const email = `sakura.${Date.now()}@example.com`;
+  await form.getByLabel("メールアドレス").fill(email);
+  // The password rules are checked as the person types, and before anything is sent.
+  await form.getByLabel("パスワード").fill("short");
+  assert.equal(await form.locator("#password-rules .met").count(), 1, "only the lowercase rule is met");
+  await form.getByLabel("お名前").fill("佐藤 さくら");
+  assert.equal(await form.getByLabel("お送りするメールの言語").inputValue(), "ja", "the page's language by default");
+  await form.getByRole("button", { name: "アカウントを作成" }).click();
+  await p.getByRole("alert").filter({ hasText: "パスワードが下記の条件をすべて満たしていません。" }).waitFor();
+  await form.getByLabel("パスワード").fill("Sakura-Passw0rd!");
+  assert.equal(await form.locator("#password-rules .met").count(), 4);
+  await shot(p, "ja-sign-up");
+  await form.getByRole("button", { name: "アカウントを作成" }).click();
+  await step(p, "confirm").getByText(/s\*\*\*@e\*\*\* にメールでお送りした確認コード/).waitFor();
+
+  // The inbox shows the email in Japanese, with the product's name and the person's.
+  const mail = await emailTo(p, email, "CustomMessage_SignUp");
+  assert.equal(mail.subject, "【Demo Help Center】確認コードのお知らせ");
+  const inbox = await p.context().newPage();
+  await inbox.goto(`${info.mail}/?to=${encodeURIComponent(email)}`);
+  assert.equal(await inbox.locator(".email .subject").first().textContent(), mail.subject);
+  const body = inbox.frameLocator(".email iframe").first();
+  await body.getByText("佐藤 さくら 様").waitFor();
+  await body.getByText(mail.code).waitFor();
+  await shot(inbox, "mail-inbox");
+  await inbox.close();
+
+  await step(p, "confirm").getByLabel("確認コード").fill("000000" === mail.code ? "111111" : "000000");
+  await step(p, "confirm").getByRole("button", { name: "確認してサインイン" }).click();
+  await p.getByRole("alert").filter({ hasText: "確認コードが正しくありません。" }).waitFor();
+  await step(p, "confirm").getByLabel("確認コード").fill(mail.code);
+  await step(p, "confirm").getByRole("button", { name: "確認してサインイン" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), "Signed in as 佐藤 さくら");
+  await p.context().close();
+
+  // Someone else tries the same email: the same step and words as for a new one; the owner is told.
+  const q = await page("ja-JP");
+  await openForm(q);
+  await step(q, "password").getByRole("button", { name: "アカウントを作成" }).click();
+  const again = step(q, "sign-up");
+  await again.getByLabel("メールアドレス").fill(email);
+  await again.getByLabel("パスワード").fill("Other-Passw0rd!");
+  await again.getByLabel("お名前").fill("誰か");
+  await again.getByRole("button", { name: "アカウントを作成" }).click();
+  await step(q, "confirm").getByText(/s\*\*\*@e\*\*\* にメールでお送りした確認コード/).waitFor();
+  const notice = await emailTo(q, email, "CustomMessage_ForgotPassword");
+  assert.equal(notice.subject, "【Demo Help Center】アカウントはすでにあります");
+  await q.context().close();
+});
+
+test("English: an unconfirmed person finishes later from the sign-in step, and a company's email is sent to corporate sign-in", async () => {
+  const p = await page("en-US");
+  await openForm(p, "/hc/en-us");
+  await step(p, "password").getByRole("button", { name: "Create an account" }).click();
+  const email = `later.${Date.now()}@example.com`;
+  const form = step(p, "sign-up");
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Password").fill("Later-Passw0rd!");
+  await form.getByLabel("Name").fill("Lee Later");
+  await form.getByRole("button", { name: "Create an account" }).click();
+  await step(p, "confirm").getByText("Enter the code we emailed to l***@e*** to confirm your address.").waitFor();
+  await p.context().close();
+
+  // Later, in another browser: the password leads to the code step, with a new code.
+  const q = await page("en-US");
+  await openForm(q, "/hc/en-us");
+  await step(q, "password").getByLabel("Email").fill(email);
+  await step(q, "password").getByLabel("Password").fill("Later-Passw0rd!");
+  await step(q, "password").getByRole("button", { name: "Sign in" }).click();
+  await step(q, "confirm").waitFor();
+  const mail = await emailTo(q, email, "CustomMessage_ResendCode");
+  assert.equal(mail.subject, "Your new Demo Help Center verification code", "the person chose English");
+  await step(q, "confirm").getByLabel("Code").fill(mail.code);
+  await step(q, "confirm").getByRole("button", { name: "Confirm and sign in" }).click();
+  await q.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await q.locator("#who").textContent(), "Signed in as Lee Later");
+  await q.context().close();
+
+  // A company that manages its people: to corporate sign-in, with the email carried over.
+  const r = await page("en-US");
+  await openForm(r, "/hc/en-us");
+  await step(r, "password").getByRole("button", { name: "Create an account" }).click();
+  await step(r, "sign-up").getByLabel("Email").fill(info.employee.email);
+  await step(r, "sign-up").getByLabel("Password").fill("Corp-Passw0rd!x");
+  await step(r, "sign-up").getByLabel("Name").fill(info.employee.name);
+  await step(r, "sign-up").getByRole("button", { name: "Create an account" }).click();
+  await r.getByRole("alert").filter({ hasText: "Your company manages your account. Sign in with your corporate email." }).waitFor();
+  assert.equal(await step(r, "corporate").getByLabel("Work email").inputValue(), info.employee.email);
+  await shot(r, "en-sign-up-corporate");
+  await r.context().close();
+});

@@ -190,9 +190,13 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         json!({"flow": "a.b", "code": "1", "new_password": "x"}).to_string(),
         json!({"flow": "a.b", "choice": "totp_setup"}).to_string(),
         json!({"ctx": ctx, "email": "a@b.co", "code": "1", "new_password": ""}).to_string(),
+        json!({"ctx": ctx, "email": "a@b.co", "password": "Corr3ct-Horse!", "name": "\u{0}", "language": "ja"}).to_string(),
+        json!({"ctx": ctx, "email": "a@b.co", "password": "Corr3ct-Horse!", "name": "x".repeat(5000), "language": "ja-JP"}).to_string(),
+        json!({"flow": "a.b", "code": "1", "password": "x"}).to_string(),
+        json!({"flow": ctx}).to_string(),
     ]);
     let mut replies = Vec::new();
-    for path in ["/login", "/login/challenge", "/password/forgot", "/password/reset", "/corporate/start"] {
+    for path in ["/login", "/login/challenge", "/password/forgot", "/password/reset", "/corporate/start", "/signup", "/signup/confirm", "/signup/resend"] {
         for body in &json_bodies {
             for content_type in ["application/json", "text/plain", "application/json; charset=utf-8"] {
                 let headers = [("content-type", content_type), ("origin", FORM)];

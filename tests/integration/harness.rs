@@ -127,6 +127,7 @@ pub fn demo_app() -> App {
         claims: serde_json::from_str(&claims).unwrap_or_else(|e| panic!("{e}")),
         signing_secret: None,
         risk_policy: Default::default(),
+        sign_up: Default::default(),
         version: 0,
     }
 }

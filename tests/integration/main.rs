@@ -18,6 +18,7 @@ mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
+mod sign_up;
 mod sms_sender;
 mod token_apps;
 mod triggers;

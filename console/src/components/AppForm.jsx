@@ -80,7 +80,7 @@ function check(values, mode, t) {
   const secretNeeded = mode === "create" && sharesSecret(fullTarget);
   if (secretNeeded && values.secretMode === "enter" && values.secret.length < 16) errors.secret = t("appForm.invalid.secret");
   if (Object.keys(errors).length) return { errors, secretNeeded };
-  const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk };
+  const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk, sign_up: values.signUp };
   if (mode === "create") {
     body.id = values.id;
     if (secretNeeded) {
@@ -93,7 +93,7 @@ function check(values, mode, t) {
 
 function initial(app) {
   if (!app) {
-    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", claims: "{}", secretMode: "generate", secret: "" };
+    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", signUp: "off", claims: "{}", secretMode: "generate", secret: "" };
   }
   const { kind, ...settings } = app.target || {};
   return {
@@ -103,6 +103,7 @@ function initial(app) {
     target: pretty(settings),
     origins: (app.allowed_origins || []).join("\n"),
     risk: app.risk_policy || "allow",
+    signUp: app.sign_up || "off",
     claims: pretty(app.claims || {}),
     secretMode: "generate",
     secret: "",
@@ -202,6 +203,17 @@ export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
               {RISKS.map((r) => (
                 <option key={r} value={r}>
                   {t(`apps.risks.${r}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field id={f("sign-up")} label={t("appForm.signUp")} help={t("appForm.signUpHelp")}>
+          {(p) => (
+            <select {...p} name="sign_up" value={values.signUp} onChange={set("signUp")}>
+              {["off", "open"].map((s) => (
+                <option key={s} value={s}>
+                  {t(`apps.signUps.${s}`)}
                 </option>
               ))}
             </select>

@@ -50,6 +50,7 @@ impl Problem {
         use StatusCode as S;
         match error {
             SignInError::BadInput("email") => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
+            SignInError::BadInput("name") => p(S::BAD_REQUEST, "invalid_name", "Enter your name (at most 100 characters)."),
             SignInError::BadInput(_) => BAD_REQUEST,
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
@@ -76,6 +77,8 @@ impl Problem {
                 "corporate_mfa_required",
                 "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
+            SignInError::SignUpClosed => p(S::FORBIDDEN, "sign_up_closed", "You cannot create an account for this app here. Contact its support."),
+            SignInError::UseCorporate => p(S::CONFLICT, "use_corporate", "Your company manages your account. Sign in with your corporate email."),
             SignInError::PasswordSignInDisabled => {
                 p(S::FORBIDDEN, "password_sign_in_disabled", "Your organisation manages your sign-in. Sign in through your company's sign-in page.")
             }
@@ -140,6 +143,8 @@ impl Problem {
             AuthError::InvalidCredentials => p(S::UNAUTHORIZED, "invalid_credentials", "Incorrect email or password."),
             AuthError::PasswordResetRequired => p(S::FORBIDDEN, "password_reset_required", "You need to set a new password. Enter the code we sent you."),
             AuthError::NotConfirmed => p(S::FORBIDDEN, "account_not_confirmed", "Your account is not confirmed yet."),
+            // Never shown for what it is (sign-up answers the same either way); listed for completeness.
+            AuthError::AccountExists => CODE_MISMATCH,
             AuthError::CodeMismatch => CODE_MISMATCH,
             AuthError::CodeExpired => p(S::UNAUTHORIZED, "code_expired", "That code has expired. Ask for a new one."),
             AuthError::ChallengeExpired => p(S::UNAUTHORIZED, "challenge_expired", "This sign-in step has expired. Sign in again."),

@@ -22,7 +22,7 @@ use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::events::EventType;
 use crate::risk::RiskPolicy;
-use crate::tokens::app::{App, AppId};
+use crate::tokens::app::{App, AppId, SignUp};
 use crate::tokens::claims::ClaimMapping;
 use crate::tokens::jws::Algorithm;
 use crate::tokens::return_to::Origin;
@@ -43,6 +43,8 @@ pub struct AppSettings {
     pub claims: ClaimMapping,
     #[serde(default)]
     pub risk_policy: RiskPolicy,
+    #[serde(default)]
+    pub sign_up: SignUp,
 }
 
 impl AppSettings {
@@ -55,6 +57,7 @@ impl AppSettings {
             claims: self.claims,
             signing_secret: None,
             risk_policy: self.risk_policy,
+            sign_up: self.sign_up,
             version,
         }
     }

@@ -31,6 +31,11 @@ pub fn language(request: &MessageRequest<'_>) -> Language {
 /// shipped ones, naming `product`.
 pub fn custom_message(kind: EmailKind, request: &MessageRequest<'_>, stored: &[StoredTemplate], product: &str) -> RenderedEmail {
     let language = language(request);
+    // A reset code the sign-up sent to the owner of an existing account (`signin::sign_up`).
+    let kind = match (kind, request.client_metadata.get("reason").map(String::as_str)) {
+        (EmailKind::ForgotPassword, Some("account_exists")) => EmailKind::AccountExists,
+        (kind, _) => kind,
+    };
     let email = request.attributes.get("email").cloned().unwrap_or_default();
     let name = request.attributes.get("name").filter(|n| !n.trim().is_empty()).cloned().unwrap_or_else(|| email.clone());
     let values = Values { code: request.code_parameter.into(), username: request.username_parameter.into(), product: product.into(), name, email };

@@ -42,11 +42,23 @@ pub enum EmailKind {
     Invitation,
     /// `CustomMessage_Authentication`: an email sign-in or MFA code.
     SignInCode,
+    /// `CustomMessage_ForgotPassword` sent because someone tried to create an account with the
+    /// email of an existing one (`ClientMetadata.reason = "account_exists"`): the owner is told,
+    /// with a password reset code.
+    AccountExists,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 7] =
-        [Self::SignUp, Self::ResendCode, Self::ForgotPassword, Self::UpdateAttribute, Self::VerifyAttribute, Self::Invitation, Self::SignInCode];
+    pub const ALL: [Self; 8] = [
+        Self::SignUp,
+        Self::ResendCode,
+        Self::ForgotPassword,
+        Self::UpdateAttribute,
+        Self::VerifyAttribute,
+        Self::Invitation,
+        Self::SignInCode,
+        Self::AccountExists,
+    ];
 
     /// The kind of a `CustomMessage_*` trigger source; `None` for any other.
     pub fn of_trigger(source: &str) -> Option<Self> {
@@ -72,6 +84,7 @@ impl EmailKind {
             Self::VerifyAttribute => "verify-attribute",
             Self::Invitation => "invitation",
             Self::SignInCode => "sign-in-code",
+            Self::AccountExists => "account-exists",
         }
     }
 
@@ -274,6 +287,22 @@ pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
         (K::SignInCode, En) => {
             ("Your {{product}} sign-in code", &["Your sign-in code is <strong>{{code}}</strong>. It expires in a few minutes.", "Never share it."])
         }
+        (K::AccountExists, Ja) => (
+            "【{{product}}】アカウントはすでにあります",
+            &[
+                "このメールアドレスで {{product}} のアカウントを作成しようとする操作がありましたが、このアドレスのアカウントはすでにあります。",
+                "サインインしてください。パスワードをお忘れの場合は、サインイン画面の「パスワードをお忘れですか？」で次のコードを使えます: <strong>{{code}}</strong>（1時間有効）",
+                "お心当たりがない場合は、このメールを破棄してください。アカウントは変わりません。",
+            ],
+        ),
+        (K::AccountExists, En) => (
+            "You already have an account with {{product}}",
+            &[
+                "Someone tried to create a {{product}} account with this email address, which already has one.",
+                "Sign in instead. If you forgot your password, use this code under \"Forgot your password?\" on the sign-in page: <strong>{{code}}</strong> (valid for 1 hour).",
+                "If it was not you, ignore this email: nothing about your account changed.",
+            ],
+        ),
     };
     let greeting = match language {
         Ja => "{{name}} 様",

@@ -77,6 +77,9 @@ pub enum AuthError {
     PasswordResetRequired,
     #[error("the account is not confirmed")]
     NotConfirmed,
+    /// Sign-up only: the email has an account (never shown as such: see `signin::sign_up`).
+    #[error("the email has an account")]
+    AccountExists,
     #[error("the code is incorrect")]
     CodeMismatch,
     #[error("the code has expired")]

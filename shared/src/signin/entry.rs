@@ -55,7 +55,7 @@ impl SessionEntry {
         };
         match delivery {
             Some(delivery) => Ok(Entered::App(delivery)),
-            None => Ok(Entered::Form(self.ports.seal_context(&ctx, now).await?)),
+            None => Ok(Entered::Form { ctx: self.ports.seal_context(&ctx, now).await?, sign_up: app.sign_up == crate::tokens::app::SignUp::Open }),
         }
     }
 

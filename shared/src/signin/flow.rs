@@ -35,6 +35,9 @@ pub enum Purpose {
     Corporate,
     /// Issued by a password sign-in; carried to `/session/handoff`.
     Handoff,
+    /// Issued by `/signup` (or a sign-in of an account not confirmed yet); carried to
+    /// `/signup/confirm` and `/signup/resend`.
+    SignUp,
 }
 
 /// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id

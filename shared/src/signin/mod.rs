@@ -5,6 +5,7 @@
 
 pub mod arrival;
 pub mod challenge;
+pub mod confirmation;
 pub mod corporate;
 pub mod ending_sessions;
 pub mod entry;
@@ -14,6 +15,7 @@ pub mod password;
 pub mod ports;
 pub mod service;
 pub mod session;
+pub mod sign_up;
 
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ pub struct SignIn {
     pub entry: entry::SessionEntry,
     pub password: password::PasswordSignIn,
     pub arrival: arrival::Arrival,
+    pub sign_up: sign_up::SelfSignUp,
     /// Our signing keys (their public JWKS is published at `/.well-known/jwks.json`).
     pub signers: Arc<Signers>,
     ports: Arc<service::SignInPorts>,
@@ -38,6 +41,7 @@ impl SignIn {
             entry: entry::SessionEntry::new(ports.clone()),
             password: password::PasswordSignIn::new(ports.clone()),
             arrival: arrival::Arrival::new(ports.clone()),
+            sign_up: sign_up::SelfSignUp::new(ports.clone()),
             signers,
             ports,
         }

@@ -50,6 +50,8 @@ impl PasswordSignIn {
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
                 return Err(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await);
             }
+            // The right password of an account not confirmed yet: its code step.
+            Err(AuthError::NotConfirmed) => return crate::signin::confirmation::unconfirmed(&self.ports, ctx, &email, now).await,
             step => step?,
         };
         self.next(ctx, step, visitor, false, prior, now).await

@@ -31,6 +31,33 @@ pub trait PasswordAuth: Send + Sync {
     /// Checks a code [`Self::send_email_code`] sent.
     async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
 
+    /// Creates an unconfirmed account for `username` (an email) with `attributes` (`name`,
+    /// `locale`) and sends its code; `language` (`ja`, `en`) goes to the email trigger as
+    /// `ClientMetadata.locale`. [`AuthError::AccountExists`] if the email has an account.
+    async fn sign_up(&self, username: &str, password: &SecretString, attributes: &[(&str, &str)], language: &str) -> Result<(), AuthError> {
+        let _ = (username, password, attributes, language);
+        Err(AuthError::Misconfigured("sign-up is not available".into()))
+    }
+    /// Confirms an account with the code [`Self::sign_up`] sent. A confirmed account reads as
+    /// [`AuthError::CodeMismatch`], as an unknown one does.
+    async fn confirm_sign_up(&self, username: &str, code: &SecretString) -> Result<(), AuthError> {
+        let _ = (username, code);
+        Err(AuthError::Misconfigured("sign-up is not available".into()))
+    }
+    /// Sends an unconfirmed account a new code; [`AuthError::AccountExists`] when the account is
+    /// confirmed already.
+    async fn resend_sign_up_code(&self, username: &str, language: &str) -> Result<(), AuthError> {
+        let _ = (username, language);
+        Err(AuthError::Misconfigured("sign-up is not available".into()))
+    }
+    /// Tells the owner of an existing account that someone tried to create one with its email:
+    /// a password reset code sent with `ClientMetadata.reason = "account_exists"`, which the email
+    /// trigger writes as the "you already have an account" email.
+    async fn account_exists_notice(&self, username: &str, language: &str) -> Result<(), AuthError> {
+        let _ = (username, language);
+        Err(AuthError::Misconfigured("sign-up is not available".into()))
+    }
+
     /// Opens the connection to the identity provider ahead of the first sign-in (a function's
     /// init), so the person's first password check does not pay for it. Nothing by default.
     async fn connect(&self) {}

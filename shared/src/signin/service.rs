@@ -112,8 +112,8 @@ pub struct SignedIn {
 pub enum Entered {
     /// Straight to the app: a live session signed the person in.
     App(Delivery),
-    /// To the form, with this sealed context.
-    Form(String),
+    /// To the form, with this sealed context; `sign_up`: the app lets people create an account.
+    Form { ctx: String, sign_up: bool },
 }
 
 /// What the person's browser does next.
@@ -123,6 +123,17 @@ pub enum Outcome {
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
+    /// The account is not confirmed yet: the code just emailed, then `/signup/confirm`.
+    ConfirmSignUp(CodeSent),
+}
+
+/// The code step: where the form goes after `/signup` (and after a sign-in of an account not
+/// confirmed yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSent {
+    pub flow: String,
+    /// The email, masked (`h***@e***`), the same for every address of that shape.
+    pub destination: String,
 }
 
 /// What the person puts into their authenticator app (`ChallengeKind::TotpSetup`).
@@ -150,6 +161,10 @@ pub enum SignInError {
     EmailNotVerified,
     #[error("the person's organisation does not allow password sign-in")]
     PasswordSignInDisabled,
+    #[error("the app does not let people create their own account")]
+    SignUpClosed,
+    #[error("the email's organisation manages its people: corporate sign-in")]
+    UseCorporate,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
     #[error("the sign-in's handoff was used before")]

@@ -77,9 +77,22 @@ pub struct App {
     /// What a high-risk sign-in to this app does (`risk`).
     #[serde(default)]
     pub risk_policy: RiskPolicy,
+    /// Whether people may create their own account on the form for this app.
+    #[serde(default)]
+    pub sign_up: SignUp,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
+}
+
+/// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: only
+/// people an operator, SCIM or a company's provider made may sign in).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUp {
+    Open,
+    #[default]
+    Off,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

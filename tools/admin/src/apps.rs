@@ -16,7 +16,14 @@ pub struct Apps {
 }
 
 fn settings(app: App) -> AppSettings {
-    AppSettings { name: app.name, target: app.target, allowed_origins: app.allowed_origins, claims: app.claims, risk_policy: app.risk_policy }
+    AppSettings {
+        name: app.name,
+        target: app.target,
+        allowed_origins: app.allowed_origins,
+        claims: app.claims,
+        risk_policy: app.risk_policy,
+        sign_up: app.sign_up,
+    }
 }
 
 fn now() -> u64 {

@@ -37,6 +37,8 @@ struct NewApp {
     #[serde(default)]
     risk_policy: shared::risk::RiskPolicy,
     #[serde(default)]
+    sign_up: shared::tokens::app::SignUp,
+    #[serde(default)]
     secret: Option<SecretString>,
     #[serde(default)]
     generate_secret: bool,
@@ -69,7 +71,14 @@ async fn list(State(admin): State<Arc<Admin>>, caller: Caller) -> Answer {
 
 async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): JsonBody<NewApp>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let settings = AppSettings { name: new.name, target: new.target, allowed_origins: new.allowed_origins, claims: new.claims, risk_policy: new.risk_policy };
+    let settings = AppSettings {
+        name: new.name,
+        target: new.target,
+        allowed_origins: new.allowed_origins,
+        claims: new.claims,
+        risk_policy: new.risk_policy,
+        sign_up: new.sign_up,
+    };
     let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
     let mut body = json!({"app": view(&app)});
     if let Some(secret) = shown {

@@ -1,6 +1,7 @@
 //! The JSON calls the form makes, cross-origin from the form's origin only: `POST /login`,
-//! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset` and
-//! `POST /corporate/start`. A request from another origin is refused (`403`) before anything
+//! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset`,
+//! `POST /corporate/start`, and sign-up: `POST /signup`, `POST /signup/confirm`,
+//! `POST /signup/resend`. A request from another origin is refused (`403`) before anything
 //! else; CORS (`tower-http`) answers the form's preflights and names the form's origin.
 
 use axum::Router;
@@ -19,8 +20,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::problem;
 use crate::state::Login;
 use crate::web::{ApiProblem, JsonBody, Now, Visitor, check_secret, from_form, json_response, logged, logged_corporate, method_not_allowed, one_time_code};
+use shared::common::language::Language;
 use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
 use shared::signin::service::{Outcome, SignInError};
+use shared::signin::sign_up::NewAccount;
 
 pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
     let cors = CorsLayer::new()
@@ -34,6 +37,9 @@ pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
         .route("/password/forgot", post(forgot))
         .route("/password/reset", post(reset))
         .route("/corporate/start", post(corporate_start))
+        .route("/signup", post(sign_up))
+        .route("/signup/confirm", post(sign_up_confirm))
+        .route("/signup/resend", post(sign_up_resend))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)
         .layer(middleware::from_fn_with_state(login.clone(), only_from_form))
@@ -84,6 +90,31 @@ struct ResetBody {
     new_password: SecretString,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignUpBody {
+    ctx: String,
+    email: String,
+    password: SecretString,
+    name: String,
+    /// `ja` or `en`: the language of the person's emails.
+    language: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    flow: String,
+    code: SecretString,
+    password: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowBody {
+    flow: String,
+}
+
 type Answer = Result<Response, ApiProblem>;
 
 fn answer(result: Result<Outcome, SignInError>, route: &str) -> Answer {
@@ -122,6 +153,33 @@ async fn reset(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(n
     answer(login.sign_in.password.reset_password(&b.ctx, &b.email, &code, &b.new_password, &visitor, now).await, "password/reset")
 }
 
+/// `POST /signup`: a new account for the app the context names; the code step (the same answer
+/// whether or not the email has an account).
+async fn sign_up(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<SignUpBody>) -> Answer {
+    check_secret(&b.password).map_err(ApiProblem)?;
+    let language = Language::parse(&b.language).ok_or(ApiProblem(problem::BAD_REQUEST))?;
+    let account = NewAccount { email: &b.email, password: &b.password, name: &b.name, language };
+    match login.sign_in.sign_up.start(&b.ctx, account, now).await {
+        Ok(sent) => Ok(json_response(StatusCode::OK, &outcome(Outcome::ConfirmSignUp(sent)))),
+        Err(e) => Err(ApiProblem(logged(&e, "signup"))),
+    }
+}
+
+/// `POST /signup/confirm`: the emailed code and the password chosen; then signed in like `POST /login`.
+async fn sign_up_confirm(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ConfirmBody>) -> Answer {
+    let code = one_time_code(&b.code).map_err(ApiProblem)?;
+    check_secret(&b.password).map_err(ApiProblem)?;
+    answer(login.sign_in.sign_up.confirm(&b.flow, &code, &b.password, &visitor, now).await, "signup/confirm")
+}
+
+/// `POST /signup/resend`: a new code (the same answer for any address).
+async fn sign_up_resend(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<FlowBody>) -> Answer {
+    match login.sign_in.sign_up.resend(&b.flow, now).await {
+        Ok(()) => Ok(json_response(StatusCode::OK, &json!({"status": "code_sent"}))),
+        Err(e) => Err(ApiProblem(logged(&e, "signup/resend"))),
+    }
+}
+
 /// `POST /corporate/start`: the email's organisation; where the browser goes next (`/corporate/go`).
 async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
     let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "corporate/start")))?;
@@ -140,5 +198,6 @@ fn outcome(outcome: Outcome) -> Value {
             }
             body
         }
+        Outcome::ConfirmSignUp(sent) => json!({"status": "confirm_sign_up", "flow": sent.flow, "destination": sent.destination}),
     }
 }

@@ -43,7 +43,9 @@ async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Par
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
-        Ok(Entered::Form(ctx)) => redirect_to_form(&login, &[("ctx", &ctx)]),
+        Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
+        // The form offers "Create an account" (the API checks the app again).
+        Ok(Entered::Form { ctx, sign_up: true }) => redirect_to_form(&login, &[("ctx", &ctx), ("sign_up", "open")]),
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
     };
     if known_device.is_none() {

@@ -9,7 +9,7 @@ use crate::common::hashing::hmac_sha256;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, AuthenticationResultType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -56,6 +56,10 @@ enum Operation {
     ConfirmForgot,
     /// The person's own settings with their access token: an authenticator app, an email code.
     Totp,
+    /// `SignUp`, `ConfirmSignUp`.
+    SignUp,
+    /// `ResendConfirmationCode`.
+    Resend,
 }
 
 /// The one mapping from Cognito's errors to `AuthError`.
@@ -66,6 +70,12 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
     use Operation::*;
     match (code.as_str(), op) {
         ("TooManyRequestsException" | "ThrottlingException", _) => AuthError::Throttled,
+        ("UsernameExistsException" | "AliasExistsException", SignUp) => AuthError::AccountExists,
+        // A confirmed account (ConfirmSignUp: NotAuthorized; resend: InvalidParameter "already
+        // confirmed") and an unknown one read as the sign-up form must show them.
+        ("NotAuthorizedException" | "UserNotFoundException", SignUp) => AuthError::CodeMismatch,
+        ("InvalidParameterException", Resend) => AuthError::AccountExists,
+        ("UserNotFoundException", Resend) => AuthError::CodeMismatch,
         ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot) => AuthError::InvalidCredentials,
         // moto answers an unknown session with ResourceNotFound; Cognito with NotAuthorized.
         ("NotAuthorizedException" | "ResourceNotFoundException", Answer) => AuthError::ChallengeExpired,
@@ -233,6 +243,50 @@ impl PasswordAuth for CognitoPasswordAuth {
             .await
             .map_err(|e| auth_error(Operation::ConfirmForgot, Failure::of(&e)))?;
         Ok(())
+    }
+
+    async fn sign_up(&self, username: &str, password: &SecretString, attributes: &[(&str, &str)], language: &str) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        let attributes = attributes.iter().map(|(name, value)| AttributeType::builder().name(*name).value(*value).build()).collect::<Result<Vec<_>, _>>();
+        self.client
+            .sign_up()
+            .client_id(&self.client_id)
+            .username(username)
+            .password(password.expose_secret())
+            .set_user_attributes(Some(attributes.map_err(|e| AuthError::Misconfigured(e.to_string()))?))
+            .client_metadata("locale", language)
+            .set_secret_hash(hash)
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::SignUp, Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn confirm_sign_up(&self, username: &str, code: &SecretString) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        let sent = self
+            .client
+            .confirm_sign_up()
+            .client_id(&self.client_id)
+            .username(username)
+            .confirmation_code(code.expose_secret())
+            .set_secret_hash(hash)
+            .send()
+            .await;
+        sent.map(drop).map_err(|e| auth_error(Operation::SignUp, Failure::of(&e)))
+    }
+
+    async fn resend_sign_up_code(&self, username: &str, language: &str) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        let request = self.client.resend_confirmation_code().client_id(&self.client_id).username(username).client_metadata("locale", language);
+        request.set_secret_hash(hash).send().await.map(drop).map_err(|e| auth_error(Operation::Resend, Failure::of(&e)))
+    }
+
+    async fn account_exists_notice(&self, username: &str, language: &str) -> Result<(), AuthError> {
+        let hash = self.secret_hash(username).await?;
+        let request = self.client.forgot_password().client_id(&self.client_id).username(username).set_secret_hash(hash);
+        let sent = request.client_metadata("locale", language).client_metadata("reason", "account_exists").send().await;
+        sent.map(drop).map_err(|e| auth_error(Operation::Forgot, Failure::of(&e)))
     }
 
     async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError> {

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use bridge_admin::apps::Apps;
 use clap::{Args, Subcommand};
 use shared::risk::RiskPolicy;
-use shared::tokens::app::{App, AppId};
+use shared::tokens::app::{App, AppId, SignUp};
 use shared::tokens::claims::ClaimMapping;
 use shared::tokens::return_to::Origin;
 use shared::tokens::targets::{Target, zendesk};
@@ -71,6 +71,13 @@ pub struct AppFields {
     /// What a high-risk sign-in does: allow (and record sign_in.high_risk), require_mfa or deny.
     #[arg(long)]
     risk_policy: Option<String>,
+    /// Whether the form offers "Create an account" for this app: open or off (the default).
+    #[arg(long, value_parser = parse_sign_up)]
+    sign_up: Option<SignUp>,
+}
+
+fn parse_sign_up(raw: &str) -> Result<SignUp, String> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|_| format!("--sign-up is open or off, not {raw}"))
 }
 
 /// Runs an `app` command against the table.
@@ -112,6 +119,7 @@ async fn create(apps: &Apps, id: &str, fields: &AppFields, target: Option<std::p
         claims: fields.claims()?.unwrap_or_default(),
         signing_secret: None,
         risk_policy: fields.risk_policy()?.unwrap_or_default(),
+        sign_up: fields.sign_up.unwrap_or_default(),
         version: 0,
     };
     let secret = secret.read_if_given()?;
@@ -148,6 +156,9 @@ async fn update(apps: &Apps, id: &str, fields: &AppFields) -> Result<()> {
     }
     if let Some(policy) = fields.risk_policy()? {
         app.risk_policy = policy;
+    }
+    if let Some(sign_up) = fields.sign_up {
+        app.sign_up = sign_up;
     }
     println!("{}", serde_json::to_string_pretty(&apps.update(app).await?)?);
     Ok(())

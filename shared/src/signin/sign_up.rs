@@ -1,0 +1,131 @@
+//! Creating an account on the form ([`SelfSignUp`]): for an app that allows it (`sign_up:
+//! open`), an email, a password, a name and a language; then the code Cognito emails; then the
+//! person is signed in like any password sign-in and goes on to the app that sent them.
+//!
+//! What it promises:
+//! - **No account enumeration.** An email that has an account answers exactly as a new one (the
+//!   same step, the same masked destination). Its owner is told by email instead: an account not
+//!   confirmed yet gets a new code (its owner is finishing later), a confirmed one the "you
+//!   already have an account" email with a password reset code. A code for such an email never
+//!   confirms anything (`code_mismatch`, as a wrong code). Timing is not equalised.
+//! - **Companies manage their people.** An email in an organisation's domain whose organisation
+//!   provisions through SCIM or does not allow password sign-in is sent to corporate sign-in
+//!   ([`SignInError::UseCorporate`]).
+//! - **One registration event.** `user.registered` is the PostConfirmation trigger's, once per
+//!   person.
+//!
+//! The form keeps the password between the steps and sends it again with the code: no token
+//! the bridge issues carries it.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::common::email::Email;
+use crate::common::language::Language;
+use crate::directory::org::{EmailDomain, Provisioning};
+use crate::events::EventContext;
+use crate::signin::challenge::AuthError;
+use crate::signin::confirmation::{SignUpState, code_step};
+use crate::signin::flow::{self, Purpose};
+use crate::signin::password::PasswordSignIn;
+use crate::signin::service::{CodeSent, Outcome, SignInError, SignInPorts};
+use crate::tokens::app::SignUp;
+
+/// Longest name a person may give (characters).
+pub const MAX_NAME: usize = 100;
+
+/// What the form sends to create an account.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password: &'a SecretString,
+    /// The person's name, as they want to be addressed.
+    pub name: &'a str,
+    /// The language of their emails (their `locale`).
+    pub language: Language,
+}
+
+pub struct SelfSignUp {
+    ports: Arc<SignInPorts>,
+    password: PasswordSignIn,
+}
+
+impl SelfSignUp {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { password: PasswordSignIn::new(ports.clone()), ports }
+    }
+
+    /// Starts an account for `account` on the app `ctx` names. Errors: the app does not allow
+    /// sign-up ([`SignInError::SignUpClosed`]), the email belongs to a company that manages
+    /// its people ([`SignInError::UseCorporate`]), the password policy, rate limits.
+    pub async fn start(&self, ctx: &str, account: NewAccount<'_>, now: u64) -> Result<CodeSent, SignInError> {
+        let ctx = self.ports.open_context(ctx, now).await?;
+        let email = Email::parse(account.email).map_err(|_| SignInError::BadInput("email"))?;
+        let name = account.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(SignInError::BadInput("name"));
+        }
+        let (app, company) = tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email));
+        if app?.sign_up != SignUp::Open {
+            return Err(SignInError::SignUpClosed);
+        }
+        if company? {
+            return Err(SignInError::UseCorporate);
+        }
+        let language = account.language.tag();
+        match self.ports.auth.sign_up(email.as_str(), account.password, &[("name", name), ("locale", language)], language).await {
+            Ok(()) => {}
+            Err(AuthError::AccountExists) => self.tell_owner(email.as_str(), language).await,
+            Err(e) => return Err(e.into()),
+        }
+        code_step(&self.ports, ctx, &email, account.language, now).await
+    }
+
+    /// Confirms the account with the emailed `code`, then signs in with `password` (the one
+    /// the person chose) and goes on as a password sign-in does.
+    pub async fn confirm(
+        &self,
+        flow_token: &str,
+        code: &SecretString,
+        password: &SecretString,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        let key = self.ports.secrets.bridge().await?;
+        let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
+        self.ports.auth.confirm_sign_up(&state.email, code).await?;
+        let ctx = self.ports.seal_context(&state.ctx, now).await?;
+        self.password.sign_in(&ctx, &state.email, password, visitor, now).await
+    }
+
+    /// Sends a new code (the same answer for any address).
+    pub async fn resend(&self, flow_token: &str, now: u64) -> Result<(), SignInError> {
+        let key = self.ports.secrets.bridge().await?;
+        let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
+        match self.ports.auth.resend_sign_up_code(&state.email, state.language.tag()).await {
+            Ok(()) | Err(AuthError::AccountExists | AuthError::CodeMismatch) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether a company manages people with this email: its domain's organisation provisions
+    /// through SCIM or does not allow password sign-in.
+    async fn manages(&self, email: &Email) -> Result<bool, SignInError> {
+        let Ok(domain) = EmailDomain::of(email) else { return Ok(false) };
+        let Some(org) = self.ports.orgs.owner_of(&domain).await? else { return Ok(false) };
+        let scim = org.connection.as_ref().is_some_and(|c| c.provisioning == Provisioning::Scim);
+        Ok(scim || !org.policies.password_sign_in)
+    }
+
+    /// The owner of an existing account hears of the attempt (a failure is logged: the answer
+    /// must not differ).
+    async fn tell_owner(&self, email: &str, language: &str) {
+        let told = match self.ports.auth.resend_sign_up_code(email, language).await {
+            Err(AuthError::AccountExists) => self.ports.auth.account_exists_notice(email, language).await,
+            other => other,
+        };
+        if let Err(e) = told {
+            tracing::warn!(error = %e, "could not tell an account's owner of a sign-up with its email");
+        }
+    }
+}

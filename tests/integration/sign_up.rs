@@ -1,0 +1,161 @@
+//! Creating an account on the form against moto: only for apps that allow it; one journey from
+//! the form to the app (sign-up, the emailed code, signed in); no account enumeration (an
+//! existing email answers as a new one, its owner is told by email, its codes confirm nothing);
+//! an unconfirmed person finishing later; companies' people sent to corporate sign-in; every
+//! Cognito error the journey meets, each with its own code for the form.
+
+use crate::harness::*;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::tokens::app::{AppId, SignUp};
+
+/// The test stack with its demo app open to sign-up.
+async fn open_app() -> TestApp {
+    let app = spawn_app().await;
+    let mut demo = app.apps.get(&AppId::parse(APP).unwrap()).await.unwrap();
+    demo.sign_up = SignUp::Open;
+    app.apps.update(demo).await.unwrap();
+    app
+}
+
+fn new_account(ctx: &str, email: &str, language: &str) -> Value {
+    json!({"ctx": ctx, "email": email, "password": PASSWORD, "name": "山田 花子", "language": language})
+}
+
+#[tokio::test]
+async fn a_new_person_signs_up_confirms_the_emailed_code_and_lands_in_the_app_registered_once() {
+    let app = spawn_app().await;
+    let ctx = app.ctx().await;
+    // The demo app does not allow sign-up: refused, and the form is not told to offer it.
+    let closed = app.post("/signup", new_account(&ctx, "new.person@example.com", "ja")).await;
+    assert_eq!((closed.status, closed.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("sign_up_closed")), "{}", closed.body);
+    let entered = app.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc"), &[], None).await;
+    assert_eq!(entered.location_param("sign_up"), None);
+
+    let app = open_app().await;
+    let entered = app.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc"), &[], None).await;
+    assert_eq!(entered.location_param("sign_up").as_deref(), Some("open"), "the form offers it");
+    let ctx = app.ctx().await;
+    let started = app.post("/signup", new_account(&ctx, "new.person@example.com", "ja")).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let step = started.json();
+    assert_eq!((step["status"].as_str(), step["destination"].as_str()), (Some("confirm_sign_up"), Some("n***@e***")));
+    let flow = step["flow"].as_str().unwrap();
+    let email = app.last_email("new.person@example.com");
+    assert_eq!((email["kind"].as_str(), email["subject"].as_str()), (Some("CustomMessage_SignUp"), Some("【Acme Help】確認コードのお知らせ")));
+    assert!(email["html"].as_str().unwrap().contains("山田 花子 様"));
+
+    let wrong = app.post("/signup/confirm", json!({"flow": flow, "code": "000000", "password": PASSWORD})).await;
+    assert_eq!((wrong.status, wrong.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{}", wrong.body);
+    assert_eq!(app.post("/signup/resend", json!({"flow": flow})).await.json()["status"], "code_sent");
+    let code = app.emailed_code("new.person@example.com");
+    let signed_in = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
+    assert_eq!(signed_in.json()["status"], "signed_in", "{}", signed_in.body);
+    let page = app.handoff(&signed_in).await;
+    assert!(page.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "on to the app: {}", page.body);
+    assert_eq!(app.event_types().await.iter().filter(|t| *t == "user.registered").count(), 1, "PostConfirmation, once");
+    // The person is the pool's, with their language: the next email is in Japanese too.
+    let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .admin_get_user()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("new.person@example.com")
+        .send()
+        .await
+        .unwrap();
+    let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
+    assert_eq!(
+        (attribute("name").as_deref(), attribute("locale").as_deref(), attribute("email_verified").as_deref()),
+        (Some("山田 花子"), Some("ja"), Some("true"))
+    );
+}
+
+#[tokio::test]
+async fn an_existing_email_answers_as_a_new_one_and_its_owner_is_told_by_email() {
+    let app = open_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let existing = app.post("/signup", new_account(&ctx, "hanako@example.com", "en")).await;
+    let new = app.post("/signup", new_account(&ctx, "haruka@example.com", "en")).await;
+    let shape = |r: &Reply| (r.status, r.json()["status"].clone(), r.json()["destination"].clone(), r.json().as_object().map(|o| o.len()));
+    assert_eq!(shape(&existing), shape(&new), "the same answer: {} / {}", existing.body, new.body);
+    // The owner hears of it, with a reset code; nothing confirms or changes their account.
+    let notice = app.last_email("hanako@example.com");
+    assert_eq!(
+        (notice["kind"].as_str(), notice["subject"].as_str()),
+        (Some("CustomMessage_ForgotPassword"), Some("You already have an account with Acme Help"))
+    );
+    let flow = existing.json()["flow"].as_str().unwrap().to_owned();
+    for code in [notice["code"].as_str().unwrap(), "123456"] {
+        let tried = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
+        assert_eq!((tried.status, tried.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{}", tried.body);
+    }
+    assert_eq!(app.post("/signup/resend", json!({"flow": flow})).await.json()["status"], "code_sent", "the same answer");
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK, "the account is as it was");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_person_who_signs_in_later_is_taken_to_the_code_step() {
+    let app = open_app().await;
+    let ctx = app.ctx().await;
+    assert_eq!(app.post("/signup", new_account(&ctx, "later@example.com", "en")).await.status, StatusCode::OK);
+    // Signing up again: a new code to the same address (the owner finishing later).
+    assert_eq!(app.post("/signup", new_account(&ctx, "later@example.com", "en")).await.status, StatusCode::OK);
+    assert_eq!(app.last_email("later@example.com")["kind"], "CustomMessage_ResendCode");
+    // A wrong password is a wrong password; the right one leads to the code step.
+    let wrong = app.post("/login", json!({"ctx": ctx, "email": "later@example.com", "password": "Wrong-Passw0rd!"})).await;
+    assert_eq!(wrong.json()["error"], "invalid_credentials");
+    let step = app.post("/login", json!({"ctx": ctx, "email": "later@example.com", "password": PASSWORD})).await.json();
+    assert_eq!((step["status"].as_str(), step["destination"].as_str()), (Some("confirm_sign_up"), Some("l***@e***")), "{step}");
+    let code = app.emailed_code("later@example.com");
+    let signed_in = app.post("/signup/confirm", json!({"flow": step["flow"], "code": code, "password": PASSWORD})).await;
+    assert_eq!(signed_in.json()["status"], "signed_in", "{}", signed_in.body);
+}
+
+#[tokio::test]
+async fn the_cognito_errors_of_the_journey_each_have_their_own_answer() {
+    let app = open_app().await;
+    let ctx = app.ctx().await;
+    let mut weak = new_account(&ctx, "weak@example.com", "en");
+    weak["password"] = "short".into();
+    let cases = [
+        (weak, StatusCode::BAD_REQUEST, "password_policy"),
+        (json!({"ctx": ctx, "email": "x@example.com", "password": PASSWORD, "name": " ", "language": "en"}), StatusCode::BAD_REQUEST, "invalid_name"),
+        (json!({"ctx": ctx, "email": "x@example.com", "password": PASSWORD, "name": "X", "language": "fr"}), StatusCode::BAD_REQUEST, "invalid_request"),
+        (json!({"ctx": ctx, "email": "not-an-email", "password": PASSWORD, "name": "X", "language": "en"}), StatusCode::BAD_REQUEST, "invalid_email"),
+        (json!({"ctx": "forged", "email": "x@example.com", "password": PASSWORD, "name": "X", "language": "en"}), StatusCode::BAD_REQUEST, "invalid_flow"),
+    ];
+    for (body, status, code) in cases {
+        let reply = app.post("/signup", body.clone()).await;
+        assert_eq!((reply.status, reply.json()["error"].as_str()), (status, Some(code)), "{body}: {}", reply.body);
+    }
+    // Five wrong codes: too many attempts, for the right code too, until a new one is sent.
+    let flow = app.post("/signup", new_account(&ctx, "guess@example.com", "en")).await.json()["flow"].as_str().unwrap().to_owned();
+    let code = app.emailed_code("guess@example.com");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let confirm = |code: &str| app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD}));
+    for _ in 0..4 {
+        assert_eq!(confirm(wrong).await.json()["error"], "code_mismatch");
+    }
+    let limited = confirm(wrong).await;
+    assert_eq!((limited.status, limited.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{}", limited.body);
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    assert_eq!(confirm(&code).await.json()["error"], "too_many_attempts");
+    app.post("/signup/resend", json!({"flow": flow})).await;
+    assert_eq!(confirm(&app.emailed_code("guess@example.com")).await.json()["status"], "signed_in");
+    // A sign-up flow is not a context, nor a challenge's flow.
+    let reply = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
+    assert_eq!(reply.json()["error"], "invalid_flow");
+    assert_eq!(app.post("/signup/confirm", json!({"flow": ctx, "code": "123456", "password": PASSWORD})).await.json()["error"], "invalid_flow");
+}
+
+#[tokio::test]
+async fn a_companys_people_are_sent_to_corporate_sign_in() {
+    let app = open_app().await;
+    let orgs = bridge_admin::orgs::Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
+    orgs.create("Example Corp", &["corp.example".into()], shared::directory::org::OrgPolicies::default()).await.unwrap();
+    let ctx = app.ctx().await;
+    let reply = app.post("/signup", new_account(&ctx, "taro@corp.example", "ja")).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::CONFLICT, Some("use_corporate")), "{}", reply.body);
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    assert!(pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("taro@corp.example").send().await.is_err(), "no account made");
+}

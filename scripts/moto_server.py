@@ -36,7 +36,8 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   one on, every try is `LimitExceededException` until a new code is sent), an expired one (`ExpiredCodeException`), an unknown user
   as the client's `PreventUserExistenceErrors` says, and an account already confirmed
   (`NotAuthorizedException`); it sets `email_verified` and runs `PostConfirmation`.
-  `ResendConfirmationCode` (missing in moto) sends a new code. `ForgotPassword` codes are 6
+  `ResendConfirmationCode` (missing in moto) sends a new code. For tests, codes sent to an email
+  starting with `MOTO_COGNITO_EXPIRED_CODE_PREFIX` are expired at once. `ForgotPassword` codes are 6
   digits valid an hour (moto's were `moto-confirmation-code:...`, and any other code passed).
 - DynamoDB writes are serialised (one lock): DynamoDB applies a conditional write atomically,
   moto's threaded server does not, so two racing conditional writes to one item could both pass.
@@ -80,7 +81,7 @@ from moto.cognitoidp.exceptions import (CodeMismatchException, ExpiredCodeExcept
                                         ResourceNotFoundError, UserNotFoundError)
 from moto.cognitoidp.exceptions import AliasExistsException
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool, cognitoidp_backends, find_account_region_by_value
-from moto.cognitoidp.utils import PAGINATION_MODEL
+from moto.cognitoidp.utils import PAGINATION_MODEL, check_secret_hash
 from moto.utilities.paginator import paginate
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
@@ -190,6 +191,11 @@ def _send_email(pool, user, source, code, client_id=None, client_metadata=None, 
 
 
 def _new_code(user, purpose, ttl):
+    # Tests of ExpiredCodeException: codes sent to emails starting with this prefix are
+    # expired as soon as they are sent (there is no waiting 24 hours in a test).
+    expired = os.environ.get("MOTO_COGNITO_EXPIRED_CODE_PREFIX")
+    if expired and _attributes(user).get("email", "").startswith(expired):
+        ttl = 0
     code = f"{secrets.randbelow(1_000_000):06d}"
     user.__dict__.setdefault("pending_codes", {})[purpose] = {"code": code, "expires": time.time() + ttl, "attempts": 0}
     return code
@@ -228,6 +234,13 @@ def _pool_of_client(backend, client_id):
     raise ResourceNotFoundError(client_id)
 
 
+def _check_client(pool, client_id, username, secret_hash):
+    """As Cognito: a client with a secret needs `SecretHash` (moto checks it on sign-in only)."""
+    client = pool.clients[client_id]
+    if client.generate_secret and not check_secret_hash(client.secret, client.id, username, secret_hash or ""):
+        raise NotAuthorizedError(f"Client {client_id} is configured with secret but SECRET_HASH was not received")
+
+
 def _hides_users(pool, client_id):
     return pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED"
 
@@ -235,9 +248,12 @@ def _hides_users(pool, client_id):
 def sign_up(self):
     client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
     backend = _backend_of_client(self, client_id)
+    pool = _pool_of_client(backend, client_id)
+    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
+    if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+        raise NotAuthorizedError("SignUp is not permitted for this user pool")
     user, _ = backend.sign_up(client_id=client_id, username=self._get_param("Username"), password=self._get_param("Password"),
                               attributes=self._get_param("UserAttributes", []))
-    pool = _pool_of_client(backend, client_id)
     details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
     answer = {"UserConfirmed": False, "UserSub": user.id}
     if details:
@@ -249,6 +265,7 @@ def confirm_sign_up(self):
     client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
     backend = _backend_of_client(self, client_id)
     pool = _pool_of_client(backend, client_id)
+    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
     user = pool._get_user(self._get_param("Username"))
     if user is None:
         if _hides_users(pool, client_id):
@@ -267,6 +284,7 @@ def resend_confirmation_code(self):
     client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
     backend = _backend_of_client(self, client_id)
     pool = _pool_of_client(backend, client_id)
+    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
     user = pool._get_user(self._get_param("Username"))
     if user is None:
         if _hides_users(pool, client_id):
@@ -283,9 +301,12 @@ def forgot_password(self):
     `ClientMetadata`)."""
     client_id, username, metadata = self._get_param("ClientId"), self._get_param("Username"), self._get_param("ClientMetadata") or {}
     backend = _backend_of_client(self, client_id)
-    _, answer = backend.forgot_password(client_id, username)
     pool = _pool_of_client(backend, client_id)
+    _check_client(pool, client_id, username, self._get_param("SecretHash"))
     user = pool._get_user(username)
+    if user is not None and _attributes(user).get("email_verified") != "true":
+        raise InvalidParameterException("Cannot reset password for the user as there is no registered/verified email or phone_number")
+    _, answer = backend.forgot_password(client_id, username)
     if user is not None:
         user.confirmation_code = None
         _send_email(pool, user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL), client_id, metadata)

@@ -293,6 +293,12 @@
       $("corporate-email").value = $("email").value;
       showStep("step-corporate");
     });
+    // A code already emailed (the "you already have an account" email carries one): straight to the reset step.
+    $("have-code").addEventListener("click", () => {
+      clearMessages();
+      lastEmail = $("forgot-email").value.trim();
+      showStep("step-reset");
+    });
     $("to-forgot").addEventListener("click", () => {
       clearMessages();
       $("forgot-email").value = $("email").value;

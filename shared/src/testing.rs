@@ -258,6 +258,9 @@ impl PoolUsers for EmptyPool {
     async fn add_to_group(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
         Err(DirectoryError::Gone)
     }
+    async fn claim(&self, _: &str, _: &secrecy::SecretString, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
+        Err(DirectoryError::Gone)
+    }
 }
 
 /// Secrets by id, counting reads.

@@ -21,6 +21,8 @@ pub const ZENDESK: &str = "https://acme.zendesk.com";
 pub const FORM: &str = "https://login.example.com";
 pub const API: &str = "https://api.example.com";
 pub const PASSWORD: &str = "Corr3ct-Horse!";
+/// Codes the local Cognito sends to emails starting with this are expired at once.
+pub const EXPIRED_CODES: &str = "expired.";
 
 /// moto's URL; started on first use and stopped when the test binary exits. It invokes the
 /// pools' triggers through [`local_lambda`].
@@ -29,8 +31,9 @@ pub fn moto() -> &'static str {
     MOTO.get_or_init(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
         let (lambda, moto_url) = local_lambda();
-        let (mut child, url) = shared::testing::start_moto(std::path::Path::new(root), &[("MOTO_LAMBDA_ENDPOINT", lambda)])
-            .unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
+        let (mut child, url) =
+            shared::testing::start_moto(std::path::Path::new(root), &[("MOTO_LAMBDA_ENDPOINT", lambda), ("MOTO_COGNITO_EXPIRED_CODE_PREFIX", EXPIRED_CODES)])
+                .unwrap_or_else(|e| panic!("starting moto (run scripts/setup.sh first): {e}"));
         let _ = moto_url.send(url.clone());
         // The child watches for this process to exit and stops itself; this thread reaps it.
         std::thread::spawn(move || child.wait());

@@ -43,7 +43,7 @@ async fn a_new_person_signs_up_confirms_the_emailed_code_and_lands_in_the_app_re
     let flow = step["flow"].as_str().unwrap();
     let email = app.last_email("new.person@example.com");
     assert_eq!((email["kind"].as_str(), email["subject"].as_str()), (Some("CustomMessage_SignUp"), Some("【Acme Help】確認コードのお知らせ")));
-    assert!(email["html"].as_str().unwrap().contains("山田 花子 様"));
+    assert!(email["html"].as_str().unwrap().contains("new.person@example.com 様"), "the address, not a name anyone may choose");
 
     let wrong = app.post("/signup/confirm", json!({"flow": flow, "code": "000000", "password": PASSWORD})).await;
     assert_eq!((wrong.status, wrong.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{}", wrong.body);
@@ -142,6 +142,11 @@ async fn the_cognito_errors_of_the_journey_each_have_their_own_answer() {
     assert_eq!(confirm(&code).await.json()["error"], "too_many_attempts");
     app.post("/signup/resend", json!({"flow": flow})).await;
     assert_eq!(confirm(&app.emailed_code("guess@example.com")).await.json()["status"], "signed_in");
+    // An expired code (the local Cognito expires codes to these addresses at once).
+    let flow = app.post("/signup", new_account(&ctx, &format!("{EXPIRED_CODES}x@example.com"), "en")).await.json()["flow"].as_str().unwrap().to_owned();
+    let code = app.emailed_code(&format!("{EXPIRED_CODES}x@example.com"));
+    let expired = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
+    assert_eq!((expired.status, expired.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_expired")), "{}", expired.body);
     // A sign-up flow is not a context, nor a challenge's flow.
     let reply = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
     assert_eq!(reply.json()["error"], "invalid_flow");
@@ -158,4 +163,77 @@ async fn a_companys_people_are_sent_to_corporate_sign_in() {
     assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::CONFLICT, Some("use_corporate")), "{}", reply.body);
     let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     assert!(pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("taro@corp.example").send().await.is_err(), "no account made");
+}
+
+#[tokio::test]
+async fn each_step_makes_only_the_aws_calls_it_needs() {
+    let app = open_app().await;
+    app.user("warm@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    // A first sign-in warms what every sign-in shares (the app's secret, the bridge secret).
+    assert_eq!(app.login("warm@example.com", PASSWORD).await.status, StatusCode::OK);
+    app.calls.take();
+    let step = |what: &str| {
+        let mut calls = app.calls.take();
+        calls.sort();
+        println!("{what:>22}: {} AWS calls {calls:?}", calls.len());
+        calls
+    };
+    let started = app.post("/signup", new_account(&ctx, "counted@example.com", "en")).await;
+    // Which organisation owns the domain (not cached for a domain nobody owns), then SignUp.
+    assert_eq!(step("POST /signup"), ["AWSCognitoIdentityProviderService.SignUp", "DynamoDB_20120810.GetItem"]);
+    let flow = started.json()["flow"].as_str().unwrap().to_owned();
+    app.post("/signup/resend", json!({"flow": flow})).await;
+    assert_eq!(step("POST /signup/resend"), ["AWSCognitoIdentityProviderService.ResendConfirmationCode"]);
+    let code = app.emailed_code("counted@example.com");
+    let signed_in = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
+    assert_eq!(signed_in.json()["status"], "signed_in");
+    // ConfirmSignUp; the account made the confirmer's (two calls side by side); then a password
+    // sign-in: a first one reads the (empty) history of the email beside InitiateAuth, then the
+    // new account's own; a later one finds the email's.
+    let sign_in = [
+        "AWSCognitoIdentityProviderService.InitiateAuth",
+        "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.TransactWriteItems",
+    ];
+    let mut first = vec![
+        "AWSCognitoIdentityProviderService.AdminSetUserPassword",
+        "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
+        "AWSCognitoIdentityProviderService.ConfirmSignUp",
+    ];
+    first.extend(sign_in);
+    first.sort();
+    assert_eq!(step("POST /signup/confirm"), first);
+    assert_eq!(app.login("counted@example.com", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(step("POST /login (warm)"), [sign_in[0], sign_in[1], sign_in[3]]);
+}
+
+#[tokio::test]
+async fn an_account_someone_else_started_with_your_email_becomes_yours_when_you_confirm_it() {
+    let app = open_app().await;
+    let ctx = app.ctx().await;
+    // The attacker signs up the victim's email first, with a password and name of their own.
+    let mut first = new_account(&ctx, "victim@example.com", "en");
+    first["password"] = "Attacker-Passw0rd!".into();
+    first["name"] = "Attacker".into();
+    assert_eq!(app.post("/signup", first).await.status, StatusCode::OK);
+    // The victim signs up later: the same step; the code goes to their mailbox.
+    let step = app.post("/signup", new_account(&ctx, "victim@example.com", "ja")).await.json();
+    assert_eq!(step["status"], "confirm_sign_up");
+    let code = app.emailed_code("victim@example.com");
+    let signed_in = app.post("/signup/confirm", json!({"flow": step["flow"], "code": code, "password": PASSWORD})).await;
+    assert_eq!(signed_in.json()["status"], "signed_in", "{}", signed_in.body);
+    // The account is the victim's: their password, their name and language; not the attacker's.
+    assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login("victim@example.com", PASSWORD).await.status, StatusCode::OK);
+    let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+        .admin_get_user()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("victim@example.com")
+        .send()
+        .await
+        .unwrap();
+    let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
+    assert_eq!((attribute("name").as_deref(), attribute("locale").as_deref()), (Some("山田 花子"), Some("ja")));
 }

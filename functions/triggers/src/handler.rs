@@ -14,8 +14,9 @@
 //! - `PostAuthentication_Authentication`: the person's last sign-in (1 `PutItem`); a failure, or
 //!   an event that does not read, is logged, never a failed sign-in.
 //! - `CustomMessage_*`: the email in the person's language ([`shared::messages`]): the subject
-//!   and HTML body from the operator's templates (1 `Query` per cache period, 60 s; the shipped
-//!   templates if it fails) with Cognito's placeholders, so Cognito sends it. SMS texts are left
+//!   and HTML body from the operator's templates (1 `Query` per cache period, 60 s; if it fails
+//!   or takes over 800 ms, the ones held, else the shipped ones) with Cognito's placeholders, so
+//!   Cognito sends it. An event that does not read comes back unchanged (Cognito's own text). SMS texts are left
 //!   to Cognito (or the telephony hook's sender).
 //! - `TokenGeneration_*` (the sources `aws_lambda_events` knows; `version` "1" or later): the
 //!   `org` and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in
@@ -106,7 +107,15 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
 
 /// The event with `response.emailSubject` and `response.emailMessage` set.
 async fn message(triggers: &Triggers, kind: EmailKind, mut event: Value) -> Result<Value, TriggerError> {
-    let request: CognitoEventUserPoolsCustomMessageRequest<Value> = read(event.get("request").unwrap_or(&Value::Null))?;
+    // An event that does not read goes back as it came: Cognito then sends its own text rather
+    // than no email at all.
+    let request: CognitoEventUserPoolsCustomMessageRequest<Value> = match read(event.get("request").unwrap_or(&Value::Null)) {
+        Ok(request) => request,
+        Err(e) => {
+            tracing::warn!(error = %e, "a CustomMessage event that does not read; Cognito's own text is sent");
+            return Ok(event);
+        }
+    };
     let attributes = request.user_attributes.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect();
     let message_request = MessageRequest {
         attributes: &attributes,

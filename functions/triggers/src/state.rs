@@ -18,6 +18,8 @@ use std::time::Duration;
 /// How long the operator's email templates are kept (seconds): a change reaches warm
 /// instances within this time.
 pub const TEMPLATES_TTL: u64 = 60;
+/// How long an email waits for the templates before it goes without the operator's.
+pub const TEMPLATES_WAIT: Duration = Duration::from_millis(800);
 
 /// The product name emails show when `PRODUCT_NAME` is not set.
 pub const DEFAULT_PRODUCT: &str = "Identity Bridge";
@@ -51,15 +53,18 @@ impl Triggers {
         })
     }
 
-    /// The operator's email templates (cached for [`TEMPLATES_TTL`]); none, so the shipped ones,
-    /// when they cannot be read: an email is never held back for them.
+    /// The operator's email templates (cached for [`TEMPLATES_TTL`]). When they cannot be read
+    /// within [`TEMPLATES_WAIT`], the ones this instance read last, else none (the shipped
+    /// ones): an email is never held back for them (Cognito gives the trigger 5 s).
     pub async fn templates(&self) -> Arc<Vec<StoredTemplate>> {
-        match self.template_cache.get_or_load(&(), || async { self.email_templates.all().await.map(Some) }).await {
-            Ok(Some(stored)) => stored,
-            Ok(None) => Arc::default(),
-            Err(e) => {
-                tracing::warn!(error = %e, "the email templates could not be read; the shipped ones are used");
-                Arc::default()
+        let load = self.template_cache.get_or_load(&(), || async { self.email_templates.all().await.map(Some) });
+        match tokio::time::timeout(TEMPLATES_WAIT, load).await {
+            Ok(Ok(Some(stored))) => stored,
+            Ok(Ok(None)) => Arc::default(),
+            failed => {
+                let why = failed.map_or_else(|_| "timed out".to_owned(), |e| e.err().map(|e| e.to_string()).unwrap_or_default());
+                tracing::warn!(error = %why, "the email templates could not be read; the ones held (or the shipped ones) are used");
+                self.template_cache.held(&()).unwrap_or_default()
             }
         }
     }

@@ -234,7 +234,10 @@ async fn a_custom_message_is_the_persons_email_in_their_language_from_the_operat
     let answer = handle(&t, custom_message("CustomMessage_SignUp", person.clone()), 1).await.unwrap();
     let (subject, html) = (answer["response"]["emailSubject"].as_str().unwrap(), answer["response"]["emailMessage"].as_str().unwrap());
     assert_eq!(subject, "【Acme】確認コードのお知らせ");
-    assert!(html.contains("<strong>{####}</strong>") && html.contains("山田 &lt;花子&gt; 様"), "{html}");
+    assert!(html.contains("<strong>{####}</strong>") && html.contains("hanako@example.com 様"), "{html}");
+    assert!(!html.contains("山田"), "a sign-up email greets the address, not a name its sender chose");
+    let reset = handle(&t, custom_message("CustomMessage_ForgotPassword", person.clone()), 1).await.unwrap();
+    assert!(reset["response"]["emailMessage"].as_str().unwrap().contains("山田 &lt;花子&gt; 様"), "other emails greet the person, escaped");
     assert_eq!(answer["response"]["smsMessage"], json!(null), "SMS texts stay Cognito's (or the sender's)");
 
     // No locale yet (a sign-up): the language the form passed; an invitation names the user.
@@ -254,9 +257,18 @@ async fn a_custom_message_is_the_persons_email_in_their_language_from_the_operat
     );
     let english = handle(&t, custom_message("CustomMessage_SignUp", json!({"email": "e@example.com"})), 1).await.unwrap();
     assert_eq!(english["response"]["emailSubject"], "Your Acme verification code");
+    // The store down: the templates this instance read last; none read yet: the shipped ones.
     *recorder.down.lock().unwrap() = true;
-    let answer = handle(&t, custom_message("CustomMessage_SignUp", person), 1).await.unwrap();
+    let answer = handle(&t, custom_message("CustomMessage_SignUp", person.clone()), 1).await.unwrap();
+    assert_eq!(answer["response"]["emailSubject"], "Welcome to Acme");
+    let (fresh, _, fresh_store) = triggers();
+    *fresh_store.down.lock().unwrap() = true;
+    let answer = handle(&fresh, custom_message("CustomMessage_SignUp", person), 1).await.unwrap();
     assert_eq!(answer["response"]["emailSubject"], "【Acme】確認コードのお知らせ");
+    // An event that does not read goes back unchanged: Cognito sends its own text.
+    let mut broken = custom_message("CustomMessage_SignUp", json!({}));
+    broken["request"]["userAttributes"] = json!("not an object");
+    assert_eq!(handle(&t, broken.clone(), 1).await.unwrap(), broken);
     assert!(events.0.lock().unwrap().is_empty(), "a message records nothing");
 
     // AWS's own example (booleans among the attributes) reads.

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedApps, SecretVault};
-use super::secret_change;
+use super::secret_change::{self, Written};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::events::EventType;
@@ -165,7 +165,7 @@ impl AppAdmin {
         }
         let audit = AuditRecord::new(EventType::AdminAppCreated, actor, target(&app.id), None, Some(view(&app)), now);
         let written = self.store.create(&app, &audit).await;
-        secret_change::settle(&*self.vault, written.is_ok(), app.signing_secret.as_ref(), None, None).await;
+        secret_change::settle(&*self.vault, Written::of_store(&written), app.signing_secret.as_ref(), None, None).await;
         written.map_err(|e| match e {
             StoreError::Conflict => AdminError::Exists(format!("app `{}` exists already", app.id)),
             other => other.into(),
@@ -233,7 +233,7 @@ impl AppAdmin {
             let audit = AuditRecord::new(EventType::AdminAppSecretSet, actor, target(&app.id), None, None, now);
             match self.store.update(&next, &audit).await {
                 Ok(()) => {
-                    secret_change::settle(&*self.vault, true, Some(&created), app.signing_secret.as_ref(), Some(&created)).await;
+                    secret_change::settle(&*self.vault, Written::Yes, Some(&created), app.signing_secret.as_ref(), Some(&created)).await;
                     return Ok(shown);
                 }
                 Err(StoreError::Conflict) => match self.get(app.id.as_str()).await {
@@ -249,7 +249,7 @@ impl AppAdmin {
                 }
             }
         }
-        secret_change::settle(&*self.vault, false, Some(&created), None, None).await;
+        secret_change::settle(&*self.vault, Written::of(&outcome), Some(&created), None, None).await;
         outcome
     }
 

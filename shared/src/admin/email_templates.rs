@@ -94,7 +94,8 @@ impl EmailTemplatesAdmin {
             }
             None => template_for(&self.store.all().await?, kind, language),
         };
-        Ok(template.render(&Values { code: "123456".into(), username: values.email.clone(), ..values }))
+        let rendered = template.render(&Values { code: "123456".into(), username: values.email.clone(), ..values });
+        rendered.ok_or_else(|| AdminError::Invalid("the email would be longer than the 20,000 characters Cognito sends".into()))
     }
 }
 

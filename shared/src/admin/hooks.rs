@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedHooks, SecretVault};
-use super::secret_change;
+use super::secret_change::{self, Written};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::directory::ports::PoolUser;
@@ -143,7 +143,7 @@ impl HooksAdmin {
         let created = self.write_secret(&mut hook, &secret).await?;
         let audit = AuditRecord::new(EventType::HookCreated, actor, target(name), None, Some(view(&hook)), now);
         let written = self.save(&hook, &audit).await;
-        secret_change::settle(&*self.vault, written.is_ok(), Some(&created), None, None).await;
+        secret_change::settle(&*self.vault, Written::of(&written), Some(&created), None, None).await;
         match written {
             Err(AdminError::Stale { .. }) => Err(AdminError::Exists(format!("hook `{}` exists already", hook.name))),
             other => other.map(|()| hook),
@@ -170,7 +170,7 @@ impl HooksAdmin {
         };
         let audit = AuditRecord::new(EventType::HookUpdated, actor, target(name), Some(view(&current)), Some(view(&hook)), now);
         let written = self.save(&hook, &audit).await;
-        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), current.auth.secret(), hook.auth.secret()).await;
+        secret_change::settle(&*self.vault, Written::of(&written), created.as_ref(), current.auth.secret(), hook.auth.secret()).await;
         written.map(|()| hook)
     }
 

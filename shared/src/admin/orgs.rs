@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedOrgs, SecretVault};
-use super::secret_change;
+use super::secret_change::{self, Written};
 use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
@@ -211,7 +211,7 @@ impl OrgAdmin {
         let next = Organisation { connection: Some(connection), ..current.clone() };
         let written = self.write(actor, EventType::AdminOrgConnected, &current, next, now).await;
         let after = written.as_ref().ok().and_then(|org| org.connection.as_ref()).and_then(|c| c.client_secret.as_ref());
-        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), kept.as_ref(), after).await;
+        secret_change::settle(&*self.vault, Written::of(&written), created.as_ref(), kept.as_ref(), after).await;
         written
     }
 

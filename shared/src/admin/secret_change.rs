@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use super::AdminError;
 use super::ports::SecretVault;
 use crate::common::secrets::SecretRef;
+use crate::common::store::StoreError;
 
 /// Writes `value` as a new secret under `path` (`{prefix}/apps/{id}/signing`, ...): its
 /// reference, for the change to name. Errors: the vault's.
@@ -23,13 +24,46 @@ pub(super) async fn write(vault: &dyn SecretVault, path: &str, description: &str
     Ok(vault.create(&format!("{path}/{}", uuid::Uuid::now_v7()), description, value).await?)
 }
 
-/// Settles the secrets of a change once its write is decided (`written`): a written change lets
-/// `before` go if `after` no longer names it; a refused one discards the secret it `created`.
-/// A failure is logged, not answered: the change itself is decided.
-pub(super) async fn settle(vault: &dyn SecretVault, written: bool, created: Option<&SecretRef>, before: Option<&SecretRef>, after: Option<&SecretRef>) {
+/// How a change's write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Written {
+    Yes,
+    /// Refused: a stale version, a taken name, an invalid change.
+    No,
+    /// The store did not answer (a timeout): the change may have been written.
+    Unknown,
+}
+
+impl Written {
+    pub(super) fn of<T>(result: &Result<T, AdminError>) -> Self {
+        match result {
+            Ok(_) => Self::Yes,
+            Err(AdminError::Store(e)) => Self::of_store::<()>(&Err(e.clone())),
+            Err(_) => Self::No,
+        }
+    }
+
+    pub(super) fn of_store<T>(result: &Result<T, StoreError>) -> Self {
+        match result {
+            Ok(_) => Self::Yes,
+            Err(StoreError::Unavailable(_)) => Self::Unknown,
+            Err(_) => Self::No,
+        }
+    }
+}
+
+/// Settles the secrets of a change once its write has ended: a written change lets `before` go
+/// if `after` no longer names it; a refused one discards the secret it `created`; one that may
+/// have been written keeps both (logged: a secret left over, never one in use deleted). A
+/// failure is logged, not answered: the change itself is decided.
+pub(super) async fn settle(vault: &dyn SecretVault, written: Written, created: Option<&SecretRef>, before: Option<&SecretRef>, after: Option<&SecretRef>) {
     let (secret, never_used) = match (written, created, before) {
-        (true, _, Some(old)) if !old.0.is_empty() && after != Some(old) => (old, false),
-        (false, Some(new), _) => (new, true),
+        (Written::Yes, _, Some(old)) if !old.0.is_empty() && after != Some(old) => (old, false),
+        (Written::No, Some(new), _) => (new, true),
+        (Written::Unknown, Some(new), _) => {
+            tracing::warn!(secret = %new, "a change whose write did not answer: its new secret is kept (delete it by hand if the change is not there)");
+            return;
+        }
         _ => return,
     };
     let result = if never_used { vault.discard(secret).await } else { vault.delete(secret).await };

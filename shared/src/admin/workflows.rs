@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::audit::{Actor, AuditRecord};
 pub use super::ports::RunPage;
 use super::ports::{AuditLog, AuditedWorkflows, Replayer, SecretVault};
-use super::secret_change;
+use super::secret_change::{self, Written};
 use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
@@ -250,7 +250,7 @@ impl WorkflowsAdmin {
         let audit = AuditRecord::new(kind, actor, format!("connection:{name}"), current.as_ref().map(connection_view), Some(connection_view(&connection)), now);
         let written = self.store.save_connection(&connection, &audit).await;
         let before = current.as_ref().and_then(|c| c.auth.secret());
-        secret_change::settle(&*self.vault, written.is_ok(), created.as_ref(), before, connection.auth.secret()).await;
+        secret_change::settle(&*self.vault, Written::of_store(&written), created.as_ref(), before, connection.auth.secret()).await;
         match written {
             Err(StoreError::Conflict) if current.is_none() => Err(AdminError::Exists(format!("connection `{name}` exists already"))),
             Err(StoreError::Conflict) => Err(AdminError::Stale { current: self.connection(name).await?.version }),

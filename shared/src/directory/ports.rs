@@ -182,6 +182,9 @@ pub trait PoolUsers: Send + Sync {
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
     /// Adds the user to a group of the pool (which must exist); a member already is done.
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
+    /// Makes a just-confirmed account its confirmer's: `password` (permanent) and `attributes`
+    /// (`name`, `locale`), whoever made the account first.
+    async fn claim(&self, username: &str, password: &secrecy::SecretString, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
 }
 
 /// Linking a federated identity to an existing account of the user pool.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::email::{EmailKind, RenderedEmail, Values};
+use super::email::{EmailKind, RenderedEmail, Values, shipped};
 use super::ports::{StoredTemplate, template_for};
 use crate::common::language::Language;
 
@@ -39,7 +39,11 @@ pub fn custom_message(kind: EmailKind, request: &MessageRequest<'_>, stored: &[S
     let email = request.attributes.get("email").cloned().unwrap_or_default();
     let name = request.attributes.get("name").filter(|n| !n.trim().is_empty()).cloned().unwrap_or_else(|| email.clone());
     let values = Values { code: request.code_parameter.into(), username: request.username_parameter.into(), product: product.into(), name, email };
-    template_for(stored, kind, language).render(&values)
+    // An operator's template whose rendering Cognito would refuse gives way to the shipped one.
+    template_for(stored, kind, language).render(&values).or_else(|| shipped(kind, language).render(&values)).unwrap_or_else(|| {
+        let short = Values { name: String::new(), ..values.clone() };
+        shipped(kind, language).render(&short).unwrap_or_default()
+    })
 }
 
 #[cfg(test)]

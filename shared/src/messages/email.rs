@@ -23,6 +23,8 @@ pub const MAX_SUBJECT: usize = 100;
 pub const MAX_HTML: usize = 16_000;
 /// Longest subject Cognito accepts (characters): a longer rendering is cut there.
 const COGNITO_MAX_SUBJECT: usize = 140;
+/// Longest message Cognito accepts (characters).
+const COGNITO_MAX_MESSAGE: usize = 20_000;
 
 /// Which email: one per `CustomMessage` trigger source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -121,8 +123,8 @@ impl EmailTemplate {
     /// body of at most [`MAX_HTML`] with the placeholders Cognito needs, and no placeholder
     /// this module does not know.
     pub fn validate(&self, kind: EmailKind) -> Result<(), TemplateError> {
-        let subject = self.subject.trim();
-        if subject.is_empty() || subject.chars().count() > MAX_SUBJECT || subject.chars().any(char::is_control) {
+        let subject = self.subject.as_str();
+        if subject.trim().is_empty() || subject.chars().count() > MAX_SUBJECT || subject.chars().any(char::is_control) {
             return Err(TemplateError(format!("a subject is one line of 1 to {MAX_SUBJECT} characters")));
         }
         if self.html.trim().is_empty() || self.html.chars().count() > MAX_HTML {
@@ -147,13 +149,15 @@ impl EmailTemplate {
         Ok(())
     }
 
-    /// The email for `values`, with Cognito's placeholders where the code and user name go.
-    pub fn render(&self, values: &Values) -> RenderedEmail {
+    /// The email for `values`, with Cognito's placeholders where the code and user name go;
+    /// `None` when its body would be longer than Cognito takes (the caller then uses another).
+    pub fn render(&self, values: &Values) -> Option<RenderedEmail> {
         let mut subject = fill(&self.subject, values, false);
         if subject.chars().count() > COGNITO_MAX_SUBJECT {
             subject = subject.chars().take(COGNITO_MAX_SUBJECT - 1).chain(['…']).collect();
         }
-        RenderedEmail { subject, html: fill(&self.html, values, true) }
+        let html = fill(&self.html, values, true);
+        (html.chars().count() <= COGNITO_MAX_MESSAGE).then_some(RenderedEmail { subject, html })
     }
 }
 
@@ -171,7 +175,7 @@ pub struct Values {
 }
 
 /// A subject and HTML body ready for Cognito.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RenderedEmail {
     pub subject: String,
     pub html: String,
@@ -206,21 +210,43 @@ fn fill(text: &str, values: &Values, html: bool) -> String {
     out
 }
 
-/// A value someone chose, without control characters, escaped for HTML in a body.
+/// A value someone chose, without control characters and without braces (it must never hold
+/// Cognito's `{####}` or `{username}`: the code would go where the value goes), escaped for HTML
+/// in a body (braces as entities there; dropped in a subject).
 fn shown(value: &str, html: bool) -> String {
-    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    let clean = value.chars().filter(|c| !c.is_control());
     if !html {
-        return clean;
+        return clean.filter(|c| !matches!(c, '{' | '}')).collect();
     }
-    clean.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    let mut out = String::with_capacity(value.len() + 16);
+    for c in clean {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '{' => out.push_str("&#123;"),
+            '}' => out.push_str("&#125;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// The template the bridge ships for `kind` in `language`.
-pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
+/// The subject and the paragraphs (after the greeting) the bridge ships for `kind` in `language`.
+fn shipped_text(kind: EmailKind, language: Language) -> (&'static str, &'static [&'static str]) {
+    match language {
+        Language::Ja => japanese(kind),
+        Language::En => english(kind),
+    }
+}
+
+/// The shipped Japanese texts.
+fn japanese(kind: EmailKind) -> (&'static str, &'static [&'static str]) {
     use EmailKind as K;
-    use Language::{En, Ja};
-    let (subject, lines): (&str, &[&str]) = match (kind, language) {
-        (K::SignUp, Ja) => (
+    match kind {
+        K::SignUp => (
             "【{{product}}】確認コードのお知らせ",
             &[
                 "{{product}} へのご登録ありがとうございます。",
@@ -228,44 +254,22 @@ pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
                 "お心当たりがない場合は、このメールを破棄してください。",
             ],
         ),
-        (K::SignUp, En) => (
-            "Your {{product}} verification code",
-            &[
-                "Thank you for signing up to {{product}}.",
-                "Your verification code is <strong>{{code}}</strong>. It expires in 24 hours.",
-                "If you did not sign up, ignore this email.",
-            ],
-        ),
-        (K::ResendCode, Ja) => (
+        K::ResendCode => (
             "【{{product}}】確認コードの再送",
             &["新しい確認コード: <strong>{{code}}</strong>（24時間有効）", "お心当たりがない場合は、このメールを破棄してください。"],
         ),
-        (K::ResendCode, En) => (
-            "Your new {{product}} verification code",
-            &["Your new verification code is <strong>{{code}}</strong>. It expires in 24 hours.", "If you did not ask for it, ignore this email."],
-        ),
-        (K::ForgotPassword, Ja) => (
+        K::ForgotPassword => (
             "【{{product}}】パスワード再設定のご案内",
             &[
                 "パスワード再設定用の確認コード: <strong>{{code}}</strong>（1時間有効）",
                 "お心当たりがない場合は、このメールを破棄してください。パスワードは変わりません。",
             ],
         ),
-        (K::ForgotPassword, En) => (
-            "Reset your {{product}} password",
-            &[
-                "Your password reset code is <strong>{{code}}</strong>. It expires in 1 hour.",
-                "If you did not ask to reset your password, ignore this email: your password stays as it is.",
-            ],
-        ),
-        (K::UpdateAttribute | K::VerifyAttribute, Ja) => (
+        K::UpdateAttribute | K::VerifyAttribute => (
             "【{{product}}】メールアドレスの確認",
             &["メールアドレス確認用のコード: <strong>{{code}}</strong>（24時間有効）", "このコードを他人に教えないでください。"],
         ),
-        (K::UpdateAttribute | K::VerifyAttribute, En) => {
-            ("Confirm your email address for {{product}}", &["Your confirmation code is <strong>{{code}}</strong>. It expires in 24 hours.", "Never share it."])
-        }
-        (K::Invitation, Ja) => (
+        K::Invitation => (
             "【{{product}}】アカウントのご案内",
             &[
                 "{{product}} のアカウントを作成しました。",
@@ -273,21 +277,10 @@ pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
                 "初回のサインインで新しいパスワードを設定してください。",
             ],
         ),
-        (K::Invitation, En) => (
-            "Your {{product}} account",
-            &[
-                "An account on {{product}} was created for you.",
-                "User name: <strong>{{username}}</strong><br>Temporary password: <strong>{{code}}</strong>",
-                "You will choose your own password when you first sign in.",
-            ],
-        ),
-        (K::SignInCode, Ja) => {
+        K::SignInCode => {
             ("【{{product}}】サインイン用コード", &["サインイン用のコード: <strong>{{code}}</strong>（数分間有効）", "このコードを他人に教えないでください。"])
         }
-        (K::SignInCode, En) => {
-            ("Your {{product}} sign-in code", &["Your sign-in code is <strong>{{code}}</strong>. It expires in a few minutes.", "Never share it."])
-        }
-        (K::AccountExists, Ja) => (
+        K::AccountExists => (
             "【{{product}}】アカウントはすでにあります",
             &[
                 "このメールアドレスで {{product}} のアカウントを作成しようとする操作がありましたが、このアドレスのアカウントはすでにあります。",
@@ -295,7 +288,47 @@ pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
                 "お心当たりがない場合は、このメールを破棄してください。アカウントは変わりません。",
             ],
         ),
-        (K::AccountExists, En) => (
+    }
+}
+
+/// The shipped English texts.
+fn english(kind: EmailKind) -> (&'static str, &'static [&'static str]) {
+    use EmailKind as K;
+    match kind {
+        K::SignUp => (
+            "Your {{product}} verification code",
+            &[
+                "Thank you for signing up to {{product}}.",
+                "Your verification code is <strong>{{code}}</strong>. It expires in 24 hours.",
+                "If you did not sign up, ignore this email.",
+            ],
+        ),
+        K::ResendCode => (
+            "Your new {{product}} verification code",
+            &["Your new verification code is <strong>{{code}}</strong>. It expires in 24 hours.", "If you did not ask for it, ignore this email."],
+        ),
+        K::ForgotPassword => (
+            "Reset your {{product}} password",
+            &[
+                "Your password reset code is <strong>{{code}}</strong>. It expires in 1 hour.",
+                "If you did not ask to reset your password, ignore this email: your password stays as it is.",
+            ],
+        ),
+        K::UpdateAttribute | K::VerifyAttribute => {
+            ("Confirm your email address for {{product}}", &["Your confirmation code is <strong>{{code}}</strong>. It expires in 24 hours.", "Never share it."])
+        }
+        K::Invitation => (
+            "Your {{product}} account",
+            &[
+                "An account on {{product}} was created for you.",
+                "User name: <strong>{{username}}</strong><br>Temporary password: <strong>{{code}}</strong>",
+                "You will choose your own password when you first sign in.",
+            ],
+        ),
+        K::SignInCode => {
+            ("Your {{product}} sign-in code", &["Your sign-in code is <strong>{{code}}</strong>. It expires in a few minutes.", "Never share it."])
+        }
+        K::AccountExists => (
             "You already have an account with {{product}}",
             &[
                 "Someone tried to create a {{product}} account with this email address, which already has one.",
@@ -303,10 +336,21 @@ pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
                 "If it was not you, ignore this email: nothing about your account changed.",
             ],
         ),
-    };
-    let greeting = match language {
-        Ja => "{{name}} 様",
-        En => "Hello {{name}},",
+    }
+}
+
+/// The template the bridge ships for `kind` in `language`.
+pub fn shipped(kind: EmailKind, language: Language) -> EmailTemplate {
+    use EmailKind as K;
+    use Language::{En, Ja};
+    let (subject, lines) = shipped_text(kind, language);
+    // Who signs up chooses the name, for an address that may be someone else's: those emails
+    // greet the address, so nobody can put words of theirs in an email the operator sends.
+    let greeting = match (kind, language) {
+        (K::SignUp | K::ResendCode | K::AccountExists, Ja) => "{{email}} 様",
+        (K::SignUp | K::ResendCode | K::AccountExists, En) => "Hello {{email}},",
+        (_, Ja) => "{{name}} 様",
+        (_, En) => "Hello {{name}},",
     };
     let body: String = std::iter::once(greeting).chain(lines.iter().copied()).map(|line| format!("<p>{line}</p>")).collect();
     EmailTemplate { subject: subject.into(), html: format!("<html lang=\"{}\"><body>{body}</body></html>", language.tag()) }
@@ -332,10 +376,17 @@ mod tests {
             for language in Language::ALL {
                 let template = shipped(kind, language);
                 template.validate(kind).unwrap_or_else(|e| panic!("{kind:?} {language:?}: {e}"));
-                let email = template.render(&values());
+                let email = template.render(&values()).unwrap();
                 assert!(email.html.contains("{####}"), "{kind:?} {language:?}");
                 assert_eq!(email.html.contains("{username}"), kind == EmailKind::Invitation);
-                assert!(!email.html.contains("<Help>") && email.html.contains("山田 &quot;花子&quot;"), "values are escaped: {}", email.html);
+                let by_address = matches!(kind, EmailKind::SignUp | EmailKind::ResendCode | EmailKind::AccountExists);
+                assert!(!email.html.contains("<Help>"), "values are escaped: {}", email.html);
+                assert_eq!(
+                    email.html.contains("山田 &quot;花子&quot;"),
+                    !by_address,
+                    "{kind:?}: the name, escaped, where it is not the person's own choice: {}",
+                    email.html
+                );
                 assert!(email.subject.contains("Acme <Help>") && !email.subject.contains("{{"), "{}", email.subject);
                 assert_eq!(email.html.contains("様"), language == Language::Ja);
             }
@@ -364,9 +415,21 @@ mod tests {
     #[test]
     fn a_long_subject_is_cut_to_cognitos_limit_and_a_broken_placeholder_stays_text() {
         let template = EmailTemplate { subject: "{{product}} {{name}}".into(), html: "<p>{{code}} {{unclosed</p>".into() };
-        let email = template.render(&Values { product: "P".repeat(100), name: "N".repeat(100), code: "{####}".into(), ..Values::default() });
+        let email = template.render(&Values { product: "P".repeat(100), name: "N".repeat(100), code: "{####}".into(), ..Values::default() }).unwrap();
         assert_eq!(email.subject.chars().count(), 140);
         assert_eq!(email.html, "<p>{####} {{unclosed</p>");
+    }
+
+    #[test]
+    fn a_persons_values_never_carry_cognitos_placeholders_and_a_body_stays_within_cognitos_limit() {
+        let template = EmailTemplate { subject: "Hi {{name}}".into(), html: "<p>{{name}}: {{code}}</p>".into() };
+        let email = template.render(&Values { name: "{####} {username}".into(), code: "{####}".into(), ..Values::default() }).unwrap();
+        assert_eq!(email.subject, "Hi #### username", "no code in the subject");
+        assert_eq!(email.html, "<p>&#123;####&#125; &#123;username&#125;: {####}</p>", "one code, where the template puts it");
+        let many = EmailTemplate { subject: "Hi".into(), html: "{{code}}{{name}}{{name}}{{name}}".into() };
+        assert_eq!(many.render(&Values { name: "<".repeat(2048), ..Values::default() }), None, "over 20,000 characters");
+        let padded = EmailTemplate { subject: "Code\r\n".into(), html: "{{code}}".into() };
+        assert!(padded.validate(EmailKind::SignUp).is_err(), "a subject ending in CRLF");
     }
 
     #[test]

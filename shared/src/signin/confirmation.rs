@@ -15,6 +15,10 @@ pub struct SignUpState {
     pub ctx: SignInContext,
     pub email: String,
     pub language: Language,
+    /// The name given at sign-up (none when a sign-in found the account unconfirmed): the
+    /// account is made the confirmer's when the code is right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The code step for an account that exists but is not confirmed (a password sign-in with its
@@ -22,13 +26,14 @@ pub struct SignUpState {
 pub(super) async fn unconfirmed(ports: &SignInPorts, ctx: SignInContext, email: &Email, now: u64) -> Result<Outcome, SignInError> {
     // The person's own `locale` chooses the email's language; this is the fallback.
     ports.auth.resend_sign_up_code(email.as_str(), Language::En.tag()).await?;
-    Ok(Outcome::ConfirmSignUp(code_step(ports, ctx, email, Language::En, now).await?))
+    let state = SignUpState { ctx, email: email.as_str().to_owned(), language: Language::En, name: None };
+    Ok(Outcome::ConfirmSignUp(code_step(ports, state, now).await?))
 }
 
-pub(super) async fn code_step(ports: &SignInPorts, ctx: SignInContext, email: &Email, language: Language, now: u64) -> Result<CodeSent, SignInError> {
+pub(super) async fn code_step(ports: &SignInPorts, state: SignUpState, now: u64) -> Result<CodeSent, SignInError> {
     let key = ports.secrets.bridge().await?;
-    let state = SignUpState { ctx, email: email.as_str().to_owned(), language };
-    Ok(CodeSent { flow: flow::seal(&key.flow_key, Purpose::SignUp, now + CONTEXT_TTL, &state), destination: masked(email) })
+    let email = Email::parse(&state.email).map_err(|_| SignInError::BadInput("email"))?;
+    Ok(CodeSent { flow: flow::seal(&key.flow_key, Purpose::SignUp, now + CONTEXT_TTL, &state), destination: masked(&email) })
 }
 
 /// `h***@e***`: the first character of each side, as Cognito masks a destination.

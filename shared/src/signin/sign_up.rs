@@ -35,6 +35,17 @@ use crate::tokens::app::SignUp;
 /// Longest name a person may give (characters).
 pub const MAX_NAME: usize = 100;
 
+/// The user pool's password rules (`template.yaml`, `Policies.PasswordPolicy`): at least 10
+/// characters, a lowercase and an uppercase letter and a digit. Checked before Cognito is called
+/// so that an email with an account answers a weak password as a new one does (Cognito may check
+/// the account first). Change it with the pool's policy.
+pub fn check_password_rules(password: &SecretString) -> Result<(), SignInError> {
+    let password = secrecy::ExposeSecret::expose_secret(password);
+    let has = |f: fn(char) -> bool| password.chars().any(f);
+    let ok = password.chars().count() >= 10 && has(|c| c.is_ascii_lowercase()) && has(|c| c.is_ascii_uppercase()) && has(|c| c.is_ascii_digit());
+    if ok { Ok(()) } else { Err(AuthError::PasswordPolicy.into()) }
+}
+
 /// What the form sends to create an account.
 pub struct NewAccount<'a> {
     pub email: &'a str,
@@ -65,6 +76,8 @@ impl SelfSignUp {
         if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
             return Err(SignInError::BadInput("name"));
         }
+        // The pool's rules, checked here so an email with an account answers as a new one.
+        check_password_rules(account.password)?;
         let (app, company) = tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email));
         if app?.sign_up != SignUp::Open {
             return Err(SignInError::SignUpClosed);
@@ -78,7 +91,8 @@ impl SelfSignUp {
             Err(AuthError::AccountExists) => self.tell_owner(email.as_str(), language).await,
             Err(e) => return Err(e.into()),
         }
-        code_step(&self.ports, ctx, &email, account.language, now).await
+        let state = SignUpState { ctx, email: email.as_str().to_owned(), language: account.language, name: Some(name.to_owned()) };
+        code_step(&self.ports, state, now).await
     }
 
     /// Confirms the account with the emailed `code`, then signs in with `password` (the one
@@ -93,7 +107,13 @@ impl SelfSignUp {
     ) -> Result<Outcome, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
+        check_password_rules(password)?;
         self.ports.auth.confirm_sign_up(&state.email, code).await?;
+        // The code proves the email: the account is the confirmer's, whoever made it unconfirmed
+        // (someone may have signed up with this email first, with a password of their own).
+        if let Some(name) = &state.name {
+            self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await?;
+        }
         let ctx = self.ports.seal_context(&state.ctx, now).await?;
         self.password.sign_in(&ctx, &state.email, password, visitor, now).await
     }
@@ -109,9 +129,11 @@ impl SelfSignUp {
     }
 
     /// Whether a company manages people with this email: its domain's organisation provisions
-    /// through SCIM or does not allow password sign-in.
+    /// through SCIM or does not allow password sign-in. An email whose domain is not one an
+    /// organisation could own (an internationalised domain in Unicode) is refused: it might be
+    /// an owned domain spelled otherwise.
     async fn manages(&self, email: &Email) -> Result<bool, SignInError> {
-        let Ok(domain) = EmailDomain::of(email) else { return Ok(false) };
+        let domain = EmailDomain::of(email).map_err(|_| SignInError::BadInput("email"))?;
         let Some(org) = self.ports.orgs.owner_of(&domain).await? else { return Ok(false) };
         let scim = org.connection.as_ref().is_some_and(|c| c.provisioning == Provisioning::Scim);
         Ok(scim || !org.policies.password_sign_in)

@@ -168,6 +168,9 @@ mod tests {
         async fn add_to_group(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
             Ok(())
         }
+        async fn claim(&self, _: &str, _: &secrecy::SecretString, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
+            Ok(())
+        }
     }
 
     #[async_trait]

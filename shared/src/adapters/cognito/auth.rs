@@ -56,8 +56,10 @@ enum Operation {
     ConfirmForgot,
     /// The person's own settings with their access token: an authenticator app, an email code.
     Totp,
-    /// `SignUp`, `ConfirmSignUp`.
+    /// `SignUp`.
     SignUp,
+    /// `ConfirmSignUp`.
+    Confirm,
     /// `ResendConfirmationCode`.
     Resend,
 }
@@ -71,12 +73,16 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
     match (code.as_str(), op) {
         ("TooManyRequestsException" | "ThrottlingException", _) => AuthError::Throttled,
         ("UsernameExistsException" | "AliasExistsException", SignUp) => AuthError::AccountExists,
+        // The pool refuses sign-up (AllowAdminCreateUserOnly) or the client's secret: ours.
+        ("NotAuthorizedException", SignUp) => AuthError::Misconfigured(code.clone()),
         // A confirmed account (ConfirmSignUp: NotAuthorized; resend: InvalidParameter "already
         // confirmed") and an unknown one read as the sign-up form must show them.
-        ("NotAuthorizedException" | "UserNotFoundException", SignUp) => AuthError::CodeMismatch,
+        ("NotAuthorizedException" | "UserNotFoundException", Confirm) => AuthError::CodeMismatch,
         ("InvalidParameterException", Resend) => AuthError::AccountExists,
         ("UserNotFoundException", Resend) => AuthError::CodeMismatch,
         ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot) => AuthError::InvalidCredentials,
+        // No verified email to send a reset code to (an account never confirmed): as unknown.
+        ("InvalidParameterException", Forgot) => AuthError::InvalidCredentials,
         // moto answers an unknown session with ResourceNotFound; Cognito with NotAuthorized.
         ("NotAuthorizedException" | "ResourceNotFoundException", Answer) => AuthError::ChallengeExpired,
         ("UserNotFoundException", Answer | ConfirmForgot) => AuthError::CodeMismatch,
@@ -273,7 +279,7 @@ impl PasswordAuth for CognitoPasswordAuth {
             .set_secret_hash(hash)
             .send()
             .await;
-        sent.map(drop).map_err(|e| auth_error(Operation::SignUp, Failure::of(&e)))
+        sent.map(drop).map_err(|e| auth_error(Operation::Confirm, Failure::of(&e)))
     }
 
     async fn resend_sign_up_code(&self, username: &str, language: &str) -> Result<(), AuthError> {

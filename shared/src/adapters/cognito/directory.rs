@@ -225,6 +225,18 @@ impl PoolUsers for CognitoDirectory {
         Ok(())
     }
 
+    async fn claim(&self, username: &str, password: &secrecy::SecretString, attributes: &[(&str, &str)]) -> Result<(), DirectoryError> {
+        use secrecy::ExposeSecret;
+        let attributes = attributes.iter().map(|(name, value)| attribute(name, value)).collect::<Result<Vec<_>, _>>()?;
+        let set_password =
+            self.client.admin_set_user_password().user_pool_id(&self.pool_id).username(username).password(password.expose_secret()).permanent(true);
+        let set_attributes = self.client.admin_update_user_attributes().user_pool_id(&self.pool_id).username(username).set_user_attributes(Some(attributes));
+        let (password, attributes) = tokio::join!(set_password.send(), set_attributes.send());
+        password.map_err(|e| directory_error(&e))?;
+        attributes.map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
         gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
     }

@@ -62,8 +62,8 @@ pub enum EmailTemplateCommand {
 /// Which template: a kind and a language.
 #[derive(Args)]
 pub struct Which {
-    /// sign-up, resend-code, forgot-password, update-attribute, verify-attribute, invitation or
-    /// sign-in-code.
+    /// sign-up, resend-code, forgot-password, update-attribute, verify-attribute, invitation,
+    /// sign-in-code or account-exists.
     #[arg(value_parser = parse_kind)]
     kind: EmailKind,
     /// ja or en.

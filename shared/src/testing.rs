@@ -170,6 +170,9 @@ impl RiskStore for MemoryRisk {
         *self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(email.to_lowercase()).or_default() += 1;
         Ok(())
     }
+    async fn sign_up_attempt(&self, _: &str, _: Option<&str>, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// Recorded identity events, in order.

@@ -180,8 +180,10 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
         calls
     };
     let started = app.post("/signup", new_account(&ctx, "counted@example.com", "en")).await;
-    // Which organisation owns the domain (not cached for a domain nobody owns), then SignUp.
-    assert_eq!(step("POST /signup"), ["AWSCognitoIdentityProviderService.SignUp", "DynamoDB_20120810.GetItem"]);
+    // Side by side: which organisation owns the domain (not cached for a domain nobody owns) and
+    // the address's sign-up count (and the network's, when the request has an address: not
+    // here); then SignUp.
+    assert_eq!(step("POST /signup"), ["AWSCognitoIdentityProviderService.SignUp", "DynamoDB_20120810.GetItem", "DynamoDB_20120810.UpdateItem"]);
     let flow = started.json()["flow"].as_str().unwrap().to_owned();
     app.post("/signup/resend", json!({"flow": flow})).await;
     assert_eq!(step("POST /signup/resend"), ["AWSCognitoIdentityProviderService.ResendConfirmationCode"]);
@@ -236,4 +238,39 @@ async fn an_account_someone_else_started_with_your_email_becomes_yours_when_you_
         .unwrap();
     let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
     assert_eq!((attribute("name").as_deref(), attribute("locale").as_deref()), (Some("山田 花子"), Some("ja")));
+}
+
+#[tokio::test]
+async fn sign_ups_are_limited_per_address_the_same_for_new_and_existing_emails() {
+    let app = open_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    for email in ["busy@example.com", "hanako@example.com"] {
+        for _ in 0..shared::risk::SIGN_UPS_PER_EMAIL {
+            assert_eq!(app.post("/signup", new_account(&ctx, email, "en")).await.status, StatusCode::OK, "{email}");
+        }
+        let refused = app.post("/signup", new_account(&ctx, email, "en")).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{email}: {}", refused.body);
+    }
+    let mails = |email: &str| {
+        let port = moto().rsplit(':').next().unwrap_or_default().to_owned();
+        let text = std::fs::read_to_string(std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"))).unwrap_or_default();
+        text.lines().filter(|l| l.contains(&app.stack.user_pool_id) && l.contains(&format!("\"destination\": \"{email}\""))).count()
+    };
+    assert_eq!(mails("busy@example.com"), 3, "no email beyond the limit");
+    assert_eq!(mails("hanako@example.com"), 3, "nor to an account's owner");
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_network_are_limited_and_the_window_moves_on() {
+    use shared::risk::{RiskStore, SIGN_UP_WINDOW, SIGN_UPS_PER_NETWORK};
+    let app = spawn_app().await;
+    let store = shared::adapters::dynamo::activity::DynamoActivity::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let now = 1_800_000_000;
+    for i in 0..SIGN_UPS_PER_NETWORK {
+        assert!(store.sign_up_attempt(&format!("p{i}@example.com"), Some("203.0.113.0/24"), now).await.unwrap());
+    }
+    assert!(!store.sign_up_attempt("one-more@example.com", Some("203.0.113.0/24"), now).await.unwrap(), "the network's limit");
+    assert!(store.sign_up_attempt("one-more@example.com", Some("198.51.100.0/24"), now).await.unwrap(), "another network");
+    assert!(store.sign_up_attempt("p0@example.com", Some("203.0.113.0/24"), now + SIGN_UP_WINDOW).await.unwrap(), "the next window");
 }

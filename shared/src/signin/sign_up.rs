@@ -66,10 +66,12 @@ impl SelfSignUp {
         Self { password: PasswordSignIn::new(ports.clone()), ports }
     }
 
-    /// Starts an account for `account` on the app `ctx` names. Errors: the app does not allow
-    /// sign-up ([`SignInError::SignUpClosed`]), the email belongs to a company that manages
-    /// its people ([`SignInError::UseCorporate`]), the password policy, rate limits.
-    pub async fn start(&self, ctx: &str, account: NewAccount<'_>, now: u64) -> Result<CodeSent, SignInError> {
+    /// Starts an account for `account` on the app `ctx` names, from `visitor`'s network.
+    /// Errors: the app does not allow sign-up ([`SignInError::SignUpClosed`]), the email belongs
+    /// to a company that manages its people ([`SignInError::UseCorporate`]), the password
+    /// policy, too many sign-ups for the address or from the network this hour
+    /// (`AuthError::TooManyAttempts`, the same for every address), Cognito's rate limits.
+    pub async fn start(&self, ctx: &str, account: NewAccount<'_>, visitor: &EventContext, now: u64) -> Result<CodeSent, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(account.email).map_err(|_| SignInError::BadInput("email"))?;
         let name = account.name.trim();
@@ -78,12 +80,17 @@ impl SelfSignUp {
         }
         // The pool's rules, checked here so an email with an account answers as a new one.
         check_password_rules(account.password)?;
-        let (app, company) = tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email));
+        let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
+        let (app, company, allowed) =
+            tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.risk.sign_up_attempt(email.as_str(), network.as_deref(), now));
         if app?.sign_up != SignUp::Open {
             return Err(SignInError::SignUpClosed);
         }
         if company? {
             return Err(SignInError::UseCorporate);
+        }
+        if !allowed? {
+            return Err(AuthError::TooManyAttempts.into());
         }
         let language = account.language.tag();
         match self.ports.auth.sign_up(email.as_str(), account.password, &[("name", name), ("locale", language)], language).await {

@@ -155,11 +155,11 @@ async fn reset(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(n
 
 /// `POST /signup`: a new account for the app the context names; the code step (the same answer
 /// whether or not the email has an account).
-async fn sign_up(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<SignUpBody>) -> Answer {
+async fn sign_up(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<SignUpBody>) -> Answer {
     check_secret(&b.password).map_err(ApiProblem)?;
     let language = Language::parse(&b.language).ok_or(ApiProblem(problem::BAD_REQUEST))?;
     let account = NewAccount { email: &b.email, password: &b.password, name: &b.name, language };
-    match login.sign_in.sign_up.start(&b.ctx, account, now).await {
+    match login.sign_in.sign_up.start(&b.ctx, account, &visitor, now).await {
         Ok(sent) => Ok(json_response(StatusCode::OK, &outcome(Outcome::ConfirmSignUp(sent)))),
         Err(e) => Err(ApiProblem(logged(&e, "signup"))),
     }

@@ -245,15 +245,21 @@ def _hides_users(pool, client_id):
     return pool.clients[client_id].extended_config.get("PreventUserExistenceErrors") == "ENABLED"
 
 
+def _caller(response):
+    """The client's pool, the user the request names (None if none) and the caller's
+    `ClientMetadata`, for the unsigned calls a client makes (`SECRET_HASH` checked)."""
+    client_id, username = response._get_param("ClientId"), response._get_param("Username")
+    pool = _pool_of_client(_backend_of_client(response, client_id), client_id)
+    _check_client(pool, client_id, username, response._get_param("SecretHash"))
+    return client_id, pool, pool._get_user(username), response._get_param("ClientMetadata") or {}
+
+
 def sign_up(self):
-    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
-    backend = _backend_of_client(self, client_id)
-    pool = _pool_of_client(backend, client_id)
-    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
+    client_id, pool, _, metadata = _caller(self)
     if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
         raise NotAuthorizedError("SignUp is not permitted for this user pool")
-    user, _ = backend.sign_up(client_id=client_id, username=self._get_param("Username"), password=self._get_param("Password"),
-                              attributes=self._get_param("UserAttributes", []))
+    user, _ = _backend_of_client(self, client_id).sign_up(client_id=client_id, username=self._get_param("Username"),
+                                                          password=self._get_param("Password"), attributes=self._get_param("UserAttributes", []))
     details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
     answer = {"UserConfirmed": False, "UserSub": user.id}
     if details:
@@ -262,11 +268,7 @@ def sign_up(self):
 
 
 def confirm_sign_up(self):
-    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
-    backend = _backend_of_client(self, client_id)
-    pool = _pool_of_client(backend, client_id)
-    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
-    user = pool._get_user(self._get_param("Username"))
+    client_id, pool, user, metadata = _caller(self)
     if user is None:
         if _hides_users(pool, client_id):
             raise CodeMismatchException("Invalid verification code provided, please try again.")
@@ -281,11 +283,7 @@ def confirm_sign_up(self):
 
 
 def resend_confirmation_code(self):
-    client_id, metadata = self._get_param("ClientId"), self._get_param("ClientMetadata") or {}
-    backend = _backend_of_client(self, client_id)
-    pool = _pool_of_client(backend, client_id)
-    _check_client(pool, client_id, self._get_param("Username"), self._get_param("SecretHash"))
-    user = pool._get_user(self._get_param("Username"))
+    client_id, pool, user, metadata = _caller(self)
     if user is None:
         if _hides_users(pool, client_id):
             return ActionResult({"CodeDeliveryDetails": {"Destination": "u***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}})
@@ -299,14 +297,10 @@ def resend_confirmation_code(self):
 def forgot_password(self):
     """As moto, with a 6-digit code valid an hour, sent as Cognito sends it (with the caller's
     `ClientMetadata`)."""
-    client_id, username, metadata = self._get_param("ClientId"), self._get_param("Username"), self._get_param("ClientMetadata") or {}
-    backend = _backend_of_client(self, client_id)
-    pool = _pool_of_client(backend, client_id)
-    _check_client(pool, client_id, username, self._get_param("SecretHash"))
-    user = pool._get_user(username)
+    client_id, pool, user, metadata = _caller(self)
     if user is not None and _attributes(user).get("email_verified") != "true":
         raise InvalidParameterException("Cannot reset password for the user as there is no registered/verified email or phone_number")
-    _, answer = backend.forgot_password(client_id, username)
+    _, answer = _backend_of_client(self, client_id).forgot_password(client_id, self._get_param("Username"))
     if user is not None:
         user.confirmation_code = None
         _send_email(pool, user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL), client_id, metadata)

@@ -187,19 +187,7 @@ pub trait RiskStore: Send + Sync {
     async fn history_of_email(&self, email: &str, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError>;
     /// Counts a failed password attempt for `email`.
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError>;
-    /// Counts a sign-up for `email` and from `network` (see [`network_of`]) in the current
-    /// [`SIGN_UP_WINDOW`]; `false` when either had reached its limit ([`SIGN_UPS_PER_EMAIL`],
-    /// [`SIGN_UPS_PER_NETWORK`]): the sign-up is then not made, and no email is sent.
-    async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError>;
 }
-
-/// The window sign-ups are counted in (seconds).
-pub const SIGN_UP_WINDOW: u64 = 3600;
-/// Sign-ups (each sends an email) per address per window: enough for a person who mistypes,
-/// too few to fill someone's mailbox.
-pub const SIGN_UPS_PER_EMAIL: u64 = 3;
-/// Sign-ups per network (an IPv4 /24, an IPv6 /48) per window.
-pub const SIGN_UPS_PER_NETWORK: u64 = 20;
 
 #[cfg(test)]
 mod tests {

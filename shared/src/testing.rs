@@ -170,7 +170,26 @@ impl RiskStore for MemoryRisk {
         *self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(email.to_lowercase()).or_default() += 1;
         Ok(())
     }
+}
+
+/// A sign-up ledger that allows everything and notes nothing.
+pub struct OpenLedger;
+
+#[async_trait]
+impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn sign_up_attempt(&self, _: &str, _: Option<&str>, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn note_existing(&self, _: &str, _: &str, _: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn noted(&self, _: &str, _: u64) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+    async fn code_try(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
 }
@@ -460,6 +479,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         sessions: Arc::new(MemorySessions::default()),
         events: Arc::new(MemoryEvents::default()),
         risk: Arc::new(MemoryRisk::default()),
+        sign_ups: Arc::new(OpenLedger),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),

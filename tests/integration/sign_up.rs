@@ -18,6 +18,13 @@ async fn open_app() -> TestApp {
     app
 }
 
+/// The pool user's attributes, by name.
+async fn attributes_of(app: &TestApp, email: &str) -> std::collections::HashMap<String, String> {
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let user = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap();
+    user.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), a.value()?.to_owned()))).collect()
+}
+
 fn new_account(ctx: &str, email: &str, language: &str) -> Value {
     json!({"ctx": ctx, "email": email, "password": PASSWORD, "name": "山田 花子", "language": language})
 }
@@ -55,14 +62,8 @@ async fn a_new_person_signs_up_confirms_the_emailed_code_and_lands_in_the_app_re
     assert!(page.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "on to the app: {}", page.body);
     assert_eq!(app.event_types().await.iter().filter(|t| *t == "user.registered").count(), 1, "PostConfirmation, once");
     // The person is the pool's, with their language: the next email is in Japanese too.
-    let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
-        .admin_get_user()
-        .user_pool_id(&app.stack.user_pool_id)
-        .username("new.person@example.com")
-        .send()
-        .await
-        .unwrap();
-    let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
+    let attributes = attributes_of(&app, "new.person@example.com").await;
+    let attribute = |name: &str| attributes.get(name).cloned();
     assert_eq!(
         (attribute("name").as_deref(), attribute("locale").as_deref(), attribute("email_verified").as_deref()),
         (Some("山田 花子"), Some("ja"), Some("true"))
@@ -91,6 +92,38 @@ async fn an_existing_email_answers_as_a_new_one_and_its_owner_is_told_by_email()
     }
     assert_eq!(app.post("/signup/resend", json!({"flow": flow})).await.json()["status"], "code_sent", "the same answer");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK, "the account is as it was");
+}
+
+#[tokio::test]
+async fn signing_in_with_the_password_one_chose_and_guessing_codes_tell_nothing_either() {
+    // Whoever signs up an address, then signs in with the password they chose, then guesses
+    // codes, sees the same for an address with an account and one without.
+    let app = open_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    const CHOSEN: &str = "Chosen-Passw0rd!";
+    let mut seen = Vec::new();
+    for email in ["hanako@example.com", "haruka@example.com"] {
+        let mut account = new_account(&ctx, email, "en");
+        account["password"] = CHOSEN.into();
+        assert_eq!(app.post("/signup", account).await.status, StatusCode::OK);
+        let step = app.post("/login", json!({"ctx": ctx, "email": email, "password": CHOSEN})).await;
+        let flow = step.json()["flow"].as_str().unwrap_or_else(|| panic!("{email}: {}", step.body)).to_owned();
+        let mut answers = vec![(step.status, step.json()["status"].clone(), step.json()["destination"].clone())];
+        for _ in 0..=shared::signin::sign_up::CODE_TRIES {
+            let tried = app.post("/signup/confirm", json!({"flow": flow, "code": "000000", "password": CHOSEN})).await;
+            answers.push((tried.status, tried.json()["error"].clone(), json!(tried.header("retry-after"))));
+        }
+        let resent = app.post("/signup/resend", json!({"flow": flow})).await;
+        answers.push((resent.status, resent.json()["status"].clone(), Value::Null));
+        seen.push(answers);
+    }
+    assert_eq!(seen[0], seen[1], "the same answers, step by step");
+    assert_eq!(seen[0][0], (StatusCode::OK, json!("confirm_sign_up"), json!("h***@e***")));
+    assert_eq!(seen[0].last().unwrap().1, "code_sent");
+    assert_eq!(seen[0][seen[0].len() - 2], (StatusCode::TOO_MANY_REQUESTS, json!("too_many_attempts"), json!("60")));
+    // The owner's account is as it was, and the chosen password opens nothing.
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -183,10 +216,13 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
     // Side by side: which organisation owns the domain (not cached for a domain nobody owns) and
     // the address's sign-up count (and the network's, when the request has an address: not
     // here); then SignUp.
-    assert_eq!(step("POST /signup"), ["AWSCognitoIdentityProviderService.SignUp", "DynamoDB_20120810.GetItem", "DynamoDB_20120810.UpdateItem"]);
+    // Beside SignUp, the address's code count.
+    let signed_up = ["AWSCognitoIdentityProviderService.SignUp", "DynamoDB_20120810.GetItem", "DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.UpdateItem"];
+    assert_eq!(step("POST /signup"), signed_up);
     let flow = started.json()["flow"].as_str().unwrap().to_owned();
     app.post("/signup/resend", json!({"flow": flow})).await;
-    assert_eq!(step("POST /signup/resend"), ["AWSCognitoIdentityProviderService.ResendConfirmationCode"]);
+    // The address's code count first: over it, nothing is sent.
+    assert_eq!(step("POST /signup/resend"), ["AWSCognitoIdentityProviderService.ResendConfirmationCode", "DynamoDB_20120810.UpdateItem"]);
     let code = app.emailed_code("counted@example.com");
     let signed_in = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
     assert_eq!(signed_in.json()["status"], "signed_in");
@@ -203,6 +239,7 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
         "AWSCognitoIdentityProviderService.AdminSetUserPassword",
         "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
         "AWSCognitoIdentityProviderService.ConfirmSignUp",
+        "DynamoDB_20120810.UpdateItem",
     ];
     first.extend(sign_in);
     first.sort();
@@ -229,14 +266,8 @@ async fn an_account_someone_else_started_with_your_email_becomes_yours_when_you_
     // The account is the victim's: their password, their name and language; not the attacker's.
     assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.login("victim@example.com", PASSWORD).await.status, StatusCode::OK);
-    let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
-        .admin_get_user()
-        .user_pool_id(&app.stack.user_pool_id)
-        .username("victim@example.com")
-        .send()
-        .await
-        .unwrap();
-    let attribute = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned);
+    let attributes = attributes_of(&app, "victim@example.com").await;
+    let attribute = |name: &str| attributes.get(name).cloned();
     assert_eq!((attribute("name").as_deref(), attribute("locale").as_deref()), (Some("山田 花子"), Some("ja")));
 }
 
@@ -246,7 +277,7 @@ async fn sign_ups_are_limited_per_address_the_same_for_new_and_existing_emails()
     app.user("hanako@example.com", |_| {}).await;
     let ctx = app.ctx().await;
     for email in ["busy@example.com", "hanako@example.com"] {
-        for _ in 0..shared::risk::SIGN_UPS_PER_EMAIL {
+        for _ in 0..shared::signin::sign_up::SIGN_UPS_PER_EMAIL {
             assert_eq!(app.post("/signup", new_account(&ctx, email, "en")).await.status, StatusCode::OK, "{email}");
         }
         let refused = app.post("/signup", new_account(&ctx, email, "en")).await;
@@ -263,9 +294,10 @@ async fn sign_ups_are_limited_per_address_the_same_for_new_and_existing_emails()
 
 #[tokio::test]
 async fn sign_ups_from_one_network_are_limited_and_the_window_moves_on() {
-    use shared::risk::{RiskStore, SIGN_UP_WINDOW, SIGN_UPS_PER_NETWORK};
+    use shared::signin::ports::SignUpLedger;
+    use shared::signin::sign_up::{SIGN_UP_WINDOW, SIGN_UPS_PER_NETWORK};
     let app = spawn_app().await;
-    let store = shared::adapters::dynamo::activity::DynamoActivity::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let store = shared::adapters::dynamo::sign_ups::DynamoSignUps::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
     let now = 1_800_000_000;
     for i in 0..SIGN_UPS_PER_NETWORK {
         assert!(store.sign_up_attempt(&format!("p{i}@example.com"), Some("203.0.113.0/24"), now).await.unwrap());

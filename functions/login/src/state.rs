@@ -75,6 +75,7 @@ impl Login {
             sessions: sessions.clone(),
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
             risk: Arc::new(DynamoActivity::new(dynamo.clone(), &config.table)),
+            sign_ups: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
             pool: directory.clone(),
             session_policy: config.session,
             signers,

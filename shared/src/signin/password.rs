@@ -7,6 +7,7 @@ use crate::common::profile::UserProfile;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
+use crate::signin::confirmation;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
@@ -48,10 +49,16 @@ impl PasswordSignIn {
                     tracing::warn!(error = %e, "could not count a failed sign-in");
                 }
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
-                return Err(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await);
+                let failed = self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await;
+                // The password someone chose signing up this address, which has an account: the
+                // code step, as for an address that had none (`sign_up`), and no email.
+                if confirmation::noted(&self.ports, &email, password, now).await? {
+                    return confirmation::unconfirmed(&self.ports, ctx, &email, false, now).await;
+                }
+                return Err(failed);
             }
             // The right password of an account not confirmed yet: its code step.
-            Err(AuthError::NotConfirmed) => return crate::signin::confirmation::unconfirmed(&self.ports, ctx, &email, now).await,
+            Err(AuthError::NotConfirmed) => return confirmation::unconfirmed(&self.ports, ctx, &email, true, now).await,
             step => step?,
         };
         self.next(ctx, step, visitor, false, prior, now).await

@@ -136,3 +136,24 @@ pub struct CodeExchange<'a> {
     pub client_id: &'a str,
     pub client_secret: Option<&'a SecretString>,
 }
+
+/// What sign-up keeps of each address between its steps, so that an address with an account
+/// and one without answer alike (`signin::sign_up`). Every count is per address (its digest) and
+/// per window; nothing here is a secret or a password.
+#[async_trait]
+pub trait SignUpLedger: Send + Sync {
+    /// Counts a sign-up for `email` and from `network` in the current window; `false` when either
+    /// had reached its limit (the sign-up is then not made and no email is sent).
+    async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError>;
+    /// Notes, for a day, that someone tried to sign up `email`, which has an account, with a
+    /// password whose keyed proof is `proof` (an HMAC under the bridge's flow key).
+    async fn note_existing(&self, email: &str, proof: &str, now: u64) -> Result<(), StoreError>;
+    /// The proof [`Self::note_existing`] noted for `email`, while it lasts.
+    async fn noted(&self, email: &str, now: u64) -> Result<Option<String>, StoreError>;
+    /// Counts a try of a sign-up code for `email`; `false` when the tries since the last code
+    /// was sent are spent.
+    async fn code_try(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// A new code for `email`: its tries start again. `false` when too many codes were sent
+    /// this window (none is sent then).
+    async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+}

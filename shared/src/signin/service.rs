@@ -71,6 +71,8 @@ pub struct SignInPorts {
     pub events: Arc<dyn EventLog>,
     /// People's sign-in history and failed attempts, for risk assessment.
     pub risk: Arc<dyn RiskStore>,
+    /// Sign-up's counts and notes per address.
+    pub sign_ups: Arc<dyn crate::signin::ports::SignUpLedger>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.

@@ -7,7 +7,14 @@
 //!   same step, the same masked destination). Its owner is told by email instead: an account not
 //!   confirmed yet gets a new code (its owner is finishing later), a confirmed one the "you
 //!   already have an account" email with a password reset code. A code for such an email never
-//!   confirms anything (`code_mismatch`, as a wrong code). Timing is not equalised.
+//!   confirms anything (`code_mismatch`, as a wrong code). Past the first answer too: a sign-in
+//!   with the password chosen leads to the same code step (a keyed proof of it is noted for an
+//!   address with an account, `confirmation::proof`), and code tries and codes sent are counted
+//!   by the bridge for every address alike (below Cognito's own lock). Timing is not equalised.
+//! - **An account is its confirmer's.** The code proves the email: confirming it gives the
+//!   account the confirmer's password, name and language, whoever started it.
+//! - **Limits.** 3 sign-ups per address and 20 per network an hour, 5 codes per address an
+//!   hour, 4 tries per code, the same for every address; no email beyond them.
 //! - **Companies manage their people.** An email in an organisation's domain whose organisation
 //!   provisions through SCIM or does not allow password sign-in is sent to corporate sign-in
 //!   ([`SignInError::UseCorporate`]).
@@ -34,6 +41,19 @@ use crate::tokens::app::SignUp;
 
 /// Longest name a person may give (characters).
 pub const MAX_NAME: usize = 100;
+/// The window sign-ups and codes are counted in (seconds).
+pub const SIGN_UP_WINDOW: u64 = 3600;
+/// Sign-ups (each sends an email) per address per window: enough for a person who mistypes,
+/// too few to fill someone's mailbox.
+pub const SIGN_UPS_PER_EMAIL: u64 = 3;
+/// Sign-ups per network (an IPv4 /24, an IPv6 /48) per window.
+pub const SIGN_UPS_PER_NETWORK: u64 = 20;
+/// Codes sent to an address per window (sign-ups, resends, sign-ins of an unconfirmed account).
+pub const CODES_PER_EMAIL: u64 = 5;
+/// Tries of a code before a new one must be sent: fewer than Cognito's own five, so the bridge
+/// answers the fifth try for every address alike (Cognito's lock would show only for accounts
+/// not confirmed yet).
+pub const CODE_TRIES: u64 = 4;
 
 /// The user pool's password rules (`template.yaml`, `Policies.PasswordPolicy`): at least 10
 /// characters, a lowercase and an uppercase letter and a digit. Checked before Cognito is called
@@ -82,7 +102,7 @@ impl SelfSignUp {
         check_password_rules(account.password)?;
         let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
         let (app, company, allowed) =
-            tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.risk.sign_up_attempt(email.as_str(), network.as_deref(), now));
+            tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now));
         if app?.sign_up != SignUp::Open {
             return Err(SignInError::SignUpClosed);
         }
@@ -93,11 +113,17 @@ impl SelfSignUp {
             return Err(AuthError::TooManyAttempts.into());
         }
         let language = account.language.tag();
-        match self.ports.auth.sign_up(email.as_str(), account.password, &[("name", name), ("locale", language)], language).await {
+        // Beside SignUp: a code goes out (or, for an address with an account, would have), so its
+        // tries start again (the sign-up limit above is below the codes' own).
+        let attributes = [("name", name), ("locale", language)];
+        let (signed_up, counted) =
+            tokio::join!(self.ports.auth.sign_up(email.as_str(), account.password, &attributes, language), self.ports.sign_ups.code_sent(email.as_str(), now));
+        match signed_up {
             Ok(()) => {}
-            Err(AuthError::AccountExists) => self.tell_owner(email.as_str(), language).await,
+            Err(AuthError::AccountExists) => self.tell_owner(&email, account.password, language, now).await,
             Err(e) => return Err(e.into()),
         }
+        counted?;
         let state = SignUpState { ctx, email: email.as_str().to_owned(), language: account.language, name: Some(name.to_owned()) };
         code_step(&self.ports, state, now).await
     }
@@ -115,6 +141,9 @@ impl SelfSignUp {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
         check_password_rules(password)?;
+        if !self.ports.sign_ups.code_try(&state.email, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         self.ports.auth.confirm_sign_up(&state.email, code).await?;
         // The code proves the email: the account is the confirmer's, whoever made it unconfirmed
         // (someone may have signed up with this email first, with a password of their own).
@@ -129,6 +158,9 @@ impl SelfSignUp {
     pub async fn resend(&self, flow_token: &str, now: u64) -> Result<(), SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
+        if !self.ports.sign_ups.code_sent(&state.email, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         match self.ports.auth.resend_sign_up_code(&state.email, state.language.tag()).await {
             Ok(()) | Err(AuthError::AccountExists | AuthError::CodeMismatch) => Ok(()),
             Err(e) => Err(e.into()),
@@ -146,11 +178,22 @@ impl SelfSignUp {
         Ok(scim || !org.policies.password_sign_in)
     }
 
-    /// The owner of an existing account hears of the attempt (a failure is logged: the answer
-    /// must not differ).
-    async fn tell_owner(&self, email: &str, language: &str) {
-        let told = match self.ports.auth.resend_sign_up_code(email, language).await {
-            Err(AuthError::AccountExists) => self.ports.auth.account_exists_notice(email, language).await,
+    /// The owner of an existing account hears of the attempt, and the password chosen is noted
+    /// (as a keyed proof) so that signing in with it leads to the same code step as for an
+    /// address without an account. A failure is logged: the answer must not differ.
+    async fn tell_owner(&self, email: &Email, password: &SecretString, language: &str, now: u64) {
+        let told = match self.ports.auth.resend_sign_up_code(email.as_str(), language).await {
+            Err(AuthError::AccountExists) => {
+                let noted = async {
+                    let proof = crate::signin::confirmation::proof(&self.ports, email, password).await?;
+                    self.ports.sign_ups.note_existing(email.as_str(), &proof, now).await.map_err(SignInError::from)
+                };
+                let (told, noted) = tokio::join!(self.ports.auth.account_exists_notice(email.as_str(), language), noted);
+                if let Err(e) = noted {
+                    tracing::warn!(error = %e, "could not note a sign-up with an account's email");
+                }
+                told
+            }
             other => other,
         };
         if let Err(e) = told {

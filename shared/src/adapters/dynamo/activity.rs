@@ -28,7 +28,7 @@ use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, key, n, number, s};
 use crate::common::store::StoreError;
 use crate::risk::RiskStore;
-use crate::risk::{FAILURE_WINDOW, RiskProfile, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
+use crate::risk::{FAILURE_WINDOW, RiskProfile};
 use crate::signin::oidc::digest;
 use crate::workflows::inactivity::LastSignIn;
 use crate::workflows::inactivity::SignInActivity;
@@ -182,45 +182,6 @@ impl RiskStore for DynamoActivity {
             .await
             .map_err(|e| store_error(Failure::of(&e)))?;
         Ok(())
-    }
-
-    async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError> {
-        let email_key = key(format!("SIGNUPS#{}", digest(&email.to_lowercase())), "SIGNUPS");
-        let by_email = self.count_within(email_key, SIGN_UPS_PER_EMAIL, now);
-        let by_network = async {
-            match network {
-                Some(network) => self.count_within(key(format!("SIGNUPS#net#{network}"), "SIGNUPS"), SIGN_UPS_PER_NETWORK, now).await,
-                None => Ok(true),
-            }
-        };
-        let (email, network) = tokio::join!(by_email, by_network);
-        Ok(email? && network?)
-    }
-}
-
-impl DynamoActivity {
-    /// Adds one to the item's count for the current sign-up window unless it reached `limit`
-    /// (one conditional `UpdateItem`); `false` when it had.
-    async fn count_within(&self, item: Item, limit: u64, now: u64) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let counted = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(item))
-            .update_expression("ADD #w :one SET expires_at = :exp")
-            .condition_expression("attribute_not_exists(#w) OR #w < :limit")
-            .expression_attribute_names("#w", format!("w{}", now / SIGN_UP_WINDOW))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit))
-            .expression_attribute_values(":exp", n(now + 2 * SIGN_UP_WINDOW))
-            .send()
-            .await;
-        match counted.map_err(|e| crate::adapters::dynamo::write_error(Failure::of(&e))) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 }
 

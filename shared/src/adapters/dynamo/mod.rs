@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod scim;
 pub mod sessions;
+pub mod sign_ups;
 pub mod workflows;
 
 use aws_sdk_dynamodb::Client;

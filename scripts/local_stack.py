@@ -231,6 +231,8 @@ The identity bridge is running locally.
   Sign in as:        hanako@example.com / Demo-Passw0rd!
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)
   New password:      new@example.com / Temp-Passw0rd!   (asks for a new password first)
+  Create an account: "Create an account" on the form, with any new email; the code is in the
+                     mail inbox below
 
   Corporate sign-in: "Continue with corporate email" with taro@corp.example, then sign in at
   Example Corp's own provider ({issuer}) with Corp-Passw0rd!

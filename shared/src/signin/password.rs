@@ -49,11 +49,15 @@ impl PasswordSignIn {
                     tracing::warn!(error = %e, "could not count a failed sign-in");
                 }
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
-                let failed = self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now).await;
+                let (failed, noted) =
+                    tokio::join!(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now), confirmation::noted(&self.ports, &email, password, now));
                 // The password someone chose signing up this address, which has an account: the
-                // code step, as for an address that had none (`sign_up`), and no email.
-                if confirmation::noted(&self.ports, &email, password, now).await? {
-                    return confirmation::unconfirmed(&self.ports, ctx, &email, false, now).await;
+                // code step, as for an address that had none (`sign_up`), and no email. A failed
+                // lookup leaves the answer a wrong password's.
+                match noted {
+                    Ok(true) => return confirmation::unconfirmed(&self.ports, ctx, &email, false, now).await,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not look for a sign-up's note; answered as a wrong password"),
                 }
                 return Err(failed);
             }

@@ -142,8 +142,9 @@ pub struct CodeExchange<'a> {
 /// per window; nothing here is a secret or a password.
 #[async_trait]
 pub trait SignUpLedger: Send + Sync {
-    /// Counts a sign-up for `email` and from `network` in the current window; `false` when either
-    /// had reached its limit (the sign-up is then not made and no email is sent).
+    /// Counts a sign-up for `email` (and the code it sends, whose tries start again) and from
+    /// `network` in the current window; `false` when any had reached its limit (the sign-up is
+    /// then not made and no email is sent).
     async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError>;
     /// Notes, for a day, that someone tried to sign up `email`, which has an account, with a
     /// password whose keyed proof is `proof` (an HMAC under the bridge's flow key).

@@ -113,17 +113,12 @@ impl SelfSignUp {
             return Err(AuthError::TooManyAttempts.into());
         }
         let language = account.language.tag();
-        // Beside SignUp: a code goes out (or, for an address with an account, would have), so its
-        // tries start again (the sign-up limit above is below the codes' own).
-        let attributes = [("name", name), ("locale", language)];
-        let (signed_up, counted) =
-            tokio::join!(self.ports.auth.sign_up(email.as_str(), account.password, &attributes, language), self.ports.sign_ups.code_sent(email.as_str(), now));
-        match signed_up {
+        // The sign-up's code was counted with the sign-up (`sign_up_attempt`).
+        match self.ports.auth.sign_up(email.as_str(), account.password, &[("name", name), ("locale", language)], language).await {
             Ok(()) => {}
             Err(AuthError::AccountExists) => self.tell_owner(&email, account.password, language, now).await,
             Err(e) => return Err(e.into()),
         }
-        counted?;
         let state = SignUpState { ctx, email: email.as_str().to_owned(), language: account.language, name: Some(name.to_owned()) };
         code_step(&self.ports, state, now).await
     }

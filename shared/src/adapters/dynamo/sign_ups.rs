@@ -5,12 +5,13 @@
 //! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): code tries since the last code; `c{window}` (N): codes sent that window; `expires_at` |
 //! | sign-ups of a network | `SIGNUPS#net#{network}` | `SIGNUPS` | `w{window}` (N), `expires_at` |
 //!
-//! Each count is one conditional `UpdateItem` (refused: over the limit); the proof is one
-//! `UpdateItem` and one `GetItem`. Items expire a day after their last use.
+//! Each count is one conditional `UpdateItem` (refused: over the limit; a sign-up counts itself
+//! and its code in one); the proof is one conditional `UpdateItem` (the first one stays) and one
+//! consistent `GetItem`. Items expire a day after their last use, or with their note (30 days).
 
 use async_trait::async_trait;
 
-use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::{Item, Table, key, n, s, write_error};
 use crate::common::store::StoreError;
 use crate::signin::oidc::digest;
@@ -19,6 +20,11 @@ use crate::signin::sign_up::{CODE_TRIES, CODES_PER_EMAIL, SIGN_UP_WINDOW, SIGN_U
 
 /// How long the items are kept after their last use (seconds).
 const KEPT: u64 = 24 * 3600;
+/// How long a sign-up's proof is kept (seconds): an unconfirmed account lasts in Cognito until
+/// it is deleted, so the note must outlast most of them (the item lives as long as its note).
+const NOTE_KEPT: u64 = 30 * 24 * 3600;
+/// Every count's `SET`: the item lives a day after its last use, or as long as its note.
+const EXPIRES: &str = "expires_at = if_not_exists(noted_until, :exp)";
 
 pub struct DynamoSignUps {
     table: Table,
@@ -30,23 +36,9 @@ impl DynamoSignUps {
     }
 
     /// Runs `update` on `item` if `condition` holds; `false` when it does not.
-    async fn update(
-        &self,
-        item: Item,
-        update: &str,
-        condition: Option<&str>,
-        names: &[(&str, String)],
-        values: &[(&str, u64)],
-        now: u64,
-    ) -> Result<bool, StoreError> {
-        let mut request = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(item))
-            .update_expression(update)
-            .set_condition_expression(condition.map(str::to_owned));
+    async fn update(&self, item: Item, update: &str, condition: &str, names: &[(&str, String)], values: &[(&str, u64)], now: u64) -> Result<bool, StoreError> {
+        let mut request =
+            self.table.client.update_item().table_name(&self.table.name).set_key(Some(item)).update_expression(update).condition_expression(condition);
         for (name, value) in names {
             request = request.expression_attribute_names(*name, value.clone());
         }
@@ -59,13 +51,6 @@ impl DynamoSignUps {
             Err(e) => Err(e),
         }
     }
-
-    /// Adds one to the item's count for the current window unless it reached `limit`.
-    async fn count(&self, item: Item, prefix: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
-        let window = [("#w", format!("{prefix}{}", now / SIGN_UP_WINDOW))];
-        self.update(item, "ADD #w :one SET expires_at = :exp", Some("attribute_not_exists(#w) OR #w < :limit"), &window, &[(":one", 1), (":limit", limit)], now)
-            .await
-    }
 }
 
 fn address(email: &str) -> Item {
@@ -75,43 +60,63 @@ fn address(email: &str) -> Item {
 #[async_trait]
 impl SignUpLedger for DynamoSignUps {
     async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError> {
+        let window = now / SIGN_UP_WINDOW;
+        // The address: a sign-up and the code it sends, in one conditional write (both limits).
+        let names = [("#w", format!("w{window}")), ("#c", format!("c{window}"))];
+        let values = [(":one", 1), (":zero", 0), (":wl", SIGN_UPS_PER_EMAIL), (":cl", CODES_PER_EMAIL)];
+        let condition = "(attribute_not_exists(#w) OR #w < :wl) AND (attribute_not_exists(#c) OR #c < :cl)";
+        let update = format!("ADD #w :one, #c :one SET tries = :zero, {EXPIRES}");
+        let by_email = self.update(address(email), &update, condition, &names, &values, now);
         let by_network = async {
-            match network {
-                Some(network) => self.count(key(format!("SIGNUPS#net#{network}"), "SIGNUPS"), "w", SIGN_UPS_PER_NETWORK, now).await,
-                None => Ok(true),
-            }
+            let Some(network) = network else { return Ok(true) };
+            let names = [("#w", format!("w{window}"))];
+            let update = format!("ADD #w :one SET {EXPIRES}");
+            self.update(
+                key(format!("SIGNUPS#net#{network}"), "SIGNUPS"),
+                &update,
+                "attribute_not_exists(#w) OR #w < :limit",
+                &names,
+                &[(":one", 1), (":limit", SIGN_UPS_PER_NETWORK)],
+                now,
+            )
+            .await
         };
-        let (email, network) = tokio::join!(self.count(address(email), "w", SIGN_UPS_PER_EMAIL, now), by_network);
+        let (email, network) = tokio::join!(by_email, by_network);
         Ok(email? && network?)
     }
 
     async fn note_existing(&self, email: &str, proof: &str, now: u64) -> Result<(), StoreError> {
+        // The first password chosen stays while it lasts, as Cognito keeps the first sign-up of
+        // an address without an account (a second one is `UsernameExists`).
         let request = self.table.client.update_item().table_name(&self.table.name).set_key(Some(address(email)));
-        let request = request.update_expression("SET noted = :proof, noted_until = :until, expires_at = :exp");
-        let sent = request
+        let request = request
+            .update_expression("SET noted = :proof, noted_until = :until, expires_at = :until")
+            .condition_expression("attribute_not_exists(noted) OR noted_until < :now")
             .expression_attribute_values(":proof", s(proof))
-            .expression_attribute_values(":until", n(now + KEPT))
-            .expression_attribute_values(":exp", n(now + KEPT))
-            .send()
-            .await;
-        sent.map(drop).map_err(|e| store_error(Failure::of(&e)))
+            .expression_attribute_values(":until", n(now + NOTE_KEPT))
+            .expression_attribute_values(":now", n(now));
+        match request.send().await.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn noted(&self, email: &str, now: u64) -> Result<Option<String>, StoreError> {
-        let item = self.table.get_item(address(email)).await?;
+        // Read consistently: a sign-in may follow the sign-up at once.
+        let item = self.table.get_consistent(address(email)).await?;
         let until = item.as_ref().and_then(|i| crate::adapters::dynamo::number(i, "noted_until")).unwrap_or(0);
         Ok(item.filter(|_| until > now).and_then(|i| i.get("noted").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     async fn code_try(&self, email: &str, now: u64) -> Result<bool, StoreError> {
-        let values = [(":one", 1), (":limit", CODE_TRIES)];
-        self.update(address(email), "ADD tries :one SET expires_at = :exp", Some("attribute_not_exists(tries) OR tries < :limit"), &[], &values, now).await
+        let update = format!("ADD tries :one SET {EXPIRES}");
+        self.update(address(email), &update, "attribute_not_exists(tries) OR tries < :limit", &[], &[(":one", 1), (":limit", CODE_TRIES)], now).await
     }
 
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
         let window = [("#c", format!("c{}", now / SIGN_UP_WINDOW))];
+        let update = format!("ADD #c :one SET tries = :zero, {EXPIRES}");
         let values = [(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)];
-        let condition = "attribute_not_exists(#c) OR #c < :limit";
-        self.update(address(email), "ADD #c :one SET tries = :zero, expires_at = :exp", Some(condition), &window, &values, now).await
+        self.update(address(email), &update, "attribute_not_exists(#c) OR #c < :limit", &window, &values, now).await
     }
 }

@@ -58,14 +58,12 @@ impl Triggers {
     /// ones): an email is never held back for them (Cognito gives the trigger 5 s).
     pub async fn templates(&self) -> Arc<Vec<StoredTemplate>> {
         let load = self.template_cache.get_or_load(&(), || async { self.email_templates.all().await.map(Some) });
-        match tokio::time::timeout(TEMPLATES_WAIT, load).await {
-            Ok(Ok(Some(stored))) => stored,
-            Ok(Ok(None)) => Arc::default(),
-            failed => {
-                let why = failed.map_or_else(|_| "timed out".to_owned(), |e| e.err().map(|e| e.to_string()).unwrap_or_default());
-                tracing::warn!(error = %why, "the email templates could not be read; the ones held (or the shipped ones) are used");
-                self.template_cache.held(&()).unwrap_or_default()
-            }
-        }
+        let why = match tokio::time::timeout(TEMPLATES_WAIT, load).await {
+            Ok(Ok(stored)) => return stored.unwrap_or_default(),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {TEMPLATES_WAIT:?}"),
+        };
+        tracing::warn!(error = %why, "the email templates could not be read; the ones held (or the shipped ones) are used");
+        self.template_cache.held(&()).unwrap_or_default()
     }
 }

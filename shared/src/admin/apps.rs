@@ -219,38 +219,32 @@ impl AppAdmin {
     /// Replaces app `id`'s shared secret with a new one; returns the value when the bridge
     /// generated it. A change that came in between is kept: the new secret is written over it.
     pub async fn set_secret(&self, actor: &Actor, id: &str, secret: SecretChoice, now: u64) -> Result<Option<SecretString>, AdminError> {
-        let mut app = self.get(id).await?;
+        let app = self.get(id).await?;
         if app.signing_secret.is_none() {
             return Err(AdminError::Invalid("this app is signed with the bridge's own keys and has no secret".into()));
         }
         let (value, shown) = secret.resolve()?.ok_or_else(|| AdminError::Invalid("give a secret or have one generated".into()))?;
         let created = self.write_secret(&app.id, &value).await?;
-        // The app's version moves on with the record of when and by whom the secret was
-        // replaced (re-read if another change came in between).
-        let mut outcome = Err(AdminError::Stale { current: app.version });
+        let written = self.point_at(actor, app, &created, now).await;
+        let replaced = written.as_ref().ok().and_then(|before| before.signing_secret.clone());
+        secret_change::settle(&*self.vault, Written::of(&written), Some(&created), replaced.as_ref(), Some(&created)).await;
+        written.map(|_| shown)
+    }
+
+    /// Makes `app` name `secret`: the app's version moves on with the record of when and by
+    /// whom its secret was replaced, re-read if another change came in between (three tries).
+    /// Returns the app as it was before the write.
+    async fn point_at(&self, actor: &Actor, mut app: App, secret: &SecretRef, now: u64) -> Result<App, AdminError> {
         for _ in 0..3 {
-            let next = App { version: app.version + 1, signing_secret: Some(created.clone()), ..app.clone() };
+            let next = App { version: app.version + 1, signing_secret: Some(secret.clone()), ..app.clone() };
             let audit = AuditRecord::new(EventType::AdminAppSecretSet, actor, target(&app.id), None, None, now);
             match self.store.update(&next, &audit).await {
-                Ok(()) => {
-                    secret_change::settle(&*self.vault, Written::Yes, Some(&created), app.signing_secret.as_ref(), Some(&created)).await;
-                    return Ok(shown);
-                }
-                Err(StoreError::Conflict) => match self.get(app.id.as_str()).await {
-                    Ok(again) => app = again,
-                    Err(e) => {
-                        outcome = Err(e);
-                        break;
-                    }
-                },
-                Err(e) => {
-                    outcome = Err(e.into());
-                    break;
-                }
+                Ok(()) => return Ok(app),
+                Err(StoreError::Conflict) => app = self.get(app.id.as_str()).await?,
+                Err(e) => return Err(e.into()),
             }
         }
-        secret_change::settle(&*self.vault, Written::of(&outcome), Some(&created), None, None).await;
-        outcome
+        Err(AdminError::Stale { current: app.version })
     }
 
     /// Writes `value` as a new secret of app `id`, `{prefix}/apps/{id}/signing/{UUIDv7}`.

@@ -146,8 +146,9 @@ pub trait SignUpLedger: Send + Sync {
     /// `network` in the current window; `false` when any had reached its limit (the sign-up is
     /// then not made and no email is sent).
     async fn sign_up_attempt(&self, email: &str, network: Option<&str>, now: u64) -> Result<bool, StoreError>;
-    /// Notes, for a day, that someone tried to sign up `email`, which has an account, with a
-    /// password whose keyed proof is `proof` (an HMAC under the bridge's flow key).
+    /// Notes, for 30 days, that someone tried to sign up `email`, which has an account, with a
+    /// password whose keyed proof is `proof` (an HMAC under the bridge's flow key). The first
+    /// note stays while it lasts, as Cognito keeps an unconfirmed account's first password.
     async fn note_existing(&self, email: &str, proof: &str, now: u64) -> Result<(), StoreError>;
     /// The proof [`Self::note_existing`] noted for `email`, while it lasts.
     async fn noted(&self, email: &str, now: u64) -> Result<Option<String>, StoreError>;

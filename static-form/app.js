@@ -14,6 +14,8 @@
   let lastEmail = "";
   let signUp = null;        // the sign-up's flow and destination, and the password chosen (kept here only)
   let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
+  let documents = {};       // the consent documents shown, by step id (re-rendered on a language switch)
+  let consentFlow = null;   // the sealed consent step from the API
 
   function chooseLanguage() {
     const wanted = params.get("lang") || localStorage.getItem("bridge.lang") ||
@@ -35,7 +37,52 @@
     document.title = t("title");
     if (challenge) describeChallenge();
     if (signUp) $("confirm-hint").textContent = t("confirmHint", { destination: signUp.destination });
+    Object.keys(documents).forEach((step) => renderDocuments(step, documents[step]));
     if (lastMessage) show(...lastMessage);
+  }
+
+  // The documents to accept, one checkbox each: a required one reads "I accept the ...", an
+  // optional one is its title; each links to its text in this language. Ticks survive a re-render.
+  function renderDocuments(step, list) {
+    documents[step] = list;
+    const box = $(step).querySelector("[data-documents]");
+    const ticked = new Set(Array.from(box.querySelectorAll("input:checked")).map((i) => i.value));
+    const rendered = box.childElementCount > 0;
+    box.textContent = "";
+    list.forEach((doc) => {
+      const row = document.createElement("div");
+      row.className = "choice";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.value = doc.id;
+      input.id = step + "-doc-" + doc.id;
+      input.checked = rendered ? ticked.has(doc.id) : Boolean(doc.accepted);
+      const label = document.createElement("label");
+      label.htmlFor = input.id;
+      const title = doc.title[lang] || doc.title.en;
+      label.textContent = doc.required ? t("acceptDocument", { title }) : t("optionalDocument", { title });
+      const url = new URL(doc.url[lang] || doc.url.en);
+      if (url.protocol === "https:" || url.protocol === "http:") {
+        const link = document.createElement("a");
+        link.href = url.href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.textContent = t("readDocument");
+        label.append(" ", link);
+      }
+      row.append(input, label);
+      box.appendChild(row);
+    });
+  }
+
+  function ticked(step) {
+    return Array.from($(step).querySelectorAll("[data-documents] input:checked")).map((i) => i.value);
+  }
+
+  function startConsent(result) {
+    consentFlow = result.flow;
+    renderDocuments("step-consent", result.documents || []);
+    showStep("step-consent");
   }
 
   function show(kind, key, values) {
@@ -67,7 +114,7 @@
   async function call(path, body) {
     let response;
     try {
-      response = await fetch(api + path, {
+      response = await fetch(api + path, body === undefined ? {} : {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
       });
     } catch (e) {
@@ -91,6 +138,7 @@
     if (result.status === "signed_in") return deliver({ method: "POST", action: api + "/session/handoff", fields: { handoff: result.handoff } });
     if (result.status === "challenge") return startChallenge(result);
     if (result.status === "confirm_sign_up") return startConfirm(result);
+    if (result.status === "consent") return startConsent(result);
     if (result.error === "use_corporate") {
       $("corporate-email").value = $("sign-up-email").value || $("email").value;
       showStep("step-corporate");
@@ -221,6 +269,17 @@
       applyLanguage();
     }));
     applyLanguage();
+    onSubmit("step-consent", async () => {
+      proceed(await call("/consent", { flow: consentFlow, accepted: ticked("step-consent") }));
+    });
+    // Back from a company's sign-in that needs consent first: the step, then on as any sign-in.
+    const consent = params.get("consent");
+    if (consent) {
+      return call("/consent/show", { flow: consent }).then((result) => {
+        if (result.status !== "consent") document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
+        proceed(result);
+      });
+    }
     if (!ctx) {
       document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
       return show("error", "noContext");
@@ -263,7 +322,8 @@
       if (!checkRules()) return show("error", "passwordRules");
       signUp = { password: $("sign-up-password").value };
       proceed(await call("/signup", {
-        ctx, email: $("sign-up-email").value.trim(), password: signUp.password, name: $("sign-up-name").value.trim(), language: $("sign-up-language").value
+        ctx, email: $("sign-up-email").value.trim(), password: signUp.password, name: $("sign-up-name").value.trim(), language: $("sign-up-language").value,
+        accepted: ticked("step-sign-up")
       }));
     });
     onSubmit("step-confirm", async () => {
@@ -283,6 +343,12 @@
         $("sign-up-email").value = $("email").value;
         $("sign-up-language").value = lang;
         showStep("step-sign-up");
+        // The operator's documents, ticked here and recorded at the first sign-in.
+        call("/consent/documents").then((result) => {
+          if (!result.documents || !result.documents.length) return;
+          renderDocuments("step-sign-up", result.documents);
+          $("sign-up-documents").hidden = false;
+        });
       });
     }
     onSubmit("step-corporate", async () => {

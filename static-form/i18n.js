@@ -28,7 +28,11 @@ window.BRIDGE_MESSAGES = {
     passwordRules: "The password does not meet every rule below.",
     confirmHint: "Enter the code we emailed to {destination} to confirm your address.",
     confirmAndSignIn: "Confirm and sign in", resendCode: "Send a new code", codeResent: "We have sent a new code.",
+    documentsLegend: "Terms", consentHint: "Before you continue, read and accept the following.",
+    acceptDocument: "I accept the {title}", optionalDocument: "{title} (optional)", readDocument: "Read",
+    acceptAndContinue: "Accept and continue",
     errors: {
+      consent_required: "You need to accept the required terms to continue.",
       invalid_credentials: "Incorrect email or password.",
       invalid_email: "Enter a valid email address.",
       password_reset_required: "You need to set a new password. Enter the code we sent you.",
@@ -96,7 +100,11 @@ window.BRIDGE_MESSAGES = {
     passwordRules: "パスワードが下記の条件をすべて満たしていません。",
     confirmHint: "{destination} にメールでお送りした確認コードを入力して、メールアドレスを確認してください。",
     confirmAndSignIn: "確認してサインイン", resendCode: "新しいコードを送信", codeResent: "新しいコードをお送りしました。",
+    documentsLegend: "規約への同意", consentHint: "続行する前に、以下の内容をお読みのうえ同意してください。",
+    acceptDocument: "{title}に同意します", optionalDocument: "{title}（任意）", readDocument: "読む",
+    acceptAndContinue: "同意して続ける",
     errors: {
+      consent_required: "続行するには、必須の規約に同意してください。",
       invalid_credentials: "メールアドレスまたはパスワードが正しくありません。",
       invalid_email: "正しいメールアドレスを入力してください。",
       password_reset_required: "パスワードの再設定が必要です。お送りした確認コードを入力してください。",

@@ -41,6 +41,10 @@ pub enum EventType {
     /// person first proved control of their verified email).
     #[serde(rename = "user.mfa_enrolled")]
     UserMfaEnrolled,
+    /// A person accepted, declined or withdrew one version of a consent document (`detail`:
+    /// `document`, `version`, `accepted`; `consent`), recorded with the decision itself.
+    #[serde(rename = "user.consent_given")]
+    UserConsentGiven,
     /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
     /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]
@@ -118,6 +122,9 @@ pub enum EventType {
     /// An email template back to the shipped one.
     #[serde(rename = "admin.email_template.reset")]
     AdminEmailTemplateReset,
+    /// A new version of a consent document (`detail.after`: the document).
+    #[serde(rename = "admin.consent.published")]
+    AdminConsentPublished,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

@@ -21,6 +21,7 @@ pub mod admin;
 pub mod cache;
 pub mod common;
 pub mod config;
+pub mod consent;
 pub mod directory;
 pub mod events;
 pub mod messages;

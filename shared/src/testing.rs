@@ -256,10 +256,12 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// A user pool that knows no one and signs everyone out (counting).
+/// A user pool that knows no one and signs everyone out (counting); attributes set are kept
+/// by user name.
 #[derive(Default)]
 pub struct EmptyPool {
     pub sign_outs: AtomicUsize,
+    pub attributes: Mutex<HashMap<String, Map<String, Value>>>,
 }
 
 #[async_trait]
@@ -282,6 +284,12 @@ impl PoolUsers for EmptyPool {
     }
     async fn claim(&self, _: &str, _: &secrecy::SecretString, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
         Err(DirectoryError::Gone)
+    }
+    async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError> {
+        let mut all = self.attributes.lock().unwrap_or_else(|p| p.into_inner());
+        let held = all.entry(username.to_owned()).or_default();
+        held.extend(attributes.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))));
+        Ok(())
     }
 }
 
@@ -480,10 +488,52 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         events: Arc::new(MemoryEvents::default()),
         risk: Arc::new(MemoryRisk::default()),
         sign_ups: Arc::new(OpenLedger),
+        consents: Arc::new(crate::consent::current::CurrentDocuments::new(Arc::new(MemoryConsents::default()), Duration::from_secs(60))),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
         issuer: "https://api.example.com".into(),
+    }
+}
+
+/// Consent documents and decisions in memory, counting reads of people's records.
+#[derive(Default)]
+pub struct MemoryConsents {
+    pub documents: Mutex<Vec<crate::consent::document::ConsentDocument>>,
+    pub records: Mutex<Vec<crate::consent::ports::ConsentRecord>>,
+    pub events: Mutex<Vec<IdentityEvent>>,
+    pub person_reads: AtomicUsize,
+}
+
+#[async_trait]
+impl crate::consent::ports::ConsentStore for MemoryConsents {
+    async fn documents(&self) -> Result<Vec<crate::consent::document::ConsentDocument>, StoreError> {
+        Ok(self.documents.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+    async fn record(&self, records: &[crate::consent::ports::ConsentRecord], events: &[IdentityEvent]) -> Result<(), StoreError> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(records);
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(events);
+        Ok(())
+    }
+    async fn of_person(&self, username: &str) -> Result<Vec<crate::consent::ports::ConsentRecord>, StoreError> {
+        self.person_reads.fetch_add(1, Ordering::Relaxed);
+        Ok(self.records.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|r| r.username == username).cloned().collect())
+    }
+    async fn of_version(&self, document: &crate::consent::document::DocumentId, version: u32) -> Result<Vec<crate::consent::ports::ConsentRecord>, StoreError> {
+        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(records.iter().filter(|r| &r.document == document && r.version == version).cloned().collect())
+    }
+}
+
+#[async_trait]
+impl crate::admin::ports::AuditedConsents for MemoryConsents {
+    async fn publish(&self, doc: &crate::consent::document::ConsentDocument, _: &crate::admin::audit::AuditRecord) -> Result<(), StoreError> {
+        let mut all = self.documents.lock().unwrap_or_else(|p| p.into_inner());
+        if all.iter().any(|d| d.id == doc.id && d.version == doc.version) {
+            return Err(StoreError::Conflict);
+        }
+        all.push(doc.clone());
+        Ok(())
     }
 }
 

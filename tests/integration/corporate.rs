@@ -316,3 +316,39 @@ fn spawn_app_like(app: &TestApp) -> TestApp {
         browser: app.browser.clone(),
     }
 }
+
+#[tokio::test]
+async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_a_password_one() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let store = shared::adapters::dynamo::consents::DynamoConsents::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let pool = shared::adapters::cognito::directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
+    let admin = shared::admin::consent::ConsentAdmin { store: std::sync::Arc::new(store), pool: std::sync::Arc::new(pool) };
+    let terms = shared::consent::document::Localized { ja: "利用規約".into(), en: "Terms".into() };
+    let url = shared::consent::document::Localized { ja: "https://acme.example.com/ja/terms".into(), en: "https://acme.example.com/en/terms".into() };
+    let draft = shared::admin::consent::Draft { id: shared::consent::document::DocumentId::parse("terms").unwrap(), required: true, title: terms, url };
+    admin.publish(&shared::admin::audit::Actor::cli(), draft, 1).await.unwrap();
+
+    let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    assert!(reply.header("location").unwrap().starts_with(FORM), "to the form");
+    assert!(set_cookie(&reply, "bridge_session").is_none(), "no session before consent");
+    let flow = reply.location_param("consent").expect("the consent step");
+    assert_eq!(reply.location_param("ctx"), None);
+    let step = app.post("/consent/show", json!({"flow": flow})).await;
+    assert_eq!(step.json()["documents"][0]["id"], "terms", "{}", step.body);
+    let declined = app.post("/consent", json!({"flow": flow, "accepted": []})).await;
+    assert_eq!(declined.json()["error"], "consent_required");
+    let accepted = app.post("/consent", json!({"flow": flow, "accepted": ["terms"]})).await;
+    let page = app.handoff(&accepted).await;
+    assert_eq!(jwt_claims(&page.body)["email"], "taro@corp.example");
+    let cookie = session_cookie(&page);
+    let person = admin.of_person("taro@corp.example").await.unwrap();
+    assert_eq!(person.records.len(), 1);
+    // The next corporate sign-in is not asked again; nor is single sign-on.
+    let (again, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+}

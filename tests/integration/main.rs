@@ -5,6 +5,7 @@
 mod admin_api;
 mod admin_apps;
 mod attacks;
+mod consent;
 mod corporate;
 mod corporate_tokens;
 mod emails;

@@ -77,6 +77,9 @@ impl Problem {
                 "corporate_mfa_required",
                 "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
+            SignInError::ConsentRequired => {
+                p(S::FORBIDDEN, "consent_required", "You need to accept the required terms to continue. Sign in again when you are ready.")
+            }
             SignInError::SignUpClosed => p(S::FORBIDDEN, "sign_up_closed", "You cannot create an account for this app here. Contact its support."),
             SignInError::UseCorporate => p(S::CONFLICT, "use_corporate", "Your company manages your account. Sign in with your corporate email."),
             SignInError::PasswordSignInDisabled => {

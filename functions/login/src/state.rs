@@ -11,6 +11,7 @@ use shared::adapters::cognito::auth::CognitoPasswordAuth;
 use shared::adapters::cognito::directory::CognitoDirectory;
 use shared::adapters::dynamo::activity::DynamoActivity;
 use shared::adapters::dynamo::apps::DynamoApps;
+use shared::adapters::dynamo::consents::DynamoConsents;
 use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::scim::DynamoScim;
@@ -20,6 +21,7 @@ use shared::adapters::http::jwks;
 use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::common::secrets::{CachedSecrets, SecretRef};
+use shared::consent::current::CurrentDocuments;
 use shared::signin::SignIn;
 use shared::signin::corporate::{Corporate, CorporatePorts};
 use shared::signin::ports::OidcProvider;
@@ -76,6 +78,10 @@ impl Login {
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
             risk: Arc::new(DynamoActivity::new(dynamo.clone(), &config.table)),
             sign_ups: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
+            consents: Arc::new(CurrentDocuments::new(
+                Arc::new(DynamoConsents::new(dynamo.clone(), &config.table)),
+                Duration::from_secs(config.apps_ttl_seconds),
+            )),
             pool: directory.clone(),
             session_policy: config.session,
             signers,

@@ -48,7 +48,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .mfa_configuration(cognito::types::UserPoolMfaType::Optional)
         .username_configuration(cognito::types::UsernameConfigurationType::builder().case_sensitive(false).build()?)
         .set_schema(Some(
-            ["company", "org_id", "scim_id"]
+            ["company", "org_id", "scim_id", "consents"]
                 .iter()
                 .map(|name| {
                     cognito::types::SchemaAttributeType::builder()

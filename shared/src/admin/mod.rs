@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod consent;
 pub mod email_templates;
 pub mod hooks;
 pub mod keys;

@@ -144,6 +144,14 @@ pub trait AuditLog: Send + Sync {
     async fn page(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }
 
+/// The consent documents, each new version written with its audit record.
+#[async_trait]
+pub trait AuditedConsents: crate::consent::ports::ConsentStore {
+    /// Publishes `doc` with `audit`, in one transaction; `Conflict` when that version of that
+    /// document exists.
+    async fn publish(&self, doc: &crate::consent::document::ConsentDocument, audit: &AuditRecord) -> Result<(), StoreError>;
+}
+
 /// The operator's email templates, each change written with its audit record.
 #[async_trait]
 pub trait AuditedEmailTemplates: EmailTemplates {

@@ -185,6 +185,9 @@ pub trait PoolUsers: Send + Sync {
     /// Makes a just-confirmed account its confirmer's: `password` (permanent) and `attributes`
     /// (`name`, `locale`), whoever made the account first.
     async fn claim(&self, username: &str, password: &secrecy::SecretString, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
+    /// Sets the user's `attributes` (name and value), custom ones included
+    /// (`custom:consents`); the others are left as they are.
+    async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
 }
 
 /// Linking a federated identity to an existing account of the user pool.

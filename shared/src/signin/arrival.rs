@@ -5,12 +5,13 @@
 use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::risk::{Assurance, RiskProfile, Visit, network_of};
+use crate::signin::consent::{Given, Resume};
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{Prior, SignInError, SignInPorts, SignedIn};
+use crate::signin::service::{Arrived, Outcome, Prior, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Method, Session};
 use crate::tokens::app::App;
 use secrecy::ExposeSecret;
@@ -136,8 +137,23 @@ impl Arrival {
         Ok(signed_in)
     }
 
-    /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session.
-    pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
+    /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session, or
+    /// the consent step first (`signin::consent`).
+    pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<Arrived, SignInError> {
+        self.arrive(done, &Given::default(), visitor, false, now).await
+    }
+
+    /// A corporate sign-in paused for consent goes on with what the person decided: the
+    /// handoff the form brings to `/session/handoff` (the form's answer is a JSON call).
+    pub(super) async fn resume(&self, done: Finished, given: &Given, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+        match self.arrive(done, given, visitor, true, now).await? {
+            Arrived::SignedIn(signed_in) => self.ports.handoff(&signed_in, now).await,
+            Arrived::Consent(asked) => Ok(Outcome::Consent(asked)),
+        }
+    }
+
+    /// `handoff`: the session opens for a handoff (`Session::handoff`), not for a cookie set at once.
+    async fn arrive(&self, done: Finished, given: &Given, visitor: &EventContext, handoff: bool, now: u64) -> Result<Arrived, SignInError> {
         let (ctx, user) = (&done.ctx, &done.user);
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
@@ -150,9 +166,19 @@ impl Arrival {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
+        let resume = || Resume::Corporate {
+            org: done.org.clone(),
+            username: user.username.clone(),
+            provider_logout: done.provider_logout.clone(),
+            second_factor: done.second_factor,
+        };
+        if let Some(asked) = self.ports.consent_gate(ctx, &mut session, given, visitor, resume, now).await? {
+            return Ok(Arrived::Consent(asked));
+        }
         let delivery = self.ports.mint(&app, &profile, ctx, Method::Corporate.amr(done.second_factor), now).await?;
+        session.handoff = handoff;
         let session = self.ports.open_session(session, arrival).await?;
-        Ok(SignedIn { delivery, session, device: ctx.device.clone() })
+        Ok(Arrived::SignedIn(SignedIn { delivery, session, device: ctx.device.clone() }))
     }
 }
 

@@ -22,6 +22,9 @@ pub struct SignUpState {
     /// account is made the confirmer's when the code is right.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The documents accepted at sign-up, recorded at the first sign-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consents: Vec<crate::signin::consent::Decision>,
 }
 
 /// The code step for an account that exists but is not confirmed (a password sign-in with its
@@ -36,7 +39,7 @@ pub(super) async fn unconfirmed(ports: &SignInPorts, ctx: SignInContext, email: 
         // The person's own `locale` chooses the email's language; this is the fallback.
         ports.auth.resend_sign_up_code(email.as_str(), Language::En.tag()).await?;
     }
-    let state = SignUpState { ctx, email: email.as_str().to_owned(), language: Language::En, name: None };
+    let state = SignUpState { ctx, email: email.as_str().to_owned(), language: Language::En, name: None, consents: Vec::new() };
     Ok(Outcome::ConfirmSignUp(code_step(ports, state, now).await?))
 }
 

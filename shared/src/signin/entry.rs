@@ -70,6 +70,11 @@ impl SessionEntry {
             tracing::info!(app = %app.id, ?assurance, same_browser, "a session not enough for the app's risk policy: to the form");
             return Ok(None);
         }
+        // A person who has not accepted the current documents is asked at a fresh sign-in.
+        if !self.ports.consented(&session).await? {
+            tracing::info!(app = %app.id, "a session whose person has not accepted the current documents: to the form");
+            return Ok(None);
+        }
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let delivery = self.ports.mint(app, &profile, ctx, session.method.amr(assurance.second_factor), now).await?;
         if session.needs_touch(now) {

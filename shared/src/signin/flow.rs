@@ -38,6 +38,8 @@ pub enum Purpose {
     /// Issued by `/signup` (or a sign-in of an account not confirmed yet); carried to
     /// `/signup/confirm` and `/signup/resend`.
     SignUp,
+    /// Issued with the consent step; carried to `/consent`.
+    Consent,
 }
 
 /// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id

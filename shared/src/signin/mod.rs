@@ -6,6 +6,8 @@
 pub mod arrival;
 pub mod challenge;
 pub mod confirmation;
+pub mod consent;
+pub mod consent_step;
 pub mod corporate;
 pub mod ending_sessions;
 pub mod entry;
@@ -28,6 +30,7 @@ pub struct SignIn {
     pub password: password::PasswordSignIn,
     pub arrival: arrival::Arrival,
     pub sign_up: sign_up::SelfSignUp,
+    pub consent: consent_step::ConsentStep,
     /// Our signing keys (their public JWKS is published at `/.well-known/jwks.json`).
     pub signers: Arc<Signers>,
     ports: Arc<service::SignInPorts>,
@@ -42,6 +45,7 @@ impl SignIn {
             password: password::PasswordSignIn::new(ports.clone()),
             arrival: arrival::Arrival::new(ports.clone()),
             sign_up: sign_up::SelfSignUp::new(ports.clone()),
+            consent: consent_step::ConsentStep::new(ports.clone()),
             signers,
             ports,
         }
@@ -54,12 +58,18 @@ impl SignIn {
 
     /// What every sign-in needs and no person's input decides, loaded side by side before the
     /// first request (a function's init): the bridge secret (Secrets Manager), the pool's keys
-    /// (its JWKS), our signing keys (DynamoDB) and a connection to Cognito, each opening its
+    /// (its JWKS), our signing keys and the consent documents (DynamoDB) and a connection to Cognito, each opening its
     /// connection. A failure is logged and left to the request that needs it, which tries again.
     pub async fn prefetch(&self, now: u64) {
         let ports = &self.ports;
-        let (bridge, pool_keys, our_keys, ()) = tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.auth.connect());
-        let failed = [bridge.err().map(|e| e.to_string()), pool_keys.err().map(|e| e.to_string()), our_keys.err().map(|e| e.to_string())];
+        let (bridge, pool_keys, our_keys, documents, ()) =
+            tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.consents.get(), ports.auth.connect());
+        let failed = [
+            bridge.err().map(|e| e.to_string()),
+            pool_keys.err().map(|e| e.to_string()),
+            our_keys.err().map(|e| e.to_string()),
+            documents.err().map(|e| e.to_string()),
+        ];
         for error in failed.into_iter().flatten() {
             tracing::warn!(%error, "could not load ahead of the first request");
         }

@@ -8,10 +8,11 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::confirmation;
+use crate::signin::consent::{Given, Resume, Via};
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{CHALLENGE_TTL, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn, TotpSetup};
+use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
@@ -35,6 +36,20 @@ impl PasswordSignIn {
     /// The app (and what minting its token needs) loads beside Cognito's password check: the
     /// context names the app, sealed by us, so nothing waits for the other.
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
+        self.sign_in_with(ctx, email, password, NOTHING_GIVEN, visitor, now).await
+    }
+
+    /// [`Self::sign_in`], bringing consent decisions made before the person was known (at
+    /// sign-up): recorded once they are.
+    pub(super) async fn sign_in_with(
+        &self,
+        ctx: &str,
+        email: &str,
+        password: &SecretString,
+        given: &Given,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         let (app, step, prior) = tokio::join!(
@@ -65,7 +80,7 @@ impl PasswordSignIn {
             Err(AuthError::NotConfirmed) => return confirmation::unconfirmed(&self.ports, ctx, &email, true, now).await,
             step => step?,
         };
-        self.next(ctx, step, visitor, false, prior, now).await
+        self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given }, now).await
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -111,7 +126,7 @@ impl PasswordSignIn {
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, second_factor, None, now).await
+        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: NOTHING_GIVEN }, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -146,24 +161,14 @@ impl PasswordSignIn {
             }
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, false, None, now).await
+        self.next(ctx, step, visitor, Established { second_factor: false, prior: None, given: NOTHING_GIVEN }, now).await
     }
 
-    /// `second_factor`: the step answered an MFA challenge. `prior`: the email's history read
-    /// beside the password check, if it was.
-    async fn next(
-        &self,
-        ctx: SignInContext,
-        step: AuthStep,
-        visitor: &EventContext,
-        second_factor: bool,
-        prior: Option<Prior>,
-        now: u64,
-    ) -> Result<Outcome, SignInError> {
+    /// `established`: what the steps before decided (a second factor answered; the email's
+    /// history read beside the password check; consent decisions brought along).
+    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, established: Established<'_>, now: u64) -> Result<Outcome, SignInError> {
         match step {
-            AuthStep::Authenticated { id_token, access_token } => {
-                self.deliver(&ctx, &id_token, &access_token, visitor, Established { second_factor, prior: prior.as_ref() }, now).await
-            }
+            AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, established, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.ports.secrets.bridge().await?;
                 let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
@@ -201,14 +206,36 @@ impl PasswordSignIn {
             }
             other => other?,
         };
+        let mut session = session;
+        let resume = || Resume::Password {
+            id_token: id_token.to_owned(),
+            access_token: access_token.0.expose_secret().to_owned(),
+            second_factor: established.second_factor,
+        };
+        if let Some(asked) = self.ports.consent_gate(ctx, &mut session, established.given, visitor, resume, now).await? {
+            return Ok(Outcome::Consent(asked));
+        }
         let delivery = self.ports.mint(&app, &profile, ctx, Method::Password.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
         let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
-        let key = self.ports.secrets.bridge().await?;
-        // Encrypted: the form's script carries the handoff but can read neither the session
-        // value nor the app's token in it.
-        let signed_in = serde_json::to_string(&SignedIn { delivery, session, device: ctx.device.clone() }).map_err(|_| FlowError::Invalid)?;
-        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &signed_in))))
+        self.ports.handoff(&SignedIn { delivery, session, device: ctx.device.clone() }, now).await
+    }
+
+    /// A sign-in paused for consent (`signin::consent`) goes on with the person's tokens and
+    /// what they decided.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn resume(
+        &self,
+        ctx: &SignInContext,
+        id_token: &str,
+        access_token: String,
+        second_factor: bool,
+        given: &Given,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        let access_token = AccessToken(SecretString::from(access_token));
+        self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given }, now).await
     }
 
     /// The step before a factor is enrolled: a code to the person's verified email
@@ -277,7 +304,7 @@ impl PasswordSignIn {
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
         self.ports.events.record(&enrolled).await?;
         self.ports.sessions.end_all(&state.username).await?;
-        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None }, now).await
+        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None, given: NOTHING_GIVEN }, now).await
     }
 
     /// Every path through `deliver` is a password sign-in. People of an organisation that does
@@ -292,12 +319,17 @@ impl PasswordSignIn {
     }
 }
 
-/// What the steps before the ID token established: a second factor answered, and the sign-in
-/// email's history if it was read beside the password check.
+/// Nothing decided about consent before the sign-in.
+const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };
+
+/// What the steps before the ID token established: a second factor answered, the sign-in
+/// email's history if it was read beside the password check, and consent decisions the
+/// sign-in brings (from sign-up, or the consent step).
 #[derive(Clone, Copy)]
 struct Established<'a> {
     second_factor: bool,
     prior: Option<&'a Prior>,
+    given: &'a Given,
 }
 
 /// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)

@@ -73,6 +73,8 @@ pub struct SignInPorts {
     pub risk: Arc<dyn RiskStore>,
     /// Sign-up's counts and notes per address.
     pub sign_ups: Arc<dyn crate::signin::ports::SignUpLedger>,
+    /// The consent documents (cached) and people's decisions.
+    pub consents: Arc<crate::consent::current::CurrentDocuments>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.
@@ -127,6 +129,22 @@ pub enum Outcome {
     Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
     /// The account is not confirmed yet: the code just emailed, then `/signup/confirm`.
     ConfirmSignUp(CodeSent),
+    /// The person must accept documents first (`signin::consent`), then `/consent`.
+    Consent(ConsentAsked),
+}
+
+/// The consent step: the documents to show, and the flow to carry back to `POST /consent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentAsked {
+    pub flow: String,
+    pub documents: Vec<crate::consent::document::DocumentView>,
+}
+
+/// How a corporate sign-in arrived: signed in, or paused for consent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Arrived {
+    SignedIn(SignedIn),
+    Consent(ConsentAsked),
 }
 
 /// The code step: where the form goes after `/signup` (and after a sign-in of an account not
@@ -167,6 +185,8 @@ pub enum SignInError {
     SignUpClosed,
     #[error("the email's organisation manages its people: corporate sign-in")]
     UseCorporate,
+    #[error("a required document was not accepted")]
+    ConsentRequired,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
     #[error("the sign-in's handoff was used before")]
@@ -259,6 +279,14 @@ impl SignInPorts {
     pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
         let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
         Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
+    }
+
+    /// The finished sign-in sealed for the form to bring to `/session/handoff`, encrypted: the
+    /// form's script carries it but can read neither the session value nor the app's token.
+    pub(super) async fn handoff(&self, signed_in: &SignedIn, now: u64) -> Result<Outcome, SignInError> {
+        let key = self.secrets.bridge().await?;
+        let plain = serde_json::to_string(signed_in).map_err(|_| FlowError::Invalid)?;
+        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &plain))))
     }
 
     pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {

@@ -18,6 +18,9 @@
 //! - **Companies manage their people.** An email in an organisation's domain whose organisation
 //!   provisions through SCIM or does not allow password sign-in is sent to corporate sign-in
 //!   ([`SignInError::UseCorporate`]).
+//! - **Consent.** Every required document (`consent`) must be ticked
+//!   ([`SignInError::ConsentRequired`]); what was ticked is recorded at the first sign-in, with
+//!   the confirmer's network, once the person is known.
 //! - **One registration event.** `user.registered` is the PostConfirmation trigger's, once per
 //!   person.
 //!
@@ -30,10 +33,12 @@ use secrecy::SecretString;
 
 use crate::common::email::Email;
 use crate::common::language::Language;
+use crate::consent::document::ConsentDocument;
 use crate::directory::org::{EmailDomain, Provisioning};
 use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::confirmation::{SignUpState, code_step};
+use crate::signin::consent::{Decision, Given, Via};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::password::PasswordSignIn;
 use crate::signin::service::{CodeSent, Outcome, SignInError, SignInPorts};
@@ -74,6 +79,8 @@ pub struct NewAccount<'a> {
     pub name: &'a str,
     /// The language of their emails (their `locale`).
     pub language: Language,
+    /// The consent documents ticked (by name): every required one must be.
+    pub accepted: &'a [String],
 }
 
 pub struct SelfSignUp {
@@ -100,6 +107,7 @@ impl SelfSignUp {
         }
         // The pool's rules, checked here so an email with an account answers as a new one.
         check_password_rules(account.password)?;
+        let consents = self.consents(account.accepted).await?;
         let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
         let (app, company, allowed) =
             tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now));
@@ -119,7 +127,7 @@ impl SelfSignUp {
             Err(AuthError::AccountExists) => self.tell_owner(&email, account.password, language, now).await,
             Err(e) => return Err(e.into()),
         }
-        let state = SignUpState { ctx, email: email.as_str().to_owned(), language: account.language, name: Some(name.to_owned()) };
+        let state = SignUpState { ctx, email: email.as_str().to_owned(), language: account.language, name: Some(name.to_owned()), consents };
         code_step(&self.ports, state, now).await
     }
 
@@ -146,7 +154,9 @@ impl SelfSignUp {
             self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await?;
         }
         let ctx = self.ports.seal_context(&state.ctx, now).await?;
-        self.password.sign_in(&ctx, &state.email, password, visitor, now).await
+        // What was accepted at sign-up is recorded by the sign-in, once the person is known.
+        let given = Given { decisions: state.consents, via: Via::SignUp };
+        self.password.sign_in_with(&ctx, &state.email, password, &given, visitor, now).await
     }
 
     /// Sends a new code (the same answer for any address).
@@ -160,6 +170,17 @@ impl SelfSignUp {
             Ok(()) | Err(AuthError::AccountExists | AuthError::CodeMismatch) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The current documents ticked at sign-up, as decisions; [`SignInError::ConsentRequired`]
+    /// when a required one is not among them.
+    async fn consents(&self, ticked: &[String]) -> Result<Vec<Decision>, SignInError> {
+        let documents = self.ports.consents.get().await?;
+        let ticked = |d: &ConsentDocument| ticked.iter().any(|t| t == d.id.as_str());
+        if documents.iter().any(|d| d.required && !ticked(d)) {
+            return Err(SignInError::ConsentRequired);
+        }
+        Ok(documents.iter().filter(|d| ticked(d)).map(|d| Decision { document: d.id.clone(), version: d.version, accepted: true }).collect())
     }
 
     /// Whether a company manages people with this email: its domain's organisation provisions

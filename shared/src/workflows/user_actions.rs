@@ -171,6 +171,9 @@ mod tests {
         async fn claim(&self, _: &str, _: &secrecy::SecretString, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
             Ok(())
         }
+        async fn set_attributes(&self, _: &str, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
+            Ok(())
+        }
     }
 
     #[async_trait]

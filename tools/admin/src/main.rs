@@ -6,7 +6,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use cli::{Ctx, admin, app, email_template, flow, hook, key, local, org};
+use cli::{Ctx, admin, app, consent, email_template, flow, hook, key, local, org};
 
 #[derive(Parser)]
 #[command(name = "bridge-admin", about = "Manage the identity bridge's apps, organisations, keys, workflows and telephony hooks")]
@@ -17,7 +17,7 @@ struct Cli {
     /// Prefix of the secrets this tool creates (the stack name).
     #[arg(long, env = "SECRET_PREFIX", default_value = "identity-bridge", global = true)]
     secret_prefix: String,
-    /// The bridge's Cognito user pool (the stack's `UserPoolId` output), for `admin`.
+    /// The bridge's Cognito user pool (the stack's `UserPoolId` output), for `admin` and `consent show`.
     #[arg(long, env = "USER_POOL_ID", global = true)]
     user_pool: Option<String>,
     #[command(subcommand)]
@@ -41,6 +41,9 @@ enum Command {
     /// Telephony hooks: the operator's SMS services that deliver Cognito's one-time codes.
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// The documents people accept (terms, privacy) and their records.
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
     /// The emails Cognito sends people (codes, invitations), in Japanese and English.
     #[command(subcommand)]
     EmailTemplate(email_template::EmailTemplateCommand),
@@ -69,6 +72,7 @@ async fn run(args: Cli) -> Result<()> {
         Command::Flow(command) => flow::run(command, &ctx).await,
         Command::Hook(command) => hook::run(command, &ctx).await,
         Command::EmailTemplate(command) => email_template::run(command, &ctx).await,
+        Command::Consent(command) => consent::run(command, &ctx, args.user_pool.as_deref()).await,
         Command::Local(command) => local::run(command, &ctx).await,
         Command::Admin(command) => admin::run(command, &ctx, args.user_pool.as_deref()).await,
     }

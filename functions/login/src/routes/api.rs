@@ -1,15 +1,16 @@
 //! The JSON calls the form makes, cross-origin from the form's origin only: `POST /login`,
 //! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset`,
-//! `POST /corporate/start`, and sign-up: `POST /signup`, `POST /signup/confirm`,
-//! `POST /signup/resend`. A request from another origin is refused (`403`) before anything
-//! else; CORS (`tower-http`) answers the form's preflights and names the form's origin.
+//! `POST /corporate/start`, sign-up: `POST /signup`, `POST /signup/confirm`,
+//! `POST /signup/resend`, and consent: `GET /consent/documents`, `POST /consent/show`,
+//! `POST /consent`. A request from another origin is refused (`403`) before anything else;
+//! CORS (`tower-http`) answers the form's preflights and names the form's origin.
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,6 +41,9 @@ pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
         .route("/signup", post(sign_up))
         .route("/signup/confirm", post(sign_up_confirm))
         .route("/signup/resend", post(sign_up_resend))
+        .route("/consent/documents", get(consent_documents))
+        .route("/consent/show", post(consent_show))
+        .route("/consent", post(consent))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)
         .layer(middleware::from_fn_with_state(login.clone(), only_from_form))
@@ -99,6 +103,9 @@ struct SignUpBody {
     name: String,
     /// `ja` or `en`: the language of the person's emails.
     language: String,
+    /// The consent documents ticked, by name.
+    #[serde(default)]
+    accepted: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +120,14 @@ struct ConfirmBody {
 #[serde(deny_unknown_fields)]
 struct FlowBody {
     flow: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    flow: String,
+    /// The documents ticked, by name; required ones not named decline.
+    accepted: Vec<String>,
 }
 
 type Answer = Result<Response, ApiProblem>;
@@ -158,7 +173,7 @@ async fn reset(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(n
 async fn sign_up(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<SignUpBody>) -> Answer {
     check_secret(&b.password).map_err(ApiProblem)?;
     let language = Language::parse(&b.language).ok_or(ApiProblem(problem::BAD_REQUEST))?;
-    let account = NewAccount { email: &b.email, password: &b.password, name: &b.name, language };
+    let account = NewAccount { email: &b.email, password: &b.password, name: &b.name, language, accepted: &b.accepted };
     match login.sign_in.sign_up.start(&b.ctx, account, &visitor, now).await {
         Ok(sent) => Ok(json_response(StatusCode::OK, &outcome(Outcome::ConfirmSignUp(sent)))),
         Err(e) => Err(ApiProblem(logged(&e, "signup"))),
@@ -180,6 +195,28 @@ async fn sign_up_resend(State(login): State<Arc<Login>>, Now(now): Now, JsonBody
     }
 }
 
+/// `GET /consent/documents`: the current documents, as sign-up shows them.
+async fn consent_documents(State(login): State<Arc<Login>>) -> Answer {
+    match login.sign_in.consent.documents().await {
+        Ok(documents) => Ok(json_response(StatusCode::OK, &json!({"documents": documents}))),
+        Err(e) => Err(ApiProblem(logged(&e, "consent/documents"))),
+    }
+}
+
+/// `POST /consent/show`: the consent step a flow is for (the form arrives with it from a
+/// corporate sign-in).
+async fn consent_show(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<FlowBody>) -> Answer {
+    match login.sign_in.consent.show(&b.flow, now).await {
+        Ok(asked) => Ok(json_response(StatusCode::OK, &outcome(Outcome::Consent(asked)))),
+        Err(e) => Err(ApiProblem(logged(&e, "consent/show"))),
+    }
+}
+
+/// `POST /consent`: the documents ticked; then the sign-in goes on like `POST /login`.
+async fn consent(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ConsentBody>) -> Answer {
+    answer(login.sign_in.consent.answer(&b.flow, &b.accepted, &visitor, now).await, "consent")
+}
+
 /// `POST /corporate/start`: the email's organisation; where the browser goes next (`/corporate/go`).
 async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
     let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "corporate/start")))?;
@@ -199,5 +236,6 @@ fn outcome(outcome: Outcome) -> Value {
             body
         }
         Outcome::ConfirmSignUp(sent) => json!({"status": "confirm_sign_up", "flow": sent.flow, "destination": sent.destination}),
+        Outcome::Consent(asked) => json!({"status": "consent", "flow": asked.flow, "documents": asked.documents}),
     }
 }

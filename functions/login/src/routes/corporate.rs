@@ -16,6 +16,7 @@ use crate::state::Login;
 use crate::web::{Lang, Now, PageProblem, Params, Visitor, logged, logged_corporate, method_not_allowed, redirect, redirect_to_form, set_cookie};
 use shared::signin::corporate::{self, Callback, Failure};
 use shared::signin::flow::{self, SignInContext};
+use shared::signin::service::Arrived;
 
 pub fn routes() -> Router<Arc<Login>> {
     Router::new().route("/corporate/go", get(go)).route("/corporate/callback", get(callback)).method_not_allowed_fallback(method_not_allowed)
@@ -35,7 +36,8 @@ async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, Now(now)
     }
 }
 
-/// `GET /corporate/callback`: the provider's answer. Success: the app's token and a session.
+/// `GET /corporate/callback`: the provider's answer. Success: the app's token and a session (or
+/// the form's consent step first).
 /// A failure after the state checked out goes back to the form for the same app, with the reason.
 async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, headers: HeaderMap, Visitor(visitor): Visitor, Now(now): Now) -> Response {
     let query = query.or_empty();
@@ -50,7 +52,9 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
             }
             let ctx = done.ctx.clone();
             match login.sign_in.arrival.complete(done, &visitor, now).await {
-                Ok(signed_in) => into_session(&login, signed_in),
+                Ok(Arrived::SignedIn(signed_in)) => into_session(&login, signed_in),
+                // The form asks for consent, then hands the sign-in off as a password one does.
+                Ok(Arrived::Consent(asked)) => redirect_to_form(&login, &[("consent", &asked.flow)]),
                 Err(e) => back_to_form(&login, lang, &ctx, &logged(&e, "corporate/callback"), now).await,
             }
         }

@@ -237,6 +237,13 @@ impl PoolUsers for CognitoDirectory {
         Ok(())
     }
 
+    async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError> {
+        let attributes = attributes.iter().map(|(name, value)| attribute(name, value)).collect::<Result<Vec<_>, _>>()?;
+        let out = self.client.admin_update_user_attributes().user_pool_id(&self.pool_id).username(username).set_user_attributes(Some(attributes)).send().await;
+        out.map_err(|e| directory_error(&e))?;
+        Ok(())
+    }
+
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError> {
         gone_is_done(self.client.admin_user_global_sign_out().user_pool_id(&self.pool_id).username(username).send().await)
     }

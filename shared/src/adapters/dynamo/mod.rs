@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod apps;
 pub mod audit;
+pub mod consents;
 pub mod daily;
 pub mod email_templates;
 pub mod hooks;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod consent;
 pub mod email_template;
 pub mod flow;
 pub mod hook;

@@ -1,0 +1,110 @@
+//! Consent documents and people's decisions in the bridge's table:
+//!
+//! | item     | `pk`                  | `sk`                          | `gsi1pk` / `gsi1sk`                                  | other    |
+//! |----------|-----------------------|-------------------------------|------------------------------------------------------|----------|
+//! | document | `CONSENT_DOC`         | `{document}#{version:010}`    |                                                      | `data`   |
+//! | decision | `CONSENT#{username}`  | `{at:020}#{document}#{uuid}`  | `CONSENTS#{document}#{version}` / `{at:020}#{username}` | `data`   |
+//!
+//! Every version of every document is one `Query` of one partition (a few dozen items at most);
+//! a person's decisions are their partition, a version's are one `gsi1` partition. Decisions are
+//! written with their `user.consent_given` events in one transaction and never expire (they are
+//! the operator's proof).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+
+use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::dynamo::audit::audit_puts;
+use crate::adapters::dynamo::outbox::event_put;
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, query_gsi1, s};
+use crate::admin::audit::AuditRecord;
+use crate::admin::ports::AuditedConsents;
+use crate::common::store::StoreError;
+use crate::consent::document::{ConsentDocument, DocumentId};
+use crate::consent::ports::{ConsentRecord, ConsentStore};
+use crate::events::IdentityEvent;
+
+const DOCUMENTS: &str = "CONSENT_DOC";
+
+pub struct DynamoConsents {
+    table: Table,
+}
+
+impl DynamoConsents {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+
+    /// Every item of partition `pk`, in sort-key order, page after page.
+    async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_error(Failure::of(&e)))?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+fn with_data(mut item: Item, value: &impl serde::Serialize) -> Result<Item, StoreError> {
+    item.insert("data".into(), s(serde_json::to_string(value).map_err(corrupt)?));
+    Ok(item)
+}
+
+#[async_trait]
+impl ConsentStore for DynamoConsents {
+    async fn documents(&self) -> Result<Vec<ConsentDocument>, StoreError> {
+        self.partition(DOCUMENTS).await?.iter().map(|item| data(item, "consent document")).collect()
+    }
+
+    async fn record(&self, records: &[ConsentRecord], events: &[IdentityEvent]) -> Result<(), StoreError> {
+        if records.is_empty() && events.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::with_capacity(records.len() + events.len());
+        for record in records {
+            let sk = format!("{:020}#{}#{}", record.at, record.document, uuid::Uuid::now_v7());
+            let mut item = with_data(key(format!("CONSENT#{}", record.username), &sk), record)?;
+            item.insert("gsi1pk".into(), s(format!("CONSENTS#{}#{}", record.document, record.version)));
+            item.insert("gsi1sk".into(), s(format!("{:020}#{}", record.at, record.username)));
+            items.push(self.table.put_plain(item)?);
+        }
+        for event in events {
+            items.push(event_put(&self.table, event)?);
+        }
+        self.table.transact(items).await.map_err(|e| e.or_conflict())
+    }
+
+    async fn of_person(&self, username: &str) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.partition(&format!("CONSENT#{username}")).await?.iter().map(|item| data(item, "consent record")).collect()
+    }
+
+    async fn of_version(&self, document: &DocumentId, version: u32) -> Result<Vec<ConsentRecord>, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("CONSENTS#{document}#{version}")).await?;
+        items.iter().map(|item| data(item, "consent record")).collect()
+    }
+}
+
+#[async_trait]
+impl AuditedConsents for DynamoConsents {
+    async fn publish(&self, doc: &ConsentDocument, audit: &AuditRecord) -> Result<(), StoreError> {
+        let item = with_data(key(DOCUMENTS.into(), &format!("{}#{:010}", doc.id, doc.version)), doc)?;
+        let mut items = vec![self.table.put(item, "attribute_not_exists(pk)", None)?];
+        items.extend(audit_puts(&self.table, audit, None)?);
+        self.table.transact(items).await.map_err(|e| e.or_conflict())
+    }
+}

@@ -1,0 +1,101 @@
+//! The operator's consent documents and people's decisions, for `bridge-admin consent`:
+//! publish the next version of a document (checked, audited as `admin.consent.published`,
+//! target `consent:{document}`), list every version, and export the records of one person (by
+//! email) or of one version of a document. Published versions are never changed or removed:
+//! people's records point at them.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::AdminError;
+use super::audit::{Actor, AuditRecord};
+use super::ports::AuditedConsents;
+use crate::common::store::StoreError;
+use crate::consent::document::{ConsentDocument, DocumentId, Localized, MAX_DOCUMENTS, current};
+use crate::consent::mirror::Accepted;
+use crate::consent::ports::ConsentRecord;
+use crate::directory::ports::PoolUsers;
+use crate::events::EventType;
+
+pub struct ConsentAdmin {
+    pub store: Arc<dyn AuditedConsents>,
+    /// Where a person is found by email.
+    pub pool: Arc<dyn PoolUsers>,
+}
+
+/// A new version as the operator writes it (the version number and time are the bridge's).
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub id: DocumentId,
+    pub required: bool,
+    pub title: Localized,
+    pub url: Localized,
+}
+
+/// One person's decisions and where they stand with the current documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonConsents {
+    pub username: String,
+    /// Oldest first.
+    pub records: Vec<ConsentRecord>,
+    /// The current documents, each with the version the person accepted (none: not accepted).
+    pub current: Vec<Standing>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Standing {
+    pub document: DocumentId,
+    pub version: u32,
+    pub required: bool,
+    pub accepted_version: Option<u32>,
+}
+
+impl ConsentAdmin {
+    /// Publishes the next version of `draft.id` (1 for a new document). From then on (within a
+    /// minute, the sign-in functions' cache), a required document's new version is asked of
+    /// everyone at their next sign-in.
+    pub async fn publish(&self, actor: &Actor, draft: Draft, now: u64) -> Result<ConsentDocument, AdminError> {
+        let all = self.store.documents().await?;
+        let before = all.iter().filter(|d| d.id == draft.id).max_by_key(|d| d.version).cloned();
+        let names: std::collections::BTreeSet<&DocumentId> = all.iter().map(|d| &d.id).collect();
+        if before.is_none() && names.len() >= MAX_DOCUMENTS {
+            return Err(AdminError::Invalid(format!("at most {MAX_DOCUMENTS} documents; publish a new version of one instead")));
+        }
+        let version = before.as_ref().map_or(1, |d| d.version + 1);
+        let doc = ConsentDocument { id: draft.id, version, required: draft.required, title: draft.title, url: draft.url, published: now };
+        doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
+        let audit = AuditRecord::new(EventType::AdminConsentPublished, actor, format!("consent:{}", doc.id), before.map(|d| json!(d)), Some(json!(doc)), now);
+        match self.store.publish(&doc, &audit).await {
+            Ok(()) => Ok(doc),
+            Err(StoreError::Conflict) => Err(AdminError::Stale { current: u64::from(version) }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every published version, each document's oldest first.
+    pub async fn list(&self) -> Result<Vec<ConsentDocument>, AdminError> {
+        let mut all = self.store.documents().await?;
+        all.sort_by(|a, b| (&a.id, a.version).cmp(&(&b.id, b.version)));
+        Ok(all)
+    }
+
+    /// The records of the person whose email is `email`.
+    pub async fn of_person(&self, email: &str) -> Result<PersonConsents, AdminError> {
+        let username = self.pool.find_by_email(email).await?.ok_or_else(|| AdminError::NotFound(format!("a person with the email {email}")))?;
+        let (records, documents) = tokio::join!(self.store.of_person(&username), self.store.documents());
+        let records = records?;
+        let accepted = Accepted::from_records(&records);
+        let current = current(&documents?)
+            .into_iter()
+            .map(|d| Standing { accepted_version: accepted.version(&d.id), document: d.id, version: d.version, required: d.required })
+            .collect();
+        Ok(PersonConsents { username, records, current })
+    }
+
+    /// Everyone's records about `version` of `document`, oldest first.
+    pub async fn of_version(&self, document: &DocumentId, version: u32) -> Result<Vec<ConsentRecord>, AdminError> {
+        Ok(self.store.of_version(document, version).await?)
+    }
+}

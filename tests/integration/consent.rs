@@ -1,0 +1,231 @@
+//! Consent against moto: documents published with `bridge-admin consent`'s rules; a required
+//! one asked before any token at a password sign-in, a live session's entry and sign-up;
+//! declining ends the sign-in; each decision recorded with its `user.consent_given` event and
+//! mirrored into the person's `custom:consents`, so a warm sign-in of a person who accepted
+//! makes no call for it; a new version asked again; exports per person and per version.
+
+use crate::harness::*;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::adapters::cognito::directory::CognitoDirectory;
+use shared::adapters::dynamo::consents::DynamoConsents;
+use shared::admin::audit::Actor;
+use shared::admin::consent::{ConsentAdmin, Draft};
+use shared::consent::document::{ConsentDocument, DocumentId, Localized};
+use shared::tokens::app::{AppId, SignUp};
+use std::sync::Arc;
+
+const EMAIL: &str = "hanako@example.com";
+
+fn admin(app: &TestApp) -> ConsentAdmin {
+    let store = Arc::new(DynamoConsents::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    let pool = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id));
+    ConsentAdmin { store, pool }
+}
+
+async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {
+    let draft = Draft {
+        id: DocumentId::parse(id).unwrap(),
+        required,
+        title: Localized { ja: format!("{id}（日本語）"), en: format!("{id} (English)") },
+        url: Localized { ja: format!("https://acme.example.com/ja/{id}"), en: format!("https://acme.example.com/en/{id}") },
+    };
+    admin(app).publish(&Actor::cli(), draft, 1_700_000_000).await.unwrap()
+}
+
+/// The login function started again (a cold instance: nothing cached).
+fn restarted(app: TestApp) -> TestApp {
+    TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app }
+}
+
+async fn mirror_of(app: &TestApp, email: &str) -> Option<String> {
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let user = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap();
+    user.user_attributes().iter().find(|a| a.name() == "custom:consents").and_then(|a| a.value().map(str::to_owned))
+}
+
+async fn answer(app: &TestApp, flow: &str, accepted: &[&str]) -> Reply {
+    let headers = [("content-type", "application/json"), ("origin", FORM), ("user-agent", "Consent-Test/1.0")];
+    app.send("POST", "/consent", &headers, Some(json!({"flow": flow, "accepted": accepted}).to_string())).await
+}
+
+fn ids(step: &Value) -> Vec<(String, bool, bool)> {
+    let docs = step["documents"].as_array().cloned().unwrap_or_default();
+    docs.iter().map(|d| (d["id"].as_str().unwrap().to_owned(), d["required"].as_bool().unwrap(), d["accepted"].as_bool().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn required_terms_are_asked_before_any_token_recorded_with_their_event_and_then_cost_nothing() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    publish(&app, "terms", true).await;
+    publish(&app, "marketing", false).await;
+
+    let step = app.login(EMAIL, PASSWORD).await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    let step = step.json();
+    assert_eq!(step["status"], "consent", "{step}");
+    assert!(step.get("handoff").is_none(), "no token before consent");
+    assert_eq!(ids(&step), [("terms".into(), true, false), ("marketing".into(), false, false)]);
+    assert_eq!(step["documents"][0]["title"]["ja"], "terms（日本語）");
+    assert_eq!(step["documents"][0]["url"]["en"], "https://acme.example.com/en/terms");
+    assert_eq!(app.items_under("SESSION#").await, 0, "no session before consent");
+    let flow = step["flow"].as_str().unwrap();
+
+    // Declined: refused, nothing recorded, no session.
+    let declined = answer(&app, flow, &["marketing"]).await;
+    assert_eq!((declined.status, declined.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("consent_required")), "{}", declined.body);
+    assert_eq!(app.items_under("CONSENT#").await, 0);
+    assert_eq!(app.items_under("SESSION#").await, 0);
+    // Malformed and tampered answers: clear errors, nothing recorded.
+    let bad = [
+        json!({"flow": flow, "accepted": "terms"}),
+        json!({"flow": flow}),
+        json!({"flow": flow, "accepted": ["terms"], "extra": 1}),
+        json!({"flow": format!("{flow}x"), "accepted": ["terms"]}),
+        json!({"flow": flow, "accepted": vec!["terms"; 40]}),
+    ];
+    for body in bad {
+        let reply = app.post("/consent", body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.body);
+        assert!(reply.json()["error"].is_string(), "{}", reply.body);
+    }
+    let show = app.post("/consent/show", json!({"flow": flow})).await;
+    assert_eq!(ids(&show.json()), ids(&step), "the step shown again");
+
+    // Accepted: the sign-in goes on to the app.
+    let accepted = answer(&app, flow, &["terms"]).await;
+    let page = app.handoff(&accepted).await;
+    assert!(page.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", page.body);
+    let person = admin(&app).of_person(EMAIL).await.unwrap();
+    let records: Vec<_> = person.records.iter().map(|r| (r.document.as_str(), r.version, r.accepted, r.via.as_str())).collect();
+    assert_eq!(records, [("terms", 1, true, "sign_in")], "marketing never given: nothing to withdraw");
+    assert_eq!(person.records[0].user_agent.as_deref(), Some("Consent-Test/1.0"));
+    assert_eq!(person.records[0].email.as_deref(), Some(EMAIL));
+    let events: Vec<Value> = app.events().await.iter().filter(|e| e.to_value()["type"] == "user.consent_given").map(|e| e.to_value()).collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (&events[0]["detail"]["document"], &events[0]["detail"]["accepted"], &events[0]["user"]["email"]),
+        (&json!("terms"), &json!(true), &json!(EMAIL))
+    );
+    let mirror = mirror_of(&app, EMAIL).await.expect("mirrored into Cognito");
+    assert!(mirror.starts_with("terms=1~"), "{mirror}");
+    // The export of the version names the person.
+    let export = admin(&app).of_version(&DocumentId::parse("terms").unwrap(), 1).await.unwrap();
+    assert_eq!(export.iter().map(|r| r.username.as_str()).collect::<Vec<_>>(), [person.username.as_str()]);
+
+    // Warm, the consent check adds no call: the mirror rides in the ID token.
+    app.calls.take();
+    let warm = app.login(EMAIL, PASSWORD).await;
+    assert_eq!(warm.json()["status"], "signed_in", "{}", warm.body);
+    let calls = app.calls.take();
+    assert!(!calls.iter().any(|c| c.ends_with(".Query") || c.ends_with("AdminUpdateUserAttributes")), "{calls:?}");
+
+    // A new version: asked again at the next sign-in (a cold instance reads it at once).
+    publish(&app, "terms", true).await;
+    let app = restarted(app);
+    let step = app.login(EMAIL, PASSWORD).await.json();
+    assert_eq!(step["status"], "consent", "{step}");
+    assert_eq!(step["documents"][0]["version"], 2);
+    assert_eq!(ids(&step), [("terms".into(), true, false), ("marketing".into(), false, false)]);
+}
+
+#[tokio::test]
+async fn a_live_session_reaches_no_app_until_the_person_accepts_the_new_terms() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    let signed_in = app.login(EMAIL, PASSWORD).await;
+    let cookie = session_cookie(&app.handoff(&signed_in).await);
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "single sign-on before any document");
+
+    publish(&app, "terms", true).await;
+    let app = restarted(app);
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::FOUND, "{}", sso.body);
+    assert!(sso.location_param("ctx").is_some(), "to the form: a sign-in asks");
+    let step = app.login(EMAIL, PASSWORD).await.json();
+    assert_eq!(step["status"], "consent");
+    let cookie = session_cookie(&app.handoff(&answer(&app, step["flow"].as_str().unwrap(), &["terms"]).await).await);
+    // The new session carries the mirror: single sign-on is one read again.
+    app.calls.take();
+    let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+    assert_eq!(app.calls.take(), ["DynamoDB_20120810.GetItem"]);
+}
+
+#[tokio::test]
+async fn a_mirror_someone_wrote_into_cognito_themselves_does_not_pass() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    publish(&app, "terms", true).await;
+    // The app client does not let people write custom attributes in AWS; moto does not check.
+    // Whatever gets there without the bridge's tag counts for nothing.
+    for forged in ["terms=1", "terms=1~AAAAAAAAAAAAAAAAAAAAAA", "terms=99~x"] {
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+        let attribute = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("custom:consents").value(forged).build().unwrap();
+        idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(EMAIL).user_attributes(attribute).send().await.unwrap();
+        assert_eq!(app.login(EMAIL, PASSWORD).await.json()["status"], "consent", "{forged}");
+    }
+}
+
+#[tokio::test]
+async fn sign_up_shows_the_documents_requires_the_terms_and_records_them_at_the_first_sign_in() {
+    let app = spawn_app().await;
+    let mut demo = app.apps.get(&AppId::parse(APP).unwrap()).await.unwrap();
+    demo.sign_up = SignUp::Open;
+    app.apps.update(demo).await.unwrap();
+    publish(&app, "terms", true).await;
+    publish(&app, "marketing", false).await;
+
+    let listed = app.send("GET", "/consent/documents", &[("origin", FORM)], None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.header("access-control-allow-origin"), Some(FORM), "a simple GET the form's script may read");
+    assert_eq!(ids(&listed.json()), [("terms".into(), true, false), ("marketing".into(), false, false)], "required first");
+    let elsewhere = app.send("GET", "/consent/documents", &[("origin", "https://evil.example")], None).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+
+    let ctx = app.ctx().await;
+    let account =
+        |accepted: &[&str]| json!({"ctx": ctx, "email": "new@example.com", "password": PASSWORD, "name": "New Person", "language": "en", "accepted": accepted});
+    let refused = app.post("/signup", account(&["marketing"])).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("consent_required")), "{}", refused.body);
+    let started = app.post("/signup", account(&["terms", "marketing"])).await;
+    assert_eq!(started.json()["status"], "confirm_sign_up", "{}", started.body);
+    let code = app.emailed_code("new@example.com");
+    let confirmed = app.post("/signup/confirm", json!({"flow": started.json()["flow"], "code": code, "password": PASSWORD})).await;
+    assert_eq!(confirmed.json()["status"], "signed_in", "no second ask: {}", confirmed.body);
+    let person = admin(&app).of_person("new@example.com").await.unwrap();
+    let mut records: Vec<_> = person.records.iter().map(|r| (r.document.as_str(), r.accepted, r.via.as_str())).collect();
+    records.sort();
+    assert_eq!(records, [("marketing", true, "sign_up"), ("terms", true, "sign_up")]);
+    assert!(mirror_of(&app, "new@example.com").await.unwrap().starts_with("marketing=1,terms=1~"));
+    let standing: Vec<_> = person.current.iter().map(|s| (s.document.as_str(), s.accepted_version)).collect();
+    assert_eq!(standing, [("marketing", Some(1)), ("terms", Some(1))]);
+}
+
+#[tokio::test]
+async fn publishing_checks_documents_and_is_audited() {
+    let app = spawn_app().await;
+    let admin = admin(&app);
+    let draft = |url: &str| Draft {
+        id: DocumentId::parse("terms").unwrap(),
+        required: true,
+        title: Localized { ja: "利用規約".into(), en: "Terms of service".into() },
+        url: Localized { ja: url.into(), en: "https://acme.example.com/terms".into() },
+    };
+    for bad in ["http://acme.example.com/terms", "javascript:alert(1)", "not a url"] {
+        let refused = admin.publish(&Actor::cli(), draft(bad), 1).await;
+        assert!(matches!(refused, Err(shared::admin::AdminError::Invalid(_))), "{bad}: {refused:?}");
+    }
+    let first = admin.publish(&Actor::cli(), draft("https://acme.example.com/ja/terms"), 1).await.unwrap();
+    let second = admin.publish(&Actor::cli(), draft("https://acme.example.com/ja/terms"), 2).await.unwrap();
+    assert_eq!((first.version, second.version), (1, 2));
+    assert_eq!(admin.list().await.unwrap().len(), 2);
+    assert!(app.event_types().await.iter().filter(|t| *t == "admin.consent.published").count() == 2);
+    for n in 0..9 {
+        publish(&app, &format!("doc{n}"), false).await;
+    }
+    let too_many = admin.publish(&Actor::cli(), Draft { id: DocumentId::parse("one-more").unwrap(), ..draft("https://acme.example.com/x") }, 3).await;
+    assert!(matches!(too_many, Err(shared::admin::AdminError::Invalid(_))), "{too_many:?}");
+}

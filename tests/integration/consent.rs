@@ -229,3 +229,43 @@ async fn publishing_checks_documents_and_is_audited() {
     let too_many = admin.publish(&Actor::cli(), Draft { id: DocumentId::parse("one-more").unwrap(), ..draft("https://acme.example.com/x") }, 3).await;
     assert!(matches!(too_many, Err(shared::admin::AdminError::Invalid(_))), "{too_many:?}");
 }
+
+#[tokio::test]
+async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    app.user("warm@example.com", |_| {}).await;
+    publish(&app, "terms", true).await;
+    // A first sign-in loads what every sign-in shares (the documents among them).
+    let first = app.login("warm@example.com", PASSWORD).await.json();
+    answer(&app, first["flow"].as_str().unwrap(), &["terms"]).await;
+    let step = |what: &str| {
+        let mut calls = app.calls.take();
+        calls.sort();
+        println!("{what:>28}: {} AWS calls {calls:?}", calls.len());
+        calls
+    };
+    step("warm-up");
+    let asked = app.login(EMAIL, PASSWORD).await.json();
+    // Beside InitiateAuth the email's history (a person's first sign-in reads it again by user
+    // name); then, the mirror lacking the terms, the person's records (the truth) before asking.
+    let asking = ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query"];
+    assert_eq!(step("POST /login (asked)"), asking);
+    let accepted = answer(&app, asked["flow"].as_str().unwrap(), &["terms"]).await;
+    assert_eq!(accepted.json()["status"], "signed_in");
+    // The history and the records read again; the decision with its event beside the mirror's
+    // write; the session.
+    let recorded = [
+        "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
+        "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.Query",
+        "DynamoDB_20120810.TransactWriteItems",
+        "DynamoDB_20120810.TransactWriteItems",
+    ];
+    assert_eq!(step("POST /consent"), recorded);
+    app.handoff(&accepted).await;
+    step("handoff");
+    // Warm and accepted: the same calls as with no documents at all.
+    assert_eq!(app.login(EMAIL, PASSWORD).await.json()["status"], "signed_in");
+    assert_eq!(step("POST /login (accepted)"), ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]);
+}

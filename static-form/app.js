@@ -275,6 +275,9 @@
     // Back from a company's sign-in that needs consent first: the step, then on as any sign-in.
     const consent = params.get("consent");
     if (consent) {
+      // Out of the address bar and the browser's history: the step is this person's alone.
+      params.delete("consent");
+      history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
       return call("/consent/show", { flow: consent }).then((result) => {
         if (result.status !== "consent") document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
         proceed(result);

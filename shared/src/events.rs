@@ -42,7 +42,7 @@ pub enum EventType {
     #[serde(rename = "user.mfa_enrolled")]
     UserMfaEnrolled,
     /// A person accepted, declined or withdrew one version of a consent document (`detail`:
-    /// `document`, `version`, `accepted`; `consent`), recorded with the decision itself.
+    /// `document`, `version`, `accepted`, `via`), recorded with the decision itself.
     #[serde(rename = "user.consent_given")]
     UserConsentGiven,
     /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,

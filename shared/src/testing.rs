@@ -256,8 +256,8 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// A user pool that knows no one and signs everyone out (counting); attributes set are kept
-/// by user name.
+/// A user pool that knows only the users whose attributes were set (enabled, no groups) and
+/// signs everyone out (counting).
 #[derive(Default)]
 pub struct EmptyPool {
     pub sign_outs: AtomicUsize,
@@ -266,8 +266,9 @@ pub struct EmptyPool {
 
 #[async_trait]
 impl PoolUsers for EmptyPool {
-    async fn user(&self, _: &str) -> Result<Option<PoolUser>, DirectoryError> {
-        Ok(None)
+    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        let held = self.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned();
+        Ok(held.map(|attributes| PoolUser { username: username.to_owned(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }))
     }
     async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
         Ok(None)
@@ -503,6 +504,9 @@ pub struct MemoryConsents {
     pub records: Mutex<Vec<crate::consent::ports::ConsentRecord>>,
     pub events: Mutex<Vec<IdentityEvent>>,
     pub person_reads: AtomicUsize,
+    pub spent: Mutex<std::collections::HashSet<String>>,
+    /// When set, recording fails with this error.
+    pub record_failure: Mutex<Option<StoreError>>,
 }
 
 #[async_trait]
@@ -511,9 +515,15 @@ impl crate::consent::ports::ConsentStore for MemoryConsents {
         Ok(self.documents.lock().unwrap_or_else(|p| p.into_inner()).clone())
     }
     async fn record(&self, records: &[crate::consent::ports::ConsentRecord], events: &[IdentityEvent]) -> Result<(), StoreError> {
+        if let Some(e) = self.record_failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(e);
+        }
         self.records.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(records);
         self.events.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(events);
         Ok(())
+    }
+    async fn spend(&self, id: &str, _: u64) -> Result<bool, StoreError> {
+        Ok(self.spent.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned()))
     }
     async fn of_person(&self, username: &str) -> Result<Vec<crate::consent::ports::ConsentRecord>, StoreError> {
         self.person_reads.fetch_add(1, Ordering::Relaxed);

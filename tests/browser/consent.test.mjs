@@ -50,10 +50,12 @@ function consent(...args) {
   return ["list", "export"].includes(args[0]) ? out.split("\n").filter(Boolean).map((l) => JSON.parse(l)) : JSON.parse(out);
 }
 
+/** Publishes version `version` of the terms: required from the first (later versions inherit it). */
 function publishTerms(version) {
-  const published = consent("publish", "terms", "--required", "--title-ja", "利用規約", "--title-en", "Terms of Service",
+  const published = consent("publish", "terms", ...(version === 1 ? ["--required"] : []), "--title-ja", "利用規約", "--title-en", "Terms of Service",
     "--url-ja", `https://acme.example.com/ja/terms/v${version}`, "--url-en", `https://acme.example.com/en/terms/v${version}`);
   assert.equal(published.version, version);
+  assert.equal(published.required, true);
 }
 
 /** The newest email the local Cognito sent to `to` of `kind` (polled). */

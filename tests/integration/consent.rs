@@ -26,7 +26,7 @@ fn admin(app: &TestApp) -> ConsentAdmin {
 async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {
     let draft = Draft {
         id: DocumentId::parse(id).unwrap(),
-        required,
+        required: Some(required),
         title: Localized { ja: format!("{id}（日本語）"), en: format!("{id} (English)") },
         url: Localized { ja: format!("https://acme.example.com/ja/{id}"), en: format!("https://acme.example.com/en/{id}") },
     };
@@ -96,6 +96,10 @@ async fn required_terms_are_asked_before_any_token_recorded_with_their_event_and
     // Accepted: the sign-in goes on to the app.
     let accepted = answer(&app, flow, &["terms"]).await;
     let page = app.handoff(&accepted).await;
+    // One flow, one sign-in: the same step answered again (a replay, a page reopened from the
+    // browser's history) goes no further.
+    let replayed = answer(&app, flow, &["terms"]).await;
+    assert_eq!((replayed.status, replayed.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_flow")), "{}", replayed.body);
     assert!(page.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", page.body);
     let person = admin(&app).of_person(EMAIL).await.unwrap();
     let records: Vec<_> = person.records.iter().map(|r| (r.document.as_str(), r.version, r.accepted, r.via.as_str())).collect();
@@ -210,7 +214,7 @@ async fn publishing_checks_documents_and_is_audited() {
     let admin = admin(&app);
     let draft = |url: &str| Draft {
         id: DocumentId::parse("terms").unwrap(),
-        required: true,
+        required: Some(true),
         title: Localized { ja: "利用規約".into(), en: "Terms of service".into() },
         url: Localized { ja: url.into(), en: "https://acme.example.com/terms".into() },
     };
@@ -219,8 +223,9 @@ async fn publishing_checks_documents_and_is_audited() {
         assert!(matches!(refused, Err(shared::admin::AdminError::Invalid(_))), "{bad}: {refused:?}");
     }
     let first = admin.publish(&Actor::cli(), draft("https://acme.example.com/ja/terms"), 1).await.unwrap();
-    let second = admin.publish(&Actor::cli(), draft("https://acme.example.com/ja/terms"), 2).await.unwrap();
+    let second = admin.publish(&Actor::cli(), Draft { required: None, ..draft("https://acme.example.com/ja/terms") }, 2).await.unwrap();
     assert_eq!((first.version, second.version), (1, 2));
+    assert!(second.required, "required as the version before unless told");
     assert_eq!(admin.list().await.unwrap().len(), 2);
     assert!(app.event_types().await.iter().filter(|t| *t == "admin.consent.published").count() == 2);
     for n in 0..9 {
@@ -249,15 +254,20 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
     let asked = app.login(EMAIL, PASSWORD).await.json();
     // Beside InitiateAuth the email's history (a person's first sign-in reads it again by user
     // name); then, the mirror lacking the terms, the person's records (the truth) before asking.
-    let asking = ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query"];
+    let asking =
+        ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query"];
     assert_eq!(step("POST /login (asked)"), asking);
     let accepted = answer(&app, asked["flow"].as_str().unwrap(), &["terms"]).await;
     assert_eq!(accepted.json()["status"], "signed_in");
-    // The history and the records read again; the decision with its event beside the mirror's
-    // write; the session.
+    // The step spent beside the account read again (AdminGetUser and its groups, side by
+    // side); the history and the records read again; the decision with its event, then the
+    // mirror; the session.
     let recorded = [
+        "AWSCognitoIdentityProviderService.AdminGetUser",
+        "AWSCognitoIdentityProviderService.AdminListGroupsForUser",
         "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
         "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.PutItem",
         "DynamoDB_20120810.Query",
         "DynamoDB_20120810.TransactWriteItems",
         "DynamoDB_20120810.TransactWriteItems",
@@ -267,5 +277,8 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
     step("handoff");
     // Warm and accepted: the same calls as with no documents at all.
     assert_eq!(app.login(EMAIL, PASSWORD).await.json()["status"], "signed_in");
-    assert_eq!(step("POST /login (accepted)"), ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]);
+    assert_eq!(
+        step("POST /login (accepted)"),
+        ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]
+    );
 }

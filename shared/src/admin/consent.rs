@@ -29,7 +29,8 @@ pub struct ConsentAdmin {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub id: DocumentId,
-    pub required: bool,
+    /// Whether it must be accepted; `None`: as the version before (a new document: optional).
+    pub required: Option<bool>,
     pub title: Localized,
     pub url: Localized,
 }
@@ -53,9 +54,10 @@ pub struct Standing {
 }
 
 impl ConsentAdmin {
-    /// Publishes the next version of `draft.id` (1 for a new document). From then on (within a
-    /// minute, the sign-in functions' cache), a required document's new version is asked of
-    /// everyone at their next sign-in.
+    /// Publishes the next version of `draft.id` (1 for a new document), required as the
+    /// version before unless `draft.required` says otherwise. From then on (within a minute, the
+    /// sign-in functions' cache), a required document's new version is asked of everyone at
+    /// their next sign-in.
     pub async fn publish(&self, actor: &Actor, draft: Draft, now: u64) -> Result<ConsentDocument, AdminError> {
         let all = self.store.documents().await?;
         let before = all.iter().filter(|d| d.id == draft.id).max_by_key(|d| d.version).cloned();
@@ -64,7 +66,8 @@ impl ConsentAdmin {
             return Err(AdminError::Invalid(format!("at most {MAX_DOCUMENTS} documents; publish a new version of one instead")));
         }
         let version = before.as_ref().map_or(1, |d| d.version + 1);
-        let doc = ConsentDocument { id: draft.id, version, required: draft.required, title: draft.title, url: draft.url, published: now };
+        let required = draft.required.unwrap_or_else(|| before.as_ref().is_some_and(|d| d.required));
+        let doc = ConsentDocument { id: draft.id, version, required, title: draft.title, url: draft.url, published: now };
         doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
         let audit = AuditRecord::new(EventType::AdminConsentPublished, actor, format!("consent:{}", doc.id), before.map(|d| json!(d)), Some(json!(doc)), now);
         match self.store.publish(&doc, &audit).await {

@@ -6,6 +6,7 @@
 //! Not here: HTTP, DynamoDB (`adapters::dynamo::consents`), Cognito.
 
 pub mod current;
+pub mod decision;
 pub mod document;
 pub mod mirror;
 pub mod ports;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::common::store::StoreError;
+use crate::consent::decision::{Decision, Via};
 use crate::consent::document::{ConsentDocument, DocumentId};
 use crate::consent::mirror::Accepted;
 use crate::events::IdentityEvent;
@@ -27,8 +28,8 @@ pub struct ConsentRecord {
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
-    /// Where it was given: `sign_up` or `sign_in`.
-    pub via: String,
+    /// Where it was made.
+    pub via: Via,
 }
 
 impl Accepted {
@@ -36,11 +37,7 @@ impl Accepted {
     pub fn from_records(records: &[ConsentRecord]) -> Self {
         let mut accepted = Self::default();
         for record in records {
-            if record.accepted {
-                accepted.accept(&record.document, record.version);
-            } else {
-                accepted.withdraw(&record.document);
-            }
+            accepted.apply(&Decision { document: record.document.clone(), version: record.version, accepted: record.accepted });
         }
         accepted
     }
@@ -53,6 +50,9 @@ pub trait ConsentStore: Send + Sync {
     async fn documents(&self) -> Result<Vec<ConsentDocument>, StoreError>;
     /// Records `records` and their `events` (`user.consent_given`), all or nothing.
     async fn record(&self, records: &[ConsentRecord], events: &[IdentityEvent]) -> Result<(), StoreError>;
+    /// Spends the consent step `id` (kept until `until`, seconds since the epoch): `true` the
+    /// first time, `false` once spent.
+    async fn spend(&self, id: &str, until: u64) -> Result<bool, StoreError>;
     /// The person's records (by Cognito user name), oldest first.
     async fn of_person(&self, username: &str) -> Result<Vec<ConsentRecord>, StoreError>;
     /// Everyone's records about one version of a document, oldest first.

@@ -3,9 +3,10 @@
 //! password handoff redeemed once in its own browser, and a corporate sign-in completed.
 
 use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
+use crate::consent::decision::Given;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::risk::{Assurance, RiskProfile, Visit, network_of};
-use crate::signin::consent::{Given, Resume};
+use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
@@ -166,12 +167,7 @@ impl Arrival {
             Err(SignInError::SecondFactorRequired) => return Err(SignInError::ProviderSecondFactorRequired),
             other => other?,
         };
-        let resume = || Resume::Corporate {
-            org: done.org.clone(),
-            username: user.username.clone(),
-            provider_logout: done.provider_logout.clone(),
-            second_factor: done.second_factor,
-        };
+        let resume = || Resume::Corporate { org: done.org.clone(), provider_logout: done.provider_logout.clone(), second_factor: done.second_factor };
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, given, visitor, resume, now).await? {
             return Ok(Arrived::Consent(asked));
         }

@@ -24,7 +24,7 @@ pub struct SignUpState {
     pub name: Option<String>,
     /// The documents accepted at sign-up, recorded at the first sign-in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub consents: Vec<crate::signin::consent::Decision>,
+    pub consents: Vec<crate::consent::decision::Decision>,
 }
 
 /// The code step for an account that exists but is not confirmed (a password sign-in with its

@@ -4,11 +4,12 @@
 //! mirror lacks something are their records read (the truth), and the mirror written again.
 //!
 //! A person who has not accepted is shown the consent step ([`ConsentAsked`]): the documents,
-//! and a sealed flow that resumes the sign-in where it stopped (a password sign-in with the
-//! person's Cognito tokens carried encrypted, a corporate one with its organisation and
-//! account). Declining a required document ends the sign-in (`consent_required`). Decisions
-//! (at sign-up, or on the step) are recorded with a `user.consent_given` event each, in one
-//! transaction, before the sign-in goes on.
+//! and a flow (sealed and encrypted: the browser reads nothing in it) that resumes the sign-in
+//! where it stopped (a password sign-in with the person's Cognito tokens, a corporate one with
+//! its organisation and account). A required document not accepted is refused
+//! (`consent_required`) and the step stays; an accepted step is spent, once. Decisions (at
+//! sign-up, or on the step) are recorded with a `user.consent_given` event each, in one
+//! transaction, before the mirror is written and the sign-in goes on.
 //!
 //! A live session whose person has not accepted is not enough for an app: `/sso/{app}` sends
 //! them to the form, whose sign-in asks (`signin::entry`).
@@ -17,41 +18,19 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::consent::decision::{Decision, Given, changes};
 use crate::consent::document::{ConsentDocument, DocumentId, DocumentView};
 use crate::consent::mirror::{ATTRIBUTE, Accepted};
 use crate::consent::ports::ConsentRecord;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::flow::{self, FlowError, Purpose, SignInContext};
+use crate::signin::ports::TokenRejected;
 use crate::signin::service::{CHALLENGE_TTL, ConsentAsked, SignInError, SignInPorts};
 use crate::signin::session::{ProviderLogout, Session};
 
-/// Where a decision was made (`ConsentRecord::via`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Via {
-    SignUp,
-    #[default]
-    SignIn,
-}
-
-/// One decision about one version of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    pub document: DocumentId,
-    pub version: u32,
-    pub accepted: bool,
-}
-
-/// Decisions a sign-in brings with it (from sign-up, or the consent step), recorded by the
-/// sign-in once the person is known.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Given {
-    pub decisions: Vec<Decision>,
-    pub via: Via,
-}
-
-/// A document on the step: the version shown, whether it is required, whether it was accepted.
+/// A document on the step: the version shown, whether it is required, whether it is accepted
+/// (an optional one the person gave, in any version, shows ticked).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Shown {
     pub(super) id: DocumentId,
@@ -60,13 +39,16 @@ pub(super) struct Shown {
     pub(super) accepted: bool,
 }
 
-/// The paused sign-in, sealed into the step's flow.
+/// The paused sign-in, sealed and encrypted into the step's flow.
 #[derive(Serialize, Deserialize)]
 pub(super) struct ConsentState {
+    /// Spent when the step is accepted (`ConsentStore::spend`): one flow, one sign-in.
+    pub(super) id: String,
     pub(super) ctx: SignInContext,
+    /// The person's Cognito user name.
+    pub(super) username: String,
     pub(super) shown: Vec<Shown>,
-    /// [`Resume`] as JSON, encrypted (`flow::encrypt`): it may hold the person's tokens.
-    pub(super) resume: String,
+    pub(super) resume: Resume,
 }
 
 /// How a paused sign-in goes on.
@@ -75,7 +57,22 @@ pub(super) enum Resume {
     /// A password sign-in: the person's Cognito tokens.
     Password { id_token: String, access_token: String, second_factor: bool },
     /// A corporate sign-in: the account is read again when it goes on.
-    Corporate { org: OrgId, username: String, provider_logout: Option<ProviderLogout>, second_factor: bool },
+    Corporate { org: OrgId, provider_logout: Option<ProviderLogout>, second_factor: bool },
+}
+
+impl ConsentState {
+    async fn seal(&self, ports: &SignInPorts, now: u64) -> Result<String, SignInError> {
+        let key = ports.secrets.bridge().await?;
+        let plain = serde_json::to_string(self).map_err(|_| FlowError::Invalid)?;
+        Ok(flow::seal(&key.flow_key, Purpose::Consent, now + CHALLENGE_TTL, &flow::encrypt(&key.flow_key, &plain)))
+    }
+
+    pub(super) async fn open(ports: &SignInPorts, token: &str, now: u64) -> Result<Self, SignInError> {
+        let key = ports.secrets.bridge().await?;
+        let sealed: String = flow::open(&key.flow_key, Purpose::Consent, token, now)?;
+        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
+        Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
+    }
 }
 
 impl SignInPorts {
@@ -83,6 +80,19 @@ impl SignInPorts {
     async fn mirror_key(&self) -> Result<[u8; 32], SignInError> {
         let key = self.secrets.bridge().await?;
         Ok(crate::common::hashing::hmac_sha256(key.flow_key.expose_secret().as_bytes(), &[b"consent mirror"]))
+    }
+
+    /// What the person `session` names has accepted, from their records.
+    async fn recorded(&self, username: &str) -> Result<Accepted, SignInError> {
+        Ok(Accepted::from_records(&self.consents.store.of_person(username).await?))
+    }
+
+    /// Writes the mirror `value` into the person's Cognito attribute; a failure is logged (the
+    /// records are the truth: the next sign-in reads them and writes it again).
+    async fn mirror(&self, username: &str, value: &str) {
+        if let Err(e) = self.pool.set_attributes(username, &[(ATTRIBUTE, value)]).await {
+            tracing::warn!(error = %e, "could not mirror a person's consents into Cognito");
+        }
     }
 
     /// Before any mint: records what `given` decides (with its events) and returns the
@@ -99,88 +109,98 @@ impl SignInPorts {
         now: u64,
     ) -> Result<Option<ConsentAsked>, SignInError> {
         let documents = self.consents.get().await?;
-        let sub = session.profile.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let sub = subject(session)?;
         let key = self.mirror_key().await?;
         let mirrored = Accepted::from_claims(&session.profile, &sub, &key);
         let mirror_short = !mirrored.missing(&documents).is_empty();
         if !mirror_short && given.decisions.is_empty() {
             return Ok(None);
         }
-        // The mirror may lag the records: they are the truth.
-        let mut accepted = if mirror_short { Accepted::from_records(&self.consents.store.of_person(&session.username).await?) } else { mirrored.clone() };
-        let records = changes(&accepted, given, &documents);
-        for record in &records {
-            if record.accepted {
-                accepted.accept(&record.document, record.version);
-            } else {
-                accepted.withdraw(&record.document);
-            }
-        }
-        let value = accepted.encode(&sub, &key);
-        let records: Vec<ConsentRecord> = records.into_iter().map(|d| self.record_of(session, &sub, d, given.via, visitor, now)).collect();
+        let mut accepted = if mirror_short { self.recorded(&session.username).await? } else { mirrored.clone() };
+        let decisions = changes(&accepted, given);
+        decisions.iter().for_each(|d| accepted.apply(d));
+        let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, given, visitor, now)).collect();
         let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, ctx, visitor)).collect();
-        let mirror_stale = accepted != mirrored;
-        let (recorded, mirrored_now) = tokio::join!(self.consents.store.record(&records, &events), async {
-            if mirror_stale { self.pool.set_attributes(&session.username, &[(ATTRIBUTE, &value)]).await } else { Ok(()) }
-        });
-        recorded?;
-        if let Err(e) = mirrored_now {
-            // The records are the truth; the next sign-in reads them and tries again.
-            tracing::warn!(error = %e, "could not mirror a person's consents into Cognito");
+        // The records first: the mirror never claims what is not on record.
+        self.consents.store.record(&records, &events).await?;
+        let value = accepted.encode(&sub, &key);
+        if accepted != mirrored {
+            self.mirror(&session.username, &value).await;
         }
         session.profile.insert(ATTRIBUTE.into(), value.into());
         let missing = accepted.missing(&documents);
         if missing.is_empty() {
             return Ok(None);
         }
-        let required: Vec<Shown> = missing.iter().map(|d| Shown { id: d.id.clone(), version: d.version, required: true, accepted: false }).collect();
-        let optional =
-            documents.iter().filter(|d| !d.required).map(|d| Shown { id: d.id.clone(), version: d.version, required: false, accepted: accepted.covers(d) });
-        let shown: Vec<Shown> = required.into_iter().chain(optional).collect();
-        let flow_key = self.secrets.bridge().await?.flow_key.clone();
-        let resume = serde_json::to_string(&resume()).map_err(|_| FlowError::Invalid)?;
-        let state = ConsentState { ctx: ctx.clone(), shown, resume: flow::encrypt(&flow_key, &resume) };
-        let views = views(&state.shown, &documents);
-        Ok(Some(ConsentAsked { flow: flow::seal(&flow_key, Purpose::Consent, now + CHALLENGE_TTL, &state), documents: views }))
-    }
-
-    fn record_of(&self, session: &Session, sub: &str, decision: Decision, via: Via, visitor: &EventContext, now: u64) -> ConsentRecord {
-        ConsentRecord {
+        let required = missing.iter().map(|d| Shown { id: d.id.clone(), version: d.version, required: true, accepted: false });
+        let optional = documents.iter().filter(|d| !d.required).map(|d| Shown {
+            id: d.id.clone(),
+            version: d.version,
+            required: false,
+            accepted: accepted.version(&d.id).is_some(),
+        });
+        let state = ConsentState {
+            id: uuid::Uuid::new_v4().to_string(),
+            ctx: ctx.clone(),
             username: session.username.clone(),
-            sub: sub.to_owned(),
-            email: session.profile.get("email").and_then(Value::as_str).map(str::to_owned),
-            document: decision.document,
-            version: decision.version,
-            accepted: decision.accepted,
-            at: now,
-            ip: visitor.ip.clone(),
-            user_agent: visitor.user_agent.clone(),
-            via: serde_json::to_value(via).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        }
+            shown: required.chain(optional).collect(),
+            resume: resume(),
+        };
+        Ok(Some(ConsentAsked { flow: state.seal(self, now).await?, documents: self.views(&state.shown).await? }))
     }
 
-    /// Whether the person `session` names has accepted every required document (the mirror;
-    /// the records when the mirror lacks some). For a live session entering an app.
+    /// Whether the person `session` names has accepted every required document: the mirror
+    /// it carries, else the records (then the mirror is written again in Cognito, for the next
+    /// sign-in; this session reads the records at each app it opens until then). For a live
+    /// session entering an app.
     pub(super) async fn consented(&self, session: &Session) -> Result<bool, SignInError> {
         let documents = self.consents.get().await?;
-        let sub = session.profile.get("sub").and_then(Value::as_str).unwrap_or_default();
-        if Accepted::from_claims(&session.profile, sub, &self.mirror_key().await?).missing(&documents).is_empty() {
+        let sub = subject(session)?;
+        let key = self.mirror_key().await?;
+        if Accepted::from_claims(&session.profile, &sub, &key).missing(&documents).is_empty() {
             return Ok(true);
         }
-        let records = self.consents.store.of_person(&session.username).await?;
-        Ok(Accepted::from_records(&records).missing(&documents).is_empty())
+        let accepted = self.recorded(&session.username).await?;
+        if !accepted.missing(&documents).is_empty() {
+            return Ok(false);
+        }
+        self.mirror(&session.username, &accepted.encode(&sub, &key)).await;
+        Ok(true)
+    }
+
+    /// The documents `shown` names, as the form shows them: from the current ones held, or (one
+    /// published since, on an instance that holds another) from every version published.
+    pub(super) async fn views(&self, shown: &[Shown]) -> Result<Vec<DocumentView>, SignInError> {
+        let current = self.consents.get().await?;
+        let find = |all: &[ConsentDocument], s: &Shown| all.iter().find(|d| d.id == s.id && d.version == s.version).map(|d| DocumentView::of(d, s.accepted));
+        if let Some(views) = shown.iter().map(|s| find(&current, s)).collect::<Option<Vec<_>>>() {
+            return Ok(views);
+        }
+        let all = self.consents.store.documents().await?;
+        Ok(shown.iter().filter_map(|s| find(&all, s)).collect())
     }
 }
 
-/// The decisions in `given` that change what `accepted` holds, about current versions only:
-/// an acceptance of a version not accepted yet, a withdrawal of one that was.
-fn changes(accepted: &Accepted, given: &Given, documents: &[ConsentDocument]) -> Vec<Decision> {
-    let current = |d: &Decision| documents.iter().any(|doc| doc.id == d.document && doc.version == d.version);
-    let changes = |d: &&Decision| match d.accepted {
-        true => accepted.version(&d.document).is_none_or(|v| v < d.version),
-        false => accepted.version(&d.document).is_some(),
-    };
-    given.decisions.iter().filter(|d| current(d)).filter(changes).cloned().collect()
+/// The person's `sub`: the mirror is bound to it, so a session or token without one has
+/// accepted nothing and can write no mirror.
+fn subject(session: &Session) -> Result<String, SignInError> {
+    let sub = session.profile.get("sub").and_then(Value::as_str).unwrap_or_default();
+    if sub.is_empty() { Err(TokenRejected::Invalid("no subject").into()) } else { Ok(sub.to_owned()) }
+}
+
+fn record_of(session: &Session, sub: &str, decision: Decision, given: &Given, visitor: &EventContext, now: u64) -> ConsentRecord {
+    ConsentRecord {
+        username: session.username.clone(),
+        sub: sub.to_owned(),
+        email: session.profile.get("email").and_then(Value::as_str).map(str::to_owned),
+        document: decision.document,
+        version: decision.version,
+        accepted: decision.accepted,
+        at: now,
+        ip: visitor.ip.clone(),
+        user_agent: visitor.user_agent.clone(),
+        via: given.via,
+    }
 }
 
 fn consent_event(session: &Session, record: &ConsentRecord, ctx: &SignInContext, visitor: &EventContext) -> IdentityEvent {
@@ -191,42 +211,4 @@ fn consent_event(session: &Session, record: &ConsentRecord, ctx: &SignInContext,
         .with_detail("version", record.version)
         .with_detail("accepted", record.accepted)
         .with_detail("via", record.via.as_str())
-}
-
-pub(super) fn views(shown: &[Shown], documents: &[ConsentDocument]) -> Vec<DocumentView> {
-    let doc = |s: &Shown| documents.iter().find(|d| d.id == s.id && d.version == s.version).map(|d| DocumentView::of(d, s.accepted));
-    shown.iter().filter_map(doc).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::consent::document::sample;
-
-    fn given(decisions: &[(&str, u32, bool)]) -> Given {
-        let decisions = decisions
-            .iter()
-            .map(|(id, version, accepted)| Decision {
-                document: DocumentId::parse(id).unwrap_or_else(|e| panic!("{e}")),
-                version: *version,
-                accepted: *accepted,
-            })
-            .collect();
-        Given { decisions, via: Via::SignIn }
-    }
-
-    #[test]
-    fn only_changes_to_current_versions_are_recorded() {
-        let documents = [sample("marketing", 1, false), sample("terms", 2, true)];
-        let mut accepted = Accepted::default();
-        accepted.accept(&documents[1].id, 2);
-        let names = |d: Vec<Decision>| d.into_iter().map(|d| (d.document.to_string(), d.version, d.accepted)).collect::<Vec<_>>();
-        // Accepting terms v2 again changes nothing; an old version is not current; declining
-        // marketing never given is no withdrawal.
-        assert!(changes(&accepted, &given(&[("terms", 2, true), ("terms", 1, true), ("marketing", 1, false)]), &documents).is_empty());
-        assert_eq!(names(changes(&accepted, &given(&[("marketing", 1, true)]), &documents)), [("marketing".into(), 1, true)]);
-        accepted.accept(&documents[0].id, 1);
-        assert_eq!(names(changes(&accepted, &given(&[("marketing", 1, false)]), &documents)), [("marketing".into(), 1, false)], "a withdrawal");
-        assert!(changes(&accepted, &given(&[("other", 1, true)]), &documents).is_empty(), "no such document");
-    }
 }

@@ -1,23 +1,23 @@
 //! The consent step's service ([`ConsentStep`]): the documents sign-up shows, the step shown
 //! again (after a corporate sign-in, which reaches the form by a redirect), and the person's
-//! answer, which records nothing for a refusal and otherwise resumes the paused sign-in
-//! (`signin::consent`) where it stopped: a password one with its tokens, a corporate one with its
-//! account read again.
+//! answer. A required document not accepted is refused and recorded as a failed sign-in (the
+//! step stays, for the person to accept); an accepted step is spent, once, and the paused sign-in
+//! (`signin::consent`) goes on where it stopped, with the account read again (disabled or
+//! deleted meanwhile: refused).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use secrecy::ExposeSecret;
-
+use crate::consent::decision::{Decision, Given, Via};
 use crate::consent::document::DocumentView;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::arrival::Arrival;
 use crate::signin::challenge::AuthError;
-use crate::signin::consent::{ConsentState, Decision, Given, Resume, Via, views};
+use crate::signin::consent::{ConsentState, Resume};
 use crate::signin::corporate::Finished;
-use crate::signin::flow::{self, FlowError, Purpose};
+use crate::signin::flow::FlowError;
 use crate::signin::password::PasswordSignIn;
-use crate::signin::service::{ConsentAsked, Outcome, SignInError, SignInPorts};
+use crate::signin::service::{CHALLENGE_TTL, ConsentAsked, Outcome, SignInError, SignInPorts};
 
 /// The consent step: the documents (for sign-up), the step shown again, and the answer.
 pub struct ConsentStep {
@@ -39,49 +39,47 @@ impl ConsentStep {
         Ok(views)
     }
 
-    /// The step `flow` is for, shown again.
+    /// The step `flow_token` is for, shown again.
     pub async fn show(&self, flow_token: &str, now: u64) -> Result<ConsentAsked, SignInError> {
-        let state = self.open(flow_token, now).await?;
-        let documents = self.ports.consents.get().await?;
-        Ok(ConsentAsked { flow: flow_token.to_owned(), documents: views(&state.shown, &documents) })
-    }
-
-    async fn open(&self, flow_token: &str, now: u64) -> Result<ConsentState, SignInError> {
-        let key = self.ports.secrets.bridge().await?;
-        Ok(flow::open(&key.flow_key, Purpose::Consent, flow_token, now)?)
+        let state = ConsentState::open(&self.ports, flow_token, now).await?;
+        Ok(ConsentAsked { flow: flow_token.to_owned(), documents: self.ports.views(&state.shown).await? })
     }
 
     /// The person's answer: `accepted` names the documents ticked. Every required document
-    /// shown must be among them ([`SignInError::ConsentRequired`] otherwise, and the sign-in
-    /// is over); optional ones not named are declined (withdrawn, if they had been given).
-    /// Then the sign-in goes on: the handoff, or its next step.
+    /// shown must be among them ([`SignInError::ConsentRequired`] otherwise; the step stays);
+    /// an optional one shown ticked and not named is withdrawn. Then the flow is spent and the
+    /// sign-in goes on: the handoff, or its next step.
     pub async fn answer(&self, flow_token: &str, accepted: &[String], visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         if accepted.len() > MAX_ANSWER {
             return Err(SignInError::BadInput("accepted"));
         }
-        let state = self.open(flow_token, now).await?;
+        let state = ConsentState::open(&self.ports, flow_token, now).await?;
         let ticked: HashSet<&str> = accepted.iter().map(String::as_str).collect();
         let decisions: Vec<Decision> =
             state.shown.iter().map(|s| Decision { document: s.id.clone(), version: s.version, accepted: ticked.contains(s.id.as_str()) }).collect();
         if state.shown.iter().zip(&decisions).any(|(s, d)| s.required && !d.accepted) {
+            let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
             let context = EventContext { app: Some(state.ctx.app.to_string()), ..visitor.clone() };
-            let event = IdentityEvent::new(EventType::UserSignInFailed, EventUser::default(), context, now).with_detail("reason", "consent_declined");
+            let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "consent_declined");
             if let Err(e) = self.ports.events.record(&event).await {
                 tracing::warn!(error = %e, "could not record a declined consent");
             }
             return Err(SignInError::ConsentRequired);
         }
+        // One flow, one sign-in: a flow answered before (a replay, a page reopened from the
+        // browser's history) goes no further. Beside it, the account as it is now: disabled or
+        // deleted since the step was asked, refused.
+        let (fresh, user) = tokio::join!(self.ports.consents.store.spend(&state.id, now + CHALLENGE_TTL), self.ports.pool.user(&state.username));
+        if !fresh? {
+            return Err(FlowError::Invalid.into());
+        }
+        let user = user?.filter(|u| u.enabled).ok_or(SignInError::Auth(AuthError::InvalidCredentials))?;
         let given = Given { decisions, via: Via::SignIn };
-        let key = self.ports.secrets.bridge().await?;
-        let plain = flow::decrypt(&key.flow_key, &state.resume).ok_or(FlowError::Invalid)?;
-        let resume: Resume = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
-        match resume {
+        match state.resume {
             Resume::Password { id_token, access_token, second_factor } => {
                 PasswordSignIn::new(self.ports.clone()).resume(&state.ctx, &id_token, access_token, second_factor, &given, visitor, now).await
             }
-            Resume::Corporate { org, username, provider_logout, second_factor } => {
-                // The account as it is now (it may have been deactivated meanwhile).
-                let user = self.ports.pool.user(&username).await?.filter(|u| u.enabled).ok_or(SignInError::Auth(AuthError::InvalidCredentials))?;
+            Resume::Corporate { org, provider_logout, second_factor } => {
                 let done = Finished { ctx: state.ctx, org, user, provider_logout, second_factor, prior: None };
                 Arrival::new(self.ports.clone()).resume(done, &given, visitor, now).await
             }
@@ -117,6 +115,8 @@ mod tests {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None));
         let consents = Arc::new(MemoryConsents { documents: documents.into(), ..MemoryConsents::default() });
         let pool = Arc::new(EmptyPool::default());
+        let attributes = serde_json::json!({"sub": USERNAME, "email": EMAIL}).as_object().cloned().unwrap_or_default();
+        pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).insert(USERNAME.into(), attributes);
         let ports = sign_in_ports(auth.clone(), Default::default());
         // No cache: each sign-in sees what is published.
         let current = Arc::new(crate::consent::current::CurrentDocuments::new(consents.clone(), Duration::ZERO));
@@ -139,6 +139,43 @@ mod tests {
         if let Some(user) = f.auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
             user.claims[ATTRIBUTE] = written.unwrap_or_default();
         }
+    }
+
+    #[tokio::test]
+    async fn a_decision_that_cannot_be_recorded_is_not_mirrored() {
+        let f = fixture(vec![sample("terms", 1, true)]);
+        let Ok(Outcome::Consent(asked)) = sign_in(&f).await else { panic!("no consent step") };
+        *f.consents.record_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(crate::common::store::StoreError::Throttled);
+        let answered = f.svc.consent.answer(&asked.flow, &["terms".into()], &here(), NOW).await;
+        assert!(matches!(answered, Err(SignInError::Store(_))), "{answered:?}");
+        let mirror = f.pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(USERNAME).and_then(|a| a.get(ATTRIBUTE).cloned());
+        assert_eq!(mirror, None, "the mirror never claims what is not on record");
+    }
+
+    #[tokio::test]
+    async fn an_account_gone_since_the_step_was_asked_goes_no_further() {
+        let f = fixture(vec![sample("terms", 1, true)]);
+        let Ok(Outcome::Consent(asked)) = sign_in(&f).await else { panic!("no consent step") };
+        f.pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let answered = f.svc.consent.answer(&asked.flow, &["terms".into()], &here(), NOW).await;
+        assert!(matches!(answered, Err(SignInError::Auth(AuthError::InvalidCredentials))), "{answered:?}");
+    }
+
+    #[tokio::test]
+    async fn what_sign_up_accepted_survives_a_challenge_of_the_first_sign_in() {
+        let f = fixture(vec![sample("terms", 1, true), sample("marketing", 1, false)]);
+        if let Some(user) = f.auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.challenge = Some(crate::signin::challenge::ChallengeKind::SmsMfa);
+        }
+        let decision = |id: &str| Decision { document: DocumentId::parse(id).unwrap_or_else(|e| panic!("{e}")), version: 1, accepted: true };
+        let given = Given { decisions: vec![decision("terms"), decision("marketing")], via: Via::SignUp };
+        let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let step = f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, &here(), NOW).await;
+        let Ok(Outcome::Challenge { flow, .. }) = step else { panic!("{step:?}") };
+        let code = crate::signin::challenge::ChallengeAnswer::Code(SecretString::from("123456"));
+        assert!(matches!(f.svc.password.answer(&flow, code, &here(), NOW).await, Ok(Outcome::Handoff(_))), "not asked again");
+        let records: Vec<_> = f.consents.records.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|r| (r.document.to_string(), r.via)).collect();
+        assert_eq!(records, [("terms".into(), Via::SignUp), ("marketing".into(), Via::SignUp)]);
     }
 
     #[tokio::test]
@@ -168,6 +205,8 @@ mod tests {
 
         let accepted = f.svc.consent.answer(&asked.flow, &["terms".into()], &here(), NOW).await;
         assert!(matches!(accepted, Ok(Outcome::Handoff(_))), "{accepted:?}");
+        let replayed = f.svc.consent.answer(&asked.flow, &["terms".into()], &here(), NOW).await;
+        assert!(matches!(replayed, Err(SignInError::Flow(FlowError::Invalid))), "one flow, one sign-in: {replayed:?}");
         let records = f.consents.records.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(records.len(), 1, "marketing never given is not a withdrawal: {records:?}");
         assert_eq!((records[0].document.as_str(), records[0].version, records[0].accepted), ("terms", 1, true));

@@ -74,6 +74,9 @@ pub struct ChallengeState {
     pub username: String,
     /// Cognito's opaque session for the next `RespondToAuthChallenge`.
     pub session: String,
+    /// Consent decisions the sign-in brings (from sign-up), recorded once it is through.
+    #[serde(default, skip_serializing_if = "crate::consent::decision::Given::is_empty")]
+    pub given: crate::consent::decision::Given,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

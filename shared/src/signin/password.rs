@@ -4,11 +4,12 @@
 
 use crate::common::email::Email;
 use crate::common::profile::UserProfile;
+use crate::consent::decision::{Given, Via};
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::confirmation;
-use crate::signin::consent::{Given, Resume, Via};
+use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
@@ -117,6 +118,7 @@ impl PasswordSignIn {
             (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,
             _ => {}
         }
+        let given = state.given;
         let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
         let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
         let step = match self.ports.auth.answer(&challenge, answer).await {
@@ -126,7 +128,7 @@ impl PasswordSignIn {
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: NOTHING_GIVEN }, now).await
+        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: &given }, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -171,7 +173,7 @@ impl PasswordSignIn {
             AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, established, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.ports.secrets.bridge().await?;
-                let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session };
+                let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session, given: established.given.clone() };
                 let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
                 Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None })
             }
@@ -202,7 +204,7 @@ impl PasswordSignIn {
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
                 let carried = Carried::new(id_token, access_token, &session);
-                return self.start_email_proof(ctx, &session.username, carried, now).await;
+                return self.start_email_proof(ctx, &session.username, carried, established.given, now).await;
             }
             other => other?,
         };
@@ -240,17 +242,24 @@ impl PasswordSignIn {
 
     /// The step before a factor is enrolled: a code to the person's verified email
     /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
-    async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
+    async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
         let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
-        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, now).await?;
+        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
         Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None })
     }
 
     /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
-    async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, now: u64) -> Result<String, SignInError> {
+    /// `given`: the consent decisions the sign-in brings, carried on.
+    async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, given: &Given, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let plain = serde_json::to_string(carried).map_err(|_| FlowError::Invalid)?;
-        let state = ChallengeState { ctx: ctx.clone(), challenge: kind, username: username.to_owned(), session: flow::encrypt(&key.flow_key, &plain) };
+        let state = ChallengeState {
+            ctx: ctx.clone(),
+            challenge: kind,
+            username: username.to_owned(),
+            session: flow::encrypt(&key.flow_key, &plain),
+            given: given.clone(),
+        };
         Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
     }
 
@@ -271,14 +280,14 @@ impl PasswordSignIn {
             }
             other => other?,
         }
-        self.start_totp_setup(&state.ctx, &state.username, carried, now).await
+        self.start_totp_setup(&state.ctx, &state.username, carried, &state.given, now).await
     }
 
     /// The step that sets up an authenticator app: Cognito's secret for the person, and a
     /// challenge carrying their tokens.
-    async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, now: u64) -> Result<Outcome, SignInError> {
+    async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
         let secret = self.ports.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
-        let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, now).await?;
+        let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, given, now).await?;
         let issuer = url::Url::parse(&self.ports.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
         let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
         let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
@@ -304,7 +313,7 @@ impl PasswordSignIn {
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
         self.ports.events.record(&enrolled).await?;
         self.ports.sessions.end_all(&state.username).await?;
-        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None, given: NOTHING_GIVEN }, now).await
+        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None, given: &state.given }, now).await
     }
 
     /// Every path through `deliver` is a password sign-in. People of an organisation that does

@@ -33,12 +33,12 @@ use secrecy::SecretString;
 
 use crate::common::email::Email;
 use crate::common::language::Language;
+use crate::consent::decision::{Decision, Given, Via};
 use crate::consent::document::ConsentDocument;
 use crate::directory::org::{EmailDomain, Provisioning};
 use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::confirmation::{SignUpState, code_step};
-use crate::signin::consent::{Decision, Given, Via};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::password::PasswordSignIn;
 use crate::signin::service::{CodeSent, Outcome, SignInError, SignInPorts};

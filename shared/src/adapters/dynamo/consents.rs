@@ -4,6 +4,7 @@
 //! |----------|-----------------------|-------------------------------|------------------------------------------------------|----------|
 //! | document | `CONSENT_DOC`         | `{document}#{version:010}`    |                                                      | `data`   |
 //! | decision | `CONSENT#{username}`  | `{at:020}#{document}#{uuid}`  | `CONSENTS#{document}#{version}` / `{at:020}#{username}` | `data`   |
+//! | step spent | `CONSENT_FLOW#{id}` | `FLOW`                        |                                                      | `expires_at` |
 //!
 //! Every version of every document is one `Query` of one partition (a few dozen items at most);
 //! a person's decisions are their partition, a version's are one `gsi1` partition. Decisions are
@@ -13,10 +14,9 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
-use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::audit::audit_puts;
 use crate::adapters::dynamo::outbox::event_put;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, query_gsi1, s};
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, query_all, query_gsi1, s};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::AuditedConsents;
 use crate::common::store::StoreError;
@@ -35,28 +35,8 @@ impl DynamoConsents {
         Self { table: Table::new(client, table) }
     }
 
-    /// Every item of partition `pk`, in sort-key order, page after page.
     async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .table
-                .client
-                .query()
-                .table_name(&self.table.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error(Failure::of(&e)))?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        query_all(&self.table.client, &self.table.name, None, pk).await
     }
 }
 
@@ -87,6 +67,16 @@ impl ConsentStore for DynamoConsents {
             items.push(event_put(&self.table, event)?);
         }
         self.table.transact(items).await.map_err(|e| e.or_conflict())
+    }
+
+    async fn spend(&self, id: &str, until: u64) -> Result<bool, StoreError> {
+        let mut item = key(format!("CONSENT_FLOW#{id}"), "FLOW");
+        item.insert("expires_at".into(), n(until));
+        match self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn of_person(&self, username: &str) -> Result<Vec<ConsentRecord>, StoreError> {

@@ -89,14 +89,21 @@ pub fn key(pk: String, sk: &str) -> Item {
 
 /// Every item whose `gsi1pk` is `partition`, in `gsi1sk` order.
 pub async fn query_gsi1(client: &Client, table: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
+    query_all(client, table, Some(GSI1), partition).await
+}
+
+/// Every item of one partition, in sort-key order, page after page: of the table (`index`
+/// `None`: `pk`) or of `gsi1`/`gsi2` (`gsi1pk`, `gsi2pk`).
+pub async fn query_all(client: &Client, table: &str, index: Option<&str>, partition: &str) -> Result<Vec<Item>, StoreError> {
+    let key = index.map_or_else(|| "pk".to_owned(), |index| format!("{index}pk"));
     let mut items = Vec::new();
     let mut start = None;
     loop {
         let out = client
             .query()
             .table_name(table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :p")
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression(format!("{key} = :p"))
             .expression_attribute_values(":p", s(partition))
             .set_exclusive_start_key(start)
             .send()

@@ -14,16 +14,20 @@ use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum ConsentCommand {
-    /// Publish the next version of a document (version 1 for a new one). A required document's
-    /// new version is asked of everyone at their next sign-in (within a minute).
+    /// Publish the next version of a document (version 1 for a new one), required or optional as
+    /// the version before unless told. A required document's new version is asked of everyone at
+    /// their next sign-in (within a minute).
     Publish {
         /// The document's name: 1 to 32 of a-z, 0-9 and -, such as terms, privacy, marketing.
         #[arg(value_parser = parse_document)]
         document: DocumentId,
-        /// Must be accepted to reach any app; without it the consent is optional (may be
-        /// given or withdrawn).
-        #[arg(long)]
+        /// Must be accepted to reach any app. Neither this nor --optional: as the version
+        /// before (a new document: optional).
+        #[arg(long, conflicts_with = "optional")]
         required: bool,
+        /// A consent people may give or withdraw (marketing).
+        #[arg(long)]
+        optional: bool,
         #[arg(long)]
         title_ja: String,
         #[arg(long)]
@@ -55,7 +59,8 @@ pub async fn run(command: ConsentCommand, ctx: &Ctx, user_pool: Option<&str>) ->
     let pool = aws_sdk_cognitoidentityprovider::Client::new(&ctx.sdk);
     let admin = ConsentAdmin { store, pool: Arc::new(CognitoDirectory::new(pool, user_pool.unwrap_or_default())) };
     match command {
-        ConsentCommand::Publish { document, required, title_ja, title_en, url_ja, url_en } => {
+        ConsentCommand::Publish { document, required, optional, title_ja, title_en, url_ja, url_en } => {
+            let required = (required || optional).then_some(required);
             let draft = Draft { id: document, required, title: Localized { ja: title_ja, en: title_en }, url: Localized { ja: url_ja, en: url_en } };
             show(&admin.publish(&Actor::cli(), draft, now()).await?)
         }

@@ -16,6 +16,7 @@
   let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
   let documents = {};       // the consent documents shown, by step id (re-rendered on a language switch)
   let consentFlow = null;   // the sealed consent step from the API
+  let signUpDocuments = Promise.resolve();  // the documents sign-up shows, once loaded
 
   function chooseLanguage() {
     const wanted = params.get("lang") || localStorage.getItem("bridge.lang") ||
@@ -323,6 +324,7 @@
     });
     onSubmit("step-sign-up", async () => {
       if (!checkRules()) return show("error", "passwordRules");
+      await signUpDocuments;
       signUp = { password: $("sign-up-password").value };
       proceed(await call("/signup", {
         ctx, email: $("sign-up-email").value.trim(), password: signUp.password, name: $("sign-up-name").value.trim(), language: $("sign-up-language").value,
@@ -347,7 +349,7 @@
         $("sign-up-language").value = lang;
         showStep("step-sign-up");
         // The operator's documents, ticked here and recorded at the first sign-in.
-        call("/consent/documents").then((result) => {
+        signUpDocuments = call("/consent/documents").then((result) => {
           if (!result.documents || !result.documents.length) return;
           renderDocuments("step-sign-up", result.documents);
           $("sign-up-documents").hidden = false;

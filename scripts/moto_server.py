@@ -377,6 +377,353 @@ def confirm_forgot_password(self, client_id, username, password, confirmation_co
 CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
 
 
+# Choice-based sign-in (USER_AUTH), email codes and passkeys, which moto lacks.
+AUTH_SESSIONS = {}  # Cognito's `Session` -> the sign-in in progress
+EMAIL_OTP_TTL = 300
+WEBAUTHN_TTL = 300
+FIRST_FACTORS = ("WEB_AUTHN", "EMAIL_OTP", "PASSWORD")
+
+
+def _first_factors(pool):
+    """The pool's `Policies.SignInPolicy.AllowedFirstAuthFactors` (Cognito's default: PASSWORD)."""
+    policy = (pool.extended_config.get("Policies") or {}).get("SignInPolicy") or {}
+    return policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
+
+
+def _webauthn_config(pool):
+    return pool.__dict__.get("webauthn_config") or {}
+
+
+def _credentials(user):
+    return user.__dict__.setdefault("webauthn_credentials", []) if user is not None else []
+
+
+def _has_mfa(user):
+    return bool(user.sms_mfa_enabled or user.software_token_mfa_enabled)
+
+
+def _available(pool, user):
+    """The first factors the user may choose, as Cognito offers them: a passkey if they have
+    one (and the pool a relying party), an email code if their email is verified and they have
+    no MFA (Cognito does not offer passwordless first factors to people with MFA), a password.
+    Someone unknown is offered what someone without a passkey is."""
+    factors = _first_factors(pool)
+    offered = []
+    if "WEB_AUTHN" in factors and _webauthn_config(pool) and _credentials(user):
+        offered.append("WEB_AUTHN")
+    if "EMAIL_OTP" in factors and (user is None or (_attributes(user).get("email_verified") == "true" and not _has_mfa(user))):
+        offered.append("EMAIL_OTP")
+    if "PASSWORD" in factors:
+        offered.append("PASSWORD")
+    return offered
+
+
+def _rp_origin_allowed(rp_id, origin):
+    """Cognito accepts a passkey ceremony from the relying party's own origin and its
+    subdomains, over HTTPS (HTTP only on localhost)."""
+    parsed = urllib.parse.urlsplit(origin or "")
+    host = parsed.hostname or ""
+    secure = parsed.scheme == "https" or (parsed.scheme == "http" and host == "localhost")
+    return secure and (host == rp_id or host.endswith("." + rp_id))
+
+
+def _client_data_origin(credential):
+    from webauthn.helpers import base64url_to_bytes
+    try:
+        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        return client_data.get("origin")
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _auth_session(pool, client_id, username, challenge, **state):
+    session = secrets.token_urlsafe(48)
+    minutes = pool.clients[client_id].extended_config.get("AuthSessionValidity") or 3
+    AUTH_SESSIONS[session] = {"pool": pool, "client_id": client_id, "username": username, "challenge": challenge,
+                              "expires": time.time() + 60 * int(minutes), "attempts": 0, **state}
+    return session
+
+
+def _email_otp_challenge(pool, client_id, user, username, metadata):
+    """Sends an email code (`CustomMessage_Authentication`), 6 digits valid 5 minutes; for
+    someone unknown sends nothing and answers alike (`PreventUserExistenceErrors`)."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    if user is not None:
+        details = _send_email(pool, user, "CustomMessage_Authentication", code, client_id, metadata) or {}
+        destination = details.get("Destination")
+    else:
+        destination = _mask(username) if "@" in username else "u***@e***"
+    session = _auth_session(pool, client_id, username, "EMAIL_OTP", code=code, code_expires=time.time() + EMAIL_OTP_TTL)
+    return {"ChallengeName": "EMAIL_OTP", "Session": session,
+            "ChallengeParameters": {"CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL", "CODE_DELIVERY_DESTINATION": destination, "USERNAME": username}}
+
+
+def _webauthn_challenge(pool, client_id, user, username):
+    """`CREDENTIAL_REQUEST_OPTIONS` for `navigator.credentials.get`: a fresh challenge, the
+    pool's relying party, the user's credentials; someone unknown gets options alike (no
+    credentials) that no answer satisfies."""
+    import webauthn
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+    config = _webauthn_config(pool)
+    if not config:
+        raise JsonRESTError("WebAuthnNotEnabledException", "Passkeys are not enabled for this user pool.")
+    allowed = [PublicKeyCredentialDescriptor(id=c["id"]) for c in _credentials(user)]
+    verification = UserVerificationRequirement(config.get("UserVerification", "preferred"))
+    options = webauthn.generate_authentication_options(rp_id=config["RelyingPartyId"], allow_credentials=allowed, user_verification=verification,
+                                                       timeout=WEBAUTHN_TTL * 1000)
+    session = _auth_session(pool, client_id, username, "WEB_AUTHN", webauthn_challenge=options.challenge)
+    return {"ChallengeName": "WEB_AUTHN", "Session": session,
+            "ChallengeParameters": {"CREDENTIAL_REQUEST_OPTIONS": webauthn.options_to_json(options), "USERNAME": username}}
+
+
+def _password(backend, pool, client_id, username, password, secret_hash):
+    """A password answer: the same as `USER_PASSWORD_AUTH` (its MFA challenges included)."""
+    params = {"USERNAME": username, "PASSWORD": password or ""}
+    if secret_hash:
+        params["SECRET_HASH"] = secret_hash
+    return backend.initiate_auth(client_id, "USER_PASSWORD_AUTH", params)
+
+
+def _choose(backend, pool, client_id, user, username, choice, params, metadata):
+    if choice not in _available(pool, user):
+        raise NotAuthorizedError("The challenge is not available for this user.")
+    if choice == "PASSWORD":
+        return _password(backend, pool, client_id, username, params.get("PASSWORD"), params.get("SECRET_HASH"))
+    if choice == "EMAIL_OTP":
+        return _email_otp_challenge(pool, client_id, user, username, metadata)
+    return _webauthn_challenge(pool, client_id, user, username)
+
+
+_initiate_auth = CognitoIdpResponse.initiate_auth
+
+
+def initiate_auth(self):
+    """`USER_AUTH` as Cognito runs it; every other flow as moto."""
+    if self._get_param("AuthFlow") != "USER_AUTH":
+        return _initiate_auth(self)
+    client_id = self._get_param("ClientId")
+    params = self._get_param("AuthParameters") or {}
+    username = params.get("USERNAME") or ""
+    backend = _backend_of_client(self, client_id)
+    pool = _pool_of_client(backend, client_id)
+    client = pool.clients[client_id]
+    if "ALLOW_USER_AUTH" not in (client.extended_config.get("ExplicitAuthFlows") or []):
+        raise InvalidParameterException("USER_AUTH flow not enabled for this client")
+    _check_client(pool, client_id, username, params.get("SECRET_HASH"))
+    user = pool._get_user(username)
+    if user is not None and not user.enabled:
+        raise NotAuthorizedError("User is disabled.")
+    if user is None and not _hides_users(pool, client_id):
+        raise UserNotFoundError("User does not exist.")
+    metadata = self._get_param("ClientMetadata") or {}
+    preferred = params.get("PREFERRED_CHALLENGE")
+    if preferred and preferred in _available(pool, user):
+        return ActionResult(_choose(backend, pool, client_id, user, username, preferred, params, metadata))
+    session = _auth_session(pool, client_id, username, "SELECT_CHALLENGE")
+    return ActionResult({"ChallengeName": "SELECT_CHALLENGE", "Session": session, "AvailableChallenges": _available(pool, user),
+                         "ChallengeParameters": {"USERNAME": username}})
+
+
+_respond_to_auth_challenge = CognitoIdpResponse.respond_to_auth_challenge
+
+
+def respond_to_auth_challenge(self):
+    """The answers of a `USER_AUTH` sign-in (`SELECT_CHALLENGE`, `EMAIL_OTP`, `WEB_AUTHN`);
+    every other session as moto. A session lasts the client's `AuthSessionValidity` (3 minutes
+    by default) and is spent by a right answer; a wrong email code may be tried again, three
+    times in all."""
+    session_id = self._get_param("Session")
+    state = AUTH_SESSIONS.get(session_id)
+    if state is None:
+        return _respond_to_auth_challenge(self)
+    client_id = self._get_param("ClientId")
+    answers = self._get_param("ChallengeResponses") or {}
+    pool = state["pool"]
+    if client_id != state["client_id"] or self._get_param("ChallengeName") != state["challenge"]:
+        raise NotAuthorizedError("Invalid session for the user.")
+    if state["expires"] <= time.time():
+        AUTH_SESSIONS.pop(session_id, None)
+        raise NotAuthorizedError("Invalid session for the user, session is expired.")
+    username = state["username"]
+    _check_client(pool, client_id, username, answers.get("SECRET_HASH"))
+    backend = _backend_of_client(self, client_id)
+    user = pool._get_user(username)
+    if user is not None and not user.enabled:
+        raise NotAuthorizedError("User is disabled.")
+    if state["challenge"] == "SELECT_CHALLENGE":
+        AUTH_SESSIONS.pop(session_id, None)
+        metadata = self._get_param("ClientMetadata") or {}
+        return ActionResult(_choose(backend, pool, client_id, user, username, answers.get("ANSWER"), answers, metadata))
+    if state["challenge"] == "EMAIL_OTP":
+        given = str(answers.get("EMAIL_OTP_CODE") or "")
+        if state["code_expires"] <= time.time():
+            AUTH_SESSIONS.pop(session_id, None)
+            raise ExpiredCodeException("Invalid code provided, please request a code again.")
+        if user is None or not secrets.compare_digest(given.encode(), state["code"].encode()):
+            state["attempts"] += 1
+            if state["attempts"] >= 3:
+                AUTH_SESSIONS.pop(session_id, None)
+                raise NotAuthorizedError("Invalid session for the user.")
+            raise CodeMismatchException("Invalid code received for user")
+        AUTH_SESSIONS.pop(session_id, None)
+        _attributes_verified(user)
+        return ActionResult(backend._log_user_in(pool, pool.clients[client_id], user.username))
+    AUTH_SESSIONS.pop(session_id, None)
+    _verify_assertion(pool, user, state["webauthn_challenge"], answers.get("CREDENTIAL"))
+    return ActionResult(backend._log_user_in(pool, pool.clients[client_id], user.username))
+
+
+def _attributes_verified(user):
+    """A code emailed and typed back proves the email (Cognito marks it verified)."""
+    if _attributes(user).get("email_verified") != "true":
+        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+
+
+def _verify_assertion(pool, user, challenge, raw):
+    """Checks a passkey's answer (`AuthenticationResponseJSON`) with `webauthn`: the challenge,
+    the relying party, the origin, the signature by a credential the user registered, and a
+    signature counter that moves on (when the authenticator keeps one)."""
+    import webauthn
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+    config = _webauthn_config(pool)
+    try:
+        credential = json.loads(raw or "")
+    except ValueError:
+        raise NotAuthorizedError("Invalid credential.")
+    if not isinstance(credential, dict) or user is None:
+        raise NotAuthorizedError("Incorrect username or credential.")
+    from webauthn.helpers import base64url_to_bytes
+    try:
+        credential_id = base64url_to_bytes(credential.get("rawId") or credential.get("id") or "")
+    except (TypeError, ValueError):
+        raise NotAuthorizedError("Invalid credential.")
+    stored = next((c for c in _credentials(user) if c["id"] == credential_id), None)
+    origin = _client_data_origin(credential)
+    if stored is None or not _rp_origin_allowed(config.get("RelyingPartyId", ""), origin):
+        raise NotAuthorizedError("Incorrect username or credential.")
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=config["RelyingPartyId"], expected_origin=origin,
+            credential_public_key=stored["public_key"], credential_current_sign_count=stored["sign_count"],
+            require_user_verification=config.get("UserVerification") == "required")
+    except (InvalidAuthenticationResponse, KeyError, TypeError, ValueError) as e:
+        raise NotAuthorizedError(f"Incorrect username or credential: {e}")
+    stored["sign_count"] = verified.new_sign_count
+    stored["last_used"] = time.time()
+
+
+def set_user_pool_mfa_config(self):
+    """As moto, and `WebAuthnConfiguration` (the relying party and user verification), which
+    moto ignores."""
+    pool_id = self._get_param("UserPoolId")
+    webauthn_config = self._get_param("WebAuthnConfiguration")
+    if webauthn_config is not None:
+        pool = self.backend.describe_user_pool(pool_id)
+        pool.webauthn_config = {"RelyingPartyId": webauthn_config.get("RelyingPartyId"), "UserVerification": webauthn_config.get("UserVerification", "preferred")}
+    if self._get_param("MfaConfiguration") is None:
+        return ActionResult({"WebAuthnConfiguration": webauthn_config or {}})
+    return _set_user_pool_mfa_config(self)
+
+
+_set_user_pool_mfa_config = CognitoIdpResponse.set_user_pool_mfa_config
+
+
+def start_web_authn_registration(self):
+    """`CredentialCreationOptions` for `navigator.credentials.create`, for the access token's
+    user: the pool's relying party, a discoverable credential, user verification as the pool
+    says, their credentials excluded; the challenge lasts 5 minutes."""
+    import webauthn
+    from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement,
+                                          UserVerificationRequirement)
+    pool, user = _user_of(self, self._get_param("AccessToken"))
+    config = _webauthn_config(pool)
+    if not config or "WEB_AUTHN" not in _first_factors(pool):
+        raise JsonRESTError("WebAuthnNotEnabledException", "Passkeys are not enabled for this user pool.")
+    email = _attributes(user).get("email") or user.username
+    selection = AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
+                                               user_verification=UserVerificationRequirement(config.get("UserVerification", "preferred")))
+    options = webauthn.generate_registration_options(
+        rp_id=config["RelyingPartyId"], rp_name=config["RelyingPartyId"], user_id=user.id.encode(), user_name=email,
+        user_display_name=_attributes(user).get("name") or email, authenticator_selection=selection, timeout=WEBAUTHN_TTL * 1000,
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=c["id"]) for c in _credentials(user)])
+    user.webauthn_registration = {"challenge": options.challenge, "expires": time.time() + WEBAUTHN_TTL}
+    return ActionResult({"CredentialCreationOptions": json.loads(webauthn.options_to_json(options))})
+
+
+def complete_web_authn_registration(self):
+    """Verifies the browser's `RegistrationResponseJSON` with `webauthn` (challenge, relying
+    party, origin, attestation `none` or self) and keeps the credential."""
+    import webauthn
+    from webauthn.helpers.exceptions import InvalidRegistrationResponse
+    pool, user = _user_of(self, self._get_param("AccessToken"))
+    config = _webauthn_config(pool)
+    pending = user.__dict__.pop("webauthn_registration", None)
+    if pending is None or pending["expires"] <= time.time():
+        raise JsonRESTError("WebAuthnChallengeNotFoundException", "The registration challenge was not found or has expired.")
+    credential = self._get_param("Credential")
+    if not isinstance(credential, dict):
+        raise InvalidParameterException("Credential must be a RegistrationResponseJSON object.")
+    origin = _client_data_origin(credential)
+    if not _rp_origin_allowed(config.get("RelyingPartyId", ""), origin):
+        raise JsonRESTError("WebAuthnOriginNotAllowedException", "The credential's origin is not allowed for the relying party.")
+    try:
+        verified = webauthn.verify_registration_response(
+            credential=credential, expected_challenge=pending["challenge"], expected_rp_id=config["RelyingPartyId"], expected_origin=origin,
+            require_user_verification=config.get("UserVerification") == "required")
+    except InvalidRegistrationResponse as e:
+        message = str(e)
+        if "RP ID" in message:
+            raise JsonRESTError("WebAuthnRelyingPartyMismatchException", message)
+        raise JsonRESTError("WebAuthnCredentialNotSupportedException", message)
+    if any(c["id"] == verified.credential_id for c in _credentials(user)):
+        raise JsonRESTError("WebAuthnCredentialNotSupportedException", "The credential is registered already.")
+    response = credential.get("response") or {}
+    _credentials(user).append({
+        "id": verified.credential_id, "public_key": verified.credential_public_key, "sign_count": verified.sign_count,
+        "created": time.time(), "name": None, "attachment": credential.get("authenticatorAttachment"),
+        "transports": response.get("transports") or [], "rp_id": config["RelyingPartyId"]})
+    return EmptyResult()
+
+
+def list_web_authn_credentials(self):
+    from webauthn.helpers import bytes_to_base64url
+    _, user = _user_of(self, self._get_param("AccessToken"))
+    limit = min(int(self._get_param("MaxResults") or 20), 20)
+    start = int(self._get_param("NextToken") or 0)
+    page = _credentials(user)[start:start + limit]
+    listed = [{"CredentialId": bytes_to_base64url(c["id"]), "FriendlyCredentialName": c["name"] or "Passkey", "RelyingPartyId": c["rp_id"],
+               "AuthenticatorAttachment": c["attachment"], "AuthenticatorTransports": c["transports"], "CreatedAt": c["created"]} for c in page]
+    answer = {"Credentials": listed}
+    if start + limit < len(_credentials(user)):
+        answer["NextToken"] = str(start + limit)
+    return ActionResult(answer)
+
+
+def delete_web_authn_credential(self):
+    from webauthn.helpers import base64url_to_bytes
+    _, user = _user_of(self, self._get_param("AccessToken"))
+    try:
+        wanted = base64url_to_bytes(self._get_param("CredentialId") or "")
+    except (TypeError, ValueError):
+        wanted = b""
+    before = len(_credentials(user))
+    user.webauthn_credentials = [c for c in _credentials(user) if c["id"] != wanted]
+    if len(user.webauthn_credentials) == before:
+        raise ResourceNotFoundError("The credential was not found.")
+    return EmptyResult()
+
+
+def get_user_auth_factors(self):
+    pool, user = _user_of(self, self._get_param("AccessToken"))
+    factors = []
+    if user.password:
+        factors.append("PASSWORD")
+    factors += [f for f in _available(pool, user) if f != "PASSWORD"]
+    mfa = [m for m, on in (("SMS_MFA", user.sms_mfa_enabled), ("SOFTWARE_TOKEN_MFA", user.software_token_mfa_enabled)) if on]
+    return ActionResult({"Username": user.username, "PreferredMfaSetting": user.preferred_mfa_setting or "", "UserMFASettingList": mfa,
+                         "ConfiguredUserAuthFactors": factors})
+
+
 class _NoTableCopy:
     """Stands in for the `copy` module inside moto's transaction code: tables are not copied,
     everything else is."""
@@ -556,6 +903,11 @@ CognitoIdpResponse.sign_up = _serialised(sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.confirm_sign_up = _serialised(confirm_sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.resend_confirmation_code = _serialised(resend_confirmation_code, _COGNITO_LOCK)
 CognitoIdpResponse.forgot_password = _serialised(forgot_password, _COGNITO_LOCK)
+for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_challenge", respond_to_auth_challenge),
+                       ("set_user_pool_mfa_config", set_user_pool_mfa_config), ("start_web_authn_registration", start_web_authn_registration),
+                       ("complete_web_authn_registration", complete_web_authn_registration), ("list_web_authn_credentials", list_web_authn_credentials),
+                       ("delete_web_authn_credential", delete_web_authn_credential), ("get_user_auth_factors", get_user_auth_factors)]:
+    setattr(CognitoIdpResponse, _name, _serialised(_method, _COGNITO_LOCK))
 
 
 def free_port():

@@ -137,6 +137,7 @@
     if (result.status === "redirect") return deliver(result);
     // Signed in: the API sets its session cookie on this top-level navigation, then goes on to the app.
     if (result.status === "signed_in") return deliver({ method: "POST", action: api + "/session/handoff", fields: { handoff: result.handoff } });
+    if (result.status === "challenge" && result.challenge === "web_authn") return usePasskey(result);
     if (result.status === "challenge") return startChallenge(result);
     if (result.status === "confirm_sign_up") return startConfirm(result);
     if (result.status === "consent") return startConsent(result);
@@ -179,6 +180,19 @@
     });
     document.body.appendChild(form);
     form.submit();
+  }
+
+  // A passkey: the browser's own prompt (WebAuthn) with the options the API gave, then its
+  // answer to the API. Cancelling, or no passkey for this site, is a message, not a failure.
+  async function usePasskey(result) {
+    if (!window.PublicKeyCredential || !PublicKeyCredential.parseRequestOptionsFromJSON) return show("error", "passkeyUnsupported");
+    let credential;
+    try {
+      credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(result.public_key) });
+    } catch (e) {
+      return show("error", "passkeyCancelled");
+    }
+    proceed(await call("/login/challenge", { flow: result.flow, credential: credential.toJSON() }));
   }
 
   function startChallenge(result) {
@@ -298,6 +312,15 @@
       lastEmail = $("email").value.trim();
       proceed(await call("/login", { ctx, email: lastEmail, password: $("password").value }));
     });
+    // Without a password: the email typed above, then a passkey or a code by email.
+    const withoutPassword = (path) => async () => {
+      clearMessages();
+      lastEmail = $("email").value.trim();
+      if (!lastEmail) return show("error", "enterEmail");
+      proceed(await call(path, { ctx, email: lastEmail }));
+    };
+    $("with-passkey").addEventListener("click", withoutPassword("/login/passkey"));
+    $("with-code").addEventListener("click", withoutPassword("/login/code"));
     onSubmit("step-code", async () => {
       proceed(await call("/login/challenge", { flow, code: $("code").value.trim() }));
     });

@@ -31,6 +31,9 @@ window.BRIDGE_MESSAGES = {
     documentsLegend: "Terms", consentHint: "Before you continue, read and accept the following.",
     acceptDocument: "I accept the {title}", optionalDocument: "{title} (optional)", readDocument: "Read",
     acceptAndContinue: "Accept and continue",
+    withPasskey: "Use a passkey", withCode: "Email me a code instead", enterEmail: "Enter your email first.",
+    passkeyCancelled: "The passkey sign-in did not finish. Try again, or use another way to sign in.",
+    passkeyUnsupported: "This browser cannot use passkeys. Use another way to sign in.",
     errors: {
       consent_required: "You need to accept the required terms to continue.",
       invalid_credentials: "Incorrect email or password.",
@@ -103,6 +106,9 @@ window.BRIDGE_MESSAGES = {
     documentsLegend: "規約への同意", consentHint: "続行する前に、以下の内容をお読みのうえ同意してください。",
     acceptDocument: "{title}に同意します", optionalDocument: "{title}（任意）", readDocument: "読む",
     acceptAndContinue: "同意して続ける",
+    withPasskey: "パスキーを使う", withCode: "メールでコードを受け取る", enterEmail: "先にメールアドレスを入力してください。",
+    passkeyCancelled: "パスキーでのサインインが完了しませんでした。もう一度お試しいただくか、別の方法でサインインしてください。",
+    passkeyUnsupported: "このブラウザではパスキーを使えません。別の方法でサインインしてください。",
     errors: {
       consent_required: "続行するには、必須の規約に同意してください。",
       invalid_credentials: "メールアドレスまたはパスワードが正しくありません。",

@@ -364,7 +364,7 @@ impl ScriptedAuth {
     fn challenge(username: &str, kind: ChallengeKind) -> AuthStep {
         let options = if kind == ChallengeKind::SelectMfaType { vec![ChallengeKind::SmsMfa, ChallengeKind::SoftwareTokenMfa] } else { vec![] };
         let destination = (kind == ChallengeKind::SmsMfa).then(|| "+*******5678".to_owned());
-        AuthStep::Challenge(Challenge { kind, session: format!("session-{username}"), username: username.into(), destination, options })
+        AuthStep::Challenge(Challenge { kind, session: format!("session-{username}"), username: username.into(), destination, options, request_options: None })
     }
 }
 
@@ -391,7 +391,32 @@ impl PasswordAuth for ScriptedAuth {
             ChallengeAnswer::NewPassword(p) if p.expose_secret().len() < 8 => Err(AuthError::PasswordPolicy),
             ChallengeAnswer::NewPassword(_) => Ok(Self::signed_in(&user)),
             ChallengeAnswer::Choose(kind) => Ok(Self::challenge(&challenge.username, kind)),
+            ChallengeAnswer::Credential(c) if c == format!("passkey-of-{}", challenge.username) => Ok(Self::signed_in(&user)),
+            ChallengeAnswer::Credential(_) => Err(AuthError::InvalidCredentials),
         }
+    }
+
+    /// A known user gets the factor preferred (a passkey's request options name its one
+    /// credential; its answer is `passkey-of-{email}`); someone unknown Cognito's choice.
+    async fn start_passwordless(&self, username: &str, preferred: ChallengeKind) -> Result<AuthStep, AuthError> {
+        self.begin()?;
+        if self.user(username).is_none() {
+            let choice = Challenge {
+                kind: ChallengeKind::SelectChallenge,
+                session: "session-unknown".into(),
+                username: username.into(),
+                destination: None,
+                options: vec![ChallengeKind::EmailOtp],
+                request_options: None,
+            };
+            return Ok(AuthStep::Challenge(choice));
+        }
+        let AuthStep::Challenge(mut challenge) = Self::challenge(username, preferred) else { unreachable!("a challenge") };
+        if preferred == ChallengeKind::WebAuthn {
+            let options = json!({"challenge": "c2NyaXB0ZWQtY2hhbGxlbmdl", "timeout": 300000, "rpId": "localhost", "allowCredentials": [{"id": "Y3JlZA", "type": "public-key"}], "userVerification": "preferred"});
+            challenge.request_options = Some(options.to_string());
+        }
+        Ok(AuthStep::Challenge(challenge))
     }
 
     async fn forgot_password(&self, username: &str) -> Result<(), AuthError> {
@@ -494,6 +519,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
         issuer: "https://api.example.com".into(),
+        relying_party: "localhost".into(),
     }
 }
 

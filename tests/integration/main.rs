@@ -13,6 +13,7 @@ mod faults;
 mod harness;
 mod login_flow;
 mod orgs;
+mod passwordless;
 mod requests;
 mod risk;
 mod scim_clients;

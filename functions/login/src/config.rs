@@ -32,6 +32,9 @@ pub struct Config {
     /// A request header a trusted proxy in front of the API sets to the visitor's country
     /// (CloudFront's `CloudFront-Viewer-Country`); without it events carry no country.
     pub country_header: Option<String>,
+    /// The passkeys' relying party (`PASSKEY_RP_ID`, the pool's `WebAuthnRelyingPartyID`); by
+    /// default the form's host.
+    pub relying_party: String,
 }
 
 impl Config {
@@ -60,7 +63,6 @@ impl Config {
             client_id: required(env, "USER_POOL_CLIENT_ID")?,
             bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
             user_pool_id,
-            form_url,
             form_origin,
             issuer,
             jwks_url,
@@ -68,6 +70,8 @@ impl Config {
             orgs_ttl_seconds: parsed_or(env, "ORGS_TTL_SECONDS", 60)?,
             secrets_ttl_seconds: parsed_or(env, "SECRETS_TTL_SECONDS", 300)?,
             country_header: optional(env, "COUNTRY_HEADER")?.filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
+            relying_party: optional(env, "PASSKEY_RP_ID")?.filter(|r| !r.is_empty()).unwrap_or_else(|| form_url.host_str().unwrap_or_default().to_owned()),
+            form_url,
         })
     }
 }

@@ -86,6 +86,7 @@ impl Login {
             session_policy: config.session,
             signers,
             issuer: api_url.clone(),
+            relying_party: config.relying_party.clone(),
         });
         let corporate = sign_in.corporate(CorporatePorts {
             provider: oidc,

@@ -29,9 +29,13 @@ impl LocalStack {
             ("USER_POOL_ID", self.user_pool_id.clone()),
             ("USER_POOL_CLIENT_ID", self.client_id.clone()),
             ("BRIDGE_SECRET_ID", self.bridge_secret_id.clone()),
+            ("PASSKEY_RP_ID", RELYING_PARTY.to_owned()),
         ]
     }
 }
+
+/// The local pool's passkey relying party: the host the local form is served from.
+pub const RELYING_PARTY: &str = "localhost";
 
 /// Creates the table, pool, client (with a secret) and bridge secret, all named after `name`.
 pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
@@ -62,10 +66,30 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         // Cognito invokes these, as the stack's pool does; locally the local Cognito invokes the
         // trigger handler through `MOTO_LAMBDA_ENDPOINT` (scripts/moto_server.py).
         .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
+        // Choice-based sign-in, as the stack's pool allows it.
+        .user_pool_tier(cognito::types::UserPoolTierType::Essentials)
+        .policies(
+            cognito::types::UserPoolPolicyType::builder()
+                .sign_in_policy(
+                    cognito::types::SignInPolicyType::builder()
+                        .allowed_first_auth_factors(cognito::types::AuthFactorType::Password)
+                        .allowed_first_auth_factors(cognito::types::AuthFactorType::EmailOtp)
+                        .allowed_first_auth_factors(cognito::types::AuthFactorType::WebAuthn)
+                        .build(),
+                )
+                .build(),
+        )
         .send()
         .await
         .context("creating the user pool")?;
     let pool_id = pool.user_pool.and_then(|p| p.id).context("the pool has no id")?;
+    // Passkeys for the local form's host (a browser accepts `localhost` as a relying party over
+    // plain HTTP; never an IP address).
+    let web_authn = cognito::types::WebAuthnConfigurationType::builder()
+        .relying_party_id(RELYING_PARTY)
+        .user_verification(cognito::types::UserVerificationType::Preferred)
+        .build();
+    idp.set_user_pool_mfa_config().user_pool_id(&pool_id).web_authn_configuration(web_authn).send().await.context("setting the relying party")?;
     // The console's role groups, as the stack's template creates them.
     for role in crate::admin::role::Role::ALL {
         idp.create_group().user_pool_id(&pool_id).group_name(role.group()).send().await.context("creating the console's groups")?;
@@ -76,6 +100,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .client_name(format!("{name}-bridge"))
         .generate_secret(true)
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserAuth)
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
         .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
         .send()

@@ -43,10 +43,7 @@ impl SignInPorts {
         let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
         let assessment = history.assess(&visit, failures, now);
         let assurance = Assurance { high_risk: assessment.high, second_factor };
-        let method = match session.method {
-            Method::Password => "password",
-            Method::Corporate => "corporate",
-        };
+        let method = session.method.name();
         let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };
         let mut events = Vec::new();
         if assessment.high {

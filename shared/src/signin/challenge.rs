@@ -19,6 +19,12 @@ pub enum ChallengeKind {
     /// Not Cognito's: before that set-up, a code sent to the person's verified email, so that
     /// whoever holds only the password cannot enrol a factor of their own.
     VerifyEmail,
+    /// A passkey (Cognito's `WEB_AUTHN`, choice-based sign-in): the browser answers the request
+    /// options with `navigator.credentials.get`.
+    WebAuthn,
+    /// Cognito's choice among first factors (`SELECT_CHALLENGE`): the one preferred was not
+    /// available for this person.
+    SelectChallenge,
 }
 
 /// A challenge as the identity provider poses it.
@@ -31,8 +37,11 @@ pub struct Challenge {
     pub username: String,
     /// Where a code was sent, masked by the provider (`+*******1234`).
     pub destination: Option<String>,
-    /// For `SelectMfaType`: the factors the person may choose from.
+    /// For `SelectMfaType` and `SelectChallenge`: the factors the person may choose from.
     pub options: Vec<ChallengeKind>,
+    /// For `WebAuthn`: the request options for `navigator.credentials.get` (Cognito's
+    /// `CREDENTIAL_REQUEST_OPTIONS`, JSON).
+    pub request_options: Option<String>,
 }
 
 /// The result of one authentication step.
@@ -65,6 +74,8 @@ pub enum ChallengeAnswer {
     NewPassword(SecretString),
     Code(SecretString),
     Choose(ChallengeKind),
+    /// A passkey's answer: the browser's `AuthenticationResponseJSON` (W3C WebAuthn Level 3).
+    Credential(String),
 }
 
 /// Why authentication did not go ahead, in terms the person can be told (or not).

@@ -74,7 +74,7 @@ pub(super) async fn code_step(ports: &SignInPorts, state: SignUpState, now: u64)
 }
 
 /// `h***@e***`: the first character of each side of an address, as Cognito masks a destination.
-fn masked(email: &str) -> String {
+pub(super) fn masked(email: &str) -> String {
     let (local, domain) = email.split_once('@').unwrap_or((email, ""));
     let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
     format!("{}***@{}***", first(local), first(domain))

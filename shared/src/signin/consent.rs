@@ -54,8 +54,15 @@ pub(super) struct ConsentState {
 /// How a paused sign-in goes on.
 #[derive(Serialize, Deserialize)]
 pub(super) enum Resume {
-    /// A password sign-in: the person's Cognito tokens.
-    Password { id_token: String, access_token: String, second_factor: bool },
+    /// A sign-in of the pool's own (a password, an email code, a passkey): the person's
+    /// Cognito tokens.
+    Password {
+        id_token: String,
+        access_token: String,
+        second_factor: bool,
+        #[serde(default)]
+        method: crate::signin::session::Method,
+    },
     /// A corporate sign-in: the account is read again when it goes on.
     Corporate { org: OrgId, provider_logout: Option<ProviderLogout>, second_factor: bool },
 }

@@ -76,8 +76,8 @@ impl ConsentStep {
         let user = user?.filter(|u| u.enabled).ok_or(SignInError::Auth(AuthError::InvalidCredentials))?;
         let given = Given { decisions, via: Via::SignIn };
         match state.resume {
-            Resume::Password { id_token, access_token, second_factor } => {
-                PasswordSignIn::new(self.ports.clone()).resume(&state.ctx, &id_token, access_token, second_factor, &given, visitor, now).await
+            Resume::Password { id_token, access_token, second_factor, method } => {
+                PasswordSignIn::new(self.ports.clone()).resume(&state.ctx, &id_token, access_token, (second_factor, method), &given, visitor, now).await
             }
             Resume::Corporate { org, provider_logout, second_factor } => {
                 let done = Finished { ctx: state.ctx, org, user, provider_logout, second_factor, prior: None };

@@ -74,9 +74,17 @@ pub struct ChallengeState {
     pub username: String,
     /// Cognito's opaque session for the next `RespondToAuthChallenge`.
     pub session: String,
+    /// How the sign-in began (a password, an email code, a passkey): what a Cognito
+    /// `EMAIL_OTP` answers (a second factor after a password, a first one on its own).
+    #[serde(default, skip_serializing_if = "is_password")]
+    pub method: crate::signin::session::Method,
     /// Consent decisions the sign-in brings (from sign-up), recorded once it is through.
     #[serde(default, skip_serializing_if = "crate::consent::decision::Given::is_empty")]
     pub given: crate::consent::decision::Given,
+}
+
+fn is_password(method: &crate::signin::session::Method) -> bool {
+    *method == crate::signin::session::Method::Password
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -14,6 +14,7 @@ pub mod entry;
 pub mod flow;
 pub mod oidc;
 pub mod password;
+pub mod passwordless;
 pub mod ports;
 pub mod service;
 pub mod session;
@@ -28,6 +29,7 @@ use crate::tokens::signing_keys::Signers;
 pub struct SignIn {
     pub entry: entry::SessionEntry,
     pub password: password::PasswordSignIn,
+    pub passwordless: passwordless::Passwordless,
     pub arrival: arrival::Arrival,
     pub sign_up: sign_up::SelfSignUp,
     pub consent: consent_step::ConsentStep,
@@ -43,6 +45,7 @@ impl SignIn {
         Self {
             entry: entry::SessionEntry::new(ports.clone()),
             password: password::PasswordSignIn::new(ports.clone()),
+            passwordless: passwordless::Passwordless::new(ports.clone()),
             arrival: arrival::Arrival::new(ports.clone()),
             sign_up: sign_up::SelfSignUp::new(ports.clone()),
             consent: consent_step::ConsentStep::new(ports.clone()),

@@ -81,7 +81,7 @@ impl PasswordSignIn {
             Err(AuthError::NotConfirmed) => return confirmation::unconfirmed(&self.ports, ctx, &email, true, now).await,
             step => step?,
         };
-        self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given }, now).await
+        self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given, method: Method::Password }, now).await
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -108,6 +108,7 @@ impl PasswordSignIn {
                 ChallengeAnswer::Code(_),
                 ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail,
             ) => true,
+            (ChallengeAnswer::Credential(_), ChallengeKind::WebAuthn) => true,
             _ => false,
         };
         if !fits {
@@ -118,17 +119,36 @@ impl PasswordSignIn {
             (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,
             _ => {}
         }
-        let given = state.given;
-        let challenge = Challenge { kind: state.challenge, session: state.session, username: state.username, destination: None, options: Vec::new() };
-        let second_factor = matches!(challenge.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp);
-        let step = match self.ports.auth.answer(&challenge, answer).await {
-            Err(AuthError::CodeMismatch) => {
+        let (given, method) = (state.given, state.method);
+        let challenge = Challenge {
+            kind: state.challenge,
+            session: state.session,
+            username: state.username,
+            destination: None,
+            options: Vec::new(),
+            request_options: None,
+        };
+        // A code after a password is a second factor; an email code on its own is the first.
+        // A passkey is both (a key the device holds, unlocked by the person).
+        let second_factor = match challenge.kind {
+            ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp => method == Method::Password,
+            ChallengeKind::WebAuthn => true,
+            _ => false,
+        };
+        let answered = match challenge.session.is_empty() {
+            // A step the person could not take (`signin::passwordless`): wrong, whatever it is.
+            true if matches!(answer, ChallengeAnswer::Credential(_)) => Err(AuthError::InvalidCredentials),
+            true => Err(AuthError::CodeMismatch),
+            false => self.ports.auth.answer(&challenge, answer).await,
+        };
+        let step = match answered {
+            Err(error @ (AuthError::CodeMismatch | AuthError::InvalidCredentials)) => {
                 let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+                return Err(self.failed(&state.ctx, user, visitor, error, now).await);
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: &given }, now).await
+        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: &given, method }, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -163,7 +183,7 @@ impl PasswordSignIn {
             }
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, Established { second_factor: false, prior: None, given: NOTHING_GIVEN }, now).await
+        self.next(ctx, step, visitor, Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password }, now).await
     }
 
     /// `established`: what the steps before decided (a second factor answered; the email's
@@ -173,9 +193,16 @@ impl PasswordSignIn {
             AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, established, now).await,
             AuthStep::Challenge(c) => {
                 let key = self.ports.secrets.bridge().await?;
-                let state = ChallengeState { ctx, challenge: c.kind, username: c.username, session: c.session, given: established.given.clone() };
+                let state = ChallengeState {
+                    ctx,
+                    challenge: c.kind,
+                    username: c.username,
+                    session: c.session,
+                    method: established.method,
+                    given: established.given.clone(),
+                };
                 let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
-                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None })
+                Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None, public_key: None })
             }
         }
     }
@@ -198,12 +225,12 @@ impl PasswordSignIn {
         let app = self.ports.app(ctx.app.as_str()).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = Session::new(username, org, Method::Password, claims, self.ports.session_policy, now);
+        let session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
         let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
             // The app wants a second factor this person has not set up: set one up now, once
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
-                let carried = Carried::new(id_token, access_token, &session);
+                let carried = Carried::new(id_token, access_token, &session, established.method);
                 return self.start_email_proof(ctx, &session.username, carried, established.given, now).await;
             }
             other => other?,
@@ -213,11 +240,12 @@ impl PasswordSignIn {
             id_token: id_token.to_owned(),
             access_token: access_token.0.expose_secret().to_owned(),
             second_factor: established.second_factor,
+            method: established.method,
         };
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, established.given, visitor, resume, now).await? {
             return Ok(Outcome::Consent(asked));
         }
-        let delivery = self.ports.mint(&app, &profile, ctx, Method::Password.amr(established.second_factor), now).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, established.method.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
         let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
         self.ports.handoff(&SignedIn { delivery, session, device: ctx.device.clone() }, now).await
@@ -231,13 +259,14 @@ impl PasswordSignIn {
         ctx: &SignInContext,
         id_token: &str,
         access_token: String,
-        second_factor: bool,
+        established: (bool, Method),
         given: &Given,
         visitor: &EventContext,
         now: u64,
     ) -> Result<Outcome, SignInError> {
+        let (second_factor, method) = established;
         let access_token = AccessToken(SecretString::from(access_token));
-        self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given }, now).await
+        self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given, method }, now).await
     }
 
     /// The step before a factor is enrolled: a code to the person's verified email
@@ -245,7 +274,7 @@ impl PasswordSignIn {
     async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
         let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
-        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None })
+        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None, public_key: None })
     }
 
     /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
@@ -258,6 +287,7 @@ impl PasswordSignIn {
             challenge: kind,
             username: username.to_owned(),
             session: flow::encrypt(&key.flow_key, &plain),
+            method: carried.method,
             given: given.clone(),
         };
         Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
@@ -291,7 +321,14 @@ impl PasswordSignIn {
         let issuer = url::Url::parse(&self.ports.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
         let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
         let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
-        Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(TotpSetup { secret, uri }) })
+        Ok(Outcome::Challenge {
+            kind: ChallengeKind::TotpSetup,
+            destination: None,
+            options: Vec::new(),
+            flow,
+            setup: Some(TotpSetup { secret, uri }),
+            public_key: None,
+        })
     }
 
     /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
@@ -313,7 +350,15 @@ impl PasswordSignIn {
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
         self.ports.events.record(&enrolled).await?;
         self.ports.sessions.end_all(&state.username).await?;
-        self.deliver(&state.ctx, &carried.id, &access_token, visitor, Established { second_factor: true, prior: None, given: &state.given }, now).await
+        self.deliver(
+            &state.ctx,
+            &carried.id,
+            &access_token,
+            visitor,
+            Established { second_factor: true, prior: None, given: &state.given, method: carried.method },
+            now,
+        )
+        .await
     }
 
     /// Every path through `deliver` is a password sign-in. People of an organisation that does
@@ -335,10 +380,12 @@ const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn }
 /// email's history if it was read beside the password check, and consent decisions the
 /// sign-in brings (from sign-up, or the consent step).
 #[derive(Clone, Copy)]
-struct Established<'a> {
-    second_factor: bool,
-    prior: Option<&'a Prior>,
-    given: &'a Given,
+pub(super) struct Established<'a> {
+    pub(super) second_factor: bool,
+    pub(super) prior: Option<&'a Prior>,
+    pub(super) given: &'a Given,
+    /// How the sign-in began: a password, an email code, a passkey.
+    pub(super) method: Method,
 }
 
 /// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)
@@ -349,12 +396,15 @@ struct Carried {
     access: String,
     /// The name the authenticator app shows for the account (the email).
     account: String,
+    /// How the sign-in began.
+    #[serde(default)]
+    method: Method,
 }
 
 impl Carried {
-    fn new(id_token: &str, access_token: &AccessToken, session: &Session) -> Self {
+    fn new(id_token: &str, access_token: &AccessToken, session: &Session, method: Method) -> Self {
         let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username).to_owned();
-        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account }
+        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account, method }
     }
 
     fn access_token(&self) -> AccessToken {

@@ -17,6 +17,13 @@ use std::sync::Arc;
 pub trait PasswordAuth: Send + Sync {
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError>;
     async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError>;
+    /// Choice-based sign-in (Cognito's `USER_AUTH`) with `preferred` first: a code by email
+    /// (`EmailOtp`) or a passkey (`WebAuthn`, its request options in the challenge). When it is
+    /// not available for the person, Cognito's choice (`SelectChallenge`) instead.
+    async fn start_passwordless(&self, username: &str, preferred: ChallengeKind) -> Result<AuthStep, AuthError> {
+        let _ = (username, preferred);
+        Err(AuthError::Misconfigured("sign-in without a password is not available".into()))
+    }
     /// Sends a reset code if the account exists; says nothing either way.
     async fn forgot_password(&self, username: &str) -> Result<(), AuthError>;
     async fn confirm_forgot_password(&self, username: &str, code: &SecretString, new_password: &SecretString) -> Result<(), AuthError>;

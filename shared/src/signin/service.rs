@@ -81,6 +81,9 @@ pub struct SignInPorts {
     pub signers: Arc<Signers>,
     /// The `iss` of the tokens we sign (the API's public URL).
     pub issuer: String,
+    /// The passkeys' relying party (the pool's `WebAuthnRelyingPartyID`), for request options
+    /// made when Cognito offers none.
+    pub relying_party: String,
 }
 
 /// What the app asked for when it sent the person to `/sso/{app}`.
@@ -126,7 +129,15 @@ pub enum Outcome {
     /// Take this sealed [`SignedIn`] to the API (`POST /session/handoff`).
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
-    Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String, setup: Option<TotpSetup> },
+    Challenge {
+        kind: ChallengeKind,
+        destination: Option<String>,
+        options: Vec<ChallengeKind>,
+        flow: String,
+        setup: Option<TotpSetup>,
+        /// For `WebAuthn`: the request options for `navigator.credentials.get` (JSON).
+        public_key: Option<serde_json::Value>,
+    },
     /// The account is not confirmed yet: the code just emailed, then `/signup/confirm`.
     ConfirmSignUp(CodeSent),
     /// The person must accept documents first (`signin::consent`), then `/consent`.

@@ -17,22 +17,41 @@ use crate::risk::Assurance;
 pub const COOKIE: &str = "bridge_session";
 
 /// How the person signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    #[default]
     Password,
     Corporate,
+    /// A code sent to the person's email, instead of a password.
+    EmailCode,
+    /// A passkey (WebAuthn): a key held by the person's device, unlocked by them.
+    Passkey,
 }
 
 impl Method {
     /// How a sign-in by this method, with or without a second factor, proved who the person is,
-    /// as RFC 8176 `amr` values (`pwd`, `fed`, `mfa`).
+    /// as RFC 8176 `amr` values (`pwd`, `fed`, `otp`, `hwk`, `mfa`). A passkey is a second
+    /// factor on its own (a key the device holds, unlocked by the person).
     pub fn amr(self, second_factor: bool) -> &'static [&'static str] {
         match (self, second_factor) {
             (Self::Password, false) => &["pwd"],
             (Self::Password, true) => &["pwd", "mfa"],
             (Self::Corporate, false) => &["fed"],
             (Self::Corporate, true) => &["fed", "mfa"],
+            (Self::EmailCode, false) => &["otp"],
+            (Self::EmailCode, true) => &["otp", "mfa"],
+            (Self::Passkey, _) => &["hwk", "mfa"],
+        }
+    }
+
+    /// The name events give it (`context.method`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Corporate => "corporate",
+            Self::EmailCode => "email_code",
+            Self::Passkey => "passkey",
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::state::Login;
 use crate::web::{ApiProblem, JsonBody, Now, Visitor, check_secret, from_form, json_response, logged, logged_corporate, method_not_allowed, one_time_code};
 use shared::common::language::Language;
 use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
+use shared::signin::passwordless::FirstFactor;
 use shared::signin::service::{Outcome, SignInError};
 use shared::signin::sign_up::NewAccount;
 
@@ -35,6 +36,8 @@ pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
     Router::new()
         .route("/login", post(password))
         .route("/login/challenge", post(challenge))
+        .route("/login/code", post(email_code))
+        .route("/login/passkey", post(passkey))
         .route("/password/forgot", post(forgot))
         .route("/password/reset", post(reset))
         .route("/corporate/start", post(corporate_start))
@@ -76,6 +79,9 @@ struct ChallengeBody {
     new_password: Option<SecretString>,
     #[serde(default)]
     choice: Option<ChallengeKind>,
+    /// A passkey's answer: the browser's `AuthenticationResponseJSON`.
+    #[serde(default)]
+    credential: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -144,13 +150,26 @@ async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, No
 
 /// `POST /login/challenge`: exactly one of a code, a new password or a choice of factor.
 async fn challenge(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ChallengeBody>) -> Answer {
-    let answer_of = match (b.code, b.new_password, b.choice) {
-        (Some(code), None, None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
-        (None, Some(password), None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password).map_err(ApiProblem)?),
-        (None, None, Some(choice)) => ChallengeAnswer::Choose(choice),
+    let answer_of = match (b.code, b.new_password, b.choice, b.credential) {
+        (Some(code), None, None, None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
+        (None, Some(password), None, None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password).map_err(ApiProblem)?),
+        (None, None, Some(choice), None) => ChallengeAnswer::Choose(choice),
+        (None, None, None, Some(credential @ Value::Object(_))) => ChallengeAnswer::Credential(credential.to_string()),
         _ => return Err(ApiProblem(problem::BAD_REQUEST)),
     };
     answer(login.sign_in.password.answer(&b.flow, answer_of, &visitor, now).await, "login/challenge")
+}
+
+/// `POST /login/code`: a code sent to the email instead of a password; the code step (the same
+/// for any address).
+async fn email_code(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::EmailCode, &visitor, now).await, "login/code")
+}
+
+/// `POST /login/passkey`: the passkey step, with the request options for the browser (the same
+/// shape for any address).
+async fn passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::Passkey, &visitor, now).await, "login/passkey")
 }
 
 /// `POST /password/forgot`: sends a reset code (the same answer whether or not the account exists).
@@ -228,10 +247,13 @@ async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBod
 fn outcome(outcome: Outcome) -> Value {
     match outcome {
         Outcome::Handoff(handoff) => json!({"status": "signed_in", "handoff": handoff}),
-        Outcome::Challenge { kind, destination, options, flow, setup } => {
+        Outcome::Challenge { kind, destination, options, flow, setup, public_key } => {
             let mut body = json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow});
             if let Some(setup) = setup {
                 body["setup"] = json!({"secret": setup.secret, "uri": setup.uri});
+            }
+            if let Some(public_key) = public_key {
+                body["public_key"] = public_key;
             }
             body
         }

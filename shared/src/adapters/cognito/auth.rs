@@ -52,6 +52,8 @@ pub fn secret_hash(client_secret: &SecretString, username: &str, client_id: &str
 enum Operation {
     SignIn,
     Answer,
+    /// A passkey's answer (`RespondToAuthChallenge` with `CREDENTIAL`).
+    Passkey,
     Forgot,
     ConfirmForgot,
     /// The person's own settings with their access token: an authenticator app, an email code.
@@ -80,7 +82,11 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
         ("NotAuthorizedException" | "UserNotFoundException", Confirm) => AuthError::CodeMismatch,
         ("InvalidParameterException", Resend) => AuthError::AccountExists,
         ("UserNotFoundException", Resend) => AuthError::CodeMismatch,
-        ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot) => AuthError::InvalidCredentials,
+        ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot | Passkey) => AuthError::InvalidCredentials,
+        // Passkeys or choice-based sign-in not set up in the pool (or its tier): ours.
+        ("WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" | "FeatureUnavailableInTierException", _) => {
+            AuthError::Misconfigured(code.clone())
+        }
         // No verified email to send a reset code to (an account never confirmed): as unknown.
         ("InvalidParameterException", Forgot) => AuthError::InvalidCredentials,
         // moto answers an unknown session with ResourceNotFound; Cognito with NotAuthorized.
@@ -93,7 +99,7 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
         ("PasswordResetRequiredException", _) => AuthError::PasswordResetRequired,
         ("UserNotConfirmedException", _) => AuthError::NotConfirmed,
         ("CodeMismatchException", _) => AuthError::CodeMismatch,
-        ("ExpiredCodeException", Answer) => AuthError::ChallengeExpired,
+        ("ExpiredCodeException", Answer | Passkey) => AuthError::ChallengeExpired,
         ("ExpiredCodeException", _) => AuthError::CodeExpired,
         ("InvalidPasswordException" | "PasswordHistoryPolicyViolationException", _) => AuthError::PasswordPolicy,
         ("LimitExceededException" | "TooManyFailedAttemptsException", _) => AuthError::TooManyAttempts,
@@ -109,6 +115,8 @@ fn challenge_kind(name: &ChallengeNameType) -> Option<ChallengeKind> {
         ChallengeNameType::SoftwareTokenMfa => ChallengeKind::SoftwareTokenMfa,
         ChallengeNameType::EmailOtp => ChallengeKind::EmailOtp,
         ChallengeNameType::SelectMfaType => ChallengeKind::SelectMfaType,
+        ChallengeNameType::WebAuthn => ChallengeKind::WebAuthn,
+        ChallengeNameType::SelectChallenge => ChallengeKind::SelectChallenge,
         _ => return None,
     })
 }
@@ -121,6 +129,8 @@ fn challenge_name(kind: ChallengeKind) -> ChallengeNameType {
         ChallengeKind::EmailOtp => ChallengeNameType::EmailOtp,
         ChallengeKind::SelectMfaType => ChallengeNameType::SelectMfaType,
         ChallengeKind::TotpSetup | ChallengeKind::VerifyEmail => ChallengeNameType::MfaSetup,
+        ChallengeKind::WebAuthn => ChallengeNameType::WebAuthn,
+        ChallengeKind::SelectChallenge => ChallengeNameType::SelectChallenge,
     }
 }
 
@@ -130,6 +140,8 @@ struct Answer {
     challenge: Option<ChallengeNameType>,
     session: Option<String>,
     params: HashMap<String, String>,
+    /// `SELECT_CHALLENGE`'s choices.
+    available: Vec<ChallengeNameType>,
 }
 
 fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
@@ -141,19 +153,21 @@ fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
     let kind = challenge_kind(&name).ok_or_else(|| AuthError::UnsupportedChallenge(name.as_str().to_owned()))?;
     let session = answer.session.ok_or_else(|| AuthError::Unavailable("challenge without a session".into()))?;
     let params = answer.params;
-    let options = params
-        .get("MFAS_CAN_CHOOSE")
-        .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok())
-        .unwrap_or_default()
+    // A choice of second factor (`SELECT_MFA_TYPE`: codes only), or of first factor
+    // (`SELECT_CHALLENGE`).
+    let mfa_choices = params.get("MFAS_CAN_CHOOSE").and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok()).unwrap_or_default();
+    let mfa = mfa_choices
         .iter()
         .filter_map(|n| challenge_kind(&ChallengeNameType::from(n.as_str())))
-        .collect();
+        .filter(|k| matches!(k, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp));
+    let options = mfa.chain(answer.available.iter().filter_map(challenge_kind)).collect();
     Ok(AuthStep::Challenge(Challenge {
         kind,
         session,
         username: params.get("USER_ID_FOR_SRP").or_else(|| params.get("USERNAME")).cloned().unwrap_or_else(|| username.to_owned()),
         destination: params.get("CODE_DELIVERY_DESTINATION").cloned(),
         options,
+        request_options: params.get("CREDENTIAL_REQUEST_OPTIONS").cloned(),
     }))
 }
 
@@ -186,6 +200,7 @@ impl PasswordAuth for CognitoPasswordAuth {
             challenge: out.challenge_name,
             session: out.session,
             params: out.challenge_parameters.unwrap_or_default(),
+            available: out.available_challenges.unwrap_or_default(),
         };
         step(answer, username)
     }
@@ -199,7 +214,9 @@ impl PasswordAuth for CognitoPasswordAuth {
             (ChallengeAnswer::Code(c), ChallengeKind::SmsMfa) => ("SMS_MFA_CODE", c.expose_secret().to_owned()),
             (ChallengeAnswer::Code(c), ChallengeKind::EmailOtp) => ("EMAIL_OTP_CODE", c.expose_secret().to_owned()),
             (ChallengeAnswer::Code(c), _) => ("SOFTWARE_TOKEN_MFA_CODE", c.expose_secret().to_owned()),
+            (ChallengeAnswer::Credential(c), _) => ("CREDENTIAL", c.clone()),
         };
+        let op = if matches!(answer, ChallengeAnswer::Credential(_)) { Operation::Passkey } else { Operation::Answer };
         responses.insert(key.to_owned(), value);
         if let Some(hash) = self.secret_hash(username).await? {
             responses.insert("SECRET_HASH".into(), hash);
@@ -213,14 +230,40 @@ impl PasswordAuth for CognitoPasswordAuth {
             .set_challenge_responses(Some(responses))
             .send()
             .await
-            .map_err(|e| auth_error(Operation::Answer, Failure::of(&e)))?;
+            .map_err(|e| auth_error(op, Failure::of(&e)))?;
         let next = Answer {
             result: out.authentication_result,
             challenge: out.challenge_name,
             session: out.session,
             params: out.challenge_parameters.unwrap_or_default(),
+            available: Vec::new(),
         };
         step(next, username)
+    }
+
+    async fn start_passwordless(&self, username: &str, preferred: ChallengeKind) -> Result<AuthStep, AuthError> {
+        let mut params =
+            HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PREFERRED_CHALLENGE".to_owned(), challenge_name(preferred).as_str().to_owned())]);
+        if let Some(hash) = self.secret_hash(username).await? {
+            params.insert("SECRET_HASH".into(), hash);
+        }
+        let out = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserAuth)
+            .set_auth_parameters(Some(params))
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+        let answer = Answer {
+            result: out.authentication_result,
+            challenge: out.challenge_name,
+            session: out.session,
+            params: out.challenge_parameters.unwrap_or_default(),
+            available: out.available_challenges.unwrap_or_default(),
+        };
+        step(answer, username)
     }
 
     async fn forgot_password(&self, username: &str) -> Result<(), AuthError> {

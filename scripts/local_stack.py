@@ -172,7 +172,7 @@ def main():
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
-    create_console_app(env, f"http://127.0.0.1:{ports['form']}")
+    create_console_app(env, f"http://localhost:{ports['form']}")
 
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
     scim_token = admin(env, "org", "issue-token", org["id"], "--label", "demo").strip().splitlines()[-1]

@@ -300,6 +300,7 @@
     }
     if (!ctx) {
       document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = true; });
+      if (params.get("notice") === "account_sign_in") return show("notice", "accountSignIn");
       return show("error", "noContext");
     }
     const notice = params.get("notice");

@@ -45,6 +45,12 @@ pub enum EventType {
     /// `document`, `version`, `accepted`, `via`), recorded with the decision itself.
     #[serde(rename = "user.consent_given")]
     UserConsentGiven,
+    /// A person added a passkey on their account page (`detail.passkey`: its id).
+    #[serde(rename = "user.passkey_added")]
+    UserPasskeyAdded,
+    /// A person removed a passkey (`detail.passkey`); their other sessions end with it.
+    #[serde(rename = "user.passkey_removed")]
+    UserPasskeyRemoved,
     /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
     /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]

@@ -248,6 +248,10 @@ impl SessionStore for MemorySessions {
     async fn end(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
+    async fn of_user(&self, username: &str) -> Result<Vec<(String, crate::signin::session::Session)>, StoreError> {
+        let all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(all.iter().filter(|(_, s)| s.username == username).map(|(k, s)| (k.clone(), s.clone())).collect())
+    }
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let before = all.len();
@@ -515,6 +519,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         risk: Arc::new(MemoryRisk::default()),
         sign_ups: Arc::new(OpenLedger),
         consents: Arc::new(crate::consent::current::CurrentDocuments::new(Arc::new(MemoryConsents::default()), Duration::from_secs(60))),
+        passkeys: Arc::new(MemoryPasskeys::default()),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
@@ -570,6 +575,36 @@ impl crate::admin::ports::AuditedConsents for MemoryConsents {
         }
         all.push(doc.clone());
         Ok(())
+    }
+}
+
+/// Passkeys in memory, by access token (`access-{email}`, as [`ScriptedAuth`] issues them):
+/// registration takes any credential with an `id`.
+#[derive(Default)]
+pub struct MemoryPasskeys {
+    pub by_token: Mutex<HashMap<String, Vec<crate::account::ports::Passkey>>>,
+}
+
+#[async_trait]
+impl crate::account::ports::Passkeys for MemoryPasskeys {
+    async fn start_registration(&self, _: &AccessToken) -> Result<Value, AuthError> {
+        Ok(json!({"challenge": "c2NyaXB0ZWQ", "rp": {"id": "localhost", "name": "localhost"}}))
+    }
+    async fn complete_registration(&self, token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
+        let id = credential["id"].as_str().ok_or(AuthError::CodeMismatch)?.to_owned();
+        let passkey = crate::account::ports::Passkey { id, name: "Passkey".into(), attachment: None, created: 0 };
+        self.by_token.lock().unwrap_or_else(|p| p.into_inner()).entry(token.0.expose_secret().to_owned()).or_default().push(passkey);
+        Ok(())
+    }
+    async fn list(&self, token: &AccessToken) -> Result<Vec<crate::account::ports::Passkey>, AuthError> {
+        Ok(self.by_token.lock().unwrap_or_else(|p| p.into_inner()).get(token.0.expose_secret()).cloned().unwrap_or_default())
+    }
+    async fn delete(&self, token: &AccessToken, id: &str) -> Result<(), AuthError> {
+        let mut all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
+        let held = all.entry(token.0.expose_secret().to_owned()).or_default();
+        let before = held.len();
+        held.retain(|p| p.id != id);
+        if held.len() == before { Err(AuthError::CodeMismatch) } else { Ok(()) }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod admin_apps;
+mod account;
 mod attacks;
 mod consent;
 mod corporate;

@@ -77,6 +77,9 @@ impl Problem {
                 "corporate_mfa_required",
                 "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
+            SignInError::NotSignedIn => {
+                p(S::UNAUTHORIZED, "not_signed_in", "Your session has ended. Sign in again, then open your account page from the app.")
+            }
             SignInError::ConsentRequired => {
                 p(S::FORBIDDEN, "consent_required", "You need to accept the required terms to continue. Sign in again when you are ready.")
             }

@@ -40,6 +40,12 @@ pub enum Purpose {
     SignUp,
     /// Issued with the consent step; carried to `/consent`.
     Consent,
+    /// Issued by `GET /account` for a live session: the account page's bearer token.
+    Account,
+    /// Issued by the account page's fresh sign-in step: changes to factors and passkeys.
+    Elevated,
+    /// Issued with the code Cognito asks for during that step.
+    Reauthentication,
 }
 
 /// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id

@@ -3,6 +3,7 @@
 //! services that tie them to risk and minting ([`SignIn`]). It is not HTTP: the login function maps its
 //! results to routes and statuses.
 
+pub mod account;
 pub mod arrival;
 pub mod challenge;
 pub mod confirmation;
@@ -33,6 +34,7 @@ pub struct SignIn {
     pub arrival: arrival::Arrival,
     pub sign_up: sign_up::SelfSignUp,
     pub consent: consent_step::ConsentStep,
+    pub account: account::AccountPage,
     /// Our signing keys (their public JWKS is published at `/.well-known/jwks.json`).
     pub signers: Arc<Signers>,
     ports: Arc<service::SignInPorts>,
@@ -49,6 +51,7 @@ impl SignIn {
             arrival: arrival::Arrival::new(ports.clone()),
             sign_up: sign_up::SelfSignUp::new(ports.clone()),
             consent: consent_step::ConsentStep::new(ports.clone()),
+            account: account::AccountPage::new(ports.clone()),
             signers,
             ports,
         }

@@ -107,6 +107,9 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username`; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+    /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
+    /// not yet swept.
+    async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
 }
 
 /// Why a company's OpenID provider could not be used.

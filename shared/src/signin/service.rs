@@ -75,6 +75,8 @@ pub struct SignInPorts {
     pub sign_ups: Arc<dyn crate::signin::ports::SignUpLedger>,
     /// The consent documents (cached) and people's decisions.
     pub consents: Arc<crate::consent::current::CurrentDocuments>,
+    /// People's own passkeys, with their access token (the account page).
+    pub passkeys: Arc<dyn crate::account::ports::Passkeys>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.
@@ -198,6 +200,8 @@ pub enum SignInError {
     UseCorporate,
     #[error("a required document was not accepted")]
     ConsentRequired,
+    #[error("the account page's session is over")]
+    NotSignedIn,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
     #[error("the sign-in's handoff was used before")]

@@ -45,7 +45,10 @@ async fn main() -> Result<()> {
     let api_listener = tokio::net::TcpListener::bind(var("DEV_API_ADDR", "127.0.0.1:3000")).await.context("binding the API port")?;
     let form_listener = tokio::net::TcpListener::bind(var("DEV_FORM_ADDR", "127.0.0.1:8080")).await.context("binding the form port")?;
     let api_url = format!("http://{}", api_listener.local_addr()?);
-    let form_url = format!("http://{}", form_listener.local_addr()?);
+    // The form is `localhost`, not the loopback address: browsers accept `localhost` (never an
+    // IP address) as a passkey's relying party over plain HTTP.
+    let form_addr = form_listener.local_addr()?;
+    let form_url = if form_addr.ip().is_loopback() { format!("http://localhost:{}", form_addr.port()) } else { format!("http://{form_addr}") };
     // The form's URL is known only now (the port may have been chosen by the OS).
     let config = Config::from_env(&WithDefaults { form_url: format!("{form_url}/index.html"), api_url: api_url.clone() })?;
     let sdk = shared::adapters::aws::load_with_host_roots().await;

@@ -47,6 +47,7 @@ pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
         .route("/consent/documents", get(consent_documents))
         .route("/consent/show", post(consent_show))
         .route("/consent", post(consent))
+        .merge(crate::routes::account::json_routes())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)
         .layer(middleware::from_fn_with_state(login.clone(), only_from_form))

@@ -7,6 +7,7 @@
 //! - [`corporate`]: `GET /corporate/go`, `GET /corporate/callback`.
 //! - [`handoff`]: `POST /session/handoff`.
 //! - [`keys`]: `GET /.well-known/jwks.json`.
+//! - [`account`]: `GET /account` (the account page) and its JSON calls (under `api`'s layers).
 //!
 //! Layers on every route: a span naming API Gateway's request id, nothing cached unless the
 //! route says so, `nosniff`, no referrer, and the body limit. Unknown paths (a trailing slash
@@ -22,6 +23,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::state::Login;
 use crate::web::{MAX_BODY_BYTES, not_found};
 
+pub mod account;
 pub mod api;
 pub mod corporate;
 pub mod handoff;
@@ -36,6 +38,7 @@ pub fn router(login: Arc<Login>) -> Router {
         .merge(corporate::routes())
         .merge(handoff::routes())
         .merge(keys::routes())
+        .merge(account::page_route())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -144,6 +144,19 @@ impl SessionStore for DynamoSessions {
         self.take(session_key(key_digest)).await?.map(|item| data(&item, "session")).transpose()
     }
 
+    async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        let of = |item: &Item| -> Result<(String, Session), StoreError> {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).ok_or_else(|| corrupt("a session without pk"))?;
+            let mut session: Session = data(item, "session")?;
+            if let Some(seen) = number(item, "last_seen") {
+                session.last_seen = seen;
+            }
+            Ok((pk.trim_start_matches("SESSION#").to_owned(), session))
+        };
+        items.iter().map(of).collect()
+    }
+
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
         for item in &items {

@@ -1,0 +1,262 @@
+//! The account page's service ([`AccountPage`]): a signed-in person's own page, on the form's
+//! site. A live bridge session opens it (`GET /account`, a top-level navigation that carries
+//! the session cookie): the page gets a bearer grant, sealed and encrypted, good for 15 minutes
+//! and only while that session lives. With it the page reads the person's profile and their
+//! bridge sessions, and ends one or every other. Passkeys need a fresh sign-in step first (ASVS
+//! 3.x re-authentication: the password, and the factor Cognito asks for): it gives a second,
+//! shorter grant (5 minutes) carrying the person's Cognito access token, encrypted, with which
+//! their passkeys are listed, added (WebAuthn) and removed. Adding one is `user.passkey_added`;
+//! removing one is `user.passkey_removed` and ends the person's other sessions (a lost device).
+//!
+//! Not here: HTTP (`functions/login/src/routes/account.rs`), the page (`static-form/account.html`).
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::account::ports::Passkey;
+use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
+use crate::signin::flow::{self, FlowError, Purpose};
+use crate::signin::oidc;
+use crate::signin::service::{SignInError, SignInPorts};
+use crate::signin::session::{Method, Session};
+
+/// How long the page's grant lasts (seconds).
+pub const GRANT_TTL: u64 = 15 * 60;
+/// How long a fresh sign-in step counts for changes (seconds).
+pub const ELEVATED_TTL: u64 = 5 * 60;
+
+/// The page's grant: which session opened it.
+#[derive(Serialize, Deserialize)]
+struct Grant {
+    /// The session's key (the digest of its cookie).
+    session: String,
+    username: String,
+}
+
+/// A fresh sign-in step: the grant's session, and the person's Cognito access token.
+#[derive(Serialize, Deserialize)]
+struct Elevation {
+    session: String,
+    username: String,
+    access: String,
+}
+
+/// A re-authentication in progress: Cognito's challenge after the password.
+#[derive(Serialize, Deserialize)]
+struct Reauthenticating {
+    session: String,
+    username: String,
+    challenge: ChallengeKind,
+    cognito_username: String,
+    cognito_session: String,
+}
+
+/// What the page shows: the person, and their bridge sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub sessions: Vec<SessionView>,
+}
+
+/// One bridge session, as the person sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// The session's key (the digest of its cookie: it opens nothing).
+    pub id: String,
+    /// The session the page was opened from.
+    pub current: bool,
+    pub method: Method,
+    /// Seconds since the epoch.
+    pub created: u64,
+    pub last_seen: u64,
+}
+
+/// The next step of a re-authentication.
+#[derive(Debug)]
+pub enum Reauth {
+    /// Done: the grant for changes.
+    Elevated(String),
+    /// A code Cognito asks for (the person's second factor): answer with `flow`.
+    Challenge { kind: ChallengeKind, destination: Option<String>, flow: String },
+}
+
+pub struct AccountPage {
+    ports: Arc<SignInPorts>,
+}
+
+impl AccountPage {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { ports }
+    }
+
+    async fn seal<T: Serialize>(&self, purpose: Purpose, ttl: u64, value: &T, now: u64) -> Result<String, SignInError> {
+        let key = self.ports.secrets.bridge().await?;
+        let plain = serde_json::to_string(value).map_err(|_| FlowError::Invalid)?;
+        Ok(flow::seal(&key.flow_key, purpose, now + ttl, &flow::encrypt(&key.flow_key, &plain)))
+    }
+
+    async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<T, SignInError> {
+        let key = self.ports.secrets.bridge().await?;
+        let sealed: String = flow::open(&key.flow_key, purpose, token, now).map_err(|_| SignInError::NotSignedIn)?;
+        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(SignInError::NotSignedIn)?;
+        serde_json::from_str(plain.expose_secret()).map_err(|_| SignInError::NotSignedIn)
+    }
+
+    /// The live session `key` names, if it is `username`'s.
+    async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
+        let session = self.ports.sessions.get(key).await?.filter(|s| s.live(now) && s.username == username);
+        session.ok_or(SignInError::NotSignedIn)
+    }
+
+    /// The grant for the page, for the live session `cookie` names; `None` without one.
+    pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
+        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
+        let key = oidc::digest(cookie);
+        let Some(session) = self.ports.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: key, username: session.username }, now).await?))
+    }
+
+    async fn granted(&self, grant: &str, now: u64) -> Result<(Grant, Session), SignInError> {
+        let grant: Grant = self.open(Purpose::Account, grant, now).await?;
+        let session = self.live(&grant.session, &grant.username, now).await?;
+        Ok((grant, session))
+    }
+
+    /// The person and their live sessions, newest first.
+    pub async fn view(&self, grant: &str, now: u64) -> Result<AccountView, SignInError> {
+        let (grant, session) = self.granted(grant, now).await?;
+        let text = |k: &str| session.profile.get(k).and_then(Value::as_str).map(str::to_owned);
+        let mut sessions: Vec<SessionView> = self
+            .ports
+            .sessions
+            .of_user(&grant.username)
+            .await?
+            .into_iter()
+            .filter(|(_, s)| s.live(now) && !s.handoff)
+            .map(|(id, s)| SessionView { current: id == grant.session, id, method: s.method, created: s.created, last_seen: s.last_seen })
+            .collect();
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
+        Ok(AccountView { name: text("name"), email: text("email"), sessions })
+    }
+
+    /// Ends the person's session `id` (this one too: then the page's grant is over).
+    pub async fn end_session(&self, grant: &str, id: &str, now: u64) -> Result<(), SignInError> {
+        let (grant, _) = self.granted(grant, now).await?;
+        let theirs = self.ports.sessions.of_user(&grant.username).await?.into_iter().any(|(key, _)| key == id);
+        if !theirs {
+            return Err(SignInError::BadInput("session"));
+        }
+        self.ports.sessions.end(id).await?;
+        Ok(())
+    }
+
+    /// Ends every session of the person but this one; how many ended.
+    pub async fn end_others(&self, grant: &str, now: u64) -> Result<usize, SignInError> {
+        let (grant, _) = self.granted(grant, now).await?;
+        self.end_others_of(&grant.session, &grant.username).await
+    }
+
+    async fn end_others_of(&self, keep: &str, username: &str) -> Result<usize, SignInError> {
+        let mut ended = 0;
+        for (key, _) in self.ports.sessions.of_user(username).await? {
+            if key != keep && self.ports.sessions.end(&key).await?.is_some() {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// The fresh sign-in step: the person's password (then the code Cognito asks for, if any).
+    pub async fn reauthenticate(&self, grant: &str, password: &SecretString, now: u64) -> Result<Reauth, SignInError> {
+        let (grant, session) = self.granted(grant, now).await?;
+        let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
+        let step = self.ports.auth.sign_in(&email, password).await?;
+        self.next(grant.session, grant.username, &session, step, now).await
+    }
+
+    /// The code Cognito asked for during the fresh sign-in step.
+    pub async fn reauthenticate_answer(&self, flow_token: &str, code: SecretString, now: u64) -> Result<Reauth, SignInError> {
+        let state: Reauthenticating = self.open(Purpose::Reauthentication, flow_token, now).await?;
+        let session = self.live(&state.session, &state.username, now).await?;
+        let challenge = Challenge {
+            kind: state.challenge,
+            session: state.cognito_session,
+            username: state.cognito_username,
+            destination: None,
+            options: Vec::new(),
+            request_options: None,
+        };
+        let step = self.ports.auth.answer(&challenge, ChallengeAnswer::Code(code)).await?;
+        self.next(state.session, state.username, &session, step, now).await
+    }
+
+    async fn next(&self, key: String, username: String, session: &Session, step: AuthStep, now: u64) -> Result<Reauth, SignInError> {
+        match step {
+            AuthStep::Authenticated { id_token, access_token } => {
+                // The tokens must be the session's person's.
+                let claims = self.ports.tokens.verify(&id_token, now).await?;
+                if claims.get("sub") != session.profile.get("sub") {
+                    return Err(AuthError::InvalidCredentials.into());
+                }
+                let elevation = Elevation { session: key, username, access: access_token.0.expose_secret().to_owned() };
+                Ok(Reauth::Elevated(self.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await?))
+            }
+            AuthStep::Challenge(c) if matches!(c.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp) => {
+                let state = Reauthenticating { session: key, username, challenge: c.kind, cognito_username: c.username, cognito_session: c.session };
+                let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                Ok(Reauth::Challenge { kind: c.kind, destination: c.destination, flow })
+            }
+            AuthStep::Challenge(c) => Err(AuthError::UnsupportedChallenge(format!("{:?}", c.kind)).into()),
+        }
+    }
+
+    /// The access token a fresh sign-in step gave, while its session lives.
+    async fn elevated(&self, elevated: &str, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
+        let elevation: Elevation = self.open(Purpose::Elevated, elevated, now).await?;
+        let session = self.live(&elevation.session, &elevation.username, now).await?;
+        let token = AccessToken(SecretString::from(elevation.access.clone()));
+        Ok((elevation, session, token))
+    }
+
+    pub async fn passkeys(&self, elevated: &str, now: u64) -> Result<Vec<Passkey>, SignInError> {
+        let (_, _, token) = self.elevated(elevated, now).await?;
+        Ok(self.ports.passkeys.list(&token).await?)
+    }
+
+    /// The creation options for a new passkey (`navigator.credentials.create`).
+    pub async fn start_passkey(&self, elevated: &str, now: u64) -> Result<Value, SignInError> {
+        let (_, _, token) = self.elevated(elevated, now).await?;
+        Ok(self.ports.passkeys.start_registration(&token).await?)
+    }
+
+    /// Registers the browser's answer to those options; `user.passkey_added`.
+    pub async fn add_passkey(&self, elevated: &str, credential: &Value, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.passkeys.complete_registration(&token, credential).await?;
+        let id = credential.get("id").and_then(Value::as_str).unwrap_or_default();
+        self.record(EventType::UserPasskeyAdded, &elevation, &session, id, visitor, now).await;
+        Ok(())
+    }
+
+    /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end.
+    pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.passkeys.delete(&token, id).await?;
+        self.record(EventType::UserPasskeyRemoved, &elevation, &session, id, visitor, now).await;
+        self.end_others_of(&elevation.session, &elevation.username).await
+    }
+
+    /// Records a change of the person's (a failure is logged: the change is made).
+    async fn record(&self, kind: EventType, elevation: &Elevation, session: &Session, passkey: &str, visitor: &EventContext, now: u64) {
+        let user = EventUser { username: Some(elevation.username.clone()), ..EventUser::from_claims(&session.profile) };
+        let event = IdentityEvent::new(kind, user, EventContext { method: Some("account".into()), ..visitor.clone() }, now).with_detail("passkey", passkey);
+        if let Err(e) = self.ports.events.record(&event).await {
+            tracing::warn!(error = %e, "could not record an account change");
+        }
+    }
+}

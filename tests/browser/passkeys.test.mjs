@@ -1,0 +1,131 @@
+// Browser tests of signing in without a password and of the account page, in Chromium with its
+// virtual authenticator (WebAuthn over the DevTools protocol: a platform authenticator with
+// user verification). The local Cognito verifies every passkey ceremony for real (the
+// `webauthn` library); the form is served from `localhost`, the relying party.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startStack } from "./stack.mjs";
+
+const shots = process.env.SCREENSHOT_DIR;
+let info;
+let browser;
+let stop;
+
+before(async () => {
+  ({ info, browser, stop } = await startStack());
+});
+
+after(async () => {
+  if (stop) await stop();
+});
+
+async function shot(p, name) {
+  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const step = (p, id) => p.locator(`#step-${id}`);
+
+/** A page in a fresh context (a new browser: its own cookies) with a virtual authenticator. */
+async function device(locale) {
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
+  const p = await context.newPage();
+  const cdp = await context.newCDPSession(p);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return { p, cdp, authenticatorId };
+}
+
+/** The newest email code sent to `to` (the local Cognito's outbox). */
+function lastCode(to) {
+  const mails = readFileSync(info.outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.destination === to);
+  return mails.pop().code;
+}
+
+async function openForm(p, sso) {
+  await p.goto(sso);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+}
+
+const stepupApp = (path) => `${info.api}/sso/${info.stepup_app_id}?return_to=${encodeURIComponent(info.demo_app + path)}`;
+
+test("passkeys: added on the account page in Japanese after a fresh password step, then a sign-in with it in a new browser at an app that requires a second factor, in English; another session signed out from the list", async () => {
+  const user = info.users.stepup;
+  assert.ok(info.form.startsWith("http://localhost:"), `the form is served from the relying party's host: ${info.form}`);
+
+  // A first browser signs in with the password (the person's baseline) and opens the account page.
+  const a = await device("ja-JP");
+  await openForm(a.p, stepupApp("/hc/ja"));
+  await step(a.p, "password").getByLabel("メールアドレス").fill(user.email);
+  await step(a.p, "password").getByLabel("パスワード", { exact: true }).fill(user.password);
+  await step(a.p, "password").getByRole("button", { name: "サインイン" }).click();
+  await a.p.waitForURL(`${info.demo_app}/hc/ja`);
+  await a.p.goto(`${info.api}/account`);
+  await a.p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  assert.ok(!a.p.url().includes("grant="), "the grant is taken out of the address bar");
+  await a.p.locator("#profile-email").getByText(user.email).waitFor();
+  await a.p.getByRole("heading", { name: "パスキー" }).waitFor();
+
+  // Changing passkeys asks for the password first; a wrong one is refused.
+  await a.p.getByLabel("パスワード").fill("Wrong-Passw0rd!");
+  await a.p.getByRole("button", { name: "次へ" }).click();
+  await a.p.getByRole("alert").filter({ hasText: "メールアドレスまたはパスワードが正しくありません。" }).waitFor();
+  await a.p.getByLabel("パスワード").fill(user.password);
+  await a.p.getByRole("button", { name: "次へ" }).click();
+  await a.p.getByText("パスキーはまだありません。").waitFor();
+  await a.p.getByRole("button", { name: "パスキーを追加" }).click();
+  await a.p.getByRole("status").filter({ hasText: "パスキーを追加しました。" }).waitFor();
+  assert.equal(await a.p.locator("#passkey-list li").count(), 1);
+  await shot(a.p, "ja-account-passkey-added");
+  const { credentials } = await a.cdp.send("WebAuthn.getCredentials", { authenticatorId: a.authenticatorId });
+  assert.equal(credentials.length, 1, "the authenticator holds the new passkey");
+  assert.equal(credentials[0].rpId, "localhost");
+
+  // A new browser (a high-risk sign-in for the app that requires a second factor) holding the
+  // same passkey: in with it, without setting up another factor.
+  const b = await device("en-US");
+  await b.cdp.send("WebAuthn.addCredential", { authenticatorId: b.authenticatorId, credential: credentials[0] });
+  await openForm(b.p, stepupApp("/hc/en-us"));
+  await step(b.p, "password").getByLabel("Email").fill(user.email);
+  await step(b.p, "password").getByRole("button", { name: "Use a passkey" }).click();
+  await b.p.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await b.p.locator("#who").textContent(), `Signed in as ${user.name}`);
+
+  // Back on the first browser: two sessions; the other one signed out from the list.
+  await a.p.goto(`${info.api}/account`);
+  await a.p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await a.p.locator("#session-list li").nth(1).waitFor();
+  assert.equal(await a.p.locator("#session-list li").count(), 2);
+  await a.p.locator("#session-list li", { hasText: "パスキー" }).getByRole("button", { name: "サインアウト" }).click();
+  await a.p.getByRole("status").filter({ hasText: "そのセッションを終了しました。" }).waitFor();
+  await shot(a.p, "ja-account-sessions");
+  await b.p.goto(stepupApp("/hc/en-us"));
+  await b.p.waitForURL((url) => url.href.startsWith(info.form));
+  await b.p.context().close();
+  await a.p.context().close();
+});
+
+test("an email code instead of a password, in Japanese; an unknown email gets the same step", async () => {
+  const user = info.users.hanako;
+  const p = (await device("ja-JP")).p;
+  await openForm(p, `${info.demo_app}/hc/ja`);
+  await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
+  await p.getByRole("alert").filter({ hasText: "先にメールアドレスを入力してください。" }).waitFor();
+  await step(p, "password").getByLabel("メールアドレス").fill("nobody@example.com");
+  await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
+  await step(p, "code").getByText("n***@e*** にメールで送信したコードを入力してください。").waitFor();
+  await p.goto(p.url());
+  await step(p, "password").getByLabel("メールアドレス").fill(user.email);
+  await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
+  await step(p, "code").getByText("h***@e*** にメールで送信したコードを入力してください。").waitFor();
+  await shot(p, "ja-email-code");
+  await step(p, "code").getByLabel("確認コード").fill(lastCode(user.email));
+  await step(p, "code").getByRole("button", { name: "確認" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${user.name}`);
+  await p.context().close();
+});

@@ -404,12 +404,14 @@ def _has_mfa(user):
 
 def _available(pool, user):
     """The first factors the user may choose, as Cognito offers them: a passkey if they have
-    one (and the pool a relying party), an email code if their email is verified and they have
-    no MFA (Cognito does not offer passwordless first factors to people with MFA), a password.
+    one (and the pool a relying party) and no MFA, unless the pool lets a user-verified passkey
+    count as MFA (`FactorConfiguration: MULTI_FACTOR_WITH_USER_VERIFICATION`); an email code if
+    their email is verified and they have no MFA; a password.
     Someone unknown is offered what someone without a passkey is."""
     factors = _first_factors(pool)
     offered = []
-    if "WEB_AUTHN" in factors and _webauthn_config(pool) and _credentials(user):
+    passkey_as_mfa = _webauthn_config(pool).get("FactorConfiguration") == "MULTI_FACTOR_WITH_USER_VERIFICATION"
+    if "WEB_AUTHN" in factors and _webauthn_config(pool) and _credentials(user) and (passkey_as_mfa or not _has_mfa(user)):
         offered.append("WEB_AUTHN")
     if "EMAIL_OTP" in factors and (user is None or (_attributes(user).get("email_verified") == "true" and not _has_mfa(user))):
         offered.append("EMAIL_OTP")
@@ -566,17 +568,10 @@ def respond_to_auth_challenge(self):
                 raise NotAuthorizedError("Invalid session for the user.")
             raise CodeMismatchException("Invalid code received for user")
         AUTH_SESSIONS.pop(session_id, None)
-        _attributes_verified(user)
         return ActionResult(backend._log_user_in(pool, pool.clients[client_id], user.username))
     AUTH_SESSIONS.pop(session_id, None)
     _verify_assertion(pool, user, state["webauthn_challenge"], answers.get("CREDENTIAL"))
     return ActionResult(backend._log_user_in(pool, pool.clients[client_id], user.username))
-
-
-def _attributes_verified(user):
-    """A code emailed and typed back proves the email (Cognito marks it verified)."""
-    if _attributes(user).get("email_verified") != "true":
-        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
 
 
 def _verify_assertion(pool, user, challenge, raw):
@@ -584,7 +579,7 @@ def _verify_assertion(pool, user, challenge, raw):
     the relying party, the origin, the signature by a credential the user registered, and a
     signature counter that moves on (when the authenticator keeps one)."""
     import webauthn
-    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
     config = _webauthn_config(pool)
     try:
         credential = json.loads(raw or "")
@@ -606,7 +601,7 @@ def _verify_assertion(pool, user, challenge, raw):
             credential=credential, expected_challenge=challenge, expected_rp_id=config["RelyingPartyId"], expected_origin=origin,
             credential_public_key=stored["public_key"], credential_current_sign_count=stored["sign_count"],
             require_user_verification=config.get("UserVerification") == "required")
-    except (InvalidAuthenticationResponse, KeyError, TypeError, ValueError) as e:
+    except (WebAuthnException, KeyError, TypeError, ValueError) as e:
         raise NotAuthorizedError(f"Incorrect username or credential: {e}")
     stored["sign_count"] = verified.new_sign_count
     stored["last_used"] = time.time()
@@ -619,7 +614,8 @@ def set_user_pool_mfa_config(self):
     webauthn_config = self._get_param("WebAuthnConfiguration")
     if webauthn_config is not None:
         pool = self.backend.describe_user_pool(pool_id)
-        pool.webauthn_config = {"RelyingPartyId": webauthn_config.get("RelyingPartyId"), "UserVerification": webauthn_config.get("UserVerification", "preferred")}
+        pool.webauthn_config = {"RelyingPartyId": webauthn_config.get("RelyingPartyId"), "UserVerification": webauthn_config.get("UserVerification", "preferred"),
+                                "FactorConfiguration": webauthn_config.get("FactorConfiguration", "SINGLE_FACTOR")}
     if self._get_param("MfaConfiguration") is None:
         return ActionResult({"WebAuthnConfiguration": webauthn_config or {}})
     return _set_user_pool_mfa_config(self)
@@ -652,9 +648,10 @@ def start_web_authn_registration(self):
 
 def complete_web_authn_registration(self):
     """Verifies the browser's `RegistrationResponseJSON` with `webauthn` (challenge, relying
-    party, origin, attestation `none` or self) and keeps the credential."""
+    party, origin, the attestation statement of any format `webauthn` knows, unchecked against
+    a trust store as Cognito does not ask for one) and keeps the credential."""
     import webauthn
-    from webauthn.helpers.exceptions import InvalidRegistrationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
     pool, user = _user_of(self, self._get_param("AccessToken"))
     config = _webauthn_config(pool)
     pending = user.__dict__.pop("webauthn_registration", None)
@@ -670,7 +667,7 @@ def complete_web_authn_registration(self):
         verified = webauthn.verify_registration_response(
             credential=credential, expected_challenge=pending["challenge"], expected_rp_id=config["RelyingPartyId"], expected_origin=origin,
             require_user_verification=config.get("UserVerification") == "required")
-    except InvalidRegistrationResponse as e:
+    except (WebAuthnException, KeyError, TypeError, ValueError) as e:
         message = str(e)
         if "RP ID" in message:
             raise JsonRESTError("WebAuthnRelyingPartyMismatchException", message)

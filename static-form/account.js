@@ -146,7 +146,8 @@
       reauthFlow = result.flow;
       $("reauth").hidden = true;
       $("reauth-code").hidden = false;
-      $("reauth-code-hint").textContent = result.destination ? t("codeSentTo", { destination: result.destination }) : t("totpHint");
+      $("reauth-code-hint").textContent = result.challenge === "verify_email" ? t("reauthEmailHint", { destination: result.destination || "" })
+        : result.destination ? t("codeSentTo", { destination: result.destination }) : t("totpHint");
       return $("reauth-code-input").focus();
     }
     show("error", errorKey(result.error));

@@ -45,8 +45,10 @@ window.BRIDGE_MESSAGES = {
     passkeyAdded: "Passkey added. Next time, sign in with it.", passkeyRemoved: "Passkey removed. Your other sessions have ended.",
     passkeyExists: "This device already has a passkey for your account.",
     accountNoGrant: "Open your account page from the link in an app.",
+    reauthEmailHint: "To be sure it is you, enter the code we emailed to {destination}.",
     errors: {
       not_signed_in: "Your session has ended. Sign in again, then open your account page from the app.",
+      stronger_sign_in_required: "This sign-in looks unusual, and this app needs more than an email code. Sign in with your password or a passkey.",
       consent_required: "You need to accept the required terms to continue.",
       invalid_credentials: "Incorrect email or password.",
       invalid_email: "Enter a valid email address.",
@@ -132,8 +134,10 @@ window.BRIDGE_MESSAGES = {
     passkeyAdded: "パスキーを追加しました。次回からパスキーでサインインできます。", passkeyRemoved: "パスキーを削除しました。ほかのセッションは終了しました。",
     passkeyExists: "この端末にはすでにあなたのアカウントのパスキーがあります。",
     accountNoGrant: "アプリ内のリンクからアカウントページを開いてください。",
+    reauthEmailHint: "ご本人確認のため、{destination} にメールで送信したコードを入力してください。",
     errors: {
       not_signed_in: "セッションが終了しました。もう一度サインインしてから、アプリからアカウントページを開いてください。",
+      stronger_sign_in_required: "普段と異なるサインインのため、このアプリではメールのコードだけではサインインできません。パスワードまたはパスキーでサインインしてください。",
       consent_required: "続行するには、必須の規約に同意してください。",
       invalid_credentials: "メールアドレスまたはパスワードが正しくありません。",
       invalid_email: "正しいメールアドレスを入力してください。",

@@ -186,7 +186,7 @@ impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn noted(&self, _: &str, _: u64) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
-    async fn code_try(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+    async fn code_try(&self, _: &str, _: u64, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
     async fn code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {

@@ -66,7 +66,9 @@ async fn the_account_page_shows_the_person_and_ends_their_other_sessions() {
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")), "{}", refused.body);
     }
     // From another origin: refused before anything.
-    let elsewhere = app.send("POST", "/account/view", &[("content-type", "application/json"), ("origin", "https://evil.example")], Some(json!({"grant": theirs}).to_string())).await;
+    let elsewhere = app
+        .send("POST", "/account/view", &[("content-type", "application/json"), ("origin", "https://evil.example")], Some(json!({"grant": theirs}).to_string()))
+        .await;
     assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
 }
 
@@ -83,7 +85,14 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     assert_eq!(app.post("/account/passkeys", json!({"elevated": grant})).await.json()["error"], "not_signed_in");
     let wrong = app.post("/account/reauth", json!({"grant": grant, "password": "Wrong-Passw0rd!"})).await;
     assert_eq!((wrong.status, wrong.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    assert!(app.event_types().await.contains(&"user.sign_in_failed".to_owned()), "a wrong password there is recorded");
+    // The password alone is not enough (it would let its holder add a passkey, a second
+    // factor): a code to the verified email too, for someone without MFA.
     let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await.json();
+    assert_eq!((step["status"].as_str(), step["challenge"].as_str()), (Some("challenge"), Some("verify_email")), "{step}");
+    assert_eq!(app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": "000000"})).await.json()["error"], "code_mismatch");
+    let code = app.emailed_code("hanako@example.com");
+    let step = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": code})).await.json();
     assert_eq!(step["status"], "elevated", "{step}");
     let elevated = step["elevated"].as_str().unwrap().to_owned();
     assert_eq!(app.post("/account/view", json!({"grant": elevated})).await.json()["error"], "not_signed_in", "a fresh step is not a grant");
@@ -98,9 +107,23 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     let listed = app.post("/account/passkeys", json!({"elevated": elevated})).await.json();
     assert_eq!(listed["passkeys"][0]["id"], json!(passkey.id()));
     assert!(app.event_types().await.contains(&"user.passkey_added".to_owned()));
-    // A second answer to the same options is refused (they are spent).
-    let again = app.post("/account/passkeys/add", json!({"elevated": elevated, "credential": SoftAuthenticator::new().create(&started["public_key"], ORIGIN)})).await;
+    // A second answer to the same options is refused (they are spent); answers that are not
+    // WebAuthn's shape, or too large, are refused before Cognito.
+    let again =
+        app.post("/account/passkeys/add", json!({"elevated": elevated, "credential": SoftAuthenticator::new().create(&started["public_key"], ORIGIN)})).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+    for hostile in [
+        json!("x"),
+        json!({}),
+        json!({"id": "a", "type": "password", "response": {}}),
+        json!({"id": "a".repeat(2000), "type": "public-key", "response": {}}),
+        json!({"id": "a", "type": "public-key", "response": {"clientDataJSON": "A".repeat(9000)}}),
+    ] {
+        let refused = app.post("/account/passkeys/add", json!({"elevated": elevated, "credential": hostile})).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    }
+    let refused = app.post("/account/passkeys/remove", json!({"elevated": elevated, "id": "x".repeat(2000)})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
 
     // It signs in, as a second factor.
     let ctx = app.ctx().await;

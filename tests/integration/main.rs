@@ -2,9 +2,9 @@
 //! `harness` starts moto once per run (on a free port) and gives each test its own stack.
 #![allow(clippy::unwrap_used)]
 
+mod account;
 mod admin_api;
 mod admin_apps;
-mod account;
 mod attacks;
 mod consent;
 mod corporate;

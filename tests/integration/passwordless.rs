@@ -335,8 +335,75 @@ async fn the_form_signs_in_with_an_email_code_or_a_passkey_and_unknown_emails_re
     let step = for_email("hanako@example.com").await.json();
     let wrong = app.post("/login/challenge", json!({"flow": step["flow"], "credential": other.get(&step["public_key"], ORIGIN)})).await;
     assert_eq!(wrong.json()["error"], "invalid_credentials");
-    // Malformed answers: a clear 400.
-    for body in [json!({"flow": step["flow"], "credential": "x"}), json!({"flow": step["flow"], "credential": {}, "code": "1"})] {
+    // Malformed answers: a clear 400, before Cognito.
+    let hostile = [
+        json!({"flow": step["flow"], "credential": "x"}),
+        json!({"flow": step["flow"], "credential": {}, "code": "1"}),
+        json!({"flow": step["flow"], "credential": {}}),
+        json!({"flow": step["flow"], "credential": {"id": "a", "type": "public-key", "response": {"signature": "A".repeat(9000)}}}),
+    ];
+    for body in hostile {
         assert_eq!(app.post("/login/challenge", body).await.status, StatusCode::BAD_REQUEST);
     }
+    // Codes: two tries each, for every address alike; the third is refused before Cognito.
+    for email in ["hanako@example.com", "nobody@example.com"] {
+        let step = app.post("/login/code", json!({"ctx": ctx, "email": email})).await.json();
+        let tries: Vec<_> = three_wrong_codes(&app, &step["flow"]).await;
+        assert_eq!(tries, ["code_mismatch", "code_mismatch", "too_many_attempts"], "{email}");
+    }
+    // Past five codes an hour for an address, none is sent (the same for any address).
+    for email in ["haruka@example.com", "nobody2@example.com"] {
+        let answers: Vec<Value> = {
+            let mut all = Vec::new();
+            for _ in 0..6 {
+                all.push(app.post("/login/code", json!({"ctx": ctx, "email": email})).await.json());
+            }
+            all
+        };
+        assert_eq!(answers.last().unwrap()["error"], "too_many_attempts", "{email}: {answers:?}");
+    }
+}
+
+#[tokio::test]
+async fn each_passwordless_step_makes_only_the_aws_calls_it_needs() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let mut passkey = register(&app, "hanako@example.com").await;
+    // A first sign-in loads what every sign-in shares, and makes the person's profile.
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["status"], "signed_in");
+    let ctx = app.ctx().await;
+    let step = |what: &str| {
+        let mut calls = app.calls.take();
+        calls.sort();
+        println!("{what:>24}: {} AWS calls {calls:?}", calls.len());
+        calls
+    };
+    step("warm-up");
+    let started = app.post("/login/passkey", json!({"ctx": ctx, "email": "hanako@example.com"})).await.json();
+    assert_eq!(step("POST /login/passkey"), ["AWSCognitoIdentityProviderService.InitiateAuth"]);
+    let answer = passkey.get(&started["public_key"], ORIGIN);
+    assert_eq!(app.post("/login/challenge", json!({"flow": started["flow"], "credential": answer})).await.json()["status"], "signed_in");
+    // One Cognito call, the email's history read beside it; then the session with its events.
+    let signed_in = ["AWSCognitoIdentityProviderService.RespondToAuthChallenge", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"];
+    assert_eq!(step("passkey answer"), signed_in);
+    let started = app.post("/login/code", json!({"ctx": ctx, "email": "hanako@example.com"})).await.json();
+    // The address's count of codes first (over it, none is sent), then InitiateAuth.
+    assert_eq!(step("POST /login/code"), ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.UpdateItem"]);
+    let code = app.emailed_code("hanako@example.com");
+    assert_eq!(app.post("/login/challenge", json!({"flow": started["flow"], "code": code})).await.json()["status"], "signed_in");
+    // The code's count of tries first, then as a passkey's answer.
+    let mut with_try = signed_in.map(str::to_owned).to_vec();
+    with_try.push("DynamoDB_20120810.UpdateItem".into());
+    with_try.sort();
+    assert_eq!(step("email code answer"), with_try);
+}
+
+/// Three wrong codes for the step `flow`: each answer's error code.
+async fn three_wrong_codes(app: &TestApp, flow: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    for code in ["000001", "000002", "000003"] {
+        let reply = app.post("/login/challenge", json!({"flow": flow, "code": code})).await;
+        errors.push(reply.json()["error"].as_str().unwrap_or_default().to_owned());
+    }
+    errors
 }

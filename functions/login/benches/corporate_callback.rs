@@ -99,6 +99,8 @@ fn replay(target: &str, body: &str, issuer: &str) -> Value {
         "DynamoDB_20120810.DeleteItem" => pending_item(),
         "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
         "DynamoDB_20120810.BatchGetItem" => json!({"Responses": {}}),
+        // No consent documents published.
+        "DynamoDB_20120810.Query" => json!({"Items": [], "Count": 0}),
         "AWSCognitoIdentityProviderService.AdminGetUser" => json!({"Username": USER, "Enabled": true, "UserStatus": "CONFIRMED", "UserAttributes": [
             {"Name": "sub", "Value": USER}, {"Name": "email", "Value": "taro@corp.example"}, {"Name": "name", "Value": "山田 太郎"},
             {"Name": "custom:org_id", "Value": ORG}]}),

@@ -1,6 +1,7 @@
 //! Bridge overhead per password sign-in, in-process: the real router, adapters and SDK clients
 //! (signing, serialisation, retries and timeouts included), with the AWS transport replaced by an
-//! instant replay. Also counts AWS calls per sign-in, cold and warm. Run with `make bench`.
+//! instant replay. Also counts AWS calls per sign-in, cold and warm; then the same for each step
+//! of a sign-in without a password (an email code, a passkey). Run with `make bench`.
 //!
 //! What it leaves out: network time to Cognito and the Lambda runtime's own overhead.
 
@@ -31,11 +32,19 @@ fn id_token() -> String {
 /// Canned AWS answers, by the operation the request names.
 fn replay(target: &str, body: &str, id_token: &str) -> Value {
     match target {
-        "AWSCognitoIdentityProviderService.InitiateAuth" => json!({"AuthenticationResult": {
+        "AWSCognitoIdentityProviderService.InitiateAuth" if body.contains("\"USER_AUTH\"") && body.contains("WEB_AUTHN") => json!({
+            "ChallengeName": "WEB_AUTHN", "Session": "s".repeat(900), "ChallengeParameters": {"USERNAME": "hanako@example.com",
+            "CREDENTIAL_REQUEST_OPTIONS": r#"{"challenge":"ZmFrZS1jaGFsbGVuZ2UtZm9yLXRoZS1iZW5jaG1hcmstMzI","timeout":300000,"rpId":"login.example.com","allowCredentials":[],"userVerification":"preferred"}"#}}),
+        "AWSCognitoIdentityProviderService.InitiateAuth" if body.contains("\"USER_AUTH\"") => json!({
+            "ChallengeName": "EMAIL_OTP", "Session": "s".repeat(900),
+            "ChallengeParameters": {"USERNAME": "hanako@example.com", "CODE_DELIVERY_DESTINATION": "h***@e***", "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL"}}),
+        "AWSCognitoIdentityProviderService.InitiateAuth" | "AWSCognitoIdentityProviderService.RespondToAuthChallenge" => json!({"AuthenticationResult": {
             "IdToken": id_token, "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}, "ChallengeParameters": {}}),
         "DynamoDB_20120810.GetItem" => support::app_item(),
         "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
         "DynamoDB_20120810.BatchGetItem" => json!({"Responses": {}}),
+        // No consent documents published.
+        "DynamoDB_20120810.Query" => json!({"Items": [], "Count": 0}),
         "secretsmanager.GetSecretValue" => support::secret(body),
         other => panic!("unexpected AWS call {other}"),
     }
@@ -87,4 +96,36 @@ async fn run() {
     println!("  AWS calls, GET /sso (cold): {sso_calls:?}");
     println!("  AWS calls, first POST /login: {cold_calls:?}");
     println!("  AWS calls per warm sign-in: {}", support::per_operation(&warm_calls, ITERATIONS));
+
+    // Without a password: each step, warm.
+    let credential = json!({"id": "Y3JlZA", "rawId": "Y3JlZA", "type": "public-key", "clientExtensionResults": {}, "authenticatorAttachment": "platform",
+        "response": {"clientDataJSON": "e30".repeat(60), "authenticatorData": "AAAA".repeat(10), "signature": "MEUC".repeat(18), "userHandle": "dXNlcg"}});
+    for (route, answer) in [("/login/code", json!({"code": "123456"})), ("/login/passkey", json!({"credential": credential}))] {
+        let start = json!({"ctx": ctx, "email": "hanako@example.com"}).to_string();
+        let (mut started, mut answered) = (Vec::with_capacity(ITERATIONS / 4), Vec::with_capacity(ITERATIONS / 4));
+        for i in 0..ITERATIONS / 4 + 200 {
+            let t = Instant::now();
+            let response = shared::testing::oneshot(&login, json_request(route, &start)).await;
+            let elapsed = t.elapsed();
+            let step: Value = serde_json::from_slice(response.body()).unwrap_or_else(|e| panic!("{e}"));
+            let mut body = answer.clone();
+            body["flow"] = step["flow"].clone();
+            let t = Instant::now();
+            let response = shared::testing::oneshot(&login, json_request("/login/challenge", &body.to_string())).await;
+            assert_eq!(response.status(), 200, "{:?}", response.body());
+            if i >= 200 {
+                started.push(elapsed);
+                answered.push(t.elapsed());
+            }
+        }
+        let calls = calls.take();
+        println!("{route}: {} warm sign-ins", ITERATIONS / 4);
+        println!("  {route}: {}", support::percentiles(&mut started));
+        println!("  /login/challenge: {}", support::percentiles(&mut answered));
+        println!("  AWS calls per sign-in (both steps): {}", support::per_operation(&calls, ITERATIONS / 4 + 200));
+    }
+}
+
+fn json_request(path: &str, body: &str) -> http::Request<lambda_http::Body> {
+    request("POST", path, &[("content-type", "application/json"), ("origin", "https://login.example.com")], Some(body.to_owned()))
 }

@@ -72,14 +72,17 @@ impl Problem {
                 "mfa_required",
                 "This sign-in looks unusual and needs a second factor. Set up an authenticator app for your account, then sign in again.",
             ),
+            SignInError::StrongerSignInRequired => p(
+                S::FORBIDDEN,
+                "stronger_sign_in_required",
+                "This sign-in looks unusual, and this app needs more than an email code. Sign in with your password or a passkey.",
+            ),
             SignInError::ProviderSecondFactorRequired => p(
                 S::FORBIDDEN,
                 "corporate_mfa_required",
                 "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
-            SignInError::NotSignedIn => {
-                p(S::UNAUTHORIZED, "not_signed_in", "Your session has ended. Sign in again, then open your account page from the app.")
-            }
+            SignInError::NotSignedIn => p(S::UNAUTHORIZED, "not_signed_in", "Your session has ended. Sign in again, then open your account page from the app."),
             SignInError::ConsentRequired => {
                 p(S::FORBIDDEN, "consent_required", "You need to accept the required terms to continue. Sign in again when you are ready.")
             }

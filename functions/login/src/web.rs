@@ -101,6 +101,21 @@ impl FromRequestParts<Arc<Login>> for Visitor {
     }
 }
 
+/// Largest WebAuthn answer accepted (bytes of JSON): a passkey's is well under 4 KiB.
+pub const MAX_CREDENTIAL_BYTES: usize = 8 * 1024;
+
+/// A WebAuthn answer (`AuthenticationResponseJSON`, `RegistrationResponseJSON`) in its shape:
+/// an object with a string `id` (at most 1,024 characters), `type: "public-key"` and an object
+/// `response`, at most [`MAX_CREDENTIAL_BYTES`]; else 400. What it proves is Cognito's to check.
+pub fn check_credential(credential: &serde_json::Value) -> Result<String, Problem> {
+    let id_ok = credential.get("id").and_then(serde_json::Value::as_str).is_some_and(|id| !id.is_empty() && id.len() <= 1024);
+    let shaped = id_ok
+        && credential.get("type").and_then(serde_json::Value::as_str) == Some("public-key")
+        && credential.get("response").is_some_and(serde_json::Value::is_object);
+    let raw = credential.to_string();
+    if shaped && raw.len() <= MAX_CREDENTIAL_BYTES { Ok(raw) } else { Err(problem::BAD_REQUEST) }
+}
+
 /// A JSON body (`Content-Type: application/json`, at most [`MAX_BODY_BYTES`]) of type `T`;
 /// refused as a JSON problem: 415, 413 or 400.
 pub struct JsonBody<T>(pub T);

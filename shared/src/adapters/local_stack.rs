@@ -87,7 +87,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
     // plain HTTP; never an IP address).
     let web_authn = cognito::types::WebAuthnConfigurationType::builder()
         .relying_party_id(RELYING_PARTY)
-        .user_verification(cognito::types::UserVerificationType::Preferred)
+        .user_verification(cognito::types::UserVerificationType::Required)
         .build();
     idp.set_user_pool_mfa_config().user_pool_id(&pool_id).web_authn_configuration(web_authn).send().await.context("setting the relying party")?;
     // The console's role groups, as the stack's template creates them.

@@ -3,7 +3,8 @@
 //! the session cookie): the page gets a bearer grant, sealed and encrypted, good for 15 minutes
 //! and only while that session lives. With it the page reads the person's profile and their
 //! bridge sessions, and ends one or every other. Passkeys need a fresh sign-in step first (ASVS
-//! 3.x re-authentication: the password, and the factor Cognito asks for): it gives a second,
+//! 3.x re-authentication: the password, then the code of the person's MFA, or without MFA a
+//! code to their verified email, so the password alone adds no passkey): it gives a second,
 //! shorter grant (5 minutes) carrying the person's Cognito access token, encrypted, with which
 //! their passkeys are listed, added (WebAuthn) and removed. Adding one is `user.passkey_added`;
 //! removing one is `user.passkey_removed` and ends the person's other sessions (a lost device).
@@ -19,7 +20,7 @@ use serde_json::Value;
 use crate::account::ports::Passkey;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
-use crate::signin::flow::{self, FlowError, Purpose};
+use crate::signin::flow::{self, Purpose};
 use crate::signin::oidc;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{Method, Session};
@@ -45,7 +46,9 @@ struct Elevation {
     access: String,
 }
 
-/// A re-authentication in progress: Cognito's challenge after the password.
+/// A re-authentication in progress: Cognito's challenge after the password, or (for a person
+/// without a second factor) the code sent to their verified email, with the access token the
+/// password gave.
 #[derive(Serialize, Deserialize)]
 struct Reauthenticating {
     session: String,
@@ -53,6 +56,8 @@ struct Reauthenticating {
     challenge: ChallengeKind,
     cognito_username: String,
     cognito_session: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access: Option<String>,
 }
 
 /// What the page shows: the person, and their bridge sessions.
@@ -96,15 +101,12 @@ impl AccountPage {
 
     async fn seal<T: Serialize>(&self, purpose: Purpose, ttl: u64, value: &T, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        let plain = serde_json::to_string(value).map_err(|_| FlowError::Invalid)?;
-        Ok(flow::seal(&key.flow_key, purpose, now + ttl, &flow::encrypt(&key.flow_key, &plain)))
+        Ok(flow::seal_private(&key.flow_key, purpose, now + ttl, value))
     }
 
     async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<T, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        let sealed: String = flow::open(&key.flow_key, purpose, token, now).map_err(|_| SignInError::NotSignedIn)?;
-        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(SignInError::NotSignedIn)?;
-        serde_json::from_str(plain.expose_secret()).map_err(|_| SignInError::NotSignedIn)
+        flow::open_private(&key.flow_key, purpose, token, now).map_err(|_| SignInError::NotSignedIn)
     }
 
     /// The live session `key` names, if it is `username`'s.
@@ -171,18 +173,41 @@ impl AccountPage {
         Ok(ended)
     }
 
-    /// The fresh sign-in step: the person's password (then the code Cognito asks for, if any).
-    pub async fn reauthenticate(&self, grant: &str, password: &SecretString, now: u64) -> Result<Reauth, SignInError> {
+    /// The fresh sign-in step: the person's password, then a second proof: the code Cognito
+    /// asks for (their MFA), or for someone without MFA a code to their verified email, so that
+    /// whoever holds only the password cannot add a passkey (which counts as a second factor).
+    /// A wrong password counts against the address, as at sign-in.
+    pub async fn reauthenticate(&self, grant: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
         let (grant, session) = self.granted(grant, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
-        let step = self.ports.auth.sign_in(&email, password).await?;
-        self.next(grant.session, grant.username, &session, step, now).await
+        let step = match self.ports.auth.sign_in(&email, password).await {
+            Err(AuthError::InvalidCredentials) => {
+                if let Err(e) = self.ports.risk.failed(&email, now).await {
+                    tracing::warn!(error = %e, "could not count a failed sign-in");
+                }
+                let user = EventUser { username: Some(grant.username.clone()), ..EventUser::from_claims(&session.profile) };
+                let context = EventContext { method: Some("account".into()), ..visitor.clone() };
+                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "invalid_credentials");
+                if let Err(e) = self.ports.events.record(&event).await {
+                    tracing::warn!(error = %e, "could not record a failed sign-in");
+                }
+                return Err(AuthError::InvalidCredentials.into());
+            }
+            step => step?,
+        };
+        self.next(grant.session, grant.username, &session, step, false, now).await
     }
 
-    /// The code Cognito asked for during the fresh sign-in step.
+    /// The code asked for during the fresh sign-in step.
     pub async fn reauthenticate_answer(&self, flow_token: &str, code: SecretString, now: u64) -> Result<Reauth, SignInError> {
         let state: Reauthenticating = self.open(Purpose::Reauthentication, flow_token, now).await?;
         let session = self.live(&state.session, &state.username, now).await?;
+        if let Some(access) = state.access {
+            // The code sent to the verified email: the second proof.
+            let token = AccessToken(SecretString::from(access));
+            self.ports.auth.check_email_code(&token, &code).await?;
+            return self.elevate(state.session, state.username, &token, now).await;
+        }
         let challenge = Challenge {
             kind: state.challenge,
             session: state.cognito_session,
@@ -192,10 +217,11 @@ impl AccountPage {
             request_options: None,
         };
         let step = self.ports.auth.answer(&challenge, ChallengeAnswer::Code(code)).await?;
-        self.next(state.session, state.username, &session, step, now).await
+        self.next(state.session, state.username, &session, step, true, now).await
     }
 
-    async fn next(&self, key: String, username: String, session: &Session, step: AuthStep, now: u64) -> Result<Reauth, SignInError> {
+    /// `second_factor`: the step answered Cognito's MFA challenge.
+    async fn next(&self, key: String, username: String, session: &Session, step: AuthStep, second_factor: bool, now: u64) -> Result<Reauth, SignInError> {
         match step {
             AuthStep::Authenticated { id_token, access_token } => {
                 // The tokens must be the session's person's.
@@ -203,16 +229,34 @@ impl AccountPage {
                 if claims.get("sub") != session.profile.get("sub") {
                     return Err(AuthError::InvalidCredentials.into());
                 }
-                let elevation = Elevation { session: key, username, access: access_token.0.expose_secret().to_owned() };
-                Ok(Reauth::Elevated(self.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await?))
+                if second_factor {
+                    return self.elevate(key, username, &access_token, now).await;
+                }
+                let destination = self.ports.auth.send_email_code(&access_token).await?;
+                let state = Reauthenticating {
+                    session: key,
+                    username,
+                    challenge: ChallengeKind::VerifyEmail,
+                    cognito_username: String::new(),
+                    cognito_session: String::new(),
+                    access: Some(access_token.0.expose_secret().to_owned()),
+                };
+                let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, flow })
             }
             AuthStep::Challenge(c) if matches!(c.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp) => {
-                let state = Reauthenticating { session: key, username, challenge: c.kind, cognito_username: c.username, cognito_session: c.session };
+                let state =
+                    Reauthenticating { session: key, username, challenge: c.kind, cognito_username: c.username, cognito_session: c.session, access: None };
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
                 Ok(Reauth::Challenge { kind: c.kind, destination: c.destination, flow })
             }
             AuthStep::Challenge(c) => Err(AuthError::UnsupportedChallenge(format!("{:?}", c.kind)).into()),
         }
+    }
+
+    async fn elevate(&self, key: String, username: String, access_token: &AccessToken, now: u64) -> Result<Reauth, SignInError> {
+        let elevation = Elevation { session: key, username, access: access_token.0.expose_secret().to_owned() };
+        Ok(Reauth::Elevated(self.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await?))
     }
 
     /// The access token a fresh sign-in step gave, while its session lives.

@@ -24,7 +24,7 @@ use crate::consent::mirror::{ATTRIBUTE, Accepted};
 use crate::consent::ports::ConsentRecord;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
-use crate::signin::flow::{self, FlowError, Purpose, SignInContext};
+use crate::signin::flow::{self, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{CHALLENGE_TTL, ConsentAsked, SignInError, SignInPorts};
 use crate::signin::session::{ProviderLogout, Session};
@@ -70,15 +70,12 @@ pub(super) enum Resume {
 impl ConsentState {
     async fn seal(&self, ports: &SignInPorts, now: u64) -> Result<String, SignInError> {
         let key = ports.secrets.bridge().await?;
-        let plain = serde_json::to_string(self).map_err(|_| FlowError::Invalid)?;
-        Ok(flow::seal(&key.flow_key, Purpose::Consent, now + CHALLENGE_TTL, &flow::encrypt(&key.flow_key, &plain)))
+        Ok(flow::seal_private(&key.flow_key, Purpose::Consent, now + CHALLENGE_TTL, self))
     }
 
     pub(super) async fn open(ports: &SignInPorts, token: &str, now: u64) -> Result<Self, SignInError> {
         let key = ports.secrets.bridge().await?;
-        let sealed: String = flow::open(&key.flow_key, Purpose::Consent, token, now)?;
-        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
-        Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
+        Ok(flow::open_private(&key.flow_key, Purpose::Consent, token, now)?)
     }
 }
 

@@ -84,6 +84,9 @@ pub struct ChallengeState {
     /// `EMAIL_OTP` answers (a second factor after a password, a first one on its own).
     #[serde(default, skip_serializing_if = "is_password")]
     pub method: crate::signin::session::Method,
+    /// The email typed, for a sign-in without a password (its history, its count of tries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Consent decisions the sign-in brings (from sign-up), recorded once it is through.
     #[serde(default, skip_serializing_if = "crate::consent::decision::Given::is_empty")]
     pub given: crate::consent::decision::Given,
@@ -135,6 +138,26 @@ pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &s
     }
     Ok(envelope.v)
 }
+
+/// Signs `value` for `purpose` as [`seal`] does, encrypted first ([`encrypt`]) and padded to a
+/// multiple of [`PADDING`] bytes: the browser carrying it reads nothing in it, its length
+/// included (within a step).
+pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> String {
+    let mut json = serde_json::to_string(value).unwrap_or_default();
+    let padded = json.len().div_ceil(PADDING).max(1) * PADDING;
+    json.extend(std::iter::repeat_n(' ', padded - json.len()));
+    seal(key, purpose, expires_at, &encrypt(key, &json))
+}
+
+/// What [`seal_private`] sealed, if intact, for `purpose` and not expired at `now`.
+pub fn open_private<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
+    let sealed: String = open(key, purpose, token, now)?;
+    let plain = decrypt(key, &sealed).ok_or(FlowError::Invalid)?;
+    serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)
+}
+
+/// [`seal_private`] pads to a multiple of this many bytes.
+pub const PADDING: usize = 512;
 
 /// `plaintext` encrypted for a sealed flow (AES-256-GCM, a random nonce; base64url). The browser
 /// carrying it can neither read nor change it.
@@ -207,6 +230,24 @@ mod tests {
         bytes[last] ^= 1;
         assert!(decrypt(&key(), &B64.encode(bytes)).is_none());
         assert!(!sealed.contains("access"));
+    }
+
+    #[test]
+    fn private_tokens_hide_their_content_and_its_length() {
+        let short = seal_private(&key(), Purpose::Challenge, 100, &ctx());
+        let longer = seal_private(&key(), Purpose::Challenge, 100, &SignInContext { nonce: Some("n".repeat(300)), ..ctx() });
+        assert_eq!(short.len(), longer.len(), "the same padded length");
+        assert!(
+            !short.contains("demo")
+                && !B64.decode(short.split('.').next().unwrap_or_default()).map(|j| String::from_utf8_lossy(&j).contains("demo")).unwrap_or(true)
+        );
+        assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &short, 99), Ok(ctx()));
+        assert_eq!(open_private::<SignInContext>(&key(), Purpose::Context, &short, 99), Err(FlowError::Invalid));
+        assert_eq!(
+            open_private::<SignInContext>(&key(), Purpose::Challenge, &seal(&key(), Purpose::Challenge, 100, &ctx()), 99),
+            Err(FlowError::Invalid),
+            "a plain token is not a private one"
+        );
     }
 
     #[test]

@@ -65,8 +65,10 @@ impl PasswordSignIn {
                     tracing::warn!(error = %e, "could not count a failed sign-in");
                 }
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
-                let (failed, noted) =
-                    tokio::join!(self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, now), confirmation::noted(&self.ports, &email, password, now));
+                let (failed, noted) = tokio::join!(
+                    self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, Method::Password, now),
+                    confirmation::noted(&self.ports, &email, password, now)
+                );
                 // The password someone chose signing up this address, which has an account: the
                 // code step, as for an address that had none (`sign_up`), and no email. A failed
                 // lookup leaves the answer a wrong password's.
@@ -85,8 +87,9 @@ impl PasswordSignIn {
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
-    async fn failed(&self, ctx: &SignInContext, user: EventUser, visitor: &EventContext, error: AuthError, now: u64) -> SignInError {
-        let context = EventContext { app: Some(ctx.app.to_string()), method: Some("password".into()), ..visitor.clone() };
+    /// `method`: how the sign-in began (the event's `context.method`).
+    async fn failed(&self, ctx: &SignInContext, user: EventUser, visitor: &EventContext, error: AuthError, method: Method, now: u64) -> SignInError {
+        let context = EventContext { app: Some(ctx.app.to_string()), method: Some(method.name().into()), ..visitor.clone() };
         let reason = match error {
             AuthError::CodeMismatch => "code_mismatch",
             _ => "invalid_credentials",
@@ -100,7 +103,7 @@ impl PasswordSignIn {
 
     pub async fn answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        let state: ChallengeState = flow::open(&key.flow_key, Purpose::Challenge, flow_token, now)?;
+        let state: ChallengeState = flow::open_private(&key.flow_key, Purpose::Challenge, flow_token, now)?;
         let fits = match (&answer, state.challenge) {
             (ChallengeAnswer::NewPassword(_), ChallengeKind::NewPassword) => true,
             (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => *choice != ChallengeKind::SelectMfaType && *choice != ChallengeKind::NewPassword,
@@ -119,7 +122,12 @@ impl PasswordSignIn {
             (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,
             _ => {}
         }
-        let (given, method) = (state.given, state.method);
+        let (given, method, email) = (state.given, state.method, state.email);
+        // An emailed code may be tried twice: a third try is refused here, for every address
+        // alike (Cognito ends its session at the third wrong code, which only a real step has).
+        if method == Method::EmailCode && !self.ports.sign_ups.code_try(email.as_deref().unwrap_or_default(), PASSWORDLESS_CODE_TRIES, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         let challenge = Challenge {
             kind: state.challenge,
             session: state.session,
@@ -131,24 +139,38 @@ impl PasswordSignIn {
         // A code after a password is a second factor; an email code on its own is the first.
         // A passkey is both (a key the device holds, unlocked by the person).
         let second_factor = match challenge.kind {
+            _ if method == Method::Passkey => true,
             ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp => method == Method::Password,
-            ChallengeKind::WebAuthn => true,
             _ => false,
         };
-        let answered = match challenge.session.is_empty() {
+        // Without a password the step names the email typed: its history is read beside
+        // Cognito's check, as a password sign-in's is.
+        let prior = async {
+            match &email {
+                Some(email) => self.ports.prior(email, now).await,
+                None => None,
+            }
+        };
+        let (answered, prior) = match challenge.session.starts_with(crate::signin::passwordless::DECOY) {
             // A step the person could not take (`signin::passwordless`): wrong, whatever it is.
-            true if matches!(answer, ChallengeAnswer::Credential(_)) => Err(AuthError::InvalidCredentials),
-            true => Err(AuthError::CodeMismatch),
-            false => self.ports.auth.answer(&challenge, answer).await,
+            true if matches!(answer, ChallengeAnswer::Credential(_)) => (Err(AuthError::InvalidCredentials), None),
+            true => (Err(AuthError::CodeMismatch), None),
+            false => tokio::join!(self.ports.auth.answer(&challenge, answer), prior),
         };
         let step = match answered {
             Err(error @ (AuthError::CodeMismatch | AuthError::InvalidCredentials)) => {
-                let user = EventUser { username: Some(challenge.username), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, error, now).await);
+                // A wrong code or passkey for an email typed counts against it, as a wrong password does.
+                if let Some(email) = &email
+                    && let Err(e) = self.ports.risk.failed(email, now).await
+                {
+                    tracing::warn!(error = %e, "could not count a failed sign-in");
+                }
+                let user = EventUser { username: Some(challenge.username), email: email.clone(), ..EventUser::default() };
+                return Err(self.failed(&state.ctx, user, visitor, error, method, now).await);
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, Established { second_factor, prior: None, given: &given, method }, now).await
+        self.next(state.ctx, step, visitor, Established { second_factor, prior: prior.as_ref(), given: &given, method }, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -199,9 +221,10 @@ impl PasswordSignIn {
                     username: c.username,
                     session: c.session,
                     method: established.method,
+                    email: None,
                     given: established.given.clone(),
                 };
-                let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+                let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
                 Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None, public_key: None })
             }
         }
@@ -227,6 +250,9 @@ impl PasswordSignIn {
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
         let session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
         let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
+            // An email code is the one factor it proved: enrolling another now would let whoever
+            // holds only the inbox set up a factor of their own. A password or a passkey, then.
+            Err(SignInError::SecondFactorRequired) if established.method == Method::EmailCode => return Err(SignInError::StrongerSignInRequired),
             // The app wants a second factor this person has not set up: set one up now, once
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
@@ -288,9 +314,10 @@ impl PasswordSignIn {
             username: username.to_owned(),
             session: flow::encrypt(&key.flow_key, &plain),
             method: carried.method,
+            email: None,
             given: given.clone(),
         };
-        Ok(flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
+        Ok(flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
     }
 
     /// The tokens a bridge challenge carries (see [`Self::carry`]).
@@ -306,7 +333,7 @@ impl PasswordSignIn {
         match self.ports.auth.check_email_code(&carried.access_token(), code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, state.method, now).await);
             }
             other => other?,
         }
@@ -340,7 +367,7 @@ impl PasswordSignIn {
         match self.ports.auth.verify_totp(&access_token, code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
-                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, now).await);
+                return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, state.method, now).await);
             }
             other => other?,
         }
@@ -361,8 +388,9 @@ impl PasswordSignIn {
         .await
     }
 
-    /// Every path through `deliver` is a password sign-in. People of an organisation that does
-    /// not allow it, or whose organisation no longer exists, are refused.
+    /// Every path through `deliver` is a sign-in of the pool's own (a password, an email code, a
+    /// passkey), not the company's provider. People of an organisation that does not allow it
+    /// (`password_sign_in`), or whose organisation no longer exists, are refused.
     async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
         let Some(org) = profile.org() else { return Ok(()) };
         let org = match OrgId::parse(org) {
@@ -372,6 +400,9 @@ impl PasswordSignIn {
         if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 }
+
+/// Tries of an emailed sign-in code before a new one must be sent.
+pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
 
 /// Nothing decided about consent before the sign-in.
 const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };

@@ -1,30 +1,44 @@
 //! Sign-in without a password ([`Passwordless`]): a code sent to the person's email, or a
 //! passkey, through Cognito's choice-based sign-in (`USER_AUTH` with `PREFERRED_CHALLENGE`).
 //! The answer goes through the same challenge step as a password sign-in's MFA code
-//! (`PasswordSignIn::answer`), and the sign-in ends the same way: risk, consent, the app's token
-//! and a session. A passkey counts as a second factor (`Method::Passkey`).
+//! (`PasswordSignIn::answer`), and the sign-in ends the same way: the organisation's policy,
+//! risk, consent, the app's token and a session. A passkey (user verification required) counts
+//! as a second factor (`Method::Passkey`); an email code does not, and a high-risk sign-in with
+//! one at an app that requires a second factor is refused, never led to enrol a factor.
 //!
-//! Unknown emails read as known ones. Cognito offers a passkey only to someone who has one, and
-//! an email code only to someone without MFA; when the factor asked for is not available (or the
-//! email is unknown), the bridge answers with a step alike that no answer passes: for a code, the
-//! same masked destination and no email; for a passkey, request options of the same shape, with
-//! a fresh challenge. Passkey options never name the person's credentials (`allowCredentials`
-//! is emptied: passkeys are discoverable, the browser offers those it holds for the relying
-//! party), so they say nothing of who has one. Timing is not equalised.
+//! Unknown emails read as known ones, within what the bridge controls. Cognito offers a passkey
+//! only to someone who has one, and an email code only to someone without MFA; when the factor
+//! asked for is not available (or the email is unknown, or the account is in any other state),
+//! the bridge answers with a step alike that no answer passes: for a code, the same masked
+//! destination and no email; for a passkey, request options built from the same template with a
+//! fresh challenge of Cognito's length. The step's state is encrypted and padded
+//! (`flow::seal_private`), and a decoy's carries a Cognito-like session and user name. Passkey
+//! options never name the person's credentials (passkeys are discoverable: the browser offers
+//! those it holds for the relying party). Codes are counted per address for every address
+//! alike: 5 sent an hour (with sign-up's), 2 tries each. Not equalised: timing (a real code
+//! step runs the email trigger); the steps' lengths on an instance that has not yet seen a real
+//! one of Cognito's.
 
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::common::email::Email;
-use crate::events::EventContext;
 use crate::signin::challenge::{AuthError, AuthStep, ChallengeKind};
 use crate::signin::confirmation::masked;
 use crate::signin::flow::{self, ChallengeState, Purpose};
-use crate::signin::service::{CHALLENGE_TTL, Outcome, SignInError, SignInPorts};
+use crate::signin::service::{Outcome, SignInError, SignInPorts};
 use crate::signin::session::Method;
+
+/// What begins a decoy step's session (never a Cognito session's first character): no answer
+/// passes it.
+pub const DECOY: char = '~';
+
+/// How long a step without a password lasts (seconds): an emailed code's life, and a passkey
+/// request's timeout.
+pub const PASSWORDLESS_TTL: u64 = 5 * 60;
 
 /// What the person chose instead of a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,84 +47,109 @@ pub enum FirstFactor {
     Passkey,
 }
 
+/// What the real steps looked like (lengths only), for decoys alike.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    challenge: usize,
+    session: usize,
+    username_is_email: bool,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Self { challenge: 32, session: 920, username_is_email: false }
+    }
+}
+
 pub struct Passwordless {
     ports: Arc<SignInPorts>,
-    /// The shape of the last passkey request options Cognito gave (challenge emptied): a step
-    /// for someone without a passkey is made alike.
-    shape: Mutex<Option<Map<String, Value>>>,
+    shape: Mutex<Shape>,
 }
 
 impl Passwordless {
     pub fn new(ports: Arc<SignInPorts>) -> Self {
-        Self { ports, shape: Mutex::new(None) }
+        Self { ports, shape: Mutex::new(Shape::default()) }
     }
 
     /// Starts a sign-in of `email` with `factor` for the app `ctx` names: the code step
     /// (`email_otp`, the code sent) or the passkey step (`web_authn`, with `public_key`, the
-    /// request options for `navigator.credentials.get`).
-    pub async fn start(&self, ctx: &str, email: &str, factor: FirstFactor, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let _ = visitor;
+    /// request options for `navigator.credentials.get`). `TooManyAttempts` past 5 codes an
+    /// hour for the address.
+    pub async fn start(&self, ctx: &str, email: &str, factor: FirstFactor, now: u64) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         let (kind, method) = match factor {
             FirstFactor::EmailCode => (ChallengeKind::EmailOtp, Method::EmailCode),
             FirstFactor::Passkey => (ChallengeKind::WebAuthn, Method::Passkey),
         };
+        // Every code request counts, for every address alike; over the limit none is sent.
+        if factor == FirstFactor::EmailCode && !self.ports.sign_ups.code_sent(email.as_str(), now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         let (app, step) = tokio::join!(self.ports.app_ready_to_mint(ctx.app.as_str(), now), self.ports.auth.start_passwordless(email.as_str(), kind));
         app?;
         let challenge = match step {
             Ok(AuthStep::Challenge(c)) if c.kind == kind => Some(c),
-            // Not available for this person, or no such person: a step alike (below).
-            Ok(_) | Err(AuthError::InvalidCredentials) => None,
-            Err(e) => return Err(e.into()),
+            Err(e @ (AuthError::Throttled | AuthError::Unavailable(_) | AuthError::Misconfigured(_))) => return Err(e.into()),
+            // Not available for this person, no such person, or an account in another state: a
+            // step alike (below).
+            _ => None,
         };
         let (session, username, destination, public_key) = match challenge {
             Some(c) => {
-                let options = c.request_options.as_deref().map(|raw| self.options(raw)).transpose()?;
+                let challenge_bytes = c.request_options.as_deref().and_then(challenge_of);
+                *self.shape.lock().unwrap_or_else(|p| p.into_inner()) = Shape {
+                    challenge: challenge_bytes.as_ref().map_or(Shape::default().challenge, Vec::len),
+                    session: c.session.len(),
+                    username_is_email: c.username.eq_ignore_ascii_case(email.as_str()),
+                };
+                let options = (kind == ChallengeKind::WebAuthn).then(|| self.options(challenge_bytes.unwrap_or_default()));
                 (c.session, c.username, c.destination, options)
             }
             None => {
-                let options = (kind == ChallengeKind::WebAuthn).then(|| self.decoy_options());
-                (String::new(), email.as_str().to_owned(), (kind == ChallengeKind::EmailOtp).then(|| masked(email.as_str())), options)
+                let shape = *self.shape.lock().unwrap_or_else(|p| p.into_inner());
+                let username = if shape.username_is_email { email.as_str().to_owned() } else { uuid::Uuid::new_v4().to_string() };
+                let options = (kind == ChallengeKind::WebAuthn).then(|| self.options(random(shape.challenge)));
+                let session = format!("{DECOY}{}", B64.encode(random(shape.session * 3 / 4)));
+                (session, username, (kind == ChallengeKind::EmailOtp).then(|| masked(email.as_str())), options)
             }
         };
         let key = self.ports.secrets.bridge().await?;
-        let state = ChallengeState { ctx, challenge: kind, username, session, method, given: Default::default() };
-        let flow = flow::seal(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+        let state = ChallengeState { ctx, challenge: kind, username, session, method, email: Some(email.as_str().to_owned()), given: Default::default() };
+        let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + PASSWORDLESS_TTL, &state);
         Ok(Outcome::Challenge { kind, destination, options: Vec::new(), flow, setup: None, public_key })
     }
 
-    /// Cognito's request options with `allowCredentials` emptied; their shape remembered.
-    fn options(&self, raw: &str) -> Result<Value, SignInError> {
-        let mut options: Map<String, Value> =
-            serde_json::from_str(raw).map_err(|_| AuthError::Unavailable("passkey request options that are not JSON".into()))?;
-        options.insert("allowCredentials".into(), json!([]));
-        let mut shape = options.clone();
-        let length = shape.get("challenge").and_then(Value::as_str).and_then(|c| B64.decode(c).ok()).map_or(32, |c| c.len());
-        shape.insert("challenge".into(), json!(length));
-        *self.shape.lock().unwrap_or_else(|p| p.into_inner()) = Some(shape);
-        Ok(Value::Object(options))
+    /// Request options for `navigator.credentials.get`, the same for a real step and a decoy
+    /// but for the challenge: the relying party, user verification required, no credentials
+    /// named.
+    fn options(&self, challenge: Vec<u8>) -> Value {
+        json!({
+            "challenge": B64.encode(challenge),
+            "rpId": self.ports.relying_party,
+            "allowCredentials": [],
+            "userVerification": "required",
+            "timeout": PASSWORDLESS_TTL * 1000,
+        })
     }
+}
 
-    /// Request options alike Cognito's (the last ones seen), with a fresh random challenge.
-    fn decoy_options(&self) -> Value {
-        let shape = self.shape.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut options = shape.unwrap_or_else(|| {
-            let default =
-                json!({"challenge": 32, "timeout": 300_000, "rpId": self.ports.relying_party, "allowCredentials": [], "userVerification": "preferred"});
-            default.as_object().cloned().unwrap_or_default()
-        });
-        let length = options.get("challenge").and_then(Value::as_u64).unwrap_or(32) as usize;
-        let mut challenge = vec![0u8; length.min(256)];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut challenge);
-        options.insert("challenge".into(), json!(B64.encode(challenge)));
-        Value::Object(options)
-    }
+/// The challenge in Cognito's request options.
+fn challenge_of(options: &str) -> Option<Vec<u8>> {
+    let options: Value = serde_json::from_str(options).ok()?;
+    B64.decode(options.get("challenge")?.as_str()?).ok()
+}
+
+fn random(length: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; length.clamp(16, 256)];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::EventContext;
     use crate::risk::RiskPolicy;
     use crate::signin::SignIn;
     use crate::signin::challenge::ChallengeAnswer;
@@ -138,7 +177,7 @@ mod tests {
 
     async fn start(svc: &SignIn, email: &str, factor: FirstFactor) -> Outcome {
         let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        svc.passwordless.start(&ctx, email, factor, &here(), NOW).await.unwrap_or_else(|e| panic!("{e}"))
+        svc.passwordless.start(&ctx, email, factor, NOW).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[tokio::test]
@@ -155,8 +194,8 @@ mod tests {
         let Outcome::Challenge { kind: ChallengeKind::EmailOtp, flow, .. } = start(&svc, EMAIL, FirstFactor::EmailCode).await else { panic!() };
         let answered = svc.password.answer(&flow, ChallengeAnswer::Code("123456".to_owned().into()), &here(), NOW).await;
         assert!(
-            matches!(answered, Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, .. })),
-            "an email code alone is one factor: the app asks for a second: {answered:?}"
+            matches!(answered, Err(SignInError::StrongerSignInRequired)),
+            "an email code alone is one factor, and proves no more than the inbox: no factor is set up on it: {answered:?}"
         );
     }
 

@@ -162,9 +162,9 @@ pub trait SignUpLedger: Send + Sync {
     async fn note_existing(&self, email: &str, proof: &str, now: u64) -> Result<(), StoreError>;
     /// The proof [`Self::note_existing`] noted for `email`, while it lasts.
     async fn noted(&self, email: &str, now: u64) -> Result<Option<String>, StoreError>;
-    /// Counts a try of a sign-up code for `email`; `false` when the tries since the last code
-    /// was sent are spent.
-    async fn code_try(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// Counts a try of a code sent to `email` (a sign-up's, an email sign-in's); `false` when
+    /// `limit` tries since the last code was sent are spent.
+    async fn code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError>;
     /// A new code for `email`: its tries start again. `false` when too many codes were sent
     /// this window (none is sent then).
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;

@@ -210,6 +210,8 @@ pub enum SignInError {
     OtherBrowser,
     #[error("a high-risk sign-in without a second factor refused by the app's policy")]
     SecondFactorRequired,
+    #[error("a high-risk sign-in with an email code, at an app that requires a second factor")]
+    StrongerSignInRequired,
     #[error("a high-risk corporate sign-in whose provider reports no second factor, refused by the app's policy")]
     ProviderSecondFactorRequired,
     #[error(transparent)]

@@ -144,7 +144,7 @@ impl SelfSignUp {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
         check_password_rules(password)?;
-        if !self.ports.sign_ups.code_try(&state.email, now).await? {
+        if !self.ports.sign_ups.code_try(&state.email, CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         self.ports.auth.confirm_sign_up(&state.email, code).await?;

@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 use crate::cookies;
 use crate::state::Login;
-use crate::web::{ApiProblem, JsonBody, Lang, Now, PageProblem, Visitor, check_secret, json_response, logged, method_not_allowed, one_time_code, redirect, redirect_to_form};
+use crate::web::{
+    ApiProblem, JsonBody, Lang, Now, PageProblem, Visitor, check_credential, check_secret, json_response, logged, method_not_allowed, one_time_code, redirect,
+    redirect_to_form,
+};
 use shared::signin::account::Reauth;
 use shared::signin::service::SignInError;
 use shared::signin::session;
@@ -127,9 +130,9 @@ fn reauth_step(step: Reauth) -> Value {
     }
 }
 
-async fn reauth(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ReauthBody>) -> Answer {
+async fn reauth(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ReauthBody>) -> Answer {
     check_secret(&b.password).map_err(ApiProblem)?;
-    ok(login.sign_in.account.reauthenticate(&b.grant, &b.password, now).await.map(reauth_step), "account/reauth")
+    ok(login.sign_in.account.reauthenticate(&b.grant, &b.password, &visitor, now).await.map(reauth_step), "account/reauth")
 }
 
 async fn reauth_answer(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<AnswerBody>) -> Answer {
@@ -146,13 +149,14 @@ async fn start_passkey(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(
 }
 
 async fn add_passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CredentialBody>) -> Answer {
-    if !b.credential.is_object() {
-        return Err(ApiProblem(crate::problem::BAD_REQUEST));
-    }
+    check_credential(&b.credential).map_err(ApiProblem)?;
     ok(login.sign_in.account.add_passkey(&b.elevated, &b.credential, &visitor, now).await.map(|()| json!({"status": "added"})), "account/passkeys/add")
 }
 
 async fn remove_passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PasskeyBody>) -> Answer {
+    if b.id.is_empty() || b.id.len() > 1024 {
+        return Err(ApiProblem(crate::problem::BAD_REQUEST));
+    }
     let removed = login.sign_in.account.remove_passkey(&b.elevated, &b.id, &visitor, now).await;
     ok(removed.map(|ended| json!({"status": "removed", "ended_sessions": ended})), "account/passkeys/remove")
 }

@@ -20,7 +20,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::problem;
 use crate::state::Login;
-use crate::web::{ApiProblem, JsonBody, Now, Visitor, check_secret, from_form, json_response, logged, logged_corporate, method_not_allowed, one_time_code};
+use crate::web::{
+    ApiProblem, JsonBody, Now, Visitor, check_credential, check_secret, from_form, json_response, logged, logged_corporate, method_not_allowed, one_time_code,
+};
 use shared::common::language::Language;
 use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
 use shared::signin::passwordless::FirstFactor;
@@ -155,7 +157,7 @@ async fn challenge(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, N
         (Some(code), None, None, None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
         (None, Some(password), None, None) => ChallengeAnswer::NewPassword(check_secret(&password).map(|_| password).map_err(ApiProblem)?),
         (None, None, Some(choice), None) => ChallengeAnswer::Choose(choice),
-        (None, None, None, Some(credential @ Value::Object(_))) => ChallengeAnswer::Credential(credential.to_string()),
+        (None, None, None, Some(credential)) => ChallengeAnswer::Credential(check_credential(&credential).map_err(ApiProblem)?),
         _ => return Err(ApiProblem(problem::BAD_REQUEST)),
     };
     answer(login.sign_in.password.answer(&b.flow, answer_of, &visitor, now).await, "login/challenge")
@@ -163,14 +165,14 @@ async fn challenge(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, N
 
 /// `POST /login/code`: a code sent to the email instead of a password; the code step (the same
 /// for any address).
-async fn email_code(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
-    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::EmailCode, &visitor, now).await, "login/code")
+async fn email_code(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::EmailCode, now).await, "login/code")
 }
 
 /// `POST /login/passkey`: the passkey step, with the request options for the browser (the same
 /// shape for any address).
-async fn passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
-    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::Passkey, &visitor, now).await, "login/passkey")
+async fn passkey(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    answer(login.sign_in.passwordless.start(&b.ctx, &b.email, FirstFactor::Passkey, now).await, "login/passkey")
 }
 
 /// `POST /password/forgot`: sends a reset code (the same answer whether or not the account exists).

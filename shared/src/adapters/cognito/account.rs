@@ -37,10 +37,9 @@ fn account_error(failure: Failure) -> AuthError {
         | "WebAuthnCredentialNotSupportedException"
         | "WebAuthnClientMismatchException" => AuthError::CodeMismatch,
         "LimitExceededException" => AuthError::TooManyAttempts,
-        "ResourceNotFoundException" => AuthError::CodeMismatch,
-        "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" | "FeatureUnavailableInTierException" | "InvalidParameterException" => {
-            AuthError::Misconfigured(code.clone())
-        }
+        // A credential or an id that is not one: the browser's answer, or a stale list.
+        "ResourceNotFoundException" | "InvalidParameterException" => AuthError::CodeMismatch,
+        "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" | "FeatureUnavailableInTierException" => AuthError::Misconfigured(code.clone()),
         _ => AuthError::Unavailable(code.clone()),
     }
 }

@@ -83,6 +83,8 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
         ("InvalidParameterException", Resend) => AuthError::AccountExists,
         ("UserNotFoundException", Resend) => AuthError::CodeMismatch,
         ("NotAuthorizedException" | "UserNotFoundException", SignIn | Forgot | Passkey) => AuthError::InvalidCredentials,
+        // A passkey answer Cognito cannot read: the person's browser's doing, not ours.
+        ("InvalidParameterException", Passkey) => AuthError::InvalidCredentials,
         // Passkeys or choice-based sign-in not set up in the pool (or its tier): ours.
         ("WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" | "FeatureUnavailableInTierException", _) => {
             AuthError::Misconfigured(code.clone())

@@ -16,7 +16,7 @@ use crate::adapters::dynamo::{Item, Table, key, n, s, write_error};
 use crate::common::store::StoreError;
 use crate::signin::oidc::digest;
 use crate::signin::ports::SignUpLedger;
-use crate::signin::sign_up::{CODE_TRIES, CODES_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
+use crate::signin::sign_up::{CODES_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
 
 /// How long the items are kept after their last use (seconds).
 const KEPT: u64 = 24 * 3600;
@@ -108,9 +108,9 @@ impl SignUpLedger for DynamoSignUps {
         Ok(item.filter(|_| until > now).and_then(|i| i.get("noted").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    async fn code_try(&self, email: &str, now: u64) -> Result<bool, StoreError> {
+    async fn code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
         let update = format!("ADD tries :one SET {EXPIRES}");
-        self.update(address(email), &update, "attribute_not_exists(tries) OR tries < :limit", &[], &[(":one", 1), (":limit", CODE_TRIES)], now).await
+        self.update(address(email), &update, "attribute_not_exists(tries) OR tries < :limit", &[], &[(":one", 1), (":limit", limit)], now).await
     }
 
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {

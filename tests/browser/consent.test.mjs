@@ -7,9 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { root, startStack } from "./stack.mjs";
+import { root, shot, startStack, step } from "./stack.mjs";
 
-const shots = process.env.SCREENSHOT_DIR;
 let info;
 let browser;
 let stop;
@@ -28,12 +27,6 @@ async function page(locale) {
   const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
   return context.newPage();
 }
-
-async function shot(p, name) {
-  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-const step = (p, id) => p.locator(`#step-${id}`);
 
 async function openForm(p, path) {
   await p.goto(`${info.demo_app}${path}`);

@@ -6,10 +6,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { startStack } from "./stack.mjs";
+import { shot, startStack, step } from "./stack.mjs";
 
-const shots = process.env.SCREENSHOT_DIR;
 let info;
 let browser;
 let stop;
@@ -21,12 +19,6 @@ before(async () => {
 after(async () => {
   if (stop) await stop();
 });
-
-async function shot(p, name) {
-  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-const step = (p, id) => p.locator(`#step-${id}`);
 
 /** A page in a fresh context (a new browser: its own cookies) with a virtual authenticator. */
 async function device(locale) {

@@ -8,9 +8,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHmac } from "node:crypto";
-import { root, startStack } from "./stack.mjs";
+import { root, shot, startStack, step } from "./stack.mjs";
 
-const shots = process.env.SCREENSHOT_DIR;
 let info;
 let browser;
 let stop;
@@ -27,12 +26,6 @@ async function page(locale) {
   const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
   return context.newPage();
 }
-
-async function shot(p, name) {
-  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-const step = (p, id) => p.locator(`#step-${id}`);
 
 async function openForm(p, path = "/hc/ja") {
   await p.goto(`${info.demo_app}${path}`);

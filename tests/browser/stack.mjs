@@ -56,3 +56,11 @@ async function waitFor(stack, file, ms) {
   }
   throw new Error("the local stack did not come up in time");
 }
+
+/** A full-page screenshot named `name`, when SCREENSHOT_DIR is set. */
+export async function shot(p, name) {
+  if (process.env.SCREENSHOT_DIR) await p.screenshot({ path: join(process.env.SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** The form's step `id` (`password`, `code`, `consent`, ...). */
+export const step = (p, id) => p.locator(`#step-${id}`);

@@ -41,7 +41,7 @@ fn replay(target: &str, body: &str, id_token: &str) -> Value {
         "AWSCognitoIdentityProviderService.InitiateAuth" | "AWSCognitoIdentityProviderService.RespondToAuthChallenge" => json!({"AuthenticationResult": {
             "IdToken": id_token, "AccessToken": "access", "RefreshToken": "refresh", "ExpiresIn": 3600, "TokenType": "Bearer"}, "ChallengeParameters": {}}),
         "DynamoDB_20120810.GetItem" => support::app_item(),
-        "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
+        "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" | "DynamoDB_20120810.UpdateItem" => json!({}),
         "DynamoDB_20120810.BatchGetItem" => json!({"Responses": {}}),
         // No consent documents published.
         "DynamoDB_20120810.Query" => json!({"Items": [], "Count": 0}),

@@ -41,6 +41,24 @@ impl CognitoPasswordAuth {
         })?;
         Ok(bridge.cognito_client_secret.as_ref().map(|secret| secret_hash(secret, username, &self.client_id)))
     }
+
+    /// `InitiateAuth` with `flow` for `username`, its `SECRET_HASH` and one more parameter.
+    async fn initiate(&self, flow: AuthFlowType, username: &str, (name, value): (&str, &str)) -> Result<AuthStep, AuthError> {
+        let mut params = HashMap::from([("USERNAME".to_owned(), username.to_owned()), (name.to_owned(), value.to_owned())]);
+        if let Some(hash) = self.secret_hash(username).await? {
+            params.insert("SECRET_HASH".into(), hash);
+        }
+        let call = self.client.initiate_auth().client_id(&self.client_id).auth_flow(flow).set_auth_parameters(Some(params));
+        let out = call.send().await.map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+        let answer = Answer {
+            result: out.authentication_result,
+            challenge: out.challenge_name,
+            session: out.session,
+            params: out.challenge_parameters.unwrap_or_default(),
+            available: out.available_challenges.unwrap_or_default(),
+        };
+        step(answer, username)
+    }
 }
 
 /// `Base64(HMAC_SHA256(client_secret, username + client_id))`, as Cognito defines it.
@@ -184,27 +202,7 @@ impl PasswordAuth for CognitoPasswordAuth {
     }
 
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
-        let mut params = HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PASSWORD".to_owned(), password.expose_secret().to_owned())]);
-        if let Some(hash) = self.secret_hash(username).await? {
-            params.insert("SECRET_HASH".into(), hash);
-        }
-        let out = self
-            .client
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .set_auth_parameters(Some(params))
-            .send()
-            .await
-            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
-        let answer = Answer {
-            result: out.authentication_result,
-            challenge: out.challenge_name,
-            session: out.session,
-            params: out.challenge_parameters.unwrap_or_default(),
-            available: out.available_challenges.unwrap_or_default(),
-        };
-        step(answer, username)
+        self.initiate(AuthFlowType::UserPasswordAuth, username, ("PASSWORD", password.expose_secret())).await
     }
 
     async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError> {
@@ -244,28 +242,7 @@ impl PasswordAuth for CognitoPasswordAuth {
     }
 
     async fn start_passwordless(&self, username: &str, preferred: ChallengeKind) -> Result<AuthStep, AuthError> {
-        let mut params =
-            HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PREFERRED_CHALLENGE".to_owned(), challenge_name(preferred).as_str().to_owned())]);
-        if let Some(hash) = self.secret_hash(username).await? {
-            params.insert("SECRET_HASH".into(), hash);
-        }
-        let out = self
-            .client
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserAuth)
-            .set_auth_parameters(Some(params))
-            .send()
-            .await
-            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
-        let answer = Answer {
-            result: out.authentication_result,
-            challenge: out.challenge_name,
-            session: out.session,
-            params: out.challenge_parameters.unwrap_or_default(),
-            available: out.available_challenges.unwrap_or_default(),
-        };
-        step(answer, username)
+        self.initiate(AuthFlowType::UserAuth, username, ("PREFERRED_CHALLENGE", challenge_name(preferred).as_str())).await
     }
 
     async fn forgot_password(&self, username: &str) -> Result<(), AuthError> {

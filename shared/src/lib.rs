@@ -16,7 +16,6 @@
 //! Capabilities depend on each other without cycles (`scripts/module_cycles.py` checks it).
 //! It is not a web framework: HTTP parsing and status codes live in each function crate.
 
-pub mod account;
 pub mod adapters;
 pub mod admin;
 pub mod cache;

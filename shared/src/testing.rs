@@ -582,21 +582,21 @@ impl crate::admin::ports::AuditedConsents for MemoryConsents {
 /// registration takes any credential with an `id`.
 #[derive(Default)]
 pub struct MemoryPasskeys {
-    pub by_token: Mutex<HashMap<String, Vec<crate::account::ports::Passkey>>>,
+    pub by_token: Mutex<HashMap<String, Vec<crate::signin::ports::Passkey>>>,
 }
 
 #[async_trait]
-impl crate::account::ports::Passkeys for MemoryPasskeys {
+impl crate::signin::ports::Passkeys for MemoryPasskeys {
     async fn start_registration(&self, _: &AccessToken) -> Result<Value, AuthError> {
         Ok(json!({"challenge": "c2NyaXB0ZWQ", "rp": {"id": "localhost", "name": "localhost"}}))
     }
     async fn complete_registration(&self, token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
         let id = credential["id"].as_str().ok_or(AuthError::CodeMismatch)?.to_owned();
-        let passkey = crate::account::ports::Passkey { id, name: "Passkey".into(), attachment: None, created: 0 };
+        let passkey = crate::signin::ports::Passkey { id, name: "Passkey".into(), attachment: None, created: 0 };
         self.by_token.lock().unwrap_or_else(|p| p.into_inner()).entry(token.0.expose_secret().to_owned()).or_default().push(passkey);
         Ok(())
     }
-    async fn list(&self, token: &AccessToken) -> Result<Vec<crate::account::ports::Passkey>, AuthError> {
+    async fn list(&self, token: &AccessToken) -> Result<Vec<crate::signin::ports::Passkey>, AuthError> {
         Ok(self.by_token.lock().unwrap_or_else(|p| p.into_inner()).get(token.0.expose_secret()).cloned().unwrap_or_default())
     }
     async fn delete(&self, token: &AccessToken, id: &str) -> Result<(), AuthError> {

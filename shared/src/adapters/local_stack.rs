@@ -68,17 +68,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
         // Choice-based sign-in, as the stack's pool allows it.
         .user_pool_tier(cognito::types::UserPoolTierType::Essentials)
-        .policies(
-            cognito::types::UserPoolPolicyType::builder()
-                .sign_in_policy(
-                    cognito::types::SignInPolicyType::builder()
-                        .allowed_first_auth_factors(cognito::types::AuthFactorType::Password)
-                        .allowed_first_auth_factors(cognito::types::AuthFactorType::EmailOtp)
-                        .allowed_first_auth_factors(cognito::types::AuthFactorType::WebAuthn)
-                        .build(),
-                )
-                .build(),
-        )
+        .policies(cognito::types::UserPoolPolicyType::builder().sign_in_policy(first_factors()).build())
         .send()
         .await
         .context("creating the user pool")?;
@@ -118,6 +108,12 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .await
         .context("creating the bridge secret")?;
     Ok(LocalStack { table, user_pool_id: pool_id, client_id, bridge_secret_id: secret.arn.context("the secret has no ARN")? })
+}
+
+/// A password, an email code or a passkey, as the stack's pool allows.
+fn first_factors() -> cognito::types::SignInPolicyType {
+    use cognito::types::AuthFactorType::{EmailOtp, Password, WebAuthn};
+    [Password, EmailOtp, WebAuthn].into_iter().fold(cognito::types::SignInPolicyType::builder(), |b, f| b.allowed_first_auth_factors(f)).build()
 }
 
 async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {

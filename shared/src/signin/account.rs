@@ -17,11 +17,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::account::ports::Passkey;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::oidc;
+use crate::signin::ports::Passkey;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{Method, Session};
 

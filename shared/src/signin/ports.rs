@@ -1,5 +1,6 @@
 //! What sign-in needs from the outside world: password authentication, ID token verification,
-//! bridge sessions, pending corporate sign-ins and companies' OpenID providers.
+//! bridge sessions, pending corporate sign-ins, companies' OpenID providers, sign-up's ledger and
+//! people's own passkeys.
 
 use crate::common::store::StoreError;
 use crate::events::IdentityEvent;
@@ -9,6 +10,7 @@ use crate::signin::oidc::ProviderMetadata;
 use crate::signin::session::Session;
 use async_trait::async_trait;
 use secrecy::SecretString;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -168,4 +170,35 @@ pub trait SignUpLedger: Send + Sync {
     /// A new code for `email`: its tries start again. `false` when too many codes were sent
     /// this window (none is sent then).
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+}
+
+/// A registered passkey, as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Passkey {
+    /// The credential's id (base64url).
+    pub id: String,
+    /// The name the person or their device gave it.
+    pub name: String,
+    /// `platform` (built into the device) or `cross-platform` (a security key, a phone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// When it was registered (seconds since the epoch).
+    pub created: u64,
+}
+
+/// The person's passkeys, with their own access token (the account page; W3C WebAuthn Level 3
+/// over Cognito's registration operations). Cognito has no admin API for someone else's.
+#[async_trait]
+pub trait Passkeys: Send + Sync {
+    /// The creation options for `navigator.credentials.create` (JSON; the challenge lasts a
+    /// few minutes).
+    async fn start_registration(&self, access_token: &AccessToken) -> Result<Value, AuthError>;
+    /// Registers the browser's answer (`RegistrationResponseJSON`) to the options last
+    /// started. [`AuthError::CodeMismatch`] when it does not verify (challenge, origin,
+    /// relying party), [`AuthError::ChallengeExpired`] when the options are gone.
+    async fn complete_registration(&self, access_token: &AccessToken, credential: &Value) -> Result<(), AuthError>;
+    /// Every passkey of the person.
+    async fn list(&self, access_token: &AccessToken) -> Result<Vec<Passkey>, AuthError>;
+    /// Deletes the passkey `id`.
+    async fn delete(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError>;
 }

@@ -76,7 +76,7 @@ pub struct SignInPorts {
     /// The consent documents (cached) and people's decisions.
     pub consents: Arc<crate::consent::current::CurrentDocuments>,
     /// People's own passkeys, with their access token (the account page).
-    pub passkeys: Arc<dyn crate::account::ports::Passkeys>,
+    pub passkeys: Arc<dyn crate::signin::ports::Passkeys>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.

@@ -8,9 +8,9 @@ use aws_smithy_types::{Document, Number};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use crate::account::ports::{Passkey, Passkeys};
 use crate::adapters::aws::Failure;
 use crate::signin::challenge::{AccessToken, AuthError};
+use crate::signin::ports::{Passkey, Passkeys};
 
 pub struct CognitoAccount {
     client: Client,

@@ -1,5 +1,8 @@
 //! The workflow runner Lambda's entry point: DynamoDB stream batches in, batch item failures
 //! out; and the daily schedule's inactivity scan.
+// The runner's future (its connectors' and Cognito steps' futures nested) is deeper than the
+// compiler's default query depth when its layout is computed.
+#![recursion_limit = "256"]
 
 use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};

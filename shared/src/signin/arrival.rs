@@ -9,13 +9,12 @@ use crate::risk::{Assurance, RiskProfile, Visit, network_of};
 use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
-use crate::signin::flow::{FlowError, Purpose, SignInContext};
+use crate::signin::flow::{Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Arrived, Outcome, Prior, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Method, Session};
 use crate::tokens::app::App;
-use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -110,9 +109,7 @@ impl Arrival {
     /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        let sealed: String = flow::open(&key.flow_key, Purpose::Handoff, handoff, now)?;
-        let plain = flow::decrypt(&key.flow_key, &sealed).ok_or(FlowError::Invalid)?;
-        let signed_in: SignedIn = serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?;
+        let signed_in: SignedIn = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let key = oidc::digest(&signed_in.session);
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");

@@ -307,12 +307,13 @@ impl PasswordSignIn {
     /// `given`: the consent decisions the sign-in brings, carried on.
     async fn carry(&self, ctx: &SignInContext, username: &str, kind: ChallengeKind, carried: &Carried, given: &Given, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
+        // The whole state is encrypted (`flow::seal_private`): the tokens go in as they are.
         let plain = serde_json::to_string(carried).map_err(|_| FlowError::Invalid)?;
         let state = ChallengeState {
             ctx: ctx.clone(),
             challenge: kind,
             username: username.to_owned(),
-            session: flow::encrypt(&key.flow_key, &plain),
+            session: plain,
             method: carried.method,
             email: None,
             given: given.clone(),
@@ -321,15 +322,13 @@ impl PasswordSignIn {
     }
 
     /// The tokens a bridge challenge carries (see [`Self::carry`]).
-    async fn carried(&self, state: &ChallengeState) -> Result<Carried, SignInError> {
-        let key = self.ports.secrets.bridge().await?;
-        let plain = flow::decrypt(&key.flow_key, &state.session).ok_or(FlowError::Invalid)?;
-        Ok(serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)?)
+    fn carried(state: &ChallengeState) -> Result<Carried, SignInError> {
+        Ok(serde_json::from_str(&state.session).map_err(|_| FlowError::Invalid)?)
     }
 
     /// The emailed code: checked, then on to setting up the authenticator app.
     async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let carried = self.carried(&state).await?;
+        let carried = Self::carried(&state)?;
         match self.ports.auth.check_email_code(&carried.access_token(), code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
@@ -362,7 +361,7 @@ impl PasswordSignIn {
     /// preferred factor), recorded as `user.mfa_enrolled`, the person's other sessions ended
     /// (their factors changed), then the sign-in goes on with its second factor.
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let carried = self.carried(&state).await?;
+        let carried = Self::carried(&state)?;
         let access_token = carried.access_token();
         match self.ports.auth.verify_totp(&access_token, code).await {
             Err(AuthError::CodeMismatch) => {
@@ -420,7 +419,7 @@ pub(super) struct Established<'a> {
 }
 
 /// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)
-/// is open: carried in its sealed flow, encrypted (`flow::encrypt`).
+/// is open: carried in its sealed flow, which is encrypted (`flow::seal_private`).
 #[derive(Serialize, Deserialize)]
 struct Carried {
     id: String,

@@ -302,8 +302,7 @@ impl SignInPorts {
     /// form's script carries it but can read neither the session value nor the app's token.
     pub(super) async fn handoff(&self, signed_in: &SignedIn, now: u64) -> Result<Outcome, SignInError> {
         let key = self.secrets.bridge().await?;
-        let plain = serde_json::to_string(signed_in).map_err(|_| FlowError::Invalid)?;
-        Ok(Outcome::Handoff(flow::seal(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &flow::encrypt(&key.flow_key, &plain))))
+        Ok(Outcome::Handoff(flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, signed_in)))
     }
 
     pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {

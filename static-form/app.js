@@ -1,6 +1,8 @@
 // The login form: one page, one step visible at a time. It talks to the bridge's JSON API (with
 // the bridge's session cookie) and, at the end, posts the app's token to the app with an
-// auto-submitting form. "Continue with corporate email" goes on to the company's own provider.
+// auto-submitting form. Identifier first: the email, then `/login/identify` sends an
+// organisation's people on to their company's provider and everyone else to the ways to sign in
+// (password, passkey, a code by email), the one this browser used last first.
 (() => {
   "use strict";
   const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");
@@ -12,6 +14,7 @@
   let flow = null;          // the sealed challenge state from the API
   let challenge = null;     // the current challenge's kind and destination
   let lastEmail = "";
+  let method = null;        // the way this attempt signs in (remembered once it succeeds)
   let signUp = null;        // the sign-up's flow and destination, and the password chosen (kept here only)
   let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
   let documents = {};       // the consent documents shown, by step id (re-rendered on a language switch)
@@ -101,7 +104,7 @@
 
   function showStep(id) {
     document.querySelectorAll("[data-step]").forEach((f) => { f.hidden = f.id !== id; });
-    const first = $(id).querySelector("input");
+    const first = $(id).querySelector("input:not([hidden])");
     if (first) first.focus();
   }
 
@@ -136,6 +139,7 @@
   function proceed(result) {
     if (result.status === "redirect") return deliver(result);
     // Signed in: the API sets its session cookie on this top-level navigation, then goes on to the app.
+    if (result.status === "signed_in" && method) localStorage.setItem("bridge.method", method);
     if (result.status === "signed_in") return deliver({ method: "POST", action: api + "/session/handoff", fields: { handoff: result.handoff } });
     if (result.status === "challenge" && result.challenge === "web_authn") return usePasskey(result);
     if (result.status === "challenge") return startChallenge(result);
@@ -153,7 +157,7 @@
     if (result.error === "challenge_expired") {
       flow = null;
       challenge = null;
-      showStep("step-password");
+      showStep(lastEmail ? "step-password" : "step-identify");
     }
     show("error", errorKey(result.error));
   }
@@ -193,6 +197,24 @@
       return show("error", "passkeyCancelled");
     }
     proceed(await call("/login/challenge", { flow: result.flow, credential: credential.toJSON() }));
+  }
+
+  // The ways to sign in for the email typed first: the same for every address (the page never
+  // learns whether an account exists), the one this browser last signed in with first.
+  function showMethods() {
+    $("identity").textContent = lastEmail;
+    $("password-username").value = lastEmail;
+    $("password").value = "";
+    const last = localStorage.getItem("bridge.method");
+    const box = $("methods");
+    ["password", "passkey", "email_code"].sort((a, b) => (b === last) - (a === last))
+      .forEach((way) => box.appendChild(box.querySelector(`[data-method="${way}"]`)));
+    box.querySelectorAll("[data-method] button").forEach((button, i) => {
+      button.classList.toggle("secondary", i > 0);
+      button.classList.toggle("primary", i === 0 && button.type !== "submit");
+    });
+    showStep("step-password");
+    (box.firstElementChild.dataset.method === "password" ? $("password") : box.firstElementChild.querySelector("button")).focus();
   }
 
   function startChallenge(result) {
@@ -309,19 +331,30 @@
     const error = params.get("error");
     if (error) show("error", errorKey(error));
 
-    onSubmit("step-password", async () => {
+    onSubmit("step-identify", async () => {
       lastEmail = $("email").value.trim();
+      const result = await call("/login/identify", { ctx, email: lastEmail });
+      if (result.status === "sign_in") return showMethods();
+      proceed(result);
+    });
+    onSubmit("step-password", async () => {
+      method = "password";
       proceed(await call("/login", { ctx, email: lastEmail, password: $("password").value }));
     });
-    // Without a password: the email typed above, then a passkey or a code by email.
-    const withoutPassword = (path) => async () => {
+    // Without a password: the email typed first, then a passkey or a code by email.
+    const withoutPassword = (path, way) => async () => {
       clearMessages();
-      lastEmail = $("email").value.trim();
       if (!lastEmail) return show("error", "enterEmail");
+      method = way;
       proceed(await call(path, { ctx, email: lastEmail }));
     };
-    $("with-passkey").addEventListener("click", withoutPassword("/login/passkey"));
-    $("with-code").addEventListener("click", withoutPassword("/login/code"));
+    $("with-passkey").addEventListener("click", withoutPassword("/login/passkey", "passkey"));
+    $("with-code").addEventListener("click", withoutPassword("/login/code", "email_code"));
+    $("not-you").addEventListener("click", () => {
+      clearMessages();
+      $("password").value = "";
+      showStep("step-identify");
+    });
     onSubmit("step-code", async () => {
       proceed(await call("/login/challenge", { flow, code: $("code").value.trim() }));
     });
@@ -399,7 +432,7 @@
       $("forgot-email").value = $("email").value;
       showStep("step-forgot");
     });
-    document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => { clearMessages(); signUp = null; showStep("step-password"); }));
+    document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => { clearMessages(); signUp = null; showStep("step-identify"); }));
   }
 
   start();

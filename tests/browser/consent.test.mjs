@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { root, shot, startStack, step } from "./stack.mjs";
+import { root, shot, startStack, step, identify } from "./stack.mjs";
 
 let info;
 let browser;
@@ -64,7 +64,7 @@ async function emailTo(p, to, kind) {
 
 /** Signs in with the password on the form; leaves the page at whatever comes next. */
 async function signIn(p, user) {
-  await step(p, "password").getByLabel(/^(Email|メールアドレス)$/).fill(user.email);
+  await identify(p, user.email);
   await step(p, "password").getByLabel(/^(Password|パスワード)$/).fill(user.password);
   await step(p, "password").getByRole("button", { name: /Sign in|サインイン/ }).click();
 }
@@ -77,7 +77,7 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   // A new person: the documents on the sign-up form, the terms required.
   const p = await page("ja-JP");
   await openForm(p, "/hc/ja");
-  await step(p, "password").getByRole("button", { name: "アカウントを作成" }).click();
+  await step(p, "identify").getByRole("button", { name: "アカウントを作成" }).click();
   const form = step(p, "sign-up");
   const email = `kaori.${Date.now()}@example.com`;
   await form.getByLabel("メールアドレス").fill(email);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { root, startStack } from "./stack.mjs";
+import { identify, root, startStack } from "./stack.mjs";
 
 const shots = process.env.SCREENSHOT_DIR;
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
@@ -87,12 +87,12 @@ async function signIn(p, user, { lang = "en", sms = true, route = "", wrongFirst
   await p.getByRole("button", { name: words.signIn, exact: true }).click();
   await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
   if (wrongFirst) {
-    await step(p, "password").getByLabel(words.email).fill(wrongFirst);
+    await identify(p, wrongFirst);
     await step(p, "password").getByLabel(words.password, { exact: true }).fill(`Not-the-Passw0rd-${stamp()}`);
     await step(p, "password").getByRole("button", { name: words.signIn }).click();
     await p.getByRole("alert").filter({ hasText: words.refused }).waitFor();
   }
-  await step(p, "password").getByLabel(words.email).fill(user.email);
+  await identify(p, user.email);
   await step(p, "password").getByLabel(words.password, { exact: true }).fill(user.password);
   await step(p, "password").getByRole("button", { name: words.signIn }).click();
   if (sms) {
@@ -591,7 +591,7 @@ test("a customer without a console role sees only the no-access page, and the AP
   // "Sign in as someone else" ends her bridge session; the form then signs an admin in.
   await p.getByRole("link", { name: "Sign in as someone else" }).click();
   await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
-  await step(p, "password").getByLabel("Email").fill(info.users.admin.email);
+  await identify(p, info.users.admin.email);
   await step(p, "password").getByLabel("Password", { exact: true }).fill(info.users.admin.password);
   await step(p, "password").getByRole("button", { name: "Sign in" }).click();
   await step(p, "code").getByLabel("Code").fill("123456");
@@ -1543,7 +1543,7 @@ async function highRiskSignIn() {
     try {
       await b.goto(`${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`);
       await b.waitForURL((url) => url.href.startsWith(info.form));
-      await step(b, "password").getByLabel(words.email).fill(user.email);
+      await identify(b, user.email);
       await step(b, "password").getByLabel(words.password, { exact: true }).fill(user.password);
       await step(b, "password").getByRole("button", { name: words.signIn }).click();
       const outcome = await Promise.race([

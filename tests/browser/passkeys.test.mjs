@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { shot, startStack, step } from "./stack.mjs";
+import { shot, startStack, step, identify } from "./stack.mjs";
 
 let info;
 let browser;
@@ -52,7 +52,7 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   // A first browser signs in with the password (the person's baseline) and opens the account page.
   const a = await device("ja-JP");
   await openForm(a.p, stepupApp("/hc/ja"));
-  await step(a.p, "password").getByLabel("メールアドレス").fill(user.email);
+  await identify(a.p, user.email);
   await step(a.p, "password").getByLabel("パスワード", { exact: true }).fill(user.password);
   await step(a.p, "password").getByRole("button", { name: "サインイン" }).click();
   await a.p.waitForURL(`${info.demo_app}/hc/ja`);
@@ -75,6 +75,8 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   await a.p.getByText("パスキーはまだありません。").waitFor();
   await a.p.getByRole("button", { name: "パスキーを追加" }).click();
   await a.p.getByRole("status").filter({ hasText: "パスキーを追加しました。" }).waitFor();
+  // The list is read again after the notice: wait for it.
+  await a.p.locator("#passkey-list li").first().waitFor();
   assert.equal(await a.p.locator("#passkey-list li").count(), 1);
   await shot(a.p, "ja-account-passkey-added");
   const { credentials } = await a.cdp.send("WebAuthn.getCredentials", { authenticatorId: a.authenticatorId });
@@ -86,7 +88,7 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   const b = await device("en-US");
   await b.cdp.send("WebAuthn.addCredential", { authenticatorId: b.authenticatorId, credential: credentials[0] });
   await openForm(b.p, stepupApp("/hc/en-us"));
-  await step(b.p, "password").getByLabel("Email").fill(user.email);
+  await identify(b.p, user.email);
   await step(b.p, "password").getByRole("button", { name: "Use a passkey" }).click();
   await b.p.waitForURL(`${info.demo_app}/hc/en-us`);
   assert.equal(await b.p.locator("#who").textContent(), `Signed in as ${user.name}`);
@@ -105,17 +107,19 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   await a.p.context().close();
 });
 
-test("an email code instead of a password, in Japanese; an unknown email gets the same step", async () => {
+test("an email code instead of a password, in Japanese; an unknown email gets the same step; the way used last comes first next time", async () => {
   const user = info.users.hanako;
   const p = (await device("ja-JP")).p;
   await openForm(p, `${info.demo_app}/hc/ja`);
-  await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
-  await p.getByRole("alert").filter({ hasText: "先にメールアドレスを入力してください。" }).waitFor();
-  await step(p, "password").getByLabel("メールアドレス").fill("nobody@example.com");
+  await step(p, "identify").getByRole("button", { name: "次へ" }).click();
+  await p.getByRole("alert").filter({ hasText: "すべての項目を入力してください。" }).waitFor();
+  await identify(p, "nobody@example.com");
+  // The ways to sign in: the same for every address; a new browser starts with the password.
+  assert.deepEqual(await methods(p), ["password", "passkey", "email_code"]);
   await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
   await step(p, "code").getByText("n***@e*** にメールで送信したコードを入力してください。").waitFor();
   await p.goto(p.url());
-  await step(p, "password").getByLabel("メールアドレス").fill(user.email);
+  await identify(p, user.email);
   await step(p, "password").getByRole("button", { name: "メールでコードを受け取る" }).click();
   await step(p, "code").getByText("h***@e*** にメールで送信したコードを入力してください。").waitFor();
   await shot(p, "ja-email-code");
@@ -123,5 +127,19 @@ test("an email code instead of a password, in Japanese; an unknown email gets th
   await step(p, "code").getByRole("button", { name: "確認" }).click();
   await p.waitForURL(`${info.demo_app}/hc/ja`);
   assert.equal(await p.locator("#who").textContent(), `Signed in as ${user.name}`);
+
+  // Next time in this browser, whoever types their email: the code first.
+  await p.context().clearCookies();
+  await openForm(p, `${info.demo_app}/hc/ja`);
+  await identify(p, "someone.else@example.com");
+  await step(p, "password").getByText("someone.else@example.com").waitFor();
+  assert.deepEqual(await methods(p), ["email_code", "password", "passkey"]);
+  await shot(p, "ja-last-used-first");
   await p.context().close();
 });
+
+/** The ways to sign in, in the order the form shows them. */
+async function methods(p) {
+  await step(p, "password").waitFor();
+  return p.locator("#methods > [data-method]").evaluateAll((els) => els.map((el) => el.dataset.method));
+}

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHmac } from "node:crypto";
-import { root, shot, startStack, step } from "./stack.mjs";
+import { root, shot, startStack, step, identify } from "./stack.mjs";
 
 let info;
 let browser;
@@ -36,7 +36,7 @@ test("English: a wrong password is refused, the right one lands on the app as th
   const p = await page("en-US");
   await openForm(p, "/hc/en-us/requests");
   assert.equal(await p.locator("h1").textContent(), "Sign in");
-  await step(p, "password").getByLabel("Email").fill(info.users.hanako.email);
+  await identify(p, info.users.hanako.email);
   await step(p, "password").getByLabel("Password").fill("Not-The-Passw0rd!");
   await step(p, "password").getByRole("button", { name: "Sign in" }).click();
   await p.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
@@ -59,7 +59,7 @@ test("Japanese: an SMS code step, then the app", async () => {
   const p = await page("ja-JP");
   await openForm(p);
   assert.equal(await p.locator("h1").textContent(), "サインイン");
-  await step(p, "password").getByLabel("メールアドレス").fill(info.users.mfa.email);
+  await identify(p, info.users.mfa.email);
   await step(p, "password").getByLabel("パスワード", { exact: true }).fill(info.users.mfa.password);
   await step(p, "password").getByRole("button", { name: "サインイン" }).click();
   await step(p, "code").getByLabel("確認コード").waitFor();
@@ -81,7 +81,7 @@ test("the language switch, the new-password step, and Zendesk's error message on
   await p.getByRole("button", { name: "English" }).click();
   assert.equal(await p.locator("h1").textContent(), "Sign in");
   assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
-  await step(p, "password").getByLabel("Email").fill(info.users.new.email);
+  await identify(p, info.users.new.email);
   await step(p, "password").getByLabel("Password").fill(info.users.new.password);
   await step(p, "password").getByRole("button", { name: "Sign in" }).click();
   await step(p, "new-password").getByLabel("New password", { exact: true }).fill("Chosen-Passw0rd!");
@@ -102,10 +102,23 @@ test("the language switch, the new-password step, and Zendesk's error message on
   await p.context().close();
 });
 
+test("Japanese: a company's domain typed first goes straight to the company's provider, without the corporate button", async () => {
+  const p = await page("ja-JP");
+  await openForm(p);
+  await identify(p, info.employee.email);
+  await p.waitForURL((url) => url.href.startsWith(info.company_idp));
+  assert.equal(await p.getByLabel("Work email").inputValue(), info.employee.email);
+  await p.getByLabel("Company password").fill(info.employee.password);
+  await p.getByRole("button", { name: "Sign in to Example Corp" }).click();
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${info.employee.name}`);
+  await p.context().close();
+});
+
 test("corporate email: the company's own sign-in page, the app, a second visit without a prompt, single sign-out", async () => {
   const p = await page("en-US");
   await openForm(p);
-  await step(p, "password").getByRole("button", { name: "Continue with corporate email" }).click();
+  await step(p, "identify").getByRole("button", { name: "Continue with corporate email" }).click();
   await step(p, "corporate").getByLabel("Work email").fill(info.employee.email);
   await step(p, "corporate").getByRole("button", { name: "Continue" }).click();
   // The company's provider, with the typed email already filled in.
@@ -147,7 +160,7 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
     const start = `${info.token_apps}/${app}/`;
     await p.goto(start);
     await p.waitForURL((url) => url.href.startsWith(info.form));
-    await step(p, "password").getByLabel("Email").fill(hanako.email);
+    await identify(p, hanako.email);
     await step(p, "password").getByLabel("Password").fill(hanako.password);
     await step(p, "password").getByRole("button", { name: "Sign in" }).click();
     await p.waitForURL(start);
@@ -171,7 +184,7 @@ async function signInAt(p, sso, user, lang) {
   const label = lang === "ja" ? { email: "メールアドレス", password: "パスワード", submit: "サインイン" } : { email: "Email", password: "Password", submit: "Sign in" };
   await p.goto(sso);
   await p.waitForURL((url) => url.href.startsWith(info.form));
-  await step(p, "password").getByLabel(label.email).fill(user.email);
+  await identify(p, user.email);
   await step(p, "password").getByLabel(label.password, { exact: true }).fill(user.password);
   await step(p, "password").getByRole("button", { name: label.submit }).click();
 }
@@ -283,7 +296,7 @@ async function emailTo(p, to, kind) {
 test("Japanese: a new person creates an account on the app's form, reads the code in the local inbox in Japanese, and lands in the app; the same email again reveals nothing", async () => {
   const p = await page("ja-JP");
   await openForm(p);
-  await step(p, "password").getByRole("button", { name: "アカウントを作成" }).click();
+  await step(p, "identify").getByRole("button", { name: "アカウントを作成" }).click();
   const form = step(p, "sign-up");
   const email = `sakura.${Date.now()}@example.com`;
   await form.getByLabel("メールアドレス").fill(email);
@@ -324,7 +337,7 @@ test("Japanese: a new person creates an account on the app's form, reads the cod
   // Someone else tries the same email: the same step and words as for a new one; the owner is told.
   const q = await page("ja-JP");
   await openForm(q);
-  await step(q, "password").getByRole("button", { name: "アカウントを作成" }).click();
+  await step(q, "identify").getByRole("button", { name: "アカウントを作成" }).click();
   const again = step(q, "sign-up");
   await again.getByLabel("メールアドレス").fill(email);
   await again.getByLabel("パスワード").fill("Other-Passw0rd!");
@@ -339,7 +352,7 @@ test("Japanese: a new person creates an account on the app's form, reads the cod
 test("English: an unconfirmed person finishes later from the sign-in step, and a company's email is sent to corporate sign-in", async () => {
   const p = await page("en-US");
   await openForm(p, "/hc/en-us");
-  await step(p, "password").getByRole("button", { name: "Create an account" }).click();
+  await step(p, "identify").getByRole("button", { name: "Create an account" }).click();
   const email = `later.${Date.now()}@example.com`;
   const form = step(p, "sign-up");
   await form.getByLabel("Email", { exact: true }).fill(email);
@@ -352,7 +365,7 @@ test("English: an unconfirmed person finishes later from the sign-in step, and a
   // Later, in another browser: the password leads to the code step, with a new code.
   const q = await page("en-US");
   await openForm(q, "/hc/en-us");
-  await step(q, "password").getByLabel("Email").fill(email);
+  await identify(q, email);
   await step(q, "password").getByLabel("Password").fill("Later-Passw0rd!");
   await step(q, "password").getByRole("button", { name: "Sign in" }).click();
   await step(q, "confirm").waitFor();
@@ -367,7 +380,7 @@ test("English: an unconfirmed person finishes later from the sign-in step, and a
   // A company that manages its people: to corporate sign-in, with the email carried over.
   const r = await page("en-US");
   await openForm(r, "/hc/en-us");
-  await step(r, "password").getByRole("button", { name: "Create an account" }).click();
+  await step(r, "identify").getByRole("button", { name: "Create an account" }).click();
   await step(r, "sign-up").getByLabel("Email", { exact: true }).fill(info.employee.email);
   await step(r, "sign-up").getByLabel("Password").fill("Corp-Passw0rd!x");
   await step(r, "sign-up").getByLabel("Name").fill(info.employee.name);

@@ -64,3 +64,13 @@ export async function shot(p, name) {
 
 /** The form's step `id` (`password`, `code`, `consent`, ...). */
 export const step = (p, id) => p.locator(`#step-${id}`);
+
+/**
+ * The form's first step: types `email` and continues (from the ways-to-sign-in step, through
+ * "Not you?" first). What comes next is the caller's: the ways to sign in, or a company's provider.
+ */
+export async function identify(p, email) {
+  if (await step(p, "password").isVisible()) await p.locator("#not-you").click();
+  await step(p, "identify").locator("#email").fill(email);
+  await step(p, "identify").locator("button[type=submit]").click();
+}

@@ -150,8 +150,10 @@ pub fn jwt_claims(page: &str) -> Value {
 /// Everything up to the provider's redirect back: start, the binding cookie, the provider.
 async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String, reqwest::Client) {
     let ctx = app.ctx().await;
-    let started = app.post("/corporate/start", json!({"ctx": ctx, "email": email})).await;
+    // The form's first step: the email alone sends the person on to their company.
+    let started = app.post("/login/identify", json!({"ctx": ctx, "email": email})).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    assert_eq!(started.json()["status"], "redirect", "{}", started.body);
     let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
     assert_eq!(go.status, StatusCode::FOUND, "{}", go.body);
     let binding = set_cookie(&go, "bridge_corporate").expect("a binding cookie");
@@ -300,6 +302,20 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let ctx = app.ctx().await;
     let unknown = app.post("/corporate/start", json!({"ctx": ctx, "email": "a@unknown.example"})).await;
     assert_eq!((unknown.status, unknown.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_domain")));
+    // Typed first, any address outside an organisation reads the same, account or not.
+    let identify = |email: &str| app.post("/login/identify", json!({"ctx": ctx, "email": email}));
+    let known = app.user("kazu@example.com", |_| {}).await;
+    assert!(!known.is_empty());
+    let someone = identify("kazu@example.com").await;
+    assert_eq!((someone.status, someone.body.as_str()), (StatusCode::OK, r#"{"status":"sign_in"}"#));
+    for email in ["nobody@unknown.example", "Nobody@Example.COM"] {
+        let reply = identify(email).await;
+        assert_eq!((reply.status, &reply.body), (someone.status, &someone.body), "{email}");
+    }
+    let not_an_email = identify("taro at corp.example").await;
+    assert_eq!((not_an_email.status, not_an_email.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_email")));
+    let forged = app.post("/login/identify", json!({"ctx": "a.b", "email": "taro@corp.example"})).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{}", forged.body);
 
     assert_eq!(app.items_under("SESSION#").await, 0, "no refused attempt left a session behind");
 }

@@ -169,16 +169,32 @@ impl Corporate {
     /// Finds the organisation by the email's domain; returns the sealed flow for [`Self::begin`].
     /// An unknown domain and an organisation without a connection read the same.
     pub async fn start(&self, ctx: &str, email: &str, now: u64) -> Result<String, CorporateError> {
-        if self.ports.redirect_uri.is_empty() {
-            return Err(CorporateError::Unconfigured);
-        }
         let key = self.shared.secrets.bridge().await?;
         let ctx: SignInContext = flow::open(&key.flow_key, Purpose::Context, ctx, now)?;
         let email = Email::parse(email).map_err(|_| CorporateError::BadInput("email"))?;
         let domain = EmailDomain::of(&email).map_err(|_| CorporateError::BadInput("email"))?;
+        if self.ports.redirect_uri.is_empty() {
+            return Err(CorporateError::Unconfigured);
+        }
         let org = self.shared.orgs.owner_of(&domain).await?.filter(|o| o.connection.is_some()).ok_or(CorporateError::UnknownDomain)?;
         let start = CorporateStart { ctx, org: org.id.clone(), email: email.as_str().to_owned() };
         Ok(flow::seal(&key.flow_key, Purpose::Corporate, now + PENDING_TTL, &start))
+    }
+
+    /// The email a person types first (identifier-first sign-in): `Some(flow)`, as
+    /// [`Self::start`], when its domain is an organisation's with a provider; `None` for every
+    /// other address, and when corporate sign-in is off. Only the domain is looked up, never the
+    /// person, so the answer says nothing about whether an account exists.
+    ///
+    /// # Errors
+    /// A context that does not open, an address that is not one (`BadInput("email")`), the
+    /// store unreachable.
+    pub async fn identify(&self, ctx: &str, email: &str, now: u64) -> Result<Option<String>, CorporateError> {
+        match self.start(ctx, email, now).await {
+            Ok(flow) => Ok(Some(flow)),
+            Err(CorporateError::UnknownDomain | CorporateError::Unconfigured) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Stores a pending sign-in and returns the provider's authorization URL and the binding.

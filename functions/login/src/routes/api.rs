@@ -1,4 +1,5 @@
-//! The JSON calls the form makes, cross-origin from the form's origin only: `POST /login`,
+//! The JSON calls the form makes, cross-origin from the form's origin only: `POST /login/identify`
+//! (the email typed first), `POST /login`, `POST /login/code`, `POST /login/passkey`,
 //! `POST /login/challenge`, `POST /password/forgot`, `POST /password/reset`,
 //! `POST /corporate/start`, sign-up: `POST /signup`, `POST /signup/confirm`,
 //! `POST /signup/resend`, and consent: `GET /consent/documents`, `POST /consent/show`,
@@ -40,6 +41,7 @@ pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
         .route("/login/challenge", post(challenge))
         .route("/login/code", post(email_code))
         .route("/login/passkey", post(passkey))
+        .route("/login/identify", post(identify))
         .route("/password/forgot", post(forgot))
         .route("/password/reset", post(reset))
         .route("/corporate/start", post(corporate_start))
@@ -242,8 +244,23 @@ async fn consent(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now
 /// `POST /corporate/start`: the email's organisation; where the browser goes next (`/corporate/go`).
 async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
     let flow = login.corporate.start(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "corporate/start")))?;
+    to_provider(&login, &flow)
+}
+
+/// The email typed first: an organisation's domain goes on to its provider (as
+/// `/corporate/start`); every other address gets `{"status": "sign_in"}`, the same bytes
+/// whether or not an account exists (nothing about the person is read).
+async fn identify(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    match login.corporate.identify(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "login/identify")))? {
+        Some(flow) => to_provider(&login, &flow),
+        None => Ok(json_response(StatusCode::OK, &json!({"status": "sign_in"}))),
+    }
+}
+
+/// On to `/corporate/go` with the sealed corporate flow (a top-level navigation).
+fn to_provider(login: &Login, flow: &str) -> Answer {
     let mut url = url::Url::parse(&format!("{}/corporate/go", login.api_url)).map_err(|_| ApiProblem(problem::BAD_REQUEST))?;
-    url.query_pairs_mut().append_pair("flow", &flow);
+    url.query_pairs_mut().append_pair("flow", flow);
     Ok(json_response(StatusCode::OK, &json!({"status": "redirect", "method": "GET", "url": url.as_str()})))
 }
 

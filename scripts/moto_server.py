@@ -52,6 +52,12 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   email, `AdminCreateUser`'s check that the email is free, `ListUsers` with `email = "..."`):
   moto reads every user of the pool for each, so a 10,000-user import cost time in the square
   of its size. Here an index by attribute value answers them, with the same answers.
+- `DeleteUser` (missing in moto): the access token's user is deleted with every token, their
+  groups and passkeys, as Cognito does; a disabled or unconfirmed user is `NotAuthorizedException`.
+- `UpdateUserAttributes` writes only what the app client's `WriteAttributes` allows (moto writes
+  anything): another attribute is `NotAuthorizedException`, as in Cognito.
+- `SetUserMFAPreference` with a settings object whose members are all `false` turns the factor
+  off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
   under concurrent `AdminCreateUser` calls some answered 500 (a dictionary changed while
   another request read it), which Cognito never does.
@@ -721,6 +727,39 @@ def get_user_auth_factors(self):
                          "ConfiguredUserAuthFactors": factors})
 
 
+def set_user_mfa_preference(self):
+    def settings(name):
+        value = self._get_param(name)
+        return None if value is None else {"Enabled": bool(value.get("Enabled")), "PreferredMfa": bool(value.get("PreferredMfa"))}
+    self._get_region_agnostic_backend().set_user_mfa_preference(self._get_param("AccessToken"), settings("SoftwareTokenMfaSettings"),
+                                                                 settings("SMSMfaSettings"))
+    return EmptyResult()
+
+
+def delete_user(self):
+    pool, user = _user_of(self, self._get_param("AccessToken"))
+    pool.sign_out(user.username)
+    for group in list(user.groups):
+        group.users.remove(user)
+    del pool.users[user.username]
+    return EmptyResult()
+
+
+_update_user_attributes = CognitoIdpResponse.update_user_attributes
+
+
+def update_user_attributes(self):
+    access_token = self._get_param("AccessToken")
+    pool, _ = _user_of(self, access_token)
+    client_id, _ = pool.access_tokens[access_token]
+    writable = pool.clients[client_id].extended_config.get("WriteAttributes")
+    if writable is not None:
+        for attribute in self._get_param("UserAttributes") or []:
+            if attribute.get("Name") not in writable:
+                raise NotAuthorizedError("A client attempted to write unauthorized attribute")
+    return _update_user_attributes(self)
+
+
 class _NoTableCopy:
     """Stands in for the `copy` module inside moto's transaction code: tables are not copied,
     everything else is."""
@@ -903,7 +942,9 @@ CognitoIdpResponse.forgot_password = _serialised(forgot_password, _COGNITO_LOCK)
 for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_challenge", respond_to_auth_challenge),
                        ("set_user_pool_mfa_config", set_user_pool_mfa_config), ("start_web_authn_registration", start_web_authn_registration),
                        ("complete_web_authn_registration", complete_web_authn_registration), ("list_web_authn_credentials", list_web_authn_credentials),
-                       ("delete_web_authn_credential", delete_web_authn_credential), ("get_user_auth_factors", get_user_auth_factors)]:
+                       ("delete_web_authn_credential", delete_web_authn_credential), ("get_user_auth_factors", get_user_auth_factors),
+                       ("delete_user", delete_user), ("update_user_attributes", update_user_attributes),
+                       ("set_user_mfa_preference", set_user_mfa_preference)]:
     setattr(CognitoIdpResponse, _name, _serialised(_method, _COGNITO_LOCK))
 
 

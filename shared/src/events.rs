@@ -51,6 +51,19 @@ pub enum EventType {
     /// A person removed a passkey (`detail.passkey`); their other sessions end with it.
     #[serde(rename = "user.passkey_removed")]
     UserPasskeyRemoved,
+    /// A person changed their password on their account page; their other sessions end.
+    #[serde(rename = "user.password_changed")]
+    UserPasswordChanged,
+    /// A person turned on a second factor on their account page (`detail.factor`:
+    /// `software_token_mfa` or `sms_mfa`).
+    #[serde(rename = "user.factor_added")]
+    UserFactorAdded,
+    /// A person turned a second factor off (`detail.factor`); their other sessions end.
+    #[serde(rename = "user.factor_removed")]
+    UserFactorRemoved,
+    /// A person changed their name or language (`detail.changed`: the attributes' names).
+    #[serde(rename = "user.profile_updated")]
+    UserProfileUpdated,
     /// A telephony hook was called for a one-time code (`detail`: hook, request_type, outcome,
     /// reason, duration_ms, calls, http_status).
     #[serde(rename = "hook.executed")]

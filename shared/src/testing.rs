@@ -519,7 +519,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         risk: Arc::new(MemoryRisk::default()),
         sign_ups: Arc::new(OpenLedger),
         consents: Arc::new(crate::consent::current::CurrentDocuments::new(Arc::new(MemoryConsents::default()), Duration::from_secs(60))),
-        passkeys: Arc::new(MemoryPasskeys::default()),
+        own_account: Arc::new(MemoryAccount::default()),
         pool: Arc::new(EmptyPool::default()),
         session_policy: Default::default(),
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
@@ -578,29 +578,73 @@ impl crate::admin::ports::AuditedConsents for MemoryConsents {
     }
 }
 
-/// Passkeys in memory, by access token (`access-{email}`, as [`ScriptedAuth`] issues them):
-/// registration takes any credential with an `id`.
+/// A person's own account in memory, by access token (`access-{email}`, as [`ScriptedAuth`]
+/// issues them): passkey registration takes any credential with an `id`; a first password
+/// change takes any previous password, a later one the last one set; deleting marks the
+/// token's person deleted.
 #[derive(Default)]
-pub struct MemoryPasskeys {
-    pub by_token: Mutex<HashMap<String, Vec<crate::signin::ports::Passkey>>>,
+pub struct MemoryAccount {
+    pub passkeys: Mutex<HashMap<String, Vec<crate::signin::ports::Passkey>>>,
+    pub settings: Mutex<HashMap<String, crate::signin::ports::OwnSettings>>,
+    pub passwords: Mutex<HashMap<String, String>>,
+    pub deleted: Mutex<Vec<String>>,
+}
+
+impl MemoryAccount {
+    fn settings_of(&self, token: &AccessToken) -> std::sync::MutexGuard<'_, HashMap<String, crate::signin::ports::OwnSettings>> {
+        let mut all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(token.0.expose_secret().to_owned()).or_default();
+        all
+    }
 }
 
 #[async_trait]
-impl crate::signin::ports::Passkeys for MemoryPasskeys {
-    async fn start_registration(&self, _: &AccessToken) -> Result<Value, AuthError> {
-        Ok(json!({"challenge": "c2NyaXB0ZWQ", "rp": {"id": "localhost", "name": "localhost"}}))
+impl crate::signin::ports::OwnAccount for MemoryAccount {
+    async fn settings(&self, token: &AccessToken) -> Result<crate::signin::ports::OwnSettings, AuthError> {
+        Ok(self.settings_of(token)[token.0.expose_secret()].clone())
     }
-    async fn complete_registration(&self, token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
-        let id = credential["id"].as_str().ok_or(AuthError::CodeMismatch)?.to_owned();
-        let passkey = crate::signin::ports::Passkey { id, name: "Passkey".into(), attachment: None, created: 0 };
-        self.by_token.lock().unwrap_or_else(|p| p.into_inner()).entry(token.0.expose_secret().to_owned()).or_default().push(passkey);
+    async fn update_attributes(&self, token: &AccessToken, attributes: &[(&str, &str)]) -> Result<(), AuthError> {
+        let mut all = self.settings_of(token);
+        let held = all.get_mut(token.0.expose_secret()).ok_or(AuthError::ChallengeExpired)?;
+        held.attributes.extend(attributes.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
         Ok(())
     }
-    async fn list(&self, token: &AccessToken) -> Result<Vec<crate::signin::ports::Passkey>, AuthError> {
-        Ok(self.by_token.lock().unwrap_or_else(|p| p.into_inner()).get(token.0.expose_secret()).cloned().unwrap_or_default())
+    async fn change_password(&self, token: &AccessToken, previous: &SecretString, proposed: &SecretString) -> Result<(), AuthError> {
+        let mut all = self.passwords.lock().unwrap_or_else(|p| p.into_inner());
+        let key = token.0.expose_secret().to_owned();
+        if all.get(&key).is_some_and(|current| current.as_str() != previous.expose_secret()) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        all.insert(key, proposed.expose_secret().to_owned());
+        Ok(())
     }
-    async fn delete(&self, token: &AccessToken, id: &str) -> Result<(), AuthError> {
-        let mut all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
+    async fn set_factor(&self, token: &AccessToken, factor: crate::signin::ports::Factor, enabled: bool) -> Result<(), AuthError> {
+        let mut all = self.settings_of(token);
+        let held = all.get_mut(token.0.expose_secret()).ok_or(AuthError::ChallengeExpired)?;
+        held.factors.retain(|f| *f != factor);
+        if enabled {
+            held.factors.push(factor);
+        }
+        Ok(())
+    }
+    async fn delete_user(&self, token: &AccessToken) -> Result<(), AuthError> {
+        self.deleted.lock().unwrap_or_else(|p| p.into_inner()).push(token.0.expose_secret().to_owned());
+        Ok(())
+    }
+    async fn start_passkey_registration(&self, _: &AccessToken) -> Result<Value, AuthError> {
+        Ok(json!({"challenge": "c2NyaXB0ZWQ", "rp": {"id": "localhost", "name": "localhost"}}))
+    }
+    async fn complete_passkey_registration(&self, token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
+        let id = credential["id"].as_str().ok_or(AuthError::CodeMismatch)?.to_owned();
+        let passkey = crate::signin::ports::Passkey { id, name: "Passkey".into(), attachment: None, created: 0 };
+        self.passkeys.lock().unwrap_or_else(|p| p.into_inner()).entry(token.0.expose_secret().to_owned()).or_default().push(passkey);
+        Ok(())
+    }
+    async fn passkeys(&self, token: &AccessToken) -> Result<Vec<crate::signin::ports::Passkey>, AuthError> {
+        Ok(self.passkeys.lock().unwrap_or_else(|p| p.into_inner()).get(token.0.expose_secret()).cloned().unwrap_or_default())
+    }
+    async fn delete_passkey(&self, token: &AccessToken, id: &str) -> Result<(), AuthError> {
+        let mut all = self.passkeys.lock().unwrap_or_else(|p| p.into_inner());
         let held = all.entry(token.0.expose_secret().to_owned()).or_default();
         let before = held.len();
         held.retain(|p| p.id != id);

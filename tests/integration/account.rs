@@ -1,11 +1,14 @@
 //! The account page's API against moto: `GET /account` opens it for a live session only; its
-//! grant reads the person and their sessions and ends them; passkeys need a fresh sign-in step,
-//! whose grant adds one (a software authenticator answering WebAuthn, verified by the local
-//! Cognito) that then signs in, and removes it, ending the other sessions. Every grant is its
-//! session's and its purpose's only.
+//! grant reads the person and their sessions and ends them; every change needs a fresh sign-in
+//! step, whose grant adds a passkey (a software authenticator answering WebAuthn, verified by
+//! the local Cognito) that then signs in, and removes it, changes the password, the profile and
+//! the second factors, and deletes the account, ending the other sessions where the change
+//! warrants it. Every grant is its session's and its purpose's only; a company's people change
+//! neither their profile nor delete their account.
 
 use crate::harness::*;
 use crate::passwordless::SoftAuthenticator;
+use crate::risk::totp;
 use http::StatusCode;
 use serde_json::json;
 
@@ -14,6 +17,15 @@ const ORIGIN: &str = "http://localhost:8081";
 /// A signed-in browser: its session cookie.
 async fn signed_in(app: &TestApp, email: &str) -> String {
     session_cookie(&app.handoff(&app.login(email, PASSWORD).await).await)
+}
+
+/// The fresh sign-in step of someone without MFA: the password, then the code emailed to them.
+async fn elevate(app: &TestApp, grant: &str, email: &str, password: &str) -> String {
+    let step = app.post("/account/reauth", json!({"grant": grant, "password": password})).await.json();
+    assert_eq!(step["challenge"], "verify_email", "{step}");
+    let done = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": app.emailed_code(email)})).await.json();
+    assert_eq!(done["status"], "elevated", "{done}");
+    done["elevated"].as_str().unwrap().to_owned()
 }
 
 /// `GET /account` with `cookie`: the grant in the page's fragment.
@@ -82,7 +94,7 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
 
     // Without the fresh step, no passkey call; a wrong password is refused; the grant itself is
     // not a fresh step.
-    assert_eq!(app.post("/account/passkeys", json!({"elevated": grant})).await.json()["error"], "not_signed_in");
+    assert_eq!(app.post("/account/settings", json!({"elevated": grant})).await.json()["error"], "not_signed_in");
     let wrong = app.post("/account/reauth", json!({"grant": grant, "password": "Wrong-Passw0rd!"})).await;
     assert_eq!((wrong.status, wrong.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
     assert!(app.event_types().await.contains(&"user.sign_in_failed".to_owned()), "a wrong password there is recorded");
@@ -96,7 +108,7 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     assert_eq!(step["status"], "elevated", "{step}");
     let elevated = step["elevated"].as_str().unwrap().to_owned();
     assert_eq!(app.post("/account/view", json!({"grant": elevated})).await.json()["error"], "not_signed_in", "a fresh step is not a grant");
-    assert_eq!(app.post("/account/passkeys", json!({"elevated": elevated})).await.json()["passkeys"], json!([]));
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["passkeys"], json!([]));
 
     // Add one: the creation options, the authenticator's answer, registered.
     let started = app.post("/account/passkeys/start", json!({"elevated": elevated})).await.json();
@@ -104,7 +116,7 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     let mut passkey = SoftAuthenticator::new();
     let added = app.post("/account/passkeys/add", json!({"elevated": elevated, "credential": passkey.create(&started["public_key"], ORIGIN)})).await;
     assert_eq!(added.json()["status"], "added", "{}", added.body);
-    let listed = app.post("/account/passkeys", json!({"elevated": elevated})).await.json();
+    let listed = app.post("/account/settings", json!({"elevated": elevated})).await.json();
     assert_eq!(listed["passkeys"][0]["id"], json!(passkey.id()));
     assert!(app.event_types().await.contains(&"user.passkey_added".to_owned()));
     // A second answer to the same options is refused (they are spent); answers that are not
@@ -145,5 +157,179 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     assert_eq!(refused.json()["error"], "invalid_credentials");
     // The fresh step ends with its session.
     app.send("POST", "/logout", &[("cookie", &cookie)], None).await;
-    assert_eq!(app.post("/account/passkeys", json!({"elevated": elevated})).await.json()["error"], "not_signed_in");
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["error"], "not_signed_in");
+}
+
+#[tokio::test]
+async fn changing_the_password_asks_for_the_current_one_and_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let other_browser = signed_in(&app, "hanako@example.com").await;
+    let cookie = signed_in(&app, "hanako@example.com").await;
+    let grant = grant(&app, &cookie).await;
+    let change = |elevated: &str, previous: &str, proposed: &str| {
+        app.post("/account/password", json!({"elevated": elevated, "previous": previous, "proposed": proposed}))
+    };
+    // The page's grant alone changes nothing.
+    let refused = change(&grant, PASSWORD, "Brand-New-Passw0rd").await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
+
+    let elevated = elevate(&app, &grant, "hanako@example.com", PASSWORD).await;
+    for (previous, proposed, status, error) in [
+        (PASSWORD, "short", StatusCode::BAD_REQUEST, "password_policy"),
+        (PASSWORD, PASSWORD, StatusCode::BAD_REQUEST, "password_policy"),
+        ("Not-The-Passw0rd", "Brand-New-Passw0rd", StatusCode::UNAUTHORIZED, "invalid_credentials"),
+    ] {
+        let refused = change(&elevated, previous, proposed).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (status, Some(error)), "{}", refused.body);
+    }
+    let failures = app.events().await.into_iter().filter(|e| e.kind == shared::events::EventType::UserSignInFailed).count();
+    assert!(failures >= 1, "a wrong current password is recorded as a failed sign-in");
+    let hostile = app.post("/account/password", json!({"elevated": elevated, "previous": PASSWORD, "proposed": "x".repeat(5000)})).await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST, "{}", hostile.body);
+
+    app.calls.take();
+    let changed = change(&elevated, PASSWORD, "Brand-New-Passw0rd").await;
+    assert_eq!((changed.json()["status"].as_str(), changed.json()["ended_sessions"].as_u64()), (Some("changed"), Some(1)), "{}", changed.body);
+    let calls = app.calls.take();
+    assert_eq!(calls.iter().filter(|c| c.ends_with(".ChangePassword")).count(), 1, "{calls:?}");
+
+    // The other browser is signed out, this one stays; the old password is gone, the new works.
+    let gone = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &other_browser)], None).await;
+    assert!(gone.location_param("ctx").is_some(), "the other browser's session ended");
+    assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "this one stays");
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials");
+    assert_eq!(app.login("hanako@example.com", "Brand-New-Passw0rd").await.json()["status"], "signed_in");
+    let events = app.events().await;
+    let event = events.iter().find(|e| e.kind == shared::events::EventType::UserPasswordChanged).expect("user.password_changed");
+    assert_eq!(event.user.email.as_deref(), Some("hanako@example.com"));
+    let recorded = serde_json::to_string(&events).unwrap();
+    assert!(!recorded.contains("Brand-New-Passw0rd") && !recorded.contains(PASSWORD), "no password in any event");
+}
+
+#[tokio::test]
+async fn the_profile_and_second_factors_change_after_a_fresh_step() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let other_browser = signed_in(&app, "hanako@example.com").await;
+    let cookie = signed_in(&app, "hanako@example.com").await;
+    let grant = grant(&app, &cookie).await;
+    let refused = app.post("/account/profile", json!({"elevated": grant, "name": "X", "language": "ja"})).await;
+    assert_eq!(refused.json()["error"], "not_signed_in", "the page's grant alone changes nothing");
+    let elevated = elevate(&app, &grant, "hanako@example.com", PASSWORD).await;
+
+    let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
+    assert_eq!((settings["name"].as_str(), &settings["factors"], &settings["managed"]), (Some("Hanako Yamada"), &json!([]), &json!(false)), "{settings}");
+    assert_eq!(settings["phone"], json!(null));
+
+    // Name and language: checked, then Cognito's own UpdateUserAttributes.
+    for (body, error) in [
+        (json!({"elevated": elevated, "name": "", "language": "ja"}), "invalid_name"),
+        (json!({"elevated": elevated, "name": "x".repeat(101), "language": "ja"}), "invalid_name"),
+        (json!({"elevated": elevated, "name": "a\u{7}b", "language": "ja"}), "invalid_name"),
+        (json!({"elevated": elevated, "name": "Hanako", "language": "fr"}), "invalid_language"),
+        (json!({"elevated": elevated, "name": "Hanako", "language": "ja", "custom:org_id": "org-1"}), "invalid_request"),
+    ] {
+        let refused = app.post("/account/profile", body).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{}", refused.body);
+    }
+    let updated = app.post("/account/profile", json!({"elevated": elevated, "name": " 山田 花子 ", "language": "ja"})).await;
+    assert_eq!(updated.json()["status"], "updated", "{}", updated.body);
+    let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
+    assert_eq!((settings["name"].as_str(), settings["language"].as_str()), (Some("山田 花子"), Some("ja")));
+    assert!(app.event_types().await.contains(&"user.profile_updated".to_owned()));
+
+    // An authenticator app: its secret, a wrong code refused, the right one turns it on.
+    let setup = app.post("/account/authenticator/start", json!({"elevated": elevated})).await.json();
+    assert!(setup["uri"].as_str().unwrap().starts_with("otpauth://totp/api.example.com:hanako%40example.com?secret="), "{setup}");
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let wrong = app.post("/account/authenticator/add", json!({"elevated": elevated, "code": "000000"})).await;
+    assert_eq!(wrong.json()["error"], "code_mismatch", "{}", wrong.body);
+    let added = app.post("/account/authenticator/add", json!({"elevated": elevated, "code": totp(&secret)})).await;
+    assert_eq!(added.json()["status"], "added", "{}", added.body);
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["factors"], json!(["software_token_mfa"]));
+    assert!(app.event_types().await.contains(&"user.factor_added".to_owned()));
+    // From now on the password asks for the app's code.
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["challenge"], "software_token_mfa");
+    // No verified phone: no SMS codes.
+    let refused = app.post("/account/sms/add", json!({"elevated": elevated})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::CONFLICT, Some("phone_not_verified")));
+
+    // Turned off: the other sessions end, and the password alone signs in again.
+    let removed = app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "software_token_mfa"})).await;
+    assert_eq!((removed.json()["status"].as_str(), removed.json()["ended_sessions"].as_u64()), (Some("removed"), Some(1)), "{}", removed.body);
+    assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &other_browser)], None).await.location_param("ctx").is_some());
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["factors"], json!([]));
+    let again = app.login("hanako@example.com", PASSWORD).await.json();
+    assert_eq!(again["status"], "signed_in", "{again}");
+    assert!(app.event_types().await.contains(&"user.factor_removed".to_owned()));
+    let hostile = app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "password"})).await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn sms_codes_turn_off_and_on_for_a_verified_phone() {
+    let app = spawn_app().await;
+    app.user("sms@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+    let step = app.login("sms@example.com", PASSWORD).await.json();
+    let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": "123456"})).await;
+    let cookie = session_cookie(&app.handoff(&done).await);
+    let grant = grant(&app, &cookie).await;
+    // The fresh step of someone with MFA: the password, then their SMS code.
+    let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await.json();
+    assert_eq!(step["challenge"], "sms_mfa", "{step}");
+    let done = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": "123456"})).await.json();
+    let elevated = done["elevated"].as_str().unwrap().to_owned();
+    let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
+    assert_eq!((&settings["factors"], settings["phone"].as_str()), (&json!(["sms_mfa"]), Some("+81********78")), "{settings}");
+
+    let removed = app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "sms_mfa"})).await;
+    assert_eq!(removed.json()["status"], "removed", "{}", removed.body);
+    assert_eq!(app.login("sms@example.com", PASSWORD).await.json()["status"], "signed_in", "no code asked");
+    let added = app.post("/account/sms/add", json!({"elevated": elevated})).await;
+    assert_eq!(added.json()["status"], "added", "{}", added.body);
+    assert_eq!(app.login("sms@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
+}
+
+#[tokio::test]
+async fn deleting_the_account_ends_every_session_and_a_companys_people_cannot() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let other_browser = signed_in(&app, "hanako@example.com").await;
+    let cookie = signed_in(&app, "hanako@example.com").await;
+    let grant = grant(&app, &cookie).await;
+    let refused = app.post("/account/delete", json!({"elevated": grant, "confirm": "hanako@example.com"})).await;
+    assert_eq!(refused.json()["error"], "not_signed_in", "the page's grant alone deletes nothing");
+    let elevated = elevate(&app, &grant, "hanako@example.com", PASSWORD).await;
+    for confirm in ["", "haruka@example.com", "hanako"] {
+        let refused = app.post("/account/delete", json!({"elevated": elevated, "confirm": confirm})).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("confirm_mismatch")));
+    }
+    let deleted = app.post("/account/delete", json!({"elevated": elevated, "confirm": "Hanako@Example.com"})).await;
+    assert_eq!(deleted.json()["status"], "deleted", "{}", deleted.body);
+    for browser in [&other_browser, &cookie] {
+        assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", browser)], None).await.location_param("ctx").is_some(), "every session ended");
+    }
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials", "the account is gone");
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["error"], "not_signed_in");
+    let events = app.events().await;
+    let event = events.iter().find(|e| e.kind == shared::events::EventType::UserDeleted).expect("user.deleted");
+    assert_eq!((event.user.email.as_deref(), event.detail["via"].as_str()), (Some("hanako@example.com"), Some("account")));
+
+    // Someone a company manages (and lets sign in with a password): neither profile changes nor
+    // deletion, and nothing ends.
+    let orgs = bridge_admin::orgs::Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
+    let policies = shared::directory::org::OrgPolicies { password_sign_in: true, ..Default::default() };
+    let org = orgs.create("Example Corp", &["corp.example".into()], policies).await.unwrap();
+    app.user("taro@corp.example", |u| u.org = Some(org.id.as_str())).await;
+    let cookie = signed_in(&app, "taro@corp.example").await;
+    let grant = self::grant(&app, &cookie).await;
+    let elevated = elevate(&app, &grant, "taro@corp.example", PASSWORD).await;
+    assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["managed"], true);
+    let refused = app.post("/account/delete", json!({"elevated": elevated, "confirm": "taro@corp.example"})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("managed_by_company")));
+    let refused = app.post("/account/profile", json!({"elevated": elevated, "name": "Taro", "language": "en"})).await;
+    assert_eq!(refused.json()["error"], "managed_by_company");
+    assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "still signed in");
+    assert_eq!(app.post("/account/view", json!({"grant": grant})).await.json()["organisation"], "Example Corp", "the linked company account");
 }

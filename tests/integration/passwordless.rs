@@ -16,7 +16,7 @@ use shared::adapters::cognito::auth::CognitoPasswordAuth;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::common::secrets::{CachedSecrets, SecretRef};
 use shared::signin::challenge::{AccessToken, AuthError, AuthStep, ChallengeAnswer, ChallengeKind};
-use shared::signin::ports::Passkeys;
+use shared::signin::ports::OwnAccount;
 use shared::signin::ports::PasswordAuth;
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,9 +164,9 @@ pub async fn access_token(auth: &CognitoPasswordAuth, email: &str) -> AccessToke
 pub async fn register(app: &TestApp, email: &str) -> SoftAuthenticator {
     let (auth, account) = cognito(app);
     let token = access_token(&auth, email).await;
-    let options = account.start_registration(&token).await.unwrap();
+    let options = account.start_passkey_registration(&token).await.unwrap();
     let mut authenticator = SoftAuthenticator::new();
-    account.complete_registration(&token, &authenticator.create(&options, ORIGIN)).await.unwrap();
+    account.complete_passkey_registration(&token, &authenticator.create(&options, ORIGIN)).await.unwrap();
     authenticator
 }
 
@@ -185,27 +185,27 @@ async fn a_passkey_is_registered_listed_used_once_per_challenge_and_deleted() {
     let token = access_token(&auth, "hanako@example.com").await;
 
     // Registration: the options name the pool's relying party and ask for a discoverable key.
-    let options = account.start_registration(&token).await.unwrap();
+    let options = account.start_passkey_registration(&token).await.unwrap();
     assert_eq!(options["rp"]["id"], "localhost");
     assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
     let mut passkey = SoftAuthenticator::new();
     // From an origin the relying party does not cover: refused, and the options are spent.
-    let elsewhere = account.complete_registration(&token, &passkey.create(&options, "https://evil.example")).await;
+    let elsewhere = account.complete_passkey_registration(&token, &passkey.create(&options, "https://evil.example")).await;
     assert_eq!(elsewhere, Err(AuthError::CodeMismatch));
-    assert_eq!(account.complete_registration(&token, &passkey.create(&options, ORIGIN)).await, Err(AuthError::ChallengeExpired), "options are good once");
-    let options = account.start_registration(&token).await.unwrap();
+    assert_eq!(account.complete_passkey_registration(&token, &passkey.create(&options, ORIGIN)).await, Err(AuthError::ChallengeExpired), "options are good once");
+    let options = account.start_passkey_registration(&token).await.unwrap();
     let mut tampered = passkey.create(&options, ORIGIN);
     tampered["response"]["clientDataJSON"] = json!(B64.encode(json!({"type": "webauthn.create", "challenge": "AAAA", "origin": ORIGIN}).to_string()));
-    assert_eq!(account.complete_registration(&token, &tampered).await, Err(AuthError::CodeMismatch), "another challenge");
-    let options = account.start_registration(&token).await.unwrap();
-    account.complete_registration(&token, &passkey.create(&options, ORIGIN)).await.unwrap();
-    let listed = account.list(&token).await.unwrap();
+    assert_eq!(account.complete_passkey_registration(&token, &tampered).await, Err(AuthError::CodeMismatch), "another challenge");
+    let options = account.start_passkey_registration(&token).await.unwrap();
+    account.complete_passkey_registration(&token, &passkey.create(&options, ORIGIN)).await.unwrap();
+    let listed = account.passkeys(&token).await.unwrap();
     assert_eq!(listed.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), [passkey.id()]);
     assert_eq!(listed[0].attachment.as_deref(), Some("platform"));
     // The same authenticator again: excluded by the options, refused if it comes anyway.
-    let options = account.start_registration(&token).await.unwrap();
+    let options = account.start_passkey_registration(&token).await.unwrap();
     assert_eq!(options["excludeCredentials"][0]["id"], json!(passkey.id()));
-    assert_eq!(account.complete_registration(&token, &passkey.create(&options, ORIGIN)).await, Err(AuthError::CodeMismatch));
+    assert_eq!(account.complete_passkey_registration(&token, &passkey.create(&options, ORIGIN)).await, Err(AuthError::CodeMismatch));
 
     // Sign-in: USER_AUTH with the passkey preferred, the browser's answer, tokens.
     let challenge = challenge_of(auth.start_passwordless("hanako@example.com", ChallengeKind::WebAuthn).await);
@@ -232,14 +232,14 @@ async fn a_passkey_is_registered_listed_used_once_per_challenge_and_deleted() {
     assert_eq!(auth.answer(&challenge, ChallengeAnswer::Credential("{}".into())).await, Err(AuthError::InvalidCredentials));
 
     // Deleted: listed no more, and no longer offered.
-    account.delete(&token, &passkey.id()).await.unwrap();
-    assert!(account.list(&token).await.unwrap().is_empty());
-    assert_eq!(account.delete(&token, &passkey.id()).await, Err(AuthError::CodeMismatch));
+    account.delete_passkey(&token, &passkey.id()).await.unwrap();
+    assert!(account.passkeys(&token).await.unwrap().is_empty());
+    assert_eq!(account.delete_passkey(&token, &passkey.id()).await, Err(AuthError::CodeMismatch));
     let choice = challenge_of(auth.start_passwordless("hanako@example.com", ChallengeKind::WebAuthn).await);
     assert_eq!(choice.kind, ChallengeKind::SelectChallenge);
     assert!(!choice.options.contains(&ChallengeKind::WebAuthn), "{:?}", choice.options);
     // Someone else's token cannot touch this person's passkeys; a bad token is refused.
-    assert_eq!(account.list(&AccessToken("not-a-token".to_owned().into())).await, Err(AuthError::ChallengeExpired));
+    assert_eq!(account.passkeys(&AccessToken("not-a-token".to_owned().into())).await, Err(AuthError::ChallengeExpired));
 }
 
 #[tokio::test]

@@ -90,7 +90,7 @@ async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not()
 }
 
 /// RFC 6238 (SHA-1, 30 s, 6 digits) for a base32 `secret`, as authenticator apps compute it.
-fn totp(secret: &str) -> String {
+pub fn totp(secret: &str) -> String {
     let mut bits = 0u64;
     let mut count = 0;
     let mut key = Vec::new();

@@ -51,6 +51,9 @@ impl Problem {
         match error {
             SignInError::BadInput("email") => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
             SignInError::BadInput("name") => p(S::BAD_REQUEST, "invalid_name", "Enter your name (at most 100 characters)."),
+            SignInError::BadInput("confirm") => p(S::BAD_REQUEST, "confirm_mismatch", "Type your email address exactly to confirm."),
+            SignInError::BadInput("phone_number") => p(S::CONFLICT, "phone_not_verified", "Your account has no verified phone number for text messages."),
+            SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
             SignInError::BadInput(_) => BAD_REQUEST,
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
@@ -83,6 +86,9 @@ impl Problem {
                 "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
             ),
             SignInError::NotSignedIn => p(S::UNAUTHORIZED, "not_signed_in", "Your session has ended. Sign in again, then open your account page from the app."),
+            SignInError::ManagedByCompany => {
+                p(S::FORBIDDEN, "managed_by_company", "Your company manages your account. Ask your IT administrator to change or delete it.")
+            }
             SignInError::ConsentRequired => {
                 p(S::FORBIDDEN, "consent_required", "You need to accept the required terms to continue. Sign in again when you are ready.")
             }

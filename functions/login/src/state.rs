@@ -72,7 +72,7 @@ impl Login {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,
             auth: Arc::new(CognitoPasswordAuth::new(cognito.clone(), &config.client_id, secrets.clone())),
-            passkeys: Arc::new(shared::adapters::cognito::account::CognitoAccount::new(cognito)),
+            own_account: Arc::new(shared::adapters::cognito::account::CognitoAccount::new(cognito)),
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
             sessions: sessions.clone(),

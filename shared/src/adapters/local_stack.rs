@@ -93,6 +93,8 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserAuth)
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
         .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
+        // As template.yaml: what people may write themselves (never custom:org_id, scim_id, consents).
+        .set_write_attributes(Some(["email", "name", "given_name", "family_name", "locale", "phone_number"].map(String::from).to_vec()))
         .send()
         .await
         .context("creating the app client")?

@@ -2,14 +2,14 @@
 //! site. A live bridge session opens it (`GET /account`, a top-level navigation that carries
 //! the session cookie): the page gets a bearer grant, sealed and encrypted, good for 15 minutes
 //! and only while that session lives. With it the page reads the person's profile and their
-//! bridge sessions, and ends one or every other. Passkeys need a fresh sign-in step first (ASVS
+//! bridge sessions, and ends one or every other. Every change needs a fresh sign-in step first (ASVS
 //! 3.x re-authentication: the password, then the code of the person's MFA, or without MFA a
-//! code to their verified email, so the password alone adds no passkey): it gives a second,
+//! code to their verified email, so the password alone changes nothing): it gives a second,
 //! shorter grant (5 minutes) carrying the person's Cognito access token, encrypted, with which
-//! their passkeys are listed, added (WebAuthn) and removed. Adding one is `user.passkey_added`;
-//! removing one is `user.passkey_removed` and ends the person's other sessions (a lost device).
+//! the changes in [`super::account_changes`] are made.
 //!
-//! Not here: HTTP (`functions/login/src/routes/account.rs`), the page (`static-form/account.html`).
+//! Not here: the changes themselves (`account_changes`), HTTP
+//! (`functions/login/src/routes/account.rs`), the page (`static-form/account.html`).
 
 use std::sync::Arc;
 
@@ -17,11 +17,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::common::profile::ORG_ATTRIBUTE;
+use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::oidc;
-use crate::signin::ports::Passkey;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{Method, Session};
 
@@ -40,9 +41,10 @@ struct Grant {
 
 /// A fresh sign-in step: the grant's session, and the person's Cognito access token.
 #[derive(Serialize, Deserialize)]
-struct Elevation {
-    session: String,
-    username: String,
+pub(super) struct Elevation {
+    /// The session's key.
+    pub(super) session: String,
+    pub(super) username: String,
     access: String,
 }
 
@@ -60,11 +62,16 @@ struct Reauthenticating {
     access: Option<String>,
 }
 
-/// What the page shows: the person, and their bridge sessions.
+/// What the page shows: the person (as at their sign-in), and their bridge sessions.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountView {
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The `locale` attribute (`ja`, `en`), when set.
+    pub language: Option<String>,
+    /// The company account the person's is linked to (SCIM or corporate sign-in), by name:
+    /// that company manages the account (no changes or deletion here).
+    pub organisation: Option<String>,
     pub sessions: Vec<SessionView>,
 }
 
@@ -91,7 +98,7 @@ pub enum Reauth {
 }
 
 pub struct AccountPage {
-    ports: Arc<SignInPorts>,
+    pub(super) ports: Arc<SignInPorts>,
 }
 
 impl AccountPage {
@@ -133,17 +140,23 @@ impl AccountPage {
     pub async fn view(&self, grant: &str, now: u64) -> Result<AccountView, SignInError> {
         let (grant, session) = self.granted(grant, now).await?;
         let text = |k: &str| session.profile.get(k).and_then(Value::as_str).map(str::to_owned);
-        let mut sessions: Vec<SessionView> = self
-            .ports
-            .sessions
-            .of_user(&grant.username)
-            .await?
+        let org = text(ORG_ATTRIBUTE).and_then(|id| OrgId::parse(&id).ok());
+        let organisation = async {
+            match &org {
+                Some(id) => self.ports.orgs.org(id).await.map(|o| o.map(|o| o.name.clone())),
+                None => Ok(None),
+            }
+        };
+        let (held, organisation) = tokio::join!(self.ports.sessions.of_user(&grant.username), organisation);
+        let mut sessions: Vec<SessionView> = held?
             .into_iter()
             .filter(|(_, s)| s.live(now) && !s.handoff)
             .map(|(id, s)| SessionView { current: id == grant.session, id, method: s.method, created: s.created, last_seen: s.last_seen })
             .collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
-        Ok(AccountView { name: text("name"), email: text("email"), sessions })
+        // A company that is gone still managed the account: its id, rather than nothing.
+        let organisation = organisation?.or_else(|| org.map(|id| id.as_str().to_owned()));
+        Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions })
     }
 
     /// Ends the person's session `id` (this one too: then the page's grant is over).
@@ -163,7 +176,7 @@ impl AccountPage {
         self.end_others_of(&grant.session, &grant.username).await
     }
 
-    async fn end_others_of(&self, keep: &str, username: &str) -> Result<usize, SignInError> {
+    pub(super) async fn end_others_of(&self, keep: &str, username: &str) -> Result<usize, SignInError> {
         let mut ended = 0;
         for (key, _) in self.ports.sessions.of_user(username).await? {
             if key != keep && self.ports.sessions.end(&key).await?.is_some() {
@@ -181,21 +194,27 @@ impl AccountPage {
         let (grant, session) = self.granted(grant, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
         let step = match self.ports.auth.sign_in(&email, password).await {
-            Err(AuthError::InvalidCredentials) => {
-                if let Err(e) = self.ports.risk.failed(&email, now).await {
-                    tracing::warn!(error = %e, "could not count a failed sign-in");
-                }
-                let user = EventUser { username: Some(grant.username.clone()), ..EventUser::from_claims(&session.profile) };
-                let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "invalid_credentials");
-                if let Err(e) = self.ports.events.record(&event).await {
-                    tracing::warn!(error = %e, "could not record a failed sign-in");
-                }
-                return Err(AuthError::InvalidCredentials.into());
-            }
+            Err(AuthError::InvalidCredentials) => return Err(self.wrong_password(&grant.username, &session, visitor, now).await),
             step => step?,
         };
         self.next(grant.session, grant.username, &session, step, false, now).await
+    }
+
+    /// A wrong password on the page: counted against the address, as at sign-in, and recorded
+    /// (`user.sign_in_failed`, `reason: invalid_credentials`, method `account`).
+    pub(super) async fn wrong_password(&self, username: &str, session: &Session, visitor: &EventContext, now: u64) -> SignInError {
+        if let Some(email) = session.profile.get("email").and_then(Value::as_str)
+            && let Err(e) = self.ports.risk.failed(email, now).await
+        {
+            tracing::warn!(error = %e, "could not count a failed sign-in");
+        }
+        let user = EventUser { username: Some(username.to_owned()), ..EventUser::from_claims(&session.profile) };
+        let context = EventContext { method: Some("account".into()), ..visitor.clone() };
+        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "invalid_credentials");
+        if let Err(e) = self.ports.events.record(&event).await {
+            tracing::warn!(error = %e, "could not record a failed sign-in");
+        }
+        AuthError::InvalidCredentials.into()
     }
 
     /// The code asked for during the fresh sign-in step.
@@ -260,47 +279,10 @@ impl AccountPage {
     }
 
     /// The access token a fresh sign-in step gave, while its session lives.
-    async fn elevated(&self, elevated: &str, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
+    pub(super) async fn elevated(&self, elevated: &str, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
         let elevation: Elevation = self.open(Purpose::Elevated, elevated, now).await?;
         let session = self.live(&elevation.session, &elevation.username, now).await?;
         let token = AccessToken(SecretString::from(elevation.access.clone()));
         Ok((elevation, session, token))
-    }
-
-    pub async fn passkeys(&self, elevated: &str, now: u64) -> Result<Vec<Passkey>, SignInError> {
-        let (_, _, token) = self.elevated(elevated, now).await?;
-        Ok(self.ports.passkeys.list(&token).await?)
-    }
-
-    /// The creation options for a new passkey (`navigator.credentials.create`).
-    pub async fn start_passkey(&self, elevated: &str, now: u64) -> Result<Value, SignInError> {
-        let (_, _, token) = self.elevated(elevated, now).await?;
-        Ok(self.ports.passkeys.start_registration(&token).await?)
-    }
-
-    /// Registers the browser's answer to those options; `user.passkey_added`.
-    pub async fn add_passkey(&self, elevated: &str, credential: &Value, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
-        self.ports.passkeys.complete_registration(&token, credential).await?;
-        let id = credential.get("id").and_then(Value::as_str).unwrap_or_default();
-        self.record(EventType::UserPasskeyAdded, &elevation, &session, id, visitor, now).await;
-        Ok(())
-    }
-
-    /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end.
-    pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
-        self.ports.passkeys.delete(&token, id).await?;
-        self.record(EventType::UserPasskeyRemoved, &elevation, &session, id, visitor, now).await;
-        self.end_others_of(&elevation.session, &elevation.username).await
-    }
-
-    /// Records a change of the person's (a failure is logged: the change is made).
-    async fn record(&self, kind: EventType, elevation: &Elevation, session: &Session, passkey: &str, visitor: &EventContext, now: u64) {
-        let user = EventUser { username: Some(elevation.username.clone()), ..EventUser::from_claims(&session.profile) };
-        let event = IdentityEvent::new(kind, user, EventContext { method: Some("account".into()), ..visitor.clone() }, now).with_detail("passkey", passkey);
-        if let Err(e) = self.ports.events.record(&event).await {
-            tracing::warn!(error = %e, "could not record an account change");
-        }
     }
 }

@@ -4,6 +4,7 @@
 //! results to routes and statuses.
 
 pub mod account;
+pub mod account_changes;
 pub mod arrival;
 pub mod challenge;
 pub mod confirmation;

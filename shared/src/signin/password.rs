@@ -344,17 +344,8 @@ impl PasswordSignIn {
     async fn start_totp_setup(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
         let secret = self.ports.auth.associate_totp(&carried.access_token()).await?.expose_secret().to_owned();
         let flow = self.carry(ctx, username, ChallengeKind::TotpSetup, &carried, given, now).await?;
-        let issuer = url::Url::parse(&self.ports.issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
-        let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
-        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(&carried.account), label(&issuer));
-        Ok(Outcome::Challenge {
-            kind: ChallengeKind::TotpSetup,
-            destination: None,
-            options: Vec::new(),
-            flow,
-            setup: Some(TotpSetup { secret, uri }),
-            public_key: None,
-        })
+        let setup = TotpSetup::new(&self.ports.issuer, &carried.account, secret);
+        Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, destination: None, options: Vec::new(), flow, setup: Some(setup), public_key: None })
     }
 
     /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's

@@ -1,6 +1,6 @@
 //! What sign-in needs from the outside world: password authentication, ID token verification,
 //! bridge sessions, pending corporate sign-ins, companies' OpenID providers, sign-up's ledger and
-//! people's own passkeys.
+//! people's own account (passkeys, password, second factors, attributes, deletion).
 
 use crate::common::store::StoreError;
 use crate::events::IdentityEvent;
@@ -10,7 +10,8 @@ use crate::signin::oidc::ProviderMetadata;
 use crate::signin::session::Session;
 use async_trait::async_trait;
 use secrecy::SecretString;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -186,19 +187,52 @@ pub struct Passkey {
     pub created: u64,
 }
 
-/// The person's passkeys, with their own access token (the account page; W3C WebAuthn Level 3
-/// over Cognito's registration operations). Cognito has no admin API for someone else's.
+/// A second factor Cognito asks for at sign-in (its `UserMFASettingList` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Factor {
+    /// `SMS_MFA`: a code to the verified `phone_number`.
+    SmsMfa,
+    /// `SOFTWARE_TOKEN_MFA`: an authenticator app (TOTP, RFC 6238).
+    SoftwareTokenMfa,
+}
+
+/// A person's own account as Cognito keeps it (`GetUser`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnSettings {
+    /// Every attribute, by its Cognito name (`name`, `locale`, `phone_number_verified`, ...).
+    pub attributes: BTreeMap<String, String>,
+    /// The second factors turned on.
+    pub factors: Vec<Factor>,
+}
+
+/// A person's own account, with their own access token (the account page): Cognito's
+/// self-service operations. Passkeys follow W3C WebAuthn Level 3 over Cognito's registration
+/// operations; Cognito has no admin API for someone else's passkeys.
 #[async_trait]
-pub trait Passkeys: Send + Sync {
+pub trait OwnAccount: Send + Sync {
+    /// `GetUser`: attributes and second factors.
+    async fn settings(&self, access_token: &AccessToken) -> Result<OwnSettings, AuthError>;
+    /// `UpdateUserAttributes` with the attributes the app client may write (`name`, `locale`).
+    async fn update_attributes(&self, access_token: &AccessToken, attributes: &[(&str, &str)]) -> Result<(), AuthError>;
+    /// `ChangePassword`. [`AuthError::InvalidCredentials`] when `previous` is wrong,
+    /// [`AuthError::PasswordPolicy`] when `proposed` breaks the pool's policy or history,
+    /// [`AuthError::TooManyAttempts`] when Cognito stops trying.
+    async fn change_password(&self, access_token: &AccessToken, previous: &SecretString, proposed: &SecretString) -> Result<(), AuthError>;
+    /// `SetUserMFAPreference`: `factor` on or off (on: also the preferred one). An
+    /// authenticator app is turned on by [`PasswordAuth::verify_totp`], after its first code.
+    async fn set_factor(&self, access_token: &AccessToken, factor: Factor, enabled: bool) -> Result<(), AuthError>;
+    /// `DeleteUser`: the account is gone, its tokens with it.
+    async fn delete_user(&self, access_token: &AccessToken) -> Result<(), AuthError>;
     /// The creation options for `navigator.credentials.create` (JSON; the challenge lasts a
     /// few minutes).
-    async fn start_registration(&self, access_token: &AccessToken) -> Result<Value, AuthError>;
+    async fn start_passkey_registration(&self, access_token: &AccessToken) -> Result<Value, AuthError>;
     /// Registers the browser's answer (`RegistrationResponseJSON`) to the options last
     /// started. [`AuthError::CodeMismatch`] when it does not verify (challenge, origin,
     /// relying party), [`AuthError::ChallengeExpired`] when the options are gone.
-    async fn complete_registration(&self, access_token: &AccessToken, credential: &Value) -> Result<(), AuthError>;
+    async fn complete_passkey_registration(&self, access_token: &AccessToken, credential: &Value) -> Result<(), AuthError>;
     /// Every passkey of the person.
-    async fn list(&self, access_token: &AccessToken) -> Result<Vec<Passkey>, AuthError>;
+    async fn passkeys(&self, access_token: &AccessToken) -> Result<Vec<Passkey>, AuthError>;
     /// Deletes the passkey `id`.
-    async fn delete(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError>;
+    async fn delete_passkey(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError>;
 }

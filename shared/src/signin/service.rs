@@ -75,8 +75,9 @@ pub struct SignInPorts {
     pub sign_ups: Arc<dyn crate::signin::ports::SignUpLedger>,
     /// The consent documents (cached) and people's decisions.
     pub consents: Arc<crate::consent::current::CurrentDocuments>,
-    /// People's own passkeys, with their access token (the account page).
-    pub passkeys: Arc<dyn crate::signin::ports::Passkeys>,
+    /// People's own account (passkeys, password, factors, attributes), with their access
+    /// token (the account page).
+    pub own_account: Arc<dyn crate::signin::ports::OwnAccount>,
     pub pool: Arc<dyn PoolUsers>,
     pub session_policy: SessionPolicy,
     /// Our signing keys, for apps whose tokens we sign with them.
@@ -178,6 +179,17 @@ pub struct TotpSetup {
     pub uri: String,
 }
 
+impl TotpSetup {
+    /// The setup for `account` (the person's email), issued by the host of `issuer` (the API's
+    /// URL), in Google Authenticator's Key URI Format.
+    pub fn new(issuer: &str, account: &str, secret: String) -> Self {
+        let issuer = url::Url::parse(issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Identity bridge".into());
+        let label = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
+        let uri = format!("otpauth://totp/{}:{}?secret={secret}&issuer={}", label(&issuer), label(account), label(&issuer));
+        Self { secret, uri }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("invalid input: {0}")]
@@ -202,6 +214,8 @@ pub enum SignInError {
     ConsentRequired,
     #[error("the account page's session is over")]
     NotSignedIn,
+    #[error("the person's company manages their account")]
+    ManagedByCompany,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
     #[error("the sign-in's handoff was used before")]

@@ -46,6 +46,16 @@ use crate::tokens::app::SignUp;
 
 /// Longest name a person may give (characters).
 pub const MAX_NAME: usize = 100;
+
+/// A person's name as they typed it, trimmed: 1 to [`MAX_NAME`] characters, no control
+/// characters (`BadInput("name")` otherwise).
+pub fn person_name(raw: &str) -> Result<&str, SignInError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(SignInError::BadInput("name"));
+    }
+    Ok(name)
+}
 /// The window sign-ups and codes are counted in (seconds).
 pub const SIGN_UP_WINDOW: u64 = 3600;
 /// Sign-ups (each sends an email) per address per window: enough for a person who mistypes,
@@ -101,10 +111,7 @@ impl SelfSignUp {
     pub async fn start(&self, ctx: &str, account: NewAccount<'_>, visitor: &EventContext, now: u64) -> Result<CodeSent, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(account.email).map_err(|_| SignInError::BadInput("email"))?;
-        let name = account.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            return Err(SignInError::BadInput("name"));
-        }
+        let name = person_name(account.name)?;
         // The pool's rules, checked here so an email with an account answers as a new one.
         check_password_rules(account.password)?;
         let consents = self.consents(account.accepted).await?;

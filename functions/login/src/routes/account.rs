@@ -3,8 +3,11 @@
 //! server), or the form when there is no live session. The page's JSON calls (from the form's
 //! origin, through `api`'s CORS and origin check), each with its grant or its fresh sign-in
 //! step's: `POST /account/view`, `/account/sessions/end`, `/account/sessions/end-others`,
-//! `/account/reauth`, `/account/reauth/answer`, `/account/passkeys`,
-//! `/account/passkeys/start`, `/account/passkeys/add`, `/account/passkeys/remove`.
+//! `/account/reauth`, `/account/reauth/answer`; after the fresh step `/account/settings`,
+//! `/account/profile`, `/account/password`, `/account/authenticator/start`,
+//! `/account/authenticator/add`, `/account/sms/add`, `/account/factors/remove`,
+//! `/account/passkeys/start`, `/account/passkeys/add`, `/account/passkeys/remove`,
+//! `/account/delete`.
 
 use axum::Router;
 use axum::extract::State;
@@ -23,6 +26,7 @@ use crate::web::{
     redirect_to_form,
 };
 use shared::signin::account::Reauth;
+use shared::signin::ports::Factor;
 use shared::signin::service::SignInError;
 use shared::signin::session;
 
@@ -39,10 +43,17 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/sessions/end-others", post(end_others))
         .route("/account/reauth", post(reauth))
         .route("/account/reauth/answer", post(reauth_answer))
-        .route("/account/passkeys", post(passkeys))
+        .route("/account/settings", post(settings))
+        .route("/account/profile", post(profile))
+        .route("/account/password", post(password))
+        .route("/account/authenticator/start", post(start_authenticator))
+        .route("/account/authenticator/add", post(add_authenticator))
+        .route("/account/sms/add", post(add_sms))
+        .route("/account/factors/remove", post(remove_factor))
         .route("/account/passkeys/start", post(start_passkey))
         .route("/account/passkeys/add", post(add_passkey))
         .route("/account/passkeys/remove", post(remove_passkey))
+        .route("/account/delete", post(delete_account))
 }
 
 /// `GET /account`: the page with a grant for the live session, or the form to sign in first.
@@ -89,6 +100,44 @@ struct AnswerBody {
 #[serde(deny_unknown_fields)]
 struct ElevatedBody {
     elevated: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    elevated: String,
+    name: String,
+    language: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    elevated: String,
+    previous: SecretString,
+    proposed: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    elevated: String,
+    code: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactorBody {
+    elevated: String,
+    factor: Factor,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteBody {
+    elevated: String,
+    /// The person typed their email to confirm (the page asks).
+    confirm: String,
 }
 
 #[derive(Deserialize)]
@@ -140,8 +189,44 @@ async fn reauth_answer(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(
     ok(login.sign_in.account.reauthenticate_answer(&b.flow, code, now).await.map(reauth_step), "account/reauth/answer")
 }
 
-async fn passkeys(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
-    ok(login.sign_in.account.passkeys(&b.elevated, now).await.map(|p| json!({"passkeys": p})), "account/passkeys")
+async fn settings(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    ok(login.sign_in.account.settings(&b.elevated, now).await.map(|s| json!(s)), "account/settings")
+}
+
+async fn profile(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ProfileBody>) -> Answer {
+    let updated = login.sign_in.account.update_profile(&b.elevated, &b.name, &b.language, &visitor, now).await;
+    ok(updated.map(|()| json!({"status": "updated"})), "account/profile")
+}
+
+async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PasswordBody>) -> Answer {
+    check_secret(&b.previous).map_err(ApiProblem)?;
+    check_secret(&b.proposed).map_err(ApiProblem)?;
+    let changed = login.sign_in.account.change_password(&b.elevated, &b.previous, &b.proposed, &visitor, now).await;
+    ok(changed.map(|ended| json!({"status": "changed", "ended_sessions": ended})), "account/password")
+}
+
+async fn start_authenticator(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    let setup = login.sign_in.account.start_authenticator(&b.elevated, now).await;
+    ok(setup.map(|s| json!({"secret": s.secret, "uri": s.uri})), "account/authenticator/start")
+}
+
+async fn add_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
+    let code = one_time_code(&b.code).map_err(ApiProblem)?;
+    ok(login.sign_in.account.add_authenticator(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "added"})), "account/authenticator/add")
+}
+
+async fn add_sms(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    ok(login.sign_in.account.add_sms(&b.elevated, &visitor, now).await.map(|()| json!({"status": "added"})), "account/sms/add")
+}
+
+async fn remove_factor(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<FactorBody>) -> Answer {
+    let removed = login.sign_in.account.remove_factor(&b.elevated, b.factor, &visitor, now).await;
+    ok(removed.map(|ended| json!({"status": "removed", "ended_sessions": ended})), "account/factors/remove")
+}
+
+async fn delete_account(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<DeleteBody>) -> Answer {
+    let deleted = login.sign_in.account.delete_account(&b.elevated, &b.confirm, &visitor, now).await;
+    ok(deleted.map(|()| json!({"status": "deleted"})), "account/delete")
 }
 
 async fn start_passkey(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {

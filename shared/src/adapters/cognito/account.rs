@@ -1,16 +1,18 @@
-//! [`Passkeys`] over Cognito's WebAuthn operations (`StartWebAuthnRegistration`,
-//! `CompleteWebAuthnRegistration`, `ListWebAuthnCredentials`, `DeleteWebAuthnCredential`), with
-//! the person's own access token. Cognito's documents are JSON here.
+//! [`OwnAccount`] over Cognito's self-service operations with the person's own access token:
+//! `GetUser`, `UpdateUserAttributes`, `ChangePassword`, `SetUserMFAPreference`, `DeleteUser`,
+//! and the WebAuthn ones (`StartWebAuthnRegistration`, `CompleteWebAuthnRegistration`,
+//! `ListWebAuthnCredentials`, `DeleteWebAuthnCredential`). Cognito's documents are JSON here.
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, SmsMfaSettingsType, SoftwareTokenMfaSettingsType};
 use aws_smithy_types::{Document, Number};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::adapters::aws::Failure;
 use crate::signin::challenge::{AccessToken, AuthError};
-use crate::signin::ports::{Passkey, Passkeys};
+use crate::signin::ports::{Factor, OwnAccount, OwnSettings, Passkey};
 
 pub struct CognitoAccount {
     client: Client,
@@ -74,20 +76,83 @@ pub fn to_document(value: &Value) -> Document {
     }
 }
 
+/// `ChangePassword`'s errors: a wrong previous password is `NotAuthorizedException` (so is a
+/// revoked token, which a fresh step's five minutes make the rare case).
+fn password_error(failure: Failure) -> AuthError {
+    match &failure {
+        Failure::Service { code } if code == "NotAuthorizedException" => AuthError::InvalidCredentials,
+        Failure::Service { code } if code == "InvalidPasswordException" || code == "PasswordHistoryPolicyViolationException" => AuthError::PasswordPolicy,
+        _ => account_error(failure),
+    }
+}
+
+fn attribute(name: &str, value: &str) -> Result<AttributeType, AuthError> {
+    AttributeType::builder().name(name).value(value).build().map_err(|e| AuthError::Unavailable(e.to_string()))
+}
+
 #[async_trait]
-impl Passkeys for CognitoAccount {
-    async fn start_registration(&self, access_token: &AccessToken) -> Result<Value, AuthError> {
+impl OwnAccount for CognitoAccount {
+    async fn settings(&self, access_token: &AccessToken) -> Result<OwnSettings, AuthError> {
+        let out = self.client.get_user().access_token(access_token.0.expose_secret()).send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        let attributes = out.user_attributes.into_iter().filter_map(|a| Some((a.name, a.value?))).collect();
+        let factors = out
+            .user_mfa_setting_list
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| match f.as_str() {
+                "SMS_MFA" => Some(Factor::SmsMfa),
+                "SOFTWARE_TOKEN_MFA" => Some(Factor::SoftwareTokenMfa),
+                _ => None,
+            })
+            .collect();
+        Ok(OwnSettings { attributes, factors })
+    }
+
+    async fn update_attributes(&self, access_token: &AccessToken, attributes: &[(&str, &str)]) -> Result<(), AuthError> {
+        let attributes = attributes.iter().map(|(n, v)| attribute(n, v)).collect::<Result<Vec<_>, _>>()?;
+        let call = self.client.update_user_attributes().access_token(access_token.0.expose_secret()).set_user_attributes(Some(attributes));
+        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn change_password(&self, access_token: &AccessToken, previous: &SecretString, proposed: &SecretString) -> Result<(), AuthError> {
+        let call = self
+            .client
+            .change_password()
+            .access_token(access_token.0.expose_secret())
+            .previous_password(previous.expose_secret())
+            .proposed_password(proposed.expose_secret());
+        call.send().await.map_err(|e| password_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn set_factor(&self, access_token: &AccessToken, factor: Factor, enabled: bool) -> Result<(), AuthError> {
+        let call = self.client.set_user_mfa_preference().access_token(access_token.0.expose_secret());
+        let call = match factor {
+            Factor::SmsMfa => call.sms_mfa_settings(SmsMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build()),
+            Factor::SoftwareTokenMfa => call.software_token_mfa_settings(SoftwareTokenMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build()),
+        };
+        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, access_token: &AccessToken) -> Result<(), AuthError> {
+        self.client.delete_user().access_token(access_token.0.expose_secret()).send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn start_passkey_registration(&self, access_token: &AccessToken) -> Result<Value, AuthError> {
         let out = self.client.start_web_authn_registration().access_token(access_token.0.expose_secret()).send().await;
         Ok(to_json(&out.map_err(|e| account_error(Failure::of(&e)))?.credential_creation_options))
     }
 
-    async fn complete_registration(&self, access_token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
+    async fn complete_passkey_registration(&self, access_token: &AccessToken, credential: &Value) -> Result<(), AuthError> {
         let call = self.client.complete_web_authn_registration().access_token(access_token.0.expose_secret()).credential(to_document(credential));
         call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
         Ok(())
     }
 
-    async fn list(&self, access_token: &AccessToken) -> Result<Vec<Passkey>, AuthError> {
+    async fn passkeys(&self, access_token: &AccessToken) -> Result<Vec<Passkey>, AuthError> {
         let mut passkeys = Vec::new();
         let mut next = None;
         loop {
@@ -106,7 +171,7 @@ impl Passkeys for CognitoAccount {
         }
     }
 
-    async fn delete(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError> {
+    async fn delete_passkey(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError> {
         let call = self.client.delete_web_authn_credential().access_token(access_token.0.expose_secret()).credential_id(id);
         call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
         Ok(())

@@ -1,0 +1,223 @@
+//! The changes a person makes on their account page, each with the grant of a fresh sign-in
+//! step ([`AccountPage::reauthenticate`]) and their own Cognito access token: their settings as
+//! Cognito keeps them, profile (name, language), password, second factors (an authenticator
+//! app, SMS codes to their verified phone), passkeys, and deleting the account.
+//!
+//! Every change is an identity event. Those that replace a secret or take a way in away end
+//! the person's other bridge sessions (the one making the change stays): the password changed,
+//! a factor or a passkey removed; deleting the account ends every session. People whose
+//! account a company manages (`custom:org_id`: SCIM or corporate sign-in) change neither their
+//! profile nor delete their account here ([`SignInError::ManagedByCompany`]): their company's
+//! directory would overwrite the one and bring back the other.
+//!
+//! Not here: the grants, the fresh step and the sessions list (`account`), HTTP
+//! (`functions/login/src/routes/account.rs`), the page (`static-form/account.html`).
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::common::language::Language;
+use crate::common::profile::ORG_ATTRIBUTE;
+use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::signin::account::{AccountPage, Elevation};
+use crate::signin::challenge::{AccessToken, AuthError};
+use crate::signin::ports::{Factor, OwnSettings, Passkey};
+use crate::signin::service::{SignInError, TotpSetup};
+use crate::signin::session::Session;
+use crate::signin::sign_up::{check_password_rules, person_name};
+
+/// What the page shows after the fresh step: the account as Cognito keeps it now.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountSettings {
+    pub name: Option<String>,
+    /// The `locale` attribute (`ja`, `en`).
+    pub language: Option<String>,
+    /// The verified phone number for SMS codes, masked (`+81*******78`); none if unverified.
+    pub phone: Option<String>,
+    /// The second factors turned on.
+    pub factors: Vec<Factor>,
+    pub passkeys: Vec<Passkey>,
+    /// A company manages the account: no profile changes, no deletion.
+    pub managed: bool,
+}
+
+/// `+81*******78`: the country code's first digits and the last two.
+fn masked_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    if digits.len() <= 5 {
+        return "*".repeat(digits.len());
+    }
+    let (head, tail) = (3, 2);
+    digits[..head].iter().chain(std::iter::repeat_n(&'*', digits.len() - head - tail)).chain(&digits[digits.len() - tail..]).collect()
+}
+
+fn managed(settings: &OwnSettings) -> bool {
+    settings.attributes.get(ORG_ATTRIBUTE).is_some_and(|org| !org.is_empty())
+}
+
+impl AccountPage {
+    /// The person's account as Cognito keeps it: `GetUser` beside `ListWebAuthnCredentials`.
+    pub async fn settings(&self, elevated: &str, now: u64) -> Result<AccountSettings, SignInError> {
+        let (_, _, token) = self.elevated(elevated, now).await?;
+        let own = &self.ports.own_account;
+        let (settings, passkeys) = tokio::join!(own.settings(&token), own.passkeys(&token));
+        let (settings, passkeys) = (settings?, passkeys?);
+        let text = |k: &str| settings.attributes.get(k).cloned();
+        let verified = settings.attributes.get("phone_number_verified").is_some_and(|v| v == "true");
+        Ok(AccountSettings {
+            name: text("name"),
+            language: text("locale"),
+            phone: text("phone_number").filter(|_| verified).map(|p| masked_phone(&p)),
+            managed: managed(&settings),
+            factors: settings.factors,
+            passkeys,
+        })
+    }
+
+    /// The person's settings, refused when a company manages the account.
+    async fn unmanaged(&self, token: &AccessToken) -> Result<OwnSettings, SignInError> {
+        let settings = self.ports.own_account.settings(token).await?;
+        if managed(&settings) {
+            return Err(SignInError::ManagedByCompany);
+        }
+        Ok(settings)
+    }
+
+    /// Sets the person's name (1 to 100 characters) and language (`ja`, `en`: their emails');
+    /// `user.profile_updated`. Apps receive the new name from the person's next sign-in.
+    pub async fn update_profile(&self, elevated: &str, name: &str, language: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let name = person_name(name)?;
+        let language = Language::parse(language).ok_or(SignInError::BadInput("language"))?;
+        self.unmanaged(&token).await?;
+        self.ports.own_account.update_attributes(&token, &[("name", name), ("locale", language.tag())]).await?;
+        self.record(EventType::UserProfileUpdated, &elevation, &session, ("changed", json!(["name", "locale"])), visitor, now).await;
+        Ok(())
+    }
+
+    /// Changes the password (`previous` is asked again: Cognito's `ChangePassword` needs it);
+    /// `user.password_changed`, and the person's other sessions end. How many ended.
+    /// A wrong `previous` counts against the address, as a wrong password at sign-in does.
+    pub async fn change_password(
+        &self,
+        elevated: &str,
+        previous: &SecretString,
+        proposed: &SecretString,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<usize, SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        check_password_rules(proposed)?;
+        if previous.expose_secret() == proposed.expose_secret() {
+            return Err(AuthError::PasswordPolicy.into());
+        }
+        match self.ports.own_account.change_password(&token, previous, proposed).await {
+            Err(AuthError::InvalidCredentials) => return Err(self.wrong_password(&elevation.username, &session, visitor, now).await),
+            other => other?,
+        }
+        self.record(EventType::UserPasswordChanged, &elevation, &session, ("via", json!("account")), visitor, now).await;
+        self.end_others_of(&elevation.session, &elevation.username).await
+    }
+
+    /// A new authenticator app: its secret (and `otpauth://` URI) for the person to add.
+    pub async fn start_authenticator(&self, elevated: &str, now: u64) -> Result<TotpSetup, SignInError> {
+        let (_, session, token) = self.elevated(elevated, now).await?;
+        let secret = self.ports.auth.associate_totp(&token).await?.expose_secret().to_owned();
+        let account = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
+        Ok(TotpSetup::new(&self.ports.issuer, account, secret))
+    }
+
+    /// The new app's first code: verified, the app becomes the person's second factor (the
+    /// preferred one); `user.factor_added`.
+    pub async fn add_authenticator(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.auth.verify_totp(&token, code).await?;
+        self.record(EventType::UserFactorAdded, &elevation, &session, ("factor", json!(Factor::SoftwareTokenMfa)), visitor, now).await;
+        Ok(())
+    }
+
+    /// SMS codes to the person's verified phone as their second factor (the preferred one);
+    /// `user.factor_added`. `BadInput("phone_number")` without a verified phone.
+    pub async fn add_sms(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let settings = self.ports.own_account.settings(&token).await?;
+        if settings.attributes.get("phone_number_verified").is_none_or(|v| v != "true") {
+            return Err(SignInError::BadInput("phone_number"));
+        }
+        self.ports.own_account.set_factor(&token, Factor::SmsMfa, true).await?;
+        self.record(EventType::UserFactorAdded, &elevation, &session, ("factor", json!(Factor::SmsMfa)), visitor, now).await;
+        Ok(())
+    }
+
+    /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end.
+    pub async fn remove_factor(&self, elevated: &str, factor: Factor, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.own_account.set_factor(&token, factor, false).await?;
+        self.record(EventType::UserFactorRemoved, &elevation, &session, ("factor", json!(factor)), visitor, now).await;
+        self.end_others_of(&elevation.session, &elevation.username).await
+    }
+
+    /// The creation options for a new passkey (`navigator.credentials.create`).
+    pub async fn start_passkey(&self, elevated: &str, now: u64) -> Result<Value, SignInError> {
+        let (_, _, token) = self.elevated(elevated, now).await?;
+        Ok(self.ports.own_account.start_passkey_registration(&token).await?)
+    }
+
+    /// Registers the browser's answer to those options; `user.passkey_added`.
+    pub async fn add_passkey(&self, elevated: &str, credential: &Value, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.own_account.complete_passkey_registration(&token, credential).await?;
+        let id = credential.get("id").and_then(Value::as_str).unwrap_or_default();
+        self.record(EventType::UserPasskeyAdded, &elevation, &session, ("passkey", json!(id)), visitor, now).await;
+        Ok(())
+    }
+
+    /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end.
+    pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.own_account.delete_passkey(&token, id).await?;
+        self.record(EventType::UserPasskeyRemoved, &elevation, &session, ("passkey", json!(id)), visitor, now).await;
+        self.end_others_of(&elevation.session, &elevation.username).await
+    }
+
+    /// Deletes the account (`DeleteUser`) once the person has typed their email as `confirm`
+    /// (`BadInput("confirm")` otherwise): every session of the person ends first, so a failure
+    /// leaves a signed-out person with their account, never sessions without one;
+    /// `user.deleted` (`detail.via`: `account`). Refused when a company manages the account.
+    /// Kept: the consent records (the operator's proof of what was agreed) and the address's
+    /// sign-in history (risk), as the README says.
+    pub async fn delete_account(&self, elevated: &str, confirm: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
+        if email.is_empty() || !confirm.trim().eq_ignore_ascii_case(email) {
+            return Err(SignInError::BadInput("confirm"));
+        }
+        self.unmanaged(&token).await?;
+        self.ports.sessions.end_all(&elevation.username).await?;
+        self.ports.own_account.delete_user(&token).await?;
+        self.record(EventType::UserDeleted, &elevation, &session, ("via", json!("account")), visitor, now).await;
+        Ok(())
+    }
+
+    /// Records a change of the person's (a failure is logged: the change is made).
+    async fn record(&self, kind: EventType, elevation: &Elevation, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
+        let user = EventUser { username: Some(elevation.username.clone()), ..EventUser::from_claims(&session.profile) };
+        let context = EventContext { method: Some("account".into()), ..visitor.clone() };
+        let event = IdentityEvent::new(kind, user, context, now).with_detail(detail.0, detail.1);
+        if let Err(e) = self.ports.events.record(&event).await {
+            tracing::warn!(error = %e, "could not record an account change");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_phone;
+
+    #[test]
+    fn a_phone_number_shows_its_country_code_and_last_two_digits() {
+        assert_eq!(masked_phone("+819012345678"), "+81********78");
+        assert_eq!(masked_phone("+1234"), "*****");
+    }
+}

@@ -1,7 +1,8 @@
 // The account page: opened by the API's `GET /account` with a grant in the URL's fragment (the
-// page takes it out of the address bar at once). It shows the person and their sessions, ends
-// sessions, and after a fresh sign-in step (password, then the code Cognito asks for) lists,
-// adds (WebAuthn) and removes passkeys. Every call goes to the API's JSON routes.
+// page takes it out of the address bar at once). It shows the person and their sessions and ends
+// sessions. After a fresh sign-in step (password, then the code Cognito asks for, or one emailed)
+// it changes the profile, the password, the second factors and the passkeys, and deletes the
+// account. Every call goes to the API's JSON routes; the API decides what is allowed.
 (() => {
   "use strict";
   const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");
@@ -12,8 +13,8 @@
   let lang = String(localStorage.getItem("bridge.lang") || (navigator.languages || [navigator.language || "en"])[0] || "en").startsWith("ja") ? "ja" : "en";
   let elevated = null;      // the fresh sign-in step's grant
   let reauthFlow = null;    // the code step of that sign-in
-  let account = null;
-  let passkeys = null;
+  let account = null;       // the person and their sessions (the page's grant)
+  let settings = null;      // the account as Cognito keeps it (after the fresh step)
   let lastMessage = null;
 
   function t(key, values) {
@@ -50,6 +51,7 @@
   }
 
   const when = (seconds) => new Date(seconds * 1000).toLocaleString(lang === "ja" ? "ja-JP" : "en-GB");
+  const languageName = (tag) => (tag === "ja" ? "日本語" : tag === "en" ? "English" : "");
 
   function render() {
     document.documentElement.lang = lang;
@@ -57,7 +59,7 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === lang)));
     if (account) renderAccount();
-    if (passkeys) renderPasskeys();
+    if (settings) renderSettings();
     if (lastMessage) show(...lastMessage);
   }
 
@@ -82,6 +84,9 @@
   function renderAccount() {
     $("profile-name").textContent = account.name || "";
     $("profile-email").textContent = account.email || "";
+    $("profile-language").textContent = languageName(account.language);
+    $("profile-organisation").textContent = account.organisation || "";
+    $("profile-organisation").hidden = $("profile-organisation-label").hidden = !account.organisation;
     const list = $("session-list");
     list.textContent = "";
     account.sessions.forEach((s) => {
@@ -93,28 +98,62 @@
         load();
       })));
     });
-    ["profile", "sessions", "passkeys"].forEach((id) => { $(id).hidden = false; });
+    ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = false; });
   }
 
-  function renderPasskeys() {
+  // A removal: the API call, then a notice and the settings read again.
+  const remover = (path, body, notice) => async () => {
+    clearMessages();
+    const result = await call(path, Object.assign({ elevated }, body));
+    if (result.error) return failed(result);
+    show("notice", notice, { count: result.ended_sessions });
+    loadSettings();
+  };
+
+  function renderSettings() {
+    const managed = settings.managed;
+    $("managed-note").hidden = !managed;
+    $("managed-note").textContent = managed ? t("managedNote", { company: (account && account.organisation) || "" }) : "";
+    $("profile-form").hidden = managed;
+    $("delete-form").hidden = managed;
+    if (document.activeElement !== $("profile-name-input")) $("profile-name-input").value = settings.name || "";
+    $("profile-language-input").value = settings.language === "ja" || settings.language === "en" ? settings.language : lang;
+
+    const factors = $("factor-list");
+    factors.textContent = "";
+    const on = (factor) => settings.factors.includes(factor);
+    if (on("software_token_mfa")) {
+      factors.appendChild(row(t("factorAuthenticator"), button(t("remove"), remover("/account/factors/remove", { factor: "software_token_mfa" }, "factorRemoved"))));
+    }
+    if (settings.phone) {
+      factors.appendChild(row(t("factorSms", { phone: settings.phone }), on("sms_mfa")
+        ? button(t("remove"), remover("/account/factors/remove", { factor: "sms_mfa" }, "factorRemoved"))
+        : button(t("turnOn"), async () => {
+          clearMessages();
+          const result = await call("/account/sms/add", { elevated });
+          if (result.error) return failed(result);
+          show("notice", "factorAdded");
+          loadSettings();
+        })));
+    }
+    if (!factors.childElementCount) factors.appendChild(row(t("noFactors")));
+    $("add-authenticator").hidden = on("software_token_mfa");
+
     const list = $("passkey-list");
     list.textContent = "";
-    passkeys.forEach((p) => {
-      list.appendChild(row(t("passkeyLine", { name: p.name, since: when(p.created) }), button(t("removePasskey"), async () => {
-        const result = await call("/account/passkeys/remove", { elevated, id: p.id });
-        if (result.error) return failed(result);
-        show("notice", "passkeyRemoved");
-        loadPasskeys();
-      })));
+    settings.passkeys.forEach((p) => {
+      list.appendChild(row(t("passkeyLine", { name: p.name, since: when(p.created) }),
+        button(t("removePasskey"), remover("/account/passkeys/remove", { id: p.id }, "passkeyRemoved"))));
     });
-    $("no-passkeys").hidden = passkeys.length > 0;
+    $("no-passkeys").hidden = settings.passkeys.length > 0;
   }
 
   // A grant or fresh step that has ended: the step again (or, for the page's own grant, a message).
   function failed(result) {
     if (result.error === "not_signed_in" && elevated) {
       elevated = null;
-      $("passkey-manager").hidden = true;
+      settings = null;
+      $("manager").hidden = true;
       $("reauth").hidden = false;
     }
     show("error", errorKey(result.error));
@@ -127,30 +166,53 @@
     renderAccount();
   }
 
-  async function loadPasskeys() {
-    const result = await call("/account/passkeys", { elevated });
+  async function loadSettings() {
+    const result = await call("/account/settings", { elevated });
     if (result.error) return failed(result);
-    passkeys = result.passkeys;
+    settings = result;
     $("reauth").hidden = true;
     $("reauth-code").hidden = true;
-    $("passkey-manager").hidden = false;
-    renderPasskeys();
+    $("manager").hidden = false;
+    renderSettings();
   }
 
   function reauthenticated(result) {
     if (result.status === "elevated") {
       elevated = result.elevated;
-      return loadPasskeys();
+      return loadSettings();
     }
     if (result.status === "challenge") {
       reauthFlow = result.flow;
       $("reauth").hidden = true;
       $("reauth-code").hidden = false;
+      $("reauth-code-input").value = "";
       $("reauth-code-hint").textContent = result.challenge === "verify_email" ? t("reauthEmailHint", { destination: result.destination || "" })
-        : result.destination ? t("codeSentTo", { destination: result.destination }) : t("totpHint");
+        : result.challenge === "software_token_mfa" ? t("totpHint")
+        : result.destination ? t("codeSentTo", { destination: result.destination }) : t("codeSent");
       return $("reauth-code-input").focus();
     }
     show("error", errorKey(result.error));
+  }
+
+  // A form's submit: messages cleared, the button busy while `handler` runs.
+  function onSubmit(id, handler) {
+    const form = $(id);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (form.getAttribute("aria-busy") === "true") return;
+      clearMessages();
+      const submit = form.querySelector("button[type=submit]");
+      form.setAttribute("aria-busy", "true");
+      submit.disabled = true;
+      submit.textContent = t(submit.dataset.busy);
+      try {
+        await handler(form);
+      } finally {
+        form.setAttribute("aria-busy", "false");
+        submit.disabled = false;
+        submit.textContent = t(submit.dataset.i18n);
+      }
+    });
   }
 
   function start() {
@@ -169,16 +231,49 @@
       show("notice", "othersEnded", { count: result.ended });
       load();
     });
-    $("reauth").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearMessages();
+    onSubmit("reauth", async () => {
       reauthenticated(await call("/account/reauth", { grant, password: $("reauth-password").value }));
       $("reauth-password").value = "";
     });
-    $("reauth-code").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearMessages();
+    onSubmit("reauth-code", async () => {
       reauthenticated(await call("/account/reauth/answer", { flow: reauthFlow, code: $("reauth-code-input").value.trim() }));
+    });
+    onSubmit("profile-form", async () => {
+      const chosen = $("profile-language-input").value;
+      const result = await call("/account/profile", { elevated, name: $("profile-name-input").value, language: chosen });
+      if (result.error) return failed(result);
+      account.name = $("profile-name-input").value.trim();
+      account.language = chosen;
+      lang = chosen;
+      localStorage.setItem("bridge.lang", lang);
+      show("notice", "profileSaved");
+      render();
+      loadSettings();
+    });
+    onSubmit("password-form", async () => {
+      if ($("new-password").value !== $("new-password-again").value) return show("error", "passwordsDiffer");
+      const result = await call("/account/password", { elevated, previous: $("current-password").value, proposed: $("new-password").value });
+      if (result.error) return failed(result);
+      ["current-password", "new-password", "new-password-again"].forEach((id) => { $(id).value = ""; });
+      show("notice", "passwordChanged", { count: result.ended_sessions });
+      load();
+    });
+    $("add-authenticator").addEventListener("click", async () => {
+      clearMessages();
+      const setup = await call("/account/authenticator/start", { elevated });
+      if (setup.error) return failed(setup);
+      $("authenticator-secret").textContent = setup.secret.replace(/(.{4})/g, "$1 ").trim();
+      if (setup.uri.startsWith("otpauth://")) $("authenticator-link").href = setup.uri;
+      $("authenticator-code").value = "";
+      $("authenticator-form").hidden = false;
+      $("authenticator-code").focus();
+    });
+    onSubmit("authenticator-form", async () => {
+      const result = await call("/account/authenticator/add", { elevated, code: $("authenticator-code").value.trim() });
+      if (result.error) return failed(result);
+      $("authenticator-form").hidden = true;
+      show("notice", "factorAdded");
+      loadSettings();
     });
     $("add-passkey").addEventListener("click", async () => {
       clearMessages();
@@ -194,7 +289,17 @@
       const added = await call("/account/passkeys/add", { elevated, credential: credential.toJSON() });
       if (added.error) return failed(added);
       show("notice", "passkeyAdded");
-      loadPasskeys();
+      loadSettings();
+    });
+    onSubmit("delete-form", async () => {
+      if (!window.confirm(t("deleteAreYouSure"))) return;
+      const result = await call("/account/delete", { elevated, confirm: $("delete-confirm").value.trim() });
+      if (result.error) return failed(result);
+      elevated = null;
+      account = null;
+      settings = null;
+      ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = true; });
+      show("notice", "accountDeleted");
     });
   }
 

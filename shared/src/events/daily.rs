@@ -68,6 +68,8 @@ impl DayTotals {
             EventType::UserSignedIn => self.sign_ins += 1,
             EventType::UserSignInFailed => self.failed_sign_ins += 1,
             EventType::SignInHighRisk => self.high_risk += 1,
+            // A person deleting their own account (`via: account`) is no SCIM change.
+            EventType::UserDeleted if event.detail.get("via").and_then(|v| v.as_str()) == Some("account") => {}
             EventType::UserProvisioned | EventType::UserDeactivated | EventType::UserReactivated | EventType::UserDeleted => self.scim_changes += 1,
             EventType::HookExecuted => {
                 self.hook_deliveries += 1;

@@ -1,7 +1,8 @@
 // Browser tests of signing in without a password and of the account page, in Chromium with its
 // virtual authenticator (WebAuthn over the DevTools protocol: a platform authenticator with
 // user verification). The local Cognito verifies every passkey ceremony for real (the
-// `webauthn` library); the form is served from `localhost`, the relying party.
+// `webauthn` library); the form is served from `localhost`, the relying party. The account page
+// changes the password (ending the other sessions), the profile, and deletes the account.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -32,6 +33,29 @@ async function device(locale) {
   return { p, cdp, authenticatorId };
 }
 
+/** The account page's fresh step: the password (its label in the page's language). */
+async function reauth(p, label, password) {
+  await p.locator("#reauth").getByLabel(label, { exact: true }).fill(password);
+  await p.locator("#reauth").getByRole("button").click();
+}
+
+/** The fresh step's code (Cognito's MFA, or one emailed). */
+async function reauthCode(p, code) {
+  await p.locator("#reauth-code input").fill(code);
+  await p.locator("#reauth-code").getByRole("button").click();
+}
+
+/** Signs in on the form with the password, then an SMS code when one is asked for. */
+async function passwordSignIn(p, user, { sms = false } = {}) {
+  await identify(p, user.email);
+  await step(p, "password").locator("#password").fill(user.password);
+  await step(p, "password").locator("button[type=submit]").click();
+  if (sms) {
+    await step(p, "code").locator("#code").fill("123456");
+    await step(p, "code").locator("button[type=submit]").click();
+  }
+}
+
 /** The newest email code sent to `to` (the local Cognito's outbox). */
 function lastCode(to) {
   const mails = readFileSync(info.outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.destination === to);
@@ -60,18 +84,15 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   await a.p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
   assert.ok(!a.p.url().includes("grant="), "the grant is taken out of the address bar");
   await a.p.locator("#profile-email").getByText(user.email).waitFor();
-  await a.p.getByRole("heading", { name: "パスキー" }).waitFor();
+  await a.p.getByRole("heading", { name: "サインインとセキュリティ" }).waitFor();
 
   // Changing passkeys asks for the password first; a wrong one is refused.
-  await a.p.getByLabel("パスワード").fill("Wrong-Passw0rd!");
-  await a.p.getByRole("button", { name: "次へ" }).click();
+  await reauth(a.p, "パスワード", "Wrong-Passw0rd!");
   await a.p.getByRole("alert").filter({ hasText: "メールアドレスまたはパスワードが正しくありません。" }).waitFor();
-  await a.p.getByLabel("パスワード").fill(user.password);
-  await a.p.getByRole("button", { name: "次へ" }).click();
+  await reauth(a.p, "パスワード", user.password);
   // The password alone adds no passkey: a code to the verified email too.
   await a.p.getByText(/ご本人確認のため、s\*\*\*@e\*\*\* にメールで送信したコードを入力してください。/).waitFor();
-  await a.p.getByLabel("確認コード").fill(lastCode(user.email));
-  await a.p.getByRole("button", { name: "確認" }).click();
+  await reauthCode(a.p, lastCode(user.email));
   await a.p.getByText("パスキーはまだありません。").waitFor();
   await a.p.getByRole("button", { name: "パスキーを追加" }).click();
   await a.p.getByRole("status").filter({ hasText: "パスキーを追加しました。" }).waitFor();
@@ -143,3 +164,85 @@ async function methods(p) {
   await step(p, "password").waitFor();
   return p.locator("#methods > [data-method]").evaluateAll((els) => els.map((el) => el.dataset.method));
 }
+
+test("English: changing the password asks for a fresh step (password and SMS code) and the current password, and signs the other browser out", async () => {
+  const user = info.users.mfa;
+  const a = (await device("en-US")).p;
+  await openForm(a, `${info.demo_app}/hc/en-us`);
+  await passwordSignIn(a, user, { sms: true });
+  await a.waitForURL(`${info.demo_app}/hc/en-us`);
+  const b = (await device("en-US")).p;
+  await openForm(b, `${info.demo_app}/hc/en-us`);
+  await passwordSignIn(b, user, { sms: true });
+  await b.waitForURL(`${info.demo_app}/hc/en-us`);
+
+  await a.goto(`${info.api}/account`);
+  await a.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await a.locator("#session-list li").nth(1).waitFor();
+  assert.equal(await a.locator("#password-form").isVisible(), false, "no change before the fresh step");
+  await reauth(a, "Password", user.password);
+  await a.locator("#reauth-code").waitFor();
+  assert.match(await a.locator("#reauth-code-hint").textContent(), /^Enter the code we sent/);
+  await reauthCode(a, "123456");
+  const form = a.locator("#password-form");
+  await form.getByLabel("Current password").fill("Not-The-Passw0rd!");
+  await form.getByLabel("New password", { exact: true }).fill("Changed-Passw0rd!");
+  await form.getByLabel("New password again").fill("Changed-Passw0rd!");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await a.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+  await form.getByLabel("Current password").fill(user.password);
+  await form.getByRole("button", { name: "Change password" }).click();
+  await a.getByRole("status").filter({ hasText: "Password changed. Signed out of 1 other sessions." }).waitFor();
+  await shot(a, "en-account-password-changed");
+  assert.equal(await a.locator("#session-list li").count(), 1);
+
+  // The other browser is signed out; the new password signs it in again.
+  await b.goto(`${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`);
+  await b.waitForURL((url) => url.href.startsWith(info.form));
+  await passwordSignIn(b, { ...user, password: "Changed-Passw0rd!" }, { sms: true });
+  await b.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await b.locator("#who").textContent(), `Signed in as ${user.name}`);
+  await a.context().close();
+  await b.context().close();
+});
+
+test("Japanese: the name and language changed on the account page, then the account deleted for good", async () => {
+  const user = info.users.guarded;
+  const p = (await device("ja-JP")).p;
+  p.on("dialog", (dialog) => dialog.accept());
+  await openForm(p, `${info.demo_app}/hc/ja`);
+  await passwordSignIn(p, user);
+  await p.waitForURL(`${info.demo_app}/hc/ja`);
+  await p.goto(`${info.api}/account`);
+  await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await reauth(p, "パスワード", user.password);
+  await p.locator("#reauth-code").waitFor();
+  await reauthCode(p, lastCode(user.email));
+  const profile = p.locator("#profile-form");
+  await profile.getByLabel("お名前").fill("  ");
+  await profile.getByRole("button", { name: "保存" }).click();
+  await p.getByRole("alert").filter({ hasText: "お名前を入力してください（100文字以内）。" }).waitFor();
+  await profile.getByLabel("お名前").fill("佐藤 三郎");
+  await profile.getByLabel("言語").selectOption("en");
+  await profile.getByRole("button", { name: "保存" }).click();
+  // Saved: the page now speaks the chosen language.
+  await p.getByRole("status").filter({ hasText: "Saved. Apps see your new name from your next sign-in." }).waitFor();
+  assert.equal(await p.locator("#profile-name").textContent(), "佐藤 三郎");
+  assert.equal(await p.locator("#profile-language").textContent(), "English");
+
+  const remove = p.locator("#delete-form");
+  await remove.getByLabel("Type your email address to confirm").fill("someone.else@example.com");
+  await remove.getByRole("button", { name: "Delete my account" }).click();
+  await p.getByRole("alert").filter({ hasText: "Type your email address exactly to confirm." }).waitFor();
+  await remove.getByLabel("Type your email address to confirm").fill(user.email);
+  await remove.getByRole("button", { name: "Delete my account" }).click();
+  await p.getByRole("status").filter({ hasText: "Your account has been deleted." }).waitFor();
+  await shot(p, "en-account-deleted");
+
+  // Signed out of the bridge (the app's own session is the app's), and the password opens
+  // nothing any more.
+  await openForm(p, `${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`);
+  await passwordSignIn(p, user);
+  await p.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+  await p.context().close();
+});

@@ -52,6 +52,11 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   email, `AdminCreateUser`'s check that the email is free, `ListUsers` with `email = "..."`):
   moto reads every user of the pool for each, so a 10,000-user import cost time in the square
   of its size. Here an index by attribute value answers them, with the same answers.
+- A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
+  moto asks for a factor only when it is the preferred one, and otherwise signs the person in
+  without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
+  with neither preferred is `SELECT_MFA_TYPE` (`MFAS_CAN_CHOOSE`; the answer's `ANSWER` picks
+  one, then its code step).
 - `DeleteUser` (missing in moto): the access token's user is deleted with every token, their
   groups and passkeys, as Cognito does; a disabled or unconfirmed user is `NotAuthorizedException`.
 - `UpdateUserAttributes` writes only what the app client's `WriteAttributes` allows (moto writes
@@ -532,6 +537,44 @@ def initiate_auth(self):
                          "ChallengeParameters": {"USERNAME": username}})
 
 
+_backend_initiate_auth = CognitoIdpBackend.initiate_auth
+
+
+def _mfa_challenge(backend, pool, user, name):
+    """Cognito's `SMS_MFA` or `SOFTWARE_TOKEN_MFA` step, answered by moto's own code."""
+    session = secrets.token_urlsafe(48)
+    backend.sessions[session] = (user.username, pool)
+    params = {"USERNAME": user.username}
+    phone = _attributes(user).get("phone_number")
+    if name == "SMS_MFA" and phone:
+        params.update({"CODE_DELIVERY_DELIVERY_MEDIUM": "SMS", "CODE_DELIVERY_DESTINATION": _mask(phone)})
+    return {"ChallengeName": name, "Session": session, "ChallengeParameters": params}
+
+
+def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
+    """Moto's, and the second factor Cognito asks for after a right password where moto asks
+    none: a factor turned on but not preferred is asked for; two on and neither preferred is
+    `SELECT_MFA_TYPE` (`MFAS_CAN_CHOOSE`)."""
+    answer = _backend_initiate_auth(self, client_id, auth_flow, auth_parameters)
+    result = answer.get("AuthenticationResult")
+    if result is None or str(auth_flow) != "USER_PASSWORD_AUTH":
+        return answer
+    pool = _pool_of_client(self, client_id)
+    user = pool._get_user(auth_parameters.get("USERNAME"))
+    on = [name for name, enabled in (("SMS_MFA", user.sms_mfa_enabled), ("SOFTWARE_TOKEN_MFA", user.software_token_mfa_enabled)) if enabled]
+    if not on:
+        return answer
+    # The tokens moto issued are not the person's yet.
+    pool.access_tokens.pop(result.get("AccessToken"), None)
+    pool.refresh_tokens.pop(result.get("RefreshToken"), None)
+    if len(on) == 1:
+        return _mfa_challenge(self, pool, user, on[0])
+    session = _auth_session(pool, client_id, user.username, "SELECT_MFA_TYPE", choices=on)
+    return {"ChallengeName": "SELECT_MFA_TYPE", "Session": session, "ChallengeParameters": {"USERNAME": user.username, "MFAS_CAN_CHOOSE": json.dumps(on)}}
+
+
+CognitoIdpBackend.initiate_auth = backend_initiate_auth
+
 _respond_to_auth_challenge = CognitoIdpResponse.respond_to_auth_challenge
 
 
@@ -558,6 +601,11 @@ def respond_to_auth_challenge(self):
     user = pool._get_user(username)
     if user is not None and not user.enabled:
         raise NotAuthorizedError("User is disabled.")
+    if state["challenge"] == "SELECT_MFA_TYPE":
+        AUTH_SESSIONS.pop(session_id, None)
+        if answers.get("ANSWER") not in state["choices"]:
+            raise InvalidParameterException("The MFA type chosen is not one offered.")
+        return ActionResult(_mfa_challenge(backend, pool, user, answers["ANSWER"]))
     if state["challenge"] == "SELECT_CHALLENGE":
         AUTH_SESSIONS.pop(session_id, None)
         metadata = self._get_param("ClientMetadata") or {}

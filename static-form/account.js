@@ -170,8 +170,7 @@
     const result = await call("/account/settings", { elevated });
     if (result.error) return failed(result);
     settings = result;
-    $("reauth").hidden = true;
-    $("reauth-code").hidden = true;
+    ["reauth", "reauth-choose", "reauth-code"].forEach((id) => { $(id).hidden = true; });
     $("manager").hidden = false;
     renderSettings();
   }
@@ -181,15 +180,40 @@
       elevated = result.elevated;
       return loadSettings();
     }
+    if (result.status === "challenge" && result.challenge === "select_mfa_type") {
+      reauthFlow = result.flow;
+      const choices = $("reauth-choices");
+      choices.textContent = "";
+      (result.options || []).forEach((option, i) => {
+        const row = document.createElement("div");
+        row.className = "choice";
+        const input = document.createElement("input");
+        Object.assign(input, { type: "radio", name: "reauth-choice", value: option, id: "reauth-choice-" + option, checked: i === 0 });
+        const label = document.createElement("label");
+        label.htmlFor = input.id;
+        label.textContent = t("mfa_" + option);
+        row.append(input, label);
+        choices.appendChild(row);
+      });
+      $("reauth").hidden = true;
+      $("reauth-choose").hidden = false;
+      return;
+    }
     if (result.status === "challenge") {
       reauthFlow = result.flow;
       $("reauth").hidden = true;
+      $("reauth-choose").hidden = true;
       $("reauth-code").hidden = false;
       $("reauth-code-input").value = "";
       $("reauth-code-hint").textContent = result.challenge === "verify_email" ? t("reauthEmailHint", { destination: result.destination || "" })
         : result.challenge === "software_token_mfa" ? t("totpHint")
         : result.destination ? t("codeSentTo", { destination: result.destination }) : t("codeSent");
       return $("reauth-code-input").focus();
+    }
+    // A step that has ended: the password again.
+    if (["challenge_expired", "not_signed_in", "too_many_attempts"].includes(result.error)) {
+      ["reauth-choose", "reauth-code"].forEach((id) => { $(id).hidden = true; });
+      $("reauth").hidden = false;
     }
     show("error", errorKey(result.error));
   }
@@ -234,6 +258,10 @@
     onSubmit("reauth", async () => {
       reauthenticated(await call("/account/reauth", { grant, password: $("reauth-password").value }));
       $("reauth-password").value = "";
+    });
+    onSubmit("reauth-choose", async () => {
+      const chosen = document.querySelector("input[name=reauth-choice]:checked");
+      reauthenticated(await call("/account/reauth/answer", { flow: reauthFlow, choice: chosen ? chosen.value : "" }));
     });
     onSubmit("reauth-code", async () => {
       reauthenticated(await call("/account/reauth/answer", { flow: reauthFlow, code: $("reauth-code-input").value.trim() }));

@@ -333,3 +333,50 @@ async fn deleting_the_account_ends_every_session_and_a_companys_people_cannot() 
     assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "still signed in");
     assert_eq!(app.post("/account/view", json!({"grant": grant})).await.json()["organisation"], "Example Corp", "the linked company account");
 }
+
+#[tokio::test]
+async fn a_person_with_two_factors_and_no_preferred_one_chooses_at_sign_in_and_at_the_fresh_step() {
+    use aws_sdk_cognitoidentityprovider::types::{SmsMfaSettingsType, SoftwareTokenMfaSettingsType};
+    let app = spawn_app().await;
+    app.user("two@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+    let step = app.login("two@example.com", PASSWORD).await.json();
+    let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": "123456"})).await;
+    let cookie = session_cookie(&app.handoff(&done).await);
+    let grant = grant(&app, &cookie).await;
+    let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await.json();
+    let elevated = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": "123456"})).await.json()["elevated"].as_str().unwrap().to_owned();
+    let setup = app.post("/account/authenticator/start", json!({"elevated": elevated})).await.json();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    app.post("/account/authenticator/add", json!({"elevated": elevated, "code": totp(&secret)})).await;
+    // Both on, neither preferred (as an operator may leave them).
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    idp.admin_set_user_mfa_preference()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("two@example.com")
+        .sms_mfa_settings(SmsMfaSettingsType::builder().enabled(true).preferred_mfa(false).build())
+        .software_token_mfa_settings(SoftwareTokenMfaSettingsType::builder().enabled(true).preferred_mfa(false).build())
+        .send()
+        .await
+        .unwrap();
+
+    // At sign-in: Cognito's SELECT_MFA_TYPE, the choice, then that factor's code.
+    let step = app.login("two@example.com", PASSWORD).await.json();
+    assert_eq!((step["challenge"].as_str(), &step["options"]), (Some("select_mfa_type"), &json!(["sms_mfa", "software_token_mfa"])), "{step}");
+    let chosen = app.post("/login/challenge", json!({"flow": step["flow"], "choice": "software_token_mfa"})).await.json();
+    assert_eq!(chosen["challenge"], "software_token_mfa", "{chosen}");
+    let done = app.post("/login/challenge", json!({"flow": chosen["flow"], "code": totp(&secret)})).await.json();
+    assert_eq!(done["status"], "signed_in", "{done}");
+
+    // At the account page's fresh step: the same choice; a factor not offered, or a code in
+    // place of the choice, is refused.
+    let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await.json();
+    assert_eq!((step["challenge"].as_str(), &step["options"]), (Some("select_mfa_type"), &json!(["sms_mfa", "software_token_mfa"])), "{step}");
+    for refused in [json!({"flow": step["flow"], "choice": "email_otp"}), json!({"flow": step["flow"], "code": "123456"}), json!({"flow": step["flow"]})] {
+        let reply = app.post("/account/reauth/answer", refused.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{refused}: {}", reply.body);
+    }
+    let chosen = app.post("/account/reauth/answer", json!({"flow": step["flow"], "choice": "sms_mfa"})).await.json();
+    assert_eq!((chosen["status"].as_str(), chosen["challenge"].as_str()), (Some("challenge"), Some("sms_mfa")), "{chosen}");
+    let done = app.post("/account/reauth/answer", json!({"flow": chosen["flow"], "code": "123456"})).await.json();
+    assert_eq!(done["status"], "elevated", "{done}");
+}

@@ -196,7 +196,17 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         json!({"flow": ctx}).to_string(),
     ]);
     let mut replies = Vec::new();
-    for path in ["/login/identify", "/login", "/login/challenge", "/password/forgot", "/password/reset", "/corporate/start", "/signup", "/signup/confirm", "/signup/resend"] {
+    for path in [
+        "/login/identify",
+        "/login",
+        "/login/challenge",
+        "/password/forgot",
+        "/password/reset",
+        "/corporate/start",
+        "/signup",
+        "/signup/confirm",
+        "/signup/resend",
+    ] {
         for body in &json_bodies {
             for content_type in ["application/json", "text/plain", "application/json; charset=utf-8"] {
                 let headers = [("content-type", content_type), ("origin", FORM)];

@@ -192,7 +192,11 @@ async fn a_passkey_is_registered_listed_used_once_per_challenge_and_deleted() {
     // From an origin the relying party does not cover: refused, and the options are spent.
     let elsewhere = account.complete_passkey_registration(&token, &passkey.create(&options, "https://evil.example")).await;
     assert_eq!(elsewhere, Err(AuthError::CodeMismatch));
-    assert_eq!(account.complete_passkey_registration(&token, &passkey.create(&options, ORIGIN)).await, Err(AuthError::ChallengeExpired), "options are good once");
+    assert_eq!(
+        account.complete_passkey_registration(&token, &passkey.create(&options, ORIGIN)).await,
+        Err(AuthError::ChallengeExpired),
+        "options are good once"
+    );
     let options = account.start_passkey_registration(&token).await.unwrap();
     let mut tampered = passkey.create(&options, ORIGIN);
     tampered["response"]["clientDataJSON"] = json!(B64.encode(json!({"type": "webauthn.create", "challenge": "AAAA", "origin": ORIGIN}).to_string()));

@@ -58,6 +58,9 @@ struct Reauthenticating {
     challenge: ChallengeKind,
     cognito_username: String,
     cognito_session: String,
+    /// The factors offered, for `SelectMfaType`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    options: Vec<ChallengeKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     access: Option<String>,
 }
@@ -93,8 +96,9 @@ pub struct SessionView {
 pub enum Reauth {
     /// Done: the grant for changes.
     Elevated(String),
-    /// A code Cognito asks for (the person's second factor): answer with `flow`.
-    Challenge { kind: ChallengeKind, destination: Option<String>, flow: String },
+    /// A code Cognito asks for (the person's second factor), or for someone with two factors
+    /// and no preferred one the choice among `options`: answer with `flow`.
+    Challenge { kind: ChallengeKind, destination: Option<String>, options: Vec<ChallengeKind>, flow: String },
 }
 
 pub struct AccountPage {
@@ -217,14 +221,25 @@ impl AccountPage {
         AuthError::InvalidCredentials.into()
     }
 
-    /// The code asked for during the fresh sign-in step.
-    pub async fn reauthenticate_answer(&self, flow_token: &str, code: SecretString, now: u64) -> Result<Reauth, SignInError> {
+    /// The answer asked for during the fresh sign-in step: a code
+    /// ([`ChallengeAnswer::Code`]), or the factor chosen ([`ChallengeAnswer::Choose`]) when
+    /// Cognito offered a choice. Any other answer, or one that does not fit the step, is
+    /// `BadInput("answer")`.
+    pub async fn reauthenticate_answer(&self, flow_token: &str, answer: ChallengeAnswer, now: u64) -> Result<Reauth, SignInError> {
         let state: Reauthenticating = self.open(Purpose::Reauthentication, flow_token, now).await?;
         let session = self.live(&state.session, &state.username, now).await?;
-        if let Some(access) = state.access {
+        let fits = match (&answer, state.challenge) {
+            (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => state.options.contains(choice),
+            (ChallengeAnswer::Code(_), kind) => kind != ChallengeKind::SelectMfaType,
+            _ => false,
+        };
+        if !fits {
+            return Err(SignInError::BadInput("answer"));
+        }
+        if let (Some(access), ChallengeAnswer::Code(code)) = (state.access, &answer) {
             // The code sent to the verified email: the second proof.
             let token = AccessToken(SecretString::from(access));
-            self.ports.auth.check_email_code(&token, &code).await?;
+            self.ports.auth.check_email_code(&token, code).await?;
             return self.elevate(state.session, state.username, &token, now).await;
         }
         let challenge = Challenge {
@@ -232,11 +247,13 @@ impl AccountPage {
             session: state.cognito_session,
             username: state.cognito_username,
             destination: None,
-            options: Vec::new(),
+            options: state.options,
             request_options: None,
         };
-        let step = self.ports.auth.answer(&challenge, ChallengeAnswer::Code(code)).await?;
-        self.next(state.session, state.username, &session, step, true, now).await
+        let chosen = matches!(answer, ChallengeAnswer::Choose(_));
+        let step = self.ports.auth.answer(&challenge, answer).await?;
+        // A choice leads to the chosen factor's code step, not yet past it.
+        self.next(state.session, state.username, &session, step, !chosen, now).await
     }
 
     /// `second_factor`: the step answered Cognito's MFA challenge.
@@ -258,16 +275,26 @@ impl AccountPage {
                     challenge: ChallengeKind::VerifyEmail,
                     cognito_username: String::new(),
                     cognito_session: String::new(),
+                    options: Vec::new(),
                     access: Some(access_token.0.expose_secret().to_owned()),
                 };
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
-                Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, flow })
+                Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow })
             }
-            AuthStep::Challenge(c) if matches!(c.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp) => {
-                let state =
-                    Reauthenticating { session: key, username, challenge: c.kind, cognito_username: c.username, cognito_session: c.session, access: None };
+            AuthStep::Challenge(c)
+                if matches!(c.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::SelectMfaType) =>
+            {
+                let state = Reauthenticating {
+                    session: key,
+                    username,
+                    challenge: c.kind,
+                    cognito_username: c.username,
+                    cognito_session: c.session,
+                    options: c.options.clone(),
+                    access: None,
+                };
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
-                Ok(Reauth::Challenge { kind: c.kind, destination: c.destination, flow })
+                Ok(Reauth::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow })
             }
             AuthStep::Challenge(c) => Err(AuthError::UnsupportedChallenge(format!("{:?}", c.kind)).into()),
         }

@@ -11,8 +11,8 @@ use crate::signin::session::Session;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Email-and-password authentication (Cognito's `USER_PASSWORD_AUTH` and its challenges).

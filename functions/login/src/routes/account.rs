@@ -26,6 +26,7 @@ use crate::web::{
     redirect_to_form,
 };
 use shared::signin::account::Reauth;
+use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
 use shared::signin::ports::Factor;
 use shared::signin::service::SignInError;
 use shared::signin::session;
@@ -93,7 +94,9 @@ struct ReauthBody {
 #[serde(deny_unknown_fields)]
 struct AnswerBody {
     flow: String,
-    code: SecretString,
+    /// Exactly one of a code and a factor chosen.
+    code: Option<SecretString>,
+    choice: Option<ChallengeKind>,
 }
 
 #[derive(Deserialize)]
@@ -175,7 +178,9 @@ async fn end_others(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b):
 fn reauth_step(step: Reauth) -> Value {
     match step {
         Reauth::Elevated(elevated) => json!({"status": "elevated", "elevated": elevated}),
-        Reauth::Challenge { kind, destination, flow } => json!({"status": "challenge", "challenge": kind, "destination": destination, "flow": flow}),
+        Reauth::Challenge { kind, destination, options, flow } => {
+            json!({"status": "challenge", "challenge": kind, "destination": destination, "options": options, "flow": flow})
+        }
     }
 }
 
@@ -185,8 +190,12 @@ async fn reauth(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(
 }
 
 async fn reauth_answer(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<AnswerBody>) -> Answer {
-    let code = one_time_code(&b.code).map_err(ApiProblem)?;
-    ok(login.sign_in.account.reauthenticate_answer(&b.flow, code, now).await.map(reauth_step), "account/reauth/answer")
+    let answer = match (b.code, b.choice) {
+        (Some(code), None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
+        (None, Some(choice)) => ChallengeAnswer::Choose(choice),
+        _ => return Err(ApiProblem(crate::problem::BAD_REQUEST)),
+    };
+    ok(login.sign_in.account.reauthenticate_answer(&b.flow, answer, now).await.map(reauth_step), "account/reauth/answer")
 }
 
 async fn settings(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {

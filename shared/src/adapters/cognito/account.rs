@@ -130,7 +130,9 @@ impl OwnAccount for CognitoAccount {
         let call = self.client.set_user_mfa_preference().access_token(access_token.0.expose_secret());
         let call = match factor {
             Factor::SmsMfa => call.sms_mfa_settings(SmsMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build()),
-            Factor::SoftwareTokenMfa => call.software_token_mfa_settings(SoftwareTokenMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build()),
+            Factor::SoftwareTokenMfa => {
+                call.software_token_mfa_settings(SoftwareTokenMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build())
+            }
         };
         call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
         Ok(())

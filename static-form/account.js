@@ -15,6 +15,7 @@
   let reauthFlow = null;    // the code step of that sign-in
   let account = null;       // the person and their sessions (the page's grant)
   let settings = null;      // the account as Cognito keeps it (after the fresh step)
+  let documents = null;     // the consent documents in force and the person's decisions
   let lastMessage = null;
 
   function t(key, values) {
@@ -60,6 +61,7 @@
     document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === lang)));
     if (account) renderAccount();
     if (settings) renderSettings();
+    if (documents) renderConsents();
     if (lastMessage) show(...lastMessage);
   }
 
@@ -99,6 +101,48 @@
       })));
     });
     ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = false; });
+  }
+
+  // Each document in force: a required one as accepted (or not), an optional one as a checkbox
+  // that gives or withdraws it at once; each links to its text in this language.
+  function renderConsents() {
+    const list = $("consent-list");
+    list.textContent = "";
+    documents.forEach((doc) => {
+      const li = document.createElement("li");
+      const title = doc.title[lang] || doc.title.en;
+      const label = document.createElement("label");
+      if (doc.required) {
+        label.textContent = t(doc.accepted ? "consentAccepted" : "consentNotAccepted", { title });
+      } else {
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.checked = doc.accepted;
+        box.addEventListener("change", async () => {
+          clearMessages();
+          const result = await call("/account/consents/decide", { grant, document: doc.id, accepted: box.checked });
+          if (result.error) {
+            box.checked = !box.checked;
+            return show("error", errorKey(result.error));
+          }
+          doc.accepted = box.checked;
+          show("notice", box.checked ? "consentGiven" : "consentWithdrawn", { title });
+        });
+        label.append(box, " ", t("optionalDocument", { title }));
+      }
+      li.appendChild(label);
+      const url = new URL(doc.url[lang] || doc.url.en);
+      if (url.protocol === "https:" || url.protocol === "http:") {
+        const link = document.createElement("a");
+        link.href = url.href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.textContent = t("readDocument");
+        li.appendChild(link);
+      }
+      list.appendChild(li);
+    });
+    $("consents").hidden = documents.length === 0;
   }
 
   // A removal: the API call, then a notice and the settings read again.
@@ -160,10 +204,14 @@
   }
 
   async function load() {
-    const result = await call("/account/view", { grant });
+    const [result, consents] = await Promise.all([call("/account/view", { grant }), documents ? null : call("/account/consents", { grant })]);
     if (result.error) return show("error", errorKey(result.error));
     account = result;
     renderAccount();
+    if (consents && consents.documents) {
+      documents = consents.documents;
+      renderConsents();
+    }
   }
 
   async function loadSettings() {
@@ -326,7 +374,7 @@
       elevated = null;
       account = null;
       settings = null;
-      ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = true; });
+      ["profile", "sessions", "consents", "settings"].forEach((id) => { $(id).hidden = true; });
       show("notice", "accountDeleted");
     });
   }

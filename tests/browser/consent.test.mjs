@@ -144,7 +144,21 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   assert.equal(await again.getByRole("checkbox", { name: /I accept the Terms of Service/ }).isChecked(), true);
   await again.getByRole("button", { name: "Accept and continue" }).click();
   await s.waitForURL(`${info.demo_app}/hc/ja`);
+
+  // On the account page: the terms as accepted, the optional consent given there (and withdrawn).
+  await s.goto(`${info.api}/account`);
+  await s.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await s.getByText("Terms of Service: accepted").waitFor();
+  const news = s.getByRole("checkbox", { name: /Product news by email \(optional\)/ });
+  assert.equal(await news.isChecked(), false);
+  await news.check();
+  await s.getByRole("status").filter({ hasText: "Recorded: you agreed to Product news by email." }).waitFor();
+  await shot(s, "en-account-consents");
+  await news.uncheck();
+  await s.getByRole("status").filter({ hasText: "Recorded: you withdrew Product news by email." }).waitFor();
   await s.context().close();
+  const decided = consent("show", hanako.email).records.filter((r) => r.via === "account").map((r) => [r.document, r.accepted]);
+  assert.deepEqual(decided.sort(), [["marketing", false], ["marketing", true]]);
 
   const exported = consent("export", "terms", "2");
   assert.deepEqual(exported.map((r) => [r.email, r.accepted]), [[hanako.email, true]]);

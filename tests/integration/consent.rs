@@ -282,3 +282,48 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
         ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]
     );
 }
+
+#[tokio::test]
+async fn an_optional_consent_is_withdrawn_and_given_again_on_the_account_page() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    publish(&app, "terms", true).await;
+    publish(&app, "marketing", false).await;
+    let step = app.login(EMAIL, PASSWORD).await.json();
+    let done = answer(&app, step["flow"].as_str().unwrap(), &["terms", "marketing"]).await;
+    let cookie = session_cookie(&app.handoff(&done).await);
+    let page = app.send("GET", "/account", &[("cookie", &cookie)], None).await;
+    let grant = page.header("location").unwrap().split_once("#grant=").unwrap().1.to_owned();
+
+    let listed = app.post("/account/consents", json!({"grant": grant})).await.json();
+    assert_eq!(ids(&listed), [("terms".into(), true, true), ("marketing".into(), false, true)], "{listed}");
+    // Withdrawn: recorded with its event (via the account page), the mirror follows.
+    let withdrawn = app.post("/account/consents/decide", json!({"grant": grant, "document": "marketing", "accepted": false})).await;
+    assert_eq!(withdrawn.json()["status"], "recorded", "{}", withdrawn.body);
+    let listed = app.post("/account/consents", json!({"grant": grant})).await.json();
+    assert_eq!(ids(&listed), [("terms".into(), true, true), ("marketing".into(), false, false)]);
+    let events = app.events().await;
+    let decided: Vec<_> = events.iter().filter(|e| e.kind == shared::events::EventType::UserConsentGiven && e.detail["via"] == "account").collect();
+    assert_eq!(decided.len(), 1);
+    assert_eq!((decided[0].detail["document"].as_str(), &decided[0].detail["accepted"]), (Some("marketing"), &json!(false)));
+    assert!(!mirror_of(&app, EMAIL).await.unwrap().contains("marketing"), "the mirror follows the records");
+    // The same decision again records nothing; given again, it is.
+    let before = app.items_under("CONSENT#").await;
+    app.post("/account/consents/decide", json!({"grant": grant, "document": "marketing", "accepted": false})).await;
+    assert_eq!(app.items_under("CONSENT#").await, before, "no change, no record");
+    app.post("/account/consents/decide", json!({"grant": grant, "document": "marketing", "accepted": true})).await;
+    assert!(mirror_of(&app, EMAIL).await.unwrap().contains("marketing=1"));
+
+    // A required document is not withdrawn here; an unknown one is no document; another
+    // person's grant, or none, decides nothing.
+    for (body, status) in [
+        (json!({"grant": grant, "document": "terms", "accepted": false}), StatusCode::BAD_REQUEST),
+        (json!({"grant": grant, "document": "nothing", "accepted": false}), StatusCode::BAD_REQUEST),
+        (json!({"grant": grant, "document": "marketing", "accepted": "no"}), StatusCode::BAD_REQUEST),
+        (json!({"grant": "a.b", "document": "marketing", "accepted": false}), StatusCode::UNAUTHORIZED),
+    ] {
+        let refused = app.post("/account/consents/decide", body.clone()).await;
+        assert_eq!(refused.status, status, "{body}: {}", refused.body);
+    }
+    assert_eq!(ids(&app.post("/account/consents", json!({"grant": grant})).await.json())[0], ("terms".into(), true, true), "the terms stand");
+}

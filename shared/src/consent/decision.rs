@@ -16,6 +16,8 @@ pub enum Via {
     /// On the consent step of a sign-in.
     #[default]
     SignIn,
+    /// On the person's account page (an optional consent given or withdrawn).
+    Account,
 }
 
 impl Via {
@@ -23,6 +25,7 @@ impl Via {
         match self {
             Self::SignUp => "sign_up",
             Self::SignIn => "sign_in",
+            Self::Account => "account",
         }
     }
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::common::profile::ORG_ATTRIBUTE;
+use crate::consent::document::DocumentView;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
@@ -161,6 +162,19 @@ impl AccountPage {
         // A company that is gone still managed the account: its id, rather than nothing.
         let organisation = organisation?.or_else(|| org.map(|id| id.as_str().to_owned()));
         Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions })
+    }
+
+    /// The consent documents in force and where the person stands with each (their records).
+    pub async fn consents(&self, grant: &str, now: u64) -> Result<Vec<DocumentView>, SignInError> {
+        let (_, session) = self.granted(grant, now).await?;
+        self.ports.consent_views(&session).await
+    }
+
+    /// Gives or withdraws an optional consent (`user.consent_given`, `via: account`). No fresh
+    /// step: withdrawing a consent is as easy as giving it, and changes no way in.
+    pub async fn decide_consent(&self, grant: &str, document: &str, accepted: bool, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (_, session) = self.granted(grant, now).await?;
+        self.ports.decide_optional(&session, document, accepted, visitor, now).await
     }
 
     /// Ends the person's session `id` (this one too: then the page's grant is over).

@@ -124,7 +124,8 @@ impl SignInPorts {
         let decisions = changes(&accepted, given);
         decisions.iter().for_each(|d| accepted.apply(d));
         let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, given, visitor, now)).collect();
-        let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, ctx, visitor)).collect();
+        let context = EventContext { app: Some(ctx.app.to_string()), device: ctx.device.clone(), ..visitor.clone() };
+        let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, &context)).collect();
         // The records first: the mirror never claims what is not on record.
         self.consents.store.record(&records, &events).await?;
         let value = accepted.encode(&sub, &key);
@@ -172,6 +173,42 @@ impl SignInPorts {
         Ok(true)
     }
 
+    /// The documents in force as the person `session` names stands with them (their records):
+    /// a required one accepted in its current version, an optional one given in any version;
+    /// required ones first. For their account page.
+    pub(super) async fn consent_views(&self, session: &Session) -> Result<Vec<DocumentView>, SignInError> {
+        let (documents, accepted) = tokio::join!(self.consents.get(), self.recorded(&session.username));
+        let (documents, accepted) = (documents?, accepted?);
+        let given = |d: &ConsentDocument| accepted.version(&d.id).is_some_and(|v| !d.required || v >= d.version);
+        let mut views: Vec<DocumentView> = documents.iter().map(|d| DocumentView::of(d, given(d))).collect();
+        views.sort_by_key(|v| !v.required);
+        Ok(views)
+    }
+
+    /// The person's decision about an optional document in force, on their account page
+    /// (`via: account`): given (its current version) or withdrawn. Recorded with its event
+    /// when it changes something, then the mirror follows. `BadInput("document")` for a
+    /// document not in force, or a required one (withdrawing it is deleting the account).
+    pub(super) async fn decide_optional(&self, session: &Session, document: &str, accepted: bool, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let documents = self.consents.get().await?;
+        let doc = documents.iter().find(|d| d.id.as_str() == document && !d.required).ok_or(SignInError::BadInput("document"))?;
+        let sub = subject(session)?;
+        let mut current = self.recorded(&session.username).await?;
+        let given = Given { decisions: vec![Decision { document: doc.id.clone(), version: doc.version, accepted }], via: crate::consent::decision::Via::Account };
+        let decisions = changes(&current, &given);
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        decisions.iter().for_each(|d| current.apply(d));
+        let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, &given, visitor, now)).collect();
+        let context = EventContext { method: Some("account".into()), ..visitor.clone() };
+        let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, &context)).collect();
+        self.consents.store.record(&records, &events).await?;
+        let key = self.mirror_key().await?;
+        self.mirror(&session.username, &current.encode(&sub, &key)).await;
+        Ok(())
+    }
+
     /// The documents `shown` names, as the form shows them: from the current ones held, or (one
     /// published since, on an instance that holds another) from every version published.
     pub(super) async fn views(&self, shown: &[Shown]) -> Result<Vec<DocumentView>, SignInError> {
@@ -207,10 +244,9 @@ fn record_of(session: &Session, sub: &str, decision: Decision, given: &Given, vi
     }
 }
 
-fn consent_event(session: &Session, record: &ConsentRecord, ctx: &SignInContext, visitor: &EventContext) -> IdentityEvent {
+fn consent_event(session: &Session, record: &ConsentRecord, context: &EventContext) -> IdentityEvent {
     let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
-    let context = EventContext { app: Some(ctx.app.to_string()), device: ctx.device.clone(), ..visitor.clone() };
-    IdentityEvent::new(EventType::UserConsentGiven, user, context, record.at)
+    IdentityEvent::new(EventType::UserConsentGiven, user, context.clone(), record.at)
         .with_detail("document", record.document.as_str())
         .with_detail("version", record.version)
         .with_detail("accepted", record.accepted)

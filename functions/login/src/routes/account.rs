@@ -3,7 +3,7 @@
 //! server), or the form when there is no live session. The page's JSON calls (from the form's
 //! origin, through `api`'s CORS and origin check), each with its grant or its fresh sign-in
 //! step's: `POST /account/view`, `/account/sessions/end`, `/account/sessions/end-others`,
-//! `/account/reauth`, `/account/reauth/answer`; after the fresh step `/account/settings`,
+//! `/account/consents`, `/account/consents/decide`, `/account/reauth`, `/account/reauth/answer`; after the fresh step `/account/settings`,
 //! `/account/profile`, `/account/password`, `/account/authenticator/start`,
 //! `/account/authenticator/add`, `/account/sms/add`, `/account/factors/remove`,
 //! `/account/passkeys/start`, `/account/passkeys/add`, `/account/passkeys/remove`,
@@ -42,6 +42,8 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/view", post(view))
         .route("/account/sessions/end", post(end_session))
         .route("/account/sessions/end-others", post(end_others))
+        .route("/account/consents", post(consents))
+        .route("/account/consents/decide", post(decide_consent))
         .route("/account/reauth", post(reauth))
         .route("/account/reauth/answer", post(reauth_answer))
         .route("/account/settings", post(settings))
@@ -81,6 +83,14 @@ struct GrantBody {
 struct SessionBody {
     grant: String,
     id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    grant: String,
+    document: String,
+    accepted: bool,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +183,15 @@ async fn end_session(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b)
 
 async fn end_others(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
     ok(login.sign_in.account.end_others(&b.grant, now).await.map(|n| json!({"status": "ended", "ended": n})), "account/sessions/end-others")
+}
+
+async fn consents(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
+    ok(login.sign_in.account.consents(&b.grant, now).await.map(|d| json!({"documents": d})), "account/consents")
+}
+
+async fn decide_consent(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ConsentBody>) -> Answer {
+    let decided = login.sign_in.account.decide_consent(&b.grant, &b.document, b.accepted, &visitor, now).await;
+    ok(decided.map(|()| json!({"status": "recorded"})), "account/consents/decide")
 }
 
 fn reauth_step(step: Reauth) -> Value {

@@ -60,7 +60,13 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - `DeleteUser` (missing in moto): the access token's user is deleted with every token, their
   groups and passkeys, as Cognito does; a disabled or unconfirmed user is `NotAuthorizedException`.
 - `UpdateUserAttributes` writes only what the app client's `WriteAttributes` allows (moto writes
-  anything): another attribute is `NotAuthorizedException`, as in Cognito.
+  anything): another attribute is `NotAuthorizedException`, as in Cognito; a new `email` or
+  `phone_number` is unverified until `VerifyUserAttribute` (moto kept it verified). Not emulated:
+  the code Cognito sends by itself for an auto-verified attribute, and
+  `AttributesRequireVerificationBeforeUpdate`.
+- Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
+  trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
+  through the `CustomSMSSender` trigger), which the local stack does not reach.
 - `SetUserMFAPreference` with a settings object whose members are all `false` turns the factor
   off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
@@ -190,15 +196,18 @@ def _send_email(pool, user, source, code, client_id=None, client_metadata=None, 
     response = (answer or {}).get("response") or {}
     default = DEFAULT_INVITATION if invitation else DEFAULT_EMAIL
     subject, html = response.get("emailSubject") or default["subject"], response.get("emailMessage") or default["html"]
+    medium = "SMS" if attribute == "phone_number" else "EMAIL"
+    if medium == "SMS":
+        subject, html = None, response.get("smsMessage") or default["html"]
     if "{####}" not in html or (invitation and "{username}" not in html):
         raise JsonRESTError("InvalidLambdaResponseException", "Invalid lambda response: the message does not hold the code parameter")
     html = html.replace("{####}", code).replace("{username}", destination if invitation else "{username}")
     line = {"pool": pool.id, "username": user.username, "kind": source, "attribute": attribute, "destination": destination, "code": code,
-            "subject": subject, "html": html, "at": time.time()}
+            "medium": medium, "subject": subject, "html": html, "at": time.time()}
     outbox = os.environ.get("MOTO_COGNITO_OUTBOX") or os.path.join(tempfile.gettempdir(), f"moto-outbox-{PORT}.jsonl")
     with open(outbox, "a", encoding="utf-8") as f:
         f.write(json.dumps(line, ensure_ascii=False) + "\n")
-    return {"Destination": _mask(destination), "DeliveryMedium": "EMAIL", "AttributeName": attribute}
+    return {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}
 
 
 def _new_code(user, purpose, ttl):
@@ -798,14 +807,22 @@ _update_user_attributes = CognitoIdpResponse.update_user_attributes
 
 def update_user_attributes(self):
     access_token = self._get_param("AccessToken")
-    pool, _ = _user_of(self, access_token)
+    pool, user = _user_of(self, access_token)
     client_id, _ = pool.access_tokens[access_token]
     writable = pool.clients[client_id].extended_config.get("WriteAttributes")
+    changes = self._get_param("UserAttributes") or []
     if writable is not None:
-        for attribute in self._get_param("UserAttributes") or []:
+        for attribute in changes:
             if attribute.get("Name") not in writable:
                 raise NotAuthorizedError("A client attempted to write unauthorized attribute")
-    return _update_user_attributes(self)
+    before = _attributes(user)
+    answer = _update_user_attributes(self)
+    # A new email or phone number is not verified (the pool keeps no old value until then).
+    for attribute in changes:
+        name = attribute.get("Name")
+        if name in ("email", "phone_number") and before.get(name) != attribute.get("Value"):
+            user.update_attributes([{"Name": f"{name}_verified", "Value": "false"}])
+    return answer
 
 
 class _NoTableCopy:

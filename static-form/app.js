@@ -15,6 +15,12 @@
   let challenge = null;     // the current challenge's kind and destination
   let lastEmail = "";
   let method = null;        // the way this attempt signs in (remembered once it succeeds)
+  let company = null;       // the company's sign-in offered beside the others ({method, url})
+  // Back from the company's sign-in with an error: the email typed next is not sent there again
+  // at once (someone on the company's domain the company does not know may use a password).
+  const CORPORATE_ERRORS = ["not_provisioned", "corporate_outside_domain", "corporate_denied", "corporate_failed", "corporate_state",
+    "corporate_unavailable", "corporate_email_unverified"];
+  const corporateFailed = CORPORATE_ERRORS.includes(params.get("error"));
   let signUp = null;        // the sign-up's flow and destination, and the password chosen (kept here only)
   let lastMessage = null;   // [kind, key, values] so a language switch re-renders it
   let documents = {};       // the consent documents shown, by step id (re-rendered on a language switch)
@@ -201,7 +207,9 @@
 
   // The ways to sign in for the email typed first: the same for every address (the page never
   // learns whether an account exists), the one this browser last signed in with first.
-  function showMethods() {
+  function showMethods(corporate) {
+    company = corporate || null;
+    $("with-company").hidden = !company;
     $("identity").textContent = lastEmail;
     $("password-username").value = lastEmail;
     $("password").value = "";
@@ -210,10 +218,11 @@
     ["password", "passkey", "email_code"].sort((a, b) => (b === last) - (a === last))
       .forEach((way) => box.appendChild(box.querySelector(`[data-method="${way}"]`)));
     box.querySelectorAll("[data-method] button").forEach((button, i) => {
-      button.classList.toggle("secondary", i > 0);
-      button.classList.toggle("primary", i === 0 && button.type !== "submit");
+      button.classList.toggle("secondary", Boolean(company) || i > 0);
+      button.classList.toggle("primary", !company && i === 0 && button.type !== "submit");
     });
     showStep("step-password");
+    if (company) return $("with-company").focus();
     (box.firstElementChild.dataset.method === "password" ? $("password") : box.firstElementChild.querySelector("button")).focus();
   }
 
@@ -334,7 +343,8 @@
     onSubmit("step-identify", async () => {
       lastEmail = $("email").value.trim();
       const result = await call("/login/identify", { ctx, email: lastEmail });
-      if (result.status === "sign_in") return showMethods();
+      if (result.status === "sign_in") return showMethods(result.corporate);
+      if (result.status === "redirect" && corporateFailed) return showMethods(result);
       proceed(result);
     });
     onSubmit("step-password", async () => {
@@ -350,6 +360,7 @@
     };
     $("with-passkey").addEventListener("click", withoutPassword("/login/passkey", "passkey"));
     $("with-code").addEventListener("click", withoutPassword("/login/code", "email_code"));
+    $("with-company").addEventListener("click", () => { if (company) deliver(company); });
     $("not-you").addEventListener("click", () => {
       clearMessages();
       $("password").value = "";

@@ -265,6 +265,31 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
     assert!(app.event_types().await.contains(&"user.factor_removed".to_owned()));
     let hostile = app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "password"})).await;
     assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+
+    // A phone number: checked, sent a code, unverified until the code comes back; then SMS
+    // codes can be turned on.
+    for bad in ["090-1234-5678", "+81", "+81 90 1234 abcd", &"9".repeat(500)] {
+        let refused = app.post("/account/phone/start", json!({"elevated": elevated, "phone": bad})).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_phone")), "{bad}");
+    }
+    let sent = app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+81 90-1111-2222"})).await.json();
+    assert_eq!((sent["status"].as_str(), sent["destination"].as_str()), (Some("code_sent"), Some("+********2222")), "{sent}");
+    let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
+    assert_eq!((settings["phone"].as_str(), &settings["phone_verified"]), (Some("+81********22"), &json!(false)), "{settings}");
+    assert_eq!(app.post("/account/sms/add", json!({"elevated": elevated})).await.json()["error"], "phone_not_verified");
+    let wrong = app.post("/account/phone/verify", json!({"elevated": elevated, "code": "000000"})).await;
+    assert_eq!(wrong.json()["error"], "code_mismatch", "{}", wrong.body);
+    let texted = app.last_email("+819011112222");
+    assert_eq!(texted["medium"], "SMS", "{texted}");
+    let verified = app.post("/account/phone/verify", json!({"elevated": elevated, "code": texted["code"]})).await;
+    assert_eq!(verified.json()["status"], "verified", "{}", verified.body);
+    assert_eq!(app.post("/account/sms/add", json!({"elevated": elevated})).await.json()["status"], "added");
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
+    // Another number: SMS codes stop until it is verified (never to an unproved number).
+    app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+819033334444"})).await;
+    let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
+    assert_eq!((&settings["factors"], &settings["phone_verified"]), (&json!([]), &json!(false)), "{settings}");
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["status"], "signed_in");
 }
 
 #[tokio::test]

@@ -368,3 +368,19 @@ async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
 }
+
+#[tokio::test]
+async fn an_organisation_that_also_allows_passwords_is_offered_first_not_forced() {
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let policies = OrgPolicies { password_sign_in: true, ..company.org.policies.clone() };
+    let both = Organisation { policies, version: company.org.version + 1, ..company.org.clone() };
+    shared::directory::ports::OrgStore::update(&*company.orgs.store, &company.org, &both).await.unwrap();
+    let ctx = app.ctx().await;
+    let offered = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await.json();
+    assert_eq!(offered["status"], "sign_in", "{offered}");
+    assert!(offered["corporate"]["url"].as_str().unwrap().starts_with(&format!("{API}/corporate/go?flow=")), "{offered}");
+    // The same for anyone on the domain: nothing about the person.
+    let other = app.post("/login/identify", json!({"ctx": ctx, "email": "nobody@corp.example"})).await.json();
+    assert_eq!(other["status"], "sign_in");
+}

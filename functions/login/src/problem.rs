@@ -53,6 +53,9 @@ impl Problem {
             SignInError::BadInput("name") => p(S::BAD_REQUEST, "invalid_name", "Enter your name (at most 100 characters)."),
             SignInError::BadInput("confirm") => p(S::BAD_REQUEST, "confirm_mismatch", "Type your email address exactly to confirm."),
             SignInError::BadInput("phone_number") => p(S::CONFLICT, "phone_not_verified", "Your account has no verified phone number for text messages."),
+            SignInError::BadInput("phone_number_format") => {
+                p(S::BAD_REQUEST, "invalid_phone", "Enter the phone number with its country code, for example +81 90 1234 5678.")
+            }
             SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
             SignInError::BadInput(_) => BAD_REQUEST,
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),

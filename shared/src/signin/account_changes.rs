@@ -33,8 +33,10 @@ pub struct AccountSettings {
     pub name: Option<String>,
     /// The `locale` attribute (`ja`, `en`).
     pub language: Option<String>,
-    /// The verified phone number for SMS codes, masked (`+81*******78`); none if unverified.
+    /// The phone number for SMS codes, masked (`+81********78`).
     pub phone: Option<String>,
+    /// Whether that number is verified (SMS codes go only to a verified one).
+    pub phone_verified: bool,
     /// The second factors turned on.
     pub factors: Vec<Factor>,
     pub passkeys: Vec<Passkey>,
@@ -50,6 +52,14 @@ fn masked_phone(phone: &str) -> String {
     }
     let (head, tail) = (3, 2);
     digits[..head].iter().chain(std::iter::repeat_n(&'*', digits.len() - head - tail)).chain(&digits[digits.len() - tail..]).collect()
+}
+
+/// A phone number in E.164 (`+819012345678`), from what a person types (`+81 90-1234-5678`).
+fn e164(raw: &str) -> Option<String> {
+    let phone: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let digits = phone.strip_prefix('+')?;
+    let ok = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+    ok.then_some(phone)
 }
 
 fn managed(settings: &OwnSettings) -> bool {
@@ -68,7 +78,8 @@ impl AccountPage {
         Ok(AccountSettings {
             name: text("name"),
             language: text("locale"),
-            phone: text("phone_number").filter(|_| verified).map(|p| masked_phone(&p)),
+            phone: text("phone_number").map(|p| masked_phone(&p)),
+            phone_verified: verified,
             managed: managed(&settings),
             factors: settings.factors,
             passkeys,
@@ -150,6 +161,30 @@ impl AccountPage {
         Ok(())
     }
 
+    /// A new phone number for SMS codes (E.164: `+` and 8 to 15 digits, spaces and hyphens
+    /// dropped; `BadInput("phone_number_format")` otherwise), unverified, and a code sent to it
+    /// by SMS; the masked destination. SMS codes as a second factor turn off first: they would
+    /// go to a number nobody has proved yet (turned on again after [`Self::verify_phone`]).
+    pub async fn start_phone(&self, elevated: &str, phone: &str, now: u64) -> Result<Option<String>, SignInError> {
+        let (_, _, token) = self.elevated(elevated, now).await?;
+        let phone = e164(phone).ok_or(SignInError::BadInput("phone_number_format"))?;
+        let own = &self.ports.own_account;
+        if own.settings(&token).await?.factors.contains(&Factor::SmsMfa) {
+            own.set_factor(&token, Factor::SmsMfa, false).await?;
+        }
+        own.update_attributes(&token, &[("phone_number", &phone)]).await?;
+        Ok(own.send_phone_code(&token).await?)
+    }
+
+    /// The code sent to the new number: it is verified; `user.profile_updated`
+    /// (`changed: ["phone_number"]`).
+    pub async fn verify_phone(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        self.ports.own_account.verify_phone(&token, code).await?;
+        self.record(EventType::UserProfileUpdated, &elevation, &session, ("changed", json!(["phone_number"])), visitor, now).await;
+        Ok(())
+    }
+
     /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end.
     pub async fn remove_factor(&self, elevated: &str, factor: Factor, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, now).await?;
@@ -213,11 +248,20 @@ impl AccountPage {
 
 #[cfg(test)]
 mod tests {
-    use super::masked_phone;
+    use super::{e164, masked_phone};
 
     #[test]
     fn a_phone_number_shows_its_country_code_and_last_two_digits() {
         assert_eq!(masked_phone("+819012345678"), "+81********78");
         assert_eq!(masked_phone("+1234"), "*****");
+    }
+
+    #[test]
+    fn a_typed_phone_number_becomes_e164_or_nothing() {
+        assert_eq!(e164(" +81 90-1234-5678 ").as_deref(), Some("+819012345678"));
+        assert_eq!(e164("+1 (415) 555-0100").as_deref(), Some("+14155550100"));
+        for bad in ["09012345678", "+81", "+0812345678", "+81 90 1234 5678 9999", "+81abc12345", "", "+"] {
+            assert_eq!(e164(bad), None, "{bad}");
+        }
     }
 }

@@ -194,7 +194,8 @@ impl SignInPorts {
         let doc = documents.iter().find(|d| d.id.as_str() == document && !d.required).ok_or(SignInError::BadInput("document"))?;
         let sub = subject(session)?;
         let mut current = self.recorded(&session.username).await?;
-        let given = Given { decisions: vec![Decision { document: doc.id.clone(), version: doc.version, accepted }], via: crate::consent::decision::Via::Account };
+        let given =
+            Given { decisions: vec![Decision { document: doc.id.clone(), version: doc.version, accepted }], via: crate::consent::decision::Via::Account };
         let decisions = changes(&current, &given);
         if decisions.is_empty() {
             return Ok(());

@@ -154,6 +154,17 @@ pub struct CorporatePorts {
     pub redirect_uri: String,
 }
 
+/// Where the email typed first leads ([`Corporate::identify`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Identified {
+    /// To the organisation's provider (the sealed flow for [`Corporate::begin`]).
+    Corporate(String),
+    /// The organisation's provider, or a password (its policy allows both): the flow, offered.
+    Either(String),
+    /// The ways to sign in of the pool's own.
+    Local,
+}
+
 /// Corporate sign-in over the shared sign-in ports (organisations, the pool, secrets, apps, risk)
 /// and its own; made by [`SignIn::corporate`](super::SignIn::corporate).
 pub struct Corporate {
@@ -169,6 +180,11 @@ impl Corporate {
     /// Finds the organisation by the email's domain; returns the sealed flow for [`Self::begin`].
     /// An unknown domain and an organisation without a connection read the same.
     pub async fn start(&self, ctx: &str, email: &str, now: u64) -> Result<String, CorporateError> {
+        Ok(self.start_with(ctx, email, now).await?.0)
+    }
+
+    /// [`Self::start`], with the organisation found.
+    async fn start_with(&self, ctx: &str, email: &str, now: u64) -> Result<(String, Arc<Organisation>), CorporateError> {
         let key = self.shared.secrets.bridge().await?;
         let ctx: SignInContext = flow::open(&key.flow_key, Purpose::Context, ctx, now)?;
         let email = Email::parse(email).map_err(|_| CorporateError::BadInput("email"))?;
@@ -178,21 +194,24 @@ impl Corporate {
         }
         let org = self.shared.orgs.owner_of(&domain).await?.filter(|o| o.connection.is_some()).ok_or(CorporateError::UnknownDomain)?;
         let start = CorporateStart { ctx, org: org.id.clone(), email: email.as_str().to_owned() };
-        Ok(flow::seal(&key.flow_key, Purpose::Corporate, now + PENDING_TTL, &start))
+        Ok((flow::seal(&key.flow_key, Purpose::Corporate, now + PENDING_TTL, &start), org))
     }
 
-    /// The email a person types first (identifier-first sign-in): `Some(flow)`, as
-    /// [`Self::start`], when its domain is an organisation's with a provider; `None` for every
-    /// other address, and when corporate sign-in is off. Only the domain is looked up, never the
-    /// person, so the answer says nothing about whether an account exists.
+    /// The email a person types first (identifier-first sign-in), by its domain alone (never
+    /// the person, so the answer says nothing about whether an account exists): an
+    /// organisation's with a provider is [`Identified::Corporate`] (its people sign in there
+    /// only) or [`Identified::Either`] (its policy also lets them use a password), with the
+    /// sealed flow of [`Self::start`]; any other, or corporate sign-in off, is
+    /// [`Identified::Local`].
     ///
     /// # Errors
     /// A context that does not open, an address that is not one (`BadInput("email")`), the
     /// store unreachable.
-    pub async fn identify(&self, ctx: &str, email: &str, now: u64) -> Result<Option<String>, CorporateError> {
-        match self.start(ctx, email, now).await {
-            Ok(flow) => Ok(Some(flow)),
-            Err(CorporateError::UnknownDomain | CorporateError::Unconfigured) => Ok(None),
+    pub async fn identify(&self, ctx: &str, email: &str, now: u64) -> Result<Identified, CorporateError> {
+        match self.start_with(ctx, email, now).await {
+            Ok((flow, org)) if org.policies.password_sign_in => Ok(Identified::Either(flow)),
+            Ok((flow, _)) => Ok(Identified::Corporate(flow)),
+            Err(CorporateError::UnknownDomain | CorporateError::Unconfigured) => Ok(Identified::Local),
             Err(e) => Err(e),
         }
     }

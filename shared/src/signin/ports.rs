@@ -219,6 +219,12 @@ pub trait OwnAccount: Send + Sync {
     /// [`AuthError::PasswordPolicy`] when `proposed` breaks the pool's policy or history,
     /// [`AuthError::TooManyAttempts`] when Cognito stops trying.
     async fn change_password(&self, access_token: &AccessToken, previous: &SecretString, proposed: &SecretString) -> Result<(), AuthError>;
+    /// `GetUserAttributeVerificationCode` for `phone_number`: a code by SMS to the person's
+    /// (new) number; the masked destination.
+    async fn send_phone_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError>;
+    /// `VerifyUserAttribute` for `phone_number`: [`AuthError::CodeMismatch`],
+    /// [`AuthError::CodeExpired`], [`AuthError::TooManyAttempts`].
+    async fn verify_phone(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
     /// `SetUserMFAPreference`: `factor` on or off (on: also the preferred one). An
     /// authenticator app is turned on by [`PasswordAuth::verify_totp`], after its first code.
     async fn set_factor(&self, access_token: &AccessToken, factor: Factor, enabled: bool) -> Result<(), AuthError>;

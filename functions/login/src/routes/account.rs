@@ -5,7 +5,7 @@
 //! step's: `POST /account/view`, `/account/sessions/end`, `/account/sessions/end-others`,
 //! `/account/consents`, `/account/consents/decide`, `/account/reauth`, `/account/reauth/answer`; after the fresh step `/account/settings`,
 //! `/account/profile`, `/account/password`, `/account/authenticator/start`,
-//! `/account/authenticator/add`, `/account/sms/add`, `/account/factors/remove`,
+//! `/account/authenticator/add`, `/account/phone/start`, `/account/phone/verify`, `/account/sms/add`, `/account/factors/remove`,
 //! `/account/passkeys/start`, `/account/passkeys/add`, `/account/passkeys/remove`,
 //! `/account/delete`.
 
@@ -51,6 +51,8 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/password", post(password))
         .route("/account/authenticator/start", post(start_authenticator))
         .route("/account/authenticator/add", post(add_authenticator))
+        .route("/account/phone/start", post(start_phone))
+        .route("/account/phone/verify", post(verify_phone))
         .route("/account/sms/add", post(add_sms))
         .route("/account/factors/remove", post(remove_factor))
         .route("/account/passkeys/start", post(start_passkey))
@@ -136,6 +138,13 @@ struct PasswordBody {
 struct CodeBody {
     elevated: String,
     code: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhoneBody {
+    elevated: String,
+    phone: String,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +250,16 @@ async fn start_authenticator(State(login): State<Arc<Login>>, Now(now): Now, Jso
 async fn add_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
     let code = one_time_code(&b.code).map_err(ApiProblem)?;
     ok(login.sign_in.account.add_authenticator(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "added"})), "account/authenticator/add")
+}
+
+async fn start_phone(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<PhoneBody>) -> Answer {
+    let sent = login.sign_in.account.start_phone(&b.elevated, &b.phone, now).await;
+    ok(sent.map(|destination| json!({"status": "code_sent", "destination": destination})), "account/phone/start")
+}
+
+async fn verify_phone(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
+    let code = one_time_code(&b.code).map_err(ApiProblem)?;
+    ok(login.sign_in.account.verify_phone(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "verified"})), "account/phone/verify")
 }
 
 async fn add_sms(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {

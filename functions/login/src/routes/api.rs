@@ -26,6 +26,7 @@ use crate::web::{
 };
 use shared::common::language::Language;
 use shared::signin::challenge::{ChallengeAnswer, ChallengeKind};
+use shared::signin::corporate::Identified;
 use shared::signin::passwordless::FirstFactor;
 use shared::signin::service::{Outcome, SignInError};
 use shared::signin::sign_up::NewAccount;
@@ -247,21 +248,31 @@ async fn corporate_start(State(login): State<Arc<Login>>, Now(now): Now, JsonBod
     to_provider(&login, &flow)
 }
 
-/// The email typed first: an organisation's domain goes on to its provider (as
-/// `/corporate/start`); every other address gets `{"status": "sign_in"}`, the same bytes
-/// whether or not an account exists (nothing about the person is read).
+/// The email typed first: an organisation's domain whose people sign in only there goes on to
+/// its provider (as `/corporate/start`); one whose policy also allows a password gets
+/// `{"status": "sign_in", "corporate": {...}}` (the provider offered first); every other
+/// address gets `{"status": "sign_in"}`, the same bytes whether or not an account exists
+/// (nothing about the person is read).
 async fn identify(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
     match login.corporate.identify(&b.ctx, &b.email, now).await.map_err(|e| ApiProblem(logged_corporate(&e, "login/identify")))? {
-        Some(flow) => to_provider(&login, &flow),
-        None => Ok(json_response(StatusCode::OK, &json!({"status": "sign_in"}))),
+        Identified::Corporate(flow) => to_provider(&login, &flow),
+        Identified::Either(flow) => {
+            Ok(json_response(StatusCode::OK, &json!({"status": "sign_in", "corporate": {"method": "GET", "url": provider_url(&login, &flow)?.as_str()}})))
+        }
+        Identified::Local => Ok(json_response(StatusCode::OK, &json!({"status": "sign_in"}))),
     }
 }
 
-/// On to `/corporate/go` with the sealed corporate flow (a top-level navigation).
-fn to_provider(login: &Login, flow: &str) -> Answer {
+/// `/corporate/go` with the sealed corporate flow (a top-level navigation).
+fn provider_url(login: &Login, flow: &str) -> Result<url::Url, ApiProblem> {
     let mut url = url::Url::parse(&format!("{}/corporate/go", login.api_url)).map_err(|_| ApiProblem(problem::BAD_REQUEST))?;
     url.query_pairs_mut().append_pair("flow", flow);
-    Ok(json_response(StatusCode::OK, &json!({"status": "redirect", "method": "GET", "url": url.as_str()})))
+    Ok(url)
+}
+
+/// On to the organisation's provider.
+fn to_provider(login: &Login, flow: &str) -> Answer {
+    Ok(json_response(StatusCode::OK, &json!({"status": "redirect", "method": "GET", "url": provider_url(login, flow)?.as_str()})))
 }
 
 fn outcome(outcome: Outcome) -> Value {

@@ -1,5 +1,6 @@
 //! [`OwnAccount`] over Cognito's self-service operations with the person's own access token:
-//! `GetUser`, `UpdateUserAttributes`, `ChangePassword`, `SetUserMFAPreference`, `DeleteUser`,
+//! `GetUser`, `UpdateUserAttributes`, `GetUserAttributeVerificationCode` and
+//! `VerifyUserAttribute` (the phone), `ChangePassword`, `SetUserMFAPreference`, `DeleteUser`,
 //! and the WebAuthn ones (`StartWebAuthnRegistration`, `CompleteWebAuthnRegistration`,
 //! `ListWebAuthnCredentials`, `DeleteWebAuthnCredential`). Cognito's documents are JSON here.
 
@@ -39,6 +40,8 @@ fn account_error(failure: Failure) -> AuthError {
         | "WebAuthnCredentialNotSupportedException"
         | "WebAuthnClientMismatchException" => AuthError::CodeMismatch,
         "LimitExceededException" => AuthError::TooManyAttempts,
+        "CodeMismatchException" => AuthError::CodeMismatch,
+        "ExpiredCodeException" => AuthError::CodeExpired,
         // A credential or an id that is not one: the browser's answer, or a stale list.
         "ResourceNotFoundException" | "InvalidParameterException" => AuthError::CodeMismatch,
         "WebAuthnNotEnabledException" | "WebAuthnConfigurationMissingException" | "FeatureUnavailableInTierException" => AuthError::Misconfigured(code.clone()),
@@ -123,6 +126,18 @@ impl OwnAccount for CognitoAccount {
             .previous_password(previous.expose_secret())
             .proposed_password(proposed.expose_secret());
         call.send().await.map_err(|e| password_error(Failure::of(&e)))?;
+        Ok(())
+    }
+
+    async fn send_phone_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError> {
+        let call = self.client.get_user_attribute_verification_code().access_token(access_token.0.expose_secret()).attribute_name("phone_number");
+        let out = call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        Ok(out.code_delivery_details.and_then(|d| d.destination))
+    }
+
+    async fn verify_phone(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        let call = self.client.verify_user_attribute().access_token(access_token.0.expose_secret()).attribute_name("phone_number").code(code.expose_secret());
+        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
         Ok(())
     }
 

@@ -570,6 +570,8 @@ def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
         return answer
     pool = _pool_of_client(self, client_id)
     user = pool._get_user(auth_parameters.get("USERNAME"))
+    if pool.mfa_config == "OFF":
+        return answer
     on = [name for name, enabled in (("SMS_MFA", user.sms_mfa_enabled), ("SOFTWARE_TOKEN_MFA", user.software_token_mfa_enabled)) if enabled]
     if not on:
         return answer
@@ -583,6 +585,21 @@ def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
 
 
 CognitoIdpBackend.initiate_auth = backend_initiate_auth
+
+_change_password = CognitoIdpBackend.change_password
+
+
+def change_password(self, access_token, previous_password, proposed_password):
+    """Moto's, with Cognito's message for a wrong previous password (moto's is the user name)."""
+    try:
+        return _change_password(self, access_token, previous_password, proposed_password)
+    except NotAuthorizedError:
+        if any(access_token in pool.access_tokens for pool in self.user_pools.values()):
+            raise NotAuthorizedError("Incorrect username or password.")
+        raise
+
+
+CognitoIdpBackend.change_password = change_password
 
 _respond_to_auth_challenge = CognitoIdpResponse.respond_to_auth_challenge
 
@@ -612,6 +629,8 @@ def respond_to_auth_challenge(self):
         raise NotAuthorizedError("User is disabled.")
     if state["challenge"] == "SELECT_MFA_TYPE":
         AUTH_SESSIONS.pop(session_id, None)
+        if user is None:
+            raise NotAuthorizedError("Invalid session for the user.")
         if answers.get("ANSWER") not in state["choices"]:
             raise InvalidParameterException("The MFA type chosen is not one offered.")
         return ActionResult(_mfa_challenge(backend, pool, user, answers["ANSWER"]))

@@ -89,6 +89,8 @@
     $("profile-language").textContent = languageName(account.language);
     $("profile-organisation").textContent = account.organisation || "";
     $("profile-organisation").hidden = $("profile-organisation-label").hidden = !account.organisation;
+    $("company-note").hidden = !account.organisation;
+    $("company-note").textContent = account.organisation ? t("companyNote", { company: account.organisation }) : "";
     const list = $("session-list");
     list.textContent = "";
     account.sessions.forEach((s) => {
@@ -170,26 +172,29 @@
       factors.appendChild(row(t("factorAuthenticator"), button(t("remove"), remover("/account/factors/remove", { factor: "software_token_mfa" }, "factorRemoved"))));
     }
     if (settings.phone) {
-      factors.appendChild(row(t("factorSms", { phone: settings.phone }), on("sms_mfa")
-        ? button(t("remove"), remover("/account/factors/remove", { factor: "sms_mfa" }, "factorRemoved"))
-        : button(t("turnOn"), async () => {
-          clearMessages();
-          const result = await call("/account/sms/add", { elevated });
-          if (result.error) return failed(result);
-          show("notice", "factorAdded");
-          loadSettings();
-        })));
+      const text = t("factorSms", { phone: settings.phone }) + (settings.phone_verified ? "" : " " + t("phoneUnverified"));
+      const turnOn = async () => {
+        clearMessages();
+        const result = await call("/account/sms/add", { elevated });
+        if (result.error) return failed(result);
+        show("notice", "factorAdded");
+        loadSettings();
+      };
+      factors.appendChild(row(text, on("sms_mfa") ? button(t("remove"), remover("/account/factors/remove", { factor: "sms_mfa" }, "factorRemoved"))
+        : settings.phone_verified ? button(t("turnOn"), turnOn) : null));
     }
     if (!factors.childElementCount) factors.appendChild(row(t("noFactors")));
     $("add-authenticator").hidden = on("software_token_mfa");
 
     const list = $("passkey-list");
     list.textContent = "";
-    settings.passkeys.forEach((p) => {
+    $("passkeys-unavailable").hidden = settings.passkeys !== null;
+    $("add-passkey").hidden = settings.passkeys === null;
+    (settings.passkeys || []).forEach((p) => {
       list.appendChild(row(t("passkeyLine", { name: p.name, since: when(p.created) }),
         button(t("removePasskey"), remover("/account/passkeys/remove", { id: p.id }, "passkeyRemoved"))));
     });
-    $("no-passkeys").hidden = settings.passkeys.length > 0;
+    $("no-passkeys").hidden = !settings.passkeys || settings.passkeys.length > 0;
   }
 
   // A grant or fresh step that has ended: the step again (or, for the page's own grant, a message).
@@ -343,6 +348,23 @@
       $("authenticator-code").value = "";
       $("authenticator-form").hidden = false;
       $("authenticator-code").focus();
+    });
+    onSubmit("phone-form", async () => {
+      const result = await call("/account/phone/start", { elevated, phone: $("phone-input").value });
+      if (result.error) return failed(result);
+      $("phone-code-hint").textContent = t("codeSentTo", { destination: result.destination || "" });
+      $("phone-code").value = "";
+      $("phone-code-form").hidden = false;
+      $("phone-code").focus();
+      loadSettings();
+    });
+    onSubmit("phone-code-form", async () => {
+      const result = await call("/account/phone/verify", { elevated, code: $("phone-code").value.trim() });
+      if (result.error) return failed(result);
+      $("phone-code-form").hidden = true;
+      $("phone-input").value = "";
+      show("notice", "phoneVerified");
+      loadSettings();
     });
     onSubmit("authenticator-form", async () => {
       const result = await call("/account/authenticator/add", { elevated, code: $("authenticator-code").value.trim() });

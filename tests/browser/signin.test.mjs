@@ -15,7 +15,8 @@ let browser;
 let stop;
 
 before(async () => {
-  ({ info, browser, stop } = await startStack());
+  // Organisations read fresh at every sign-in: a test changes one's policy.
+  ({ info, browser, stop } = await startStack({ env: { ORGS_TTL_SECONDS: "0" } }));
 });
 
 after(async () => {
@@ -389,4 +390,37 @@ test("English: an unconfirmed person finishes later from the sign-in step, and a
   assert.equal(await step(r, "corporate").getByLabel("Work email").inputValue(), info.employee.email);
   await shot(r, "en-sign-up-corporate");
   await r.context().close();
+});
+
+test("English: an organisation that also allows passwords: its provider offered first, not forced; a company's error lets the next email through", async () => {
+  const admin = join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "bridge-admin");
+  const env = { ...process.env, AWS_ENDPOINT_URL: info.moto, AWS_REGION: info.region, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
+                TABLE_NAME: info.table_name, USER_POOL_ID: info.user_pool_id };
+  const policy = (allowed) => execFileSync(admin, ["org", "set-policy", info.org_id, "--password-sign-in", String(allowed)], { env, encoding: "utf8" });
+  policy(true);
+  try {
+    const p = await page("en-US");
+    await openForm(p, "/hc/en-us");
+    await identify(p, info.employee.email);
+    const company = step(p, "password").getByRole("button", { name: "Continue with your company's sign-in" });
+    await company.waitFor();
+    assert.equal(await step(p, "password").getByLabel("Password", { exact: true }).isVisible(), true, "the password is offered too");
+    await shot(p, "en-identify-either");
+    await company.click();
+    await p.waitForURL((url) => url.href.startsWith(info.company_idp));
+    await p.context().close();
+  } finally {
+    policy(false);
+  }
+  // Back from the company with an error: the email typed next shows the other ways, with the
+  // company's sign-in still offered.
+  const q = await page("en-US");
+  await openForm(q, "/hc/en-us");
+  const url = new URL(q.url());
+  url.searchParams.set("error", "not_provisioned");
+  await q.goto(url.href);
+  await q.getByRole("alert").filter({ hasText: "Your company has not given you access" }).waitFor();
+  await identify(q, "contractor@corp.example");
+  await step(q, "password").getByRole("button", { name: "Continue with your company's sign-in" }).waitFor();
+  await q.context().close();
 });

@@ -104,9 +104,19 @@ async fn a_passkey_added_after_a_fresh_sign_in_step_signs_in_and_removing_it_end
     assert_eq!((step["status"].as_str(), step["challenge"].as_str()), (Some("challenge"), Some("verify_email")), "{step}");
     assert_eq!(app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": "000000"})).await.json()["error"], "code_mismatch");
     let code = app.emailed_code("hanako@example.com");
-    let step = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": code})).await.json();
+    let flow = step["flow"].as_str().unwrap().to_owned();
+    let step = app.post("/account/reauth/answer", json!({"flow": flow, "code": code})).await.json();
     assert_eq!(step["status"], "elevated", "{step}");
     let elevated = step["elevated"].as_str().unwrap().to_owned();
+    // The wrong code was counted and recorded, as at sign-in.
+    let events = app.events().await;
+    assert!(events.iter().any(|e| e.kind == shared::events::EventType::UserSignInFailed && e.detail["reason"] == "code_mismatch"), "a wrong code is recorded");
+    // Each token opens only its own door: the code step is no fresh step, nor the other way
+    // round; a code step already answered gives nothing again.
+    assert_eq!(app.post("/account/settings", json!({"elevated": flow})).await.json()["error"], "not_signed_in");
+    assert_eq!(app.post("/account/reauth/answer", json!({"flow": elevated, "code": code})).await.json()["error"], "not_signed_in");
+    let again = app.post("/account/reauth/answer", json!({"flow": flow, "code": code})).await.json();
+    assert!(again.get("elevated").is_none(), "a spent code step: {again}");
     assert_eq!(app.post("/account/view", json!({"grant": elevated})).await.json()["error"], "not_signed_in", "a fresh step is not a grant");
     assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["passkeys"], json!([]));
 

@@ -219,7 +219,54 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
             replies.push((format!("{method} {path}"), app.send(method, path, &[("origin", FORM)], None).await));
         }
     }
+    // The account page's calls: every route, with bodies of its own shapes gone wrong.
     let long = "a".repeat(10_000);
+    let account_bodies = [
+        json!({"grant": "a.b"}),
+        json!({"grant": null}),
+        json!({"elevated": "a.b"}),
+        json!({"elevated": ["a.b"]}),
+        json!({"elevated": "a.b", "code": "1".repeat(5000)}),
+        json!({"elevated": "a.b", "phone": "\u{0}+81"}),
+        json!({"elevated": "a.b", "factor": "password"}),
+        json!({"elevated": "a.b", "confirm": long}),
+        json!({"elevated": "a.b", "name": long, "language": "ja"}),
+        json!({"elevated": "a.b", "previous": "x", "proposed": long}),
+        json!({"grant": "a.b", "document": "terms", "accepted": 1}),
+        json!({"flow": "a.b", "choice": "sms_mfa", "code": "1"}),
+        json!({"grant": ctx, "id": long}),
+        json!([]),
+        json!("x"),
+    ];
+    let account_paths = [
+        "/account/view",
+        "/account/sessions/end",
+        "/account/sessions/end-others",
+        "/account/consents",
+        "/account/consents/decide",
+        "/account/reauth",
+        "/account/reauth/answer",
+        "/account/settings",
+        "/account/profile",
+        "/account/password",
+        "/account/authenticator/start",
+        "/account/authenticator/add",
+        "/account/phone/start",
+        "/account/phone/verify",
+        "/account/sms/add",
+        "/account/factors/remove",
+        "/account/passkeys/start",
+        "/account/passkeys/add",
+        "/account/passkeys/remove",
+        "/account/delete",
+    ];
+    for path in account_paths {
+        for body in &account_bodies {
+            let reply = app.send("POST", path, &[("content-type", "application/json"), ("origin", FORM)], Some(body.to_string())).await;
+            replies.push((format!("POST {path} {}", &body.to_string()[..body.to_string().len().min(60)]), reply));
+        }
+        replies.push((format!("POST {path} as text"), app.send("POST", path, &[("content-type", "text/plain"), ("origin", FORM)], Some("{".into())).await));
+    }
     let navigations = [
         format!("/sso/{APP}?return_to=javascript:alert(1)"),
         format!("/sso/{APP}?return_to=//evil.example.com/"),

@@ -56,6 +56,10 @@ impl Problem {
             SignInError::BadInput("phone_number_format") => {
                 p(S::BAD_REQUEST, "invalid_phone", "Enter the phone number with its country code, for example +81 90 1234 5678.")
             }
+            SignInError::BadInput("authenticator_exists") => {
+                p(S::CONFLICT, "authenticator_exists", "You already have an authenticator app. Remove it first to add another.")
+            }
+            SignInError::BadInput("factor") => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
             SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
             SignInError::BadInput(_) => BAD_REQUEST,
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),

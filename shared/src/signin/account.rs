@@ -212,34 +212,37 @@ impl AccountPage {
         let (grant, session) = self.granted(grant, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
         let step = match self.ports.auth.sign_in(&email, password).await {
-            Err(AuthError::InvalidCredentials) => return Err(self.wrong_password(&grant.username, &session, visitor, now).await),
+            Err(AuthError::InvalidCredentials) => return Err(self.failed(&grant.username, &session, AuthError::InvalidCredentials, visitor, now).await),
             step => step?,
         };
         self.next(grant.session, grant.username, &session, step, false, now).await
     }
 
-    /// A wrong password on the page: counted against the address, as at sign-in, and recorded
-    /// (`user.sign_in_failed`, `reason: invalid_credentials`, method `account`).
-    pub(super) async fn wrong_password(&self, username: &str, session: &Session, visitor: &EventContext, now: u64) -> SignInError {
+    /// A wrong password or code on the page: counted against the address, as at sign-in, and
+    /// recorded (`user.sign_in_failed`, `reason: invalid_credentials` or `code_mismatch`,
+    /// method `account`); `error` is returned as it is.
+    pub(super) async fn failed(&self, username: &str, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
         if let Some(email) = session.profile.get("email").and_then(Value::as_str)
             && let Err(e) = self.ports.risk.failed(email, now).await
         {
             tracing::warn!(error = %e, "could not count a failed sign-in");
         }
+        let reason = if error == AuthError::CodeMismatch { "code_mismatch" } else { "invalid_credentials" };
         let user = EventUser { username: Some(username.to_owned()), ..EventUser::from_claims(&session.profile) };
         let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "invalid_credentials");
+        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", reason);
         if let Err(e) = self.ports.events.record(&event).await {
             tracing::warn!(error = %e, "could not record a failed sign-in");
         }
-        AuthError::InvalidCredentials.into()
+        error.into()
     }
 
     /// The answer asked for during the fresh sign-in step: a code
     /// ([`ChallengeAnswer::Code`]), or the factor chosen ([`ChallengeAnswer::Choose`]) when
     /// Cognito offered a choice. Any other answer, or one that does not fit the step, is
     /// `BadInput("answer")`.
-    pub async fn reauthenticate_answer(&self, flow_token: &str, answer: ChallengeAnswer, now: u64) -> Result<Reauth, SignInError> {
+    /// A wrong code counts against the address and is recorded, as at sign-in.
+    pub async fn reauthenticate_answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
         let state: Reauthenticating = self.open(Purpose::Reauthentication, flow_token, now).await?;
         let session = self.live(&state.session, &state.username, now).await?;
         let fits = match (&answer, state.challenge) {
@@ -253,7 +256,9 @@ impl AccountPage {
         if let (Some(access), ChallengeAnswer::Code(code)) = (state.access, &answer) {
             // The code sent to the verified email: the second proof.
             let token = AccessToken(SecretString::from(access));
-            self.ports.auth.check_email_code(&token, code).await?;
+            if let Err(e) = self.ports.auth.check_email_code(&token, code).await {
+                return Err(self.counted(&state.username, &session, e, visitor, now).await);
+            }
             return self.elevate(state.session, state.username, &token, now).await;
         }
         let challenge = Challenge {
@@ -265,9 +270,17 @@ impl AccountPage {
             request_options: None,
         };
         let chosen = matches!(answer, ChallengeAnswer::Choose(_));
-        let step = self.ports.auth.answer(&challenge, answer).await?;
+        let step = match self.ports.auth.answer(&challenge, answer).await {
+            Ok(step) => step,
+            Err(e) => return Err(self.counted(&state.username, &session, e, visitor, now).await),
+        };
         // A choice leads to the chosen factor's code step, not yet past it.
         self.next(state.session, state.username, &session, step, !chosen, now).await
+    }
+
+    /// `error`, counted and recorded first when it is a wrong code.
+    async fn counted(&self, username: &str, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
+        if error == AuthError::CodeMismatch { self.failed(username, session, error, visitor, now).await } else { error.into() }
     }
 
     /// `second_factor`: the step answered Cognito's MFA challenge.

@@ -39,7 +39,9 @@ pub struct AccountSettings {
     pub phone_verified: bool,
     /// The second factors turned on.
     pub factors: Vec<Factor>,
-    pub passkeys: Vec<Passkey>,
+    /// None when Cognito cannot list them (passkeys not set up in the pool or its tier): the
+    /// rest of the page still works.
+    pub passkeys: Option<Vec<Passkey>>,
     /// A company manages the account: no profile changes, no deletion.
     pub managed: bool,
 }
@@ -72,7 +74,8 @@ impl AccountPage {
         let (_, _, token) = self.elevated(elevated, now).await?;
         let own = &self.ports.own_account;
         let (settings, passkeys) = tokio::join!(own.settings(&token), own.passkeys(&token));
-        let (settings, passkeys) = (settings?, passkeys?);
+        let settings = settings?;
+        let passkeys = passkeys.inspect_err(|e| tracing::warn!(error = %e, "could not list a person's passkeys")).ok();
         let text = |k: &str| settings.attributes.get(k).cloned();
         let verified = settings.attributes.get("phone_number_verified").is_some_and(|v| v == "true");
         Ok(AccountSettings {
@@ -86,10 +89,12 @@ impl AccountPage {
         })
     }
 
-    /// The person's settings, refused when a company manages the account.
-    async fn unmanaged(&self, token: &AccessToken) -> Result<OwnSettings, SignInError> {
+    /// The person's settings, refused when a company manages the account: Cognito says so
+    /// now, or the claims the session began with did (either is enough).
+    async fn unmanaged(&self, session: &Session, token: &AccessToken) -> Result<OwnSettings, SignInError> {
         let settings = self.ports.own_account.settings(token).await?;
-        if managed(&settings) {
+        let claimed = session.profile.get(ORG_ATTRIBUTE).and_then(Value::as_str).is_some_and(|org| !org.is_empty());
+        if claimed || managed(&settings) {
             return Err(SignInError::ManagedByCompany);
         }
         Ok(settings)
@@ -101,15 +106,17 @@ impl AccountPage {
         let (elevation, session, token) = self.elevated(elevated, now).await?;
         let name = person_name(name)?;
         let language = Language::parse(language).ok_or(SignInError::BadInput("language"))?;
-        self.unmanaged(&token).await?;
+        self.unmanaged(&session, &token).await?;
         self.ports.own_account.update_attributes(&token, &[("name", name), ("locale", language.tag())]).await?;
         self.record(EventType::UserProfileUpdated, &elevation, &session, ("changed", json!(["name", "locale"])), visitor, now).await;
         Ok(())
     }
 
     /// Changes the password (`previous` is asked again: Cognito's `ChangePassword` needs it);
-    /// `user.password_changed`, and the person's other sessions end. How many ended.
-    /// A wrong `previous` counts against the address, as a wrong password at sign-in does.
+    /// `user.password_changed`, and the person's other sessions end (tried twice; if the store
+    /// still fails, the password has changed and the error says the sessions may remain). How
+    /// many ended. A wrong `previous` counts against the address, as a wrong password at
+    /// sign-in does, and ends nothing.
     pub async fn change_password(
         &self,
         elevated: &str,
@@ -124,16 +131,27 @@ impl AccountPage {
             return Err(AuthError::PasswordPolicy.into());
         }
         match self.ports.own_account.change_password(&token, previous, proposed).await {
-            Err(AuthError::InvalidCredentials) => return Err(self.wrong_password(&elevation.username, &session, visitor, now).await),
+            Err(AuthError::InvalidCredentials) => return Err(self.failed(&elevation.username, &session, AuthError::InvalidCredentials, visitor, now).await),
             other => other?,
         }
         self.record(EventType::UserPasswordChanged, &elevation, &session, ("via", json!("account")), visitor, now).await;
-        self.end_others_of(&elevation.session, &elevation.username).await
+        match self.end_others_of(&elevation.session, &elevation.username).await {
+            Ok(ended) => Ok(ended),
+            Err(e) => {
+                tracing::error!(error = %e, "the password changed; ending the other sessions failed once");
+                self.end_others_of(&elevation.session, &elevation.username).await
+            }
+        }
     }
 
     /// A new authenticator app: its secret (and `otpauth://` URI) for the person to add.
+    /// `BadInput("authenticator_exists")` when one is on: replacing it is removing it (which
+    /// ends the other sessions), then adding another.
     pub async fn start_authenticator(&self, elevated: &str, now: u64) -> Result<TotpSetup, SignInError> {
         let (_, session, token) = self.elevated(elevated, now).await?;
+        if self.ports.own_account.settings(&token).await?.factors.contains(&Factor::SoftwareTokenMfa) {
+            return Err(SignInError::BadInput("authenticator_exists"));
+        }
         let secret = self.ports.auth.associate_totp(&token).await?.expose_secret().to_owned();
         let account = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
         Ok(TotpSetup::new(&self.ports.issuer, account, secret))
@@ -186,8 +204,12 @@ impl AccountPage {
     }
 
     /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end.
+    /// `BadInput("factor")` when it is not on.
     pub async fn remove_factor(&self, elevated: &str, factor: Factor, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, now).await?;
+        if !self.ports.own_account.settings(&token).await?.factors.contains(&factor) {
+            return Err(SignInError::BadInput("factor"));
+        }
         self.ports.own_account.set_factor(&token, factor, false).await?;
         self.record(EventType::UserFactorRemoved, &elevation, &session, ("factor", json!(factor)), visitor, now).await;
         self.end_others_of(&elevation.session, &elevation.username).await
@@ -228,10 +250,14 @@ impl AccountPage {
         if email.is_empty() || !confirm.trim().eq_ignore_ascii_case(email) {
             return Err(SignInError::BadInput("confirm"));
         }
-        self.unmanaged(&token).await?;
+        self.unmanaged(&session, &token).await?;
         self.ports.sessions.end_all(&elevation.username).await?;
         self.ports.own_account.delete_user(&token).await?;
         self.record(EventType::UserDeleted, &elevation, &session, ("via", json!("account")), visitor, now).await;
+        // Once more: a session begun between the first pass and the deletion.
+        if let Err(e) = self.ports.sessions.end_all(&elevation.username).await {
+            tracing::warn!(error = %e, "could not end a deleted person's sessions a second time");
+        }
         Ok(())
     }
 

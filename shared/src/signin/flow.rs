@@ -42,7 +42,7 @@ pub enum Purpose {
     Consent,
     /// Issued by `GET /account` for a live session: the account page's bearer token.
     Account,
-    /// Issued by the account page's fresh sign-in step: changes to factors and passkeys.
+    /// Issued by the account page's fresh sign-in step: every change to the account.
     Elevated,
     /// Issued with the code Cognito asks for during that step.
     Reauthentication,

@@ -217,13 +217,13 @@ async fn reauth(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(
     ok(login.sign_in.account.reauthenticate(&b.grant, &b.password, &visitor, now).await.map(reauth_step), "account/reauth")
 }
 
-async fn reauth_answer(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<AnswerBody>) -> Answer {
+async fn reauth_answer(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<AnswerBody>) -> Answer {
     let answer = match (b.code, b.choice) {
         (Some(code), None) => ChallengeAnswer::Code(one_time_code(&code).map_err(ApiProblem)?),
         (None, Some(choice)) => ChallengeAnswer::Choose(choice),
         _ => return Err(ApiProblem(crate::problem::BAD_REQUEST)),
     };
-    ok(login.sign_in.account.reauthenticate_answer(&b.flow, answer, now).await.map(reauth_step), "account/reauth/answer")
+    ok(login.sign_in.account.reauthenticate_answer(&b.flow, answer, &visitor, now).await.map(reauth_step), "account/reauth/answer")
 }
 
 async fn settings(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {

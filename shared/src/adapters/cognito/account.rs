@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, SmsMfaSettingsType, SoftwareTokenMfaSettingsType};
 use aws_smithy_types::{Document, Number};
 use secrecy::{ExposeSecret, SecretString};
@@ -41,6 +42,8 @@ fn account_error(failure: Failure) -> AuthError {
         | "WebAuthnClientMismatchException" => AuthError::CodeMismatch,
         "LimitExceededException" => AuthError::TooManyAttempts,
         "CodeMismatchException" => AuthError::CodeMismatch,
+        "PasswordResetRequiredException" => AuthError::PasswordResetRequired,
+        "UserNotConfirmedException" => AuthError::NotConfirmed,
         "ExpiredCodeException" => AuthError::CodeExpired,
         // A credential or an id that is not one: the browser's answer, or a stale list.
         "ResourceNotFoundException" | "InvalidParameterException" => AuthError::CodeMismatch,
@@ -79,11 +82,22 @@ pub fn to_document(value: &Value) -> Document {
     }
 }
 
-/// `ChangePassword`'s errors: a wrong previous password is `NotAuthorizedException` (so is a
-/// revoked token, which a fresh step's five minutes make the rare case).
-fn password_error(failure: Failure) -> AuthError {
+/// Errors of the calls that change settings (`UpdateUserAttributes`, `SetUserMFAPreference`):
+/// a parameter Cognito refuses is the pool's configuration (a factor it does not offer), never
+/// a wrong code.
+fn settings_error(failure: Failure) -> AuthError {
     match &failure {
-        Failure::Service { code } if code == "NotAuthorizedException" => AuthError::InvalidCredentials,
+        Failure::Service { code } if code == "InvalidParameterException" => AuthError::Misconfigured(code.clone()),
+        _ => account_error(failure),
+    }
+}
+
+/// `ChangePassword`'s errors: a wrong previous password is `NotAuthorizedException` with
+/// Cognito's "Incorrect username or password." (`message`); another `NotAuthorizedException`
+/// (a revoked token, a disabled user) ends the fresh step.
+fn password_error(failure: Failure, message: &str) -> AuthError {
+    match &failure {
+        Failure::Service { code } if code == "NotAuthorizedException" && message.starts_with("Incorrect username or password") => AuthError::InvalidCredentials,
         Failure::Service { code } if code == "InvalidPasswordException" || code == "PasswordHistoryPolicyViolationException" => AuthError::PasswordPolicy,
         _ => account_error(failure),
     }
@@ -114,7 +128,7 @@ impl OwnAccount for CognitoAccount {
     async fn update_attributes(&self, access_token: &AccessToken, attributes: &[(&str, &str)]) -> Result<(), AuthError> {
         let attributes = attributes.iter().map(|(n, v)| attribute(n, v)).collect::<Result<Vec<_>, _>>()?;
         let call = self.client.update_user_attributes().access_token(access_token.0.expose_secret()).set_user_attributes(Some(attributes));
-        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        call.send().await.map_err(|e| settings_error(Failure::of(&e)))?;
         Ok(())
     }
 
@@ -125,7 +139,10 @@ impl OwnAccount for CognitoAccount {
             .access_token(access_token.0.expose_secret())
             .previous_password(previous.expose_secret())
             .proposed_password(proposed.expose_secret());
-        call.send().await.map_err(|e| password_error(Failure::of(&e)))?;
+        call.send().await.map_err(|e| {
+            let message = e.as_service_error().and_then(ProvideErrorMetadata::message).unwrap_or_default();
+            password_error(Failure::of(&e), message)
+        })?;
         Ok(())
     }
 
@@ -149,7 +166,7 @@ impl OwnAccount for CognitoAccount {
                 call.software_token_mfa_settings(SoftwareTokenMfaSettingsType::builder().enabled(enabled).preferred_mfa(enabled).build())
             }
         };
-        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        call.send().await.map_err(|e| settings_error(Failure::of(&e)))?;
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! Bridge overhead per password sign-in, in-process: the real router, adapters and SDK clients
 //! (signing, serialisation, retries and timeouts included), with the AWS transport replaced by an
-//! instant replay. Also counts AWS calls per sign-in, cold and warm; then the same for each step
-//! of a sign-in without a password (an email code, a passkey). Run with `make bench`.
+//! instant replay. Also counts AWS calls per sign-in, cold and warm; then the same for the email
+//! typed first (`/login/identify`) and for each step of a sign-in without a password (an email
+//! code, a passkey). Run with `make bench`.
 //!
 //! What it leaves out: network time to Cognito and the Lambda runtime's own overhead.
 
@@ -96,6 +97,22 @@ async fn run() {
     println!("  AWS calls, GET /sso (cold): {sso_calls:?}");
     println!("  AWS calls, first POST /login: {cold_calls:?}");
     println!("  AWS calls per warm sign-in: {}", support::per_operation(&warm_calls, ITERATIONS));
+
+    // The email typed first (identifier-first), for an address outside every organisation.
+    let typed = json!({"ctx": ctx, "email": "someone@mail.example"}).to_string();
+    let mut identified = Vec::with_capacity(ITERATIONS / 4);
+    for i in 0..ITERATIONS / 4 + 200 {
+        let t = Instant::now();
+        let response = shared::testing::oneshot(&login, json_request("/login/identify", &typed)).await;
+        if i >= 200 {
+            identified.push(t.elapsed());
+        }
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+    }
+    let identify_calls = calls.take();
+    println!("/login/identify: {} warm", ITERATIONS / 4);
+    println!("  {}", support::percentiles(&mut identified));
+    println!("  AWS calls per identify: {}", support::per_operation(&identify_calls, ITERATIONS / 4 + 200));
 
     // Without a password: each step, warm.
     let credential = json!({"id": "Y3JlZA", "rawId": "Y3JlZA", "type": "public-key", "clientExtensionResults": {}, "authenticatorAttachment": "platform",

@@ -211,3 +211,90 @@ impl OwnAccount for CognitoAccount {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod mocked {
+    //! Cognito answers the local emulation does not give, injected with aws-smithy-mocks: the
+    //! messages that tell a wrong current password from a token Cognito no longer takes, a
+    //! password history refusal, a factor the pool does not offer, a reset required, a wrong
+    //! or expired phone code.
+    use super::*;
+    use aws_sdk_cognitoidentityprovider::operation::change_password::ChangePasswordError;
+    use aws_sdk_cognitoidentityprovider::operation::set_user_mfa_preference::SetUserMFAPreferenceError;
+    use aws_sdk_cognitoidentityprovider::operation::verify_user_attribute::VerifyUserAttributeError;
+    use aws_sdk_cognitoidentityprovider::types::error::{
+        CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedException, PasswordHistoryPolicyViolationException,
+        PasswordResetRequiredException,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    fn meta(code: &str, message: &str) -> aws_smithy_types::error::ErrorMetadata {
+        aws_smithy_types::error::ErrorMetadata::builder().code(code).message(message).build()
+    }
+
+    fn token(value: &str) -> AccessToken {
+        AccessToken(SecretString::from(value.to_owned()))
+    }
+
+    #[tokio::test]
+    async fn change_password_tells_a_wrong_password_from_a_token_cognito_no_longer_takes() {
+        let refused = |t: &'static str, error: fn() -> ChangePasswordError| {
+            mock!(Client::change_password).match_requests(move |r| r.access_token() == Some(t)).then_error(error)
+        };
+        let wrong = refused("wrong", || {
+            ChangePasswordError::NotAuthorizedException(
+                NotAuthorizedException::builder().meta(meta("NotAuthorizedException", "Incorrect username or password.")).build(),
+            )
+        });
+        let revoked = refused("revoked", || {
+            ChangePasswordError::NotAuthorizedException(
+                NotAuthorizedException::builder().meta(meta("NotAuthorizedException", "Access Token has been revoked")).build(),
+            )
+        });
+        let history = refused("history", || {
+            ChangePasswordError::PasswordHistoryPolicyViolationException(
+                PasswordHistoryPolicyViolationException::builder().meta(meta("PasswordHistoryPolicyViolationException", "used before")).build(),
+            )
+        });
+        let reset = refused("reset", || {
+            ChangePasswordError::PasswordResetRequiredException(
+                PasswordResetRequiredException::builder().meta(meta("PasswordResetRequiredException", "reset")).build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&wrong, &revoked, &history, &reset]);
+        let account = CognitoAccount::new(client);
+        let (old, new) = (SecretString::from("Old-Passw0rd"), SecretString::from("New-Passw0rd"));
+        for (t, expected) in [
+            ("wrong", AuthError::InvalidCredentials),
+            ("revoked", AuthError::ChallengeExpired),
+            ("history", AuthError::PasswordPolicy),
+            ("reset", AuthError::PasswordResetRequired),
+        ] {
+            assert_eq!(account.change_password(&token(t), &old, &new).await, Err(expected), "{t}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_factor_the_pool_does_not_offer_is_its_configuration_and_phone_codes_map_to_code_errors() {
+        let unoffered = mock!(Client::set_user_mfa_preference).then_error(|| {
+            SetUserMFAPreferenceError::InvalidParameterException(
+                InvalidParameterException::builder().meta(meta("InvalidParameterException", "SMS MFA is not enabled")).build(),
+            )
+        });
+        let mismatch = mock!(Client::verify_user_attribute).match_requests(|r| r.code() == Some("111111")).then_error(|| {
+            VerifyUserAttributeError::CodeMismatchException(CodeMismatchException::builder().meta(meta("CodeMismatchException", "wrong")).build())
+        });
+        let expired = mock!(Client::verify_user_attribute).match_requests(|r| r.code() == Some("222222")).then_error(|| {
+            VerifyUserAttributeError::ExpiredCodeException(ExpiredCodeException::builder().meta(meta("ExpiredCodeException", "expired")).build())
+        });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&unoffered, &mismatch, &expired]);
+        let account = CognitoAccount::new(client);
+        assert_eq!(
+            account.set_factor(&token("t"), Factor::SmsMfa, true).await,
+            Err(AuthError::Misconfigured("InvalidParameterException".into())),
+            "not a wrong code"
+        );
+        assert_eq!(account.verify_phone(&token("t"), &SecretString::from("111111")).await, Err(AuthError::CodeMismatch));
+        assert_eq!(account.verify_phone(&token("t"), &SecretString::from("222222")).await, Err(AuthError::CodeExpired));
+    }
+}

@@ -18,12 +18,7 @@
   let documents = null;     // the consent documents in force and the person's decisions
   let lastMessage = null;
 
-  function t(key, values) {
-    const find = (table) => key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), table);
-    const text = find(messages[lang]);
-    return String(text !== undefined ? text : find(messages.en) !== undefined ? find(messages.en) : key)
-      .replace(/\{(\w+)\}/g, (_, name) => (values && values[name] !== undefined ? values[name] : ""));
-  }
+  const t = (key, values) => window.BRIDGE_UI.translate(lang, key, values);
 
   function show(kind, key, values) {
     lastMessage = [kind, key, values];
@@ -133,15 +128,8 @@
         label.append(box, " ", t("optionalDocument", { title }));
       }
       li.appendChild(label);
-      const url = new URL(doc.url[lang] || doc.url.en);
-      if (url.protocol === "https:" || url.protocol === "http:") {
-        const link = document.createElement("a");
-        link.href = url.href;
-        link.target = "_blank";
-        link.rel = "noopener noreferrer";
-        link.textContent = t("readDocument");
-        li.appendChild(link);
-      }
+      const link = window.BRIDGE_UI.documentLink(doc, lang, t("readDocument"));
+      if (link) li.appendChild(link);
       list.appendChild(li);
     });
     $("consents").hidden = documents.length === 0;

@@ -33,12 +33,7 @@
     return String(wanted).toLowerCase().startsWith("ja") ? "ja" : "en";
   }
 
-  function t(key, values) {
-    const text = key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), messages[lang]);
-    const fallback = key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), messages.en);
-    return String(text !== undefined ? text : fallback !== undefined ? fallback : key)
-      .replace(/\{(\w+)\}/g, (_, name) => (values && values[name] !== undefined ? values[name] : ""));
-  }
+  const t = (key, values) => window.BRIDGE_UI.translate(lang, key, values);
 
   function applyLanguage() {
     document.documentElement.lang = lang;
@@ -71,15 +66,8 @@
       label.htmlFor = input.id;
       const title = doc.title[lang] || doc.title.en;
       label.textContent = doc.required ? t("acceptDocument", { title }) : t("optionalDocument", { title });
-      const url = new URL(doc.url[lang] || doc.url.en);
-      if (url.protocol === "https:" || url.protocol === "http:") {
-        const link = document.createElement("a");
-        link.href = url.href;
-        link.target = "_blank";
-        link.rel = "noopener noreferrer";
-        link.textContent = t("readDocument");
-        label.append(" ", link);
-      }
+      const link = window.BRIDGE_UI.documentLink(doc, lang, t("readDocument"));
+      if (link) label.append(" ", link);
       row.append(input, label);
       box.appendChild(row);
     });

@@ -295,11 +295,52 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
     assert_eq!(verified.json()["status"], "verified", "{}", verified.body);
     assert_eq!(app.post("/account/sms/add", json!({"elevated": elevated})).await.json()["status"], "added");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
-    // Another number: SMS codes stop until it is verified (never to an unproved number).
+    // Another number while SMS codes are the factor: refused (turning them off is a factor
+    // removed, with its event and the other sessions ended); after that, the new number stays
+    // unverified and no code goes to it at sign-in.
+    let refused = app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+819033334444"})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::CONFLICT, Some("sms_on")));
+    app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "sms_mfa"})).await;
     app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+819033334444"})).await;
     let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
     assert_eq!((&settings["factors"], &settings["phone_verified"]), (&json!([]), &json!(false)), "{settings}");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["status"], "signed_in");
+    // Codes count with the address's others: one fresh step cannot text number after number.
+    let mut limited = None;
+    for i in 0..6 {
+        let reply = app.post("/account/phone/start", json!({"elevated": elevated, "phone": format!("+8190555500{i:02}")})).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(i);
+            break;
+        }
+    }
+    assert!(limited.is_some(), "a limit on codes sent");
+    // Hostile bodies with a real fresh step reach the checks behind it: clear 4xx, never 5xx.
+    for body in [
+        json!({"elevated": elevated, "phone": "\u{0}+819012345678"}),
+        json!({"elevated": elevated, "code": "1".repeat(5000)}),
+        json!({"elevated": elevated, "factor": "password"}),
+        json!({"elevated": elevated, "name": "x".repeat(10_000), "language": "ja"}),
+        json!({"elevated": elevated, "confirm": "x".repeat(10_000)}),
+        json!({"elevated": elevated, "previous": "x", "proposed": "y".repeat(10_000)}),
+        json!({"elevated": elevated, "id": "x".repeat(10_000)}),
+        json!({"elevated": elevated, "credential": {"id": 1}}),
+    ] {
+        for path in [
+            "/account/phone/start",
+            "/account/phone/verify",
+            "/account/authenticator/add",
+            "/account/factors/remove",
+            "/account/profile",
+            "/account/delete",
+            "/account/password",
+            "/account/passkeys/remove",
+            "/account/passkeys/add",
+        ] {
+            let reply = app.post(path, body.clone()).await;
+            assert!(reply.status.is_client_error(), "{path} {}: {} {}", &body.to_string()[..60.min(body.to_string().len())], reply.status, reply.body);
+        }
+    }
 }
 
 #[tokio::test]

@@ -326,4 +326,17 @@ async fn an_optional_consent_is_withdrawn_and_given_again_on_the_account_page() 
         assert_eq!(refused.status, status, "{body}: {}", refused.body);
     }
     assert_eq!(ids(&app.post("/account/consents", json!({"grant": grant})).await.json())[0], ("terms".into(), true, true), "the terms stand");
+
+    // Another person's grant decides for that person only.
+    app.user("haruka@example.com", |_| {}).await;
+    let step = app.login("haruka@example.com", PASSWORD).await.json();
+    let done = answer(&app, step["flow"].as_str().unwrap(), &["terms"]).await;
+    let theirs = session_cookie(&app.handoff(&done).await);
+    let page = app.send("GET", "/account", &[("cookie", &theirs)], None).await;
+    let their_grant = page.header("location").unwrap().split_once("#grant=").unwrap().1.to_owned();
+    let mine = app.post("/account/consents", json!({"grant": grant})).await.body;
+    app.post("/account/consents/decide", json!({"grant": their_grant, "document": "marketing", "accepted": false})).await;
+    app.post("/account/consents/decide", json!({"grant": their_grant, "document": "marketing", "accepted": true})).await;
+    assert_eq!(app.post("/account/consents", json!({"grant": grant})).await.body, mine, "hanako's decisions are hers");
+    assert_eq!(ids(&app.post("/account/consents", json!({"grant": their_grant})).await.json())[1], ("marketing".into(), false, true));
 }

@@ -59,6 +59,9 @@ impl Problem {
             SignInError::BadInput("authenticator_exists") => {
                 p(S::CONFLICT, "authenticator_exists", "You already have an authenticator app. Remove it first to add another.")
             }
+            SignInError::BadInput("sms_on") => {
+                p(S::CONFLICT, "sms_on", "Text message codes are your second factor. Turn them off first, then change the number.")
+            }
             SignInError::BadInput("factor") => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
             SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
             SignInError::BadInput(_) => BAD_REQUEST,

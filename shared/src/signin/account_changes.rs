@@ -180,22 +180,32 @@ impl AccountPage {
     }
 
     /// A new phone number for SMS codes (E.164: `+` and 8 to 15 digits, spaces and hyphens
-    /// dropped; `BadInput("phone_number_format")` otherwise), unverified, and a code sent to it
-    /// by SMS; the masked destination. SMS codes as a second factor turn off first: they would
-    /// go to a number nobody has proved yet (turned on again after [`Self::verify_phone`]).
+    /// dropped; `BadInput("phone_number_format")` otherwise, Cognito's refusal included),
+    /// unverified, and a code sent to it by SMS; the masked destination. Refused while SMS
+    /// codes are the person's factor (`BadInput("sms_on")`): turning them off first is a factor
+    /// removed (its event, the other sessions end), and no code ever goes to a number nobody
+    /// has proved. Codes count with the person's others: 5 an hour per address
+    /// (`AuthError::TooManyAttempts`), so one fresh step cannot text number after number.
     pub async fn start_phone(&self, elevated: &str, phone: &str, now: u64) -> Result<Option<String>, SignInError> {
-        let (_, _, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, now).await?;
         let phone = e164(phone).ok_or(SignInError::BadInput("phone_number_format"))?;
         let own = &self.ports.own_account;
         if own.settings(&token).await?.factors.contains(&Factor::SmsMfa) {
-            own.set_factor(&token, Factor::SmsMfa, false).await?;
+            return Err(SignInError::BadInput("sms_on"));
         }
-        own.update_attributes(&token, &[("phone_number", &phone)]).await?;
+        let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
+        if !self.ports.sign_ups.code_sent(email, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
+        match own.update_attributes(&token, &[("phone_number", &phone)]).await {
+            Err(AuthError::Misconfigured(code)) if code == "InvalidParameterException" => return Err(SignInError::BadInput("phone_number_format")),
+            other => other?,
+        }
         Ok(own.send_phone_code(&token).await?)
     }
 
     /// The code sent to the new number: it is verified; `user.profile_updated`
-    /// (`changed: ["phone_number"]`).
+    /// (`changed: ["phone_number"]`). SMS codes stay off until the person turns them on.
     pub async fn verify_phone(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (elevation, session, token) = self.elevated(elevated, now).await?;
         self.ports.own_account.verify_phone(&token, code).await?;

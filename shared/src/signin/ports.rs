@@ -213,7 +213,8 @@ pub struct OwnSettings {
 pub trait OwnAccount: Send + Sync {
     /// `GetUser`: attributes and second factors.
     async fn settings(&self, access_token: &AccessToken) -> Result<OwnSettings, AuthError>;
-    /// `UpdateUserAttributes` with the attributes the app client may write (`name`, `locale`).
+    /// `UpdateUserAttributes` with attributes the app client may write (its `WriteAttributes`:
+    /// the account page writes `name`, `locale` and `phone_number`).
     async fn update_attributes(&self, access_token: &AccessToken, attributes: &[(&str, &str)]) -> Result<(), AuthError>;
     /// `ChangePassword`. [`AuthError::InvalidCredentials`] when `previous` is wrong,
     /// [`AuthError::PasswordPolicy`] when `proposed` breaks the pool's policy or history,

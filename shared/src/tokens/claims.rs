@@ -165,6 +165,10 @@ impl ClaimSource {
     fn resolve(&self, profile: &UserProfile) -> Option<Value> {
         match self {
             Self::Attribute { name } if name == "email" => profile.email.as_ref().filter(|_| profile.email_verified).map(|e| e.as_str().into()),
+            // A number the person typed on their account page goes to no app before they prove it.
+            Self::Attribute { name } if name == "phone_number" => {
+                profile.attribute(name).filter(|_| profile.attribute("phone_number_verified") == Some("true")).map(|v| Value::String(v.to_owned()))
+            }
             Self::Attribute { name } => profile.attribute(name).map(|v| Value::String(v.to_owned())),
             Self::Subject => Some(profile.subject.clone().into()),
             Self::Groups { prefix, strip_prefix, rename, join } => {
@@ -270,6 +274,17 @@ mod tests {
             json!({"roles": "3,beta", "all": ["community-beta", "community-moderators", "x"], "id": "s-9", "org": "org-1"}),
             "an unverified email is never mapped"
         );
+    }
+
+    #[test]
+    fn an_unverified_phone_number_is_never_mapped() {
+        let m = mapping(json!({"phone": {"from": "attribute", "name": "phone_number"}}));
+        let with = |verified: &str| {
+            let claims = json!({"sub": "s-1", "phone_number": "+819012345678", "phone_number_verified": verified});
+            UserProfile::from_claims(claims.as_object().unwrap_or(&Map::new())).unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(Value::Object(m.apply(&with("true")).unwrap_or_default()), json!({"phone": "+819012345678"}));
+        assert_eq!(Value::Object(m.apply(&with("false")).unwrap_or_default()), json!({}));
     }
 
     #[test]

@@ -1,0 +1,23 @@
+// What the sign-in form (app.js) and the account page (account.js) share: messages in the
+// page's language, and a link to a consent document's text. Loaded after i18n.js, before them.
+window.BRIDGE_UI = {
+  /** `key` (dotted: `errors.code_mismatch`) in `lang`, else in English, else the key; `{name}` filled from `values`. */
+  translate(lang, key, values) {
+    const messages = window.BRIDGE_MESSAGES;
+    const find = (table) => key.split(".").reduce((o, k) => (o && o[k] !== undefined ? o[k] : undefined), table);
+    const text = find(messages[lang]) !== undefined ? find(messages[lang]) : find(messages.en);
+    return String(text !== undefined ? text : key).replace(/\{(\w+)\}/g, (_, name) => (values && values[name] !== undefined ? values[name] : ""));
+  },
+
+  /** A link to `doc`'s text in `lang` (English when missing) opening in a new tab; null unless http(s). */
+  documentLink(doc, lang, label) {
+    const url = new URL(doc.url[lang] || doc.url.en);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    const link = document.createElement("a");
+    link.href = url.href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = label;
+    return link;
+  },
+};

@@ -213,7 +213,7 @@ mod tests {
     use serde_json::json;
 
     fn profile() -> UserProfile {
-        let claims = json!({"sub": "s", "custom:company": "Acme", "phone_number": "+81312345678",
+        let claims = json!({"sub": "s", "custom:company": "Acme", "phone_number": "+81312345678", "phone_number_verified": true,
                             "cognito:groups": ["zd-vip", "zendesk-agents", "other"]});
         UserProfile::from_claims(claims.as_object().unwrap_or(&Map::new())).unwrap_or_else(|e| panic!("{e}"))
     }

@@ -192,6 +192,9 @@ impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
+    async fn consent_decided(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// Recorded identity events, in order.

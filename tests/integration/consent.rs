@@ -339,4 +339,15 @@ async fn an_optional_consent_is_withdrawn_and_given_again_on_the_account_page() 
     app.post("/account/consents/decide", json!({"grant": their_grant, "document": "marketing", "accepted": true})).await;
     assert_eq!(app.post("/account/consents", json!({"grant": grant})).await.body, mine, "hanako's decisions are hers");
     assert_eq!(ids(&app.post("/account/consents", json!({"grant": their_grant})).await.json())[1], ("marketing".into(), false, true));
+
+    // Decisions are counted: toggling without end is refused before it fills the records.
+    let mut refused_at = None;
+    for i in 0..30 {
+        let reply = app.post("/account/consents/decide", json!({"grant": grant, "document": "marketing", "accepted": i % 2 == 1})).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            refused_at = Some(i);
+            break;
+        }
+    }
+    assert!(refused_at.is_some_and(|i| i < 20), "{refused_at:?}");
 }

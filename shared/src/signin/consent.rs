@@ -188,7 +188,8 @@ impl SignInPorts {
     /// The person's decision about an optional document in force, on their account page
     /// (`via: account`): given (its current version) or withdrawn. Recorded with its event
     /// when it changes something, then the mirror follows. `BadInput("document")` for a
-    /// document not in force, or a required one (withdrawing it is deleting the account).
+    /// document not in force, or a required one (withdrawing it is deleting the account);
+    /// `TooManyAttempts` past `sign_up::DECISIONS_PER_EMAIL` changes an hour.
     pub(super) async fn decide_optional(&self, session: &Session, document: &str, accepted: bool, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let documents = self.consents.get().await?;
         let doc = documents.iter().find(|d| d.id.as_str() == document && !d.required).ok_or(SignInError::BadInput("document"))?;
@@ -199,6 +200,10 @@ impl SignInPorts {
         let decisions = changes(&current, &given);
         if decisions.is_empty() {
             return Ok(());
+        }
+        let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
+        if !self.sign_ups.consent_decided(email, now).await? {
+            return Err(crate::signin::challenge::AuthError::TooManyAttempts.into());
         }
         decisions.iter().for_each(|d| current.apply(d));
         let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, &given, visitor, now)).collect();

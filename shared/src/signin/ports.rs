@@ -171,6 +171,9 @@ pub trait SignUpLedger: Send + Sync {
     /// A new code for `email`: its tries start again. `false` when too many codes were sent
     /// this window (none is sent then).
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// A consent decision on the account page for `email`; `false` when too many were made
+    /// this window (`sign_up::DECISIONS_PER_EMAIL`; none is recorded then).
+    async fn consent_decided(&self, email: &str, now: u64) -> Result<bool, StoreError>;
 }
 
 /// A registered passkey, as the person sees it.

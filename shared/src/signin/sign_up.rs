@@ -65,6 +65,9 @@ pub const SIGN_UPS_PER_EMAIL: u64 = 3;
 pub const SIGN_UPS_PER_NETWORK: u64 = 20;
 /// Codes sent to an address per window (sign-ups, resends, sign-ins of an unconfirmed account).
 pub const CODES_PER_EMAIL: u64 = 5;
+/// Consent decisions a person may record on their account page per window (each writes a
+/// record kept for good, an event, and the mirror in Cognito).
+pub const DECISIONS_PER_EMAIL: u64 = 20;
 /// Tries of a code before a new one must be sent: fewer than Cognito's own five, so the bridge
 /// answers the fifth try for every address alike (Cognito's lock would show only for accounts
 /// not confirmed yet).

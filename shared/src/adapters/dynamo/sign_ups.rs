@@ -16,7 +16,7 @@ use crate::adapters::dynamo::{Item, Table, key, n, s, write_error};
 use crate::common::store::StoreError;
 use crate::signin::oidc::digest;
 use crate::signin::ports::SignUpLedger;
-use crate::signin::sign_up::{CODES_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
+use crate::signin::sign_up::{CODES_PER_EMAIL, DECISIONS_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
 
 /// How long the items are kept after their last use (seconds).
 const KEPT: u64 = 24 * 3600;
@@ -118,5 +118,12 @@ impl SignUpLedger for DynamoSignUps {
         let update = format!("ADD #c :one SET tries = :zero, {EXPIRES}");
         let values = [(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)];
         self.update(address(email), &update, "attribute_not_exists(#c) OR #c < :limit", &window, &values, now).await
+    }
+
+    async fn consent_decided(&self, email: &str, now: u64) -> Result<bool, StoreError> {
+        let window = [("#d", format!("d{}", now / SIGN_UP_WINDOW))];
+        let update = format!("ADD #d :one SET {EXPIRES}");
+        let values = [(":one", 1), (":limit", DECISIONS_PER_EMAIL)];
+        self.update(address(email), &update, "attribute_not_exists(#d) OR #d < :limit", &window, &values, now).await
     }
 }

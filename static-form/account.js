@@ -259,26 +259,8 @@
     show("error", errorKey(result.error));
   }
 
-  // A form's submit: messages cleared, the button busy while `handler` runs.
-  function onSubmit(id, handler) {
-    const form = $(id);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      if (form.getAttribute("aria-busy") === "true") return;
-      clearMessages();
-      const submit = form.querySelector("button[type=submit]");
-      form.setAttribute("aria-busy", "true");
-      submit.disabled = true;
-      submit.textContent = t(submit.dataset.busy);
-      try {
-        await handler(form);
-      } finally {
-        form.setAttribute("aria-busy", "false");
-        submit.disabled = false;
-        submit.textContent = t(submit.dataset.i18n);
-      }
-    });
-  }
+  // A form's submit: messages cleared, then `handler`, the button busy meanwhile.
+  const onSubmit = (id, handler) => window.BRIDGE_UI.onSubmit($(id), t, clearMessages, handler);
 
   function start() {
     document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => {

@@ -102,13 +102,6 @@
     if (first) first.focus();
   }
 
-  function setBusy(form, busy) {
-    form.setAttribute("aria-busy", String(busy));
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = busy;
-    button.textContent = t(busy ? button.dataset.busy : button.dataset.i18n);
-  }
-
   async function call(path, body) {
     let response;
     try {
@@ -279,21 +272,16 @@
     });
   }
 
+  // A step's submit: messages cleared, every required field filled, then `handler`.
   function onSubmit(id, handler) {
     const form = $(id);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      if (form.getAttribute("aria-busy") === "true") return;
+    window.BRIDGE_UI.onSubmit(form, t, () => {
       clearMessages();
       const missing = Array.from(form.querySelectorAll("input[required]")).some((i) => !i.value.trim());
-      if (missing) return show("error", "fillIn");
-      setBusy(form, true);
-      try {
-        await handler(form);
-      } finally {
-        setBusy(form, false);
-      }
-    });
+      if (!missing) return true;
+      show("error", "fillIn");
+      return false;
+    }, handler);
   }
 
   function start() {

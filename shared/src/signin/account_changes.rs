@@ -89,15 +89,15 @@ impl AccountPage {
         })
     }
 
-    /// The person's settings, refused when a company manages the account: Cognito says so
-    /// now, or the claims the session began with did (either is enough).
-    async fn unmanaged(&self, session: &Session, token: &AccessToken) -> Result<OwnSettings, SignInError> {
+    /// Refused when a company manages the account: Cognito says so now, or the claims the
+    /// session began with did (either is enough).
+    async fn unmanaged(&self, session: &Session, token: &AccessToken) -> Result<(), SignInError> {
         let settings = self.ports.own_account.settings(token).await?;
         let claimed = session.profile.get(ORG_ATTRIBUTE).and_then(Value::as_str).is_some_and(|org| !org.is_empty());
         if claimed || managed(&settings) {
             return Err(SignInError::ManagedByCompany);
         }
-        Ok(settings)
+        Ok(())
     }
 
     /// Sets the person's name (1 to 100 characters) and language (`ja`, `en`: their emails');

@@ -676,10 +676,10 @@ impl KeyStore for MemoryKeys {
 }
 
 /// Records every AWS request an SDK client sends, by its `X-Amz-Target` (for example
-/// `AWSCognitoIdentityProviderService.InitiateAuth`), so tests and benchmarks can count round
-/// trips per operation.
+/// `AWSCognitoIdentityProviderService.InitiateAuth`), with its JSON body, so tests and
+/// benchmarks can count round trips per operation and see what each asked for.
 #[derive(Debug, Clone, Default)]
-pub struct CallLog(Arc<Mutex<Vec<String>>>);
+pub struct CallLog(Arc<Mutex<Vec<(String, String)>>>);
 
 impl CallLog {
     /// An HTTP client that records into this log and then sends through `inner`.
@@ -689,6 +689,11 @@ impl CallLog {
 
     /// The calls so far, emptying the log.
     pub fn take(&self) -> Vec<String> {
+        self.take_requests().into_iter().map(|(target, _)| target).collect()
+    }
+
+    /// The calls so far with their bodies (target, JSON text), emptying the log.
+    pub fn take_requests(&self) -> Vec<(String, String)> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -725,7 +730,8 @@ mod calls {
     impl HttpConnector for RecordingConnector {
         fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
             let target = request.headers().get("x-amz-target").unwrap_or("unknown").to_owned();
-            self.log.0.lock().unwrap_or_else(|p| p.into_inner()).push(target);
+            let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
+            self.log.0.lock().unwrap_or_else(|p| p.into_inner()).push((target, body));
             self.inner.call(request)
         }
     }

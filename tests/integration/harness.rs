@@ -116,7 +116,7 @@ pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<L
     env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-    Arc::new(Login::new(&config, sdk).unwrap_or_else(|e| panic!("{e}")))
+    Arc::new(Login::new(&config, sdk, Login::secrets(&config, sdk)).unwrap_or_else(|e| panic!("{e}")))
 }
 
 pub fn demo_app() -> App {

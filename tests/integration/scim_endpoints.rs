@@ -209,6 +209,119 @@ async fn errors_speak_scim() {
     assert_eq!(users["totalResults"], 4);
 }
 
+/// A page reached without a cursor (a jump) costs the same wherever it starts: the bucket
+/// counters locate it, and only the keys of its bucket before it are skipped. The counters follow
+/// creates and deletes.
+#[tokio::test]
+async fn a_page_without_a_cursor_costs_the_same_wherever_it_starts() {
+    let t = spawn_scim().await;
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        ids.push(t.create_user(&format!("jump{n:02}@example.com"), json!({})).await);
+    }
+    for gone in ids.drain(..2) {
+        assert_eq!(t.call("DELETE", &format!("/Users/{gone}"), None).await.status, StatusCode::NO_CONTENT);
+    }
+    ids.sort();
+    let mut per_bucket = std::collections::HashMap::new();
+    ids.iter().for_each(|id| *per_bucket.entry(&id[..2]).or_insert(0usize) += 1);
+    let largest_bucket = per_bucket.values().copied().max().unwrap();
+    assert_eq!(t.call("GET", "/Users?count=0", None).await.json()["totalResults"], 28);
+    for start in [2usize, 15, 27, 28] {
+        t.app.calls.take();
+        let page = t.call("GET", &format!("/Users?startIndex={start}&count=2"), None).await.json();
+        let requests = t.app.calls.take_requests();
+        let got: Vec<&str> = page["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!((got, page["totalResults"].clone()), (ids[start - 1..(start + 1).min(28)].iter().map(String::as_str).collect(), json!(28)));
+        let skipped: usize = requests
+            .iter()
+            .filter(|(target, body)| target.ends_with(".Query") && body.contains(r#""Select":"COUNT""#))
+            // A count without a limit reads every key.
+            .map(|(_, body)| serde_json::from_str::<Value>(body).unwrap()["Limit"].as_u64().map_or(usize::MAX, |l| l as usize))
+            .fold(0, usize::saturating_add);
+        assert!(skipped < largest_bucket, "startIndex {start}: skipped {skipped} keys, more than one bucket holds ({largest_bucket})");
+        assert!(requests.len() <= 5, "startIndex {start}: {requests:?}");
+    }
+    let past = t.call("GET", "/Users?startIndex=29&count=2", None).await.json();
+    assert_eq!((past["totalResults"].clone(), past["itemsPerPage"].clone()), (json!(28), json!(0)));
+}
+
+/// An organisation whose resources predate the counters (no counters, no mark that they are
+/// complete) still lists right, by counting; `recount` builds its counters (a stale one drops to
+/// what is there) and marks them complete, and a concurrent create is not lost from them.
+#[tokio::test]
+async fn recount_builds_the_counters_of_an_organisation_older_than_them() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let t = spawn_scim().await;
+    for n in 0..5 {
+        t.create_user(&format!("old{n}@example.com"), json!({})).await;
+    }
+    let group = t.call("POST", "/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Old"}))).await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.body);
+    // As before the counters: none, no mark, and one stale bucket.
+    let (dynamo, table) = (aws_sdk_dynamodb::Client::new(&t.app.sdk), &t.app.stack.table);
+    let counters =
+        dynamo.query().table_name(table).key_condition_expression("pk = :p").expression_attribute_values(":p", S(format!("SCIM#{}#COUNT", t.org.id)));
+    for item in counters.clone().send().await.unwrap().items() {
+        let key = [("pk".to_owned(), item["pk"].clone()), ("sk".to_owned(), item["sk"].clone())].into();
+        dynamo.delete_item().table_name(table).set_key(Some(key)).send().await.unwrap();
+    }
+    let stale = [("pk", S(format!("SCIM#{}#COUNT", t.org.id))), ("sk", S("USER#zz".into())), ("resource_count", N("7".into()))];
+    dynamo.put_item().table_name(table).set_item(Some(stale.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())).send().await.unwrap();
+    let mut ids: Vec<String> = Vec::new();
+    let all = t.call("GET", "/Users", None).await.json();
+    ids.extend(all["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+    assert_eq!((all["totalResults"].clone(), ids.len()), (json!(5), 5), "counted without the counters");
+    let jump = t.call("GET", "/Users?startIndex=4&count=1", None).await.json();
+    assert_eq!((jump["totalResults"].clone(), jump["Resources"][0]["id"].clone()), (json!(5), json!(ids[3])));
+
+    // A create beside the recount is counted either way.
+    let store = t.store();
+    let (recounted, created) = tokio::join!(store.recount(&t.org.id), t.create_user("during@example.com", json!({})));
+    assert_eq!(recounted.unwrap().1, 1);
+    assert!(!created.is_empty());
+    let buckets = counters.send().await.unwrap();
+    let sum: i64 = buckets
+        .items()
+        .iter()
+        .filter(|i| i["sk"].as_s().unwrap().starts_with("USER#"))
+        .map(|i| i["resource_count"].as_n().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert!(buckets.items().iter().any(|i| i["sk"] == S("COUNTED".into())), "marked complete");
+    assert_eq!(sum, 6, "the stale bucket dropped to what is there, and the concurrent create counted");
+    let users = t.call("GET", "/Users?startIndex=3&count=10", None).await.json();
+    assert_eq!((users["totalResults"].clone(), users["itemsPerPage"].clone()), (json!(6), json!(4)));
+    assert_eq!(t.call("GET", "/Groups", None).await.json()["totalResults"], 1);
+}
+
+/// Pages without a cursor at every start (from the last, so none finds one), over ids chosen to
+/// share buckets, leave some empty and cross from one bucket to the next.
+#[tokio::test]
+async fn pages_without_a_cursor_land_right_in_and_across_buckets() {
+    let t = spawn_scim().await;
+    let store = t.store();
+    let now = "2026-12-01T00:00:00Z".to_owned();
+    let ids = ["00a", "00b", "00c", "3f1", "a1x", "a1y", "a1z", "ff0"];
+    for id in ids {
+        let data = serde_json::from_value(json!({"userName": format!("{id}@outside.example")})).unwrap();
+        let record =
+            shared::directory::scim::resource::Record { kind: Kind::User, id: id.into(), version: 1, created: now.clone(), last_modified: now.clone(), data };
+        store.create(&t.org.id, &record, &[], None).await.unwrap();
+    }
+    let gone = store.get(&t.org.id, Kind::User, "3f1").await.unwrap().unwrap();
+    store.delete(&t.org.id, &gone, shared::directory::ports::Deletion::Purge, None).await.unwrap();
+    let left: Vec<&str> = ids.iter().copied().filter(|id| *id != "3f1").collect();
+    for count in [1usize, 2, 3] {
+        for start in (1..=left.len() + 1).rev() {
+            let (page, total) = store.page(&t.org.id, Kind::User, start, count, 1_000 + count as u64).await.unwrap();
+            let got: Vec<&str> = page.iter().map(|e| e.record.id.as_str()).collect();
+            let want: Vec<&str> = left.iter().copied().skip(start - 1).take(count).collect();
+            assert_eq!((got, total), (want, left.len()), "startIndex {start}, count {count}");
+        }
+    }
+    assert_eq!(store.page(&t.org.id, Kind::User, 1, 0, 0).await.unwrap().1, left.len());
+}
+
 #[tokio::test]
 async fn listing_pages_in_a_stable_order_and_filters_sort_and_project() {
     let t = spawn_scim().await;

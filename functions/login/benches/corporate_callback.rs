@@ -121,8 +121,13 @@ async fn run() {
     let replay_issuer = issuer.clone();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &replay_issuer)).await;
     let oidc = Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login =
-        routes::router(std::sync::Arc::new(Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc)));
+    let login = routes::router(std::sync::Arc::new(Login::with(
+        &support::config(),
+        &sdk,
+        Login::secrets(&support::config(), &sdk),
+        Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())),
+        oidc,
+    )));
     let ctx = support::ctx(&login).await;
     let start_body = json!({"ctx": ctx, "email": "taro@corp.example"}).to_string();
     let start_headers = [("content-type", "application/json"), ("origin", "https://login.example.com")];

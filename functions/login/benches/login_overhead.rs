@@ -65,8 +65,13 @@ async fn run() {
     let started = Instant::now();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &token)).await;
     let oidc = std::sync::Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login =
-        routes::router(std::sync::Arc::new(Login::with(&support::config(), &sdk, Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())), oidc)));
+    let login = routes::router(std::sync::Arc::new(Login::with(
+        &support::config(),
+        &sdk,
+        Login::secrets(&support::config(), &sdk),
+        Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())),
+        oidc,
+    )));
     let init = started.elapsed();
 
     let ctx = support::ctx(&login).await;

@@ -44,22 +44,27 @@ pub struct Login {
 }
 
 impl Login {
+    /// The bridge's secrets, read through a cache. Cold start builds this first and starts
+    /// reading the bridge secret at once: every sign-in needs it before its Cognito call.
+    pub fn secrets(config: &Config, sdk: &SdkConfig) -> Arc<CachedSecrets> {
+        Arc::new(CachedSecrets::new(
+            Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))),
+            SecretRef(config.bridge_secret_id.clone()),
+            Duration::from_secs(config.secrets_ttl_seconds),
+        ))
+    }
+
     /// The production wiring: the pool's keys over HTTPS.
-    pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
+    pub fn new(config: &Config, sdk: &SdkConfig, secrets: Arc<CachedSecrets>) -> Result<Self, String> {
         // One HTTPS client for the pool's keys and the companies' providers.
         let http = shared::adapters::http::client(Duration::from_secs(1), Duration::from_secs(3)).map_err(|e| format!("HTTPS client: {e}"))?;
         let keys = jwks::HttpKeys::with(&config.jwks_url, http.clone());
-        Ok(Self::with(config, sdk, Box::new(keys), Arc::new(HttpOidc::with(http))))
+        Ok(Self::with(config, sdk, secrets, Box::new(keys), Arc::new(HttpOidc::with(http))))
     }
 
     /// The same wiring with the pool's signing keys from `keys` (benchmarks use a fixed set) and
     /// the given corporate provider client.
-    pub fn with(config: &Config, sdk: &SdkConfig, keys: Box<dyn jwks::KeySource>, oidc: Arc<dyn OidcProvider>) -> Self {
-        let secrets = Arc::new(CachedSecrets::new(
-            Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))),
-            SecretRef(config.bridge_secret_id.clone()),
-            Duration::from_secs(config.secrets_ttl_seconds),
-        ));
+    pub fn with(config: &Config, sdk: &SdkConfig, secrets: Arc<CachedSecrets>, keys: Box<dyn jwks::KeySource>, oidc: Arc<dyn OidcProvider>) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
         let apps = DynamoApps::new(dynamo.clone(), &config.table);

@@ -165,9 +165,10 @@ async fn main() -> Result<(), Failure> {
         listing_calls.len() as f64 / pages as f64
     );
 
-    // What one page costs by where it starts: the first (it counts the users for
-    // `totalResults`), one reached page by page (the previous page left its cursor), and two
-    // reached directly (no cursor: the users before it are skipped with `Select=COUNT` queries).
+    // What one page costs by where it starts: the first (`totalResults` from the bucket
+    // counters), one reached page by page (the previous page left its cursor), and two reached
+    // directly (no cursor: the counters find the bucket, and only that bucket's keys before the
+    // page are skipped with a `Select=COUNT` query).
     let half = users / 2 + 1;
     let positions = [
         ("first page", 1),
@@ -178,7 +179,14 @@ async fn main() -> Result<(), Failure> {
     for (label, start) in positions {
         let (status, page) = call(&scim, &token, "GET", &format!("/Users?startIndex={start}&count=100"), None).await?;
         let got = page["Resources"].as_array().map_or(0, Vec::len);
-        println!("page at startIndex {start} ({label}): {status}, {got} users; calls: {}", summary(&calls.take()));
+        let requests = calls.take_requests();
+        let skipped: u64 = requests
+            .iter()
+            .filter(|(target, body)| target.ends_with(".Query") && body.contains(r#""Select":"COUNT""#))
+            .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok()?["Limit"].as_u64())
+            .sum();
+        let targets: Vec<String> = requests.into_iter().map(|(target, _)| target).collect();
+        println!("page at startIndex {start} ({label}): {status}, {got} users; calls: {}; keys skipped: {skipped}", summary(&targets));
     }
     let _ = moto.kill();
     if !complete || sorted != order {

@@ -52,7 +52,7 @@ async fn main() -> Result<()> {
     // The form's URL is known only now (the port may have been chosen by the OS).
     let config = Config::from_env(&WithDefaults { form_url: format!("{form_url}/index.html"), api_url: api_url.clone() })?;
     let sdk = shared::adapters::aws::load_with_host_roots().await;
-    let login = Arc::new(Login::new(&config, &sdk).map_err(anyhow::Error::msg)?);
+    let login = Arc::new(Login::new(&config, &sdk, Login::secrets(&config, &sdk)).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
     let defaults = WithDefaults { form_url: form_url.clone(), api_url: api_url.clone() };

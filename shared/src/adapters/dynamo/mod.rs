@@ -155,6 +155,10 @@ impl Table {
             if let Some(index) = failed {
                 return Err(TxError::Condition(index));
             }
+            // Another transaction was writing one of these items at that moment: worth a retry.
+            if cancelled.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict")) {
+                return Err(TxError::Store(StoreError::Unavailable("TransactionConflict".into())));
+            }
         }
         Err(TxError::Store(store_error(Failure::of(&e))))
     }

@@ -84,6 +84,8 @@ impl DynamoOrgs {
         for domain in &org.domains {
             items.push(self.domain_guard(domain, &org.id)?);
         }
+        // It has no SCIM resources yet: its page counters are complete from the start.
+        items.push(crate::adapters::dynamo::scim::counters_complete(&self.table, &org.id)?);
         match self.table.transact(self.audited(items, audit)?).await {
             Ok(()) => Ok(()),
             Err(TxError::Condition(0)) => Err(StoreError::Conflict),

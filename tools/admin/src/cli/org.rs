@@ -117,6 +117,12 @@ pub enum OrgCommand {
         #[arg(long, env = "USER_POOL_ID")]
         user_pool_id: String,
     },
+    /// Build the counters that locate a SCIM page from the organisation's users and groups, and
+    /// mark them complete: once, for an organisation created before the counters existed. Safe
+    /// while its SCIM client writes.
+    ScimRecount {
+        id: String,
+    },
 }
 
 /// Runs an `org` command against the table (and, for `scim-sync`, the user pool).
@@ -174,6 +180,11 @@ pub async fn run(command: OrgCommand, ctx: &Ctx) -> Result<()> {
         OrgCommand::Disconnect { id } => show(&orgs.disconnect(&id).await?)?,
         OrgCommand::ScimPending { id } => scim_pending(&orgs, &DynamoScim::new(dynamo, table), &id).await?,
         OrgCommand::ScimSync { id, user_pool_id } => scim_sync(&orgs, &ctx.sdk, dynamo, table, &id, user_pool_id).await?,
+        OrgCommand::ScimRecount { id } => {
+            let org = orgs.get(&id).await?;
+            let (users, groups) = DynamoScim::new(dynamo, table).recount(&org.id).await?;
+            println!("counted {users} users and {groups} groups");
+        }
     }
     Ok(())
 }

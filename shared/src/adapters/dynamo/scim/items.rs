@@ -75,6 +75,27 @@ pub(super) fn cursor_key(org: &OrgId, kind: Kind, start: usize) -> Item {
     key(format!("SCIM#{org}#CURSOR"), format!("{}#{start}", tag(kind)))
 }
 
+/// How many ids share a bucket's prefix: the first two characters of the id (its first byte in
+/// hex for the UUIDs the bridge assigns, so 256 buckets). Buckets are contiguous in id order.
+const BUCKET_CHARS: usize = 2;
+
+pub(super) fn bucket(id: &str) -> String {
+    id.chars().take(BUCKET_CHARS).collect()
+}
+
+/// The counter of `kind`'s resources whose ids start with `bucket` (attribute `resource_count`).
+pub(super) fn counter_key(org: &OrgId, kind: Kind, bucket: &str) -> Item {
+    key(counters_part(org), format!("{}#{bucket}", tag(kind)))
+}
+
+pub(super) fn counters_part(org: &OrgId) -> String {
+    format!("SCIM#{org}#COUNT")
+}
+
+/// The sort key of the item saying the organisation's counters count every resource: written
+/// with the organisation, or by `recount` for one older than the counters.
+pub(super) const COUNTED: &str = "COUNTED";
+
 pub(super) fn values(pairs: &[(&str, aws_sdk_dynamodb::types::AttributeValue)]) -> Item {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
 }

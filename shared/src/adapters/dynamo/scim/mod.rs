@@ -9,6 +9,7 @@
 //! | email index        | `SCIM#{org}#EMAIL#{lower}`    | `{user id}`          |                                                              |
 //! | group member       | `SCIM#{org}#MEMBERS#{group}`  | `{member id}`        | gsi1 `SCIM#{org}#MEMBEROF#{member}` / `{group}`; (`display`, `member_type`) |
 //! | page cursor        | `SCIM#{org}#CURSOR`           | `USER#{startIndex}`  | (`after`, `total`, `expires_at`)                             |
+//! | bucket counter     | `SCIM#{org}#COUNT`            | `USER#{first two characters of the id}` (`GROUP#`) | (`resource_count`)          |
 //!
 //! A user's create, replace and delete record its identity event (`directory::scim::events`) in
 //! the same transaction (the outbox the workflow runner reads through the stream).
@@ -22,7 +23,11 @@
 //! - by id: `GetItem` (consistent); `userName eq` / `displayName eq`: one `gsi1` query;
 //!   `externalId eq`: one `gsi2` query; `emails.value eq`: the email index, then `BatchGetItem`.
 //! - a page of `count` in id order: the cursor left by the previous page (`GetItem`), one
-//!   `Query` from it, and a new cursor (`PutItem`); without a cursor, `Select=COUNT` queries skip.
+//!   `Query` from it, and a new cursor (`PutItem`). Without a cursor (the first page, or a jump),
+//!   the bucket counters (one `Query`, at most 256 items) give `totalResults` and the bucket the
+//!   page starts in; a `Select=COUNT` query skips within that bucket only. Each create and
+//!   delete adds to its bucket's counter in its own transaction, so a page's cost does not grow
+//!   with its `startIndex`, and concurrent creates rarely touch one counter.
 //! - uniqueness: the guard items, written with `attribute_not_exists(pk)` in the resource's
 //!   transaction (409 under concurrency). Members are one item each, so one member change is a
 //!   constant-size transaction whatever the group's size.
@@ -46,12 +51,12 @@ use crate::directory::scim::patch::MemberChange;
 use crate::directory::scim::resource::{Kind, Record};
 use crate::events::IdentityEvent;
 use items::{
-    cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value, part, resource_item, resource_key, sk_of,
-    tombstone_key, unique_members, values,
+    COUNTED, bucket, counter_key, counters_part, cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value, part,
+    resource_item, resource_key, sk_of, tag, tombstone_key, unique_members, values,
 };
 use writes::{TX_LIMIT, Why};
 
-pub use writes::MAX_EMAILS;
+pub use writes::{MAX_EMAILS, counters_complete};
 
 /// How long a page cursor lives.
 const CURSOR_SECONDS: u64 = 15 * 60;
@@ -67,6 +72,78 @@ impl DynamoScim {
 
     fn client(&self) -> &Client {
         &self.table.client
+    }
+
+    /// Builds the organisation's bucket counters from its users and groups, for an organisation
+    /// created before the counters existed (until then its pages count every resource before
+    /// them), then marks them complete; returns (users, groups). Safe beside SCIM writes: a
+    /// bucket is written only if no change landed in it since its counter was read, and counted
+    /// again otherwise.
+    pub async fn recount(&self, org: &OrgId) -> Result<(usize, usize), StoreError> {
+        let mut totals = [0usize; 2];
+        for (kind, total) in [Kind::User, Kind::Group].into_iter().zip(totals.iter_mut()) {
+            *total = self.recount_kind(org, kind).await?;
+        }
+        self.client()
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(key(counters_part(org), COUNTED.to_owned())))
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        Ok((totals[0], totals[1]))
+    }
+
+    async fn recount_kind(&self, org: &OrgId, kind: Kind) -> Result<usize, StoreError> {
+        for _ in 0..5 {
+            // The changes each counter had before the count (every counter, marked or not).
+            let mut seen: BTreeMap<String, Option<u64>> = BTreeMap::new();
+            let prefix = format!("{}#", tag(kind));
+            for item in reads::query_all(&self.table, None, "pk", &counters_part(org), Some(&prefix)).await? {
+                if let Some(bucket) = sk_of(&item).and_then(|sk| sk.strip_prefix(&prefix).map(str::to_owned)) {
+                    seen.insert(bucket, item.get("changes").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()));
+                }
+            }
+            let mut counts: BTreeMap<String, usize> = seen.keys().map(|b| (b.clone(), 0)).collect();
+            let mut start = None;
+            loop {
+                let out = reads::resources(&self.table, org, kind, "")
+                    .projection_expression("sk")
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| failed(&e))?;
+                for sk in out.items.unwrap_or_default().iter().filter_map(sk_of) {
+                    *counts.entry(bucket(sk.strip_prefix(&prefix).unwrap_or_default())).or_default() += 1;
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+            let mut raced = false;
+            for (b, count) in &counts {
+                let before = seen.get(b).copied().flatten();
+                let mut item = counter_key(org, kind, b);
+                item.insert("resource_count".into(), n(count));
+                item.insert("changes".into(), n(before.unwrap_or(0)));
+                let put = self.client().put_item().table_name(&self.table.name).set_item(Some(item));
+                let put = match before {
+                    Some(changes) => put.condition_expression("changes = :c").expression_attribute_values(":c", n(changes)),
+                    None => put.condition_expression("attribute_not_exists(changes)"),
+                };
+                match put.send().await {
+                    Ok(_) => {}
+                    Err(e) if is_condition_failure(&e) => raced = true,
+                    Err(e) => return Err(failed(&e)),
+                }
+            }
+            if !raced {
+                return Ok(counts.values().sum());
+            }
+        }
+        Err(StoreError::Unavailable("resources kept changing while they were counted; try again".into()))
     }
 }
 
@@ -94,25 +171,45 @@ impl ScimStore for DynamoScim {
 
     async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize, now: u64) -> Result<(Vec<ScimEntry>, usize), StoreError> {
         let cursor = if start > 1 { self.table.get_consistent(cursor_key(org, kind, start)).await? } else { None };
-        let cursor_total = cursor.as_ref().and_then(|c| c.get("total")).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
-        let after = match cursor.as_ref().and_then(|c| c.get("after")).and_then(|v| v.as_s().ok()) {
-            Some(sk) => Some(key(part(org), sk.clone())),
-            None if start > 1 => match reads::skip(&self.table, org, kind, start - 1).await? {
-                Ok(after) => after,
-                Err(()) => return Ok((Vec::new(), reads::count(&self.table, org, kind).await?)),
-            },
-            None => None,
-        };
-        let total = match cursor_total {
-            Some(total) => total,
-            None => reads::count(&self.table, org, kind).await?,
+        let cursor = cursor.and_then(|c| {
+            let after = c.get("after")?.as_s().ok()?.clone();
+            let total = c.get("total")?.as_n().ok()?.parse().ok()?;
+            Some((key(part(org), after), total))
+        });
+        // Where the page starts: after the cursor's key, or found through the bucket counters
+        // (a bucket, then after a skip within it). Either way its cost does not depend on `start`.
+        let (total, bucket, mut next) = match cursor {
+            Some((after, total)) => (total, String::new(), Some(after)),
+            None => {
+                let skip = start.saturating_sub(1);
+                let (total, bucket, skip) = match reads::buckets(&self.table, org, kind).await? {
+                    Some(buckets) => {
+                        let total = buckets.iter().fold(0usize, |sum, (_, n, _)| sum.saturating_add(*n));
+                        match reads::locate(&buckets, skip) {
+                            Some((bucket, skip)) if count > 0 => (total, bucket.to_owned(), skip),
+                            _ => return Ok((Vec::new(), total)),
+                        }
+                    }
+                    // Counters not complete (an organisation older than them): count and skip
+                    // every resource before the page.
+                    None => (reads::count(&self.table, org, kind).await?, String::new(), skip),
+                };
+                let after = match skip {
+                    0 => None,
+                    _ => match reads::skip_in(&self.table, org, kind, &bucket, skip).await? {
+                        Some(after) => Some(after),
+                        None => return Ok((Vec::new(), total)),
+                    },
+                };
+                (total, bucket, after)
+            }
         };
         if count == 0 {
             return Ok((Vec::new(), total));
         }
-        let (mut items, mut next) = (Vec::new(), after);
+        let mut items = Vec::new();
         loop {
-            let out = reads::resources(&self.table, org, kind)
+            let out = reads::resources(&self.table, org, kind, &bucket)
                 .limit((count - items.len()) as i32)
                 .set_exclusive_start_key(next)
                 .send()
@@ -129,7 +226,7 @@ impl ScimStore for DynamoScim {
             cursor.insert("after".into(), s(last));
             cursor.insert("total".into(), n(total));
             cursor.insert("expires_at".into(), n(now + CURSOR_SECONDS));
-            // A lost cursor only costs the next page a skip: not worth failing this one.
+            // A lost cursor only costs the next page a look at the counters: not worth failing this one.
             if let Err(e) = self.client().put_item().table_name(&self.table.name).set_item(Some(cursor)).send().await {
                 tracing::warn!(error = %failed(&e), "could not store the page cursor");
             }
@@ -140,7 +237,7 @@ impl ScimStore for DynamoScim {
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
         let (mut items, mut start) = (Vec::new(), None);
         loop {
-            let out = reads::resources(&self.table, org, kind).set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
+            let out = reads::resources(&self.table, org, kind, "").set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
             items.extend(out.items.unwrap_or_default());
             if items.len() > limit {
                 return Err(StoreError::Limit(format!("more than {limit} resources")));
@@ -155,6 +252,7 @@ impl ScimStore for DynamoScim {
     async fn create(&self, org: &OrgId, record: &Record, members: &[Value], event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let item = resource_item(org, record, &Link::default(), record.kind == Kind::User, None)?;
         let mut base = vec![(self.table.put(item, "attribute_not_exists(pk)", None)?, Why::Taken("id"))];
+        base.extend(writes::counted(&self.table, org, record.kind, &record.id, 1)?);
         base.extend(writes::key_changes(&self.table, org, None, Some(record))?);
         base.extend(writes::event(&self.table, event)?);
         let ops = unique_members(members).iter().map(|m| writes::member_add(&self.table, org, &record.id, m)).collect::<Result<Vec<_>, _>>()?;
@@ -182,6 +280,7 @@ impl ScimStore for DynamoScim {
         writes::batch_delete(&self.table, memberships).await?;
         let condition = values(&[(":v", n(record.version))]);
         let mut items = vec![(self.table.delete(resource_key(org, record.kind, &record.id), "version = :v", Some(condition))?, Why::Version)];
+        items.extend(writes::counted(&self.table, org, record.kind, &record.id, -1)?);
         items.extend(writes::key_changes(&self.table, org, Some(record), None)?);
         if record.kind == Kind::User {
             let tombstone = Record { version: record.version + 1, ..record.clone() };

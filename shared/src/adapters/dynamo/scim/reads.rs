@@ -1,10 +1,11 @@
 //! The SCIM store's queries: whole partitions page by page, one kind's resources in id order,
-//! counting and skipping them by keys only, and batch gets. No writes (those are `writes`).
+//! the bucket counters that locate a position among them (and, for an organisation whose
+//! counters are not complete, counting every resource), skipping within a bucket, and batch gets. No writes (those are `writes`).
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Select};
 
-use super::items::{failed, part, sk_of, tag};
+use super::items::{COUNTED, counters_part, failed, part, sk_of, tag};
 use crate::adapters::dynamo::{Item, Table, corrupt, s};
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;
@@ -36,19 +37,60 @@ pub(super) async fn query_all(table: &Table, index: Option<&str>, pk_name: &str,
     }
 }
 
-/// Resources of `kind`: the query for one partition in id order.
-pub(super) fn resources(table: &Table, org: &OrgId, kind: Kind) -> QueryFluentBuilder {
+/// Resources of `kind` in id order, from the first whose id starts at `bucket` or after it
+/// (`""`: from the first of all).
+pub(super) fn resources(table: &Table, org: &OrgId, kind: Kind, bucket: &str) -> QueryFluentBuilder {
     query(table)
-        .key_condition_expression("pk = :p AND begins_with(sk, :s)")
+        .key_condition_expression("pk = :p AND sk BETWEEN :from AND :to")
         .expression_attribute_values(":p", s(part(org)))
-        .expression_attribute_values(":s", s(format!("{}#", tag(kind))))
+        .expression_attribute_values(":from", s(format!("{}#{bucket}", tag(kind))))
+        // `$` follows `#`: past every `{TAG}#...` key.
+        .expression_attribute_values(":to", s(format!("{}$", tag(kind))))
 }
 
+/// `kind`'s bucket counters in id order: (bucket, resources in it, changes so far); `None`
+/// when the organisation's counters are not complete (it predates them and was not recounted).
+/// One query of at most 513 small items, whatever the number of resources.
+pub(super) async fn buckets(table: &Table, org: &OrgId, kind: Kind) -> Result<Option<Vec<(String, usize, u64)>>, StoreError> {
+    let (mut items, mut start) = (Vec::new(), None);
+    loop {
+        let out = query(table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(counters_part(org)))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        items.extend(out.items.unwrap_or_default());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    if !items.iter().any(|i| sk_of(i).as_deref() == Some(COUNTED)) {
+        return Ok(None);
+    }
+    let prefix = format!("{}#", tag(kind));
+    let number = |i: &Item, name: &str| i.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    Ok(Some(
+        items
+            .iter()
+            .filter_map(|i| {
+                let bucket = sk_of(i)?.strip_prefix(&prefix)?.to_owned();
+                Some((bucket, number(i, "resource_count").max(0) as usize, number(i, "changes").max(0) as u64))
+            })
+            .collect(),
+    ))
+}
+
+/// How many resources of `kind` there are, reading every one (`Select=COUNT`, 1 MB a query): for
+/// an organisation whose counters are not complete.
 pub(super) async fn count(table: &Table, org: &OrgId, kind: Kind) -> Result<usize, StoreError> {
     let (mut total, mut start) = (0usize, None);
     loop {
-        let out = resources(table, org, kind).select(Select::Count).set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
-        total += out.count.max(0) as usize;
+        let out = resources(table, org, kind, "").select(Select::Count).set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
+        total = total.saturating_add(out.count.max(0) as usize);
         start = out.last_evaluated_key;
         if start.is_none() {
             return Ok(total);
@@ -56,12 +98,27 @@ pub(super) async fn count(table: &Table, org: &OrgId, kind: Kind) -> Result<usiz
     }
 }
 
-/// The key just before the `skip + 1`th resource (`None` at the start), or `Err(())` if
-/// there are not that many: reads keys only (`Select=COUNT`).
-pub(super) async fn skip(table: &Table, org: &OrgId, kind: Kind, skip: usize) -> Result<Result<Option<Item>, ()>, StoreError> {
+/// Where the resource after the first `skip` starts: its bucket and how many of that bucket's
+/// resources come before it; `None` when there are not more than `skip`.
+pub(super) fn locate(buckets: &[(String, usize, u64)], skip: usize) -> Option<(&str, usize)> {
+    let mut before = 0usize;
+    for (bucket, count, _) in buckets {
+        let after = before.saturating_add(*count);
+        if skip < after {
+            return Some((bucket, skip - before));
+        }
+        before = after;
+    }
+    None
+}
+
+/// The key of the `skip`th resource from the start of `bucket` (`skip` ≥ 1; `""`: from the first
+/// of all), reading `skip` resources (`Select=COUNT`: billed by size, 1 MB a query); `None` if
+/// the resources end first.
+pub(super) async fn skip_in(table: &Table, org: &OrgId, kind: Kind, bucket: &str, skip: usize) -> Result<Option<Item>, StoreError> {
     let (mut left, mut start) = (skip, None);
     while left > 0 {
-        let out = resources(table, org, kind)
+        let out = resources(table, org, kind, bucket)
             .select(Select::Count)
             .limit(left.min(10_000) as i32)
             .set_exclusive_start_key(start)
@@ -71,11 +128,10 @@ pub(super) async fn skip(table: &Table, org: &OrgId, kind: Kind, skip: usize) ->
         left -= (out.count.max(0) as usize).min(left);
         start = out.last_evaluated_key;
         if start.is_none() {
-            // At most `skip` resources: the page after them is empty.
-            return Ok(Err(()));
+            return Ok(None);
         }
     }
-    Ok(Ok(start))
+    Ok(start)
 }
 
 pub(super) async fn batch_get(table: &Table, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
@@ -97,4 +153,20 @@ pub(super) async fn batch_get(table: &Table, keys: Vec<Item>) -> Result<Vec<Item
 
 pub(super) async fn member_ids(table: &Table, org: &OrgId, group: &str) -> Result<Vec<String>, StoreError> {
     Ok(query_all(table, None, "pk", &format!("SCIM#{org}#MEMBERS#{group}"), None).await?.iter().filter_map(sk_of).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn a_position_is_found_in_its_bucket() {
+        let buckets = [("00".to_owned(), 2, 2), ("3f".to_owned(), 0, 2), ("a1".to_owned(), 3, 3)];
+        assert_eq!(locate(&buckets, 0), Some(("00", 0)));
+        assert_eq!(locate(&buckets, 1), Some(("00", 1)));
+        assert_eq!(locate(&buckets, 2), Some(("a1", 0)), "an empty bucket is passed over");
+        assert_eq!(locate(&buckets, 4), Some(("a1", 2)));
+        assert_eq!(locate(&buckets, 5), None, "past the last resource");
+        assert_eq!(locate(&[], 0), None);
+    }
 }

@@ -7,7 +7,10 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::items::{email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard, resource_key, tombstone_key, values};
+use super::items::{
+    COUNTED, bucket, counter_key, counters_part, email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard,
+    resource_key, tombstone_key, values,
+};
 use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, n, s};
 use crate::common::store::StoreError;
@@ -60,6 +63,26 @@ pub(super) fn event(table: &Table, event: Option<&IdentityEvent>) -> Result<TxIt
     event.map(|e| Ok((event_put(table, e)?, Why::Version))).into_iter().collect()
 }
 
+/// Adds `delta` (1 on create, -1 on delete) to the counter of the resource's bucket, in the
+/// resource's transaction, so the counters always agree with the resources; `changes` counts
+/// every change, so `recount` can tell that one landed while it counted. Two transactions on
+/// one bucket at once lose a race (`TransactionConflict`) and `run` retries it.
+pub(super) fn counted(table: &Table, org: &OrgId, kind: Kind, id: &str, delta: i64) -> Result<TxItems, StoreError> {
+    let update = table.update(
+        counter_key(org, kind, &bucket(id)),
+        "ADD resource_count :d, changes :one",
+        "attribute_exists(pk) OR attribute_not_exists(pk)",
+        values(&[(":d", n(delta)), (":one", n(1))]),
+    )?;
+    Ok(vec![(update, Why::Version)])
+}
+
+/// The item that marks a new organisation's counters as complete, for its creation's
+/// transaction (it has no resources yet).
+pub fn counters_complete(table: &Table, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
+    table.put_plain(super::items::key(counters_part(org), COUNTED.to_owned()))
+}
+
 pub(super) fn delete_plain(table: &Table, key: Item) -> Result<TransactWriteItem, StoreError> {
     table.delete(key, "attribute_exists(pk) OR attribute_not_exists(pk)", None)
 }
@@ -83,9 +106,10 @@ pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError>
                     None => StoreError::Corrupt("a transaction condition failed".into()),
                 });
             }
-            Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionCanceledException" && attempt < 4 => {
+            Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionConflict" && attempt < 4 => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                // Jittered, so two losers do not meet again.
+                tokio::time::sleep(Duration::from_millis(10 * attempt + rand::random_range(0..20 * attempt))).await;
             }
             Err(TxError::Store(e)) => return Err(e),
         }

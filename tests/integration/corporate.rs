@@ -286,6 +286,24 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     // A state we never issued.
     let made_up = app.send("GET", "/corporate/callback?state=made-up&code=x", &[("cookie", &binding)], None).await;
     assert_eq!(made_up.status, StatusCode::BAD_REQUEST);
+    // The organisation leading a state is a hint for loading ahead, never trusted: another one
+    // put in front (a made-up id, another company's, none) or the random part changed finds
+    // nothing, and spends nothing: the real state still signs the person in once.
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let state = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let (org, random) = state.split_once('.').expect("the organisation, a dot, the random part");
+    assert_eq!(org, company.org.id.as_str());
+    let code = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let other_org = company.orgs.create("Other Inc", &["other.example".into()], OrgPolicies::default()).await.unwrap().id;
+    for forged in [format!("org-made-up.{random}"), format!("{other_org}.{random}"), random.to_owned(), format!("{org}.{random}x"), format!("{org}.")] {
+        let reply = app.send("GET", &format!("/corporate/callback?state={forged}&code={code}"), &[("cookie", &binding)], None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{forged}: {}", reply.body);
+        assert!(reply.body.contains("corporate_state"), "{forged}: {}", reply.body);
+    }
+    let real = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(real.status, StatusCode::OK, "{}", real.body);
+    let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
 
     // The company vouches for someone whose email is not one of the organisation's domains.
     let (callback, binding, _) = to_callback(app, "taro@corp.example", "ken@elsewhere.example").await;
@@ -317,7 +335,7 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let forged = app.post("/login/identify", json!({"ctx": "a.b", "email": "taro@corp.example"})).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{}", forged.body);
 
-    assert_eq!(app.items_under("SESSION#").await, 0, "no refused attempt left a session behind");
+    assert_eq!(app.items_under("SESSION#").await, 1, "no refused attempt left a session behind (the one is the real sign-in's)");
 }
 
 /// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).

@@ -2,9 +2,9 @@
 //! own OpenID provider.
 //!
 //! 1. [`Corporate::start`]: the email's domain names the organisation; a sealed flow token for step 2.
-//! 2. [`Corporate::begin`]: a fresh `state`, `nonce` and PKCE verifier are stored (digest of
-//!    `state` as the key, with the digest of a browser binding that goes into a cookie), and the
-//!    browser is sent to the provider.
+//! 2. [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier are
+//!    stored (digest of `state` as the key, with the digest of a browser binding that goes into a
+//!    cookie), and the browser is sent to the provider.
 //! 3. [`Corporate::finish`]: the callback. The pending sign-in is taken (once), the binding
 //!    cookie must match, the code is exchanged, the ID token is verified (signature by the
 //!    adapter, claims by `oidc::check_claims`), the email must be in the organisation's domains,
@@ -222,7 +222,9 @@ impl Corporate {
         let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
         let (_, connection) = self.connection(&start.org).await?;
         let metadata = self.ports.provider.metadata(&connection.issuer).await?;
-        let (state, nonce, verifier, binding) = (oidc::random_token(), oidc::random_token(), oidc::random_token(), oidc::random_token());
+        // The organisation leads the state, so the callback can load its connection beside the take.
+        let state = format!("{}.{}", start.org.as_str(), oidc::random_token());
+        let (nonce, verifier, binding) = (oidc::random_token(), oidc::random_token(), oidc::random_token());
         let request = Authorize {
             connection: &connection,
             redirect_uri: &self.ports.redirect_uri,
@@ -242,8 +244,14 @@ impl Corporate {
         if callback.state.is_empty() || callback.state.len() > 128 {
             return Err(CorporateError::InvalidState.into());
         }
-        // Taken before anything else: a state is good for one attempt, whatever its outcome.
-        let pending = self.ports.pending.take(&oidc::digest(callback.state)).await?.ok_or(CorporateError::InvalidState)?;
+        // Taken before anything is decided: a state is good for one attempt, whatever its outcome.
+        // Beside it, the organisation the state names ahead of its dot has its connection loaded:
+        // a warm-up only, never trusted. The state counts whole (its digest keys the pending
+        // sign-in), so one with another organisation's id put in front finds nothing to take.
+        let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
+        let key = oidc::digest(callback.state);
+        let (pending, ()) = tokio::join!(self.ports.pending.take(&key), self.warm(named.as_ref()));
+        let pending = pending?.ok_or(CorporateError::InvalidState)?;
         let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
@@ -349,6 +357,21 @@ impl Corporate {
         let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
         check_active(entry)?;
         entry.link.username.clone().ok_or(CorporateError::NotProvisioned)
+    }
+
+    /// Loads into the caches what a callback of `org`'s connection needs before the code
+    /// exchange: the organisation, then its client secret and its provider's metadata side by
+    /// side. Failures are left for the callback to meet; an unknown organisation costs one read
+    /// and leaves nothing cached.
+    async fn warm(&self, org: Option<&OrgId>) {
+        let Some(org) = org else { return };
+        let Ok((_, connection)) = self.connection(org).await else { return };
+        let secret = async {
+            if let Some(reference) = &connection.client_secret {
+                let _ = self.shared.secrets.value(reference).await;
+            }
+        };
+        let _ = tokio::join!(secret, self.ports.provider.metadata(&connection.issuer));
     }
 
     async fn connection(&self, org: &OrgId) -> Result<(Arc<Organisation>, Connection), CorporateError> {

@@ -155,9 +155,14 @@ impl Table {
             if let Some(index) = failed {
                 return Err(TxError::Condition(index));
             }
-            // Another transaction was writing one of these items at that moment: worth a retry.
-            if cancelled.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict")) {
+            // Another transaction was writing one of these items at that moment, or the table
+            // was busy: worth a retry (`run` in the SCIM store does).
+            let reasons: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+            if reasons.contains(&"TransactionConflict") {
                 return Err(TxError::Store(StoreError::Unavailable("TransactionConflict".into())));
+            }
+            if reasons.iter().any(|r| matches!(*r, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                return Err(TxError::Store(StoreError::Throttled));
             }
         }
         Err(TxError::Store(store_error(Failure::of(&e))))

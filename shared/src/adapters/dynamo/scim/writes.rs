@@ -87,8 +87,10 @@ pub(super) fn delete_plain(table: &Table, key: Item) -> Result<TransactWriteItem
     table.delete(key, "attribute_exists(pk) OR attribute_not_exists(pk)", None)
 }
 
-/// Runs one transaction; a lost race between transactions is retried a few times, so that
-/// concurrent creates of one name end in exactly one success and `Taken` for the rest.
+/// Runs one transaction; a lost race between transactions (`TransactionConflict`: two on one
+/// name, or one bucket counter) or a throttled one is retried 4 times, jittered, so that
+/// concurrent creates of one name end in exactly one success and `Taken` for the rest. Any
+/// other cancellation is not retried.
 pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError> {
     if items.is_empty() {
         return Ok(());
@@ -105,6 +107,10 @@ pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError>
                     Some(Why::Missing(id)) => StoreError::Missing(id.clone()),
                     None => StoreError::Corrupt("a transaction condition failed".into()),
                 });
+            }
+            Err(TxError::Store(StoreError::Throttled)) if attempt < 4 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50 * attempt + rand::random_range(0..50 * attempt))).await;
             }
             Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionConflict" && attempt < 4 => {
                 attempt += 1;
@@ -207,4 +213,45 @@ pub(super) async fn batch_delete(table: &Table, keys: Vec<Item>) -> Result<(), S
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Why, run};
+    use crate::adapters::dynamo::{Table, key};
+    use crate::common::store::StoreError;
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::operation::transact_write_items::{TransactWriteItemsError, TransactWriteItemsOutput};
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    fn cancelled(reason: &'static str) -> TransactWriteItemsError {
+        let meta = aws_smithy_types::error::ErrorMetadata::builder().code("TransactionCanceledException").build();
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder().cancellation_reasons(CancellationReason::builder().code(reason).build()).meta(meta).build(),
+        )
+    }
+
+    async fn outcome(first: &'static str, times: usize) -> (Result<(), StoreError>, usize) {
+        let rule = mock!(Client::transact_write_items)
+            .sequence()
+            .error(move || cancelled(first))
+            .times(times)
+            .output(|| TransactWriteItemsOutput::builder().build())
+            .build();
+        let table = Table::new(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]), "t");
+        let item = table.put_plain(key("p".into(), "s")).unwrap();
+        let result = run(&table, vec![(item, Why::Version)]).await;
+        (result, rule.num_calls())
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_or_throttling_is_retried_and_nothing_else_is() {
+        assert_eq!(outcome("TransactionConflict", 2).await, (Ok(()), 3), "a conflict (two writers on one counter) is retried");
+        assert_eq!(outcome("ThrottlingError", 1).await, (Ok(()), 2));
+        assert_eq!(outcome("TransactionConflict", 5).await.1, 5, "four retries at most");
+        let (result, calls) = outcome("ValidationError", 1).await;
+        assert_eq!((result.is_err(), calls), (true, 1), "a request that cannot succeed is not repeated");
+    }
 }

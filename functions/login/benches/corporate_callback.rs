@@ -13,9 +13,7 @@ mod support;
 use axum::Router;
 use axum::routing::{get, post};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use login::{routes, state::Login};
 use serde_json::{Value, json};
-use shared::adapters::http::jwks::StaticKeys;
 use shared::signin::oidc::digest;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,14 +118,7 @@ async fn run() {
     let issuer = provider(counts.clone());
     let replay_issuer = issuer.clone();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &replay_issuer)).await;
-    let oidc = Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login = routes::router(std::sync::Arc::new(Login::with(
-        &support::config(),
-        &sdk,
-        Login::secrets(&support::config(), &sdk),
-        Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())),
-        oidc,
-    )));
+    let login = support::login(&sdk);
     let ctx = support::ctx(&login).await;
     let start_body = json!({"ctx": ctx, "email": "taro@corp.example"}).to_string();
     let start_headers = [("content-type", "application/json"), ("origin", "https://login.example.com")];

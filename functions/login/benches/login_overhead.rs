@@ -9,9 +9,7 @@
 mod support;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use login::{routes, state::Login};
 use serde_json::{Value, json};
-use shared::adapters::http::jwks::StaticKeys;
 use std::time::Instant;
 use support::{CLIENT, POOL, now, request};
 
@@ -64,14 +62,7 @@ async fn run() {
     let token = id_token();
     let started = Instant::now();
     let (sdk, calls) = support::replayed_sdk(move |target, body| replay(target, body, &token)).await;
-    let oidc = std::sync::Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
-    let login = routes::router(std::sync::Arc::new(Login::with(
-        &support::config(),
-        &sdk,
-        Login::secrets(&support::config(), &sdk),
-        Box::new(StaticKeys(include_str!("fixtures/bench-jwks.json").into())),
-        oidc,
-    )));
+    let login = support::login(&sdk);
     let init = started.elapsed();
 
     let ctx = support::ctx(&login).await;

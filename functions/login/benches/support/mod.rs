@@ -36,6 +36,14 @@ pub fn config() -> Config {
     Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The login function's router as Lambda builds it, over `sdk`, with the pool's keys fixed
+/// (`fixtures/bench-jwks.json`) and the companies' providers reached over HTTPS.
+pub fn login(sdk: &aws_config::SdkConfig) -> axum::Router {
+    let oidc = std::sync::Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
+    let keys = Box::new(shared::adapters::http::jwks::StaticKeys(include_str!("../fixtures/bench-jwks.json").into()));
+    login::routes::router(std::sync::Arc::new(login::state::Login::with(&config(), sdk, login::state::Login::secrets(&config(), sdk), keys, oidc)))
+}
+
 /// The bridge secret, a connection's or an app's secret, by the secret id in the request.
 pub fn secret(body: &str) -> Value {
     if body.contains("\"bridge\"") {

@@ -52,22 +52,7 @@ pub(super) fn resources(table: &Table, org: &OrgId, kind: Kind, bucket: &str) ->
 /// when the organisation's counters are not complete (it predates them and was not recounted).
 /// One query of at most 513 small items, whatever the number of resources.
 pub(super) async fn buckets(table: &Table, org: &OrgId, kind: Kind) -> Result<Option<Vec<(String, usize, u64)>>, StoreError> {
-    let (mut items, mut start) = (Vec::new(), None);
-    loop {
-        let out = query(table)
-            .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s(counters_part(org)))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| failed(&e))?;
-        items.extend(out.items.unwrap_or_default());
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
-    }
+    let items = query_all(table, None, "pk", &counters_part(org), None).await?;
     if !items.iter().any(|i| sk_of(i).as_deref() == Some(COUNTED)) {
         return Ok(None);
     }

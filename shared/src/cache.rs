@@ -42,10 +42,12 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         if let Some(hit) = self.fresh(key) {
             return Ok(Some(hit));
         }
+        // The gate goes with the load, even one dropped part-way: keys that are never found (any
+        // name a caller makes up) leave nothing behind. A read still waiting on it finds the
+        // value, or loads itself.
+        let ungate = Ungate { gates: &self.gates, key };
         let loaded = load().await;
-        // The gate goes with the load: keys that are never found (any name a caller makes up)
-        // leave nothing behind. A read still waiting on it finds the value, or loads itself.
-        lock(&self.gates).remove(key);
+        drop(ungate);
         let Some(value) = loaded? else {
             return Ok(None);
         };
@@ -68,6 +70,18 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         let entries = lock(&self.entries);
         let (loaded, value) = entries.get(key)?;
         (loaded.elapsed() < self.ttl).then(|| value.clone())
+    }
+}
+
+/// Removes a key's gate when dropped: after its load, or when the load is dropped unfinished.
+struct Ungate<'a, K: Eq + Hash> {
+    gates: &'a Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    key: &'a K,
+}
+
+impl<K: Eq + Hash> Drop for Ungate<'_, K> {
+    fn drop(&mut self) {
+        lock(self.gates).remove(self.key);
     }
 }
 
@@ -123,6 +137,18 @@ mod tests {
         let _ = cache.get_or_load(&"found".to_owned(), || async { Ok::<_, ()>(Some(1)) }).await;
         assert!(lock(&cache.gates).is_empty());
         assert_eq!(lock(&cache.entries).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_load_dropped_part_way_leaves_nothing_behind() {
+        let cache: TtlCache<String, i32> = TtlCache::new(Duration::from_secs(60));
+        for i in 0..10 {
+            let key = format!("made-up-{i}");
+            let slow = cache.get_or_load(&key, std::future::pending::<Result<Option<i32>, ()>>);
+            assert!(tokio::time::timeout(Duration::from_millis(1), slow).await.is_err());
+        }
+        assert!(lock(&cache.gates).is_empty(), "no gate left by a dropped load");
+        assert_eq!(cache.get_or_load(&"made-up-0".to_owned(), || async { Ok::<_, ()>(Some(3)) }).await, Ok(Some(Arc::new(3))));
     }
 
     #[tokio::test]

@@ -9,6 +9,8 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use shared::common::secrets::SecretRef;
 use shared::directory::org::{Connection, OrgPolicies, Organisation, Provisioning};
+use shared::signin::corporate::PendingLogins;
+use shared::signin::oidc::digest;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -304,6 +306,16 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     assert_eq!(real.status, StatusCode::OK, "{}", real.body);
     let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    // Nor does the prefix choose the connection: a pending sign-in kept under a state that names
+    // another organisation (one without a connection) completes with its own organisation's.
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let param = |name: &str| url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
+    let pending_logins = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let pending = PendingLogins::take(&pending_logins, &digest(&param("state"))).await.unwrap().expect("the pending sign-in");
+    let moved = format!("{other_org}.{}", param("state").split_once('.').unwrap().1);
+    PendingLogins::put(&pending_logins, &digest(&moved), &pending).await.unwrap();
+    let reply = app.send("GET", &format!("/corporate/callback?state={moved}&code={}", param("code")), &[("cookie", &binding)], None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 
     // The company vouches for someone whose email is not one of the organisation's domains.
     let (callback, binding, _) = to_callback(app, "taro@corp.example", "ken@elsewhere.example").await;
@@ -335,7 +347,7 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let forged = app.post("/login/identify", json!({"ctx": "a.b", "email": "taro@corp.example"})).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{}", forged.body);
 
-    assert_eq!(app.items_under("SESSION#").await, 1, "no refused attempt left a session behind (the one is the real sign-in's)");
+    assert_eq!(app.items_under("SESSION#").await, 2, "no refused attempt left a session behind (the two are the real sign-ins')");
 }
 
 /// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).

@@ -14,8 +14,12 @@ async fn main() -> Result<(), Error> {
     // freeze after init cut off, once its timeout ends.
     let secrets = Login::secrets(&config, &sdk);
     let early = secrets.clone();
-    // Its failure is reported by the prefetch below, which waits on the same load.
-    tokio::spawn(async move { early.bridge().await.is_ok() });
+    tokio::spawn(async move {
+        if let Err(error) = early.bridge().await {
+            // The prefetch below tries once more; the first request, again if that fails too.
+            tracing::warn!(%error, "could not load the bridge secret ahead of the first request");
+        }
+    });
     let login = Arc::new(Login::new(&config, &sdk, secrets)?);
     let ahead = login.clone();
     tokio::spawn(async move { ahead.sign_in.prefetch(shared::common::time::unix_now()).await });

@@ -247,11 +247,20 @@ impl Corporate {
         // Taken before anything is decided: a state is good for one attempt, whatever its outcome.
         // Beside it, the organisation the state names ahead of its dot has its connection loaded:
         // a warm-up only, never trusted. The state counts whole (its digest keys the pending
-        // sign-in), so one with another organisation's id put in front finds nothing to take.
+        // sign-in), so one with another organisation's id put in front finds nothing to take, and
+        // is answered as soon as the take is (its warm-up dropped).
         let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
         let key = oidc::digest(callback.state);
-        let (pending, ()) = tokio::join!(self.ports.pending.take(&key), self.warm(named.as_ref()));
-        let pending = pending?.ok_or(CorporateError::InvalidState)?;
+        let (take, warm) = (self.ports.pending.take(&key), self.warm(named));
+        tokio::pin!(take, warm);
+        let mut warmed = false;
+        let taken = loop {
+            tokio::select! {
+                taken = &mut take => break taken,
+                () = &mut warm, if !warmed => warmed = true,
+            }
+        };
+        let pending = taken?.ok_or(CorporateError::InvalidState)?;
         let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
@@ -259,7 +268,12 @@ impl Corporate {
         let ctx = pending.ctx.clone();
         // The app and what minting its token needs load beside the provider's round trips; a
         // failure here is the completion's to report.
-        let (finished, _) = tokio::join!(self.verified(pending, &callback, now), self.shared.app_ready_to_mint(ctx.app.as_str(), now));
+        let rest_of_warm_up = async {
+            if !warmed {
+                warm.await;
+            }
+        };
+        let (finished, _, ()) = tokio::join!(self.verified(pending, &callback, now), self.shared.app_ready_to_mint(ctx.app.as_str(), now), rest_of_warm_up);
         finished.map_err(|error| Failure { ctx: Some(ctx), error })
     }
 
@@ -361,11 +375,12 @@ impl Corporate {
 
     /// Loads into the caches what a callback of `org`'s connection needs before the code
     /// exchange: the organisation, then its client secret and its provider's metadata side by
-    /// side. Failures are left for the callback to meet; an unknown organisation costs one read
-    /// and leaves nothing cached.
-    async fn warm(&self, org: Option<&OrgId>) {
+    /// side (each cache loads a value once, so the callback waits on these loads rather than
+    /// repeating them). Failures are left for the callback to meet. An unknown organisation
+    /// costs one read and leaves nothing cached.
+    async fn warm(&self, org: Option<OrgId>) {
         let Some(org) = org else { return };
-        let Ok((_, connection)) = self.connection(org).await else { return };
+        let Ok((_, connection)) = self.connection(&org).await else { return };
         let secret = async {
             if let Some(reference) = &connection.client_secret {
                 let _ = self.shared.secrets.value(reference).await;

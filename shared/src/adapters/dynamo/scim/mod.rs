@@ -184,7 +184,7 @@ impl ScimStore for DynamoScim {
                 let skip = start.saturating_sub(1);
                 let (total, bucket, skip) = match reads::buckets(&self.table, org, kind).await? {
                     Some(buckets) => {
-                        let total = buckets.iter().fold(0usize, |sum, (_, n, _)| sum.saturating_add(*n));
+                        let total = buckets.iter().fold(0usize, |sum, (_, n)| sum.saturating_add(*n));
                         match reads::locate(&buckets, skip) {
                             Some((bucket, skip)) if count > 0 => (total, bucket.to_owned(), skip),
                             _ => return Ok((Vec::new(), total)),

@@ -1,6 +1,7 @@
 //! The SCIM store's queries: whole partitions page by page, one kind's resources in id order,
 //! the bucket counters that locate a position among them (and, for an organisation whose
-//! counters are not complete, counting every resource), skipping within a bucket, and batch gets. No writes (those are `writes`).
+//! counters are not complete, counting every resource), skipping within a bucket, and batch
+//! gets. No writes (those are `writes`).
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Select};
@@ -48,22 +49,22 @@ pub(super) fn resources(table: &Table, org: &OrgId, kind: Kind, bucket: &str) ->
         .expression_attribute_values(":to", s(format!("{}$", tag(kind))))
 }
 
-/// `kind`'s bucket counters in id order: (bucket, resources in it, changes so far); `None`
-/// when the organisation's counters are not complete (it predates them and was not recounted).
-/// One query of at most 513 small items, whatever the number of resources.
-pub(super) async fn buckets(table: &Table, org: &OrgId, kind: Kind) -> Result<Option<Vec<(String, usize, u64)>>, StoreError> {
+/// `kind`'s bucket counters in id order: (bucket, resources in it); `None` when the
+/// organisation's counters are not complete (it predates them and was not recounted). One query
+/// of at most 513 small items, whatever the number of resources.
+pub(super) async fn buckets(table: &Table, org: &OrgId, kind: Kind) -> Result<Option<Vec<(String, usize)>>, StoreError> {
     let items = query_all(table, None, "pk", &counters_part(org), None).await?;
     if !items.iter().any(|i| sk_of(i).as_deref() == Some(COUNTED)) {
         return Ok(None);
     }
     let prefix = format!("{}#", tag(kind));
-    let number = |i: &Item, name: &str| i.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     Ok(Some(
         items
             .iter()
             .filter_map(|i| {
                 let bucket = sk_of(i)?.strip_prefix(&prefix)?.to_owned();
-                Some((bucket, number(i, "resource_count").max(0) as usize, number(i, "changes").max(0) as u64))
+                let count = i.get("resource_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+                Some((bucket, count.max(0) as usize))
             })
             .collect(),
     ))
@@ -85,9 +86,9 @@ pub(super) async fn count(table: &Table, org: &OrgId, kind: Kind) -> Result<usiz
 
 /// Where the resource after the first `skip` starts: its bucket and how many of that bucket's
 /// resources come before it; `None` when there are not more than `skip`.
-pub(super) fn locate(buckets: &[(String, usize, u64)], skip: usize) -> Option<(&str, usize)> {
+pub(super) fn locate(buckets: &[(String, usize)], skip: usize) -> Option<(&str, usize)> {
     let mut before = 0usize;
-    for (bucket, count, _) in buckets {
+    for (bucket, count) in buckets {
         let after = before.saturating_add(*count);
         if skip < after {
             return Some((bucket, skip - before));
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_position_is_found_in_its_bucket() {
-        let buckets = [("00".to_owned(), 2, 2), ("3f".to_owned(), 0, 2), ("a1".to_owned(), 3, 3)];
+        let buckets = [("00".to_owned(), 2), ("3f".to_owned(), 0), ("a1".to_owned(), 3)];
         assert_eq!(locate(&buckets, 0), Some(("00", 0)));
         assert_eq!(locate(&buckets, 1), Some(("00", 1)));
         assert_eq!(locate(&buckets, 2), Some(("a1", 0)), "an empty bucket is passed over");

@@ -703,6 +703,16 @@ impl CallLog {
     }
 }
 
+/// The most items the `Select=COUNT` queries among `requests` (from [`CallLog::take_requests`])
+/// may read: the sum of their `Limit`s; `None` when one has no limit (it reads its whole range).
+pub fn counted_at_most(requests: &[(String, String)]) -> Option<u64> {
+    requests
+        .iter()
+        .filter(|(target, body)| target.ends_with(".Query") && body.contains(r#""Select":"COUNT""#))
+        .map(|(_, body)| serde_json::from_str::<Value>(body).ok()?["Limit"].as_u64())
+        .try_fold(0u64, |sum, limit| Some(sum.saturating_add(limit?)))
+}
+
 mod calls {
     use super::CallLog;
     use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};

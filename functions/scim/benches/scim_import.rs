@@ -180,11 +180,7 @@ async fn main() -> Result<(), Failure> {
         let (status, page) = call(&scim, &token, "GET", &format!("/Users?startIndex={start}&count=100"), None).await?;
         let got = page["Resources"].as_array().map_or(0, Vec::len);
         let requests = calls.take_requests();
-        let skipped: u64 = requests
-            .iter()
-            .filter(|(target, body)| target.ends_with(".Query") && body.contains(r#""Select":"COUNT""#))
-            .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok()?["Limit"].as_u64())
-            .sum();
+        let skipped = shared::testing::counted_at_most(&requests).map_or("every user".to_owned(), |n| n.to_string());
         let targets: Vec<String> = requests.into_iter().map(|(target, _)| target).collect();
         println!("page at startIndex {start} ({label}): {status}, {got} users; calls: {}; keys skipped: {skipped}", summary(&targets));
     }

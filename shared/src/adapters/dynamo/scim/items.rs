@@ -75,8 +75,8 @@ pub(super) fn cursor_key(org: &OrgId, kind: Kind, start: usize) -> Item {
     key(format!("SCIM#{org}#CURSOR"), format!("{}#{start}", tag(kind)))
 }
 
-/// How many ids share a bucket's prefix: the first two characters of the id (its first byte in
-/// hex for the UUIDs the bridge assigns, so 256 buckets). Buckets are contiguous in id order.
+/// How many of an id's first characters name its bucket: two (its first byte in hex for the
+/// UUIDs the bridge assigns, so 256 buckets). Buckets are contiguous in id order.
 const BUCKET_CHARS: usize = 2;
 
 pub(super) fn bucket(id: &str) -> String {
@@ -95,6 +95,11 @@ pub(super) fn counters_part(org: &OrgId) -> String {
 /// The sort key of the item saying the organisation's counters count every resource: written
 /// with the organisation, or by `recount` for one older than the counters.
 pub(super) const COUNTED: &str = "COUNTED";
+
+/// That item's key.
+pub(super) fn counted_key(org: &OrgId) -> Item {
+    key(counters_part(org), COUNTED.to_owned())
+}
 
 pub(super) fn values(pairs: &[(&str, aws_sdk_dynamodb::types::AttributeValue)]) -> Item {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()

@@ -51,8 +51,8 @@ use crate::directory::scim::patch::MemberChange;
 use crate::directory::scim::resource::{Kind, Record};
 use crate::events::IdentityEvent;
 use items::{
-    COUNTED, bucket, counter_key, counters_part, cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value, part,
-    resource_item, resource_key, sk_of, tag, tombstone_key, unique_members, values,
+    bucket, counted_key, counter_key, counters_part, cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value,
+    part, resource_item, resource_key, sk_of, tag, tombstone_key, unique_members, values,
 };
 use writes::{TX_LIMIT, Why};
 
@@ -84,13 +84,7 @@ impl DynamoScim {
         for (kind, total) in [Kind::User, Kind::Group].into_iter().zip(totals.iter_mut()) {
             *total = self.recount_kind(org, kind).await?;
         }
-        self.client()
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(key(counters_part(org), COUNTED.to_owned())))
-            .send()
-            .await
-            .map_err(|e| failed(&e))?;
+        self.client().put_item().table_name(&self.table.name).set_item(Some(counted_key(org))).send().await.map_err(|e| failed(&e))?;
         Ok((totals[0], totals[1]))
     }
 
@@ -182,18 +176,17 @@ impl ScimStore for DynamoScim {
             Some((after, total)) => (total, String::new(), Some(after)),
             None => {
                 let skip = start.saturating_sub(1);
-                let (total, bucket, skip) = match reads::buckets(&self.table, org, kind).await? {
+                let (total, located) = match reads::buckets(&self.table, org, kind).await? {
                     Some(buckets) => {
                         let total = buckets.iter().fold(0usize, |sum, (_, n)| sum.saturating_add(*n));
-                        match reads::locate(&buckets, skip) {
-                            Some((bucket, skip)) if count > 0 => (total, bucket.to_owned(), skip),
-                            _ => return Ok((Vec::new(), total)),
-                        }
+                        (total, reads::locate(&buckets, skip).map(|(bucket, skip)| (bucket.to_owned(), skip)))
                     }
                     // Counters not complete (an organisation older than them): count and skip
                     // every resource before the page.
-                    None => (reads::count(&self.table, org, kind).await?, String::new(), skip),
+                    None => (reads::count(&self.table, org, kind).await?, Some((String::new(), skip))),
                 };
+                // No page asked for, or one past the end: nothing more to read.
+                let Some((bucket, skip)) = located.filter(|_| count > 0) else { return Ok((Vec::new(), total)) };
                 let after = match skip {
                     0 => None,
                     _ => match reads::skip_in(&self.table, org, kind, &bucket, skip).await? {

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::items::{
-    COUNTED, bucket, counter_key, counters_part, email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard,
-    resource_key, tombstone_key, values,
+    bucket, counted_key, counter_key, email_key, ext_guard, failed, is_condition_failure, member_id, member_key, name_attr, name_guard, resource_key,
+    tombstone_key, values,
 };
 use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, n, s};
@@ -80,7 +80,7 @@ pub(super) fn counted(table: &Table, org: &OrgId, kind: Kind, id: &str, delta: i
 /// The item that marks a new organisation's counters as complete, for its creation's
 /// transaction (it has no resources yet).
 pub fn counters_complete(table: &Table, org: &OrgId) -> Result<TransactWriteItem, StoreError> {
-    table.put_plain(super::items::key(counters_part(org), COUNTED.to_owned()))
+    table.put_plain(counted_key(org))
 }
 
 pub(super) fn delete_plain(table: &Table, key: Item) -> Result<TransactWriteItem, StoreError> {

@@ -15,6 +15,7 @@ Usage: python3 scripts/local_stack.py [--auto-ports] [--info FILE] [--no-build]
 import argparse
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -49,10 +50,30 @@ STEPUP_APP_ID = "demo-stepup"
 children = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(names):
+    """A free port for each of `names`, all different, from below the kernel's ephemeral range.
+
+    The stack binds them seconds after choosing them (the apps need each other's URLs first), and
+    meanwhile its own outgoing connections take ports from the ephemeral range: a port from
+    bind(0) was once taken that way before the demo app could bind it. Nothing takes a port below
+    that range unless it asks for it by number."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    candidates = list(range(max(1024, ephemeral_low - 12000), ephemeral_low))
+    random.shuffle(candidates)
+    ports = {}
+    for port in candidates:
+        if len(ports) == len(names):
+            return ports
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports[names[len(ports)]] = port
+    raise SystemExit("no free ports below the ephemeral range")
 
 
 def start(cmd, env=None, ready_prefix="READY"):
@@ -142,7 +163,7 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
-    ports = {name: free_port() for name in FIXED_PORTS} if args.auto_ports else dict(FIXED_PORTS)
+    ports = free_ports(list(FIXED_PORTS)) if args.auto_ports else dict(FIXED_PORTS)
     if not args.no_build:
         subprocess.run(["cargo", "build", "--quiet", "-p", "bridge-admin", "-p", "dev-server"], check=True, cwd=ROOT)
 

@@ -1032,20 +1032,13 @@ for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_chall
     setattr(CognitoIdpResponse, _name, _serialised(_method, _COGNITO_LOCK))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    port = port or free_port()
-    global PORT
-    PORT = port
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]) if len(sys.argv) > 1 else 0, verbose=False)
     server.start()
+    # Port 0 is bound by the server itself, so no other process can take it between choice and use.
+    global PORT
+    port = PORT = server.get_host_and_port()[1]
     parent = os.getppid()
     for _ in range(100):
         try:

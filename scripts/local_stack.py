@@ -208,7 +208,8 @@ def main():
     server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
                   "DEV_STATIC_DIR": str(ROOT / "static-form"), "DEV_CONSOLE_DIR": str(ROOT / "console" / "dist"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
-                  "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "PRODUCT_NAME": "Demo Help Center"}
+                  "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "PRODUCT_NAME": "Demo Help Center",
+                  "SMS_ALLOWED_PREFIXES": "+81"}
     urls = dict(part.split("=", 1) for part in start([str(TARGET / "dev-server")], server_env).split())
     start([sys.executable, "demo/zendesk_demo_app.py", "--port", str(ports["demo"]), "--bridge-url", api_url, "--app-id", APP_ID],
           {**os.environ, "DEMO_APP_SECRET": app_secret})

@@ -528,6 +528,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         signers: Arc::new(Signers::new(Arc::new(MemoryKeys::default()), secrets)),
         issuer: "https://api.example.com".into(),
         relying_party: "localhost".into(),
+        sms_destinations: Default::default(),
     }
 }
 

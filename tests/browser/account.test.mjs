@@ -69,7 +69,7 @@ async function openForm(p, sso) {
 
 const stepupApp = (path) => `${info.api}/sso/${info.stepup_app_id}?return_to=${encodeURIComponent(info.demo_app + path)}`;
 
-test("passkeys: added on the account page in Japanese after a fresh password step, then a sign-in with it in a new browser at an app that requires a second factor, in English; another session signed out from the list", async () => {
+test("passkeys: added on the account page in Japanese after a fresh password step (a phone number abroad refused), then a sign-in with it in a new browser at an app that requires a second factor, in English; another session signed out from the list", async () => {
   const user = info.users.stepup;
   assert.ok(info.form.startsWith("http://localhost:"), `the form is served from the relying party's host: ${info.form}`);
 
@@ -103,6 +103,11 @@ test("passkeys: added on the account page in Japanese after a fresh password ste
   const { credentials } = await a.cdp.send("WebAuthn.getCredentials", { authenticatorId: a.authenticatorId });
   assert.equal(credentials.length, 1, "the authenticator holds the new passkey");
   assert.equal(credentials[0].rpId, "localhost");
+  // A number outside the operator's SMS destinations (the local stack allows +81): refused in the
+  // person's language, before any code is sent.
+  await a.p.getByLabel("ショートメッセージを受け取る電話番号").fill("+1 876 555 0100");
+  await a.p.locator("#phone-form").getByRole("button", { name: "コードを送信" }).click();
+  await a.p.getByRole("alert").filter({ hasText: "この国・地域の電話番号にはショートメッセージのコードを送れません。" }).waitFor();
 
   // A new browser (a high-risk sign-in for the app that requires a second factor) holding the
   // same passkey: in with it, without setting up another factor.

@@ -282,6 +282,11 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
         let refused = app.post("/account/phone/start", json!({"elevated": elevated, "phone": bad})).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_phone")), "{bad}");
     }
+    // Outside the operator's SMS destinations (the harness allows +81): refused, no code sent.
+    for abroad in ["+1 876 555 0100", "+882 1234 5678"] {
+        let refused = app.post("/account/phone/start", json!({"elevated": elevated, "phone": abroad})).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("phone_country_not_allowed")), "{abroad}");
+    }
     let sent = app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+81 90-1111-2222"})).await.json();
     assert_eq!((sent["status"].as_str(), sent["destination"].as_str()), (Some("code_sent"), Some("+********2222")), "{sent}");
     let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();

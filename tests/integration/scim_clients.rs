@@ -210,7 +210,7 @@ async fn concurrent_creates_of_one_user_name_let_exactly_one_in() {
 }
 
 #[tokio::test]
-async fn racing_patches_on_one_user_both_land() {
+async fn racing_patches_and_deletes_on_one_user_all_land() {
     let t = spawn_scim().await;
     let id = t.create_user("busy@example.com", json!({})).await;
     let path = format!("/Users/{id}");
@@ -229,6 +229,21 @@ async fn racing_patches_on_one_user_both_land() {
     let user = t.call("GET", &path, None).await.json();
     assert_eq!(user["emails"].as_array().unwrap().len(), 7, "no update was lost: {}", user["emails"]);
     assert_eq!(user["meta"]["version"], "W/\"7\"");
+
+    // A DELETE among them is redone on a fresh read like them: 204, and each PATCH landed before
+    // it (200) or found the user gone (404), never 503.
+    let id = t.create_user("gone@example.com", json!({})).await;
+    let path = format!("/Users/{id}");
+    let calls = (0..6).map(|n| match n {
+        3 => t.call("DELETE", &path, None),
+        n => t.call("PATCH", &path, ops(json!([{"op": "replace", "path": "displayName", "value": format!("Name {n}")}]))),
+    });
+    let replies = futures_join(calls.collect()).await;
+    assert_eq!(replies[3].status, StatusCode::NO_CONTENT, "{}", replies[3].body);
+    for reply in &replies {
+        assert!([StatusCode::OK, StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&reply.status), "{}: {}", reply.status, reply.body);
+    }
+    assert_eq!(t.call("GET", &path, None).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -420,6 +420,64 @@ async fn groups_keep_members_one_item_each() {
     assert_eq!(t.call("POST", "/Groups", Some(json!({"displayName": "Sales EU"}))).await.status, StatusCode::CREATED, "the name is free again");
 }
 
+/// A delete that loses a race to another change removes no membership: they go in the resource's
+/// own transaction, or, when more than fit (the 120-member group here), before it, each batch only
+/// while the resource is still the version read.
+#[tokio::test]
+async fn a_delete_refused_for_a_stale_version_removes_no_membership() {
+    use shared::common::store::StoreError;
+    use shared::directory::ports::Deletion::Purge;
+    use shared::directory::scim::resource::Record;
+    let t = &spawn_scim().await;
+    let store = &t.store();
+    let org = &t.org.id;
+    let now = "2026-12-02T00:00:00Z".to_owned();
+    let record = |kind, id: &str, data: Value| Record {
+        kind,
+        id: id.into(),
+        version: 1,
+        created: now.clone(),
+        last_modified: now.clone(),
+        data: serde_json::from_value(data).unwrap(),
+    };
+    let users: Vec<String> = (0..120).map(|n| format!("u{n:03}")).collect();
+    for id in &users {
+        store.create(org, &record(Kind::User, id, json!({"userName": format!("{id}@outside.example")})), &[], None).await.unwrap();
+    }
+    let members: Vec<Value> = users.iter().map(|id| json!({"value": id})).collect();
+    store.create(org, &record(Kind::Group, "big", json!({"displayName": "Big"})), &members, None).await.unwrap();
+    store.create(org, &record(Kind::Group, "small", json!({"displayName": "Small"})), &members[..2], None).await.unwrap();
+    let count = |group: &'static str| async move { t.call("GET", &format!("/Groups/{group}"), None).await.json()["members"].as_array().map_or(0, Vec::len) };
+    let get = |kind, id: &'static str| async move { store.get(org, kind, id).await.unwrap().unwrap() };
+
+    // Read, then changed by someone else, then deleted at the version read: refused, nothing removed.
+    let (user, group) = (get(Kind::User, "u000").await, get(Kind::Group, "big").await);
+    for entry in [&user, &group] {
+        let next = Record { version: 2, ..entry.record.clone() };
+        store.replace(org, entry, &next, None).await.unwrap();
+        assert_eq!(store.delete(org, entry, Purge, None).await, Err(StoreError::Conflict));
+    }
+    assert_eq!((count("big").await, count("small").await), (120, 2), "no membership removed");
+
+    // At the current version: gone, with every membership.
+    store.delete(org, &get(Kind::User, "u000").await, Purge, None).await.unwrap();
+    assert_eq!((count("big").await, count("small").await), (119, 1));
+    store.delete(org, &get(Kind::Group, "big").await, Purge, None).await.unwrap();
+    assert_eq!(t.call("GET", "/Groups/big", None).await.status, StatusCode::NOT_FOUND);
+    let dynamo = aws_sdk_dynamodb::Client::new(&t.app.sdk);
+    let left = dynamo
+        .query()
+        .table_name(&t.app.stack.table)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(format!("SCIM#{org}#MEMBERS#big")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.count(), 0, "no member item of the deleted group left");
+    let groups = t.call("GET", "/Users/u001?attributes=groups", None).await.json();
+    assert_eq!(groups["groups"].as_array().map(|g| g.iter().map(|g| g["value"].clone()).collect::<Vec<_>>()), Some(vec![json!("small")]));
+}
+
 #[tokio::test]
 async fn one_request_cannot_use_up_the_function() {
     let t = spawn_scim().await;

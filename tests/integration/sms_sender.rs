@@ -172,7 +172,7 @@ use shared::adapters::http::hook::HttpHookCaller;
 use shared::telephony::hook::RequestType;
 use shared::telephony::hook::{Execution, Hook};
 use shared::telephony::ports::HookLog;
-use shared::telephony::sms_sender::{Sent, SmsSender};
+use shared::telephony::sms_sender::{SendError, Sent, SmsSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -319,7 +319,7 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     let (base, seen) = telephony_service(vec![(200, "FAILED"), (400, "FAILED"), (200, "PENDING")]).await;
     let kms = aws_sdk_kms::Client::new(&app.sdk);
     let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
-    let env = [("TABLE_NAME", app.stack.table.as_str()), ("KMS_KEY_ARN", key.as_str())];
+    let env = [("TABLE_NAME", app.stack.table.as_str()), ("KMS_KEY_ARN", key.as_str()), ("SMS_ALLOWED_PREFIXES", "+81")];
     let sender: SmsSender = sms_sender::state::sender(&env, &app.sdk).unwrap();
     hooks.create(hook("backup", &format!("{base}/ok-backup"), None), &secret, NOW).await.unwrap();
     hooks.create(hook("main", &format!("{base}/ok"), Some("backup")), &secret, NOW).await.unwrap();
@@ -349,6 +349,12 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     assert_eq!((path.as_str(), header.as_deref()), ("/ok", Some(SECRET)));
     assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913");
     assert!(seen.lock().unwrap().is_empty(), "Cognito's retry sends nothing");
+
+    // A number outside SMS_ALLOWED_PREFIXES: nothing sent, no AWS call made.
+    let mut abroad = event_for(&key);
+    abroad["request"]["userAttributes"]["phone_number"] = "+18765550100".into();
+    assert!(matches!(sender.send(&abroad, NOW, later()).await, Err(SendError::Destination)));
+    assert_eq!((app.calls.take(), seen.lock().unwrap().len()), (Vec::<String>::new(), 0));
 
     // Each failure falls back; only a timeout and a 5xx are retried; a redirect is not followed.
     for (path, calls) in [

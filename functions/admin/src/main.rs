@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let admin = Arc::new(Admin::from_env().await?);
     lambda_http::run(routes::router(admin)).await
 }

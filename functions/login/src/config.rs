@@ -1,5 +1,6 @@
 //! The login function's configuration, read once at cold start.
 
+use shared::common::sms_destinations::SmsDestinations;
 use shared::config::{ConfigError, Source, optional, parsed_or, required};
 use shared::signin::session::SessionPolicy;
 use shared::tokens::return_to::Origin;
@@ -35,6 +36,9 @@ pub struct Config {
     /// The passkeys' relying party (`PASSKEY_RP_ID`, the pool's `WebAuthnRelyingPartyID`); by
     /// default the form's host.
     pub relying_party: String,
+    /// The E.164 prefixes the account page accepts for SMS codes (`SMS_ALLOWED_PREFIXES`,
+    /// `+81,+1604`); unset, any number.
+    pub sms_destinations: SmsDestinations,
 }
 
 impl Config {
@@ -71,6 +75,7 @@ impl Config {
             secrets_ttl_seconds: parsed_or(env, "SECRETS_TTL_SECONDS", 300)?,
             country_header: optional(env, "COUNTRY_HEADER")?.filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
             relying_party: optional(env, "PASSKEY_RP_ID")?.filter(|r| !r.is_empty()).unwrap_or_else(|| form_url.host_str().unwrap_or_default().to_owned()),
+            sms_destinations: parsed_or(env, "SMS_ALLOWED_PREFIXES", SmsDestinations::default())?,
             form_url,
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let config = Config::from_env(&shared::config::Env)?;
     let sdk = shared::adapters::aws::load().await;
     // Loading ahead runs beside the rest of init and the Runtime API's first `next`: the first

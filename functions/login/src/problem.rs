@@ -56,6 +56,9 @@ impl Problem {
             SignInError::BadInput("phone_number_format") => {
                 p(S::BAD_REQUEST, "invalid_phone", "Enter the phone number with its country code, for example +81 90 1234 5678.")
             }
+            SignInError::BadInput("phone_number_country") => {
+                p(S::BAD_REQUEST, "phone_country_not_allowed", "Text message codes cannot be sent to numbers in that country or region.")
+            }
             SignInError::BadInput("authenticator_exists") => {
                 p(S::CONFLICT, "authenticator_exists", "You already have an authenticator app. Remove it first to add another.")
             }

@@ -93,6 +93,7 @@ impl Login {
             signers,
             issuer: api_url.clone(),
             relying_party: config.relying_party.clone(),
+            sms_destinations: config.sms_destinations.clone(),
         });
         let corporate = sign_in.corporate(CorporatePorts {
             provider: oidc,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let scim = Arc::new(Scim::from_env().await?);
     lambda_http::run(routes::router(scim)).await
 }

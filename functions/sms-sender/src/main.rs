@@ -11,7 +11,7 @@ const MARGIN: Duration = Duration::from_millis(500);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let sdk = shared::adapters::aws::load().await;
     let sender = Arc::new(sms_sender::state::sender(&shared::config::Env, &sdk)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

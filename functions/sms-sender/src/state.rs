@@ -1,13 +1,14 @@
 //! The sender, built at cold start: hooks, ledger and counters in the bridge's table, the KMS
 //! keyring for the pool's key (`KMS_KEY_ARN`), the HTTP caller with the hooks' secrets (cached
-//! for a minute), and each execution also written as a CloudWatch metric (embedded metric
-//! format: a log line, no API call).
+//! for a minute), the numbers codes may go to (`SMS_ALLOWED_PREFIXES`), and each execution also
+//! written as a CloudWatch metric (embedded metric format: a log line, no API call).
 
 use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::hook_metrics::CloudWatchMetrics;
 use shared::adapters::http::hook::HttpHookCaller;
 use shared::adapters::kms_keyring::KmsKeyring;
-use shared::config::{ConfigError, Source, required};
+use shared::common::sms_destinations::SmsDestinations;
+use shared::config::{ConfigError, Source, parsed_or, required};
 use shared::telephony::sms_sender::SmsSender;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,5 +25,6 @@ pub fn sender(env: &impl Source, sdk: &aws_config::SdkConfig) -> Result<SmsSende
         ledger: hooks.clone(),
         log: Arc::new(CloudWatchMetrics(hooks)),
         opener: Arc::new(KmsKeyring::new(aws_sdk_kms::Client::new(sdk), vec![key])),
+        destinations: parsed_or(env, "SMS_ALLOWED_PREFIXES", SmsDestinations::default())?,
     })
 }

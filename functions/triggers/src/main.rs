@@ -8,7 +8,7 @@ use triggers::state::Triggers;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let sdk = shared::adapters::aws::load().await;
     let triggers = Arc::new(Triggers::new(&shared::config::Env, &sdk)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -13,7 +13,7 @@ use workflows::state::Workflows;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let sdk = shared::adapters::aws::load().await;
     let workflows = Arc::new(Workflows::new(&shared::config::Env, &sdk, Arc::new(Sleep))?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -11,20 +11,22 @@ use crate::common::store::StoreError;
 use crate::directory::org::{EmailDomain, OrgId, Organisation};
 use crate::directory::ports::{OrgDirectory, OrgStore};
 
-pub struct CachedOrgs {
-    inner: Arc<dyn OrgStore>,
+/// Generic over the store so that a function that names its store (the login function's
+/// `DynamoOrgs`) carries only the two reads it makes, not the store's writes.
+pub struct CachedOrgs<S: ?Sized = dyn OrgStore> {
+    inner: Arc<S>,
     cache: TtlCache<OrgId, Organisation>,
     owners: TtlCache<EmailDomain, OrgId>,
 }
 
-impl CachedOrgs {
-    pub fn new(inner: Arc<dyn OrgStore>, ttl: Duration) -> Self {
+impl<S: OrgStore + ?Sized> CachedOrgs<S> {
+    pub fn new(inner: Arc<S>, ttl: Duration) -> Self {
         Self { inner, cache: TtlCache::new(ttl), owners: TtlCache::new(ttl) }
     }
 }
 
 #[async_trait]
-impl OrgDirectory for CachedOrgs {
+impl<S: OrgStore + ?Sized> OrgDirectory for CachedOrgs<S> {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {
         self.cache.get_or_load(id, || self.inner.get(id)).await
     }

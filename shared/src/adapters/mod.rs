@@ -18,6 +18,7 @@ pub mod kms_keyring;
 pub mod lambda_edge;
 #[cfg(feature = "local")]
 pub mod local_stack;
+pub mod logs;
 pub mod secrets_manager;
 pub mod tls;
 pub mod workflow_runner;

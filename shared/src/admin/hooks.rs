@@ -241,7 +241,7 @@ impl HooksAdmin {
     /// random code.
     pub async fn preview_request(&self, name: &str, user: &PreviewUser, kind: RequestType, now: u64) -> Result<Value, AdminError> {
         let hook = self.get(name).await?;
-        let code = format!("{:06}", rand::random_range(0..1_000_000u32));
+        let code = format!("{:06}", crate::common::random::below(1_000_000));
         let recipient = Recipient {
             phone: user.phone.clone().ok_or_else(|| AdminError::Invalid("the person has no phone_number".into()))?,
             user_id: user.sub.clone(),

@@ -78,6 +78,22 @@ pub trait UserDirectory: Send + Sync {
     async fn delete(&self, username: &str) -> Result<(), DirectoryError>;
 }
 
+/// The one directory write corporate sign-in makes (a person's first sign-in creates their
+/// user), as a port of its own: the login function then carries none of the directory's
+/// updates, disables and deletes. Every [`UserDirectory`] is one.
+#[async_trait]
+pub trait UserProvisioning: Send + Sync {
+    /// [`UserDirectory::create`].
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
+}
+
+#[async_trait]
+impl<T: UserDirectory> UserProvisioning for T {
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        UserDirectory::create(self, user).await
+    }
+}
+
 /// One stored SCIM resource with its bookkeeping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimEntry {
@@ -99,6 +115,25 @@ pub struct ScimEntry {
 pub enum Deletion {
     Deactivate,
     Purge,
+}
+
+/// The two reads corporate sign-in makes of the SCIM store (a user by id, users by a key), as a
+/// port of its own: the login function then carries none of the store's writes and listings.
+/// Every [`ScimStore`] is one.
+#[async_trait]
+pub trait ScimReads: Send + Sync {
+    async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError>;
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
+}
+
+#[async_trait]
+impl<T: ScimStore> ScimReads for T {
+    async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError> {
+        ScimStore::get(self, org, kind, id).await
+    }
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
+        ScimStore::lookup(self, org, kind, key).await
+    }
 }
 
 /// SCIM users and groups of one organisation each; every key starts with the organisation, so

@@ -6,7 +6,6 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -41,7 +40,7 @@ pub struct Issued {
 
 pub fn issue(org: &OrgId, label: &str, now: u64) -> Issued {
     let mut bytes = [0u8; 40];
-    rand::rng().fill_bytes(&mut bytes);
+    crate::common::random::fill(&mut bytes);
     let id = hex(&bytes[..8]);
     let secret = B64.encode(&bytes[8..]);
     let record = TokenRecord { id: id.clone(), org: org.clone(), digest: digest(&secret), label: label.to_owned(), created_at: now };

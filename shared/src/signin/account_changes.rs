@@ -180,7 +180,8 @@ impl AccountPage {
     }
 
     /// A new phone number for SMS codes (E.164: `+` and 8 to 15 digits, spaces and hyphens
-    /// dropped; `BadInput("phone_number_format")` otherwise, Cognito's refusal included),
+    /// dropped; `BadInput("phone_number_format")` otherwise, Cognito's refusal included;
+    /// `BadInput("phone_number_country")` outside the operator's SMS destinations),
     /// unverified, and a code sent to it by SMS; the masked destination. Refused while SMS
     /// codes are the person's factor (`BadInput("sms_on")`): turning them off first is a factor
     /// removed (its event, the other sessions end), and no code ever goes to a number nobody
@@ -189,6 +190,9 @@ impl AccountPage {
     pub async fn start_phone(&self, elevated: &str, phone: &str, now: u64) -> Result<Option<String>, SignInError> {
         let (_, session, token) = self.elevated(elevated, now).await?;
         let phone = e164(phone).ok_or(SignInError::BadInput("phone_number_format"))?;
+        if !self.ports.sms_destinations.allows(&phone) {
+            return Err(SignInError::BadInput("phone_number_country"));
+        }
         let own = &self.ports.own_account;
         if own.settings(&token).await?.factors.contains(&Factor::SmsMfa) {
             return Err(SignInError::BadInput("sms_on"));

@@ -23,7 +23,7 @@ use crate::common::email::Email;
 use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
 use crate::common::store::StoreError;
 use crate::directory::org::{Connection, ConnectionKind, EmailDomain, OrgId, Organisation, Provisioning};
-use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimEntry, ScimStore, UserDirectory};
+use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimEntry, ScimReads, UserProvisioning};
 use crate::directory::scim::directory_user::DirectoryUser;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::resource::Kind;
@@ -148,8 +148,8 @@ pub struct CorporatePorts {
     pub provider: Arc<dyn OidcProvider>,
     pub pending: Arc<dyn PendingLogins>,
     pub links: Arc<dyn IdentityLinks>,
-    pub scim: Arc<dyn ScimStore>,
-    pub directory: Arc<dyn UserDirectory>,
+    pub scim: Arc<dyn ScimReads>,
+    pub directory: Arc<dyn UserProvisioning>,
     /// Our callback URL, exactly as registered at the providers; empty: corporate sign-in is off.
     pub redirect_uri: String,
 }

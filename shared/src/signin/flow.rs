@@ -164,7 +164,7 @@ pub const PADDING: usize = 512;
 pub fn encrypt(key: &SecretString, plaintext: &str) -> String {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
     let mut nonce = [0u8; NONCE_LEN];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+    crate::common::random::fill(&mut nonce);
     let cipher = secret_key(key);
     let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cipher).unwrap_or_else(|_| unreachable!("a 32-byte key")));
     let mut data = plaintext.as_bytes().to_vec();

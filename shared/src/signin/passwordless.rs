@@ -142,7 +142,7 @@ fn challenge_of(options: &str) -> Option<Vec<u8>> {
 
 fn random(length: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; length.clamp(16, 256)];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    crate::common::random::fill(&mut bytes);
     bytes
 }
 

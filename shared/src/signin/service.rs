@@ -87,6 +87,8 @@ pub struct SignInPorts {
     /// The passkeys' relying party (the pool's `WebAuthnRelyingPartyID`), for request options
     /// made when Cognito offers none.
     pub relying_party: String,
+    /// The numbers the account page accepts for SMS codes.
+    pub sms_destinations: crate::common::sms_destinations::SmsDestinations,
 }
 
 /// What the app asked for when it sent the person to `/sso/{app}`.

@@ -1,5 +1,5 @@
 //! One-time codes through the operator's own SMS provider: the hook contract, the custom SMS
-//! sender that decrypts Cognito's codes and calls the hook, and the AWS Encryption SDK message
+//! sender that decrypts Cognito's codes and calls the hook, the AWS Encryption SDK message
 //! reader it uses.
 
 pub mod encryption_sdk;

@@ -3,6 +3,9 @@
 //! to a second hook when the first fails. Cognito does not fall back itself: a code the sender
 //! does not deliver is not delivered.
 //!
+//! A number outside the operator's allow-list (`common::sms_destinations`) gets nothing: refused
+//! before anything is claimed, opened or called.
+//!
 //! For one event: claim it (a retried event sends nothing twice) while opening the code and
 //! reading the hooks (all three at once), call the active
 //! hook (one retry on a timeout, no answer or a 5xx; none on a 2xx or 4xx), on failure call its
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::common::hashing::hex;
+use crate::common::sms_destinations::SmsDestinations;
 use crate::common::store::StoreError;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::telephony::hook::{Answer, Delivery, Execution, Hook, Recipient, RequestType, masked, read_answer};
@@ -37,6 +41,8 @@ pub enum SendError {
     NotOurs(&'static str),
     #[error("the code could not be opened: {0}")]
     Code(String),
+    #[error("the number is outside the allowed SMS destinations")]
+    Destination,
     #[error("no telephony hook is active")]
     NoActiveHook,
     #[error("no hook delivered the code: {0}")]
@@ -60,6 +66,8 @@ pub struct SmsSender {
     pub ledger: Arc<dyn SendLedger>,
     pub log: Arc<dyn HookLog>,
     pub opener: Arc<dyn CodeOpener>,
+    /// The numbers codes may go to.
+    pub destinations: SmsDestinations,
 }
 
 /// One hook's attempt (with its retry): delivered, or why not.
@@ -90,6 +98,10 @@ impl SmsSender {
         let attributes = &event["request"]["userAttributes"];
         let text = |k: &str| attributes[k].as_str().filter(|v| !v.is_empty()).map(str::to_owned);
         let phone = text("phone_number").ok_or(SendError::NotOurs("no phone number"))?;
+        if !self.destinations.allows(&phone) {
+            tracing::warn!(phone = %masked(&phone), "a code for a number outside SMS_ALLOWED_PREFIXES; nothing sent");
+            return Err(SendError::Destination);
+        }
         let username = event["userName"].as_str().unwrap_or_default();
 
         // The same encrypted code for the same person and step is the same event (Cognito's retry).
@@ -306,7 +318,8 @@ mod tests {
 
     fn sender(fake: Arc<Fake>) -> (SmsSender, Arc<MemoryEvents>) {
         let events = fake.events.clone();
-        let s = SmsSender { hooks: fake.clone(), caller: fake.clone(), ledger: fake.clone(), log: fake.clone(), opener: fake };
+        let destinations = "+81".parse().unwrap_or_else(|e| panic!("{e}"));
+        let s = SmsSender { hooks: fake.clone(), caller: fake.clone(), ledger: fake.clone(), log: fake.clone(), opener: fake, destinations };
         (s, events)
     }
 
@@ -343,6 +356,16 @@ mod tests {
         assert_eq!(events.kinds(), [EventType::HookExecuted, EventType::HookResponseProcessed]);
         let logged = format!("{:?}", events.0.lock().unwrap_or_else(|p| p.into_inner()));
         assert!(!logged.contains("482913") && !logged.contains("12345678"), "events hold neither the code nor the number");
+    }
+
+    #[tokio::test]
+    async fn a_number_outside_the_allowed_prefixes_gets_nothing() {
+        let fake = Arc::new(Fake::default());
+        let (s, events) = sender(fake.clone());
+        let mut e = event("CustomSMSSender_Authentication", "482913");
+        e["request"]["userAttributes"]["phone_number"] = json!("+88212345678");
+        assert!(matches!(s.send(&e, 100, later()).await, Err(SendError::Destination)));
+        assert!(called(&fake).is_empty() && events.kinds().is_empty(), "no hook called");
     }
 
     #[tokio::test]

@@ -41,7 +41,7 @@ struct Api {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let api_listener = tokio::net::TcpListener::bind(var("DEV_API_ADDR", "127.0.0.1:3000")).await.context("binding the API port")?;
     let form_listener = tokio::net::TcpListener::bind(var("DEV_FORM_ADDR", "127.0.0.1:8080")).await.context("binding the form port")?;
     let api_url = format!("http://{}", api_listener.local_addr()?);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::adapters::logs::init();
     let scim = Arc::new(Scim::from_env().await?);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
         let scim = scim.clone();

@@ -33,6 +33,14 @@ use crate::directory::ports::{Deletion, ScimEntry, ScimStore, UserDirectory};
 /// Attempts at a read-change-write before giving up on a busy resource.
 const ATTEMPTS: u64 = 10;
 
+/// Before a write's next attempt (`attempt` ≥ 1, after a lost race): a random 1 to 10 × `attempt`
+/// ms, so racers do not collide again. Nothing before the first.
+async fn back_off(attempt: u64) {
+    if attempt > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(1 + crate::common::random::below(10 * attempt))).await;
+    }
+}
+
 /// The organisation a request acts for, where its resources live, and the request's time.
 #[derive(Debug, Clone, Copy)]
 pub struct Tenant<'a> {
@@ -193,10 +201,7 @@ impl ScimService {
         change: impl Fn(&Record) -> Result<(Attributes, Vec<MemberChange>), ScimError>,
     ) -> Result<Reply, ScimError> {
         for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                // Lost a race: step back a random moment so racers do not collide again.
-                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(1..=10 * attempt))).await;
-            }
+            back_off(attempt).await;
             let current = self.entry(t, kind, id).await?;
             if !matches_if(&current, if_match) {
                 return Err(ScimError::Stale);
@@ -236,26 +241,32 @@ impl ScimService {
         Err(ScimError::Busy)
     }
 
+    /// Deletes at the version read; a lost race is redone on a fresh read unless `If-Match`.
     pub async fn delete(&self, t: Tenant<'_>, kind: Kind, id: &str, if_match: Option<&str>) -> Result<Reply, ScimError> {
-        let current = self.entry(t, kind, id).await?;
-        if !matches_if(&current, if_match) {
-            return Err(ScimError::Stale);
+        for attempt in 0..ATTEMPTS {
+            back_off(attempt).await;
+            let current = self.entry(t, kind, id).await?;
+            if !matches_if(&current, if_match) {
+                return Err(ScimError::Stale);
+            }
+            let how = match (kind, t.org.policies.delete) {
+                (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
+                _ => Deletion::Purge,
+            };
+            let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
+            match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::Stale),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if kind == Kind::User {
+                let record = Record { version: current.record.version + 1, last_modified: timestamp(t.now), ..current.record.clone() };
+                self.sync(t.org, ScimEntry { record, pending: true, deleted: Some(how), ..current }).await;
+            }
+            return Ok(Reply::Deleted);
         }
-        let how = match (kind, t.org.policies.delete) {
-            (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
-            _ => Deletion::Purge,
-        };
-        let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
-        match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::Stale),
-            Err(e) => return Err(e.into()),
-        }
-        if kind == Kind::User {
-            let record = Record { version: current.record.version + 1, last_modified: timestamp(t.now), ..current.record.clone() };
-            self.sync(t.org, ScimEntry { record, pending: true, deleted: Some(how), ..current }).await;
-        }
-        Ok(Reply::Deleted)
+        Err(ScimError::Busy)
     }
 
     pub async fn list(&self, t: Tenant<'_>, kind: Kind, query: &ListQuery) -> Result<Reply, ScimError> {

@@ -39,7 +39,7 @@ mod writes;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, n, s};
 use crate::common::store::StoreError;
@@ -266,13 +266,18 @@ impl ScimStore for DynamoScim {
 
     async fn delete(&self, org: &OrgId, current: &ScimEntry, how: Deletion, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
         let record = &current.record;
-        let mut memberships: Vec<Item> = self.groups_of(org, &record.id).await?.iter().map(|g| member_key(org, g, &record.id)).collect();
+        // Every membership the resource is in, and a group's own: (group, member), each once.
+        let mut memberships: BTreeSet<(String, String)> = self.groups_of(org, &record.id).await?.into_iter().map(|g| (g, record.id.clone())).collect();
         if record.kind == Kind::Group {
-            memberships.extend(reads::member_ids(&self.table, org, &record.id).await?.iter().map(|u| member_key(org, &record.id, u)));
+            memberships.extend(reads::member_ids(&self.table, org, &record.id).await?.into_iter().map(|u| (record.id.clone(), u)));
         }
-        writes::batch_delete(&self.table, memberships).await?;
-        let condition = values(&[(":v", n(record.version))]);
-        let mut items = vec![(self.table.delete(resource_key(org, record.kind, &record.id), "version = :v", Some(condition))?, Why::Version)];
+        let removals = memberships
+            .iter()
+            .map(|(g, m)| Ok((writes::delete_plain(&self.table, member_key(org, g, m))?, Why::Version)))
+            .collect::<Result<_, StoreError>>()?;
+        let version = values(&[(":v", n(record.version))]);
+        let key = resource_key(org, record.kind, &record.id);
+        let mut items = vec![(self.table.delete(key.clone(), "version = :v", Some(version.clone()))?, Why::Version)];
         items.extend(writes::counted(&self.table, org, record.kind, &record.id, -1)?);
         items.extend(writes::key_changes(&self.table, org, Some(record), None)?);
         if record.kind == Kind::User {
@@ -280,7 +285,8 @@ impl ScimStore for DynamoScim {
             items.push((self.table.put_plain(resource_item(org, &tombstone, &current.link, true, Some(how))?)?, Why::Version));
         }
         items.extend(writes::event(&self.table, event)?);
-        writes::run(&self.table, items).await
+        let unchanged = (self.table.check(key, "version = :v", Some(version))?, Why::Version);
+        writes::run_removals_first(&self.table, removals, items, unchanged).await
     }
 
     async fn synced(&self, org: &OrgId, entry: &ScimEntry, link: &Link) -> Result<bool, StoreError> {

@@ -1,8 +1,9 @@
 //! The SCIM store's writes: transaction items for guards, email index entries, members and
-//! events, running them (chunked, a lost race retried), batch deletes and sync outcomes. What
-//! a write means for a resource is `mod.rs`'s `ScimStore` impl; reads are `reads`.
+//! events, running them (chunked; removals with or before the change they belong to; a lost race
+//! retried) and sync outcomes. What a write means for a resource is `mod.rs`'s `ScimStore` impl;
+//! reads are `reads`.
 
-use aws_sdk_dynamodb::types::{DeleteRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -12,7 +13,8 @@ use super::items::{
     tombstone_key, values,
 };
 use crate::adapters::dynamo::outbox::event_put;
-use crate::adapters::dynamo::{Item, Table, TxError, corrupt, n, s};
+use crate::adapters::dynamo::{Item, Table, TxError, n, s};
+use crate::common::random;
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;
 use crate::directory::ports::ScimEntry;
@@ -110,12 +112,12 @@ pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError>
             }
             Err(TxError::Store(StoreError::Throttled)) if attempt < 4 => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(50 * attempt + rand::random_range(0..50 * attempt))).await;
+                tokio::time::sleep(Duration::from_millis(50 * attempt + random::below(50 * attempt))).await;
             }
             Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionConflict" && attempt < 4 => {
                 attempt += 1;
                 // Jittered, so two losers do not meet again.
-                tokio::time::sleep(Duration::from_millis(10 * attempt + rand::random_range(0..20 * attempt))).await;
+                tokio::time::sleep(Duration::from_millis(10 * attempt + random::below(20 * attempt))).await;
             }
             Err(TxError::Store(e)) => return Err(e),
         }
@@ -133,6 +135,24 @@ pub(super) async fn run_chunked(table: &Table, base: TxItems, ops: Vec<TxItems>)
         current.extend(op);
     }
     run(table, current).await
+}
+
+/// Runs `last` with `removals` (deletes of items that belong to what `last` changes) in one
+/// transaction when they fit, so a refused or failed change removes nothing. Removals that do not
+/// fit (more than about 90 memberships) run first, in transactions of their own that each carry
+/// `unchanged` (a condition that what `last` changes is still the version read): none runs once
+/// that has changed, and a failure between them leaves what remains for the change's retry.
+pub(super) async fn run_removals_first(table: &Table, mut removals: TxItems, last: TxItems, unchanged: (TransactWriteItem, Why)) -> Result<(), StoreError> {
+    let fit = TX_LIMIT.saturating_sub(last.len());
+    let with_last = removals.split_off(removals.len().saturating_sub(fit));
+    for chunk in removals.chunks(TX_LIMIT - 1) {
+        let mut items = vec![unchanged.clone()];
+        items.extend_from_slice(chunk);
+        run(table, items).await?;
+    }
+    let mut items = last;
+    items.extend(with_last);
+    run(table, items).await
 }
 
 pub(super) fn member_add(table: &Table, org: &OrgId, group: &str, member: &Value) -> Result<TxItems, StoreError> {
@@ -189,30 +209,6 @@ pub(super) fn key_changes(table: &Table, org: &OrgId, before: Option<&Record>, a
         }
     }
     Ok(items)
-}
-
-pub(super) async fn batch_delete(table: &Table, keys: Vec<Item>) -> Result<(), StoreError> {
-    for chunk in keys.chunks(25) {
-        let mut requests: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|k| DeleteRequest::builder().set_key(Some(k.clone())).build().map(|d| WriteRequest::builder().delete_request(d).build()))
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?;
-        for attempt in 0..5u64 {
-            if requests.is_empty() {
-                break;
-            }
-            let out = table.client.batch_write_item().request_items(&table.name, requests).send().await.map_err(|e| failed(&e))?;
-            requests = out.unprocessed_items.and_then(|mut u| u.remove(&table.name)).unwrap_or_default();
-            if !requests.is_empty() {
-                tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
-            }
-        }
-        if !requests.is_empty() {
-            return Err(StoreError::Throttled);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -298,6 +298,19 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
     assert_eq!(texted["medium"], "SMS", "{texted}");
     let verified = app.post("/account/phone/verify", json!({"elevated": elevated, "code": texted["code"]})).await;
     assert_eq!(verified.json()["status"], "verified", "{}", verified.body);
+    // A number verified before the operator's list (set here as an administrator would) cannot
+    // become the factor: no code would reach it at sign-in.
+    let pool = (&app.sdk, app.stack.user_pool_id.as_str());
+    let set_phone = |phone: &'static str| async move {
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(pool.0);
+        let attribute = |name: &str, value: &str| aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(name).value(value).build().unwrap();
+        let update = idp.admin_update_user_attributes().user_pool_id(pool.1).username("hanako@example.com");
+        update.user_attributes(attribute("phone_number", phone)).user_attributes(attribute("phone_number_verified", "true")).send().await.unwrap();
+    };
+    set_phone("+18765550100").await;
+    let refused = app.post("/account/sms/add", json!({"elevated": elevated})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("phone_country_not_allowed")), "{}", refused.body);
+    set_phone("+819011112222").await;
     assert_eq!(app.post("/account/sms/add", json!({"elevated": elevated})).await.json()["status"], "added");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
     // Another number while SMS codes are the factor: refused (turning them off is a factor

@@ -23,14 +23,14 @@ impl SmsDestinations {
     }
 }
 
-/// Parses `+81,+1604` (commas or spaces between): each a `+` and 1 to 7 digits. Empty: any
+/// Parses `+81,+1604` (commas or any whitespace between): each a `+` and 1 to 7 digits. Empty: any
 /// number. Errors name the entry that is not a prefix.
 impl FromStr for SmsDestinations {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let prefixes = raw
-            .split([',', ' '])
+            .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|p| !p.is_empty())
             .map(|p| {
                 let digits = p.strip_prefix('+').unwrap_or_default();
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn a_list_lets_in_its_prefixes_only() {
-        let japan_and_vancouver = list("+81, +1604");
+        let japan_and_vancouver = list("+81,\t+1604\n");
         assert!(japan_and_vancouver.allows("+819012345678"));
         assert!(japan_and_vancouver.allows("+16045550100"));
         assert!(!japan_and_vancouver.allows("+18765550100"), "another area of +1");

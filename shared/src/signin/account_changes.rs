@@ -167,12 +167,17 @@ impl AccountPage {
     }
 
     /// SMS codes to the person's verified phone as their second factor (the preferred one);
-    /// `user.factor_added`. `BadInput("phone_number")` without a verified phone.
+    /// `user.factor_added`. `BadInput("phone_number")` without a verified phone,
+    /// `BadInput("phone_number_country")` for one outside the operator's SMS destinations.
     pub async fn add_sms(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (elevation, session, token) = self.elevated(elevated, now).await?;
         let settings = self.ports.own_account.settings(&token).await?;
         if settings.attributes.get("phone_number_verified").is_none_or(|v| v != "true") {
             return Err(SignInError::BadInput("phone_number"));
+        }
+        // A number verified before the operator's list existed would get no code at sign-in.
+        if !settings.attributes.get("phone_number").is_some_and(|p| self.ports.sms_destinations.allows(p)) {
+            return Err(SignInError::BadInput("phone_number_country"));
         }
         self.ports.own_account.set_factor(&token, Factor::SmsMfa, true).await?;
         self.record(EventType::UserFactorAdded, &elevation, &session, ("factor", json!(Factor::SmsMfa)), visitor, now).await;

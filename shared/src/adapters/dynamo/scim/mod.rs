@@ -249,7 +249,8 @@ impl ScimStore for DynamoScim {
         base.extend(writes::key_changes(&self.table, org, None, Some(record))?);
         base.extend(writes::event(&self.table, event)?);
         let ops = unique_members(members).iter().map(|m| writes::member_add(&self.table, org, &record.id, m)).collect::<Result<Vec<_>, _>>()?;
-        writes::run_chunked(&self.table, base, ops).await
+        let written = self.table.check(resource_key(org, record.kind, &record.id), "version = :v", Some(values(&[(":v", n(record.version))])))?;
+        writes::run_chunked(&self.table, base, ops, (written, Why::Version)).await
     }
 
     async fn replace(&self, org: &OrgId, current: &ScimEntry, next: &Record, event: Option<&IdentityEvent>) -> Result<(), StoreError> {
@@ -417,6 +418,7 @@ impl ScimStore for DynamoScim {
                 None => vec![(writes::delete_plain(&self.table, member_key(org, gid, id))?, Why::Version)],
             });
         }
-        writes::run_chunked(&self.table, base, ops).await
+        let written = self.table.check(resource_key(org, Kind::Group, gid), "version = :v", Some(values(&[(":v", n(next.version))])))?;
+        writes::run_chunked(&self.table, base, ops, (written, Why::Version)).await
     }
 }

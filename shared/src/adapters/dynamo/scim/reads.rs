@@ -25,7 +25,13 @@ pub(super) async fn query_all(table: &Table, index: Option<&str>, pk_name: &str,
             Some(_) => format!("{pk_name} = :p AND begins_with(sk, :s)"),
             None => format!("{pk_name} = :p"),
         };
-        let mut q = query(table).set_index_name(index.map(str::to_owned)).key_condition_expression(condition).expression_attribute_values(":p", s(pk));
+        // The table's own keys (counters, members, the email index) are read consistently: a
+        // member added a moment ago is seen by the delete that follows. An index cannot be.
+        let mut q = query(table)
+            .set_index_name(index.map(str::to_owned))
+            .consistent_read(index.is_none())
+            .key_condition_expression(condition)
+            .expression_attribute_values(":p", s(pk));
         if let Some(prefix) = sk_prefix {
             q = q.expression_attribute_values(":s", s(prefix));
         }

@@ -125,12 +125,14 @@ pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError>
 }
 
 /// Runs `base` with as many of `ops` (each a group of items that belong together) as fit,
-/// then the remaining ops in further transactions.
-pub(super) async fn run_chunked(table: &Table, base: TxItems, ops: Vec<TxItems>) -> Result<(), StoreError> {
+/// then the remaining ops in further transactions, each with `written` (a condition that what
+/// `base` wrote is still there, at its version): none lands once the resource has been deleted
+/// or changed again.
+pub(super) async fn run_chunked(table: &Table, base: TxItems, ops: Vec<TxItems>, written: (TransactWriteItem, Why)) -> Result<(), StoreError> {
     let mut current = base;
     for op in ops {
         if current.len() + op.len() > TX_LIMIT {
-            run(table, std::mem::take(&mut current)).await?;
+            run(table, std::mem::replace(&mut current, vec![written.clone()])).await?;
         }
         current.extend(op);
     }

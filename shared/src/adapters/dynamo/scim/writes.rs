@@ -141,7 +141,7 @@ pub(super) async fn run_chunked(table: &Table, base: TxItems, ops: Vec<TxItems>,
 
 /// Runs `last` with `removals` (deletes of items that belong to what `last` changes) in one
 /// transaction when they fit, so a refused or failed change removes nothing. Removals that do not
-/// fit (more than about 90 memberships) run first, in transactions of their own that each carry
+/// fit (more than about 95 memberships) run first, in transactions of their own that each carry
 /// `unchanged` (a condition that what `last` changes is still the version read): none runs once
 /// that has changed, and a failure between them leaves what remains for the change's retry.
 pub(super) async fn run_removals_first(table: &Table, mut removals: TxItems, last: TxItems, unchanged: (TransactWriteItem, Why)) -> Result<(), StoreError> {

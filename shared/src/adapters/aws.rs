@@ -8,7 +8,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
-use aws_smithy_http_client::tls::{Provider, TlsContext};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
@@ -25,11 +26,17 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The functions' configuration: HTTPS trusts the roots compiled in (`adapters::tls`).
+/// The functions' configuration: HTTPS trusts the roots compiled in for the function's region
+/// (`AWS_REGION`; [`tls::sdk_trust_store`](crate::adapters::tls::sdk_trust_store)).
 pub async fn load() -> SdkConfig {
-    let tls = TlsContext::builder().with_trust_store(crate::adapters::tls::sdk_trust_store()).build().expect("a trust store without a path always builds");
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https();
-    defaults().http_client(http).load().await
+    let region = std::env::var("AWS_REGION").ok();
+    defaults().http_client(https_client(crate::adapters::tls::sdk_trust_store(region.as_deref()))).load().await
+}
+
+/// The SDK's HTTPS client (rustls over aws-lc) trusting `roots` only.
+pub fn https_client(roots: TrustStore) -> SharedHttpClient {
+    let tls = TlsContext::builder().with_trust_store(roots).build().expect("a trust store without a path always builds");
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https()
 }
 
 /// The operators' CLI and the dev server: HTTPS trusts the machine's own certificate store.

@@ -3,7 +3,9 @@
 Each subject is a real process that talks to a fake Lambda Runtime API on loopback and is fed
 real API Gateway HTTP API (payload 2.0) events. Its AWS calls go to moto through a loopback
 proxy that charges each request a round-trip time by operation, and each new connection a
-set-up time (the models are below). Per scenario the benchmark prints:
+set-up time (the models are below). The proxy listens on one port per AWS endpoint (Cognito, its
+JWKS, DynamoDB, Secrets Manager, KMS), as each is its own host in a region: a connection opened
+to one is never reused for another. Per scenario the benchmark prints:
 
 - start to ready: process start until it asks for its first event (init done);
 - first response: process start until its first answer (the person's wait on a cold start);
@@ -78,10 +80,21 @@ def now_ms():
 # The latency proxy
 
 
+# The proxy's listeners: one per AWS host a function talks to, and the SDK's variable naming it.
+ENDPOINTS = {
+    "cognito": "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+    "jwks": None,
+    "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
+    "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "kms": "AWS_ENDPOINT_URL_KMS",
+}
+
+
 class Proxy:
-    """An HTTP/1.1 reverse proxy to `upstream` that delays each request by its operation's
-    round-trip time (and the first request of a connection by the connection's set-up time),
-    and logs (start, end, connection, operation) for each request."""
+    """An HTTP/1.1 reverse proxy to `upstream`, on one port per AWS host (`ENDPOINTS`), that
+    delays each request by its operation's round-trip time (and the first request of a
+    connection by the connection's set-up time), and logs (start, end, connection, operation)
+    for each request."""
 
     def __init__(self, upstream, model):
         self.upstream = upstream
@@ -89,6 +102,7 @@ class Proxy:
         self.log = []
         self.lock = threading.Lock()
         self.connections = itertools.count(1)
+        self.ports = {}
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         threading.Thread(target=self._run, args=(started,), daemon=True).start()
@@ -96,14 +110,18 @@ class Proxy:
 
     def _run(self, started):
         asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
+        for name in ENDPOINTS:
+            server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+            self.ports[name] = server.sockets[0].getsockname()[1]
         started.set()
         self.loop.run_forever()
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
+    def url(self, endpoint):
+        return f"http://127.0.0.1:{self.ports[endpoint]}"
+
+    def environment(self):
+        """The SDKs' endpoint variables: each service to its own listener."""
+        return {variable: self.url(name) for name, variable in ENDPOINTS.items() if variable}
 
     def take(self):
         with self.lock:
@@ -560,8 +578,8 @@ def floor(stack, proxy):
     import botocore.config
     config = botocore.config.Config(retries={"max_attempts": 1})
     session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=stack.info["region"])
-    cognito = session.client("cognito-idp", endpoint_url=proxy.url, config=config)
-    dynamo = session.client("dynamodb", endpoint_url=proxy.url, config=config)
+    cognito = session.client("cognito-idp", endpoint_url=proxy.url("cognito"), config=config)
+    dynamo = session.client("dynamodb", endpoint_url=proxy.url("dynamodb"), config=config)
     client_id, table = stack.info["user_pool_client_id"], stack.info["table_name"]
 
     def sign_in():
@@ -623,14 +641,14 @@ def main():
         proxy = Proxy((moto.hostname, moto.port), model)
         runtime_server = RuntimeServer()
         pool = stack.info["user_pool_id"]
-        aws_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "AWS_ENDPOINT_URL": proxy.url,
+        aws_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **proxy.environment(),
                    "AWS_REGION": stack.info["region"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         login_env = {
             **aws_env, "AWS_LAMBDA_FUNCTION_NAME": "login", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN",
             "TABLE_NAME": stack.info["table_name"], "USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": stack.info["user_pool_client_id"],
             "BRIDGE_SECRET_ID": stack.info["bridge_secret_id"], "FORM_URL": stack.form_origin + "/index.html",
-            "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url}/{pool}/.well-known/jwks.json",
+            "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url('jwks')}/{pool}/.well-known/jwks.json",
         }
         print(f"model: {args.model} {json.dumps(model)}; {args.rounds} rounds of 1 cold + {args.warm} warm invocations")
         summary = {}

@@ -1,97 +1,79 @@
-//! The roots of trust of the functions' HTTPS clients (the AWS SDK's and `reqwest`'s): Mozilla's
-//! root set as compiled into the binary by `webpki-root-certs`, not the host's certificate store.
+//! The roots of trust of the functions' HTTPS clients, compiled into the binary, not read from
+//! the host's certificate store.
 //!
-//! Why: each client read the host's store on its own (a 220 KB PEM bundle, and here a directory
-//! of ~300 files as well), three times per cold start, which was 7-9 ms of the 12-14 ms from
-//! process start to ready (`scripts/measure_cold_start.py`, with and without the host's store).
-//! The host's store of a Lambda image holds the same public roots; AWS endpoints and public
-//! OpenID providers chain to them. The set changes when the crate is upgraded.
+//! - **`reqwest`** (companies' providers, hooks, connectors, the pool's JWKS): Mozilla's root set
+//!   as `webpki-roots` holds it, already parsed into trust anchors, in a rustls configuration
+//!   built once per client.
+//! - **The AWS SDK**: Amazon Trust Services' five roots (Amazon Root CA 1-4 and Starfield
+//!   Services Root Certificate Authority - G2, which cross-signs them), which AWS's service
+//!   endpoints chain to (`amazon-trust-services.pem`, the same certificates as in Mozilla's
+//!   set; a test holds them to it). In China's partition (`cn-*`) the SDK reads the host's
+//!   store instead.
 //!
-//! The SDK trusts only Amazon Trust Services' roots, which AWS's service endpoints chain to (in
-//! every partition but China's, which keeps the whole set). Its trust store takes PEM, which it
-//! decodes with a constant-time base64 decoder at the first connection: the whole set cost about
-//! 4 ms of a cold start before the first AWS call could leave (`scripts/cold_path_bench.py`:
-//! start to ready 13.8-15.4 ms with the whole set, 7.5-11.6 with these five). It is also a
-//! narrower trust: no other CA can vouch for an AWS endpoint.
+//! Why, in figures (`scripts/measure_cold_start.py`, `scripts/cold_path_bench.py`):
+//! - each client reading the host's store on its own (a 220 KB PEM bundle, and here a directory
+//!   of ~300 files as well) was 7-9 ms of the 12-14 ms from process start to ready;
+//! - the SDK takes roots as PEM and decodes them with a constant-time base64 decoder when its
+//!   first client is built: Mozilla's whole set held the first AWS call back by about 4 ms (start
+//!   to ready 13.8-15.4 ms with the whole set, 7.5-11.6 with the five);
+//! - `reqwest` parsed each of the ~150 certificates into a trust anchor; `webpki-roots` holds
+//!   them parsed, and is smaller in the binary than the certificates.
+//!
+//! The narrower SDK set is also a narrower trust: no other CA can vouch for an AWS endpoint.
+//! Both sets change when the crates are upgraded (the five expire in 2037-2040).
 //!
 //! Not for the operators' CLI, which keeps its machine's store (a company proxy or private CA):
 //! [`aws::load_with_host_roots`](super::aws::load_with_host_roots).
 
+use std::sync::Arc;
+
 use aws_smithy_http_client::tls::TrustStore;
 
-/// The roots for a `reqwest` client (`ClientBuilder::tls_certs_only`).
-pub fn reqwest_roots() -> impl Iterator<Item = reqwest::Certificate> {
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().filter_map(|der| reqwest::Certificate::from_der(der).ok())
-}
+/// Amazon Trust Services' roots as PEM: Amazon Root CA 1, 2, 3 and 4, then Starfield Services
+/// Root Certificate Authority - G2.
+const AMAZON_TRUST_SERVICES: &str = include_str!("amazon-trust-services.pem");
 
-/// Names found only in Amazon Trust Services' roots: Amazon Root CA 1-4, and Starfield Services
-/// Root Certificate Authority - G2, which cross-signs them for older clients.
-const AMAZON_TRUST_SERVICES: [&[u8]; 2] = [b"Amazon Root CA ", b"Starfield Services Root Certificate Authority - G2"];
+/// The rustls configuration of a `reqwest` client (`ClientBuilder::tls_backend_preconfigured`):
+/// Mozilla's roots, aws-lc's cryptography, TLS 1.2 and 1.3.
+pub fn reqwest_tls() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc supports rustls' default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
 
 /// The roots for the AWS SDK's HTTPS client in `region` (`AWS_REGION`): Amazon Trust Services'
-/// five, or the whole set in China's partition (`cn-*`), as PEM, which is what its trust store
-/// takes.
+/// five, or the host's store in China's partition (`cn-*`).
 pub fn sdk_trust_store(region: Option<&str>) -> TrustStore {
-    TrustStore::empty().with_native_roots(false).with_pem_certificate(sdk_roots_pem(region))
-}
-
-fn sdk_roots_pem(region: Option<&str>) -> String {
-    let whole_set = region.is_some_and(|r| r.starts_with("cn-"));
-    roots_pem(|der| whole_set || is_amazon_trust_services(der))
-}
-
-fn is_amazon_trust_services(der: &[u8]) -> bool {
-    AMAZON_TRUST_SERVICES.iter().any(|name| der.windows(name.len()).any(|w| w == *name))
-}
-
-/// The compiled-in roots `keep` chooses, as one PEM document.
-fn roots_pem(keep: impl Fn(&[u8]) -> bool) -> String {
-    let pems: Vec<pem::Pem> =
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().filter(|der| keep(der)).map(|der| pem::Pem::new("CERTIFICATE", der.to_vec())).collect();
-    pem::encode_many(&pems)
+    if region.is_some_and(|r| r.starts_with("cn-")) {
+        TrustStore::empty().with_native_roots(true)
+    } else {
+        TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio_rustls::rustls::RootCertStore;
-    use tokio_rustls::rustls::pki_types::CertificateDer;
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
 
-    /// The subjects of the roots in a PEM document, as text (its printable bytes).
-    fn subjects(pem: &str) -> Vec<String> {
-        let mut store = RootCertStore::empty();
-        for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            store.add(der.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"));
-        }
-        store
-            .roots
-            .iter()
-            .map(|root| root.subject.as_ref().iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect())
-            .collect()
-    }
-
+    /// The five are Mozilla's own certificates (byte for byte, from `webpki-root-certs`), with
+    /// the names the module says.
     #[test]
-    fn reqwest_gets_every_compiled_in_root() {
-        let count = webpki_root_certs::TLS_SERVER_ROOT_CERTS.len();
-        assert!(count > 100, "{count}");
-        assert_eq!(reqwest_roots().count(), count);
-    }
-
-    #[test]
-    fn the_sdk_trusts_amazon_trust_services_only_outside_china() {
-        for region in [None, Some("ap-northeast-1"), Some("us-gov-west-1")] {
-            let mut names = subjects(&sdk_roots_pem(region));
-            names.sort();
-            let expected =
-                ["Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4", "Starfield Services Root Certificate Authority - G2"];
-            assert_eq!(names.len(), expected.len(), "{region:?}: {names:?}");
-            for (name, want) in names.iter().zip(expected) {
-                assert!(name.ends_with(want), "{region:?}: {name} is not {want}");
-            }
+    fn the_sdk_roots_are_amazon_trust_services_as_mozilla_holds_them() {
+        let ders: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES.as_bytes()).collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{e}"));
+        let names = ["Amazon Root CA 1", "Amazon Root CA 2", "Amazon Root CA 3", "Amazon Root CA 4", "Starfield Services Root Certificate Authority - G2"];
+        assert_eq!(ders.len(), names.len());
+        for (der, name) in ders.iter().zip(names) {
+            assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.contains(der), "{name} is not in Mozilla's set");
+            let mut store = rustls::RootCertStore::empty();
+            store.add(der.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(store.roots[0].subject.as_ref().ends_with(name.as_bytes()), "{name}");
         }
-        let china = subjects(&sdk_roots_pem(Some("cn-north-1")));
-        assert_eq!(china.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
     }
 }
 
@@ -167,3 +149,4 @@ mod refusal_tests {
         assert_eq!(answered.status(), 200);
     }
 }
+

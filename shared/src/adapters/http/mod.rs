@@ -9,13 +9,13 @@ pub mod outbound_auth;
 
 use std::time::Duration;
 
-/// An HTTPS client as every adapter here uses one: the roots compiled in (`adapters::tls`), no
-/// redirects followed, connections made within `connect_timeout`, and every request over within
-/// `timeout` unless it sets its own. One client may serve several adapters (the login function
-/// shares one between the pool's JWKS and the companies' providers: the roots are parsed once).
+/// An HTTPS client as every adapter here uses one: the roots compiled in (`adapters::tls`), HTTP/1.1,
+/// no redirects followed, connections made within `connect_timeout`, and every request over
+/// within `timeout` unless it sets its own. One client may serve several adapters (the login
+/// function shares one between the pool's JWKS and the companies' providers).
 pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
-        .tls_certs_only(crate::adapters::tls::reqwest_roots())
+        .tls_backend_preconfigured(crate::adapters::tls::reqwest_tls())
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())

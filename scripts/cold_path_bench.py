@@ -120,8 +120,9 @@ class Proxy:
         return f"http://127.0.0.1:{self.ports[endpoint]}"
 
     def environment(self):
-        """The SDKs' endpoint variables: each service to its own listener."""
-        return {variable: self.url(name) for name, variable in ENDPOINTS.items() if variable}
+        """The SDKs' endpoint variables: each service to its own listener, and any other to a
+        closed loopback port (never to AWS)."""
+        return {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", **{variable: self.url(name) for name, variable in ENDPOINTS.items() if variable}}
 
     def take(self):
         with self.lock:

@@ -33,10 +33,19 @@ use aws_smithy_http_client::tls::TrustStore;
 /// Root Certificate Authority - G2.
 const AMAZON_TRUST_SERVICES: &str = include_str!("amazon-trust-services.pem");
 
+/// Roots `webpki-roots` 1.0.10 (its latest) still holds that Mozilla has since removed from its
+/// set (`webpki-root-certs` 1.0.11 no longer has them), by the end of their subject.
+const REMOVED_BY_MOZILLA: [&[u8]; 2] = [b"emSign Root CA - C1", b"emSign ECC Root CA - C3"];
+
+/// Mozilla's roots as trust anchors: `webpki-roots` without [`REMOVED_BY_MOZILLA`].
+fn mozilla_anchors() -> Vec<rustls::pki_types::TrustAnchor<'static>> {
+    webpki_roots::TLS_SERVER_ROOTS.iter().filter(|a| !REMOVED_BY_MOZILLA.iter().any(|name| a.subject.as_ref().ends_with(name))).cloned().collect()
+}
+
 /// The rustls configuration of a `reqwest` client (`ClientBuilder::tls_backend_preconfigured`):
 /// Mozilla's roots, aws-lc's cryptography, TLS 1.2 and 1.3.
 pub fn reqwest_tls() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let roots = rustls::RootCertStore { roots: mozilla_anchors() };
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("aws-lc supports rustls' default protocol versions")
@@ -60,6 +69,40 @@ mod tests {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
 
+    /// The anchors `reqwest` trusts are exactly the roots of Mozilla's set as certificates
+    /// (`webpki-root-certs`, a newer release): a root removed from one and not the other, or
+    /// added, fails here when either crate is upgraded.
+    #[test]
+    fn reqwest_trusts_mozillas_current_set() {
+        let mut ours: Vec<Vec<u8>> = mozilla_anchors().iter().map(|a| a.subject.as_ref().to_vec()).collect();
+        let mut mozilla: Vec<Vec<u8>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| {
+                let mut store = rustls::RootCertStore::empty();
+                store.add(der.clone()).unwrap_or_else(|e| panic!("{e}"));
+                store.roots[0].subject.as_ref().to_vec()
+            })
+            .collect();
+        ours.sort();
+        mozilla.sort();
+        assert!(ours.len() > 100, "{}", ours.len());
+        assert_eq!(ours, mozilla);
+        assert_eq!(ours.len() + REMOVED_BY_MOZILLA.len(), webpki_roots::TLS_SERVER_ROOTS.len(), "each removal matches one anchor");
+    }
+
+    /// China's partition reads the host's store, and only it; every other region gets the five.
+    #[test]
+    fn the_sdk_store_follows_the_partition() {
+        let debug = |store: TrustStore| format!("{store:?}");
+        let five = debug(TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES));
+        for region in [None, Some("ap-northeast-1"), Some("us-gov-west-1"), Some("eu-central-1")] {
+            assert_eq!(debug(sdk_trust_store(region)), five, "{region:?}");
+        }
+        for region in ["cn-north-1", "cn-northwest-1"] {
+            assert_eq!(debug(sdk_trust_store(Some(region))), debug(TrustStore::empty().with_native_roots(true)), "{region}");
+        }
+    }
+
     /// The five are Mozilla's own certificates (byte for byte, from `webpki-root-certs`), with
     /// the names the module says.
     #[test]
@@ -73,26 +116,6 @@ mod tests {
             let mut store = rustls::RootCertStore::empty();
             store.add(der.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(store.roots[0].subject.as_ref().ends_with(name.as_bytes()), "{name}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod sdk_tests {
-    /// The SDK parses its trust store when its first request builds a connection: a root it
-    /// could not parse would panic there. A call to a closed HTTPS port gets that far.
-    #[tokio::test]
-    async fn the_sdk_takes_its_roots_in_every_partition() {
-        for region in ["ap-northeast-1", "cn-north-1"] {
-            let config = aws_sdk_dynamodb::config::Builder::new()
-                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                .http_client(crate::adapters::aws::https_client(super::sdk_trust_store(Some(region))))
-                .endpoint_url("https://127.0.0.1:9")
-                .region(aws_sdk_dynamodb::config::Region::new(region))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-                .build();
-            let refused = aws_sdk_dynamodb::Client::from_conf(config).list_tables().send().await;
-            assert!(matches!(refused, Err(aws_sdk_dynamodb::error::SdkError::DispatchFailure(_))), "{region}: {refused:?}");
         }
     }
 }
@@ -148,5 +171,27 @@ mod refusal_tests {
         let answered = control.get(&url).send().await.unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(answered.status(), 200);
     }
-}
 
+    /// The SDK's client trusts Amazon's five roots only: the same server is refused; the same
+    /// client trusting its certificate instead reaches it.
+    #[tokio::test]
+    async fn the_sdk_refuses_a_certificate_outside_amazons_roots() {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        use aws_smithy_http_client::tls::TrustStore;
+        let address = self_signed_server().await;
+        let list_tables = |trust: TrustStore| async move {
+            let config = aws_sdk_dynamodb::config::Builder::new()
+                .behavior_version(BehaviorVersion::latest())
+                .http_client(crate::adapters::aws::https_client(trust))
+                .endpoint_url(format!("https://{address}"))
+                .region(Region::new("ap-northeast-1"))
+                .credentials_provider(Credentials::for_tests())
+                .build();
+            aws_sdk_dynamodb::Client::from_conf(config).list_tables().send().await
+        };
+        let refused = list_tables(super::sdk_trust_store(Some("ap-northeast-1"))).await;
+        assert!(matches!(refused, Err(aws_sdk_dynamodb::error::SdkError::DispatchFailure(_))), "{refused:?}");
+        let answered = list_tables(TrustStore::empty().with_native_roots(false).with_pem_certificate(CERT)).await;
+        assert!(answered.is_ok(), "{answered:?}");
+    }
+}

@@ -155,7 +155,11 @@ impl PasswordSignIn {
             // A step the person could not take (`signin::passwordless`): wrong, whatever it is.
             true if matches!(answer, ChallengeAnswer::Credential(_)) => (Err(AuthError::InvalidCredentials), None),
             true => (Err(AuthError::CodeMismatch), None),
-            false => tokio::join!(self.ports.auth.answer(&challenge, answer), prior),
+            // Beside Cognito, the app and its signing key (a cold instance has neither).
+            false => {
+                let (answered, prior, ()) = tokio::join!(self.ports.auth.answer(&challenge, answer), prior, self.ports.warm_app(state.ctx.app.as_str(), now));
+                (answered, prior)
+            }
         };
         let step = match answered {
             Err(error @ (AuthError::CodeMismatch | AuthError::InvalidCredentials)) => {
@@ -354,7 +358,8 @@ impl PasswordSignIn {
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = Self::carried(&state)?;
         let access_token = carried.access_token();
-        match self.ports.auth.verify_totp(&access_token, code).await {
+        let (verified, ()) = tokio::join!(self.ports.auth.verify_totp(&access_token, code), self.ports.warm_app(state.ctx.app.as_str(), now));
+        match verified {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, state.method, now).await);

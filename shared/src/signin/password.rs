@@ -53,9 +53,11 @@ impl PasswordSignIn {
     ) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        let (app, step, prior) = tokio::join!(
-            self.ports.app_ready_to_mint(ctx.app.as_str(), now),
+        // Cognito's check first onto the wire: it is the longest of the three.
+        let (step, app, prior) = tokio::join!(
+            biased;
             self.ports.auth.sign_in(email.as_str(), password),
+            self.ports.app_ready_to_mint(ctx.app.as_str(), now),
             self.ports.prior(email.as_str(), now)
         );
         app?;

@@ -22,6 +22,6 @@ async fn main() -> Result<(), Error> {
     });
     let login = Arc::new(Login::new(&config, &sdk, secrets)?);
     let ahead = login.clone();
-    tokio::spawn(async move { ahead.sign_in.prefetch().await });
+    tokio::spawn(async move { ahead.sign_in.prefetch(shared::common::time::unix_now()).await });
     lambda_http::run(routes::router(login)).await
 }

@@ -69,12 +69,7 @@ impl ConsentStep {
         // One flow, one sign-in: a flow answered before (a replay, a page reopened from the
         // browser's history) goes no further. Beside it, the account as it is now: disabled or
         // deleted since the step was asked, refused.
-        // And the app with its signing key, for the mint that follows.
-        let (fresh, user, ()) = tokio::join!(
-            self.ports.consents.store.spend(&state.id, now + CHALLENGE_TTL),
-            self.ports.pool.user(&state.username),
-            self.ports.warm_app(state.ctx.app.as_str(), now)
-        );
+        let (fresh, user) = tokio::join!(self.ports.consents.store.spend(&state.id, now + CHALLENGE_TTL), self.ports.pool.user(&state.username));
         if !fresh? {
             return Err(FlowError::Invalid.into());
         }

@@ -65,15 +65,18 @@ impl SignIn {
 
     /// What every sign-in needs and no person's input decides, loaded side by side before the
     /// first request (a function's init): the bridge secret (Secrets Manager), the pool's keys
-    /// (its JWKS), the consent documents (DynamoDB) and a connection to Cognito, each opening its
-    /// connection. Our own signing keys are not among them: only apps that take our RS256 or
-    /// ES256 tokens need them, and the sign-in loads them beside its Cognito call once it has
-    /// read the app (`app_ready_to_mint`). A failure is logged and left to the request that needs
-    /// it, which tries again.
-    pub async fn prefetch(&self) {
+    /// (its JWKS), our signing keys and the consent documents (DynamoDB) and a connection to Cognito, each opening its
+    /// connection. A failure is logged and left to the request that needs it, which tries again.
+    pub async fn prefetch(&self, now: u64) {
         let ports = &self.ports;
-        let (bridge, pool_keys, documents, ()) = tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), ports.consents.get(), ports.auth.connect());
-        let failed = [bridge.err().map(|e| e.to_string()), pool_keys.err().map(|e| e.to_string()), documents.err().map(|e| e.to_string())];
+        let (bridge, pool_keys, our_keys, documents, ()) =
+            tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.consents.get(), ports.auth.connect());
+        let failed = [
+            bridge.err().map(|e| e.to_string()),
+            pool_keys.err().map(|e| e.to_string()),
+            our_keys.err().map(|e| e.to_string()),
+            documents.err().map(|e| e.to_string()),
+        ];
         for error in failed.into_iter().flatten() {
             tracing::warn!(%error, "could not load ahead of the first request");
         }

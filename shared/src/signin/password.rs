@@ -53,9 +53,8 @@ impl PasswordSignIn {
     ) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        // Cognito's check first onto the wire: it is the longest of the three.
+        // Cognito's check first (`join!` polls in this order first): it is the longest of the three.
         let (step, app, prior) = tokio::join!(
-            biased;
             self.ports.auth.sign_in(email.as_str(), password),
             self.ports.app_ready_to_mint(ctx.app.as_str(), now),
             self.ports.prior(email.as_str(), now)
@@ -157,11 +156,7 @@ impl PasswordSignIn {
             // A step the person could not take (`signin::passwordless`): wrong, whatever it is.
             true if matches!(answer, ChallengeAnswer::Credential(_)) => (Err(AuthError::InvalidCredentials), None),
             true => (Err(AuthError::CodeMismatch), None),
-            // Beside Cognito, the app and its signing key (a cold instance has neither).
-            false => {
-                let (answered, prior, ()) = tokio::join!(self.ports.auth.answer(&challenge, answer), prior, self.ports.warm_app(state.ctx.app.as_str(), now));
-                (answered, prior)
-            }
+            false => tokio::join!(self.ports.auth.answer(&challenge, answer), prior),
         };
         let step = match answered {
             Err(error @ (AuthError::CodeMismatch | AuthError::InvalidCredentials)) => {
@@ -360,8 +355,7 @@ impl PasswordSignIn {
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = Self::carried(&state)?;
         let access_token = carried.access_token();
-        let (verified, ()) = tokio::join!(self.ports.auth.verify_totp(&access_token, code), self.ports.warm_app(state.ctx.app.as_str(), now));
-        match verified {
+        match self.ports.auth.verify_totp(&access_token, code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, state.method, now).await);

@@ -308,12 +308,6 @@ impl SignInPorts {
         Ok(app)
     }
 
-    /// [`Self::app_ready_to_mint`] for a step that mints after a call it can run beside: the
-    /// caches are loaded, and any error is left to the read or mint that follows.
-    pub(super) async fn warm_app(&self, raw_id: &str, now: u64) {
-        drop(self.app_ready_to_mint(raw_id, now).await);
-    }
-
     /// The secret this app shares with us (HS256 apps, DiscourseConnect).
     pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
         let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;

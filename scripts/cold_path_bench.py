@@ -3,9 +3,10 @@
 Each subject is a real process that talks to a fake Lambda Runtime API on loopback and is fed
 real API Gateway HTTP API (payload 2.0) events. Its AWS calls go to moto through a loopback
 proxy that charges each request a round-trip time by operation, and each new connection a
-set-up time (the models are below). The proxy listens on one port per AWS endpoint (Cognito, its
-JWKS, DynamoDB, Secrets Manager, KMS), as each is its own host in a region: a connection opened
-to one is never reused for another. Per scenario the benchmark prints:
+set-up time (the models are below). The proxy listens on one port per service (Cognito, DynamoDB,
+Secrets Manager, KMS), as each is its own host in a region, and one for the pool's JWKS (fetched
+by another client, so on a connection of its own): a connection opened to one is never reused
+for another. Per scenario the benchmark prints:
 
 - start to ready: process start until it asks for its first event (init done);
 - first response: process start until its first answer (the person's wait on a cold start);
@@ -80,7 +81,8 @@ def now_ms():
 # The latency proxy
 
 
-# The proxy's listeners: one per AWS host a function talks to, and the SDK's variable naming it.
+# The proxy's listeners: one per service a function calls and one for the pool's JWKS, each with
+# the SDKs' variable naming its endpoint.
 ENDPOINTS = {
     "cognito": "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
     "jwks": None,
@@ -91,7 +93,7 @@ ENDPOINTS = {
 
 
 class Proxy:
-    """An HTTP/1.1 reverse proxy to `upstream`, on one port per AWS host (`ENDPOINTS`), that
+    """An HTTP/1.1 reverse proxy to `upstream`, on one port per endpoint (`ENDPOINTS`), that
     delays each request by its operation's round-trip time (and the first request of a
     connection by the connection's set-up time), and logs (start, end, connection, operation)
     for each request."""

@@ -4,9 +4,9 @@ Each subject is a real process that talks to a fake Lambda Runtime API on loopba
 real API Gateway HTTP API (payload 2.0) events. Its AWS calls go to moto through a loopback
 proxy that charges each request a round-trip time by operation, and each new connection a
 set-up time (the models are below). The proxy listens on one port per service (Cognito, DynamoDB,
-Secrets Manager, KMS), as each is its own host in a region, and one for the pool's JWKS (fetched
-by another client, so on a connection of its own): a connection opened to one is never reused
-for another. Per scenario the benchmark prints:
+Secrets Manager, KMS), as each is its own host in a region: a connection opened to one is never
+reused for another. The pool's JWKS is on Cognito's port, as AWS serves it from Cognito's host.
+Per scenario the benchmark prints:
 
 - start to ready: process start until it asks for its first event (init done);
 - first response: process start until its first answer (the person's wait on a cold start);
@@ -33,6 +33,7 @@ Node.js with npm for the reference (installed into a temporary copy of its folde
 
 import argparse
 import asyncio
+import functools
 import http.cookiejar
 import itertools
 import json
@@ -62,7 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # hash (~80 ms) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (served
 # from S3 behind Cognito's domain) ~20 ms. These are the figures of the issue's own model, so the
 # ratios compare with it directly. In the critical paths printed, `*` marks a request that opened
-# a new connection (and paid its set-up).
+# a new connection (and paid its set-up), `+` one that waited for a busy connection instead (see
+# `Proxy._set_up`).
 MODELS = {
     "region": {
         "connect": 15,
@@ -81,11 +83,10 @@ def now_ms():
 # The latency proxy
 
 
-# The proxy's listeners: one per service a function calls and one for the pool's JWKS, each with
-# the SDKs' variable naming its endpoint.
+# The proxy's listeners: one per service a function calls, each with the SDKs' variable naming
+# its endpoint. The pool's JWKS is on Cognito's (its requests are told apart by path).
 ENDPOINTS = {
     "cognito": "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-    "jwks": None,
     "dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
     "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     "kms": "AWS_ENDPOINT_URL_KMS",
@@ -95,8 +96,8 @@ ENDPOINTS = {
 class Proxy:
     """An HTTP/1.1 reverse proxy to `upstream`, on one port per endpoint (`ENDPOINTS`), that
     delays each request by its operation's round-trip time (and the first request of a
-    connection by the connection's set-up time), and logs (start, end, connection, operation)
-    for each request."""
+    connection by the connection's set-up time, see `_set_up`), and logs (start, end,
+    connection, operation) for each request."""
 
     def __init__(self, upstream, model):
         self.upstream = upstream
@@ -105,6 +106,7 @@ class Proxy:
         self.lock = threading.Lock()
         self.connections = itertools.count(1)
         self.ports = {}
+        self.busy = {}
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         threading.Thread(target=self._run, args=(started,), daemon=True).start()
@@ -113,7 +115,8 @@ class Proxy:
     def _run(self, started):
         asyncio.set_event_loop(self.loop)
         for name in ENDPOINTS:
-            server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+            self.busy[name] = [0, asyncio.Condition()]
+            server = self.loop.run_until_complete(asyncio.start_server(functools.partial(self._serve, name), "127.0.0.1", 0))
             self.ports[name] = server.sockets[0].getsockname()[1]
         started.set()
         self.loop.run_forever()
@@ -124,7 +127,7 @@ class Proxy:
     def environment(self):
         """The SDKs' endpoint variables: each service to its own listener, and any other to a
         closed loopback port (never to AWS)."""
-        return {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", **{variable: self.url(name) for name, variable in ENDPOINTS.items() if variable}}
+        return {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", **{variable: self.url(name) for name, variable in ENDPOINTS.items()}}
 
     def take(self):
         with self.lock:
@@ -138,7 +141,28 @@ class Proxy:
         family = op.split(".")[0] if "." in op else op
         return ops.get(family, ops.get("other", 0))
 
-    async def _serve(self, reader, writer):
+    async def _set_up(self, name):
+        """The set-up time of a new connection to endpoint `name`, taken before its first
+        request; `*` if it paid it all. The SDK's HTTP client (hyper-util's) races a new
+        connection against a busy one coming back and takes whichever is ready first. Over
+        plain HTTP on loopback the new one is ready at once, so the race is played here: the
+        request waits for the set-up time or until another request to the same endpoint ends,
+        whichever comes first (`+`: it would have taken that connection)."""
+        connect = self.model["connect"]
+        busy, freed = self.busy[name]
+        if connect and busy:
+            started = now_ms()
+            async with freed:
+                try:
+                    await asyncio.wait_for(freed.wait(), connect / 1000)
+                    return now_ms() - started, "+"
+                except asyncio.TimeoutError:
+                    return connect, "*"
+        if connect:
+            await asyncio.sleep(connect / 1000)
+        return connect, "*"
+
+    async def _serve(self, name, reader, writer):
         conn = next(self.connections)
         first = True
         try:
@@ -149,15 +173,21 @@ class Proxy:
                 start = now_ms()
                 body = await read_body(reader, head)
                 op = operation(head)
-                wait = self.delay(op) + (self.model["connect"] if first else 0)
+                wait = self.delay(op)
                 if first:
-                    op += "*"
+                    op += (await self._set_up(name))[1]
                 first = False
-                if wait:
-                    await asyncio.sleep(wait / 1000)
-                status_head, answer = await self._forward(head, body)
-                writer.write(status_head + answer)
-                await writer.drain()
+                self.busy[name][0] += 1
+                try:
+                    if wait:
+                        await asyncio.sleep(wait / 1000)
+                    status_head, answer = await self._forward(head, body)
+                    writer.write(status_head + answer)
+                    await writer.drain()
+                finally:
+                    self.busy[name][0] -= 1
+                    async with self.busy[name][1]:
+                        self.busy[name][1].notify(1)
                 with self.lock:
                     self.log.append((start, now_ms(), conn, op))
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -222,7 +252,7 @@ def operation(head):
 
 
 def short(op):
-    """The operation's name; `*` marks the first request of a new connection."""
+    """The operation's name; `*` or `+` marks the first request of a new connection (see `Proxy._set_up`)."""
     return op.split(".", 1)[-1]
 
 
@@ -336,6 +366,10 @@ class RuntimeServer:
     @property
     def address(self):
         return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,30 +538,43 @@ def scenarios(stack):
 # Running a subject
 
 
-def run_process(command, env, runtime_server, events, proxy, cwd=None):
-    """Starts `command` cold, feeds it `events` one by one; returns the figures of that run."""
+def run_process(command, env, events, proxy, cwd=None):
+    """Starts `command` cold, feeds it `events` one by one; returns the figures of that run.
+    Each process has a Runtime API of its own: a killed process's last `next`, sent before it
+    died, must not take the next process's first event."""
     runtime = Runtime()
+    runtime_server = RuntimeServer()
     runtime_server.current = runtime
     proxy.take()
     started = now_ms()
+    # Its log goes to a file: a pipe nobody reads while it runs could fill and stop it.
+    log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(command, env={**env, "AWS_LAMBDA_RUNTIME_API": runtime_server.address}, cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
     results = []
     try:
         for event in events:
             try:
                 delivered, answered, body = runtime.invoke(event)
             except queue.Empty:
-                proc.kill()
-                raise SystemExit(f"{command[0]} gave no answer in 30 s: {proc.communicate()[1][-3000:]}")
-            calls = proxy.take()
+                delivered = None
+                break
+            # Not a call a killed process left in flight before this one started.
+            calls = [c for c in proxy.take() if c[0] >= started]
             answer = json.loads(body or b"{}")
             status = answer.get("statusCode")
             results.append({"delivered": delivered, "answered": answered, "status": status, "calls": calls, "answer": answer})
         rss = peak_rss(proc.pid)
     finally:
         proc.kill()
-        _, errors = proc.communicate()
+        proc.wait()
+        runtime_server.stop()
+        log.seek(0)
+        errors = log.read()
+        log.close()
+    if len(results) < len(events):
+        raise SystemExit(f"{command[0]} gave no answer in 30 s (ready: {runtime.ready_at is not None}, events delivered: "
+                         f"{len(runtime.delivered)}, calls: {proxy.take()}): {errors[-3000:]}")
     if runtime.ready_at is None:
         raise SystemExit(f"{command[0]} never asked for an event: {errors[-2000:]}")
     first = results[0]
@@ -642,16 +689,15 @@ def main():
     try:
         moto = urllib.parse.urlparse(stack.info["moto"])
         proxy = Proxy((moto.hostname, moto.port), model)
-        runtime_server = RuntimeServer()
         pool = stack.info["user_pool_id"]
         aws_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **proxy.environment(),
                    "AWS_REGION": stack.info["region"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         login_env = {
             **aws_env, "AWS_LAMBDA_FUNCTION_NAME": "login", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-            "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARN"),
             "TABLE_NAME": stack.info["table_name"], "USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": stack.info["user_pool_client_id"],
             "BRIDGE_SECRET_ID": stack.info["bridge_secret_id"], "FORM_URL": stack.form_origin + "/index.html",
-            "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url('jwks')}/{pool}/.well-known/jwks.json",
+            "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url('cognito')}/{pool}/.well-known/jwks.json",
         }
         print(f"model: {args.model} {json.dumps(model)}; {args.rounds} rounds of 1 cold + {args.warm} warm invocations")
         summary = {}
@@ -663,7 +709,7 @@ def main():
             runs = []
             for _ in range(args.rounds):
                 events = [make_event() for _ in range(1 + args.warm)]
-                runs.append(run_process([args.binary], login_env, runtime_server, events, proxy))
+                runs.append(run_process([args.binary], login_env, events, proxy))
             summary[f"login {name}"] = summarise(f"login: {name}", runs)
         if Path(args.reference).is_dir() and (not args.only or any("login" in o for o in args.only)):
             ref = reference_dir(args.reference, workdir)
@@ -672,7 +718,7 @@ def main():
             runs = []
             for _ in range(args.rounds):
                 events = [apigw("POST", "/login", "", {}, body) for _ in range(1 + args.warm)]
-                runs.append(run_process(["node", "bootstrap.mjs"], ref_env, runtime_server, events, proxy, cwd=ref))
+                runs.append(run_process(["node", "bootstrap.mjs"], ref_env, events, proxy, cwd=ref))
             summary["reference POST /login"] = summarise("reference (Node.js): POST /login", runs)
         login, ref = summary.get("login POST /login"), summary.get("reference POST /login")
         if login and ref:

@@ -740,7 +740,11 @@ mod calls {
 
     impl HttpConnector for RecordingConnector {
         fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-            let target = request.headers().get("x-amz-target").unwrap_or("unknown").to_owned();
+            // An AWS call by its target; anything else (the pool's JWKS) as `GET /path`.
+            let target = match request.headers().get("x-amz-target") {
+                Some(target) => target.to_owned(),
+                None => format!("{} {}", request.method(), request.uri().split_once("://").map_or("", |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]))),
+            };
             let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).into_owned();
             self.log.0.lock().unwrap_or_else(|p| p.into_inner()).push((target, body));
             self.inner.call(request)

@@ -45,7 +45,9 @@ async fn init_loads_what_no_input_decides_and_the_first_sign_in_does_not_load_it
     login.sign_in.prefetch(now).await;
     let init = app.calls.take();
     assert_eq!(CallLog::count(&init, "secretsmanager.GetSecretValue"), 1, "the bridge secret: {init:?}");
-    assert_eq!(init.iter().filter(|c| *c == &format!("{COGNITO}GetUser")).count(), 1, "a connection to Cognito: {init:?}");
+    let keys = format!("GET /{}/.well-known/jwks.json", app.stack.user_pool_id);
+    assert_eq!(init.iter().filter(|c| **c == keys).count(), 1, "the pool's keys, through the SDK's client: {init:?}");
+    assert_eq!(CallLog::count(&init, COGNITO), 0, "no Cognito call: {init:?}");
     assert!(init.iter().any(|c| c.starts_with("DynamoDB_20120810.")), "our signing keys: {init:?}");
 
     let first = login::routes::router(login);
@@ -161,8 +163,14 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     assert_eq!(refused.json()["error"], "password_sign_in_disabled");
     assert!(refused.json()["handoff"].is_null(), "no token");
     // The app's secret (for the mint) and the address's history load beside Cognito's check,
-    // before the organisation's policy refuses.
-    let expected = [format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), "DynamoDB_20120810.GetItem".to_owned(), "secretsmanager.GetSecretValue".to_owned()];
+    // before the organisation's policy refuses; the pool's keys check Cognito's answer.
+    let expected = [
+        format!("{COGNITO}InitiateAuth"),
+        HISTORY.to_owned(),
+        "DynamoDB_20120810.GetItem".to_owned(),
+        format!("GET /{}/.well-known/jwks.json", app.stack.user_pool_id),
+        "secretsmanager.GetSecretValue".to_owned(),
+    ];
     assert_eq!(sorted(app.calls.take()), expected);
     // Warm: the organisation comes from the cache.
     assert_eq!(app.login("taro@corp.example", PASSWORD).await.status, StatusCode::FORBIDDEN);
@@ -297,7 +305,7 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
     let pool = &app.stack.user_pool_id;
     let issuer = format!("https://cognito-idp.ap-northeast-1.amazonaws.com/{pool}");
     let verifier = |aud: &str, iss: &str| {
-        let keys = HttpKeys::new(format!("{}/{pool}/.well-known/jwks.json", moto())).unwrap_or_else(|e| panic!("{e}"));
+        let keys = HttpKeys::new(format!("{}/{pool}/.well-known/jwks.json", moto()), &app.sdk);
         JwksVerifier::new(iss, aud, Box::new(keys))
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
@@ -328,4 +336,35 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
     ] {
         assert!(matches!(good.verify(&token, now).await, Err(TokenRejected::Invalid(_))), "{token}");
     }
+}
+
+/// The pool's keys are on Cognito's own host, and the login function fetches them through the
+/// SDK's client at init: the connection that opens is the one the first `InitiateAuth` takes.
+/// Against a stand-in for that host which keeps connections open, as AWS does (moto closes each
+/// one), the keys and then a Cognito call use one connection.
+#[tokio::test]
+async fn the_pools_keys_open_the_connection_cognito_calls_take() {
+    use axum::routing::{get, post};
+    use axum::serve::ListenerExt;
+    use shared::adapters::http::jwks::{HttpKeys, KeySource};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let host = format!("http://{}", listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let listener = listener.tap_io(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+    });
+    let cognito = axum::Router::new()
+        .route("/{pool}/.well-known/jwks.json", get(|| async { axum::Json(json!({"keys": []})) }))
+        .route("/", post(|| async { ([("content-type", "application/x-amz-json-1.1")], "{}") }));
+    tokio::spawn(async move { axum::serve(listener, cognito).await });
+
+    let sdk = shared::testing::moto_sdk(&host, &CallLog::default()).await;
+    let keys = HttpKeys::new(format!("{host}/ap-northeast-1_pool/.well-known/jwks.json"), &sdk).fetch().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(keys, r#"{"keys":[]}"#);
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk).describe_user_pool().user_pool_id("ap-northeast-1_pool").send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "the Cognito call took the connection the keys opened");
 }

@@ -56,9 +56,10 @@ impl Login {
 
     /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig, secrets: Arc<CachedSecrets>) -> Result<Self, String> {
-        // One HTTPS client for the pool's keys and the companies' providers.
+        // The pool's keys through the SDK's client, on the connection Cognito calls then take;
+        // one HTTPS client for the companies' providers.
         let http = shared::adapters::http::client(Duration::from_secs(1), Duration::from_secs(3)).map_err(|e| format!("HTTPS client: {e}"))?;
-        let keys = jwks::HttpKeys::with(&config.jwks_url, http.clone());
+        let keys = jwks::HttpKeys::new(&config.jwks_url, sdk);
         Ok(Self::with(config, sdk, secrets, Box::new(keys), Arc::new(HttpOidc::with(http))))
     }
 

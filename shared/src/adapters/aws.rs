@@ -2,15 +2,19 @@
 //! small retry budget (the SDK has no timeouts by default, and a person is waiting).
 //!
 //! Endpoints come from the environment (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...), so
-//! local runs against moto use this same code.
+//! local runs against moto use this same code. [`get`] fetches a document from an AWS host over
+//! the same HTTPS client, so the connection it opens serves that host's API calls afterwards.
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime::client::orchestrator::operation::Operation;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::time::Duration;
 
@@ -39,9 +43,67 @@ pub fn https_client(roots: TrustStore) -> SharedHttpClient {
     aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https()
 }
 
+/// `GET url` through `sdk`'s HTTPS client, with its timeouts and no retry; the body of a 2xx
+/// answer as text.
+///
+/// The connection it opens joins the pool the SDK's clients draw from (one pool per client and
+/// timeouts, keyed by scheme and host), so a later call to the same host reuses it: the pool's
+/// JWKS, on Cognito's own host, readies the connection `InitiateAuth` takes.
+///
+/// Errors: [`Failure::Transport`] naming what failed (no usable URL, no answer, a status other
+/// than 2xx, a body that is not UTF-8).
+pub async fn get(sdk: &SdkConfig, url: &str) -> Result<String, Failure> {
+    let failed = |what: String| Failure::Transport(what);
+    let uri: http::Uri = url.parse().map_err(|_| failed("not a URL".into()))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else { return Err(failed("not an absolute URL".into())) };
+    let Some(client) = sdk.http_client() else { return Err(failed("no HTTP client configured".into())) };
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let mut operation = Operation::builder()
+        .service_name("bridge")
+        .operation_name("GET")
+        .http_client(client)
+        .endpoint_url(&format!("{scheme}://{authority}"))
+        .no_auth()
+        .no_retry()
+        .timeout_config(sdk.timeout_config().cloned().unwrap_or_else(timeouts));
+    if let Some(sleep) = sdk.sleep_impl() {
+        operation = operation.sleep_impl(sleep);
+    }
+    if let Some(time) = sdk.time_source() {
+        operation = operation.time_source(time);
+    }
+    let operation = operation
+        .serializer(move |()| Ok(http::Request::get(path.as_str()).body(SdkBody::empty())?.try_into()?))
+        .deserializer(|response: &HttpResponse| {
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(OrchestratorError::operation(GetError(format!("status {status}"))));
+            }
+            let body = response.body().bytes().unwrap_or_default();
+            String::from_utf8(body.to_vec()).map_err(|_| OrchestratorError::operation(GetError("a body that is not UTF-8".into())))
+        })
+        .build();
+    operation.invoke(()).await.map_err(|e| match e {
+        SdkError::ServiceError(e) => failed(e.into_err().0),
+        other => Failure::transport(&other),
+    })
+}
+
+/// Why [`get`] got no document.
+#[derive(Debug)]
+struct GetError(String);
+
+impl std::fmt::Display for GetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GetError {}
+
 /// The operators' CLI and the dev server: HTTPS trusts the machine's own certificate store.
 pub async fn load_with_host_roots() -> SdkConfig {
-    defaults().load().await
+    defaults().http_client(https_client(TrustStore::default())).load().await
 }
 
 fn defaults() -> aws_config::ConfigLoader {
@@ -61,6 +123,13 @@ impl Failure {
     pub fn of<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Self {
         match err {
             SdkError::ServiceError(service) => Failure::Service { code: service.err().code().unwrap_or("Unknown").to_owned() },
+            other => Failure::transport(other),
+        }
+    }
+
+    /// A failure without a service's answer.
+    fn transport<E, R>(err: &SdkError<E, R>) -> Self {
+        match err {
             SdkError::TimeoutError(_) => Failure::Transport("timeout".into()),
             SdkError::DispatchFailure(_) => Failure::Transport("dispatch failure".into()),
             SdkError::ResponseError(_) => Failure::Transport("unreadable response".into()),
@@ -86,4 +155,27 @@ impl Failure {
 /// A failed call to a store (DynamoDB, Secrets Manager) in the domain's terms.
 pub fn store_error(failure: Failure) -> StoreError {
     if failure.is_throttling() { StoreError::Throttled } else { StoreError::Unavailable(failure.describe()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+
+    fn answering(status: u16, body: &'static [u8]) -> SdkConfig {
+        let http = infallible_client_fn(move |request: http::Request<SdkBody>| {
+            assert_eq!((request.method().as_str(), request.uri().to_string().as_str()), ("GET", "https://cognito-idp.example/pool/.well-known/jwks.json?x=1"));
+            http::Response::builder().status(status).body(SdkBody::from(body)).unwrap_or_else(|e| panic!("{e}"))
+        });
+        SdkConfig::builder().http_client(http).timeout_config(timeouts()).behavior_version(BehaviorVersion::latest()).build()
+    }
+
+    #[tokio::test]
+    async fn get_gives_a_2xx_body_and_names_anything_else() {
+        let url = "https://cognito-idp.example/pool/.well-known/jwks.json?x=1";
+        assert_eq!(get(&answering(200, b"{\"keys\":[]}"), url).await, Ok("{\"keys\":[]}".to_owned()));
+        assert_eq!(get(&answering(404, b"missing"), url).await, Err(Failure::Transport("status 404".into())));
+        assert_eq!(get(&answering(200, b"\xff\xfe"), url).await, Err(Failure::Transport("a body that is not UTF-8".into())));
+        assert_eq!(get(&answering(200, b""), "/relative").await, Err(Failure::Transport("not an absolute URL".into())));
+    }
 }

@@ -65,12 +65,13 @@ impl SignIn {
 
     /// What every sign-in needs and no person's input decides, loaded side by side before the
     /// first request (a function's init): the bridge secret (Secrets Manager), the pool's keys
-    /// (its JWKS), our signing keys and the consent documents (DynamoDB) and a connection to Cognito, each opening its
-    /// connection. A failure is logged and left to the request that needs it, which tries again.
+    /// (its JWKS, from Cognito's own host: the connection `InitiateAuth` then takes), our
+    /// signing keys and the consent documents (DynamoDB), each opening its connection. A failure
+    /// is logged and left to the request that needs it, which tries again.
     pub async fn prefetch(&self, now: u64) {
         let ports = &self.ports;
-        let (bridge, pool_keys, our_keys, documents, ()) =
-            tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.consents.get(), ports.auth.connect());
+        let (bridge, pool_keys, our_keys, documents) =
+            tokio::join!(ports.secrets.bridge(), ports.tokens.prefetch(), self.signers.jwks(now), ports.consents.get());
         let failed = [
             bridge.err().map(|e| e.to_string()),
             pool_keys.err().map(|e| e.to_string()),

@@ -67,10 +67,6 @@ pub trait PasswordAuth: Send + Sync {
         let _ = (username, language);
         Err(AuthError::Misconfigured("sign-up is not available".into()))
     }
-
-    /// Opens the connection to the identity provider ahead of the first sign-in (a function's
-    /// init), so the person's first password check does not pay for it. Nothing by default.
-    async fn connect(&self) {}
 }
 
 /// Why an ID token was not accepted.

@@ -193,14 +193,6 @@ fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
 
 #[async_trait]
 impl PasswordAuth for CognitoPasswordAuth {
-    /// `GetUser` with a token that is no token: Cognito refuses it (`NotAuthorizedException`)
-    /// without IAM permissions or any person's data, and the TLS connection it opened stays in
-    /// the client's pool for `InitiateAuth`. One request per cold start.
-    async fn connect(&self) {
-        let refused = self.client.get_user().access_token("connection-warm-up").send().await;
-        tracing::debug!(refused = refused.is_err(), "connected to Cognito");
-    }
-
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
         self.initiate(AuthFlowType::UserPasswordAuth, username, ("PASSWORD", password.expose_secret())).await
     }

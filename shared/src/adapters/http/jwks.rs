@@ -8,6 +8,7 @@
 //! corporate providers' adapter.
 
 use async_trait::async_trait;
+use aws_config::SdkConfig;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
+use crate::adapters::aws;
 use crate::signin::ports::{IdTokenVerifier, TokenRejected};
 
 const SKEW: u64 = 60;
@@ -23,36 +25,31 @@ const KEYS_TTL: Duration = Duration::from_secs(3600);
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// Where the keys come from: HTTPS in production, a fixed set in benchmarks.
+/// Where the keys come from: the pool's JWKS in production, a fixed set in benchmarks.
 #[async_trait]
 pub trait KeySource: Send + Sync {
     /// The JWKS document.
     async fn fetch(&self) -> Result<String, TokenRejected>;
 }
 
-/// The JWKS over HTTPS.
+/// The pool's JWKS over the AWS SDK's HTTPS client ([`aws::get`]): Cognito serves it from the
+/// host of its API, so the connection this opens is the one the next Cognito call takes.
 pub struct HttpKeys {
     url: String,
-    http: reqwest::Client,
+    sdk: SdkConfig,
 }
 
 impl HttpKeys {
-    pub fn new(url: impl Into<String>) -> Result<Self, reqwest::Error> {
-        Ok(Self::with(url, super::client(Duration::from_secs(1), Duration::from_secs(2))?))
-    }
-
-    /// Over `http` (a [`client`](super::client) shared with other adapters).
-    pub fn with(url: impl Into<String>, http: reqwest::Client) -> Self {
-        Self { url: url.into(), http }
+    /// `url` (`{issuer}/.well-known/jwks.json`) through `sdk`'s client.
+    pub fn new(url: impl Into<String>, sdk: &SdkConfig) -> Self {
+        Self { url: url.into(), sdk: sdk.clone() }
     }
 }
 
 #[async_trait]
 impl KeySource for HttpKeys {
     async fn fetch(&self) -> Result<String, TokenRejected> {
-        let unavailable = |e: reqwest::Error| TokenRejected::KeysUnavailable(e.without_url().to_string());
-        let response = self.http.get(&self.url).timeout(Duration::from_secs(2)).send().await.map_err(unavailable)?.error_for_status().map_err(unavailable)?;
-        response.text().await.map_err(unavailable)
+        aws::get(&self.sdk, &self.url).await.map_err(|e| TokenRejected::KeysUnavailable(e.describe()))
     }
 }
 

@@ -27,6 +27,7 @@ This is a benchmark, not a test: it asserts nothing about time.
 
 Usage: python3 scripts/cold_path_bench.py [--model region|loopback] [--rounds 3] [--warm 20]
          [--binary target/release/login] [--reference DIR] [--only SCENARIO ...]
+(`BENCH_LOG_LEVEL=DEBUG` sets the login function's log level; its log is shown if it hangs.)
 Needs target/debug/bridge-admin and dev-server (the local stack), a release login binary, and
 Node.js with npm for the reference (installed into a temporary copy of its folder).
 """
@@ -107,6 +108,7 @@ class Proxy:
         self.connections = itertools.count(1)
         self.ports = {}
         self.busy = {}
+        self.generation = 0
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         threading.Thread(target=self._run, args=(started,), daemon=True).start()
@@ -141,29 +143,44 @@ class Proxy:
         family = op.split(".")[0] if "." in op else op
         return ops.get(family, ops.get("other", 0))
 
-    async def _set_up(self, name):
-        """The set-up time of a new connection to endpoint `name`, taken before its first
-        request; `*` if it paid it all. The SDK's HTTP client (hyper-util's) races a new
-        connection against a busy one coming back and takes whichever is ready first. Over
-        plain HTTP on loopback the new one is ready at once, so the race is played here: the
-        request waits for the set-up time or until another request to the same endpoint ends,
-        whichever comes first (`+`: it would have taken that connection)."""
+    def reset(self):
+        """A new process: connections and requests still open from the last one (killed) no
+        longer count as busy for the race below. Done on the proxy's own thread."""
+        done = threading.Event()
+
+        def forget():
+            self.generation += 1
+            for endpoint in self.busy.values():
+                endpoint[0] = 0
+            done.set()
+
+        self.loop.call_soon_threadsafe(forget)
+        done.wait()
+
+    async def _set_up(self, name, others_busy):
+        """Waits out the set-up time of a new connection to endpoint `name` before its first
+        request; its mark: `*` if it paid it all. The SDK's HTTP client (hyper-util's) races a
+        new connection against a busy one (or one being set up) coming back, and takes whichever
+        is ready first. Over plain HTTP on loopback the new one is ready at once, so the race is
+        played here: with `others_busy`, the request waits for the set-up time or until another
+        request to the same endpoint ends, whichever comes first (`+`: it would have taken that
+        connection). Not modelled: the connection that lost the race, idle 15 ms later."""
         connect = self.model["connect"]
-        busy, freed = self.busy[name]
-        if connect and busy:
-            started = now_ms()
+        if connect and others_busy:
+            freed = self.busy[name][1]
             async with freed:
                 try:
                     await asyncio.wait_for(freed.wait(), connect / 1000)
-                    return now_ms() - started, "+"
+                    return "+"
                 except asyncio.TimeoutError:
-                    return connect, "*"
+                    return "*"
         if connect:
             await asyncio.sleep(connect / 1000)
-        return connect, "*"
+        return "*"
 
     async def _serve(self, name, reader, writer):
         conn = next(self.connections)
+        generation = self.generation
         first = True
         try:
             while True:
@@ -174,20 +191,22 @@ class Proxy:
                 body = await read_body(reader, head)
                 op = operation(head)
                 wait = self.delay(op)
-                if first:
-                    op += (await self._set_up(name))[1]
-                first = False
+                others_busy = self.busy[name][0]
                 self.busy[name][0] += 1
                 try:
+                    if first:
+                        op += await self._set_up(name, others_busy)
+                    first = False
                     if wait:
                         await asyncio.sleep(wait / 1000)
                     status_head, answer = await self._forward(head, body)
                     writer.write(status_head + answer)
                     await writer.drain()
                 finally:
-                    self.busy[name][0] -= 1
-                    async with self.busy[name][1]:
-                        self.busy[name][1].notify(1)
+                    if generation == self.generation:
+                        self.busy[name][0] -= 1
+                        async with self.busy[name][1]:
+                            self.busy[name][1].notify(1)
                 with self.lock:
                     self.log.append((start, now_ms(), conn, op))
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -311,9 +330,9 @@ class Runtime:
 
 
 class RuntimeServer:
-    def __init__(self):
-        self.current = None
-        outer = self
+    """A fake Lambda Runtime API on loopback serving one process's `runtime`."""
+
+    def __init__(self, runtime):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -325,7 +344,6 @@ class RuntimeServer:
                 pass
 
             def do_GET(self):
-                runtime = outer.current
                 if not self.path.endswith("/runtime/invocation/next"):
                     return self.reply(404, b"{}")
                 if runtime.ready_at is None:
@@ -343,7 +361,7 @@ class RuntimeServer:
                 parts = self.path.split("/")
                 if "invocation" in parts:
                     request_id = parts[parts.index("invocation") + 1]
-                    outer.current.answers.put((request_id, now_ms(), body))
+                    runtime.answers.put((request_id, now_ms(), body))
                 self.reply(202, b"{}")
 
             def reply(self, status, body, headers=None):
@@ -543,9 +561,9 @@ def run_process(command, env, events, proxy, cwd=None):
     Each process has a Runtime API of its own: a killed process's last `next`, sent before it
     died, must not take the next process's first event."""
     runtime = Runtime()
-    runtime_server = RuntimeServer()
-    runtime_server.current = runtime
+    runtime_server = RuntimeServer(runtime)
     proxy.take()
+    proxy.reset()
     started = now_ms()
     # Its log goes to a file: a pipe nobody reads while it runs could fill and stop it.
     log = tempfile.TemporaryFile("w+")
@@ -557,7 +575,6 @@ def run_process(command, env, events, proxy, cwd=None):
             try:
                 delivered, answered, body = runtime.invoke(event)
             except queue.Empty:
-                delivered = None
                 break
             # Not a call a killed process left in flight before this one started.
             calls = [c for c in proxy.take() if c[0] >= started]

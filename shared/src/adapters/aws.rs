@@ -43,29 +43,27 @@ pub fn https_client(roots: TrustStore) -> SharedHttpClient {
     aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls).build_https()
 }
 
-/// `GET url` through `sdk`'s HTTPS client, with its timeouts and no retry; the body of a 2xx
-/// answer as text.
+/// `GET url` through `sdk`'s HTTPS client, with its timeouts and no retry, redirects not
+/// followed; the body of a 2xx answer as text.
 ///
-/// The connection it opens joins the pool the SDK's clients draw from (one pool per client and
-/// timeouts, keyed by scheme and host), so a later call to the same host reuses it: the pool's
-/// JWKS, on Cognito's own host, readies the connection `InitiateAuth` takes.
+/// The connection it opens joins the pool the SDK's clients draw from (one pool per HTTP client
+/// and timeouts, keyed by scheme and host), so a later call to the same host reuses it: the
+/// pool's JWKS, on Cognito's own host, readies the connection `InitiateAuth` takes. (A config
+/// without its own HTTP client or timeouts gets the SDK's defaults, as its clients do.)
 ///
 /// Errors: [`Failure::Transport`] naming what failed (no usable URL, no answer, a status other
-/// than 2xx, a body that is not UTF-8).
+/// than 2xx, a body that is not UTF-8); the cause of a failed exchange is logged at debug level.
 pub async fn get(sdk: &SdkConfig, url: &str) -> Result<String, Failure> {
-    let failed = |what: String| Failure::Transport(what);
-    let uri: http::Uri = url.parse().map_err(|_| failed("not a URL".into()))?;
-    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else { return Err(failed("not an absolute URL".into())) };
-    let Some(client) = sdk.http_client() else { return Err(failed("no HTTP client configured".into())) };
+    let uri: http::Uri = url.parse().map_err(|_| Failure::Transport("not a URL".into()))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else { return Err(Failure::Transport("not an absolute URL".into())) };
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let mut operation = Operation::builder()
-        .service_name("bridge")
-        .operation_name("GET")
-        .http_client(client)
-        .endpoint_url(&format!("{scheme}://{authority}"))
-        .no_auth()
-        .no_retry()
-        .timeout_config(sdk.timeout_config().cloned().unwrap_or_else(timeouts));
+    let mut operation = Operation::builder().service_name("bridge").operation_name("GET").endpoint_url(&format!("{scheme}://{authority}")).no_auth().no_retry();
+    if let Some(client) = sdk.http_client() {
+        operation = operation.http_client(client);
+    }
+    if let Some(timeouts) = sdk.timeout_config() {
+        operation = operation.timeout_config(timeouts.clone());
+    }
     if let Some(sleep) = sdk.sleep_impl() {
         operation = operation.sleep_impl(sleep);
     }
@@ -83,9 +81,12 @@ pub async fn get(sdk: &SdkConfig, url: &str) -> Result<String, Failure> {
             String::from_utf8(body.to_vec()).map_err(|_| OrchestratorError::operation(GetError("a body that is not UTF-8".into())))
         })
         .build();
-    operation.invoke(()).await.map_err(|e| match e {
-        SdkError::ServiceError(e) => failed(e.into_err().0),
-        other => Failure::transport(&other),
+    operation.invoke(()).await.map_err(|e| {
+        tracing::debug!(error = %aws_smithy_types::error::display::DisplayErrorContext(&e), url, "GET through the SDK's client failed");
+        match e {
+            SdkError::ServiceError(e) => Failure::Transport(e.into_err().0),
+            other => Failure::without_answer(&other),
+        }
     })
 }
 
@@ -103,7 +104,7 @@ impl std::error::Error for GetError {}
 
 /// The operators' CLI and the dev server: HTTPS trusts the machine's own certificate store.
 pub async fn load_with_host_roots() -> SdkConfig {
-    defaults().http_client(https_client(TrustStore::default())).load().await
+    defaults().load().await
 }
 
 fn defaults() -> aws_config::ConfigLoader {
@@ -123,12 +124,12 @@ impl Failure {
     pub fn of<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Self {
         match err {
             SdkError::ServiceError(service) => Failure::Service { code: service.err().code().unwrap_or("Unknown").to_owned() },
-            other => Failure::transport(other),
+            other => Failure::without_answer(other),
         }
     }
 
     /// A failure without a service's answer.
-    fn transport<E, R>(err: &SdkError<E, R>) -> Self {
+    fn without_answer<E, R>(err: &SdkError<E, R>) -> Self {
         match err {
             SdkError::TimeoutError(_) => Failure::Transport("timeout".into()),
             SdkError::DispatchFailure(_) => Failure::Transport("dispatch failure".into()),

@@ -61,8 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Manager in its own region over TLS: a new connection costs a TCP and a TLS 1.3 handshake to a
 # regional endpoint (~15 ms with certificate checks); DynamoDB answers a key read in single-digit
 # milliseconds and a transaction in about twice that; Cognito's InitiateAuth verifies a password
-# hash (~80 ms) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (served
-# from S3 behind Cognito's domain) ~20 ms. These are the figures of the issue's own model, so the
+# hash (~80 ms) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (a static
+# document on Cognito's host) ~20 ms. These are the figures of the issue's own model, so the
 # ratios compare with it directly. In the critical paths printed, `*` marks a request that opened
 # a new connection (and paid its set-up), `+` one that waited for a busy connection instead (see
 # `Proxy._set_up`).

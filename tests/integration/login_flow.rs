@@ -340,8 +340,8 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
 
 /// The pool's keys are on Cognito's own host, and the login function fetches them through the
 /// SDK's client at init: the connection that opens is the one the first `InitiateAuth` takes.
-/// Against a stand-in for that host which keeps connections open, as AWS does (moto closes each
-/// one), the keys and then a Cognito call use one connection.
+/// Against a stand-in for that host which keeps connections open (moto closes each one), the
+/// keys and then a Cognito call use one connection.
 #[tokio::test]
 async fn the_pools_keys_open_the_connection_cognito_calls_take() {
     use axum::routing::{get, post};

@@ -1,14 +1,14 @@
 //! The roots of trust of the functions' HTTPS clients, compiled into the binary, not read from
 //! the host's certificate store.
 //!
-//! - **`reqwest`** (companies' providers, hooks, connectors): Mozilla's root set
-//!   as `webpki-roots` holds it, already parsed into trust anchors, in a rustls configuration
-//!   built once per client.
-//! - **The AWS SDK** (and the pool's JWKS, fetched through its client): Amazon Trust Services' five roots (Amazon Root CA 1-4 and Starfield
-//!   Services Root Certificate Authority - G2, which cross-signs them), which AWS's service
-//!   endpoints chain to (`amazon-trust-services.pem`, the same certificates as in Mozilla's
-//!   set; a test holds them to it). In China's partition (`cn-*`) the SDK reads the host's
-//!   store instead.
+//! - **`reqwest`** (companies' providers, hooks, connectors): Mozilla's root set as
+//!   `webpki-roots` holds it, already parsed into trust anchors, in a rustls configuration built
+//!   once per client.
+//! - **The AWS SDK** (and the pool's JWKS, fetched through its client): Amazon Trust Services'
+//!   five roots (Amazon Root CA 1-4 and Starfield Services Root Certificate Authority - G2,
+//!   which cross-signs them), which AWS's service endpoints chain to
+//!   (`amazon-trust-services.pem`, the same certificates as in Mozilla's set; a test holds them
+//!   to it). In China's partition (`cn-*`) the SDK reads the host's store instead.
 //!
 //! Why, in figures (`scripts/measure_cold_start.py`, `scripts/cold_path_bench.py`):
 //! - each client reading the host's store on its own (a 220 KB PEM bundle, and here a directory

@@ -73,9 +73,8 @@ pub async fn get(sdk: &SdkConfig, url: &str) -> Result<String, Failure> {
     let operation = operation
         .serializer(move |()| Ok(http::Request::get(path.as_str()).body(SdkBody::empty())?.try_into()?))
         .deserializer(|response: &HttpResponse| {
-            let status = response.status().as_u16();
-            if !(200..300).contains(&status) {
-                return Err(OrchestratorError::operation(GetError(format!("status {status}"))));
+            if !response.status().is_success() {
+                return Err(OrchestratorError::operation(GetError(format!("status {}", response.status().as_u16()))));
             }
             let body = response.body().bytes().unwrap_or_default();
             String::from_utf8(body.to_vec()).map_err(|_| OrchestratorError::operation(GetError("a body that is not UTF-8".into())))
@@ -91,16 +90,9 @@ pub async fn get(sdk: &SdkConfig, url: &str) -> Result<String, Failure> {
 }
 
 /// Why [`get`] got no document.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 struct GetError(String);
-
-impl std::fmt::Display for GetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for GetError {}
 
 /// The operators' CLI and the dev server: HTTPS trusts the machine's own certificate store.
 pub async fn load_with_host_roots() -> SdkConfig {

@@ -272,6 +272,36 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
 }
 
 #[tokio::test]
+async fn a_person_deleted_and_provisioned_again_signs_in_as_the_new_user() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::Scim, false).await;
+    let app = &company.app;
+    let (token, _) = company.orgs.issue_token(company.org.id.as_str(), "okta", 0).await.unwrap();
+    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: spawn_app_like(app) };
+    let id = scim.create_user("jiro@corp.example", json!({})).await;
+    let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let first = jwt_claims(&reply.body)["external_id"].clone();
+
+    // Offboarded: the company deletes Jiro, and the Cognito user goes (as `scim-sync` deletes it).
+    assert_eq!(scim.call("DELETE", &format!("/Users/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    pool.admin_delete_user().user_pool_id(&app.stack.user_pool_id).username("jiro@corp.example").send().await.unwrap();
+    let (refused, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("not_provisioned"), "{:?}", refused.header("location"));
+
+    // Hired again: a new Cognito user. The provider's subject is the same, the old link leads
+    // nowhere; the sign-in finds the new user by email as a first one does, and links it.
+    scim.create_user("jiro@corp.example", json!({})).await;
+    let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let second = jwt_claims(&reply.body)["external_id"].clone();
+    assert_ne!(first, second, "the new user, not the old one");
+    let (again, _) = corporate_sign_in(app, "jiro@corp.example").await;
+    assert_eq!(jwt_claims(&again.body)["external_id"], second);
+}
+
+#[tokio::test]
 async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() {
     let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;

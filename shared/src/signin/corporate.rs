@@ -10,7 +10,7 @@
 //!    adapter, claims by `oidc::check_claims`), the email must be in the organisation's domains,
 //!    and the person is matched to a Cognito user: by provider and subject, then by email
 //!    (through SCIM, or created on first sign-in, as the connection says). A deactivated person
-//!    is always refused.
+//!    is always refused. A link to a user since deleted counts as none.
 //!
 //! Minting the app's token and the session are the sign-in service's (`SignIn::complete`).
 
@@ -325,24 +325,16 @@ impl Corporate {
         {
             return Err(CorporateError::OtherProvider);
         }
-        let linked = self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await?;
-        let username = match (&linked, connection.kind) {
-            (Some(username), _) => username.clone(),
-            // The pool federated the person itself: the token is for its own user.
-            (None, ConnectionKind::Cognito) => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
-            // Finding (or making) an account by email needs an email the provider vouches for:
-            // anyone can put a colleague's address in their own profile (nOAuth).
-            (None, ConnectionKind::Oidc) if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
-            (None, ConnectionKind::Oidc) => match connection.provisioning {
-                Provisioning::Scim => self.provisioned(org, &identity.email).await?,
-                // An existing user keeps its enabled state: signing in never re-enables anyone.
-                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
-                    Some(username) => username,
-                    None => self.ports.directory.create(&directory_user(org, identity)).await?,
-                },
-            },
+        let linked = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
+            Some(username) => self.shared.pool.user(&username).await?,
+            None => None,
         };
-        let user = self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)?;
+        // No link, or one to a user since deleted (offboarded, then provisioned again as a new
+        // user): the person is found as on a first sign-in, and linked anew.
+        let (user, linked) = match linked {
+            Some(user) => (user, true),
+            None => (self.unlinked(org, connection, identity).await?, false),
+        };
         match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
             Some(o) if o == org.id.as_str() => {}
             Some(_) => return Err(CorporateError::OtherOrganisation),
@@ -356,10 +348,31 @@ impl Corporate {
         if !user.enabled {
             return Err(CorporateError::Deactivated);
         }
-        if linked.is_none() {
+        if !linked {
             self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
         }
         Ok(user)
+    }
+
+    /// The Cognito user of a person no link leads to: the pool's own (a pool connection), else
+    /// found (or made) by the email the provider vouches for.
+    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+        let username = match connection.kind {
+            // The pool federated the person itself: the token is for its own user.
+            ConnectionKind::Cognito => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
+            // Finding (or making) an account by email needs an email the provider vouches for:
+            // anyone can put a colleague's address in their own profile (nOAuth).
+            ConnectionKind::Oidc if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
+            ConnectionKind::Oidc => match connection.provisioning {
+                Provisioning::Scim => self.provisioned(org, &identity.email).await?,
+                // An existing user keeps its enabled state: signing in never re-enables anyone.
+                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
+                    Some(username) => username,
+                    None => self.ports.directory.create(&directory_user(org, identity)).await?,
+                },
+            },
+        };
+        self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)
     }
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).

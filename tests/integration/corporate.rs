@@ -327,17 +327,35 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     assert_eq!(org, company.org.id.as_str());
     let code = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     let other_org = company.orgs.create("Other Inc", &["other.example".into()], OrgPolicies::default()).await.unwrap().id;
+    let before = backchannel().await;
     for forged in [format!("org-made-up.{random}"), format!("{other_org}.{random}"), random.to_owned(), format!("{org}.{random}x"), format!("{org}.")] {
         let reply = app.send("GET", &format!("/corporate/callback?state={forged}&code={code}"), &[("cookie", &binding)], None).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{forged}: {}", reply.body);
         assert!(reply.body.contains("corporate_state"), "{forged}: {}", reply.body);
     }
+    assert_eq!(backchannel().await["token"], before["token"], "a forged state spends no code");
     let real = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(real.status, StatusCode::OK, "{}", real.body);
     let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    // Nor does the prefix choose the connection: a pending sign-in kept under a state that names
-    // another organisation (one without a connection) completes with its own organisation's.
+    // A binding cookie made for another of this browser's states, or changed by one character,
+    // exchanges no code; each spends the state it was shown with.
+    let (first, first_binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let (second, second_binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let before = backchannel().await;
+    let crossed = app.send("GET", &path_of(&second), &[("cookie", &first_binding)], None).await;
+    assert_eq!(crossed.status, StatusCode::BAD_REQUEST, "{}", crossed.body);
+    let (name, value) = first_binding.split_once('=').unwrap();
+    let flipped = if value.as_bytes()[40] == b'A' { 'B' } else { 'A' };
+    let tampered = format!("{name}={}{flipped}{}", &value[..40], &value[41..]);
+    let reply = app.send("GET", &path_of(&first), &[("cookie", &tampered)], None).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(backchannel().await["token"], before["token"], "no code was exchanged");
+    for (callback, binding) in [(&first, &first_binding), (&second, &second_binding)] {
+        assert_eq!(app.send("GET", &path_of(callback), &[("cookie", binding)], None).await.status, StatusCode::BAD_REQUEST, "spent");
+    }
+    // Nor does a pending sign-in moved under a state that names another organisation complete:
+    // the binding cookie names the state it was made for, and its organisation.
     let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
     let param = |name: &str| url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned();
     let pending_logins = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
@@ -345,7 +363,8 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let moved = format!("{other_org}.{}", param("state").split_once('.').unwrap().1);
     PendingLogins::put(&pending_logins, &digest(&moved), &pending).await.unwrap();
     let reply = app.send("GET", &format!("/corporate/callback?state={moved}&code={}", param("code")), &[("cookie", &binding)], None).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("corporate_state"), "{}", reply.body);
 
     // The company vouches for someone whose email is not one of the organisation's domains.
     let (callback, binding, _) = to_callback(app, "taro@corp.example", "ken@elsewhere.example").await;
@@ -377,7 +396,7 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     let forged = app.post("/login/identify", json!({"ctx": "a.b", "email": "taro@corp.example"})).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{}", forged.body);
 
-    assert_eq!(app.items_under("SESSION#").await, 2, "no refused attempt left a session behind (the two are the real sign-ins')");
+    assert_eq!(app.items_under("SESSION#").await, 1, "no refused attempt left a session behind (the one is the real sign-in's)");
 }
 
 /// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).

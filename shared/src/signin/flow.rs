@@ -33,6 +33,8 @@ pub enum Purpose {
     Challenge,
     /// Issued by `/corporate/start`; carried to `/corporate/go`.
     Corporate,
+    /// Issued by `/corporate/go` as the binding cookie; carried to `/corporate/callback`.
+    CorporateBinding,
     /// Issued by a password sign-in; carried to `/session/handoff`.
     Handoff,
     /// Issued by `/signup` (or a sign-in of an account not confirmed yet); carried to

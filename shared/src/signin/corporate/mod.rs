@@ -2,17 +2,22 @@
 //! own OpenID provider.
 //!
 //! 1. [`Corporate::start`]: the email's domain names the organisation; a sealed flow token for step 2.
-//! 2. [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier are
-//!    stored (digest of `state` as the key, with the digest of a browser binding that goes into a
-//!    cookie), and the browser is sent to the provider.
-//! 3. [`Corporate::finish`]: the callback. The pending sign-in is taken (once), the binding
-//!    cookie must match, the code is exchanged, the ID token is verified (signature by the
-//!    adapter, claims by `oidc::check_claims`), the email must be in the organisation's domains,
+//! 2. [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier.
+//!    The request (context, organisation, nonce, verifier) is sealed, encrypted, into a binding
+//!    cookie; the pending sign-in (the cookie's digest, under the digest of `state`) is stored;
+//!    and the browser is sent to the provider.
+//! 3. [`Corporate::finish`]: the callback. The pending sign-in is taken (once) while the code is
+//!    exchanged with what the cookie carries; the cookie must be the pending sign-in's, or the
+//!    exchange is thrown away. The ID token is verified (signature by the adapter, claims by
+//!    `oidc::check_claims`), the email must be in the organisation's domains,
 //!    and the person is matched to a Cognito user: by provider and subject, then by email
 //!    (through SCIM, or created on first sign-in, as the connection says). A deactivated person
 //!    is always refused. A link to a user since deleted counts as none.
 //!
-//! Minting the app's token and the session are the sign-in service's (`SignIn::complete`).
+//! Minting the app's token and the session are the sign-in service's (`SignIn::complete`);
+//! which Cognito user an identity is, [`person`]'s.
+
+mod person;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -20,13 +25,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::common::email::Email;
-use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
 use crate::common::store::StoreError;
-use crate::directory::org::{Connection, ConnectionKind, EmailDomain, OrgId, Organisation, Provisioning};
-use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimEntry, ScimReads, UserProvisioning};
-use crate::directory::scim::directory_user::DirectoryUser;
-use crate::directory::scim::filter::Lookup;
-use crate::directory::scim::resource::Kind;
+use crate::directory::org::{Connection, EmailDomain, OrgId, Organisation};
+use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimReads, UserProvisioning};
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
@@ -48,16 +49,35 @@ pub struct CorporateStart {
     pub email: String,
 }
 
-/// A sign-in waiting for the provider's callback.
+/// A sign-in waiting for the provider's callback, kept under the digest of its `state`: what
+/// makes the `state` good once, for the browser that holds its binding cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingLogin {
-    pub ctx: SignInContext,
-    pub org: OrgId,
-    pub nonce: String,
-    pub verifier: String,
     /// Digest of the binding cookie's value.
     pub binding: String,
     pub expires_at: u64,
+}
+
+/// The authorization request as its callback needs it, sealed (encrypted: the browser can
+/// neither read nor change it) into the binding cookie, so the code exchange needs no read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BoundRequest {
+    /// Digest of the `state` sent with it: another state's callback exchanges nothing.
+    state: String,
+    ctx: SignInContext,
+    org: OrgId,
+    nonce: String,
+    /// The PKCE `code_verifier` (RFC 7636).
+    verifier: String,
+}
+
+/// A code exchanged and its ID token checked, for an organisation: who the provider says it is.
+struct Exchanged {
+    org: Arc<Organisation>,
+    connection: Connection,
+    identity: Identity,
+    id_token: String,
+    end_session_endpoint: Option<String>,
 }
 
 /// Step 2's result: where to send the browser, and the binding cookie's value.
@@ -224,7 +244,7 @@ impl Corporate {
         let metadata = self.ports.provider.metadata(&connection.issuer).await?;
         // The organisation leads the state, so the callback can load its connection beside the take.
         let state = format!("{}.{}", start.org.as_str(), oidc::random_token());
-        let (nonce, verifier, binding) = (oidc::random_token(), oidc::random_token(), oidc::random_token());
+        let (nonce, verifier) = (oidc::random_token(), oidc::random_token());
         let request = Authorize {
             connection: &connection,
             redirect_uri: &self.ports.redirect_uri,
@@ -234,55 +254,99 @@ impl Corporate {
             login_hint: Some(&start.email),
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
-        let pending = PendingLogin { ctx: start.ctx, org: start.org, nonce, verifier, binding: oidc::digest(&binding), expires_at: now + PENDING_TTL };
-        self.ports.pending.put(&oidc::digest(&state), &pending).await?;
+        let expires_at = now + PENDING_TTL;
+        let bound = BoundRequest { state: oidc::digest(&state), ctx: start.ctx, org: start.org, nonce, verifier };
+        let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound);
+        self.ports.pending.put(&oidc::digest(&state), &PendingLogin { binding: oidc::digest(&binding), expires_at }).await?;
         Ok(Redirect { url: url.into(), binding })
     }
 
     /// The callback: everything an OpenID relying party must check, then the person's user.
+    ///
+    /// The pending sign-in is taken before anything is decided or written: a state is good
+    /// for one attempt, whatever its outcome. Beside the take, the code is exchanged with what
+    /// the binding cookie carries, so the provider's round trip and the take overlap; an
+    /// exchange whose take fails is thrown away. Loaded ahead, beside both and then beside
+    /// the person's lookup: the cookie's app (what minting its token needs; a failure is the
+    /// completion's to report), and the connection of the organisation the state names ahead
+    /// of its dot (a warm-up only, never trusted). The state counts whole (its digest keys the
+    /// pending sign-in), so one with another organisation's id put in front finds nothing to
+    /// take, and is answered as soon as the take is (all else dropped).
     pub async fn finish(&self, callback: Callback<'_>, now: u64) -> Result<Finished, Failure> {
         if callback.state.is_empty() || callback.state.len() > 128 {
             return Err(CorporateError::InvalidState.into());
         }
-        // Taken before anything is decided: a state is good for one attempt, whatever its outcome.
-        // Beside it, the organisation the state names ahead of its dot has its connection loaded:
-        // a warm-up only, never trusted. The state counts whole (its digest keys the pending
-        // sign-in), so one with another organisation's id put in front finds nothing to take, and
-        // is answered as soon as the take is (its warm-up dropped).
-        let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
         let key = oidc::digest(callback.state);
-        let (take, warm) = (self.ports.pending.take(&key), self.warm(named));
-        tokio::pin!(take, warm);
-        let mut warmed = false;
+        let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
+        let exchange = async {
+            let bound = self.bound(callback.binding, &key, now).await?;
+            let exchanged = self.exchanged(&bound, &callback, now).await;
+            Ok::<_, CorporateError>((bound, exchanged))
+        };
+        let app = async {
+            if let Ok(bound) = self.bound(callback.binding, &key, now).await {
+                let _ = self.shared.app_ready_to_mint(bound.ctx.app.as_str(), now).await;
+            }
+        };
+        let (take, ahead) = (self.ports.pending.take(&key), async { tokio::join!(app, self.warm(named)) });
+        tokio::pin!(take, exchange, ahead);
+        let (mut exchanged, mut loaded) = (None, false);
         let taken = loop {
             tokio::select! {
                 taken = &mut take => break taken,
-                () = &mut warm, if !warmed => warmed = true,
+                done = &mut exchange, if exchanged.is_none() => exchanged = Some(done),
+                _ = &mut ahead, if !loaded => loaded = true,
             }
         };
         let pending = taken?.ok_or(CorporateError::InvalidState)?;
+        // The cookie is the one made for this state (its digest is the pending sign-in's), so
+        // what it carries is what `begin` sealed for it.
         let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }
-        let ctx = pending.ctx.clone();
-        // The app and what minting its token needs load beside the provider's round trips; a
-        // failure here is the completion's to report.
-        let rest_of_warm_up = async {
-            if !warmed {
-                warm.await;
+        let person = async {
+            let (request, exchanged) = match exchanged {
+                Some(done) => done,
+                None => exchange.await,
+            }?;
+            let ctx = request.ctx.clone();
+            let finished = match exchanged {
+                Ok(exchanged) => self.finished(request, exchanged, now).await,
+                Err(error) => Err(error),
+            };
+            finished.map_err(|error| Failure { ctx: Some(ctx), error })
+        };
+        let rest_of_ahead = async {
+            if !loaded {
+                ahead.await;
             }
         };
-        let (finished, _, ()) = tokio::join!(self.verified(pending, &callback, now), self.shared.app_ready_to_mint(ctx.app.as_str(), now), rest_of_warm_up);
-        finished.map_err(|error| Failure { ctx: Some(ctx), error })
+        tokio::join!(person, rest_of_ahead).0
     }
 
-    async fn verified(&self, pending: PendingLogin, callback: &Callback<'_>, now: u64) -> Result<Finished, CorporateError> {
+    /// The authorization request the binding cookie carries for the state of digest `state`; a
+    /// cookie `begin` did not seal (or sealed too long ago, or for another state) is
+    /// `InvalidState`, so a forged state never spends the provider's code.
+    async fn bound(&self, cookie: Option<&str>, state: &str, now: u64) -> Result<BoundRequest, CorporateError> {
+        let key = self.shared.secrets.bridge().await?;
+        let cookie = cookie.ok_or(CorporateError::InvalidState)?;
+        let bound: BoundRequest = flow::open_private(&key.flow_key, Purpose::CorporateBinding, cookie, now).map_err(|_| CorporateError::InvalidState)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(bound.state.as_bytes(), state.as_bytes())) {
+            return Err(CorporateError::InvalidState);
+        }
+        Ok(bound)
+    }
+
+    /// The provider's answer checked: the code exchanged (PKCE), the ID token verified (signature
+    /// by the adapter, claims by `oidc::check_claims`) and its email in the organisation's
+    /// domains. Writes nothing.
+    async fn exchanged(&self, request: &BoundRequest, callback: &Callback<'_>, now: u64) -> Result<Exchanged, CorporateError> {
         if let Some(error) = callback.error {
             return Err(CorporateError::ProviderDenied(error.chars().take(64).collect()));
         }
         let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
-        let (org, connection) = self.connection(&pending.org).await?;
+        let (org, connection) = self.connection(&request.org).await?;
         let metadata = self.ports.provider.metadata(&connection.issuer).await?;
         let secret: Option<Arc<SecretString>> = match &connection.client_secret {
             Some(reference) => Some(self.shared.secrets.value(reference).await?),
@@ -290,100 +354,36 @@ impl Corporate {
         };
         let exchange = CodeExchange {
             code,
-            verifier: &pending.verifier,
+            verifier: &request.verifier,
             redirect_uri: &self.ports.redirect_uri,
             client_id: &connection.client_id,
             client_secret: secret.as_deref(),
         };
         let id_token = self.ports.provider.exchange(&metadata, &exchange).await?;
         let claims = self.ports.provider.verify(&metadata, &id_token).await?;
-        oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &pending.nonce, now)?;
+        oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &request.nonce, now)?;
         let identity = oidc::identity(&claims, connection.email_claim)?;
         let domain = EmailDomain::of(&identity.email).map_err(|_| CorporateError::OutsideDomain)?;
         if !org.owns(&domain) {
             return Err(CorporateError::OutsideDomain);
         }
+        Ok(Exchanged { org, connection, identity, id_token, end_session_endpoint: metadata.end_session_endpoint.clone() })
+    }
+
+    /// The person the provider vouched for: their Cognito user, and their sign-in history.
+    async fn finished(&self, request: BoundRequest, exchanged: Exchanged, now: u64) -> Result<Finished, CorporateError> {
+        let Exchanged { org, connection, identity, id_token, end_session_endpoint } = exchanged;
         // The person's sign-in history is read beside their account, by the email the provider
         // gives; the assessment uses it only if it is that account's own verified email.
         let (user, prior) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now));
         let user = user?;
-        let provider_logout = match (&metadata.end_session_endpoint, connection.single_logout) {
-            (Some(endpoint), true) => {
-                Some(ProviderLogout { end_session_endpoint: endpoint.clone(), client_id: connection.client_id.clone(), id_token_hint: id_token })
+        let provider_logout = match (end_session_endpoint, connection.single_logout) {
+            (Some(end_session_endpoint), true) => {
+                Some(ProviderLogout { end_session_endpoint, client_id: connection.client_id.clone(), id_token_hint: id_token })
             }
             _ => None,
         };
-        Ok(Finished { ctx: pending.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
-    }
-
-    /// The Cognito user for `identity`: linked before, else by email; then checked.
-    async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
-        // Through a pool, only from the connection's own provider: the authorize step's
-        // `identity_provider` is the browser's to change.
-        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider)
-            && !identity.providers.iter().any(|p| p == provider)
-        {
-            return Err(CorporateError::OtherProvider);
-        }
-        let linked = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
-            Some(username) => self.shared.pool.user(&username).await?,
-            None => None,
-        };
-        // No link, or one to a user since deleted (offboarded, then provisioned again as a new
-        // user): the person is found as on a first sign-in, and linked anew.
-        let (user, linked) = match linked {
-            Some(user) => (user, true),
-            None => (self.unlinked(org, connection, identity).await?, false),
-        };
-        match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
-            Some(o) if o == org.id.as_str() => {}
-            Some(_) => return Err(CorporateError::OtherOrganisation),
-            None => self.shared.pool.set_org(&user.username, &org.id).await?,
-        }
-        if connection.provisioning == Provisioning::Scim {
-            let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
-            let entry = self.ports.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
-            check_active(&entry)?;
-        }
-        if !user.enabled {
-            return Err(CorporateError::Deactivated);
-        }
-        if !linked {
-            self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
-        }
-        Ok(user)
-    }
-
-    /// The Cognito user of a person no link leads to: the pool's own (a pool connection), else
-    /// found (or made) by the email the provider vouches for.
-    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
-        let username = match connection.kind {
-            // The pool federated the person itself: the token is for its own user.
-            ConnectionKind::Cognito => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
-            // Finding (or making) an account by email needs an email the provider vouches for:
-            // anyone can put a colleague's address in their own profile (nOAuth).
-            ConnectionKind::Oidc if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
-            ConnectionKind::Oidc => match connection.provisioning {
-                Provisioning::Scim => self.provisioned(org, &identity.email).await?,
-                // An existing user keeps its enabled state: signing in never re-enables anyone.
-                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
-                    Some(username) => username,
-                    None => self.ports.directory.create(&directory_user(org, identity)).await?,
-                },
-            },
-        };
-        self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)
-    }
-
-    /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
-    async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
-        let mut found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
-        if found.is_empty() {
-            found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
-        }
-        let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
-        check_active(entry)?;
-        entry.link.username.clone().ok_or(CorporateError::NotProvisioned)
+        Ok(Finished { ctx: request.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
     }
 
     /// Loads into the caches what a callback of `org`'s connection needs before the code
@@ -409,23 +409,6 @@ impl Corporate {
     }
 }
 
-fn check_active(entry: &ScimEntry) -> Result<(), CorporateError> {
-    let active = entry.record.data.get("active").and_then(|v| v.as_bool()).unwrap_or(true);
-    if entry.deleted.is_some() || !active { Err(CorporateError::Deactivated) } else { Ok(()) }
-}
-
-fn directory_user(org: &Organisation, identity: &Identity) -> DirectoryUser {
-    DirectoryUser {
-        email: identity.email.as_str().to_owned(),
-        given_name: identity.given_name.clone(),
-        family_name: identity.family_name.clone(),
-        name: identity.name.clone(),
-        org: org.id.as_str().to_owned(),
-        scim_id: String::new(),
-        enabled: true,
-    }
-}
-
 /// Corporate sign-ins between the redirect to the provider and its callback, keyed by the
 /// digest of `state`. Each is taken at most once.
 #[async_trait]
@@ -433,4 +416,103 @@ pub trait PendingLogins: Send + Sync {
     async fn put(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
     /// Removes and returns the sign-in (atomically: a second take of one key finds nothing).
     async fn take(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signin::SignIn;
+    use crate::signin::oidc::ProviderMetadata;
+    use crate::testing::{DEMO_APP, MemoryOrgs, ScriptedAuth, Unreachable, sign_in_ports};
+    use crate::tokens::app::AppId;
+    use serde_json::{Map, Value, json};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+    use tokio::sync::Notify;
+
+    const ISSUER: &str = "https://idp.corp.example";
+    const NOW: u64 = 1_000_000;
+
+    /// A provider whose token endpoint says it was called, then fails.
+    struct Provider(Arc<Notify>);
+
+    #[async_trait]
+    impl OidcProvider for Provider {
+        async fn metadata(&self, _: &str) -> Result<Arc<ProviderMetadata>, OidcError> {
+            let endpoint = |path: &str| format!("{ISSUER}/{path}");
+            Ok(Arc::new(ProviderMetadata {
+                issuer: ISSUER.into(),
+                authorization_endpoint: endpoint("authorize"),
+                token_endpoint: endpoint("token"),
+                jwks_uri: endpoint("jwks"),
+                end_session_endpoint: None,
+            }))
+        }
+        async fn exchange(&self, _: &ProviderMetadata, _: &CodeExchange<'_>) -> Result<String, OidcError> {
+            self.0.notify_one();
+            Err(OidcError::Unavailable("the test's provider".into()))
+        }
+        async fn verify(&self, _: &ProviderMetadata, _: &str) -> Result<Map<String, Value>, OidcError> {
+            Err(OidcError::Unavailable("the test's provider".into()))
+        }
+    }
+
+    /// Pending sign-ins whose take answers only once the provider's token endpoint was called.
+    struct TakenAfterTheExchange {
+        kept: Mutex<HashMap<String, PendingLogin>>,
+        exchanged: Arc<Notify>,
+    }
+
+    #[async_trait]
+    impl PendingLogins for TakenAfterTheExchange {
+        async fn put(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError> {
+            self.kept.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), login.clone());
+            Ok(())
+        }
+        async fn take(&self, key: &str) -> Result<Option<PendingLogin>, StoreError> {
+            self.exchanged.notified().await;
+            Ok(self.kept.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_code_is_exchanged_while_the_pending_sign_in_is_being_taken() {
+        let connection = serde_json::from_value(json!({"kind": "oidc", "issuer": ISSUER, "client_id": "bridge"})).unwrap_or_else(|e| panic!("{e}"));
+        let org = Organisation {
+            id: OrgId::parse("org-corp").unwrap_or_else(|e| panic!("{e}")),
+            name: "Corp".into(),
+            domains: vec![EmailDomain::parse("corp.example").unwrap_or_else(|e| panic!("{e}"))],
+            policies: Default::default(),
+            connection: Some(connection),
+            version: 1,
+        };
+        let orgs = Arc::new(MemoryOrgs::default());
+        orgs.orgs.lock().unwrap_or_else(|p| p.into_inner()).insert(org.id.clone(), org);
+        let exchanged = Arc::new(Notify::new());
+        let sign_in = SignIn::new(sign_in_ports(Arc::new(ScriptedAuth::default()), orgs));
+        let corporate = sign_in.corporate(CorporatePorts {
+            provider: Arc::new(Provider(exchanged.clone())),
+            pending: Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged }),
+            links: Arc::new(Unreachable),
+            scim: Arc::new(Unreachable),
+            directory: Arc::new(Unreachable),
+            redirect_uri: "https://api.example.com/corporate/callback".into(),
+        });
+        let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None };
+        let ctx = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let flow = corporate.start(&ctx, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
+        let state = url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
+
+        // Taken one after the other, the take would wait for an exchange that waits for it.
+        let callback = Callback { state: &state, code: Some("the-code"), error: None, binding: Some(&redirect.binding) };
+        let Ok(finished) = tokio::time::timeout(Duration::from_secs(10), corporate.finish(callback, NOW + 1)).await else {
+            panic!("the exchange waited for the take");
+        };
+        let Err(failure) = finished else { panic!("the provider failed") };
+        assert!(matches!(failure.error, CorporateError::Provider(_)), "{:?}", failure.error);
+        assert!(failure.ctx.is_some(), "the state checked out");
+    }
 }

@@ -1,0 +1,103 @@
+//! Which Cognito user a company's provider vouched for: the one linked to its subject before
+//! (a link to a user since deleted counts as none), else by email (through SCIM, or found or
+//! created on first sign-in, as the connection says); then checked (its organisation, SCIM's
+//! `active`, Cognito's enabled state). Not the provider's checks (the parent module's).
+
+use super::{Corporate, CorporateError};
+use crate::common::email::Email;
+use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
+use crate::directory::org::{Connection, ConnectionKind, Organisation, Provisioning};
+use crate::directory::ports::{PoolUser, ScimEntry};
+use crate::directory::scim::directory_user::DirectoryUser;
+use crate::directory::scim::filter::Lookup;
+use crate::directory::scim::resource::Kind;
+use crate::signin::oidc::{ClaimError, Identity};
+
+impl Corporate {
+    /// The Cognito user for `identity`: linked before, else by email; then checked.
+    pub(super) async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+        // Through a pool, only from the connection's own provider: the authorize step's
+        // `identity_provider` is the browser's to change.
+        if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider)
+            && !identity.providers.iter().any(|p| p == provider)
+        {
+            return Err(CorporateError::OtherProvider);
+        }
+        let linked = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
+            Some(username) => self.shared.pool.user(&username).await?,
+            None => None,
+        };
+        // No link, or one to a user since deleted (offboarded, then provisioned again as a new
+        // user): the person is found as on a first sign-in, and linked anew.
+        let (user, linked) = match linked {
+            Some(user) => (user, true),
+            None => (self.unlinked(org, connection, identity).await?, false),
+        };
+        match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
+            Some(o) if o == org.id.as_str() => {}
+            Some(_) => return Err(CorporateError::OtherOrganisation),
+            None => self.shared.pool.set_org(&user.username, &org.id).await?,
+        }
+        if connection.provisioning == Provisioning::Scim {
+            let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
+            let entry = self.ports.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
+            check_active(&entry)?;
+        }
+        if !user.enabled {
+            return Err(CorporateError::Deactivated);
+        }
+        if !linked {
+            self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
+        }
+        Ok(user)
+    }
+
+    /// The Cognito user of a person no link leads to: the pool's own (a pool connection), else
+    /// found (or made) by the email the provider vouches for.
+    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+        let username = match connection.kind {
+            // The pool federated the person itself: the token is for its own user.
+            ConnectionKind::Cognito => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
+            // Finding (or making) an account by email needs an email the provider vouches for:
+            // anyone can put a colleague's address in their own profile (nOAuth).
+            ConnectionKind::Oidc if !identity.email_verified => return Err(CorporateError::EmailNotVerified),
+            ConnectionKind::Oidc => match connection.provisioning {
+                Provisioning::Scim => self.provisioned(org, &identity.email).await?,
+                // An existing user keeps its enabled state: signing in never re-enables anyone.
+                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
+                    Some(username) => username,
+                    None => self.ports.directory.create(&directory_user(org, identity)).await?,
+                },
+            },
+        };
+        self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)
+    }
+
+    /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
+    async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
+        let mut found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
+        if found.is_empty() {
+            found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
+        }
+        let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
+        check_active(entry)?;
+        entry.link.username.clone().ok_or(CorporateError::NotProvisioned)
+    }
+}
+
+fn check_active(entry: &ScimEntry) -> Result<(), CorporateError> {
+    let active = entry.record.data.get("active").and_then(|v| v.as_bool()).unwrap_or(true);
+    if entry.deleted.is_some() || !active { Err(CorporateError::Deactivated) } else { Ok(()) }
+}
+
+fn directory_user(org: &Organisation, identity: &Identity) -> DirectoryUser {
+    DirectoryUser {
+        email: identity.email.as_str().to_owned(),
+        given_name: identity.given_name.clone(),
+        family_name: identity.family_name.clone(),
+        name: identity.name.clone(),
+        org: org.id.as_str().to_owned(),
+        scim_id: String::new(),
+        enabled: true,
+    }
+}

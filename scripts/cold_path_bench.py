@@ -17,6 +17,9 @@ Per scenario the benchmark prints:
   before the next began (what the answer waited for), and what ran during init; then each
   call of the first and the last warm invocation with its start and duration.
 
+The company's provider (corporate callback) is the demo one, slowed by the model's `idp`; its
+requests show in the critical paths as `idp:` steps.
+
 Scenarios: `POST /login` (password, no MFA), `GET /sso/{app}` with a live session and without
 one, and the corporate callback; the reference (`../shared/peer-node`: Node.js, InitiateAuth +
 GetUser + jsonwebtoken) runs `POST /login` in the same run. It also times `InitiateAuth` and one
@@ -71,9 +74,15 @@ MODELS = {
         "connect": 15,
         "ops": {"InitiateAuth": 80, "RespondToAuthChallenge": 80, "cognito": 30, "TransactWriteItems": 12, "dynamodb": 6,
                 "secretsmanager": 20, "kms": 10, "jwks": 20, "other": 20},
+        "idp": 50,
     },
-    "loopback": {"connect": 0, "ops": {}},
+    "loopback": {"connect": 0, "ops": {}, "idp": 0},
 }
+# `idp`: the company's provider (the demo one, on loopback) answers its back-channel requests
+# (discovery, JWKS, the token request) this much later (`IDP_BACKCHANNEL_DELAY_MS`): a provider
+# such as Entra ID or Okta is reached across the internet, and its token endpoint signs a token.
+# Its requests are not the proxy's: the provider logs them, and the critical paths show them as
+# `idp:<path>` steps, which the serial counts (AWS round trips) leave out.
 
 
 def now_ms():
@@ -272,14 +281,24 @@ def operation(head):
 
 def short(op):
     """The operation's name; `*` or `+` marks the first request of a new connection (see `Proxy._set_up`)."""
-    return op.split(".", 1)[-1]
+    return op if op.startswith("idp:") else op.split(".", 1)[-1]
+
+
+def idp_calls(issuer):
+    """The company provider's back-channel requests since the last call, as the proxy's log
+    entries (start, end, connection, operation) on this process's clock."""
+    with urllib.request.urlopen(f"{issuer}/__backchannel/log") as answer:
+        served = json.load(answer)
+    offset = time.time() * 1000 - now_ms()
+    return [(s["start"] - offset, s["end"] - offset, 0, "idp:" + s["path"].rsplit("/", 1)[-1]) for s in served]
 
 
 def critical_path(entries, slack=5.0):
     """The chain of requests the answer waited for, back from the last to end: each step is the
     request that ended last before the next one started (of those that ended within `slack` ms of
-    it, the one with the longest chain behind it: a task takes a moment to go on). Returns its
-    length and the chain, each step with what ran beside it (`A | B -> C`: B overlapped A)."""
+    it, the one with the longest chain behind it: a task takes a moment to go on). Returns the
+    number of its AWS steps (not the company provider's, `idp:`) and the chain, each step with
+    what ran beside it (`A | B -> C`: B overlapped A)."""
     entries = sorted(entries)
     if not entries:
         return 0, ""
@@ -305,7 +324,7 @@ def critical_path(entries, slack=5.0):
         beside = [k for k in range(len(entries)) if k not in placed and entries[k][0] < end and entries[k][1] > start]
         placed.update(beside)
         steps.append(" | ".join(short(entries[k][3]) for k in [i, *beside]))
-    return len(chain), " -> ".join(steps)
+    return sum(1 for i in chain if not entries[i][3].startswith("idp:")), " -> ".join(steps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,11 +456,12 @@ class Stack:
     """The local stack (moto, resources, demo data, the dev server and the company's provider)
     and the browser steps that set each scenario up, taken through the dev server."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, idp_delay):
         info_file = Path(workdir, "stack.json")
         self.log = open(Path(workdir, "stack.log"), "w")
         self.proc = subprocess.Popen([sys.executable, "scripts/local_stack.py", "--auto-ports", "--no-build", "--info", str(info_file)],
-                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env={**os.environ, "IDP_BACKCHANNEL_DELAY_MS": str(idp_delay)})
         for _ in range(600):
             if info_file.exists() and info_file.stat().st_size:
                 time.sleep(0.5)
@@ -556,7 +576,7 @@ def scenarios(stack):
 # Running a subject
 
 
-def run_process(command, env, events, proxy, cwd=None):
+def run_process(command, env, events, proxy, cwd=None, issuer=None):
     """Starts `command` cold, feeds it `events` one by one; returns the figures of that run.
     Each process has a Runtime API of its own: a killed process's last `next`, sent before it
     died, must not take the next process's first event."""
@@ -564,6 +584,8 @@ def run_process(command, env, events, proxy, cwd=None):
     runtime_server = RuntimeServer(runtime)
     proxy.take()
     proxy.reset()
+    if issuer:
+        idp_calls(issuer)
     started = now_ms()
     # Its log goes to a file: a pipe nobody reads while it runs could fill and stop it.
     log = tempfile.TemporaryFile("w+")
@@ -577,7 +599,7 @@ def run_process(command, env, events, proxy, cwd=None):
             except queue.Empty:
                 break
             # Not a call a killed process left in flight before this one started.
-            calls = [c for c in proxy.take() if c[0] >= started]
+            calls = [c for c in proxy.take() + (idp_calls(issuer) if issuer else []) if c[0] >= started]
             answer = json.loads(body or b"{}")
             status = answer.get("statusCode")
             results.append({"delivered": delivered, "answered": answered, "status": status, "calls": calls, "answer": answer})
@@ -702,7 +724,7 @@ def main():
     args = parser.parse_args()
     model = MODELS[args.model]
     workdir = tempfile.mkdtemp(prefix="cold-bench-")
-    stack = Stack(workdir)
+    stack = Stack(workdir, model["idp"])
     try:
         moto = urllib.parse.urlparse(stack.info["moto"])
         proxy = Proxy((moto.hostname, moto.port), model)
@@ -726,7 +748,7 @@ def main():
             runs = []
             for _ in range(args.rounds):
                 events = [make_event() for _ in range(1 + args.warm)]
-                runs.append(run_process([args.binary], login_env, events, proxy))
+                runs.append(run_process([args.binary], login_env, events, proxy, issuer=stack.info["company_idp"]))
             summary[f"login {name}"] = summarise(f"login: {name}", runs)
         if Path(args.reference).is_dir() and (not args.only or any("login" in o for o in args.only)):
             ref = reference_dir(args.reference, workdir)

@@ -6,7 +6,11 @@
 // Usage: node idp.mjs --port N --client-id ID --client-secret S --redirect-uri URL
 //                     [--post-logout-redirect-uri URL] [--exit-with-stdin]
 // Prints `READY issuer=<url>` once it listens. `GET /__backchannel` answers how many discovery,
-// JWKS and token requests it has served (tests count the bridge's round trips with it).
+// JWKS and token requests it has served (tests count the bridge's round trips with it);
+// `GET /__backchannel/log` hands over (and forgets) when each was served, `{path, start, end}` in
+// wall-clock milliseconds (the cold-path benchmark puts them beside the AWS calls it sees).
+// `IDP_BACKCHANNEL_DELAY_MS` (default 0) answers each of those requests that much later: the
+// benchmark's model of a company's provider across the internet.
 
 import { createServer } from "node:http";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -140,15 +144,22 @@ async function interaction(req, res, uid, action) {
 
 const handle = provider.callback();
 const backchannel = { discovery: 0, jwks: 0, token: 0 };
+const counted = { "/.well-known/openid-configuration": "discovery", "/jwks": "jwks", "/token": "token" };
+const served = [];
+const delay = Number(process.env.IDP_BACKCHANNEL_DELAY_MS || 0);
+const wallClock = () => performance.timeOrigin + performance.now();
 server.on("request", async (req, res) => {
   const path = new URL(req.url, issuer).pathname;
-  if (path === "/__backchannel") {
+  if (path === "/__backchannel" || path === "/__backchannel/log") {
     res.writeHead(200, { "content-type": "application/json" });
-    return res.end(JSON.stringify(backchannel));
+    return res.end(JSON.stringify(path === "/__backchannel" ? backchannel : served.splice(0)));
   }
-  if (path === "/.well-known/openid-configuration") backchannel.discovery += 1;
-  if (path === "/jwks") backchannel.jwks += 1;
-  if (path === "/token") backchannel.token += 1;
+  if (counted[path]) {
+    backchannel[counted[path]] += 1;
+    const start = wallClock();
+    res.on("finish", () => served.push({ path, start, end: wallClock() }));
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+  }
   const match = /^\/interaction\/([\w-]+)(?:\/(login))?$/.exec(path);
   if (!match) return handle(req, res);
   try {

@@ -302,6 +302,21 @@ async fn a_person_deleted_and_provisioned_again_signs_in_as_the_new_user() {
 }
 
 #[tokio::test]
+async fn on_first_sign_in_a_person_whose_user_was_deleted_gets_a_new_one() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;
+    let first = jwt_claims(&reply.body)["external_id"].clone();
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    pool.admin_delete_user().user_pool_id(&app.stack.user_pool_id).username("taro@corp.example").send().await.unwrap();
+    // The company's provider decides who signs in: the old link leads nowhere, a new user is made.
+    let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_ne!(jwt_claims(&reply.body)["external_id"], first);
+}
+
+#[tokio::test]
 async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() {
     let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;
@@ -336,8 +351,12 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     assert_eq!(backchannel().await["token"], before["token"], "a forged state spends no code");
     let real = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(real.status, StatusCode::OK, "{}", real.body);
+    // Shown again with its own cookie, the spent state is refused; its code, exchanged beside
+    // the take, reaches the provider once more (which refuses a code used before).
+    let before = backchannel().await;
     let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(backchannel().await["token"].as_u64(), before["token"].as_u64().map(|n| n + 1));
     // A binding cookie made for another of this browser's states, or changed by one character,
     // exchanges no code; each spends the state it was shown with.
     let (first, first_binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;

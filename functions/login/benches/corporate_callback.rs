@@ -24,11 +24,21 @@ const ITERATIONS: usize = 5_000;
 const ORG: &str = "org-bench";
 const USER: &str = "5f0c2a9e-1111-4222-8333-944455556666";
 const CLIENT_ID: &str = "bridge";
-/// The callback's `state`, binding cookie and the pending sign-in's nonce and PKCE verifier:
-/// fixed, so the replayed `DeleteItem` can hand back the same pending sign-in every time.
+/// The callback's `state` and nonce: fixed, so the replayed `DeleteItem` can hand back the same
+/// pending sign-in every time, and the binding cookie (`binding`) can be sealed once.
 const STATE: &str = "bench-state";
-const BINDING: &str = "bench-binding";
 const NONCE: &str = "bench-nonce";
+
+/// The binding cookie `/corporate/go` sets for `STATE`, sealed with the bench's flow key
+/// (`support::secret`): what the code exchange needs.
+fn binding() -> String {
+    let request = json!({"state": digest(STATE), "org": ORG, "app": "bench", "nonce": NONCE, "verifier": "bench-verifier"});
+    let key = secrecy::SecretString::from("k".repeat(48));
+    shared::signin::flow::seal_private(&key, shared::signin::flow::Purpose::CorporateBinding, now() + 3600, &request)
+}
+
+/// The binding cookie of every callback (sealed once: each seal has its own nonce).
+static BINDING: std::sync::LazyLock<String> = std::sync::LazyLock::new(binding);
 
 /// Back-channel requests the provider answered: discovery, JWKS, token.
 #[derive(Default)]
@@ -80,8 +90,7 @@ fn org_item(issuer: &str) -> Value {
 }
 
 fn pending_item() -> Value {
-    let pending = json!({"ctx": {"app": "bench"}, "org": ORG, "nonce": NONCE, "verifier": "bench-verifier", "binding": digest(BINDING),
-        "expires_at": now() + 3600});
+    let pending = json!({"ctx": {"app": "bench"}, "binding": digest(&BINDING), "expires_at": now() + 3600});
     json!({"Attributes": {"pk": {"S": format!("OIDCSTATE#{}", digest(STATE))}, "sk": {"S": "STATE"}, "data": {"S": pending.to_string()}}})
 }
 
@@ -122,7 +131,7 @@ async fn run() {
     let ctx = support::ctx(&login).await;
     let start_body = json!({"ctx": ctx, "email": "taro@corp.example"}).to_string();
     let start_headers = [("content-type", "application/json"), ("origin", "https://login.example.com")];
-    let cookie = format!("bridge_corporate={BINDING}");
+    let cookie = format!("bridge_corporate={}", *BINDING);
     let callback = || request("GET", &format!("/corporate/callback?state={STATE}&code=bench-code"), &[("cookie", &cookie)], None);
 
     // Start and go: the organisation by domain, then the pending sign-in and the redirect.

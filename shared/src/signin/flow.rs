@@ -5,8 +5,9 @@
 //! expiry, so a token made for one step is refused at another and a stale one is refused at all.
 //! Tokens are signed, not encrypted: they hold nothing the person may not see. The secrets a
 //! step must carry (the person's Cognito tokens while they prove their email and set up an
-//! authenticator app; a handoff's session value and app token) go in encrypted first
-//! ([`encrypt`], AES-256-GCM under a key derived from the same flow key).
+//! authenticator app; a handoff's session value and app token; a corporate sign-in's nonce and
+//! PKCE verifier in its binding cookie) go in encrypted first ([`encrypt`], AES-256-GCM under a
+//! key derived from the same flow key).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

@@ -135,6 +135,10 @@ pub trait OidcProvider: Send + Sync {
     /// Verifies the ID token's signature with the provider's keys (cached; fetched again for an
     /// unknown `kid`) and an algorithm allow-list; returns its claims unchecked otherwise.
     async fn verify(&self, metadata: &ProviderMetadata, id_token: &str) -> Result<Map<String, Value>, OidcError>;
+    /// Loads the provider's keys into the cache unless fresh ones are held, so that a cold
+    /// callback's verification does not wait for them after the token request. A failure is
+    /// left for `verify` to meet.
+    async fn prefetch_keys(&self, _metadata: &ProviderMetadata) {}
 }
 
 /// The token request's values.

@@ -142,6 +142,10 @@ impl OidcProvider for HttpOidc {
         answer.id_token.ok_or(OidcError::BadToken("the token answer has no ID token"))
     }
 
+    async fn prefetch_keys(&self, metadata: &ProviderMetadata) {
+        let _ = self.key_cache(&metadata.jwks_uri).prefetch().await;
+    }
+
     async fn verify(&self, metadata: &ProviderMetadata, id_token: &str) -> Result<Map<String, Value>, OidcError> {
         let keys = self.key_cache(&metadata.jwks_uri);
         keys.verify(id_token, ALGORITHMS).await.map_err(|e| match e {

@@ -3,9 +3,10 @@
 //!
 //! 1. [`Corporate::start`]: the email's domain names the organisation; a sealed flow token for step 2.
 //! 2. [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier.
-//!    The request (context, organisation, nonce, verifier) is sealed, encrypted, into a binding
-//!    cookie; the pending sign-in (the cookie's digest, under the digest of `state`) is stored;
-//!    and the browser is sent to the provider.
+//!    What the code exchange needs (the state's digest, the organisation, the app, the nonce, the
+//!    verifier) is sealed, encrypted, into a binding cookie; the pending sign-in (the context and
+//!    the cookie's digest, under the digest of `state`) is stored; and the browser is sent to the
+//!    provider.
 //! 3. [`Corporate::finish`]: the callback. The pending sign-in is taken (once) while the code is
 //!    exchanged with what the cookie carries; the cookie must be the pending sign-in's, or the
 //!    exchange is thrown away. The ID token is verified (signature by the adapter, claims by
@@ -35,6 +36,7 @@ use crate::signin::oidc::{Authorize, ClaimError, Identity};
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
 use crate::signin::service::{Prior, SignInPorts};
 use crate::signin::session::ProviderLogout;
+use crate::tokens::app::AppId;
 
 /// How long a person may take at their provider (seconds).
 pub const PENDING_TTL: u64 = 10 * 60;
@@ -53,19 +55,23 @@ pub struct CorporateStart {
 /// makes the `state` good once, for the browser that holds its binding cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingLogin {
+    pub ctx: SignInContext,
     /// Digest of the binding cookie's value.
     pub binding: String,
     pub expires_at: u64,
 }
 
-/// The authorization request as its callback needs it, sealed (encrypted: the browser can
-/// neither read nor change it) into the binding cookie, so the code exchange needs no read.
+/// What the code exchange needs of the authorization request, sealed (encrypted: the browser
+/// can neither read nor change it) into the binding cookie, so the exchange needs no read. Small
+/// whatever the app's request (its `return_to` stays in the pending sign-in): a cookie stays
+/// well under the 4 KB browsers keep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct BoundRequest {
     /// Digest of the `state` sent with it: another state's callback exchanges nothing.
     state: String,
-    ctx: SignInContext,
     org: OrgId,
+    /// The app the sign-in is for (what minting its token needs loads beside the exchange).
+    app: AppId,
     nonce: String,
     /// The PKCE `code_verifier` (RFC 7636).
     verifier: String,
@@ -255,9 +261,9 @@ impl Corporate {
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let expires_at = now + PENDING_TTL;
-        let bound = BoundRequest { state: oidc::digest(&state), ctx: start.ctx, org: start.org, nonce, verifier };
+        let bound = BoundRequest { state: oidc::digest(&state), org: start.org, app: start.ctx.app.clone(), nonce, verifier };
         let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound);
-        self.ports.pending.put(&oidc::digest(&state), &PendingLogin { binding: oidc::digest(&binding), expires_at }).await?;
+        self.ports.pending.put(&oidc::digest(&state), &PendingLogin { ctx: start.ctx, binding: oidc::digest(&binding), expires_at }).await?;
         Ok(Redirect { url: url.into(), binding })
     }
 
@@ -265,11 +271,14 @@ impl Corporate {
     ///
     /// The pending sign-in is taken before anything is decided or written: a state is good
     /// for one attempt, whatever its outcome. Beside the take, the code is exchanged with what
-    /// the binding cookie carries, so the provider's round trip and the take overlap; an
-    /// exchange whose take fails is thrown away. Loaded ahead, beside both and then beside
-    /// the person's lookup: the cookie's app (what minting its token needs; a failure is the
-    /// completion's to report), and the connection of the organisation the state names ahead
-    /// of its dot (a warm-up only, never trusted). The state counts whole (its digest keys the
+    /// the binding cookie carries (and the cookie's app loads: what minting its token needs, a
+    /// failure being the completion's to report), so the provider's round trip and the take
+    /// overlap; an exchange whose take fails is thrown away. What that costs: a spent state
+    /// shown again with its own cookie still reaches the provider's token endpoint (which
+    /// refuses a code used before); of two callbacks of one sign-in at once, the one that loses
+    /// the take may be the one that redeems the code; and a take that fails leaves the code spent.
+    /// Beside all that, the connection of the organisation the state names ahead of its dot is
+    /// loaded (a warm-up only, never trusted). The state counts whole (its digest keys the
     /// pending sign-in), so one with another organisation's id put in front finds nothing to
     /// take, and is answered as soon as the take is (all else dropped).
     pub async fn finish(&self, callback: Callback<'_>, now: u64) -> Result<Finished, Failure> {
@@ -280,15 +289,9 @@ impl Corporate {
         let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
         let exchange = async {
             let bound = self.bound(callback.binding, &key, now).await?;
-            let exchanged = self.exchanged(&bound, &callback, now).await;
-            Ok::<_, CorporateError>((bound, exchanged))
+            Ok::<_, CorporateError>(tokio::join!(self.exchanged(&bound, &callback, now), self.shared.app_ready_to_mint(bound.app.as_str(), now)).0)
         };
-        let app = async {
-            if let Ok(bound) = self.bound(callback.binding, &key, now).await {
-                let _ = self.shared.app_ready_to_mint(bound.ctx.app.as_str(), now).await;
-            }
-        };
-        let (take, ahead) = (self.ports.pending.take(&key), async { tokio::join!(app, self.warm(named)) });
+        let (take, ahead) = (self.ports.pending.take(&key), self.warm(named));
         tokio::pin!(take, exchange, ahead);
         let (mut exchanged, mut loaded) = (None, false);
         let taken = loop {
@@ -306,13 +309,13 @@ impl Corporate {
             return Err(CorporateError::InvalidState.into());
         }
         let person = async {
-            let (request, exchanged) = match exchanged {
+            let exchanged = match exchanged {
                 Some(done) => done,
                 None => exchange.await,
             }?;
-            let ctx = request.ctx.clone();
+            let ctx = pending.ctx.clone();
             let finished = match exchanged {
-                Ok(exchanged) => self.finished(request, exchanged, now).await,
+                Ok(exchanged) => self.finished(pending.ctx, exchanged, now).await,
                 Err(error) => Err(error),
             };
             finished.map_err(|error| Failure { ctx: Some(ctx), error })
@@ -332,7 +335,7 @@ impl Corporate {
         let key = self.shared.secrets.bridge().await?;
         let cookie = cookie.ok_or(CorporateError::InvalidState)?;
         let bound: BoundRequest = flow::open_private(&key.flow_key, Purpose::CorporateBinding, cookie, now).map_err(|_| CorporateError::InvalidState)?;
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(bound.state.as_bytes(), state.as_bytes())) {
+        if bound.state != state {
             return Err(CorporateError::InvalidState);
         }
         Ok(bound)
@@ -371,7 +374,7 @@ impl Corporate {
     }
 
     /// The person the provider vouched for: their Cognito user, and their sign-in history.
-    async fn finished(&self, request: BoundRequest, exchanged: Exchanged, now: u64) -> Result<Finished, CorporateError> {
+    async fn finished(&self, ctx: SignInContext, exchanged: Exchanged, now: u64) -> Result<Finished, CorporateError> {
         let Exchanged { org, connection, identity, id_token, end_session_endpoint } = exchanged;
         // The person's sign-in history is read beside their account, by the email the provider
         // gives; the assessment uses it only if it is that account's own verified email.
@@ -383,14 +386,14 @@ impl Corporate {
             }
             _ => None,
         };
-        Ok(Finished { ctx: request.ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
+        Ok(Finished { ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
     }
 
-    /// Loads into the caches what a callback of `org`'s connection needs before the code
-    /// exchange: the organisation, then its client secret and its provider's metadata side by
-    /// side (each cache loads a value once, so the callback waits on these loads rather than
-    /// repeating them). Failures are left for the callback to meet. An unknown organisation
-    /// costs one read and leaves nothing cached.
+    /// Loads into the caches what a callback of `org`'s connection needs: the organisation,
+    /// then side by side its client secret and its provider's metadata, then the provider's keys
+    /// (so they load beside the token request, not after it). Each cache loads a value once, so
+    /// the callback waits on these loads rather than repeating them. Failures are left for the
+    /// callback to meet. An unknown organisation costs one read and leaves nothing cached.
     async fn warm(&self, org: Option<OrgId>) {
         let Some(org) = org else { return };
         let Ok((_, connection)) = self.connection(&org).await else { return };
@@ -399,7 +402,12 @@ impl Corporate {
                 let _ = self.shared.secrets.value(reference).await;
             }
         };
-        let _ = tokio::join!(secret, self.ports.provider.metadata(&connection.issuer));
+        let keys = async {
+            if let Ok(metadata) = self.ports.provider.metadata(&connection.issuer).await {
+                self.ports.provider.prefetch_keys(&metadata).await;
+            }
+        };
+        tokio::join!(secret, keys);
     }
 
     async fn connection(&self, org: &OrgId) -> Result<(Arc<Organisation>, Connection), CorporateError> {
@@ -424,7 +432,6 @@ mod tests {
     use crate::signin::SignIn;
     use crate::signin::oidc::ProviderMetadata;
     use crate::testing::{DEMO_APP, MemoryOrgs, ScriptedAuth, Unreachable, sign_in_ports};
-    use crate::tokens::app::AppId;
     use serde_json::{Map, Value, json};
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -499,10 +506,16 @@ mod tests {
             directory: Arc::new(Unreachable),
             redirect_uri: "https://api.example.com/corporate/callback".into(),
         });
-        let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None };
-        let ctx = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let flow = corporate.start(&ctx, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        // The longest `return_to` an app may ask for stays in the pending sign-in: the cookie
+        // keeps well under the 4 KB browsers store.
+        let origin = crate::tokens::return_to::Origin::parse("https://acme.zendesk.com").unwrap_or_else(|e| panic!("{e}"));
+        let long = format!("https://acme.zendesk.com/hc/{}", "a".repeat(2000));
+        let return_to = crate::tokens::return_to::ReturnTo::check(&long, &[origin]).unwrap_or_else(|_| panic!("a return_to"));
+        let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: Some(return_to), nonce: None, device: None };
+        let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(redirect.binding.len() < 1500, "a cookie of {} bytes", redirect.binding.len());
         let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
         let state = url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
 
@@ -513,6 +526,6 @@ mod tests {
         };
         let Err(failure) = finished else { panic!("the provider failed") };
         assert!(matches!(failure.error, CorporateError::Provider(_)), "{:?}", failure.error);
-        assert!(failure.ctx.is_some(), "the state checked out");
+        assert_eq!(failure.ctx, Some(ctx), "the state checked out, and the context came back whole");
     }
 }

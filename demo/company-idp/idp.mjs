@@ -157,7 +157,8 @@ server.on("request", async (req, res) => {
   if (counted[path]) {
     backchannel[counted[path]] += 1;
     const start = wallClock();
-    res.on("finish", () => served.push({ path, start, end: wallClock() }));
+    // Kept while a benchmark reads them (it empties the log); a long `make dev` keeps the last 1,000.
+    res.on("close", () => served.push({ path, start, end: wallClock() }) > 1000 && served.shift());
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   }
   const match = /^\/interaction\/([\w-]+)(?:\/(login))?$/.exec(path);

@@ -29,11 +29,11 @@ const CLIENT_ID: &str = "bridge";
 const STATE: &str = "bench-state";
 const NONCE: &str = "bench-nonce";
 
-/// The binding cookie `/corporate/go` sets for `STATE`, sealed with the bench's flow key
-/// (`support::secret`): what the code exchange needs.
+/// The binding cookie `/corporate/go` sets for `STATE`, sealed with the benches' flow key:
+/// what the code exchange needs.
 fn binding() -> String {
     let request = json!({"state": digest(STATE), "org": ORG, "app": "bench", "nonce": NONCE, "verifier": "bench-verifier"});
-    let key = secrecy::SecretString::from("k".repeat(48));
+    let key = secrecy::SecretString::from(support::FLOW_KEY);
     shared::signin::flow::seal_private(&key, shared::signin::flow::Purpose::CorporateBinding, now() + 3600, &request)
 }
 

@@ -44,10 +44,13 @@ pub fn login(sdk: &aws_config::SdkConfig) -> axum::Router {
     login::routes::router(std::sync::Arc::new(login::state::Login::with(&config(), sdk, login::state::Login::secrets(&config(), sdk), keys, oidc)))
 }
 
+/// The bridge's flow key in the benches' bridge secret.
+pub const FLOW_KEY: &str = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+
 /// The bridge secret, a connection's or an app's secret, by the secret id in the request.
 pub fn secret(body: &str) -> Value {
     if body.contains("\"bridge\"") {
-        json!({"SecretString": json!({"flow_key": "k".repeat(48), "cognito_client_secret": "client-secret"}).to_string()})
+        json!({"SecretString": json!({"flow_key": FLOW_KEY, "cognito_client_secret": "client-secret"}).to_string()})
     } else {
         json!({"SecretString": "shared-secret"})
     }

@@ -3,7 +3,7 @@
 //! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
 //! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed) |
-//! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the digest of its binding cookie), `expires_at` |
+//! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the sign-in context, the digest of its binding cookie, `expires_at`), `expires_at` |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
 //!

@@ -270,17 +270,18 @@ impl Corporate {
     /// The callback: everything an OpenID relying party must check, then the person's user.
     ///
     /// The pending sign-in is taken before anything is decided or written: a state is good
-    /// for one attempt, whatever its outcome. Beside the take, the code is exchanged with what
-    /// the binding cookie carries (and the cookie's app loads: what minting its token needs, a
-    /// failure being the completion's to report), so the provider's round trip and the take
-    /// overlap; an exchange whose take fails is thrown away. What that costs: a spent state
-    /// shown again with its own cookie still reaches the provider's token endpoint (which
-    /// refuses a code used before); of two callbacks of one sign-in at once, the one that loses
-    /// the take may be the one that redeems the code; and a take that fails leaves the code spent.
-    /// Beside all that, the connection of the organisation the state names ahead of its dot is
-    /// loaded (a warm-up only, never trusted). The state counts whole (its digest keys the
-    /// pending sign-in), so one with another organisation's id put in front finds nothing to
-    /// take, and is answered as soon as the take is (all else dropped).
+    /// for one attempt, whatever its outcome. Beside the take, once the binding cookie proves the
+    /// state is one we issued, the code is exchanged with what the cookie carries (and the
+    /// cookie's app loads: what minting its token needs, a failure being the completion's to
+    /// report), so the provider's round trip and the take overlap; an exchange whose take fails
+    /// is thrown away. What that costs: a spent state shown again with its own cookie still
+    /// reaches the provider's token endpoint (which refuses a code used before); of two
+    /// callbacks of one sign-in at once, the one that loses the take may be the one that redeems
+    /// the code; and a take that fails leaves the code spent. From the first moment, the
+    /// organisation the state names ahead of its dot is read (a warm-up only, never trusted:
+    /// nothing outside the table is called for a state we did not issue). The state counts
+    /// whole (its digest keys the pending sign-in), so one with another organisation's id put in
+    /// front finds nothing to take, and is answered as soon as the take is (all else dropped).
     pub async fn finish(&self, callback: Callback<'_>, now: u64) -> Result<Finished, Failure> {
         if callback.state.is_empty() || callback.state.len() > 128 {
             return Err(CorporateError::InvalidState.into());
@@ -288,44 +289,36 @@ impl Corporate {
         let key = oidc::digest(callback.state);
         let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
         let exchange = async {
-            let bound = self.bound(callback.binding, &key, now).await?;
-            Ok::<_, CorporateError>(tokio::join!(self.exchanged(&bound, &callback, now), self.shared.app_ready_to_mint(bound.app.as_str(), now)).0)
+            let issued = async {
+                let bound = self.bound(callback.binding, &key, now).await?;
+                Ok::<_, CorporateError>(tokio::join!(self.exchanged(&bound, &callback, now), self.shared.app_ready_to_mint(bound.app.as_str(), now)).0)
+            };
+            tokio::join!(self.warm(named), issued).1
         };
-        let (take, ahead) = (self.ports.pending.take(&key), self.warm(named));
-        tokio::pin!(take, exchange, ahead);
-        let (mut exchanged, mut loaded) = (None, false);
+        let take = self.ports.pending.take(&key);
+        tokio::pin!(take, exchange);
+        let mut exchanged = None;
         let taken = loop {
             tokio::select! {
                 taken = &mut take => break taken,
                 done = &mut exchange, if exchanged.is_none() => exchanged = Some(done),
-                _ = &mut ahead, if !loaded => loaded = true,
             }
         };
         let pending = taken?.ok_or(CorporateError::InvalidState)?;
         // The cookie is the one made for this state (its digest is the pending sign-in's), so
         // what it carries is what `begin` sealed for it.
-        let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
-        if pending.expires_at <= now || !bound {
+        if pending.expires_at <= now || callback.binding.is_none_or(|b| oidc::digest(b) != pending.binding) {
             return Err(CorporateError::InvalidState.into());
         }
-        let person = async {
-            let exchanged = match exchanged {
-                Some(done) => done,
-                None => exchange.await,
-            }?;
-            let ctx = pending.ctx.clone();
-            let finished = match exchanged {
-                Ok(exchanged) => self.finished(pending.ctx, exchanged, now).await,
-                Err(error) => Err(error),
-            };
-            finished.map_err(|error| Failure { ctx: Some(ctx), error })
+        let exchanged = match exchanged {
+            Some(done) => done,
+            None => exchange.await,
+        }?;
+        let finished = match exchanged {
+            Ok(exchanged) => self.finished(pending.ctx.clone(), exchanged, now).await,
+            Err(error) => Err(error),
         };
-        let rest_of_ahead = async {
-            if !loaded {
-                ahead.await;
-            }
-        };
-        tokio::join!(person, rest_of_ahead).0
+        finished.map_err(|error| Failure { ctx: Some(pending.ctx), error })
     }
 
     /// The authorization request the binding cookie carries for the state of digest `state`; a
@@ -350,11 +343,14 @@ impl Corporate {
         }
         let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
         let (org, connection) = self.connection(&request.org).await?;
-        let metadata = self.ports.provider.metadata(&connection.issuer).await?;
-        let secret: Option<Arc<SecretString>> = match &connection.client_secret {
-            Some(reference) => Some(self.shared.secrets.value(reference).await?),
-            None => None,
+        let secret = async {
+            match &connection.client_secret {
+                Some(reference) => self.shared.secrets.value(reference).await.map(Some),
+                None => Ok::<Option<Arc<SecretString>>, StoreError>(None),
+            }
         };
+        let (metadata, secret) = tokio::join!(self.ports.provider.metadata(&connection.issuer), secret);
+        let (metadata, secret) = (metadata?, secret?);
         let exchange = CodeExchange {
             code,
             verifier: &request.verifier,
@@ -362,7 +358,9 @@ impl Corporate {
             client_id: &connection.client_id,
             client_secret: secret.as_deref(),
         };
-        let id_token = self.ports.provider.exchange(&metadata, &exchange).await?;
+        // The provider's keys load beside the token request (cold), not after it.
+        let (id_token, ()) = tokio::join!(self.ports.provider.exchange(&metadata, &exchange), self.ports.provider.prefetch_keys(&metadata));
+        let id_token = id_token?;
         let claims = self.ports.provider.verify(&metadata, &id_token).await?;
         oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &request.nonce, now)?;
         let identity = oidc::identity(&claims, connection.email_claim)?;
@@ -389,25 +387,13 @@ impl Corporate {
         Ok(Finished { ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
     }
 
-    /// Loads into the caches what a callback of `org`'s connection needs: the organisation,
-    /// then side by side its client secret and its provider's metadata, then the provider's keys
-    /// (so they load beside the token request, not after it). Each cache loads a value once, so
-    /// the callback waits on these loads rather than repeating them. Failures are left for the
-    /// callback to meet. An unknown organisation costs one read and leaves nothing cached.
+    /// Reads organisation `org` into the cache, before the binding cookie can be opened (a cold
+    /// start loads the bridge's key meanwhile). A failure is left for the callback to meet; an
+    /// unknown organisation costs one read and leaves nothing cached.
     async fn warm(&self, org: Option<OrgId>) {
-        let Some(org) = org else { return };
-        let Ok((_, connection)) = self.connection(&org).await else { return };
-        let secret = async {
-            if let Some(reference) = &connection.client_secret {
-                let _ = self.shared.secrets.value(reference).await;
-            }
-        };
-        let keys = async {
-            if let Ok(metadata) = self.ports.provider.metadata(&connection.issuer).await {
-                self.ports.provider.prefetch_keys(&metadata).await;
-            }
-        };
-        tokio::join!(secret, keys);
+        if let Some(org) = org {
+            let _ = self.shared.orgs.org(&org).await;
+        }
     }
 
     async fn connection(&self, org: &OrgId) -> Result<(Arc<Organisation>, Connection), CorporateError> {

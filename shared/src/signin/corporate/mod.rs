@@ -307,13 +307,17 @@ impl Corporate {
         let pending = taken?.ok_or(CorporateError::InvalidState)?;
         // The cookie is the one made for this state (its digest is the pending sign-in's), so
         // what it carries is what `begin` sealed for it.
-        if pending.expires_at <= now || callback.binding.is_none_or(|b| oidc::digest(b) != pending.binding) {
+        let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
+        if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }
+        // A cookie that does not open for this state is the page's `InvalidState`; an outage
+        // opening it goes back to the form for the same app, as later failures do.
         let exchanged = match exchanged {
             Some(done) => done,
             None => exchange.await,
-        }?;
+        }
+        .map_err(|error| Failure { ctx: (!matches!(error, CorporateError::InvalidState)).then(|| pending.ctx.clone()), error })?;
         let finished = match exchanged {
             Ok(exchanged) => self.finished(pending.ctx.clone(), exchanged, now).await,
             Err(error) => Err(error),

@@ -291,7 +291,7 @@ impl Corporate {
         let exchange = async {
             let issued = async {
                 let bound = self.bound(callback.binding, &key, now).await?;
-                Ok::<_, CorporateError>(tokio::join!(self.exchanged(&bound, &callback, now), self.shared.app_ready_to_mint(bound.app.as_str(), now)).0)
+                tokio::join!(self.exchanged(&bound, &callback, now), self.shared.app_ready_to_mint(bound.app.as_str(), now)).0
             };
             tokio::join!(self.warm(named), issued).1
         };
@@ -311,18 +311,18 @@ impl Corporate {
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }
-        // A cookie that does not open for this state is the page's `InvalidState`; an outage
-        // opening it goes back to the form for the same app, as later failures do.
         let exchanged = match exchanged {
             Some(done) => done,
             None => exchange.await,
-        }
-        .map_err(|error| Failure { ctx: (!matches!(error, CorporateError::InvalidState)).then(|| pending.ctx.clone()), error })?;
+        };
         let finished = match exchanged {
             Ok(exchanged) => self.finished(pending.ctx.clone(), exchanged, now).await,
             Err(error) => Err(error),
         };
-        finished.map_err(|error| Failure { ctx: Some(pending.ctx), error })
+        // A cookie that does not open for this state (`bound`, the only source of `InvalidState`
+        // here) is the page's; any other failure, an outage opening the cookie included, goes
+        // back to the form for the same app.
+        finished.map_err(|error| Failure { ctx: (!matches!(error, CorporateError::InvalidState)).then_some(pending.ctx), error })
     }
 
     /// The authorization request the binding cookie carries for the state of digest `state`; a

@@ -23,13 +23,13 @@ impl Corporate {
         {
             return Err(CorporateError::OtherProvider);
         }
-        let linked = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
+        let linked_user = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
             Some(username) => self.shared.pool.user(&username).await?,
             None => None,
         };
         // No link, or one to a user since deleted (offboarded, then provisioned again as a new
         // user): the person is found as on a first sign-in, and linked anew.
-        let (user, linked) = match linked {
+        let (user, linked) = match linked_user {
             Some(user) => (user, true),
             None => (self.unlinked(org, connection, identity).await?, false),
         };

@@ -316,6 +316,38 @@ async fn on_first_sign_in_a_person_whose_user_was_deleted_gets_a_new_one() {
     assert_ne!(jwt_claims(&reply.body)["external_id"], first);
 }
 
+/// Saving a connection the operators' way reads the provider's discovery document and keeps it:
+/// a cold instance then signs in with no discovery request at all. A save that cannot read it
+/// drops the old one (it was another issuer's).
+#[tokio::test]
+async fn a_connection_keeps_its_providers_metadata_so_sign_in_skips_discovery() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let settings =
+        |issuer: &str| serde_json::from_value(json!({"kind": "oidc", "issuer": issuer, "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).unwrap();
+    let before = backchannel().await;
+    let saved = company.orgs.connect(company.org.id.as_str(), settings(company_idp())).await.unwrap();
+    let delta = |after: &Value, before: &Value, k: &str| after[k].as_u64().unwrap() - before[k].as_u64().unwrap();
+    assert_eq!(delta(&backchannel().await, &before, "discovery"), 1, "read once, when saved");
+    let kept = company.orgs.get(company.org.id.as_str()).await.unwrap().connection.and_then(|c| c.metadata);
+    assert_eq!(kept.as_ref().map(|m| m.issuer.as_str()), Some(company_idp()), "kept in the table");
+    assert_eq!(kept, saved.connection.and_then(|c| c.metadata));
+
+    // A fresh instance: nothing cached, yet no discovery.
+    let app = spawn_app_like(&company.app);
+    let before = backchannel().await;
+    let (reply, _) = corporate_sign_in(&app, "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    let after = backchannel().await;
+    assert_eq!((delta(&after, &before, "discovery"), delta(&after, &before, "jwks"), delta(&after, &before, "token")), (0, 1, 1));
+
+    // Another issuer whose document cannot be read: saved, with no metadata (sign-in reads it).
+    let moved = company.orgs.connect(company.org.id.as_str(), settings("https://idp.unreachable.example")).await.unwrap();
+    assert_eq!(moved.connection.as_ref().map(|c| (c.issuer.as_str(), c.metadata.is_none())), Some(("https://idp.unreachable.example", true)));
+    let read = company.orgs.get(company.org.id.as_str()).await.unwrap().connection.unwrap();
+    assert_eq!(read.metadata, None, "the first issuer's document is gone from the table");
+}
+
 #[tokio::test]
 async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() {
     let _turn = exclusive().await;

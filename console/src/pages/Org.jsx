@@ -106,6 +106,10 @@ function Connection({ connection }) {
         <dt>{t("orgConnection.singleLogout")}</dt>
         <dd>{c.single_logout ? t("yes") : t("no")}</dd>
       </div>
+      <div>
+        <dt>{t("orgConnection.metadata")}</dt>
+        <dd>{c.metadata ? t("orgConnection.metadataKept", { endpoint: c.metadata.token_endpoint }) : t("orgConnection.metadataAtSignIn")}</dd>
+      </div>
     </dl>
   );
 }

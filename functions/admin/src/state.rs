@@ -14,6 +14,7 @@ use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::sessions::DynamoSessions;
+use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::apps::AppAdmin;
 use shared::admin::hooks::HooksAdmin;
@@ -70,7 +71,12 @@ impl Admin {
                 prefix: config.secret_prefix.clone(),
             },
             keys: KeysAdmin { store: key_set.clone(), vault: vault.clone(), prefix: config.secret_prefix.clone() },
-            orgs: OrgAdmin { store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            orgs: OrgAdmin {
+                store: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)),
+                vault: vault.clone(),
+                discovery: Arc::new(HttpOidc::new().map_err(|e| e.to_string())?),
+                prefix: config.secret_prefix.clone(),
+            },
             workflows: WorkflowsAdmin { store: workflows, vault, replayer, audit: audit.clone(), prefix: config.secret_prefix.clone() },
             people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
             audit,

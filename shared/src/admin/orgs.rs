@@ -3,7 +3,8 @@
 //! (its client secret to the vault as `{prefix}/connections/{org}/{UUIDv7}`, a new one per
 //! change ([`super::secret_change`]), never shown again) or disconnect (the secret is deleted at
 //! once; the company's provider still has it); issue SCIM tokens (the value shown once, only a
-//! digest kept) and revoke them.
+//! digest kept) and revoke them. Connecting reads the provider's discovery document and keeps
+//! it with the connection.
 //!
 //! Every change is written with its audit record in one transaction, over the version it was
 //! made from (tokens: with the organisation's token count). A connection's new secret is written
@@ -16,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::audit::{Actor, AuditRecord};
-use super::ports::{AuditedOrgs, SecretVault};
+use super::ports::{AuditedOrgs, ProviderDiscovery, SecretVault};
 use super::secret_change::{self, Written};
 use super::{AdminError, Check};
 use crate::common::secrets::SecretRef;
@@ -75,6 +76,7 @@ impl ConnectionSettings {
             login_hint: self.login_hint,
             provisioning: self.provisioning,
             single_logout: self.single_logout,
+            metadata: None,
         }
     }
 }
@@ -99,12 +101,15 @@ fn enabled() -> bool {
 }
 
 /// The organisation as operators see it: the connection says `has_client_secret`, never where
-/// the secret is kept.
+/// the secret is kept, and shows the provider's `metadata` as read when it was saved (`null`:
+/// read at sign-in).
 pub fn view(org: &Organisation) -> Value {
     let mut value = serde_json::to_value(org).unwrap_or_default();
     if let Some(connection) = value.get_mut("connection").and_then(Value::as_object_mut) {
         let had = connection.remove("client_secret").is_some();
         connection.insert("has_client_secret".into(), had.into());
+        let metadata = org.connection.as_ref().and_then(|c| c.metadata.as_ref());
+        connection.insert("metadata".into(), serde_json::to_value(metadata).unwrap_or_default());
     }
     value
 }
@@ -117,6 +122,8 @@ pub fn token_view(record: &TokenRecord) -> Value {
 pub struct OrgAdmin {
     pub store: Arc<dyn AuditedOrgs>,
     pub vault: Arc<dyn SecretVault>,
+    /// Reads a provider's discovery document when its connection is saved.
+    pub discovery: Arc<dyn ProviderDiscovery>,
     /// Secret names start with this (the stack name).
     pub prefix: String,
 }
@@ -193,11 +200,22 @@ impl OrgAdmin {
     }
 
     /// Sets organisation `id`'s connection over `version`, storing its client secret first.
+    ///
+    /// The provider's discovery document is read now and kept with the connection, so sign-in
+    /// need not read it; one that cannot be read (or names another issuer) does not stop the
+    /// change, and sign-in reads it instead. Saving the connection again reads it again.
     pub async fn connect(&self, actor: &Actor, id: &str, settings: ConnectionSettings, version: u64, now: u64) -> Result<Organisation, AdminError> {
         let current = self.at(id, version).await?;
         let kept = current.connection.as_ref().and_then(|c| c.client_secret.clone());
         settings.check(id)?;
         let mut connection = settings.connection(kept.clone());
+        connection.metadata = match self.discovery.discover(&connection.issuer).await {
+            Ok(metadata) => Some(metadata),
+            Err(why) => {
+                tracing::warn!(org = %current.id, issuer = %connection.issuer, reason = %why, "the provider's metadata could not be read; sign-in will read it");
+                None
+            }
+        };
         let created = match &settings.client_secret {
             Some(value) => {
                 let path = format!("{}/connections/{}", self.prefix, current.id);

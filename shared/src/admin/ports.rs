@@ -10,6 +10,7 @@ use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::directory::org::{OrgId, Organisation};
 use crate::directory::ports::{DirectoryError, PoolUser};
+use crate::directory::provider::ProviderMetadata;
 use crate::directory::scim_token::TokenRecord;
 use crate::events::IdentityEvent;
 use crate::messages::email::EmailKind;
@@ -173,6 +174,14 @@ pub trait SecretVault: Send + Sync {
     async fn delete(&self, secret: &SecretRef) -> Result<(), StoreError>;
     /// Deletes a secret that was never in use at once (a create rolled back), so its name is free.
     async fn discard(&self, secret: &SecretRef) -> Result<(), StoreError>;
+}
+
+/// A company's OpenID provider read when an operator connects it (OpenID Connect Discovery 1.0).
+#[async_trait]
+pub trait ProviderDiscovery: Send + Sync {
+    /// The document at `{issuer}/.well-known/openid-configuration`, read now (never cached)
+    /// and checked to name `issuer` with https endpoints; why not, in an operator's words.
+    async fn discover(&self, issuer: &str) -> Result<ProviderMetadata, String>;
 }
 
 /// The user pool as operators manage it, by Cognito user name.

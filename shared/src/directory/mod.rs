@@ -4,6 +4,7 @@
 
 pub mod org;
 pub mod ports;
+pub mod provider;
 pub mod scim;
 pub mod scim_token;
 pub mod triggers;

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::common::email::Email;
 use crate::common::secrets::SecretRef;
+use crate::directory::provider::ProviderMetadata;
 
 /// How many domains one organisation may own (keeps every change within one DynamoDB transaction).
 pub const MAX_DOMAINS: usize = 50;
@@ -181,6 +182,13 @@ pub struct Connection {
     /// On sign-out, continue to the provider's `end_session_endpoint` when it has one.
     #[serde(default)]
     pub single_logout: bool,
+    /// The provider's discovery document as read when the connection was saved, so a sign-in
+    /// goes straight to its endpoints; `None` if it could not be read then (or the connection
+    /// was saved before the bridge kept it): sign-in reads it then, cached for an hour. Not part
+    /// of the connection's JSON: the store keeps it beside it, so code that predates it still
+    /// reads the organisation.
+    #[serde(skip)]
+    pub metadata: Option<ProviderMetadata>,
 }
 
 fn enabled() -> bool {
@@ -236,6 +244,9 @@ impl Connection {
         }
         if self.client_id.trim().is_empty() || self.client_id.len() > 256 {
             return Err(OrgError::BadConnection("the client id is empty or too long"));
+        }
+        if let Some(metadata) = &self.metadata {
+            metadata.check(&self.issuer).map_err(OrgError::BadConnection)?;
         }
         match (self.kind, &self.identity_provider) {
             (ConnectionKind::Cognito, None) => Err(OrgError::BadConnection("a cognito connection names the pool's identity provider")),
@@ -318,5 +329,26 @@ mod tests {
         org.domains.clear();
         org.name = " ".into();
         assert_eq!(org.validate(), Err(OrgError::BadName));
+    }
+
+    #[test]
+    fn a_connection_keeps_only_its_own_issuers_metadata() {
+        let issuer = "https://idp.acme.example";
+        let connection: Connection = serde_json::from_value(serde_json::json!({"kind": "oidc", "issuer": issuer, "client_id": "bridge"})).unwrap();
+        let metadata = ProviderMetadata {
+            issuer: issuer.into(),
+            authorization_endpoint: format!("{issuer}/authorize"),
+            token_endpoint: format!("{issuer}/token"),
+            jwks_uri: format!("{issuer}/jwks"),
+            end_session_endpoint: None,
+        };
+        assert_eq!(Connection { metadata: Some(metadata.clone()), ..connection.clone() }.validate(), Ok(()));
+        let other = ProviderMetadata { issuer: "https://idp.other.example".into(), ..metadata.clone() };
+        assert_eq!(Connection { metadata: Some(other), ..connection.clone() }.validate(), Err(OrgError::BadConnection("the metadata names another issuer")));
+        let plain = ProviderMetadata { token_endpoint: "http://idp.acme.example/token".into(), ..metadata.clone() };
+        assert_eq!(Connection { metadata: Some(plain), ..connection.clone() }.validate(), Err(OrgError::BadConnection("an endpoint is not https")));
+        // Not in the connection's JSON (the store keeps it beside): code that predates it reads on.
+        let json = serde_json::to_value(Connection { metadata: Some(metadata), ..connection }).unwrap();
+        assert!(json.get("metadata").is_none(), "{json}");
     }
 }

@@ -6,12 +6,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
-
-use crate::common::secure_url::secure;
 
 use crate::common::email::Email;
 use crate::directory::org::{Connection, ConnectionKind, EmailClaim};
@@ -21,33 +18,7 @@ pub const SKEW: u64 = 60;
 /// An ID token issued longer ago than this is refused even if the provider set a long `exp`.
 pub const MAX_AGE: u64 = 10 * 60;
 
-/// What the provider's discovery document says (the fields a relying party uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderMetadata {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub jwks_uri: String,
-    #[serde(default)]
-    pub end_session_endpoint: Option<String>,
-}
-
-impl ProviderMetadata {
-    /// The document must name exactly the issuer it was fetched for (OpenID Discovery 4.3).
-    pub fn check(&self, issuer: &str) -> Result<(), &'static str> {
-        if self.issuer != issuer {
-            return Err("the metadata names another issuer");
-        }
-        let endpoints = [Some(&self.authorization_endpoint), Some(&self.token_endpoint), Some(&self.jwks_uri), self.end_session_endpoint.as_ref()];
-        for endpoint in endpoints.into_iter().flatten() {
-            let url = Url::parse(endpoint).map_err(|_| "an endpoint is not a URL")?;
-            if !secure(&url) {
-                return Err("an endpoint is not https");
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::directory::provider::ProviderMetadata;
 
 /// 256 random bits, base64url: states, nonces, PKCE verifiers, session ids.
 pub fn random_token() -> String {

@@ -4,6 +4,7 @@
 use anyhow::{Result, bail};
 use secrecy::SecretString;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
+use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::audit::Actor;
 use shared::admin::orgs::{ConnectionSettings, OrgAdmin, OrgSettings};
@@ -31,7 +32,9 @@ impl Orgs {
     pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>) -> Self {
         let store = Arc::new(DynamoOrgs::new(aws_sdk_dynamodb::Client::new(sdk), table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
-        Self { store: store.clone(), admin: OrgAdmin { store, vault, prefix: prefix.into() }, actor: Actor::cli() }
+        // Building the client fails only if its compiled-in TLS configuration does.
+        let discovery = Arc::new(HttpOidc::new().expect("the HTTPS client for providers' metadata"));
+        Self { store: store.clone(), admin: OrgAdmin { store, vault, discovery, prefix: prefix.into() }, actor: Actor::cli() }
     }
 
     pub async fn create(&self, name: &str, domain_names: &[String], policies: OrgPolicies) -> Result<Organisation> {

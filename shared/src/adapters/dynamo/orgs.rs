@@ -2,7 +2,7 @@
 //!
 //! | item                  | `pk`               | `sk`        | `gsi1pk`             | `gsi1sk` | other attributes                        |
 //! |-----------------------|--------------------|-------------|----------------------|----------|-----------------------------------------|
-//! | organisation          | `ORG#{id}`         | `ORG`       | `ORG`                | `{id}`   | `version`, `tokens` (N), `data` (JSON)  |
+//! | organisation          | `ORG#{id}`         | `ORG`       | `ORG`                | `{id}`   | `version`, `tokens` (N), `data` (JSON), `provider_metadata` (JSON) |
 //! | domain guard          | `DOMAIN#{domain}`  | `DOMAIN`    |                      |          | `org`                                   |
 //! | SCIM token (digest)   | `SCIMTOKEN#{id}`   | `SCIMTOKEN` | `ORG#{org}#TOKENS`   | `{id}`   | `org`, `data` (JSON, no secret)         |
 //!
@@ -11,6 +11,8 @@
 //! organisation's tokens (`gsi1`). A domain guard is written with `attribute_not_exists(pk)` in the
 //! same transaction as the organisation, so a domain has one owner even under concurrent writes;
 //! the organisation's `tokens` counter, in the same transaction as a token, caps active tokens.
+//! `provider_metadata` is its connection's discovery document (`Connection::metadata`), kept out
+//! of `data` so code that predates it (whose `data` allows no unknown field) still reads the item.
 //! An operator's change (`AuditedOrgs`) adds its audit record's items to the same transaction.
 
 use async_trait::async_trait;
@@ -72,9 +74,15 @@ fn new_org_item(org: &Organisation) -> Result<Item, StoreError> {
 }
 
 fn org_from(item: &Item) -> Result<Organisation, StoreError> {
-    let org: Organisation = data(item, "organisation")?;
+    let mut org: Organisation = data(item, "organisation")?;
+    if let (Some(connection), Some(raw)) = (org.connection.as_mut(), item.get(METADATA).and_then(|v| v.as_s().ok())) {
+        connection.metadata = Some(serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("organisation item's provider metadata: {e}")))?);
+    }
     Ok(Organisation { version: version(item).unwrap_or(org.version), ..org })
 }
+
+/// The organisation item's attribute holding its connection's discovery document.
+const METADATA: &str = "provider_metadata";
 
 /// The writes, each with its audit record's items when an operator made it.
 impl DynamoOrgs {
@@ -98,12 +106,19 @@ impl DynamoOrgs {
         if next.id != current.id || next.version != current.version + 1 {
             return Err(StoreError::Conflict);
         }
-        let values = HashMap::from([
+        let mut values = HashMap::from([
             (":previous".to_owned(), n(current.version)),
             (":version".to_owned(), n(next.version)),
             (":data".to_owned(), s(serde_json::to_string(next).map_err(corrupt)?)),
         ]);
-        let mut items = vec![self.table.update(org_key(&next.id), "SET version = :version, #data = :data", "version = :previous", values)?];
+        let expression = match next.connection.as_ref().and_then(|c| c.metadata.as_ref()) {
+            Some(metadata) => {
+                values.insert(":metadata".to_owned(), s(serde_json::to_string(metadata).map_err(corrupt)?));
+                format!("SET version = :version, #data = :data, {METADATA} = :metadata")
+            }
+            None => format!("SET version = :version, #data = :data REMOVE {METADATA}"),
+        };
+        let mut items = vec![self.table.update(org_key(&next.id), &expression, "version = :previous", values)?];
         let added: Vec<&EmailDomain> = next.domains.iter().filter(|d| !current.owns(d)).collect();
         for domain in &added {
             items.push(self.domain_guard(domain, &next.id)?);

@@ -1,5 +1,5 @@
 //! `OidcProvider` over HTTPS: discovery (`{issuer}/.well-known/openid-configuration`, cached for
-//! an hour per issuer), the token request (`client_secret_basic`, or the client id alone for a
+//! an hour per issuer; read afresh for an operator as `ProviderDiscovery`), the token request (`client_secret_basic`, or the client id alone for a
 //! public client), and ID token signatures through one `jwks::KeyCache` per provider.
 //!
 //! Every request has a 1 s connect and 3 s total timeout and follows no redirects. The allowed
@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::adapters::http::jwks::{KeyCache, KeySource};
+use crate::admin::ports::ProviderDiscovery;
 use crate::cache::TtlCache;
 use crate::signin::oidc::ProviderMetadata;
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider, TokenRejected};
@@ -50,12 +51,13 @@ impl HttpOidc {
         Self { http, metadata: TtlCache::new(METADATA_TTL), keys: Mutex::new(HashMap::new()) }
     }
 
-    async fn discover(&self, issuer: &str) -> Result<Option<ProviderMetadata>, OidcError> {
+    /// The issuer's discovery document, read now and checked.
+    async fn read_metadata(&self, issuer: &str) -> Result<ProviderMetadata, OidcError> {
         let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let metadata: ProviderMetadata =
             serde_json::from_str(&get(&self.http, &url).await?).map_err(|_| OidcError::Unavailable("the provider metadata is not valid".into()))?;
         metadata.check(issuer).map_err(|e| OidcError::Unavailable(e.into()))?;
-        Ok(Some(metadata))
+        Ok(metadata)
     }
 
     fn key_cache(&self, jwks_uri: &str) -> Arc<KeyCache> {
@@ -97,6 +99,13 @@ impl KeySource for ProviderKeys {
     }
 }
 
+#[async_trait]
+impl ProviderDiscovery for HttpOidc {
+    async fn discover(&self, issuer: &str) -> Result<ProviderMetadata, String> {
+        self.read_metadata(issuer).await.map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenResponse {
     id_token: Option<String>,
@@ -110,7 +119,7 @@ struct TokenError {
 #[async_trait]
 impl OidcProvider for HttpOidc {
     async fn metadata(&self, issuer: &str) -> Result<Arc<ProviderMetadata>, OidcError> {
-        let loaded = self.metadata.get_or_load(&issuer.to_owned(), || self.discover(issuer)).await?;
+        let loaded = self.metadata.get_or_load(&issuer.to_owned(), || async { self.read_metadata(issuer).await.map(Some) }).await?;
         loaded.ok_or_else(|| OidcError::Unavailable("no metadata".into()))
     }
 

@@ -32,7 +32,7 @@ use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimReads
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::oidc;
-use crate::signin::oidc::{Authorize, ClaimError, Identity};
+use crate::signin::oidc::{Authorize, ClaimError, Identity, ProviderMetadata};
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
 use crate::signin::service::{Prior, SignInPorts};
 use crate::signin::session::ProviderLogout;
@@ -247,7 +247,7 @@ impl Corporate {
         let key = self.shared.secrets.bridge().await?;
         let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
         let (_, connection) = self.connection(&start.org).await?;
-        let metadata = self.ports.provider.metadata(&connection.issuer).await?;
+        let metadata = self.metadata(&connection).await?;
         // The organisation leads the state, so the callback can load its connection beside the take.
         let state = format!("{}.{}", start.org.as_str(), oidc::random_token());
         let (nonce, verifier) = (oidc::random_token(), oidc::random_token());
@@ -353,7 +353,7 @@ impl Corporate {
                 None => Ok::<Option<Arc<SecretString>>, StoreError>(None),
             }
         };
-        let (metadata, secret) = tokio::join!(self.ports.provider.metadata(&connection.issuer), secret);
+        let (metadata, secret) = tokio::join!(self.metadata(&connection), secret);
         let (metadata, secret) = (metadata?, secret?);
         let exchange = CodeExchange {
             code,
@@ -389,6 +389,15 @@ impl Corporate {
             _ => None,
         };
         Ok(Finished { ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
+    }
+
+    /// The provider's metadata: the document kept with the connection when it was saved (if it
+    /// still names the connection's issuer), else discovered (cached).
+    async fn metadata(&self, connection: &Connection) -> Result<Arc<ProviderMetadata>, OidcError> {
+        match &connection.metadata {
+            Some(kept) if kept.check(&connection.issuer).is_ok() => Ok(Arc::new(kept.clone())),
+            _ => self.ports.provider.metadata(&connection.issuer).await,
+        }
     }
 
     /// Reads organisation `org` into the cache, before the binding cookie can be opened (a cold
@@ -473,9 +482,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_code_is_exchanged_while_the_pending_sign_in_is_being_taken() {
-        let connection = serde_json::from_value(json!({"kind": "oidc", "issuer": ISSUER, "client_id": "bridge"})).unwrap_or_else(|e| panic!("{e}"));
+    /// The sign-in service with an organisation owning `corp.example` through `connection`.
+    fn service(connection: Connection, provider: Arc<dyn OidcProvider>, pending: Arc<dyn PendingLogins>) -> (SignIn, Corporate) {
         let org = Organisation {
             id: OrgId::parse("org-corp").unwrap_or_else(|e| panic!("{e}")),
             name: "Corp".into(),
@@ -486,16 +494,27 @@ mod tests {
         };
         let orgs = Arc::new(MemoryOrgs::default());
         orgs.orgs.lock().unwrap_or_else(|p| p.into_inner()).insert(org.id.clone(), org);
-        let exchanged = Arc::new(Notify::new());
         let sign_in = SignIn::new(sign_in_ports(Arc::new(ScriptedAuth::default()), orgs));
         let corporate = sign_in.corporate(CorporatePorts {
-            provider: Arc::new(Provider(exchanged.clone())),
-            pending: Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged }),
+            provider,
+            pending,
             links: Arc::new(Unreachable),
             scim: Arc::new(Unreachable),
             directory: Arc::new(Unreachable),
             redirect_uri: "https://api.example.com/corporate/callback".into(),
         });
+        (sign_in, corporate)
+    }
+
+    fn oidc_connection() -> Connection {
+        serde_json::from_value(json!({"kind": "oidc", "issuer": ISSUER, "client_id": "bridge"})).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn the_code_is_exchanged_while_the_pending_sign_in_is_being_taken() {
+        let exchanged = Arc::new(Notify::new());
+        let pending = Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged: exchanged.clone() });
+        let (sign_in, corporate) = service(oidc_connection(), Arc::new(Provider(exchanged)), pending);
         // The longest `return_to` an app may ask for stays in the pending sign-in: the cookie
         // keeps well under the 4 KB browsers store.
         let origin = crate::tokens::return_to::Origin::parse("https://acme.zendesk.com").unwrap_or_else(|e| panic!("{e}"));
@@ -517,5 +536,55 @@ mod tests {
         let Err(failure) = finished else { panic!("the provider failed") };
         assert!(matches!(failure.error, CorporateError::Provider(_)), "{:?}", failure.error);
         assert_eq!(failure.ctx, Some(ctx), "the state checked out, and the context came back whole");
+    }
+
+    /// A provider that counts its discoveries; its documents' endpoints are under `/discovered`.
+    #[derive(Default)]
+    struct Counted(std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl OidcProvider for Counted {
+        async fn metadata(&self, _: &str) -> Result<Arc<ProviderMetadata>, OidcError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Arc::new(metadata_under("discovered", ISSUER)))
+        }
+        async fn exchange(&self, _: &ProviderMetadata, _: &CodeExchange<'_>) -> Result<String, OidcError> {
+            Err(OidcError::Unavailable("the test's provider".into()))
+        }
+        async fn verify(&self, _: &ProviderMetadata, _: &str) -> Result<Map<String, Value>, OidcError> {
+            Err(OidcError::Unavailable("the test's provider".into()))
+        }
+    }
+
+    fn metadata_under(folder: &str, issuer: &str) -> ProviderMetadata {
+        let endpoint = |path: &str| format!("{ISSUER}/{folder}/{path}");
+        ProviderMetadata {
+            issuer: issuer.into(),
+            authorization_endpoint: endpoint("authorize"),
+            token_endpoint: endpoint("token"),
+            jwks_uri: endpoint("jwks"),
+            end_session_endpoint: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_metadata_kept_with_the_connection_spares_the_discovery_unless_it_names_another_issuer() {
+        let cases = [
+            (Some(metadata_under("kept", ISSUER)), "/kept/authorize", 0),
+            (Some(metadata_under("kept", "https://idp.other.example")), "/discovered/authorize", 1),
+            (Some(ProviderMetadata { token_endpoint: "http://idp.corp.example/token".into(), ..metadata_under("kept", ISSUER) }), "/discovered/authorize", 1),
+            (None, "/discovered/authorize", 1),
+        ];
+        for (kept, path, discoveries) in cases {
+            let provider = Arc::new(Counted::default());
+            let pending = Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged: Arc::new(Notify::new()) });
+            let (sign_in, corporate) = service(Connection { metadata: kept.clone(), ..oidc_connection() }, provider.clone(), pending);
+            let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None };
+            let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+            let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
+            let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+            let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((url.path(), provider.0.load(std::sync::atomic::Ordering::SeqCst)), (path, discoveries), "{kept:?}");
+        }
     }
 }

@@ -336,8 +336,8 @@ export const messages = {
       singleLogout: "Single logout",
       singleLogoutHelp: "On sign-out, people are also signed out of the company's provider.",
       metadata: "Provider settings",
-      metadataKept: "Read when the connection was saved: sign-in goes straight to {endpoint}. Save the connection again to read them anew.",
-      metadataAtSignIn: "Could not be read when the connection was saved: sign-in reads them from the provider. Save the connection again to retry.",
+      metadataKept: "Kept when the connection was saved: people go straight to {endpoint}. Save the connection again to read them anew.",
+      metadataAtSignIn: "Not kept: sign-in reads them from the provider (cached for an hour). Save the connection again to read them now.",
       invalid: {
         issuer: "Enter the issuer's URL, such as https://login.example.co.jp.",
         https: "The issuer must be an https URL.",
@@ -1042,8 +1042,8 @@ export const messages = {
       singleLogout: "シングルログアウト",
       singleLogoutHelp: "サインアウト時に会社の ID プロバイダーからもサインアウトします。",
       metadata: "プロバイダーの設定",
-      metadataKept: "接続の保存時に読み込みました。サインインは {endpoint} へ直接進みます。読み込み直すには接続をもう一度保存してください。",
-      metadataAtSignIn: "接続の保存時に読み込めませんでした。サインイン時にプロバイダーから読み込みます。再試行するには接続をもう一度保存してください。",
+      metadataKept: "接続の保存時に読み込んで保持しています。ユーザーは {endpoint} へ直接進みます。読み込み直すには接続をもう一度保存してください。",
+      metadataAtSignIn: "保持していません。サインイン時にプロバイダーから読み込みます（1 時間キャッシュ）。今すぐ読み込むには接続をもう一度保存してください。",
       invalid: {
         issuer: "Issuer の URL を入力してください（例: https://login.example.co.jp）。",
         https: "Issuer は https の URL にしてください。",

@@ -887,7 +887,7 @@ test("a viewer sees the organisations and an organisation's page but no control 
   await connection.getByText(info.company_idp, { exact: true }).waitFor();
   await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
   // Connected by `make dev` with the provider up: its settings were read then and kept.
-  await connection.locator("dt:text-is('Provider settings') + dd").filter({ hasText: `Read when the connection was saved: sign-in goes straight to ${info.company_idp}/` }).waitFor();
+  await connection.locator("dt:text-is('Provider settings') + dd").filter({ hasText: `Kept when the connection was saved: people go straight to ${info.company_idp}/` }).waitFor();
   await p.getByRole("region", { name: "SCIM tokens" }).getByRole("row").filter({ hasText: "demo" }).waitFor();
   await p.getByRole("link", { name: "History" }).waitFor();
   for (const name of ["Edit", "Delete organisation", "Connect", "Change connection", "Disconnect", "Issue token", "Revoke"]) {
@@ -960,7 +960,7 @@ test("an admin disconnects an organisation's provider through the UI after a con
   await connection.getByText(issuer, { exact: true }).waitFor();
   await connection.locator("dt:text-is('Client secret') + dd").filter({ hasText: "Stored (never shown)" }).waitFor();
   // No such provider: the connection is saved all the same, and the page says sign-in reads its settings.
-  await connection.locator("dt:text-is('Provider settings') + dd").filter({ hasText: "Could not be read when the connection was saved" }).waitFor();
+  await connection.locator("dt:text-is('Provider settings') + dd").filter({ hasText: "Not kept: sign-in reads them from the provider" }).waitFor();
   assert.equal(connected.body.connection.metadata, null);
 
   // The question says what stops; cancelled, nothing changes and focus goes back to the button.

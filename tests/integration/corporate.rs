@@ -13,7 +13,7 @@ use shared::signin::corporate::PendingLogins;
 use shared::signin::oidc::digest;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const CLIENT_ID: &str = "bridge";
 pub const CLIENT_SECRET: &str = "company-client-secret";
@@ -341,11 +341,99 @@ async fn a_connection_keeps_its_providers_metadata_so_sign_in_skips_discovery() 
     let after = backchannel().await;
     assert_eq!((delta(&after, &before, "discovery"), delta(&after, &before, "jwks"), delta(&after, &before, "token")), (0, 1, 1));
 
-    // Another issuer whose document cannot be read: saved, with no metadata (sign-in reads it).
-    let moved = company.orgs.connect(company.org.id.as_str(), settings("https://idp.unreachable.example")).await.unwrap();
+    // Other changes keep it: the settings, a SCIM token.
+    let id = company.org.id.as_str();
+    company
+        .orgs
+        .change(id, |s| {
+            s.name = "Example Corp KK".into();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    company.orgs.issue_token(id, "kept", 1).await.unwrap();
+    assert_eq!(company.orgs.get(id).await.unwrap().connection.and_then(|c| c.metadata), kept);
+
+    // Another issuer whose document cannot be read: saved, with no metadata (sign-in reads it),
+    // and the first issuer's document is gone from the item.
+    let moved = company.orgs.connect(id, settings("https://idp.unreachable.example")).await.unwrap();
     assert_eq!(moved.connection.as_ref().map(|c| (c.issuer.as_str(), c.metadata.is_none())), Some(("https://idp.unreachable.example", true)));
-    let read = company.orgs.get(company.org.id.as_str()).await.unwrap().connection.unwrap();
-    assert_eq!(read.metadata, None, "the first issuer's document is gone from the table");
+    let item = aws_sdk_dynamodb::Client::new(&company.app.sdk)
+        .get_item()
+        .table_name(&company.app.stack.table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{id}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("ORG".into()))
+        .send()
+        .await
+        .unwrap();
+    let item = item.item().expect("the organisation's item");
+    assert!(item.contains_key("data") && !item.contains_key("provider_metadata"), "{:?}", item.keys().collect::<Vec<_>>());
+}
+
+/// A save whose read of the document fails keeps the document kept for the same issuer.
+#[tokio::test]
+async fn a_save_that_cannot_read_the_document_keeps_the_one_kept_for_that_issuer() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A provider whose discovery answers once, then fails.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let answered = Arc::new(AtomicBool::new(false));
+    let document = json!({"issuer": issuer, "authorization_endpoint": format!("{issuer}/authorize"), "token_endpoint": format!("{issuer}/token"), "jwks_uri": format!("{issuer}/jwks")});
+    let route = axum::routing::get({
+        let answered = answered.clone();
+        move || async move {
+            match answered.swap(true, Ordering::SeqCst) {
+                false => (StatusCode::OK, axum::Json(document)),
+                true => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({}))),
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().route("/.well-known/openid-configuration", route)).await });
+
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let id = company.org.id.as_str();
+    let settings = || serde_json::from_value(json!({"kind": "oidc", "issuer": issuer, "client_id": CLIENT_ID})).unwrap();
+    let first = company.orgs.connect(id, settings()).await.unwrap().connection.and_then(|c| c.metadata);
+    assert_eq!(first.as_ref().map(|m| m.token_endpoint.clone()), Some(format!("{issuer}/token")));
+    let again = company.orgs.connect(id, settings()).await.unwrap().connection.and_then(|c| c.metadata);
+    assert!(answered.load(Ordering::SeqCst));
+    assert_eq!(again, first, "the provider failed the second read: the first document stays");
+    assert_eq!(company.orgs.get(id).await.unwrap().connection.and_then(|c| c.metadata), first);
+}
+
+/// The email typed on the form only names an account to read beside the code exchange: whoever
+/// the company's provider vouches for is who signs in, linked or not, whatever was typed. When the
+/// typed email is the person's own, their account is not read twice.
+#[tokio::test]
+async fn the_typed_email_is_only_a_hint_the_provider_decides_who_signs_in() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let (taro, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(jwt_claims(&taro.body)["email"], "taro@corp.example", "{}", taro.body);
+    let user_reads = |calls: &[String]| calls.iter().filter(|c| c.ends_with(".AdminGetUser")).count();
+
+    // Jiro types Taro's address, then signs in at the company as himself: first as a new person
+    // (no link yet), then again (linked).
+    for round in ["first", "linked"] {
+        let (callback, binding, _) = to_callback(app, "taro@corp.example", "jiro@corp.example").await;
+        app.calls.take();
+        let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{round}: {}", reply.body);
+        assert_eq!(jwt_claims(&reply.body)["email"], "jiro@corp.example", "{round}");
+        assert_eq!(user_reads(&app.calls.take()), 2, "{round}: Taro's account read ahead, then Jiro's");
+    }
+    // Taro types Jiro's address: Taro.
+    let (callback, binding, _) = to_callback(app, "jiro@corp.example", "taro@corp.example").await;
+    let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(jwt_claims(&reply.body)["email"], "taro@corp.example");
+
+    // Typed right, the account read ahead is the one used: read once.
+    let (callback, binding, _) = to_callback(app, "jiro@corp.example", "jiro@corp.example").await;
+    app.calls.take();
+    let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(jwt_claims(&reply.body)["email"], "jiro@corp.example");
+    assert_eq!(user_reads(&app.calls.take()), 1);
 }
 
 #[tokio::test]

@@ -108,7 +108,7 @@ function Connection({ connection }) {
       </div>
       <div>
         <dt>{t("orgConnection.metadata")}</dt>
-        <dd>{c.metadata ? t("orgConnection.metadataKept", { endpoint: c.metadata.token_endpoint }) : t("orgConnection.metadataAtSignIn")}</dd>
+        <dd>{c.metadata ? t("orgConnection.metadataKept", { endpoint: c.metadata.authorization_endpoint }) : t("orgConnection.metadataAtSignIn")}</dd>
       </div>
     </dl>
   );

@@ -203,7 +203,8 @@ impl OrgAdmin {
     ///
     /// The provider's discovery document is read now and kept with the connection, so sign-in
     /// need not read it; one that cannot be read (or names another issuer) does not stop the
-    /// change, and sign-in reads it instead. Saving the connection again reads it again.
+    /// change: the document kept for the same issuer stays, else sign-in reads it. Saving the
+    /// connection again reads it again.
     pub async fn connect(&self, actor: &Actor, id: &str, settings: ConnectionSettings, version: u64, now: u64) -> Result<Organisation, AdminError> {
         let current = self.at(id, version).await?;
         let kept = current.connection.as_ref().and_then(|c| c.client_secret.clone());
@@ -212,8 +213,9 @@ impl OrgAdmin {
         connection.metadata = match self.discovery.discover(&connection.issuer).await {
             Ok(metadata) => Some(metadata),
             Err(why) => {
-                tracing::warn!(org = %current.id, issuer = %connection.issuer, reason = %why, "the provider's metadata could not be read; sign-in will read it");
-                None
+                tracing::warn!(org = %current.id, issuer = %connection.issuer, reason = %why, "the provider's metadata could not be read");
+                // The one kept for this issuer stays; for another issuer, sign-in reads it.
+                current.connection.as_ref().and_then(|c| c.metadata.clone()).filter(|m| m.issuer == connection.issuer)
             }
         };
         let created = match &settings.client_secret {

@@ -27,6 +27,7 @@ use crate::admin::ports::AuditedOrgs;
 use crate::common::store::StoreError;
 use crate::directory::org::{EmailDomain, OrgId, Organisation};
 use crate::directory::ports::OrgStore;
+use crate::directory::provider::ProviderMetadata;
 use crate::directory::scim_token::ScimTokenStore;
 use crate::directory::scim_token::{MAX_ACTIVE, TokenRecord};
 
@@ -76,7 +77,12 @@ fn new_org_item(org: &Organisation) -> Result<Item, StoreError> {
 fn org_from(item: &Item) -> Result<Organisation, StoreError> {
     let mut org: Organisation = data(item, "organisation")?;
     if let (Some(connection), Some(raw)) = (org.connection.as_mut(), item.get(METADATA).and_then(|v| v.as_s().ok())) {
-        connection.metadata = Some(serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("organisation item's provider metadata: {e}")))?);
+        // Only the connection's own issuer's: code that predates the attribute may have changed
+        // the issuer without removing it. Anything else is left for sign-in to discover.
+        match serde_json::from_str::<ProviderMetadata>(raw) {
+            Ok(metadata) if metadata.check(&connection.issuer).is_ok() => connection.metadata = Some(metadata),
+            _ => tracing::warn!(org = %org.id, "the kept provider metadata is not the connection's issuer's; sign-in discovers it"),
+        }
     }
     Ok(Organisation { version: version(item).unwrap_or(org.version), ..org })
 }

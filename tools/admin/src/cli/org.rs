@@ -175,9 +175,10 @@ pub async fn run(command: OrgCommand, ctx: &Ctx) -> Result<()> {
             if client_secret_stdin {
                 connection.client_secret = Some(SecretInput { secret_stdin: true, generate_secret: false }.read()?);
             }
-            show(&orgs.connect(&id, connection).await?)?;
+            // As the admin API shows it: whether the provider's metadata was read and kept.
+            show(&shared::admin::orgs::view(&orgs.connect(&id, connection).await?))?;
         }
-        OrgCommand::Disconnect { id } => show(&orgs.disconnect(&id).await?)?,
+        OrgCommand::Disconnect { id } => show(&shared::admin::orgs::view(&orgs.disconnect(&id).await?))?,
         OrgCommand::ScimPending { id } => scim_pending(&orgs, &DynamoScim::new(dynamo, table), &id).await?,
         OrgCommand::ScimSync { id, user_pool_id } => scim_sync(&orgs, &ctx.sdk, dynamo, table, &id, user_pool_id).await?,
         OrgCommand::ScimRecount { id } => {

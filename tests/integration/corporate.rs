@@ -539,6 +539,28 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
     assert_eq!(app.items_under("SESSION#").await, 1, "no refused attempt left a session behind (the one is the real sign-in's)");
 }
 
+/// A callback reaching an instance that cannot load the bridge's key (Secrets Manager failing):
+/// the state is spent, no code is exchanged, and the person gets a page saying to try again, not
+/// a server error.
+#[tokio::test]
+async fn a_callback_on_an_instance_without_its_key_spends_the_state_and_exchanges_nothing() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let broken = shared::adapters::local_stack::LocalStack { bridge_secret_id: format!("{}-missing", app.stack.bridge_secret_id), ..app.stack.clone() };
+    let without_key = login_for(&app.sdk, &broken, moto());
+    let before = backchannel().await;
+    let reply = send_to(&without_key, "GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{:?} {}", reply.header("location"), reply.body);
+    assert!(reply.body.contains("<html") && !reply.body.to_lowercase().contains("secretsmanager"), "{}", reply.body);
+    assert_eq!(backchannel().await["token"], before["token"], "no code was exchanged");
+    // The state was good once: the healthy instance refuses it now.
+    let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert_eq!(app.items_under("SESSION#").await, 0);
+}
+
 /// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).
 fn spawn_app_like(app: &TestApp) -> TestApp {
     TestApp {

@@ -401,39 +401,38 @@ async fn a_save_that_cannot_read_the_document_keeps_the_one_kept_for_that_issuer
     assert_eq!(company.orgs.get(id).await.unwrap().connection.and_then(|c| c.metadata), first);
 }
 
-/// The email typed on the form only names an account to read beside the code exchange: whoever
-/// the company's provider vouches for is who signs in, linked or not, whatever was typed. When the
-/// typed email is the person's own, their account is not read twice.
+/// The email typed on the form only finds the organisation (and is the provider's `login_hint`):
+/// whoever the company's provider vouches for is who signs in, linked or not, whatever was typed.
+/// A callback that brings no identity reads nothing from the user pool.
 #[tokio::test]
-async fn the_typed_email_is_only_a_hint_the_provider_decides_who_signs_in() {
+async fn the_typed_email_does_not_decide_who_signs_in() {
     let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;
     let app = &company.app;
     let (taro, _) = corporate_sign_in(app, "taro@corp.example").await;
     assert_eq!(jwt_claims(&taro.body)["email"], "taro@corp.example", "{}", taro.body);
-    let user_reads = |calls: &[String]| calls.iter().filter(|c| c.ends_with(".AdminGetUser")).count();
 
     // Jiro types Taro's address, then signs in at the company as himself: first as a new person
     // (no link yet), then again (linked).
     for round in ["first", "linked"] {
         let (callback, binding, _) = to_callback(app, "taro@corp.example", "jiro@corp.example").await;
-        app.calls.take();
         let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
         assert_eq!(reply.status, StatusCode::OK, "{round}: {}", reply.body);
         assert_eq!(jwt_claims(&reply.body)["email"], "jiro@corp.example", "{round}");
-        assert_eq!(user_reads(&app.calls.take()), 2, "{round}: Taro's account read ahead, then Jiro's");
     }
     // Taro types Jiro's address: Taro.
     let (callback, binding, _) = to_callback(app, "jiro@corp.example", "taro@corp.example").await;
     let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(jwt_claims(&reply.body)["email"], "taro@corp.example");
 
-    // Typed right, the account read ahead is the one used: read once.
-    let (callback, binding, _) = to_callback(app, "jiro@corp.example", "jiro@corp.example").await;
+    // The provider says no: the state is spent, and the user pool is not read.
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    let state = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
     app.calls.take();
-    let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
-    assert_eq!(jwt_claims(&reply.body)["email"], "jiro@corp.example");
-    assert_eq!(user_reads(&app.calls.take()), 1);
+    let denied = app.send("GET", &format!("/corporate/callback?state={state}&error=access_denied"), &[("cookie", &binding)], None).await;
+    assert_eq!(denied.location_param("error").as_deref(), Some("corporate_denied"));
+    let calls = app.calls.take();
+    assert!(!calls.iter().any(|c| c.starts_with("AWSCognitoIdentityProviderService.")), "{calls:?}");
 }
 
 #[tokio::test]

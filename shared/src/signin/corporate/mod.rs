@@ -19,7 +19,6 @@
 //! which Cognito user an identity is, [`person`]'s.
 
 mod person;
-use person::Hinted;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -60,10 +59,6 @@ pub struct PendingLogin {
     /// Digest of the binding cookie's value.
     pub binding: String,
     pub expires_at: u64,
-    /// The email typed on the form: a hint only. The account it names is read beside the code
-    /// exchange and used only if the provider's identity leads to that very user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
 }
 
 /// What the code exchange needs of the authorization request, sealed (encrypted: the browser
@@ -268,8 +263,7 @@ impl Corporate {
         let expires_at = now + PENDING_TTL;
         let bound = BoundRequest { state: oidc::digest(&state), org: start.org, app: start.ctx.app.clone(), nonce, verifier };
         let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound);
-        let pending = PendingLogin { ctx: start.ctx, binding: oidc::digest(&binding), expires_at, email: Some(start.email) };
-        self.ports.pending.put(&oidc::digest(&state), &pending).await?;
+        self.ports.pending.put(&oidc::digest(&state), &PendingLogin { ctx: start.ctx, binding: oidc::digest(&binding), expires_at }).await?;
         Ok(Redirect { url: url.into(), binding })
     }
 
@@ -317,17 +311,12 @@ impl Corporate {
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }
-        // The state checked out: the account the typed email names loads beside the exchange.
-        let hinted = pending.email.clone().map(|email| {
-            let pool = self.shared.pool.clone();
-            tokio::spawn(async move { person::user_by_email(&*pool, &email).await })
-        });
         let exchanged = match exchanged {
             Some(done) => done,
             None => exchange.await,
         };
         let finished = match exchanged {
-            Ok(exchanged) => self.finished(pending.ctx.clone(), exchanged, hinted, now).await,
+            Ok(exchanged) => self.finished(pending.ctx.clone(), exchanged, now).await,
             Err(error) => Err(error),
         };
         // A cookie that does not open for this state (`bound`, the only source of `InvalidState`
@@ -387,11 +376,11 @@ impl Corporate {
     }
 
     /// The person the provider vouched for: their Cognito user, and their sign-in history.
-    async fn finished(&self, ctx: SignInContext, exchanged: Exchanged, hinted: Option<Hinted>, now: u64) -> Result<Finished, CorporateError> {
+    async fn finished(&self, ctx: SignInContext, exchanged: Exchanged, now: u64) -> Result<Finished, CorporateError> {
         let Exchanged { org, connection, identity, id_token, end_session_endpoint } = exchanged;
         // The person's sign-in history is read beside their account, by the email the provider
         // gives; the assessment uses it only if it is that account's own verified email.
-        let (user, prior) = tokio::join!(self.user_for(&org, &connection, &identity, hinted), self.shared.prior(identity.email.as_str(), now));
+        let (user, prior) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now));
         let user = user?;
         let provider_logout = match (end_session_endpoint, connection.single_logout) {
             (Some(end_session_endpoint), true) => {

@@ -7,23 +7,15 @@ use super::{Corporate, CorporateError};
 use crate::common::email::Email;
 use crate::common::profile::{ORG_ATTRIBUTE, SCIM_ATTRIBUTE};
 use crate::directory::org::{Connection, ConnectionKind, Organisation, Provisioning};
-use crate::directory::ports::{DirectoryError, PoolUser, PoolUsers, ScimEntry};
+use crate::directory::ports::{PoolUser, ScimEntry};
 use crate::directory::scim::directory_user::DirectoryUser;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::resource::Kind;
 use crate::signin::oidc::{ClaimError, Identity};
 
 impl Corporate {
-    /// The Cognito user for `identity`: linked before, else by email; then checked. `hinted`:
-    /// the user the typed email named, read meanwhile, taken in place of reading the user the
-    /// link (or the provider's email) leads to when it is that very user.
-    pub(super) async fn user_for(
-        &self,
-        org: &Organisation,
-        connection: &Connection,
-        identity: &Identity,
-        hinted: Option<Hinted>,
-    ) -> Result<PoolUser, CorporateError> {
+    /// The Cognito user for `identity`: linked before, else by email; then checked.
+    pub(super) async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
         // Through a pool, only from the connection's own provider: the authorize step's
         // `identity_provider` is the browser's to change.
         if let (ConnectionKind::Cognito, Some(provider)) = (connection.kind, &connection.identity_provider)
@@ -31,16 +23,15 @@ impl Corporate {
         {
             return Err(CorporateError::OtherProvider);
         }
-        let (link, hinted) = tokio::join!(self.ports.links.find(&org.id, &identity.issuer, &identity.subject), settle(hinted));
-        let linked_user = match link? {
-            Some(username) => self.user_named(&username, &hinted).await?,
+        let linked_user = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
+            Some(username) => self.shared.pool.user(&username).await?,
             None => None,
         };
         // No link, or one to a user since deleted (offboarded, then provisioned again as a new
         // user): the person is found as on a first sign-in, and linked anew.
         let (user, linked) = match linked_user {
             Some(user) => (user, true),
-            None => (self.unlinked(org, connection, identity, &hinted).await?, false),
+            None => (self.unlinked(org, connection, identity).await?, false),
         };
         match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
             Some(o) if o == org.id.as_str() => {}
@@ -63,7 +54,7 @@ impl Corporate {
 
     /// The Cognito user of a person no link leads to: the pool's own (a pool connection), else
     /// found (or made) by the email the provider vouches for.
-    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity, hinted: &Option<PoolUser>) -> Result<PoolUser, CorporateError> {
+    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
         let username = match connection.kind {
             // The pool federated the person itself: the token is for its own user.
             ConnectionKind::Cognito => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
@@ -79,15 +70,7 @@ impl Corporate {
                 },
             },
         };
-        self.user_named(&username, hinted).await?.ok_or(CorporateError::NotProvisioned)
-    }
-
-    /// The Cognito user `username`: the hinted one if it is that user, else read now.
-    async fn user_named(&self, username: &str, hinted: &Option<PoolUser>) -> Result<Option<PoolUser>, CorporateError> {
-        match hinted {
-            Some(user) if user.username == username => Ok(Some(user.clone())),
-            _ => Ok(self.shared.pool.user(username).await?),
-        }
+        self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)
     }
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
@@ -99,27 +82,6 @@ impl Corporate {
         let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
         check_active(entry)?;
         entry.link.username.clone().ok_or(CorporateError::NotProvisioned)
-    }
-}
-
-/// The user a typed email named, loading beside the code exchange.
-pub(super) type Hinted = tokio::task::JoinHandle<Result<Option<PoolUser>, DirectoryError>>;
-
-/// The pool user whose email is `email` (by email, then by the user name found: its attributes
-/// and groups are that user's own), if any.
-pub(super) async fn user_by_email(pool: &dyn PoolUsers, email: &str) -> Result<Option<PoolUser>, DirectoryError> {
-    match pool.find_by_email(email).await? {
-        Some(username) => pool.user(&username).await,
-        None => Ok(None),
-    }
-}
-
-/// The hinted user once loaded; none if there was no hint or it could not be read (the user
-/// is then read as without one).
-async fn settle(hinted: Option<Hinted>) -> Option<PoolUser> {
-    match hinted {
-        Some(task) => task.await.ok().and_then(Result::ok).flatten(),
-        None => None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `OidcProvider` over HTTPS: discovery (`{issuer}/.well-known/openid-configuration`, cached for
-//! an hour per issuer; read afresh for an operator as `ProviderDiscovery`), the token request (`client_secret_basic`, or the client id alone for a
-//! public client), and ID token signatures through one `jwks::KeyCache` per provider.
+//! an hour per issuer; read afresh for an operator as `ProviderDiscovery`), the token request
+//! (`client_secret_basic`, or the client id alone for a public client), and ID token signatures
+//! through one `jwks::KeyCache` per provider.
 //!
 //! Every request has a 1 s connect and 3 s total timeout and follows no redirects. The allowed
 //! signature algorithms are RS256/384/512, PS256/384/512, ES256 and ES384, each only with a key

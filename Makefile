@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the whole bridge locally, `make test` runs every test.
-.PHONY: dev test setup lint unit browser console contracts package bench bench-cold bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
+.PHONY: dev test setup lint unit browser console contracts package package-check bench bench-cold bench-scim bench-scim-worst bench-workflows bench-triggers bench-sender
 
 setup:
 	bash scripts/setup.sh
@@ -41,6 +41,10 @@ package:
 	python3 -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
 	rustup target add aarch64-unknown-linux-gnu
 	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows -p triggers -p sms-sender -p admin
+
+## The packages built, then each checked to be at most 4 MB zipped (CI runs this after the tests).
+package-check: package
+	python3 scripts/package_sizes.py
 
 ## The benchmarks: bridge overhead and AWS calls per password and corporate sign-in; mints per second per algorithm.
 bench:

@@ -693,6 +693,15 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
     assert_eq!((kept.json()["connection"]["has_client_secret"].clone(), kept.json()["version"].clone()), (json!(true), json!(4)), "{}", kept.body);
     let insecure = json!({"kind": "oidc", "issuer": "http://idp.acme.example", "client_id": "bridge"});
     assert_eq!(console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(insecure)).await.status, StatusCode::BAD_REQUEST);
+    // The provider's endpoints come only from its own discovery document (unreachable here: none
+    // kept); an operator cannot hand the bridge others.
+    assert_eq!(kept.json()["connection"]["metadata"], Value::Null, "{}", kept.body);
+    let endpoints = json!({"issuer": "https://idp.acme.example", "authorization_endpoint": "https://evil.example/authorize",
+                           "token_endpoint": "https://evil.example/token", "jwks_uri": "https://evil.example/jwks"});
+    let handed = json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge", "metadata": endpoints});
+    let refused = console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(handed)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(console.call(&token, "GET", &path, &[], None).await.json()["connection"]["metadata"], Value::Null);
     // Two new client secrets from the same version at once: one change is written and the secret
     // in use is its own; the refused one's is gone and the one before is scheduled for deletion.
     let racer = |secret: &str| json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge", "client_secret": secret});

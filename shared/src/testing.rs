@@ -128,6 +128,8 @@ impl OrgDirectory for MemoryOrgs {
 #[derive(Default)]
 pub struct MemorySessions {
     pub sessions: Mutex<HashMap<String, crate::signin::session::Session>>,
+    /// When each user's sessions were last revoked.
+    pub revoked: Mutex<HashMap<String, u64>>,
     pub events: Arc<MemoryEvents>,
     /// Where the risk profiles written with sessions go.
     pub risk: Arc<MemoryRisk>,
@@ -222,6 +224,10 @@ impl EventLog for MemoryEvents {
 #[async_trait]
 impl SessionStore for MemorySessions {
     async fn create(&self, key: &str, session: &crate::signin::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
+        let revoked = self.revoked.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).copied();
+        if revoked.is_some_and(|at| at >= session.created.saturating_sub(crate::signin::ports::REVOCATION_WINDOW)) {
+            return Err(StoreError::Conflict);
+        }
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
         // As the table keeps it: by the verified email, else by username.
         let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
@@ -260,6 +266,14 @@ impl SessionStore for MemorySessions {
         let before = all.len();
         all.retain(|_, s| s.username != username);
         Ok(before - all.len())
+    }
+    async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).insert(username.to_owned(), now);
+        self.end_all(username).await
+    }
+    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
+        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
+        Ok(())
     }
 }
 

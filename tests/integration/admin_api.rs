@@ -402,6 +402,8 @@ async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_chang
     assert_eq!((disabled.status, disabled.json()["enabled"].as_bool()), (StatusCode::OK, Some(false)), "{}", disabled.body);
     assert_eq!(disabled.json()["sessions"], json!([]));
     assert_eq!(console.test.items_under("SESSION#").await, 0, "no session left");
+    // Recorded first, so that a sign-in under way, which read the account before, opens nothing.
+    assert_eq!(console.test.items_under("REVOKED#").await, 1);
     let after = console.test.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert!(after.location_param("ctx").is_some(), "back to the form: {} {:?} {}", after.status, after.header("location"), after.body);
     assert_eq!(console.test.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials");
@@ -413,6 +415,9 @@ async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_chang
     assert_eq!(console.call(&token, "GET", "/admin/v1/me", &[], None).await.json()["role"], "admin");
     let enabled = console.call(&token, "POST", "/admin/v1/people/hanako@example.com/enable", &[], None).await;
     assert_eq!(enabled.json()["enabled"], true);
+    // Enabled again, the person signs in at once (the revocation's record is gone).
+    assert_eq!(console.test.items_under("REVOKED#").await, 0);
+    assert_eq!(console.test.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
     let username = found.json()["username"].as_str().unwrap().to_owned();
     let trail = console.call(&token, "GET", &format!("/admin/v1/audit?target=user:{username}"), &[], None).await.json();
     let kinds: Vec<&str> = trail["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();

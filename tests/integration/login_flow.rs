@@ -192,6 +192,36 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned()]);
 }
 
+/// The table itself refuses a session for an account revoked (disabled or deleted) less than
+/// `REVOCATION_WINDOW` before it: a sign-in that read the account just before the revocation
+/// opens nothing after it. Sessions of other people, of the account once the window has passed,
+/// and of the account enabled again, open as before.
+#[tokio::test]
+async fn no_session_opens_for_an_account_within_the_window_after_its_revocation() {
+    use shared::common::store::StoreError;
+    use shared::signin::ports::{REVOCATION_WINDOW, SessionStore};
+    use shared::signin::session::{Method, Session, SessionPolicy};
+    let app = spawn_app().await;
+    let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let now = 1_800_000_000;
+    let session = |user: &str, at: u64| Session::new(user.into(), None, Method::Password, serde_json::Map::new(), SessionPolicy::default(), at);
+    let open = |key: &'static str, user: &'static str, at: u64| {
+        let store = &store;
+        async move { store.create(key, &session(user, at), &[], &Default::default()).await }
+    };
+    open("live", "taro", now - 1).await.unwrap();
+    assert_eq!(store.revoke("taro", now).await.unwrap(), 1, "the live session ends");
+    for (key, at) in [("under-way", now), ("within-the-window", now + REVOCATION_WINDOW)] {
+        assert_eq!(open(key, "taro", at).await, Err(StoreError::Conflict), "{key}");
+    }
+    open("someone-else", "hanako", now).await.unwrap();
+    open("after-the-window", "taro", now + REVOCATION_WINDOW + 1).await.unwrap();
+    // Enabled again: at once.
+    store.reinstate("taro").await.unwrap();
+    open("reinstated", "taro", now + 1).await.unwrap();
+    assert_eq!(app.items_under("SESSION#").await, 3);
+}
+
 #[tokio::test]
 async fn wrong_password_unknown_user_and_disabled_user_read_the_same() {
     let app = spawn_app().await;

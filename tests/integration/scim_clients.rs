@@ -334,10 +334,11 @@ async fn aws_calls_per_operation_on_the_warm_path() {
     t.call("GET", "/Users?filter=userName%20eq%20%22count%40example.com%22", None).await;
     assert_eq!(counted(t.app.calls.take()), ["Query"], "userName eq");
     t.call("PATCH", &format!("/Users/{id}"), ops(json!([{"op": "replace", "value": {"active": false}}]))).await;
-    // Deactivation also ends the person's bridge sessions: one Query on the user's sessions.
+    // Deactivation also ends the person's bridge sessions: the revocation's mark (`PutItem`), then
+    // one Query on the user's sessions.
     assert_eq!(
         counted(t.app.calls.take()),
-        ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "Query", "TransactWriteItems", "UpdateItem"],
+        ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "PutItem", "Query", "TransactWriteItems", "UpdateItem"],
         "PATCH active"
     );
 

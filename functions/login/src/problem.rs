@@ -79,6 +79,7 @@ impl Problem {
                 "sign_in_denied",
                 "This sign-in looks unusual, so it was stopped. Try again from a device you have used before, or contact support.",
             ),
+            SignInError::AccountRevoked => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
             SignInError::HandoffUsed => p(S::BAD_REQUEST, "handoff_used", "This sign-in was already completed. Start again from the app."),
             SignInError::OtherBrowser => {
                 p(S::FORBIDDEN, "other_browser", "This sign-in was started in another browser. Start again from the app in this browser.")

@@ -89,7 +89,7 @@ impl PeopleAdmin {
         not_yourself(actor, &user)?;
         // Disabling revokes the refresh tokens too; the bridge sessions end here.
         self.directory.set_enabled(&user.username, false).await?;
-        self.sessions.end_all(&user.username).await?;
+        self.sessions.revoke(&user.username, now).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
@@ -98,6 +98,7 @@ impl PeopleAdmin {
     pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
         self.directory.set_enabled(&user.username, true).await?;
+        self.sessions.reinstate(&user.username).await?;
         self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
         user.enabled = true;
         Ok(person(user, activity))

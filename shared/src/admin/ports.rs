@@ -208,6 +208,11 @@ pub trait PersonSessions: Send + Sync {
     async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError>;
     /// Ends them all; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+    /// The person's account was disabled or deleted at `now`: ends them all, and no session
+    /// opens for the account for a while after (`SessionStore::revoke`).
+    async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
+    /// The person's account is enabled again: sessions open for it at once.
+    async fn reinstate(&self, username: &str) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
 }

@@ -270,7 +270,7 @@ impl AccountPage {
             return Err(SignInError::BadInput("confirm"));
         }
         self.unmanaged(&session, &token).await?;
-        self.ports.sessions.end_all(&elevation.username).await?;
+        self.ports.sessions.revoke(&elevation.username, now).await?;
         self.ports.own_account.delete_user(&token).await?;
         self.record(EventType::UserDeleted, &elevation, &session, ("via", json!("account")), visitor, now).await;
         // Once more: a session begun between the first pass and the deletion.

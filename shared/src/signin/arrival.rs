@@ -3,6 +3,7 @@
 //! password handoff redeemed once in its own browser, and a corporate sign-in completed.
 
 use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
+use crate::common::store::StoreError;
 use crate::consent::decision::Given;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::risk::{Assurance, RiskProfile, Visit, network_of};
@@ -83,8 +84,11 @@ impl SignInPorts {
         let key = oidc::digest(&cookie);
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
         arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
-        self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await?;
-        Ok(cookie)
+        match self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await {
+            // The key is 256 random bits: a conflict is the account's revocation.
+            Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
+            other => Ok(other.map(|()| cookie)?),
+        }
     }
 }
 

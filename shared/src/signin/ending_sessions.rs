@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::common::store::StoreError;
 use crate::directory::ports::{DirectoryError, UserDirectory};
 use crate::directory::scim::directory_user::DirectoryUser;
 use crate::signin::ports::SessionStore;
@@ -20,6 +21,12 @@ impl EndingSessions {
     async fn end(&self, username: &str) -> Result<(), DirectoryError> {
         self.sessions.end_all(username).await.map(|_| ()).map_err(|e| DirectoryError::Unavailable(e.to_string()))
     }
+
+    /// The account is disabled or deleted: its sessions end, and none opens for a while after.
+    async fn revoke(&self, username: &str) -> Result<(), DirectoryError> {
+        let now = crate::common::time::unix_now();
+        self.sessions.revoke(username, now).await.map(|_| ()).map_err(|e| DirectoryError::Unavailable(e.to_string()))
+    }
 }
 
 #[async_trait::async_trait]
@@ -34,11 +41,12 @@ impl UserDirectory for EndingSessions {
     }
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
         self.directory.set_enabled(username, enabled).await?;
-        if enabled { Ok(()) } else { self.end(username).await }
+        let sessions = |e: StoreError| DirectoryError::Unavailable(e.to_string());
+        if enabled { self.sessions.reinstate(username).await.map_err(sessions) } else { self.revoke(username).await }
     }
     async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
         self.directory.delete(username).await?;
-        self.end(username).await
+        self.revoke(username).await
     }
 }
 

@@ -90,11 +90,19 @@ pub trait IdTokenVerifier: Send + Sync {
     }
 }
 
+/// How long after an account is disabled or deleted no session opens for it, in seconds: longer
+/// than any sign-in takes from reading the account to writing its session (the login function's
+/// timeout is 10 s), with room for the clocks of two functions. Enabling the account again ends
+/// it ([`SessionStore::reinstate`]).
+pub const REVOCATION_WINDOW: u64 = 60;
+
 /// Bridge sessions, keyed by the digest of the cookie's value.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
-    /// person's risk profile after it, all or nothing.
+    /// person's risk profile after it, all or nothing. `Conflict` when the person's sessions were
+    /// revoked ([`revoke`](Self::revoke)) less than [`REVOCATION_WINDOW`] seconds before
+    /// `session.created`: a sign-in that read the account before it was disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
@@ -106,6 +114,13 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username`; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+    /// The account of `username` was disabled or deleted at `now`: records it, so that no
+    /// session opens for it within the next [`REVOCATION_WINDOW`] seconds (a sign-in under way
+    /// read the account before), then ends every session it has; returns how many.
+    async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
+    /// The account of `username` is enabled again: sessions open for it at once (the
+    /// revocation's record goes; a sign-in under way then opens one for an enabled account).
+    async fn reinstate(&self, username: &str) -> Result<(), StoreError>;
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;

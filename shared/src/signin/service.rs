@@ -220,6 +220,8 @@ pub enum SignInError {
     ManagedByCompany,
     #[error("a high-risk sign-in refused by the app's policy")]
     HighRiskDenied,
+    #[error("the person's account was disabled or deleted while they were signing in")]
+    AccountRevoked,
     #[error("the sign-in's handoff was used before")]
     HandoffUsed,
     #[error("the sign-in's handoff was brought by another browser than the one that started it")]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::flow::{Action, CognitoAction};
 use super::runner::StepOutcome;
 use crate::common::store::StoreError;
+use crate::common::time::unix_now;
 use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory};
 use crate::directory::triggers::federated_identity;
 use crate::signin::ports::SessionStore;
@@ -63,12 +64,12 @@ impl UserActions {
                     Err(DirectoryError::Gone) => return Ok(json!({"user": "gone"})),
                     Err(e) => return Err(outcome(e)),
                 }
-                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                let sessions = self.sessions.revoke(username, unix_now()).await.map_err(store)?;
                 Ok(json!({"disabled": true, "sessions_ended": sessions}))
             }
             CognitoAction::DeleteUser => {
                 self.directory.delete(username).await.map_err(outcome)?;
-                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                let sessions = self.sessions.revoke(username, unix_now()).await.map_err(store)?;
                 Ok(json!({"deleted": true, "sessions_ended": sessions}))
             }
             CognitoAction::AddToGroup => {
@@ -103,7 +104,7 @@ impl UserActions {
             }
             // The provider's identity can only be linked once it has no user of its own.
             self.directory.delete(username).await.map_err(outcome)?;
-            self.sessions.end_all(username).await.map_err(store)?;
+            self.sessions.revoke(username, unix_now()).await.map_err(store)?;
         }
         self.linker.link(&existing, &identity.provider, &identity.subject).await.map_err(outcome)?;
         Ok(json!({"linked": true, "into": existing, "provider": identity.provider}))

@@ -6,9 +6,11 @@
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the sign-in context, the digest of its binding cookie, `expires_at`), `expires_at` |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
+//! | revocation       | `REVOKED#{user}`              | `REVOKED` |                       |             | `revoked_at`, `expires_at`      |
 //!
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
-//! and the person's last sign-in (`adapters::activity`). Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
+//! and the person's last sign-in (`adapters::activity`), under a check that the person's account
+//! was not revoked (disabled or deleted) within `REVOCATION_WINDOW` before. Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
 //! (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
 //! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
@@ -17,7 +19,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ConditionCheck, ReturnValue, TransactWriteItem};
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::activity_put;
@@ -31,7 +33,7 @@ use crate::risk::RiskProfile;
 use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::oidc::digest;
-use crate::signin::ports::SessionStore;
+use crate::signin::ports::{REVOCATION_WINDOW, SessionStore};
 use crate::signin::session::Session;
 use crate::workflows::inactivity::LastSignIn;
 
@@ -113,7 +115,7 @@ impl SessionStore for DynamoSessions {
             email: user.email.filter(|_| user.email_verified == Some(true)),
             at: session.created,
         };
-        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?];
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, not_revoked(t, &session.username, session.created)?];
         items.extend(activity_put(t, &person, risk)?);
         for event in events {
             items.push(event_put(t, event)?);
@@ -165,6 +167,38 @@ impl SessionStore for DynamoSessions {
         }
         Ok(items.len())
     }
+
+    async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        // First the mark, then the sweep: a session written after the mark is refused, one
+        // written before it is swept.
+        let mut mark = revocation_key(username);
+        mark.insert("revoked_at".into(), n(now));
+        mark.insert("expires_at".into(), n(now + 2 * REVOCATION_WINDOW));
+        self.put(mark).await?;
+        SessionStore::end_all(self, username).await
+    }
+
+    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
+        self.take(revocation_key(username)).await.map(|_| ())
+    }
+}
+
+fn revocation_key(username: &str) -> Item {
+    key(format!("REVOKED#{username}"), "REVOKED")
+}
+
+/// The condition a new session of `username` created at `created` is written under: the account
+/// was not revoked within the [`REVOCATION_WINDOW`] before.
+fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
+    let floor = created.saturating_sub(REVOCATION_WINDOW);
+    let check = ConditionCheck::builder()
+        .table_name(&t.name)
+        .set_key(Some(revocation_key(username)))
+        .condition_expression("attribute_not_exists(revoked_at) OR revoked_at < :floor")
+        .expression_attribute_values(":floor", n(floor))
+        .build()
+        .map_err(corrupt)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 #[async_trait]
@@ -176,6 +210,14 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
 
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         SessionStore::end_all(self, username).await
+    }
+
+    async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        SessionStore::revoke(self, username, now).await
+    }
+
+    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
+        SessionStore::reinstate(self, username).await
     }
 
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {

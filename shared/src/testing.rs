@@ -271,8 +271,11 @@ impl SessionStore for MemorySessions {
         self.revoked.lock().unwrap_or_else(|p| p.into_inner()).insert(username.to_owned(), now);
         self.end_all(username).await
     }
-    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
-        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
+    async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
+        let mut revoked = self.revoked.lock().unwrap_or_else(|p| p.into_inner());
+        if revoked.get(username).is_some_and(|at| *at <= since) {
+            revoked.remove(username);
+        }
         Ok(())
     }
 }

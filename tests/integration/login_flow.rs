@@ -194,8 +194,10 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
 
 /// The table itself refuses a session for an account revoked (disabled or deleted) less than
 /// `REVOCATION_WINDOW` before it: a sign-in that read the account just before the revocation
-/// opens nothing after it. Sessions of other people, of the account once the window has passed,
-/// and of the account enabled again, open as before.
+/// (its session stamped earlier still) opens nothing after it. Sessions of other people, of the
+/// account once the window has passed, and of the account enabled again, open as before; an
+/// enabling that began before a revocation leaves it standing. Through the login function, the
+/// refusal is `403 account_deactivated`.
 #[tokio::test]
 async fn no_session_opens_for_an_account_within_the_window_after_its_revocation() {
     use shared::common::store::StoreError;
@@ -203,7 +205,7 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
     use shared::signin::session::{Method, Session, SessionPolicy};
     let app = spawn_app().await;
     let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
-    let now = 1_800_000_000;
+    let now = shared::common::time::unix_now() + 1000;
     let session = |user: &str, at: u64| Session::new(user.into(), None, Method::Password, serde_json::Map::new(), SessionPolicy::default(), at);
     let open = |key: &'static str, user: &'static str, at: u64| {
         let store = &store;
@@ -211,14 +213,23 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
     };
     open("live", "taro", now - 1).await.unwrap();
     assert_eq!(store.revoke("taro", now).await.unwrap(), 1, "the live session ends");
-    for (key, at) in [("under-way", now), ("within-the-window", now + REVOCATION_WINDOW)] {
+    for (key, at) in [("read-before", now - 5), ("at-the-revocation", now), ("within-the-window", now + REVOCATION_WINDOW)] {
         assert_eq!(open(key, "taro", at).await, Err(StoreError::Conflict), "{key}");
     }
     open("someone-else", "hanako", now).await.unwrap();
     open("after-the-window", "taro", now + REVOCATION_WINDOW + 1).await.unwrap();
-    // Enabled again: at once.
-    store.reinstate("taro").await.unwrap();
+    // An enabling that began before the revocation does not lift it; one begun after does.
+    store.reinstate("taro", now - 1).await.unwrap();
+    assert_eq!(open("still-revoked", "taro", now + 1).await, Err(StoreError::Conflict));
+    store.reinstate("taro", now).await.unwrap();
     open("reinstated", "taro", now + 1).await.unwrap();
+    assert_eq!(app.items_under("SESSION#").await, 3);
+
+    // A person whose account is revoked while enabled in Cognito (a sign-in under way): refused.
+    let username = app.user("jiro@example.com", |_| {}).await;
+    store.revoke(&username, shared::common::time::unix_now()).await.unwrap();
+    let refused = app.login("jiro@example.com", PASSWORD).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", refused.body);
     assert_eq!(app.items_under("SESSION#").await, 3);
 }
 

@@ -87,9 +87,10 @@ impl PeopleAdmin {
     pub async fn disable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
-        // Disabling revokes the refresh tokens too; the bridge sessions end here.
-        self.directory.set_enabled(&user.username, false).await?;
+        // The revocation first (a sign-in under way opens nothing, even should Cognito fail);
+        // disabling revokes the refresh tokens too.
         self.sessions.revoke(&user.username, now).await?;
+        self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
@@ -97,8 +98,9 @@ impl PeopleAdmin {
 
     pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
+        let since = crate::common::time::unix_now();
         self.directory.set_enabled(&user.username, true).await?;
-        self.sessions.reinstate(&user.username).await?;
+        self.sessions.reinstate(&user.username, since).await?;
         self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
         user.enabled = true;
         Ok(person(user, activity))

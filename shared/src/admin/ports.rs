@@ -211,8 +211,9 @@ pub trait PersonSessions: Send + Sync {
     /// The person's account was disabled or deleted at `now`: ends them all, and no session
     /// opens for the account for a while after (`SessionStore::revoke`).
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
-    /// The person's account is enabled again: sessions open for it at once.
-    async fn reinstate(&self, username: &str) -> Result<(), StoreError>;
+    /// The person's account is enabled again, an enabling begun at `since`: sessions open for it
+    /// at once (`SessionStore::reinstate`).
+    async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
 }

@@ -40,13 +40,18 @@ impl UserDirectory for EndingSessions {
         if moved { self.end(username).await } else { Ok(()) }
     }
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
-        self.directory.set_enabled(username, enabled).await?;
-        let sessions = |e: StoreError| DirectoryError::Unavailable(e.to_string());
-        if enabled { self.sessions.reinstate(username).await.map_err(sessions) } else { self.revoke(username).await }
+        if !enabled {
+            // The revocation first: a sign-in under way opens nothing, even should Cognito fail.
+            self.revoke(username).await?;
+            return self.directory.set_enabled(username, false).await;
+        }
+        let since = crate::common::time::unix_now();
+        self.directory.set_enabled(username, true).await?;
+        self.sessions.reinstate(username, since).await.map_err(|e: StoreError| DirectoryError::Unavailable(e.to_string()))
     }
     async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
-        self.directory.delete(username).await?;
-        self.revoke(username).await
+        self.revoke(username).await?;
+        self.directory.delete(username).await
     }
 }
 

@@ -90,10 +90,11 @@ pub trait IdTokenVerifier: Send + Sync {
     }
 }
 
-/// How long after an account is disabled or deleted no session opens for it, in seconds: longer
-/// than any sign-in takes from reading the account to writing its session (the login function's
-/// timeout is 10 s), with room for the clocks of two functions. Enabling the account again ends
-/// it ([`SessionStore::reinstate`]).
+/// How long after an account is disabled or deleted no session opens for it, in seconds. A
+/// sign-in stamps its session with the time its request arrived, before it read the account, so
+/// any revocation after that read refuses it; the window adds room for the clocks of two
+/// functions and for a revocation stamped late. Enabling the account again ends it
+/// ([`SessionStore::reinstate`]).
 pub const REVOCATION_WINDOW: u64 = 60;
 
 /// Bridge sessions, keyed by the digest of the cookie's value.
@@ -118,9 +119,10 @@ pub trait SessionStore: Send + Sync {
     /// session opens for it within the next [`REVOCATION_WINDOW`] seconds (a sign-in under way
     /// read the account before), then ends every session it has; returns how many.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
-    /// The account of `username` is enabled again: sessions open for it at once (the
-    /// revocation's record goes; a sign-in under way then opens one for an enabled account).
-    async fn reinstate(&self, username: &str) -> Result<(), StoreError>;
+    /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
+    /// for it at once (the revocation's record goes, unless a revocation came after `since`, to
+    /// the second).
+    async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;

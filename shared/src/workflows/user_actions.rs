@@ -58,18 +58,19 @@ impl UserActions {
 
     async fn act(&self, action: CognitoAction, username: &str, group: Option<&str>, email: Option<&str>) -> Result<Value, StepOutcome> {
         match action {
+            // The revocation first: a sign-in under way opens nothing, even should Cognito fail.
             CognitoAction::DisableUser => {
+                let sessions = self.sessions.revoke(username, unix_now()).await.map_err(store)?;
                 match self.directory.set_enabled(username, false).await {
                     Ok(()) => {}
-                    Err(DirectoryError::Gone) => return Ok(json!({"user": "gone"})),
+                    Err(DirectoryError::Gone) => return Ok(json!({"user": "gone", "sessions_ended": sessions})),
                     Err(e) => return Err(outcome(e)),
                 }
-                let sessions = self.sessions.revoke(username, unix_now()).await.map_err(store)?;
                 Ok(json!({"disabled": true, "sessions_ended": sessions}))
             }
             CognitoAction::DeleteUser => {
-                self.directory.delete(username).await.map_err(outcome)?;
                 let sessions = self.sessions.revoke(username, unix_now()).await.map_err(store)?;
+                self.directory.delete(username).await.map_err(outcome)?;
                 Ok(json!({"deleted": true, "sessions_ended": sessions}))
             }
             CognitoAction::AddToGroup => {
@@ -103,8 +104,8 @@ impl UserActions {
                 return Ok(json!({"linked": false, "reason": "the federated user's email is not this verified email"}));
             }
             // The provider's identity can only be linked once it has no user of its own.
-            self.directory.delete(username).await.map_err(outcome)?;
             self.sessions.revoke(username, unix_now()).await.map_err(store)?;
+            self.directory.delete(username).await.map_err(outcome)?;
         }
         self.linker.link(&existing, &identity.provider, &identity.subject).await.map_err(outcome)?;
         Ok(json!({"linked": true, "into": existing, "provider": identity.provider}))

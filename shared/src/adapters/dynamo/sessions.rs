@@ -120,7 +120,12 @@ impl SessionStore for DynamoSessions {
         for event in events {
             items.push(event_put(t, event)?);
         }
-        t.transact(items).await.map_err(TxError::or_conflict)
+        t.transact(items).await.map_err(|e| match e {
+            // The revocation's check (index 1): the account was disabled or deleted meanwhile.
+            TxError::Condition(1) => StoreError::Conflict,
+            TxError::Condition(i) => StoreError::Corrupt(format!("a session's write refused by its item {i}'s condition")),
+            TxError::Store(e) => e,
+        })
     }
 
     async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
@@ -170,16 +175,33 @@ impl SessionStore for DynamoSessions {
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
         // First the mark, then the sweep: a session written after the mark is refused, one
-        // written before it is swept.
+        // written before it is swept. Stamped no earlier than this clock's now (the caller's may
+        // be its request's, read a while ago).
+        let at = now.max(crate::common::time::unix_now());
         let mut mark = revocation_key(username);
-        mark.insert("revoked_at".into(), n(now));
-        mark.insert("expires_at".into(), n(now + 2 * REVOCATION_WINDOW));
+        mark.insert("revoked_at".into(), n(at));
+        mark.insert("expires_at".into(), n(at + 2 * REVOCATION_WINDOW));
         self.put(mark).await?;
         SessionStore::end_all(self, username).await
     }
 
-    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
-        self.take(revocation_key(username)).await.map(|_| ())
+    async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
+        // Only a revocation from before the enabling began (to the second): one made later stays.
+        let t = &self.table;
+        let out = t
+            .client
+            .delete_item()
+            .table_name(&t.name)
+            .set_key(Some(revocation_key(username)))
+            .condition_expression("attribute_not_exists(revoked_at) OR revoked_at <= :since")
+            .expression_attribute_values(":since", n(since))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(store_error(Failure::of(&e))),
+        }
     }
 }
 
@@ -216,8 +238,8 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         SessionStore::revoke(self, username, now).await
     }
 
-    async fn reinstate(&self, username: &str) -> Result<(), StoreError> {
-        SessionStore::reinstate(self, username).await
+    async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
+        SessionStore::reinstate(self, username, since).await
     }
 
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {

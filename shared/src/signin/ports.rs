@@ -101,9 +101,10 @@ pub const REVOCATION_WINDOW: u64 = 60;
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
-    /// person's risk profile after it, all or nothing. `Conflict` when the person's sessions were
-    /// revoked ([`revoke`](Self::revoke)) less than [`REVOCATION_WINDOW`] seconds before
-    /// `session.created`: a sign-in that read the account before it was disabled opens nothing.
+    /// person's risk profile after it, all or nothing. `Conflict` when the person's account was
+    /// revoked ([`revoke`](Self::revoke)) after `session.created`, or less than
+    /// [`REVOCATION_WINDOW`] seconds before it: a sign-in that read the account before it was
+    /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
@@ -115,9 +116,10 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username`; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
-    /// The account of `username` was disabled or deleted at `now`: records it, so that no
-    /// session opens for it within the next [`REVOCATION_WINDOW`] seconds (a sign-in under way
-    /// read the account before), then ends every session it has; returns how many.
+    /// The account of `username` is being disabled or deleted at `now` (called before Cognito
+    /// is changed): records it, so that no session stamped before then or within
+    /// [`REVOCATION_WINDOW`] seconds after opens for it (a sign-in under way read the account
+    /// before), then ends every session it has; returns how many.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
     /// for it at once (the revocation's record goes, unless a revocation came after `since`, to

@@ -10,8 +10,9 @@
 //!
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
 //! and the person's last sign-in (`adapters::activity`), under a check that the person's account
-//! was not revoked (disabled or deleted) within `REVOCATION_WINDOW` before. Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's sessions
-//! (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
+//! was not revoked (disabled or deleted) after the session's stamp or within `REVOCATION_WINDOW`
+//! before it. Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's
+//! sessions (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
 //! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
 //! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
@@ -210,7 +211,7 @@ fn revocation_key(username: &str) -> Item {
 }
 
 /// The condition a new session of `username` created at `created` is written under: the account
-/// was not revoked within the [`REVOCATION_WINDOW`] before.
+/// was not revoked after it, nor within the [`REVOCATION_WINDOW`] before.
 fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
     let floor = created.saturating_sub(REVOCATION_WINDOW);
     let check = ConditionCheck::builder()

@@ -98,9 +98,9 @@ impl PeopleAdmin {
 
     pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
-        let since = crate::common::time::unix_now();
+        // `now` is when the request arrived: a revocation recorded since then stays.
         self.directory.set_enabled(&user.username, true).await?;
-        self.sessions.reinstate(&user.username, since).await?;
+        self.sessions.reinstate(&user.username, now).await?;
         self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
         user.enabled = true;
         Ok(person(user, activity))

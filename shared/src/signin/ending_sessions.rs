@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::common::store::StoreError;
+use crate::common::time::unix_now;
 use crate::directory::ports::{DirectoryError, UserDirectory};
 use crate::directory::scim::directory_user::DirectoryUser;
 use crate::signin::ports::SessionStore;
@@ -19,14 +20,18 @@ pub struct EndingSessions {
 
 impl EndingSessions {
     async fn end(&self, username: &str) -> Result<(), DirectoryError> {
-        self.sessions.end_all(username).await.map(|_| ()).map_err(|e| DirectoryError::Unavailable(e.to_string()))
+        self.sessions.end_all(username).await.map(|_| ()).map_err(unavailable)
     }
 
     /// The account is disabled or deleted: its sessions end, and none opens for a while after.
     async fn revoke(&self, username: &str) -> Result<(), DirectoryError> {
-        let now = crate::common::time::unix_now();
-        self.sessions.revoke(username, now).await.map(|_| ()).map_err(|e| DirectoryError::Unavailable(e.to_string()))
+        self.sessions.revoke(username, unix_now()).await.map(|_| ()).map_err(unavailable)
     }
+}
+
+/// The sessions' store failing, as the directory reports it.
+fn unavailable(e: StoreError) -> DirectoryError {
+    DirectoryError::Unavailable(e.to_string())
 }
 
 #[async_trait::async_trait]
@@ -45,9 +50,9 @@ impl UserDirectory for EndingSessions {
             self.revoke(username).await?;
             return self.directory.set_enabled(username, false).await;
         }
-        let since = crate::common::time::unix_now();
+        let since = unix_now();
         self.directory.set_enabled(username, true).await?;
-        self.sessions.reinstate(username, since).await.map_err(|e: StoreError| DirectoryError::Unavailable(e.to_string()))
+        self.sessions.reinstate(username, since).await.map_err(unavailable)
     }
     async fn delete(&self, username: &str) -> Result<(), DirectoryError> {
         self.revoke(username).await?;

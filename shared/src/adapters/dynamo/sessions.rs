@@ -198,10 +198,9 @@ impl SessionStore for DynamoSessions {
             .expression_attribute_values(":since", n(since))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(store_error(Failure::of(&e))),
+        match out.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }

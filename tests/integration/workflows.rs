@@ -499,10 +499,22 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     let groups = idp.admin_list_groups_for_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
     assert_eq!(groups.groups().iter().filter_map(|g| g.group_name()).collect::<Vec<_>>(), ["app:support:agent"]);
 
-    let disabled = users.call(&step("disable_user", json!({}))).await;
+    // A step may name the person by their email, which Cognito takes for the name: the bridge's
+    // sessions (kept under the name) end all the same, and the revocation is under the name.
+    let by_email =
+        |action: &str| serde_json::from_value::<Action>(json!({"connector": "cognito", "action": action, "username": "hanako@example.com"})).unwrap();
+    let signed_out = users.call(&by_email("sign_out")).await;
+    assert!(matches!(&signed_out, shared::workflows::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{signed_out:?}");
+    assert_eq!(app.items_under("SESSION#").await, 0, "the bridge session ended with the sign-out");
+    let signed_in = app.login("hanako@example.com", crate::harness::PASSWORD).await;
+    app.handoff(&signed_in).await;
+    assert_eq!(app.items_under("SESSION#").await, 1);
+    let disabled = users.call(&by_email("disable_user")).await;
     assert!(matches!(&disabled, shared::workflows::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{disabled:?}");
     assert_eq!(user().await, Some(false));
     assert_eq!(app.items_under("SESSION#").await, 0, "the bridge session ended with the disable");
+    assert_eq!(app.items_under(&format!("REVOKED#{username}")).await, 1, "revoked under the pool's own name");
+    assert_eq!(app.items_under("REVOKED#hanako").await, 0);
 
     for _ in 0..2 {
         let deleted = users.call(&step("delete_user", json!({}))).await;

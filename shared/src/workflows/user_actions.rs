@@ -1,7 +1,8 @@
 //! The Cognito connector: workflow steps that act on a user of the bridge's own pool (disable,
 //! delete, add to a group, sign out everywhere, merge a federated duplicate into the person's
 //! account), over the directory ports. Signing out and disabling end the person's bridge
-//! sessions too, so no app can be entered from an old session.
+//! sessions too, so no app can be entered from an old session. A step may name its user by an
+//! alias Cognito takes (the email); the bridge's records are kept under the pool's own name.
 //!
 //! Every action is idempotent, so a retried or replayed step is safe: a user already gone is
 //! done for delete and sign-out, and a merge that deleted the duplicate but failed to link
@@ -56,7 +57,18 @@ impl UserActions {
         }
     }
 
-    async fn act(&self, action: CognitoAction, username: &str, group: Option<&str>, email: Option<&str>) -> Result<Value, StepOutcome> {
+    /// The pool's own name for the user a step names: Cognito takes an alias (the email, in a
+    /// pool whose usernames are emails) where a name goes, but the bridge keeps sessions and
+    /// revocations under the name itself. A user not found keeps the name given.
+    async fn canonical(&self, named: &str) -> Result<String, StepOutcome> {
+        Ok(self.pool.user(named).await.map_err(outcome)?.map_or_else(|| named.to_owned(), |user| user.username))
+    }
+
+    async fn act(&self, action: CognitoAction, named: &str, group: Option<&str>, email: Option<&str>) -> Result<Value, StepOutcome> {
+        let username = match action {
+            CognitoAction::DisableUser | CognitoAction::DeleteUser | CognitoAction::SignOut => &self.canonical(named).await?,
+            CognitoAction::AddToGroup | CognitoAction::LinkAccounts => named,
+        };
         match action {
             // The revocation first: a sign-in under way opens nothing, even should Cognito fail.
             CognitoAction::DisableUser => {
@@ -104,8 +116,8 @@ impl UserActions {
                 return Ok(json!({"linked": false, "reason": "the federated user's email is not this verified email"}));
             }
             // The provider's identity can only be linked once it has no user of its own.
-            self.sessions.revoke(username, unix_now()).await.map_err(store)?;
-            self.directory.delete(username).await.map_err(outcome)?;
+            self.sessions.revoke(&duplicate.username, unix_now()).await.map_err(store)?;
+            self.directory.delete(&duplicate.username).await.map_err(outcome)?;
         }
         self.linker.link(&existing, &identity.provider, &identity.subject).await.map_err(outcome)?;
         Ok(json!({"linked": true, "into": existing, "provider": identity.provider}))

@@ -37,7 +37,14 @@ fn unavailable(e: StoreError) -> DirectoryError {
 #[async_trait::async_trait]
 impl UserDirectory for EndingSessions {
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
-        self.directory.create(user).await
+        let username = self.directory.create(user).await?;
+        // Made inactive, the account may be one that was there (adopted by its email) and has
+        // sessions: they end, and none opens for a while. After Cognito's change, which `create`
+        // makes itself: a session written between the two is the sweep's.
+        if !user.enabled {
+            self.revoke(&username).await?;
+        }
+        Ok(username)
     }
     async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
         self.directory.update(username, before, user).await?;
@@ -86,6 +93,35 @@ mod tests {
         }
     }
 
+    fn taro() -> DirectoryUser {
+        DirectoryUser {
+            email: "taro@corp.example".into(),
+            given_name: None,
+            family_name: None,
+            name: Some("Taro".into()),
+            org: "org-1".into(),
+            scim_id: "s".into(),
+            enabled: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_account_adopted_inactive_loses_its_sessions_and_opens_none() {
+        let sessions = Arc::new(MemorySessions::default());
+        let directory = EndingSessions { directory: Arc::new(Accepting), sessions: sessions.clone() };
+        let now = unix_now();
+        let open = |key: &'static str| {
+            let sessions = sessions.clone();
+            async move { sessions.create(key, &Session::new("u".into(), None, Method::Corporate, Map::new(), SessionPolicy::default(), now), &[], &Default::default()).await }
+        };
+        open("before").await.unwrap_or_else(|e| panic!("{e}"));
+        directory.create(&DirectoryUser { enabled: true, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(sessions.get("before").await.ok().flatten().is_some(), "an active account keeps its sessions");
+        directory.create(&DirectoryUser { enabled: false, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(sessions.get("before").await.ok().flatten().is_none(), "the account's session ended");
+        assert!(matches!(open("after").await, Err(StoreError::Conflict)), "a sign-in under way opens nothing");
+    }
+
     #[tokio::test]
     async fn a_new_email_or_organisation_ends_the_persons_sessions_and_a_new_name_does_not() {
         let sessions = Arc::new(MemorySessions::default());
@@ -94,15 +130,7 @@ mod tests {
             let session = Session::new("u".into(), None, Method::Corporate, Map::new(), SessionPolicy::default(), 0);
             sessions.create("k", &session, &[], &Default::default()).await.unwrap_or_else(|e| panic!("{e}"));
         };
-        let user = DirectoryUser {
-            email: "taro@corp.example".into(),
-            given_name: None,
-            family_name: None,
-            name: Some("Taro".into()),
-            org: "org-1".into(),
-            scim_id: "s".into(),
-            enabled: true,
-        };
+        let user = taro();
         let live = || async { sessions.get("k").await.ok().flatten().is_some() };
         for (changed, ends) in [
             (DirectoryUser { name: Some("Taro Yamada".into()), ..user.clone() }, false),

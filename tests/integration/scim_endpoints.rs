@@ -588,3 +588,23 @@ async fn discovery_documents_describe_what_is_served() {
     assert_eq!((user_name["uniqueness"].clone(), user_name["required"].clone()), (json!("server"), json!(true)));
     assert_eq!(t.call("GET", "/Schemas/urn:nope", None).await.status, StatusCode::NOT_FOUND);
 }
+
+/// A create that adopts a person's existing account (same email, no organisation yet) ends the
+/// sessions it had: they carry the profile from before. Made inactive, the account is revoked too.
+#[tokio::test]
+async fn a_create_that_adopts_an_existing_account_ends_its_sessions() {
+    let t = spawn_scim().await;
+    for (email, active) in [("hanako@example.com", true), ("jiro@example.com", false)] {
+        let username = t.app.user(email, |_| {}).await;
+        let signed_in = t.app.login(email, crate::harness::PASSWORD).await;
+        t.app.handoff(&signed_in).await;
+        assert_eq!(t.app.items_under("SESSION#").await, 1, "{email}");
+        let id = t.create_user(email, json!({"active": active})).await;
+        let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
+        assert!(!entry.pending, "{email}: synced: {:?}", entry.sync_error);
+        let (enabled, attrs) = t.cognito_user(email).await.expect("the same account");
+        assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (active, id.as_str()), "{email}: adopted");
+        assert_eq!(t.app.items_under("SESSION#").await, 0, "{email}: the session from before ended");
+        assert_eq!(t.app.items_under(&format!("REVOKED#{username}")).await, usize::from(!active), "{email}");
+    }
+}

@@ -69,6 +69,11 @@ pub trait UserDirectory: Send + Sync {
     /// a verified email and no invitation, or adopting the one with this email if it belongs to
     /// the same organisation or to none); returns the directory's user name for it.
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
+    /// [`create`](Self::create), also saying whether the user was there already (adopted by its
+    /// email, `true`) rather than made: an adopted user may have sessions. By default, made.
+    async fn create_or_adopt(&self, user: &DirectoryUser) -> Result<(String, bool), DirectoryError> {
+        Ok((self.create(user).await?, false))
+    }
     /// Sets the user's attributes (email, names, organisation, SCIM id) in place; `before` is
     /// what was last applied, so unchanged attributes (the email above all) need not be sent.
     async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError>;

@@ -12,7 +12,8 @@ use crate::signin::ports::SessionStore;
 /// A user directory whose "disable and sign out everywhere" (and delete) also ends the person's
 /// bridge sessions, so a deactivated user's sessions stop working at once; so does a change of
 /// the person's email or organisation (a session carries the profile of its sign-in, and would
-/// go on minting tokens with the old address). Used by SCIM.
+/// go on minting tokens with the old address), and a create that adopts an existing account.
+/// Used by SCIM.
 pub struct EndingSessions {
     pub directory: Arc<dyn UserDirectory>,
     pub sessions: Arc<dyn SessionStore>,
@@ -37,14 +38,20 @@ fn unavailable(e: StoreError) -> DirectoryError {
 #[async_trait::async_trait]
 impl UserDirectory for EndingSessions {
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
-        let username = self.directory.create(user).await?;
-        // Made inactive, the account may be one that was there (adopted by its email) and has
-        // sessions: they end, and none opens for a while. After Cognito's change, which `create`
-        // makes itself: a session written between the two is the sweep's.
-        if !user.enabled {
-            self.revoke(&username).await?;
+        Ok(self.create_or_adopt(user).await?.0)
+    }
+    async fn create_or_adopt(&self, user: &DirectoryUser) -> Result<(String, bool), DirectoryError> {
+        let (username, adopted) = self.directory.create_or_adopt(user).await?;
+        // An account that was there (adopted by its email) may have sessions, which carry its
+        // profile from before (no organisation, say): they end. Made inactive, none opens for a
+        // while either. After Cognito's changes, which the directory's create makes itself: a
+        // session written between the two is the sweep's.
+        match (adopted, user.enabled) {
+            (false, _) => {}
+            (true, true) => self.end(&username).await?,
+            (true, false) => self.revoke(&username).await?,
         }
-        Ok(username)
+        Ok((username, adopted))
     }
     async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {
         self.directory.update(username, before, user).await?;
@@ -74,13 +81,16 @@ mod tests {
     use crate::testing::MemorySessions;
     use serde_json::Map;
 
-    /// A directory that takes every change.
-    struct Accepting;
+    /// A directory that takes every change; its creates adopt user `u` when it is `Accepting(true)`.
+    struct Accepting(bool);
 
     #[async_trait::async_trait]
     impl UserDirectory for Accepting {
         async fn create(&self, _: &DirectoryUser) -> Result<String, DirectoryError> {
             Ok("u".into())
+        }
+        async fn create_or_adopt(&self, _: &DirectoryUser) -> Result<(String, bool), DirectoryError> {
+            Ok(("u".into(), self.0))
         }
         async fn update(&self, _: &str, _: Option<&DirectoryUser>, _: &DirectoryUser) -> Result<(), DirectoryError> {
             Ok(())
@@ -106,26 +116,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_account_adopted_inactive_loses_its_sessions_and_opens_none() {
-        let sessions = Arc::new(MemorySessions::default());
-        let directory = EndingSessions { directory: Arc::new(Accepting), sessions: sessions.clone() };
+    async fn an_adopted_account_loses_its_sessions_and_adopted_inactive_opens_none() {
         let now = unix_now();
-        let open = |key: &'static str| {
-            let sessions = sessions.clone();
-            async move { sessions.create(key, &Session::new("u".into(), None, Method::Corporate, Map::new(), SessionPolicy::default(), now), &[], &Default::default()).await }
-        };
-        open("before").await.unwrap_or_else(|e| panic!("{e}"));
-        directory.create(&DirectoryUser { enabled: true, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(sessions.get("before").await.ok().flatten().is_some(), "an active account keeps its sessions");
-        directory.create(&DirectoryUser { enabled: false, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(sessions.get("before").await.ok().flatten().is_none(), "the account's session ended");
-        assert!(matches!(open("after").await, Err(StoreError::Conflict)), "a sign-in under way opens nothing");
+        for (adopted, enabled, ends, refused) in
+            [(false, true, false, false), (false, false, false, false), (true, true, true, false), (true, false, true, true)]
+        {
+            let sessions = Arc::new(MemorySessions::default());
+            let directory = EndingSessions { directory: Arc::new(Accepting(adopted)), sessions: sessions.clone() };
+            let open = |key: &'static str| {
+                let sessions = sessions.clone();
+                async move {
+                    sessions
+                        .create(key, &Session::new("u".into(), None, Method::Corporate, Map::new(), SessionPolicy::default(), now), &[], &Default::default())
+                        .await
+                }
+            };
+            open("before").await.unwrap_or_else(|e| panic!("{e}"));
+            directory.create(&DirectoryUser { enabled, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
+            let case = format!("adopted {adopted}, enabled {enabled}");
+            assert_eq!(sessions.get("before").await.ok().flatten().is_none(), ends, "{case}: the session ended");
+            assert_eq!(matches!(open("after").await, Err(StoreError::Conflict)), refused, "{case}: a sign-in under way is refused");
+        }
     }
 
     #[tokio::test]
     async fn a_new_email_or_organisation_ends_the_persons_sessions_and_a_new_name_does_not() {
         let sessions = Arc::new(MemorySessions::default());
-        let directory = EndingSessions { directory: Arc::new(Accepting), sessions: sessions.clone() };
+        let directory = EndingSessions { directory: Arc::new(Accepting(false)), sessions: sessions.clone() };
         let open = || async {
             let session = Session::new("u".into(), None, Method::Corporate, Map::new(), SessionPolicy::default(), 0);
             sessions.create("k", &session, &[], &Default::default()).await.unwrap_or_else(|e| panic!("{e}"));

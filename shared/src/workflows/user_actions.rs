@@ -57,10 +57,14 @@ impl UserActions {
         }
     }
 
-    /// The pool's own name for the user a step names: Cognito takes an alias (the email, in a
-    /// pool whose usernames are emails) where a name goes, but the bridge keeps sessions and
-    /// revocations under the name itself. A user not found keeps the name given.
+    /// The pool's own name for the user a step names: Cognito takes the email (the pool's
+    /// username attribute) where a name goes, but the bridge keeps sessions and revocations under
+    /// the name itself. Only a name with an `@` can be an email, so only that is looked up; a
+    /// user not found keeps the name given.
     async fn canonical(&self, named: &str) -> Result<String, StepOutcome> {
+        if !named.contains('@') {
+            return Ok(named.to_owned());
+        }
         Ok(self.pool.user(named).await.map_err(outcome)?.map_or_else(|| named.to_owned(), |user| user.username))
     }
 

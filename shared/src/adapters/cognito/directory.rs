@@ -128,6 +128,10 @@ impl CognitoDirectory {
 #[async_trait]
 impl UserDirectory for CognitoDirectory {
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        Ok(self.create_or_adopt(user).await?.0)
+    }
+
+    async fn create_or_adopt(&self, user: &DirectoryUser) -> Result<(String, bool), DirectoryError> {
         let created = self
             .client
             .admin_create_user()
@@ -137,21 +141,21 @@ impl UserDirectory for CognitoDirectory {
             .message_action(MessageActionType::Suppress)
             .send()
             .await;
-        let username = match created {
-            Ok(out) => out.user.and_then(|u| u.username).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?,
+        let (username, adopted) = match created {
+            Ok(out) => (out.user.and_then(|u| u.username).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?, false),
             Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => {
                 let username = self.adopt(user).await?;
                 if user.enabled {
                     UserDirectory::set_enabled(self, &username, true).await?;
                 }
-                username
+                (username, true)
             }
             Err(e) => return Err(directory_error(&e)),
         };
         if !user.enabled {
             UserDirectory::set_enabled(self, &username, false).await?;
         }
-        Ok(username)
+        Ok((username, adopted))
     }
 
     async fn update(&self, username: &str, before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<(), DirectoryError> {

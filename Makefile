@@ -9,7 +9,7 @@ dev: setup console
 	cargo build -p bridge-admin -p dev-server
 	python3 scripts/local_stack.py --no-build
 
-## Every check: format, lints, unit and integration tests (moto), template lint, browser tests, the contracts' fuzz.
+## Every check: format, lints, unit and integration tests (moto; each function's AWS calls against its IAM policy), template lint, browser tests, the contracts' fuzz.
 test: setup lint unit browser contracts
 
 lint:
@@ -19,8 +19,12 @@ lint:
 	python3 scripts/module_cycles.py
 	python3 scripts/code_size.py
 
+# The integration tests sign each function's AWS calls with its name; moto logs them, and each
+# must be one the function's IAM policy in template.yaml allows (moto itself checks none).
 unit:
-	cargo test --workspace
+	rm -f target/moto-calls.jsonl
+	MOTO_CALL_LOG=$(CURDIR)/target/moto-calls.jsonl cargo test --workspace
+	python3 scripts/iam_check.py target/moto-calls.jsonl
 
 browser: console
 	cargo build -p bridge-admin -p dev-server

@@ -6,6 +6,13 @@ Prints `READY <port>` once it answers, and exits when its parent process does.
 Cognito's authenticator-app codes are checked as Cognito checks them (RFC 6238 against the
 secret `AssociateSoftwareToken` gave): `MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true`.
 
+With `MOTO_CALL_LOG` set, each request is appended to that file as a JSON line `{"key", "op",
+"items"}`: the access key id it was signed with (the integration tests sign each function's
+calls with its template name, `LoginFunction`, ...), the operation (`dynamodb:GetItem`,
+`cognito-idp:AdminGetUser`, ...) and, for a DynamoDB transaction, the kinds of its items
+(`Put`, `Update`, `Delete`, `ConditionCheck`). moto checks no IAM policy; `scripts/iam_check.py`
+compares this log with `template.yaml`'s.
+
 Changes to moto 5.2.5, each for fidelity to AWS:
 
 - Cognito ID tokens: moto puts only `custom:` attributes and groups there, while Cognito puts
@@ -86,6 +93,7 @@ import time
 import copy
 import functools
 import inspect
+import io
 import json
 import re
 import secrets
@@ -1032,8 +1040,39 @@ for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_chall
     setattr(CognitoIdpResponse, _name, _serialised(_method, _COGNITO_LOCK))
 
 
+# The `X-Amz-Target` prefixes of the JSON-protocol services the bridge calls, and their IAM prefixes.
+_TARGETS = {"DynamoDB_20120810": "dynamodb", "AWSCognitoIdentityProviderService": "cognito-idp", "secretsmanager": "secretsmanager",
+            "TrentService": "kms", "AmazonSQS": "sqs"}
+_CALL_LOG_LOCK = threading.Lock()
+
+
+def _recording(call):
+    """`DomainDispatcherApplication.__call__` that first appends the request to `MOTO_CALL_LOG`."""
+    log = os.environ.get("MOTO_CALL_LOG")
+    if not log:
+        return call
+
+    @functools.wraps(call)
+    def recorded(self, environ, start_response):
+        credential = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+        prefix, _, op = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        if credential and prefix in _TARGETS:
+            entry = {"key": credential.group(1), "op": f"{_TARGETS[prefix]}:{op}"}
+            if op == "TransactWriteItems":
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(body)
+                entry["items"] = sorted({kind for item in json.loads(body or b"{}").get("TransactItems", []) for kind in item})
+            with _CALL_LOG_LOCK, open(log, "a", encoding="utf-8") as out:
+                out.write(json.dumps(entry) + "\n")
+        return call(self, environ, start_response)
+
+    return recorded
+
+
 def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    DomainDispatcherApplication.__call__ = _recording(DomainDispatcherApplication.__call__)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]) if len(sys.argv) > 1 else 0, verbose=False)
     server.start()
     # Port 0 is bound by the server itself, so no other process can take it between choice and use.

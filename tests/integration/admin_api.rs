@@ -41,7 +41,7 @@ impl Console {
             ("SECRET_PREFIX".into(), test.apps.prefix().to_owned()),
         ]);
         let config = admin::config::Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-        let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &test.sdk).unwrap()));
+        let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &crate::harness::as_function(&test.sdk, "AdminFunction")).unwrap()));
         Self { test, admin, key }
     }
 

@@ -67,7 +67,7 @@ fn local_lambda() -> (&'static str, std::sync::mpsc::Sender<String>) {
 /// Serves `stack`'s pool's triggers over its table (what the stack's trigger function does).
 fn register_triggers(sdk: &SdkConfig, stack: &LocalStack) {
     let env = HashMap::from([("TABLE_NAME".to_owned(), stack.table.clone()), ("PRODUCT_NAME".to_owned(), "Acme Help".to_owned())]);
-    let state = triggers::state::Triggers::new(&env, sdk).unwrap_or_else(|e| panic!("{e}"));
+    let state = triggers::state::Triggers::new(&env, &as_function(sdk, "TriggersFunction")).unwrap_or_else(|e| panic!("{e}"));
     let pools = POOLS.get_or_init(Mutex::default);
     pools.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.user_pool_id.clone(), Arc::new(state));
 }
@@ -75,6 +75,14 @@ fn register_triggers(sdk: &SdkConfig, stack: &LocalStack) {
 pub async fn sdk_config(endpoint: &str, calls: &CallLog) -> SdkConfig {
     let sdk = shared::testing::moto_sdk(endpoint, calls).await;
     sdk.to_builder().retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)).build()
+}
+
+/// `sdk` signing as function `name` of `template.yaml` (its logical id is the access key id), so
+/// moto's call log says whose each call is (`scripts/iam_check.py` checks them against the
+/// function's policy).
+pub fn as_function(sdk: &SdkConfig, name: &str) -> SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    sdk.to_builder().credentials_provider(SharedCredentialsProvider::new(Credentials::new(name, "local", None, None, "moto"))).build()
 }
 
 pub struct TestApp {
@@ -117,6 +125,7 @@ pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<L
     env.insert("SMS_ALLOWED_PREFIXES".into(), "+81".into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
+    let sdk = &as_function(sdk, "LoginFunction");
     Arc::new(Login::new(&config, sdk, Login::secrets(&config, sdk)).unwrap_or_else(|e| panic!("{e}")))
 }
 

@@ -41,7 +41,7 @@ pub async fn spawn_scim_with(policies: OrgPolicies, env: &[(&str, &str)]) -> Sci
 pub fn scim_for(app: &TestApp, extra: &[(&str, &str)]) -> Arc<Scim> {
     let mut env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    Arc::new(Scim::new(&Config::from_env(&env).unwrap_or_else(|e| panic!("{e}")), &app.sdk))
+    Arc::new(Scim::new(&Config::from_env(&env).unwrap_or_else(|e| panic!("{e}")), &crate::harness::as_function(&app.sdk, "ScimFunction")))
 }
 
 impl ScimTest {

@@ -320,7 +320,7 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     let kms = aws_sdk_kms::Client::new(&app.sdk);
     let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
     let env = [("TABLE_NAME", app.stack.table.as_str()), ("KMS_KEY_ARN", key.as_str()), ("SMS_ALLOWED_PREFIXES", "+81")];
-    let sender: SmsSender = sms_sender::state::sender(&env, &app.sdk).unwrap();
+    let sender: SmsSender = sms_sender::state::sender(&env, &crate::harness::as_function(&app.sdk, "SmsSenderFunction")).unwrap();
     hooks.create(hook("backup", &format!("{base}/ok-backup"), None), &secret, NOW).await.unwrap();
     hooks.create(hook("main", &format!("{base}/ok"), Some("backup")), &secret, NOW).await.unwrap();
     hooks.activate("main", NOW).await.unwrap();

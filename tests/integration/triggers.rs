@@ -13,7 +13,7 @@ use triggers::state::Triggers;
 async fn confirmations_and_sign_ins_reach_the_table_once_each() {
     let app = crate::harness::spawn_app().await;
     let env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    let triggers = Triggers::new(&env, &app.sdk).unwrap();
+    let triggers = Triggers::new(&env, &crate::harness::as_function(&app.sdk, "TriggersFunction")).unwrap();
 
     let mut confirmed = aws_event_fixture("postconfirmation");
     confirmed["userPoolId"] = app.stack.user_pool_id.clone().into();

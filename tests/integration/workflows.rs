@@ -323,7 +323,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
 
     let runs = Arc::new(MemoryRuns::default());
     let workflows = workflows::state::Workflows {
-        daily: daily(&test.sdk, &test.stack.table),
+        daily: daily(&crate::harness::as_function(&test.sdk, "WorkflowsFunction"), &test.stack.table),
         store: store.clone(),
         secrets: connection_secrets(secrets_client, Duration::from_secs(300)),
         pause: runs.clone(),
@@ -433,7 +433,13 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
 
     let runs = Arc::new(MemoryRuns::default());
     let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&app.sdk), Duration::from_secs(300));
-    let workflows = workflows::state::Workflows { daily: daily(&app.sdk, &app.stack.table), store: store.clone(), secrets, pause: runs, users: None };
+    let workflows = workflows::state::Workflows {
+        daily: daily(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.table),
+        store: store.clone(),
+        secrets,
+        pause: runs,
+        users: None,
+    };
     let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
     // What the stream holds, read by a second reader: the events the runner is delivered.
     let delivered = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap().next_batch().await.unwrap();
@@ -478,7 +484,8 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     assert_eq!(app.items_under("SESSION#").await, 1);
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     idp.create_group().user_pool_id(&app.stack.user_pool_id).group_name("app:support:agent").send().await.unwrap();
-    let users = shared::adapters::workflow_runner::user_actions(&app.sdk, &app.stack.user_pool_id, &app.stack.table);
+    let users =
+        shared::adapters::workflow_runner::user_actions(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.user_pool_id, &app.stack.table);
     let step = |action: &str, extra: Value| {
         let mut v = json!({"connector": "cognito", "action": action, "username": username});
         v.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
@@ -555,7 +562,8 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     let marketo = json!({"name": "marketo", "base_url": base,
                          "auth": {"type": "oauth2", "token_url": format!("{base}/identity/oauth/token"), "client_id": "mk", "secret": secret}});
     store.seed_connection(&serde_json::from_value(marketo).unwrap()).await.unwrap();
-    let users = shared::adapters::workflow_runner::user_actions(&app.sdk, &app.stack.user_pool_id, &app.stack.table);
+    let users =
+        shared::adapters::workflow_runner::user_actions(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.user_pool_id, &app.stack.table);
     let admin = bridge_admin::workflows::Workflows::new(&app.sdk, &app.stack.table, app.apps.prefix(), Some(users.clone()));
     for name in ["inactive-user-marketo-list", "inactive-user-cleanup", "inactive-user-cleanup-delete"] {
         admin.import(template(name), 1).await.unwrap();
@@ -592,7 +600,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
 
     let runs = Arc::new(MemoryRuns::default());
     let workflows = workflows::state::Workflows {
-        daily: daily(&app.sdk, &app.stack.table),
+        daily: daily(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.table),
         store: store.clone(),
         secrets: connection_secrets(secrets_client, Duration::from_secs(60)),
         pause: runs,

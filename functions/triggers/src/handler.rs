@@ -11,7 +11,7 @@
 //!   is never linked. Other sign-ups: nothing (0 calls).
 //! - `PostConfirmation_ConfirmSignUp`: records `user.registered` (1 conditional `PutItem`; its id
 //!   is the user's, so Cognito's retries record it once).
-//! - `PostAuthentication_Authentication`: the person's last sign-in (1 `PutItem`); a failure, or
+//! - `PostAuthentication_Authentication`: the person's last sign-in (1 `UpdateItem`); a failure, or
 //!   an event that does not read, is logged, never a failed sign-in.
 //! - `CustomMessage_*`: the email in the person's language ([`shared::messages`]): the subject
 //!   and HTML body from the operator's templates (1 `Query` per cache period, 60 s; if it fails

@@ -1,0 +1,118 @@
+"""Checks each function's AWS calls, as the integration tests made them, against the IAM policy
+`template.yaml` gives that function.
+
+moto checks no IAM policy, so a call the template does not allow passes every local test and is
+refused by AWS (`AccessDeniedException`). The tests sign each function's calls with its template
+name as the access key id (`LoginFunction`, ...); moto's launcher, with `MOTO_CALL_LOG` set,
+logs each call (`scripts/moto_server.py`); this compares that log with the template:
+
+- an operation is allowed when a statement of the function's `Policies` lists its action
+  (`dynamodb:GetItem`) or a wildcard over it (`dynamodb:*`); statements' resources and
+  conditions are not checked;
+- a DynamoDB `TransactWriteItems` needs the action of each kind of item in it (`PutItem`,
+  `UpdateItem`, `DeleteItem`, `ConditionCheckItem`), as AWS authorises it;
+- Cognito's operations that a person's own token or the app client authorises (`InitiateAuth`,
+  `GetUser`, ...) need no IAM permission and are skipped;
+- calls signed with any other key (the tests' own set-up) are not a function's.
+
+Usage: python3 scripts/iam_check.py CALL_LOG [TEMPLATE]   (exit 1 on a call not allowed, or an
+empty log)
+"""
+
+import fnmatch
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Cognito operations authorised by a person's access token, a session or the app client, not IAM.
+COGNITO_PUBLIC = {
+    "InitiateAuth", "RespondToAuthChallenge", "SignUp", "ConfirmSignUp", "ResendConfirmationCode", "ForgotPassword",
+    "ConfirmForgotPassword", "GetUser", "ChangePassword", "DeleteUser", "UpdateUserAttributes", "VerifyUserAttribute",
+    "GetUserAttributeVerificationCode", "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference",
+    "GlobalSignOut", "RevokeToken", "GetTokensFromRefreshToken", "StartWebAuthnRegistration", "CompleteWebAuthnRegistration",
+    "ListWebAuthnCredentials", "DeleteWebAuthnCredential", "ListDevices", "ForgetDevice", "ConfirmDevice", "GetUserAuthFactors",
+}
+
+TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+class TemplateLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (`!Ref`, `!Sub`, ...) read as plain values."""
+
+
+def _tag(loader, _suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+TemplateLoader.add_multi_constructor("!", _tag)
+
+
+def allowed_actions(template):
+    """Per function (logical id): the actions its inline policy statements allow."""
+    functions = {}
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        actions = set()
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            statements = policy.get("Statement", []) if isinstance(policy, dict) else []
+            for statement in statements:
+                if statement.get("Effect") != "Allow":
+                    continue
+                listed = statement.get("Action", [])
+                actions.update([listed] if isinstance(listed, str) else listed)
+        functions[name] = actions
+    return functions
+
+
+def needed(call):
+    """The IAM actions one logged call needs (none for an operation IAM does not authorise)."""
+    service, _, op = call["op"].partition(":")
+    if service == "cognito-idp" and op in COGNITO_PUBLIC:
+        return []
+    if call["op"] == "dynamodb:TransactWriteItems":
+        return [f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}" for kind in call.get("items", [])]
+    if call["op"] == "dynamodb:TransactGetItems":
+        return ["dynamodb:GetItem"]
+    return [call["op"]]
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    log = Path(sys.argv[1])
+    template = yaml.load(Path(sys.argv[2] if len(sys.argv) > 2 else ROOT / "template.yaml").read_text(), Loader=TemplateLoader)
+    allowed = allowed_actions(template)
+    calls = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+    seen, missing = {}, {}
+    for call in calls:
+        function = call["key"]
+        if function not in allowed:
+            continue
+        for action in needed(call):
+            seen.setdefault(function, set()).add(action)
+            if not any(fnmatch.fnmatchcase(action, granted) for granted in allowed[function]):
+                missing.setdefault(function, set()).add(action)
+    if not seen:
+        sys.exit(f"iam_check: no function's call in {log}: were the integration tests run with MOTO_CALL_LOG set?")
+    for function in sorted(seen):
+        print(f"{function}: {len(seen[function])} actions called, {len(missing.get(function, ()))} not allowed")
+    for function, actions in sorted(missing.items()):
+        for action in sorted(actions):
+            print(f"NOT ALLOWED: {function} calls {action}, which template.yaml does not grant it")
+    untested = sorted(set(allowed) - set(seen))
+    if untested:
+        print(f"no calls logged for: {', '.join(untested)}")
+    sys.exit(1 if missing else 0)
+
+
+if __name__ == "__main__":
+    main()

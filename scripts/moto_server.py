@@ -59,6 +59,12 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   email, `AdminCreateUser`'s check that the email is free, `ListUsers` with `email = "..."`):
   moto reads every user of the pool for each, so a 10,000-user import cost time in the square
   of its size. Here an index by attribute value answers them, with the same answers.
+- Case: in a pool whose `UsernameConfiguration.CaseSensitive` is false, Cognito treats any
+  variation in case of an email (or `preferred_username`) alias as the same user; moto compared
+  them exactly, so `AdminCreateUser` made a second user for `Taro@Example.com` beside
+  `taro@example.com`, and `AdminGetUser` by the other case found none. Here alias lookups and
+  the check that a new user's email is free ignore case in such a pool (`ListUsers` filters stay
+  exact).
 - A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
   moto asks for a factor only when it is the preferred one, and otherwise signs the person in
   without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
@@ -958,38 +964,49 @@ for _name in ("put_item", "update_item", "delete_item", "transact_write_items", 
         setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
 
 
-# Cognito users by attribute value: (pool id, attribute, value) -> usernames (ordered). Kept as
-# each user's `attribute_lookup` is set (moto sets it on creation and on every attribute change);
-# a name found here is taken only if the pool still has that user with that value.
+# Cognito users by attribute value: (pool id, attribute, value in lower case) -> usernames
+# (ordered). Kept as each user's `attribute_lookup` is set (moto sets it on creation and on every
+# attribute change); a name found here is taken only if the pool still has that user with that
+# value.
 _BY_ATTRIBUTE = {}
+
+
+def _index_key(pool_id, name, value):
+    return (pool_id, name, value.lower() if isinstance(value, str) else value)
 
 
 def _set_attribute_lookup(user, lookup):
     old = user.__dict__.get("attribute_lookup") or {}
     for name, value in old.items():
         if lookup.get(name) != value:
-            _BY_ATTRIBUTE.get((user.user_pool_id, name, value), {}).pop(user.username, None)
+            _BY_ATTRIBUTE.get(_index_key(user.user_pool_id, name, value), {}).pop(user.username, None)
     for name, value in lookup.items():
-        _BY_ATTRIBUTE.setdefault((user.user_pool_id, name, value), {})[user.username] = None
+        _BY_ATTRIBUTE.setdefault(_index_key(user.user_pool_id, name, value), {})[user.username] = None
     user.__dict__["attribute_lookup"] = lookup
 
 
 CognitoIdpUser.attribute_lookup = property(lambda user: user.__dict__.get("attribute_lookup"), _set_attribute_lookup)
 
 
-def _users_with(pool, name, value):
-    """The pool's users whose attribute `name` is `value`, oldest first."""
+def _users_with(pool, name, value, alias=False):
+    """The pool's users whose attribute `name` is `value`, oldest first. For an `alias` (a value
+    given where a user name goes, or checked free for a new user) in a pool whose
+    `UsernameConfiguration.CaseSensitive` is false, in any case: as Cognito, which then "treats
+    any variation in case as the same user" for the username, `email` and `preferred_username`
+    (moto compared them exactly). `ListUsers` filters stay exact."""
+    any_case = alias and name in ("email", "preferred_username") and not (pool.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive", True)
+    same = (lambda v: isinstance(v, str) and v.lower() == value.lower()) if any_case else (lambda v: v == value)
     found = []
-    for username in list(_BY_ATTRIBUTE.get((pool.id, name, value), {})):
+    for username in list(_BY_ATTRIBUTE.get(_index_key(pool.id, name, value), {})):
         user = pool.users.get(username)
-        if user is not None and user.attribute_lookup.get(name) == value:
+        if user is not None and same(user.attribute_lookup.get(name)):
             found.append(user)
     return sorted(found, key=lambda u: u.create_date)
 
 
 def _get_user(self, username):
     for attribute in self.extended_config.get("UsernameAttributes") or []:
-        found = _users_with(self, attribute, username)
+        found = _users_with(self, attribute, username, alias=True)
         if found:
             return found[0]
     return self.users.get(username)
@@ -1014,7 +1031,7 @@ CognitoIdpBackend.list_users = list_users
 
 def _verify_email_is_not_used(self, user_pool_id, email):
     pool = self.describe_user_pool(user_pool_id)
-    if email and "email" in pool.extended_config.get("UsernameAttributes", []) and _users_with(pool, "email", email):
+    if email and "email" in pool.extended_config.get("UsernameAttributes", []) and _users_with(pool, "email", email, alias=True):
         raise AliasExistsException
 
 

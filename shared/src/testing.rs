@@ -294,6 +294,9 @@ impl PoolUsers for EmptyPool {
         let held = self.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned();
         Ok(held.map(|attributes| PoolUser { username: username.to_owned(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }))
     }
+    async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(self.user(name).await?.map(|user| user.username))
+    }
     async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
         Ok(None)
     }
@@ -806,6 +809,13 @@ impl IdentityLinks for Unreachable {
     }
     async fn save(&self, _: &OrgId, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
         Err(down())
+    }
+}
+
+#[async_trait]
+impl crate::directory::ports::UserProvisioning for Unreachable {
+    async fn create(&self, _: &crate::directory::scim::directory_user::DirectoryUser) -> Result<String, DirectoryError> {
+        Err(DirectoryError::Unavailable("unreachable in this test".into()))
     }
 }
 

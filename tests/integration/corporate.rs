@@ -625,3 +625,21 @@ async fn an_organisation_that_also_allows_passwords_is_offered_first_not_forced(
     assert_eq!((&other["status"], other.as_object().map(|o| o.len())), (&offered["status"], Some(2)), "{other}");
     assert!(other["corporate"]["url"].as_str().unwrap().starts_with(&format!("{API}/corporate/go?flow=")));
 }
+
+/// A disabled account stays disabled through a first corporate sign-in, whatever the case of the
+/// email it was made with: signing in never re-enables anyone.
+#[tokio::test]
+async fn a_first_corporate_sign_in_never_enables_a_disabled_account() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    for email in ["taro@corp.example", "Jiro@Corp.Example"] {
+        let username = app.user(email, |_| {}).await;
+        pool.admin_disable_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
+        let (reply, _) = corporate_sign_in(app, &email.to_lowercase()).await;
+        assert_eq!(reply.location_param("error").as_deref(), Some("account_deactivated"), "{email}: {} {}", reply.status, reply.body);
+        let user = pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
+        assert!(!user.enabled(), "{email}: still disabled");
+    }
+}

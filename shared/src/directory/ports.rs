@@ -85,18 +85,14 @@ pub trait UserDirectory: Send + Sync {
 
 /// The one directory write corporate sign-in makes (a person's first sign-in creates their
 /// user), as a port of its own: the login function then carries none of the directory's
-/// updates, disables and deletes. Every [`UserDirectory`] is one.
+/// updates, disables and deletes.
 #[async_trait]
 pub trait UserProvisioning: Send + Sync {
-    /// [`UserDirectory::create`].
+    /// Makes a user with these attributes, enabled, and returns its user name. When the email is
+    /// another user's already (a lookup by email that missed it: another case, a race), that
+    /// user's name, the user left as it is: unlike [`UserDirectory::create`], never adopted nor
+    /// enabled (signing in never re-enables anyone; the sign-in's own checks then meet its state).
     async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError>;
-}
-
-#[async_trait]
-impl<T: UserDirectory> UserProvisioning for T {
-    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
-        UserDirectory::create(self, user).await
-    }
 }
 
 /// One stored SCIM resource with its bookkeeping.
@@ -214,6 +210,9 @@ pub struct PoolUser {
 pub trait PoolUsers: Send + Sync {
     /// `username`: the Cognito user name (not an alias: its attributes and its groups are read side by side).
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// The user name of the user `name` stands for: a user name, or an email Cognito takes in its
+    /// place (the pool's username attribute); `None` when there is no such user.
+    async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError>;
     /// The pool user with this email, if any.
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// Sets the user's organisation (a person adopted by corporate sign-in).

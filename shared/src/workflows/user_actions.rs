@@ -65,7 +65,7 @@ impl UserActions {
         if !named.contains('@') {
             return Ok(named.to_owned());
         }
-        Ok(self.pool.user(named).await.map_err(outcome)?.map_or_else(|| named.to_owned(), |user| user.username))
+        Ok(self.pool.username_of(named).await.map_err(outcome)?.unwrap_or_else(|| named.to_owned()))
     }
 
     async fn act(&self, action: CognitoAction, named: &str, group: Option<&str>, email: Option<&str>) -> Result<Value, StepOutcome> {
@@ -173,6 +173,10 @@ mod tests {
                 attributes.insert("email_verified".into(), verified.to_string().into());
                 PoolUser { username: name.clone(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }
             }))
+        }
+        async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
+            let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(users.iter().find(|u| u.0 == name || u.1 == name).map(|u| u.0.clone()))
         }
         async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
             Ok(None)

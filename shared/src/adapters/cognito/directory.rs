@@ -19,7 +19,7 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, P
 use crate::adapters::aws::Failure;
 use crate::admin::ports::PeopleDirectory;
 use crate::directory::org::OrgId;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory};
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory, UserProvisioning};
 use crate::directory::scim::directory_user::DirectoryUser;
 use serde_json::Value;
 
@@ -109,6 +109,25 @@ impl CognitoDirectory {
         Self { client, pool_id: pool_id.into() }
     }
 
+    /// `AdminCreateUser` of `user` (verified email, no invitation, enabled): its user name, or
+    /// `None` when the email is another user's already.
+    async fn create_new(&self, user: &DirectoryUser) -> Result<Option<String>, DirectoryError> {
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(&user.email)
+            .set_user_attributes(Some(attributes(None, user)?))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await;
+        match created {
+            Ok(out) => out.user.and_then(|u| u.username).map(Some).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into())),
+            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => Ok(None),
+            Err(e) => Err(directory_error(&e)),
+        }
+    }
+
     /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
     /// same organisation, or of none (a person who signed up before their company connected).
     async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
@@ -132,25 +151,15 @@ impl UserDirectory for CognitoDirectory {
     }
 
     async fn create_or_adopt(&self, user: &DirectoryUser) -> Result<(String, bool), DirectoryError> {
-        let created = self
-            .client
-            .admin_create_user()
-            .user_pool_id(&self.pool_id)
-            .username(&user.email)
-            .set_user_attributes(Some(attributes(None, user)?))
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await;
-        let (username, adopted) = match created {
-            Ok(out) => (out.user.and_then(|u| u.username).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?, false),
-            Err(e) if matches!(Failure::of(&e), Failure::Service { ref code } if code == "UsernameExistsException") => {
+        let (username, adopted) = match self.create_new(user).await? {
+            Some(username) => (username, false),
+            None => {
                 let username = self.adopt(user).await?;
                 if user.enabled {
                     UserDirectory::set_enabled(self, &username, true).await?;
                 }
                 (username, true)
             }
-            Err(e) => return Err(directory_error(&e)),
         };
         if !user.enabled {
             UserDirectory::set_enabled(self, &username, false).await?;
@@ -186,7 +195,27 @@ impl UserDirectory for CognitoDirectory {
 }
 
 #[async_trait]
+impl UserProvisioning for CognitoDirectory {
+    async fn create(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
+        match self.create_new(user).await? {
+            Some(username) => Ok(username),
+            None => self.username_of(&user.email).await?.ok_or_else(|| DirectoryError::Unavailable("the email's user is gone".into())),
+        }
+    }
+}
+
+#[async_trait]
 impl PoolUsers for CognitoDirectory {
+    async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
+        match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
+            Ok(out) => Ok(Some(out.username().to_owned())),
+            Err(e) => match directory_error(&e) {
+                DirectoryError::Gone => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
         // Side by side, both by the user name (the port takes no alias).
         let (got, groups) = tokio::join!(

@@ -22,7 +22,7 @@ lint:
 # The integration tests sign each function's AWS calls with its name; moto logs them, and each
 # must be one the function's IAM policy in template.yaml allows (moto itself checks none).
 unit:
-	rm -f target/moto-calls.jsonl
+	mkdir -p target && rm -f target/moto-calls.jsonl
 	MOTO_CALL_LOG=$(CURDIR)/target/moto-calls.jsonl cargo test --workspace
 	python3 scripts/iam_check.py target/moto-calls.jsonl
 

@@ -13,10 +13,12 @@ logs each call (`scripts/moto_server.py`); this compares that log with the templ
   `UpdateItem`, `DeleteItem`, `ConditionCheckItem`), as AWS authorises it;
 - Cognito's operations that a person's own token or the app client authorises (`InitiateAuth`,
   `GetUser`, ...) need no IAM permission and are skipped;
-- calls signed with any other key (the tests' own set-up) are not a function's.
+- calls signed with any other key (the tests' own set-up) are not a function's; a key ending in
+  `Function` that names no function of the template fails (a misspelt or renamed name would
+  otherwise turn its check off).
 
-Usage: python3 scripts/iam_check.py CALL_LOG [TEMPLATE]   (exit 1 on a call not allowed, or an
-empty log)
+Usage: python3 scripts/iam_check.py CALL_LOG [TEMPLATE]   (exit 1 on a call not allowed, a key
+naming no function, or no function's call at all)
 """
 
 import fnmatch
@@ -64,7 +66,7 @@ def allowed_actions(template):
         actions = set()
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
             statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-            for statement in statements:
+            for statement in [statements] if isinstance(statements, dict) else statements:
                 if statement.get("Effect") != "Allow":
                     continue
                 listed = statement.get("Action", [])
@@ -93,13 +95,14 @@ def main():
     allowed = allowed_actions(template)
     calls = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
     seen, missing = {}, {}
+    strangers = sorted({call["key"] for call in calls if call["key"].endswith("Function") and call["key"] not in allowed})
     for call in calls:
         function = call["key"]
         if function not in allowed:
             continue
         for action in needed(call):
             seen.setdefault(function, set()).add(action)
-            if not any(fnmatch.fnmatchcase(action, granted) for granted in allowed[function]):
+            if not any(fnmatch.fnmatchcase(action.lower(), granted.lower()) for granted in allowed[function]):
                 missing.setdefault(function, set()).add(action)
     if not seen:
         sys.exit(f"iam_check: no function's call in {log}: were the integration tests run with MOTO_CALL_LOG set?")
@@ -111,7 +114,9 @@ def main():
     untested = sorted(set(allowed) - set(seen))
     if untested:
         print(f"no calls logged for: {', '.join(untested)}")
-    sys.exit(1 if missing else 0)
+    for stranger in strangers:
+        print(f"NOT IN THE TEMPLATE: calls signed as {stranger}, which template.yaml has no function named")
+    sys.exit(1 if missing or strangers else 0)
 
 
 if __name__ == "__main__":

@@ -1029,13 +1029,36 @@ def list_users(self, user_pool_id, filt):
 CognitoIdpBackend.list_users = list_users
 
 
-def _verify_email_is_not_used(self, user_pool_id, email):
+def _verify_email_is_not_used(self, user_pool_id, email, user=None):
+    """No user but `user` (the one whose email changes, if any) has `email`."""
     pool = self.describe_user_pool(user_pool_id)
-    if email and "email" in pool.extended_config.get("UsernameAttributes", []) and _users_with(pool, "email", email, alias=True):
-        raise AliasExistsException
+    if email and "email" in pool.extended_config.get("UsernameAttributes", []):
+        if any(other is not user for other in _users_with(pool, "email", email, alias=True)):
+            raise AliasExistsException
+
+
+def _admin_update_user_attributes(self, user_pool_id, username, attributes):
+    # moto's, but a user may take its own email in another case.
+    user = self.admin_get_user(user_pool_id, username)
+    self._verify_email_is_not_used(user_pool_id, self._find_attr("email", attributes), user)
+    user.update_attributes(attributes)
+
+
+def _update_user_attributes_by_token(self, access_token, attributes):
+    # moto's, with the same change.
+    for user_pool in self.user_pools.values():
+        if access_token in user_pool.access_tokens:
+            _, username = user_pool.access_tokens[access_token]
+            user = self.admin_get_user(user_pool.id, username)
+            self._verify_email_is_not_used(user_pool.id, self._find_attr("email", attributes), user)
+            user.update_attributes(attributes)
+            return
+    raise NotAuthorizedError(access_token)
 
 
 CognitoIdpBackend._verify_email_is_not_used = _verify_email_is_not_used
+CognitoIdpBackend.admin_update_user_attributes = _admin_update_user_attributes
+CognitoIdpBackend.update_user_attributes = _update_user_attributes_by_token
 
 _COGNITO_LOCK = threading.RLock()
 for _name, _method in list(vars(CognitoIdpBackend).items()):
@@ -1078,9 +1101,18 @@ def _recording(call):
             if op == "TransactWriteItems":
                 body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 environ["wsgi.input"] = io.BytesIO(body)
-                entry["items"] = sorted({kind for item in json.loads(body or b"{}").get("TransactItems", []) for kind in item})
-            with _CALL_LOG_LOCK, open(log, "a", encoding="utf-8") as out:
-                out.write(json.dumps(entry) + "\n")
+                try:
+                    entry["items"] = sorted({kind for item in json.loads(body or b"{}").get("TransactItems", []) for kind in item})
+                except (ValueError, AttributeError, TypeError):
+                    entry["items"] = ["unreadable"]
+            # The log never changes moto's answer; a log that cannot be written is said once.
+            try:
+                with _CALL_LOG_LOCK, open(log, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(entry) + "\n")
+            except OSError as error:
+                if not getattr(recorded, "warned", False):
+                    recorded.warned = True
+                    print(f"MOTO_CALL_LOG: cannot write {log}: {error}", file=sys.stderr, flush=True)
         return call(self, environ, start_response)
 
     return recorded

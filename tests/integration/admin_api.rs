@@ -977,8 +977,9 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     assert!(service.received("/api/now/table/incident").is_empty(), "a test calls nothing");
 
     // Two events whose runs fail at once (ServiceNow refuses them), run as the runner does.
-    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table));
-    let secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(&console.test.sdk), Duration::from_secs(60));
+    let function = crate::harness::as_function(&console.test.sdk, "WorkflowsFunction");
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &console.test.stack.table));
+    let secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(60));
     let runner = shared::adapters::workflow_runner::runner(store.clone(), secrets, Arc::new(shared::testing::MemoryRuns::default()), None).await.unwrap();
     let flows = store.flows().await.unwrap();
     for id in ["evt-a", "evt-b"] {

@@ -641,5 +641,6 @@ async fn a_first_corporate_sign_in_never_enables_a_disabled_account() {
         assert_eq!(reply.location_param("error").as_deref(), Some("account_deactivated"), "{email}: {} {}", reply.status, reply.body);
         let user = pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
         assert!(!user.enabled(), "{email}: still disabled");
+        assert!(!user.user_attributes().iter().any(|a| a.name() == "custom:org_id"), "{email}: not moved into the organisation");
     }
 }

@@ -41,8 +41,10 @@ async fn confirmations_and_sign_ins_reach_the_table_once_each() {
 async fn linking_finds_only_a_verified_account_of_the_pool() {
     let app = crate::harness::spawn_app().await;
     app.user("hanako@example.com", |_| {}).await;
-    let directory =
-        shared::adapters::cognito::directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
+    let directory = shared::adapters::cognito::directory::CognitoDirectory::new(
+        aws_sdk_cognitoidentityprovider::Client::new(&crate::harness::as_function(&app.sdk, "TriggersFunction")),
+        &app.stack.user_pool_id,
+    );
     let found = directory.verified_user_with_email("hanako@example.com").await.unwrap();
     assert!(found.is_some());
     assert_eq!(directory.verified_user_with_email("nobody@example.com").await.unwrap(), None);

@@ -131,7 +131,7 @@ async fn runner(base: &str) -> (Runner, Arc<MemoryRuns>) {
          "auth": {"type": "oauth2", "token_url": format!("{base}/services/oauth2/token"), "client_id": "3MVG9bridge", "secret": salesforce}}
     ]))
     .unwrap();
-    let secrets = connection_secrets(secrets_client, Duration::from_secs(300));
+    let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&crate::harness::as_function(&sdk, "WorkflowsFunction")), Duration::from_secs(300));
     let runs = Arc::new(MemoryRuns::default());
     let connectors = Arc::new(HttpConnectors::new(connections, secrets).unwrap());
     (Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs.clone() }, runs)
@@ -322,10 +322,11 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     assert_eq!(events.len(), 3, "{batch}");
 
     let runs = Arc::new(MemoryRuns::default());
+    let function = crate::harness::as_function(&test.sdk, "WorkflowsFunction");
     let workflows = workflows::state::Workflows {
-        daily: daily(&crate::harness::as_function(&test.sdk, "WorkflowsFunction"), &test.stack.table),
-        store: store.clone(),
-        secrets: connection_secrets(secrets_client, Duration::from_secs(300)),
+        daily: daily(&function, &test.stack.table),
+        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &test.stack.table)),
+        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(300)),
         pause: runs.clone(),
         users: None,
     };
@@ -432,11 +433,11 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
     assert_eq!(app.items_under("ACTIVITY#").await, 1, "the last sign-in is kept with the session");
 
     let runs = Arc::new(MemoryRuns::default());
-    let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&app.sdk), Duration::from_secs(300));
+    let function = crate::harness::as_function(&app.sdk, "WorkflowsFunction");
     let workflows = workflows::state::Workflows {
-        daily: daily(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.table),
-        store: store.clone(),
-        secrets,
+        daily: daily(&function, &app.stack.table),
+        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &app.stack.table)),
+        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(300)),
         pause: runs,
         users: None,
     };
@@ -599,10 +600,11 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     }
 
     let runs = Arc::new(MemoryRuns::default());
+    let function = crate::harness::as_function(&app.sdk, "WorkflowsFunction");
     let workflows = workflows::state::Workflows {
-        daily: daily(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.table),
-        store: store.clone(),
-        secrets: connection_secrets(secrets_client, Duration::from_secs(60)),
+        daily: daily(&function, &app.stack.table),
+        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &app.stack.table)),
+        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(60)),
         pause: runs,
         users: Some(users),
     };

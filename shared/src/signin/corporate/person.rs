@@ -33,11 +33,11 @@ impl Corporate {
             Some(user) => (user, true),
             None => (self.unlinked(org, connection, identity).await?, false),
         };
-        match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
-            Some(o) if o == org.id.as_str() => {}
+        let adopted = match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
+            Some(o) if o == org.id.as_str() => false,
             Some(_) => return Err(CorporateError::OtherOrganisation),
-            None => self.shared.pool.set_org(&user.username, &org.id).await?,
-        }
+            None => true,
+        };
         if connection.provisioning == Provisioning::Scim {
             let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
             let entry = self.ports.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;
@@ -45,6 +45,10 @@ impl Corporate {
         }
         if !user.enabled {
             return Err(CorporateError::Deactivated);
+        }
+        // Into the organisation only once the sign-in is let through.
+        if adopted {
+            self.shared.pool.set_org(&user.username, &org.id).await?;
         }
         if !linked {
             self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;

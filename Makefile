@@ -24,6 +24,7 @@ lint:
 unit:
 	mkdir -p target && rm -f target/moto-calls.jsonl
 	MOTO_CALL_LOG=$(CURDIR)/target/moto-calls.jsonl cargo test --workspace
+	python3 scripts/iam_check_test.py
 	python3 scripts/iam_check.py target/moto-calls.jsonl
 
 browser: console

@@ -7,8 +7,9 @@ name as the access key id (`LoginFunction`, ...); moto's launcher, with `MOTO_CA
 logs each call (`scripts/moto_server.py`); this compares that log with the template:
 
 - an operation is allowed when a statement of the function's `Policies` lists its action
-  (`dynamodb:GetItem`) or a wildcard over it (`dynamodb:*`); statements' resources and
-  conditions are not checked;
+  (`dynamodb:GetItem`) or a wildcard over it (`dynamodb:*`); a `Query` or `Scan` of an index
+  needs a statement that also names the table's indexes (`${Table.Arn}/index/*`); other
+  resources and conditions are not checked;
 - a DynamoDB `TransactWriteItems` needs the action of each kind of item in it (`PutItem`,
   `UpdateItem`, `DeleteItem`, `ConditionCheckItem`), as AWS authorises it;
 - Cognito's operations that a person's own token or the app client authorises (`InitiateAuth`,
@@ -57,34 +58,48 @@ def _tag(loader, _suffix, node):
 TemplateLoader.add_multi_constructor("!", _tag)
 
 
+def listed(value):
+    return [value] if isinstance(value, (str, dict)) else list(value or [])
+
+
 def allowed_actions(template):
-    """Per function (logical id): the actions its inline policy statements allow."""
+    """Per function (logical id): the actions its inline policy statements allow, each with
+    whether a statement allowing it names a table's indexes (`.../index/...`) among its
+    resources."""
     functions = {}
     for name, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        actions = set()
+        actions = {}
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
             statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-            for statement in [statements] if isinstance(statements, dict) else statements:
+            for statement in listed(statements):
                 if statement.get("Effect") != "Allow":
                     continue
-                listed = statement.get("Action", [])
-                actions.update([listed] if isinstance(listed, str) else listed)
+                indexes = any(isinstance(r, str) and "/index/" in r for r in listed(statement.get("Resource")))
+                for action in listed(statement.get("Action")):
+                    actions[action.lower()] = actions.get(action.lower(), False) or indexes
         functions[name] = actions
     return functions
 
 
 def needed(call):
-    """The IAM actions one logged call needs (none for an operation IAM does not authorise)."""
+    """The IAM actions one logged call needs (none for an operation IAM does not authorise),
+    each named with ` on an index` when it reads one."""
     service, _, op = call["op"].partition(":")
     if service == "cognito-idp" and op in COGNITO_PUBLIC:
         return []
     if call["op"] == "dynamodb:TransactWriteItems":
-        return [f"dynamodb:{TRANSACT_ITEM_ACTIONS[kind]}" for kind in call.get("items", [])]
+        return [f"dynamodb:{TRANSACT_ITEM_ACTIONS.get(kind, kind)}" for kind in call.get("items", [])]
     if call["op"] == "dynamodb:TransactGetItems":
         return ["dynamodb:GetItem"]
-    return [call["op"]]
+    return [call["op"] + (" on an index" if call.get("index") else "")]
+
+
+def allows(actions, needed_action):
+    """Whether `actions` (from `allowed_actions`) allow `needed_action` (from `needed`)."""
+    action, on_index = needed_action.removesuffix(" on an index"), needed_action.endswith(" on an index")
+    return any(fnmatch.fnmatchcase(action.lower(), granted) and (indexes or not on_index) for granted, indexes in actions.items())
 
 
 def main():
@@ -102,7 +117,7 @@ def main():
             continue
         for action in needed(call):
             seen.setdefault(function, set()).add(action)
-            if not any(fnmatch.fnmatchcase(action.lower(), granted.lower()) for granted in allowed[function]):
+            if not allows(allowed[function], action):
                 missing.setdefault(function, set()).add(action)
     if not seen:
         sys.exit(f"iam_check: no function's call in {log}: were the integration tests run with MOTO_CALL_LOG set?")

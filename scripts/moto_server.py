@@ -10,7 +10,7 @@ With `MOTO_CALL_LOG` set, each request is appended to that file as a JSON line `
 "items"}`: the access key id it was signed with (the integration tests sign each function's
 calls with its template name, `LoginFunction`, ...), the operation (`dynamodb:GetItem`,
 `cognito-idp:AdminGetUser`, ...) and, for a DynamoDB transaction, the kinds of its items
-(`Put`, `Update`, `Delete`, `ConditionCheck`). moto checks no IAM policy; `scripts/iam_check.py`
+(`Put`, `Update`, `Delete`, `ConditionCheck`), for a `Query` or `Scan` of an index its `index`. moto checks no IAM policy; `scripts/iam_check.py`
 compares this log with `template.yaml`'s.
 
 Changes to moto 5.2.5, each for fidelity to AWS:
@@ -1098,11 +1098,15 @@ def _recording(call):
         prefix, _, op = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
         if credential and prefix in _TARGETS:
             entry = {"key": credential.group(1), "op": f"{_TARGETS[prefix]}:{op}"}
-            if op == "TransactWriteItems":
+            if op in ("TransactWriteItems", "Query", "Scan") and prefix.startswith("DynamoDB"):
                 body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 environ["wsgi.input"] = io.BytesIO(body)
                 try:
-                    entry["items"] = sorted({kind for item in json.loads(body or b"{}").get("TransactItems", []) for kind in item})
+                    request = json.loads(body or b"{}")
+                    if op == "TransactWriteItems":
+                        entry["items"] = sorted({kind for item in request.get("TransactItems", []) for kind in item})
+                    elif request.get("IndexName"):
+                        entry["index"] = request["IndexName"]
                 except (ValueError, AttributeError, TypeError):
                     entry["items"] = ["unreadable"]
             # The log never changes moto's answer; a log that cannot be written is said once.

@@ -21,7 +21,7 @@
 //! address's failures in one `BatchGetItem`; a failed attempt is one `UpdateItem` (`ADD`, no read).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
 use crate::adapters::aws::{Failure, store_error};
@@ -113,15 +113,6 @@ impl DynamoActivity {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
     }
-
-    /// `keys` in one `BatchGetItem` (at most three: no unprocessed keys to retry in practice;
-    /// any there are count as absent, and the profile or count reads as new).
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let request = KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(corrupt)?;
-        let t = &self.table;
-        let out = t.client.batch_get_item().request_items(&t.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(out.responses.and_then(|mut r| r.remove(&t.name)).unwrap_or_default())
-    }
 }
 
 #[async_trait]
@@ -160,12 +151,12 @@ impl RiskStore for DynamoActivity {
     async fn history(&self, username: &str, email: Option<&str>, now: u64) -> Result<(RiskProfile, u64), StoreError> {
         let mut keys = vec![activity_key(username)];
         keys.extend(email.into_iter().flat_map(|e| [risk_key(e), failures_key(e)]));
-        let (profile, failures) = read_history(self.batch_get(keys).await?, now)?;
+        let (profile, failures) = read_history(self.table.batch_get(keys).await?, now)?;
         Ok((profile.unwrap_or_default(), failures))
     }
 
     async fn history_of_email(&self, email: &str, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError> {
-        read_history(self.batch_get(vec![risk_key(email), failures_key(email)]).await?, now)
+        read_history(self.table.batch_get(vec![risk_key(email), failures_key(email)]).await?, now)
     }
 
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError> {

@@ -19,7 +19,7 @@ pub mod workflows;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use crate::adapters::aws::{Failure, store_error};
@@ -145,6 +145,27 @@ impl Table {
         Self { client, name: name.into() }
     }
 
+    /// The items of `keys` that exist (strongly consistent reads), in `BatchGetItem`s of at most
+    /// 100 keys. Keys DynamoDB leaves unprocessed (throttling, a partition busy) are asked for
+    /// again, up to 5 times in all; still unprocessed after that is `Throttled`, never "absent":
+    /// a counter or profile read as missing would read as new.
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(corrupt)?);
+            for _ in 0..5 {
+                let Some(request) = pending.take() else { break };
+                let out = self.client.batch_get_item().request_items(&self.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.name)).unwrap_or_default());
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.name)).filter(|k| !k.keys.is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::Throttled);
+            }
+        }
+        Ok(found)
+    }
+
     /// Runs `items` as one transaction; a cancelled one reports the index of the first item
     /// whose condition failed.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
@@ -265,5 +286,39 @@ impl Table {
         let out =
             self.client.get_item().table_name(&self.name).set_key(Some(key)).consistent_read(true).send().await.map_err(|e| store_error(Failure::of(&e)))?;
         Ok(out.item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    /// `BatchGetItem` answers: `keys` unprocessed each time for `busy` answers, then found.
+    async fn read(busy: usize) -> (Result<Vec<Item>, StoreError>, usize) {
+        let left = || HashMap::from([("t".to_owned(), KeysAndAttributes::builder().keys(key("p".into(), "b")).build().unwrap_or_else(|e| panic!("{e}")))]);
+        let found = |sk: &str| HashMap::from([("t".to_owned(), vec![key("p".into(), sk)])]);
+        let (found_a, found_b) = (found("a"), found("b"));
+        let rule = mock!(Client::batch_get_item)
+            .sequence()
+            .output(move || BatchGetItemOutput::builder().set_responses(Some(found_a.clone())).set_unprocessed_keys(Some(left())).build())
+            .output(move || BatchGetItemOutput::builder().set_unprocessed_keys(Some(left())).build())
+            .times(busy.saturating_sub(1).max(1))
+            .output(move || BatchGetItemOutput::builder().set_responses(Some(found_b.clone())).build())
+            .build();
+        let table = Table::new(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]), "t");
+        let result = table.batch_get(vec![key("p".into(), "a"), key("p".into(), "b")]).await;
+        (result, rule.num_calls())
+    }
+
+    #[tokio::test]
+    async fn unprocessed_keys_are_asked_again_and_never_read_as_absent() {
+        let (found, calls) = read(2).await;
+        let sks: Vec<String> = found.unwrap_or_else(|e| panic!("{e}")).iter().filter_map(|i| i.get("sk")?.as_s().ok().cloned()).collect();
+        assert_eq!((sks, calls), (vec!["a".to_owned(), "b".to_owned()], 3));
+        let (found, calls) = read(6).await;
+        assert!(matches!(found, Err(StoreError::Throttled)), "{found:?}");
+        assert_eq!(calls, 5, "five requests at most");
     }
 }

@@ -156,7 +156,7 @@ impl ScimStore for DynamoScim {
             Lookup::Email(v) => {
                 let ids = reads::query_all(&self.table, None, "pk", &format!("SCIM#{org}#EMAIL#{}", v.to_lowercase()), None).await?;
                 let keys: Vec<Item> = ids.iter().filter_map(sk_of).map(|id| resource_key(org, Kind::User, &id)).collect();
-                reads::batch_get(&self.table, keys).await?
+                self.table.batch_get(keys).await?
             }
             Lookup::Id(id) => return Ok(self.get(org, kind, id).await?.into_iter().collect()),
         };

@@ -4,10 +4,10 @@
 //! gets. No writes (those are `writes`).
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Select};
+use aws_sdk_dynamodb::types::Select;
 
 use super::items::{COUNTED, counters_part, failed, part, sk_of, tag};
-use crate::adapters::dynamo::{Item, Table, corrupt, s};
+use crate::adapters::dynamo::{Item, Table, s};
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;
 use crate::directory::scim::resource::Kind;
@@ -124,23 +124,6 @@ pub(super) async fn skip_in(table: &Table, org: &OrgId, kind: Kind, bucket: &str
         }
     }
     Ok(start)
-}
-
-pub(super) async fn batch_get(table: &Table, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-    let mut found = Vec::new();
-    for chunk in keys.chunks(100) {
-        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(corrupt)?);
-        for _ in 0..5 {
-            let Some(request) = pending.take() else { break };
-            let out = table.client.batch_get_item().request_items(&table.name, request).send().await.map_err(|e| failed(&e))?;
-            found.extend(out.responses.and_then(|mut r| r.remove(&table.name)).unwrap_or_default());
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&table.name)).filter(|k| !k.keys.is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Throttled);
-        }
-    }
-    Ok(found)
 }
 
 pub(super) async fn member_ids(table: &Table, org: &OrgId, group: &str) -> Result<Vec<String>, StoreError> {

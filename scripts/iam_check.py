@@ -84,21 +84,20 @@ def allowed_actions(template):
 
 
 def needed(call):
-    """The IAM actions one logged call needs (none for an operation IAM does not authorise),
-    each named with ` on an index` when it reads one."""
+    """The IAM actions one logged call needs, as (action, whether it reads an index); none for
+    an operation IAM does not authorise."""
     service, _, op = call["op"].partition(":")
     if service == "cognito-idp" and op in COGNITO_PUBLIC:
         return []
     if call["op"] == "dynamodb:TransactWriteItems":
-        return [f"dynamodb:{TRANSACT_ITEM_ACTIONS.get(kind, kind)}" for kind in call.get("items", [])]
+        return [(f"dynamodb:{TRANSACT_ITEM_ACTIONS.get(kind, kind)}", False) for kind in call.get("items", [])]
     if call["op"] == "dynamodb:TransactGetItems":
-        return ["dynamodb:GetItem"]
-    return [call["op"] + (" on an index" if call.get("index") else "")]
+        return [("dynamodb:GetItem", False)]
+    return [(call["op"], bool(call.get("index")))]
 
 
-def allows(actions, needed_action):
-    """Whether `actions` (from `allowed_actions`) allow `needed_action` (from `needed`)."""
-    action, on_index = needed_action.removesuffix(" on an index"), needed_action.endswith(" on an index")
+def allows(actions, action, on_index):
+    """Whether `actions` (from `allowed_actions`) allow `action`, on an index if `on_index`."""
     return any(fnmatch.fnmatchcase(action.lower(), granted) and (indexes or not on_index) for granted, indexes in actions.items())
 
 
@@ -115,10 +114,11 @@ def main():
         function = call["key"]
         if function not in allowed:
             continue
-        for action in needed(call):
-            seen.setdefault(function, set()).add(action)
-            if not allows(allowed[function], action):
-                missing.setdefault(function, set()).add(action)
+        for action, on_index in needed(call):
+            shown = action + (" on an index" if on_index else "")
+            seen.setdefault(function, set()).add(shown)
+            if not allows(allowed[function], action, on_index):
+                missing.setdefault(function, set()).add(shown)
     if not seen:
         sys.exit(f"iam_check: no function's call in {log}: were the integration tests run with MOTO_CALL_LOG set?")
     for function in sorted(seen):

@@ -322,14 +322,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     assert_eq!(events.len(), 3, "{batch}");
 
     let runs = Arc::new(MemoryRuns::default());
-    let function = crate::harness::as_function(&test.sdk, "WorkflowsFunction");
-    let workflows = workflows::state::Workflows {
-        daily: daily(&function, &test.stack.table),
-        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &test.stack.table)),
-        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(300)),
-        pause: runs.clone(),
-        users: None,
-    };
+    let workflows = workflows_function(&test, runs.clone(), false);
     let answer = workflows::handler::handle_json(&workflows, &batch, 10).await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
@@ -433,14 +426,7 @@ async fn sign_ins_and_scim_changes_record_their_events_with_the_change_and_run_f
     assert_eq!(app.items_under("ACTIVITY#").await, 1, "the last sign-in is kept with the session");
 
     let runs = Arc::new(MemoryRuns::default());
-    let function = crate::harness::as_function(&app.sdk, "WorkflowsFunction");
-    let workflows = workflows::state::Workflows {
-        daily: daily(&function, &app.stack.table),
-        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &app.stack.table)),
-        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(300)),
-        pause: runs,
-        users: None,
-    };
+    let workflows = workflows_function(app, runs, false);
     let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
     // What the stream holds, read by a second reader: the events the runner is delivered.
     let delivered = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap().next_batch().await.unwrap();
@@ -600,14 +586,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     }
 
     let runs = Arc::new(MemoryRuns::default());
-    let function = crate::harness::as_function(&app.sdk, "WorkflowsFunction");
-    let workflows = workflows::state::Workflows {
-        daily: daily(&function, &app.stack.table),
-        store: Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &app.stack.table)),
-        secrets: connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(60)),
-        pause: runs,
-        users: Some(users),
-    };
+    let workflows = workflows_function(&app, runs, true);
     let scanned = workflows::handler::scheduled(&workflows, &json!({"scan": "inactive_users"}), now).await.unwrap();
     assert_eq!(scanned, json!({"scanned": [{"inactive_days": 90, "people": 3}, {"inactive_days": 365, "people": 2}, {"inactive_days": 395, "people": 1}]}));
     let mut stream = workflows::local_stream::StreamPoller::new(&app.sdk, &app.stack.table).await.unwrap();
@@ -664,6 +643,16 @@ steps:
 }
 
 /// The overview's daily counters in the test's table.
+/// The workflows function's state as its `main` builds it, over `app`'s table (and its user pool,
+/// with `pool`), its AWS calls signed as `WorkflowsFunction`.
+fn workflows_function(app: &crate::harness::TestApp, pause: Arc<MemoryRuns>, pool: bool) -> workflows::state::Workflows {
+    let mut env = HashMap::from([("TABLE_NAME".to_owned(), app.stack.table.clone())]);
+    if pool {
+        env.insert("USER_POOL_ID".into(), app.stack.user_pool_id.clone());
+    }
+    workflows::state::Workflows::new(&env, &crate::harness::as_function(&app.sdk, "WorkflowsFunction"), pause).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn daily(sdk: &aws_config::SdkConfig, table: &str) -> Arc<shared::adapters::dynamo::daily::DynamoDailyCounts> {
     Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(sdk), table))
 }

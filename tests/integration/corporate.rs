@@ -644,3 +644,55 @@ async fn a_first_corporate_sign_in_never_enables_a_disabled_account() {
         assert!(!user.user_attributes().iter().any(|a| a.name() == "custom:org_id"), "{email}: not moved into the organisation");
     }
 }
+
+/// A linked person's user is read beside the link, by the email the company's provider gives,
+/// and taken only when the link leads to that very user. Agreeing, a callback reads the user pool
+/// no more than before (one `AdminGetUser`, one `AdminListGroupsForUser`). When that email now
+/// names a colleague's user, the link still decides, and the person's own user is read after it.
+#[tokio::test]
+async fn the_link_decides_who_signs_in_when_the_providers_email_names_a_colleague() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let username_of = |email: &'static str| {
+        let pool = pool.clone();
+        async move { pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(email).send().await.unwrap().username().to_owned() }
+    };
+    let cognito_calls = |calls: Vec<String>| {
+        let mut calls: Vec<String> = calls.into_iter().filter_map(|c| c.strip_prefix("AWSCognitoIdentityProviderService.").map(str::to_owned)).collect();
+        calls.sort();
+        calls
+    };
+    for email in ["taro@corp.example", "jiro@corp.example"] {
+        assert_eq!(corporate_sign_in(app, email).await.0.status, StatusCode::OK);
+    }
+    let (taro, jiro) = (username_of("taro@corp.example").await, username_of("jiro@corp.example").await);
+
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    app.calls.take();
+    let linked = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(jwt_claims(&linked.body)["email"], "taro@corp.example", "{}", linked.body);
+    assert_eq!(cognito_calls(app.calls.take()), ["AdminGetUser", "AdminListGroupsForUser"]);
+
+    // Taro's user takes another address, and Jiro's takes Taro's old one; the provider still
+    // vouches for Taro as taro@corp.example.
+    for (username, email) in [(&taro, "taro.yamada@corp.example"), (&jiro, "taro@corp.example")] {
+        let attributes = [("email", email), ("email_verified", "true")]
+            .map(|(n, v)| aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(n).value(v).build().unwrap());
+        pool.admin_update_user_attributes()
+            .user_pool_id(&app.stack.user_pool_id)
+            .username(username)
+            .set_user_attributes(Some(attributes.to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
+    app.calls.take();
+    let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(jwt_claims(&reply.body)["email"], "taro.yamada@corp.example", "Taro's own user");
+    let cognito = cognito_calls(app.calls.take());
+    assert_eq!(cognito, ["AdminGetUser", "AdminGetUser", "AdminListGroupsForUser", "AdminListGroupsForUser"], "the guess, then Taro's own");
+}

@@ -23,15 +23,17 @@ impl Corporate {
         {
             return Err(CorporateError::OtherProvider);
         }
-        let linked_user = match self.ports.links.find(&org.id, &identity.issuer, &identity.subject).await? {
-            Some(username) => self.shared.pool.user(&username).await?,
+        // The link decides who this is; the user it most likely leads to is read beside it.
+        let (link, guess) = tokio::join!(self.ports.links.find(&org.id, &identity.issuer, &identity.subject), self.guess(connection, identity));
+        let linked_user = match link? {
+            Some(username) => self.user_named(&username, guess.as_ref()).await?,
             None => None,
         };
         // No link, or one to a user since deleted (offboarded, then provisioned again as a new
         // user): the person is found as on a first sign-in, and linked anew.
         let (user, linked) = match linked_user {
             Some(user) => (user, true),
-            None => (self.unlinked(org, connection, identity).await?, false),
+            None => (self.unlinked(org, connection, identity, guess.as_ref()).await?, false),
         };
         let adopted = match user.attributes.get(ORG_ATTRIBUTE).and_then(|v| v.as_str()) {
             Some(o) if o == org.id.as_str() => false,
@@ -58,7 +60,7 @@ impl Corporate {
 
     /// The Cognito user of a person no link leads to: the pool's own (a pool connection), else
     /// found (or made) by the email the provider vouches for.
-    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
+    async fn unlinked(&self, org: &Organisation, connection: &Connection, identity: &Identity, guess: Option<&PoolUser>) -> Result<PoolUser, CorporateError> {
         let username = match connection.kind {
             // The pool federated the person itself: the token is for its own user.
             ConnectionKind::Cognito => identity.pool_username.clone().ok_or(CorporateError::Claims(ClaimError::Subject))?,
@@ -74,7 +76,29 @@ impl Corporate {
                 },
             },
         };
-        self.shared.pool.user(&username).await?.ok_or(CorporateError::NotProvisioned)
+        self.user_named(&username, guess).await?.ok_or(CorporateError::NotProvisioned)
+    }
+
+    /// The user the identity names, read ahead by a name Cognito takes for it: the pool's user
+    /// name from a pool's token, else the email the provider gives (the pool's username
+    /// attribute). Never trusted: [`Self::user_named`] takes it only for the user name the link (or
+    /// the email's own lookup) has already decided on, so an email naming a colleague costs a
+    /// read and decides nothing. `None` when it finds no one or fails (the read is then made by
+    /// user name).
+    async fn guess(&self, connection: &Connection, identity: &Identity) -> Option<PoolUser> {
+        let name = match connection.kind {
+            ConnectionKind::Cognito => identity.pool_username.as_deref()?,
+            ConnectionKind::Oidc => identity.email.as_str(),
+        };
+        self.shared.pool.user(name).await.ok().flatten()
+    }
+
+    /// User `username`: the guess when it is that user, else read.
+    async fn user_named(&self, username: &str, guess: Option<&PoolUser>) -> Result<Option<PoolUser>, CorporateError> {
+        match guess {
+            Some(user) if user.username == username => Ok(Some(user.clone())),
+            _ => Ok(self.shared.pool.user(username).await?),
+        }
     }
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).

@@ -675,8 +675,12 @@ async fn the_link_decides_who_signs_in_when_the_providers_email_names_a_colleagu
     assert_eq!(jwt_claims(&linked.body)["email"], "taro@corp.example", "{}", linked.body);
     assert_eq!(cognito_calls(app.calls.take()), ["AdminGetUser", "AdminListGroupsForUser"]);
 
-    // Taro's user takes another address, and Jiro's takes Taro's old one; the provider still
-    // vouches for Taro as taro@corp.example.
+    // Taro's user takes another address, and Jiro's, an administrator's, takes Taro's old one;
+    // the provider still vouches for Taro as taro@corp.example.
+    let group = "zendesk-admins";
+    let pool_id = &app.stack.user_pool_id;
+    pool.create_group().user_pool_id(pool_id).group_name(group).send().await.unwrap();
+    pool.admin_add_user_to_group().user_pool_id(pool_id).username(&jiro).group_name(group).send().await.unwrap();
     for (username, email) in [(&taro, "taro.yamada@corp.example"), (&jiro, "taro@corp.example")] {
         let attributes = [("email", email), ("email_verified", "true")]
             .map(|(n, v)| aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name(n).value(v).build().unwrap());
@@ -692,7 +696,8 @@ async fn the_link_decides_who_signs_in_when_the_providers_email_names_a_colleagu
     app.calls.take();
     let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(jwt_claims(&reply.body)["email"], "taro.yamada@corp.example", "Taro's own user");
+    let claims = jwt_claims(&reply.body);
+    assert_eq!((claims["email"].as_str(), claims["role"].as_str()), (Some("taro.yamada@corp.example"), Some("user")), "Taro's own user and groups");
     let cognito = cognito_calls(app.calls.take());
     assert_eq!(cognito, ["AdminGetUser", "AdminGetUser", "AdminListGroupsForUser", "AdminListGroupsForUser"], "the guess, then Taro's own");
 }

@@ -208,12 +208,12 @@ pub struct PoolUser {
 /// The user pool, read and signed out by user name.
 #[async_trait]
 pub trait PoolUsers: Send + Sync {
-    /// The user `username` names: the Cognito user name, or a name Cognito takes in its place
-    /// (the email, the pool's username attribute); [`PoolUser::username`] is always the user
-    /// name. Its attributes and its groups are read side by side, each by the name given, so by
-    /// an email the two could be two users' only if that email moved from one user to another
-    /// between the two reads.
-    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// The user `name` names: the Cognito user name, or a name Cognito takes in its place (the
+    /// email, the pool's username attribute); [`PoolUser::username`] is always the user name.
+    /// Its attributes and its groups are read side by side, each by the name given, so by an
+    /// email the answer could carry one user's attributes and another's groups if that email
+    /// moved from one user to the other between the two reads.
+    async fn user(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError>;
     /// The user name of the user `name` stands for: a user name, or an email Cognito takes in its
     /// place (the pool's username attribute); `None` when there is no such user.
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError>;

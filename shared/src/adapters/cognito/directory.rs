@@ -216,11 +216,11 @@ impl PoolUsers for CognitoDirectory {
         }
     }
 
-    async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
+    async fn user(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError> {
         // Side by side, both by the name given (a user name or an alias).
         let (got, groups) = tokio::join!(
-            self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send(),
-            self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(username).limit(60).send()
+            self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send(),
+            self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(name).limit(60).send()
         );
         let got = match got {
             Ok(out) => out,

@@ -12,6 +12,11 @@ use crate::directory::scim::directory_user::DirectoryUser;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::resource::Kind;
 use crate::signin::oidc::{ClaimError, Identity};
+use std::time::Duration;
+
+/// How long the user read ahead of the link may take ([`Corporate::guess`]); in the region a
+/// read takes about 30 ms.
+const GUESS_TIMEOUT: Duration = Duration::from_millis(500);
 
 impl Corporate {
     /// The Cognito user for `identity`: linked before, else by email; then checked.
@@ -81,23 +86,33 @@ impl Corporate {
 
     /// The user the identity names, read ahead by a name Cognito takes for it: the pool's user
     /// name from a pool's token, else the email the provider gives (the pool's username
-    /// attribute). Never trusted: [`Self::user_named`] takes it only for the user name the link (or
-    /// the email's own lookup) has already decided on, so an email naming a colleague costs a
-    /// read and decides nothing. `None` when it finds no one or fails (the read is then made by
-    /// user name).
+    /// attribute). It never decides who signs in: [`Self::user_named`] takes it only for the user
+    /// name the link (or the email's own lookup) has already decided on, so an email naming a
+    /// colleague costs two Cognito reads and nothing else. By an email, its attributes and its
+    /// groups are two reads by that email (`PoolUsers::user`), which could be two users' only if
+    /// the email moved from one user to another between them, within [`GUESS_TIMEOUT`]. `None`
+    /// when it finds no one, fails or takes longer than that (the user is then read by user name,
+    /// so a slow Cognito costs this wait once, not a whole read's timeout).
     async fn guess(&self, connection: &Connection, identity: &Identity) -> Option<PoolUser> {
         let name = match connection.kind {
             ConnectionKind::Cognito => identity.pool_username.as_deref()?,
             ConnectionKind::Oidc => identity.email.as_str(),
         };
-        self.shared.pool.user(name).await.ok().flatten()
+        match tokio::time::timeout(GUESS_TIMEOUT, self.shared.pool.user(name)).await {
+            Ok(Ok(user)) => user,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "the user read ahead failed; read by user name instead");
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// User `username`: the guess when it is that user, else read.
     async fn user_named(&self, username: &str, guess: Option<&PoolUser>) -> Result<Option<PoolUser>, CorporateError> {
         match guess {
             Some(user) if user.username == username => Ok(Some(user.clone())),
-            _ => Ok(self.shared.pool.user(username).await?),
+            _ => self.shared.pool.user(username).await.map_err(Into::into),
         }
     }
 

@@ -135,6 +135,12 @@ pub struct MemorySessions {
     pub risk: Arc<MemoryRisk>,
 }
 
+impl MemorySessions {
+    fn revoked_at(&self, username: &str) -> Option<u64> {
+        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied()
+    }
+}
+
 /// Risk profiles by user name and failed attempts by address (`RiskStore`).
 #[derive(Default)]
 pub struct MemoryRisk {
@@ -224,8 +230,7 @@ impl EventLog for MemoryEvents {
 #[async_trait]
 impl SessionStore for MemorySessions {
     async fn create(&self, key: &str, session: &crate::signin::session::Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
-        let revoked = self.revoked.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).copied();
-        if revoked.is_some_and(|at| at >= session.created.saturating_sub(crate::signin::ports::REVOCATION_WINDOW)) {
+        if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
             return Err(StoreError::Conflict);
         }
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
@@ -241,8 +246,9 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
-    async fn get(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
-        Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    async fn get(&self, key: &str, username: Option<&str>) -> Result<Option<crate::signin::session::Session>, StoreError> {
+        let session = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned();
+        Ok(session.filter(|s| username.is_none_or(|u| u == s.username) && !self.revoked_at(&s.username).is_some_and(|at| s.revoked_by(at))))
     }
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError> {
         if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {

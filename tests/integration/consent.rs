@@ -151,11 +151,12 @@ async fn a_live_session_reaches_no_app_until_the_person_accepts_the_new_terms() 
     let step = app.login(EMAIL, PASSWORD).await.json();
     assert_eq!(step["status"], "consent");
     let cookie = session_cookie(&app.handoff(&answer(&app, step["flow"].as_str().unwrap(), &["terms"]).await).await);
-    // The new session carries the mirror: single sign-on is one read again.
+    // The new session carries the mirror: single sign-on is one read again (the session with its
+    // user's revocation).
     app.calls.take();
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
-    assert_eq!(app.calls.take(), ["DynamoDB_20120810.GetItem"]);
+    assert_eq!(app.calls.take(), ["DynamoDB_20120810.BatchGetItem"]);
 }
 
 #[tokio::test]

@@ -221,12 +221,13 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
     assert!(sso.body.contains(&format!("action=\"{community}/access/jwt\"")), "{}", sso.body);
     assert_eq!(jwt_claims(&sso.body)["email"], "taro@corp.example");
-    // Warm, an app costs one DynamoDB read (the session) and no Cognito call.
+    // Warm, an app costs one DynamoDB read (the session with its user's revocation) and no
+    // Cognito call.
     app.calls.take();
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
     assert_eq!(jwt_claims(&sso.body)["email"], "taro@corp.example");
-    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.GetItem".to_owned()]);
+    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.BatchGetItem".to_owned()]);
 
     // Single sign-out: our session ends, then the provider's, then back to the form.
     let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &cookie)], None).await;

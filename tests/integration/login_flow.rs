@@ -100,7 +100,7 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     let sso = app.send("GET", &format!("/sso/{APP}?return_to={ZENDESK}/hc/en-us"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
     assert!(sso.body.contains(&format!("action=\"{ZENDESK}/access/jwt\"")), "{}", sso.body);
-    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.GetItem".to_owned()]);
+    assert_eq!(app.calls.take(), vec!["DynamoDB_20120810.BatchGetItem".to_owned()]);
 
     // Signing out ends it: the next visit goes to the form.
     let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &cookie)], None).await;
@@ -201,8 +201,8 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
 #[tokio::test]
 async fn no_session_opens_for_an_account_within_the_window_after_its_revocation() {
     use shared::common::store::StoreError;
-    use shared::signin::ports::{REVOCATION_WINDOW, SessionStore};
-    use shared::signin::session::{Method, Session, SessionPolicy};
+    use shared::signin::ports::SessionStore;
+    use shared::signin::session::{Method, REVOCATION_WINDOW, Session, SessionPolicy};
     let app = spawn_app().await;
     let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
     let now = shared::common::time::unix_now() + 1000;
@@ -231,6 +231,70 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
     let refused = app.login("jiro@example.com", PASSWORD).await;
     assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", refused.body);
     assert_eq!(app.items_under("SESSION#").await, 3);
+}
+
+/// A session the revocation's sweep missed (the sweep finds a user's sessions through `gsi1`,
+/// which is eventually consistent) is refused wherever it is used: single sign-on and the account
+/// page, by a cookie that names its user and by one from before cookies did; and it is ended, so
+/// that enabling the account again does not bring it back. Another person's session goes on, and
+/// a session cannot be moved to another user by changing the name its cookie carries.
+#[tokio::test]
+async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::signin::ports::SessionStore;
+    let stack = spawn_app().await;
+    let app = &stack;
+    let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let taro = app.user("taro@example.com", |_| {}).await;
+    let hanako = app.user("hanako@example.com", |_| {}).await;
+    let signed_in = |email: &'static str| async { session_cookie(&app.handoff(&app.login(email, PASSWORD).await).await) };
+    let (cookie, other) = (signed_in("taro@example.com").await, signed_in("hanako@example.com").await);
+    let value = cookie.strip_prefix("bridge_session=").unwrap();
+    assert_eq!(shared::signin::session::cookie_user(value).as_deref(), Some(taro.as_str()));
+    // The same session under a cookie from before cookies named their user.
+    let session = store.get(&shared::signin::oidc::digest(value), Some(&taro)).await.unwrap().expect("Taro's session");
+    let legacy = "bridge_session=a-cookie-of-43-characters-naming-no-user-000000".to_owned();
+    store.create(&shared::signin::oidc::digest(&legacy["bridge_session=".len()..]), &session, &[], &Default::default()).await.unwrap();
+    // Hanako's cookie with Taro's name put in front: no session.
+    let (_, random) = other.split_once('.').unwrap();
+    let moved = format!("bridge_session={}.{random}", value.split_once('.').unwrap().0);
+
+    let enters = |cookie: String| async move {
+        let reply = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+        match reply.status {
+            StatusCode::OK => true,
+            StatusCode::FOUND if reply.location_param("ctx").is_some() => false,
+            _ => panic!("{cookie}: {} {}", reply.status, reply.body),
+        }
+    };
+    let account = |cookie: String| async move {
+        let reply = app.send("GET", "/account", &[("cookie", &cookie)], None).await;
+        reply.location_param("notice").as_deref() != Some("account_sign_in")
+    };
+    for c in [&cookie, &legacy, &other] {
+        assert!(enters(c.clone()).await && account(c.clone()).await, "{c}: before the revocation");
+    }
+    assert!(!enters(moved.clone()).await && !account(moved).await, "a cookie's user cannot be changed");
+
+    // The revocation's record, as if its sweep had missed Taro's sessions.
+    let now = shared::common::time::unix_now();
+    let record = [("pk", format!("REVOKED#{taro}")), ("sk", "REVOKED".into())].map(|(k, v)| (k.to_owned(), AttributeValue::S(v)));
+    let mut record: std::collections::HashMap<_, _> = record.into_iter().collect();
+    record.insert("revoked_at".into(), AttributeValue::N(now.to_string()));
+    aws_sdk_dynamodb::Client::new(&app.sdk).put_item().table_name(&app.stack.table).set_item(Some(record)).send().await.unwrap();
+    app.calls.take();
+    assert!(!enters(cookie.clone()).await, "single sign-on refused");
+    assert_eq!(
+        app.calls.take().iter().find(|c| c.starts_with("DynamoDB_")).map(String::as_str),
+        Some("DynamoDB_20120810.BatchGetItem"),
+        "the session and the revocation in one round trip"
+    );
+    assert!(!enters(legacy.clone()).await, "single sign-on refused, by a cookie naming no user");
+    assert!(!account(cookie.clone()).await && !account(legacy).await, "the account page refused");
+    assert!(enters(other.clone()).await && account(other.clone()).await, "Hanako goes on");
+    assert_eq!(app.items_under("SESSION#").await, 1, "Taro's sessions ended at their use: only Hanako's is left ({hanako})");
+    store.reinstate(&taro, now).await.unwrap();
+    assert!(!enters(cookie).await, "enabling the account again brings no session back");
 }
 
 #[tokio::test]

@@ -109,12 +109,12 @@ async fn generic_jwt_apps_rs256_by_post_and_hs256_by_redirect() {
     assert_eq!(claims.unwrap_or_else(|e| panic!("{e}"))["sub"], sub.as_str());
     assert!(verify("jwt", &json!({"token": token, "algorithms": ["HS256"], "secret": "another-secret"})).is_err());
 
-    // Warm, a token signed with our key costs one read (the session): the key set and the parsed
-    // private key are cached.
+    // Warm, a token signed with our key costs one read (the session with its user's revocation):
+    // the key set and the parsed private key are cached.
     test.calls.take();
     let again = test.send("GET", "/sso/tool-rs", &[("cookie", &cookie)], None).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    assert_eq!(test.calls.take(), vec!["DynamoDB_20120810.GetItem".to_owned()]);
+    assert_eq!(test.calls.take(), vec!["DynamoDB_20120810.BatchGetItem".to_owned()]);
 }
 
 #[tokio::test]

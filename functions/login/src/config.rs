@@ -2,7 +2,7 @@
 
 use shared::common::sms_destinations::SmsDestinations;
 use shared::config::{ConfigError, Source, optional, parsed_or, required};
-use shared::signin::session::SessionPolicy;
+use shared::signin::session::{MAX_SESSION_TTL, SessionPolicy};
 use shared::tokens::return_to::Origin;
 use url::Url;
 
@@ -60,10 +60,15 @@ impl Config {
             },
         };
         let defaults = SessionPolicy::default();
+        let session = SessionPolicy { ttl: parsed_or(env, "SESSION_TTL_SECONDS", defaults.ttl)?, idle: parsed_or(env, "SESSION_IDLE_SECONDS", defaults.idle)? };
+        if session.ttl > MAX_SESSION_TTL {
+            // An account's revocation is kept only this long: a longer session could outlive it.
+            return Err(ConfigError { variable: "SESSION_TTL_SECONDS".into(), problem: format!("must be at most {MAX_SESSION_TTL} (30 days)") });
+        }
         Ok(Self {
             table: required(env, "TABLE_NAME")?,
             api_url,
-            session: SessionPolicy { ttl: parsed_or(env, "SESSION_TTL_SECONDS", defaults.ttl)?, idle: parsed_or(env, "SESSION_IDLE_SECONDS", defaults.idle)? },
+            session,
             client_id: required(env, "USER_POOL_CLIENT_ID")?,
             bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
             user_pool_id,
@@ -109,5 +114,8 @@ mod tests {
         assert_eq!(e.to_string(), "configuration variable FORM_URL: is not set");
         let e = Config::from_env(&[("USER_POOL_ID", "r_x"), ("FORM_URL", "http://login.example.com/")]).unwrap_err();
         assert_eq!(e.variable, "FORM_URL");
+        // A session may not outlive the record of its account's revocation.
+        let month = [("USER_POOL_ID", "r_x"), ("FORM_URL", "https://login.example.com/"), ("SESSION_TTL_SECONDS", "2592001")];
+        assert_eq!(Config::from_env(&month).unwrap_err().variable, "SESSION_TTL_SECONDS");
     }
 }

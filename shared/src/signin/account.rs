@@ -25,7 +25,7 @@ use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, Chal
 use crate::signin::flow::{self, Purpose};
 use crate::signin::oidc;
 use crate::signin::service::{SignInError, SignInPorts};
-use crate::signin::session::{Method, Session};
+use crate::signin::session::{self, Method, Session};
 
 /// How long the page's grant lasts (seconds).
 pub const GRANT_TTL: u64 = 15 * 60;
@@ -123,15 +123,16 @@ impl AccountPage {
 
     /// The live session `key` names, if it is `username`'s.
     async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
-        let session = self.ports.sessions.get(key).await?.filter(|s| s.live(now) && s.username == username);
+        let session = self.ports.sessions.get(key, Some(username)).await?.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
     /// The grant for the page, for the live session `cookie` names; `None` without one.
     pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
-        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
+        let Some(cookie) = session::sent(cookie) else { return Ok(None) };
         let key = oidc::digest(cookie);
-        let Some(session) = self.ports.sessions.get(&key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        let user = session::cookie_user(cookie);
+        let Some(session) = self.ports.sessions.get(&key, user.as_deref()).await?.filter(|s| s.live(now)) else { return Ok(None) };
         Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: key, username: session.username }, now).await?))
     }
 

@@ -80,7 +80,7 @@ impl SignInPorts {
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         session.assurance = arrival.assurance;
         session.device = arrival.device.take();
-        let cookie = oidc::random_token();
+        let cookie = crate::signin::session::new_cookie(&session.username);
         let key = oidc::digest(&cookie);
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
         arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);

@@ -8,7 +8,7 @@ use crate::signin::flow::SignInContext;
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
-use crate::signin::session::{ProviderLogout, Session};
+use crate::signin::session::{self, ProviderLogout, Session};
 use crate::tokens::app::App;
 use crate::tokens::targets::mint::Delivery;
 use std::sync::Arc;
@@ -40,12 +40,16 @@ impl SessionEntry {
     /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
     /// form. The app and its request are checked once, either way.
     pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
-        let key = cookie.filter(|c| !c.is_empty() && c.len() <= 128).map(oidc::digest);
-        // With a cookie, its session is read beside the app and what minting the app's token
-        // needs: neither waits for the other.
-        let (app, session) = match &key {
-            Some(key) => tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key)),
-            None => (self.ports.app(app_id).await, Ok(None)),
+        let cookie = session::sent(cookie);
+        let key = cookie.map(oidc::digest);
+        // With a cookie, its session (and its user's revocation) is read beside the app and what
+        // minting the app's token needs: neither waits for the other.
+        let (app, session) = match (&key, cookie) {
+            (Some(key), Some(cookie)) => {
+                let user = session::cookie_user(cookie);
+                tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key, user.as_deref()))
+            }
+            _ => (self.ports.app(app_id).await, Ok(None)),
         };
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
@@ -86,7 +90,7 @@ impl SessionEntry {
     /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens; returns
     /// where to continue for the provider's own sign-out, if the session has one.
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
-        let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else { return Ok(None) };
+        let Some(cookie) = session::sent(cookie) else { return Ok(None) };
         let Some(session) = self.ports.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
         // The session is over either way; a refresh-token revocation that failed is logged.
         if let Err(e) = self.ports.pool.sign_out(&session.username).await {

@@ -90,23 +90,21 @@ pub trait IdTokenVerifier: Send + Sync {
     }
 }
 
-/// How long after an account is disabled or deleted no session opens for it, in seconds. A
-/// sign-in stamps its session with the time its request arrived, before it read the account, so
-/// any revocation after that read refuses it; the window adds room for the clocks of two
-/// functions and for a revocation stamped late. Enabling the account again ends it
-/// ([`SessionStore::reinstate`]).
-pub const REVOCATION_WINDOW: u64 = 60;
-
 /// Bridge sessions, keyed by the digest of the cookie's value.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
     /// person's risk profile after it, all or nothing. `Conflict` when the person's account was
     /// revoked ([`revoke`](Self::revoke)) after `session.created`, or less than
-    /// [`REVOCATION_WINDOW`] seconds before it: a sign-in that read the account before it was
+    /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds before it: a sign-in that read the account before it was
     /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
-    async fn get(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// The session `key` names, unless its account's revocation refuses it
+    /// ([`Session::revoked_by`]: a session the revocation's sweep missed). `username` is the user
+    /// its cookie names (`session::cookie_user`): that user's revocation is read in the same round
+    /// trip, and a session of another user is `None`. With `None` (a cookie that names no user),
+    /// the session's own user's revocation is read after it.
+    async fn get(&self, key: &str, username: Option<&str>) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
     /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the
@@ -118,8 +116,9 @@ pub trait SessionStore: Send + Sync {
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
     /// The account of `username` is being disabled or deleted at `now` (called before Cognito
     /// is changed): records it, so that no session stamped before then or within
-    /// [`REVOCATION_WINDOW`] seconds after opens for it (a sign-in under way read the account
-    /// before), then ends every session it has; returns how many.
+    /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds after opens for it (a sign-in under way read the account
+    /// before) or is used again (kept [`MAX_SESSION_TTL`](crate::signin::session::MAX_SESSION_TTL)
+    /// and the window), then ends every session it has; returns how many.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
     /// for it at once (the revocation's record goes, unless a revocation came after `since`, to

@@ -1,20 +1,61 @@
 //! The bridge session: what lets a person who signed in once open a second app without the form.
 //!
-//! The browser holds an opaque random id in an `HttpOnly` cookie; the table holds only the id's
-//! SHA-256 (see `oidc::digest`) with the person's profile as it was at sign-in, what that sign-in
-//! proved ([`Assurance`]) and the browser's device digest, so single sign-on into another app is
-//! one read and applies that app's risk policy. A session ends at its absolute expiry, after `idle` seconds
-//! without use, on sign-out, or when its user is deactivated (the store ends every session of a
-//! user at once).
+//! The browser holds an `HttpOnly` cookie: the user's name and 256 random bits ([`new_cookie`]);
+//! the table holds only the value's SHA-256 (see `oidc::digest`) with the person's profile as it
+//! was at sign-in, what that sign-in proved ([`Assurance`]) and the browser's device digest, so
+//! single sign-on into another app is one round trip and applies that app's risk policy. A
+//! session ends at its absolute expiry, after `idle` seconds without use, on sign-out, or when its
+//! user is deactivated: the store ends every session of a user at once, and a session its sweep
+//! missed is refused at each use ([`Session::revoked_by`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::directory::org::OrgId;
 use crate::risk::Assurance;
 
 /// The cookie's name.
 pub const COOKIE: &str = "bridge_session";
+
+/// How long after an account is disabled or deleted no session opens for it, in seconds. A
+/// sign-in stamps its session with the time its request arrived, before it read the account, so
+/// any revocation after that read refuses it; the window adds room for the clocks of two
+/// functions and for a revocation stamped late. Enabling the account again ends it
+/// (`SessionStore::reinstate`).
+pub const REVOCATION_WINDOW: u64 = 60;
+
+/// The longest cookie value taken, in bytes: a Cognito user name of 128 characters (up to 512
+/// bytes of UTF-8), base64url, a dot and 43 more.
+pub const MAX_COOKIE: usize = 1024;
+
+/// The longest session a deployment may set (`SESSION_TTL_SECONDS`), in seconds: 30 days. An
+/// account's revocation is kept this long (and [`REVOCATION_WINDOW`] more), so that it outlives
+/// every session it refuses.
+pub const MAX_SESSION_TTL: u64 = 30 * 86_400;
+
+/// A new session cookie's value for user `username`: the user name (base64url of its UTF-8, no
+/// padding), a dot, 256 random bits (base64url). The table keys the session by the digest of the
+/// whole value, so the user it names cannot be changed without losing the session; naming the
+/// user lets a session's read fetch that user's revocation in the same round trip.
+pub fn new_cookie(username: &str) -> String {
+    format!("{}.{}", URL_SAFE_NO_PAD.encode(username), crate::signin::oidc::random_token())
+}
+
+/// A session cookie's value as the browser sent it, if it could be one (not empty, at most
+/// [`MAX_COOKIE`] bytes).
+pub fn sent(cookie: Option<&str>) -> Option<&str> {
+    cookie.filter(|c| !c.is_empty() && c.len() <= MAX_COOKIE)
+}
+
+/// The user a session cookie's value names ([`new_cookie`]); `None` for one that names none
+/// (made before cookies named their user: the random part alone) or does not decode.
+pub fn cookie_user(cookie: &str) -> Option<String> {
+    let (user, _) = cookie.split_once('.')?;
+    String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok().filter(|u| !u.is_empty())
+}
 
 /// How the person signed in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +170,13 @@ impl Session {
         now < self.expires_at && now < self.last_seen + self.idle
     }
 
+    /// Whether the account's revocation (disabled or deleted) at `revoked_at` refuses this
+    /// session: it was created before then, or less than [`REVOCATION_WINDOW`] seconds after (the
+    /// rule a new session is written under, `SessionStore::create`).
+    pub fn revoked_by(&self, revoked_at: u64) -> bool {
+        revoked_at >= self.created.saturating_sub(REVOCATION_WINDOW)
+    }
+
     /// Whether use at `now` should be recorded: at most once per tenth of the idle timeout, so
     /// that most single sign-ons are a read only.
     pub fn needs_touch(&self, now: u64) -> bool {
@@ -148,5 +196,31 @@ mod tests {
         assert!(!s.needs_touch(9) && s.needs_touch(10));
         s.last_seen = 950;
         assert!(s.live(999) && !s.live(1000), "absolute expiry wins");
+    }
+
+    #[test]
+    fn a_cookie_names_its_user_whatever_the_name_holds() {
+        for username in ["8d5e4f7a-6b1c-4e2d-9f3a-0b1c2d3e4f5a", "corp-oidc_a.b;c,d \"e\"", "山田.太郎"] {
+            let cookie = new_cookie(username);
+            assert!(cookie.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{cookie}");
+            assert_eq!(cookie_user(&cookie).as_deref(), Some(username));
+            assert_ne!(new_cookie(username), cookie, "256 random bits each");
+        }
+        assert!(new_cookie(&"あ".repeat(128)).len() <= MAX_COOKIE, "the longest user name fits");
+        // From before cookies named their user, or not ours.
+        for cookie in [crate::signin::oidc::random_token(), ".abc".into(), "!!!.abc".into(), "gA.abc".into()] {
+            assert_eq!(cookie_user(&cookie), None, "{cookie}");
+        }
+        assert_eq!(sent(Some("")), None);
+        assert_eq!(sent(Some(&"a".repeat(MAX_COOKIE + 1))), None);
+    }
+
+    #[test]
+    fn a_revocation_refuses_sessions_created_before_it_or_within_the_window_after() {
+        let at = |created| Session::new("u".into(), None, Method::Password, Map::new(), SessionPolicy::default(), created);
+        let revoked = 10_000;
+        assert!(at(revoked - 3600).revoked_by(revoked));
+        assert!(at(revoked + REVOCATION_WINDOW).revoked_by(revoked));
+        assert!(!at(revoked + REVOCATION_WINDOW + 1).revoked_by(revoked), "a sign-in after the window read the account enabled again");
     }
 }

@@ -11,8 +11,10 @@
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
 //! and the person's last sign-in (`adapters::activity`), under a check that the person's account
 //! was not revoked (disabled or deleted) after the session's stamp or within `REVOCATION_WINDOW`
-//! before it. Access patterns: a session by cookie (`GetItem`: every single sign-on); a user's
-//! sessions (`gsi1`: deactivation ends them all); a pending sign-in taken once (`DeleteItem` returning
+//! before it. Access patterns: a session by cookie, beside the revocation of the user the cookie
+//! names (`BatchGetItem`: every single sign-on; a session the revocation's sweep missed, `gsi1`
+//! being eventually consistent, is refused there); a user's sessions (`gsi1`: deactivation ends
+//! them all); a pending sign-in taken once (`DeleteItem` returning
 //! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
 //! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
@@ -34,8 +36,8 @@ use crate::risk::RiskProfile;
 use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::oidc::digest;
-use crate::signin::ports::{REVOCATION_WINDOW, SessionStore};
-use crate::signin::session::Session;
+use crate::signin::ports::SessionStore;
+use crate::signin::session::{MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
 
 pub struct DynamoSessions {
@@ -92,6 +94,15 @@ fn session_key(key_digest: &str) -> Item {
     key(format!("SESSION#{key_digest}"), "SESSION")
 }
 
+/// A session item's session, with its last use (kept beside it by `touch`).
+fn stored_session(item: &Item) -> Result<Session, StoreError> {
+    let mut session: Session = data(item, "session")?;
+    if let Some(seen) = number(item, "last_seen") {
+        session.last_seen = seen;
+    }
+    Ok(session)
+}
+
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt)
 }
@@ -129,11 +140,33 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    async fn get(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
-        let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
-        let mut session: Session = data(&item, "session")?;
-        if let Some(seen) = number(&item, "last_seen") {
-            session.last_seen = seen;
+    async fn get(&self, key_digest: &str, username: Option<&str>) -> Result<Option<Session>, StoreError> {
+        let (session, revoked_at) = match username {
+            // One round trip: the session and its cookie's user's revocation.
+            Some(username) => {
+                let items = self.table.batch_get(vec![session_key(key_digest), revocation_key(username)]).await?;
+                let (sessions, revocations): (Vec<&Item>, Vec<&Item>) =
+                    items.iter().partition(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "SESSION"));
+                let Some(item) = sessions.first() else { return Ok(None) };
+                let session = stored_session(item)?;
+                if session.username != username {
+                    return Ok(None);
+                }
+                (session, revocations.first().and_then(|item| number(item, "revoked_at")))
+            }
+            None => {
+                let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
+                let session = stored_session(&item)?;
+                let revoked = self.table.get_item(revocation_key(&session.username)).await?;
+                (session, revoked.and_then(|item| number(&item, "revoked_at")))
+            }
+        };
+        if revoked_at.is_some_and(|at| session.revoked_by(at)) {
+            // Ended here, so that enabling the account again does not bring it back.
+            if let Err(error) = self.take(session_key(key_digest)).await {
+                tracing::warn!(%error, "could not end a session its account's revocation refuses");
+            }
+            return Ok(None);
         }
         Ok(Some(session))
     }
@@ -156,11 +189,7 @@ impl SessionStore for DynamoSessions {
         let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
         let of = |item: &Item| -> Result<(String, Session), StoreError> {
             let pk = item.get("pk").and_then(|v| v.as_s().ok()).ok_or_else(|| corrupt("a session without pk"))?;
-            let mut session: Session = data(item, "session")?;
-            if let Some(seen) = number(item, "last_seen") {
-                session.last_seen = seen;
-            }
-            Ok((pk.trim_start_matches("SESSION#").to_owned(), session))
+            Ok((pk.trim_start_matches("SESSION#").to_owned(), stored_session(item)?))
         };
         items.iter().map(of).collect()
     }
@@ -181,7 +210,8 @@ impl SessionStore for DynamoSessions {
         let at = now.max(crate::common::time::unix_now());
         let mut mark = revocation_key(username);
         mark.insert("revoked_at".into(), n(at));
-        mark.insert("expires_at".into(), n(at + 2 * REVOCATION_WINDOW));
+        // Kept as long as a session it refuses can live.
+        mark.insert("expires_at".into(), n(at + MAX_SESSION_TTL + REVOCATION_WINDOW));
         self.put(mark).await?;
         SessionStore::end_all(self, username).await
     }

@@ -494,7 +494,7 @@ class Stack:
         headers = {"cookie": self.device} if getattr(self, "device", None) else {}
         status, headers, body = fetch(opener(), f"{self.api}/sso/{self.app_id}?{query}", headers=headers)
         for cookie in headers.get_all("set-cookie") or []:
-            if cookie.startswith("bridge_device="):
+            if cookie.startswith("__Host-bridge_device="):
                 self.device = cookie.split(";", 1)[0]
         location = headers.get("location") or ""
         ctx = urllib.parse.parse_qs(urllib.parse.urlparse(location).query).get("ctx")
@@ -515,7 +515,7 @@ class Stack:
         status, headers, body = fetch(opener(), f"{self.api}/session/handoff", urllib.parse.urlencode({"handoff": handoff}).encode(),
                                       {"content-type": "application/x-www-form-urlencoded", "origin": self.form_origin, "cookie": self.device})
         for cookie in headers.get_all("set-cookie") or []:
-            if cookie.startswith("bridge_session="):
+            if cookie.startswith("__Host-bridge_session="):
                 return cookie.split(";", 1)[0]
         raise SystemExit(f"no session cookie from the handoff ({status} {body[:200]})")
 
@@ -528,7 +528,7 @@ class Stack:
         if status != 200:
             raise SystemExit(f"/corporate/start gave {status} {body[:200]}")
         status, headers, _ = fetch(opener(), json.loads(body)["url"])
-        binding = next(c.split(";", 1)[0] for c in headers.get_all("set-cookie") if c.startswith("bridge_corporate="))
+        binding = next(c.split(";", 1)[0] for c in headers.get_all("set-cookie") if c.startswith("__Host-bridge_corporate="))
         browser = opener(http.cookiejar.CookieJar())
         url = headers["location"]
         for _ in range(12):

@@ -3,7 +3,7 @@
 //! written by the session store (it lives on the person's last-sign-in item) and failures are
 //! counted by [`crate::risk::RiskStore`].
 //!
-//! Signals: a device the person has not signed in from (the `bridge_device` cookie, kept as a
+//! Signals: a device the person has not signed in from (the `__Host-bridge_device` cookie, kept as a
 //! digest), a network (IPv4 /24, IPv6 /48) or country not seen before, recent failed password
 //! attempts for the address, and velocity (many sign-ins in a few minutes). A sign-in is high
 //! risk when any signal other than a new network is present (networks change with every mobile

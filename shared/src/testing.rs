@@ -246,9 +246,16 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
-    async fn get(&self, key: &str, username: Option<&str>) -> Result<Option<crate::signin::session::Session>, StoreError> {
-        let session = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned();
-        Ok(session.filter(|s| username.is_none_or(|u| u == s.username) && !self.revoked_at(&s.username).is_some_and(|at| s.revoked_by(at))))
+    async fn get(&self, key: &str, user_key: Option<&str>) -> Result<Option<crate::signin::session::Session>, StoreError> {
+        let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(session) = all.get(key).filter(|s| user_key.is_none_or(|u| u == crate::signin::session::user_key(&s.username))).cloned() else {
+            return Ok(None);
+        };
+        if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
+            all.remove(key);
+            return Ok(None);
+        }
+        Ok(Some(session))
     }
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError> {
         if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
@@ -279,7 +286,9 @@ impl SessionStore for MemorySessions {
     }
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
         let mut revoked = self.revoked.lock().unwrap_or_else(|p| p.into_inner());
-        if revoked.get(username).is_some_and(|at| *at <= since) {
+        if let Some(at) = revoked.get(username).copied().filter(|at| *at <= since) {
+            // As the table does: what the revocation refuses ends before it goes.
+            self.sessions.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.username != username || !s.revoked_by(at));
             revoked.remove(username);
         }
         Ok(())

@@ -376,7 +376,7 @@ async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_chang
 
     let found = console.call(&token, "GET", "/admin/v1/people?email=HANAKO@example.com", &[], None).await;
     assert_eq!((found.status, found.json()["sessions"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{}", found.body);
-    assert!(!found.body.contains(cookie.trim_start_matches("bridge_session=")), "a session is shown, never its value");
+    assert!(!found.body.contains(cookie.trim_start_matches("__Host-bridge_session=")), "a session is shown, never its value");
     let (last, created) = (found.json()["last_sign_in"].as_u64(), found.json()["sessions"][0]["created"].as_u64());
     assert!(last.is_some() && last == created, "the last sign-in is the session's: {}", found.body);
     assert_eq!(found.json()["factors"], json!([]));

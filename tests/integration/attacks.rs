@@ -26,12 +26,12 @@ async fn no_way_to_the_password_step_skips_the_new_device_signal() {
 
     // Every door to the form that carries no device (or a cookie too long to be ours) leads to
     // an unknown browser, never a known one.
-    let oversized = format!("bridge_device={}", "A".repeat(300));
+    let oversized = format!("__Host-bridge_device={}", "A".repeat(300));
     let doors = [
         app.send("GET", &format!("/sso/{APP}/logout"), &[], None).await,
         app.send("GET", &format!("/sso/{APP}/logout?kind=error&message=refused"), &[], None).await,
         app.send("GET", &format!("/sso/{APP}"), &[("cookie", &oversized)], None).await,
-        app.send("GET", &format!("/sso/{APP}"), &[("cookie", "bridge_device=")], None).await,
+        app.send("GET", &format!("/sso/{APP}"), &[("cookie", "__Host-bridge_device=")], None).await,
     ];
     for (i, door) in doors.iter().enumerate() {
         let refused = login(&app, &form_ctx(door), PASSWORD).await;
@@ -54,7 +54,7 @@ async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_stan
     assert_eq!(step.status, StatusCode::OK, "the password step cannot see the browser: {}", step.body);
     let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
     let form = format!("handoff={handoff}");
-    for cookie in ["", "bridge_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+    for cookie in ["", "__Host-bridge_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
         let elsewhere = app.post_handoff(&form, cookie).await;
         assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{cookie}: {}", elsewhere.body);
         assert!(elsewhere.body.contains("other_browser") && elsewhere.headers.get("set-cookie").is_none(), "{}", elsewhere.body);
@@ -62,7 +62,7 @@ async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_stan
     let failed = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "other_browser")).count();
     assert_eq!(failed, 1, "the refused handoff is a failed sign-in in the audit trail, once");
     // The sign-in it came from is over: not even the person's own browser redeems it now.
-    assert_eq!(app.post_handoff(&form, &format!("bridge_device={device}")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.post_handoff(&form, &format!("__Host-bridge_device={device}")).await.status, StatusCode::BAD_REQUEST);
 }
 
 /// Bodies no JSON endpoint may take: empty, cut short, `null`, a list, and 10,000 levels of
@@ -96,7 +96,7 @@ async fn a_session_enters_an_app_only_as_far_as_its_sign_in_proved() {
     let visit = |session: String, device: Option<String>, app_id: &'static str| {
         let app = &app;
         async move {
-            let cookie = [Some(session), device.map(|d| format!("bridge_device={d}"))].into_iter().flatten().collect::<Vec<_>>().join("; ");
+            let cookie = [Some(session), device.map(|d| format!("__Host-bridge_device={d}"))].into_iter().flatten().collect::<Vec<_>>().join("; ");
             app.send("GET", &format!("/sso/{app_id}"), &[("cookie", &cookie)], None).await
         }
     };
@@ -130,7 +130,7 @@ async fn the_handoff_is_unreadable_and_redeemed_once() {
     let page = app.handoff(&step).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let cookie = session_cookie(&page);
-    let session = cookie.trim_start_matches("bridge_session=");
+    let session = cookie.trim_start_matches("__Host-bridge_session=");
     // What the form's script holds: no session value and no token, in any reading of it.
     let b64 = |s: &str| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s).unwrap_or_default();
     let readings: Vec<String> = handoff.split('.').map(|p| String::from_utf8_lossy(&b64(p)).into_owned()).collect();
@@ -288,7 +288,7 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         "/nothing/here".into(),
     ];
     for path in &navigations {
-        let cookies = [("cookie", "bridge_session=%00%ff; bridge_device=; bridge_corporate=\"x; bridge_session=second")];
+        let cookies = [("cookie", "__Host-bridge_session=%00%ff; __Host-bridge_device=; __Host-bridge_corporate=\"x; __Host-bridge_session=second")];
         replies.push((format!("GET {}", &path[..path.len().min(80)]), app.send("GET", path, &cookies, None).await));
     }
     for handoff in ["", "%ff", "a.b", &long, &ctx] {
@@ -316,14 +316,14 @@ async fn a_session_value_planted_before_sign_in_is_never_adopted() {
     // (or their own, known to them), then the victim signs in.
     let app = spawn_app().await;
     app.user("hanako@example.com", |_| {}).await;
-    let planted = "bridge_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let planted = "__Host-bridge_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", planted)], None).await;
     let step = login(&app, &form_ctx(&sso), PASSWORD).await;
     let handoff = step.json()["handoff"].as_str().unwrap().to_owned();
     let page = app.post_handoff(&format!("handoff={handoff}"), &format!("{planted}; {}", app.browser_cookie())).await;
     let issued = session_cookie(&page);
     assert_ne!(issued, planted, "a fresh value at every sign-in");
-    assert!(issued.len() >= "bridge_session=".len() + 43, "256 random bits: {issued}");
+    assert!(issued.len() >= "__Host-bridge_session=".len() + 43, "256 random bits: {issued}");
     form_ctx(&app.send("GET", &format!("/sso/{APP}"), &[("cookie", planted)], None).await);
 }
 

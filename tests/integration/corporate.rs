@@ -158,7 +158,7 @@ async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String
     assert_eq!(started.json()["status"], "redirect", "{}", started.body);
     let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
     assert_eq!(go.status, StatusCode::FOUND, "{}", go.body);
-    let binding = set_cookie(&go, "bridge_corporate").expect("a binding cookie");
+    let binding = set_cookie(&go, "__Host-bridge_corporate").expect("a binding cookie");
     let authorize = go.header("location").unwrap().to_owned();
     assert!(authorize.starts_with(company_idp()), "{authorize}");
     let browser = browser();
@@ -181,8 +181,8 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let claims = jwt_claims(&reply.body);
     assert_eq!((claims["email"].as_str(), claims["name"].as_str()), (Some("taro@corp.example"), Some("山田 太郎")));
-    let cookie = set_cookie(&reply, "bridge_session").expect("a session");
-    assert!(reply.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("bridge_corporate=;")), "binding cleared");
+    let cookie = set_cookie(&reply, "__Host-bridge_session").expect("a session");
+    assert!(reply.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("__Host-bridge_corporate=;")), "binding cleared");
 
     // The person is a Cognito user of the organisation now.
     let user = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
@@ -260,7 +260,7 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
     let id = scim.create_user("jiro@corp.example", json!({"name": {"givenName": "Jiro", "familyName": "Sato"}})).await;
     let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let cookie = set_cookie(&reply, "bridge_session").unwrap();
+    let cookie = set_cookie(&reply, "__Host-bridge_session").unwrap();
 
     // Deactivated through SCIM: the provider still vouches for Jiro, the bridge refuses.
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]});
@@ -444,7 +444,7 @@ async fn the_callback_refuses_other_browsers_reused_states_and_foreign_emails() 
 
     // The provider's answer in a browser that did not start the sign-in (login CSRF).
     let (callback, binding, _) = to_callback(app, "taro@corp.example", "taro@corp.example").await;
-    let other = app.send("GET", &path_of(&callback), &[("cookie", "bridge_corporate=someone-elses")], None).await;
+    let other = app.send("GET", &path_of(&callback), &[("cookie", "__Host-bridge_corporate=someone-elses")], None).await;
     assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.body);
     assert!(other.body.contains("corporate_state"));
     // The state was spent by that attempt: the right browser cannot replay it either.
@@ -590,7 +590,7 @@ async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_
     let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
     assert!(reply.header("location").unwrap().starts_with(FORM), "to the form");
-    assert!(set_cookie(&reply, "bridge_session").is_none(), "no session before consent");
+    assert!(set_cookie(&reply, "__Host-bridge_session").is_none(), "no session before consent");
     let flow = reply.location_param("consent").expect("the consent step");
     assert_eq!(reply.location_param("ctx"), None);
     let step = app.post("/consent/show", json!({"flow": flow})).await;

@@ -33,7 +33,7 @@ async fn start(app: &TestApp, provider: &ScriptedProvider, email: &str) -> Start
     let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
     let authorize = Url::parse(go.header("location").unwrap()).unwrap();
     assert!(authorize.as_str().starts_with(&format!("{}/oauth2/authorize?", provider.issuer)), "{authorize}");
-    Started { authorize, binding: set_cookie(&go, "bridge_corporate").unwrap() }
+    Started { authorize, binding: set_cookie(&go, "__Host-bridge_corporate").unwrap() }
 }
 
 /// The provider answers the sign-in with `id_token`; the browser comes back to our callback.
@@ -121,7 +121,7 @@ async fn forged_id_tokens_sign_no_one_in_and_genuine_ones_do() {
     let reply = finish(app, &provider, &started, rs256(&honest_claims(&provider, &started))).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
     assert_eq!(jwt_claims(&reply.body)["email"], "taro@corp.example");
-    assert!(set_cookie(&reply, "bridge_session").is_some());
+    assert!(set_cookie(&reply, "__Host-bridge_session").is_some());
     let started = start(app, &provider, "taro@corp.example").await;
     let reply = finish(app, &provider, &started, sign(Key::Ec, Algorithm::ES256, "ec-1", &honest_claims(&provider, &started))).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
@@ -255,15 +255,16 @@ async fn a_cognito_connection_takes_only_its_own_provider() {
 /// Like `start`, at app `app_id`, from the browser holding `device` (`None`: a new browser);
 /// also returns the browser's device cookie.
 async fn start_from(app: &TestApp, provider: &ScriptedProvider, app_id: &str, device: Option<&str>) -> (Started, String) {
-    let cookie = device.map(|d| format!("bridge_device={d}")).unwrap_or_default();
+    let cookie = device.map(|d| format!("__Host-bridge_device={d}")).unwrap_or_default();
     let sso = app.send("GET", &format!("/sso/{app_id}"), &[("cookie", &cookie)], None).await;
-    let device = set_cookie(&sso, "bridge_device").map(|c| c.trim_start_matches("bridge_device=").to_owned()).or(device.map(str::to_owned)).unwrap();
+    let device =
+        set_cookie(&sso, "__Host-bridge_device").map(|c| c.trim_start_matches("__Host-bridge_device=").to_owned()).or(device.map(str::to_owned)).unwrap();
     let ctx = sso.location_param("ctx").unwrap();
     let started = app.post("/corporate/start", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
     let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
     let authorize = Url::parse(go.header("location").unwrap()).unwrap();
     assert!(authorize.as_str().starts_with(&provider.issuer), "{authorize}");
-    (Started { authorize, binding: set_cookie(&go, "bridge_corporate").unwrap() }, device)
+    (Started { authorize, binding: set_cookie(&go, "__Host-bridge_corporate").unwrap() }, device)
 }
 
 #[tokio::test]
@@ -282,7 +283,7 @@ async fn a_corporate_sign_in_has_a_second_factor_only_when_its_provider_reports_
     let sign_in = |app_id: &'static str, device: Option<String>, amr: Value| async move {
         let (started, device) = start_from(app, provider, app_id, device.as_deref()).await;
         let claims = with(honest_claims(provider, &started), json!({"amr": amr}));
-        let cookies = format!("{}; bridge_device={device}", started.binding);
+        let cookies = format!("{}; __Host-bridge_device={device}", started.binding);
         (finish_with(app, provider, &started, rs256(&claims), &cookies).await, device)
     };
     let (first, _) = sign_in(APP, None, json!(["pwd"])).await;

@@ -93,7 +93,7 @@ pub struct TestApp {
     pub login: axum::Router,
     pub apps: Apps,
     pub app_secret: String,
-    /// The device cookie (`bridge_device=...`) of the browser that last opened `/sso/{app}`: the
+    /// The device cookie (`__Host-bridge_device=...`) of the browser that last opened `/sso/{app}`: the
     /// one the form's browser brings to `/session/handoff`.
     pub browser: Arc<Mutex<Option<String>>>,
 }
@@ -192,14 +192,14 @@ pub fn form_field(page: &str, name: &str) -> Option<String> {
     attribute_after(page, &format!("name=\"{name}\" value=\""))
 }
 
-/// `bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
+/// `__Host-bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
 pub fn session_cookie(reply: &Reply) -> String {
     reply
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("bridge_session=") && !c.starts_with("bridge_session=;"))
+        .find(|c| c.starts_with("__Host-bridge_session=") && !c.starts_with("__Host-bridge_session=;"))
         .and_then(|c| c.split(';').next())
         .unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
         .to_owned()
@@ -252,13 +252,13 @@ impl TestApp {
         if path.starts_with("/sso/") && !path.contains("/logout") {
             let sent = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cookie")).flat_map(|(_, v)| v.split(';'));
             let set = reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).filter_map(|c| c.split(';').next());
-            let device = set.map(str::to_owned).chain(sent.map(|c| c.trim().to_owned())).find(|c| c.starts_with("bridge_device=") && c.len() > 14);
+            let device = set.map(str::to_owned).chain(sent.map(|c| c.trim().to_owned())).find(|c| c.starts_with("__Host-bridge_device=") && c.len() > 14);
             *self.browser.lock().unwrap_or_else(|p| p.into_inner()) = device;
         }
         reply
     }
 
-    /// `bridge_device=...` of the browser that last opened `/sso/{app}` (empty if it had none).
+    /// `__Host-bridge_device=...` of the browser that last opened `/sso/{app}` (empty if it had none).
     pub fn browser_cookie(&self) -> String {
         self.browser.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
     }

@@ -86,13 +86,14 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     assert_eq!(CallLog::count(&first, COGNITO), 1, "{first:?}");
 
     // Warm: one call to Cognito, the history read and the session's write; apps and secrets come
-    // from the caches. The handoff is redeemed once: one conditional write.
+    // from the caches. The handoff is redeemed once (one conditional write), beside a read of the
+    // session with its user's revocation.
     let again = app.login("hanako@example.com", PASSWORD).await;
     let (second_claims, page) = zendesk_claims(&app, &again).await;
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
     let redeem = "DynamoDB_20120810.UpdateItem".to_owned();
     // (Cognito's check and the history read run side by side: their order is not fixed.)
-    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), PUT.to_owned(), redeem]);
+    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned(), redeem]);
 
     // The handoff set the session cookie; it signs the person in to the app again without the
     // form: one read.
@@ -105,11 +106,11 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     // Signing out ends it: the next visit goes to the form.
     let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &cookie)], None).await;
     assert_eq!(out.location_param("notice").as_deref(), Some("signed_out"));
-    assert!(out.headers.get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("bridge_session=;"))));
+    assert!(out.headers.get_all("set-cookie").iter().any(|c| c.to_str().is_ok_and(|c| c.starts_with("__Host-bridge_session=;"))));
     let after = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(after.status, StatusCode::FOUND);
     assert!(after.location_param("ctx").is_some(), "back to the form");
-    let forged = app.send("GET", &format!("/sso/{APP}"), &[("cookie", "bridge_session=forged-value")], None).await;
+    let forged = app.send("GET", &format!("/sso/{APP}"), &[("cookie", "__Host-bridge_session=forged-value")], None).await;
     assert!(forged.location_param("ctx").is_some(), "a made-up cookie is no session");
 }
 
@@ -234,10 +235,11 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
 }
 
 /// A session the revocation's sweep missed (the sweep finds a user's sessions through `gsi1`,
-/// which is eventually consistent) is refused wherever it is used: single sign-on and the account
-/// page, by a cookie that names its user and by one from before cookies did; and it is ended, so
-/// that enabling the account again does not bring it back. Another person's session goes on, and
-/// a session cannot be moved to another user by changing the name its cookie carries.
+/// which is eventually consistent) is refused wherever it is used: single sign-on, the account
+/// page and a sign-in's handoff, by a cookie that names its user and by one from before cookies
+/// did; it is ended there, and one no one used is ended when the account is enabled again, so
+/// that enabling brings none back. Another person's session goes on, and a session cannot be
+/// moved to another user by changing the user its cookie names.
 #[tokio::test]
 async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used() {
     use aws_sdk_dynamodb::types::AttributeValue;
@@ -249,15 +251,18 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     let hanako = app.user("hanako@example.com", |_| {}).await;
     let signed_in = |email: &'static str| async { session_cookie(&app.handoff(&app.login(email, PASSWORD).await).await) };
     let (cookie, other) = (signed_in("taro@example.com").await, signed_in("hanako@example.com").await);
-    let value = cookie.strip_prefix("bridge_session=").unwrap();
-    assert_eq!(shared::signin::session::cookie_user(value).as_deref(), Some(taro.as_str()));
+    let value = cookie.strip_prefix("__Host-bridge_session=").unwrap();
+    assert_eq!(shared::signin::session::cookie_user_key(value), Some(shared::signin::session::user_key(&taro).as_str()), "the cookie names Taro by a digest");
     // The same session under a cookie from before cookies named their user.
-    let session = store.get(&shared::signin::oidc::digest(value), Some(&taro)).await.unwrap().expect("Taro's session");
-    let legacy = "bridge_session=a-cookie-of-43-characters-naming-no-user-000000".to_owned();
-    store.create(&shared::signin::oidc::digest(&legacy["bridge_session=".len()..]), &session, &[], &Default::default()).await.unwrap();
+    let session = store.get(&shared::signin::oidc::digest(value), shared::signin::session::cookie_user_key(value)).await.unwrap().expect("Taro's session");
+    let legacy = "__Host-bridge_session=a-cookie-of-43-characters-naming-no-user-000000".to_owned();
+    let unused = "__Host-bridge_session=a-cookie-of-43-characters-naming-no-user-111111".to_owned();
+    for c in [&legacy, &unused] {
+        store.create(&shared::signin::oidc::digest(&c["__Host-bridge_session=".len()..]), &session, &[], &Default::default()).await.unwrap();
+    }
     // Hanako's cookie with Taro's name put in front: no session.
     let (_, random) = other.split_once('.').unwrap();
-    let moved = format!("bridge_session={}.{random}", value.split_once('.').unwrap().0);
+    let moved = format!("__Host-bridge_session={}.{random}", value.split_once('.').unwrap().0);
 
     let enters = |cookie: String| async move {
         let reply = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
@@ -276,9 +281,15 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     }
     assert!(!enters(moved.clone()).await && !account(moved).await, "a cookie's user cannot be changed");
 
+    // A sign-in whose handoff the browser has not brought back yet.
+    let pending = app.login("taro@example.com", PASSWORD).await.json();
+    let pending = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", pending["handoff"].as_str().unwrap()).finish();
+    let pending_browser = app.browser_cookie();
+
     // The revocation's record, as if its sweep had missed Taro's sessions.
     let now = shared::common::time::unix_now();
-    let record = [("pk", format!("REVOKED#{taro}")), ("sk", "REVOKED".into())].map(|(k, v)| (k.to_owned(), AttributeValue::S(v)));
+    let record =
+        [("pk", format!("REVOKED#{}", shared::signin::session::user_key(&taro))), ("sk", "REVOKED".into())].map(|(k, v)| (k.to_owned(), AttributeValue::S(v)));
     let mut record: std::collections::HashMap<_, _> = record.into_iter().collect();
     record.insert("revoked_at".into(), AttributeValue::N(now.to_string()));
     aws_sdk_dynamodb::Client::new(&app.sdk).put_item().table_name(&app.stack.table).set_item(Some(record)).send().await.unwrap();
@@ -291,10 +302,16 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     );
     assert!(!enters(legacy.clone()).await, "single sign-on refused, by a cookie naming no user");
     assert!(!account(cookie.clone()).await && !account(legacy).await, "the account page refused");
+    let handoff = app.post_handoff(&pending, &pending_browser).await;
+    assert_eq!(handoff.status, StatusCode::FORBIDDEN, "the handoff refused: {}", handoff.body);
+    assert!(handoff.body.contains("account_deactivated") || handoff.location_param("error").as_deref() == Some("account_deactivated"), "{}", handoff.body);
     assert!(enters(other.clone()).await && account(other.clone()).await, "Hanako goes on");
-    assert_eq!(app.items_under("SESSION#").await, 1, "Taro's sessions ended at their use: only Hanako's is left ({hanako})");
+    assert_eq!(app.items_under("SESSION#").await, 2, "Taro's used sessions ended at their use: Hanako's and the unused one are left ({hanako})");
     store.reinstate(&taro, now).await.unwrap();
-    assert!(!enters(cookie).await, "enabling the account again brings no session back");
+    assert_eq!(app.items_under("SESSION#").await, 1, "the unused one ended with the enabling");
+    for c in [cookie, unused] {
+        assert!(!enters(c).await, "enabling the account again brings no session back");
+    }
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use shared::risk::RiskPolicy;
 /// `/sso` with the browser's device cookie, if it has one; returns the context and the cookie
 /// the browser holds afterwards.
 pub(crate) async fn enter(app: &TestApp, device: Option<&str>) -> (String, String) {
-    let cookie = device.map(|d| format!("bridge_device={d}"));
+    let cookie = device.map(|d| format!("__Host-bridge_device={d}"));
     let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("cookie", c.as_str())).collect();
     let reply = app.send("GET", &format!("/sso/{APP}"), &headers, None).await;
     assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
@@ -19,7 +19,7 @@ pub(crate) async fn enter(app: &TestApp, device: Option<&str>) -> (String, Strin
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("bridge_device="))
+        .find_map(|c| c.strip_prefix("__Host-bridge_device="))
         .map(|c| c.split(';').next().unwrap_or("").to_owned());
     if device.is_some() {
         assert_eq!(set, None, "a known browser keeps its cookie");
@@ -123,7 +123,7 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     let (ctx, device) = enter(&app, None).await;
     let first = app.handoff(&login(&app, &ctx, PASSWORD).await).await;
     assert_eq!(first.status, StatusCode::OK, "the first browser is the baseline");
-    let first_browser = format!("{}; bridge_device={device}", crate::harness::session_cookie(&first));
+    let first_browser = format!("{}; __Host-bridge_device={device}", crate::harness::session_cookie(&first));
     let again = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &first_browser)], None).await;
     assert_eq!(again.status, StatusCode::OK, "its session opens the app: {}", again.body);
 

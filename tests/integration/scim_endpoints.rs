@@ -606,6 +606,6 @@ async fn a_create_that_adopts_an_existing_account_ends_its_sessions() {
         let (enabled, attrs) = t.cognito_user(email).await.expect("the same account");
         assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (active, id.as_str()), "{email}: adopted");
         assert_eq!(t.app.items_under("SESSION#").await, 0, "{email}: the session from before ended");
-        assert_eq!(t.app.items_under(&format!("REVOKED#{username}")).await, usize::from(!active), "{email}");
+        assert_eq!(t.app.items_under(&format!("REVOKED#{}", shared::signin::session::user_key(&username))).await, usize::from(!active), "{email}");
     }
 }

@@ -131,7 +131,7 @@ async fn run() {
     let ctx = support::ctx(&login).await;
     let start_body = json!({"ctx": ctx, "email": "taro@corp.example"}).to_string();
     let start_headers = [("content-type", "application/json"), ("origin", "https://login.example.com")];
-    let cookie = format!("bridge_corporate={}", *BINDING);
+    let cookie = format!("__Host-bridge_corporate={}", *BINDING);
     let callback = || request("GET", &format!("/corporate/callback?state={STATE}&code=bench-code"), &[("cookie", &cookie)], None);
 
     // Start and go: the organisation by domain, then the pending sign-in and the redirect.

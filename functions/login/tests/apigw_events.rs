@@ -75,7 +75,7 @@ async fn sso_then_login_through_api_gateway_events() {
     handoff["isBase64Encoded"] = true.into();
     // The browser brings the device cookie `/sso` set (payload 2.0 hands request cookies over
     // in `cookies`): the handoff is good only where the sign-in's device is.
-    let device = sso["cookies"].as_array().unwrap().iter().filter_map(|c| c.as_str()).find(|c| c.starts_with("bridge_device=")).unwrap();
+    let device = sso["cookies"].as_array().unwrap().iter().filter_map(|c| c.as_str()).find(|c| c.starts_with("__Host-bridge_device=")).unwrap();
     assert!(device.contains("SameSite=None"), "{device}");
     handoff["cookies"] = json!([device.split(';').next().unwrap()]);
     let page = call(&login, serde_json::from_value(handoff).unwrap()).await;
@@ -85,7 +85,7 @@ async fn sso_then_login_through_api_gateway_events() {
     assert!(html.contains("name=\"return_to\" value=\"https://acme.zendesk.com/hc\""), "{html}");
     // API Gateway (payload 2.0) takes response cookies from `cookies`, not from the headers.
     let cookies = page["cookies"].as_array().unwrap();
-    assert!(cookies.iter().any(|c| c.as_str().unwrap().starts_with("bridge_session=")), "{page}");
+    assert!(cookies.iter().any(|c| c.as_str().unwrap().starts_with("__Host-bridge_session=")), "{page}");
 }
 
 #[tokio::test]

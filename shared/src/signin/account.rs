@@ -123,7 +123,7 @@ impl AccountPage {
 
     /// The live session `key` names, if it is `username`'s.
     async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
-        let session = self.ports.sessions.get(key, Some(username)).await?.filter(|s| s.live(now));
+        let session = self.ports.sessions.get(key, Some(&session::user_key(username))).await?.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
@@ -131,8 +131,8 @@ impl AccountPage {
     pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
         let Some(cookie) = session::sent(cookie) else { return Ok(None) };
         let key = oidc::digest(cookie);
-        let user = session::cookie_user(cookie);
-        let Some(session) = self.ports.sessions.get(&key, user.as_deref()).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        let user = session::cookie_user_key(cookie);
+        let Some(session) = self.ports.sessions.get(&key, user).await?.filter(|s| s.live(now)) else { return Ok(None) };
         Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: key, username: session.username }, now).await?))
     }
 

@@ -110,7 +110,8 @@ impl Arrival {
     /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
     /// good once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write redeems it), and, when the
     /// sign-in was assessed as coming from a device, only in the browser holding that device's
-    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it).
+    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it), and
+    /// not when the account's revocation refuses the session (`AccountRevoked`).
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let signed_in: SignedIn = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
@@ -130,10 +131,15 @@ impl Arrival {
             }
             return Err(SignInError::OtherBrowser);
         }
-        if !self.ports.sessions.redeem(&key).await? {
-            return Err(SignInError::HandoffUsed);
+        // Redeemed beside a read of the session with its user's revocation: a session the
+        // revocation's sweep missed lets no one in here either.
+        let user = crate::signin::session::cookie_user_key(&signed_in.session);
+        let (redeemed, live) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, user));
+        match (redeemed?, live?) {
+            (false, _) => Err(SignInError::HandoffUsed),
+            (true, None) => Err(SignInError::AccountRevoked),
+            (true, Some(_)) => Ok(signed_in),
         }
-        Ok(signed_in)
     }
 
     /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session, or

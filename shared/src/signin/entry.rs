@@ -46,8 +46,8 @@ impl SessionEntry {
         // minting the app's token needs: neither waits for the other.
         let (app, session) = match (&key, cookie) {
             (Some(key), Some(cookie)) => {
-                let user = session::cookie_user(cookie);
-                tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key, user.as_deref()))
+                let user = session::cookie_user_key(cookie);
+                tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key, user))
             }
             _ => (self.ports.app(app_id).await, Ok(None)),
         };

@@ -100,11 +100,11 @@ pub trait SessionStore: Send + Sync {
     /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     /// The session `key` names, unless its account's revocation refuses it
-    /// ([`Session::revoked_by`]: a session the revocation's sweep missed). `username` is the user
-    /// its cookie names (`session::cookie_user`): that user's revocation is read in the same round
-    /// trip, and a session of another user is `None`. With `None` (a cookie that names no user),
-    /// the session's own user's revocation is read after it.
-    async fn get(&self, key: &str, username: Option<&str>) -> Result<Option<Session>, StoreError>;
+    /// ([`Session::revoked_by`]: a session the revocation's sweep missed), which this then ends.
+    /// `user_key` is the user its cookie names (`session::cookie_user_key`): that user's
+    /// revocation is read in the same round trip, and a session of another user is `None`. With
+    /// `None` (a cookie that names no user), the session's own user's revocation is read after it.
+    async fn get(&self, key: &str, user_key: Option<&str>) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
     /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the
@@ -122,7 +122,8 @@ pub trait SessionStore: Send + Sync {
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
     /// for it at once (the revocation's record goes, unless a revocation came after `since`, to
-    /// the second).
+    /// the second). Sessions the revocation refuses that are still kept (its sweep missed them,
+    /// and no one used them since) end first: enabling an account brings none back.
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.

@@ -1,6 +1,7 @@
 //! The bridge session: what lets a person who signed in once open a second app without the form.
 //!
-//! The browser holds an `HttpOnly` cookie: the user's name and 256 random bits ([`new_cookie`]);
+//! The browser holds an `HttpOnly` cookie: a digest of the user's name and 256 random bits
+//! ([`new_cookie`]);
 //! the table holds only the value's SHA-256 (see `oidc::digest`) with the person's profile as it
 //! was at sign-in, what that sign-in proved ([`Assurance`]) and the browser's device digest, so
 //! single sign-on into another app is one round trip and applies that app's risk policy. A
@@ -11,14 +12,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::directory::org::OrgId;
 use crate::risk::Assurance;
 
 /// The cookie's name.
-pub const COOKIE: &str = "bridge_session";
+pub const COOKIE: &str = "__Host-bridge_session";
 
 /// How long after an account is disabled or deleted no session opens for it, in seconds. A
 /// sign-in stamps its session with the time its request arrived, before it read the account, so
@@ -27,21 +25,26 @@ pub const COOKIE: &str = "bridge_session";
 /// (`SessionStore::reinstate`).
 pub const REVOCATION_WINDOW: u64 = 60;
 
-/// The longest cookie value taken, in bytes: a Cognito user name of 128 characters (up to 512
-/// bytes of UTF-8), base64url, a dot and 43 more.
-pub const MAX_COOKIE: usize = 1024;
+/// The longest cookie value taken, in bytes (ours are 87).
+pub const MAX_COOKIE: usize = 128;
 
 /// The longest session a deployment may set (`SESSION_TTL_SECONDS`), in seconds: 30 days. An
 /// account's revocation is kept this long (and [`REVOCATION_WINDOW`] more), so that it outlives
 /// every session it refuses.
 pub const MAX_SESSION_TTL: u64 = 30 * 86_400;
 
-/// A new session cookie's value for user `username`: the user name (base64url of its UTF-8, no
-/// padding), a dot, 256 random bits (base64url). The table keys the session by the digest of the
-/// whole value, so the user it names cannot be changed without losing the session; naming the
-/// user lets a session's read fetch that user's revocation in the same round trip.
+/// What keys a user's revocation and names the user in their session cookies: the SHA-256 of
+/// the user name, base64url (43 characters), so a cookie does not show the name.
+pub fn user_key(username: &str) -> String {
+    crate::signin::oidc::digest(username)
+}
+
+/// A new session cookie's value for user `username`: its [`user_key`], a dot, 256 random bits
+/// (base64url). The table keys the session by the digest of the whole value, so the user it
+/// names cannot be changed without losing the session; naming the user lets a session's read
+/// fetch that user's revocation in the same round trip.
 pub fn new_cookie(username: &str) -> String {
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(username), crate::signin::oidc::random_token())
+    format!("{}.{}", user_key(username), crate::signin::oidc::random_token())
 }
 
 /// A session cookie's value as the browser sent it, if it could be one (not empty, at most
@@ -50,11 +53,11 @@ pub fn sent(cookie: Option<&str>) -> Option<&str> {
     cookie.filter(|c| !c.is_empty() && c.len() <= MAX_COOKIE)
 }
 
-/// The user a session cookie's value names ([`new_cookie`]); `None` for one that names none
-/// (made before cookies named their user: the random part alone) or does not decode.
-pub fn cookie_user(cookie: &str) -> Option<String> {
+/// The [`user_key`] a session cookie's value names; `None` for one that names none (made before
+/// cookies named their user: the random part alone).
+pub fn cookie_user_key(cookie: &str) -> Option<&str> {
     let (user, _) = cookie.split_once('.')?;
-    String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok().filter(|u| !u.is_empty())
+    Some(user).filter(|u| u.len() == 43 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// How the person signed in.
@@ -199,17 +202,17 @@ mod tests {
     }
 
     #[test]
-    fn a_cookie_names_its_user_whatever_the_name_holds() {
-        for username in ["8d5e4f7a-6b1c-4e2d-9f3a-0b1c2d3e4f5a", "corp-oidc_a.b;c,d \"e\"", "山田.太郎"] {
+    fn a_cookie_names_its_user_by_a_digest() {
+        for username in ["8d5e4f7a-6b1c-4e2d-9f3a-0b1c2d3e4f5a", "corp-oidc_a.b;c,d \"e\"", &"山".repeat(128)] {
             let cookie = new_cookie(username);
+            assert!(cookie.len() <= MAX_COOKIE && !cookie.contains(username), "{cookie}");
             assert!(cookie.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{cookie}");
-            assert_eq!(cookie_user(&cookie).as_deref(), Some(username));
+            assert_eq!(cookie_user_key(&cookie), Some(user_key(username).as_str()));
             assert_ne!(new_cookie(username), cookie, "256 random bits each");
         }
-        assert!(new_cookie(&"あ".repeat(128)).len() <= MAX_COOKIE, "the longest user name fits");
         // From before cookies named their user, or not ours.
-        for cookie in [crate::signin::oidc::random_token(), ".abc".into(), "!!!.abc".into(), "gA.abc".into()] {
-            assert_eq!(cookie_user(&cookie), None, "{cookie}");
+        for cookie in [crate::signin::oidc::random_token(), ".abc".into(), format!("{}.abc", "!".repeat(43)), "abc.def".into()] {
+            assert_eq!(cookie_user_key(&cookie), None, "{cookie}");
         }
         assert_eq!(sent(Some("")), None);
         assert_eq!(sent(Some(&"a".repeat(MAX_COOKIE + 1))), None);

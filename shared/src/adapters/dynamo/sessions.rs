@@ -6,7 +6,7 @@
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the sign-in context, the digest of its binding cookie, `expires_at`), `expires_at` |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
-//! | revocation       | `REVOKED#{user}`              | `REVOKED` |                       |             | `revoked_at`, `expires_at`      |
+//! | revocation       | `REVOKED#{digest of user}`    | `REVOKED` |                       |             | `revoked_at`, `expires_at`      |
 //!
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
 //! and the person's last sign-in (`adapters::activity`), under a check that the person's account
@@ -37,7 +37,7 @@ use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::oidc::digest;
 use crate::signin::ports::SessionStore;
-use crate::signin::session::{MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
+use crate::signin::session::{self, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
 
 pub struct DynamoSessions {
@@ -140,29 +140,30 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    async fn get(&self, key_digest: &str, username: Option<&str>) -> Result<Option<Session>, StoreError> {
-        let (session, revoked_at) = match username {
+    async fn get(&self, key_digest: &str, user_key: Option<&str>) -> Result<Option<Session>, StoreError> {
+        let (session, revoked_at) = match user_key {
             // One round trip: the session and its cookie's user's revocation.
-            Some(username) => {
-                let items = self.table.batch_get(vec![session_key(key_digest), revocation_key(username)]).await?;
+            Some(user) => {
+                let items = self.table.batch_get(vec![session_key(key_digest), revocation_key_of(user)]).await?;
                 let (sessions, revocations): (Vec<&Item>, Vec<&Item>) =
                     items.iter().partition(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "SESSION"));
                 let Some(item) = sessions.first() else { return Ok(None) };
                 let session = stored_session(item)?;
-                if session.username != username {
+                if session::user_key(&session.username) != user {
                     return Ok(None);
                 }
                 (session, revocations.first().and_then(|item| number(item, "revoked_at")))
             }
             None => {
-                let Some(item) = self.table.get_item(session_key(key_digest)).await? else { return Ok(None) };
+                let Some(item) = self.table.get_consistent(session_key(key_digest)).await? else { return Ok(None) };
                 let session = stored_session(&item)?;
-                let revoked = self.table.get_item(revocation_key(&session.username)).await?;
+                let revoked = self.table.get_consistent(revocation_key(&session.username)).await?;
                 (session, revoked.and_then(|item| number(&item, "revoked_at")))
             }
         };
         if revoked_at.is_some_and(|at| session.revoked_by(at)) {
-            // Ended here, so that enabling the account again does not bring it back.
+            // Ended here (or, unused, by `reinstate`), so that enabling the account again does
+            // not bring it back.
             if let Err(error) = self.take(session_key(key_digest)).await {
                 tracing::warn!(%error, "could not end a session its account's revocation refuses");
             }
@@ -217,6 +218,16 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
+        // What the revocation refuses ends first: a session its sweep missed (`gsi1` lagging)
+        // and no one used since would otherwise come back with the account.
+        let revoked_at = self.table.get_consistent(revocation_key(username)).await?.and_then(|item| number(&item, "revoked_at"));
+        if let Some(at) = revoked_at.filter(|at| *at <= since) {
+            for (key, session) in SessionStore::of_user(self, username).await? {
+                if session.revoked_by(at) {
+                    self.take(session_key(&key)).await?;
+                }
+            }
+        }
         // Only a revocation from before the enabling began (to the second): one made later stays.
         let t = &self.table;
         let out = t
@@ -235,8 +246,14 @@ impl SessionStore for DynamoSessions {
     }
 }
 
+/// The revocation record of user `username`, keyed by its [`session::user_key`] (the name its
+/// session cookies carry).
 fn revocation_key(username: &str) -> Item {
-    key(format!("REVOKED#{username}"), "REVOKED")
+    revocation_key_of(&session::user_key(username))
+}
+
+fn revocation_key_of(user_key: &str) -> Item {
+    key(format!("REVOKED#{user_key}"), "REVOKED")
 }
 
 /// The condition a new session of `username` created at `created` is written under: the account

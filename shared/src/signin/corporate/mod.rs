@@ -41,7 +41,7 @@ use crate::tokens::app::AppId;
 /// How long a person may take at their provider (seconds).
 pub const PENDING_TTL: u64 = 10 * 60;
 /// The cookie binding a pending sign-in to the browser that started it.
-pub const BINDING_COOKIE: &str = "bridge_corporate";
+pub const BINDING_COOKIE: &str = "__Host-bridge_corporate";
 
 /// Step 1's result, sealed for step 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -147,14 +147,18 @@ impl Table {
 
     /// The items of `keys` that exist (strongly consistent reads), in `BatchGetItem`s of at most
     /// 100 keys. Keys DynamoDB leaves unprocessed (throttling, a partition busy) are asked for
-    /// again, up to 5 times in all; still unprocessed after that is `Throttled`, never "absent":
-    /// a counter or profile read as missing would read as new.
+    /// again after 25, 50, 100 and 200 ms (as DynamoDB asks: with exponential backoff), up to 5
+    /// times in all; still unprocessed after that is `Throttled`, never "absent": a counter or
+    /// profile read as missing would read as new.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(corrupt)?);
-            for _ in 0..5 {
+            for attempt in 0..5 {
                 let Some(request) = pending.take() else { break };
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << (attempt - 1))).await;
+                }
                 let out = self.client.batch_get_item().request_items(&self.name, request).send().await.map_err(|e| store_error(Failure::of(&e)))?;
                 found.extend(out.responses.and_then(|mut r| r.remove(&self.name)).unwrap_or_default());
                 pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.name)).filter(|k| !k.keys.is_empty());

@@ -285,12 +285,12 @@ impl SessionStore for MemorySessions {
         self.end_all(username).await
     }
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
-        let mut revoked = self.revoked.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(at) = revoked.get(username).copied().filter(|at| *at <= since) {
-            // As the table does: what the revocation refuses ends before it goes.
-            self.sessions.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.username != username || !s.revoked_by(at));
-            revoked.remove(username);
-        }
+        // As the table does: only within the window, and what the revocation refuses ends first.
+        let Some(at) = self.revoked_at(username).filter(|at| *at <= since && since <= at + crate::signin::session::REVOCATION_WINDOW) else {
+            return Ok(());
+        };
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.username != username || !s.revoked_by(at));
+        self.revoked.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
         Ok(())
     }
 }

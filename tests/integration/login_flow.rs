@@ -225,13 +225,21 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
     store.reinstate("taro", now).await.unwrap();
     open("reinstated", "taro", now + 1).await.unwrap();
     assert_eq!(app.items_under("SESSION#").await, 3);
+    // Enabled after the window: the record stays (it goes on refusing the sessions it covers)
+    // and refuses no new one.
+    let later = now + 100;
+    assert_eq!(store.revoke("taro", later).await.unwrap(), 2);
+    store.reinstate("taro", later + REVOCATION_WINDOW + 5).await.unwrap();
+    assert_eq!(app.items_under("REVOKED#").await, 1);
+    open("enabled-after-the-window", "taro", later + REVOCATION_WINDOW + 5).await.unwrap();
+    assert_eq!(app.items_under("SESSION#").await, 2);
 
     // A person whose account is revoked while enabled in Cognito (a sign-in under way): refused.
     let username = app.user("jiro@example.com", |_| {}).await;
     store.revoke(&username, shared::common::time::unix_now()).await.unwrap();
     let refused = app.login("jiro@example.com", PASSWORD).await;
     assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", refused.body);
-    assert_eq!(app.items_under("SESSION#").await, 3);
+    assert_eq!(app.items_under("SESSION#").await, 2);
 }
 
 /// A session the revocation's sweep missed (the sweep finds a user's sessions through `gsi1`,

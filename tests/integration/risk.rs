@@ -65,6 +65,14 @@ async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not()
     // The same browser again: fine.
     let (ctx, _) = enter(&app, Some(&device)).await;
     assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
+    // Holding its cookie under the name it had before the `__Host-` prefix: still known, and the
+    // cookie moves to the new name.
+    let legacy = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &format!("bridge_device={device}"))], None).await;
+    let set: Vec<&str> = legacy.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(set.iter().any(|c| c.starts_with(&format!("__Host-bridge_device={device};"))), "{set:?}");
+    assert!(set.iter().any(|c| c.starts_with("bridge_device=;") && c.contains("Max-Age=0")), "the old one cleared: {set:?}");
+    let ctx = legacy.location_param("ctx").unwrap();
+    assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK, "a known browser");
 
     // Another browser: refused before any token, with the reason, and recorded.
     let (ctx, other) = enter(&app, None).await;

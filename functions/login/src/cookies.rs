@@ -16,9 +16,32 @@ use http::header::{COOKIE, HeaderValue};
 
 /// The device cookie's name and lifetime (400 days, the most browsers keep a cookie).
 pub const DEVICE: &str = "__Host-bridge_device";
-/// The device cookie's name before the prefix (December 2026): still read by `/sso/{app}`, which
-/// sets the new one with its value, so that browsers the risk engine knew stay known.
+/// The device cookie's name before the prefix (December 2026), read until
+/// [`LEGACY_DEVICE_UNTIL`] so that browsers the risk engine knew stay known (a new device is a
+/// high-risk signal): `/sso/{app}` sets the new cookie with its value and clears it.
 pub const LEGACY_DEVICE: &str = "bridge_device";
+/// 2028-01-31 (Unix seconds). Any host of the site can set the old name (the prefix exists to
+/// stop that), so it is read only this long.
+pub const LEGACY_DEVICE_UNTIL: u64 = 1_832_889_600;
+
+/// The device id a browser sent: 256 random bits (43 characters, base64url), under
+/// [`DEVICE`], else (until [`LEGACY_DEVICE_UNTIL`]) under [`LEGACY_DEVICE`].
+pub struct SentDevice<'a> {
+    pub id: &'a str,
+    /// Under the old name: `/sso/{app}` moves it to the new one.
+    pub legacy: bool,
+}
+
+/// The device cookie the request carries, at `now` (Unix seconds); `None` without one of the
+/// right length.
+pub fn device(headers: &HeaderMap, now: u64) -> Option<SentDevice<'_>> {
+    let id = |name| read(headers, name).filter(|d| d.len() == 43);
+    match id(DEVICE) {
+        Some(id) => Some(SentDevice { id, legacy: false }),
+        None if now < LEGACY_DEVICE_UNTIL => id(LEGACY_DEVICE).map(|id| SentDevice { id, legacy: true }),
+        None => None,
+    }
+}
 pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 
 /// The value of cookie `name` in the request (the first one, if the browser sent several).
@@ -56,6 +79,17 @@ mod tests {
         assert_eq!(read(&headers, "__Host-bridge_session"), Some("abc"));
         assert_eq!(read(&headers, "__Host-bridge_corporate"), Some("xyz"));
         assert_eq!(read(&headers, "bridge"), None);
+        // The device: the prefixed cookie first; the old name only until its end date.
+        let id = |c: char| c.to_string().repeat(43);
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_str(&format!("bridge_device={}; other=1", id('a'))).unwrap_or_else(|e| panic!("{e}")));
+        let sent = |h: &HeaderMap, now| device(h, now).map(|d| (d.id.to_owned(), d.legacy));
+        assert_eq!(sent(&headers, LEGACY_DEVICE_UNTIL - 1), Some((id('a'), true)));
+        assert_eq!(sent(&headers, LEGACY_DEVICE_UNTIL), None);
+        headers.append(COOKIE, HeaderValue::from_str(&format!("__Host-bridge_device={}", id('b'))).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(sent(&headers, 0), Some((id('b'), false)));
+        headers.insert(COOKIE, HeaderValue::from_static("__Host-bridge_device=short"));
+        assert_eq!(sent(&headers, 0), None);
         assert!(set("__Host-bridge_session", "v", 60).is_some_and(|v| v.to_str().is_ok_and(|s| s.contains("HttpOnly; Secure; SameSite=Lax"))));
         // What a `__Host-` cookie must be for a browser to keep it.
         for name in [shared::signin::session::COOKIE, DEVICE, shared::signin::corporate::BINDING_COOKIE] {

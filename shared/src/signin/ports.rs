@@ -121,9 +121,10 @@ pub trait SessionStore: Send + Sync {
     /// and the window), then ends every session it has; returns how many.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
-    /// for it at once (the revocation's record goes, unless a revocation came after `since`, to
-    /// the second). Sessions the revocation refuses that are still kept (its sweep missed them,
-    /// and no one used them since) end first: enabling an account brings none back.
+    /// for it at once. Within the revocation's window, its record goes (unless the revocation
+    /// came after `since`, to the second), after the sessions it refuses that are still kept
+    /// (its sweep missed them, and no one used them since); after the window the record stays,
+    /// refusing no new session and still refusing those. Enabling brings no session back.
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.

@@ -47,7 +47,7 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
     let mut response = match login.corporate.finish(callback, now).await {
         Ok(mut done) => {
             // The device the context claims counts only if this browser holds its cookie.
-            if !flow::device_shown(done.ctx.device.as_deref(), cookies::read(&headers, cookies::DEVICE)) {
+            if !flow::device_shown(done.ctx.device.as_deref(), cookies::device(&headers, now).map(|d| d.id)) {
                 done.ctx.device = None;
             }
             let ctx = done.ctx.clone();

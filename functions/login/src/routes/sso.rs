@@ -38,10 +38,8 @@ async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Par
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
     let get = |k: &str| query.get(k).map(String::as_str);
-    let current = cookies::read(&headers, cookies::DEVICE).filter(|d| d.len() == 43);
-    // A browser known under the cookie's name from before its prefix keeps its id.
-    let known_device = current.or_else(|| cookies::read(&headers, cookies::LEGACY_DEVICE).filter(|d| d.len() == 43)).map(str::to_owned);
-    let device = known_device.clone().unwrap_or_else(shared::signin::oidc::random_token);
+    let sent = cookies::device(&headers, now);
+    let device = sent.as_ref().map_or_else(shared::signin::oidc::random_token, |d| d.id.to_owned());
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
@@ -50,8 +48,12 @@ async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Par
         Ok(Entered::Form { ctx, sign_up: true }) => redirect_to_form(&login, &[("ctx", &ctx), ("sign_up", "open")]),
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
     };
-    if current.is_none() {
+    // A browser without the device cookie gets one; one known under the old name keeps its id.
+    if sent.as_ref().is_none_or(|d| d.legacy) {
         set_cookie(&mut response, cookies::set(cookies::DEVICE, &device, cookies::DEVICE_MAX_AGE));
+    }
+    if sent.is_some_and(|d| d.legacy) {
+        set_cookie(&mut response, Some(cookies::clear(cookies::LEGACY_DEVICE)));
     }
     response
 }

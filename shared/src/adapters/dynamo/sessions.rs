@@ -218,17 +218,30 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
-        // What the revocation refuses ends first: a session its sweep missed (`gsi1` lagging)
-        // and no one used since would otherwise come back with the account.
-        let revoked_at = self.table.get_consistent(revocation_key(username)).await?.and_then(|item| number(&item, "revoked_at"));
-        if let Some(at) = revoked_at.filter(|at| *at <= since) {
+        let Some(revoked_at) = self.table.get_consistent(revocation_key(username)).await?.and_then(|item| number(&item, "revoked_at")) else {
+            return Ok(());
+        };
+        // A revocation made after the enabling began (to the second) stays. So does one whose
+        // window has passed: it refuses no new session, and goes on refusing the sessions it
+        // covers that its sweep missed, until it expires.
+        if revoked_at > since || since > revoked_at + REVOCATION_WINDOW {
+            return Ok(());
+        }
+        // Enabled within the window: the record goes, so that the person signs in at once, after
+        // the sessions it refuses that are still kept (otherwise a missed one would come back).
+        // If that sweep fails, the record stays: sign-ins wait for the window's end instead.
+        let swept = async {
             for (key, session) in SessionStore::of_user(self, username).await? {
-                if session.revoked_by(at) {
+                if session.revoked_by(revoked_at) {
                     self.take(session_key(&key)).await?;
                 }
             }
+            Ok::<(), StoreError>(())
+        };
+        if let Err(error) = swept.await {
+            tracing::warn!(%error, "could not end the sessions of an account enabled again; its revocation stays for its window");
+            return Ok(());
         }
-        // Only a revocation from before the enabling began (to the second): one made later stays.
         let t = &self.table;
         let out = t
             .client

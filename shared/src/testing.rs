@@ -246,9 +246,9 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
-    async fn get(&self, key: &str, user_key: Option<&str>) -> Result<Option<crate::signin::session::Session>, StoreError> {
+    async fn get(&self, key: &str, user_key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(session) = all.get(key).filter(|s| user_key.is_none_or(|u| u == crate::signin::session::user_key(&s.username))).cloned() else {
+        let Some(session) = all.get(key).filter(|s| crate::signin::session::user_key(&s.username) == user_key).cloned() else {
             return Ok(None);
         };
         if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {

@@ -130,16 +130,6 @@ pub fn path_of(url: &str) -> String {
     url.strip_prefix(API).unwrap_or_else(|| panic!("not ours: {url}")).to_owned()
 }
 
-pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
-    reply
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-}
-
 /// The `jwt` field of a self-submitting form page, decoded without checks (the login tests
 /// verify signatures; here the person matters).
 pub fn jwt_claims(page: &str) -> Value {

@@ -3,7 +3,7 @@
 //! the `cognito` connection kind, with the scripted provider playing the user pool's hosted
 //! endpoints.
 
-use crate::corporate::{CLIENT_ID, CLIENT_SECRET, connect, jwt_claims, path_of, set_cookie};
+use crate::corporate::{CLIENT_ID, CLIENT_SECRET, connect, jwt_claims, path_of};
 use crate::harness::*;
 use crate::scripted_provider::{Key, ScriptedProvider, hmac_with_public_key, sign, unsigned};
 use aws_sdk_cognitoidentityprovider::types::AttributeType;

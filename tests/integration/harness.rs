@@ -192,17 +192,20 @@ pub fn form_field(page: &str, name: &str) -> Option<String> {
     attribute_after(page, &format!("name=\"{name}\" value=\""))
 }
 
-/// `__Host-bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
-pub fn session_cookie(reply: &Reply) -> String {
+/// `name=<value>` from a reply's `Set-Cookie`, if it sets `name` (a clearing one included).
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
     reply
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("__Host-bridge_session=") && !c.starts_with("__Host-bridge_session=;"))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
-        .to_owned()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap_or(c).to_owned())
+}
+
+/// `__Host-bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
+pub fn session_cookie(reply: &Reply) -> String {
+    set_cookie(reply, "__Host-bridge_session").filter(|c| c != "__Host-bridge_session=").unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
 }
 
 impl TestApp {
@@ -252,7 +255,10 @@ impl TestApp {
         if path.starts_with("/sso/") && !path.contains("/logout") {
             let sent = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cookie")).flat_map(|(_, v)| v.split(';'));
             let set = reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).filter_map(|c| c.split(';').next());
-            let device = set.map(str::to_owned).chain(sent.map(|c| c.trim().to_owned())).find(|c| c.starts_with("__Host-bridge_device=") && c.len() > 14);
+            let device = set
+                .map(str::to_owned)
+                .chain(sent.map(|c| c.trim().to_owned()))
+                .find(|c| c.strip_prefix("__Host-bridge_device=").is_some_and(|v| !v.is_empty()));
             *self.browser.lock().unwrap_or_else(|p| p.into_inner()) = device;
         }
         reply

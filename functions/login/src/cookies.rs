@@ -16,6 +16,7 @@ use http::header::{COOKIE, HeaderValue};
 
 /// The device cookie's name and lifetime (400 days, the most browsers keep a cookie).
 pub const DEVICE: &str = "__Host-bridge_device";
+pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 /// The device cookie's name before the prefix (December 2026), read until
 /// [`LEGACY_DEVICE_UNTIL`] so that browsers the risk engine knew stay known (a new device is a
 /// high-risk signal): `/sso/{app}` sets the new cookie with its value and clears it.
@@ -42,7 +43,6 @@ pub fn device(headers: &HeaderMap, now: u64) -> Option<SentDevice<'_>> {
         None => None,
     }
 }
-pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 
 /// The value of cookie `name` in the request (the first one, if the browser sent several).
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

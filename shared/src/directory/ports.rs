@@ -205,7 +205,7 @@ pub struct PoolUser {
     pub factors: Vec<String>,
 }
 
-/// The user pool, read and signed out by user name.
+/// The user pool, read (by user name or email) and signed out by user name.
 #[async_trait]
 pub trait PoolUsers: Send + Sync {
     /// The user `name` names: the Cognito user name, or a name Cognito takes in its place (the

@@ -23,7 +23,6 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::oidc;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{self, Method, Session};
 
@@ -123,17 +122,15 @@ impl AccountPage {
 
     /// The live session `key` names, if it is `username`'s.
     async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
-        let session = self.ports.sessions.get(key, Some(&session::user_key(username))).await?.filter(|s| s.live(now));
+        let session = self.ports.sessions.get(key, &session::user_key(username)).await?.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
     /// The grant for the page, for the live session `cookie` names; `None` without one.
     pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
-        let Some(cookie) = session::sent(cookie) else { return Ok(None) };
-        let key = oidc::digest(cookie);
-        let user = session::cookie_user_key(cookie);
-        let Some(session) = self.ports.sessions.get(&key, user).await?.filter(|s| s.live(now)) else { return Ok(None) };
-        Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: key, username: session.username }, now).await?))
+        let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
+        let Some(session) = self.ports.sessions.get(&cookie.key, &cookie.user_key).await?.filter(|s| s.live(now)) else { return Ok(None) };
+        Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: cookie.key, username: session.username }, now).await?))
     }
 
     async fn granted(&self, grant: &str, now: u64) -> Result<(Grant, Session), SignInError> {

@@ -85,7 +85,7 @@ impl SignInPorts {
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
         arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
         match self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await {
-            // The key is 256 random bits: a conflict is the account's revocation.
+            // The key digests a cookie with 256 random bits: a conflict is the account's revocation.
             Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
             other => Ok(other.map(|()| cookie)?),
         }
@@ -133,8 +133,11 @@ impl Arrival {
         }
         // Redeemed beside a read of the session with its user's revocation: a session the
         // revocation's sweep missed lets no one in here either.
-        let user = crate::signin::session::cookie_user_key(&signed_in.session);
-        let (redeemed, live) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, user));
+        // (A handoff sealed before cookies named their user has none: it is spent.)
+        let Some(cookie) = crate::signin::session::parse_cookie(Some(&signed_in.session)) else { return Err(SignInError::HandoffUsed) };
+        let (redeemed, live) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
+        // (Should the refused session's end land before the redeem, this reads as `HandoffUsed`:
+        // refused either way.)
         match (redeemed?, live?) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),

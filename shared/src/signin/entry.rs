@@ -5,7 +5,6 @@
 use crate::common::profile::UserProfile;
 use crate::risk::Assurance;
 use crate::signin::flow::SignInContext;
-use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
 use crate::signin::session::{self, ProviderLogout, Session};
@@ -40,21 +39,17 @@ impl SessionEntry {
     /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
     /// form. The app and its request are checked once, either way.
     pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
-        let cookie = session::sent(cookie);
-        let key = cookie.map(oidc::digest);
+        let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
-        let (app, session) = match (&key, cookie) {
-            (Some(key), Some(cookie)) => {
-                let user = session::cookie_user_key(cookie);
-                tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(key, user))
-            }
-            _ => (self.ports.app(app_id).await, Ok(None)),
+        let (app, session) = match &cookie {
+            Some(cookie) => tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key)),
+            None => (self.ports.app(app_id).await, Ok(None)),
         };
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        let delivery = match (key, session?.filter(|s| s.live(now))) {
-            (Some(key), Some(session)) => self.resume(&app, &ctx, &key, session, now).await?,
+        let delivery = match (cookie, session?.filter(|s| s.live(now))) {
+            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
             _ => None,
         };
         match delivery {
@@ -90,8 +85,8 @@ impl SessionEntry {
     /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens; returns
     /// where to continue for the provider's own sign-out, if the session has one.
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
-        let Some(cookie) = session::sent(cookie) else { return Ok(None) };
-        let Some(session) = self.ports.sessions.end(&oidc::digest(cookie)).await? else { return Ok(None) };
+        let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
+        let Some(session) = self.ports.sessions.end(&cookie.key).await? else { return Ok(None) };
         // The session is over either way; a refresh-token revocation that failed is logged.
         if let Err(e) = self.ports.pool.sign_out(&session.username).await {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");

@@ -20,7 +20,7 @@ pub const MAX_AGE: u64 = 10 * 60;
 
 pub use crate::directory::provider::ProviderMetadata;
 
-/// 256 random bits, base64url: states, nonces, PKCE verifiers, session ids.
+/// 256 random bits, base64url: states, nonces, PKCE verifiers, the random part of session cookies.
 pub fn random_token() -> String {
     crate::common::secrets::random_secret(32)
 }

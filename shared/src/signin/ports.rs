@@ -95,16 +95,15 @@ pub trait IdTokenVerifier: Send + Sync {
 pub trait SessionStore: Send + Sync {
     /// Creates the session and records `events` (the sign-in, and a high-risk one) and the
     /// person's risk profile after it, all or nothing. `Conflict` when the person's account was
-    /// revoked ([`revoke`](Self::revoke)) after `session.created`, or less than
+    /// revoked ([`revoke`](Self::revoke)) after `session.created`, or at most
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds before it: a sign-in that read the account before it was
     /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
-    /// The session `key` names, unless its account's revocation refuses it
-    /// ([`Session::revoked_by`]: a session the revocation's sweep missed), which this then ends.
-    /// `user_key` is the user its cookie names (`session::cookie_user_key`): that user's
-    /// revocation is read in the same round trip, and a session of another user is `None`. With
-    /// `None` (a cookie that names no user), the session's own user's revocation is read after it.
-    async fn get(&self, key: &str, user_key: Option<&str>) -> Result<Option<Session>, StoreError>;
+    /// The session `key` names, if it is the user's `user_key` names (`session::parse_cookie`
+    /// gives both), unless that user's revocation refuses it ([`Session::revoked_by`]: a session
+    /// the revocation's sweep missed), which this then ends. The session and the revocation are
+    /// read in one round trip.
+    async fn get(&self, key: &str, user_key: &str) -> Result<Option<Session>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
     /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the

@@ -21,12 +21,14 @@ pub const COOKIE: &str = "__Host-bridge_session";
 /// How long after an account is disabled or deleted no session opens for it, in seconds. A
 /// sign-in stamps its session with the time its request arrived, before it read the account, so
 /// any revocation after that read refuses it; the window adds room for the clocks of two
-/// functions and for a revocation stamped late. Enabling the account again ends it
+/// functions and for a revocation stamped late. Enabling the account again within it ends it
 /// (`SessionStore::reinstate`).
 pub const REVOCATION_WINDOW: u64 = 60;
 
-/// The longest cookie value taken, in bytes (ours are 87).
-pub const MAX_COOKIE: usize = 128;
+/// The length of a session cookie's value, in bytes: a [`user_key`], a dot, 256 random bits.
+pub const COOKIE_LEN: usize = 2 * USER_KEY_LEN + 1;
+/// The length of a [`user_key`] (and of the random part), in base64url characters.
+const USER_KEY_LEN: usize = 43;
 
 /// The longest session a deployment may set (`SESSION_TTL_SECONDS`), in seconds: 30 days. An
 /// account's revocation is kept this long (and [`REVOCATION_WINDOW`] more), so that it outlives
@@ -47,17 +49,22 @@ pub fn new_cookie(username: &str) -> String {
     format!("{}.{}", user_key(username), crate::signin::oidc::random_token())
 }
 
-/// A session cookie's value as the browser sent it, if it could be one (not empty, at most
-/// [`MAX_COOKIE`] bytes).
-pub fn sent(cookie: Option<&str>) -> Option<&str> {
-    cookie.filter(|c| !c.is_empty() && c.len() <= MAX_COOKIE)
+/// A session cookie the browser sent, of the form [`new_cookie`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentCookie {
+    /// The session's key in the store: the digest of the whole value.
+    pub key: String,
+    /// The [`user_key`] it names.
+    pub user_key: String,
 }
 
-/// The [`user_key`] a session cookie's value names; `None` for one that names none (made before
-/// cookies named their user: the random part alone).
-pub fn cookie_user_key(cookie: &str) -> Option<&str> {
-    let (user, _) = cookie.split_once('.')?;
-    Some(user).filter(|u| u.len() == 43 && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+/// The session cookie `value` is, if it has [`new_cookie`]'s form ([`COOKIE_LEN`] characters of
+/// base64url with the dot after the user key); anything else names no session.
+pub fn parse_cookie(value: Option<&str>) -> Option<SentCookie> {
+    let value = value.filter(|v| v.len() == COOKIE_LEN)?;
+    let (user, random) = value.split_once('.')?;
+    let base64url = |part: &str| part.len() == USER_KEY_LEN && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (base64url(user) && base64url(random)).then(|| SentCookie { key: crate::signin::oidc::digest(value), user_key: user.to_owned() })
 }
 
 /// How the person signed in.
@@ -174,7 +181,7 @@ impl Session {
     }
 
     /// Whether the account's revocation (disabled or deleted) at `revoked_at` refuses this
-    /// session: it was created before then, or less than [`REVOCATION_WINDOW`] seconds after (the
+    /// session: it was created before then, or at most [`REVOCATION_WINDOW`] seconds after (the
     /// rule a new session is written under, `SessionStore::create`).
     pub fn revoked_by(&self, revoked_at: u64) -> bool {
         revoked_at >= self.created.saturating_sub(REVOCATION_WINDOW)
@@ -205,17 +212,27 @@ mod tests {
     fn a_cookie_names_its_user_by_a_digest() {
         for username in ["8d5e4f7a-6b1c-4e2d-9f3a-0b1c2d3e4f5a", "corp-oidc_a.b;c,d \"e\"", &"山".repeat(128)] {
             let cookie = new_cookie(username);
-            assert!(cookie.len() <= MAX_COOKIE && !cookie.contains(username), "{cookie}");
-            assert!(cookie.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{cookie}");
-            assert_eq!(cookie_user_key(&cookie), Some(user_key(username).as_str()));
+            assert!(cookie.len() == COOKIE_LEN && !cookie.contains(username), "{cookie}");
+            let sent = parse_cookie(Some(&cookie)).unwrap_or_else(|| panic!("{cookie}"));
+            assert_eq!(sent, SentCookie { key: crate::signin::oidc::digest(&cookie), user_key: user_key(username) });
             assert_ne!(new_cookie(username), cookie, "256 random bits each");
         }
-        // From before cookies named their user, or not ours.
-        for cookie in [crate::signin::oidc::random_token(), ".abc".into(), format!("{}.abc", "!".repeat(43)), "abc.def".into()] {
-            assert_eq!(cookie_user_key(&cookie), None, "{cookie}");
+        // Nothing else is a session cookie: none, empty, too long or short, a random value alone
+        // (as before cookies named their user), other characters, the dot elsewhere.
+        let good = new_cookie("u");
+        let moved_dot = format!("{}.{}{}", &good[..42], &good[42..43], &good[44..]);
+        let other = format!("{}!{}", &good[..43], &good[44..]);
+        for cookie in [
+            None,
+            Some(String::new()),
+            Some(format!("{good}a")),
+            Some(good[1..].to_owned()),
+            Some(crate::signin::oidc::random_token()),
+            Some(moved_dot),
+            Some(other),
+        ] {
+            assert_eq!(parse_cookie(cookie.as_deref()), None, "{cookie:?}");
         }
-        assert_eq!(sent(Some("")), None);
-        assert_eq!(sent(Some(&"a".repeat(MAX_COOKIE + 1))), None);
     }
 
     #[test]

@@ -94,6 +94,10 @@ fn session_key(key_digest: &str) -> Item {
     key(format!("SESSION#{key_digest}"), "SESSION")
 }
 
+fn sort_key(item: &Item) -> Option<&str> {
+    item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
 /// A session item's session, with its last use (kept beside it by `touch`).
 fn stored_session(item: &Item) -> Result<Session, StoreError> {
     let mut session: Session = data(item, "session")?;
@@ -140,27 +144,14 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    async fn get(&self, key_digest: &str, user_key: Option<&str>) -> Result<Option<Session>, StoreError> {
-        let (session, revoked_at) = match user_key {
-            // One round trip: the session and its cookie's user's revocation.
-            Some(user) => {
-                let items = self.table.batch_get(vec![session_key(key_digest), revocation_key_of(user)]).await?;
-                let (sessions, revocations): (Vec<&Item>, Vec<&Item>) =
-                    items.iter().partition(|item| item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "SESSION"));
-                let Some(item) = sessions.first() else { return Ok(None) };
-                let session = stored_session(item)?;
-                if session::user_key(&session.username) != user {
-                    return Ok(None);
-                }
-                (session, revocations.first().and_then(|item| number(item, "revoked_at")))
-            }
-            None => {
-                let Some(item) = self.table.get_consistent(session_key(key_digest)).await? else { return Ok(None) };
-                let session = stored_session(&item)?;
-                let revoked = self.table.get_consistent(revocation_key(&session.username)).await?;
-                (session, revoked.and_then(|item| number(&item, "revoked_at")))
-            }
-        };
+    async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Session>, StoreError> {
+        let items = self.table.batch_get(vec![session_key(key_digest), revocation_key_of(user_key)]).await?;
+        let Some(item) = items.iter().find(|item| sort_key(item) == Some("SESSION")) else { return Ok(None) };
+        let session = stored_session(item)?;
+        if session::user_key(&session.username) != user_key {
+            return Ok(None);
+        }
+        let revoked_at = items.iter().find(|item| sort_key(item) == Some("REVOKED")).and_then(|item| number(item, "revoked_at"));
         if revoked_at.is_some_and(|at| session.revoked_by(at)) {
             // Ended here (or, unused, by `reinstate`), so that enabling the account again does
             // not bring it back.
@@ -265,6 +256,7 @@ fn revocation_key(username: &str) -> Item {
     revocation_key_of(&session::user_key(username))
 }
 
+/// The revocation record of the user whose [`session::user_key`] is `user_key`.
 fn revocation_key_of(user_key: &str) -> Item {
     key(format!("REVOKED#{user_key}"), "REVOKED")
 }
@@ -287,7 +279,7 @@ fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteI
 impl crate::admin::ports::PersonSessions for DynamoSessions {
     async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError> {
         let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
-        items.iter().map(|item| data(item, "session")).collect()
+        items.iter().map(stored_session).collect()
     }
 
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {

@@ -246,16 +246,16 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
-    async fn get(&self, key: &str, user_key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
+    async fn get(&self, key: &str, user_key: &str) -> Result<Option<crate::signin::session::Found>, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let Some(session) = all.get(key).filter(|s| crate::signin::session::user_key(&s.username) == user_key).cloned() else {
             return Ok(None);
         };
         if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
             all.remove(key);
-            return Ok(None);
+            return Ok(Some(crate::signin::session::Found::Revoked(session)));
         }
-        Ok(Some(session))
+        Ok(Some(crate::signin::session::Found::Kept(session)))
     }
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError> {
         if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {

@@ -204,7 +204,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
 async fn no_session_opens_for_an_account_within_the_window_after_its_revocation() {
     use shared::common::store::StoreError;
     use shared::signin::ports::SessionStore;
-    use shared::signin::session::{Method, REVOCATION_WINDOW, Session, SessionPolicy};
+    use shared::signin::session::{Found, Method, REVOCATION_WINDOW, Session, SessionPolicy};
     let app = spawn_app().await;
     let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
     let now = shared::common::time::unix_now() + 1000;
@@ -238,10 +238,11 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
     assert_eq!(app.items_under("REVOKED#").await, 1);
     open("enabled-after-the-window", "taro", later + REVOCATION_WINDOW + 5).await.unwrap();
     let user = shared::signin::session::user_key("taro");
-    assert!(store.get("enabled-after-the-window", &user).await.unwrap().is_some());
+    assert!(matches!(store.get("enabled-after-the-window", &user).await.unwrap(), Some(Found::Kept(_))));
     // A session from before, which the sweep had missed (put back): still refused, and ended.
     dynamo.put_item().table_name(&app.stack.table).set_item(missed).send().await.unwrap();
-    assert!(store.get("missed", &user).await.unwrap().is_none());
+    assert!(matches!(store.get("missed", &user).await.unwrap(), Some(Found::Revoked(_))));
+    assert!(store.get("missed", &user).await.unwrap().is_none(), "ended by the read that refused it");
     assert_eq!(app.items_under("SESSION#").await, 2);
 
     // A person whose account is revoked while enabled in Cognito (a sign-in under way): refused.
@@ -263,7 +264,7 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     use aws_sdk_dynamodb::types::AttributeValue;
     use shared::signin::oidc::{digest, random_token};
     use shared::signin::ports::SessionStore;
-    use shared::signin::session::{COOKIE, new_cookie, parse_cookie, user_key};
+    use shared::signin::session::{COOKIE, Found, new_cookie, parse_cookie, user_key};
     let stack = spawn_app().await;
     let app = &stack;
     let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
@@ -274,7 +275,7 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     let sent = parse_cookie(cookie.strip_prefix(&format!("{COOKIE}="))).expect("a session cookie");
     assert_eq!(sent.user_key, user_key(&taro), "the cookie names Taro by a digest");
     // Taro's session, filed again under four more values.
-    let session = store.get(&sent.key, &sent.user_key).await.unwrap().expect("Taro's session");
+    let session = store.get(&sent.key, &sent.user_key).await.unwrap().and_then(Found::kept).expect("Taro's session");
     let [second, unused, misfiled, unnamed] = [new_cookie(&taro), new_cookie(&taro), new_cookie(&hanako), random_token()];
     for value in [&second, &unused, &misfiled, &unnamed] {
         store.create(&digest(value), &session, &[], &Default::default()).await.unwrap();
@@ -314,7 +315,11 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     app.calls.take();
     assert!(!enters(cookie.clone()).await, "single sign-on refused");
     let dynamodb: Vec<String> = app.calls.take().into_iter().filter(|c| c.starts_with("DynamoDB_")).collect();
-    assert_eq!(dynamodb, ["DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.DeleteItem"], "the session with the revocation in one round trip, then its end");
+    assert_eq!(
+        dynamodb,
+        ["DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.DeleteItem", "DynamoDB_20120810.PutItem"],
+        "the session with the revocation in one round trip, then its end and the failed sign-in's event"
+    );
     assert!(!account(second.clone()).await, "the account page refused");
     let handoff = app.post_handoff(&pending, &pending_browser).await;
     assert!(set_cookie(&handoff, COOKIE).is_none(), "the handoff refused: {} {}", handoff.status, handoff.body);
@@ -323,6 +328,17 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     for c in [&cookie, &second] {
         assert!(!enters(c.clone()).await && !account(c.clone()).await, "{c}: ended");
     }
+    // Each refusal is on the audit trail once, as Taro's: single sign-on (with its app), the
+    // account page, and the handoff (whose sign-in was recorded as signed in).
+    let refused: Vec<_> = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "account_revoked")).collect();
+    let handoff_refused = handoff.body.contains("account_deactivated");
+    assert_eq!(refused.len(), 2 + usize::from(handoff_refused), "{refused:?}");
+    for event in &refused {
+        let value = event.to_value();
+        assert_eq!((value["type"].as_str(), event.user.username.as_deref()), (Some("user.sign_in_failed"), Some(taro.as_str())), "{value}");
+        assert_eq!(event.context.method.as_deref(), Some("password"), "{value}");
+    }
+    assert_eq!(refused.iter().filter(|e| e.context.app.as_deref() == Some(APP)).count(), 1, "single sign-on names the app");
     assert!(enters(other.clone()).await && account(other.clone()).await, "Hanako goes on");
     assert_eq!(app.items_under("SESSION#").await, 4, "Taro's used sessions ended at their use: Hanako's and three unused ones are left ({hanako})");
     store.reinstate(&taro, now).await.unwrap();

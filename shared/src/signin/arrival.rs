@@ -14,7 +14,7 @@ use crate::signin::flow::{Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Arrived, Outcome, Prior, SignInError, SignInPorts, SignedIn};
-use crate::signin::session::{Method, Session};
+use crate::signin::session::{Found, Method, Session};
 use crate::tokens::app::App;
 use serde_json::Value;
 use std::sync::Arc;
@@ -92,6 +92,28 @@ impl SignInPorts {
     }
 }
 
+impl SignInPorts {
+    /// The session a cookie's read `found`, if kept. One its account's revocation refused (and
+    /// the read ended) is recorded as a failed sign-in (`reason`: `account_revoked`, `context`
+    /// with the session's method): the audit trail shows a disabled person's session tried, and
+    /// a handoff's sign-in, recorded as signed in, refused after all. A failure to record it is
+    /// logged.
+    pub(super) async fn kept(&self, found: Option<Found>, context: EventContext, now: u64) -> Option<Session> {
+        match found? {
+            Found::Kept(session) => Some(session),
+            Found::Revoked(session) => {
+                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
+                let context = EventContext { method: Some(session.method.name().into()), ..context };
+                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "account_revoked");
+                if let Err(e) = self.events.record(&event).await {
+                    tracing::warn!(error = %e, "could not record a revoked account's session refused");
+                }
+                None
+            }
+        }
+    }
+}
+
 /// The arrival of a sign-in at the API: a password sign-in's handoff, or a corporate sign-in.
 pub struct Arrival {
     ports: Arc<SignInPorts>,
@@ -135,10 +157,12 @@ impl Arrival {
         // revocation's sweep missed lets no one in here either.
         // (A handoff sealed before cookies named their user has none: it is spent.)
         let Some(cookie) = crate::signin::session::parse_cookie(Some(&signed_in.session)) else { return Err(SignInError::HandoffUsed) };
-        let (redeemed, live) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
+        let (redeemed, found) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
+        let (redeemed, found) = (redeemed?, found?);
+        let context = EventContext { device: device.map(oidc::digest), ..EventContext::default() };
         // (Should the refused session's end land before the redeem, this reads as `HandoffUsed`:
-        // refused either way.)
-        match (redeemed?, live?) {
+        // refused either way, and recorded.)
+        match (redeemed, self.ports.kept(found, context, now).await) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
             (true, Some(_)) => Ok(signed_in),

@@ -3,6 +3,7 @@
 //! browser, or hands the form a sealed context; sign-out ends the session.
 
 use crate::common::profile::UserProfile;
+use crate::events::EventContext;
 use crate::risk::Assurance;
 use crate::signin::flow::SignInContext;
 use crate::signin::ports::TokenRejected;
@@ -42,13 +43,15 @@ impl SessionEntry {
         let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
-        let (app, session) = match &cookie {
+        let (app, found) = match &cookie {
             Some(cookie) => tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key)),
             None => (self.ports.app(app_id).await, Ok(None)),
         };
+        let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..EventContext::default() };
+        let session = self.ports.kept(found?, context, now).await;
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        let delivery = match (cookie, session?.filter(|s| s.live(now))) {
+        let delivery = match (cookie, session.filter(|s| s.live(now))) {
             (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
             _ => None,
         };

@@ -7,7 +7,7 @@ use crate::events::IdentityEvent;
 use crate::risk::RiskProfile;
 use crate::signin::challenge::*;
 use crate::signin::oidc::ProviderMetadata;
-use crate::signin::session::Session;
+use crate::signin::session::{Found, Session};
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -100,10 +100,11 @@ pub trait SessionStore: Send + Sync {
     /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     /// The session `key` names, if it is the user's `user_key` names (`session::parse_cookie`
-    /// gives both), unless that user's revocation refuses it ([`Session::revoked_by`]: a session
-    /// the revocation's sweep missed), which this then ends. The session and the revocation are
+    /// gives both). One that user's revocation refuses ([`Session::revoked_by`]: a session the
+    /// revocation's sweep missed) is ended here and found [`Found::Revoked`] by the read that
+    /// ended it; one another read ended meanwhile is `None`. The session and the revocation are
     /// read in one round trip.
-    async fn get(&self, key: &str, user_key: &str) -> Result<Option<Session>, StoreError>;
+    async fn get(&self, key: &str, user_key: &str) -> Result<Option<Found>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
     /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the

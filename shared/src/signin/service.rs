@@ -607,7 +607,8 @@ mod tests {
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), NOW).await, Err(SignInError::OtherBrowser)));
         let cookie = crate::signin::session::parse_cookie(Some(&signed_in.session)).unwrap_or_else(|| panic!("a session cookie"));
-        assert!(sessions.get(&cookie.key, &cookie.user_key).await.ok().flatten().is_some(), "a spent handoff elsewhere ends nothing");
+        let kept = sessions.get(&cookie.key, &cookie.user_key).await;
+        assert!(matches!(kept, Ok(Some(crate::signin::session::Found::Kept(_)))), "a spent handoff elsewhere ends nothing");
         // Brought first by another browser: refused, spent, and its sign-in over.
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         for other in [None, Some("browser-b"), Some("")] {

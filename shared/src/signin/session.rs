@@ -67,6 +67,25 @@ pub fn parse_cookie(value: Option<&str>) -> Option<SentCookie> {
     (base64url(user) && base64url(random)).then(|| SentCookie { key: crate::signin::oidc::digest(value), user_key: user.to_owned() })
 }
 
+/// A session as the store found it ([`SessionStore::get`](crate::signin::ports::SessionStore::get)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// Kept, and not refused by its account's revocation (it may have expired: [`Session::live`]).
+    Kept(Session),
+    /// Refused by its account's revocation ([`Session::revoked_by`]), and ended by this read.
+    Revoked(Session),
+}
+
+impl Found {
+    /// The session, if kept.
+    pub fn kept(self) -> Option<Session> {
+        match self {
+            Self::Kept(session) => Some(session),
+            Self::Revoked(_) => None,
+        }
+    }
+}
+
 /// How the person signed in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

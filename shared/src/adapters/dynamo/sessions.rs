@@ -37,7 +37,7 @@ use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::oidc::digest;
 use crate::signin::ports::SessionStore;
-use crate::signin::session::{self, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
+use crate::signin::session::{self, Found, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
 
 pub struct DynamoSessions {
@@ -144,7 +144,7 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Session>, StoreError> {
+    async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Found>, StoreError> {
         let items = self.table.batch_get(vec![session_key(key_digest), revocation_key_of(user_key)]).await?;
         let Some(item) = items.iter().find(|item| sort_key(item) == Some("SESSION")) else { return Ok(None) };
         let session = stored_session(item)?;
@@ -154,13 +154,17 @@ impl SessionStore for DynamoSessions {
         let revoked_at = items.iter().find(|item| sort_key(item) == Some("REVOKED")).and_then(|item| number(item, "revoked_at"));
         if revoked_at.is_some_and(|at| session.revoked_by(at)) {
             // Ended here (or, unused, by `reinstate`), so that enabling the account again does
-            // not bring it back.
-            if let Err(error) = self.take(session_key(key_digest)).await {
-                tracing::warn!(%error, "could not end a session its account's revocation refuses");
-            }
-            return Ok(None);
+            // not bring it back. Of reads at once, the one that ended it finds it refused.
+            return match self.take(session_key(key_digest)).await {
+                Ok(None) => Ok(None),
+                Ok(Some(_)) => Ok(Some(Found::Revoked(session))),
+                Err(error) => {
+                    tracing::warn!(%error, "could not end a session its account's revocation refuses");
+                    Ok(Some(Found::Revoked(session)))
+                }
+            };
         }
-        Ok(Some(session))
+        Ok(Some(Found::Kept(session)))
     }
 
     async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {

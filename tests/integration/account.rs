@@ -29,7 +29,7 @@ async fn elevate(app: &TestApp, grant: &str, email: &str, password: &str) -> Str
 }
 
 /// `GET /account` with `cookie`: the grant in the page's fragment.
-async fn grant(app: &TestApp, cookie: &str) -> String {
+pub(crate) async fn grant(app: &TestApp, cookie: &str) -> String {
     let reply = app.send("GET", "/account", &[("cookie", cookie)], None).await;
     assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
     let location = reply.header("location").unwrap();

@@ -275,12 +275,13 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     let sent = parse_cookie(cookie.strip_prefix(&format!("{COOKIE}="))).expect("a session cookie");
     assert_eq!(sent.user_key, user_key(&taro), "the cookie names Taro by a digest");
     // Taro's session, filed again under four more values.
-    let session = store.get(&sent.key, &sent.user_key).await.unwrap().and_then(Found::kept).expect("Taro's session");
-    let [second, unused, misfiled, unnamed] = [new_cookie(&taro), new_cookie(&taro), new_cookie(&hanako), random_token()];
-    for value in [&second, &unused, &misfiled, &unnamed] {
+    let Some(Found::Kept(session)) = store.get(&sent.key, &sent.user_key).await.unwrap() else { panic!("Taro's session") };
+    let [second, third, unused, misfiled, unnamed] = [new_cookie(&taro), new_cookie(&taro), new_cookie(&taro), new_cookie(&hanako), random_token()];
+    for value in [&second, &third, &unused, &misfiled, &unnamed] {
         store.create(&digest(value), &session, &[], &Default::default()).await.unwrap();
     }
-    let [second, unused, misfiled, unnamed] = [second, unused, misfiled, unnamed].map(|value| format!("{COOKIE}={value}"));
+    let values = [&cookie, &second, &third].map(|c| c.strip_prefix(&format!("{COOKIE}=")).unwrap_or(c).to_owned());
+    let [second, third, unused, misfiled, unnamed] = [second, third, unused, misfiled, unnamed].map(|value| format!("{COOKIE}={value}"));
 
     let enters = |cookie: String| async move {
         let reply = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
@@ -297,6 +298,9 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     for c in [&cookie, &second, &other] {
         assert!(enters(c.clone()).await && account(c.clone()).await, "{c}: before the revocation");
     }
+    // An account page opened before: each of its calls checks the session live.
+    let grant = crate::account::grant(app, &third).await;
+    assert_eq!(app.post("/account/view", json!({"grant": grant})).await.status, StatusCode::OK);
     for c in [&misfiled, &unnamed] {
         assert!(!enters(c.clone()).await && !account(c.clone()).await, "{c}: a cookie not naming the session's user");
     }
@@ -321,6 +325,8 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
         "the session with the revocation in one round trip, then its end and the failed sign-in's event"
     );
     assert!(!account(second.clone()).await, "the account page refused");
+    let view = app.post("/account/view", json!({"grant": grant})).await;
+    assert_eq!((view.status, view.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")), "the open page's grant refused: {}", view.body);
     let handoff = app.post_handoff(&pending, &pending_browser).await;
     assert!(set_cookie(&handoff, COOKIE).is_none(), "the handoff refused: {} {}", handoff.status, handoff.body);
     // (`handoff_used` only if the session's end lands before the redeem.)
@@ -329,14 +335,18 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
         assert!(!enters(c.clone()).await && !account(c.clone()).await, "{c}: ended");
     }
     // Each refusal is on the audit trail once, as Taro's: single sign-on (with its app), the
-    // account page, and the handoff (whose sign-in was recorded as signed in).
+    // account page (opening it, and a page opened before), and the handoff (whose sign-in was
+    // recorded as signed in; recorded whichever of the redeem and the session's end came first).
     let refused: Vec<_> = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "account_revoked")).collect();
-    let handoff_refused = handoff.body.contains("account_deactivated");
-    assert_eq!(refused.len(), 2 + usize::from(handoff_refused), "{refused:?}");
+    assert_eq!(refused.len(), 4, "{refused:?}");
     for event in &refused {
         let value = event.to_value();
         assert_eq!((value["type"].as_str(), event.user.username.as_deref()), (Some("user.sign_in_failed"), Some(taro.as_str())), "{value}");
         assert_eq!(event.context.method.as_deref(), Some("password"), "{value}");
+        let text = value.to_string();
+        for value in &values {
+            assert!(!text.contains(value.as_str()) && !text.contains(&digest(value)[..32]), "the event names no cookie nor session key: {text}");
+        }
     }
     assert_eq!(refused.iter().filter(|e| e.context.app.as_deref() == Some(APP)).count(), 1, "single sign-on names the app");
     assert!(enters(other.clone()).await && account(other.clone()).await, "Hanako goes on");

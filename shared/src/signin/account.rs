@@ -123,7 +123,7 @@ impl AccountPage {
     /// The live session `key` names, if it is `username`'s.
     async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
         let found = self.ports.sessions.get(key, &session::user_key(username)).await?;
-        let session = self.ports.kept(found, EventContext::default(), now).await.filter(|s| s.live(now));
+        let session = self.ports.admitted(key, found, EventContext::default(), now).await.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
@@ -131,7 +131,7 @@ impl AccountPage {
     pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
         let found = self.ports.sessions.get(&cookie.key, &cookie.user_key).await?;
-        let Some(session) = self.ports.kept(found, EventContext::default(), now).await.filter(|s| s.live(now)) else { return Ok(None) };
+        let Some(session) = self.ports.admitted(&cookie.key, found, EventContext::default(), now).await.filter(|s| s.live(now)) else { return Ok(None) };
         Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: cookie.key, username: session.username }, now).await?))
     }
 

@@ -5,7 +5,7 @@
 use crate::common::profile::{TOKEN_CLAIMS, UserProfile};
 use crate::common::store::StoreError;
 use crate::consent::decision::Given;
-use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::risk::{Assurance, RiskProfile, Visit, network_of};
 use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
@@ -32,8 +32,7 @@ impl SignInPorts {
         prior: Option<&Prior>,
     ) -> Result<Admission, SignInError> {
         let now = session.created;
-        let mut user = EventUser::from_claims(&session.profile);
-        user.username = Some(session.username.clone());
+        let user = session.event_user();
         let email = user.email.clone().filter(|_| user.email_verified == Some(true));
         let known = prior.filter(|p| email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&p.email)));
         let (history, failures) = match known {
@@ -90,21 +89,20 @@ impl SignInPorts {
             other => Ok(other.map(|()| cookie)?),
         }
     }
-}
 
-impl SignInPorts {
-    /// The session a cookie's read `found`, if kept. One its account's revocation refused (and
-    /// the read ended) is recorded as a failed sign-in (`reason`: `account_revoked`, `context`
-    /// with the session's method): the audit trail shows a disabled person's session tried, and
-    /// a handoff's sign-in, recorded as signed in, refused after all. A failure to record it is
-    /// logged.
-    pub(super) async fn kept(&self, found: Option<Found>, context: EventContext, now: u64) -> Option<Session> {
+    /// The session a cookie's read `found` (its store key `key`), if kept. One its account's
+    /// revocation refused (the read ended it, or failed to) is recorded as a failed sign-in
+    /// (`reason`: `account_revoked`; `context` with the session's method), once per session (the
+    /// event's id is a digest of `key`'s): the audit trail shows a disabled person's session tried,
+    /// and a handoff's sign-in, recorded as signed in, refused after all. A failure to record it
+    /// is logged.
+    pub(super) async fn admitted(&self, key: &str, found: Option<Found>, context: EventContext, now: u64) -> Option<Session> {
         match found? {
             Found::Kept(session) => Some(session),
             Found::Revoked(session) => {
-                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
                 let context = EventContext { method: Some(session.method.name().into()), ..context };
-                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "account_revoked");
+                let mut event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "account_revoked");
+                event.id = format!("revoked-{}", &oidc::digest(key)[..32]);
                 if let Err(e) = self.events.record(&event).await {
                     tracing::warn!(error = %e, "could not record a revoked account's session refused");
                 }
@@ -146,23 +144,23 @@ impl Arrival {
             if self.ports.sessions.redeem(&key).await?
                 && let Some(session) = self.ports.sessions.end(&key).await?
             {
-                let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
                 let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
-                let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "other_browser");
+                let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "other_browser");
                 self.ports.events.record(&event).await?;
             }
             return Err(SignInError::OtherBrowser);
         }
         // Redeemed beside a read of the session with its user's revocation: a session the
         // revocation's sweep missed lets no one in here either.
-        // (A handoff sealed before cookies named their user has none: it is spent.)
+        // (A handoff sealed before cookies named their user names none: refused as used.)
         let Some(cookie) = crate::signin::session::parse_cookie(Some(&signed_in.session)) else { return Err(SignInError::HandoffUsed) };
         let (redeemed, found) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
-        let (redeemed, found) = (redeemed?, found?);
+        // A refusal is recorded before the redeem's outcome is: the read has ended the session.
+        // (Should that end land before the redeem, this reads as `HandoffUsed`: refused either
+        // way, and recorded.)
         let context = EventContext { device: device.map(oidc::digest), ..EventContext::default() };
-        // (Should the refused session's end land before the redeem, this reads as `HandoffUsed`:
-        // refused either way, and recorded.)
-        match (redeemed, self.ports.kept(found, context, now).await) {
+        let session = self.ports.admitted(&key, found?, context, now).await;
+        match (redeemed?, session) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
             (true, Some(_)) => Ok(signed_in),

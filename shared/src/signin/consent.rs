@@ -23,7 +23,7 @@ use crate::consent::document::{ConsentDocument, DocumentId, DocumentView};
 use crate::consent::mirror::{ATTRIBUTE, Accepted};
 use crate::consent::ports::ConsentRecord;
 use crate::directory::org::OrgId;
-use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::flow::{self, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{CHALLENGE_TTL, ConsentAsked, SignInError, SignInPorts};
@@ -251,7 +251,7 @@ fn record_of(session: &Session, sub: &str, decision: Decision, given: &Given, vi
 }
 
 fn consent_event(session: &Session, record: &ConsentRecord, context: &EventContext) -> IdentityEvent {
-    let user = EventUser { username: Some(session.username.clone()), ..EventUser::from_claims(&session.profile) };
+    let user = session.event_user();
     IdentityEvent::new(EventType::UserConsentGiven, user, context.clone(), record.at)
         .with_detail("document", record.document.as_str())
         .with_detail("version", record.version)

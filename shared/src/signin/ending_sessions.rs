@@ -134,7 +134,8 @@ mod tests {
             open("before").await.unwrap_or_else(|e| panic!("{e}"));
             directory.create(&DirectoryUser { enabled, ..taro() }).await.unwrap_or_else(|e| panic!("{e}"));
             let case = format!("adopted {adopted}, enabled {enabled}");
-            assert_eq!(sessions.get("before", &crate::signin::session::user_key("u")).await.ok().flatten().is_none(), ends, "{case}: the session ended");
+            let kept = sessions.get("before", &crate::signin::session::user_key("u")).await;
+            assert_eq!(!matches!(kept, Ok(Some(crate::signin::session::Found::Kept(_)))), ends, "{case}: the session ended");
             assert_eq!(matches!(open("after").await, Err(StoreError::Conflict)), refused, "{case}: a sign-in under way is refused");
         }
     }
@@ -148,7 +149,7 @@ mod tests {
             sessions.create("k", &session, &[], &Default::default()).await.unwrap_or_else(|e| panic!("{e}"));
         };
         let user = taro();
-        let live = || async { sessions.get("k", &crate::signin::session::user_key("u")).await.ok().flatten().is_some() };
+        let live = || async { matches!(sessions.get("k", &crate::signin::session::user_key("u")).await, Ok(Some(crate::signin::session::Found::Kept(_)))) };
         for (changed, ends) in [
             (DirectoryUser { name: Some("Taro Yamada".into()), ..user.clone() }, false),
             (DirectoryUser { email: "TARO@corp.example".into(), ..user.clone() }, false),

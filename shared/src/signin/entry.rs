@@ -43,15 +43,22 @@ impl SessionEntry {
         let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
-        let (app, found) = match &cookie {
-            Some(cookie) => tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key)),
+        let (app, session) = match &cookie {
+            Some(cookie) => {
+                let (app, found) = tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key));
+                // A refusal is recorded whatever else fails: the read has ended the session.
+                let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..EventContext::default() };
+                let session = match found {
+                    Ok(found) => Ok(self.ports.admitted(&cookie.key, found, context, now).await),
+                    Err(e) => Err(e),
+                };
+                (app, session)
+            }
             None => (self.ports.app(app_id).await, Ok(None)),
         };
-        let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..EventContext::default() };
-        let session = self.ports.kept(found?, context, now).await;
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        let delivery = match (cookie, session.filter(|s| s.live(now))) {
+        let delivery = match (cookie, session?.filter(|s| s.live(now))) {
             (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
             _ => None,
         };

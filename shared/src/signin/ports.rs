@@ -99,11 +99,11 @@ pub trait SessionStore: Send + Sync {
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds before it: a sign-in that read the account before it was
     /// disabled opens nothing.
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
-    /// The session `key` names, if it is the user's `user_key` names (`session::parse_cookie`
-    /// gives both). One that user's revocation refuses ([`Session::revoked_by`]: a session the
-    /// revocation's sweep missed) is ended here and found [`Found::Revoked`] by the read that
-    /// ended it; one another read ended meanwhile is `None`. The session and the revocation are
-    /// read in one round trip.
+    /// The session `key` names, if it belongs to the user `user_key` names
+    /// (`session::parse_cookie` gives both). One that user's revocation refuses
+    /// ([`Session::revoked_by`]: a session the revocation's sweep missed) is ended here, and is
+    /// [`Found::Revoked`] to the read that ended it (or failed to); to one whose end another read
+    /// made meanwhile, `None`. The session and the revocation are read in one round trip.
     async fn get(&self, key: &str, user_key: &str) -> Result<Option<Found>, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;

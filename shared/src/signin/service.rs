@@ -595,6 +595,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_session_its_accounts_revocation_refuses_is_recorded_once_where_it_is_used() {
+        use crate::signin::session::{Found, parse_cookie};
+        let (ports, events) = sign_in_ports_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)));
+        let sessions = Arc::new(crate::testing::MemorySessions { events: events.clone(), ..Default::default() });
+        let svc = SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports });
+        let Ok(Outcome::Handoff(handoff)) = sign_in_from(&svc, "browser-a", NOW).await else { panic!("no handoff") };
+        let cookie = svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}")).session;
+        let sent = parse_cookie(Some(&cookie)).unwrap_or_else(|| panic!("a session cookie"));
+        let Ok(Some(Found::Kept(session))) = sessions.get(&sent.key, &sent.user_key).await else { panic!("kept") };
+        let refusals = || {
+            let all = events.0.lock().unwrap_or_else(|p| p.into_inner());
+            all.iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "account_revoked")).cloned().collect::<Vec<_>>()
+        };
+        let enter = || svc.entry.enter("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), Some(&cookie), NOW + 10);
+        assert!(matches!(enter().await, Ok(Entered::App(_))));
+        assert!(refusals().is_empty(), "a kept session is no refusal");
+        // The revocation's sweep missed it.
+        sessions.revoked.lock().unwrap_or_else(|p| p.into_inner()).insert(session.username.clone(), NOW + 5);
+        for _ in 0..2 {
+            assert!(matches!(enter().await, Ok(Entered::Form { .. })));
+        }
+        let refused = refusals();
+        assert_eq!(refused.len(), 1, "once: the first use ended it");
+        let event = &refused[0];
+        assert_eq!((event.kind, event.user.username.as_deref()), (crate::events::EventType::UserSignInFailed, Some(session.username.as_str())));
+        assert_eq!((event.context.app.as_deref(), event.context.method.as_deref()), (Some("demo"), Some("password")));
+    }
+
+    #[tokio::test]
     async fn a_handoff_works_once_and_only_in_the_browser_its_sign_in_was_assessed_for() {
         let ports = sign_in_ports(Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None)), Default::default());
         let sessions = ports.sessions.clone();

@@ -72,18 +72,9 @@ pub fn parse_cookie(value: Option<&str>) -> Option<SentCookie> {
 pub enum Found {
     /// Kept, and not refused by its account's revocation (it may have expired: [`Session::live`]).
     Kept(Session),
-    /// Refused by its account's revocation ([`Session::revoked_by`]), and ended by this read.
+    /// Refused by its account's revocation ([`Session::revoked_by`]), and ended by this read (or
+    /// left, when ending it failed).
     Revoked(Session),
-}
-
-impl Found {
-    /// The session, if kept.
-    pub fn kept(self) -> Option<Session> {
-        match self {
-            Self::Kept(session) => Some(session),
-            Self::Revoked(_) => None,
-        }
-    }
 }
 
 /// How the person signed in.
@@ -197,6 +188,12 @@ impl Session {
 
     pub fn live(&self, now: u64) -> bool {
         now < self.expires_at && now < self.last_seen + self.idle
+    }
+
+    /// The person this session is, as events name them (`user.username` and the profile's
+    /// claims).
+    pub fn event_user(&self) -> crate::events::EventUser {
+        crate::events::EventUser { username: Some(self.username.clone()), ..crate::events::EventUser::from_claims(&self.profile) }
     }
 
     /// Whether the account's revocation (disabled or deleted) at `revoked_at` refuses this

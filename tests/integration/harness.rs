@@ -192,20 +192,29 @@ pub fn form_field(page: &str, name: &str) -> Option<String> {
     attribute_after(page, &format!("name=\"{name}\" value=\""))
 }
 
-/// `name=<value>` from a reply's `Set-Cookie`, if it sets `name` (a clearing one included).
-pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+/// Each `name=<value>` a reply's `Set-Cookie` headers set, in order (clearing ones included).
+fn set_cookies<'a>(reply: &'a Reply, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    let prefix = format!("{name}=");
     reply
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
+        .filter(move |c| c.starts_with(&prefix))
         .map(|c| c.split(';').next().unwrap_or(c).to_owned())
 }
 
-/// `__Host-bridge_session=<value>` from a reply's `Set-Cookie`, as a `Cookie` header.
+/// The first `name=<value>` from a reply's `Set-Cookie`, if it sets `name` (a clearing one
+/// included).
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    set_cookies(reply, name).next()
+}
+
+/// `__Host-bridge_session=<value>` from a reply's `Set-Cookie` (the first that is not a
+/// clearing one), as a `Cookie` header.
 pub fn session_cookie(reply: &Reply) -> String {
-    set_cookie(reply, "__Host-bridge_session").filter(|c| c != "__Host-bridge_session=").unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
+    let name = shared::signin::session::COOKIE;
+    set_cookies(reply, name).find(|c| c.len() > name.len() + 1).unwrap_or_else(|| panic!("no session cookie in {:?}", reply.headers))
 }
 
 impl TestApp {

@@ -334,9 +334,10 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
     for c in [&cookie, &second] {
         assert!(!enters(c.clone()).await && !account(c.clone()).await, "{c}: ended");
     }
-    // Each refusal is on the audit trail once, as Taro's: single sign-on (with its app), the
-    // account page (opening it, and a page opened before), and the handoff (whose sign-in was
-    // recorded as signed in; recorded whichever of the redeem and the session's end came first).
+    // Each refusal is on the audit trail once, as Taro's: single sign-on and the handoff (each
+    // with its app; the handoff's sign-in was recorded as signed in, and its refusal is recorded
+    // whichever of the redeem and the session's end came first), and the account page (opening
+    // it, and a page opened before).
     let refused: Vec<_> = app.events().await.into_iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "account_revoked")).collect();
     assert_eq!(refused.len(), 4, "{refused:?}");
     for event in &refused {
@@ -348,7 +349,7 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
             assert!(!text.contains(value.as_str()) && !text.contains(&digest(value)[..32]), "the event names no cookie nor session key: {text}");
         }
     }
-    assert_eq!(refused.iter().filter(|e| e.context.app.as_deref() == Some(APP)).count(), 1, "single sign-on names the app");
+    assert_eq!(refused.iter().filter(|e| e.context.app.as_deref() == Some(APP)).count(), 2, "single sign-on and the handoff name the app");
     assert!(enters(other.clone()).await && account(other.clone()).await, "Hanako goes on");
     assert_eq!(app.items_under("SESSION#").await, 4, "Taro's used sessions ended at their use: Hanako's and three unused ones are left ({hanako})");
     store.reinstate(&taro, now).await.unwrap();

@@ -129,3 +129,84 @@ async fn throttling_and_outages_reach_the_browser_as_429_and_503() {
         assert!(!reply["body"].as_str().unwrap().contains("Exception"), "no AWS detail reaches the browser");
     }
 }
+
+/// A session its account's revocation refuses is recorded with the request's visitor context
+/// at every door: single sign-on, opening the account page, a call under a page's grant, and the
+/// handoff (which, like single sign-on, names the app).
+#[tokio::test]
+async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door() {
+    use base64::Engine;
+    use shared::signin::SignIn;
+    use shared::signin::service::SignInPorts;
+    use shared::testing::{MemorySessions, sign_in_ports_recording};
+    let (ports, events) = sign_in_ports_recording(Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None)));
+    let sessions = Arc::new(MemorySessions { events: events.clone(), ..Default::default() });
+    let login = Login {
+        sign_in: SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports }),
+        ..Arc::into_inner(recording_login(Arc::new(ScriptedAuth::default())).0).unwrap()
+    };
+    let login = Arc::new(login);
+    // Each request as a browser in Japan sends it.
+    let visited = |mut event: Value, cookies: &[&str]| {
+        event["headers"]["user-agent"] = "Door-Test/1.0".into();
+        event["headers"]["cloudfront-viewer-country"] = "jp".into();
+        event["cookies"] = json!(cookies);
+        serde_json::from_value::<LambdaRequest>(event).unwrap()
+    };
+    let cookie = |reply: &Value, name: &str| -> Option<String> {
+        let set = reply["cookies"].as_array()?.iter().filter_map(Value::as_str).find(|c| c.starts_with(&format!("{name}=")))?;
+        Some(set.split(';').next()?.to_owned())
+    };
+    let sso = call(&login, visited(event_json("GET", &format!("/sso/{DEMO_APP}"), "", None), &[])).await;
+    let device = cookie(&sso, "__Host-bridge_device").unwrap();
+    let ctx = url::Url::parse(sso["headers"]["location"].as_str().unwrap()).unwrap().query_pairs().find(|(k, _)| k == "ctx").unwrap().1.into_owned();
+    let handoff = || async {
+        let signed_in = call(&login, event("POST", "/login", "", Some(json!({"ctx": ctx, "email": "hanako@example.com", "password": "Corr3ct-Horse!"})))).await;
+        let body: Value = serde_json::from_str(signed_in["body"].as_str().unwrap()).unwrap();
+        let mut handoff = event_json("POST", "/session/handoff", "", None);
+        handoff["headers"]["content-type"] = "application/x-www-form-urlencoded".into();
+        handoff["body"] = base64::engine::general_purpose::STANDARD.encode(format!("handoff={}", body["handoff"].as_str().unwrap())).into();
+        handoff["isBase64Encoded"] = true.into();
+        handoff
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let page = call(&login, visited(handoff().await, &[&device])).await;
+        held.push(cookie(&page, "__Host-bridge_session").unwrap_or_else(|| panic!("a session: {page}")));
+    }
+    let opened = call(&login, visited(event_json("GET", "/account", "", None), &[&held[2]])).await;
+    let page = url::Url::parse(opened["headers"]["location"].as_str().unwrap()).unwrap();
+    let grant = page.fragment().and_then(|f| f.strip_prefix("grant=")).unwrap_or_else(|| panic!("a grant: {opened}")).to_owned();
+    let pending = handoff().await;
+    // A handoff brought by another browser (no device cookie) is refused and recorded too.
+    let elsewhere = call(&login, visited(handoff().await, &[])).await;
+    assert!(cookie(&elsewhere, "__Host-bridge_session").is_none(), "another browser's handoff refused: {elsewhere}");
+
+    // The revocation's sweep missed every session of hers.
+    let username = sessions.sessions.lock().unwrap().values().next().unwrap().username.clone();
+    sessions.revoked.lock().unwrap().insert(username.clone(), shared::common::time::unix_now());
+    let entered = call(&login, visited(event_json("GET", &format!("/sso/{DEMO_APP}"), "", None), &[&held[0]])).await;
+    assert!(entered["headers"]["location"].as_str().is_some_and(|l| l.contains("ctx=")), "single sign-on refused: {entered}");
+    let account = call(&login, visited(event_json("GET", "/account", "", None), &[&held[1]])).await;
+    assert!(account["headers"]["location"].as_str().is_some_and(|l| l.contains("notice=account_sign_in")), "the account page refused: {account}");
+    let view = call(&login, visited(event_json("POST", "/account/view", "", Some(json!({"grant": grant}))), &[])).await;
+    assert_eq!(view["statusCode"], 401, "the open page's grant refused: {view}");
+    let brought = call(&login, visited(pending, &[&device])).await;
+    assert!(cookie(&brought, "__Host-bridge_session").is_none(), "the handoff refused: {brought}");
+
+    let recorded = events.0.lock().unwrap().clone();
+    let refused = |reason: &str| -> Vec<Value> {
+        recorded
+            .iter()
+            .filter(|e| e.detail.get("reason").is_some_and(|r| r == reason))
+            .map(|e| json!([e.user.username, e.context.app, e.context.method, e.context.ip, e.context.user_agent, e.context.country]))
+            .collect()
+    };
+    let seen = |app: Option<&str>| json!([username, app, "password", "203.0.113.7", "Door-Test/1.0", "JP"]);
+    assert_eq!(refused("other_browser"), [seen(Some(DEMO_APP))]);
+    assert_eq!(
+        refused("account_revoked"),
+        [seen(Some(DEMO_APP)), seen(None), seen(None), seen(Some(DEMO_APP))],
+        "single sign-on, the page, its grant, the handoff"
+    );
+}

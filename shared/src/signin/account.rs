@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::common::profile::ORG_ATTRIBUTE;
 use crate::consent::document::DocumentView;
 use crate::directory::org::OrgId;
-use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::service::{SignInError, SignInPorts};
@@ -120,30 +120,31 @@ impl AccountPage {
         flow::open_private(&key.flow_key, purpose, token, now).map_err(|_| SignInError::NotSignedIn)
     }
 
-    /// The live session `key` names, if it is `username`'s.
-    async fn live(&self, key: &str, username: &str, now: u64) -> Result<Session, SignInError> {
+    /// The live session `key` names, if it is `username`'s. One its account's revocation refuses
+    /// is recorded with `visitor`, the request's context.
+    async fn live(&self, key: &str, username: &str, visitor: &EventContext, now: u64) -> Result<Session, SignInError> {
         let found = self.ports.sessions.get(key, &session::user_key(username)).await?;
-        let session = self.ports.admitted(key, found, EventContext::default(), now).await.filter(|s| s.live(now));
+        let session = self.ports.admitted(key, found, visitor.clone(), now).await.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
     /// The grant for the page, for the live session `cookie` names; `None` without one.
-    pub async fn open_page(&self, cookie: Option<&str>, now: u64) -> Result<Option<String>, SignInError> {
+    pub async fn open_page(&self, cookie: Option<&str>, visitor: &EventContext, now: u64) -> Result<Option<String>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
         let found = self.ports.sessions.get(&cookie.key, &cookie.user_key).await?;
-        let Some(session) = self.ports.admitted(&cookie.key, found, EventContext::default(), now).await.filter(|s| s.live(now)) else { return Ok(None) };
+        let Some(session) = self.ports.admitted(&cookie.key, found, visitor.clone(), now).await.filter(|s| s.live(now)) else { return Ok(None) };
         Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: cookie.key, username: session.username }, now).await?))
     }
 
-    async fn granted(&self, grant: &str, now: u64) -> Result<(Grant, Session), SignInError> {
+    async fn granted(&self, grant: &str, visitor: &EventContext, now: u64) -> Result<(Grant, Session), SignInError> {
         let grant: Grant = self.open(Purpose::Account, grant, now).await?;
-        let session = self.live(&grant.session, &grant.username, now).await?;
+        let session = self.live(&grant.session, &grant.username, visitor, now).await?;
         Ok((grant, session))
     }
 
     /// The person and their live sessions, newest first.
-    pub async fn view(&self, grant: &str, now: u64) -> Result<AccountView, SignInError> {
-        let (grant, session) = self.granted(grant, now).await?;
+    pub async fn view(&self, grant: &str, visitor: &EventContext, now: u64) -> Result<AccountView, SignInError> {
+        let (grant, session) = self.granted(grant, visitor, now).await?;
         let text = |k: &str| session.profile.get(k).and_then(Value::as_str).map(str::to_owned);
         let org = text(ORG_ATTRIBUTE).and_then(|id| OrgId::parse(&id).ok());
         let organisation = async {
@@ -165,21 +166,21 @@ impl AccountPage {
     }
 
     /// The consent documents in force and where the person stands with each (their records).
-    pub async fn consents(&self, grant: &str, now: u64) -> Result<Vec<DocumentView>, SignInError> {
-        let (_, session) = self.granted(grant, now).await?;
+    pub async fn consents(&self, grant: &str, visitor: &EventContext, now: u64) -> Result<Vec<DocumentView>, SignInError> {
+        let (_, session) = self.granted(grant, visitor, now).await?;
         self.ports.consent_views(&session).await
     }
 
     /// Gives or withdraws an optional consent (`user.consent_given`, `via: account`). No fresh
     /// step: withdrawing a consent is as easy as giving it, and changes no way in.
     pub async fn decide_consent(&self, grant: &str, document: &str, accepted: bool, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (_, session) = self.granted(grant, now).await?;
+        let (_, session) = self.granted(grant, visitor, now).await?;
         self.ports.decide_optional(&session, document, accepted, visitor, now).await
     }
 
     /// Ends the person's session `id` (this one too: then the page's grant is over).
-    pub async fn end_session(&self, grant: &str, id: &str, now: u64) -> Result<(), SignInError> {
-        let (grant, _) = self.granted(grant, now).await?;
+    pub async fn end_session(&self, grant: &str, id: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (grant, _) = self.granted(grant, visitor, now).await?;
         let theirs = self.ports.sessions.of_user(&grant.username).await?.into_iter().any(|(key, _)| key == id);
         if !theirs {
             return Err(SignInError::BadInput("session"));
@@ -189,8 +190,8 @@ impl AccountPage {
     }
 
     /// Ends every session of the person but this one; how many ended.
-    pub async fn end_others(&self, grant: &str, now: u64) -> Result<usize, SignInError> {
-        let (grant, _) = self.granted(grant, now).await?;
+    pub async fn end_others(&self, grant: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
+        let (grant, _) = self.granted(grant, visitor, now).await?;
         self.end_others_of(&grant.session, &grant.username).await
     }
 
@@ -209,10 +210,10 @@ impl AccountPage {
     /// whoever holds only the password cannot add a passkey (which counts as a second factor).
     /// A wrong password counts against the address, as at sign-in.
     pub async fn reauthenticate(&self, grant: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
-        let (grant, session) = self.granted(grant, now).await?;
+        let (grant, session) = self.granted(grant, visitor, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
         let step = match self.ports.auth.sign_in(&email, password).await {
-            Err(AuthError::InvalidCredentials) => return Err(self.failed(&grant.username, &session, AuthError::InvalidCredentials, visitor, now).await),
+            Err(AuthError::InvalidCredentials) => return Err(self.failed(&session, AuthError::InvalidCredentials, visitor, now).await),
             step => step?,
         };
         self.next(grant.session, grant.username, &session, step, false, now).await
@@ -221,16 +222,15 @@ impl AccountPage {
     /// A wrong password or code on the page: counted against the address, as at sign-in, and
     /// recorded (`user.sign_in_failed`, `reason: invalid_credentials` or `code_mismatch`,
     /// method `account`); `error` is returned as it is.
-    pub(super) async fn failed(&self, username: &str, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
+    pub(super) async fn failed(&self, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
         if let Some(email) = session.profile.get("email").and_then(Value::as_str)
             && let Err(e) = self.ports.risk.failed(email, now).await
         {
             tracing::warn!(error = %e, "could not count a failed sign-in");
         }
         let reason = if error == AuthError::CodeMismatch { "code_mismatch" } else { "invalid_credentials" };
-        let user = EventUser { username: Some(username.to_owned()), ..EventUser::from_claims(&session.profile) };
         let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-        let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", reason);
+        let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", reason);
         if let Err(e) = self.ports.events.record(&event).await {
             tracing::warn!(error = %e, "could not record a failed sign-in");
         }
@@ -244,7 +244,7 @@ impl AccountPage {
     /// A wrong code counts against the address and is recorded, as at sign-in.
     pub async fn reauthenticate_answer(&self, flow_token: &str, answer: ChallengeAnswer, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
         let state: Reauthenticating = self.open(Purpose::Reauthentication, flow_token, now).await?;
-        let session = self.live(&state.session, &state.username, now).await?;
+        let session = self.live(&state.session, &state.username, visitor, now).await?;
         let fits = match (&answer, state.challenge) {
             (ChallengeAnswer::Choose(choice), ChallengeKind::SelectMfaType) => state.options.contains(choice),
             (ChallengeAnswer::Code(_), kind) => kind != ChallengeKind::SelectMfaType,
@@ -257,7 +257,7 @@ impl AccountPage {
             // The code sent to the verified email: the second proof.
             let token = AccessToken(SecretString::from(access));
             if let Err(e) = self.ports.auth.check_email_code(&token, code).await {
-                return Err(self.counted(&state.username, &session, e, visitor, now).await);
+                return Err(self.counted(&session, e, visitor, now).await);
             }
             return self.elevate(state.session, state.username, &token, now).await;
         }
@@ -272,15 +272,15 @@ impl AccountPage {
         let chosen = matches!(answer, ChallengeAnswer::Choose(_));
         let step = match self.ports.auth.answer(&challenge, answer).await {
             Ok(step) => step,
-            Err(e) => return Err(self.counted(&state.username, &session, e, visitor, now).await),
+            Err(e) => return Err(self.counted(&session, e, visitor, now).await),
         };
         // A choice leads to the chosen factor's code step, not yet past it.
         self.next(state.session, state.username, &session, step, !chosen, now).await
     }
 
     /// `error`, counted and recorded first when it is a wrong code.
-    async fn counted(&self, username: &str, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
-        if error == AuthError::CodeMismatch { self.failed(username, session, error, visitor, now).await } else { error.into() }
+    async fn counted(&self, session: &Session, error: AuthError, visitor: &EventContext, now: u64) -> SignInError {
+        if error == AuthError::CodeMismatch { self.failed(session, error, visitor, now).await } else { error.into() }
     }
 
     /// `second_factor`: the step answered Cognito's MFA challenge.
@@ -333,9 +333,9 @@ impl AccountPage {
     }
 
     /// The access token a fresh sign-in step gave, while its session lives.
-    pub(super) async fn elevated(&self, elevated: &str, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
+    pub(super) async fn elevated(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
         let elevation: Elevation = self.open(Purpose::Elevated, elevated, now).await?;
-        let session = self.live(&elevation.session, &elevation.username, now).await?;
+        let session = self.live(&elevation.session, &elevation.username, visitor, now).await?;
         let token = AccessToken(SecretString::from(elevation.access.clone()));
         Ok((elevation, session, token))
     }

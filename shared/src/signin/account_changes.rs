@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use crate::common::language::Language;
 use crate::common::profile::ORG_ATTRIBUTE;
-use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
-use crate::signin::account::{AccountPage, Elevation};
+use crate::events::{EventContext, EventType, IdentityEvent};
+use crate::signin::account::AccountPage;
 use crate::signin::challenge::{AccessToken, AuthError};
 use crate::signin::ports::{Factor, OwnSettings, Passkey};
 use crate::signin::service::{SignInError, TotpSetup};
@@ -70,8 +70,8 @@ fn managed(settings: &OwnSettings) -> bool {
 
 impl AccountPage {
     /// The person's account as Cognito keeps it: `GetUser` beside `ListWebAuthnCredentials`.
-    pub async fn settings(&self, elevated: &str, now: u64) -> Result<AccountSettings, SignInError> {
-        let (_, _, token) = self.elevated(elevated, now).await?;
+    pub async fn settings(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<AccountSettings, SignInError> {
+        let (_, _, token) = self.elevated(elevated, visitor, now).await?;
         let own = &self.ports.own_account;
         let (settings, passkeys) = tokio::join!(own.settings(&token), own.passkeys(&token));
         let settings = settings?;
@@ -103,12 +103,12 @@ impl AccountPage {
     /// Sets the person's name (1 to 100 characters) and language (`ja`, `en`: their emails');
     /// `user.profile_updated`. Apps receive the new name from the person's next sign-in.
     pub async fn update_profile(&self, elevated: &str, name: &str, language: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         let name = person_name(name)?;
         let language = Language::parse(language).ok_or(SignInError::BadInput("language"))?;
         self.unmanaged(&session, &token).await?;
         self.ports.own_account.update_attributes(&token, &[("name", name), ("locale", language.tag())]).await?;
-        self.record(EventType::UserProfileUpdated, &elevation, &session, ("changed", json!(["name", "locale"])), visitor, now).await;
+        self.record(EventType::UserProfileUpdated, &session, ("changed", json!(["name", "locale"])), visitor, now).await;
         Ok(())
     }
 
@@ -125,16 +125,16 @@ impl AccountPage {
         visitor: &EventContext,
         now: u64,
     ) -> Result<usize, SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         check_password_rules(proposed)?;
         if previous.expose_secret() == proposed.expose_secret() {
             return Err(AuthError::PasswordPolicy.into());
         }
         match self.ports.own_account.change_password(&token, previous, proposed).await {
-            Err(AuthError::InvalidCredentials) => return Err(self.failed(&elevation.username, &session, AuthError::InvalidCredentials, visitor, now).await),
+            Err(AuthError::InvalidCredentials) => return Err(self.failed(&session, AuthError::InvalidCredentials, visitor, now).await),
             other => other?,
         }
-        self.record(EventType::UserPasswordChanged, &elevation, &session, ("via", json!("account")), visitor, now).await;
+        self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         match self.end_others_of(&elevation.session, &elevation.username).await {
             Ok(ended) => Ok(ended),
             Err(e) => {
@@ -147,8 +147,8 @@ impl AccountPage {
     /// A new authenticator app: its secret (and `otpauth://` URI) for the person to add.
     /// `BadInput("authenticator_exists")` when one is on: replacing it is removing it (which
     /// ends the other sessions), then adding another.
-    pub async fn start_authenticator(&self, elevated: &str, now: u64) -> Result<TotpSetup, SignInError> {
-        let (_, session, token) = self.elevated(elevated, now).await?;
+    pub async fn start_authenticator(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<TotpSetup, SignInError> {
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         if self.ports.own_account.settings(&token).await?.factors.contains(&Factor::SoftwareTokenMfa) {
             return Err(SignInError::BadInput("authenticator_exists"));
         }
@@ -160,9 +160,9 @@ impl AccountPage {
     /// The new app's first code: verified, the app becomes the person's second factor (the
     /// preferred one); `user.factor_added`.
     pub async fn add_authenticator(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.auth.verify_totp(&token, code).await?;
-        self.record(EventType::UserFactorAdded, &elevation, &session, ("factor", json!(Factor::SoftwareTokenMfa)), visitor, now).await;
+        self.record(EventType::UserFactorAdded, &session, ("factor", json!(Factor::SoftwareTokenMfa)), visitor, now).await;
         Ok(())
     }
 
@@ -170,7 +170,7 @@ impl AccountPage {
     /// `user.factor_added`. `BadInput("phone_number")` without a verified phone,
     /// `BadInput("phone_number_country")` for one outside the operator's SMS destinations.
     pub async fn add_sms(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         let settings = self.ports.own_account.settings(&token).await?;
         if settings.attributes.get("phone_number_verified").is_none_or(|v| v != "true") {
             return Err(SignInError::BadInput("phone_number"));
@@ -180,7 +180,7 @@ impl AccountPage {
             return Err(SignInError::BadInput("phone_number_country"));
         }
         self.ports.own_account.set_factor(&token, Factor::SmsMfa, true).await?;
-        self.record(EventType::UserFactorAdded, &elevation, &session, ("factor", json!(Factor::SmsMfa)), visitor, now).await;
+        self.record(EventType::UserFactorAdded, &session, ("factor", json!(Factor::SmsMfa)), visitor, now).await;
         Ok(())
     }
 
@@ -192,8 +192,8 @@ impl AccountPage {
     /// removed (its event, the other sessions end), and no code ever goes to a number nobody
     /// has proved. Codes count with the person's others: 5 an hour per address
     /// (`AuthError::TooManyAttempts`), so one fresh step cannot text number after number.
-    pub async fn start_phone(&self, elevated: &str, phone: &str, now: u64) -> Result<Option<String>, SignInError> {
-        let (_, session, token) = self.elevated(elevated, now).await?;
+    pub async fn start_phone(&self, elevated: &str, phone: &str, visitor: &EventContext, now: u64) -> Result<Option<String>, SignInError> {
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         let phone = e164(phone).ok_or(SignInError::BadInput("phone_number_format"))?;
         if !self.ports.sms_destinations.allows(&phone) {
             return Err(SignInError::BadInput("phone_number_country"));
@@ -216,44 +216,44 @@ impl AccountPage {
     /// The code sent to the new number: it is verified; `user.profile_updated`
     /// (`changed: ["phone_number"]`). SMS codes stay off until the person turns them on.
     pub async fn verify_phone(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.own_account.verify_phone(&token, code).await?;
-        self.record(EventType::UserProfileUpdated, &elevation, &session, ("changed", json!(["phone_number"])), visitor, now).await;
+        self.record(EventType::UserProfileUpdated, &session, ("changed", json!(["phone_number"])), visitor, now).await;
         Ok(())
     }
 
     /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end.
     /// `BadInput("factor")` when it is not on.
     pub async fn remove_factor(&self, elevated: &str, factor: Factor, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         if !self.ports.own_account.settings(&token).await?.factors.contains(&factor) {
             return Err(SignInError::BadInput("factor"));
         }
         self.ports.own_account.set_factor(&token, factor, false).await?;
-        self.record(EventType::UserFactorRemoved, &elevation, &session, ("factor", json!(factor)), visitor, now).await;
+        self.record(EventType::UserFactorRemoved, &session, ("factor", json!(factor)), visitor, now).await;
         self.end_others_of(&elevation.session, &elevation.username).await
     }
 
     /// The creation options for a new passkey (`navigator.credentials.create`).
-    pub async fn start_passkey(&self, elevated: &str, now: u64) -> Result<Value, SignInError> {
-        let (_, _, token) = self.elevated(elevated, now).await?;
+    pub async fn start_passkey(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<Value, SignInError> {
+        let (_, _, token) = self.elevated(elevated, visitor, now).await?;
         Ok(self.ports.own_account.start_passkey_registration(&token).await?)
     }
 
     /// Registers the browser's answer to those options; `user.passkey_added`.
     pub async fn add_passkey(&self, elevated: &str, credential: &Value, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.own_account.complete_passkey_registration(&token, credential).await?;
         let id = credential.get("id").and_then(Value::as_str).unwrap_or_default();
-        self.record(EventType::UserPasskeyAdded, &elevation, &session, ("passkey", json!(id)), visitor, now).await;
+        self.record(EventType::UserPasskeyAdded, &session, ("passkey", json!(id)), visitor, now).await;
         Ok(())
     }
 
     /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end.
     pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.own_account.delete_passkey(&token, id).await?;
-        self.record(EventType::UserPasskeyRemoved, &elevation, &session, ("passkey", json!(id)), visitor, now).await;
+        self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
         self.end_others_of(&elevation.session, &elevation.username).await
     }
 
@@ -264,7 +264,7 @@ impl AccountPage {
     /// Kept: the consent records (the operator's proof of what was agreed) and the address's
     /// sign-in history (risk), as the README says.
     pub async fn delete_account(&self, elevated: &str, confirm: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, now).await?;
+        let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
         if email.is_empty() || !confirm.trim().eq_ignore_ascii_case(email) {
             return Err(SignInError::BadInput("confirm"));
@@ -272,7 +272,7 @@ impl AccountPage {
         self.unmanaged(&session, &token).await?;
         self.ports.sessions.revoke(&elevation.username, now).await?;
         self.ports.own_account.delete_user(&token).await?;
-        self.record(EventType::UserDeleted, &elevation, &session, ("via", json!("account")), visitor, now).await;
+        self.record(EventType::UserDeleted, &session, ("via", json!("account")), visitor, now).await;
         // Once more: a session begun between the first pass and the deletion.
         if let Err(e) = self.ports.sessions.end_all(&elevation.username).await {
             tracing::warn!(error = %e, "could not end a deleted person's sessions a second time");
@@ -281,10 +281,9 @@ impl AccountPage {
     }
 
     /// Records a change of the person's (a failure is logged: the change is made).
-    async fn record(&self, kind: EventType, elevation: &Elevation, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
-        let user = EventUser { username: Some(elevation.username.clone()), ..EventUser::from_claims(&session.profile) };
+    async fn record(&self, kind: EventType, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
         let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-        let event = IdentityEvent::new(kind, user, context, now).with_detail(detail.0, detail.1);
+        let event = IdentityEvent::new(kind, session.event_user(), context, now).with_detail(detail.0, detail.1);
         if let Err(e) = self.ports.events.record(&event).await {
             tracing::warn!(error = %e, "could not record an account change");
         }

@@ -131,8 +131,9 @@ impl Arrival {
     /// good once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write redeems it), and, when the
     /// sign-in was assessed as coming from a device, only in the browser holding that device's
     /// cookie (a form URL carried elsewhere does not carry the browser's standing with it), and
-    /// not when the account's revocation refuses the session (`AccountRevoked`).
-    pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, now: u64) -> Result<SignedIn, SignInError> {
+    /// not when the account's revocation refuses the session (`AccountRevoked`). A refusal's
+    /// event carries `visitor` (the request's IP, user agent and country), the app and the device.
+    pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let signed_in: SignedIn = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let key = oidc::digest(&signed_in.session);
@@ -144,7 +145,7 @@ impl Arrival {
             if self.ports.sessions.redeem(&key).await?
                 && let Some(session) = self.ports.sessions.end(&key).await?
             {
-                let context = EventContext { method: Some("password".into()), device: device.map(oidc::digest), ..EventContext::default() };
+                let context = EventContext { method: Some("password".into()), ..refusal_context(&signed_in, device, visitor) };
                 let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "other_browser");
                 self.ports.events.record(&event).await?;
             }
@@ -158,8 +159,7 @@ impl Arrival {
         // A refusal is recorded before the redeem's outcome is: the read has ended the session.
         // (Should that end land before the redeem, this reads as `HandoffUsed`: refused either
         // way, and recorded.)
-        let context = EventContext { device: device.map(oidc::digest), ..EventContext::default() };
-        let session = self.ports.admitted(&key, found?, context, now).await;
+        let session = self.ports.admitted(&key, found?, refusal_context(&signed_in, device, visitor), now).await;
         match (redeemed?, session) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
@@ -203,8 +203,14 @@ impl Arrival {
         let delivery = self.ports.mint(&app, &profile, ctx, Method::Corporate.amr(done.second_factor), now).await?;
         session.handoff = handoff;
         let session = self.ports.open_session(session, arrival).await?;
-        Ok(Arrived::SignedIn(SignedIn { delivery, session, device: ctx.device.clone() }))
+        Ok(Arrived::SignedIn(SignedIn { delivery, session, device: ctx.device.clone(), app: Some(app.id.to_string()) }))
     }
+}
+
+/// The context of a handoff's refusal: the visitor's, with the app signed in to and the device
+/// the browser showed.
+fn refusal_context(signed_in: &SignedIn, device: Option<&str>, visitor: &EventContext) -> EventContext {
+    EventContext { app: signed_in.app.clone(), device: device.map(oidc::digest), ..visitor.clone() }
 }
 
 /// A sign-in let through: the events its session records (`user.signed_in` first) and the

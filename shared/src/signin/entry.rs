@@ -38,8 +38,9 @@ impl SessionEntry {
 
     /// An app sends the person here: with a live session (`cookie`), the app's token at once
     /// (single sign-on: one session read, no Cognito call); otherwise the sealed context for the
-    /// form. The app and its request are checked once, either way.
-    pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, now: u64) -> Result<Entered, SignInError> {
+    /// form. The app and its request are checked once, either way. A session refused for its
+    /// account's revocation is recorded with `visitor` (the request's IP, user agent, country).
+    pub async fn enter(&self, app_id: &str, entry: Entry<'_>, cookie: Option<&str>, visitor: &EventContext, now: u64) -> Result<Entered, SignInError> {
         let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
@@ -47,7 +48,7 @@ impl SessionEntry {
             Some(cookie) => {
                 let (app, found) = tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key));
                 // A refusal is recorded whatever else fails: the read has ended the session.
-                let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..EventContext::default() };
+                let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..visitor.clone() };
                 let session = match found {
                     Ok(found) => Ok(self.ports.admitted(&cookie.key, found, context, now).await),
                     Err(e) => Err(e),

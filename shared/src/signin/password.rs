@@ -275,7 +275,7 @@ impl PasswordSignIn {
         let delivery = self.ports.mint(&app, &profile, ctx, established.method.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
         let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
-        self.ports.handoff(&SignedIn { delivery, session, device: ctx.device.clone() }, now).await
+        self.ports.handoff(&SignedIn { delivery, session, device: ctx.device.clone(), app: Some(app.id.to_string()) }, now).await
     }
 
     /// A sign-in paused for consent (`signin::consent`) goes on with the person's tokens and

@@ -117,6 +117,10 @@ pub struct SignedIn {
     /// is good only in the browser holding that device cookie.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The app signed in to, for the events of a handoff refused (absent from one sealed before
+    /// it was carried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
 }
 
 /// Where `/sso/{app}` sends the browser.
@@ -394,10 +398,10 @@ mod tests {
         let ctx = ctx(&svc).await;
         let out = svc.password.sign_in(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
         let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
-        let signed_in = svc.arrival.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, None, &here(), NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
-        assert!(matches!(svc.arrival.open_handoff(&handoff, None, NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
-        assert!(matches!(svc.arrival.open_handoff(&ctx, None, NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
+        assert!(matches!(svc.arrival.open_handoff(&handoff, None, &here(), NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(svc.arrival.open_handoff(&ctx, None, &here(), NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
         assert_eq!(auth.calls.load(Ordering::Relaxed), 1);
@@ -601,14 +605,15 @@ mod tests {
         let sessions = Arc::new(crate::testing::MemorySessions { events: events.clone(), ..Default::default() });
         let svc = SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports });
         let Ok(Outcome::Handoff(handoff)) = sign_in_from(&svc, "browser-a", NOW).await else { panic!("no handoff") };
-        let cookie = svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}")).session;
+        let cookie = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.unwrap_or_else(|e| panic!("{e}")).session;
         let sent = parse_cookie(Some(&cookie)).unwrap_or_else(|| panic!("a session cookie"));
         let Ok(Some(Found::Kept(session))) = sessions.get(&sent.key, &sent.user_key).await else { panic!("kept") };
         let refusals = || {
             let all = events.0.lock().unwrap_or_else(|p| p.into_inner());
             all.iter().filter(|e| e.detail.get("reason").is_some_and(|r| r == "account_revoked")).cloned().collect::<Vec<_>>()
         };
-        let enter = || svc.entry.enter("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), Some(&cookie), NOW + 10);
+        let visitor = here();
+        let enter = || svc.entry.enter("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), Some(&cookie), &visitor, NOW + 10);
         assert!(matches!(enter().await, Ok(Entered::App(_))));
         assert!(refusals().is_empty(), "a kept session is no refusal");
         // The revocation's sweep missed it.
@@ -621,6 +626,7 @@ mod tests {
         let event = &refused[0];
         assert_eq!((event.kind, event.user.username.as_deref()), (crate::events::EventType::UserSignInFailed, Some(session.username.as_str())));
         assert_eq!((event.context.app.as_deref(), event.context.method.as_deref()), (Some("demo"), Some("password")));
+        assert_eq!(event.context.ip, here().ip, "with the request's visitor context");
     }
 
     #[tokio::test]
@@ -631,19 +637,19 @@ mod tests {
         let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
         let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
-        let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
-        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
-        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), NOW).await, Err(SignInError::OtherBrowser)));
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await, Err(SignInError::HandoffUsed)));
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), &here(), NOW).await, Err(SignInError::OtherBrowser)));
         let cookie = crate::signin::session::parse_cookie(Some(&signed_in.session)).unwrap_or_else(|| panic!("a session cookie"));
         let kept = sessions.get(&cookie.key, &cookie.user_key).await;
         assert!(matches!(kept, Ok(Some(crate::signin::session::Found::Kept(_)))), "a spent handoff elsewhere ends nothing");
         // Brought first by another browser: refused, spent, and its sign-in over.
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         for other in [None, Some("browser-b"), Some("")] {
-            assert!(matches!(svc.arrival.open_handoff(&handoff, other, NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
+            assert!(matches!(svc.arrival.open_handoff(&handoff, other, &here(), NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
         }
-        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), NOW).await, Err(SignInError::HandoffUsed)));
+        assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await, Err(SignInError::HandoffUsed)));
     }
 
     #[tokio::test]
@@ -782,7 +788,7 @@ mod tests {
             "an expired nonce"
         );
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
-        let signed_in = svc.arrival.open_handoff(&handoff, None, NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, None, &here(), NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
         assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");
         let without = svc.entry.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;

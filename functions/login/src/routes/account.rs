@@ -62,8 +62,8 @@ pub fn json_routes() -> Router<Arc<Login>> {
 }
 
 /// `GET /account`: the page with a grant for the live session, or the form to sign in first.
-async fn open(State(login): State<Arc<Login>>, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
-    match login.sign_in.account.open_page(cookies::read(&headers, session::COOKIE), now).await {
+async fn open(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+    match login.sign_in.account.open_page(cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Some(grant)) => {
             let mut page = login.form_url.join("account.html").unwrap_or_else(|_| login.form_url.clone());
             page.set_fragment(Some(&format!("grant={grant}")));
@@ -182,20 +182,20 @@ fn ok(result: Result<Value, SignInError>, route: &str) -> Answer {
     result.map(|body| json_response(StatusCode::OK, &body)).map_err(|e| ApiProblem(logged(&e, route)))
 }
 
-async fn view(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
-    ok(login.sign_in.account.view(&b.grant, now).await.map(|v| json!(v)), "account/view")
+async fn view(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
+    ok(login.sign_in.account.view(&b.grant, &visitor, now).await.map(|v| json!(v)), "account/view")
 }
 
-async fn end_session(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<SessionBody>) -> Answer {
-    ok(login.sign_in.account.end_session(&b.grant, &b.id, now).await.map(|()| json!({"status": "ended"})), "account/sessions/end")
+async fn end_session(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<SessionBody>) -> Answer {
+    ok(login.sign_in.account.end_session(&b.grant, &b.id, &visitor, now).await.map(|()| json!({"status": "ended"})), "account/sessions/end")
 }
 
-async fn end_others(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
-    ok(login.sign_in.account.end_others(&b.grant, now).await.map(|n| json!({"status": "ended", "ended": n})), "account/sessions/end-others")
+async fn end_others(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
+    ok(login.sign_in.account.end_others(&b.grant, &visitor, now).await.map(|n| json!({"status": "ended", "ended": n})), "account/sessions/end-others")
 }
 
-async fn consents(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
-    ok(login.sign_in.account.consents(&b.grant, now).await.map(|d| json!({"documents": d})), "account/consents")
+async fn consents(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {
+    ok(login.sign_in.account.consents(&b.grant, &visitor, now).await.map(|d| json!({"documents": d})), "account/consents")
 }
 
 async fn decide_consent(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ConsentBody>) -> Answer {
@@ -226,8 +226,8 @@ async fn reauth_answer(State(login): State<Arc<Login>>, Visitor(visitor): Visito
     ok(login.sign_in.account.reauthenticate_answer(&b.flow, answer, &visitor, now).await.map(reauth_step), "account/reauth/answer")
 }
 
-async fn settings(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
-    ok(login.sign_in.account.settings(&b.elevated, now).await.map(|s| json!(s)), "account/settings")
+async fn settings(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    ok(login.sign_in.account.settings(&b.elevated, &visitor, now).await.map(|s| json!(s)), "account/settings")
 }
 
 async fn profile(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ProfileBody>) -> Answer {
@@ -242,8 +242,8 @@ async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, No
     ok(changed.map(|ended| json!({"status": "changed", "ended_sessions": ended})), "account/password")
 }
 
-async fn start_authenticator(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
-    let setup = login.sign_in.account.start_authenticator(&b.elevated, now).await;
+async fn start_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    let setup = login.sign_in.account.start_authenticator(&b.elevated, &visitor, now).await;
     ok(setup.map(|s| json!({"secret": s.secret, "uri": s.uri})), "account/authenticator/start")
 }
 
@@ -252,8 +252,8 @@ async fn add_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Vi
     ok(login.sign_in.account.add_authenticator(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "added"})), "account/authenticator/add")
 }
 
-async fn start_phone(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<PhoneBody>) -> Answer {
-    let sent = login.sign_in.account.start_phone(&b.elevated, &b.phone, now).await;
+async fn start_phone(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PhoneBody>) -> Answer {
+    let sent = login.sign_in.account.start_phone(&b.elevated, &b.phone, &visitor, now).await;
     ok(sent.map(|destination| json!({"status": "code_sent", "destination": destination})), "account/phone/start")
 }
 
@@ -276,8 +276,8 @@ async fn delete_account(State(login): State<Arc<Login>>, Visitor(visitor): Visit
     ok(deleted.map(|()| json!({"status": "deleted"})), "account/delete")
 }
 
-async fn start_passkey(State(login): State<Arc<Login>>, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
-    ok(login.sign_in.account.start_passkey(&b.elevated, now).await.map(|o| json!({"public_key": o})), "account/passkeys/start")
+async fn start_passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {
+    ok(login.sign_in.account.start_passkey(&b.elevated, &visitor, now).await.map(|o| json!({"public_key": o})), "account/passkeys/start")
 }
 
 async fn add_passkey(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CredentialBody>) -> Answer {

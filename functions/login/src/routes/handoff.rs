@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::cookies;
 use crate::problem;
 use crate::state::Login;
-use crate::web::{Lang, Now, PageProblem, body_bytes, deliver, from_form, logged, method_not_allowed, set_cookie};
+use crate::web::{Lang, Now, PageProblem, Visitor, body_bytes, deliver, from_form, logged, method_not_allowed, set_cookie};
 use shared::signin::service::SignedIn;
 use shared::signin::session;
 
@@ -19,7 +19,7 @@ pub fn routes() -> Router<Arc<Login>> {
     Router::new().route("/session/handoff", post(handoff)).method_not_allowed_fallback(method_not_allowed)
 }
 
-async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, request: Request) -> Response {
+async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Visitor(visitor): Visitor, Now(now): Now, request: Request) -> Response {
     if !from_form(&login, request.headers()) {
         return PageProblem(problem::ORIGIN_NOT_ALLOWED, lang).into_response();
     }
@@ -29,7 +29,7 @@ async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, req
         _ => return PageProblem(problem::BAD_REQUEST, lang).into_response(),
     };
     let token = url::form_urlencoded::parse(&body).find(|(k, _)| k == "handoff").map(|(_, v)| v.into_owned()).unwrap_or_default();
-    match login.sign_in.arrival.open_handoff(&token, device.as_deref(), now).await {
+    match login.sign_in.arrival.open_handoff(&token, device.as_deref(), &visitor, now).await {
         Ok(signed_in) => into_session(&login, signed_in),
         Err(e) => PageProblem(logged(&e, "session/handoff"), lang).into_response(),
     }

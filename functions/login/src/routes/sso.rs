@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::cookies;
 use crate::problem;
 use crate::state::Login;
-use crate::web::{Lang, Now, PageProblem, Params, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
+use crate::web::{Lang, Now, PageProblem, Params, Visitor, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
 use shared::adapters::lambda_edge::Segments;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
@@ -33,7 +33,15 @@ pub fn routes() -> Router<Arc<Login>> {
 /// `GET /sso/{app}`: with a live session, straight to the app with its token; otherwise check
 /// the app and its request (`return_to`, or DiscourseConnect's `sso`/`sig`), then on to the form
 /// with a sealed context. A browser without a device cookie (risk assessment) gets one now.
-async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+async fn sso(
+    State(login): State<Arc<Login>>,
+    path: Segments,
+    Params(query): Params,
+    lang: Lang,
+    Visitor(visitor): Visitor,
+    headers: HeaderMap,
+    Now(now): Now,
+) -> Response {
     let Some(query) = query else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
@@ -41,7 +49,7 @@ async fn sso(State(login): State<Arc<Login>>, path: Segments, Params(query): Par
     let sent = cookies::device(&headers, now);
     let device = sent.as_ref().map_or_else(shared::signin::oidc::random_token, |d| d.id.to_owned());
     let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
-    let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), now).await {
+    let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
         // The form offers "Create an account" (the API checks the app again).

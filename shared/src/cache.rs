@@ -66,7 +66,8 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         lock(&self.entries).remove(key);
     }
 
-    fn fresh(&self, key: &K) -> Option<Arc<V>> {
+    /// The value loaded for `key` within the TTL, without loading it.
+    pub fn fresh(&self, key: &K) -> Option<Arc<V>> {
         let entries = lock(&self.entries);
         let (loaded, value) = entries.get(key)?;
         (loaded.elapsed() < self.ttl).then(|| value.clone())

@@ -692,3 +692,60 @@ async fn the_link_decides_who_signs_in_when_the_providers_email_names_a_colleagu
     let cognito = cognito_calls(app.calls.take());
     assert_eq!(cognito, ["AdminGetUser", "AdminGetUser", "AdminListGroupsForUser", "AdminListGroupsForUser"], "the guess, then Taro's own");
 }
+
+/// The first callback reads the connection's client secret from Secrets Manager and keeps it,
+/// sealed, in the organisation's record: a fresh instance signs in without reading Secrets
+/// Manager for it (here shown by changing the value there, which it does not see). Any change
+/// of the organisation drops the sealed copy, and the next callback reads Secrets Manager again.
+#[tokio::test]
+async fn the_client_secret_is_kept_sealed_for_the_next_cold_start_until_the_organisation_changes() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let id = company.org.id.as_str().to_owned();
+    let sealed = || async {
+        let item = aws_sdk_dynamodb::Client::new(&company.app.sdk)
+            .get_item()
+            .table_name(&company.app.stack.table)
+            .key("pk", AttributeValue::S(format!("ORG#{id}")))
+            .key("sk", AttributeValue::S("ORG".into()))
+            .send()
+            .await
+            .unwrap();
+        item.item().and_then(|i| i.get("sealed_secret")).and_then(|v| v.as_s().ok()).cloned()
+    };
+    assert_eq!(sealed().await, None);
+    let (reply, _) = corporate_sign_in(&company.app, "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    let kept = sealed().await.expect("the secret kept, sealed, after the first callback");
+    assert!(!kept.contains(CLIENT_SECRET), "never in plain text: {kept}");
+    let view = company.orgs.get(&id).await.unwrap();
+    assert!(!serde_json::to_string(&view).unwrap().contains(&kept), "not in the organisation as operators read it");
+
+    // The value in Secrets Manager changes behind the bridge's back: a fresh instance still signs
+    // in, with the sealed copy, so it did not read Secrets Manager.
+    let secrets = aws_sdk_secretsmanager::Client::new(&company.app.sdk);
+    let secret = company.org.connection.as_ref().and_then(|c| c.client_secret.clone()).unwrap().0;
+    secrets.put_secret_value().secret_id(&secret).secret_string("not-the-client-secret").send().await.unwrap();
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+
+    // Any change of the organisation drops it: a fresh instance reads Secrets Manager again (the
+    // wrong value, which the provider refuses), and keeps nothing it could not use.
+    company
+        .orgs
+        .change(&id, |s| {
+            s.name = "Example Corp KK".into();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(sealed().await, None, "dropped with the change");
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_ne!(reply.status, StatusCode::OK, "Secrets Manager's value, read again: {}", reply.body);
+    assert_eq!(sealed().await, None, "a value the provider refused is not kept");
+    secrets.put_secret_value().secret_id(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    assert!(sealed().await.is_some_and(|again| again != kept), "sealed anew for the organisation's new version");
+}

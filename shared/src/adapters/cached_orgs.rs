@@ -35,4 +35,8 @@ impl<S: OrgStore + ?Sized> OrgDirectory for CachedOrgs<S> {
         let Some(id) = self.owners.get_or_load(domain, || self.inner.owner_of(domain)).await? else { return Ok(None) };
         self.org(&id).await
     }
+
+    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError> {
+        self.inner.keep_sealed_secret(org, version, sealed).await
+    }
 }

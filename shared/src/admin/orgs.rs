@@ -77,6 +77,7 @@ impl ConnectionSettings {
             provisioning: self.provisioning,
             single_logout: self.single_logout,
             metadata: None,
+            sealed_secret: None,
         }
     }
 }

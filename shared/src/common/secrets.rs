@@ -90,6 +90,11 @@ impl CachedSecrets {
         }
     }
 
+    /// A secret's value if this instance loaded it within the TTL: no call.
+    pub fn fresh_value(&self, id: &SecretRef) -> Option<Arc<SecretString>> {
+        self.values.fresh(id)
+    }
+
     /// The bridge's own secrets.
     pub async fn bridge(&self) -> Result<Arc<BridgeSecrets>, StoreError> {
         let load = || async {

@@ -189,6 +189,12 @@ pub struct Connection {
     /// reads the organisation.
     #[serde(skip)]
     pub metadata: Option<ProviderMetadata>,
+    /// The client secret's value as the login function sealed it for its next cold start
+    /// (`signin::corporate::kept_secret`): opened with the bridge's key instead of a Secrets
+    /// Manager read. Kept beside the connection by the store, never in its JSON, so never in an
+    /// operator's view or the audit trail; any change of the organisation drops it.
+    #[serde(skip)]
+    pub sealed_secret: Option<String>,
 }
 
 fn enabled() -> bool {

@@ -18,6 +18,9 @@ pub trait OrgDirectory: Send + Sync {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;
     /// The organisation that owns `domain`.
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError>;
+    /// Keeps `sealed` (its connection's client secret, sealed) with organisation `org` while it
+    /// is still at `version`; nothing if it has changed since.
+    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError>;
 }
 
 /// Organisations and the domains they own. Every write is all or nothing.
@@ -35,6 +38,8 @@ pub trait OrgStore: Send + Sync {
     async fn remove(&self, org: &Organisation) -> Result<(), StoreError>;
     /// The organisation that owns `domain`.
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError>;
+    /// See [`OrgDirectory::keep_sealed_secret`].
+    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError>;
 }
 
 /// Why the user directory (Cognito) did not apply a change.

@@ -124,7 +124,7 @@ impl AccountPage {
     /// is recorded with `visitor`, the request's context.
     async fn live(&self, key: &str, username: &str, visitor: &EventContext, now: u64) -> Result<Session, SignInError> {
         let found = self.ports.sessions.get(key, &session::user_key(username)).await?;
-        let session = self.ports.admitted(key, found, visitor.clone(), now).await.filter(|s| s.live(now));
+        let session = self.ports.admitted(key, found, visitor, now).await.filter(|s| s.live(now));
         session.ok_or(SignInError::NotSignedIn)
     }
 
@@ -132,7 +132,7 @@ impl AccountPage {
     pub async fn open_page(&self, cookie: Option<&str>, visitor: &EventContext, now: u64) -> Result<Option<String>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
         let found = self.ports.sessions.get(&cookie.key, &cookie.user_key).await?;
-        let Some(session) = self.ports.admitted(&cookie.key, found, visitor.clone(), now).await.filter(|s| s.live(now)) else { return Ok(None) };
+        let Some(session) = self.ports.admitted(&cookie.key, found, visitor, now).await.filter(|s| s.live(now)) else { return Ok(None) };
         Ok(Some(self.seal(Purpose::Account, GRANT_TTL, &Grant { session: cookie.key, username: session.username }, now).await?))
     }
 

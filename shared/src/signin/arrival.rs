@@ -96,11 +96,11 @@ impl SignInPorts {
     /// event's id is a digest of `key`'s): the audit trail shows a disabled person's session tried,
     /// and a handoff's sign-in, recorded as signed in, refused after all. A failure to record it
     /// is logged.
-    pub(super) async fn admitted(&self, key: &str, found: Option<Found>, context: EventContext, now: u64) -> Option<Session> {
+    pub(super) async fn admitted(&self, key: &str, found: Option<Found>, context: &EventContext, now: u64) -> Option<Session> {
         match found? {
             Found::Kept(session) => Some(session),
             Found::Revoked(session) => {
-                let context = EventContext { method: Some(session.method.name().into()), ..context };
+                let context = EventContext { method: Some(session.method.name().into()), ..context.clone() };
                 let mut event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "account_revoked");
                 event.id = format!("revoked-{}", &oidc::digest(key)[..32]);
                 if let Err(e) = self.events.record(&event).await {
@@ -145,7 +145,7 @@ impl Arrival {
             if self.ports.sessions.redeem(&key).await?
                 && let Some(session) = self.ports.sessions.end(&key).await?
             {
-                let context = EventContext { method: Some("password".into()), ..refusal_context(&signed_in, device, visitor) };
+                let context = EventContext { method: Some(session.method.name().into()), ..refusal_context(&signed_in, device, visitor) };
                 let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "other_browser");
                 self.ports.events.record(&event).await?;
             }
@@ -159,7 +159,7 @@ impl Arrival {
         // A refusal is recorded before the redeem's outcome is: the read has ended the session.
         // (Should that end land before the redeem, this reads as `HandoffUsed`: refused either
         // way, and recorded.)
-        let session = self.ports.admitted(&key, found?, refusal_context(&signed_in, device, visitor), now).await;
+        let session = self.ports.admitted(&key, found?, &refusal_context(&signed_in, device, visitor), now).await;
         match (redeemed?, session) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),

@@ -284,8 +284,8 @@ mod tests {
     async fn a_live_session_reaches_no_app_until_the_current_terms_are_accepted() {
         let f = fixture(vec![]);
         let Ok(Outcome::Handoff(handoff)) = sign_in(&f).await else { panic!("no handoff") };
-        let signed_in = f.svc.arrival.open_handoff(&handoff, None, &here(), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let visitor = here();
+        let signed_in = f.svc.arrival.open_handoff(&handoff, None, &visitor, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let enter = || f.svc.entry.enter("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), Some(&signed_in.session), &visitor, NOW + 1);
         assert!(matches!(enter().await, Ok(Entered::App(_))));
         f.consents.documents.lock().unwrap_or_else(|p| p.into_inner()).push(sample("terms", 1, true));

@@ -50,7 +50,7 @@ impl SessionEntry {
                 // A refusal is recorded whatever else fails: the read has ended the session.
                 let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..visitor.clone() };
                 let session = match found {
-                    Ok(found) => Ok(self.ports.admitted(&cookie.key, found, context, now).await),
+                    Ok(found) => Ok(self.ports.admitted(&cookie.key, found, &context, now).await),
                     Err(e) => Err(e),
                 };
                 (app, session)

@@ -49,6 +49,9 @@ pub enum Purpose {
     Elevated,
     /// Issued with the code Cognito asks for during that step.
     Reauthentication,
+    /// Sealed by the corporate callback: a connection's client secret, kept in its organisation's
+    /// record (`signin::corporate::client_secret`). Never given to a browser.
+    ConnectionSecret,
 }
 
 /// Where this sign-in is going: the app, the checked `return_to`, and the app's own request id

@@ -2,7 +2,7 @@
 //!
 //! | item                  | `pk`               | `sk`        | `gsi1pk`             | `gsi1sk` | other attributes                        |
 //! |-----------------------|--------------------|-------------|----------------------|----------|-----------------------------------------|
-//! | organisation          | `ORG#{id}`         | `ORG`       | `ORG`                | `{id}`   | `version`, `tokens` (N), `data` (JSON), `provider_metadata` (JSON) |
+//! | organisation          | `ORG#{id}`         | `ORG`       | `ORG`                | `{id}`   | `version`, `tokens` (N), `data` (JSON), `provider_metadata` (JSON), `sealed_secret` |
 //! | domain guard          | `DOMAIN#{domain}`  | `DOMAIN`    |                      |          | `org`                                   |
 //! | SCIM token (digest)   | `SCIMTOKEN#{id}`   | `SCIMTOKEN` | `ORG#{org}#TOKENS`   | `{id}`   | `org`, `data` (JSON, no secret)         |
 //!
@@ -13,6 +13,9 @@
 //! the organisation's `tokens` counter, in the same transaction as a token, caps active tokens.
 //! `provider_metadata` is its connection's discovery document (`Connection::metadata`), kept out
 //! of `data` so code that predates it (whose `data` allows no unknown field) still reads the item.
+//! `sealed_secret` is its connection's client secret sealed by the login function
+//! (`Connection::sealed_secret`), written only over the version it was sealed for and removed
+//! by every change of the organisation.
 //! An operator's change (`AuditedOrgs`) adds its audit record's items to the same transaction.
 
 use async_trait::async_trait;
@@ -20,8 +23,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
+use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::audit::audit_puts;
-use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s, version};
+use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, n, query_gsi1, s, version, write_error};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::AuditedOrgs;
 use crate::common::store::StoreError;
@@ -84,11 +88,16 @@ fn org_from(item: &Item) -> Result<Organisation, StoreError> {
             _ => tracing::warn!(org = %org.id, "the kept provider metadata is not the connection's issuer's; sign-in discovers it"),
         }
     }
+    if let (Some(connection), Some(sealed)) = (org.connection.as_mut(), item.get(SEALED_SECRET).and_then(|v| v.as_s().ok())) {
+        connection.sealed_secret = Some(sealed.clone());
+    }
     Ok(Organisation { version: version(item).unwrap_or(org.version), ..org })
 }
 
 /// The organisation item's attribute holding its connection's discovery document.
 const METADATA: &str = "provider_metadata";
+/// The organisation item's attribute holding its connection's client secret, sealed.
+const SEALED_SECRET: &str = "sealed_secret";
 
 /// The writes, each with its audit record's items when an operator made it.
 impl DynamoOrgs {
@@ -120,9 +129,9 @@ impl DynamoOrgs {
         let expression = match next.connection.as_ref().and_then(|c| c.metadata.as_ref()) {
             Some(metadata) => {
                 values.insert(":metadata".to_owned(), s(serde_json::to_string(metadata).map_err(corrupt)?));
-                format!("SET version = :version, #data = :data, {METADATA} = :metadata")
+                format!("SET version = :version, #data = :data, {METADATA} = :metadata REMOVE {SEALED_SECRET}")
             }
-            None => format!("SET version = :version, #data = :data REMOVE {METADATA}"),
+            None => format!("SET version = :version, #data = :data REMOVE {METADATA}, {SEALED_SECRET}"),
         };
         let mut items = vec![self.table.update(org_key(&next.id), &expression, "version = :previous", values)?];
         let added: Vec<&EmailDomain> = next.domains.iter().filter(|d| !current.owns(d)).collect();
@@ -191,6 +200,26 @@ impl OrgStore for DynamoOrgs {
         let item = self.table.get_item(domain_key(domain)).await?;
         let owner = item.as_ref().and_then(|i| i.get("org")).and_then(|v| v.as_s().ok());
         owner.map(|o| OrgId::parse(o).map_err(corrupt)).transpose()
+    }
+
+    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError> {
+        let update = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(org_key(org)))
+            .update_expression(format!("SET {SEALED_SECRET} = :sealed"))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(version))
+            .expression_attribute_values(":sealed", s(sealed))
+            .send()
+            .await;
+        match update.map_err(|e| write_error(Failure::of(&e))) {
+            // Changed (or removed) since: its next read seals again.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 

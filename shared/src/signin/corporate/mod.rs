@@ -18,6 +18,7 @@
 //! Minting the app's token and the session are the sign-in service's (`SignIn::complete`);
 //! which Cognito user an identity is, [`person`]'s.
 
+pub mod client_secret;
 mod person;
 
 use async_trait::async_trait;
@@ -84,6 +85,8 @@ struct Exchanged {
     identity: Identity,
     id_token: String,
     end_session_endpoint: Option<String>,
+    /// The client secret, sealed, to keep in the organisation's record: the provider took it.
+    sealed_secret: Option<String>,
 }
 
 /// Step 2's result: where to send the browser, and the binding cookie's value.
@@ -347,14 +350,8 @@ impl Corporate {
         }
         let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
         let (org, connection) = self.connection(&request.org).await?;
-        let secret = async {
-            match &connection.client_secret {
-                Some(reference) => self.shared.secrets.value(reference).await.map(Some),
-                None => Ok::<Option<Arc<SecretString>>, StoreError>(None),
-            }
-        };
-        let (metadata, secret) = tokio::join!(self.metadata(&connection), secret);
-        let (metadata, secret) = (metadata?, secret?);
+        let (metadata, secret) = tokio::join!(self.metadata(&connection), self.client_secret(&org, &connection, now));
+        let (metadata, (secret, to_keep)) = (metadata?, secret?);
         let exchange = CodeExchange {
             code,
             verifier: &request.verifier,
@@ -372,15 +369,23 @@ impl Corporate {
         if !org.owns(&domain) {
             return Err(CorporateError::OutsideDomain);
         }
-        Ok(Exchanged { org, connection, identity, id_token, end_session_endpoint: metadata.end_session_endpoint.clone() })
+        Ok(Exchanged { org, connection, identity, id_token, end_session_endpoint: metadata.end_session_endpoint.clone(), sealed_secret: to_keep })
     }
 
     /// The person the provider vouched for: their Cognito user, and their sign-in history.
     async fn finished(&self, ctx: SignInContext, exchanged: Exchanged, now: u64) -> Result<Finished, CorporateError> {
-        let Exchanged { org, connection, identity, id_token, end_session_endpoint } = exchanged;
+        let Exchanged { org, connection, identity, id_token, end_session_endpoint, sealed_secret } = exchanged;
         // The person's sign-in history is read beside their account, by the email the provider
-        // gives; the assessment uses it only if it is that account's own verified email.
-        let (user, prior) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now));
+        // gives; the assessment uses it only if it is that account's own verified email. The
+        // client secret the provider took is kept, sealed, for the next cold start meanwhile.
+        let keep = async {
+            if let Some(sealed) = sealed_secret
+                && let Err(e) = self.shared.orgs.keep_sealed_secret(&org.id, org.version, &sealed).await
+            {
+                tracing::warn!(org = %org.id, error = %e, "could not keep the connection's client secret sealed");
+            }
+        };
+        let (user, prior, ()) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now), keep);
         let user = user?;
         let provider_logout = match (end_session_endpoint, connection.single_logout) {
             (Some(end_session_endpoint), true) => {
@@ -389,6 +394,24 @@ impl Corporate {
             _ => None,
         };
         Ok(Finished { ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
+    }
+
+    /// The connection's client secret (`None` for a public client), with its value sealed to
+    /// keep in the organisation's record when it was read from Secrets Manager: the value this
+    /// instance loaded within its cache's time, else the sealed copy the record holds
+    /// ([`client_secret`]), else Secrets Manager's.
+    async fn client_secret(&self, org: &Organisation, connection: &Connection, now: u64) -> Result<(Option<Arc<SecretString>>, Option<String>), StoreError> {
+        let Some(reference) = &connection.client_secret else { return Ok((None, None)) };
+        if let Some(value) = self.shared.secrets.fresh_value(reference) {
+            return Ok((Some(value), None));
+        }
+        let key = self.shared.secrets.bridge().await?;
+        if let Some(value) = connection.sealed_secret.as_deref().and_then(|sealed| client_secret::open(&key.flow_key, sealed, &org.id, reference, now)) {
+            return Ok((Some(Arc::new(value)), None));
+        }
+        let value = self.shared.secrets.value(reference).await?;
+        let sealed = client_secret::seal(&key.flow_key, &org.id, reference, &value, now);
+        Ok((Some(value), Some(sealed)))
     }
 
     /// The provider's metadata: the document kept with the connection when it was saved (if it

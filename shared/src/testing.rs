@@ -122,10 +122,10 @@ impl OrgDirectory for MemoryOrgs {
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError> {
         Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).values().find(|o| o.owns(domain)).cloned().map(Arc::new))
     }
-    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError> {
+    async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError> {
         let mut orgs = self.orgs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(connection) = orgs.get_mut(org).filter(|o| o.version == version).and_then(|o| o.connection.as_mut()) {
-            connection.sealed_secret = Some(sealed.to_owned());
+            connection.sealed_secret = sealed.map(str::to_owned);
         }
         Ok(())
     }

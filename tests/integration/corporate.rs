@@ -747,5 +747,34 @@ async fn the_client_secret_is_kept_sealed_for_the_next_cold_start_until_the_orga
     secrets.put_secret_value().secret_id(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
     let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
-    assert!(sealed().await.is_some_and(|again| again != kept), "sealed anew for the organisation's new version");
+    // Sealed anew, for the organisation's new version: used by the next fresh instance.
+    secrets.put_secret_value().secret_id(&secret).secret_string("not-the-client-secret").send().await.unwrap();
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    secrets.put_secret_value().secret_id(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
+
+    // A sealed copy the provider refuses (its client secret changed there and in Secrets Manager
+    // directly): that callback fails and drops it, and the next reads Secrets Manager.
+    let bridge = secrets.get_secret_value().secret_id(&company.app.stack.bridge_secret_id).send().await.unwrap();
+    let bridge = shared::common::secrets::BridgeSecrets::parse(&bridge.secret_string().unwrap().to_owned().into()).unwrap();
+    let org = company.orgs.get(&id).await.unwrap();
+    let now = shared::common::time::unix_now();
+    let stale =
+        shared::signin::corporate::client_secret::seal(&bridge.flow_key, &org, &SecretRef(secret.clone()), &"the-old-one".to_owned().into(), now).unwrap();
+    aws_sdk_dynamodb::Client::new(&company.app.sdk)
+        .update_item()
+        .table_name(&company.app.stack.table)
+        .key("pk", AttributeValue::S(format!("ORG#{id}")))
+        .key("sk", AttributeValue::S("ORG".into()))
+        .update_expression("SET sealed_secret = :s")
+        .expression_attribute_values(":s", AttributeValue::S(stale))
+        .send()
+        .await
+        .unwrap();
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_ne!(reply.status, StatusCode::OK, "the provider refuses the sealed value: {}", reply.body);
+    assert_eq!(sealed().await, None, "dropped");
+    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
+    assert!(sealed().await.is_some(), "kept again, from Secrets Manager");
 }

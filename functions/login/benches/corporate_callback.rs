@@ -104,7 +104,8 @@ fn replay(target: &str, body: &str, issuer: &str) -> Value {
         "DynamoDB_20120810.GetItem" if body.contains("IDLINK#") => json!({"Item": {"pk": {"S": "IDLINK"}, "sk": {"S": "x"}, "username": {"S": USER}}}),
         "DynamoDB_20120810.GetItem" => support::app_item(),
         "DynamoDB_20120810.DeleteItem" => pending_item(),
-        "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
+        // (`UpdateItem`: the client secret kept sealed in the organisation's record.)
+        "DynamoDB_20120810.PutItem" | "DynamoDB_20120810.UpdateItem" | "DynamoDB_20120810.TransactWriteItems" => json!({}),
         "DynamoDB_20120810.BatchGetItem" => json!({"Responses": {}}),
         // No consent documents published.
         "DynamoDB_20120810.Query" => json!({"Items": [], "Count": 0}),

@@ -36,7 +36,7 @@ impl<S: OrgStore + ?Sized> OrgDirectory for CachedOrgs<S> {
         self.org(&id).await
     }
 
-    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError> {
-        self.inner.keep_sealed_secret(org, version, sealed).await
+    async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError> {
+        self.inner.set_sealed_secret(org, version, sealed).await
     }
 }

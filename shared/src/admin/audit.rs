@@ -20,7 +20,7 @@ pub const RETENTION: u64 = 400 * 24 * 3600;
 pub const MAX_PAGE: usize = 100;
 
 /// Field names whose values never enter a record (at any depth).
-const SECRET_FIELDS: &[&str] = &["secret", "client_secret", "signing_secret", "private_key", "password", "api_key", "secret_key"];
+const SECRET_FIELDS: &[&str] = &["secret", "client_secret", "sealed_secret", "signing_secret", "private_key", "password", "api_key", "secret_key"];
 
 /// Which door a change came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

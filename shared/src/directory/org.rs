@@ -190,9 +190,10 @@ pub struct Connection {
     #[serde(skip)]
     pub metadata: Option<ProviderMetadata>,
     /// The client secret's value as the login function sealed it for its next cold start
-    /// (`signin::corporate::kept_secret`): opened with the bridge's key instead of a Secrets
+    /// (`signin::corporate::client_secret`): opened with the bridge's key instead of a Secrets
     /// Manager read. Kept beside the connection by the store, never in its JSON, so never in an
-    /// operator's view or the audit trail; any change of the organisation drops it.
+    /// operator's view or the audit trail; it opens only at the organisation's version it was
+    /// sealed for, and every update of the organisation removes it.
     #[serde(skip)]
     pub sealed_secret: Option<String>,
 }

@@ -18,9 +18,10 @@ pub trait OrgDirectory: Send + Sync {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError>;
     /// The organisation that owns `domain`.
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError>;
-    /// Keeps `sealed` (its connection's client secret, sealed) with organisation `org` while it
-    /// is still at `version`; nothing if it has changed since.
-    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError>;
+    /// Keeps `sealed` (its connection's client secret, sealed) with organisation `org`, or with
+    /// `None` drops the one kept, while the organisation is still at `version`; nothing if it has
+    /// changed since.
+    async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError>;
 }
 
 /// Organisations and the domains they own. Every write is all or nothing.
@@ -38,8 +39,8 @@ pub trait OrgStore: Send + Sync {
     async fn remove(&self, org: &Organisation) -> Result<(), StoreError>;
     /// The organisation that owns `domain`.
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<OrgId>, StoreError>;
-    /// See [`OrgDirectory::keep_sealed_secret`].
-    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError>;
+    /// See [`OrgDirectory::set_sealed_secret`].
+    async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError>;
 }
 
 /// Why the user directory (Cognito) did not apply a change.

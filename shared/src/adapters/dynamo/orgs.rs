@@ -14,8 +14,8 @@
 //! `provider_metadata` is its connection's discovery document (`Connection::metadata`), kept out
 //! of `data` so code that predates it (whose `data` allows no unknown field) still reads the item.
 //! `sealed_secret` is its connection's client secret sealed by the login function
-//! (`Connection::sealed_secret`), written only over the version it was sealed for and removed
-//! by every change of the organisation.
+//! (`Connection::sealed_secret`), written (or removed) only over the version it was sealed for,
+//! and removed by every update of the organisation.
 //! An operator's change (`AuditedOrgs`) adds its audit record's items to the same transaction.
 
 use async_trait::async_trait;
@@ -202,19 +202,13 @@ impl OrgStore for DynamoOrgs {
         owner.map(|o| OrgId::parse(o).map_err(corrupt)).transpose()
     }
 
-    async fn keep_sealed_secret(&self, org: &OrgId, version: u64, sealed: &str) -> Result<(), StoreError> {
-        let update = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(org_key(org)))
-            .update_expression(format!("SET {SEALED_SECRET} = :sealed"))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(version))
-            .expression_attribute_values(":sealed", s(sealed))
-            .send()
-            .await;
+    async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError> {
+        let update = self.table.client.update_item().table_name(&self.table.name).set_key(Some(org_key(org))).condition_expression("version = :v");
+        let update = match sealed {
+            Some(sealed) => update.update_expression(format!("SET {SEALED_SECRET} = :sealed")).expression_attribute_values(":sealed", s(sealed)),
+            None => update.update_expression(format!("REMOVE {SEALED_SECRET}")),
+        };
+        let update = update.expression_attribute_values(":v", n(version)).send().await;
         match update.map_err(|e| write_error(Failure::of(&e))) {
             // Changed (or removed) since: its next read seals again.
             Ok(_) | Err(StoreError::Conflict) => Ok(()),

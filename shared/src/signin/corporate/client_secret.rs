@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::common::secrets::SecretRef;
-use crate::directory::org::OrgId;
+use crate::directory::org::{OrgId, Organisation};
 use crate::signin::flow::{self, Purpose};
 
 /// How long a sealed copy serves (seconds): a value changed in Secrets Manager directly, not
@@ -23,45 +23,56 @@ pub const KEPT_FOR: u64 = 24 * 60 * 60;
 #[derive(Serialize, Deserialize)]
 struct Kept {
     org: OrgId,
+    /// The organisation's version it was sealed for: any change of the organisation (a new
+    /// version) leaves it unopened, whatever else drops it.
+    version: u64,
     secret: SecretRef,
     value: String,
 }
 
-/// `value`, secret `secret` of organisation `org`'s connection, sealed with `key` until
-/// `now + KEPT_FOR`.
-pub fn seal(key: &SecretString, org: &OrgId, secret: &SecretRef, value: &SecretString, now: u64) -> String {
-    let kept = Kept { org: org.clone(), secret: secret.clone(), value: value.expose_secret().to_owned() };
-    flow::seal_private(key, Purpose::ConnectionSecret, now + KEPT_FOR, &kept)
+/// `value`, secret `secret` of `org`'s connection at its version, sealed with `key` until
+/// `now + KEPT_FOR`; `None` if it would be longer than a sealed token may be (a secret of
+/// about 3.9 KB or more: it is then read from Secrets Manager each cold start).
+pub fn seal(key: &SecretString, org: &Organisation, secret: &SecretRef, value: &SecretString, now: u64) -> Option<String> {
+    let kept = Kept { org: org.id.clone(), version: org.version, secret: secret.clone(), value: value.expose_secret().to_owned() };
+    Some(flow::seal_private(key, Purpose::ConnectionSecret, now + KEPT_FOR, &kept)).filter(|sealed| sealed.len() <= flow::MAX_TOKEN_LEN)
 }
 
 /// The value `sealed` holds, if it opens with `key`, has not expired at `now`, and was sealed
-/// for organisation `org`'s secret `secret`.
-pub fn open(key: &SecretString, sealed: &str, org: &OrgId, secret: &SecretRef, now: u64) -> Option<SecretString> {
+/// for `org`'s secret `secret` at its present version.
+pub fn open(key: &SecretString, sealed: &str, org: &Organisation, secret: &SecretRef, now: u64) -> Option<SecretString> {
     let kept: Kept = flow::open_private(key, Purpose::ConnectionSecret, sealed, now).ok()?;
-    (kept.org == *org && kept.secret == *secret).then(|| SecretString::from(kept.value))
+    (kept.org == org.id && kept.version == org.version && kept.secret == *secret).then(|| SecretString::from(kept.value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::org::OrgPolicies;
 
     fn key(k: &str) -> SecretString {
         SecretString::from(k.repeat(32))
     }
 
+    fn org(id: &str, version: u64) -> Organisation {
+        let id = OrgId::parse(id).unwrap_or_else(|e| panic!("{e}"));
+        Organisation { id, name: "Acme".into(), domains: Vec::new(), policies: OrgPolicies::default(), connection: None, version }
+    }
+
     #[test]
-    fn a_sealed_secret_opens_only_for_its_organisation_and_secret_within_its_time_and_key() {
-        let (org, other) = (OrgId::parse("acme").unwrap_or_else(|e| panic!("{e}")), OrgId::parse("globex").unwrap_or_else(|e| panic!("{e}")));
-        let secret = SecretRef("stack/connections/acme-1".into());
-        let sealed = seal(&key("k"), &org, &secret, &SecretString::from("s3cr3t"), 100);
+    fn a_sealed_secret_opens_only_for_its_organisation_version_and_secret_within_its_time_and_key() {
+        let (acme, secret) = (org("acme", 2), SecretRef("stack/connections/acme-1".into()));
+        let sealed = seal(&key("k"), &acme, &secret, &SecretString::from("s3cr3t"), 100).unwrap_or_else(|| panic!("sealed"));
         assert!(!sealed.contains("s3cr3t"), "encrypted");
-        let opened = |k: &str, org: &OrgId, secret: &SecretRef, now: u64| open(&key(k), &sealed, org, secret, now).map(|v| v.expose_secret().to_owned());
-        assert_eq!(opened("k", &org, &secret, 100 + KEPT_FOR - 1).as_deref(), Some("s3cr3t"));
-        assert_eq!(opened("k", &org, &secret, 100 + KEPT_FOR), None, "expired");
-        assert_eq!(opened("j", &org, &secret, 100), None, "another bridge key");
-        assert_eq!(opened("k", &other, &secret, 100), None, "copied to another organisation's record");
-        assert_eq!(opened("k", &org, &SecretRef("stack/connections/acme-2".into()), 100), None, "a secret since replaced");
-        let context = flow::seal_private(&key("k"), Purpose::Context, 200, &serde_json::json!({"org": "acme", "secret": secret, "value": "x"}));
-        assert_eq!(open(&key("k"), &context, &org, &secret, 100).map(|v| v.expose_secret().to_owned()), None, "another purpose's token");
+        let opened = |k: &str, org: &Organisation, secret: &SecretRef, now: u64| open(&key(k), &sealed, org, secret, now).map(|v| v.expose_secret().to_owned());
+        assert_eq!(opened("k", &acme, &secret, 100 + KEPT_FOR - 1).as_deref(), Some("s3cr3t"));
+        assert_eq!(opened("k", &acme, &secret, 100 + KEPT_FOR), None, "expired");
+        assert_eq!(opened("j", &acme, &secret, 100), None, "another bridge key");
+        assert_eq!(opened("k", &org("globex", 2), &secret, 100), None, "copied to another organisation's record");
+        assert_eq!(opened("k", &org("acme", 3), &secret, 100), None, "the organisation changed since");
+        assert_eq!(opened("k", &acme, &SecretRef("stack/connections/acme-2".into()), 100), None, "a secret since replaced");
+        let context = flow::seal_private(&key("k"), Purpose::Context, 200, &serde_json::json!({"org": "acme", "version": 2, "secret": secret, "value": "x"}));
+        assert_eq!(open(&key("k"), &context, &acme, &secret, 100).map(|v| v.expose_secret().to_owned()), None, "another purpose's token");
+        assert_eq!(seal(&key("k"), &acme, &secret, &SecretString::from("x".repeat(5000)), 100), None, "too long to keep");
     }
 }

@@ -89,6 +89,23 @@ struct Exchanged {
     sealed_secret: Option<String>,
 }
 
+/// Where a code exchange's client secret came from, and what that asks of the organisation's
+/// record afterwards.
+enum SecretSource {
+    /// No secret (a public client), or the value this instance held.
+    Held,
+    /// The copy sealed in the organisation's record: dropped if the provider refuses the client.
+    Sealed,
+    /// Secrets Manager, just read: this sealed copy is kept once the provider takes it.
+    Read(String),
+}
+
+/// Whether the token endpoint's error (`OidcError::Refused`'s code) refuses the client's
+/// authentication (RFC 6749 5.2 `invalid_client`, or a bare 401), not the code.
+fn client_refused(code: &str) -> bool {
+    code == "invalid_client" || code.starts_with("401")
+}
+
 /// Step 2's result: where to send the browser, and the binding cookie's value.
 #[derive(Debug)]
 pub struct Redirect {
@@ -343,7 +360,8 @@ impl Corporate {
 
     /// The provider's answer checked: the code exchanged (PKCE), the ID token verified (signature
     /// by the adapter, claims by `oidc::check_claims`) and its email in the organisation's
-    /// domains. Writes nothing.
+    /// domains. Writes nothing, but for dropping the organisation's sealed copy of its client
+    /// secret when the provider refuses the client with it.
     async fn exchanged(&self, request: &BoundRequest, callback: &Callback<'_>, now: u64) -> Result<Exchanged, CorporateError> {
         if let Some(error) = callback.error {
             return Err(CorporateError::ProviderDenied(error.chars().take(64).collect()));
@@ -351,7 +369,7 @@ impl Corporate {
         let code = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048).ok_or(CorporateError::BadInput("code"))?;
         let (org, connection) = self.connection(&request.org).await?;
         let (metadata, secret) = tokio::join!(self.metadata(&connection), self.client_secret(&org, &connection, now));
-        let (metadata, (secret, to_keep)) = (metadata?, secret?);
+        let (metadata, (secret, source)) = (metadata?, secret?);
         let exchange = CodeExchange {
             code,
             verifier: &request.verifier,
@@ -361,7 +379,15 @@ impl Corporate {
         };
         // The provider's keys load beside the token request (cold), not after it.
         let (id_token, ()) = tokio::join!(self.ports.provider.exchange(&metadata, &exchange), self.ports.provider.prefetch_keys(&metadata));
-        let id_token = id_token?;
+        let id_token = match (id_token, &source) {
+            // The sealed copy is not (or no longer) the client's secret: the next callback reads
+            // Secrets Manager.
+            (Err(OidcError::Refused(code)), SecretSource::Sealed) if client_refused(&code) => {
+                self.set_sealed_secret(&org, None).await;
+                Err(OidcError::Refused(code))
+            }
+            (id_token, _) => id_token,
+        }?;
         let claims = self.ports.provider.verify(&metadata, &id_token).await?;
         oidc::check_claims(&claims, &connection.issuer, &connection.client_id, &request.nonce, now)?;
         let identity = oidc::identity(&claims, connection.email_claim)?;
@@ -369,7 +395,11 @@ impl Corporate {
         if !org.owns(&domain) {
             return Err(CorporateError::OutsideDomain);
         }
-        Ok(Exchanged { org, connection, identity, id_token, end_session_endpoint: metadata.end_session_endpoint.clone(), sealed_secret: to_keep })
+        let sealed_secret = match source {
+            SecretSource::Read(sealed) => Some(sealed),
+            SecretSource::Held | SecretSource::Sealed => None,
+        };
+        Ok(Exchanged { org, connection, identity, id_token, end_session_endpoint: metadata.end_session_endpoint.clone(), sealed_secret })
     }
 
     /// The person the provider vouched for: their Cognito user, and their sign-in history.
@@ -379,10 +409,8 @@ impl Corporate {
         // gives; the assessment uses it only if it is that account's own verified email. The
         // client secret the provider took is kept, sealed, for the next cold start meanwhile.
         let keep = async {
-            if let Some(sealed) = sealed_secret
-                && let Err(e) = self.shared.orgs.keep_sealed_secret(&org.id, org.version, &sealed).await
-            {
-                tracing::warn!(org = %org.id, error = %e, "could not keep the connection's client secret sealed");
+            if sealed_secret.is_some() {
+                self.set_sealed_secret(&org, sealed_secret.as_deref()).await;
             }
         };
         let (user, prior, ()) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now), keep);
@@ -396,22 +424,34 @@ impl Corporate {
         Ok(Finished { ctx, org: org.id.clone(), user, provider_logout, second_factor: identity.second_factor, prior })
     }
 
-    /// The connection's client secret (`None` for a public client), with its value sealed to
-    /// keep in the organisation's record when it was read from Secrets Manager: the value this
-    /// instance loaded within its cache's time, else the sealed copy the record holds
-    /// ([`client_secret`]), else Secrets Manager's.
-    async fn client_secret(&self, org: &Organisation, connection: &Connection, now: u64) -> Result<(Option<Arc<SecretString>>, Option<String>), StoreError> {
-        let Some(reference) = &connection.client_secret else { return Ok((None, None)) };
+    /// The connection's client secret (`None` for a public client) and where it came from: the
+    /// value this instance loaded within its cache's time, else the copy sealed in the
+    /// organisation's record ([`client_secret`]), else Secrets Manager's (sealed, to keep once the
+    /// provider takes it; not a value held past its time because Secrets Manager failed).
+    async fn client_secret(&self, org: &Organisation, connection: &Connection, now: u64) -> Result<(Option<Arc<SecretString>>, SecretSource), StoreError> {
+        let Some(reference) = &connection.client_secret else { return Ok((None, SecretSource::Held)) };
         if let Some(value) = self.shared.secrets.fresh_value(reference) {
-            return Ok((Some(value), None));
+            return Ok((Some(value), SecretSource::Held));
         }
         let key = self.shared.secrets.bridge().await?;
-        if let Some(value) = connection.sealed_secret.as_deref().and_then(|sealed| client_secret::open(&key.flow_key, sealed, &org.id, reference, now)) {
-            return Ok((Some(Arc::new(value)), None));
+        let sealed = connection.sealed_secret.as_deref();
+        if let Some(value) = sealed.and_then(|sealed| client_secret::open(&key.flow_key, sealed, org, reference, now)) {
+            return Ok((Some(Arc::new(value)), SecretSource::Sealed));
         }
         let value = self.shared.secrets.value(reference).await?;
-        let sealed = client_secret::seal(&key.flow_key, &org.id, reference, &value, now);
-        Ok((Some(value), Some(sealed)))
+        let source = match self.shared.secrets.fresh_value(reference) {
+            Some(_) => client_secret::seal(&key.flow_key, org, reference, &value, now).map_or(SecretSource::Held, SecretSource::Read),
+            None => SecretSource::Held,
+        };
+        Ok((Some(value), source))
+    }
+
+    /// Keeps `sealed` as the organisation's sealed client secret (`None`: drops the one kept),
+    /// over the version read; a failure is logged (the next cold callback reads Secrets Manager).
+    async fn set_sealed_secret(&self, org: &Organisation, sealed: Option<&str>) {
+        if let Err(e) = self.shared.orgs.set_sealed_secret(&org.id, org.version, sealed).await {
+            tracing::warn!(org = %org.id, error = %e, "could not change the connection's sealed client secret");
+        }
     }
 
     /// The provider's metadata: the document kept with the connection when it was saved (if it

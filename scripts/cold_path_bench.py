@@ -126,7 +126,7 @@ class Proxy:
     def _run(self, started):
         asyncio.set_event_loop(self.loop)
         for name in ENDPOINTS:
-            self.busy[name] = [0, asyncio.Condition()]
+            self.busy[name] = [0, asyncio.Condition(), float("-inf")]
             server = self.loop.run_until_complete(asyncio.start_server(functools.partial(self._serve, name), "127.0.0.1", 0))
             self.ports[name] = server.sockets[0].getsockname()[1]
         started.set()
@@ -161,20 +161,27 @@ class Proxy:
             self.generation += 1
             for endpoint in self.busy.values():
                 endpoint[0] = 0
+                endpoint[2] = float("-inf")
             done.set()
 
         self.loop.call_soon_threadsafe(forget)
         done.wait()
 
-    async def _set_up(self, name, others_busy):
+    async def _set_up(self, name, others_busy, start):
         """Waits out the set-up time of a new connection to endpoint `name` before its first
         request; its mark: `*` if it paid it all. The SDK's HTTP client (hyper-util's) races a
         new connection against a busy one (or one being set up) coming back, and takes whichever
         is ready first. Over plain HTTP on loopback the new one is ready at once, so the race is
         played here: with `others_busy`, the request waits for the set-up time or until another
         request to the same endpoint ends, whichever comes first (`+`: it would have taken that
-        connection). Not modelled: the connection that lost the race, idle 15 ms later."""
+        connection). A request to the same endpoint that ended within the set-up time before this
+        one arrived counts as busy too, and as already back (`+`, no wait): the client chose a
+        new connection while that answer was still on its way to it, and the answered connection
+        returns to its pool long before a new one could be set up. Not modelled: the connection
+        that lost the race, idle 15 ms later."""
         connect = self.model["connect"]
+        if connect and not others_busy and start - self.busy[name][2] < connect:
+            return "+"
         if connect and others_busy:
             freed = self.busy[name][1]
             async with freed:
@@ -204,7 +211,7 @@ class Proxy:
                 self.busy[name][0] += 1
                 try:
                     if first:
-                        op += await self._set_up(name, others_busy)
+                        op += await self._set_up(name, others_busy, start)
                     first = False
                     if wait:
                         await asyncio.sleep(wait / 1000)
@@ -214,6 +221,7 @@ class Proxy:
                 finally:
                     if generation == self.generation:
                         self.busy[name][0] -= 1
+                        self.busy[name][2] = now_ms()
                         async with self.busy[name][1]:
                             self.busy[name][1].notify(1)
                 with self.lock:

@@ -36,7 +36,14 @@ impl<S: OrgStore + ?Sized> OrgDirectory for CachedOrgs<S> {
         self.org(&id).await
     }
 
+    /// Dropping the sealed copy also forgets the organisation held here, so this instance's next
+    /// callback does not open the copy again. (Keeping one needs no such thing: the instance
+    /// holds the value it sealed.)
     async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError> {
-        self.inner.set_sealed_secret(org, version, sealed).await
+        let written = self.inner.set_sealed_secret(org, version, sealed).await;
+        if sealed.is_none() {
+            self.cache.invalidate(org);
+        }
+        written
     }
 }

@@ -6,8 +6,10 @@
 //!
 //! Not where the secret lives: Secrets Manager stays its home (operators set and replace it
 //! through the admin API, which writes it there and never reads it). A sealed copy is used only
-//! for the organisation and the secret it was sealed for, for at most [`KEPT_FOR`]; any change
-//! of the organisation drops it, and one that does not open (a new bridge key) is read again.
+//! for the organisation, at the version, and the secret it was sealed for, for at most
+//! [`KEPT_FOR`]; every update of the organisation removes it, a copy the provider refuses is
+//! dropped (`Corporate::exchanged`), and one that does not open (a new bridge key) means a read
+//! of Secrets Manager.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -23,8 +25,8 @@ pub const KEPT_FOR: u64 = 24 * 60 * 60;
 #[derive(Serialize, Deserialize)]
 struct Kept {
     org: OrgId,
-    /// The organisation's version it was sealed for: any change of the organisation (a new
-    /// version) leaves it unopened, whatever else drops it.
+    /// The organisation's version it was sealed for: an update of the organisation (a new
+    /// version) leaves it unopened, whatever else removes it.
     version: u64,
     secret: SecretRef,
     value: String,

@@ -18,15 +18,19 @@ fn login(auth: Arc<ScriptedAuth>) -> Arc<Login> {
 /// A login function whose events can be read, trusting CloudFront's country header.
 fn recording_login(auth: Arc<ScriptedAuth>) -> (Arc<Login>, Arc<MemoryEvents>) {
     let (sign_in, events) = sign_in_service_recording(auth);
-    let login = Login {
+    (login_with(sign_in), events)
+}
+
+/// A login function on `sign_in`'s ports, trusting CloudFront's country header.
+fn login_with(sign_in: shared::signin::SignIn) -> Arc<Login> {
+    Arc::new(Login {
         sign_in,
         corporate: corporate_service(Default::default()),
         api_url: "https://api.example.com".into(),
         form_url: url::Url::parse("https://login.example.com/index.html").unwrap(),
         form_origin: Origin::parse("https://login.example.com").unwrap(),
         country_header: Some("cloudfront-viewer-country".into()),
-    };
-    (Arc::new(login), events)
+    })
 }
 
 fn event(method: &str, path: &str, query: &str, body: Option<Value>) -> LambdaRequest {
@@ -141,11 +145,7 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
     use shared::testing::{MemorySessions, sign_in_ports_recording};
     let (ports, events) = sign_in_ports_recording(Arc::new(ScriptedAuth::with_user("hanako@example.com", "Corr3ct-Horse!", None)));
     let sessions = Arc::new(MemorySessions { events: events.clone(), ..Default::default() });
-    let login = Login {
-        sign_in: SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports }),
-        ..Arc::into_inner(recording_login(Arc::new(ScriptedAuth::default())).0).unwrap()
-    };
-    let login = Arc::new(login);
+    let login = login_with(SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports }));
     // Each request as a browser in Japan sends it.
     let visited = |mut event: Value, cookies: &[&str]| {
         event["headers"]["user-agent"] = "Door-Test/1.0".into();

@@ -409,8 +409,8 @@ impl Corporate {
         // gives; the assessment uses it only if it is that account's own verified email. The
         // client secret the provider took is kept, sealed, for the next cold start meanwhile.
         let keep = async {
-            if sealed_secret.is_some() {
-                self.set_sealed_secret(&org, sealed_secret.as_deref()).await;
+            if let Some(sealed) = &sealed_secret {
+                self.set_sealed_secret(&org, Some(sealed)).await;
             }
         };
         let (user, prior, ()) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now), keep);

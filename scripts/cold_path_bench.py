@@ -216,6 +216,10 @@ class Proxy:
                     if wait:
                         await asyncio.sleep(wait / 1000)
                     status_head, answer = await self._forward(head, body)
+                    # Logged before the answer leaves: the caller may answer its own event, and the
+                    # bench take this log, before this task runs again after the write.
+                    with self.lock:
+                        self.log.append((start, now_ms(), conn, op))
                     writer.write(status_head + answer)
                     await writer.drain()
                 finally:
@@ -224,8 +228,6 @@ class Proxy:
                         self.busy[name][2] = now_ms()
                         async with self.busy[name][1]:
                             self.busy[name][1].notify(1)
-                with self.lock:
-                    self.log.append((start, now_ms(), conn, op))
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:

@@ -131,6 +131,22 @@ async fn a_missing_required_claim_is_a_clear_error_and_no_token() {
 }
 
 #[tokio::test]
+async fn a_sign_in_too_large_to_hand_to_the_browser_is_a_clear_error_and_no_session() {
+    let test = spawn_app().await;
+    let target = json!({"kind": "jwt", "url": format!("{TOOL}/sso"), "algorithm": "HS256"});
+    let claims = json!({"company": {"from": "attribute", "name": "custom:company"}});
+    add(&test, app("tool", target, TOOL, claims), Some("tool-shared-secret-0123456789")).await;
+    // Within Cognito's 2,048 characters an attribute, a name and a company fill the app's token
+    // beyond what the form can carry back.
+    let (name, company) = ("名".repeat(1_000), "社".repeat(1_000));
+    test.user("hanako@example.com", |u| (u.name, u.company) = (&name, Some(company.as_str()))).await;
+    let step = test.login_at("/sso/tool", "hanako@example.com", PASSWORD).await;
+    assert_eq!(step.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", step.body);
+    assert_eq!(step.json()["error"], "sign_in_too_large");
+    assert_eq!(test.items_under("SESSION#").await, 0, "refused before any session");
+}
+
+#[tokio::test]
 async fn an_app_signed_with_our_keys_before_any_key_exists_is_unavailable_not_a_crash() {
     let test = spawn_app().await;
     let target = json!({"kind": "jwt", "url": format!("{TOOL}/sso"), "algorithm": "ES256"});

@@ -34,7 +34,7 @@ const NONCE: &str = "bench-nonce";
 fn binding() -> String {
     let request = json!({"state": digest(STATE), "org": ORG, "app": "bench", "nonce": NONCE, "verifier": "bench-verifier"});
     let key = secrecy::SecretString::from(support::FLOW_KEY);
-    shared::signin::flow::seal_private(&key, shared::signin::flow::Purpose::CorporateBinding, now() + 3600, &request)
+    shared::signin::flow::seal_private(&key, shared::signin::flow::Purpose::CorporateBinding, now() + 3600, &request).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The binding cookie of every callback (sealed once: each seal has its own nonce).

@@ -42,6 +42,10 @@ pub const NOT_FOUND: Problem = p(StatusCode::NOT_FOUND, "not_found", "There is n
 pub const METHOD_NOT_ALLOWED: Problem = p(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.");
 pub const UNSUPPORTED_MEDIA_TYPE: Problem = p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON (Content-Type: application/json).");
 pub const TOO_LARGE: Problem = p(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", "The request is too large.");
+/// A sign-in whose next step would not fit the token the browser carries (its app token, or the
+/// person's Cognito tokens, too large): refused before anything is kept.
+const SIGN_IN_TOO_LARGE: Problem =
+    p(StatusCode::UNPROCESSABLE_ENTITY, "sign_in_too_large", "Your account has more details than this sign-in can carry. Contact support.");
 pub const CODE_MISMATCH: Problem = p(StatusCode::UNAUTHORIZED, "code_mismatch", "That code is not correct.");
 pub const ORIGIN_NOT_ALLOWED: Problem = p(StatusCode::FORBIDDEN, "origin_not_allowed", "Requests from this origin are not allowed.");
 
@@ -72,6 +76,7 @@ impl Problem {
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
             SignInError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
             SignInError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
+            SignInError::Flow(FlowError::TooLarge) => SIGN_IN_TOO_LARGE,
             SignInError::Auth(auth) => Self::of_auth(auth),
             SignInError::EmailNotVerified => p(S::FORBIDDEN, "email_not_verified", "Your email address is not verified yet."),
             SignInError::HighRiskDenied => p(
@@ -144,6 +149,7 @@ impl Problem {
             }
             CorporateError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
             CorporateError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
+            CorporateError::Flow(FlowError::TooLarge) => SIGN_IN_TOO_LARGE,
             CorporateError::InvalidState => p(S::BAD_REQUEST, "corporate_state", "This sign-in attempt is no longer valid. Start again from the app."),
             CorporateError::ProviderDenied(_) => p(S::FORBIDDEN, "corporate_denied", "Your company's sign-in did not complete."),
             CorporateError::Provider(OidcError::Refused(_) | OidcError::BadToken(_)) | CorporateError::Claims(_) => TRY_AGAIN,

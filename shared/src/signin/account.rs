@@ -112,7 +112,7 @@ impl AccountPage {
 
     async fn seal<T: Serialize>(&self, purpose: Purpose, ttl: u64, value: &T, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        Ok(flow::seal_private(&key.flow_key, purpose, now + ttl, value))
+        Ok(flow::seal_private(&key.flow_key, purpose, now + ttl, value)?)
     }
 
     async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<T, SignInError> {

@@ -13,9 +13,10 @@ use crate::signin::flow;
 use crate::signin::flow::{Purpose, SignInContext};
 use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{Arrived, Outcome, Prior, SignInError, SignInPorts, SignedIn};
-use crate::signin::session::{Found, Method, Session};
+use crate::signin::service::{Arrived, ConsentAsked, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn};
+use crate::signin::session::{Found, Method, Session, new_cookie};
 use crate::tokens::app::App;
+use crate::tokens::targets::mint::Delivery;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -73,20 +74,43 @@ impl SignInPorts {
         Ok(Admission { events, risk, assurance, device: visit.device })
     }
 
-    /// Opens the session and records the sign-in's events and the person's profile with it.
-    pub(super) async fn open_session(&self, mut session: Session, mut arrival: Admission) -> Result<String, SignInError> {
+    /// A sign-in the browser takes up at `/session/handoff`: its handoff sealed, then its
+    /// session opened for it (`Session::handoff`). Sealed first, so that one too large to carry
+    /// (`FlowError::TooLarge`: an app token of several kilobytes) is refused before its session
+    /// and its events exist.
+    pub(super) async fn hand_off(&self, through: Through, now: u64) -> Result<Outcome, SignInError> {
+        let Through { session, arrival, delivery, app, device } = through;
+        let signed_in = SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app) };
+        let key = self.secrets.bridge().await?;
+        let handoff = flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &signed_in).inspect_err(|e| {
+            tracing::warn!(app = signed_in.app.as_deref().unwrap_or_default(), error = %e, "the app's token is too large to hand to the browser");
+        })?;
+        self.open_session(Session { handoff: true, ..session }, &signed_in.session, arrival).await?;
+        Ok(Outcome::Handoff(handoff))
+    }
+
+    /// A sign-in whose session cookie is set at once (a corporate callback's): its session opened.
+    async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
+        let Through { session, arrival, delivery, app, device } = through;
+        let cookie = new_cookie(&session.username);
+        self.open_session(session, &cookie, arrival).await?;
+        Ok(SignedIn { delivery, session: cookie, device, app: Some(app) })
+    }
+
+    /// Opens the session (`cookie`: its value, from [`new_cookie`]) and records the sign-in's
+    /// events and the person's profile with it.
+    async fn open_session(&self, mut session: Session, cookie: &str, mut arrival: Admission) -> Result<(), SignInError> {
         // The person, not the token they signed in with.
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         session.assurance = arrival.assurance;
         session.device = arrival.device.take();
-        let cookie = crate::signin::session::new_cookie(&session.username);
-        let key = oidc::digest(&cookie);
+        let key = oidc::digest(cookie);
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
         arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
         match self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await {
             // The key digests a cookie with 256 random bits: a conflict is the account's revocation.
             Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
-            other => Ok(other.map(|()| cookie)?),
+            other => Ok(other?),
         }
     }
 
@@ -170,20 +194,22 @@ impl Arrival {
     /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session, or
     /// the consent step first (`signin::consent`).
     pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<Arrived, SignInError> {
-        self.arrive(done, &Given::default(), visitor, false, now).await
+        match self.arrive(done, &Given::default(), visitor, now).await? {
+            Checked::Through(through) => Ok(Arrived::SignedIn(self.ports.sign_in_here(*through).await?)),
+            Checked::Consent(asked) => Ok(Arrived::Consent(asked)),
+        }
     }
 
     /// A corporate sign-in paused for consent goes on with what the person decided: the
     /// handoff the form brings to `/session/handoff` (the form's answer is a JSON call).
     pub(super) async fn resume(&self, done: Finished, given: &Given, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        match self.arrive(done, given, visitor, true, now).await? {
-            Arrived::SignedIn(signed_in) => self.ports.handoff(&signed_in, now).await,
-            Arrived::Consent(asked) => Ok(Outcome::Consent(asked)),
+        match self.arrive(done, given, visitor, now).await? {
+            Checked::Through(through) => self.ports.hand_off(*through, now).await,
+            Checked::Consent(asked) => Ok(Outcome::Consent(asked)),
         }
     }
 
-    /// `handoff`: the session opens for a handoff (`Session::handoff`), not for a cookie set at once.
-    async fn arrive(&self, done: Finished, given: &Given, visitor: &EventContext, handoff: bool, now: u64) -> Result<Arrived, SignInError> {
+    async fn arrive(&self, done: Finished, given: &Given, visitor: &EventContext, now: u64) -> Result<Checked, SignInError> {
         let (ctx, user) = (&done.ctx, &done.user);
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
@@ -198,13 +224,28 @@ impl Arrival {
         };
         let resume = || Resume::Corporate { org: done.org.clone(), provider_logout: done.provider_logout.clone(), second_factor: done.second_factor };
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, given, visitor, resume, now).await? {
-            return Ok(Arrived::Consent(asked));
+            return Ok(Checked::Consent(asked));
         }
         let delivery = self.ports.mint(&app, &profile, ctx, Method::Corporate.amr(done.second_factor), now).await?;
-        session.handoff = handoff;
-        let session = self.ports.open_session(session, arrival).await?;
-        Ok(Arrived::SignedIn(SignedIn { delivery, session, device: ctx.device.clone(), app: Some(app.id.to_string()) }))
+        Ok(Checked::Through(Box::new(Through { session, arrival, delivery, app: app.id.to_string(), device: ctx.device.clone() })))
     }
+}
+
+/// A corporate sign-in past its checks: through, or paused for the consent step.
+enum Checked {
+    Through(Box<Through>),
+    Consent(ConsentAsked),
+}
+
+/// A sign-in through every check, with the app's token: its session not opened yet.
+pub(super) struct Through {
+    pub(super) session: Session,
+    pub(super) arrival: Admission,
+    pub(super) delivery: Delivery,
+    /// The app's id.
+    pub(super) app: String,
+    /// The browser's device digest, from the sign-in's sealed context.
+    pub(super) device: Option<String>,
 }
 
 /// The context of a handoff's refusal: the visitor's, with the app signed in to and the device

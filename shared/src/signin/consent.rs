@@ -70,7 +70,7 @@ pub(super) enum Resume {
 impl ConsentState {
     async fn seal(&self, ports: &SignInPorts, now: u64) -> Result<String, SignInError> {
         let key = ports.secrets.bridge().await?;
-        Ok(flow::seal_private(&key.flow_key, Purpose::Consent, now + CHALLENGE_TTL, self))
+        Ok(flow::seal_private(&key.flow_key, Purpose::Consent, now + CHALLENGE_TTL, self)?)
     }
 
     pub(super) async fn open(ports: &SignInPorts, token: &str, now: u64) -> Result<Self, SignInError> {

@@ -108,6 +108,9 @@ pub enum FlowError {
     Invalid,
     #[error("the sign-in flow token has expired")]
     Expired,
+    /// Sealing only: the value would seal to more than [`MAX_TOKEN_LEN`], which no open accepts.
+    #[error("the sign-in flow would be too large to carry")]
+    TooLarge,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -148,11 +151,14 @@ pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &s
 /// Signs `value` for `purpose` as [`seal`] does, encrypted first ([`encrypt`]) and padded to a
 /// multiple of [`PADDING`] bytes: the browser carrying it reads nothing in it, its length
 /// included (within a step).
-pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> String {
+///
+/// Errors: [`FlowError::TooLarge`] when the token would be longer than [`MAX_TOKEN_LEN`] (the
+/// value's JSON over 4,096 bytes: it is base64 twice), so that no step hands out what no step opens.
+pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> Result<String, FlowError> {
     let mut json = serde_json::to_string(value).unwrap_or_default();
     let padded = json.len().div_ceil(PADDING).max(1) * PADDING;
     json.extend(std::iter::repeat_n(' ', padded - json.len()));
-    seal(key, purpose, expires_at, &encrypt(key, &json))
+    Some(seal(key, purpose, expires_at, &encrypt(key, &json))).filter(|sealed| sealed.len() <= MAX_TOKEN_LEN).ok_or(FlowError::TooLarge)
 }
 
 /// What [`seal_private`] sealed, if intact, for `purpose` and not expired at `now`.
@@ -240,8 +246,9 @@ mod tests {
 
     #[test]
     fn private_tokens_hide_their_content_and_its_length() {
-        let short = seal_private(&key(), Purpose::Challenge, 100, &ctx());
-        let longer = seal_private(&key(), Purpose::Challenge, 100, &SignInContext { nonce: Some("n".repeat(300)), ..ctx() });
+        let sealed = |value: &SignInContext| seal_private(&key(), Purpose::Challenge, 100, value).unwrap_or_else(|e| panic!("{e}"));
+        let short = sealed(&ctx());
+        let longer = sealed(&SignInContext { nonce: Some("n".repeat(300)), ..ctx() });
         assert_eq!(short.len(), longer.len(), "the same padded length");
         assert!(
             !short.contains("demo")
@@ -254,6 +261,17 @@ mod tests {
             Err(FlowError::Invalid),
             "a plain token is not a private one"
         );
+    }
+
+    #[test]
+    fn a_private_token_too_large_to_open_is_never_sealed() {
+        // 4,096 bytes of JSON (a string and its quotes) pad to 4,096 and seal within the limit; one
+        // byte more pads to 4,608, which would not.
+        let fits = "x".repeat(4_094);
+        let sealed = seal_private(&key(), Purpose::Handoff, 100, &fits).unwrap_or_else(|e| panic!("{e}"));
+        assert!(sealed.len() <= MAX_TOKEN_LEN);
+        assert_eq!(open_private::<String>(&key(), Purpose::Handoff, &sealed, 99), Ok(fits.clone()));
+        assert_eq!(seal_private(&key(), Purpose::Handoff, 100, &format!("{fits}x")), Err(FlowError::TooLarge));
     }
 
     #[test]

@@ -7,13 +7,14 @@ use crate::common::profile::UserProfile;
 use crate::consent::decision::{Given, Via};
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+use crate::signin::arrival::Through;
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::confirmation;
 use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::ports::TokenRejected;
-use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn, TotpSetup};
+use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
@@ -225,7 +226,7 @@ impl PasswordSignIn {
                     email: None,
                     given: established.given.clone(),
                 };
-                let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state);
+                let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state)?;
                 Ok(Outcome::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow, setup: None, public_key: None })
             }
         }
@@ -274,8 +275,7 @@ impl PasswordSignIn {
         }
         let delivery = self.ports.mint(&app, &profile, ctx, established.method.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
-        let session = self.ports.open_session(Session { handoff: true, ..session }, arrival).await?;
-        self.ports.handoff(&SignedIn { delivery, session, device: ctx.device.clone(), app: Some(app.id.to_string()) }, now).await
+        self.ports.hand_off(Through { session, arrival, delivery, app: app.id.to_string(), device: ctx.device.clone() }, now).await
     }
 
     /// A sign-in paused for consent (`signin::consent`) goes on with the person's tokens and
@@ -319,7 +319,7 @@ impl PasswordSignIn {
             email: None,
             given: given.clone(),
         };
-        Ok(flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state))
+        Ok(flow::seal_private(&key.flow_key, Purpose::Challenge, now + CHALLENGE_TTL, &state)?)
     }
 
     /// The tokens a bridge challenge carries (see [`Self::carry`]).

@@ -116,7 +116,7 @@ impl Passwordless {
         };
         let key = self.ports.secrets.bridge().await?;
         let state = ChallengeState { ctx, challenge: kind, username, session, method, email: Some(email.as_str().to_owned()), given: Default::default() };
-        let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + PASSWORDLESS_TTL, &state);
+        let flow = flow::seal_private(&key.flow_key, Purpose::Challenge, now + PASSWORDLESS_TTL, &state)?;
         Ok(Outcome::Challenge { kind, destination, options: Vec::new(), flow, setup: None, public_key })
     }
 

@@ -320,13 +320,6 @@ impl SignInPorts {
         Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
     }
 
-    /// The finished sign-in sealed for the form to bring to `/session/handoff`, encrypted: the
-    /// form's script carries it but can read neither the session value nor the app's token.
-    pub(super) async fn handoff(&self, signed_in: &SignedIn, now: u64) -> Result<Outcome, SignInError> {
-        let key = self.secrets.bridge().await?;
-        Ok(Outcome::Handoff(flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, signed_in)))
-    }
-
     pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {
         let key = self.secrets.bridge().await?;
         Ok(flow::open(&key.flow_key, Purpose::Context, ctx, now)?)
@@ -650,6 +643,34 @@ mod tests {
             assert!(matches!(svc.arrival.open_handoff(&handoff, other, &here(), NOW).await, Err(SignInError::OtherBrowser)), "{other:?}");
         }
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await, Err(SignInError::HandoffUsed)));
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_whose_handoff_would_be_too_large_is_refused_before_its_session_exists() {
+        // Within Cognito's limits (2,048 characters an attribute), a name and a company fill the
+        // app's token, and a long `return_to` goes beside it in the delivery.
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw", None));
+        let set_name = |name: String, company: String| {
+            if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+                user.claims["name"] = json!(name);
+                user.claims["custom:company"] = json!(company);
+            }
+        };
+        set_name("名".repeat(2_048), "c".repeat(2_048));
+        let (ports, events) = sign_in_ports_recording(auth.clone());
+        let sessions = Arc::new(crate::testing::MemorySessions { events: events.clone(), ..Default::default() });
+        let svc = SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports });
+        let return_to = format!("https://acme.zendesk.com/hc/{}", "a".repeat(1_900));
+        let ctx = svc.entry.start("demo", Entry::return_to(&return_to), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let out = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await;
+        assert!(matches!(out, Err(SignInError::Flow(FlowError::TooLarge))), "{out:?}");
+        assert!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "no session opened");
+        assert!(!events.kinds().contains(&crate::events::EventType::UserSignedIn), "no sign-in recorded: {:?}", events.kinds());
+        // With a shorter name and company, the same sign-in goes through, and its handoff opens.
+        set_name("Hanako".into(), "Acme".into());
+        let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
+        assert!(svc.arrival.open_handoff(&handoff, None, &here(), NOW).await.is_ok());
+        assert_eq!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).len(), 1);
     }
 
     #[tokio::test]

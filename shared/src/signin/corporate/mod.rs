@@ -282,7 +282,7 @@ impl Corporate {
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let expires_at = now + PENDING_TTL;
         let bound = BoundRequest { state: oidc::digest(&state), org: start.org, app: start.ctx.app.clone(), nonce, verifier };
-        let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound);
+        let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound)?;
         self.ports.pending.put(&oidc::digest(&state), &PendingLogin { ctx: start.ctx, binding: oidc::digest(&binding), expires_at }).await?;
         Ok(Redirect { url: url.into(), binding })
     }

@@ -185,7 +185,7 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
     // The revocation's sweep missed every session of hers.
     let username = sessions.sessions.lock().unwrap().values().next().unwrap().username.clone();
     sessions.revoked.lock().unwrap().insert(username.clone(), shared::common::time::unix_now());
-    let entered = call(&login, visited(event_json("GET", &format!("/sso/{DEMO_APP}"), "", None), &[&held[0]])).await;
+    let entered = call(&login, visited(event_json("GET", &format!("/sso/{DEMO_APP}"), "", None), &[&held[0], &device])).await;
     assert!(entered["headers"]["location"].as_str().is_some_and(|l| l.contains("ctx=")), "single sign-on refused: {entered}");
     let account = call(&login, visited(event_json("GET", "/account", "", None), &[&held[1]])).await;
     assert!(account["headers"]["location"].as_str().is_some_and(|l| l.contains("notice=account_sign_in")), "the account page refused: {account}");
@@ -199,14 +199,16 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
         recorded
             .iter()
             .filter(|e| e.detail.get("reason").is_some_and(|r| r == reason))
-            .map(|e| json!([e.user.username, e.context.app, e.context.method, e.context.ip, e.context.user_agent, e.context.country]))
+            .map(|e| json!([e.user.username, e.context.app, e.context.method, e.context.ip, e.context.user_agent, e.context.country, e.context.device]))
             .collect()
     };
-    let seen = |app: Option<&str>| json!([username, app, "password", "203.0.113.7", "Door-Test/1.0", "JP"]);
-    assert_eq!(refused("other_browser"), [seen(Some(DEMO_APP))]);
+    // The device by its digest, where the door reads the device cookie (not the account page's).
+    let digest = shared::signin::oidc::digest(device.split_once('=').unwrap().1);
+    let seen = |app: Option<&str>, device: Option<&str>| json!([username, app, "password", "203.0.113.7", "Door-Test/1.0", "JP", device]);
+    assert_eq!(refused("other_browser"), [seen(Some(DEMO_APP), None)], "no device cookie shown");
     assert_eq!(
         refused("account_revoked"),
-        [seen(Some(DEMO_APP)), seen(None), seen(None), seen(Some(DEMO_APP))],
+        [seen(Some(DEMO_APP), Some(&digest)), seen(None, None), seen(None, None), seen(Some(DEMO_APP), Some(&digest))],
         "single sign-on, the page, its grant, the handoff"
     );
 }

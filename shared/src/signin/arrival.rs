@@ -251,7 +251,7 @@ pub(super) struct Through {
 /// The context of a handoff's refusal: the visitor's, with the app signed in to and the device
 /// the browser showed.
 fn refusal_context(signed_in: &SignedIn, device: Option<&str>, visitor: &EventContext) -> EventContext {
-    EventContext { app: signed_in.app.clone(), device: device.map(oidc::digest), ..visitor.clone() }
+    EventContext { app: signed_in.app.clone(), device: flow::device_digest(device), ..visitor.clone() }
 }
 
 /// A sign-in let through: the events its session records (`user.signed_in` first) and the

@@ -5,7 +5,7 @@
 use crate::common::profile::UserProfile;
 use crate::events::EventContext;
 use crate::risk::Assurance;
-use crate::signin::flow::SignInContext;
+use crate::signin::flow::{self, SignInContext};
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
 use crate::signin::session::{self, ProviderLogout, Session};
@@ -48,7 +48,8 @@ impl SessionEntry {
             Some(cookie) => {
                 let (app, found) = tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key));
                 // A refusal is recorded whatever else fails: the read has ended the session.
-                let context = EventContext { app: app.as_ref().ok().map(|app| app.id.to_string()), ..visitor.clone() };
+                let app_id = app.as_ref().ok().map(|app| app.id.to_string());
+                let context = EventContext { app: app_id, device: flow::device_digest(entry.device), ..visitor.clone() };
                 let session = match found {
                     Ok(found) => Ok(self.ports.admitted(&cookie.key, found, &context, now).await),
                     Err(e) => Err(e),

@@ -68,6 +68,12 @@ pub struct SignInContext {
     pub device: Option<String>,
 }
 
+/// The digest a sign-in knows a browser's device by (a context's `device`, an event's), from its
+/// device cookie's id: none for a missing, empty or over-long (more than 128 bytes) one.
+pub fn device_digest(cookie: Option<&str>) -> Option<String> {
+    cookie.filter(|d| !d.is_empty() && d.len() <= 128).map(crate::signin::oidc::digest)
+}
+
 /// Whether the browser showing device cookie `cookie` is the device a context claims
 /// (`claimed`, a digest): always when it claims none. Compared in constant time. A sealed context
 /// travels in a URL; the device standing it claims counts only where its cookie is.

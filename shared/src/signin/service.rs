@@ -38,7 +38,6 @@ use crate::risk::RiskStore;
 use crate::signin::challenge::{AuthError, ChallengeKind};
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
-use crate::signin::oidc;
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
 use crate::signin::session::SessionPolicy;
 use crate::tokens::app::{App, AppId};
@@ -270,7 +269,7 @@ impl SignInPorts {
             }
             _ => (entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?, None),
         };
-        let device = entry.device.filter(|d| !d.is_empty() && d.len() <= 128).map(oidc::digest);
+        let device = flow::device_digest(entry.device);
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
     }
 
@@ -631,7 +630,7 @@ mod tests {
         let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(signed_in.device.as_deref(), Some(oidc::digest("browser-a").as_str()));
+        assert_eq!(signed_in.device.as_deref(), Some(crate::signin::oidc::digest("browser-a").as_str()));
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await, Err(SignInError::HandoffUsed)));
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), &here(), NOW).await, Err(SignInError::OtherBrowser)));
         let cookie = crate::signin::session::parse_cookie(Some(&signed_in.session)).unwrap_or_else(|| panic!("a session cookie"));

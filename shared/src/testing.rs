@@ -1003,12 +1003,24 @@ pub fn start_moto(root: &std::path::Path, env: &[(&str, &str)]) -> std::io::Resu
 }
 
 /// An SDK configuration for moto at `endpoint` (plain HTTP), recording every call in `calls`.
+///
+/// Its timeouts are the functions' ([`timeouts`](crate::adapters::aws::timeouts)) but for an
+/// attempt's, 10 s instead of 2 (and 20 s a call): moto is one Python process, and during a full
+/// test run on two cores it answers a call now and then after more than 2 s. The retry that timeout
+/// would start repeats a call the tests count, and one that spends a Cognito session (an answer to
+/// `SELECT_MFA_TYPE`) then reads as that session's expiry, a failure AWS would not give.
 pub async fn moto_sdk(endpoint: &str, calls: &CallLog) -> aws_config::SdkConfig {
+    let timeouts = crate::adapters::aws::timeouts()
+        .to_builder()
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(20))
+        .build();
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("ap-northeast-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "moto"))
-        .timeout_config(crate::adapters::aws::timeouts())
+        .timeout_config(timeouts)
         .load()
         .await;
     sdk.to_builder().http_client(calls.wrap(aws_smithy_http_client::Builder::new().build_http())).build()

@@ -138,7 +138,7 @@ async fn a_sign_in_too_large_to_hand_to_the_browser_is_a_clear_error_and_no_sess
     add(&test, app("tool", target, TOOL, claims), Some("tool-shared-secret-0123456789")).await;
     // Within Cognito's 2,048 characters an attribute, a name and a company fill the app's token
     // beyond what the form can carry back.
-    let (name, company) = ("名".repeat(1_000), "社".repeat(1_000));
+    let (name, company) = ("名".repeat(1_500), "社".repeat(1_500));
     test.user("hanako@example.com", |u| (u.name, u.company) = (&name, Some(company.as_str()))).await;
     let step = test.login_at("/sso/tool", "hanako@example.com", PASSWORD).await;
     assert_eq!(step.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", step.body);

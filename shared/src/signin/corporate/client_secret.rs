@@ -34,7 +34,7 @@ struct Kept {
 
 /// `value`, secret `secret` of `org`'s connection at its version, sealed with `key` until
 /// `now + KEPT_FOR`; `None` if it would be longer than a sealed token may be (a secret of
-/// about 3.9 KB or more: it is then read from Secrets Manager each cold start).
+/// about 5.5 KB or more: it is then read from Secrets Manager each cold start).
 pub fn seal(key: &SecretString, org: &Organisation, secret: &SecretRef, value: &SecretString, now: u64) -> Option<String> {
     let kept = Kept { org: org.id.clone(), version: org.version, secret: secret.clone(), value: value.expose_secret().to_owned() };
     flow::seal_private(key, Purpose::ConnectionSecret, now + KEPT_FOR, &kept).ok()
@@ -76,6 +76,6 @@ mod tests {
         let context = flow::seal_private(&key("k"), Purpose::Context, 200, &serde_json::json!({"org": "acme", "version": 2, "secret": secret, "value": "x"}))
             .unwrap_or_default();
         assert_eq!(open(&key("k"), &context, &acme, &secret, 100).map(|v| v.expose_secret().to_owned()), None, "another purpose's token");
-        assert_eq!(seal(&key("k"), &acme, &secret, &SecretString::from("x".repeat(5000)), 100), None, "too long to keep");
+        assert_eq!(seal(&key("k"), &acme, &secret, &SecretString::from("x".repeat(5_600)), 100), None, "too long to keep");
     }
 }

@@ -1005,7 +1005,7 @@ pub fn start_moto(root: &std::path::Path, env: &[(&str, &str)]) -> std::io::Resu
 /// An SDK configuration for moto at `endpoint` (plain HTTP), recording every call in `calls`.
 ///
 /// Its timeouts are the functions' ([`timeouts`](crate::adapters::aws::timeouts)) but for an
-/// attempt's, 10 s instead of 2 (and 20 s a call): moto is one Python process, and during a full
+/// attempt's and a read's, 10 s instead of 2 (and 20 s a call): moto is one Python process, and during a full
 /// test run on two cores it answers a call now and then after more than 2 s. The retry that timeout
 /// would start repeats a call the tests count, and one that spends a Cognito session (an answer to
 /// `SELECT_MFA_TYPE`) then reads as that session's expiry, a failure AWS would not give.

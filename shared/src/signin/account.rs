@@ -295,7 +295,6 @@ impl AccountPage {
                 if second_factor {
                     return self.elevate(key, username, &access_token, now).await;
                 }
-                let destination = self.ports.auth.send_email_code(&access_token).await?;
                 let state = Reauthenticating {
                     session: key,
                     username,
@@ -305,7 +304,9 @@ impl AccountPage {
                     options: Vec::new(),
                     access: Some(access_token.0.expose_secret().to_owned()),
                 };
+                // Sealed first: a flow too large to carry is refused before a code is sent.
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                let destination = self.ports.auth.send_email_code(&access_token).await?;
                 Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow })
             }
             AuthStep::Challenge(c)

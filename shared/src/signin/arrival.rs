@@ -79,8 +79,7 @@ impl SignInPorts {
     /// (`FlowError::TooLarge`: an app token of several kilobytes) is refused before its session
     /// and its events exist.
     pub(super) async fn hand_off(&self, through: Through, now: u64) -> Result<Outcome, SignInError> {
-        let Through { session, arrival, delivery, app, device } = through;
-        let signed_in = SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app) };
+        let (signed_in, session, arrival) = through.signed_in();
         let key = self.secrets.bridge().await?;
         let handoff = flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &signed_in).inspect_err(|e| {
             tracing::warn!(app = signed_in.app.as_deref().unwrap_or_default(), error = %e, "the app's token is too large to hand to the browser");
@@ -91,10 +90,9 @@ impl SignInPorts {
 
     /// A sign-in whose session cookie is set at once (a corporate callback's): its session opened.
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
-        let Through { session, arrival, delivery, app, device } = through;
-        let cookie = new_cookie(&session.username);
-        self.open_session(session, &cookie, arrival).await?;
-        Ok(SignedIn { delivery, session: cookie, device, app: Some(app) })
+        let (signed_in, session, arrival) = through.signed_in();
+        self.open_session(session, &signed_in.session, arrival).await?;
+        Ok(signed_in)
     }
 
     /// Opens the session (`cookie`: its value, from [`new_cookie`]) and records the sign-in's
@@ -246,6 +244,14 @@ pub(super) struct Through {
     pub(super) app: String,
     /// The browser's device digest, from the sign-in's sealed context.
     pub(super) device: Option<String>,
+}
+
+impl Through {
+    /// What the browser gets (with a new session cookie), and what opening that session takes.
+    fn signed_in(self) -> (SignedIn, Session, Admission) {
+        let Through { session, arrival, delivery, app, device } = self;
+        (SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app) }, session, arrival)
+    }
 }
 
 /// The context of a handoff's refusal: the visitor's, with the app signed in to and the device

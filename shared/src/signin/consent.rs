@@ -123,6 +123,28 @@ impl SignInPorts {
         let mut accepted = if mirror_short { self.recorded(&session.username).await? } else { mirrored.clone() };
         let decisions = changes(&accepted, given);
         decisions.iter().for_each(|d| accepted.apply(d));
+        // The step still owed, sealed before anything is written: one too large to carry is
+        // refused with nothing recorded.
+        let missing = accepted.missing(&documents);
+        let step = if missing.is_empty() {
+            None
+        } else {
+            let required = missing.iter().map(|d| Shown { id: d.id.clone(), version: d.version, required: true, accepted: false });
+            let optional = documents.iter().filter(|d| !d.required).map(|d| Shown {
+                id: d.id.clone(),
+                version: d.version,
+                required: false,
+                accepted: accepted.version(&d.id).is_some(),
+            });
+            let state = ConsentState {
+                id: uuid::Uuid::new_v4().to_string(),
+                ctx: ctx.clone(),
+                username: session.username.clone(),
+                shown: required.chain(optional).collect(),
+                resume: resume(),
+            };
+            Some((state.seal(self, now).await?, state.shown))
+        };
         let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, given, visitor, now)).collect();
         let context = EventContext { app: Some(ctx.app.to_string()), device: ctx.device.clone(), ..visitor.clone() };
         let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, &context)).collect();
@@ -133,25 +155,10 @@ impl SignInPorts {
             self.mirror(&session.username, &value).await;
         }
         session.profile.insert(ATTRIBUTE.into(), value.into());
-        let missing = accepted.missing(&documents);
-        if missing.is_empty() {
-            return Ok(None);
+        match step {
+            Some((flow, shown)) => Ok(Some(ConsentAsked { flow, documents: self.views(&shown).await? })),
+            None => Ok(None),
         }
-        let required = missing.iter().map(|d| Shown { id: d.id.clone(), version: d.version, required: true, accepted: false });
-        let optional = documents.iter().filter(|d| !d.required).map(|d| Shown {
-            id: d.id.clone(),
-            version: d.version,
-            required: false,
-            accepted: accepted.version(&d.id).is_some(),
-        });
-        let state = ConsentState {
-            id: uuid::Uuid::new_v4().to_string(),
-            ctx: ctx.clone(),
-            username: session.username.clone(),
-            shown: required.chain(optional).collect(),
-            resume: resume(),
-        };
-        Ok(Some(ConsentAsked { flow: state.seal(self, now).await?, documents: self.views(&state.shown).await? }))
     }
 
     /// Whether the person `session` names has accepted every required document: the mirror

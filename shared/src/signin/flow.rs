@@ -1,13 +1,14 @@
 //! Sealed sign-in flows: the state the form carries between steps, signed with HMAC-SHA256 so
 //! that the browser can hold it but not change it.
 //!
-//! A token is `base64url(json).base64url(mac)`; the JSON names the token's purpose and its
-//! expiry, so a token made for one step is refused at another and a stale one is refused at all.
-//! Tokens are signed, not encrypted: they hold nothing the person may not see. The secrets a
-//! step must carry (the person's Cognito tokens while they prove their email and set up an
+//! A plain token ([`seal`]) is `base64url(json).base64url(mac)`; the JSON names the token's
+//! purpose and its expiry, so a token made for one step is refused at another and a stale one is
+//! refused at all. It is signed, not encrypted: it holds nothing the person may not see. A step
+//! that carries secrets (the person's Cognito tokens while they prove their email and set up an
 //! authenticator app; a handoff's session value and app token; a corporate sign-in's nonce and
-//! PKCE verifier in its binding cookie) go in encrypted first ([`encrypt`], AES-256-GCM under a
-//! key derived from the same flow key).
+//! PKCE verifier in its binding cookie) seals a private token instead ([`seal_private`]):
+//! `base64url(header).base64url(ciphertext).base64url(mac)`, the value encrypted with AES-256-GCM
+//! under a key derived from the same flow key. Each purpose is sealed one way only.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -21,8 +22,8 @@ use crate::signin::challenge::ChallengeKind;
 use crate::tokens::app::AppId;
 use crate::tokens::return_to::ReturnTo;
 
-/// Longest token sealed or opened (a Cognito session is about 1 KB; the person's Cognito tokens
-/// carried through a step, 2 to 4 KB).
+/// Longest token opened, and private token sealed (a Cognito session is about 1 KB; the
+/// person's Cognito tokens carried through a step, 2 to 4 KB).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Which step a token is for.
@@ -138,7 +139,12 @@ pub fn seal<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64,
 /// Verifies `token` (in constant time) and returns its value if it is for `purpose` and not
 /// expired at `now`.
 pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
-    let payload = signed_part(key, token)?;
+    unwrapped(signed_part(key, token)?, purpose, now)
+}
+
+/// The value of a plain token's signed `payload` (its [`Envelope`], base64url), if for `purpose`
+/// and not expired at `now`.
+fn unwrapped<T: DeserializeOwned>(payload: &str, purpose: Purpose, now: u64) -> Result<T, FlowError> {
     let json = B64.decode(payload).map_err(|_| FlowError::Invalid)?;
     let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| FlowError::Invalid)?;
     current(envelope.p, envelope.exp, purpose, now)?;
@@ -154,8 +160,9 @@ struct Header {
 
 /// Seals `value` for `purpose` until `expires_at`, encrypted ([`encrypt`]) and padded to a
 /// multiple of [`PADDING`] bytes, so the browser carrying it reads nothing in it, its length
-/// included (within a step): `{header}.{ciphertext}.{mac}`, each part base64url, the MAC (as
-/// [`seal`]'s) over the first two.
+/// included (within a step): `{header}.{ciphertext}.{mac}`, each part base64url, the header
+/// (purpose and expiry) bound to the ciphertext twice: as its associated data, and by the MAC (as
+/// [`seal`]'s) over the first two parts.
 ///
 /// Errors: [`FlowError::TooLarge`] when the token would be longer than [`MAX_TOKEN_LEN`] (the
 /// value's JSON over 5,632 bytes), so that no step hands out what no step opens.
@@ -164,7 +171,7 @@ pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_
     let padded = json.len().div_ceil(PADDING).max(1) * PADDING;
     json.extend(std::iter::repeat_n(' ', padded - json.len()));
     let header = B64.encode(serde_json::to_vec(&Header { p: purpose, exp: expires_at }).unwrap_or_default());
-    let signed = format!("{header}.{}", encrypt(key, &json));
+    let signed = format!("{header}.{}", encrypt(key, &json, header.as_bytes()));
     let tag = B64.encode(mac(key, signed.as_bytes()).finalize().into_bytes());
     Some(format!("{signed}.{tag}")).filter(|token| token.len() <= MAX_TOKEN_LEN).ok_or(FlowError::TooLarge)
 }
@@ -172,18 +179,18 @@ pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_
 /// What [`seal_private`] sealed, if intact, for `purpose` and not expired at `now`.
 pub fn open_private<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
     let signed = signed_part(key, token)?;
-    let ciphertext = match signed.split_once('.') {
+    let (ciphertext, associated) = match signed.split_once('.') {
         Some((header, ciphertext)) => {
-            let header: Header = B64.decode(header).ok().and_then(|json| serde_json::from_slice(&json).ok()).ok_or(FlowError::Invalid)?;
-            current(header.p, header.exp, purpose, now)?;
-            ciphertext.to_owned()
+            let read: Header = B64.decode(header).ok().and_then(|json| serde_json::from_slice(&json).ok()).ok_or(FlowError::Invalid)?;
+            current(read.p, read.exp, purpose, now)?;
+            (ciphertext.to_owned(), header)
         }
         // Sealed before the header stood beside the ciphertext (the ciphertext was the value of a
-        // plain token, base64 twice): opened until the last of those has expired (a kept client
-        // secret, 24 hours after it was sealed). To remove in the next release.
-        None => open::<String>(key, purpose, token, now)?,
+        // plain token, base64 twice, with no associated data): opened until the last of those has
+        // expired (a kept client secret, 24 hours after it was sealed). To remove in the next release.
+        None => (unwrapped::<String>(signed, purpose, now)?, ""),
     };
-    let plain = decrypt(key, &ciphertext).ok_or(FlowError::Invalid)?;
+    let plain = decrypt(key, &ciphertext, associated.as_bytes()).ok_or(FlowError::Invalid)?;
     serde_json::from_str(plain.expose_secret()).map_err(|_| FlowError::Invalid)
 }
 
@@ -213,29 +220,29 @@ fn current(p: Purpose, exp: u64, purpose: Purpose, now: u64) -> Result<(), FlowE
 /// [`seal_private`] pads to a multiple of this many bytes.
 pub const PADDING: usize = 512;
 
-/// `plaintext` encrypted for a sealed flow (AES-256-GCM, a random nonce; base64url). The browser
-/// carrying it can neither read nor change it.
-pub fn encrypt(key: &SecretString, plaintext: &str) -> String {
+/// `plaintext` encrypted for a sealed flow (AES-256-GCM, a random nonce, `associated` as its
+/// associated data; base64url). The browser carrying it can neither read nor change it.
+fn encrypt(key: &SecretString, plaintext: &str, associated: &[u8]) -> String {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
     let mut nonce = [0u8; NONCE_LEN];
     crate::common::random::fill(&mut nonce);
     let cipher = secret_key(key);
     let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cipher).unwrap_or_else(|_| unreachable!("a 32-byte key")));
     let mut data = plaintext.as_bytes().to_vec();
-    sealing.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data).unwrap_or_else(|_| unreachable!("in-memory"));
+    sealing.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(associated), &mut data).unwrap_or_else(|_| unreachable!("in-memory"));
     let mut out = nonce.to_vec();
     out.extend(data);
     B64.encode(out)
 }
 
-/// What [`encrypt`] encrypted, if `sealed` is intact and was made with `key`.
-pub fn decrypt(key: &SecretString, sealed: &str) -> Option<SecretString> {
+/// What [`encrypt`] encrypted, if `sealed` is intact and was made with `key` and `associated`.
+fn decrypt(key: &SecretString, sealed: &str, associated: &[u8]) -> Option<SecretString> {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
     let bytes = B64.decode(sealed).ok()?;
     let (nonce, data) = (bytes.get(..NONCE_LEN)?, bytes.get(NONCE_LEN..)?);
     let opening = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &secret_key(key)).ok()?);
     let mut data = data.to_vec();
-    let plain = opening.open_in_place(Nonce::try_assume_unique_for_key(nonce).ok()?, Aad::empty(), &mut data).ok()?;
+    let plain = opening.open_in_place(Nonce::try_assume_unique_for_key(nonce).ok()?, Aad::from(associated), &mut data).ok()?;
     String::from_utf8(plain.to_vec()).ok().map(SecretString::from)
 }
 
@@ -275,14 +282,15 @@ mod tests {
 
     #[test]
     fn encrypted_secrets_open_only_intact_and_under_the_same_key() {
-        let sealed = encrypt(&key(), "access-token");
-        assert_ne!(encrypt(&key(), "access-token"), sealed, "a fresh nonce each time");
-        assert_eq!(decrypt(&key(), &sealed).map(|s| s.expose_secret().to_owned()).as_deref(), Some("access-token"));
-        assert!(decrypt(&SecretString::from("other".repeat(8)), &sealed).is_none());
+        let sealed = encrypt(&key(), "access-token", b"header");
+        assert_ne!(encrypt(&key(), "access-token", b"header"), sealed, "a fresh nonce each time");
+        assert_eq!(decrypt(&key(), &sealed, b"header").map(|s| s.expose_secret().to_owned()).as_deref(), Some("access-token"));
+        assert!(decrypt(&SecretString::from("other".repeat(8)), &sealed, b"header").is_none());
+        assert!(decrypt(&key(), &sealed, b"another").is_none(), "bound to its associated data");
         let mut bytes = B64.decode(&sealed).unwrap_or_default();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert!(decrypt(&key(), &B64.encode(bytes)).is_none());
+        assert!(decrypt(&key(), &B64.encode(bytes), b"header").is_none());
         assert!(!sealed.contains("access"));
     }
 
@@ -310,9 +318,19 @@ mod tests {
         assert_eq!(parts.len(), 3, "header, ciphertext, MAC");
         assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &token, 100), Err(FlowError::Expired));
         // Another header (a later expiry, another purpose) on the same ciphertext and MAC.
-        for header in [serde_json::json!({"p": "challenge", "exp": 10_000}), serde_json::json!({"p": "handoff", "exp": 100})] {
-            let forged = format!("{}.{}.{}", B64.encode(header.to_string()), parts[1], parts[2]);
-            assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &forged, 99), Err(FlowError::Invalid), "{header}");
+        for (header, purpose) in [(r#"{"p":"challenge","exp":10000}"#, Purpose::Challenge), (r#"{"p":"handoff","exp":100}"#, Purpose::Handoff)] {
+            let forged = format!("{}.{}.{}", B64.encode(header), parts[1], parts[2]);
+            assert_eq!(open_private::<SignInContext>(&key(), purpose, &forged, 99), Err(FlowError::Invalid), "{header}");
+        }
+        // Parts missing, empty, or more of them.
+        for broken in [
+            format!("{}.{}", parts[0], parts[2]),
+            format!(".{}.{}", parts[1], parts[2]),
+            format!("{}..{}", parts[0], parts[2]),
+            format!("{token}."),
+            format!("x.{token}"),
+        ] {
+            assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &broken, 99), Err(FlowError::Invalid), "{broken}");
         }
         // The header of a token expiring later, on this one's ciphertext.
         let later = seal_private(&key(), Purpose::Challenge, 10_000, &ctx()).unwrap_or_else(|e| panic!("{e}"));
@@ -320,7 +338,7 @@ mod tests {
         assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &spliced, 100), Err(FlowError::Invalid));
         assert_eq!(open::<String>(&key(), Purpose::Challenge, &token, 99), Err(FlowError::Invalid), "no plain token");
         // One sealed before the header stood apart (the ciphertext inside a plain token) still opens.
-        let before = seal(&key(), Purpose::Challenge, 100, &encrypt(&key(), &serde_json::to_string(&ctx()).unwrap_or_default()));
+        let before = seal(&key(), Purpose::Challenge, 100, &encrypt(&key(), &serde_json::to_string(&ctx()).unwrap_or_default(), b""));
         assert_eq!(open_private::<SignInContext>(&key(), Purpose::Challenge, &before, 99), Ok(ctx()));
         assert_eq!(open_private::<SignInContext>(&key(), Purpose::Handoff, &before, 99), Err(FlowError::Invalid));
     }

@@ -299,8 +299,9 @@ impl PasswordSignIn {
     /// The step before a factor is enrolled: a code to the person's verified email
     /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
     async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
-        let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
+        // Sealed first: a flow too large to carry is refused before a code is sent.
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
+        let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
         Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None, public_key: None })
     }
 

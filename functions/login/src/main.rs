@@ -23,5 +23,11 @@ async fn main() -> Result<(), Error> {
     let login = Arc::new(Login::new(&config, &sdk, secrets)?);
     let ahead = login.clone();
     tokio::spawn(async move { ahead.sign_in.prefetch(shared::common::time::unix_now()).await });
+    // A second connection to Cognito's host, set up beside the one the pool's keys take (the
+    // same read, at the same moment, answer unused): a corporate callback looks the person up with
+    // two Cognito calls at once (the user and their groups), which would otherwise set one up on
+    // the person's time.
+    let (second, jwks_url) = (sdk.clone(), config.jwks_url.clone());
+    tokio::spawn(async move { shared::adapters::aws::get(&second, &jwks_url).await.map(drop) });
     lambda_http::run(routes::router(login)).await
 }

@@ -43,7 +43,8 @@ pub const METHOD_NOT_ALLOWED: Problem = p(StatusCode::METHOD_NOT_ALLOWED, "metho
 pub const UNSUPPORTED_MEDIA_TYPE: Problem = p(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send JSON (Content-Type: application/json).");
 pub const TOO_LARGE: Problem = p(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", "The request is too large.");
 /// A sign-in whose next step would not fit the token the browser carries (its app token, or the
-/// person's Cognito tokens, too large): refused before anything is kept.
+/// person's Cognito tokens, too large): refused before that step's own writes (a handoff's
+/// session, a consent step's decisions) and before an email code is sent for it.
 const SIGN_IN_TOO_LARGE: Problem =
     p(StatusCode::UNPROCESSABLE_ENTITY, "sign_in_too_large", "Your account has more details than this sign-in can carry. Contact support.");
 pub const CODE_MISMATCH: Problem = p(StatusCode::UNAUTHORIZED, "code_mismatch", "That code is not correct.");

@@ -143,6 +143,12 @@ async fn a_sign_in_too_large_to_hand_to_the_browser_is_a_clear_error_and_no_sess
     let step = test.login_at("/sso/tool", "hanako@example.com", PASSWORD).await;
     assert_eq!(step.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", step.body);
     assert_eq!(step.json()["error"], "sign_in_too_large");
+    // At 2,048 characters each, Cognito's ID token itself is over the 16 KiB a verifier reads: the
+    // same answer, not an outage.
+    let (name, company) = ("名".repeat(2_048), "社".repeat(2_048));
+    test.user("taro@example.com", |u| (u.name, u.company) = (&name, Some(company.as_str()))).await;
+    let step = test.login_at("/sso/tool", "taro@example.com", PASSWORD).await;
+    assert_eq!((step.status, step.json()["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sign_in_too_large")), "{}", step.body);
     assert_eq!(test.items_under("SESSION#").await, 0, "refused before any session");
 }
 

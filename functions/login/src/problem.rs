@@ -77,7 +77,7 @@ impl Problem {
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
             SignInError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
             SignInError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
-            SignInError::Flow(FlowError::TooLarge) => SIGN_IN_TOO_LARGE,
+            SignInError::Flow(FlowError::TooLarge) | SignInError::Token(TokenRejected::TooLarge) => SIGN_IN_TOO_LARGE,
             SignInError::Auth(auth) => Self::of_auth(auth),
             SignInError::EmailNotVerified => p(S::FORBIDDEN, "email_not_verified", "Your email address is not verified yet."),
             SignInError::HighRiskDenied => p(

@@ -76,6 +76,10 @@ pub enum TokenRejected {
     Invalid(&'static str),
     #[error("the signing keys could not be fetched: {0}")]
     KeysUnavailable(String),
+    /// Longer than a verifier reads (16 KiB): from Cognito, a person whose attributes are that
+    /// large, not an outage.
+    #[error("the ID token is too large to verify")]
+    TooLarge,
 }
 
 /// Verifies an ID token locally (signature by the issuer's published keys, issuer, audience,

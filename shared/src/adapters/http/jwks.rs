@@ -165,7 +165,7 @@ impl KeyCache {
     /// algorithm and the key's family allows it; returns the claims, otherwise unchecked.
     pub async fn verify(&self, token: &str, allowed: &[Algorithm]) -> Result<Map<String, Value>, TokenRejected> {
         if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenRejected::Invalid("too long"));
+            return Err(TokenRejected::TooLarge);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Invalid("malformed"))?;
         if !allowed.contains(&header.alg) {

@@ -160,6 +160,7 @@ impl OidcProvider for HttpOidc {
         let keys = self.key_cache(&metadata.jwks_uri);
         keys.verify(id_token, ALGORITHMS).await.map_err(|e| match e {
             TokenRejected::Invalid(why) => OidcError::BadToken(why),
+            TokenRejected::TooLarge => OidcError::BadToken("too long"),
             TokenRejected::KeysUnavailable(why) => OidcError::Unavailable(why),
         })
     }

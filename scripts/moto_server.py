@@ -65,6 +65,9 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   `taro@example.com`, and `AdminGetUser` by the other case found none. Here alias lookups and
   the check that a new user's email is free ignore case in such a pool (`ListUsers` filters stay
   exact).
+- The app client's secret on `USER_PASSWORD_AUTH`: moto signed in a client with a secret without
+  its `SECRET_HASH` (it checks it only for SRP and refresh sign-ins). As Cognito, it is checked
+  first (`NotAuthorizedException`), as it is here for `USER_AUTH`, `SignUp` and their kin.
 - A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
   moto asks for a factor only when it is the preferred one, and otherwise signs the person in
   without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
@@ -269,7 +272,7 @@ def _pool_of_client(backend, client_id):
 
 
 def _check_client(pool, client_id, username, secret_hash):
-    """As Cognito: a client with a secret needs `SecretHash` (moto checks it on sign-in only)."""
+    """As Cognito: a client with a secret needs its `SECRET_HASH` (`SecretHash` on unsigned calls)."""
     client = pool.clients[client_id]
     if client.generate_secret and not check_secret_hash(client.secret, client.id, username, secret_hash or ""):
         raise NotAuthorizedError(f"Client {client_id} is configured with secret but SECRET_HASH was not received")
@@ -534,8 +537,15 @@ _initiate_auth = CognitoIdpResponse.initiate_auth
 
 
 def initiate_auth(self):
-    """`USER_AUTH` as Cognito runs it; every other flow as moto."""
-    if self._get_param("AuthFlow") != "USER_AUTH":
+    """`USER_AUTH` as Cognito runs it; `USER_PASSWORD_AUTH` as moto, but for the client's secret,
+    which Cognito checks and moto does not (`SECRET_HASH`); every other flow as moto."""
+    flow = self._get_param("AuthFlow")
+    if flow == "USER_PASSWORD_AUTH":
+        client_id = self._get_param("ClientId")
+        params = self._get_param("AuthParameters") or {}
+        pool = _pool_of_client(_backend_of_client(self, client_id), client_id)
+        _check_client(pool, client_id, params.get("USERNAME") or "", params.get("SECRET_HASH"))
+    if flow != "USER_AUTH":
         return _initiate_auth(self)
     client_id = self._get_param("ClientId")
     params = self._get_param("AuthParameters") or {}

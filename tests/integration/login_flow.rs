@@ -443,6 +443,34 @@ async fn forgot_password_then_reset_signs_in_with_the_new_password() {
 }
 
 #[tokio::test]
+async fn the_app_clients_secret_is_required_on_a_password_sign_in_as_cognito_requires_it() {
+    use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+    let app = spawn_app().await;
+    app.user("hashed@example.com", |_| {}).await;
+    let secret = app.client_secret().await;
+    let sign_in = |hash: Option<String>| {
+        let call = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
+            .initiate_auth()
+            .client_id(&app.stack.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", "hashed@example.com")
+            .auth_parameters("PASSWORD", PASSWORD);
+        match hash {
+            Some(hash) => call.auth_parameters("SECRET_HASH", hash),
+            None => call,
+        }
+        .send()
+    };
+    let hash = |secret: &str| shared::adapters::cognito::auth::secret_hash(&secret.to_owned().into(), "hashed@example.com", &app.stack.client_id);
+    for (hash, what) in [(None, "none"), (Some(hash("another secret")), "another secret's")] {
+        let refused = sign_in(hash).await.map(drop).map_err(|e| e.into_service_error().meta().code().map(str::to_owned));
+        assert_eq!(refused, Err(Some("NotAuthorizedException".to_owned())), "{what}");
+    }
+    let signed_in = sign_in(Some(hash(&secret))).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(signed_in.authentication_result.is_some());
+}
+
+#[tokio::test]
 async fn id_tokens_are_checked_against_the_pools_published_keys() {
     use shared::adapters::http::jwks::{HttpKeys, JwksVerifier};
     use shared::signin::ports::{IdTokenVerifier, TokenRejected};

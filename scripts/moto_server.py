@@ -540,18 +540,16 @@ def initiate_auth(self):
     """`USER_AUTH` as Cognito runs it; `USER_PASSWORD_AUTH` as moto, but for the client's secret,
     which Cognito checks and moto does not (`SECRET_HASH`); every other flow as moto."""
     flow = self._get_param("AuthFlow")
-    if flow == "USER_PASSWORD_AUTH":
-        client_id = self._get_param("ClientId")
-        params = self._get_param("AuthParameters") or {}
-        pool = _pool_of_client(_backend_of_client(self, client_id), client_id)
-        _check_client(pool, client_id, params.get("USERNAME") or "", params.get("SECRET_HASH"))
-    if flow != "USER_AUTH":
+    if flow not in ("USER_AUTH", "USER_PASSWORD_AUTH"):
         return _initiate_auth(self)
     client_id = self._get_param("ClientId")
     params = self._get_param("AuthParameters") or {}
     username = params.get("USERNAME") or ""
     backend = _backend_of_client(self, client_id)
     pool = _pool_of_client(backend, client_id)
+    if flow == "USER_PASSWORD_AUTH":
+        _check_client(pool, client_id, username, params.get("SECRET_HASH"))
+        return _initiate_auth(self)
     client = pool.clients[client_id]
     if "ALLOW_USER_AUTH" not in (client.extended_config.get("ExplicitAuthFlows") or []):
         raise InvalidParameterException("USER_AUTH flow not enabled for this client")

@@ -81,7 +81,7 @@ pub fn device_digest(cookie: Option<&str>) -> Option<String> {
 /// travels in a URL; the device standing it claims counts only where its cookie is.
 pub fn device_shown(claimed: Option<&str>, cookie: Option<&str>) -> bool {
     let Some(claimed) = claimed else { return true };
-    let shown = cookie.map(crate::signin::oidc::digest).unwrap_or_default();
+    let shown = device_digest(cookie).unwrap_or_default();
     subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes()).into()
 }
 

@@ -381,6 +381,8 @@ pub struct ScriptedUser {
 pub struct ScriptedAuth {
     pub users: Mutex<HashMap<String, ScriptedUser>>,
     pub calls: AtomicUsize,
+    /// How many email codes [`AuthPort::send_email_code`] sent.
+    pub emails_sent: AtomicUsize,
     /// When set, every call fails with this error.
     pub failure: Mutex<Option<AuthError>>,
 }
@@ -505,6 +507,7 @@ impl PasswordAuth for ScriptedAuth {
 
     async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError> {
         self.begin()?;
+        self.emails_sent.fetch_add(1, Ordering::Relaxed);
         access_token.0.expose_secret().strip_prefix("access-").map(|_| Some("h***@e***".to_owned())).ok_or(AuthError::ChallengeExpired)
     }
 

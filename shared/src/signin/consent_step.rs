@@ -179,6 +179,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_consent_step_too_large_to_carry_records_none_of_the_decisions_it_brings() {
+        let f = fixture(vec![sample("terms", 1, true), sample("marketing", 1, false)]);
+        let given = Given {
+            decisions: vec![Decision { document: DocumentId::parse("marketing").unwrap_or_else(|e| panic!("{e}")), version: 1, accepted: true }],
+            via: Via::SignUp,
+        };
+        let sign_in_giving = || async {
+            let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await?;
+            f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, &here(), NOW).await
+        };
+        // The step still owes the terms and carries the person's tokens; within Cognito's limits,
+        // a long name fills it.
+        let set_name = |name: String| {
+            if let Some(user) = f.auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+                user.claims["name"] = name.into();
+            }
+        };
+        set_name("名".repeat(2_048));
+        let step = sign_in_giving().await;
+        assert!(matches!(step, Err(SignInError::Flow(FlowError::TooLarge))), "{step:?}");
+        assert!(f.consents.records.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "nothing recorded");
+        assert!(f.consents.events.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "nothing recorded");
+        // With a short name, the step is asked and the decision it brings is recorded.
+        set_name("Hanako".into());
+        assert!(matches!(sign_in_giving().await, Ok(Outcome::Consent(_))));
+        let records: Vec<_> = f.consents.records.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|r| r.document.to_string()).collect();
+        assert_eq!(records, ["marketing"]);
+    }
+
+    #[tokio::test]
     async fn without_documents_nothing_is_asked_or_read() {
         let f = fixture(vec![]);
         assert!(matches!(sign_in(&f).await, Ok(Outcome::Handoff(_))));

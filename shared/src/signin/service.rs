@@ -673,6 +673,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_email_proof_too_large_to_carry_is_refused_before_its_code_is_sent() {
+        use std::sync::atomic::Ordering;
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None));
+        let app = crate::tokens::app::App { risk_policy: crate::risk::RiskPolicy::RequireMfa, ..crate::testing::demo_app() };
+        let (ports, _) = sign_in_ports_recording(auth.clone());
+        let svc = SignIn::new(SignInPorts { apps: Arc::new(crate::testing::MemoryApps::with([app])), ..ports });
+        assert!(matches!(sign_in_from(&svc, "browser-a", NOW).await, Ok(Outcome::Handoff(_))), "the baseline");
+        // A new browser asks for a second factor this person lacks: the email proof first, its
+        // state carrying the person's tokens. Within Cognito's limits, these fill it.
+        if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.claims["name"] = json!("名".repeat(2_048));
+        }
+        let out = sign_in_from(&svc, "browser-b", NOW + 60).await;
+        assert!(matches!(out, Err(SignInError::Flow(FlowError::TooLarge))), "{out:?}");
+        assert_eq!(auth.emails_sent.load(Ordering::Relaxed), 0, "no code for a step that cannot go on");
+        // With a short name, the same sign-in sends its code.
+        if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.claims["name"] = json!("Hanako");
+        }
+        let out = sign_in_from(&svc, "browser-b", NOW + 120).await;
+        assert!(matches!(out, Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, .. })), "{out:?}");
+        assert_eq!(auth.emails_sent.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
     async fn start_refuses_unknown_apps_and_foreign_return_to() {
         let svc = sign_in_service(Arc::new(ScriptedAuth::default()));
         assert!(matches!(svc.entry.start("nope", Entry::default(), NOW).await, Err(SignInError::UnknownApp)));

@@ -78,14 +78,20 @@ impl CachedSecrets {
     /// scheduled for deletion while a record this instance cached may still name it (until that
     /// record's own TTL ends).
     pub async fn value(&self, id: &SecretRef) -> Result<Arc<SecretString>, StoreError> {
+        Ok(self.value_loaded(id).await?.0)
+    }
+
+    /// [`Self::value`], and whether it was loaded within the TTL (`false`: a value held past
+    /// it, because the reload failed or found nothing).
+    pub async fn value_loaded(&self, id: &SecretRef) -> Result<(Arc<SecretString>, bool), StoreError> {
         match self.values.get_or_load(id, || self.store.secret(id)).await {
-            Ok(Some(value)) => Ok(value),
+            Ok(Some(value)) => Ok((value, true)),
             outcome => match self.values.held(id) {
                 Some(held) => {
                     tracing::warn!(secret = %id, "the secret did not reload; the value held is used");
-                    Ok(held)
+                    Ok((held, false))
                 }
-                None => outcome?.ok_or_else(|| StoreError::Missing(id.to_string())),
+                None => Err(outcome.err().unwrap_or_else(|| StoreError::Missing(id.to_string()))),
             },
         }
     }
@@ -141,8 +147,10 @@ mod tests {
         let secrets = CachedSecrets::new(store.clone(), SecretRef("bridge".into()), Duration::ZERO);
         let id = SecretRef("apps/acme/signing/1".into());
         assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first");
+        assert!(secrets.value_loaded(&id).await.unwrap().1, "loaded");
         *store.0.lock().unwrap() = Err(StoreError::Throttled);
         assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first", "deleted after it was loaded");
+        assert!(!secrets.value_loaded(&id).await.unwrap().1, "held past its time");
         *store.0.lock().unwrap() = Ok(None);
         assert_eq!(secrets.value(&id).await.unwrap().expose_secret(), "first", "gone after it was loaded");
         *store.0.lock().unwrap() = Ok(Some("second".into()));

@@ -438,12 +438,9 @@ impl Corporate {
         if let Some(value) = sealed.and_then(|sealed| client_secret::open(&key.flow_key, sealed, org, reference, now)) {
             return Ok((Some(Arc::new(value)), SecretSource::Sealed));
         }
-        let value = self.shared.secrets.value(reference).await?;
-        let source = match self.shared.secrets.fresh_value(reference) {
-            Some(_) => client_secret::seal(&key.flow_key, org, reference, &value, now).map_or(SecretSource::Held, SecretSource::Read),
-            None => SecretSource::Held,
-        };
-        Ok((Some(value), source))
+        let (value, loaded) = self.shared.secrets.value_loaded(reference).await?;
+        let sealed = loaded.then(|| client_secret::seal(&key.flow_key, org, reference, &value, now)).flatten();
+        Ok((Some(value), sealed.map_or(SecretSource::Held, SecretSource::Read)))
     }
 
     /// Keeps `sealed` as the organisation's sealed client secret (`None`: drops the one kept),

@@ -16,11 +16,13 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::cookies;
 use crate::pages;
 use crate::problem::{self, Problem};
 use crate::state::Login;
 use shared::events::EventContext;
 use shared::signin::corporate::CorporateError;
+use shared::signin::flow;
 use shared::signin::service::SignInError;
 use shared::tokens::targets::mint::Delivery;
 
@@ -84,7 +86,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// What the request says about where it came from, for the sign-in's events: the source IP
-/// API Gateway saw, the user agent, and the country only from the configured trusted header.
+/// API Gateway saw, the user agent, the country only from the configured trusted header, and the
+/// device cookie's digest (`flow::device_digest`) when the browser sent it. A door whose sealed
+/// context claims a device (a sign-in begun at `/sso`) names that one instead.
 pub struct Visitor(pub EventContext);
 
 impl FromRequestParts<Arc<Login>> for Visitor {
@@ -97,7 +101,8 @@ impl FromRequestParts<Arc<Login>> for Visitor {
             _ => None,
         };
         let country = login.country_header.as_deref().and_then(header).filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()));
-        Ok(Visitor(EventContext { ip, user_agent: header("user-agent"), country: country.map(|c| c.to_ascii_uppercase()), ..EventContext::default() }))
+        let device = cookies::device(&parts.headers, shared::common::time::unix_now()).and_then(|d| flow::device_digest(Some(d.id)));
+        Ok(Visitor(EventContext { ip, user_agent: header("user-agent"), country: country.map(|c| c.to_ascii_uppercase()), device, ..EventContext::default() }))
     }
 }
 

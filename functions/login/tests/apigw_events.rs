@@ -187,9 +187,9 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
     sessions.revoked.lock().unwrap().insert(username.clone(), shared::common::time::unix_now());
     let entered = call(&login, visited(event_json("GET", &format!("/sso/{DEMO_APP}"), "", None), &[&held[0], &device])).await;
     assert!(entered["headers"]["location"].as_str().is_some_and(|l| l.contains("ctx=")), "single sign-on refused: {entered}");
-    let account = call(&login, visited(event_json("GET", "/account", "", None), &[&held[1]])).await;
+    let account = call(&login, visited(event_json("GET", "/account", "", None), &[&held[1], &device])).await;
     assert!(account["headers"]["location"].as_str().is_some_and(|l| l.contains("notice=account_sign_in")), "the account page refused: {account}");
-    let view = call(&login, visited(event_json("POST", "/account/view", "", Some(json!({"grant": grant}))), &[])).await;
+    let view = call(&login, visited(event_json("POST", "/account/view", "", Some(json!({"grant": grant}))), &[&device])).await;
     assert_eq!(view["statusCode"], 401, "the open page's grant refused: {view}");
     let brought = call(&login, visited(pending, &[&device])).await;
     assert!(cookie(&brought, "__Host-bridge_session").is_none(), "the handoff refused: {brought}");
@@ -202,13 +202,13 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
             .map(|e| json!([e.user.username, e.context.app, e.context.method, e.context.ip, e.context.user_agent, e.context.country, e.context.device]))
             .collect()
     };
-    // The device by its digest, where the door reads the device cookie (not the account page's).
+    // The device by its digest, wherever the browser shows the device cookie.
     let digest = shared::signin::oidc::digest(device.split_once('=').unwrap().1);
     let seen = |app: Option<&str>, device: Option<&str>| json!([username, app, "password", "203.0.113.7", "Door-Test/1.0", "JP", device]);
     assert_eq!(refused("other_browser"), [seen(Some(DEMO_APP), None)], "no device cookie shown");
     assert_eq!(
         refused("account_revoked"),
-        [seen(Some(DEMO_APP), Some(&digest)), seen(None, None), seen(None, None), seen(Some(DEMO_APP), Some(&digest))],
+        [seen(Some(DEMO_APP), Some(&digest)), seen(None, Some(&digest)), seen(None, Some(&digest)), seen(Some(DEMO_APP), Some(&digest))],
         "single sign-on, the page, its grant, the handoff"
     );
 }

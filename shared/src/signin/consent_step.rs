@@ -59,7 +59,7 @@ impl ConsentStep {
             state.shown.iter().map(|s| Decision { document: s.id.clone(), version: s.version, accepted: ticked.contains(s.id.as_str()) }).collect();
         if state.shown.iter().zip(&decisions).any(|(s, d)| s.required && !d.accepted) {
             let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
-            let context = EventContext { app: Some(state.ctx.app.to_string()), ..visitor.clone() };
+            let context = EventContext { app: Some(state.ctx.app.to_string()), device: state.ctx.device.clone(), ..visitor.clone() };
             let event = IdentityEvent::new(EventType::UserSignInFailed, user, context, now).with_detail("reason", "consent_declined");
             if let Err(e) = self.ports.events.record(&event).await {
                 tracing::warn!(error = %e, "could not record a declined consent");

@@ -91,7 +91,7 @@ impl PasswordSignIn {
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
     /// `method`: how the sign-in began (the event's `context.method`).
     async fn failed(&self, ctx: &SignInContext, user: EventUser, visitor: &EventContext, error: AuthError, method: Method, now: u64) -> SignInError {
-        let context = EventContext { app: Some(ctx.app.to_string()), method: Some(method.name().into()), ..visitor.clone() };
+        let context = EventContext { app: Some(ctx.app.to_string()), method: Some(method.name().into()), device: ctx.device.clone(), ..visitor.clone() };
         let reason = match error {
             AuthError::CodeMismatch => "code_mismatch",
             _ => "invalid_credentials",

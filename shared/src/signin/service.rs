@@ -402,14 +402,20 @@ mod tests {
     #[tokio::test]
     async fn sign_ins_and_failures_are_recorded_as_events() {
         let (svc, events) = sign_in_service_recording(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", Some(ChallengeKind::SmsMfa))));
-        let ctx = ctx(&svc).await;
-        assert!(matches!(svc.password.sign_in(&ctx, EMAIL, &pw("wrong"), &here(), NOW).await, Err(SignInError::Auth(AuthError::InvalidCredentials))));
-        let Ok(Outcome::Challenge { flow, .. }) = svc.password.sign_in(&ctx, EMAIL, &pw("pw-123456"), &here(), NOW).await else { panic!("no challenge") };
-        assert!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("000001")), &here(), NOW).await.is_err());
-        assert!(matches!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 1).await, Ok(Outcome::Handoff(_))));
+        let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
+        let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        // The form's requests may show another device cookie (or none): the events name the one
+        // the sign-in began in.
+        let visitor = EventContext { device: Some("another".into()), ..here() };
+        assert!(matches!(svc.password.sign_in(&ctx, EMAIL, &pw("wrong"), &visitor, NOW).await, Err(SignInError::Auth(AuthError::InvalidCredentials))));
+        let Ok(Outcome::Challenge { flow, .. }) = svc.password.sign_in(&ctx, EMAIL, &pw("pw-123456"), &visitor, NOW).await else { panic!("no challenge") };
+        assert!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("000001")), &visitor, NOW).await.is_err());
+        assert!(matches!(svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &visitor, NOW + 1).await, Ok(Outcome::Handoff(_))));
         use crate::events::EventType::*;
         assert_eq!(events.kinds(), [UserSignInFailed, UserSignInFailed, UserSignedIn]);
         let all = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let device = crate::signin::oidc::digest("browser-a");
+        assert!(all.iter().all(|e| e.context.device.as_deref() == Some(device.as_str())), "{all:?}");
         assert_eq!(all[0].user.email.as_deref(), Some(EMAIL));
         assert_eq!(all[0].detail["reason"], "invalid_credentials");
         assert_eq!(all[1].detail["reason"], "code_mismatch");

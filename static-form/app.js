@@ -370,6 +370,7 @@
       if (!checkRules()) return show("error", "passwordRules");
       await signUpDocuments;
       signUp = { password: $("sign-up-password").value };
+      lastEmail = $("sign-up-email").value.trim();
       proceed(await call("/signup", {
         ctx, email: $("sign-up-email").value.trim(), password: signUp.password, name: $("sign-up-name").value.trim(), language: $("sign-up-language").value,
         accepted: ticked("step-sign-up")

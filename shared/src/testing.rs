@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -137,6 +137,8 @@ pub struct MemorySessions {
     pub sessions: Mutex<HashMap<String, crate::signin::session::Session>>,
     /// When each user's sessions were last revoked.
     pub revoked: Mutex<HashMap<String, u64>>,
+    /// Sign-up claims' holds by user: the claim and until when.
+    pub held: Mutex<HashMap<String, (String, u64)>>,
     pub events: Arc<MemoryEvents>,
     /// Where the risk profiles written with sessions go.
     pub risk: Arc<MemoryRisk>,
@@ -240,6 +242,9 @@ impl SessionStore for MemorySessions {
         if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
             return Err(StoreError::Conflict);
         }
+        if self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).is_some_and(|(_, until)| *until >= session.created) {
+            return Err(StoreError::Conflict);
+        }
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
         // As the table keeps it: by the verified email, else by username.
         let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
@@ -300,6 +305,21 @@ impl SessionStore for MemorySessions {
         self.revoked.lock().unwrap_or_else(|p| p.into_inner()).remove(username);
         Ok(())
     }
+    async fn hold(&self, username: &str, holder: &str, until: u64, now: u64) -> Result<bool, StoreError> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.get(username).is_some_and(|(by, held_until)| by != holder && *held_until >= now) {
+            return Ok(false);
+        }
+        held.insert(username.to_owned(), (holder.to_owned(), until));
+        Ok(true)
+    }
+    async fn release(&self, username: &str, holder: Option<&str>) -> Result<(), StoreError> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if holder.is_none_or(|holder| held.get(username).is_some_and(|(by, _)| by == holder)) {
+            held.remove(username);
+        }
+        Ok(())
+    }
 }
 
 /// A user pool that knows only the users whose attributes were set (enabled, no groups) and
@@ -308,6 +328,8 @@ impl SessionStore for MemorySessions {
 pub struct EmptyPool {
     pub sign_outs: AtomicUsize,
     pub attributes: Mutex<HashMap<String, Map<String, Value>>>,
+    /// The users not confirmed yet (a sign-up's code not entered).
+    pub unconfirmed: Mutex<HashSet<String>>,
 }
 
 #[async_trait]
@@ -316,11 +338,14 @@ impl PoolUsers for EmptyPool {
         let held = self.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned();
         Ok(held.map(|attributes| PoolUser { username: username.to_owned(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }))
     }
+    async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(self.unconfirmed.lock().unwrap_or_else(|p| p.into_inner()).contains(name).then(|| name.to_owned()))
+    }
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
         Ok(self.user(name).await?.map(|user| user.username))
     }
-    async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
-        Ok(None)
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(self.attributes.lock().unwrap_or_else(|p| p.into_inner()).contains_key(email).then(|| email.to_owned()))
     }
     async fn set_org(&self, _: &str, _: &OrgId) -> Result<(), DirectoryError> {
         Ok(())
@@ -376,7 +401,7 @@ pub struct ScriptedUser {
 }
 
 /// Password authentication over a fixed set of users. Every MFA code is `123456`; every reset
-/// code is `000000`. ID tokens are the claims as plain JSON (see [`PlainTokens`]).
+/// code is `000000`; every sign-up code `135790`. ID tokens are the claims as plain JSON (see [`PlainTokens`]).
 #[derive(Default)]
 pub struct ScriptedAuth {
     pub users: Mutex<HashMap<String, ScriptedUser>>,
@@ -509,6 +534,12 @@ impl PasswordAuth for ScriptedAuth {
         self.begin()?;
         self.emails_sent.fetch_add(1, Ordering::Relaxed);
         access_token.0.expose_secret().strip_prefix("access-").map(|_| Some("h***@e***".to_owned())).ok_or(AuthError::ChallengeExpired)
+    }
+
+    /// A sign-up's code is always `135790`.
+    async fn confirm_sign_up(&self, _: &str, code: &SecretString) -> Result<(), AuthError> {
+        self.begin()?;
+        if code.expose_secret() == "135790" { Ok(()) } else { Err(AuthError::CodeMismatch) }
     }
 
     /// The emailed code is always `246810`.

@@ -233,9 +233,10 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
     let code = app.emailed_code("counted@example.com");
     let signed_in = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
     assert_eq!(signed_in.json()["status"], "signed_in");
-    // ConfirmSignUp; the account made the confirmer's (two calls side by side); then a password
-    // sign-in: a first one reads the (empty) history of the email beside InitiateAuth, then the
-    // new account's own; a later one finds the email's.
+    // The account read (not confirmed yet) and its sign-ins held; ConfirmSignUp; the account made
+    // the confirmer's (two calls side by side); the hold released; then a password sign-in: a
+    // first one reads the (empty) history of the email beside InitiateAuth, then the new
+    // account's own; a later one finds the email's.
     let sign_in = [
         "AWSCognitoIdentityProviderService.InitiateAuth",
         "DynamoDB_20120810.BatchGetItem",
@@ -243,9 +244,12 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
         "DynamoDB_20120810.TransactWriteItems",
     ];
     let mut first = vec![
+        "AWSCognitoIdentityProviderService.AdminGetUser",
+        "DynamoDB_20120810.PutItem",
         "AWSCognitoIdentityProviderService.AdminSetUserPassword",
         "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
         "AWSCognitoIdentityProviderService.ConfirmSignUp",
+        "DynamoDB_20120810.DeleteItem",
         "DynamoDB_20120810.UpdateItem",
     ];
     first.extend(sign_in);
@@ -276,6 +280,44 @@ async fn an_account_someone_else_started_with_your_email_becomes_yours_when_you_
     let attributes = attributes_of(&app, "victim@example.com").await;
     let attribute = |name: &str| attributes.get(name).cloned();
     assert_eq!((attribute("name").as_deref(), attribute("locale").as_deref()), (Some("山田 花子"), Some("ja")));
+}
+
+/// The moment `ConfirmSignUp` confirms an account someone else started, its first password works
+/// in Cognito until the confirmer's is set. The confirmation holds the account's sign-ins from
+/// before that call (`SessionStore::hold`): here the state between its two Cognito steps (or
+/// after a claim that failed), through the bridge's own adapters and Cognito's own call.
+#[tokio::test]
+async fn while_an_account_is_claimed_its_first_password_opens_no_session() {
+    use shared::directory::ports::PoolUsers;
+    use shared::signin::ports::SessionStore;
+    let app = open_app().await;
+    let ctx = app.ctx().await;
+    let mut first = new_account(&ctx, "victim@example.com", "en");
+    first["password"] = "Attacker-Passw0rd!".into();
+    assert_eq!(app.post("/signup", first).await.status, StatusCode::OK);
+    assert_eq!(app.post("/signup", new_account(&ctx, "victim@example.com", "ja")).await.status, StatusCode::OK);
+    let code = app.emailed_code("victim@example.com");
+    // What the confirmation reads first: the account, not confirmed, under its user name.
+    let pool = shared::adapters::cognito::directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
+    let username = pool.unconfirmed("victim@example.com").await.unwrap().expect("the account someone else started, not confirmed");
+    let store = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let now = shared::common::time::unix_now();
+    assert!(store.hold(&username, "claim", now + 600, now).await.unwrap());
+    assert!(!store.hold(&username, "another", now + 600, now).await.unwrap(), "one confirmation at a time");
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let hash = shared::adapters::cognito::auth::secret_hash(&app.client_secret().await.into(), "victim@example.com", &app.stack.client_id);
+    let confirm = idp.confirm_sign_up().client_id(&app.stack.client_id).secret_hash(hash).username("victim@example.com").confirmation_code(code);
+    confirm.send().await.unwrap();
+    assert_eq!(pool.unconfirmed("victim@example.com").await.unwrap(), None, "confirmed");
+    // Cognito takes the first password now; the bridge opens nothing for it.
+    let refused = app.login("victim@example.com", "Attacker-Passw0rd!").await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", refused.body);
+    store.release(&username, Some("another")).await.unwrap();
+    assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::FORBIDDEN, "another claim's release ends nothing");
+    assert_eq!(app.items_under("SESSION#").await, 0);
+    // Released without the confirmer's password (as no confirmation does), it would sign in.
+    store.release(&username, Some("claim")).await.unwrap();
+    assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -223,6 +223,10 @@ pub trait PoolUsers: Send + Sync {
     /// The user name of the user `name` stands for: a user name, or an email Cognito takes in its
     /// place (the pool's username attribute); `None` when there is no such user.
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError>;
+    /// The user name of the user `name` stands for (as [`Self::username_of`]) while it is not
+    /// confirmed (Cognito's `UNCONFIRMED`: a sign-up whose code was not entered); `None` for a
+    /// confirmed user or none.
+    async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError>;
     /// The pool user with this email, if any.
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// Sets the user's organisation (a person adopted by corporate sign-in).

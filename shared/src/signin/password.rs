@@ -202,6 +202,9 @@ impl PasswordSignIn {
         // Cognito refresh tokens.
         if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
             self.ports.sessions.end_all(&username).await?;
+            // The reset proves the email: a sign-up's confirmation that could not give the
+            // account its confirmer's password held its sign-ins until now.
+            self.ports.sessions.release(&username, None).await?;
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }

@@ -101,7 +101,7 @@ pub trait SessionStore: Send + Sync {
     /// person's risk profile after it, all or nothing. `Conflict` when the person's account was
     /// revoked ([`revoke`](Self::revoke)) after `session.created`, or at most
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds before it: a sign-in that read the account before it was
-    /// disabled opens nothing.
+    /// disabled opens nothing; `Conflict` too while a claim holds the account ([`hold`](Self::hold)).
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     /// The session `key` names, if it belongs to the user `user_key` names
     /// (`session::parse_cookie` gives both). One that user's revocation refuses
@@ -133,6 +133,15 @@ pub trait SessionStore: Send + Sync {
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
+    /// The unconfirmed account of `username` is about to be claimed by sign-up claim `holder`
+    /// (a random id): until `until` (Unix seconds) or [`release`](Self::release), no session
+    /// opens for it ([`create`](Self::create) is `Conflict`), whenever its sign-in began.
+    /// Existing sessions are untouched. `false`, with nothing written, while another claim's
+    /// hold is in force (at `now`); the same `holder` may hold again (to extend it).
+    async fn hold(&self, username: &str, holder: &str, until: u64, now: u64) -> Result<bool, StoreError>;
+    /// Ends the hold of claim `holder` on `username` (`None`: any claim's, as a password reset
+    /// does); nothing when there is none, or it is another claim's.
+    async fn release(&self, username: &str, holder: Option<&str>) -> Result<(), StoreError>;
 }
 
 /// Why a company's OpenID provider could not be used.

@@ -12,7 +12,11 @@
 //!   address with an account, `confirmation::proof`), and code tries and codes sent are counted
 //!   by the bridge for every address alike (below Cognito's own lock). Timing is not equalised.
 //! - **An account is its confirmer's.** The code proves the email: confirming it gives the
-//!   account the confirmer's password, name and language, whoever started it.
+//!   account the confirmer's password, name and language, whoever started it. Whoever started it
+//!   chose its first password and may be signing in with it the moment `ConfirmSignUp` confirms
+//!   it: from before that call until the confirmer's password is set, the account's sign-ins
+//!   open no session (`SessionStore::hold`). Should setting it fail, the hold stays until a
+//!   password reset, and the confirmer is sent a reset code.
 //! - **Limits.** 3 sign-ups per address and 20 per network an hour, 5 codes per address an
 //!   hour, 4 tries per code, the same for every address; no email beyond them.
 //! - **Companies manage their people.** An email in an organisation's domain whose organisation
@@ -46,6 +50,16 @@ use crate::tokens::app::SignUp;
 
 /// Longest name a person may give (characters).
 pub const MAX_NAME: usize = 100;
+
+/// How long a confirmation holds its account's sign-ins at most (seconds), should it stop
+/// before it ends: it takes about a second.
+pub const CLAIM_HOLD: u64 = 10 * 60;
+
+/// A confirmation's hold on the sign-ins of the account it claims.
+struct Held {
+    username: String,
+    holder: String,
+}
 
 /// A person's name as they typed it, trimmed: 1 to [`MAX_NAME`] characters, no control
 /// characters (`BadInput("name")` otherwise).
@@ -157,16 +171,61 @@ impl SelfSignUp {
         if !self.ports.sign_ups.code_try(&state.email, CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
-        self.ports.auth.confirm_sign_up(&state.email, code).await?;
         // The code proves the email: the account is the confirmer's, whoever made it unconfirmed
         // (someone may have signed up with this email first, with a password of their own).
         if let Some(name) = &state.name {
-            self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await?;
+            let held = self.hold(&state.email, now).await?;
+            if let Err(e) = self.ports.auth.confirm_sign_up(&state.email, code).await {
+                self.release(held.as_ref()).await;
+                return Err(e.into());
+            }
+            if let Err(e) = self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await {
+                return Err(self.claim_failed(&state, held.as_ref(), e, now).await);
+            }
+            self.release(held.as_ref()).await;
+        } else {
+            self.ports.auth.confirm_sign_up(&state.email, code).await?;
         }
         let ctx = self.ports.seal_context(&state.ctx, now).await?;
         // What was accepted at sign-up is recorded by the sign-in, once the person is known.
         let given = Given { decisions: state.consents, via: Via::SignUp };
         self.password.sign_in_with(&ctx, &state.email, password, &given, visitor, now).await
+    }
+
+    /// Holds the sign-ins of the unconfirmed account `email` names before its confirmation
+    /// (its first password may be someone else's); `None` when it has none unconfirmed (no code
+    /// confirms a confirmed account). Another confirmation of it under way: `TooManyAttempts`.
+    async fn hold(&self, email: &str, now: u64) -> Result<Option<Held>, SignInError> {
+        let Some(username) = self.ports.pool.unconfirmed(email).await? else { return Ok(None) };
+        let holder = crate::signin::oidc::random_token();
+        if !self.ports.sessions.hold(&username, &holder, now + CLAIM_HOLD, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
+        Ok(Some(Held { username, holder }))
+    }
+
+    /// Ends `held` (a failure is logged: the hold ends by itself within [`CLAIM_HOLD`]).
+    async fn release(&self, held: Option<&Held>) {
+        let Some(held) = held else { return };
+        if let Err(e) = self.ports.sessions.release(&held.username, Some(&held.holder)).await {
+            tracing::warn!(error = %e, "could not end a confirmation's hold on its account's sign-ins");
+        }
+    }
+
+    /// The code confirmed the account but its password is still the first one chosen: its
+    /// sign-ins stay held until a password reset, and the confirmer is sent a reset code
+    /// (`PasswordResetRequired`: the form's reset step).
+    async fn claim_failed(&self, state: &SignUpState, held: Option<&Held>, error: crate::directory::ports::DirectoryError, now: u64) -> SignInError {
+        tracing::error!(%error, "a confirmed account did not become its confirmer's; its sign-ins are held until a password reset");
+        if let Some(held) = held
+            && let Err(e) = self.ports.sessions.hold(&held.username, &held.holder, now + crate::signin::session::MAX_SESSION_TTL, now).await
+        {
+            tracing::error!(error = %e, "could not keep a confirmation's hold");
+        }
+        match self.ports.auth.forgot_password(&state.email).await {
+            Ok(()) => AuthError::PasswordResetRequired.into(),
+            Err(e) => e.into(),
+        }
     }
 
     /// Sends a new code (the same answer for any address).
@@ -225,5 +284,78 @@ impl SelfSignUp {
         if let Err(e) = told {
             tracing::warn!(error = %e, "could not tell an account's owner of a sign-up with its email");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signin::SignIn;
+    use crate::signin::service::Entry;
+    use crate::testing::{EmptyPool, MemorySessions, ScriptedAuth, sign_in_ports};
+    use std::sync::atomic::Ordering;
+
+    const NOW: u64 = 1_700_000_000;
+    const EMAIL: &str = "victim@example.com";
+    const FIRST: &str = "Attacker-Passw0rd";
+
+    /// The victim's address, signed up first by someone else with `FIRST`, not confirmed yet;
+    /// the victim's own sign-up step; the pool failing the claim (`EmptyPool::claim`).
+    async fn started_by_someone_else() -> (SignIn, Arc<ScriptedAuth>, Arc<MemorySessions>, String) {
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, FIRST, None));
+        if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.claims["cognito:username"] = EMAIL.into();
+        }
+        let pool = Arc::new(EmptyPool::default());
+        pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), Default::default());
+        pool.unconfirmed.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into());
+        let sessions = Arc::new(MemorySessions::default());
+        let svc = SignIn::new(SignInPorts { pool, sessions: sessions.clone(), ..sign_in_ports(auth.clone(), Default::default()) });
+        let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let ctx = svc.ports.open_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let state = SignUpState { ctx, email: EMAIL.into(), language: Language::En, name: Some("Victim".into()), consents: vec![] };
+        let flow = code_step(&svc.ports, state, NOW).await.unwrap_or_else(|e| panic!("{e}")).flow;
+        (svc, auth, sessions, flow)
+    }
+
+    async fn sign_in_with_first_password(svc: &SignIn, now: u64) -> Result<Outcome, SignInError> {
+        let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), now).await?;
+        svc.password.sign_in(&ctx, EMAIL, &SecretString::from(FIRST), &crate::events::EventContext::default(), now).await
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_account_whose_claim_failed_opens_nothing_for_its_first_password_until_a_reset() {
+        let (svc, auth, sessions, flow) = started_by_someone_else().await;
+        let victims = SecretString::from("Victims-Passw0rd");
+        // A wrong code: nothing is held after it (the account is not confirmed).
+        let wrong = svc.sign_up.confirm(&flow, &SecretString::from("000001"), &victims, &Default::default(), NOW).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
+        assert!(sessions.held.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "released");
+        // The right code confirms the account; setting the victim's password fails.
+        let sent = auth.calls.load(Ordering::Relaxed);
+        let confirmed = svc.sign_up.confirm(&flow, &SecretString::from("135790"), &victims, &Default::default(), NOW + 10).await;
+        assert!(matches!(confirmed, Err(SignInError::Auth(AuthError::PasswordResetRequired))), "{confirmed:?}");
+        assert!(auth.calls.load(Ordering::Relaxed) >= sent + 2, "ConfirmSignUp, then a reset code sent");
+        // Whoever started it signs in with its first password, now and for long after: no session.
+        for at in [NOW + 11, NOW + CLAIM_HOLD + 60, NOW + 7 * 86_400] {
+            let attempt = sign_in_with_first_password(&svc, at).await;
+            assert!(matches!(attempt, Err(SignInError::AccountRevoked)), "{at}: {attempt:?}");
+        }
+        assert!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty());
+        // The confirmer resets the password (the code proves the email) and is signed in.
+        let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW + 20).await.unwrap_or_else(|e| panic!("{e}"));
+        let reset = svc.password.reset_password(&ctx, EMAIL, &SecretString::from("000000"), &victims, &Default::default(), NOW + 20).await;
+        assert!(matches!(reset, Ok(Outcome::Handoff(_))), "{reset:?}");
+    }
+
+    #[tokio::test]
+    async fn a_second_confirmation_under_way_is_refused_and_leaves_the_first_ones_hold() {
+        let (svc, _, sessions, flow) = started_by_someone_else().await;
+        sessions.held.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), ("another".into(), NOW + CLAIM_HOLD));
+        let second = svc.sign_up.confirm(&flow, &SecretString::from("135790"), &SecretString::from("Victims-Passw0rd"), &Default::default(), NOW).await;
+        assert!(matches!(second, Err(SignInError::Auth(AuthError::TooManyAttempts))), "{second:?}");
+        assert_eq!(sessions.held.lock().unwrap_or_else(|p| p.into_inner()).get(EMAIL).map(|(by, _)| by.as_str()), Some("another"));
+        // Once it has ended, the account's sign-ins open again.
+        assert!(matches!(sign_in_with_first_password(&svc, NOW + CLAIM_HOLD + 1).await, Ok(Outcome::Handoff(_))));
     }
 }

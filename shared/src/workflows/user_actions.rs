@@ -178,6 +178,9 @@ mod tests {
             let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
             Ok(users.iter().find(|u| u.0 == name || u.1 == name).map(|u| u.0.clone()))
         }
+        async fn unconfirmed(&self, _: &str) -> Result<Option<String>, DirectoryError> {
+            Ok(None)
+        }
         async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
             Ok(None)
         }

@@ -206,6 +206,16 @@ impl UserProvisioning for CognitoDirectory {
 
 #[async_trait]
 impl PoolUsers for CognitoDirectory {
+    async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError> {
+        match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
+            Ok(out) => Ok((out.user_status() == Some(&UserStatusType::Unconfirmed)).then(|| out.username().to_owned())),
+            Err(e) => match directory_error(&e) {
+                DirectoryError::Gone => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
         match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
             Ok(out) => Ok(Some(out.username().to_owned())),

@@ -209,6 +209,12 @@ impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
+    async fn other_code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn step_code_try(&self, _: &str, _: u64, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     async fn consent_decided(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }

@@ -368,6 +368,29 @@ async fn the_form_signs_in_with_an_email_code_or_a_passkey_and_unknown_emails_re
     }
 }
 
+/// Each code step has its own two tries: a new step for the address starts none of an earlier
+/// one's again. Otherwise a third guess at the earlier step would reach Cognito, which ends a
+/// real step at its third wrong code (`challenge_expired`) where a decoy answers
+/// `code_mismatch`, and tell an account from none.
+#[tokio::test]
+async fn a_new_code_step_starts_no_new_tries_of_an_earlier_one() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let mut seen = Vec::new();
+    for email in ["hanako@example.com", "nobody@example.com"] {
+        let first = app.post("/login/code", json!({"ctx": ctx, "email": email})).await.json();
+        let wrong = |flow: Value| app.post("/login/challenge", json!({"flow": flow, "code": "000001"}));
+        let mut answers = vec![wrong(first["flow"].clone()).await.json()["error"].clone(), wrong(first["flow"].clone()).await.json()["error"].clone()];
+        let second = app.post("/login/code", json!({"ctx": ctx, "email": email})).await.json();
+        answers.push(wrong(first["flow"].clone()).await.json()["error"].clone());
+        answers.push(wrong(second["flow"].clone()).await.json()["error"].clone());
+        seen.push(answers);
+    }
+    assert_eq!(seen[0], seen[1], "the same answers, step by step");
+    assert_eq!(seen[0], [json!("code_mismatch"), json!("code_mismatch"), json!("too_many_attempts"), json!("code_mismatch")]);
+}
+
 #[tokio::test]
 async fn each_passwordless_step_makes_only_the_aws_calls_it_needs() {
     let app = spawn_app().await;

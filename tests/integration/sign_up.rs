@@ -134,6 +134,31 @@ async fn signing_in_with_the_password_one_chose_and_guessing_codes_tell_nothing_
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
 }
 
+/// A code of another kind sent to the address (an email sign-in's) starts no new tries of the
+/// sign-up's code: otherwise a fifth guess would reach Cognito's own lock (five), which only an
+/// unconfirmed account has, and tell the two apart.
+#[tokio::test]
+async fn another_kind_of_code_starts_no_new_tries_of_a_sign_up_code() {
+    let app = open_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = app.ctx().await;
+    let mut seen = Vec::new();
+    for email in ["hanako@example.com", "haruka@example.com"] {
+        let flow = app.post("/signup", new_account(&ctx, email, "en")).await.json()["flow"].clone();
+        let mut answers = Vec::new();
+        for _ in 0..shared::signin::sign_up::CODE_TRIES {
+            answers.push(app.post("/signup/confirm", json!({"flow": flow, "code": "000000", "password": PASSWORD})).await.json()["error"].clone());
+        }
+        let other = app.post("/login/code", json!({"ctx": ctx, "email": email})).await;
+        assert_eq!(other.status, StatusCode::OK, "{email}: {}", other.body);
+        let fifth = app.post("/signup/confirm", json!({"flow": flow, "code": "000000", "password": PASSWORD})).await;
+        answers.push(json!([fifth.status.as_u16(), fifth.json()["error"]]));
+        seen.push(answers);
+    }
+    assert_eq!(seen[0], seen[1], "the same answers, step by step");
+    assert_eq!(seen[0].last().unwrap(), &json!([429, "too_many_attempts"]));
+}
+
 #[tokio::test]
 async fn an_unconfirmed_person_who_signs_in_later_is_taken_to_the_code_step() {
     let app = open_app().await;

@@ -127,7 +127,10 @@ impl PasswordSignIn {
         let (given, method, email) = (state.given, state.method, state.email);
         // An emailed code may be tried twice: a third try is refused here, for every address
         // alike (Cognito ends its session at the third wrong code, which only a real step has).
-        if method == Method::EmailCode && !self.ports.sign_ups.code_try(email.as_deref().unwrap_or_default(), PASSWORDLESS_CODE_TRIES, now).await? {
+        // Each step counts its own (keyed by a digest of its Cognito session, or of its decoy's):
+        // a new step for the address starts none of an earlier one's again.
+        let step = crate::signin::oidc::digest(&state.session);
+        if method == Method::EmailCode && !self.ports.sign_ups.step_code_try(&step, PASSWORDLESS_CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         let challenge = Challenge {

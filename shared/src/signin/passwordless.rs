@@ -83,7 +83,7 @@ impl Passwordless {
             FirstFactor::Passkey => (ChallengeKind::WebAuthn, Method::Passkey),
         };
         // Every code request counts, for every address alike; over the limit none is sent.
-        if factor == FirstFactor::EmailCode && !self.ports.sign_ups.code_sent(email.as_str(), now).await? {
+        if factor == FirstFactor::EmailCode && !self.ports.sign_ups.other_code_sent(email.as_str(), now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         let (app, step) = tokio::join!(self.ports.app_ready_to_mint(ctx.app.as_str(), now), self.ports.auth.start_passwordless(email.as_str(), kind));

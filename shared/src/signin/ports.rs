@@ -198,12 +198,18 @@ pub trait SignUpLedger: Send + Sync {
     async fn note_existing(&self, email: &str, proof: &str, now: u64) -> Result<(), StoreError>;
     /// The proof [`Self::note_existing`] noted for `email`, while it lasts.
     async fn noted(&self, email: &str, now: u64) -> Result<Option<String>, StoreError>;
-    /// Counts a try of a code sent to `email` (a sign-up's, an email sign-in's); `false` when
-    /// `limit` tries since the last code was sent are spent.
+    /// Counts a try of the sign-up code sent to `email`; `false` when `limit` tries since the
+    /// last one was sent ([`Self::code_sent`]) are spent.
     async fn code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError>;
-    /// A new code for `email`: its tries start again. `false` when too many codes were sent
-    /// this window (none is sent then).
+    /// A new sign-up code for `email`: its tries start again. `false` when too many codes (of
+    /// any kind) were sent this window (none is sent then).
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// A code of another kind for `email` (an email sign-in's, a phone's): counted as
+    /// [`Self::code_sent`] counts, without starting the sign-up code's tries again.
+    async fn other_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// Counts a try of the code of the sign-in step `step` (an id of that step: each step has
+    /// its own tries, whatever other steps the address starts); `false` when `limit` are spent.
+    async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError>;
     /// A consent decision on the account page for `email`; `false` when too many were made
     /// this window (`sign_up::DECISIONS_PER_EMAIL`; none is recorded then).
     async fn consent_decided(&self, email: &str, now: u64) -> Result<bool, StoreError>;

@@ -2,8 +2,9 @@
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): code tries since the last code; `c{window}` (N): codes sent that window; `expires_at` |
+//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): tries of the sign-up code since the last one; `c{window}` (N): codes of any kind sent that window; `expires_at` |
 //! | sign-ups of a network | `SIGNUPS#net#{network}` | `SIGNUPS` | `w{window}` (N), `expires_at` |
+//! | a sign-in step's code | `CODESTEP#{step}` | `CODESTEP` | `tries` (N), `expires_at` |
 //!
 //! Each count is one conditional `UpdateItem` (refused: over the limit; a sign-up counts itself
 //! and its code in one); the proof is one conditional `UpdateItem` (the first one stays) and one
@@ -33,6 +34,17 @@ pub struct DynamoSignUps {
 impl DynamoSignUps {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
+    }
+
+    /// Counts a code sent to `email` this window, a sign-up's (`sign_up`: its tries start
+    /// again) or another's; `false` over [`CODES_PER_EMAIL`].
+    async fn count_code(&self, email: &str, sign_up: bool, now: u64) -> Result<bool, StoreError> {
+        let window = [("#c", format!("c{}", now / SIGN_UP_WINDOW))];
+        let (update, values) = match sign_up {
+            true => (format!("ADD #c :one SET tries = :zero, {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)][..]),
+            false => (format!("ADD #c :one SET {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL)][..]),
+        };
+        self.update(address(email), &update, "attribute_not_exists(#c) OR #c < :limit", &window, values, now).await
     }
 
     /// Runs `update` on `item` if `condition` holds; `false` when it does not.
@@ -114,10 +126,17 @@ impl SignUpLedger for DynamoSignUps {
     }
 
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
-        let window = [("#c", format!("c{}", now / SIGN_UP_WINDOW))];
-        let update = format!("ADD #c :one SET tries = :zero, {EXPIRES}");
-        let values = [(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)];
-        self.update(address(email), &update, "attribute_not_exists(#c) OR #c < :limit", &window, &values, now).await
+        self.count_code(email, true, now).await
+    }
+
+    async fn other_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
+        self.count_code(email, false, now).await
+    }
+
+    async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
+        let update = format!("ADD tries :one SET {EXPIRES}");
+        let item = key(format!("CODESTEP#{step}"), "CODESTEP");
+        self.update(item, &update, "attribute_not_exists(tries) OR tries < :limit", &[], &[(":one", 1), (":limit", limit)], now).await
     }
 
     async fn consent_decided(&self, email: &str, now: u64) -> Result<bool, StoreError> {

@@ -137,7 +137,7 @@ pub struct MemorySessions {
     pub sessions: Mutex<HashMap<String, crate::signin::session::Session>>,
     /// When each user's sessions were last revoked.
     pub revoked: Mutex<HashMap<String, u64>>,
-    /// Sign-up claims' holds by user: the claim and until when.
+    /// Holds on users' sign-ins: the holder and until when.
     pub held: Mutex<HashMap<String, (String, u64)>>,
     pub events: Arc<MemoryEvents>,
     /// Where the risk profiles written with sessions go.
@@ -248,7 +248,8 @@ impl SessionStore for MemorySessions {
         if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
             return Err(StoreError::Conflict);
         }
-        if self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).is_some_and(|(_, until)| *until >= session.created) {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).cloned();
+        if held.is_some_and(|(by, until)| until >= session.created && session.claim.as_deref() != Some(by.as_str())) {
             return Err(StoreError::Conflict);
         }
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
@@ -319,23 +320,29 @@ impl SessionStore for MemorySessions {
         held.insert(username.to_owned(), (holder.to_owned(), until));
         Ok(true)
     }
-    async fn release(&self, username: &str, holder: Option<&str>) -> Result<(), StoreError> {
+    async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(username.to_owned(), (holder.to_owned(), until));
+        Ok(())
+    }
+    async fn release(&self, username: &str, holder: &str) -> Result<(), StoreError> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if holder.is_none_or(|holder| held.get(username).is_some_and(|(by, _)| by == holder)) {
+        if held.get(username).is_some_and(|(by, _)| by == holder) {
             held.remove(username);
         }
         Ok(())
     }
 }
 
-/// A user pool that knows only the users whose attributes were set (enabled, no groups) and
-/// signs everyone out (counting).
+/// A user pool that knows only the users whose attributes were set (enabled, no groups), signs
+/// everyone out (counting) and makes accounts their confirmers' (`claim`) unless told to fail.
 #[derive(Default)]
 pub struct EmptyPool {
     pub sign_outs: AtomicUsize,
     pub attributes: Mutex<HashMap<String, Map<String, Value>>>,
     /// The users not confirmed yet (a sign-up's code not entered).
     pub unconfirmed: Mutex<HashSet<String>>,
+    /// Whether making an account its confirmer's fails (`claim`).
+    pub claims_fail: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -364,7 +371,7 @@ impl PoolUsers for EmptyPool {
         Err(DirectoryError::Gone)
     }
     async fn claim(&self, _: &str, _: &secrecy::SecretString, _: &[(&str, &str)]) -> Result<(), DirectoryError> {
-        Err(DirectoryError::Gone)
+        if self.claims_fail.load(Ordering::Relaxed) { Err(DirectoryError::Unavailable("throttled".into())) } else { Ok(()) }
     }
     async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError> {
         let mut all = self.attributes.lock().unwrap_or_else(|p| p.into_inner());

@@ -37,6 +37,24 @@ pub(crate) async fn grant(app: &TestApp, cookie: &str) -> String {
     location.split_once("#grant=").unwrap().1.to_owned()
 }
 
+/// The fresh step's email code counts against the address as every code does (5 an hour): whoever
+/// holds the session and the password cannot mail the person code after code.
+#[tokio::test]
+async fn the_fresh_steps_email_codes_are_limited_per_address() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let cookie = signed_in(&app, "hanako@example.com").await;
+    let grant = grant(&app, &cookie).await;
+    let mut answers = Vec::new();
+    for _ in 0..=shared::signin::sign_up::CODES_PER_EMAIL {
+        let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await;
+        answers.push((step.status, step.json()["challenge"].as_str().or(step.json()["error"].as_str()).map(str::to_owned)));
+    }
+    let sent = answers.iter().filter(|(_, a)| a.as_deref() == Some("verify_email")).count() as u64;
+    assert_eq!(sent, shared::signin::sign_up::CODES_PER_EMAIL, "{answers:?}");
+    assert_eq!(answers.last().unwrap(), &(StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts".to_owned())));
+}
+
 #[tokio::test]
 async fn the_account_page_shows_the_person_and_ends_their_other_sessions() {
     let app = spawn_app().await;
@@ -209,6 +227,7 @@ async fn changing_the_password_asks_for_the_current_one_and_ends_the_other_sessi
     assert!(gone.location_param("ctx").is_some(), "the other browser's session ended");
     assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "this one stays");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials");
+    wait_out_credentials_hold().await;
     assert_eq!(app.login("hanako@example.com", "Brand-New-Passw0rd").await.json()["status"], "signed_in");
     let events = app.events().await;
     let event = events.iter().find(|e| e.kind == shared::events::EventType::UserPasswordChanged).expect("user.password_changed");

@@ -134,6 +134,28 @@ async fn required_terms_are_asked_before_any_token_recorded_with_their_event_and
     assert_eq!(ids(&step), [("terms".into(), true, false), ("marketing".into(), false, false)]);
 }
 
+/// Whoever had the password and was paused at the terms when the person reset it opens nothing
+/// with that step afterwards: a reset holds every sign-in authenticated before it
+/// (`SessionStore::settle`, by the ID token's `auth_time`); the person's own goes through.
+#[tokio::test]
+async fn a_sign_in_paused_at_the_terms_before_a_password_reset_opens_nothing_after_it() {
+    let app = spawn_app().await;
+    app.user(EMAIL, |_| {}).await;
+    publish(&app, "terms", true).await;
+    let paused = app.login(EMAIL, PASSWORD).await.json();
+    assert_eq!(paused["status"], "consent", "{paused}");
+    let ctx = app.ctx().await;
+    assert_eq!(app.post("/password/forgot", json!({"ctx": ctx, "email": EMAIL})).await.status, StatusCode::OK);
+    let code = app.emailed_code(EMAIL);
+    let reset = app.post("/password/reset", json!({"ctx": ctx, "email": EMAIL, "code": code, "new_password": "Reset-Passw0rd!"})).await.json();
+    assert_eq!(reset["status"], "consent", "the person's own sign-in, at the terms: {reset}");
+    let theirs = answer(&app, reset["flow"].as_str().unwrap(), &["terms"]).await;
+    assert_eq!(theirs.json()["status"], "signed_in", "{}", theirs.body);
+    let resumed = answer(&app, paused["flow"].as_str().unwrap(), &["terms"]).await;
+    assert_eq!((resumed.status, resumed.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", resumed.body);
+    assert_eq!(app.items_under("SESSION#").await, 1, "the person's only");
+}
+
 #[tokio::test]
 async fn a_live_session_reaches_no_app_until_the_person_accepts_the_new_terms() {
     let app = spawn_app().await;

@@ -259,7 +259,8 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
     let signed_in = app.post("/signup/confirm", json!({"flow": flow, "code": code, "password": PASSWORD})).await;
     assert_eq!(signed_in.json()["status"], "signed_in");
     // The account read (not confirmed yet) and its sign-ins held; ConfirmSignUp; the account made
-    // the confirmer's (two calls side by side); the hold released; then a password sign-in: a
+    // the confirmer's (two calls side by side); the hold settled (sign-ins authenticated before
+    // stay refused, the confirmer's goes through); then a password sign-in: a
     // first one reads the (empty) history of the email beside InitiateAuth, then the new
     // account's own; a later one finds the email's.
     let sign_in = [
@@ -274,12 +275,13 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
         "AWSCognitoIdentityProviderService.AdminSetUserPassword",
         "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
         "AWSCognitoIdentityProviderService.ConfirmSignUp",
-        "DynamoDB_20120810.DeleteItem",
+        "DynamoDB_20120810.PutItem",
         "DynamoDB_20120810.UpdateItem",
     ];
     first.extend(sign_in);
     first.sort();
     assert_eq!(step("POST /signup/confirm"), first);
+    wait_out_credentials_hold().await;
     assert_eq!(app.login("counted@example.com", PASSWORD).await.status, StatusCode::OK);
     assert_eq!(step("POST /login (warm)"), [sign_in[0], sign_in[1], sign_in[3]]);
 }
@@ -301,6 +303,7 @@ async fn an_account_someone_else_started_with_your_email_becomes_yours_when_you_
     assert_eq!(signed_in.json()["status"], "signed_in", "{}", signed_in.body);
     // The account is the victim's: their password, their name and language; not the attacker's.
     assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::UNAUTHORIZED);
+    wait_out_credentials_hold().await;
     assert_eq!(app.login("victim@example.com", PASSWORD).await.status, StatusCode::OK);
     let attributes = attributes_of(&app, "victim@example.com").await;
     let attribute = |name: &str| attributes.get(name).cloned();
@@ -337,12 +340,18 @@ async fn while_an_account_is_claimed_its_first_password_opens_no_session() {
     // Cognito takes the first password now; the bridge opens nothing for it.
     let refused = app.login("victim@example.com", "Attacker-Passw0rd!").await;
     assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", refused.body);
-    store.release(&username, Some("another")).await.unwrap();
+    store.release(&username, "another").await.unwrap();
     assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::FORBIDDEN, "another claim's release ends nothing");
     assert_eq!(app.items_under("SESSION#").await, 0);
     // Released without the confirmer's password (as no confirmation does), it would sign in.
-    store.release(&username, Some("claim")).await.unwrap();
+    store.release(&username, "claim").await.unwrap();
     assert_eq!(app.login("victim@example.com", "Attacker-Passw0rd!").await.status, StatusCode::OK);
+    // A hold settled now (a claim ended, a reset): a sign-in Cognito authenticated before (its
+    // ID token's `auth_time`, resumed from a step) opens nothing; the holder's own does.
+    let authenticated = shared::common::time::unix_now();
+    store.settle(&username, "reset", authenticated + 5).await.unwrap();
+    let refused = app.login("victim@example.com", "Attacker-Passw0rd!").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
 
 #[tokio::test]

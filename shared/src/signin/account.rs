@@ -304,8 +304,13 @@ impl AccountPage {
                     options: Vec::new(),
                     access: Some(access_token.0.expose_secret().to_owned()),
                 };
-                // Sealed first: a flow too large to carry is refused before a code is sent.
+                // Sealed first: a flow too large to carry is refused before a code is sent. Each
+                // code counts against the address (5 an hour, codes of every kind).
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
+                if !self.ports.sign_ups.other_code_sent(email, now).await? {
+                    return Err(AuthError::TooManyAttempts.into());
+                }
                 let destination = self.ports.auth.send_email_code(&access_token).await?;
                 Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow })
             }

@@ -135,6 +135,11 @@ impl AccountPage {
             other => other?,
         }
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
+        // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
+        let until = crate::common::time::unix_now() + crate::signin::password::CLOCK_MARGIN;
+        if let Err(e) = self.ports.sessions.settle(&elevation.username, &crate::signin::oidc::random_token(), until).await {
+            tracing::error!(error = %e, "the password changed; holding the sign-ins begun before failed");
+        }
         match self.end_others_of(&elevation.session, &elevation.username).await {
             Ok(ended) => Ok(ended),
             Err(e) => {

@@ -62,6 +62,9 @@ pub(super) enum Resume {
         second_factor: bool,
         #[serde(default)]
         method: crate::signin::session::Method,
+        /// The hold on the account's sign-ins this one may pass (`SessionStore::hold`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claim: Option<String>,
     },
     /// A corporate sign-in: the account is read again when it goes on.
     Corporate { org: OrgId, provider_logout: Option<ProviderLogout>, second_factor: bool },

@@ -76,8 +76,9 @@ impl ConsentStep {
         let user = user?.filter(|u| u.enabled).ok_or(SignInError::Auth(AuthError::InvalidCredentials))?;
         let given = Given { decisions, via: Via::SignIn };
         match state.resume {
-            Resume::Password { id_token, access_token, second_factor, method } => {
-                PasswordSignIn::new(self.ports.clone()).resume(&state.ctx, &id_token, access_token, (second_factor, method), &given, visitor, now).await
+            Resume::Password { id_token, access_token, second_factor, method, claim } => {
+                let established = (second_factor, method, claim.as_deref());
+                PasswordSignIn::new(self.ports.clone()).resume(&state.ctx, &id_token, access_token, established, &given, visitor, now).await
             }
             Resume::Corporate { org, provider_logout, second_factor } => {
                 let done = Finished { ctx: state.ctx, org, user, provider_logout, second_factor, prior: None };
@@ -170,7 +171,7 @@ mod tests {
         let decision = |id: &str| Decision { document: DocumentId::parse(id).unwrap_or_else(|e| panic!("{e}")), version: 1, accepted: true };
         let given = Given { decisions: vec![decision("terms"), decision("marketing")], via: Via::SignUp };
         let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let step = f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, &here(), NOW).await;
+        let step = f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, None, &here(), NOW).await;
         let Ok(Outcome::Challenge { flow, .. }) = step else { panic!("{step:?}") };
         let code = crate::signin::challenge::ChallengeAnswer::Code(SecretString::from("123456"));
         assert!(matches!(f.svc.password.answer(&flow, code, &here(), NOW).await, Ok(Outcome::Handoff(_))), "not asked again");
@@ -187,7 +188,7 @@ mod tests {
         };
         let sign_in_giving = || async {
             let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await?;
-            f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, &here(), NOW).await
+            f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, None, &here(), NOW).await
         };
         // The step still owes the terms and carries the person's tokens; within Cognito's limits,
         // a long name fills it.

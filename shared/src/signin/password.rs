@@ -38,17 +38,20 @@ impl PasswordSignIn {
     /// The app (and what minting its token needs) loads beside Cognito's password check: the
     /// context names the app, sealed by us, so nothing waits for the other.
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        self.sign_in_with(ctx, email, password, NOTHING_GIVEN, visitor, now).await
+        self.sign_in_with(ctx, email, password, NOTHING_GIVEN, None, visitor, now).await
     }
 
     /// [`Self::sign_in`], bringing consent decisions made before the person was known (at
-    /// sign-up): recorded once they are.
+    /// sign-up): recorded once they are; `claim`: the hold on the account's sign-ins this one
+    /// may pass (a sign-up confirmation's, `SessionStore::hold`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn sign_in_with(
         &self,
         ctx: &str,
         email: &str,
         password: &SecretString,
         given: &Given,
+        claim: Option<&str>,
         visitor: &EventContext,
         now: u64,
     ) -> Result<Outcome, SignInError> {
@@ -85,7 +88,7 @@ impl PasswordSignIn {
             Err(AuthError::NotConfirmed) => return confirmation::unconfirmed(&self.ports, ctx, &email, true, now).await,
             step => step?,
         };
-        self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given, method: Method::Password }, now).await
+        self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given, method: Method::Password, claim }, now).await
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -175,7 +178,7 @@ impl PasswordSignIn {
             }
             step => step?,
         };
-        self.next(state.ctx, step, visitor, Established { second_factor, prior: prior.as_ref(), given: &given, method }, now).await
+        self.next(state.ctx, step, visitor, Established { second_factor, prior: prior.as_ref(), given: &given, method, claim: None }, now).await
     }
 
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
@@ -201,19 +204,20 @@ impl PasswordSignIn {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
-        // A new password ends what the old one opened: the person's bridge sessions and
-        // Cognito refresh tokens.
+        // A new password ends what the old one opened: the person's bridge sessions, Cognito's
+        // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
+        // (whoever held them: the reset proves the email), all but this one's.
+        let reset = crate::signin::oidc::random_token();
         if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
+            self.ports.sessions.settle(&username, &reset, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
             self.ports.sessions.end_all(&username).await?;
-            // The reset proves the email: a sign-up's confirmation that could not give the
-            // account its confirmer's password held its sign-ins until now.
-            self.ports.sessions.release(&username, None).await?;
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
-        self.next(ctx, step, visitor, Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password }, now).await
+        let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };
+        self.next(ctx, step, visitor, established, now).await
     }
 
     /// `established`: what the steps before decided (a second factor answered; the email's
@@ -256,7 +260,13 @@ impl PasswordSignIn {
         let app = self.ports.app(ctx.app.as_str()).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
-        let session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
+        // Stamped when Cognito authenticated the person (`auth_time`), which a sign-in resumed from
+        // a step (consent) shows: a hold on the account's sign-ins refuses those from before it.
+        let authenticated = claims.get("auth_time").and_then(Value::as_u64).map_or(now, |t| t.min(now));
+        let mut session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
+        session.created = authenticated;
+        session.claim = established.claim.map(str::to_owned);
+        let session = session;
         let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
             // An email code is the one factor it proved: enrolling another now would let whoever
             // holds only the inbox set up a factor of their own. A password or a passkey, then.
@@ -265,7 +275,9 @@ impl PasswordSignIn {
             // they have proved they hold their verified email (not only the password).
             Err(SignInError::SecondFactorRequired) if profile.email.is_some() => {
                 let carried = Carried::new(id_token, access_token, &session, established.method);
-                return self.start_email_proof(ctx, &session.username, carried, established.given, now).await;
+                return self
+                    .start_email_proof(ctx, &session.username, profile.email.as_ref().map_or("", |e| e.as_str()), carried, established.given, now)
+                    .await;
             }
             other => other?,
         };
@@ -275,6 +287,7 @@ impl PasswordSignIn {
             access_token: access_token.0.expose_secret().to_owned(),
             second_factor: established.second_factor,
             method: established.method,
+            claim: established.claim.map(str::to_owned),
         };
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, established.given, visitor, resume, now).await? {
             return Ok(Outcome::Consent(asked));
@@ -292,21 +305,33 @@ impl PasswordSignIn {
         ctx: &SignInContext,
         id_token: &str,
         access_token: String,
-        established: (bool, Method),
+        established: (bool, Method, Option<&str>),
         given: &Given,
         visitor: &EventContext,
         now: u64,
     ) -> Result<Outcome, SignInError> {
-        let (second_factor, method) = established;
+        let (second_factor, method, claim) = established;
         let access_token = AccessToken(SecretString::from(access_token));
-        self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given, method }, now).await
+        self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given, method, claim }, now).await
     }
 
     /// The step before a factor is enrolled: a code to the person's verified email
     /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
-    async fn start_email_proof(&self, ctx: &SignInContext, username: &str, carried: Carried, given: &Given, now: u64) -> Result<Outcome, SignInError> {
-        // Sealed first: a flow too large to carry is refused before a code is sent.
+    async fn start_email_proof(
+        &self,
+        ctx: &SignInContext,
+        username: &str,
+        email: &str,
+        carried: Carried,
+        given: &Given,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        // Sealed first: a flow too large to carry is refused before a code is sent. Each code
+        // counts against the address (5 an hour, codes of every kind).
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
+        if !self.ports.sign_ups.other_code_sent(email, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
         Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None, public_key: None })
     }
@@ -380,7 +405,7 @@ impl PasswordSignIn {
             &carried.id,
             &access_token,
             visitor,
-            Established { second_factor: true, prior: None, given: &state.given, method: carried.method },
+            Established { second_factor: true, prior: None, given: &state.given, method: carried.method, claim: None },
             now,
         )
         .await
@@ -402,6 +427,10 @@ impl PasswordSignIn {
 /// Tries of an emailed sign-in code before a new one must be sent.
 pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
 
+/// How far a hold set when credentials change reaches past this function's clock (seconds):
+/// Cognito stamps a sign-in's `auth_time` by its own clock.
+pub const CLOCK_MARGIN: u64 = 1;
+
 /// Nothing decided about consent before the sign-in.
 const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };
 
@@ -415,6 +444,9 @@ pub(super) struct Established<'a> {
     pub(super) given: &'a Given,
     /// How the sign-in began: a password, an email code, a passkey.
     pub(super) method: Method,
+    /// The hold on the account's sign-ins this one may pass (`SessionStore::hold`): the
+    /// confirmation's or reset's that signs the person in.
+    pub(super) claim: Option<&'a str>,
 }
 
 /// The person's Cognito tokens while a bridge challenge (email proof, authenticator set-up)

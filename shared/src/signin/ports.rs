@@ -101,7 +101,7 @@ pub trait SessionStore: Send + Sync {
     /// person's risk profile after it, all or nothing. `Conflict` when the person's account was
     /// revoked ([`revoke`](Self::revoke)) after `session.created`, or at most
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds before it: a sign-in that read the account before it was
-    /// disabled opens nothing; `Conflict` too while a claim holds the account ([`hold`](Self::hold)).
+    /// disabled opens nothing; `Conflict` too for a sign-in a hold refuses ([`hold`](Self::hold)).
     async fn create(&self, key: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError>;
     /// The session `key` names, if it belongs to the user `user_key` names
     /// (`session::parse_cookie` gives both). One that user's revocation refuses
@@ -133,15 +133,19 @@ pub trait SessionStore: Send + Sync {
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
-    /// The unconfirmed account of `username` is about to be claimed by sign-up claim `holder`
-    /// (a random id): until `until` (Unix seconds) or [`release`](Self::release), no session
-    /// opens for it ([`create`](Self::create) is `Conflict`), whenever its sign-in began.
-    /// Existing sessions are untouched. `false`, with nothing written, while another claim's
-    /// hold is in force (at `now`); the same `holder` may hold again (to extend it).
+    /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
+    /// claiming the account, a password reset): no session opens for it whose sign-in was
+    /// authenticated (`Session::created`) at or before `until` (Unix seconds), but `holder`'s own
+    /// (`Session::claim`); [`create`](Self::create) is `Conflict`. Existing sessions are
+    /// untouched. `false`, with nothing written, while another holder's hold is in force (at
+    /// `now`); the same `holder` may hold again, to move `until`.
     async fn hold(&self, username: &str, holder: &str, until: u64, now: u64) -> Result<bool, StoreError>;
-    /// Ends the hold of claim `holder` on `username` (`None`: any claim's, as a password reset
-    /// does); nothing when there is none, or it is another claim's.
-    async fn release(&self, username: &str, holder: Option<&str>) -> Result<(), StoreError>;
+    /// [`Self::hold`] whoever holds it: the person's credentials changed at `until` (a claim
+    /// ended, a password reset or change), so every sign-in authenticated before then opens
+    /// nothing, but `holder`'s.
+    async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError>;
+    /// Ends `holder`'s hold on `username`; nothing when there is none, or it is another's.
+    async fn release(&self, username: &str, holder: &str) -> Result<(), StoreError>;
 }
 
 /// Why a company's OpenID provider could not be used.

@@ -166,6 +166,11 @@ pub struct Session {
     /// the session, not in it: `SessionStore::redeem` clears it once).
     #[serde(skip)]
     pub handoff: bool,
+    /// The hold ([`SessionStore::hold`](crate::signin::ports::SessionStore::hold)) this
+    /// session's sign-in may pass: that of the sign-up confirmation or password reset that
+    /// signed the person in (never stored).
+    #[serde(skip)]
+    pub claim: Option<String>,
 }
 
 impl Session {
@@ -183,6 +188,7 @@ impl Session {
             assurance: Assurance::unknown(),
             device: None,
             handoff: false,
+            claim: None,
         }
     }
 

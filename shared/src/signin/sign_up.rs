@@ -44,7 +44,7 @@ use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::confirmation::{SignUpState, code_step};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::password::PasswordSignIn;
+use crate::signin::password::{CLOCK_MARGIN, PasswordSignIn};
 use crate::signin::service::{CodeSent, Outcome, SignInError, SignInPorts};
 use crate::tokens::app::SignUp;
 
@@ -173,33 +173,72 @@ impl SelfSignUp {
         }
         // The code proves the email: the account is the confirmer's, whoever made it unconfirmed
         // (someone may have signed up with this email first, with a password of their own).
-        if let Some(name) = &state.name {
-            let held = self.hold(&state.email, now).await?;
-            if let Err(e) = self.ports.auth.confirm_sign_up(&state.email, code).await {
-                self.release(held.as_ref()).await;
-                return Err(e.into());
+        let held = match &state.name {
+            Some(name) => self.confirm_and_claim(&state, name, code, password, now).await?,
+            None => {
+                self.ports.auth.confirm_sign_up(&state.email, code).await?;
+                None
             }
-            if let Err(e) = self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await {
-                return Err(self.claim_failed(&state, held.as_ref(), e, now).await);
-            }
-            self.release(held.as_ref()).await;
-        } else {
-            self.ports.auth.confirm_sign_up(&state.email, code).await?;
-        }
+        };
         let ctx = self.ports.seal_context(&state.ctx, now).await?;
         // What was accepted at sign-up is recorded by the sign-in, once the person is known.
         let given = Given { decisions: state.consents, via: Via::SignUp };
-        self.password.sign_in_with(&ctx, &state.email, password, &given, visitor, now).await
+        let claim = held.as_ref().map(|held| held.holder.as_str());
+        self.password.sign_in_with(&ctx, &state.email, password, &given, claim, visitor, now).await
+    }
+
+    /// Confirms the account with `code` and makes it the confirmer's (`password`, `name`, the
+    /// language), its sign-ins held from before `ConfirmSignUp` (Cognito then takes the first
+    /// password chosen) until the confirmer's password is set; after that, every sign-in
+    /// authenticated before stays refused. The hold, for the confirmer's own sign-in.
+    async fn confirm_and_claim(
+        &self,
+        state: &SignUpState,
+        name: &str,
+        code: &SecretString,
+        password: &SecretString,
+        now: u64,
+    ) -> Result<Option<Held>, SignInError> {
+        let started = std::time::Instant::now();
+        let held = self.hold(&state.email, now).await?;
+        match self.ports.auth.confirm_sign_up(&state.email, code).await {
+            Ok(()) => {}
+            Err(e @ AuthError::CodeMismatch) => {
+                self.release(held.as_ref()).await;
+                return Err(e.into());
+            }
+            // No answer: it may have confirmed the account. Still unconfirmed, nothing to hold;
+            // otherwise (or unknown) as a claim that failed.
+            Err(e) => {
+                return match (&held, self.ports.pool.unconfirmed(&state.email).await) {
+                    (Some(_), Ok(Some(_))) | (None, _) => {
+                        self.release(held.as_ref()).await;
+                        Err(e.into())
+                    }
+                    _ => Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await),
+                };
+            }
+        }
+        if let Err(e) = self.ports.pool.claim(&state.email, password, &[("name", name), ("locale", state.language.tag())]).await {
+            return Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await);
+        }
+        if let Some(held) = &held {
+            // This request's clock, now: the password is the confirmer's since.
+            let until = now + started.elapsed().as_secs() + CLOCK_MARGIN;
+            self.ports.sessions.settle(&held.username, &held.holder, until).await?;
+        }
+        Ok(held)
     }
 
     /// Holds the sign-ins of the unconfirmed account `email` names before its confirmation
     /// (its first password may be someone else's); `None` when it has none unconfirmed (no code
-    /// confirms a confirmed account). Another confirmation of it under way: `TooManyAttempts`.
+    /// confirms a confirmed account). Another confirmation of it under way: `CodeMismatch`, as a
+    /// wrong code (an account that is confirmed takes no hold: another answer would tell).
     async fn hold(&self, email: &str, now: u64) -> Result<Option<Held>, SignInError> {
         let Some(username) = self.ports.pool.unconfirmed(email).await? else { return Ok(None) };
         let holder = crate::signin::oidc::random_token();
         if !self.ports.sessions.hold(&username, &holder, now + CLAIM_HOLD, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
+            return Err(AuthError::CodeMismatch.into());
         }
         Ok(Some(Held { username, holder }))
     }
@@ -207,15 +246,15 @@ impl SelfSignUp {
     /// Ends `held` (a failure is logged: the hold ends by itself within [`CLAIM_HOLD`]).
     async fn release(&self, held: Option<&Held>) {
         let Some(held) = held else { return };
-        if let Err(e) = self.ports.sessions.release(&held.username, Some(&held.holder)).await {
+        if let Err(e) = self.ports.sessions.release(&held.username, &held.holder).await {
             tracing::warn!(error = %e, "could not end a confirmation's hold on its account's sign-ins");
         }
     }
 
-    /// The code confirmed the account but its password is still the first one chosen: its
-    /// sign-ins stay held until a password reset, and the confirmer is sent a reset code
+    /// The account may be confirmed with its first password still: its sign-ins stay held (30
+    /// days) until a password reset, and the confirmer is sent a reset code
     /// (`PasswordResetRequired`: the form's reset step).
-    async fn claim_failed(&self, state: &SignUpState, held: Option<&Held>, error: crate::directory::ports::DirectoryError, now: u64) -> SignInError {
+    async fn claim_failed(&self, state: &SignUpState, held: Option<&Held>, error: &str, now: u64) -> SignInError {
         tracing::error!(%error, "a confirmed account did not become its confirmer's; its sign-ins are held until a password reset");
         if let Some(held) = held
             && let Err(e) = self.ports.sessions.hold(&held.username, &held.holder, now + crate::signin::session::MAX_SESSION_TTL, now).await
@@ -290,18 +329,31 @@ impl SelfSignUp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consent::current::CurrentDocuments;
+    use crate::consent::document::{DocumentId, sample};
     use crate::signin::SignIn;
     use crate::signin::service::Entry;
-    use crate::testing::{EmptyPool, MemorySessions, ScriptedAuth, sign_in_ports};
+    use crate::testing::{EmptyPool, MemoryConsents, MemorySessions, ScriptedAuth, sign_in_ports};
     use std::sync::atomic::Ordering;
+    use std::time::Duration;
 
     const NOW: u64 = 1_700_000_000;
     const EMAIL: &str = "victim@example.com";
     const FIRST: &str = "Attacker-Passw0rd";
+    const VICTIMS: &str = "Victims-Passw0rd";
+
+    struct Started {
+        svc: SignIn,
+        auth: Arc<ScriptedAuth>,
+        pool: Arc<EmptyPool>,
+        sessions: Arc<MemorySessions>,
+        /// The victim's own sign-up step (the terms ticked).
+        flow: String,
+    }
 
     /// The victim's address, signed up first by someone else with `FIRST`, not confirmed yet;
-    /// the victim's own sign-up step; the pool failing the claim (`EmptyPool::claim`).
-    async fn started_by_someone_else() -> (SignIn, Arc<ScriptedAuth>, Arc<MemorySessions>, String) {
+    /// the deployment's terms required; the victim's own sign-up step.
+    async fn started_by_someone_else() -> Started {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, FIRST, None));
         if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
             user.claims["cognito:username"] = EMAIL.into();
@@ -310,52 +362,87 @@ mod tests {
         pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), Default::default());
         pool.unconfirmed.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into());
         let sessions = Arc::new(MemorySessions::default());
-        let svc = SignIn::new(SignInPorts { pool, sessions: sessions.clone(), ..sign_in_ports(auth.clone(), Default::default()) });
+        let consents = Arc::new(MemoryConsents { documents: vec![sample("terms", 1, true)].into(), ..MemoryConsents::default() });
+        let ports = SignInPorts {
+            pool: pool.clone(),
+            sessions: sessions.clone(),
+            consents: Arc::new(CurrentDocuments::new(consents, Duration::ZERO)),
+            ..sign_in_ports(auth.clone(), Default::default())
+        };
+        let svc = SignIn::new(ports);
         let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let ctx = svc.ports.open_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let state = SignUpState { ctx, email: EMAIL.into(), language: Language::En, name: Some("Victim".into()), consents: vec![] };
+        let terms = Decision { document: DocumentId::parse("terms").unwrap_or_else(|e| panic!("{e}")), version: 1, accepted: true };
+        let state = SignUpState { ctx, email: EMAIL.into(), language: Language::En, name: Some("Victim".into()), consents: vec![terms] };
         let flow = code_step(&svc.ports, state, NOW).await.unwrap_or_else(|e| panic!("{e}")).flow;
-        (svc, auth, sessions, flow)
+        Started { svc, auth, pool, sessions, flow }
     }
 
     async fn sign_in_with_first_password(svc: &SignIn, now: u64) -> Result<Outcome, SignInError> {
         let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), now).await?;
-        svc.password.sign_in(&ctx, EMAIL, &SecretString::from(FIRST), &crate::events::EventContext::default(), now).await
+        svc.password.sign_in(&ctx, EMAIL, &SecretString::from(FIRST), &EventContext::default(), now).await
+    }
+
+    async fn confirm(s: &Started, code: &str, now: u64) -> Result<Outcome, SignInError> {
+        s.svc.sign_up.confirm(&s.flow, &SecretString::from(code), &SecretString::from(VICTIMS), &EventContext::default(), now).await
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_with_the_first_password_paused_before_the_claim_opens_nothing_after_it() {
+        let s = started_by_someone_else().await;
+        // Cognito took the first password (as between ConfirmSignUp and the claim): a sign-in
+        // authenticated then, paused at the terms.
+        if let Some(user) = s.auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.claims["auth_time"] = (NOW + 5).into();
+        }
+        let Ok(Outcome::Consent(paused)) = sign_in_with_first_password(&s.svc, NOW + 5).await else { panic!("no consent step") };
+        // The confirmation: a wrong code holds nothing after it; the right one claims the account
+        // (the double cannot change the password: the test does, as `claim` would).
+        let wrong = confirm(&s, "000001", NOW + 10).await;
+        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
+        assert!(s.sessions.held.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "released");
+        if let Some(user) = s.auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
+            user.password = VICTIMS.into();
+        }
+        let confirmed = confirm(&s, "135790", NOW + 20).await;
+        assert!(matches!(confirmed, Ok(Outcome::Handoff(_))), "the confirmer is signed in: {confirmed:?}");
+        // The paused sign-in, resumed later: refused, and no session of its own.
+        let resumed = s.svc.consent.answer(&paused.flow, &["terms".into()], &EventContext::default(), NOW + 30).await;
+        assert!(matches!(resumed, Err(SignInError::AccountRevoked)), "{resumed:?}");
+        assert_eq!(s.sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).len(), 1, "the confirmer's only");
     }
 
     #[tokio::test]
     async fn a_confirmed_account_whose_claim_failed_opens_nothing_for_its_first_password_until_a_reset() {
-        let (svc, auth, sessions, flow) = started_by_someone_else().await;
-        let victims = SecretString::from("Victims-Passw0rd");
-        // A wrong code: nothing is held after it (the account is not confirmed).
-        let wrong = svc.sign_up.confirm(&flow, &SecretString::from("000001"), &victims, &Default::default(), NOW).await;
-        assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "{wrong:?}");
-        assert!(sessions.held.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "released");
-        // The right code confirms the account; setting the victim's password fails.
-        let sent = auth.calls.load(Ordering::Relaxed);
-        let confirmed = svc.sign_up.confirm(&flow, &SecretString::from("135790"), &victims, &Default::default(), NOW + 10).await;
+        let s = started_by_someone_else().await;
+        s.pool.claims_fail.store(true, Ordering::Relaxed);
+        let calls = s.auth.calls.load(Ordering::Relaxed);
+        let confirmed = confirm(&s, "135790", NOW + 10).await;
         assert!(matches!(confirmed, Err(SignInError::Auth(AuthError::PasswordResetRequired))), "{confirmed:?}");
-        assert!(auth.calls.load(Ordering::Relaxed) >= sent + 2, "ConfirmSignUp, then a reset code sent");
+        assert_eq!(s.auth.calls.load(Ordering::Relaxed), calls + 2, "ConfirmSignUp, then a reset code sent");
         // Whoever started it signs in with its first password, now and for long after: no session.
         for at in [NOW + 11, NOW + CLAIM_HOLD + 60, NOW + 7 * 86_400] {
-            let attempt = sign_in_with_first_password(&svc, at).await;
+            // The terms may be asked first (no session yet); answered, the sign-in opens nothing.
+            let attempt = match sign_in_with_first_password(&s.svc, at).await {
+                Ok(Outcome::Consent(asked)) => s.svc.consent.answer(&asked.flow, &["terms".into()], &EventContext::default(), at).await,
+                other => other,
+            };
             assert!(matches!(attempt, Err(SignInError::AccountRevoked)), "{at}: {attempt:?}");
         }
-        assert!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty());
+        assert!(s.sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty());
         // The confirmer resets the password (the code proves the email) and is signed in.
-        let ctx = svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW + 20).await.unwrap_or_else(|e| panic!("{e}"));
-        let reset = svc.password.reset_password(&ctx, EMAIL, &SecretString::from("000000"), &victims, &Default::default(), NOW + 20).await;
-        assert!(matches!(reset, Ok(Outcome::Handoff(_))), "{reset:?}");
+        let ctx = s.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW + 20).await.unwrap_or_else(|e| panic!("{e}"));
+        let reset =
+            s.svc.password.reset_password(&ctx, EMAIL, &SecretString::from("000000"), &SecretString::from(VICTIMS), &EventContext::default(), NOW + 20).await;
+        assert!(matches!(reset, Ok(Outcome::Handoff(_)) | Ok(Outcome::Consent(_))), "{reset:?}");
     }
 
     #[tokio::test]
-    async fn a_second_confirmation_under_way_is_refused_and_leaves_the_first_ones_hold() {
-        let (svc, _, sessions, flow) = started_by_someone_else().await;
-        sessions.held.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), ("another".into(), NOW + CLAIM_HOLD));
-        let second = svc.sign_up.confirm(&flow, &SecretString::from("135790"), &SecretString::from("Victims-Passw0rd"), &Default::default(), NOW).await;
-        assert!(matches!(second, Err(SignInError::Auth(AuthError::TooManyAttempts))), "{second:?}");
-        assert_eq!(sessions.held.lock().unwrap_or_else(|p| p.into_inner()).get(EMAIL).map(|(by, _)| by.as_str()), Some("another"));
-        // Once it has ended, the account's sign-ins open again.
-        assert!(matches!(sign_in_with_first_password(&svc, NOW + CLAIM_HOLD + 1).await, Ok(Outcome::Handoff(_))));
+    async fn a_second_confirmation_under_way_answers_as_a_wrong_code_and_leaves_the_first_ones_hold() {
+        let s = started_by_someone_else().await;
+        s.sessions.held.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), ("another".into(), NOW + CLAIM_HOLD));
+        let second = confirm(&s, "135790", NOW).await;
+        assert!(matches!(second, Err(SignInError::Auth(AuthError::CodeMismatch))), "{second:?}");
+        assert_eq!(s.sessions.held.lock().unwrap_or_else(|p| p.into_inner()).get(EMAIL).map(|(by, _)| by.as_str()), Some("another"));
     }
 }

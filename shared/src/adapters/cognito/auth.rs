@@ -291,6 +291,10 @@ impl PasswordAuth for CognitoPasswordAuth {
             .username(username)
             .confirmation_code(code.expose_secret())
             .set_secret_hash(hash)
+            // Not retried: a retry of a confirmation whose answer was lost reads as a wrong code
+            // ("already confirmed"), where the caller must know it may have worked.
+            .customize()
+            .config_override(aws_sdk_cognitoidentityprovider::config::Config::builder().retry_config(aws_config::retry::RetryConfig::disabled()))
             .send()
             .await;
         sent.map(drop).map_err(|e| auth_error(Operation::Confirm, Failure::of(&e)))

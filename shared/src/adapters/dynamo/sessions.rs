@@ -7,12 +7,12 @@
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
 //! | revocation       | `REVOKED#{digest of user}`    | `REVOKED` |                       |             | `revoked_at`, `expires_at`      |
-//! | claim's hold     | `HELD#{digest of user}`       | `HELD`    |                       |             | `held_until`, `held_by`, `expires_at` |
+//! | sign-ins' hold   | `HELD#{digest of user}`       | `HELD`    |                       |             | `held_until`, `held_by`, `expires_at` |
 //!
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
 //! and the person's last sign-in (`adapters::activity`), under a check that the person's account
 //! was not revoked (disabled or deleted) after the session's stamp or within `REVOCATION_WINDOW`
-//! before it, and that no sign-up claim holds the account (`SessionStore::hold`). Access patterns: a session by cookie, beside the revocation of the user the cookie
+//! before it, and that no hold refuses its sign-in (`SessionStore::hold`). Access patterns: a session by cookie, beside the revocation of the user the cookie
 //! names (`BatchGetItem`: every single sign-on; a session the revocation's sweep missed, `gsi1`
 //! being eventually consistent, is refused there); a user's sessions (`gsi1`: deactivation ends
 //! them all); a pending sign-in taken once (`DeleteItem` returning
@@ -132,11 +132,7 @@ impl SessionStore for DynamoSessions {
             email: user.email.filter(|_| user.email_verified == Some(true)),
             at: session.created,
         };
-        let mut items = vec![
-            t.put(item, "attribute_not_exists(pk)", None)?,
-            not_revoked(t, &session.username, session.created)?,
-            not_held(t, &session.username, session.created)?,
-        ];
+        let mut items = vec![t.put(item, "attribute_not_exists(pk)", None)?, not_revoked(t, &session.username, session.created)?, not_held(t, session)?];
         items.extend(activity_put(t, &person, risk)?);
         for event in events {
             items.push(event_put(t, event)?);
@@ -260,25 +256,23 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn hold(&self, username: &str, holder: &str, until: u64, now: u64) -> Result<bool, StoreError> {
-        let mut item = held_key(username);
-        item.insert("held_until".into(), n(until));
-        item.insert("held_by".into(), s(holder));
-        item.insert("expires_at".into(), n(until.saturating_add(86_400)));
         let values = Item::from([(":now".into(), n(now)), (":holder".into(), s(holder))]);
-        match self.table.put_item(item, Some("attribute_not_exists(pk) OR held_until < :now OR held_by = :holder"), Some(values)).await {
+        let condition = "attribute_not_exists(pk) OR held_until < :now OR held_by = :holder";
+        match self.table.put_item(held(username, holder, until), Some(condition), Some(values)).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    async fn release(&self, username: &str, holder: Option<&str>) -> Result<(), StoreError> {
+    async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError> {
+        self.table.put_item(held(username, holder, until), None, None).await
+    }
+
+    async fn release(&self, username: &str, holder: &str) -> Result<(), StoreError> {
         let t = &self.table;
         let delete = t.client.delete_item().table_name(&t.name).set_key(Some(held_key(username)));
-        let delete = match holder {
-            Some(holder) => delete.condition_expression("held_by = :holder").expression_attribute_values(":holder", s(holder)),
-            None => delete,
-        };
+        let delete = delete.condition_expression("held_by = :holder").expression_attribute_values(":holder", s(holder));
         match delete.send().await.map_err(|e| write_error(Failure::of(&e))) {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
@@ -286,19 +280,31 @@ impl SessionStore for DynamoSessions {
     }
 }
 
-/// The record of a sign-up claim's hold on user `username` ([`SessionStore::hold`]).
+/// The record of the hold on user `username`'s sign-ins ([`SessionStore::hold`]).
 fn held_key(username: &str) -> Item {
     key(format!("HELD#{}", session::user_key(username)), "HELD")
 }
 
-/// The condition a new session of `username` created at `created` is written under: no claim's
-/// hold in force then.
-fn not_held(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
+/// `holder`'s hold on `username` until `until`, kept a day longer (its sign-ins' tokens last an
+/// hour at most).
+fn held(username: &str, holder: &str, until: u64) -> Item {
+    let mut item = held_key(username);
+    item.insert("held_until".into(), n(until));
+    item.insert("held_by".into(), s(holder));
+    item.insert("expires_at".into(), n(until.saturating_add(86_400)));
+    item
+}
+
+/// The condition `session` is written under: no hold refuses its sign-in (authenticated at
+/// `session.created`), unless it is the holder's own.
+fn not_held(t: &Table, session: &Session) -> Result<TransactWriteItem, StoreError> {
     let check = ConditionCheck::builder()
         .table_name(&t.name)
-        .set_key(Some(held_key(username)))
-        .condition_expression("attribute_not_exists(held_until) OR held_until < :created")
-        .expression_attribute_values(":created", n(created))
+        .set_key(Some(held_key(&session.username)))
+        .condition_expression("attribute_not_exists(held_until) OR held_until < :created OR held_by = :claim")
+        .expression_attribute_values(":created", n(session.created))
+        // No holder's id is empty.
+        .expression_attribute_values(":claim", s(session.claim.as_deref().unwrap_or_default()))
         .build()
         .map_err(corrupt)?;
     Ok(TransactWriteItem::builder().condition_check(check).build())

@@ -248,8 +248,7 @@ impl SessionStore for MemorySessions {
         if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
             return Err(StoreError::Conflict);
         }
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).cloned();
-        if held.is_some_and(|(by, until)| until >= session.created && session.claim.as_deref() != Some(by.as_str())) {
+        if self.held(session).await? {
             return Err(StoreError::Conflict);
         }
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.into(), session.clone());
@@ -319,6 +318,10 @@ impl SessionStore for MemorySessions {
         }
         held.insert(username.to_owned(), (holder.to_owned(), until));
         Ok(true)
+    }
+    async fn held(&self, session: &crate::signin::session::Session) -> Result<bool, StoreError> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).get(&session.username).cloned();
+        Ok(held.is_some_and(|(by, until)| until >= session.authenticated && session.claim.as_deref() != Some(by.as_str())))
     }
     async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError> {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).insert(username.to_owned(), (holder.to_owned(), until));

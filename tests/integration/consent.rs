@@ -151,9 +151,12 @@ async fn a_sign_in_paused_at_the_terms_before_a_password_reset_opens_nothing_aft
     assert_eq!(reset["status"], "consent", "the person's own sign-in, at the terms: {reset}");
     let theirs = answer(&app, reset["flow"].as_str().unwrap(), &["terms"]).await;
     assert_eq!(theirs.json()["status"], "signed_in", "{}", theirs.body);
+    // Later than the hold's own seconds: what refuses the step is when it was authenticated.
+    wait_out_credentials_hold().await;
     let resumed = answer(&app, paused["flow"].as_str().unwrap(), &["terms"]).await;
     assert_eq!((resumed.status, resumed.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_deactivated")), "{}", resumed.body);
     assert_eq!(app.items_under("SESSION#").await, 1, "the person's only");
+    assert_eq!(app.items_under("CONSENT#").await, 1, "the person's decision only");
 }
 
 #[tokio::test]
@@ -283,13 +286,15 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
     let accepted = answer(&app, asked["flow"].as_str().unwrap(), &["terms"]).await;
     assert_eq!(accepted.json()["status"], "signed_in");
     // The step spent beside the account read again (AdminGetUser and its groups, side by
-    // side); the history and the records read again; the decision with its event, then the
-    // mirror; the session.
+    // side); the history and the records read again; whether a hold refuses the sign-in (a
+    // change of credentials since: then nothing is recorded); the decision with its event, then
+    // the mirror; the session.
     let recorded = [
         "AWSCognitoIdentityProviderService.AdminGetUser",
         "AWSCognitoIdentityProviderService.AdminListGroupsForUser",
         "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
         "DynamoDB_20120810.BatchGetItem",
+        "DynamoDB_20120810.GetItem",
         "DynamoDB_20120810.PutItem",
         "DynamoDB_20120810.Query",
         "DynamoDB_20120810.TransactWriteItems",

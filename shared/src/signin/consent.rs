@@ -151,6 +151,10 @@ impl SignInPorts {
         let records: Vec<ConsentRecord> = decisions.into_iter().map(|d| record_of(session, &sub, d, given, visitor, now)).collect();
         let context = EventContext { app: Some(ctx.app.to_string()), device: ctx.device.clone(), ..visitor.clone() };
         let events: Vec<IdentityEvent> = records.iter().map(|r| consent_event(session, r, &context)).collect();
+        // A sign-in a hold refuses (its credentials changed since) records nothing for the person.
+        if !records.is_empty() && self.sessions.held(session).await? {
+            return Err(SignInError::AccountRevoked);
+        }
         // The records first: the mirror never claims what is not on record.
         self.consents.store.record(&records, &events).await?;
         let value = accepted.encode(&sub, &key);

@@ -264,7 +264,7 @@ impl PasswordSignIn {
         // a step (consent) shows: a hold on the account's sign-ins refuses those from before it.
         let authenticated = claims.get("auth_time").and_then(Value::as_u64).map_or(now, |t| t.min(now));
         let mut session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
-        session.created = authenticated;
+        session.authenticated = authenticated;
         session.claim = established.claim.map(str::to_owned);
         let session = session;
         let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
@@ -405,7 +405,7 @@ impl PasswordSignIn {
             &carried.id,
             &access_token,
             visitor,
-            Established { second_factor: true, prior: None, given: &state.given, method: carried.method, claim: None },
+            Established { second_factor: true, prior: None, given: &state.given, method: carried.method, claim: carried.claim.as_deref() },
             now,
         )
         .await
@@ -460,12 +460,15 @@ struct Carried {
     /// How the sign-in began.
     #[serde(default)]
     method: Method,
+    /// The hold on the account's sign-ins this one may pass (`SessionStore::hold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claim: Option<String>,
 }
 
 impl Carried {
     fn new(id_token: &str, access_token: &AccessToken, session: &Session, method: Method) -> Self {
         let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username).to_owned();
-        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account, method }
+        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account, method, claim: session.claim.clone() }
     }
 
     fn access_token(&self) -> AccessToken {

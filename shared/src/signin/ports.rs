@@ -135,7 +135,7 @@ pub trait SessionStore: Send + Sync {
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
     /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
     /// claiming the account, a password reset): no session opens for it whose sign-in was
-    /// authenticated (`Session::created`) at or before `until` (Unix seconds), but `holder`'s own
+    /// authenticated (`Session::authenticated`) at or before `until` (Unix seconds), but `holder`'s own
     /// (`Session::claim`); [`create`](Self::create) is `Conflict`. Existing sessions are
     /// untouched. `false`, with nothing written, while another holder's hold is in force (at
     /// `now`); the same `holder` may hold again, to move `until`.
@@ -146,6 +146,9 @@ pub trait SessionStore: Send + Sync {
     async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError>;
     /// Ends `holder`'s hold on `username`; nothing when there is none, or it is another's.
     async fn release(&self, username: &str, holder: &str) -> Result<(), StoreError>;
+    /// Whether a hold refuses `session`'s sign-in, as [`create`](Self::create) would (one
+    /// consistent read): for what a sign-in writes before its session.
+    async fn held(&self, session: &Session) -> Result<bool, StoreError>;
 }
 
 /// Why a company's OpenID provider could not be used.

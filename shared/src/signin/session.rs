@@ -171,6 +171,10 @@ pub struct Session {
     /// signed the person in (never stored).
     #[serde(skip)]
     pub claim: Option<String>,
+    /// When Cognito authenticated the sign-in (Unix seconds: its ID token's `auth_time`, kept by
+    /// a sign-in resumed from a step; else `created`), which a hold compares (never stored).
+    #[serde(skip)]
+    pub authenticated: u64,
 }
 
 impl Session {
@@ -189,6 +193,7 @@ impl Session {
             device: None,
             handoff: false,
             claim: None,
+            authenticated: now,
         }
     }
 

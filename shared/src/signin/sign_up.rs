@@ -55,6 +55,10 @@ pub const MAX_NAME: usize = 100;
 /// before it ends: it takes about a second.
 pub const CLAIM_HOLD: u64 = 10 * 60;
 
+/// Until when a confirmation that could not give the account its confirmer's password holds its
+/// sign-ins: until a password reset settles the hold (Unix seconds, year 2286).
+const UNTIL_A_RESET: u64 = 9_999_999_999;
+
 /// A confirmation's hold on the sign-ins of the account it claims.
 struct Held {
     username: String,
@@ -199,7 +203,6 @@ impl SelfSignUp {
         password: &SecretString,
         now: u64,
     ) -> Result<Option<Held>, SignInError> {
-        let started = std::time::Instant::now();
         let held = self.hold(&state.email, now).await?;
         match self.ports.auth.confirm_sign_up(&state.email, code).await {
             Ok(()) => {}
@@ -207,15 +210,17 @@ impl SelfSignUp {
                 self.release(held.as_ref()).await;
                 return Err(e.into());
             }
-            // No answer: it may have confirmed the account. Still unconfirmed, nothing to hold;
-            // otherwise (or unknown) as a claim that failed.
+            // Another error: it may have confirmed the account (no answer). Still unconfirmed,
+            // nothing to hold; confirmed, as a claim that failed; unknown, the hold stays (it ends
+            // within `CLAIM_HOLD`).
             Err(e) => {
                 return match (&held, self.ports.pool.unconfirmed(&state.email).await) {
                     (Some(_), Ok(Some(_))) | (None, _) => {
                         self.release(held.as_ref()).await;
                         Err(e.into())
                     }
-                    _ => Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await),
+                    (Some(_), Ok(None)) => Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await),
+                    (Some(_), Err(_)) => Err(e.into()),
                 };
             }
         }
@@ -223,9 +228,8 @@ impl SelfSignUp {
             return Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await);
         }
         if let Some(held) = &held {
-            // This request's clock, now: the password is the confirmer's since.
-            let until = now + started.elapsed().as_secs() + CLOCK_MARGIN;
-            self.ports.sessions.settle(&held.username, &held.holder, until).await?;
+            // The password is the confirmer's since this clock's now (`now` is the request's).
+            self.ports.sessions.settle(&held.username, &held.holder, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
         }
         Ok(held)
     }
@@ -251,13 +255,13 @@ impl SelfSignUp {
         }
     }
 
-    /// The account may be confirmed with its first password still: its sign-ins stay held (30
-    /// days) until a password reset, and the confirmer is sent a reset code
+    /// The account is confirmed with its first password still: its sign-ins stay held until a
+    /// password reset settles the hold, and the confirmer is sent a reset code
     /// (`PasswordResetRequired`: the form's reset step).
     async fn claim_failed(&self, state: &SignUpState, held: Option<&Held>, error: &str, now: u64) -> SignInError {
         tracing::error!(%error, "a confirmed account did not become its confirmer's; its sign-ins are held until a password reset");
         if let Some(held) = held
-            && let Err(e) = self.ports.sessions.hold(&held.username, &held.holder, now + crate::signin::session::MAX_SESSION_TTL, now).await
+            && let Err(e) = self.ports.sessions.hold(&held.username, &held.holder, UNTIL_A_RESET, now).await
         {
             tracing::error!(error = %e, "could not keep a confirmation's hold");
         }
@@ -347,12 +351,13 @@ mod tests {
         auth: Arc<ScriptedAuth>,
         pool: Arc<EmptyPool>,
         sessions: Arc<MemorySessions>,
+        consents: Arc<MemoryConsents>,
         /// The victim's own sign-up step (the terms ticked).
         flow: String,
     }
 
     /// The victim's address, signed up first by someone else with `FIRST`, not confirmed yet;
-    /// the deployment's terms required; the victim's own sign-up step.
+    /// the deployment's terms required (and marketing optional); the victim's own sign-up step.
     async fn started_by_someone_else() -> Started {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, FIRST, None));
         if let Some(user) = auth.users.lock().unwrap_or_else(|p| p.into_inner()).get_mut(EMAIL) {
@@ -362,11 +367,12 @@ mod tests {
         pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into(), Default::default());
         pool.unconfirmed.lock().unwrap_or_else(|p| p.into_inner()).insert(EMAIL.into());
         let sessions = Arc::new(MemorySessions::default());
-        let consents = Arc::new(MemoryConsents { documents: vec![sample("terms", 1, true)].into(), ..MemoryConsents::default() });
+        let documents = vec![sample("terms", 1, true), sample("marketing", 1, false)];
+        let consents = Arc::new(MemoryConsents { documents: documents.into(), ..MemoryConsents::default() });
         let ports = SignInPorts {
             pool: pool.clone(),
             sessions: sessions.clone(),
-            consents: Arc::new(CurrentDocuments::new(consents, Duration::ZERO)),
+            consents: Arc::new(CurrentDocuments::new(consents.clone(), Duration::ZERO)),
             ..sign_in_ports(auth.clone(), Default::default())
         };
         let svc = SignIn::new(ports);
@@ -375,7 +381,7 @@ mod tests {
         let terms = Decision { document: DocumentId::parse("terms").unwrap_or_else(|e| panic!("{e}")), version: 1, accepted: true };
         let state = SignUpState { ctx, email: EMAIL.into(), language: Language::En, name: Some("Victim".into()), consents: vec![terms] };
         let flow = code_step(&svc.ports, state, NOW).await.unwrap_or_else(|e| panic!("{e}")).flow;
-        Started { svc, auth, pool, sessions, flow }
+        Started { svc, auth, pool, sessions, consents, flow }
     }
 
     async fn sign_in_with_first_password(svc: &SignIn, now: u64) -> Result<Outcome, SignInError> {
@@ -406,10 +412,12 @@ mod tests {
         }
         let confirmed = confirm(&s, "135790", NOW + 20).await;
         assert!(matches!(confirmed, Ok(Outcome::Handoff(_))), "the confirmer is signed in: {confirmed:?}");
-        // The paused sign-in, resumed later: refused, and no session of its own.
-        let resumed = s.svc.consent.answer(&paused.flow, &["terms".into()], &EventContext::default(), NOW + 30).await;
+        // The paused sign-in, resumed later: refused, with no session and no decision of its own.
+        let resumed = s.svc.consent.answer(&paused.flow, &["terms".into(), "marketing".into()], &EventContext::default(), NOW + 30).await;
         assert!(matches!(resumed, Err(SignInError::AccountRevoked)), "{resumed:?}");
         assert_eq!(s.sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).len(), 1, "the confirmer's only");
+        let recorded = s.consents.records.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|r| r.via).collect::<Vec<_>>();
+        assert_eq!(recorded, [Via::SignUp], "the confirmer's, at sign-up");
     }
 
     #[tokio::test]

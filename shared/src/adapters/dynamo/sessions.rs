@@ -265,6 +265,12 @@ impl SessionStore for DynamoSessions {
         }
     }
 
+    async fn held(&self, session: &Session) -> Result<bool, StoreError> {
+        let Some(item) = self.table.get_consistent(held_key(&session.username)).await? else { return Ok(false) };
+        let by = item.get("held_by").and_then(|v| v.as_s().ok());
+        Ok(number(&item, "held_until").is_some_and(|until| until >= session.authenticated) && by != session.claim.as_ref())
+    }
+
     async fn settle(&self, username: &str, holder: &str, until: u64) -> Result<(), StoreError> {
         self.table.put_item(held(username, holder, until), None, None).await
     }
@@ -296,13 +302,13 @@ fn held(username: &str, holder: &str, until: u64) -> Item {
 }
 
 /// The condition `session` is written under: no hold refuses its sign-in (authenticated at
-/// `session.created`), unless it is the holder's own.
+/// `session.authenticated`), unless it is the holder's own.
 fn not_held(t: &Table, session: &Session) -> Result<TransactWriteItem, StoreError> {
     let check = ConditionCheck::builder()
         .table_name(&t.name)
         .set_key(Some(held_key(&session.username)))
         .condition_expression("attribute_not_exists(held_until) OR held_until < :created OR held_by = :claim")
-        .expression_attribute_values(":created", n(session.created))
+        .expression_attribute_values(":created", n(session.authenticated))
         // No holder's id is empty.
         .expression_attribute_values(":claim", s(session.claim.as_deref().unwrap_or_default()))
         .build()

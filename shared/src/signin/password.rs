@@ -209,11 +209,11 @@ impl PasswordSignIn {
         // (whoever held them: the reset proves the email), all but this one's.
         let reset = crate::signin::oidc::random_token();
         if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
-            self.ports.sessions.settle(&username, &reset, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
             self.ports.sessions.end_all(&username).await?;
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }
+            self.ports.sessions.settle(&username, &reset, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
         let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };

@@ -121,7 +121,7 @@ fn first_factors() -> cognito::types::SignInPolicyType {
 async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
     let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
     let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
-    client
+    let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -146,8 +146,14 @@ async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
         )
         .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build()?)
         .send()
-        .await
-        .context("creating the table")?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // The SDK's retry of an attempt that timed out (a cold local moto on a busy machine) after
+        // the table was made: it is there.
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(e).context("creating the table"),
+    }
     client
         .update_time_to_live()
         .table_name(table)

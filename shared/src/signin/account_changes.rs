@@ -136,8 +136,8 @@ impl AccountPage {
         }
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
-        let until = crate::common::time::unix_now() + crate::signin::password::CLOCK_MARGIN;
-        if let Err(e) = self.ports.sessions.settle(&elevation.username, &crate::signin::oidc::random_token(), until).await {
+        let holder = crate::signin::oidc::random_token();
+        if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, &elevation.username, &holder).await {
             tracing::error!(error = %e, "the password changed; holding the sign-ins begun before failed");
         }
         match self.end_others_of(&elevation.session, &elevation.username).await {

@@ -4,6 +4,7 @@
 
 use crate::common::email::Email;
 use crate::common::profile::UserProfile;
+use crate::common::store::StoreError;
 use crate::consent::decision::{Given, Via};
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
@@ -13,7 +14,7 @@ use crate::signin::confirmation;
 use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
-use crate::signin::ports::TokenRejected;
+use crate::signin::ports::{SessionStore, TokenRejected};
 use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
@@ -213,7 +214,7 @@ impl PasswordSignIn {
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }
-            self.ports.sessions.settle(&username, &reset, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
+            credentials_changed(&*self.ports.sessions, &username, &reset).await?;
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
         let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };
@@ -266,7 +267,6 @@ impl PasswordSignIn {
         let mut session = Session::new(username, org, established.method, claims, self.ports.session_policy, now);
         session.authenticated = authenticated;
         session.claim = established.claim.map(str::to_owned);
-        let session = session;
         let arrival = match self.ports.assess(&app, &session, ctx, visitor, established.second_factor, established.prior).await {
             // An email code is the one factor it proved: enrolling another now would let whoever
             // holds only the inbox set up a factor of their own. A password or a passkey, then.
@@ -281,7 +281,6 @@ impl PasswordSignIn {
             }
             other => other?,
         };
-        let mut session = session;
         let resume = || Resume::Password {
             id_token: id_token.to_owned(),
             access_token: access_token.0.expose_secret().to_owned(),
@@ -430,6 +429,13 @@ pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
 /// How far a hold set when credentials change reaches past this function's clock (seconds):
 /// Cognito stamps a sign-in's `auth_time` by its own clock.
 pub const CLOCK_MARGIN: u64 = 1;
+
+/// `username`'s credentials changed now (a claimed sign-up, a password reset or change): every
+/// sign-in Cognito authenticated until now (and [`CLOCK_MARGIN`] after) opens nothing, but
+/// `holder`'s (`SessionStore::settle`).
+pub(super) async fn credentials_changed(sessions: &dyn SessionStore, username: &str, holder: &str) -> Result<(), StoreError> {
+    sessions.settle(username, holder, crate::common::time::unix_now() + CLOCK_MARGIN).await
+}
 
 /// Nothing decided about consent before the sign-in.
 const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };

@@ -134,7 +134,7 @@ pub trait SessionStore: Send + Sync {
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
     /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
-    /// claiming the account, a password reset): no session opens for it whose sign-in was
+    /// claiming the account): no session opens for it whose sign-in was
     /// authenticated (`Session::authenticated`) at or before `until` (Unix seconds), but `holder`'s own
     /// (`Session::claim`); [`create`](Self::create) is `Conflict`. Existing sessions are
     /// untouched. `false`, with nothing written, while another holder's hold is in force (at

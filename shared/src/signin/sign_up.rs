@@ -44,7 +44,7 @@ use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::confirmation::{SignUpState, code_step};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::password::{CLOCK_MARGIN, PasswordSignIn};
+use crate::signin::password::{PasswordSignIn, credentials_changed};
 use crate::signin::service::{CodeSent, Outcome, SignInError, SignInPorts};
 use crate::tokens::app::SignUp;
 
@@ -214,13 +214,16 @@ impl SelfSignUp {
             // nothing to hold; confirmed, as a claim that failed; unknown, the hold stays (it ends
             // within `CLAIM_HOLD`).
             Err(e) => {
-                return match (&held, self.ports.pool.unconfirmed(&state.email).await) {
-                    (Some(_), Ok(Some(_))) | (None, _) => {
+                if held.is_none() {
+                    return Err(e.into());
+                }
+                return match self.ports.pool.unconfirmed(&state.email).await {
+                    Ok(Some(_)) => {
                         self.release(held.as_ref()).await;
                         Err(e.into())
                     }
-                    (Some(_), Ok(None)) => Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await),
-                    (Some(_), Err(_)) => Err(e.into()),
+                    Ok(None) => Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await),
+                    Err(_) => Err(e.into()),
                 };
             }
         }
@@ -228,8 +231,7 @@ impl SelfSignUp {
             return Err(self.claim_failed(state, held.as_ref(), &e.to_string(), now).await);
         }
         if let Some(held) = &held {
-            // The password is the confirmer's since this clock's now (`now` is the request's).
-            self.ports.sessions.settle(&held.username, &held.holder, crate::common::time::unix_now() + CLOCK_MARGIN).await?;
+            credentials_changed(&*self.ports.sessions, &held.username, &held.holder).await?;
         }
         Ok(held)
     }

@@ -87,6 +87,21 @@ fn attributes(before: Option<&DirectoryUser>, user: &DirectoryUser) -> Result<Ve
 }
 
 impl CognitoDirectory {
+    /// `AdminGetUser` of `name` (a user name, or an email Cognito takes in its place); `None`
+    /// when there is no such user.
+    async fn admin_get_user(
+        &self,
+        name: &str,
+    ) -> Result<Option<aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput>, DirectoryError> {
+        match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
+            Ok(out) => Ok(Some(out)),
+            Err(e) => match directory_error(&e) {
+                DirectoryError::Gone => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
     /// The pool's users with this email (at most `limit`); none for an address that could
     /// change the filter.
     async fn users_with_email(&self, email: &str, limit: i32) -> Result<Vec<aws_sdk_cognitoidentityprovider::types::UserType>, DirectoryError> {
@@ -207,23 +222,12 @@ impl UserProvisioning for CognitoDirectory {
 #[async_trait]
 impl PoolUsers for CognitoDirectory {
     async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError> {
-        match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
-            Ok(out) => Ok((out.user_status() == Some(&UserStatusType::Unconfirmed)).then(|| out.username().to_owned())),
-            Err(e) => match directory_error(&e) {
-                DirectoryError::Gone => Ok(None),
-                other => Err(other),
-            },
-        }
+        let got = self.admin_get_user(name).await?;
+        Ok(got.filter(|out| out.user_status() == Some(&UserStatusType::Unconfirmed)).map(|out| out.username().to_owned()))
     }
 
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
-        match self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send().await {
-            Ok(out) => Ok(Some(out.username().to_owned())),
-            Err(e) => match directory_error(&e) {
-                DirectoryError::Gone => Ok(None),
-                other => Err(other),
-            },
-        }
+        Ok(self.admin_get_user(name).await?.map(|out| out.username().to_owned()))
     }
 
     async fn user(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError> {

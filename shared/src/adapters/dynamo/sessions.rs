@@ -12,11 +12,12 @@
 //! A session is created in one transaction with its sign-in event (`adapters::dynamo_workflows`)
 //! and the person's last sign-in (`adapters::activity`), under a check that the person's account
 //! was not revoked (disabled or deleted) after the session's stamp or within `REVOCATION_WINDOW`
-//! before it, and that no hold refuses its sign-in (`SessionStore::hold`). Access patterns: a session by cookie, beside the revocation of the user the cookie
-//! names (`BatchGetItem`: every single sign-on; a session the revocation's sweep missed, `gsi1`
-//! being eventually consistent, is refused there); a user's sessions (`gsi1`: deactivation ends
-//! them all); a pending sign-in taken once (`DeleteItem` returning
-//! the old item: two callbacks with one `state` cannot both get it); the Cognito user for a
+//! before it, and that no hold refuses its sign-in (`SessionStore::hold`). Access patterns: a
+//! session by cookie, beside the revocation of the user the cookie names (`BatchGetItem`: every
+//! single sign-on; a session the revocation's sweep missed, `gsi1` being eventually consistent,
+//! is refused there); a user's sessions (`gsi1`: deactivation ends them all); a pending sign-in
+//! taken once (`DeleteItem` returning the old item: two callbacks with one `state` cannot both
+//! get it); the Cognito user for a
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
 //! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
 //! bearer values are stored: a table read never yields a working cookie or `state`.
@@ -139,7 +140,7 @@ impl SessionStore for DynamoSessions {
         }
         t.transact(items).await.map_err(|e| match e {
             // The revocation's check (index 1): the account was disabled or deleted meanwhile;
-            // the hold's (index 2): a sign-up is claiming it.
+            // the hold's (index 2): its credentials changed since the sign-in (or are changing).
             TxError::Condition(1 | 2) => StoreError::Conflict,
             TxError::Condition(i) => StoreError::Corrupt(format!("a session's write refused by its item {i}'s condition")),
             TxError::Store(e) => e,

@@ -142,6 +142,8 @@ pub struct MemorySessions {
     pub events: Arc<MemoryEvents>,
     /// Where the risk profiles written with sessions go.
     pub risk: Arc<MemoryRisk>,
+    /// How many of the next `of_user` reads fail (`Unavailable`), as a table that does not answer.
+    pub failing_reads: AtomicUsize,
 }
 
 impl MemorySessions {
@@ -289,6 +291,9 @@ impl SessionStore for MemorySessions {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
     async fn of_user(&self, username: &str) -> Result<Vec<(String, crate::signin::session::Session)>, StoreError> {
+        if self.failing_reads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(StoreError::Unavailable("no answer".into()));
+        }
         let all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(all.iter().filter(|(_, s)| s.username == username).map(|(k, s)| (k.clone(), s.clone())).collect())
     }

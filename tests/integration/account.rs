@@ -289,6 +289,7 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
     assert_eq!((removed.json()["status"].as_str(), removed.json()["ended_sessions"].as_u64()), (Some("removed"), Some(1)), "{}", removed.body);
     assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &other_browser)], None).await.location_param("ctx").is_some());
     assert_eq!(app.post("/account/settings", json!({"elevated": elevated})).await.json()["factors"], json!([]));
+    wait_out_credentials_hold().await;
     let again = app.login("hanako@example.com", PASSWORD).await.json();
     assert_eq!(again["status"], "signed_in", "{again}");
     assert!(app.event_types().await.contains(&"user.factor_removed".to_owned()));
@@ -341,6 +342,7 @@ async fn the_profile_and_second_factors_change_after_a_fresh_step() {
     app.post("/account/phone/start", json!({"elevated": elevated, "phone": "+819033334444"})).await;
     let settings = app.post("/account/settings", json!({"elevated": elevated})).await.json();
     assert_eq!((&settings["factors"], &settings["phone_verified"]), (&json!([]), &json!(false)), "{settings}");
+    wait_out_credentials_hold().await;
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["status"], "signed_in");
     // Codes count with the address's others: one fresh step cannot text number after number.
     let mut limited = None;
@@ -398,6 +400,7 @@ async fn sms_codes_turn_off_and_on_for_a_verified_phone() {
 
     let removed = app.post("/account/factors/remove", json!({"elevated": elevated, "factor": "sms_mfa"})).await;
     assert_eq!(removed.json()["status"], "removed", "{}", removed.body);
+    wait_out_credentials_hold().await;
     assert_eq!(app.login("sms@example.com", PASSWORD).await.json()["status"], "signed_in", "no code asked");
     let added = app.post("/account/sms/add", json!({"elevated": elevated})).await;
     assert_eq!(added.json()["status"], "added", "{}", added.body);
@@ -445,6 +448,29 @@ async fn deleting_the_account_ends_every_session_and_a_companys_people_cannot() 
     assert_eq!(refused.json()["error"], "managed_by_company");
     assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "still signed in");
     assert_eq!(app.post("/account/view", json!({"grant": grant})).await.json()["organisation"], "Example Corp", "the linked company account");
+}
+
+/// The fresh step is a password sign-in: a company that allows none (here, not any more) gives
+/// its people no way to it with a password they may still have, as `POST /login` gives none.
+#[tokio::test]
+async fn the_fresh_step_by_password_is_refused_where_the_company_allows_no_password() {
+    let app = spawn_app().await;
+    let orgs = bridge_admin::orgs::Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
+    let policies = shared::directory::org::OrgPolicies { password_sign_in: true, ..Default::default() };
+    let org = orgs.create("Example Corp", &["corp.example".into()], policies).await.unwrap();
+    app.user("taro@corp.example", |u| u.org = Some(org.id.as_str())).await;
+    let cookie = signed_in(&app, "taro@corp.example").await;
+    let grant = grant(&app, &cookie).await;
+
+    let mut closed = org.clone();
+    closed.policies.password_sign_in = false;
+    closed.version += 1;
+    shared::directory::ports::OrgStore::update(&*orgs.store, &org, &closed).await.unwrap();
+    let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
+    let refused = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_sign_in_disabled")), "{}", refused.body);
+    let wrong = app.post("/account/reauth", json!({"grant": grant, "password": "Wrong-password-1"})).await;
+    assert_eq!(wrong.json()["error"], "invalid_credentials", "a wrong password is still one");
 }
 
 #[tokio::test]

@@ -98,9 +98,10 @@ pub struct TestApp {
     pub browser: Arc<Mutex<Option<String>>>,
 }
 
-/// Waits out the hold a change of credentials (a claimed sign-up, a password reset or change)
-/// puts on sign-ins Cognito authenticated up to `password::CLOCK_MARGIN` seconds after it, to
-/// the second (`SessionStore::settle`): a sign-in of the same person at once would be refused.
+/// Waits out the hold a change of credentials (a claimed sign-up, a password reset or change, a
+/// factor or a passkey removed) puts on sign-ins Cognito authenticated up to
+/// `password::CLOCK_MARGIN` seconds after it, to the second (`SessionStore::settle`): a sign-in
+/// of the same person at once would be refused.
 pub async fn wait_out_credentials_hold() {
     tokio::time::sleep(std::time::Duration::from_millis(1_000 * (shared::signin::password::CLOCK_MARGIN + 1) + 100)).await;
 }

@@ -17,12 +17,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::common::profile::ORG_ATTRIBUTE;
+use crate::common::profile::{ORG_ATTRIBUTE, UserProfile};
 use crate::consent::document::DocumentView;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
+use crate::signin::ports::TokenRejected;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{self, Method, Session};
 
@@ -208,7 +209,9 @@ impl AccountPage {
     /// The fresh sign-in step: the person's password, then a second proof: the code Cognito
     /// asks for (their MFA), or for someone without MFA a code to their verified email, so that
     /// whoever holds only the password cannot add a passkey (which counts as a second factor).
-    /// A wrong password counts against the address, as at sign-in.
+    /// A wrong password counts against the address, as at sign-in. People whose organisation
+    /// allows no password sign-in (or is gone) are refused once the password checks out
+    /// (`PasswordSignInDisabled`), before any code is sent.
     pub async fn reauthenticate(&self, grant: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
         let (grant, session) = self.granted(grant, visitor, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
@@ -292,6 +295,10 @@ impl AccountPage {
                 if claims.get("sub") != session.profile.get("sub") {
                     return Err(AuthError::InvalidCredentials.into());
                 }
+                // A password is a way in only where the person's organisation allows one, as
+                // at sign-in (checked on the account as Cognito has it now, before any code).
+                let profile = UserProfile::from_claims(&claims).map_err(|_| TokenRejected::Invalid("no subject"))?;
+                self.ports.check_password_allowed(&profile).await?;
                 if second_factor {
                     return self.elevate(key, username, &access_token, now).await;
                 }
@@ -344,5 +351,68 @@ impl AccountPage {
         let session = self.live(&elevation.session, &elevation.username, visitor, now).await?;
         let token = AccessToken(SecretString::from(elevation.access.clone()));
         Ok((elevation, session, token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use serde_json::json;
+
+    use super::{AccountPage, ELEVATED_TTL, Elevation};
+    use crate::events::EventContext;
+    use crate::signin::flow::Purpose;
+    use crate::signin::ports::{Factor, Passkey, SessionStore};
+    use crate::signin::service::SignInPorts;
+    use crate::signin::session::{Method, Session};
+    use crate::testing::{MemoryAccount, MemoryOrgs, MemorySessions, ScriptedAuth, sign_in_ports};
+
+    const TOKEN: &str = "access-token";
+
+    fn session(now: u64) -> Session {
+        let profile = json!({"sub": "sub-1", "email": "hanako@example.com"}).as_object().cloned().unwrap_or_default();
+        Session::new("hanako".into(), None, Method::Password, profile, Default::default(), now)
+    }
+
+    /// Removing a factor or a passkey when the sessions' table does not answer: nothing is
+    /// removed, so the person's retry (the way in still there) removes it and ends the other
+    /// sessions; after it, a sign-in Cognito authenticated before the removal opens nothing.
+    #[tokio::test]
+    async fn a_removal_whose_sessions_could_not_end_leaves_the_way_in_for_a_retry_that_ends_them() {
+        let now = crate::common::time::unix_now();
+        let sessions = Arc::new(MemorySessions::default());
+        let account = Arc::new(MemoryAccount::default());
+        account.settings.lock().unwrap().entry(TOKEN.into()).or_default().factors = vec![Factor::SoftwareTokenMfa];
+        let passkey = Passkey { id: "key-1".into(), name: "Phone".into(), attachment: None, created: now };
+        account.passkeys.lock().unwrap().insert(TOKEN.into(), vec![passkey]);
+        let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
+        let ports = SignInPorts { sessions: sessions.clone(), own_account: account.clone(), ..sign_in_ports(auth, Arc::new(MemoryOrgs::default())) };
+        let page = AccountPage::new(Arc::new(ports));
+        let elevation = Elevation { session: "this".into(), username: "hanako".into(), access: TOKEN.into() };
+        let elevated = page.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await.unwrap();
+        let visitor = EventContext::default();
+        let keep = |key: &str| sessions.sessions.lock().unwrap().insert(key.into(), session(now));
+        let kept = |key: &str| sessions.sessions.lock().unwrap().contains_key(key);
+        let factors = || account.settings.lock().unwrap()[TOKEN].factors.clone();
+        let passkeys = || account.passkeys.lock().unwrap()[TOKEN].len();
+        keep("this");
+
+        keep("lost-phone");
+        sessions.failing_reads.store(1, Ordering::SeqCst);
+        assert!(page.remove_factor(&elevated, Factor::SoftwareTokenMfa, &visitor, now).await.is_err());
+        assert_eq!((factors(), kept("lost-phone")), (vec![Factor::SoftwareTokenMfa], true), "nothing half done");
+        assert_eq!(page.remove_factor(&elevated, Factor::SoftwareTokenMfa, &visitor, now).await.unwrap(), 1);
+        assert_eq!((factors(), kept("lost-phone"), kept("this")), (vec![], false, true));
+        let under_way = Session { authenticated: now, ..session(now) };
+        assert!(sessions.create("under-way", &under_way, &[], &Default::default()).await.is_err(), "a sign-in from before opens nothing");
+
+        keep("lost-key");
+        sessions.failing_reads.store(1, Ordering::SeqCst);
+        assert!(page.remove_passkey(&elevated, "key-1", &visitor, now).await.is_err());
+        assert_eq!((passkeys(), kept("lost-key")), (1, true), "nothing half done");
+        assert_eq!(page.remove_passkey(&elevated, "key-1", &visitor, now).await.unwrap(), 1);
+        assert_eq!((passkeys(), kept("lost-key"), kept("this")), (0, false, true));
     }
 }

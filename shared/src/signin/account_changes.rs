@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::common::language::Language;
 use crate::common::profile::ORG_ATTRIBUTE;
 use crate::events::{EventContext, EventType, IdentityEvent};
-use crate::signin::account::AccountPage;
+use crate::signin::account::{AccountPage, Elevation};
 use crate::signin::challenge::{AccessToken, AuthError};
 use crate::signin::ports::{Factor, OwnSettings, Passkey};
 use crate::signin::service::{SignInError, TotpSetup};
@@ -227,16 +227,17 @@ impl AccountPage {
         Ok(())
     }
 
-    /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end.
-    /// `BadInput("factor")` when it is not on.
+    /// Turns `factor` off; `user.factor_removed`, and the person's other sessions end
+    /// ([`Self::taking_away`]: first, so a failure leaves the factor on for a retry). How many
+    /// ended. `BadInput("factor")` when it is not on.
     pub async fn remove_factor(&self, elevated: &str, factor: Factor, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         if !self.ports.own_account.settings(&token).await?.factors.contains(&factor) {
             return Err(SignInError::BadInput("factor"));
         }
-        self.ports.own_account.set_factor(&token, factor, false).await?;
+        let ended = self.taking_away(&elevation, self.ports.own_account.set_factor(&token, factor, false)).await?;
         self.record(EventType::UserFactorRemoved, &session, ("factor", json!(factor)), visitor, now).await;
-        self.end_others_of(&elevation.session, &elevation.username).await
+        Ok(ended)
     }
 
     /// The creation options for a new passkey (`navigator.credentials.create`).
@@ -254,12 +255,38 @@ impl AccountPage {
         Ok(())
     }
 
-    /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end.
+    /// Removes the passkey `id`; `user.passkey_removed`, and the person's other sessions end
+    /// ([`Self::taking_away`]: first, so a failure leaves the passkey for a retry). How many
+    /// ended.
     pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
-        self.ports.own_account.delete_passkey(&token, id).await?;
+        let ended = self.taking_away(&elevation, self.ports.own_account.delete_passkey(&token, id)).await?;
         self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
-        self.end_others_of(&elevation.session, &elevation.username).await
+        Ok(ended)
+    }
+
+    /// A way in taken away (`removal`: a factor or a passkey, perhaps lost to someone else),
+    /// with the person's other sessions ended around it: first, so that if either fails nothing
+    /// is left half done and the person's retry does it all (the way in is still there to
+    /// remove); then, once it is gone, the sign-ins Cognito authenticated before are held
+    /// (`credentials_changed`) and the other sessions end once more (one written between the two
+    /// passes). A failure of either of those two is logged, not answered: the way in is gone
+    /// (a retry would find nothing to remove), and what they catch is a sign-in under way
+    /// during the removal. How many sessions ended.
+    async fn taking_away(&self, elevation: &Elevation, removal: impl Future<Output = Result<(), AuthError>>) -> Result<usize, SignInError> {
+        let ended = self.end_others_of(&elevation.session, &elevation.username).await?;
+        removal.await?;
+        let holder = crate::signin::oidc::random_token();
+        if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, &elevation.username, &holder).await {
+            tracing::error!(error = %e, "a way in was removed; holding the sign-ins begun before failed");
+        }
+        match self.end_others_of(&elevation.session, &elevation.username).await {
+            Ok(again) => Ok(ended + again),
+            Err(e) => {
+                tracing::error!(error = %e, "a way in was removed; ending the other sessions a second time failed");
+                Ok(ended)
+            }
+        }
     }
 
     /// Deletes the account (`DeleteUser`) once the person has typed their email as `confirm`

@@ -257,7 +257,7 @@ impl PasswordSignIn {
         if profile.email.is_some() && !profile.email_verified {
             return Err(SignInError::EmailNotVerified);
         }
-        self.check_password_allowed(&profile).await?;
+        self.ports.check_password_allowed(&profile).await?;
         let app = self.ports.app(ctx.app.as_str()).await?;
         let username = claims.get("cognito:username").and_then(Value::as_str).unwrap_or(&profile.subject).to_owned();
         let org = profile.org().and_then(|o| OrgId::parse(o).ok());
@@ -408,18 +408,6 @@ impl PasswordSignIn {
             now,
         )
         .await
-    }
-
-    /// Every path through `deliver` is a sign-in of the pool's own (a password, an email code, a
-    /// passkey), not the company's provider. People of an organisation that does not allow it
-    /// (`password_sign_in`), or whose organisation no longer exists, are refused.
-    async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
-        let Some(org) = profile.org() else { return Ok(()) };
-        let org = match OrgId::parse(org) {
-            Ok(id) => self.ports.orgs.org(&id).await?,
-            Err(_) => None,
-        };
-        if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 }
 

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use crate::common::profile::UserProfile;
 use crate::common::secrets::CachedSecrets;
 use crate::common::store::StoreError;
+use crate::directory::org::OrgId;
 use crate::directory::ports::{DirectoryError, OrgDirectory, PoolUsers};
 use crate::events::EventLog;
 use crate::risk::RiskStore;
@@ -271,6 +272,19 @@ impl SignInPorts {
         };
         let device = flow::device_digest(entry.device);
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
+    }
+
+    /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
+    /// page's fresh step), as against the company's provider: people of an organisation that
+    /// does not allow it (`password_sign_in`), or whose organisation no longer exists, are
+    /// refused (`PasswordSignInDisabled`). One organisation read (cached) for people of one.
+    pub(super) async fn check_password_allowed(&self, profile: &UserProfile) -> Result<(), SignInError> {
+        let Some(org) = profile.org() else { return Ok(()) };
+        let org = match OrgId::parse(org) {
+            Ok(id) => self.orgs.org(&id).await?,
+            Err(_) => None,
+        };
+        if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 
     /// The app's token for `profile`; `amr` says how the sign-in behind it was made

@@ -65,6 +65,38 @@ async fn a_form_url_carried_to_another_browser_does_not_carry_that_browsers_stan
     assert_eq!(app.post_handoff(&form, &format!("__Host-bridge_device={device}")).await.status, StatusCode::BAD_REQUEST);
 }
 
+/// Login CSRF through the consent step: the attacker's own sign-in, paused at the terms (the
+/// form takes the step from its URL, `?consent=`, as a corporate sign-in's answer carries it),
+/// is sent to someone else, whose browser answers the terms. It must not plant the attacker's
+/// session there. Every door to the form binds its context to the browser that opened it, the
+/// app's sign-out address too, so the handoff works only there.
+#[tokio::test]
+async fn a_consent_step_carried_to_another_browser_plants_no_session() {
+    let app = spawn_app().await;
+    crate::consent::publish(&app, "terms", true).await;
+    let doors = [format!("/sso/{APP}/logout"), format!("/sso/{APP}/logout?kind=error&message=refused"), format!("/sso/{APP}")];
+    for (i, door) in doors.iter().enumerate() {
+        let attacker = format!("attacker{i}@example.com");
+        app.user(&attacker, |_| {}).await;
+        let opened = app.send("GET", door, &[], None).await;
+        let ctx = form_ctx(&opened);
+        let sign_in = || app.post("/login", json!({"ctx": ctx, "email": attacker, "password": PASSWORD}));
+        let step = sign_in().await.json();
+        assert_eq!(step["status"], "consent", "door {i}: {step}");
+        let answered = crate::consent::answer(&app, step["flow"].as_str().unwrap(), &["terms"]).await;
+        let form = format!("handoff={}", answered.json()["handoff"].as_str().unwrap_or_else(|| panic!("door {i}: {}", answered.body)));
+        let planted = app.post_handoff(&form, "").await;
+        assert_eq!(planted.status, StatusCode::FORBIDDEN, "door {i}: {}", planted.body);
+        assert!(planted.body.contains("other_browser") && planted.headers.get("set-cookie").is_none(), "door {i}: {}", planted.body);
+        // The attacker's own browser (the device cookie the door gave it) still signs in.
+        let own = set_cookie(&opened, "__Host-bridge_device").unwrap_or_else(|| panic!("door {i} gave no device cookie"));
+        let step = sign_in().await;
+        assert_eq!(step.json()["status"], "signed_in", "door {i}: {}", step.body);
+        let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap());
+        assert_eq!(app.post_handoff(&form, &own).await.status, StatusCode::OK, "door {i}");
+    }
+}
+
 /// Bodies no JSON endpoint may take: empty, cut short, `null`, a list, and 10,000 levels of
 /// nesting (a parser's recursion).
 fn malformed_json() -> Vec<String> {

@@ -23,7 +23,7 @@ fn admin(app: &TestApp) -> ConsentAdmin {
     ConsentAdmin { store, pool }
 }
 
-async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {
+pub(crate) async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {
     let draft = Draft {
         id: DocumentId::parse(id).unwrap(),
         required: Some(required),
@@ -44,7 +44,7 @@ async fn mirror_of(app: &TestApp, email: &str) -> Option<String> {
     user.user_attributes().iter().find(|a| a.name() == "custom:consents").and_then(|a| a.value().map(str::to_owned))
 }
 
-async fn answer(app: &TestApp, flow: &str, accepted: &[&str]) -> Reply {
+pub(crate) async fn answer(app: &TestApp, flow: &str, accepted: &[&str]) -> Reply {
     let headers = [("content-type", "application/json"), ("origin", FORM), ("user-agent", "Consent-Test/1.0")];
     app.send("POST", "/consent", &headers, Some(json!({"flow": flow, "accepted": accepted}).to_string())).await
 }

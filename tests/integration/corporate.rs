@@ -158,7 +158,9 @@ async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String
 
 async fn corporate_sign_in(app: &TestApp, email: &str) -> (Reply, reqwest::Client) {
     let (callback, binding, browser) = to_callback(app, email, email).await;
-    (app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await, browser)
+    // The browser that opened the form brings its device cookie back too.
+    let cookies = [binding, app.browser_cookie()].into_iter().filter(|c| !c.is_empty()).collect::<Vec<_>>().join("; ");
+    (app.send("GET", &path_of(&callback), &[("cookie", &cookies)], None).await, browser)
 }
 
 #[tokio::test]
@@ -598,6 +600,39 @@ async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert_eq!(sso.status, StatusCode::OK, "{}", sso.body);
+}
+
+/// Login CSRF through a corporate sign-in's consent step (`attacks.rs` tries the form's doors):
+/// the attacker's browser drops its device cookie before the callback, and sends the step the
+/// callback leads to to someone else. The callback binds the step to the device cookie it gives
+/// the browser it answers, so the handoff plants no session elsewhere, and works there.
+#[tokio::test]
+async fn a_corporate_consent_step_carried_to_another_browser_plants_no_session() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    crate::consent::publish(app, "terms", true).await;
+    for (person, browser) in [("taro@corp.example", None), ("jiro@corp.example", Some(()))] {
+        let (callback, binding, _) = to_callback(app, person, person).await;
+        let reply = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
+        let flow = reply.location_param("consent").unwrap_or_else(|| panic!("{person}: {:?}", reply.header("location")));
+        let accepted = crate::consent::answer(app, &flow, &["terms"]).await;
+        let form = format!("handoff={}", accepted.json()["handoff"].as_str().unwrap_or_else(|| panic!("{}", accepted.body)));
+        match browser {
+            // Someone else's browser, without a device cookie or with its own.
+            None => {
+                for elsewhere in ["", "__Host-bridge_device=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV"] {
+                    let planted = app.post_handoff(&form, elsewhere).await;
+                    assert_eq!(planted.status, StatusCode::FORBIDDEN, "{elsewhere}: {}", planted.body);
+                    assert!(planted.body.contains("other_browser") && planted.headers.get("set-cookie").is_none(), "{}", planted.body);
+                }
+            }
+            Some(()) => {
+                let device = set_cookie(&reply, "__Host-bridge_device").expect("the callback gives the browser a device cookie");
+                assert_eq!(app.post_handoff(&form, &device).await.status, StatusCode::OK, "the browser the callback answered");
+            }
+        }
+    }
 }
 
 #[tokio::test]

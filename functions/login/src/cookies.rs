@@ -33,6 +33,35 @@ pub struct SentDevice<'a> {
     pub legacy: bool,
 }
 
+/// The device of a browser at a door to the form: the id its cookie carries, else a new one
+/// (256 random bits), which [`BrowserDevice::cookies`] gives it.
+pub struct BrowserDevice<'a> {
+    pub id: String,
+    sent: Option<SentDevice<'a>>,
+}
+
+impl<'a> BrowserDevice<'a> {
+    pub fn of(headers: &'a HeaderMap, now: u64) -> Self {
+        let sent = device(headers, now);
+        let id = sent.as_ref().map_or_else(shared::signin::oidc::random_token, |d| d.id.to_owned());
+        Self { id, sent }
+    }
+
+    /// The `Set-Cookie` values the browser needs: its new cookie, or the old name's moved to
+    /// the prefixed one.
+    pub fn cookies(&self) -> Vec<HeaderValue> {
+        let legacy = self.sent.as_ref().map(|d| d.legacy);
+        let mut out: Vec<HeaderValue> = Vec::new();
+        if legacy != Some(false) {
+            out.extend(set(DEVICE, &self.id, DEVICE_MAX_AGE));
+        }
+        if legacy == Some(true) {
+            out.push(clear(LEGACY_DEVICE));
+        }
+        out
+    }
+}
+
 /// The device cookie the request carries, at `now` (Unix seconds); `None` without one of the
 /// right length.
 pub fn device(headers: &HeaderMap, now: u64) -> Option<SentDevice<'_>> {

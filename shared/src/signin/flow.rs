@@ -77,10 +77,12 @@ pub fn device_digest(cookie: Option<&str>) -> Option<String> {
 }
 
 /// Whether the browser showing device cookie `cookie` is the device a context claims
-/// (`claimed`, a digest): always when it claims none. Compared in constant time. A sealed context
-/// travels in a URL; the device standing it claims counts only where its cookie is.
+/// (`claimed`, a digest): never when it claims none. Compared in constant time. A sealed context
+/// travels in a URL; the sign-in it leads to is good only where its cookie is (every door to the
+/// form binds its context to a device), so it neither carries that browser's standing elsewhere
+/// nor plants its session in someone else's browser (login CSRF).
 pub fn device_shown(claimed: Option<&str>, cookie: Option<&str>) -> bool {
-    let Some(claimed) = claimed else { return true };
+    let Some(claimed) = claimed else { return false };
     let shown = device_digest(cookie).unwrap_or_default();
     subtle::ConstantTimeEq::ct_eq(shown.as_bytes(), claimed.as_bytes()).into()
 }
@@ -265,7 +267,7 @@ mod tests {
     #[test]
     fn a_claimed_device_is_shown_only_by_its_own_cookie() {
         let claimed = crate::signin::oidc::digest("browser-a");
-        assert!(device_shown(None, None), "a context that claims no device needs no cookie");
+        assert!(!device_shown(None, None) && !device_shown(None, Some("browser-a")), "a context that claims no device is good nowhere");
         assert!(device_shown(Some(&claimed), Some("browser-a")));
         for other in [None, Some(""), Some("browser-b"), Some(claimed.as_str())] {
             assert!(!device_shown(Some(&claimed), other), "{other:?}");

@@ -44,11 +44,14 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
     let get = |k: &str| query.get(k).map(String::as_str);
     let callback =
         Callback { state: get("state").unwrap_or(""), code: get("code"), error: get("error"), binding: cookies::read(&headers, corporate::BINDING_COOKIE) };
+    // The binding cookie shows that this browser began the sign-in: its context is bound to this
+    // browser's device (a new one if it shows none), whatever device it claimed (the standing of
+    // another browser is not carried here).
+    let device = cookies::BrowserDevice::of(&headers, now);
     let mut response = match login.corporate.finish(callback, now).await {
         Ok(mut done) => {
-            // The device the context claims counts only if this browser holds its cookie.
-            if !flow::device_shown(done.ctx.device.as_deref(), cookies::device(&headers, now).map(|d| d.id)) {
-                done.ctx.device = None;
+            if !flow::device_shown(done.ctx.device.as_deref(), Some(&device.id)) {
+                done.ctx.device = flow::device_digest(Some(&device.id));
             }
             let ctx = done.ctx.clone();
             match login.sign_in.arrival.complete(done, &visitor, now).await {
@@ -62,6 +65,7 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
         Err(Failure { ctx: None, error }) => PageProblem(logged_corporate(&error, "corporate/callback"), lang).into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, cookies::clear(corporate::BINDING_COOKIE));
+    super::sso::keep_device(&mut response, &device);
     response
 }
 

@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cookies;
@@ -46,9 +47,8 @@ async fn sso(
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
     let get = |k: &str| query.get(k).map(String::as_str);
-    let sent = cookies::device(&headers, now);
-    let device = sent.as_ref().map_or_else(shared::signin::oidc::random_token, |d| d.id.to_owned());
-    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device) };
+    let device = cookies::BrowserDevice::of(&headers, now);
+    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id) };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
@@ -57,13 +57,15 @@ async fn sso(
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
     };
     // A browser without the device cookie gets one; one known under the old name keeps its id.
-    if sent.as_ref().is_none_or(|d| d.legacy) {
-        set_cookie(&mut response, cookies::set(cookies::DEVICE, &device, cookies::DEVICE_MAX_AGE));
-    }
-    if sent.is_some_and(|d| d.legacy) {
-        set_cookie(&mut response, Some(cookies::clear(cookies::LEGACY_DEVICE)));
-    }
+    keep_device(&mut response, &device);
     response
+}
+
+/// Gives the browser the device cookie its sign-in's context is bound to, if it lacks it.
+pub(crate) fn keep_device(response: &mut Response, device: &cookies::BrowserDevice<'_>) {
+    for cookie in device.cookies() {
+        set_cookie(response, Some(cookie));
+    }
 }
 
 /// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with
@@ -71,10 +73,13 @@ async fn sso(
 async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     let app = path.get(1);
     let query = query.or_empty();
+    // The form's context is bound to this browser, as from `/sso/{app}`: a sign-in begun from it
+    // is good only here.
+    let device = cookies::BrowserDevice::of(&headers, now);
+    let entry = Entry { device: Some(&device.id), ..Entry::default() };
     // A return_to the app does not allow is dropped rather than failing the logout.
-    let entry = Entry { return_to: query.get("return_to").map(String::as_str), ..Entry::default() };
-    let started = match login.sign_in.entry.start(app, entry, now).await {
-        Err(SignInError::ReturnTo(_)) => login.sign_in.entry.start(app, Entry::default(), now).await,
+    let started = match login.sign_in.entry.start(app, Entry { return_to: query.get("return_to").map(String::as_str), ..entry }, now).await {
+        Err(SignInError::ReturnTo(_)) => login.sign_in.entry.start(app, entry, now).await,
         other => other,
     };
     // An app entered only with its own signed request (a forum) cannot be started again from
@@ -84,16 +89,24 @@ async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Para
         Err(SignInError::AppRequest(_)) => None,
         Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
     };
-    if query.get("kind").map(String::as_str) != Some("error") {
-        return sign_out(&login, &headers, lang, ctx.as_deref()).await;
-    }
+    let mut response = if query.get("kind").map(String::as_str) != Some("error") {
+        sign_out(&login, &headers, lang, ctx.as_deref()).await
+    } else {
+        app_refused(&login, &query, app, ctx.as_deref())
+    };
+    keep_device(&mut response, &device);
+    response
+}
+
+/// Zendesk's refusal of a sign-in: logged for the operator, the form's own notice for the person.
+fn app_refused(login: &Login, query: &HashMap<String, String>, app: &str, ctx: Option<&str>) -> Response {
     // The app's message is for the operator's log: anyone can link here with any `message`, so
     // the form never repeats it (it shows its own localised notice).
     let detail: String = query.get("message").map(String::as_str).unwrap_or("").chars().filter(|c| !c.is_control()).take(MAX_NOTICE_CHARS).collect();
     tracing::info!(app, detail, "app refused a sign-in");
     let mut params = vec![("notice", "app_error")];
-    params.extend(ctx.as_deref().map(|ctx| ("ctx", ctx)));
-    redirect_to_form(&login, &params)
+    params.extend(ctx.map(|ctx| ("ctx", ctx)));
+    redirect_to_form(login, &params)
 }
 
 /// `GET|POST /logout`: ends the bridge session, then the company's sign-out or the form.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use super::mint::DeliveryMethod;
-use super::mint::{Delivery, MintError, MintInput, sign};
+use super::mint::{Delivery, MintError, MintInput, sign, verified_email};
 use crate::tokens::jws::SigningKey;
 use crate::tokens::return_to::Origin;
 
@@ -44,12 +44,14 @@ impl ZendeskTarget {
 
 /// The JWT payload: the mapped claims, then the claims Zendesk requires (which always win).
 pub fn claims(input: MintInput<'_>) -> Result<Map<String, Value>, MintError> {
-    let email = input.profile.email.as_ref().ok_or(MintError::MissingEmail)?;
+    // Zendesk matches its users by email: only one the person has proved (or their company's
+    // provider answers for) is given, as to every app.
+    let email = verified_email(input.profile)?;
     let name = input.profile.display_name().ok_or(MintError::MissingName)?;
     let mut claims = input.claims.apply(input.profile)?;
     claims.insert("iat".into(), input.now.into());
     claims.insert("jti".into(), input.jti.to_string().into());
-    claims.insert("email".into(), email.as_str().into());
+    claims.insert("email".into(), email.into());
     claims.insert("name".into(), name.into());
     claims.insert("external_id".into(), input.profile.subject.clone().into());
     Ok(claims)
@@ -73,7 +75,7 @@ mod tests {
 
     #[test]
     fn mints_a_token_zendesk_accepts() {
-        let p = profile(json!({"sub": "sub-1", "email": "hanako@example.com", "name": "Hanako", "custom:company": "Acme"}));
+        let p = profile(json!({"sub": "sub-1", "email": "hanako@example.com", "email_verified": true, "name": "Hanako", "custom:company": "Acme"}));
         let mapping: ClaimMapping = serde_json::from_value(json!({"organization": {"from": "attribute", "name": "custom:company"}})).unwrap_or_default();
         let rt = ReturnTo::check("https://acme.zendesk.com/hc", &[target(DeliveryMethod::Post).account_url]).ok();
         let jti = uuid::Uuid::new_v4();
@@ -93,17 +95,26 @@ mod tests {
 
     #[test]
     fn get_delivery_encodes_the_query() {
-        let p = profile(json!({"sub": "s", "email": "a@b.co"}));
+        let p = profile(json!({"sub": "s", "email": "a@b.co", "email_verified": "true"}));
         let mapping = ClaimMapping::default();
         let Ok(Delivery::Get { url }) = target(DeliveryMethod::Get).mint(base_input(&p, &mapping), &key("k")) else { panic!("expected GET") };
         assert!(url.starts_with("https://acme.zendesk.com/access/jwt?jwt=ey"), "{url}");
     }
 
     #[test]
-    fn refuses_to_mint_without_an_email() {
-        let p = profile(json!({"sub": "s", "name": "No Mail"}));
+    fn refuses_to_mint_without_a_verified_email() {
         let mapping = ClaimMapping::default();
-        assert_eq!(target(DeliveryMethod::Post).mint(base_input(&p, &mapping), &key("k")), Err(MintError::MissingEmail));
+        for unproved in [
+            json!({"name": "No Mail"}),
+            json!({"email": "a@b.co"}),
+            json!({"email": "a@b.co", "email_verified": false}),
+            json!({"email": "a@b.co", "email_verified": "false"}),
+        ] {
+            let mut claims = json!({"sub": "s", "name": "Someone"});
+            claims.as_object_mut().unwrap_or_else(|| unreachable!()).extend(unproved.as_object().cloned().unwrap_or_default());
+            let p = profile(claims);
+            assert_eq!(target(DeliveryMethod::Post).mint(base_input(&p, &mapping), &key("k")), Err(MintError::MissingEmail), "{unproved}");
+        }
     }
 
     #[test]

@@ -696,6 +696,11 @@ async fn organisations_their_domains_connection_and_scim_tokens_change_through_t
     let again = json!({"kind": "oidc", "issuer": "https://idp.acme.example", "client_id": "bridge-2", "provisioning": "on_first_sign_in"});
     let kept = console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"3\"")], Some(again)).await;
     assert_eq!((kept.json()["connection"]["has_client_secret"].clone(), kept.json()["version"].clone()), (json!(true), json!(4)), "{}", kept.body);
+    // A kept secret never follows the connection to another issuer (whose token endpoint would
+    // receive it): an operator who cannot read it cannot send it to a provider of their own.
+    let moved = json!({"kind": "oidc", "issuer": "https://idp.attacker.example", "client_id": "bridge"});
+    let refused = console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(moved)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     let insecure = json!({"kind": "oidc", "issuer": "http://idp.acme.example", "client_id": "bridge"});
     assert_eq!(console.call(&token, "PUT", &format!("{path}/connection"), &[("if-match", "\"4\"")], Some(insecure)).await.status, StatusCode::BAD_REQUEST);
     // The provider's endpoints come only from its own discovery document (unreachable here: none
@@ -809,6 +814,11 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
     let oauth = json!({"url": format!("{base}/ok"), "auth": {"type": "oauth2", "token_url": format!("{base}/token"), "client_id": "c"}});
     assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(oauth)).await.status, StatusCode::BAD_REQUEST);
+    // Nor does a kept secret follow the hook to another host (or an OAuth hook's to another
+    // token endpoint): it is entered again.
+    let moved = json!({"url": "https://sms.attacker.example/ok", "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": "backup"});
+    let refused = console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(moved)).await;
+    assert!(refused.status == StatusCode::BAD_REQUEST && refused.body.contains("another host"), "{}", refused.body);
     // Two new secrets from the same version at once: one change is written and the hook uses its
     // secret (the send below carries it); the refused one's is gone, the one before let go.
     let racer =
@@ -935,6 +945,9 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     assert_eq!(console.call(&boss_t, "PUT", path, &[("if-match", "\"7\"")], Some(renamed.clone())).await.status, StatusCode::PRECONDITION_FAILED);
     let changed = console.call(&boss_t, "PUT", path, &[("if-match", "\"1\"")], Some(renamed)).await;
     assert_eq!((changed.status, changed.json()["auth"]["has_secret"].clone()), (StatusCode::OK, json!(true)), "the secret is kept: {}", changed.body);
+    let moved = json!({"base_url": "https://sn.attacker.example", "auth": {"type": "basic", "username": "bridge.user"}});
+    let refused = console.call(&boss_t, "PUT", path, &[("if-match", "\"2\"")], Some(moved)).await;
+    assert!(refused.status == StatusCode::BAD_REQUEST && refused.body.contains("another host"), "a kept secret does not follow a new host: {}", refused.body);
     let token_auth = json!({"base_url": base, "auth": {"type": "bearer"}});
     assert_eq!(
         console.call(&boss_t, "PUT", path, &[("if-match", "\"2\"")], Some(token_auth)).await.status,

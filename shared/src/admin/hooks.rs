@@ -161,6 +161,9 @@ impl HooksAdmin {
         if settings.secret.is_none() && std::mem::discriminant(&auth) != std::mem::discriminant(&current.auth) {
             return Err(AdminError::Invalid("changing how a hook authenticates needs its new secret".into()));
         }
+        if settings.secret.is_none() && auth.sent_to(&settings.url) != current.auth.sent_to(&current.url) {
+            return Err(AdminError::Invalid("a hook's secret does not follow it to another host: enter it again".into()));
+        }
         let mut hook = Hook { name: current.name.clone(), url: settings.url, auth, fallback: settings.fallback, version: current.version + 1 };
         hook.validate().map_err(invalid)?;
         self.check_fallback(&hook).await?;

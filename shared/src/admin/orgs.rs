@@ -211,6 +211,12 @@ impl OrgAdmin {
         let kept = current.connection.as_ref().and_then(|c| c.client_secret.clone());
         settings.check(id)?;
         let mut connection = settings.connection(kept.clone());
+        // The client secret goes to the token endpoint the issuer's document names: a kept one
+        // never follows a new issuer (an operator who cannot read it could name their own).
+        let moved = current.connection.as_ref().is_some_and(|c| c.issuer != connection.issuer);
+        if kept.is_some() && settings.client_secret.is_none() && moved {
+            return Err(AdminError::Invalid("the client secret does not follow the connection to another issuer: enter it again".into()));
+        }
         connection.metadata = match self.discovery.discover(&connection.issuer).await {
             Ok(metadata) => Some(metadata),
             Err(why) => {

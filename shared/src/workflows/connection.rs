@@ -78,6 +78,19 @@ impl Auth {
         }
     }
 
+    /// Where the secret, or the token it buys, is sent when the calls go to `url`: the origins
+    /// (scheme, host, port) of `url` and of an OAuth token endpoint. A change that moves either
+    /// needs the secret given again: a kept secret never follows a new address, or whoever may
+    /// change the address but never read the secret could send it to a host of their own.
+    pub fn sent_to(&self, url: &str) -> Vec<Option<String>> {
+        let origin = |raw: &str| url::Url::parse(raw).ok().map(|u| u.origin().ascii_serialization());
+        match self {
+            Self::None => Vec::new(),
+            Self::Oauth2 { token_url, .. } => vec![origin(url), origin(token_url)],
+            _ => vec![origin(url)],
+        }
+    }
+
     /// Points the authentication at `secret`; `false` for `none`, which has no secret.
     pub fn set_secret(&mut self, secret: SecretRef) -> bool {
         match self {

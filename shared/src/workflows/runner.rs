@@ -127,7 +127,10 @@ impl Runner {
     /// What `flow` would do for `event`: no connector is called and nothing is recorded.
     pub fn preview(flow: &Flow, event: &IdentityEvent) -> Preview {
         let context = event.to_value();
-        Preview { applies: flow.applies_to(event.kind, &context), steps: flow.steps.iter().map(|s| (s.id.clone(), rendered(&s.action, &context))).collect() }
+        Preview {
+            applies: flow.applies_to(event.kind, &context),
+            steps: flow.steps.iter().map(|s| (s.id.clone(), rendered(&s.action, &context).unwrap_or_else(|_| rendered_fields(&s.action, &context)))).collect(),
+        }
     }
 
     async fn execute(&self, flow: &Flow, event: &IdentityEvent, mut record: RunRecord, now: u64) -> Result<RunRecord, StoreError> {
@@ -140,17 +143,20 @@ impl Runner {
                 continue;
             }
             context["steps"] = Value::Object(outputs.clone());
-            let action = rendered(&step.action, &context);
             let mut attempts = 0;
-            let outcome = loop {
-                attempts += 1;
-                match self.connectors.call(&action).await {
-                    StepOutcome::Retry(_) if attempts < step.retry.max_attempts => {
-                        tracing::info!(flow = %flow.id, step = %step.id, attempts, "step will be retried");
-                        self.pause.pause(step.retry.backoff(attempts + 1)).await;
+            let outcome = match rendered(&step.action, &context) {
+                // Not called: a value would take the request to another resource.
+                Err(reason) => StepOutcome::Failed(reason),
+                Ok(action) => loop {
+                    attempts += 1;
+                    match self.connectors.call(&action).await {
+                        StepOutcome::Retry(_) if attempts < step.retry.max_attempts => {
+                            tracing::info!(flow = %flow.id, step = %step.id, attempts, "step will be retried");
+                            self.pause.pause(step.retry.backoff(attempts + 1)).await;
+                        }
+                        other => break other,
                     }
-                    other => break other,
-                }
+                },
             };
             let (succeeded, error, output) = match outcome {
                 StepOutcome::Done(output) => (true, None, output),
@@ -174,9 +180,20 @@ impl Runner {
     }
 }
 
-/// The step's action with its templates rendered. Names and ids (everything but bodies,
-/// headers, fields and Marketo ids, which keep their JSON types) stay text.
-fn rendered(action: &Action, context: &Value) -> Action {
+/// The step's action with its templates rendered ([`rendered_fields`]); an HTTP step's path
+/// takes its values percent-encoded ([`super::template::render_path`], whose refusal is the
+/// error: the step fails uncalled).
+fn rendered(action: &Action, context: &Value) -> Result<Action, String> {
+    let mut done = rendered_fields(action, context);
+    if let (Action::Http { path: template, .. }, Action::Http { path, .. }) = (action, &mut done) {
+        *path = super::template::render_path(template, context)?;
+    }
+    Ok(done)
+}
+
+/// Every field rendered. Names and ids (everything but bodies, headers, fields and Marketo ids,
+/// which keep their JSON types) stay text.
+fn rendered_fields(action: &Action, context: &Value) -> Action {
     const TYPED: &[&str] = &["body", "headers", "fields", "list_id", "lead_id"];
     let Ok(Value::Object(template)) = serde_json::to_value(action) else { return action.clone() };
     let fields = template
@@ -345,6 +362,18 @@ mod tests {
         assert_eq!((out[0].status, out[0].steps.len(), out[0].steps[0].attempts), (RunStatus::Failed, 1, 1));
         assert_eq!(runs.pauses.lock().unwrap_or_else(|p| p.into_inner()).len(), 0);
         assert_eq!(connectors.calls.load(Ordering::Relaxed), 1);
+    }
+
+    /// A step whose path a value would take to another resource (`/notes/..`) fails uncalled,
+    /// and its run is dead-lettered as any failed one.
+    #[tokio::test]
+    async fn a_path_a_value_would_lead_elsewhere_fails_uncalled() {
+        let connectors = Arc::new(ScriptedConnectors::answering([done("..")]));
+        let runs = Arc::new(MemoryRuns::default());
+        let out = runner(connectors.clone(), runs.clone()).handle(&event("e-6"), &[flow()], 1).await.unwrap_or_default();
+        assert_eq!((out[0].status, out[0].steps.len(), out[0].steps[1].attempts), (RunStatus::Failed, 2, 0));
+        assert!(out[0].steps[1].error.as_deref().is_some_and(|e| e.contains("dot segment")), "{:?}", out[0].steps[1].error);
+        assert_eq!(connectors.calls.load(Ordering::Relaxed), 1, "only the first step called");
     }
 
     #[test]

@@ -18,6 +18,30 @@ pub fn render(template: &Value, event: &Value) -> Value {
     }
 }
 
+/// Every byte but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const IN_A_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A step's URL path (`/users/{{user.sub}}/roles?x={{detail.n}}`) with each placeholder's text
+/// percent-encoded, so a value is one segment or one query value and never more: its `/`, `?`,
+/// `#`, `%` or `&` are data. A value that would name no segment or another one (empty, `.`,
+/// `..`, missing) is an error naming its path: the call would reach another resource
+/// (`/users//roles`, `/users/../roles`).
+pub fn render_path(template: &str, event: &Value) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut last = 0;
+    for (start, end, path) in placeholders(template) {
+        let value = text(lookup(event, path));
+        if matches!(value.trim(), "" | "." | "..") {
+            return Err(format!("the path's {{{{{path}}}}} is empty or a dot segment"));
+        }
+        out.push_str(&template[last..start]);
+        out.extend(percent_encoding::utf8_percent_encode(&value, IN_A_PATH));
+        last = end;
+    }
+    out.push_str(&template[last..]);
+    Ok(out)
+}
+
 /// The paths a template reads, for checking a flow before it runs.
 pub fn paths(template: &Value) -> Vec<String> {
     let mut out = Vec::new();
@@ -90,6 +114,20 @@ fn text(value: Option<&Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A value is one path segment or one query value, never more: an IdP admin who provisions
+    /// `victim%40other.com#@corp.example` reaches no other person's record, and `..` or nothing
+    /// reaches no other resource.
+    #[test]
+    fn a_value_in_a_path_is_data() {
+        let event = json!({"user": {"email": "victim%40other.com#@corp.example", "name": "a/b?c=d&e"}, "detail": {"dots": "..", "dot": "."}});
+        assert_eq!(render_path("/users/{{user.email}}", &event).as_deref(), Ok("/users/victim%2540other.com%23%40corp.example"));
+        assert_eq!(render_path("/find?name={{user.name}}&x=1", &event).as_deref(), Ok("/find?name=a%2Fb%3Fc%3Dd%26e&x=1"));
+        for refused in ["/users/{{detail.dots}}/roles", "/users/{{detail.dot}}", "/users/{{user.missing}}/roles"] {
+            assert!(render_path(refused, &event).is_err(), "{refused}");
+        }
+        assert_eq!(render_path("/plain/path", &event).as_deref(), Ok("/plain/path"));
+    }
 
     #[test]
     fn fills_whole_values_and_text() {

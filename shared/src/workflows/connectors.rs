@@ -122,10 +122,12 @@ fn marketo(body: &Value) -> Verdict {
     }
 }
 
-/// A short description of an error answer (the service's own message, never our request).
+/// A short description of an error answer (the service's own message, never our request), with
+/// the values of sensitive keys redacted as in run records (it is kept with the run, which
+/// viewers read).
 fn summary(body: &Value) -> String {
-    let text = match body {
-        Value::String(s) => s.clone(),
+    let text = match super::runner::redact(body, &[]) {
+        Value::String(s) => s,
         other => other.to_string(),
     };
     text.chars().take(300).collect()
@@ -134,6 +136,14 @@ fn summary(body: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error answer that echoes personal data or a token keeps neither in the run's reason.
+    #[test]
+    fn an_error_answer_is_summarised_without_its_secrets() {
+        let body = json!({"error": "invalid", "phone": "+819012345678", "access_token": "tok-123", "detail": {"email": "a@b.co"}});
+        let Verdict::Failed(reason) = verdict(Answers::Status, 400, &body) else { panic!("a 400 is final") };
+        assert!(reason.contains("invalid") && !reason.contains("+8190") && !reason.contains("tok-123") && !reason.contains("a@b.co"), "{reason}");
+    }
 
     fn action(v: Value) -> Action {
         serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"))

@@ -24,7 +24,7 @@ pub struct HttpHookCaller {
 
 impl HttpHookCaller {
     pub fn new(secrets: Arc<CachedSecrets>) -> Result<Self, reqwest::Error> {
-        // Each call sets the hook's own timeout; 3 s bounds the rest (an OAuth token request).
+        // Each call is over within the hook's own timeout, an OAuth token request included.
         let http = super::client(Duration::from_secs(2), Duration::from_secs(3))?;
         Ok(Self { http: http.clone(), auth: OutboundAuth::new(http, secrets) })
     }
@@ -32,7 +32,14 @@ impl HttpHookCaller {
 
 #[async_trait]
 impl HookCaller for HttpHookCaller {
+    /// Within `timeout` in all: an OAuth hook's token request counts too.
     async fn call(&self, hook: &Hook, request: &Value, timeout: Duration) -> Result<(u16, Value), CallFailure> {
+        tokio::time::timeout(timeout, self.call_once(hook, request, timeout)).await.map_err(|_| CallFailure::Timeout)?
+    }
+}
+
+impl HttpHookCaller {
+    async fn call_once(&self, hook: &Hook, request: &Value, timeout: Duration) -> Result<(u16, Value), CallFailure> {
         let mut call = self.http.post(&hook.url).timeout(timeout).header("accept", "application/json").json(request);
         if let Some((name, value)) = self.auth.header(&hook.name, &hook.auth).await.map_err(|f| CallFailure::Auth(f.reason))? {
             call = call.header(name, value);
@@ -43,9 +50,49 @@ impl HookCaller for HttpHookCaller {
         if status == 401 && matches!(hook.auth, Auth::Oauth2 { .. }) {
             self.auth.forget(&hook.name);
         }
-        let bytes =
-            response.bytes().await.map_err(|e| if e.is_timeout() { CallFailure::Timeout } else { CallFailure::Unreachable(e.without_url().to_string()) })?;
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned();
+        let (bytes, _) = super::body_within(response, MAX_BODY)
+            .await
+            .map_err(|e| if e.is_timeout() { CallFailure::Timeout } else { CallFailure::Unreachable(e.without_url().to_string()) })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::secrets::{SecretRef, SecretStore};
+    use crate::common::store::StoreError;
+    use secrecy::SecretString;
+
+    struct AnySecret;
+
+    #[async_trait]
+    impl SecretStore for AnySecret {
+        async fn secret(&self, _: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            Ok(Some(SecretString::from("client-secret")))
+        }
+    }
+
+    /// An OAuth hook whose token endpoint never answers: the call ends within its own timeout
+    /// (the Cognito sender's deadline), not the client's longer one.
+    #[tokio::test]
+    async fn a_silent_token_endpoint_counts_against_the_calls_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(AnySecret), SecretRef("bridge".into()), Duration::from_secs(60)));
+        let caller = HttpHookCaller::new(secrets).unwrap_or_else(|e| panic!("{e}"));
+        let auth = Auth::Oauth2 { token_url: format!("http://{address}/token"), client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
+        let hook = Hook { name: "main".into(), url: format!("http://{address}/send"), auth, fallback: None, version: 1 };
+        // Without the bound, the token request would end on the client's own 3 s as an
+        // authentication failure, past the caller's deadline.
+        let answer = caller.call(&hook, &serde_json::json!({}), Duration::from_millis(300)).await;
+        assert!(matches!(answer, Err(CallFailure::Timeout)), "{answer:?}");
     }
 }

@@ -21,3 +21,57 @@ pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::C
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }
+
+/// At most the first `max` bytes of `response`'s body, and whether that is all of it. Reading
+/// stops there: a hostile or broken server (a company's provider, an operator's connector or
+/// SMS hook) cannot fill the function's memory with an endless or chunked answer, whatever its
+/// `Content-Length` says (a longer one is not read at all).
+pub async fn body_within(mut response: reqwest::Response, max: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Ok((Vec::new(), false));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = max - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return Ok((out, false));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers every request with an endless chunked body: reading stops at the
+    /// limit (the test would not end otherwise), and a short answer is read whole.
+    #[tokio::test]
+    async fn an_endless_answer_is_read_only_up_to_the_limit() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 2048];
+                    let _ = socket.read(&mut request).await;
+                    let endless = request.starts_with(b"GET /endless");
+                    let head = if endless { "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" } else { "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}" };
+                    if socket.write_all(head.as_bytes()).await.is_err() || !endless {
+                        return;
+                    }
+                    let chunk = format!("{:x}\r\n{}\r\n", 4096, "x".repeat(4096));
+                    while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+                });
+            }
+        });
+        let http = super::client(std::time::Duration::from_secs(2), std::time::Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+        let endless = http.get(format!("http://{address}/endless")).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let (bytes, whole) = super::body_within(endless, 10_000).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((bytes.len(), whole), (10_000, false));
+        let short = http.get(format!("http://{address}/short")).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::body_within(short, 10_000).await.unwrap_or_else(|e| panic!("{e}")), (b"{}".to_vec(), true));
+    }
+}

@@ -77,14 +77,11 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<String, OidcError> {
 }
 
 async fn body(response: reqwest::Response) -> Result<String, OidcError> {
-    if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+    let (bytes, whole) = super::body_within(response, MAX_BODY).await.map_err(unavailable)?;
+    if !whole {
         return Err(OidcError::Unavailable("the answer is too large".into()));
     }
-    let bytes = response.bytes().await.map_err(unavailable)?;
-    if bytes.len() > MAX_BODY {
-        return Err(OidcError::Unavailable("the answer is too large".into()));
-    }
-    String::from_utf8(bytes.to_vec()).map_err(|_| OidcError::Unavailable("the answer is not UTF-8".into()))
+    String::from_utf8(bytes).map_err(|_| OidcError::Unavailable("the answer is not UTF-8".into()))
 }
 
 /// A provider's JWKS, fetched with the adapter's client.

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use crate::common::secrets::{CachedSecrets, SecretRef};
 use crate::workflows::connection::Auth;
 
+/// The most of a token endpoint's answer read (bytes).
+const MAX_TOKEN_ANSWER: usize = 16 * 1024;
+
 /// Why no header could be made; `retry`: worth trying again later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthFailure {
@@ -26,8 +29,9 @@ fn failure(retry: bool, reason: impl Into<String>) -> AuthFailure {
 pub struct OutboundAuth {
     http: reqwest::Client,
     secrets: Arc<CachedSecrets>,
-    /// OAuth access tokens by caller key, with when they stop being used.
-    tokens: Mutex<HashMap<String, (String, Instant)>>,
+    /// OAuth access tokens by caller key: what each was issued for ([`issued_for`]), the token,
+    /// and when it stops being used.
+    tokens: Mutex<HashMap<String, (String, String, Instant)>>,
 }
 
 impl OutboundAuth {
@@ -65,7 +69,8 @@ impl OutboundAuth {
 
     async fn access_token(&self, key: &str, auth: &Auth) -> Result<String, AuthFailure> {
         let Auth::Oauth2 { token_url, client_id, secret, scope } = auth else { return Err(failure(false, "not OAuth")) };
-        if let Some((token, until)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(key)
+        let issued_for = issued_for(auth);
+        if let Some((_, token, until)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(key).filter(|(f, _, _)| *f == issued_for)
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -80,11 +85,81 @@ impl OutboundAuth {
         if !status.is_success() {
             return Err(failure(status.as_u16() == 429 || status.is_server_error(), format!("the token endpoint answered {}", status.as_u16())));
         }
-        let body: Value = response.json().await.map_err(|_| failure(true, "the token endpoint's answer is not JSON"))?;
+        let (bytes, whole) = super::body_within(response, MAX_TOKEN_ANSWER).await.map_err(|e| failure(true, format!("token answer: {}", e.without_url())))?;
+        let body: Value =
+            serde_json::from_slice(&bytes).ok().filter(|_| whole).ok_or_else(|| failure(true, "the token endpoint's answer is not JSON (or over 16 KiB)"))?;
         let token = body["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| failure(false, "no access_token in the token answer"))?;
         let lifetime = body["expires_in"].as_u64().unwrap_or(300).saturating_sub(60).max(1);
         let until = Instant::now() + Duration::from_secs(lifetime);
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (token.to_owned(), until));
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (issued_for, token.to_owned(), until));
         Ok(token.to_owned())
+    }
+}
+
+/// What an access token was issued for: the token endpoint, client, secret (its name: a new
+/// secret is a new name) and scope. A hook or connection changed since (another endpoint, a new
+/// secret, which moving to another host needs) gets a new token, never the old one.
+fn issued_for(auth: &Auth) -> String {
+    match auth {
+        Auth::Oauth2 { token_url, client_id, secret, scope } => format!("{token_url}\n{client_id}\n{}\n{}", secret.0, scope.as_deref().unwrap_or("")),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::secrets::SecretStore;
+    use crate::common::store::StoreError;
+    use secrecy::SecretString;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    struct TwoSecrets;
+
+    #[async_trait::async_trait]
+    impl SecretStore for TwoSecrets {
+        async fn secret(&self, id: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            Ok(Some(SecretString::from(format!("value-of-{}", id.0))))
+        }
+    }
+
+    /// A token endpoint that issues `token-1`, `token-2`, ...
+    async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let issued = Arc::new(AtomicUsize::new(0));
+        let counter = issued.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::spawn(async move {
+                    let _ = socket.read(&mut [0u8; 4096]).await;
+                    let body = format!("{{\"access_token\":\"token-{n}\",\"expires_in\":3600}}");
+                    let answer =
+                        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        (format!("http://{address}/token"), issued)
+    }
+
+    /// A hook's cached token is its own settings' only: the same hook with a new secret (as
+    /// moving it to another host needs) or another token endpoint gets a new token.
+    #[tokio::test]
+    async fn a_cached_token_does_not_outlive_the_settings_it_was_issued_for() {
+        let (token_url, issued) = token_endpoint().await;
+        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
+        let auth = OutboundAuth::new(http, secrets);
+        let oauth = |secret: &str, url: &str| Auth::Oauth2 { token_url: url.into(), client_id: "c".into(), secret: SecretRef(secret.into()), scope: None };
+        let bearer = |h: Option<(String, String)>| h.map(|(_, v)| v).unwrap_or_default();
+        let first = bearer(auth.header("main", &oauth("s-1", &token_url)).await.unwrap_or_else(|e| panic!("{e:?}")));
+        assert_eq!(bearer(auth.header("main", &oauth("s-1", &token_url)).await.unwrap_or_default()), first, "cached");
+        let rekeyed = bearer(auth.header("main", &oauth("s-2", &token_url)).await.unwrap_or_default());
+        let moved = bearer(auth.header("main", &oauth("s-2", &format!("{token_url}?v=2"))).await.unwrap_or_default());
+        assert_eq!(issued.load(Ordering::SeqCst), 3);
+        assert!(first != rekeyed && rekeyed != moved, "{first} {rekeyed} {moved}");
     }
 }

@@ -134,7 +134,7 @@ async fn runner(base: &str) -> (Runner, Arc<MemoryRuns>) {
     let secrets = connection_secrets(aws_sdk_secretsmanager::Client::new(&crate::harness::as_function(&sdk, "WorkflowsFunction")), Duration::from_secs(300));
     let runs = Arc::new(MemoryRuns::default());
     let connectors = Arc::new(HttpConnectors::new(connections, secrets).unwrap());
-    (Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs.clone() }, runs)
+    (Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs.clone(), deadline: None }, runs)
 }
 
 #[tokio::test]
@@ -323,14 +323,19 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
 
     let runs = Arc::new(MemoryRuns::default());
     let workflows = workflows_function(&test, runs.clone(), false);
-    let answer = workflows::handler::handle_json(&workflows, &batch, 10).await.unwrap();
+    // An invocation whose time is nearly out begins no event: each goes back to the stream,
+    // none is left half run.
+    let late = workflows::handler::handle_json(&workflows, &batch, 9, Some(std::time::Instant::now())).await.unwrap();
+    assert_eq!(late["batchItemFailures"].as_array().map(Vec::len), Some(3), "{late}");
+    assert_eq!(service.received("/api/now/table/incident").len(), 0);
+    let answer = workflows::handler::handle_json(&workflows, &batch, 10, None).await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
     let run_id = shared::workflows::runner::run_id(&flow, &event("evt-1", "sign_in.high_risk"));
     assert_eq!(store.run(&run_id).await.unwrap().map(|r| r.status), Some(RunStatus::Succeeded));
 
     // The stream delivers the batch again: nothing new happens.
-    assert_eq!(workflows::handler::handle_json(&workflows, &batch, 11).await.unwrap(), json!({"batchItemFailures": []}));
+    assert_eq!(workflows::handler::handle_json(&workflows, &batch, 11, None).await.unwrap(), json!({"batchItemFailures": []}));
     assert_eq!(service.received("/api/now/table/incident").len(), 1);
 
     // A run that fails is listed for the operator; a replay after the fix succeeds and leaves the list.
@@ -342,7 +347,11 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
     let new_events =
         batch["Records"].as_array().unwrap().iter().filter(|r| r["dynamodb"]["NewImage"]["pk"]["S"].as_str().unwrap_or("").starts_with("EVENT#")).count();
     assert_eq!(new_events, 1, "only the new event: {batch}");
-    assert_eq!(workflows::handler::handle_json(&workflows, &batch, 12).await.unwrap(), json!({"batchItemFailures": []}), "a failed run is not a batch failure");
+    assert_eq!(
+        workflows::handler::handle_json(&workflows, &batch, 12, None).await.unwrap(),
+        json!({"batchItemFailures": []}),
+        "a failed run is not a batch failure"
+    );
     let failed = AuditedWorkflows::failed_runs(&*store, None, 100).await.unwrap().runs;
     assert_eq!(failed.len(), 1);
     let (flows, runner) = workflows.load().await.unwrap();

@@ -64,7 +64,7 @@ async fn main() -> Result<(), Failure> {
     calls.take();
     let started = Instant::now();
     for batch in &batches {
-        let answer: Value = workflows::handler::handle_json(&workflows, batch, 1_700_000_100).await?;
+        let answer: Value = workflows::handler::handle_json(&workflows, batch, 1_700_000_100, None).await?;
         if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) {
             return Err(format!("batch failures: {answer}").into());
         }

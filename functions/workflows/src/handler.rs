@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use shared::common::store::StoreError;
 use shared::events::IdentityEvent;
 use shared::events::daily::tally;
+use shared::workflows::runner::{Runner, STEP_BUDGET};
+use std::time::Instant;
 
 use crate::state::Workflows;
 
@@ -33,21 +35,37 @@ pub async fn scheduled(workflows: &Workflows, input: &Value, now: u64) -> Result
     Ok(json!({"scanned": report.iter().map(|(days, people)| json!({"inactive_days": days, "people": people})).collect::<Vec<_>>()}))
 }
 
+/// The record `sequence` as a batch item failure: the stream delivers it again.
+fn again(response: &mut DynamoDbEventResponse, sequence: String) {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = Some(sequence);
+    response.batch_item_failures.push(failure);
+}
+
 /// A batch as Lambda delivers it (JSON) through [`handle`]; the answer as JSON. A batch that is
 /// not a DynamoDB stream event is an error (the invocation fails).
-pub async fn handle_json(workflows: &Workflows, batch: &Value, now: u64) -> Result<Value, serde_json::Error> {
+pub async fn handle_json(workflows: &Workflows, batch: &Value, now: u64, deadline: Option<Instant>) -> Result<Value, serde_json::Error> {
     let batch: Event = serde_json::from_value(batch.clone())?;
-    serde_json::to_value(handle(workflows, &batch, now).await)
+    serde_json::to_value(handle(workflows, &batch, now, deadline).await)
 }
 
 /// One stream batch; the records whose event could not be processed, as batch item failures.
-pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbEventResponse {
+/// `deadline`: when the invocation ends. An event is begun only while a step's call
+/// ([`STEP_BUDGET`]) still fits before it; the rest are batch item failures, which the stream
+/// delivers again (a run already made is not made twice). A run's own steps stop likewise
+/// (`Runner::deadline`): it fails, replayable, rather than being cut off.
+pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
     let mut response = DynamoDbEventResponse::default();
-    let loaded = if records.is_empty() { None } else { Some(workflows.load().await) };
+    let loaded = if records.is_empty() { None } else { Some(workflows.load().await.map(|(flows, runner)| (flows, Runner { deadline, ..runner }))) };
     let mut processed = Vec::new();
     for record in records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        if deadline.is_some_and(|d| Instant::now() + STEP_BUDGET > d) {
+            tracing::warn!(sequence, "the invocation's time is running out; the stream will deliver this event again");
+            again(&mut response, sequence);
+            continue;
+        }
         let Some(event) = text(record, "data").and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok()) else {
             // Not ours to retry: a malformed event would fail forever.
             tracing::error!(sequence, "an EVENT item without a readable event; skipped");
@@ -65,9 +83,7 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64) -> DynamoDbE
             }
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "event not processed; the stream will retry it");
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = Some(sequence);
-                response.batch_item_failures.push(failure);
+                again(&mut response, sequence);
             }
         }
     }

@@ -56,7 +56,7 @@ impl StreamPoller {
         if records.is_empty() {
             return Ok(0);
         }
-        let answer = crate::handler::handle_json(workflows, &batch, now).await.map_err(|e| e.to_string())?;
+        let answer = crate::handler::handle_json(workflows, &batch, now, None).await.map_err(|e| e.to_string())?;
         let failed: Vec<&str> = answer["batchItemFailures"].as_array().into_iter().flatten().filter_map(|f| f["itemIdentifier"].as_str()).collect();
         self.retry = records.iter().filter(|r| failed.contains(&r["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default())).cloned().collect();
         Ok(records.len())

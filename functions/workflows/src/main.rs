@@ -9,6 +9,7 @@ use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::adapters::workflow_runner::Sleep;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workflows::state::Workflows;
 
 #[tokio::main]
@@ -19,9 +20,11 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let workflows = workflows.clone();
         async move {
-            let now = shared::common::time::unix_now();
+            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            let now = since_epoch.as_secs();
             if event.payload.get("Records").is_some() {
-                Ok::<_, Error>(workflows::handler::handle_json(&workflows, &event.payload, now).await?)
+                let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
+                Ok::<_, Error>(workflows::handler::handle_json(&workflows, &event.payload, now, Some(Instant::now() + left)).await?)
             } else {
                 Ok(workflows::handler::scheduled(&workflows, &event.payload, now).await?)
             }

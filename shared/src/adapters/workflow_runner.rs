@@ -66,7 +66,7 @@ pub async fn runner(
     users: Option<Arc<UserActions>>,
 ) -> Result<Runner, StoreError> {
     let http = HttpConnectors::new(store.connections().await?, secrets).map_err(|e| StoreError::Unavailable(format!("HTTPS client: {e}")))?;
-    Ok(Runner { connectors: Arc::new(StepConnectors { http, users }), runs: store.clone(), dead_letters: store, pause })
+    Ok(Runner { connectors: Arc::new(StepConnectors { http, users }), runs: store.clone(), dead_letters: store, pause, deadline: None })
 }
 
 /// Replays over the connections the table holds at the time of each replay.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::flow::{Action, Flow};
 use super::template::render;
@@ -83,7 +84,17 @@ pub struct Runner {
     pub runs: Arc<dyn RunStore>,
     pub dead_letters: Arc<dyn DeadLetters>,
     pub pause: Arc<dyn Pause>,
+    /// When the invocation ends (the function's timeout): no call or wait is begun that could
+    /// outlast it, so a run is never cut off `running` (which no redelivery would run again).
+    pub deadline: Option<Instant>,
 }
+
+/// The longest one call of a step may take: the connectors' 10 s, an OAuth token request's
+/// 10 s before it, and a margin to record the run.
+pub const STEP_BUDGET: Duration = Duration::from_secs(25);
+
+/// Why a step was not tried (again): the invocation's time was running out.
+const OUT_OF_TIME: &str = "the function's time ran out before this try; replay the run";
 
 /// The id of `flow`'s run for `event`.
 pub fn run_id(flow: &Flow, event: &IdentityEvent) -> String {
@@ -114,6 +125,11 @@ impl Runner {
             runs.push(self.execute(flow, event, record, now).await?);
         }
         Ok(runs)
+    }
+
+    /// Whether a wait of `wait` and then one call ([`STEP_BUDGET`]) end before the deadline.
+    fn time_for(&self, wait: Duration) -> bool {
+        self.deadline.is_none_or(|deadline| Instant::now() + wait + STEP_BUDGET <= deadline)
     }
 
     /// Runs a failed run again, skipping the steps that succeeded before.
@@ -148,11 +164,18 @@ impl Runner {
                 // Not called: a value would take the request to another resource.
                 Err(reason) => StepOutcome::Failed(reason),
                 Ok(action) => loop {
+                    if !self.time_for(Duration::ZERO) {
+                        break StepOutcome::Failed(OUT_OF_TIME.into());
+                    }
                     attempts += 1;
                     match self.connectors.call(&action).await {
-                        StepOutcome::Retry(_) if attempts < step.retry.max_attempts => {
+                        StepOutcome::Retry(reason) if attempts < step.retry.max_attempts => {
+                            let wait = step.retry.backoff(attempts + 1);
+                            if !self.time_for(Duration::from_secs(wait)) {
+                                break StepOutcome::Failed(format!("{reason}; {OUT_OF_TIME}"));
+                            }
                             tracing::info!(flow = %flow.id, step = %step.id, attempts, "step will be retried");
-                            self.pause.pause(step.retry.backoff(attempts + 1)).await;
+                            self.pause.pause(wait).await;
                         }
                         other => break other,
                     }
@@ -293,7 +316,7 @@ mod tests {
     }
 
     fn runner(connectors: Arc<ScriptedConnectors>, runs: Arc<MemoryRuns>) -> Runner {
-        Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs }
+        Runner { connectors, runs: runs.clone(), dead_letters: runs.clone(), pause: runs, deadline: None }
     }
 
     fn done(number: &str) -> StepOutcome {
@@ -374,6 +397,26 @@ mod tests {
         assert_eq!((out[0].status, out[0].steps.len(), out[0].steps[1].attempts), (RunStatus::Failed, 2, 0));
         assert!(out[0].steps[1].error.as_deref().is_some_and(|e| e.contains("dot segment")), "{:?}", out[0].steps[1].error);
         assert_eq!(connectors.calls.load(Ordering::Relaxed), 1, "only the first step called");
+    }
+
+    /// A retry whose wait and call would outlast the invocation is not waited for: the run
+    /// fails now, dead-lettered and replayable, instead of being cut off `running` (which no
+    /// redelivery runs again). Nor is a call begun that would.
+    #[tokio::test]
+    async fn a_run_stops_before_the_invocations_time_runs_out() {
+        let connectors = Arc::new(ScriptedConnectors::answering([StepOutcome::Retry("HTTP 503".into())]));
+        let runs = Arc::new(MemoryRuns::default());
+        let deadline = Some(Instant::now() + STEP_BUDGET + Duration::from_secs(1));
+        let out = Runner { deadline, ..runner(connectors.clone(), runs.clone()) }.handle(&event("e-7"), &[flow()], 1).await.unwrap_or_default();
+        assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 1));
+        assert!(out[0].steps[0].error.as_deref().is_some_and(|e| e.contains("time ran out")), "{:?}", out[0].steps[0].error);
+        assert_eq!(runs.pauses.lock().unwrap_or_else(|p| p.into_inner()).len(), 0, "no wait begun");
+        assert_eq!(runs.dead.lock().unwrap_or_else(|p| p.into_inner()).len(), 1, "replayable");
+
+        let late = Runner { deadline: Some(Instant::now()), ..runner(connectors.clone(), runs.clone()) };
+        let out = late.handle(&event("e-8"), &[flow()], 1).await.unwrap_or_default();
+        assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 0), "no call begun");
+        assert_eq!(connectors.calls.load(Ordering::Relaxed), 1);
     }
 
     #[test]

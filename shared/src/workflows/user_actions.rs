@@ -263,7 +263,7 @@ mod tests {
         let actions =
             Arc::new(UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) });
         let runs = Arc::new(crate::testing::MemoryRuns::default());
-        let runner = Runner { connectors: actions, runs: runs.clone(), dead_letters: runs.clone(), pause: runs };
+        let runner = Runner { connectors: actions, runs: runs.clone(), dead_letters: runs.clone(), pause: runs, deadline: None };
         let registered = |id: &str, method: &str, verified: bool| -> IdentityEvent {
             serde_json::from_value(serde_json::json!({"id": id, "type": "user.registered", "at": 1,
                 "user": {"sub": "s", "username": "AcmeOIDC_00u1", "email": "hanako@acme.test", "email_verified": verified},

@@ -347,9 +347,11 @@ async fn a_connection_keeps_its_providers_metadata_so_sign_in_skips_discovery() 
     company.orgs.issue_token(id, "kept", 1).await.unwrap();
     assert_eq!(company.orgs.get(id).await.unwrap().connection.and_then(|c| c.metadata), kept);
 
-    // Another issuer whose document cannot be read: saved, with no metadata (sign-in reads it),
-    // and the first issuer's document is gone from the item.
-    let moved = company.orgs.connect(id, settings("https://idp.unreachable.example")).await.unwrap();
+    // Another issuer whose document cannot be read (its client secret entered again, as a new
+    // issuer needs): saved, with no metadata (sign-in reads it), and the first issuer's document
+    // is gone from the item.
+    let elsewhere = json!({"kind": "oidc", "issuer": "https://idp.unreachable.example", "client_id": CLIENT_ID, "client_secret": "another-secret"});
+    let moved = company.orgs.connect(id, serde_json::from_value(elsewhere).unwrap()).await.unwrap();
     assert_eq!(moved.connection.as_ref().map(|c| (c.issuer.as_str(), c.metadata.is_none())), Some(("https://idp.unreachable.example", true)));
     let item = aws_sdk_dynamodb::Client::new(&company.app.sdk)
         .get_item()
@@ -385,7 +387,8 @@ async fn a_save_that_cannot_read_the_document_keeps_the_one_kept_for_that_issuer
 
     let company = connected(Provisioning::OnFirstSignIn, false).await;
     let id = company.org.id.as_str();
-    let settings = || serde_json::from_value(json!({"kind": "oidc", "issuer": issuer, "client_id": CLIENT_ID})).unwrap();
+    // (Its client secret given each time: the company's connection had another issuer.)
+    let settings = || serde_json::from_value(json!({"kind": "oidc", "issuer": issuer, "client_id": CLIENT_ID, "client_secret": "local-secret"})).unwrap();
     let first = company.orgs.connect(id, settings()).await.unwrap().connection.and_then(|c| c.metadata);
     assert_eq!(first.as_ref().map(|m| m.token_endpoint.clone()), Some(format!("{issuer}/token")));
     let again = company.orgs.connect(id, settings()).await.unwrap().connection.and_then(|c| c.metadata);

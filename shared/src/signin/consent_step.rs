@@ -130,7 +130,7 @@ mod tests {
     }
 
     async fn sign_in(f: &Fixture) -> Result<Outcome, SignInError> {
-        let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await?;
+        let ctx = f.svc.entry.start("demo", Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") }, NOW).await?;
         f.svc.password.sign_in(&ctx, EMAIL, &SecretString::from("pw"), &here(), NOW).await
     }
 
@@ -187,7 +187,7 @@ mod tests {
             via: Via::SignUp,
         };
         let sign_in_giving = || async {
-            let ctx = f.svc.entry.start("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), NOW).await?;
+            let ctx = f.svc.entry.start("demo", Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") }, NOW).await?;
             f.svc.password.sign_in_with(&ctx, EMAIL, &SecretString::from("pw"), &given, None, &here(), NOW).await
         };
         // The step still owes the terms and carries the person's tokens; within Cognito's limits,
@@ -316,7 +316,7 @@ mod tests {
         let f = fixture(vec![]);
         let Ok(Outcome::Handoff(handoff)) = sign_in(&f).await else { panic!("no handoff") };
         let visitor = here();
-        let signed_in = f.svc.arrival.open_handoff(&handoff, None, &visitor, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = f.svc.arrival.open_handoff(&handoff, Some("browser-a"), &visitor, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let enter = || f.svc.entry.enter("demo", Entry::return_to("https://acme.zendesk.com/hc/ja"), Some(&signed_in.session), &visitor, NOW + 1);
         assert!(matches!(enter().await, Ok(Entered::App(_))));
         f.consents.documents.lock().unwrap_or_else(|p| p.into_inner()).push(sample("terms", 1, true));

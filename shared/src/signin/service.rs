@@ -401,12 +401,16 @@ mod tests {
     async fn password_without_mfa_delivers_with_one_auth_call() {
         let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "correct horse", None));
         let svc = sign_in_service(auth.clone());
-        let ctx = ctx(&svc).await;
+        let entry = Entry { device: Some("browser-a"), ..Entry::return_to("https://acme.zendesk.com/hc/ja") };
+        let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let out = svc.password.sign_in(&ctx, "Hanako@Example.com", &pw("correct horse"), &here(), NOW + 5).await;
         let Ok(Outcome::Handoff(handoff)) = out else { panic!("{out:?}") };
-        let signed_in = svc.arrival.open_handoff(&handoff, None, &here(), NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW + 5 + HANDOFF_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Post { action, fields } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
-        assert!(matches!(svc.arrival.open_handoff(&handoff, None, &here(), NOW + 5 + HANDOFF_TTL).await, Err(SignInError::Flow(FlowError::Expired))));
+        assert!(matches!(
+            svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW + 5 + HANDOFF_TTL).await,
+            Err(SignInError::Flow(FlowError::Expired))
+        ));
         assert!(matches!(svc.arrival.open_handoff(&ctx, None, &here(), NOW + 5).await, Err(SignInError::Flow(FlowError::Invalid))), "a context is no handoff");
         assert_eq!(action, "https://acme.zendesk.com/access/jwt");
         assert_eq!(fields[1].1, "https://acme.zendesk.com/hc/ja");
@@ -680,7 +684,7 @@ mod tests {
         let sessions = Arc::new(crate::testing::MemorySessions { events: events.clone(), ..Default::default() });
         let svc = SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports });
         let return_to = format!("https://acme.zendesk.com/hc/{}", "a".repeat(1_900));
-        let ctx = svc.entry.start("demo", Entry::return_to(&return_to), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let ctx = svc.entry.start("demo", Entry { device: Some("browser-a"), ..Entry::return_to(&return_to) }, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let out = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await;
         assert!(matches!(out, Err(SignInError::Flow(FlowError::TooLarge))), "{out:?}");
         assert!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "no session opened");
@@ -688,7 +692,7 @@ mod tests {
         // With a shorter name and company, the same sign-in goes through, and its handoff opens.
         set_name("Hanako".into(), "Acme".into());
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
-        assert!(svc.arrival.open_handoff(&handoff, None, &here(), NOW).await.is_ok());
+        assert!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.is_ok());
         assert_eq!(sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).len(), 1);
     }
 
@@ -846,14 +850,14 @@ mod tests {
         let svc = SignIn::new(SignInPorts { apps: Arc::new(MemoryApps::with([forum])), ..ports });
         let sso = base64::engine::general_purpose::STANDARD.encode("nonce=n-1&return_sso_url=https%3A%2F%2Fforum.example.com%2Fsession%2Fsso_login");
         let sig = hex(&hmac_sha256(b"shared-secret", &[sso.as_bytes()]));
-        let entry = Entry { sso: Some(&sso), sig: Some(&sig), ..Entry::default() };
+        let entry = Entry { sso: Some(&sso), sig: Some(&sig), device: Some("browser-a"), ..Entry::default() };
         let ctx = svc.entry.start("forum", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(
             matches!(svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL).await, Err(SignInError::Flow(FlowError::Expired))),
             "an expired nonce"
         );
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW + NONCE_TTL - 1).await else { panic!("no handoff") };
-        let signed_in = svc.arrival.open_handoff(&handoff, None, &here(), NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
+        let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW + NONCE_TTL - 1).await.unwrap_or_else(|e| panic!("{e}"));
         let Delivery::Get { url } = signed_in.delivery else { panic!("{:?}", signed_in.delivery) };
         assert!(url.starts_with("https://forum.example.com/session/sso_login?sso="), "{url}");
         let without = svc.entry.start("forum", Entry::return_to("https://forum.example.com/"), NOW).await;

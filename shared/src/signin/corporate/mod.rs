@@ -24,7 +24,6 @@ mod person;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::sync::Arc;
 
 use crate::common::email::Email;
@@ -416,7 +415,7 @@ impl Corporate {
         };
         let (user, prior, ()) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now), keep);
         let mut user = user?;
-        vouch_for_email(&mut user, &identity);
+        person::vouch_for_email(&mut user, &identity);
         let provider_logout = match (end_session_endpoint, connection.single_logout) {
             (Some(end_session_endpoint), true) => {
                 Some(ProviderLogout { end_session_endpoint, client_id: connection.client_id.clone(), id_token_hint: id_token })
@@ -485,18 +484,6 @@ pub trait PendingLogins: Send + Sync {
     async fn put(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
     /// Removes and returns the sign-in (atomically: a second take of one key finds nothing).
     async fn take(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
-}
-
-/// The organisation's provider answers for the emails of the organisation's domains (the token's
-/// email was checked against them): that email, when it is the account's own, counts as verified,
-/// so apps are given it. Accounts the bridge made or SCIM provisioned have `email_verified`
-/// already; the pool's own federated users (a `cognito` connection) have it only where the
-/// pool's attribute mapping gives it (SAML sends none).
-fn vouch_for_email(user: &mut PoolUser, identity: &Identity) {
-    let own = user.attributes.get("email").and_then(Value::as_str).is_some_and(|email| email.eq_ignore_ascii_case(identity.email.as_str()));
-    if own {
-        user.attributes.insert("email_verified".into(), Value::String("true".into()));
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::directory::scim::directory_user::DirectoryUser;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::resource::Kind;
 use crate::signin::oidc::{ClaimError, Identity};
+use serde_json::Value;
 use std::time::Duration;
 
 /// How long the user read ahead of the link may take ([`Corporate::guess`]); in the region a
@@ -128,6 +129,18 @@ impl Corporate {
     }
 }
 
+/// The organisation's provider answers for the emails of the organisation's domains (the token's
+/// email was checked against them): that email, when it is the account's own, counts as verified,
+/// so apps are given it. Accounts the bridge made or SCIM provisioned have `email_verified`
+/// already; the pool's own federated users (a `cognito` connection) have it only where the
+/// pool's attribute mapping gives it (SAML sends none).
+pub(super) fn vouch_for_email(user: &mut PoolUser, identity: &Identity) {
+    let own = user.attributes.get("email").and_then(Value::as_str).is_some_and(|email| email.eq_ignore_ascii_case(identity.email.as_str()));
+    if own {
+        user.attributes.insert("email_verified".into(), Value::String("true".into()));
+    }
+}
+
 fn check_active(entry: &ScimEntry) -> Result<(), CorporateError> {
     let active = entry.record.data.get("active").and_then(|v| v.as_bool()).unwrap_or(true);
     if entry.deleted.is_some() || !active { Err(CorporateError::Deactivated) } else { Ok(()) }
@@ -142,5 +155,42 @@ fn directory_user(org: &Organisation, identity: &Identity) -> DirectoryUser {
         org: org.id.as_str().to_owned(),
         scim_id: String::new(),
         enabled: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Only the email the provider gave, when it is the account's own, counts as verified: an
+    /// account linked before whose email has since become another's keeps Cognito's word.
+    #[test]
+    fn the_provider_vouches_only_for_the_email_it_gave() {
+        let identity = |email: &str| Identity {
+            issuer: "https://idp.corp.example".into(),
+            subject: "emp-1".into(),
+            email: Email::parse(email).unwrap_or_else(|e| panic!("{e}")),
+            name: None,
+            given_name: None,
+            family_name: None,
+            pool_username: None,
+            email_verified: false,
+            providers: Vec::new(),
+            second_factor: false,
+        };
+        let user = |email: &str| PoolUser {
+            username: "u-1".into(),
+            enabled: true,
+            attributes: json!({"email": email}).as_object().cloned().unwrap_or_default(),
+            groups: Vec::new(),
+            factors: Vec::new(),
+        };
+        let mut own = user("Taro@Corp.Example");
+        vouch_for_email(&mut own, &identity("taro@corp.example"));
+        assert_eq!(own.attributes.get("email_verified"), Some(&json!("true")));
+        let mut other = user("someone@other.example");
+        vouch_for_email(&mut other, &identity("taro@corp.example"));
+        assert_eq!(other.attributes.get("email_verified"), None);
     }
 }

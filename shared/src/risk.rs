@@ -112,6 +112,11 @@ pub struct Assessment {
 }
 
 impl RiskProfile {
+    /// Whether the device `digest` names is one the profile knows.
+    pub fn knows_device(&self, digest: &str) -> bool {
+        self.devices.iter().any(|s| s.value == digest)
+    }
+
     /// How `visit` compares with the profile, with `failures` recent failed attempts.
     pub fn assess(&self, visit: &Visit, failures: u64, now: u64) -> Assessment {
         let mut signals = Vec::new();

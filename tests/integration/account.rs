@@ -467,6 +467,23 @@ async fn the_fresh_step_by_password_is_refused_where_the_company_allows_no_passw
     closed.version += 1;
     shared::directory::ports::OrgStore::update(&*orgs.store, &org, &closed).await.unwrap();
     let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
+    // The session's organisation refuses before the password is tried (Cognito would send an
+    // MFA code at once): right or wrong, the same answer, and no call to Cognito.
+    app.calls.take();
+    for password in [PASSWORD, "Wrong-password-1"] {
+        let refused = app.post("/account/reauth", json!({"grant": grant, "password": password})).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_sign_in_disabled")), "{}", refused.body);
+    }
+    assert!(!app.calls.take().iter().any(|c| c.contains("InitiateAuth")), "no password tried");
+
+    // Someone whose session began outside any organisation, whose account a company has taken
+    // in since: refused once the password checks out (the account's organisation now).
+    app.user("jiro@corp.example", |_| {}).await;
+    let cookie = signed_in(&app, "jiro@corp.example").await;
+    let grant = self::grant(&app, &cookie).await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let org_id = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("custom:org_id").value(org.id.as_str()).build().unwrap();
+    idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username("jiro@corp.example").user_attributes(org_id).send().await.unwrap();
     let refused = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await;
     assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_sign_in_disabled")), "{}", refused.body);
     let wrong = app.post("/account/reauth", json!({"grant": grant, "password": "Wrong-password-1"})).await;

@@ -19,58 +19,56 @@ pub const DEVICE: &str = "__Host-bridge_device";
 pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 /// The device cookie's name before the prefix (December 2026), read until
 /// [`LEGACY_DEVICE_UNTIL`] so that browsers the risk engine knew stay known (a new device is a
-/// high-risk signal): `/sso/{app}` sets the new cookie with its value and clears it.
+/// high-risk signal): a door to the form passes its id on as a hint only, gives the browser a
+/// new prefixed cookie and clears this one.
 pub const LEGACY_DEVICE: &str = "bridge_device";
 /// 2028-01-31 (Unix seconds). Any host of the site can set the old name (the prefix exists to
 /// stop that), so it is read only this long.
 pub const LEGACY_DEVICE_UNTIL: u64 = 1_832_889_600;
 
-/// The device id a browser sent: 256 random bits (43 characters, base64url), under
-/// [`DEVICE`], else (until [`LEGACY_DEVICE_UNTIL`]) under [`LEGACY_DEVICE`].
-pub struct SentDevice<'a> {
-    pub id: &'a str,
-    /// Under the old name: `/sso/{app}` moves it to the new one.
-    pub legacy: bool,
-}
-
-/// The device of a browser at a door to the form: the id its cookie carries, else a new one
-/// (256 random bits), which [`BrowserDevice::cookies`] gives it.
+/// The device of a browser at a door to the form: the id its prefixed cookie carries, else a
+/// new one (256 random bits), which [`BrowserDevice::cookies`] gives it. A sign-in is bound to
+/// this id only. The id the browser holds under the old name ([`LEGACY_DEVICE`], until
+/// [`LEGACY_DEVICE_UNTIL`]) is kept apart (`legacy`): a hint for the risk engine, never adopted
+/// as the new cookie's value, since any sibling subdomain could have set it.
 pub struct BrowserDevice<'a> {
     pub id: String,
-    sent: Option<SentDevice<'a>>,
+    /// The old name's id, if the browser sent one of the right length.
+    pub legacy: Option<&'a str>,
+    /// Whether the browser showed the prefixed cookie.
+    known: bool,
+    /// Whether it sent the old name at all (which is then cleared).
+    old_name: bool,
 }
 
 impl<'a> BrowserDevice<'a> {
     pub fn of(headers: &'a HeaderMap, now: u64) -> Self {
-        let sent = device(headers, now);
-        let id = sent.as_ref().map_or_else(shared::signin::oidc::random_token, |d| d.id.to_owned());
-        Self { id, sent }
+        let sent = device(headers);
+        let old = read(headers, LEGACY_DEVICE);
+        let legacy = old.filter(|d| d.len() == DEVICE_ID_LENGTH && now < LEGACY_DEVICE_UNTIL && sent.is_none());
+        Self { id: sent.map_or_else(shared::signin::oidc::random_token, str::to_owned), legacy, known: sent.is_some(), old_name: old.is_some() }
     }
 
-    /// The `Set-Cookie` values the browser needs: its new cookie, or the old name's moved to
-    /// the prefixed one.
+    /// The `Set-Cookie` values the browser needs: its new cookie, and the old name cleared.
     pub fn cookies(&self) -> Vec<HeaderValue> {
-        let legacy = self.sent.as_ref().map(|d| d.legacy);
         let mut out: Vec<HeaderValue> = Vec::new();
-        if legacy != Some(false) {
+        if !self.known {
             out.extend(set(DEVICE, &self.id, DEVICE_MAX_AGE));
         }
-        if legacy == Some(true) {
+        if self.old_name {
             out.push(clear(LEGACY_DEVICE));
         }
         out
     }
 }
 
-/// The device cookie the request carries, at `now` (Unix seconds); `None` without one of the
+/// How long a device id is: 256 random bits in base64url.
+const DEVICE_ID_LENGTH: usize = 43;
+
+/// The device id the request's prefixed device cookie carries; `None` without one of the
 /// right length.
-pub fn device(headers: &HeaderMap, now: u64) -> Option<SentDevice<'_>> {
-    let id = |name| read(headers, name).filter(|d| d.len() == 43);
-    match id(DEVICE) {
-        Some(id) => Some(SentDevice { id, legacy: false }),
-        None if now < LEGACY_DEVICE_UNTIL => id(LEGACY_DEVICE).map(|id| SentDevice { id, legacy: true }),
-        None => None,
-    }
+pub fn device(headers: &HeaderMap) -> Option<&str> {
+    read(headers, DEVICE).filter(|d| d.len() == DEVICE_ID_LENGTH)
 }
 
 /// The value of cookie `name` in the request (the first one, if the browser sent several).
@@ -108,17 +106,21 @@ mod tests {
         assert_eq!(read(&headers, "__Host-bridge_session"), Some("abc"));
         assert_eq!(read(&headers, "__Host-bridge_corporate"), Some("xyz"));
         assert_eq!(read(&headers, "bridge"), None);
-        // The device: the prefixed cookie first; the old name only until its end date.
+        // The device: only the prefixed cookie; the old name is a hint until its end date, never
+        // the browser's id.
         let id = |c: char| c.to_string().repeat(43);
         let mut headers = HeaderMap::new();
         headers.append(COOKIE, HeaderValue::from_str(&format!("bridge_device={}; other=1", id('a'))).unwrap_or_else(|e| panic!("{e}")));
-        let sent = |h: &HeaderMap, now| device(h, now).map(|d| (d.id.to_owned(), d.legacy));
-        assert_eq!(sent(&headers, LEGACY_DEVICE_UNTIL - 1), Some((id('a'), true)));
-        assert_eq!(sent(&headers, LEGACY_DEVICE_UNTIL), None);
+        assert_eq!(device(&headers), None);
+        let at = |now| BrowserDevice::of(&headers, now);
+        assert_eq!((at(LEGACY_DEVICE_UNTIL - 1).legacy, at(LEGACY_DEVICE_UNTIL).legacy), (Some(id('a').as_str()), None));
+        assert_ne!(at(0).id, id('a'), "a new id, never the old name's");
+        assert_eq!(at(0).cookies().len(), 2, "the new cookie, and the old one cleared");
         headers.append(COOKIE, HeaderValue::from_str(&format!("__Host-bridge_device={}", id('b'))).unwrap_or_else(|e| panic!("{e}")));
-        assert_eq!(sent(&headers, 0), Some((id('b'), false)));
+        let both = BrowserDevice::of(&headers, 0);
+        assert_eq!((device(&headers), both.id.as_str(), both.legacy), (Some(id('b').as_str()), id('b').as_str(), None));
         headers.insert(COOKIE, HeaderValue::from_static("__Host-bridge_device=short"));
-        assert_eq!(sent(&headers, 0), None);
+        assert_eq!(device(&headers), None);
         assert!(set("__Host-bridge_session", "v", 60).is_some_and(|v| v.to_str().is_ok_and(|s| s.contains("HttpOnly; Secure; SameSite=Lax"))));
         // What a `__Host-` cookie must be for a browser to keep it.
         for name in [shared::signin::session::COOKIE, DEVICE, shared::signin::corporate::BINDING_COOKIE] {

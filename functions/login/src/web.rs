@@ -101,7 +101,7 @@ impl FromRequestParts<Arc<Login>> for Visitor {
             _ => None,
         };
         let country = login.country_header.as_deref().and_then(header).filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()));
-        let device = cookies::device(&parts.headers, shared::common::time::unix_now()).and_then(|d| flow::device_digest(Some(d.id)));
+        let device = flow::device_digest(cookies::device(&parts.headers));
         Ok(Visitor(EventContext { ip, user_agent: header("user-agent"), country: country.map(|c| c.to_ascii_uppercase()), device, ..EventContext::default() }))
     }
 }

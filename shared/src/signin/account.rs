@@ -210,11 +210,15 @@ impl AccountPage {
     /// asks for (their MFA), or for someone without MFA a code to their verified email, so that
     /// whoever holds only the password cannot add a passkey (which counts as a second factor).
     /// A wrong password counts against the address, as at sign-in. People whose organisation
-    /// allows no password sign-in (or is gone) are refused once the password checks out
-    /// (`PasswordSignInDisabled`), before any code is sent.
+    /// allows no password sign-in (or is gone) are refused (`PasswordSignInDisabled`): by the
+    /// organisation their session began with before the password is tried, and by the account's
+    /// own once it checks out, before any email code is sent.
     pub async fn reauthenticate(&self, grant: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Reauth, SignInError> {
         let (grant, session) = self.granted(grant, visitor, now).await?;
         let email = session.profile.get("email").and_then(Value::as_str).ok_or(SignInError::BadInput("email"))?.to_owned();
+        // The organisation the session began with, before Cognito sends an MFA code; the one the
+        // account has now is checked once the password is (`next`).
+        self.ports.check_password_allowed(&UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?).await?;
         let step = match self.ports.auth.sign_in(&email, password).await {
             Err(AuthError::InvalidCredentials) => return Err(self.failed(&session, AuthError::InvalidCredentials, visitor, now).await),
             step => step?,

@@ -41,7 +41,12 @@ impl SignInPorts {
             None => self.risk.history(&session.username, email.as_deref(), now).await?,
         };
         let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
-        let assessment = history.assess(&visit, failures, now);
+        // A browser the profile knows by its cookie's old name is that device (it learns the new one).
+        let assessed = match &ctx.known_as {
+            Some(old) if history.knows_device(old) => Visit { device: Some(old.clone()), ..visit.clone() },
+            _ => visit.clone(),
+        };
+        let assessment = history.assess(&assessed, failures, now);
         let assurance = Assurance { high_risk: assessment.high, second_factor };
         let method = session.method.name();
         let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };

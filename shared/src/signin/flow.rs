@@ -68,6 +68,11 @@ pub struct SignInContext {
     /// The digest of the browser's device cookie (`risk`), from `/sso/{app}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The digest of the id the browser held under the device cookie's old, unprefixed name
+    /// (until 2028-01-31): the risk engine counts the browser as that known device, and learns
+    /// `device`. Never what the sign-in is bound to: any sibling subdomain can set that name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_as: Option<String>,
 }
 
 /// The digest a sign-in knows a browser's device by (a context's `device`, an event's), from its
@@ -279,7 +284,7 @@ mod tests {
     }
 
     fn ctx() -> SignInContext {
-        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None }
+        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None, known_as: None }
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub struct Entry<'a> {
     pub sig: Option<&'a str>,
     /// The browser's device cookie (its digest goes into the context).
     pub device: Option<&'a str>,
+    /// The id the browser held under the device cookie's old name, if any: a hint for the risk
+    /// engine only (`SignInContext::known_as`), never what the sign-in is bound to.
+    pub legacy_device: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -271,7 +274,8 @@ impl SignInPorts {
             _ => (entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?, None),
         };
         let device = flow::device_digest(entry.device);
-        Ok(SignInContext { app: app.id.clone(), return_to, nonce, device })
+        let known_as = flow::device_digest(entry.legacy_device).filter(|old| device.as_ref() != Some(old));
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce, device, known_as })
     }
 
     /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
@@ -612,6 +616,24 @@ mod tests {
         assert!(svc.arrival.complete(finished("someone.else@example.com"), &here(), NOW).await.is_ok());
         // Read ahead for the account's own verified address, they count.
         assert!(matches!(svc.arrival.complete(finished("HANAKO@example.com"), &here(), NOW).await, Err(SignInError::HighRiskDenied)));
+    }
+
+    /// A session whose profile has no verified email (begun before apps were given only verified
+    /// ones) sends the person to the form for a fresh sign-in, not to an error page.
+    #[tokio::test]
+    async fn a_session_without_a_verified_email_goes_to_the_form() {
+        use crate::signin::session::parse_cookie;
+        let ports = sign_in_ports(Arc::new(ScriptedAuth::with_user(EMAIL, "pw-123456", None)), Default::default());
+        let sessions = Arc::new(crate::testing::MemorySessions::default());
+        let svc = SignIn::new(SignInPorts { sessions: sessions.clone(), ..ports });
+        let Ok(Outcome::Handoff(handoff)) = sign_in_from(&svc, "browser-a", NOW).await else { panic!("no handoff") };
+        let cookie = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.unwrap_or_else(|e| panic!("{e}")).session;
+        let key = parse_cookie(Some(&cookie)).unwrap_or_else(|| panic!("a session cookie")).key;
+        let visitor = here();
+        let enter = || svc.entry.enter("demo", Entry { device: Some("browser-a"), ..Entry::default() }, Some(&cookie), &visitor, NOW + 1);
+        assert!(matches!(enter().await, Ok(Entered::App(_))), "the baseline");
+        sessions.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&key).map(|s| s.profile.remove("email_verified"));
+        assert!(matches!(enter().await, Ok(Entered::Form { .. })));
     }
 
     #[tokio::test]

@@ -23,7 +23,7 @@ async fn handoff(State(login): State<Arc<Login>>, lang: Lang, Visitor(visitor): 
     if !from_form(&login, request.headers()) {
         return PageProblem(problem::ORIGIN_NOT_ALLOWED, lang).into_response();
     }
-    let device = cookies::device(request.headers(), now).map(|d| d.id.to_owned());
+    let device = cookies::device(request.headers()).map(str::to_owned);
     let body = match body_bytes(request, &()).await {
         Ok(body) if !body.is_empty() => body,
         _ => return PageProblem(problem::BAD_REQUEST, lang).into_response(),

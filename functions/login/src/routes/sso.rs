@@ -48,7 +48,7 @@ async fn sso(
     };
     let get = |k: &str| query.get(k).map(String::as_str);
     let device = cookies::BrowserDevice::of(&headers, now);
-    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id) };
+    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
@@ -76,7 +76,7 @@ async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Para
     // The form's context is bound to this browser, as from `/sso/{app}`: a sign-in begun from it
     // is good only here.
     let device = cookies::BrowserDevice::of(&headers, now);
-    let entry = Entry { device: Some(&device.id), ..Entry::default() };
+    let entry = Entry { device: Some(&device.id), legacy_device: device.legacy, ..Entry::default() };
     // A return_to the app does not allow is dropped rather than failing the logout.
     let started = match login.sign_in.entry.start(app, Entry { return_to: query.get("return_to").map(String::as_str), ..entry }, now).await {
         Err(SignInError::ReturnTo(_)) => login.sign_in.entry.start(app, entry, now).await,

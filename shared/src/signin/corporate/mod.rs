@@ -581,7 +581,13 @@ mod tests {
         let origin = crate::tokens::return_to::Origin::parse("https://acme.zendesk.com").unwrap_or_else(|e| panic!("{e}"));
         let long = format!("https://acme.zendesk.com/hc/{}", "a".repeat(2000));
         let return_to = crate::tokens::return_to::ReturnTo::check(&long, &[origin]).unwrap_or_else(|_| panic!("a return_to"));
-        let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: Some(return_to), nonce: None, device: None };
+        let ctx = SignInContext {
+            app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
+            return_to: Some(return_to),
+            nonce: None,
+            device: None,
+            known_as: None,
+        };
         let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
@@ -640,7 +646,8 @@ mod tests {
             let provider = Arc::new(Counted::default());
             let pending = Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged: Arc::new(Notify::new()) });
             let (sign_in, corporate) = service(Connection { metadata: kept.clone(), ..oidc_connection() }, provider.clone(), pending);
-            let ctx = SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None };
+            let ctx =
+                SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None, known_as: None };
             let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));

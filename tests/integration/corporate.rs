@@ -429,6 +429,14 @@ async fn the_typed_email_does_not_decide_who_signs_in() {
     assert_eq!(denied.location_param("error").as_deref(), Some("corporate_denied"));
     let calls = app.calls.take();
     assert!(!calls.iter().any(|c| c.starts_with("AWSCognitoIdentityProviderService.")), "{calls:?}");
+    // Back on the form in the browser the callback answered (it showed no device cookie, and got
+    // one): a password sign-in from there hands off in that browser.
+    let device = set_cookie(&denied, "__Host-bridge_device").expect("a device cookie");
+    app.user("hanako@example.com", |_| {}).await;
+    let ctx = denied.location_param("ctx").expect("the form's context");
+    let step = app.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": PASSWORD})).await;
+    let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap_or_else(|| panic!("{}", step.body)));
+    assert_eq!(app.post_handoff(&form, &device).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -118,6 +118,11 @@ impl Runner {
                 started_at: now,
                 finished_at: None,
             };
+            // Not begun short of time: the event goes back to the stream (a run made already is
+            // not made again), rather than a run failing at its first step.
+            if !self.time_for(Duration::ZERO) {
+                return Err(StoreError::Unavailable("the invocation's time ran out before this run began".into()));
+            }
             if !self.runs.begin(&record).await? {
                 tracing::info!(run = %record.run_id, flow = %flow.id, "already ran for this event");
                 continue;
@@ -413,10 +418,10 @@ mod tests {
         assert_eq!(runs.pauses.lock().unwrap_or_else(|p| p.into_inner()).len(), 0, "no wait begun");
         assert_eq!(runs.dead.lock().unwrap_or_else(|p| p.into_inner()).len(), 1, "replayable");
 
+        // No time for a call at all: no run begun, the event is the stream's to deliver again.
         let late = Runner { deadline: Some(Instant::now()), ..runner(connectors.clone(), runs.clone()) };
-        let out = late.handle(&event("e-8"), &[flow()], 1).await.unwrap_or_default();
-        assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 0), "no call begun");
-        assert_eq!(connectors.calls.load(Ordering::Relaxed), 1);
+        assert!(late.handle(&event("e-8"), &[flow()], 1).await.is_err());
+        assert_eq!((connectors.calls.load(Ordering::Relaxed), runs.runs.lock().unwrap_or_else(|p| p.into_inner()).len()), (1, 1), "nothing begun");
     }
 
     #[test]

@@ -48,11 +48,14 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
     // browser's device (a new one if it shows none), whatever device it claimed (the standing of
     // another browser is not carried here).
     let device = cookies::BrowserDevice::of(&headers, now);
+    let bind = |ctx: &mut SignInContext| {
+        if !flow::device_shown(ctx.device.as_deref(), Some(&device.id)) {
+            ctx.device = flow::device_digest(Some(&device.id));
+        }
+    };
     let mut response = match login.corporate.finish(callback, now).await {
         Ok(mut done) => {
-            if !flow::device_shown(done.ctx.device.as_deref(), Some(&device.id)) {
-                done.ctx.device = flow::device_digest(Some(&device.id));
-            }
+            bind(&mut done.ctx);
             let ctx = done.ctx.clone();
             match login.sign_in.arrival.complete(done, &visitor, now).await {
                 Ok(Arrived::SignedIn(signed_in)) => into_session(&login, signed_in),
@@ -61,7 +64,11 @@ async fn callback(State(login): State<Arc<Login>>, query: Params, lang: Lang, he
                 Err(e) => back_to_form(&login, lang, &ctx, &logged(&e, "corporate/callback"), now).await,
             }
         }
-        Err(Failure { ctx: Some(ctx), error }) => back_to_form(&login, lang, &ctx, &logged_corporate(&error, "corporate/callback"), now).await,
+        // Back to the form bound to this browser too: its next sign-in hands off here.
+        Err(Failure { ctx: Some(mut ctx), error }) => {
+            bind(&mut ctx);
+            back_to_form(&login, lang, &ctx, &logged_corporate(&error, "corporate/callback"), now).await
+        }
         Err(Failure { ctx: None, error }) => PageProblem(logged_corporate(&error, "corporate/callback"), lang).into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, cookies::clear(corporate::BINDING_COOKIE));

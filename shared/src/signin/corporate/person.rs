@@ -134,9 +134,12 @@ impl Corporate {
 /// so apps are given it. Accounts the bridge made or SCIM provisioned have `email_verified`
 /// already; the pool's own federated users (a `cognito` connection) have it only where the
 /// pool's attribute mapping gives it (SAML sends none).
-pub(super) fn vouch_for_email(user: &mut PoolUser, identity: &Identity) {
+pub(super) fn vouch_for_email(user: &mut PoolUser, identity: &Identity, kind: ConnectionKind) {
+    // An OpenID provider vouches only where it says so (`email_verified`, a `upn`); the pool's
+    // token comes from the connection's own identity provider.
+    let vouched = identity.email_verified || kind == ConnectionKind::Cognito;
     let own = user.attributes.get("email").and_then(Value::as_str).is_some_and(|email| email.eq_ignore_ascii_case(identity.email.as_str()));
-    if own {
+    if vouched && own {
         user.attributes.insert("email_verified".into(), Value::String("true".into()));
     }
 }
@@ -187,10 +190,17 @@ mod tests {
             factors: Vec::new(),
         };
         let mut own = user("Taro@Corp.Example");
-        vouch_for_email(&mut own, &identity("taro@corp.example"));
+        vouch_for_email(&mut own, &identity("taro@corp.example"), ConnectionKind::Cognito);
         assert_eq!(own.attributes.get("email_verified"), Some(&json!("true")));
         let mut other = user("someone@other.example");
-        vouch_for_email(&mut other, &identity("taro@corp.example"));
+        vouch_for_email(&mut other, &identity("taro@corp.example"), ConnectionKind::Cognito);
         assert_eq!(other.attributes.get("email_verified"), None);
+        // An OpenID provider that does not vouch for the email (`email_verified: false`).
+        let mut unvouched = user("taro@corp.example");
+        vouch_for_email(&mut unvouched, &identity("taro@corp.example"), ConnectionKind::Oidc);
+        assert_eq!(unvouched.attributes.get("email_verified"), None);
+        let mut vouched = user("taro@corp.example");
+        vouch_for_email(&mut vouched, &Identity { email_verified: true, ..identity("taro@corp.example") }, ConnectionKind::Oidc);
+        assert_eq!(vouched.attributes.get("email_verified"), Some(&json!("true")));
     }
 }

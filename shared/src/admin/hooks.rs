@@ -162,7 +162,7 @@ impl HooksAdmin {
             return Err(AdminError::Invalid("changing how a hook authenticates needs its new secret".into()));
         }
         if settings.secret.is_none() && auth.sent_to(&settings.url) != current.auth.sent_to(&current.url) {
-            return Err(AdminError::Invalid("a hook's secret does not follow it to another address: enter it again".into()));
+            return Err(AdminError::Invalid("a hook's secret does not follow it to another host: enter it again".into()));
         }
         let mut hook = Hook { name: current.name.clone(), url: settings.url, auth, fallback: settings.fallback, version: current.version + 1 };
         hook.validate().map_err(invalid)?;

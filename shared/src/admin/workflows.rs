@@ -235,7 +235,7 @@ impl WorkflowsAdmin {
         }
         let moved = current.as_ref().is_some_and(|c| c.auth.sent_to(&c.base_url) != connection.auth.sent_to(&connection.base_url));
         if settings.secret.is_none() && moved {
-            return Err(AdminError::Invalid("a connection's secret does not follow it to another address: enter it again".into()));
+            return Err(AdminError::Invalid("a connection's secret does not follow it to another host: enter it again".into()));
         }
         if current.is_none() && self.store.connection(name).await?.is_some() {
             return Err(AdminError::Exists(format!("connection `{name}` exists already")));

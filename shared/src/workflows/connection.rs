@@ -78,13 +78,14 @@ impl Auth {
         }
     }
 
-    /// Where the secret, or the token it buys, is sent when the calls go to `url`: `url` and an
-    /// OAuth token endpoint, normalised, without query or fragment (a path counts: one host may
-    /// serve many tenants). A change that moves either needs the secret given again: a kept
-    /// secret never follows a new address, or whoever may change the address but never read the
-    /// secret could send it to one of their own.
+    /// Where the secret, or the token it buys, is sent when the calls go to `url`: the origins
+    /// (scheme, host, port) of `url` and of an OAuth token endpoint. A change that moves either
+    /// needs the secret given again: a kept secret never follows a new host, or whoever may
+    /// change the address but never read the secret could send it to a host of their own. (A
+    /// new path on the same host keeps it: a service's `/v1` becoming `/v2` is the common
+    /// change; a host shared by many tenants is the limit of this rule.)
     pub fn sent_to(&self, url: &str) -> Vec<Option<String>> {
-        let origin = |raw: &str| url::Url::parse(raw).ok().map(|u| format!("{}{}", u.origin().ascii_serialization(), u.path().trim_end_matches('/')));
+        let origin = |raw: &str| url::Url::parse(raw).ok().map(|u| u.origin().ascii_serialization());
         match self {
             Self::None => Vec::new(),
             Self::Oauth2 { token_url, .. } => vec![origin(url), origin(token_url)],

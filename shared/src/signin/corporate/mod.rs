@@ -414,8 +414,7 @@ impl Corporate {
             }
         };
         let (user, prior, ()) = tokio::join!(self.user_for(&org, &connection, &identity), self.shared.prior(identity.email.as_str(), now), keep);
-        let mut user = user?;
-        person::vouch_for_email(&mut user, &identity, connection.kind);
+        let user = user?;
         let provider_logout = match (end_session_endpoint, connection.single_logout) {
             (Some(end_session_endpoint), true) => {
                 Some(ProviderLogout { end_session_endpoint, client_id: connection.client_id.clone(), id_token_hint: id_token })

@@ -20,7 +20,8 @@ use std::time::Duration;
 const GUESS_TIMEOUT: Duration = Duration::from_millis(500);
 
 impl Corporate {
-    /// The Cognito user for `identity`: linked before, else by email; then checked.
+    /// The Cognito user for `identity`: linked before, else by email; then checked; its email
+    /// marked verified where the provider answers for it ([`vouch_for_email`]).
     pub(super) async fn user_for(&self, org: &Organisation, connection: &Connection, identity: &Identity) -> Result<PoolUser, CorporateError> {
         // Through a pool, only from the connection's own provider: the authorize step's
         // `identity_provider` is the browser's to change.
@@ -61,6 +62,8 @@ impl Corporate {
         if !linked {
             self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
         }
+        let mut user = user;
+        vouch_for_email(&mut user, identity, connection.kind);
         Ok(user)
     }
 

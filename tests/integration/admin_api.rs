@@ -808,14 +808,15 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
 
     // Changes name their version; a new kind of authentication needs its secret; an active hook
     // or another's fallback stays.
-    let v2 = json!({"url": format!("{base}/ok"), "auth": {"type": "header", "name": "x-hook-key"}, "fallback": "backup"});
+    let v2 = json!({"url": format!("{base}/ok-v2"), "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": "backup"});
     assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"9\"")], Some(v2.clone())).await.status, StatusCode::PRECONDITION_FAILED);
     let changed = console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"1\"")], Some(v2)).await;
     assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "{}", changed.body);
+    assert_eq!(changed.json()["auth"]["has_secret"], true, "a new path on the same host keeps the secret");
     let oauth = json!({"url": format!("{base}/ok"), "auth": {"type": "oauth2", "token_url": format!("{base}/token"), "client_id": "c"}});
     assert_eq!(console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(oauth)).await.status, StatusCode::BAD_REQUEST);
-    // Nor does a kept secret follow the hook to another host (or an OAuth hook's to another
-    // token endpoint): it is entered again.
+    // A kept secret does not follow the hook to another host (or an OAuth hook's to another
+    // token endpoint): it is entered again. (A new path on the same host keeps it: `v2` above.)
     for elsewhere in ["https://sms.attacker.example/ok".to_owned(), "http://localhost:1/ok".to_owned()] {
         let moved = json!({"url": elsewhere, "auth": {"type": "header", "name": "x-hook-secret"}, "fallback": "backup"});
         let refused = console.call(&boss_t, "PUT", "/admin/v1/hooks/main", &[("if-match", "\"2\"")], Some(moved)).await;

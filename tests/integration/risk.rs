@@ -68,22 +68,27 @@ async fn a_new_browser_is_refused_under_the_deny_policy_and_a_known_one_is_not()
     // Holding its cookie under the name it had before the `__Host-` prefix: still known to the
     // risk engine, but the browser gets a new id (any sibling subdomain can set the old name, so
     // its value is never adopted: a planted one would let its planter's sign-ins hand off there).
-    let legacy = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &format!("bridge_device={device}"))], None).await;
-    let set: Vec<&str> = legacy.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
-    let renewed = set.iter().find_map(|c| c.strip_prefix("__Host-bridge_device=")).and_then(|c| c.split(';').next()).unwrap_or_default();
+    // First a door with no sign-in after it (an app's sign-out): the old cookie is left alone.
+    let old = format!("bridge_device={device}");
+    let out = app.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &old)], None).await;
+    let set: Vec<&str> = out.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    let renewed = set.iter().find_map(|c| c.strip_prefix("__Host-bridge_device=")).and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
     assert!(renewed.len() == 43 && renewed != device, "a new id: {set:?}");
-    assert!(set.iter().any(|c| c.starts_with("bridge_device=;") && c.contains("Max-Age=0")), "the old one cleared: {set:?}");
-    let ctx = legacy.location_param("ctx").unwrap();
+    assert!(!set.iter().any(|c| c.starts_with("bridge_device=")), "the old one kept: {set:?}");
+    // Then the app, with both cookies: the old one's id makes it a known browser.
+    let both = format!("{old}; __Host-bridge_device={renewed}");
+    let entered = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &both)], None).await;
+    let ctx = entered.location_param("ctx").unwrap();
     let step = login(&app, &ctx, PASSWORD).await;
     assert_eq!(step.status, StatusCode::OK, "a known browser: {}", step.body);
     let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap());
-    let planted = app.post_handoff(&form, &format!("bridge_device={device}")).await;
+    let planted = app.post_handoff(&form, &old).await;
     assert_eq!(planted.status, StatusCode::FORBIDDEN, "the old name binds nothing: {}", planted.body);
     let step = login(&app, &ctx, PASSWORD).await;
     let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap());
     assert_eq!(app.post_handoff(&form, &format!("__Host-bridge_device={renewed}")).await.status, StatusCode::OK, "the new cookie's browser");
     // It learnt the new id: that browser is known by it from now on.
-    let (ctx, _) = enter(&app, Some(renewed)).await;
+    let (ctx, _) = enter(&app, Some(&renewed)).await;
     assert_eq!(login(&app, &ctx, PASSWORD).await.status, StatusCode::OK);
 
     // Another browser: refused before any token, with the reason, and recorded.

@@ -19,8 +19,7 @@ pub const DEVICE: &str = "__Host-bridge_device";
 pub const DEVICE_MAX_AGE: u64 = 400 * 24 * 3600;
 /// The device cookie's name before the prefix (December 2026), read until
 /// [`LEGACY_DEVICE_UNTIL`] so that browsers the risk engine knew stay known (a new device is a
-/// high-risk signal): a door to the form passes its id on as a hint only, gives the browser a
-/// new prefixed cookie and clears this one.
+/// high-risk signal): a door to the form passes its id on as a hint only ([`BrowserDevice`]).
 pub const LEGACY_DEVICE: &str = "bridge_device";
 /// 2028-01-31 (Unix seconds). Any host of the site can set the old name (the prefix exists to
 /// stop that), so it is read only this long.
@@ -30,35 +29,27 @@ pub const LEGACY_DEVICE_UNTIL: u64 = 1_832_889_600;
 /// new one (256 random bits), which [`BrowserDevice::cookies`] gives it. A sign-in is bound to
 /// this id only. The id the browser holds under the old name ([`LEGACY_DEVICE`], until
 /// [`LEGACY_DEVICE_UNTIL`]) is kept apart (`legacy`): a hint for the risk engine, never adopted
-/// as the new cookie's value, since any sibling subdomain could have set it.
+/// as the new cookie's value, since any sibling subdomain could have set it. The old cookie is
+/// left in place (it expires by itself), so the hint lasts until a trusted sign-in from this
+/// browser has taught the person's profile the new id, however many doors come before it.
 pub struct BrowserDevice<'a> {
     pub id: String,
     /// The old name's id, if the browser sent one of the right length.
     pub legacy: Option<&'a str>,
     /// Whether the browser showed the prefixed cookie.
     known: bool,
-    /// Whether it sent the old name at all (which is then cleared).
-    old_name: bool,
 }
 
 impl<'a> BrowserDevice<'a> {
     pub fn of(headers: &'a HeaderMap, now: u64) -> Self {
         let sent = device(headers);
-        let old = read(headers, LEGACY_DEVICE);
-        let legacy = old.filter(|d| d.len() == DEVICE_ID_LENGTH && now < LEGACY_DEVICE_UNTIL && sent.is_none());
-        Self { id: sent.map_or_else(shared::signin::oidc::random_token, str::to_owned), legacy, known: sent.is_some(), old_name: old.is_some() }
+        let legacy = read(headers, LEGACY_DEVICE).filter(|d| d.len() == DEVICE_ID_LENGTH && now < LEGACY_DEVICE_UNTIL);
+        Self { id: sent.map_or_else(shared::signin::oidc::random_token, str::to_owned), legacy, known: sent.is_some() }
     }
 
-    /// The `Set-Cookie` values the browser needs: its new cookie, and the old name cleared.
-    pub fn cookies(&self) -> Vec<HeaderValue> {
-        let mut out: Vec<HeaderValue> = Vec::new();
-        if !self.known {
-            out.extend(set(DEVICE, &self.id, DEVICE_MAX_AGE));
-        }
-        if self.old_name {
-            out.push(clear(LEGACY_DEVICE));
-        }
-        out
+    /// The `Set-Cookie` value the browser needs: its new cookie, if it has none.
+    pub fn cookies(&self) -> Option<HeaderValue> {
+        if self.known { None } else { set(DEVICE, &self.id, DEVICE_MAX_AGE) }
     }
 }
 
@@ -115,10 +106,11 @@ mod tests {
         let at = |now| BrowserDevice::of(&headers, now);
         assert_eq!((at(LEGACY_DEVICE_UNTIL - 1).legacy, at(LEGACY_DEVICE_UNTIL).legacy), (Some(id('a').as_str()), None));
         assert_ne!(at(0).id, id('a'), "a new id, never the old name's");
-        assert_eq!(at(0).cookies().len(), 2, "the new cookie, and the old one cleared");
+        assert!(at(0).cookies().is_some(), "the new cookie");
         headers.append(COOKIE, HeaderValue::from_str(&format!("__Host-bridge_device={}", id('b'))).unwrap_or_else(|e| panic!("{e}")));
         let both = BrowserDevice::of(&headers, 0);
-        assert_eq!((device(&headers), both.id.as_str(), both.legacy), (Some(id('b').as_str()), id('b').as_str(), None));
+        assert_eq!((device(&headers), both.id.as_str(), both.legacy), (Some(id('b').as_str()), id('b').as_str(), Some(id('a').as_str())));
+        assert!(both.cookies().is_none(), "a browser with its cookie gets none");
         headers.insert(COOKIE, HeaderValue::from_static("__Host-bridge_device=short"));
         assert_eq!(device(&headers), None);
         assert!(set("__Host-bridge_session", "v", 60).is_some_and(|v| v.to_str().is_ok_and(|s| s.contains("HttpOnly; Secure; SameSite=Lax"))));

@@ -56,16 +56,14 @@ async fn sso(
         Ok(Entered::Form { ctx, sign_up: true }) => redirect_to_form(&login, &[("ctx", &ctx), ("sign_up", "open")]),
         Err(e) => return PageProblem(logged(&e, "sso"), lang).into_response(),
     };
-    // A browser without the device cookie gets one; one known under the old name keeps its id.
+    // A browser without the device cookie gets one.
     keep_device(&mut response, &device);
     response
 }
 
 /// Gives the browser the device cookie its sign-in's context is bound to, if it lacks it.
 pub(crate) fn keep_device(response: &mut Response, device: &cookies::BrowserDevice<'_>) {
-    for cookie in device.cookies() {
-        set_cookie(response, Some(cookie));
-    }
+    set_cookie(response, device.cookies());
 }
 
 /// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use shared::common::store::StoreError;
 use shared::events::IdentityEvent;
 use shared::events::daily::tally;
-use shared::workflows::runner::{Runner, STEP_BUDGET};
-use std::time::Instant;
+use shared::workflows::runner::{self, Runner};
+use std::time::{Duration, Instant};
 
 use crate::state::Workflows;
 
@@ -51,7 +51,7 @@ pub async fn handle_json(workflows: &Workflows, batch: &Value, now: u64, deadlin
 
 /// One stream batch; the records whose event could not be processed, as batch item failures.
 /// `deadline`: when the invocation ends. An event is begun only while a step's call
-/// ([`STEP_BUDGET`]) still fits before it; the rest are batch item failures, which the stream
+/// ([`runner::STEP_BUDGET`]) still fits before it; the rest are batch item failures, which the stream
 /// delivers again (a run already made is not made twice). A run's own steps stop likewise
 /// (`Runner::deadline`): it fails, replayable, rather than being cut off.
 pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
@@ -61,7 +61,7 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Op
     let mut processed = Vec::new();
     for record in records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        if deadline.is_some_and(|d| Instant::now() + STEP_BUDGET > d) {
+        if !runner::time_for(deadline, Duration::ZERO) {
             tracing::warn!(sequence, "the invocation's time is running out; the stream will deliver this event again");
             again(&mut response, sequence);
             continue;

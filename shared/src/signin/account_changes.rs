@@ -136,10 +136,7 @@ impl AccountPage {
         }
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
-        let holder = crate::signin::oidc::random_token();
-        if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, &elevation.username, &holder).await {
-            tracing::error!(error = %e, "the password changed; holding the sign-ins begun before failed");
-        }
+        self.hold_earlier_sign_ins(&elevation.username, "the password changed").await;
         match self.end_others_of(&elevation.session, &elevation.username).await {
             Ok(ended) => Ok(ended),
             Err(e) => {
@@ -276,10 +273,7 @@ impl AccountPage {
     async fn taking_away(&self, elevation: &Elevation, removal: impl Future<Output = Result<(), AuthError>>) -> Result<usize, SignInError> {
         let ended = self.end_others_of(&elevation.session, &elevation.username).await?;
         removal.await?;
-        let holder = crate::signin::oidc::random_token();
-        if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, &elevation.username, &holder).await {
-            tracing::error!(error = %e, "a way in was removed; holding the sign-ins begun before failed");
-        }
+        self.hold_earlier_sign_ins(&elevation.username, "a way in was removed").await;
         match self.end_others_of(&elevation.session, &elevation.username).await {
             Ok(again) => Ok(ended + again),
             Err(e) => {
@@ -310,6 +304,15 @@ impl AccountPage {
             tracing::warn!(error = %e, "could not end a deleted person's sessions a second time");
         }
         Ok(())
+    }
+
+    /// Holds `username`'s sign-ins Cognito authenticated until now (`credentials_changed`, with
+    /// a holder no sign-in carries); a failure is logged with `what` happened (the change is made).
+    async fn hold_earlier_sign_ins(&self, username: &str, what: &str) {
+        let holder = crate::signin::oidc::random_token();
+        if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, username, &holder).await {
+            tracing::error!(error = %e, what, "holding the sign-ins begun before failed");
+        }
     }
 
     /// Records a change of the person's (a failure is logged: the change is made).

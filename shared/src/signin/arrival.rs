@@ -42,11 +42,10 @@ impl SignInPorts {
         };
         let visit = Visit { device: ctx.device.clone(), network: visitor.ip.as_deref().and_then(network_of), country: visitor.country.clone() };
         // A browser the profile knows by its cookie's old name is that device (it learns the new one).
-        let assessed = match &ctx.known_as {
-            Some(old) if history.knows_device(old) => Visit { device: Some(old.clone()), ..visit.clone() },
-            _ => visit.clone(),
+        let assessment = match ctx.known_as.as_ref().filter(|old| history.knows_device(old)) {
+            Some(old) => history.assess(&Visit { device: Some(old.clone()), ..visit.clone() }, failures, now),
+            None => history.assess(&visit, failures, now),
         };
-        let assessment = history.assess(&assessed, failures, now);
         let assurance = Assurance { high_risk: assessment.high, second_factor };
         let method = session.method.name();
         let context = EventContext { app: Some(app.id.to_string()), method: Some(method.into()), device: ctx.device.clone(), ..visitor.clone() };

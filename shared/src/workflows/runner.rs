@@ -93,6 +93,12 @@ pub struct Runner {
 /// 10 s before it, and a margin to record the run.
 pub const STEP_BUDGET: Duration = Duration::from_secs(25);
 
+/// Whether a wait of `wait` and then one call ([`STEP_BUDGET`]) end before `deadline` (none:
+/// always).
+pub fn time_for(deadline: Option<Instant>, wait: Duration) -> bool {
+    deadline.is_none_or(|deadline| Instant::now() + wait + STEP_BUDGET <= deadline)
+}
+
 /// Why a step was not tried (again): the invocation's time was running out.
 const OUT_OF_TIME: &str = "the function's time ran out before this try; replay the run";
 
@@ -132,9 +138,8 @@ impl Runner {
         Ok(runs)
     }
 
-    /// Whether a wait of `wait` and then one call ([`STEP_BUDGET`]) end before the deadline.
     fn time_for(&self, wait: Duration) -> bool {
-        self.deadline.is_none_or(|deadline| Instant::now() + wait + STEP_BUDGET <= deadline)
+        time_for(self.deadline, wait)
     }
 
     /// Runs a failed run again, skipping the steps that succeeded before.

@@ -171,7 +171,7 @@ use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::http::hook::HttpHookCaller;
 use shared::telephony::hook::RequestType;
 use shared::telephony::hook::{Execution, Hook};
-use shared::telephony::ports::HookLog;
+use shared::telephony::ports::{HookLog, SendLedger};
 use shared::telephony::sms_sender::{SendError, Sent, SmsSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -350,6 +350,16 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     assert_eq!(request["data"]["messageProfile"]["otpCode"], "482913");
     assert!(seen.lock().unwrap().is_empty(), "Cognito's retry sends nothing");
 
+    // A claim is a lease until the invocation's deadline; a delivery keeps it a day.
+    let ledger = DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    assert!(ledger.claim("lease", NOW, NOW + 17).await.unwrap());
+    assert!(!ledger.claim("lease", NOW + 17, NOW + 34).await.unwrap(), "held until the invocation's deadline");
+    assert!(ledger.claim("lease", NOW + 60, NOW + 77).await.unwrap(), "a stopped invocation's claim lapses: Lambda's retry delivers");
+    let settled = Execution { hook: "lease".into(), day: DAY, delivered: true, millis: 1, at: NOW + 61, events: vec![], settles: Some("lease".into()) };
+    ledger.executed(&settled).await.unwrap();
+    assert!(!ledger.claim("lease", NOW + 3_600, NOW + 3_617).await.unwrap(), "a delivered event sends nothing again");
+    app.calls.take();
+
     // A number outside SMS_ALLOWED_PREFIXES: nothing sent, no AWS call made.
     let mut abroad = event_for(&key);
     abroad["request"]["userAttributes"]["phone_number"] = "+18765550100".into();
@@ -382,7 +392,7 @@ async fn the_sender_delivers_through_hook_services_and_falls_back() {
     assert_eq!(delivered, 2);
     // Days 29 and 40 back: the first is within the 30 days, the second is not.
     for day in [DAY - 29, DAY - 40] {
-        let old = Execution { hook: "series".into(), day, delivered: true, millis: 100, at: day * 86_400, events: vec![] };
+        let old = Execution { hook: "series".into(), day, delivered: true, millis: 100, at: day * 86_400, events: vec![], settles: None };
         DynamoHooks::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table).executed(&old).await.unwrap();
     }
     let metrics = hooks.metrics("series", NOW).await.unwrap();

@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn a_line_per_execution_in_the_embedded_metric_format() {
-        let ok = Execution { hook: "sms-jp".into(), day: 1, delivered: true, millis: 240, at: 1_700_000_000, events: vec![] };
+        let ok = Execution { hook: "sms-jp".into(), day: 1, delivered: true, millis: 240, at: 1_700_000_000, events: vec![], settles: None };
         let line = metric_line(&ok, 1_700_000_000_000);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Hook"]]));

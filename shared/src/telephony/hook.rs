@@ -263,6 +263,9 @@ pub struct Execution {
     pub at: u64,
     /// `hook.executed`, and `hook.response_processed` when the hook answered 2xx.
     pub events: Vec<IdentityEvent>,
+    /// The ledger key of the sender event this execution delivered (`SendLedger`): its claim is
+    /// then kept a day, in the same write. `None` when it did not deliver.
+    pub settles: Option<String>,
 }
 
 #[cfg(test)]

@@ -44,11 +44,17 @@ pub trait HookCaller: Send + Sync {
 }
 
 /// Which Cognito sender events were handled, so a retried event sends nothing twice.
+///
+/// A claim is a lease until the invocation's deadline: once a hook delivered the code, the
+/// execution's record (`HookLog::executed` with `Execution::settles`) keeps it a day. A claim
+/// whose invocation stopped before either (the function timed out or died mid-delivery) lapses,
+/// so Lambda's retry of the event, a minute later at the earliest, delivers the code.
 #[async_trait]
 pub trait SendLedger: Send + Sync {
-    /// `true` if `key` was not claimed before (now it is).
-    async fn claim(&self, key: &str, now: u64) -> Result<bool, StoreError>;
-    /// Gives a claim back (nothing was delivered: Cognito's retry may try again).
+    /// `true` if `key` is free (never claimed, released, or a lease that lapsed before `now`,
+    /// seconds since the Unix epoch); it is then claimed until `until` (same unit).
+    async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError>;
+    /// Gives a claim back (nothing was delivered: Lambda's retry of the event tries again).
     async fn release(&self, key: &str) -> Result<(), StoreError>;
 }
 

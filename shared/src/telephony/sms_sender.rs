@@ -6,13 +6,15 @@
 //! A number outside the operator's allow-list (`common::sms_destinations`) gets nothing: refused
 //! before anything is claimed, opened or called.
 //!
-//! For one event: claim it (a retried event sends nothing twice) while opening the code and
-//! reading the hooks (all three at once), call the active
+//! For one event: claim it until the invocation's deadline (a retried event sends nothing
+//! twice) while opening the code and reading the hooks (all three at once), call the active
 //! hook (one retry on a timeout, no answer or a 5xx; none on a 2xx or 4xx), on failure call its
 //! fallback the same way, and log each hook's execution (its day's counters, `hook.executed`,
 //! and `hook.response_processed` when it answered). Every call's timeout is the contract's 3 s or
-//! what is left before the deadline (the Lambda's), whichever is less. If nothing was delivered
-//! the claim is given back, so Cognito's retry tries again. Logs never hold the code, a secret
+//! what is left before the deadline (the Lambda's), whichever is less. A delivery's record keeps
+//! the claim a day; if nothing was delivered the claim is given back, and if the invocation
+//! stopped first (a timeout, a crash) the claim lapses: either way Lambda's retry of the event
+//! (Cognito invokes custom senders asynchronously) delivers it. Logs never hold the code, a secret
 //! or the whole phone number.
 //!
 //! Also here: what a valid hook is ([`Hook::validate`]) and its lifecycle events.
@@ -34,6 +36,9 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// A call is not started with less time than this left before the deadline.
 const MIN_CALL: Duration = Duration::from_millis(250);
 const DAY: u64 = 24 * 3600;
+/// A claim lapses this long after the invocation's deadline (seconds): Lambda retries a failed
+/// asynchronous invocation a minute later at the earliest, and the claim must be free by then.
+const LEASE_MARGIN: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -104,10 +109,11 @@ impl SmsSender {
         }
         let username = event["userName"].as_str().unwrap_or_default();
 
-        // The same encrypted code for the same person and step is the same event (Cognito's retry).
+        // The same encrypted code for the same person and step is the same event (Lambda's retry).
         // The claim, the code and the hooks are independent reads: one round trip, not three.
         let key = hex(&crate::common::hashing::hmac_sha256(b"sms-sender", &[username.as_bytes(), source.as_bytes(), &message]));
-        let (claimed, code, hooks) = tokio::join!(self.ledger.claim(&key, now), self.opener.open(&message), self.hooks.active());
+        let until = now + deadline.saturating_duration_since(Instant::now()).as_secs() + LEASE_MARGIN;
+        let (claimed, code, hooks) = tokio::join!(self.ledger.claim(&key, now, until), self.opener.open(&message), self.hooks.active());
         if !claimed? {
             tracing::info!(phone = %masked(&phone), "a sender event handled before; nothing sent");
             return Ok(Sent::Duplicate);
@@ -126,11 +132,11 @@ impl SmsSender {
                     locale: text("locale"),
                 };
                 let delivery = Delivery { event_id: key[..32].to_owned(), kind, recipient, code, at: now };
-                self.deliver(&delivery, hooks, deadline).await
+                self.deliver(&delivery, hooks, deadline, &key).await
             }
         };
         if !matches!(result, Ok(Sent::Delivered { .. })) {
-            // Nothing went out: let Cognito's retry try again.
+            // Nothing went out: let Lambda's retry of the event try again.
             if let Err(e) = self.ledger.release(&key).await {
                 tracing::warn!(error = %e, "could not release a sender event's claim");
             }
@@ -138,13 +144,13 @@ impl SmsSender {
         result
     }
 
-    /// The active hook, then its fallback, until one delivers.
-    async fn deliver(&self, delivery: &Delivery, hooks: (Hook, Option<Hook>), deadline: Instant) -> Result<Sent, SendError> {
+    /// The active hook, then its fallback, until one delivers (which settles the claim `key`).
+    async fn deliver(&self, delivery: &Delivery, hooks: (Hook, Option<Hook>), deadline: Instant, key: &str) -> Result<Sent, SendError> {
         let (active, fallback) = hooks;
         let mut reasons = Vec::new();
         for (hook, fell_back) in std::iter::once((&active, false)).chain(fallback.iter().map(|f| (f, true))) {
             let attempt = self.attempt(hook, delivery, deadline).await;
-            self.record(hook, delivery, &attempt).await;
+            self.record(hook, delivery, &attempt, key).await;
             if attempt.delivered() {
                 return Ok(Sent::Delivered { hook: hook.name.clone(), fell_back });
             }
@@ -199,7 +205,7 @@ impl SmsSender {
 
     /// The execution's counters and events (failures to record are logged only: they never
     /// stop a code going out).
-    async fn record(&self, hook: &Hook, delivery: &Delivery, attempt: &Attempt) {
+    async fn record(&self, hook: &Hook, delivery: &Delivery, attempt: &Attempt, key: &str) {
         let now = delivery.at;
         let user = EventUser { sub: delivery.recipient.user_id.clone(), email: delivery.recipient.login.clone(), ..EventUser::default() };
         let outcome = if attempt.delivered() { "delivered" } else { "failed" };
@@ -231,7 +237,9 @@ impl SmsSender {
                     .with_detail("reason", text(reason)),
             );
         }
-        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered: attempt.delivered(), millis: attempt.millis, at: now, events };
+        let delivered = attempt.delivered();
+        let settles = delivered.then(|| key.to_owned());
+        let execution = Execution { hook: hook.name.clone(), day: now / DAY, delivered, millis: attempt.millis, at: now, events, settles };
         if let Err(e) = self.log.executed(&execution).await {
             tracing::warn!(error = %e, "could not record a hook execution");
         }
@@ -247,7 +255,7 @@ mod tests {
     use async_trait::async_trait;
     use secrecy::SecretString;
     use serde_json::json;
-    use std::collections::{HashMap, HashSet, VecDeque};
+    use std::collections::{HashMap, VecDeque};
     use std::sync::Mutex;
 
     type Reply = Result<(u16, Value), CallFailure>;
@@ -257,7 +265,10 @@ mod tests {
     struct Fake {
         script: Mutex<HashMap<String, VecDeque<Reply>>>,
         calls: Mutex<Vec<(String, Value)>>,
-        claimed: Mutex<HashSet<String>>,
+        /// Each claim: until when it is leased, and whether a delivery settled it.
+        claimed: Mutex<HashMap<String, (u64, bool)>>,
+        /// The next call never answers (the function stops mid-delivery).
+        hang_once: Mutex<bool>,
         counts: Mutex<Vec<(String, bool)>>,
         events: Arc<MemoryEvents>,
         fallback: bool,
@@ -282,6 +293,9 @@ mod tests {
     impl HookCaller for Fake {
         async fn call(&self, hook: &Hook, request: &Value, _: Duration) -> Reply {
             self.calls.lock().unwrap_or_else(|p| p.into_inner()).push((hook.name.clone(), request.clone()));
+            if std::mem::take(&mut *self.hang_once.lock().unwrap_or_else(|p| p.into_inner())) {
+                std::future::pending::<()>().await;
+            }
             let next = self.script.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&hook.name).and_then(VecDeque::pop_front);
             next.unwrap_or_else(|| Ok((200, ok())))
         }
@@ -289,8 +303,13 @@ mod tests {
 
     #[async_trait]
     impl SendLedger for Fake {
-        async fn claim(&self, key: &str, _: u64) -> Result<bool, StoreError> {
-            Ok(self.claimed.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned()))
+        async fn claim(&self, key: &str, now: u64, until: u64) -> Result<bool, StoreError> {
+            let mut claimed = self.claimed.lock().unwrap_or_else(|p| p.into_inner());
+            if claimed.get(key).is_some_and(|&(leased_until, delivered)| delivered || leased_until >= now) {
+                return Ok(false);
+            }
+            claimed.insert(key.to_owned(), (until, false));
+            Ok(true)
         }
         async fn release(&self, key: &str) -> Result<(), StoreError> {
             self.claimed.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
@@ -302,6 +321,9 @@ mod tests {
     impl HookLog for Fake {
         async fn executed(&self, execution: &Execution) -> Result<(), StoreError> {
             self.counts.lock().unwrap_or_else(|p| p.into_inner()).push((execution.hook.clone(), execution.delivered));
+            if let Some(key) = &execution.settles {
+                self.claimed.lock().unwrap_or_else(|p| p.into_inner()).entry(key.clone()).or_default().1 = true;
+            }
             for event in &execution.events {
                 crate::events::EventLog::record(self.events.as_ref(), event).await?;
             }
@@ -348,7 +370,7 @@ mod tests {
         let (s, events) = sender(fake.clone());
         let e = event("CustomSMSSender_Authentication", "482913");
         assert_eq!(s.send(&e, 100, later()).await.ok(), Some(Sent::Delivered { hook: "primary".into(), fell_back: false }));
-        assert_eq!(s.send(&e, 101, later()).await.ok(), Some(Sent::Duplicate), "Cognito's retry sends nothing twice");
+        assert_eq!(s.send(&e, 101, later()).await.ok(), Some(Sent::Duplicate), "Lambda's retry sends nothing twice");
         let calls = fake.calls.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].1["data"]["messageProfile"]["otpCode"], "482913");
@@ -398,6 +420,20 @@ mod tests {
         assert!(matches!(s.send(&e, 2, later()).await, Ok(Sent::Delivered { .. })), "the retry tries again");
         assert_eq!(*fake.counts.lock().unwrap_or_else(|p| p.into_inner()), [("primary".to_owned(), false), ("primary".to_owned(), true)]);
         assert!(matches!(s.send(&event("CustomEmailSender_SignUp", "1"), 3, later()).await, Err(SendError::NotOurs(_))));
+    }
+
+    #[tokio::test]
+    async fn a_claim_whose_invocation_stopped_lapses_at_its_deadline() {
+        let fake = Arc::new(Fake { hang_once: Mutex::new(true), ..Fake::default() });
+        let (s, _) = sender(fake.clone());
+        let e = event("CustomSMSSender_Authentication", "482913");
+        // The function stops mid-call (Lambda's timeout): the claim is neither settled nor released.
+        let ten_seconds = Instant::now() + Duration::from_secs(10);
+        assert!(tokio::time::timeout(Duration::from_millis(50), s.send(&e, 100, ten_seconds)).await.is_err());
+        assert_eq!(s.send(&e, 105, later()).await.ok(), Some(Sent::Duplicate), "a duplicate while it may still run sends nothing");
+        assert_eq!(s.send(&e, 170, later()).await.ok(), Some(Sent::Delivered { hook: "primary".into(), fell_back: false }), "Lambda's retry");
+        assert_eq!(s.send(&e, 400, later()).await.ok(), Some(Sent::Duplicate), "a delivered event is kept a day");
+        assert_eq!(called(&fake).len(), 2);
     }
 
     #[tokio::test]

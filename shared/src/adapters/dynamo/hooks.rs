@@ -4,7 +4,7 @@
 //! |----------------|----------------------|----------------|------------------|
 //! | hook           | `HOOKS`              | `HOOK#{name}`  | `data` (JSON), `version` |
 //! | active hook    | `HOOKS`              | `ACTIVE`       | `active_hook`    |
-//! | handled event  | `SENT#{key}`         | `SENT`         | `expires_at` (a day) |
+//! | sender event   | `SENT#{key}`         | `SENT`         | `leased_until`, `delivered`, `expires_at` (a day) |
 //! | day's counters | `HOOKSTATS#{name}`   | `{day:06}`     | `total`, `succeeded`, `failed`, `succeeded_ms` |
 //!
 //! Hooks and the active pointer share one partition (an operator has a handful of hooks), so the
@@ -34,7 +34,8 @@ use crate::events::IdentityEvent;
 use crate::telephony::hook::{Execution, Hook};
 use crate::telephony::ports::{HookDirectory, HookLog, SendLedger};
 
-/// How long a handled sender event is remembered (Cognito's retries come within minutes).
+/// How long a sender event is remembered (Lambda retries an event within minutes, and drops it
+/// after six hours at most).
 const LEDGER_TTL: u64 = 24 * 3600;
 
 pub struct DynamoHooks {
@@ -220,10 +221,12 @@ impl HookDirectory for DynamoHooks {
 
 #[async_trait]
 impl SendLedger for DynamoHooks {
-    async fn claim(&self, key_digest: &str, now: u64) -> Result<bool, StoreError> {
+    async fn claim(&self, key_digest: &str, now: u64, until: u64) -> Result<bool, StoreError> {
         let mut item = key(format!("SENT#{key_digest}"), "SENT");
+        item.insert("leased_until".into(), n(until));
         item.insert("expires_at".into(), n(now + LEDGER_TTL));
-        match self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await {
+        let free = "attribute_not_exists(pk) OR (attribute_not_exists(delivered) AND leased_until < :now)";
+        match self.table.put_item(item, Some(free), Some(HashMap::from([(":now".to_owned(), n(now))]))).await {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
@@ -261,6 +264,18 @@ impl HookLog for DynamoHooks {
             .build()
             .map_err(corrupt)?;
         let mut items = vec![TransactWriteItem::builder().update(counters).build()];
+        if let Some(key_digest) = &execution.settles {
+            // The delivered event's claim stays until `expires_at`: no retry sends it again.
+            let settled = Update::builder()
+                .table_name(&t.name)
+                .set_key(Some(key(format!("SENT#{key_digest}"), "SENT")))
+                .update_expression("SET delivered = :yes, expires_at = :expires")
+                .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                .expression_attribute_values(":expires", n(execution.at + LEDGER_TTL))
+                .build()
+                .map_err(corrupt)?;
+            items.push(TransactWriteItem::builder().update(settled).build());
+        }
         for event in &execution.events {
             items.push(event_put(t, event)?);
         }

@@ -26,7 +26,7 @@ pub const LEGACY_DEVICE: &str = "bridge_device";
 pub const LEGACY_DEVICE_UNTIL: u64 = 1_832_889_600;
 
 /// The device of a browser at a door to the form: the id its prefixed cookie carries, else a
-/// new one (256 random bits), which [`BrowserDevice::cookies`] gives it. A sign-in is bound to
+/// new one (256 random bits), which [`BrowserDevice::set_cookie`] gives it. A sign-in is bound to
 /// this id only. The id the browser holds under the old name ([`LEGACY_DEVICE`], until
 /// [`LEGACY_DEVICE_UNTIL`]) is kept apart (`legacy`): a hint for the risk engine, never adopted
 /// as the new cookie's value, since any sibling subdomain could have set it. The old cookie is
@@ -48,7 +48,7 @@ impl<'a> BrowserDevice<'a> {
     }
 
     /// The `Set-Cookie` value the browser needs: its new cookie, if it has none.
-    pub fn cookies(&self) -> Option<HeaderValue> {
+    pub fn set_cookie(&self) -> Option<HeaderValue> {
         if self.known { None } else { set(DEVICE, &self.id, DEVICE_MAX_AGE) }
     }
 }
@@ -106,11 +106,11 @@ mod tests {
         let at = |now| BrowserDevice::of(&headers, now);
         assert_eq!((at(LEGACY_DEVICE_UNTIL - 1).legacy, at(LEGACY_DEVICE_UNTIL).legacy), (Some(id('a').as_str()), None));
         assert_ne!(at(0).id, id('a'), "a new id, never the old name's");
-        assert!(at(0).cookies().is_some(), "the new cookie");
+        assert!(at(0).set_cookie().is_some(), "the new cookie");
         headers.append(COOKIE, HeaderValue::from_str(&format!("__Host-bridge_device={}", id('b'))).unwrap_or_else(|e| panic!("{e}")));
         let both = BrowserDevice::of(&headers, 0);
         assert_eq!((device(&headers), both.id.as_str(), both.legacy), (Some(id('b').as_str()), id('b').as_str(), Some(id('a').as_str())));
-        assert!(both.cookies().is_none(), "a browser with its cookie gets none");
+        assert!(both.set_cookie().is_none(), "a browser with its cookie gets none");
         headers.insert(COOKIE, HeaderValue::from_static("__Host-bridge_device=short"));
         assert_eq!(device(&headers), None);
         assert!(set("__Host-bridge_session", "v", 60).is_some_and(|v| v.to_str().is_ok_and(|s| s.contains("HttpOnly; Secure; SameSite=Lax"))));

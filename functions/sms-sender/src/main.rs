@@ -4,7 +4,7 @@ use lambda_http::Error;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Time kept back from Lambda's deadline for recording the outcome.
 const MARGIN: Duration = Duration::from_millis(500);
@@ -17,9 +17,8 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let sender = sender.clone();
         async move {
-            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch).saturating_sub(MARGIN);
-            Ok::<_, Error>(sms_sender::handler::handle(&sender, &event.payload, since_epoch.as_secs(), Instant::now() + left).await?)
+            let (now, deadline) = shared::common::time::invocation_clock(event.context.deadline, MARGIN);
+            Ok::<_, Error>(sms_sender::handler::handle(&sender, &event.payload, now, deadline).await?)
         }
     }))
     .await

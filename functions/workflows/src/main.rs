@@ -9,7 +9,6 @@ use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::adapters::workflow_runner::Sleep;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workflows::state::Workflows;
 
 #[tokio::main]
@@ -20,11 +19,9 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let workflows = workflows.clone();
         async move {
-            let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            let now = since_epoch.as_secs();
+            let (now, deadline) = shared::common::time::invocation_clock(event.context.deadline, std::time::Duration::ZERO);
             if event.payload.get("Records").is_some() {
-                let left = Duration::from_millis(event.context.deadline).saturating_sub(since_epoch);
-                Ok::<_, Error>(workflows::handler::handle_json(&workflows, &event.payload, now, Some(Instant::now() + left)).await?)
+                Ok::<_, Error>(workflows::handler::handle_json(&workflows, &event.payload, now, Some(deadline)).await?)
             } else {
                 Ok(workflows::handler::scheduled(&workflows, &event.payload, now).await?)
             }

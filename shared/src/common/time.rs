@@ -6,6 +6,15 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
+/// Now (seconds since the Unix epoch, as [`unix_now`]) and an invocation's deadline as an
+/// `Instant`, read once at a function's edge. `deadline_ms` is Lambda's (milliseconds since the
+/// Unix epoch); `margin` is kept back from it. A deadline already past is now.
+pub fn invocation_clock(deadline_ms: u64, margin: std::time::Duration) -> (u64, std::time::Instant) {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let left = std::time::Duration::from_millis(deadline_ms).saturating_sub(since_epoch).saturating_sub(margin);
+    (since_epoch.as_secs(), std::time::Instant::now() + left)
+}
+
 /// RFC 3339 UTC for a Unix time in seconds.
 pub fn rfc3339(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
@@ -26,6 +35,15 @@ pub fn rfc3339(unix: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invocations_deadline_less_its_margin() {
+        let (now, deadline) = invocation_clock((unix_now() + 10) * 1000, std::time::Duration::from_secs(2));
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(now <= unix_now() && left > std::time::Duration::from_secs(6) && left <= std::time::Duration::from_secs(8), "{left:?}");
+        let (_, past) = invocation_clock(1, std::time::Duration::ZERO);
+        assert!(past <= std::time::Instant::now());
+    }
 
     #[test]
     fn rfc3339_utc() {

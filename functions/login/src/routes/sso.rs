@@ -63,7 +63,7 @@ async fn sso(
 
 /// Gives the browser the device cookie its sign-in's context is bound to, if it lacks it.
 pub(crate) fn keep_device(response: &mut Response, device: &cookies::BrowserDevice<'_>) {
-    set_cookie(response, device.cookies());
+    set_cookie(response, device.set_cookie());
 }
 
 /// `GET /sso/{app}/logout`: the app's logout URL. Zendesk also sends people here with

@@ -63,8 +63,7 @@ impl HttpConnectors {
         let response = request.send().await.map_err(|e| StepOutcome::Retry(format!("no answer: {}", e.without_url())))?;
         let status = response.status().as_u16();
         let (bytes, _) = super::body_within(response, MAX_BODY).await.map_err(|e| StepOutcome::Retry(format!("the answer was cut: {}", e.without_url())))?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+        let body = super::json_or_text(&bytes);
         let oauth = matches!(connection.auth, Auth::Oauth2 { .. });
         let verdict = match verdict(call.answers, status, &body) {
             Verdict::Failed(_) if status == 401 && oauth => Verdict::NewToken("HTTP 401 (the access token was refused)".into()),

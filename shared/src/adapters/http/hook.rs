@@ -53,8 +53,7 @@ impl HttpHookCaller {
         let (bytes, _) = super::body_within(response, MAX_BODY)
             .await
             .map_err(|e| if e.is_timeout() { CallFailure::Timeout } else { CallFailure::Unreachable(e.without_url().to_string()) })?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+        Ok((status, super::json_or_text(&bytes)))
     }
 }
 

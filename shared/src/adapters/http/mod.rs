@@ -42,6 +42,11 @@ pub async fn body_within(mut response: reqwest::Response, max: usize) -> Result<
     Ok((out, true))
 }
 
+/// An answer's body as JSON, or as a JSON string of its text (lossy UTF-8) when it is not JSON.
+pub fn json_or_text(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -689,9 +689,21 @@ pub struct MemoryAccount {
     pub settings: Mutex<HashMap<String, crate::signin::ports::OwnSettings>>,
     pub passwords: Mutex<HashMap<String, String>>,
     pub deleted: Mutex<Vec<String>>,
+    /// How many of the next removals (a factor turned off, a passkey deleted) are made but
+    /// answered `Unavailable`, as when Cognito's answer is lost on the way.
+    pub lost_answers: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryAccount {
+    /// `Err(Unavailable)` once per lost answer, counting down.
+    fn answer(&self) -> Result<(), AuthError> {
+        use std::sync::atomic::Ordering;
+        match self.lost_answers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+            Ok(_) => Err(AuthError::Unavailable("the answer was lost".into())),
+            Err(_) => Ok(()),
+        }
+    }
+
     fn settings_of(&self, token: &AccessToken) -> std::sync::MutexGuard<'_, HashMap<String, crate::signin::ports::OwnSettings>> {
         let mut all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
         all.entry(token.0.expose_secret().to_owned()).or_default();
@@ -734,8 +746,9 @@ impl crate::signin::ports::OwnAccount for MemoryAccount {
         held.factors.retain(|f| *f != factor);
         if enabled {
             held.factors.push(factor);
+            return Ok(());
         }
-        Ok(())
+        self.answer()
     }
     async fn delete_user(&self, token: &AccessToken) -> Result<(), AuthError> {
         self.deleted.lock().unwrap_or_else(|p| p.into_inner()).push(token.0.expose_secret().to_owned());
@@ -758,7 +771,7 @@ impl crate::signin::ports::OwnAccount for MemoryAccount {
         let held = all.entry(token.0.expose_secret().to_owned()).or_default();
         let before = held.len();
         held.retain(|p| p.id != id);
-        if held.len() == before { Err(AuthError::CodeMismatch) } else { Ok(()) }
+        if held.len() == before { Err(AuthError::CodeMismatch) } else { self.answer() }
     }
 }
 

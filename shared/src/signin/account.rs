@@ -419,4 +419,33 @@ mod tests {
         assert_eq!(page.remove_passkey(&elevated, "key-1", &visitor, now).await.unwrap(), 1);
         assert_eq!((passkeys(), kept("lost-key"), kept("this")), (0, false, true));
     }
+
+    /// Removing a factor or a passkey whose removal Cognito made but whose answer was lost: the
+    /// removal is found made, so it succeeds as one: the event, the hold and the second pass.
+    #[tokio::test]
+    async fn a_removal_whose_answer_was_lost_is_found_made() {
+        let now = crate::common::time::unix_now();
+        let sessions = Arc::new(MemorySessions::default());
+        let account = Arc::new(MemoryAccount::default());
+        account.settings.lock().unwrap().entry(TOKEN.into()).or_default().factors = vec![Factor::SoftwareTokenMfa];
+        let passkey = Passkey { id: "key-1".into(), name: "Phone".into(), attachment: None, created: now };
+        account.passkeys.lock().unwrap().insert(TOKEN.into(), vec![passkey]);
+        let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
+        let events = Arc::new(crate::testing::MemoryEvents::default());
+        let base = sign_in_ports(auth, Arc::new(MemoryOrgs::default()));
+        let ports = SignInPorts { sessions: sessions.clone(), own_account: account.clone(), events: events.clone(), ..base };
+        let page = AccountPage::new(Arc::new(ports));
+        let elevation = Elevation { session: "this".into(), username: "hanako".into(), access: TOKEN.into() };
+        let elevated = page.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await.unwrap();
+        let visitor = EventContext::default();
+        let under_way = Session { authenticated: now, ..session(now) };
+        sessions.sessions.lock().unwrap().insert("this".into(), session(now));
+
+        account.lost_answers.store(1, Ordering::SeqCst);
+        assert_eq!(page.remove_factor(&elevated, Factor::SoftwareTokenMfa, &visitor, now).await.unwrap(), 0);
+        assert!(sessions.create("under-way", &under_way, &[], &Default::default()).await.is_err(), "a sign-in from before opens nothing");
+        account.lost_answers.store(1, Ordering::SeqCst);
+        assert_eq!(page.remove_passkey(&elevated, "key-1", &visitor, now).await.unwrap(), 0);
+        assert_eq!(events.kinds(), [crate::events::EventType::UserFactorRemoved, crate::events::EventType::UserPasskeyRemoved]);
+    }
 }

@@ -232,7 +232,9 @@ impl AccountPage {
         if !self.ports.own_account.settings(&token).await?.factors.contains(&factor) {
             return Err(SignInError::BadInput("factor"));
         }
-        let ended = self.taking_away(&elevation, self.ports.own_account.set_factor(&token, factor, false)).await?;
+        let own = &self.ports.own_account;
+        let gone = async { Ok(!own.settings(&token).await?.factors.contains(&factor)) };
+        let ended = self.taking_away(&elevation, own.set_factor(&token, factor, false), gone).await?;
         self.record(EventType::UserFactorRemoved, &session, ("factor", json!(factor)), visitor, now).await;
         Ok(ended)
     }
@@ -257,7 +259,9 @@ impl AccountPage {
     /// ended.
     pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
-        let ended = self.taking_away(&elevation, self.ports.own_account.delete_passkey(&token, id)).await?;
+        let own = &self.ports.own_account;
+        let gone = async { Ok(!own.passkeys(&token).await?.iter().any(|p| p.id == id)) };
+        let ended = self.taking_away(&elevation, own.delete_passkey(&token, id), gone).await?;
         self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
         Ok(ended)
     }
@@ -267,12 +271,24 @@ impl AccountPage {
     /// is left half done and the person's retry does it all (the way in is still there to
     /// remove); then, once it is gone, the sign-ins Cognito authenticated before are held
     /// (`credentials_changed`) and the other sessions end once more (one written between the two
-    /// passes). A failure of either of those two is logged, not answered: the way in is gone
+    /// passes). `gone` tells whether the way in is gone, asked only when the removal's answer
+    /// was lost (`Unavailable`). A failure of either of those two is logged, not answered: the way in is gone
     /// (a retry would find nothing to remove), and what they catch is a sign-in under way
     /// during the removal. How many sessions ended.
-    async fn taking_away(&self, elevation: &Elevation, removal: impl Future<Output = Result<(), AuthError>>) -> Result<usize, SignInError> {
+    async fn taking_away(
+        &self,
+        elevation: &Elevation,
+        removal: impl Future<Output = Result<(), AuthError>>,
+        gone: impl Future<Output = Result<bool, AuthError>>,
+    ) -> Result<usize, SignInError> {
         let ended = self.end_others_of(&elevation.session, &elevation.username).await?;
-        removal.await?;
+        if let Err(e) = removal.await {
+            // An answer lost on the way (a timeout, an outage) may hide a removal Cognito made,
+            // which a retry would not find: ask whether the way in is still there.
+            if !(matches!(e, AuthError::Unavailable(_)) && matches!(gone.await, Ok(true))) {
+                return Err(e.into());
+            }
+        }
         self.hold_earlier_sign_ins(&elevation.username, "a way in was removed").await;
         match self.end_others_of(&elevation.session, &elevation.username).await {
             Ok(again) => Ok(ended + again),

@@ -55,6 +55,23 @@ async fn the_fresh_steps_email_codes_are_limited_per_address() {
     assert_eq!(answers.last().unwrap(), &(StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts".to_owned())));
 }
 
+/// The fresh step's emailed code is tried at most three times in one step: its flow answered
+/// again is refused, the right code too; a new step (a new code) has tries of its own.
+#[tokio::test]
+async fn the_fresh_steps_code_is_tried_three_times() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let grant = grant(&app, &signed_in(&app, "hanako@example.com").await).await;
+    let step = app.post("/account/reauth", json!({"grant": grant, "password": PASSWORD})).await.json();
+    for _ in 0..shared::signin::password::EMAIL_PROOF_TRIES {
+        let wrong = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": "000000"})).await;
+        assert_eq!(wrong.json()["error"], "code_mismatch");
+    }
+    let spent = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": app.emailed_code("hanako@example.com")})).await;
+    assert_eq!((spent.status, spent.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    elevate(&app, &grant, "hanako@example.com", PASSWORD).await;
+}
+
 #[tokio::test]
 async fn the_account_page_shows_the_person_and_ends_their_other_sessions() {
     let app = spawn_app().await;

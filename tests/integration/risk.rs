@@ -159,10 +159,20 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     assert_eq!((step["challenge"].as_str(), step["destination"].as_str()), (Some("verify_email"), Some("h***@e***")), "{step}");
     assert!(step["setup"].is_null(), "no authenticator secret before the email is proved");
     let flow = step["flow"].as_str().unwrap();
-    for guessed in ["000000", "😀", "１２３ ", &"9".repeat(40)] {
+    // Refused at the door (never a code) and then three wrong codes, the step's tries.
+    for guessed in ["😀", &"9".repeat(40), "000000", "111111", "222222"] {
         let refused = app.post("/login/challenge", json!({"flow": flow, "code": guessed})).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("code_mismatch")), "{guessed}");
     }
+    // The step's tries are spent: its flow answered again is refused, the emailed code too.
+    let spent = app.post("/login/challenge", json!({"flow": flow, "code": app.emailed_code("hanako@example.com")})).await;
+    assert_eq!((spent.status, spent.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    // A new step sends a new code, with tries of its own.
+    let (ctx, _) = enter(&app, None).await;
+    let step = login(&app, &ctx, PASSWORD).await.json();
+    let flow = step["flow"].as_str().unwrap();
+    let refused = app.post("/login/challenge", json!({"flow": flow, "code": "１２３ "})).await;
+    assert_eq!(refused.json()["error"], "code_mismatch");
     // Typed with a Japanese input method: full-width digits and a space.
     let code = app.emailed_code("hanako@example.com");
     let typed: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect::<String>() + " ";
@@ -183,7 +193,7 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": totp(&secret)})).await;
     assert_eq!(done.json()["status"], "signed_in", "{}", done.body);
     let outcomes: Vec<serde_json::Value> = high_risk_events(&app).await.iter().map(|e| e["detail"]["outcome"].clone()).collect();
-    assert_eq!(outcomes.iter().filter(|o| **o == "second_factor_required").count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == "second_factor_required").count(), 2, "two steps: {outcomes:?}");
     assert_eq!(outcomes.iter().filter(|o| **o == "allowed").count(), 2, "{outcomes:?}");
     assert_eq!(app.event_types().await.iter().filter(|t| *t == "user.mfa_enrolled").count(), 1, "the enrolment is an identity event");
     // The person's factors changed: the sessions opened before it are over.

@@ -358,9 +358,15 @@ impl PasswordSignIn {
         Ok(serde_json::from_str(&state.session).map_err(|_| FlowError::Invalid)?)
     }
 
-    /// The emailed code: checked, then on to setting up the authenticator app.
+    /// The emailed code: checked (at most [`EMAIL_PROOF_TRIES`] per step), then on to setting
+    /// up the authenticator app.
     async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = Self::carried(&state)?;
+        // The step's flow can be answered again while it lasts: its tries are counted here (each
+        // new step sends a new code, which counts against the address's 5 an hour).
+        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&state.session), EMAIL_PROOF_TRIES, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         match self.ports.auth.check_email_code(&carried.access_token(), code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
@@ -413,6 +419,10 @@ impl PasswordSignIn {
 
 /// Tries of an emailed sign-in code before a new one must be sent.
 pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
+
+/// Tries of the code that proves a person's verified email (the `verify_email` step before an
+/// authenticator is set up, and the account page's fresh step) before a new one must be sent.
+pub const EMAIL_PROOF_TRIES: u64 = 3;
 
 /// How far a hold set when credentials change reaches past this function's clock (seconds):
 /// Cognito stamps a sign-in's `auth_time` by its own clock.

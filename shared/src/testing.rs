@@ -211,7 +211,7 @@ impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
-    async fn other_code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+    async fn other_code_sent(&self, _: &str, _: crate::signin::ports::CodeAsker, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
     async fn step_code_try(&self, _: &str, _: u64, _: u64) -> Result<bool, StoreError> {

@@ -367,11 +367,31 @@ async fn refusals_do_not_tell_who_has_an_account() {
     let known = app.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await;
     let unknown = app.post("/password/forgot", json!({"ctx": ctx, "email": "nobody@example.com"})).await;
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body), "a reset code is asked for either way");
-    let reset = |email: &'static str| {
-        app.post("/password/reset", json!({"ctx": ctx, "email": email, "code": "moto-confirmation-code:1", "new_password": "N3w-Passw0rd!x"}))
-    };
+    let reset = |email: &'static str| app.post("/password/reset", json!({"ctx": ctx, "email": email, "code": "000000", "new_password": "N3w-Passw0rd!x"}));
     let (known, unknown) = (reset("hanako@example.com").await, reset("nobody@example.com").await);
     assert_eq!((known.status, known.json()["error"].clone()), (unknown.status, unknown.json()["error"].clone()), "a wrong code reads the same for both");
+    // A weak new password reads the same for both (checked before Cognito looks at the account).
+    let weak = |email: &'static str| app.post("/password/reset", json!({"ctx": ctx, "email": email, "code": "123456", "new_password": "a"}));
+    let (known, unknown) = (weak("hanako@example.com").await, weak("nobody@example.com").await);
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body), "a weak password reads the same for both");
+    assert_eq!(known.json()["error"], "password_policy");
+    // Reset codes: 4 tries an hour per address, then `too_many_attempts` for both alike, the
+    // right code included (no guessing past it; Cognito's own lock would tell the two apart).
+    for _ in 1..shared::signin::password::RESET_CODE_TRIES {
+        let (known, unknown) = (reset("hanako@example.com").await, reset("nobody@example.com").await);
+        assert_eq!((known.status, unknown.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    }
+    let code = app.last_email("hanako@example.com")["code"].as_str().unwrap_or_default().to_owned();
+    let spent = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": code, "new_password": "N3w-Passw0rd!x"})).await;
+    let (unknown, nobody) = (reset("nobody@example.com").await, "nobody");
+    assert_eq!((spent.status, &spent.body), (unknown.status, &unknown.body), "{nobody}: the same refusal");
+    assert_eq!(spent.json()["error"], "too_many_attempts");
+    // Asking for codes: 5 an hour per address (each sends an email), then 429 for both alike.
+    for _ in 1..shared::signin::sign_up::CODES_PER_EMAIL {
+        app.post("/password/forgot", json!({"ctx": ctx, "email": "nobody@example.com"})).await;
+    }
+    let over = app.post("/password/forgot", json!({"ctx": ctx, "email": "nobody@example.com"})).await;
+    assert_eq!((over.status, over.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
 }
 
 #[tokio::test]

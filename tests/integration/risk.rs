@@ -142,6 +142,27 @@ pub fn totp(secret: &str) -> String {
     format!("{code:06}")
 }
 
+/// Codes a stranger asks for by typing the address (email sign-in codes here) use up their own
+/// count, never the codes only the password opens: the person still proves their email at a
+/// `require_mfa` app from a new browser.
+#[tokio::test]
+async fn a_stranger_spending_the_addresss_codes_does_not_lock_the_person_out() {
+    let app = app_with(RiskPolicy::RequireMfa).await;
+    let (ctx, _) = enter(&app, None).await;
+    assert_eq!(app.handoff(&login(&app, &ctx, PASSWORD).await).await.status, StatusCode::OK, "the first browser is the baseline");
+    let (ctx, _) = enter(&app, None).await;
+    let mut answers = Vec::new();
+    for _ in 0..=shared::signin::sign_up::CODES_PER_EMAIL {
+        answers.push(app.post("/login/code", json!({"ctx": ctx, "email": "hanako@example.com"})).await.status);
+    }
+    assert_eq!(answers.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{answers:?}");
+    let (ctx, _) = enter(&app, None).await;
+    let step = login(&app, &ctx, PASSWORD).await.json();
+    assert_eq!(step["challenge"], "verify_email", "{step}");
+    let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": app.emailed_code("hanako@example.com")})).await.json();
+    assert_eq!(done["challenge"], "totp_setup", "{done}");
+}
+
 #[tokio::test]
 async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy() {
     let app = app_with(RiskPolicy::RequireMfa).await;

@@ -23,7 +23,7 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::ports::TokenRejected;
+use crate::signin::ports::{CodeAsker, TokenRejected};
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::{self, Method, Session};
 
@@ -321,10 +321,10 @@ impl AccountPage {
                     access: Some(access_token.0.expose_secret().to_owned()),
                 };
                 // Sealed first: a flow too large to carry is refused before a code is sent. Each
-                // code counts against the address (5 an hour, codes of every kind).
+                // code counts against the address (5 an hour of those the password opens).
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
                 let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
-                if !self.ports.sign_ups.other_code_sent(email, now).await? {
+                if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
                     return Err(AuthError::TooManyAttempts.into());
                 }
                 let destination = self.ports.auth.send_email_code(&access_token).await?;

@@ -205,7 +205,7 @@ impl AccountPage {
             return Err(SignInError::BadInput("sms_on"));
         }
         let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
-        if !self.ports.sign_ups.other_code_sent(email, now).await? {
+        if !self.ports.sign_ups.other_code_sent(email, crate::signin::ports::CodeAsker::PasswordHolder, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         match own.update_attributes(&token, &[("phone_number", &phone)]).await {

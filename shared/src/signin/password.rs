@@ -14,7 +14,7 @@ use crate::signin::confirmation;
 use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
-use crate::signin::ports::{SessionStore, TokenRejected};
+use crate::signin::ports::{CodeAsker, SessionStore, TokenRejected};
 use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
@@ -186,6 +186,10 @@ impl PasswordSignIn {
     pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
         self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        // A code anyone can ask for: counted as the others (5 an hour), for every address alike.
+        if !self.ports.sign_ups.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         match self.ports.auth.forgot_password(email.as_str()).await {
             Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
             Err(e) => Err(e.into()),
@@ -204,6 +208,13 @@ impl PasswordSignIn {
     ) -> Result<Outcome, SignInError> {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        // Both checks before Cognito, for every address alike: Cognito may look at the account
+        // first (a weak password, a spent limit would tell who has one).
+        crate::signin::sign_up::check_password_rules(new_password)?;
+        let window = format!("reset:{}:{}", email.as_str().to_lowercase(), now / crate::signin::sign_up::SIGN_UP_WINDOW);
+        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&window), RESET_CODE_TRIES, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
         self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
         // A new password ends what the old one opened: the person's bridge sessions, Cognito's
         // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
@@ -326,9 +337,9 @@ impl PasswordSignIn {
         now: u64,
     ) -> Result<Outcome, SignInError> {
         // Sealed first: a flow too large to carry is refused before a code is sent. Each code
-        // counts against the address (5 an hour, codes of every kind).
+        // counts against the address (5 an hour of those the password opens).
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
-        if !self.ports.sign_ups.other_code_sent(email, now).await? {
+        if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
@@ -419,6 +430,10 @@ impl PasswordSignIn {
 
 /// Tries of an emailed sign-in code before a new one must be sent.
 pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
+
+/// Tries of password-reset codes per address an hour (`SIGN_UP_WINDOW`), below Cognito's own
+/// lock, which only an address with an account would reach.
+pub const RESET_CODE_TRIES: u64 = 4;
 
 /// Tries of the code that proves a person's verified email (the `verify_email` step before an
 /// authenticator is set up, and the account page's fresh step) before a new one must be sent.

@@ -29,6 +29,7 @@ use crate::common::email::Email;
 use crate::signin::challenge::{AuthError, AuthStep, ChallengeKind};
 use crate::signin::confirmation::masked;
 use crate::signin::flow::{self, ChallengeState, Purpose};
+use crate::signin::ports::CodeAsker;
 use crate::signin::service::{Outcome, SignInError, SignInPorts};
 use crate::signin::session::Method;
 
@@ -83,7 +84,7 @@ impl Passwordless {
             FirstFactor::Passkey => (ChallengeKind::WebAuthn, Method::Passkey),
         };
         // Every code request counts, for every address alike; over the limit none is sent.
-        if factor == FirstFactor::EmailCode && !self.ports.sign_ups.other_code_sent(email.as_str(), now).await? {
+        if factor == FirstFactor::EmailCode && !self.ports.sign_ups.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         let (app, step) = tokio::join!(self.ports.app_ready_to_mint(ctx.app.as_str(), now), self.ports.auth.start_passwordless(email.as_str(), kind));

@@ -212,14 +212,28 @@ pub trait SignUpLedger: Send + Sync {
     /// any kind) were sent this window (none is sent then).
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
     /// A code of another kind for `email` (an email sign-in's, a phone's): counted as
-    /// [`Self::code_sent`] counts, without starting the sign-up code's tries again.
-    async fn other_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// [`Self::code_sent`] counts, without starting the sign-up code's tries again. Codes asked
+    /// for by someone who proved the password are counted apart ([`CodeAsker`]).
+    async fn other_code_sent(&self, email: &str, asker: CodeAsker, now: u64) -> Result<bool, StoreError>;
     /// Counts a try of the code of the sign-in step `step` (an id of that step: each step has
     /// its own tries, whatever other steps the address starts); `false` when `limit` are spent.
     async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError>;
     /// A consent decision on the account page for `email`; `false` when too many were made
     /// this window (`sign_up::DECISIONS_PER_EMAIL`; none is recorded then).
     async fn consent_decided(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+}
+
+/// Who asked for a code to an address. Each counts apart, [`crate::signin::sign_up::CODES_PER_EMAIL`]
+/// an hour each: a stranger who types the address (sign-up, an email sign-in) can use up
+/// `Anyone`'s, never the codes that only the password opens (so cannot lock the person out of
+/// their own sign-in or account page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeAsker {
+    /// Whoever typed the address.
+    Anyone,
+    /// Someone who proved the account's password: the email proof before a factor is set up,
+    /// the account page's fresh step and a phone number's code.
+    PasswordHolder,
 }
 
 /// A registered passkey, as the person sees it.

@@ -789,14 +789,20 @@ mod tests {
 
     #[tokio::test]
     async fn forgot_password_does_not_reveal_accounts_and_reset_signs_in() {
-        let svc = sign_in_service(Arc::new(ScriptedAuth::with_user(EMAIL, "old", None)));
+        let auth = Arc::new(ScriptedAuth::with_user(EMAIL, "old", None));
+        let svc = sign_in_service(auth.clone());
         let ctx = ctx(&svc).await;
         assert!(svc.password.forgot_password(&ctx, "nobody@example.com", NOW).await.is_ok());
         assert!(svc.password.forgot_password(&ctx, EMAIL, NOW).await.is_ok());
         assert!(matches!(svc.password.forgot_password(&ctx, "not-an-email", NOW).await, Err(SignInError::BadInput("email"))));
-        let wrong = svc.password.reset_password(&ctx, EMAIL, &pw("999999"), &pw("new password"), &here(), NOW).await;
+        // A weak new password is refused before Cognito, as for an address without an account.
+        let calls = auth.calls.load(std::sync::atomic::Ordering::Relaxed);
+        let weak = svc.password.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), &here(), NOW).await;
+        assert!(matches!(weak, Err(SignInError::Auth(AuthError::PasswordPolicy))), "{weak:?}");
+        assert_eq!(auth.calls.load(std::sync::atomic::Ordering::Relaxed), calls, "Cognito not called");
+        let wrong = svc.password.reset_password(&ctx, EMAIL, &pw("999999"), &pw("New-Passw0rd"), &here(), NOW).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))));
-        let ok = svc.password.reset_password(&ctx, EMAIL, &pw("000000"), &pw("new password"), &here(), NOW).await;
+        let ok = svc.password.reset_password(&ctx, EMAIL, &pw("000000"), &pw("New-Passw0rd"), &here(), NOW).await;
         assert!(matches!(ok, Ok(Outcome::Handoff(_))));
     }
 

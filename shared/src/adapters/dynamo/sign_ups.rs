@@ -2,7 +2,7 @@
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): tries of the sign-up code since the last one; `c{window}` (N): codes of any kind sent that window; `expires_at` |
+//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): tries of the sign-up code since the last one; `c{window}` (N): codes anyone could ask for sent that window, `p{window}` (N): those only the password opens; `expires_at` |
 //! | sign-ups of a network | `SIGNUPS#net#{network}` | `SIGNUPS` | `w{window}` (N), `expires_at` |
 //! | a sign-in step's code | `CODESTEP#{step}` | `CODESTEP` | `tries` (N), `expires_at` |
 //!
@@ -16,7 +16,7 @@ use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::{Item, Table, key, n, s, write_error};
 use crate::common::store::StoreError;
 use crate::signin::oidc::digest;
-use crate::signin::ports::SignUpLedger;
+use crate::signin::ports::{CodeAsker, SignUpLedger};
 use crate::signin::sign_up::{CODES_PER_EMAIL, DECISIONS_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
 
 /// How long the items are kept after their last use (seconds).
@@ -37,9 +37,13 @@ impl DynamoSignUps {
     }
 
     /// Counts a code sent to `email` this window, a sign-up's (`sign_up`: its tries start
-    /// again) or another's; `false` over [`CODES_PER_EMAIL`].
-    async fn count_code(&self, email: &str, sign_up: bool, now: u64) -> Result<bool, StoreError> {
-        let window = [("#c", format!("c{}", now / SIGN_UP_WINDOW))];
+    /// again) or another's, in `asker`'s count; `false` over [`CODES_PER_EMAIL`].
+    async fn count_code(&self, email: &str, sign_up: bool, asker: CodeAsker, now: u64) -> Result<bool, StoreError> {
+        let prefix = match asker {
+            CodeAsker::Anyone => "c",
+            CodeAsker::PasswordHolder => "p",
+        };
+        let window = [("#c", format!("{prefix}{}", now / SIGN_UP_WINDOW))];
         let (update, values) = match sign_up {
             true => (format!("ADD #c :one SET tries = :zero, {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)][..]),
             false => (format!("ADD #c :one SET {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL)][..]),
@@ -126,11 +130,11 @@ impl SignUpLedger for DynamoSignUps {
     }
 
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
-        self.count_code(email, true, now).await
+        self.count_code(email, true, CodeAsker::Anyone, now).await
     }
 
-    async fn other_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
-        self.count_code(email, false, now).await
+    async fn other_code_sent(&self, email: &str, asker: CodeAsker, now: u64) -> Result<bool, StoreError> {
+        self.count_code(email, false, asker, now).await
     }
 
     async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError> {

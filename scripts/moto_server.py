@@ -121,6 +121,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 
 BOOLEAN_ATTRIBUTES = {"email_verified", "phone_number_verified"}
@@ -970,6 +971,40 @@ def _serialised(method, lock=_WRITE_LOCK):
 for _name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
     if hasattr(DynamoDBBackend, _name):
         setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
+
+# `TransactWriteItems` with a `ClientRequestToken` is idempotent for 10 minutes: the same request
+# again (the SDK's retry of one whose answer was lost) succeeds without writing twice, the token
+# with other items is `IdempotentParameterMismatchException`. moto ignores the token.
+_TRANSACTIONS = {}  # token -> (when, the request's items as JSON)
+_handle_transaction = DynamoHandler.transact_write_items
+
+
+class _IdempotentParameterMismatch(JsonRESTError):
+    def __init__(self):
+        super().__init__("com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                         "The request uses the same client token as a previous, but non-identical request.")
+
+
+def _idempotent_transaction(self):
+    token = self.body.get("ClientRequestToken")
+    if not token:
+        return _handle_transaction(self)
+    items = json.dumps(self.body.get("TransactItems"), sort_keys=True)
+    with _WRITE_LOCK:
+        now = time.time()
+        for old in [t for t, (when, _) in _TRANSACTIONS.items() if now - when > 600]:
+            del _TRANSACTIONS[old]
+        seen = _TRANSACTIONS.get(token)
+        if seen is not None:
+            if seen[1] != items:
+                raise _IdempotentParameterMismatch()
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        answer = _handle_transaction(self)
+        _TRANSACTIONS[token] = (now, items)
+        return answer
+
+
+DynamoHandler.transact_write_items = _idempotent_transaction
 
 
 # Cognito users by attribute value: (pool id, attribute, value in lower case) -> usernames

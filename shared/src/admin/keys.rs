@@ -5,8 +5,8 @@
 //! `tokens::signing_keys`.
 //!
 //! The key set is written with its audit record in one transaction, over the version it was read
-//! at. A new key's secret is written first and discarded again if the key set cannot be
-//! written: a failure leaves nothing behind.
+//! at. A new key's secret is written first and discarded again if the key set is surely not
+//! written (refused); if the write did not answer, the secret is kept (the set may name it).
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
 use super::ports::{AuditedKeys, SecretVault};
+use super::secret_change::{Written, settle};
 use crate::common::store::StoreError;
 use crate::events::EventType;
 use crate::tokens::jws::{self, Algorithm};
@@ -66,12 +67,13 @@ impl KeysAdmin {
         set.rotate(key.clone(), now, lead);
         set.version += 1;
         let audit = AuditRecord::new(EventType::AdminKeyRotated, actor, format!("key:{}", key.kid), Some(before), Some(view_set(&set)), now);
-        if let Err(e) = self.store.save(&set, &audit).await {
-            if let Err(left) = self.vault.discard(&key.private_key).await {
-                tracing::error!(kid = %key.kid, error = %left, "a rolled-back key's secret could not be deleted; delete it by hand");
-            }
-            return Err(stale(e));
+        let saved = self.store.save(&set, &audit).await;
+        if saved.is_err() {
+            // Discarded only when the set was surely not written: one that did not answer may
+            // name the key (its secret is kept, and logged).
+            settle(&*self.vault, Written::of_store(&saved), Some(&key.private_key), None, None).await;
         }
+        saved.map_err(stale)?;
         set.keys.into_iter().find(|k| k.kid == key.kid).ok_or_else(|| AdminError::NotFound("the new key".into()))
     }
 
@@ -91,5 +93,63 @@ impl KeysAdmin {
             self.vault.delete(&key.private_key).await?;
         }
         Ok(retired.into_iter().map(|k| k.kid).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::secrets::SecretRef;
+    use async_trait::async_trait;
+    use secrecy::SecretString;
+    use std::sync::Mutex;
+
+    /// A key set store whose writes are made but answered with `answer`, and a vault that
+    /// records what it discards.
+    struct Lost {
+        answer: StoreError,
+        set: Mutex<KeySet>,
+        discarded: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl AuditedKeys for Lost {
+        async fn key_set(&self) -> Result<KeySet, StoreError> {
+            Ok(self.set.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        }
+        async fn save(&self, set: &KeySet, _: &AuditRecord) -> Result<(), StoreError> {
+            if !matches!(self.answer, StoreError::Conflict) {
+                *self.set.lock().unwrap_or_else(|p| p.into_inner()) = set.clone();
+            }
+            Err(self.answer.clone())
+        }
+    }
+
+    #[async_trait]
+    impl SecretVault for Lost {
+        async fn create(&self, name: &str, _: &str, _: &SecretString) -> Result<SecretRef, StoreError> {
+            Ok(SecretRef(name.to_owned()))
+        }
+        async fn delete(&self, _: &SecretRef) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn discard(&self, secret: &SecretRef) -> Result<(), StoreError> {
+            self.discarded.lock().unwrap_or_else(|p| p.into_inner()).push(secret.0.clone());
+            Ok(())
+        }
+    }
+
+    /// A rotation whose write did not answer keeps the new key's private half (the set may
+    /// name it); one that was refused discards it.
+    #[tokio::test]
+    async fn a_rotation_whose_write_did_not_answer_keeps_the_private_key() {
+        let actor = Actor::cli();
+        for (answer, discarded) in [(StoreError::Unavailable("timeout".into()), false), (StoreError::Conflict, true)] {
+            let lost = Arc::new(Lost { answer: answer.clone(), set: Mutex::default(), discarded: Mutex::default() });
+            let admin = KeysAdmin { store: lost.clone(), vault: lost.clone(), prefix: "stack".into() };
+            assert!(admin.rotate(&actor, Algorithm::ES256, 0, 100).await.is_err());
+            let gone = lost.discarded.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            assert_eq!(!gone.is_empty(), discarded, "{answer:?}: {gone:?}");
+        }
     }
 }

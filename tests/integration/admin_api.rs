@@ -540,6 +540,12 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
             assert!(statuses.contains(&reply.status.as_u16()), "GET {path} answered an undocumented {}", reply.status);
         }
     }
+    // A path that is not UTF-8: the JSON error, never axum's plain-text one.
+    for (method, path) in [("GET", "/admin/v1/people/%FF"), ("POST", "/admin/v1/people/%FF/disable"), ("DELETE", "/admin/v1/orgs/x/tokens/%FF")] {
+        let reply = console.call(&token, method, path, &[], None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{method} {path}: {}", reply.body);
+        assert_eq!(reply.json()["error"], "invalid_request", "{method} {path}: {}", reply.body);
+    }
     assert_eq!(console.call(&token, "PATCH", "/admin/v1/apps", &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 

@@ -222,6 +222,11 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         json!({"ctx": ctx, "email": "a@b.co", "password": "Corr3ct-Horse!", "name": "x".repeat(5000), "language": "ja-JP"}).to_string(),
         json!({"flow": "a.b", "code": "1", "password": "x"}).to_string(),
         json!({"flow": ctx}).to_string(),
+        json!({"ctx": ctx, "email": "a\u{200b}@b.co", "password": "Corr3ct-Horse!", "name": "x", "language": "ja"}).to_string(),
+        json!({"ctx": ctx, "email": "a@b.co", "password": " Corr3ct-Horse1 ", "name": "x", "language": "ja"}).to_string(),
+        json!({"ctx": ctx, "email": "\u{feff}hanako@example.com"}).to_string(),
+        json!({"ctx": ctx, "accepted": ["terms"], "flow": "a.b"}).to_string(),
+        json!({"consent": "a.b", "accepted": [7]}).to_string(),
     ]);
     let mut replies = Vec::new();
     for path in [
@@ -234,6 +239,10 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         "/signup",
         "/signup/confirm",
         "/signup/resend",
+        "/login/code",
+        "/login/passkey",
+        "/consent/show",
+        "/consent",
     ] {
         for body in &json_bodies {
             for content_type in ["application/json", "text/plain", "application/json; charset=utf-8"] {

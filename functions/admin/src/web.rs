@@ -230,6 +230,21 @@ impl<S: Send + Sync, T: PathId> FromRequestParts<S> for ResourceId<T> {
     }
 }
 
+/// Path parameters as axum reads them (`Path<T>`), with the API's JSON `400` when the path
+/// cannot be read (not UTF-8, not the shape), never axum's plain-text answer.
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "invalid_request", "the path is not valid"))?;
+        Ok(Self(value))
+    }
+}
+
 /// `value` as JSON with `ETag`.
 pub fn with_etag(status: StatusCode, version: u64, value: serde_json::Value) -> Response {
     let mut response = (status, axum::Json(value)).into_response();

@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-/// An email address: one `@`, a non-empty local part, a dotted domain, no spaces or control
-/// characters, at most 254 characters. Stored lower-case (Cognito user names are compared
-/// case-insensitively in the pools this product creates).
+/// An email address: one `@`, a non-empty local part, a dotted domain, at most 254 characters,
+/// each a printable ASCII character or a letter or digit of another script (so no spaces,
+/// control, invisible or format characters such as U+200B: a subset of what Cognito takes as a
+/// user name, letters, marks, symbols, numbers and punctuation). Stored lower-case (Cognito user
+/// names are compared case-insensitively in the pools this product creates).
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Email(String);
 
@@ -15,7 +17,7 @@ pub struct InvalidEmail;
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, InvalidEmail> {
         let s = raw.trim();
-        if s.is_empty() || s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.is_empty() || s.len() > 254 || !s.chars().all(|c| c.is_ascii_graphic() || (!c.is_ascii() && c.is_alphanumeric())) {
             return Err(InvalidEmail);
         }
         let (local, domain) = s.split_once('@').ok_or(InvalidEmail)?;
@@ -58,6 +60,10 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_address() {
+        for invisible in ["a\u{200b}@b.co", "\u{feff}a@b.co", "a@b\u{2060}.co", "a\u{202e}@b.co", "a\u{e000}@b.co", "a\u{00ad}@b.co"] {
+            assert_eq!(Email::parse(invisible), Err(InvalidEmail), "{invisible:?}");
+        }
+        assert!(Email::parse("はなこ@例え.jp").is_ok(), "letters of another script");
         for bad in ["", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", "a@b..com", "a@-b.com", "a\u{0}@b.com"] {
             assert_eq!(Email::parse(bad), Err(InvalidEmail), "{bad:?}");
         }

@@ -123,6 +123,9 @@ impl PasswordSignIn {
         if !fits {
             return Err(SignInError::BadInput("answer"));
         }
+        if let ChallengeAnswer::NewPassword(password) = &answer {
+            crate::signin::sign_up::check_password_rules(password)?;
+        }
         match (state.challenge, &answer) {
             (ChallengeKind::VerifyEmail, ChallengeAnswer::Code(code)) => return self.finish_email_proof(state, code, visitor, now).await,
             (ChallengeKind::TotpSetup, ChallengeAnswer::Code(code)) => return self.finish_totp_setup(state, code, visitor, now).await,

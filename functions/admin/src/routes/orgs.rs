@@ -2,7 +2,7 @@
 //! connection (set, remove) and their SCIM tokens (list, issue shown once, revoke).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, put};
@@ -12,7 +12,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
+use crate::web::{Answer, Caller, IfMatch, JsonBody, PathParams, ResourceId, now, with_etag};
 use shared::admin::Check;
 use shared::admin::orgs::{ConnectionSettings, OrgSettings, token_view, view};
 use shared::admin::role::Action;
@@ -108,7 +108,7 @@ async fn issue_token(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
-async fn revoke_token(State(admin): State<Arc<Admin>>, caller: Caller, Path((id, token)): Path<(String, String)>) -> Answer {
+async fn revoke_token(State(admin): State<Arc<Admin>>, caller: Caller, PathParams((id, token)): PathParams<(String, String)>) -> Answer {
     let operator = caller.may(Action::Change)?;
     admin.orgs.revoke_token(&operator.actor, id.as_str(), &token, now()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -2,14 +2,14 @@
 //! and give or take a console role.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, JsonBody, now};
+use crate::web::{Answer, Caller, JsonBody, PathParams, now};
 use shared::admin::people::Person;
 use shared::admin::role::{Action, Role};
 
@@ -50,32 +50,32 @@ async fn find(State(admin): State<Arc<Admin>>, caller: Caller, query: Result<Que
     Ok(axum::Json(admin.people.find(&email, now()).await?).into_response())
 }
 
-async fn read(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+async fn read(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     caller.may(Action::Read)?;
     Ok(axum::Json(admin.people.person(&username, now()).await?).into_response())
 }
 
-async fn disable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+async fn disable(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
     changed(&admin, admin.people.disable(&operator.actor, &username, now()).await?)
 }
 
-async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
     changed(&admin, admin.people.enable(&operator.actor, &username, now()).await?)
 }
 
-async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::SignOutPerson)?;
     Ok(axum::Json(admin.people.sign_out(&operator.actor, &username, now()).await?).into_response())
 }
 
-async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {
+async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {
     let operator = caller.may(Action::Change)?;
     changed(&admin, admin.people.grant(&operator.actor, &username, new.role, now()).await?)
 }
 
-async fn revoke(State(admin): State<Arc<Admin>>, caller: Caller, Path(username): Path<String>) -> Answer {
+async fn revoke(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
     changed(&admin, admin.people.revoke(&operator.actor, &username, now()).await?)
 }

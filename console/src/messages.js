@@ -685,6 +685,7 @@ export const messages = {
         "hook.activated": "Telephony hook activated",
         "hook.deactivated": "Telephony hook deactivated",
         "hook.deleted": "Telephony hook deleted",
+        "hook.test_sent": "Test message sent through a telephony hook",
       },
     },
     errors: {
@@ -1391,6 +1392,7 @@ export const messages = {
         "hook.activated": "SMS 送信フックの有効化",
         "hook.deactivated": "SMS 送信フックの無効化",
         "hook.deleted": "SMS 送信フックの削除",
+        "hook.test_sent": "SMS 送信フックからのテスト送信",
       },
     },
     errors: {

@@ -83,6 +83,11 @@ pub enum EventType {
     HookDeactivated,
     #[serde(rename = "hook.deleted")]
     HookDeleted,
+    /// An operator sent a request to a hook by hand (the console's or `bridge-admin`'s
+    /// preview): `detail.after` has the number it was for (masked) and the request type; never
+    /// the message or the code. Written before the request goes out.
+    #[serde(rename = "hook.test_sent")]
+    HookTestSent,
     /// An operator's change through the admin API or `bridge-admin` (`crate::admin::audit`):
     /// `detail` has `actor` (`id`, `email`, `ip`, `via`), `target`, and `before` and `after`
     /// without secrets. `user` is the person changed, or else the operator.

@@ -871,10 +871,17 @@ async fn telephony_hooks_operators_switch_them_admins_change_and_preview_them_an
     let by = |kind: &str, who: &(String, String)| (kind.to_owned(), who.1.clone());
     assert_eq!(
         kinds,
-        [by("hook.deactivated", &ops), by("hook.updated", &boss), by("hook.updated", &boss), by("hook.activated", &ops), by("hook.created", &boss)]
+        [
+            by("hook.deactivated", &ops),
+            by("hook.test_sent", &boss),
+            by("hook.updated", &boss),
+            by("hook.updated", &boss),
+            by("hook.activated", &ops),
+            by("hook.created", &boss)
+        ]
     );
     let events = console.test.event_types().await;
-    assert_eq!(events.iter().filter(|e| e.starts_with("hook.")).count(), 6, "one lifecycle event per change, no second one: {events:?}");
+    assert_eq!(events.iter().filter(|e| e.starts_with("hook.")).count(), 7, "one event per change and per send, no second one: {events:?}");
     for body in [&trail.body, &listed.body, &changed.body, &backup.body, &main.body] {
         assert!(!body.contains(SECRET) && !body.contains(winner) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
     }

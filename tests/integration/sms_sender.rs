@@ -300,7 +300,27 @@ async fn hooks_are_managed_with_one_active_and_lifecycle_events() {
     assert_eq!(hooks.list().await.unwrap().len(), 1);
     assert!(hooks.remove("primary", false, NOW).await.is_err(), "gone");
 
+    // A hook is removed only as the hooks were read: one changed meanwhile (here to fall back to
+    // it) refuses the removal, and so does the hook's own change.
+    hooks.create(hook("third", "https://third.example.com/hook", None), &secret, NOW).await.unwrap();
+    let (read, _) = hooks.store.all().await.unwrap();
+    hooks.update("third", |h| h.fallback = Some("backup".into()), None, NOW).await.unwrap();
+    let backup = read.iter().find(|h| h.name == "backup").unwrap();
+    let others: Vec<Hook> = read.iter().filter(|h| h.name != "backup").cloned().collect();
+    let actor = shared::admin::audit::Actor::cli();
+    let audit = shared::admin::audit::AuditRecord::new(shared::events::EventType::HookDeleted, &actor, "hook:backup".into(), None, None, NOW);
+    let deleted = shared::events::IdentityEvent::new(shared::events::EventType::HookDeleted, Default::default(), Default::default(), NOW);
+    let store: &dyn shared::admin::ports::AuditedHooks = hooks.store.as_ref();
+    assert_eq!(store.remove(backup, &others, &deleted, &audit).await, Err(shared::common::store::StoreError::Conflict));
+    let stale = Hook { version: backup.version - 1, ..backup.clone() };
+    let third = hooks.store.hook("third").await.unwrap().unwrap();
+    assert_eq!(store.remove(&stale, &[third], &deleted, &audit).await, Err(shared::common::store::StoreError::Conflict));
+    assert!(hooks.store.hook("backup").await.unwrap().is_some(), "still there for the hook that falls back to it");
+    hooks.update("third", |h| h.fallback = None, None, NOW).await.unwrap();
+    hooks.remove("third", false, NOW).await.unwrap();
+
     let mut expected = vec!["hook.created", "hook.created", "hook.updated", "hook.updated", "hook.deactivated", "hook.deleted"];
+    expected.extend(["hook.created", "hook.updated", "hook.updated", "hook.deleted"]); // `third`
     expected.extend(["hook.activated"; 9]);
     expected.push("admin.app.created"); // the harness's demo app
     expected.sort();
@@ -444,7 +464,11 @@ async fn a_preview_sends_the_edited_request_and_shows_the_answer() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].2["data"]["messageProfile"]["msgTemplate"], "edited: 123456", "the edited request is what is sent");
     assert_eq!(hooks.metrics("demo", NOW).await.unwrap()["total"], 0, "a preview is not an execution");
-    assert_eq!(app.event_types().await, ["admin.app.created", "hook.created"], "the harness's demo app, then the hook");
+    assert_eq!(app.event_types().await, ["admin.app.created", "hook.created", "hook.test_sent"], "the harness's demo app, the hook, the send");
+    let sent = app.events().await.into_iter().find(|e| e.kind == shared::events::EventType::HookTestSent).unwrap().to_value();
+    assert_eq!(sent["detail"]["after"], serde_json::json!({"to": "+81*******678", "request_type": "com.okta.user.telephony.password-reset"}), "{sent}");
+    assert!(!sent.to_string().contains("123456") && !sent.to_string().contains(&code), "neither the message nor the code: {sent}");
+    assert_eq!(sent["detail"]["target"], "hook:demo");
     assert!(hooks.preview_request("demo", &PreviewUser::default(), RequestType::MfaVerification, NOW).await.is_err(), "no phone, no request");
 }
 

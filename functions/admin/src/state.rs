@@ -66,6 +66,7 @@ impl Admin {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
             hooks: HooksAdmin {
                 store: Arc::new(DynamoHooks::new(dynamo.clone(), &config.table)),
+                audit: audit.clone(),
                 vault: vault.clone(),
                 caller,
                 prefix: config.secret_prefix.clone(),

@@ -98,6 +98,8 @@ impl PreviewUser {
 
 pub struct HooksAdmin {
     pub store: Arc<dyn AuditedHooks>,
+    /// Where a request sent by hand is recorded (`hook.test_sent`).
+    pub audit: Arc<dyn super::ports::AuditLog>,
     pub vault: Arc<dyn SecretVault>,
     pub caller: Arc<dyn HookCaller>,
     /// Secret names start with this (the stack name).
@@ -213,9 +215,16 @@ impl HooksAdmin {
             return Err(AdminError::Invalid(format!("hook `{}` falls back to `{name}`; change it first", other.name)));
         }
         let audit = AuditRecord::new(EventType::HookDeleted, actor, target(name), Some(view(hook)), None, now);
-        match self.store.remove(name, &event(&audit, hook), &audit).await {
-            Err(StoreError::Conflict) => return Err(AdminError::Invalid(format!("hook `{name}` is the active hook; deactivate it or activate another first"))),
-            Err(StoreError::Missing(_)) => return Err(AdminError::NotFound(format!("hook `{name}`"))),
+        let others: Vec<Hook> = hooks.iter().filter(|h| h.name != name).cloned().collect();
+        match self.store.remove(hook, &others, &event(&audit, hook), &audit).await {
+            Err(StoreError::Taken(_)) => return Err(AdminError::Invalid(format!("hook `{name}` is the active hook; deactivate it or activate another first"))),
+            // It or another hook changed since they were read (perhaps to fall back to it).
+            Err(StoreError::Conflict) => {
+                return Err(match self.store.hook(name).await? {
+                    Some(now) => AdminError::Stale { current: now.version },
+                    None => AdminError::NotFound(format!("hook `{name}`")),
+                });
+            }
             other => other?,
         }
         if let (false, Some(secret)) = (keep_secret, hook.auth.secret()) {
@@ -257,9 +266,15 @@ impl HooksAdmin {
         Ok(delivery.hook_request(&hook.url))
     }
 
-    /// Sends `request` (as generated or edited) to hook `name` once, with the sender's timeout.
-    pub async fn preview_send(&self, name: &str, request: &Value) -> Result<PreviewAnswer, AdminError> {
+    /// Sends `request` (as generated or edited) to hook `name` once, with the sender's timeout,
+    /// recorded first as `hook.test_sent` by `actor` (the number masked; no record, no request):
+    /// a message to a real phone through the operator's provider is never unaccounted for.
+    pub async fn preview_send(&self, actor: &Actor, name: &str, request: &Value, now: u64) -> Result<PreviewAnswer, AdminError> {
         let hook = self.get(name).await?;
+        let to = request.pointer("/data/messageProfile/phoneNumber").and_then(Value::as_str).map(crate::telephony::hook::masked);
+        let sent = json!({"to": to, "request_type": request.get("requestType")});
+        let audit = AuditRecord::new(EventType::HookTestSent, actor, target(name), None, Some(sent), now);
+        self.audit.record(&audit, None).await?;
         let started = Instant::now();
         let result = self.caller.call(&hook, request, CALL_TIMEOUT).await;
         let millis = started.elapsed().as_millis() as u64;

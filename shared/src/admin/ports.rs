@@ -76,8 +76,10 @@ pub trait AuditedHooks: Send + Sync {
     async fn activate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
     /// `Conflict` unless `name` is the active hook.
     async fn deactivate(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
-    /// `Conflict` while it is the active hook, `Missing` if there is none.
-    async fn remove(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Removes `hook` while it and each of `others` are still at the versions read (`Conflict`
+    /// otherwise: one changed, perhaps to fall back to it, or it is gone); `Taken` while it is the
+    /// active hook.
+    async fn remove(&self, hook: &Hook, others: &[Hook], event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError>;
 }
 
 /// Flows, connections and runs. Flow and connection changes are written with their audit record

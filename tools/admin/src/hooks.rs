@@ -30,7 +30,8 @@ impl Hooks {
     pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>, caller: Arc<dyn HookCaller>) -> Self {
         let store = Arc::new(DynamoHooks::new(aws_sdk_dynamodb::Client::new(sdk), table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
-        Self { store: store.clone(), admin: HooksAdmin { store, vault, caller, prefix: prefix.into() }, actor: Actor::cli() }
+        let audit = Arc::new(shared::adapters::dynamo::audit::DynamoAudit::new(aws_sdk_dynamodb::Client::new(sdk), table));
+        Self { store: store.clone(), admin: HooksAdmin { store, audit, vault, caller, prefix: prefix.into() }, actor: Actor::cli() }
     }
 
     pub async fn get(&self, name: &str) -> Result<Hook> {
@@ -81,7 +82,7 @@ impl Hooks {
     }
 
     pub async fn preview_send(&self, name: &str, request: &Value) -> Result<PreviewAnswer> {
-        Ok(self.admin.preview_send(name, request).await?)
+        Ok(self.admin.preview_send(&self.actor, name, request, shared::common::time::unix_now()).await?)
     }
 }
 

@@ -155,10 +155,10 @@ async fn preview(
 }
 
 async fn send(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(HookName(name)): ResourceId<HookName>, JsonBody(body): JsonBody<Send>) -> Answer {
-    caller.may(Action::Change)?;
+    let operator = caller.may(Action::Change)?;
     if !body.request.is_object() {
         return Err(AdminError::Invalid("the request is a JSON object".into()).into());
     }
-    let answer = admin.hooks.preview_send(&name, &body.request).await?;
+    let answer = admin.hooks.preview_send(&operator.actor, &name, &body.request, now()).await?;
     Ok(axum::Json(answer).into_response())
 }

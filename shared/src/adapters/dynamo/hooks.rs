@@ -143,19 +143,23 @@ impl DynamoHooks {
         t.transact(items).await.map_err(TxError::or_conflict)
     }
 
-    /// Removes hook `name` with its `hook.deleted` event; `Conflict` while it is the active
-    /// hook, `Missing` if there is no such hook.
-    async fn remove_hook(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+    /// Removes `hook` with its `hook.deleted` event while it and `others` are at the versions
+    /// read (`Conflict` otherwise); `Taken` while it is the active hook.
+    async fn remove_hook(&self, hook: &Hook, others: &[Hook], event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
         let t = &self.table;
-        let values = HashMap::from([(":name".to_owned(), s(name))]);
+        let at = |version: u64| Some(HashMap::from([(":v".to_owned(), n(version))]));
+        let values = HashMap::from([(":name".to_owned(), s(&hook.name))]);
         let mut items = vec![
-            t.delete(hook_key(name), "attribute_exists(pk)", None)?,
             t.check(active_key(), "attribute_not_exists(pk) OR active_hook <> :name", Some(values))?,
+            t.delete(hook_key(&hook.name), "version = :v", at(hook.version))?,
             event_put(t, event)?,
         ];
+        for other in others {
+            items.push(t.check(hook_key(&other.name), "version = :v", at(other.version))?);
+        }
         items.extend(audit_record_puts(t, audit)?);
         t.transact(items).await.map_err(|e| match e {
-            TxError::Condition(0) => StoreError::Missing(format!("hook {name}")),
+            TxError::Condition(0) => StoreError::Taken("the active hook".into()),
             TxError::Condition(_) => StoreError::Conflict,
             TxError::Store(e) => e,
         })
@@ -203,8 +207,8 @@ impl AuditedHooks for DynamoHooks {
         self.deactivate_hook(name, event, audit).await
     }
 
-    async fn remove(&self, name: &str, event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
-        self.remove_hook(name, event, audit).await
+    async fn remove(&self, hook: &Hook, others: &[Hook], event: &IdentityEvent, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.remove_hook(hook, others, event, audit).await
     }
 }
 

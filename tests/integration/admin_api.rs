@@ -939,6 +939,11 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
         (json!({"name": "creds", "base_url": "https://user:hunter2@sn.example", "auth": {"type": "none"}}), "a password in the URL"),
         (json!({"name": "vhost", "base_url": base, "auth": {"type": "none"}, "headers": {"Host": "internal.example"}}), "another virtual host"),
         (json!({"name": "split", "base_url": base, "auth": {"type": "none"}, "headers": {"x-a": "b\r\nx-b: c"}}), "a header split"),
+        (
+            json!({"name": "bearer", "base_url": base, "auth": {"type": "none"}, "headers": {"Authorization": "Bearer hunter2"}}),
+            "a credential shown to every viewer",
+        ),
+        (json!({"name": "apikey", "base_url": base, "auth": {"type": "none"}, "headers": {"X-Api-Key": "hunter2"}}), "a key in a header"),
         (json!({"name": "nosecret", "base_url": base, "auth": {"type": "none"}, "secret": "s"}), "a secret for no authentication"),
     ] {
         let refused = console.call(&boss_t, "POST", "/admin/v1/workflows/connections", &[], Some(sneaky)).await;

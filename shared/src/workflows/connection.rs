@@ -157,17 +157,25 @@ pub enum ConnectionError {
 }
 
 /// What [`valid_headers`] allows, for messages.
-pub const HEADERS_RULE: &str = "header names are tokens (not Host, Content-Length, Transfer-Encoding or Connection) and values have no control characters";
+pub const HEADERS_RULE: &str = "header names are tokens (not Host, Content-Length, Transfer-Encoding or Connection), none carries a credential \
+     (Authorization, Cookie, X-Auth-*, or a name with api-key, token, secret or password: set it as the connection's auth, whose secret is kept apart) \
+     and values have no control characters";
 
 /// Whether `headers` (a connection's or an HTTP step's) may be sent as they are: names are
-/// RFC 9110 tokens other than the ones that say where and how the message goes; values (text,
-/// or JSON sent as its text) have no control characters.
+/// RFC 9110 tokens other than the ones that say where and how the message goes, and none that
+/// carries a credential (those are stored and shown as they are; a secret belongs in the
+/// connection's `auth`, kept in Secrets Manager and never shown); values (text, or JSON sent as
+/// its text) have no control characters.
 pub fn valid_headers(headers: &Map<String, Value>) -> bool {
     const FRAMING: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
+    const CREDENTIALS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+    const CREDENTIAL_WORDS: &[&str] = &["apikey", "api-key", "api_key", "token", "secret", "password", "passwd", "x-auth"];
     headers.iter().all(|(name, value)| {
         let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let lower = name.to_ascii_lowercase();
+        let credential = CREDENTIALS.contains(&lower.as_str()) || CREDENTIAL_WORDS.iter().any(|w| lower.contains(w));
         let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-        token && !FRAMING.contains(&name.to_ascii_lowercase().as_str()) && !text.chars().any(char::is_control)
+        token && !FRAMING.contains(&lower.as_str()) && !credential && !text.chars().any(char::is_control)
     })
 }
 
@@ -251,6 +259,10 @@ mod tests {
             json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"Host": "internal.example"}}),
             json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"x-a": "b\r\nx-b: c"}}),
             json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"bad name": "v"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"authorization": "Bearer s"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"Cookie": "sid=s"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"X-Auth-Token": "s"}}),
+            json!({"name": "c", "base_url": "https://x.example", "auth": {"type": "none"}, "headers": {"Marketo-API_Key": "s"}}),
         ] {
             assert!(serde_json::from_value::<Connection>(refused.clone()).unwrap().validate().is_err(), "{refused}");
         }

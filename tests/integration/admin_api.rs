@@ -293,6 +293,24 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
     assert_eq!(granted.json()["groups"], json!(["bridge-operator", "staff"]), "the viewer role is replaced, other groups kept");
 }
 
+/// Someone in more groups than one page of Cognito's answer (60): every page is read, so a role
+/// on any of them is shown and revoked.
+#[tokio::test]
+async fn every_group_is_read_past_the_first_page() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let boss_t = console.token(&boss, json!({}));
+    let mut groups: Vec<&'static str> = (0..70).map(|i| &*Box::leak(format!("team-{i:02}").into_boxed_str())).collect();
+    groups.push("bridge-operator");
+    console.person("crowd@example.com", Box::leak(groups.into_boxed_slice())).await;
+    let read = console.call(&boss_t, "GET", "/admin/v1/people/crowd@example.com", &[], None).await.json();
+    assert_eq!((read["groups"].as_array().map(Vec::len), &read["role"]), (Some(71), &json!("operator")), "{read}");
+    let revoked = console.call(&boss_t, "DELETE", "/admin/v1/people/crowd@example.com/role", &[], None).await;
+    assert_eq!((revoked.status, &revoked.json()["role"]), (StatusCode::OK, &Value::Null), "{}", revoked.body);
+    let read = console.call(&boss_t, "GET", "/admin/v1/people/crowd@example.com", &[], None).await.json();
+    assert_eq!(read["groups"].as_array().map(Vec::len), Some(70), "only the role went: {read}");
+}
+
 #[tokio::test]
 async fn a_change_names_the_version_it_was_made_from_and_every_change_is_audited_without_secrets() {
     let console = Console::new().await;

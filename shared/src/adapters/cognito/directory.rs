@@ -245,15 +245,18 @@ impl PoolUsers for CognitoDirectory {
                 };
             }
         };
-        let groups = groups.map_err(|e| directory_error(&e))?;
+        let first = groups.map_err(|e| directory_error(&e))?;
+        let mut groups: Vec<String> = first.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
+        // More than a page (60): the rest, page after page (a role could be on any of them).
+        let mut next = first.next_token().map(str::to_owned);
+        while let Some(token) = next {
+            let call = self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(got.username()).limit(60).next_token(token);
+            let page = call.send().await.map_err(|e| directory_error(&e))?;
+            groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            next = page.next_token().map(str::to_owned);
+        }
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
-        Ok(Some(PoolUser {
-            username: got.username().to_owned(),
-            enabled: got.enabled(),
-            attributes,
-            factors: got.user_mfa_setting_list().to_vec(),
-            groups: groups.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect(),
-        }))
+        Ok(Some(PoolUser { username: got.username().to_owned(), enabled: got.enabled(), attributes, factors: got.user_mfa_setting_list().to_vec(), groups }))
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {

@@ -935,7 +935,7 @@ impl ScimStore for Unreachable {
     async fn get(&self, _: &OrgId, _: Kind, _: &str) -> Result<Option<ScimEntry>, StoreError> {
         Err(down())
     }
-    async fn lookup(&self, _: &OrgId, _: Kind, _: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
+    async fn lookup(&self, _: &OrgId, _: Kind, _: &Lookup, _: usize) -> Result<Vec<ScimEntry>, StoreError> {
         Err(down())
     }
     async fn page(&self, _: &OrgId, _: Kind, _: usize, _: usize, _: u64) -> Result<(Vec<ScimEntry>, usize), StoreError> {

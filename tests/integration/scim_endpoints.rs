@@ -140,6 +140,10 @@ async fn errors_speak_scim() {
     for n in 0..3 {
         t.create_user(&format!("u{n}@example.com"), json!({})).await;
     }
+    // Emails are not unique: four users share one (outside the organisation's domains).
+    for n in 0..4 {
+        t.create_user(&format!("s{n}@example.com"), json!({"emails": [{"value": "shared@elsewhere.example"}]})).await;
+    }
 
     let no_token = t.send_with(&t.scim, "GET", "/Users", &[], None).await;
     assert_eq!(scim_error(&no_token), ("401".into(), None));
@@ -155,6 +159,7 @@ async fn errors_speak_scim() {
         ("POST", "/Users".into(), Some(json!({"userName": ["not", "a", "string"]})), "400", Some("invalidValue")),
         ("GET", "/Users?filter=userName%20eq".into(), None, "400", Some("invalidFilter")),
         ("GET", "/Users?filter=title%20pr".into(), None, "400", Some("tooMany")),
+        ("GET", "/Users?filter=emails.value%20eq%20%22shared%40elsewhere.example%22".into(), None, "400", Some("tooMany")),
         ("GET", "/Users?count=many".into(), None, "400", Some("invalidValue")),
         ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "id", "value": "x"}])), "400", Some("mutability")),
         ("PATCH", format!("/Users/{id}"), patch(json!([{"op": "replace", "path": "nickName[type eq \"x\"]", "value": "x"}])), "400", Some("invalidPath")),
@@ -206,7 +211,7 @@ async fn errors_speak_scim() {
     assert_eq!((current.status, current.header("etag")), (StatusCode::OK, Some("W/\"2\"")));
     // Nothing a refused request tried was kept.
     let users = t.call("GET", "/Users?count=0", None).await.json();
-    assert_eq!(users["totalResults"], 4);
+    assert_eq!(users["totalResults"], 8);
 }
 
 /// A page reached without a cursor (a jump) costs the same wherever it starts: the bucket
@@ -607,5 +612,39 @@ async fn a_create_that_adopts_an_existing_account_ends_its_sessions() {
         assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (active, id.as_str()), "{email}: adopted");
         assert_eq!(t.app.items_under("SESSION#").await, 0, "{email}: the session from before ended");
         assert_eq!(t.app.items_under(&format!("REVOKED#{}", shared::signin::session::user_key(&username))).await, usize::from(!active), "{email}");
+    }
+}
+
+/// Large resources: a page stays within Lambda's 6 MB answer (it ends early, says how many it
+/// holds in `itemsPerPage`, and the next `startIndex` goes on from there until every user is
+/// seen); a filter or sort no key answers evaluates at most 16 MiB of them (`tooMany`), though
+/// far fewer than `SCIM_FILTER_LIMIT` resources.
+#[tokio::test]
+async fn large_users_stay_within_the_answer_and_memory_limits() {
+    const USERS: usize = 300;
+    let t = spawn_scim().await;
+    let title = "t".repeat(60_000);
+    for n in 0..USERS {
+        // Emails outside the organisation's domains: no Cognito user, a quicker create.
+        t.create_user(&format!("big{n:03}@outside.example"), json!({"title": title})).await;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut start = 1;
+    while seen.len() < USERS {
+        let reply = t.call("GET", &format!("/Users?count=100&startIndex={start}"), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:.200}", reply.body);
+        assert!(reply.body.len() < 6_000_000, "{} bytes", reply.body.len());
+        let page = reply.json();
+        let held = page["itemsPerPage"].as_u64().unwrap() as usize;
+        assert!(held > 0 && held < 100 && page["Resources"].as_array().unwrap().len() == held, "{held}");
+        assert_eq!(page["totalResults"], USERS);
+        seen.extend(page["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        start += held;
+    }
+    assert_eq!((seen.len(), start), (USERS, USERS + 1), "every user once");
+    for query in ["filter=title%20pr", "sortBy=title"] {
+        let refused = t.call("GET", &format!("/Users?{query}"), None).await;
+        assert_eq!(scim_error(&refused), ("400".into(), Some("tooMany".into())), "{query}: {}", refused.body);
+        assert!(refused.body.contains("MiB"), "{}", refused.body);
     }
 }

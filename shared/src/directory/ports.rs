@@ -130,7 +130,7 @@ pub enum Deletion {
 #[async_trait]
 pub trait ScimReads: Send + Sync {
     async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError>;
-    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
 }
 
 #[async_trait]
@@ -138,8 +138,8 @@ impl<T: ScimStore> ScimReads for T {
     async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError> {
         ScimStore::get(self, org, kind, id).await
     }
-    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
-        ScimStore::lookup(self, org, kind, key).await
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
+        ScimStore::lookup(self, org, kind, key, limit).await
     }
 }
 
@@ -148,11 +148,13 @@ impl<T: ScimStore> ScimReads for T {
 #[async_trait]
 pub trait ScimStore: Send + Sync {
     async fn get(&self, org: &OrgId, kind: Kind, id: &str) -> Result<Option<ScimEntry>, StoreError>;
-    /// The resources a key lookup finds (one query, no scan).
-    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup) -> Result<Vec<ScimEntry>, StoreError>;
+    /// The resources a key lookup finds (one query, no scan); `Limit` if more than `limit`
+    /// (emails are not unique: many users may share one), before they are read.
+    async fn lookup(&self, org: &OrgId, kind: Kind, key: &Lookup, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
     /// `count` resources from the 1-based `start` in a stable order, and how many there are.
     async fn page(&self, org: &OrgId, kind: Kind, start: usize, count: usize, now: u64) -> Result<(Vec<ScimEntry>, usize), StoreError>;
-    /// Every resource of `kind`; `Limit` if there are more than `limit`.
+    /// Every resource of `kind`; `Limit` if there are more than `limit`, or more than
+    /// [`crate::directory::scim::resource::MAX_EVALUATED_BYTES`] of them.
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError>;
     /// Stores a new resource (version 1), a user with a pending sync, a group with `members`.
     /// `Taken(attribute)` if its `userName`/`displayName` (any case) or `externalId` is in use;

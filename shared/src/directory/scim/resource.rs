@@ -24,6 +24,14 @@ pub const MAX_KEY_BYTES: usize = 512;
 pub const MAX_EMAIL_BYTES: usize = 254;
 /// Largest resource, as JSON without its group members (which are stored one item each).
 pub const MAX_RESOURCE_BYTES: usize = 64 * 1024;
+/// Most bytes of stored resources one listing evaluates in memory (a filter or a sort that no
+/// key answers): the function has 256 MB, and a resource read, parsed and rendered takes several
+/// times its stored size. Past it, `tooMany`, as past `SCIM_FILTER_LIMIT` resources.
+pub const MAX_EVALUATED_BYTES: usize = 16 * 1024 * 1024;
+/// Most bytes of resources one list answer carries (Lambda answers at most 6 MB): past it, the
+/// page ends early and `itemsPerPage` says how many it holds (RFC 7644 3.4.2.4 lets a service
+/// provider return fewer than `count`); the client's next `startIndex` goes on from there.
+pub const MAX_PAGE_BYTES: usize = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {

@@ -271,11 +271,21 @@ impl ScimService {
 
     pub async fn list(&self, t: Tenant<'_>, kind: Kind, query: &ListQuery) -> Result<Reply, ScimError> {
         let lookup = query.filter.as_ref().and_then(|f| f.lookup()).filter(|l| applies(kind, l));
+        let too_many = |e: StoreError| match e {
+            StoreError::Limit(what) => ScimError::invalid(
+                Invalid::TooMany,
+                format!(
+                    "this filter or sort would evaluate {what} (at most {}); filter by userName, externalId, id, emails or displayName with eq",
+                    self.filter_limit
+                ),
+            ),
+            e => e.into(),
+        };
         let (records, total) = match (&query.filter, lookup) {
             (Some(filter), Some(key)) => {
                 let found = match &key {
                     Lookup::Id(id) => self.store.get(&t.org.id, kind, id).await?.into_iter().collect(),
-                    key => self.store.lookup(&t.org.id, kind, key).await?,
+                    key => self.store.lookup(&t.org.id, kind, key, self.filter_limit).await.map_err(too_many)?,
                 };
                 let matching = matching(found.into_iter().map(|e| e.record), Some(filter), t.base)?;
                 self.evaluated(matching, query, t.base)
@@ -285,23 +295,20 @@ impl ScimService {
                 (page.into_iter().map(|e| e.record).collect(), total)
             }
             (filter, _) => {
-                let all = self.store.all(&t.org.id, kind, self.filter_limit).await.map_err(|e| match e {
-                    StoreError::Limit(_) => ScimError::invalid(
-                        Invalid::TooMany,
-                        format!(
-                            "this filter or sort would evaluate more than {} resources; filter by userName, externalId, id, emails or displayName with eq",
-                            self.filter_limit
-                        ),
-                    ),
-                    e => e.into(),
-                })?;
+                let all = self.store.all(&t.org.id, kind, self.filter_limit).await.map_err(too_many)?;
                 let matching = matching(all.into_iter().map(|e| e.record), filter.as_ref(), t.base)?;
                 self.evaluated(matching, query, t.base)
             }
         };
         let mut resources = Vec::with_capacity(records.len());
+        let mut bytes = 0;
         for record in &records {
-            resources.push(self.render(t, record, &query.projection).await?);
+            let resource = self.render(t, record, &query.projection).await?;
+            bytes += serde_json::to_vec(&resource).map_or(0, |b| b.len());
+            if bytes > crate::directory::scim::resource::MAX_PAGE_BYTES && !resources.is_empty() {
+                break; // the rest on the next page
+            }
+            resources.push(resource);
         }
         Ok(Reply::Listed(list_response(resources, total, query.start)))
     }

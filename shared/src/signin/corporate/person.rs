@@ -122,9 +122,14 @@ impl Corporate {
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
     async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
-        let mut found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned())).await?;
+        // One user only: more is as good as none (and is not read).
+        let one = |found: Result<Vec<ScimEntry>, crate::common::store::StoreError>| match found {
+            Err(crate::common::store::StoreError::Limit(_)) => Ok(Vec::new()),
+            other => other,
+        };
+        let mut found = one(self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned()), 1).await)?;
         if found.is_empty() {
-            found = self.ports.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned())).await?;
+            found = one(self.ports.scim.lookup(&org.id, Kind::User, &Lookup::UserName(email.as_str().to_owned()), 1).await)?;
         }
         let [entry] = found.as_slice() else { return Err(CorporateError::NotProvisioned) };
         check_active(entry)?;

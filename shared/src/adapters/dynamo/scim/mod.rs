@@ -48,7 +48,7 @@ use crate::directory::ports::{Deletion, ScimEntry, ScimStore};
 use crate::directory::scim::directory_user::Link;
 use crate::directory::scim::filter::Lookup;
 use crate::directory::scim::patch::MemberChange;
-use crate::directory::scim::resource::{Kind, Record};
+use crate::directory::scim::resource::{Kind, MAX_EVALUATED_BYTES, Record};
 use crate::events::IdentityEvent;
 use items::{
     bucket, counted_key, counter_key, counters_part, cursor_key, entry_from, ext_value, failed, is_condition_failure, key, member_id, member_key, name_value,
@@ -60,6 +60,11 @@ pub use writes::{MAX_EMAILS, counters_complete};
 
 /// How long a page cursor lives.
 const CURSOR_SECONDS: u64 = 15 * 60;
+
+/// The bytes of the resources `items` hold (their stored JSON).
+fn out_bytes(items: &[Item]) -> usize {
+    items.iter().map(|i| i.get("data").and_then(|v| v.as_s().ok()).map_or(0, String::len)).sum()
+}
 
 pub struct DynamoScim {
     table: Table,
@@ -147,19 +152,24 @@ impl ScimStore for DynamoScim {
         self.table.get_consistent(resource_key(org, kind, id)).await?.as_ref().map(entry_from).transpose()
     }
 
-    async fn lookup(&self, org: &OrgId, kind: Kind, lookup: &Lookup) -> Result<Vec<ScimEntry>, StoreError> {
+    async fn lookup(&self, org: &OrgId, kind: Kind, lookup: &Lookup, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
+        let over = |found: usize| if found > limit { Err(StoreError::Limit(format!("more than {limit} resources"))) } else { Ok(()) };
         let items = match lookup {
             Lookup::UserName(v) | Lookup::DisplayName(v) => {
                 reads::query_all(&self.table, Some(GSI1), "gsi1pk", &name_value(org, kind, &v.to_lowercase()), None).await?
             }
             Lookup::ExternalId(v) => reads::query_all(&self.table, Some(GSI2), "gsi2pk", &ext_value(org, kind, v), None).await?,
             Lookup::Email(v) => {
+                // Many users may share an email: counted by their index items (keys only)
+                // before any resource is read.
                 let ids = reads::query_all(&self.table, None, "pk", &format!("SCIM#{org}#EMAIL#{}", v.to_lowercase()), None).await?;
+                over(ids.len())?;
                 let keys: Vec<Item> = ids.iter().filter_map(sk_of).map(|id| resource_key(org, Kind::User, &id)).collect();
                 self.table.batch_get(keys).await?
             }
             Lookup::Id(id) => return Ok(self.get(org, kind, id).await?.into_iter().collect()),
         };
+        over(items.len())?;
         items.iter().map(entry_from).collect()
     }
 
@@ -229,11 +239,19 @@ impl ScimStore for DynamoScim {
 
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
         let (mut items, mut start) = (Vec::new(), None);
+        let (mut bytes, mut counted) = (0, 0);
         loop {
             let out = reads::resources(&self.table, org, kind, "").set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
             items.extend(out.items.unwrap_or_default());
             if items.len() > limit {
                 return Err(StoreError::Limit(format!("more than {limit} resources")));
+            }
+            // Resources are up to 64 KiB each: the bytes read are bounded too, or a few thousand
+            // large ones would fill the function's memory before the count is reached.
+            bytes += out_bytes(&items[counted..]);
+            counted = items.len();
+            if bytes > MAX_EVALUATED_BYTES {
+                return Err(StoreError::Limit(format!("more than {} MiB of resources", MAX_EVALUATED_BYTES >> 20)));
             }
             start = out.last_evaluated_key;
             if start.is_none() {

@@ -188,7 +188,7 @@ async fn cognito_refusals_are_recorded_not_retried_forever() {
     assert!(entry.sync_error.as_deref().is_some_and(|e| e.contains("AliasExistsException")), "the reason is kept: {:?}", entry.sync_error);
     let listed = t.store().pending(&t.org.id).await.unwrap();
     assert_eq!(listed.iter().map(|e| (e.record.id.clone(), e.pending)).collect::<Vec<_>>(), [(id.clone(), false)], "an operator still sees it");
-    let report = t.scim.sweep().await.unwrap();
+    let report = t.scim.sweep(0, later()).await.unwrap();
     assert_eq!((report.synced, report.failed), (0, 0), "the sweep does not retry it");
     // The next change of the user is tried again.
     let back = t.call("PATCH", &path, ops(json!([{"op": "replace", "path": "emails[primary eq true].value", "value": "mover@example.com"}]))).await;
@@ -283,6 +283,11 @@ async fn an_organisation_sees_only_its_own_people() {
     assert_eq!(t.call("GET", &format!("/Users/{id}"), None).await.json()["active"], true);
 }
 
+/// A sweep's deadline far enough away.
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(60)
+}
+
 #[tokio::test]
 async fn a_cognito_failure_loses_nothing_and_the_sweep_catches_up() {
     let t = spawn_scim().await;
@@ -306,13 +311,28 @@ async fn a_cognito_failure_loses_nothing_and_the_sweep_catches_up() {
     assert_eq!(pending.len(), 1);
     assert!(pending[0].pending && pending[0].sync_error.is_some(), "the failure is visible to an operator: {:?}", pending[0]);
     assert!(t.cognito_user("late@example.com").await.is_none());
+    // Another organisation's change waits too, and this one's partition holds an item that does
+    // not read: neither holds up the other.
+    let (other, other_token) = t.other_org().await;
+    let other_auth = format!("Bearer {other_token}");
+    let body = Some(json!({"userName": "waiting@other.example"}).to_string());
+    assert_eq!(t.send_with(&broken, "POST", "/Users", &[("authorization", &other_auth)], body).await.status, StatusCode::CREATED);
+    let dynamo = aws_sdk_dynamodb::Client::new(&t.app.sdk);
+    let text = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    let number = aws_sdk_dynamodb::types::AttributeValue::N("1".into());
+    let corrupt = dynamo.put_item().table_name(&t.app.stack.table).item("pk", text(&format!("SCIM#{}", t.org.id))).item("sk", text("USER#x"));
+    corrupt.item("data", text("not json")).item("sync", number).send().await.unwrap();
 
-    let report = t.scim.sweep().await.unwrap();
-    assert_eq!((report.synced, report.failed), (1, 0));
+    // A sweep out of time leaves both for the next one.
+    let spent = t.scim.sweep(0, std::time::Instant::now()).await.unwrap();
+    assert_eq!((spent.synced, spent.failed, spent.left), (0, 0, 2));
+    let report = t.scim.sweep(0, later()).await.unwrap();
+    assert_eq!((report.synced, report.failed), (2, 0), "{report:?}");
     assert!(t.cognito_user("late@example.com").await.is_some());
+    assert!(t.store().pending(&other.id).await.unwrap().is_empty(), "the other organisation's too");
     let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
     assert!(!entry.pending && entry.sync_error.is_none());
-    assert_eq!(t.scim.sweep().await.unwrap().synced, 0, "nothing left");
+    assert_eq!(t.scim.sweep(0, later()).await.unwrap().synced, 0, "nothing left");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! resource's own reads and writes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use shared::adapters::cached_orgs::CachedOrgs;
@@ -15,7 +15,7 @@ use shared::cache::TtlCache;
 use shared::common::store::StoreError;
 use shared::directory::org::Organisation;
 use shared::directory::ports::{OrgDirectory, OrgStore};
-use shared::directory::scim::service::ScimService;
+use shared::directory::scim::service::{ScimService, SyncReport};
 use shared::directory::scim_token;
 use shared::directory::scim_token::ScimTokenStore;
 use shared::directory::scim_token::TokenRecord;
@@ -68,14 +68,33 @@ impl Scim {
     }
 }
 
+/// How often the scheduler runs the sweep (seconds): each run begins at the next organisation.
+const SWEEP_PERIOD: u64 = 300;
+
 impl Scim {
-    /// Retries the outstanding syncs of every organisation.
-    pub async fn sweep(&self) -> Result<shared::directory::scim::service::SyncReport, StoreError> {
-        let mut total = shared::directory::scim::service::SyncReport::default();
-        for org in OrgStore::list(self.orgs.as_ref()).await? {
-            let report = self.service.sync_pending(&org).await?;
-            total.synced += report.synced;
-            total.failed += report.failed;
+    /// Retries the outstanding syncs of every organisation until `deadline`. One organisation
+    /// cannot hold up the others: each run starts at another one (by `now`, seconds since the
+    /// epoch, so every organisation comes first in turn), and one whose pending changes cannot be
+    /// read is logged and passed over; what the time does not reach is `left` for the next run.
+    pub async fn sweep(&self, now: u64, deadline: Instant) -> Result<SyncReport, StoreError> {
+        let mut total = SyncReport::default();
+        let mut orgs = OrgStore::list(self.orgs.as_ref()).await?;
+        if !orgs.is_empty() {
+            let first = (now / SWEEP_PERIOD) as usize % orgs.len();
+            orgs.rotate_left(first);
+        }
+        for org in orgs {
+            match self.service.sync_pending(&org, deadline).await {
+                Ok(report) => {
+                    total.synced += report.synced;
+                    total.failed += report.failed;
+                    total.left += report.left;
+                }
+                Err(e) => {
+                    tracing::error!(org = %org.id, error = %e, "an organisation's pending syncs could not be read; passed over");
+                    total.left += 1;
+                }
+            }
         }
         Ok(total)
     }

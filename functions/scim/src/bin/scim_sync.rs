@@ -11,12 +11,14 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     shared::adapters::logs::init();
     let scim = Arc::new(Scim::from_env().await?);
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let scim = scim.clone();
         async move {
-            let report = scim.sweep().await?;
-            tracing::info!(synced = report.synced, failed = report.failed, "scim sync sweep");
-            Ok::<_, Error>(json!({"synced": report.synced, "failed": report.failed}))
+            // Stop taking up users with time left to finish the one under way (its Cognito calls).
+            let (now, deadline) = shared::common::time::invocation_clock(event.context.deadline, std::time::Duration::from_secs(20));
+            let report = scim.sweep(now, deadline).await?;
+            tracing::info!(synced = report.synced, failed = report.failed, left = report.left, "scim sync sweep");
+            Ok::<_, Error>(json!({"synced": report.synced, "failed": report.failed, "left": report.left}))
         }
     }))
     .await

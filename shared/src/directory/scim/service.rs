@@ -17,6 +17,7 @@
 
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::directory_user::Link;
 use super::error::{Invalid, ScimError};
@@ -76,6 +77,9 @@ pub struct Resource {
 pub struct SyncReport {
     pub synced: usize,
     pub failed: usize,
+    /// Left for the next sweep: the time ran short, or the organisation's pending changes could
+    /// not be read.
+    pub left: usize,
 }
 
 pub struct ScimService {
@@ -379,11 +383,18 @@ impl ScimService {
     }
 
     /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's
-    /// sweep); users the directory refused are left until they change.
-    pub async fn sync_pending(&self, org: &Organisation) -> Result<SyncReport, StoreError> {
+    /// sweep) until `deadline`, the rest counted as `left`; users the directory refused are left
+    /// until they change.
+    pub async fn sync_pending(&self, org: &Organisation, deadline: Instant) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
         for entry in self.store.pending(&org.id).await?.into_iter().filter(|e| e.pending) {
-            if self.sync(org, entry).await { report.synced += 1 } else { report.failed += 1 }
+            if Instant::now() >= deadline {
+                report.left += 1;
+            } else if self.sync(org, entry).await {
+                report.synced += 1
+            } else {
+                report.failed += 1
+            }
         }
         Ok(report)
     }

@@ -367,7 +367,14 @@ impl ScimStore for DynamoScim {
             items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
-                return items.iter().map(entry_from).collect();
+                // An item that does not read as an entry is logged and passed over: the others are
+                // still retried.
+                return Ok(items
+                    .iter()
+                    .filter_map(|item| {
+                        entry_from(item).map_err(|e| tracing::error!(org = %org, error = %e, "a pending SCIM entry does not read; passed over")).ok()
+                    })
+                    .collect());
             }
         }
     }

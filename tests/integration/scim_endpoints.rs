@@ -615,6 +615,25 @@ async fn a_create_that_adopts_an_existing_account_ends_its_sessions() {
     }
 }
 
+/// A company's directory never takes over an account an operator disabled (it stays disabled,
+/// the refusal recorded with its reason), nor an operator's own (a console role would pass to
+/// whoever controls the company's directory and provider).
+#[tokio::test]
+async fn a_create_does_not_adopt_a_disabled_account_or_an_operators() {
+    let t = spawn_scim().await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&t.app.sdk);
+    let banned = t.app.user("banned@example.com", |_| {}).await;
+    idp.admin_disable_user().user_pool_id(&t.app.stack.user_pool_id).username(&banned).send().await.unwrap();
+    t.app.user("operator@example.com", |u| u.groups = &["bridge-operator"]).await;
+    for (email, enabled, reason) in [("banned@example.com", false, "disabled by an operator"), ("operator@example.com", true, "another directory user")] {
+        let id = t.create_user(email, json!({})).await;
+        let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
+        assert!(!entry.pending && entry.sync_error.as_deref().is_some_and(|e| e.contains(reason)), "{email}: refused, and why: {:?}", entry.sync_error);
+        let (now_enabled, attrs) = t.cognito_user(email).await.unwrap();
+        assert_eq!((now_enabled, attrs.get("custom:org_id"), attrs.get("custom:scim_id")), (enabled, None, None), "{email}: left as it was");
+    }
+}
+
 /// Large resources: a page stays within Lambda's 6 MB answer (it ends early, says how many it
 /// holds in `itemsPerPage`, and the next `startIndex` goes on from there until every user is
 /// seen); a filter or sort no key answers evaluates at most 16 MiB of them (`tooMany`), though

@@ -143,13 +143,40 @@ impl CognitoDirectory {
         }
     }
 
+    /// The groups of `username`, every page (Cognito answers 60 at a time) from the one `next`
+    /// names (`None`: the first).
+    async fn groups_from(&self, username: &str, mut next: Option<String>) -> Result<Vec<String>, DirectoryError> {
+        let mut groups = Vec::new();
+        loop {
+            let call = self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(username).limit(60).set_next_token(next);
+            let page = call.send().await.map_err(|e| directory_error(&e))?;
+            groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
+            next = page.next_token().map(str::to_owned);
+            if next.is_none() {
+                return Ok(groups);
+            }
+        }
+    }
+
     /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
     /// same organisation, or of none (a person who signed up before their company connected).
+    /// Not one of none that an operator disabled (`Refused`: the directory does not overrule an
+    /// operator), nor an operator's own, in a console role's group (`Claimed`: the role would
+    /// pass to whoever controls the company's directory and its provider).
     async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
         let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(&e))?;
         let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
         if org.is_some_and(|o| o != user.org) {
             return Err(DirectoryError::Claimed(user.email.clone()));
+        }
+        if org.is_none() {
+            if !existing.enabled() {
+                return Err(DirectoryError::Refused(format!("the account of {} was disabled by an operator; enable it to provision it", user.email)));
+            }
+            let groups = self.groups_from(existing.username(), None).await?;
+            if groups.iter().any(|g| g.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX)) {
+                return Err(DirectoryError::Claimed(user.email.clone()));
+            }
         }
         let username = existing.username().to_owned();
         let email = existing.user_attributes().iter().find(|a| a.name() == "email").and_then(|a| a.value()).unwrap_or_default();
@@ -248,12 +275,8 @@ impl PoolUsers for CognitoDirectory {
         let first = groups.map_err(|e| directory_error(&e))?;
         let mut groups: Vec<String> = first.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
         // More than a page (60): the rest, page after page (a role could be on any of them).
-        let mut next = first.next_token().map(str::to_owned);
-        while let Some(token) = next {
-            let call = self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(got.username()).limit(60).next_token(token);
-            let page = call.send().await.map_err(|e| directory_error(&e))?;
-            groups.extend(page.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)));
-            next = page.next_token().map(str::to_owned);
+        if let Some(next) = first.next_token() {
+            groups.extend(self.groups_from(got.username(), Some(next.to_owned())).await?);
         }
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
         Ok(Some(PoolUser { username: got.username().to_owned(), enabled: got.enabled(), attributes, factors: got.user_mfa_setting_list().to_vec(), groups }))

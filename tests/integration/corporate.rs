@@ -682,6 +682,22 @@ async fn a_first_corporate_sign_in_never_enables_a_disabled_account() {
     }
 }
 
+/// An operator's own account (a console role) is never taken into a company by its provider:
+/// the first corporate sign-in is refused and the account stays out of the organisation.
+#[tokio::test]
+async fn a_first_corporate_sign_in_never_takes_an_operators_account() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let username = app.user("taro@corp.example", |u| u.groups = &["bridge-admin"]).await;
+    let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;
+    assert_eq!(reply.location_param("error").as_deref(), Some("corporate_outside_domain"), "{} {}", reply.status, reply.body);
+    let pool = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let user = pool.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&username).send().await.unwrap();
+    assert!(!user.user_attributes().iter().any(|a| a.name() == "custom:org_id"), "not moved into the organisation");
+    assert_eq!(app.items_under("SESSION#").await, 0, "no session");
+}
+
 /// A linked person's user is read beside the link, by the email the company's provider gives,
 /// and taken only when the link leads to that very user. Agreeing, a callback reads the user pool
 /// no more than before (one `AdminGetUser`, one `AdminListGroupsForUser`). When that email now

@@ -47,6 +47,11 @@ impl Corporate {
             Some(_) => return Err(CorporateError::OtherOrganisation),
             None => true,
         };
+        // An operator's own account (a console role's group) is never taken into a company: the
+        // company's provider would then decide who holds the role. A role is granted after.
+        if adopted && user.groups.iter().any(|g| g.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX)) {
+            return Err(CorporateError::OtherOrganisation);
+        }
         if connection.provisioning == Provisioning::Scim {
             let scim_id = user.attributes.get(SCIM_ATTRIBUTE).and_then(|v| v.as_str()).ok_or(CorporateError::NotProvisioned)?;
             let entry = self.ports.scim.get(&org.id, Kind::User, scim_id).await?.ok_or(CorporateError::Deactivated)?;

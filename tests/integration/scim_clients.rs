@@ -288,21 +288,45 @@ fn later() -> std::time::Instant {
     std::time::Instant::now() + std::time::Duration::from_secs(60)
 }
 
-#[tokio::test]
-async fn a_cognito_failure_loses_nothing_and_the_sweep_catches_up() {
-    let t = spawn_scim().await;
-    // The same function, but its Cognito endpoint refuses connections.
+/// The same SCIM function as `t`'s, but its Cognito endpoint refuses connections.
+async fn with_cognito_down(t: &crate::scim_harness::ScimTest) -> std::sync::Arc<scim::state::Scim> {
     let calls = CallLog::default();
     let broken_sdk = sdk_config(moto(), &calls).await.into_builder().endpoint_url("http://127.0.0.1:9").build();
     let mut env: std::collections::HashMap<String, String> = t.app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".into(), "http://127.0.0.1:9".into());
     let config = scim::config::Config::from_env(&env).unwrap();
     let dynamo_ok = sdk_config(moto(), &calls).await;
-    let broken = std::sync::Arc::new(scim::state::Scim::with_clients(
+    std::sync::Arc::new(scim::state::Scim::with_clients(
         &config,
         aws_sdk_dynamodb::Client::new(&dynamo_ok),
         aws_sdk_cognitoidentityprovider::Client::new(&broken_sdk),
-    ));
+    ))
+}
+
+/// A deletion whose Cognito part failed, then a create with the same email that adopts the
+/// account: the deletion's retry leaves the account to the new user (enabled, its own).
+#[tokio::test]
+async fn a_stale_deletion_retry_leaves_an_account_another_user_took_over() {
+    let t = spawn_scim().await;
+    let broken = with_cognito_down(&t).await;
+    let old = t.create_user("again@example.com", json!({})).await;
+    let auth = format!("Bearer {}", t.token);
+    let deleted = t.send_with(&broken, "DELETE", &format!("/Users/{old}"), &[("authorization", &auth)], None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let new = t.create_user("again@example.com", json!({})).await;
+    let (enabled, attrs) = t.cognito_user("again@example.com").await.unwrap();
+    assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (true, new.as_str()), "adopted by the new user");
+    let report = t.scim.sweep(0, later()).await.unwrap();
+    assert_eq!((report.synced, report.failed), (1, 0), "the deletion settled: {report:?}");
+    let (enabled, attrs) = t.cognito_user("again@example.com").await.unwrap();
+    assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (true, new.as_str()), "still the new user's, enabled");
+    assert!(t.store().pending(&t.org.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cognito_failure_loses_nothing_and_the_sweep_catches_up() {
+    let t = spawn_scim().await;
+    let broken = with_cognito_down(&t).await;
     let auth = format!("Bearer {}", t.token);
     let created = t.send_with(&broken, "POST", "/Users", &[("authorization", &auth)], Some(json!({"userName": "late@example.com"}).to_string())).await;
     assert_eq!(created.status, StatusCode::CREATED, "the change is recorded: {}", created.body);

@@ -87,6 +87,11 @@ pub trait UserDirectory: Send + Sync {
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
     /// Deletes the user; a user already gone is fine.
     async fn delete(&self, username: &str) -> Result<(), DirectoryError>;
+    /// The SCIM id the user carries now (`custom:scim_id`): `None` when it carries none, is gone,
+    /// or the directory cannot say (by default).
+    async fn scim_id(&self, _username: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(None)
+    }
 }
 
 /// The one directory write corporate sign-in makes (a person's first sign-in creates their

@@ -58,6 +58,9 @@ impl UserDirectory for EndingSessions {
         let moved = before.is_some_and(|b| !b.email.eq_ignore_ascii_case(&user.email) || b.org != user.org);
         if moved { self.end(username).await } else { Ok(()) }
     }
+    async fn scim_id(&self, username: &str) -> Result<Option<String>, DirectoryError> {
+        self.directory.scim_id(username).await
+    }
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
         if !enabled {
             // The revocation first: a sign-in under way opens nothing, even should Cognito fail.

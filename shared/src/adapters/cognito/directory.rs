@@ -221,6 +221,11 @@ impl UserDirectory for CognitoDirectory {
         Ok(())
     }
 
+    async fn scim_id(&self, username: &str) -> Result<Option<String>, DirectoryError> {
+        let user = self.admin_get_user(username).await?;
+        Ok(user.and_then(|u| u.user_attributes().iter().find(|a| a.name() == SCIM_ATTRIBUTE).and_then(|a| a.value().map(str::to_owned))))
+    }
+
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError> {
         if enabled {
             self.client.admin_enable_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(|e| directory_error(&e))?;

@@ -344,7 +344,11 @@ impl ScimService {
         for _ in 0..3 {
             let purge = entry.deleted == Some(Deletion::Purge);
             let desired = sync::desired(org, &entry.record, entry.deleted.is_some(), purge);
-            let link = match sync::converge(self.directory.as_ref(), &entry.link, &desired).await {
+            let converged = match self.taken_over(&entry).await {
+                true => Ok(Link::default()),
+                false => sync::converge(self.directory.as_ref(), &entry.link, &desired).await,
+            };
+            let link = match converged {
                 Ok(link) => link,
                 Err(e) if e.is_transient() => {
                     tracing::warn!(org = %org.id, id = %entry.record.id, error = %e, "directory sync failed; left pending");
@@ -380,6 +384,21 @@ impl ScimService {
         }
         // Still racing newer writers after three rounds: they sync their own versions.
         true
+    }
+
+    /// Whether `entry` is the retry of a deletion whose directory user another SCIM user has taken
+    /// over since it failed (a create with the same email adopted it): the deletion then leaves
+    /// that user alone. Asked on a retry only (the first attempt follows the deletion at once). A
+    /// failure to tell is logged and counts as not taken over.
+    async fn taken_over(&self, entry: &ScimEntry) -> bool {
+        let (Some(_), Some(username), Some(_)) = (entry.deleted, &entry.link.username, &entry.sync_error) else { return false };
+        match self.directory.scim_id(username).await {
+            Ok(owner) => owner.is_some_and(|owner| owner != entry.record.id),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read whose the directory user is; the deletion goes on");
+                false
+            }
+        }
     }
 
     /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's

@@ -9,14 +9,16 @@ use serde_json::Value;
 
 use super::directory_user::Link;
 use super::resource::{Kind, Record};
-use crate::directory::org::OrgId;
+use crate::directory::org::Organisation;
 use crate::directory::ports::Deletion;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
 /// What a change of one resource from `before` to `after` (`None`: absent) records.
-/// `deletion` is set for a DELETE; `version` is the version the change writes.
+/// `deletion` is set for a DELETE; `version` is the version the change writes. The user's email
+/// is given only when it is in the organisation's domains: a directory may write any address,
+/// and a workflow acting on `user.email` must not reach another organisation's person by it.
 pub fn change_event(
-    org: &OrgId,
+    org: &Organisation,
     before: Option<&Record>,
     after: Option<&Record>,
     link: &Link,
@@ -36,15 +38,15 @@ pub fn change_event(
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
     let user = EventUser {
         username: link.username.clone(),
-        email: record.primary_email().map(|e| e.to_lowercase()),
+        email: record.primary_email().filter(|e| super::sync::in_domains(org, e)).map(|e| e.to_lowercase()),
         given_name: text(name.and_then(|n| n.get("givenName"))),
         family_name: text(name.and_then(|n| n.get("familyName"))),
         locale: text(record.data.get("locale")),
-        org: Some(org.to_string()),
+        org: Some(org.id.to_string()),
         ..EventUser::default()
     };
     let context = EventContext { method: Some("scim".into()), ..EventContext::default() };
-    let mut event = IdentityEvent { id: format!("scim-{org}-{}-{version}", record.id), ..IdentityEvent::new(kind, user, context, now) };
+    let mut event = IdentityEvent { id: format!("scim-{}-{}-{version}", org.id, record.id), ..IdentityEvent::new(kind, user, context, now) };
     event.detail.insert("scim_id".into(), record.id.clone().into());
     event.detail.insert("active".into(), after.is_some_and(Record::active).into());
     if let Some(ext) = record.external_id() {
@@ -74,9 +76,19 @@ mod tests {
         }
     }
 
+    fn acme() -> Organisation {
+        Organisation {
+            id: crate::directory::org::OrgId::parse("acme").unwrap_or_else(|e| panic!("{e}")),
+            name: "Acme".into(),
+            domains: vec![crate::directory::org::EmailDomain::parse("acme.test").unwrap_or_else(|e| panic!("{e}"))],
+            policies: crate::directory::org::OrgPolicies::default(),
+            connection: None,
+            version: 1,
+        }
+    }
+
     fn kind_of(before: Option<&Record>, after: Option<&Record>, deletion: Option<Deletion>) -> Option<EventType> {
-        let org = OrgId::parse("acme").unwrap_or_else(|e| panic!("{e}"));
-        change_event(&org, before, after, &Link::default(), deletion, 2, 10).map(|e| e.kind)
+        change_event(&acme(), before, after, &Link::default(), deletion, 2, 10).map(|e| e.kind)
     }
 
     #[test]
@@ -93,12 +105,17 @@ mod tests {
 
     #[test]
     fn the_event_names_the_person_the_organisation_and_the_change() {
-        let org = OrgId::parse("acme").unwrap_or_else(|e| panic!("{e}"));
-        let event = change_event(&org, Some(&user(true)), None, &Link::default(), Some(Deletion::Deactivate), 2, 10).unwrap_or_else(|| panic!("no event"));
+        let event = change_event(&acme(), Some(&user(true)), None, &Link::default(), Some(Deletion::Deactivate), 2, 10).unwrap_or_else(|| panic!("no event"));
         assert_eq!(event.id, "scim-acme-u-1-2");
         let v = event.to_value();
         assert_eq!(v["user"]["email"], "ann@acme.test");
         assert_eq!(v["user"]["org"], "acme");
         assert_eq!(v["detail"], json!({"scim_id": "u-1", "active": false, "external_id": "e-1", "directory": "disabled"}));
+        // An address outside the organisation's domains (another organisation's person's, say)
+        // is not given: a workflow acting on `user.email` cannot reach that person by it.
+        let mut outside = user(true);
+        outside.data.insert("emails".into(), json!([{"value": "victim@other.test", "primary": true}]));
+        let event = change_event(&acme(), None, Some(&outside), &Link::default(), None, 1, 10).unwrap_or_else(|| panic!("no event"));
+        assert_eq!(event.user.email, None);
     }
 }

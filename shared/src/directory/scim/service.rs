@@ -150,7 +150,7 @@ impl ScimService {
         if kind == Kind::User {
             sync::check_sign_in_email(t.org, &record)?;
         }
-        let event = change_event(&t.org.id, None, Some(&record), &Link::default(), None, record.version, t.now);
+        let event = change_event(t.org, None, Some(&record), &Link::default(), None, record.version, t.now);
         self.store.create(&t.org.id, &record, &members, event.as_ref()).await?;
         if kind == Kind::User {
             self.sync(t.org, ScimEntry { record: record.clone(), link: Link::default(), pending: true, sync_error: None, deleted: None }).await;
@@ -226,7 +226,7 @@ impl ScimService {
             let written = match kind {
                 Kind::Group => self.store.update_group(&t.org.id, &current, &next, &changes).await,
                 Kind::User => {
-                    let event = change_event(&t.org.id, Some(&current.record), Some(&next), &current.link, None, next.version, t.now);
+                    let event = change_event(t.org, Some(&current.record), Some(&next), &current.link, None, next.version, t.now);
                     self.store.replace(&t.org.id, &current, &next, event.as_ref()).await
                 }
             };
@@ -257,7 +257,7 @@ impl ScimService {
                 (Kind::User, DeleteMode::Deactivate) => Deletion::Deactivate,
                 _ => Deletion::Purge,
             };
-            let event = change_event(&t.org.id, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
+            let event = change_event(t.org, Some(&current.record), None, &current.link, Some(how), current.record.version + 1, t.now);
             match self.store.delete(&t.org.id, &current, how, event.as_ref()).await {
                 Ok(()) => {}
                 Err(StoreError::Conflict) if if_match.is_some() => return Err(ScimError::Stale),

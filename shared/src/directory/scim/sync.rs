@@ -35,12 +35,17 @@ pub enum Desired {
 
 /// The directory state `record` calls for. `deleted`: the record was deleted (`purge`: with the
 /// `delete` policy).
+/// Whether `email`'s domain is one of `org`'s (any case).
+pub fn in_domains(org: &Organisation, email: &str) -> bool {
+    email.rsplit_once('@').is_some_and(|(_, d)| org.domains.iter().any(|o| o.as_str().eq_ignore_ascii_case(d)))
+}
+
 pub fn desired(org: &Organisation, record: &Record, deleted: bool, purge: bool) -> Desired {
     if deleted && purge {
         return Desired::Absent;
     }
     let email = record.primary_email();
-    let in_domain = email.as_deref().and_then(|e| e.rsplit_once('@')).is_some_and(|(_, d)| org.domains.iter().any(|o| o.as_str().eq_ignore_ascii_case(d)));
+    let in_domain = email.as_deref().is_some_and(|e| in_domains(org, e));
     let email = match email {
         Some(email) if in_domain => email,
         email => return Desired::Outside { email },

@@ -386,7 +386,7 @@ async fn refusals_do_not_tell_who_has_an_account() {
     assert_eq!(known.json()["error"], "password_policy");
     // Reset codes: 4 tries an hour per address, then `too_many_attempts` for both alike, the
     // right code included (no guessing past it; Cognito's own lock would tell the two apart).
-    for _ in 1..shared::signin::password::RESET_CODE_TRIES {
+    for _ in 1..shared::signin::password_reset::RESET_CODE_TRIES {
         let (known, unknown) = (reset("hanako@example.com").await, reset("nobody@example.com").await);
         assert_eq!((known.status, unknown.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     }

@@ -120,7 +120,7 @@ async fn main() -> Result<(), Failure> {
     .await?
     .len();
     let swept = Instant::now();
-    let report = function.sweep().await?;
+    let report = function.sweep(0, std::time::Instant::now() + std::time::Duration::from_secs(3600)).await?;
     println!(
         "pending Cognito syncs after the import: {pending}; the sweep synced {} ({} failed) in {:.1} s",
         report.synced,

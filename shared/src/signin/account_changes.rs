@@ -22,10 +22,11 @@ use crate::common::profile::ORG_ATTRIBUTE;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::account::{AccountPage, Elevation};
 use crate::signin::challenge::{AccessToken, AuthError};
+use crate::signin::password_rules::check_password_rules;
 use crate::signin::ports::{Factor, OwnSettings, Passkey};
 use crate::signin::service::{SignInError, TotpSetup};
 use crate::signin::session::Session;
-use crate::signin::sign_up::{check_password_rules, person_name};
+use crate::signin::sign_up::person_name;
 
 /// What the page shows after the fresh step: the account as Cognito keeps it now.
 #[derive(Debug, Clone, Serialize)]

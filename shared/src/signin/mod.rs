@@ -16,6 +16,8 @@ pub mod entry;
 pub mod flow;
 pub mod oidc;
 pub mod password;
+pub mod password_reset;
+pub mod password_rules;
 pub mod passwordless;
 pub mod ports;
 pub mod service;

@@ -1,5 +1,5 @@
 //! Password sign-in and its challenges: the password step, challenge answers (MFA codes, a new
-//! password, a choice of factor), the reset path, and enrolling a second factor (a code to the
+//! password, a choice of factor), and enrolling a second factor (a code to the
 //! verified email, then an authenticator app) when an app requires one.
 
 use crate::common::email::Email;
@@ -14,6 +14,7 @@ use crate::signin::confirmation;
 use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
+use crate::signin::password_rules::check_password_rules;
 use crate::signin::ports::{CodeAsker, SessionStore, TokenRejected};
 use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
@@ -23,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Password sign-in: the password, challenge answers, the reset path and factor enrolment.
+/// Password sign-in: the password, challenge answers and factor enrolment (the reset path is
+/// `signin::password_reset`).
 pub struct PasswordSignIn {
-    ports: Arc<SignInPorts>,
+    pub(super) ports: Arc<SignInPorts>,
 }
 
 impl PasswordSignIn {
@@ -124,7 +126,7 @@ impl PasswordSignIn {
             return Err(SignInError::BadInput("answer"));
         }
         if let ChallengeAnswer::NewPassword(password) = &answer {
-            crate::signin::sign_up::check_password_rules(password)?;
+            check_password_rules(password)?;
         }
         match (state.challenge, &answer) {
             (ChallengeKind::VerifyEmail, ChallengeAnswer::Code(code)) => return self.finish_email_proof(state, code, visitor, now).await,
@@ -185,59 +187,16 @@ impl PasswordSignIn {
         self.next(state.ctx, step, visitor, Established { second_factor, prior: prior.as_ref(), given: &given, method, claim: None }, now).await
     }
 
-    /// Asks for a reset code. Unknown accounts get the same answer as known ones.
-    pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
-        self.ports.open_context(ctx, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        // A code anyone can ask for: counted as the others (5 an hour), for every address alike.
-        if !self.ports.sign_ups.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
-        }
-        match self.ports.auth.forgot_password(email.as_str()).await {
-            Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Sets a new password with the emailed code, then signs in with it.
-    pub async fn reset_password(
-        &self,
-        ctx: &str,
-        email: &str,
-        code: &SecretString,
-        new_password: &SecretString,
-        visitor: &EventContext,
-        now: u64,
-    ) -> Result<Outcome, SignInError> {
-        let ctx = self.ports.open_context(ctx, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        // Both checks before Cognito, for every address alike: Cognito may look at the account
-        // first (a weak password, a spent limit would tell who has one).
-        crate::signin::sign_up::check_password_rules(new_password)?;
-        let window = format!("reset:{}:{}", email.as_str().to_lowercase(), now / crate::signin::sign_up::SIGN_UP_WINDOW);
-        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&window), RESET_CODE_TRIES, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
-        }
-        self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
-        // A new password ends what the old one opened: the person's bridge sessions, Cognito's
-        // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
-        // (whoever held them: the reset proves the email), all but this one's.
-        let reset = crate::signin::oidc::random_token();
-        if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
-            self.ports.sessions.end_all(&username).await?;
-            if let Err(e) = self.ports.pool.sign_out(&username).await {
-                tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
-            }
-            credentials_changed(&*self.ports.sessions, &username, &reset).await?;
-        }
-        let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
-        let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };
-        self.next(ctx, step, visitor, established, now).await
-    }
-
     /// `established`: what the steps before decided (a second factor answered; the email's
     /// history read beside the password check; consent decisions brought along).
-    async fn next(&self, ctx: SignInContext, step: AuthStep, visitor: &EventContext, established: Established<'_>, now: u64) -> Result<Outcome, SignInError> {
+    pub(super) async fn next(
+        &self,
+        ctx: SignInContext,
+        step: AuthStep,
+        visitor: &EventContext,
+        established: Established<'_>,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
         match step {
             AuthStep::Authenticated { id_token, access_token } => self.deliver(&ctx, &id_token, &access_token, visitor, established, now).await,
             AuthStep::Challenge(c) => {
@@ -434,10 +393,6 @@ impl PasswordSignIn {
 /// Tries of an emailed sign-in code before a new one must be sent.
 pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
 
-/// Tries of password-reset codes per address an hour (`SIGN_UP_WINDOW`), below Cognito's own
-/// lock, which only an address with an account would reach.
-pub const RESET_CODE_TRIES: u64 = 4;
-
 /// Tries of the code that proves a person's verified email (the `verify_email` step before an
 /// authenticator is set up, and the account page's fresh step) before a new one must be sent.
 pub const EMAIL_PROOF_TRIES: u64 = 3;
@@ -454,7 +409,7 @@ pub(super) async fn credentials_changed(sessions: &dyn SessionStore, username: &
 }
 
 /// Nothing decided about consent before the sign-in.
-const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };
+pub(super) const NOTHING_GIVEN: &Given = &Given { decisions: Vec::new(), via: Via::SignIn };
 
 /// What the steps before the ID token established: a second factor answered, the sign-in
 /// email's history if it was read beside the password check, and consent decisions the

@@ -1,0 +1,72 @@
+//! The reset path of a password sign-in: a code asked for by email (the same answer whether or
+//! not the account exists), then a new password with it, which ends what the old one opened and
+//! signs the person in. Not the password step itself (`signin::password`).
+
+use secrecy::SecretString;
+
+use crate::common::email::Email;
+use crate::events::EventContext;
+use crate::signin::challenge::AuthError;
+use crate::signin::password::{Established, NOTHING_GIVEN, PasswordSignIn, credentials_changed};
+use crate::signin::password_rules::check_password_rules;
+use crate::signin::ports::CodeAsker;
+use crate::signin::service::{Outcome, SignInError};
+use crate::signin::session::Method;
+
+/// Tries of password-reset codes per address a [`RESET_WINDOW`], below Cognito's own lock,
+/// which only an address with an account would reach.
+pub const RESET_CODE_TRIES: u64 = 4;
+/// The window reset codes' tries are counted in (seconds).
+const RESET_WINDOW: u64 = 3600;
+
+impl PasswordSignIn {
+    /// Asks for a reset code. Unknown accounts get the same answer as known ones.
+    pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
+        self.ports.open_context(ctx, now).await?;
+        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        // A code anyone can ask for: counted as the others (5 an hour), for every address alike.
+        if !self.ports.sign_ups.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
+        match self.ports.auth.forgot_password(email.as_str()).await {
+            Ok(()) | Err(AuthError::InvalidCredentials) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sets a new password with the emailed code, then signs in with it.
+    pub async fn reset_password(
+        &self,
+        ctx: &str,
+        email: &str,
+        code: &SecretString,
+        new_password: &SecretString,
+        visitor: &EventContext,
+        now: u64,
+    ) -> Result<Outcome, SignInError> {
+        let ctx = self.ports.open_context(ctx, now).await?;
+        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        // Both checks before Cognito, for every address alike: Cognito may look at the account
+        // first (a weak password, a spent limit would tell who has one).
+        check_password_rules(new_password)?;
+        let window = format!("reset:{}:{}", email.as_str().to_lowercase(), now / RESET_WINDOW);
+        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&window), RESET_CODE_TRIES, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
+        self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;
+        // A new password ends what the old one opened: the person's bridge sessions, Cognito's
+        // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
+        // (whoever held them: the reset proves the email), all but this one's.
+        let reset = crate::signin::oidc::random_token();
+        if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
+            self.ports.sessions.end_all(&username).await?;
+            if let Err(e) = self.ports.pool.sign_out(&username).await {
+                tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
+            }
+            credentials_changed(&*self.ports.sessions, &username, &reset).await?;
+        }
+        let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
+        let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };
+        self.next(ctx, step, visitor, established, now).await
+    }
+}

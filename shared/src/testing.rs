@@ -217,6 +217,12 @@ impl crate::signin::ports::SignUpLedger for OpenLedger {
     async fn step_code_try(&self, _: &str, _: u64, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }
+    async fn reset_code_sent(&self, _: &str, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    async fn reset_code_try(&self, _: &str, _: u64, _: u64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     async fn consent_decided(&self, _: &str, _: u64) -> Result<bool, StoreError> {
         Ok(true)
     }

@@ -384,8 +384,8 @@ async fn refusals_do_not_tell_who_has_an_account() {
     let (known, unknown) = (weak("hanako@example.com").await, weak("nobody@example.com").await);
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body), "a weak password reads the same for both");
     assert_eq!(known.json()["error"], "password_policy");
-    // Reset codes: 4 tries an hour per address, then `too_many_attempts` for both alike, the
-    // right code included (no guessing past it; Cognito's own lock would tell the two apart).
+    // Reset codes: 4 tries per code sent, then `too_many_attempts` for both alike, the right code
+    // included (no guessing past it; Cognito's own lock would tell the two apart).
     for _ in 1..shared::signin::password_reset::RESET_CODE_TRIES {
         let (known, unknown) = (reset("hanako@example.com").await, reset("nobody@example.com").await);
         assert_eq!((known.status, unknown.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
@@ -395,6 +395,11 @@ async fn refusals_do_not_tell_who_has_an_account() {
     let (unknown, nobody) = (reset("nobody@example.com").await, "nobody");
     assert_eq!((spent.status, &spent.body), (unknown.status, &unknown.body), "{nobody}: the same refusal");
     assert_eq!(spent.json()["error"], "too_many_attempts");
+    // A new code has tries of its own: the person is not locked out until the hour ends.
+    assert_eq!(app.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await.status, StatusCode::OK);
+    let code = app.last_email("hanako@example.com")["code"].as_str().unwrap_or_default().to_owned();
+    let reset_now = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": code, "new_password": "N3w-Passw0rd!x"})).await;
+    assert_eq!(reset_now.status, StatusCode::OK, "{}", reset_now.body);
     // Asking for codes: 5 an hour per address (each sends an email), then 429 for both alike.
     for _ in 1..shared::signin::sign_up::CODES_PER_EMAIL {
         app.post("/password/forgot", json!({"ctx": ctx, "email": "nobody@example.com"})).await;

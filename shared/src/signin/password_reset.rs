@@ -9,23 +9,21 @@ use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::password::{Established, NOTHING_GIVEN, PasswordSignIn, credentials_changed};
 use crate::signin::password_rules::check_password_rules;
-use crate::signin::ports::CodeAsker;
 use crate::signin::service::{Outcome, SignInError};
 use crate::signin::session::Method;
 
-/// Tries of password-reset codes per address a [`RESET_WINDOW`], below Cognito's own lock,
-/// which only an address with an account would reach.
+/// Tries of a password-reset code before a new one must be asked for: fewer than Cognito's own
+/// lock (five), which only an address with an account would reach.
 pub const RESET_CODE_TRIES: u64 = 4;
-/// The window reset codes' tries are counted in (seconds).
-const RESET_WINDOW: u64 = 3600;
 
 impl PasswordSignIn {
     /// Asks for a reset code. Unknown accounts get the same answer as known ones.
     pub async fn forgot_password(&self, ctx: &str, email: &str, now: u64) -> Result<(), SignInError> {
         self.ports.open_context(ctx, now).await?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        // A code anyone can ask for: counted as the others (5 an hour), for every address alike.
-        if !self.ports.sign_ups.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
+        // A code anyone can ask for: counted as the others (5 an hour), for every address alike;
+        // its tries start again.
+        if !self.ports.sign_ups.reset_code_sent(email.as_str(), now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         match self.ports.auth.forgot_password(email.as_str()).await {
@@ -49,8 +47,7 @@ impl PasswordSignIn {
         // Both checks before Cognito, for every address alike: Cognito may look at the account
         // first (a weak password, a spent limit would tell who has one).
         check_password_rules(new_password)?;
-        let window = format!("reset:{}:{}", email.as_str().to_lowercase(), now / RESET_WINDOW);
-        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&window), RESET_CODE_TRIES, now).await? {
+        if !self.ports.sign_ups.reset_code_try(email.as_str(), RESET_CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         self.ports.auth.confirm_forgot_password(email.as_str(), code, new_password).await?;

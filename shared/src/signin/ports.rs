@@ -215,6 +215,11 @@ pub trait SignUpLedger: Send + Sync {
     /// [`Self::code_sent`] counts, without starting the sign-up code's tries again. Codes asked
     /// for by someone who proved the password are counted apart ([`CodeAsker`]).
     async fn other_code_sent(&self, email: &str, asker: CodeAsker, now: u64) -> Result<bool, StoreError>;
+    /// A password-reset code for `email`: counted as a code anyone can ask for; its tries
+    /// ([`Self::reset_code_try`]) start again. `false` when too many were sent (none is sent).
+    async fn reset_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError>;
+    /// Counts a try of the reset code last sent to `email`; `false` when `limit` are spent.
+    async fn reset_code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError>;
     /// Counts a try of the code of the sign-in step `step` (an id of that step: each step has
     /// its own tries, whatever other steps the address starts); `false` when `limit` are spent.
     async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError>;

@@ -2,7 +2,7 @@
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): tries of the sign-up code since the last one; `c{window}` (N): codes anyone could ask for sent that window, `p{window}` (N): those only the password opens; `expires_at` |
+//! | sign-ups of an address | `SIGNUPS#{digest(email)}` | `SIGNUPS` | `w{window}` (N): sign-ups in that window; `noted`, `noted_until` (an existing account's sign-up proof); `tries` (N): tries of the sign-up code since the last one; `reset_tries` (N): tries of the reset code since the last one; `c{window}` (N): codes anyone could ask for sent that window, `p{window}` (N): those only the password opens; `expires_at` |
 //! | sign-ups of a network | `SIGNUPS#net#{network}` | `SIGNUPS` | `w{window}` (N), `expires_at` |
 //! | a sign-in step's code | `CODESTEP#{step}` | `CODESTEP` | `tries` (N), `expires_at` |
 //!
@@ -36,19 +36,27 @@ impl DynamoSignUps {
         Self { table: Table::new(client, table) }
     }
 
-    /// Counts a code sent to `email` this window, a sign-up's (`sign_up`: its tries start
-    /// again) or another's, in `asker`'s count; `false` over [`CODES_PER_EMAIL`].
-    async fn count_code(&self, email: &str, sign_up: bool, asker: CodeAsker, now: u64) -> Result<bool, StoreError> {
+    /// Counts a code sent to `email` this window in `asker`'s count, and starts the tries of
+    /// the code's kind again (`restart`: `tries` for a sign-up's, `reset_tries` for a reset's);
+    /// `false` over [`CODES_PER_EMAIL`].
+    async fn count_code(&self, email: &str, restart: Option<&str>, asker: CodeAsker, now: u64) -> Result<bool, StoreError> {
         let prefix = match asker {
             CodeAsker::Anyone => "c",
             CodeAsker::PasswordHolder => "p",
         };
         let window = [("#c", format!("{prefix}{}", now / SIGN_UP_WINDOW))];
-        let (update, values) = match sign_up {
-            true => (format!("ADD #c :one SET tries = :zero, {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)][..]),
-            false => (format!("ADD #c :one SET {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL)][..]),
+        let (update, values) = match restart {
+            Some(tries) => (format!("ADD #c :one SET {tries} = :zero, {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL), (":zero", 0)][..]),
+            None => (format!("ADD #c :one SET {EXPIRES}"), &[(":one", 1), (":limit", CODES_PER_EMAIL)][..]),
         };
         self.update(address(email), &update, "attribute_not_exists(#c) OR #c < :limit", &window, values, now).await
+    }
+
+    /// Counts a try of the code whose tries `attribute` holds; `false` when `limit` are spent.
+    async fn try_code(&self, email: &str, attribute: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
+        let update = format!("ADD {attribute} :one SET {EXPIRES}");
+        let condition = format!("attribute_not_exists({attribute}) OR {attribute} < :limit");
+        self.update(address(email), &update, &condition, &[], &[(":one", 1), (":limit", limit)], now).await
     }
 
     /// Runs `update` on `item` if `condition` holds; `false` when it does not.
@@ -125,16 +133,23 @@ impl SignUpLedger for DynamoSignUps {
     }
 
     async fn code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
-        let update = format!("ADD tries :one SET {EXPIRES}");
-        self.update(address(email), &update, "attribute_not_exists(tries) OR tries < :limit", &[], &[(":one", 1), (":limit", limit)], now).await
+        self.try_code(email, "tries", limit, now).await
     }
 
     async fn code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
-        self.count_code(email, true, CodeAsker::Anyone, now).await
+        self.count_code(email, Some("tries"), CodeAsker::Anyone, now).await
     }
 
     async fn other_code_sent(&self, email: &str, asker: CodeAsker, now: u64) -> Result<bool, StoreError> {
-        self.count_code(email, false, asker, now).await
+        self.count_code(email, None, asker, now).await
+    }
+
+    async fn reset_code_sent(&self, email: &str, now: u64) -> Result<bool, StoreError> {
+        self.count_code(email, Some("reset_tries"), CodeAsker::Anyone, now).await
+    }
+
+    async fn reset_code_try(&self, email: &str, limit: u64, now: u64) -> Result<bool, StoreError> {
+        self.try_code(email, "reset_tries", limit, now).await
     }
 
     async fn step_code_try(&self, step: &str, limit: u64, now: u64) -> Result<bool, StoreError> {

@@ -696,16 +696,17 @@ pub struct MemoryAccount {
     pub passwords: Mutex<HashMap<String, String>>,
     pub deleted: Mutex<Vec<String>>,
     /// How many of the next removals (a factor turned off, a passkey deleted) are made but
-    /// answered `Unavailable`, as when Cognito's answer is lost on the way.
+    /// answered with an error, as when Cognito's answer is lost on the way: `Unavailable` for a
+    /// factor, and for a passkey what the SDK's retry then meets (not found: `CodeMismatch`).
     pub lost_answers: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryAccount {
-    /// `Err(Unavailable)` once per lost answer, counting down.
-    fn answer(&self) -> Result<(), AuthError> {
+    /// `Err(lost)` once per lost answer, counting down.
+    fn answer(&self, lost: AuthError) -> Result<(), AuthError> {
         use std::sync::atomic::Ordering;
         match self.lost_answers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
-            Ok(_) => Err(AuthError::Unavailable("the answer was lost".into())),
+            Ok(_) => Err(lost),
             Err(_) => Ok(()),
         }
     }
@@ -754,7 +755,7 @@ impl crate::signin::ports::OwnAccount for MemoryAccount {
             held.factors.push(factor);
             return Ok(());
         }
-        self.answer()
+        self.answer(AuthError::Unavailable("the answer was lost".into()))
     }
     async fn delete_user(&self, token: &AccessToken) -> Result<(), AuthError> {
         self.deleted.lock().unwrap_or_else(|p| p.into_inner()).push(token.0.expose_secret().to_owned());
@@ -777,7 +778,7 @@ impl crate::signin::ports::OwnAccount for MemoryAccount {
         let held = all.entry(token.0.expose_secret().to_owned()).or_default();
         let before = held.len();
         held.retain(|p| p.id != id);
-        if held.len() == before { Err(AuthError::CodeMismatch) } else { self.answer() }
+        if held.len() == before { Err(AuthError::CodeMismatch) } else { self.answer(AuthError::CodeMismatch) }
     }
 }
 

@@ -261,6 +261,11 @@ impl AccountPage {
     pub async fn remove_passkey(&self, elevated: &str, id: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         let own = &self.ports.own_account;
+        // There first: then an error after which it is gone (the SDK's retry of a removal whose
+        // answer was lost finds nothing) is the removal made.
+        if !own.passkeys(&token).await?.iter().any(|p| p.id == id) {
+            return Err(AuthError::CodeMismatch.into());
+        }
         let gone = async { Ok(!own.passkeys(&token).await?.iter().any(|p| p.id == id)) };
         let ended = self.taking_away(&elevation, own.delete_passkey(&token, id), gone).await?;
         self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
@@ -272,8 +277,8 @@ impl AccountPage {
     /// is left half done and the person's retry does it all (the way in is still there to
     /// remove); then, once it is gone, the sign-ins Cognito authenticated before are held
     /// (`credentials_changed`) and the other sessions end once more (one written between the two
-    /// passes). `gone` tells whether the way in is gone, asked only when the removal's answer
-    /// was lost (`Unavailable`). A failure of either of those two is logged, not answered: the way in is gone
+    /// passes). `gone` tells whether the way in is gone, asked only when the removal failed (its
+    /// answer may have been lost). A failure of either of those two is logged, not answered: the way in is gone
     /// (a retry would find nothing to remove), and what they catch is a sign-in under way
     /// during the removal. How many sessions ended.
     async fn taking_away(
@@ -284,9 +289,10 @@ impl AccountPage {
     ) -> Result<usize, SignInError> {
         let ended = self.end_others_of(&elevation.session, &elevation.username).await?;
         if let Err(e) = removal.await {
-            // An answer lost on the way (a timeout, an outage) may hide a removal Cognito made,
-            // which a retry would not find: ask whether the way in is still there.
-            if !(matches!(e, AuthError::Unavailable(_)) && matches!(gone.await, Ok(true))) {
+            // An answer lost on the way (a timeout, an outage, or the SDK's retry that then found
+            // nothing to remove) may hide a removal Cognito made: ask whether the way in is
+            // still there.
+            if !matches!(gone.await, Ok(true)) {
                 return Err(e.into());
             }
         }

@@ -321,6 +321,15 @@ async fn a_stale_deletion_retry_leaves_an_account_another_user_took_over() {
     let (enabled, attrs) = t.cognito_user("again@example.com").await.unwrap();
     assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (true, new.as_str()), "still the new user's, enabled");
     assert!(t.store().pending(&t.org.id).await.unwrap().is_empty());
+
+    // An address given to a new hire before the leaver is deprovisioned: the leaver's deletion
+    // (its first attempt) leaves the account the new hire's user took over.
+    let leaver = t.create_user("desk@example.com", json!({})).await;
+    let hire = t.create_user("hire@example.com", json!({"emails": [{"value": "desk@example.com", "primary": true}]})).await;
+    assert_eq!(t.cognito_user("desk@example.com").await.unwrap().1["custom:scim_id"], hire, "the new hire's now");
+    assert_eq!(t.call("DELETE", &format!("/Users/{leaver}"), None).await.status, StatusCode::NO_CONTENT);
+    let (enabled, attrs) = t.cognito_user("desk@example.com").await.unwrap();
+    assert_eq!((enabled, attrs["custom:scim_id"].as_str()), (true, hire.as_str()), "the new hire's account is left alone");
 }
 
 #[tokio::test]

@@ -625,7 +625,7 @@ async fn a_create_does_not_adopt_a_disabled_account_or_an_operators() {
     let banned = t.app.user("banned@example.com", |_| {}).await;
     idp.admin_disable_user().user_pool_id(&t.app.stack.user_pool_id).username(&banned).send().await.unwrap();
     t.app.user("operator@example.com", |u| u.groups = &["bridge-operator"]).await;
-    for (email, enabled, reason) in [("banned@example.com", false, "disabled by an operator"), ("operator@example.com", true, "another directory user")] {
+    for (email, enabled, reason) in [("banned@example.com", false, "disabled by an operator"), ("operator@example.com", true, "holds a console role")] {
         let id = t.create_user(email, json!({})).await;
         let entry = t.store().get(&t.org.id, Kind::User, &id).await.unwrap().unwrap();
         assert!(!entry.pending && entry.sync_error.as_deref().is_some_and(|e| e.contains(reason)), "{email}: refused, and why: {:?}", entry.sync_error);

@@ -75,7 +75,8 @@ impl Scim {
     /// Retries the outstanding syncs of every organisation until `deadline`. One organisation
     /// cannot hold up the others: each run starts at another one (by `now`, seconds since the
     /// epoch, so every organisation comes first in turn), and one whose pending changes cannot be
-    /// read is logged and passed over; what the time does not reach is `left` for the next run.
+    /// read is logged and passed over; what the time does not reach (users, or whole
+    /// organisations) is `left` for the next run.
     pub async fn sweep(&self, now: u64, deadline: Instant) -> Result<SyncReport, StoreError> {
         let mut total = SyncReport::default();
         let mut orgs = OrgStore::list(self.orgs.as_ref()).await?;
@@ -84,6 +85,10 @@ impl Scim {
             orgs.rotate_left(first);
         }
         for org in orgs {
+            if Instant::now() >= deadline {
+                total.left += 1;
+                continue;
+            }
             match self.service.sync_pending(&org, deadline).await {
                 Ok(report) => {
                     total.synced += report.synced;

@@ -205,6 +205,12 @@ pub trait IdentityLinks: Send + Sync {
 /// `admin::role`): an admin gives them, a workflow never does.
 pub const RESERVED_GROUP_PREFIX: &str = "bridge-";
 
+/// Whether `groups` hold a console role (a group with [`RESERVED_GROUP_PREFIX`]): an operator's
+/// own account, which neither a company's directory nor its provider may take over.
+pub fn holds_console_role(groups: &[String]) -> bool {
+    groups.iter().any(|g| g.starts_with(RESERVED_GROUP_PREFIX))
+}
+
 /// A Cognito user as the sign-in path needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolUser {

@@ -160,9 +160,9 @@ impl CognitoDirectory {
 
     /// The existing user with `user`'s email, if this SCIM user may take it over: one of the
     /// same organisation, or of none (a person who signed up before their company connected).
-    /// Not one of none that an operator disabled (`Refused`: the directory does not overrule an
-    /// operator), nor an operator's own, in a console role's group (`Claimed`: the role would
-    /// pass to whoever controls the company's directory and its provider).
+    /// Not one of none that an operator disabled (the directory does not overrule an operator),
+    /// nor an operator's own, in a console role's group (the role would pass to whoever controls
+    /// the company's directory and its provider): both `Refused`, saying why.
     async fn adopt(&self, user: &DirectoryUser) -> Result<String, DirectoryError> {
         let existing = self.client.admin_get_user().user_pool_id(&self.pool_id).username(&user.email).send().await.map_err(|e| directory_error(&e))?;
         let org = existing.user_attributes().iter().find(|a| a.name() == ORG_ATTRIBUTE).and_then(|a| a.value());
@@ -171,11 +171,14 @@ impl CognitoDirectory {
         }
         if org.is_none() {
             if !existing.enabled() {
-                return Err(DirectoryError::Refused(format!("the account of {} was disabled by an operator; enable it to provision it", user.email)));
+                return Err(DirectoryError::Refused(format!(
+                    "the account of {} was disabled by an operator; enable it, then change the user in the directory to provision it",
+                    user.email
+                )));
             }
             let groups = self.groups_from(existing.username(), None).await?;
-            if groups.iter().any(|g| g.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX)) {
-                return Err(DirectoryError::Claimed(user.email.clone()));
+            if crate::directory::ports::holds_console_role(&groups) {
+                return Err(DirectoryError::Refused(format!("the account of {} holds a console role (an operator's); it is not provisioned", user.email)));
             }
         }
         let username = existing.username().to_owned();
@@ -281,7 +284,7 @@ impl PoolUsers for CognitoDirectory {
         let mut groups: Vec<String> = first.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
         // More than a page (60): the rest, page after page (a role could be on any of them).
         if let Some(next) = first.next_token() {
-            groups.extend(self.groups_from(got.username(), Some(next.to_owned())).await?);
+            groups.extend(self.groups_from(name, Some(next.to_owned())).await?);
         }
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
         Ok(Some(PoolUser { username: got.username().to_owned(), enabled: got.enabled(), attributes, factors: got.user_mfa_setting_list().to_vec(), groups }))

@@ -345,8 +345,9 @@ impl ScimService {
             let purge = entry.deleted == Some(Deletion::Purge);
             let desired = sync::desired(org, &entry.record, entry.deleted.is_some(), purge);
             let converged = match self.taken_over(&entry).await {
-                true => Ok(Link::default()),
-                false => sync::converge(self.directory.as_ref(), &entry.link, &desired).await,
+                Ok(true) => Ok(Link::default()),
+                Ok(false) => sync::converge(self.directory.as_ref(), &entry.link, &desired).await,
+                Err(e) => Err(e),
             };
             let link = match converged {
                 Ok(link) => link,
@@ -386,19 +387,13 @@ impl ScimService {
         true
     }
 
-    /// Whether `entry` is the retry of a deletion whose directory user another SCIM user has taken
-    /// over since it failed (a create with the same email adopted it): the deletion then leaves
-    /// that user alone. Asked on a retry only (the first attempt follows the deletion at once). A
-    /// failure to tell is logged and counts as not taken over.
-    async fn taken_over(&self, entry: &ScimEntry) -> bool {
-        let (Some(_), Some(username), Some(_)) = (entry.deleted, &entry.link.username, &entry.sync_error) else { return false };
-        match self.directory.scim_id(username).await {
-            Ok(owner) => owner.is_some_and(|owner| owner != entry.record.id),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read whose the directory user is; the deletion goes on");
-                false
-            }
-        }
+    /// Whether `entry` is a deletion whose directory user another SCIM user has taken over (a
+    /// create with the same email adopted it, before this deletion or since it failed): the
+    /// deletion then leaves that user alone. One `AdminGetUser` per deletion; a failure to tell
+    /// is the sync's failure (left pending, retried).
+    async fn taken_over(&self, entry: &ScimEntry) -> Result<bool, crate::directory::ports::DirectoryError> {
+        let (Some(_), Some(username)) = (entry.deleted, &entry.link.username) else { return Ok(false) };
+        Ok(self.directory.scim_id(username).await?.is_some_and(|owner| owner != entry.record.id))
     }
 
     /// Retries every outstanding directory sync of `org` (the operator's and the scheduler's

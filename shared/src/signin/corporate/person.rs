@@ -49,7 +49,7 @@ impl Corporate {
         };
         // An operator's own account (a console role's group) is never taken into a company: the
         // company's provider would then decide who holds the role. A role is granted after.
-        if adopted && user.groups.iter().any(|g| g.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX)) {
+        if adopted && crate::directory::ports::holds_console_role(&user.groups) {
             return Err(CorporateError::OtherOrganisation);
         }
         if connection.provisioning == Provisioning::Scim {

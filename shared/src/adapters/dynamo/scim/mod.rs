@@ -170,6 +170,9 @@ impl ScimStore for DynamoScim {
             Lookup::Id(id) => return Ok(self.get(org, kind, id).await?.into_iter().collect()),
         };
         over(items.len())?;
+        if out_bytes(&items) > MAX_EVALUATED_BYTES {
+            return Err(StoreError::Limit(format!("more than {} MiB of resources", MAX_EVALUATED_BYTES >> 20)));
+        }
         items.iter().map(entry_from).collect()
     }
 

@@ -221,7 +221,8 @@ impl HooksAdmin {
             // It or another hook changed since they were read (perhaps to fall back to it).
             Err(StoreError::Conflict) => {
                 return Err(match self.store.hook(name).await? {
-                    Some(now) => AdminError::Stale { current: now.version },
+                    Some(now) if now.version != hook.version => AdminError::Stale { current: now.version },
+                    Some(_) => AdminError::Invalid(format!("the hooks changed while `{name}` was being removed (one may fall back to it now); try again")),
                     None => AdminError::NotFound(format!("hook `{name}`")),
                 });
             }

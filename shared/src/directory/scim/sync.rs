@@ -33,13 +33,13 @@ pub enum Desired {
     Absent,
 }
 
-/// The directory state `record` calls for. `deleted`: the record was deleted (`purge`: with the
-/// `delete` policy).
 /// Whether `email`'s domain is one of `org`'s (any case).
 pub fn in_domains(org: &Organisation, email: &str) -> bool {
     email.rsplit_once('@').is_some_and(|(_, d)| org.domains.iter().any(|o| o.as_str().eq_ignore_ascii_case(d)))
 }
 
+/// The directory state `record` calls for. `deleted`: the record was deleted (`purge`: with the
+/// `delete` policy).
 pub fn desired(org: &Organisation, record: &Record, deleted: bool, purge: bool) -> Desired {
     if deleted && purge {
         return Desired::Absent;

@@ -385,22 +385,39 @@ mod tests {
         Session::new("hanako".into(), None, Method::Password, profile, Default::default(), now)
     }
 
-    /// Removing a factor or a passkey when the sessions' table does not answer: nothing is
-    /// removed, so the person's retry (the way in still there) removes it and ends the other
-    /// sessions; after it, a sign-in Cognito authenticated before the removal opens nothing.
-    #[tokio::test]
-    async fn a_removal_whose_sessions_could_not_end_leaves_the_way_in_for_a_retry_that_ends_them() {
-        let now = crate::common::time::unix_now();
+    /// An account page for Hanako with an authenticator app and a passkey, and the grant of a
+    /// fresh step (session `this`).
+    struct Removing {
+        page: AccountPage,
+        sessions: Arc<MemorySessions>,
+        account: Arc<MemoryAccount>,
+        events: Arc<crate::testing::MemoryEvents>,
+        elevated: String,
+    }
+
+    async fn removing(now: u64) -> Removing {
         let sessions = Arc::new(MemorySessions::default());
         let account = Arc::new(MemoryAccount::default());
         account.settings.lock().unwrap().entry(TOKEN.into()).or_default().factors = vec![Factor::SoftwareTokenMfa];
         let passkey = Passkey { id: "key-1".into(), name: "Phone".into(), attachment: None, created: now };
         account.passkeys.lock().unwrap().insert(TOKEN.into(), vec![passkey]);
         let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
-        let ports = SignInPorts { sessions: sessions.clone(), own_account: account.clone(), ..sign_in_ports(auth, Arc::new(MemoryOrgs::default())) };
+        let events = Arc::new(crate::testing::MemoryEvents::default());
+        let base = sign_in_ports(auth, Arc::new(MemoryOrgs::default()));
+        let ports = SignInPorts { sessions: sessions.clone(), own_account: account.clone(), events: events.clone(), ..base };
         let page = AccountPage::new(Arc::new(ports));
         let elevation = Elevation { session: "this".into(), username: "hanako".into(), access: TOKEN.into() };
         let elevated = page.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await.unwrap();
+        Removing { page, sessions, account, events, elevated }
+    }
+
+    /// Removing a factor or a passkey when the sessions' table does not answer: nothing is
+    /// removed, so the person's retry (the way in still there) removes it and ends the other
+    /// sessions; after it, a sign-in Cognito authenticated before the removal opens nothing.
+    #[tokio::test]
+    async fn a_removal_whose_sessions_could_not_end_leaves_the_way_in_for_a_retry_that_ends_them() {
+        let now = crate::common::time::unix_now();
+        let Removing { page, sessions, account, elevated, .. } = removing(now).await;
         let visitor = EventContext::default();
         let keep = |key: &str| sessions.sessions.lock().unwrap().insert(key.into(), session(now));
         let kept = |key: &str| sessions.sessions.lock().unwrap().contains_key(key);
@@ -430,18 +447,7 @@ mod tests {
     #[tokio::test]
     async fn a_removal_whose_answer_was_lost_is_found_made() {
         let now = crate::common::time::unix_now();
-        let sessions = Arc::new(MemorySessions::default());
-        let account = Arc::new(MemoryAccount::default());
-        account.settings.lock().unwrap().entry(TOKEN.into()).or_default().factors = vec![Factor::SoftwareTokenMfa];
-        let passkey = Passkey { id: "key-1".into(), name: "Phone".into(), attachment: None, created: now };
-        account.passkeys.lock().unwrap().insert(TOKEN.into(), vec![passkey]);
-        let auth = Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None));
-        let events = Arc::new(crate::testing::MemoryEvents::default());
-        let base = sign_in_ports(auth, Arc::new(MemoryOrgs::default()));
-        let ports = SignInPorts { sessions: sessions.clone(), own_account: account.clone(), events: events.clone(), ..base };
-        let page = AccountPage::new(Arc::new(ports));
-        let elevation = Elevation { session: "this".into(), username: "hanako".into(), access: TOKEN.into() };
-        let elevated = page.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await.unwrap();
+        let Removing { page, sessions, account, events, elevated } = removing(now).await;
         let visitor = EventContext::default();
         let under_way = Session { authenticated: now, ..session(now) };
         sessions.sessions.lock().unwrap().insert("this".into(), session(now));

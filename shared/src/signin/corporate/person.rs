@@ -127,10 +127,10 @@ impl Corporate {
 
     /// The Cognito user SCIM provisioned with this email (as an email or as the `userName`).
     async fn provisioned(&self, org: &Organisation, email: &Email) -> Result<String, CorporateError> {
-        // One user only: more is as good as none (and is not read).
+        // One user only: more is not provisioned (and is not read), as it was before the limit.
         let one = |found: Result<Vec<ScimEntry>, crate::common::store::StoreError>| match found {
-            Err(crate::common::store::StoreError::Limit(_)) => Ok(Vec::new()),
-            other => other,
+            Err(crate::common::store::StoreError::Limit(_)) => Err(CorporateError::NotProvisioned),
+            other => other.map_err(CorporateError::from),
         };
         let mut found = one(self.ports.scim.lookup(&org.id, Kind::User, &Lookup::Email(email.as_str().to_owned()), 1).await)?;
         if found.is_empty() {

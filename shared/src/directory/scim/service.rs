@@ -389,8 +389,8 @@ impl ScimService {
 
     /// Whether `entry` is a deletion whose directory user another SCIM user has taken over (a
     /// create with the same email adopted it, before this deletion or since it failed): the
-    /// deletion then leaves that user alone. One `AdminGetUser` per deletion; a failure to tell
-    /// is the sync's failure (left pending, retried).
+    /// deletion then leaves that user alone. One `AdminGetUser` per deletion attempt; a failure
+    /// to tell is the sync's failure (transient: left pending, retried).
     async fn taken_over(&self, entry: &ScimEntry) -> Result<bool, crate::directory::ports::DirectoryError> {
         let (Some(_), Some(username)) = (entry.deleted, &entry.link.username) else { return Ok(false) };
         Ok(self.directory.scim_id(username).await?.is_some_and(|owner| owner != entry.record.id))

@@ -61,6 +61,11 @@ pub use writes::{MAX_EMAILS, counters_complete};
 /// How long a page cursor lives.
 const CURSOR_SECONDS: u64 = 15 * 60;
 
+/// Past [`MAX_EVALUATED_BYTES`] of resources read for one listing.
+fn too_large() -> StoreError {
+    StoreError::Limit(format!("more than {} MiB of resources", MAX_EVALUATED_BYTES >> 20))
+}
+
 /// The bytes of the resources `items` hold (their stored JSON).
 fn out_bytes(items: &[Item]) -> usize {
     items.iter().map(|i| i.get("data").and_then(|v| v.as_s().ok()).map_or(0, String::len)).sum()
@@ -165,14 +170,22 @@ impl ScimStore for DynamoScim {
                 let ids = reads::query_all(&self.table, None, "pk", &format!("SCIM#{org}#EMAIL#{}", v.to_lowercase()), None).await?;
                 over(ids.len())?;
                 let keys: Vec<Item> = ids.iter().filter_map(sk_of).map(|id| resource_key(org, Kind::User, &id)).collect();
-                self.table.batch_get(keys).await?
+                // Read a batch at a time, so the bytes are bounded while they are read.
+                let (mut items, mut bytes) = (Vec::new(), 0);
+                for batch in keys.chunks(100) {
+                    let read = self.table.batch_get(batch.to_vec()).await?;
+                    bytes += out_bytes(&read);
+                    if bytes > MAX_EVALUATED_BYTES {
+                        return Err(too_large());
+                    }
+                    items.extend(read);
+                }
+                items
             }
             Lookup::Id(id) => return Ok(self.get(org, kind, id).await?.into_iter().collect()),
         };
+        // userName, displayName and externalId are unique: those lookups find one at most.
         over(items.len())?;
-        if out_bytes(&items) > MAX_EVALUATED_BYTES {
-            return Err(StoreError::Limit(format!("more than {} MiB of resources", MAX_EVALUATED_BYTES >> 20)));
-        }
         items.iter().map(entry_from).collect()
     }
 
@@ -242,19 +255,19 @@ impl ScimStore for DynamoScim {
 
     async fn all(&self, org: &OrgId, kind: Kind, limit: usize) -> Result<Vec<ScimEntry>, StoreError> {
         let (mut items, mut start) = (Vec::new(), None);
-        let (mut bytes, mut counted) = (0, 0);
+        let mut bytes = 0;
         loop {
             let out = reads::resources(&self.table, org, kind, "").set_exclusive_start_key(start).send().await.map_err(|e| failed(&e))?;
-            items.extend(out.items.unwrap_or_default());
+            let page = out.items.unwrap_or_default();
+            // Resources are up to 64 KiB each: the bytes read are bounded too, or a few thousand
+            // large ones would fill the function's memory before the count is reached.
+            bytes += out_bytes(&page);
+            items.extend(page);
             if items.len() > limit {
                 return Err(StoreError::Limit(format!("more than {limit} resources")));
             }
-            // Resources are up to 64 KiB each: the bytes read are bounded too, or a few thousand
-            // large ones would fill the function's memory before the count is reached.
-            bytes += out_bytes(&items[counted..]);
-            counted = items.len();
             if bytes > MAX_EVALUATED_BYTES {
-                return Err(StoreError::Limit(format!("more than {} MiB of resources", MAX_EVALUATED_BYTES >> 20)));
+                return Err(too_large());
             }
             start = out.last_evaluated_key;
             if start.is_none() {

@@ -79,11 +79,7 @@ impl Scim {
     /// organisations) is `left` for the next run.
     pub async fn sweep(&self, now: u64, deadline: Instant) -> Result<SyncReport, StoreError> {
         let mut total = SyncReport::default();
-        let mut orgs = OrgStore::list(self.orgs.as_ref()).await?;
-        if !orgs.is_empty() {
-            let first = (now / SWEEP_PERIOD) as usize % orgs.len();
-            orgs.rotate_left(first);
-        }
+        let orgs = in_turn(OrgStore::list(self.orgs.as_ref()).await?, now);
         for org in orgs {
             if Instant::now() >= deadline {
                 total.left += 1;
@@ -102,5 +98,31 @@ impl Scim {
             }
         }
         Ok(total)
+    }
+}
+
+/// `orgs` in the order a sweep at `now` (seconds since the epoch) takes them: the list turned so
+/// each run of the schedule begins at the next one, and every organisation comes first in turn.
+fn in_turn<T>(mut orgs: Vec<T>, now: u64) -> Vec<T> {
+    if !orgs.is_empty() {
+        let first = (now / SWEEP_PERIOD) as usize % orgs.len();
+        orgs.rotate_left(first);
+    }
+    orgs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SWEEP_PERIOD, in_turn};
+
+    #[test]
+    fn each_run_of_the_schedule_begins_at_the_next_organisation() {
+        let firsts: Vec<char> = (0..4).map(|run| in_turn(vec!['a', 'b', 'c'], 1_700_000_100 + run * SWEEP_PERIOD)[0]).collect();
+        let mut seen = firsts[..3].to_vec();
+        seen.sort();
+        assert_eq!(seen, ['a', 'b', 'c'], "three runs, three first organisations: {firsts:?}");
+        assert_eq!(firsts[3], firsts[0], "then round again");
+        assert_eq!(in_turn(vec!['a', 'b', 'c'], SWEEP_PERIOD), ['b', 'c', 'a'], "the order is kept, turned");
+        assert_eq!(in_turn(Vec::<char>::new(), 7), Vec::<char>::new());
     }
 }

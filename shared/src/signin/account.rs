@@ -263,10 +263,7 @@ impl AccountPage {
         if let (Some(access), ChallengeAnswer::Code(code)) = (state.access, &answer) {
             // The code sent to the verified email: the second proof, tried at most
             // `EMAIL_PROOF_TRIES` times in this step (a new step sends a new code).
-            let step = crate::signin::oidc::digest(&access);
-            if !self.ports.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_PROOF_TRIES, now).await? {
-                return Err(AuthError::TooManyAttempts.into());
-            }
+            self.ports.email_proof_try(&access, now).await?;
             let token = AccessToken(SecretString::from(access));
             if let Err(e) = self.ports.auth.check_email_code(&token, code).await {
                 return Err(self.counted(&session, e, visitor, now).await);

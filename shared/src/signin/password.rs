@@ -337,9 +337,7 @@ impl PasswordSignIn {
         let carried = Self::carried(&state)?;
         // The step's flow can be answered again while it lasts: its tries are counted here (each
         // new step sends a new code, which counts against the address's 5 an hour).
-        if !self.ports.sign_ups.step_code_try(&crate::signin::oidc::digest(&state.session), EMAIL_PROOF_TRIES, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
-        }
+        self.ports.email_proof_try(&state.session, now).await?;
         match self.ports.auth.check_email_code(&carried.access_token(), code).await {
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };

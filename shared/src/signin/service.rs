@@ -278,6 +278,15 @@ impl SignInPorts {
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device, known_as })
     }
 
+    /// One try of the code that proves a person's verified email in the step `step` names (any
+    /// value the step alone holds, digested here): at most
+    /// [`EMAIL_PROOF_TRIES`](crate::signin::password::EMAIL_PROOF_TRIES), the right code
+    /// included, then `TooManyAttempts` (a new step sends a new code).
+    pub(super) async fn email_proof_try(&self, step: &str, now: u64) -> Result<(), SignInError> {
+        let step = crate::signin::oidc::digest(step);
+        if self.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_PROOF_TRIES, now).await? { Ok(()) } else { Err(AuthError::TooManyAttempts.into()) }
+    }
+
     /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
     /// page's fresh step), as against the company's provider: people of an organisation that
     /// does not allow it (`password_sign_in`), or whose organisation no longer exists, are

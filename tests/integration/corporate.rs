@@ -146,7 +146,8 @@ async fn to_callback(app: &TestApp, email: &str, login: &str) -> (String, String
     let started = app.post("/login/identify", json!({"ctx": ctx, "email": email})).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     assert_eq!(started.json()["status"], "redirect", "{}", started.body);
-    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    // The browser that opened the form (its device cookie) goes on to the provider.
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[("cookie", &app.browser_cookie())], None).await;
     assert_eq!(go.status, StatusCode::FOUND, "{}", go.body);
     let binding = set_cookie(&go, "__Host-bridge_corporate").expect("a binding cookie");
     let authorize = go.header("location").unwrap().to_owned();
@@ -644,6 +645,34 @@ async fn a_corporate_consent_step_carried_to_another_browser_plants_no_session()
             }
         }
     }
+}
+
+/// Login CSRF through the door to the provider: someone starts a corporate sign-in for their own
+/// account and sends the `/corporate/go` link to another browser. Opened there, it would bind the
+/// sign-in to that browser (the binding cookie), and a provider that signs its own user in without
+/// a prompt would plant their session in it. The link works only in the browser whose form asked
+/// for it.
+#[tokio::test]
+async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let ctx = app.ctx().await;
+    let own = app.browser_cookie();
+    let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
+    let go = path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body)));
+    let before = backchannel().await;
+    for elsewhere in ["", "__Host-bridge_device=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV"] {
+        let reply = app.send("GET", &go, &[("cookie", elsewhere)], None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{elsewhere}: {}", reply.body);
+        assert!(reply.body.contains("other_browser"), "{}", reply.body);
+        assert!(reply.headers.get("set-cookie").is_none() && reply.header("location").is_none(), "no binding, no provider: {:?}", reply.headers);
+    }
+    assert_eq!(backchannel().await, before, "nothing reached the provider");
+    // The browser that asked still goes on, with the same link.
+    let reply = app.send("GET", &go, &[("cookie", &own)], None).await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    assert!(set_cookie(&reply, "__Host-bridge_corporate").is_some());
 }
 
 #[tokio::test]

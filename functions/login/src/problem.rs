@@ -48,6 +48,8 @@ pub const TOO_LARGE: Problem = p(StatusCode::PAYLOAD_TOO_LARGE, "request_too_lar
 const SIGN_IN_TOO_LARGE: Problem =
     p(StatusCode::UNPROCESSABLE_ENTITY, "sign_in_too_large", "Your account has more details than this sign-in can carry. Contact support.");
 pub const CODE_MISMATCH: Problem = p(StatusCode::UNAUTHORIZED, "code_mismatch", "That code is not correct.");
+const OTHER_BROWSER: Problem =
+    p(StatusCode::FORBIDDEN, "other_browser", "This sign-in was started in another browser. Start again from the app in this browser.");
 pub const ORIGIN_NOT_ALLOWED: Problem = p(StatusCode::FORBIDDEN, "origin_not_allowed", "Requests from this origin are not allowed.");
 
 impl Problem {
@@ -87,9 +89,7 @@ impl Problem {
             ),
             SignInError::AccountRevoked => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
             SignInError::HandoffUsed => p(S::BAD_REQUEST, "handoff_used", "This sign-in was already completed. Start again from the app."),
-            SignInError::OtherBrowser => {
-                p(S::FORBIDDEN, "other_browser", "This sign-in was started in another browser. Start again from the app in this browser.")
-            }
+            SignInError::OtherBrowser => OTHER_BROWSER,
             SignInError::SecondFactorRequired => p(
                 S::FORBIDDEN,
                 "mfa_required",
@@ -152,6 +152,7 @@ impl Problem {
             CorporateError::Flow(FlowError::Expired) => p(S::BAD_REQUEST, "flow_expired", "This sign-in page has expired. Start again from the app."),
             CorporateError::Flow(FlowError::TooLarge) => SIGN_IN_TOO_LARGE,
             CorporateError::InvalidState => p(S::BAD_REQUEST, "corporate_state", "This sign-in attempt is no longer valid. Start again from the app."),
+            CorporateError::OtherBrowser => OTHER_BROWSER,
             CorporateError::ProviderDenied(_) => p(S::FORBIDDEN, "corporate_denied", "Your company's sign-in did not complete."),
             CorporateError::Provider(OidcError::Refused(_) | OidcError::BadToken(_)) | CorporateError::Claims(_) => TRY_AGAIN,
             CorporateError::Provider(OidcError::Unavailable(_)) | CorporateError::Unconfigured => Problem { code: "corporate_unavailable", ..UNAVAILABLE },

@@ -23,10 +23,11 @@ pub fn routes() -> Router<Arc<Login>> {
 }
 
 /// `GET /corporate/go?flow=`: a new pending sign-in bound to this browser, then the provider.
-async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, Now(now): Now) -> Response {
+/// Only in the browser whose form asked for it (its device cookie).
+async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     let query = query.or_empty();
     let Some(flow) = query.get("flow") else { return PageProblem(problem::BAD_REQUEST, lang).into_response() };
-    match login.corporate.begin(flow, now).await {
+    match login.corporate.begin(flow, cookies::device(&headers), now).await {
         Ok(started) => {
             let mut response = redirect(&started.url);
             set_cookie(&mut response, cookies::set(corporate::BINDING_COOKIE, &started.binding, corporate::PENDING_TTL));

@@ -141,6 +141,9 @@ pub enum CorporateError {
     /// Unknown, used, expired or foreign `state`, or another browser's.
     #[error("the sign-in state is not valid")]
     InvalidState,
+    /// The flow to the provider was brought by another browser than the one whose form asked for it.
+    #[error("the corporate sign-in was started in another browser")]
+    OtherBrowser,
     #[error("the provider answered with an error: {0}")]
     ProviderDenied(String),
     #[error(transparent)]
@@ -263,9 +266,16 @@ impl Corporate {
     }
 
     /// Stores a pending sign-in and returns the provider's authorization URL and the binding.
-    pub async fn begin(&self, flow_token: &str, now: u64) -> Result<Redirect, CorporateError> {
+    /// Only in the browser whose form asked for the flow (`device`: its device cookie;
+    /// [`CorporateError::OtherBrowser`] elsewhere): the binding it gets makes the provider's
+    /// answer that browser's sign-in, so a link carried to another browser would plant whoever
+    /// signs in at the provider there (login CSRF).
+    pub async fn begin(&self, flow_token: &str, device: Option<&str>, now: u64) -> Result<Redirect, CorporateError> {
         let key = self.shared.secrets.bridge().await?;
         let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
+        if !flow::device_shown(start.ctx.device.as_deref(), device) {
+            return Err(CorporateError::OtherBrowser);
+        }
         let (_, connection) = self.connection(&start.org).await?;
         let metadata = self.metadata(&connection).await?;
         // The organisation leads the state, so the callback can load its connection beside the take.

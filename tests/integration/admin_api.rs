@@ -138,15 +138,19 @@ fn settings(name: &str) -> Value {
            "allowed_origins": ["https://tool.example.com"], "risk_policy": "deny"})
 }
 
-#[tokio::test]
-async fn a_console_token_from_the_bridges_own_sign_in_needs_a_second_factor() {
-    let console = Console::new().await;
-    // The console is an app of the bridge: a JWT signed with our keys, for the admin API.
+/// The console as an app of the bridge: a JWT signed with our keys, for the admin API.
+async fn console_app(console: &Console) {
     let target = json!({"kind": "jwt", "url": format!("{CONSOLE}/index.html"), "algorithm": "ES256", "audience": AUDIENCE, "lifetime_seconds": 600});
     let claims = json!({"cognito:username": {"from": "attribute", "name": "cognito:username", "required": true},
                         "email": {"from": "attribute", "name": "email"}});
     let app = json!({"id": "console", "name": "Console", "target": target, "allowed_origins": [CONSOLE], "claims": claims});
     console.test.apps.create(serde_json::from_value(app).unwrap(), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+#[tokio::test]
+async fn a_console_token_from_the_bridges_own_sign_in_needs_a_second_factor() {
+    let console = Console::new().await;
+    console_app(&console).await;
     console.person("boss@example.com", &["bridge-admin"]).await;
 
     let step = console.test.login_at("/sso/console", "boss@example.com", PASSWORD).await;
@@ -174,6 +178,35 @@ async fn a_console_token_from_the_bridges_own_sign_in_needs_a_second_factor() {
     assert_eq!(console.call(&token, "GET", "/admin/v1/apps", &[], None).await.json()["apps"][1]["id"], "console");
     let ops = console.call(&token, "GET", "/admin/v1/people?email=ops@example.com", &[], None).await.json();
     assert_eq!((ops["factors"].clone(), ops["role"].clone()), (json!(["SMS_MFA"]), json!("operator")), "{ops}");
+}
+
+/// A passkey sign-in is a second factor where it was made; its session cookie copied to another
+/// browser proves no second factor there (as a password and code session's does not), so the
+/// console stays shut to whoever stole it.
+#[tokio::test]
+async fn a_passkey_sessions_cookie_in_another_browser_is_no_second_factor() {
+    let console = Console::new().await;
+    console_app(&console).await;
+    console.person("boss@example.com", &["bridge-admin"]).await;
+    let mut passkey = crate::passwordless::register(&console.test, "boss@example.com").await;
+    let door = console.test.send("GET", "/sso/console", &[], None).await;
+    let ctx = door.location_param("ctx").unwrap_or_else(|| panic!("{:?}", door.header("location")));
+    let step = console.test.post("/login/passkey", json!({"ctx": ctx, "email": "boss@example.com"})).await.json();
+    let answer = passkey.get(&step["public_key"], crate::passwordless::ORIGIN);
+    let signed_in = console.test.post("/login/challenge", json!({"flow": step["flow"], "credential": answer})).await;
+    let landed = console.test.handoff(&signed_in).await;
+    let token = |reply: &Reply| reply.location_param("jwt").unwrap_or_else(|| panic!("no token in {:?}", reply.header("location")));
+    let me = console.call(&token(&landed), "GET", "/admin/v1/me", &[], None).await;
+    assert_eq!((me.status, me.json()["role"].as_str()), (StatusCode::OK, Some("admin")), "the passkey's own browser: {}", me.body);
+    let session = session_cookie(&landed);
+    let own = format!("{session}; {}", console.test.browser_cookie());
+    let again = console.test.send("GET", "/sso/console", &[("cookie", &own)], None).await;
+    assert_eq!(console.call(&token(&again), "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK, "the same browser, from the session");
+    for elsewhere in [session.clone(), format!("{session}; __Host-bridge_device=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV")] {
+        let stolen = console.test.send("GET", "/sso/console", &[("cookie", &elsewhere)], None).await;
+        let me = console.call(&token(&stolen), "GET", "/admin/v1/me", &[], None).await;
+        assert_eq!((me.status, me.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("second_factor_required")), "{elsewhere}: {}", me.body);
+    }
 }
 
 #[tokio::test]

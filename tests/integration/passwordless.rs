@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The local form's origin: the relying party `localhost`.
-const ORIGIN: &str = "http://localhost:8081";
+pub const ORIGIN: &str = "http://localhost:8081";
 
 /// A software passkey: one P-256 key, a credential id, a signature counter.
 pub struct SoftAuthenticator {

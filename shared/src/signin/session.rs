@@ -92,8 +92,10 @@ pub enum Method {
 
 impl Method {
     /// How a sign-in by this method, with or without a second factor, proved who the person is,
-    /// as RFC 8176 `amr` values (`pwd`, `fed`, `otp`, `hwk`, `mfa`). A passkey is a second
-    /// factor on its own (a key the device holds, unlocked by the person).
+    /// as RFC 8176 `amr` values (`pwd`, `fed`, `otp`, `hwk`, `mfa`). A passkey sign-in is a
+    /// second factor on its own (a key the device holds, unlocked by the person): its callers
+    /// pass `true` where it was made, and `false` where it proves nothing (its session used in
+    /// another browser), which leaves `hwk` alone.
     pub fn amr(self, second_factor: bool) -> &'static [&'static str] {
         match (self, second_factor) {
             (Self::Password, false) => &["pwd"],
@@ -102,7 +104,8 @@ impl Method {
             (Self::Corporate, true) => &["fed", "mfa"],
             (Self::EmailCode, false) => &["otp"],
             (Self::EmailCode, true) => &["otp", "mfa"],
-            (Self::Passkey, _) => &["hwk", "mfa"],
+            (Self::Passkey, false) => &["hwk"],
+            (Self::Passkey, true) => &["hwk", "mfa"],
         }
     }
 

@@ -89,12 +89,17 @@ impl OutboundAuth {
         let body: Value =
             serde_json::from_slice(&bytes).ok().filter(|_| whole).ok_or_else(|| failure(true, "the token endpoint's answer is not JSON (or over 16 KiB)"))?;
         let token = body["access_token"].as_str().filter(|t| !t.is_empty()).ok_or_else(|| failure(false, "no access_token in the token answer"))?;
-        let lifetime = body["expires_in"].as_u64().unwrap_or(300).saturating_sub(60).max(1);
+        // Kept a minute less than the endpoint says, and a day at most (a huge `expires_in` is
+        // taken as a day, not added to the clock, which would overflow).
+        let lifetime = body["expires_in"].as_u64().unwrap_or(300).min(MAX_TOKEN_KEPT).saturating_sub(60).max(1);
         let until = Instant::now() + Duration::from_secs(lifetime);
         self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (issued_for, token.to_owned(), until));
         Ok(token.to_owned())
     }
 }
+
+/// How long an access token is kept at most (seconds), whatever its `expires_in`.
+const MAX_TOKEN_KEPT: u64 = 24 * 60 * 60;
 
 /// What an access token was issued for: the token endpoint, client, secret (its name: a new
 /// secret is a new name) and scope. A hook or connection changed since (another endpoint, a new
@@ -124,8 +129,13 @@ mod tests {
         }
     }
 
-    /// A token endpoint that issues `token-1`, `token-2`, ...
+    /// A token endpoint that issues `token-1`, `token-2`, ..., each for an hour.
     async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
+        token_endpoint_for("3600").await
+    }
+
+    /// A token endpoint that issues `token-1`, `token-2`, ..., each with `expires_in` (JSON).
+    async fn token_endpoint_for(expires_in: &'static str) -> (String, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
         let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let issued = Arc::new(AtomicUsize::new(0));
@@ -135,7 +145,7 @@ mod tests {
                 let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
                 tokio::spawn(async move {
                     let _ = socket.read(&mut [0u8; 4096]).await;
-                    let body = format!("{{\"access_token\":\"token-{n}\",\"expires_in\":3600}}");
+                    let body = format!("{{\"access_token\":\"token-{n}\",\"expires_in\":{expires_in}}}");
                     let answer =
                         format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
                     let _ = socket.write_all(answer.as_bytes()).await;
@@ -161,5 +171,23 @@ mod tests {
         let moved = bearer(auth.header("main", &oauth("s-2", &format!("{token_url}?v=2"))).await.unwrap_or_default());
         assert_eq!(issued.load(Ordering::SeqCst), 3);
         assert!(first != rekeyed && rekeyed != moved, "{first} {rekeyed} {moved}");
+    }
+
+    /// A token endpoint's `expires_in` is its word, not a number to add to the clock: the
+    /// largest one is kept a day, and one that is not a number five minutes. No panic.
+    #[tokio::test]
+    async fn any_expires_in_is_kept_within_a_day() {
+        for expires_in in ["18446744073709551615", "-1", "1e300", "\"3600\"", "0"] {
+            let (token_url, issued) = token_endpoint_for(expires_in).await;
+            let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+            let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
+            let auth = OutboundAuth::new(http, secrets);
+            let oauth = Auth::Oauth2 { token_url, client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
+            let header = auth.header("main", &oauth).await.unwrap_or_else(|e| panic!("{expires_in}: {e:?}"));
+            assert_eq!(header.map(|(_, v)| v).as_deref(), Some("Bearer token-1"), "{expires_in}");
+            let kept = auth.tokens.lock().unwrap_or_else(|p| p.into_inner()).get("main").map(|(_, _, until)| *until).unwrap_or_else(|| panic!("kept"));
+            assert!(kept <= Instant::now() + Duration::from_secs(MAX_TOKEN_KEPT), "{expires_in}");
+            assert_eq!(issued.load(Ordering::SeqCst), 1);
+        }
     }
 }

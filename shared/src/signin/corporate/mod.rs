@@ -594,12 +594,12 @@ mod tests {
             app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
             return_to: Some(return_to),
             nonce: None,
-            device: None,
+            device: crate::signin::flow::device_digest(Some("browser-a")),
             known_as: None,
         };
         let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let redirect = corporate.begin(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(redirect.binding.len() < 1500, "a cookie of {} bytes", redirect.binding.len());
         let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
         let state = url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
@@ -655,11 +655,16 @@ mod tests {
             let provider = Arc::new(Counted::default());
             let pending = Arc::new(TakenAfterTheExchange { kept: Mutex::default(), exchanged: Arc::new(Notify::new()) });
             let (sign_in, corporate) = service(Connection { metadata: kept.clone(), ..oidc_connection() }, provider.clone(), pending);
-            let ctx =
-                SignInContext { app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None, known_as: None };
+            let ctx = SignInContext {
+                app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
+                return_to: None,
+                nonce: None,
+                device: crate::signin::flow::device_digest(Some("browser-a")),
+                known_as: None,
+            };
             let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
-            let redirect = corporate.begin(&flow, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+            let redirect = corporate.begin(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((url.path(), provider.0.load(std::sync::atomic::Ordering::SeqCst)), (path, discoveries), "{kept:?}");
         }

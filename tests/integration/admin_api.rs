@@ -1086,6 +1086,13 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
 
     // Viewers cannot replay; an operator can, and two replays of one run at once make one call.
     let replay = |run: &str| format!("/admin/v1/workflows/runs/{run}/replay");
+    // Not while an admin has the flow switched off: nothing is called, the run stays failed.
+    assert_eq!(console.call(&boss_t, "POST", &format!("{flow_path}/disable"), &[("if-match", "\"3\"")], None).await.status, StatusCode::OK);
+    let before = service.received("/api/now/table/incident").len();
+    let refused = console.call(&ops_t, "POST", &replay(&first), &[], None).await;
+    assert!(refused.status == StatusCode::BAD_REQUEST && refused.body.contains("no longer applies"), "{}", refused.body);
+    assert_eq!(service.received("/api/now/table/incident").len(), before, "a switched-off flow calls nothing");
+    assert_eq!(console.call(&boss_t, "POST", &format!("{flow_path}/enable"), &[("if-match", "\"4\"")], None).await.status, StatusCode::OK);
     assert_eq!(console.call(&viewer_t, "POST", &replay(&first), &[], None).await.status, StatusCode::FORBIDDEN);
     let before = service.received("/api/now/table/incident").len();
     let first_replay = replay(&first);
@@ -1122,6 +1129,8 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     let expected = [
         by("admin.run.replayed", &ops),
         by("admin.run.replayed", &ops),
+        by("admin.flow.enabled", &boss),
+        by("admin.flow.disabled", &boss),
         by("admin.flow.enabled", &boss),
         by("admin.flow.disabled", &boss),
         by("admin.flow.created", &boss),

@@ -291,6 +291,9 @@ impl WorkflowsAdmin {
         let (event, flow) = tokio::join!(self.store.event(&run.event_id), self.flow(&run.flow_id));
         let event = event?.ok_or_else(|| AdminError::Invalid("the run's event has expired (events are kept 7 days); it cannot be replayed".into()))?;
         let mut flow = flow?;
+        if let Some(why) = Runner::replay_refusal(&flow, &event, &run) {
+            return Err(AdminError::Invalid(why));
+        }
         for step in &mut flow.steps {
             step.retry.max_attempts = 1;
         }

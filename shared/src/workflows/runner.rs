@@ -142,6 +142,27 @@ impl Runner {
         time_for(self.deadline, wait)
     }
 
+    /// Why `record` (a failed run of `flow` for `event`) must not run again, if it must not: the
+    /// flow no longer applies to the event (an admin switched it off, or its trigger or
+    /// condition changed), or a step still to run reads the output of one that succeeded, which
+    /// the record keeps redacted (the step would send `[redacted]` in its place).
+    pub fn replay_refusal(flow: &Flow, event: &IdentityEvent, record: &RunRecord) -> Option<String> {
+        if !flow.applies_to(event.kind, &event.to_value()) {
+            return Some(format!("flow `{}` no longer applies to the run's event: it is disabled, or its trigger or condition changed", flow.id));
+        }
+        let done: Vec<&StepRecord> = record.steps.iter().filter(|s| s.succeeded).collect();
+        for step in flow.steps.iter().filter(|s| !done.iter().any(|d| d.id == s.id)) {
+            let action = serde_json::to_string(&step.action).unwrap_or_default();
+            if let Some(read) = done.iter().find(|d| reads_redacted(&action, d)) {
+                return Some(format!(
+                    "step `{}` reads the output of step `{}`, which the run keeps redacted: replaying would send `{REDACTED}` in its place",
+                    step.id, read.id
+                ));
+            }
+        }
+        None
+    }
+
     /// Runs a failed run again, skipping the steps that succeeded before.
     pub async fn replay(&self, flow: &Flow, event: &IdentityEvent, mut record: RunRecord, now: u64) -> Result<RunRecord, StoreError> {
         record.steps.retain(|s| s.succeeded);
@@ -243,6 +264,22 @@ fn rendered_fields(action: &Action, context: &Value) -> Action {
         })
         .collect();
     serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| action.clone())
+}
+
+/// Whether `action` (a step's settings as JSON text) reads a value of `done`'s output that the
+/// record keeps redacted: each `steps.{id}.output...` it names, followed through the output.
+fn reads_redacted(action: &str, done: &StepRecord) -> bool {
+    let prefix = format!("steps.{}.output", done.id);
+    action.match_indices(&prefix).any(|(at, _)| {
+        let rest = &action[at + prefix.len()..];
+        let path = rest.strip_prefix('.').unwrap_or("");
+        let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(path.len());
+        let value = path[..end].split('.').filter(|k| !k.is_empty()).try_fold(&done.output, |v, key| match v {
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => v.get(key),
+        });
+        value.is_some_and(|v| v.to_string().contains(REDACTED))
+    })
 }
 
 /// Keys whose values never go into a run record.
@@ -385,6 +422,41 @@ mod tests {
         assert_eq!(connectors.calls().len(), 7);
         let Action::Http { path, .. } = &connectors.calls()[6] else { panic!("not an HTTP step") };
         assert_eq!(path, "/notes/INC002");
+    }
+
+    /// A replay runs the flow as it is now, from the failed step, with the outputs the record
+    /// kept: not for a flow that no longer applies, nor when a step to run reads a redacted one.
+    #[test]
+    fn a_replay_is_refused_where_it_would_not_do_what_the_run_did() {
+        let failed = |output: Value| RunRecord {
+            run_id: "r".into(),
+            flow_id: "risky".into(),
+            flow_version: 1,
+            event_id: "e-2".into(),
+            event_type: EventType::SignInHighRisk,
+            status: RunStatus::Failed,
+            steps: vec![
+                StepRecord { id: "incident".into(), succeeded: true, attempts: 1, error: None, output },
+                StepRecord { id: "note".into(), succeeded: false, attempts: 3, error: Some("HTTP 500".into()), output: Value::Null },
+            ],
+            started_at: 1,
+            finished_at: Some(2),
+        };
+        let kept = json!({"status": 201, "body": {"result": {"number": "INC002", "caller_email": REDACTED}}});
+        assert_eq!(Runner::replay_refusal(&flow(), &event("e-2"), &failed(kept.clone())), None, "the number it reads was kept");
+        let redacted = json!({"status": 201, "body": {"result": {"number": REDACTED}}});
+        let why = Runner::replay_refusal(&flow(), &event("e-2"), &failed(redacted)).unwrap_or_default();
+        assert!(why.contains("`note` reads the output of step `incident`"), "{why}");
+        let mut reads_all = flow();
+        if let Action::Http { body, .. } = &mut reads_all.steps[1].action {
+            *body = json!({"text": "{{steps.incident.output}}"});
+        }
+        assert!(Runner::replay_refusal(&reads_all, &event("e-2"), &failed(kept.clone())).is_some(), "the whole output holds a redacted value");
+        let off = Flow { enabled: false, ..flow() };
+        assert!(Runner::replay_refusal(&off, &event("e-2"), &failed(kept.clone())).unwrap_or_default().contains("no longer applies"));
+        let mut jp = event("e-2");
+        jp.context.country = Some("JP".into());
+        assert!(Runner::replay_refusal(&flow(), &jp, &failed(kept)).is_some(), "its condition excludes the event now");
     }
 
     #[tokio::test]

@@ -289,6 +289,18 @@ async fn throttling_and_outages_are_retried_then_dead_lettered_and_bad_requests_
     assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 1));
     assert!(out[0].steps[0].error.as_deref().unwrap_or_default().starts_with("HTTP 400: "), "{:?}", out[0].steps[0].error);
     assert_eq!(service.received(path).len(), 3 + 4 + 1);
+
+    // A request that cannot be made (a header value from the event with a line break in it) is
+    // no outage: it fails at once, sends nothing, and is not retried.
+    let flow: Flow = serde_json::from_value(json!({"id": "hdr", "name": "hdr", "trigger": "sign_in.high_risk", "steps": [
+        {"id": "call", "connector": "http", "connection": "servicenow", "path": "/api/now/table/incident",
+         "headers": {"X-Ref": "{{detail.ref}}"}, "body": {}, "retry": {"max_attempts": 5, "backoff_seconds": 1}}]}))
+    .unwrap();
+    let mut hostile = event("evt-4", "sign_in.high_risk");
+    hostile.detail.insert("ref".into(), json!("a\r\nX-Injected: 1"));
+    let out = runner.handle(&hostile, &[flow], 1).await.unwrap();
+    assert_eq!((out[0].status, out[0].steps[0].attempts), (RunStatus::Failed, 1), "{:?}", out[0].steps[0].error);
+    assert_eq!(service.received(path).len(), 3 + 4 + 1, "nothing sent");
 }
 
 #[tokio::test]

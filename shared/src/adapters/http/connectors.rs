@@ -60,7 +60,11 @@ impl HttpConnectors {
         if !call.body.is_null() {
             request = request.json(&call.body);
         }
-        let response = request.send().await.map_err(|e| StepOutcome::Retry(format!("no answer: {}", e.without_url())))?;
+        // A request that cannot be made (a header value that is not one) is no outage: not retried.
+        let response = request.send().await.map_err(|e| match e.is_builder() {
+            true => StepOutcome::Failed(format!("the request could not be made: {}", e.without_url())),
+            false => StepOutcome::Retry(format!("no answer: {}", e.without_url())),
+        })?;
         let status = response.status().as_u16();
         let (bytes, _) = super::body_within(response, MAX_BODY).await.map_err(|e| StepOutcome::Retry(format!("the answer was cut: {}", e.without_url())))?;
         let body = super::json_or_text(&bytes);

@@ -145,7 +145,7 @@ impl Runner {
     /// Why `record` (a failed run of `flow` for `event`) must not run again, if it must not: the
     /// flow no longer applies to the event (an admin switched it off, or its trigger or
     /// condition changed), or a step still to run reads the output of one that succeeded, which
-    /// the record keeps redacted (the step would send `[redacted]` in its place).
+    /// the record keeps redacted or did not keep (the step would send a marker in its place).
     pub fn replay_refusal(flow: &Flow, event: &IdentityEvent, record: &RunRecord) -> Option<String> {
         if !flow.applies_to(event.kind, &event.to_value()) {
             return Some(format!("flow `{}` no longer applies to the run's event: it is disabled, or its trigger or condition changed", flow.id));
@@ -155,7 +155,7 @@ impl Runner {
             let action = serde_json::to_string(&step.action).unwrap_or_default();
             if let Some(read) = done.iter().find(|d| reads_redacted(&action, d)) {
                 return Some(format!(
-                    "step `{}` reads the output of step `{}`, which the run keeps redacted: replaying would send `{REDACTED}` in its place",
+                    "step `{}` reads the output of step `{}`, which the run keeps redacted or did not keep: replaying would send a marker in its place",
                     step.id, read.id
                 ));
             }
@@ -214,10 +214,11 @@ impl Runner {
             };
             let (succeeded, error, output) = match outcome {
                 StepOutcome::Done(output) => (true, None, output),
-                StepOutcome::Retry(reason) | StepOutcome::Failed(reason) => (false, Some(redact_text(&reason, &personal)), Value::Null),
+                StepOutcome::Retry(reason) | StepOutcome::Failed(reason) => (false, Some(cut(redact_text(&reason, &personal), MAX_KEPT_ERROR)), Value::Null),
             };
+            let kept_output = kept(redact(&output, &personal));
             outputs.insert(step.id.clone(), serde_json::json!({ "output": output }));
-            record.steps.push(StepRecord { id: step.id.clone(), succeeded, attempts, error, output: redact(&output, &personal) });
+            record.steps.push(StepRecord { id: step.id.clone(), succeeded, attempts, error, output: kept_output });
             if !succeeded {
                 record.status = RunStatus::Failed;
                 record.finished_at = Some(now);
@@ -274,13 +275,49 @@ fn reads_redacted(action: &str, done: &StepRecord) -> bool {
         let rest = &action[at + prefix.len()..];
         let path = rest.strip_prefix('.').unwrap_or("");
         let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(path.len());
-        let value = path[..end].split('.').filter(|k| !k.is_empty()).try_fold(&done.output, |v, key| match v {
-            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => v.get(key),
-        });
-        value.is_some_and(|v| v.to_string().contains(REDACTED))
+        let mut value = &done.output;
+        for key in path[..end].split('.').filter(|k| !k.is_empty()) {
+            let next = match value {
+                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                Value::String(text) => return text == NOT_KEPT,
+                _ => value.get(key),
+            };
+            let Some(next) = next else { return false };
+            value = next;
+        }
+        let text = value.to_string();
+        text.contains(REDACTED) || text.contains(NOT_KEPT)
     })
 }
+
+/// What a run record keeps of a step's output (already redacted): all of it up to
+/// [`MAX_KEPT_OUTPUT`] bytes of JSON, else its status alone, with [`NOT_KEPT`] for its body.
+/// Twenty steps of 64 KiB answers would pass DynamoDB's 400 KB item, and the run would not be
+/// recorded at all.
+fn kept(output: Value) -> Value {
+    if serde_json::to_string(&output).map_or(0, |t| t.len()) <= MAX_KEPT_OUTPUT {
+        return output;
+    }
+    serde_json::json!({"status": output.get("status").cloned().unwrap_or(Value::Null), "body": NOT_KEPT})
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), with `…` after a cut.
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let end = (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// Longest output a run record keeps of a step, in bytes of JSON (with 20 steps at most, their
+/// outputs stay under 200 KB of the item's 400 KB).
+pub const MAX_KEPT_OUTPUT: usize = 8 * 1024;
+/// Longest error a run record keeps of a step, in bytes.
+const MAX_KEPT_ERROR: usize = 1024;
+/// What a run record keeps for a body over [`MAX_KEPT_OUTPUT`].
+pub const NOT_KEPT: &str = "[not kept: over 8 KiB]";
 
 /// Keys whose values never go into a run record.
 const SENSITIVE_KEYS: &[&str] = &["password", "secret", "token", "authorization", "email", "phone", "name", "address", "ip"];
@@ -457,6 +494,26 @@ mod tests {
         let mut jp = event("e-2");
         jp.context.country = Some("JP".into());
         assert!(Runner::replay_refusal(&flow(), &jp, &failed(kept)).is_some(), "its condition excludes the event now");
+    }
+
+    /// Twenty steps of large answers still make one record DynamoDB takes (400 KB): each keeps
+    /// its output up to 8 KiB, else its status; a replay that would read what was not kept is
+    /// refused.
+    #[tokio::test]
+    async fn large_answers_are_not_kept_whole_and_the_run_is_recorded() {
+        let big = json!({"status": 200, "body": {"result": {"number": "INC9"}, "blob": "\u{1}".repeat(64 * 1024)}});
+        let connectors = Arc::new(ScriptedConnectors::answering([StepOutcome::Done(big), StepOutcome::Failed(format!("HTTP 400: {}", "é".repeat(4000)))]));
+        let runs = Arc::new(MemoryRuns::default());
+        let out = runner(connectors.clone(), runs).handle(&event("e-5"), &[flow()], 1).await.unwrap_or_default();
+        let calls = connectors.calls();
+        let Action::Http { path, .. } = &calls[1] else { panic!("not an HTTP step") };
+        assert_eq!(path, "/notes/INC9", "the run itself reads the whole answer");
+        assert_eq!(out[0].steps[0].output, json!({"status": 200, "body": NOT_KEPT}));
+        let error = out[0].steps[1].error.clone().unwrap_or_default();
+        assert!(error.len() <= MAX_KEPT_ERROR + '…'.len_utf8() && error.ends_with('…'), "{}", error.len());
+        assert!(serde_json::to_string(&out[0]).unwrap_or_default().len() < 4 * 1024);
+        let why = Runner::replay_refusal(&flow(), &event("e-5"), &out[0]).unwrap_or_default();
+        assert!(why.contains("did not keep"), "{why}");
     }
 
     #[tokio::test]

@@ -1,14 +1,16 @@
 //! The condition language of workflows: a small expression over the event's JSON.
 //!
 //! ```text
-//! context.country != "JP" and user.email contains "@example.com"
+//! context.country != "JP" and user.email ends_with "@example.com"
 //! type in ["user.registered", "user.provisioned"] or not (detail.attempts < 3)
 //! ```
 //!
 //! - values: paths (`user.email`, `detail.signals`), strings (`"..."` with `\"` and `\\`),
 //!   numbers, `true`, `false`, `null`, lists (`[1, "a"]`);
 //! - comparisons: `==`, `!=`, `<`, `<=`, `>`, `>=` (numbers with numbers, strings with strings),
-//!   `in` (in a list, or a substring of a string), `contains` (a list element, or a substring);
+//!   `in` (in a list, or a substring of a string), `contains` (a list element, or a substring),
+//!   `starts_with` and `ends_with` (strings; an email's domain is `ends_with "@example.com"`, never
+//!   `contains`, which `eve@example.com.attacker.example` passes);
 //! - `and`, `or`, `not`, parentheses. A path that is not there is `null`. A bare value is true
 //!   unless it is `null`, `false`, `0`, `""` or `[]`.
 //!
@@ -47,6 +49,8 @@ enum Op {
     Ge,
     In,
     Contains,
+    StartsWith,
+    EndsWith,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,6 +266,8 @@ impl Parser {
             Some(Token::Sym(">=")) => Op::Ge,
             Some(Token::Ident(w)) if w == "in" => Op::In,
             Some(Token::Ident(w)) if w == "contains" => Op::Contains,
+            Some(Token::Ident(w)) if w == "starts_with" => Op::StartsWith,
+            Some(Token::Ident(w)) if w == "ends_with" => Op::EndsWith,
             _ => return Ok(left),
         };
         self.pos += 1;
@@ -279,7 +285,7 @@ impl Parser {
                 "true" => Expr::Literal(Value::Bool(true)),
                 "false" => Expr::Literal(Value::Bool(false)),
                 "null" => Expr::Literal(Value::Null),
-                "and" | "or" | "not" | "in" | "contains" => return Err(ParseError { message: "a value is missing", at }),
+                "and" | "or" | "not" | "in" | "contains" | "starts_with" | "ends_with" => return Err(ParseError { message: "a value is missing", at }),
                 path => Expr::Path(path.split('.').map(str::to_owned).collect()),
             }),
             Token::Sym("(") => self.nested(|p| {
@@ -340,6 +346,8 @@ fn compare(a: &Value, op: Op, b: &Value) -> bool {
         Op::Ge => matches!(order(), Some(Ordering::Greater | Ordering::Equal)),
         Op::In => within(b, a),
         Op::Contains => within(a, b),
+        Op::StartsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.starts_with(p.as_str())),
+        Op::EndsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.ends_with(p.as_str())),
     }
 }
 
@@ -373,6 +381,9 @@ mod tests {
         for (source, want) in [
             (r#"type == "sign_in.high_risk""#, true),
             (r#"context.country != "JP" and user.email contains "@example.com""#, true),
+            (r#"user.email ends_with "@example.com" and user.email starts_with "hanako@""#, true),
+            (r#"user.email ends_with "@example.co" or user.email starts_with "@""#, false),
+            (r#"detail.signals ends_with "country" or detail.attempts ends_with "4""#, false),
             (r#"context.country in ["JP", "US"]"#, false),
             (r#"detail.signals contains "new_device""#, true),
             (r#""new" in detail.signals"#, false),
@@ -389,6 +400,16 @@ mod tests {
             (r#"user.email == "a\"b\\c" or -1 < 0"#, true),
         ] {
             assert_eq!(check(source), want, "{source}");
+        }
+    }
+
+    /// A domain condition written with `ends_with` is not passed by an address that only
+    /// contains the domain.
+    #[test]
+    fn an_address_that_only_contains_the_domain_does_not_end_with_it() {
+        let condition = Condition::parse(r#"user.email ends_with "@example.com""#).unwrap_or_else(|e| panic!("{e}"));
+        for (email, want) in [("hanako@example.com", true), ("eve@example.com.attacker.example", false), ("eve@attacker.example?@example.co", false)] {
+            assert_eq!(condition.matches(&json!({"user": {"email": email}})), want, "{email}");
         }
     }
 

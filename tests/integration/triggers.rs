@@ -53,4 +53,10 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
     let attribute = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("email_verified").value("false").build().unwrap();
     idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(found.unwrap()).user_attributes(attribute).send().await.unwrap();
     assert_eq!(directory.verified_user_with_email("hanako@example.com").await.unwrap(), None, "an unverified email is never linked to");
+    // An operator's account: a provider asserting its email (verified) would sign in as the
+    // operator, so it is never linked to.
+    app.user("boss@example.com", |u| u.groups = &["staff", "bridge-admin"]).await;
+    assert_eq!(directory.verified_user_with_email("boss@example.com").await.unwrap(), None, "an operator's account is never linked to");
+    app.user("staff@example.com", |u| u.groups = &["staff"]).await;
+    assert!(directory.verified_user_with_email("staff@example.com").await.unwrap().is_some(), "other groups are no bar");
 }

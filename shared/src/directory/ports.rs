@@ -259,7 +259,9 @@ pub trait PoolUsers: Send + Sync {
 /// Linking a federated identity to an existing account of the user pool.
 #[async_trait]
 pub trait AccountLinker: Send + Sync {
-    /// The pool's own (not federated) user whose email is `email` and verified, if there is one.
+    /// The pool's own (not federated) user whose email is `email` and verified, if there is one
+    /// and it holds no console role ([`holds_console_role`]: an operator's account is linked to
+    /// no provider, so no provider's assertion of its email signs in as an operator).
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// Makes `provider`'s `subject` sign in as `username`; a link that exists already is done.
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError>;

@@ -19,7 +19,7 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, P
 use crate::adapters::aws::Failure;
 use crate::admin::ports::PeopleDirectory;
 use crate::directory::org::OrgId;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory, UserProvisioning};
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
 use crate::directory::scim::directory_user::DirectoryUser;
 use serde_json::Value;
 
@@ -177,7 +177,7 @@ impl CognitoDirectory {
                 )));
             }
             let groups = self.groups_from(existing.username(), None).await?;
-            if crate::directory::ports::holds_console_role(&groups) {
+            if holds_console_role(&groups) {
                 return Err(DirectoryError::Refused(format!("the account of {} holds a console role (an operator's); it is not provisioned", user.email)));
             }
         }
@@ -344,7 +344,13 @@ impl AccountLinker for CognitoDirectory {
             u.user_status() != Some(&UserStatusType::ExternalProvider)
                 && u.attributes().iter().any(|a| a.name() == "email_verified" && a.value() == Some("true"))
         };
-        Ok(users.iter().find(|u| verified(u)).and_then(|u| u.username()).map(str::to_owned))
+        let Some(username) = users.iter().find(|u| verified(u)).and_then(|u| u.username()) else { return Ok(None) };
+        // An operator's own account is never another provider's to sign in to.
+        if holds_console_role(&self.groups_from(username, None).await?) {
+            tracing::warn!("a federated identity was not linked: the account with its email holds a console role");
+            return Ok(None);
+        }
+        Ok(Some(username.to_owned()))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

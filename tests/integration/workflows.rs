@@ -542,6 +542,21 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     }
     let refused = users.call(&step("add_to_group", json!({"group": "app:support:agent"}))).await;
     assert!(matches!(refused, shared::workflows::runner::StepOutcome::Failed(_)), "{refused:?}");
+
+    // An operator's account is the admins' to disable or delete: a flow acting on an event's
+    // user (a typed email, an inactive account) leaves it and its sessions alone.
+    let boss = app.user("boss@example.com", |u| u.groups = &["bridge-admin"]).await;
+    let signed_in = app.login("boss@example.com", crate::harness::PASSWORD).await;
+    app.handoff(&signed_in).await;
+    for action in ["disable_user", "delete_user"] {
+        let refused =
+            users.call(&serde_json::from_value::<Action>(json!({"connector": "cognito", "action": action, "username": "boss@example.com"})).unwrap()).await;
+        assert!(matches!(&refused, shared::workflows::runner::StepOutcome::Failed(why) if why.contains("console role")), "{action}: {refused:?}");
+    }
+    let boss_user = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&boss).send().await.unwrap();
+    assert!(boss_user.enabled());
+    assert_eq!(app.items_under(&revoked_under(&boss)).await, 0, "no revocation either");
+    assert_eq!(app.items_under("SESSION#").await, 1, "the operator's session stays");
 }
 
 #[test]

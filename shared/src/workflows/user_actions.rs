@@ -6,7 +6,8 @@
 //!
 //! Every action is idempotent, so a retried or replayed step is safe: a user already gone is
 //! done for delete and sign-out, and a merge that deleted the duplicate but failed to link
-//! finishes the link when replayed.
+//! finishes the link when replayed. A flow never disables or deletes an operator's account (a
+//! console role), nor hands out a console role.
 
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use super::flow::{Action, CognitoAction};
 use super::runner::StepOutcome;
 use crate::common::store::StoreError;
 use crate::common::time::unix_now;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory};
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory, holds_console_role};
 use crate::directory::triggers::federated_identity;
 use crate::signin::ports::SessionStore;
 
@@ -73,6 +74,9 @@ impl UserActions {
             CognitoAction::DisableUser | CognitoAction::DeleteUser | CognitoAction::SignOut => &self.canonical(named).await?,
             CognitoAction::AddToGroup | CognitoAction::LinkAccounts => named,
         };
+        if matches!(action, CognitoAction::DisableUser | CognitoAction::DeleteUser) {
+            self.not_an_operator(username).await?;
+        }
         match action {
             // The revocation first: a sign-in under way opens nothing, even should Cognito fail.
             CognitoAction::DisableUser => {
@@ -104,6 +108,18 @@ impl UserActions {
                 Ok(json!({"signed_out": true, "sessions_ended": sessions}))
             }
             CognitoAction::LinkAccounts => self.merge(username, email.unwrap_or_default()).await,
+        }
+    }
+
+    /// An operator's account (a console role) is the admins' to disable or delete, never a
+    /// flow's: a flow acting on an event's user (a typed email, an inactive account) would lock
+    /// the console's own people out. A user not found goes on (the step is then done).
+    async fn not_an_operator(&self, username: &str) -> Result<(), StepOutcome> {
+        match self.pool.user(username).await.map_err(outcome)? {
+            Some(user) if holds_console_role(&user.groups) => {
+                Err(StepOutcome::Failed("the user holds a console role: an operator's account is disabled or deleted by an admin, not a flow".into()))
+            }
+            _ => Ok(()),
         }
     }
 

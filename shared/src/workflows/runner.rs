@@ -320,7 +320,8 @@ const MAX_KEPT_ERROR: usize = 1024;
 pub const NOT_KEPT: &str = "[not kept: over 8 KiB]";
 
 /// Keys whose values never go into a run record.
-const SENSITIVE_KEYS: &[&str] = &["password", "secret", "token", "authorization", "email", "phone", "name", "address", "ip"];
+const SENSITIVE_KEYS: &[&str] =
+    &["password", "passwd", "secret", "token", "auth", "key", "cookie", "session", "credential", "email", "phone", "name", "address", "ip"];
 const REDACTED: &str = "[redacted]";
 
 /// `value` with personal data and secrets replaced.
@@ -342,8 +343,16 @@ pub fn redact(value: &Value, personal: &[String]) -> Value {
     }
 }
 
+/// `text`, or [`REDACTED`] when it holds a `personal` value as written or percent-encoded (an
+/// email in a URL's path: `hanako%40example.com`), whatever the case.
 fn redact_text(text: &str, personal: &[String]) -> String {
-    if personal.iter().any(|p| text.to_lowercase().contains(&p.to_lowercase())) { REDACTED.into() } else { text.to_owned() }
+    let text_lower = text.to_lowercase();
+    let held = |p: &String| {
+        let p = p.to_lowercase();
+        let encoded = url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>().to_lowercase();
+        text_lower.contains(&p) || text_lower.contains(&encoded) || text_lower.contains(&encoded.replace('+', "%20"))
+    };
+    if personal.iter().any(held) { REDACTED.into() } else { text.to_owned() }
 }
 
 /// Calls a workflow step's connector (`workflows`). Never fails: every problem is an
@@ -514,6 +523,20 @@ mod tests {
         assert!(serde_json::to_string(&out[0]).unwrap_or_default().len() < 4 * 1024);
         let why = Runner::replay_refusal(&flow(), &event("e-5"), &out[0]).unwrap_or_default();
         assert!(why.contains("did not keep"), "{why}");
+    }
+
+    /// What a service echoes back keeps no credential under a header-like name and no email,
+    /// percent-encoded included.
+    #[test]
+    fn echoed_credentials_and_encoded_emails_are_redacted() {
+        let personal = vec!["Hanako.Y@example.com".to_owned()];
+        let echoed = json!({"headers": {"x-api-key": "k-123", "cookie": "sid=1", "x-session-id": "s-1", "credentials": "c"},
+                            "error": "/users/hanako.y%40example.com not found", "count": 2});
+        let kept = redact(&echoed, &personal).to_string();
+        for secret in ["k-123", "sid=1", "s-1", "\"c\"", "hanako"] {
+            assert!(!kept.contains(secret), "{secret}: {kept}");
+        }
+        assert!(kept.contains("\"count\":2"), "{kept}");
     }
 
     #[tokio::test]

@@ -85,8 +85,9 @@ pub struct App {
     pub version: u64,
 }
 
-/// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: only
-/// people an operator, SCIM or a company's provider made may sign in).
+/// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: the
+/// form offers none here). It decides where accounts are made, not who may enter: any account of
+/// the pool, one made at another app's sign-up included, signs in to every app.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignUp {

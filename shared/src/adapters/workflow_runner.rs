@@ -87,6 +87,7 @@ impl crate::admin::ports::Replayer for DeployedReplayer {
         now: u64,
     ) -> Result<crate::workflows::runner::RunRecord, StoreError> {
         let runner = runner(self.store.clone(), self.secrets.clone(), Arc::new(Sleep), self.users.clone()).await?;
-        runner.replay(flow, event, run, now).await
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(crate::admin::workflows::REPLAY_SECONDS);
+        Runner { deadline: Some(deadline), ..runner }.replay(flow, event, run, now).await
     }
 }

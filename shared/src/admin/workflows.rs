@@ -36,6 +36,12 @@ pub const MAX_REPORT: usize = 1000;
 /// How long a claimed replay keeps others off the run (seconds): after that, a replay that
 /// never finished (its function stopped) may be claimed again.
 pub const REPLAY_CLAIM_SECONDS: u64 = 300;
+/// How long a replay runs at most (seconds): it starts no step it could not finish by then, and
+/// records what it did. Under the admin function's timeout (240 s), so it is never cut off
+/// unrecorded, and under [`REPLAY_CLAIM_SECONDS`], so no second replay runs its steps again
+/// meanwhile.
+pub const REPLAY_SECONDS: u64 = 200;
+const _: () = assert!(REPLAY_SECONDS < REPLAY_CLAIM_SECONDS);
 
 /// What an operator sets on a connection (the admin API's body): everything but its name and
 /// version. `secret` is write only; an update without it keeps the stored one (the same kind of

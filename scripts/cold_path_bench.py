@@ -537,7 +537,8 @@ class Stack:
                                 {"content-type": "application/json", "origin": self.form_origin})
         if status != 200:
             raise SystemExit(f"/corporate/start gave {status} {body[:200]}")
-        status, headers, _ = fetch(opener(), json.loads(body)["url"])
+        # The browser whose form asked goes on to the provider (its device cookie).
+        status, headers, _ = fetch(opener(), json.loads(body)["url"], headers={"cookie": self.device})
         binding = next(c.split(";", 1)[0] for c in headers.get_all("set-cookie") if c.startswith("__Host-bridge_corporate="))
         browser = opener(http.cookiejar.CookieJar())
         url = headers["location"]

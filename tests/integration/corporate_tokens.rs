@@ -30,7 +30,7 @@ async fn start(app: &TestApp, provider: &ScriptedProvider, email: &str) -> Start
     let ctx = app.ctx().await;
     let started = app.post("/corporate/start", json!({"ctx": ctx, "email": email})).await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
-    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[("cookie", &app.browser_cookie())], None).await;
     let authorize = Url::parse(go.header("location").unwrap()).unwrap();
     assert!(authorize.as_str().starts_with(&format!("{}/oauth2/authorize?", provider.issuer)), "{authorize}");
     Started { authorize, binding: set_cookie(&go, "__Host-bridge_corporate").unwrap() }
@@ -261,7 +261,7 @@ async fn start_from(app: &TestApp, provider: &ScriptedProvider, app_id: &str, de
         set_cookie(&sso, "__Host-bridge_device").map(|c| c.trim_start_matches("__Host-bridge_device=").to_owned()).or(device.map(str::to_owned)).unwrap();
     let ctx = sso.location_param("ctx").unwrap();
     let started = app.post("/corporate/start", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
-    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[], None).await;
+    let go = app.send("GET", &path_of(started.json()["url"].as_str().unwrap()), &[("cookie", &format!("__Host-bridge_device={device}"))], None).await;
     let authorize = Url::parse(go.header("location").unwrap()).unwrap();
     assert!(authorize.as_str().starts_with(&provider.issuer), "{authorize}");
     (Started { authorize, binding: set_cookie(&go, "__Host-bridge_corporate").unwrap() }, device)

@@ -110,7 +110,7 @@ fn replay(target: &str, body: &str, issuer: &str) -> Value {
         // No consent documents published.
         "DynamoDB_20120810.Query" => json!({"Items": [], "Count": 0}),
         "AWSCognitoIdentityProviderService.AdminGetUser" => json!({"Username": USER, "Enabled": true, "UserStatus": "CONFIRMED", "UserAttributes": [
-            {"Name": "sub", "Value": USER}, {"Name": "email", "Value": "taro@corp.example"}, {"Name": "name", "Value": "山田 太郎"},
+            {"Name": "sub", "Value": USER}, {"Name": "email", "Value": "taro@corp.example"}, {"Name": "email_verified", "Value": "true"}, {"Name": "name", "Value": "山田 太郎"},
             {"Name": "custom:org_id", "Value": ORG}]}),
         "AWSCognitoIdentityProviderService.AdminListGroupsForUser" => json!({"Groups": []}),
         "secretsmanager.GetSecretValue" => support::secret(body),
@@ -140,7 +140,7 @@ async fn run() {
         let started = shared::testing::oneshot(&login, request("POST", "/corporate/start", &start_headers, Some(start_body.clone()))).await;
         let body: Value = serde_json::from_slice(started.body().as_ref()).unwrap_or_else(|e| panic!("{e}"));
         let path = body["url"].as_str().and_then(|u| u.strip_prefix(API)).unwrap_or_else(|| panic!("{body}")).to_owned();
-        let go = shared::testing::oneshot(&login, request("GET", &path, &[], None)).await;
+        let go = shared::testing::oneshot(&login, request("GET", &path, &[("cookie", support::DEVICE)], None)).await;
         assert_eq!(go.status(), 302);
     };
     calls.take();
@@ -148,7 +148,7 @@ async fn run() {
     start_and_go().await;
     let (cold_start_calls, cold_start_provider) = (calls.take(), counts.take());
     let cold = shared::testing::oneshot(&login, callback()).await;
-    assert_eq!(cold.status(), 200, "{:?}", cold.body());
+    assert_eq!(cold.status(), 200, "{:?} {:?}", cold.headers().get("location"), cold.body());
     let (cold_callback_calls, cold_callback_provider) = (calls.take(), counts.take());
 
     for _ in 0..200 {

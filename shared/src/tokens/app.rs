@@ -87,7 +87,8 @@ pub struct App {
 
 /// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: the
 /// form offers none here). It decides where accounts are made, not who may enter: any account of
-/// the pool, one made at another app's sign-up included, signs in to every app.
+/// the pool, one made at another app's sign-up included, signs in to every app (a `required`
+/// claim only some people have is how an app admits only them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignUp {

@@ -152,7 +152,7 @@ impl Runner {
         }
         let done: Vec<&StepRecord> = record.steps.iter().filter(|s| s.succeeded).collect();
         for step in flow.steps.iter().filter(|s| !done.iter().any(|d| d.id == s.id)) {
-            let action = serde_json::to_string(&step.action).unwrap_or_default();
+            let action = serde_json::to_value(&step.action).unwrap_or_default();
             if let Some(read) = done.iter().find(|d| reads_redacted(&action, d)) {
                 return Some(format!(
                     "step `{}` reads the output of step `{}`, which the run keeps redacted or did not keep: replaying would send a marker in its place",
@@ -182,7 +182,7 @@ impl Runner {
 
     async fn execute(&self, flow: &Flow, event: &IdentityEvent, mut record: RunRecord, now: u64) -> Result<RunRecord, StoreError> {
         let mut context = event.to_value();
-        let personal: Vec<String> = [event.user.email.clone(), event.user.username.clone()].into_iter().flatten().filter(|v| v.len() > 2).collect();
+        let personal = personal_forms(&[&event.user.email, &event.user.username, &event.context.ip].map(|v| v.as_deref().unwrap_or_default()));
         let mut outputs = Map::new();
         for step in &flow.steps {
             if let Some(done) = record.steps.iter().find(|s| s.id == step.id && s.succeeded) {
@@ -267,38 +267,54 @@ fn rendered_fields(action: &Action, context: &Value) -> Action {
     serde_json::from_value(Value::Object(fields)).unwrap_or_else(|_| action.clone())
 }
 
-/// Whether `action` (a step's settings as JSON text) reads a value of `done`'s output that the
-/// record keeps redacted: each `steps.{id}.output...` it names, followed through the output.
-fn reads_redacted(action: &str, done: &StepRecord) -> bool {
+/// Whether `action` (a step's settings) reads a value of `done`'s output that the record keeps
+/// redacted or did not keep: each `{{steps.{id}.output...}}` placeholder it holds, followed
+/// through the output as rendering follows it.
+fn reads_redacted(action: &Value, done: &StepRecord) -> bool {
     let prefix = format!("steps.{}.output", done.id);
-    action.match_indices(&prefix).any(|(at, _)| {
-        let rest = &action[at + prefix.len()..];
-        let path = rest.strip_prefix('.').unwrap_or("");
-        let end = path.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')).unwrap_or(path.len());
+    let marked = |text: &str| text.contains(REDACTED) || text.contains(NOT_KEPT);
+    super::template::paths(action).iter().filter_map(|p| p.strip_prefix(prefix.as_str())).filter(|rest| rest.is_empty() || rest.starts_with('.')).any(|rest| {
         let mut value = &done.output;
-        for key in path[..end].split('.').filter(|k| !k.is_empty()) {
-            let next = match value {
-                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-                Value::String(text) => return text == NOT_KEPT,
-                _ => value.get(key),
+        for part in rest.split('.').filter(|p| !p.is_empty()) {
+            let next = match (value, part.parse::<usize>()) {
+                (Value::String(text), _) => return marked(text),
+                (Value::Array(items), Ok(i)) => items.get(i),
+                _ => value.get(part),
             };
             let Some(next) = next else { return false };
             value = next;
         }
-        let text = value.to_string();
-        text.contains(REDACTED) || text.contains(NOT_KEPT)
+        marked(&value.to_string())
     })
 }
 
 /// What a run record keeps of a step's output (already redacted): all of it up to
-/// [`MAX_KEPT_OUTPUT`] bytes of JSON, else its status alone, with [`NOT_KEPT`] for its body.
-/// Twenty steps of 64 KiB answers would pass DynamoDB's 400 KB item, and the run would not be
-/// recorded at all.
+/// [`MAX_KEPT_OUTPUT`] bytes of JSON; else the same with every string over
+/// [`MAX_KEPT_STRING`] bytes and every list past [`MAX_KEPT_ITEMS`] items replaced by
+/// [`NOT_KEPT`] (so the small values a later step reads stay); else its status alone, its body
+/// [`NOT_KEPT`]. Twenty steps of 64 KiB answers would pass DynamoDB's 400 KB item, and the run
+/// would not be recorded at all.
 fn kept(output: Value) -> Value {
-    if serde_json::to_string(&output).map_or(0, |t| t.len()) <= MAX_KEPT_OUTPUT {
+    let size = |v: &Value| serde_json::to_string(v).map_or(usize::MAX, |t| t.len());
+    if size(&output) <= MAX_KEPT_OUTPUT {
         return output;
     }
-    serde_json::json!({"status": output.get("status").cloned().unwrap_or(Value::Null), "body": NOT_KEPT})
+    let shrunk = shrink(output);
+    if size(&shrunk) <= MAX_KEPT_OUTPUT {
+        return shrunk;
+    }
+    serde_json::json!({"status": shrunk.get("status").cloned().unwrap_or(Value::Null), "body": NOT_KEPT})
+}
+
+/// `value` with long strings and long lists replaced by [`NOT_KEPT`] (see [`kept`]).
+fn shrink(value: Value) -> Value {
+    match value {
+        Value::String(s) if s.len() > MAX_KEPT_STRING => Value::String(NOT_KEPT.into()),
+        Value::Array(items) if items.len() > MAX_KEPT_ITEMS => Value::String(NOT_KEPT.into()),
+        Value::Array(items) => Value::Array(items.into_iter().map(shrink).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, shrink(v))).collect()),
+        other => other,
+    }
 }
 
 /// `text` cut to at most `max` bytes (at a character boundary), with `…` after a cut.
@@ -314,45 +330,90 @@ fn cut(mut text: String, max: usize) -> String {
 /// Longest output a run record keeps of a step, in bytes of JSON (with 20 steps at most, their
 /// outputs stay under 200 KB of the item's 400 KB).
 pub const MAX_KEPT_OUTPUT: usize = 8 * 1024;
+/// In an output over [`MAX_KEPT_OUTPUT`], the longest string kept (bytes) and the longest list.
+const MAX_KEPT_STRING: usize = 256;
+const MAX_KEPT_ITEMS: usize = 20;
 /// Longest error a run record keeps of a step, in bytes.
 const MAX_KEPT_ERROR: usize = 1024;
-/// What a run record keeps for a body over [`MAX_KEPT_OUTPUT`].
-pub const NOT_KEPT: &str = "[not kept: over 8 KiB]";
+/// What a run record keeps for a value it could not keep whole (see [`kept`]).
+pub const NOT_KEPT: &str = "[not kept: too large]";
 
-/// Keys whose values never go into a run record.
-const SENSITIVE_KEYS: &[&str] =
-    &["password", "passwd", "secret", "token", "auth", "key", "cookie", "session", "credential", "email", "phone", "name", "address", "ip"];
+/// Key names whose values never go into a run record, matched anywhere in the (lowercased) name.
+const SENSITIVE_KEYS: &[&str] = &["password", "passwd", "secret", "token", "authorization", "cookie", "credential", "email", "phone", "name", "address"];
+/// Key words whose values never go into a run record, matched as a whole word of the name (its
+/// parts between punctuation and at case changes: `x-api-key` is `x`, `api`, `key`;
+/// `clientIp` is `client`, `ip`): `ip`, `session`, `auth`; and `key` beside another word
+/// (`api_key`, `accessKey`; a lone `key`, such as an issue's, is kept).
+fn sensitive_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    if SENSITIVE_KEYS.iter().any(|s| lower.contains(s)) {
+        return true;
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            previous_lower = false;
+            words.push(String::new());
+            continue;
+        }
+        if c.is_uppercase() && previous_lower || words.is_empty() {
+            words.push(String::new());
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        if let Some(word) = words.last_mut() {
+            word.extend(c.to_lowercase());
+        }
+    }
+    words.retain(|w| !w.is_empty());
+    let has = |w: &str| words.iter().any(|x| x == w);
+    has("ip") || has("session") || has("auth") || (has("key") && words.len() > 1)
+}
+
 const REDACTED: &str = "[redacted]";
 
-/// `value` with personal data and secrets replaced.
+/// `value` with personal data and secrets replaced: every value under a sensitive key (every
+/// string, number and flag in it, at any depth), and every string holding one of `personal`
+/// ([`personal_forms`]).
 pub fn redact(value: &Value, personal: &[String]) -> Value {
     match value {
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| {
-                    let key = k.to_ascii_lowercase();
-                    let sensitive = SENSITIVE_KEYS.iter().any(|s| key.contains(s)) && !v.is_object() && !v.is_array();
-                    (k.clone(), if sensitive { Value::String(REDACTED.into()) } else { redact(v, personal) })
-                })
-                .collect(),
-        ),
+        Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), if sensitive_key(k) { redact_all(v) } else { redact(v, personal) })).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(|i| redact(i, personal)).collect()),
         Value::String(s) => Value::String(redact_text(s, personal)),
         other => other.clone(),
     }
 }
 
-/// `text`, or [`REDACTED`] when it holds a `personal` value as written or percent-encoded (an
-/// email in a URL's path: `hanako%40example.com`), whatever the case.
+/// `value` with every string, number and flag replaced by [`REDACTED`], its shape kept.
+fn redact_all(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), redact_all(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(redact_all).collect()),
+        Value::Null => Value::Null,
+        _ => Value::String(REDACTED.into()),
+    }
+}
+
+/// What [`redact`] looks for of the person's values (email, user name, IP address): each
+/// lowercased as written and percent-encoded (an email in a URL's path: `hanako%40example.com`).
+pub fn personal_forms(values: &[&str]) -> Vec<String> {
+    let mut forms = Vec::new();
+    for value in values.iter().filter(|v| v.len() > 2) {
+        let lower = value.to_lowercase();
+        let encoded = url::form_urlencoded::byte_serialize(lower.as_bytes()).collect::<String>().to_lowercase();
+        forms.extend([encoded.replace('+', "%20"), encoded, lower]);
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// `text`, or [`REDACTED`] when it holds one of `personal` ([`personal_forms`]), whatever the case.
 fn redact_text(text: &str, personal: &[String]) -> String {
-    let text_lower = text.to_lowercase();
-    let held = |p: &String| {
-        let p = p.to_lowercase();
-        let encoded = url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>().to_lowercase();
-        text_lower.contains(&p) || text_lower.contains(&encoded) || text_lower.contains(&encoded.replace('+', "%20"))
-    };
-    if personal.iter().any(held) { REDACTED.into() } else { text.to_owned() }
+    let lower = text.to_lowercase();
+    if personal.iter().any(|p| lower.contains(p.as_str())) { REDACTED.into() } else { text.to_owned() }
 }
 
 /// Calls a workflow step's connector (`workflows`). Never fails: every problem is an
@@ -506,8 +567,8 @@ mod tests {
     }
 
     /// Twenty steps of large answers still make one record DynamoDB takes (400 KB): each keeps
-    /// its output up to 8 KiB, else its status; a replay that would read what was not kept is
-    /// refused.
+    /// its output up to 8 KiB, its long values cut out first, else its status; a replay that
+    /// would read what was not kept is refused.
     #[tokio::test]
     async fn large_answers_are_not_kept_whole_and_the_run_is_recorded() {
         let big = json!({"status": 200, "body": {"result": {"number": "INC9"}, "blob": "\u{1}".repeat(64 * 1024)}});
@@ -517,26 +578,38 @@ mod tests {
         let calls = connectors.calls();
         let Action::Http { path, .. } = &calls[1] else { panic!("not an HTTP step") };
         assert_eq!(path, "/notes/INC9", "the run itself reads the whole answer");
-        assert_eq!(out[0].steps[0].output, json!({"status": 200, "body": NOT_KEPT}));
+        assert_eq!(out[0].steps[0].output, json!({"status": 200, "body": {"result": {"number": "INC9"}, "blob": NOT_KEPT}}));
         let error = out[0].steps[1].error.clone().unwrap_or_default();
         assert!(error.len() <= MAX_KEPT_ERROR + '…'.len_utf8() && error.ends_with('…'), "{}", error.len());
         assert!(serde_json::to_string(&out[0]).unwrap_or_default().len() < 4 * 1024);
-        let why = Runner::replay_refusal(&flow(), &event("e-5"), &out[0]).unwrap_or_default();
+        assert_eq!(Runner::replay_refusal(&flow(), &event("e-5"), &out[0]), None, "the number the next step reads was kept");
+        let mut reads_blob = flow();
+        if let Action::Http { path, .. } = &mut reads_blob.steps[1].action {
+            *path = "/notes/{{ steps.incident.output.body.blob }}".into();
+        }
+        let why = Runner::replay_refusal(&reads_blob, &event("e-5"), &out[0]).unwrap_or_default();
         assert!(why.contains("did not keep"), "{why}");
+        // Many small values: only the status is kept.
+        let wide: Map<String, Value> = (0..400).map(|i| (format!("field{i}"), json!("v".repeat(100)))).collect();
+        assert_eq!(kept(json!({"status": 200, "body": wide})), json!({"status": 200, "body": NOT_KEPT}));
     }
 
-    /// What a service echoes back keeps no credential under a header-like name and no email,
-    /// percent-encoded included.
+    /// What a service echoes back keeps no credential under a credential's name (a list of
+    /// them included) and no email, percent-encoded included; a lone `key` (an issue's), an
+    /// author and a count of ended sessions are kept.
     #[test]
     fn echoed_credentials_and_encoded_emails_are_redacted() {
-        let personal = vec!["Hanako.Y@example.com".to_owned()];
-        let echoed = json!({"headers": {"x-api-key": "k-123", "cookie": "sid=1", "x-session-id": "s-1", "credentials": "c"},
-                            "error": "/users/hanako.y%40example.com not found", "count": 2});
+        let personal = personal_forms(&["Hanako.Y@example.com", "203.0.113.7"]);
+        let echoed = json!({"headers": {"x-api-key": "k-123", "cookies": ["sid=1"], "x-session-id": "s-1", "credentials": "c", "apiKey": ["k-2"]},
+                            "clientIp": "198.51.100.1", "error": "/users/hanako.y%40example.com not found", "note": "from 203.0.113.7",
+                            "key": "PROJ-1", "author": "bot", "sessions_ended": 2, "description": "fine"});
         let kept = redact(&echoed, &personal).to_string();
-        for secret in ["k-123", "sid=1", "s-1", "\"c\"", "hanako"] {
+        for secret in ["k-123", "sid=1", "s-1", "\"c\"", "k-2", "198.51", "hanako", "203.0"] {
             assert!(!kept.contains(secret), "{secret}: {kept}");
         }
-        assert!(kept.contains("\"count\":2"), "{kept}");
+        for shown in ["PROJ-1", "\"bot\"", "\"sessions_ended\":2", "fine"] {
+            assert!(kept.contains(shown), "{shown}: {kept}");
+        }
     }
 
     #[tokio::test]

@@ -27,6 +27,9 @@ pub struct UserActions {
     pub sessions: Arc<dyn SessionStore>,
 }
 
+/// Why a step on an operator's account fails.
+const OPERATOR: &str = "the user holds a console role: an operator's account is changed by an admin, never by a flow";
+
 /// Why a step did not happen, as the runner sees it.
 fn outcome(e: DirectoryError) -> StepOutcome {
     match e {
@@ -96,7 +99,7 @@ impl UserActions {
             CognitoAction::AddToGroup => {
                 let group = group.filter(|g| !g.is_empty()).ok_or_else(|| StepOutcome::Failed("the step names no group".into()))?;
                 // The console's roles are given by an admin only (`bridge-admin admin grant`).
-                if group.starts_with(crate::directory::ports::RESERVED_GROUP_PREFIX) {
+                if holds_console_role(&[group.to_owned()]) {
                     return Err(StepOutcome::Failed(format!("{group} is one of the bridge's own groups (a console role), which only an admin gives")));
                 }
                 self.pool.add_to_group(username, group).await.map_err(outcome)?;
@@ -116,9 +119,7 @@ impl UserActions {
     /// the console's own people out. A user not found goes on (the step is then done).
     async fn not_an_operator(&self, username: &str) -> Result<(), StepOutcome> {
         match self.pool.user(username).await.map_err(outcome)? {
-            Some(user) if holds_console_role(&user.groups) => {
-                Err(StepOutcome::Failed("the user holds a console role: an operator's account is disabled or deleted by an admin, not a flow".into()))
-            }
+            Some(user) if holds_console_role(&user.groups) => Err(StepOutcome::Failed(OPERATOR.into())),
             _ => Ok(()),
         }
     }
@@ -128,12 +129,15 @@ impl UserActions {
         let identity = federated_identity(username).ok_or_else(|| StepOutcome::Failed("not a federated user's name".into()))?;
         let email = email.trim().to_lowercase();
         let Some(existing) = self.linker.verified_user_with_email(&email).await.map_err(outcome)? else {
-            return Ok(json!({"linked": false, "reason": "no account with this verified email"}));
+            return Ok(json!({"linked": false, "reason": "no account with this verified email that a provider may join (an operator's never is)"}));
         };
         if let Some(duplicate) = self.pool.user(username).await.map_err(outcome)? {
             let text = |k: &str| duplicate.attributes.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             if text("email_verified") != "true" || text("email").to_lowercase() != email {
                 return Ok(json!({"linked": false, "reason": "the federated user's email is not this verified email"}));
+            }
+            if holds_console_role(&duplicate.groups) {
+                return Err(StepOutcome::Failed(OPERATOR.into()));
             }
             // The provider's identity can only be linked once it has no user of its own.
             self.sessions.revoke(&duplicate.username, unix_now()).await.map_err(store)?;
@@ -160,6 +164,8 @@ mod tests {
     struct Pool {
         users: Mutex<Vec<(String, String, bool, bool)>>,
         links: Mutex<Vec<(String, String, String)>>,
+        /// The users in `bridge-admin`.
+        operators: Mutex<Vec<String>>,
     }
 
     #[async_trait]
@@ -187,7 +193,9 @@ mod tests {
                 let mut attributes = Map::new();
                 attributes.insert("email".into(), email.clone().into());
                 attributes.insert("email_verified".into(), verified.to_string().into());
-                PoolUser { username: name.clone(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }
+                let operator = self.operators.lock().unwrap_or_else(|p| p.into_inner()).contains(name);
+                let groups = if operator { vec!["bridge-admin".to_owned()] } else { Vec::new() };
+                PoolUser { username: name.clone(), enabled: true, attributes, groups, factors: Vec::new() }
             }))
         }
         async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
@@ -260,6 +268,12 @@ mod tests {
         let StepOutcome::Done(out) = actions.call(&merge("AcmeOIDC_00u3", "nobody@acme.test")).await else { panic!("not done") };
         assert_eq!(out["linked"], false);
         assert!(matches!(actions.call(&merge("7d1e-native", "hanako@acme.test")).await, StepOutcome::Failed(_)), "not a federated user");
+        assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
+        // A federated user who is an operator is not deleted as a duplicate.
+        pool.users.lock().unwrap_or_else(|p| p.into_inner()).push(("AcmeOIDC_00u4".to_owned(), "hanako@acme.test".to_owned(), true, true));
+        pool.operators.lock().unwrap_or_else(|p| p.into_inner()).push("AcmeOIDC_00u4".to_owned());
+        assert!(matches!(actions.call(&merge("AcmeOIDC_00u4", "hanako@acme.test")).await, StepOutcome::Failed(why) if why.contains("console role")));
+        assert!(pool.user("AcmeOIDC_00u4").await.ok().flatten().is_some(), "the operator's account stays");
         assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
     }
 

@@ -72,9 +72,13 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
     request.body(body.map(Body::Text).unwrap_or(Body::Empty)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The sealed sign-in context the form would carry, from `GET /sso/bench`.
+/// The bench browser's device cookie: [`ctx`]'s context names it, and the steps that must come
+/// from that browser (`/corporate/go`) send it.
+pub const DEVICE: &str = "__Host-bridge_device=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV";
+
+/// The sealed sign-in context the form would carry, from `GET /sso/bench` in that browser.
 pub async fn ctx(login: &axum::Router) -> String {
-    let sso = shared::testing::oneshot(login, request("GET", "/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", &[], None)).await;
+    let sso = shared::testing::oneshot(login, request("GET", "/sso/bench?return_to=https%3A%2F%2Facme.zendesk.com%2Fhc", &[("cookie", DEVICE)], None)).await;
     let location = sso.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     url::Url::parse(&location).ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "ctx").map(|(_, v)| v.into_owned())).unwrap_or_default()
 }

@@ -24,7 +24,7 @@ use crate::workflows::flow::Action;
 use crate::workflows::runner::Connectors;
 use crate::workflows::runner::StepOutcome;
 
-/// Longer answers are cut (a run record keeps at most this much).
+/// Longer answers are cut (the run reads at most this much; its record keeps 8 KiB).
 const MAX_BODY: usize = 64 * 1024;
 
 pub struct HttpConnectors {
@@ -44,6 +44,7 @@ impl HttpConnectors {
         let call = action.http_call().ok_or_else(|| StepOutcome::Failed("not an HTTP step".into()))?;
         let connection = self.connections.get(&call.connection).ok_or_else(|| StepOutcome::Failed(format!("no connection `{}`", call.connection)))?;
         let url = connection.url_for(&call.path).ok_or_else(|| StepOutcome::Failed("the step's path leaves the connection's base URL".into()))?;
+        let url = super::callable(url.as_str()).ok_or_else(|| StepOutcome::Failed("the connection's URL is not one the bridge calls".into()))?;
         let method = reqwest::Method::from_bytes(call.method.as_bytes()).map_err(|_| StepOutcome::Failed("not an HTTP method".into()))?;
         let mut request = self.http.request(method, url).header("accept", "application/json");
         for (name, value) in connection.headers.iter().chain(call.headers.iter()) {
@@ -61,9 +62,12 @@ impl HttpConnectors {
             request = request.json(&call.body);
         }
         // A request that cannot be made (a header value that is not one) is no outage: not retried.
-        let response = request.send().await.map_err(|e| match e.is_builder() {
-            true => StepOutcome::Failed(format!("the request could not be made: {}", e.without_url())),
-            false => StepOutcome::Retry(format!("no answer: {}", e.without_url())),
+        let response = request.send().await.map_err(|e| {
+            if e.is_builder() {
+                StepOutcome::Failed(format!("the request could not be made: {}", e.without_url()))
+            } else {
+                StepOutcome::Retry(format!("no answer: {}", e.without_url()))
+            }
         })?;
         let status = response.status().as_u16();
         let (bytes, _) = super::body_within(response, MAX_BODY).await.map_err(|e| StepOutcome::Retry(format!("the answer was cut: {}", e.without_url())))?;
@@ -92,5 +96,35 @@ impl Connectors for HttpConnectors {
             Ok(output) => StepOutcome::Done(output),
             Err(outcome) => outcome,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::secrets::{SecretRef, SecretStore};
+    use crate::common::store::StoreError;
+    use secrecy::SecretString;
+
+    struct NoSecrets;
+
+    #[async_trait]
+    impl SecretStore for NoSecrets {
+        async fn secret(&self, _: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            Ok(None)
+        }
+    }
+
+    /// A connection saved where the rule on URLs did not hold (the operators' CLI, an older
+    /// version) is checked again at the call: plain http off loopback is never called.
+    #[tokio::test]
+    async fn a_connection_url_the_bridge_does_not_call_is_refused_at_the_call() {
+        let connection: Connection =
+            serde_json::from_value(json!({"name": "plain", "base_url": "http://192.0.2.1", "auth": {"type": "none"}})).unwrap_or_else(|e| panic!("{e}"));
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(NoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
+        let connectors = HttpConnectors::new(vec![connection], secrets).unwrap_or_else(|e| panic!("{e}"));
+        let action: Action = serde_json::from_value(json!({"connector": "http", "connection": "plain", "path": "/x"})).unwrap_or_else(|e| panic!("{e}"));
+        let outcome = connectors.call(&action).await;
+        assert!(matches!(&outcome, StepOutcome::Failed(why) if why.contains("not one the bridge calls")), "{outcome:?}");
     }
 }

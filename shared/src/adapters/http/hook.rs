@@ -40,7 +40,8 @@ impl HookCaller for HttpHookCaller {
 
 impl HttpHookCaller {
     async fn call_once(&self, hook: &Hook, request: &Value, timeout: Duration) -> Result<(u16, Value), CallFailure> {
-        let mut call = self.http.post(&hook.url).timeout(timeout).header("accept", "application/json").json(request);
+        let url = super::callable(&hook.url).ok_or_else(|| CallFailure::Unreachable("the hook's URL is not one the bridge calls".into()))?;
+        let mut call = self.http.post(url).timeout(timeout).header("accept", "application/json").json(request);
         if let Some((name, value)) = self.auth.header(&hook.name, &hook.auth).await.map_err(|f| CallFailure::Auth(f.reason))? {
             call = call.header(name, value);
         }

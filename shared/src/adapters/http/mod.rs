@@ -22,6 +22,14 @@ pub fn client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::C
         .build()
 }
 
+/// `raw` as a URL the bridge calls ([`crate::common::secure_url::secure`]: https, or http on
+/// loopback but never the Lambda Runtime API's port), else `None`. Checked at every call, not
+/// only when the URL is saved: one saved where the Runtime API could not be seen (the
+/// operators' CLI, an older version) is not called either.
+pub fn callable(raw: &str) -> Option<reqwest::Url> {
+    reqwest::Url::parse(raw).ok().filter(crate::common::secure_url::secure)
+}
+
 /// At most the first `max` bytes of `response`'s body, and whether that is all of it. Reading
 /// stops there: a hostile or broken server (a company's provider, an operator's connector or
 /// SMS hook) cannot fill the function's memory with an endless or chunked answer, whatever its

@@ -69,7 +69,8 @@ impl HttpOidc {
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Result<String, OidcError> {
-    let response = http.get(url).timeout(REQUEST_TIMEOUT).header("accept", "application/json").send().await.map_err(unavailable)?;
+    let url = super::callable(url).ok_or_else(|| OidcError::Unavailable("the provider's URL is not one the bridge calls".into()))?;
+    let response = http.get(url.clone()).timeout(REQUEST_TIMEOUT).header("accept", "application/json").send().await.map_err(unavailable)?;
     if !response.status().is_success() {
         return Err(OidcError::Unavailable(format!("{url} answered {}", response.status())));
     }
@@ -124,7 +125,9 @@ impl OidcProvider for HttpOidc {
     async fn exchange(&self, metadata: &ProviderMetadata, exchange: &CodeExchange<'_>) -> Result<String, OidcError> {
         let mut form =
             vec![("grant_type", "authorization_code"), ("code", exchange.code), ("redirect_uri", exchange.redirect_uri), ("code_verifier", exchange.verifier)];
-        let mut request = self.http.post(&metadata.token_endpoint).timeout(REQUEST_TIMEOUT).header("accept", "application/json");
+        let endpoint =
+            super::callable(&metadata.token_endpoint).ok_or_else(|| OidcError::Unavailable("the token endpoint is not one the bridge calls".into()))?;
+        let mut request = self.http.post(endpoint).timeout(REQUEST_TIMEOUT).header("accept", "application/json");
         match exchange.client_secret {
             Some(secret) => {
                 // RFC 6749 2.3.1: both parts form-encoded before Basic.

@@ -80,6 +80,7 @@ impl OutboundAuth {
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
+        let token_url = super::callable(token_url).ok_or_else(|| failure(false, "the token endpoint is not one the bridge calls"))?;
         let response = self.http.post(token_url).form(&form).send().await.map_err(|e| failure(true, format!("token request: {}", e.without_url())))?;
         let status = response.status();
         if !status.is_success() {

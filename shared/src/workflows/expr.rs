@@ -9,8 +9,9 @@
 //!   numbers, `true`, `false`, `null`, lists (`[1, "a"]`);
 //! - comparisons: `==`, `!=`, `<`, `<=`, `>`, `>=` (numbers with numbers, strings with strings),
 //!   `in` (in a list, or a substring of a string), `contains` (a list element, or a substring),
-//!   `starts_with` and `ends_with` (strings; an email's domain is `ends_with "@example.com"`, never
-//!   `contains`, which `eve@example.com.attacker.example` passes);
+//!   `starts_with` and `ends_with` (strings, whatever their case, as domains are; an email's
+//!   domain is `ends_with "@example.com"`, never `contains`, which
+//!   `eve@example.com.attacker.example` passes);
 //! - `and`, `or`, `not`, parentheses. A path that is not there is `null`. A bare value is true
 //!   unless it is `null`, `false`, `0`, `""` or `[]`.
 //!
@@ -346,8 +347,8 @@ fn compare(a: &Value, op: Op, b: &Value) -> bool {
         Op::Ge => matches!(order(), Some(Ordering::Greater | Ordering::Equal)),
         Op::In => within(b, a),
         Op::Contains => within(a, b),
-        Op::StartsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.starts_with(p.as_str())),
-        Op::EndsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.ends_with(p.as_str())),
+        Op::StartsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.to_lowercase().starts_with(&p.to_lowercase())),
+        Op::EndsWith => matches!((a, b), (Value::String(s), Value::String(p)) if s.to_lowercase().ends_with(&p.to_lowercase())),
     }
 }
 
@@ -408,7 +409,12 @@ mod tests {
     #[test]
     fn an_address_that_only_contains_the_domain_does_not_end_with_it() {
         let condition = Condition::parse(r#"user.email ends_with "@example.com""#).unwrap_or_else(|e| panic!("{e}"));
-        for (email, want) in [("hanako@example.com", true), ("eve@example.com.attacker.example", false), ("eve@attacker.example?@example.co", false)] {
+        for (email, want) in [
+            ("hanako@example.com", true),
+            ("Hanako@Example.COM", true),
+            ("eve@example.com.attacker.example", false),
+            ("eve@attacker.example?@example.co", false),
+        ] {
             assert_eq!(condition.matches(&json!({"user": {"email": email}})), want, "{email}");
         }
     }

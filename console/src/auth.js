@@ -8,6 +8,8 @@ export const apiUrl = String((window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUr
 const TOKEN = "console.token";
 const RECEIVED = "console.tokenReceived";
 const RETURN = "console.return";
+/** Set by `signIn` until its token comes back: a `#jwt=` nobody in this tab asked for is not taken. */
+const PENDING = "console.signingIn";
 /** A token the API refuses within this long of arriving is not worth another round trip. */
 const LOOP_GUARD_MS = 30_000;
 
@@ -42,11 +44,15 @@ export function currentRoute() {
 }
 
 /** Takes a token delivered in the fragment (`#jwt=...`, form-encoded), then puts the route the
- * person was on before signing in back in the address bar. Call before the router starts. */
+ * person was on before signing in back in the address bar. Call before the router starts. Only
+ * a token this tab asked for (`signIn`) is taken: one in a link from elsewhere (someone else's
+ * console token, planted so that what the person does is recorded as theirs) is dropped. */
 export function takeTokenFromFragment() {
   if (!location.hash.startsWith("#jwt=")) return;
   const token = new URLSearchParams(location.hash.slice(1)).get("jwt");
-  if (token) {
+  const asked = session.get(PENDING) === "1";
+  session.remove(PENDING);
+  if (token && asked) {
     session.set(TOKEN, token);
     session.set(RECEIVED, String(Date.now()));
   }
@@ -83,6 +89,7 @@ export function tokenIsFresh() {
 /** Off to the bridge's sign-in, to come back to `route`. */
 export function signIn(route = currentRoute()) {
   session.set(RETURN, route);
+  session.set(PENDING, "1");
   session.remove(TOKEN);
   location.assign(`${apiUrl}/sso/console`);
 }
@@ -92,8 +99,14 @@ export function signOut() {
   session.remove(TOKEN);
   session.remove(RECEIVED);
   session.remove(RETURN);
+  session.remove(PENDING);
+}
+
+/** Before following `signOutOfBridgeUrl`: the token that sign-in brings back is this tab's. */
+export function expectToken() {
+  session.set(PENDING, "1");
 }
 
 /** The bridge's sign-out for the console: ends the bridge session, then the form, which signs
- * in to the console again (as someone else). */
+ * in to the console again (as someone else; call `expectToken` first). */
 export const signOutOfBridgeUrl = () => `${apiUrl}/sso/console/logout`;

@@ -226,6 +226,19 @@ const figuresOn = async (region, date) => (await region.locator(`table.metrics-t
 /** A chart table's column `i` (0: the first figure), added up over its days. */
 const columnTotal = async (region, i) => (await region.locator(`table.metrics-table tbody tr td:nth-of-type(${i + 1})`).allTextContents()).reduce((n, t) => n + Number(t.replace(/,/g, "")), 0);
 
+test("a console token in a link the tab did not ask for is not taken: someone else's sign-in cannot be planted in an operator's tab", async () => {
+  const attacker = await page("en-US");
+  await signIn(attacker, info.users.admin);
+  await h1(attacker).filter({ hasText: "Overview" }).waitFor();
+  const planted = await tokenOf(attacker);
+  assert.ok(planted, "a real console token");
+  const p = await page("en-US");
+  await p.goto(`${consoleUrl()}#jwt=${encodeURIComponent(planted)}`);
+  await p.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+  assert.equal(await tokenOf(p), null, "not kept");
+  assert.ok(!p.url().includes("jwt="), "and not left in the address bar");
+});
+
 test("the overview charts the last 30 days: today's sign-ins (the admin's) and failed sign-ins (a wrong password first), SCIM changes and hook messages, each with its totals and a table; a failed call leaves the rest of the overview working", async () => {
   // Two days ago from the table; 40 days ago is outside the 30 days.
   const dates = await seedDailyCounts({

@@ -1,7 +1,7 @@
 // The API let the person sign in but not into the console (403 no_role or
 // second_factor_required): say so, and nothing else.
 import { useI18n } from "../i18n.jsx";
-import { signOut, signOutOfBridgeUrl } from "../auth.js";
+import { expectToken, signOut, signOutOfBridgeUrl } from "../auth.js";
 import { LanguageSwitch } from "../components/LanguageSwitch.jsx";
 
 export function NoAccess({ code }) {
@@ -16,7 +16,13 @@ export function NoAccess({ code }) {
         </header>
         <p role="alert">{t(`noAccess.${code === "second_factor_required" ? code : "no_role"}`)}</p>
         <p class="small">
-          <a href={signOutOfBridgeUrl()} onClick={() => signOut()}>
+          <a
+            href={signOutOfBridgeUrl()}
+            onClick={() => {
+              signOut();
+              expectToken();
+            }}
+          >
             {t("signIn.elsewhere")}
           </a>
         </p>

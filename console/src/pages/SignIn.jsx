@@ -1,7 +1,7 @@
 // Signed out: the bridge signs the person in (the form, then an SMS code) and sends them back
 // with a token in the fragment.
 import { useI18n } from "../i18n.jsx";
-import { signIn, signOutOfBridgeUrl } from "../auth.js";
+import { expectToken, signIn, signOutOfBridgeUrl } from "../auth.js";
 import { LanguageSwitch } from "../components/LanguageSwitch.jsx";
 
 export function SignIn({ signedOut }) {
@@ -23,7 +23,9 @@ export function SignIn({ signedOut }) {
         </button>
         {signedOut && (
           <p class="small">
-            <a href={signOutOfBridgeUrl()}>{t("signIn.elsewhere")}</a>
+            <a href={signOutOfBridgeUrl()} onClick={() => expectToken()}>
+              {t("signIn.elsewhere")}
+            </a>
             <br />
             <span class="muted">{t("signIn.elsewhereHelp")}</span>
           </p>

@@ -45,14 +45,17 @@ pub struct Operator {
 
 impl Operator {
     /// `identity`'s operator, given their Cognito account as it is now (`None`: deleted) and
-    /// the address the request came from.
+    /// the address the request came from. The audit trail names them by the account's own email,
+    /// not the token's: the console app's claims are an admin's to map (a constant, or a name
+    /// each person edits), and a trail must not say whatever a claim says.
     pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, ip: Option<String>) -> Result<Self, Refusal> {
         let account = account.filter(|a| a.enabled && a.attributes.get("sub").and_then(Value::as_str) == Some(identity.sub.as_str())).ok_or(Refusal::NoRole)?;
         let role = Role::of(account.groups.iter().map(String::as_str)).ok_or(Refusal::NoRole)?;
         if !identity.second_factor {
             return Err(Refusal::SecondFactorRequired);
         }
-        Ok(Self { actor: Actor { id: identity.sub, email: identity.email, ip, via: Via::Api }, username: identity.username, role })
+        let email = account.attributes.get("email").and_then(Value::as_str).map(str::to_owned);
+        Ok(Self { actor: Actor { id: identity.sub, email, ip, via: Via::Api }, username: identity.username, role })
     }
 }
 
@@ -66,14 +69,19 @@ mod tests {
     }
 
     fn account(sub: &str, enabled: bool, groups: &[&str]) -> PoolUser {
-        let attributes = json!({"sub": sub}).as_object().cloned().unwrap_or_default();
+        let attributes = json!({"sub": sub, "email": "ann@example.com"}).as_object().cloned().unwrap_or_default();
         PoolUser { username: "ann@example.com".into(), enabled, attributes, groups: groups.iter().map(|g| (*g).to_owned()).collect(), factors: vec![] }
     }
 
     #[test]
     fn only_a_current_enabled_account_with_a_role_and_a_second_factor_gets_in() {
         let admitted = Operator::admit(identity(true), Some(&account("s-1", true, &["bridge-operator"])), Some("192.0.2.1".into()));
-        assert_eq!(admitted.map(|o| (o.role, o.actor.ip)), Ok((Role::Operator, Some("192.0.2.1".into()))));
+        assert_eq!(admitted.map(|o| (o.role, o.actor.ip, o.actor.email)), Ok((Role::Operator, Some("192.0.2.1".into()), Some("ann@example.com".into()))));
+        // A token whose email claim says someone else (the console app's mapping is an admin's):
+        // the trail names the account's own email.
+        let claimed = ConsoleIdentity { email: Some("lead@example.com".into()), ..identity(true) };
+        let admitted = Operator::admit(claimed, Some(&account("s-1", true, &["bridge-admin"])), None);
+        assert_eq!(admitted.map(|o| o.actor.email), Ok(Some("ann@example.com".into())));
         assert_eq!(Operator::admit(identity(false), Some(&account("s-1", true, &["bridge-admin"])), None), Err(Refusal::SecondFactorRequired));
         assert_eq!(Operator::admit(identity(true), Some(&account("s-1", true, &["staff"])), None), Err(Refusal::NoRole));
         assert_eq!(Operator::admit(identity(true), Some(&account("s-1", false, &["bridge-admin"])), None), Err(Refusal::NoRole));

@@ -1,14 +1,19 @@
 //! Which URLs the bridge will call or send people to: HTTPS, or HTTP on loopback, but never the
 //! Lambda Runtime API's own address.
 
+use std::sync::LazyLock;
 use url::Url;
+
+/// This process's Lambda Runtime API (`host:port`), read once: Lambda sets it before the
+/// process starts and never changes it.
+static RUNTIME_API: LazyLock<Option<String>> = LazyLock::new(|| std::env::var("AWS_LAMBDA_RUNTIME_API").ok());
 
 /// HTTPS, or HTTP on loopback (a provider, hook or service on this machine, in development), but
 /// not the port the Lambda Runtime API listens on in this process (`AWS_LAMBDA_RUNTIME_API`, plain
 /// HTTP on 127.0.0.1): a step or hook sent there could take the function's next event or answer
 /// its invocation.
 pub fn secure(url: &Url) -> bool {
-    secure_beside(url, std::env::var("AWS_LAMBDA_RUNTIME_API").ok().as_deref())
+    secure_beside(url, RUNTIME_API.as_deref())
 }
 
 /// [`secure`], beside a Runtime API at `runtime_api` (`host:port`), if any.

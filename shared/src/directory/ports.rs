@@ -208,7 +208,12 @@ pub const RESERVED_GROUP_PREFIX: &str = "bridge-";
 /// Whether `groups` hold a console role (a group with [`RESERVED_GROUP_PREFIX`]): an operator's
 /// own account, which neither a company's directory nor its provider may take over.
 pub fn holds_console_role(groups: &[String]) -> bool {
-    groups.iter().any(|g| g.starts_with(RESERVED_GROUP_PREFIX))
+    groups.iter().any(|g| is_console_group(g))
+}
+
+/// Whether `group` is one of the bridge's own groups (a console role, [`RESERVED_GROUP_PREFIX`]).
+pub fn is_console_group(group: &str) -> bool {
+    group.starts_with(RESERVED_GROUP_PREFIX)
 }
 
 /// A Cognito user as the sign-in path needs it.

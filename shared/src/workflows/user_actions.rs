@@ -16,7 +16,7 @@ use super::flow::{Action, CognitoAction};
 use super::runner::StepOutcome;
 use crate::common::store::StoreError;
 use crate::common::time::unix_now;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory, holds_console_role};
+use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory, holds_console_role, is_console_group};
 use crate::directory::triggers::federated_identity;
 use crate::signin::ports::SessionStore;
 
@@ -99,7 +99,7 @@ impl UserActions {
             CognitoAction::AddToGroup => {
                 let group = group.filter(|g| !g.is_empty()).ok_or_else(|| StepOutcome::Failed("the step names no group".into()))?;
                 // The console's roles are given by an admin only (`bridge-admin admin grant`).
-                if holds_console_role(&[group.to_owned()]) {
+                if is_console_group(group) {
                     return Err(StepOutcome::Failed(format!("{group} is one of the bridge's own groups (a console role), which only an admin gives")));
                 }
                 self.pool.add_to_group(username, group).await.map_err(outcome)?;

@@ -114,6 +114,27 @@ pub struct MemoryOrgs {
     pub orgs: Mutex<HashMap<OrgId, Organisation>>,
 }
 
+impl MemoryOrgs {
+    /// Organisation `id` owning `domain`, whose people sign in through the pool's identity
+    /// provider `provider` (a `cognito` connection).
+    pub fn with_pool_provider(self, id: &str, domain: &str, provider: &str) -> Self {
+        let connection = serde_json::from_value(serde_json::json!({
+            "kind": "cognito", "issuer": "https://cognito-idp.example/pool", "client_id": "bridge", "identity_provider": provider,
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let org = Organisation {
+            id: OrgId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            name: id.into(),
+            domains: vec![EmailDomain::parse(domain).unwrap_or_else(|e| panic!("{e}"))],
+            policies: Default::default(),
+            connection: Some(connection),
+            version: 1,
+        };
+        self.orgs.lock().unwrap_or_else(|p| p.into_inner()).insert(org.id.clone(), org);
+        self
+    }
+}
+
 #[async_trait]
 impl OrgDirectory for MemoryOrgs {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {

@@ -51,7 +51,7 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
     assert_eq!(directory.verified_user_with_email("x\"@example.com").await.unwrap(), None, "no filter injection");
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     let attribute = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("email_verified").value("false").build().unwrap();
-    idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(found.unwrap()).user_attributes(attribute).send().await.unwrap();
+    idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(found.unwrap().username).user_attributes(attribute).send().await.unwrap();
     assert_eq!(directory.verified_user_with_email("hanako@example.com").await.unwrap(), None, "an unverified email is never linked to");
     // An operator's account: a provider asserting its email (verified) would sign in as the
     // operator, so it is never linked to.
@@ -59,4 +59,41 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
     assert_eq!(directory.verified_user_with_email("boss@example.com").await.unwrap(), None, "an operator's account is never linked to");
     app.user("staff@example.com", |u| u.groups = &["staff"]).await;
     assert!(directory.verified_user_with_email("staff@example.com").await.unwrap().is_some(), "other groups are no bar");
+}
+
+/// Another company's provider (its admin can assert any email, verified) or a social one is
+/// never linked to a company's person: the handler, as the triggers function, over the
+/// organisations in the table. Only the company's own provider reaches the link (moto has no
+/// `AdminLinkProviderForUser`, so that one is seen in the call log, then fails).
+#[tokio::test]
+async fn only_the_companys_own_provider_is_linked_to_its_people() {
+    let company = crate::corporate::connect(json!({
+        "kind": "cognito", "issuer": "https://cognito-idp.example/pool", "client_id": "bridge", "identity_provider": "CorpSAML", "provisioning": "on_first_sign_in"
+    }))
+    .await;
+    let app = &company.app;
+    app.user("taro@corp.example", |u| u.org = Some(company.org.id.as_str())).await;
+    app.user("jiro@example.com", |_| {}).await;
+    let env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let triggers = Triggers::new(&env, &crate::harness::as_function(&app.sdk, "TriggersFunction")).unwrap();
+    let sign_up = |username: &str, email: &str| {
+        let mut event = aws_event_fixture("presignup");
+        event["triggerSource"] = "PreSignUp_ExternalProvider".into();
+        event["userPoolId"] = app.stack.user_pool_id.clone().into();
+        event["userName"] = username.into();
+        event["request"]["userAttributes"] = json!({"email": email, "email_verified": "true"});
+        event
+    };
+    app.calls.take();
+    for (username, email) in [("OtherCorpSAML_eve", "taro@corp.example"), ("google_666", "taro@corp.example"), ("CorpSAML_x", "jiro@example.com")] {
+        let event = sign_up(username, email);
+        assert_eq!(handle(&triggers, event.clone(), 1).await.unwrap(), event, "{username} for {email}: a new account, nothing linked");
+    }
+    let calls = app.calls.take();
+    assert!(!calls.iter().any(|c| c.ends_with("AdminLinkProviderForUser")), "{calls:?}");
+    assert!(calls.iter().any(|c| c.ends_with("GetItem")), "the organisations were read from the table: {calls:?}");
+
+    let _ = handle(&triggers, sign_up("CorpSAML_emp-0001", "taro@corp.example"), 1).await;
+    let calls = app.calls.take();
+    assert!(calls.iter().any(|c| c.ends_with("AdminLinkProviderForUser")), "the company's own provider is linked: {calls:?}");
 }

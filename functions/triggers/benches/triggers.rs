@@ -40,8 +40,8 @@ impl shared::messages::ports::EmailTemplates for Instant0 {
 
 #[async_trait::async_trait]
 impl AccountLinker for Instant0 {
-    async fn verified_user_with_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
-        Ok(Some("existing".into()))
+    async fn verified_user_with_email(&self, _: &str) -> Result<Option<shared::directory::ports::LinkTarget>, DirectoryError> {
+        Ok(Some(shared::directory::ports::LinkTarget { username: "existing".into(), org: None }))
     }
     async fn link(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
         Ok(())
@@ -56,6 +56,7 @@ async fn main() {
         events: ports.clone(),
         activity: ports.clone(),
         linkers: Box::new(move |_| linker.clone()),
+        orgs: Arc::new(shared::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC")),
         email_templates: ports,
         template_cache: shared::cache::TtlCache::new(std::time::Duration::from_secs(60)),
         product: "Acme".into(),

@@ -4,8 +4,10 @@
 //! each trigger does, and its AWS calls:
 //!
 //! - `PreSignUp_ExternalProvider`: a first federated sign-in whose provider vouches for the email
-//!   (`email_verified`) is linked to the pool's own user with that verified email (`ListUsers`,
-//!   `AdminLinkProviderForUser`) and then ends with [`LINKED_RETRY`]: Cognito cannot use a link
+//!   (`email_verified`) is linked to the pool's own user with that verified email, when that
+//!   provider answers for it (`may_link`: an organisation's address from its own provider only)
+//!   (`ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: up to 2 `GetItem`
+//!   per cache period, `AdminLinkProviderForUser`) and then ends with [`LINKED_RETRY`]: Cognito cannot use a link
 //!   made during the sign-in that made it ("Already found an entry for username"), so that first
 //!   attempt fails on purpose and the next signs in as the existing account. An unverified email
 //!   is never linked. Other sign-ups: nothing (0 calls).
@@ -36,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{LINKED_RETRY, link_first_federated_sign_in, registered, token_claims};
+use shared::directory::triggers::{LINKED_RETRY, LinkError, link_first_federated_sign_in, registered, token_claims};
 use shared::messages::custom_message::{MessageRequest, custom_message};
 use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
@@ -70,8 +72,13 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
             let (pool, username) = (&sign_up.cognito_event_user_pools_header.user_pool_id, &sign_up.cognito_event_user_pools_header.user_name);
             let linker = (triggers.linkers)(pool.as_deref().unwrap_or_default());
-            if link_first_federated_sign_in(&*linker, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
-                return Err(TriggerError::Linked);
+            let linked =
+                link_first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await;
+            match linked {
+                Ok(true) => return Err(TriggerError::Linked),
+                Ok(false) => {}
+                Err(LinkError::Directory(e)) => return Err(e.into()),
+                Err(LinkError::Store(e)) => return Err(e.into()),
             }
         }
         "PostConfirmation_ConfirmSignUp" => {

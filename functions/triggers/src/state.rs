@@ -2,13 +2,15 @@
 //! (the pool names this function as its trigger, so the function cannot name the pool), so
 //! account linking is built per event over one Cognito client.
 
+use shared::adapters::cached_orgs::CachedOrgs;
 use shared::adapters::cognito::directory::CognitoDirectory;
 use shared::adapters::dynamo::activity::DynamoActivity;
 use shared::adapters::dynamo::email_templates::DynamoEmailTemplates;
+use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::cache::TtlCache;
 use shared::config::{Source, optional, required};
-use shared::directory::ports::AccountLinker;
+use shared::directory::ports::{AccountLinker, OrgDirectory};
 use shared::events::EventLog;
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::workflows::inactivity::SignInActivity;
@@ -20,6 +22,8 @@ use std::time::Duration;
 pub const TEMPLATES_TTL: u64 = 60;
 /// How long an email waits for the templates before it goes without the operator's.
 pub const TEMPLATES_WAIT: Duration = Duration::from_millis(800);
+/// How long an organisation (its domains and provider) is kept for account linking (seconds).
+pub const ORGS_TTL: u64 = 60;
 
 /// The product name emails show when `PRODUCT_NAME` is not set.
 pub const DEFAULT_PRODUCT: &str = "Identity Bridge";
@@ -31,6 +35,8 @@ pub struct Triggers {
     pub events: Arc<dyn EventLog>,
     pub activity: Arc<dyn SignInActivity>,
     pub linkers: Linkers,
+    /// The organisations, for which provider may be linked to whose account.
+    pub orgs: Arc<dyn OrgDirectory>,
     /// The operator's email templates, read through [`Self::templates`].
     pub email_templates: Arc<dyn EmailTemplates>,
     pub template_cache: TtlCache<(), Vec<StoredTemplate>>,
@@ -47,6 +53,7 @@ impl Triggers {
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &table)),
             activity: Arc::new(DynamoActivity::new(dynamo.clone(), &table)),
             linkers: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
+            orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), Duration::from_secs(ORGS_TTL))),
             email_templates: Arc::new(DynamoEmailTemplates::new(dynamo, &table)),
             template_cache: TtlCache::new(Duration::from_secs(TEMPLATES_TTL)),
             product: optional(env, "PRODUCT_NAME")?.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PRODUCT.into()),

@@ -8,11 +8,11 @@ use serde_json::json;
 use shared::cache::TtlCache;
 use shared::common::language::Language;
 use shared::common::store::StoreError;
-use shared::directory::ports::{AccountLinker, DirectoryError};
+use shared::directory::ports::{AccountLinker, DirectoryError, LinkTarget};
 use shared::directory::triggers::LINKED_RETRY;
 use shared::messages::email::{EmailKind, EmailTemplate};
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
-use shared::testing::{MemoryEvents, aws_event_fixture as aws_fixture};
+use shared::testing::{MemoryEvents, MemoryOrgs, aws_event_fixture as aws_fixture};
 use shared::workflows::inactivity::LastSignIn;
 use shared::workflows::inactivity::SignInActivity;
 use std::sync::{Arc, Mutex};
@@ -54,11 +54,12 @@ impl EmailTemplates for Recorder {
 
 #[async_trait]
 impl AccountLinker for Recorder {
-    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
         if *self.down.lock().unwrap() {
             return Err(DirectoryError::Throttled);
         }
-        Ok(self.users.lock().unwrap().iter().find(|(_, e, verified)| e == email && *verified).map(|(u, _, _)| u.clone()))
+        let found = self.users.lock().unwrap().iter().find(|(_, e, verified)| e == email && *verified).map(|(u, _, _)| u.clone());
+        Ok(found.map(|username| LinkTarget { username, org: None }))
     }
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
         let link = (username.to_owned(), provider.to_owned(), subject.to_owned());
@@ -78,6 +79,8 @@ fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
         events: events.clone(),
         activity: recorder.clone(),
         linkers: Box::new(move |_| linker.clone()),
+        // Acme's people sign in through the pool's AcmeOIDC, Beta's through BetaSAML.
+        orgs: Arc::new(MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML")),
         email_templates: recorder.clone(),
         template_cache: TtlCache::new(Duration::ZERO),
         product: "Acme".into(),
@@ -190,12 +193,16 @@ async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried(
     assert_eq!(*recorder.links.lock().unwrap(), [("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1abc".to_owned())]);
     assert!(TriggerError::Linked.to_string().starts_with("ACCOUNT_LINKED"), "{LINKED_RETRY}");
 
-    // Never on an unverified email, either side; a social provider's name is its proper one.
+    // Never on an unverified email, either side; nor from a provider that does not answer for
+    // the address: another company's (its admin could assert anyone's email), or a social one
+    // for a company's address. A social provider's name is its proper one.
     for event in [
         sign_up("AcmeSAML_hanako@acme.test", "hanako@acme.test", None),
         sign_up("AcmeOIDC_00u2", "hanako@acme.test", Some("false")),
         sign_up("AcmeOIDC_00u3", "taro@acme.test", Some("true")),
         sign_up("google_1234", "nobody@acme.test", Some("true")),
+        sign_up("BetaSAML_eve", "hanako@acme.test", Some("true")),
+        sign_up("google_666", "hanako@acme.test", Some("true")),
     ] {
         assert_eq!(handle(&t, event.clone(), 1).await.unwrap(), event);
     }
@@ -203,6 +210,9 @@ async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried(
     recorder.users.lock().unwrap().push(("5c3d-native".into(), "jiro@gmail.test".into(), true));
     assert!(matches!(handle(&t, sign_up("google_777", "jiro@gmail.test", Some("true")), 1).await, Err(TriggerError::Linked)));
     assert_eq!(recorder.links.lock().unwrap()[1], ("5c3d-native".to_owned(), "Google".to_owned(), "777".to_owned()));
+    let other_company = sign_up("BetaSAML_eve2", "jiro@gmail.test", Some("true"));
+    assert_eq!(handle(&t, other_company.clone(), 1).await.unwrap(), other_company, "a company's provider speaks for its domains only");
+    assert_eq!(recorder.links.lock().unwrap().len(), 2);
 
     // The directory unavailable: the sign-in fails (Cognito retries) rather than make a second account.
     *recorder.down.lock().unwrap() = true;

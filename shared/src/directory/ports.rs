@@ -261,13 +261,23 @@ pub trait PoolUsers: Send + Sync {
     async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
 }
 
+/// An existing account a federated identity could be linked to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTarget {
+    /// Its Cognito user name.
+    pub username: String,
+    /// Its organisation (`custom:org_id`), if it has one.
+    pub org: Option<String>,
+}
+
 /// Linking a federated identity to an existing account of the user pool.
 #[async_trait]
 pub trait AccountLinker: Send + Sync {
     /// The pool's own (not federated) user whose email is `email` and verified, if there is one
     /// and it holds no console role ([`holds_console_role`]: an operator's account is linked to
-    /// no provider, so no provider's assertion of its email signs in as an operator).
-    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
+    /// no provider, so no provider's assertion of its email signs in as an operator). Whether
+    /// a given provider may be linked to it is [`crate::directory::triggers::may_link`]'s.
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError>;
     /// Makes `provider`'s `subject` sign in as `username`; a link that exists already is done.
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError>;
 }

@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use crate::common::profile::ORG_ATTRIBUTE;
-use crate::directory::ports::{AccountLinker, DirectoryError};
+use crate::common::store::StoreError;
+use crate::directory::org::{ConnectionKind, EmailDomain};
+use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, OrgDirectory};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
@@ -99,19 +101,77 @@ pub fn linkable_email(attributes: &HashMap<String, String>) -> Option<String> {
     (verified && email.contains('@')).then_some(email)
 }
 
+/// The pool's social providers (Cognito's names for them): anyone's, no organisation's.
+pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
+
+/// Whether `provider` may be linked to `target`, the account whose verified email is `email`:
+/// `Err` says why not. A provider that vouches for an email speaks for whoever controls it, and
+/// an organisation's admin controls its own provider, so:
+///
+/// - an address of an organisation's domain (`OrgDirectory::owner_of`) is linked only from that
+///   organisation's own provider (its `cognito` connection's `identity_provider`), and only to
+///   an account of that organisation or of none (one it then adopts at sign-in);
+/// - any other address, only from a social provider ([`SOCIAL_PROVIDERS`]), and only to an
+///   account of no organisation: a company's provider speaks for its own domains alone, and an
+///   organisation's person signs in through its provider, not a social one.
+///
+/// Errors: the organisations cannot be read (`StoreError`, so the trigger fails and Cognito
+/// retries it rather than make a second account).
+pub async fn may_link(orgs: &dyn OrgDirectory, provider: &str, email: &str, target: &LinkTarget) -> Result<Result<(), &'static str>, StoreError> {
+    let domain = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok());
+    let owner = match &domain {
+        Some(domain) => orgs.owner_of(domain).await?,
+        None => return Ok(Err("the email has no domain the bridge reads")),
+    };
+    Ok(match owner {
+        Some(org) => {
+            let own_provider = org.connection.as_ref().is_some_and(|c| c.kind == ConnectionKind::Cognito && c.identity_provider.as_deref() == Some(provider));
+            if !own_provider {
+                Err("the email is an organisation's, and this is not its provider")
+            } else if target.org.as_deref().is_some_and(|o| o != org.id.as_str()) {
+                Err("the account is another organisation's")
+            } else {
+                Ok(())
+            }
+        }
+        None if target.org.is_some() => Err("the account is an organisation's; only its own provider is linked to it"),
+        None if !SOCIAL_PROVIDERS.contains(&provider) => Err("a company's provider is linked only to its own domains' addresses"),
+        None => Ok(()),
+    })
+}
+
 /// A first federated sign-in whose provider vouches for the email (`email_verified`) is linked
-/// to the pool's own user with that verified email; `Ok(true)` when it was (the sign-in must then
-/// fail once with [`LINKED_RETRY`], see the triggers handler). An unverified email, or no such
-/// user: nothing linked, a new account.
-pub async fn link_first_federated_sign_in(linker: &dyn AccountLinker, username: &str, attributes: &HashMap<String, String>) -> Result<bool, DirectoryError> {
+/// to the pool's own user with that verified email, where [`may_link`] lets it; `Ok(true)` when it
+/// was (the sign-in must then fail once with [`LINKED_RETRY`], see the triggers handler). An
+/// unverified email, no such user, or a provider that does not answer for it: nothing linked, a
+/// new account (one the bridge's corporate sign-in refuses outside its provider's domains).
+pub async fn link_first_federated_sign_in(
+    linker: &dyn AccountLinker,
+    orgs: &dyn OrgDirectory,
+    username: &str,
+    attributes: &HashMap<String, String>,
+) -> Result<bool, LinkError> {
     let (Some(identity), Some(email)) = (federated_identity(username), linkable_email(attributes)) else {
         tracing::info!("first federated sign-in without a verified email: a new account, not linked");
         return Ok(false);
     };
     let Some(existing) = linker.verified_user_with_email(&email).await? else { return Ok(false) };
-    linker.link(&existing, &identity.provider, &identity.subject).await?;
+    if let Err(reason) = may_link(orgs, &identity.provider, &email, &existing).await? {
+        tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was not linked to the account with its email");
+        return Ok(false);
+    }
+    linker.link(&existing.username, &identity.provider, &identity.subject).await?;
     tracing::info!(provider = %identity.provider, "linked a first federated sign-in to the existing account");
     Ok(true)
+}
+
+/// Why a link could not be decided or made.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[cfg(test)]
@@ -143,6 +203,35 @@ mod tests {
         let federated = registered("pool", "acme-oidc_abc", &attrs, None, 5).unwrap_or_else(|| panic!("no event"));
         assert_eq!(federated.context.method.as_deref(), Some("federated"));
         assert!(registered("pool", "x", &map(json!({"email": "a@b.test"})), None, 5).is_none(), "no sub: nothing to name");
+    }
+
+    /// Each door a provider could use to an account that is not its to sign in to.
+    #[tokio::test]
+    async fn only_a_provider_that_answers_for_the_address_is_linked() {
+        let orgs =
+            crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML");
+        let target = |org: Option<&str>| LinkTarget { username: "u".into(), org: org.map(str::to_owned) };
+        let decide = |provider: &'static str, email: &'static str, org: Option<&'static str>| {
+            let orgs = &orgs;
+            async move { may_link(orgs, provider, email, &target(org)).await.unwrap_or_else(|e| panic!("{e}")) }
+        };
+        // The organisation's own provider, for its own address, to its account or one of none.
+        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", Some("acme")).await, Ok(()));
+        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", None).await, Ok(()));
+        // Another organisation's provider asserting an Acme address (its admin controls it).
+        assert!(decide("BetaSAML", "hanako@acme.test", Some("acme")).await.is_err());
+        assert!(decide("BetaSAML", "hanako@acme.test", None).await.is_err());
+        // A social provider asserting an organisation's address: its people sign in through it.
+        assert!(decide("Google", "hanako@acme.test", Some("acme")).await.is_err());
+        assert!(decide("Google", "hanako@acme.test", None).await.is_err());
+        // An Acme address whose account another organisation holds.
+        assert!(decide("AcmeOIDC", "hanako@acme.test", Some("beta")).await.is_err());
+        // An address no organisation owns: a social provider, to an account of no organisation.
+        assert_eq!(decide("Google", "jiro@gmail.test", None).await, Ok(()));
+        assert!(decide("Google", "jiro@gmail.test", Some("acme")).await.is_err(), "an organisation's member (a contractor's address)");
+        assert!(decide("BetaSAML", "jiro@gmail.test", None).await.is_err(), "a company's provider speaks for its own domains only");
+        assert!(decide("google", "jiro@gmail.test", None).await.is_err(), "Cognito's names, exactly");
+        assert!(decide("Google", "no-domain", None).await.is_err());
     }
 
     #[test]

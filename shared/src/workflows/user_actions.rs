@@ -16,8 +16,8 @@ use super::flow::{Action, CognitoAction};
 use super::runner::StepOutcome;
 use crate::common::store::StoreError;
 use crate::common::time::unix_now;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUsers, UserDirectory, holds_console_role, is_console_group};
-use crate::directory::triggers::federated_identity;
+use crate::directory::ports::{AccountLinker, DirectoryError, OrgDirectory, PoolUsers, UserDirectory, holds_console_role, is_console_group};
+use crate::directory::triggers::{federated_identity, may_link};
 use crate::signin::ports::SessionStore;
 
 pub struct UserActions {
@@ -25,6 +25,8 @@ pub struct UserActions {
     pub pool: Arc<dyn PoolUsers>,
     pub linker: Arc<dyn AccountLinker>,
     pub sessions: Arc<dyn SessionStore>,
+    /// The organisations: which provider may be linked to whose account (`may_link`).
+    pub orgs: Arc<dyn OrgDirectory>,
 }
 
 /// Why a step on an operator's account fails.
@@ -131,6 +133,11 @@ impl UserActions {
         let Some(existing) = self.linker.verified_user_with_email(&email).await.map_err(outcome)? else {
             return Ok(json!({"linked": false, "reason": "no account with this verified email that a provider may join (an operator's never is)"}));
         };
+        if let Err(reason) =
+            may_link(&*self.orgs, &identity.provider, &email, &existing).await.map_err(|e| StepOutcome::Retry(format!("the organisations: {e}")))?
+        {
+            return Ok(json!({"linked": false, "reason": reason}));
+        }
         if let Some(duplicate) = self.pool.user(username).await.map_err(outcome)? {
             let text = |k: &str| duplicate.attributes.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             if text("email_verified") != "true" || text("email").to_lowercase() != email {
@@ -143,8 +150,8 @@ impl UserActions {
             self.sessions.revoke(&duplicate.username, unix_now()).await.map_err(store)?;
             self.directory.delete(&duplicate.username).await.map_err(outcome)?;
         }
-        self.linker.link(&existing, &identity.provider, &identity.subject).await.map_err(outcome)?;
-        Ok(json!({"linked": true, "into": existing, "provider": identity.provider}))
+        self.linker.link(&existing.username, &identity.provider, &identity.subject).await.map_err(outcome)?;
+        Ok(json!({"linked": true, "into": existing.username, "provider": identity.provider}))
     }
 }
 
@@ -152,7 +159,7 @@ impl UserActions {
 mod tests {
     use super::*;
     use crate::directory::org::OrgId;
-    use crate::directory::ports::PoolUser;
+    use crate::directory::ports::{LinkTarget, PoolUser};
     use crate::directory::scim::directory_user::DirectoryUser;
     use crate::testing::MemorySessions;
     use async_trait::async_trait;
@@ -227,14 +234,19 @@ mod tests {
 
     #[async_trait]
     impl AccountLinker for Pool {
-        async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
             let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-            Ok(users.iter().find(|u| u.1 == email && u.2 && !u.3).map(|u| u.0.clone()))
+            Ok(users.iter().find(|u| u.1 == email && u.2 && !u.3).map(|u| LinkTarget { username: u.0.clone(), org: None }))
         }
         async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {
             self.links.lock().unwrap_or_else(|p| p.into_inner()).push((username.into(), provider.into(), subject.into()));
             Ok(())
         }
+    }
+
+    /// Acme, whose people sign in through the pool's `AcmeOIDC`.
+    fn acme() -> Arc<crate::testing::MemoryOrgs> {
+        Arc::new(crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC"))
     }
 
     fn merge(username: &str, email: &str) -> Action {
@@ -250,7 +262,8 @@ mod tests {
             ("AcmeOIDC_00u2".to_owned(), "taro@acme.test".to_owned(), false, true),
             ("9a9a-native".to_owned(), "taro@acme.test".to_owned(), true, false),
         ]);
-        let actions = UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) };
+        let actions =
+            UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()), orgs: acme() };
 
         let StepOutcome::Done(out) = actions.call(&merge("AcmeOIDC_00u1", "Hanako@Acme.test")).await else { panic!("not done") };
         assert_eq!(out["into"], "7d1e-native");
@@ -275,6 +288,13 @@ mod tests {
         assert!(matches!(actions.call(&merge("AcmeOIDC_00u4", "hanako@acme.test")).await, StepOutcome::Failed(why) if why.contains("console role")));
         assert!(pool.user("AcmeOIDC_00u4").await.ok().flatten().is_some(), "the operator's account stays");
         assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
+        // Another provider asserting an Acme address (a social one, or another company's):
+        // neither linked nor its duplicate deleted.
+        pool.users.lock().unwrap_or_else(|p| p.into_inner()).push(("BetaSAML_x1".to_owned(), "hanako@acme.test".to_owned(), true, true));
+        let StepOutcome::Done(out) = actions.call(&merge("BetaSAML_x1", "hanako@acme.test")).await else { panic!("not done") };
+        assert_eq!(out["linked"], false, "{out}");
+        assert!(pool.user("BetaSAML_x1").await.ok().flatten().is_some(), "the duplicate stays");
+        assert_eq!(pool.links.lock().unwrap_or_else(|p| p.into_inner()).len(), 2);
     }
 
     /// The shipped template, from the `user.registered` event a federated sign-up records.
@@ -290,8 +310,13 @@ mod tests {
             ("7d1e-native".to_owned(), "hanako@acme.test".to_owned(), true, false),
             ("AcmeOIDC_00u1".to_owned(), "hanako@acme.test".to_owned(), true, true),
         ]);
-        let actions =
-            Arc::new(UserActions { directory: pool.clone(), pool: pool.clone(), linker: pool.clone(), sessions: Arc::new(MemorySessions::default()) });
+        let actions = Arc::new(UserActions {
+            directory: pool.clone(),
+            pool: pool.clone(),
+            linker: pool.clone(),
+            sessions: Arc::new(MemorySessions::default()),
+            orgs: acme(),
+        });
         let runs = Arc::new(crate::testing::MemoryRuns::default());
         let runner = Runner { connectors: actions, runs: runs.clone(), dead_letters: runs.clone(), pause: runs, deadline: None };
         let registered = |id: &str, method: &str, verified: bool| -> IdentityEvent {

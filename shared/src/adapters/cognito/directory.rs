@@ -19,7 +19,7 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, P
 use crate::adapters::aws::Failure;
 use crate::admin::ports::PeopleDirectory;
 use crate::directory::org::OrgId;
-use crate::directory::ports::{AccountLinker, DirectoryError, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
+use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
 use crate::directory::scim::directory_user::DirectoryUser;
 use serde_json::Value;
 
@@ -338,19 +338,22 @@ impl PoolUsers for CognitoDirectory {
 
 #[async_trait]
 impl AccountLinker for CognitoDirectory {
-    async fn verified_user_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+    async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
         let users = self.users_with_email(email, 10).await?;
-        let verified = |u: &aws_sdk_cognitoidentityprovider::types::UserType| {
-            u.user_status() != Some(&UserStatusType::ExternalProvider)
-                && u.attributes().iter().any(|a| a.name() == "email_verified" && a.value() == Some("true"))
+        let value_of = |u: &aws_sdk_cognitoidentityprovider::types::UserType, name: &str| {
+            u.attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
         };
-        let Some(username) = users.iter().find(|u| verified(u)).and_then(|u| u.username()) else { return Ok(None) };
+        let verified = |u: &&aws_sdk_cognitoidentityprovider::types::UserType| {
+            u.user_status() != Some(&UserStatusType::ExternalProvider) && value_of(u, "email_verified").as_deref() == Some("true")
+        };
+        let Some(user) = users.iter().find(verified) else { return Ok(None) };
+        let Some(username) = user.username() else { return Ok(None) };
         // An operator's own account is never another provider's to sign in to.
         if holds_console_role(&self.groups_from(username, None).await?) {
             tracing::warn!("a federated identity was not linked: the account with its email holds a console role");
             return Ok(None);
         }
-        Ok(Some(username.to_owned()))
+        Ok(Some(LinkTarget { username: username.to_owned(), org: value_of(user, ORG_ATTRIBUTE) }))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

@@ -6,8 +6,8 @@
 //! - `PreSignUp_ExternalProvider`: a first federated sign-in whose provider vouches for the email
 //!   (`email_verified`) is linked to the pool's own user with that verified email, when that
 //!   provider answers for it (`may_link`: an organisation's address from its own provider only)
-//!   (`ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: up to 2 `GetItem`
-//!   per cache period, `AdminLinkProviderForUser`) and then ends with [`LINKED_RETRY`]: Cognito cannot use a link
+//!   (`ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: 1 `GetItem`, 2
+//!   for an organisation's domain, kept 60 s when found, `AdminLinkProviderForUser`) and then ends with [`LINKED_RETRY`]: Cognito cannot use a link
 //!   made during the sign-in that made it ("Already found an entry for username"), so that first
 //!   attempt fails on purpose and the next signs in as the existing account. An unverified email
 //!   is never linked. Other sign-ups: nothing (0 calls).

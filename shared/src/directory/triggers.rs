@@ -109,7 +109,7 @@ pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon"
 /// an organisation's admin controls its own provider, so:
 ///
 /// - an address of an organisation's domain (`OrgDirectory::owner_of`) is linked only from that
-///   organisation's own provider (its `cognito` connection's `identity_provider`), and only to
+///   organisation's own provider (its `cognito` connection's `identity_provider`, in any case), and only to
 ///   an account of that organisation or of none (one it then adopts at sign-in);
 /// - any other address, only from a social provider ([`SOCIAL_PROVIDERS`]), and only to an
 ///   account of no organisation: a company's provider speaks for its own domains alone, and an
@@ -125,7 +125,11 @@ pub async fn may_link(orgs: &dyn OrgDirectory, provider: &str, email: &str, targ
     };
     Ok(match owner {
         Some(org) => {
-            let own_provider = org.connection.as_ref().is_some_and(|c| c.kind == ConnectionKind::Cognito && c.identity_provider.as_deref() == Some(provider));
+            // A case-insensitive pool sends the federated user name lower-cased (`corpsaml_...`).
+            let own_provider = org
+                .connection
+                .as_ref()
+                .is_some_and(|c| c.kind == ConnectionKind::Cognito && c.identity_provider.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(provider)));
             if !own_provider {
                 Err("the email is an organisation's, and this is not its provider")
             } else if target.org.as_deref().is_some_and(|o| o != org.id.as_str()) {
@@ -218,6 +222,7 @@ mod tests {
         // The organisation's own provider, for its own address, to its account or one of none.
         assert_eq!(decide("AcmeOIDC", "hanako@acme.test", Some("acme")).await, Ok(()));
         assert_eq!(decide("AcmeOIDC", "hanako@acme.test", None).await, Ok(()));
+        assert_eq!(decide("acmeoidc", "hanako@acme.test", None).await, Ok(()), "as a case-insensitive pool names it");
         // Another organisation's provider asserting an Acme address (its admin controls it).
         assert!(decide("BetaSAML", "hanako@acme.test", Some("acme")).await.is_err());
         assert!(decide("BetaSAML", "hanako@acme.test", None).await.is_err());

@@ -46,7 +46,10 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
         &app.stack.user_pool_id,
     );
     let found = directory.verified_user_with_email("hanako@example.com").await.unwrap();
-    assert!(found.is_some());
+    assert_eq!(found.as_ref().map(|f| f.org.as_deref()), Some(None), "an account of no organisation");
+    app.user("member@example.com", |u| u.org = Some("acme")).await;
+    let member = directory.verified_user_with_email("member@example.com").await.unwrap();
+    assert_eq!(member.and_then(|m| m.org).as_deref(), Some("acme"), "its organisation, for may_link");
     assert_eq!(directory.verified_user_with_email("nobody@example.com").await.unwrap(), None);
     assert_eq!(directory.verified_user_with_email("x\"@example.com").await.unwrap(), None, "no filter injection");
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);

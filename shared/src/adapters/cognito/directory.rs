@@ -353,7 +353,7 @@ impl AccountLinker for CognitoDirectory {
             tracing::warn!("a federated identity was not linked: the account with its email holds a console role");
             return Ok(None);
         }
-        Ok(Some(LinkTarget { username: username.to_owned(), org: value_of(user, ORG_ATTRIBUTE) }))
+        Ok(Some(LinkTarget { username: username.to_owned(), org: value_of(user, ORG_ATTRIBUTE).filter(|o| !o.is_empty()) }))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

@@ -5,9 +5,10 @@
 //!
 //! - `PreSignUp_ExternalProvider`: a first federated sign-in whose provider vouches for the email
 //!   (`email_verified`) is linked to the pool's own user with that verified email, when that
-//!   provider answers for it (`may_link`: an organisation's address from its own provider only)
-//!   (`ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: 1 `GetItem`, 2
-//!   for an organisation's domain, kept 60 s when found, `AdminLinkProviderForUser`) and then ends with [`LINKED_RETRY`]: Cognito cannot use a link
+//!   provider answers for it (`may_link`: an organisation's address from its own provider only;
+//!   `ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: 1 `GetItem`, 2 for
+//!   an organisation's domain, kept 60 s when found; `AdminLinkProviderForUser`), and then ends
+//!   with [`LINKED_RETRY`]: Cognito cannot use a link
 //!   made during the sign-in that made it ("Already found an entry for username"), so that first
 //!   attempt fails on purpose and the next signs in as the existing account. An unverified email
 //!   is never linked. Other sign-ups: nothing (0 calls).
@@ -60,6 +61,15 @@ pub enum TriggerError {
     Malformed(#[from] serde_json::Error),
 }
 
+impl From<LinkError> for TriggerError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Directory(e) => e.into(),
+            LinkError::Store(e) => e.into(),
+        }
+    }
+}
+
 /// The event as `T` (borrowed: the event itself goes back unchanged).
 fn read<T: DeserializeOwned>(event: &Value) -> Result<T, serde_json::Error> {
     T::deserialize(event)
@@ -72,13 +82,8 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
             let (pool, username) = (&sign_up.cognito_event_user_pools_header.user_pool_id, &sign_up.cognito_event_user_pools_header.user_name);
             let linker = (triggers.linkers)(pool.as_deref().unwrap_or_default());
-            let linked =
-                link_first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await;
-            match linked {
-                Ok(true) => return Err(TriggerError::Linked),
-                Ok(false) => {}
-                Err(LinkError::Directory(e)) => return Err(e.into()),
-                Err(LinkError::Store(e)) => return Err(e.into()),
+            if link_first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
+                return Err(TriggerError::Linked);
             }
         }
         "PostConfirmation_ConfirmSignUp" => {

@@ -22,8 +22,6 @@ use std::time::Duration;
 pub const TEMPLATES_TTL: u64 = 60;
 /// How long an email waits for the templates before it goes without the operator's.
 pub const TEMPLATES_WAIT: Duration = Duration::from_millis(800);
-/// How long an organisation (its domains and provider) is kept for account linking (seconds).
-pub const ORGS_TTL: u64 = 60;
 
 /// The product name emails show when `PRODUCT_NAME` is not set.
 pub const DEFAULT_PRODUCT: &str = "Identity Bridge";
@@ -53,7 +51,7 @@ impl Triggers {
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &table)),
             activity: Arc::new(DynamoActivity::new(dynamo.clone(), &table)),
             linkers: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
-            orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), Duration::from_secs(ORGS_TTL))),
+            orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), shared::adapters::cached_orgs::DEFAULT_TTL)),
             email_templates: Arc::new(DynamoEmailTemplates::new(dynamo, &table)),
             template_cache: TtlCache::new(Duration::from_secs(TEMPLATES_TTL)),
             product: optional(env, "PRODUCT_NAME")?.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PRODUCT.into()),

@@ -11,6 +11,10 @@ use crate::common::store::StoreError;
 use crate::directory::org::{EmailDomain, OrgId, Organisation};
 use crate::directory::ports::{OrgDirectory, OrgStore};
 
+/// How long organisations are kept where no setting says otherwise (the login function's
+/// `ORGS_TTL_SECONDS` defaults to the same): account linking in the triggers and workflows.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
+
 /// Generic over the store so that a function that names its store (the login function's
 /// `DynamoOrgs`) carries only the two reads it makes, not the store's writes.
 pub struct CachedOrgs<S: ?Sized = dyn OrgStore> {

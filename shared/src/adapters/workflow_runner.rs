@@ -36,15 +36,12 @@ pub fn connection_secrets(client: aws_sdk_secretsmanager::Client, ttl: Duration)
     Arc::new(CachedSecrets::new(Arc::new(SecretsManager::new(client)), SecretRef(String::new()), ttl))
 }
 
-/// How long the Cognito connector keeps an organisation (for `link_accounts`).
-const ORGS_TTL: Duration = Duration::from_secs(60);
-
 /// The Cognito connector over the pool `pool_id` and the bridge's sessions in `table`.
 pub fn user_actions(sdk: &aws_config::SdkConfig, pool_id: &str, table: &str) -> Arc<UserActions> {
     let directory = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), pool_id));
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let sessions = Arc::new(DynamoSessions::new(dynamo.clone(), table));
-    let orgs = Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo, table)), ORGS_TTL));
+    let orgs = Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo, table)), crate::adapters::cached_orgs::DEFAULT_TTL));
     Arc::new(UserActions { directory: directory.clone(), pool: directory.clone(), linker: directory, sessions, orgs })
 }
 

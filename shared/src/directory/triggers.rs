@@ -109,8 +109,8 @@ pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon"
 /// an organisation's admin controls its own provider, so:
 ///
 /// - an address of an organisation's domain (`OrgDirectory::owner_of`) is linked only from that
-///   organisation's own provider (its `cognito` connection's `identity_provider`, in any case), and only to
-///   an account of that organisation or of none (one it then adopts at sign-in);
+///   organisation's own provider (its `cognito` connection's `identity_provider`, in any case),
+///   and only to an account of that organisation or of none (one it then adopts at sign-in);
 /// - any other address, only from a social provider ([`SOCIAL_PROVIDERS`]), and only to an
 ///   account of no organisation: a company's provider speaks for its own domains alone, and an
 ///   organisation's person signs in through its provider, not a social one.
@@ -118,12 +118,10 @@ pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon"
 /// Errors: the organisations cannot be read (`StoreError`, so the trigger fails and Cognito
 /// retries it rather than make a second account).
 pub async fn may_link(orgs: &dyn OrgDirectory, provider: &str, email: &str, target: &LinkTarget) -> Result<Result<(), &'static str>, StoreError> {
-    let domain = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok());
-    let owner = match &domain {
-        Some(domain) => orgs.owner_of(domain).await?,
-        None => return Ok(Err("the email has no domain the bridge reads")),
+    let Some(domain) = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok()) else {
+        return Ok(Err("the email has no domain the bridge reads"));
     };
-    Ok(match owner {
+    Ok(match orgs.owner_of(&domain).await? {
         Some(org) => {
             // A case-insensitive pool sends the federated user name lower-cased (`corpsaml_...`).
             let own_provider = org

@@ -112,9 +112,18 @@ impl AppStore for MemoryApps {
 #[derive(Default)]
 pub struct MemoryOrgs {
     pub orgs: Mutex<HashMap<OrgId, Organisation>>,
+    /// When set, every read fails (`StoreError::Unavailable`), as a table that does not answer.
+    pub down: std::sync::atomic::AtomicBool,
 }
 
 impl MemoryOrgs {
+    fn answers(&self) -> Result<(), StoreError> {
+        match self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            true => Err(StoreError::Unavailable("the organisations are down".into())),
+            false => Ok(()),
+        }
+    }
+
     /// Organisation `id` owning `domain`, whose people sign in through the pool's identity
     /// provider `provider` (a `cognito` connection).
     pub fn with_pool_provider(self, id: &str, domain: &str, provider: &str) -> Self {
@@ -138,9 +147,11 @@ impl MemoryOrgs {
 #[async_trait]
 impl OrgDirectory for MemoryOrgs {
     async fn org(&self, id: &OrgId) -> Result<Option<Arc<Organisation>>, StoreError> {
+        self.answers()?;
         Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned().map(Arc::new))
     }
     async fn owner_of(&self, domain: &EmailDomain) -> Result<Option<Arc<Organisation>>, StoreError> {
+        self.answers()?;
         Ok(self.orgs.lock().unwrap_or_else(|p| p.into_inner()).values().find(|o| o.owns(domain)).cloned().map(Arc::new))
     }
     async fn set_sealed_secret(&self, org: &OrgId, version: u64, sealed: Option<&str>) -> Result<(), StoreError> {

@@ -40,7 +40,7 @@ async fn confirmations_and_sign_ins_reach_the_table_once_each() {
 #[tokio::test]
 async fn linking_finds_only_a_verified_account_of_the_pool() {
     let app = crate::harness::spawn_app().await;
-    app.user("hanako@example.com", |_| {}).await;
+    let hanako = app.user("hanako@example.com", |_| {}).await;
     let directory = shared::adapters::cognito::directory::CognitoDirectory::new(
         aws_sdk_cognitoidentityprovider::Client::new(&crate::harness::as_function(&app.sdk, "TriggersFunction")),
         &app.stack.user_pool_id,
@@ -52,6 +52,8 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
     assert_eq!(member.and_then(|m| m.org).as_deref(), Some("acme"), "its organisation, for may_link");
     assert_eq!(directory.verified_user_with_email("nobody@example.com").await.unwrap(), None);
     assert_eq!(directory.verified_user_with_email("x\"@example.com").await.unwrap(), None, "no filter injection");
+    // The lookup is by a name Cognito takes for a user name: a user name is not the email.
+    assert_eq!(directory.verified_user_with_email(&hanako).await.unwrap(), None, "found by its own email only");
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
     let attribute = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("email_verified").value("false").build().unwrap();
     idp.admin_update_user_attributes().user_pool_id(&app.stack.user_pool_id).username(found.unwrap().username).user_attributes(attribute).send().await.unwrap();
@@ -88,13 +90,20 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
         event
     };
     app.calls.take();
-    for (username, email) in [("OtherCorpSAML_eve", "taro@corp.example"), ("google_666", "taro@corp.example"), ("CorpSAML_x", "jiro@example.com")] {
-        let event = sign_up(username, email);
-        assert_eq!(handle(&triggers, event.clone(), 1).await.unwrap(), event, "{username} for {email}: a new account, nothing linked");
+    // The company's address through another provider: no account at all.
+    for username in ["OtherCorpSAML_eve", "google_666"] {
+        let out = handle(&triggers, sign_up(username, "taro@corp.example"), 1).await;
+        assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{username}: {out:?}");
     }
+    // The company's provider for an address of no organisation: a new account, not linked.
+    let event = sign_up("CorpSAML_x", "jiro@example.com");
+    assert_eq!(handle(&triggers, event.clone(), 1).await.unwrap(), event, "a new account, nothing linked");
     let calls = app.calls.take();
     assert!(!calls.iter().any(|c| c.ends_with("AdminLinkProviderForUser")), "{calls:?}");
     assert!(calls.iter().any(|c| c.ends_with("GetItem")), "the organisations were read from the table: {calls:?}");
+    // The account is found by the email where a user name goes, which Cognito never answers
+    // with a federated account: no number of them asserting the email can hide it.
+    assert!(calls.iter().any(|c| c.ends_with("AdminGetUser")) && !calls.iter().any(|c| c.ends_with("ListUsers")), "{calls:?}");
 
     let _ = handle(&triggers, sign_up("CorpSAML_emp-0001", "taro@corp.example"), 1).await;
     let calls = app.calls.take();

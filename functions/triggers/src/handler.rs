@@ -3,15 +3,18 @@
 //! token generation writes a response, so the others return the event as Cognito sent it. What
 //! each trigger does, and its AWS calls:
 //!
-//! - `PreSignUp_ExternalProvider`: a first federated sign-in whose provider vouches for the email
-//!   (`email_verified`) is linked to the pool's own user with that verified email, when that
-//!   provider answers for it (`may_link`: an organisation's address from its own provider only;
-//!   `ListUsers`, `AdminListGroupsForUser`, the email domain's organisation: 1 `GetItem`, 2 for
-//!   an organisation's domain, kept 60 s when found; `AdminLinkProviderForUser`), and then ends
-//!   with [`LINKED_RETRY`]: Cognito cannot use a link
-//!   made during the sign-in that made it ("Already found an entry for username"), so that first
-//!   attempt fails on purpose and the next signs in as the existing account. An unverified email
-//!   is never linked. Other sign-ups: nothing (0 calls).
+//! - `PreSignUp_ExternalProvider` (`first_federated_sign_in`; the email domain's organisation:
+//!   1 `GetItem`, 2 for an organisation's domain, kept 60 s when found):
+//!   - an organisation's address through any provider but its own `cognito` connection's is
+//!     refused with [`NOT_ITS_PROVIDER`] (`may_sign_up`): no account is made;
+//!   - a provider that vouches for the email (`email_verified`) is linked to the pool's own user
+//!     with that verified email when it answers for it (`may_link`; `AdminGetUser` and
+//!     `AdminListGroupsForUser` by the email, side by side; `AdminLinkProviderForUser`), and the
+//!     sign-in then ends with [`LINKED_RETRY`]: Cognito cannot use a link made during the sign-in
+//!     that made it ("Already found an entry for username"), so that first attempt fails on
+//!     purpose and the next signs in as the existing account;
+//!   - otherwise a new account (an unverified email is never linked). Other sign-ups: nothing
+//!     (0 calls).
 //! - `PostConfirmation_ConfirmSignUp`: records `user.registered` (1 conditional `PutItem`; its id
 //!   is the user's, so Cognito's retries record it once).
 //! - `PostAuthentication_Authentication`: the person's last sign-in (1 `UpdateItem`); a failure, or
@@ -39,7 +42,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{LINKED_RETRY, LinkError, link_first_federated_sign_in, registered, token_claims};
+use shared::directory::triggers::{FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, first_federated_sign_in, registered, token_claims};
 use shared::messages::custom_message::{MessageRequest, custom_message};
 use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
@@ -52,10 +55,16 @@ pub enum TriggerError {
     /// The first federated sign-in of a person whose accounts were just linked.
     #[error("{LINKED_RETRY}")]
     Linked,
+    /// A first federated sign-in for an organisation's address through another provider.
+    #[error("{NOT_ITS_PROVIDER}")]
+    NotItsProvider,
     #[error("could not check for an existing account; try again")]
     Directory(#[from] DirectoryError),
     #[error("could not record the sign-up; try again")]
     Store(#[from] StoreError),
+    /// The organisations could not be read to decide a first federated sign-in.
+    #[error("could not check the email's organisation; try again")]
+    Organisations(StoreError),
     /// The event is not the shape its `triggerSource` promises (the field that is not).
     #[error("the trigger event could not be read: {0}")]
     Malformed(#[from] serde_json::Error),
@@ -65,7 +74,7 @@ impl From<LinkError> for TriggerError {
     fn from(e: LinkError) -> Self {
         match e {
             LinkError::Directory(e) => e.into(),
-            LinkError::Store(e) => e.into(),
+            LinkError::Store(e) => Self::Organisations(e),
         }
     }
 }
@@ -82,8 +91,10 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
             let (pool, username) = (&sign_up.cognito_event_user_pools_header.user_pool_id, &sign_up.cognito_event_user_pools_header.user_name);
             let linker = (triggers.linkers)(pool.as_deref().unwrap_or_default());
-            if link_first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
-                return Err(TriggerError::Linked);
+            match first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
+                FirstSignIn::NewAccount => {}
+                FirstSignIn::Linked => return Err(TriggerError::Linked),
+                FirstSignIn::Refused(_) => return Err(TriggerError::NotItsProvider),
             }
         }
         "PostConfirmation_ConfirmSignUp" => {

@@ -9,7 +9,7 @@ use shared::cache::TtlCache;
 use shared::common::language::Language;
 use shared::common::store::StoreError;
 use shared::directory::ports::{AccountLinker, DirectoryError, LinkTarget};
-use shared::directory::triggers::LINKED_RETRY;
+use shared::directory::triggers::{LINKED_RETRY, NOT_ITS_PROVIDER};
 use shared::messages::email::{EmailKind, EmailTemplate};
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::testing::{MemoryEvents, MemoryOrgs, aws_event_fixture as aws_fixture};
@@ -71,6 +71,11 @@ impl AccountLinker for Recorder {
     }
 }
 
+/// Acme's people sign in through the pool's AcmeOIDC, Beta's through BetaSAML.
+fn acme_and_beta() -> Arc<MemoryOrgs> {
+    Arc::new(MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML"))
+}
+
 fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
     let events = Arc::new(MemoryEvents::default());
     let recorder = Arc::new(Recorder::default());
@@ -79,8 +84,7 @@ fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
         events: events.clone(),
         activity: recorder.clone(),
         linkers: Box::new(move |_| linker.clone()),
-        // Acme's people sign in through the pool's AcmeOIDC, Beta's through BetaSAML.
-        orgs: Arc::new(MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML")),
+        orgs: acme_and_beta(),
         email_templates: recorder.clone(),
         template_cache: TtlCache::new(Duration::ZERO),
         product: "Acme".into(),
@@ -170,6 +174,8 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
 #[tokio::test]
 async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried() {
     let (t, _, recorder) = triggers();
+    let orgs = acme_and_beta();
+    let t = Triggers { orgs: orgs.clone(), ..t };
     recorder.users.lock().unwrap().push(("7d1e-native".into(), "hanako@acme.test".into(), true));
     recorder.users.lock().unwrap().push(("9a2b-unverified".into(), "taro@acme.test".into(), false));
     let sign_up = |username: &str, email: &str, verified: Option<&str>| {
@@ -193,26 +199,48 @@ async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried(
     assert_eq!(*recorder.links.lock().unwrap(), [("7d1e-native".to_owned(), "AcmeOIDC".to_owned(), "00u1abc".to_owned())]);
     assert!(TriggerError::Linked.to_string().starts_with("ACCOUNT_LINKED"), "{LINKED_RETRY}");
 
-    // Never on an unverified email, either side; nor from a provider that does not answer for
-    // the address: another company's (its admin could assert anyone's email), or a social one
-    // for a company's address. A social provider's name is its proper one.
+    // A case-insensitive pool sends the provider's name lower-cased: linked as the
+    // organisation's connection spells it.
+    recorder.users.lock().unwrap().push(("8e4f-native".into(), "ichiro@acme.test".into(), true));
+    assert!(matches!(handle(&t, sign_up("acmeoidc_00u4", "ichiro@acme.test", Some("true")), 1).await, Err(TriggerError::Linked)));
+    assert_eq!(recorder.links.lock().unwrap()[1], ("8e4f-native".to_owned(), "AcmeOIDC".to_owned(), "00u4".to_owned()));
+
+    // An organisation's address through a provider that is not the organisation's gets no
+    // account at all, whatever it says of the email: another company's (its admin could assert
+    // anyone's email), or a social one.
     for event in [
         sign_up("AcmeSAML_hanako@acme.test", "hanako@acme.test", None),
-        sign_up("AcmeOIDC_00u2", "hanako@acme.test", Some("false")),
-        sign_up("AcmeOIDC_00u3", "taro@acme.test", Some("true")),
         sign_up("google_1234", "nobody@acme.test", Some("true")),
-        sign_up("BetaSAML_eve", "hanako@acme.test", Some("true")),
+        sign_up("BetaSAML_eve", "Hanako@acme.test", Some("true")),
         sign_up("google_666", "hanako@acme.test", Some("true")),
+        sign_up("BetaSAML_eve3", "taro@acme.test", Some("false")),
     ] {
+        let out = handle(&t, event, 1).await;
+        assert!(matches!(out, Err(TriggerError::NotItsProvider)), "{out:?}");
+    }
+    assert!(TriggerError::NotItsProvider.to_string().starts_with("SIGN_IN_REFUSED"), "{NOT_ITS_PROVIDER}");
+
+    // Never linked on an unverified email, either side: a new account.
+    for event in [sign_up("AcmeOIDC_00u2", "hanako@acme.test", Some("false")), sign_up("AcmeOIDC_00u3", "taro@acme.test", Some("true"))] {
         assert_eq!(handle(&t, event.clone(), 1).await.unwrap(), event);
     }
-    assert_eq!(recorder.links.lock().unwrap().len(), 1);
+    assert_eq!(recorder.links.lock().unwrap().len(), 2);
+    // An address of no organisation: a social provider's name is its proper one; a company's
+    // provider is linked to its own domains' addresses only.
     recorder.users.lock().unwrap().push(("5c3d-native".into(), "jiro@gmail.test".into(), true));
     assert!(matches!(handle(&t, sign_up("google_777", "jiro@gmail.test", Some("true")), 1).await, Err(TriggerError::Linked)));
-    assert_eq!(recorder.links.lock().unwrap()[1], ("5c3d-native".to_owned(), "Google".to_owned(), "777".to_owned()));
+    assert_eq!(recorder.links.lock().unwrap()[2], ("5c3d-native".to_owned(), "Google".to_owned(), "777".to_owned()));
     let other_company = sign_up("BetaSAML_eve2", "jiro@gmail.test", Some("true"));
     assert_eq!(handle(&t, other_company.clone(), 1).await.unwrap(), other_company, "a company's provider speaks for its domains only");
-    assert_eq!(recorder.links.lock().unwrap().len(), 2);
+    assert_eq!(recorder.links.lock().unwrap().len(), 3);
+
+    // The organisations unavailable: the sign-in fails (Cognito retries) rather than make an
+    // account or a link it could not decide; no link is made.
+    orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
+    let out = handle(&t, sign_up("AcmeOIDC_00u8", "ichiro@acme.test", Some("true")), 1).await;
+    assert!(matches!(out, Err(TriggerError::Organisations(_))), "{out:?}");
+    assert_eq!(recorder.links.lock().unwrap().len(), 3);
+    orgs.down.store(false, std::sync::atomic::Ordering::Relaxed);
 
     // The directory unavailable: the sign-in fails (Cognito retries) rather than make a second account.
     *recorder.down.lock().unwrap() = true;

@@ -245,7 +245,8 @@ pub trait PoolUsers: Send + Sync {
     /// confirmed (Cognito's `UNCONFIRMED`: a sign-up whose code was not entered); `None` for a
     /// confirmed user or none.
     async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError>;
-    /// The pool user with this email, if any.
+    /// The user name of the pool's own account with this email (any case), if any; a federated
+    /// account with the email (one a provider made at its first sign-in) is never it.
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// Sets the user's organisation (a person adopted by corporate sign-in).
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError>;

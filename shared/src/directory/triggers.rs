@@ -1,6 +1,6 @@
 //! What the Cognito triggers decide, free of Lambda and AWS types: the claims PreTokenGeneration
-//! adds, the event PostConfirmation records, and whether a first federated sign-in links to an
-//! existing account. `functions/triggers` reads Cognito's events and calls these.
+//! adds, the event PostConfirmation records, and what a first federated sign-in comes to (refused,
+//! linked to an existing account, or a new account). `functions/triggers` reads Cognito's events and calls these.
 //!
 //! A person's attributes are Cognito's: names to text (`email_verified` is `"true"`).
 //!
@@ -10,12 +10,18 @@
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::common::profile::ORG_ATTRIBUTE;
 use crate::common::store::StoreError;
-use crate::directory::org::{ConnectionKind, EmailDomain};
+use crate::directory::org::{ConnectionKind, EmailDomain, Organisation};
 use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, OrgDirectory};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
+
+/// The error a first federated sign-in ends with when [`may_sign_up`] refuses it: an
+/// organisation's address through a provider that is not the organisation's. It names no
+/// organisation (the caller may be probing which domains are whose).
+pub const NOT_ITS_PROVIDER: &str = "SIGN_IN_REFUSED: this email address signs in through its own company's sign-in";
 
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
 pub const APP_ROLE_GROUP_PREFIX: &str = "app:";
@@ -104,67 +110,117 @@ pub fn linkable_email(attributes: &HashMap<String, String>) -> Option<String> {
 /// The pool's social providers (Cognito's names for them): anyone's, no organisation's.
 pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
 
-/// Whether `provider` may be linked to `target`, the account whose verified email is `email`:
-/// `Err` says why not. A provider that vouches for an email speaks for whoever controls it, and
-/// an organisation's admin controls its own provider, so:
+/// Who answers for an email address: the organisation that owns its domain, if any.
+#[derive(Debug, Clone)]
+pub enum AddressOwner {
+    /// The address has no domain the bridge reads.
+    NoDomain,
+    /// No organisation owns its domain.
+    Unowned,
+    Org(Arc<Organisation>),
+}
+
+impl AddressOwner {
+    /// Reads the owner of `email`'s domain (`OrgDirectory::owner_of`). Errors: the organisations
+    /// cannot be read.
+    pub async fn of(orgs: &dyn OrgDirectory, email: &str) -> Result<Self, StoreError> {
+        let Some(domain) = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok()) else { return Ok(Self::NoDomain) };
+        Ok(orgs.owner_of(&domain).await?.map_or(Self::Unowned, Self::Org))
+    }
+}
+
+/// `provider` as `org`'s own `cognito` connection spells it, when it is that provider. Matched in
+/// any case: a case-insensitive pool sends the federated user name lower-cased (`corpsaml_...`).
+fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
+    let connection = org.connection.as_ref().filter(|c| c.kind == ConnectionKind::Cognito)?;
+    connection.identity_provider.as_deref().filter(|p| p.eq_ignore_ascii_case(provider))
+}
+
+/// Whether a first sign-in through `provider` may make an account for an address `owner`
+/// answers for: an organisation's address only through its own provider (another company's
+/// admin, or a social account, could assert it; the account would carry the person's email into
+/// every app client of the pool). `Err` says why not. An address of no organisation is let
+/// through: which organisation a provider is, if any, is not read here (an operator's own staff
+/// directory is no organisation's).
+pub fn may_sign_up(owner: &AddressOwner, provider: &str) -> Result<(), &'static str> {
+    match owner {
+        AddressOwner::Org(org) if own_provider(org, provider).is_none() => Err("the email is an organisation's, and this is not its provider"),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `provider` may be linked to `target`, the account with the verified email `owner`
+/// answers for: `Ok` with the provider's name to link as, or `Err` saying why not. A provider
+/// that vouches for an email speaks for whoever controls it, and an organisation's admin controls
+/// its own provider, so:
 ///
-/// - an address of an organisation's domain (`OrgDirectory::owner_of`) is linked only from that
-///   organisation's own provider (its `cognito` connection's `identity_provider`, in any case),
-///   and only to an account of that organisation or of none (one it then adopts at sign-in);
+/// - an address of an organisation's domain is linked only from that organisation's own provider
+///   (its `cognito` connection's `identity_provider`, in any case; linked as the connection spells
+///   it), and only to an account of that organisation or of none (one it then adopts at sign-in);
 /// - any other address, only from a social provider ([`SOCIAL_PROVIDERS`]), and only to an
 ///   account of no organisation: a company's provider speaks for its own domains alone, and an
 ///   organisation's person signs in through its provider, not a social one.
-///
-/// Errors: the organisations cannot be read (`StoreError`, so the trigger fails and Cognito
-/// retries it rather than make a second account).
-pub async fn may_link(orgs: &dyn OrgDirectory, provider: &str, email: &str, target: &LinkTarget) -> Result<Result<(), &'static str>, StoreError> {
-    let Some(domain) = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok()) else {
-        return Ok(Err("the email has no domain the bridge reads"));
-    };
-    Ok(match orgs.owner_of(&domain).await? {
-        Some(org) => {
-            // A case-insensitive pool sends the federated user name lower-cased (`corpsaml_...`).
-            let own_provider = org
-                .connection
-                .as_ref()
-                .is_some_and(|c| c.kind == ConnectionKind::Cognito && c.identity_provider.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(provider)));
-            if !own_provider {
-                Err("the email is an organisation's, and this is not its provider")
-            } else if target.org.as_deref().is_some_and(|o| o != org.id.as_str()) {
-                Err("the account is another organisation's")
-            } else {
-                Ok(())
-            }
-        }
-        None if target.org.is_some() => Err("the account is an organisation's; only its own provider is linked to it"),
-        None if !SOCIAL_PROVIDERS.contains(&provider) => Err("a company's provider is linked only to its own domains' addresses"),
-        None => Ok(()),
-    })
+pub fn may_link(owner: &AddressOwner, provider: &str, target: &LinkTarget) -> Result<String, &'static str> {
+    match owner {
+        AddressOwner::NoDomain => Err("the email has no domain the bridge reads"),
+        AddressOwner::Org(org) => match own_provider(org, provider) {
+            None => Err("the email is an organisation's, and this is not its provider"),
+            Some(_) if target.org.as_deref().is_some_and(|o| o != org.id.as_str()) => Err("the account is another organisation's"),
+            Some(own) => Ok(own.to_owned()),
+        },
+        AddressOwner::Unowned if target.org.is_some() => Err("the account is an organisation's; only its own provider is linked to it"),
+        AddressOwner::Unowned if !SOCIAL_PROVIDERS.contains(&provider) => Err("a company's provider is linked only to its own domains' addresses"),
+        AddressOwner::Unowned => Ok(provider.to_owned()),
+    }
 }
 
-/// A first federated sign-in whose provider vouches for the email (`email_verified`) is linked
-/// to the pool's own user with that verified email, where [`may_link`] lets it; `Ok(true)` when it
-/// was (the sign-in must then fail once with [`LINKED_RETRY`], see the triggers handler). An
-/// unverified email, no such user, or a provider that does not answer for it: nothing linked, a
-/// new account (one the bridge's corporate sign-in refuses outside its provider's domains).
-pub async fn link_first_federated_sign_in(
+/// What a first federated sign-in (Cognito's `PreSignUp_ExternalProvider`) comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstSignIn {
+    /// A new account of its own (nothing to link, or a link [`may_link`] refuses).
+    NewAccount,
+    /// Linked to the pool's own account with its verified email: the sign-in must then fail
+    /// once with [`LINKED_RETRY`] (see the triggers handler).
+    Linked,
+    /// No account at all ([`may_sign_up`]'s reason): the sign-in fails.
+    Refused(&'static str),
+}
+
+/// A first federated sign-in: refused for an organisation's address through any provider but the
+/// organisation's own ([`may_sign_up`], whether or not the provider says the email is verified);
+/// linked to the pool's own user with that verified email where [`may_link`] lets it; otherwise
+/// a new account. One organisations read, one directory read, and the link when made.
+///
+/// Errors: the organisations or the directory cannot be read, or the link fails (the trigger
+/// then fails and Cognito retries it, rather than make a second account).
+pub async fn first_federated_sign_in(
     linker: &dyn AccountLinker,
     orgs: &dyn OrgDirectory,
     username: &str,
     attributes: &HashMap<String, String>,
-) -> Result<bool, LinkError> {
-    let (Some(identity), Some(email)) = (federated_identity(username), linkable_email(attributes)) else {
-        tracing::info!("first federated sign-in without a verified email: a new account, not linked");
-        return Ok(false);
-    };
-    let Some(existing) = linker.verified_user_with_email(&email).await? else { return Ok(false) };
-    if let Err(reason) = may_link(orgs, &identity.provider, &email, &existing).await? {
-        tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was not linked to the account with its email");
-        return Ok(false);
+) -> Result<FirstSignIn, LinkError> {
+    let Some(identity) = federated_identity(username) else { return Ok(FirstSignIn::NewAccount) };
+    let asserted = attributes.get("email").map(|e| e.trim().to_lowercase()).unwrap_or_default();
+    let owner = AddressOwner::of(orgs, &asserted).await?;
+    if let Err(reason) = may_sign_up(&owner, &identity.provider) {
+        tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was refused");
+        return Ok(FirstSignIn::Refused(reason));
     }
-    linker.link(&existing.username, &identity.provider, &identity.subject).await?;
-    tracing::info!(provider = %identity.provider, "linked a first federated sign-in to the existing account");
-    Ok(true)
+    let Some(email) = linkable_email(attributes) else {
+        tracing::info!("first federated sign-in without a verified email: a new account, not linked");
+        return Ok(FirstSignIn::NewAccount);
+    };
+    let Some(existing) = linker.verified_user_with_email(&email).await? else { return Ok(FirstSignIn::NewAccount) };
+    let provider = match may_link(&owner, &identity.provider, &existing) {
+        Ok(provider) => provider,
+        Err(reason) => {
+            tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was not linked to the account with its email");
+            return Ok(FirstSignIn::NewAccount);
+        }
+    };
+    linker.link(&existing.username, &provider, &identity.subject).await?;
+    tracing::info!(%provider, "linked a first federated sign-in to the existing account");
+    Ok(FirstSignIn::Linked)
 }
 
 /// Why a link could not be decided or made.
@@ -215,12 +271,13 @@ mod tests {
         let target = |org: Option<&str>| LinkTarget { username: "u".into(), org: org.map(str::to_owned) };
         let decide = |provider: &'static str, email: &'static str, org: Option<&'static str>| {
             let orgs = &orgs;
-            async move { may_link(orgs, provider, email, &target(org)).await.unwrap_or_else(|e| panic!("{e}")) }
+            async move { may_link(&AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")), provider, &target(org)) }
         };
-        // The organisation's own provider, for its own address, to its account or one of none.
-        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", Some("acme")).await, Ok(()));
-        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", None).await, Ok(()));
-        assert_eq!(decide("acmeoidc", "hanako@acme.test", None).await, Ok(()), "as a case-insensitive pool names it");
+        // The organisation's own provider, for its own address, to its account or one of none;
+        // linked as its connection spells it.
+        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", Some("acme")).await.as_deref(), Ok("AcmeOIDC"));
+        assert_eq!(decide("AcmeOIDC", "hanako@acme.test", None).await.as_deref(), Ok("AcmeOIDC"));
+        assert_eq!(decide("acmeoidc", "hanako@acme.test", None).await.as_deref(), Ok("AcmeOIDC"), "as a case-insensitive pool names it");
         // Another organisation's provider asserting an Acme address (its admin controls it).
         assert!(decide("BetaSAML", "hanako@acme.test", Some("acme")).await.is_err());
         assert!(decide("BetaSAML", "hanako@acme.test", None).await.is_err());
@@ -230,11 +287,27 @@ mod tests {
         // An Acme address whose account another organisation holds.
         assert!(decide("AcmeOIDC", "hanako@acme.test", Some("beta")).await.is_err());
         // An address no organisation owns: a social provider, to an account of no organisation.
-        assert_eq!(decide("Google", "jiro@gmail.test", None).await, Ok(()));
+        assert_eq!(decide("Google", "jiro@gmail.test", None).await.as_deref(), Ok("Google"));
         assert!(decide("Google", "jiro@gmail.test", Some("acme")).await.is_err(), "an organisation's member (a contractor's address)");
         assert!(decide("BetaSAML", "jiro@gmail.test", None).await.is_err(), "a company's provider speaks for its own domains only");
         assert!(decide("google", "jiro@gmail.test", None).await.is_err(), "Cognito's names, exactly");
         assert!(decide("Google", "no-domain", None).await.is_err());
+    }
+
+    /// An organisation's address gets no account through another provider at all; others do.
+    #[tokio::test]
+    async fn only_its_own_provider_makes_an_account_for_an_organisations_address() {
+        let orgs = crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC");
+        let owner = |email: &'static str| {
+            let orgs = &orgs;
+            async move { AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")) }
+        };
+        let acme = owner("hanako@acme.test").await;
+        assert_eq!(may_sign_up(&acme, "acmeoidc"), Ok(()));
+        assert!(may_sign_up(&acme, "BetaSAML").is_err());
+        assert!(may_sign_up(&acme, "Google").is_err());
+        assert_eq!(may_sign_up(&owner("jiro@gmail.test").await, "BetaSAML"), Ok(()), "which organisation a provider is, is not read");
+        assert_eq!(may_sign_up(&owner("no-domain").await, "BetaSAML"), Ok(()));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::runner::StepOutcome;
 use crate::common::store::StoreError;
 use crate::common::time::unix_now;
 use crate::directory::ports::{AccountLinker, DirectoryError, OrgDirectory, PoolUsers, UserDirectory, holds_console_role, is_console_group};
-use crate::directory::triggers::{federated_identity, may_link};
+use crate::directory::triggers::{AddressOwner, federated_identity, may_link};
 use crate::signin::ports::SessionStore;
 
 pub struct UserActions {
@@ -133,11 +133,11 @@ impl UserActions {
         let Some(existing) = self.linker.verified_user_with_email(&email).await.map_err(outcome)? else {
             return Ok(json!({"linked": false, "reason": "no account with this verified email that a provider may join (an operator's never is)"}));
         };
-        if let Err(reason) =
-            may_link(&*self.orgs, &identity.provider, &email, &existing).await.map_err(|e| StepOutcome::Retry(format!("the organisations: {e}")))?
-        {
-            return Ok(json!({"linked": false, "reason": reason}));
-        }
+        let owner = AddressOwner::of(&*self.orgs, &email).await.map_err(|e| StepOutcome::Retry(format!("the organisations: {e}")))?;
+        let provider = match may_link(&owner, &identity.provider, &existing) {
+            Ok(provider) => provider,
+            Err(reason) => return Ok(json!({"linked": false, "reason": reason})),
+        };
         if let Some(duplicate) = self.pool.user(username).await.map_err(outcome)? {
             let text = |k: &str| duplicate.attributes.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             if text("email_verified") != "true" || text("email").to_lowercase() != email {
@@ -150,8 +150,8 @@ impl UserActions {
             self.sessions.revoke(&duplicate.username, unix_now()).await.map_err(store)?;
             self.directory.delete(&duplicate.username).await.map_err(outcome)?;
         }
-        self.linker.link(&existing.username, &identity.provider, &identity.subject).await.map_err(outcome)?;
-        Ok(json!({"linked": true, "into": existing.username, "provider": identity.provider}))
+        self.linker.link(&existing.username, &provider, &identity.subject).await.map_err(outcome)?;
+        Ok(json!({"linked": true, "into": existing.username, "provider": provider}))
     }
 }
 

@@ -102,24 +102,6 @@ impl CognitoDirectory {
         }
     }
 
-    /// The pool's users with this email (at most `limit`); none for an address that could
-    /// change the filter.
-    async fn users_with_email(&self, email: &str, limit: i32) -> Result<Vec<aws_sdk_cognitoidentityprovider::types::UserType>, DirectoryError> {
-        if email.contains('"') || email.contains('\\') {
-            return Ok(Vec::new());
-        }
-        let out = self
-            .client
-            .list_users()
-            .user_pool_id(&self.pool_id)
-            .filter(format!("email = \"{email}\""))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(|e| directory_error(&e))?;
-        Ok(out.users.unwrap_or_default())
-    }
-
     pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
         Self { client, pool_id: pool_id.into() }
     }
@@ -291,7 +273,12 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
-        Ok(self.users_with_email(email, 2).await?.first().and_then(|u| u.username()).map(str::to_owned))
+        // By the email where a user name goes: the pool's own account of it, never a federated
+        // one (see `verified_user_with_email`). The name could be another user's name: the email
+        // is checked.
+        let Some(user) = self.admin_get_user(email).await? else { return Ok(None) };
+        let own = user.user_attributes().iter().any(|a| a.name() == "email" && a.value().is_some_and(|v| v.eq_ignore_ascii_case(email)));
+        Ok(own.then(|| user.username().to_owned()))
     }
 
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError> {
@@ -339,21 +326,22 @@ impl PoolUsers for CognitoDirectory {
 #[async_trait]
 impl AccountLinker for CognitoDirectory {
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
-        let users = self.users_with_email(email, 10).await?;
-        let value_of = |u: &aws_sdk_cognitoidentityprovider::types::UserType, name: &str| {
-            u.attributes().iter().find(|a| a.name() == name).and_then(|a| a.value()).map(str::to_owned)
-        };
-        let verified = |u: &&aws_sdk_cognitoidentityprovider::types::UserType| {
-            u.user_status() != Some(&UserStatusType::ExternalProvider) && value_of(u, "email_verified").as_deref() == Some("true")
-        };
-        let Some(user) = users.iter().find(verified) else { return Ok(None) };
-        let Some(username) = user.username() else { return Ok(None) };
+        // By the email where a user name goes (the pool signs in by email): Cognito answers with
+        // the pool's own account of that email only, never a federated one (those are found by
+        // their user names alone), so no number of federated accounts asserting it can hide it.
+        let Some(user) = PoolUsers::user(self, email).await? else { return Ok(None) };
+        let text = |name: &str| user.attributes.get(name).and_then(Value::as_str);
+        // The name given could be another user's name or `sub` rather than an email.
+        if !text("email").is_some_and(|e| e.eq_ignore_ascii_case(email)) || text("email_verified") != Some("true") {
+            return Ok(None);
+        }
         // An operator's own account is never another provider's to sign in to.
-        if holds_console_role(&self.groups_from(username, None).await?) {
+        if holds_console_role(&user.groups) {
             tracing::warn!("a federated identity was not linked: the account with its email holds a console role");
             return Ok(None);
         }
-        Ok(Some(LinkTarget { username: username.to_owned(), org: value_of(user, ORG_ATTRIBUTE).filter(|o| !o.is_empty()) }))
+        let org = text(ORG_ATTRIBUTE).filter(|o| !o.is_empty()).map(str::to_owned);
+        Ok(Some(LinkTarget { username: user.username, org }))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

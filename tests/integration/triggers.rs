@@ -105,6 +105,19 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
     // with a federated account: no number of them asserting the email can hide it.
     assert!(calls.iter().any(|c| c.ends_with("AdminGetUser")) && !calls.iter().any(|c| c.ends_with("ListUsers")), "{calls:?}");
 
+    // A later sign-in (token generation) of a federated account now asserting the company's
+    // address, read from the table: no token. The company's own provider gets one.
+    let token = |username: &str| {
+        let mut event = aws_event_fixture("pretokengen-v2-incoming");
+        event["version"] = "2".into();
+        event["userName"] = username.into();
+        event["request"]["userAttributes"]["email"] = "taro@corp.example".into();
+        event
+    };
+    let out = handle(&triggers, token("othercorpsaml_eve"), 1).await;
+    assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{out:?}");
+    assert!(handle(&triggers, token("corpsaml_emp-0001"), 1).await.is_ok());
+
     let _ = handle(&triggers, sign_up("CorpSAML_emp-0001", "taro@corp.example"), 1).await;
     let calls = app.calls.take();
     assert!(calls.iter().any(|c| c.ends_with("AdminLinkProviderForUser")), "the company's own provider is linked: {calls:?}");

@@ -5,8 +5,9 @@
 //!
 //! - `PreSignUp_ExternalProvider` (`first_federated_sign_in`; the email domain's organisation:
 //!   1 `GetItem`, 2 for an organisation's domain, kept 60 s when found):
-//!   - an organisation's address through any provider but its own `cognito` connection's is
-//!     refused with [`NOT_ITS_PROVIDER`] (`may_sign_up`): no account is made;
+//!   - an organisation's address through any provider but its own `cognito` connection's, or an
+//!     address the bridge does not read, is refused with [`NOT_ITS_PROVIDER`] (`may_assert`): no
+//!     account is made;
 //!   - a provider that vouches for the email (`email_verified`) is linked to the pool's own user
 //!     with that verified email when it answers for it (`may_link`; `AdminGetUser` and
 //!     `AdminListGroupsForUser` by the email, side by side; `AdminLinkProviderForUser`), and the
@@ -26,7 +27,10 @@
 //!   to Cognito (or the telephony hook's sender).
 //! - `TokenGeneration_*` (the sources `aws_lambda_events` knows; `version` "1" or later): the
 //!   `org` and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in
-//!   the request are returned as they came, so the token keeps them.
+//!   the request are returned as they came, so the token keeps them. A federated user (every
+//!   sign-in and refresh, as its provider rewrites the email each time) is first held to
+//!   `may_assert` (`federated_refusal`: the organisations read as above), and refused with
+//!   [`NOT_ITS_PROVIDER`]; the pool's own users cost no read.
 //!
 //! Anything else (other sources, `TokenGeneration_ClientCredentials` of machine-to-machine
 //! tokens, which have no person) comes back unchanged. An event of a source we answer that does
@@ -42,7 +46,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, first_federated_sign_in, registered, token_claims};
+use shared::directory::triggers::{
+    FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, federated_refusal, first_federated_sign_in, registered, token_claims,
+};
 use shared::messages::custom_message::{MessageRequest, custom_message};
 use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
@@ -122,7 +128,16 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             Err(e) => tracing::warn!(error = %e, "a post-authentication event that does not read; the last sign-in is not recorded"),
         },
         other if let Some(kind) = EmailKind::of_trigger(other) => return message(triggers, kind, event).await,
-        _ if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() => return token_generation(event),
+        _ if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() => {
+            // Every sign-in and refresh of a federated user: its provider rewrote the email.
+            let username = event.get("userName").and_then(Value::as_str).unwrap_or_default();
+            let email = event.pointer("/request/userAttributes/email").and_then(Value::as_str);
+            if let Some(reason) = federated_refusal(&*triggers.orgs, username, email).await.map_err(TriggerError::Organisations)? {
+                tracing::warn!(reason, "a federated sign-in was refused");
+                return Err(TriggerError::NotItsProvider);
+            }
+            return token_generation(event);
+        }
         _ => {}
     }
     Ok(event)

@@ -171,6 +171,41 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
     assert_eq!(handle(&t, plain.clone(), 1).await.unwrap(), plain);
 }
 
+/// Cognito rewrites a federated user's mapped attributes at every sign-in, and runs PreSignUp
+/// only at the first: a provider let in with its own address could assert a company's at the
+/// next. Token generation (every sign-in and refresh) holds it to the same rule.
+#[tokio::test]
+async fn a_later_federated_sign_in_with_a_companys_address_gets_no_token() {
+    let (t, _, _) = triggers();
+    let orgs = acme_and_beta();
+    let t = Triggers { orgs: orgs.clone(), ..t };
+    let token = |username: &str, email: &str| {
+        let mut event = aws_fixture("pretokengen-v2-incoming");
+        event["version"] = "2".into();
+        event["userName"] = username.into();
+        event["request"]["userAttributes"]["email"] = email.into();
+        event
+    };
+    for (username, email) in [
+        ("betasaml_eve", "hanako@acme.test"),
+        ("google_666", "Hanako@ACME.test"),
+        ("BetaSAML_eve", "hanako@ａｃｍｅ.test"),
+        ("google_7", "x@acme.test@evil.test"),
+    ] {
+        let out = handle(&t, token(username, email), 1).await;
+        assert!(matches!(out, Err(TriggerError::NotItsProvider)), "{username} as {email}: {out:?}");
+    }
+    for (username, email) in
+        [("acmeoidc_00u1", "hanako@acme.test"), ("betasaml_eve", "eve@beta.test"), ("google_7", "jiro@gmail.test"), ("userName", "hanako@acme.test")]
+    {
+        assert!(handle(&t, token(username, email), 1).await.is_ok(), "{username} as {email}");
+    }
+    // The organisations down: a federated user's token waits (fails), the pool's own users' never reads them.
+    orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(matches!(handle(&t, token("acmeoidc_00u1", "hanako@acme.test"), 1).await, Err(TriggerError::Organisations(_))));
+    assert!(handle(&t, token("6f1c0e7a-4b2d-uuid", "hanako@acme.test"), 1).await.is_ok());
+}
+
 #[tokio::test]
 async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried() {
     let (t, _, recorder) = triggers();
@@ -336,6 +371,10 @@ async fn every_example_event_of_a_trigger_we_answer_reads_and_a_malformed_one_is
     }
     let mut linking = aws_fixture("presignup");
     linking["triggerSource"] = "PreSignUp_ExternalProvider".into();
+    // Its placeholders (`<userName>`, `<email>`) are no federated name and no address: refused.
+    assert!(matches!(handle(&t, linking.clone(), 1).await, Err(TriggerError::NotItsProvider)));
+    linking["userName"] = "google_1234".into();
+    linking["request"]["userAttributes"]["email"] = "jiro@gmail.test".into();
     assert!(handle(&t, linking, 1).await.is_ok());
 
     // A token event that does not read fails the sign-in rather than mint a token without its

@@ -255,6 +255,11 @@ impl Connection {
         match (self.kind, &self.identity_provider) {
             (ConnectionKind::Cognito, None) => Err(OrgError::BadConnection("a cognito connection names the pool's identity provider")),
             (ConnectionKind::Oidc, Some(_)) => Err(OrgError::BadConnection("identity_provider is for cognito connections")),
+            // Cognito names a federated user `{provider}_{subject}`; the bridge reads the provider
+            // up to the first `_`, so a name with one would never be recognised as its own.
+            (ConnectionKind::Cognito, Some(name)) if name.contains('_') || name.trim().is_empty() => {
+                Err(OrgError::BadConnection("the identity provider's name has no `_` (Cognito's federated user names are `{provider}_{subject}`)"))
+            }
             _ => Ok(()),
         }
     }
@@ -333,6 +338,19 @@ mod tests {
         org.domains.clear();
         org.name = " ".into();
         assert_eq!(org.validate(), Err(OrgError::BadName));
+    }
+
+    #[test]
+    fn a_pool_connections_provider_is_one_the_bridge_can_recognise() {
+        let pool = |provider: &str| -> Connection {
+            serde_json::from_value(
+                serde_json::json!({"kind": "cognito", "issuer": "https://cognito-idp.example/pool", "client_id": "bridge", "identity_provider": provider}),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(pool("CorpSAML").validate(), Ok(()));
+        assert!(matches!(pool("A_cme").validate(), Err(OrgError::BadConnection(_))), "read back as `A`, never its own");
+        assert!(matches!(pool(" ").validate(), Err(OrgError::BadConnection(_))));
     }
 
     #[test]

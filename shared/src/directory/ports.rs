@@ -245,8 +245,9 @@ pub trait PoolUsers: Send + Sync {
     /// confirmed (Cognito's `UNCONFIRMED`: a sign-up whose code was not entered); `None` for a
     /// confirmed user or none.
     async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError>;
-    /// The user name of the pool's own account with this email (any case), if any; a federated
-    /// account with the email (one a provider made at its first sign-in) is never it.
+    /// The user name of the pool's own account with this email (any case), else of a federated
+    /// account with exactly this email, if any: where a person has their own account, a
+    /// federated one a provider made with their address never stands for them.
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// Sets the user's organisation (a person adopted by corporate sign-in).
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError>;

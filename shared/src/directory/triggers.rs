@@ -12,15 +12,15 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::common::email::Email;
 use crate::common::profile::ORG_ATTRIBUTE;
 use crate::common::store::StoreError;
 use crate::directory::org::{ConnectionKind, EmailDomain, Organisation};
 use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, OrgDirectory};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
-/// The error a first federated sign-in ends with when [`may_sign_up`] refuses it: an
-/// organisation's address through a provider that is not the organisation's. It names no
-/// organisation (the caller may be probing which domains are whose).
+/// The error a federated sign-in ends with when [`may_assert`] refuses it: an organisation's
+/// address through a provider that is not the organisation's. It names no organisation.
 pub const NOT_ITS_PROVIDER: &str = "SIGN_IN_REFUSED: this email address signs in through its own company's sign-in";
 
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
@@ -110,21 +110,33 @@ pub fn linkable_email(attributes: &HashMap<String, String>) -> Option<String> {
 /// The pool's social providers (Cognito's names for them): anyone's, no organisation's.
 pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
 
-/// Who answers for an email address: the organisation that owns its domain, if any.
+/// Who answers for the email address a provider asserts: the organisation that owns its domain,
+/// if any.
 #[derive(Debug, Clone)]
 pub enum AddressOwner {
-    /// The address has no domain the bridge reads.
-    NoDomain,
+    /// No address asserted (a SAML provider may map none).
+    NoEmail,
+    /// An address the bridge does not read (two `@`, a domain that is not a host name): it could
+    /// still be read elsewhere as an organisation's, so nothing trusts it.
+    Unreadable,
     /// No organisation owns its domain.
     Unowned,
     Org(Arc<Organisation>),
 }
 
 impl AddressOwner {
-    /// Reads the owner of `email`'s domain (`OrgDirectory::owner_of`). Errors: the organisations
-    /// cannot be read.
-    pub async fn of(orgs: &dyn OrgDirectory, email: &str) -> Result<Self, StoreError> {
-        let Some(domain) = email.rsplit_once('@').and_then(|(_, d)| EmailDomain::parse(d).ok()) else { return Ok(Self::NoDomain) };
+    /// Reads the owner of `email`'s domain (`OrgDirectory::owner_of`). The domain is taken as a
+    /// mail system would deliver to it: IDNA (UTS #46) maps a Unicode form (full-width letters,
+    /// an owned `xn--` domain written in Unicode) to the ASCII one organisations own.
+    ///
+    /// Errors: the organisations cannot be read.
+    pub async fn of(orgs: &dyn OrgDirectory, email: Option<&str>) -> Result<Self, StoreError> {
+        let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else { return Ok(Self::NoEmail) };
+        let domain = Email::parse(email).ok().and_then(|e| match url::Host::parse(e.as_str().rsplit('@').next().unwrap_or_default()) {
+            Ok(url::Host::Domain(ascii)) => EmailDomain::parse(&ascii).ok(),
+            _ => None,
+        });
+        let Some(domain) = domain else { return Ok(Self::Unreadable) };
         Ok(orgs.owner_of(&domain).await?.map_or(Self::Unowned, Self::Org))
     }
 }
@@ -136,17 +148,32 @@ fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
     connection.identity_provider.as_deref().filter(|p| p.eq_ignore_ascii_case(provider))
 }
 
-/// Whether a first sign-in through `provider` may make an account for an address `owner`
-/// answers for: an organisation's address only through its own provider (another company's
-/// admin, or a social account, could assert it; the account would carry the person's email into
-/// every app client of the pool). `Err` says why not. An address of no organisation is let
-/// through: which organisation a provider is, if any, is not read here (an operator's own staff
-/// directory is no organisation's).
-pub fn may_sign_up(owner: &AddressOwner, provider: &str) -> Result<(), &'static str> {
+/// Whether a federated identity through `provider` may hold an account with an address `owner`
+/// answers for, on its first sign-in or any later one (Cognito rewrites mapped attributes from
+/// the provider at every sign-in): an organisation's address only through its own provider
+/// (another company's admin, or a social account, could assert it; the account would carry the
+/// person's email into every app client of the pool), an address the bridge does not read never.
+/// So an organisation with no `cognito` connection (none yet, or `oidc`, whose people the bridge
+/// signs in itself) has no pool provider at all. `Err` says why not. An address of no
+/// organisation is let through: which organisation a provider is, if any, is not read here (an
+/// operator's own staff directory is no organisation's).
+pub fn may_assert(owner: &AddressOwner, provider: &str) -> Result<(), &'static str> {
     match owner {
         AddressOwner::Org(org) if own_provider(org, provider).is_none() => Err("the email is an organisation's, and this is not its provider"),
+        AddressOwner::Unreadable => Err("the email is not an address the bridge reads"),
         _ => Ok(()),
     }
+}
+
+/// Why the federated user `username` may not sign in with the `email` it holds, if it may not
+/// ([`may_assert`]); `None` for a user that is not federated (the pool's own names have no `_`).
+/// For token generation, which Cognito runs at every sign-in and refresh.
+///
+/// Errors: the organisations cannot be read (for a federated user only; the pool's own users
+/// cost no read).
+pub async fn federated_refusal(orgs: &dyn OrgDirectory, username: &str, email: Option<&str>) -> Result<Option<&'static str>, StoreError> {
+    let Some(identity) = federated_identity(username) else { return Ok(None) };
+    Ok(may_assert(&AddressOwner::of(orgs, email).await?, &identity.provider).err())
 }
 
 /// Whether `provider` may be linked to `target`, the account with the verified email `owner`
@@ -162,7 +189,7 @@ pub fn may_sign_up(owner: &AddressOwner, provider: &str) -> Result<(), &'static 
 ///   organisation's person signs in through its provider, not a social one.
 pub fn may_link(owner: &AddressOwner, provider: &str, target: &LinkTarget) -> Result<String, &'static str> {
     match owner {
-        AddressOwner::NoDomain => Err("the email has no domain the bridge reads"),
+        AddressOwner::NoEmail | AddressOwner::Unreadable => Err("the email has no domain the bridge reads"),
         AddressOwner::Org(org) => match own_provider(org, provider) {
             None => Err("the email is an organisation's, and this is not its provider"),
             Some(_) if target.org.as_deref().is_some_and(|o| o != org.id.as_str()) => Err("the account is another organisation's"),
@@ -182,12 +209,12 @@ pub enum FirstSignIn {
     /// Linked to the pool's own account with its verified email: the sign-in must then fail
     /// once with [`LINKED_RETRY`] (see the triggers handler).
     Linked,
-    /// No account at all ([`may_sign_up`]'s reason): the sign-in fails.
+    /// No account at all ([`may_assert`]'s reason): the sign-in fails.
     Refused(&'static str),
 }
 
 /// A first federated sign-in: refused for an organisation's address through any provider but the
-/// organisation's own ([`may_sign_up`], whether or not the provider says the email is verified);
+/// organisation's own ([`may_assert`], whether or not the provider says the email is verified);
 /// linked to the pool's own user with that verified email where [`may_link`] lets it; otherwise
 /// a new account. One organisations read, one directory read, and the link when made.
 ///
@@ -199,10 +226,9 @@ pub async fn first_federated_sign_in(
     username: &str,
     attributes: &HashMap<String, String>,
 ) -> Result<FirstSignIn, LinkError> {
-    let Some(identity) = federated_identity(username) else { return Ok(FirstSignIn::NewAccount) };
-    let asserted = attributes.get("email").map(|e| e.trim().to_lowercase()).unwrap_or_default();
-    let owner = AddressOwner::of(orgs, &asserted).await?;
-    if let Err(reason) = may_sign_up(&owner, &identity.provider) {
+    let Some(identity) = federated_identity(username) else { return Ok(FirstSignIn::Refused("not a federated user's name")) };
+    let owner = AddressOwner::of(orgs, attributes.get("email").map(String::as_str)).await?;
+    if let Err(reason) = may_assert(&owner, &identity.provider) {
         tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was refused");
         return Ok(FirstSignIn::Refused(reason));
     }
@@ -271,7 +297,7 @@ mod tests {
         let target = |org: Option<&str>| LinkTarget { username: "u".into(), org: org.map(str::to_owned) };
         let decide = |provider: &'static str, email: &'static str, org: Option<&'static str>| {
             let orgs = &orgs;
-            async move { may_link(&AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")), provider, &target(org)) }
+            async move { may_link(&AddressOwner::of(orgs, Some(email)).await.unwrap_or_else(|e| panic!("{e}")), provider, &target(org)) }
         };
         // The organisation's own provider, for its own address, to its account or one of none;
         // linked as its connection spells it.
@@ -294,20 +320,35 @@ mod tests {
         assert!(decide("Google", "no-domain", None).await.is_err());
     }
 
-    /// An organisation's address gets no account through another provider at all; others do.
+    /// An organisation's address, in any form a mail system delivers to it, is held by no
+    /// account of another provider; other addresses are, and one the bridge does not read is not.
     #[tokio::test]
-    async fn only_its_own_provider_makes_an_account_for_an_organisations_address() {
+    async fn only_its_own_provider_holds_an_organisations_address() {
         let orgs = crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC");
-        let owner = |email: &'static str| {
+        let owner = |email: Option<&'static str>| {
             let orgs = &orgs;
             async move { AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")) }
         };
-        let acme = owner("hanako@acme.test").await;
-        assert_eq!(may_sign_up(&acme, "acmeoidc"), Ok(()));
-        assert!(may_sign_up(&acme, "BetaSAML").is_err());
-        assert!(may_sign_up(&acme, "Google").is_err());
-        assert_eq!(may_sign_up(&owner("jiro@gmail.test").await, "BetaSAML"), Ok(()), "which organisation a provider is, is not read");
-        assert_eq!(may_sign_up(&owner("no-domain").await, "BetaSAML"), Ok(()));
+        for email in ["hanako@acme.test", " Hanako@ACME.test ", "hanako@ａｃｍｅ.test", "hanako@Ａcme.TEST"] {
+            let acme = owner(Some(email)).await;
+            assert!(matches!(acme, AddressOwner::Org(_)), "{email}: {acme:?}");
+            assert_eq!(may_assert(&acme, "acmeoidc"), Ok(()));
+            assert!(may_assert(&acme, "BetaSAML").is_err(), "{email}");
+            assert!(may_assert(&acme, "Google").is_err(), "{email}");
+        }
+        assert_eq!(may_assert(&owner(Some("jiro@gmail.test")).await, "BetaSAML"), Ok(()), "which organisation a provider is, is not read");
+        assert_eq!(may_assert(&owner(None).await, "BetaSAML"), Ok(()), "no email: nothing asserted");
+        assert_eq!(may_assert(&owner(Some("")).await, "BetaSAML"), Ok(()));
+        for unread in ["no-domain", "x@acme.test@evil.test", "hanako@acme。test", "hanako@[10.0.0.1]", "hanako@acme..test", "hanako@acme.test."] {
+            assert!(may_assert(&owner(Some(unread)).await, "BetaSAML").is_err(), "{unread}");
+        }
+        // Later sign-ins: the pool's own users cost no read; a federated one is held to the rule.
+        orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(federated_refusal(&orgs, "6f1c0e7a-4b2d-uuid", Some("hanako@acme.test")).await.ok(), Some(None));
+        assert!(federated_refusal(&orgs, "betasaml_eve", Some("hanako@acme.test")).await.is_err(), "the organisations down: no answer");
+        orgs.down.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(federated_refusal(&orgs, "betasaml_eve", Some("hanako@acme.test")).await.ok().flatten().is_some());
+        assert_eq!(federated_refusal(&orgs, "acmeoidc_00u1", Some("hanako@acme.test")).await.ok(), Some(None));
     }
 
     #[test]

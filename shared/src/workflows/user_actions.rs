@@ -133,7 +133,7 @@ impl UserActions {
         let Some(existing) = self.linker.verified_user_with_email(&email).await.map_err(outcome)? else {
             return Ok(json!({"linked": false, "reason": "no account with this verified email that a provider may join (an operator's never is)"}));
         };
-        let owner = AddressOwner::of(&*self.orgs, &email).await.map_err(|e| StepOutcome::Retry(format!("the organisations: {e}")))?;
+        let owner = AddressOwner::of(&*self.orgs, Some(&email)).await.map_err(|e| StepOutcome::Retry(format!("the organisations: {e}")))?;
         let provider = match may_link(&owner, &identity.provider, &existing) {
             Ok(provider) => provider,
             Err(reason) => return Ok(json!({"linked": false, "reason": reason})),

@@ -102,6 +102,17 @@ impl CognitoDirectory {
         }
     }
 
+    /// The pool's own (not federated) account whose email is `email`, in any case: `AdminGetUser`
+    /// with the email as the user name. Cognito answers that with the pool's own account only
+    /// (federated ones are found by their user names alone), so no number of federated accounts
+    /// asserting an address hides it. The status and the email are checked all the same: a
+    /// federated user's name can itself look like an email (`provider_` and a SAML NameID).
+    async fn own_account(&self, email: &str) -> Result<Option<aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput>, DirectoryError> {
+        let Some(user) = self.admin_get_user(email).await? else { return Ok(None) };
+        let same_email = user.user_attributes().iter().any(|a| a.name() == "email" && a.value().is_some_and(|v| v.to_lowercase() == email.to_lowercase()));
+        Ok((same_email && user.user_status() != Some(&UserStatusType::ExternalProvider)).then_some(user))
+    }
+
     pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
         Self { client, pool_id: pool_id.into() }
     }
@@ -273,12 +284,20 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
-        // By the email where a user name goes: the pool's own account of it, never a federated
-        // one (see `verified_user_with_email`). The name could be another user's name: the email
-        // is checked.
-        let Some(user) = self.admin_get_user(email).await? else { return Ok(None) };
-        let own = user.user_attributes().iter().any(|a| a.name() == "email" && a.value().is_some_and(|v| v.eq_ignore_ascii_case(email)));
-        Ok(own.then(|| user.username().to_owned()))
+        if crate::common::email::Email::parse(email).is_err() {
+            return Ok(None);
+        }
+        if let Some(own) = self.own_account(email).await? {
+            return Ok(Some(own.username().to_owned()));
+        }
+        // A person with a federated account only: `ListUsers` (exact email; none for an address
+        // that could change the filter).
+        if email.contains('"') || email.contains('\\') {
+            return Ok(None);
+        }
+        let filter = format!("email = \"{email}\"");
+        let out = self.client.list_users().user_pool_id(&self.pool_id).filter(filter).limit(1).send().await.map_err(|e| directory_error(&e))?;
+        Ok(out.users().first().and_then(|u| u.username()).map(str::to_owned))
     }
 
     async fn set_org(&self, username: &str, org: &OrgId) -> Result<(), DirectoryError> {
@@ -326,22 +345,20 @@ impl PoolUsers for CognitoDirectory {
 #[async_trait]
 impl AccountLinker for CognitoDirectory {
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
-        // By the email where a user name goes (the pool signs in by email): Cognito answers with
-        // the pool's own account of that email only, never a federated one (those are found by
-        // their user names alone), so no number of federated accounts asserting it can hide it.
-        let Some(user) = PoolUsers::user(self, email).await? else { return Ok(None) };
-        let text = |name: &str| user.attributes.get(name).and_then(Value::as_str);
-        // The name given could be another user's name or `sub` rather than an email.
-        if !text("email").is_some_and(|e| e.eq_ignore_ascii_case(email)) || text("email_verified") != Some("true") {
+        // Side by side, both by the email where a user name goes (the pool signs in by email).
+        let (got, groups) = tokio::join!(self.own_account(email), self.groups_from(email, None));
+        let Some(user) = got? else { return Ok(None) };
+        let text = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value());
+        if text("email_verified") != Some("true") {
             return Ok(None);
         }
         // An operator's own account is never another provider's to sign in to.
-        if holds_console_role(&user.groups) {
+        if holds_console_role(&groups?) {
             tracing::warn!("a federated identity was not linked: the account with its email holds a console role");
             return Ok(None);
         }
         let org = text(ORG_ATTRIBUTE).filter(|o| !o.is_empty()).map(str::to_owned);
-        Ok(Some(LinkTarget { username: user.username, org }))
+        Ok(Some(LinkTarget { username: user.username().to_owned(), org }))
     }
 
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError> {

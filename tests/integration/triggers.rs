@@ -66,9 +66,9 @@ async fn linking_finds_only_a_verified_account_of_the_pool() {
     assert!(directory.verified_user_with_email("staff@example.com").await.unwrap().is_some(), "other groups are no bar");
 }
 
-/// Another company's provider (its admin can assert any email, verified) or a social one is
-/// never linked to a company's person: the handler, as the triggers function, over the
-/// organisations in the table. Only the company's own provider reaches the link (moto has no
+/// Another company's provider (its admin can assert any email, verified) or a social one makes
+/// no account with a company's person's address, nor a company's provider one outside its
+/// domains: the handler, as the triggers function, over the organisations in the table. Only the company's own provider reaches the link (moto has no
 /// `AdminLinkProviderForUser`, so that one is seen in the call log, then fails).
 #[tokio::test]
 async fn only_the_companys_own_provider_is_linked_to_its_people() {
@@ -79,7 +79,8 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
     let app = &company.app;
     app.user("taro@corp.example", |u| u.org = Some(company.org.id.as_str())).await;
     app.user("jiro@example.com", |_| {}).await;
-    let env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let mut env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    env.insert("OPERATOR_PROVIDERS".into(), "StaffSAML, Other".into());
     let triggers = Triggers::new(&env, &crate::harness::as_function(&app.sdk, "TriggersFunction")).unwrap();
     let sign_up = |username: &str, email: &str| {
         let mut event = aws_event_fixture("presignup");
@@ -90,13 +91,20 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
         event
     };
     app.calls.take();
-    // The company's address through another provider: no account at all.
-    for username in ["OtherCorpSAML_eve", "google_666"] {
-        let out = handle(&triggers, sign_up(username, "taro@corp.example"), 1).await;
-        assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{username}: {out:?}");
+    // The company's address through another provider (the operator's own staff directory too),
+    // and the company's provider for an address of no organisation: no account at all.
+    for (username, email) in [
+        ("OtherCorpSAML_eve", "taro@corp.example"),
+        ("google_666", "taro@corp.example"),
+        ("staffsaml_x", "taro@corp.example"),
+        ("corpsaml_x", "jiro@example.com"),
+    ] {
+        let out = handle(&triggers, sign_up(username, email), 1).await;
+        assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{username} as {email}: {out:?}");
     }
-    // The company's provider for an address of no organisation: a new account, not linked.
-    let event = sign_up("CorpSAML_x", "jiro@example.com");
+    // The operator's staff directory (`OPERATOR_PROVIDERS`) for an address of no organisation:
+    // a new account, not linked.
+    let event = sign_up("staffsaml_x", "jiro@example.com");
     assert_eq!(handle(&triggers, event.clone(), 1).await.unwrap(), event, "a new account, nothing linked");
     let calls = app.calls.take();
     assert!(!calls.iter().any(|c| c.ends_with("AdminLinkProviderForUser")), "{calls:?}");

@@ -57,6 +57,7 @@ async fn main() {
         activity: ports.clone(),
         linkers: Box::new(move |_| linker.clone()),
         orgs: Arc::new(shared::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC")),
+        open_providers: Default::default(),
         email_templates: ports,
         template_cache: shared::cache::TtlCache::new(std::time::Duration::from_secs(60)),
         product: "Acme".into(),

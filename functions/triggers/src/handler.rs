@@ -5,9 +5,10 @@
 //!
 //! - `PreSignUp_ExternalProvider` (`first_federated_sign_in`; the email domain's organisation:
 //!   1 `GetItem`, 2 for an organisation's domain, kept 60 s when found):
-//!   - an organisation's address through any provider but its own `cognito` connection's, or an
-//!     address the bridge does not read, is refused with [`NOT_ITS_PROVIDER`] (`may_assert`): no
-//!     account is made;
+//!   - an organisation's address through any provider but its own `cognito` connection's, another
+//!     address through a provider that is neither social nor one of the operator's
+//!     (`OPERATOR_PROVIDERS`), or an address the bridge does not read, is refused with
+//!     [`NOT_ITS_PROVIDER`] (`may_assert`): no account is made;
 //!   - a provider that vouches for the email (`email_verified`) is linked to the pool's own user
 //!     with that verified email when it answers for it (`may_link`; `AdminGetUser` and
 //!     `AdminListGroupsForUser` by the email, side by side; `AdminLinkProviderForUser`), and the
@@ -25,12 +26,13 @@
 //!   or takes over 800 ms, the ones held, else the shipped ones) with Cognito's placeholders, so
 //!   Cognito sends it. An event that does not read comes back unchanged (Cognito's own text). SMS texts are left
 //!   to Cognito (or the telephony hook's sender).
-//! - `TokenGeneration_*` (the sources `aws_lambda_events` knows; `version` "1" or later): the
-//!   `org` and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in
-//!   the request are returned as they came, so the token keeps them. A federated user (every
-//!   sign-in and refresh, as its provider rewrites the email each time) is first held to
-//!   `may_assert` (`federated_refusal`: the organisations read as above), and refused with
-//!   [`NOT_ITS_PROVIDER`]; the pool's own users cost no read.
+//! - `TokenGeneration_*` (every sign-in and refresh of a person): first, an account a provider
+//!   speaks for (a federated user's own, a company provider linked to it) is held to
+//!   `may_assert` for the email it now holds, as its provider rewrote it (`sign_in_refusal`: the
+//!   organisations read as above), and refused with [`NOT_ITS_PROVIDER`]; other accounts cost no
+//!   read. Then, for the sources `aws_lambda_events` knows (`version` "1" or later): the `org`
+//!   and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in the
+//!   request are returned as they came, so the token keeps them.
 //!
 //! Anything else (other sources, `TokenGeneration_ClientCredentials` of machine-to-machine
 //! tokens, which have no person) comes back unchanged. An event of a source we answer that does
@@ -46,9 +48,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{
-    FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, federated_refusal, first_federated_sign_in, registered, token_claims,
-};
+use shared::directory::triggers::{FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, first_federated_sign_in, registered, sign_in_refusal, token_claims};
 use shared::messages::custom_message::{MessageRequest, custom_message};
 use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
@@ -97,7 +97,15 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
             let (pool, username) = (&sign_up.cognito_event_user_pools_header.user_pool_id, &sign_up.cognito_event_user_pools_header.user_name);
             let linker = (triggers.linkers)(pool.as_deref().unwrap_or_default());
-            match first_federated_sign_in(&*linker, &*triggers.orgs, username.as_deref().unwrap_or_default(), &sign_up.request.user_attributes).await? {
+            match first_federated_sign_in(
+                &*linker,
+                &*triggers.orgs,
+                &triggers.open_providers,
+                username.as_deref().unwrap_or_default(),
+                &sign_up.request.user_attributes,
+            )
+            .await?
+            {
                 FirstSignIn::NewAccount => {}
                 FirstSignIn::Linked => return Err(TriggerError::Linked),
                 FirstSignIn::Refused(_) => return Err(TriggerError::NotItsProvider),
@@ -128,15 +136,20 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             Err(e) => tracing::warn!(error = %e, "a post-authentication event that does not read; the last sign-in is not recorded"),
         },
         other if let Some(kind) = EmailKind::of_trigger(other) => return message(triggers, kind, event).await,
-        _ if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() => {
-            // Every sign-in and refresh of a federated user: its provider rewrote the email.
+        // Every token for a person (not `TokenGeneration_ClientCredentials`, a machine's), a
+        // source `aws_lambda_events` does not know yet included: its providers rewrote the email.
+        other if other.starts_with("TokenGeneration_") && other != "TokenGeneration_ClientCredentials" => {
             let username = event.get("userName").and_then(Value::as_str).unwrap_or_default();
             let email = event.pointer("/request/userAttributes/email").and_then(Value::as_str);
-            if let Some(reason) = federated_refusal(&*triggers.orgs, username, email).await.map_err(TriggerError::Organisations)? {
-                tracing::warn!(reason, "a federated sign-in was refused");
+            let identities = event.pointer("/request/userAttributes/identities");
+            let refusal = sign_in_refusal(&*triggers.orgs, &triggers.open_providers, username, email, identities).await;
+            if let Some(reason) = refusal.map_err(TriggerError::Organisations)? {
+                tracing::warn!(reason, "a sign-in was refused: a provider that speaks for the account may not hold its email");
                 return Err(TriggerError::NotItsProvider);
             }
-            return token_generation(event);
+            if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() {
+                return token_generation(event);
+            }
         }
         _ => {}
     }

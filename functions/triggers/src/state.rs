@@ -11,6 +11,7 @@ use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::cache::TtlCache;
 use shared::config::{Source, optional, required};
 use shared::directory::ports::{AccountLinker, OrgDirectory};
+use shared::directory::triggers::OpenProviders;
 use shared::events::EventLog;
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::workflows::inactivity::SignInActivity;
@@ -33,8 +34,11 @@ pub struct Triggers {
     pub events: Arc<dyn EventLog>,
     pub activity: Arc<dyn SignInActivity>,
     pub linkers: Linkers,
-    /// The organisations, for which provider may be linked to whose account.
+    /// The organisations: which provider may hold or be linked to which address.
     pub orgs: Arc<dyn OrgDirectory>,
+    /// The pool providers that may speak for an address of no organisation: the social ones and
+    /// the operator's own (`OPERATOR_PROVIDERS`, names separated by commas).
+    pub open_providers: OpenProviders,
     /// The operator's email templates, read through [`Self::templates`].
     pub email_templates: Arc<dyn EmailTemplates>,
     pub template_cache: TtlCache<(), Vec<StoredTemplate>>,
@@ -52,6 +56,7 @@ impl Triggers {
             activity: Arc::new(DynamoActivity::new(dynamo.clone(), &table)),
             linkers: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
             orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), shared::adapters::cached_orgs::DEFAULT_TTL)),
+            open_providers: OpenProviders::parse(&optional(env, "OPERATOR_PROVIDERS")?.unwrap_or_default()),
             email_templates: Arc::new(DynamoEmailTemplates::new(dynamo, &table)),
             template_cache: TtlCache::new(Duration::from_secs(TEMPLATES_TTL)),
             product: optional(env, "PRODUCT_NAME")?.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PRODUCT.into()),

@@ -9,7 +9,7 @@ use shared::cache::TtlCache;
 use shared::common::language::Language;
 use shared::common::store::StoreError;
 use shared::directory::ports::{AccountLinker, DirectoryError, LinkTarget};
-use shared::directory::triggers::{LINKED_RETRY, NOT_ITS_PROVIDER};
+use shared::directory::triggers::{LINKED_RETRY, NOT_ITS_PROVIDER, OpenProviders};
 use shared::messages::email::{EmailKind, EmailTemplate};
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::testing::{MemoryEvents, MemoryOrgs, aws_event_fixture as aws_fixture};
@@ -85,6 +85,8 @@ fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
         activity: recorder.clone(),
         linkers: Box::new(move |_| linker.clone()),
         orgs: acme_and_beta(),
+        // The operator's own staff directory.
+        open_providers: OpenProviders::parse("StaffSAML"),
         email_templates: recorder.clone(),
         template_cache: TtlCache::new(Duration::ZERO),
         product: "Acme".into(),
@@ -171,39 +173,63 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
     assert_eq!(handle(&t, plain.clone(), 1).await.unwrap(), plain);
 }
 
-/// Cognito rewrites a federated user's mapped attributes at every sign-in, and runs PreSignUp
-/// only at the first: a provider let in with its own address could assert a company's at the
-/// next. Token generation (every sign-in and refresh) holds it to the same rule.
+/// Cognito rewrites the attributes a provider maps at every sign-in through it, and runs
+/// PreSignUp only at the first: a provider let in with its own address could assert a company's
+/// at the next, for its federated user or an account it is linked to. Token generation (every
+/// sign-in and refresh, whatever its source) holds each to the same rule.
 #[tokio::test]
-async fn a_later_federated_sign_in_with_a_companys_address_gets_no_token() {
+async fn a_later_sign_in_with_an_address_its_provider_may_not_hold_gets_no_token() {
     let (t, _, _) = triggers();
     let orgs = acme_and_beta();
     let t = Triggers { orgs: orgs.clone(), ..t };
-    let token = |username: &str, email: &str| {
+    let token = |username: &str, email: &str, identities: Option<&str>| {
         let mut event = aws_fixture("pretokengen-v2-incoming");
         event["version"] = "2".into();
         event["userName"] = username.into();
         event["request"]["userAttributes"]["email"] = email.into();
+        if let Some(providers) = identities {
+            event["request"]["userAttributes"]["identities"] = providers.into();
+        }
         event
     };
-    for (username, email) in [
-        ("betasaml_eve", "hanako@acme.test"),
-        ("google_666", "Hanako@ACME.test"),
-        ("BetaSAML_eve", "hanako@ａｃｍｅ.test"),
-        ("google_7", "x@acme.test@evil.test"),
+    let beta_linked = Some(r#"[{"userId":"eve","providerName":"BetaSAML","providerType":"SAML","primary":"true"}]"#);
+    for (username, email, identities) in [
+        ("betasaml_eve", "hanako@acme.test", None),
+        ("google_666", "Hanako@ACME.test", None),
+        ("BetaSAML_eve", "hanako@ａｃｍｅ.test", None),
+        ("google_7", "x@acme.test@evil.test", None),
+        ("betasaml_eve", "jiro@gmail.test", None),
+        // An account of the pool linked to Beta's provider, which now asserts an Acme address.
+        ("6f1c0e7a-4b2d-uuid", "hanako@acme.test", beta_linked),
     ] {
-        let out = handle(&t, token(username, email), 1).await;
+        let out = handle(&t, token(username, email, identities), 1).await;
         assert!(matches!(out, Err(TriggerError::NotItsProvider)), "{username} as {email}: {out:?}");
     }
-    for (username, email) in
-        [("acmeoidc_00u1", "hanako@acme.test"), ("betasaml_eve", "eve@beta.test"), ("google_7", "jiro@gmail.test"), ("userName", "hanako@acme.test")]
-    {
-        assert!(handle(&t, token(username, email), 1).await.is_ok(), "{username} as {email}");
+    for (username, email, identities) in [
+        ("acmeoidc_00u1", "hanako@acme.test", None),
+        ("betasaml_eve", "eve@beta.test", None),
+        ("google_7", "jiro@gmail.test", None),
+        ("staffsaml_jiro", "jiro@gmail.test", None),
+        ("6f1c0e7a-4b2d-uuid", "eve@beta.test", beta_linked),
+        ("userName", "hanako@acme.test", None),
+    ] {
+        assert!(handle(&t, token(username, email, identities), 1).await.is_ok(), "{username} as {email}");
     }
-    // The organisations down: a federated user's token waits (fails), the pool's own users' never reads them.
+    // A token source `aws_lambda_events` does not know yet is held to it too (and otherwise
+    // comes back unchanged); a machine's token (no person) is not.
+    let mut future = token("betasaml_eve", "hanako@acme.test", None);
+    future["triggerSource"] = "TokenGeneration_Future".into();
+    assert!(matches!(handle(&t, future.clone(), 1).await, Err(TriggerError::NotItsProvider)));
+    future["request"]["userAttributes"]["email"] = "eve@beta.test".into();
+    assert_eq!(handle(&t, future.clone(), 1).await.unwrap(), future);
+    let mut machine = token("betasaml_eve", "hanako@acme.test", None);
+    machine["triggerSource"] = "TokenGeneration_ClientCredentials".into();
+    assert_eq!(handle(&t, machine.clone(), 1).await.unwrap(), machine);
+    // The organisations down: an account a provider speaks for waits (fails); the pool's own
+    // users never read them.
     orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(matches!(handle(&t, token("acmeoidc_00u1", "hanako@acme.test"), 1).await, Err(TriggerError::Organisations(_))));
-    assert!(handle(&t, token("6f1c0e7a-4b2d-uuid", "hanako@acme.test"), 1).await.is_ok());
+    assert!(matches!(handle(&t, token("acmeoidc_00u1", "hanako@acme.test", None), 1).await, Err(TriggerError::Organisations(_))));
+    assert!(handle(&t, token("6f1c0e7a-4b2d-uuid", "hanako@acme.test", None), 1).await.is_ok());
 }
 
 #[tokio::test]
@@ -265,8 +291,15 @@ async fn a_first_federated_sign_in_with_a_verified_email_is_linked_then_retried(
     recorder.users.lock().unwrap().push(("5c3d-native".into(), "jiro@gmail.test".into(), true));
     assert!(matches!(handle(&t, sign_up("google_777", "jiro@gmail.test", Some("true")), 1).await, Err(TriggerError::Linked)));
     assert_eq!(recorder.links.lock().unwrap()[2], ("5c3d-native".to_owned(), "Google".to_owned(), "777".to_owned()));
-    let other_company = sign_up("BetaSAML_eve2", "jiro@gmail.test", Some("true"));
-    assert_eq!(handle(&t, other_company.clone(), 1).await.unwrap(), other_company, "a company's provider speaks for its domains only");
+    // A company's provider speaks for its own domains only, and one no one said whose it is is
+    // taken for a company's: no account for another address. The operator's own staff
+    // directory gets a new account, not linked.
+    for username in ["BetaSAML_eve2", "NewCorpOIDC_x"] {
+        let out = handle(&t, sign_up(username, "jiro@gmail.test", Some("true")), 1).await;
+        assert!(matches!(out, Err(TriggerError::NotItsProvider)), "{username}: {out:?}");
+    }
+    let staff = sign_up("StaffSAML_jiro", "jiro@gmail.test", Some("true"));
+    assert_eq!(handle(&t, staff.clone(), 1).await.unwrap(), staff);
     assert_eq!(recorder.links.lock().unwrap().len(), 3);
 
     // The organisations unavailable: the sign-in fails (Cognito retries) rather than make an

@@ -13,6 +13,17 @@ pub const ORG_ATTRIBUTE: &str = "custom:org_id";
 /// The person's SCIM resource id, for people an organisation provisions.
 pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
 
+/// The providers linked to a Cognito user, from its `identities` attribute or claim: an array
+/// of `{providerName, ...}`, or that array as a string (at most 16; none if it does not read).
+pub fn identity_providers(value: Option<&Value>) -> Vec<String> {
+    let parsed = match value {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    parsed.as_array().into_iter().flatten().filter_map(|i| i.get("providerName").and_then(Value::as_str)).take(16).map(str::to_owned).collect()
+}
+
 /// Claims that describe the token, not the person; they never become attributes.
 pub const TOKEN_CLAIMS: &[&str] =
     &["iss", "aud", "exp", "iat", "nbf", "auth_time", "token_use", "jti", "origin_jti", "event_id", "at_hash", "nonce", "cognito:groups"];

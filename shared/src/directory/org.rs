@@ -240,6 +240,9 @@ pub enum Provisioning {
     OnFirstSignIn,
 }
 
+/// The user pool's social providers (Cognito's names for them): anyone's, no organisation's.
+pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
+
 impl Connection {
     pub fn validate(&self) -> Result<(), OrgError> {
         let issuer = url::Url::parse(&self.issuer).map_err(|_| OrgError::BadConnection("the issuer is not a URL"))?;
@@ -257,8 +260,15 @@ impl Connection {
             (ConnectionKind::Oidc, Some(_)) => Err(OrgError::BadConnection("identity_provider is for cognito connections")),
             // Cognito names a federated user `{provider}_{subject}`; the bridge reads the provider
             // up to the first `_`, so a name with one would never be recognised as its own.
-            (ConnectionKind::Cognito, Some(name)) if name.contains('_') || name.trim().is_empty() => {
-                Err(OrgError::BadConnection("the identity provider's name has no `_` (Cognito's federated user names are `{provider}_{subject}`)"))
+            (ConnectionKind::Cognito, Some(name)) if name.contains('_') || name.trim() != name || !(1..=32).contains(&name.chars().count()) => {
+                Err(OrgError::BadConnection(
+                    "the identity provider's name is 1 to 32 characters, without `_` or edge spaces (Cognito names a federated user `{provider}_{subject}`)",
+                ))
+            }
+            // A social provider is anyone's: naming it would let any account of it speak for the
+            // organisation's addresses.
+            (ConnectionKind::Cognito, Some(name)) if SOCIAL_PROVIDERS.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
+                Err(OrgError::BadConnection("the identity provider is a social one (anyone's); name the organisation's own"))
             }
             _ => Ok(()),
         }
@@ -351,6 +361,9 @@ mod tests {
         assert_eq!(pool("CorpSAML").validate(), Ok(()));
         assert!(matches!(pool("A_cme").validate(), Err(OrgError::BadConnection(_))), "read back as `A`, never its own");
         assert!(matches!(pool(" ").validate(), Err(OrgError::BadConnection(_))));
+        assert!(matches!(pool(" CorpSAML").validate(), Err(OrgError::BadConnection(_))));
+        assert!(matches!(pool(&"x".repeat(33)).validate(), Err(OrgError::BadConnection(_))));
+        assert!(matches!(pool("google").validate(), Err(OrgError::BadConnection(_))), "a social provider is anyone's");
     }
 
     #[test]

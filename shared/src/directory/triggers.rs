@@ -13,14 +13,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::common::email::Email;
-use crate::common::profile::ORG_ATTRIBUTE;
+use crate::common::profile::{ORG_ATTRIBUTE, identity_providers};
 use crate::common::store::StoreError;
-use crate::directory::org::{ConnectionKind, EmailDomain, Organisation};
+use crate::directory::org::{ConnectionKind, EmailDomain, Organisation, SOCIAL_PROVIDERS};
 use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, OrgDirectory};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
-/// The error a federated sign-in ends with when [`may_assert`] refuses it: an organisation's
-/// address through a provider that is not the organisation's. It names no organisation.
+/// The error a sign-in ends with when [`may_assert`] refuses its provider the address (an
+/// organisation's through another provider, another through a company's, or one the bridge
+/// does not read). It names no organisation.
 pub const NOT_ITS_PROVIDER: &str = "SIGN_IN_REFUSED: this email address signs in through its own company's sign-in";
 
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
@@ -107,9 +108,6 @@ pub fn linkable_email(attributes: &HashMap<String, String>) -> Option<String> {
     (verified && email.contains('@')).then_some(email)
 }
 
-/// The pool's social providers (Cognito's names for them): anyone's, no organisation's.
-pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
-
 /// Who answers for the email address a provider asserts: the organisation that owns its domain,
 /// if any.
 #[derive(Debug, Clone)]
@@ -141,39 +139,85 @@ impl AddressOwner {
     }
 }
 
-/// `provider` as `org`'s own `cognito` connection spells it, when it is that provider. Matched in
-/// any case: a case-insensitive pool sends the federated user name lower-cased (`corpsaml_...`).
+/// Whether two pool provider names are one (Cognito's names ignore case in a case-insensitive
+/// pool, which sends the federated user name lower-cased: `corpsaml_...`).
+fn same_provider(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// `provider` as `org`'s own `cognito` connection spells it, when it is that provider.
 fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
     let connection = org.connection.as_ref().filter(|c| c.kind == ConnectionKind::Cognito)?;
-    connection.identity_provider.as_deref().filter(|p| p.eq_ignore_ascii_case(provider))
+    connection.identity_provider.as_deref().filter(|p| same_provider(p, provider))
+}
+
+/// The pool providers that may speak for an address of no organisation: the social ones
+/// ([`SOCIAL_PROVIDERS`], anyone's) and those the operator names as its own (a staff
+/// directory; the triggers' `OPERATOR_PROVIDERS`). Any other provider is taken for a company's,
+/// which speaks for its organisation's domains alone: one no organisation names (yet, or any
+/// more) too, so a provider is trusted only where someone said whose it is.
+#[derive(Debug, Clone, Default)]
+pub struct OpenProviders(Vec<String>);
+
+impl OpenProviders {
+    /// From the operator's list: names separated by commas (blanks ignored).
+    pub fn parse(list: &str) -> Self {
+        Self(list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect())
+    }
+
+    fn contains(&self, provider: &str) -> bool {
+        SOCIAL_PROVIDERS.contains(&provider) || self.0.iter().any(|p| same_provider(p, provider))
+    }
 }
 
 /// Whether a federated identity through `provider` may hold an account with an address `owner`
 /// answers for, on its first sign-in or any later one (Cognito rewrites mapped attributes from
-/// the provider at every sign-in): an organisation's address only through its own provider
-/// (another company's admin, or a social account, could assert it; the account would carry the
-/// person's email into every app client of the pool), an address the bridge does not read never.
-/// So an organisation with no `cognito` connection (none yet, or `oidc`, whose people the bridge
-/// signs in itself) has no pool provider at all. `Err` says why not. An address of no
-/// organisation is let through: which organisation a provider is, if any, is not read here (an
-/// operator's own staff directory is no organisation's).
-pub fn may_assert(owner: &AddressOwner, provider: &str) -> Result<(), &'static str> {
+/// the provider at every sign-in). A provider speaks for whoever controls it (a company's admin
+/// can make it assert any address, verified), and the account carries the address into every
+/// app client of the pool, so:
+///
+/// - an organisation's address only through its own provider (so an organisation with no
+///   `cognito` connection, none yet or `oidc`, whose people the bridge signs in itself, has no
+///   pool provider at all);
+/// - an address of no organisation only through an [`OpenProviders`] one;
+/// - an address the bridge does not read, never; no address at all, always.
+///
+/// `Err` says why not.
+pub fn may_assert(owner: &AddressOwner, provider: &str, open: &OpenProviders) -> Result<(), &'static str> {
     match owner {
         AddressOwner::Org(org) if own_provider(org, provider).is_none() => Err("the email is an organisation's, and this is not its provider"),
+        AddressOwner::Unowned if !open.contains(provider) => Err("a company's provider speaks for its own organisation's domains only"),
         AddressOwner::Unreadable => Err("the email is not an address the bridge reads"),
         _ => Ok(()),
     }
 }
 
-/// Why the federated user `username` may not sign in with the `email` it holds, if it may not
-/// ([`may_assert`]); `None` for a user that is not federated (the pool's own names have no `_`).
-/// For token generation, which Cognito runs at every sign-in and refresh.
+/// Why the user `username` may not sign in with the `email` it now holds, if it may not: for
+/// token generation, which Cognito runs at every sign-in and refresh, after it rewrote the
+/// attributes a provider maps. Held to [`may_assert`]: a federated user's own provider (from its
+/// name), and every company provider linked to the account (`identities`, Cognito's attribute:
+/// a linked provider rewrites the account's email when its person signs in through it). A
+/// social provider linked to an account is not: it asserts only addresses it has verified with
+/// their mailbox, and a refusal would lock the person out of their own account.
 ///
-/// Errors: the organisations cannot be read (for a federated user only; the pool's own users
-/// cost no read).
-pub async fn federated_refusal(orgs: &dyn OrgDirectory, username: &str, email: Option<&str>) -> Result<Option<&'static str>, StoreError> {
-    let Some(identity) = federated_identity(username) else { return Ok(None) };
-    Ok(may_assert(&AddressOwner::of(orgs, email).await?, &identity.provider).err())
+/// `None` at no cost for an account no provider speaks for (the pool's own names have no `_`).
+///
+/// Errors: the organisations cannot be read.
+pub async fn sign_in_refusal(
+    orgs: &dyn OrgDirectory,
+    open: &OpenProviders,
+    username: &str,
+    email: Option<&str>,
+    identities: Option<&Value>,
+) -> Result<Option<&'static str>, StoreError> {
+    let own = federated_identity(username).map(|i| i.provider);
+    let linked = identity_providers(identities).into_iter().filter(|p| !SOCIAL_PROVIDERS.contains(&p.as_str()));
+    let providers: Vec<String> = own.into_iter().chain(linked).collect();
+    if providers.is_empty() {
+        return Ok(None);
+    }
+    let owner = AddressOwner::of(orgs, email).await?;
+    Ok(providers.iter().find_map(|p| may_assert(&owner, p, open).err()))
 }
 
 /// Whether `provider` may be linked to `target`, the account with the verified email `owner`
@@ -213,8 +257,8 @@ pub enum FirstSignIn {
     Refused(&'static str),
 }
 
-/// A first federated sign-in: refused for an organisation's address through any provider but the
-/// organisation's own ([`may_assert`], whether or not the provider says the email is verified);
+/// A first federated sign-in: refused where [`may_assert`] refuses (whether or not the provider
+/// says the email is verified);
 /// linked to the pool's own user with that verified email where [`may_link`] lets it; otherwise
 /// a new account. One organisations read, one directory read, and the link when made.
 ///
@@ -223,12 +267,13 @@ pub enum FirstSignIn {
 pub async fn first_federated_sign_in(
     linker: &dyn AccountLinker,
     orgs: &dyn OrgDirectory,
+    open: &OpenProviders,
     username: &str,
     attributes: &HashMap<String, String>,
 ) -> Result<FirstSignIn, LinkError> {
     let Some(identity) = federated_identity(username) else { return Ok(FirstSignIn::Refused("not a federated user's name")) };
     let owner = AddressOwner::of(orgs, attributes.get("email").map(String::as_str)).await?;
-    if let Err(reason) = may_assert(&owner, &identity.provider) {
+    if let Err(reason) = may_assert(&owner, &identity.provider, open) {
         tracing::warn!(provider = %identity.provider, reason, "a first federated sign-in was refused");
         return Ok(FirstSignIn::Refused(reason));
     }
@@ -321,34 +366,62 @@ mod tests {
     }
 
     /// An organisation's address, in any form a mail system delivers to it, is held by no
-    /// account of another provider; other addresses are, and one the bridge does not read is not.
+    /// account of another provider; a company's provider holds no other address; an address
+    /// the bridge does not read is held by none.
     #[tokio::test]
     async fn only_its_own_provider_holds_an_organisations_address() {
-        let orgs = crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC");
-        let owner = |email: Option<&'static str>| {
-            let orgs = &orgs;
-            async move { AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")) }
+        let orgs =
+            crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML");
+        let open = OpenProviders::parse(" StaffSAML, ,");
+        let decide = |provider: &'static str, email: Option<&'static str>| {
+            let (orgs, open) = (&orgs, &open);
+            async move { may_assert(&AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")), provider, open) }
         };
         for email in ["hanako@acme.test", " Hanako@ACME.test ", "hanako@ａｃｍｅ.test", "hanako@Ａcme.TEST"] {
-            let acme = owner(Some(email)).await;
-            assert!(matches!(acme, AddressOwner::Org(_)), "{email}: {acme:?}");
-            assert_eq!(may_assert(&acme, "acmeoidc"), Ok(()));
-            assert!(may_assert(&acme, "BetaSAML").is_err(), "{email}");
-            assert!(may_assert(&acme, "Google").is_err(), "{email}");
+            assert_eq!(decide("acmeoidc", Some(email)).await, Ok(()), "{email}");
+            for other in ["BetaSAML", "Google", "StaffSAML", "NewCorpOIDC"] {
+                assert!(decide(other, Some(email)).await.is_err(), "{other} as {email}");
+            }
         }
-        assert_eq!(may_assert(&owner(Some("jiro@gmail.test")).await, "BetaSAML"), Ok(()), "which organisation a provider is, is not read");
-        assert_eq!(may_assert(&owner(None).await, "BetaSAML"), Ok(()), "no email: nothing asserted");
-        assert_eq!(may_assert(&owner(Some("")).await, "BetaSAML"), Ok(()));
+        // An address of no organisation: a social provider, or one the operator names as its
+        // own; not a company's, nor one no one said whose it is.
+        assert_eq!(decide("Google", Some("jiro@gmail.test")).await, Ok(()));
+        assert_eq!(decide("staffsaml", Some("jiro@gmail.test")).await, Ok(()), "in any case");
+        assert!(decide("BetaSAML", Some("jiro@gmail.test")).await.is_err(), "a company's provider speaks for its own domains only");
+        assert!(decide("NewCorpOIDC", Some("jiro@gmail.test")).await.is_err(), "nobody said whose it is");
+        assert!(decide("google", Some("jiro@gmail.test")).await.is_err(), "social providers by Cognito's names, exactly");
+        assert_eq!(decide("BetaSAML", None).await, Ok(()), "no email: nothing asserted");
+        assert_eq!(decide("BetaSAML", Some("")).await, Ok(()));
         for unread in ["no-domain", "x@acme.test@evil.test", "hanako@acme。test", "hanako@[10.0.0.1]", "hanako@acme..test", "hanako@acme.test."] {
-            assert!(may_assert(&owner(Some(unread)).await, "BetaSAML").is_err(), "{unread}");
+            assert!(decide("StaffSAML", Some(unread)).await.is_err(), "{unread}");
         }
-        // Later sign-ins: the pool's own users cost no read; a federated one is held to the rule.
+    }
+
+    /// Every sign-in and refresh: the provider in a federated user's name, and every company
+    /// provider linked to an account, are held to the rule for the email the account now holds.
+    #[tokio::test]
+    async fn a_later_sign_in_is_held_to_the_address_rule_by_each_provider_that_speaks_for_it() {
+        let orgs =
+            crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML");
+        let open = OpenProviders::default();
+        let refusal = |username: &'static str, email: &'static str, identities: Value| {
+            let (orgs, open) = (&orgs, &open);
+            async move { sign_in_refusal(orgs, open, username, Some(email), Some(&identities)).await }
+        };
+        // The pool's own users cost no read (the organisations down answer nothing).
         orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(federated_refusal(&orgs, "6f1c0e7a-4b2d-uuid", Some("hanako@acme.test")).await.ok(), Some(None));
-        assert!(federated_refusal(&orgs, "betasaml_eve", Some("hanako@acme.test")).await.is_err(), "the organisations down: no answer");
+        assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "hanako@acme.test", Value::Null).await.ok(), Some(None));
+        assert!(refusal("betasaml_eve", "hanako@acme.test", Value::Null).await.is_err(), "the organisations down: no answer");
         orgs.down.store(false, std::sync::atomic::Ordering::Relaxed);
-        assert!(federated_refusal(&orgs, "betasaml_eve", Some("hanako@acme.test")).await.ok().flatten().is_some());
-        assert_eq!(federated_refusal(&orgs, "acmeoidc_00u1", Some("hanako@acme.test")).await.ok(), Some(None));
+        assert!(refusal("betasaml_eve", "hanako@acme.test", Value::Null).await.ok().flatten().is_some());
+        assert!(refusal("betasaml_eve", "jiro@gmail.test", Value::Null).await.ok().flatten().is_some());
+        assert_eq!(refusal("acmeoidc_00u1", "hanako@acme.test", json!("[{\"providerName\":\"AcmeOIDC\"}]")).await.ok(), Some(None));
+        // An account of the pool linked to Beta's provider, now asserting an Acme address.
+        let beta_linked = json!("[{\"providerName\":\"BetaSAML\",\"userId\":\"eve\"}]");
+        assert!(refusal("6f1c0e7a-4b2d-uuid", "hanako@acme.test", beta_linked.clone()).await.ok().flatten().is_some());
+        assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "eve@beta.test", beta_linked).await.ok(), Some(None));
+        // Linked to Google (it asserts only addresses it verified): the person is not locked out.
+        assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "taro@acme.test", json!([{"providerName": "Google"}])).await.ok(), Some(None));
     }
 
     #[test]

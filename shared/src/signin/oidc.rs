@@ -164,7 +164,7 @@ pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<
             EmailClaim::Upn => true,
             _ => text("email").is_some_and(|e| Email::parse(&e).is_ok_and(|e| e == email)) && verified_flag(claims.get("email_verified")),
         },
-        providers: identities(claims.get("identities")),
+        providers: crate::common::profile::identity_providers(claims.get("identities")),
         second_factor: multi_factor(claims.get("amr")),
         email,
     })
@@ -193,16 +193,6 @@ fn multi_factor(amr: Option<&Value>) -> bool {
 /// `email_verified` as providers send it: a boolean, or (Cognito, some SAML bridges) a string.
 fn verified_flag(value: Option<&Value>) -> bool {
     matches!(value, Some(Value::Bool(true))) || value.and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
-/// Cognito's `identities` claim: an array of `{providerName, ...}` (or that array as a string).
-fn identities(value: Option<&Value>) -> Vec<String> {
-    let parsed = match value {
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
-        Some(v) => v.clone(),
-        None => Value::Null,
-    };
-    parsed.as_array().into_iter().flatten().filter_map(|i| i.get("providerName").and_then(Value::as_str)).take(16).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
     .await;
     let app = &company.app;
     app.user("taro@corp.example", |u| u.org = Some(company.org.id.as_str())).await;
-    app.user("jiro@example.com", |_| {}).await;
+    let jiro = app.user("jiro@example.com", |_| {}).await;
     let mut env: HashMap<String, String> = app.stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("OPERATOR_PROVIDERS".into(), "StaffSAML, Other".into());
     let triggers = Triggers::new(&env, &crate::harness::as_function(&app.sdk, "TriggersFunction")).unwrap();
@@ -125,6 +125,18 @@ async fn only_the_companys_own_provider_is_linked_to_its_people() {
     let out = handle(&triggers, token("othercorpsaml_eve"), 1).await;
     assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{out:?}");
     assert!(handle(&triggers, token("corpsaml_emp-0001"), 1).await.is_ok());
+    // A pool account linked to another company's provider, which wrote the company's address
+    // to it: no token, and the account disabled (no lookup by email takes it, nor links to it).
+    let mut linked = token(&jiro);
+    linked["userPoolId"] = app.stack.user_pool_id.clone().into();
+    linked["request"]["userAttributes"]["identities"] = r#"[{"providerName":"OtherCorpSAML","userId":"eve"}]"#.into();
+    let out = handle(&triggers, linked, 1).await;
+    assert!(matches!(out, Err(triggers::handler::TriggerError::NotItsProvider)), "{out:?}");
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let after = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username(&jiro).send().await.unwrap();
+    assert!(!after.enabled(), "disabled");
+    let directory = shared::adapters::cognito::directory::CognitoDirectory::new(idp, &app.stack.user_pool_id);
+    assert_eq!(directory.verified_user_with_email("jiro@example.com").await.unwrap(), None, "a disabled account is never linked to");
 
     let _ = handle(&triggers, sign_up("CorpSAML_emp-0001", "taro@corp.example"), 1).await;
     let calls = app.calls.take();

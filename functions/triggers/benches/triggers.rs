@@ -46,6 +46,9 @@ impl AccountLinker for Instant0 {
     async fn link(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
         Ok(())
     }
+    async fn disable(&self, _: &str) -> Result<(), DirectoryError> {
+        Ok(())
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -29,8 +29,9 @@
 //! - `TokenGeneration_*` (every sign-in and refresh of a person): first, an account a provider
 //!   speaks for (a federated user's own, a company provider linked to it) is held to
 //!   `may_assert` for the email it now holds, as its provider rewrote it (`sign_in_refusal`: the
-//!   organisations read as above), and refused with [`NOT_ITS_PROVIDER`]; other accounts cost no
-//!   read. Then, for the sources `aws_lambda_events` knows (`version` "1" or later): the `org`
+//!   organisations read as above), and refused with [`NOT_ITS_PROVIDER`], its account disabled
+//!   (`AdminDisableUser`, `AdminUserGlobalSignOut`: Cognito wrote the address to it already, and
+//!   lookups by email must not take it); other accounts cost no read. Then, for the sources `aws_lambda_events` knows (`version` "1" or later): the `org`
 //!   and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in the
 //!   request are returned as they came, so the token keeps them.
 //!
@@ -61,14 +62,16 @@ pub enum TriggerError {
     /// The first federated sign-in of a person whose accounts were just linked.
     #[error("{LINKED_RETRY}")]
     Linked,
-    /// A first federated sign-in for an organisation's address through another provider.
+    /// A sign-in (first or later) whose account a provider speaks for that may not hold its
+    /// email (`may_assert`: an organisation's address through another provider, another through
+    /// a company's, one the bridge does not read).
     #[error("{NOT_ITS_PROVIDER}")]
     NotItsProvider,
     #[error("could not check for an existing account; try again")]
     Directory(#[from] DirectoryError),
     #[error("could not record the sign-up; try again")]
     Store(#[from] StoreError),
-    /// The organisations could not be read to decide a first federated sign-in.
+    /// The organisations could not be read to decide a sign-in a provider speaks for.
     #[error("could not check the email's organisation; try again")]
     Organisations(StoreError),
     /// The event is not the shape its `triggerSource` promises (the field that is not).
@@ -144,7 +147,13 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
             let identities = event.pointer("/request/userAttributes/identities");
             let refusal = sign_in_refusal(&*triggers.orgs, &triggers.open_providers, username, email, identities).await;
             if let Some(reason) = refusal.map_err(TriggerError::Organisations)? {
-                tracing::warn!(reason, "a sign-in was refused: a provider that speaks for the account may not hold its email");
+                tracing::warn!(reason, "a sign-in was refused, and its account disabled: a provider that speaks for it may not hold its email");
+                // Cognito has written the address to the account already: disabled, nothing
+                // that finds accounts by email takes it (an operator looks, then enables it).
+                let pool = event.get("userPoolId").and_then(Value::as_str).unwrap_or_default();
+                if let Err(error) = (triggers.linkers)(pool).disable(username).await {
+                    tracing::error!(%error, "the refused account could not be disabled");
+                }
                 return Err(TriggerError::NotItsProvider);
             }
             if read::<CognitoEventUserPoolsPreTokenGenTriggerSource>(&source).is_ok() {

@@ -56,7 +56,8 @@ impl Triggers {
             activity: Arc::new(DynamoActivity::new(dynamo.clone(), &table)),
             linkers: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
             orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), shared::adapters::cached_orgs::DEFAULT_TTL)),
-            open_providers: OpenProviders::parse(&optional(env, "OPERATOR_PROVIDERS")?.unwrap_or_default()),
+            open_providers: OpenProviders::parse(&optional(env, "OPERATOR_PROVIDERS")?.unwrap_or_default())
+                .map_err(|problem| shared::config::ConfigError { variable: "OPERATOR_PROVIDERS".into(), problem })?,
             email_templates: Arc::new(DynamoEmailTemplates::new(dynamo, &table)),
             template_cache: TtlCache::new(Duration::from_secs(TEMPLATES_TTL)),
             product: optional(env, "PRODUCT_NAME")?.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PRODUCT.into()),

@@ -28,6 +28,8 @@ struct Recorder {
     /// The pool's own users: (username, email, email verified).
     users: Mutex<Vec<(String, String, bool)>>,
     links: Mutex<Vec<(String, String, String)>>,
+    /// The accounts disabled, in order.
+    disabled: Mutex<Vec<String>>,
     down: Mutex<bool>,
 }
 
@@ -69,6 +71,10 @@ impl AccountLinker for Recorder {
         }
         Ok(())
     }
+    async fn disable(&self, username: &str) -> Result<(), DirectoryError> {
+        self.disabled.lock().unwrap().push(username.to_owned());
+        Ok(())
+    }
 }
 
 /// Acme's people sign in through the pool's AcmeOIDC, Beta's through BetaSAML.
@@ -86,7 +92,7 @@ fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
         linkers: Box::new(move |_| linker.clone()),
         orgs: acme_and_beta(),
         // The operator's own staff directory.
-        open_providers: OpenProviders::parse("StaffSAML"),
+        open_providers: OpenProviders::parse("StaffSAML").unwrap(),
         email_templates: recorder.clone(),
         template_cache: TtlCache::new(Duration::ZERO),
         product: "Acme".into(),
@@ -179,7 +185,7 @@ async fn tokens_get_the_organisation_and_app_roles_as_typed_claims() {
 /// sign-in and refresh, whatever its source) holds each to the same rule.
 #[tokio::test]
 async fn a_later_sign_in_with_an_address_its_provider_may_not_hold_gets_no_token() {
-    let (t, _, _) = triggers();
+    let (t, _, recorder) = triggers();
     let orgs = acme_and_beta();
     let t = Triggers { orgs: orgs.clone(), ..t };
     let token = |username: &str, email: &str, identities: Option<&str>| {
@@ -201,10 +207,20 @@ async fn a_later_sign_in_with_an_address_its_provider_may_not_hold_gets_no_token
         ("betasaml_eve", "jiro@gmail.test", None),
         // An account of the pool linked to Beta's provider, which now asserts an Acme address.
         ("6f1c0e7a-4b2d-uuid", "hanako@acme.test", beta_linked),
+        // Linked providers that do not read.
+        ("7a2b0c1d-uuid", "eve@beta.test", Some("not json")),
+        ("7a2b0c1d-uuid", "eve@beta.test", Some(r#"[{"userId":"eve"}]"#)),
     ] {
         let out = handle(&t, token(username, email, identities), 1).await;
         assert!(matches!(out, Err(TriggerError::NotItsProvider)), "{username} as {email}: {out:?}");
     }
+    // Cognito wrote the address to the account already: each refused one is disabled, so no
+    // lookup by email takes it.
+    assert_eq!(
+        *recorder.disabled.lock().unwrap(),
+        ["betasaml_eve", "google_666", "BetaSAML_eve", "google_7", "betasaml_eve", "6f1c0e7a-4b2d-uuid", "7a2b0c1d-uuid", "7a2b0c1d-uuid"]
+    );
+    recorder.disabled.lock().unwrap().clear();
     for (username, email, identities) in [
         ("acmeoidc_00u1", "hanako@acme.test", None),
         ("betasaml_eve", "eve@beta.test", None),
@@ -225,11 +241,13 @@ async fn a_later_sign_in_with_an_address_its_provider_may_not_hold_gets_no_token
     let mut machine = token("betasaml_eve", "hanako@acme.test", None);
     machine["triggerSource"] = "TokenGeneration_ClientCredentials".into();
     assert_eq!(handle(&t, machine.clone(), 1).await.unwrap(), machine);
+    assert_eq!(*recorder.disabled.lock().unwrap(), ["betasaml_eve"], "only the refused one");
     // The organisations down: an account a provider speaks for waits (fails); the pool's own
     // users never read them.
     orgs.down.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(matches!(handle(&t, token("acmeoidc_00u1", "hanako@acme.test", None), 1).await, Err(TriggerError::Organisations(_))));
     assert!(handle(&t, token("6f1c0e7a-4b2d-uuid", "hanako@acme.test", None), 1).await.is_ok());
+    assert_eq!(recorder.disabled.lock().unwrap().len(), 1, "an outage disables no one");
 }
 
 #[tokio::test]

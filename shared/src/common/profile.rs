@@ -14,14 +14,15 @@ pub const ORG_ATTRIBUTE: &str = "custom:org_id";
 pub const SCIM_ATTRIBUTE: &str = "custom:scim_id";
 
 /// The providers linked to a Cognito user, from its `identities` attribute or claim: an array
-/// of `{providerName, ...}`, or that array as a string (at most 16; none if it does not read).
-pub fn identity_providers(value: Option<&Value>) -> Vec<String> {
+/// of `{providerName, ...}`, or that array as a string. `None` when it is there but does not read
+/// so (not an array, or an entry without a `providerName`); empty when it is not there.
+pub fn identity_providers(value: Option<&Value>) -> Option<Vec<String>> {
     let parsed = match value {
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+        None | Some(Value::Null) => return Some(Vec::new()),
+        Some(Value::String(s)) => serde_json::from_str(s).ok()?,
         Some(v) => v.clone(),
-        None => Value::Null,
     };
-    parsed.as_array().into_iter().flatten().filter_map(|i| i.get("providerName").and_then(Value::as_str)).take(16).map(str::to_owned).collect()
+    parsed.as_array()?.iter().map(|i| i.get("providerName").and_then(Value::as_str).map(str::to_owned)).collect()
 }
 
 /// Claims that describe the token, not the person; they never become attributes.

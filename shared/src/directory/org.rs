@@ -267,7 +267,7 @@ impl Connection {
             }
             // A social provider is anyone's: naming it would let any account of it speak for the
             // organisation's addresses.
-            (ConnectionKind::Cognito, Some(name)) if SOCIAL_PROVIDERS.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
+            (ConnectionKind::Cognito, Some(name)) if SOCIAL_PROVIDERS.iter().any(|s| s.to_lowercase() == name.to_lowercase()) => {
                 Err(OrgError::BadConnection("the identity provider is a social one (anyone's); name the organisation's own"))
             }
             _ => Ok(()),
@@ -364,6 +364,7 @@ mod tests {
         assert!(matches!(pool(" CorpSAML").validate(), Err(OrgError::BadConnection(_))));
         assert!(matches!(pool(&"x".repeat(33)).validate(), Err(OrgError::BadConnection(_))));
         assert!(matches!(pool("google").validate(), Err(OrgError::BadConnection(_))), "a social provider is anyone's");
+        assert!(matches!(pool("Faceboo\u{212A}").validate(), Err(OrgError::BadConnection(_))), "a Kelvin sign lower-cases to `k`");
     }
 
     #[test]

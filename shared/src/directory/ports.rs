@@ -275,11 +275,15 @@ pub struct LinkTarget {
 /// Linking a federated identity to an existing account of the user pool.
 #[async_trait]
 pub trait AccountLinker: Send + Sync {
-    /// The pool's own (not federated) user whose email is `email` and verified, if there is one
-    /// and it holds no console role ([`holds_console_role`]: an operator's account is linked to
+    /// The pool's own (not federated) user whose email is `email` and verified, if there is one,
+    /// it is enabled, and it holds no console role ([`holds_console_role`]: an operator's account is linked to
     /// no provider, so no provider's assertion of its email signs in as an operator). Whether
     /// a given provider may be linked to it is [`crate::directory::triggers::may_link`]'s.
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError>;
     /// Makes `provider`'s `subject` sign in as `username`; a link that exists already is done.
     async fn link(&self, username: &str, provider: &str, subject: &str) -> Result<(), DirectoryError>;
+    /// Disables the account `username` and signs it out everywhere (an operator enables it
+    /// again): one a provider made hold an address it may not, which Cognito has already
+    /// written to it.
+    async fn disable(&self, username: &str) -> Result<(), DirectoryError>;
 }

@@ -90,13 +90,8 @@ pub struct FederatedIdentity {
 
 pub fn federated_identity(username: &str) -> Option<FederatedIdentity> {
     let (prefix, subject) = username.split_once('_').filter(|(p, s)| !p.is_empty() && !s.is_empty())?;
-    let provider = match prefix {
-        "google" => "Google",
-        "facebook" => "Facebook",
-        "loginwithamazon" => "LoginWithAmazon",
-        "signinwithapple" => "SignInWithApple",
-        other => other,
-    };
+    // Cognito's names, whatever the case the user name has them in.
+    let provider = SOCIAL_PROVIDERS.iter().find(|s| s.eq_ignore_ascii_case(prefix)).copied().unwrap_or(prefix);
     Some(FederatedIdentity { provider: provider.to_owned(), subject: subject.to_owned() })
 }
 
@@ -151,6 +146,12 @@ fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
     connection.identity_provider.as_deref().filter(|p| same_provider(p, provider))
 }
 
+/// Whether `provider` is one of the pool's social providers ([`SOCIAL_PROVIDERS`], Cognito's
+/// names exactly).
+fn is_social(provider: &str) -> bool {
+    SOCIAL_PROVIDERS.contains(&provider)
+}
+
 /// The pool providers that may speak for an address of no organisation: the social ones
 /// ([`SOCIAL_PROVIDERS`], anyone's) and those the operator names as its own (a staff
 /// directory; the triggers' `OPERATOR_PROVIDERS`). Any other provider is taken for a company's,
@@ -160,13 +161,19 @@ fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
 pub struct OpenProviders(Vec<String>);
 
 impl OpenProviders {
-    /// From the operator's list: names separated by commas (blanks ignored).
-    pub fn parse(list: &str) -> Self {
-        Self(list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect())
+    /// From the operator's list: names separated by commas (blanks ignored). Errors (naming the
+    /// name): one with `_` (the triggers read a federated user's provider up to the first `_`,
+    /// so it would never match), or a social provider's (those are anyone's already).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let names: Vec<String> = list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        if let Some(bad) = names.iter().find(|n| n.contains('_') || SOCIAL_PROVIDERS.iter().any(|s| same_provider(s, n))) {
+            return Err(format!("{bad}: a pool provider's name without `_`, not a social provider's"));
+        }
+        Ok(Self(names))
     }
 
     fn contains(&self, provider: &str) -> bool {
-        SOCIAL_PROVIDERS.contains(&provider) || self.0.iter().any(|p| same_provider(p, provider))
+        is_social(provider) || self.0.iter().any(|p| same_provider(p, provider))
     }
 }
 
@@ -195,10 +202,11 @@ pub fn may_assert(owner: &AddressOwner, provider: &str, open: &OpenProviders) ->
 /// Why the user `username` may not sign in with the `email` it now holds, if it may not: for
 /// token generation, which Cognito runs at every sign-in and refresh, after it rewrote the
 /// attributes a provider maps. Held to [`may_assert`]: a federated user's own provider (from its
-/// name), and every company provider linked to the account (`identities`, Cognito's attribute:
-/// a linked provider rewrites the account's email when its person signs in through it). A
-/// social provider linked to an account is not: it asserts only addresses it has verified with
-/// their mailbox, and a refusal would lock the person out of their own account.
+/// name), and every company provider linked to the account (`identities`, Cognito's attribute, a
+/// JSON string: a linked provider rewrites the account's email when its person signs in through
+/// it). An `identities` that does not read is refused. A social provider linked to an account is
+/// not held to it: it asserts only addresses it verified with their mailbox, and a refusal would
+/// lock its person out of their own account.
 ///
 /// `None` at no cost for an account no provider speaks for (the pool's own names have no `_`).
 ///
@@ -210,9 +218,9 @@ pub async fn sign_in_refusal(
     email: Option<&str>,
     identities: Option<&Value>,
 ) -> Result<Option<&'static str>, StoreError> {
+    let Some(linked) = identity_providers(identities) else { return Ok(Some("the account's linked providers do not read")) };
     let own = federated_identity(username).map(|i| i.provider);
-    let linked = identity_providers(identities).into_iter().filter(|p| !SOCIAL_PROVIDERS.contains(&p.as_str()));
-    let providers: Vec<String> = own.into_iter().chain(linked).collect();
+    let providers: Vec<String> = own.into_iter().chain(linked.into_iter().filter(|p| !is_social(p))).collect();
     if providers.is_empty() {
         return Ok(None);
     }
@@ -240,7 +248,7 @@ pub fn may_link(owner: &AddressOwner, provider: &str, target: &LinkTarget) -> Re
             Some(own) => Ok(own.to_owned()),
         },
         AddressOwner::Unowned if target.org.is_some() => Err("the account is an organisation's; only its own provider is linked to it"),
-        AddressOwner::Unowned if !SOCIAL_PROVIDERS.contains(&provider) => Err("a company's provider is linked only to its own domains' addresses"),
+        AddressOwner::Unowned if !is_social(provider) => Err("a company's provider is linked only to its own domains' addresses"),
         AddressOwner::Unowned => Ok(provider.to_owned()),
     }
 }
@@ -260,7 +268,8 @@ pub enum FirstSignIn {
 /// A first federated sign-in: refused where [`may_assert`] refuses (whether or not the provider
 /// says the email is verified);
 /// linked to the pool's own user with that verified email where [`may_link`] lets it; otherwise
-/// a new account. One organisations read, one directory read, and the link when made.
+/// a new account. The organisations read, the account read (two calls side by side), and the
+/// link when made.
 ///
 /// Errors: the organisations or the directory cannot be read, or the link fails (the trigger
 /// then fails and Cognito retries it, rather than make a second account).
@@ -372,7 +381,10 @@ mod tests {
     async fn only_its_own_provider_holds_an_organisations_address() {
         let orgs =
             crate::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML");
-        let open = OpenProviders::parse(" StaffSAML, ,");
+        let open = OpenProviders::parse(" StaffSAML, ,").unwrap_or_else(|e| panic!("{e}"));
+        for bad in ["Staff_SAML", "google", "Google", "Faceboo\u{212A}"] {
+            assert!(OpenProviders::parse(&format!("StaffSAML,{bad}")).is_err(), "{bad}");
+        }
         let decide = |provider: &'static str, email: Option<&'static str>| {
             let (orgs, open) = (&orgs, &open);
             async move { may_assert(&AddressOwner::of(orgs, email).await.unwrap_or_else(|e| panic!("{e}")), provider, open) }
@@ -421,7 +433,11 @@ mod tests {
         assert!(refusal("6f1c0e7a-4b2d-uuid", "hanako@acme.test", beta_linked.clone()).await.ok().flatten().is_some());
         assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "eve@beta.test", beta_linked).await.ok(), Some(None));
         // Linked to Google (it asserts only addresses it verified): the person is not locked out.
-        assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "taro@acme.test", json!([{"providerName": "Google"}])).await.ok(), Some(None));
+        assert_eq!(refusal("6f1c0e7a-4b2d-uuid", "taro@acme.test", json!("[{\"providerName\":\"Google\"}]")).await.ok(), Some(None));
+        assert!(
+            refusal("6f1c0e7a-4b2d-uuid", "taro@acme.test", json!("[{\"providerName\":")).await.ok().flatten().is_some(),
+            "linked providers that do not read"
+        );
     }
 
     #[test]

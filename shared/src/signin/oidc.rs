@@ -164,7 +164,7 @@ pub fn identity(claims: &Map<String, Value>, email_claim: EmailClaim) -> Result<
             EmailClaim::Upn => true,
             _ => text("email").is_some_and(|e| Email::parse(&e).is_ok_and(|e| e == email)) && verified_flag(claims.get("email_verified")),
         },
-        providers: crate::common::profile::identity_providers(claims.get("identities")),
+        providers: crate::common::profile::identity_providers(claims.get("identities")).unwrap_or_default().into_iter().take(16).collect(),
         second_factor: multi_factor(claims.get("amr")),
         email,
     })

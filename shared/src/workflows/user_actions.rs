@@ -242,6 +242,9 @@ mod tests {
             self.links.lock().unwrap_or_else(|p| p.into_inner()).push((username.into(), provider.into(), subject.into()));
             Ok(())
         }
+        async fn disable(&self, _: &str) -> Result<(), DirectoryError> {
+            Err(DirectoryError::Refused("a flow's step never disables through the linker".into()))
+        }
     }
 
     /// Acme, whose people sign in through the pool's `AcmeOIDC`.

@@ -349,7 +349,9 @@ impl AccountLinker for CognitoDirectory {
         let (got, groups) = tokio::join!(self.own_account(email), self.groups_from(email, None));
         let Some(user) = got? else { return Ok(None) };
         let text = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value());
-        if text("email_verified") != Some("true") {
+        // A disabled account is an operator's to decide on (the triggers disable one a provider
+        // made hold an address it may not): no provider is joined to it.
+        if text("email_verified") != Some("true") || !user.enabled() {
             return Ok(None);
         }
         // An operator's own account is never another provider's to sign in to.
@@ -373,6 +375,10 @@ impl AccountLinker for CognitoDirectory {
             Err(e) if e.code() == Some("InvalidParameterException") && e.message().is_some_and(|m| m.contains("already") && !m.contains("another")) => Ok(()),
             Err(e) => Err(directory_error(&e)),
         }
+    }
+
+    async fn disable(&self, username: &str) -> Result<(), DirectoryError> {
+        UserDirectory::set_enabled(self, username, false).await
     }
 }
 

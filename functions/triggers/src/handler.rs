@@ -31,9 +31,10 @@
 //!   `may_assert` for the email it now holds, as its provider rewrote it (`sign_in_refusal`: the
 //!   organisations read as above), and refused with [`NOT_ITS_PROVIDER`], its account disabled
 //!   (`AdminDisableUser`, `AdminUserGlobalSignOut`: Cognito wrote the address to it already, and
-//!   lookups by email must not take it); other accounts cost no read. Then, for the sources `aws_lambda_events` knows (`version` "1" or later): the `org`
-//!   and `app_roles` claims in the ID and access tokens (0 calls). The groups Cognito put in the
-//!   request are returned as they came, so the token keeps them.
+//!   lookups by email must not take it); other accounts cost no read. Then, for the sources
+//!   `aws_lambda_events` knows (`version` "1" or later): the `org` and `app_roles` claims in the
+//!   ID and access tokens (0 calls). The groups Cognito put in the request are returned as they
+//!   came, so the token keeps them.
 //!
 //! Anything else (other sources, `TokenGeneration_ClientCredentials` of machine-to-machine
 //! tokens, which have no person) comes back unchanged. An event of a source we answer that does

@@ -1,6 +1,8 @@
 //! What the Cognito triggers decide, free of Lambda and AWS types: the claims PreTokenGeneration
-//! adds, the event PostConfirmation records, and what a first federated sign-in comes to (refused,
-//! linked to an existing account, or a new account). `functions/triggers` reads Cognito's events and calls these.
+//! adds, the event PostConfirmation records, which identity provider may speak for which email
+//! address (at the first sign-in and every later one), and what a first federated sign-in comes
+//! to (refused, linked to an existing account, or a new account). `functions/triggers` reads
+//! Cognito's events and calls these.
 //!
 //! A person's attributes are Cognito's: names to text (`email_verified` is `"true"`).
 //!
@@ -266,10 +268,9 @@ pub enum FirstSignIn {
 }
 
 /// A first federated sign-in: refused where [`may_assert`] refuses (whether or not the provider
-/// says the email is verified);
-/// linked to the pool's own user with that verified email where [`may_link`] lets it; otherwise
-/// a new account. The organisations read, the account read (two calls side by side), and the
-/// link when made.
+/// says the email is verified); linked to the pool's own user with that verified email where
+/// [`may_link`] lets it; otherwise a new account. The organisations read, the account read (two
+/// calls side by side), and the link when made.
 ///
 /// Errors: the organisations or the directory cannot be read, or the link fails (the trigger
 /// then fails and Cognito retries it, rather than make a second account).

@@ -403,6 +403,9 @@ impl PoolUsers for EmptyPool {
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {
         Ok(self.user(name).await?.map(|user| user.username))
     }
+    async fn own_account_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        self.find_by_email(email).await
+    }
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
         Ok(self.attributes.lock().unwrap_or_else(|p| p.into_inner()).contains_key(email).then(|| email.to_owned()))
     }

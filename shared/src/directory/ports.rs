@@ -245,6 +245,10 @@ pub trait PoolUsers: Send + Sync {
     /// confirmed (Cognito's `UNCONFIRMED`: a sign-up whose code was not entered); `None` for a
     /// confirmed user or none.
     async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError>;
+    /// The user name of the pool's own (not federated) account with this email (any case), if
+    /// any: where the bridge signs a person in, resets a password or provisions by email, a
+    /// federated account a provider made with the address never stands for them.
+    async fn own_account_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError>;
     /// The user name of the pool's own account with this email (any case), else of a federated
     /// account with exactly this email, if any: where a person has their own account, a
     /// federated one a provider made with their address never stands for them.

@@ -55,7 +55,7 @@ impl PasswordSignIn {
         // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
         // (whoever held them: the reset proves the email), all but this one's.
         let reset = crate::signin::oidc::random_token();
-        if let Some(username) = self.ports.pool.find_by_email(email.as_str()).await? {
+        if let Some(username) = self.ports.pool.own_account_with_email(email.as_str()).await? {
             self.ports.sessions.end_all(&username).await?;
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");

@@ -212,6 +212,9 @@ mod tests {
         async fn unconfirmed(&self, _: &str) -> Result<Option<String>, DirectoryError> {
             Ok(None)
         }
+        async fn own_account_with_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
+            Ok(None)
+        }
         async fn find_by_email(&self, _: &str) -> Result<Option<String>, DirectoryError> {
             Ok(None)
         }

@@ -107,7 +107,10 @@ impl CognitoDirectory {
     /// (federated ones are found by their user names alone), so no number of federated accounts
     /// asserting an address hides it. The status and the email are checked all the same: a
     /// federated user's name can itself look like an email (`provider_` and a SAML NameID).
-    async fn own_account(&self, email: &str) -> Result<Option<aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput>, DirectoryError> {
+    async fn own_account_of(
+        &self,
+        email: &str,
+    ) -> Result<Option<aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput>, DirectoryError> {
         let Some(user) = self.admin_get_user(email).await? else { return Ok(None) };
         let same_email = user.user_attributes().iter().any(|a| a.name() == "email" && a.value().is_some_and(|v| v.to_lowercase() == email.to_lowercase()));
         Ok((same_email && user.user_status() != Some(&UserStatusType::ExternalProvider)).then_some(user))
@@ -283,12 +286,19 @@ impl PoolUsers for CognitoDirectory {
         Ok(Some(PoolUser { username: got.username().to_owned(), enabled: got.enabled(), attributes, factors: got.user_mfa_setting_list().to_vec(), groups }))
     }
 
-    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+    async fn own_account_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
         if crate::common::email::Email::parse(email).is_err() {
             return Ok(None);
         }
-        if let Some(own) = self.own_account(email).await? {
-            return Ok(Some(own.username().to_owned()));
+        Ok(self.own_account_of(email).await?.map(|own| own.username().to_owned()))
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
+        if let Some(own) = self.own_account_with_email(email).await? {
+            return Ok(Some(own));
+        }
+        if crate::common::email::Email::parse(email).is_err() {
+            return Ok(None);
         }
         // A person with a federated account only: `ListUsers` (exact email; none for an address
         // that could change the filter).
@@ -346,7 +356,7 @@ impl PoolUsers for CognitoDirectory {
 impl AccountLinker for CognitoDirectory {
     async fn verified_user_with_email(&self, email: &str) -> Result<Option<LinkTarget>, DirectoryError> {
         // Side by side, both by the email where a user name goes (the pool signs in by email).
-        let (got, groups) = tokio::join!(self.own_account(email), self.groups_from(email, None));
+        let (got, groups) = tokio::join!(self.own_account_of(email), self.groups_from(email, None));
         let Some(user) = got? else { return Ok(None) };
         let text = |name: &str| user.user_attributes().iter().find(|a| a.name() == name).and_then(|a| a.value());
         // A disabled account is an operator's to decide on (the triggers disable one a provider

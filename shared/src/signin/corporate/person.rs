@@ -84,7 +84,9 @@ impl Corporate {
             ConnectionKind::Oidc => match connection.provisioning {
                 Provisioning::Scim => self.provisioned(org, &identity.email).await?,
                 // An existing user keeps its enabled state: signing in never re-enables anyone.
-                Provisioning::OnFirstSignIn => match self.shared.pool.find_by_email(identity.email.as_str()).await? {
+                // The pool's own account only: a federated one another provider made with the
+                // address is never the person's.
+                Provisioning::OnFirstSignIn => match self.shared.pool.own_account_with_email(identity.email.as_str()).await? {
                     Some(username) => username,
                     None => self.ports.directory.create(&directory_user(org, identity)).await?,
                 },

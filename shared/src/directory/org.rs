@@ -243,6 +243,24 @@ pub enum Provisioning {
 /// The user pool's social providers (Cognito's names for them): anyone's, no organisation's.
 pub const SOCIAL_PROVIDERS: [&str; 4] = ["Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
 
+/// Whether two pool provider names are one (Cognito's names ignore case in a case-insensitive
+/// pool, which sends the federated user name lower-cased: `corpsaml_...`; compared in Unicode
+/// lower case).
+pub fn same_provider(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// Why `name` cannot stand for a company's or the operator's own pool provider, if it cannot:
+/// Cognito names a federated user `{provider}_{subject}` and the triggers read the provider up
+/// to the first `_`, so a name with `_` (or edge spaces, or over Cognito's 32 characters) would
+/// never be recognised as itself; a social provider's is anyone's.
+pub fn pool_provider_name_problem(name: &str) -> Option<&'static str> {
+    if name.contains('_') || name.trim() != name || !(1..=32).contains(&name.chars().count()) {
+        return Some("the identity provider's name is 1 to 32 characters, without `_` or edge spaces (Cognito names a federated user `{provider}_{subject}`)");
+    }
+    SOCIAL_PROVIDERS.iter().any(|s| same_provider(s, name)).then_some("the identity provider is a social one (anyone's); name the organisation's own")
+}
+
 impl Connection {
     pub fn validate(&self) -> Result<(), OrgError> {
         let issuer = url::Url::parse(&self.issuer).map_err(|_| OrgError::BadConnection("the issuer is not a URL"))?;
@@ -258,18 +276,8 @@ impl Connection {
         match (self.kind, &self.identity_provider) {
             (ConnectionKind::Cognito, None) => Err(OrgError::BadConnection("a cognito connection names the pool's identity provider")),
             (ConnectionKind::Oidc, Some(_)) => Err(OrgError::BadConnection("identity_provider is for cognito connections")),
-            // Cognito names a federated user `{provider}_{subject}`; the bridge reads the provider
-            // up to the first `_`, so a name with one would never be recognised as its own.
-            (ConnectionKind::Cognito, Some(name)) if name.contains('_') || name.trim() != name || !(1..=32).contains(&name.chars().count()) => {
-                Err(OrgError::BadConnection(
-                    "the identity provider's name is 1 to 32 characters, without `_` or edge spaces (Cognito names a federated user `{provider}_{subject}`)",
-                ))
-            }
-            // A social provider is anyone's: naming it would let any account of it speak for the
-            // organisation's addresses.
-            (ConnectionKind::Cognito, Some(name)) if SOCIAL_PROVIDERS.iter().any(|s| s.to_lowercase() == name.to_lowercase()) => {
-                Err(OrgError::BadConnection("the identity provider is a social one (anyone's); name the organisation's own"))
-            }
+            // A social provider would let any account of it speak for the organisation's addresses.
+            (ConnectionKind::Cognito, Some(name)) => pool_provider_name_problem(name).map_or(Ok(()), |problem| Err(OrgError::BadConnection(problem))),
             _ => Ok(()),
         }
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::common::email::Email;
 use crate::common::profile::{ORG_ATTRIBUTE, identity_providers};
 use crate::common::store::StoreError;
-use crate::directory::org::{ConnectionKind, EmailDomain, Organisation, SOCIAL_PROVIDERS};
+use crate::directory::org::{ConnectionKind, EmailDomain, Organisation, SOCIAL_PROVIDERS, pool_provider_name_problem, same_provider};
 use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, OrgDirectory};
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 
@@ -136,12 +136,6 @@ impl AddressOwner {
     }
 }
 
-/// Whether two pool provider names are one (Cognito's names ignore case in a case-insensitive
-/// pool, which sends the federated user name lower-cased: `corpsaml_...`).
-fn same_provider(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
 /// `provider` as `org`'s own `cognito` connection spells it, when it is that provider.
 fn own_provider<'a>(org: &'a Organisation, provider: &str) -> Option<&'a str> {
     let connection = org.connection.as_ref().filter(|c| c.kind == ConnectionKind::Cognito)?;
@@ -164,12 +158,12 @@ pub struct OpenProviders(Vec<String>);
 
 impl OpenProviders {
     /// From the operator's list: names separated by commas (blanks ignored). Errors (naming the
-    /// name): one with `_` (the triggers read a federated user's provider up to the first `_`,
-    /// so it would never match), or a social provider's (those are anyone's already).
+    /// name): one [`pool_provider_name_problem`] refuses (with `_`, which would never match, or
+    /// a social provider's, which is anyone's already).
     pub fn parse(list: &str) -> Result<Self, String> {
         let names: Vec<String> = list.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
-        if let Some(bad) = names.iter().find(|n| n.contains('_') || SOCIAL_PROVIDERS.iter().any(|s| same_provider(s, n))) {
-            return Err(format!("{bad}: a pool provider's name without `_`, not a social provider's"));
+        if let Some((bad, problem)) = names.iter().find_map(|n| pool_provider_name_problem(n).map(|problem| (n, problem))) {
+            return Err(format!("{bad}: {problem}"));
         }
         Ok(Self(names))
     }

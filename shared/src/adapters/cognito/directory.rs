@@ -294,11 +294,11 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {
-        if let Some(own) = self.own_account_with_email(email).await? {
-            return Ok(Some(own));
-        }
         if crate::common::email::Email::parse(email).is_err() {
             return Ok(None);
+        }
+        if let Some(own) = self.own_account_of(email).await? {
+            return Ok(Some(own.username().to_owned()));
         }
         // A person with a federated account only: `ListUsers` (exact email; none for an address
         // that could change the filter).

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Link, Route, Router, Switch, useLocation } from "wouter-preact";
 import { useHashLocation } from "wouter-preact/use-hash-location";
 import { api, onShutOut, SHUT_OUT } from "./api.js";
-import { signOut, token } from "./auth.js";
+import { beforeSignOut, signOutUrl, token } from "./auth.js";
 import { I18nProvider, useI18n } from "./i18n.jsx";
 import { Me } from "./session.js";
 import { ErrorAlert, Loading } from "./components/Messages.jsx";
@@ -40,7 +40,6 @@ export function App() {
 function Shell() {
   const { t, lang } = useI18n();
   const [phase, setPhase] = useState(() => (token() ? { name: "loading" } : { name: "signin" }));
-  const [, navigate] = useLocation();
 
   useEffect(() => {
     document.title = t("title");
@@ -59,15 +58,17 @@ function Shell() {
       });
   }, [phase.name]);
 
+  // Sign out ends the bridge session too: on a shared computer, the next person's "Sign in" asks
+  // for a password instead of entering as this operator. The form then says the person is
+  // signed out, and signing in there comes back to this tab's console.
   const leave = () => {
-    signOut();
-    navigate("/", { replace: true });
-    setPhase({ name: "signin", signedOut: true });
+    beforeSignOut();
+    location.assign(signOutUrl());
   };
 
   switch (phase.name) {
     case "signin":
-      return <SignIn signedOut={phase.signedOut} />;
+      return <SignIn />;
     case "noaccess":
       return <NoAccess code={phase.code} />;
     case "ready":

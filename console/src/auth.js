@@ -94,19 +94,15 @@ export function signIn(route = currentRoute()) {
   location.assign(`${apiUrl}/sso/console`);
 }
 
-/** Forgets the token (the bridge session, if any, lives on). */
-export function signOut() {
+/** The bridge's sign-out for the console (`/sso/console/logout`): it ends the bridge session,
+ * then shows the form, whose next sign-in (asking for a password) comes back to the console. */
+export const signOutUrl = () => `${apiUrl}/sso/console/logout`;
+
+/** Before following `signOutUrl`: forgets the token, and takes the one the form's next sign-in
+ * brings back to this tab (whoever signs in there). */
+export function beforeSignOut() {
   session.remove(TOKEN);
   session.remove(RECEIVED);
   session.remove(RETURN);
-  session.remove(PENDING);
-}
-
-/** Before following `signOutOfBridgeUrl`: the token that sign-in brings back is this tab's. */
-export function expectToken() {
   session.set(PENDING, "1");
 }
-
-/** The bridge's sign-out for the console: ends the bridge session, then the form, which signs
- * in to the console again (as someone else; call `expectToken` first). */
-export const signOutOfBridgeUrl = () => `${apiUrl}/sso/console/logout`;

@@ -159,10 +159,24 @@ test("the admin signs in through the bridge and lands on the overview, in Englis
   await h1(p).filter({ hasText: "Overview" }).waitFor();
   assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
 
-  // Sign out: the token is gone and the sign-in page says so.
+  // Sign out ends the bridge session too: the form says so, and the next "Sign in" in this
+  // browser asks for a password, so whoever uses this computer next does not enter as the admin.
   await p.getByRole("button", { name: "Sign out" }).click();
-  await p.getByRole("status").filter({ hasText: "You have signed out of the console." }).waitFor();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  await p.locator("#notice").filter({ hasText: "You have signed out." }).waitFor();
   assert.equal(await tokenOf(p), null);
+  await p.goto(consoleUrl());
+  await p.getByRole("button", { name: "Sign in", exact: true }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  await p.locator("#step-identify:visible, #step-password:visible").first().waitFor();
+  assert.equal(await tokenOf(p), null, "no token without a password");
+  // Signing in again there comes back to the console.
+  await identify(p, info.users.admin.email);
+  await step(p, "password").getByLabel("Password", { exact: true }).fill(info.users.admin.password);
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await step(p, "code").getByLabel("Code").fill("123456");
+  await step(p, "code").getByRole("button", { name: "Verify" }).click();
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
   await p.context().close();
 
   // Japanese from the browser's languages; the page asked for before signing in comes back.

@@ -1,7 +1,7 @@
 // The API let the person sign in but not into the console (403 no_role or
 // second_factor_required): say so, and nothing else.
 import { useI18n } from "../i18n.jsx";
-import { expectToken, signOut, signOutOfBridgeUrl } from "../auth.js";
+import { beforeSignOut, signOutUrl } from "../auth.js";
 import { LanguageSwitch } from "../components/LanguageSwitch.jsx";
 
 export function NoAccess({ code }) {
@@ -16,13 +16,7 @@ export function NoAccess({ code }) {
         </header>
         <p role="alert">{t(`noAccess.${code === "second_factor_required" ? code : "no_role"}`)}</p>
         <p class="small">
-          <a
-            href={signOutOfBridgeUrl()}
-            onClick={() => {
-              signOut();
-              expectToken();
-            }}
-          >
+          <a href={signOutUrl()} onClick={beforeSignOut}>
             {t("signIn.elsewhere")}
           </a>
         </p>

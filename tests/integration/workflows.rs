@@ -693,3 +693,105 @@ fn workflows_function(app: &crate::harness::TestApp, pause: Arc<MemoryRuns>, poo
 fn daily(sdk: &aws_config::SdkConfig, table: &str) -> Arc<shared::adapters::dynamo::daily::DynamoDailyCounts> {
     Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(sdk), table))
 }
+
+/// A service for ordering tests: `/wait/{gate}` answers 200 once `/go/{gate}` has been called
+/// (504 if that takes over 5 s); `/ordered/{id}` answers after 300 ms. Each request's start and
+/// end are logged in order.
+#[derive(Clone, Default)]
+struct Gates {
+    gates: Arc<Mutex<HashMap<String, Arc<tokio::sync::Notify>>>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gates {
+    fn gate(&self, name: &str) -> Arc<tokio::sync::Notify> {
+        self.gates.lock().unwrap().entry(name.to_owned()).or_default().clone()
+    }
+
+    fn log(&self, line: String) {
+        self.log.lock().unwrap().push(line);
+    }
+}
+
+async fn gated(State(gates): State<Gates>, uri: Uri) -> StatusCode {
+    let path = uri.path().to_owned();
+    gates.log(format!("start {path}"));
+    let status = match path.split('/').collect::<Vec<_>>()[..] {
+        ["", "wait", gate] => match tokio::time::timeout(Duration::from_secs(5), gates.gate(gate).notified()).await {
+            Ok(()) => StatusCode::OK,
+            Err(_) => StatusCode::GATEWAY_TIMEOUT,
+        },
+        ["", "go", gate] => {
+            gates.gate(gate).notify_one();
+            StatusCode::OK
+        }
+        ["", "ordered", _] => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            StatusCode::OK
+        }
+        _ => StatusCode::NOT_FOUND,
+    };
+    gates.log(format!("end {path}"));
+    status
+}
+
+#[tokio::test]
+async fn a_slow_service_holds_back_only_what_calls_it_and_a_persons_events_keep_their_order() {
+    use shared::adapters::dynamo::workflows::DynamoWorkflows;
+    let test = crate::harness::spawn_app().await;
+    let gates = Gates::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new().fallback(gated).with_state(gates.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table));
+    store.seed_connection(&serde_json::from_value(json!({"name": "svc", "base_url": base, "auth": {"type": "none"}})).unwrap()).await.unwrap();
+    let flow = |id: &str, trigger: &str, condition: &str, path: &str| -> Flow {
+        let mut flow: Flow = serde_json::from_value(json!({"id": id, "name": id, "trigger": trigger, "condition": condition,
+            "steps": [{"id": "call", "connector": "http", "connection": "svc", "method": "POST", "path": path, "body": {},
+                       "retry": {"max_attempts": 1, "backoff_seconds": 1}}]}))
+        .unwrap();
+        flow.validate().unwrap();
+        flow.version = 1;
+        flow
+    };
+    let flows = [
+        // One person's event waits for another person's (they are in the same batch, in this order).
+        flow("a-first-person-waits", "user.signed_in", "user.sub == \"p-1\"", "/wait/people"),
+        flow("b-second-person-goes", "user.signed_in", "user.sub == \"p-2\"", "/go/people"),
+        // One event's first flow waits for its second.
+        flow("c-flow-waits", "user.registered", "true", "/wait/flows"),
+        flow("d-flow-goes", "user.registered", "true", "/go/flows"),
+        // One person's two events, each 300 ms at the service.
+        flow("e-ordered", "user.profile_updated", "true", "/ordered/{{id}}"),
+    ];
+    for flow in &flows {
+        store.seed_flow(flow).await.unwrap();
+    }
+    let event = |id: &str, kind: &str, sub: &str| -> IdentityEvent {
+        serde_json::from_value(json!({"id": id, "type": kind, "at": 1_700_000_000, "user": {"sub": sub}})).unwrap()
+    };
+    let events = [
+        event("ev-1", "user.signed_in", "p-1"),
+        event("ev-2", "user.signed_in", "p-2"),
+        event("ev-3", "user.registered", "p-3"),
+        event("ev-4", "user.profile_updated", "p-4"),
+        event("ev-5", "user.profile_updated", "p-4"),
+    ];
+    for event in &events {
+        store.record(event).await.unwrap();
+    }
+    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap();
+    let batch = stream.next_batch().await.unwrap();
+    let workflows = workflows_function(&test, Arc::new(MemoryRuns::default()), false);
+    let answer = workflows::handler::handle_json(&workflows, &batch, 10, None).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+
+    let log = gates.log.lock().unwrap().clone();
+    for (flow, event) in [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (4, 4)] {
+        let run = store.run(&shared::workflows::runner::run_id(&flows[flow], &events[event])).await.unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::Succeeded, "{} for {}: {run:?}\n{log:?}", flows[flow].id, events[event].id);
+    }
+    let ordered: Vec<&String> = log.iter().filter(|l| l.contains("/ordered/")).collect();
+    assert_eq!(ordered, ["start /ordered/ev-4", "end /ordered/ev-4", "start /ordered/ev-5", "end /ordered/ev-5"], "a person's events in order");
+}

@@ -1,9 +1,11 @@
 //! Events through the workflow runner against moto: EVENT items recorded in the table, handed
 //! to the runner Lambda's handler in stream batches of 50, each running one flow whose step
-//! posts to a service on loopback (answering at once). Prints events per second and AWS calls
+//! posts to a service on loopback (answering at once, or after `--service-ms`: a slow service,
+//! where events of different people run side by side). Prints events per second and AWS calls
 //! per processed event; asserts nothing about time.
 //!
-//! `make bench-workflows` (or `cargo bench --profile dev -p workflows --bench runner -- [EVENTS]`).
+//! `make bench-workflows` (or `cargo bench --profile dev -p workflows --bench runner -- [EVENTS]
+//! [--service-ms MS]`).
 
 use axum::Router;
 use serde_json::{Value, json};
@@ -20,7 +22,15 @@ type Failure = Box<dyn std::error::Error>;
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
-    let events: usize = std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let (mut events, mut service_ms) = (1000usize, 0u64);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--service-ms" => service_ms = args.next().and_then(|a| a.parse().ok()).unwrap_or(0),
+            a if !a.starts_with("--") => events = a.parse().unwrap_or(events),
+            _ => {}
+        }
+    }
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let (mut moto, endpoint) = start_moto(std::path::Path::new(root), &[])?;
     let calls = CallLog::default();
@@ -29,7 +39,10 @@ async fn main() -> Result<(), Failure> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let service = Router::new().fallback(|| async { (axum::http::StatusCode::CREATED, axum::Json(json!({"result": {"number": "INC0010001"}}))) });
+    let service = Router::new().fallback(move || async move {
+        tokio::time::sleep(std::time::Duration::from_millis(service_ms)).await;
+        (axum::http::StatusCode::CREATED, axum::Json(json!({"result": {"number": "INC0010001"}})))
+    });
     tokio::spawn(async move { axum::serve(listener, service).await });
 
     let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table));
@@ -76,7 +89,7 @@ async fn main() -> Result<(), Failure> {
         *counts.entry(c.rsplit('.').next().unwrap_or(c).to_owned()).or_default() += 1;
     }
     println!(
-        "{events} events in {} batches of 50 through the runner against moto: {:.2} s, {:.0} events/s",
+        "{events} events in {} batches of 50 through the runner against moto, the service answering in {service_ms} ms: {:.2} s, {:.0} events/s",
         batches.len(),
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64()

@@ -2,18 +2,21 @@
 //! apply; the batch's processed events are then added to the overview's daily counters. A record whose event could not be processed (the table or a secret unavailable) is
 //! reported back as a batch item failure, so the stream retries it (and the event source
 //! mapping bisects and finally sends it to its on-failure destination); a flow's own failure is
-//! not a batch failure: the run is recorded as failed and can be replayed.
+//! not a batch failure: the run is recorded as failed and can be replayed. Different people's
+//! events run side by side, a person's own in order (`handle`).
 //!
 //! Records and the answer are `aws_lambda_events`' DynamoDB stream types: `eventName`,
 //! `dynamodb.SequenceNumber` and `dynamodb.NewImage` (`pk`, `data`) in, `batchItemFailures` out.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use futures_util::stream::{self, StreamExt};
 use serde_dynamo::AttributeValue;
 use serde_json::{Value, json};
 use shared::common::store::StoreError;
 use shared::events::IdentityEvent;
 use shared::events::daily::tally;
+use shared::workflows::flow::Flow;
 use shared::workflows::runner::{self, Runner};
 use std::time::{Duration, Instant};
 
@@ -49,29 +52,79 @@ pub async fn handle_json(workflows: &Workflows, batch: &Value, now: u64, deadlin
     serde_json::to_value(handle(workflows, &batch, now, deadline).await)
 }
 
+/// How many people's events one invocation runs at a time. A person's own events run in the
+/// stream's order, one after another; other people's do not wait for them (one slow service
+/// holds back only the events whose flows call it).
+pub const PEOPLE_AT_ONCE: usize = 8;
+
 /// One stream batch; the records whose event could not be processed, as batch item failures.
 /// `deadline`: when the invocation ends. An event is begun only while a step's call
 /// ([`runner::STEP_BUDGET`]) still fits before it; the rest are batch item failures, which the stream
 /// delivers again (a run already made is not made twice). A run's own steps stop likewise
 /// (`Runner::deadline`): it fails, replayable, rather than being cut off.
+///
+/// Events are grouped by person ([`person`]), [`PEOPLE_AT_ONCE`] people side by side. Once one
+/// of a person's events goes back to the stream, so do their later ones in the batch, so that a
+/// redelivery runs them in order.
 pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
-    let mut response = DynamoDbEventResponse::default();
     let loaded = if records.is_empty() { None } else { Some(workflows.load().await.map(|(flows, runner)| (flows, Runner { deadline, ..runner }))) };
+    let people = by_person(records);
+    let outcomes: Vec<_> =
+        stream::iter(people.into_iter().map(|events| in_order(&loaded, events, now, deadline))).buffer_unordered(PEOPLE_AT_ONCE).collect().await;
+    let mut response = DynamoDbEventResponse::default();
     let mut processed = Vec::new();
+    for (done, back) in outcomes {
+        processed.extend(done);
+        for sequence in back {
+            again(&mut response, sequence);
+        }
+    }
+    // The overview's counters: of the events processed (a retried one counts when it is).
+    if let Err(e) = workflows.daily.add(&tally(&processed)).await {
+        tracing::warn!(error = %e, "the daily counters could not be added to; the overview misses this batch");
+    }
+    response
+}
+
+/// A record's stream sequence number and its event.
+type Delivered = (String, IdentityEvent);
+
+/// The records' events, each person's in the stream's order. A record without a readable event
+/// is skipped: not ours to retry, it would fail forever.
+fn by_person(records: Vec<&EventRecord>) -> Vec<Vec<Delivered>> {
+    let mut people: Vec<(String, Vec<Delivered>)> = Vec::new();
     for record in records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        if !runner::time_for(deadline, Duration::ZERO) {
-            tracing::warn!(sequence, "the invocation's time is running out; the stream will deliver this event again");
-            again(&mut response, sequence);
-            continue;
-        }
         let Some(event) = text(record, "data").and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok()) else {
-            // Not ours to retry: a malformed event would fail forever.
             tracing::error!(sequence, "an EVENT item without a readable event; skipped");
             continue;
         };
-        let result = match &loaded {
+        let key = person(&event);
+        match people.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, events)) => events.push((sequence, event)),
+            None => people.push((key, vec![(sequence, event)])),
+        }
+    }
+    people.into_iter().map(|(_, events)| events).collect()
+}
+
+/// One person's events, one after another: the events processed, and the sequence numbers to
+/// deliver again (from the first that could not be processed or begun, all later ones too).
+async fn in_order(
+    loaded: &Option<Result<(Vec<Flow>, Runner), StoreError>>,
+    events: Vec<Delivered>,
+    now: u64,
+    deadline: Option<Instant>,
+) -> (Vec<IdentityEvent>, Vec<String>) {
+    let (mut processed, mut back) = (Vec::new(), Vec::new());
+    for (sequence, event) in events {
+        if !back.is_empty() || !runner::time_for(deadline, Duration::ZERO) {
+            tracing::warn!(sequence, "not begun (time running out, or an earlier event of the person's goes back); the stream will deliver it again");
+            back.push(sequence);
+            continue;
+        }
+        let result = match loaded {
             Some(Ok((flows, runner))) => runner.handle(&event, flows, now).await.map(|runs| runs.len()),
             Some(Err(e)) => Err(e.clone()),
             None => Ok(0),
@@ -83,15 +136,25 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Op
             }
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "event not processed; the stream will retry it");
-                again(&mut response, sequence);
+                back.push(sequence);
             }
         }
     }
-    // The overview's counters: of the events processed (a retried one counts when it is).
-    if let Err(e) = workflows.daily.add(&tally(&processed)).await {
-        tracing::warn!(error = %e, "the daily counters could not be added to; the overview misses this batch");
+    (processed, back)
+}
+
+/// Whose events must keep their order: the Cognito `sub`, else the user name, else the email
+/// (lower case); an event naming no one is on its own.
+pub fn person(event: &IdentityEvent) -> String {
+    let user = &event.user;
+    if !user.sub.is_empty() {
+        return format!("sub:{}", user.sub);
     }
-    response
+    match (&user.username, &user.email) {
+        (Some(username), _) if !username.is_empty() => format!("username:{username}"),
+        (_, Some(email)) if !email.is_empty() => format!("email:{}", email.to_lowercase()),
+        _ => format!("event:{}", event.id),
+    }
 }
 
 /// A string attribute of the record's new image.

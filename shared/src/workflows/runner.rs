@@ -4,6 +4,7 @@
 //! - **Once per event and flow.** A run's id is derived from the flow and the event, and a run
 //!   begins only if no run with that id exists ([`RunStore::begin`]): a stream event delivered
 //!   twice never opens two tickets.
+//! - **Side by side.** An event's flows run at the same time; each flow's steps run in order.
 //! - **Retries.** A step whose connector answers "try again" (429, 5xx, no answer) is retried
 //!   after its backoff, doubling, up to `max_attempts`; any other failure is final at once.
 //! - **Failures are never silent.** A failed run is recorded with every step's result and sent
@@ -15,6 +16,7 @@
 //! [`Runner::preview`] renders a flow against a sample event without calling anything.
 
 use async_trait::async_trait;
+use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -108,34 +110,44 @@ pub fn run_id(flow: &Flow, event: &IdentityEvent) -> String {
 }
 
 impl Runner {
-    /// Runs every flow that applies to `event` and has not run for it yet; returns the runs.
+    /// Runs every flow that applies to `event` and has not run for it yet, side by side (one
+    /// slow service holds back only the flows that call it); returns the runs. Every flow has
+    /// its turn before a store error is returned, so the event goes back to the stream with the
+    /// runs made so far recorded (a redelivery skips them).
     pub async fn handle(&self, event: &IdentityEvent, flows: &[Flow], now: u64) -> Result<Vec<RunRecord>, StoreError> {
         let value = event.to_value();
+        let applying = flows.iter().filter(|f| f.applies_to(event.kind, &value));
+        let results = join_all(applying.map(|flow| self.run(flow, event, now))).await;
         let mut runs = Vec::new();
-        for flow in flows.iter().filter(|f| f.applies_to(event.kind, &value)) {
-            let record = RunRecord {
-                run_id: run_id(flow, event),
-                flow_id: flow.id.clone(),
-                flow_version: flow.version,
-                event_id: event.id.clone(),
-                event_type: event.kind,
-                status: RunStatus::Running,
-                steps: Vec::new(),
-                started_at: now,
-                finished_at: None,
-            };
-            // Not begun short of time: the event goes back to the stream (a run made already is
-            // not made again), rather than a run failing at its first step.
-            if !self.time_for(Duration::ZERO) {
-                return Err(StoreError::Unavailable("the invocation's time ran out before this run began".into()));
-            }
-            if !self.runs.begin(&record).await? {
-                tracing::info!(run = %record.run_id, flow = %flow.id, "already ran for this event");
-                continue;
-            }
-            runs.push(self.execute(flow, event, record, now).await?);
+        for result in results {
+            runs.extend(result?);
         }
         Ok(runs)
+    }
+
+    /// `flow`'s run for `event`, unless one was made already (`None`).
+    async fn run(&self, flow: &Flow, event: &IdentityEvent, now: u64) -> Result<Option<RunRecord>, StoreError> {
+        let record = RunRecord {
+            run_id: run_id(flow, event),
+            flow_id: flow.id.clone(),
+            flow_version: flow.version,
+            event_id: event.id.clone(),
+            event_type: event.kind,
+            status: RunStatus::Running,
+            steps: Vec::new(),
+            started_at: now,
+            finished_at: None,
+        };
+        // Not begun short of time: the event goes back to the stream (a run made already is not
+        // made again), rather than a run failing at its first step.
+        if !self.time_for(Duration::ZERO) {
+            return Err(StoreError::Unavailable("the invocation's time ran out before this run began".into()));
+        }
+        if !self.runs.begin(&record).await? {
+            tracing::info!(run = %record.run_id, flow = %flow.id, "already ran for this event");
+            return Ok(None);
+        }
+        self.execute(flow, event, record, now).await.map(Some)
     }
 
     fn time_for(&self, wait: Duration) -> bool {

@@ -32,11 +32,14 @@ pub struct OutboundAuth {
     /// OAuth access tokens by caller key: what each was issued for ([`issued_for`]), the token,
     /// and when it stops being used.
     tokens: Mutex<HashMap<String, (String, String, Instant)>>,
+    /// One token request at a time per caller key: flows that run side by side and find no
+    /// token wait for the first one's request instead of each making their own.
+    requesting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl OutboundAuth {
     pub fn new(http: reqwest::Client, secrets: Arc<CachedSecrets>) -> Self {
-        Self { http, secrets, tokens: Mutex::new(HashMap::new()) }
+        Self { http, secrets, tokens: Mutex::new(HashMap::new()), requesting: Mutex::new(HashMap::new()) }
     }
 
     /// The header `auth` asks for (`None` for no authentication); `key` names the caller's
@@ -70,10 +73,14 @@ impl OutboundAuth {
     async fn access_token(&self, key: &str, auth: &Auth) -> Result<String, AuthFailure> {
         let Auth::Oauth2 { token_url, client_id, secret, scope } = auth else { return Err(failure(false, "not OAuth")) };
         let issued_for = issued_for(auth);
-        if let Some((_, token, until)) = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(key).filter(|(f, _, _)| *f == issued_for)
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
+        if let Some(token) = self.cached(key, &issued_for) {
+            return Ok(token);
+        }
+        let turn = self.requesting.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_owned()).or_default().clone();
+        let _turn = turn.lock().await;
+        // Another caller's request may have brought one while this one waited.
+        if let Some(token) = self.cached(key, &issued_for) {
+            return Ok(token);
         }
         let client_secret = self.secret(secret).await?;
         let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", client_secret.as_str())];
@@ -96,6 +103,14 @@ impl OutboundAuth {
         let until = Instant::now() + Duration::from_secs(lifetime);
         self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (issued_for, token.to_owned(), until));
         Ok(token.to_owned())
+    }
+}
+
+impl OutboundAuth {
+    /// `key`'s token, if one issued for `issued_for` is still good.
+    fn cached(&self, key: &str, issued_for: &str) -> Option<String> {
+        let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.get(key).filter(|(f, _, until)| f == issued_for && Instant::now() < *until).map(|(_, token, _)| token.clone())
     }
 }
 
@@ -172,6 +187,21 @@ mod tests {
         let moved = bearer(auth.header("main", &oauth("s-2", &format!("{token_url}?v=2"))).await.unwrap_or_default());
         assert_eq!(issued.load(Ordering::SeqCst), 3);
         assert!(first != rekeyed && rekeyed != moved, "{first} {rekeyed} {moved}");
+    }
+
+    /// Flows side by side that find no token make one token request between them.
+    #[tokio::test]
+    async fn callers_side_by_side_share_one_token_request() {
+        let (token_url, issued) = token_endpoint().await;
+        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
+        let auth = OutboundAuth::new(http, secrets);
+        let oauth = Auth::Oauth2 { token_url, client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
+        let headers = futures_util::future::join_all((0..8).map(|_| auth.header("main", &oauth))).await;
+        for header in headers {
+            assert_eq!(header.unwrap_or_else(|e| panic!("{e:?}")).map(|(_, v)| v).as_deref(), Some("Bearer token-1"));
+        }
+        assert_eq!(issued.load(Ordering::SeqCst), 1);
     }
 
     /// A token endpoint's `expires_in` is its word, not a number to add to the clock: the

@@ -768,15 +768,21 @@ async fn a_slow_service_holds_back_only_what_calls_it_and_a_persons_events_keep_
     for flow in &flows {
         store.seed_flow(flow).await.unwrap();
     }
-    let event = |id: &str, kind: &str, sub: &str| -> IdentityEvent {
-        serde_json::from_value(json!({"id": id, "type": kind, "at": 1_700_000_000, "user": {"sub": sub}})).unwrap()
+    let event = |id: &str, kind: &str, user: Value| -> IdentityEvent {
+        serde_json::from_value(json!({"id": id, "type": kind, "at": 1_700_000_000, "user": user})).unwrap()
     };
     let events = [
-        event("ev-1", "user.signed_in", "p-1"),
-        event("ev-2", "user.signed_in", "p-2"),
-        event("ev-3", "user.registered", "p-3"),
-        event("ev-4", "user.profile_updated", "p-4"),
-        event("ev-5", "user.profile_updated", "p-4"),
+        event("ev-1", "user.signed_in", json!({"sub": "p-1"})),
+        event("ev-2", "user.signed_in", json!({"sub": "p-2"})),
+        event("ev-3", "user.registered", json!({"sub": "p-3"})),
+        event("ev-4", "user.profile_updated", json!({"sub": "p-4"})),
+        event("ev-5", "user.profile_updated", json!({"sub": "p-4"})),
+        // One person named two ways: a user name, then the sub with it.
+        event("ev-6", "user.profile_updated", json!({"username": "u-6"})),
+        event("ev-7", "user.profile_updated", json!({"sub": "p-6", "username": "u-6"})),
+        // An email only (as SCIM before the account is linked), then the user name with it.
+        event("ev-8", "user.profile_updated", json!({"email": "Ichiro@Example.com"})),
+        event("ev-9", "user.profile_updated", json!({"username": "u-8", "email": "ichiro@example.com"})),
     ];
     for event in &events {
         store.record(event).await.unwrap();
@@ -788,10 +794,13 @@ async fn a_slow_service_holds_back_only_what_calls_it_and_a_persons_events_keep_
     assert_eq!(answer, json!({"batchItemFailures": []}));
 
     let log = gates.log.lock().unwrap().clone();
-    for (flow, event) in [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (4, 4)] {
+    for (flow, event) in [(0, 0), (1, 1), (2, 2), (3, 2), (4, 3), (4, 4), (4, 5), (4, 6), (4, 7), (4, 8)] {
         let run = store.run(&shared::workflows::runner::run_id(&flows[flow], &events[event])).await.unwrap().unwrap();
         assert_eq!(run.status, RunStatus::Succeeded, "{} for {}: {run:?}\n{log:?}", flows[flow].id, events[event].id);
     }
-    let ordered: Vec<&String> = log.iter().filter(|l| l.contains("/ordered/")).collect();
-    assert_eq!(ordered, ["start /ordered/ev-4", "end /ordered/ev-4", "start /ordered/ev-5", "end /ordered/ev-5"], "a person's events in order");
+    for (first, then) in [("ev-4", "ev-5"), ("ev-6", "ev-7"), ("ev-8", "ev-9")] {
+        let lines: Vec<&String> = log.iter().filter(|l| l.ends_with(&format!("/ordered/{first}")) || l.ends_with(&format!("/ordered/{then}"))).collect();
+        let expected = [format!("start /ordered/{first}"), format!("end /ordered/{first}"), format!("start /ordered/{then}"), format!("end /ordered/{then}")];
+        assert_eq!(lines, expected.iter().collect::<Vec<_>>(), "one person's events in order");
+    }
 }

@@ -63,9 +63,11 @@ pub const PEOPLE_AT_ONCE: usize = 8;
 /// delivers again (a run already made is not made twice). A run's own steps stop likewise
 /// (`Runner::deadline`): it fails, replayable, rather than being cut off.
 ///
-/// Events are grouped by person ([`person`]), [`PEOPLE_AT_ONCE`] people side by side. Once one
+/// Events are grouped by person ([`by_person`]), [`PEOPLE_AT_ONCE`] people side by side. Once one
 /// of a person's events goes back to the stream, so do their later ones in the batch, so that a
-/// redelivery runs them in order.
+/// redelivery runs them in order. The stream delivers again from the first record that goes
+/// back, so the daily counters count only the events processed before it (the rest count when
+/// they come again).
 pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
     let loaded = if records.is_empty() { None } else { Some(workflows.load().await.map(|(flows, runner)| (flows, Runner { deadline, ..runner }))) };
@@ -73,15 +75,22 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Op
     let outcomes: Vec<_> =
         stream::iter(people.into_iter().map(|events| in_order(&loaded, events, now, deadline))).buffer_unordered(PEOPLE_AT_ONCE).collect().await;
     let mut response = DynamoDbEventResponse::default();
-    let mut processed = Vec::new();
-    for (done, back) in outcomes {
+    let (mut processed, mut back) = (Vec::new(), Vec::new());
+    for (done, sent_back) in outcomes {
         processed.extend(done);
-        for sequence in back {
-            again(&mut response, sequence);
-        }
+        back.extend(sent_back);
     }
-    // The overview's counters: of the events processed (a retried one counts when it is).
-    if let Err(e) = workflows.daily.add(&tally(&processed)).await {
+    // The overview's counters: of the events processed that the stream will not deliver again.
+    let redelivered_from = back.iter().min_by(|a, b| stream_order(a, b)).cloned();
+    let counted: Vec<IdentityEvent> = processed
+        .into_iter()
+        .filter(|(sequence, _)| redelivered_from.as_ref().is_none_or(|from| stream_order(sequence, from).is_lt()))
+        .map(|(_, event)| event)
+        .collect();
+    for sequence in back {
+        again(&mut response, sequence);
+    }
+    if let Err(e) = workflows.daily.add(&tally(&counted)).await {
         tracing::warn!(error = %e, "the daily counters could not be added to; the overview misses this batch");
     }
     response
@@ -90,33 +99,65 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Op
 /// A record's stream sequence number and its event.
 type Delivered = (String, IdentityEvent);
 
-/// The records' events, each person's in the stream's order. A record without a readable event
-/// is skipped: not ours to retry, it would fail forever.
+/// The records' events, each person's in the stream's order. Events that share any of
+/// [`person_keys`] are one person's (so are two people's events that name one address: they
+/// only wait for each other). A record without a readable event is skipped: not ours to retry,
+/// it would fail forever.
 fn by_person(records: Vec<&EventRecord>) -> Vec<Vec<Delivered>> {
-    let mut people: Vec<(String, Vec<Delivered>)> = Vec::new();
-    for record in records {
+    // Each group: its keys, and its events with their place in the batch.
+    type Group = (Vec<String>, Vec<(usize, Delivered)>);
+    let mut people: Vec<Group> = Vec::new();
+    for (place, record) in records.into_iter().enumerate() {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
         let Some(event) = text(record, "data").and_then(|raw| serde_json::from_str::<IdentityEvent>(raw).ok()) else {
             tracing::error!(sequence, "an EVENT item without a readable event; skipped");
             continue;
         };
-        let key = person(&event);
-        match people.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, events)) => events.push((sequence, event)),
-            None => people.push((key, vec![(sequence, event)])),
+        let mut keys = person_keys(&event);
+        let mut events = vec![(place, (sequence, event))];
+        // Every group this event shares a key with joins it.
+        let (joined, apart): (Vec<_>, Vec<_>) = people.into_iter().partition(|(k, _)| k.iter().any(|key| keys.contains(key)));
+        for (k, e) in joined {
+            keys.extend(k);
+            events.extend(e);
         }
+        events.sort_by_key(|(place, _)| *place);
+        people = apart;
+        people.push((keys, events));
     }
-    people.into_iter().map(|(_, events)| events).collect()
+    people.sort_by_key(|(_, events)| events.first().map(|(place, _)| *place));
+    people.into_iter().map(|(_, events)| events.into_iter().map(|(_, delivered)| delivered).collect()).collect()
 }
 
-/// One person's events, one after another: the events processed, and the sequence numbers to
-/// deliver again (from the first that could not be processed or begun, all later ones too).
+/// What names the person an event is about: the Cognito `sub`, the user name, the email (lower
+/// case). A SCIM event may carry only the email before the person's Cognito account is linked,
+/// and a sign-in step only the user name, so each counts. An event naming no one is on its own.
+pub fn person_keys(event: &IdentityEvent) -> Vec<String> {
+    let user = &event.user;
+    let mut keys = Vec::new();
+    if !user.sub.is_empty() {
+        keys.push(format!("sub:{}", user.sub));
+    }
+    if let Some(username) = user.username.as_deref().filter(|u| !u.is_empty()) {
+        keys.push(format!("username:{username}"));
+    }
+    if let Some(email) = user.email.as_deref().filter(|e| !e.is_empty()) {
+        keys.push(format!("email:{}", email.to_lowercase()));
+    }
+    if keys.is_empty() {
+        keys.push(format!("event:{}", event.id));
+    }
+    keys
+}
+
+/// One person's events, one after another: the events processed (with their sequence numbers),
+/// and the sequence numbers to deliver again (from the first that could not be processed or begun, all later ones too).
 async fn in_order(
     loaded: &Option<Result<(Vec<Flow>, Runner), StoreError>>,
     events: Vec<Delivered>,
     now: u64,
     deadline: Option<Instant>,
-) -> (Vec<IdentityEvent>, Vec<String>) {
+) -> (Vec<Delivered>, Vec<String>) {
     let (mut processed, mut back) = (Vec::new(), Vec::new());
     for (sequence, event) in events {
         if !back.is_empty() || !runner::time_for(deadline, Duration::ZERO) {
@@ -132,7 +173,7 @@ async fn in_order(
         match result {
             Ok(runs) => {
                 tracing::info!(event = %event.id, runs, "event processed");
-                processed.push(event);
+                processed.push((sequence, event));
             }
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "event not processed; the stream will retry it");
@@ -143,18 +184,9 @@ async fn in_order(
     (processed, back)
 }
 
-/// Whose events must keep their order: the Cognito `sub`, else the user name, else the email
-/// (lower case); an event naming no one is on its own.
-pub fn person(event: &IdentityEvent) -> String {
-    let user = &event.user;
-    if !user.sub.is_empty() {
-        return format!("sub:{}", user.sub);
-    }
-    match (&user.username, &user.email) {
-        (Some(username), _) if !username.is_empty() => format!("username:{username}"),
-        (_, Some(email)) if !email.is_empty() => format!("email:{}", email.to_lowercase()),
-        _ => format!("event:{}", event.id),
-    }
+/// Two stream sequence numbers in the stream's order (decimal strings of up to 40 digits).
+fn stream_order(a: &String, b: &String) -> std::cmp::Ordering {
+    (a.len(), a).cmp(&(b.len(), b))
 }
 
 /// A string attribute of the record's new image.

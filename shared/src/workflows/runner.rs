@@ -104,6 +104,13 @@ pub fn time_for(deadline: Option<Instant>, wait: Duration) -> bool {
 /// Why a step was not tried (again): the invocation's time was running out.
 const OUT_OF_TIME: &str = "the function's time ran out before this try; replay the run";
 
+/// Why a step's call was given up: the invocation's time ran out while it waited.
+const CUT_OFF: &str = "the function's time ran out during this call (it may have reached the service); replay the run";
+
+/// What a run keeps of the invocation's time to record its end: a call still going this long
+/// before the deadline is given up.
+pub const RECORD_MARGIN: Duration = Duration::from_secs(5);
+
 /// The id of `flow`'s run for `event`.
 pub fn run_id(flow: &Flow, event: &IdentityEvent) -> String {
     hex(&Sha256::digest(format!("{}\n{}", flow.id, event.id))[..16])
@@ -152,6 +159,16 @@ impl Runner {
 
     fn time_for(&self, wait: Duration) -> bool {
         time_for(self.deadline, wait)
+    }
+
+    /// A connector call, cut off [`RECORD_MARGIN`] before the deadline. A call begun in time
+    /// may still wait behind other flows' token or secret requests; cut off, its run is recorded
+    /// failed (replayable) instead of being left `running` when the function ends.
+    async fn call_in_time(&self, action: &Action) -> StepOutcome {
+        let call = self.connectors.call(action);
+        let Some(deadline) = self.deadline else { return call.await };
+        let cut_off = tokio::time::Instant::from_std(deadline.checked_sub(RECORD_MARGIN).unwrap_or(deadline));
+        tokio::time::timeout_at(cut_off, call).await.unwrap_or_else(|_| StepOutcome::Failed(CUT_OFF.into()))
     }
 
     /// Why `record` (a failed run of `flow` for `event`) must not run again, if it must not: the
@@ -211,7 +228,7 @@ impl Runner {
                         break StepOutcome::Failed(OUT_OF_TIME.into());
                     }
                     attempts += 1;
-                    match self.connectors.call(&action).await {
+                    match self.call_in_time(&action).await {
                         StepOutcome::Retry(reason) if attempts < step.retry.max_attempts => {
                             let wait = step.retry.backoff(attempts + 1);
                             if !self.time_for(Duration::from_secs(wait)) {
@@ -513,6 +530,30 @@ mod tests {
         let mut jp = event("e-3");
         jp.context.country = Some("JP".into());
         assert!(runner.handle(&jp, &[flow()], 12).await.unwrap_or_default().is_empty());
+    }
+
+    /// Connectors whose calls take a minute (tokio's clock).
+    struct Slow;
+
+    #[async_trait]
+    impl Connectors for Slow {
+        async fn call(&self, _: &Action) -> StepOutcome {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            StepOutcome::Done(json!({"status": 200}))
+        }
+    }
+
+    /// A call begun in time that is still going near the deadline (it waited behind other flows'
+    /// token requests) is given up, and its run recorded failed, never left `running`.
+    #[tokio::test(start_paused = true)]
+    async fn a_call_still_going_at_the_deadline_is_given_up_and_its_run_recorded_failed() {
+        let runs = Arc::new(MemoryRuns::default());
+        let deadline = Some(Instant::now() + STEP_BUDGET + Duration::from_secs(1));
+        let runner = Runner { connectors: Arc::new(Slow), runs: runs.clone(), dead_letters: runs.clone(), pause: runs.clone(), deadline };
+        let out = runner.handle(&event("e-1"), &[flow()], 10).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, RunStatus::Failed);
+        assert_eq!(out[0].steps[0].error.as_deref(), Some(CUT_OFF));
     }
 
     #[tokio::test]

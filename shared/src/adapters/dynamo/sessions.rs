@@ -202,7 +202,8 @@ impl SessionStore for DynamoSessions {
         // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
         // per sign-in, which someone holding the password can make) is still signed out within
         // the request's time. Every deletion is tried; the first failure is returned.
-        let keys: Vec<Item> = items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+        let keys: Vec<Item> =
+            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
         let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
         ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
     }

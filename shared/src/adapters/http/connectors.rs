@@ -57,6 +57,7 @@ impl HttpConnectors {
             let reason = format!("the connection's authentication: {}", f.reason);
             if f.retry { StepOutcome::Retry(reason) } else { StepOutcome::Failed(reason) }
         })?;
+        let sent = header.as_ref().map(|(_, value)| value.clone()).unwrap_or_default();
         if let Some((name, value)) = header {
             request = request.header(name, value);
         }
@@ -83,7 +84,7 @@ impl HttpConnectors {
             Verdict::Done => Ok(json!({"status": status, "body": body})),
             Verdict::Retry(reason) => Err(StepOutcome::Retry(reason)),
             Verdict::NewToken(reason) => {
-                self.auth.forget(&connection.name);
+                self.auth.forget(&connection.name, &sent);
                 Err(StepOutcome::Retry(format!("{reason}; a new token is fetched")))
             }
             Verdict::Failed(reason) => Err(StepOutcome::Failed(reason)),

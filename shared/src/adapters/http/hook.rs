@@ -42,14 +42,16 @@ impl HttpHookCaller {
     async fn call_once(&self, hook: &Hook, request: &Value, timeout: Duration) -> Result<(u16, Value), CallFailure> {
         let url = super::callable(&hook.url).ok_or_else(|| CallFailure::Unreachable("the hook's URL is not one the bridge calls".into()))?;
         let mut call = self.http.post(url).timeout(timeout).header("accept", "application/json").json(request);
-        if let Some((name, value)) = self.auth.header(&hook.name, &hook.auth).await.map_err(|f| CallFailure::Auth(f.reason))? {
+        let header = self.auth.header(&hook.name, &hook.auth).await.map_err(|f| CallFailure::Auth(f.reason))?;
+        let sent = header.as_ref().map(|(_, value)| value.clone()).unwrap_or_default();
+        if let Some((name, value)) = header {
             call = call.header(name, value);
         }
         let response =
             call.send().await.map_err(|e| if e.is_timeout() { CallFailure::Timeout } else { CallFailure::Unreachable(e.without_url().to_string()) })?;
         let status = response.status().as_u16();
         if status == 401 && matches!(hook.auth, Auth::Oauth2 { .. }) {
-            self.auth.forget(&hook.name);
+            self.auth.forget(&hook.name, &sent);
         }
         let (bytes, _) = super::body_within(response, MAX_BODY)
             .await

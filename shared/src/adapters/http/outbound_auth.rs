@@ -57,9 +57,13 @@ impl OutboundAuth {
         })
     }
 
-    /// Drops `key`'s cached token (the service refused it).
-    pub fn forget(&self, key: &str) {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    /// Drops `key`'s cached token if it is the one the service refused (`refused`: the
+    /// `authorization` value sent); a newer one another caller fetched meanwhile stays.
+    pub fn forget(&self, key: &str, refused: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if tokens.get(key).is_some_and(|(_, token, _)| refused.strip_prefix("Bearer ") == Some(token.as_str())) {
+            tokens.remove(key);
+        }
     }
 
     async fn secret(&self, secret: &SecretRef) -> Result<String, AuthFailure> {

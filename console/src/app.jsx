@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Link, Route, Router, Switch, useLocation } from "wouter-preact";
 import { useHashLocation } from "wouter-preact/use-hash-location";
 import { api, onShutOut, SHUT_OUT } from "./api.js";
-import { beforeSignOut, signOutUrl, token } from "./auth.js";
+import { beforeSignOut, endTokens, signOutUrl, token } from "./auth.js";
 import { I18nProvider, useI18n } from "./i18n.jsx";
 import { Me } from "./session.js";
 import { ErrorAlert, Loading } from "./components/Messages.jsx";
@@ -58,10 +58,12 @@ function Shell() {
       });
   }, [phase.name]);
 
-  // Sign out ends the bridge session too: on a shared computer, the next person's "Sign in" asks
-  // for a password instead of entering as this operator. The form then says the person is
-  // signed out, and signing in there comes back to this tab's console.
-  const leave = () => {
+  // Sign out ends the person's console tokens (a copy left in the browser's history opens
+  // nothing) and the bridge session: on a shared computer, the next person's "Sign in" asks for a
+  // password instead of entering as this operator. The form then says the person is signed out,
+  // and signing in there comes back to this tab's console.
+  const leave = async () => {
+    await endTokens();
     beforeSignOut();
     location.assign(signOutUrl());
   };

@@ -98,6 +98,19 @@ export function signIn(route = currentRoute()) {
  * then shows the form, whose next sign-in (asking for a password) comes back to the console. */
 export const signOutUrl = () => `${apiUrl}/sso/console/logout`;
 
+/** Ends the person's console tokens at the admin API (`POST /admin/v1/me/sign-out`), so that a
+ * copy of this one (a `#jwt=` left in the browser's history) opens nothing after "Sign out".
+ * A failure is ignored: the bridge's sign-out follows either way. */
+export async function endTokens() {
+  const jwt = token();
+  if (!jwt) return;
+  try {
+    await fetch(`${apiUrl}/admin/v1/me/sign-out`, { method: "POST", headers: { Authorization: `Bearer ${jwt}` }, credentials: "omit", cache: "no-store" });
+  } catch {
+    // Unreachable: the token lives out its 10 minutes.
+  }
+}
+
 /** Before following `signOutUrl`: forgets the token, and takes the one the form's next sign-in
  * brings back to this tab (whoever signs in there). */
 export function beforeSignOut() {

@@ -161,10 +161,19 @@ test("the admin signs in through the bridge and lands on the overview, in Englis
 
   // Sign out ends the bridge session too: the form says so, and the next "Sign in" in this
   // browser asks for a password, so whoever uses this computer next does not enter as the admin.
+  // A copy of the token kept from before (a `#jwt=` left in the browser's history) opens
+  // nothing afterwards either.
+  const copy = await tokenOf(p);
+  assert.equal((await callApi(p, "/me")).status, 200);
   await p.getByRole("button", { name: "Sign out" }).click();
   await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
   await p.locator("#notice").filter({ hasText: "You have signed out." }).waitFor();
   assert.equal(await tokenOf(p), null);
+  const replayed = await p.evaluate(
+    async ({ url, token }) => (await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).status,
+    { url: `${info.api}/admin/v1/me`, token: copy },
+  );
+  assert.equal(replayed, 401, "the token ends with the sign-out");
   await p.goto(consoleUrl());
   await p.getByRole("button", { name: "Sign in", exact: true }).click();
   await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));

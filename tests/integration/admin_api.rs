@@ -309,8 +309,9 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
     }
     let no_header = send_to(&console.admin, "GET", "/admin/v1/apps", &[], None).await;
     assert_eq!(no_header.status, StatusCode::UNAUTHORIZED);
-    // A customer's valid-looking token, and another person's name with one's own sub: no role.
-    for token in [console.token(&customer, json!({})), console.token(&(boss.0.clone(), customer.1.clone()), json!({}))] {
+    // A customer's valid-looking token, and another person's name with one's own sub: no role
+    // (issued after the customer was signed out above, which ends the tokens issued until then).
+    for token in [console.token(&customer, json!({"iat": now() + 2})), console.token(&(boss.0.clone(), customer.1.clone()), json!({}))] {
         let refused = console.call(&token, "GET", "/admin/v1/apps", &[], None).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("no_role")), "{}", refused.body);
     }
@@ -320,7 +321,11 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
     // A role taken away counts at once on the instance that took it (others within 30 s).
     let revoked = console.call(&boss_t, "DELETE", "/admin/v1/people/ops@example.com/role", &[], None).await;
     assert_eq!((revoked.status, revoked.json()["role"].clone()), (StatusCode::OK, Value::Null), "{}", revoked.body);
-    assert_eq!(console.call(&ops_t, "GET", "/admin/v1/apps", &[], None).await.json()["error"], "no_role");
+    // Taking the role ends the person's sessions and console tokens: the token is refused (401),
+    // and the next one, once signed in again, has no role.
+    assert_eq!(console.call(&ops_t, "GET", "/admin/v1/apps", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    let ops_again = console.token(&ops, json!({"iat": now() + 2}));
+    assert_eq!(console.call(&ops_again, "GET", "/admin/v1/apps", &[], None).await.json()["error"], "no_role");
     let granted = console.call(&boss_t, "PUT", "/admin/v1/people/viewer@example.com/role", &[], Some(json!({"role": "operator"}))).await;
     assert_eq!(granted.json()["role"], "operator", "{}", granted.body);
     assert_eq!(granted.json()["groups"], json!(["bridge-operator", "staff"]), "the viewer role is replaced, other groups kept");
@@ -476,6 +481,49 @@ async fn disabling_a_person_ends_their_sessions_at_once_and_another_origin_chang
 }
 
 #[tokio::test]
+async fn a_console_token_ends_when_its_person_signs_out_or_is_signed_out() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let lead = console.person("lead@example.com", &["bridge-operator"]).await;
+    let ended = |reply: &Reply| reply.status == StatusCode::UNAUTHORIZED && reply.json()["error"] == "unauthorized";
+    // Two tabs' tokens, and a copy of one (a `#jwt=` left in the browser's history).
+    let (tab, other_tab) = (console.token(&boss, json!({"iat": now() - 5})), console.token(&boss, json!({"iat": now() - 60})));
+    assert_eq!(console.call(&tab, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    assert_eq!(console.call(&other_tab, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    let out = console.call(&tab, "POST", "/admin/v1/me/sign-out", &[], None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.body);
+    for token in [&tab, &other_tab] {
+        for (method, path, body) in [("GET", "/admin/v1/me", None), ("POST", "/admin/v1/orgs", Some(json!({"name": "Late", "domains": ["late.example"]})))] {
+            let reply = console.call(token, method, path, &[], body).await;
+            assert!(ended(&reply), "{method} {path}: {} {}", reply.status, reply.body);
+        }
+    }
+    assert_eq!(console.call(&tab, "POST", "/admin/v1/me/sign-out", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    // The next sign-in's token opens the console again.
+    let again = console.token(&boss, json!({"iat": now() + 2}));
+    assert_eq!(console.call(&again, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+
+    // An operator signed out everywhere, or disabled, by an admin: their console token ends too.
+    let lead_token = console.token(&lead, json!({"iat": now() - 5}));
+    assert_eq!(console.call(&lead_token, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    let signed_out = console.call(&again, "POST", &format!("/admin/v1/people/{}/sign-out", lead.0), &[], None).await;
+    assert_eq!(signed_out.status, StatusCode::OK, "{}", signed_out.body);
+    assert!(ended(&console.call(&lead_token, "GET", "/admin/v1/me", &[], None).await));
+    let lead_later = console.token(&lead, json!({"iat": now() + 2}));
+    assert_eq!(console.call(&lead_later, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    // A token of a person disabled does not come back when they are enabled again.
+    let kim = console.person("kim@example.com", &["bridge-viewer"]).await;
+    let kim_token = console.token(&kim, json!({"iat": now() - 5}));
+    assert_eq!(console.call(&kim_token, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    for change in ["disable", "enable"] {
+        let reply = console.call(&again, "POST", &format!("/admin/v1/people/{}/{change}", kim.0), &[], None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{change}: {}", reply.body);
+        assert!(ended(&console.call(&kim_token, "GET", "/admin/v1/me", &[], None).await), "after {change}");
+    }
+    assert_eq!(console.call(&console.token(&kim, json!({"iat": now() + 2})), "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
     let console = Console::new().await;
     let contract = contract();
@@ -615,7 +663,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 55, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 56, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();
@@ -640,11 +688,12 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
     let hanako = console.person("hanako@example.com", &[]).await;
     let token = console.token(&boss, json!({}));
     let sign_out = format!("/admin/v1/people/{}/sign-out", hanako.0);
-    // Cold: the key set and the operator's account (AdminGetUser beside AdminListGroupsForUser).
+    // Cold: the key set and the operator's standing (AdminGetUser beside AdminListGroupsForUser
+    // and the console sign-out mark's GetItem).
     console.test.calls.take();
     console.call(&token, "GET", "/admin/v1/me", &[], None).await;
     let cold = console.test.calls.take();
-    assert_eq!(cold.len(), 3, "{cold:?}");
+    assert_eq!(cold.len(), 4, "{cold:?}");
     let mut app = jwt_app("tool");
     app["generate_secret"] = json!(true);
     let cases: [(&str, &str, &str, Option<Value>, usize); 7] = [
@@ -653,7 +702,7 @@ async fn warm_requests_make_only_the_calls_their_data_needs() {
         ("create an app", "POST", "/admin/v1/apps", Some(app), 3),
         ("change an app", "PUT", "/admin/v1/apps/tool", Some(settings("Renamed")), 2),
         ("find a person", "GET", "/admin/v1/people?email=hanako@example.com", None, 5),
-        ("sign a person out", "POST", &sign_out, None, 7),
+        ("sign a person out", "POST", &sign_out, None, 8),
         ("audit page", "GET", "/admin/v1/audit?limit=50", None, 1),
     ];
     console.warm_calls(&token, cases).await;

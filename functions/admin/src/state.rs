@@ -16,6 +16,7 @@ use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
+use shared::admin::AdminError;
 use shared::admin::apps::AppAdmin;
 use shared::admin::hooks::HooksAdmin;
 use shared::admin::keys::KeysAdmin;
@@ -25,7 +26,7 @@ use shared::admin::people::PeopleAdmin;
 use shared::admin::ports::{AuditLog, PeopleDirectory};
 use shared::admin::workflows::WorkflowsAdmin;
 use shared::cache::TtlCache;
-use shared::directory::ports::{DirectoryError, PoolUser};
+use shared::directory::ports::PoolUser;
 
 use crate::config::Config;
 
@@ -42,8 +43,9 @@ pub struct Admin {
     pub tokens: ConsoleTokens,
     pub console_origin: String,
     directory: Arc<dyn PeopleDirectory>,
-    /// Console people's accounts by user name (their role, enabled, `sub`).
-    accounts: TtlCache<String, PoolUser>,
+    /// Console people's standing by user name: their account (role, enabled, `sub`) and up to
+    /// when their console tokens are ended.
+    accounts: TtlCache<String, Standing>,
 }
 
 impl Admin {
@@ -103,10 +105,21 @@ impl Admin {
         self.accounts.invalidate(&username.to_owned());
     }
 
-    /// The operator a verified token names, by their Cognito account as it is now (cached for
-    /// `ADMIN_ROLE_TTL_SECONDS`).
-    pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, DirectoryError> {
-        let account = self.accounts.get_or_load(&identity.username, || self.directory.user(&identity.username)).await?;
-        Ok(Operator::admit(identity, account.as_deref(), ip))
+    /// The operator a verified token names, by their Cognito account as it is now and up to when
+    /// their console tokens are ended, read side by side (cached for `ADMIN_ROLE_TTL_SECONDS`).
+    pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, AdminError> {
+        let load = || async {
+            let (account, ended) = tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_ended(&identity.username));
+            let tokens_ended = ended?;
+            Ok::<_, AdminError>(account?.map(|account| Standing { account, tokens_ended }))
+        };
+        let standing = self.accounts.get_or_load(&identity.username, load).await?;
+        Ok(Operator::admit(identity, standing.as_ref().map(|s| &s.account), standing.as_ref().and_then(|s| s.tokens_ended), ip))
     }
+}
+
+/// A console person as the admin API last read them.
+struct Standing {
+    account: PoolUser,
+    tokens_ended: Option<u64>,
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use shared::admin::AdminError;
-use shared::admin::operator::Operator;
+use shared::admin::operator::{Operator, Refusal};
 use shared::admin::role::Action;
 
 /// Larger bodies are refused before parsing.
@@ -106,17 +106,19 @@ impl FromRequestParts<Arc<Admin>> for Caller {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
             _ => None,
         };
-        match admin.operator(identity, ip).await.map_err(AdminError::from)? {
+        match admin.operator(identity, ip).await? {
             Ok(operator) => Ok(Caller(operator)),
+            Err(Refusal::Ended) => Err(unauthorized()),
             Err(refusal) => Err(Problem::new(StatusCode::FORBIDDEN, refusal_code(refusal), refusal.to_string())),
         }
     }
 }
 
-fn refusal_code(refusal: shared::admin::operator::Refusal) -> &'static str {
+fn refusal_code(refusal: Refusal) -> &'static str {
     match refusal {
-        shared::admin::operator::Refusal::SecondFactorRequired => "second_factor_required",
-        shared::admin::operator::Refusal::NoRole => "no_role",
+        Refusal::SecondFactorRequired => "second_factor_required",
+        Refusal::NoRole => "no_role",
+        Refusal::Ended => "unauthorized",
     }
 }
 

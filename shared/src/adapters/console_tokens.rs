@@ -74,13 +74,11 @@ fn identity(claims: &Map<String, Value>, expected: &Expected, now: u64) -> Resul
     if number("exp").is_none_or(|exp| exp + SKEW <= now) {
         return Err(TokenRejected::Invalid("expired"));
     }
-    if number("iat").is_none_or(|iat| iat > now + SKEW) {
-        return Err(TokenRejected::Invalid("issued in the future"));
-    }
+    let issued_at = number("iat").filter(|iat| *iat <= now + SKEW).ok_or(TokenRejected::Invalid("issued in the future, or no iat"))?;
     let sub = text("sub").ok_or(TokenRejected::Invalid("no subject"))?;
     let username = text("cognito:username").ok_or(TokenRejected::Invalid("no cognito:username (map it in the console app)"))?;
     let second_factor = claims.get("amr").and_then(Value::as_array).is_some_and(|amr| amr.iter().any(|v| v == "mfa"));
-    Ok(ConsoleIdentity { sub: sub.to_owned(), username: username.to_owned(), email: text("email").map(str::to_owned), second_factor })
+    Ok(ConsoleIdentity { sub: sub.to_owned(), username: username.to_owned(), email: text("email").map(str::to_owned), second_factor, issued_at })
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub struct ConsoleIdentity {
     pub email: Option<String>,
     /// The token's `amr` has `mfa` (RFC 8176).
     pub second_factor: bool,
+    /// The token's `iat` (seconds since the epoch).
+    pub issued_at: u64,
 }
 
 /// Why a verified token does not open the console (each a `403`).
@@ -32,6 +34,10 @@ pub enum Refusal {
     SecondFactorRequired,
     #[error("you have no console role")]
     NoRole,
+    /// The token was issued before its person signed out of the console, or was signed out,
+    /// disabled or lost their role (a `401`: sign in again).
+    #[error("this sign-in to the console has ended")]
+    Ended,
 }
 
 /// A console person let in, with what they may do.
@@ -48,7 +54,13 @@ impl Operator {
     /// the address the request came from. The audit trail names them by the account's own email,
     /// not the token's: the console app's claims are an admin's to map (a constant, or a name
     /// each person edits), and a trail must not say whatever a claim says.
-    pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, ip: Option<String>) -> Result<Self, Refusal> {
+    ///
+    /// `tokens_ended`: up to when the person's console tokens are ended
+    /// (`PersonSessions::console_tokens_ended`); a token issued then or before is [`Refusal::Ended`].
+    pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, tokens_ended: Option<u64>, ip: Option<String>) -> Result<Self, Refusal> {
+        if tokens_ended.is_some_and(|at| identity.issued_at <= at) {
+            return Err(Refusal::Ended);
+        }
         let account = account.filter(|a| a.enabled && a.attributes.get("sub").and_then(Value::as_str) == Some(identity.sub.as_str())).ok_or(Refusal::NoRole)?;
         let role = Role::of(account.groups.iter().map(String::as_str)).ok_or(Refusal::NoRole)?;
         if !identity.second_factor {
@@ -65,7 +77,7 @@ mod tests {
     use serde_json::json;
 
     fn identity(mfa: bool) -> ConsoleIdentity {
-        ConsoleIdentity { sub: "s-1".into(), username: "ann@example.com".into(), email: Some("ann@example.com".into()), second_factor: mfa }
+        ConsoleIdentity { sub: "s-1".into(), username: "ann@example.com".into(), email: Some("ann@example.com".into()), second_factor: mfa, issued_at: 1_000 }
     }
 
     fn account(sub: &str, enabled: bool, groups: &[&str]) -> PoolUser {
@@ -75,18 +87,29 @@ mod tests {
 
     #[test]
     fn only_a_current_enabled_account_with_a_role_and_a_second_factor_gets_in() {
-        let admitted = Operator::admit(identity(true), Some(&account("s-1", true, &["bridge-operator"])), Some("192.0.2.1".into()));
+        let admitted = Operator::admit(identity(true), Some(&account("s-1", true, &["bridge-operator"])), Some(999), Some("192.0.2.1".into()));
         assert_eq!(admitted.map(|o| (o.role, o.actor.ip, o.actor.email)), Ok((Role::Operator, Some("192.0.2.1".into()), Some("ann@example.com".into()))));
         // A token whose email claim says someone else (the console app's mapping is an admin's):
         // the trail names the account's own email.
         let claimed = ConsoleIdentity { email: Some("lead@example.com".into()), ..identity(true) };
-        let admitted = Operator::admit(claimed, Some(&account("s-1", true, &["bridge-admin"])), None);
+        let admitted = Operator::admit(claimed, Some(&account("s-1", true, &["bridge-admin"])), None, None);
         assert_eq!(admitted.map(|o| o.actor.email), Ok(Some("ann@example.com".into())));
-        assert_eq!(Operator::admit(identity(false), Some(&account("s-1", true, &["bridge-admin"])), None), Err(Refusal::SecondFactorRequired));
-        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", true, &["staff"])), None), Err(Refusal::NoRole));
-        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", false, &["bridge-admin"])), None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(false), Some(&account("s-1", true, &["bridge-admin"])), None, None), Err(Refusal::SecondFactorRequired));
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", true, &["staff"])), None, None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-1", false, &["bridge-admin"])), None, None), Err(Refusal::NoRole));
         // The user name now belongs to another account (deleted and made again): not this token's.
-        assert_eq!(Operator::admit(identity(true), Some(&account("s-2", true, &["bridge-admin"])), None), Err(Refusal::NoRole));
-        assert_eq!(Operator::admit(identity(true), None, None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(true), Some(&account("s-2", true, &["bridge-admin"])), None, None), Err(Refusal::NoRole));
+        assert_eq!(Operator::admit(identity(true), None, None, None), Err(Refusal::NoRole));
+    }
+
+    /// A token issued before (or in the second of) its person's console sign-out is ended;
+    /// one issued after it opens the console.
+    #[test]
+    fn a_token_issued_up_to_its_persons_sign_out_is_ended() {
+        let ann = account("s-1", true, &["bridge-admin"]);
+        for ended in [1_000, 1_001, 5_000] {
+            assert_eq!(Operator::admit(identity(true), Some(&ann), Some(ended), None), Err(Refusal::Ended), "{ended}");
+        }
+        assert!(Operator::admit(identity(true), Some(&ann), Some(999), None).is_ok());
     }
 }

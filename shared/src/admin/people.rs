@@ -89,7 +89,9 @@ impl PeopleAdmin {
         not_yourself(actor, &user)?;
         // The revocation first (a sign-in under way opens nothing, even should Cognito fail);
         // disabling revokes the refresh tokens too.
-        self.sessions.revoke(&user.username, now).await?;
+        let (revoked, ended) = tokio::join!(self.sessions.revoke(&user.username, now), self.sessions.end_console_tokens(&user.username, now));
+        revoked?;
+        ended?;
         self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
@@ -106,10 +108,10 @@ impl PeopleAdmin {
         Ok(person(user, activity))
     }
 
-    /// Ends every bridge session and Cognito refresh token of the person.
+    /// Ends every bridge session, Cognito refresh token and console token of the person.
     pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
-        let ended = self.end_everything(&user.username).await?;
+        let ended = self.end_everything(&user.username, now).await?;
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
@@ -139,7 +141,7 @@ impl PeopleAdmin {
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
             self.directory.remove_from_group(&user.username, role.group()).await?;
         }
-        self.end_everything(&user.username).await?;
+        self.end_everything(&user.username, now).await?;
         self.record(EventType::AdminRoleRevoked, actor, &user, json!({"role": before}), json!({"role": null}), now).await?;
         user.groups.retain(|g| Role::of([g.as_str()]).is_none());
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
@@ -161,9 +163,12 @@ impl PeopleAdmin {
         Ok((user, Activity { sessions, last_sign_in: last? }))
     }
 
-    async fn end_everything(&self, username: &str) -> Result<usize, AdminError> {
-        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username));
+    /// Ends the person's bridge sessions, Cognito refresh tokens and console tokens.
+    async fn end_everything(&self, username: &str, now: u64) -> Result<usize, AdminError> {
+        let (ended, signed_out, console) =
+            tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username), self.sessions.end_console_tokens(username, now));
         signed_out?;
+        console?;
         Ok(ended?)
     }
 

@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` here.
+//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` and `POST /admin/v1/me/sign-out` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -12,13 +12,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::Admin;
-use crate::web::{Caller, MAX_BODY_BYTES, Problem};
+use crate::web::{Caller, MAX_BODY_BYTES, Problem, now};
+use shared::admin::AdminError;
 
 pub mod apps;
 pub mod audit;
@@ -38,6 +39,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .max_age(std::time::Duration::from_secs(600));
     Router::new()
         .route("/admin/v1/me", get(me))
+        .route("/admin/v1/me/sign-out", post(sign_out))
         .merge(apps::routes())
         .merge(hooks::routes())
         .merge(keys::routes())
@@ -60,6 +62,14 @@ pub fn router(admin: Arc<Admin>) -> Router {
 /// `GET /admin/v1/me`: who the console is signed in as, and their role.
 async fn me(caller: Caller) -> Response {
     axum::Json(caller.0).into_response()
+}
+
+/// `POST /admin/v1/me/sign-out`: ends the caller's console tokens issued until now, this one
+/// included (the console then ends the bridge session). `204`.
+async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller) -> Result<StatusCode, Problem> {
+    admin.people.sessions.end_console_tokens(&caller.0.username, now()).await.map_err(AdminError::from)?;
+    admin.forget(&caller.0.username);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Refuses a request that says it comes from a page of another origin.

@@ -35,8 +35,8 @@ struct NewRole {
     role: Role,
 }
 
-/// The person after a change to their account or role, whose cached account (their console
-/// role) this instance forgets.
+/// The person after a change to their account, role or sessions, whose cached standing (their
+/// console role, up to when their console tokens are ended) this instance forgets.
 fn changed(admin: &Admin, person: Person) -> Answer {
     admin.forget(&person.username);
     Ok(axum::Json(person).into_response())
@@ -67,7 +67,7 @@ async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(user
 
 async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::SignOutPerson)?;
-    Ok(axum::Json(admin.people.sign_out(&operator.actor, &username, now()).await?).into_response())
+    changed(&admin, admin.people.sign_out(&operator.actor, &username, now()).await?)
 }
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {

@@ -370,6 +370,23 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {
         crate::adapters::dynamo::activity::last_sign_in(&self.table, username).await
     }
+
+    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        let mut mark = console_mark_key(username);
+        mark.insert("ended_at".into(), n(at));
+        // Kept as long as a token it ends can live.
+        mark.insert("expires_at".into(), n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60));
+        self.put(mark).await
+    }
+
+    async fn console_tokens_ended(&self, username: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.table.get_consistent(console_mark_key(username)).await?.and_then(|item| number(&item, "ended_at")))
+    }
+}
+
+/// `CONSOLE#{user key}` / `ENDED`: up to when a person's console tokens are ended.
+fn console_mark_key(username: &str) -> Item {
+    key(format!("CONSOLE#{}", session::user_key(username)), "ENDED")
 }
 
 #[async_trait]

@@ -100,14 +100,21 @@ export const signOutUrl = () => `${apiUrl}/sso/console/logout`;
 
 /** Ends the person's console tokens at the admin API (`POST /admin/v1/me/sign-out`), so that a
  * copy of this one (a `#jwt=` left in the browser's history) opens nothing after "Sign out".
- * A failure is ignored: the bridge's sign-out follows either way. */
+ * Waits 5 s at most; a failure (this token expired, the API unreachable) is left to the bridge's
+ * sign-out that follows, which ends them too while the bridge session lives. */
 export async function endTokens() {
   const jwt = token();
   if (!jwt) return;
   try {
-    await fetch(`${apiUrl}/admin/v1/me/sign-out`, { method: "POST", headers: { Authorization: `Bearer ${jwt}` }, credentials: "omit", cache: "no-store" });
+    await fetch(`${apiUrl}/admin/v1/me/sign-out`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${jwt}` },
+      credentials: "omit",
+      cache: "no-store",
+      signal: AbortSignal.timeout(5000),
+    });
   } catch {
-    // Unreachable: the token lives out its 10 minutes.
+    // As above: the bridge's sign-out follows.
   }
 }
 

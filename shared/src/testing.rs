@@ -176,6 +176,8 @@ pub struct MemorySessions {
     pub risk: Arc<MemoryRisk>,
     /// How many of the next `of_user` reads fail (`Unavailable`), as a table that does not answer.
     pub failing_reads: AtomicUsize,
+    /// Up to when each user's console tokens are ended.
+    pub console_tokens_ended: Mutex<HashMap<String, u64>>,
 }
 
 impl MemorySessions {
@@ -334,6 +336,12 @@ impl SessionStore for MemorySessions {
         }
         let all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(all.iter().filter(|(_, s)| s.username == username).map(|(k, s)| (k.clone(), s.clone())).collect())
+    }
+    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        let mut ended = self.console_tokens_ended.lock().unwrap_or_else(|p| p.into_inner());
+        let mark = ended.entry(username.to_owned()).or_default();
+        *mark = (*mark).max(at);
+        Ok(())
     }
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());

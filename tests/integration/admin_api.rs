@@ -24,6 +24,7 @@ struct Console {
     test: TestApp,
     admin: axum::Router,
     key: SigningKey,
+    config: admin::config::Config,
 }
 
 impl Console {
@@ -42,7 +43,12 @@ impl Console {
         ]);
         let config = admin::config::Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
         let admin = admin::routes::router(Arc::new(admin::state::Admin::new(&config, &crate::harness::as_function(&test.sdk, "AdminFunction")).unwrap()));
-        Self { test, admin, key }
+        Self { test, admin, key, config }
+    }
+
+    /// Another instance of the admin function (nothing cached), over the same stack.
+    fn other_instance(&self) -> axum::Router {
+        admin::routes::router(Arc::new(admin::state::Admin::new(&self.config, &crate::harness::as_function(&self.test.sdk, "AdminFunction")).unwrap()))
     }
 
     /// A person with `groups`; their Cognito user name (not their email alias) and `sub`.
@@ -521,6 +527,20 @@ async fn a_console_token_ends_when_its_person_signs_out_or_is_signed_out() {
         assert!(ended(&console.call(&kim_token, "GET", "/admin/v1/me", &[], None).await), "after {change}");
     }
     assert_eq!(console.call(&console.token(&kim, json!({"iat": now() + 2})), "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+
+    // The bridge's own sign-out (any app's logout URL, the console's among them) ends the
+    // person's console tokens too: seen at once by an instance that has not cached the person
+    // (one that has sees it within ADMIN_ROLE_TTL_SECONDS).
+    let hanako = console.person("hanako@example.com", &["bridge-viewer"]).await;
+    let hanako_token = console.token(&hanako, json!({"iat": now() - 5}));
+    assert_eq!(console.call(&hanako_token, "GET", "/admin/v1/me", &[], None).await.status, StatusCode::OK);
+    let landed = console.test.handoff(&console.test.login("hanako@example.com", PASSWORD).await).await;
+    let logout = console.test.send("GET", &format!("/sso/{APP}/logout"), &[("cookie", &session_cookie(&landed))], None).await;
+    assert_eq!(logout.status, StatusCode::FOUND, "{}", logout.body);
+    let bearer = format!("Bearer {hanako_token}");
+    let headers = [("authorization", bearer.as_str()), ("origin", CONSOLE)];
+    let elsewhere = send_to(&console.other_instance(), "GET", "/admin/v1/me", &headers, None).await;
+    assert!(ended(&elsewhere), "{} {}", elsewhere.status, elsewhere.body);
 }
 
 #[tokio::test]

@@ -138,10 +138,12 @@ impl PeopleAdmin {
         let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         let before = Role::of(user.groups.iter().map(String::as_str));
+        // Sessions and console tokens end first: a failure in between leaves the role, with
+        // nothing signed in to use it, never the reverse unrecorded.
+        self.end_everything(&user.username, now).await?;
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
             self.directory.remove_from_group(&user.username, role.group()).await?;
         }
-        self.end_everything(&user.username, now).await?;
         self.record(EventType::AdminRoleRevoked, actor, &user, json!({"role": before}), json!({"role": null}), now).await?;
         user.groups.retain(|g| Role::of([g.as_str()]).is_none());
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))

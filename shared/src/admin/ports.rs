@@ -220,7 +220,7 @@ pub trait PersonSessions: Send + Sync {
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
     /// Ends the person's console tokens issued up to `at` (seconds since the epoch): they
     /// signed out of the console, or an operator signed them out, disabled them or took
-    /// their role.
+    /// their role (`SessionStore::end_console_tokens`).
     async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
     /// Up to when the person's console tokens are ended, if ever (kept as long as a token
     /// lives).

@@ -3,6 +3,7 @@
 //! browser, or hands the form a sealed context; sign-out ends the session.
 
 use crate::common::profile::UserProfile;
+use crate::common::time::unix_now;
 use crate::events::EventContext;
 use crate::risk::Assurance;
 use crate::signin::flow::{self, SignInContext};
@@ -108,9 +109,15 @@ impl SessionEntry {
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
         let Some(session) = self.ports.sessions.end(&cookie.key).await? else { return Ok(None) };
-        // The session is over either way; a refresh-token revocation that failed is logged.
-        if let Err(e) = self.ports.pool.sign_out(&session.username).await {
+        // The session is over either way. So are the person's Cognito refresh tokens and console
+        // tokens (a console tab elsewhere, a token left in history); a failure is logged.
+        let (refresh, console) =
+            tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.end_console_tokens(&session.username, unix_now()));
+        if let Err(e) = refresh {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
+        }
+        if let Err(e) = console {
+            tracing::warn!(error = %e, "could not end the console tokens at sign-out");
         }
         Ok(session.provider_logout)
     }

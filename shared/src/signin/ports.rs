@@ -133,6 +133,10 @@ pub trait SessionStore: Send + Sync {
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
+    /// Ends the console tokens of `username` issued up to `at` (seconds since the epoch): the
+    /// admin API refuses them from then on (`admin::ports::PersonSessions::console_tokens_ended`).
+    /// A later mark stands: one up to an earlier second changes nothing.
+    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
     /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
     /// claiming the account): no session opens for it whose sign-in was
     /// authenticated (`Session::authenticated`) at or before `until` (Unix seconds), but `holder`'s own

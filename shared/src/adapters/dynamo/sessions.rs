@@ -197,6 +197,27 @@ impl SessionStore for DynamoSessions {
         items.iter().map(of).collect()
     }
 
+    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        // Kept as long as a token it ends can live; never moved back by a slower, earlier mark.
+        let t = &self.table;
+        let written = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(console_mark_key(username)))
+            .update_expression("SET ended_at = :at, expires_at = :expires")
+            .condition_expression("attribute_not_exists(ended_at) OR ended_at < :at")
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":expires", n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60))
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(store_error(Failure::of(&e))),
+        }
+    }
+
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
         let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
         // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
@@ -372,11 +393,7 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
     }
 
     async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        let mut mark = console_mark_key(username);
-        mark.insert("ended_at".into(), n(at));
-        // Kept as long as a token it ends can live.
-        mark.insert("expires_at".into(), n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60));
-        self.put(mark).await
+        SessionStore::end_console_tokens(self, username, at).await
     }
 
     async fn console_tokens_ended(&self, username: &str) -> Result<Option<u64>, StoreError> {

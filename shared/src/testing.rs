@@ -344,6 +344,7 @@ impl SessionStore for MemorySessions {
         Ok(())
     }
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+        self.end_console_tokens(username, crate::common::time::unix_now()).await?;
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let before = all.len();
         all.retain(|_, s| s.username != username);

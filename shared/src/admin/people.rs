@@ -89,9 +89,7 @@ impl PeopleAdmin {
         not_yourself(actor, &user)?;
         // The revocation first (a sign-in under way opens nothing, even should Cognito fail);
         // disabling revokes the refresh tokens too.
-        let (revoked, ended) = tokio::join!(self.sessions.revoke(&user.username, now), self.sessions.end_console_tokens(&user.username, now));
-        revoked?;
-        ended?;
+        self.sessions.revoke(&user.username, now).await?;
         self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
@@ -111,7 +109,7 @@ impl PeopleAdmin {
     /// Ends every bridge session, Cognito refresh token and console token of the person.
     pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
-        let ended = self.end_everything(&user.username, now).await?;
+        let ended = self.end_everything(&user.username).await?;
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
@@ -140,7 +138,7 @@ impl PeopleAdmin {
         let before = Role::of(user.groups.iter().map(String::as_str));
         // Sessions and console tokens end first: a failure in between leaves the role, with
         // nothing signed in to use it, never the reverse unrecorded.
-        self.end_everything(&user.username, now).await?;
+        self.end_everything(&user.username).await?;
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
             self.directory.remove_from_group(&user.username, role.group()).await?;
         }
@@ -165,12 +163,10 @@ impl PeopleAdmin {
         Ok((user, Activity { sessions, last_sign_in: last? }))
     }
 
-    /// Ends the person's bridge sessions, Cognito refresh tokens and console tokens.
-    async fn end_everything(&self, username: &str, now: u64) -> Result<usize, AdminError> {
-        let (ended, signed_out, console) =
-            tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username), self.sessions.end_console_tokens(username, now));
+    /// Ends the person's bridge sessions and console tokens, and their Cognito refresh tokens.
+    async fn end_everything(&self, username: &str) -> Result<usize, AdminError> {
+        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username));
         signed_out?;
-        console?;
         Ok(ended?)
     }
 

@@ -116,7 +116,8 @@ pub trait SessionStore: Send + Sync {
     async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
     /// Ends the session and returns it; `None` if there was none.
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends every session of the Cognito user `username`; returns how many there were.
+    /// Ends every session of the Cognito user `username`, and their console tokens issued until
+    /// now ([`end_console_tokens`](Self::end_console_tokens)); returns how many sessions there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
     /// The account of `username` is being disabled or deleted at `now` (called before Cognito
     /// is changed): records it, so that no session stamped before then or within

@@ -55,6 +55,18 @@ impl DynamoSessions {
         Self { table: Table::new(client, table) }
     }
 
+    /// Deletes every session of `username`, side by side, [`ENDING_AT_ONCE`] at a time: a person
+    /// with thousands of sessions (one per sign-in, which someone holding the password can make)
+    /// is still signed out within the request's time. Every deletion is tried; the first failure
+    /// is returned.
+    async fn sweep(&self, username: &str) -> Result<usize, StoreError> {
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        let keys: Vec<Item> =
+            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+        let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
+        ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
+    }
+
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         let t = &self.table;
         t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
@@ -219,14 +231,10 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
-        // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
-        // per sign-in, which someone holding the password can make) is still signed out within
-        // the request's time. Every deletion is tried; the first failure is returned.
-        let keys: Vec<Item> =
-            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
-        let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
-        ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
+        // The console tokens end beside the sessions.
+        let (swept, console) = tokio::join!(self.sweep(username), SessionStore::end_console_tokens(self, username, crate::common::time::unix_now()));
+        console?;
+        swept
     }
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {

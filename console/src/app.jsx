@@ -58,7 +58,7 @@ function Shell() {
       });
   }, [phase.name]);
 
-  // Sign out ends the person's console tokens (a copy left in the browser's history opens
+  // Sign out revokes the person's console tokens (a copy left in the browser's history opens
   // nothing) and the bridge session: on a shared computer, the next person's "Sign in" asks for a
   // password instead of entering as this operator. The form then says the person is signed out,
   // and signing in there comes back to this tab's console.

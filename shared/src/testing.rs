@@ -176,8 +176,8 @@ pub struct MemorySessions {
     pub risk: Arc<MemoryRisk>,
     /// How many of the next `of_user` reads fail (`Unavailable`), as a table that does not answer.
     pub failing_reads: AtomicUsize,
-    /// Up to when each user's console tokens are ended.
-    pub console_tokens_ended: Mutex<HashMap<String, u64>>,
+    /// Each user's console tokens issued before this are revoked.
+    pub console_tokens_not_before: Mutex<HashMap<String, u64>>,
 }
 
 impl MemorySessions {
@@ -337,14 +337,13 @@ impl SessionStore for MemorySessions {
         let all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(all.iter().filter(|(_, s)| s.username == username).map(|(k, s)| (k.clone(), s.clone())).collect())
     }
-    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        let mut ended = self.console_tokens_ended.lock().unwrap_or_else(|p| p.into_inner());
-        let mark = ended.entry(username.to_owned()).or_default();
-        *mark = (*mark).max(at);
+    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        let mut revoked = self.console_tokens_not_before.lock().unwrap_or_else(|p| p.into_inner());
+        let not_before = revoked.entry(username.to_owned()).or_default();
+        *not_before = (*not_before).max(at);
         Ok(())
     }
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        self.end_console_tokens(username, crate::common::time::unix_now()).await?;
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let before = all.len();
         all.retain(|_, s| s.username != username);

@@ -100,7 +100,8 @@ impl Admin {
         Ok(Self::new(&config, &shared::adapters::aws::load().await)?)
     }
 
-    /// Forgets `username`'s cached account, after a change to their role or account.
+    /// Forgets `username`'s cached standing (account, role, console tokens' revocation), after a
+    /// change to any of them.
     pub fn forget(&self, username: &str) {
         self.accounts.invalidate(&username.to_owned());
     }
@@ -109,17 +110,19 @@ impl Admin {
     /// their console tokens are ended, read side by side (cached for `ADMIN_ROLE_TTL_SECONDS`).
     pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, AdminError> {
         let load = || async {
-            let (account, ended) = tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_ended(&identity.username));
-            let tokens_ended = ended?;
-            Ok::<_, AdminError>(account?.map(|account| Standing { account, tokens_ended }))
+            let (account, not_before) =
+                tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_not_before(&identity.username));
+            let not_before = not_before?;
+            Ok::<_, AdminError>(account?.map(|account| Standing { account, not_before }))
         };
         let standing = self.accounts.get_or_load(&identity.username, load).await?;
-        Ok(Operator::admit(identity, standing.as_ref().map(|s| &s.account), standing.as_ref().and_then(|s| s.tokens_ended), ip))
+        Ok(Operator::admit(identity, standing.as_ref().map(|s| &s.account), standing.as_ref().and_then(|s| s.not_before), ip))
     }
 }
 
 /// A console person as the admin API last read them.
 struct Standing {
     account: PoolUser,
-    tokens_ended: Option<u64>,
+    /// Their console tokens issued before this are revoked.
+    not_before: Option<u64>,
 }

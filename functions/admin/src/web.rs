@@ -108,17 +108,12 @@ impl FromRequestParts<Arc<Admin>> for Caller {
         };
         match admin.operator(identity, ip).await? {
             Ok(operator) => Ok(Caller(operator)),
-            Err(Refusal::Ended) => Err(unauthorized()),
-            Err(refusal) => Err(Problem::new(StatusCode::FORBIDDEN, refusal_code(refusal), refusal.to_string())),
+            Err(Refusal::Revoked) => Err(unauthorized()),
+            Err(refusal @ (Refusal::SecondFactorRequired | Refusal::NoRole)) => {
+                let code = if refusal == Refusal::NoRole { "no_role" } else { "second_factor_required" };
+                Err(Problem::new(StatusCode::FORBIDDEN, code, refusal.to_string()))
+            }
         }
-    }
-}
-
-fn refusal_code(refusal: Refusal) -> &'static str {
-    match refusal {
-        Refusal::SecondFactorRequired => "second_factor_required",
-        Refusal::NoRole => "no_role",
-        Refusal::Ended => "unauthorized",
     }
 }
 

@@ -1,5 +1,7 @@
 //! One stream batch: each new `EVENT#` item becomes an identity event and runs the flows that
-//! apply; the batch's processed events are then added to the overview's daily counters. A record whose event could not be processed (the table or a secret unavailable) is
+//! apply; the batch's processed events that the stream will not deliver again are then added to
+//! the overview's daily counters. A record whose event could not be processed (the table or a
+//! secret unavailable) is
 //! reported back as a batch item failure, so the stream retries it (and the event source
 //! mapping bisects and finally sends it to its on-failure destination); a flow's own failure is
 //! not a batch failure: the run is recorded as failed and can be replayed. Different people's
@@ -185,7 +187,7 @@ async fn in_order(
 }
 
 /// Two stream sequence numbers in the stream's order (decimal strings of up to 40 digits).
-fn stream_order(a: &String, b: &String) -> std::cmp::Ordering {
+fn stream_order(a: &str, b: &str) -> std::cmp::Ordering {
     (a.len(), a).cmp(&(b.len(), b))
 }
 

@@ -34,10 +34,10 @@ pub enum Refusal {
     SecondFactorRequired,
     #[error("you have no console role")]
     NoRole,
-    /// The token was issued before its person signed out of the console, or was signed out,
-    /// disabled or lost their role (a `401`: sign in again).
-    #[error("this sign-in to the console has ended")]
-    Ended,
+    /// The token was issued before its person signed out of the console or the bridge, or was
+    /// signed out, disabled or lost their role (a `401`: sign in again).
+    #[error("this sign-in to the console has been revoked")]
+    Revoked,
 }
 
 /// A console person let in, with what they may do.
@@ -55,11 +55,12 @@ impl Operator {
     /// not the token's: the console app's claims are an admin's to map (a constant, or a name
     /// each person edits), and a trail must not say whatever a claim says.
     ///
-    /// `tokens_ended`: up to when the person's console tokens are ended
-    /// (`PersonSessions::console_tokens_ended`); a token issued then or before is [`Refusal::Ended`].
-    pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, tokens_ended: Option<u64>, ip: Option<String>) -> Result<Self, Refusal> {
-        if tokens_ended.is_some_and(|at| identity.issued_at <= at) {
-            return Err(Refusal::Ended);
+    /// `not_before`: the person's console tokens issued before this second are revoked
+    /// (`PersonSessions::console_tokens_not_before`): [`Refusal::Revoked`]. One issued in that
+    /// second stands, so a sign-in straight after a sign-out is never refused.
+    pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, not_before: Option<u64>, ip: Option<String>) -> Result<Self, Refusal> {
+        if not_before.is_some_and(|at| identity.issued_at < at) {
+            return Err(Refusal::Revoked);
         }
         let account = account.filter(|a| a.enabled && a.attributes.get("sub").and_then(Value::as_str) == Some(identity.sub.as_str())).ok_or(Refusal::NoRole)?;
         let role = Role::of(account.groups.iter().map(String::as_str)).ok_or(Refusal::NoRole)?;
@@ -102,14 +103,16 @@ mod tests {
         assert_eq!(Operator::admit(identity(true), None, None, None), Err(Refusal::NoRole));
     }
 
-    /// A token issued before (or in the second of) its person's console sign-out is ended;
-    /// one issued after it opens the console.
+    /// A token issued before its person's console sign-out is revoked; one issued in that
+    /// second or after opens the console.
     #[test]
-    fn a_token_issued_up_to_its_persons_sign_out_is_ended() {
+    fn a_token_issued_before_its_persons_sign_out_is_revoked() {
         let ann = account("s-1", true, &["bridge-admin"]);
-        for ended in [1_000, 1_001, 5_000] {
-            assert_eq!(Operator::admit(identity(true), Some(&ann), Some(ended), None), Err(Refusal::Ended), "{ended}");
+        for not_before in [1_001, 5_000] {
+            assert_eq!(Operator::admit(identity(true), Some(&ann), Some(not_before), None), Err(Refusal::Revoked), "{not_before}");
         }
-        assert!(Operator::admit(identity(true), Some(&ann), Some(999), None).is_ok());
+        for not_before in [999, 1_000] {
+            assert!(Operator::admit(identity(true), Some(&ann), Some(not_before), None).is_ok(), "{not_before}");
+        }
     }
 }

@@ -89,7 +89,9 @@ impl PeopleAdmin {
         not_yourself(actor, &user)?;
         // The revocation first (a sign-in under way opens nothing, even should Cognito fail);
         // disabling revokes the refresh tokens too.
-        self.sessions.revoke(&user.username, now).await?;
+        let (revoked, console) = tokio::join!(self.sessions.revoke(&user.username, now), self.sessions.revoke_console_tokens(&user.username, now));
+        revoked?;
+        console?;
         self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
@@ -109,7 +111,7 @@ impl PeopleAdmin {
     /// Ends every bridge session, Cognito refresh token and console token of the person.
     pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
-        let ended = self.end_everything(&user.username).await?;
+        let ended = self.end_everything(&user.username, now).await?;
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
@@ -138,7 +140,7 @@ impl PeopleAdmin {
         let before = Role::of(user.groups.iter().map(String::as_str));
         // Sessions and console tokens end first: a failure in between leaves the role, with
         // nothing signed in to use it, never the reverse unrecorded.
-        self.end_everything(&user.username).await?;
+        self.end_everything(&user.username, now).await?;
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
             self.directory.remove_from_group(&user.username, role.group()).await?;
         }
@@ -163,10 +165,13 @@ impl PeopleAdmin {
         Ok((user, Activity { sessions, last_sign_in: last? }))
     }
 
-    /// Ends the person's bridge sessions and console tokens, and their Cognito refresh tokens.
-    async fn end_everything(&self, username: &str) -> Result<usize, AdminError> {
-        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username));
+    /// Ends the person's bridge sessions and Cognito refresh tokens, and revokes their console
+    /// tokens issued before `now`.
+    async fn end_everything(&self, username: &str, now: u64) -> Result<usize, AdminError> {
+        let (ended, signed_out, console) =
+            tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username), self.sessions.revoke_console_tokens(username, now));
         signed_out?;
+        console?;
         Ok(ended?)
     }
 

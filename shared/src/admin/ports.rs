@@ -208,8 +208,7 @@ pub trait PeopleDirectory: Send + Sync {
 pub trait PersonSessions: Send + Sync {
     /// The person's sessions, live or not yet removed by the table's TTL.
     async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError>;
-    /// Ends them all, and the person's console tokens issued until now; returns how many
-    /// sessions there were.
+    /// Ends them all; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
     /// The person's account was disabled or deleted at `now`: ends them all, and no session
     /// opens for the account for a while after (`SessionStore::revoke`).
@@ -219,11 +218,11 @@ pub trait PersonSessions: Send + Sync {
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
-    /// Ends the person's console tokens issued up to `at` (seconds since the epoch): they
-    /// signed out of the console (`SessionStore::end_console_tokens`; [`end_all`](Self::end_all)
-    /// and [`revoke`](Self::revoke) do it too).
-    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
-    /// Up to when the person's console tokens are ended, if ever (kept as long as a token
-    /// lives).
-    async fn console_tokens_ended(&self, username: &str) -> Result<Option<u64>, StoreError>;
+    /// Revokes the person's console tokens issued before `at` (seconds since the epoch): they
+    /// signed out of the console, or an operator signed them out, disabled them or took their
+    /// role (`SessionStore::revoke_console_tokens`).
+    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
+    /// The person's console tokens issued before this (seconds since the epoch) are revoked, if
+    /// any are (kept as long as a token lives).
+    async fn console_tokens_not_before(&self, username: &str) -> Result<Option<u64>, StoreError>;
 }

@@ -112,12 +112,12 @@ impl SessionEntry {
         // The session is over either way. So are the person's Cognito refresh tokens and console
         // tokens (a console tab elsewhere, a token left in history); a failure is logged.
         let (refresh, console) =
-            tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.end_console_tokens(&session.username, unix_now()));
+            tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.revoke_console_tokens(&session.username, unix_now()));
         if let Err(e) = refresh {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
         }
         if let Err(e) = console {
-            tracing::warn!(error = %e, "could not end the console tokens at sign-out");
+            tracing::warn!(error = %e, "could not revoke the console tokens at sign-out");
         }
         Ok(session.provider_logout)
     }

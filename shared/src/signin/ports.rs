@@ -116,8 +116,7 @@ pub trait SessionStore: Send + Sync {
     async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
     /// Ends the session and returns it; `None` if there was none.
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends every session of the Cognito user `username`, and their console tokens issued until
-    /// now ([`end_console_tokens`](Self::end_console_tokens)); returns how many sessions there were.
+    /// Ends every session of the Cognito user `username`; returns how many there were.
     async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
     /// The account of `username` is being disabled or deleted at `now` (called before Cognito
     /// is changed): records it, so that no session stamped before then or within
@@ -134,10 +133,10 @@ pub trait SessionStore: Send + Sync {
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
-    /// Ends the console tokens of `username` issued up to `at` (seconds since the epoch): the
-    /// admin API refuses them from then on (`admin::ports::PersonSessions::console_tokens_ended`).
-    /// A later mark stands: one up to an earlier second changes nothing.
-    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
+    /// Revokes the console tokens of `username` issued before `at` (seconds since the epoch): the
+    /// admin API refuses them from then on (`admin::ports::PersonSessions::console_tokens_not_before`).
+    /// A later `at` stands: an earlier one changes nothing.
+    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
     /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
     /// claiming the account): no session opens for it whose sign-in was
     /// authenticated (`Session::authenticated`) at or before `until` (Unix seconds), but `holder`'s own

@@ -209,16 +209,16 @@ impl SessionStore for DynamoSessions {
         items.iter().map(of).collect()
     }
 
-    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        // Kept as long as a token it ends can live; never moved back by a slower, earlier mark.
+    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        // Kept as long as a token it refuses can live; never moved back by a slower, earlier one.
         let t = &self.table;
         let written = t
             .client
             .update_item()
             .table_name(&t.name)
             .set_key(Some(console_mark_key(username)))
-            .update_expression("SET ended_at = :at, expires_at = :expires")
-            .condition_expression("attribute_not_exists(ended_at) OR ended_at < :at")
+            .update_expression("SET not_before = :at, expires_at = :expires")
+            .condition_expression("attribute_not_exists(not_before) OR not_before < :at")
             .expression_attribute_values(":at", n(at))
             .expression_attribute_values(":expires", n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60))
             .send()
@@ -231,10 +231,7 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        // The console tokens end beside the sessions.
-        let (swept, console) = tokio::join!(self.sweep(username), SessionStore::end_console_tokens(self, username, crate::common::time::unix_now()));
-        console?;
-        swept
+        self.sweep(username).await
     }
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
@@ -400,18 +397,19 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         crate::adapters::dynamo::activity::last_sign_in(&self.table, username).await
     }
 
-    async fn end_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        SessionStore::end_console_tokens(self, username, at).await
+    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        SessionStore::revoke_console_tokens(self, username, at).await
     }
 
-    async fn console_tokens_ended(&self, username: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self.table.get_consistent(console_mark_key(username)).await?.and_then(|item| number(&item, "ended_at")))
+    async fn console_tokens_not_before(&self, username: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.table.get_consistent(console_mark_key(username)).await?.and_then(|item| number(&item, "not_before")))
     }
 }
 
-/// `CONSOLE#{user key}` / `ENDED`: up to when a person's console tokens are ended.
+/// `CONSOLE#{user key}` / `NOT_BEFORE`: the person's console tokens issued before `not_before`
+/// are revoked.
 fn console_mark_key(username: &str) -> Item {
-    key(format!("CONSOLE#{}", session::user_key(username)), "ENDED")
+    key(format!("CONSOLE#{}", session::user_key(username)), "NOT_BEFORE")
 }
 
 #[async_trait]

@@ -32,14 +32,17 @@ pub struct OutboundAuth {
     /// OAuth access tokens by caller key: what each was issued for ([`issued_for`]), the token,
     /// and when it stops being used.
     tokens: Mutex<HashMap<String, (String, String, Instant)>>,
-    /// One token request at a time per caller key: flows that run side by side and find no
-    /// token wait for the first one's request instead of each making their own.
+    /// One token request in flight per caller key (single flight): callers side by side that
+    /// find no token wait for the first one's request instead of each making their own.
     requesting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Each key's last failed token request, and when it ended: callers that waited for it fail
+    /// with it.
+    failed: Mutex<HashMap<String, (Instant, AuthFailure)>>,
 }
 
 impl OutboundAuth {
     pub fn new(http: reqwest::Client, secrets: Arc<CachedSecrets>) -> Self {
-        Self { http, secrets, tokens: Mutex::new(HashMap::new()), requesting: Mutex::new(HashMap::new()) }
+        Self { http, secrets, tokens: Mutex::new(HashMap::new()), requesting: Mutex::new(HashMap::new()), failed: Mutex::new(HashMap::new()) }
     }
 
     /// The header `auth` asks for (`None` for no authentication); `key` names the caller's
@@ -75,17 +78,39 @@ impl OutboundAuth {
     }
 
     async fn access_token(&self, key: &str, auth: &Auth) -> Result<String, AuthFailure> {
-        let Auth::Oauth2 { token_url, client_id, secret, scope } = auth else { return Err(failure(false, "not OAuth")) };
         let issued_for = issued_for(auth);
         if let Some(token) = self.cached(key, &issued_for) {
             return Ok(token);
         }
+        let asked = Instant::now();
         let turn = self.requesting.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_owned()).or_default().clone();
         let _turn = turn.lock().await;
-        // Another caller's request may have brought one while this one waited.
+        // Another caller's request may have brought one while this one waited, or failed: then
+        // this caller fails with it at once rather than asking again in turn.
         if let Some(token) = self.cached(key, &issued_for) {
             return Ok(token);
         }
+        if let Some((_, failure)) = self.failed.lock().unwrap_or_else(|p| p.into_inner()).get(key).filter(|(at, _)| *at >= asked) {
+            return Err(failure.clone());
+        }
+        let requested = self.request_token(auth).await;
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        match requested {
+            Ok((token, until)) => {
+                failed.remove(key);
+                self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (issued_for, token.clone(), until));
+                Ok(token)
+            }
+            Err(failure) => {
+                failed.insert(key.to_owned(), (Instant::now(), failure.clone()));
+                Err(failure)
+            }
+        }
+    }
+
+    /// One client-credentials token request: the token and until when to use it.
+    async fn request_token(&self, auth: &Auth) -> Result<(String, Instant), AuthFailure> {
+        let Auth::Oauth2 { token_url, client_id, secret, scope } = auth else { return Err(failure(false, "not OAuth")) };
         let client_secret = self.secret(secret).await?;
         let mut form = vec![("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", client_secret.as_str())];
         if let Some(scope) = scope {
@@ -104,13 +129,9 @@ impl OutboundAuth {
         // Kept a minute less than the endpoint says, and a day at most (a huge `expires_in` is
         // taken as a day, not added to the clock, which would overflow).
         let lifetime = body["expires_in"].as_u64().unwrap_or(300).min(MAX_TOKEN_KEPT).saturating_sub(60).max(1);
-        let until = Instant::now() + Duration::from_secs(lifetime);
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), (issued_for, token.to_owned(), until));
-        Ok(token.to_owned())
+        Ok((token.to_owned(), Instant::now() + Duration::from_secs(lifetime)))
     }
-}
 
-impl OutboundAuth {
     /// `key`'s token, if one issued for `issued_for` is still good.
     fn cached(&self, key: &str, issued_for: &str) -> Option<String> {
         let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
@@ -206,6 +227,37 @@ mod tests {
             assert_eq!(header.unwrap_or_else(|e| panic!("{e:?}")).map(|(_, v)| v).as_deref(), Some("Bearer token-1"));
         }
         assert_eq!(issued.load(Ordering::SeqCst), 1);
+    }
+
+    /// A failed token request fails the callers that waited for it at once: they do not each
+    /// ask again in turn (a silent endpoint would hold every flow up one after another).
+    #[tokio::test]
+    async fn callers_side_by_side_share_a_token_requests_failure() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let _ = socket.read(&mut [0u8; 4096]).await;
+                    let _ = socket.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                });
+            }
+        });
+        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
+        let auth = OutboundAuth::new(http, secrets);
+        let oauth = Auth::Oauth2 { token_url: format!("http://{address}/token"), client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
+        let headers = futures_util::future::join_all((0..8).map(|_| auth.header("main", &oauth))).await;
+        for header in headers {
+            assert_eq!(header, Err(failure(true, "the token endpoint answered 503")));
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        // A later caller asks again.
+        assert!(auth.header("main", &oauth).await.is_err());
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 
     /// A token endpoint's `expires_in` is its word, not a number to add to the clock: the

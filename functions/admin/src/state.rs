@@ -43,8 +43,8 @@ pub struct Admin {
     pub tokens: ConsoleTokens,
     pub console_origin: String,
     directory: Arc<dyn PeopleDirectory>,
-    /// Console people's standing by user name: their account (role, enabled, `sub`) and up to
-    /// when their console tokens are ended.
+    /// Console people's standing by user name: their account (role, enabled, `sub`) and the
+    /// second before which their console tokens are revoked.
     accounts: TtlCache<String, Standing>,
 }
 
@@ -106,8 +106,9 @@ impl Admin {
         self.accounts.invalidate(&username.to_owned());
     }
 
-    /// The operator a verified token names, by their Cognito account as it is now and up to when
-    /// their console tokens are ended, read side by side (cached for `ADMIN_ROLE_TTL_SECONDS`).
+    /// The operator a verified token names, by their Cognito account as it is now and the second
+    /// before which their console tokens are revoked, read side by side (cached for
+    /// `ADMIN_ROLE_TTL_SECONDS`).
     pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, AdminError> {
         let load = || async {
             let (account, not_before) =

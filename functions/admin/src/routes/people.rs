@@ -36,7 +36,7 @@ struct NewRole {
 }
 
 /// The person after a change to their account, role or sessions, whose cached standing (their
-/// console role, up to when their console tokens are ended) this instance forgets.
+/// console role, their console tokens' revocation) this instance forgets.
 fn changed(admin: &Admin, person: Person) -> Answer {
     admin.forget(&person.username);
     Ok(axum::Json(person).into_response())

@@ -35,9 +35,9 @@ pub struct OutboundAuth {
     /// One token request in flight per caller key (single flight): callers side by side that
     /// find no token wait for the first one's request instead of each making their own.
     requesting: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Each key's last failed token request, and when it ended: callers that waited for it fail
-    /// with it.
-    failed: Mutex<HashMap<String, (Instant, AuthFailure)>>,
+    /// Each key's last failed token request: when it ended, what it was for ([`issued_for`]) and
+    /// why. Callers that waited for it, with the same settings, fail with it.
+    failed: Mutex<HashMap<String, (Instant, String, AuthFailure)>>,
 }
 
 impl OutboundAuth {
@@ -90,8 +90,12 @@ impl OutboundAuth {
         if let Some(token) = self.cached(key, &issued_for) {
             return Ok(token);
         }
-        if let Some((_, failure)) = self.failed.lock().unwrap_or_else(|p| p.into_inner()).get(key).filter(|(at, _)| *at >= asked) {
-            return Err(failure.clone());
+        let shared_failure = {
+            let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get(key).filter(|(at, settings, _)| *at >= asked && *settings == issued_for).map(|(_, _, failure)| failure.clone())
+        };
+        if let Some(failure) = shared_failure {
+            return Err(failure);
         }
         let requested = self.request_token(auth).await;
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
@@ -102,7 +106,7 @@ impl OutboundAuth {
                 Ok(token)
             }
             Err(failure) => {
-                failed.insert(key.to_owned(), (Instant::now(), failure.clone()));
+                failed.insert(key.to_owned(), (Instant::now(), issued_for, failure.clone()));
                 Err(failure)
             }
         }
@@ -258,6 +262,12 @@ mod tests {
         // A later caller asks again.
         assert!(auth.header("main", &oauth).await.is_err());
         assert_eq!(asked.load(Ordering::SeqCst), 2);
+        // Callers with other settings (a new secret) waiting behind a failing request make
+        // their own: the old settings' failure is not theirs.
+        let renewed = Auth::Oauth2 { token_url: format!("http://{address}/token"), client_id: "c".into(), secret: SecretRef("s-2".into()), scope: None };
+        let both = futures_util::future::join_all((0..8).map(|i| auth.header("main", if i < 4 { &oauth } else { &renewed }))).await;
+        assert!(both.iter().all(Result::is_err));
+        assert_eq!(asked.load(Ordering::SeqCst), 4, "one request for each settings");
     }
 
     /// A token endpoint's `expires_in` is its word, not a number to add to the clock: the

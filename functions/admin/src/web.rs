@@ -109,10 +109,8 @@ impl FromRequestParts<Arc<Admin>> for Caller {
         match admin.operator(identity, ip).await? {
             Ok(operator) => Ok(Caller(operator)),
             Err(Refusal::Revoked) => Err(unauthorized()),
-            Err(refusal @ (Refusal::SecondFactorRequired | Refusal::NoRole)) => {
-                let code = if refusal == Refusal::NoRole { "no_role" } else { "second_factor_required" };
-                Err(Problem::new(StatusCode::FORBIDDEN, code, refusal.to_string()))
-            }
+            Err(refusal @ Refusal::NoRole) => Err(Problem::new(StatusCode::FORBIDDEN, "no_role", refusal.to_string())),
+            Err(refusal @ Refusal::SecondFactorRequired) => Err(Problem::new(StatusCode::FORBIDDEN, "second_factor_required", refusal.to_string())),
         }
     }
 }

@@ -55,32 +55,21 @@ impl DynamoSessions {
         Self { table: Table::new(client, table) }
     }
 
-    /// Deletes every session of `username`, side by side, [`ENDING_AT_ONCE`] at a time: a person
-    /// with thousands of sessions (one per sign-in, which someone holding the password can make)
-    /// is still signed out within the request's time. Every deletion is tried; the first failure
-    /// is returned.
-    async fn sweep(&self, username: &str) -> Result<usize, StoreError> {
-        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
-        let keys: Vec<Item> =
-            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
-        let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
-        ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
-    }
-
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         let t = &self.table;
         t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
         Ok(())
     }
 
-    /// One conditional `UpdateItem` of a session; `false` when `condition` did not hold.
-    async fn update_if(&self, key_digest: &str, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
+    /// One conditional `UpdateItem` of `key` (a session, a person's console tokens' revocation);
+    /// `false` when `condition` did not hold.
+    async fn update_if(&self, key: Item, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
         let t = &self.table;
         let result = t
             .client
             .update_item()
             .table_name(&t.name)
-            .set_key(Some(session_key(key_digest)))
+            .set_key(Some(key))
             .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_values(values)
@@ -188,12 +177,14 @@ impl SessionStore for DynamoSessions {
 
     async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
         // Ended meanwhile: nothing to record.
-        self.update_if(key_digest, "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))]))).await.map(|_| ())
+        self.update_if(session_key(key_digest), "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))])))
+            .await
+            .map(|_| ())
     }
 
     async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {
         // `false`: redeemed before, or no such session.
-        self.update_if(key_digest, "REMOVE handoff", "attribute_exists(handoff)", None).await
+        self.update_if(session_key(key_digest), "REMOVE handoff", "attribute_exists(handoff)", None).await
     }
 
     async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
@@ -210,28 +201,22 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        // Kept as long as a token it refuses can live; never moved back by a slower, earlier one.
-        let t = &self.table;
-        let written = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(console_mark_key(username)))
-            .update_expression("SET not_before = :at, expires_at = :expires")
-            .condition_expression("attribute_not_exists(not_before) OR not_before < :at")
-            .expression_attribute_values(":at", n(at))
-            .expression_attribute_values(":expires", n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60))
-            .send()
-            .await;
-        match written {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(store_error(Failure::of(&e))),
-        }
+        // Kept as long as a token it refuses can live; never moved back by a slower, earlier one
+        // (`false`: a later one stands).
+        let values = Item::from([(":at".to_owned(), n(at)), (":expires".to_owned(), n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60))]);
+        let condition = "attribute_not_exists(not_before) OR not_before < :at";
+        self.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
     }
 
     async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        self.sweep(username).await
+        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+        // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
+        // per sign-in, which someone holding the password can make) is still signed out within
+        // the request's time. Every deletion is tried; the first failure is returned.
+        let keys: Vec<Item> =
+            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+        let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
+        ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
     }
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {

@@ -174,6 +174,12 @@ mod tests {
         }
     }
 
+    /// An `OutboundAuth` over a real HTTP client and [`TwoSecrets`].
+    fn outbound() -> OutboundAuth {
+        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
+        OutboundAuth::new(http, Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60))))
+    }
+
     /// A token endpoint that issues `token-1`, `token-2`, ..., each for an hour.
     async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
         token_endpoint_for("3600").await
@@ -205,9 +211,7 @@ mod tests {
     #[tokio::test]
     async fn a_cached_token_does_not_outlive_the_settings_it_was_issued_for() {
         let (token_url, issued) = token_endpoint().await;
-        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
-        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
-        let auth = OutboundAuth::new(http, secrets);
+        let auth = outbound();
         let oauth = |secret: &str, url: &str| Auth::Oauth2 { token_url: url.into(), client_id: "c".into(), secret: SecretRef(secret.into()), scope: None };
         let bearer = |h: Option<(String, String)>| h.map(|(_, v)| v).unwrap_or_default();
         let first = bearer(auth.header("main", &oauth("s-1", &token_url)).await.unwrap_or_else(|e| panic!("{e:?}")));
@@ -222,9 +226,7 @@ mod tests {
     #[tokio::test]
     async fn callers_side_by_side_share_one_token_request() {
         let (token_url, issued) = token_endpoint().await;
-        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
-        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
-        let auth = OutboundAuth::new(http, secrets);
+        let auth = outbound();
         let oauth = Auth::Oauth2 { token_url, client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
         let headers = futures_util::future::join_all((0..8).map(|_| auth.header("main", &oauth))).await;
         for header in headers {
@@ -250,9 +252,7 @@ mod tests {
                 });
             }
         });
-        let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
-        let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
-        let auth = OutboundAuth::new(http, secrets);
+        let auth = outbound();
         let oauth = Auth::Oauth2 { token_url: format!("http://{address}/token"), client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
         let headers = futures_util::future::join_all((0..8).map(|_| auth.header("main", &oauth))).await;
         for header in headers {
@@ -276,9 +276,7 @@ mod tests {
     async fn any_expires_in_is_kept_within_a_day() {
         for expires_in in ["18446744073709551615", "-1", "1e300", "\"3600\"", "0"] {
             let (token_url, issued) = token_endpoint_for(expires_in).await;
-            let http = super::super::client(Duration::from_secs(2), Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}"));
-            let secrets = Arc::new(CachedSecrets::new(Arc::new(TwoSecrets), SecretRef("bridge".into()), Duration::from_secs(60)));
-            let auth = OutboundAuth::new(http, secrets);
+            let auth = outbound();
             let oauth = Auth::Oauth2 { token_url, client_id: "c".into(), secret: SecretRef("s".into()), scope: None };
             let header = auth.header("main", &oauth).await.unwrap_or_else(|e| panic!("{expires_in}: {e:?}"));
             assert_eq!(header.map(|(_, v)| v).as_deref(), Some("Bearer token-1"), "{expires_in}");

@@ -343,7 +343,8 @@ impl SessionStore for MemorySessions {
         *not_before = (*not_before).max(at);
         Ok(())
     }
-    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
+    async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        self.revoke_console_tokens(username, now).await?;
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let before = all.len();
         all.retain(|_, s| s.username != username);
@@ -351,7 +352,7 @@ impl SessionStore for MemorySessions {
     }
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
         self.revoked.lock().unwrap_or_else(|p| p.into_inner()).insert(username.to_owned(), now);
-        self.end_all(username).await
+        self.end_all(username, now).await
     }
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
         // As the table does: only within the window, and what the revocation refuses ends first.

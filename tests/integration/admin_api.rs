@@ -545,6 +545,50 @@ async fn a_console_token_is_revoked_when_its_person_signs_out_or_is_signed_out()
     assert!(ended(&elsewhere), "{} {}", elsewhere.status, elsewhere.body);
 }
 
+/// Every other door that signs a person out everywhere revokes their console tokens too: a
+/// password reset (its own sign-in's token, minted in the same request after the revocation,
+/// stands) and the account page's "sign out elsewhere" (the same code ends the other sessions
+/// on a password change and a factor's or passkey's removal). Each is checked on an admin
+/// instance with nothing cached. SCIM deactivation, a workflow's `sign_out` step and a factor
+/// set up at sign-in write the same mark (`scim_endpoints.rs`, `workflows.rs`, `risk.rs`).
+#[tokio::test]
+async fn every_door_that_signs_a_person_out_everywhere_revokes_their_console_tokens() {
+    let console = &Console::new().await;
+    console_app(console).await;
+    let me = |token: String| async move {
+        let bearer = format!("Bearer {token}");
+        let reply = send_to(&console.other_instance(), "GET", "/admin/v1/me", &[("authorization", bearer.as_str()), ("origin", CONSOLE)], None).await;
+        (reply.status, reply.json()["error"].as_str().map(str::to_owned))
+    };
+    let revoked = (StatusCode::UNAUTHORIZED, Some("unauthorized".to_owned()));
+
+    // A password reset begun at the console's own door.
+    let hanako = console.person("hanako@example.com", &["bridge-viewer"]).await;
+    let before = console.token(&hanako, json!({"iat": now() - 5}));
+    assert_eq!(me(before.clone()).await.0, StatusCode::OK);
+    let door = console.test.send("GET", "/sso/console", &[], None).await;
+    let ctx = door.location_param("ctx").unwrap_or_else(|| panic!("{:?}", door.header("location")));
+    assert_eq!(console.test.post("/password/forgot", json!({"ctx": ctx, "email": "hanako@example.com"})).await.status, StatusCode::OK);
+    let code = console.test.emailed_code("hanako@example.com");
+    let reset = console.test.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": code, "new_password": "N3w-Passw0rd!x"})).await;
+    let landed = console.test.handoff(&reset).await;
+    assert_eq!(me(before).await, revoked, "the token from before the reset");
+    let after = landed.location_param("jwt").unwrap_or_else(|| panic!("no token in {:?}", landed.header("location")));
+    // Not revoked: refused only for want of a second factor (a reset signs in with a password).
+    assert_eq!(me(after).await, (StatusCode::FORBIDDEN, Some("second_factor_required".to_owned())), "the reset's own token");
+
+    // The account page's "sign out elsewhere".
+    let haruka = console.person("haruka@example.com", &["bridge-viewer"]).await;
+    let before = console.token(&haruka, json!({"iat": now() - 5}));
+    assert_eq!(me(before.clone()).await.0, StatusCode::OK);
+    let cookie = session_cookie(&console.test.handoff(&console.test.login("haruka@example.com", PASSWORD).await).await);
+    let grant = crate::account::grant(&console.test, &cookie).await;
+    let ended = console.test.post("/account/sessions/end-others", json!({"grant": grant})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert_eq!(me(before).await, revoked, "the token from before the sign-out elsewhere");
+    assert_eq!(me(console.token(&haruka, json!({}))).await.0, StatusCode::OK, "the next sign-in's");
+}
+
 #[tokio::test]
 async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
     let console = Console::new().await;

@@ -263,6 +263,8 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
     // And the session from before stopped working at once.
     let sso = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
     assert!(sso.location_param("ctx").is_some(), "{}", sso.body);
+    // So did any console token of Jiro's (`admin_api.rs` shows the mark refusing them).
+    assert_eq!(app.items_under("CONSOLE#").await, 1, "the console tokens' mark");
 }
 
 #[tokio::test]

@@ -220,4 +220,5 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     // The person's factors changed: the sessions opened before it are over.
     let before = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &first_browser)], None).await;
     assert!(before.location_param("ctx").is_some(), "back to the form: {:?}", before.header("location"));
+    assert_eq!(app.items_under("CONSOLE#").await, 1, "and the console tokens issued before");
 }

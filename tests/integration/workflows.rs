@@ -521,6 +521,8 @@ async fn cognito_steps_act_on_the_pool_and_end_the_bridge_sessions() {
     let signed_out = users.call(&by_email("sign_out")).await;
     assert!(matches!(&signed_out, shared::workflows::runner::StepOutcome::Done(out) if out["sessions_ended"] == 1), "{signed_out:?}");
     assert_eq!(app.items_under("SESSION#").await, 0, "the bridge session ended with the sign-out");
+    let console_mark = format!("CONSOLE#{}", shared::signin::session::user_key(&username));
+    assert_eq!(app.items_under(&console_mark).await, 1, "the console tokens revoked with it, under the pool's own name");
     let signed_in = app.login("hanako@example.com", crate::harness::PASSWORD).await;
     app.handoff(&signed_in).await;
     assert_eq!(app.items_under("SESSION#").await, 1);

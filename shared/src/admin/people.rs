@@ -89,9 +89,7 @@ impl PeopleAdmin {
         not_yourself(actor, &user)?;
         // The revocation first (a sign-in under way opens nothing, even should Cognito fail);
         // disabling revokes the refresh tokens too.
-        let (revoked, console) = tokio::join!(self.sessions.revoke(&user.username, now), self.sessions.revoke_console_tokens(&user.username, now));
-        revoked?;
-        console?;
+        self.sessions.revoke(&user.username, now).await?;
         self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
@@ -168,10 +166,8 @@ impl PeopleAdmin {
     /// Ends the person's bridge sessions and Cognito refresh tokens, and revokes their console
     /// tokens issued before `now`.
     async fn end_everything(&self, username: &str, now: u64) -> Result<usize, AdminError> {
-        let (ended, signed_out, console) =
-            tokio::join!(self.sessions.end_all(username), self.directory.sign_out(username), self.sessions.revoke_console_tokens(username, now));
+        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username, now), self.directory.sign_out(username));
         signed_out?;
-        console?;
         Ok(ended?)
     }
 

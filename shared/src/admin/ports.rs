@@ -208,19 +208,20 @@ pub trait PeopleDirectory: Send + Sync {
 pub trait PersonSessions: Send + Sync {
     /// The person's sessions, live or not yet removed by the table's TTL.
     async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError>;
-    /// Ends them all; returns how many there were.
-    async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
-    /// The person's account was disabled or deleted at `now`: ends them all, and no session
-    /// opens for the account for a while after (`SessionStore::revoke`).
+    /// Ends them all and revokes the person's console tokens issued before `now`
+    /// (`SessionStore::end_all`); returns how many sessions there were.
+    async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError>;
+    /// The person's account was disabled or deleted at `now`: ends them all and revokes the
+    /// console tokens, and no session opens for the account for a while after
+    /// (`SessionStore::revoke`).
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The person's account is enabled again, an enabling begun at `since`: sessions open for it
     /// at once (`SessionStore::reinstate`).
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
-    /// Revokes the person's console tokens issued before `at` (seconds since the epoch): they
-    /// signed out of the console, or an operator signed them out, disabled them or took their
-    /// role (`SessionStore::revoke_console_tokens`).
+    /// Revokes the person's console tokens issued before `at` (seconds since the epoch), and only
+    /// those: they signed out of the console (`SessionStore::revoke_console_tokens`).
     async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
     /// The person's console tokens issued before this (seconds since the epoch) are revoked, if
     /// any are (kept as long as a token lives).

@@ -193,17 +193,24 @@ impl AccountPage {
     /// Ends every session of the person but this one; how many ended.
     pub async fn end_others(&self, grant: &str, visitor: &EventContext, now: u64) -> Result<usize, SignInError> {
         let (grant, _) = self.granted(grant, visitor, now).await?;
-        self.end_others_of(&grant.session, &grant.username).await
+        self.end_others_of(&grant.session, &grant.username, now).await
     }
 
-    pub(super) async fn end_others_of(&self, keep: &str, username: &str) -> Result<usize, SignInError> {
-        let mut ended = 0;
-        for (key, _) in self.ports.sessions.of_user(username).await? {
-            if key != keep && self.ports.sessions.end(&key).await?.is_some() {
-                ended += 1;
-            }
-        }
-        Ok(ended)
+    /// Ends every session of `username` but `keep`, side by side (as `SessionStore::end_all`
+    /// does), and revokes their console tokens issued before `now` (a console open on this
+    /// device signs in again through the session kept); how many sessions ended. Every ending is
+    /// tried; the first failure is returned.
+    pub(super) async fn end_others_of(&self, keep: &str, username: &str, now: u64) -> Result<usize, SignInError> {
+        use futures_util::stream::{self, StreamExt};
+        let sweep = async {
+            let others = self.ports.sessions.of_user(username).await?.into_iter().map(|(key, _)| key).filter(|key| key != keep);
+            let ended: Vec<_> =
+                stream::iter(others).map(|key| async move { self.ports.sessions.end(&key).await }).buffer_unordered(session::ENDING_AT_ONCE).collect().await;
+            ended.into_iter().try_fold(0, |count, one| one.map(|session| count + usize::from(session.is_some())))
+        };
+        let (ended, console) = tokio::join!(sweep, self.ports.sessions.revoke_console_tokens(username, now));
+        console?;
+        Ok(ended?)
     }
 
     /// The fresh sign-in step: the person's password, then a second proof: the code Cognito

@@ -138,11 +138,11 @@ impl AccountPage {
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
         self.hold_earlier_sign_ins(&elevation.username, "the password changed").await;
-        match self.end_others_of(&elevation.session, &elevation.username).await {
+        match self.end_others_of(&elevation.session, &elevation.username, now).await {
             Ok(ended) => Ok(ended),
             Err(e) => {
                 tracing::error!(error = %e, "the password changed; ending the other sessions failed once");
-                self.end_others_of(&elevation.session, &elevation.username).await
+                self.end_others_of(&elevation.session, &elevation.username, now).await
             }
         }
     }
@@ -235,7 +235,7 @@ impl AccountPage {
         }
         let own = &self.ports.own_account;
         let gone = async { Ok(!own.settings(&token).await?.factors.contains(&factor)) };
-        let ended = self.taking_away(&elevation, own.set_factor(&token, factor, false), gone).await?;
+        let ended = self.taking_away(&elevation, own.set_factor(&token, factor, false), gone, now).await?;
         self.record(EventType::UserFactorRemoved, &session, ("factor", json!(factor)), visitor, now).await;
         Ok(ended)
     }
@@ -267,7 +267,7 @@ impl AccountPage {
             return Err(AuthError::CodeMismatch.into());
         }
         let gone = async { Ok(!own.passkeys(&token).await?.iter().any(|p| p.id == id)) };
-        let ended = self.taking_away(&elevation, own.delete_passkey(&token, id), gone).await?;
+        let ended = self.taking_away(&elevation, own.delete_passkey(&token, id), gone, now).await?;
         self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
         Ok(ended)
     }
@@ -286,8 +286,9 @@ impl AccountPage {
         elevation: &Elevation,
         removal: impl Future<Output = Result<(), AuthError>>,
         gone: impl Future<Output = Result<bool, AuthError>>,
+        now: u64,
     ) -> Result<usize, SignInError> {
-        let ended = self.end_others_of(&elevation.session, &elevation.username).await?;
+        let ended = self.end_others_of(&elevation.session, &elevation.username, now).await?;
         if let Err(e) = removal.await {
             // An answer lost on the way (a timeout, an outage, or the SDK's retry that then found
             // nothing to remove) may hide a removal Cognito made: ask whether the way in is
@@ -297,7 +298,7 @@ impl AccountPage {
             }
         }
         self.hold_earlier_sign_ins(&elevation.username, "a way in was removed").await;
-        match self.end_others_of(&elevation.session, &elevation.username).await {
+        match self.end_others_of(&elevation.session, &elevation.username, now).await {
             Ok(again) => Ok(ended + again),
             Err(e) => {
                 tracing::error!(error = %e, "a way in was removed; ending the other sessions a second time failed");
@@ -323,7 +324,7 @@ impl AccountPage {
         self.ports.own_account.delete_user(&token).await?;
         self.record(EventType::UserDeleted, &session, ("via", json!("account")), visitor, now).await;
         // Once more: a session begun between the first pass and the deletion.
-        if let Err(e) = self.ports.sessions.end_all(&elevation.username).await {
+        if let Err(e) = self.ports.sessions.end_all(&elevation.username, now).await {
             tracing::warn!(error = %e, "could not end a deleted person's sessions a second time");
         }
         Ok(())

@@ -10,7 +10,8 @@ use crate::directory::scim::directory_user::DirectoryUser;
 use crate::signin::ports::SessionStore;
 
 /// A user directory whose "disable and sign out everywhere" (and delete) also ends the person's
-/// bridge sessions, so a deactivated user's sessions stop working at once; so does a change of
+/// bridge sessions and console tokens (`SessionStore::end_all`), so a deactivated user's sessions
+/// stop working at once; so does a change of
 /// the person's email or organisation (a session carries the profile of its sign-in, and would
 /// go on minting tokens with the old address), and a create that adopts an existing account.
 /// Used by SCIM.
@@ -21,7 +22,7 @@ pub struct EndingSessions {
 
 impl EndingSessions {
     async fn end(&self, username: &str) -> Result<(), DirectoryError> {
-        self.sessions.end_all(username).await.map(|_| ()).map_err(unavailable)
+        self.sessions.end_all(username, unix_now()).await.map(|_| ()).map_err(unavailable)
     }
 
     /// The account is disabled or deleted: its sessions end, and none opens for a while after.

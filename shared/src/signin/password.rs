@@ -375,7 +375,7 @@ impl PasswordSignIn {
             EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
         self.ports.events.record(&enrolled).await?;
-        self.ports.sessions.end_all(&state.username).await?;
+        self.ports.sessions.end_all(&state.username, now).await?;
         self.deliver(
             &state.ctx,
             &carried.id,

@@ -56,7 +56,7 @@ impl PasswordSignIn {
         // (whoever held them: the reset proves the email), all but this one's.
         let reset = crate::signin::oidc::random_token();
         if let Some(username) = self.ports.pool.own_account_with_email(email.as_str()).await? {
-            self.ports.sessions.end_all(&username).await?;
+            self.ports.sessions.end_all(&username, now).await?;
             if let Err(e) = self.ports.pool.sign_out(&username).await {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }

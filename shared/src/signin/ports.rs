@@ -116,13 +116,17 @@ pub trait SessionStore: Send + Sync {
     async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
     /// Ends the session and returns it; `None` if there was none.
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends every session of the Cognito user `username`; returns how many there were.
-    async fn end_all(&self, username: &str) -> Result<usize, StoreError>;
+    /// Ends every session of the Cognito user `username` and revokes their console tokens issued
+    /// before `now` (seconds since the epoch; [`revoke_console_tokens`](Self::revoke_console_tokens)):
+    /// every door that signs a person out everywhere goes through here. Returns how many sessions
+    /// there were.
+    async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is being disabled or deleted at `now` (called before Cognito
     /// is changed): records it, so that no session stamped before then or within
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds after opens for it (a sign-in under way read the account
     /// before) or is used again (kept [`MAX_SESSION_TTL`](crate::signin::session::MAX_SESSION_TTL)
-    /// and the window), then ends every session it has; returns how many.
+    /// and the window), then ends every session it has and revokes its console tokens
+    /// ([`end_all`](Self::end_all)); returns how many sessions.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open
     /// for it at once. Within the revocation's window, its record goes (unless the revocation

@@ -35,6 +35,10 @@ const USER_KEY_LEN: usize = 43;
 /// every session it refuses.
 pub const MAX_SESSION_TTL: u64 = 30 * 86_400;
 
+/// How many of a person's sessions are ended at a time when many end at once (a sign-out
+/// everywhere: `SessionStore::end_all`, the account page's "sign out elsewhere").
+pub const ENDING_AT_ONCE: usize = 16;
+
 /// What keys a user's revocation and names the user in their session cookies: the SHA-256 of
 /// the user name, base64url (43 characters), so a cookie does not show the name.
 pub fn user_key(username: &str) -> String {

@@ -109,7 +109,7 @@ impl UserActions {
             }
             CognitoAction::SignOut => {
                 self.pool.sign_out(username).await.map_err(outcome)?;
-                let sessions = self.sessions.end_all(username).await.map_err(store)?;
+                let sessions = self.sessions.end_all(username, unix_now()).await.map_err(store)?;
                 Ok(json!({"signed_out": true, "sessions_ended": sessions}))
             }
             CognitoAction::LinkAccounts => self.merge(username, email.unwrap_or_default()).await,

@@ -40,11 +40,8 @@ use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
 use crate::signin::oidc::digest;
 use crate::signin::ports::SessionStore;
-use crate::signin::session::{self, Found, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
+use crate::signin::session::{self, ENDING_AT_ONCE, Found, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
-
-/// How many of a person's sessions `end_all` deletes at a time (`DeleteItem`s side by side).
-const ENDING_AT_ONCE: usize = 16;
 
 pub struct DynamoSessions {
     table: Table,
@@ -208,15 +205,20 @@ impl SessionStore for DynamoSessions {
         self.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
     }
 
-    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
-        // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
-        // per sign-in, which someone holding the password can make) is still signed out within
-        // the request's time. Every deletion is tried; the first failure is returned.
-        let keys: Vec<Item> =
-            items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
-        let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
-        ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
+    async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        let sweep = async {
+            let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
+            // Side by side, [`ENDING_AT_ONCE`] at a time: a person with thousands of sessions (one
+            // per sign-in, which someone holding the password can make) is still signed out within
+            // the request's time. Every deletion is tried; the first failure is returned.
+            let keys: Vec<Item> =
+                items.iter().map(|item| item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+            let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
+            ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
+        };
+        let (ended, console) = tokio::join!(sweep, SessionStore::revoke_console_tokens(self, username, now));
+        console?;
+        ended
     }
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {
@@ -229,7 +231,7 @@ impl SessionStore for DynamoSessions {
         // Kept as long as a session it refuses can live.
         mark.insert("expires_at".into(), n(at + MAX_SESSION_TTL + REVOCATION_WINDOW));
         self.put(mark).await?;
-        SessionStore::end_all(self, username).await
+        SessionStore::end_all(self, username, at).await
     }
 
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError> {
@@ -366,8 +368,8 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         items.iter().map(stored_session).collect()
     }
 
-    async fn end_all(&self, username: &str) -> Result<usize, StoreError> {
-        SessionStore::end_all(self, username).await
+    async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {
+        SessionStore::end_all(self, username, now).await
     }
 
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError> {

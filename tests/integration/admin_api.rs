@@ -549,8 +549,9 @@ async fn a_console_token_is_revoked_when_its_person_signs_out_or_is_signed_out()
 /// password reset (its own sign-in's token, minted in the same request after the revocation,
 /// stands) and the account page's "sign out elsewhere" (the same code ends the other sessions
 /// on a password change and a factor's or passkey's removal). Each is checked on an admin
-/// instance with nothing cached. SCIM deactivation, a workflow's `sign_out` step and a factor
-/// set up at sign-in write the same mark (`scim_endpoints.rs`, `workflows.rs`, `risk.rs`).
+/// instance with nothing cached. SCIM deactivation, a workflow's `sign_out` step, a factor set
+/// up at sign-in and a password change write the same mark (`corporate.rs`, `workflows.rs`,
+/// `risk.rs`, `account.rs`).
 #[tokio::test]
 async fn every_door_that_signs_a_person_out_everywhere_revokes_their_console_tokens() {
     let console = &Console::new().await;

@@ -249,6 +249,18 @@ impl TestApp {
         out.unwrap_or_else(|e| panic!("{e}")).user_pool_client.and_then(|c| c.client_secret).unwrap_or_default()
     }
 
+    /// The `not_before` of the console tokens' mark (`CONSOLE#{user key}` / `NOT_BEFORE`) of the
+    /// person whose user name or email is `who`, if they have one (seconds since the epoch).
+    pub async fn console_not_before(&self, who: &str) -> Option<u64> {
+        use aws_sdk_dynamodb::types::AttributeValue as V;
+        let idp = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk);
+        let user = idp.admin_get_user().user_pool_id(&self.stack.user_pool_id).username(who).send().await.unwrap_or_else(|e| panic!("{who}: {e}"));
+        let pk = format!("CONSOLE#{}", shared::signin::session::user_key(user.username()));
+        let key = [("pk", V::S(pk)), ("sk", V::S("NOT_BEFORE".into()))].map(|(k, v)| (k.to_owned(), v));
+        let item = aws_sdk_dynamodb::Client::new(&self.sdk).get_item().table_name(&self.stack.table).set_key(Some(key.into())).send().await;
+        item.unwrap_or_else(|e| panic!("{e}")).item?.get("not_before")?.as_n().ok()?.parse().ok()
+    }
+
     pub async fn user<'a>(&self, email: &'a str, configure: impl FnOnce(&mut DemoUser<'a>)) -> String {
         let mut user = DemoUser {
             email,

@@ -73,22 +73,8 @@ pub const PEOPLE_AT_ONCE: usize = 8;
 pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
     let loaded = if records.is_empty() { None } else { Some(workflows.load().await.map(|(flows, runner)| (flows, Runner { deadline, ..runner }))) };
-    let people = by_person(records);
-    let outcomes: Vec<_> =
-        stream::iter(people.into_iter().map(|events| in_order(&loaded, events, now, deadline))).buffer_unordered(PEOPLE_AT_ONCE).collect().await;
+    let (counted, back) = run(&loaded, records, now, deadline).await;
     let mut response = DynamoDbEventResponse::default();
-    let (mut processed, mut back) = (Vec::new(), Vec::new());
-    for (done, sent_back) in outcomes {
-        processed.extend(done);
-        back.extend(sent_back);
-    }
-    // The overview's counters: of the events processed that the stream will not deliver again.
-    let redelivered_from = back.iter().min_by(|a, b| stream_order(a, b)).cloned();
-    let counted: Vec<IdentityEvent> = processed
-        .into_iter()
-        .filter(|(sequence, _)| redelivered_from.as_ref().is_none_or(|from| stream_order(sequence, from).is_lt()))
-        .map(|(_, event)| event)
-        .collect();
     for sequence in back {
         again(&mut response, sequence);
     }
@@ -96,6 +82,33 @@ pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Op
         tracing::warn!(error = %e, "the daily counters could not be added to; the overview misses this batch");
     }
     response
+}
+
+/// The batch's `records` run with `loaded` (the flows and their runner; `None`: no flows were
+/// needed), [`PEOPLE_AT_ONCE`] people side by side: the events to count (processed, and before
+/// the first record that goes back) and the sequence numbers to deliver again.
+async fn run(
+    loaded: &Option<Result<(Vec<Flow>, Runner), StoreError>>,
+    records: Vec<&EventRecord>,
+    now: u64,
+    deadline: Option<Instant>,
+) -> (Vec<IdentityEvent>, Vec<String>) {
+    let people = by_person(records);
+    let outcomes: Vec<_> =
+        stream::iter(people.into_iter().map(|events| in_order(loaded, events, now, deadline))).buffer_unordered(PEOPLE_AT_ONCE).collect().await;
+    let (mut processed, mut back) = (Vec::new(), Vec::new());
+    for (done, sent_back) in outcomes {
+        processed.extend(done);
+        back.extend(sent_back);
+    }
+    // The overview's counters: of the events processed that the stream will not deliver again.
+    let redelivered_from = back.iter().min_by(|a, b| stream_order(a, b)).cloned();
+    let counted = processed
+        .into_iter()
+        .filter(|(sequence, _)| redelivered_from.as_ref().is_none_or(|from| stream_order(sequence, from).is_lt()))
+        .map(|(_, event)| event)
+        .collect();
+    (counted, back)
 }
 
 /// A record's stream sequence number and its event.
@@ -201,4 +214,91 @@ fn text<'a>(record: &'a EventRecord, name: &str) -> Option<&'a str> {
 
 fn is_event(record: &EventRecord) -> bool {
     record.event_name == "INSERT" && text(record, "pk").is_some_and(|pk| pk.starts_with("EVENT#"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use shared::testing::MemoryRuns;
+    use shared::workflows::flow::Action;
+    use shared::workflows::runner::{Connectors, RunRecord, RunStore, StepOutcome};
+    use std::sync::Arc;
+
+    /// Connectors that answer every call at once.
+    struct Answering;
+
+    #[async_trait]
+    impl Connectors for Answering {
+        async fn call(&self, _: &Action) -> StepOutcome {
+            StepOutcome::Done(json!({"status": 200}))
+        }
+    }
+
+    /// Run records in memory, with the table unavailable for the runs of one event.
+    struct FailingFor(&'static str, MemoryRuns);
+
+    #[async_trait]
+    impl RunStore for FailingFor {
+        async fn begin(&self, run: &RunRecord) -> Result<bool, StoreError> {
+            if run.event_id == self.0 {
+                return Err(StoreError::Unavailable("no answer".into()));
+            }
+            self.1.begin(run).await
+        }
+        async fn finish(&self, run: &RunRecord) -> Result<(), StoreError> {
+            self.1.finish(run).await
+        }
+    }
+
+    /// A stream batch of `(sequence number, event id, person's sub)`, in stream order.
+    fn batch(records: &[(&str, &str, &str)]) -> Event {
+        let records: Vec<Value> = records
+            .iter()
+            .map(|(sequence, id, sub)| {
+                let event = json!({"id": id, "type": "sign_in.high_risk", "at": 1, "user": {"sub": sub}, "context": {}});
+                json!({"eventID": sequence, "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "ap-northeast-1", "eventVersion": "1.1",
+                       "dynamodb": {"SequenceNumber": sequence, "SizeBytes": 1, "NewImage": {"pk": {"S": format!("EVENT#{id}")}, "data": {"S": event.to_string()}}}})
+            })
+            .collect();
+        serde_json::from_value(json!({"Records": records})).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// When one of a person's events cannot be processed, their later events in the batch go
+    /// back to the stream unrun (a redelivery runs them in order), other people's run; and the
+    /// daily counters count only what came before the first record sent back, since the stream
+    /// delivers again from there (counting the rest now would count them twice).
+    #[tokio::test]
+    async fn a_persons_later_events_go_back_after_one_fails_and_only_earlier_events_are_counted() {
+        let flow: Flow = serde_json::from_value(json!({"id": "notify", "name": "Notify", "trigger": "sign_in.high_risk",
+            "steps": [{"id": "call", "connector": "http", "connection": "chat", "path": "/notes", "body": {}}]}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let runs = Arc::new(FailingFor("a-1", MemoryRuns::default()));
+        let dead = Arc::new(MemoryRuns::default());
+        let runner = Runner { connectors: Arc::new(Answering), runs: runs.clone(), dead_letters: dead.clone(), pause: dead, deadline: None };
+        let loaded = Some(Ok((vec![flow], runner)));
+        let batch = batch(&[("99", "c-1", "carol"), ("100", "a-1", "ann"), ("101", "b-1", "ben"), ("102", "a-2", "ann"), ("103", "b-2", "ben")]);
+        let (counted, back) = run(&loaded, batch.records.iter().collect(), 10, None).await;
+
+        assert_eq!(back, ["100", "102"], "Ann's failed event and her later one go back");
+        let ran: Vec<String> = {
+            let mut ran: Vec<String> = runs.1.runs.lock().unwrap_or_else(|p| p.into_inner()).values().map(|r| r.event_id.clone()).collect();
+            ran.sort();
+            ran
+        };
+        assert_eq!(ran, ["b-1", "b-2", "c-1"], "Ann's later event did not run; Ben's and Carol's did");
+        let counted: Vec<&str> = counted.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(counted, ["c-1"], "only the event before the first record sent back is counted");
+    }
+
+    #[tokio::test]
+    async fn a_batch_without_failures_counts_every_event() {
+        let runs = Arc::new(MemoryRuns::default());
+        let runner = Runner { connectors: Arc::new(Answering), runs: runs.clone(), dead_letters: runs.clone(), pause: runs, deadline: None };
+        let loaded = Some(Ok((Vec::new(), runner)));
+        let batch = batch(&[("7", "a-1", "ann"), ("8", "b-1", "ben"), ("10", "a-2", "ann")]);
+        let (counted, back) = run(&loaded, batch.records.iter().collect(), 10, None).await;
+        assert!(back.is_empty());
+        assert_eq!(counted.len(), 3);
+    }
 }

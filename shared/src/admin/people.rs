@@ -166,7 +166,9 @@ impl PeopleAdmin {
     /// Ends the person's bridge sessions and Cognito refresh tokens, and revokes their console
     /// tokens issued before `now`.
     async fn end_everything(&self, username: &str, now: u64) -> Result<usize, AdminError> {
-        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username, now), self.directory.sign_out(username));
+        // Nothing is minted here: the mark is this clock's now, not the request's.
+        let at = now.max(crate::common::time::unix_now());
+        let (ended, signed_out) = tokio::join!(self.sessions.end_all(username, at), self.directory.sign_out(username));
         signed_out?;
         Ok(ended?)
     }

@@ -208,7 +208,9 @@ impl AccountPage {
                 stream::iter(others).map(|key| async move { self.ports.sessions.end(&key).await }).buffer_unordered(session::ENDING_AT_ONCE).collect().await;
             ended.into_iter().try_fold(0, |count, one| one.map(|session| count + usize::from(session.is_some())))
         };
-        let (ended, console) = tokio::join!(sweep, self.ports.sessions.revoke_console_tokens(username, now));
+        // The page mints nothing: the mark is this clock's now, not the request's.
+        let at = now.max(crate::common::time::unix_now());
+        let (ended, console) = tokio::join!(sweep, self.ports.sessions.revoke_console_tokens(username, at));
         console?;
         Ok(ended?)
     }

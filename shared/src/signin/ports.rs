@@ -118,8 +118,10 @@ pub trait SessionStore: Send + Sync {
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username` and revokes their console tokens issued
     /// before `now` (seconds since the epoch; [`revoke_console_tokens`](Self::revoke_console_tokens)):
-    /// every door that signs a person out everywhere goes through here. Returns how many sessions
-    /// there were.
+    /// every door that signs a person out everywhere goes through here (the account page's,
+    /// which keeps one session, writes the same mark itself). A caller that mints a token after
+    /// it in the same request passes that token's `iat`, so the token stands. Returns how many
+    /// sessions there were.
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is being disabled or deleted at `now` (called before Cognito
     /// is changed): records it, so that no session stamped before then or within

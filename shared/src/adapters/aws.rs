@@ -16,6 +16,8 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorErr
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::os_shim_internal::Env;
+use aws_types::sdk_config::SharedCredentialsProvider;
 use std::time::Duration;
 
 use crate::common::store::StoreError;
@@ -30,11 +32,48 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The functions' configuration: HTTPS trusts the roots compiled in for the function's region
-/// (`AWS_REGION`; [`tls::sdk_trust_store`](crate::adapters::tls::sdk_trust_store)).
+/// The functions' configuration, from what Lambda puts in every function's environment: the
+/// region (`AWS_REGION`), the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and endpoints when set (`AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_<SERVICE>`: moto, locally). HTTPS trusts the roots compiled in for the
+/// region ([`tls::sdk_trust_store`](crate::adapters::tls::sdk_trust_store)); timeouts and retries
+/// as [`timeouts`] says.
+///
+/// Built without `aws_config`'s loader, whose default chains (profile files, IMDS, the container
+/// endpoint, web identity through STS) a Lambda function never uses: every function links them
+/// otherwise (the README's package sizes say how much this saves).
 pub async fn load() -> SdkConfig {
-    let region = std::env::var("AWS_REGION").ok();
-    defaults().http_client(https_client(crate::adapters::tls::sdk_trust_store(region.as_deref()))).load().await
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    configured(&Env::real(), SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+}
+
+/// [`load`]'s configuration from `env`, with `credentials`.
+fn configured(env: &Env, credentials: SharedCredentialsProvider) -> SdkConfig {
+    let region = env.get("AWS_REGION").ok();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region.clone().map(aws_types::region::Region::new))
+        .credentials_provider(credentials)
+        .http_client(https_client(crate::adapters::tls::sdk_trust_store(region.as_deref())))
+        .timeout_config(timeouts())
+        .retry_config(retry())
+        .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(aws_smithy_async::rt::sleep::TokioSleep::new()))
+        .time_source(aws_smithy_async::time::SharedTimeSource::default())
+        .service_config(EnvEndpoints(env.clone()));
+    config.set_endpoint_url(env.get("AWS_ENDPOINT_URL").ok().filter(|url| !url.is_empty()));
+    config.build()
+}
+
+/// A service's own endpoint from the environment (`AWS_ENDPOINT_URL_DYNAMODB`, ...), as the
+/// SDK's clients ask for it; nothing else is read.
+#[derive(Debug)]
+struct EnvEndpoints(Env);
+
+impl aws_types::service_config::LoadServiceConfig for EnvEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        let value = aws_runtime::env_config::EnvConfigValue::new().env(key.env()).service_id(key.service_id()).load(&self.0, None)?.0;
+        Some(value.into_owned())
+    }
 }
 
 /// The SDK's HTTPS client (rustls over aws-lc) trusting `roots` only.
@@ -100,7 +139,12 @@ pub async fn load_with_host_roots() -> SdkConfig {
 }
 
 fn defaults() -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(RetryConfig::standard().with_max_attempts(2))
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts()).retry_config(retry())
+}
+
+/// Two attempts per call (one retry), the SDK's standard backoff.
+fn retry() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(2)
 }
 
 /// How an AWS call failed, in the terms every adapter maps from.
@@ -161,6 +205,45 @@ mod tests {
             http::Response::builder().status(status).body(SdkBody::from(body)).unwrap_or_else(|e| panic!("{e}"))
         });
         SdkConfig::builder().http_client(http).timeout_config(timeouts()).behavior_version(BehaviorVersion::latest()).build()
+    }
+
+    /// The functions' configuration: region, endpoints (a service's own before the shared one)
+    /// and credentials from the environment, each call signed for them.
+    #[tokio::test]
+    async fn the_functions_configuration_comes_from_the_environment() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let http = {
+            let seen = seen.clone();
+            infallible_client_fn(move |request: http::Request<SdkBody>| {
+                let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let token = request.headers().get("x-amz-security-token").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push((request.uri().to_string(), authorization, token));
+                http::Response::builder().status(200).body(SdkBody::from("{}")).unwrap_or_else(|e| panic!("{e}"))
+            })
+        };
+        let env = Env::from_slice(&[
+            ("AWS_REGION", "ap-northeast-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:5001"),
+        ]);
+        let credentials = aws_sdk_dynamodb::config::Credentials::new("AKIDLAMBDA", "secret", Some("session".into()), None, "test");
+        let config = configured(&env, SharedCredentialsProvider::new(credentials)).to_builder().http_client(http).build();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-northeast-1"));
+        assert_eq!(config.retry_config().map(|r| r.max_attempts()), Some(2));
+        assert_eq!(config.timeout_config().and_then(|t| t.operation_timeout()), Some(Duration::from_secs(5)));
+
+        let _ = aws_sdk_dynamodb::Client::new(&config).list_tables().send().await;
+        let _ = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await;
+        let seen = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(seen[0].0.starts_with("http://127.0.0.1:5001"), "DynamoDB's own endpoint: {seen:?}");
+        assert!(seen[1].0.starts_with("http://127.0.0.1:5000"), "the shared one for the others: {seen:?}");
+        for (_, authorization, token) in &seen {
+            assert!(authorization.contains("Credential=AKIDLAMBDA/") && authorization.contains("/ap-northeast-1/"), "{authorization}");
+            assert_eq!(token, "session");
+        }
+        let bare = configured(&Env::from_slice(&[]), SharedCredentialsProvider::new(aws_sdk_dynamodb::config::Credentials::new("a", "b", None, None, "test")));
+        assert_eq!((bare.region(), bare.endpoint_url()), (None, None), "nothing set, nothing assumed");
     }
 
     #[tokio::test]

@@ -41,7 +41,8 @@ pub fn timeouts() -> TimeoutConfig {
 ///
 /// Built without `aws_config`'s loader, whose default chains (profile files, IMDS, the container
 /// endpoint, web identity through STS) a Lambda function never uses: every function links them
-/// otherwise (the README's package sizes say how much this saves).
+/// otherwise (the README's package sizes say how much this saves). (SnapStart, whose functions
+/// get credentials from the container endpoint instead, is not offered for custom runtimes.)
 pub async fn load() -> SdkConfig {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
     configured(&Env::real(), SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))

@@ -162,6 +162,7 @@ export const messages = {
       deleteBody: "People can no longer sign in to {name} ({id}) through the bridge, and its shared secret, if any, is scheduled for deletion. This cannot be undone.",
       deleteConfirm: "Delete {id}",
       back: "All apps",
+      page: "App",
     },
     keys: {
       heading: "Signing keys",
@@ -198,6 +199,7 @@ export const messages = {
       search: "Find",
       notFound: "No one has the email {email}.",
       back: "Find another person",
+      page: "Person",
       username: "User name",
       account: "Account",
       enabled: "Enabled",
@@ -289,6 +291,7 @@ export const messages = {
     },
     org: {
       back: "All organisations",
+      page: "Organisation",
       settings: "Settings",
       edit: "Edit",
       audit: "History",
@@ -436,6 +439,7 @@ export const messages = {
     },
     hook: {
       back: "All telephony hooks",
+      page: "Telephony hook",
       settings: "Settings",
       edit: "Edit",
       audit: "History",
@@ -560,6 +564,7 @@ export const messages = {
     },
     workflow: {
       back: "All workflows",
+      page: "Workflow",
       settings: "Settings",
       id: "ID",
       trigger: "Trigger",
@@ -867,6 +872,7 @@ export const messages = {
       deleteBody: "ブリッジ経由で {name}（{id}）にサインインできなくなり、共有シークレットがあれば削除が予約されます。元に戻せません。",
       deleteConfirm: "{id} を削除",
       back: "アプリ一覧",
+      page: "アプリ",
     },
     keys: {
       heading: "署名鍵",
@@ -903,6 +909,7 @@ export const messages = {
       search: "検索",
       notFound: "メールアドレス {email} のユーザーは見つかりません。",
       back: "別のユーザーを検索",
+      page: "ユーザー",
       username: "ユーザー名",
       account: "アカウント",
       enabled: "有効",
@@ -994,6 +1001,7 @@ export const messages = {
     },
     org: {
       back: "組織一覧",
+      page: "組織",
       settings: "設定",
       edit: "編集",
       audit: "変更履歴",
@@ -1141,6 +1149,7 @@ export const messages = {
     },
     hook: {
       back: "SMS 送信フック一覧",
+      page: "SMS 送信フック",
       settings: "設定",
       edit: "編集",
       audit: "変更履歴",
@@ -1265,6 +1274,7 @@ export const messages = {
     },
     workflow: {
       back: "ワークフロー一覧",
+      page: "ワークフロー",
       settings: "設定",
       id: "ID",
       trigger: "トリガー",

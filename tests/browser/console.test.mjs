@@ -262,6 +262,19 @@ test("a console token in a link the tab did not ask for is not taken: someone el
   assert.ok(!p.url().includes("jwt="), "and not left in the address bar");
 });
 
+test("text in a link's address never becomes a page's heading: an item the API does not know shows the page's own heading and the API's refusal", async () => {
+  const p = await page("en-US");
+  await signIn(p, info.users.admin);
+  await h1(p).filter({ hasText: "Overview" }).waitFor();
+  const spoof = "Your account is locked. Call +81 3-0000-0000";
+  for (const [route, heading] of [["apps", "App"], ["people", "Person"], ["orgs", "Organisation"], ["hooks", "Telephony hook"], ["workflows", "Workflow"]]) {
+    await p.goto(`${consoleUrl()}#/${route}/${encodeURIComponent(spoof)}`);
+    await p.locator("main [role=alert]").first().waitFor();
+    assert.equal((await h1(p).innerText()).trim(), heading, `#/${route}/...`);
+    assert.ok(!(await p.locator("main").innerText()).includes("locked"), `#/${route}/...: the address's text is nowhere on the page`);
+  }
+});
+
 test("the overview charts the last 30 days: today's sign-ins (the admin's) and failed sign-ins (a wrong password first), SCIM changes and hook messages, each with its totals and a table; a failed call leaves the rest of the overview working", async () => {
   // Two days ago from the table; 40 days ago is outside the 30 days.
   const dates = await seedDailyCounts({

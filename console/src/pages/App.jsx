@@ -211,7 +211,7 @@ export function AppPage({ params }) {
         <Link href="/apps">{t("app.back")}</Link>
       </p>
       <h1>
-        {data ? data.name : id} <code class="heading-id">{id}</code>
+        {data ? data.name : t("app.page")} {data && <code class="heading-id">{id}</code>}
       </h1>
       <Notice notice={notice} />
       {app.loading && !data && <Loading />}

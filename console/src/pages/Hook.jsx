@@ -179,7 +179,7 @@ export function HookPage({ params }) {
         <Link href="/hooks">{t("hook.back")}</Link>
       </p>
       <h1>
-        {name} {data && <ActiveBadge active={isActive} />}
+        {data ? name : t("hook.page")} {data && <ActiveBadge active={isActive} />}
       </h1>
       <Notice notice={notice} />
       {hook.loading && !data && <Loading />}

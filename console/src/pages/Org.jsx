@@ -292,7 +292,7 @@ export function OrgPage({ params }) {
         <Link href="/orgs">{t("org.back")}</Link>
       </p>
       <h1>
-        {data ? data.name : id} <code class="heading-id">{id}</code>
+        {data ? data.name : t("org.page")} {data && <code class="heading-id">{id}</code>}
       </h1>
       <Notice notice={notice} />
       {org.loading && !data && <Loading />}

@@ -22,7 +22,8 @@ export function Person({ params }) {
   const [newRole, setNewRole] = useState(null);
 
   const p = person.data;
-  const who = p ? p.email || p.username : username;
+  // Until the API has answered, the heading is the page's: never text from the address.
+  const who = p ? p.email || p.username : t("people.page");
   const self = p && (p.username === me.username || (p.sub && p.sub === me.id));
   const canChange = may(me, "change") && !self;
   const canSignOut = may(me, "signOut");

@@ -182,7 +182,7 @@ export function WorkflowPage({ params }) {
         <Link href="/workflows">{t("workflow.back")}</Link>
       </p>
       <h1>
-        {data ? data.name : id} {data && <EnabledBadge enabled={data.enabled} />}
+        {data ? data.name : t("workflow.page")} {data && <EnabledBadge enabled={data.enabled} />}
       </h1>
       <Notice notice={notice} />
       {flow.loading && !data && <Loading />}

@@ -197,6 +197,7 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     // Typed with a Japanese input method: full-width digits and a space.
     let code = app.emailed_code("hanako@example.com");
     let typed: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap()).collect::<String>() + " ";
+    let email_step = flow;
     let step = app.post("/login/challenge", json!({"flow": flow, "code": typed})).await.json();
     assert_eq!(step["challenge"], "totp_setup", "{step}");
     let secret = step["setup"]["secret"].as_str().unwrap().to_owned();
@@ -207,6 +208,17 @@ async fn a_new_browser_sets_up_an_authenticator_app_under_the_require_mfa_policy
     let enrolled_at = shared::common::time::unix_now();
     let done = app.post("/login/challenge", json!({"flow": flow, "code": totp(&secret)})).await;
     assert_eq!(done.json()["status"], "signed_in", "{}", done.body);
+    // Each step completes once: replayed, the set-up opens no second session (the bridge
+    // refuses its flow: Cognito would take its code again), and the email step hands out no new
+    // authenticator secret (Cognito refuses its spent code).
+    let sessions = app.items_under("SESSION#").await;
+    for (step, code, refusal) in
+        [(flow, totp(&secret), (StatusCode::BAD_REQUEST, "flow_expired")), (email_step, code.clone(), (StatusCode::UNAUTHORIZED, "code_mismatch"))]
+    {
+        let replayed = app.post("/login/challenge", json!({"flow": step, "code": code})).await;
+        assert_eq!((replayed.status, replayed.json()["error"].as_str()), (refusal.0, Some(refusal.1)), "{}", replayed.body);
+    }
+    assert_eq!(app.items_under("SESSION#").await, sessions, "no session opened");
 
     // From now on Cognito asks for the app's code, and a new browser passes with it.
     let (ctx, _) = enter(&app, None).await;

@@ -358,8 +358,9 @@ impl PasswordSignIn {
     }
 
     /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
-    /// preferred factor), recorded as `user.mfa_enrolled`, the person's other sessions ended
-    /// (their factors changed), then the sign-in goes on with its second factor.
+    /// preferred factor), the step completed once (`complete_once`: a replay is `Expired`),
+    /// recorded as `user.mfa_enrolled`, the person's other sessions ended (their factors
+    /// changed), then the sign-in goes on with its second factor.
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = Self::carried(&state)?;
         let access_token = carried.access_token();
@@ -370,6 +371,9 @@ impl PasswordSignIn {
             }
             other => other?,
         }
+        // Once: a replay of this step (with a later code: Cognito takes one again) would open
+        // another session. (The email step's replay is refused by Cognito: its code is spent.)
+        self.ports.complete_once(ChallengeKind::TotpSetup, &state.session, now).await?;
         let user = EventUser { username: Some(state.username.clone()), email: Some(carried.account.clone()), ..EventUser::default() };
         let context =
             EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };

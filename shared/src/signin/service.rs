@@ -287,6 +287,13 @@ impl SignInPorts {
         if self.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_PROOF_TRIES, now).await? { Ok(()) } else { Err(AuthError::TooManyAttempts.into()) }
     }
 
+    /// Completes the sign-in step `step` names (any value the step alone holds) once, as
+    /// `kind`: its flow answered again (a copy, or a replay while it lasts) is `Expired`.
+    pub(super) async fn complete_once(&self, kind: ChallengeKind, step: &str, now: u64) -> Result<(), SignInError> {
+        let done = crate::signin::oidc::digest(&format!("{kind:?} done {step}"));
+        if self.sign_ups.step_code_try(&done, 1, now).await? { Ok(()) } else { Err(SignInError::Flow(FlowError::Expired)) }
+    }
+
     /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
     /// page's fresh step), as against the company's provider: people of an organisation that
     /// does not allow it (`password_sign_in`), or whose organisation no longer exists, are

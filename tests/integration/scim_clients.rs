@@ -388,10 +388,10 @@ async fn aws_calls_per_operation_on_the_warm_path() {
     assert_eq!(counted(t.app.calls.take()), ["Query"], "userName eq");
     t.call("PATCH", &format!("/Users/{id}"), ops(json!([{"op": "replace", "value": {"active": false}}]))).await;
     // Deactivation also ends the person's bridge sessions: the revocation's mark (`PutItem`), then
-    // one Query on the user's sessions.
+    // one Query on the user's sessions beside the console tokens' mark (`UpdateItem`).
     assert_eq!(
         counted(t.app.calls.take()),
-        ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "PutItem", "Query", "TransactWriteItems", "UpdateItem"],
+        ["AdminDisableUser", "AdminUserGlobalSignOut", "GetItem", "PutItem", "Query", "TransactWriteItems", "UpdateItem", "UpdateItem"],
         "PATCH active"
     );
 

@@ -34,18 +34,25 @@ pub fn timeouts() -> TimeoutConfig {
 
 /// The functions' configuration, from what Lambda puts in every function's environment: the
 /// region (`AWS_REGION`), the execution role's credentials (`AWS_ACCESS_KEY_ID`,
-/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and endpoints when set (`AWS_ENDPOINT_URL`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; or the container endpoint's,
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI`), and endpoints when set (`AWS_ENDPOINT_URL`,
 /// `AWS_ENDPOINT_URL_<SERVICE>`: moto, locally). HTTPS trusts the roots compiled in for the
 /// region ([`tls::sdk_trust_store`](crate::adapters::tls::sdk_trust_store)); timeouts and retries
 /// as [`timeouts`] says.
 ///
 /// Built without `aws_config`'s loader, whose default chains (profile files, IMDS, the container
 /// endpoint, web identity through STS) a Lambda function never uses: every function links them
-/// otherwise (the README's package sizes say how much this saves). (SnapStart, whose functions
-/// get credentials from the container endpoint instead, is not offered for custom runtimes.)
+/// otherwise (the README's package sizes say how much this saves). Not read: FIPS and
+/// dual-stack endpoints (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`), an app id for
+/// the user agent, `AWS_DEFAULT_REGION`.
 pub async fn load() -> SdkConfig {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    configured(&Env::real(), SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+    use aws_config::meta::credentials::CredentialsProviderChain;
+    // The container endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`) where the variables are not
+    // set: execution environments that outlive a set of credentials get theirs from there.
+    let credentials = CredentialsProviderChain::first_try("Environment", EnvironmentVariableCredentialsProvider::new())
+        .or_else("EcsContainer", aws_config::ecs::EcsCredentialsProvider::builder().build());
+    configured(&Env::real(), SharedCredentialsProvider::new(credentials))
 }
 
 /// [`load`]'s configuration from `env`, with `credentials`.

@@ -358,9 +358,9 @@ impl PasswordSignIn {
     }
 
     /// The code from a newly set-up authenticator app: verified (Cognito makes it the person's
-    /// preferred factor), the step completed once (`complete_once`: a replay is `Expired`),
-    /// recorded as `user.mfa_enrolled`, the person's other sessions ended (their factors
-    /// changed), then the sign-in goes on with its second factor.
+    /// preferred factor), the person's other sessions ended (their factors changed), the step
+    /// completed once (`complete_once`: a replay is `Expired`), recorded as `user.mfa_enrolled`
+    /// (a failure is logged), then the sign-in goes on with its second factor.
     async fn finish_totp_setup(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         let carried = Self::carried(&state)?;
         let access_token = carried.access_token();
@@ -371,15 +371,20 @@ impl PasswordSignIn {
             }
             other => other?,
         }
-        // Once: a replay of this step (with a later code: Cognito takes one again) would open
-        // another session. (The email step's replay is refused by Cognito: its code is spent.)
+        // The person's factors changed: their other sessions end (a failure here leaves the step
+        // to be answered again). Then the step completes, once: a replay (with a later code:
+        // Cognito takes one again) would open another session. (The email step's replay is
+        // refused by Cognito: its code is spent.)
+        self.ports.sessions.end_all(&state.username, now).await?;
         self.ports.complete_once(ChallengeKind::TotpSetup, &state.session, now).await?;
         let user = EventUser { username: Some(state.username.clone()), email: Some(carried.account.clone()), ..EventUser::default() };
         let context =
             EventContext { app: Some(state.ctx.app.to_string()), method: Some("password".into()), device: state.ctx.device.clone(), ..visitor.clone() };
         let enrolled = IdentityEvent::new(EventType::UserMfaEnrolled, user, context, now).with_detail("factor", "software_token");
-        self.ports.events.record(&enrolled).await?;
-        self.ports.sessions.end_all(&state.username, now).await?;
+        // Logged, not answered: the enrolment is made and the step spent.
+        if let Err(e) = self.ports.events.record(&enrolled).await {
+            tracing::error!(error = %e, "user.mfa_enrolled could not be recorded; the enrolment stands");
+        }
         self.deliver(
             &state.ctx,
             &carried.id,

@@ -55,16 +55,18 @@ impl PasswordSignIn {
         // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
         // (whoever held them: the reset proves the email), all but this one's.
         let reset = crate::signin::oidc::random_token();
-        // All three are tried (the password has changed whatever fails); the first failure of
-        // the bridge's own two is returned.
+        // The hold first, then the sweep: a sign-in the old password passed opens its session
+        // before the hold (and is swept) or after it (and is refused). All three are tried (the
+        // password has changed whatever fails); the first failure of the bridge's own two is
+        // returned.
         if let Some(username) = self.ports.pool.own_account_with_email(email.as_str()).await? {
+            let held = credentials_changed(&*self.ports.sessions, &username, &reset).await;
             let (ended, signed_out) = tokio::join!(self.ports.sessions.end_all(&username, now), self.ports.pool.sign_out(&username));
             if let Err(e) = signed_out {
                 tracing::warn!(error = %e, "could not revoke the refresh tokens after a password reset");
             }
-            let held = credentials_changed(&*self.ports.sessions, &username, &reset).await;
-            ended?;
             held?;
+            ended?;
         }
         let step = self.ports.auth.sign_in(email.as_str(), new_password).await?;
         let established = Established { second_factor: false, prior: None, given: NOTHING_GIVEN, method: Method::Password, claim: Some(&reset) };

@@ -40,9 +40,8 @@ pub fn timeouts() -> TimeoutConfig {
 /// region ([`tls::sdk_trust_store`](crate::adapters::tls::sdk_trust_store)); timeouts and retries
 /// as [`timeouts`] says.
 ///
-/// Built without `aws_config`'s loader, whose default chains (profile files, IMDS, the container
-/// endpoint, web identity through STS) a Lambda function never uses: every function links them
-/// otherwise (the README's package sizes say how much this saves). Not read: FIPS and
+/// Built without `aws_config`'s loader, whose other chains (profile files, IMDS, web identity
+/// through STS) a Lambda function never uses: every function links them otherwise (the README's package sizes say how much this saves). Not read: FIPS and
 /// dual-stack endpoints (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`), an app id for
 /// the user agent, `AWS_DEFAULT_REGION`.
 pub async fn load() -> SdkConfig {

@@ -16,6 +16,7 @@ import { Apps } from "./pages/Apps.jsx";
 import { NewApp } from "./pages/NewApp.jsx";
 import { AppPage } from "./pages/App.jsx";
 import { Keys } from "./pages/Keys.jsx";
+import { Consent } from "./pages/Consent.jsx";
 import { People } from "./pages/People.jsx";
 import { Person } from "./pages/Person.jsx";
 import { Orgs } from "./pages/Orgs.jsx";
@@ -110,6 +111,7 @@ const NAV = [
   ["/apps", "nav.apps"],
   ["/keys", "nav.keys"],
   ["/people", "nav.people"],
+  ["/consent", "nav.consent"],
   ["/orgs", "nav.orgs"],
   ["/hooks", "nav.hooks"],
   ["/workflows", "nav.workflows"],
@@ -176,6 +178,7 @@ function Console({ me, onSignOut }) {
           <Route path="/keys" component={Keys} />
           <Route path="/people" component={People} />
           <Route path="/people/:username" component={Person} />
+          <Route path="/consent" component={Consent} />
           <Route path="/orgs" component={Orgs} />
           <Route path="/orgs/:id" component={OrgPage} />
           <Route path="/hooks" component={Hooks} />

@@ -1,13 +1,14 @@
-// Browser tests of consent: the operator publishes documents with `bridge-admin consent`; a new
-// person ticks them on the sign-up form (required ones must be); an existing person is asked at
-// their next sign-in, refused when they decline, and asked again when a new version of the terms
-// is published. Its own stack: publishing required terms changes every sign-in after it.
+// Browser tests of consent: the operator publishes documents with `bridge-admin consent` and in
+// the console; a new person ticks them on the sign-up form (required ones must be); an existing
+// person is asked at their next sign-in, refused when they decline, and asked again when a new
+// version of the terms is published. Its own stack: publishing required terms changes every
+// sign-in after it. The tests run in order: the console's starts from what the first left.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { root, shot, startStack, step, identify } from "./stack.mjs";
+import { consoleA11y, root, shot, startStack, step, identify, watchCsp } from "./stack.mjs";
 
 let info;
 let browser;
@@ -24,8 +25,8 @@ after(async () => {
 });
 
 async function page(locale) {
-  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale } });
-  return context.newPage();
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale }, reducedMotion: "reduce" });
+  return watchCsp(await context.newPage());
 }
 
 async function openForm(p, path) {
@@ -163,4 +164,106 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   const exported = consent("export", "terms", "2");
   assert.deepEqual(exported.map((r) => [r.email, r.accepted]), [[hanako.email, true]]);
   assert.deepEqual(consent("list").map((d) => [d.id, d.version]), [["marketing", 1], ["terms", 1], ["terms", 2]]);
+});
+
+/** Opens the operators' console, signs `user` in through the form (password, the SMS code, and
+ * the required terms, which a console person is asked like anyone else), and waits for the
+ * console to take its token. */
+async function signInToConsole(p, user) {
+  await p.goto(`${info.form}/console/`);
+  await p.getByRole("button", { name: /^(Sign in|サインイン)$/ }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  await signIn(p, user);
+  await step(p, "code").getByLabel(/^(Code|確認コード)$/).fill("123456");
+  await step(p, "code").getByRole("button", { name: /^(Verify|確認)$/ }).click();
+  const asked = step(p, "consent");
+  await asked.getByRole("checkbox", { name: /I accept the Terms of Service|利用規約に同意します/ }).check();
+  await asked.getByRole("button", { name: /Accept and continue|同意して続ける/ }).click();
+  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
+}
+
+test("consent in the console: an admin publishes the next version of the terms and a new document, a version published meanwhile is never followed unseen, bad names and addresses are refused; a person's page shows where they stand; a viewer only reads", async () => {
+  const p = await page("en-US");
+  await signInToConsole(p, info.users.admin);
+  await p.getByRole("navigation").getByRole("link", { name: "Consent", exact: true }).click();
+  await p.locator("main h1").filter({ hasText: "Consent documents" }).waitFor();
+  const row = (id) => p.getByRole("row").filter({ has: p.getByRole("rowheader", { name: id, exact: true }) });
+  await row("terms").getByRole("cell", { name: "Required" }).waitFor();
+  await row("terms").getByRole("cell", { name: "2", exact: true }).waitFor();
+  await row("marketing").getByRole("cell", { name: "Optional" }).waitFor();
+
+  // The next version of the terms, filled in from the current one.
+  await row("terms").getByRole("button", { name: "New version" }).click();
+  const form = p.getByRole("region", { name: "New version of terms" });
+  await form.getByText("This publishes version 3 of terms").waitFor();
+  await consoleA11y(p, "console-consent-form", info.form);
+  assert.equal(await form.getByLabel("Title (English)").inputValue(), "Terms of Service");
+  await form.getByLabel("Title (English)").fill("Terms of Service, 3rd edition");
+  await form.getByLabel("Address of the text (English)").fill("https://acme.example.com/en/terms/v3");
+  await form.getByRole("button", { name: "Publish" }).click();
+  await p.getByRole("status").filter({ hasText: "Published version 3 of terms: everyone is asked to accept it at their next sign-in." }).waitFor();
+  await row("terms").getByRole("link", { name: "Terms of Service, 3rd edition" }).waitFor();
+  assert.equal(await row("terms").getByRole("link", { name: "Terms of Service, 3rd edition" }).getAttribute("href"), "https://acme.example.com/en/terms/v3");
+  await row("terms").getByText("2 earlier versions").waitFor();
+
+  // Another operator publishes version 4 while this form is open: publishing here is refused
+  // (412), the list shows theirs, and nothing of this form's is published.
+  await row("terms").getByRole("button", { name: "New version" }).click();
+  await form.getByText("This publishes version 4 of terms").waitFor();
+  await form.getByLabel("Title (English)").fill("Written from version 3");
+  publishTerms(4);
+  await form.getByRole("button", { name: "Publish" }).click();
+  await p.getByRole("alert").filter({ hasText: "Someone else changed this after you opened it." }).waitFor();
+  await row("terms").getByText("3 earlier versions").waitFor();
+  assert.equal(consent("list").filter((d) => d.id === "terms").length, 4, "the form's version was not published");
+  assert.ok(!JSON.stringify(consent("list")).includes("Written from version 3"));
+
+  // A new document: its name and addresses are checked before anything is sent.
+  await p.getByRole("button", { name: "New document" }).click();
+  const fresh = p.getByRole("region", { name: "New document" });
+  await fresh.getByLabel("Name").fill("Research Panel");
+  await fresh.getByLabel("Title (日本語)").fill("調査へのご協力");
+  await fresh.getByLabel("Title (English)").fill("Research panel");
+  await fresh.getByLabel("Address of the text (日本語)").fill("javascript:alert(1)");
+  await fresh.getByLabel("Address of the text (English)").fill("http://acme.example.com/research");
+  await fresh.getByRole("button", { name: "Publish" }).click();
+  await fresh.getByRole("alert").filter({ hasText: "Fix the fields marked below." }).waitFor();
+  await fresh.getByText("Use 1 to 32 of a-z, 0-9 and -, starting with a letter.").waitFor();
+  assert.equal(await fresh.getByText("Enter an https address.").count(), 2);
+  await fresh.getByLabel("Name").fill("research");
+  await fresh.getByLabel("Address of the text (日本語)").fill("https://acme.example.com/ja/research");
+  await fresh.getByLabel("Address of the text (English)").fill("https://acme.example.com/en/research");
+  await fresh.getByRole("button", { name: "Publish" }).click();
+  await p.getByRole("status").filter({ hasText: "Published version 1 of research." }).waitFor();
+  await row("research").getByRole("cell", { name: "Optional" }).waitFor();
+  await consoleA11y(p, "console-consent", info.form);
+  await shot(p, "en-console-consent");
+
+  // Hanako accepted version 2 of the terms and withdrew the marketing consent.
+  await p.goto(`${info.form}/console/#/people/${encodeURIComponent(info.users.hanako.email)}`);
+  const theirs = p.getByRole("region", { name: "Consent", exact: true });
+  const standing = (id) => theirs.getByRole("row").filter({ has: p.getByRole("rowheader", { name: id, exact: true }) });
+  await standing("terms").getByRole("cell", { name: "Accepted version 2 only" }).waitFor();
+  await standing("marketing").getByRole("cell", { name: "Not accepted" }).waitFor();
+  await standing("research").getByRole("cell", { name: "Not accepted" }).waitFor();
+  await theirs.getByText(/Every decision \(\d+\)/).click();
+  await theirs.getByText(/declined or withdrawn · on the account page/).waitFor();
+  await consoleA11y(p, "console-person-consents", info.form);
+  await p.context().close();
+
+  // A viewer reads the documents but has no control to publish; the API refuses the viewer's.
+  const v = await page("ja-JP");
+  await signInToConsole(v, info.users.viewer);
+  await v.getByRole("navigation").getByRole("link", { name: "同意文書", exact: true }).click();
+  await v.getByRole("row").filter({ hasText: "research" }).getByRole("cell", { name: "任意" }).waitFor();
+  assert.equal(await v.getByRole("button", { name: /新しい版|新しい文書/ }).count(), 0);
+  await consoleA11y(v, "console-consent-viewer-ja", info.form);
+  const refused = await v.evaluate(async (url) => {
+    const r = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${sessionStorage.getItem("console.token")}`, "Content-Type": "application/json", "If-Match": "\"4\"" },
+                                 body: JSON.stringify({ title: { ja: "x", en: "x" }, url: { ja: "https://x.example", en: "https://x.example" } }) });
+    return r.status;
+  }, `${info.api}/admin/v1/consent/terms`);
+  assert.equal(refused, 403);
+  assert.equal(consent("list").filter((d) => d.id === "terms").length, 4);
+  await v.context().close();
 });

@@ -9,11 +9,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { identify, root, startStack } from "./stack.mjs";
+import { consoleA11y, identify, root, startStack, watchCsp } from "./stack.mjs";
 
 const shots = process.env.SCREENSHOT_DIR;
-const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 let info;
 let browser;
 let stop;
@@ -37,12 +35,7 @@ const consoleUrl = () => `${info.form}/console/`;
  * once, so axe never measures a button's contrast halfway through a transition. */
 async function page(locale, options = {}) {
   const context = await browser.newContext({ locale, extraHTTPHeaders: { "Accept-Language": locale }, reducedMotion: "reduce", ...options });
-  const p = await context.newPage();
-  p.cspViolations = [];
-  p.on("console", (m) => {
-    if (/Content Security Policy/i.test(m.text())) p.cspViolations.push(m.text());
-  });
-  return p;
+  return watchCsp(await context.newPage());
 }
 
 async function shot(p, name) {
@@ -52,23 +45,9 @@ async function shot(p, name) {
   await p.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true, clip: { x: 0, y: 0, width, height: Math.min(height, 2400) } });
 }
 
-/**
- * axe-core on the page as it is: no violation of impact serious or critical. The console's CSP
- * allows scripts from its own origin only, so axe.min.js is served from there (a route of this
- * page) rather than inlined by `addScriptTag({ path })`, which the CSP would block.
- */
+/** axe-core and the CSP on the console's page as it is (`consoleA11y`), then a screenshot. */
 async function checkA11y(p, name) {
-  if (!p.axeRouted) {
-    await p.route(`${info.form}/console/__axe.min.js`, (route) => route.fulfill({ path: axePath, contentType: "text/javascript" }));
-    p.axeRouted = true;
-  }
-  if (!(await p.evaluate(() => typeof window.axe === "object"))) await p.addScriptTag({ url: `${info.form}/console/__axe.min.js` });
-  const results = await p.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const describe = (v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`;
-  for (const v of results.violations.filter((x) => !bad.includes(x))) process.stderr.write(`axe (${name}, not failing): ${describe(v)}\n`);
-  assert.deepEqual(bad.map(describe), [], `axe on ${name}`);
-  assert.deepEqual(p.cspViolations, [], `CSP violations on ${name}`);
+  await consoleA11y(p, name, info.form);
   await shot(p, name);
 }
 
@@ -1980,6 +1959,7 @@ test("on a phone (375x740) the console fits the screen: no sideways scrolling", 
   const routes = [
     ["#/apps/demo-tool", "Demo Tool"],
     ["#/keys", "Signing keys"],
+    ["#/consent", "Consent documents"],
     ["#/audit", "Audit trail"],
     [`#/people/${encodeURIComponent(info.users.admin.email)}`, info.users.admin.email],
     ["#/orgs", "Organisations"],

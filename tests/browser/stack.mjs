@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 /** The repository's root. */
@@ -73,4 +75,35 @@ export async function identify(p, email) {
   if (await step(p, "password").isVisible()) await p.locator("#not-you").click();
   await step(p, "identify").locator("#email").fill(email);
   await step(p, "identify").locator("button[type=submit]").click();
+}
+
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/** Records on `p.cspViolations` the Content Security Policy violations the page meets. */
+export function watchCsp(p) {
+  p.cspViolations = [];
+  p.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) p.cspViolations.push(m.text());
+  });
+  return p;
+}
+
+/**
+ * axe-core on the console page `p` as it is: no violation of impact serious or critical, and no
+ * CSP violation (`watchCsp`). The console's CSP allows scripts from its own origin only, so
+ * axe.min.js is served from there (a route of this page, under `form`/console/) rather than
+ * inlined by `addScriptTag({ path })`, which the CSP would block.
+ */
+export async function consoleA11y(p, name, form) {
+  if (!p.axeRouted) {
+    await p.route(`${form}/console/__axe.min.js`, (route) => route.fulfill({ path: axePath, contentType: "text/javascript" }));
+    p.axeRouted = true;
+  }
+  if (!(await p.evaluate(() => typeof window.axe === "object"))) await p.addScriptTag({ url: `${form}/console/__axe.min.js` });
+  const results = await p.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const describe = (v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`;
+  for (const v of results.violations.filter((x) => !bad.includes(x))) process.stderr.write(`axe (${name}, not failing): ${describe(v)}\n`);
+  assert.deepEqual(bad.map(describe), [], `axe on ${name}`);
+  assert.deepEqual(p.cspViolations, [], `CSP violations on ${name}`);
 }

@@ -144,6 +144,11 @@ fn settings(name: &str) -> Value {
            "allowed_origins": ["https://tool.example.com"], "risk_policy": "deny"})
 }
 
+/// A new version of the terms, as the console sends it.
+fn terms_version(url: &str) -> Value {
+    json!({"required": true, "title": {"ja": "利用規約", "en": "Terms of service"}, "url": {"ja": url, "en": url}})
+}
+
 /// The console as an app of the bridge: a JWT signed with our keys, for the admin API.
 async fn console_app(console: &Console) {
     let target = json!({"kind": "jwt", "url": format!("{CONSOLE}/index.html"), "algorithm": "ES256", "audience": AUDIENCE, "lifetime_seconds": 600});
@@ -259,6 +264,7 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
             ("POST", "/admin/v1/apps", Some(jwt_app("other"))),
             ("POST", "/admin/v1/keys/rotate", Some(json!({"alg": "ES256"}))),
             ("POST", "/admin/v1/keys/prune", None),
+            ("POST", "/admin/v1/consent/terms", Some(terms_version("https://acme.example.com/terms"))),
             ("PUT", "/admin/v1/apps/tool", Some(settings("Renamed"))),
             ("DELETE", "/admin/v1/apps/tool", None),
             ("POST", "/admin/v1/apps/tool/secret", Some(json!({"generate": true}))),
@@ -615,6 +621,7 @@ async fn hostile_requests_get_a_clear_error_and_never_a_5xx() {
         ("POST", "/admin/v1/apps"),
         ("PUT", "/admin/v1/apps/tool"),
         ("POST", "/admin/v1/keys/rotate"),
+        ("POST", "/admin/v1/consent/terms"),
         ("POST", "/admin/v1/apps/acme-help/secret"),
         ("PUT", "/admin/v1/people/boss@example.com/role"),
         ("POST", "/admin/v1/orgs"),
@@ -721,7 +728,10 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
     let contract = contract();
     let mut operations = 0;
     for (template, methods) in contract["paths"].as_object().unwrap() {
-        let path = format!("/admin/v1{}", template.replace("{id}", "acme-help").replace("{username}", "boss@example.com").replace("{token}", "t-1"));
+        let path = format!(
+            "/admin/v1{}",
+            template.replace("{id}", "acme-help").replace("{document}", "terms").replace("{username}", "boss@example.com").replace("{token}", "t-1")
+        );
         for method in methods.as_object().unwrap().keys().filter(|m| *m != "parameters") {
             let method = method.to_uppercase();
             let reply = send_to(&console.admin, &method, &path, &[("origin", CONSOLE), ("content-type", "application/json")], Some("{}".into())).await;
@@ -730,7 +740,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 56, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 59, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();
@@ -1266,4 +1276,91 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     for body in [&trail.body, &listed.body, &created.body, &changed.body, &history.body, &failed.body] {
         assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
     }
+}
+
+#[tokio::test]
+async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_each_persons_decisions_are_read() {
+    use shared::consent::ports::{ConsentRecord, ConsentStore};
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let customer = console.person("customer@example.com", &[]).await;
+    let (boss_t, viewer_t) = (console.token(&boss, json!({})), console.token(&viewer, json!({})));
+    let publish = |if_match: &'static str, body: Value| {
+        let token = boss_t.clone();
+        let console = &console;
+        async move { console.call(&token, "POST", "/admin/v1/consent/terms", &[("if-match", if_match)], Some(body)).await }
+    };
+    let listed = || async { console.call(&viewer_t, "GET", "/admin/v1/consent", &[], None).await.json()["documents"].as_array().unwrap().len() };
+    assert_eq!(listed().await, 0);
+
+    let first = publish("\"0\"", terms_version("https://acme.example.com/terms/1")).await;
+    assert_eq!((first.status, first.header("etag")), (StatusCode::CREATED, Some("\"1\"")), "{}", first.body);
+    assert_eq!((first.json()["version"].as_u64(), first.json()["required"].as_bool()), (Some(1), Some(true)));
+    // Another admin's publication from the same reading: 412, and nothing written.
+    let late = publish("\"0\"", terms_version("https://acme.example.com/terms/other")).await;
+    assert_eq!((late.status, late.json()["error"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("precondition_failed")), "{}", late.body);
+    assert_eq!(publish("\"5\"", terms_version("https://acme.example.com/terms/5")).await.status, StatusCode::PRECONDITION_FAILED, "no skipped versions");
+    let without = console.call(&boss_t, "POST", "/admin/v1/consent/terms", &[], Some(terms_version("https://acme.example.com/terms/x"))).await;
+    assert_eq!(without.status, StatusCode::PRECONDITION_REQUIRED);
+    // What a document refuses: 400, naming the field, and nothing written.
+    for (body, says) in [
+        (terms_version("javascript:alert(1)"), "URL"),
+        (terms_version("http://acme.example.com/terms"), "https"),
+        (json!({"title": {"ja": "", "en": "Terms"}, "url": {"ja": "https://a.example", "en": "https://a.example"}}), "title"),
+        (json!({"title": {"ja": "規約\nです", "en": "Terms"}, "url": {"ja": "https://a.example", "en": "https://a.example"}}), "title"),
+        (json!({"title": {"ja": "規約", "en": "Terms", "fr": "Conditions"}, "url": {"ja": "https://a.example", "en": "https://a.example"}}), "unknown field"),
+        (json!({"title": {"ja": "規約", "en": "Terms"}, "url": {"ja": "https://a.example", "en": "https://a.example"}, "version": 9}), "unknown field"),
+        (json!({"title": {"ja": "規約", "en": "Terms"}}), "missing field"),
+    ] {
+        let refused = publish("\"1\"", body.clone()).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}: {}", refused.body);
+        assert!(refused.json()["message"].as_str().unwrap().contains(says), "{body}: {}", refused.body);
+    }
+    let bad_name =
+        console.call(&boss_t, "POST", "/admin/v1/consent/Terms%20of%20use", &[("if-match", "\"0\"")], Some(terms_version("https://a.example"))).await;
+    assert_eq!(bad_name.status, StatusCode::BAD_REQUEST, "{}", bad_name.body);
+    assert_eq!(listed().await, 1, "nothing refused was written");
+
+    // The next version keeps the first's `required` unless told; each publication is audited.
+    let second = publish("\"1\"", json!({"title": {"ja": "利用規約 第2版", "en": "Terms, 2nd edition"}, "url": {"ja": "https://acme.example.com/ja/2", "en": "https://acme.example.com/en/2"}})).await;
+    assert_eq!(
+        (second.status, second.header("etag"), second.json()["required"].as_bool()),
+        (StatusCode::CREATED, Some("\"2\""), Some(true)),
+        "{}",
+        second.body
+    );
+    assert_eq!(listed().await, 2);
+    let audit = console.call(&viewer_t, "GET", "/admin/v1/audit?target=consent:terms", &[], None).await.json();
+    let records = audit["records"].as_array().unwrap_or_else(|| panic!("{audit}"));
+    assert_eq!(records.len(), 2, "{audit}");
+    assert!(records.iter().all(|r| r["type"] == "admin.consent.published" && r["actor"]["id"] == json!(boss.1)), "{audit}");
+
+    // One person's decisions: the customer accepted version 1, so version 2 is still to accept.
+    let store = shared::adapters::dynamo::consents::DynamoConsents::new(aws_sdk_dynamodb::Client::new(&console.test.sdk), &console.test.stack.table);
+    let record = ConsentRecord {
+        username: customer.0.clone(),
+        sub: customer.1.clone(),
+        email: Some("customer@example.com".into()),
+        document: shared::consent::document::DocumentId::parse("terms").unwrap(),
+        version: 1,
+        accepted: true,
+        at: now(),
+        ip: Some("203.0.113.9".into()),
+        user_agent: None,
+        via: shared::consent::decision::Via::SignIn,
+    };
+    store.record(&[record], &[]).await.unwrap();
+    let theirs = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", customer.0), &[], None).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert_eq!(theirs.json()["records"].as_array().map(Vec::len), Some(1), "{}", theirs.body);
+    assert_eq!(theirs.json()["current"], json!([{"document": "terms", "version": 2, "required": true, "accepted_version": 1}]), "{}", theirs.body);
+    let boss_own = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", boss.0), &[], None).await.json();
+    assert_eq!(
+        (boss_own["records"].as_array().map(Vec::len), boss_own["current"][0]["accepted_version"].clone()),
+        (Some(0), Value::Null),
+        "no one else's records"
+    );
+    let nobody = console.call(&viewer_t, "GET", "/admin/v1/people/nobody@example.com/consents", &[], None).await;
+    assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{}", nobody.body);
 }

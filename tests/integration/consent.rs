@@ -26,6 +26,7 @@ fn admin(app: &TestApp) -> ConsentAdmin {
 pub(crate) async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {
     let draft = Draft {
         id: DocumentId::parse(id).unwrap(),
+        version: None,
         required: Some(required),
         title: Localized { ja: format!("{id}（日本語）"), en: format!("{id} (English)") },
         url: Localized { ja: format!("https://acme.example.com/ja/{id}"), en: format!("https://acme.example.com/en/{id}") },
@@ -240,6 +241,7 @@ async fn publishing_checks_documents_and_is_audited() {
     let admin = admin(&app);
     let draft = |url: &str| Draft {
         id: DocumentId::parse("terms").unwrap(),
+        version: None,
         required: Some(true),
         title: Localized { ja: "利用規約".into(), en: "Terms of service".into() },
         url: Localized { ja: url.into(), en: "https://acme.example.com/terms".into() },

@@ -591,7 +591,13 @@ async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_
     let admin = shared::admin::consent::ConsentAdmin { store: std::sync::Arc::new(store), pool: std::sync::Arc::new(pool) };
     let terms = shared::consent::document::Localized { ja: "利用規約".into(), en: "Terms".into() };
     let url = shared::consent::document::Localized { ja: "https://acme.example.com/ja/terms".into(), en: "https://acme.example.com/en/terms".into() };
-    let draft = shared::admin::consent::Draft { id: shared::consent::document::DocumentId::parse("terms").unwrap(), required: Some(true), title: terms, url };
+    let draft = shared::admin::consent::Draft {
+        id: shared::consent::document::DocumentId::parse("terms").unwrap(),
+        version: None,
+        required: Some(true),
+        title: terms,
+        url,
+    };
     admin.publish(&shared::admin::audit::Actor::cli(), draft, 1).await.unwrap();
 
     let (reply, _) = corporate_sign_in(app, "taro@corp.example").await;

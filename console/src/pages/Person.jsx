@@ -1,4 +1,5 @@
-// One person: organisation, groups, console role, second factors, last sign-in, live sessions.
+// One person: organisation, groups, console role, second factors, last sign-in, live sessions,
+// and their consent decisions (where they stand with each current document, and every record).
 // Admins disable or enable them and give or take a console role (never their own); admins and
 // operators sign them out everywhere. Each change is confirmed first.
 import { useState } from "preact/hooks";
@@ -186,6 +187,7 @@ export function Person({ params }) {
               <p>{t("people.noSessions")}</p>
             )}
           </section>
+          <Consents username={p.username} />
           <p>
             <Link href={`/audit/target/${encodeURIComponent(`user:${p.username}`)}`}>{t("people.audit")}</Link>
           </p>
@@ -193,5 +195,63 @@ export function Person({ params }) {
         </>
       )}
     </>
+  );
+}
+
+/** Where the person stands with each current document, and their decisions, oldest first. */
+function Consents({ username }) {
+  const { t } = useI18n();
+  const consents = useResource(`/people/${seg(username)}/consents`);
+  const c = consents.data;
+  const standing = (s) =>
+    s.accepted_version === s.version ? t("people.consentAccepted") : s.accepted_version ? t("people.consentOlder", { version: s.accepted_version }) : t("people.consentNot");
+  return (
+    <section aria-labelledby="consents-heading">
+      <h2 id="consents-heading">{t("people.consents")}</h2>
+      {consents.loading && !c && <Loading />}
+      <ErrorAlert error={consents.error} />
+      {c &&
+        (c.current.length ? (
+          <div class="overflow-auto">
+            <table class="striped">
+              <thead>
+                <tr>
+                  <th scope="col">{t("consent.document")}</th>
+                  <th scope="col">{t("consent.version")}</th>
+                  <th scope="col">{t("consent.kind")}</th>
+                  <th scope="col">{t("people.consentStanding")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {c.current.map((s) => (
+                  <tr key={s.document}>
+                    <th scope="row">
+                      <code>{s.document}</code>
+                    </th>
+                    <td>{s.version}</td>
+                    <td>{s.required ? t("consent.required") : t("consent.optional")}</td>
+                    <td>{standing(s)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p>{t("people.noDocuments")}</p>
+        ))}
+      {c && c.records.length > 0 && (
+        <details>
+          <summary>{t("people.consentRecords", { n: c.records.length })}</summary>
+          <ul>
+            {c.records.map((r, i) => (
+              <li key={i}>
+                <Time at={r.at} /> · <code>{r.document}</code> {t("consent.versionN", { version: r.version })} · {r.accepted ? t("people.consentGiven") : t("people.consentDeclined")} ·{" "}
+                {t(`people.consentVia.${r.via}`)}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
   );
 }

@@ -10,6 +10,7 @@ use shared::adapters::cognito::directory::CognitoDirectory;
 use shared::adapters::console_tokens::{ConsoleTokens, Expected};
 use shared::adapters::dynamo::apps::DynamoApps;
 use shared::adapters::dynamo::audit::DynamoAudit;
+use shared::adapters::dynamo::consents::DynamoConsents;
 use shared::adapters::dynamo::hooks::DynamoHooks;
 use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::orgs::DynamoOrgs;
@@ -18,6 +19,7 @@ use shared::adapters::http::oidc::HttpOidc;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::admin::AdminError;
 use shared::admin::apps::AppAdmin;
+use shared::admin::consent::ConsentAdmin;
 use shared::admin::hooks::HooksAdmin;
 use shared::admin::keys::KeysAdmin;
 use shared::admin::operator::{ConsoleIdentity, Operator, Refusal};
@@ -32,6 +34,7 @@ use crate::config::Config;
 
 pub struct Admin {
     pub apps: AppAdmin,
+    pub consent: ConsentAdmin,
     pub hooks: HooksAdmin,
     pub keys: KeysAdmin,
     pub orgs: OrgAdmin,
@@ -52,7 +55,8 @@ impl Admin {
     /// Fails only when the HTTP client for hook previews cannot be built (no TLS roots).
     pub fn new(config: &Config, sdk: &SdkConfig) -> Result<Self, String> {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
-        let directory: Arc<dyn PeopleDirectory> = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
+        let cognito = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), &config.user_pool_id));
+        let directory: Arc<dyn PeopleDirectory> = cognito.clone();
         let audit: Arc<dyn AuditLog> = Arc::new(DynamoAudit::new(dynamo.clone(), &config.table));
         let vault = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)));
         let key_set = Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(60)));
@@ -66,6 +70,7 @@ impl Admin {
         });
         Ok(Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
+            consent: ConsentAdmin { store: Arc::new(DynamoConsents::new(dynamo.clone(), &config.table)), pool: cognito },
             hooks: HooksAdmin {
                 store: Arc::new(DynamoHooks::new(dynamo.clone(), &config.table)),
                 audit: audit.clone(),

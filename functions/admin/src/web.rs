@@ -214,6 +214,12 @@ impl PathId for shared::directory::org::OrgId {
     }
 }
 
+impl PathId for shared::consent::document::DocumentId {
+    fn parse_id(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).map_err(|e| e.to_string())
+    }
+}
+
 impl<S: Send + Sync, T: PathId> FromRequestParts<S> for ResourceId<T> {
     type Rejection = Problem;
 

@@ -29,6 +29,10 @@ pub struct ConsentAdmin {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub id: DocumentId,
+    /// The version this publication must become (the version the operator read, plus one; 1 for
+    /// a new document), so that one published meanwhile is never followed unseen; `None`: the
+    /// next, whatever it is.
+    pub version: Option<u32>,
     /// Whether it must be accepted; `None`: as the version before (a new document: optional).
     pub required: Option<bool>,
     pub title: Localized,
@@ -58,6 +62,10 @@ impl ConsentAdmin {
     /// version before unless `draft.required` says otherwise. From then on (within a minute, the
     /// sign-in functions' cache), a required document's new version is asked of everyone at
     /// their next sign-in.
+    ///
+    /// Errors: [`AdminError::Stale`] (with the current version, 0 for none) when `draft.version`
+    /// is not the next, or another publication took it first; [`AdminError::Invalid`] for a
+    /// title or URL [`ConsentDocument::validate`] refuses, or an 11th document.
     pub async fn publish(&self, actor: &Actor, draft: Draft, now: u64) -> Result<ConsentDocument, AdminError> {
         let all = self.store.documents().await?;
         let before = all.iter().filter(|d| d.id == draft.id).max_by_key(|d| d.version).cloned();
@@ -66,6 +74,9 @@ impl ConsentAdmin {
             return Err(AdminError::Invalid(format!("at most {MAX_DOCUMENTS} documents; publish a new version of one instead")));
         }
         let version = before.as_ref().map_or(1, |d| d.version + 1);
+        if draft.version.is_some_and(|asked| asked != version) {
+            return Err(AdminError::Stale { current: u64::from(version - 1) });
+        }
         let required = draft.required.unwrap_or_else(|| before.as_ref().is_some_and(|d| d.required));
         let doc = ConsentDocument { id: draft.id, version, required, title: draft.title, url: draft.url, published: now };
         doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
@@ -87,6 +98,12 @@ impl ConsentAdmin {
     /// The records of the person whose email is `email`.
     pub async fn of_person(&self, email: &str) -> Result<PersonConsents, AdminError> {
         let username = self.pool.find_by_email(email).await?.ok_or_else(|| AdminError::NotFound(format!("a person with the email {email}")))?;
+        self.of_username(username).await
+    }
+
+    /// The records of the person whose Cognito user name is `username` (none for a user name no
+    /// one has: the caller checks the person exists). Two reads, side by side.
+    pub async fn of_username(&self, username: String) -> Result<PersonConsents, AdminError> {
         let (records, documents) = tokio::join!(self.store.of_person(&username), self.store.documents());
         let records = records?;
         let accepted = Accepted::from_records(&records);

@@ -1,5 +1,5 @@
 //! The admin API as one `axum` router, the same in Lambda and in the dev server. One file per
-//! resource: [`apps`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` and `POST /admin/v1/me/sign-out` here.
+//! resource: [`apps`], [`consent`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` and `POST /admin/v1/me/sign-out` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
 //! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
@@ -23,6 +23,7 @@ use shared::admin::AdminError;
 
 pub mod apps;
 pub mod audit;
+pub mod consent;
 pub mod hooks;
 pub mod keys;
 pub mod orgs;
@@ -41,6 +42,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/admin/v1/me", get(me))
         .route("/admin/v1/me/sign-out", post(sign_out))
         .merge(apps::routes())
+        .merge(consent::routes())
         .merge(hooks::routes())
         .merge(keys::routes())
         .merge(orgs::routes())

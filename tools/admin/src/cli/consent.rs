@@ -61,7 +61,8 @@ pub async fn run(command: ConsentCommand, ctx: &Ctx, user_pool: Option<&str>) ->
     match command {
         ConsentCommand::Publish { document, required, optional, title_ja, title_en, url_ja, url_en } => {
             let required = (required || optional).then_some(required);
-            let draft = Draft { id: document, required, title: Localized { ja: title_ja, en: title_en }, url: Localized { ja: url_ja, en: url_en } };
+            let draft =
+                Draft { id: document, version: None, required, title: Localized { ja: title_ja, en: title_en }, url: Localized { ja: url_ja, en: url_en } };
             show(&admin.publish(&Actor::cli(), draft, now()).await?)
         }
         ConsentCommand::List => lines(admin.list().await?),

@@ -1,0 +1,225 @@
+// Consent documents: the terms and policies people accept, and the optional consents they may
+// give (marketing). Everyone reads each document's current version and its history; admins
+// publish the next version (a new document starts at 1). Published versions are never changed:
+// people's records point at them. Checked as the API checks it (shared/src/consent/document.rs).
+import { useCallback, useState } from "preact/hooks";
+import { api, seg } from "../api.js";
+import { useI18n } from "../i18n.jsx";
+import { may, useMe } from "../session.js";
+import { useResource } from "../resource.js";
+import { Field, FixAlert, FormActions } from "../components/AppForm.jsx";
+import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
+import { useCheckedForm } from "../components/useCheckedForm.js";
+
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const LANGUAGES = ["ja", "en"];
+const MAX_TITLE = 120;
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
+const NEW = "new";
+
+/** An absolute https URL, or http on this machine (as `secure_url::secure`). */
+function secureUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.includes(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+/** Each document's versions, newest first, the documents in name order. */
+function byDocument(all) {
+  const grouped = new Map();
+  for (const doc of [...all].sort((a, b) => a.id.localeCompare(b.id) || b.version - a.version)) {
+    if (!grouped.has(doc.id)) grouped.set(doc.id, []);
+    grouped.get(doc.id).push(doc);
+  }
+  return [...grouped.values()];
+}
+
+function check(values, t) {
+  const errors = {};
+  const id = values.id.trim();
+  if (!NAME.test(id)) errors.id = t("consent.invalid.id");
+  const title = {};
+  const url = {};
+  for (const lang of LANGUAGES) {
+    const text = values[`title_${lang}`].trim();
+    if (!text || [...text].length > MAX_TITLE) errors[`title_${lang}`] = t("consent.invalid.title", { max: MAX_TITLE });
+    const link = values[`url_${lang}`].trim();
+    if (!secureUrl(link)) errors[`url_${lang}`] = t("consent.invalid.url");
+    title[lang] = text;
+    url[lang] = link;
+  }
+  if (Object.keys(errors).length) return { errors };
+  return { errors, body: { id, body: { required: values.required, title, url } } };
+}
+
+const initial = (doc) => ({
+  id: doc ? doc.id : "",
+  required: doc ? doc.required : false,
+  title_ja: doc ? doc.title.ja : "",
+  title_en: doc ? doc.title.en : "",
+  url_ja: doc ? doc.url.ja : "",
+  url_en: doc ? doc.url.en : "",
+});
+
+/** The next version of `current` (a new document when `current` is null), prefilled with it. */
+function PublishForm({ current, busy, error, onSubmit, onCancel }) {
+  const { t } = useI18n();
+  const stable = useCallback(check, []);
+  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(current), stable, onSubmit);
+  const field = (name, label, type = "text") => (
+    <Field id={f(name)} label={label} error={errors[name]} shown={shown(name)}>
+      {(aria) => <input {...aria} name={name} type={type} value={values[name]} onInput={set(name)} onBlur={touch(name)} />}
+    </Field>
+  );
+  return (
+    <form ref={form} onSubmit={submit} novalidate aria-busy={busy ? "true" : undefined}>
+      <FixAlert shown={anyErrors} messageKey="consent.fix" />
+      <ErrorAlert error={error} />
+      {current ? (
+        <p>{t("consent.nextOf", { id: current.id, version: current.version + 1 })}</p>
+      ) : (
+        <Field id={f("id")} label={t("consent.id")} help={t("consent.idHelp")} error={errors.id} shown={shown("id")}>
+          {(aria) => <input {...aria} name="id" value={values.id} onInput={set("id")} onBlur={touch("id")} autocomplete="off" spellcheck={false} />}
+        </Field>
+      )}
+      <label>
+        <input type="checkbox" role="switch" name="required" checked={values.required} onChange={(e) => setValues((v) => ({ ...v, required: e.currentTarget.checked }))} />
+        {t("consent.requiredLabel")}
+      </label>
+      <small class="muted">{t("consent.requiredHelp")}</small>
+      <div class="grid">
+        {field("title_ja", t("consent.titleIn", { lang: "日本語" }))}
+        {field("title_en", t("consent.titleIn", { lang: "English" }))}
+      </div>
+      <div class="grid">
+        {field("url_ja", t("consent.urlIn", { lang: "日本語" }), "url")}
+        {field("url_en", t("consent.urlIn", { lang: "English" }), "url")}
+      </div>
+      <FormActions busy={busy} onCancel={onCancel} submitKey="consent.publish" />
+    </form>
+  );
+}
+
+export function Consent() {
+  const { t, lang } = useI18n();
+  const me = useMe();
+  const documents = useResource("/consent");
+  const [notice, setNotice] = useState(null);
+  // The document whose next version is being written: its current version, `NEW`, or null.
+  const [writing, setWriting] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const canChange = may(me, "change");
+  const groups = byDocument(documents.data ? documents.data.documents : []);
+  const text = (localized) => localized[lang] || localized.en;
+
+  const start = (doc) => {
+    setError(null);
+    setNotice(null);
+    setWriting(doc || NEW);
+  };
+  const publish = async ({ id, body }) => {
+    const current = writing === NEW ? null : writing;
+    setBusy(true);
+    setError(null);
+    try {
+      const { data } = await api(`/consent/${seg(current ? current.id : id)}`, { method: "POST", body, ifMatch: `"${current ? current.version : 0}"` });
+      setWriting(null);
+      setNotice({ key: data.required ? "consent.publishedRequired" : "consent.published", values: { id: data.id, version: data.version } });
+      documents.reload();
+    } catch (err) {
+      setError(err);
+      // Another version was published meanwhile: the list shows it; write again from it.
+      if (err.code === "precondition_failed") {
+        setWriting(null);
+        documents.reload();
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <h1>{t("consent.heading")}</h1>
+      <p class="muted">{t("consent.intro")}</p>
+      <Notice notice={notice} />
+      {!writing && <ErrorAlert error={error} />}
+      {documents.loading && !documents.data && <Loading />}
+      <ErrorAlert error={documents.error} />
+      {documents.data &&
+        (groups.length ? (
+          <div class="overflow-auto">
+            <table class="striped consent">
+              <thead>
+                <tr>
+                  <th scope="col">{t("consent.document")}</th>
+                  <th scope="col">{t("consent.version")}</th>
+                  <th scope="col">{t("consent.kind")}</th>
+                  <th scope="col">{t("consent.title")}</th>
+                  <th scope="col">{t("consent.publishedAt")}</th>
+                  {canChange && <th scope="col">{t("consent.actions")}</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {groups.map(([latest, ...older]) => (
+                  <tr key={latest.id}>
+                    <th scope="row">
+                      <code>{latest.id}</code>
+                    </th>
+                    <td>{latest.version}</td>
+                    <td>{latest.required ? t("consent.required") : t("consent.optional")}</td>
+                    <td>
+                      <a href={latest.url[lang] || latest.url.en} target="_blank" rel="noopener noreferrer">
+                        {text(latest.title)}
+                      </a>
+                      {older.length > 0 && (
+                        <details>
+                          <summary>{t("consent.history", { n: older.length })}</summary>
+                          <ul>
+                            {older.map((doc) => (
+                              <li key={doc.version}>
+                                {t("consent.versionN", { version: doc.version })}: <a href={doc.url[lang] || doc.url.en} target="_blank" rel="noopener noreferrer">{text(doc.title)}</a> ·{" "}
+                                {doc.required ? t("consent.required") : t("consent.optional")} · <Time at={doc.published} />
+                              </li>
+                            ))}
+                          </ul>
+                        </details>
+                      )}
+                    </td>
+                    <td>
+                      <Time at={latest.published} />
+                    </td>
+                    {canChange && (
+                      <td>
+                        <button type="button" class="secondary small" onClick={() => start(latest)} disabled={Boolean(writing)}>
+                          {t("consent.newVersion")}
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p>{t("consent.empty")}</p>
+        ))}
+      {canChange && documents.data && !writing && (
+        <button type="button" onClick={() => start(null)}>
+          {t("consent.newDocument")}
+        </button>
+      )}
+      {canChange && writing && (
+        <section aria-labelledby="publish-heading">
+          <h2 id="publish-heading">{writing === NEW ? t("consent.newDocument") : t("consent.newVersionOf", { id: writing.id })}</h2>
+          <p class="muted small">{t("consent.publishIntro")}</p>
+          <PublishForm key={writing === NEW ? NEW : `${writing.id}#${writing.version}`} current={writing === NEW ? null : writing} busy={busy} error={error} onSubmit={publish} onCancel={() => setWriting(null)} />
+        </section>
+      )}
+    </>
+  );
+}

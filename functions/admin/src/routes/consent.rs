@@ -1,0 +1,75 @@
+//! `/admin/v1/consent`: the documents people accept (terms, privacy policy) and the optional
+//! consents they may give (marketing): list every published version, publish the next one
+//! (admin only), and one person's decisions (`/admin/v1/people/{username}/consents`). Published
+//! versions are never changed or removed; the records of one version are exported with
+//! `bridge-admin consent export`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::state::Admin;
+use crate::web::{Answer, Caller, IfMatch, JsonBody, PathParams, ResourceId, with_etag};
+use shared::admin::AdminError;
+use shared::admin::consent::Draft;
+use shared::admin::role::Action;
+use shared::consent::document::{DocumentId, Localized};
+
+pub fn routes() -> Router<Arc<Admin>> {
+    Router::new()
+        .route("/admin/v1/consent", get(list))
+        .route("/admin/v1/consent/{document}", post(publish))
+        .route("/admin/v1/people/{username}/consents", get(of_person))
+}
+
+/// A new version as the console sends it; its number is `If-Match` plus one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewVersion {
+    /// `None`: as the version before (a new document: optional).
+    #[serde(default)]
+    required: Option<bool>,
+    title: Localized,
+    url: Localized,
+}
+
+/// `GET /admin/v1/consent`: `{"documents": [...]}`, every published version, each document's
+/// oldest first.
+async fn list(State(admin): State<Arc<Admin>>, caller: Caller) -> Answer {
+    caller.may(Action::Read)?;
+    Ok(axum::Json(json!({"documents": admin.consent.list().await?})).into_response())
+}
+
+/// `POST /admin/v1/consent/{document}` with `If-Match: "{current version}"` (`"0"` for a new
+/// document): `201` with the version published and its `ETag`; `412` when another was published
+/// since, `400` for a title or URL the document refuses.
+async fn publish(
+    State(admin): State<Arc<Admin>>,
+    caller: Caller,
+    ResourceId(id): ResourceId<DocumentId>,
+    if_match: IfMatch,
+    JsonBody(new): JsonBody<NewVersion>,
+) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let read = if_match.version()?;
+    let version = u32::try_from(read).ok().and_then(|v| v.checked_add(1)).ok_or(AdminError::Stale { current: read })?;
+    let draft = Draft { id, version: Some(version), required: new.required, title: new.title, url: new.url };
+    let doc = admin.consent.publish(&operator.actor, draft, crate::web::now()).await?;
+    Ok(with_etag(StatusCode::CREATED, u64::from(doc.version), json!(doc)))
+}
+
+/// `GET /admin/v1/people/{username}/consents`: the person's decisions, oldest first, and where
+/// they stand with each current document; `404` for a user name no one has.
+async fn of_person(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
+    caller.may(Action::Read)?;
+    let (account, consents) = tokio::join!(admin.people.directory.user(&username), admin.consent.of_username(username.clone()));
+    if account.map_err(AdminError::from)?.is_none() {
+        return Err(AdminError::NotFound(format!("a person with the user name {username}")).into());
+    }
+    Ok(axum::Json(consents?).into_response())
+}

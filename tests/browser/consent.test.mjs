@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { consoleA11y, root, shot, startStack, step, identify, watchCsp } from "./stack.mjs";
+import { callConsoleApi, consoleA11y, root, shot, signInToConsole, startStack, step, identify, watchCsp } from "./stack.mjs";
 
 let info;
 let browser;
@@ -166,25 +166,9 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   assert.deepEqual(consent("list").map((d) => [d.id, d.version]), [["marketing", 1], ["terms", 1], ["terms", 2]]);
 });
 
-/** Opens the operators' console, signs `user` in through the form (password, the SMS code, and
- * the required terms, which a console person is asked like anyone else), and waits for the
- * console to take its token. */
-async function signInToConsole(p, user) {
-  await p.goto(`${info.form}/console/`);
-  await p.getByRole("button", { name: /^(Sign in|サインイン)$/ }).click();
-  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
-  await signIn(p, user);
-  await step(p, "code").getByLabel(/^(Code|確認コード)$/).fill("123456");
-  await step(p, "code").getByRole("button", { name: /^(Verify|確認)$/ }).click();
-  const asked = step(p, "consent");
-  await asked.getByRole("checkbox", { name: /I accept the Terms of Service|利用規約に同意します/ }).check();
-  await asked.getByRole("button", { name: /Accept and continue|同意して続ける/ }).click();
-  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
-}
-
 test("consent in the console: an admin publishes the next version of the terms and a new document, a version published meanwhile is never followed unseen, bad names and addresses are refused; a person's page shows where they stand; a viewer only reads", async () => {
   const p = await page("en-US");
-  await signInToConsole(p, info.users.admin);
+  await signInToConsole(p, info, info.users.admin, { acceptTerms: true });
   await p.getByRole("navigation").getByRole("link", { name: "Consent", exact: true }).click();
   await p.locator("main h1").filter({ hasText: "Consent documents" }).waitFor();
   const row = (id) => p.getByRole("row").filter({ has: p.getByRole("rowheader", { name: id, exact: true }) });
@@ -230,6 +214,8 @@ test("consent in the console: an admin publishes the next version of the terms a
   await fresh.getByRole("alert").filter({ hasText: "Fix the fields marked below." }).waitFor();
   await fresh.getByText("Use 1 to 32 of a-z, 0-9 and -, starting with a letter.").waitFor();
   assert.equal(await fresh.getByText("Enter an https address.").count(), 2);
+  await fresh.getByLabel("Name").fill("terms");
+  await fresh.getByText("There is a document named terms: publish a new version of it instead.").waitFor();
   await fresh.getByLabel("Name").fill("research");
   await fresh.getByLabel("Address of the text (日本語)").fill("https://acme.example.com/ja/research");
   await fresh.getByLabel("Address of the text (English)").fill("https://acme.example.com/en/research");
@@ -253,17 +239,13 @@ test("consent in the console: an admin publishes the next version of the terms a
 
   // A viewer reads the documents but has no control to publish; the API refuses the viewer's.
   const v = await page("ja-JP");
-  await signInToConsole(v, info.users.viewer);
+  await signInToConsole(v, info, info.users.viewer, { lang: "ja", acceptTerms: true });
   await v.getByRole("navigation").getByRole("link", { name: "同意文書", exact: true }).click();
   await v.getByRole("row").filter({ hasText: "research" }).getByRole("cell", { name: "任意" }).waitFor();
   assert.equal(await v.getByRole("button", { name: /新しい版|新しい文書/ }).count(), 0);
   await consoleA11y(v, "console-consent-viewer-ja", info.form);
-  const refused = await v.evaluate(async (url) => {
-    const r = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${sessionStorage.getItem("console.token")}`, "Content-Type": "application/json", "If-Match": "\"4\"" },
-                                 body: JSON.stringify({ title: { ja: "x", en: "x" }, url: { ja: "https://x.example", en: "https://x.example" } }) });
-    return r.status;
-  }, `${info.api}/admin/v1/consent/terms`);
-  assert.equal(refused, 403);
+  const refused = await callConsoleApi(v, info, "/consent/terms", { method: "POST", ifMatch: '"4"', body: { title: { ja: "x", en: "x" }, url: { ja: "https://x.example", en: "https://x.example" } } });
+  assert.equal(refused.status, 403);
   assert.equal(consent("list").filter((d) => d.id === "terms").length, 4);
   await v.context().close();
 });

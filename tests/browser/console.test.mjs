@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { consoleA11y, identify, root, startStack, watchCsp } from "./stack.mjs";
+import { callConsoleApi, consoleA11y, FORM, identify, root, signInToConsole, startStack, step, watchCsp } from "./stack.mjs";
 
 const shots = process.env.SCREENSHOT_DIR;
 let info;
@@ -51,54 +51,12 @@ async function checkA11y(p, name) {
   await shot(p, name);
 }
 
-const FORM = {
-  en: { email: "Email", password: "Password", signIn: "Sign in", code: "Code", verify: "Verify", refused: "Incorrect email or password." },
-  ja: { email: "メールアドレス", password: "パスワード", signIn: "サインイン", code: "確認コード", verify: "確認", refused: "メールアドレスまたはパスワードが正しくありません。" },
-};
-const step = (p, id) => p.locator(`#step-${id}`);
-
-/** Opens the console at `route`, signs `user` in through the bridge's form (with an SMS code if
- * `sms`), and waits for the console to take the token. With `wrongFirst` (an email), the form is
- * first sent that email with a wrong password, and refuses it (a failed sign-in is recorded). */
-async function signIn(p, user, { lang = "en", sms = true, route = "", wrongFirst } = {}) {
-  const words = FORM[lang];
-  await p.goto(`${consoleUrl()}${route}`);
-  await p.getByRole("button", { name: words.signIn, exact: true }).click();
-  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
-  if (wrongFirst) {
-    await identify(p, wrongFirst);
-    await step(p, "password").getByLabel(words.password, { exact: true }).fill(`Not-the-Passw0rd-${stamp()}`);
-    await step(p, "password").getByRole("button", { name: words.signIn }).click();
-    await p.getByRole("alert").filter({ hasText: words.refused }).waitFor();
-  }
-  await identify(p, user.email);
-  await step(p, "password").getByLabel(words.password, { exact: true }).fill(user.password);
-  await step(p, "password").getByRole("button", { name: words.signIn }).click();
-  if (sms) {
-    await step(p, "code").getByLabel(words.code).fill("123456");
-    await step(p, "code").getByRole("button", { name: words.verify }).click();
-  }
-  // The console app's URL is /console/ or /console/index.html (as the bucket serves it).
-  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
-  assert.ok(!p.url().includes("jwt="), "the token does not stay in the address bar");
-}
+const signIn = (p, user, options) => signInToConsole(p, info, user, options);
 
 const tokenOf = (p) => p.evaluate(() => sessionStorage.getItem("console.token"));
 
-/** The admin API called from the console's own page (its origin), with its token. */
-function callApi(p, path, { method = "GET", body, ifMatch } = {}) {
-  return p.evaluate(
-    async ({ url, method, body, ifMatch }) => {
-      const headers = { Authorization: `Bearer ${sessionStorage.getItem("console.token")}` };
-      if (body !== undefined) headers["Content-Type"] = "application/json";
-      if (ifMatch) headers["If-Match"] = ifMatch;
-      const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await r.text();
-      return { status: r.status, etag: r.headers.get("ETag"), body: text ? JSON.parse(text) : null };
-    },
-    { url: `${info.api}/admin/v1${path}`, method, body, ifMatch },
-  );
-}
+/** The admin API called from the console's own page (`callApi`). */
+const callApi = (p, path, options) => callConsoleApi(p, info, path, options);
 
 const h1 = (p) => p.locator("main h1");
 const nav = (p, name) => p.getByRole("navigation").getByRole("link", { name, exact: true });

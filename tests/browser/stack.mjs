@@ -107,3 +107,58 @@ export async function consoleA11y(p, name, form) {
   assert.deepEqual(bad.map(describe), [], `axe on ${name}`);
   assert.deepEqual(p.cspViolations, [], `CSP violations on ${name}`);
 }
+
+/** The form's words in each language, as the tests look for them. */
+export const FORM = {
+  en: { email: "Email", password: "Password", signIn: "Sign in", code: "Code", verify: "Verify", refused: "Incorrect email or password.",
+        acceptTerms: /I accept the Terms of Service/, accept: "Accept and continue" },
+  ja: { email: "メールアドレス", password: "パスワード", signIn: "サインイン", code: "確認コード", verify: "確認", refused: "メールアドレスまたはパスワードが正しくありません。",
+        acceptTerms: /利用規約に同意します/, accept: "同意して続ける" },
+};
+
+/** Opens the console of the stack `info` at `route`, signs `user` in through the bridge's form
+ * (with an SMS code if `sms`; accepting the required terms if `acceptTerms`), and waits for the
+ * console to take the token. With `wrongFirst` (an email), the form is first sent that email
+ * with a wrong password, and refuses it (a failed sign-in is recorded). */
+export async function signInToConsole(p, info, user, { lang = "en", sms = true, route = "", wrongFirst, acceptTerms = false } = {}) {
+  const words = FORM[lang];
+  await p.goto(`${info.form}/console/${route}`);
+  await p.getByRole("button", { name: words.signIn, exact: true }).click();
+  await p.waitForURL((url) => url.href.startsWith(info.form) && !url.pathname.startsWith("/console/"));
+  if (wrongFirst) {
+    await identify(p, wrongFirst);
+    await step(p, "password").getByLabel(words.password, { exact: true }).fill(`Not-the-Passw0rd-${Date.now().toString(36)}`);
+    await step(p, "password").getByRole("button", { name: words.signIn }).click();
+    await p.getByRole("alert").filter({ hasText: words.refused }).waitFor();
+  }
+  await identify(p, user.email);
+  await step(p, "password").getByLabel(words.password, { exact: true }).fill(user.password);
+  await step(p, "password").getByRole("button", { name: words.signIn }).click();
+  if (sms) {
+    await step(p, "code").getByLabel(words.code).fill("123456");
+    await step(p, "code").getByRole("button", { name: words.verify }).click();
+  }
+  if (acceptTerms) {
+    await step(p, "consent").getByRole("checkbox", { name: words.acceptTerms }).check();
+    await step(p, "consent").getByRole("button", { name: words.accept }).click();
+  }
+  // The console app's URL is /console/ or /console/index.html (as the bucket serves it).
+  await p.waitForURL((url) => url.pathname.startsWith("/console/") && !url.hash.startsWith("#jwt="));
+  assert.ok(!p.url().includes("jwt="), "the token does not stay in the address bar");
+}
+
+/** The admin API of the stack `info` called from the console's own page `p` (its origin), with
+ * its token: `{ status, etag, body }`. */
+export function callConsoleApi(p, info, path, { method = "GET", body, ifMatch } = {}) {
+  return p.evaluate(
+    async ({ url, method, body, ifMatch }) => {
+      const headers = { Authorization: `Bearer ${sessionStorage.getItem("console.token")}` };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      if (ifMatch) headers["If-Match"] = ifMatch;
+      const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await r.text();
+      return { status: r.status, etag: r.headers.get("ETag"), body: text ? JSON.parse(text) : null };
+    },
+    { url: `${info.api}/admin/v1${path}`, method, body, ifMatch },
+  );
+}

@@ -1317,6 +1317,9 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}: {}", refused.body);
         assert!(refused.json()["message"].as_str().unwrap().contains(says), "{body}: {}", refused.body);
     }
+    // A bad body is a 400 whatever If-Match says; an If-Match no version can have is a 412.
+    assert_eq!(publish("\"7\"", terms_version("javascript:alert(1)")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(publish("\"99999999999\"", terms_version("https://a.example")).await.status, StatusCode::PRECONDITION_FAILED);
     let bad_name =
         console.call(&boss_t, "POST", "/admin/v1/consent/Terms%20of%20use", &[("if-match", "\"0\"")], Some(terms_version("https://a.example"))).await;
     assert_eq!(bad_name.status, StatusCode::BAD_REQUEST, "{}", bad_name.body);
@@ -1355,12 +1358,15 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(theirs.json()["records"].as_array().map(Vec::len), Some(1), "{}", theirs.body);
     assert_eq!(theirs.json()["current"], json!([{"document": "terms", "version": 2, "required": true, "accepted_version": 1}]), "{}", theirs.body);
+    let by_email = console.call(&viewer_t, "GET", "/admin/v1/people/customer@example.com/consents", &[], None).await;
+    assert_eq!((by_email.json()["username"].clone(), by_email.json()["records"].as_array().map(Vec::len)), (json!(customer.0), Some(1)), "{}", by_email.body);
     let boss_own = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", boss.0), &[], None).await.json();
-    assert_eq!(
-        (boss_own["records"].as_array().map(Vec::len), boss_own["current"][0]["accepted_version"].clone()),
-        (Some(0), Value::Null),
-        "no one else's records"
-    );
+    assert_eq!(boss_own["records"], json!([]), "no one else's records: {boss_own}");
+    assert_eq!(boss_own["current"], json!([{"document": "terms", "version": 2, "required": true, "accepted_version": null}]), "{boss_own}");
+    for odd in ["%20", "a%0Ab", &"x".repeat(129)] {
+        let refused = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{odd}/consents"), &[], None).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{odd}: {}", refused.body);
+    }
     let nobody = console.call(&viewer_t, "GET", "/admin/v1/people/nobody@example.com/consents", &[], None).await;
     assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{}", nobody.body);
 }

@@ -5,6 +5,7 @@ import { useI18n } from "../i18n.jsx";
 import { Field, FixAlert, FormActions } from "./AppForm.jsx";
 import { ErrorAlert } from "./Messages.jsx";
 import { useCheckedForm } from "./useCheckedForm.js";
+import { secureUrl } from "./urls.js";
 
 export const CONNECTION_KINDS = ["oidc", "cognito"];
 export const PROVISIONINGS = ["scim", "on_first_sign_in"];
@@ -12,15 +13,10 @@ export const EMAIL_CLAIMS = ["email", "upn", "preferred_username"];
 
 /** https, or http to this machine (a local provider), with no query or fragment. */
 function checkIssuer(text) {
-  try {
-    const url = new URL(text);
-    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-    if (!(url.protocol === "https:" || (url.protocol === "http:" && loopback))) return "orgConnection.invalid.https";
-    if (url.search || url.hash || text.includes("#") || text.includes("?")) return "orgConnection.invalid.query";
-    return null;
-  } catch {
-    return "orgConnection.invalid.issuer";
-  }
+  if (!URL.canParse(text)) return "orgConnection.invalid.issuer";
+  if (!secureUrl(text)) return "orgConnection.invalid.https";
+  if (text.includes("#") || text.includes("?")) return "orgConnection.invalid.query";
+  return null;
 }
 
 function check(values, t) {

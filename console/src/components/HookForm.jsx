@@ -9,22 +9,17 @@ import { useI18n } from "../i18n.jsx";
 import { Field, FixAlert, FormActions } from "./AppForm.jsx";
 import { ErrorAlert } from "./Messages.jsx";
 import { useCheckedForm } from "./useCheckedForm.js";
+import { secureUrl } from "./urls.js";
 
 export const AUTH_KINDS = ["header", "oauth2"];
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const HEADER = /^[A-Za-z0-9_-]+$/;
-const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
 /** https, or http on this machine; no user, query or fragment (as `secure_url::secure`). */
 export function checkHookUrl(text) {
-  if (text.includes("?") || text.includes("#")) return false;
-  try {
-    const url = new URL(text);
-    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.includes(url.hostname));
-    return secure && !url.username && !url.password;
-  } catch {
-    return false;
-  }
+  if (text.includes("?") || text.includes("#") || !secureUrl(text)) return false;
+  const url = new URL(text);
+  return !url.username && !url.password;
 }
 
 function check(values, mode, t) {

@@ -10,22 +10,12 @@ import { useResource } from "../resource.js";
 import { Field, FixAlert, FormActions } from "../components/AppForm.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
 import { useCheckedForm } from "../components/useCheckedForm.js";
+import { secureUrl } from "../components/urls.js";
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const LANGUAGES = ["ja", "en"];
 const MAX_TITLE = 120;
-const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 const NEW = "new";
-
-/** An absolute https URL, or http on this machine (as `secure_url::secure`). */
-function secureUrl(text) {
-  try {
-    const url = new URL(text);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.includes(url.hostname));
-  } catch {
-    return false;
-  }
-}
 
 /** Each document's versions, newest first, the documents in name order. */
 function byDocument(all) {
@@ -37,10 +27,12 @@ function byDocument(all) {
   return [...grouped.values()];
 }
 
-function check(values, t) {
+/** `taken`: the names of the documents there are (a new document's must be another). */
+function check(values, t, taken) {
   const errors = {};
   const id = values.id.trim();
   if (!NAME.test(id)) errors.id = t("consent.invalid.id");
+  else if (taken.includes(id)) errors.id = t("consent.invalid.taken", { id });
   const title = {};
   const url = {};
   for (const lang of LANGUAGES) {
@@ -64,11 +56,12 @@ const initial = (doc) => ({
   url_en: doc ? doc.url.en : "",
 });
 
-/** The next version of `current` (a new document when `current` is null), prefilled with it. */
-function PublishForm({ current, busy, error, onSubmit, onCancel }) {
+/** The next version of `current` (a new document, named other than `taken`, when `current` is
+ * null), prefilled with it. */
+function PublishForm({ current, taken, busy, error, onSubmit, onCancel }) {
   const { t } = useI18n();
-  const stable = useCallback(check, []);
-  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(current), stable, onSubmit);
+  const checkTaken = useCallback((values, t) => check(values, t, current ? [] : taken), [current, taken.join()]);
+  const { values, setValues, errors, shown, set, touch, f, form, submit, anyErrors } = useCheckedForm(() => initial(current), checkTaken, onSubmit);
   const field = (name, label, type = "text") => (
     <Field id={f(name)} label={label} error={errors[name]} shown={shown(name)}>
       {(aria) => <input {...aria} name={name} type={type} value={values[name]} onInput={set(name)} onBlur={touch(name)} />}
@@ -86,10 +79,19 @@ function PublishForm({ current, busy, error, onSubmit, onCancel }) {
         </Field>
       )}
       <label>
-        <input type="checkbox" role="switch" name="required" checked={values.required} onChange={(e) => setValues((v) => ({ ...v, required: e.currentTarget.checked }))} />
+        <input
+          type="checkbox"
+          role="switch"
+          name="required"
+          checked={values.required}
+          onChange={(e) => setValues((v) => ({ ...v, required: e.currentTarget.checked }))}
+          aria-describedby={f("required-help")}
+        />
         {t("consent.requiredLabel")}
       </label>
-      <small class="muted">{t("consent.requiredHelp")}</small>
+      <small class="muted" id={f("required-help")}>
+        {t("consent.requiredHelp")}
+      </small>
       <div class="grid">
         {field("title_ja", t("consent.titleIn", { lang: "日本語" }))}
         {field("title_en", t("consent.titleIn", { lang: "English" }))}
@@ -178,7 +180,7 @@ export function Consent() {
                       </a>
                       {older.length > 0 && (
                         <details>
-                          <summary>{t("consent.history", { n: older.length })}</summary>
+                          <summary>{older.length === 1 ? t("consent.historyOne") : t("consent.history", { n: older.length })}</summary>
                           <ul>
                             {older.map((doc) => (
                               <li key={doc.version}>
@@ -217,7 +219,18 @@ export function Consent() {
         <section aria-labelledby="publish-heading">
           <h2 id="publish-heading">{writing === NEW ? t("consent.newDocument") : t("consent.newVersionOf", { id: writing.id })}</h2>
           <p class="muted small">{t("consent.publishIntro")}</p>
-          <PublishForm key={writing === NEW ? NEW : `${writing.id}#${writing.version}`} current={writing === NEW ? null : writing} busy={busy} error={error} onSubmit={publish} onCancel={() => setWriting(null)} />
+          <PublishForm
+            key={writing === NEW ? NEW : `${writing.id}#${writing.version}`}
+            current={writing === NEW ? null : writing}
+            taken={groups.map(([latest]) => latest.id)}
+            busy={busy}
+            error={error}
+            onSubmit={publish}
+            onCancel={() => {
+              setWriting(null);
+              setError(null);
+            }}
+          />
         </section>
       )}
     </>

@@ -74,12 +74,12 @@ impl ConsentAdmin {
             return Err(AdminError::Invalid(format!("at most {MAX_DOCUMENTS} documents; publish a new version of one instead")));
         }
         let version = before.as_ref().map_or(1, |d| d.version + 1);
-        if draft.version.is_some_and(|asked| asked != version) {
-            return Err(AdminError::Stale { current: u64::from(version - 1) });
-        }
         let required = draft.required.unwrap_or_else(|| before.as_ref().is_some_and(|d| d.required));
         let doc = ConsentDocument { id: draft.id, version, required, title: draft.title, url: draft.url, published: now };
         doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
+        if draft.version.is_some_and(|asked| asked != version) {
+            return Err(AdminError::Stale { current: u64::from(version - 1) });
+        }
         let audit = AuditRecord::new(EventType::AdminConsentPublished, actor, format!("consent:{}", doc.id), before.map(|d| json!(d)), Some(json!(doc)), now);
         match self.store.publish(&doc, &audit).await {
             Ok(()) => Ok(doc),

@@ -56,9 +56,8 @@ impl std::fmt::Display for DocumentId {
 #[error("{0}")]
 pub struct DocumentError(pub String);
 
-/// A text in each language the form speaks (both required; no other field).
+/// A text in each language the form speaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Localized {
     pub ja: String,
     pub en: String,

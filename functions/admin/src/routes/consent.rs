@@ -14,7 +14,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, IfMatch, JsonBody, PathParams, ResourceId, with_etag};
+use crate::web::{Answer, Caller, IfMatch, JsonBody, PathParams, Problem, ResourceId, with_etag};
 use shared::admin::AdminError;
 use shared::admin::consent::Draft;
 use shared::admin::role::Action;
@@ -34,8 +34,23 @@ struct NewVersion {
     /// `None`: as the version before (a new document: optional).
     #[serde(default)]
     required: Option<bool>,
-    title: Localized,
-    url: Localized,
+    title: Texts,
+    url: Texts,
+}
+
+/// A text per language as the API takes it: both, nothing else (the stored [`Localized`] stays
+/// lenient, so an item written by a later version with another language still reads).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Texts {
+    ja: String,
+    en: String,
+}
+
+impl From<Texts> for Localized {
+    fn from(texts: Texts) -> Self {
+        Self { ja: texts.ja, en: texts.en }
+    }
 }
 
 /// `GET /admin/v1/consent`: `{"documents": [...]}`, every published version, each document's
@@ -56,20 +71,24 @@ async fn publish(
     JsonBody(new): JsonBody<NewVersion>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let read = if_match.version()?;
-    let version = u32::try_from(read).ok().and_then(|v| v.checked_add(1)).ok_or(AdminError::Stale { current: read })?;
-    let draft = Draft { id, version: Some(version), required: new.required, title: new.title, url: new.url };
+    let version = u32::try_from(if_match.version()?).ok().and_then(|v| v.checked_add(1));
+    let version = version.ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave"))?;
+    let draft = Draft { id, version: Some(version), required: new.required, title: new.title.into(), url: new.url.into() };
     let doc = admin.consent.publish(&operator.actor, draft, crate::web::now()).await?;
     Ok(with_etag(StatusCode::CREATED, u64::from(doc.version), json!(doc)))
 }
 
 /// `GET /admin/v1/people/{username}/consents`: the person's decisions, oldest first, and where
-/// they stand with each current document; `404` for a user name no one has.
+/// they stand with each current document; `404` for a user name no one has. The path may name
+/// the person by their email alias, as the other people routes do: the records are read by the
+/// Cognito user name (again, when the alias was not it).
 async fn of_person(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     caller.may(Action::Read)?;
+    shared::admin::people::check_username(&username)?;
     let (account, consents) = tokio::join!(admin.people.directory.user(&username), admin.consent.of_username(username.clone()));
-    if account.map_err(AdminError::from)?.is_none() {
+    let Some(account) = account.map_err(AdminError::from)? else {
         return Err(AdminError::NotFound(format!("a person with the user name {username}")).into());
-    }
-    Ok(axum::Json(consents?).into_response())
+    };
+    let consents = if account.username == username { consents? } else { admin.consent.of_username(account.username).await? };
+    Ok(axum::Json(consents).into_response())
 }

@@ -225,6 +225,11 @@ test("consent in the console: an admin publishes the next version of the terms a
   await consoleA11y(p, "console-consent", info.form);
   await shot(p, "en-console-consent");
 
+  // The audit trail names each publication, through the console and the command line alike.
+  await p.goto(`${info.form}/console/#/audit/target/${encodeURIComponent("consent:terms")}`);
+  await p.getByRole("article", { name: "Consent document published consent:terms" }).first().waitFor();
+  assert.equal(await p.getByRole("article", { name: "Consent document published consent:terms" }).count(), 4);
+
   // Hanako accepted version 2 of the terms and withdrew the marketing consent.
   await p.goto(`${info.form}/console/#/people/${encodeURIComponent(info.users.hanako.email)}`);
   const theirs = p.getByRole("region", { name: "Consent", exact: true });

@@ -1370,3 +1370,21 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     let nobody = console.call(&viewer_t, "GET", "/admin/v1/people/nobody@example.com/consents", &[], None).await;
     assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{}", nobody.body);
 }
+
+/// Every kind of audit record (`shared/src/events.rs`: `admin.*`, `hook.*`) has a label on the
+/// console's audit page, in English and in Japanese (`console/src/messages.js`, `audit.types`).
+#[test]
+fn every_kind_of_audit_record_has_a_label_in_the_console_in_both_languages() {
+    let read = |path: &str| std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let (events, messages) = (read("shared/src/events.rs"), read("console/src/messages.js"));
+    let kinds: Vec<&str> = events
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("#[serde(rename = \"")?.strip_suffix("\")]"))
+        .filter(|kind| kind.starts_with("admin.") || kind.starts_with("hook."))
+        // The SMS sender's deliveries: identity events, not audit records.
+        .filter(|kind| !["hook.executed", "hook.response_processed"].contains(kind))
+        .collect();
+    assert!(kinds.len() > 30, "{kinds:?}");
+    let missing: Vec<&&str> = kinds.iter().filter(|kind| messages.matches(&format!("\"{kind}\": ")).count() != 2).collect();
+    assert!(missing.is_empty(), "audit record kinds without a label in both languages: {missing:?}");
+}

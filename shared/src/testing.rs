@@ -727,6 +727,25 @@ impl crate::admin::ports::AuditedConsents for MemoryConsents {
         all.push(doc.clone());
         Ok(())
     }
+    /// Pages by (`at`, user name): records kept here have no id.
+    async fn version_page(
+        &self,
+        document: &crate::consent::document::DocumentId,
+        version: u32,
+        after: Option<&crate::admin::ports::RecordCursor>,
+        limit: usize,
+    ) -> Result<crate::admin::ports::RecordPage, StoreError> {
+        let mut records = crate::consent::ports::ConsentStore::of_version(self, document, version).await?;
+        records.sort_by(|a, b| (a.at, &a.username).cmp(&(b.at, &b.username)));
+        records.retain(|r| after.is_none_or(|c| (r.at, &r.username) > (c.at, &c.username)));
+        let more = records.len() > limit;
+        records.truncate(limit);
+        let next_cursor = records
+            .last()
+            .filter(|_| more)
+            .map(|r| crate::admin::ports::RecordCursor { at: r.at, id: uuid::Uuid::nil(), username: r.username.clone() }.to_string());
+        Ok(crate::admin::ports::RecordPage { records, next_cursor })
+    }
 }
 
 /// A person's own account in memory, by access token (`access-{email}`, as [`ScriptedAuth`]

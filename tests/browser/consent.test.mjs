@@ -7,6 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { callConsoleApi, consoleA11y, root, shot, signInToConsole, startStack, step, identify, watchCsp } from "./stack.mjs";
 
@@ -166,7 +167,7 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   assert.deepEqual(consent("list").map((d) => [d.id, d.version]), [["marketing", 1], ["terms", 1], ["terms", 2]]);
 });
 
-test("consent in the console: an admin publishes the next version of the terms and a new document, a version published meanwhile is never followed unseen, bad names and addresses are refused; a person's page shows where they stand; a viewer only reads", async () => {
+test("consent in the console: an admin publishes the next version of the terms and a new document, a version published meanwhile is never followed unseen, bad names and addresses are refused; a version's records export as the command line exports them; a person's page shows where they stand; a viewer only reads and exports", async () => {
   const p = await page("en-US");
   await signInToConsole(p, info, info.users.admin, { acceptTerms: true });
   await p.getByRole("navigation").getByRole("link", { name: "Consent", exact: true }).click();
@@ -201,6 +202,16 @@ test("consent in the console: an admin publishes the next version of the terms a
   await row("terms").getByText("3 earlier versions").waitFor();
   assert.equal(consent("list").filter((d) => d.id === "terms").length, 4, "the form's version was not published");
   assert.ok(!JSON.stringify(consent("list")).includes("Written from version 3"));
+
+  // Everyone's decisions about one version, exported as the command line exports them: Hanako's
+  // and the admin's acceptance of version 2 (at this sign-in).
+  await row("terms").getByText("3 earlier versions").click();
+  const [file] = await Promise.all([p.waitForEvent("download"), row("terms").getByRole("button", { name: "Export records of terms version 2" }).click()]);
+  assert.equal(file.suggestedFilename(), "consent-terms-v2.jsonl");
+  const exported = readFileSync(await file.path(), "utf8").trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(exported, consent("export", "terms", "2"));
+  assert.deepEqual(exported.map((r) => r.email).sort(), [info.users.admin.email, info.users.hanako.email].sort());
+  await p.getByRole("status").filter({ hasText: "Exported 2 records of version 2 of terms (JSON lines)." }).waitFor();
 
   // A new document: its name and addresses are checked before anything is sent.
   await p.getByRole("button", { name: "New document" }).click();
@@ -248,6 +259,7 @@ test("consent in the console: an admin publishes the next version of the terms a
   await v.getByRole("navigation").getByRole("link", { name: "同意文書", exact: true }).click();
   await v.getByRole("row").filter({ hasText: "research" }).getByRole("cell", { name: "任意" }).waitFor();
   assert.equal(await v.getByRole("button", { name: /新しい版|新しい文書/ }).count(), 0);
+  await v.getByRole("button", { name: "記録をエクスポート（research 第 1 版）" }).waitFor();
   await consoleA11y(v, "console-consent-viewer-ja", info.form);
   const refused = await callConsoleApi(v, info, "/consent/terms", { method: "POST", ifMatch: '"4"', body: { title: { ja: "x", en: "x" }, url: { ja: "https://x.example", en: "https://x.example" } } });
   assert.equal(refused.status, 403);

@@ -730,7 +730,12 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
     for (template, methods) in contract["paths"].as_object().unwrap() {
         let path = format!(
             "/admin/v1{}",
-            template.replace("{id}", "acme-help").replace("{document}", "terms").replace("{username}", "boss@example.com").replace("{token}", "t-1")
+            template
+                .replace("{id}", "acme-help")
+                .replace("{document}", "terms")
+                .replace("{version}", "1")
+                .replace("{username}", "boss@example.com")
+                .replace("{token}", "t-1")
         );
         for method in methods.as_object().unwrap().keys().filter(|m| *m != "parameters") {
             let method = method.to_uppercase();
@@ -740,7 +745,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 59, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 60, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();
@@ -1353,7 +1358,7 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
         user_agent: None,
         via: shared::consent::decision::Via::SignIn,
     };
-    store.record(&[record], &[]).await.unwrap();
+    store.record(&[record.clone()], &[]).await.unwrap();
     let theirs = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", customer.0), &[], None).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(theirs.json()["records"].as_array().map(Vec::len), Some(1), "{}", theirs.body);
@@ -1366,6 +1371,45 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     for odd in ["%20", "a%0Ab", &"x".repeat(129)] {
         let refused = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{odd}/consents"), &[], None).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{odd}: {}", refused.body);
+    }
+    // The export: a version's records a page at a time, oldest first, none of another version's.
+    let later = |n: u64, version: u32| ConsentRecord { at: record.at + n, version, user_agent: Some(format!("agent {n}")), ..record.clone() };
+    store.record(&[later(1, 1), later(2, 2), later(3, 1)], &[]).await.unwrap();
+    let page = |query: String| {
+        let token = viewer_t.clone();
+        let console = &console;
+        async move { console.call(&token, "GET", &format!("/admin/v1/consent/terms/versions/1/records{query}"), &[], None).await }
+    };
+    let first_page = page("?limit=2".into()).await;
+    assert_eq!(first_page.status, StatusCode::OK, "{}", first_page.body);
+    let agents =
+        |reply: &Reply| reply.json()["records"].as_array().unwrap().iter().map(|r| r["user_agent"].as_str().unwrap_or("-").to_owned()).collect::<Vec<_>>();
+    assert_eq!(agents(&first_page), ["-", "agent 1"]);
+    let cursor = first_page.json()["next_cursor"].as_str().unwrap().to_owned();
+    let second_page = page(format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!((agents(&second_page), second_page.json()["next_cursor"].clone()), (vec!["agent 3".to_owned()], Value::Null), "{}", second_page.body);
+    assert_eq!(agents(&page(String::new()).await), ["-", "agent 1", "agent 3"], "200 at a time by default");
+    let other_version = console.call(&viewer_t, "GET", "/admin/v1/consent/terms/versions/2/records", &[], None).await;
+    assert_eq!(agents(&other_version), ["agent 2"]);
+    for (query, status) in [
+        ("?limit=0", StatusCode::BAD_REQUEST),
+        ("?limit=1001", StatusCode::BAD_REQUEST),
+        ("?limit=x", StatusCode::BAD_REQUEST),
+        ("?cursor=garbage", StatusCode::BAD_REQUEST),
+        (&format!("?cursor={}", cursor.replacen('0', "x", 1)), StatusCode::BAD_REQUEST),
+        ("?order=desc", StatusCode::BAD_REQUEST),
+    ] {
+        let refused = page(query.to_owned()).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (status, Some("invalid_request")), "{query}: {}", refused.body);
+    }
+    for (path, status) in [
+        ("terms/versions/3", StatusCode::NOT_FOUND),
+        ("nothing/versions/1", StatusCode::NOT_FOUND),
+        ("Terms/versions/1", StatusCode::BAD_REQUEST),
+        ("terms/versions/-1", StatusCode::BAD_REQUEST),
+    ] {
+        let refused = console.call(&viewer_t, "GET", &format!("/admin/v1/consent/{path}/records"), &[], None).await;
+        assert_eq!(refused.status, status, "{path}: {}", refused.body);
     }
     let nobody = console.call(&viewer_t, "GET", "/admin/v1/people/nobody@example.com/consents", &[], None).await;
     assert_eq!((nobody.status, nobody.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{}", nobody.body);

@@ -1,7 +1,9 @@
 // Consent documents: the terms and policies people accept, and the optional consents they may
-// give (marketing). Everyone reads each document's current version and its history; admins
-// publish the next version (a new document starts at 1). Published versions are never changed:
-// people's records point at them. Checked as the API checks it (shared/src/consent/document.rs).
+// give (marketing). Everyone reads each document's current version and its history, and exports
+// everyone's decisions about a version (JSON lines, as `bridge-admin consent export` writes
+// them); admins publish the next version (a new document starts at 1). Published versions are
+// never changed: people's records point at them. Checked as the API checks it
+// (shared/src/consent/document.rs).
 import { useCallback, useState } from "preact/hooks";
 import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
@@ -16,6 +18,28 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const LANGUAGES = ["ja", "en"];
 const MAX_TITLE = 120;
 const NEW = "new";
+/** Records per call of an export (the API's most). */
+const EXPORT_PAGE = 1000;
+
+/** Everyone's decisions about `doc` (one version), every page, as JSON lines. */
+async function records(doc) {
+  const lines = [];
+  let cursor;
+  do {
+    const { data } = await api(`/consent/${seg(doc.id)}/versions/${doc.version}/records`, { query: { cursor, limit: EXPORT_PAGE } });
+    for (const record of data.records) lines.push(`${JSON.stringify(record)}\n`);
+    cursor = data.next_cursor;
+  } while (cursor);
+  return lines;
+}
+
+/** Has the browser save `lines` as the file `name`. */
+function download(lines, name) {
+  const url = URL.createObjectURL(new Blob(lines, { type: "application/x-ndjson" }));
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 /** Each document's versions, newest first, the documents in name order. */
 function byDocument(all) {
@@ -115,6 +139,8 @@ export function Consent() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const canChange = may(me, "change");
+  // The version being exported (`{id}#{version}`), or null.
+  const [exporting, setExporting] = useState(null);
   const groups = byDocument(documents.data ? documents.data.documents : []);
   const text = (localized) => localized[lang] || localized.en;
 
@@ -144,6 +170,34 @@ export function Consent() {
     }
   };
 
+  const exportRecords = async (doc) => {
+    setExporting(`${doc.id}#${doc.version}`);
+    setError(null);
+    setNotice(null);
+    try {
+      const lines = await records(doc);
+      download(lines, `consent-${doc.id}-v${doc.version}.jsonl`);
+      setNotice({ key: "consent.exported", values: { n: lines.length, id: doc.id, version: doc.version } });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setExporting(null);
+    }
+  };
+  /** The button that exports `doc`'s records. */
+  const exportButton = (doc) => (
+    <button
+      type="button"
+      class="outline secondary small"
+      onClick={() => exportRecords(doc)}
+      disabled={Boolean(exporting)}
+      aria-busy={exporting === `${doc.id}#${doc.version}` ? "true" : undefined}
+      aria-label={t("consent.exportOf", { id: doc.id, version: doc.version })}
+    >
+      {t("consent.export")}
+    </button>
+  );
+
   return (
     <>
       <h1>{t("consent.heading")}</h1>
@@ -163,7 +217,7 @@ export function Consent() {
                   <th scope="col">{t("consent.kind")}</th>
                   <th scope="col">{t("consent.title")}</th>
                   <th scope="col">{t("consent.publishedAt")}</th>
-                  {canChange && <th scope="col">{t("consent.actions")}</th>}
+                  <th scope="col">{t("consent.actions")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -185,7 +239,7 @@ export function Consent() {
                             {older.map((doc) => (
                               <li key={doc.version}>
                                 {t("consent.versionN", { version: doc.version })}: <a href={doc.url[lang] || doc.url.en} target="_blank" rel="noopener noreferrer">{text(doc.title)}</a> ·{" "}
-                                {doc.required ? t("consent.required") : t("consent.optional")} · <Time at={doc.published} />
+                                {doc.required ? t("consent.required") : t("consent.optional")} · <Time at={doc.published} /> {exportButton(doc)}
                               </li>
                             ))}
                           </ul>
@@ -195,13 +249,16 @@ export function Consent() {
                     <td>
                       <Time at={latest.published} />
                     </td>
-                    {canChange && (
-                      <td>
-                        <button type="button" class="secondary small" onClick={() => start(latest)} disabled={Boolean(writing)}>
-                          {t("consent.newVersion")}
-                        </button>
-                      </td>
-                    )}
+                    <td>
+                      <div class="toolbar">
+                        {canChange && (
+                          <button type="button" class="secondary small" onClick={() => start(latest)} disabled={Boolean(writing)}>
+                            {t("consent.newVersion")}
+                          </button>
+                        )}
+                        {exportButton(latest)}
+                      </div>
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -11,13 +11,16 @@ use serde_json::json;
 
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
-use super::ports::AuditedConsents;
+use super::ports::{AuditedConsents, RecordCursor, RecordPage};
 use crate::common::store::StoreError;
 use crate::consent::document::{ConsentDocument, DocumentId, Localized, MAX_DOCUMENTS, current};
 use crate::consent::mirror::Accepted;
 use crate::consent::ports::ConsentRecord;
 use crate::directory::ports::PoolUsers;
 use crate::events::EventType;
+
+/// Most records in one page of a version's records.
+pub const MAX_RECORDS_PAGE: usize = 1000;
 
 pub struct ConsentAdmin {
     pub store: Arc<dyn AuditedConsents>,
@@ -112,6 +115,23 @@ impl ConsentAdmin {
             .map(|d| Standing { accepted_version: accepted.version(&d.id), document: d.id, version: d.version, required: d.required })
             .collect();
         Ok(PersonConsents { username, records, current })
+    }
+
+    /// A page of everyone's records about `version` of `document`, oldest first: `limit` (1 to
+    /// [`MAX_RECORDS_PAGE`]) from just after `cursor` (a previous page's `next_cursor`).
+    ///
+    /// Errors: [`AdminError::Invalid`] for a limit out of range or a cursor no page gave;
+    /// [`AdminError::NotFound`] for a version never published.
+    pub async fn records(&self, document: &DocumentId, version: u32, cursor: Option<&str>, limit: usize) -> Result<RecordPage, AdminError> {
+        if !(1..=MAX_RECORDS_PAGE).contains(&limit) {
+            return Err(AdminError::Invalid(format!("limit is 1 to {MAX_RECORDS_PAGE}")));
+        }
+        let after = cursor.map(|c| RecordCursor::parse(c).ok_or_else(|| AdminError::Invalid("cursor is not one a page gave".into()))).transpose()?;
+        let (documents, page) = tokio::join!(self.store.documents(), self.store.version_page(document, version, after.as_ref(), limit));
+        if !documents?.iter().any(|d| &d.id == document && d.version == version) {
+            return Err(AdminError::NotFound(format!("version {version} of {document}")));
+        }
+        Ok(page?)
     }
 
     /// Everyone's records about `version` of `document`, oldest first.

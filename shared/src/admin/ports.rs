@@ -153,6 +153,79 @@ pub trait AuditedConsents: crate::consent::ports::ConsentStore {
     /// Publishes `doc` with `audit`, in one transaction; `Conflict` when that version of that
     /// document exists.
     async fn publish(&self, doc: &crate::consent::document::ConsentDocument, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Up to `limit` of everyone's records about `version` of `document`, oldest first, from
+    /// just after `after` (the start when `None`), with where the next page starts.
+    async fn version_page(
+        &self,
+        document: &crate::consent::document::DocumentId,
+        version: u32,
+        after: Option<&RecordCursor>,
+        limit: usize,
+    ) -> Result<RecordPage, StoreError>;
+}
+
+/// A page of one version's records, oldest first; `next_cursor` (a [`RecordCursor`] as text)
+/// when there may be more.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordPage {
+    pub records: Vec<crate::consent::ports::ConsentRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page of a version's records starts: just after the record `id` (its UUIDv7) that
+/// `username` made at `at` (seconds since the epoch). As text `{at:020}_{id}_{username}`, so a
+/// cursor names nothing but a record's place in its version's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordCursor {
+    pub at: u64,
+    pub id: uuid::Uuid,
+    pub username: String,
+}
+
+impl RecordCursor {
+    /// The cursor `text` says, if it is one: 20 digits, `_`, a UUID, `_`, a user name of 1 to
+    /// 128 characters without spaces or control characters.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, rest) = text.split_once('_')?;
+        let (id, username) = rest.split_once('_')?;
+        let username_ok = (1..=128).contains(&username.chars().count()) && !username.chars().any(|c| c.is_whitespace() || c.is_control());
+        if at.len() != 20 || !at.bytes().all(|b| b.is_ascii_digit()) || !username_ok {
+            return None;
+        }
+        Some(Self { at: at.parse().ok()?, id: uuid::Uuid::try_parse(id).ok()?, username: username.to_owned() })
+    }
+}
+
+impl std::fmt::Display for RecordCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:020}_{}_{}", self.at, self.id.hyphenated(), self.username)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordCursor;
+
+    #[test]
+    fn a_record_cursor_reads_back_what_it_wrote_and_nothing_else() {
+        let cursor = RecordCursor { at: 1_700_000_000, id: uuid::Uuid::now_v7(), username: "acme_Jo_Smith".into() };
+        assert_eq!(RecordCursor::parse(&cursor.to_string()), Some(cursor.clone()));
+        let text = cursor.to_string();
+        for bad in [
+            "",
+            "x",
+            &text.replacen('0', "a", 1),
+            &text[1..],
+            &format!("{}_{}_", "0".repeat(20), cursor.id),
+            &format!("{}_{}_a b", "0".repeat(20), cursor.id),
+            &format!("{}_{}_a\nb", "0".repeat(20), cursor.id),
+            &format!("{}_not-a-uuid_jo", "0".repeat(20)),
+            &format!("{}_{}_{}", "0".repeat(20), cursor.id, "x".repeat(129)),
+            &format!("{}_{}_jo", "9".repeat(20), cursor.id),
+        ] {
+            assert_eq!(RecordCursor::parse(bad), None, "{bad}");
+        }
+    }
 }
 
 /// The operator's email templates, each change written with its audit record.

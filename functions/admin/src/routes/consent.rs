@@ -1,11 +1,11 @@
 //! `/admin/v1/consent`: the documents people accept (terms, privacy policy) and the optional
 //! consents they may give (marketing): list every published version, publish the next one
-//! (admin only), and one person's decisions (`/admin/v1/people/{username}/consents`). Published
-//! versions are never changed or removed; the records of one version are exported with
-//! `bridge-admin consent export`.
+//! (admin only), everyone's decisions about one version a page at a time (the export), and one
+//! person's decisions (`/admin/v1/people/{username}/consents`). Published versions are never
+//! changed or removed.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Admin>> {
     Router::new()
         .route("/admin/v1/consent", get(list))
         .route("/admin/v1/consent/{document}", post(publish))
+        .route("/admin/v1/consent/{document}/versions/{version}/records", get(records))
         .route("/admin/v1/people/{username}/consents", get(of_person))
 }
 
@@ -76,6 +77,34 @@ async fn publish(
     let draft = Draft { id, version: Some(version), required: new.required, title: new.title.into(), url: new.url.into() };
     let doc = admin.consent.publish(&operator.actor, draft, crate::web::now()).await?;
     Ok(with_etag(StatusCode::CREATED, u64::from(doc.version), json!(doc)))
+}
+
+/// `?cursor=&limit=` of a version's records.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    #[serde(default)]
+    cursor: Option<String>,
+    /// None: 200.
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /admin/v1/consent/{document}/versions/{version}/records?cursor=&limit=`: `{"records",
+/// "next_cursor"}`, everyone's decisions about that version, oldest first, `limit` (1 to 1,000;
+/// 200) at a time; `404` for a version never published.
+async fn records(
+    State(admin): State<Arc<Admin>>,
+    caller: Caller,
+    PathParams((document, version)): PathParams<(String, u32)>,
+    query: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    caller.may(Action::Read)?;
+    let document = DocumentId::parse(&document).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let Ok(Query(page)) = query else {
+        return Err(AdminError::Invalid("the query parameters are cursor and limit".into()).into());
+    };
+    Ok(axum::Json(admin.consent.records(&document, version, page.cursor.as_deref(), page.limit.unwrap_or(200)).await?).into_response())
 }
 
 /// `GET /admin/v1/people/{username}/consents`: the person's decisions, oldest first, and where

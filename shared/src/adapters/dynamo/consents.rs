@@ -14,11 +14,12 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
+use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::audit::audit_puts;
 use crate::adapters::dynamo::outbox::event_put;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, query_all, query_gsi1, s};
+use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, data, key, n, query_all, query_gsi1, s};
 use crate::admin::audit::AuditRecord;
-use crate::admin::ports::AuditedConsents;
+use crate::admin::ports::{AuditedConsents, RecordCursor, RecordPage};
 use crate::common::store::StoreError;
 use crate::consent::document::{ConsentDocument, DocumentId};
 use crate::consent::ports::{ConsentRecord, ConsentStore};
@@ -97,4 +98,40 @@ impl AuditedConsents for DynamoConsents {
         items.extend(audit_puts(&self.table, audit, None)?);
         self.table.transact(items).await.map_err(|e| e.or_conflict())
     }
+
+    async fn version_page(&self, document: &DocumentId, version: u32, after: Option<&RecordCursor>, limit: usize) -> Result<RecordPage, StoreError> {
+        let partition = format!("CONSENTS#{document}#{version}");
+        // The record `after` names, as the index's start key: its table key and its index key.
+        let start = after.map(|c| {
+            let mut start = key(format!("CONSENT#{}", c.username), &format!("{:020}#{document}#{}", c.at, c.id.hyphenated()));
+            start.extend([("gsi1pk".to_owned(), s(partition.clone())), ("gsi1sk".to_owned(), s(format!("{:020}#{}", c.at, c.username)))]);
+            start
+        });
+        let out = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(partition))
+            .limit(i32::try_from(limit).unwrap_or(1000))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| store_error(Failure::of(&e)))?;
+        let records = out.items().iter().map(|item| data(item, "consent record")).collect::<Result<Vec<ConsentRecord>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor_of).map(|c| c.to_string());
+        Ok(RecordPage { records, next_cursor })
+    }
+}
+
+/// The cursor of the record whose keys are `item`'s (`pk` `CONSENT#{username}`, `sk`
+/// `{at:020}#{document}#{id}`).
+fn cursor_of(item: &Item) -> Option<RecordCursor> {
+    let username = item.get("pk")?.as_s().ok()?.strip_prefix("CONSENT#")?.to_owned();
+    let sk = item.get("sk")?.as_s().ok()?;
+    let (at, rest) = sk.split_once('#')?;
+    let id = rest.rsplit_once('#')?.1;
+    Some(RecordCursor { at: at.parse().ok()?, id: uuid::Uuid::try_parse(id).ok()?, username })
 }

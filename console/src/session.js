@@ -5,9 +5,9 @@ import { useContext } from "preact/hooks";
 export const Me = createContext(null);
 export const useMe = () => useContext(Me);
 
-/** The API's own rule (shared/src/admin/role.rs): admins change everything, operators may also
- * sign people out and activate or deactivate the telephony hook (and later replay runs), viewers
- * read. */
+/** The API's own rule (shared/src/admin/role.rs): admins change everything (and alone export
+ * personal data: `exportPersonalData`), operators may also sign people out, activate or
+ * deactivate the telephony hook and replay runs, viewers read. */
 export const may = (me, action) =>
   Boolean(me) && (me.role === "admin" || action === "read" || (me.role === "operator" && ["signOut", "activateHook", "replayRun"].includes(action)));
 

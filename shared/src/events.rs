@@ -149,6 +149,10 @@ pub enum EventType {
     /// A new version of a consent document (`detail.after`: the document).
     #[serde(rename = "admin.consent.published")]
     AdminConsentPublished,
+    /// A page of a consent version's records read through the admin API (the export;
+    /// `detail.after`: `version`, `records`, the number read, and `from_cursor`).
+    #[serde(rename = "admin.consent.exported")]
+    AdminConsentExported,
     #[serde(rename = "admin.user.disabled")]
     AdminUserDisabled,
     #[serde(rename = "admin.user.enabled")]

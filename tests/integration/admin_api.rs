@@ -265,6 +265,7 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
             ("POST", "/admin/v1/keys/rotate", Some(json!({"alg": "ES256"}))),
             ("POST", "/admin/v1/keys/prune", None),
             ("POST", "/admin/v1/consent/terms", Some(terms_version("https://acme.example.com/terms"))),
+            ("GET", "/admin/v1/consent/terms/versions/1/records", None),
             ("PUT", "/admin/v1/apps/tool", Some(settings("Renamed"))),
             ("DELETE", "/admin/v1/apps/tool", None),
             ("POST", "/admin/v1/apps/tool/secret", Some(json!({"generate": true}))),
@@ -1358,7 +1359,7 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
         user_agent: None,
         via: shared::consent::decision::Via::SignIn,
     };
-    store.record(&[record.clone()], &[]).await.unwrap();
+    store.record(std::slice::from_ref(&record), &[]).await.unwrap();
     let theirs = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", customer.0), &[], None).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(theirs.json()["records"].as_array().map(Vec::len), Some(1), "{}", theirs.body);
@@ -1376,7 +1377,7 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     let later = |n: u64, version: u32| ConsentRecord { at: record.at + n, version, user_agent: Some(format!("agent {n}")), ..record.clone() };
     store.record(&[later(1, 1), later(2, 2), later(3, 1)], &[]).await.unwrap();
     let page = |query: String| {
-        let token = viewer_t.clone();
+        let token = boss_t.clone();
         let console = &console;
         async move { console.call(&token, "GET", &format!("/admin/v1/consent/terms/versions/1/records{query}"), &[], None).await }
     };
@@ -1389,8 +1390,15 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     let second_page = page(format!("?limit=2&cursor={cursor}")).await;
     assert_eq!((agents(&second_page), second_page.json()["next_cursor"].clone()), (vec!["agent 3".to_owned()], Value::Null), "{}", second_page.body);
     assert_eq!(agents(&page(String::new()).await), ["-", "agent 1", "agent 3"], "200 at a time by default");
-    let other_version = console.call(&viewer_t, "GET", "/admin/v1/consent/terms/versions/2/records", &[], None).await;
+    let other_version = console.call(&boss_t, "GET", "/admin/v1/consent/terms/versions/2/records", &[], None).await;
     assert_eq!(agents(&other_version), ["agent 2"]);
+    // Only admins read everyone's personal data at once, and every page they read is recorded.
+    let viewers = console.call(&viewer_t, "GET", "/admin/v1/consent/terms/versions/1/records", &[], None).await;
+    assert_eq!((viewers.status, viewers.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{}", viewers.body);
+    let trail = console.call(&viewer_t, "GET", "/admin/v1/audit?target=consent:terms&type=admin.consent.exported", &[], None).await.json();
+    let reads: Vec<(u64, u64)> =
+        trail["records"].as_array().unwrap().iter().map(|r| (r["after"]["version"].as_u64().unwrap(), r["after"]["records"].as_u64().unwrap())).collect();
+    assert_eq!(reads, [(2, 1), (1, 3), (1, 1), (1, 2)], "newest first: {trail}");
     for (query, status) in [
         ("?limit=0", StatusCode::BAD_REQUEST),
         ("?limit=1001", StatusCode::BAD_REQUEST),
@@ -1408,7 +1416,7 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
         ("Terms/versions/1", StatusCode::BAD_REQUEST),
         ("terms/versions/-1", StatusCode::BAD_REQUEST),
     ] {
-        let refused = console.call(&viewer_t, "GET", &format!("/admin/v1/consent/{path}/records"), &[], None).await;
+        let refused = console.call(&boss_t, "GET", &format!("/admin/v1/consent/{path}/records"), &[], None).await;
         assert_eq!(refused.status, status, "{path}: {}", refused.body);
     }
     let nobody = console.call(&viewer_t, "GET", "/admin/v1/people/nobody@example.com/consents", &[], None).await;

@@ -18,9 +18,11 @@ use std::sync::Arc;
 const EMAIL: &str = "hanako@example.com";
 
 fn admin(app: &TestApp) -> ConsentAdmin {
-    let store = Arc::new(DynamoConsents::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table));
+    let dynamo = aws_sdk_dynamodb::Client::new(&app.sdk);
+    let store = Arc::new(DynamoConsents::new(dynamo.clone(), &app.stack.table));
+    let audit = Arc::new(shared::adapters::dynamo::audit::DynamoAudit::new(dynamo, &app.stack.table));
     let pool = Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id));
-    ConsentAdmin { store, pool }
+    ConsentAdmin { store, audit, pool }
 }
 
 pub(crate) async fn publish(app: &TestApp, id: &str, required: bool) -> ConsentDocument {

@@ -588,7 +588,8 @@ async fn a_corporate_sign_in_asks_for_the_terms_on_the_form_then_hands_off_like_
     let app = &company.app;
     let store = shared::adapters::dynamo::consents::DynamoConsents::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
     let pool = shared::adapters::cognito::directory::CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&app.sdk), &app.stack.user_pool_id);
-    let admin = shared::admin::consent::ConsentAdmin { store: std::sync::Arc::new(store), pool: std::sync::Arc::new(pool) };
+    let audit = shared::adapters::dynamo::audit::DynamoAudit::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let admin = shared::admin::consent::ConsentAdmin { store: std::sync::Arc::new(store), audit: std::sync::Arc::new(audit), pool: std::sync::Arc::new(pool) };
     let terms = shared::consent::document::Localized { ja: "利用規約".into(), en: "Terms".into() };
     let url = shared::consent::document::Localized { ja: "https://acme.example.com/ja/terms".into(), en: "https://acme.example.com/en/terms".into() };
     let draft = shared::admin::consent::Draft {

@@ -1,7 +1,8 @@
 // Consent documents: the terms and policies people accept, and the optional consents they may
-// give (marketing). Everyone reads each document's current version and its history, and exports
-// everyone's decisions about a version (JSON lines, as `bridge-admin consent export` writes
-// them); admins publish the next version (a new document starts at 1). Published versions are
+// give (marketing). Everyone reads each document's current version and its history; admins
+// export everyone's decisions about a version (JSON lines, as `bridge-admin consent export`
+// writes them; each page the API reads is audited) and publish the next version (a new document
+// starts at 1). Published versions are
 // never changed: people's records point at them. Checked as the API checks it
 // (shared/src/consent/document.rs).
 import { useCallback, useState } from "preact/hooks";
@@ -21,14 +22,17 @@ const NEW = "new";
 /** Records per call of an export (the API's most). */
 const EXPORT_PAGE = 1000;
 
-/** Everyone's decisions about `doc` (one version), every page, as JSON lines. */
-async function records(doc) {
+/** Everyone's decisions about `doc` (one version), every page, as JSON lines; `progress(n)`
+ * after each page. */
+async function records(doc, progress) {
   const lines = [];
   let cursor;
   do {
     const { data } = await api(`/consent/${seg(doc.id)}/versions/${doc.version}/records`, { query: { cursor, limit: EXPORT_PAGE } });
     for (const record of data.records) lines.push(`${JSON.stringify(record)}\n`);
-    cursor = data.next_cursor;
+    progress(lines.length);
+    // A page that names itself as the next would never end: stop there.
+    cursor = data.next_cursor && data.next_cursor !== cursor ? data.next_cursor : null;
   } while (cursor);
   return lines;
 }
@@ -139,8 +143,10 @@ export function Consent() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const canChange = may(me, "change");
-  // The version being exported (`{id}#{version}`), or null.
+  const canExport = may(me, "exportPersonalData");
+  // The version being exported (`{id}#{version}`), or null; the export's failure.
   const [exporting, setExporting] = useState(null);
+  const [exportError, setExportError] = useState(null);
   const groups = byDocument(documents.data ? documents.data.documents : []);
   const text = (localized) => localized[lang] || localized.en;
 
@@ -172,31 +178,33 @@ export function Consent() {
 
   const exportRecords = async (doc) => {
     setExporting(`${doc.id}#${doc.version}`);
-    setError(null);
-    setNotice(null);
+    setExportError(null);
+    const values = { id: doc.id, version: doc.version };
     try {
-      const lines = await records(doc);
+      const lines = await records(doc, (n) => setNotice({ key: "consent.exporting", values: { ...values, n } }));
       download(lines, `consent-${doc.id}-v${doc.version}.jsonl`);
-      setNotice({ key: "consent.exported", values: { n: lines.length, id: doc.id, version: doc.version } });
+      setNotice({ key: lines.length === 1 ? "consent.exportedOne" : "consent.exported", values: { ...values, n: lines.length } });
     } catch (err) {
-      setError(err);
+      setNotice(null);
+      setExportError(err);
     } finally {
       setExporting(null);
     }
   };
-  /** The button that exports `doc`'s records. */
-  const exportButton = (doc) => (
-    <button
-      type="button"
-      class="outline secondary small"
-      onClick={() => exportRecords(doc)}
-      disabled={Boolean(exporting)}
-      aria-busy={exporting === `${doc.id}#${doc.version}` ? "true" : undefined}
-      aria-label={t("consent.exportOf", { id: doc.id, version: doc.version })}
-    >
-      {t("consent.export")}
-    </button>
-  );
+  /** The button that exports `doc`'s records (admins). */
+  const exportButton = (doc) =>
+    canExport && (
+      <button
+        type="button"
+        class="outline secondary small"
+        onClick={() => exportRecords(doc)}
+        disabled={Boolean(exporting)}
+        aria-busy={exporting === `${doc.id}#${doc.version}` ? "true" : undefined}
+        aria-label={t("consent.exportOf", { id: doc.id, version: doc.version })}
+      >
+        {t("consent.export")}
+      </button>
+    );
 
   return (
     <>
@@ -204,6 +212,7 @@ export function Consent() {
       <p class="muted">{t("consent.intro")}</p>
       <Notice notice={notice} />
       {!writing && <ErrorAlert error={error} />}
+      <ErrorAlert error={exportError} />
       {documents.loading && !documents.data && <Loading />}
       <ErrorAlert error={documents.error} />
       {documents.data &&
@@ -217,7 +226,7 @@ export function Consent() {
                   <th scope="col">{t("consent.kind")}</th>
                   <th scope="col">{t("consent.title")}</th>
                   <th scope="col">{t("consent.publishedAt")}</th>
-                  <th scope="col">{t("consent.actions")}</th>
+                  {(canChange || canExport) && <th scope="col">{t("consent.actions")}</th>}
                 </tr>
               </thead>
               <tbody>
@@ -249,16 +258,18 @@ export function Consent() {
                     <td>
                       <Time at={latest.published} />
                     </td>
-                    <td>
-                      <div class="toolbar">
-                        {canChange && (
-                          <button type="button" class="secondary small" onClick={() => start(latest)} disabled={Boolean(writing)}>
-                            {t("consent.newVersion")}
-                          </button>
-                        )}
-                        {exportButton(latest)}
-                      </div>
-                    </td>
+                    {(canChange || canExport) && (
+                      <td>
+                        <div class="toolbar">
+                          {canChange && (
+                            <button type="button" class="secondary small" onClick={() => start(latest)} disabled={Boolean(writing)}>
+                              {t("consent.newVersion")}
+                            </button>
+                          )}
+                          {exportButton(latest)}
+                        </div>
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>

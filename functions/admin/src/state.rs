@@ -70,7 +70,7 @@ impl Admin {
         });
         Ok(Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },
-            consent: ConsentAdmin { store: Arc::new(DynamoConsents::new(dynamo.clone(), &config.table)), pool: cognito },
+            consent: ConsentAdmin { store: Arc::new(DynamoConsents::new(dynamo.clone(), &config.table)), audit: audit.clone(), pool: cognito },
             hooks: HooksAdmin {
                 store: Arc::new(DynamoHooks::new(dynamo.clone(), &config.table)),
                 audit: audit.clone(),

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
-use super::ports::{AuditedConsents, RecordCursor, RecordPage};
+use super::ports::{AuditLog, AuditedConsents, RecordCursor, RecordPage};
 use crate::common::store::StoreError;
 use crate::consent::document::{ConsentDocument, DocumentId, Localized, MAX_DOCUMENTS, current};
 use crate::consent::mirror::Accepted;
@@ -24,6 +24,8 @@ pub const MAX_RECORDS_PAGE: usize = 1000;
 
 pub struct ConsentAdmin {
     pub store: Arc<dyn AuditedConsents>,
+    /// Where an export's pages are recorded.
+    pub audit: Arc<dyn AuditLog>,
     /// Where a person is found by email.
     pub pool: Arc<dyn PoolUsers>,
 }
@@ -118,11 +120,21 @@ impl ConsentAdmin {
     }
 
     /// A page of everyone's records about `version` of `document`, oldest first: `limit` (1 to
-    /// [`MAX_RECORDS_PAGE`]) from just after `cursor` (a previous page's `next_cursor`).
+    /// [`MAX_RECORDS_PAGE`]) from just after `cursor` (a previous page's `next_cursor`). Each
+    /// page read is recorded (`admin.consent.exported`, target `consent:{document}`) before it
+    /// is answered: no page leaves unrecorded.
     ///
     /// Errors: [`AdminError::Invalid`] for a limit out of range or a cursor no page gave;
     /// [`AdminError::NotFound`] for a version never published.
-    pub async fn records(&self, document: &DocumentId, version: u32, cursor: Option<&str>, limit: usize) -> Result<RecordPage, AdminError> {
+    pub async fn records(
+        &self,
+        actor: &Actor,
+        document: &DocumentId,
+        version: u32,
+        cursor: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> Result<RecordPage, AdminError> {
         if !(1..=MAX_RECORDS_PAGE).contains(&limit) {
             return Err(AdminError::Invalid(format!("limit is 1 to {MAX_RECORDS_PAGE}")));
         }
@@ -131,7 +143,10 @@ impl ConsentAdmin {
         if !documents?.iter().any(|d| &d.id == document && d.version == version) {
             return Err(AdminError::NotFound(format!("version {version} of {document}")));
         }
-        Ok(page?)
+        let page = page?;
+        let read = json!({"version": version, "records": page.records.len(), "from_cursor": cursor.is_some()});
+        self.audit.record(&AuditRecord::new(EventType::AdminConsentExported, actor, format!("consent:{document}"), None, Some(read), now), None).await?;
+        Ok(page)
     }
 
     /// Everyone's records about `version` of `document`, oldest first.

@@ -221,7 +221,6 @@ fn summary(session: &Session) -> SessionSummary {
     }
 }
 
-/// Cognito user names: 1 to 128 printable characters, no whitespace.
 /// A user name or email alias as a path may give it: 1 to 128 characters, no space or control
 /// character; else [`AdminError::Invalid`].
 pub fn check_username(username: &str) -> Result<(), AdminError> {

@@ -183,48 +183,23 @@ pub struct RecordCursor {
 }
 
 impl RecordCursor {
-    /// The cursor `text` says, if it is one: 20 digits, `_`, a UUID, `_`, a user name of 1 to
-    /// 128 characters without spaces or control characters.
+    /// The cursor `text` says, if it is one: 20 digits, `_`, a UUID (hyphenated, lower case),
+    /// `_`, a user name of 1 to 128 characters without spaces or control characters.
     pub fn parse(text: &str) -> Option<Self> {
         let (at, rest) = text.split_once('_')?;
         let (id, username) = rest.split_once('_')?;
+        let id = uuid::Uuid::try_parse(id).ok().filter(|parsed| parsed.hyphenated().to_string() == id)?;
         let username_ok = (1..=128).contains(&username.chars().count()) && !username.chars().any(|c| c.is_whitespace() || c.is_control());
         if at.len() != 20 || !at.bytes().all(|b| b.is_ascii_digit()) || !username_ok {
             return None;
         }
-        Some(Self { at: at.parse().ok()?, id: uuid::Uuid::try_parse(id).ok()?, username: username.to_owned() })
+        Some(Self { at: at.parse().ok()?, id, username: username.to_owned() })
     }
 }
 
 impl std::fmt::Display for RecordCursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:020}_{}_{}", self.at, self.id.hyphenated(), self.username)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RecordCursor;
-
-    #[test]
-    fn a_record_cursor_reads_back_what_it_wrote_and_nothing_else() {
-        let cursor = RecordCursor { at: 1_700_000_000, id: uuid::Uuid::now_v7(), username: "acme_Jo_Smith".into() };
-        assert_eq!(RecordCursor::parse(&cursor.to_string()), Some(cursor.clone()));
-        let text = cursor.to_string();
-        for bad in [
-            "",
-            "x",
-            &text.replacen('0', "a", 1),
-            &text[1..],
-            &format!("{}_{}_", "0".repeat(20), cursor.id),
-            &format!("{}_{}_a b", "0".repeat(20), cursor.id),
-            &format!("{}_{}_a\nb", "0".repeat(20), cursor.id),
-            &format!("{}_not-a-uuid_jo", "0".repeat(20)),
-            &format!("{}_{}_{}", "0".repeat(20), cursor.id, "x".repeat(129)),
-            &format!("{}_{}_jo", "9".repeat(20), cursor.id),
-        ] {
-            assert_eq!(RecordCursor::parse(bad), None, "{bad}");
-        }
     }
 }
 
@@ -299,4 +274,33 @@ pub trait PersonSessions: Send + Sync {
     /// The person's console tokens issued before this (seconds since the epoch) are revoked, if
     /// any are (kept as long as a token lives).
     async fn console_tokens_not_before(&self, username: &str) -> Result<Option<u64>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordCursor;
+
+    #[test]
+    fn a_record_cursor_reads_back_what_it_wrote_and_nothing_else() {
+        let cursor = RecordCursor { at: 1_700_000_000, id: uuid::Uuid::now_v7(), username: "acme_Jo_Smith".into() };
+        assert_eq!(RecordCursor::parse(&cursor.to_string()), Some(cursor.clone()));
+        let text = cursor.to_string();
+        for bad in [
+            "",
+            "x",
+            &text.replacen('0', "a", 1),
+            &text[1..],
+            &format!("{}_{}_", "0".repeat(20), cursor.id),
+            &format!("{}_{}_a b", "0".repeat(20), cursor.id),
+            &format!("{}_{}_a\nb", "0".repeat(20), cursor.id),
+            &format!("{}_not-a-uuid_jo", "0".repeat(20)),
+            &format!("{}_{}_{}", "0".repeat(20), cursor.id, "x".repeat(129)),
+            &format!("{}_{}_jo", "9".repeat(20), cursor.id),
+            &format!("{}_{}_jo", "0".repeat(20), cursor.id.simple()),
+            &format!("{}_{}_jo", "0".repeat(20), cursor.id.braced()),
+            &format!("{}_{}_jo", "0".repeat(20), cursor.id.hyphenated().to_string().to_uppercase()),
+        ] {
+            assert_eq!(RecordCursor::parse(bad), None, "{bad}");
+        }
+    }
 }

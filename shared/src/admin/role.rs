@@ -30,6 +30,9 @@ pub enum Action {
     ActivateHook,
     /// Replay a failed workflow run.
     ReplayRun,
+    /// Read many people's personal data at once (a consent version's records: emails, IP
+    /// addresses, user agents), each page audited: admins only.
+    ExportPersonalData,
     /// Any other change.
     Change,
 }
@@ -85,10 +88,10 @@ mod tests {
     #[test]
     fn each_role_may_exactly_what_the_table_says() {
         use Action::*;
-        let actions = [Read, SignOutPerson, ActivateHook, ReplayRun, Change];
+        let actions = [Read, SignOutPerson, ActivateHook, ReplayRun, ExportPersonalData, Change];
         let allowed = |role: Role| actions.iter().map(|a| role.may(*a)).collect::<Vec<_>>();
-        assert_eq!(allowed(Role::Admin), [true; 5]);
-        assert_eq!(allowed(Role::Operator), [true, true, true, true, false]);
-        assert_eq!(allowed(Role::Viewer), [true, false, false, false, false]);
+        assert_eq!(allowed(Role::Admin), [true; 6]);
+        assert_eq!(allowed(Role::Operator), [true, true, true, true, false, false]);
+        assert_eq!(allowed(Role::Viewer), [true, false, false, false, false, false]);
     }
 }

@@ -1,6 +1,7 @@
 //! `/admin/v1/consent`: the documents people accept (terms, privacy policy) and the optional
 //! consents they may give (marketing): list every published version, publish the next one
-//! (admin only), everyone's decisions about one version a page at a time (the export), and one
+//! (admin only), everyone's decisions about one version a page at a time (the export: admins
+//! only, each page audited), and one
 //! person's decisions (`/admin/v1/people/{username}/consents`). Published versions are never
 //! changed or removed.
 
@@ -92,19 +93,20 @@ struct Page {
 
 /// `GET /admin/v1/consent/{document}/versions/{version}/records?cursor=&limit=`: `{"records",
 /// "next_cursor"}`, everyone's decisions about that version, oldest first, `limit` (1 to 1,000;
-/// 200) at a time; `404` for a version never published.
+/// 200) at a time; admins only, each page audited; `404` for a version never published.
 async fn records(
     State(admin): State<Arc<Admin>>,
     caller: Caller,
     PathParams((document, version)): PathParams<(String, u32)>,
     query: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Answer {
-    caller.may(Action::Read)?;
+    let operator = caller.may(Action::ExportPersonalData)?;
     let document = DocumentId::parse(&document).map_err(|e| AdminError::Invalid(e.to_string()))?;
     let Ok(Query(page)) = query else {
         return Err(AdminError::Invalid("the query parameters are cursor and limit".into()).into());
     };
-    Ok(axum::Json(admin.consent.records(&document, version, page.cursor.as_deref(), page.limit.unwrap_or(200)).await?).into_response())
+    let page = admin.consent.records(&operator.actor, &document, version, page.cursor.as_deref(), page.limit.unwrap_or(200), crate::web::now()).await?;
+    Ok(axum::Json(page).into_response())
 }
 
 /// `GET /admin/v1/people/{username}/consents`: the person's decisions, oldest first, and where

@@ -55,9 +55,11 @@ fn parse_document(raw: &str) -> Result<DocumentId, String> {
 }
 
 pub async fn run(command: ConsentCommand, ctx: &Ctx, user_pool: Option<&str>) -> Result<()> {
-    let store = Arc::new(DynamoConsents::new(aws_sdk_dynamodb::Client::new(&ctx.sdk), ctx.table()?));
+    let dynamo = aws_sdk_dynamodb::Client::new(&ctx.sdk);
+    let store = Arc::new(DynamoConsents::new(dynamo.clone(), ctx.table()?));
+    let audit = Arc::new(shared::adapters::dynamo::audit::DynamoAudit::new(dynamo, ctx.table()?));
     let pool = aws_sdk_cognitoidentityprovider::Client::new(&ctx.sdk);
-    let admin = ConsentAdmin { store, pool: Arc::new(CognitoDirectory::new(pool, user_pool.unwrap_or_default())) };
+    let admin = ConsentAdmin { store, audit, pool: Arc::new(CognitoDirectory::new(pool, user_pool.unwrap_or_default())) };
     match command {
         ConsentCommand::Publish { document, required, optional, title_ja, title_en, url_ja, url_en } => {
             let required = (required || optional).then_some(required);

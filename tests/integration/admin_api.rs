@@ -1437,6 +1437,15 @@ fn every_kind_of_audit_record_has_a_label_in_the_console_in_both_languages() {
         .filter(|kind| !["hook.executed", "hook.response_processed"].contains(kind))
         .collect();
     assert!(kinds.len() > 30, "{kinds:?}");
-    let missing: Vec<&&str> = kinds.iter().filter(|kind| messages.matches(&format!("\"{kind}\": ")).count() != 2).collect();
-    assert!(missing.is_empty(), "audit record kinds without a label in both languages: {missing:?}");
+    // Each language's `audit: { ... types: { ... } }` block (English first, then Japanese).
+    let labels: Vec<&str> = messages
+        .split("\n    audit: {")
+        .skip(1)
+        .filter_map(|audit| audit.split_once("\n      types: {")?.1.split_once("\n      },").map(|(types, _)| types))
+        .collect();
+    assert_eq!(labels.len(), 2, "the audit types of English and Japanese");
+    for (language, types) in ["en", "ja"].iter().zip(&labels) {
+        let missing: Vec<&&str> = kinds.iter().filter(|kind| !types.contains(&format!("\"{kind}\": "))).collect();
+        assert!(missing.is_empty(), "audit record kinds without a label in {language}: {missing:?}");
+    }
 }

@@ -1,9 +1,8 @@
 //! `/admin/v1/consent`: the documents people accept (terms, privacy policy) and the optional
 //! consents they may give (marketing): list every published version, publish the next one
-//! (admin only), everyone's decisions about one version a page at a time (the export: admins
-//! only, each page audited), and one
-//! person's decisions (`/admin/v1/people/{username}/consents`). Published versions are never
-//! changed or removed.
+//! (admin only), everyone's decisions about one version a page at a time (the export: admin
+//! only, each page audited), and one person's decisions (`/admin/v1/people/{username}/consents`).
+//! Published versions are never changed or removed.
 
 use axum::Router;
 use axum::extract::{Query, State};

@@ -8,13 +8,16 @@ machine; change the seed by hand to explore further.
 
 The console token is signed the way the bridge mints it for the `console` app (our ES256 key,
 read from the local Secrets Manager; `amr` with `mfa`): the sign-in that earns it is the browser
-tests' business, the contract is this script's. `/Me` and `/Bulk` are left out: RFC 7644 answers
+tests' business, the contract is this script's. A fresh one is minted for every request (a local
+minter this script serves, `contract_fuzz_auth.py`'s hook), as the fuzz may sign its own operator
+out, which revokes the tokens issued before. `/Me` and `/Bulk` are left out: RFC 7644 answers
 them with 501, which is a 5xx by definition.
 
 Usage: scripts/contract_fuzz.py [--seconds N]   (starts and stops its own local stack; the
 `schemathesis` command is $SCHEMATHESIS, or the one on PATH)
 """
 import argparse
+import http.server
 import json
 import os
 import shutil
@@ -22,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,8 +49,9 @@ def start_stack(work):
     return stack, json.loads(info_file.read_text())
 
 
-def console_token(info):
-    """A console token for admin@example.com, as the bridge mints it."""
+def console_minter(info):
+    """A function that mints a console token for admin@example.com, as the bridge mints it, each
+    time it is called (issued that second)."""
     aws = dict(endpoint_url=info["moto"], region_name=info["region"], aws_access_key_id="local", aws_secret_access_key="local")
     session = botocore.session.get_session()
     table = session.create_client("dynamodb", **aws)
@@ -55,19 +60,43 @@ def console_token(info):
     pem = session.create_client("secretsmanager", **aws).get_secret_value(SecretId=key["private_key"])["SecretString"]
     user = session.create_client("cognito-idp", **aws).admin_get_user(UserPoolId=info["user_pool_id"], Username="admin@example.com")
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
-    now = int(time.time())
-    claims = {"iss": info["api"], "aud": "bridge-console", "azp": "console", "sub": sub, "cognito:username": user["Username"],
-              "email": "admin@example.com", "iat": now, "exp": now + 3600, "jti": str(uuid.uuid4()), "amr": ["pwd", "mfa"]}
-    return jwt.encode(claims, pem, algorithm="ES256", headers={"kid": key["kid"]})
+
+    def mint():
+        now = int(time.time())
+        claims = {"iss": info["api"], "aud": "bridge-console", "azp": "console", "sub": sub, "cognito:username": user["Username"],
+                  "email": "admin@example.com", "iat": now, "exp": now + 3600, "jti": str(uuid.uuid4()), "amr": ["pwd", "mfa"]}
+        return jwt.encode(claims, pem, algorithm="ES256", headers={"kid": key["kid"]})
+
+    return mint
 
 
-def fuzz(contract, url, headers, seconds, extra=()):
+def serve_tokens(mint):
+    """Serves `mint()` at a loopback URL (any path, GET); returns the URL."""
+
+    class Minter(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = mint().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Minter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/token"
+
+
+def fuzz(contract, url, headers, seconds, extra=(), env=None):
     command = [os.environ.get("SCHEMATHESIS") or shutil.which("schemathesis") or "schemathesis", "run", str(ROOT / contract), "--url", url, "--checks", CHECKS,
                "--max-time", str(seconds), "--max-examples", "40", "--seed", "20261201", "--generation-deterministic", "--workers", "1", *extra]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     print(f"== {contract} against {url}", flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode
+    return subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
 
 
 def main():
@@ -79,10 +108,9 @@ def main():
     try:
         scim = fuzz("docs/scim-openapi.yaml", info["scim_url"], {"Authorization": f"Bearer {info['scim_token']}"}, args.seconds,
                     ["--exclude-path", "/Me", "--exclude-path", "/Bulk"])
-        admin = fuzz("docs/admin-openapi.yaml", f"{info['api']}/admin/v1",
-                     {"Authorization": f"Bearer {console_token(info)}", "Origin": info["form"]}, args.seconds,
-                     # It would end the fuzz's own token: every later request would be a 401.
-                     ["--exclude-path", "/me/sign-out"])
+        hooks = {"SCHEMATHESIS_HOOKS": "contract_fuzz_auth", "PYTHONPATH": str(ROOT / "scripts"),
+                 "BRIDGE_FUZZ_TOKEN_URL": serve_tokens(console_minter(info))}
+        admin = fuzz("docs/admin-openapi.yaml", f"{info['api']}/admin/v1", {"Origin": info["form"]}, args.seconds, env=hooks)
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         shutil.rmtree(work, ignore_errors=True)

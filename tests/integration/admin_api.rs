@@ -1325,6 +1325,7 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     }
     // A bad body is a 400 whatever If-Match says; an If-Match no version can have is a 412.
     assert_eq!(publish("\"7\"", terms_version("javascript:alert(1)")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(publish("not a version", terms_version("javascript:alert(1)")).await.status, StatusCode::BAD_REQUEST, "found by the contract fuzz");
     assert_eq!(publish("\"99999999999\"", terms_version("https://a.example")).await.status, StatusCode::PRECONDITION_FAILED);
     let bad_name =
         console.call(&boss_t, "POST", "/admin/v1/consent/Terms%20of%20use", &[("if-match", "\"0\"")], Some(terms_version("https://a.example"))).await;

@@ -44,6 +44,15 @@ pub struct Draft {
     pub url: Localized,
 }
 
+impl Draft {
+    /// Checks the titles and URLs as [`ConsentDocument::validate`] does: [`AdminError::Invalid`]
+    /// otherwise. Whatever the version, so a bad draft is refused before its version is looked at.
+    pub fn check(&self) -> Result<(), AdminError> {
+        let doc = ConsentDocument { id: self.id.clone(), version: 1, required: false, title: self.title.clone(), url: self.url.clone(), published: 0 };
+        doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))
+    }
+}
+
 /// One person's decisions and where they stand with the current documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonConsents {
@@ -80,8 +89,8 @@ impl ConsentAdmin {
         }
         let version = before.as_ref().map_or(1, |d| d.version + 1);
         let required = draft.required.unwrap_or_else(|| before.as_ref().is_some_and(|d| d.required));
+        draft.check()?;
         let doc = ConsentDocument { id: draft.id, version, required, title: draft.title, url: draft.url, published: now };
-        doc.validate().map_err(|e| AdminError::Invalid(e.to_string()))?;
         if draft.version.is_some_and(|asked| asked != version) {
             return Err(AdminError::Stale { current: u64::from(version - 1) });
         }

@@ -72,9 +72,12 @@ async fn publish(
     JsonBody(new): JsonBody<NewVersion>,
 ) -> Answer {
     let operator = caller.may(Action::Change)?;
+    let mut draft = Draft { id, version: None, required: new.required, title: new.title.into(), url: new.url.into() };
+    // A bad draft is a 400 whatever If-Match says.
+    draft.check()?;
     let version = u32::try_from(if_match.version()?).ok().and_then(|v| v.checked_add(1));
-    let version = version.ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave"))?;
-    let draft = Draft { id, version: Some(version), required: new.required, title: new.title.into(), url: new.url.into() };
+    draft.version =
+        Some(version.ok_or_else(|| Problem::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", "If-Match is not a version this API gave"))?);
     let doc = admin.consent.publish(&operator.actor, draft, crate::web::now()).await?;
     Ok(with_etag(StatusCode::CREATED, u64::from(doc.version), json!(doc)))
 }

@@ -14,10 +14,9 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
-use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::audit::audit_puts;
 use crate::adapters::dynamo::outbox::event_put;
-use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, data, key, n, query_all, query_gsi1, s};
+use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, data, key, n, query_all, query_gsi1, query_page, s};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::{AuditedConsents, RecordCursor, RecordPage};
 use crate::common::store::StoreError;
@@ -107,19 +106,7 @@ impl AuditedConsents for DynamoConsents {
             start.extend([("gsi1pk".to_owned(), s(partition.clone())), ("gsi1sk".to_owned(), s(format!("{:020}#{}", c.at, c.username)))]);
             start
         });
-        let out = self
-            .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(partition))
-            .limit(i32::try_from(limit).unwrap_or(1000))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
+        let out = query_page(&self.table, GSI1, &partition, limit, start, true).await?;
         let records = out.items().iter().map(|item| data(item, "consent record")).collect::<Result<Vec<ConsentRecord>, _>>()?;
         // A next page whose start cannot be told is an error, never an export that looks whole.
         let next_cursor = match &out.last_evaluated_key {

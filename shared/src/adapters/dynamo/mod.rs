@@ -87,6 +87,32 @@ pub fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".into(), s(pk)), ("sk".into(), s(sk))])
 }
 
+/// One page of `index`'s partition `partition` (`{index}pk`): up to `limit` items from just
+/// after `start` (the last item's keys, table and index), in sort-key order or, when not
+/// `forward`, reversed. The answer's `last_evaluated_key` is where the next page starts.
+pub async fn query_page(
+    table: &Table,
+    index: &str,
+    partition: &str,
+    limit: usize,
+    start: Option<Item>,
+    forward: bool,
+) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+    table
+        .client
+        .query()
+        .table_name(&table.name)
+        .index_name(index)
+        .key_condition_expression(format!("{index}pk = :p"))
+        .expression_attribute_values(":p", s(partition))
+        .scan_index_forward(forward)
+        .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+        .set_exclusive_start_key(start)
+        .send()
+        .await
+        .map_err(|e| store_error(Failure::of(&e)))
+}
+
 /// Every item whose `gsi1pk` is `partition`, in `gsi1sk` order.
 pub async fn query_gsi1(client: &Client, table: &str, partition: &str) -> Result<Vec<Item>, StoreError> {
     query_all(client, table, Some(GSI1), partition).await

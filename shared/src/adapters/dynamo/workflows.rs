@@ -28,11 +28,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::activity::signed_in_between;
 use crate::adapters::dynamo::audit::audit_puts;
 use crate::adapters::dynamo::outbox::event_item;
-use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, s, version_condition};
+use crate::adapters::dynamo::{GSI1, GSI2, Item, Table, corrupt, data, key, n, name_of, number, query_gsi1, query_page, s, version_condition};
 use crate::admin::audit::AuditRecord;
 use crate::admin::ports::AuditedWorkflows;
 use crate::admin::workflows::{REPLAY_CLAIM_SECONDS, RunPage};
@@ -170,20 +170,7 @@ impl DynamoWorkflows {
             start.extend([(pk_name.to_owned(), s(partition)), (sk_name.to_owned(), s(sort_key))]);
             start
         });
-        let out = self
-            .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .index_name(index)
-            .key_condition_expression(format!("{pk_name} = :p"))
-            .expression_attribute_values(":p", s(partition))
-            .scan_index_forward(false)
-            .limit(i32::try_from(size).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
+        let out = query_page(&self.table, index, partition, size, start, false).await?;
         let runs = out.items().iter().map(|item| data(item, "run")).collect::<Result<Vec<RunRecord>, _>>()?;
         let next_cursor = out.last_evaluated_key.and_then(|k| k.get(sk_name).and_then(|v| v.as_s().ok()).map(|v| v.replacen('#', "_", 1)));
         Ok(RunPage { runs, next_cursor })

@@ -108,7 +108,8 @@ def main():
     try:
         scim = fuzz("docs/scim-openapi.yaml", info["scim_url"], {"Authorization": f"Bearer {info['scim_token']}"}, args.seconds,
                     ["--exclude-path", "/Me", "--exclude-path", "/Bulk"])
-        hooks = {"SCHEMATHESIS_HOOKS": "contract_fuzz_auth", "PYTHONPATH": str(ROOT / "scripts"),
+        path = os.pathsep.join(filter(None, [str(ROOT / "scripts"), os.environ.get("PYTHONPATH")]))
+        hooks = {"SCHEMATHESIS_HOOKS": "contract_fuzz_auth", "PYTHONPATH": path,
                  "BRIDGE_FUZZ_TOKEN_URL": serve_tokens(console_minter(info))}
         admin = fuzz("docs/admin-openapi.yaml", f"{info['api']}/admin/v1", {"Origin": info["form"]}, args.seconds, env=hooks)
     finally:

@@ -31,8 +31,9 @@ async function records(doc, progress) {
     const { data } = await api(`/consent/${seg(doc.id)}/versions/${doc.version}/records`, { query: { cursor, limit: EXPORT_PAGE } });
     for (const record of data.records) lines.push(`${JSON.stringify(record)}\n`);
     progress(lines.length);
-    // A page that names itself as the next would never end: stop there.
-    cursor = data.next_cursor && data.next_cursor !== cursor ? data.next_cursor : null;
+    // A page that names itself as the next would never end: a failure, never a file that looks whole.
+    if (data.next_cursor && data.next_cursor === cursor) throw new Error("the export did not move on");
+    cursor = data.next_cursor;
   } while (cursor);
   return lines;
 }

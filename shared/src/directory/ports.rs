@@ -205,6 +205,12 @@ pub trait IdentityLinks: Send + Sync {
 /// `admin::role`): an admin gives them, a workflow never does.
 pub const RESERVED_GROUP_PREFIX: &str = "bridge-";
 
+/// Whether `name` can be a Cognito user name (or the email alias given in its place): 1 to 128
+/// characters, no whitespace or control character.
+pub fn is_username(name: &str) -> bool {
+    (1..=128).contains(&name.chars().count()) && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// Whether `groups` hold a console role (a group with [`RESERVED_GROUP_PREFIX`]): an operator's
 /// own account, which neither a company's directory nor its provider may take over.
 pub fn holds_console_role(groups: &[String]) -> bool {

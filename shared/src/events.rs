@@ -134,6 +134,11 @@ pub enum EventType {
     AdminFlowEnabled,
     #[serde(rename = "admin.flow.disabled")]
     AdminFlowDisabled,
+    /// A `user.inactive` flow's dry run was read: who it would act on, with their emails
+    /// (`detail.after`: `people`, the number listed, and `limit`). Through the API (admins only)
+    /// or `bridge-admin flow report`.
+    #[serde(rename = "admin.flow.reported")]
+    AdminFlowReported,
     /// A workflow connection stored (its secret never; `has_secret` instead).
     #[serde(rename = "admin.connection.saved")]
     AdminConnectionSaved,

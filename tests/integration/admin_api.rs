@@ -266,6 +266,7 @@ async fn each_role_reads_or_changes_exactly_what_it_may_and_nobody_else_gets_in(
             ("POST", "/admin/v1/keys/prune", None),
             ("POST", "/admin/v1/consent/terms", Some(terms_version("https://acme.example.com/terms"))),
             ("GET", "/admin/v1/consent/terms/versions/1/records", None),
+            ("GET", "/admin/v1/workflows/flows/x/report", None),
             ("PUT", "/admin/v1/apps/tool", Some(settings("Renamed"))),
             ("DELETE", "/admin/v1/apps/tool", None),
             ("POST", "/admin/v1/apps/tool/secret", Some(json!({"generate": true}))),
@@ -1282,6 +1283,22 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     for body in [&trail.body, &listed.body, &created.body, &changed.body, &history.body, &failed.body] {
         assert!(!body.contains(SECRET) && !body.contains("secretsmanager") && !body.contains("arn:"), "{body}");
     }
+
+    // An inactivity flow's dry run lists people and their emails: admins only, each read
+    // recorded before it is answered.
+    let cleanup = serde_json::to_value(template("inactive-user-cleanup")).unwrap();
+    assert_eq!(console.call(&boss_t, "POST", "/admin/v1/workflows/flows", &[], Some(cleanup)).await.status, StatusCode::CREATED);
+    for token in [&ops_t, &viewer_t] {
+        let refused = console.call(token, "GET", "/admin/v1/workflows/flows/inactive-user-cleanup/report", &[], None).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{}", refused.body);
+    }
+    let report = console.call(&boss_t, "GET", "/admin/v1/workflows/flows/inactive-user-cleanup/report?limit=10", &[], None).await;
+    assert_eq!((report.status, report.json()["people"].clone()), (StatusCode::OK, json!([])), "{}", report.body);
+    let not_inactive = console.call(&boss_t, "GET", "/admin/v1/workflows/flows/high-risk-sign-in-servicenow/report", &[], None).await;
+    assert_eq!(not_inactive.status, StatusCode::BAD_REQUEST, "{}", not_inactive.body);
+    let reads = console.call(&viewer_t, "GET", "/admin/v1/audit?type=admin.flow.reported", &[], None).await.json();
+    let reads: Vec<_> = reads["records"].as_array().unwrap().iter().map(|r| (r["target"].clone(), r["actor"]["id"].clone(), r["after"].clone())).collect();
+    assert_eq!(reads, [(json!("flow:inactive-user-cleanup"), json!(boss.1), json!({"people": 0, "limit": 10}))], "only the read answered");
 }
 
 #[tokio::test]
@@ -1364,6 +1381,10 @@ async fn consent_documents_are_published_one_version_at_a_time_by_admins_and_eac
     let theirs = console.call(&viewer_t, "GET", &format!("/admin/v1/people/{}/consents", customer.0), &[], None).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
     assert_eq!(theirs.json()["records"].as_array().map(Vec::len), Some(1), "{}", theirs.body);
+    // Where a decision was made from is personal data: admins see it, a viewer does not.
+    assert!(theirs.json()["records"][0].get("ip").is_none() && !theirs.body.contains("203.0.113.9"), "{}", theirs.body);
+    let as_admin = console.call(&boss_t, "GET", &format!("/admin/v1/people/{}/consents", customer.0), &[], None).await.json();
+    assert_eq!(as_admin["records"][0]["ip"], "203.0.113.9", "{as_admin}");
     assert_eq!(theirs.json()["current"], json!([{"document": "terms", "version": 2, "required": true, "accepted_version": 1}]), "{}", theirs.body);
     let by_email = console.call(&viewer_t, "GET", "/admin/v1/people/customer@example.com/consents", &[], None).await;
     assert_eq!((by_email.json()["username"].clone(), by_email.json()["records"].as_array().map(Vec::len)), (json!(customer.0), Some(1)), "{}", by_email.body);

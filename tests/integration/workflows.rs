@@ -618,6 +618,12 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     let report = admin.report("inactive-user-cleanup", now, 100).await.unwrap();
     let listed: Vec<&str> = report.iter().map(|l| l["email"].as_str().unwrap()).collect();
     assert_eq!(listed, ["old@example.com", "lapsed@example.com"]);
+    let audit = shared::adapters::dynamo::audit::DynamoAudit::new(aws_sdk_dynamodb::Client::new(&app.sdk), &app.stack.table);
+    let query = shared::admin::audit::AuditQuery { target: Some("flow:inactive-user-cleanup".into()), ..Default::default() };
+    let recorded = shared::admin::ports::AuditLog::page(&audit, &query).await.unwrap();
+    let reads: Vec<_> = recorded.records.iter().map(|r| (r.kind, r.actor.id.starts_with("cli:"), r.after.clone())).collect();
+    let read = (shared::events::EventType::AdminFlowReported, true, Some(json!({"people": 2, "limit": 100})));
+    assert_eq!(reads.first(), Some(&read), "the command line's read is recorded too: {reads:?}");
     assert_eq!(report[0]["steps"][0][1], json!({"connector": "cognito", "action": "disable_user", "username": names["old@example.com"]}));
     assert_eq!(enabled("old@example.com").await, Some(true));
     for id in ["inactive-user-cleanup", "inactive-user-cleanup-delete"] {

@@ -183,8 +183,13 @@ impl WorkflowsAdmin {
     }
 
     /// The dry run of a `user.inactive` flow: each person it would act on now (inactive for its
-    /// days, matching its condition, at most `limit`) and the steps as they would be sent.
-    pub async fn report(&self, id: &str, now: u64, limit: usize) -> Result<Vec<Value>, AdminError> {
+    /// days, matching its condition, at most `limit`) and the steps as they would be sent. A
+    /// list of people and their emails: each read is recorded (`admin.flow.reported`, target
+    /// `flow:{id}`) before it is answered.
+    ///
+    /// Errors: [`AdminError::NotFound`] for no such flow; [`AdminError::Invalid`] for a flow
+    /// that is not a `user.inactive` one.
+    pub async fn report(&self, actor: &Actor, id: &str, now: u64, limit: usize) -> Result<Vec<Value>, AdminError> {
         let flow = self.flow(id).await?;
         let days = flow.inactive_days.ok_or_else(|| AdminError::Invalid(format!("flow `{id}` is not a user.inactive flow")))?;
         let people = self.store.inactive_now(days, now, limit.min(MAX_REPORT)).await?;
@@ -193,7 +198,10 @@ impl WorkflowsAdmin {
             let preview = Runner::preview(&enabled, &inactive_event(person, days, now));
             preview.applies.then(|| json!({"username": person.username, "email": person.email, "last_sign_in": person.at, "steps": preview.steps}))
         });
-        Ok(lines.collect())
+        let lines: Vec<Value> = lines.collect();
+        let read = json!({"people": lines.len(), "limit": limit});
+        self.audit.record(&AuditRecord::new(EventType::AdminFlowReported, actor, format!("flow:{id}"), None, Some(read), now), None).await?;
+        Ok(lines)
     }
 
     /// Every connection, in name order (one `gsi1` partition).

@@ -74,9 +74,9 @@ impl Workflows {
         Ok(self.admin.failed(&RunQuery { cursor: None, limit: Some(100) }).await?.runs)
     }
 
-    /// The dry run of a `user.inactive` flow (see `WorkflowsAdmin::report`).
+    /// The dry run of a `user.inactive` flow, audited (see `WorkflowsAdmin::report`).
     pub async fn report(&self, id: &str, now: u64, limit: usize) -> Result<Vec<serde_json::Value>> {
-        Ok(self.admin.report(id, now, limit).await?)
+        Ok(self.admin.report(&self.actor, id, now, limit).await?)
     }
 
     /// Runs a failed run again from its failed step, with the flow as it is now.

@@ -114,14 +114,18 @@ async fn records(
 /// `GET /admin/v1/people/{username}/consents`: the person's decisions, oldest first, and where
 /// they stand with each current document; `404` for a user name no one has. The path may name
 /// the person by their email alias, as the other people routes do: the records are read by the
-/// Cognito user name (again, when the alias was not it).
+/// Cognito user name (again, when the alias was not it). Where each decision was made from
+/// (address, user agent) is shown only to those who may export personal data (admins).
 async fn of_person(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
-    caller.may(Action::Read)?;
+    let operator = caller.may(Action::Read)?;
     shared::admin::people::check_username(&username)?;
     let (account, consents) = tokio::join!(admin.people.directory.user(&username), admin.consent.of_username(username.clone()));
     let Some(account) = account.map_err(AdminError::from)? else {
         return Err(AdminError::NotFound(format!("a person with the user name {username}")).into());
     };
-    let consents = if account.username == username { consents? } else { admin.consent.of_username(account.username).await? };
+    let mut consents = if account.username == username { consents? } else { admin.consent.of_username(account.username).await? };
+    if !operator.role.may(Action::ExportPersonalData) {
+        consents.records.iter_mut().for_each(|r| (r.ip, r.user_agent) = (None, None));
+    }
     Ok(axum::Json(consents).into_response())
 }

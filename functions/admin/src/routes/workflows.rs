@@ -1,5 +1,5 @@
 //! `/admin/v1/workflows`: flows (list, create, read, replace, enable, disable, test against a
-//! sample event, the inactivity report, their run history), connections (list, create, read,
+//! sample event, the inactivity report (admins only, each read audited), their run history), connections (list, create, read,
 //! replace; the secret is write only), and runs (`failed-runs`, one run, replay: admins and
 //! operators).
 
@@ -163,12 +163,12 @@ async fn test(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(FlowId
 }
 
 async fn report(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(FlowId(id)): ResourceId<FlowId>, checked: Checked<ReportQuery>) -> Answer {
-    caller.may(Action::Read)?;
+    let operator = caller.may(Action::ExportPersonalData)?;
     let limit = query(checked, "limit")?.limit.unwrap_or(100);
     if !(1..=MAX_REPORT).contains(&limit) {
         return Err(AdminError::Invalid(format!("limit is 1 to {MAX_REPORT}")).into());
     }
-    Ok(axum::Json(json!({"people": admin.workflows.report(&id, now(), limit).await?})).into_response())
+    Ok(axum::Json(json!({"people": admin.workflows.report(&operator.actor, &id, now(), limit).await?})).into_response())
 }
 
 async fn runs(State(admin): State<Arc<Admin>>, caller: Caller, ResourceId(FlowId(id)): ResourceId<FlowId>, checked: Checked<RunQuery>) -> Answer {

@@ -8,7 +8,8 @@
   const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");
   const messages = window.BRIDGE_MESSAGES;
   const $ = (id) => document.getElementById(id);
-  const grant = new URLSearchParams(location.hash.slice(1)).get("grant");
+  const opened = new URLSearchParams(location.hash.slice(1));
+  const grant = opened.get("grant");
   history.replaceState(null, "", location.pathname);
   let lang = String(localStorage.getItem("bridge.lang") || (navigator.languages || [navigator.language || "en"])[0] || "en").startsWith("ja") ? "ja" : "en";
   let elevated = null;      // the fresh sign-in step's grant
@@ -270,6 +271,7 @@
     }));
     render();
     if (!grant) return show("error", "accountNoGrant");
+    if (opened.get("changed") === "password") show("notice", "passwordChanged", { count: Number(opened.get("ended")) || 0 });
     load();
     $("end-others").addEventListener("click", async () => {
       clearMessages();
@@ -306,8 +308,9 @@
       const result = await call("/account/password", { elevated, previous: $("current-password").value, proposed: $("new-password").value });
       if (result.error) return failed(result);
       ["current-password", "new-password", "new-password-again"].forEach((id) => { $(id).value = ""; });
-      show("notice", "passwordChanged", { count: result.ended_sessions });
-      load();
+      // This browser takes up its session's new cookie value (the old one now opens nothing),
+      // and the API opens this page again with `changed=password`.
+      window.BRIDGE_UI.postTo(api + "/session/handoff", { handoff: result.handoff });
     });
     $("add-authenticator").addEventListener("click", async () => {
       clearMessages();

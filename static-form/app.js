@@ -157,20 +157,7 @@
       if (url.protocol === "https:" || url.protocol === "http:") location.assign(url.href);
       return;
     }
-    const action = new URL(result.action);
-    if (action.protocol !== "https:" && action.protocol !== "http:") return;
-    const form = document.createElement("form");
-    form.method = "POST";
-    form.action = action.href;
-    Object.entries(result.fields || {}).forEach(([name, value]) => {
-      const input = document.createElement("input");
-      input.type = "hidden";
-      input.name = name;
-      input.value = value;
-      form.appendChild(input);
-    });
-    document.body.appendChild(form);
-    form.submit();
+    window.BRIDGE_UI.postTo(result.action, result.fields);
   }
 
   // A passkey: the browser's own prompt (WebAuthn) with the options the API gave, then its

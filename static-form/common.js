@@ -1,5 +1,5 @@
 // What the sign-in form (app.js) and the account page (account.js) share: messages in the
-// page's language, a form's busy submit, and a link to a consent document's text. Loaded after i18n.js, before them.
+// page's language, a form's busy submit, a top-level POST, and a link to a consent document's text. Loaded after i18n.js, before them.
 window.BRIDGE_UI = {
   /** `key` (dotted: `errors.code_mismatch`) in `lang`, else in English, else the key; `{name}` filled from `values`. */
   translate(lang, key, values) {
@@ -31,6 +31,24 @@ window.BRIDGE_UI = {
         busy(false);
       }
     });
+  },
+
+  /** A top-level POST of `fields` (name to value) to `action` through a hidden form; nothing unless `action` is http(s). */
+  postTo(action, fields) {
+    const url = new URL(action);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return;
+    const form = document.createElement("form");
+    form.method = "POST";
+    form.action = url.href;
+    Object.entries(fields || {}).forEach(([name, value]) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
   },
 
   /** A link to `doc`'s text in `lang` (English when missing) opening in a new tab; null unless http(s). */

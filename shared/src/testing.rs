@@ -306,6 +306,18 @@ impl SessionStore for MemorySessions {
         }
         Ok(())
     }
+    async fn rotate(&self, old: &str, new: &str, session: &crate::signin::session::Session) -> Result<bool, StoreError> {
+        let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if !all.contains_key(old) {
+            return Ok(false);
+        }
+        if self.revoked_at(&session.username).is_some_and(|at| session.revoked_by(at)) {
+            return Err(StoreError::Conflict);
+        }
+        all.remove(old);
+        all.insert(new.into(), session.clone());
+        Ok(true)
+    }
     async fn get(&self, key: &str, user_key: &str) -> Result<Option<crate::signin::session::Found>, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let Some(session) = all.get(key).filter(|s| crate::signin::session::user_key(&s.username) == user_key).cloned() else {

@@ -2,7 +2,8 @@
 // virtual authenticator (WebAuthn over the DevTools protocol: a platform authenticator with
 // user verification). The local Cognito verifies every passkey ceremony for real (the
 // `webauthn` library); the form is served from `localhost`, the relying party. The account page
-// changes the password (ending the other sessions), the profile, and deletes the account.
+// changes the password (ending the other sessions, and giving this browser a new session cookie
+// value), the profile, and deletes the account.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -170,7 +171,7 @@ async function methods(p) {
   return p.locator("#methods > [data-method]").evaluateAll((els) => els.map((el) => el.dataset.method));
 }
 
-test("English: changing the password asks for a fresh step (password and SMS code) and the current password, and signs the other browser out", async () => {
+test("English: changing the password asks for a fresh step (password and SMS code) and the current password, signs the other browser out, and gives this one a new session cookie value", async () => {
   const user = info.users.mfa;
   const a = (await device("en-US")).p;
   await openForm(a, `${info.demo_app}/hc/en-us`);
@@ -195,12 +196,26 @@ test("English: changing the password asks for a fresh step (password and SMS cod
   await form.getByLabel("New password again").fill("Changed-Passw0rd!");
   await form.getByRole("button", { name: "Change password" }).click();
   await a.getByRole("alert").filter({ hasText: "Incorrect email or password." }).waitFor();
+  const sessionCookie = async () => (await a.context().cookies(info.api)).find((c) => c.name === "__Host-bridge_session");
+  const before = await sessionCookie();
   await form.getByLabel("Current password").fill(user.password);
   await form.getByRole("button", { name: "Change password" }).click();
+  // The browser takes up its session's new cookie value and the page opens again with it: the
+  // notice, one session (this one), and the fresh step to make another change.
   await a.getByRole("status").filter({ hasText: "Password changed. Signed out of 1 other sessions." }).waitFor();
   await shot(a, "en-account-password-changed");
-  // The list is read again after the notice: the other session leaves it.
-  await a.locator("#session-list li").nth(1).waitFor({ state: "detached" });
+  await a.locator("#session-list li").first().waitFor();
+  assert.equal(await a.locator("#session-list li").count(), 1, "the other session left the list");
+  assert.equal(await a.locator("#password-form").isVisible(), false, "another change needs a fresh step again");
+  assert.equal(new URL(a.url()).hash, "", "the grant left the address bar");
+  const after = await sessionCookie();
+  assert.ok(after && after.value !== before.value && after.httpOnly, "a new session cookie value");
+  // The old value, copied to another browser (a thief's), opens nothing.
+  const thief = (await device("en-US")).p;
+  await thief.context().addCookies([{ ...before }]);
+  await thief.goto(`${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`);
+  await thief.waitForURL((url) => url.href.startsWith(info.form));
+  await thief.context().close();
 
   // The other browser is signed out; the new password signs it in again (after the second in
   // which sign-ins authenticated before the change are refused: SessionStore::settle).

@@ -3,7 +3,7 @@
 //! step, whose grant adds a passkey (a software authenticator answering WebAuthn, verified by
 //! the local Cognito) that then signs in, and removes it, changes the password, the profile and
 //! the second factors, and deletes the account, ending the other sessions where the change
-//! warrants it. Every grant is its session's and its purpose's only; a company's people change
+//! warrants it (a password change moves this browser's session to a new cookie value too). Every grant is its session's and its purpose's only; a company's people change
 //! neither their profile nor delete their account.
 
 use crate::harness::*;
@@ -240,10 +240,33 @@ async fn changing_the_password_asks_for_the_current_one_and_ends_the_other_sessi
     let calls = app.calls.take();
     assert_eq!(calls.iter().filter(|c| c.ends_with(".ChangePassword")).count(), 1, "{calls:?}");
 
-    // The other browser is signed out, this one stays; the old password is gone, the new works.
-    let gone = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &other_browser)], None).await;
-    assert!(gone.location_param("ctx").is_some(), "the other browser's session ended");
-    assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "this one stays");
+    // The other browser is signed out. So is this browser's cookie value, which a thief may have
+    // copied: this browser takes up its session's new value with the answer's handoff, from the
+    // form's origin only, once, and lands on the account page again with a grant of the new one.
+    let device = app.browser_cookie();
+    for (old, which) in [(&other_browser, "the other browser's session"), (&cookie, "this browser's old cookie value")] {
+        let refused = app.send("GET", &format!("/sso/{APP}"), &[("cookie", old)], None).await;
+        assert!(refused.location_param("ctx").is_some(), "{which} opens nothing");
+    }
+    let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", changed.json()["handoff"].as_str().unwrap()).finish();
+    let elsewhere = app
+        .send("POST", "/session/handoff", &[("content-type", "application/x-www-form-urlencoded"), ("origin", "https://evil.example")], Some(form.clone()))
+        .await;
+    assert!(elsewhere.status.is_client_error() && elsewhere.headers.get("set-cookie").is_none(), "{}", elsewhere.body);
+    let taken = app.post_handoff(&form, &device).await;
+    assert_eq!(taken.status, StatusCode::FOUND, "{}", taken.body);
+    let location = taken.header("location").unwrap().to_owned();
+    assert!(location.starts_with(&format!("{FORM}/account.html#grant=")) && location.ends_with("&changed=password&ended=1"), "{location}");
+    let renewed = session_cookie(&taken);
+    assert_ne!(renewed, cookie);
+    assert_eq!(app.post_handoff(&form, &device).await.status, StatusCode::BAD_REQUEST, "once");
+    assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &renewed)], None).await.status, StatusCode::OK, "the new value signs in");
+    let new_grant = location.split_once("#grant=").unwrap().1.split('&').next().unwrap().to_owned();
+    let view = app.post("/account/view", json!({"grant": new_grant})).await.json();
+    assert_eq!(view["sessions"].as_array().map(|s| s.iter().map(|s| s["current"].clone()).collect::<Vec<_>>()), Some(vec![json!(true)]), "{view}");
+    for old in [&grant, &elevated] {
+        assert_eq!(app.post("/account/view", json!({"grant": old})).await.json()["error"], "not_signed_in", "the old session's grants are over");
+    }
     assert!(app.console_not_before("hanako@example.com").await >= Some(changed_at), "the console tokens issued before are revoked (`admin_api.rs`)");
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials");
     wait_out_credentials_hold().await;
@@ -253,6 +276,28 @@ async fn changing_the_password_asks_for_the_current_one_and_ends_the_other_sessi
     assert_eq!(event.user.email.as_deref(), Some("hanako@example.com"));
     let recorded = serde_json::to_string(&events).unwrap();
     assert!(!recorded.contains("Brand-New-Passw0rd") && !recorded.contains(PASSWORD), "no password in any event");
+}
+
+/// The handoff of a password change's new session value, carried to another browser (a
+/// different device cookie, or none): refused, and the session it would have opened ends, as a
+/// sign-in's handoff does (`attacks.rs`): the person signs in again, with the new password.
+#[tokio::test]
+async fn a_password_changes_new_session_value_opens_only_in_its_own_browser() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let cookie = signed_in(&app, "hanako@example.com").await;
+    let elevated = elevate(&app, &grant(&app, &cookie).await, "hanako@example.com", PASSWORD).await;
+    let changed = app.post("/account/password", json!({"elevated": elevated, "previous": PASSWORD, "proposed": "Brand-New-Passw0rd"})).await.json();
+    let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", changed["handoff"].as_str().unwrap()).finish();
+    for other in ["", "__Host-bridge_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        let refused = app.post_handoff(&form, other).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{other}: {}", refused.body);
+        assert!(refused.body.contains("other_browser") && refused.headers.get("set-cookie").is_none(), "{}", refused.body);
+    }
+    assert_eq!(app.post_handoff(&form, &app.browser_cookie()).await.status, StatusCode::BAD_REQUEST, "spent: not even its own browser");
+    assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.location_param("ctx").is_some(), "the old value opens nothing");
+    wait_out_credentials_hold().await;
+    assert_eq!(app.login("hanako@example.com", "Brand-New-Passw0rd").await.json()["status"], "signed_in");
 }
 
 #[tokio::test]

@@ -219,6 +219,16 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
         assert_eq!(open(key, "taro", at).await, Err(StoreError::Conflict), "{key}");
     }
     open("someone-else", "hanako", now).await.unwrap();
+    // A session moved to a new cookie value (a password change) is refused the same way: it
+    // began before the revocation. Nothing moves: the old key is not ended either.
+    let hanakos = session("hanako", now - 1);
+    store.create("hanakos-old", &hanakos, &[], &Default::default()).await.unwrap();
+    assert_eq!(store.rotate("hanakos-old", "hanakos-new", &hanakos).await, Ok(true));
+    assert_eq!(store.rotate("hanakos-old", "hanakos-newer", &hanakos).await, Ok(false), "a session gone moves nowhere");
+    assert!(store.end("hanakos-new").await.unwrap().is_some());
+    store.create("taros-own", &session("taro", now + REVOCATION_WINDOW + 2), &[], &Default::default()).await.unwrap();
+    assert_eq!(store.rotate("taros-own", "taros-moved", &session("taro", now)).await, Err(StoreError::Conflict));
+    assert!(store.end("taros-own").await.unwrap().is_some() && store.end("taros-moved").await.unwrap().is_none(), "nothing moved");
     open("after-the-window", "taro", now + REVOCATION_WINDOW + 1).await.unwrap();
     // An enabling that began before the revocation does not lift it; one begun after does.
     store.reinstate("taro", now - 1).await.unwrap();

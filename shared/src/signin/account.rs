@@ -18,14 +18,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::common::profile::{ORG_ATTRIBUTE, UserProfile};
+use crate::common::store::StoreError;
 use crate::consent::document::DocumentView;
 use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
+use crate::signin::oidc;
 use crate::signin::ports::{CodeAsker, TokenRejected};
-use crate::signin::service::{SignInError, SignInPorts};
+use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
+use crate::tokens::targets::mint::DeliveryMethod;
 
 /// How long the page's grant lasts (seconds).
 pub const GRANT_TTL: u64 = 15 * 60;
@@ -361,6 +364,32 @@ impl AccountPage {
     }
 
     /// The access token a fresh sign-in step gave, while its session lives.
+    /// Moves the page's session (`key`, read as `session`) to a new cookie value
+    /// (`SessionStore::rotate`): from now on the value a thief may have copied opens nothing. The
+    /// browser takes the new value up at `/session/handoff` with the handoff returned (sealed,
+    /// good once within [`HANDOFF_TTL`] and only in the browser holding the session's device
+    /// cookie), which then opens `page` (the account page's URL) with a grant for the new session
+    /// and `fields` in its fragment. Sealed before the write: nothing moves unless it can be
+    /// handed over.
+    ///
+    /// Errors: `NotSignedIn` when the session ended meanwhile; `AccountRevoked` when the account
+    /// was disabled or deleted since it began.
+    pub(super) async fn rotate(&self, key: &str, session: &Session, page: &str, fields: &[(&str, String)], now: u64) -> Result<String, SignInError> {
+        let cookie = session::new_cookie(&session.username);
+        let new_key = oidc::digest(&cookie);
+        let grant = self.seal(Purpose::Account, GRANT_TTL, &Grant { session: new_key.clone(), username: session.username.clone() }, now).await?;
+        let fields = std::iter::once(("grant".to_owned(), grant)).chain(fields.iter().map(|(k, v)| ((*k).to_owned(), v.clone()))).collect();
+        let delivery = DeliveryMethod::Fragment.deliver(page, fields)?;
+        let handoff = self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: session.device.clone(), app: None }, now).await?;
+        let moved = Session { handoff: true, last_seen: now, ..session.clone() };
+        match self.ports.sessions.rotate(key, &new_key, &moved).await {
+            Ok(true) => Ok(handoff),
+            Ok(false) => Err(SignInError::NotSignedIn),
+            Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub(super) async fn elevated(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
         let elevation: Elevation = self.open(Purpose::Elevated, elevated, now).await?;
         let session = self.live(&elevation.session, &elevation.username, visitor, now).await?;

@@ -69,6 +69,16 @@ fn managed(settings: &OwnSettings) -> bool {
     settings.attributes.get(ORG_ATTRIBUTE).is_some_and(|org| !org.is_empty())
 }
 
+/// A password changed on the account page.
+#[derive(Debug)]
+pub struct PasswordChanged {
+    /// How many of the person's other sessions ended.
+    pub ended_sessions: usize,
+    /// This session's new cookie value, sealed: the browser brings it to `/session/handoff`
+    /// (see [`AccountPage::rotate`]).
+    pub handoff: String,
+}
+
 impl AccountPage {
     /// The person's account as Cognito keeps it: `GetUser` beside `ListWebAuthnCredentials`.
     pub async fn settings(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<AccountSettings, SignInError> {
@@ -115,17 +125,22 @@ impl AccountPage {
 
     /// Changes the password (`previous` is asked again: Cognito's `ChangePassword` needs it);
     /// `user.password_changed`, and the person's other sessions end (tried twice; if the store
-    /// still fails, the password has changed and the error says the sessions may remain). How
-    /// many ended. A wrong `previous` counts against the address, as a wrong password at
-    /// sign-in does, and ends nothing.
+    /// still fails, the password has changed and the error says the sessions may remain). Then
+    /// this session moves to a new cookie value ([`AccountPage::rotate`]; OWASP: a new session
+    /// id after a password change), so that whoever copied this browser's cookie is signed out
+    /// too: the answer's handoff gives this browser the new value and opens `page` (the account
+    /// page) again with `changed=password` and `ended` (how many other sessions ended) in its
+    /// fragment. A wrong `previous` counts against the address, as a wrong password at sign-in
+    /// does, and ends nothing.
     pub async fn change_password(
         &self,
         elevated: &str,
         previous: &SecretString,
         proposed: &SecretString,
+        page: &str,
         visitor: &EventContext,
         now: u64,
-    ) -> Result<usize, SignInError> {
+    ) -> Result<PasswordChanged, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
         check_password_rules(proposed)?;
         if previous.expose_secret() == proposed.expose_secret() {
@@ -138,13 +153,16 @@ impl AccountPage {
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
         self.hold_earlier_sign_ins(&elevation.username, "the password changed").await;
-        match self.end_others_of(&elevation.session, &elevation.username, now).await {
-            Ok(ended) => Ok(ended),
+        let ended_sessions = match self.end_others_of(&elevation.session, &elevation.username, now).await {
+            Ok(ended) => ended,
             Err(e) => {
                 tracing::error!(error = %e, "the password changed; ending the other sessions failed once");
-                self.end_others_of(&elevation.session, &elevation.username, now).await
+                self.end_others_of(&elevation.session, &elevation.username, now).await?
             }
-        }
+        };
+        let fields = [("changed", "password".to_owned()), ("ended", ended_sessions.to_string())];
+        let handoff = self.rotate(&elevation.session, &session, page, &fields, now).await?;
+        Ok(PasswordChanged { ended_sessions, handoff })
     }
 
     /// A new authenticator app: its secret (and `otpauth://` URI) for the person to add.

@@ -109,6 +109,12 @@ pub trait SessionStore: Send + Sync {
     /// [`Found::Revoked`] to the read that ended it (or failed to); to one whose end another read
     /// made meanwhile, `None`. The session and the revocation are read in one round trip.
     async fn get(&self, key: &str, user_key: &str) -> Result<Option<Found>, StoreError>;
+    /// Moves the session `old` to the key `new` (a new cookie's digest) in one write: `old`
+    /// ends and `session` opens under `new`, its handoff pending (`Session::handoff`), under the
+    /// same revocation check as [`create`](Self::create) (of `session.created`). It records no
+    /// sign-in and no hold applies: the person signed in before. `false` when `old` is gone
+    /// (ended meanwhile: nothing opens); `Conflict` when the account's revocation refuses it.
+    async fn rotate(&self, old: &str, new: &str, session: &Session) -> Result<bool, StoreError>;
     /// Records use at `now` (the idle timeout starts again).
     async fn touch(&self, key: &str, now: u64) -> Result<(), StoreError>;
     /// Redeems the handoff of a session opened with one (`Session::handoff`), once: `true` the

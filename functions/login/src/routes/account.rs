@@ -65,13 +65,18 @@ pub fn json_routes() -> Router<Arc<Login>> {
 async fn open(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     match login.sign_in.account.open_page(cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Some(grant)) => {
-            let mut page = login.form_url.join("account.html").unwrap_or_else(|_| login.form_url.clone());
+            let mut page = account_page(&login);
             page.set_fragment(Some(&format!("grant={grant}")));
             redirect(page.as_str())
         }
         Ok(None) => redirect_to_form(&login, &[("notice", "account_sign_in")]),
         Err(e) => PageProblem(logged(&e, "account"), lang).into_response(),
     }
+}
+
+/// The account page, beside the form.
+fn account_page(login: &Login) -> url::Url {
+    login.form_url.join("account.html").unwrap_or_else(|_| login.form_url.clone())
 }
 
 #[derive(Deserialize)]
@@ -238,8 +243,9 @@ async fn profile(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now
 async fn password(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PasswordBody>) -> Answer {
     check_secret(&b.previous).map_err(ApiProblem)?;
     check_secret(&b.proposed).map_err(ApiProblem)?;
-    let changed = login.sign_in.account.change_password(&b.elevated, &b.previous, &b.proposed, &visitor, now).await;
-    ok(changed.map(|ended| json!({"status": "changed", "ended_sessions": ended})), "account/password")
+    let page = account_page(&login);
+    let changed = login.sign_in.account.change_password(&b.elevated, &b.previous, &b.proposed, page.as_str(), &visitor, now).await;
+    ok(changed.map(|c| json!({"status": "changed", "ended_sessions": c.ended_sessions, "handoff": c.handoff})), "account/password")
 }
 
 async fn start_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ElevatedBody>) -> Answer {

@@ -98,6 +98,20 @@ fn session_key(key_digest: &str) -> Item {
     key(format!("SESSION#{key_digest}"), "SESSION")
 }
 
+/// A session's item: under the digest of its cookie, in its user's partition of `gsi1`, its
+/// handoff pending while `session.handoff`.
+fn session_item(key_digest: &str, session: &Session) -> Result<Item, StoreError> {
+    let mut item = session_key(key_digest);
+    item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
+    item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
+    item.insert("data".into(), s(json(session)?));
+    item.insert("expires_at".into(), n(session.expires_at));
+    if session.handoff {
+        item.insert("handoff".into(), n(1));
+    }
+    Ok(item)
+}
+
 fn sort_key(item: &Item) -> Option<&str> {
     item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str)
 }
@@ -119,14 +133,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 impl SessionStore for DynamoSessions {
     /// One transaction: the session, the sign-in's events and the person's last sign-in.
     async fn create(&self, key_digest: &str, session: &Session, events: &[IdentityEvent], risk: &RiskProfile) -> Result<(), StoreError> {
-        let mut item = session_key(key_digest);
-        item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
-        item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
-        item.insert("data".into(), s(json(session)?));
-        item.insert("expires_at".into(), n(session.expires_at));
-        if session.handoff {
-            item.insert("handoff".into(), n(1));
-        }
+        let item = session_item(key_digest, session)?;
         let t = &self.table;
         let user = events.first().map(|e| e.user.clone()).unwrap_or_default();
         let person = LastSignIn {
@@ -147,6 +154,23 @@ impl SessionStore for DynamoSessions {
             TxError::Condition(i) => StoreError::Corrupt(format!("a session's write refused by its item {i}'s condition")),
             TxError::Store(e) => e,
         })
+    }
+
+    /// One transaction: the old session's end, the new one, and the revocation's check.
+    async fn rotate(&self, old: &str, new: &str, session: &Session) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let items = vec![
+            t.delete(session_key(old), "attribute_exists(pk)", None)?,
+            t.put(session_item(new, session)?, "attribute_not_exists(pk)", None)?,
+            not_revoked(t, &session.username, session.created)?,
+        ];
+        match t.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Condition(0)) => Ok(false),
+            Err(TxError::Condition(2)) => Err(StoreError::Conflict),
+            Err(TxError::Condition(i)) => Err(StoreError::Corrupt(format!("a session's move refused by its item {i}'s condition"))),
+            Err(TxError::Store(e)) => Err(e),
+        }
     }
 
     async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Found>, StoreError> {

@@ -271,7 +271,7 @@
     }));
     render();
     if (!grant) return show("error", "accountNoGrant");
-    if (opened.get("changed") === "password") show("notice", "passwordChanged", { count: Number(opened.get("ended")) || 0 });
+    if (opened.get("changed") === "password") show("notice", "passwordChanged");
     load();
     $("end-others").addEventListener("click", async () => {
       clearMessages();
@@ -309,8 +309,10 @@
       if (result.error) return failed(result);
       ["current-password", "new-password", "new-password-again"].forEach((id) => { $(id).value = ""; });
       // This browser takes up its session's new cookie value (the old one now opens nothing),
-      // and the API opens this page again with `changed=password`.
-      window.BRIDGE_UI.postTo(api + "/session/handoff", { handoff: result.handoff });
+      // and the API opens this page again with `changed=password`. Without a handoff this
+      // session has ended: the API sends the browser to sign in again.
+      if (result.handoff) window.BRIDGE_UI.postTo(api + "/session/handoff", { handoff: result.handoff });
+      else location.assign(api + "/account");
     });
     $("add-authenticator").addEventListener("click", async () => {
       clearMessages();

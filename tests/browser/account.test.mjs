@@ -202,7 +202,7 @@ test("English: changing the password asks for a fresh step (password and SMS cod
   await form.getByRole("button", { name: "Change password" }).click();
   // The browser takes up its session's new cookie value and the page opens again with it: the
   // notice, one session (this one), and the fresh step to make another change.
-  await a.getByRole("status").filter({ hasText: "Password changed. Signed out of 1 other sessions." }).waitFor();
+  await a.getByRole("status").filter({ hasText: "Password changed. Your other sessions were signed out." }).waitFor();
   await shot(a, "en-account-password-changed");
   await a.locator("#session-list li").first().waitFor();
   assert.equal(await a.locator("#session-list li").count(), 1, "the other session left the list");

@@ -363,33 +363,34 @@ impl AccountPage {
         Ok(Reauth::Elevated(self.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await?))
     }
 
-    /// The access token a fresh sign-in step gave, while its session lives.
     /// Moves the page's session (`key`, read as `session`) to a new cookie value
     /// (`SessionStore::rotate`): from now on the value a thief may have copied opens nothing. The
     /// browser takes the new value up at `/session/handoff` with the handoff returned (sealed,
     /// good once within [`HANDOFF_TTL`] and only in the browser holding the session's device
     /// cookie), which then opens `page` (the account page's URL) with a grant for the new session
-    /// and `fields` in its fragment. Sealed before the write: nothing moves unless it can be
-    /// handed over.
+    /// and `changed=password` in its fragment. Sealed before the write: nothing moves unless it
+    /// can be handed over. Returns the handoff and the new session's key.
     ///
-    /// Errors: `NotSignedIn` when the session ended meanwhile; `AccountRevoked` when the account
-    /// was disabled or deleted since it began.
-    pub(super) async fn rotate(&self, key: &str, session: &Session, page: &str, fields: &[(&str, String)], now: u64) -> Result<String, SignInError> {
+    /// Errors: `NotSignedIn` when the session ended meanwhile, or has no device digest to bind
+    /// the handoff to (one begun before sessions kept it); `AccountRevoked` when the account was
+    /// disabled or deleted since it began.
+    pub(super) async fn rotate(&self, key: &str, session: &Session, page: &str, now: u64) -> Result<(String, String), SignInError> {
+        let Some(device) = session.device.clone() else { return Err(SignInError::NotSignedIn) };
         let cookie = session::new_cookie(&session.username);
         let new_key = oidc::digest(&cookie);
         let grant = self.seal(Purpose::Account, GRANT_TTL, &Grant { session: new_key.clone(), username: session.username.clone() }, now).await?;
-        let fields = std::iter::once(("grant".to_owned(), grant)).chain(fields.iter().map(|(k, v)| ((*k).to_owned(), v.clone()))).collect();
-        let delivery = DeliveryMethod::Fragment.deliver(page, fields)?;
-        let handoff = self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: session.device.clone(), app: None }, now).await?;
+        let delivery = DeliveryMethod::Fragment.deliver(page, vec![("grant".into(), grant), ("changed".into(), "password".into())])?;
+        let handoff = self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: Some(device), app: None }, now).await?;
         let moved = Session { handoff: true, last_seen: now, ..session.clone() };
         match self.ports.sessions.rotate(key, &new_key, &moved).await {
-            Ok(true) => Ok(handoff),
+            Ok(true) => Ok((handoff, new_key)),
             Ok(false) => Err(SignInError::NotSignedIn),
             Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// The access token a fresh sign-in step gave, while its session lives.
     pub(super) async fn elevated(&self, elevated: &str, visitor: &EventContext, now: u64) -> Result<(Elevation, Session, AccessToken), SignInError> {
         let elevation: Elevation = self.open(Purpose::Elevated, elevated, now).await?;
         let session = self.live(&elevation.session, &elevation.username, visitor, now).await?;
@@ -444,6 +445,62 @@ mod tests {
         let elevation = Elevation { session: "this".into(), username: "hanako".into(), access: TOKEN.into() };
         let elevated = page.seal(Purpose::Elevated, ELEVATED_TTL, &elevation, now).await.unwrap();
         Removing { page, sessions, account, events, elevated }
+    }
+
+    /// A password change moves this session to a new cookie value, handed over once in its own
+    /// browser; a session without a device digest (one begun before sessions kept it) cannot be
+    /// handed over, so it ends, with the others: the person signs in again, never left holding
+    /// a value someone may have copied.
+    #[tokio::test]
+    async fn a_password_change_moves_this_session_or_ends_it_when_it_cannot_be_handed_over() {
+        use crate::signin::service::SignedIn;
+        let now = crate::common::time::unix_now();
+        let visitor = EventContext::default();
+        let page_url = "https://form.example/account.html";
+        async fn change(page: &AccountPage, elevated: String) -> Result<crate::signin::account_changes::PasswordChanged, crate::signin::service::SignInError> {
+            let now = crate::common::time::unix_now();
+            page.change_password(&elevated, &"pw".into(), &"Brand-New-Passw0rd".into(), "https://form.example/account.html", &EventContext::default(), now)
+                .await
+        }
+        let Removing { page, sessions, elevated, .. } = removing(now).await;
+        // A session keeps the digest of its browser's device cookie.
+        let keep = |key: &str, device: Option<&str>| {
+            sessions.sessions.lock().unwrap().insert(key.into(), Session { device: crate::signin::flow::device_digest(device), ..session(now) })
+        };
+        let keys = || sessions.sessions.lock().unwrap().keys().cloned().collect::<Vec<_>>();
+        keep("this", Some("browser-a"));
+        keep("other", Some("browser-b"));
+        let changed = change(&page, elevated).await.unwrap();
+        assert_eq!(changed.ended_sessions, 1);
+        let handoff = changed.handoff.expect("a handoff");
+        let moved = keys();
+        assert!(moved.len() == 1 && moved[0] != "this" && moved[0] != "other", "{moved:?}");
+        let ports = page.ports.clone();
+        let arrival = crate::signin::arrival::Arrival::new(ports);
+        assert!(arrival.open_handoff(&handoff, Some("browser-b"), &visitor, now).await.is_err(), "another browser's cookie: refused");
+        assert!(keys().is_empty(), "and its session ended");
+
+        let Removing { page, sessions, elevated, .. } = removing(now).await;
+        // A session keeps the digest of its browser's device cookie.
+        let keep = |key: &str, device: Option<&str>| {
+            sessions.sessions.lock().unwrap().insert(key.into(), Session { device: crate::signin::flow::device_digest(device), ..session(now) })
+        };
+        keep("this", Some("browser-a"));
+        let handoff = change(&page, elevated).await.unwrap().handoff.expect("a handoff");
+        let arrival = crate::signin::arrival::Arrival::new(page.ports.clone());
+        let SignedIn { delivery, session: cookie, .. } = arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.unwrap();
+        assert_eq!(crate::signin::oidc::digest(&cookie), sessions.sessions.lock().unwrap().keys().next().cloned().unwrap());
+        let crate::tokens::targets::mint::Delivery::Get { url } = delivery else { panic!("{delivery:?}") };
+        assert!(url.starts_with(&format!("{page_url}#grant=")) && url.ends_with("&changed=password"), "{url}");
+        assert!(arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.is_err(), "once");
+
+        let Removing { page, sessions, elevated, .. } = removing(now).await;
+        let keep = |key: &str| sessions.sessions.lock().unwrap().insert(key.into(), session(now));
+        keep("this");
+        keep("other");
+        let changed = change(&page, elevated).await.unwrap();
+        assert_eq!((changed.handoff, changed.ended_sessions), (None, 1));
+        assert!(sessions.sessions.lock().unwrap().is_empty(), "no device to hand a new value to: this session ended too");
     }
 
     /// Removing a factor or a passkey when the sessions' table does not answer: nothing is

@@ -4,8 +4,9 @@
 //! app, SMS codes to their verified phone), passkeys, and deleting the account.
 //!
 //! Every change is an identity event. Those that replace a secret or take a way in away end
-//! the person's other bridge sessions (the one making the change stays): the password changed,
-//! a factor or a passkey removed; deleting the account ends every session. People whose
+//! the person's other bridge sessions (the one making the change stays): the password changed
+//! (and this session moves to a new cookie value), a factor or a passkey removed; deleting the
+//! account ends every session. People whose
 //! account a company manages (`custom:org_id`: SCIM or corporate sign-in) change neither their
 //! profile nor delete their account here ([`SignInError::ManagedByCompany`]): their company's
 //! directory would overwrite the one and bring back the other.
@@ -75,8 +76,8 @@ pub struct PasswordChanged {
     /// How many of the person's other sessions ended.
     pub ended_sessions: usize,
     /// This session's new cookie value, sealed: the browser brings it to `/session/handoff`
-    /// (see [`AccountPage::rotate`]).
-    pub handoff: String,
+    /// (see [`AccountPage::rotate`]). `None`: this session ended instead (it could not move).
+    pub handoff: Option<String>,
 }
 
 impl AccountPage {
@@ -124,14 +125,15 @@ impl AccountPage {
     }
 
     /// Changes the password (`previous` is asked again: Cognito's `ChangePassword` needs it);
-    /// `user.password_changed`, and the person's other sessions end (tried twice; if the store
-    /// still fails, the password has changed and the error says the sessions may remain). Then
-    /// this session moves to a new cookie value ([`AccountPage::rotate`]; OWASP: a new session
-    /// id after a password change), so that whoever copied this browser's cookie is signed out
-    /// too: the answer's handoff gives this browser the new value and opens `page` (the account
-    /// page) again with `changed=password` and `ended` (how many other sessions ended) in its
-    /// fragment. A wrong `previous` counts against the address, as a wrong password at sign-in
-    /// does, and ends nothing.
+    /// `user.password_changed`. Then this session moves to a new cookie value
+    /// ([`AccountPage::rotate`]; OWASP: a new session id after a password change), so that
+    /// whoever copied this browser's cookie is signed out too: the answer's handoff gives this
+    /// browser the new value and opens `page` (the account page) again. A session that cannot
+    /// move (no device digest to bind the handoff to, or the write failed) ends instead, and the
+    /// answer has no handoff: the person signs in again. Then every other session ends (tried
+    /// twice; if the store still fails, the password has changed and the error says the sessions
+    /// may remain). A wrong `previous` counts against the address, as a wrong password at
+    /// sign-in does, and ends nothing.
     pub async fn change_password(
         &self,
         elevated: &str,
@@ -153,15 +155,21 @@ impl AccountPage {
         self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
         self.hold_earlier_sign_ins(&elevation.username, "the password changed").await;
-        let ended_sessions = match self.end_others_of(&elevation.session, &elevation.username, now).await {
+        let (handoff, keep) = match self.rotate(&elevation.session, &session, page, now).await {
+            Ok((handoff, key)) => (Some(handoff), key),
+            Err(e) => {
+                tracing::info!(error = %e, "the password changed; this session could not move to a new cookie value, so it ends");
+                self.ports.sessions.end(&elevation.session).await?;
+                (None, String::new())
+            }
+        };
+        let ended_sessions = match self.end_others_of(&keep, &elevation.username, now).await {
             Ok(ended) => ended,
             Err(e) => {
                 tracing::error!(error = %e, "the password changed; ending the other sessions failed once");
-                self.end_others_of(&elevation.session, &elevation.username, now).await?
+                self.end_others_of(&keep, &elevation.username, now).await?
             }
         };
-        let fields = [("changed", "password".to_owned()), ("ended", ended_sessions.to_string())];
-        let handoff = self.rotate(&elevation.session, &session, page, &fields, now).await?;
         Ok(PasswordChanged { ended_sessions, handoff })
     }
 

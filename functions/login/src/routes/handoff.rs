@@ -1,6 +1,7 @@
-//! `POST /session/handoff`: a password sign-in's sealed result, brought by the form's browser on
-//! a top-level navigation (from the form's origin only, so no other site can sign a browser in
-//! as someone else): sets the session cookie and goes on to the app.
+//! `POST /session/handoff`: a sealed session value brought by the form's browser on a top-level
+//! navigation (from the form's origin only, so no other site can sign a browser in as someone
+//! else): a password sign-in's, which goes on to the app, or a password change's new value for
+//! its session, which goes back to the account page. Sets the session cookie either way.
 
 use axum::Router;
 use axum::extract::{Request, State};

@@ -47,6 +47,7 @@ USERS = [
 # asks for a second factor then (setting up an authenticator app if the person has none).
 GUARDED_APP_ID = "demo-guarded"
 STEPUP_APP_ID = "demo-stepup"
+AGENTS_APP_ID = "demo-agents"
 children = []
 
 
@@ -190,6 +191,8 @@ def main():
           "--claims", "demo/claims.json", "--risk-policy", "deny", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", STEPUP_APP_ID, "--name", "Demo Help Center (second factor)", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--risk-policy", "require_mfa", "--secret-stdin", stdin=app_secret)
+    admin(env, "app", "create", AGENTS_APP_ID, "--name", "Demo Help Center (agents only)", "--account-url", demo_origin, "--allow-origin", demo_origin,
+          "--claims", "demo/claims.json", "--access-group", "zendesk-agents", "--secret-stdin", stdin=app_secret)
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
@@ -234,7 +237,7 @@ def main():
     os.unlink(connection.name)
     admin(env, "flow", "import", "workflows/templates/high-risk-sign-in-servicenow.json")
 
-    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox), "mail": mail_url,
+    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "agents_app_id": AGENTS_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox), "mail": mail_url,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},

@@ -61,7 +61,7 @@ window.BRIDGE_MESSAGES = {
     deleteConfirm: "Type your email address to confirm", deleteAccount: "Delete my account",
     deleteAreYouSure: "Delete your account for good? This cannot be undone.", accountDeleted: "Your account has been deleted. You are signed out everywhere.",
     managedNote: "{company} manages your account: ask your IT administrator to change your name or delete the account.",
-    profileSaved: "Saved. Apps see your new name from your next sign-in.", passwordChanged: "Password changed. Signed out of {count} other sessions.",
+    profileSaved: "Saved. Apps see your new name from your next sign-in.", passwordChanged: "Password changed. Your other sessions were signed out.",
     errors: {
       managed_by_company: "Your company manages your account. Ask your IT administrator to change or delete it.",
       authenticator_exists: "You already have an authenticator app. Remove it first to add another.",
@@ -101,6 +101,7 @@ window.BRIDGE_MESSAGES = {
       corporate_outside_domain: "Your company account's email address is not one your organisation signs in with here.",
       not_provisioned: "Your company has not given you access to this service yet. Contact your IT administrator.",
       account_deactivated: "Your account is deactivated. Contact your IT administrator.",
+      not_assigned: "Your account does not have access to this app. Ask the app's administrator to give you access.",
       corporate_email_unverified: "Your company's sign-in did not confirm your email address, so we cannot find your account. Contact your IT administrator.",
       corporate_mfa_required: "This sign-in looks unusual and this app needs a second factor, which your company's sign-in did not report. Contact your IT administrator.",
       handoff_used: "This sign-in was already completed. Start again from the app.",
@@ -176,7 +177,7 @@ window.BRIDGE_MESSAGES = {
     deleteConfirm: "確認のため、メールアドレスを入力してください", deleteAccount: "アカウントを削除",
     deleteAreYouSure: "アカウントを完全に削除しますか？元に戻すことはできません。", accountDeleted: "アカウントを削除しました。すべての場所からサインアウトしました。",
     managedNote: "このアカウントは {company} が管理しています。名前の変更やアカウントの削除は社内のIT管理者にお問い合わせください。",
-    profileSaved: "保存しました。新しい名前は次回のサインインからアプリに反映されます。", passwordChanged: "パスワードを変更しました。ほかの {count} 件のセッションからサインアウトしました。",
+    profileSaved: "保存しました。新しい名前は次回のサインインからアプリに反映されます。", passwordChanged: "パスワードを変更しました。ほかのセッションからはサインアウトしました。",
     errors: {
       managed_by_company: "このアカウントは会社が管理しています。変更や削除は社内のIT管理者にお問い合わせください。",
       authenticator_exists: "認証アプリはすでに設定されています。別のものを追加するには、先に削除してください。",
@@ -216,6 +217,7 @@ window.BRIDGE_MESSAGES = {
       corporate_outside_domain: "会社アカウントのメールアドレスが、この組織のサインイン対象ではありません。",
       not_provisioned: "このサービスの利用がまだ会社から許可されていません。社内のIT管理者にお問い合わせください。",
       account_deactivated: "このアカウントは無効化されています。社内のIT管理者にお問い合わせください。",
+      not_assigned: "このアカウントにはこのアプリへのアクセス権がありません。アプリの管理者にアクセス権の付与を依頼してください。",
       corporate_email_unverified: "会社のサインインでメールアドレスが確認されなかったため、アカウントを特定できません。社内のIT管理者にお問い合わせください。",
       corporate_mfa_required: "普段と異なるサインインのため、このアプリでは二要素認証が必要ですが、会社のサインインで二要素認証が確認できませんでした。社内のIT管理者にお問い合わせください。",
       handoff_used: "このサインインはすでに完了しています。アプリからもう一度サインインしてください。",

@@ -52,6 +52,7 @@ pub fn demo_app() -> App {
         signing_secret: Some(SecretRef(DEMO_SECRET.into())),
         risk_policy: Default::default(),
         sign_up: Default::default(),
+        access: Default::default(),
         version: 1,
     }
 }

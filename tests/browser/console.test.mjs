@@ -334,6 +334,12 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await settings.fill('{"forum_url": "https://forum.example.com"}');
   assert.equal(await p.getByText("This is not valid JSON").count(), 0);
   await p.getByLabel("Allowed origins").fill("https://forum.example.com");
+  // Who may sign in: a group, and an organisation's id (a name is refused as it is typed).
+  await p.getByLabel("Cognito groups (one per line)").fill("forum-staff");
+  await p.getByLabel("Organisation IDs (one per line)").fill("Example Corp");
+  await p.getByText("Example is not an organisation ID").waitFor();
+  await p.getByLabel("Organisation IDs (one per line)").fill(info.org_id);
+  assert.equal(await p.getByText("is not an organisation ID").count(), 0);
   await p.getByLabel("Generate one (shown once)").check();
   await checkA11y(p, "new-app");
   await p.getByRole("button", { name: "Create app" }).click();
@@ -354,6 +360,8 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.reload();
   await h1(p).filter({ hasText: "Console test forum" }).waitFor();
   await p.getByText("Set", { exact: true }).waitFor(); // has_secret
+  await p.getByRole("listitem").filter({ hasText: "Group forum-staff" }).waitFor();
+  await p.getByRole("link", { name: info.org_id }).waitFor();
   assert.ok(!(await p.content()).includes(secret), "the secret is not on the app's page");
   assert.equal(await p.locator("dialog[open]").count(), 0);
   await checkA11y(p, "app");

@@ -190,6 +190,32 @@ async function signInAt(p, sso, user, lang) {
   await step(p, "password").getByRole("button", { name: label.submit }).click();
 }
 
+test("an app for its agents only (access: the zendesk-agents group): an agent lands on it; anyone else is told in their language that their account has no access, and gets no token", async () => {
+  const agentsApp = (path) => `${info.api}/sso/${info.agents_app_id}?return_to=${encodeURIComponent(info.demo_app + path)}`;
+  const agent = await page("en-US");
+  await signInAt(agent, agentsApp("/hc/en-us"), info.users.hanako, "en");
+  await agent.waitForURL(`${info.demo_app}/hc/en-us`);
+  assert.equal(await agent.locator("#who").textContent(), `Signed in as ${info.users.hanako.name}`);
+  await agent.context().close();
+  for (const [locale, lang, text] of [
+    ["en-US", "en", "Your account does not have access to this app. Ask the app's administrator to give you access."],
+    ["ja-JP", "ja", "このアカウントにはこのアプリへのアクセス権がありません。アプリの管理者にアクセス権の付与を依頼してください。"],
+  ]) {
+    const p = await page(locale);
+    await signInAt(p, agentsApp("/hc/en-us"), info.users.guarded, lang);
+    await p.getByRole("alert").filter({ hasText: text }).waitFor();
+    assert.ok(p.url().startsWith(info.form), "still on the form");
+    await shot(p, `${lang}-not-assigned`);
+    // The same person's session (from the open app) enters the agents' app no more than the form does.
+    await signInAt(p, `${info.demo_app}/hc/en-us`, info.users.guarded, lang);
+    await p.waitForURL(`${info.demo_app}/hc/en-us`);
+    await p.goto(agentsApp("/hc/en-us"));
+    await p.getByRole("alert").filter({ hasText: text }).waitFor();
+    assert.equal(await p.locator("small").textContent(), "not_assigned");
+    await p.context().close();
+  }
+});
+
 test("a high-risk sign-in: the guarded app refuses a new browser with a clear message and lets a known one in", async () => {
   const user = info.users.guarded;
   const signIn = (p) => signInAt(p, `${info.api}/sso/${info.guarded_app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/ja")}`, user, "ja");

@@ -365,6 +365,44 @@ async fn every_group_is_read_past_the_first_page() {
     assert_eq!(read["groups"].as_array().map(Vec::len), Some(70), "only the role went: {read}");
 }
 
+/// Who may sign in to an app (`access`: Cognito groups and organisations) is set with the rest
+/// of its settings, checked (nothing written when it is wrong) and audited; an app that lists no
+/// one shows no `access`.
+#[tokio::test]
+async fn an_apps_access_is_set_through_the_api_checked_and_audited() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let mut app = jwt_app("tool");
+    app["generate_secret"] = json!(true);
+    app["access"] = json!({"groups": ["agents", "エージェント"], "organisations": ["org-acme"]});
+    let created = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["app"]["access"], json!({"groups": ["agents", "エージェント"], "organisations": ["org-acme"]}));
+    let path = "/admin/v1/apps/tool";
+    for (bad, why) in [
+        (json!({"groups": ["two words"]}), "a group name with a space"),
+        (json!({"groups": ["agents", "agents"]}), "a group twice"),
+        (json!({"organisations": ["Org Acme"]}), "not an organisation id"),
+        (json!({"users": ["boss@example.com"]}), "an unknown list"),
+        (json!({"groups": "agents"}), "not a list"),
+        (json!({"groups": (0..51).map(|i| format!("g{i}")).collect::<Vec<_>>()}), "too many"),
+    ] {
+        let mut body = settings("Tool");
+        body["access"] = bad;
+        let refused = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(body)).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{why}: {}", refused.body);
+    }
+    let mut everyone = settings("Tool");
+    everyone["access"] = json!({});
+    let changed = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(everyone)).await;
+    assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "only the good change was written: {}", changed.body);
+    assert!(console.call(&token, "GET", path, &[], None).await.json().get("access").is_none(), "everyone: no access shown");
+    let trail = console.call(&token, "GET", "/admin/v1/audit?target=app:tool&type=admin.app.updated", &[], None).await.json();
+    let record = &trail["records"][0];
+    assert_eq!((&record["before"]["access"]["groups"][0], record["after"].get("access")), (&json!("agents"), None), "{record}");
+}
+
 #[tokio::test]
 async fn a_change_names_the_version_it_was_made_from_and_every_change_is_audited_without_secrets() {
     let console = Console::new().await;

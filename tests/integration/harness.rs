@@ -149,6 +149,7 @@ pub fn demo_app() -> App {
         signing_secret: None,
         risk_policy: Default::default(),
         sign_up: Default::default(),
+        access: Default::default(),
         version: 0,
     }
 }

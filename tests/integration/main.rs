@@ -5,6 +5,7 @@
 mod account;
 mod admin_api;
 mod admin_apps;
+mod app_access;
 mod attacks;
 mod consent;
 mod corporate;

@@ -34,6 +34,28 @@ export function sharesSecret(target) {
 }
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const ORG = /^[a-z0-9-]{1,64}$/;
+/** How many groups, and how many organisations, an app's access may list (the API's limit). */
+const MAX_ASSIGNMENTS = 50;
+const words = (text) => text.split(/[\s,]+/).filter(Boolean);
+
+/** Who may sign in: `{ error }` or `{ value }`, the API's `access` (`{}`: everyone). */
+function checkAccess(values, t) {
+  const groups = words(values.accessGroups);
+  const organisations = words(values.accessOrgs);
+  const twice = (list) => list.find((x, i) => list.indexOf(x) !== i);
+  const badGroup = groups.find((g) => [...g].length > 128);
+  if (badGroup) return { error: t("appForm.invalid.group", { group: badGroup }) };
+  const badOrg = organisations.find((o) => !ORG.test(o));
+  if (badOrg) return { error: t("appForm.invalid.org", { org: badOrg }) };
+  const repeated = twice(groups) || twice(organisations);
+  if (repeated) return { error: t("appForm.invalid.twice", { name: repeated }) };
+  if (groups.length > MAX_ASSIGNMENTS || organisations.length > MAX_ASSIGNMENTS) return { error: t("appForm.invalid.tooMany", { n: MAX_ASSIGNMENTS }) };
+  const value = {};
+  if (groups.length) value.groups = groups;
+  if (organisations.length) value.organisations = organisations;
+  return { value };
+}
 
 function parseObject(text, t) {
   let value;
@@ -76,11 +98,13 @@ function check(values, mode, t) {
   }
   const claims = parseObject(values.claims.trim() || "{}", t);
   if (claims.error) errors.claims = claims.error;
+  const access = checkAccess(values, t);
+  if (access.error) errors.access = access.error;
   const fullTarget = target.value ? { ...target.value, kind: values.kind } : null;
   const secretNeeded = mode === "create" && sharesSecret(fullTarget);
   if (secretNeeded && values.secretMode === "enter" && values.secret.length < 16) errors.secret = t("appForm.invalid.secret");
   if (Object.keys(errors).length) return { errors, secretNeeded };
-  const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk, sign_up: values.signUp };
+  const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk, sign_up: values.signUp, access: access.value };
   if (mode === "create") {
     body.id = values.id;
     if (secretNeeded) {
@@ -93,7 +117,7 @@ function check(values, mode, t) {
 
 function initial(app) {
   if (!app) {
-    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", signUp: "off", claims: "{}", secretMode: "generate", secret: "" };
+    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", signUp: "off", claims: "{}", accessGroups: "", accessOrgs: "", secretMode: "generate", secret: "" };
   }
   const { kind, ...settings } = app.target || {};
   return {
@@ -105,6 +129,8 @@ function initial(app) {
     risk: app.risk_policy || "allow",
     signUp: app.sign_up || "off",
     claims: pretty(app.claims || {}),
+    accessGroups: ((app.access && app.access.groups) || []).join("\n"),
+    accessOrgs: ((app.access && app.access.organisations) || []).join("\n"),
     secretMode: "generate",
     secret: "",
   };
@@ -226,6 +252,20 @@ export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
       <Field id={f("origins")} label={t("appForm.origins")} help={t("appForm.originsHelp")} error={errors.origins} shown={shown("origins")}>
         {(p) => <textarea {...p} name="origins" class="mono" rows={2} value={values.origins} onInput={set("origins")} onBlur={touch("origins")} spellcheck={false} autocapitalize="off" />}
       </Field>
+      <fieldset aria-describedby={f("access-help")}>
+        <legend>{t("appForm.access")}</legend>
+        <small class="muted" id={f("access-help")}>
+          {t("appForm.accessHelp")}
+        </small>
+        <div class="grid">
+          <Field id={f("access-groups")} label={t("appForm.accessGroups")} error={errors.access} shown={shown("access") || Boolean(values.accessGroups.trim() || values.accessOrgs.trim())}>
+            {(p) => <textarea {...p} name="access_groups" class="mono" rows={2} value={values.accessGroups} onInput={set("accessGroups")} onBlur={touch("access")} spellcheck={false} autocapitalize="off" />}
+          </Field>
+          <Field id={f("access-orgs")} label={t("appForm.accessOrgs")}>
+            {(p) => <textarea {...p} name="access_orgs" class="mono" rows={2} value={values.accessOrgs} onInput={set("accessOrgs")} onBlur={touch("access")} spellcheck={false} autocapitalize="off" />}
+          </Field>
+        </div>
+      </fieldset>
       <Field id={f("claims")} label={t("appForm.claims")} help={t("appForm.claimsHelp")} error={errors.claims} shown={shown("claims") || values.claims.trim() !== "{}"}>
         {(p) => <textarea {...p} name="claims" class="mono" rows={4} value={values.claims} onInput={set("claims")} onBlur={touch("claims")} spellcheck={false} />}
       </Field>

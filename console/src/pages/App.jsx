@@ -33,6 +33,27 @@ function Settings({ app }) {
         <dd>{t(`apps.risks.${app.risk_policy}`)}</dd>
       </div>
       <div>
+        <dt>{t("app.access")}</dt>
+        <dd>
+          {app.access ? (
+            <ul class="plain">
+              {(app.access.groups || []).map((g) => (
+                <li key={`g-${g}`}>
+                  {t("app.accessGroup")} <code>{g}</code>
+                </li>
+              ))}
+              {(app.access.organisations || []).map((o) => (
+                <li key={`o-${o}`}>
+                  {t("app.accessOrg")} <Link href={`/orgs/${encodeURIComponent(o)}`}>{o}</Link>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            t("app.accessEveryone")
+          )}
+        </dd>
+      </div>
+      <div>
         <dt>{t("apps.secret")}</dt>
         <dd>{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</dd>
       </div>

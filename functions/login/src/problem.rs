@@ -88,6 +88,9 @@ impl Problem {
                 "This sign-in looks unusual, so it was stopped. Try again from a device you have used before, or contact support.",
             ),
             SignInError::AccountRevoked => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
+            SignInError::NotAssigned => {
+                p(S::FORBIDDEN, "not_assigned", "Your account does not have access to this app. Ask the app's administrator to give you access.")
+            }
             SignInError::HandoffUsed => p(S::BAD_REQUEST, "handoff_used", "This sign-in was already completed. Start again from the app."),
             SignInError::OtherBrowser => OTHER_BROWSER,
             SignInError::SecondFactorRequired => p(

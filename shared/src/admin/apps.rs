@@ -22,7 +22,7 @@ use crate::common::secrets::SecretRef;
 use crate::common::store::StoreError;
 use crate::events::EventType;
 use crate::risk::RiskPolicy;
-use crate::tokens::app::{App, AppId, SignUp};
+use crate::tokens::app::{Access, App, AppId, SignUp};
 use crate::tokens::claims::ClaimMapping;
 use crate::tokens::jws::Algorithm;
 use crate::tokens::return_to::Origin;
@@ -45,6 +45,8 @@ pub struct AppSettings {
     pub risk_policy: RiskPolicy,
     #[serde(default)]
     pub sign_up: SignUp,
+    #[serde(default)]
+    pub access: Access,
 }
 
 impl AppSettings {
@@ -58,6 +60,7 @@ impl AppSettings {
             signing_secret: None,
             risk_policy: self.risk_policy,
             sign_up: self.sign_up,
+            access: self.access,
             version,
         }
     }

@@ -33,6 +33,7 @@ impl SignInPorts {
         prior: Option<&Prior>,
     ) -> Result<Admission, SignInError> {
         let now = session.created;
+        self.admit(app, session, visitor, now).await?;
         let user = session.event_user();
         let email = user.email.clone().filter(|_| user.email_verified == Some(true));
         let known = prior.filter(|p| email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&p.email)));
@@ -153,10 +154,12 @@ impl Arrival {
         self.ports.session_policy.ttl
     }
 
-    /// A password sign-in's handoff, brought back by the browser (`device`: its device cookie):
-    /// good once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write redeems it), and, when the
-    /// sign-in was assessed as coming from a device, only in the browser holding that device's
-    /// cookie (a form URL carried elsewhere does not carry the browser's standing with it), and
+    /// A handoff (a password sign-in's, or a password change's new session value:
+    /// `AccountPage::rotate`), brought back by the browser (`device`: its device cookie): good
+    /// once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write
+    /// redeems it), and only in the browser holding the device cookie it was sealed for (a form
+    /// URL carried elsewhere does not carry the browser's standing with it; one sealed for no
+    /// device is refused everywhere), and
     /// not when the account's revocation refuses the session (`AccountRevoked`). A refusal's
     /// event carries `visitor` (the request's IP, user agent and country), the app and the device.
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {

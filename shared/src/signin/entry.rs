@@ -45,12 +45,12 @@ impl SessionEntry {
         let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
+        let mut context = EventContext { device: flow::device_digest(entry.device), ..visitor.clone() };
         let (app, session) = match &cookie {
             Some(cookie) => {
                 let (app, found) = tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key));
                 // A refusal is recorded whatever else fails: the read has ended the session.
-                let app_id = app.as_ref().ok().map(|app| app.id.to_string());
-                let context = EventContext { app: app_id, device: flow::device_digest(entry.device), ..visitor.clone() };
+                context.app = app.as_ref().ok().map(|app| app.id.to_string());
                 let session = match found {
                     Ok(found) => Ok(self.ports.admitted(&cookie.key, found, &context, now).await),
                     Err(e) => Err(e),
@@ -62,7 +62,7 @@ impl SessionEntry {
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
         let delivery = match (cookie, session?.filter(|s| s.live(now))) {
-            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
+            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, &context, now).await?,
             _ => None,
         };
         match delivery {
@@ -73,7 +73,17 @@ impl SessionEntry {
 
     /// The app's token from the live session `key` names, or `None` when that session is not
     /// enough for the app.
-    async fn resume(&self, app: &App, ctx: &SignInContext, key: &str, session: Session, now: u64) -> Result<Option<Delivery>, SignInError> {
+    async fn resume(
+        &self,
+        app: &App,
+        ctx: &SignInContext,
+        key: &str,
+        session: Session,
+        context: &EventContext,
+        now: u64,
+    ) -> Result<Option<Delivery>, SignInError> {
+        // Someone the app does not admit is told so: a fresh sign-in would not admit them either.
+        self.ports.admit(app, &session, context, now).await?;
         // The app's own policy, on what the session's sign-in proved; in another browser than
         // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
         let same_browser = session.device.is_some() && session.device == ctx.device;

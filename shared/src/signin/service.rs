@@ -34,13 +34,13 @@ use crate::common::secrets::CachedSecrets;
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;
 use crate::directory::ports::{DirectoryError, OrgDirectory, PoolUsers};
-use crate::events::EventLog;
+use crate::events::{EventContext, EventLog, EventType, IdentityEvent};
 use crate::risk::RiskStore;
 use crate::signin::challenge::{AuthError, ChallengeKind};
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
-use crate::signin::session::SessionPolicy;
+use crate::signin::session::{Session, SessionPolicy};
 use crate::tokens::app::{App, AppId};
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::ports::AppDirectory;
@@ -229,6 +229,8 @@ pub enum SignInError {
     HighRiskDenied,
     #[error("the person's account was disabled or deleted while they were signing in")]
     AccountRevoked,
+    #[error("the app admits only the people it lists (its access), and not this person")]
+    NotAssigned,
     #[error("the sign-in's handoff was used before")]
     HandoffUsed,
     #[error("the sign-in's handoff was brought by another browser than the one that started it")]
@@ -310,6 +312,11 @@ impl SignInPorts {
     /// The app's token for `profile`; `amr` says how the sign-in behind it was made
     /// ([`crate::signin::session::Method::amr`]).
     pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, amr: &[&str], now: u64) -> Result<Delivery, SignInError> {
+        // Every way in checks the app's access before it gets here (`admit`, which records the
+        // refusal); this is the last guard of the one place tokens are minted.
+        if !app.access.admits(profile) {
+            return Err(SignInError::NotAssigned);
+        }
         let input = MintInput {
             app: app.id.as_str(),
             profile,
@@ -330,6 +337,23 @@ impl SignInPorts {
             tracing::warn!(app = %app.id, error = %e, "could not mint the app's token");
             e.into()
         })
+    }
+
+    /// Whether `app`'s access admits the person `session` is (`App::access`). Refused: recorded
+    /// as `user.sign_in_failed` (`reason: not_assigned`, `context`: the visitor and the app)
+    /// and `NotAssigned` (a failure to record it is logged).
+    pub(super) async fn admit(&self, app: &App, session: &Session, context: &EventContext, now: u64) -> Result<(), SignInError> {
+        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        if app.access.admits(&profile) {
+            return Ok(());
+        }
+        tracing::info!(app = %app.id, "a person the app's access does not list: refused");
+        let context = EventContext { app: Some(app.id.to_string()), method: Some(session.method.name().into()), ..context.clone() };
+        let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "not_assigned");
+        if let Err(e) = self.events.record(&event).await {
+            tracing::warn!(error = %e, "could not record a sign-in refused by the app's access");
+        }
+        Err(SignInError::NotAssigned)
     }
 
     /// The app, with what minting its token needs loaded into the caches (its shared secret, or

@@ -1,14 +1,16 @@
 //! An app: a target the bridge signs people into (`tokens::targets` has the kinds).
 //!
-//! It holds where the token goes, which `return_to` origins are allowed, the claim mapping and,
-//! for apps that share a secret with us (HS256, DiscourseConnect), a reference to it. The secret
+//! It holds where the token goes, which `return_to` origins are allowed, the claim mapping, who
+//! may sign in to it ([`Access`]) and, for apps that share a secret with us (HS256, DiscourseConnect), a reference to it. The secret
 //! itself lives in Secrets Manager, never here. Apps signed with our own keys need none.
 
 use crate::risk::RiskPolicy;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::common::profile::{ORG_ATTRIBUTE, UserProfile};
 use crate::common::secrets::SecretRef;
+use crate::directory::org::OrgId;
 use crate::tokens::claims::{ClaimMapping, MappingError};
 use crate::tokens::return_to::Origin;
 use crate::tokens::targets::Target;
@@ -80,6 +82,9 @@ pub struct App {
     /// Whether people may create their own account on the form for this app.
     #[serde(default)]
     pub sign_up: SignUp,
+    /// Who may sign in to this app (everyone with an account unless it lists some).
+    #[serde(default, skip_serializing_if = "Access::is_everyone")]
+    pub access: Access,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
@@ -87,8 +92,8 @@ pub struct App {
 
 /// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: the
 /// form offers none here). It decides where accounts are made, not who may enter: any account of
-/// the pool, one made at another app's sign-up included, signs in to every app (a `required`
-/// claim only some people have is how an app admits only them).
+/// the pool, one made at another app's sign-up included, signs in to every app that admits
+/// everyone ([`Access`] decides who may).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignUp {
@@ -97,8 +102,60 @@ pub enum SignUp {
     Off,
 }
 
+/// Who may sign in to an app (its assignments): everyone with an account when both lists are
+/// empty (the default), otherwise only people in one of `groups` (their Cognito groups, the
+/// `cognito:groups` claim) or of one of `organisations` (their `custom:org_id`). Checked at
+/// every way in: a password or passwordless sign-in, a corporate one, and a live session's
+/// entry; anyone else is refused (`SignInError::NotAssigned`) before a token is minted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// Cognito group names (at most [`MAX_ASSIGNMENTS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Organisation ids (at most [`MAX_ASSIGNMENTS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<OrgId>,
+}
+
+/// How many groups, and how many organisations, an app's access may list.
+pub const MAX_ASSIGNMENTS: usize = 50;
+
+impl Access {
+    /// Both lists empty: everyone with an account may sign in.
+    pub fn is_everyone(&self) -> bool {
+        self.groups.is_empty() && self.organisations.is_empty()
+    }
+
+    /// Whether `profile` may sign in: always when the app lists no one; otherwise when one of
+    /// its groups or its organisation is listed (names compared exactly, as Cognito's are).
+    pub fn admits(&self, profile: &UserProfile) -> bool {
+        self.is_everyone()
+            || profile.groups.iter().any(|g| self.groups.contains(g))
+            || profile.attributes.get(ORG_ATTRIBUTE).is_some_and(|org| self.organisations.iter().any(|o| o.as_str() == org))
+    }
+
+    fn validate(&self) -> Result<(), AppError> {
+        // A Cognito group name: 1 to 128 characters, none of them white space or a control.
+        let group = |g: &String| (1..=128).contains(&g.chars().count()) && !g.chars().any(|c| c.is_whitespace() || c.is_control());
+        if let Some(bad) = self.groups.iter().find(|g| !group(g)) {
+            return Err(AppError::Access(format!("`{bad}` is not a Cognito group name (1 to 128 characters, no spaces)")));
+        }
+        if self.groups.len() > MAX_ASSIGNMENTS || self.organisations.len() > MAX_ASSIGNMENTS {
+            return Err(AppError::Access(format!("an app lists at most {MAX_ASSIGNMENTS} groups and {MAX_ASSIGNMENTS} organisations")));
+        }
+        let twice = |all: Vec<&str>| all.iter().enumerate().find(|(i, a)| all[..*i].contains(a)).map(|(_, a)| (*a).to_owned());
+        if let Some(name) = twice(self.groups.iter().map(String::as_str).collect()).or_else(|| twice(self.organisations.iter().map(OrgId::as_str).collect())) {
+            return Err(AppError::Access(format!("`{name}` is listed twice")));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppError {
+    #[error("the app's access: {0}")]
+    Access(String),
     #[error("the app needs at least one allowed return_to origin")]
     NoOrigins,
     #[error("the app's name is empty or longer than 200 characters")]
@@ -120,6 +177,51 @@ impl App {
         }
         self.claims.validate(self.target.reserved_claims())?;
         self.target.validate()?;
-        Ok(())
+        self.access.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, AppError, MAX_ASSIGNMENTS};
+    use crate::common::profile::UserProfile;
+    use crate::directory::org::OrgId;
+
+    fn person(groups: &[&str], org: Option<&str>) -> UserProfile {
+        let mut claims = serde_json::json!({"sub": "s-1", "cognito:groups": groups});
+        if let Some(org) = org {
+            claims["custom:org_id"] = org.into();
+        }
+        UserProfile::from_claims(claims.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_app_admits_everyone_until_it_lists_someone_then_only_those_it_lists() {
+        let acme = OrgId::parse("org-acme").unwrap();
+        assert!(Access::default().admits(&person(&[], None)));
+        let access = Access { groups: vec!["agents".into()], organisations: vec![acme] };
+        assert!(access.admits(&person(&["staff", "agents"], None)));
+        assert!(access.admits(&person(&[], Some("org-acme"))));
+        for (groups, org) in [(&["Agents", "agents-eu", "agent"][..], None), (&[], Some("org-acme2")), (&[], Some("")), (&[], None)] {
+            assert!(!access.admits(&person(groups, org)), "{groups:?} {org:?}");
+        }
+        // Stored as before when it admits everyone: an app saved by this version reads in one
+        // that knows no `access`.
+        assert_eq!(serde_json::to_value(Access::default()).unwrap(), serde_json::json!({}));
+    }
+
+    #[test]
+    fn an_apps_access_lists_cognito_group_names_and_organisations_once_each() {
+        let groups = |names: &[&str]| Access { groups: names.iter().map(|n| (*n).to_owned()).collect(), organisations: vec![] }.validate();
+        assert_eq!(groups(&["agents", "エージェント", &"g".repeat(128)]), Ok(()));
+        for bad in ["", "two words", "tab\there", "new\nline", &"g".repeat(129)] {
+            assert!(matches!(groups(&[bad]), Err(AppError::Access(_))), "{bad:?}");
+        }
+        assert!(matches!(groups(&["agents", "agents"]), Err(AppError::Access(m)) if m.contains("twice")));
+        let many: Vec<String> = (0..=MAX_ASSIGNMENTS).map(|i| format!("g{i}")).collect();
+        assert!(matches!(groups(&many.iter().map(String::as_str).collect::<Vec<_>>()), Err(AppError::Access(_))));
+        let org = OrgId::parse("org-a").unwrap();
+        assert!(Access { groups: vec![], organisations: vec![org.clone(), org] }.validate().is_err());
+        assert!(serde_json::from_value::<Access>(serde_json::json!({"groups": ["a"], "users": ["b"]})).is_err(), "unknown fields refused");
     }
 }

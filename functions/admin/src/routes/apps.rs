@@ -39,6 +39,8 @@ struct NewApp {
     #[serde(default)]
     sign_up: shared::tokens::app::SignUp,
     #[serde(default)]
+    access: shared::tokens::app::Access,
+    #[serde(default)]
     secret: Option<SecretString>,
     #[serde(default)]
     generate_secret: bool,
@@ -78,6 +80,7 @@ async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): 
         claims: new.claims,
         risk_policy: new.risk_policy,
         sign_up: new.sign_up,
+        access: new.access,
     };
     let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
     let mut body = json!({"app": view(&app)});

@@ -4,8 +4,9 @@ use super::{Ctx, SecretInput};
 use anyhow::{Context, Result, bail};
 use bridge_admin::apps::Apps;
 use clap::{Args, Subcommand};
+use shared::directory::org::OrgId;
 use shared::risk::RiskPolicy;
-use shared::tokens::app::{App, AppId, SignUp};
+use shared::tokens::app::{Access, App, AppId, SignUp};
 use shared::tokens::claims::ClaimMapping;
 use shared::tokens::return_to::Origin;
 use shared::tokens::targets::{Target, zendesk};
@@ -74,6 +75,16 @@ pub struct AppFields {
     /// Whether the form offers "Create an account" for this app: open or off (the default).
     #[arg(long, value_parser = parse_sign_up)]
     sign_up: Option<SignUp>,
+    /// Only people in this Cognito group may sign in to the app; repeat for several. With
+    /// --access-org, people in any of them. Replaces the app's lists when given.
+    #[arg(long = "access-group")]
+    access_groups: Vec<String>,
+    /// Only people of this organisation (its id) may sign in to the app; repeat for several.
+    #[arg(long = "access-org")]
+    access_orgs: Vec<String>,
+    /// Everyone with an account may sign in to the app again (clears the lists).
+    #[arg(long, conflicts_with_all = ["access_groups", "access_orgs"])]
+    access_everyone: bool,
 }
 
 fn parse_sign_up(raw: &str) -> Result<SignUp, String> {
@@ -120,6 +131,7 @@ async fn create(apps: &Apps, id: &str, fields: &AppFields, target: Option<std::p
         signing_secret: None,
         risk_policy: fields.risk_policy()?.unwrap_or_default(),
         sign_up: fields.sign_up.unwrap_or_default(),
+        access: fields.access()?.unwrap_or_default(),
         version: 0,
     };
     let secret = secret.read_if_given()?;
@@ -160,6 +172,9 @@ async fn update(apps: &Apps, id: &str, fields: &AppFields) -> Result<()> {
     if let Some(sign_up) = fields.sign_up {
         app.sign_up = sign_up;
     }
+    if let Some(access) = fields.access()? {
+        app.access = access;
+    }
     println!("{}", serde_json::to_string_pretty(&apps.update(app).await?)?);
     Ok(())
 }
@@ -175,6 +190,18 @@ impl AppFields {
             (None, Some(url)) => Some(Origin::parse(url).context("--account-url")?),
             (None, None) => None,
         })
+    }
+
+    /// The access lists given (`Some(everyone)` for --access-everyone), `None` to keep them.
+    fn access(&self) -> Result<Option<Access>> {
+        if self.access_everyone {
+            return Ok(Some(Access::default()));
+        }
+        if self.access_groups.is_empty() && self.access_orgs.is_empty() {
+            return Ok(None);
+        }
+        let organisations = self.access_orgs.iter().map(|o| OrgId::parse(o).with_context(|| format!("--access-org {o}"))).collect::<Result<_>>()?;
+        Ok(Some(Access { groups: self.access_groups.clone(), organisations }))
     }
 
     fn origins(&self) -> Result<Vec<Origin>> {

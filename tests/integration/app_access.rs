@@ -1,0 +1,72 @@
+//! An app's access (who may sign in to it) against moto: an app that lists Cognito groups and
+//! organisations admits only their people, at every way in (a password sign-in, a live
+//! session's entry; passwordless and corporate sign-ins pass the same check as the password one,
+//! `SignInPorts::assess`). Anyone else gets `403 not_assigned`, in their language, recorded as a
+//! failed sign-in, with no token and no session.
+
+use crate::harness::*;
+use http::StatusCode;
+use shared::events::EventType;
+use shared::tokens::app::{Access, AppId};
+
+#[tokio::test]
+async fn an_app_that_lists_groups_and_organisations_admits_only_their_people_at_every_way_in() {
+    use bridge_admin::orgs::Orgs;
+    use shared::directory::org::OrgPolicies;
+    let app = spawn_app().await;
+    let orgs = Orgs::new(&app.sdk, &app.stack.table, "bridge-test");
+    let org = orgs.create("Corp", &["corp.example".to_owned()], OrgPolicies { password_sign_in: true, ..Default::default() }).await.unwrap();
+    let other_org = orgs.create("Other", &["other.example".to_owned()], OrgPolicies { password_sign_in: true, ..Default::default() }).await.unwrap();
+    app.user("agent@example.com", |u| u.groups = &["agents"]).await;
+    app.user("hanako@example.com", |u| u.groups = &["agents-eu", "Agents"]).await;
+    app.user("taro@corp.example", |u| u.org = Some(org.id.as_str())).await;
+    app.user("jiro@other.example", |u| u.org = Some(other_org.id.as_str())).await;
+    // Hanako signs in while the app admits everyone: a live session.
+    let cookie = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
+
+    let id = AppId::parse(APP).unwrap();
+    let mut demo = app.apps.get(&id).await.unwrap();
+    demo.access = Access { groups: vec!["agents".into()], organisations: vec![org.id.clone()] };
+    app.apps.update(demo).await.unwrap();
+    let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
+
+    // A password sign-in of someone it does not list (groups compared exactly, another
+    // organisation): refused after Cognito's check, nothing opened.
+    let sessions = app.items_under("SESSION#").await;
+    for email in ["hanako@example.com", "jiro@other.example"] {
+        let refused = app.login(email, PASSWORD).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("not_assigned")), "{email}: {}", refused.body);
+        assert!(refused.json()["handoff"].is_null() && refused.json()["message"].as_str().is_some_and(|m| m.contains("access")), "{}", refused.body);
+    }
+    assert_eq!(app.items_under("SESSION#").await, sessions, "no session opened");
+    // Hanako's live session enters no more: a page saying why, in her language, and no token.
+    for (lang, text) in [("en", "does not have access to this app"), ("ja", "アクセス権がありません")] {
+        let entry = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie), ("accept-language", lang)], None).await;
+        assert_eq!(entry.status, StatusCode::FORBIDDEN, "{}", entry.body);
+        assert!(entry.body.contains(text) && entry.body.contains("not_assigned") && !entry.body.contains("jwt"), "{lang}: {}", entry.body);
+    }
+    // The people it lists: by group, by organisation.
+    for email in ["agent@example.com", "taro@corp.example"] {
+        let admitted = app.login(email, PASSWORD).await;
+        assert_eq!(admitted.json()["status"], "signed_in", "{email}: {}", admitted.body);
+    }
+    let refusals: Vec<_> = app
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e.kind == EventType::UserSignInFailed && e.detail.get("reason").is_some_and(|r| r == "not_assigned"))
+        .map(|e| (e.user.email, e.context.app, e.context.method))
+        .collect();
+    let refusal = |email: &str, method: &str| (Some(email.to_owned()), Some(APP.to_owned()), Some(method.to_owned()));
+    assert_eq!(refusals.len(), 4, "{refusals:?}");
+    for expected in [refusal("hanako@example.com", "password"), refusal("jiro@other.example", "password")] {
+        assert!(refusals.contains(&expected), "{expected:?} in {refusals:?}");
+    }
+
+    // Listing no one again: everyone signs in.
+    let mut demo = app.apps.get(&id).await.unwrap();
+    demo.access = Access::default();
+    app.apps.update(demo).await.unwrap();
+    let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
+    assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK);
+}

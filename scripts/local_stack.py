@@ -38,6 +38,8 @@ USERS = [
     ("new@example.com", "Temp-Passw0rd!", "Jiro New", ["--temporary"]),
     ("guarded@example.com", "Demo-Passw0rd!", "Saburo Guarded", []),
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
+    # In no group: the demo-agents app does not admit them.
+    ("outsider@example.com", "Demo-Passw0rd!", "Goro Outsider", []),
     # Given the console's admin, viewer and operator roles below; an SMS code is their second factor.
     ("admin@example.com", "Demo-Passw0rd!", "Console Admin", ["--sms-phone", "+819000000001"]),
     ("viewer@example.com", "Demo-Passw0rd!", "Console Viewer", ["--sms-phone", "+819000000002"]),

@@ -337,7 +337,7 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   // Who may sign in: a group, and an organisation's id (a name is refused as it is typed).
   await p.getByLabel("Cognito groups (one per line)").fill("forum-staff");
   await p.getByLabel("Organisation IDs (one per line)").fill("Example Corp");
-  await p.getByText("Example is not an organisation ID").waitFor();
+  await p.getByText("Example Corp is not an organisation ID").waitFor();
   await p.getByLabel("Organisation IDs (one per line)").fill(info.org_id);
   assert.equal(await p.getByText("is not an organisation ID").count(), 0);
   await p.getByLabel("Generate one (shown once)").check();

@@ -366,8 +366,8 @@ async fn every_group_is_read_past_the_first_page() {
 }
 
 /// Who may sign in to an app (`access`: Cognito groups and organisations) is set with the rest
-/// of its settings, checked (nothing written when it is wrong) and audited; an app that lists no
-/// one shows no `access`.
+/// of its settings, checked (nothing written when it is wrong) and audited; a change without
+/// `access` keeps it; an app that lists no one shows no `access`.
 #[tokio::test]
 async fn an_apps_access_is_set_through_the_api_checked_and_audited() {
     let console = Console::new().await;
@@ -393,10 +393,14 @@ async fn an_apps_access_is_set_through_the_api_checked_and_audited() {
         let refused = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(body)).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{why}: {}", refused.body);
     }
+    // A change that leaves `access` out (a client from before it) keeps the lists; `{}` clears them.
+    let kept = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(settings("Tool"))).await;
+    assert_eq!((kept.status, kept.header("etag")), (StatusCode::OK, Some("\"2\"")), "only the good change was written: {}", kept.body);
+    assert_eq!(kept.json()["access"]["groups"], json!(["agents", "エージェント"]), "{}", kept.body);
     let mut everyone = settings("Tool");
     everyone["access"] = json!({});
-    let changed = console.call(&token, "PUT", path, &[("if-match", "\"1\"")], Some(everyone)).await;
-    assert_eq!((changed.status, changed.header("etag")), (StatusCode::OK, Some("\"2\"")), "only the good change was written: {}", changed.body);
+    let changed = console.call(&token, "PUT", path, &[("if-match", "\"2\"")], Some(everyone)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert!(console.call(&token, "GET", path, &[], None).await.json().get("access").is_none(), "everyone: no access shown");
     let trail = console.call(&token, "GET", "/admin/v1/audit?target=app:tool&type=admin.app.updated", &[], None).await.json();
     let record = &trail["records"][0];

@@ -235,6 +235,40 @@ async fn a_new_employee_signs_in_at_the_company_and_opens_a_second_app_without_a
     assert!(after_logout.location_param("ctx").is_some(), "the session is over");
 }
 
+/// An app that admits only the organisation's people lets a new employee in at their first
+/// sign-in (the organisation they were just taken into counts at once); an app that admits only
+/// a group they are not in refuses them at the callback: back to the form with `not_assigned`
+/// (which the form says in the person's language), recorded, and no session.
+#[tokio::test]
+async fn an_apps_access_counts_at_a_corporate_sign_in_the_organisation_taken_into_at_once() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let id = shared::tokens::app::AppId::parse(APP).unwrap();
+    let restrict = |access: shared::tokens::app::Access| {
+        let (app, id) = (&company.app, id.clone());
+        async move {
+            let mut demo = app.apps.get(&id).await.unwrap();
+            demo.access = access;
+            app.apps.update(demo).await.unwrap();
+            spawn_app_like(app)
+        }
+    };
+    // An account of the pool's own, from before the company came: its first corporate sign-in
+    // takes it into the organisation.
+    company.app.user("taro@corp.example", |_| {}).await;
+    let org_only = restrict(shared::tokens::app::Access { groups: vec![], organisations: vec![company.org.id.clone()] }).await;
+    let (first, _) = corporate_sign_in(&org_only, "taro@corp.example").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let agents_only = restrict(shared::tokens::app::Access { groups: vec!["agents".into()], organisations: vec![] }).await;
+    let sessions = agents_only.items_under("SESSION#").await;
+    let (refused, _) = corporate_sign_in(&agents_only, "taro@corp.example").await;
+    assert_eq!(refused.location_param("error").as_deref(), Some("not_assigned"), "back to the form, which says why: {:?}", refused.header("location"));
+    assert!(set_cookie(&refused, "__Host-bridge_session").is_none_or(|c| c.starts_with("__Host-bridge_session=;")), "no session cookie");
+    assert_eq!(agents_only.items_under("SESSION#").await, sessions, "no session");
+    let refusal = agents_only.events().await.into_iter().find(|e| e.detail.get("reason").is_some_and(|r| r == "not_assigned")).expect("recorded");
+    assert_eq!((refusal.context.method.as_deref(), refusal.user.email.as_deref()), (Some("corporate"), Some("taro@corp.example")));
+}
+
 #[tokio::test]
 async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
     let _turn = exclusive().await;

@@ -37,14 +37,15 @@ const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const ORG = /^[a-z0-9-]{1,64}$/;
 /** How many groups, and how many organisations, an app's access may list (the API's limit). */
 const MAX_ASSIGNMENTS = 50;
-const words = (text) => text.split(/[\s,]+/).filter(Boolean);
+/** One name per line (a Cognito group name may hold commas), trimmed. */
+const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 
 /** Who may sign in: `{ error }` or `{ value }`, the API's `access` (`{}`: everyone). */
 function checkAccess(values, t) {
-  const groups = words(values.accessGroups);
-  const organisations = words(values.accessOrgs);
+  const groups = lines(values.accessGroups);
+  const organisations = lines(values.accessOrgs);
   const twice = (list) => list.find((x, i) => list.indexOf(x) !== i);
-  const badGroup = groups.find((g) => [...g].length > 128);
+  const badGroup = groups.find((g) => [...g].length > 128 || /\s/.test(g));
   if (badGroup) return { error: t("appForm.invalid.group", { group: badGroup }) };
   const badOrg = organisations.find((o) => !ORG.test(o));
   if (badOrg) return { error: t("appForm.invalid.org", { org: badOrg }) };

@@ -45,8 +45,10 @@ pub struct AppSettings {
     pub risk_policy: RiskPolicy,
     #[serde(default)]
     pub sign_up: SignUp,
+    /// Absent: kept as it is (everyone, for a new app); `{}` admits everyone. A client that
+    /// knows no `access` (a console tab from before it) cannot open an app by leaving it out.
     #[serde(default)]
-    pub access: Access,
+    pub access: Option<Access>,
 }
 
 impl AppSettings {
@@ -60,7 +62,7 @@ impl AppSettings {
             signing_secret: None,
             risk_policy: self.risk_policy,
             sign_up: self.sign_up,
-            access: self.access,
+            access: self.access.unwrap_or_default(),
             version,
         }
     }
@@ -180,8 +182,12 @@ impl AppAdmin {
     pub async fn update(&self, actor: &Actor, id: &str, settings: AppSettings, version: u64, now: u64) -> Result<App, AdminError> {
         let current = self.get(id).await?;
         let next_version = version.checked_add(1).ok_or(AdminError::Stale { current: current.version })?;
+        let keep_access = settings.access.is_none();
         let mut next = settings.into_app(current.id.clone(), next_version);
         next.signing_secret = current.signing_secret.clone();
+        if keep_access {
+            next.access = current.access.clone();
+        }
         self.replace(actor, &current, next, now).await
     }
 

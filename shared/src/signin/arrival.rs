@@ -33,7 +33,7 @@ impl SignInPorts {
         prior: Option<&Prior>,
     ) -> Result<Admission, SignInError> {
         let now = session.created;
-        self.admit(app, session, visitor, now).await?;
+        self.admit(app, session, &EventContext { device: ctx.device.clone(), ..visitor.clone() }, now).await?;
         let user = session.event_user();
         let email = user.email.clone().filter(|_| user.email_verified == Some(true));
         let known = prior.filter(|p| email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&p.email)));

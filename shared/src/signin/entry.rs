@@ -45,12 +45,12 @@ impl SessionEntry {
         let cookie = session::parse_cookie(cookie);
         // With a cookie, its session (and its user's revocation) is read beside the app and what
         // minting the app's token needs: neither waits for the other.
-        let mut context = EventContext { device: flow::device_digest(entry.device), ..visitor.clone() };
         let (app, session) = match &cookie {
             Some(cookie) => {
                 let (app, found) = tokio::join!(self.ports.app_ready_to_mint(app_id, now), self.ports.sessions.get(&cookie.key, &cookie.user_key));
                 // A refusal is recorded whatever else fails: the read has ended the session.
-                context.app = app.as_ref().ok().map(|app| app.id.to_string());
+                let app_id = app.as_ref().ok().map(|app| app.id.to_string());
+                let context = EventContext { app: app_id, device: flow::device_digest(entry.device), ..visitor.clone() };
                 let session = match found {
                     Ok(found) => Ok(self.ports.admitted(&cookie.key, found, &context, now).await),
                     Err(e) => Err(e),
@@ -62,7 +62,7 @@ impl SessionEntry {
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
         let delivery = match (cookie, session?.filter(|s| s.live(now))) {
-            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, &context, now).await?,
+            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
             _ => None,
         };
         match delivery {
@@ -73,17 +73,15 @@ impl SessionEntry {
 
     /// The app's token from the live session `key` names, or `None` when that session is not
     /// enough for the app.
-    async fn resume(
-        &self,
-        app: &App,
-        ctx: &SignInContext,
-        key: &str,
-        session: Session,
-        context: &EventContext,
-        now: u64,
-    ) -> Result<Option<Delivery>, SignInError> {
-        // Someone the app does not admit is told so: a fresh sign-in would not admit them either.
-        self.ports.admit(app, &session, context, now).await?;
+    async fn resume(&self, app: &App, ctx: &SignInContext, key: &str, session: Session, now: u64) -> Result<Option<Delivery>, SignInError> {
+        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        // The app's access, on the claims as at the session's sign-in: a person it does not list
+        // signs in afresh, which reads their groups and organisation as they are now (added to
+        // a listed group meanwhile: admitted; still not listed: refused there, and recorded).
+        if !app.access.admits(&profile) {
+            tracing::info!(app = %app.id, "a session whose person the app's access does not list: to the form");
+            return Ok(None);
+        }
         // The app's own policy, on what the session's sign-in proved; in another browser than
         // the one that signed in, the session proves nothing. Not admitted: a fresh sign-in.
         let same_browser = session.device.is_some() && session.device == ctx.device;
@@ -97,7 +95,6 @@ impl SessionEntry {
             tracing::info!(app = %app.id, "a session whose person has not accepted the current documents: to the form");
             return Ok(None);
         }
-        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
         let delivery = match self.ports.mint(app, &profile, ctx, session.method.amr(assurance.second_factor), now).await {
             // A session begun before apps were given only verified emails (a company's SAML user
             // through the pool, whose email its provider answers for): a fresh sign-in brings the

@@ -312,8 +312,9 @@ impl SignInPorts {
     /// The app's token for `profile`; `amr` says how the sign-in behind it was made
     /// ([`crate::signin::session::Method::amr`]).
     pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, amr: &[&str], now: u64) -> Result<Delivery, SignInError> {
-        // Every way in checks the app's access before it gets here (`admit`, which records the
-        // refusal); this is the last guard of the one place tokens are minted.
+        // Every sign-in checks the app's access before it gets here (`admit`, which records the
+        // refusal), and a session's entry too (to the form); this is the last guard of the one
+        // place tokens are minted.
         if !app.access.admits(profile) {
             return Err(SignInError::NotAssigned);
         }

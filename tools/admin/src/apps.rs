@@ -23,7 +23,7 @@ fn settings(app: App) -> AppSettings {
         claims: app.claims,
         risk_policy: app.risk_policy,
         sign_up: app.sign_up,
-        access: app.access,
+        access: Some(app.access),
     }
 }
 

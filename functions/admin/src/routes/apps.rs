@@ -39,7 +39,7 @@ struct NewApp {
     #[serde(default)]
     sign_up: shared::tokens::app::SignUp,
     #[serde(default)]
-    access: shared::tokens::app::Access,
+    access: Option<shared::tokens::app::Access>,
     #[serde(default)]
     secret: Option<SecretString>,
     #[serde(default)]

@@ -68,6 +68,10 @@ impl Corporate {
             self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
         }
         let mut user = user;
+        if adopted {
+            // The claims this sign-in goes on with (an app's access, its token) name it too.
+            user.attributes.insert(ORG_ATTRIBUTE.into(), Value::String(org.id.as_str().to_owned()));
+        }
         vouch_for_email(&mut user, identity, connection.kind);
         Ok(user)
     }

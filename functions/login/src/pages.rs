@@ -45,22 +45,8 @@ pub fn auto_post_csp() -> String {
     format!("default-src 'none'; script-src 'sha256-{hash}'; form-action https: http:; frame-ancestors 'none'")
 }
 
-fn japanese(code: &str) -> &'static str {
-    match code {
-        "unknown_app" => "このサインインリンクは登録されていないアプリのものです。",
-        "return_to_not_allowed" => "このサインインリンクは、アプリが許可していないページへ移動しようとしています。",
-        "throttled" | "unavailable" | "corporate_unavailable" => "サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。",
-        "corporate_state" | "flow_expired" => "このサインインは無効か期限切れです。アプリからもう一度サインインしてください。",
-        "handoff_used" => "このサインインはすでに完了しています。アプリからもう一度サインインしてください。",
-        "other_browser" => "このサインインは別のブラウザで開始されました。このブラウザでアプリからもう一度サインインしてください。",
-        "account_deactivated" => "このアカウントは無効化されています。社内のIT管理者にお問い合わせください。",
-        "not_assigned" => "このアカウントにはこのアプリへのアクセス権がありません。アプリの管理者にアクセス権の付与を依頼してください。",
-        _ => "サインインリンクが正しくありません。アプリからもう一度お試しください。",
-    }
-}
-
 pub fn error_page(problem: &Problem, lang: &str) -> String {
-    let (title, message) = if lang == "ja" { ("サインインできません", japanese(problem.code)) } else { ("Cannot sign in", problem.message) };
+    let (title, message) = if lang == "ja" { ("サインインできません", problem.japanese()) } else { ("Cannot sign in", problem.message) };
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}</style></head>\

@@ -52,6 +52,86 @@ const OTHER_BROWSER: Problem =
     p(StatusCode::FORBIDDEN, "other_browser", "This sign-in was started in another browser. Start again from the app in this browser.");
 pub const ORIGIN_NOT_ALLOWED: Problem = p(StatusCode::FORBIDDEN, "origin_not_allowed", "Requests from this origin are not allowed.");
 
+/// Each error code's message in Japanese (the English is the problem's own `message`): the pages
+/// the API shows (`pages::error_page`) and, word for word, the form's (`static-form/i18n.js`,
+/// checked by the test below). In code order.
+const JAPANESE: &[(&str, &str)] = &[
+    ("account_deactivated", "このアカウントは無効化されています。社内のIT管理者にお問い合わせください。"),
+    ("account_not_confirmed", "アカウントの確認がまだ完了していません。"),
+    ("app_request_invalid", "アプリからのサインイン要求が無効か、期限切れです。アプリに戻ってもう一度お試しください。"),
+    ("authenticator_exists", "認証アプリはすでに設定されています。別のものを追加するには、先に削除してください。"),
+    ("challenge_expired", "この手順の有効期限が切れました。もう一度サインインしてください。"),
+    ("code_expired", "確認コードの有効期限が切れています。新しいコードを請求してください。"),
+    ("code_mismatch", "確認コードが正しくありません。"),
+    ("confirm_mismatch", "確認のため、メールアドレスを正確に入力してください。"),
+    ("consent_required", "続行するには、必須の規約に同意してください。準備ができたら、もう一度サインインしてください。"),
+    ("corporate_denied", "会社でのサインインが完了しませんでした。"),
+    (
+        "corporate_email_unverified",
+        "会社のサインインでメールアドレスが確認されなかったため、アカウントを特定できません。社内のIT管理者にお問い合わせください。",
+    ),
+    ("corporate_failed", "会社でのサインインを確認できませんでした。もう一度お試しください。"),
+    (
+        "corporate_mfa_required",
+        "普段と異なるサインインのため、このアプリでは二要素認証が必要ですが、会社のサインインで二要素認証が確認できませんでした。社内のIT管理者にお問い合わせください。",
+    ),
+    ("corporate_outside_domain", "会社アカウントのメールアドレスが、この組織のサインイン対象ではありません。"),
+    ("corporate_state", "このサインインは無効か期限切れです。アプリからもう一度やり直してください。"),
+    ("corporate_unavailable", "会社サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。"),
+    ("email_not_verified", "メールアドレスの確認がまだ完了していません。"),
+    ("factor_off", "その2段階認証はオンになっていません。"),
+    ("flow_expired", "このサインインページの有効期限が切れました。アプリからもう一度やり直してください。"),
+    ("handoff_used", "このサインインはすでに完了しています。アプリからもう一度サインインしてください。"),
+    ("invalid_credentials", "メールアドレスまたはパスワードが正しくありません。"),
+    ("invalid_email", "正しいメールアドレスを入力してください。"),
+    ("invalid_flow", "このサインインページは無効です。アプリからもう一度やり直してください。"),
+    ("invalid_language", "表示されている言語から選んでください。"),
+    ("invalid_name", "お名前を入力してください（100文字以内）。"),
+    ("invalid_phone", "電話番号は国番号から入力してください（例：+81 90 1234 5678）。"),
+    ("invalid_request", "リクエストに不足している項目か、正しくない値があります。"),
+    ("managed_by_company", "このアカウントは会社が管理しています。変更や削除は社内のIT管理者にお問い合わせください。"),
+    ("method_not_allowed", "この操作はここでは許可されていません。"),
+    ("mfa_required", "普段と異なるサインインのため、二要素認証が必要です。認証アプリを設定してから、もう一度サインインしてください。"),
+    ("not_assigned", "このアカウントにはこのアプリへのアクセス権がありません。アプリの管理者にアクセス権の付与を依頼してください。"),
+    ("not_found", "ここには何もありません。"),
+    ("not_provisioned", "このサービスの利用がまだ会社から許可されていません。社内のIT管理者にお問い合わせください。"),
+    ("not_signed_in", "セッションが終了しました。もう一度サインインしてから、アプリからアカウントページを開いてください。"),
+    ("origin_not_allowed", "このオリジンからのリクエストは許可されていません。"),
+    ("other_browser", "このサインインは別のブラウザで開始されました。このブラウザでアプリからもう一度サインインしてください。"),
+    ("password_policy", "新しいパスワードがパスワードの条件を満たしていません。"),
+    ("password_reset_required", "パスワードの再設定が必要です。お送りした確認コードを入力してください。"),
+    ("password_sign_in_disabled", "所属する組織の設定により、パスワードではサインインできません。会社のサインインページからサインインしてください。"),
+    ("phone_country_not_allowed", "この国・地域の電話番号にはショートメッセージのコードを送れません。"),
+    ("phone_not_verified", "ショートメッセージを受け取れる確認済みの電話番号がありません。"),
+    ("profile_incomplete", "このアプリに必要なアカウント情報が不足しています。サポートにお問い合わせください。"),
+    ("request_too_large", "リクエストが大きすぎます。"),
+    ("return_to_not_allowed", "このサインインリンクは、アプリが許可していないページへ移動しようとしています。"),
+    ("sign_in_denied", "普段と異なるサインインのため、ブロックしました。以前に使用した端末からもう一度お試しいただくか、サポートにお問い合わせください。"),
+    ("sign_in_too_large", "アカウントの情報が多すぎるため、このサインインを完了できません。サポートにお問い合わせください。"),
+    ("sign_up_closed", "このアプリではここでアカウントを作成できません。アプリのサポートにお問い合わせください。"),
+    ("sms_on", "ショートメッセージのコードが2段階認証になっています。先にオフにしてから番号を変更してください。"),
+    (
+        "stronger_sign_in_required",
+        "普段と異なるサインインのため、このアプリではメールのコードだけではサインインできません。パスワードまたはパスキーでサインインしてください。",
+    ),
+    ("throttled", "ただいまサインインが混み合っています。少し待ってからもう一度お試しください。"),
+    ("too_many_attempts", "試行回数が多すぎます。しばらく待ってからもう一度お試しください。"),
+    ("unavailable", "サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。"),
+    ("unknown_app", "このサインインリンクは登録されていないアプリのものです。"),
+    ("unknown_domain", "このメールアドレスの会社サインインが見つかりませんでした。パスワードでサインインしてください。"),
+    ("unsupported_challenge", "このアカウントには、このページではまだ対応していないサインイン手順が必要です。サポートにお問い合わせください。"),
+    ("unsupported_media_type", "JSON で送信してください（Content-Type: application/json）。"),
+    ("use_corporate", "このアカウントはお勤め先の会社が管理しています。会社のメールアドレスでサインインしてください。"),
+];
+
+impl Problem {
+    /// The message in Japanese (the generic one for a code without its own, which the test below
+    /// rules out).
+    pub fn japanese(&self) -> &'static str {
+        JAPANESE.iter().find(|(code, _)| *code == self.code).map_or("問題が発生しました。もう一度お試しください。", |(_, text)| text)
+    }
+}
+
 impl Problem {
     pub fn of(error: &SignInError) -> Self {
         use StatusCode as S;
@@ -203,5 +283,68 @@ impl Problem {
     /// Whether the cause is on our side (logged as an error) rather than the person's.
     pub fn is_server_side(&self) -> bool {
         self.status.is_server_error()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JAPANESE;
+
+    /// `code: "message"` pairs of one language's `errors` in the form's messages.
+    fn form_errors(language: &str) -> Vec<(String, String)> {
+        let messages = include_str!("../../../static-form/i18n.js");
+        let block = messages.split(&format!("\n  {language}: {{")).nth(1).and_then(|b| b.split("\n    errors: {").nth(1)).unwrap_or_default();
+        let block = block.split("\n    }").next().unwrap_or_default();
+        block
+            .lines()
+            .filter_map(|line| line.trim().split_once(": \""))
+            .map(|(code, text)| (code.to_owned(), text.trim_end_matches(',').trim_end_matches('"').to_owned()))
+            .collect()
+    }
+
+    /// Every code this file answers with, and its English message (none for a code that takes
+    /// another problem's: `Problem { code, ..UNAVAILABLE }`).
+    fn answered() -> Vec<(String, Option<String>)> {
+        let source = include_str!("problem.rs");
+        let source = source[..source.find("#[cfg(test)]").unwrap_or(source.len())].split_whitespace().collect::<Vec<_>>().join(" ");
+        let quoted = |piece: &str| piece.split('"').skip(1).step_by(2).map(str::to_owned).take(2).collect::<Vec<_>>();
+        let calls = source.split("p( S").chain(source.split("p(S")).skip(1).map(|piece| match &quoted(piece)[..] {
+            [code, message] => Some((code.clone(), Some(message.clone()))),
+            _ => None,
+        });
+        let literals = source.split("code: \"").skip(1).map(|piece| {
+            let code = piece.split('"').next()?.to_owned();
+            let message = piece.split_once("\", message: \"").map(|(_, rest)| rest.split('"').next().unwrap_or_default().to_owned());
+            Some((code, message))
+        });
+        let mut found: Vec<(String, Option<String>)> = Vec::new();
+        for (code, message) in calls.chain(literals).flatten() {
+            if code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !found.iter().any(|(c, _)| *c == code) {
+                found.push((code, message));
+            }
+        }
+        found
+    }
+
+    /// Every message the API answers with exists in Japanese, and the form says the same thing as
+    /// the API's pages in both languages (one wording per code, checked here as the two drift).
+    #[test]
+    fn every_code_has_one_message_in_each_language_and_the_form_uses_the_same_words() {
+        let answered = answered();
+        assert!(answered.len() > 50, "the codes were read: {answered:?}");
+        let (en, ja) = (form_errors("en"), form_errors("ja"));
+        assert!(en.len() > 50 && ja.len() > 50, "the form's messages were read");
+        let form = |messages: &[(String, String)], code: &str| messages.iter().find(|(c, _)| c == code).map(|(_, t)| t.clone());
+        for (code, message) in &answered {
+            let japanese = JAPANESE.iter().find(|(c, _)| c == code).map(|(_, t)| (*t).to_owned());
+            assert!(japanese.is_some(), "{code} has no Japanese message");
+            if let Some(message) = message {
+                assert_eq!(form(&en, code).as_ref(), Some(message), "{code}: the form's English");
+            }
+            assert_eq!(form(&ja, code), japanese, "{code}: the form's Japanese");
+        }
+        let codes: Vec<&str> = JAPANESE.iter().map(|(c, _)| *c).collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]), "in code order, each once");
+        assert!(codes.iter().all(|c| answered.iter().any(|(a, _)| a == c)), "no message for a code never answered");
     }
 }

@@ -391,6 +391,10 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await h1(p).filter({ hasText: person.email }).waitFor();
   const username = await p.locator("dt:text-is('User name') + dd").textContent();
   await p.getByText("Enabled", { exact: true }).waitFor();
+  // The apps whose access admits the person: the agents' app lists a group they are not in.
+  const appRow = (id) => p.getByRole("region", { name: "Apps" }).getByRole("row").filter({ has: p.getByRole("link", { name: id, exact: true }) });
+  await appRow(info.agents_app_id).getByText("No: the app's access lists neither their groups nor their organisation").waitFor();
+  await appRow(info.app_id).getByText("Yes (the app admits everyone)").waitFor();
   await checkA11y(p, "person");
 
   await p.getByRole("button", { name: "Disable", exact: true }).click();

@@ -39,6 +39,9 @@ export function Apps() {
                     {t("apps.risk")}
                   </th>
                   <th scope="col" class="wide-only">
+                    {t("app.access")}
+                  </th>
+                  <th scope="col" class="wide-only">
                     {t("apps.secret")}
                   </th>
                 </tr>
@@ -54,6 +57,7 @@ export function Apps() {
                     <td>{app.name}</td>
                     <td>{t(`apps.kinds.${app.target && app.target.kind}`)}</td>
                     <td class="wide-only">{t(`apps.risks.${app.risk_policy}`)}</td>
+                    <td class="wide-only">{app.access ? t("apps.accessListed") : t("app.accessEveryone")}</td>
                     <td class="wide-only">{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</td>
                   </tr>
                 ))}

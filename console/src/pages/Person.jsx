@@ -1,5 +1,5 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
-// and their consent decisions (where they stand with each current document, and every record).
+// the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
 // Admins disable or enable them and give or take a console role (never their own); admins and
 // operators sign them out everywhere. Each change is confirmed first.
 import { useState } from "preact/hooks";
@@ -187,6 +187,7 @@ export function Person({ params }) {
               <p>{t("people.noSessions")}</p>
             )}
           </section>
+          <PersonApps person={p} />
           <Consents username={p.username} />
           <p>
             <Link href={`/audit/target/${encodeURIComponent(`user:${p.username}`)}`}>{t("people.audit")}</Link>
@@ -195,6 +196,58 @@ export function Person({ params }) {
         </>
       )}
     </>
+  );
+}
+
+/**
+ * Each app and whether its access admits the person as Cognito has them now (their groups and
+ * organisation): the rule the sign-in applies, so an operator can see why someone is refused.
+ */
+function PersonApps({ person }) {
+  const { t } = useI18n();
+  const apps = useResource("/apps");
+  const why = (app) => {
+    const access = app.access;
+    if (!access) return t("people.appEveryone");
+    const group = (access.groups || []).find((g) => person.groups.includes(g));
+    if (group) return t("people.appGroup", { group });
+    if (person.org && (access.organisations || []).includes(person.org)) return t("people.appOrg", { org: person.org });
+    return null;
+  };
+  return (
+    <section aria-labelledby="apps-heading">
+      <h2 id="apps-heading">{t("people.apps")}</h2>
+      <p class="muted small">{t("people.appsIntro")}</p>
+      {apps.loading && !apps.data && <Loading />}
+      <ErrorAlert error={apps.error} />
+      {apps.data && (
+        <div class="overflow-auto">
+          <table class="striped">
+            <thead>
+              <tr>
+                <th scope="col">{t("apps.id")}</th>
+                <th scope="col">{t("people.appMay")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {apps.data.apps.map((app) => {
+                const reason = why(app);
+                return (
+                  <tr key={app.id}>
+                    <th scope="row">
+                      <Link href={`/apps/${encodeURIComponent(app.id)}`}>
+                        <code>{app.id}</code>
+                      </Link>
+                    </th>
+                    <td>{reason ? `${t("yes")} (${reason})` : t("people.appNotListed")}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 

@@ -386,13 +386,21 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.getByLabel("Email").fill("nobody@example.com");
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await p.getByRole("alert").filter({ hasText: "No one has the email nobody@example.com." }).waitFor();
+  // The apps whose access admits a person: hanako by her group at the app made above.
+  const appRow = (id) => p.getByRole("region", { name: "Apps" }).getByRole("row").filter({ has: p.getByRole("link", { name: id, exact: true }) });
+  await p.getByLabel("Email").fill(info.users.hanako.email);
+  await p.getByRole("button", { name: "Find", exact: true }).click();
+  await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
+  await appRow(id).getByText("Yes (group forum-staff)").waitFor();
+  await appRow(info.agents_app_id).getByText("Yes (group zendesk-agents)").waitFor();
+  await nav(p, "People").click();
+  await h1(p).filter({ hasText: "People" }).waitFor();
   await p.getByLabel("Email").fill(person.email);
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await h1(p).filter({ hasText: person.email }).waitFor();
   const username = await p.locator("dt:text-is('User name') + dd").textContent();
   await p.getByText("Enabled", { exact: true }).waitFor();
-  // The apps whose access admits the person: the agents' app lists a group they are not in.
-  const appRow = (id) => p.getByRole("region", { name: "Apps" }).getByRole("row").filter({ has: p.getByRole("link", { name: id, exact: true }) });
+  // The agents' app lists a group the guarded person is not in.
   await appRow(info.agents_app_id).getByText("No: the app's access lists neither their groups nor their organisation").waitFor();
   await appRow(info.app_id).getByText("Yes (the app admits everyone)").waitFor();
   await checkA11y(p, "person");

@@ -45,7 +45,7 @@ function checkAccess(values, t) {
   const groups = lines(values.accessGroups);
   const organisations = lines(values.accessOrgs);
   const twice = (list) => list.find((x, i) => list.indexOf(x) !== i);
-  const badGroup = groups.find((g) => [...g].length > 128 || /\s/.test(g));
+  const badGroup = groups.find((g) => [...g].length > 128 || /[\s\u0000-\u001f\u007f-\u009f]/.test(g));
   if (badGroup) return { error: t("appForm.invalid.group", { group: badGroup }) };
   const badOrg = organisations.find((o) => !ORG.test(o));
   if (badOrg) return { error: t("appForm.invalid.org", { org: badOrg }) };

@@ -12,6 +12,9 @@ import { Dialog, useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { SecretDialog } from "../components/SecretDialog.jsx";
 
+/** Whether an app's `access` admits everyone (absent, or both lists empty), as the API's rule has it. */
+export const listsNoOne = (access) => !access || (!(access.groups || []).length && !(access.organisations || []).length);
+
 export const decode = (value) => {
   try {
     return decodeURIComponent(value);
@@ -35,7 +38,7 @@ function Settings({ app }) {
       <div>
         <dt>{t("app.access")}</dt>
         <dd>
-          {app.access ? (
+          {!listsNoOne(app.access) ? (
             <ul class="plain">
               {(app.access.groups || []).map((g) => (
                 <li key={`g-${g}`}>

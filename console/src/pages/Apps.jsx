@@ -5,6 +5,7 @@ import { useI18n } from "../i18n.jsx";
 import { may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
+import { listsNoOne } from "./App.jsx";
 
 export function Apps() {
   const { t } = useI18n();
@@ -57,7 +58,7 @@ export function Apps() {
                     <td>{app.name}</td>
                     <td>{t(`apps.kinds.${app.target && app.target.kind}`)}</td>
                     <td class="wide-only">{t(`apps.risks.${app.risk_policy}`)}</td>
-                    <td class="wide-only">{app.access ? t("apps.accessListed") : t("app.accessEveryone")}</td>
+                    <td class="wide-only">{listsNoOne(app.access) ? t("app.accessEveryone") : t("apps.accessListed")}</td>
                     <td class="wide-only">{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</td>
                   </tr>
                 ))}

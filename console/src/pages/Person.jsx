@@ -10,7 +10,7 @@ import { may, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
-import { decode } from "./App.jsx";
+import { decode, listsNoOne } from "./App.jsx";
 
 const ROLES = ["admin", "operator", "viewer"];
 
@@ -208,7 +208,7 @@ function PersonApps({ person }) {
   const apps = useResource("/apps");
   const why = (app) => {
     const access = app.access;
-    if (!access) return t("people.appEveryone");
+    if (listsNoOne(access)) return t("people.appEveryone");
     const group = (access.groups || []).find((g) => person.groups.includes(g));
     if (group) return t("people.appGroup", { group });
     if (person.org && (access.organisations || []).includes(person.org)) return t("people.appOrg", { org: person.org });
@@ -220,7 +220,8 @@ function PersonApps({ person }) {
       <p class="muted small">{t("people.appsIntro")}</p>
       {apps.loading && !apps.data && <Loading />}
       <ErrorAlert error={apps.error} />
-      {apps.data && (
+      {apps.data && !apps.data.apps.length && <p>{t("apps.empty")}</p>}
+      {apps.data && apps.data.apps.length > 0 && (
         <div class="overflow-auto">
           <table class="striped">
             <thead>

@@ -130,9 +130,7 @@ impl Problem {
     pub fn japanese(&self) -> &'static str {
         JAPANESE.iter().find(|(code, _)| *code == self.code).map_or("問題が発生しました。もう一度お試しください。", |(_, text)| text)
     }
-}
 
-impl Problem {
     pub fn of(error: &SignInError) -> Self {
         use StatusCode as S;
         match error {
@@ -238,7 +236,9 @@ impl Problem {
             CorporateError::OtherBrowser => OTHER_BROWSER,
             CorporateError::ProviderDenied(_) => p(S::FORBIDDEN, "corporate_denied", "Your company's sign-in did not complete."),
             CorporateError::Provider(OidcError::Refused(_) | OidcError::BadToken(_)) | CorporateError::Claims(_) => TRY_AGAIN,
-            CorporateError::Provider(OidcError::Unavailable(_)) | CorporateError::Unconfigured => Problem { code: "corporate_unavailable", ..UNAVAILABLE },
+            CorporateError::Provider(OidcError::Unavailable(_)) | CorporateError::Unconfigured => {
+                Problem { code: "corporate_unavailable", message: "Company sign-in is temporarily unavailable. Please try again in a moment.", ..UNAVAILABLE }
+            }
             CorporateError::OutsideDomain | CorporateError::OtherOrganisation => {
                 p(S::FORBIDDEN, "corporate_outside_domain", "Your company account's email address is not one your organisation signs in with here.")
             }
@@ -302,19 +302,22 @@ mod tests {
             .collect()
     }
 
-    /// Every code this file answers with, and its English message (none for a code that takes
-    /// another problem's: `Problem { code, ..UNAVAILABLE }`).
+    /// Every code this file answers with (`p(S…, code, message)` and `Problem { code, message,
+    /// … }` literals; a code built another way would be missed), and its English message (none
+    /// for a literal that takes another problem's: the test refuses that).
     fn answered() -> Vec<(String, Option<String>)> {
         let source = include_str!("problem.rs");
         let source = source[..source.find("#[cfg(test)]").unwrap_or(source.len())].split_whitespace().collect::<Vec<_>>().join(" ");
         let quoted = |piece: &str| piece.split('"').skip(1).step_by(2).map(str::to_owned).take(2).collect::<Vec<_>>();
-        let calls = source.split("p( S").chain(source.split("p(S")).skip(1).map(|piece| match &quoted(piece)[..] {
+        let calls = source.split("p( S").skip(1).chain(source.split("p(S").skip(1)).map(|piece| match &quoted(piece)[..] {
             [code, message] => Some((code.clone(), Some(message.clone()))),
             _ => None,
         });
+        // A struct literal's code, and its message when the literal (up to its `}`) gives one.
         let literals = source.split("code: \"").skip(1).map(|piece| {
-            let code = piece.split('"').next()?.to_owned();
-            let message = piece.split_once("\", message: \"").map(|(_, rest)| rest.split('"').next().unwrap_or_default().to_owned());
+            let literal = piece.split('}').next().unwrap_or_default();
+            let code = literal.split('"').next()?.to_owned();
+            let message = literal.split_once("\", message: \"").map(|(_, rest)| rest.split('"').next().unwrap_or_default().to_owned());
             Some((code, message))
         });
         let mut found: Vec<(String, Option<String>)> = Vec::new();
@@ -338,9 +341,7 @@ mod tests {
         for (code, message) in &answered {
             let japanese = JAPANESE.iter().find(|(c, _)| c == code).map(|(_, t)| (*t).to_owned());
             assert!(japanese.is_some(), "{code} has no Japanese message");
-            if let Some(message) = message {
-                assert_eq!(form(&en, code).as_ref(), Some(message), "{code}: the form's English");
-            }
+            assert_eq!(form(&en, code).as_ref(), message.as_ref(), "{code}: the form's English (a code of its own has a message of its own)");
             assert_eq!(form(&ja, code), japanese, "{code}: the form's Japanese");
         }
         let codes: Vec<&str> = JAPANESE.iter().map(|(c, _)| *c).collect();

@@ -1,6 +1,7 @@
 //! Session entry and sign-out ([`SessionEntry`]): `/sso/{app}` checks the app and its request,
-//! then mints at once from a live session that satisfies the app's risk policy in the same
-//! browser, or hands the form a sealed context; sign-out ends the session.
+//! then mints at once from a live session that the app's access admits and that satisfies its
+//! risk policy in the same browser, or hands the form a sealed context; sign-out ends the
+//! session.
 
 use crate::common::profile::UserProfile;
 use crate::common::time::unix_now;

@@ -105,8 +105,9 @@ pub enum SignUp {
 /// Who may sign in to an app (its assignments): everyone with an account when both lists are
 /// empty (the default), otherwise only people in one of `groups` (their Cognito groups, the
 /// `cognito:groups` claim) or of one of `organisations` (their `custom:org_id`). Checked at
-/// every way in: a password or passwordless sign-in, a corporate one, and a live session's
-/// entry; anyone else is refused (`SignInError::NotAssigned`) before a token is minted.
+/// every sign-in (password, passwordless, corporate), where anyone else is refused
+/// (`SignInError::NotAssigned`) before a token or a session is made, and at a live session's
+/// entry, which sends anyone else to the form (a fresh sign-in reads their groups as they are).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Access {

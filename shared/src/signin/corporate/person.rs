@@ -60,17 +60,15 @@ impl Corporate {
         if !user.enabled {
             return Err(CorporateError::Deactivated);
         }
-        // Into the organisation only once the sign-in is let through.
+        let mut user = user;
+        // Into the organisation only once the sign-in is let through; the claims this sign-in
+        // goes on with (an app's access, its token) name it too.
         if adopted {
             self.shared.pool.set_org(&user.username, &org.id).await?;
+            user.attributes.insert(ORG_ATTRIBUTE.into(), Value::String(org.id.as_str().to_owned()));
         }
         if !linked {
             self.ports.links.save(&org.id, &identity.issuer, &identity.subject, &user.username).await?;
-        }
-        let mut user = user;
-        if adopted {
-            // The claims this sign-in goes on with (an app's access, its token) name it too.
-            user.attributes.insert(ORG_ATTRIBUTE.into(), Value::String(org.id.as_str().to_owned()));
         }
         vouch_for_email(&mut user, identity, connection.kind);
         Ok(user)

@@ -224,5 +224,5 @@ fn summary(session: &Session) -> SessionSummary {
 /// A user name or email alias as a path may give it: 1 to 128 characters, no space or control
 /// character; else [`AdminError::Invalid`].
 pub fn check_username(username: &str) -> Result<(), AdminError> {
-    if crate::directory::ports::is_username(username) { Ok(()) } else { Err(AdminError::Invalid("not a user name".into())) }
+    if crate::directory::ports::is_cognito_name(username) { Ok(()) } else { Err(AdminError::Invalid("not a user name".into())) }
 }

@@ -189,7 +189,7 @@ impl RecordCursor {
         let (at, rest) = text.split_once('_')?;
         let (id, username) = rest.split_once('_')?;
         let id = uuid::Uuid::try_parse(id).ok().filter(|parsed| parsed.hyphenated().to_string() == id)?;
-        if at.len() != 20 || !at.bytes().all(|b| b.is_ascii_digit()) || !crate::directory::ports::is_username(username) {
+        if at.len() != 20 || !at.bytes().all(|b| b.is_ascii_digit()) || !crate::directory::ports::is_cognito_name(username) {
             return None;
         }
         Some(Self { at: at.parse().ok()?, id, username: username.to_owned() })

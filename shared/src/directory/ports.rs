@@ -205,9 +205,9 @@ pub trait IdentityLinks: Send + Sync {
 /// `admin::role`): an admin gives them, a workflow never does.
 pub const RESERVED_GROUP_PREFIX: &str = "bridge-";
 
-/// Whether `name` can be a Cognito user name (or the email alias given in its place): 1 to 128
-/// characters, no whitespace or control character.
-pub fn is_username(name: &str) -> bool {
+/// Whether `name` can be a Cognito user name (or the email alias given in its place) or group
+/// name, which Cognito bounds alike: 1 to 128 characters, no whitespace or control character.
+pub fn is_cognito_name(name: &str) -> bool {
     (1..=128).contains(&name.chars().count()) && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 

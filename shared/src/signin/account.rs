@@ -456,20 +456,19 @@ mod tests {
         use crate::signin::service::SignedIn;
         let now = crate::common::time::unix_now();
         let visitor = EventContext::default();
-        let page_url = "https://form.example/account.html";
+        const PAGE: &str = "https://form.example/account.html";
         async fn change(page: &AccountPage, elevated: String) -> Result<crate::signin::account_changes::PasswordChanged, crate::signin::service::SignInError> {
             let now = crate::common::time::unix_now();
-            page.change_password(&elevated, &"pw".into(), &"Brand-New-Passw0rd".into(), "https://form.example/account.html", &EventContext::default(), now)
-                .await
+            page.change_password(&elevated, &"pw".into(), &"Brand-New-Passw0rd".into(), PAGE, &EventContext::default(), now).await
+        }
+        /// A session of the browser whose device cookie is `device` (it keeps the cookie's digest).
+        fn keep(sessions: &MemorySessions, key: &str, device: Option<&str>, now: u64) {
+            sessions.sessions.lock().unwrap().insert(key.into(), Session { device: crate::signin::flow::device_digest(device), ..session(now) });
         }
         let Removing { page, sessions, elevated, .. } = removing(now).await;
-        // A session keeps the digest of its browser's device cookie.
-        let keep = |key: &str, device: Option<&str>| {
-            sessions.sessions.lock().unwrap().insert(key.into(), Session { device: crate::signin::flow::device_digest(device), ..session(now) })
-        };
         let keys = || sessions.sessions.lock().unwrap().keys().cloned().collect::<Vec<_>>();
-        keep("this", Some("browser-a"));
-        keep("other", Some("browser-b"));
+        keep(&sessions, "this", Some("browser-a"), now);
+        keep(&sessions, "other", Some("browser-b"), now);
         let changed = change(&page, elevated).await.unwrap();
         assert_eq!(changed.ended_sessions, 1);
         let handoff = changed.handoff.expect("a handoff");
@@ -481,23 +480,18 @@ mod tests {
         assert!(keys().is_empty(), "and its session ended");
 
         let Removing { page, sessions, elevated, .. } = removing(now).await;
-        // A session keeps the digest of its browser's device cookie.
-        let keep = |key: &str, device: Option<&str>| {
-            sessions.sessions.lock().unwrap().insert(key.into(), Session { device: crate::signin::flow::device_digest(device), ..session(now) })
-        };
-        keep("this", Some("browser-a"));
+        keep(&sessions, "this", Some("browser-a"), now);
         let handoff = change(&page, elevated).await.unwrap().handoff.expect("a handoff");
         let arrival = crate::signin::arrival::Arrival::new(page.ports.clone());
         let SignedIn { delivery, session: cookie, .. } = arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.unwrap();
         assert_eq!(crate::signin::oidc::digest(&cookie), sessions.sessions.lock().unwrap().keys().next().cloned().unwrap());
         let crate::tokens::targets::mint::Delivery::Get { url } = delivery else { panic!("{delivery:?}") };
-        assert!(url.starts_with(&format!("{page_url}#grant=")) && url.ends_with("&changed=password"), "{url}");
+        assert!(url.starts_with(&format!("{PAGE}#grant=")) && url.ends_with("&changed=password"), "{url}");
         assert!(arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.is_err(), "once");
 
         let Removing { page, sessions, elevated, .. } = removing(now).await;
-        let keep = |key: &str| sessions.sessions.lock().unwrap().insert(key.into(), session(now));
-        keep("this");
-        keep("other");
+        keep(&sessions, "this", None, now);
+        keep(&sessions, "other", None, now);
         let changed = change(&page, elevated).await.unwrap();
         assert_eq!((changed.handoff, changed.ended_sessions), (None, 1));
         assert!(sessions.sessions.lock().unwrap().is_empty(), "no device to hand a new value to: this session ended too");

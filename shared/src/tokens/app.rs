@@ -137,9 +137,7 @@ impl Access {
     }
 
     fn validate(&self) -> Result<(), AppError> {
-        // A Cognito group name: 1 to 128 characters, none of them white space or a control.
-        let group = |g: &String| (1..=128).contains(&g.chars().count()) && !g.chars().any(|c| c.is_whitespace() || c.is_control());
-        if let Some(bad) = self.groups.iter().find(|g| !group(g)) {
+        if let Some(bad) = self.groups.iter().find(|g| !crate::directory::ports::is_cognito_name(g)) {
             return Err(AppError::Access(format!("`{bad}` is not a Cognito group name (1 to 128 characters, no spaces)")));
         }
         if self.groups.len() > MAX_ASSIGNMENTS || self.organisations.len() > MAX_ASSIGNMENTS {

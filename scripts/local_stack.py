@@ -136,7 +136,10 @@ def create_token_apps(env, origin):
             target_file, claims_file = Path(tmp, f"{app_id}.target.json"), Path(tmp, f"{app_id}.claims.json")
             target_file.write_text(json.dumps(target))
             claims_file.write_text(json.dumps(claims))
-            args = ["app", "create", app_id, "--name", name, "--target", str(target_file), "--allow-origin", origin, "--claims", str(claims_file)]
+            # Each app's own page (`/community/`, ...) is its home: the account page lists it.
+            home = f"{origin}/{app_id.removeprefix('demo-')}/"
+            args = ["app", "create", app_id, "--name", name, "--target", str(target_file), "--allow-origin", origin, "--claims", str(claims_file),
+                    "--home-url", home]
             admin(env, *args, *(["--secret-stdin"] if secret else []), stdin=secret)
     return forum_secret
 
@@ -188,13 +191,13 @@ def main():
     api_url = f"http://127.0.0.1:{ports['api']}"
     app_secret = secrets.token_urlsafe(32)
     admin(env, "app", "create", APP_ID, "--name", "Demo Help Center", "--account-url", demo_origin, "--allow-origin", demo_origin,
-          "--claims", "demo/claims.json", "--sign-up", "open", "--secret-stdin", stdin=app_secret)
+          "--claims", "demo/claims.json", "--sign-up", "open", "--home-url", f"{demo_origin}/hc/", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", GUARDED_APP_ID, "--name", "Demo Help Center (guarded)", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--risk-policy", "deny", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", STEPUP_APP_ID, "--name", "Demo Help Center (second factor)", "--account-url", demo_origin, "--allow-origin", demo_origin,
           "--claims", "demo/claims.json", "--risk-policy", "require_mfa", "--secret-stdin", stdin=app_secret)
     admin(env, "app", "create", AGENTS_APP_ID, "--name", "Demo Help Center (agents only)", "--account-url", demo_origin, "--allow-origin", demo_origin,
-          "--claims", "demo/claims.json", "--access-group", "zendesk-agents", "--secret-stdin", stdin=app_secret)
+          "--claims", "demo/claims.json", "--access-group", "zendesk-agents", "--home-url", f"{demo_origin}/agents/", "--secret-stdin", stdin=app_secret)
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)

@@ -1,6 +1,6 @@
 // The account page: opened by the API's `GET /account` with a grant in the URL's fragment (the
-// page takes it out of the address bar at once). It shows the person and their sessions and ends
-// sessions. After a fresh sign-in step (password, then the code Cognito asks for, or one emailed)
+// page takes it out of the address bar at once). It shows the apps the person may open, the
+// person and their sessions, and ends sessions. After a fresh sign-in step (password, then the code Cognito asks for, or one emailed)
 // it changes the profile, the password, the second factors and the passkeys, and deletes the
 // account. Every call goes to the API's JSON routes; the API decides what is allowed.
 (() => {
@@ -87,6 +87,7 @@
     $("profile-organisation").hidden = $("profile-organisation-label").hidden = !account.organisation;
     $("company-note").hidden = !account.organisation;
     $("company-note").textContent = account.organisation ? t("companyNote", { company: account.organisation }) : "";
+    renderApps();
     const list = $("session-list");
     list.textContent = "";
     account.sessions.forEach((s) => {
@@ -99,6 +100,32 @@
       })));
     });
     ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = false; });
+  }
+
+  // The apps the person may open: through the API's `/sso/{id}`, which signs them in with this
+  // session and sends them to the app's home page, or (an app that begins its own sign-in, a
+  // forum) to that page directly. Only http(s) links are made.
+  function renderApps() {
+    const list = $("app-list");
+    list.textContent = "";
+    const apps = account.apps || [];
+    apps.forEach((app) => {
+      const href = app.via === "bridge" ? api + "/sso/" + encodeURIComponent(app.id) + "?return_to=" + encodeURIComponent(app.url) : app.url;
+      let url;
+      try {
+        url = new URL(href, location.href);
+      } catch (e) {
+        return;
+      }
+      if (url.protocol !== "https:" && url.protocol !== "http:") return;
+      const link = document.createElement("a");
+      link.href = url.href;
+      link.textContent = app.name;
+      const li = document.createElement("li");
+      li.appendChild(link);
+      list.appendChild(li);
+    });
+    $("apps").hidden = apps.length === 0;
   }
 
   // Each document in force: a required one as accepted (or not), an optional one as a checkbox
@@ -270,7 +297,9 @@
       render();
     }));
     render();
-    if (!grant) return show("error", "accountNoGrant");
+    // Opened without a grant (a bookmark, the back button after the grant left the address
+    // bar): the API opens the page again for a live session, else sends the person to sign in.
+    if (!grant) return api ? location.replace(api + "/account") : show("error", "accountNoGrant");
     if (opened.get("changed") === "password") show("notice", "passwordChanged");
     load();
     $("end-others").addEventListener("click", async () => {

@@ -53,6 +53,7 @@ pub fn demo_app() -> App {
         risk_policy: Default::default(),
         sign_up: Default::default(),
         access: Default::default(),
+        home_url: None,
         version: 1,
     }
 }
@@ -77,15 +78,15 @@ impl AppDirectory for MemoryApps {
     async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError> {
         Ok(self.lock().get(id).cloned().map(Arc::new))
     }
-}
-
-#[async_trait]
-impl AppStore for MemoryApps {
     async fn list(&self) -> Result<Vec<App>, StoreError> {
         let mut apps: Vec<App> = self.lock().values().cloned().collect();
         apps.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(apps)
     }
+}
+
+#[async_trait]
+impl AppStore for MemoryApps {
     async fn create(&self, app: &App) -> Result<(), StoreError> {
         let mut apps = self.lock();
         if apps.contains_key(&app.id) {

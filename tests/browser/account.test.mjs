@@ -171,6 +171,39 @@ async function methods(p) {
   return p.locator("#methods > [data-method]").evaluateAll((els) => els.map((el) => el.dataset.method));
 }
 
+test("Your apps: the account page lists the apps with a home page that admit the person, and each link lands signed in (through the forum's own sign-in too); the agents-only app only for an agent", async () => {
+  const opened = async (user) => {
+    const p = (await device("en-US")).p;
+    await openForm(p, `${info.demo_app}/hc/en-us`);
+    await passwordSignIn(p, user);
+    await p.waitForURL(`${info.demo_app}/hc/en-us`);
+    await p.goto(`${info.api}/account`);
+    await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+    await p.locator("#apps").waitFor();
+    return p;
+  };
+  const names = (p) => p.locator("#app-list a").allTextContents();
+  const outsider = await opened(info.users.outsider);
+  assert.equal(await outsider.getByRole("heading", { name: "Your apps" }).isVisible(), true);
+  // Not the agents' app (its access lists a group they are not in), nor the apps without a home page.
+  assert.deepEqual(await names(outsider), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo Tool"]);
+  await outsider.getByRole("link", { name: "Demo Tool" }).click();
+  await outsider.waitForURL(`${info.token_apps}/tool/`);
+  assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Tool as Goro Outsider");
+  await outsider.goBack();
+  await outsider.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await outsider.getByRole("link", { name: "Demo Forum" }).click();
+  await outsider.waitForURL(`${info.token_apps}/forum/`);
+  assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Forum as Goro Outsider");
+  await shot(outsider, "account-apps");
+
+  const agent = await opened(info.users.hanako);
+  assert.deepEqual(await names(agent), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo Help Center (agents only)", "Demo Tool"]);
+  await agent.getByRole("link", { name: "Demo Help Center (agents only)" }).click();
+  await agent.waitForURL(`${info.demo_app}/agents/`);
+  assert.equal(await agent.locator("#who").textContent(), "Signed in as 山田 花子");
+});
+
 test("English: changing the password asks for a fresh step (password and SMS code) and the current password, signs the other browser out, and gives this one a new session cookie value", async () => {
   const user = info.users.mfa;
   const a = (await device("en-US")).p;

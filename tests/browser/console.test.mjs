@@ -334,6 +334,13 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await settings.fill('{"forum_url": "https://forum.example.com"}');
   assert.equal(await p.getByText("This is not valid JSON").count(), 0);
   await p.getByLabel("Allowed origins").fill("https://forum.example.com");
+  // Its home page must be on an allowed origin.
+  const home = p.getByLabel("Home page (optional)");
+  await home.fill("https://evil.example/latest");
+  await home.blur();
+  await p.getByText("Enter a full URL on one of the allowed origins").waitFor();
+  await home.fill("https://forum.example.com/latest");
+  assert.equal(await p.getByText("Enter a full URL on one of the allowed origins").count(), 0);
   // Who may sign in: a group, and an organisation's id (a name is refused as it is typed).
   await p.getByLabel("Cognito groups (one per line)").fill("forum-staff");
   await p.getByLabel("Organisation IDs (one per line)").fill("Example Corp");
@@ -362,6 +369,7 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.getByText("Set", { exact: true }).waitFor(); // has_secret
   await p.getByRole("listitem").filter({ hasText: "Group forum-staff" }).waitFor();
   await p.getByRole("link", { name: info.org_id }).waitFor();
+  await p.getByText("https://forum.example.com/latest", { exact: true }).waitFor();
   assert.ok(!(await p.content()).includes(secret), "the secret is not on the app's page");
   assert.equal(await p.locator("dialog[open]").count(), 0);
   await checkA11y(p, "app");

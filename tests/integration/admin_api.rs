@@ -365,6 +365,37 @@ async fn every_group_is_read_past_the_first_page() {
     assert_eq!(read["groups"].as_array().map(Vec::len), Some(70), "only the role went: {read}");
 }
 
+/// An app's home page (the account page's link) is an absolute URL on one of the app's
+/// origins: anything else is `400` and writes nothing, at creation and at a change.
+#[tokio::test]
+async fn an_apps_home_page_is_on_one_of_its_origins() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, json!({}));
+    let long = format!("https://tool.example.com/{}", "a".repeat(2048));
+    let bad =
+        ["https://evil.example/", "javascript:alert(1)", "/home", "//tool.example.com/", "https://me@tool.example.com/", "http://tool.example.com/", &long];
+    for home in bad {
+        let mut app = jwt_app("tool");
+        (app["generate_secret"], app["home_url"]) = (json!(true), json!(home));
+        let refused = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{home}: {}", refused.body);
+    }
+    let mut app = jwt_app("tool");
+    (app["generate_secret"], app["home_url"]) = (json!(true), json!("https://tool.example.com/projects"));
+    let created = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
+    assert_eq!((created.status, &created.json()["app"]["home_url"]), (StatusCode::CREATED, &json!("https://tool.example.com/projects")), "{}", created.body);
+    for home in bad {
+        let mut body = settings("Tool");
+        body["home_url"] = json!(home);
+        let refused = console.call(&token, "PUT", "/admin/v1/apps/tool", &[("if-match", "\"1\"")], Some(body)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{home}: {}", refused.body);
+        assert!(refused.json()["message"].as_str().is_some_and(|d| d.contains("home_url")), "{}", refused.body);
+    }
+    let read = console.call(&token, "GET", "/admin/v1/apps/tool", &[], None).await;
+    assert_eq!((read.header("etag"), &read.json()["home_url"]), (Some("\"1\""), &json!("https://tool.example.com/projects")), "nothing written");
+}
+
 /// Who may sign in to an app (`access`: Cognito groups and organisations) is set with the rest
 /// of its settings, checked (nothing written when it is wrong) and audited; a change without
 /// `access` keeps it; an app that lists no one shows no `access`.

@@ -68,3 +68,54 @@ async fn an_app_that_lists_groups_and_organisations_admits_only_their_people_at_
     let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..app };
     assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK);
 }
+
+/// The account page lists the apps that have a home page and whose access admits the person,
+/// and each link signs them in there with their session; an app they are not admitted to, or
+/// one without a home page, is not listed (nor its name), and a home page off the app's
+/// origins is refused when the app is saved.
+#[tokio::test]
+async fn the_account_page_lists_only_the_apps_a_person_may_open_and_each_link_signs_them_in() {
+    use shared::tokens::app::App;
+    let app = spawn_app().await;
+    app.user("agent@example.com", |u| u.groups = &["agents"]).await;
+    app.user("hanako@example.com", |_| {}).await;
+    let id = AppId::parse(APP).unwrap();
+    let mut demo = app.apps.get(&id).await.unwrap();
+    demo.home_url = Some(format!("{ZENDESK}/hc/ja"));
+    app.apps.update(demo).await.unwrap();
+    let agents = App { id: AppId::parse("agents-desk").unwrap(), name: "Agents' desk".into(), home_url: Some(format!("{ZENDESK}/agent")), ..demo_app() };
+    let agents = App { access: Access { groups: vec!["agents".into()], organisations: vec![] }, ..agents };
+    app.apps.create(agents, Some(&app.app_secret.clone().into())).await.unwrap();
+    let unlisted = App { id: AppId::parse("back-office").unwrap(), name: "Back office".into(), ..demo_app() };
+    app.apps.create(unlisted, Some(&app.app_secret.clone().into())).await.unwrap();
+    // A home page on another origin, or not a web page, is refused when saved.
+    for bad in ["https://evil.example/hc", "javascript:alert(1)", "/hc/ja"] {
+        let mut demo = app.apps.get(&id).await.unwrap();
+        demo.home_url = Some(bad.into());
+        assert!(app.apps.update(demo).await.is_err(), "{bad}");
+    }
+
+    let listed = |view: &serde_json::Value| -> Vec<(String, String, String)> {
+        let apps = view["apps"].as_array().unwrap_or_else(|| panic!("{view}"));
+        apps.iter().map(|a| (a["id"].as_str().unwrap().to_owned(), a["url"].as_str().unwrap().to_owned(), a["via"].as_str().unwrap().to_owned())).collect()
+    };
+    let agent = session_cookie(&app.handoff(&app.login("agent@example.com", PASSWORD).await).await);
+    let view = app.post("/account/view", serde_json::json!({"grant": crate::account::grant(&app, &agent).await})).await.json();
+    let expected = |id: &str, url: String| (id.to_owned(), url, "bridge".to_owned());
+    // By name: "Acme Help Center", then "Agents' desk".
+    assert_eq!(listed(&view), [expected(APP, format!("{ZENDESK}/hc/ja")), expected("agents-desk", format!("{ZENDESK}/agent"))]);
+    let hanako = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
+    let view = app.post("/account/view", serde_json::json!({"grant": crate::account::grant(&app, &hanako).await})).await;
+    assert_eq!(listed(&view.json()), [expected(APP, format!("{ZENDESK}/hc/ja"))]);
+    assert!(!view.body.contains("Agents' desk") && !view.body.contains("Back office"), "{}", view.body);
+
+    // Each link: the session signs the person in and the app's token takes them to its home page.
+    let home = format!("{ZENDESK}/agent");
+    let link = format!("/sso/agents-desk?return_to={}", url::form_urlencoded::byte_serialize(home.as_bytes()).collect::<String>());
+    let page = app.send("GET", &link, &[("cookie", &agent)], None).await;
+    assert_eq!((page.status, form_field(&page.body, "return_to")), (StatusCode::OK, Some(home)), "{}", page.body);
+    assert!(form_field(&page.body, "jwt").is_some(), "{}", page.body);
+    // The same link followed by someone it does not admit: the form, no token.
+    let page = app.send("GET", &link, &[("cookie", &hanako)], None).await;
+    assert!(page.status == StatusCode::FOUND && page.location_param("ctx").is_some(), "{} {}", page.status, page.body);
+}

@@ -150,6 +150,7 @@ pub fn demo_app() -> App {
         risk_policy: Default::default(),
         sign_up: Default::default(),
         access: Default::default(),
+        home_url: None,
         version: 0,
     }
 }

@@ -69,6 +69,16 @@ function parseObject(text, t) {
   return { value };
 }
 
+/** The origin of an http(s) URL, or null (not a URL, another scheme). */
+function originOf(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
 function checkOrigin(text) {
   try {
     const url = new URL(text);
@@ -97,6 +107,8 @@ function check(values, mode, t) {
     const bad = origins.find((o) => !checkOrigin(o));
     if (bad) errors.origins = t("appForm.invalid.origin", { origin: bad });
   }
+  const homeUrl = values.homeUrl.trim();
+  if (homeUrl && !origins.includes(originOf(homeUrl))) errors.homeUrl = t("appForm.invalid.homeUrl");
   const claims = parseObject(values.claims.trim() || "{}", t);
   if (claims.error) errors.claims = claims.error;
   const access = checkAccess(values, t);
@@ -106,6 +118,7 @@ function check(values, mode, t) {
   if (secretNeeded && values.secretMode === "enter" && values.secret.length < 16) errors.secret = t("appForm.invalid.secret");
   if (Object.keys(errors).length) return { errors, secretNeeded };
   const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk, sign_up: values.signUp, access: access.value };
+  if (homeUrl) body.home_url = homeUrl;
   if (mode === "create") {
     body.id = values.id;
     if (secretNeeded) {
@@ -118,7 +131,7 @@ function check(values, mode, t) {
 
 function initial(app) {
   if (!app) {
-    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", risk: "allow", signUp: "off", claims: "{}", accessGroups: "", accessOrgs: "", secretMode: "generate", secret: "" };
+    return { id: "", name: "", kind: "zendesk", target: template("zendesk"), origins: "", homeUrl: "", risk: "allow", signUp: "off", claims: "{}", accessGroups: "", accessOrgs: "", secretMode: "generate", secret: "" };
   }
   const { kind, ...settings } = app.target || {};
   return {
@@ -127,6 +140,7 @@ function initial(app) {
     kind: KINDS.includes(kind) ? kind : "jwt",
     target: pretty(settings),
     origins: (app.allowed_origins || []).join("\n"),
+    homeUrl: app.home_url || "",
     risk: app.risk_policy || "allow",
     signUp: app.sign_up || "off",
     claims: pretty(app.claims || {}),
@@ -252,6 +266,9 @@ export function AppForm({ mode, app, busy, error, onSubmit, onCancel }) {
       </Field>
       <Field id={f("origins")} label={t("appForm.origins")} help={t("appForm.originsHelp")} error={errors.origins} shown={shown("origins")}>
         {(p) => <textarea {...p} name="origins" class="mono" rows={2} value={values.origins} onInput={set("origins")} onBlur={touch("origins")} spellcheck={false} autocapitalize="off" />}
+      </Field>
+      <Field id={f("home-url")} label={t("appForm.homeUrl")} help={t("appForm.homeUrlHelp")} error={errors.homeUrl} shown={shown("homeUrl") || Boolean(values.homeUrl.trim())}>
+        {(p) => <input {...p} name="home_url" type="url" class="mono" value={values.homeUrl} onInput={set("homeUrl")} onBlur={touch("homeUrl")} spellcheck={false} autocapitalize="off" />}
       </Field>
       <fieldset aria-describedby={f("access-help")}>
         <legend>{t("appForm.access")}</legend>

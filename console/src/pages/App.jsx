@@ -57,6 +57,10 @@ function Settings({ app }) {
         </dd>
       </div>
       <div>
+        <dt>{t("app.homeUrl")}</dt>
+        <dd>{app.home_url ? <code>{app.home_url}</code> : t("app.homeUrlNone")}</dd>
+      </div>
+      <div>
         <dt>{t("apps.secret")}</dt>
         <dd>{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</dd>
       </div>

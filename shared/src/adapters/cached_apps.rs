@@ -27,4 +27,9 @@ impl AppDirectory for CachedApps {
         let load = || async { Ok(self.inner.app(id).await?.map(Arc::unwrap_or_clone)) };
         self.cache.get_or_load(id, load).await
     }
+
+    /// Read through: a list is rare (the account page) and must show apps added meanwhile.
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        self.inner.list().await
+    }
 }

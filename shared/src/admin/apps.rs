@@ -49,6 +49,9 @@ pub struct AppSettings {
     /// knows no `access` (a console tab from before it) cannot open an app by leaving it out.
     #[serde(default)]
     pub access: Option<Access>,
+    /// The app's start page, listed on the account page (`App::home_url`); absent: not listed.
+    #[serde(default)]
+    pub home_url: Option<String>,
 }
 
 impl AppSettings {
@@ -63,6 +66,7 @@ impl AppSettings {
             risk_policy: self.risk_policy,
             sign_up: self.sign_up,
             access: self.access.unwrap_or_default(),
+            home_url: self.home_url,
             version,
         }
     }

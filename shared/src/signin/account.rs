@@ -28,6 +28,7 @@ use crate::signin::oidc;
 use crate::signin::ports::{CodeAsker, TokenRejected};
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
+use crate::tokens::app::AppLink;
 use crate::tokens::targets::mint::DeliveryMethod;
 
 /// How long the page's grant lasts (seconds).
@@ -80,6 +81,9 @@ pub struct AccountView {
     /// that company manages the account (no changes or deletion here).
     pub organisation: Option<String>,
     pub sessions: Vec<SessionView>,
+    /// The apps with a home page whose access admits the person (as at the session's sign-in,
+    /// as a session's entry reads it), by name.
+    pub apps: Vec<AppLink>,
 }
 
 /// One bridge session, as the person sees it.
@@ -157,7 +161,7 @@ impl AccountPage {
                 None => Ok(None),
             }
         };
-        let (held, organisation) = tokio::join!(self.ports.sessions.of_user(&grant.username), organisation);
+        let (held, organisation, apps) = tokio::join!(self.ports.sessions.of_user(&grant.username), organisation, self.ports.apps.list());
         let mut sessions: Vec<SessionView> = held?
             .into_iter()
             .filter(|(_, s)| s.live(now) && !s.handoff)
@@ -166,7 +170,10 @@ impl AccountPage {
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
         // A company that is gone still managed the account: its id, rather than nothing.
         let organisation = organisation?.or_else(|| org.map(|id| id.as_str().to_owned()));
-        Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions })
+        let profile = UserProfile::from_claims(&session.profile).ok();
+        let mut apps: Vec<AppLink> = apps?.iter().filter_map(|app| app.link(profile.as_ref()?)).collect();
+        apps.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions, apps })
     }
 
     /// The consent documents in force and where the person stands with each (their records).

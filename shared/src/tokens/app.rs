@@ -12,7 +12,7 @@ use crate::common::profile::{ORG_ATTRIBUTE, UserProfile};
 use crate::common::secrets::SecretRef;
 use crate::directory::org::OrgId;
 use crate::tokens::claims::{ClaimMapping, MappingError};
-use crate::tokens::return_to::Origin;
+use crate::tokens::return_to::{Origin, ReturnTo};
 use crate::tokens::targets::Target;
 use crate::tokens::targets::mint::TargetError;
 
@@ -85,6 +85,11 @@ pub struct App {
     /// Who may sign in to this app (everyone with an account unless it lists some).
     #[serde(default, skip_serializing_if = "Access::is_everyone")]
     pub access: Access,
+    /// The app's own start page (Keycloak's "Home URL"): set, the account page lists the app
+    /// for the people its access admits (see [`App::link`]). An absolute URL on one of
+    /// `allowed_origins`, checked as a `return_to` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_url: Option<String>,
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
@@ -157,6 +162,8 @@ pub enum AppError {
     Access(String),
     #[error("the app needs at least one allowed return_to origin")]
     NoOrigins,
+    #[error("the app's home_url must be an absolute URL on one of its allowed origins")]
+    HomeUrl,
     #[error("the app's name is empty or longer than 200 characters")]
     BadName,
     #[error(transparent)]
@@ -176,13 +183,46 @@ impl App {
         }
         self.claims.validate(self.target.reserved_claims())?;
         self.target.validate()?;
+        if let Some(url) = &self.home_url {
+            ReturnTo::check(url, &self.allowed_origins).map_err(|_| AppError::HomeUrl)?;
+        }
         self.access.validate()
     }
+
+    /// The account page's link to this app for `profile`: `None` without a `home_url`, or when
+    /// the app's access does not admit them.
+    pub fn link(&self, profile: &UserProfile) -> Option<AppLink> {
+        let url = self.home_url.clone().filter(|_| self.access.admits(profile))?;
+        // A DiscourseConnect forum begins every sign-in itself (its signed nonce): its own page
+        // sends the person to the bridge. The others take a bridge-begun sign-in.
+        let via = if matches!(self.target, Target::Discourse(_)) { Via::App } else { Via::Bridge };
+        Some(AppLink { id: self.id.clone(), name: self.name.clone(), url, via })
+    }
+}
+
+/// An app the account page lists: its name and home page (`App::home_url`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppLink {
+    pub id: AppId,
+    pub name: String,
+    /// The app's home page, an absolute URL on one of its allowed origins.
+    pub url: String,
+    pub via: Via,
+}
+
+/// How the account page opens an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// `GET /sso/{id}?return_to={url}`: the bridge session signs the person in and sends them there.
+    Bridge,
+    /// `url` itself: the app begins its own sign-in, which comes to the bridge.
+    App,
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Access, AppError, MAX_ASSIGNMENTS};
+    use super::{Access, AppError, MAX_ASSIGNMENTS, Via};
     use crate::common::profile::UserProfile;
     use crate::directory::org::OrgId;
 
@@ -222,5 +262,35 @@ mod tests {
         let org = OrgId::parse("org-a").unwrap();
         assert!(Access { groups: vec![], organisations: vec![org.clone(), org] }.validate().is_err());
         assert!(serde_json::from_value::<Access>(serde_json::json!({"groups": ["a"], "users": ["b"]})).is_err(), "unknown fields refused");
+    }
+
+    #[test]
+    fn a_home_url_is_on_one_of_the_apps_origins_and_is_listed_for_those_its_access_admits() {
+        let mut app = crate::testing::demo_app();
+        for bad in [
+            "https://evil.example.com/",
+            "javascript:alert(1)",
+            "//acme.zendesk.com/",
+            "/hc/en-us",
+            "https://user@acme.zendesk.com/",
+            "https://acme.zendesk.com.evil.example/",
+            "http://acme.zendesk.com/",
+        ] {
+            app.home_url = Some(bad.into());
+            assert_eq!(app.validate(), Err(AppError::HomeUrl), "{bad}");
+        }
+        app.home_url = Some("https://acme.zendesk.com/hc/ja".into());
+        assert_eq!(app.validate(), Ok(()));
+        let link = app.link(&person(&[], None)).unwrap();
+        assert_eq!((link.url.as_str(), link.via), ("https://acme.zendesk.com/hc/ja", Via::Bridge));
+        app.access = Access { groups: vec!["agents".into()], organisations: vec![] };
+        assert!(app.link(&person(&["customers"], None)).is_none(), "not listed to someone the app does not admit");
+        assert!(app.link(&person(&["agents"], None)).is_some());
+        app.home_url = None;
+        assert!(app.link(&person(&["agents"], None)).is_none(), "no home page: not listed");
+        // A forum begins its own sign-in: the page links to it directly.
+        app.target = serde_json::from_value(serde_json::json!({"kind": "discourse", "forum_url": "https://acme.zendesk.com"})).unwrap();
+        app.home_url = Some("https://acme.zendesk.com/latest".into());
+        assert_eq!(app.link(&person(&["agents"], None)).unwrap().via, Via::App);
     }
 }

@@ -6,16 +6,17 @@ use crate::tokens::app::{App, AppId};
 use async_trait::async_trait;
 use std::sync::Arc;
 
-/// Reads apps by id (the sign-in path).
+/// Reads apps: by id (the sign-in path), or all of them (the account page's list, the admin tool).
 #[async_trait]
 pub trait AppDirectory: Send + Sync {
     async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError>;
+    /// Every app, by id; one app that cannot be read fails the list.
+    async fn list(&self) -> Result<Vec<App>, StoreError>;
 }
 
 /// Manages apps (the admin tool).
 #[async_trait]
 pub trait AppStore: AppDirectory {
-    async fn list(&self) -> Result<Vec<App>, StoreError>;
     /// Creates `app` with version 1; `Conflict` if the id is taken.
     async fn create(&self, app: &App) -> Result<(), StoreError>;
     /// Replaces the app whose version is `app.version - 1`; `Conflict` if it changed meanwhile.

@@ -41,6 +41,8 @@ struct NewApp {
     #[serde(default)]
     access: Option<shared::tokens::app::Access>,
     #[serde(default)]
+    home_url: Option<String>,
+    #[serde(default)]
     secret: Option<SecretString>,
     #[serde(default)]
     generate_secret: bool,
@@ -81,6 +83,7 @@ async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): 
         risk_policy: new.risk_policy,
         sign_up: new.sign_up,
         access: new.access,
+        home_url: new.home_url,
     };
     let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
     let mut body = json!({"app": view(&app)});

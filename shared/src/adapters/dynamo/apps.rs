@@ -74,14 +74,14 @@ impl AppDirectory for DynamoApps {
         let out = self.client.get_item().table_name(&self.table).set_key(Some(key(id))).send().await.map_err(|e| write_error(Failure::of(&e)))?;
         out.item.as_ref().map(from_item).transpose().map(|app| app.map(Arc::new))
     }
+
+    async fn list(&self) -> Result<Vec<App>, StoreError> {
+        query_gsi1(&self.client, &self.table, APP_SK).await?.iter().map(from_item).collect()
+    }
 }
 
 #[async_trait]
 impl AppStore for DynamoApps {
-    async fn list(&self) -> Result<Vec<App>, StoreError> {
-        query_gsi1(&self.client, &self.table, APP_SK).await?.iter().map(from_item).collect()
-    }
-
     async fn create(&self, app: &App) -> Result<(), StoreError> {
         let item = to_item(&App { version: 1, ..app.clone() })?;
         self.client
@@ -139,7 +139,7 @@ impl AuditedApps for DynamoApps {
     }
 
     async fn list(&self) -> Result<Vec<App>, StoreError> {
-        AppStore::list(self).await
+        AppDirectory::list(self).await
     }
 
     async fn create(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError> {

@@ -85,6 +85,13 @@ pub struct AppFields {
     /// Everyone with an account may sign in to the app again (clears the lists).
     #[arg(long, conflicts_with_all = ["access_groups", "access_orgs"])]
     access_everyone: bool,
+    /// The app's own start page, on one of its allowed origins: the account page lists the app
+    /// for the people it admits, linking there.
+    #[arg(long)]
+    home_url: Option<String>,
+    /// Take the app off the account page (clears its home URL).
+    #[arg(long, conflicts_with = "home_url")]
+    no_home_url: bool,
 }
 
 fn parse_sign_up(raw: &str) -> Result<SignUp, String> {
@@ -132,6 +139,7 @@ async fn create(apps: &Apps, id: &str, fields: &AppFields, target: Option<std::p
         risk_policy: fields.risk_policy()?.unwrap_or_default(),
         sign_up: fields.sign_up.unwrap_or_default(),
         access: fields.access()?.unwrap_or_default(),
+        home_url: fields.home_url.clone(),
         version: 0,
     };
     let secret = secret.read_if_given()?;
@@ -174,6 +182,11 @@ async fn update(apps: &Apps, id: &str, fields: &AppFields) -> Result<()> {
     }
     if let Some(access) = fields.access()? {
         app.access = access;
+    }
+    if fields.no_home_url {
+        app.home_url = None;
+    } else if let Some(url) = &fields.home_url {
+        app.home_url = Some(url.clone());
     }
     println!("{}", serde_json::to_string_pretty(&apps.update(app).await?)?);
     Ok(())

@@ -171,7 +171,13 @@ impl AccountPage {
         // A company that is gone still managed the account: its id, rather than nothing.
         let organisation = organisation?.or_else(|| org.map(|id| id.as_str().to_owned()));
         let profile = UserProfile::from_claims(&session.profile).ok();
-        let mut apps: Vec<AppLink> = apps?.iter().filter_map(|app| app.link(profile.as_ref()?)).collect();
+        // The list is a convenience: the page's own parts stay usable when it cannot be read (an
+        // outage, an app saved by a newer version).
+        let apps = apps.unwrap_or_else(|error| {
+            tracing::warn!(%error, "the account page lists no apps: the apps could not be read");
+            Vec::new()
+        });
+        let mut apps: Vec<AppLink> = apps.iter().filter_map(|app| app.link(profile.as_ref()?)).collect();
         apps.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions, apps })
     }
@@ -502,6 +508,39 @@ mod tests {
         let changed = change(&page, elevated).await.unwrap();
         assert_eq!((changed.handoff, changed.ended_sessions), (None, 1));
         assert!(sessions.sessions.lock().unwrap().is_empty(), "no device to hand a new value to: this session ended too");
+    }
+
+    /// The account page lists the apps a person may open, and when the apps cannot be read it
+    /// still shows the person and their sessions, with no apps.
+    #[tokio::test]
+    async fn the_account_view_lists_the_apps_and_stays_usable_when_they_cannot_be_read() {
+        use crate::common::store::StoreError;
+        use crate::tokens::app::{App, AppId};
+        use crate::tokens::ports::AppDirectory;
+        struct Down;
+        #[async_trait::async_trait]
+        impl AppDirectory for Down {
+            async fn app(&self, _: &AppId) -> Result<Option<Arc<App>>, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+            async fn list(&self) -> Result<Vec<App>, StoreError> {
+                Err(StoreError::Unavailable("down".into()))
+            }
+        }
+        let now = crate::common::time::unix_now();
+        let sessions = Arc::new(MemorySessions::default());
+        sessions.sessions.lock().unwrap().insert("this".into(), session(now));
+        let page_with = |apps: Arc<dyn AppDirectory>| {
+            let base = sign_in_ports(Arc::new(ScriptedAuth::with_user("hanako@example.com", "pw", None)), Arc::new(MemoryOrgs::default()));
+            AccountPage::new(Arc::new(SignInPorts { sessions: sessions.clone(), apps, ..base }))
+        };
+        let home = App { home_url: Some("https://acme.zendesk.com/hc/".into()), ..crate::testing::demo_app() };
+        let listing = page_with(Arc::new(crate::testing::MemoryApps::with([home])));
+        let grant = listing.seal(Purpose::Account, 60, &super::Grant { session: "this".into(), username: "hanako".into() }, now).await.unwrap();
+        let view = listing.view(&grant, &EventContext::default(), now).await.unwrap();
+        assert_eq!((view.apps.len(), view.sessions.len()), (1, 1));
+        let view = page_with(Arc::new(Down)).view(&grant, &EventContext::default(), now).await.unwrap();
+        assert_eq!((view.apps.len(), view.email.as_deref(), view.sessions.len()), (0, Some("hanako@example.com"), 1));
     }
 
     /// Removing a factor or a passkey when the sessions' table does not answer: nothing is

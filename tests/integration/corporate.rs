@@ -719,6 +719,29 @@ async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() 
     assert!(set_cookie(&reply, "__Host-bridge_corporate").is_some());
 }
 
+/// An organisation that loses its connection between the form's step and the link to the
+/// provider: the link sends the browser back to the form for the same app, which says so and
+/// offers the other ways in (not a dead end), and nothing reaches a provider.
+#[tokio::test]
+async fn a_link_to_a_provider_the_organisation_no_longer_has_goes_back_to_the_form() {
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let ctx = app.ctx().await;
+    let own = app.browser_cookie();
+    let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
+    let go = path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body)));
+    let unconnected = Organisation { connection: None, version: company.org.version + 1, ..company.org.clone() };
+    shared::directory::ports::OrgStore::update(&*company.orgs.store, &company.org, &unconnected).await.unwrap();
+    let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..company.app };
+    let reply = app.send("GET", &go, &[("cookie", &own)], None).await;
+    assert_eq!((reply.status, reply.location_param("error").as_deref()), (StatusCode::FOUND, Some("unknown_domain")), "{}", reply.body);
+    assert!(reply.header("location").unwrap().starts_with(FORM) && reply.location_param("ctx").is_some(), "{:?}", reply.header("location"));
+    assert!(set_cookie(&reply, "__Host-bridge_corporate").is_none(), "no binding");
+    // The form's context still names the app: its sign-in goes on with a password.
+    let again = app.post("/login/identify", json!({"ctx": reply.location_param("ctx").unwrap(), "email": "taro@corp.example"})).await;
+    assert_eq!(again.json()["status"], "sign_in", "{}", again.body);
+}
+
 #[tokio::test]
 async fn an_organisation_that_also_allows_passwords_is_offered_first_not_forced() {
     let company = connected(Provisioning::OnFirstSignIn, false).await;

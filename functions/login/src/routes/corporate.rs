@@ -27,13 +27,20 @@ pub fn routes() -> Router<Arc<Login>> {
 async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     let query = query.or_empty();
     let Some(flow) = query.get("flow") else { return PageProblem(problem::BAD_REQUEST, lang).into_response() };
-    match login.corporate.begin(flow, cookies::device(&headers), now).await {
+    let start = match login.corporate.open(flow, cookies::device(&headers), now).await {
+        Ok(start) => start,
+        Err(e) => return PageProblem(logged_corporate(&e, "corporate/go"), lang).into_response(),
+    };
+    let ctx = start.ctx.clone();
+    match login.corporate.begin(start, now).await {
         Ok(started) => {
             let mut response = redirect(&started.url);
             set_cookie(&mut response, cookies::set(corporate::BINDING_COOKIE, &started.binding, corporate::PENDING_TTL));
             response
         }
-        Err(e) => PageProblem(logged_corporate(&e, "corporate/go"), lang).into_response(),
+        // The organisation lost its connection since the form asked, or its provider cannot be
+        // reached: back to the form for the same app, which says why and offers the other ways in.
+        Err(e) => back_to_form(&login, lang, &ctx, &logged_corporate(&e, "corporate/go"), now).await,
     }
 }
 

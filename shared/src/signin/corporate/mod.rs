@@ -265,17 +265,23 @@ impl Corporate {
         }
     }
 
-    /// Stores a pending sign-in and returns the provider's authorization URL and the binding.
-    /// Only in the browser whose form asked for the flow (`device`: its device cookie;
-    /// [`CorporateError::OtherBrowser`] elsewhere): the binding it gets makes the provider's
-    /// answer that browser's sign-in, so a link carried to another browser would plant whoever
-    /// signs in at the provider there (login CSRF).
-    pub async fn begin(&self, flow_token: &str, device: Option<&str>, now: u64) -> Result<Redirect, CorporateError> {
+    /// Opens step 1's sealed flow, only in the browser whose form asked for it (`device`: its
+    /// device cookie; [`CorporateError::OtherBrowser`] elsewhere): the binding [`Self::begin`]
+    /// gives makes the provider's answer that browser's sign-in, so a link carried to another
+    /// browser would plant whoever signs in at the provider there (login CSRF).
+    pub async fn open(&self, flow_token: &str, device: Option<&str>, now: u64) -> Result<CorporateStart, CorporateError> {
         let key = self.shared.secrets.bridge().await?;
         let start: CorporateStart = flow::open(&key.flow_key, Purpose::Corporate, flow_token, now)?;
         if !flow::device_shown(start.ctx.device.as_deref(), device) {
             return Err(CorporateError::OtherBrowser);
         }
+        Ok(start)
+    }
+
+    /// Stores a pending sign-in for `start` (opened by [`Self::open`]) and returns the
+    /// provider's authorization URL and the binding.
+    pub async fn begin(&self, start: CorporateStart, now: u64) -> Result<Redirect, CorporateError> {
+        let key = self.shared.secrets.bridge().await?;
         let (_, connection) = self.connection(&start.org).await?;
         let metadata = self.metadata(&connection).await?;
         // The organisation leads the state, so the callback can load its connection beside the take.
@@ -599,7 +605,8 @@ mod tests {
         };
         let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        let redirect = corporate.begin(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+        let redirect =
+            corporate.begin(corporate.open(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}")), NOW).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(redirect.binding.len() < 1500, "a cookie of {} bytes", redirect.binding.len());
         let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
         let state = url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
@@ -664,7 +671,10 @@ mod tests {
             };
             let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
-            let redirect = corporate.begin(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}"));
+            let redirect = corporate
+                .begin(corporate.open(&flow, Some("browser-a"), NOW).await.unwrap_or_else(|e| panic!("{e}")), NOW)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             let url = url::Url::parse(&redirect.url).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((url.path(), provider.0.load(std::sync::atomic::Ordering::SeqCst)), (path, discoveries), "{kept:?}");
         }

@@ -691,6 +691,15 @@ async fn a_corporate_consent_step_carried_to_another_browser_plants_no_session()
     }
 }
 
+/// Taro's form step at the demo app: the `/corporate/go` link it answers, and the cookie of the
+/// browser that asked for it.
+async fn link_to_provider(app: &TestApp) -> (String, String) {
+    let ctx = app.ctx().await;
+    let own = app.browser_cookie();
+    let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
+    (path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body))), own)
+}
+
 /// Login CSRF through the door to the provider: someone starts a corporate sign-in for their own
 /// account and sends the `/corporate/go` link to another browser. Opened there, it would bind the
 /// sign-in to that browser (the binding cookie), and a provider that signs its own user in without
@@ -701,10 +710,7 @@ async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() 
     let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;
     let app = &company.app;
-    let ctx = app.ctx().await;
-    let own = app.browser_cookie();
-    let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
-    let go = path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body)));
+    let (go, own) = link_to_provider(app).await;
     let before = backchannel().await;
     for elsewhere in ["", "__Host-bridge_device=VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV"] {
         let reply = app.send("GET", &go, &[("cookie", elsewhere)], None).await;
@@ -726,10 +732,7 @@ async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() 
 async fn a_link_to_a_provider_the_organisation_no_longer_has_goes_back_to_the_form() {
     let company = connected(Provisioning::OnFirstSignIn, false).await;
     let app = &company.app;
-    let ctx = app.ctx().await;
-    let own = app.browser_cookie();
-    let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
-    let go = path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body)));
+    let (go, own) = link_to_provider(app).await;
     let unconnected = Organisation { connection: None, version: company.org.version + 1, ..company.org.clone() };
     shared::directory::ports::OrgStore::update(&*company.orgs.store, &company.org, &unconnected).await.unwrap();
     let app = TestApp { login: login_for(&app.sdk, &app.stack, moto()), ..company.app };

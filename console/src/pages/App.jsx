@@ -15,6 +15,17 @@ import { SecretDialog } from "../components/SecretDialog.jsx";
 /** Whether an app's `access` admits everyone (absent, or both lists empty), as the API's rule has it. */
 export const listsNoOne = (access) => !access || (!(access.groups || []).length && !(access.organisations || []).length);
 
+/** A table row's header cell: the app's id, linking to its page. */
+export function AppIdCell({ id }) {
+  return (
+    <th scope="row">
+      <Link href={`/apps/${encodeURIComponent(id)}`}>
+        <code>{id}</code>
+      </Link>
+    </th>
+  );
+}
+
 export const decode = (value) => {
   try {
     return decodeURIComponent(value);

@@ -5,7 +5,7 @@ import { useI18n } from "../i18n.jsx";
 import { may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
-import { listsNoOne } from "./App.jsx";
+import { AppIdCell, listsNoOne } from "./App.jsx";
 
 export function Apps() {
   const { t } = useI18n();
@@ -50,11 +50,7 @@ export function Apps() {
               <tbody>
                 {apps.data.apps.map((app) => (
                   <tr key={app.id}>
-                    <th scope="row">
-                      <Link href={`/apps/${encodeURIComponent(app.id)}`}>
-                        <code>{app.id}</code>
-                      </Link>
-                    </th>
+                    <AppIdCell id={app.id} />
                     <td>{app.name}</td>
                     <td>{t(`apps.kinds.${app.target && app.target.kind}`)}</td>
                     <td class="wide-only">{t(`apps.risks.${app.risk_policy}`)}</td>

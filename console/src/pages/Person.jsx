@@ -10,7 +10,7 @@ import { may, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
-import { decode, listsNoOne } from "./App.jsx";
+import { AppIdCell, decode, listsNoOne } from "./App.jsx";
 
 const ROLES = ["admin", "operator", "viewer"];
 
@@ -235,11 +235,7 @@ function PersonApps({ person }) {
                 const reason = why(app);
                 return (
                   <tr key={app.id}>
-                    <th scope="row">
-                      <Link href={`/apps/${encodeURIComponent(app.id)}`}>
-                        <code>{app.id}</code>
-                      </Link>
-                    </th>
+                    <AppIdCell id={app.id} />
                     <td>{reason ? `${t("yes")} (${reason})` : t("people.appNotListed")}</td>
                   </tr>
                 );

@@ -195,7 +195,15 @@ test("Your apps: the account page lists the apps with a home page that admit the
   await outsider.getByRole("link", { name: "Demo Forum" }).click();
   await outsider.waitForURL(`${info.token_apps}/forum/`);
   assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Forum as Goro Outsider");
+  // The page's own address (a bookmark) opens it again for the live session...
+  await outsider.goto(`${info.form}/account.html`);
+  await outsider.locator("#app-list a").first().waitFor();
+  assert.equal(await outsider.locator("#profile-email").textContent(), info.users.outsider.email);
   await shot(outsider, "account-apps");
+  // ...and sends a browser without one to sign in.
+  const stranger = (await device("en-US")).p;
+  await stranger.goto(`${info.form}/account.html`);
+  await stranger.waitForURL((url) => url.href.startsWith(info.form) && url.searchParams.get("notice") === "account_sign_in");
 
   const agent = await opened(info.users.hanako);
   assert.deepEqual(await names(agent), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo Help Center (agents only)", "Demo Tool"]);

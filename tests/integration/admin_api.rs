@@ -394,6 +394,13 @@ async fn an_apps_home_page_is_on_one_of_its_origins() {
     }
     let read = console.call(&token, "GET", "/admin/v1/apps/tool", &[], None).await;
     assert_eq!((read.header("etag"), &read.json()["home_url"]), (Some("\"1\""), &json!("https://tool.example.com/projects")), "nothing written");
+    // A change that leaves it out (a client from before it) keeps it; `null` takes it off.
+    let kept = console.call(&token, "PUT", "/admin/v1/apps/tool", &[("if-match", "\"1\"")], Some(settings("Tool"))).await;
+    assert_eq!((kept.status, &kept.json()["home_url"]), (StatusCode::OK, &json!("https://tool.example.com/projects")), "{}", kept.body);
+    let mut none = settings("Tool");
+    none["home_url"] = Value::Null;
+    let cleared = console.call(&token, "PUT", "/admin/v1/apps/tool", &[("if-match", "\"2\"")], Some(none)).await;
+    assert!(cleared.status == StatusCode::OK && cleared.json().get("home_url").is_none(), "{}", cleared.body);
 }
 
 /// Who may sign in to an app (`access`: Cognito groups and organisations) is set with the rest

@@ -730,7 +730,9 @@ async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() 
 /// offers the other ways in (not a dead end), and nothing reaches a provider.
 #[tokio::test]
 async fn a_link_to_a_provider_the_organisation_no_longer_has_goes_back_to_the_form() {
+    let _turn = exclusive().await;
     let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let before = backchannel().await;
     let app = &company.app;
     let (go, own) = link_to_provider(app).await;
     let unconnected = Organisation { connection: None, version: company.org.version + 1, ..company.org.clone() };
@@ -740,9 +742,22 @@ async fn a_link_to_a_provider_the_organisation_no_longer_has_goes_back_to_the_fo
     assert_eq!((reply.status, reply.location_param("error").as_deref()), (StatusCode::FOUND, Some("unknown_domain")), "{}", reply.body);
     assert!(reply.header("location").unwrap().starts_with(FORM) && reply.location_param("ctx").is_some(), "{:?}", reply.header("location"));
     assert!(set_cookie(&reply, "__Host-bridge_corporate").is_none(), "no binding");
+    assert_eq!(backchannel().await, before, "nothing reached the provider");
     // The form's context still names the app: its sign-in goes on with a password.
     let again = app.post("/login/identify", json!({"ctx": reply.location_param("ctx").unwrap(), "email": "taro@corp.example"})).await;
     assert_eq!(again.json()["status"], "sign_in", "{}", again.body);
+}
+
+/// A provider whose configuration cannot be read when the link is followed: back to the form,
+/// which says company sign-in is unavailable for a moment.
+#[tokio::test]
+async fn a_link_to_a_provider_that_cannot_be_reached_goes_back_to_the_form() {
+    // Nothing listens on the discard port.
+    let company = connect(json!({"kind": "oidc", "issuer": "http://127.0.0.1:9", "client_id": CLIENT_ID, "provisioning": "on_first_sign_in"})).await;
+    let (go, own) = link_to_provider(&company.app).await;
+    let reply = company.app.send("GET", &go, &[("cookie", &own)], None).await;
+    assert_eq!((reply.status, reply.location_param("error").as_deref()), (StatusCode::FOUND, Some("corporate_unavailable")), "{}", reply.body);
+    assert!(reply.header("location").unwrap().starts_with(FORM) && reply.location_param("ctx").is_some());
 }
 
 #[tokio::test]

@@ -118,7 +118,7 @@ function check(values, mode, t) {
   if (secretNeeded && values.secretMode === "enter" && values.secret.length < 16) errors.secret = t("appForm.invalid.secret");
   if (Object.keys(errors).length) return { errors, secretNeeded };
   const body = { name, target: fullTarget, allowed_origins: origins, claims: claims.value, risk_policy: values.risk, sign_up: values.signUp, access: access.value };
-  if (homeUrl) body.home_url = homeUrl;
+  body.home_url = homeUrl || null;
   if (mode === "create") {
     body.id = values.id;
     if (secretNeeded) {

@@ -49,9 +49,17 @@ pub struct AppSettings {
     /// knows no `access` (a console tab from before it) cannot open an app by leaving it out.
     #[serde(default)]
     pub access: Option<Access>,
-    /// The app's start page, listed on the account page (`App::home_url`); absent: not listed.
-    #[serde(default)]
-    pub home_url: Option<String>,
+    /// The app's start page, listed on the account page (`App::home_url`). Absent: kept as it
+    /// is (none, for a new app); `null`: none, the app is not listed. As for `access`, a client
+    /// that knows no `home_url` changes nothing by leaving it out.
+    #[serde(default, deserialize_with = "present")]
+    pub home_url: Option<Option<String>>,
+}
+
+/// A field that is present, `null` included (`Some(None)`); serde's `default` makes an absent one
+/// `None`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 impl AppSettings {
@@ -66,7 +74,7 @@ impl AppSettings {
             risk_policy: self.risk_policy,
             sign_up: self.sign_up,
             access: self.access.unwrap_or_default(),
-            home_url: self.home_url,
+            home_url: self.home_url.flatten(),
             version,
         }
     }
@@ -186,11 +194,14 @@ impl AppAdmin {
     pub async fn update(&self, actor: &Actor, id: &str, settings: AppSettings, version: u64, now: u64) -> Result<App, AdminError> {
         let current = self.get(id).await?;
         let next_version = version.checked_add(1).ok_or(AdminError::Stale { current: current.version })?;
-        let keep_access = settings.access.is_none();
+        let (keep_access, keep_home) = (settings.access.is_none(), settings.home_url.is_none());
         let mut next = settings.into_app(current.id.clone(), next_version);
         next.signing_secret = current.signing_secret.clone();
         if keep_access {
             next.access = current.access.clone();
+        }
+        if keep_home {
+            next.home_url = current.home_url.clone();
         }
         self.replace(actor, &current, next, now).await
     }

@@ -24,7 +24,7 @@ fn settings(app: App) -> AppSettings {
         risk_policy: app.risk_policy,
         sign_up: app.sign_up,
         access: Some(app.access),
-        home_url: app.home_url,
+        home_url: Some(app.home_url),
     }
 }
 

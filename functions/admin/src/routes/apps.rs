@@ -83,7 +83,7 @@ async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): 
         risk_policy: new.risk_policy,
         sign_up: new.sign_up,
         access: new.access,
-        home_url: new.home_url,
+        home_url: Some(new.home_url),
     };
     let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
     let mut body = json!({"app": view(&app)});

@@ -89,7 +89,7 @@ pub struct AppFields {
     /// for the people it admits, linking there.
     #[arg(long)]
     home_url: Option<String>,
-    /// Take the app off the account page (clears its home URL).
+    /// Take the app off the account page (clears its home URL; `update` only).
     #[arg(long, conflicts_with = "home_url")]
     no_home_url: bool,
 }
@@ -129,6 +129,9 @@ async fn create(apps: &Apps, id: &str, fields: &AppFields, target: Option<std::p
             Target::Zendesk(zendesk::ZendeskTarget { account_url, delivery: fields.delivery()?.unwrap_or_default() })
         }
     };
+    if fields.no_home_url {
+        bail!("--no-home-url takes a home page off an app: use it with `app update`");
+    }
     let app = App {
         id: app_id(id)?,
         name: fields.name.clone().unwrap_or_else(|| id.to_owned()),

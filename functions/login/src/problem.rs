@@ -78,7 +78,10 @@ const JAPANESE: &[(&str, &str)] = &[
     ("corporate_outside_domain", "会社アカウントのメールアドレスが、この組織のサインイン対象ではありません。"),
     ("corporate_state", "このサインインは無効か期限切れです。アプリからもう一度やり直してください。"),
     ("corporate_unavailable", "会社サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。"),
+    ("email_domain_managed", "このメールアドレスのドメインのアカウントは会社が管理しています。別のアドレスを使用してください。"),
+    ("email_in_use", "このメールアドレスは別のアカウントで使用されています。"),
     ("email_not_verified", "メールアドレスの確認がまだ完了していません。"),
+    ("email_unchanged", "すでにこのメールアドレスをお使いです。"),
     ("factor_off", "その2段階認証はオンになっていません。"),
     ("flow_expired", "このサインインページの有効期限が切れました。アプリからもう一度やり直してください。"),
     ("handoff_used", "このサインインはすでに完了しています。アプリからもう一度サインインしてください。"),
@@ -152,6 +155,11 @@ impl Problem {
             }
             SignInError::BadInput("factor") => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
             SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
+            SignInError::BadInput("email_unchanged") => p(S::BAD_REQUEST, "email_unchanged", "That is your email address already."),
+            SignInError::BadInput("email_domain") => {
+                p(S::CONFLICT, "email_domain_managed", "A company manages the accounts of this email domain. Use another address.")
+            }
+            SignInError::BadInput("email_in_use") => p(S::CONFLICT, "email_in_use", "Another account uses this email address."),
             SignInError::BadInput(_) => BAD_REQUEST,
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),

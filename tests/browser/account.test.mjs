@@ -68,6 +68,22 @@ async function openForm(p, sso) {
   await p.waitForURL((url) => url.href.startsWith(info.form));
 }
 
+/** Signs `user` in with the password at the demo app's `path`, then opens the account page. */
+async function openAccount(p, user, path) {
+  await openForm(p, `${info.demo_app}${path}`);
+  await passwordSignIn(p, user);
+  await p.waitForURL(`${info.demo_app}${path}`);
+  await p.goto(`${info.api}/account`);
+  await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+}
+
+/** The account page's fresh step for someone without MFA: the password (its field's `label` in the page's language), then the code emailed. */
+async function elevate(p, user, label) {
+  await reauth(p, label, user.password);
+  await p.locator("#reauth-code").waitFor();
+  await reauthCode(p, lastCode(user.email));
+}
+
 const stepupApp = (path) => `${info.api}/sso/${info.stepup_app_id}?return_to=${encodeURIComponent(info.demo_app + path)}`;
 
 test("passkeys: added on the account page in Japanese after a fresh password step (a phone number abroad refused), then a sign-in with it in a new browser at an app that requires a second factor, in English; another session signed out from the list", async () => {
@@ -174,11 +190,7 @@ async function methods(p) {
 test("Your apps: the account page lists the apps with a home page that admit the person, and each link lands signed in (through the forum's own sign-in too); the agents-only app only for an agent", async () => {
   const opened = async (user) => {
     const p = (await device("en-US")).p;
-    await openForm(p, `${info.demo_app}/hc/en-us`);
-    await passwordSignIn(p, user);
-    await p.waitForURL(`${info.demo_app}/hc/en-us`);
-    await p.goto(`${info.api}/account`);
-    await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+    await openAccount(p, user, "/hc/en-us");
     await p.locator("#apps").waitFor();
     return p;
   };
@@ -216,14 +228,8 @@ test("Japanese: a new email address, after a fresh step: the code mailed to it c
   const user = info.users.outsider;
   const newEmail = "goro.new@example.com";
   const p = (await device("ja-JP")).p;
-  await openForm(p, `${info.demo_app}/hc/ja`);
-  await passwordSignIn(p, user);
-  await p.waitForURL(`${info.demo_app}/hc/ja`);
-  await p.goto(`${info.api}/account`);
-  await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
-  await reauth(p, "パスワード", user.password);
-  await p.locator("#reauth-code").waitFor();
-  await reauthCode(p, lastCode(user.email));
+  await openAccount(p, user, "/hc/ja");
+  await elevate(p, user, "パスワード");
   const form = p.locator("#email-form");
   await form.getByLabel("新しいメールアドレス").fill("hanako@example.com");
   await form.getByRole("button", { name: "コードを送信" }).click();
@@ -308,14 +314,8 @@ test("Japanese: the name and language changed on the account page, then the acco
   const user = info.users.guarded;
   const p = (await device("ja-JP")).p;
   p.on("dialog", (dialog) => dialog.accept());
-  await openForm(p, `${info.demo_app}/hc/ja`);
-  await passwordSignIn(p, user);
-  await p.waitForURL(`${info.demo_app}/hc/ja`);
-  await p.goto(`${info.api}/account`);
-  await p.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
-  await reauth(p, "パスワード", user.password);
-  await p.locator("#reauth-code").waitFor();
-  await reauthCode(p, lastCode(user.email));
+  await openAccount(p, user, "/hc/ja");
+  await elevate(p, user, "パスワード");
   const profile = p.locator("#profile-form");
   await profile.getByLabel("お名前").fill("  ");
   await profile.getByRole("button", { name: "保存" }).click();

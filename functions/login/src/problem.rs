@@ -137,30 +137,7 @@ impl Problem {
     pub fn of(error: &SignInError) -> Self {
         use StatusCode as S;
         match error {
-            SignInError::BadInput("email") => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
-            SignInError::BadInput("name") => p(S::BAD_REQUEST, "invalid_name", "Enter your name (at most 100 characters)."),
-            SignInError::BadInput("confirm") => p(S::BAD_REQUEST, "confirm_mismatch", "Type your email address exactly to confirm."),
-            SignInError::BadInput("phone_number") => p(S::CONFLICT, "phone_not_verified", "Your account has no verified phone number for text messages."),
-            SignInError::BadInput("phone_number_format") => {
-                p(S::BAD_REQUEST, "invalid_phone", "Enter the phone number with its country code, for example +81 90 1234 5678.")
-            }
-            SignInError::BadInput("phone_number_country") => {
-                p(S::BAD_REQUEST, "phone_country_not_allowed", "Text message codes cannot be sent to numbers in that country or region.")
-            }
-            SignInError::BadInput("authenticator_exists") => {
-                p(S::CONFLICT, "authenticator_exists", "You already have an authenticator app. Remove it first to add another.")
-            }
-            SignInError::BadInput("sms_on") => {
-                p(S::CONFLICT, "sms_on", "Text message codes are your second factor. Turn them off first, then change the number.")
-            }
-            SignInError::BadInput("factor") => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
-            SignInError::BadInput("language") => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
-            SignInError::BadInput("email_unchanged") => p(S::BAD_REQUEST, "email_unchanged", "That is your email address already."),
-            SignInError::BadInput("email_domain") => {
-                p(S::CONFLICT, "email_domain_managed", "A company manages the accounts of this email domain. Use another address.")
-            }
-            SignInError::BadInput("email_in_use") => p(S::CONFLICT, "email_in_use", "Another account uses this email address."),
-            SignInError::BadInput(_) => BAD_REQUEST,
+            SignInError::BadInput(field) => Self::of_bad_input(field),
             SignInError::UnknownApp => p(S::NOT_FOUND, "unknown_app", "This sign-in link is not for a known app."),
             SignInError::ReturnTo(_) => p(S::BAD_REQUEST, "return_to_not_allowed", "This sign-in link would send you to a page the app does not allow."),
             SignInError::Flow(FlowError::Invalid) => p(S::BAD_REQUEST, "invalid_flow", "This sign-in page is not valid. Start again from the app."),
@@ -262,6 +239,27 @@ impl Problem {
             CorporateError::Deactivated => p(S::FORBIDDEN, "account_deactivated", "Your account is deactivated. Contact your IT administrator."),
             CorporateError::Store(e) => Self::of_store(e),
             CorporateError::Directory(e) => Self::of_directory(e),
+        }
+    }
+
+    /// A field the person got wrong, or a change their account does not allow (`BadInput`).
+    fn of_bad_input(field: &str) -> Self {
+        use StatusCode as S;
+        match field {
+            "email" => p(S::BAD_REQUEST, "invalid_email", "Enter a valid email address."),
+            "name" => p(S::BAD_REQUEST, "invalid_name", "Enter your name (at most 100 characters)."),
+            "confirm" => p(S::BAD_REQUEST, "confirm_mismatch", "Type your email address exactly to confirm."),
+            "phone_number" => p(S::CONFLICT, "phone_not_verified", "Your account has no verified phone number for text messages."),
+            "phone_number_format" => p(S::BAD_REQUEST, "invalid_phone", "Enter the phone number with its country code, for example +81 90 1234 5678."),
+            "phone_number_country" => p(S::BAD_REQUEST, "phone_country_not_allowed", "Text message codes cannot be sent to numbers in that country or region."),
+            "authenticator_exists" => p(S::CONFLICT, "authenticator_exists", "You already have an authenticator app. Remove it first to add another."),
+            "sms_on" => p(S::CONFLICT, "sms_on", "Text message codes are your second factor. Turn them off first, then change the number."),
+            "factor" => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
+            "language" => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
+            "email_unchanged" => p(S::BAD_REQUEST, "email_unchanged", "That is your email address already."),
+            "email_domain" => p(S::CONFLICT, "email_domain_managed", "A company manages the accounts of this email domain. Use another address."),
+            "email_in_use" => p(S::CONFLICT, "email_in_use", "Another account uses this email address."),
+            _ => BAD_REQUEST,
         }
     }
 

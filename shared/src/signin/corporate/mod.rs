@@ -2,7 +2,7 @@
 //! own OpenID provider.
 //!
 //! 1. [`Corporate::start`]: the email's domain names the organisation; a sealed flow token for step 2.
-//! 2. [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier.
+//! 2. [`Corporate::open`] (in the browser whose form asked only), then [`Corporate::begin`]: a fresh `state` (`{org id}.{random}`), `nonce` and PKCE verifier.
 //!    What the code exchange needs (the state's digest, the organisation, the app, the nonce, the
 //!    verifier) is sealed, encrypted, into a binding cookie; the pending sign-in (the context and
 //!    the cookie's digest, under the digest of `state`) is stored; and the browser is sent to the
@@ -19,7 +19,10 @@
 //! which Cognito user an identity is, [`person`]'s.
 
 pub mod client_secret;
+mod error;
 mod person;
+
+pub use error::CorporateError;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -29,11 +32,11 @@ use std::sync::Arc;
 use crate::common::email::Email;
 use crate::common::store::StoreError;
 use crate::directory::org::{Connection, EmailDomain, OrgId, Organisation};
-use crate::directory::ports::{DirectoryError, IdentityLinks, PoolUser, ScimReads, UserProvisioning};
+use crate::directory::ports::{IdentityLinks, PoolUser, ScimReads, UserProvisioning};
 use crate::signin::flow;
-use crate::signin::flow::{FlowError, Purpose, SignInContext};
+use crate::signin::flow::{Purpose, SignInContext};
 use crate::signin::oidc;
-use crate::signin::oidc::{Authorize, ClaimError, Identity, ProviderMetadata};
+use crate::signin::oidc::{Authorize, Identity, ProviderMetadata};
 use crate::signin::ports::{CodeExchange, OidcError, OidcProvider};
 use crate::signin::service::{Prior, SignInPorts};
 use crate::signin::session::ProviderLogout;
@@ -124,48 +127,6 @@ pub struct Finished {
     pub second_factor: bool,
     /// The history of the email the provider gave, read beside the account lookup.
     pub(super) prior: Option<Prior>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CorporateError {
-    #[error("invalid input: {0}")]
-    BadInput(&'static str),
-    #[error("no organisation signs in with this email domain")]
-    UnknownDomain,
-    #[error("the organisation has no sign-in connection")]
-    NotConnected,
-    #[error("corporate sign-in is not configured (no public API URL)")]
-    Unconfigured,
-    #[error(transparent)]
-    Flow(#[from] FlowError),
-    /// Unknown, used, expired or foreign `state`, or another browser's.
-    #[error("the sign-in state is not valid")]
-    InvalidState,
-    /// The flow to the provider was brought by another browser than the one whose form asked for it.
-    #[error("the corporate sign-in was started in another browser")]
-    OtherBrowser,
-    #[error("the provider answered with an error: {0}")]
-    ProviderDenied(String),
-    #[error(transparent)]
-    Provider(#[from] OidcError),
-    #[error(transparent)]
-    Claims(#[from] ClaimError),
-    #[error("the email's domain is not the organisation's")]
-    OutsideDomain,
-    #[error("the person is not provisioned")]
-    NotProvisioned,
-    #[error("the person is deactivated")]
-    Deactivated,
-    #[error("the email belongs to a user of another organisation")]
-    OtherOrganisation,
-    #[error("the provider does not vouch for the email (email_verified), so it finds no account")]
-    EmailNotVerified,
-    #[error("the person came through another of the pool's providers than the connection's")]
-    OtherProvider,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Directory(#[from] DirectoryError),
 }
 
 /// A callback failure, with the sign-in context when the state was good (so the form can offer

@@ -1,15 +1,14 @@
 //! The changes a person makes on their account page, each with the grant of a fresh sign-in
 //! step ([`AccountPage::reauthenticate`]) and their own Cognito access token: their settings as
-//! Cognito keeps them, profile (name, language), email (verified before it changes), password,
-//! second factors (an authenticator app, SMS codes to their verified phone), passkeys, and
-//! deleting the account.
+//! Cognito keeps them, profile (name, language), password, second factors (an authenticator
+//! app, SMS codes to their verified phone), passkeys, and deleting the account.
 //!
 //! Every change is an identity event. Those that replace a secret or take a way in away end
 //! the person's other bridge sessions (the one making the change stays): the password changed
-//! (and this session moves to a new cookie value), a factor or a passkey removed; a new email
-//! and deleting the account end every session. People whose
+//! (and this session moves to a new cookie value), a factor or a passkey removed; deleting the
+//! account ends every session. People whose
 //! account a company manages (`custom:org_id`: SCIM or corporate sign-in) change neither their
-//! profile or email nor delete their account here ([`SignInError::ManagedByCompany`]): their company's
+//! profile nor delete their account here ([`SignInError::ManagedByCompany`]): their company's
 //! directory would overwrite the one and bring back the other.
 //!
 //! Not here: the grants, the fresh step and the sessions list (`account`), HTTP
@@ -19,10 +18,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::common::email::Email;
 use crate::common::language::Language;
 use crate::common::profile::ORG_ATTRIBUTE;
-use crate::directory::org::EmailDomain;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::account::{AccountPage, Elevation};
 use crate::signin::challenge::{AccessToken, AuthError};
@@ -243,54 +240,6 @@ impl AccountPage {
             other => other?,
         }
         Ok(own.send_phone_code(&token).await?)
-    }
-
-    /// Asks to change the person's email (their sign-in name) to `email`: Cognito keeps it
-    /// pending and mails a code to it (`AttributesRequireVerificationBeforeUpdate`), the
-    /// current address staying theirs until [`Self::verify_email`]; the masked destination.
-    /// Refused: a company's account ([`SignInError::ManagedByCompany`]), an address that is not
-    /// one (`BadInput("email")`) or is theirs already (`"email_unchanged"`), one on a domain an
-    /// organisation owns (`"email_domain"`: that company manages its people), one another
-    /// account has (`"email_in_use"`, told only after the fresh step), and more than the codes
-    /// an address may get (counted for the current and the new address).
-    pub async fn start_email(&self, elevated: &str, email: &str, visitor: &EventContext, now: u64) -> Result<Option<String>, SignInError> {
-        let (_, session, token) = self.elevated(elevated, visitor, now).await?;
-        let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
-        let current = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
-        if email.as_str() == current.to_lowercase() {
-            return Err(SignInError::BadInput("email_unchanged"));
-        }
-        self.unmanaged(&session, &token).await?;
-        let domain = EmailDomain::of(&email).map_err(|_| SignInError::BadInput("email"))?;
-        if self.ports.orgs.owner_of(&domain).await?.is_some() {
-            return Err(SignInError::BadInput("email_domain"));
-        }
-        let codes = &self.ports.sign_ups;
-        for address in [current, email.as_str()] {
-            if !codes.other_code_sent(address, crate::signin::ports::CodeAsker::PasswordHolder, now).await? {
-                return Err(AuthError::TooManyAttempts.into());
-            }
-        }
-        match self.ports.own_account.change_email(&token, email.as_str()).await {
-            Err(AuthError::AccountExists) => Err(SignInError::BadInput("email_in_use")),
-            Err(AuthError::Misconfigured(code)) if code == "InvalidParameterException" => Err(SignInError::BadInput("email")),
-            other => Ok(other?),
-        }
-    }
-
-    /// The code mailed to the new address: it becomes the person's email, verified;
-    /// `user.profile_updated` (`changed: ["email"]`). Every session of theirs ends, this one
-    /// too: each carries the old address to the apps, and the person signs in again with the
-    /// new one.
-    pub async fn verify_email(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
-        let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
-        match self.ports.own_account.verify_email(&token, code).await {
-            Err(AuthError::AccountExists) => return Err(SignInError::BadInput("email_in_use")),
-            other => other?,
-        }
-        self.record(EventType::UserProfileUpdated, &session, ("changed", json!(["email"])), visitor, now).await;
-        self.ports.sessions.end_all(&elevation.username, now).await?;
-        Ok(())
     }
 
     /// The code sent to the new number: it is verified; `user.profile_updated`

@@ -51,8 +51,6 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/password", post(password))
         .route("/account/authenticator/start", post(start_authenticator))
         .route("/account/authenticator/add", post(add_authenticator))
-        .route("/account/email/start", post(start_email))
-        .route("/account/email/verify", post(verify_email))
         .route("/account/phone/start", post(start_phone))
         .route("/account/phone/verify", post(verify_phone))
         .route("/account/sms/add", post(add_sms))
@@ -145,13 +143,6 @@ struct PasswordBody {
 struct CodeBody {
     elevated: String,
     code: SecretString,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EmailBody {
-    elevated: String,
-    email: String,
 }
 
 #[derive(Deserialize)]
@@ -265,17 +256,6 @@ async fn start_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): 
 async fn add_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
     let code = one_time_code(&b.code).map_err(ApiProblem)?;
     ok(login.sign_in.account.add_authenticator(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "added"})), "account/authenticator/add")
-}
-
-async fn start_email(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
-    let sent = login.sign_in.account.start_email(&b.elevated, &b.email, &visitor, now).await;
-    ok(sent.map(|destination| json!({"status": "code_sent", "destination": destination})), "account/email/start")
-}
-
-/// The new address is the person's: every session has ended, this one too (sign in with it).
-async fn verify_email(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
-    let code = one_time_code(&b.code).map_err(ApiProblem)?;
-    ok(login.sign_in.account.verify_email(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "changed"})), "account/email/verify")
 }
 
 async fn start_phone(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PhoneBody>) -> Answer {

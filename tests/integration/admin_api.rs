@@ -381,6 +381,13 @@ async fn an_apps_home_page_is_on_one_of_its_origins() {
         let refused = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
         assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{home}: {}", refused.body);
     }
+    // A creation's body: its id and secret beside the settings, nothing else, and an id.
+    for (key, value) in [("home_page", json!("https://tool.example.com/")), ("version", json!(3)), ("id", Value::Null)] {
+        let mut app = jwt_app("tool");
+        app[key] = value;
+        let refused = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;
+        assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{key}: {}", refused.body);
+    }
     let mut app = jwt_app("tool");
     (app["generate_secret"], app["home_url"]) = (json!(true), json!("https://tool.example.com/projects"));
     let created = console.call(&token, "POST", "/admin/v1/apps", &[], Some(app)).await;

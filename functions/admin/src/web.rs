@@ -132,8 +132,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "request_too_large", format!("bodies are at most {MAX_BODY_BYTES} bytes")))?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_request", body_error(&e)))
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| invalid_body(&e))
     }
+}
+
+/// `400 invalid_request` for a body (or a part of one) that does not read as its type.
+pub fn invalid_body(e: &serde_json::Error) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "invalid_request", body_error(e))
 }
 
 /// What is wrong with a body, without echoing what it sent: serde's message up to its position,

@@ -7,11 +7,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 use crate::state::Admin;
-use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, now, with_etag};
+use crate::web::{Answer, Caller, IfMatch, JsonBody, ResourceId, invalid_body, now, with_etag};
 use shared::admin::Check;
 use shared::admin::apps::{AppSettings, SecretChoice, view};
 use shared::admin::role::Action;
@@ -24,29 +24,20 @@ pub fn routes() -> Router<Arc<Admin>> {
         .route("/admin/v1/apps/{id}/secret", post(set_secret))
 }
 
-/// `POST /admin/v1/apps`: the app's id and settings, and its secret when its kind shares one.
+/// `POST /admin/v1/apps`: the app's id and its secret when its kind shares one, beside its
+/// settings ([`AppSettings`], read from the rest of the body).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewApp {
     id: String,
-    name: String,
-    target: shared::tokens::targets::Target,
-    allowed_origins: Vec<shared::tokens::return_to::Origin>,
-    #[serde(default)]
-    claims: shared::tokens::claims::ClaimMapping,
-    #[serde(default)]
-    risk_policy: shared::risk::RiskPolicy,
-    #[serde(default)]
-    sign_up: shared::tokens::app::SignUp,
-    #[serde(default)]
-    access: Option<shared::tokens::app::Access>,
-    #[serde(default)]
-    home_url: Option<String>,
     #[serde(default)]
     secret: Option<SecretString>,
     #[serde(default)]
     generate_secret: bool,
 }
+
+/// The fields of [`NewApp`] in a creation's body; the others are the app's settings.
+const NEW_APP_FIELDS: [&str; 3] = ["id", "secret", "generate_secret"];
 
 /// `POST /admin/v1/apps/{id}/secret`: the new secret, or `{"generate": true}`.
 #[derive(Deserialize)]
@@ -73,18 +64,11 @@ async fn list(State(admin): State<Arc<Admin>>, caller: Caller) -> Answer {
     Ok(axum::Json(json!({"apps": apps.iter().map(view).collect::<Vec<_>>()})).into_response())
 }
 
-async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): JsonBody<NewApp>) -> Answer {
+async fn create(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(mut body): JsonBody<Map<String, Value>>) -> Answer {
     let operator = caller.may(Action::Change)?;
-    let settings = AppSettings {
-        name: new.name,
-        target: new.target,
-        allowed_origins: new.allowed_origins,
-        claims: new.claims,
-        risk_policy: new.risk_policy,
-        sign_up: new.sign_up,
-        access: new.access,
-        home_url: Some(new.home_url),
-    };
+    let head: Map<String, Value> = NEW_APP_FIELDS.iter().filter_map(|k| body.remove_entry(*k)).collect();
+    let new: NewApp = serde_json::from_value(Value::Object(head)).map_err(|e| invalid_body(&e))?;
+    let settings: AppSettings = serde_json::from_value(Value::Object(body)).map_err(|e| invalid_body(&e))?;
     let (app, shown) = admin.apps.create(&operator.actor, &new.id, settings, choice(new.secret, new.generate_secret)?, now()).await?;
     let mut body = json!({"app": view(&app)});
     if let Some(secret) = shown {

@@ -23,7 +23,8 @@ pub fn routes() -> Router<Arc<Login>> {
 }
 
 /// `GET /corporate/go?flow=`: a new pending sign-in bound to this browser, then the provider.
-/// Only in the browser whose form asked for it (its device cookie).
+/// Only in the browser whose form asked for it (its device cookie); elsewhere, or a flow that is
+/// not valid, an error page.
 async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
     let query = query.or_empty();
     let Some(flow) = query.get("flow") else { return PageProblem(problem::BAD_REQUEST, lang).into_response() };
@@ -38,8 +39,9 @@ async fn go(State(login): State<Arc<Login>>, query: Params, lang: Lang, headers:
             set_cookie(&mut response, cookies::set(corporate::BINDING_COOKIE, &started.binding, corporate::PENDING_TTL));
             response
         }
-        // The organisation lost its connection since the form asked, or its provider cannot be
-        // reached: back to the form for the same app, which says why and offers the other ways in.
+        // Past the device check, any failure (the organisation lost its connection since the form
+        // asked, its provider cannot be reached, an outage) goes back to the form for the same
+        // app, which says why and offers the other ways in.
         Err(e) => back_to_form(&login, lang, &ctx, &logged_corporate(&e, "corporate/go"), now).await,
     }
 }

@@ -1,8 +1,9 @@
 // The account page: opened by the API's `GET /account` with a grant in the URL's fragment (the
 // page takes it out of the address bar at once). It shows the apps the person may open, the
 // person and their sessions, and ends sessions. After a fresh sign-in step (password, then the
-// code Cognito asks for, or one emailed) it changes the profile, the password, the second factors and the passkeys, and deletes the
-// account. Every call goes to the API's JSON routes; the API decides what is allowed.
+// code Cognito asks for, or one emailed) it changes the profile, the password, the second
+// factors and the passkeys, and deletes the account. Every call goes to the API's JSON routes;
+// the API decides what is allowed.
 (() => {
   "use strict";
   const api = (window.BRIDGE_CONFIG && window.BRIDGE_CONFIG.apiUrl || "").replace(/\/$/, "");

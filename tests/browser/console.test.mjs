@@ -1813,6 +1813,22 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
     for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
+    // One session ended from its row: that browser's next app opens the form.
+    await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: "Sign out this session" }).click();
+    await dialog(p).getByRole("heading", { name: `Sign ${person.email} out of this session?` }).waitFor();
+    await checkA11y(p, "confirm-end-session");
+    await dialog(p).getByRole("button", { name: "Sign out", exact: true }).click();
+    await p.getByRole("status").filter({ hasText: `${person.email} is signed out of that session.` }).waitFor();
+    await p.getByText("No live sessions.").waitFor();
+    await hanako.goto(sso);
+    await hanako.waitForURL((url) => url.href.startsWith(info.form));
+    // Signed in again on that form, for the rest.
+    await identify(hanako, person.email);
+    await step(hanako, "password").getByLabel("Password", { exact: true }).fill(person.password);
+    await step(hanako, "password").getByRole("button", { name: "Sign in" }).click();
+    await hanako.waitForURL(`${info.demo_app}/hc/en-us`);
+    await p.reload();
+    await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
     await p.getByRole("button", { name: "Sign out everywhere" }).click();
     await dialog(p).getByRole("heading", { name: `Sign ${person.email} out everywhere?` }).waitFor();
     await dialog(p).getByRole("button", { name: "Sign out everywhere" }).click();

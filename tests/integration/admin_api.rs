@@ -365,6 +365,61 @@ async fn every_group_is_read_past_the_first_page() {
     assert_eq!(read["groups"].as_array().map(Vec::len), Some(70), "only the role went: {read}");
 }
 
+/// An operator ends one of a person's sessions: that browser signs in again, the other session
+/// stays; a session of someone else's, or one already ended, is `404` and ends nothing; a viewer
+/// cannot; the change is audited with the session's id.
+#[tokio::test]
+async fn an_operator_ends_one_of_a_persons_sessions_and_only_that_one() {
+    let console = Console::new().await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let (ops_t, viewer_t) = (console.token(&ops, json!({})), console.token(&viewer, json!({})));
+    let (hanako, _) = console.person("hanako@example.com", &[]).await;
+    console.person("taro@example.com", &[]).await;
+    let app = &console.test;
+    let first = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
+    let second = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
+    let taros = session_cookie(&app.handoff(&app.login("taro@example.com", PASSWORD).await).await);
+    let ids = |person: &Value| -> Vec<String> { person["sessions"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect() };
+    let read = console.call(&ops_t, "GET", &format!("/admin/v1/people/{hanako}"), &[], None).await.json();
+    let taro = console.call(&ops_t, "GET", "/admin/v1/people/taro@example.com", &[], None).await.json();
+    let (hanakos, taros_id) = (ids(&read), ids(&taro)[0].clone());
+    assert_eq!(hanakos.len(), 2, "{read}");
+    // The id is the digest of the cookie's value, not the value: the second browser's session.
+    let value = |cookie: &str| cookie.split_once('=').unwrap().1.split(';').next().unwrap().to_owned();
+    assert!(!read.to_string().contains(&value(&first)) && !read.to_string().contains(&value(&second)), "{read}");
+    let id = shared::signin::oidc::digest(&value(&second));
+    let (ended_id, kept_id) = if hanakos[0] == id { (hanakos[0].clone(), hanakos[1].clone()) } else { (hanakos[1].clone(), hanakos[0].clone()) };
+    assert_eq!(ended_id, id, "{read}");
+    let console = &console;
+    let end = |token: &str, person: &str, id: &str| {
+        let path = format!("/admin/v1/people/{person}/sessions/{id}/sign-out");
+        let token = token.to_owned();
+        async move { console.call(&token, "POST", &path, &[], None).await }
+    };
+    assert_eq!(end(&viewer_t, &hanako, &ended_id).await.status, StatusCode::FORBIDDEN);
+    let elsewhere = end(&ops_t, &hanako, &taros_id).await;
+    assert_eq!((elsewhere.status, elsewhere.json()["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{}", elsewhere.body);
+    assert_eq!(end(&ops_t, &hanako, "not-a-session").await.status, StatusCode::BAD_REQUEST);
+    let entry = |cookie: &str| {
+        let cookie = cookie.to_owned();
+        async move { app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await }
+    };
+    for cookie in [&first, &second, &taros] {
+        assert_eq!(entry(cookie).await.status, StatusCode::OK, "nothing ended yet");
+    }
+    let ended = end(&ops_t, &hanako, &ended_id).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert_eq!(ids(&ended.json()), [kept_id], "{}", ended.body);
+    assert!(entry(&second).await.location_param("ctx").is_some(), "that browser signs in again");
+    assert_eq!(entry(&first).await.status, StatusCode::OK, "the other session stays");
+    assert_eq!(entry(&taros).await.status, StatusCode::OK);
+    assert_eq!(end(&ops_t, &hanako, &ended_id).await.status, StatusCode::NOT_FOUND, "ended already");
+    let trail = console.call(&ops_t, "GET", &format!("/admin/v1/audit?target=user:{hanako}&type=admin.user.signed_out"), &[], None).await.json();
+    let record = &trail["records"][0];
+    assert_eq!((&record["before"]["sessions"], &record["after"]["sessions"], &record["after"]["ended"]), (&json!(2), &json!(1), &json!(ended_id)), "{record}");
+}
+
 /// An app's home page (the account page's link) is an absolute URL on one of the app's
 /// origins: anything else is `400` and writes nothing, at creation and at a change.
 #[tokio::test]

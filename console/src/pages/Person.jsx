@@ -30,8 +30,11 @@ export function Person({ params }) {
   const canSignOut = may(me, "signOut");
   const chosenRole = newRole ?? (p && p.role ? p.role : "");
 
-  // `role`: the one a grant gives.
-  const values = (role) => ({ who, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" });
+  // `arg`: a question's argument, when it is a role (ending a session passes its id instead).
+  const values = (arg) => {
+    const role = ROLES.includes(arg) ? arg : null;
+    return { who, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" };
+  };
   /** What a change answers: the person as it left them, and `key` said of them. */
   const changed = (key) => ({ data }, role) => {
     person.set(data, null);
@@ -42,6 +45,14 @@ export function Person({ params }) {
     questions: {
       disable: { title: "people.disableTitle", body: "people.disableBody", confirm: "people.disable", danger: true, call: () => api(`/people/${seg(username)}/disable`, { method: "POST" }), done: changed("people.disabledDone") },
       enable: { title: "people.enableTitle", body: "people.enableBody", confirm: "people.enable", call: () => api(`/people/${seg(username)}/enable`, { method: "POST" }), done: changed("people.enabledDone") },
+      endSession: {
+        title: "people.endSessionTitle",
+        body: "people.endSessionBody",
+        confirm: "people.endSession",
+        danger: true,
+        call: (id) => api(`/people/${seg(username)}/sessions/${seg(id)}/sign-out`, { method: "POST" }),
+        done: changed("people.sessionEndedDone"),
+      },
       signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }), done: changed("people.signedOutDone") },
       grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }), done: changed("people.roleDone") },
       revoke: { title: "people.revokeTitle", body: "people.revokeBody", confirm: "people.changeRole", danger: true, call: () => api(`/people/${seg(username)}/role`, { method: "DELETE" }), done: changed("people.roleDone") },
@@ -161,11 +172,12 @@ export function Person({ params }) {
                       <th scope="col">{t("people.expires")}</th>
                       <th scope="col">{t("people.secondFactor")}</th>
                       <th scope="col">{t("people.highRisk")}</th>
+                      {canSignOut && <th scope="col">{t("people.sessionAction")}</th>}
                     </tr>
                   </thead>
                   <tbody>
-                    {p.sessions.map((s, i) => (
-                      <tr key={i}>
+                    {p.sessions.map((s) => (
+                      <tr key={s.id}>
                         <td>{t(`people.methods.${s.method}`)}</td>
                         <td>
                           <Time at={s.created} />
@@ -178,6 +190,13 @@ export function Person({ params }) {
                         </td>
                         <td>{s.second_factor ? t("yes") : t("no")}</td>
                         <td>{s.high_risk ? t("yes") : t("no")}</td>
+                        {canSignOut && (
+                          <td>
+                            <button type="button" class="secondary outline small" aria-label={t("people.endSessionLabel")} onClick={() => ask("endSession", s.id)}>
+                              {t("people.endSession")}
+                            </button>
+                          </td>
+                        )}
                       </tr>
                     ))}
                   </tbody>

@@ -39,6 +39,9 @@ pub struct Person {
 /// A bridge session, without anything that opens it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionSummary {
+    /// The session's key: the digest of its cookie, which opens nothing (for
+    /// [`PeopleAdmin::end_session`]).
+    pub id: String,
     pub method: Method,
     /// Seconds since the Unix epoch.
     pub created: u64,
@@ -114,6 +117,27 @@ impl PeopleAdmin {
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
+    /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]): the browser holding it
+    /// signs in again; their other sessions, console tokens and Cognito refresh tokens stay.
+    /// `admin.user.signed_out` with `after.ended` the session's id. A session that is not the
+    /// person's (or not live) is [`AdminError::NotFound`] and nothing ends.
+    pub async fn end_session(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
+        // A SHA-256 digest in base64url without padding.
+        if id.len() != 43 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(AdminError::Invalid("a session id is 43 characters of base64url".into()));
+        }
+        let (user, mut activity) = self.read(username, now).await?;
+        let before = activity.sessions.len();
+        let Some(at) = activity.sessions.iter().position(|s| s.id == id) else {
+            return Err(AdminError::NotFound(format!("session `{id}` of person `{username}`")));
+        };
+        self.sessions.end(id).await?;
+        activity.sessions.remove(at);
+        let after = json!({"sessions": activity.sessions.len(), "ended": id});
+        self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;
+        Ok(person(user, activity))
+    }
+
     /// Gives the person console role `role` (and no other).
     pub async fn grant(&self, actor: &Actor, username: &str, role: Role, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
@@ -158,7 +182,7 @@ impl PeopleAdmin {
         } else {
             tokio::join!(self.sessions.of(&user.username), self.sessions.last_sign_in(&user.username))
         };
-        let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|s| s.live(now)).map(summary).collect();
+        let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|(_, s)| s.live(now)).map(summary).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
         Ok((user, Activity { sessions, last_sign_in: last? }))
     }
@@ -210,8 +234,9 @@ fn not_yourself(actor: &Actor, user: &PoolUser) -> Result<(), AdminError> {
     }
 }
 
-fn summary(session: &Session) -> SessionSummary {
+fn summary((id, session): &(String, Session)) -> SessionSummary {
     SessionSummary {
+        id: id.clone(),
         method: session.method,
         created: session.created,
         last_seen: session.last_seen,

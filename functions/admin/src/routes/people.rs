@@ -20,6 +20,7 @@ pub fn routes() -> Router<Arc<Admin>> {
         .route("/admin/v1/people/{username}/disable", post(disable))
         .route("/admin/v1/people/{username}/enable", post(enable))
         .route("/admin/v1/people/{username}/sign-out", post(sign_out))
+        .route("/admin/v1/people/{username}/sessions/{id}/sign-out", post(end_session))
         .route("/admin/v1/people/{username}/role", put(grant).delete(revoke))
 }
 
@@ -68,6 +69,12 @@ async fn enable(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(user
 async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::SignOutPerson)?;
     changed(&admin, admin.people.sign_out(&operator.actor, &username, now()).await?)
+}
+
+/// `POST /admin/v1/people/{username}/sessions/{id}/sign-out`: ends that one session.
+async fn end_session(State(admin): State<Arc<Admin>>, caller: Caller, PathParams((username, id)): PathParams<(String, String)>) -> Answer {
+    let operator = caller.may(Action::SignOutPerson)?;
+    changed(&admin, admin.people.end_session(&operator.actor, &username, &id, now()).await?)
 }
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {

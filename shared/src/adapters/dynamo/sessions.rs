@@ -387,9 +387,12 @@ fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteI
 
 #[async_trait]
 impl crate::admin::ports::PersonSessions for DynamoSessions {
-    async fn of(&self, username: &str) -> Result<Vec<Session>, StoreError> {
-        let items = query_gsi1(&self.table.client, &self.table.name, &format!("USERSESSIONS#{username}")).await?;
-        items.iter().map(stored_session).collect()
+    async fn of(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {
+        SessionStore::of_user(self, username).await
+    }
+
+    async fn end(&self, key: &str) -> Result<Option<Session>, StoreError> {
+        SessionStore::end(self, key).await
     }
 
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {

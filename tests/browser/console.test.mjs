@@ -1814,8 +1814,9 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
     // One session ended from its row: that browser's next app opens the form.
-    await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: "Sign out this session" }).click();
+    await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();
     await dialog(p).getByRole("heading", { name: `Sign ${person.email} out of this session?` }).waitFor();
+    await dialog(p).getByText(/^Password, since .+: the browser holding it signs in again/).waitFor();
     await checkA11y(p, "confirm-end-session");
     await dialog(p).getByRole("button", { name: "Sign out", exact: true }).click();
     await p.getByRole("status").filter({ hasText: `${person.email} is signed out of that session.` }).waitFor();

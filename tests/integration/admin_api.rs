@@ -408,7 +408,8 @@ async fn an_operator_ends_one_of_a_persons_sessions_and_only_that_one() {
     for cookie in [&first, &second, &taros] {
         assert_eq!(entry(cookie).await.status, StatusCode::OK, "nothing ended yet");
     }
-    let ended = end(&ops_t, &hanako, &ended_id).await;
+    // By her email (an alias of her user name): the session is found under her user name.
+    let ended = end(&ops_t, "hanako@example.com", &ended_id).await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
     assert_eq!(ids(&ended.json()), [kept_id], "{}", ended.body);
     assert!(entry(&second).await.location_param("ctx").is_some(), "that browser signs in again");

@@ -1,7 +1,7 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
 // the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
 // Admins disable or enable them and give or take a console role (never their own); admins and
-// operators sign them out everywhere. Each change is confirmed first.
+// operators sign them out everywhere or of one session. Each change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
@@ -15,7 +15,7 @@ import { AppIdCell, decode, listsNoOne } from "./App.jsx";
 const ROLES = ["admin", "operator", "viewer"];
 
 export function Person({ params }) {
-  const { t } = useI18n();
+  const { t, time } = useI18n();
   const me = useMe();
   const username = decode(params.username);
   const person = useResource(`/people/${seg(username)}`);
@@ -30,10 +30,13 @@ export function Person({ params }) {
   const canSignOut = may(me, "signOut");
   const chosenRole = newRole ?? (p && p.role ? p.role : "");
 
-  // `arg`: a question's argument, when it is a role (ending a session passes its id instead).
+  /** A session as the console names it: how it began and when. */
+  const sessionName = (s) => t("people.sessionName", { method: t(`people.methods.${s.method}`), since: time(s.created) });
+  // `arg`: a question's argument: a role, or the session being ended.
   const values = (arg) => {
     const role = ROLES.includes(arg) ? arg : null;
-    return { who, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" };
+    const session = arg && arg.id ? sessionName(arg) : "";
+    return { who, session, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" };
   };
   /** What a change answers: the person as it left them, and `key` said of them. */
   const changed = (key) => ({ data }, role) => {
@@ -50,7 +53,7 @@ export function Person({ params }) {
         body: "people.endSessionBody",
         confirm: "people.endSession",
         danger: true,
-        call: (id) => api(`/people/${seg(username)}/sessions/${seg(id)}/sign-out`, { method: "POST" }),
+        call: (s) => api(`/people/${seg(username)}/sessions/${seg(s.id)}/sign-out`, { method: "POST" }),
         done: changed("people.sessionEndedDone"),
       },
       signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }), done: changed("people.signedOutDone") },
@@ -192,7 +195,7 @@ export function Person({ params }) {
                         <td>{s.high_risk ? t("yes") : t("no")}</td>
                         {canSignOut && (
                           <td>
-                            <button type="button" class="secondary outline small" aria-label={t("people.endSessionLabel")} onClick={() => ask("endSession", s.id)}>
+                            <button type="button" class="secondary outline small" aria-label={t("people.endSessionLabel", { session: sessionName(s) })} onClick={() => ask("endSession", s)}>
                               {t("people.endSession")}
                             </button>
                           </td>

@@ -1,5 +1,6 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
-//! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign out everywhere; give and take
+//! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign
+//! out everywhere or of one session; give and take
 //! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
 //! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
 
@@ -131,7 +132,11 @@ impl PeopleAdmin {
         let Some(at) = activity.sessions.iter().position(|s| s.id == id) else {
             return Err(AdminError::NotFound(format!("session `{id}` of person `{username}`")));
         };
-        self.sessions.end(id).await?;
+        // The list is read from an index, which may still show a session just ended or moved
+        // to a new key: a delete that finds nothing ended nothing.
+        if self.sessions.end(id).await?.is_none() {
+            return Err(AdminError::NotFound(format!("session `{id}` of person `{username}`")));
+        }
         activity.sessions.remove(at);
         let after = json!({"sessions": activity.sessions.len(), "ended": id});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;

@@ -1,5 +1,5 @@
-//! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere,
-//! and give or take a console role.
+//! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere or
+//! of one session, and give or take a console role.
 
 use axum::Router;
 use axum::extract::{Query, State};

@@ -123,20 +123,16 @@ impl PeopleAdmin {
     /// `admin.user.signed_out` with `after.ended` the session's id. A session that is not the
     /// person's (or not live) is [`AdminError::NotFound`] and nothing ends.
     pub async fn end_session(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
-        // A SHA-256 digest in base64url without padding.
-        if id.len() != 43 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !crate::signin::session::is_digest(id) {
             return Err(AdminError::Invalid("a session id is 43 characters of base64url".into()));
         }
+        let not_found = || AdminError::NotFound(format!("session `{id}` of person `{username}`"));
         let (user, mut activity) = self.read(username, now).await?;
         let before = activity.sessions.len();
-        let Some(at) = activity.sessions.iter().position(|s| s.id == id) else {
-            return Err(AdminError::NotFound(format!("session `{id}` of person `{username}`")));
-        };
+        let at = activity.sessions.iter().position(|s| s.id == id).ok_or_else(not_found)?;
         // The list is read from an index, which may still show a session just ended or moved
         // to a new key: a delete that finds nothing ended nothing.
-        if self.sessions.end(id).await?.is_none() {
-            return Err(AdminError::NotFound(format!("session `{id}` of person `{username}`")));
-        }
+        self.sessions.end(id).await?.ok_or_else(not_found)?;
         activity.sessions.remove(at);
         let after = json!({"sessions": activity.sessions.len(), "ended": id});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;

@@ -62,13 +62,19 @@ pub struct SentCookie {
     pub user_key: String,
 }
 
+/// Whether `part` has the form of a SHA-256 digest or 256 random bits as the bridge writes them:
+/// 43 characters of base64url without padding (a [`user_key`], a cookie's random part, a
+/// session's key in the store).
+pub fn is_digest(part: &str) -> bool {
+    part.len() == USER_KEY_LEN && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The session cookie `value` is, if it has [`new_cookie`]'s form ([`COOKIE_LEN`] characters of
 /// base64url with the dot after the user key); anything else names no session.
 pub fn parse_cookie(value: Option<&str>) -> Option<SentCookie> {
     let value = value.filter(|v| v.len() == COOKIE_LEN)?;
     let (user, random) = value.split_once('.')?;
-    let base64url = |part: &str| part.len() == USER_KEY_LEN && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (base64url(user) && base64url(random)).then(|| SentCookie { key: crate::signin::oidc::digest(value), user_key: user.to_owned() })
+    (is_digest(user) && is_digest(random)).then(|| SentCookie { key: crate::signin::oidc::digest(value), user_key: user.to_owned() })
 }
 
 /// A session as the store found it ([`SessionStore::get`](crate::signin::ports::SessionStore::get)).

@@ -491,7 +491,7 @@ pub struct ScriptedUser {
 pub struct ScriptedAuth {
     pub users: Mutex<HashMap<String, ScriptedUser>>,
     pub calls: AtomicUsize,
-    /// How many email codes [`AuthPort::send_email_code`] sent.
+    /// How many email codes [`PasswordAuth::start_passwordless`] sent.
     pub emails_sent: AtomicUsize,
     /// When set, every call fails with this error.
     pub failure: Mutex<Option<AuthError>>,
@@ -572,7 +572,11 @@ impl PasswordAuth for ScriptedAuth {
             };
             return Ok(AuthStep::Challenge(choice));
         }
+        if preferred == ChallengeKind::EmailOtp {
+            self.emails_sent.fetch_add(1, Ordering::Relaxed);
+        }
         let AuthStep::Challenge(mut challenge) = Self::challenge(username, preferred) else { unreachable!("a challenge") };
+        challenge.destination = (preferred == ChallengeKind::EmailOtp).then(|| "h***@e***".to_owned());
         if preferred == ChallengeKind::WebAuthn {
             let options = json!({"challenge": "c2NyaXB0ZWQtY2hhbGxlbmdl", "timeout": 300000, "rpId": "localhost", "allowCredentials": [{"id": "Y3JlZA", "type": "public-key"}], "userVerification": "preferred"});
             challenge.request_options = Some(options.to_string());
@@ -615,23 +619,10 @@ impl PasswordAuth for ScriptedAuth {
         Ok(())
     }
 
-    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError> {
-        self.begin()?;
-        self.emails_sent.fetch_add(1, Ordering::Relaxed);
-        access_token.0.expose_secret().strip_prefix("access-").map(|_| Some("h***@e***".to_owned())).ok_or(AuthError::ChallengeExpired)
-    }
-
     /// A sign-up's code is always `135790`.
     async fn confirm_sign_up(&self, _: &str, code: &SecretString) -> Result<(), AuthError> {
         self.begin()?;
         if code.expose_secret() == "135790" { Ok(()) } else { Err(AuthError::CodeMismatch) }
-    }
-
-    /// The emailed code is always `246810`.
-    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
-        self.begin()?;
-        access_token.0.expose_secret().strip_prefix("access-").ok_or(AuthError::ChallengeExpired)?;
-        if code.expose_secret() == "246810" { Ok(()) } else { Err(AuthError::CodeMismatch) }
     }
 }
 

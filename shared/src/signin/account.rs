@@ -54,8 +54,7 @@ pub(super) struct Elevation {
 }
 
 /// A re-authentication in progress: Cognito's challenge after the password, or (for a person
-/// without a second factor) the code sent to their verified email, with the access token the
-/// password gave.
+/// without a second factor, `VerifyEmail`) the email proof's: a sign-in by an emailed code.
 #[derive(Serialize, Deserialize)]
 struct Reauthenticating {
     session: String,
@@ -66,8 +65,6 @@ struct Reauthenticating {
     /// The factors offered, for `SelectMfaType`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     options: Vec<ChallengeKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    access: Option<String>,
 }
 
 /// What the page shows: the person (as at their sign-in), and their bridge sessions.
@@ -285,18 +282,17 @@ impl AccountPage {
         if !fits {
             return Err(SignInError::BadInput("answer"));
         }
-        if let (Some(access), ChallengeAnswer::Code(code)) = (state.access, &answer) {
-            // The code sent to the verified email: the second proof, tried at most
-            // `EMAIL_PROOF_TRIES` times in this step (a new step sends a new code).
-            self.ports.email_proof_try(&access, now).await?;
-            let token = AccessToken(SecretString::from(access));
-            if let Err(e) = self.ports.auth.check_email_code(&token, code).await {
-                return Err(self.counted(&session, e, visitor, now).await);
+        // The email proof is a sign-in by an emailed code (`EMAIL_OTP`), tried at most
+        // `EMAIL_CODE_TRIES` times in this step (a new step sends a new code).
+        let kind = match state.challenge {
+            ChallengeKind::VerifyEmail => {
+                self.ports.email_code_try(&state.cognito_session, now).await?;
+                ChallengeKind::EmailOtp
             }
-            return self.elevate(state.session, state.username, &token, now).await;
-        }
+            kind => kind,
+        };
         let challenge = Challenge {
-            kind: state.challenge,
+            kind,
             session: state.cognito_session,
             username: state.cognito_username,
             destination: None,
@@ -333,24 +329,24 @@ impl AccountPage {
                 if second_factor {
                     return self.elevate(key, username, &access_token, now).await;
                 }
-                let state = Reauthenticating {
-                    session: key,
-                    username,
-                    challenge: ChallengeKind::VerifyEmail,
-                    cognito_username: String::new(),
-                    cognito_session: String::new(),
-                    options: Vec::new(),
-                    access: Some(access_token.0.expose_secret().to_owned()),
-                };
-                // Sealed first: a flow too large to carry is refused before a code is sent. Each
-                // code counts against the address (5 an hour of those the password opens).
-                let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                // The email proof: a sign-in by a code Cognito emails (`start_email_proof`),
+                // whose tokens then elevate. Each code counts against the address (5 an hour of
+                // those the password opens).
                 let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
                 if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
                     return Err(AuthError::TooManyAttempts.into());
                 }
-                let destination = self.ports.auth.send_email_code(&access_token).await?;
-                Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow })
+                let proof = self.ports.start_email_proof(email).await?;
+                let state = Reauthenticating {
+                    session: key,
+                    username,
+                    challenge: ChallengeKind::VerifyEmail,
+                    cognito_username: proof.username,
+                    cognito_session: proof.session,
+                    options: Vec::new(),
+                };
+                let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
+                Ok(Reauth::Challenge { kind: ChallengeKind::VerifyEmail, destination: proof.destination, options: Vec::new(), flow })
             }
             AuthStep::Challenge(c)
                 if matches!(c.kind, ChallengeKind::SmsMfa | ChallengeKind::SoftwareTokenMfa | ChallengeKind::EmailOtp | ChallengeKind::SelectMfaType) =>
@@ -362,7 +358,6 @@ impl AccountPage {
                     cognito_username: c.username,
                     cognito_session: c.session,
                     options: c.options.clone(),
-                    access: None,
                 };
                 let flow = self.seal(Purpose::Reauthentication, ELEVATED_TTL, &state, now).await?;
                 Ok(Reauth::Challenge { kind: c.kind, destination: c.destination, options: c.options, flow })

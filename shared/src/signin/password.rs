@@ -136,11 +136,9 @@ impl PasswordSignIn {
         let (given, method, email) = (state.given, state.method, state.email);
         // An emailed code may be tried twice: a third try is refused here, for every address
         // alike (Cognito ends its session at the third wrong code, which only a real step has).
-        // Each step counts its own (keyed by a digest of its Cognito session, or of its decoy's):
-        // a new step for the address starts none of an earlier one's again.
-        let step = crate::signin::oidc::digest(&state.session);
-        if method == Method::EmailCode && !self.ports.sign_ups.step_code_try(&step, PASSWORDLESS_CODE_TRIES, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
+        // Each step counts its own (keyed by its Cognito session, or its decoy's).
+        if method == Method::EmailCode {
+            self.ports.email_code_try(&state.session, now).await?;
         }
         let challenge = Challenge {
             kind: state.challenge,
@@ -287,25 +285,30 @@ impl PasswordSignIn {
         self.deliver(ctx, id_token, &access_token, visitor, Established { second_factor, prior: None, given, method, claim }, now).await
     }
 
-    /// The step before a factor is enrolled: a code to the person's verified email
-    /// (`ChallengeKind::VerifyEmail`), their tokens carried encrypted in the flow.
+    /// The step before a factor is enrolled: the email proof (`ChallengeKind::VerifyEmail`,
+    /// `SignInPorts::start_email_proof`), the person's tokens and the proof's Cognito session
+    /// carried encrypted in the flow.
     async fn start_email_proof(
         &self,
         ctx: &SignInContext,
         username: &str,
         email: &str,
-        carried: Carried,
+        mut carried: Carried,
         given: &Given,
         now: u64,
     ) -> Result<Outcome, SignInError> {
-        // Sealed first: a flow too large to carry is refused before a code is sent. Each code
-        // counts against the address (5 an hour of those the password opens).
-        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
+        // Sealed first with room for the longest session Cognito gives: a flow too large to
+        // carry is refused before a code is sent. Each code counts against the address (5 an
+        // hour of those the password opens).
+        carried.proof = Some(ProofStep { session: "x".repeat(COGNITO_SESSION_MAX), username: username.to_owned() });
+        self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
         if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
-        let destination = self.ports.auth.send_email_code(&carried.access_token()).await?;
-        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination, options: Vec::new(), flow, setup: None, public_key: None })
+        let proof = self.ports.start_email_proof(email).await?;
+        carried.proof = Some(ProofStep { session: proof.session, username: proof.username });
+        let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
+        Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination: proof.destination, options: Vec::new(), flow, setup: None, public_key: None })
     }
 
     /// A challenge of the bridge's own whose sealed state carries the person's tokens encrypted.
@@ -331,19 +334,29 @@ impl PasswordSignIn {
         Ok(serde_json::from_str(&state.session).map_err(|_| FlowError::Invalid)?)
     }
 
-    /// The emailed code: checked (at most [`EMAIL_PROOF_TRIES`] per step), then on to setting
-    /// up the authenticator app.
+    /// The emailed code: the proof's sign-in answered (at most [`EMAIL_CODE_TRIES`] per step),
+    /// its tokens the same person's, then on to setting up the authenticator app.
     async fn finish_email_proof(&self, state: ChallengeState, code: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        let carried = Self::carried(&state)?;
+        let mut carried = Self::carried(&state)?;
+        let ProofStep { session, username } = carried.proof.take().ok_or(FlowError::Invalid)?;
         // The step's flow can be answered again while it lasts: its tries are counted here (each
         // new step sends a new code, which counts against the address's 5 an hour).
-        self.ports.email_proof_try(&state.session, now).await?;
-        match self.ports.auth.check_email_code(&carried.access_token(), code).await {
+        self.ports.email_code_try(&session, now).await?;
+        let proof = Challenge { kind: ChallengeKind::EmailOtp, session, username, destination: None, options: Vec::new(), request_options: None };
+        let id_token = match self.ports.auth.answer(&proof, ChallengeAnswer::Code(code.clone())).await {
+            Ok(AuthStep::Authenticated { id_token, .. }) => id_token,
+            Ok(AuthStep::Challenge(c)) => return Err(AuthError::UnsupportedChallenge(format!("{:?}", c.kind)).into()),
             Err(AuthError::CodeMismatch) => {
                 let user = EventUser { username: Some(state.username.clone()), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, AuthError::CodeMismatch, state.method, now).await);
             }
-            other => other?,
+            Err(e) => return Err(e.into()),
+        };
+        // Cognito's answer is for the user the proof began with; checked all the same.
+        let claims = self.ports.tokens.verify(&id_token, now).await?;
+        let proved = claims.get("cognito:username").or_else(|| claims.get("sub")).and_then(Value::as_str);
+        if proved != Some(state.username.as_str()) {
+            return Err(AuthError::InvalidCredentials.into());
         }
         self.start_totp_setup(&state.ctx, &state.username, carried, &state.given, now).await
     }
@@ -397,12 +410,10 @@ impl PasswordSignIn {
     }
 }
 
-/// Tries of an emailed sign-in code before a new one must be sent.
-pub const PASSWORDLESS_CODE_TRIES: u64 = 2;
-
-/// Tries of the code that proves a person's verified email (the `verify_email` step before an
-/// authenticator is set up, and the account page's fresh step) before a new one must be sent.
-pub const EMAIL_PROOF_TRIES: u64 = 3;
+/// Tries of an emailed code (Cognito's `EMAIL_OTP`: a sign-in without a password, the email
+/// proof before an authenticator is set up, the account page's fresh step) before a new one
+/// must be sent: Cognito ends its session at the third wrong code.
+pub const EMAIL_CODE_TRIES: u64 = 2;
 
 /// How far a hold set when credentials change reaches past this function's clock (seconds):
 /// Cognito stamps a sign-in's `auth_time` by its own clock.
@@ -447,12 +458,25 @@ struct Carried {
     /// The hold on the account's sign-ins this one may pass (`SessionStore::hold`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     claim: Option<String>,
+    /// The email proof's sign-in, while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proof: Option<ProofStep>,
 }
+
+/// The Cognito sign-in (`EMAIL_OTP`) of an email proof: its session and Cognito's user name.
+#[derive(Serialize, Deserialize)]
+struct ProofStep {
+    session: String,
+    username: String,
+}
+
+/// The longest `Session` Cognito gives (its API reference: 20 to 2,048 characters).
+const COGNITO_SESSION_MAX: usize = 2_048;
 
 impl Carried {
     fn new(id_token: &str, access_token: &AccessToken, session: &Session, method: Method) -> Self {
         let account = session.profile.get("email").and_then(Value::as_str).unwrap_or(&session.username).to_owned();
-        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account, method, claim: session.claim.clone() }
+        Self { id: id_token.to_owned(), access: access_token.0.expose_secret().to_owned(), account, method, claim: session.claim.clone(), proof: None }
     }
 
     fn access_token(&self) -> AccessToken {

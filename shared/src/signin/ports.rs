@@ -35,11 +35,6 @@ pub trait PasswordAuth: Send + Sync {
     async fn associate_totp(&self, access_token: &AccessToken) -> Result<SecretString, AuthError>;
     /// Checks a code from the new app and makes it the person's preferred second factor.
     async fn verify_totp(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
-    /// Sends a code to the signed-in person's (verified) email: the proof, before a factor is
-    /// enrolled, that they control more than the password. Returns where it went, masked.
-    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError>;
-    /// Checks a code [`Self::send_email_code`] sent.
-    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
 
     /// Creates an unconfirmed account for `username` (an email) with `attributes` (`name`,
     /// `locale`) and sends its code; `language` (`ja`, `en`) goes to the email trigger as

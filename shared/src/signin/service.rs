@@ -36,7 +36,7 @@ use crate::directory::org::OrgId;
 use crate::directory::ports::{DirectoryError, OrgDirectory, PoolUsers};
 use crate::events::{EventContext, EventLog, EventType, IdentityEvent};
 use crate::risk::RiskStore;
-use crate::signin::challenge::{AuthError, ChallengeKind};
+use crate::signin::challenge::{AuthError, AuthStep, Challenge, ChallengeKind};
 use crate::signin::flow;
 use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
@@ -280,13 +280,33 @@ impl SignInPorts {
         Ok(SignInContext { app: app.id.clone(), return_to, nonce, device, known_as })
     }
 
-    /// One try of the code that proves a person's verified email in the step `step` names (any
-    /// value the step alone holds, digested here): at most
-    /// [`EMAIL_PROOF_TRIES`](crate::signin::password::EMAIL_PROOF_TRIES), the right code
-    /// included, then `TooManyAttempts` (a new step sends a new code).
-    pub(super) async fn email_proof_try(&self, step: &str, now: u64) -> Result<(), SignInError> {
-        let step = crate::signin::oidc::digest(step);
-        if self.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_PROOF_TRIES, now).await? { Ok(()) } else { Err(AuthError::TooManyAttempts.into()) }
+    /// One try of an emailed code (Cognito's `EMAIL_OTP`: a sign-in's, or an email proof's) in
+    /// the step whose Cognito session is `session` (digested here): at most
+    /// [`EMAIL_CODE_TRIES`](crate::signin::password::EMAIL_CODE_TRIES), the right code included,
+    /// then `TooManyAttempts` (a new step sends a new code). Each step counts its own: a new step
+    /// for the address starts none of an earlier one's again.
+    pub(super) async fn email_code_try(&self, session: &str, now: u64) -> Result<(), SignInError> {
+        let step = crate::signin::oidc::digest(session);
+        if self.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_CODE_TRIES, now).await? { Ok(()) } else { Err(AuthError::TooManyAttempts.into()) }
+    }
+
+    /// The email proof of someone without a second factor (before they enrol one, and the
+    /// account page's fresh step): a sign-in of its own by a code to their verified email
+    /// (Cognito's `USER_AUTH` with `EMAIL_OTP`), which Cognito sends. `username`: the person's
+    /// email or Cognito user name. Its answer gives the person's tokens.
+    ///
+    /// Not attribute verification (`GetUserAttributeVerificationCode`): in a pool that keeps a
+    /// new email pending until it is verified, that code goes to the pending address, and
+    /// `VerifyUserAttribute` completes the change.
+    ///
+    /// Errors: [`AuthError::Misconfigured`] when Cognito offers no email code for the person
+    /// (the pool's `AllowedFirstAuthFactors` lacks `EMAIL_OTP`, or the email is not verified);
+    /// Cognito's own.
+    pub(super) async fn start_email_proof(&self, username: &str) -> Result<Challenge, SignInError> {
+        match self.auth.start_passwordless(username, ChallengeKind::EmailOtp).await? {
+            AuthStep::Challenge(challenge) if challenge.kind == ChallengeKind::EmailOtp => Ok(challenge),
+            _ => Err(AuthError::Misconfigured("Cognito offers no email code for this person: EMAIL_OTP must be a first factor of the pool".into()).into()),
+        }
     }
 
     /// Completes the sign-in step `step` names (any value the step alone holds) once, as
@@ -542,10 +562,10 @@ mod tests {
         };
         assert_eq!(destination.as_deref(), Some("h***@e***"));
         assert!(!flow.contains("access-"), "the tokens travel encrypted");
-        let wrong = svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 62).await;
+        let wrong = svc.password.answer(&flow, ChallengeAnswer::Code(pw("654321")), &here(), NOW + 62).await;
         assert!(matches!(wrong, Err(SignInError::Auth(AuthError::CodeMismatch))), "the password holder cannot skip the email: {wrong:?}");
         let Ok(Outcome::Challenge { kind: ChallengeKind::TotpSetup, flow, setup: Some(setup), .. }) =
-            svc.password.answer(&flow, ChallengeAnswer::Code(pw("246810")), &here(), NOW + 65).await
+            svc.password.answer(&flow, ChallengeAnswer::Code(pw("123456")), &here(), NOW + 65).await
         else {
             panic!("no authenticator set-up")
         };

@@ -349,33 +349,6 @@ impl PasswordAuth for CognitoPasswordAuth {
             .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
         Ok(())
     }
-
-    /// `GetUserAttributeVerificationCode` for `email`: Cognito sends a code to the address (its
-    /// own email, or the pool's custom email sender).
-    async fn send_email_code(&self, access_token: &AccessToken) -> Result<Option<String>, AuthError> {
-        let out = self
-            .client
-            .get_user_attribute_verification_code()
-            .access_token(access_token.0.expose_secret())
-            .attribute_name("email")
-            .send()
-            .await
-            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
-        Ok(out.code_delivery_details.and_then(|d| d.destination))
-    }
-
-    /// `VerifyUserAttribute` for `email` (the address stays verified; the code is spent).
-    async fn check_email_code(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
-        self.client
-            .verify_user_attribute()
-            .access_token(access_token.0.expose_secret())
-            .attribute_name("email")
-            .code(code.expose_secret())
-            .send()
-            .await
-            .map_err(|e| auth_error(Operation::Totp, Failure::of(&e)))?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

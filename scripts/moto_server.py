@@ -78,8 +78,15 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - `UpdateUserAttributes` writes only what the app client's `WriteAttributes` allows (moto writes
   anything): another attribute is `NotAuthorizedException`, as in Cognito; a new `email` or
   `phone_number` is unverified until `VerifyUserAttribute` (moto kept it verified). Not emulated:
-  the code Cognito sends by itself for an auto-verified attribute, and
-  `AttributesRequireVerificationBeforeUpdate`.
+  the code Cognito sends by itself for an auto-verified attribute changed without the setting
+  below.
+- `UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate` (moto ignores it): as
+  Cognito, a new `email` of a pool that names it is kept pending, the current one stays (and
+  signs in), and a code goes to the new address by itself (`CustomMessage_UpdateUserAttribute`,
+  `CodeDeliveryDetailsList` in the answer); `GetUserAttributeVerificationCode` sends another
+  there; `VerifyUserAttribute` with it makes it the email, verified. An address another user
+  has is `AliasExistsException`, at the change and again when it is verified (floci, another
+  emulator, checks it at the latter).
 - Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.
@@ -201,11 +208,12 @@ def _event(pool, user, source, client_id, client_metadata, request):
             "request": {"userAttributes": _attributes(user), "clientMetadata": client_metadata or {}, **request}, "response": {}}
 
 
-def _send_email(pool, user, source, code, client_id=None, client_metadata=None, attribute="email"):
+def _send_email(pool, user, source, code, client_id=None, client_metadata=None, attribute="email", destination=None):
     """Sends the email of trigger `source` (`CustomMessage_SignUp`, ...) carrying `code` to the
-    user's `attribute`, as Cognito does: the CustomMessage trigger's subject and HTML where the
-    pool has one, Cognito's default text otherwise; then to the outbox."""
-    destination = _attributes(user).get(attribute)
+    user's `attribute` (or to `destination`, a pending new value), as Cognito does: the
+    CustomMessage trigger's subject and HTML where the pool has one, Cognito's default text
+    otherwise; then to the outbox."""
+    destination = destination or _attributes(user).get(attribute)
     if not destination:
         return None
     invitation = source == "CustomMessage_AdminCreateUser"
@@ -364,20 +372,32 @@ def get_user_attribute_verification_code(self):
     attribute = self._get_param("AttributeName")
     if attribute not in ("email", "phone_number"):
         raise InvalidParameterException(f"Invalid attribute name: {attribute}")
-    destination = next((a["Value"] for a in user.attributes if a["Name"] == attribute), None)
+    pending = user.__dict__.get("pending_attributes", {}).get(attribute)
+    destination = pending or next((a["Value"] for a in user.attributes if a["Name"] == attribute), None)
     if not destination:
         raise InvalidParameterException(f"The user has no {attribute}")
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    codes = user.__dict__.setdefault("attribute_codes", {})
-    codes[attribute] = {"code": code, "expires": time.time() + CODE_TTL, "attempts": 0}
+    code = _attribute_code(user, attribute)
     metadata = self._get_param("ClientMetadata") or {}
-    details = _send_email(pool, user, "CustomMessage_VerifyUserAttribute", code, None, metadata, attribute)
+    details = _send_email(pool, user, "CustomMessage_VerifyUserAttribute", code, None, metadata, attribute, pending)
     medium = "EMAIL" if attribute == "email" else "SMS"
     return ActionResult({"CodeDeliveryDetails": details or {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}})
 
 
+def _attribute_code(user, attribute):
+    """A new code for `attribute` (the one sent before is spent)."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    user.__dict__.setdefault("attribute_codes", {})[attribute] = {"code": code, "expires": time.time() + CODE_TTL, "attempts": 0}
+    return code
+
+
+def _requires_verification(pool, attribute):
+    settings = pool.extended_config.get("UserAttributeUpdateSettings") or {}
+    return attribute in (settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+
+
 def verify_user_attribute(self):
-    _, user = _user_of(self, self._get_param("AccessToken"))
+    access_token = self._get_param("AccessToken")
+    pool, user = _user_of(self, access_token)
     attribute = self._get_param("AttributeName")
     pending = user.__dict__.get("attribute_codes", {}).get(attribute)
     if pending is None:
@@ -391,6 +411,11 @@ def verify_user_attribute(self):
             raise JsonRESTError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
         raise CodeMismatchException("Invalid verification code provided, please try again.")
     del user.attribute_codes[attribute]
+    pending = user.__dict__.get("pending_attributes", {}).pop(attribute, None)
+    if pending is not None:
+        # The pending value becomes the attribute now, if no other user has taken it meanwhile.
+        backend = self._get_region_agnostic_backend()._find_backend_by_access_token(access_token)
+        backend.update_user_attributes(access_token, [{"Name": attribute, "Value": pending}])
     user.update_attributes([{"Name": f"{attribute}_verified", "Value": "true"}])
     return EmptyResult()
 
@@ -858,6 +883,20 @@ def update_user_attributes(self):
             if attribute.get("Name") not in writable:
                 raise NotAuthorizedError("A client attempted to write unauthorized attribute")
     before = _attributes(user)
+    # A new email the pool keeps pending until it is verified: the current one stays, and the
+    # code goes to the new address by itself.
+    email = next((a.get("Value") for a in changes if a.get("Name") == "email"), None)
+    if email is not None and _requires_verification(pool, "email") and email.lower() != before.get("email", "").lower():
+        backend = self._get_region_agnostic_backend()._find_backend_by_access_token(access_token)
+        backend._verify_email_is_not_used(pool.id, email, user)
+        others = [a for a in changes if a.get("Name") != "email"]
+        if others:
+            backend.update_user_attributes(access_token, others)
+        user.__dict__.setdefault("pending_attributes", {})["email"] = email
+        code = _attribute_code(user, "email")
+        metadata = self._get_param("ClientMetadata") or {}
+        details = _send_email(pool, user, "CustomMessage_UpdateUserAttribute", code, client_id, metadata, "email", email)
+        return ActionResult({"CodeDeliveryDetailsList": [details]})
     answer = _update_user_attributes(self)
     # A new email or phone number is not verified (the pool keeps no old value until then).
     for attribute in changes:

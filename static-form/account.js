@@ -178,6 +178,7 @@
     $("managed-note").hidden = !managed;
     $("managed-note").textContent = managed ? t("managedNote", { company: (account && account.organisation) || "" }) : "";
     $("profile-form").hidden = managed;
+    $("email-form").hidden = managed;
     $("delete-form").hidden = managed;
     if (document.activeElement !== $("profile-name-input")) $("profile-name-input").value = settings.name || "";
     $("profile-language-input").value = settings.language === "ja" || settings.language === "en" ? settings.language : lang;
@@ -332,6 +333,26 @@
       show("notice", "profileSaved");
       render();
       loadSettings();
+    });
+    // The change, sealed: it goes back with the code.
+    let emailChange = null;
+    onSubmit("email-form", async () => {
+      const result = await call("/account/email/start", { elevated, email: $("email-input").value });
+      if (result.error) return failed(result);
+      emailChange = result.change;
+      $("email-code-hint").textContent = t("codeSentTo", { destination: result.destination || "" });
+      $("email-code").value = "";
+      $("email-code-form").hidden = false;
+      $("email-code").focus();
+    });
+    // The new address is the person's: every session has ended, this one too, so the page
+    // shows only the notice (its grant opens nothing now).
+    onSubmit("email-code-form", async () => {
+      const result = await call("/account/email/verify", { elevated, change: emailChange, code: $("email-code").value.trim() });
+      if (result.error) return failed(result);
+      ["apps", "profile", "sessions", "consents", "settings"].forEach((id) => { $(id).hidden = true; });
+      account = settings = documents = null;
+      show("notice", "emailChanged", { email: result.email });
     });
     onSubmit("password-form", async () => {
       if ($("new-password").value !== $("new-password-again").value) return show("error", "passwordsDiffer");

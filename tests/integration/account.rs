@@ -15,12 +15,12 @@ use serde_json::json;
 const ORIGIN: &str = "http://localhost:8081";
 
 /// A signed-in browser: its session cookie.
-async fn signed_in(app: &TestApp, email: &str) -> String {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> String {
     session_cookie(&app.handoff(&app.login(email, PASSWORD).await).await)
 }
 
 /// The fresh sign-in step of someone without MFA: the password, then the code emailed to them.
-async fn elevate(app: &TestApp, grant: &str, email: &str, password: &str) -> String {
+pub(crate) async fn elevate(app: &TestApp, grant: &str, email: &str, password: &str) -> String {
     let step = app.post("/account/reauth", json!({"grant": grant, "password": password})).await.json();
     assert_eq!(step["challenge"], "verify_email", "{step}");
     let done = app.post("/account/reauth/answer", json!({"flow": step["flow"], "code": app.emailed_code(email)})).await.json();
@@ -517,6 +517,8 @@ async fn deleting_the_account_ends_every_session_and_a_companys_people_cannot() 
     let refused = app.post("/account/delete", json!({"elevated": elevated, "confirm": "taro@corp.example"})).await;
     assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("managed_by_company")));
     let refused = app.post("/account/profile", json!({"elevated": elevated, "name": "Taro", "language": "en"})).await;
+    assert_eq!(refused.json()["error"], "managed_by_company");
+    let refused = app.post("/account/email/start", json!({"elevated": elevated, "email": "taro@example.com"})).await;
     assert_eq!(refused.json()["error"], "managed_by_company");
     assert_eq!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.status, StatusCode::OK, "still signed in");
     assert_eq!(app.post("/account/view", json!({"grant": grant})).await.json()["organisation"], "Example Corp", "the linked company account");

@@ -89,9 +89,10 @@ impl Console {
     /// value of each one that is not scheduled for deletion.
     async fn vault(&self, path: &str) -> (usize, Vec<String>) {
         let client = aws_sdk_secretsmanager::Client::new(&self.test.sdk);
-        let listed = client.list_secrets().include_planned_deletion(true).send().await.unwrap();
+        // Every page: the emulator holds every test's secrets, more than one page of them.
+        let pages: Vec<_> = client.list_secrets().include_planned_deletion(true).into_paginator().send().collect::<Result<_, _>>().await.unwrap();
         let under = format!("{}/{path}", self.test.apps.prefix());
-        let ours: Vec<_> = listed.secret_list().iter().filter(|s| s.name().is_some_and(|n| n.starts_with(&under))).collect();
+        let ours: Vec<_> = pages.iter().flat_map(|p| p.secret_list()).filter(|s| s.name().is_some_and(|n| n.starts_with(&under))).collect();
         let mut live = Vec::new();
         for secret in ours.iter().filter(|s| s.deleted_date().is_none()) {
             let value = client.get_secret_value().secret_id(secret.arn().unwrap()).send().await.unwrap();

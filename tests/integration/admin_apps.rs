@@ -5,8 +5,11 @@ use crate::harness::*;
 use shared::tokens::app::AppId;
 
 async fn secret_names(app: &TestApp) -> Vec<String> {
-    let out = aws_sdk_secretsmanager::Client::new(&app.sdk).list_secrets().send().await.unwrap_or_else(|e| panic!("{e}"));
-    out.secret_list.unwrap_or_default().into_iter().filter_map(|s| s.name).filter(|n| n.starts_with(&format!("{}/apps/", app.apps.prefix()))).collect()
+    // Every page: the emulator holds every test's secrets, more than one page of them.
+    let pages = aws_sdk_secretsmanager::Client::new(&app.sdk).list_secrets().into_paginator().send();
+    let pages: Vec<_> = pages.collect::<Result<_, _>>().await.unwrap_or_else(|e| panic!("{e}"));
+    let names = pages.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()).filter_map(|s| s.name);
+    names.filter(|n| n.starts_with(&format!("{}/apps/", app.apps.prefix()))).collect()
 }
 
 #[tokio::test]

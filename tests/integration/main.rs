@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod account;
+mod account_email;
 mod admin_api;
 mod admin_apps;
 mod app_access;

@@ -78,7 +78,10 @@ const JAPANESE: &[(&str, &str)] = &[
     ("corporate_outside_domain", "会社アカウントのメールアドレスが、この組織のサインイン対象ではありません。"),
     ("corporate_state", "このサインインは無効か期限切れです。アプリからもう一度やり直してください。"),
     ("corporate_unavailable", "会社サインインは一時的にご利用いただけません。しばらくしてから再度お試しください。"),
+    ("email_domain_managed", "このメールアドレスのドメインのアカウントは会社が管理しています。別のアドレスを使用してください。"),
+    ("email_in_use", "このメールアドレスは別のアカウントで使用されています。"),
     ("email_not_verified", "メールアドレスの確認がまだ完了していません。"),
+    ("email_unchanged", "すでにこのメールアドレスをお使いです。"),
     ("factor_off", "その2段階認証はオンになっていません。"),
     ("flow_expired", "このサインインページの有効期限が切れました。アプリからもう一度やり直してください。"),
     ("handoff_used", "このサインインはすでに完了しています。アプリからもう一度サインインしてください。"),
@@ -253,6 +256,9 @@ impl Problem {
             "sms_on" => p(S::CONFLICT, "sms_on", "Text message codes are your second factor. Turn them off first, then change the number."),
             "factor" => p(S::CONFLICT, "factor_off", "That second factor is not turned on."),
             "language" => p(S::BAD_REQUEST, "invalid_language", "Choose one of the languages offered."),
+            "email_unchanged" => p(S::BAD_REQUEST, "email_unchanged", "That is your email address already."),
+            "email_domain" => p(S::CONFLICT, "email_domain_managed", "A company manages the accounts of this email domain. Use another address."),
+            "email_in_use" => p(S::CONFLICT, "email_in_use", "Another account uses this email address."),
             _ => BAD_REQUEST,
         }
     }

@@ -49,6 +49,11 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .pool_name(format!("{name}-users"))
         .username_attributes(cognito::types::UsernameAttributeType::Email)
         .auto_verified_attributes(cognito::types::VerifiedAttributeType::Email)
+        .user_attribute_update_settings(
+            cognito::types::UserAttributeUpdateSettingsType::builder()
+                .attributes_require_verification_before_update(cognito::types::VerifiedAttributeType::Email)
+                .build(),
+        )
         .mfa_configuration(cognito::types::UserPoolMfaType::Optional)
         .username_configuration(cognito::types::UsernameConfigurationType::builder().case_sensitive(false).build()?)
         .set_schema(Some(

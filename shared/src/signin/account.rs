@@ -115,12 +115,12 @@ impl AccountPage {
         Self { ports }
     }
 
-    async fn seal<T: Serialize>(&self, purpose: Purpose, ttl: u64, value: &T, now: u64) -> Result<String, SignInError> {
+    pub(super) async fn seal<T: Serialize>(&self, purpose: Purpose, ttl: u64, value: &T, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         Ok(flow::seal_private(&key.flow_key, purpose, now + ttl, value)?)
     }
 
-    async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<T, SignInError> {
+    pub(super) async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<T, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         flow::open_private(&key.flow_key, purpose, token, now).map_err(|_| SignInError::NotSignedIn)
     }

@@ -11,7 +11,7 @@
 //! profile nor delete their account here ([`SignInError::ManagedByCompany`]): their company's
 //! directory would overwrite the one and bring back the other.
 //!
-//! Not here: the grants, the fresh step and the sessions list (`account`), HTTP
+//! Not here: the email change (`account_email`), the grants, the fresh step and the sessions list (`account`), HTTP
 //! (`functions/login/src/routes/account.rs`), the page (`static-form/account.html`).
 
 use secrecy::{ExposeSecret, SecretString};
@@ -103,7 +103,7 @@ impl AccountPage {
 
     /// Refused when a company manages the account: Cognito says so now, or the claims the
     /// session began with did (either is enough).
-    async fn unmanaged(&self, session: &Session, token: &AccessToken) -> Result<(), SignInError> {
+    pub(super) async fn unmanaged(&self, session: &Session, token: &AccessToken) -> Result<(), SignInError> {
         let settings = self.ports.own_account.settings(token).await?;
         let claimed = session.profile.get(ORG_ATTRIBUTE).and_then(Value::as_str).is_some_and(|org| !org.is_empty());
         if claimed || managed(&settings) {
@@ -358,7 +358,7 @@ impl AccountPage {
 
     /// Holds `username`'s sign-ins Cognito authenticated until now (`credentials_changed`, with
     /// a holder no sign-in carries); a failure is logged with `what` happened (the change is made).
-    async fn hold_earlier_sign_ins(&self, username: &str, what: &str) {
+    pub(super) async fn hold_earlier_sign_ins(&self, username: &str, what: &str) {
         let holder = crate::signin::oidc::random_token();
         if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, username, &holder).await {
             tracing::error!(error = %e, what, "holding the sign-ins begun before failed");
@@ -366,7 +366,7 @@ impl AccountPage {
     }
 
     /// Records a change of the person's (a failure is logged: the change is made).
-    async fn record(&self, kind: EventType, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
+    pub(super) async fn record(&self, kind: EventType, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
         let context = EventContext { method: Some("account".into()), ..visitor.clone() };
         let event = IdentityEvent::new(kind, session.event_user(), context, now).with_detail(detail.0, detail.1);
         if let Err(e) = self.ports.events.record(&event).await {

@@ -51,6 +51,8 @@ pub enum Purpose {
     Elevated,
     /// Issued with the code Cognito asks for during that step.
     Reauthentication,
+    /// Issued by the account page's email change with its code; carried to its verification.
+    EmailChange,
     /// Sealed by the corporate callback: a connection's client secret, kept in its organisation's
     /// record (`signin::corporate::client_secret`). Never given to a browser.
     ConnectionSecret,

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod account_changes;
+pub mod account_email;
 pub mod arrival;
 pub mod challenge;
 pub mod confirmation;

@@ -305,6 +305,15 @@ pub trait OwnAccount: Send + Sync {
     /// `VerifyUserAttribute` for `phone_number`: [`AuthError::CodeMismatch`],
     /// [`AuthError::CodeExpired`], [`AuthError::TooManyAttempts`].
     async fn verify_phone(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
+    /// `UpdateUserAttributes` of `email`, which the pool keeps pending until it is verified
+    /// (`AttributesRequireVerificationBeforeUpdate`): the current address stays (and signs in),
+    /// and Cognito sends a code to the new one by itself; its masked destination.
+    /// [`AuthError::AccountExists`] when another account has the address.
+    async fn change_email(&self, access_token: &AccessToken, email: &str) -> Result<Option<String>, AuthError>;
+    /// `VerifyUserAttribute` for `email`: the pending address becomes the person's, verified.
+    /// As [`Self::verify_phone`], and [`AuthError::AccountExists`] when another account took the
+    /// address meanwhile.
+    async fn verify_email(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError>;
     /// `SetUserMFAPreference`: `factor` on or off (on: also the preferred one). An
     /// authenticator app is turned on by [`PasswordAuth::verify_totp`], after its first code.
     async fn set_factor(&self, access_token: &AccessToken, factor: Factor, enabled: bool) -> Result<(), AuthError>;

@@ -5,7 +5,7 @@
 //! step's: `POST /account/view`, `/account/sessions/end`, `/account/sessions/end-others`,
 //! `/account/consents`, `/account/consents/decide`, `/account/reauth`, `/account/reauth/answer`; after the fresh step `/account/settings`,
 //! `/account/profile`, `/account/password`, `/account/authenticator/start`,
-//! `/account/authenticator/add`, `/account/phone/start`, `/account/phone/verify`, `/account/sms/add`, `/account/factors/remove`,
+//! `/account/authenticator/add`, `/account/email/start`, `/account/email/verify`, `/account/phone/start`, `/account/phone/verify`, `/account/sms/add`, `/account/factors/remove`,
 //! `/account/passkeys/start`, `/account/passkeys/add`, `/account/passkeys/remove`,
 //! `/account/delete`.
 
@@ -51,6 +51,8 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/password", post(password))
         .route("/account/authenticator/start", post(start_authenticator))
         .route("/account/authenticator/add", post(add_authenticator))
+        .route("/account/email/start", post(start_email))
+        .route("/account/email/verify", post(verify_email))
         .route("/account/phone/start", post(start_phone))
         .route("/account/phone/verify", post(verify_phone))
         .route("/account/sms/add", post(add_sms))
@@ -142,6 +144,21 @@ struct PasswordBody {
 #[serde(deny_unknown_fields)]
 struct CodeBody {
     elevated: String,
+    code: SecretString,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    elevated: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailCodeBody {
+    elevated: String,
+    change: String,
     code: SecretString,
 }
 
@@ -256,6 +273,19 @@ async fn start_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): 
 async fn add_authenticator(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<CodeBody>) -> Answer {
     let code = one_time_code(&b.code).map_err(ApiProblem)?;
     ok(login.sign_in.account.add_authenticator(&b.elevated, &code, &visitor, now).await.map(|()| json!({"status": "added"})), "account/authenticator/add")
+}
+
+/// `change`: the change, sealed, to carry back with the code.
+async fn start_email(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailBody>) -> Answer {
+    let sent = login.sign_in.account.start_email(&b.elevated, &b.email, &visitor, now).await;
+    ok(sent.map(|s| json!({"status": "code_sent", "destination": s.destination, "change": s.change})), "account/email/start")
+}
+
+/// The new address is the person's: every session has ended, this one too (sign in with it).
+async fn verify_email(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<EmailCodeBody>) -> Answer {
+    let code = one_time_code(&b.code).map_err(ApiProblem)?;
+    let changed = login.sign_in.account.verify_email(&b.elevated, &b.change, &code, &visitor, now).await;
+    ok(changed.map(|email| json!({"status": "changed", "email": email})), "account/email/verify")
 }
 
 async fn start_phone(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<PhoneBody>) -> Answer {

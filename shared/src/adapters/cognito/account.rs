@@ -24,6 +24,13 @@ impl CognitoAccount {
     pub fn new(client: Client) -> Self {
         Self { client }
     }
+
+    /// `VerifyUserAttribute` of `name` with `code`.
+    async fn verify_attribute(&self, access_token: &AccessToken, name: &str, code: &SecretString) -> Result<(), AuthError> {
+        let call = self.client.verify_user_attribute().access_token(access_token.0.expose_secret()).attribute_name(name).code(code.expose_secret());
+        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
+        Ok(())
+    }
 }
 
 /// Cognito's errors for a person's own settings.
@@ -42,6 +49,8 @@ fn account_error(failure: Failure) -> AuthError {
         | "WebAuthnClientMismatchException" => AuthError::CodeMismatch,
         "LimitExceededException" => AuthError::TooManyAttempts,
         "CodeMismatchException" => AuthError::CodeMismatch,
+        // A new email another account has (at the change, or when it is verified).
+        "AliasExistsException" => AuthError::AccountExists,
         "PasswordResetRequiredException" => AuthError::PasswordResetRequired,
         "UserNotConfirmedException" => AuthError::NotConfirmed,
         "ExpiredCodeException" => AuthError::CodeExpired,
@@ -153,9 +162,17 @@ impl OwnAccount for CognitoAccount {
     }
 
     async fn verify_phone(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
-        let call = self.client.verify_user_attribute().access_token(access_token.0.expose_secret()).attribute_name("phone_number").code(code.expose_secret());
-        call.send().await.map_err(|e| account_error(Failure::of(&e)))?;
-        Ok(())
+        self.verify_attribute(access_token, "phone_number", code).await
+    }
+
+    async fn change_email(&self, access_token: &AccessToken, email: &str) -> Result<Option<String>, AuthError> {
+        let call = self.client.update_user_attributes().access_token(access_token.0.expose_secret()).user_attributes(attribute("email", email)?);
+        let out = call.send().await.map_err(|e| settings_error(Failure::of(&e)))?;
+        Ok(out.code_delivery_details_list().iter().find_map(|d| d.destination().map(str::to_owned)))
+    }
+
+    async fn verify_email(&self, access_token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        self.verify_attribute(access_token, "email", code).await
     }
 
     async fn set_factor(&self, access_token: &AccessToken, factor: Factor, enabled: bool) -> Result<(), AuthError> {

@@ -344,6 +344,10 @@ impl SessionStore for MemorySessions {
     async fn end(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
+    async fn end_of(&self, username: &str, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
+        let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(if all.get(key).is_some_and(|s| s.username == username) { all.remove(key) } else { None })
+    }
     async fn of_user(&self, username: &str) -> Result<Vec<(String, crate::signin::session::Session)>, StoreError> {
         if self.failing_reads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(StoreError::Unavailable("no answer".into()));

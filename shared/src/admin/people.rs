@@ -131,8 +131,9 @@ impl PeopleAdmin {
         let before = activity.sessions.len();
         let at = activity.sessions.iter().position(|s| s.id == id).ok_or_else(not_found)?;
         // The list is read from an index, which may still show a session just ended or moved
-        // to a new key: a delete that finds nothing ended nothing.
-        self.sessions.end(id).await?.ok_or_else(not_found)?;
+        // to a new key: a delete that finds nothing ended nothing. The delete is the person's
+        // only (its condition), whatever the list said.
+        self.sessions.end_of(&user.username, id).await?.ok_or_else(not_found)?;
         activity.sessions.remove(at);
         let after = json!({"sessions": activity.sessions.len(), "ended": id});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;

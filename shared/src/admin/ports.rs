@@ -256,8 +256,9 @@ pub trait PersonSessions: Send + Sync {
     /// The person's sessions, live or not yet removed by the table's TTL, each with its key (the
     /// digest of its cookie: it opens nothing).
     async fn of(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
-    /// Ends the session `key` names (`SessionStore::end`); the session, if there was one.
-    async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends the session `key` names if it is `username`'s (`SessionStore::end_of`); the
+    /// session, if there was one of theirs.
+    async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends them all and revokes the person's console tokens issued before `now`
     /// (`SessionStore::end_all`); returns how many sessions there were.
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError>;

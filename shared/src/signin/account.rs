@@ -192,15 +192,15 @@ impl AccountPage {
         self.ports.decide_optional(&session, document, accepted, visitor, now).await
     }
 
-    /// Ends the person's session `id` (this one too: then the page's grant is over).
+    /// Ends the person's session `id` (this one too: then the page's grant is over), in one
+    /// write whose condition is that the session is theirs. `BadInput("session")` when it is
+    /// not (another person's, or ended), and nothing ends.
     pub async fn end_session(&self, grant: &str, id: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (grant, _) = self.granted(grant, visitor, now).await?;
-        let theirs = self.ports.sessions.of_user(&grant.username).await?.into_iter().any(|(key, _)| key == id);
-        if !theirs {
+        if !session::is_digest(id) {
             return Err(SignInError::BadInput("session"));
         }
-        self.ports.sessions.end(id).await?;
-        Ok(())
+        self.ports.sessions.end_of(&grant.username, id).await?.map(|_| ()).ok_or(SignInError::BadInput("session"))
     }
 
     /// Ends every session of the person but this one; how many ended.

@@ -117,6 +117,9 @@ pub trait SessionStore: Send + Sync {
     async fn redeem(&self, key: &str) -> Result<bool, StoreError>;
     /// Ends the session and returns it; `None` if there was none.
     async fn end(&self, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends the session `key` names only if it is `username`'s (one conditional write) and
+    /// returns it; `None` if there was none or it is another person's (nothing ends then).
+    async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username` and revokes their console tokens issued
     /// before `now` (seconds since the epoch; [`revoke_console_tokens`](Self::revoke_console_tokens)):
     /// every door that signs a person out everywhere goes through here (the account page's,

@@ -92,6 +92,27 @@ impl DynamoSessions {
             .map_err(|e| store_error(Failure::of(&e)))?;
         Ok(out.attributes)
     }
+
+    /// Deletes the session item `key` if its `gsi1pk` is `owner`'s partition; the item, or `None`
+    /// when there was none or it is another's.
+    async fn take_of(&self, key: Item, owner: &str) -> Result<Option<Item>, StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .delete_item()
+            .table_name(&t.name)
+            .set_key(Some(key))
+            .condition_expression("gsi1pk = :owner")
+            .expression_attribute_values(":owner", s(format!("USERSESSIONS#{owner}")))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match result.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(out) => Ok(out.attributes),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 fn session_key(key_digest: &str) -> Item {
@@ -210,6 +231,10 @@ impl SessionStore for DynamoSessions {
 
     async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
         self.take(session_key(key_digest)).await?.map(|item| data(&item, "session")).transpose()
+    }
+
+    async fn end_of(&self, username: &str, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        self.take_of(session_key(key_digest), username).await?.map(|item| data(&item, "session")).transpose()
     }
 
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {
@@ -391,8 +416,8 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         SessionStore::of_user(self, username).await
     }
 
-    async fn end(&self, key: &str) -> Result<Option<Session>, StoreError> {
-        SessionStore::end(self, key).await
+    async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError> {
+        SessionStore::end_of(self, username, key).await
     }
 
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {

@@ -86,7 +86,8 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   `CodeDeliveryDetailsList` in the answer); `GetUserAttributeVerificationCode` sends another
   there; `VerifyUserAttribute` with it makes it the email, verified. An address another user
   has is `AliasExistsException`, at the change and again when it is verified (floci, another
-  emulator, checks it at the latter).
+  emulator, checks it at the latter). `AdminUpdateUserAttributes` applies a new email at once
+  (Cognito does too when `email_verified: true` comes with it, as the bridge always sends).
 - Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.

@@ -819,16 +819,22 @@ impl crate::signin::ports::OwnAccount for MemoryAccount {
         }
         self.update_attributes(token, &[("phone_number_verified", "true")]).await
     }
+    /// The new address is kept pending (as the attribute `pending_email`, which Cognito would
+    /// not show); its code is always `123456`.
     async fn change_email(&self, token: &AccessToken, email: &str) -> Result<Option<String>, AuthError> {
         self.update_attributes(token, &[("pending_email", email)]).await?;
         Ok(Some("n***@e***".into()))
     }
+    /// The pending address becomes the email, verified; the code is spent with it.
     async fn verify_email(&self, token: &AccessToken, code: &SecretString) -> Result<(), AuthError> {
+        let mut all = self.settings_of(token);
+        let held = all.get_mut(token.0.expose_secret()).ok_or(AuthError::ChallengeExpired)?;
         if code.expose_secret() != "123456" {
             return Err(AuthError::CodeMismatch);
         }
-        let pending = self.settings_of(token)[token.0.expose_secret()].attributes.get("pending_email").cloned().ok_or(AuthError::CodeMismatch)?;
-        self.update_attributes(token, &[("email", &pending), ("email_verified", "true")]).await
+        let pending = held.attributes.remove("pending_email").ok_or(AuthError::CodeMismatch)?;
+        held.attributes.extend([("email".to_owned(), pending), ("email_verified".to_owned(), "true".to_owned())]);
+        Ok(())
     }
     async fn set_factor(&self, token: &AccessToken, factor: crate::signin::ports::Factor, enabled: bool) -> Result<(), AuthError> {
         let mut all = self.settings_of(token);

@@ -161,3 +161,36 @@ async fn codes_to_a_new_address_count_against_it() {
     let sent = answers.iter().filter(|s| **s == StatusCode::OK).count() as u64;
     assert_eq!(sent, shared::signin::sign_up::CODES_PER_EMAIL - 1, "{answers:?}");
 }
+
+/// The new address's code is tried at most twice per change: the right code after two wrong
+/// ones is refused and nothing changes; a new change sends a new code with tries of its own.
+/// A change's seal that a newer change replaced commits the newer address (Cognito keeps only
+/// the latest), and the page and the event say so.
+#[tokio::test]
+async fn a_changes_code_is_tried_twice_and_the_latest_change_is_what_is_recorded() {
+    let app = spawn_app().await;
+    app.user("hanako@example.com", |_| {}).await;
+    let elevated = elevate(&app, &grant(&app, &signed_in(&app, "hanako@example.com").await).await, "hanako@example.com", PASSWORD).await;
+    let first = app.post("/account/email/start", json!({"elevated": elevated, "email": "hanako.a@example.com"})).await.json();
+    let code = app.emailed_code("hanako.a@example.com");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..shared::signin::password::EMAIL_CODE_TRIES {
+        let refused = app.post("/account/email/verify", json!({"elevated": elevated, "change": first["change"], "code": wrong})).await;
+        assert_eq!(refused.json()["error"], "code_mismatch", "{}", refused.body);
+    }
+    let spent = app.post("/account/email/verify", json!({"elevated": elevated, "change": first["change"], "code": code})).await;
+    assert_eq!((spent.status, spent.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    assert_eq!(app.login("hanako.a@example.com", PASSWORD).await.json()["error"], "invalid_credentials", "nothing changed");
+
+    let second = app.post("/account/email/start", json!({"elevated": elevated, "email": "hanako.b@example.com"})).await.json();
+    assert_eq!(second["status"], "code_sent", "{second}");
+    let third = app.post("/account/email/start", json!({"elevated": elevated, "email": "hanako.c@example.com"})).await.json();
+    assert_eq!(third["status"], "code_sent", "{third}");
+    // The second change's seal with the third's code: Cognito commits the third address.
+    let code = app.emailed_code("hanako.c@example.com");
+    let changed = app.post("/account/email/verify", json!({"elevated": elevated, "change": second["change"], "code": code})).await.json();
+    assert_eq!(changed["email"], "hanako.c@example.com", "{changed}");
+    let events = app.events().await;
+    let event = events.iter().find(|e| e.kind == shared::events::EventType::UserProfileUpdated).expect("user.profile_updated");
+    assert_eq!(event.detail["email"]["after"], "hanako.c@example.com");
+}

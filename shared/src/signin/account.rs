@@ -25,7 +25,7 @@ use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
 use crate::signin::oidc;
-use crate::signin::ports::{CodeAsker, TokenRejected};
+use crate::signin::ports::TokenRejected;
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
 use crate::tokens::app::AppLink;
@@ -329,14 +329,10 @@ impl AccountPage {
                 if second_factor {
                     return self.elevate(key, username, &access_token, now).await;
                 }
-                // The email proof: a sign-in by a code Cognito emails (`start_email_proof`),
-                // whose tokens then elevate. Each code counts against the address (5 an hour of
-                // those the password opens).
-                let email = session.profile.get("email").and_then(Value::as_str).unwrap_or_default();
-                if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
-                    return Err(AuthError::TooManyAttempts.into());
-                }
-                let proof = self.ports.start_email_proof(email).await?;
+                // The email proof: a sign-in by a code Cognito emails to the address the tokens
+                // just verified name (`start_email_proof`), whose tokens then elevate.
+                let email = profile.email.as_ref().map(|e| e.as_str()).ok_or(SignInError::BadInput("email"))?;
+                let proof = self.ports.start_email_proof(email, now).await?;
                 let state = Reauthenticating {
                     session: key,
                     username,
@@ -503,6 +499,40 @@ mod tests {
         let changed = change(&page, elevated).await.unwrap();
         assert_eq!((changed.handoff, changed.ended_sessions), (None, 1));
         assert!(sessions.sessions.lock().unwrap().is_empty(), "no device to hand a new value to: this session ended too");
+    }
+
+    /// A new email whose sign-outs failed (the store down for both tries): the email has
+    /// changed, the event is recorded once, this session and its grant stay, and the code
+    /// answered again (Cognito has none left) finishes the sign-outs; then this grant is over.
+    #[tokio::test]
+    async fn an_email_change_whose_sign_outs_failed_is_finished_by_answering_again() {
+        use crate::events::EventType::UserProfileUpdated;
+        let now = crate::common::time::unix_now();
+        let visitor = EventContext::default();
+        let Removing { page, sessions, account, events, elevated } = removing(now).await;
+        crate::signin::ports::OwnAccount::update_attributes(
+            &*account,
+            &crate::signin::challenge::AccessToken(TOKEN.into()),
+            &[("email", "hanako@example.com"), ("email_verified", "true")],
+        )
+        .await
+        .unwrap();
+        for key in ["this", "other"] {
+            sessions.sessions.lock().unwrap().insert(key.into(), session(now));
+        }
+        let started = page.start_email(&elevated, "hanako.new@example.com", &visitor, now).await.unwrap();
+        sessions.failing_reads.store(2, Ordering::SeqCst);
+        let failed = page.verify_email(&elevated, &started.change, &"123456".into(), &visitor, now).await;
+        assert!(matches!(failed, Err(crate::signin::service::SignInError::Store(_))), "{failed:?}");
+        assert_eq!(account.settings.lock().unwrap()[TOKEN].attributes["email"], "hanako.new@example.com", "changed");
+        assert_eq!(sessions.sessions.lock().unwrap().len(), 2, "both sessions stay");
+        let changed = page.verify_email(&elevated, &started.change, &"123456".into(), &visitor, now).await;
+        assert_eq!(changed.unwrap(), "hanako.new@example.com");
+        assert!(sessions.sessions.lock().unwrap().is_empty(), "every session ended");
+        let recorded = events.0.lock().unwrap().iter().filter(|e| e.kind == UserProfileUpdated).map(|e| e.detail["email"].clone()).collect::<Vec<_>>();
+        assert_eq!(recorded, [json!({"before": "hanako@example.com", "after": "hanako.new@example.com"})], "recorded once");
+        let over = page.verify_email(&elevated, &started.change, &"123456".into(), &visitor, now).await;
+        assert!(matches!(over, Err(crate::signin::service::SignInError::NotSignedIn)), "{over:?}");
     }
 
     /// The account page lists the apps a person may open, and when the apps cannot be read it

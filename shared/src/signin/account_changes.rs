@@ -120,7 +120,7 @@ impl AccountPage {
         let language = Language::parse(language).ok_or(SignInError::BadInput("language"))?;
         self.unmanaged(&session, &token).await?;
         self.ports.own_account.update_attributes(&token, &[("name", name), ("locale", language.tag())]).await?;
-        self.record(EventType::UserProfileUpdated, &session, ("changed", json!(["name", "locale"])), visitor, now).await;
+        self.record(EventType::UserProfileUpdated, &session, &[("changed", json!(["name", "locale"]))], visitor, now).await;
         Ok(())
     }
 
@@ -152,7 +152,7 @@ impl AccountPage {
             Err(AuthError::InvalidCredentials) => return Err(self.failed(&session, AuthError::InvalidCredentials, visitor, now).await),
             other => other?,
         }
-        self.record(EventType::UserPasswordChanged, &session, ("via", json!("account")), visitor, now).await;
+        self.record(EventType::UserPasswordChanged, &session, &[("via", json!("account"))], visitor, now).await;
         // A sign-in begun with the old password (paused at a step, or under way) opens nothing.
         self.hold_earlier_sign_ins(&elevation.username, "the password changed").await;
         let (handoff, keep) = match self.rotate(&elevation.session, &session, page, now).await {
@@ -191,7 +191,7 @@ impl AccountPage {
     pub async fn add_authenticator(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.auth.verify_totp(&token, code).await?;
-        self.record(EventType::UserFactorAdded, &session, ("factor", json!(Factor::SoftwareTokenMfa)), visitor, now).await;
+        self.record(EventType::UserFactorAdded, &session, &[("factor", json!(Factor::SoftwareTokenMfa))], visitor, now).await;
         Ok(())
     }
 
@@ -209,7 +209,7 @@ impl AccountPage {
             return Err(SignInError::BadInput("phone_number_country"));
         }
         self.ports.own_account.set_factor(&token, Factor::SmsMfa, true).await?;
-        self.record(EventType::UserFactorAdded, &session, ("factor", json!(Factor::SmsMfa)), visitor, now).await;
+        self.record(EventType::UserFactorAdded, &session, &[("factor", json!(Factor::SmsMfa))], visitor, now).await;
         Ok(())
     }
 
@@ -247,7 +247,7 @@ impl AccountPage {
     pub async fn verify_phone(&self, elevated: &str, code: &SecretString, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.own_account.verify_phone(&token, code).await?;
-        self.record(EventType::UserProfileUpdated, &session, ("changed", json!(["phone_number"])), visitor, now).await;
+        self.record(EventType::UserProfileUpdated, &session, &[("changed", json!(["phone_number"]))], visitor, now).await;
         Ok(())
     }
 
@@ -262,7 +262,7 @@ impl AccountPage {
         let own = &self.ports.own_account;
         let gone = async { Ok(!own.settings(&token).await?.factors.contains(&factor)) };
         let ended = self.taking_away(&elevation, own.set_factor(&token, factor, false), gone, now).await?;
-        self.record(EventType::UserFactorRemoved, &session, ("factor", json!(factor)), visitor, now).await;
+        self.record(EventType::UserFactorRemoved, &session, &[("factor", json!(factor))], visitor, now).await;
         Ok(ended)
     }
 
@@ -277,7 +277,7 @@ impl AccountPage {
         let (_, session, token) = self.elevated(elevated, visitor, now).await?;
         self.ports.own_account.complete_passkey_registration(&token, credential).await?;
         let id = credential.get("id").and_then(Value::as_str).unwrap_or_default();
-        self.record(EventType::UserPasskeyAdded, &session, ("passkey", json!(id)), visitor, now).await;
+        self.record(EventType::UserPasskeyAdded, &session, &[("passkey", json!(id))], visitor, now).await;
         Ok(())
     }
 
@@ -294,7 +294,7 @@ impl AccountPage {
         }
         let gone = async { Ok(!own.passkeys(&token).await?.iter().any(|p| p.id == id)) };
         let ended = self.taking_away(&elevation, own.delete_passkey(&token, id), gone, now).await?;
-        self.record(EventType::UserPasskeyRemoved, &session, ("passkey", json!(id)), visitor, now).await;
+        self.record(EventType::UserPasskeyRemoved, &session, &[("passkey", json!(id))], visitor, now).await;
         Ok(ended)
     }
 
@@ -348,7 +348,7 @@ impl AccountPage {
         self.unmanaged(&session, &token).await?;
         self.ports.sessions.revoke(&elevation.username, now).await?;
         self.ports.own_account.delete_user(&token).await?;
-        self.record(EventType::UserDeleted, &session, ("via", json!("account")), visitor, now).await;
+        self.record(EventType::UserDeleted, &session, &[("via", json!("account"))], visitor, now).await;
         // Once more: a session begun between the first pass and the deletion.
         if let Err(e) = self.ports.sessions.end_all(&elevation.username, now).await {
             tracing::warn!(error = %e, "could not end a deleted person's sessions a second time");
@@ -366,9 +366,9 @@ impl AccountPage {
     }
 
     /// Records a change of the person's (a failure is logged: the change is made).
-    pub(super) async fn record(&self, kind: EventType, session: &Session, detail: (&str, Value), visitor: &EventContext, now: u64) {
+    pub(super) async fn record(&self, kind: EventType, session: &Session, details: &[(&str, Value)], visitor: &EventContext, now: u64) {
         let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-        let event = IdentityEvent::new(kind, session.event_user(), context, now).with_detail(detail.0, detail.1);
+        let event = details.iter().fold(IdentityEvent::new(kind, session.event_user(), context, now), |e, (name, value)| e.with_detail(name, value.clone()));
         if let Err(e) = self.ports.events.record(&event).await {
             tracing::warn!(error = %e, "could not record an account change");
         }

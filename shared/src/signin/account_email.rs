@@ -22,11 +22,11 @@ use serde_json::{Value, json};
 
 use crate::common::email::Email;
 use crate::directory::org::EmailDomain;
-use crate::events::{EventContext, EventType, IdentityEvent};
+use crate::events::{EventContext, EventType};
 use crate::signin::account::{AccountPage, ELEVATED_TTL};
 use crate::signin::challenge::AuthError;
 use crate::signin::flow::Purpose;
-use crate::signin::ports::CodeAsker;
+use crate::signin::ports::{CodeAsker, OwnSettings};
 use crate::signin::service::SignInError;
 
 /// A change under way: the address its code went to, for the session that asked. Sealed and
@@ -85,12 +85,16 @@ impl AccountPage {
     }
 
     /// The code mailed to the new address, with the `change` [`Self::start_email`] gave to this
-    /// session; the new address. The address is checked again (an organisation may have claimed its domain
-    /// since), then becomes the person's email, verified. Recorded as `user.profile_updated`
-    /// (`changed: ["email"]`, `email: {before, after}`). Sign-ins begun before are held, and
-    /// every session of the person's ends, this one too, and their console tokens (tried twice;
-    /// should the store still fail, the email has changed and the error says the sessions may
-    /// remain).
+    /// session; the person's email afterwards. The address is checked again first (an
+    /// organisation may have claimed its domain since), and the change's code is tried at most
+    /// [`EMAIL_CODE_TRIES`](crate::signin::password::EMAIL_CODE_TRIES) times. Then it becomes
+    /// the person's email, verified, recorded as `user.profile_updated` (`changed: ["email"]`,
+    /// `email: {before, after}`); sign-ins begun before are held, and every session of the
+    /// person's ends (the others first, tried twice, then this one) with their console tokens.
+    ///
+    /// Should the sessions not all end, the error is the store's, this session and its grant
+    /// stay, and answering again finishes them: Cognito has no code left then, but the account
+    /// shows the new address, verified.
     ///
     /// Errors: [`SignInError::NotSignedIn`] for a change that is not this session's or is over;
     /// as [`Self::start_email`] for the address; Cognito's for the code
@@ -103,26 +107,38 @@ impl AccountPage {
         }
         let email = Email::parse(&pending.email).map_err(|_| SignInError::BadInput("email"))?;
         self.unowned(&email).await?;
-        match self.ports.own_account.verify_email(&token, code).await {
+        self.ports.email_code_try(change, now).await?;
+        let own = &self.ports.own_account;
+        let finishing = match own.verify_email(&token, code).await {
+            Ok(()) => false,
             Err(AuthError::AccountExists) => return Err(SignInError::BadInput("email_in_use")),
-            other => other?,
+            // An earlier answer changed it and its sign-outs failed: finish them.
+            Err(e) if own.settings(&token).await.is_ok_and(|s| holds(&s, &email)) => {
+                tracing::info!(error = %e, "the email had changed already; ending the sessions again");
+                true
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let everywhere = async {
+            self.hold_earlier_sign_ins(&elevation.username, "the email changed").await;
+            if let Err(e) = self.end_others_of(&elevation.session, &elevation.username, now).await {
+                tracing::error!(error = %e, "the email changed; ending the other sessions failed once");
+                self.end_others_of(&elevation.session, &elevation.username, now).await?;
+            }
+            self.ports.sessions.end(&elevation.session).await.map_err(SignInError::from)
+        };
+        // What Cognito made the email (the latest change's address, should an earlier change's
+        // seal come with its code), read beside the sign-outs.
+        let changed_to = async { if finishing { None } else { own.settings(&token).await.ok() } };
+        let (ended, settings) = tokio::join!(everywhere, changed_to);
+        let after = settings.and_then(|s| s.attributes.get("email").cloned()).unwrap_or_else(|| email.as_str().to_owned());
+        if !finishing {
+            let before = session.profile.get("email").cloned().unwrap_or(Value::Null);
+            let detail = json!({"before": before, "after": after});
+            self.record(EventType::UserProfileUpdated, &session, &[("changed", json!(["email"])), ("email", detail)], visitor, now).await;
         }
-        let before = session.profile.get("email").cloned().unwrap_or(Value::Null);
-        let context = EventContext { method: Some("account".into()), ..visitor.clone() };
-        let event = IdentityEvent::new(EventType::UserProfileUpdated, session.event_user(), context, now)
-            .with_detail("changed", json!(["email"]))
-            .with_detail("email", json!({"before": before, "after": email.as_str()}));
-        if let Err(e) = self.ports.events.record(&event).await {
-            tracing::warn!(error = %e, "could not record an account change");
-        }
-        // A sign-in begun with the old address (paused at a step, or under way) opens nothing.
-        self.hold_earlier_sign_ins(&elevation.username, "the email changed").await;
-        // No session is kept: every key differs from the empty one.
-        if let Err(e) = self.end_others_of("", &elevation.username, now).await {
-            tracing::error!(error = %e, "the email changed; ending the sessions failed once");
-            self.end_others_of("", &elevation.username, now).await?;
-        }
-        Ok(pending.email)
+        ended?;
+        Ok(after)
     }
 
     /// `BadInput("email_domain")` when an organisation owns `email`'s domain.
@@ -133,4 +149,10 @@ impl AccountPage {
         }
         Ok(())
     }
+}
+
+/// Whether the account's email is `email`, verified (Cognito's attributes).
+fn holds(settings: &OwnSettings, email: &Email) -> bool {
+    let current = settings.attributes.get("email").map(|e| e.to_lowercase());
+    current.as_deref() == Some(email.as_str()) && settings.attributes.get("email_verified").map(String::as_str) == Some("true")
 }

@@ -15,7 +15,7 @@ use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
 use crate::signin::password_rules::check_password_rules;
-use crate::signin::ports::{CodeAsker, SessionStore, TokenRejected};
+use crate::signin::ports::{SessionStore, TokenRejected};
 use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
 use secrecy::ExposeSecret;
@@ -298,14 +298,10 @@ impl PasswordSignIn {
         now: u64,
     ) -> Result<Outcome, SignInError> {
         // Sealed first with room for the longest session Cognito gives: a flow too large to
-        // carry is refused before a code is sent. Each code counts against the address (5 an
-        // hour of those the password opens).
+        // carry is refused before a code is sent.
         carried.proof = Some(ProofStep { session: "x".repeat(COGNITO_SESSION_MAX), username: username.to_owned() });
         self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
-        if !self.ports.sign_ups.other_code_sent(email, CodeAsker::PasswordHolder, now).await? {
-            return Err(AuthError::TooManyAttempts.into());
-        }
-        let proof = self.ports.start_email_proof(email).await?;
+        let proof = self.ports.start_email_proof(email, now).await?;
         carried.proof = Some(ProofStep { session: proof.session, username: proof.username });
         let flow = self.carry(ctx, username, ChallengeKind::VerifyEmail, &carried, given, now).await?;
         Ok(Outcome::Challenge { kind: ChallengeKind::VerifyEmail, destination: proof.destination, options: Vec::new(), flow, setup: None, public_key: None })

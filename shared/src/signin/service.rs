@@ -291,19 +291,23 @@ impl SignInPorts {
     }
 
     /// The email proof of someone without a second factor (before they enrol one, and the
-    /// account page's fresh step): a sign-in of its own by a code to their verified email
-    /// (Cognito's `USER_AUTH` with `EMAIL_OTP`), which Cognito sends. `username`: the person's
-    /// email or Cognito user name. Its answer gives the person's tokens.
+    /// account page's fresh step): a sign-in of its own by a code to their verified `email`
+    /// (Cognito's `USER_AUTH` with `EMAIL_OTP`), which Cognito sends. Each code counts against
+    /// the address (`CodeAsker::PasswordHolder`: 5 an hour of those the password opens). Its
+    /// answer gives the person's tokens.
     ///
     /// Not attribute verification (`GetUserAttributeVerificationCode`): in a pool that keeps a
     /// new email pending until it is verified, that code goes to the pending address, and
     /// `VerifyUserAttribute` completes the change.
     ///
-    /// Errors: [`AuthError::Misconfigured`] when Cognito offers no email code for the person
-    /// (the pool's `AllowedFirstAuthFactors` lacks `EMAIL_OTP`, or the email is not verified);
-    /// Cognito's own.
-    pub(super) async fn start_email_proof(&self, username: &str) -> Result<Challenge, SignInError> {
-        match self.auth.start_passwordless(username, ChallengeKind::EmailOtp).await? {
+    /// Errors: [`AuthError::TooManyAttempts`] past the address's codes; [`AuthError::Misconfigured`]
+    /// when Cognito offers no email code for the person (the pool's `AllowedFirstAuthFactors`
+    /// lacks `EMAIL_OTP`, or the email is not verified); Cognito's own.
+    pub(super) async fn start_email_proof(&self, email: &str, now: u64) -> Result<Challenge, SignInError> {
+        if !self.sign_ups.other_code_sent(email, crate::signin::ports::CodeAsker::PasswordHolder, now).await? {
+            return Err(AuthError::TooManyAttempts.into());
+        }
+        match self.auth.start_passwordless(email, ChallengeKind::EmailOtp).await? {
             AuthStep::Challenge(challenge) if challenge.kind == ChallengeKind::EmailOtp => Ok(challenge),
             _ => Err(AuthError::Misconfigured("Cognito offers no email code for this person: EMAIL_OTP must be a first factor of the pool".into()).into()),
         }

@@ -40,6 +40,8 @@ USERS = [
     ("stepup@example.com", "Demo-Passw0rd!", "Shiro Stepup", []),
     # In no group: the demo-agents app does not admit them.
     ("outsider@example.com", "Demo-Passw0rd!", "Goro Outsider", []),
+    # Their SMS code is reset from the console (as for a lost phone).
+    ("lostphone@example.com", "Demo-Passw0rd!", "Rokuro Lostphone", ["--sms-phone", "+819000000006"]),
     # Given the console's admin, viewer and operator roles below; an SMS code is their second factor.
     ("admin@example.com", "Demo-Passw0rd!", "Console Admin", ["--sms-phone", "+819000000001"]),
     ("viewer@example.com", "Demo-Passw0rd!", "Console Viewer", ["--sms-phone", "+819000000002"]),

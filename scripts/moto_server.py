@@ -91,8 +91,8 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.
-- `SetUserMFAPreference` with a settings object whose members are all `false` turns the factor
-  off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
+- `SetUserMFAPreference` and `AdminSetUserMFAPreference` with a settings object whose members
+  are all `false` turn the factor off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
   under concurrent `AdminCreateUser` calls some answered 500 (a dictionary changed while
   another request read it), which Cognito never does.
@@ -852,12 +852,22 @@ def get_user_auth_factors(self):
                          "ConfiguredUserAuthFactors": factors})
 
 
+def _mfa_settings(response, name):
+    """A factor's settings object as Cognito reads it: members the SDK left out are `false`."""
+    value = response._get_param(name)
+    return None if value is None else {"Enabled": bool(value.get("Enabled")), "PreferredMfa": bool(value.get("PreferredMfa"))}
+
+
 def set_user_mfa_preference(self):
-    def settings(name):
-        value = self._get_param(name)
-        return None if value is None else {"Enabled": bool(value.get("Enabled")), "PreferredMfa": bool(value.get("PreferredMfa"))}
-    self._get_region_agnostic_backend().set_user_mfa_preference(self._get_param("AccessToken"), settings("SoftwareTokenMfaSettings"),
-                                                                 settings("SMSMfaSettings"))
+    self._get_region_agnostic_backend().set_user_mfa_preference(self._get_param("AccessToken"), _mfa_settings(self, "SoftwareTokenMfaSettings"),
+                                                                 _mfa_settings(self, "SMSMfaSettings"))
+    return EmptyResult()
+
+
+def admin_set_user_mfa_preference(self):
+    """As `SetUserMFAPreference` here (an empty settings object turns the factor off)."""
+    self.backend.admin_set_user_mfa_preference(self._get_param("UserPoolId"), self._get_param("Username"),
+                                               _mfa_settings(self, "SoftwareTokenMfaSettings"), _mfa_settings(self, "SMSMfaSettings"))
     return EmptyResult()
 
 
@@ -1159,7 +1169,7 @@ for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_chall
                        ("complete_web_authn_registration", complete_web_authn_registration), ("list_web_authn_credentials", list_web_authn_credentials),
                        ("delete_web_authn_credential", delete_web_authn_credential), ("get_user_auth_factors", get_user_auth_factors),
                        ("delete_user", delete_user), ("update_user_attributes", update_user_attributes),
-                       ("set_user_mfa_preference", set_user_mfa_preference)]:
+                       ("set_user_mfa_preference", set_user_mfa_preference), ("admin_set_user_mfa_preference", admin_set_user_mfa_preference)]:
     setattr(CognitoIdpResponse, _name, _serialised(_method, _COGNITO_LOCK))
 
 

@@ -165,6 +165,10 @@ pub enum EventType {
     /// Every session and refresh token of the person ended.
     #[serde(rename = "admin.user.signed_out")]
     AdminUserSignedOut,
+    /// The person's second factors turned off (`detail.before.factors`; `after.factors` is
+    /// empty).
+    #[serde(rename = "admin.user.factors_reset")]
+    AdminUserFactorsReset,
     /// A console role given or taken (`detail.after.role`, `detail.before.role`).
     #[serde(rename = "admin.role.granted")]
     AdminRoleGranted,

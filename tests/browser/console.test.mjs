@@ -310,7 +310,7 @@ test("the overview charts the last 30 days: today's sign-ins (the admin's) and f
   await p.context().close();
 });
 
-test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person; the audit trail shows each", async () => {
+test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person, and resets another's second factors; the audit trail shows each", async () => {
   const p = await page("en-US");
   await p.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: info.form });
   await signIn(p, info.users.admin);
@@ -431,11 +431,29 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.getByRole("status").filter({ hasText: `${person.email} is signed out everywhere.` }).waitFor();
   await p.getByText("No live sessions.").waitFor();
 
+  // A lost phone: the person's SMS code turned off, asked first; the page then shows none.
+  const lost = info.users.lostphone;
+  await nav(p, "People").click();
+  await p.getByLabel("Email").fill(lost.email);
+  await p.getByRole("button", { name: "Find", exact: true }).click();
+  await h1(p).filter({ hasText: lost.email }).waitFor();
+  const lostUsername = await p.locator("dt:text-is('User name') + dd").textContent();
+  await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
+  await p.getByRole("button", { name: "Reset second factors" }).click();
+  await dialog(p).getByRole("heading", { name: `Reset ${lost.email}'s second factors?` }).waitFor();
+  await dialog(p).getByText("Their passkeys, phone number and sessions stay.", { exact: false }).waitFor();
+  await checkA11y(p, "confirm-reset-factors");
+  await dialog(p).getByRole("button", { name: "Reset second factors" }).click();
+  await p.getByRole("status").filter({ hasText: `${lost.email}'s second factors are off.` }).waitFor();
+  await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "None" }).waitFor();
+  assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "nothing left to reset");
+  assert.deepEqual((await callApi(p, `/people/${encodeURIComponent(lostUsername)}`)).body.factors, []);
+
   // The audit trail, by actor (an email: the console finds the person's sub).
   await nav(p, "Audit trail").click();
   await h1(p).filter({ hasText: "Audit trail" }).waitFor();
   await p.locator("li.record").first().waitFor(); // everything, newest first (the stack's CLI changes too)
-  await p.getByLabel("Actor").fill(info.users.admin.email);
+  await p.getByLabel("Actor", { exact: true }).fill(info.users.admin.email);
   await p.getByRole("button", { name: "Apply" }).click();
   await p.waitForFunction((email) => {
     const actors = [...document.querySelectorAll("li.record .actor")].map((e) => e.textContent);
@@ -448,6 +466,7 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
     ["admin.user.disabled", `user:${username}`],
     ["admin.user.enabled", `user:${username}`],
     ["admin.user.signed_out", `user:${username}`],
+    ["admin.user.factors_reset", `user:${lostUsername}`],
   ];
   for (const [type, target] of expected) {
     const r = record(type, target);
@@ -570,7 +589,7 @@ test("a viewer sees the apps but no control to change them, and the API refuses 
   assert.equal(await p.getByRole("button", { name: /Prune/ }).count(), 0);
   await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.hanako.email)}`);
   await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
-  for (const name of ["Disable", "Sign out everywhere", "Change role"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  for (const name of ["Disable", "Sign out everywhere", "Change role", "Reset second factors"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
   await checkA11y(p, "viewer-person");
 
   const read = await callApi(p, "/apps/demo-tool");
@@ -1811,7 +1830,7 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(person.email)}`);
     await h1(p).filter({ hasText: person.email }).waitFor();
     await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
-    for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    for (const name of ["Disable", "Enable", "Change role", "Reset second factors"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
     // One session ended from its row: that browser's next app opens the form.
     await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();

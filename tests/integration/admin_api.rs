@@ -422,6 +422,37 @@ async fn an_operator_ends_one_of_a_persons_sessions_and_only_that_one() {
     assert_eq!((&record["before"]["sessions"], &record["after"]["sessions"], &record["after"]["ended"]), (&json!(2), &json!(1), &json!(ended_id)), "{record}");
 }
 
+/// An admin turns a person's second factors off (a lost phone): their next sign-in asks for
+/// none. Operators and viewers cannot, nor can anyone reset their own; someone without a
+/// factor is answered as they are, and nothing more is recorded.
+#[tokio::test]
+async fn an_admin_resets_a_persons_second_factors() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let (boss_t, ops_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})));
+    let app = &console.test;
+    app.user("sms@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
+    assert_eq!(app.login("sms@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
+    let path = "/admin/v1/people/sms@example.com/factors/reset";
+    assert_eq!(console.call(&ops_t, "POST", path, &[], None).await.status, StatusCode::FORBIDDEN);
+    let own = console.call(&boss_t, "POST", &format!("/admin/v1/people/{}/factors/reset", boss.0), &[], None).await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST, "{}", own.body);
+    let read = console.call(&boss_t, "GET", "/admin/v1/people/sms@example.com", &[], None).await.json();
+    assert_eq!(read["factors"], json!(["SMS_MFA"]), "{read}");
+    let reset = console.call(&boss_t, "POST", path, &[], None).await;
+    assert_eq!((reset.status, &reset.json()["factors"]), (StatusCode::OK, &json!([])), "{}", reset.body);
+    let signed_in = app.login("sms@example.com", PASSWORD).await.json();
+    assert_eq!(signed_in["status"], "signed_in", "no factor asked for: {signed_in}");
+    let again = console.call(&boss_t, "POST", path, &[], None).await;
+    assert_eq!((again.status, &again.json()["factors"]), (StatusCode::OK, &json!([])), "{}", again.body);
+    let username = read["username"].as_str().unwrap();
+    let trail = console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}&type=admin.user.factors_reset"), &[], None).await.json();
+    let records = trail["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "the second reset changed nothing: {trail}");
+    assert_eq!((&records[0]["before"]["factors"], &records[0]["after"]["factors"]), (&json!(["SMS_MFA"]), &json!([])), "{trail}");
+}
+
 /// An app's home page (the account page's link) is an absolute URL on one of the app's
 /// origins: anything else is `400` and writes nothing, at creation and at a change.
 #[tokio::test]
@@ -891,7 +922,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 61, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 62, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();

@@ -1,7 +1,8 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
 // the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
-// Admins disable or enable them and give or take a console role (never their own); admins and
-// operators sign them out everywhere or of one session. Each change is confirmed first.
+// Admins disable or enable them, reset their second factors and give or take a console role
+// (never their own); admins and operators sign them out everywhere or of one session. Each
+// change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
@@ -55,6 +56,14 @@ export function Person({ params }) {
         danger: true,
         call: (s) => api(`/people/${seg(username)}/sessions/${seg(s.id)}/sign-out`, { method: "POST" }),
         done: changed("people.sessionEndedDone"),
+      },
+      resetFactors: {
+        title: "people.resetFactorsTitle",
+        body: "people.resetFactorsBody",
+        confirm: "people.resetFactors",
+        danger: true,
+        call: () => api(`/people/${seg(username)}/factors/reset`, { method: "POST" }),
+        done: changed("people.factorsResetDone"),
       },
       signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }), done: changed("people.signedOutDone") },
       grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }), done: changed("people.roleDone") },
@@ -128,6 +137,11 @@ export function Person({ params }) {
                       {t("people.enable")}
                     </button>
                   ))}
+                {canChange && p.factors.length > 0 && (
+                  <button type="button" class="danger outline" onClick={() => ask("resetFactors")}>
+                    {t("people.resetFactors")}
+                  </button>
+                )}
                 {canSignOut && (
                   <button type="button" class="secondary" onClick={() => ask("signOut")}>
                     {t("people.signOut")}

@@ -1,6 +1,6 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
 //! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign
-//! out everywhere or of one session; give and take
+//! out everywhere or of one session, reset their second factors; give and take
 //! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
 //! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
 
@@ -107,6 +107,24 @@ impl PeopleAdmin {
         self.sessions.reinstate(&user.username, now).await?;
         self.record(EventType::AdminUserEnabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": true}), now).await?;
         user.enabled = true;
+        Ok(person(user, activity))
+    }
+
+    /// Turns the person's second factors off, as for a lost phone: their next sign-in asks for
+    /// none, and an app that requires one has them prove their email and set one up again. Their
+    /// passkeys, phone number and sessions stay. Not one's own (their account page changes
+    /// those). Someone without a factor is answered as they are, and nothing is recorded.
+    /// Recorded as `admin.user.factors_reset` (`before.factors`, `after.factors: []`).
+    pub async fn reset_factors(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (mut user, activity) = self.read(username, now).await?;
+        not_yourself(actor, &user)?;
+        if user.factors.is_empty() {
+            return Ok(person(user, activity));
+        }
+        self.directory.reset_factors(&user.username).await?;
+        let before = json!({"factors": user.factors});
+        self.record(EventType::AdminUserFactorsReset, actor, &user, before, json!({"factors": []}), now).await?;
+        user.factors.clear();
         Ok(person(user, activity))
     }
 
@@ -231,7 +249,9 @@ fn person(mut user: PoolUser, activity: Activity) -> Person {
 /// always keeps the admin who is using it; `bridge-admin` remains the way back).
 fn not_yourself(actor: &Actor, user: &PoolUser) -> Result<(), AdminError> {
     match text(user, "sub") {
-        Some(sub) if sub == actor.id => Err(AdminError::Invalid("you cannot disable your own account or change your own role".into())),
+        Some(sub) if sub == actor.id => {
+            Err(AdminError::Invalid("you cannot disable your own account, reset its second factors or change your own role".into()))
+        }
         _ => Ok(()),
     }
 }

@@ -244,6 +244,11 @@ pub trait PeopleDirectory: Send + Sync {
     async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), DirectoryError>;
     /// Revokes every refresh token of the user.
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
+    /// Turns the user's second factors off (`AdminSetUserMFAPreference`: SMS codes and the
+    /// authenticator app, the pool's `EnabledMfas`): Cognito asks for none at their next
+    /// sign-in. Their passkeys stay (Cognito has no admin call for them), as does their phone
+    /// number; a new authenticator app replaces the old one's secret.
+    async fn reset_factors(&self, username: &str) -> Result<(), DirectoryError>;
     /// Adds the user to `group` (which the stack created).
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
     /// Takes the user out of `group` (not a member: done).

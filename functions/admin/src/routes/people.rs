@@ -1,5 +1,5 @@
 //! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere or
-//! of one session, and give or take a console role.
+//! of one session, reset their second factors, and give or take a console role.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -21,6 +21,7 @@ pub fn routes() -> Router<Arc<Admin>> {
         .route("/admin/v1/people/{username}/enable", post(enable))
         .route("/admin/v1/people/{username}/sign-out", post(sign_out))
         .route("/admin/v1/people/{username}/sessions/{id}/sign-out", post(end_session))
+        .route("/admin/v1/people/{username}/factors/reset", post(reset_factors))
         .route("/admin/v1/people/{username}/role", put(grant).delete(revoke))
 }
 
@@ -75,6 +76,13 @@ async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(us
 async fn end_session(State(admin): State<Arc<Admin>>, caller: Caller, PathParams((username, id)): PathParams<(String, String)>) -> Answer {
     let operator = caller.may(Action::SignOutPerson)?;
     changed(&admin, admin.people.end_session(&operator.actor, &username, &id, now()).await?)
+}
+
+/// `POST /admin/v1/people/{username}/factors/reset`: turns the person's second factors off
+/// (admins only).
+async fn reset_factors(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    changed(&admin, admin.people.reset_factors(&operator.actor, &username, now()).await?)
 }
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {

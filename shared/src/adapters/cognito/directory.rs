@@ -410,6 +410,14 @@ impl PeopleDirectory for CognitoDirectory {
         PoolUsers::sign_out(self, username).await
     }
 
+    async fn reset_factors(&self, username: &str) -> Result<(), DirectoryError> {
+        use aws_sdk_cognitoidentityprovider::types::{SmsMfaSettingsType, SoftwareTokenMfaSettingsType};
+        let sms = SmsMfaSettingsType::builder().enabled(false).preferred_mfa(false).build();
+        let totp = SoftwareTokenMfaSettingsType::builder().enabled(false).preferred_mfa(false).build();
+        let call = self.client.admin_set_user_mfa_preference().user_pool_id(&self.pool_id).username(username);
+        call.sms_mfa_settings(sms).software_token_mfa_settings(totp).send().await.map(drop).map_err(|e| directory_error(&e))
+    }
+
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
         PoolUsers::add_to_group(self, username, group).await
     }

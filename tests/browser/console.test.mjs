@@ -441,10 +441,10 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
   await p.getByRole("button", { name: "Reset second factors" }).click();
   await dialog(p).getByRole("heading", { name: `Reset ${lost.email}'s second factors?` }).waitFor();
-  await dialog(p).getByText("Their passkeys, phone number and sessions stay.", { exact: false }).waitFor();
+  await dialog(p).getByText("every session and refresh token they have ends now", { exact: false }).waitFor();
   await checkA11y(p, "confirm-reset-factors");
   await dialog(p).getByRole("button", { name: "Reset second factors" }).click();
-  await p.getByRole("status").filter({ hasText: `${lost.email}'s second factors are off.` }).waitFor();
+  await p.getByRole("status").filter({ hasText: `${lost.email}'s second factors are off, and they are signed out everywhere.` }).waitFor();
   await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "None" }).waitFor();
   assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "nothing left to reset");
   assert.deepEqual((await callApi(p, `/people/${encodeURIComponent(lostUsername)}`)).body.factors, []);
@@ -589,7 +589,13 @@ test("a viewer sees the apps but no control to change them, and the API refuses 
   assert.equal(await p.getByRole("button", { name: /Prune/ }).count(), 0);
   await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.hanako.email)}`);
   await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
-  for (const name of ["Disable", "Sign out everywhere", "Change role", "Reset second factors"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  for (const name of ["Disable", "Sign out everywhere", "Change role"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  // Someone with a second factor: no control to reset it either.
+  await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.mfa.email)}`);
+  await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
+  assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "no Reset second factors");
+  await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.hanako.email)}`);
+  await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
   await checkA11y(p, "viewer-person");
 
   const read = await callApi(p, "/apps/demo-tool");
@@ -1826,11 +1832,16 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     await hanako.goto(sso);
     await hanako.waitForURL(`${info.demo_app}/hc/en-us`);
 
+    // Someone with a second factor: the operator may not reset it (admins only).
+    await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.mfa.email)}`);
+    await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
+    assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "no Reset second factors");
+
     // Her page: the operator may sign her out everywhere, but not disable her or give her a role.
     await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(person.email)}`);
     await h1(p).filter({ hasText: person.email }).waitFor();
     await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
-    for (const name of ["Disable", "Enable", "Change role", "Reset second factors"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
     // One session ended from its row: that browser's next app opens the form.
     await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();

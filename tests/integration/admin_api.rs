@@ -422,26 +422,35 @@ async fn an_operator_ends_one_of_a_persons_sessions_and_only_that_one() {
     assert_eq!((&record["before"]["sessions"], &record["after"]["sessions"], &record["after"]["ended"]), (&json!(2), &json!(1), &json!(ended_id)), "{record}");
 }
 
-/// An admin turns a person's second factors off (a lost phone): their next sign-in asks for
-/// none. Operators and viewers cannot, nor can anyone reset their own; someone without a
-/// factor is answered as they are, and nothing more is recorded.
+/// An admin turns a person's second factors off (a lost phone) and signs them out everywhere: their next sign-in asks for none, and the phone's session
+/// is over. Operators and viewers cannot, nor can anyone reset their own; a second reset changes
+/// nothing and is recorded too.
 #[tokio::test]
 async fn an_admin_resets_a_persons_second_factors() {
     let console = Console::new().await;
     let boss = console.person("boss@example.com", &["bridge-admin"]).await;
     let ops = console.person("ops@example.com", &["bridge-operator"]).await;
-    let (boss_t, ops_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})));
+    let viewer = console.person("viewer@example.com", &["bridge-viewer"]).await;
+    let (boss_t, ops_t, viewer_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})), console.token(&viewer, json!({})));
     let app = &console.test;
     app.user("sms@example.com", |u| u.sms_mfa_phone = Some("+819012345678")).await;
-    assert_eq!(app.login("sms@example.com", PASSWORD).await.json()["challenge"], "sms_mfa");
+    // The session of the phone that is lost: signed in with its SMS code.
+    let step = app.login("sms@example.com", PASSWORD).await.json();
+    assert_eq!(step["challenge"], "sms_mfa", "{step}");
+    let done = app.post("/login/challenge", json!({"flow": step["flow"], "code": "123456"})).await;
+    let phone = session_cookie(&app.handoff(&done).await);
     let path = "/admin/v1/people/sms@example.com/factors/reset";
-    assert_eq!(console.call(&ops_t, "POST", path, &[], None).await.status, StatusCode::FORBIDDEN);
+    for token in [&ops_t, &viewer_t] {
+        assert_eq!(console.call(token, "POST", path, &[], None).await.status, StatusCode::FORBIDDEN);
+    }
     let own = console.call(&boss_t, "POST", &format!("/admin/v1/people/{}/factors/reset", boss.0), &[], None).await;
     assert_eq!(own.status, StatusCode::BAD_REQUEST, "{}", own.body);
     let read = console.call(&boss_t, "GET", "/admin/v1/people/sms@example.com", &[], None).await.json();
     assert_eq!(read["factors"], json!(["SMS_MFA"]), "{read}");
     let reset = console.call(&boss_t, "POST", path, &[], None).await;
-    assert_eq!((reset.status, &reset.json()["factors"]), (StatusCode::OK, &json!([])), "{}", reset.body);
+    assert_eq!((reset.status, &reset.json()["factors"], &reset.json()["sessions"]), (StatusCode::OK, &json!([]), &json!([])), "{}", reset.body);
+    let entry = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &phone)], None).await;
+    assert!(entry.location_param("ctx").is_some(), "the phone's session is over");
     let signed_in = app.login("sms@example.com", PASSWORD).await.json();
     assert_eq!(signed_in["status"], "signed_in", "no factor asked for: {signed_in}");
     let again = console.call(&boss_t, "POST", path, &[], None).await;
@@ -449,8 +458,13 @@ async fn an_admin_resets_a_persons_second_factors() {
     let username = read["username"].as_str().unwrap();
     let trail = console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}&type=admin.user.factors_reset"), &[], None).await.json();
     let records = trail["records"].as_array().unwrap();
-    assert_eq!(records.len(), 1, "the second reset changed nothing: {trail}");
-    assert_eq!((&records[0]["before"]["factors"], &records[0]["after"]["factors"]), (&json!(["SMS_MFA"]), &json!([])), "{trail}");
+    assert_eq!(records.len(), 2, "{trail}");
+    let first = &records[1];
+    assert_eq!(
+        (&first["before"]["factors"], &first["before"]["sessions"], &first["after"]["factors"]),
+        (&json!(["SMS_MFA"]), &json!(1), &json!([])),
+        "{trail}"
+    );
 }
 
 /// An app's home page (the account page's link) is an absolute URL on one of the app's

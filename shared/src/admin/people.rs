@@ -110,22 +110,23 @@ impl PeopleAdmin {
         Ok(person(user, activity))
     }
 
-    /// Turns the person's second factors off, as for a lost phone: their next sign-in asks for
-    /// none, and an app that requires one has them prove their email and set one up again. Their
-    /// passkeys, phone number and sessions stay. Not one's own (their account page changes
-    /// those). Someone without a factor is answered as they are, and nothing is recorded.
-    /// Recorded as `admin.user.factors_reset` (`before.factors`, `after.factors: []`).
+    /// Turns the person's second factors off, as for a lost phone, and ends every bridge
+    /// session, Cognito refresh token and console token of theirs (a phone lost while signed in
+    /// holds a session that passed its factor). Their next sign-in asks for no code, and an app
+    /// that requires one has them prove their email and set one up again. Their passkeys and
+    /// phone number stay. Not one's own (their account page changes those). Recorded as
+    /// `admin.user.factors_reset` (`before.factors`, `before.sessions`; `after.factors: []`), a
+    /// retry too (as a disable's), so a record lost to a failed write is made by the retry.
     pub async fn reset_factors(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
-        if user.factors.is_empty() {
-            return Ok(person(user, activity));
-        }
+        // The factors first: should ending the sessions fail, no new session passes one.
         self.directory.reset_factors(&user.username).await?;
-        let before = json!({"factors": user.factors});
-        self.record(EventType::AdminUserFactorsReset, actor, &user, before, json!({"factors": []}), now).await?;
+        let ended = self.end_everything(&user.username, now).await?;
+        let before = json!({"factors": user.factors, "sessions": ended});
+        self.record(EventType::AdminUserFactorsReset, actor, &user, before, json!({"factors": [], "sessions": 0}), now).await?;
         user.factors.clear();
-        Ok(person(user, activity))
+        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
     /// Ends every bridge session, Cognito refresh token and console token of the person.

@@ -245,9 +245,10 @@ pub trait PeopleDirectory: Send + Sync {
     /// Revokes every refresh token of the user.
     async fn sign_out(&self, username: &str) -> Result<(), DirectoryError>;
     /// Turns the user's second factors off (`AdminSetUserMFAPreference`: SMS codes and the
-    /// authenticator app, the pool's `EnabledMfas`): Cognito asks for none at their next
-    /// sign-in. Their passkeys stay (Cognito has no admin call for them), as does their phone
-    /// number; a new authenticator app replaces the old one's secret.
+    /// authenticator app, the pool's `EnabledMfas`): in a pool whose MFA is optional Cognito
+    /// asks for none at their next sign-in. Their passkeys stay (Cognito has no admin call for
+    /// them), as does their phone number; the authenticator app's secret is switched off, not
+    /// removed, until a new app replaces it.
     async fn reset_factors(&self, username: &str) -> Result<(), DirectoryError>;
     /// Adds the user to `group` (which the stack created).
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;

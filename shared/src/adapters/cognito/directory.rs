@@ -32,7 +32,16 @@ pub struct CognitoDirectory {
 
 /// Cognito's answers a retry cannot change: the request itself is refused (an attribute value
 /// it does not take, an email or user name another user has, a trigger that said no).
-const REFUSALS: &[&str] = &["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"];
+const REFUSALS: &[&str] = &[
+    "InvalidParameterException",
+    "AliasExistsException",
+    "UsernameExistsException",
+    "UserLambdaValidationException",
+    // The user's own state (a password reset pending, an account not confirmed): trying again
+    // changes nothing.
+    "PasswordResetRequiredException",
+    "UserNotConfirmedException",
+];
 
 /// A Cognito failure in the domain's terms: `Throttled` or `Unavailable` (retry later; this
 /// includes the bridge's own permissions and pool configuration, which an operator fixes),

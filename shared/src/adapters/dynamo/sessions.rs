@@ -80,34 +80,18 @@ impl DynamoSessions {
     }
 
     async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
-        let t = &self.table;
-        let out = t
-            .client
-            .delete_item()
-            .table_name(&t.name)
-            .set_key(Some(key))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(out.attributes)
+        self.take_of(key, None).await
     }
 
-    /// Deletes the session item `key` if its `gsi1pk` is `owner`'s partition; the item, or `None`
-    /// when there was none or it is another's.
-    async fn take_of(&self, key: Item, owner: &str) -> Result<Option<Item>, StoreError> {
+    /// Deletes the item `key` (with `owner`, only if its `gsi1pk` is that user's sessions'
+    /// partition); the item, or `None` when there was none or it is another's.
+    async fn take_of(&self, key: Item, owner: Option<&str>) -> Result<Option<Item>, StoreError> {
         let t = &self.table;
-        let result = t
-            .client
-            .delete_item()
-            .table_name(&t.name)
-            .set_key(Some(key))
-            .condition_expression("gsi1pk = :owner")
-            .expression_attribute_values(":owner", s(format!("USERSESSIONS#{owner}")))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result.map_err(|e| write_error(Failure::of(&e))) {
+        let mut call = t.client.delete_item().table_name(&t.name).set_key(Some(key)).return_values(ReturnValue::AllOld);
+        if let Some(owner) = owner {
+            call = call.condition_expression("gsi1pk = :owner").expression_attribute_values(":owner", s(format!("USERSESSIONS#{owner}")));
+        }
+        match call.send().await.map_err(|e| write_error(Failure::of(&e))) {
             Ok(out) => Ok(out.attributes),
             Err(StoreError::Conflict) => Ok(None),
             Err(e) => Err(e),
@@ -234,7 +218,7 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn end_of(&self, username: &str, key_digest: &str) -> Result<Option<Session>, StoreError> {
-        self.take_of(session_key(key_digest), username).await?.map(|item| data(&item, "session")).transpose()
+        self.take_of(session_key(key_digest), Some(username)).await?.map(|item| data(&item, "session")).transpose()
     }
 
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {

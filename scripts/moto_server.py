@@ -91,6 +91,9 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.
+- `AdminResetUserPassword` mails a reset code (`CustomMessage_ForgotPassword`), the old password
+  then signs in as `PasswordResetRequiredException` (moto offered `NEW_PASSWORD_REQUIRED`), and
+  `ConfirmForgotPassword` ends the reset (moto sent nothing and kept the status).
 - `SetUserMFAPreference` and `AdminSetUserMFAPreference` with a settings object whose members
   are all `false` turn the factor off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
@@ -122,7 +125,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.cognitoidp.exceptions import (CodeMismatchException, ExpiredCodeException, InvalidParameterException, NotAuthorizedError,
                                         ResourceNotFoundError, UserNotFoundError)
 from moto.cognitoidp.exceptions import AliasExistsException
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool, cognitoidp_backends, find_account_region_by_value
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUser, CognitoIdpUserPool, UserStatus, cognitoidp_backends, find_account_region_by_value
 from moto.cognitoidp.utils import PAGINATION_MODEL, check_secret_hash
 from moto.utilities.paginator import paginate
 from moto.cognitoidp.responses import CognitoIdpResponse
@@ -436,9 +439,28 @@ def confirm_forgot_password(self, client_id, username, password, confirmation_co
     self._validate_password(pool.id, password)
     user.password = password
     user.confirmation_code = None
+    # A reset an admin required ends here, as in Cognito.
+    if user.status == UserStatus.RESET_REQUIRED:
+        user.status = UserStatus.CONFIRMED
 
 
 CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
+
+_admin_reset_user_password = CognitoIdpBackend.admin_reset_user_password
+
+
+def admin_reset_user_password(self, user_pool_id, username):
+    """As Cognito: the password stops working (a sign-in with it is
+    `PasswordResetRequiredException`, see `backend_initiate_auth`) and a reset code goes to the
+    verified email, as `ForgotPassword` sends it (`CustomMessage_ForgotPassword`); moto sent
+    nothing."""
+    _admin_reset_user_password(self, user_pool_id, username)
+    user = self.admin_get_user(user_pool_id, username)
+    user.confirmation_code = None
+    _send_email(self.describe_user_pool(user_pool_id), user, "CustomMessage_ForgotPassword", _new_code(user, "reset", RESET_CODE_TTL))
+
+
+CognitoIdpBackend.admin_reset_user_password = admin_reset_user_password
 
 
 # Choice-based sign-in (USER_AUTH), email codes and passkeys, which moto lacks.
@@ -612,7 +634,15 @@ def _mfa_challenge(backend, pool, user, name):
 def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
     """Moto's, and the second factor Cognito asks for after a right password where moto asks
     none: a factor turned on but not preferred is asked for; two on and neither preferred is
-    `SELECT_MFA_TYPE` (`MFAS_CAN_CHOOSE`)."""
+    `SELECT_MFA_TYPE` (`MFAS_CAN_CHOOSE`). A user an admin reset (`RESET_REQUIRED`) who gives
+    their old password is `PasswordResetRequiredException`, as in Cognito (moto offered
+    `NEW_PASSWORD_REQUIRED`, which would let the old password set a new one); a wrong password
+    stays `NotAuthorizedException`."""
+    if str(auth_flow) == "USER_PASSWORD_AUTH":
+        params = auth_parameters or {}
+        reset = _pool_of_client(self, client_id)._get_user(params.get("USERNAME") or "")
+        if reset is not None and reset.enabled and reset.status == UserStatus.RESET_REQUIRED and reset.password == params.get("PASSWORD"):
+            raise JsonRESTError("PasswordResetRequiredException", "Password reset required for the user")
     answer = _backend_initiate_auth(self, client_id, auth_flow, auth_parameters)
     result = answer.get("AuthenticationResult")
     if result is None or str(auth_flow) != "USER_PASSWORD_AUTH":

@@ -169,6 +169,9 @@ pub enum EventType {
     /// empty).
     #[serde(rename = "admin.user.factors_reset")]
     AdminUserFactorsReset,
+    /// The person must choose a new password (`detail.before.sessions`, ended with it).
+    #[serde(rename = "admin.user.password_reset_required")]
+    AdminUserPasswordResetRequired,
     /// A console role given or taken (`detail.after.role`, `detail.before.role`).
     #[serde(rename = "admin.role.granted")]
     AdminRoleGranted,

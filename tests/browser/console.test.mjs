@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { callConsoleApi, consoleA11y, FORM, identify, root, signInToConsole, startStack, step, watchCsp } from "./stack.mjs";
 
@@ -310,7 +310,7 @@ test("the overview charts the last 30 days: today's sign-ins (the admin's) and f
   await p.context().close();
 });
 
-test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person, and resets another's second factors; the audit trail shows each", async () => {
+test("through the UI an admin creates an app (its secret shown once), rotates a key, disables, enables and signs out a person, and resets another's second factors and password; the audit trail shows each", async () => {
   const p = await page("en-US");
   await p.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: info.form });
   await signIn(p, info.users.admin);
@@ -448,6 +448,26 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "None" }).waitFor();
   assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "nothing left to reset");
   assert.deepEqual((await callApi(p, `/people/${encodeURIComponent(lostUsername)}`)).body.factors, []);
+  // Their password may be known too: a new one required, asked first; the code goes to their inbox.
+  await p.getByRole("button", { name: "Require a new password" }).click();
+  await dialog(p).getByRole("heading", { name: `Require a new password of ${lost.email}?` }).waitFor();
+  await checkA11y(p, "confirm-reset-password");
+  await dialog(p).getByRole("button", { name: "Require a new password" }).click();
+  await p.getByRole("status").filter({ hasText: `${lost.email} must choose a new password; a code was sent to their email.` }).waitFor();
+  // On the form, their old password now asks for that code and a new password, which land them in the app.
+  const them = await page("en-US");
+  await them.goto(`${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`);
+  await them.waitForURL((url) => url.href.startsWith(info.form));
+  await identify(them, lost.email);
+  await step(them, "password").getByLabel("Password", { exact: true }).fill(lost.password);
+  await step(them, "password").getByRole("button", { name: "Sign in" }).click();
+  await them.getByRole("alert").filter({ hasText: "You need to set a new password. Enter the code we sent you." }).waitFor();
+  const mails = readFileSync(info.outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.destination === lost.email);
+  await step(them, "reset").getByLabel("Code").fill(mails.pop().code);
+  await step(them, "reset").getByLabel("New password").fill("Lost-Phone-Passw0rd!");
+  await step(them, "reset").getByRole("button", { name: "Set password and sign in" }).click();
+  await them.waitForURL(`${info.demo_app}/hc/en-us`);
+  await them.context().close();
 
   // The audit trail, by actor (an email: the console finds the person's sub).
   await nav(p, "Audit trail").click();
@@ -467,6 +487,7 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
     ["admin.user.enabled", `user:${username}`],
     ["admin.user.signed_out", `user:${username}`],
     ["admin.user.factors_reset", `user:${lostUsername}`],
+    ["admin.user.password_reset_required", `user:${lostUsername}`],
   ];
   for (const [type, target] of expected) {
     const r = record(type, target);
@@ -589,7 +610,7 @@ test("a viewer sees the apps but no control to change them, and the API refuses 
   assert.equal(await p.getByRole("button", { name: /Prune/ }).count(), 0);
   await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.hanako.email)}`);
   await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
-  for (const name of ["Disable", "Sign out everywhere", "Change role"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
+  for (const name of ["Disable", "Sign out everywhere", "Change role", "Require a new password"]) assert.equal(await p.getByRole("button", { name }).count(), 0, `no ${name}`);
   // Someone with a second factor: no control to reset it either.
   await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.mfa.email)}`);
   await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
@@ -1841,7 +1862,7 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(person.email)}`);
     await h1(p).filter({ hasText: person.email }).waitFor();
     await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
-    for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    for (const name of ["Disable", "Enable", "Change role", "Require a new password"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
     // One session ended from its row: that browser's next app opens the form.
     await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();

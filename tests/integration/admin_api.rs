@@ -467,6 +467,58 @@ async fn an_admin_resets_a_persons_second_factors() {
     );
 }
 
+/// An admin requires a person to choose a new password: the old one stops working (the form
+/// asks for the code mailed to them and a new one), their sessions end, and the new password
+/// signs in. Operators cannot; nobody their own; a disabled account or one whose email is not
+/// verified is refused, and nothing changes.
+#[tokio::test]
+async fn an_admin_requires_a_new_password_of_a_person() {
+    let console = Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let ops = console.person("ops@example.com", &["bridge-operator"]).await;
+    let (boss_t, ops_t) = (console.token(&boss, json!({})), console.token(&ops, json!({})));
+    let app = &console.test;
+    console.person("hanako@example.com", &[]).await;
+    let cookie = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
+    let path = "/admin/v1/people/hanako@example.com/password/reset";
+    assert_eq!(console.call(&ops_t, "POST", path, &[], None).await.status, StatusCode::FORBIDDEN);
+    let own = console.call(&boss_t, "POST", &format!("/admin/v1/people/{}/password/reset", boss.0), &[], None).await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST, "{}", own.body);
+    // Not verified: nowhere to send the code.
+    app.user("unverified@example.com", |_| {}).await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk);
+    let unverified = aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("email_verified").value("false").build().unwrap();
+    idp.admin_update_user_attributes()
+        .user_pool_id(&app.stack.user_pool_id)
+        .username("unverified@example.com")
+        .user_attributes(unverified)
+        .send()
+        .await
+        .unwrap();
+    let refused = console.call(&boss_t, "POST", "/admin/v1/people/unverified@example.com/password/reset", &[], None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(app.login("unverified@example.com", PASSWORD).await.json()["error"], "email_not_verified", "its password still works");
+
+    let reset = console.call(&boss_t, "POST", path, &[], None).await;
+    assert_eq!((reset.status, &reset.json()["sessions"]), (StatusCode::OK, &json!([])), "{}", reset.body);
+    assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.location_param("ctx").is_some(), "her session is over");
+    let old = app.login("hanako@example.com", PASSWORD).await;
+    assert_eq!((old.status, old.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_reset_required")), "{}", old.body);
+    assert_eq!(app.login("hanako@example.com", "Wrong-passw0rd!").await.json()["error"], "invalid_credentials");
+    let code = app.emailed_code("hanako@example.com");
+    assert_eq!(app.last_email("hanako@example.com")["kind"], "CustomMessage_ForgotPassword");
+    let ctx = app.ctx().await;
+    let signed_in = app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": code, "new_password": "Brand-New-Passw0rd!"})).await;
+    assert_eq!(signed_in.json()["status"], "signed_in", "the code and a new password sign her in: {}", signed_in.body);
+    wait_out_credentials_hold().await;
+    assert_eq!(app.login("hanako@example.com", PASSWORD).await.json()["error"], "invalid_credentials", "the old password opens nothing");
+    assert_eq!(app.login("hanako@example.com", "Brand-New-Passw0rd!").await.json()["status"], "signed_in");
+    let username = reset.json()["username"].as_str().unwrap().to_owned();
+    let trail =
+        console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}&type=admin.user.password_reset_required"), &[], None).await.json();
+    assert_eq!(trail["records"][0]["before"]["sessions"], json!(1), "{trail}");
+}
+
 /// An app's home page (the account page's link) is an absolute URL on one of the app's
 /// origins: anything else is `400` and writes nothing, at creation and at a change.
 #[tokio::test]
@@ -936,7 +988,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 62, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 63, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();

@@ -1,8 +1,8 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
 // the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
-// Admins disable or enable them, reset their second factors and give or take a console role
-// (never their own); admins and operators sign them out everywhere or of one session. Each
-// change is confirmed first.
+// Admins disable or enable them, reset their second factors, require a new password and give
+// or take a console role (never their own); admins and operators sign them out everywhere or of
+// one session. Each change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
@@ -64,6 +64,14 @@ export function Person({ params }) {
         danger: true,
         call: () => api(`/people/${seg(username)}/factors/reset`, { method: "POST" }),
         done: changed("people.factorsResetDone"),
+      },
+      resetPassword: {
+        title: "people.resetPasswordTitle",
+        body: "people.resetPasswordBody",
+        confirm: "people.resetPassword",
+        danger: true,
+        call: () => api(`/people/${seg(username)}/password/reset`, { method: "POST" }),
+        done: changed("people.passwordResetDone"),
       },
       signOut: { title: "people.signOutTitle", body: "people.signOutBody", confirm: "people.signOut", danger: true, call: () => api(`/people/${seg(username)}/sign-out`, { method: "POST" }), done: changed("people.signedOutDone") },
       grant: { title: "people.grantTitle", body: "people.grantBody", confirm: "people.changeRole", call: (role) => api(`/people/${seg(username)}/role`, { method: "PUT", body: { role } }), done: changed("people.roleDone") },
@@ -140,6 +148,11 @@ export function Person({ params }) {
                 {canChange && p.factors.length > 0 && (
                   <button type="button" class="danger outline" onClick={() => ask("resetFactors")}>
                     {t("people.resetFactors")}
+                  </button>
+                )}
+                {canChange && p.enabled && (
+                  <button type="button" class="danger outline" onClick={() => ask("resetPassword")}>
+                    {t("people.resetPassword")}
                   </button>
                 )}
                 {canSignOut && (

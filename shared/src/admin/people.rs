@@ -1,6 +1,7 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
 //! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign
-//! out everywhere or of one session, reset their second factors; give and take
+//! out everywhere or of one session, reset their second factors, require a new password; give
+//! and take
 //! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
 //! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
 
@@ -129,6 +130,30 @@ impl PeopleAdmin {
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
+    /// Requires the person to choose a new password (one someone else may know): Cognito stops
+    /// taking the current one and mails a reset code to their verified email; their next
+    /// sign-in with the old password asks for that code and a new password
+    /// (`password_reset_required` on the form). Sign-ins under way are held, and every session,
+    /// refresh token and console token of theirs ends. Not one's own. Refused (`Invalid`): a
+    /// disabled account, one without a verified email (nowhere to send the code), and one
+    /// Cognito will not reset (not confirmed yet). Recorded as
+    /// `admin.user.password_reset_required` (`before.sessions`).
+    pub async fn require_password_reset(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+        let (user, activity) = self.read(username, now).await?;
+        not_yourself(actor, &user)?;
+        if !user.enabled {
+            return Err(AdminError::Invalid("the account is disabled: enable it first".into()));
+        }
+        if user.attributes.get("email_verified").and_then(Value::as_str) != Some("true") {
+            return Err(AdminError::Invalid("the person has no verified email to send the reset code to".into()));
+        }
+        self.directory.require_password_reset(&user.username).await?;
+        self.sessions.credentials_changed(&user.username).await?;
+        let ended = self.end_everything(&user.username, now).await?;
+        self.record(EventType::AdminUserPasswordResetRequired, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
+        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+    }
+
     /// Ends every bridge session, Cognito refresh token and console token of the person.
     pub async fn sign_out(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
@@ -251,7 +276,7 @@ fn person(mut user: PoolUser, activity: Activity) -> Person {
 fn not_yourself(actor: &Actor, user: &PoolUser) -> Result<(), AdminError> {
     match text(user, "sub") {
         Some(sub) if sub == actor.id => {
-            Err(AdminError::Invalid("you cannot disable your own account, reset its second factors or change your own role".into()))
+            Err(AdminError::Invalid("you cannot disable your own account, reset its second factors or password, or change your own role".into()))
         }
         _ => Ok(()),
     }

@@ -250,6 +250,11 @@ pub trait PeopleDirectory: Send + Sync {
     /// them), as does their phone number; the authenticator app's secret is switched off, not
     /// removed, until a new app replaces it.
     async fn reset_factors(&self, username: &str) -> Result<(), DirectoryError>;
+    /// `AdminResetUserPassword`: Cognito stops taking the user's password (a sign-in with it is
+    /// `PasswordResetRequiredException`) and mails a reset code to their verified email, which
+    /// `ConfirmForgotPassword` takes with a new password. An account whose state allows no
+    /// reset (not confirmed, disabled, no verified email) is [`DirectoryError::Refused`].
+    async fn require_password_reset(&self, username: &str) -> Result<(), DirectoryError>;
     /// Adds the user to `group` (which the stack created).
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
     /// Takes the user out of `group` (not a member: done).
@@ -275,6 +280,9 @@ pub trait PersonSessions: Send + Sync {
     /// The person's account is enabled again, an enabling begun at `since`: sessions open for it
     /// at once (`SessionStore::reinstate`).
     async fn reinstate(&self, username: &str, since: u64) -> Result<(), StoreError>;
+    /// The person's credentials changed now: every sign-in Cognito authenticated until then
+    /// (a step paused, or under way) opens nothing (`SessionStore::settle`).
+    async fn credentials_changed(&self, username: &str) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
     /// Revokes the person's console tokens issued before `at` (seconds since the epoch), and only

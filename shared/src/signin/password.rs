@@ -418,7 +418,7 @@ pub const CLOCK_MARGIN: u64 = 1;
 /// `username`'s credentials changed now (a claimed sign-up, a password reset or change): every
 /// sign-in Cognito authenticated until now (and [`CLOCK_MARGIN`] after) opens nothing, but
 /// `holder`'s (`SessionStore::settle`).
-pub(super) async fn credentials_changed(sessions: &dyn SessionStore, username: &str, holder: &str) -> Result<(), StoreError> {
+pub async fn credentials_changed(sessions: &dyn SessionStore, username: &str, holder: &str) -> Result<(), StoreError> {
     sessions.settle(username, holder, crate::common::time::unix_now() + CLOCK_MARGIN).await
 }
 

@@ -1,5 +1,6 @@
 //! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere or
-//! of one session, reset their second factors, and give or take a console role.
+//! of one session, reset their second factors, require a new password, and give or take a
+//! console role.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -22,6 +23,7 @@ pub fn routes() -> Router<Arc<Admin>> {
         .route("/admin/v1/people/{username}/sign-out", post(sign_out))
         .route("/admin/v1/people/{username}/sessions/{id}/sign-out", post(end_session))
         .route("/admin/v1/people/{username}/factors/reset", post(reset_factors))
+        .route("/admin/v1/people/{username}/password/reset", post(require_password_reset))
         .route("/admin/v1/people/{username}/role", put(grant).delete(revoke))
 }
 
@@ -83,6 +85,13 @@ async fn end_session(State(admin): State<Arc<Admin>>, caller: Caller, PathParams
 async fn reset_factors(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
     let operator = caller.may(Action::Change)?;
     changed(&admin, admin.people.reset_factors(&operator.actor, &username, now()).await?)
+}
+
+/// `POST /admin/v1/people/{username}/password/reset`: the person must choose a new password
+/// (admins only).
+async fn require_password_reset(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    changed(&admin, admin.people.require_password_reset(&operator.actor, &username, now()).await?)
 }
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {

@@ -427,6 +427,17 @@ impl PeopleDirectory for CognitoDirectory {
         call.sms_mfa_settings(sms).software_token_mfa_settings(totp).send().await.map(drop).map_err(|e| directory_error(&e))
     }
 
+    async fn require_password_reset(&self, username: &str) -> Result<(), DirectoryError> {
+        match self.client.admin_reset_user_password().user_pool_id(&self.pool_id).username(username).send().await {
+            Ok(_) => Ok(()),
+            // Here Cognito's "not authorized" is the account's state: not confirmed, or disabled.
+            Err(e) if e.code() == Some("NotAuthorizedException") => {
+                Err(DirectoryError::Refused(format!("NotAuthorizedException: {}", e.message().unwrap_or_default())))
+            }
+            Err(e) => Err(directory_error(&e)),
+        }
+    }
+
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
         PoolUsers::add_to_group(self, username, group).await
     }

@@ -416,6 +416,10 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         SessionStore::reinstate(self, username, since).await
     }
 
+    async fn credentials_changed(&self, username: &str) -> Result<(), StoreError> {
+        crate::signin::password::credentials_changed(self, username, &crate::signin::oidc::random_token()).await
+    }
+
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {
         crate::adapters::dynamo::activity::last_sign_in(&self.table, username).await
     }

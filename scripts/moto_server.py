@@ -92,8 +92,10 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.
 - `AdminResetUserPassword` mails a reset code (`CustomMessage_ForgotPassword`), the old password
-  then signs in as `PasswordResetRequiredException` (moto offered `NEW_PASSWORD_REQUIRED`), and
-  `ConfirmForgotPassword` ends the reset (moto sent nothing and kept the status).
+  then signs in as `PasswordResetRequiredException` (moto's `USER_PASSWORD_AUTH` let it sign in),
+  and `ConfirmForgotPassword` ends the reset (moto sent nothing and kept the status). Not
+  emulated: what Cognito does with an email-code or passkey sign-in of such a user (AWS does
+  not say; here they sign in).
 - `SetUserMFAPreference` and `AdminSetUserMFAPreference` with a settings object whose members
   are all `false` turn the factor off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
@@ -635,9 +637,8 @@ def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
     """Moto's, and the second factor Cognito asks for after a right password where moto asks
     none: a factor turned on but not preferred is asked for; two on and neither preferred is
     `SELECT_MFA_TYPE` (`MFAS_CAN_CHOOSE`). A user an admin reset (`RESET_REQUIRED`) who gives
-    their old password is `PasswordResetRequiredException`, as in Cognito (moto offered
-    `NEW_PASSWORD_REQUIRED`, which would let the old password set a new one); a wrong password
-    stays `NotAuthorizedException`."""
+    their old password is `PasswordResetRequiredException`, as in Cognito (moto let the old
+    password sign in); a wrong password stays `NotAuthorizedException`."""
     if str(auth_flow) == "USER_PASSWORD_AUTH":
         params = auth_parameters or {}
         reset = _pool_of_client(self, client_id)._get_user(params.get("USERNAME") or "")

@@ -498,6 +498,11 @@ async fn an_admin_requires_a_new_password_of_a_person() {
     let refused = console.call(&boss_t, "POST", "/admin/v1/people/unverified@example.com/password/reset", &[], None).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert_eq!(app.login("unverified@example.com", PASSWORD).await.json()["error"], "email_not_verified", "its password still works");
+    // Disabled: enable it first.
+    console.person("off@example.com", &[]).await;
+    assert_eq!(console.call(&boss_t, "POST", "/admin/v1/people/off@example.com/disable", &[], None).await.status, StatusCode::OK);
+    let refused = console.call(&boss_t, "POST", "/admin/v1/people/off@example.com/password/reset", &[], None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
 
     let reset = console.call(&boss_t, "POST", path, &[], None).await;
     assert_eq!((reset.status, &reset.json()["sessions"]), (StatusCode::OK, &json!([])), "{}", reset.body);
@@ -505,6 +510,15 @@ async fn an_admin_requires_a_new_password_of_a_person() {
     let old = app.login("hanako@example.com", PASSWORD).await;
     assert_eq!((old.status, old.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_reset_required")), "{}", old.body);
     assert_eq!(app.login("hanako@example.com", "Wrong-passw0rd!").await.json()["error"], "invalid_credentials");
+    // A stranger's wrong guesses at the code spend its tries; an admin's reset starts them again.
+    for _ in 0..shared::signin::password_reset::RESET_CODE_TRIES {
+        let ctx = app.ctx().await;
+        let guess =
+            app.post("/password/reset", json!({"ctx": ctx, "email": "hanako@example.com", "code": "000000", "new_password": "Guessed-Passw0rd!"})).await;
+        assert_eq!(guess.json()["error"], "code_mismatch", "{}", guess.body);
+    }
+    let again = console.call(&boss_t, "POST", path, &[], None).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     let code = app.emailed_code("hanako@example.com");
     assert_eq!(app.last_email("hanako@example.com")["kind"], "CustomMessage_ForgotPassword");
     let ctx = app.ctx().await;
@@ -516,7 +530,9 @@ async fn an_admin_requires_a_new_password_of_a_person() {
     let username = reset.json()["username"].as_str().unwrap().to_owned();
     let trail =
         console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}&type=admin.user.password_reset_required"), &[], None).await.json();
-    assert_eq!(trail["records"][0]["before"]["sessions"], json!(1), "{trail}");
+    // Newest first: the second reset found no session left.
+    let sessions: Vec<_> = trail["records"].as_array().unwrap().iter().map(|r| r["before"]["sessions"].clone()).collect();
+    assert_eq!(sessions, [json!(0), json!(1)], "{trail}");
 }
 
 /// An app's home page (the account page's link) is an absolute URL on one of the app's

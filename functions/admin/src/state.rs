@@ -86,7 +86,12 @@ impl Admin {
                 prefix: config.secret_prefix.clone(),
             },
             workflows: WorkflowsAdmin { store: workflows, vault, replayer, audit: audit.clone(), prefix: config.secret_prefix.clone() },
-            people: PeopleAdmin { directory: directory.clone(), sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)), audit: audit.clone() },
+            people: PeopleAdmin {
+                directory: directory.clone(),
+                sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)),
+                audit: audit.clone(),
+                codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
+            },
             audit,
             daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(dynamo.clone(), &config.table)),
             tokens: ConsoleTokens::new(

@@ -1,9 +1,9 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
 //! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign
 //! out everywhere or of one session, reset their second factors, require a new password; give
-//! and take
-//! console roles. Each change is made in Cognito (and the sessions table), then recorded in the
-//! audit trail: Cognito and DynamoDB share no transaction, so a record follows its change.
+//! and take console roles. Each change is made in Cognito (and the sessions table), then
+//! recorded in the audit trail: Cognito and DynamoDB share no transaction, so a record follows
+//! its change.
 
 use std::sync::Arc;
 
@@ -57,6 +57,9 @@ pub struct PeopleAdmin {
     pub directory: Arc<dyn PeopleDirectory>,
     pub sessions: Arc<dyn PersonSessions>,
     pub audit: Arc<dyn AuditLog>,
+    /// The codes sent to each address: a reset code Cognito mails at an admin's request is
+    /// counted as the form's are, and its tries start again.
+    pub codes: Arc<dyn crate::signin::ports::SignUpLedger>,
 }
 
 fn text(user: &PoolUser, name: &str) -> Option<String> {
@@ -148,8 +151,17 @@ impl PeopleAdmin {
             return Err(AdminError::Invalid("the person has no verified email to send the reset code to".into()));
         }
         self.directory.require_password_reset(&user.username).await?;
-        self.sessions.credentials_changed(&user.username).await?;
-        let ended = self.end_everything(&user.username, now).await?;
+        // Then, side by side (should one fail, the others are done; a retry does all again):
+        // the code Cognito mailed is counted and its tries start again (wrong guesses at an
+        // earlier code spend none of this one's); sign-ins under way are held; every session ends.
+        let email = text(&user, "email").unwrap_or_default();
+        let (counted, held, ended) =
+            tokio::join!(self.codes.reset_code_sent(&email, now), self.sessions.credentials_changed(&user.username), self.end_everything(&user.username, now));
+        if !counted? {
+            tracing::info!("an admin's reset code went past the address's limit; its tries did not start again");
+        }
+        held?;
+        let ended = ended?;
         self.record(EventType::AdminUserPasswordResetRequired, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }

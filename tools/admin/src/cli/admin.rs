@@ -62,6 +62,7 @@ pub async fn run(command: AdminCommand, ctx: &Ctx, user_pool: Option<&str>) -> R
             directory: Arc::new(CognitoDirectory::new(aws_sdk_cognitoidentityprovider::Client::new(&ctx.sdk), pool)),
             sessions: Arc::new(DynamoSessions::new(dynamo.clone(), table)),
             audit: audit.clone(),
+            codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), table)),
         })
     };
     let actor = Actor::cli();

@@ -353,6 +353,13 @@
       const email = lastEmail || $("email").value.trim();
       proceed(await call("/password/reset", { ctx, email, code: $("reset-code").value.trim(), new_password: $("reset-password").value }));
     });
+    // A code lost, spent or expired (an admin's reset mails one too): another, as "Forgot your password?" sends it.
+    $("reset-resend").addEventListener("click", async () => {
+      clearMessages();
+      const result = await call("/password/forgot", { ctx, email: lastEmail || $("email").value.trim() });
+      if (result.status === "code_sent") return show("notice", "resetCodeSent");
+      show("error", errorKey(result.error));
+    });
     onSubmit("step-sign-up", async () => {
       if (!checkRules()) return show("error", "passwordRules");
       await signUpDocuments;

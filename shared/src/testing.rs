@@ -422,7 +422,7 @@ pub struct EmptyPool {
 impl PoolUsers for EmptyPool {
     async fn user(&self, username: &str) -> Result<Option<PoolUser>, DirectoryError> {
         let held = self.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(username).cloned();
-        Ok(held.map(|attributes| PoolUser { username: username.to_owned(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new() }))
+        Ok(held.map(|attributes| PoolUser { username: username.to_owned(), enabled: true, attributes, groups: Vec::new(), factors: Vec::new(), status: None }))
     }
     async fn unconfirmed(&self, name: &str) -> Result<Option<String>, DirectoryError> {
         Ok(self.unconfirmed.lock().unwrap_or_else(|p| p.into_inner()).contains(name).then(|| name.to_owned()))

@@ -469,8 +469,9 @@ async fn an_admin_resets_a_persons_second_factors() {
 
 /// An admin requires a person to choose a new password: the old one stops working (the form
 /// asks for the code mailed to them and a new one), their sessions end, and the new password
-/// signs in. Operators cannot; nobody their own; a disabled account or one whose email is not
-/// verified is refused, and nothing changes.
+/// signs in. Operators cannot; nobody their own; a disabled account, one whose email is not
+/// verified and an invitation not taken up are refused, and nothing changes. The person's
+/// status shows the reset pending.
 #[tokio::test]
 async fn an_admin_requires_a_new_password_of_a_person() {
     let console = Console::new().await;
@@ -504,8 +505,19 @@ async fn an_admin_requires_a_new_password_of_a_person() {
     let refused = console.call(&boss_t, "POST", "/admin/v1/people/off@example.com/password/reset", &[], None).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
 
+    // Invited, the invitation not taken up: no password of their own to reset.
+    app.user("invited@example.com", |u| u.permanent_password = false).await;
+    let invited = console.call(&boss_t, "GET", "/admin/v1/people/invited@example.com", &[], None).await.json();
+    assert_eq!(invited["status"], "FORCE_CHANGE_PASSWORD", "{invited}");
+    let refused = console.call(&boss_t, "POST", "/admin/v1/people/invited@example.com/password/reset", &[], None).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+
+    let before = console.call(&boss_t, "GET", "/admin/v1/people/hanako@example.com", &[], None).await.json();
+    assert_eq!(before["status"], "CONFIRMED", "{before}");
     let reset = console.call(&boss_t, "POST", path, &[], None).await;
-    assert_eq!((reset.status, &reset.json()["sessions"]), (StatusCode::OK, &json!([])), "{}", reset.body);
+    assert_eq!((reset.status, &reset.json()["sessions"], &reset.json()["status"]), (StatusCode::OK, &json!([]), &json!("RESET_REQUIRED")), "{}", reset.body);
+    let read = console.call(&boss_t, "GET", "/admin/v1/people/hanako@example.com", &[], None).await.json();
+    assert_eq!(read["status"], "RESET_REQUIRED", "as Cognito has it: {read}");
     assert!(app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await.location_param("ctx").is_some(), "her session is over");
     let old = app.login("hanako@example.com", PASSWORD).await;
     assert_eq!((old.status, old.json()["error"].as_str()), (StatusCode::FORBIDDEN, Some("password_reset_required")), "{}", old.body);

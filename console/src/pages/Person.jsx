@@ -14,6 +14,10 @@ import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
 import { AppIdCell, decode, listsNoOne } from "./App.jsx";
 
 const ROLES = ["admin", "operator", "viewer"];
+// Cognito's statuses whose password an admin may reset (a reset pending: a new code).
+const RESETTABLE = ["CONFIRMED", "RESET_REQUIRED"];
+// Cognito's other statuses the page names (any other reads as unknown).
+const SHOWN_STATUSES = ["RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED", "EXTERNAL_PROVIDER"];
 
 export function Person({ params }) {
   const { t, time } = useI18n();
@@ -106,6 +110,9 @@ export function Person({ params }) {
               <dt>{t("people.account")}</dt>
               <dd>
                 <span class={p.enabled ? "state state-signing" : "state state-retired"}>{p.enabled ? t("people.enabled") : t("people.disabled")}</span>
+                {p.status && p.status !== "CONFIRMED" && (
+                  <span class="state state-retired">{t(`people.statuses.${SHOWN_STATUSES.includes(p.status) ? p.status : "UNKNOWN"}`)}</span>
+                )}
               </dd>
             </div>
             <div>
@@ -150,7 +157,7 @@ export function Person({ params }) {
                     {t("people.resetFactors")}
                   </button>
                 )}
-                {canChange && p.enabled && (
+                {canChange && p.enabled && RESETTABLE.includes(p.status ?? "CONFIRMED") && (
                   <button type="button" class="danger outline" onClick={() => ask("resetPassword")}>
                     {t("people.resetPassword")}
                   </button>

@@ -83,7 +83,14 @@ mod tests {
 
     fn account(sub: &str, enabled: bool, groups: &[&str]) -> PoolUser {
         let attributes = json!({"sub": sub, "email": "ann@example.com"}).as_object().cloned().unwrap_or_default();
-        PoolUser { username: "ann@example.com".into(), enabled, attributes, groups: groups.iter().map(|g| (*g).to_owned()).collect(), factors: vec![] }
+        PoolUser {
+            username: "ann@example.com".into(),
+            enabled,
+            attributes,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            factors: vec![],
+            status: None,
+        }
     }
 
     #[test]

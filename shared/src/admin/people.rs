@@ -32,6 +32,10 @@ pub struct Person {
     pub role: Option<Role>,
     /// The second factors they have set up (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`).
     pub factors: Vec<String>,
+    /// Cognito's account status (`CONFIRMED`; `RESET_REQUIRED`: a new password is required of
+    /// them; `FORCE_CHANGE_PASSWORD`: an invitation not taken up; `UNCONFIRMED`;
+    /// `EXTERNAL_PROVIDER`: they sign in through their company), where Cognito gave one.
+    pub status: Option<String>,
     /// When they last signed in (seconds since the epoch), if ever.
     pub last_sign_in: Option<u64>,
     /// Their live bridge sessions, newest first.
@@ -142,10 +146,16 @@ impl PeopleAdmin {
     /// Cognito will not reset (not confirmed yet). Recorded as
     /// `admin.user.password_reset_required` (`before.sessions`).
     pub async fn require_password_reset(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
-        let (user, activity) = self.read(username, now).await?;
+        let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         if !user.enabled {
             return Err(AdminError::Invalid("the account is disabled: enable it first".into()));
+        }
+        // A reset already required may be required again (a new code replaces the last).
+        match user.status.as_deref() {
+            None | Some("CONFIRMED" | "RESET_REQUIRED") => {}
+            Some("EXTERNAL_PROVIDER") => return Err(AdminError::Invalid("the person signs in through their company: it keeps their password".into())),
+            Some(_) => return Err(AdminError::Invalid("the person has not finished setting up their account: they have no password of their own yet".into())),
         }
         if user.attributes.get("email_verified").and_then(Value::as_str) != Some("true") {
             return Err(AdminError::Invalid("the person has no verified email to send the reset code to".into()));
@@ -163,6 +173,7 @@ impl PeopleAdmin {
         held?;
         let ended = ended?;
         self.record(EventType::AdminUserPasswordResetRequired, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
+        user.status = Some("RESET_REQUIRED".into());
         Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
     }
 
@@ -278,6 +289,7 @@ fn person(mut user: PoolUser, activity: Activity) -> Person {
         role: Role::of(user.groups.iter().map(String::as_str)),
         groups: user.groups,
         factors: user.factors,
+        status: user.status,
         sessions: activity.sessions,
         last_sign_in: activity.last_sign_in,
     }

@@ -233,6 +233,9 @@ pub struct PoolUser {
     /// The second factors set up (Cognito's `UserMFASettingList`: `SMS_MFA`,
     /// `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`).
     pub factors: Vec<String>,
+    /// Cognito's `UserStatus` (`CONFIRMED`, `RESET_REQUIRED`, `FORCE_CHANGE_PASSWORD`,
+    /// `UNCONFIRMED`, `EXTERNAL_PROVIDER`), where it was read.
+    pub status: Option<String>,
 }
 
 /// The user pool, read (by user name or email) and signed out by user name.

@@ -666,6 +666,7 @@ mod tests {
                 attributes: attributes.as_object().cloned().unwrap_or_default(),
                 groups: vec![],
                 factors: vec![],
+                status: None,
             };
             let failing = Prior { email: typed.into(), profile: Default::default(), failures: 5 };
             Finished {

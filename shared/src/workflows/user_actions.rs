@@ -202,7 +202,7 @@ mod tests {
                 attributes.insert("email_verified".into(), verified.to_string().into());
                 let operator = self.operators.lock().unwrap_or_else(|p| p.into_inner()).contains(name);
                 let groups = if operator { vec!["bridge-admin".to_owned()] } else { Vec::new() };
-                PoolUser { username: name.clone(), enabled: true, attributes, groups, factors: Vec::new() }
+                PoolUser { username: name.clone(), enabled: true, attributes, groups, factors: Vec::new(), status: None }
             }))
         }
         async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError> {

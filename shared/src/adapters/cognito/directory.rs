@@ -292,7 +292,15 @@ impl PoolUsers for CognitoDirectory {
             groups.extend(self.groups_from(name, Some(next.to_owned())).await?);
         }
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
-        Ok(Some(PoolUser { username: got.username().to_owned(), enabled: got.enabled(), attributes, factors: got.user_mfa_setting_list().to_vec(), groups }))
+        let status = got.user_status().map(|s| s.as_str().to_owned());
+        Ok(Some(PoolUser {
+            username: got.username().to_owned(),
+            enabled: got.enabled(),
+            attributes,
+            factors: got.user_mfa_setting_list().to_vec(),
+            groups,
+            status,
+        }))
     }
 
     async fn own_account_with_email(&self, email: &str) -> Result<Option<String>, DirectoryError> {

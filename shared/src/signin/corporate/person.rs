@@ -205,6 +205,7 @@ mod tests {
             attributes: json!({"email": email}).as_object().cloned().unwrap_or_default(),
             groups: Vec::new(),
             factors: Vec::new(),
+            status: None,
         };
         let mut own = user("Taro@Corp.Example");
         vouch_for_email(&mut own, &identity("taro@corp.example"), ConnectionKind::Cognito);

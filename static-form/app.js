@@ -355,10 +355,18 @@
     });
     // A code lost, spent or expired (an admin's reset mails one too): another, as "Forgot your password?" sends it.
     $("reset-resend").addEventListener("click", async () => {
+      const button = $("reset-resend");
+      if (button.disabled) return;
       clearMessages();
-      const result = await call("/password/forgot", { ctx, email: lastEmail || $("email").value.trim() });
-      if (result.status === "code_sent") return show("notice", "resetCodeSent");
-      show("error", errorKey(result.error));
+      button.disabled = true;
+      try {
+        const result = await call("/password/forgot", { ctx, email: lastEmail || $("email").value.trim() });
+        if (result.status !== "code_sent") return show("error", errorKey(result.error));
+        $("reset-code").value = "";
+        show("notice", "resetCodeSent");
+      } finally {
+        button.disabled = false;
+      }
     });
     onSubmit("step-sign-up", async () => {
       if (!checkRules()) return show("error", "passwordRules");

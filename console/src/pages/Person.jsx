@@ -19,6 +19,13 @@ const RESETTABLE = ["CONFIRMED", "RESET_REQUIRED"];
 // Cognito's other statuses the page names (any other reads as unknown).
 const SHOWN_STATUSES = ["RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "UNCONFIRMED", "EXTERNAL_PROVIDER"];
 
+/** The message key of a person's status: a company's people have no password of their own
+ * (Cognito's `FORCE_CHANGE_PASSWORD`, as for an invitation not taken up). */
+function statusKey(p) {
+  if (p.status === "FORCE_CHANGE_PASSWORD" && p.org) return "COMPANY";
+  return SHOWN_STATUSES.includes(p.status) ? p.status : "UNKNOWN";
+}
+
 export function Person({ params }) {
   const { t, time } = useI18n();
   const me = useMe();
@@ -111,7 +118,7 @@ export function Person({ params }) {
               <dd>
                 <span class={p.enabled ? "state state-signing" : "state state-retired"}>{p.enabled ? t("people.enabled") : t("people.disabled")}</span>
                 {p.status && p.status !== "CONFIRMED" && (
-                  <span class="state state-retired">{t(`people.statuses.${SHOWN_STATUSES.includes(p.status) ? p.status : "UNKNOWN"}`)}</span>
+                  <span class="state state-next">{t(`people.statuses.${statusKey(p)}`)}</span>
                 )}
               </dd>
             </div>

@@ -142,8 +142,10 @@ impl PeopleAdmin {
     /// sign-in with the old password asks for that code and a new password
     /// (`password_reset_required` on the form). Sign-ins under way are held, and every session,
     /// refresh token and console token of theirs ends. Not one's own. Refused (`Invalid`): a
-    /// disabled account, one without a verified email (nowhere to send the code), and one
-    /// Cognito will not reset (not confirmed yet). Recorded as
+    /// disabled account, one without a verified email (nowhere to send the code), one without a
+    /// password of its own (Cognito's `FORCE_CHANGE_PASSWORD`: an invitation not taken up, or a
+    /// company's person; `UNCONFIRMED`; `EXTERNAL_PROVIDER`), and any other status but
+    /// `CONFIRMED` and `RESET_REQUIRED`. Recorded as
     /// `admin.user.password_reset_required` (`before.sessions`).
     pub async fn require_password_reset(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
@@ -155,7 +157,12 @@ impl PeopleAdmin {
         match user.status.as_deref() {
             None | Some("CONFIRMED" | "RESET_REQUIRED") => {}
             Some("EXTERNAL_PROVIDER") => return Err(AdminError::Invalid("the person signs in through their company: it keeps their password".into())),
-            Some(_) => return Err(AdminError::Invalid("the person has not finished setting up their account: they have no password of their own yet".into())),
+            Some("FORCE_CHANGE_PASSWORD" | "UNCONFIRMED") => {
+                return Err(AdminError::Invalid(
+                    "the person has no password of their own yet (an invitation not taken up, a company's person, or an account not confirmed)".into(),
+                ));
+            }
+            Some(other) => return Err(AdminError::Invalid(format!("Cognito's status for the person, {other}, allows no reset"))),
         }
         if user.attributes.get("email_verified").and_then(Value::as_str) != Some("true") {
             return Err(AdminError::Invalid("the person has no verified email to send the reset code to".into()));

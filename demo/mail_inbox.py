@@ -1,6 +1,6 @@
-"""The local mailbox: every email the local Cognito sent (scripts/moto_server.py appends each to
-its outbox file, a JSON line with `destination`, `kind`, `subject`, `html`, `code`, `at`), for
-local runs and browser tests.
+"""The local mailbox: every email the local Cognito and SES sent (scripts/moto_server.py appends
+each to its outbox file, a JSON line with `destination`, `kind`, `subject`, `html` or `text`,
+`code`, `at`), for local runs and browser tests.
 
 - `GET /` lists them, newest first, each with its subject and its HTML body in a sandboxed
   frame (no scripts, no forms; the page refreshes itself).
@@ -17,6 +17,14 @@ import time
 import urllib.parse
 
 from local_service import Handler as ServiceHandler, serve
+
+
+def body(mail):
+    """A message's body: HTML (Cognito's) in a sandboxed frame, plain text (SES's) as written."""
+    if mail.get("html") is None and mail.get("text") is not None:
+        return f"<pre class='text' style='white-space:pre-wrap;border:1px solid #ddd;padding:.5rem'>{html.escape(mail['text'])}</pre>"
+    return (f"<iframe sandbox title='{html.escape(mail.get('subject') or '', quote=True)}' srcdoc='{html.escape(mail.get('html') or '', quote=True)}'"
+            f" style='width:100%;height:12rem;border:1px solid #ddd'></iframe>")
 
 
 class Handler(ServiceHandler):
@@ -41,12 +49,11 @@ class Handler(ServiceHandler):
         rows = "".join(
             f"<li class='email'><time>{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(m.get('at', 0)))}</time>"
             f" to <b class='to'>{html.escape(m.get('destination', ''))}</b> <small>{html.escape(m.get('kind', ''))}</small>"
-            f"<p class='subject'><b>{html.escape(m.get('subject', ''))}</b></p>"
-            f"<iframe sandbox title='{html.escape(m.get('subject', ''), quote=True)}' srcdoc='{html.escape(m.get('html', ''), quote=True)}'"
-            f" style='width:100%;height:12rem;border:1px solid #ddd'></iframe></li>"
+            f"<p class='subject'><b>{html.escape(m.get('subject') or '')}</b></p>"
+            f"{body(m)}</li>"
             for m in self.emails(to)
         ) or "<li>No emails yet.</li>"
-        self.send_page("Local mail inbox", f"<p>Every email the local Cognito sent (codes, invitations), as the person gets it.</p><ul id='emails'>{rows}</ul>")
+        self.send_page("Local mail inbox", f"<p>Every email the local Cognito and SES sent (codes, invitations, notices), as the person gets it.</p><ul id='emails'>{rows}</ul>")
 
 
 def main():

@@ -7,7 +7,8 @@ name as the access key id (`LoginFunction`, ...); moto's launcher, with `MOTO_CA
 logs each call (`scripts/moto_server.py`); this compares that log with the template:
 
 - an operation is allowed when a statement of the function's `Policies` lists its action
-  (`dynamodb:GetItem`) or a wildcard over it (`dynamodb:*`); a `Query` or `Scan` of an index
+  (`dynamodb:GetItem`) or a wildcard over it (`dynamodb:*`), a statement under `!If` counting
+  as granted (the deployment's condition, such as `UseSes`, is not evaluated); a `Query` or `Scan` of an index
   needs a statement that also names the table's indexes (`${Table.Arn}/index/*`); other
   resources and conditions are not checked;
 - a DynamoDB `TransactWriteItems` needs the action of each kind of item in it (`PutItem`,
@@ -62,6 +63,14 @@ def listed(value):
     return [value] if isinstance(value, (str, dict)) else list(value or [])
 
 
+def conditional(statement):
+    """The statements a `!If [Condition, A, B]` may stand for (both branches: the check allows
+    what either grants, so a condition is not evaluated); a plain statement itself."""
+    if isinstance(statement, list):
+        return [branch for branch in statement[1:] if isinstance(branch, dict)]
+    return [statement]
+
+
 def allowed_actions(template):
     """Per function (logical id): the actions its inline policy statements allow, each with
     whether a statement allowing it names a table's indexes (`.../index/...`) among its
@@ -73,7 +82,7 @@ def allowed_actions(template):
         actions = {}
         for policy in resource.get("Properties", {}).get("Policies", []) or []:
             statements = policy.get("Statement", []) if isinstance(policy, dict) else []
-            for statement in listed(statements):
+            for statement in (s for item in listed(statements) for s in conditional(item)):
                 if statement.get("Effect") != "Allow":
                     continue
                 indexes = any(isinstance(r, str) and "/index/" in r for r in listed(statement.get("Resource")))

@@ -29,6 +29,12 @@ class IamCheck(unittest.TestCase):
                           {"key": "local", "op": "dynamodb:CreateTable"})
         self.assertEqual(code, 0, out)
 
+    def test_a_statement_under_a_condition_counts(self):
+        code, out = check({"key": "WorkflowsFunction", "op": "ses:SendEmail"})
+        self.assertEqual(code, 0, out)
+        code, out = check({"key": "LoginFunction", "op": "ses:SendEmail"})
+        self.assertEqual(code, 1, out)
+
     def test_an_action_not_granted_fails(self):
         code, out = check({"key": "SmsSenderFunction", "op": "kms:Encrypt"})
         self.assertEqual(code, 1, out)

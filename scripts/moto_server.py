@@ -10,8 +10,9 @@ With `MOTO_CALL_LOG` set, each request is appended to that file as a JSON line `
 "items"}`: the access key id it was signed with (the integration tests sign each function's
 calls with its template name, `LoginFunction`, ...), the operation (`dynamodb:GetItem`,
 `cognito-idp:AdminGetUser`, ...) and, for a DynamoDB transaction, the kinds of its items
-(`Put`, `Update`, `Delete`, `ConditionCheck`), for a `Query` or `Scan` of an index its `index`. moto checks no IAM policy; `scripts/iam_check.py`
-compares this log with `template.yaml`'s.
+(`Put`, `Update`, `Delete`, `ConditionCheck`), for a `Query` or `Scan` of an index its `index`.
+REST-protocol calls are logged by their IAM action (SES v2 `SendEmail`: `ses:SendEmail`). moto
+checks no IAM policy; `scripts/iam_check.py` compares this log with `template.yaml`'s.
 
 Changes to moto 5.2.5, each for fidelity to AWS:
 
@@ -98,6 +99,11 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   not say; here they sign in).
 - `SetUserMFAPreference` and `AdminSetUserMFAPreference` with a settings object whose members
   are all `false` turn the factor off, as in Cognito; the AWS SDKs leave `false` members out, and moto ignored the empty object.
+- Amazon SES: each message `SendEmail` accepts (v1, or v2 with simple content: moto checks
+  that the sender is a verified identity) goes to the outbox too, one line per recipient, as
+  `{"kind": "SES", "medium": "EMAIL", "from", "destination", "subject", "text", "message_id",
+  "at"}` (moto only keeps it in memory). Not emulated: SES's sandbox (verified recipients only),
+  its sending quotas, bounces and complaints.
 - Cognito requests run one at a time (one lock): moto's user pools are not thread-safe, and
   under concurrent `AdminCreateUser` calls some answered 500 (a dictionary changed while
   another request read it), which Cognito never does.
@@ -136,6 +142,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
+from moto.ses.models import SESBackend
 
 BOOLEAN_ATTRIBUTES = {"email_verified", "phone_number_verified"}
 HIDDEN_ATTRIBUTES = {"sub"}
@@ -236,10 +243,31 @@ def _send_email(pool, user, source, code, client_id=None, client_metadata=None, 
     html = html.replace("{####}", code).replace("{username}", destination if invitation else "{username}")
     line = {"pool": pool.id, "username": user.username, "kind": source, "attribute": attribute, "destination": destination, "code": code,
             "medium": medium, "subject": subject, "html": html, "at": time.time()}
+    _to_outbox(line)
+    return {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}
+
+
+def _to_outbox(line):
+    """Appends one message (a JSON line) to the local mailbox."""
     outbox = os.environ.get("MOTO_COGNITO_OUTBOX") or os.path.join(tempfile.gettempdir(), f"moto-outbox-{PORT}.jsonl")
     with open(outbox, "a", encoding="utf-8") as f:
         f.write(json.dumps(line, ensure_ascii=False) + "\n")
-    return {"Destination": _mask(destination), "DeliveryMedium": medium, "AttributeName": attribute}
+
+
+_ses_send_email = SESBackend.send_email
+
+
+def ses_send_email(self, source, subject, body, destinations):
+    """SES's `SendEmail` (v1, and v2's simple content through it) as moto answers it; what it
+    accepted then goes to the outbox, one line per recipient, as the recipient gets it."""
+    message = _ses_send_email(self, source, subject, body, destinations)
+    for address in (a for addresses in destinations.values() for a in addresses):
+        _to_outbox({"kind": "SES", "medium": "EMAIL", "from": source, "destination": address, "subject": subject, "text": body,
+                    "message_id": message.id, "at": time.time()})
+    return message
+
+
+SESBackend.send_email = ses_send_email
 
 
 def _new_code(user, purpose, ttl):
@@ -1207,6 +1235,8 @@ for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_chall
 # The `X-Amz-Target` prefixes of the JSON-protocol services the bridge calls, and their IAM prefixes.
 _TARGETS = {"DynamoDB_20120810": "dynamodb", "AWSCognitoIdentityProviderService": "cognito-idp", "secretsmanager": "secretsmanager",
             "TrentService": "kms", "AmazonSQS": "sqs"}
+# The REST-protocol operations the bridge calls (method and path), by their IAM action.
+_REST_OPERATIONS = {("POST", "/v2/email/outbound-emails"): "ses:SendEmail"}
 _CALL_LOG_LOCK = threading.Lock()
 
 
@@ -1220,8 +1250,11 @@ def _recording(call):
     def recorded(self, environ, start_response):
         credential = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
         prefix, _, op = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
-        if credential and prefix in _TARGETS:
-            entry = {"key": credential.group(1), "op": f"{_TARGETS[prefix]}:{op}"}
+        rest = _REST_OPERATIONS.get((environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")))
+        if credential and rest:
+            prefix, op = "", rest
+        if credential and (prefix in _TARGETS or rest):
+            entry = {"key": credential.group(1), "op": rest or f"{_TARGETS[prefix]}:{op}"}
             if op in ("TransactWriteItems", "Query", "Scan") and prefix.startswith("DynamoDB"):
                 body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 environ["wsgi.input"] = io.BytesIO(body)

@@ -2,7 +2,7 @@
 // virtual authenticator (WebAuthn over the DevTools protocol: a platform authenticator with
 // user verification). The local Cognito verifies every passkey ceremony for real (the
 // `webauthn` library); the form is served from `localhost`, the relying party. The account page
-// changes the password (ending the other sessions, and giving this browser a new session cookie
+// changes the password (telling the person by email, ending the other sessions, and giving this browser a new session cookie
 // value), the profile, and deletes the account.
 
 import { test, before, after } from "node:test";
@@ -66,6 +66,18 @@ function lastCode(to) {
 async function openForm(p, sso) {
   await p.goto(sso);
   await p.waitForURL((url) => url.href.startsWith(info.form));
+}
+
+/** The mail inbox page's message to `to` under `subject` (the workflows' notices arrive within a few
+ * seconds: the dev server reads the table's stream every second). */
+async function inboxMessage(p, to, subject) {
+  for (let i = 0; i < 40; i++) {
+    await p.goto(`${info.mail}/?to=${encodeURIComponent(to)}`);
+    const message = p.locator("li.email").filter({ has: p.locator(".subject", { hasText: subject }) });
+    if (await message.count()) return message.first();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.fail(`no "${subject}" to ${to} in the mail inbox`);
 }
 
 /** Signs `user` in with the password at the demo app's `path`, then opens the account page. */
@@ -257,6 +269,9 @@ test("Japanese: a new email address, after a fresh step: the code mailed to it c
   await passwordSignIn(p, { ...user, email: newEmail });
   await p.waitForURL(`${info.demo_app}/hc/ja`);
   assert.equal(await p.locator("#email").textContent(), newEmail);
+  // The old address is told, in the person's language (no locale: English), as plain text.
+  const notice = await inboxMessage(p, user.email, "The email address of your account was changed");
+  assert.match(await notice.locator("pre.text").textContent(), new RegExp(`from this address \\(${user.email}\\) to another one`));
   await p.context().close();
 });
 
@@ -314,6 +329,9 @@ test("English: changing the password asks for a fresh step (password and SMS cod
   await passwordSignIn(b, { ...user, password: "Changed-Passw0rd!" }, { sms: true });
   await b.waitForURL(`${info.demo_app}/hc/en-us`);
   assert.equal(await b.locator("#who").textContent(), `Signed in as ${user.name}`);
+  // The person is told, in their language (their locale is Japanese, whatever the browser's).
+  const notice = await inboxMessage(b, user.email, "パスワードが変更されました");
+  assert.match(await notice.locator("pre.text").textContent(), /アカウントページで変更されました/);
   await a.context().close();
   await b.context().close();
 });

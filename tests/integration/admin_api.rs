@@ -1473,7 +1473,8 @@ async fn workflows_admins_change_flows_operators_replay_failed_runs_once_and_no_
     let function = crate::harness::as_function(&console.test.sdk, "WorkflowsFunction");
     let store = Arc::new(DynamoWorkflows::new(aws_sdk_dynamodb::Client::new(&function), &console.test.stack.table));
     let secrets = shared::adapters::workflow_runner::connection_secrets(aws_sdk_secretsmanager::Client::new(&function), Duration::from_secs(60));
-    let runner = shared::adapters::workflow_runner::runner(store.clone(), secrets, Arc::new(shared::testing::MemoryRuns::default()), None).await.unwrap();
+    let runner =
+        shared::adapters::workflow_runner::runner(store.clone(), secrets, Arc::new(shared::testing::MemoryRuns::default()), Default::default()).await.unwrap();
     let flows = store.flows().await.unwrap();
     for id in ["evt-a", "evt-b"] {
         let event = event(id, "sign_in.high_risk");

@@ -239,6 +239,15 @@ impl TestApp {
         mails.filter(|m| m["pool"] == self.stack.user_pool_id.as_str()).rfind(|m| m["destination"] == email).unwrap_or_else(|| panic!("no email to {email}"))
     }
 
+    /// Every email the local SES sent to `email` (`scripts/moto_server.py` appends each to the
+    /// outbox): `from`, `subject`, `text`, ... (addresses are unique to a test: SES has no pool).
+    pub fn ses_emails(&self, email: &str) -> Vec<Value> {
+        let port = moto().rsplit(':').next().unwrap_or_default();
+        let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
+        let text = std::fs::read_to_string(&outbox).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|m| m["kind"] == "SES" && m["destination"] == email).collect()
+    }
+
     /// The code in the last email the local Cognito sent to `email` in this test's pool.
     pub fn emailed_code(&self, email: &str) -> String {
         self.last_email(email)["code"].as_str().map(str::to_owned).unwrap_or_else(|| panic!("no code to {email}"))

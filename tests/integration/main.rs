@@ -15,6 +15,7 @@ mod emails;
 mod faults;
 mod harness;
 mod login_flow;
+mod notices;
 mod orgs;
 mod passwordless;
 mod requests;

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use base64::Engine;
 use serde_json::{Value, json};
 use shared::adapters::http::connectors::HttpConnectors;
-use shared::adapters::workflow_runner::connection_secrets;
+use shared::adapters::workflow_runner::{StepServices, connection_secrets};
 use shared::admin::ports::AuditedWorkflows;
 use shared::common::secrets::SecretRef;
 use shared::events::IdentityEvent;
@@ -376,7 +376,7 @@ async fn events_recorded_in_the_table_reach_their_flows_through_the_stream_once(
 async fn the_admin_tool_imports_checks_previews_and_toggles_flows() {
     use bridge_admin::workflows::Workflows;
     let test = crate::harness::spawn_app().await;
-    let admin = Workflows::new(&test.sdk, &test.stack.table, test.apps.prefix(), None);
+    let admin = Workflows::new(&test.sdk, &test.stack.table, test.apps.prefix(), Default::default());
     let flow = template("high-risk-sign-in-servicenow");
     let refused = admin.import(flow.clone(), 1).await.unwrap_err().to_string();
     assert!(refused.contains("connection `servicenow`"), "{refused}");
@@ -590,7 +590,7 @@ async fn the_inactivity_schedule_reaches_the_right_people_once() {
     store.seed_connection(&serde_json::from_value(marketo).unwrap()).await.unwrap();
     let users =
         shared::adapters::workflow_runner::user_actions(&crate::harness::as_function(&app.sdk, "WorkflowsFunction"), &app.stack.user_pool_id, &app.stack.table);
-    let admin = bridge_admin::workflows::Workflows::new(&app.sdk, &app.stack.table, app.apps.prefix(), Some(users.clone()));
+    let admin = bridge_admin::workflows::Workflows::new(&app.sdk, &app.stack.table, app.apps.prefix(), StepServices { users: Some(users.clone()), mail: None });
     for name in ["inactive-user-marketo-list", "inactive-user-cleanup", "inactive-user-cleanup-delete"] {
         admin.import(template(name), 1).await.unwrap();
     }
@@ -688,10 +688,14 @@ steps:
 }
 
 /// The overview's daily counters in the test's table.
-/// The workflows function's state as its `main` builds it, over `app`'s table (and its user pool,
-/// with `pool`), its AWS calls signed as `WorkflowsFunction`.
-fn workflows_function(app: &crate::harness::TestApp, pause: Arc<MemoryRuns>, pool: bool) -> workflows::state::Workflows {
-    let mut env = HashMap::from([("TABLE_NAME".to_owned(), app.stack.table.clone())]);
+/// The workflows function's state as its `main` builds it, over `app`'s table and SES identity
+/// (and its user pool, with `pool`), its AWS calls signed as `WorkflowsFunction`.
+pub(crate) fn workflows_function(app: &crate::harness::TestApp, pause: Arc<MemoryRuns>, pool: bool) -> workflows::state::Workflows {
+    let mut env = HashMap::from([
+        ("TABLE_NAME".to_owned(), app.stack.table.clone()),
+        ("EMAIL_FROM".to_owned(), app.stack.email_from.clone()),
+        ("EMAIL_IDENTITY_ARN".to_owned(), app.stack.email_identity_arn.clone()),
+    ]);
     if pool {
         env.insert("USER_POOL_ID".into(), app.stack.user_pool_id.clone());
     }

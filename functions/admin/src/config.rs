@@ -20,6 +20,8 @@ pub struct Config {
     pub secret_prefix: String,
     /// How long a person's console role is trusted before Cognito is asked again (seconds).
     pub role_ttl_seconds: u64,
+    /// Who a replayed run's email steps send as (`EMAIL_FROM`, `EMAIL_IDENTITY_ARN`); none: they fail.
+    pub email_sender: Option<shared::adapters::workflow_runner::EmailSender>,
 }
 
 impl Config {
@@ -33,6 +35,7 @@ impl Config {
             console_origin: required(env, "CONSOLE_ORIGIN")?.trim_end_matches('/').to_owned(),
             secret_prefix: optional(env, "SECRET_PREFIX")?.unwrap_or_else(|| "identity-bridge".into()),
             role_ttl_seconds: parsed_or(env, "ADMIN_ROLE_TTL_SECONDS", 30)?,
+            email_sender: shared::adapters::workflow_runner::email_sender(env)?,
         })
     }
 }

@@ -66,7 +66,10 @@ impl Admin {
         let replayer = Arc::new(shared::adapters::workflow_runner::DeployedReplayer {
             store: workflows.clone(),
             secrets: hook_secrets,
-            users: Some(shared::adapters::workflow_runner::user_actions(sdk, &config.user_pool_id, &config.table)),
+            services: shared::adapters::workflow_runner::StepServices {
+                users: Some(shared::adapters::workflow_runner::user_actions(sdk, &config.user_pool_id, &config.table)),
+                mail: config.email_sender.as_ref().map(|sender| shared::adapters::workflow_runner::email_step(sdk, sender)),
+            },
         });
         Ok(Self {
             apps: AppAdmin { store: Arc::new(DynamoApps::new(dynamo.clone(), &config.table)), vault: vault.clone(), prefix: config.secret_prefix.clone() },

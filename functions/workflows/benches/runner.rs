@@ -72,7 +72,7 @@ async fn main() -> Result<(), Failure> {
             std::time::Duration::from_secs(60),
         )),
         pause: Arc::new(MemoryRuns::default()),
-        users: None,
+        services: Default::default(),
     };
     calls.take();
     let started = Instant::now();

@@ -1,5 +1,6 @@
 //! Local provisioning: in moto, the resources `template.yaml` declares in AWS (the table with
-//! its index, TTL and stream; the user pool and app client; the bridge secret), and demo users.
+//! its index, TTL and stream; the user pool and app client; the bridge secret; a verified SES
+//! identity for email steps), and demo users.
 //! Used by `make dev` and by the integration tests; never against a real account.
 
 use crate::adapters::dynamo::{GSI1, GSI2};
@@ -20,7 +21,13 @@ pub struct LocalStack {
     pub user_pool_id: String,
     pub client_id: String,
     pub bridge_secret_id: String,
+    /// The sender of email steps, on [`EMAIL_DOMAIN`] (verified in the local SES).
+    pub email_from: String,
+    pub email_identity_arn: String,
 }
+
+/// The local SES identity's domain.
+pub const EMAIL_DOMAIN: &str = "mail.bridge.example";
 
 impl LocalStack {
     pub fn env(&self) -> Vec<(&'static str, String)> {
@@ -30,6 +37,8 @@ impl LocalStack {
             ("USER_POOL_CLIENT_ID", self.client_id.clone()),
             ("BRIDGE_SECRET_ID", self.bridge_secret_id.clone()),
             ("PASSKEY_RP_ID", RELYING_PARTY.to_owned()),
+            ("EMAIL_FROM", self.email_from.clone()),
+            ("EMAIL_IDENTITY_ARN", self.email_identity_arn.clone()),
         ]
     }
 }
@@ -114,7 +123,8 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .send()
         .await
         .context("creating the bridge secret")?;
-    Ok(LocalStack { table, user_pool_id: pool_id, client_id, bridge_secret_id: secret.arn.context("the secret has no ARN")? })
+    let (email_from, email_identity_arn) = email_identity(sdk, &region).await?;
+    Ok(LocalStack { table, user_pool_id: pool_id, client_id, bridge_secret_id: secret.arn.context("the secret has no ARN")?, email_from, email_identity_arn })
 }
 
 /// A password, an email code or a passkey, as the stack's pool allows.
@@ -167,6 +177,13 @@ async fn create_table(client: &dynamodb::Client, table: &str) -> Result<()> {
         .await
         .context("enabling TTL")?;
     Ok(())
+}
+
+/// The stack's `EmailFrom` and `EmailIdentityArn`: [`EMAIL_DOMAIN`] verified in SES (moto
+/// verifies it at once; verifying it again is harmless).
+async fn email_identity(sdk: &SdkConfig, region: &str) -> Result<(String, String)> {
+    aws_sdk_sesv2::Client::new(sdk).create_email_identity().email_identity(EMAIL_DOMAIN).send().await.context("verifying the SES identity")?;
+    Ok((format!("no-reply@{EMAIL_DOMAIN}"), format!("arn:aws:ses:{region}:000000000000:identity/{EMAIL_DOMAIN}")))
 }
 
 /// A person in the local pool.

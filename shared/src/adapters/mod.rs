@@ -20,5 +20,6 @@ pub mod lambda_edge;
 pub mod local_stack;
 pub mod logs;
 pub mod secrets_manager;
+pub mod ses;
 pub mod tls;
 pub mod workflow_runner;

@@ -1,7 +1,7 @@
 //! The workflow runner as deployed, built the same way by the runner Lambda and the operators'
 //! replay ([`DeployedReplayer`], for the admin API and `bridge-admin`): connections read from the table and called over HTTPS, Cognito steps on the
-//! bridge's pool (when one is configured), run records in the table, real waits between
-//! retries, connection secrets from Secrets Manager.
+//! bridge's pool and email steps through Amazon SES (each when configured: [`StepServices`]),
+//! run records in the table, real waits between retries, connection secrets from Secrets Manager.
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -14,8 +14,11 @@ use crate::adapters::dynamo::sessions::DynamoSessions;
 use crate::adapters::dynamo::workflows::DynamoWorkflows;
 use crate::adapters::http::connectors::HttpConnectors;
 use crate::adapters::secrets_manager::SecretsManager;
+use crate::adapters::ses::SesMailer;
 use crate::common::secrets::{CachedSecrets, SecretRef};
 use crate::common::store::StoreError;
+use crate::config::{ConfigError, Source, optional};
+use crate::workflows::email_step::EmailStep;
 use crate::workflows::flow::Action;
 use crate::workflows::runner::{Connectors, Pause};
 use crate::workflows::runner::{Runner, StepOutcome};
@@ -45,40 +48,81 @@ pub fn user_actions(sdk: &aws_config::SdkConfig, pool_id: &str, table: &str) -> 
     Arc::new(UserActions { directory: directory.clone(), pool: directory.clone(), linker: directory, sessions, orgs })
 }
 
-/// A step's connector: HTTP ones, and Cognito when a pool is configured.
+/// The connectors that act on AWS rather than through a connection, each when configured: a
+/// step whose service is missing fails, saying which setting it needs.
+#[derive(Clone, Default)]
+pub struct StepServices {
+    /// Cognito steps, on the bridge's pool (`USER_POOL_ID`).
+    pub users: Option<Arc<UserActions>>,
+    /// Email steps, through Amazon SES (`EMAIL_FROM` and `EMAIL_IDENTITY_ARN`).
+    pub mail: Option<Arc<EmailStep>>,
+}
+
+impl StepServices {
+    /// What `env` configures: Cognito steps on `USER_POOL_ID` (with the bridge's sessions in
+    /// `table`), email steps as [`email_sender`] reads them.
+    pub fn from_env(env: &impl Source, sdk: &aws_config::SdkConfig, table: &str) -> Result<Self, ConfigError> {
+        let users = optional(env, "USER_POOL_ID")?.filter(|p| !p.is_empty()).map(|pool| user_actions(sdk, &pool, table));
+        Ok(Self { users, mail: email_sender(env)?.map(|sender| email_step(sdk, &sender)) })
+    }
+}
+
+/// Who email steps send as: an address on a verified SES identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSender {
+    /// `EMAIL_FROM`: the `From` address (`Example <no-reply@example.com>` or a bare address).
+    pub from: String,
+    /// `EMAIL_IDENTITY_ARN`: the SES identity `from` belongs to.
+    pub identity_arn: String,
+}
+
+/// The sender `env` names: `EMAIL_FROM` and `EMAIL_IDENTITY_ARN`, both set or neither (no email
+/// steps).
+pub fn email_sender(env: &impl Source) -> Result<Option<EmailSender>, ConfigError> {
+    let set = |name| optional(env, name).map(|v| v.filter(|v| !v.trim().is_empty()));
+    match (set("EMAIL_FROM")?, set("EMAIL_IDENTITY_ARN")?) {
+        (Some(from), Some(identity_arn)) => Ok(Some(EmailSender { from, identity_arn })),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError { variable: "EMAIL_FROM".into(), problem: "and EMAIL_IDENTITY_ARN are set together, or neither".into() }),
+    }
+}
+
+/// The email connector sending as `sender` through Amazon SES.
+pub fn email_step(sdk: &aws_config::SdkConfig, sender: &EmailSender) -> Arc<EmailStep> {
+    Arc::new(EmailStep { mailer: Arc::new(SesMailer::new(sdk, &sender.from, &sender.identity_arn)) })
+}
+
+/// A step's connector: HTTP ones, and Cognito and email when configured.
 struct StepConnectors {
     http: HttpConnectors,
-    users: Option<Arc<UserActions>>,
+    services: StepServices,
 }
 
 #[async_trait]
 impl Connectors for StepConnectors {
     async fn call(&self, action: &Action) -> StepOutcome {
-        match (action, &self.users) {
-            (Action::Cognito { .. }, Some(users)) => UserActions::call(users, action).await,
-            (Action::Cognito { .. }, None) => StepOutcome::Failed("no user pool is configured for Cognito steps (USER_POOL_ID)".into()),
+        match (action, &self.services.users, &self.services.mail) {
+            (Action::Cognito { .. }, Some(users), _) => UserActions::call(users, action).await,
+            (Action::Cognito { .. }, None, _) => StepOutcome::Failed("no user pool is configured for Cognito steps (USER_POOL_ID)".into()),
+            (Action::Email { .. }, _, Some(mail)) => mail.call(action).await,
+            (Action::Email { .. }, _, None) => StepOutcome::Failed("no sender is configured for email steps (EMAIL_FROM, EMAIL_IDENTITY_ARN)".into()),
             _ => self.http.call(action).await,
         }
     }
 }
 
 /// A runner over the connections the table holds now.
-pub async fn runner(
-    store: Arc<DynamoWorkflows>,
-    secrets: Arc<CachedSecrets>,
-    pause: Arc<dyn Pause>,
-    users: Option<Arc<UserActions>>,
-) -> Result<Runner, StoreError> {
+pub async fn runner(store: Arc<DynamoWorkflows>, secrets: Arc<CachedSecrets>, pause: Arc<dyn Pause>, services: StepServices) -> Result<Runner, StoreError> {
     let http = HttpConnectors::new(store.connections().await?, secrets).map_err(|e| StoreError::Unavailable(format!("HTTPS client: {e}")))?;
-    Ok(Runner { connectors: Arc::new(StepConnectors { http, users }), runs: store.clone(), dead_letters: store, pause, deadline: None })
+    Ok(Runner { connectors: Arc::new(StepConnectors { http, services }), runs: store.clone(), dead_letters: store, pause, deadline: None })
 }
 
 /// Replays over the connections the table holds at the time of each replay.
 pub struct DeployedReplayer {
     pub store: Arc<DynamoWorkflows>,
     pub secrets: Arc<CachedSecrets>,
-    /// The Cognito connector, when a pool is configured.
-    pub users: Option<Arc<UserActions>>,
+    /// Cognito and email steps, where configured.
+    pub services: StepServices,
 }
 
 #[async_trait]
@@ -90,7 +134,7 @@ impl crate::admin::ports::Replayer for DeployedReplayer {
         run: crate::workflows::runner::RunRecord,
         now: u64,
     ) -> Result<crate::workflows::runner::RunRecord, StoreError> {
-        let runner = runner(self.store.clone(), self.secrets.clone(), Arc::new(Sleep), self.users.clone()).await?;
+        let runner = runner(self.store.clone(), self.secrets.clone(), Arc::new(Sleep), self.services.clone()).await?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(crate::admin::workflows::REPLAY_SECONDS);
         Runner { deadline: Some(deadline), ..runner }.replay(flow, event, run, now).await
     }

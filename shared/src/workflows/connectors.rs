@@ -47,7 +47,7 @@ pub enum Verdict {
 }
 
 impl Action {
-    /// The request an HTTP-based step makes; `None` for other connectors (Cognito).
+    /// The request an HTTP-based step makes; `None` for other connectors (Cognito, email).
     pub fn http_call(&self) -> Option<HttpCall> {
         let call = |connection: &str, path: String, body: Value, answers| HttpCall {
             connection: connection.to_owned(),
@@ -83,7 +83,7 @@ impl Action {
                 let list: String = list.chars().filter(char::is_ascii_alphanumeric).collect();
                 call(connection, format!("/rest/v1/lists/{list}/leads.json"), json!({"input": [{"id": lead_id}]}), Answers::Marketo)
             }
-            Action::Cognito { .. } => return None,
+            Action::Cognito { .. } | Action::Email { .. } => return None,
         })
     }
 }

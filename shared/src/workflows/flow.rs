@@ -22,6 +22,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::email_message::{MAX_SUBJECT, MAX_TEXT, Texts, one_line, recipient};
 use super::expr::Condition;
 use crate::events::EventType;
 
@@ -140,6 +141,15 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         email: Option<String>,
     },
+    /// A plain-text email to the event's person, at their verified address, in their language
+    /// (`workflows::email_message`, sent by `workflows::email_step`).
+    Email {
+        subject: Texts,
+        text: Texts,
+        /// The recipient: filled in from the event when the step runs, never written in a flow.
+        #[serde(skip)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,12 +248,29 @@ impl Action {
             }
             Action::Cognito { action: CognitoAction::AddToGroup, group: None, .. } => Err("add_to_group needs a group"),
             Action::Cognito { action: CognitoAction::LinkAccounts, email: None, .. } => Err("link_accounts needs the email"),
+            Action::Email { subject, .. } if !subject.fits(MAX_SUBJECT) => Err("an email's subject is 1 to 200 characters in each language"),
+            Action::Email { text, .. } if !text.fits(MAX_TEXT) => Err("an email's text is 1 to 10,000 characters in each language"),
             Action::Http { headers, .. } if !super::connection::valid_headers(headers) => Err(super::connection::HEADERS_RULE),
             _ if self.http_call().is_some_and(|call| !super::connection::valid_name(&call.connection)) => {
                 Err("the connection's name is 1 to 64 characters of a-z, 0-9, '-' and '_'")
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl Action {
+    /// An email step as it is sent for `event` (its JSON, the templates rendered): its recipient
+    /// and the person's language filled in ([`recipient`]), the subject on one line. Other steps
+    /// are left as they are. The reason it cannot be sent, if the event's person has no verified
+    /// address.
+    pub fn address(&mut self, event: &Value) -> Result<(), String> {
+        let Action::Email { subject, text, to } = self else { return Ok(()) };
+        let (address, language) = recipient(event)?;
+        *to = address.as_str().to_owned();
+        *subject = Texts::One(one_line(subject.pick(language)));
+        *text = Texts::One(text.pick(language).to_owned());
+        Ok(())
     }
 }
 

@@ -5,6 +5,8 @@
 
 pub mod connection;
 pub mod connectors;
+pub mod email_message;
+pub mod email_step;
 pub mod expr;
 pub mod flow;
 pub mod inactivity;

@@ -265,13 +265,15 @@ impl Runner {
 }
 
 /// The step's action with its templates rendered ([`rendered_fields`]); an HTTP step's path
-/// takes its values percent-encoded ([`super::template::render_path`], whose refusal is the
-/// error: the step fails uncalled).
+/// takes its values percent-encoded ([`super::template::render_path`]), an email step its
+/// recipient and language from the event ([`Action::address`]). A refusal of
+/// either is the error: the step fails uncalled.
 fn rendered(action: &Action, context: &Value) -> Result<Action, String> {
     let mut done = rendered_fields(action, context);
     if let (Action::Http { path: template, .. }, Action::Http { path, .. }) = (action, &mut done) {
         *path = super::template::render_path(template, context)?;
     }
+    done.address(context)?;
     Ok(done)
 }
 

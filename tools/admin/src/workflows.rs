@@ -6,14 +6,13 @@ use secrecy::SecretString;
 use shared::adapters::dynamo::audit::DynamoAudit;
 use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::adapters::secrets_manager::SecretsManager;
-use shared::adapters::workflow_runner::{DeployedReplayer, connection_secrets};
+use shared::adapters::workflow_runner::{DeployedReplayer, StepServices, connection_secrets};
 use shared::admin::audit::Actor;
 use shared::admin::workflows::{ConnectionSettings, RunQuery, WorkflowsAdmin};
 use shared::events::IdentityEvent;
 use shared::workflows::connection::Connection;
 use shared::workflows::flow::Flow;
 use shared::workflows::runner::{Preview, RunRecord};
-use shared::workflows::user_actions::UserActions;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,12 +25,12 @@ pub struct Workflows {
 
 impl Workflows {
     /// The workflows in `table`, connection secrets named `{prefix}/workflows/{name}`; replays
-    /// act on the pool through `users` (none: Cognito steps fail).
-    pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>, users: Option<Arc<UserActions>>) -> Self {
+    /// act through `services` (a step whose service is missing fails).
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str, prefix: impl Into<String>, services: StepServices) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         let secrets = aws_sdk_secretsmanager::Client::new(sdk);
         let store = Arc::new(DynamoWorkflows::new(dynamo.clone(), table));
-        let replayer = Arc::new(DeployedReplayer { store: store.clone(), secrets: connection_secrets(secrets.clone(), Duration::from_secs(60)), users });
+        let replayer = Arc::new(DeployedReplayer { store: store.clone(), secrets: connection_secrets(secrets.clone(), Duration::from_secs(60)), services });
         let admin = WorkflowsAdmin {
             store: store.clone(),
             vault: Arc::new(SecretsManager::new(secrets)),

@@ -54,12 +54,12 @@ pub enum FlowCommand {
     ScanInactive,
 }
 
-/// Runs a `flow` command against the table (with `USER_POOL_ID`, if set, for the user actions).
+/// Runs a `flow` command against the table (replays act on `USER_POOL_ID` and send email as
+/// `EMAIL_FROM` on `EMAIL_IDENTITY_ARN`, each if set).
 pub async fn run(command: FlowCommand, ctx: &Ctx) -> Result<()> {
     let table = ctx.table()?;
-    let pool = std::env::var("USER_POOL_ID").ok().filter(|p| !p.is_empty());
-    let users = pool.map(|pool| shared::adapters::workflow_runner::user_actions(&ctx.sdk, &pool, table));
-    let workflows = Workflows::new(&ctx.sdk, table, ctx.secret_prefix.clone(), users);
+    let services = shared::adapters::workflow_runner::StepServices::from_env(&shared::config::Env, &ctx.sdk, table)?;
+    let workflows = Workflows::new(&ctx.sdk, table, ctx.secret_prefix.clone(), services);
     let now = super::now();
     match command {
         FlowCommand::Import { file } => show(&workflows.import(bridge_admin::read_document(&file)?, now).await?)?,

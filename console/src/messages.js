@@ -17,7 +17,7 @@ export const messages = {
     roles: { admin: "Admin", operator: "Operator", viewer: "Viewer" },
     roleHelp: {
       admin: "may change everything",
-      operator: "reads everything, may sign people out, switch the telephony hook and replay failed workflow runs",
+      operator: "reads everything, may sign people out, reset the second factors or password of people without a console role, switch the telephony hook and replay failed workflow runs",
       viewer: "reads only",
     },
     account: { signOut: "Sign out" },
@@ -832,7 +832,7 @@ export const messages = {
     roles: { admin: "管理者", operator: "オペレーター", viewer: "閲覧者" },
     roleHelp: {
       admin: "すべてを変更できます",
-      operator: "すべてを閲覧でき、ユーザーのサインアウト、SMS 送信フックの切り替え、失敗したワークフローの再実行ができます",
+      operator: "すべてを閲覧でき、ユーザーのサインアウト、コンソール権限のないユーザーの二要素認証とパスワードのリセット、SMS 送信フックの切り替え、失敗したワークフローの再実行ができます",
       viewer: "閲覧のみできます",
     },
     account: { signOut: "サインアウト" },

@@ -1841,7 +1841,7 @@ test("a viewer sees the workflows, a failed run and a flow's runs, but no contro
   await p.context().close();
 });
 
-test("an operator signs a person out everywhere, deactivates and activates the telephony hook and replays a failed run through the UI, but sees no control to change apps, hooks, flows or people, and the API refuses the operator's changes", async () => {
+test("an operator signs a person out everywhere, deactivates and activates the telephony hook and replays a failed run through the UI, may reset the credentials of people without a console role but not an admin's, sees no control to change apps, hooks, flows or people, and the API refuses the operator's changes", async () => {
   const p = await page("en-US");
   const person = info.users.hanako;
   let hanako;
@@ -1859,16 +1859,22 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     await hanako.goto(sso);
     await hanako.waitForURL(`${info.demo_app}/hc/en-us`);
 
-    // Someone with a second factor: the operator may not reset it (admins only).
+    // Someone with a second factor and no console role: the operator may reset it (the helpdesk's
+    // action); an admin's, not (the API refuses it too, below).
     await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.mfa.email)}`);
     await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
-    assert.equal(await p.getByRole("button", { name: "Reset second factors" }).count(), 0, "no Reset second factors");
+    await p.getByRole("button", { name: "Reset second factors" }).waitFor();
+    await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(info.users.admin.email)}`);
+    await p.locator("dt:text-is('Console role') + dd").filter({ hasText: "Admin" }).waitFor();
+    await p.locator("dt:text-is('Second factors') + dd").filter({ hasText: "Text message (SMS)" }).waitFor();
+    for (const name of ["Reset second factors", "Require a new password"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name} for an admin`);
 
     // Her page: the operator may sign her out everywhere, but not disable her or give her a role.
     await p.goto(`${consoleUrl()}#/people/${encodeURIComponent(person.email)}`);
     await h1(p).filter({ hasText: person.email }).waitFor();
     await p.getByRole("region", { name: "Live sessions" }).getByRole("table").waitFor();
-    for (const name of ["Disable", "Enable", "Change role", "Require a new password"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
+    await p.getByRole("button", { name: "Require a new password", exact: true }).waitFor();
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
     // One session ended from its row: that browser's next app opens the form.
     await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();
@@ -1975,6 +1981,8 @@ test("an operator signs a person out everywhere, deactivates and activates the t
       [`/workflows/flows/${FLOW}/disable`, { method: "POST", ifMatch: flow.etag }],
       [`${who}/disable`, { method: "POST" }],
       [`${who}/role`, { method: "PUT", body: { role: "operator" } }],
+      [`/people/${encodeURIComponent(info.users.admin.email)}/factors/reset`, { method: "POST" }],
+      [`/people/${encodeURIComponent(info.users.admin.email)}/password/reset`, { method: "POST" }],
     ];
     for (const [path, options] of refusals) {
       const answer = await callApi(p, path, options);

@@ -244,7 +244,7 @@ impl TestApp {
     pub fn ses_emails(&self, email: &str) -> Vec<Value> {
         let port = moto().rsplit(':').next().unwrap_or_default();
         let outbox = std::env::temp_dir().join(format!("moto-outbox-{port}.jsonl"));
-        let text = std::fs::read_to_string(&outbox).unwrap_or_default();
+        let text = std::fs::read_to_string(&outbox).unwrap_or_else(|e| panic!("{}: {e}", outbox.display()));
         text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|m| m["kind"] == "SES" && m["destination"] == email).collect()
     }
 

@@ -1,8 +1,8 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
 // the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
-// Admins disable or enable them, reset their second factors, require a new password and give
-// or take a console role (never their own); admins and operators sign them out everywhere or of
-// one session. Each change is confirmed first.
+// Admins disable or enable them and give or take a console role (never their own); admins and
+// operators sign them out everywhere or of one session, reset their second factors and require a
+// new password (operators only of people without a console role). Each change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
@@ -40,6 +40,8 @@ export function Person({ params }) {
   const self = p && (p.username === me.username || (p.sub && p.sub === me.id));
   const canChange = may(me, "change") && !self;
   const canSignOut = may(me, "signOut");
+  // The helpdesk's actions: an admin's for anyone else, an operator's for people with no console role.
+  const canReset = !self && may(me, "resetCredentials") && (me.role === "admin" || (p && !p.role));
   const chosenRole = newRole ?? (p && p.role ? p.role : "");
 
   /** A session as the console names it: how it began and when. */
@@ -144,7 +146,7 @@ export function Person({ params }) {
             </div>
           </dl>
 
-          {(canChange || canSignOut || self) && (
+          {(canChange || canSignOut || canReset || self) && (
             <section aria-labelledby="actions-heading">
               <h2 id="actions-heading">{t("people.actions")}</h2>
               {self && <p class="muted small">{t("people.self")}</p>}
@@ -159,12 +161,12 @@ export function Person({ params }) {
                       {t("people.enable")}
                     </button>
                   ))}
-                {canChange && p.factors.length > 0 && (
+                {canReset && p.factors.length > 0 && (
                   <button type="button" class="danger outline" onClick={() => ask("resetFactors")}>
                     {t("people.resetFactors")}
                   </button>
                 )}
-                {canChange && p.enabled && RESETTABLE.includes(p.status ?? "CONFIRMED") && (
+                {canReset && p.enabled && RESETTABLE.includes(p.status ?? "CONFIRMED") && (
                   <button type="button" class="danger outline" onClick={() => ask("resetPassword")}>
                     {t("people.resetPassword")}
                   </button>

@@ -54,7 +54,7 @@ pub fn user_actions(sdk: &aws_config::SdkConfig, pool_id: &str, table: &str) -> 
 pub struct StepServices {
     /// Cognito steps, on the bridge's pool (`USER_POOL_ID`).
     pub users: Option<Arc<UserActions>>,
-    /// Email steps, through Amazon SES (`EMAIL_FROM` and `EMAIL_IDENTITY_ARN`).
+    /// Email steps, through Amazon SES (`EMAIL_FROM` on `EMAIL_IDENTITY_ARN`).
     pub mail: Option<Arc<EmailStep>>,
 }
 
@@ -76,14 +76,17 @@ pub struct EmailSender {
     pub identity_arn: String,
 }
 
-/// The sender `env` names: `EMAIL_FROM` and `EMAIL_IDENTITY_ARN`, both set or neither (no email
-/// steps).
+/// The sender `env` names: `EMAIL_FROM` on `EMAIL_IDENTITY_ARN`. Without `EMAIL_FROM` there are
+/// no email steps (a pool may send through an identity with no `From` of its own: the template
+/// passes the identity alone then); `EMAIL_FROM` without an identity to send it on is an error.
 pub fn email_sender(env: &impl Source) -> Result<Option<EmailSender>, ConfigError> {
     let set = |name| optional(env, name).map(|v| v.filter(|v| !v.trim().is_empty()));
     match (set("EMAIL_FROM")?, set("EMAIL_IDENTITY_ARN")?) {
         (Some(from), Some(identity_arn)) => Ok(Some(EmailSender { from, identity_arn })),
-        (None, None) => Ok(None),
-        _ => Err(ConfigError { variable: "EMAIL_FROM".into(), problem: "and EMAIL_IDENTITY_ARN are set together, or neither".into() }),
+        (None, _) => Ok(None),
+        (Some(_), None) => {
+            Err(ConfigError { variable: "EMAIL_IDENTITY_ARN".into(), problem: "is needed with EMAIL_FROM (the SES identity it sends on)".into() })
+        }
     }
 }
 
@@ -137,5 +140,23 @@ impl crate::admin::ports::Replayer for DeployedReplayer {
         let runner = runner(self.store.clone(), self.secrets.clone(), Arc::new(Sleep), self.services.clone()).await?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(crate::admin::workflows::REPLAY_SECONDS);
         Runner { deadline: Some(deadline), ..runner }.replay(flow, event, run, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn the_sender_needs_its_address_and_an_identity_alone_is_no_error() {
+        let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>();
+        let arn = "arn:aws:ses:ap-northeast-1:1:identity/acme.example";
+        let both = email_sender(&env(&[("EMAIL_FROM", "no-reply@acme.example"), ("EMAIL_IDENTITY_ARN", arn)]));
+        assert_eq!(both.ok().flatten(), Some(EmailSender { from: "no-reply@acme.example".into(), identity_arn: arn.into() }));
+        // The template's pool sending through SES without an EmailFrom of its own: no email steps, and the function starts.
+        assert!(matches!(email_sender(&env(&[("EMAIL_FROM", ""), ("EMAIL_IDENTITY_ARN", arn)])), Ok(None)));
+        assert!(matches!(email_sender(&env(&[])), Ok(None)));
+        assert!(email_sender(&env(&[("EMAIL_FROM", "no-reply@acme.example")])).is_err_and(|e| e.variable == "EMAIL_IDENTITY_ARN"));
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::AdminError;
 use super::audit::{Actor, AuditRecord};
+use super::operator::Operator;
 use super::ports::{AuditLog, PeopleDirectory, PersonSessions};
 use super::role::Role;
 use crate::common::email::Email;
@@ -122,12 +123,14 @@ impl PeopleAdmin {
     /// session, Cognito refresh token and console token of theirs (a phone lost while signed in
     /// holds a session that passed its factor). Their next sign-in asks for no code, and an app
     /// that requires one has them prove their email and set one up again. Their passkeys and
-    /// phone number stay. Not one's own (their account page changes those). Recorded as
+    /// phone number stay. Not one's own (their account page changes those); an operator only of
+    /// someone with no console role ([`helpdesk_may`]). Recorded as
     /// `admin.user.factors_reset` (`before.factors`, `before.sessions`; `after.factors: []`), a
     /// retry too (as a disable's), so a record lost to a failed write is made by the retry.
-    pub async fn reset_factors(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+    pub async fn reset_factors(&self, by: &Operator, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
-        not_yourself(actor, &user)?;
+        helpdesk_may(by, &user)?;
+        let actor = &by.actor;
         // The factors first: should ending the sessions fail, no new session passes one.
         self.directory.reset_factors(&user.username).await?;
         let ended = self.end_everything(&user.username, now).await?;
@@ -141,15 +144,17 @@ impl PeopleAdmin {
     /// taking the current one and mails a reset code to their verified email; their next
     /// sign-in with the old password asks for that code and a new password
     /// (`password_reset_required` on the form). Sign-ins under way are held, and every session,
-    /// refresh token and console token of theirs ends. Not one's own. Refused (`Invalid`): a
+    /// refresh token and console token of theirs ends. Not one's own; an operator only of someone
+    /// with no console role ([`helpdesk_may`]). Refused (`Invalid`): a
     /// disabled account, one without a verified email (nowhere to send the code), one without a
     /// password of its own (Cognito's `FORCE_CHANGE_PASSWORD`: an invitation not taken up, or a
     /// company's person; `UNCONFIRMED`; `EXTERNAL_PROVIDER`), and any other status but
     /// `CONFIRMED` and `RESET_REQUIRED`. Recorded as
     /// `admin.user.password_reset_required` (`before.sessions`).
-    pub async fn require_password_reset(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
+    pub async fn require_password_reset(&self, by: &Operator, username: &str, now: u64) -> Result<Person, AdminError> {
         let (mut user, activity) = self.read(username, now).await?;
-        not_yourself(actor, &user)?;
+        helpdesk_may(by, &user)?;
+        let actor = &by.actor;
         if !user.enabled {
             return Err(AdminError::Invalid("the account is disabled: enable it first".into()));
         }
@@ -310,6 +315,19 @@ fn not_yourself(actor: &Actor, user: &PoolUser) -> Result<(), AdminError> {
             Err(AdminError::Invalid("you cannot disable your own account, reset its second factors or password, or change your own role".into()))
         }
         _ => Ok(()),
+    }
+}
+
+/// Whether `by` may reset `user`'s second factors or require a new password (the helpdesk's
+/// actions): an admin of anyone but themselves; an operator only of someone with no console role
+/// (as Okta's help desk admins), so an operator cannot lock an admin out or take over their
+/// account's sign-in (`Forbidden`).
+fn helpdesk_may(by: &Operator, user: &PoolUser) -> Result<(), AdminError> {
+    not_yourself(&by.actor, user)?;
+    match by.role {
+        Role::Admin => Ok(()),
+        Role::Operator if Role::of(user.groups.iter().map(String::as_str)).is_none() => Ok(()),
+        _ => Err(AdminError::Forbidden),
     }
 }
 

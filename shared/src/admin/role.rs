@@ -4,7 +4,7 @@
 //! | role       | group             | may                                                           |
 //! |------------|-------------------|---------------------------------------------------------------|
 //! | `admin`    | `bridge-admin`    | everything                                                    |
-//! | `operator` | `bridge-operator` | read everything; activate hooks, replay runs, sign people out |
+//! | `operator` | `bridge-operator` | read everything; activate hooks, replay runs, sign people out; reset the second factors or require a new password of people without a console role |
 //! | `viewer`   | `bridge-viewer`   | read everything                                               |
 //!
 //! A person in several groups has the strongest of their roles.
@@ -30,6 +30,10 @@ pub enum Action {
     ActivateHook,
     /// Replay a failed workflow run.
     ReplayRun,
+    /// Reset a person's second factors, or require a new password of them (the helpdesk's
+    /// actions): admins of anyone, operators of people with no console role (the person is
+    /// checked where they are read: `admin::people`).
+    ResetCredentials,
     /// Read many people's personal data at once (a consent version's records: emails, IP
     /// addresses, user agents), each page audited: admins only.
     ExportPersonalData,
@@ -68,7 +72,12 @@ impl Role {
     }
 
     pub fn may(self, action: Action) -> bool {
-        matches!((self, action), (Role::Admin, _) | (_, Action::Read) | (Role::Operator, Action::SignOutPerson | Action::ActivateHook | Action::ReplayRun))
+        matches!(
+            (self, action),
+            (Role::Admin, _)
+                | (_, Action::Read)
+                | (Role::Operator, Action::SignOutPerson | Action::ActivateHook | Action::ReplayRun | Action::ResetCredentials)
+        )
     }
 }
 
@@ -88,10 +97,10 @@ mod tests {
     #[test]
     fn each_role_may_exactly_what_the_table_says() {
         use Action::*;
-        let actions = [Read, SignOutPerson, ActivateHook, ReplayRun, ExportPersonalData, Change];
+        let actions = [Read, SignOutPerson, ActivateHook, ReplayRun, ResetCredentials, ExportPersonalData, Change];
         let allowed = |role: Role| actions.iter().map(|a| role.may(*a)).collect::<Vec<_>>();
-        assert_eq!(allowed(Role::Admin), [true; 6]);
-        assert_eq!(allowed(Role::Operator), [true, true, true, true, false, false]);
-        assert_eq!(allowed(Role::Viewer), [true, false, false, false, false, false]);
+        assert_eq!(allowed(Role::Admin), [true; 7]);
+        assert_eq!(allowed(Role::Operator), [true, true, true, true, true, false, false]);
+        assert_eq!(allowed(Role::Viewer), [true, false, false, false, false, false, false]);
     }
 }

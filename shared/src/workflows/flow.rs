@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use super::email_message::{MAX_SUBJECT, MAX_TEXT, Texts, one_line, recipient};
 use super::expr::Condition;
+use crate::common::email::Email;
 use crate::events::EventType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,7 +149,7 @@ pub enum Action {
         text: Texts,
         /// The recipient: filled in from the event when the step runs, never written in a flow.
         #[serde(skip)]
-        to: String,
+        to: Option<Email>,
     },
 }
 
@@ -262,14 +263,18 @@ impl Action {
 impl Action {
     /// An email step as it is sent for `event` (its JSON, the templates rendered): its recipient
     /// and the person's language filled in ([`recipient`]), the subject on one line. Other steps
-    /// are left as they are. The reason it cannot be sent, if the event's person has no verified
-    /// address.
+    /// are left as they are. The reason it cannot be sent: the event's person has no verified
+    /// address, or the rendered subject or text is empty or too long.
     pub fn address(&mut self, event: &Value) -> Result<(), String> {
         let Action::Email { subject, text, to } = self else { return Ok(()) };
         let (address, language) = recipient(event)?;
-        *to = address.as_str().to_owned();
-        *subject = Texts::One(one_line(subject.pick(language)));
-        *text = Texts::One(text.pick(language).to_owned());
+        let (one_subject, one_text) = (one_line(subject.pick(language)), text.pick(language).to_owned());
+        if one_subject.is_empty() || one_text.trim().is_empty() || one_text.chars().count() > MAX_TEXT {
+            return Err("the email's subject or text is empty, or its text is over 10,000 characters, once rendered: nothing was sent".into());
+        }
+        *to = Some(address);
+        *subject = Texts::One(one_subject);
+        *text = Texts::One(one_text);
         Ok(())
     }
 }

@@ -278,15 +278,24 @@ fn rendered(action: &Action, context: &Value) -> Result<Action, String> {
 }
 
 /// Every field rendered. Names and ids (everything but bodies, headers, fields and Marketo ids,
-/// which keep their JSON types) stay text.
+/// which keep their JSON types) stay text, and so does an email's every text (a placeholder
+/// standing for a list or nothing is written out, or empty).
 fn rendered_fields(action: &Action, context: &Value) -> Action {
     const TYPED: &[&str] = &["body", "headers", "fields", "list_id", "lead_id"];
+    const TEXTS: &[&str] = &["subject", "text"];
+    let text = |v: Value| match v {
+        Value::String(_) => v,
+        Value::Null => Value::String(String::new()),
+        other => Value::String(other.to_string()),
+    };
     let Ok(Value::Object(template)) = serde_json::to_value(action) else { return action.clone() };
     let fields = template
         .into_iter()
         .map(|(key, value)| {
             let value = render(&value, context);
             let value = match value {
+                Value::Object(by) if TEXTS.contains(&key.as_str()) => Value::Object(by.into_iter().map(|(k, v)| (k, text(v))).collect()),
+                Value::Array(_) if TEXTS.contains(&key.as_str()) => text(value),
                 Value::String(_) | Value::Object(_) | Value::Array(_) => value,
                 _ if TYPED.contains(&key.as_str()) => value,
                 Value::Null => Value::String(String::new()),

@@ -81,17 +81,17 @@ async fn end_session(State(admin): State<Arc<Admin>>, caller: Caller, PathParams
 }
 
 /// `POST /admin/v1/people/{username}/factors/reset`: turns the person's second factors off
-/// (admins only).
+/// (admins; operators of people without a console role).
 async fn reset_factors(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
-    let operator = caller.may(Action::Change)?;
-    changed(&admin, admin.people.reset_factors(&operator.actor, &username, now()).await?)
+    let operator = caller.may(Action::ResetCredentials)?;
+    changed(&admin, admin.people.reset_factors(operator, &username, now()).await?)
 }
 
 /// `POST /admin/v1/people/{username}/password/reset`: the person must choose a new password
-/// (admins only).
+/// (admins; operators of people without a console role).
 async fn require_password_reset(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
-    let operator = caller.may(Action::Change)?;
-    changed(&admin, admin.people.require_password_reset(&operator.actor, &username, now()).await?)
+    let operator = caller.may(Action::ResetCredentials)?;
+    changed(&admin, admin.people.require_password_reset(operator, &username, now()).await?)
 }
 
 async fn grant(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>, JsonBody(new): JsonBody<NewRole>) -> Answer {

@@ -215,7 +215,9 @@ def main():
     admin(env, "org", "connect", org["id"], "--issuer", issuer, "--client-id", "identity-bridge", "--client-secret-stdin",
           "--provisioning", "on_first_sign_in", "--single-logout", stdin=idp_secret)
 
-    server_env = {**env, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
+    # Breached passwords: a local stand-in of the range API (the bridge calls no internet host locally).
+    breached_url = start([sys.executable, "demo/pwned_passwords_demo.py"])
+    server_env = {**env, "BREACHED_PASSWORDS_URL": breached_url, "DEV_API_ADDR": f"127.0.0.1:{ports['api']}", "DEV_FORM_ADDR": f"127.0.0.1:{ports['form']}",
                   "DEV_STATIC_DIR": str(ROOT / "static-form"), "DEV_CONSOLE_DIR": str(ROOT / "console" / "dist"),
                   "COGNITO_JWKS_URL": f"{moto}/{stack['USER_POOL_ID']}/.well-known/jwks.json",
                   "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO", "PRODUCT_NAME": "Demo Help Center",
@@ -267,7 +269,7 @@ The identity bridge is running locally.
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)
   New password:      new@example.com / Temp-Passw0rd!   (asks for a new password first)
   Create an account: "Create an account" on the form, with any new email; the code is in the
-                     mail inbox below
+                     mail inbox below. A password known from breaches (Password123!) is refused
 
   Corporate sign-in: "Continue with corporate email" with taro@corp.example, then sign in at
   Example Corp's own provider ({issuer}) with Corp-Passw0rd!

@@ -685,6 +685,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         issuer: "https://api.example.com".into(),
         relying_party: "localhost".into(),
         sms_destinations: Default::default(),
+        breaches: None,
     }
 }
 

@@ -321,7 +321,7 @@ async function emailTo(p, to, kind) {
   throw new Error(`no ${kind} email to ${to}`);
 }
 
-test("Japanese: a new person creates an account on the app's form, reads the code in the local inbox in Japanese, and lands in the app; the same email again reveals nothing", async () => {
+test("Japanese: a new person creates an account on the app's form (a breached password refused), reads the code in the local inbox in Japanese, and lands in the app; the same email again reveals nothing", async () => {
   const p = await page("ja-JP");
   await openForm(p);
   await step(p, "identify").getByRole("button", { name: "アカウントを作成" }).click();
@@ -335,6 +335,12 @@ test("Japanese: a new person creates an account on the app's form, reads the cod
   assert.equal(await form.getByLabel("お送りするメールの言語").inputValue(), "ja", "the page's language by default");
   await form.getByRole("button", { name: "アカウントを作成" }).click();
   await p.getByRole("alert").filter({ hasText: "パスワードが下記の条件をすべて満たしていません。" }).waitFor();
+  // A password known from data breaches meets every rule and is refused all the same (the local
+  // stand-in of the Pwned Passwords range API knows it).
+  await form.getByLabel("パスワード").fill("Password123!");
+  assert.equal(await form.locator("#password-rules .met").count(), 4);
+  await form.getByRole("button", { name: "アカウントを作成" }).click();
+  await p.getByRole("alert").filter({ hasText: "このパスワードは過去のデータ漏えいで流出しており" }).waitFor();
   await form.getByLabel("パスワード").fill("Sakura-Passw0rd!");
   assert.equal(await form.locator("#password-rules .met").count(), 4);
   await shot(p, "ja-sign-up");

@@ -127,7 +127,13 @@ pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> axum::Route
 
 /// The login function's state as its `main` builds it (before its init loads anything).
 pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<Login> {
+    login_state_with(sdk, stack, moto, &[])
+}
+
+/// The same, with `extra` environment variables set too.
+pub fn login_state_with(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: &[(&str, &str)]) -> Arc<Login> {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
     env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("SMS_ALLOWED_PREFIXES".into(), "+81".into());

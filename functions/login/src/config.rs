@@ -39,6 +39,9 @@ pub struct Config {
     /// The E.164 prefixes the account page accepts for SMS codes (`SMS_ALLOWED_PREFIXES`,
     /// `+81,+1604`); unset, any number.
     pub sms_destinations: SmsDestinations,
+    /// The Pwned Passwords range API a new password is looked up in (`BREACHED_PASSWORDS_URL`,
+    /// `https://api.pwnedpasswords.com`: https, or http on loopback); unset or empty, none.
+    pub breached_passwords_url: Option<Url>,
 }
 
 impl Config {
@@ -58,6 +61,15 @@ impl Config {
                 Ok(url) if shared::common::secure_url::secure(&url) && url.query().is_none() => Some(url),
                 _ => return Err(ConfigError { variable: "PUBLIC_API_URL".into(), problem: "must be an https URL without a query".into() }),
             },
+        };
+        let breached_passwords_url = match optional(env, "BREACHED_PASSWORDS_URL")?.filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) => Some(
+                Url::parse(&raw)
+                    .ok()
+                    .filter(shared::common::secure_url::secure)
+                    .ok_or_else(|| ConfigError { variable: "BREACHED_PASSWORDS_URL".into(), problem: "must be an https URL (or http on loopback)".into() })?,
+            ),
         };
         let defaults = SessionPolicy::default();
         let session = SessionPolicy { ttl: parsed_or(env, "SESSION_TTL_SECONDS", defaults.ttl)?, idle: parsed_or(env, "SESSION_IDLE_SECONDS", defaults.idle)? };
@@ -81,6 +93,7 @@ impl Config {
             country_header: optional(env, "COUNTRY_HEADER")?.filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
             relying_party: optional(env, "PASSKEY_RP_ID")?.filter(|r| !r.is_empty()).unwrap_or_else(|| form_url.host_str().unwrap_or_default().to_owned()),
             sms_destinations: parsed_or(env, "SMS_ALLOWED_PREFIXES", SmsDestinations::default())?,
+            breached_passwords_url,
             form_url,
         })
     }

@@ -101,6 +101,7 @@ const JAPANESE: &[(&str, &str)] = &[
     ("not_signed_in", "セッションが終了しました。もう一度サインインしてから、アプリからアカウントページを開いてください。"),
     ("origin_not_allowed", "このオリジンからのリクエストは許可されていません。"),
     ("other_browser", "このサインインは別のブラウザで開始されました。このブラウザでアプリからもう一度サインインしてください。"),
+    ("password_breached", "このパスワードは過去のデータ漏えいで流出しており、第三者に試されるおそれがあります。別のパスワードを選んでください。"),
     ("password_policy", "新しいパスワードがパスワードの条件を満たしていません。"),
     ("password_reset_required", "パスワードの再設定が必要です。お送りした確認コードを入力してください。"),
     ("password_sign_in_disabled", "所属する組織の設定により、パスワードではサインインできません。会社のサインインページからサインインしてください。"),
@@ -275,6 +276,9 @@ impl Problem {
             AuthError::CodeExpired => p(S::UNAUTHORIZED, "code_expired", "That code has expired. Ask for a new one."),
             AuthError::ChallengeExpired => p(S::UNAUTHORIZED, "challenge_expired", "This sign-in step has expired. Sign in again."),
             AuthError::PasswordPolicy => p(S::BAD_REQUEST, "password_policy", "The new password does not meet the password rules."),
+            AuthError::PasswordBreached => {
+                p(S::BAD_REQUEST, "password_breached", "This password has appeared in a data breach, so others may try it. Choose another.")
+            }
             AuthError::TooManyAttempts => {
                 Problem { retry_after: Some(60), ..p(S::TOO_MANY_REQUESTS, "too_many_attempts", "Too many attempts. Wait a while and try again.") }
             }

@@ -19,12 +19,14 @@ use shared::adapters::dynamo::sessions::DynamoSessions;
 use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::adapters::http::jwks;
 use shared::adapters::http::oidc::HttpOidc;
+use shared::adapters::http::pwned_passwords::PwnedPasswords;
 use shared::adapters::secrets_manager::SecretsManager;
 use shared::common::secrets::{CachedSecrets, SecretRef};
 use shared::consent::current::CurrentDocuments;
 use shared::signin::SignIn;
 use shared::signin::corporate::{Corporate, CorporatePorts};
 use shared::signin::ports::OidcProvider;
+use shared::signin::ports::PasswordBreaches;
 use shared::signin::service::SignInPorts;
 use shared::tokens::return_to::Origin;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
@@ -60,12 +62,20 @@ impl Login {
         // one HTTPS client for the companies' providers.
         let http = shared::adapters::http::client(Duration::from_secs(1), Duration::from_secs(3)).map_err(|e| format!("HTTPS client: {e}"))?;
         let keys = jwks::HttpKeys::new(&config.jwks_url, sdk);
-        Ok(Self::with(config, sdk, secrets, Box::new(keys), Arc::new(HttpOidc::with(http))))
+        let breaches = config.breached_passwords_url.clone().map(|url| Arc::new(PwnedPasswords::new(http.clone(), url)) as Arc<dyn PasswordBreaches>);
+        Ok(Self::with(config, sdk, secrets, Box::new(keys), Arc::new(HttpOidc::with(http)), breaches))
     }
 
-    /// The same wiring with the pool's signing keys from `keys` (benchmarks use a fixed set) and
-    /// the given corporate provider client.
-    pub fn with(config: &Config, sdk: &SdkConfig, secrets: Arc<CachedSecrets>, keys: Box<dyn jwks::KeySource>, oidc: Arc<dyn OidcProvider>) -> Self {
+    /// The same wiring with the pool's signing keys from `keys` (benchmarks use a fixed set), the
+    /// given corporate provider client and breached-password lookup (none: the pool's rules alone).
+    pub fn with(
+        config: &Config,
+        sdk: &SdkConfig,
+        secrets: Arc<CachedSecrets>,
+        keys: Box<dyn jwks::KeySource>,
+        oidc: Arc<dyn OidcProvider>,
+        breaches: Option<Arc<dyn PasswordBreaches>>,
+    ) -> Self {
         let dynamo = aws_sdk_dynamodb::Client::new(sdk);
         let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
         let apps = DynamoApps::new(dynamo.clone(), &config.table);
@@ -95,6 +105,7 @@ impl Login {
             issuer: api_url.clone(),
             relying_party: config.relying_party.clone(),
             sms_destinations: config.sms_destinations.clone(),
+            breaches,
         });
         let corporate = sign_in.corporate(CorporatePorts {
             provider: oidc,

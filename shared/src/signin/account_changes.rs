@@ -23,7 +23,6 @@ use crate::common::profile::ORG_ATTRIBUTE;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::account::{AccountPage, Elevation};
 use crate::signin::challenge::{AccessToken, AuthError};
-use crate::signin::password_rules::check_password_rules;
 use crate::signin::ports::{Factor, OwnSettings, Passkey};
 use crate::signin::service::{SignInError, TotpSetup};
 use crate::signin::session::Session;
@@ -144,7 +143,7 @@ impl AccountPage {
         now: u64,
     ) -> Result<PasswordChanged, SignInError> {
         let (elevation, session, token) = self.elevated(elevated, visitor, now).await?;
-        check_password_rules(proposed)?;
+        self.ports.check_new_password(proposed).await?;
         if previous.expose_secret() == proposed.expose_secret() {
             return Err(AuthError::PasswordPolicy.into());
         }

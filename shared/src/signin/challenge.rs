@@ -99,6 +99,9 @@ pub enum AuthError {
     ChallengeExpired,
     #[error("the new password does not meet the password policy")]
     PasswordPolicy,
+    /// The new password is one known from data breaches (`signin::breached_passwords`).
+    #[error("the new password is known from data breaches")]
+    PasswordBreached,
     #[error("too many attempts")]
     TooManyAttempts,
     #[error("the provider asked for a step this bridge does not handle: {0}")]

@@ -7,6 +7,7 @@ pub mod account;
 pub mod account_changes;
 pub mod account_email;
 pub mod arrival;
+pub mod breached_passwords;
 pub mod challenge;
 pub mod confirmation;
 pub mod consent;

@@ -14,7 +14,6 @@ use crate::signin::confirmation;
 use crate::signin::consent::Resume;
 use crate::signin::flow;
 use crate::signin::flow::{ChallengeState, FlowError, Purpose, SignInContext};
-use crate::signin::password_rules::check_password_rules;
 use crate::signin::ports::{SessionStore, TokenRejected};
 use crate::signin::service::{CHALLENGE_TTL, Outcome, Prior, SignInError, SignInPorts, TotpSetup};
 use crate::signin::session::{Method, Session};
@@ -126,7 +125,7 @@ impl PasswordSignIn {
             return Err(SignInError::BadInput("answer"));
         }
         if let ChallengeAnswer::NewPassword(password) = &answer {
-            check_password_rules(password)?;
+            self.ports.check_new_password(password).await?;
         }
         match (state.challenge, &answer) {
             (ChallengeKind::VerifyEmail, ChallengeAnswer::Code(code)) => return self.finish_email_proof(state, code, visitor, now).await,

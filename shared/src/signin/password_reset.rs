@@ -8,7 +8,6 @@ use crate::common::email::Email;
 use crate::events::EventContext;
 use crate::signin::challenge::AuthError;
 use crate::signin::password::{Established, NOTHING_GIVEN, PasswordSignIn, credentials_changed};
-use crate::signin::password_rules::check_password_rules;
 use crate::signin::service::{Outcome, SignInError};
 use crate::signin::session::Method;
 
@@ -46,7 +45,7 @@ impl PasswordSignIn {
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
         // Both checks before Cognito, for every address alike: Cognito may look at the account
         // first (a weak password, a spent limit would tell who has one).
-        check_password_rules(new_password)?;
+        self.ports.check_new_password(new_password).await?;
         if !self.ports.sign_ups.reset_code_try(email.as_str(), RESET_CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }

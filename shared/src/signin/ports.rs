@@ -334,3 +334,12 @@ pub trait OwnAccount: Send + Sync {
     /// Deletes the passkey `id`.
     async fn delete_passkey(&self, access_token: &AccessToken, id: &str) -> Result<(), AuthError>;
 }
+
+/// Have I Been Pwned's range API: every hash suffix known under a 5-character SHA-1 prefix
+/// (`signin::breached_passwords`).
+#[async_trait]
+pub trait PasswordBreaches: Send + Sync {
+    /// The body of `GET /range/{prefix}` (`prefix`: 5 upper-case hexadecimal characters):
+    /// `SUFFIX:COUNT` lines (35 hexadecimal characters, a count). The reason when there is none.
+    async fn range(&self, prefix: &str) -> Result<String, String>;
+}

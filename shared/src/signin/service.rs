@@ -89,6 +89,9 @@ pub struct SignInPorts {
     pub relying_party: String,
     /// The numbers the account page accepts for SMS codes.
     pub sms_destinations: crate::common::sms_destinations::SmsDestinations,
+    /// Where a new password is looked up among breached ones (`signin::breached_passwords`);
+    /// none: the pool's rules alone.
+    pub breaches: Option<Arc<dyn crate::signin::ports::PasswordBreaches>>,
 }
 
 /// What the app asked for when it sent the person to `/sso/{app}`.

@@ -123,12 +123,18 @@ impl SelfSignUp {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(account.email).map_err(|_| SignInError::BadInput("email"))?;
         let name = person_name(account.name)?;
-        // The pool's rules, checked here so an email with an account answers as a new one.
+        // The pool's rules, checked here so an email with an account answers as a new one (and
+        // the breach check beside the other reads: the same for every address).
         check_password_rules(account.password)?;
         let consents = self.consents(account.accepted).await?;
         let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
-        let (app, company, allowed) =
-            tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now));
+        let (app, company, allowed, password) = tokio::join!(
+            self.ports.app(ctx.app.as_str()),
+            self.manages(&email),
+            self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now),
+            self.ports.check_new_password(account.password)
+        );
+        password?;
         if app?.sign_up != SignUp::Open {
             return Err(SignInError::SignUpClosed);
         }
@@ -161,7 +167,7 @@ impl SelfSignUp {
     ) -> Result<Outcome, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
-        check_password_rules(password)?;
+        self.ports.check_new_password(password).await?;
         if !self.ports.sign_ups.code_try(&state.email, CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }

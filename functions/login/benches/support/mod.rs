@@ -41,7 +41,7 @@ pub fn config() -> Config {
 pub fn login(sdk: &aws_config::SdkConfig) -> axum::Router {
     let oidc = std::sync::Arc::new(shared::adapters::http::oidc::HttpOidc::new().unwrap_or_else(|e| panic!("{e}")));
     let keys = Box::new(shared::adapters::http::jwks::StaticKeys(include_str!("../fixtures/bench-jwks.json").into()));
-    login::routes::router(std::sync::Arc::new(login::state::Login::with(&config(), sdk, login::state::Login::secrets(&config(), sdk), keys, oidc)))
+    login::routes::router(std::sync::Arc::new(login::state::Login::with(&config(), sdk, login::state::Login::secrets(&config(), sdk), keys, oidc, None)))
 }
 
 /// The bridge's flow key in the benches' bridge secret.

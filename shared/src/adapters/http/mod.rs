@@ -1,5 +1,5 @@
 //! The ports implemented over HTTPS: companies' OpenID providers, JWKS (the pool's comes through
-//! the AWS SDK's client, `aws::get`), workflow connectors, telephony hooks and the outbound
+//! the AWS SDK's client, `aws::get`), workflow connectors, telephony hooks, the breached-password range API and the outbound
 //! authentication they share.
 
 pub mod connectors;
@@ -7,6 +7,7 @@ pub mod hook;
 pub mod jwks;
 pub mod oidc;
 pub mod outbound_auth;
+pub mod pwned_passwords;
 
 use std::time::Duration;
 

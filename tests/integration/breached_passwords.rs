@@ -2,7 +2,7 @@
 //! known from breaches is refused wherever a new one is chosen (sign-up, the account page, the
 //! form's reset), before Cognito is called, the same for an address with an account and one
 //! without; only a 5-character prefix of its SHA-1 leaves, with padding asked for; a service
-//! that is down lets the password through.
+//! that is down, slow, redirects or answers too much lets the password through.
 
 use crate::account::{elevate, grant, signed_in};
 use crate::harness::*;
@@ -91,22 +91,51 @@ async fn a_breached_password_is_refused_wherever_one_is_chosen_and_only_a_prefix
     let done = reset("Reset-Passw0rd-2026").await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
 
-    // Only the prefix left, padding asked for each time; a password the rules refuse asked nothing.
+    // Only the prefix left, padding asked for each time.
     let asked = asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 2 + 1 + 1 + 5 + 1, "{asked:?}");
     assert!(asked.iter().all(|(p, pad)| p.len() == 5 && p.chars().all(|c| c.is_ascii_hexdigit()) && pad.as_deref() == Some("true")), "{asked:?}");
     assert!(asked.iter().any(|(p, _)| p == &BREACHED_SHA1[..5]));
 }
 
+/// Range services that fail in each way: slower than the check waits, redirecting to one that
+/// lists the password (a redirect is not followed), answering more than is read, answering 503.
+async fn failing_services(listing: String) -> String {
+    use axum::response::IntoResponse;
+    let router = axum::Router::new()
+        .route(
+            "/slow/range/{prefix}",
+            axum::routing::get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                format!("{}:110", &BREACHED_SHA1[5..])
+            }),
+        )
+        .route(
+            "/redirect/range/{prefix}",
+            axum::routing::get(move |Path(prefix): Path<String>| async move { axum::response::Redirect::temporary(&format!("{listing}/range/{prefix}")) }),
+        )
+        .route("/huge/range/{prefix}", axum::routing::get(|| async { format!("{}:110\r\n", &BREACHED_SHA1[5..]).repeat(8_000) }))
+        .route("/down/range/{prefix}", axum::routing::get(|| async { StatusCode::SERVICE_UNAVAILABLE.into_response() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
 #[tokio::test]
-async fn a_range_service_that_is_down_lets_the_password_through() {
-    // A port nothing listens on: the check fails, and the sign-up goes on.
+async fn a_range_service_that_fails_lets_the_password_through() {
+    let (listing, asked) = range_service().await;
+    let failing = failing_services(listing).await;
+    // A port nothing listens on, too.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
+    let nothing = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let app = app_with_breaches(&url).await;
-    let ctx = app.ctx().await;
-    let body = json!({"ctx": ctx, "email": "new.person@example.com", "password": BREACHED, "name": "山田 花子", "language": "ja"});
-    let reply = app.post("/signup", body).await;
-    assert_eq!((reply.status, reply.json()["status"].as_str()), (StatusCode::OK, Some("confirm_sign_up")), "{}", reply.body);
+    for base in [nothing, format!("{failing}/slow"), format!("{failing}/redirect"), format!("{failing}/huge"), format!("{failing}/down")] {
+        let app = app_with_breaches(&base).await;
+        let ctx = app.ctx().await;
+        let body = json!({"ctx": ctx, "email": "new.person@example.com", "password": BREACHED, "name": "山田 花子", "language": "ja"});
+        let reply = app.post("/signup", body).await;
+        assert_eq!((reply.status, reply.json()["status"].as_str()), (StatusCode::OK, Some("confirm_sign_up")), "{base}: {}", reply.body);
+    }
+    assert!(asked.lock().unwrap().is_empty(), "the redirect was not followed");
 }

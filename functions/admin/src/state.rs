@@ -121,8 +121,12 @@ impl Admin {
 
     /// The operator a verified token names, by their Cognito account as it is now and the second
     /// before which their console tokens are revoked, read side by side (cached for
-    /// `ADMIN_ROLE_TTL_SECONDS`).
-    pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>) -> Result<Result<Operator, Refusal>, AdminError> {
+    /// `ADMIN_ROLE_TTL_SECONDS`; read again, and cached anew, when `fresh`: every change is
+    /// allowed by the standing of the moment, on whatever instance).
+    pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>, fresh: bool) -> Result<Result<Operator, Refusal>, AdminError> {
+        if fresh {
+            self.forget(&identity.username);
+        }
         let load = || async {
             let (account, not_before) =
                 tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_not_before(&identity.username));

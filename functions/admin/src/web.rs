@@ -106,7 +106,9 @@ impl FromRequestParts<Arc<Admin>> for Caller {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
             _ => None,
         };
-        match admin.operator(identity, ip).await? {
+        // A read may use a standing up to `ADMIN_ROLE_TTL_SECONDS` old; a change never does.
+        let fresh = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+        match admin.operator(identity, ip, fresh).await? {
             Ok(operator) => Ok(Caller(operator)),
             Err(Refusal::Revoked) => Err(unauthorized()),
             Err(refusal @ Refusal::NoRole) => Err(Problem::new(StatusCode::FORBIDDEN, "no_role", refusal.to_string())),

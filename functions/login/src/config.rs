@@ -64,12 +64,14 @@ impl Config {
         };
         let breached_passwords_url = match optional(env, "BREACHED_PASSWORDS_URL")?.filter(|v| !v.trim().is_empty()) {
             None => None,
-            Some(raw) => Some(
-                Url::parse(&raw)
-                    .ok()
-                    .filter(shared::common::secure_url::secure)
-                    .ok_or_else(|| ConfigError { variable: "BREACHED_PASSWORDS_URL".into(), problem: "must be an https URL (or http on loopback)".into() })?,
-            ),
+            Some(raw) => {
+                let plain = |u: &Url| u.query().is_none() && u.fragment().is_none() && u.username().is_empty() && u.password().is_none();
+                let url = Url::parse(&raw).ok().filter(|u| shared::common::secure_url::secure(u) && plain(u));
+                Some(url.ok_or_else(|| ConfigError {
+                    variable: "BREACHED_PASSWORDS_URL".into(),
+                    problem: "must be an https URL (or http on loopback) without a query, fragment or user name".into(),
+                })?)
+            }
         };
         let defaults = SessionPolicy::default();
         let session = SessionPolicy { ttl: parsed_or(env, "SESSION_TTL_SECONDS", defaults.ttl)?, idle: parsed_or(env, "SESSION_IDLE_SECONDS", defaults.idle)? };
@@ -102,6 +104,27 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_breached_password_service_is_a_plain_https_url() {
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("USER_POOL_ID", "ap-northeast-1_AbC"),
+            ("USER_POOL_CLIENT_ID", "c"),
+            ("BRIDGE_SECRET_ID", "s"),
+            ("FORM_URL", "https://login.example.com/index.html"),
+        ];
+        let with = |url: &str| {
+            let env: std::collections::HashMap<String, String> =
+                base.iter().chain([("BREACHED_PASSWORDS_URL", url)].iter()).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Config::from_env(&env).map(|c| c.breached_passwords_url.map(|u| u.to_string()))
+        };
+        assert_eq!(with("https://api.pwnedpasswords.com").ok().flatten().as_deref(), Some("https://api.pwnedpasswords.com/"));
+        assert_eq!(with("").ok().flatten(), None, "empty: off");
+        for bad in ["http://api.pwnedpasswords.com", "https://api.pwnedpasswords.com/?x=1", "https://u:p@api.pwnedpasswords.com", "https://h/#f", "ftp://h"] {
+            assert!(with(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn derives_issuer_and_keys_from_the_pool() {

@@ -348,3 +348,30 @@ fn summary((id, session): &(String, Session)) -> SessionSummary {
 pub fn check_username(username: &str) -> Result<(), AdminError> {
     if crate::directory::ports::is_cognito_name(username) { Ok(()) } else { Err(AdminError::Invalid("not a user name".into())) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::audit::Via;
+
+    #[test]
+    fn the_helpdesk_resets_only_people_without_a_console_role_and_never_themselves() {
+        let by = |role: Role| Operator { actor: Actor { id: "me".into(), email: None, ip: None, via: Via::Api }, username: "me".into(), role };
+        let person = |sub: &str, groups: &[&str]| PoolUser {
+            username: sub.into(),
+            enabled: true,
+            attributes: json!({"sub": sub}).as_object().cloned().unwrap_or_default(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            factors: Vec::new(),
+            status: None,
+        };
+        let may = |role, groups: &[&str]| helpdesk_may(&by(role), &person("them", groups)).is_ok();
+        assert!(may(Role::Operator, &[]) && may(Role::Operator, &["app:support:agent", "Bridge-Admin"]), "no console role (names are exact)");
+        for groups in [&["bridge-viewer"][..], &["bridge-operator"], &["bridge-admin"], &["staff", "bridge-operator"]] {
+            assert!(!may(Role::Operator, groups), "{groups:?}");
+            assert!(may(Role::Admin, groups), "{groups:?}");
+        }
+        assert!(!may(Role::Viewer, &[]));
+        assert!(matches!(helpdesk_may(&by(Role::Admin), &person("me", &[])), Err(AdminError::Invalid(_))), "never oneself");
+    }
+}

@@ -123,17 +123,11 @@ impl SelfSignUp {
         let ctx = self.ports.open_context(ctx, now).await?;
         let email = Email::parse(account.email).map_err(|_| SignInError::BadInput("email"))?;
         let name = person_name(account.name)?;
-        // The pool's rules, checked here so an email with an account answers as a new one (and
-        // the breach check beside the other reads: the same for every address).
-        check_password_rules(account.password)?;
+        // The pool's rules and the breach check, here so an email with an account answers as a
+        // new one (the breach check beside the other reads, before the attempt is counted: a
+        // refused password spends none of the address's sign-ups or codes).
         let consents = self.consents(account.accepted).await?;
-        let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
-        let (app, company, allowed, password) = tokio::join!(
-            self.ports.app(ctx.app.as_str()),
-            self.manages(&email),
-            self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now),
-            self.ports.check_new_password(account.password)
-        );
+        let (app, company, password) = tokio::join!(self.ports.app(ctx.app.as_str()), self.manages(&email), self.ports.check_new_password(account.password));
         password?;
         if app?.sign_up != SignUp::Open {
             return Err(SignInError::SignUpClosed);
@@ -141,7 +135,8 @@ impl SelfSignUp {
         if company? {
             return Err(SignInError::UseCorporate);
         }
-        if !allowed? {
+        let network = visitor.ip.as_deref().and_then(crate::risk::network_of);
+        if !self.ports.sign_ups.sign_up_attempt(email.as_str(), network.as_deref(), now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }
         let language = account.language.tag();
@@ -167,7 +162,12 @@ impl SelfSignUp {
     ) -> Result<Outcome, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let state: SignUpState = flow::open(&key.flow_key, Purpose::SignUp, flow_token, now)?;
-        self.ports.check_new_password(password).await?;
+        // A sign-up's confirmation sets the password (the breach check too); a sign-in that found
+        // the account unconfirmed (no name) signs in with the one it has (the rules alone).
+        match state.name {
+            Some(_) => self.ports.check_new_password(password).await?,
+            None => check_password_rules(password)?,
+        }
         if !self.ports.sign_ups.code_try(&state.email, CODE_TRIES, now).await? {
             return Err(AuthError::TooManyAttempts.into());
         }

@@ -32,14 +32,15 @@ impl PasswordBreaches for PwnedPasswords {
         let url = format!("{}/range/{prefix}", self.base.as_str().trim_end_matches('/'));
         let url = super::callable(&url).ok_or("the range API's address is not one the bridge calls")?;
         let sent = self.http.get(url).header("Add-Padding", "true").header("User-Agent", "identity-bridge").timeout(TIMEOUT).send().await;
-        let response = sent.map_err(|e| format!("the range API did not answer: {e}"))?;
+        // Never the URL in a log: its path holds the prefix.
+        let response = sent.map_err(|e| format!("the range API did not answer: {}", e.without_url()))?;
         if !response.status().is_success() {
             return Err(format!("the range API answered HTTP {}", response.status().as_u16()));
         }
         match super::body_within(response, MAX_RANGE).await {
             Ok((body, true)) => Ok(String::from_utf8_lossy(&body).into_owned()),
             Ok((_, false)) => Err("the range API's answer is too long".into()),
-            Err(e) => Err(format!("the range API's answer could not be read: {e}")),
+            Err(e) => Err(format!("the range API's answer could not be read: {}", e.without_url())),
         }
     }
 }

@@ -225,6 +225,13 @@ impl RiskStore for MemoryRisk {
         *self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(email.to_lowercase()).or_default() += 1;
         Ok(())
     }
+    async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        let mut profiles = self.profiles.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(profile) = profiles.get(&Self::by_email(from)).cloned() {
+            profiles.insert(Self::by_email(to), profile);
+        }
+        Ok(())
+    }
 }
 
 /// A sign-up ledger that allows everything and notes nothing.

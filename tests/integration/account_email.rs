@@ -194,3 +194,28 @@ async fn a_changes_code_is_tried_twice_and_the_latest_change_is_what_is_recorded
     let event = events.iter().find(|e| e.kind == shared::events::EventType::UserProfileUpdated).expect("user.profile_updated");
     assert_eq!(event.detail["email"]["after"], "hanako.c@example.com");
 }
+
+/// The person's risk profile follows them to the new address: after the change the browser they
+/// used signs in with it, and a new browser is refused by an app that denies risky sign-ins
+/// (without the profile, the new address's first sign-in would have been its baseline).
+#[tokio::test]
+async fn the_risk_profile_follows_the_new_address() {
+    let app = crate::risk::app_with(shared::risk::RiskPolicy::Deny).await;
+    let (ctx, device) = crate::risk::enter(&app, None).await;
+    let step = crate::risk::login(&app, &ctx, PASSWORD).await;
+    let cookie = session_cookie(&app.handoff(&step).await);
+    let elevated = elevate(&app, &grant(&app, &cookie).await, "hanako@example.com", PASSWORD).await;
+    let started = app.post("/account/email/start", json!({"elevated": elevated, "email": "hanako.new@example.com"})).await.json();
+    let code = app.emailed_code("hanako.new@example.com");
+    let changed = app.post("/account/email/verify", json!({"elevated": elevated, "change": started["change"], "code": code})).await.json();
+    assert_eq!(changed["status"], "changed", "{changed}");
+    wait_out_credentials_hold().await;
+    let sign_in = |ctx: String| app.post("/login", json!({"ctx": ctx, "email": "hanako.new@example.com", "password": PASSWORD}));
+    // A new browser first (without the profile it would be the new address's baseline).
+    let (ctx, _) = crate::risk::enter(&app, None).await;
+    let refused = sign_in(ctx).await;
+    assert_eq!(refused.json()["error"], "sign_in_denied", "a new browser is a new device for the new address too: {}", refused.body);
+    let (ctx, _) = crate::risk::enter(&app, Some(&device)).await;
+    let known = sign_in(ctx).await;
+    assert_eq!(known.status, StatusCode::OK, "the browser the person used: {}", known.body);
+}

@@ -134,8 +134,18 @@ impl AccountPage {
         let after = settings.and_then(|s| s.attributes.get("email").cloned()).unwrap_or_else(|| email.as_str().to_owned());
         if !finishing {
             let before = session.profile.get("email").cloned().unwrap_or(Value::Null);
-            let detail = json!({"before": before, "after": after});
-            self.record(EventType::UserProfileUpdated, &session, &[("changed", json!(["email"])), ("email", detail)], visitor, now).await;
+            // The person's risk profile follows them to the new address (a failure is logged:
+            // the change is made, and the new address starts a baseline of its own).
+            let from = before.as_str().map(str::to_owned);
+            let carried = async {
+                if let Some(from) = from
+                    && let Err(e) = self.ports.risk.carry(&from, &after).await
+                {
+                    tracing::warn!(error = %e, "the risk profile did not follow the email change");
+                }
+            };
+            let details = [("changed", json!(["email"])), ("email", json!({"before": before, "after": after}))];
+            tokio::join!(carried, self.record(EventType::UserProfileUpdated, &session, &details, visitor, now));
         }
         ended?;
         Ok(after)

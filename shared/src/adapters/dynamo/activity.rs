@@ -174,6 +174,12 @@ impl RiskStore for DynamoActivity {
             .map_err(|e| store_error(Failure::of(&e)))?;
         Ok(())
     }
+
+    async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        let Some(mut item) = self.table.get_item(risk_key(from)).await? else { return Ok(()) };
+        item.extend(risk_key(to));
+        self.table.put_item(item, None, None).await
+    }
 }
 
 /// People whose last sign-in is at or after `from` and before `to`, oldest first, at most

@@ -92,6 +92,11 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - Codes for `phone_number` go to the outbox too, as `medium: SMS` with the `CustomMessage`
   trigger's `smsMessage` (Cognito's default text otherwise); Cognito sends them by SMS (or
   through the `CustomSMSSender` trigger), which the local stack does not reach.
+- `AdminCreateUser` without `MessageAction: SUPPRESS` makes a temporary password when none is
+  given and mails the invitation (moto made none and sent nothing); `RESEND` mails a new one to
+  an invitation not taken up, `UnsupportedUserStateException` otherwise (moto made a second
+  user with the same email). Not emulated: the temporary password's expiry
+  (`TemporaryPasswordValidityDays`).
 - `AdminResetUserPassword` mails a reset code (`CustomMessage_ForgotPassword`), the old password
   then signs in as `PasswordResetRequiredException` (moto's `USER_PASSWORD_AUTH` let it sign in),
   and `ConfirmForgotPassword` ends the reset (moto sent nothing and kept the status). Not
@@ -390,11 +395,32 @@ def forgot_password(self):
 _admin_create_user = CognitoIdpBackend.admin_create_user
 
 
+def _temporary_password():
+    """A temporary password as Cognito makes one: random, and meeting the pool's rules (upper and
+    lower case letters, digits, a symbol; 14 characters)."""
+    letters = "".join(secrets.choice("abcdefghijkmnopqrstuvwxyz") for _ in range(6)) + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4))
+    return letters + "".join(secrets.choice("23456789") for _ in range(3)) + secrets.choice("!#$%&*+-=?@^_")
+
+
 def admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes):
-    """As moto, and the invitation sent as Cognito sends it unless `MessageAction` is SUPPRESS."""
+    """As moto, with Cognito's invitations: unless `MessageAction` is SUPPRESS, a temporary
+    password is made when none is given (moto left none, so nothing was sent) and the invitation
+    sent; `RESEND` mails a new temporary password to an invitation not taken up
+    (`FORCE_CHANGE_PASSWORD`; any other state is `UnsupportedUserStateException`), where moto
+    made a second user."""
+    pool = self.describe_user_pool(user_pool_id)
+    if message_action == "RESEND":
+        user = self.admin_get_user(user_pool_id, username)
+        if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+            raise JsonRESTError("UnsupportedUserStateException", "User is not in the FORCE_CHANGE_PASSWORD state")
+        user.password = temporary_password or _temporary_password()
+        _send_email(pool, user, "CustomMessage_AdminCreateUser", user.password)
+        return user
+    if message_action != "SUPPRESS":
+        temporary_password = temporary_password or _temporary_password()
     user = _admin_create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
     if message_action != "SUPPRESS" and user.password:
-        _send_email(self.describe_user_pool(user_pool_id), user, "CustomMessage_AdminCreateUser", user.password)
+        _send_email(pool, user, "CustomMessage_AdminCreateUser", user.password)
     return user
 
 

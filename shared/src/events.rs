@@ -172,6 +172,13 @@ pub enum EventType {
     /// The person must choose a new password (`detail.before.sessions`, ended with it).
     #[serde(rename = "admin.user.password_reset_required")]
     AdminUserPasswordResetRequired,
+    /// A person invited by an admin (`detail.after`: `email`, `language`): Cognito mails them a
+    /// temporary password.
+    #[serde(rename = "admin.user.invited")]
+    AdminUserInvited,
+    /// An invitation not taken up sent again, with a new temporary password.
+    #[serde(rename = "admin.user.invitation_resent")]
+    AdminUserInvitationResent,
     /// A console role given or taken (`detail.after.role`, `detail.before.role`).
     #[serde(rename = "admin.role.granted")]
     AdminRoleGranted,

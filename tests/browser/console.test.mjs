@@ -1841,6 +1841,67 @@ test("a viewer sees the workflows, a failed run and a flow's runs, but no contro
   await p.context().close();
 });
 
+/** The newest email the local Cognito sent to `to` of `kind` (polled: it is written as Cognito answers). */
+async function emailTo(p, to, kind) {
+  for (let i = 0; i < 50; i++) {
+    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
+    const mail = mails.find((m) => m.kind === kind);
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${kind} email to ${to}`);
+}
+
+test("an admin invites a person in Japanese and sends the invitation again; the person signs in with the mailed temporary password, chooses their own and lands in the app", async () => {
+  const p = await page("en-US");
+  const email = `invited.${stamp()}@example.com`;
+  await signIn(p, info.users.admin);
+  await nav(p, "People").click();
+  const form = p.getByRole("form", { name: "Invite a person" });
+  await form.getByLabel("Email").fill("taro@corp.example");
+  await form.getByRole("button", { name: "Send invitation" }).click();
+  await p.getByRole("alert").filter({ hasText: /organisation/ }).waitFor();
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel(/^Name/).fill("招待 花子");
+  await form.getByLabel("Language of the invitation").selectOption("ja");
+  await checkA11y(p, "people-invite");
+  await form.getByRole("button", { name: "Send invitation" }).click();
+  await h1(p).filter({ hasText: email }).waitFor();
+  await p.getByRole("status").filter({ hasText: `${email} is invited` }).waitFor();
+  await p.getByText("Invited: not signed in yet").waitFor();
+  const first = (await emailTo(p, email, "CustomMessage_AdminCreateUser")).code;
+
+  // Sent again: a new temporary password.
+  await p.getByRole("button", { name: "Send the invitation again" }).click();
+  await dialog(p).getByRole("heading", { name: `Send ${email}'s invitation again?` }).waitFor();
+  await dialog(p).getByRole("button", { name: "Send the invitation again" }).click();
+  await p.getByRole("status").filter({ hasText: "was sent again" }).waitFor();
+  let second = first;
+  for (let i = 0; i < 50 && second === first; i++) {
+    second = (await emailTo(p, email, "CustomMessage_AdminCreateUser")).code;
+    if (second === first) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.notEqual(second, first);
+
+  // The person, in a browser of their own: the mailed password, then a password of their own.
+  const q = await page("ja-JP");
+  await q.goto(`${info.demo_app}/hc/ja`);
+  await q.waitForURL((url) => url.href.startsWith(info.form));
+  await identify(q, email);
+  await step(q, "password").getByLabel("パスワード", { exact: true }).fill(second);
+  await step(q, "password").getByRole("button", { name: "サインイン" }).click();
+  await step(q, "new-password").getByLabel("新しいパスワード", { exact: true }).fill("Invited-Passw0rd-2026");
+  await step(q, "new-password").getByLabel("新しいパスワード（確認）").fill("Invited-Passw0rd-2026");
+  await step(q, "new-password").getByRole("button").last().click();
+  await q.waitForURL(`${info.demo_app}/hc/ja`);
+  assert.equal(await q.locator("#who").textContent(), "Signed in as 招待 花子");
+  await q.context().close();
+  await p.reload();
+  await h1(p).filter({ hasText: email }).waitFor();
+  assert.equal(await p.getByRole("button", { name: "Send the invitation again" }).count(), 0, "taken up: nothing to send again");
+  await p.context().close();
+});
+
 test("an operator signs a person out everywhere, deactivates and activates the telephony hook and replays a failed run through the UI, may reset the credentials of people without a console role but not an admin's, sees no control to change apps, hooks, flows or people, and the API refuses the operator's changes", async () => {
   const p = await page("en-US");
   const person = info.users.hanako;

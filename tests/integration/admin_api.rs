@@ -20,15 +20,15 @@ fn now() -> u64 {
     shared::common::time::unix_now()
 }
 
-struct Console {
-    test: TestApp,
+pub(crate) struct Console {
+    pub(crate) test: TestApp,
     admin: axum::Router,
     key: SigningKey,
     config: admin::config::Config,
 }
 
 impl Console {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let test = spawn_app().await;
         let published = test.keys().rotate(Algorithm::ES256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
         let secrets = shared::adapters::secrets_manager::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&test.sdk));
@@ -52,7 +52,7 @@ impl Console {
     }
 
     /// A person with `groups`; their Cognito user name (not their email alias) and `sub`.
-    async fn person(&self, email: &'static str, groups: &'static [&'static str]) -> (String, String) {
+    pub(crate) async fn person(&self, email: &'static str, groups: &'static [&'static str]) -> (String, String) {
         let sub = self.test.user(email, |u| u.groups = groups).await;
         let idp = aws_sdk_cognitoidentityprovider::Client::new(&self.test.sdk);
         let user = idp.admin_get_user().user_pool_id(&self.test.stack.user_pool_id).username(email).send().await.unwrap();
@@ -60,7 +60,7 @@ impl Console {
     }
 
     /// A console token for `(username, sub)` as the bridge mints it, with `change` applied.
-    fn token(&self, who: &(String, String), change: Value) -> String {
+    pub(crate) fn token(&self, who: &(String, String), change: Value) -> String {
         let mut claims: Map<String, Value> = json!({"iss": API, "aud": AUDIENCE, "azp": "console", "sub": who.1, "cognito:username": who.0,
                                                      "iat": now(), "exp": now() + 300, "jti": uuid::Uuid::new_v4().to_string(), "amr": ["pwd", "mfa"]})
         .as_object()
@@ -76,7 +76,7 @@ impl Console {
         self.key.sign(&claims).unwrap()
     }
 
-    async fn call(&self, token: &str, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Reply {
+    pub(crate) async fn call(&self, token: &str, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Reply {
         let bearer = format!("Bearer {token}");
         let mut headers = vec![("authorization", bearer.as_str()), ("origin", CONSOLE), ("content-type", "application/json")];
         headers.extend_from_slice(extra);
@@ -1027,7 +1027,7 @@ async fn every_route_in_the_contract_is_served_and_refuses_a_caller_without_a_to
             operations += 1;
         }
     }
-    assert_eq!(operations, 63, "the routes of `functions/admin/src/routes`");
+    assert_eq!(operations, 65, "the routes of `functions/admin/src/routes`");
     // A name defined twice in YAML silently keeps the last: every schema is defined once.
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/admin-openapi.yaml")).unwrap();
     let schemas = text.split("\n  schemas:\n").nth(1).unwrap();

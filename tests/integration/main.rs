@@ -15,6 +15,7 @@ mod corporate_tokens;
 mod emails;
 mod faults;
 mod harness;
+mod invitations;
 mod login_flow;
 mod notices;
 mod orgs;

@@ -1,13 +1,14 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
 // the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
-// Admins disable or enable them and give or take a console role (never their own); admins and
+// Admins disable or enable them, send an invitation not taken up again, and give or take a
+// console role (never their own); admins and
 // operators sign them out everywhere or of one session, reset their second factors and require a
 // new password (operators only of people without a console role). Each change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { api, seg } from "../api.js";
 import { useI18n } from "../i18n.jsx";
-import { may, useMe } from "../session.js";
+import { may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice, Time } from "../components/Messages.jsx";
@@ -31,7 +32,7 @@ export function Person({ params }) {
   const me = useMe();
   const username = decode(params.username);
   const person = useResource(`/people/${seg(username)}`);
-  const [notice, setNotice] = useState(null);
+  const [notice, setNotice] = useState(takeFlash);
   const [newRole, setNewRole] = useState(null);
 
   const p = person.data;
@@ -77,6 +78,13 @@ export function Person({ params }) {
         danger: true,
         call: () => api(`/people/${seg(username)}/factors/reset`, { method: "POST" }),
         done: changed("people.factorsResetDone"),
+      },
+      resendInvitation: {
+        title: "people.resendInvitationTitle",
+        body: "people.resendInvitationBody",
+        confirm: "people.resendInvitation",
+        call: () => api(`/people/${seg(username)}/invitation`, { method: "POST" }),
+        done: changed("people.invitationResentDone"),
       },
       resetPassword: {
         title: "people.resetPasswordTitle",
@@ -164,6 +172,11 @@ export function Person({ params }) {
                 {canReset && p.factors.length > 0 && (
                   <button type="button" class="danger outline" onClick={() => ask("resetFactors")}>
                     {t("people.resetFactors")}
+                  </button>
+                )}
+                {canChange && p.enabled && statusKey(p) === "FORCE_CHANGE_PASSWORD" && (
+                  <button type="button" onClick={() => ask("resendInvitation")}>
+                    {t("people.resendInvitation")}
                   </button>
                 )}
                 {canReset && p.enabled && RESETTABLE.includes(p.status ?? "CONFIRMED") && (

@@ -94,6 +94,7 @@ impl Admin {
                 sessions: Arc::new(DynamoSessions::new(dynamo.clone(), &config.table)),
                 audit: audit.clone(),
                 codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
+                orgs: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)),
             },
             audit,
             daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(dynamo.clone(), &config.table)),

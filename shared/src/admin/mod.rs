@@ -9,6 +9,7 @@ pub mod audit;
 pub mod consent;
 pub mod email_templates;
 pub mod hooks;
+pub mod invitations;
 pub mod keys;
 pub mod operator;
 pub mod orgs;

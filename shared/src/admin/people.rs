@@ -65,9 +65,11 @@ pub struct PeopleAdmin {
     /// The codes sent to each address: a reset code Cognito mails at an admin's request is
     /// counted as the form's are, and its tries start again.
     pub codes: Arc<dyn crate::signin::ports::SignUpLedger>,
+    /// The organisations: an address in a domain one owns is its people's, never invited.
+    pub orgs: Arc<dyn crate::directory::ports::OrgStore>,
 }
 
-fn text(user: &PoolUser, name: &str) -> Option<String> {
+pub(super) fn text(user: &PoolUser, name: &str) -> Option<String> {
     user.attributes.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
@@ -254,7 +256,7 @@ impl PeopleAdmin {
 
     /// The person's account, live sessions and last sign-in, read side by side (by user name, or again by
     /// it when `username` was their email alias).
-    async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Activity), AdminError> {
+    pub(super) async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Activity), AdminError> {
         check_username(username)?;
         let (user, sessions, last) = tokio::join!(self.directory.user(username), self.sessions.of(username), self.sessions.last_sign_in(username));
         let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
@@ -278,19 +280,19 @@ impl PeopleAdmin {
         Ok(ended?)
     }
 
-    async fn record(&self, kind: EventType, actor: &Actor, user: &PoolUser, before: Value, after: Value, now: u64) -> Result<(), AdminError> {
+    pub(super) async fn record(&self, kind: EventType, actor: &Actor, user: &PoolUser, before: Value, after: Value, now: u64) -> Result<(), AdminError> {
         let record = AuditRecord::new(kind, actor, format!("user:{}", user.username), Some(before), Some(after), now);
         Ok(self.audit.record(&record, Some(event_user(user))).await?)
     }
 }
 
 /// What the bridge's table knows of a person: live sessions and last sign-in.
-struct Activity {
+pub(super) struct Activity {
     sessions: Vec<SessionSummary>,
     last_sign_in: Option<u64>,
 }
 
-fn person(mut user: PoolUser, activity: Activity) -> Person {
+pub(super) fn person(mut user: PoolUser, activity: Activity) -> Person {
     user.groups.sort();
     Person {
         username: user.username.clone(),

@@ -259,6 +259,24 @@ pub trait PeopleDirectory: Send + Sync {
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
     /// Takes the user out of `group` (not a member: done).
     async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
+    /// `AdminCreateUser` of `invitation`'s person (email verified, enabled): Cognito makes a
+    /// temporary password and mails the invitation (`CustomMessage_AdminCreateUser`, in
+    /// `language`); the first sign-in with it asks for a new password. The new user name, or
+    /// `None` when the email is another user's already.
+    async fn invite(&self, invitation: &Invitation) -> Result<Option<String>, DirectoryError>;
+    /// `AdminCreateUser` with `MessageAction: RESEND`: a new temporary password mailed to an
+    /// invitation not taken up (another state is [`DirectoryError::Refused`]).
+    async fn resend_invitation(&self, username: &str) -> Result<(), DirectoryError>;
+}
+
+/// A person an admin invites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub email: crate::common::email::Email,
+    /// `name`, if given.
+    pub name: Option<String>,
+    /// `locale`: the invitation's language and the person's.
+    pub language: crate::common::language::Language,
 }
 
 /// A person's bridge sessions.

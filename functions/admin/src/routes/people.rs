@@ -1,6 +1,6 @@
-//! `/admin/v1/people`: find a person by email, see one, disable, enable, sign out everywhere or
-//! of one session, reset their second factors, require a new password, and give or take a
-//! console role.
+//! `/admin/v1/people`: invite a person (and send the invitation again), find one by email, see
+//! one, disable, enable, sign out everywhere or of one session, reset their second factors,
+//! require a new password, and give or take a console role.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -11,12 +11,14 @@ use std::sync::Arc;
 
 use crate::state::Admin;
 use crate::web::{Answer, Caller, JsonBody, PathParams, now};
+use shared::admin::invitations::NewPerson;
 use shared::admin::people::Person;
 use shared::admin::role::{Action, Role};
 
 pub fn routes() -> Router<Arc<Admin>> {
     Router::new()
-        .route("/admin/v1/people", get(find))
+        .route("/admin/v1/people", get(find).post(invite))
+        .route("/admin/v1/people/{username}/invitation", post(resend_invitation))
         .route("/admin/v1/people/{username}", get(read))
         .route("/admin/v1/people/{username}/disable", post(disable))
         .route("/admin/v1/people/{username}/enable", post(enable))
@@ -52,6 +54,19 @@ async fn find(State(admin): State<Arc<Admin>>, caller: Caller, query: Result<Que
         return Err(shared::admin::AdminError::Invalid("give ?email=".into()).into());
     };
     Ok(axum::Json(admin.people.find(&email, now()).await?).into_response())
+}
+
+/// `POST /admin/v1/people`: invites a person (admins); `201` with the person.
+async fn invite(State(admin): State<Arc<Admin>>, caller: Caller, JsonBody(new): JsonBody<NewPerson>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    let person = admin.people.invite(&operator.actor, new, now()).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(person)).into_response())
+}
+
+/// `POST /admin/v1/people/{username}/invitation`: sends an invitation not taken up again (admins).
+async fn resend_invitation(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {
+    let operator = caller.may(Action::Change)?;
+    changed(&admin, admin.people.resend_invitation(&operator.actor, &username, now()).await?)
 }
 
 async fn read(State(admin): State<Arc<Admin>>, caller: Caller, PathParams(username): PathParams<String>) -> Answer {

@@ -14,10 +14,10 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
 
 use crate::adapters::aws::Failure;
-use crate::admin::ports::PeopleDirectory;
+use crate::admin::ports::{Invitation, PeopleDirectory};
 use crate::directory::org::OrgId;
 use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
 use crate::directory::scim::directory_user::DirectoryUser;
@@ -461,6 +461,39 @@ impl PeopleDirectory for CognitoDirectory {
     async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError> {
         let out = self.client.admin_remove_user_from_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
         out.map(drop).map_err(|e| directory_error(&e))
+    }
+
+    async fn invite(&self, invitation: &Invitation) -> Result<Option<String>, DirectoryError> {
+        let email = invitation.email.as_str();
+        let mut attributes = vec![attribute("email", email)?, attribute("email_verified", "true")?, attribute("locale", invitation.language.tag())?];
+        if let Some(name) = &invitation.name {
+            attributes.push(attribute("name", name)?);
+        }
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(email)
+            .set_user_attributes(Some(attributes))
+            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .send()
+            .await;
+        match created {
+            Ok(out) => out.user.and_then(|u| u.username).map(Some).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into())),
+            Err(e) if e.code() == Some("UsernameExistsException") => Ok(None),
+            Err(e) => Err(directory_error(&e)),
+        }
+    }
+
+    async fn resend_invitation(&self, username: &str) -> Result<(), DirectoryError> {
+        let call = self.client.admin_create_user().user_pool_id(&self.pool_id).username(username);
+        let sent = call.message_action(MessageActionType::Resend).desired_delivery_mediums(DeliveryMediumType::Email).send().await;
+        match sent {
+            Ok(_) => Ok(()),
+            // The account has taken up its invitation, or has a password of its own.
+            Err(e) if e.code() == Some("UnsupportedUserStateException") => Err(DirectoryError::Refused("UnsupportedUserStateException".into())),
+            Err(e) => Err(directory_error(&e)),
+        }
     }
 }
 

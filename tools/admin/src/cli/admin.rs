@@ -63,6 +63,7 @@ pub async fn run(command: AdminCommand, ctx: &Ctx, user_pool: Option<&str>) -> R
             sessions: Arc::new(DynamoSessions::new(dynamo.clone(), table)),
             audit: audit.clone(),
             codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), table)),
+            orgs: Arc::new(shared::adapters::dynamo::orgs::DynamoOrgs::new(dynamo.clone(), table)),
         })
     };
     let actor = Actor::cli();

@@ -245,7 +245,9 @@ def _send_email(pool, user, source, code, client_id=None, client_metadata=None, 
         subject, html = None, response.get("smsMessage") or default["html"]
     if "{####}" not in html or (invitation and "{username}" not in html):
         raise JsonRESTError("InvalidLambdaResponseException", "Invalid lambda response: the message does not hold the code parameter")
-    html = html.replace("{####}", code).replace("{username}", destination if invitation else "{username}")
+    # An invitation's {username} is the user's name in the pool: in a pool that signs in by email,
+    # Cognito's generated id, not the address.
+    html = html.replace("{####}", code).replace("{username}", user.username if invitation else "{username}")
     line = {"pool": pool.id, "username": user.username, "kind": source, "attribute": attribute, "destination": destination, "code": code,
             "medium": medium, "subject": subject, "html": html, "at": time.time()}
     _to_outbox(line)

@@ -61,6 +61,14 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         lock(&self.entries).get(key).map(|(_, value)| value.clone())
     }
 
+    /// Keeps `value` for `key`, loaded now (by a caller that had to read it anew, whatever a load
+    /// under way would give).
+    pub fn put(&self, key: &K, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        lock(&self.entries).insert(key.clone(), (Instant::now(), value.clone()));
+        value
+    }
+
     /// Forgets `key`, so the next read loads it again.
     pub fn invalidate(&self, key: &K) {
         lock(&self.entries).remove(key);

@@ -192,9 +192,10 @@ pub trait RiskStore: Send + Sync {
     async fn history_of_email(&self, email: &str, now: u64) -> Result<(Option<RiskProfile>, u64), StoreError>;
     /// Counts a failed password attempt for `email`.
     async fn failed(&self, email: &str, now: u64) -> Result<(), StoreError>;
-    /// Keeps the profile kept for `from` for `to` too (an email change: the person's known
-    /// browsers, networks and countries follow them, and the new address's first sign-in is
-    /// compared with them rather than taken as a baseline); nothing when `from` has none.
+    /// Moves the profile kept for `from` to `to` (an email change: the person's known browsers,
+    /// networks and countries follow them, and the new address's first sign-in is compared with
+    /// them rather than taken as a baseline; whoever holds the old address next inherits none of
+    /// it); nothing when `from` has none. It replaces what `to` had (a deleted account's).
     async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError>;
 }
 

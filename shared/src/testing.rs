@@ -227,7 +227,7 @@ impl RiskStore for MemoryRisk {
     }
     async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
         let mut profiles = self.profiles.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(profile) = profiles.get(&Self::by_email(from)).cloned() {
+        if let Some(profile) = profiles.remove(&Self::by_email(from)) {
             profiles.insert(Self::by_email(to), profile);
         }
         Ok(())

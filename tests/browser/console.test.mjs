@@ -391,19 +391,19 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   await nav(p, "People").click();
   await h1(p).filter({ hasText: "People" }).waitFor();
   await checkA11y(p, "people");
-  await p.getByLabel("Email").fill("nobody@example.com");
+  await p.getByRole("search").getByLabel("Email").fill("nobody@example.com");
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await p.getByRole("alert").filter({ hasText: "No one has the email nobody@example.com." }).waitFor();
   // The apps whose access admits a person: hanako by her group at the app made above.
   const appRow = (id) => p.getByRole("region", { name: "Apps" }).getByRole("row").filter({ has: p.getByRole("link", { name: id, exact: true }) });
-  await p.getByLabel("Email").fill(info.users.hanako.email);
+  await p.getByRole("search").getByLabel("Email").fill(info.users.hanako.email);
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await h1(p).filter({ hasText: info.users.hanako.email }).waitFor();
   await appRow(id).getByText("Yes (group forum-staff)").waitFor();
   await appRow(info.agents_app_id).getByText("Yes (group zendesk-agents)").waitFor();
   await nav(p, "People").click();
   await h1(p).filter({ hasText: "People" }).waitFor();
-  await p.getByLabel("Email").fill(person.email);
+  await p.getByRole("search").getByLabel("Email").fill(person.email);
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await h1(p).filter({ hasText: person.email }).waitFor();
   const username = await p.locator("dt:text-is('User name') + dd").textContent();
@@ -434,7 +434,7 @@ test("through the UI an admin creates an app (its secret shown once), rotates a 
   // A lost phone: the person's SMS code turned off, asked first; the page then shows none.
   const lost = info.users.lostphone;
   await nav(p, "People").click();
-  await p.getByLabel("Email").fill(lost.email);
+  await p.getByRole("search").getByLabel("Email").fill(lost.email);
   await p.getByRole("button", { name: "Find", exact: true }).click();
   await h1(p).filter({ hasText: lost.email }).waitFor();
   const lostUsername = await p.locator("dt:text-is('User name') + dd").textContent();

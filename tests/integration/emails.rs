@@ -128,8 +128,9 @@ async fn the_operators_template_is_what_people_get_and_invitations_name_the_user
         (Some("Welcome to Acme Help, Pat <b>"), Some(format!("<p>Pat &lt;b&gt;: {code}</p>").as_str()))
     );
 
-    // An invitation (AdminCreateUser without SUPPRESS) names the user and the temporary password.
-    Client::new(&app.sdk)
+    // An invitation (AdminCreateUser without SUPPRESS) names the address to sign in with, the
+    // temporary password, and the user's id in the pool (Cognito's generated name).
+    let created = Client::new(&app.sdk)
         .admin_create_user()
         .user_pool_id(&app.stack.user_pool_id)
         .username("invited@example.com")
@@ -139,10 +140,12 @@ async fn the_operators_template_is_what_people_get_and_invitations_name_the_user
         .send()
         .await
         .unwrap();
+    let id = created.user.and_then(|u| u.username).unwrap();
     let invitation = app.last_email("invited@example.com");
     let html = invitation["html"].as_str().unwrap();
     assert_eq!(invitation["subject"], "【Acme Help】アカウントのご案内");
     assert!(html.contains("<strong>invited@example.com</strong>") && html.contains("<strong>Temp-Passw0rd!x</strong>"), "{html}");
+    assert!(id != "invited@example.com" && html.contains(&format!("ユーザー ID: {id}")), "{html}");
     let trail = app.event_types().await;
     assert!(trail.contains(&"admin.email_template.saved".to_owned()), "{trail:?}");
 }

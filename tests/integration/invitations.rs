@@ -54,6 +54,7 @@ async fn an_admin_invites_a_person_who_chooses_a_password_at_the_first_sign_in()
     assert_eq!(invite(&console, &boss_t, person).await.status, StatusCode::CONFLICT, "invited once");
     let mail = app.last_email("invited@example.com");
     assert_eq!(mail["kind"], "CustomMessage_AdminCreateUser");
+    assert!(mail["subject"].as_str().is_some_and(|s| s.ends_with("アカウントのご案内")), "in Japanese: {mail}");
     let first = mail["code"].as_str().unwrap().to_owned();
 
     // Sent again: a new temporary password, and the first opens nothing.
@@ -71,9 +72,22 @@ async fn an_admin_invites_a_person_who_chooses_a_password_at_the_first_sign_in()
     assert_eq!(chosen.json()["status"], "signed_in", "{}", chosen.body);
     assert_eq!(app.login("invited@example.com", "Invited-Passw0rd-2026").await.json()["status"], "signed_in");
 
-    // Taken up: nothing to send again; nor to someone who signed up with a password of their own.
+    // Taken up: nothing to send again; nor to someone who signed up with a password of their own,
+    // a company's person (no password of their own either: they sign in through their company)
+    // or a disabled invitation.
     assert_eq!(resend(&console, &boss_t, &username).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(resend(&console, &boss_t, "taken@example.com").await.status, StatusCode::BAD_REQUEST);
+    app.user("jiro@corp.example", |u| {
+        u.org = Some("org-1");
+        u.permanent_password = false;
+    })
+    .await;
+    let company = resend(&console, &boss_t, "jiro@corp.example").await;
+    assert_eq!(company.status, StatusCode::BAD_REQUEST, "{}", company.body);
+    let off = invite(&console, &boss_t, json!({"email": "off@example.com"})).await.json();
+    let off = off["username"].as_str().unwrap().to_owned();
+    assert_eq!(console.call(&boss_t, "POST", &format!("/admin/v1/people/{off}/disable"), &[], None).await.status, StatusCode::OK);
+    assert_eq!(resend(&console, &boss_t, &off).await.status, StatusCode::BAD_REQUEST, "disabled");
     let trail = console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}"), &[], None).await.json();
     let kinds: Vec<&str> = trail["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
     assert_eq!(kinds, ["admin.user.invitation_resent", "admin.user.invited"], "{trail}");

@@ -44,7 +44,7 @@ function Invite() {
       <label for="invite-name">
         {t("people.name")} <small class="muted">({t("people.optional")})</small>
       </label>
-      <input id="invite-name" type="text" autoComplete="off" maxLength={256} value={values.name} onInput={set("name")} />
+      <input id="invite-name" type="text" autoComplete="off" maxLength={100} value={values.name} onInput={set("name")} />
       <label for="invite-language">{t("people.language")}</label>
       <select id="invite-language" value={values.language} onChange={set("language")}>
         {LANGUAGES.map((l) => (

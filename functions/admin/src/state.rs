@@ -125,16 +125,20 @@ impl Admin {
     /// `ADMIN_ROLE_TTL_SECONDS`; read again, and cached anew, when `fresh`: every change is
     /// allowed by the standing of the moment, on whatever instance).
     pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>, fresh: bool) -> Result<Result<Operator, Refusal>, AdminError> {
-        if fresh {
-            self.forget(&identity.username);
-        }
         let load = || async {
             let (account, not_before) =
                 tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_not_before(&identity.username));
             let not_before = not_before?;
             Ok::<_, AdminError>(account?.map(|account| Standing { account, not_before }))
         };
-        let standing = self.accounts.get_or_load(&identity.username, load).await?;
+        // Anew for a change: neither the cache nor a read's load under way (begun before).
+        let standing = if fresh {
+            let loaded = load().await?;
+            self.forget(&identity.username);
+            loaded.map(|standing| self.accounts.put(&identity.username, standing))
+        } else {
+            self.accounts.get_or_load(&identity.username, load).await?
+        };
         Ok(Operator::admit(identity, standing.as_ref().map(|s| &s.account), standing.as_ref().and_then(|s| s.not_before), ip))
     }
 }

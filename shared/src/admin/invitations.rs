@@ -17,10 +17,9 @@ use super::ports::Invitation;
 use crate::common::email::Email;
 use crate::common::language::Language;
 use crate::directory::org::EmailDomain;
+use crate::directory::ports::PoolUser;
 use crate::events::EventType;
-
-/// Longest name (characters), as at sign-up.
-const MAX_NAME: usize = 256;
+use crate::signin::ports::CodeAsker;
 
 /// `POST /admin/v1/people`'s body.
 #[derive(Debug, Deserialize)]
@@ -38,10 +37,15 @@ impl NewPerson {
     /// The invitation, or what is wrong with it (`Invalid`).
     fn invitation(self) -> Result<Invitation, AdminError> {
         let email = Email::parse(&self.email).map_err(|_| AdminError::Invalid("email: not an email address".into()))?;
-        let name = self.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME || n.chars().any(char::is_control)) {
-            return Err(AdminError::Invalid(format!("name: at most {MAX_NAME} characters, no control characters")));
-        }
+        // As at sign-up (and on the account page): 1 to 100 characters, no control characters.
+        let name = match self.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(raw) => Some(
+                crate::signin::sign_up::person_name(raw)
+                    .map_err(|_| AdminError::Invalid("name: 1 to 100 characters, no control characters".into()))?
+                    .to_owned(),
+            ),
+        };
         let language = match self.language.as_deref() {
             None => Language::En,
             Some(tag) => Language::parse(tag).ok_or_else(|| AdminError::Invalid("language: ja or en".into()))?,
@@ -52,30 +56,59 @@ impl NewPerson {
 
 impl PeopleAdmin {
     /// Invites `new` (see the module): the person as they are now (status
-    /// `FORCE_CHANGE_PASSWORD`). `Exists` when the address has an account; `Invalid` for an
-    /// address of an organisation's domain. Recorded as `admin.user.invited`.
+    /// `FORCE_CHANGE_PASSWORD`). `Exists` when the address has an account (the pool's own or a
+    /// federated one); `Invalid` for an address of an organisation's domain. Recorded as
+    /// `admin.user.invited`, as soon as the account is made.
     pub async fn invite(&self, actor: &Actor, new: NewPerson, now: u64) -> Result<Person, AdminError> {
         let invitation = new.invitation()?;
-        let domain = EmailDomain::of(&invitation.email).map_err(|_| AdminError::Invalid("email: not an email address".into()))?;
-        if self.orgs.owner_of(&domain).await?.is_some() {
-            return Err(AdminError::Invalid("an organisation owns this domain: its people come through SCIM or their company's sign-in".into()));
+        // Cognito's uniqueness covers its own accounts; a federated one's address is looked up too.
+        let (owner, existing) = tokio::join!(self.unowned(&invitation.email), self.directory.find_by_email(invitation.email.as_str()));
+        owner?;
+        if existing?.is_some() {
+            return Err(AdminError::Exists("a person with this email".into()));
         }
         let username = self.directory.invite(&invitation).await?.ok_or_else(|| AdminError::Exists("a person with this email".into()))?;
-        let (user, activity) = self.read(&username, now).await?;
+        // Recorded at once, from what is known (the account exists and the email is on its way).
+        let invited = PoolUser {
+            username: username.clone(),
+            enabled: true,
+            attributes: json!({"email": invitation.email.as_str()}).as_object().cloned().unwrap_or_default(),
+            groups: Vec::new(),
+            factors: Vec::new(),
+            status: Some("FORCE_CHANGE_PASSWORD".into()),
+        };
         let after = json!({"email": invitation.email.as_str(), "language": invitation.language.tag()});
-        self.record(EventType::AdminUserInvited, actor, &user, json!(null), after, now).await?;
-        Ok(super::people::person(user, activity))
+        self.record(EventType::AdminUserInvited, actor, &invited, json!(null), after, now).await?;
+        self.person(&username, now).await
+    }
+
+    /// `Invalid` when an organisation owns `email`'s domain (its people come through SCIM or
+    /// their company's sign-in).
+    async fn unowned(&self, email: &Email) -> Result<(), AdminError> {
+        let domain = EmailDomain::of(email).map_err(|_| AdminError::Invalid("email: not an email address".into()))?;
+        match self.orgs.owner_of(&domain).await? {
+            Some(_) => Err(AdminError::Invalid("an organisation owns this domain: its people come through SCIM or their company's sign-in".into())),
+            None => Ok(()),
+        }
     }
 
     /// Sends `username`'s invitation again, with a new temporary password. `Invalid` unless it
     /// is an invitation not taken up (Cognito's `FORCE_CHANGE_PASSWORD`, enabled, not a
-    /// company's person, whose account has no password of its own either). Recorded as
+    /// company's person, whose account has no password of its own either, its domain owned by
+    /// no organisation), and past the address's emails this hour (the form's 5). Recorded as
     /// `admin.user.invitation_resent`.
     pub async fn resend_invitation(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
         let pending = user.status.as_deref() == Some("FORCE_CHANGE_PASSWORD") && text(&user, crate::common::profile::ORG_ATTRIBUTE).is_none();
-        if !pending || !user.enabled {
+        let email = text(&user, "email").and_then(|e| Email::parse(&e).ok());
+        let (Some(email), true, true) = (email, pending, user.enabled) else {
             return Err(AdminError::Invalid("only an enabled person's invitation not taken up can be sent again".into()));
+        };
+        // The domain again (an organisation may have claimed it since), and the address's emails
+        // counted as the form's codes are: an admin cannot fill someone's mailbox either.
+        self.unowned(&email).await?;
+        if !self.codes.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
+            return Err(AdminError::Invalid("this address has had too many emails this hour; send the invitation again later".into()));
         }
         self.directory.resend_invitation(&user.username).await?;
         self.record(EventType::AdminUserInvitationResent, actor, &user, json!(null), json!({"email": text(&user, "email")}), now).await?;

@@ -260,10 +260,15 @@ impl PeopleAdmin {
         check_username(username)?;
         let (user, sessions, last) = tokio::join!(self.directory.user(username), self.sessions.of(username), self.sessions.last_sign_in(username));
         let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
-        let (sessions, last) = if user.username == username {
-            (sessions, last)
+        // Found by an alias: read again by the account's own name, so that the groups (which
+        // decide what an operator may do to them) are surely this account's, whatever moved
+        // between the two side-by-side reads.
+        let (user, sessions, last) = if user.username == username {
+            (user, sessions, last)
         } else {
-            tokio::join!(self.sessions.of(&user.username), self.sessions.last_sign_in(&user.username))
+            let (again, sessions, last) =
+                tokio::join!(self.directory.user(&user.username), self.sessions.of(&user.username), self.sessions.last_sign_in(&user.username));
+            (again?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?, sessions, last)
         };
         let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|(_, s)| s.live(now)).map(summary).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));

@@ -273,8 +273,9 @@ fn japanese(kind: EmailKind) -> (&'static str, &'static [&'static str]) {
             "【{{product}}】アカウントのご案内",
             &[
                 "{{product}} のアカウントを作成しました。",
-                "ユーザー名: <strong>{{username}}</strong><br>仮パスワード: <strong>{{code}}</strong>",
+                "サインインに使うメールアドレス: <strong>{{email}}</strong><br>仮パスワード: <strong>{{code}}</strong>",
                 "初回のサインインで新しいパスワードを設定してください。",
+                "<small>お問い合わせ用のユーザー ID: {{username}}</small>",
             ],
         ),
         K::SignInCode => {
@@ -321,8 +322,9 @@ fn english(kind: EmailKind) -> (&'static str, &'static [&'static str]) {
             "Your {{product}} account",
             &[
                 "An account on {{product}} was created for you.",
-                "User name: <strong>{{username}}</strong><br>Temporary password: <strong>{{code}}</strong>",
+                "Sign in with: <strong>{{email}}</strong><br>Temporary password: <strong>{{code}}</strong>",
                 "You will choose your own password when you first sign in.",
+                "<small>Your user ID, should you contact support: {{username}}</small>",
             ],
         ),
         K::SignInCode => {

@@ -271,7 +271,7 @@ impl PoolUsers for CognitoDirectory {
     }
 
     async fn user(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError> {
-        // Side by side, both by the name given (a user name or an alias; see below for an alias).
+        // Side by side, both by the name given (a user name or an alias).
         let (got, groups) = tokio::join!(
             self.client.admin_get_user().user_pool_id(&self.pool_id).username(name).send(),
             self.client.admin_list_groups_for_user().user_pool_id(&self.pool_id).username(name).limit(60).send()
@@ -285,20 +285,12 @@ impl PoolUsers for CognitoDirectory {
                 };
             }
         };
-        let groups = if got.username() == name {
-            let first = groups.map_err(|e| directory_error(&e))?;
-            let mut groups: Vec<String> = first.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
-            // More than a page (60): the rest, page after page (a role could be on any of them).
-            if let Some(next) = first.next_token() {
-                groups.extend(self.groups_from(name, Some(next.to_owned())).await?);
-            }
-            groups
-        } else {
-            // Found by an alias: the groups again by the account's own name, so they are surely
-            // this account's (the alias could have moved between the two reads; roles are
-            // decided on them).
-            self.groups_from(got.username(), None).await?
-        };
+        let first = groups.map_err(|e| directory_error(&e))?;
+        let mut groups: Vec<String> = first.groups().iter().filter_map(|g| g.group_name().map(str::to_owned)).collect();
+        // More than a page (60): the rest, page after page (a role could be on any of them).
+        if let Some(next) = first.next_token() {
+            groups.extend(self.groups_from(name, Some(next.to_owned())).await?);
+        }
         let attributes = got.user_attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
         let status = got.user_status().map(|s| s.as_str().to_owned());
         Ok(Some(PoolUser {
@@ -480,7 +472,7 @@ impl PeopleDirectory for CognitoDirectory {
             .await;
         match created {
             Ok(out) => out.user.and_then(|u| u.username).map(Some).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into())),
-            Err(e) if e.code() == Some("UsernameExistsException") => Ok(None),
+            Err(e) if matches!(e.code(), Some("UsernameExistsException" | "AliasExistsException")) => Ok(None),
             Err(e) => Err(directory_error(&e)),
         }
     }

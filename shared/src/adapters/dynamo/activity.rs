@@ -10,7 +10,7 @@
 //! The profile is kept by the verified email so a password sign-in can read it beside Cognito's
 //! password check, before the username is known (`RiskStore::history_of_email`). A profile
 //! written before that lives in the person's `ACTIVITY` item: read there until their next
-//! sign-in moves it. A person whose email changes starts a new profile.
+//! sign-in moves it. An email change moves the profile to the new address (`RiskStore::carry`).
 //!
 //! The last sign-in is written in the transaction that opens a session (`adapters::dynamo_sessions`),
 //! so it is exactly as current as the sign-in events, and updated by the PostAuthentication
@@ -178,7 +178,11 @@ impl RiskStore for DynamoActivity {
     async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
         let Some(mut item) = self.table.get_item(risk_key(from)).await? else { return Ok(()) };
         item.extend(risk_key(to));
-        self.table.put_item(item, None, None).await
+        self.table.put_item(item, None, None).await?;
+        // Moved, not copied: whoever holds the old address next inherits none of it.
+        let t = &self.table;
+        t.client.delete_item().table_name(&t.name).set_key(Some(risk_key(from))).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
     }
 }
 

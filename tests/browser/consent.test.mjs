@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { callConsoleApi, consoleA11y, root, shot, signInToConsole, startStack, step, identify, watchCsp } from "./stack.mjs";
+import { callConsoleApi, consoleA11y, emailTo, identify, root, shot, signInToConsole, startStack, step, watchCsp } from "./stack.mjs";
 
 let info;
 let browser;
@@ -53,17 +53,6 @@ function publishTerms(version) {
   assert.equal(published.required, true);
 }
 
-/** The newest email the local Cognito sent to `to` of `kind` (polled). */
-async function emailTo(p, to, kind) {
-  for (let i = 0; i < 50; i++) {
-    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
-    const mail = mails.find((m) => m.kind === kind);
-    if (mail) return mail;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${kind} email to ${to}`);
-}
-
 /** Signs in with the password on the form; leaves the page at whatever comes next. */
 async function signIn(p, user) {
   await identify(p, user.email);
@@ -95,7 +84,7 @@ test("consent: sign-up requires the terms in Japanese; an existing person is ask
   await shot(p, "ja-sign-up-consent");
   await form.getByRole("button", { name: "アカウントを作成" }).click();
   await step(p, "confirm").waitFor();
-  const mail = await emailTo(p, email, "CustomMessage_SignUp");
+  const mail = await emailTo(p, info, email, "CustomMessage_SignUp");
   await step(p, "confirm").getByLabel("確認コード").fill(mail.code);
   await step(p, "confirm").getByRole("button", { name: "確認してサインイン" }).click();
   await p.waitForURL(`${info.demo_app}/hc/ja`);

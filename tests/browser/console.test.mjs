@@ -9,7 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { callConsoleApi, consoleA11y, FORM, identify, root, signInToConsole, startStack, step, watchCsp } from "./stack.mjs";
+import { callConsoleApi, consoleA11y, emailTo, FORM, identify, root, signInToConsole, startStack, step, watchCsp } from "./stack.mjs";
 
 const shots = process.env.SCREENSHOT_DIR;
 let info;
@@ -1841,17 +1841,6 @@ test("a viewer sees the workflows, a failed run and a flow's runs, but no contro
   await p.context().close();
 });
 
-/** The newest email the local Cognito sent to `to` of `kind` (polled: it is written as Cognito answers). */
-async function emailTo(p, to, kind) {
-  for (let i = 0; i < 50; i++) {
-    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
-    const mail = mails.find((m) => m.kind === kind);
-    if (mail) return mail;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${kind} email to ${to}`);
-}
-
 test("an admin invites a person in Japanese and sends the invitation again; the person signs in with the mailed temporary password, chooses their own and lands in the app", async () => {
   const p = await page("en-US");
   const email = `invited.${stamp()}@example.com`;
@@ -1869,7 +1858,7 @@ test("an admin invites a person in Japanese and sends the invitation again; the 
   await h1(p).filter({ hasText: email }).waitFor();
   await p.getByRole("status").filter({ hasText: `${email} is invited` }).waitFor();
   await p.getByText("Invited: not signed in yet").waitFor();
-  const first = (await emailTo(p, email, "CustomMessage_AdminCreateUser")).code;
+  const first = (await emailTo(p, info, email, "CustomMessage_AdminCreateUser")).code;
 
   // Sent again: a new temporary password.
   await p.getByRole("button", { name: "Send the invitation again" }).click();
@@ -1878,7 +1867,7 @@ test("an admin invites a person in Japanese and sends the invitation again; the 
   await p.getByRole("status").filter({ hasText: "was sent again" }).waitFor();
   let second = first;
   for (let i = 0; i < 50 && second === first; i++) {
-    second = (await emailTo(p, email, "CustomMessage_AdminCreateUser")).code;
+    second = (await emailTo(p, info, email, "CustomMessage_AdminCreateUser")).code;
     if (second === first) await new Promise((r) => setTimeout(r, 100));
   }
   assert.notEqual(second, first);

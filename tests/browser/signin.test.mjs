@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHmac } from "node:crypto";
-import { root, shot, startStack, step, identify } from "./stack.mjs";
+import { emailTo, identify, root, shot, startStack, step } from "./stack.mjs";
 
 let info;
 let browser;
@@ -310,17 +310,6 @@ test("the telephony hook: an operator's preview arrives in the demo SMS inbox", 
   await p.context().close();
 });
 
-/** The newest email the local Cognito sent to `to` of `kind` (polled: it is written as Cognito answers). */
-async function emailTo(p, to, kind) {
-  for (let i = 0; i < 50; i++) {
-    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
-    const mail = mails.find((m) => m.kind === kind);
-    if (mail) return mail;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no ${kind} email to ${to}`);
-}
-
 test("Japanese: a new person creates an account on the app's form (a breached password refused), reads the code in the local inbox in Japanese, and lands in the app; the same email again reveals nothing", async () => {
   const p = await page("ja-JP");
   await openForm(p);
@@ -348,7 +337,7 @@ test("Japanese: a new person creates an account on the app's form (a breached pa
   await step(p, "confirm").getByText(/s\*\*\*@e\*\*\* にメールでお送りした確認コード/).waitFor();
 
   // The inbox shows the email in Japanese, with the product's name and the person's.
-  const mail = await emailTo(p, email, "CustomMessage_SignUp");
+  const mail = await emailTo(p, info, email, "CustomMessage_SignUp");
   assert.equal(mail.subject, "【Demo Help Center】確認コードのお知らせ");
   const inbox = await p.context().newPage();
   await inbox.goto(`${info.mail}/?to=${encodeURIComponent(email)}`);
@@ -378,7 +367,7 @@ test("Japanese: a new person creates an account on the app's form (a breached pa
   await again.getByLabel("お名前").fill("誰か");
   await again.getByRole("button", { name: "アカウントを作成" }).click();
   await step(q, "confirm").getByText(/s\*\*\*@e\*\*\* にメールでお送りした確認コード/).waitFor();
-  const notice = await emailTo(q, email, "CustomMessage_ForgotPassword");
+  const notice = await emailTo(q, info, email, "CustomMessage_ForgotPassword");
   assert.equal(notice.subject, "【Demo Help Center】アカウントはすでにあります");
   await q.context().close();
 });
@@ -403,7 +392,7 @@ test("English: an unconfirmed person finishes later from the sign-in step, and a
   await step(q, "password").getByLabel("Password").fill("Later-Passw0rd!");
   await step(q, "password").getByRole("button", { name: "Sign in" }).click();
   await step(q, "confirm").waitFor();
-  const mail = await emailTo(q, email, "CustomMessage_ResendCode");
+  const mail = await emailTo(q, info, email, "CustomMessage_ResendCode");
   assert.equal(mail.subject, "Your new Demo Help Center verification code", "the person chose English");
   await step(q, "confirm").getByLabel("Code").fill(mail.code);
   await step(q, "confirm").getByRole("button", { name: "Confirm and sign in" }).click();

@@ -162,3 +162,15 @@ export function callConsoleApi(p, info, path, { method = "GET", body, ifMatch } 
     { url: `${info.api}/admin/v1${path}`, method, body, ifMatch },
   );
 }
+
+/** The newest email the local Cognito sent to `to` of `kind` (`CustomMessage_SignUp`, ...) in
+ * the stack `info`'s mail inbox, polled: it is written as Cognito answers. */
+export async function emailTo(p, info, to, kind) {
+  for (let i = 0; i < 50; i++) {
+    const mails = await (await p.request.get(`${info.mail}/messages?to=${encodeURIComponent(to)}`)).json();
+    const mail = mails.find((m) => m.kind === kind);
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${kind} email to ${to}`);
+}

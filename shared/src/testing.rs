@@ -226,6 +226,9 @@ impl RiskStore for MemoryRisk {
         Ok(())
     }
     async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        if Self::by_email(from) == Self::by_email(to) {
+            return Ok(());
+        }
         let mut profiles = self.profiles.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(profile) = profiles.remove(&Self::by_email(from)) {
             profiles.insert(Self::by_email(to), profile);

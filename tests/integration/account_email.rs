@@ -218,4 +218,8 @@ async fn the_risk_profile_follows_the_new_address() {
     let (ctx, _) = crate::risk::enter(&app, Some(&device)).await;
     let known = sign_in(ctx).await;
     assert_eq!(known.status, StatusCode::OK, "the browser the person used: {}", known.body);
+    // Moved: nothing is kept for the old address.
+    let old = shared::adapters::dynamo::activity::risk_key("hanako@example.com");
+    let item = aws_sdk_dynamodb::Client::new(&app.sdk).get_item().table_name(&app.stack.table).set_key(Some(old)).send().await.unwrap();
+    assert!(item.item.is_none(), "the old address keeps no profile");
 }

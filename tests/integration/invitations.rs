@@ -92,4 +92,8 @@ async fn an_admin_invites_a_person_who_chooses_a_password_at_the_first_sign_in()
     let kinds: Vec<&str> = trail["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
     assert_eq!(kinds, ["admin.user.invitation_resent", "admin.user.invited"], "{trail}");
     assert_eq!(trail["records"][1]["after"], json!({"email": "invited@example.com", "language": "ja"}));
+    // The event flows read names the person by their `sub`, as Cognito made it.
+    let events = app.events().await;
+    let event = events.iter().find(|e| e.kind == shared::events::EventType::AdminUserInvited).expect("admin.user.invited");
+    assert_eq!((event.user.sub.as_str(), event.user.email.as_deref()), (invited["sub"].as_str().unwrap(), Some("invited@example.com")));
 }

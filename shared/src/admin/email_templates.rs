@@ -94,7 +94,9 @@ impl EmailTemplatesAdmin {
             }
             None => template_for(&self.store.all().await?, kind, language),
         };
-        let rendered = template.render(&Values { code: "123456".into(), username: values.email.clone(), ..values });
+        // As Cognito fills them: a code, and in an invitation the pool's own name for the user
+        // (in a pool that signs in by email, a generated id, not the address).
+        let rendered = template.render(&Values { code: "123456".into(), username: "2f6c1a8e-4b7d-4e0f-9c3a-5d8e7f6a1b2c".into(), ..values });
         rendered.ok_or_else(|| AdminError::Invalid("the email would be longer than the 20,000 characters Cognito sends".into()))
     }
 }

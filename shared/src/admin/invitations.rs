@@ -12,12 +12,11 @@ use serde_json::json;
 
 use super::AdminError;
 use super::audit::Actor;
-use super::people::{PeopleAdmin, Person, text};
+use super::people::{Activity, PeopleAdmin, Person, text};
 use super::ports::Invitation;
 use crate::common::email::Email;
 use crate::common::language::Language;
 use crate::directory::org::EmailDomain;
-use crate::directory::ports::PoolUser;
 use crate::events::EventType;
 use crate::signin::ports::CodeAsker;
 
@@ -67,19 +66,18 @@ impl PeopleAdmin {
         if existing?.is_some() {
             return Err(AdminError::Exists("a person with this email".into()));
         }
-        let username = self.directory.invite(&invitation).await?.ok_or_else(|| AdminError::Exists("a person with this email".into()))?;
-        // Recorded at once, from what is known (the account exists and the email is on its way).
-        let invited = PoolUser {
-            username: username.clone(),
-            enabled: true,
-            attributes: json!({"email": invitation.email.as_str()}).as_object().cloned().unwrap_or_default(),
-            groups: Vec::new(),
-            factors: Vec::new(),
-            status: Some("FORCE_CHANGE_PASSWORD".into()),
-        };
+        let invited = self.directory.invite(&invitation).await?.ok_or_else(|| AdminError::Exists("a person with this email".into()))?;
+        // Recorded at once, from Cognito's answer (the account exists and the email is on its way).
         let after = json!({"email": invitation.email.as_str(), "language": invitation.language.tag()});
         self.record(EventType::AdminUserInvited, actor, &invited, json!(null), after, now).await?;
-        self.person(&username, now).await
+        // The person as the API shows one; as Cognito answered, should the read fail.
+        match self.person(&invited.username, now).await {
+            Ok(person) => Ok(person),
+            Err(e) => {
+                tracing::warn!(error = %e, "the invited person could not be read back");
+                Ok(super::people::person(invited, Activity::default()))
+            }
+        }
     }
 
     /// `Invalid` when an organisation owns `email`'s domain (its people come through SCIM or

@@ -292,6 +292,7 @@ impl PeopleAdmin {
 }
 
 /// What the bridge's table knows of a person: live sessions and last sign-in.
+#[derive(Default)]
 pub(super) struct Activity {
     sessions: Vec<SessionSummary>,
     last_sign_in: Option<u64>,

@@ -261,9 +261,10 @@ pub trait PeopleDirectory: Send + Sync {
     async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), DirectoryError>;
     /// `AdminCreateUser` of `invitation`'s person (email verified, enabled): Cognito makes a
     /// temporary password and mails the invitation (`CustomMessage_AdminCreateUser`, in
-    /// `language`); the first sign-in with it asks for a new password. The new user name, or
-    /// `None` when the email is another user's already.
-    async fn invite(&self, invitation: &Invitation) -> Result<Option<String>, DirectoryError>;
+    /// `language`); the first sign-in with it asks for a new password. The new user as
+    /// `AdminCreateUser` answers it (no groups, no factors), or `None` when the email is another
+    /// user's already.
+    async fn invite(&self, invitation: &Invitation) -> Result<Option<PoolUser>, DirectoryError>;
     /// `AdminCreateUser` with `MessageAction: RESEND`: a new temporary password mailed to an
     /// invitation not taken up (another state is [`DirectoryError::Refused`]).
     async fn resend_invitation(&self, username: &str) -> Result<(), DirectoryError>;

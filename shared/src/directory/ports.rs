@@ -247,6 +247,15 @@ pub trait PoolUsers: Send + Sync {
     /// email the answer could carry one user's attributes and another's groups if that email
     /// moved from one user to the other between the two reads.
     async fn user(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError>;
+    /// [`Self::user`], its groups surely its own: read again by the user name when `name` was
+    /// another name (an email), so that what decides authority (a console role) is never
+    /// another user's. One more read then; none by a user name.
+    async fn user_exactly(&self, name: &str) -> Result<Option<PoolUser>, DirectoryError> {
+        match self.user(name).await? {
+            Some(user) if user.username != name => self.user(&user.username).await,
+            found => Ok(found),
+        }
+    }
     /// The user name of the user `name` stands for: a user name, or an email Cognito takes in its
     /// place (the pool's username attribute); `None` when there is no such user.
     async fn username_of(&self, name: &str) -> Result<Option<String>, DirectoryError>;

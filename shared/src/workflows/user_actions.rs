@@ -120,7 +120,7 @@ impl UserActions {
     /// flow's: a flow acting on an event's user (a typed email, an inactive account) would lock
     /// the console's own people out. A user not found goes on (the step is then done).
     async fn not_an_operator(&self, username: &str) -> Result<(), StepOutcome> {
-        match self.pool.user(username).await.map_err(outcome)? {
+        match self.pool.user_exactly(username).await.map_err(outcome)? {
             Some(user) if holds_console_role(&user.groups) => Err(StepOutcome::Failed(OPERATOR.into())),
             _ => Ok(()),
         }
@@ -138,7 +138,7 @@ impl UserActions {
             Ok(provider) => provider,
             Err(reason) => return Ok(json!({"linked": false, "reason": reason})),
         };
-        if let Some(duplicate) = self.pool.user(username).await.map_err(outcome)? {
+        if let Some(duplicate) = self.pool.user_exactly(username).await.map_err(outcome)? {
             let text = |k: &str| duplicate.attributes.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             if text("email_verified") != "true" || text("email").to_lowercase() != email {
                 return Ok(json!({"linked": false, "reason": "the federated user's email is not this verified email"}));

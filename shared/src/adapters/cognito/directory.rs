@@ -455,7 +455,7 @@ impl PeopleDirectory for CognitoDirectory {
         out.map(drop).map_err(|e| directory_error(&e))
     }
 
-    async fn invite(&self, invitation: &Invitation) -> Result<Option<String>, DirectoryError> {
+    async fn invite(&self, invitation: &Invitation) -> Result<Option<PoolUser>, DirectoryError> {
         let email = invitation.email.as_str();
         let mut attributes = vec![attribute("email", email)?, attribute("email_verified", "true")?, attribute("locale", invitation.language.tag())?];
         if let Some(name) = &invitation.name {
@@ -471,7 +471,18 @@ impl PeopleDirectory for CognitoDirectory {
             .send()
             .await;
         match created {
-            Ok(out) => out.user.and_then(|u| u.username).map(Some).ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into())),
+            Ok(out) => {
+                let user = out.user.ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?;
+                let attributes = user.attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
+                Ok(Some(PoolUser {
+                    username: user.username.clone().ok_or_else(|| DirectoryError::Unavailable("no user name in the answer".into()))?,
+                    enabled: user.enabled(),
+                    attributes,
+                    groups: Vec::new(),
+                    factors: Vec::new(),
+                    status: user.user_status().map(|s| s.as_str().to_owned()),
+                }))
+            }
             Err(e) if matches!(e.code(), Some("UsernameExistsException" | "AliasExistsException")) => Ok(None),
             Err(e) => Err(directory_error(&e)),
         }

@@ -43,7 +43,8 @@ fn failures_key(email: &str) -> Item {
     key(format!("FAILURES#{}", digest(&email.to_lowercase())), "FAILURES")
 }
 
-fn risk_key(email: &str) -> Item {
+/// The key of the risk profile kept for `email` (any case).
+pub fn risk_key(email: &str) -> Item {
     key(format!("RISK#{}", digest(&email.to_lowercase())), "RISK")
 }
 
@@ -176,13 +177,15 @@ impl RiskStore for DynamoActivity {
     }
 
     async fn carry(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        if from.eq_ignore_ascii_case(to) {
+            return Ok(());
+        }
         let Some(mut item) = self.table.get_item(risk_key(from)).await? else { return Ok(()) };
         item.extend(risk_key(to));
-        self.table.put_item(item, None, None).await?;
-        // Moved, not copied: whoever holds the old address next inherits none of it.
-        let t = &self.table;
-        t.client.delete_item().table_name(&t.name).set_key(Some(risk_key(from))).send().await.map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(())
+        // Moved, not copied, in one transaction: whoever holds the old address next inherits
+        // none of it, and a failure leaves the profile where it was.
+        let moved = vec![self.table.put_plain(item)?, self.table.delete(risk_key(from), "attribute_exists(pk)", None)?];
+        self.table.transact(moved).await.map_err(|e| e.or_conflict())
     }
 }
 

@@ -14,8 +14,9 @@
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, ProviderUserIdentifierType, UserStatusType};
 
+use super::pool_errors::{attribute, directory_error};
 use crate::adapters::aws::Failure;
 use crate::admin::ports::{Invitation, PeopleDirectory};
 use crate::directory::org::OrgId;
@@ -30,38 +31,6 @@ pub struct CognitoDirectory {
     pool_id: String,
 }
 
-/// Cognito's answers a retry cannot change: the request itself is refused (an attribute value
-/// it does not take, an email or user name another user has, a trigger that said no).
-const REFUSALS: &[&str] = &[
-    "InvalidParameterException",
-    "AliasExistsException",
-    "UsernameExistsException",
-    "UserLambdaValidationException",
-    // The user's own state (a password reset pending, an account not confirmed): trying again
-    // changes nothing.
-    "PasswordResetRequiredException",
-    "UserNotConfirmedException",
-];
-
-/// A Cognito failure in the domain's terms: `Throttled` or `Unavailable` (retry later; this
-/// includes the bridge's own permissions and pool configuration, which an operator fixes),
-/// `Gone`, or `Refused` (never as asked), with Cognito's message.
-fn classify(failure: &Failure, message: Option<&str>) -> DirectoryError {
-    match failure {
-        f if f.is_throttling() => DirectoryError::Throttled,
-        Failure::Service { code } if code == "UserNotFoundException" => DirectoryError::Gone,
-        Failure::Service { code } if REFUSALS.contains(&code.as_str()) => DirectoryError::Refused(match message.map(str::trim) {
-            Some(m) if !m.is_empty() => format!("{code}: {m}"),
-            _ => code.clone(),
-        }),
-        other => DirectoryError::Unavailable(other.describe()),
-    }
-}
-
-fn directory_error<E: ProvideErrorMetadata, R>(e: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> DirectoryError {
-    classify(&Failure::of(e), e.message())
-}
-
 /// For calls whose aim is already met when the user no longer exists (delete, sign-out).
 fn gone_is_done<T, E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata, R>(
     result: Result<T, aws_sdk_cognitoidentityprovider::error::SdkError<E, R>>,
@@ -70,10 +39,6 @@ fn gone_is_done<T, E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetada
         Ok(_) | Err(DirectoryError::Gone) => Ok(()),
         Err(other) => Err(other),
     }
-}
-
-fn attribute(name: &str, value: &str) -> Result<AttributeType, DirectoryError> {
-    AttributeType::builder().name(name).value(value).build().map_err(|e| DirectoryError::Refused(e.to_string()))
 }
 
 /// `user`'s attributes; the email (always verified: the organisation owns its domain) only when
@@ -456,68 +421,10 @@ impl PeopleDirectory for CognitoDirectory {
     }
 
     async fn invite(&self, invitation: &Invitation) -> Result<Option<PoolUser>, DirectoryError> {
-        let email = invitation.email.as_str();
-        let mut attributes = vec![attribute("email", email)?, attribute("email_verified", "true")?, attribute("locale", invitation.language.tag())?];
-        if let Some(name) = &invitation.name {
-            attributes.push(attribute("name", name)?);
-        }
-        let created = self
-            .client
-            .admin_create_user()
-            .user_pool_id(&self.pool_id)
-            .username(email)
-            .set_user_attributes(Some(attributes))
-            .desired_delivery_mediums(DeliveryMediumType::Email)
-            .send()
-            .await;
-        match created {
-            Ok(out) => {
-                let user = out.user.ok_or_else(|| DirectoryError::Unavailable("no user in the answer".into()))?;
-                let attributes = user.attributes().iter().filter_map(|a| Some((a.name().to_owned(), Value::String(a.value()?.to_owned())))).collect();
-                Ok(Some(PoolUser {
-                    username: user.username.clone().ok_or_else(|| DirectoryError::Unavailable("no user name in the answer".into()))?,
-                    enabled: user.enabled(),
-                    attributes,
-                    groups: Vec::new(),
-                    factors: Vec::new(),
-                    status: user.user_status().map(|s| s.as_str().to_owned()),
-                }))
-            }
-            Err(e) if matches!(e.code(), Some("UsernameExistsException" | "AliasExistsException")) => Ok(None),
-            Err(e) => Err(directory_error(&e)),
-        }
+        super::invitations::invite(&self.client, &self.pool_id, invitation).await
     }
 
     async fn resend_invitation(&self, username: &str) -> Result<(), DirectoryError> {
-        let call = self.client.admin_create_user().user_pool_id(&self.pool_id).username(username);
-        let sent = call.message_action(MessageActionType::Resend).desired_delivery_mediums(DeliveryMediumType::Email).send().await;
-        match sent {
-            Ok(_) => Ok(()),
-            // The account has taken up its invitation, or has a password of its own.
-            Err(e) if e.code() == Some("UnsupportedUserStateException") => Err(DirectoryError::Refused("UnsupportedUserStateException".into())),
-            Err(e) => Err(directory_error(&e)),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_cognito_error_is_sorted_into_retry_later_or_never() {
-        let service = |code: &str| Failure::Service { code: code.into() };
-        for code in ["InvalidParameterException", "AliasExistsException", "UsernameExistsException", "UserLambdaValidationException"] {
-            let e = classify(&service(code), Some("Invalid email address format."));
-            assert_eq!(e, DirectoryError::Refused(format!("{code}: Invalid email address format.")));
-            assert!(!e.is_transient(), "{code}");
-        }
-        assert_eq!(classify(&service("AliasExistsException"), None), DirectoryError::Refused("AliasExistsException".into()));
-        for code in ["TooManyRequestsException", "InternalErrorException", "ResourceNotFoundException", "NotAuthorizedException", "UnexpectedLambdaException"] {
-            assert!(classify(&service(code), Some("x")).is_transient(), "{code}");
-        }
-        assert!(classify(&Failure::Transport("timeout".into()), None).is_transient());
-        assert_eq!(classify(&service("UserNotFoundException"), None), DirectoryError::Gone);
-        assert!(!DirectoryError::Gone.is_transient() && !DirectoryError::Claimed("a@corp.example".into()).is_transient());
+        super::invitations::resend(&self.client, &self.pool_id, username).await
     }
 }

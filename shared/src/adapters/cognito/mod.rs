@@ -5,3 +5,5 @@
 pub mod account;
 pub mod auth;
 pub mod directory;
+mod invitations;
+mod pool_errors;

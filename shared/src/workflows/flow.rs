@@ -258,9 +258,7 @@ impl Action {
             _ => Ok(()),
         }
     }
-}
 
-impl Action {
     /// An email step as it is sent for `event` (its JSON, the templates rendered): its recipient
     /// and the person's language filled in ([`recipient`]), the subject on one line. Other steps
     /// are left as they are. The reason it cannot be sent: the event's person has no verified

@@ -27,9 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097, "mail": 8098}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097, "mail": 8098, "oidc": 8092}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
+OIDC_APP_ID = "demo-oidc"
 USERS = [
     # email, password, name, extra arguments
     ("hanako@example.com", "Demo-Passw0rd!", "山田 花子", ["--company", "Acme 株式会社", "--group", "zd-vip", "--group", "zendesk-agents",
@@ -146,6 +147,21 @@ def create_token_apps(env, origin):
     return forum_secret
 
 
+def create_oidc_app(env, origin):
+    """An OpenID Connect client on `origin` (`demo/oidc-client`), confidential (HTTP Basic).
+    Returns its client secret."""
+    client_secret = secrets.token_urlsafe(32)
+    target = {"kind": "oidc", "redirect_uris": [f"{origin}/callback"], "client_authentication": "client_secret_basic"}
+    claims = {"groups": {"from": "groups"}}
+    with tempfile.TemporaryDirectory() as tmp:
+        target_file, claims_file = Path(tmp, "oidc.target.json"), Path(tmp, "oidc.claims.json")
+        target_file.write_text(json.dumps(target))
+        claims_file.write_text(json.dumps(claims))
+        admin(env, "app", "create", OIDC_APP_ID, "--name", "Demo OpenID Connect app", "--target", str(target_file), "--allow-origin", origin,
+              "--claims", str(claims_file), "--home-url", f"{origin}/", "--secret-stdin", stdin=client_secret)
+    return client_secret
+
+
 def create_console_app(env, form_origin):
     """The operators' console signs in like any app: a JWT with our ES256 key, for the admin API."""
     target = {"kind": "jwt", "url": f"{form_origin}/console/index.html", "delivery": "fragment", "algorithm": "ES256", "audience": "bridge-console", "lifetime_seconds": 600}
@@ -203,6 +219,8 @@ def main():
 
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
+    oidc_origin = f"http://127.0.0.1:{ports['oidc']}"
+    oidc_secret = create_oidc_app(env, oidc_origin)
     create_console_app(env, f"http://localhost:{ports['form']}")
 
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
@@ -227,6 +245,8 @@ def main():
           {**os.environ, "DEMO_APP_SECRET": app_secret})
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
+    start(["node", "demo/oidc-client/app.mjs", "--port", str(ports["oidc"]), "--issuer", api_url, "--client-id", OIDC_APP_ID],
+          {**os.environ, "DEMO_OIDC_SECRET": oidc_secret})
 
     mail_url = start([sys.executable, "demo/mail_inbox.py", "--port", str(ports["mail"]), "--outbox", str(outbox)])
 
@@ -250,7 +270,7 @@ def main():
                    "notify-unusual-sign-in"):
         admin(env, "flow", "import", f"workflows/templates/{notice}.json")
 
-    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "agents_app_id": AGENTS_APP_ID, "token_apps": tokens_origin, "region": REGION, "outbox": str(outbox), "mail": mail_url,
+    info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "agents_app_id": AGENTS_APP_ID, "token_apps": tokens_origin, "oidc_app": oidc_origin, "oidc_app_id": OIDC_APP_ID, "region": REGION, "outbox": str(outbox), "mail": mail_url,
             **{k.lower(): v for k, v in stack.items()},
             "org_id": org["id"], "scim_url": f"{urls['api']}/scim/v2", "scim_token": scim_token, "company_idp": issuer,
             "employee": {"email": "taro@corp.example", "password": "Corp-Passw0rd!", "name": "山田 太郎"},
@@ -264,7 +284,9 @@ The identity bridge is running locally.
   (it sends you to the sign-in form at {urls['form']}, as Zendesk would)
   The token apps:  {tokens_origin}/community/ (Gainsight community, ES256)
                    {tokens_origin}/forum/ (DiscourseConnect)   {tokens_origin}/tool/ (generic JWT, RS256)
+  An OpenID Connect app (openid-client, the code flow with PKCE): {oidc_origin}/
   Our published keys: {urls['api']}/.well-known/jwks.json
+  Our OpenID provider: {urls['api']}/.well-known/openid-configuration
 
   Sign in as:        hanako@example.com / Demo-Passw0rd!
   With an SMS code:  mfa@example.com / Demo-Passw0rd!   (the local Cognito accepts any code)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need on a fresh machine: Python stand-ins (moto,
 # PyJWT, cfn-lint), Schemathesis, Debian Chromium for the browser tests, playwright-core, the demo company's
-# OpenID provider (oidc-provider), rustfmt and clippy.
+# OpenID provider (oidc-provider), the demo OpenID Connect app (openid-client), rustfmt and clippy.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,11 @@ fi
 # The demo company's OpenID provider (local stack and tests).
 if [ ! -d demo/company-idp/node_modules/oidc-provider ]; then
   (cd demo/company-idp && npm ci --no-audit --no-fund --silent)
+fi
+
+# The demo OpenID Connect app, a relying party of the bridge (openid-client).
+if [ ! -d demo/oidc-client/node_modules/openid-client ]; then
+  (cd demo/oidc-client && npm ci --no-audit --no-fund --silent)
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt

@@ -180,6 +180,36 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
   }
 });
 
+test("an OpenID Connect app (openid-client, a certified relying party): the code flow with PKCE through the form, then from the bridge session", async () => {
+  const hanako = info.users.hanako;
+  const p = await page("ja-JP");
+  const start = `${info.oidc_app}/`;
+  await p.goto(start);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await identify(p, hanako.email);
+  await step(p, "password").getByLabel("パスワード", { exact: true }).fill(hanako.password);
+  await step(p, "password").getByRole("button", { name: "サインイン" }).click();
+  await p.waitForURL(start);
+  // openid-client checked the ID token (issuer, audience, signature by the published keys,
+  // nonce), the state, PKCE and RFC 9207's iss; then it called UserInfo with the access token.
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${hanako.email}`);
+  const claims = JSON.parse(await p.locator("#claims").textContent());
+  assert.equal(claims.iss, info.api);
+  assert.equal(claims.aud, info.oidc_app_id);
+  assert.equal(claims.name, hanako.name);
+  assert.ok(claims.groups.includes("zendesk-agents"));
+  const userinfo = JSON.parse(await p.locator("#userinfo").textContent());
+  assert.equal(userinfo.sub, claims.sub);
+  assert.equal(userinfo.email, hanako.email);
+  await shot(p, "oidc-app-signed-in");
+  // The app's own session gone, it asks again: the bridge session answers without the form.
+  await p.context().clearCookies({ name: "demo_oidc" });
+  await p.goto(start);
+  await p.waitForURL(start);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${hanako.email}`);
+  await p.context().close();
+});
+
 // An app's sign-in link, then the form's password step in `lang`.
 async function signInAt(p, sso, user, lang) {
   const label = lang === "ja" ? { email: "メールアドレス", password: "パスワード", submit: "サインイン" } : { email: "Email", password: "Password", submit: "Sign in" };

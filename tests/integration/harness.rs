@@ -298,7 +298,7 @@ impl TestApp {
 
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
         let reply = send_to(&self.login, method, path, headers, body).await;
-        if path.starts_with("/sso/") && !path.contains("/logout") {
+        if (path.starts_with("/sso/") && !path.contains("/logout")) || path.starts_with("/oauth2/authorize") {
             let sent = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("cookie")).flat_map(|(_, v)| v.split(';'));
             let set = reply.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).filter_map(|c| c.split(';').next());
             let device = set

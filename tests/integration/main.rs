@@ -18,6 +18,7 @@ mod harness;
 mod invitations;
 mod login_flow;
 mod notices;
+mod openid_provider;
 mod orgs;
 mod passwordless;
 mod requests;

@@ -6,30 +6,34 @@ import { useI18n } from "../i18n.jsx";
 import { ErrorAlert } from "./Messages.jsx";
 import { useCheckedForm } from "./useCheckedForm.js";
 
-export const KINDS = ["zendesk", "insided", "discourse", "jwt"];
+export const KINDS = ["zendesk", "insided", "discourse", "jwt", "oidc"];
 export const RISKS = ["allow", "require_mfa", "deny"];
 
 /** What each kind needs, and a starting point for its settings (README, "App kinds"). */
-const REQUIRED = { zendesk: ["account_url"], insided: ["community_id"], discourse: ["forum_url"], jwt: ["url", "algorithm"] };
+const REQUIRED = { zendesk: ["account_url"], insided: ["community_id"], discourse: ["forum_url"], jwt: ["url", "algorithm"], oidc: ["redirect_uris"] };
 const TEMPLATES = {
   zendesk: { account_url: "https://example.zendesk.com", delivery: "post" },
   insided: { community_id: "", region: "eu", algorithm: "ES256", username_from_email: true },
   discourse: { forum_url: "https://forum.example.com" },
   jwt: { url: "https://tool.example.com/sso", algorithm: "ES256", audience: "" },
+  oidc: { redirect_uris: ["https://tool.example.com/oidc/callback"], client_authentication: "client_secret_basic" },
 };
 const FIELDS = {
   zendesk: "account_url, delivery (post, get)",
   insided: "community_id, region (eu, us-west-2, staging), algorithm (ES256, RS256, HS256), username_from_email, lifetime_seconds",
   discourse: "forum_url",
   jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
+  oidc: "redirect_uris, client_authentication (client_secret_basic, client_secret_post, none), algorithm (RS256, ES256), lifetime_seconds",
 };
 const pretty = (value) => JSON.stringify(value, null, 2);
 const template = (kind) => pretty(TEMPLATES[kind]);
 
-/** Whether an app of this target shares a secret with the bridge (HS256, DiscourseConnect). */
+/** Whether an app of this target shares a secret with the bridge (HS256, DiscourseConnect, an
+ * OpenID Connect client's secret). */
 export function sharesSecret(target) {
   if (!target) return false;
   if (target.kind === "zendesk" || target.kind === "discourse") return true;
+  if (target.kind === "oidc") return target.client_authentication !== "none";
   return (target.kind === "jwt" || target.kind === "insided") && target.algorithm === "HS256";
 }
 

@@ -1,5 +1,5 @@
 //! Creating, changing and removing apps, the same for the admin API and `bridge-admin`. The
-//! secret an app shares with the bridge (HS256 kinds, DiscourseConnect) lives in Secrets Manager
+//! secret an app shares with the bridge (HS256 kinds, DiscourseConnect, an OpenID Connect client's) lives in Secrets Manager
 //! under `{prefix}/apps/{id}/signing/{UUIDv7}`, a new one per change ([`super::secret_change`]);
 //! the app names it and no answer ever shows it (only `has_secret`), except once, when the bridge
 //! generates it. Apps signed with our keys have none.
@@ -24,7 +24,6 @@ use crate::events::EventType;
 use crate::risk::RiskPolicy;
 use crate::tokens::app::{Access, App, AppId, SignUp};
 use crate::tokens::claims::ClaimMapping;
-use crate::tokens::jws::Algorithm;
 use crate::tokens::return_to::Origin;
 use crate::tokens::targets::Target;
 
@@ -166,11 +165,13 @@ impl AppAdmin {
     ) -> Result<(App, Option<SecretString>), AdminError> {
         let mut app = settings.into_app(app_id(id)?, 1);
         valid(&app)?;
-        let secret = match (app.target.algorithm(), secret.resolve()?) {
-            (Algorithm::HS256, Some(secret)) => Some(secret),
-            (Algorithm::HS256, None) => return Err(AdminError::Invalid("this app shares a secret with the bridge: give one or have one generated".into())),
-            (_, Some(_)) => return Err(AdminError::Invalid("this app is signed with the bridge's own keys and takes no secret".into())),
-            (_, None) => None,
+        let secret = match (app.target.shares_secret(), secret.resolve()?) {
+            (true, Some(secret)) => Some(secret),
+            (true, None) => return Err(AdminError::Invalid("this app shares a secret with the bridge: give one or have one generated".into())),
+            (false, Some(_)) => {
+                return Err(AdminError::Invalid("this app shares no secret with the bridge (signed with its own keys, or a public client)".into()));
+            }
+            (false, None) => None,
         };
         if self.store.get(&app.id).await?.is_some() {
             return Err(AdminError::Exists(format!("app `{}` exists already", app.id)));
@@ -212,8 +213,8 @@ impl AppAdmin {
             return Err(AdminError::Stale { current: current.version });
         }
         valid(&next)?;
-        if (next.target.algorithm() == Algorithm::HS256) != current.signing_secret.is_some() {
-            return Err(AdminError::Invalid("an app cannot change between a shared secret and the bridge's own keys; create a new app".into()));
+        if next.target.shares_secret() != current.signing_secret.is_some() {
+            return Err(AdminError::Invalid("an app cannot change between sharing a secret with the bridge and not; create a new app".into()));
         }
         let audit = AuditRecord::new(EventType::AdminAppUpdated, actor, target(&next.id), Some(view(current)), Some(view(&next)), now);
         match self.store.update(&next, &audit).await {

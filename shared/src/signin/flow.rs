@@ -43,6 +43,11 @@ pub enum Purpose {
     /// Issued by `/signup` (or a sign-in of an account not confirmed yet); carried to
     /// `/signup/confirm` and `/signup/resend`.
     SignUp,
+    /// Issued by an OpenID Connect client's sign-in as its authorization code; carried to
+    /// `/oauth2/token`.
+    AuthorizationCode,
+    /// Issued by `/oauth2/token` as the access token; carried to `/oauth2/userinfo`.
+    AccessToken,
     /// Issued with the consent step; carried to `/consent`.
     Consent,
     /// Issued by `GET /account` for a live session: the account page's bearer token.
@@ -67,6 +72,10 @@ pub struct SignInContext {
     pub return_to: Option<ReturnTo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// An OpenID Connect client's authorization request, checked (its `redirect_uri` is
+    /// `return_to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<crate::tokens::targets::oidc::CheckedRequest>,
     /// The digest of the browser's device cookie (`risk`), from `/sso/{app}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
@@ -286,7 +295,14 @@ mod tests {
     }
 
     fn ctx() -> SignInContext {
-        SignInContext { app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")), return_to: None, nonce: None, device: None, known_as: None }
+        SignInContext {
+            app: AppId::parse("demo").unwrap_or_else(|e| panic!("{e}")),
+            return_to: None,
+            nonce: None,
+            authorization: None,
+            device: None,
+            known_as: None,
+        }
     }
 
     #[test]

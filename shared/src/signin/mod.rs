@@ -17,6 +17,7 @@ pub mod ending_sessions;
 pub mod entry;
 pub mod flow;
 pub mod oidc;
+pub mod openid_provider;
 pub mod password;
 pub mod password_reset;
 pub mod password_rules;
@@ -40,6 +41,8 @@ pub struct SignIn {
     pub sign_up: sign_up::SelfSignUp,
     pub consent: consent_step::ConsentStep,
     pub account: account::AccountPage,
+    /// The token, UserInfo and discovery endpoints of the `oidc` apps' OpenID provider.
+    pub provider: openid_provider::OpenIdProvider,
     /// Our signing keys (their public JWKS is published at `/.well-known/jwks.json`).
     pub signers: Arc<Signers>,
     ports: Arc<service::SignInPorts>,
@@ -57,6 +60,7 @@ impl SignIn {
             sign_up: sign_up::SelfSignUp::new(ports.clone()),
             consent: consent_step::ConsentStep::new(ports.clone()),
             account: account::AccountPage::new(ports.clone()),
+            provider: openid_provider::OpenIdProvider::new(ports.clone()),
             signers,
             ports,
         }

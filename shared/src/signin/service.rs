@@ -49,6 +49,7 @@ use crate::tokens::signing_keys::{SignerError, Signers};
 use crate::tokens::targets::Target;
 use crate::tokens::targets::discourse::{NONCE_TTL, RequestError};
 use crate::tokens::targets::mint::{Delivery, MintError, MintInput};
+use crate::tokens::targets::oidc::{self, AuthorizationError, OidcTarget};
 use serde::{Deserialize, Serialize};
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
@@ -101,6 +102,8 @@ pub struct Entry<'a> {
     /// DiscourseConnect's signed request.
     pub sso: Option<&'a str>,
     pub sig: Option<&'a str>,
+    /// An OpenID Connect client's authorization request (`/oauth2/authorize`).
+    pub authorization: Option<crate::tokens::targets::oidc::AuthorizationRequest<'a>>,
     /// The browser's device cookie (its digest goes into the context).
     pub device: Option<&'a str>,
     /// The id the browser held under the device cookie's old name, if any: a hint for the risk
@@ -247,6 +250,8 @@ pub enum SignInError {
     #[error(transparent)]
     AppRequest(#[from] RequestError),
     #[error(transparent)]
+    Authorization(#[from] AuthorizationError),
+    #[error(transparent)]
     Mint(#[from] MintError),
     #[error(transparent)]
     Signer(#[from] SignerError),
@@ -270,17 +275,26 @@ impl SignInPorts {
     /// The app's request, checked: `return_to` against the app's origins, or the forum's signed
     /// request for a DiscourseConnect app (which has no other way in).
     pub(super) async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
-        let (return_to, nonce) = match &app.target {
+        let (mut authorization, mut nonce) = (None, None);
+        let return_to = match &app.target {
             Target::Discourse(forum) => {
                 let secret = self.shared_secret(app).await?;
                 let request = forum.verify(entry.sso, entry.sig, &secret)?;
-                (Some(request.return_sso_url), Some(request.nonce))
+                nonce = Some(request.nonce);
+                Some(request.return_sso_url)
             }
-            _ => (entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?, None),
+            Target::Oidc(client) => {
+                let (redirect_uri, checked) = client.authorize(entry.authorization)?;
+                authorization = Some(checked);
+                Some(redirect_uri)
+            }
+            // Only an OpenID Connect client is entered with an authorization request.
+            _ if entry.authorization.is_some() => return Err(AuthorizationError::RedirectUri.into()),
+            _ => entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?,
         };
         let device = flow::device_digest(entry.device);
         let known_as = flow::device_digest(entry.legacy_device).filter(|old| device.as_ref() != Some(old));
-        Ok(SignInContext { app: app.id.clone(), return_to, nonce, device, known_as })
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce, authorization, device, known_as })
     }
 
     /// One try of an emailed code (Cognito's `EMAIL_OTP`: a sign-in's, or an email proof's) in
@@ -356,15 +370,28 @@ impl SignInPorts {
             jti: uuid::Uuid::new_v4(),
             amr,
         };
-        let delivery = match app.target.algorithm() {
-            Algorithm::HS256 => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),
-            ours => app.target.mint(input, &*self.signers.current(ours, now).await?),
+        let delivery = match (&app.target, app.target.algorithm()) {
+            (Target::Oidc(client), _) => return self.authorization_code(client, input, ctx).await,
+            (_, Algorithm::HS256) => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),
+            (_, ours) => app.target.mint(input, &*self.signers.current(ours, now).await?),
         };
         delivery.map_err(|e| {
             // The operator learns which app and which data (never the person's values).
             tracing::warn!(app = %app.id, error = %e, "could not mint the app's token");
             e.into()
         })
+    }
+
+    /// An OpenID Connect client's sign-in ends with a code: the grant sealed and encrypted under
+    /// the flow key for [`CODE_TTL`](crate::tokens::targets::oidc::CODE_TTL) seconds, sent to
+    /// its `redirect_uri` (`signin::openid_provider` redeems it).
+    async fn authorization_code(&self, client: &OidcTarget, input: MintInput<'_>, ctx: &SignInContext) -> Result<Delivery, SignInError> {
+        let (Some(redirect_uri), Some(request)) = (&ctx.return_to, &ctx.authorization) else { return Err(MintError::MissingRequest.into()) };
+        let grant =
+            client.grant(&input, redirect_uri, request).inspect_err(|e| tracing::warn!(app = input.app, error = %e, "could not make the app's code"))?;
+        let key = self.secrets.bridge().await?;
+        let code = flow::seal_private(&key.flow_key, Purpose::AuthorizationCode, input.now + oidc::CODE_TTL, &grant)?;
+        Ok(Delivery::Get { url: oidc::code_response(redirect_uri, &code, request.state.as_deref(), input.issuer)? })
     }
 
     /// Whether `app`'s access admits the person `session` is (`App::access`). Refused: recorded

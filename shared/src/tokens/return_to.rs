@@ -116,6 +116,18 @@ impl ReturnTo {
         Ok(Self(url.into()))
     }
 
+    /// Accepts `raw` only if it is, character for character, one of `registered` (an OpenID
+    /// Connect client's `redirect_uri`: exact string matching, RFC 9700 §2.1) and a URL
+    /// [`check`](Self::check) accepts on its own origin (https or loopback, no user name).
+    pub fn registered(raw: &str, registered: &[String]) -> Result<Self, ReturnToRejected> {
+        if !registered.iter().any(|r| r == raw) {
+            return Err(ReturnToRejected);
+        }
+        let origin = Url::parse(raw).ok().and_then(|url| Origin::of(&url).ok()).ok_or(ReturnToRejected)?;
+        Self::check(raw, &[origin])?;
+        Ok(Self(raw.to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

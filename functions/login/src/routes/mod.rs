@@ -7,6 +7,8 @@
 //! - [`corporate`]: `GET /corporate/go`, `GET /corporate/callback`.
 //! - [`handoff`]: `POST /session/handoff`.
 //! - [`keys`]: `GET /.well-known/jwks.json`.
+//! - [`oauth2`]: the OpenID provider of `oidc` apps: `/oauth2/authorize`, `/oauth2/token`,
+//!   `/oauth2/userinfo`, `GET /.well-known/openid-configuration`.
 //! - [`account`]: `GET /account` (the account page) and its JSON calls (under `api`'s layers).
 //!
 //! Layers on every route: a span naming API Gateway's request id, nothing cached unless the
@@ -28,6 +30,7 @@ pub mod api;
 pub mod corporate;
 pub mod handoff;
 pub mod keys;
+pub mod oauth2;
 pub mod sso;
 
 /// The router, its state set: a `tower` service of `http::Request`s.
@@ -38,6 +41,7 @@ pub fn router(login: Arc<Login>) -> Router {
         .merge(corporate::routes())
         .merge(handoff::routes())
         .merge(keys::routes())
+        .merge(oauth2::routes())
         .merge(account::page_route())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -48,7 +48,8 @@ async fn sso(
     };
     let get = |k: &str| query.get(k).map(String::as_str);
     let device = cookies::BrowserDevice::of(&headers, now);
-    let entry = Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy };
+    let entry =
+        Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy, authorization: None };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
@@ -80,11 +81,11 @@ async fn app_logout(State(login): State<Arc<Login>>, path: Segments, query: Para
         Err(SignInError::ReturnTo(_)) => login.sign_in.entry.start(app, entry, now).await,
         other => other,
     };
-    // An app entered only with its own signed request (a forum) cannot be started again from
-    // here: the sign-out ends on the form without a way back.
+    // An app entered only with its own request (a forum, an OpenID Connect client) cannot be
+    // started again from here: the sign-out ends on the form without a way back.
     let ctx = match started {
         Ok(ctx) => Some(ctx),
-        Err(SignInError::AppRequest(_)) => None,
+        Err(SignInError::AppRequest(_) | SignInError::Authorization(_)) => None,
         Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
     };
     let mut response = if query.get("kind").map(String::as_str) != Some("error") {

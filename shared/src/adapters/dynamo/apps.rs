@@ -49,6 +49,7 @@ fn kind(app: &App) -> &'static str {
         Target::Insided(_) => "insided",
         Target::Discourse(_) => "discourse",
         Target::Jwt(_) => "jwt",
+        Target::Oidc(_) => "oidc",
     }
 }
 

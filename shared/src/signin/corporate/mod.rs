@@ -561,6 +561,7 @@ mod tests {
             app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
             return_to: Some(return_to),
             nonce: None,
+            authorization: None,
             device: crate::signin::flow::device_digest(Some("browser-a")),
             known_as: None,
         };
@@ -627,6 +628,7 @@ mod tests {
                 app: AppId::parse(DEMO_APP).unwrap_or_else(|e| panic!("{e}")),
                 return_to: None,
                 nonce: None,
+                authorization: None,
                 device: crate::signin::flow::device_digest(Some("browser-a")),
                 known_as: None,
             };

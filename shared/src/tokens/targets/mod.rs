@@ -4,6 +4,9 @@
 //! - `insided`: Gainsight Customer Communities token SSO (ES256/RS256 with our keys, or HS256).
 //! - `discourse`: DiscourseConnect (an HMAC-signed payload answering the forum's signed request).
 //! - `jwt`: any app that takes a JWT in a redirect or a form post.
+//! - `oidc`: any OpenID Connect client (authorization code flow): the bridge is its provider; its
+//!   sign-in ends with a code, which the token endpoint exchanges for an ID token
+//!   (`signin::openid_provider`).
 //!
 //! Adding a kind means a variant of [`Target`], a module beside these, and one arm in each
 //! `match` below; the compiler lists every place that must learn about it.
@@ -12,6 +15,7 @@ pub mod discourse;
 pub mod insided;
 pub mod jwt;
 pub mod mint;
+pub mod oidc;
 pub mod zendesk;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +32,7 @@ pub enum Target {
     Insided(insided::InsidedTarget),
     Discourse(discourse::DiscourseTarget),
     Jwt(jwt::JwtTarget),
+    Oidc(oidc::OidcTarget),
 }
 
 impl Target {
@@ -38,6 +43,16 @@ impl Target {
             Self::Insided(_) => insided::RESERVED_CLAIMS,
             Self::Discourse(_) => discourse::RESERVED_FIELDS,
             Self::Jwt(_) => jwt::RESERVED_CLAIMS,
+            Self::Oidc(_) => oidc::RESERVED_CLAIMS,
+        }
+    }
+
+    /// Whether the app shares a secret with us (an app secret in Secrets Manager): the HS256 key of
+    /// the kinds signed with one, or an OpenID Connect client's `client_secret`.
+    pub fn shares_secret(&self) -> bool {
+        match self {
+            Self::Oidc(t) => t.confidential(),
+            _ => self.algorithm() == Algorithm::HS256,
         }
     }
 
@@ -47,6 +62,7 @@ impl Target {
             Self::Zendesk(_) | Self::Discourse(_) => Algorithm::HS256,
             Self::Insided(t) => t.algorithm,
             Self::Jwt(t) => t.algorithm,
+            Self::Oidc(t) => t.algorithm,
         }
     }
 
@@ -56,6 +72,7 @@ impl Target {
             Self::Zendesk(_) | Self::Discourse(_) => Ok(()),
             Self::Insided(t) => t.validate(),
             Self::Jwt(t) => t.validate(),
+            Self::Oidc(t) => t.validate(),
         }
     }
 
@@ -69,6 +86,9 @@ impl Target {
             Self::Insided(t) => t.mint(input, key),
             Self::Discourse(t) => t.mint(input, key),
             Self::Jwt(t) => t.mint(input, key),
+            // Its sign-in ends with a code (`SignInPorts::mint`); its tokens are made at the
+            // token endpoint (`signin::openid_provider`).
+            Self::Oidc(_) => Err(MintError::MissingRequest),
         }
     }
 }

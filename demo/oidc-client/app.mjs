@@ -1,0 +1,97 @@
+// A demo app that signs people in through the bridge as its OpenID provider, with openid-client
+// (a certified OpenID Connect relying party): discovery, the authorization code flow with PKCE,
+// state and nonce, the ID token checked against the bridge's published keys (issuer, audience,
+// signature, expiry, nonce), RFC 9207's `iss`, then UserInfo with the access token.
+//
+//   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_SECRET in env)
+//
+// GET /          the signed-in person's ID token claims and UserInfo, or on to the bridge
+// GET /callback  where the bridge sends the code
+// Prints `READY <origin>` once listening. Sessions live in memory.
+
+import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import * as client from "openid-client";
+
+const { values: args } = parseArgs({ options: { port: { type: "string", default: "0" }, issuer: { type: "string" }, "client-id": { type: "string" } } });
+const secret = process.env.DEMO_OIDC_SECRET;
+if (!args.issuer || !args["client-id"] || !secret) {
+  console.error("usage: app.mjs --port P --issuer URL --client-id ID (DEMO_OIDC_SECRET in env)");
+  process.exit(2);
+}
+
+let config; // discovered on first use: the bridge may start after this app
+const discover = async () =>
+  (config ||= await client.discovery(new URL(args.issuer), args["client-id"], secret, client.ClientSecretBasic(), {
+    execute: [client.allowInsecureRequests], // the local bridge is plain HTTP on loopback
+  }));
+
+const pending = new Map(); // browser id -> { state, nonce, verifier }
+const sessions = new Map(); // browser id -> { claims, userinfo }
+
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const page = (res, status, title, body) => {
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>`);
+};
+
+function browser(req, res) {
+  const found = /(?:^|;\s*)demo_oidc=([A-Za-z0-9_-]+)/.exec(req.headers.cookie || "");
+  if (found) return found[1];
+  const id = randomBytes(16).toString("base64url");
+  res.setHeader("set-cookie", `demo_oidc=${id}; Path=/; HttpOnly; SameSite=Lax`);
+  return id;
+}
+
+const server = createServer(async (req, res) => {
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const url = new URL(req.url, origin);
+  const id = browser(req, res);
+  try {
+    if (url.pathname === "/" && sessions.has(id)) {
+      const { claims, userinfo } = sessions.get(id);
+      return page(res, 200, "Demo OpenID Connect app",
+        `<p id="who">Signed in as ${escape(claims.email || claims.sub)}</p>` +
+        `<h2>ID token</h2><pre id="claims">${escape(JSON.stringify(claims, null, 2))}</pre>` +
+        `<h2>UserInfo</h2><pre id="userinfo">${escape(JSON.stringify(userinfo, null, 2))}</pre>`);
+    }
+    if (url.pathname === "/") {
+      const verifier = client.randomPKCECodeVerifier();
+      const request = { state: client.randomState(), nonce: client.randomNonce(), verifier };
+      pending.set(id, request);
+      const to = client.buildAuthorizationUrl(await discover(), {
+        redirect_uri: `${origin}/callback`,
+        scope: "openid email profile",
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: "S256",
+        state: request.state,
+        nonce: request.nonce,
+      });
+      res.writeHead(302, { location: to.href });
+      return res.end();
+    }
+    if (url.pathname === "/callback") {
+      const request = pending.get(id);
+      pending.delete(id);
+      if (!request) return page(res, 400, "No sign-in under way", `<p><a href="/">Start again</a></p>`);
+      const tokens = await client.authorizationCodeGrant(await discover(), url, {
+        pkceCodeVerifier: request.verifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      const userinfo = await client.fetchUserInfo(await discover(), tokens.access_token, claims.sub);
+      sessions.set(id, { claims, userinfo });
+      res.writeHead(302, { location: "/" });
+      return res.end();
+    }
+    page(res, 404, "Not found", "");
+  } catch (e) {
+    console.error(`demo OIDC app: ${e.code || ""} ${e.message}`);
+    page(res, 401, "Sign-in refused", `<p id="error">${escape(e.error || e.code || "error")}: ${escape(e.error_description || e.message)}</p>`);
+  }
+});
+
+server.listen(Number(args.port), "127.0.0.1", () => console.log(`READY http://127.0.0.1:${server.address().port}`));

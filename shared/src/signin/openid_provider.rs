@@ -1,0 +1,254 @@
+//! The bridge as the OpenID provider of its `oidc` apps (OpenID Connect Core 1.0 §3.1, RFC 6749
+//! §4.1, PKCE RFC 7636, RFC 9207): the token endpoint redeems a code for an ID token and an
+//! access token ([`OpenIdProvider::token`]), the UserInfo endpoint answers an access token with
+//! the person's claims ([`OpenIdProvider::userinfo`]), and the discovery document says where
+//! each is ([`OpenIdProvider::discovery`]).
+//!
+//! The authorization endpoint is the entry every app has (`SessionEntry::enter` with the client's
+//! request, checked by `tokens::targets::oidc`); its code is made where every app's token is
+//! (`SignInPorts::mint`). A code and an access token are sealed and encrypted under the flow key
+//! (`signin::flow`), so neither is stored; a code's one use is marked in DynamoDB.
+//!
+//! Not here: refresh tokens, dynamic client registration, request objects, the implicit and
+//! hybrid flows, and front- or back-channel logout.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+use crate::signin::flow::{self, MAX_TOKEN_LEN, Purpose};
+use crate::signin::service::{SignInError, SignInPorts};
+use crate::tokens::app::App;
+use crate::tokens::targets::Target;
+use crate::tokens::targets::oidc::{self, AuthorizationGrant, ClientAuthentication, OidcTarget};
+
+/// The token, UserInfo and discovery endpoints.
+pub struct OpenIdProvider {
+    ports: Arc<SignInPorts>,
+}
+
+/// A token request (RFC 6749 §4.1.3), each parameter as the client sent it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenRequest<'a> {
+    pub grant_type: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+    pub client: ClientCredentials<'a>,
+}
+
+/// Who the client says it is, and how it proved it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientCredentials<'a> {
+    pub id: Option<&'a str>,
+    pub secret: Option<&'a str>,
+    /// `client_secret_basic` (an `Authorization: Basic` header), `client_secret_post` (a
+    /// `client_secret` in the form) or `none`.
+    pub method: Option<ClientAuthentication>,
+}
+
+/// The token endpoint's answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: u64,
+    pub id_token: String,
+    pub scope: String,
+}
+
+/// What an access token stands for (sealed into it): the client and what UserInfo answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct AccessGrant {
+    client_id: String,
+    scope: String,
+    claims: Map<String, Value>,
+}
+
+/// A token request refused (RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidRequest(&'static str),
+    /// `401`: an unknown client, one that is not an OpenID Connect client, the wrong secret, or
+    /// another way of authenticating than the client's.
+    #[error("the client could not be authenticated")]
+    InvalidClient,
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    #[error("only grant_type=authorization_code is supported")]
+    UnsupportedGrantType,
+    /// `503`: a store or a secret could not be read; the code is not spent.
+    #[error("the token endpoint is unavailable")]
+    Unavailable,
+}
+
+impl TokenError {
+    /// The `error` code of RFC 6749 §5.2.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::Unavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+/// An access token refused at UserInfo (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UserInfoError {
+    /// `401 invalid_token`: malformed, altered, expired, made for another use, or for a client
+    /// that is no longer an OpenID Connect client.
+    #[error("the access token is not valid")]
+    InvalidToken,
+    #[error("the UserInfo endpoint is unavailable")]
+    Unavailable,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> TokenError {
+    tracing::warn!(error = %e, "the token endpoint could not read what it needs");
+    TokenError::Unavailable
+}
+
+impl OpenIdProvider {
+    pub fn new(ports: Arc<SignInPorts>) -> Self {
+        Self { ports }
+    }
+
+    /// Redeems an authorization code (RFC 6749 §4.1.3): the client authenticated its own way,
+    /// the code sealed for it, unexpired, with the request's `redirect_uri`, PKCE's verifier
+    /// when the request had a challenge (and none when it had not), then spent once. Answers an
+    /// ID token signed with our current key of the client's algorithm and an opaque access
+    /// token for UserInfo, each living the client's `lifetime_seconds`.
+    ///
+    /// Errors: [`TokenError`]; a refused request spends nothing, so the client may try again
+    /// until the code expires ([`oidc::CODE_TTL`]).
+    pub async fn token(&self, request: TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
+        match request.grant_type {
+            Some("authorization_code") => {}
+            Some(_) => return Err(TokenError::UnsupportedGrantType),
+            None => return Err(TokenError::InvalidRequest("grant_type is required")),
+        }
+        let (Some(code), Some(redirect_uri)) = (request.code, request.redirect_uri) else {
+            return Err(TokenError::InvalidRequest("code and redirect_uri are required"));
+        };
+        let (app, client) = self.client(request.client.id).await?;
+        self.authenticate(&app, &client, &request.client).await?;
+        let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
+        let grant: AuthorizationGrant = Some(code)
+            .filter(|c| c.len() <= MAX_TOKEN_LEN)
+            .and_then(|c| flow::open_private(&key.flow_key, Purpose::AuthorizationCode, c, now).ok())
+            .ok_or(TokenError::InvalidGrant("the code is not valid, or has expired"))?;
+        if grant.client_id != app.id.as_str() {
+            return Err(TokenError::InvalidGrant("the code was issued to another client"));
+        }
+        if grant.redirect_uri != redirect_uri {
+            return Err(TokenError::InvalidGrant("redirect_uri is not the authorization request's"));
+        }
+        let verified = match (&grant.code_challenge, request.code_verifier) {
+            (Some(challenge), Some(verifier)) => oidc::pkce_verified(challenge, verifier),
+            (None, None) => true,
+            // A verifier for a code without a challenge: a downgrade (RFC 9700 §2.1.1).
+            _ => false,
+        };
+        if !verified {
+            return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge"));
+        }
+        let used = crate::signin::oidc::digest(&format!("authorization code {code}"));
+        if !self.ports.sign_ups.step_code_try(&used, 1, now).await.map_err(unavailable)? {
+            return Err(TokenError::InvalidGrant("the code was used before"));
+        }
+        let signer = self.ports.signers.current(client.algorithm, now).await.map_err(unavailable)?;
+        let id_token = client.id_token(&grant, &self.ports.issuer, now, uuid::Uuid::new_v4(), &signer).map_err(unavailable)?;
+        let access = AccessGrant { client_id: grant.client_id, scope: grant.scope.clone(), claims: grant.claims };
+        let expires = now + client.lifetime_seconds;
+        let access_token = flow::seal_private(&key.flow_key, Purpose::AccessToken, expires, &access).map_err(unavailable)?;
+        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: client.lifetime_seconds, id_token, scope: grant.scope })
+    }
+
+    /// The person's claims for an access token (OpenID Connect Core §5.3): `sub`, those of its
+    /// scopes and the client's claim mapping, as they were at sign-in. Refused once the token
+    /// expires or its client is removed or is no longer an OpenID Connect client.
+    pub async fn userinfo(&self, access_token: &str, now: u64) -> Result<Map<String, Value>, UserInfoError> {
+        let key = self.ports.secrets.bridge().await.map_err(|_| UserInfoError::Unavailable)?;
+        let grant: AccessGrant = Some(access_token)
+            .filter(|t| t.len() <= MAX_TOKEN_LEN)
+            .and_then(|t| flow::open_private(&key.flow_key, Purpose::AccessToken, t, now).ok())
+            .ok_or(UserInfoError::InvalidToken)?;
+        match self.ports.app(&grant.client_id).await {
+            Ok(app) if matches!(app.target, Target::Oidc(_)) => Ok(grant.claims),
+            Ok(_) | Err(SignInError::UnknownApp) => Err(UserInfoError::InvalidToken),
+            Err(_) => Err(UserInfoError::Unavailable),
+        }
+    }
+
+    /// Whether a browser page on `origin` may read the token endpoint's answer to `client_id`
+    /// (CORS, for a client that runs in the browser): only from one of the app's allowed origins.
+    pub async fn web_origin_allowed(&self, client_id: &str, origin: &str) -> bool {
+        match self.ports.app(client_id).await {
+            Ok(app) => matches!(app.target, Target::Oidc(_)) && app.allowed_origins.iter().any(|o| o.as_str() == origin),
+            Err(_) => false,
+        }
+    }
+
+    /// The discovery document (OpenID Connect Discovery 1.0 §3), at
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery(&self) -> Value {
+        let issuer = &self.ports.issuer;
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+            "token_endpoint": format!("{issuer}/oauth2/token"),
+            "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": oidc::scopes_supported(),
+            "claims_supported": oidc::claims_supported(),
+            "prompt_values_supported": ["none", "login"],
+            "authorization_response_iss_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+        })
+    }
+
+    /// The OpenID Connect client `id` names, and its settings; anything else is `invalid_client`.
+    async fn client(&self, id: Option<&str>) -> Result<(Arc<App>, OidcTarget), TokenError> {
+        let app = match self.ports.app(id.ok_or(TokenError::InvalidClient)?).await {
+            Ok(app) => app,
+            Err(SignInError::UnknownApp) => return Err(TokenError::InvalidClient),
+            Err(e) => return Err(unavailable(e)),
+        };
+        match &app.target {
+            Target::Oidc(client) => Ok((app.clone(), client.clone())),
+            _ => Err(TokenError::InvalidClient),
+        }
+    }
+
+    /// The client authenticated the one way it registered: with its secret (compared in
+    /// constant time, as SHA-256 digests so that the length is not compared) or, for a public
+    /// client, with none.
+    async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials<'_>) -> Result<(), TokenError> {
+        let method = presented.method.unwrap_or(ClientAuthentication::None);
+        if method != client.client_authentication {
+            return Err(TokenError::InvalidClient);
+        }
+        if !client.confidential() {
+            return Ok(());
+        }
+        let given = presented.secret.ok_or(TokenError::InvalidClient)?;
+        let expected = self.ports.shared_secret(app).await.map_err(unavailable)?;
+        let same: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(&expected)).into();
+        if same { Ok(()) } else { Err(TokenError::InvalidClient) }
+    }
+}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
-FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "idp": 8095, "sms": 8096, "servicenow": 8097, "mail": 8098, "oidc": 8092}
+FIXED_PORTS = {"moto": 5123, "api": 3000, "form": 8080, "demo": 8090, "tokens": 8091, "oidc": 8092, "idp": 8095, "sms": 8096, "servicenow": 8097, "mail": 8098}
 REGION = "ap-northeast-1"
 APP_ID = "demo-zendesk"
 OIDC_APP_ID = "demo-oidc"

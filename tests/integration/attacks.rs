@@ -326,11 +326,51 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         format!("/corporate/callback?state={long}&code={long}"),
         "/corporate/callback?error=access_denied&state=".into(),
         "/.well-known/jwks.json?x=%ff".into(),
+        "/.well-known/openid-configuration?x=%ff".into(),
+        "/oauth2/authorize?client_id=%ff%fe".into(),
+        format!("/oauth2/authorize?client_id={APP}&client_id={APP}"),
+        format!("/oauth2/authorize?client_id={APP}&redirect_uri={long}&response_type=code&scope=openid"),
+        format!("/oauth2/authorize?client_id={long}&prompt=none&redirect_uri=https://evil.example/"),
+        "/oauth2/userinfo".into(),
         "/nothing/here".into(),
     ];
     for path in &navigations {
         let cookies = [("cookie", "__Host-bridge_session=%00%ff; __Host-bridge_device=; __Host-bridge_corporate=\"x; __Host-bridge_session=second")];
         replies.push((format!("GET {}", &path[..path.len().min(80)]), app.send("GET", path, &cookies, None).await));
+    }
+    // The OpenID provider's token endpoint and UserInfo: hostile forms and credentials.
+    let b64 = |raw: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw);
+    let forms = [
+        "".to_owned(),
+        "%ff%fe".into(),
+        format!("code={long}"),
+        "grant_type=authorization_code&code=a.b.c&redirect_uri=x".into(),
+        format!("grant_type=authorization_code&code={ctx}&redirect_uri=x&client_id={APP}"),
+        "a=1&a=2".into(),
+    ];
+    let credentials = [
+        "".to_owned(),
+        "Basic %%%".into(),
+        format!("Basic {}", b64(b"no-colon")),
+        format!("Basic {}", b64(&[0xff, b':', 0xfe])),
+        format!("Basic {}", b64(format!("{APP}:{long}").as_bytes())),
+        format!("Bearer {long}"),
+    ];
+    for form in &forms {
+        for authorization in &credentials {
+            for content_type in ["application/x-www-form-urlencoded", "application/json"] {
+                let mut headers = vec![("content-type", content_type)];
+                headers.extend(Some(("authorization", authorization.as_str())).filter(|(_, v)| !v.is_empty()));
+                let what = format!("POST /oauth2/token ({content_type}, {} bytes, {})", form.len(), &authorization[..authorization.len().min(20)]);
+                replies.push((what, app.send("POST", "/oauth2/token", &headers, Some(form.clone())).await));
+            }
+        }
+    }
+    for bearer in [format!("Bearer {long}"), "Bearer a.b.c".into(), format!("Bearer {ctx}"), "Basic abc".into(), "Bearer \t".into()] {
+        replies.push((
+            format!("GET /oauth2/userinfo {}", &bearer[..bearer.len().min(30)]),
+            app.send("GET", "/oauth2/userinfo", &[("authorization", &bearer)], None).await,
+        ));
     }
     for handoff in ["", "%ff", "a.b", &long, &ctx] {
         let reply = app.post_handoff(&format!("handoff={handoff}"), "").await;
@@ -340,7 +380,8 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         assert!(!reply.status.is_server_error(), "{what}: {} {}", reply.status, reply.body);
         // Only the public keys and a CORS preflight's answer (headers, no body) may succeed.
         let preflight = what.starts_with("OPTIONS") && reply.body.is_empty();
-        assert!(reply.status != StatusCode::OK || what.contains("jwks.json") || preflight, "{what}: {} {}", reply.status, reply.body);
+        let public = what.contains("jwks.json") || what.contains("openid-configuration");
+        assert!(reply.status != StatusCode::OK || public || preflight, "{what}: {} {}", reply.status, reply.body);
         for secret in ["dynamodb", "cognito", "panicked", "Exception", "arn:aws", "stack backtrace"] {
             assert!(!reply.body.to_lowercase().contains(&secret.to_lowercase()), "{what} says {secret}: {}", reply.body);
         }

@@ -725,6 +725,34 @@ async fn the_link_to_the_provider_works_only_in_the_browser_that_asked_for_it() 
     assert!(set_cookie(&reply, "__Host-bridge_corporate").is_some());
 }
 
+/// An OpenID Connect client that asks for a fresh sign-in (`prompt=login`, `max_age`) has the
+/// company's provider asked for one too: its own session must not answer for the person.
+#[tokio::test]
+async fn a_fresh_sign_in_asked_by_an_openid_connect_client_is_asked_of_the_company_too() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, false).await;
+    let app = &company.app;
+    let target = json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "client_authentication": "none"});
+    let client = serde_json::from_value(json!({"id": "tool", "name": "tool", "target": target, "allowed_origins": ["https://tool.example.com"]}));
+    app.apps.create(client.unwrap_or_else(|e| panic!("{e}")), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    for (extra, fresh) in [("", false), ("&prompt=login", true), ("&max_age=600", true)] {
+        let authorize = format!(
+            "/oauth2/authorize?client_id=tool&response_type=code&scope=openid&redirect_uri=https://tool.example.com/cb\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256{extra}"
+        );
+        let reply = app.send("GET", &authorize, &[], None).await;
+        let ctx = reply.location_param("ctx").unwrap_or_else(|| panic!("{extra}: {:?}", reply.header("location")));
+        let own = app.browser_cookie();
+        let started = app.post("/login/identify", json!({"ctx": ctx, "email": "taro@corp.example"})).await;
+        let go = path_of(started.json()["url"].as_str().unwrap_or_else(|| panic!("{}", started.body)));
+        let to_provider = app.send("GET", &go, &[("cookie", &own)], None).await;
+        assert_eq!(to_provider.status, StatusCode::FOUND, "{}", to_provider.body);
+        let asked = (to_provider.location_param("prompt"), to_provider.location_param("max_age"));
+        let expected = if fresh { (Some("login".to_owned()), Some("0".to_owned())) } else { (None, None) };
+        assert_eq!(asked, expected, "{extra}");
+    }
+}
+
 /// An organisation that loses its connection between the form's step and the link to the
 /// provider: the link sends the browser back to the form for the same app, which says so and
 /// offers the other ways in (not a dead end), and nothing reaches a provider.

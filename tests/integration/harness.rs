@@ -130,14 +130,14 @@ pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<L
     login_state_with(sdk, stack, moto, &[])
 }
 
-/// The same, with `extra` environment variables set too.
+/// The same, with `extra` environment variables set too (over the defaults).
 pub fn login_state_with(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: &[(&str, &str)]) -> Arc<Login> {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
     env.insert("PUBLIC_API_URL".into(), API.into());
     env.insert("SMS_ALLOWED_PREFIXES".into(), "+81".into());
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
     let sdk = &as_function(sdk, "LoginFunction");
     Arc::new(Login::new(&config, sdk, Login::secrets(&config, sdk)).unwrap_or_else(|e| panic!("{e}")))

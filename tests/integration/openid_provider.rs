@@ -148,7 +148,11 @@ async fn a_client_signs_people_in_with_the_code_flow_and_pkce() {
     let again = test.send("GET", &authorize_path(CLIENT, &[]), &[("cookie", &cookie)], None).await;
     let second = code_of(&again);
     assert_ne!(second, code);
+    // Warm, an exchange costs one AWS call: the code's one use (the app, its secret and our key
+    // are cached).
+    test.calls.take();
     assert_eq!(token(&test, Some(&basic(CLIENT, SECRET)), &exchange(&second)).await.status, StatusCode::OK);
+    assert_eq!(test.calls.take(), vec!["DynamoDB_20120810.UpdateItem".to_owned()]);
 
     // prompt=login and max_age ask for the form even with the session; the ID token then says when.
     for extra in [("prompt", "login"), ("max_age", "0")] {
@@ -256,6 +260,8 @@ async fn authorization_requests_are_checked_before_anyone_is_sent_anywhere() {
         (("scope", "email"), "invalid_scope"),
         (("code_challenge_method", "plain"), "invalid_request"),
         (("request_uri", "https://evil.example/req"), "request_not_supported"),
+        (("prompt", "none login"), "invalid_request"),
+        (("max_age", "soon"), "invalid_request"),
     ] {
         let reply = test.send("GET", &authorize_path(CLIENT, &[extra]), &[], None).await;
         assert_eq!(reply.status, StatusCode::FOUND, "{extra:?}");
@@ -283,6 +289,38 @@ async fn authorization_requests_are_checked_before_anyone_is_sent_anywhere() {
     let again = from(TOOL).await;
     refused(&again, StatusCode::BAD_REQUEST, "invalid_grant");
     assert_eq!(again.header("access-control-allow-origin"), Some(TOOL));
+    // An empty client_secret (or state) is one not sent (RFC 6749 §3.1): the public client is
+    // not taken for one posting a secret.
+    let (code, _) = sign_in_for_code(&test, &authorize_path("spa", &[])).await;
+    let empty_secret = [exchange(&code).as_slice(), &[("client_id", "spa"), ("client_secret", "")]].concat();
+    assert_eq!(token(&test, None, &empty_secret).await.status, StatusCode::OK);
     let preflight = test.send("OPTIONS", "/oauth2/userinfo", &[("origin", TOOL), ("access-control-request-headers", "authorization")], None).await;
     assert_eq!((preflight.status, preflight.header("access-control-allow-headers")), (StatusCode::NO_CONTENT, Some("authorization")));
+}
+
+#[tokio::test]
+async fn a_client_secret_never_becomes_a_signing_key() {
+    let (test, _) = provider().await;
+    // An app cannot turn from an OpenID Connect client into a kind signed with its secret.
+    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(CLIENT).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    app.target = serde_json::from_value(json!({"kind": "jwt", "url": format!("{TOOL}/sso"), "algorithm": "HS256"})).unwrap_or_else(|e| panic!("{e}"));
+    let refused = test.apps.update(app).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(refused.contains("OpenID Connect client"), "{refused}");
+}
+
+#[tokio::test]
+async fn without_its_public_url_the_provider_says_it_is_unavailable_rather_than_issue_for_no_issuer() {
+    let (test, _) = provider().await;
+    let login = routes_without_issuer(&test);
+    for (method, path) in [("GET", "/.well-known/openid-configuration".to_owned()), ("GET", authorize_path(CLIENT, &[]))] {
+        let reply = send_to(&login, method, &path, &[], None).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {}", reply.body);
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(exchange("a.b.c")).finish();
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &basic(CLIENT, SECRET) as &str)];
+    refused(&send_to(&login, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");
+}
+
+fn routes_without_issuer(test: &TestApp) -> axum::Router {
+    login::routes::router(login_state_with(&test.sdk, &test.stack, moto(), &[("PUBLIC_API_URL", "")]))
 }

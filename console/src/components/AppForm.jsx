@@ -102,7 +102,8 @@ function check(values, mode, t) {
   if (target.error) errors.target = target.error;
   else if (target.value.kind !== undefined && target.value.kind !== values.kind) errors.target = t("appForm.invalid.kind", { found: JSON.stringify(target.value.kind), kind: values.kind });
   else {
-    const missing = REQUIRED[values.kind].filter((f) => target.value[f] === undefined || target.value[f] === "");
+    const empty = (v) => v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+    const missing = REQUIRED[values.kind].filter((f) => empty(target.value[f]));
     if (missing.length) errors.target = t("appForm.invalid.missing", { fields: missing.join(", ") });
   }
   const origins = values.origins.split(/[\s,]+/).map((o) => o.trim()).filter(Boolean).map((o) => o.replace(/\/$/, ""));

@@ -8,6 +8,7 @@ import { useI18n } from "../i18n.jsx";
 import { flash, may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { AppForm, sharesSecret } from "../components/AppForm.jsx";
+import { apiUrl } from "../auth.js";
 import { Dialog, useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { SecretDialog } from "../components/SecretDialog.jsx";
@@ -71,6 +72,16 @@ function Settings({ app }) {
         <dt>{t("app.homeUrl")}</dt>
         <dd>{app.home_url ? <code>{app.home_url}</code> : t("app.homeUrlNone")}</dd>
       </div>
+      {app.target && app.target.kind === "oidc" && (
+        <div>
+          <dt>{t("app.oidc")}</dt>
+          <dd>
+            {t("app.oidcIssuer")} <code>{apiUrl}</code>
+            <br />
+            {t("app.oidcClientId")} <code>{app.id}</code>
+          </dd>
+        </div>
+      )}
       <div>
         <dt>{t("apps.secret")}</dt>
         <dd>{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</dd>

@@ -24,7 +24,7 @@ const fn p(status: StatusCode, code: &'static str, message: &'static str) -> Pro
     Problem { status, code, message, retry_after: None }
 }
 
-const UNAVAILABLE: Problem = Problem {
+pub const UNAVAILABLE: Problem = Problem {
     status: StatusCode::SERVICE_UNAVAILABLE,
     code: "unavailable",
     message: "Sign-in is temporarily unavailable. Please try again in a moment.",

@@ -49,7 +49,12 @@ pub struct Params(pub Option<HashMap<String, String>>);
 
 impl Params {
     pub fn of(uri: &Uri) -> Self {
-        let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(uri.query().unwrap_or("")) else { return Params(None) };
+        Self::parse(uri.query().unwrap_or("").as_bytes())
+    }
+
+    /// Form-encoded parameters (a query, or an `application/x-www-form-urlencoded` body).
+    pub fn parse(form: &[u8]) -> Self {
+        let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(form) else { return Params(None) };
         let mut map = HashMap::new();
         for (k, v) in pairs {
             if map.insert(k, v).is_some() {

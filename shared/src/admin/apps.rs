@@ -1,8 +1,9 @@
 //! Creating, changing and removing apps, the same for the admin API and `bridge-admin`. The
-//! secret an app shares with the bridge (HS256 kinds, DiscourseConnect, an OpenID Connect client's) lives in Secrets Manager
-//! under `{prefix}/apps/{id}/signing/{UUIDv7}`, a new one per change ([`super::secret_change`]);
-//! the app names it and no answer ever shows it (only `has_secret`), except once, when the bridge
-//! generates it. Apps signed with our keys have none.
+//! secret an app shares with the bridge (HS256 kinds, DiscourseConnect, a confidential OpenID
+//! Connect client's `client_secret`) lives in Secrets Manager under
+//! `{prefix}/apps/{id}/signing/{UUIDv7}`, a new one per change ([`super::secret_change`]); the app
+//! names it and no answer ever shows it (only `has_secret`), except once, when the bridge
+//! generates it. Apps signed with our keys, and public clients, have none.
 //!
 //! Every change is written with its audit record in one transaction, over the version it was
 //! made from. A secret is written first and the app second; a secret whose app is not written is
@@ -213,6 +214,11 @@ impl AppAdmin {
             return Err(AdminError::Stale { current: current.version });
         }
         valid(&next)?;
+        // A client secret is never a signing key, nor the other way round.
+        let oidc = |app: &App| matches!(app.target, Target::Oidc(_));
+        if oidc(&next) != oidc(current) {
+            return Err(AdminError::Invalid("an app cannot change to or from an OpenID Connect client; create a new app".into()));
+        }
         if next.target.shares_secret() != current.signing_secret.is_some() {
             return Err(AdminError::Invalid("an app cannot change between sharing a secret with the bridge and not; create a new app".into()));
         }
@@ -241,12 +247,12 @@ impl AppAdmin {
         Ok(())
     }
 
-    /// Replaces app `id`'s shared secret with a new one; returns the value when the bridge
-    /// generated it. A change that came in between is kept: the new secret is written over it.
+    /// Replaces app `id`'s shared secret (its HS256 key, or its OpenID Connect `client_secret`)
+    /// with a new one; returns the value when the bridge generated it. A change that came in between is kept: the new secret is written over it.
     pub async fn set_secret(&self, actor: &Actor, id: &str, secret: SecretChoice, now: u64) -> Result<Option<SecretString>, AdminError> {
         let app = self.get(id).await?;
         if app.signing_secret.is_none() {
-            return Err(AdminError::Invalid("this app is signed with the bridge's own keys and has no secret".into()));
+            return Err(AdminError::Invalid("this app shares no secret with the bridge (signed with its own keys, or a public client)".into()));
         }
         let (value, shown) = secret.resolve()?.ok_or_else(|| AdminError::Invalid("give a secret or have one generated".into()))?;
         let created = self.write_secret(&app.id, &value).await?;

@@ -1,7 +1,7 @@
-//! Session entry and sign-out ([`SessionEntry`]): `/sso/{app}` checks the app and its request,
-//! then mints at once from a live session that the app's access admits and that satisfies its
-//! risk policy in the same browser, or hands the form a sealed context; sign-out ends the
-//! session.
+//! Session entry and sign-out ([`SessionEntry`]): `/sso/{app}` (and an OpenID Connect client's
+//! `/oauth2/authorize`) checks the app and its request, then mints at once from a live session
+//! that the app's access admits and that satisfies its risk policy in the same browser, or hands
+//! the form a sealed context; sign-out ends the session.
 
 use crate::common::profile::UserProfile;
 use crate::common::time::unix_now;
@@ -13,6 +13,7 @@ use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
 use crate::signin::session::{self, ProviderLogout, Session};
 use crate::tokens::app::App;
 use crate::tokens::targets::mint::{Delivery, MintError};
+use crate::tokens::targets::oidc::AuthorizationError;
 use std::sync::Arc;
 
 /// `/sso/{app}` and sign-out.
@@ -62,10 +63,18 @@ impl SessionEntry {
         };
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
+        // An OpenID Connect client may ask for a fresh sign-in (`prompt=login`, `max_age`), or
+        // for no page at all (`prompt=none`).
+        let oidc = ctx.authorization.as_ref();
         let delivery = match (cookie, session?.filter(|s| s.live(now))) {
-            (Some(cookie), Some(session)) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
+            (Some(cookie), Some(session)) if !oidc.is_some_and(|a| a.fresh) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
             _ => None,
         };
+        if let (None, Some(request), Some(redirect_uri)) = (&delivery, oidc, &ctx.return_to)
+            && let Some(error) = request.login_required(redirect_uri)
+        {
+            return Err(AuthorizationError::Redirect(Box::new(error)).into());
+        }
         match delivery {
             Some(delivery) => Ok(Entered::App(delivery)),
             None => Ok(Entered::Form { ctx: self.ports.seal_context(&ctx, now).await?, sign_up: app.sign_up == crate::tokens::app::SignUp::Open }),

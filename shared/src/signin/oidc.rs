@@ -44,6 +44,9 @@ pub struct Authorize<'a> {
     pub nonce: &'a str,
     pub verifier: &'a str,
     pub login_hint: Option<&'a str>,
+    /// The app asked for a fresh sign-in (an OpenID Connect client's `prompt=login` or
+    /// `max_age`): the provider is asked for one too (`prompt=login`, `max_age=0`).
+    pub fresh: bool,
 }
 
 /// The URL the browser is sent to: code flow, `openid email profile`, PKCE S256.
@@ -64,6 +67,9 @@ pub fn authorize_url(metadata: &ProviderMetadata, request: &Authorize<'_>) -> Re
         }
         if let (ConnectionKind::Cognito, Some(idp)) = (request.connection.kind, &request.connection.identity_provider) {
             q.append_pair("identity_provider", idp);
+        }
+        if request.fresh {
+            q.append_pair("prompt", "login").append_pair("max_age", "0");
         }
     }
     Ok(url)
@@ -300,7 +306,7 @@ mod tests {
         };
         let mut connection: Connection =
             serde_json::from_value(json!({"kind": "oidc", "issuer": ISS, "client_id": "bridge"})).unwrap_or_else(|e| panic!("{e}"));
-        let request = |c: &Connection| {
+        let request = |c: &Connection, fresh: bool| {
             let r = Authorize {
                 connection: c,
                 redirect_uri: "https://api.example/corporate/callback",
@@ -308,20 +314,24 @@ mod tests {
                 nonce: "n",
                 verifier: "v",
                 login_hint: Some("taro@corp.example"),
+                fresh,
             };
             let url = authorize_url(&meta, &r).unwrap_or_else(|e| panic!("{e}"));
             url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<std::collections::BTreeMap<_, _>>()
         };
-        let q = request(&connection);
+        let q = request(&connection, false);
         assert_eq!(q["tenant"], "1", "the endpoint's own query is kept");
+        assert!(!q.contains_key("prompt") && !q.contains_key("max_age"));
         assert_eq!(q["code_challenge"], pkce_challenge("v"));
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!((q["state"].as_str(), q["nonce"].as_str(), q["login_hint"].as_str()), ("s", "n", "taro@corp.example"));
         connection.login_hint = false;
         connection.kind = ConnectionKind::Cognito;
         connection.identity_provider = Some("CorpSAML".into());
-        let q = request(&connection);
+        let q = request(&connection, true);
         assert!(!q.contains_key("login_hint"));
         assert_eq!(q["identity_provider"], "CorpSAML");
+        // An app that asked for a fresh sign-in has the provider asked for one.
+        assert_eq!((q["prompt"].as_str(), q["max_age"].as_str()), ("login", "0"));
     }
 }

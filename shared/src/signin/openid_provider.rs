@@ -12,6 +12,8 @@
 //! Not here: refresh tokens, dynamic client registration, request objects, the implicit and
 //! hybrid flows, and front- or back-channel logout.
 
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -30,23 +32,57 @@ pub struct OpenIdProvider {
 }
 
 /// A token request (RFC 6749 §4.1.3), each parameter as the client sent it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TokenRequest<'a> {
     pub grant_type: Option<&'a str>,
     pub code: Option<&'a str>,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
-    pub client: ClientCredentials<'a>,
+    pub client: ClientCredentials,
 }
 
 /// Who the client says it is, and how it proved it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ClientCredentials<'a> {
-    pub id: Option<&'a str>,
-    pub secret: Option<&'a str>,
+#[derive(Debug, Clone, Default)]
+pub struct ClientCredentials {
+    pub id: Option<String>,
+    pub secret: Option<SecretString>,
     /// `client_secret_basic` (an `Authorization: Basic` header), `client_secret_post` (a
     /// `client_secret` in the form) or `none`.
-    pub method: Option<ClientAuthentication>,
+    pub method: ClientAuthentication,
+}
+
+impl ClientCredentials {
+    /// The credentials a token request presents: its `Authorization` header (HTTP Basic, each
+    /// part form-encoded then Base64, RFC 6749 §2.3.1), else the form's `client_id` and
+    /// `client_secret`.
+    ///
+    /// Errors: `invalid_request` for both ways at once (§2.3: one method only) or a form
+    /// `client_id` other than the header's; `invalid_client` for another scheme or a header that
+    /// does not decode.
+    pub fn presented(authorization: Option<&str>, form_id: Option<&str>, form_secret: Option<&str>) -> Result<Self, TokenError> {
+        let Some(authorization) = authorization else {
+            let method = if form_secret.is_some() { ClientAuthentication::ClientSecretPost } else { ClientAuthentication::None };
+            return Ok(Self { id: form_id.map(str::to_owned), secret: form_secret.map(|s| s.to_owned().into()), method });
+        };
+        let (id, secret) = basic(authorization).ok_or(TokenError::InvalidClient)?;
+        if form_secret.is_some() || form_id.is_some_and(|f| f != id) {
+            return Err(TokenError::InvalidRequest("authenticate one way: HTTP Basic or client_secret in the form"));
+        }
+        Ok(Self { id: Some(id), secret: Some(secret.into()), method: ClientAuthentication::ClientSecretBasic })
+    }
+}
+
+/// The id and secret of an `Authorization: Basic ...` header (the scheme in any case), each
+/// form-decoded (`+` is a space, `%XX` a byte).
+fn basic(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let form_decoded = |part: &str| percent_encoding::percent_decode_str(&part.replace('+', " ")).decode_utf8().ok().map(|s| s.into_owned());
+    Some((form_decoded(id)?, form_decoded(secret)?))
 }
 
 /// The token endpoint's answer (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
@@ -64,7 +100,6 @@ pub struct TokenResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct AccessGrant {
     client_id: String,
-    scope: String,
     claims: Map<String, Value>,
 }
 
@@ -81,7 +116,8 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     #[error("only grant_type=authorization_code is supported")]
     UnsupportedGrantType,
-    /// `503`: a store or a secret could not be read; the code is not spent.
+    /// `503` (`temporarily_unavailable`, borrowed from RFC 6749 §4.1.2.1): a store, a secret
+    /// or a key could not be read, or the issuer is not configured; the code is not spent.
     #[error("the token endpoint is unavailable")]
     Unavailable,
 }
@@ -137,7 +173,10 @@ impl OpenIdProvider {
         let (Some(code), Some(redirect_uri)) = (request.code, request.redirect_uri) else {
             return Err(TokenError::InvalidRequest("code and redirect_uri are required"));
         };
-        let (app, client) = self.client(request.client.id).await?;
+        if self.ports.issuer.is_empty() {
+            return Err(unavailable("the issuer (PublicApiUrl) is not set"));
+        }
+        let (app, client) = self.client(request.client.id.as_deref()).await?;
         self.authenticate(&app, &client, &request.client).await?;
         let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
         let grant: AuthorizationGrant = Some(code)
@@ -159,15 +198,15 @@ impl OpenIdProvider {
         if !verified {
             return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge"));
         }
-        let used = crate::signin::oidc::digest(&format!("authorization code {code}"));
-        if !self.ports.sign_ups.step_code_try(&used, 1, now).await.map_err(unavailable)? {
-            return Err(TokenError::InvalidGrant("the code was used before"));
-        }
+        // The tokens are made before the code is spent: a failure to make them spends nothing.
         let signer = self.ports.signers.current(client.algorithm, now).await.map_err(unavailable)?;
         let id_token = client.id_token(&grant, &self.ports.issuer, now, uuid::Uuid::new_v4(), &signer).map_err(unavailable)?;
-        let access = AccessGrant { client_id: grant.client_id, scope: grant.scope.clone(), claims: grant.claims };
         let expires = now + client.lifetime_seconds;
+        let access = AccessGrant { client_id: grant.client_id, claims: grant.claims };
         let access_token = flow::seal_private(&key.flow_key, Purpose::AccessToken, expires, &access).map_err(unavailable)?;
+        if !self.ports.use_once(&format!("authorization code {code}"), now).await.map_err(unavailable)? {
+            return Err(TokenError::InvalidGrant("the code was used before"));
+        }
         Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: client.lifetime_seconds, id_token, scope: grant.scope })
     }
 
@@ -196,11 +235,20 @@ impl OpenIdProvider {
         }
     }
 
+    /// Our issuer identifier (the API's public URL, `PublicApiUrl`); empty when not configured.
+    pub fn issuer(&self) -> &str {
+        &self.ports.issuer
+    }
+
     /// The discovery document (OpenID Connect Discovery 1.0 §3), at
-    /// `{issuer}/.well-known/openid-configuration`.
-    pub fn discovery(&self) -> Value {
+    /// `{issuer}/.well-known/openid-configuration`; `None` when the issuer is not configured.
+    pub fn discovery(&self) -> Option<Value> {
+        use ClientAuthentication::{ClientSecretBasic, ClientSecretPost};
         let issuer = &self.ports.issuer;
-        json!({
+        if issuer.is_empty() {
+            return None;
+        }
+        Some(json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
             "token_endpoint": format!("{issuer}/oauth2/token"),
@@ -211,7 +259,7 @@ impl OpenIdProvider {
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": [ClientSecretBasic.as_str(), ClientSecretPost.as_str(), ClientAuthentication::None.as_str()],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": oidc::scopes_supported(),
             "claims_supported": oidc::claims_supported(),
@@ -219,7 +267,7 @@ impl OpenIdProvider {
             "authorization_response_iss_parameter_supported": true,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
-        })
+        }))
     }
 
     /// The OpenID Connect client `id` names, and its settings; anything else is `invalid_client`.
@@ -238,15 +286,14 @@ impl OpenIdProvider {
     /// The client authenticated the one way it registered: with its secret (compared in
     /// constant time, as SHA-256 digests so that the length is not compared) or, for a public
     /// client, with none.
-    async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials<'_>) -> Result<(), TokenError> {
-        let method = presented.method.unwrap_or(ClientAuthentication::None);
-        if method != client.client_authentication {
+    async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials) -> Result<(), TokenError> {
+        if presented.method != client.client_authentication {
             return Err(TokenError::InvalidClient);
         }
         if !client.confidential() {
             return Ok(());
         }
-        let given = presented.secret.ok_or(TokenError::InvalidClient)?;
+        let given = presented.secret.as_ref().map(ExposeSecret::expose_secret).ok_or(TokenError::InvalidClient)?;
         let expected = self.ports.shared_secret(app).await.map_err(unavailable)?;
         let same: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(&expected)).into();
         if same { Ok(()) } else { Err(TokenError::InvalidClient) }

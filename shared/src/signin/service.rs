@@ -272,8 +272,9 @@ impl SignInPorts {
         Ok(flow::seal(&key.flow_key, Purpose::Context, now + ttl, ctx))
     }
 
-    /// The app's request, checked: `return_to` against the app's origins, or the forum's signed
-    /// request for a DiscourseConnect app (which has no other way in).
+    /// The app's request, checked: `return_to` against the app's origins, the forum's signed
+    /// request for a DiscourseConnect app, or the authorization request of an OpenID Connect
+    /// client (neither of which has another way in).
     pub(super) async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
         let (mut authorization, mut nonce) = (None, None);
         let return_to = match &app.target {
@@ -333,8 +334,14 @@ impl SignInPorts {
     /// Completes the sign-in step `step` names (any value the step alone holds) once, as
     /// `kind`: its flow answered again (a copy, or a replay while it lasts) is `Expired`.
     pub(super) async fn complete_once(&self, kind: ChallengeKind, step: &str, now: u64) -> Result<(), SignInError> {
-        let done = crate::signin::oidc::digest(&format!("{kind:?} done {step}"));
-        if self.sign_ups.step_code_try(&done, 1, now).await? { Ok(()) } else { Err(SignInError::Flow(FlowError::Expired)) }
+        if self.use_once(&format!("{kind:?} done {step}"), now).await? { Ok(()) } else { Err(SignInError::Flow(FlowError::Expired)) }
+    }
+
+    /// Marks `what` (any text naming a one-time thing: a step done, an authorization code) used,
+    /// by its digest among the sign-in steps' records, which expire; `false` if it was before.
+    /// One conditional write.
+    pub(super) async fn use_once(&self, what: &str, now: u64) -> Result<bool, StoreError> {
+        self.sign_ups.step_code_try(&crate::signin::oidc::digest(what), 1, now).await
     }
 
     /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
@@ -426,7 +433,8 @@ impl SignInPorts {
         Ok(app)
     }
 
-    /// The secret this app shares with us (HS256 apps, DiscourseConnect).
+    /// The secret this app shares with us (HS256 apps, DiscourseConnect, an OpenID Connect
+    /// client's `client_secret`).
     pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
         let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
         Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())

@@ -12,7 +12,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,12 +19,14 @@ use crate::cookies;
 use crate::problem;
 use crate::routes::sso::keep_device;
 use crate::state::Login;
-use crate::web::{Lang, Now, PageProblem, Params, Visitor, body_bytes, deliver, json_response, logged, method_not_allowed, redirect, redirect_to_form};
+use crate::web::{
+    ApiProblem, Lang, Now, PageProblem, Params, Visitor, body_bytes, deliver, json_response, logged, method_not_allowed, redirect, redirect_to_form,
+};
+use shared::events::EventContext;
 use shared::signin::openid_provider::{ClientCredentials, TokenError, TokenRequest, UserInfoError};
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session;
-use shared::tokens::return_to::ReturnTo;
-use shared::tokens::targets::oidc::{AuthorizationError, AuthorizationRequest, ClientAuthentication, ErrorResponse};
+use shared::tokens::targets::oidc::{AuthorizationError, AuthorizationRequest};
 
 /// How long clients may cache the discovery document (seconds).
 const DISCOVERY_MAX_AGE: u32 = 3600;
@@ -39,17 +40,15 @@ pub fn routes() -> Router<Arc<Login>> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The parameters of a form-encoded body; `None` when one is repeated or it does not parse.
+/// A form-encoded body's parameters; `None` when the body is not form-encoded (by its
+/// `Content-Type`, in any case), repeats a parameter or does not parse.
 async fn form(request: Request) -> Option<HashMap<String, String>> {
-    let body = body_bytes(request, &()).await.ok()?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).ok()?;
-    let mut map = HashMap::new();
-    for (k, v) in pairs {
-        if map.insert(k, v).is_some() {
-            return None;
-        }
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return None;
     }
-    Some(map)
+    Params::parse(&body_bytes(request, &()).await.ok()?).0
 }
 
 async fn authorize_get(
@@ -72,22 +71,18 @@ async fn authorize_post(State(login): State<Arc<Login>>, lang: Lang, Visitor(vis
 
 /// The authorization endpoint: the client (`client_id`, an `oidc` app) and its request are
 /// checked, then, as at `/sso/{app}`, a live session gives the code at once and otherwise the
-/// form signs the person in first. `prompt=none` without a session that qualifies answers
-/// `login_required`; `prompt=login` and `max_age` ask for a fresh sign-in.
-async fn authorize(
-    login: &Login,
-    params: Option<HashMap<String, String>>,
-    lang: Lang,
-    visitor: &shared::events::EventContext,
-    headers: &HeaderMap,
-    now: u64,
-) -> Response {
+/// form signs the person in first (`SessionEntry::enter`, which also answers `prompt`).
+async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang: Lang, visitor: &EventContext, headers: &HeaderMap, now: u64) -> Response {
     let Some(params) = params else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
-    let get = |k: &str| params.get(k).map(String::as_str);
-    let prompts: Vec<&str> = get("prompt").unwrap_or_default().split(' ').collect();
-    let silent = prompts.contains(&"none");
+    let issuer = login.sign_in.provider.issuer();
+    if issuer.is_empty() {
+        tracing::error!("the OpenID provider has no issuer: set PublicApiUrl");
+        return PageProblem(problem::UNAVAILABLE, lang).into_response();
+    }
+    // A parameter sent empty is one not sent (RFC 6749 §3.1).
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let request = AuthorizationRequest {
         response_type: get("response_type"),
         redirect_uri: get("redirect_uri"),
@@ -97,35 +92,21 @@ async fn authorize(
         code_challenge: get("code_challenge"),
         code_challenge_method: get("code_challenge_method"),
         response_mode: get("response_mode"),
-        fresh: prompts.contains(&"login") || get("max_age").is_some(),
-        request_object: get("request").is_some() || get("request_uri").is_some(),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        request: get("request"),
+        request_uri: get("request_uri"),
     };
     let device = cookies::BrowserDevice::of(headers, now);
     let entry = Entry { authorization: Some(request), device: Some(&device.id), legacy_device: device.legacy, ..Entry::default() };
-    let cookie = if request.fresh { None } else { cookies::read(headers, session::COOKIE) };
     let client_id = get("client_id").unwrap_or_default();
-    let mut response = match login.sign_in.entry.enter(client_id, entry, cookie, visitor, now).await {
+    let mut response = match login.sign_in.entry.enter(client_id, entry, cookies::read(headers, session::COOKIE), visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
-        // `prompt=none`: the client learns that the person must sign in (OpenID Connect Core
-        // §3.1.2.6); the request was checked, so its redirect_uri is registered.
-        Ok(Entered::Form { .. }) if silent => {
-            let redirect_uri = request.redirect_uri.and_then(|r| ReturnTo::registered(r, &[r.to_owned()]).ok());
-            let error = redirect_uri.map(|redirect_uri| ErrorResponse {
-                redirect_uri,
-                error: "login_required",
-                description: "the person must sign in",
-                state: request.state.map(str::to_owned),
-            });
-            match error {
-                Some(error) => redirect(&error.url(&login.api_url)),
-                None => PageProblem(problem::BAD_REQUEST, lang).into_response(),
-            }
-        }
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(login, &[("ctx", &ctx)]),
         Ok(Entered::Form { ctx, sign_up: true }) => redirect_to_form(login, &[("ctx", &ctx), ("sign_up", "open")]),
         Err(SignInError::Authorization(AuthorizationError::Redirect(error))) => {
-            tracing::info!(app = client_id, error = %error, "refused an authorization request");
-            redirect(&error.url(&login.api_url))
+            tracing::info!(app = client_id, error = %error, "answered an authorization request with an error");
+            redirect(&error.url(issuer))
         }
         Err(e) => return PageProblem(logged(&e, "oauth2/authorize"), lang).into_response(),
     };
@@ -133,41 +114,20 @@ async fn authorize(
     response
 }
 
-/// The client's credentials: HTTP Basic (RFC 6749 §2.3.1: each part form-encoded, then Base64)
-/// or `client_id`/`client_secret` in the form; both at once, or a Basic header that does not
-/// decode, is `None` (`invalid_request`).
-fn credentials<'a>(headers: &HeaderMap, params: &'a HashMap<String, String>, basic: &'a mut Option<(String, String)>) -> Option<ClientCredentials<'a>> {
-    let form_id = params.get("client_id").map(String::as_str);
-    let form_secret = params.get("client_secret").map(String::as_str);
-    let Some(authorization) = headers.get(header::AUTHORIZATION) else {
-        let method = if form_secret.is_some() { ClientAuthentication::ClientSecretPost } else { ClientAuthentication::None };
-        return Some(ClientCredentials { id: form_id, secret: form_secret, method: Some(method) });
-    };
-    let encoded = authorization.to_str().ok()?.strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unform = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    *basic = Some((unform(id)?, unform(secret)?));
-    let (id, secret) = basic.as_ref()?;
-    if form_secret.is_some() || form_id.is_some_and(|f| f != id) {
-        return None;
-    }
-    Some(ClientCredentials { id: Some(id), secret: Some(secret), method: Some(ClientAuthentication::ClientSecretBasic) })
-}
-
 /// `POST /oauth2/token` (form-encoded): a code for an ID token and an access token.
 async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request) -> Response {
     let headers = request.headers().clone();
-    let form_encoded = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let params = if form_encoded { form(request).await } else { None };
-    let Some(params) = params else {
+    let Some(params) = form(request).await else {
         return token_error(&TokenError::InvalidRequest("the body must be form-encoded, each parameter once"));
     };
-    let mut basic = None;
-    let Some(client) = credentials(&headers, &params, &mut basic) else {
-        return token_error(&TokenError::InvalidRequest("authenticate one way: HTTP Basic or client_secret in the form"));
+    // A parameter sent empty is one not sent (RFC 6749 §3.1).
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
+    let client = match ClientCredentials::presented(authorization, get("client_id"), get("client_secret")) {
+        Ok(client) => client,
+        Err(e) => return token_error(&e),
     };
-    let get = |k: &str| params.get(k).map(String::as_str);
+    let client_id = client.id.clone().unwrap_or_default();
     let request =
         TokenRequest { grant_type: get("grant_type"), code: get("code"), redirect_uri: get("redirect_uri"), code_verifier: get("code_verifier"), client };
     let mut response = match login.sign_in.provider.token(request, now).await {
@@ -177,15 +137,15 @@ async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request)
             response
         }
         Err(e) => {
-            tracing::info!(client = client.id.unwrap_or_default(), error = %e, "refused a token request");
+            tracing::info!(client = client_id, error = %e, "refused a token request");
             token_error(&e)
         }
     };
     // A client in the browser (a form post needs no preflight) reads the answer only from one
     // of its app's allowed origins.
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if let (Some(origin), Some(id)) = (origin, client.id)
-        && login.sign_in.provider.web_origin_allowed(id, origin).await
+    if let Some(origin) = origin
+        && login.sign_in.provider.web_origin_allowed(&client_id, origin).await
         && let Ok(value) = HeaderValue::from_str(origin)
     {
         response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
@@ -211,7 +171,12 @@ fn token_error(error: &TokenError) -> Response {
 /// `GET|POST /oauth2/userinfo` with `Authorization: Bearer {access token}`, from any origin:
 /// the token is the credential (no cookie is read).
 async fn userinfo(State(login): State<Arc<Login>>, headers: HeaderMap, Now(now): Now) -> Response {
-    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    let token = token.map(|(_, token)| token);
     let mut response = match token.map(str::trim).filter(|t| !t.is_empty()) {
         None => bearer_challenge("Bearer", "invalid_request"),
         Some(token) => match login.sign_in.provider.userinfo(token, now).await {
@@ -235,7 +200,7 @@ async fn userinfo_preflight() -> Response {
     response
 }
 
-/// `401` with RFC 6750 §3's challenge (no error code when no token was given).
+/// `401` with RFC 6750 §3's challenge (with no error code in it when no token was given).
 fn bearer_challenge(challenge: &'static str, error: &str) -> Response {
     let body = serde_json::json!({"error": error, "error_description": "a valid Bearer access token is required"});
     let mut response = json_response(StatusCode::UNAUTHORIZED, &body);
@@ -245,7 +210,11 @@ fn bearer_challenge(challenge: &'static str, error: &str) -> Response {
 
 /// `GET /.well-known/openid-configuration`: public and cacheable, from any origin.
 async fn discovery(State(login): State<Arc<Login>>) -> Response {
-    let mut response = json_response(StatusCode::OK, &login.sign_in.provider.discovery());
+    let Some(document) = login.sign_in.provider.discovery() else {
+        tracing::error!("the OpenID provider has no issuer: set PublicApiUrl");
+        return ApiProblem(problem::UNAVAILABLE).into_response();
+    };
+    let mut response = json_response(StatusCode::OK, &document);
     let headers = response.headers_mut();
     if let Ok(cache) = HeaderValue::from_str(&format!("public, max-age={DISCOVERY_MAX_AGE}")) {
         headers.insert(header::CACHE_CONTROL, cache);

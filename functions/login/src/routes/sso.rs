@@ -49,7 +49,7 @@ async fn sso(
     let get = |k: &str| query.get(k).map(String::as_str);
     let device = cookies::BrowserDevice::of(&headers, now);
     let entry =
-        Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy, authorization: None };
+        Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy, ..Entry::default() };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),

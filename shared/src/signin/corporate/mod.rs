@@ -255,6 +255,7 @@ impl Corporate {
             nonce: &nonce,
             verifier: &verifier,
             login_hint: Some(&start.email),
+            fresh: start.ctx.authorization.as_ref().is_some_and(|a| a.fresh),
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let expires_at = now + PENDING_TTL;

@@ -5,9 +5,9 @@
 //! The app sends the person to `/oauth2/authorize`. The bridge checks the request here
 //! ([`OidcTarget::authorize`]), signs the person in as for any app (session, form, corporate
 //! sign-in, risk, access), and sends them back to the app's registered `redirect_uri` with a
-//! one-time code: the [`AuthorizationGrant`] sealed and encrypted (`signin::openid_provider`
-//! seals it and redeems it at `/oauth2/token` for an ID token signed with our keys and an access
-//! token for `/oauth2/userinfo`).
+//! one-time code: the [`AuthorizationGrant`] sealed and encrypted (by `SignInPorts::mint`;
+//! `signin::openid_provider` redeems it at `/oauth2/token` for an ID token signed with our keys
+//! and an access token for `/oauth2/userinfo`).
 //!
 //! This module holds the client's settings, the check of its request, and what its tokens say;
 //! it does no I/O. It is not the corporate sign-in's OpenID client (`signin::oidc`), where the
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, with_query};
+use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, verified_email, with_query};
 use crate::common::secure_url::secure;
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::return_to::ReturnTo;
@@ -118,7 +118,8 @@ impl ClientAuthentication {
     }
 }
 
-/// An authorization request as the app sent it (each parameter as given, if given).
+/// An authorization request as the app sent it (OpenID Connect Core §3.1.2.1): each parameter
+/// as given, if given.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuthorizationRequest<'a> {
     pub response_type: Option<&'a str>,
@@ -129,11 +130,14 @@ pub struct AuthorizationRequest<'a> {
     pub code_challenge: Option<&'a str>,
     pub code_challenge_method: Option<&'a str>,
     pub response_mode: Option<&'a str>,
-    /// `max_age` or `prompt=login` was given: the person signs in afresh, and the ID token says
-    /// when (`auth_time`).
-    pub fresh: bool,
-    /// `request` or `request_uri` was given (request objects, not supported).
-    pub request_object: bool,
+    /// Space-separated: `none` (no page may be shown), `login` (sign in afresh); `consent` and
+    /// `select_account` are accepted and mean nothing more here.
+    pub prompt: Option<&'a str>,
+    /// Seconds; any value asks for a fresh sign-in (the bridge does not compare a session's age).
+    pub max_age: Option<&'a str>,
+    /// Request objects (`request`, `request_uri`): not supported.
+    pub request: Option<&'a str>,
+    pub request_uri: Option<&'a str>,
 }
 
 /// The request, checked: what the sign-in carries (sealed in its context) until its code is
@@ -149,8 +153,27 @@ pub struct CheckedRequest {
     /// PKCE's S256 challenge (43 base64url characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
+    /// `max_age` or `prompt=login`: the person signs in afresh, and the ID token says when
+    /// (`auth_time`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fresh: bool,
+    /// `prompt=none`: no page may be shown; without a session that qualifies, the app is told
+    /// `login_required` ([`CheckedRequest::login_required`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+}
+
+impl CheckedRequest {
+    /// What a `prompt=none` request that cannot be answered without a page sends back to the app
+    /// (OpenID Connect Core §3.1.2.6); `None` for any other request.
+    pub fn login_required(&self, redirect_uri: &ReturnTo) -> Option<ErrorResponse> {
+        self.silent.then(|| ErrorResponse {
+            redirect_uri: redirect_uri.clone(),
+            error: "login_required",
+            description: "the person must sign in",
+            state: self.state.clone(),
+        })
+    }
 }
 
 /// A request refused.
@@ -216,10 +239,12 @@ impl OidcTarget {
         }
         for raw in &self.redirect_uris {
             let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect URI is not an absolute URL"))?;
-            let clean = raw.len() <= MAX_REDIRECT_URI_LEN && ReturnTo::registered(raw, std::slice::from_ref(raw)).is_ok();
+            // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
+            // `:443`, `/./`) is refused rather than matched as typed and redirected to as parsed.
+            let clean = raw.len() <= MAX_REDIRECT_URI_LEN && ReturnTo::absolute(raw).is_ok() && url.as_str() == raw;
             if !secure(&url) || url.fragment().is_some() || !clean {
                 return Err(TargetError::Invalid(
-                    "a redirect URI is https (http only on loopback), without a fragment, a user name, spaces or backslashes, at most 512 characters",
+                    "a redirect URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port), without a fragment, a user name, spaces or backslashes, at most 512 characters",
                 ));
             }
         }
@@ -243,8 +268,15 @@ impl OidcTarget {
         let refuse = |error, description| {
             Err(AuthorizationError::Redirect(Box::new(ErrorResponse { redirect_uri: redirect_uri.clone(), error, description, state: state.clone() })))
         };
-        if request.request_object {
+        if request.request.is_some() || request.request_uri.is_some() {
             return refuse("request_not_supported", "request objects are not supported");
+        }
+        let prompts: Vec<&str> = request.prompt.unwrap_or_default().split(' ').filter(|p| !p.is_empty()).collect();
+        if prompts.contains(&"none") && prompts.len() > 1 {
+            return refuse("invalid_request", "prompt=none cannot be combined with another prompt");
+        }
+        if request.max_age.is_some_and(|m| m.parse::<u64>().is_err()) {
+            return refuse("invalid_request", "max_age is a number of seconds");
         }
         if request.response_type != Some("code") {
             return refuse("unsupported_response_type", "only the authorization code flow (response_type=code) is supported");
@@ -266,7 +298,14 @@ impl OidcTarget {
             (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => Some(challenge.to_owned()),
             (Some(_), _) => return refuse("invalid_request", "code_challenge must be an S256 challenge (code_challenge_method=S256)"),
         };
-        let checked = CheckedRequest { scope: scope.join(" "), state, nonce: request.nonce.map(str::to_owned), code_challenge, fresh: request.fresh };
+        let checked = CheckedRequest {
+            scope: scope.join(" "),
+            state,
+            nonce: request.nonce.map(str::to_owned),
+            code_challenge,
+            fresh: prompts.contains(&"login") || request.max_age.is_some(),
+            silent: prompts.contains(&"none"),
+        };
         Ok((redirect_uri, checked))
     }
 
@@ -279,8 +318,10 @@ impl OidcTarget {
         let served = SCOPES.iter().filter(|(name, _)| scopes.contains(name)).flat_map(|(_, claims)| claims.iter());
         for name in served {
             let value = match *name {
-                "email" => input.profile.email.as_ref().map(|e| Value::from(e.as_str())),
-                "email_verified" => input.profile.email.as_ref().map(|_| input.profile.email_verified.into()),
+                // Only a verified email is ever sent (many clients link accounts by email and
+                // ignore `email_verified`), as to every app.
+                "email" => verified_email(input.profile).ok().map(Value::from),
+                "email_verified" => verified_email(input.profile).ok().map(|_| true.into()),
                 "phone_number_verified" => input.profile.attribute("phone_number").map(|_| (input.profile.attribute(name) == Some("true")).into()),
                 other => input.profile.attribute(other).map(Value::from),
             };
@@ -420,6 +461,11 @@ mod tests {
         let without = AuthorizationRequest { code_challenge: None, code_challenge_method: None, ..request() };
         assert!(client("client_secret_post").authorize(Some(without)).is_ok());
         assert_eq!(refusal(client("none").authorize(Some(without))).0, "invalid_request");
+        // prompt=none: the app learns that the person must sign in, with its state.
+        assert_eq!(checked.login_required(&redirect), None);
+        let (redirect, silent) = client("none").authorize(Some(AuthorizationRequest { prompt: Some("none"), ..request() })).unwrap_or_else(|e| panic!("{e}"));
+        let error = silent.login_required(&redirect).unwrap_or_else(|| panic!("login_required"));
+        assert_eq!((error.error, error.state.as_deref()), ("login_required", Some("af0ifjsldkj")));
     }
 
     #[test]
@@ -452,7 +498,9 @@ mod tests {
             (AuthorizationRequest { code_challenge: Some("too-short"), ..request() }, "invalid_request"),
             (AuthorizationRequest { response_mode: Some("fragment"), ..request() }, "invalid_request"),
             (AuthorizationRequest { nonce: Some("a\nb"), ..request() }, "invalid_request"),
-            (AuthorizationRequest { request_object: true, ..request() }, "request_not_supported"),
+            (AuthorizationRequest { request_uri: Some("https://evil.example/r"), ..request() }, "request_not_supported"),
+            (AuthorizationRequest { prompt: Some("none login"), ..request() }, "invalid_request"),
+            (AuthorizationRequest { max_age: Some("-1"), ..request() }, "invalid_request"),
         ];
         for (req, error) in cases {
             assert_eq!(refusal(c.authorize(Some(req))), (error, Some("af0ifjsldkj".to_owned())), "{req:?}");
@@ -482,6 +530,9 @@ mod tests {
             json!({"redirect_uris": [CALLBACK], "lifetime_seconds": 7200}),
             json!({"redirect_uris": vec![CALLBACK; 11]}),
             json!({"redirect_uris": [format!("{CALLBACK}?{}", "a".repeat(480))]}),
+            json!({"redirect_uris": ["https://Tool.example.com/oidc/callback"]}),
+            json!({"redirect_uris": ["https://tool.example.com:443/oidc/callback"]}),
+            json!({"redirect_uris": ["https://tool.example.com/a/../oidc/callback"]}),
         ] {
             assert!(target(bad.clone()).validate().is_err(), "{bad}");
         }
@@ -502,9 +553,15 @@ mod tests {
             "no phone: the phone scope was not asked for"
         );
         assert_eq!((grant.client_id.as_str(), grant.auth_time), ("demo", None));
-        let fresh = CheckedRequest { scope: "openid phone".into(), fresh: true, ..checked };
+        let fresh = AuthorizationRequest { scope: Some("openid phone"), prompt: Some("login consent"), ..request() };
+        let (_, fresh) = client("none").authorize(Some(fresh)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(fresh.fresh && !fresh.silent);
         let grant = client("none").grant(&input(&p, &m), &redirect, &fresh).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(grant.claims.get("phone_number_verified"), Some(&json!(false)));
         assert_eq!(grant.auth_time, Some(1_700_000_000));
+        // An email not verified is not sent.
+        let unverified = profile(json!({"sub": "s-2", "email": "b@b.co", "email_verified": false}));
+        let grant = client("none").grant(&input(&unverified, &m), &redirect, &checked).unwrap_or_else(|e| panic!("{e}"));
+        assert!(grant.claims.get("email").is_none() && grant.claims.get("email_verified").is_none());
     }
 }

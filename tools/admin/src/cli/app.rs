@@ -1,4 +1,4 @@
-//! `bridge-admin app`: the apps the bridge signs people into, and their signing secrets.
+//! `bridge-admin app`: the apps the bridge signs people into, and the secrets they share with it.
 
 use super::{Ctx, SecretInput};
 use anyhow::{Context, Result, bail};
@@ -35,7 +35,8 @@ pub enum AppCommand {
         #[command(flatten)]
         fields: AppFields,
     },
-    /// Replace an app's signing secret.
+    /// Replace the secret an app shares with the bridge (its signing secret, or an OpenID Connect
+    /// client's client secret).
     SetSecret {
         id: String,
         #[command(flatten)]

@@ -46,7 +46,7 @@ fn show<T: serde::Serialize>(value: &T) -> Result<()> {
 #[derive(Args)]
 #[group(multiple = false)]
 pub struct SecretInput {
-    /// Read the secret from standard input (paste Zendesk's shared secret).
+    /// Read the secret from standard input (paste Zendesk's shared secret, or a client secret).
     #[arg(long)]
     secret_stdin: bool,
     /// Generate a random secret and print it once.

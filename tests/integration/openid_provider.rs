@@ -171,6 +171,13 @@ async fn a_client_signs_people_in_with_the_code_flow_and_pkce() {
     assert_eq!(silent.status, StatusCode::FOUND);
     assert_eq!((silent.location_param("error").as_deref(), silent.location_param("state").as_deref()), (Some("login_required"), Some("st-8Lk2")));
     assert!(silent.header("location").unwrap_or_default().starts_with(CALLBACK));
+    // A session the app cannot take (a claim it requires that the person lacks, which a form
+    // sign-in would show a page for): still no page, `login_required`.
+    let mut strict = client("strict", "client_secret_basic");
+    strict.claims = serde_json::from_value(json!({"dept": {"from": "attribute", "name": "custom:dept", "required": true}})).unwrap_or_else(|e| panic!("{e}"));
+    test.apps.create(strict, Some(&secrecy::SecretString::from(SECRET.to_owned()))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let silent = test.send("GET", &authorize_path("strict", &[("prompt", "none")]), &[("cookie", &cookie)], None).await;
+    assert_eq!((silent.status, silent.location_param("error").as_deref()), (StatusCode::FOUND, Some("login_required")), "{}", silent.body);
 }
 
 #[tokio::test]
@@ -286,6 +293,7 @@ async fn authorization_requests_are_checked_before_anyone_is_sent_anywhere() {
     };
     let foreign = from("https://evil.example").await;
     assert_eq!((foreign.status, foreign.header("access-control-allow-origin")), (StatusCode::OK, None));
+    assert_eq!(foreign.header("vary"), Some("Origin"));
     let again = from(TOOL).await;
     refused(&again, StatusCode::BAD_REQUEST, "invalid_grant");
     assert_eq!(again.header("access-control-allow-origin"), Some(TOOL));

@@ -8,7 +8,6 @@ import { useI18n } from "../i18n.jsx";
 import { flash, may, takeFlash, useMe } from "../session.js";
 import { useResource } from "../resource.js";
 import { AppForm, sharesSecret } from "../components/AppForm.jsx";
-import { apiUrl } from "../auth.js";
 import { Dialog, useQuestion } from "../components/Dialog.jsx";
 import { ErrorAlert, Loading, Notice } from "../components/Messages.jsx";
 import { SecretDialog } from "../components/SecretDialog.jsx";
@@ -76,9 +75,9 @@ function Settings({ app }) {
         <div>
           <dt>{t("app.oidc")}</dt>
           <dd>
-            {t("app.oidcIssuer")} <code>{apiUrl}</code>
-            <br />
             {t("app.oidcClientId")} <code>{app.id}</code>
+            <br />
+            {t("app.oidcIssuer")}
           </dd>
         </div>
       )}

@@ -66,8 +66,14 @@ impl SessionEntry {
         // An OpenID Connect client may ask for a fresh sign-in (`prompt=login`, `max_age`), or
         // for no page at all (`prompt=none`).
         let oidc = ctx.authorization.as_ref();
+        let silent = oidc.is_some_and(|a| a.silent);
         let delivery = match (cookie, session?.filter(|s| s.live(now))) {
-            (Some(cookie), Some(session)) if !oidc.is_some_and(|a| a.fresh) => self.resume(&app, &ctx, &cookie.key, session, now).await?,
+            (Some(cookie), Some(session)) if !oidc.is_some_and(|a| a.fresh) => match self.resume(&app, &ctx, &cookie.key, session, now).await {
+                // What a fresh sign-in would show a page for (a claim the app needs, a step too
+                // large): no page for `prompt=none`, which answers `login_required` below.
+                Err(SignInError::Mint(_) | SignInError::Flow(_)) if silent => None,
+                other => other?,
+            },
             _ => None,
         };
         if let (None, Some(request), Some(redirect_uri)) = (&delivery, oidc, &ctx.return_to)

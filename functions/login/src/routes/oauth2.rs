@@ -114,12 +114,30 @@ async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang:
     response
 }
 
-/// `POST /oauth2/token` (form-encoded): a code for an ID token and an access token.
+/// `POST /oauth2/token` (form-encoded): a code for an ID token and an access token. A page in
+/// the browser (a form post needs no preflight) reads any answer only from one of the allowed
+/// origins of the app its form's `client_id` names.
 async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request) -> Response {
     let headers = request.headers().clone();
-    let Some(params) = form(request).await else {
-        return token_error(&TokenError::InvalidRequest("the body must be form-encoded, each parameter once"));
+    let params = form(request).await;
+    let form_client = params.as_ref().and_then(|p| p.get("client_id")).cloned().unwrap_or_default();
+    let mut response = match params {
+        Some(params) => exchange(&login, &headers, &params, now).await,
+        None => token_error(&TokenError::InvalidRequest("the body must be form-encoded, each parameter once")),
     };
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if let Some(origin) = origin
+        && login.sign_in.provider.web_origin_allowed(&form_client, origin).await
+        && let Ok(value) = HeaderValue::from_str(origin)
+    {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+/// The token request `params` (with the client's credentials in `headers`), answered.
+async fn exchange(login: &Login, headers: &HeaderMap, params: &HashMap<String, String>, now: u64) -> Response {
     // A parameter sent empty is one not sent (RFC 6749 §3.1).
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
@@ -130,7 +148,7 @@ async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request)
     let client_id = client.id.clone().unwrap_or_default();
     let request =
         TokenRequest { grant_type: get("grant_type"), code: get("code"), redirect_uri: get("redirect_uri"), code_verifier: get("code_verifier"), client };
-    let mut response = match login.sign_in.provider.token(request, now).await {
+    match login.sign_in.provider.token(request, now).await {
         Ok(tokens) => {
             let mut response = json_response(StatusCode::OK, &serde_json::to_value(&tokens).unwrap_or_default());
             response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -140,18 +158,7 @@ async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request)
             tracing::info!(client = client_id, error = %e, "refused a token request");
             token_error(&e)
         }
-    };
-    // A client in the browser (a form post needs no preflight) reads the answer only from one
-    // of its app's allowed origins.
-    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    if let Some(origin) = origin
-        && login.sign_in.provider.web_origin_allowed(&client_id, origin).await
-        && let Ok(value) = HeaderValue::from_str(origin)
-    {
-        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
-    response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
-    response
 }
 
 /// RFC 6749 §5.2's answer; `401` with a Basic challenge for `invalid_client`.

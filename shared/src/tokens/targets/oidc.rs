@@ -244,7 +244,7 @@ impl OidcTarget {
             let clean = raw.len() <= MAX_REDIRECT_URI_LEN && ReturnTo::absolute(raw).is_ok() && url.as_str() == raw;
             if !secure(&url) || url.fragment().is_some() || !clean {
                 return Err(TargetError::Invalid(
-                    "a redirect URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port), without a fragment, a user name, spaces or backslashes, at most 512 characters",
+                    "a redirect URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
                 ));
             }
         }
@@ -536,7 +536,10 @@ mod tests {
         ] {
             assert!(target(bad.clone()).validate().is_err(), "{bad}");
         }
-        assert!(target(json!({"redirect_uris": ["http://127.0.0.1:8090/cb", CALLBACK], "algorithm": "ES256"})).validate().is_ok());
+        let good = ["http://127.0.0.1:8090/cb", "http://[::1]:8080/cb", "https://tool.example.com/Callback?x=1&y=%2F", CALLBACK];
+        assert_eq!(target(json!({"redirect_uris": good, "algorithm": "ES256"})).validate(), Ok(()));
+        // Written otherwise than a parser writes it: the bare origin lacks its path `/`.
+        assert!(target(json!({"redirect_uris": ["https://tool.example.com"]})).validate().is_err());
         assert!(serde_json::from_value::<OidcTarget>(json!({"redirect_uris": [CALLBACK], "client_authentication": "private_key_jwt"})).is_err());
     }
 

@@ -151,7 +151,8 @@ def create_oidc_app(env, origin):
     """An OpenID Connect client on `origin` (`demo/oidc-client`), confidential (HTTP Basic).
     Returns its client secret."""
     client_secret = secrets.token_urlsafe(32)
-    target = {"kind": "oidc", "redirect_uris": [f"{origin}/callback"], "client_authentication": "client_secret_basic"}
+    target = {"kind": "oidc", "redirect_uris": [f"{origin}/callback"], "post_logout_redirect_uris": [f"{origin}/signed-out"],
+              "client_authentication": "client_secret_basic"}
     claims = {"groups": {"from": "groups"}}
     with tempfile.TemporaryDirectory() as tmp:
         target_file, claims_file = Path(tmp, "oidc.target.json"), Path(tmp, "oidc.claims.json")

@@ -5,8 +5,10 @@
 //
 //   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_SECRET in env)
 //
-// GET /          the signed-in person's ID token claims and UserInfo, or on to the bridge
-// GET /callback  where the bridge sends the code
+// GET /            the signed-in person's ID token claims and UserInfo, or on to the bridge
+// GET /callback    where the bridge sends the code
+// GET /logout      signs out here, then at the bridge (its end-session endpoint)
+// GET /signed-out  where the bridge sends the person back
 // Prints `READY <origin>` once listening. Sessions live in memory.
 
 import { createServer } from "node:http";
@@ -28,7 +30,7 @@ const discover = async () =>
   }));
 
 const pending = new Map(); // browser id -> { state, nonce, verifier }
-const sessions = new Map(); // browser id -> { claims, userinfo }
+const sessions = new Map(); // browser id -> { claims, userinfo, idToken }
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (res, status, title, body) => {
@@ -52,7 +54,7 @@ const server = createServer(async (req, res) => {
     if (url.pathname === "/" && sessions.has(id)) {
       const { claims, userinfo } = sessions.get(id);
       return page(res, 200, "Demo OpenID Connect app",
-        `<p id="who">Signed in as ${escape(claims.email || claims.sub)}</p>` +
+        `<p id="who">Signed in as ${escape(claims.email || claims.sub)}</p><p><a href="/logout">Sign out</a></p>` +
         `<h2>ID token</h2><pre id="claims">${escape(JSON.stringify(claims, null, 2))}</pre>` +
         `<h2>UserInfo</h2><pre id="userinfo">${escape(JSON.stringify(userinfo, null, 2))}</pre>`);
     }
@@ -83,9 +85,23 @@ const server = createServer(async (req, res) => {
       });
       const claims = tokens.claims();
       const userinfo = await client.fetchUserInfo(await discover(), tokens.access_token, claims.sub);
-      sessions.set(id, { claims, userinfo });
+      sessions.set(id, { claims, userinfo, idToken: tokens.id_token });
       res.writeHead(302, { location: "/" });
       return res.end();
+    }
+    if (url.pathname === "/logout") {
+      const session = sessions.get(id);
+      sessions.delete(id);
+      const to = client.buildEndSessionUrl(await discover(), {
+        post_logout_redirect_uri: `${origin}/signed-out`,
+        ...(session ? { id_token_hint: session.idToken } : { client_id: args["client-id"] }),
+        state: "demo",
+      });
+      res.writeHead(302, { location: to.href });
+      return res.end();
+    }
+    if (url.pathname === "/signed-out") {
+      return page(res, 200, "Signed out", `<p id="who">Signed out (state ${escape(url.searchParams.get("state"))})</p><p><a href="/">Sign in again</a></p>`);
     }
     page(res, 404, "Not found", "");
   } catch (e) {

@@ -180,7 +180,7 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
   }
 });
 
-test("an OpenID Connect app (openid-client, a certified relying party): the code flow with PKCE through the form, then from the bridge session", async () => {
+test("an OpenID Connect app (openid-client, a certified relying party): the code flow with PKCE through the form, then from the bridge session, then its sign-out ends the session", async () => {
   const hanako = info.users.hanako;
   const p = await page("ja-JP");
   const start = `${info.oidc_app}/`;
@@ -207,6 +207,11 @@ test("an OpenID Connect app (openid-client, a certified relying party): the code
   await p.goto(start);
   await p.waitForURL(start);
   assert.equal(await p.locator("#who").textContent(), `Signed in as ${hanako.email}`);
+  // Its sign-out ends the bridge session too (the end-session endpoint), then comes back to it.
+  await p.getByRole("link", { name: "Sign out" }).click();
+  await p.waitForURL(`${info.oidc_app}/signed-out?state=demo`);
+  await p.goto(start);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
   await p.context().close();
 });
 

@@ -753,6 +753,33 @@ async fn a_fresh_sign_in_asked_by_an_openid_connect_client_is_asked_of_the_compa
     }
 }
 
+/// An OpenID Connect client's logout of a person who signed in at their company goes through the
+/// company's single sign-out, then back to the client's page with its state.
+#[tokio::test]
+async fn a_clients_logout_goes_through_the_companys_sign_out_and_back_to_the_client() {
+    let _turn = exclusive().await;
+    let company = connected(Provisioning::OnFirstSignIn, true).await;
+    let app = &company.app;
+    let target = json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "post_logout_redirect_uris": ["https://tool.example.com/bye"],
+                        "client_authentication": "none"});
+    let client = serde_json::from_value(json!({"id": "tool", "name": "tool", "target": target, "allowed_origins": ["https://tool.example.com"]}));
+    app.apps.create(client.unwrap_or_else(|e| panic!("{e}")), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let (reply, browser) = corporate_sign_in(app, "taro@corp.example").await;
+    let cookie = set_cookie(&reply, "__Host-bridge_session").unwrap_or_else(|| panic!("a session: {}", reply.body));
+
+    let out =
+        app.send("GET", "/oauth2/logout?client_id=tool&post_logout_redirect_uri=https://tool.example.com/bye&state=s-1", &[("cookie", &cookie)], None).await;
+    let end_session = out.header("location").unwrap_or_default().to_owned();
+    assert!(end_session.starts_with(&format!("{}/session/end", company_idp())), "{end_session}");
+    assert!(!end_session.contains("tool.example.com"), "the client's page rides sealed: {end_session}");
+    let done = through_provider(&browser, end_session, "").await;
+    assert!(done.starts_with(&format!("{API}/logout/done")), "{done}");
+    let back = app.send("GET", &path_of(&done), &[], None).await;
+    assert_eq!(back.header("location"), Some("https://tool.example.com/bye?state=s-1"));
+    let after_logout = app.send("GET", &format!("/sso/{APP}"), &[("cookie", &cookie)], None).await;
+    assert!(after_logout.location_param("ctx").is_some(), "the session is over");
+}
+
 /// An organisation that loses its connection between the form's step and the link to the
 /// provider: the link sends the browser back to the form for the same app, which says so and
 /// offers the other ways in (not a dead end), and nothing reaches a provider.

@@ -13,6 +13,7 @@ use shared::tokens::signing_keys::MIN_LEAD;
 
 const TOOL: &str = "https://tool.example.com";
 const CALLBACK: &str = "https://tool.example.com/oidc/callback";
+const SIGNED_OUT: &str = "https://tool.example.com/signed-out";
 const CLIENT: &str = "tool-oidc";
 const SECRET: &str = "tool-client-secret-0123456789";
 /// RFC 7636 Appendix B's verifier and its S256 challenge.
@@ -24,7 +25,8 @@ fn now() -> u64 {
 }
 
 fn client(id: &str, authentication: &str) -> App {
-    let target = json!({"kind": "oidc", "redirect_uris": [CALLBACK], "client_authentication": authentication, "lifetime_seconds": 600});
+    let target = json!({"kind": "oidc", "redirect_uris": [CALLBACK], "post_logout_redirect_uris": [SIGNED_OUT], "client_authentication": authentication,
+                        "lifetime_seconds": 600});
     let claims = json!({"groups": {"from": "groups"}});
     serde_json::from_value(json!({"id": id, "name": id, "target": target, "allowed_origins": [TOOL], "claims": claims})).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -304,6 +306,47 @@ async fn authorization_requests_are_checked_before_anyone_is_sent_anywhere() {
     assert_eq!(token(&test, None, &empty_secret).await.status, StatusCode::OK);
     let preflight = test.send("OPTIONS", "/oauth2/userinfo", &[("origin", TOOL), ("access-control-request-headers", "authorization")], None).await;
     assert_eq!((preflight.status, preflight.header("access-control-allow-headers")), (StatusCode::NO_CONTENT, Some("authorization")));
+}
+
+#[tokio::test]
+async fn a_client_signs_the_person_out_and_gets_them_back_only_at_a_page_it_registered() {
+    let (test, _) = provider().await;
+    let (code, redirect) = sign_in_for_code(&test, &authorize_path(CLIENT, &[])).await;
+    let cookie = session_cookie(&redirect);
+    let tokens = token(&test, Some(&basic(CLIENT, SECRET)), &exchange(&code)).await.json();
+    let hint = tokens["id_token"].as_str().unwrap_or_default();
+    let logout = |query: String| {
+        let (test, cookie) = (&test, cookie.clone());
+        async move { test.send("GET", &format!("/oauth2/logout?{query}"), &[("cookie", &cookie)], None).await }
+    };
+    let query = |pairs: &[(&str, &str)]| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let still_signed_in = || async { code_of(&test.send("GET", &authorize_path(CLIENT, &[]), &[("cookie", &cookie)], None).await) };
+
+    // A page the client did not register, a hint of another client than `client_id`, no client
+    // at all, another kind of app: a page, nothing ended.
+    for bad in [
+        query(&[("client_id", CLIENT), ("post_logout_redirect_uri", "https://evil.example/")]),
+        query(&[("client_id", CLIENT), ("post_logout_redirect_uri", &format!("{SIGNED_OUT}/"))]),
+        query(&[("client_id", APP), ("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT)]),
+        query(&[("post_logout_redirect_uri", SIGNED_OUT)]),
+        query(&[("client_id", APP), ("post_logout_redirect_uri", SIGNED_OUT)]),
+    ] {
+        let reply = logout(bad.clone()).await;
+        assert_eq!((reply.status, reply.header("location")), (StatusCode::BAD_REQUEST, None), "{bad}");
+        assert!(reply.headers.get("set-cookie").is_none(), "{bad}");
+    }
+    still_signed_in().await;
+
+    // The hint names the client: signed out, back at its page with its state.
+    let reply = logout(query(&[("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT), ("state", "bye")])).await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+    assert_eq!(reply.header("location"), Some(format!("{SIGNED_OUT}?state=bye").as_str()));
+    assert!(set_cookie(&reply, shared::signin::session::COOKIE).is_some_and(|c| c.ends_with('=')), "the cookie cleared");
+    let after = test.send("GET", &authorize_path(CLIENT, &[]), &[("cookie", &cookie)], None).await;
+    assert!(after.location_param("ctx").is_some(), "the session is over: the form, {:?}", after.header("location"));
+    // With no page named, the form says the person is signed out.
+    let reply = logout(query(&[("client_id", CLIENT)])).await;
+    assert_eq!(reply.location_param("notice").as_deref(), Some("signed_out"));
 }
 
 #[tokio::test]

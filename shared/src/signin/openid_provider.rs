@@ -9,6 +9,9 @@
 //! (`SignInPorts::mint`). A code and an access token are sealed and encrypted under the flow key
 //! (`signin::flow`), so neither is stored; a code's one use is marked in DynamoDB.
 //!
+//! It also answers a client's logout (RP-Initiated Logout 1.0: where to return the person; the
+//! route ends the session as any sign-out does).
+//!
 //! Not here: refresh tokens, dynamic client registration, request objects, the implicit and
 //! hybrid flows, and front- or back-channel logout.
 
@@ -26,10 +29,23 @@ use crate::tokens::app::App;
 use crate::tokens::targets::Target;
 use crate::tokens::targets::oidc::{self, AuthorizationGrant, ClientAuthentication, OidcTarget};
 
-/// The token, UserInfo and discovery endpoints.
+/// The token, UserInfo, logout and discovery endpoints.
 pub struct OpenIdProvider {
     ports: Arc<SignInPorts>,
 }
+
+/// An RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0 §2), as sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogoutRequest<'a> {
+    pub id_token_hint: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+/// How long the page to return to after a logout waits while a company's provider signs the
+/// person out too (seconds).
+const AFTER_LOGOUT_TTL: u64 = 10 * 60;
 
 /// A token request (RFC 6749 §4.1.3), each parameter as the client sent it.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +86,13 @@ impl ClientCredentials {
         }
         Ok(Self { id: Some(id), secret: Some(secret.into()), method: ClientAuthentication::ClientSecretBasic })
     }
+}
+
+/// The `azp` (else a single `aud`) of a JWT's payload, unverified.
+fn unverified_azp(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let claims: Map<String, Value> = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims.get("azp").or_else(|| claims.get("aud")).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The id and secret of an `Authorization: Basic ...` header (the scheme in any case), each
@@ -235,6 +258,48 @@ impl OpenIdProvider {
         }
     }
 
+    /// Where a client's logout returns the person once signed out: its
+    /// `post_logout_redirect_uri` (with `state`), which must be one the client registered, or
+    /// `None` (the form) when it names none. The client is `client_id`, else the `azp` of the
+    /// `id_token_hint`, read but not verified: it only chooses whose registered pages are
+    /// searched, so a forged one can name no page that is not registered.
+    ///
+    /// Errors: [`SignInError::ReturnTo`] for a page not registered, a client that is not an
+    /// OpenID Connect client, a hint and a `client_id` that disagree, or an unprintable `state`
+    /// (nothing is ended: the route checks first); a store's error.
+    pub async fn logout_return(&self, request: LogoutRequest<'_>) -> Result<Option<String>, SignInError> {
+        use crate::tokens::return_to::ReturnToRejected;
+        let Some(uri) = request.post_logout_redirect_uri else { return Ok(None) };
+        let hinted = request.id_token_hint.and_then(unverified_azp);
+        let client_id = match (request.client_id, hinted.as_deref()) {
+            (Some(id), Some(hint)) if id != hint => return Err(ReturnToRejected.into()),
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => return Err(ReturnToRejected.into()),
+        };
+        if request.state.is_some_and(|s| s.len() > 512 || !s.bytes().all(|b| (0x20..0x7f).contains(&b))) {
+            return Err(ReturnToRejected.into());
+        }
+        let app = match self.ports.app(client_id).await {
+            Err(SignInError::UnknownApp) => return Err(ReturnToRejected.into()),
+            other => other?,
+        };
+        let Target::Oidc(client) = &app.target else { return Err(ReturnToRejected.into()) };
+        oidc::post_logout_url(client, uri, request.state).map(Some).ok_or_else(|| ReturnToRejected.into())
+    }
+
+    /// `url` sealed to ride through a company provider's single sign-out (its `state`), for
+    /// [`Self::open_after_logout`].
+    pub async fn seal_after_logout(&self, url: &str, now: u64) -> Result<String, SignInError> {
+        let key = self.ports.secrets.bridge().await?;
+        Ok(flow::seal(&key.flow_key, Purpose::AfterLogout, now + AFTER_LOGOUT_TTL, &url))
+    }
+
+    /// The page [`Self::seal_after_logout`] sealed into `state`, if it did.
+    pub async fn open_after_logout(&self, state: &str, now: u64) -> Option<String> {
+        let key = self.ports.secrets.bridge().await.ok()?;
+        flow::open(&key.flow_key, Purpose::AfterLogout, state, now).ok()
+    }
+
     /// Our issuer identifier (the API's public URL, `PublicApiUrl`); empty when not configured.
     pub fn issuer(&self) -> &str {
         &self.ports.issuer
@@ -253,6 +318,7 @@ impl OpenIdProvider {
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
             "token_endpoint": format!("{issuer}/oauth2/token"),
             "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+            "end_session_endpoint": format!("{issuer}/oauth2/logout"),
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

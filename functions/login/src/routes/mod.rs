@@ -8,7 +8,7 @@
 //! - [`handoff`]: `POST /session/handoff`.
 //! - [`keys`]: `GET /.well-known/jwks.json`.
 //! - [`oauth2`]: the OpenID provider of `oidc` apps: `/oauth2/authorize`, `/oauth2/token`,
-//!   `/oauth2/userinfo`, `GET /.well-known/openid-configuration`.
+//!   `/oauth2/userinfo`, `/oauth2/logout`, `GET /.well-known/openid-configuration`.
 //! - [`account`]: `GET /account` (the account page) and its JSON calls (under `api`'s layers).
 //!
 //! Layers on every route: a span naming API Gateway's request id, nothing cached unless the

@@ -1,6 +1,7 @@
 //! The OpenID provider of `oidc` apps (`shared::signin::openid_provider`): `GET|POST
 //! /oauth2/authorize` (the entry every app has, with the client's request), `POST /oauth2/token`,
-//! `GET|POST /oauth2/userinfo` and `GET /.well-known/openid-configuration`.
+//! `GET|POST /oauth2/userinfo`, `GET|POST /oauth2/logout` (the end-session endpoint) and `GET
+//! /.well-known/openid-configuration`.
 //!
 //! Errors follow each endpoint's contract: a request whose `redirect_uri` the client did not
 //! register is a page in the person's language (never a redirect); its other faults go back to
@@ -17,13 +18,13 @@ use std::sync::Arc;
 
 use crate::cookies;
 use crate::problem;
-use crate::routes::sso::keep_device;
+use crate::routes::sso::{After, keep_device, sign_out_to};
 use crate::state::Login;
 use crate::web::{
     ApiProblem, Lang, Now, PageProblem, Params, Visitor, body_bytes, deliver, json_response, logged, method_not_allowed, redirect, redirect_to_form,
 };
 use shared::events::EventContext;
-use shared::signin::openid_provider::{ClientCredentials, TokenError, TokenRequest, UserInfoError};
+use shared::signin::openid_provider::{ClientCredentials, LogoutRequest, TokenError, TokenRequest, UserInfoError};
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session;
 use shared::tokens::targets::oidc::{AuthorizationError, AuthorizationRequest};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Arc<Login>> {
         .route("/oauth2/authorize", get(authorize_get).post(authorize_post))
         .route("/oauth2/token", axum::routing::post(token))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo).options(userinfo_preflight))
+        .route("/oauth2/logout", get(logout_get).post(logout_post))
         .route("/.well-known/openid-configuration", get(discovery))
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -158,6 +160,39 @@ async fn exchange(login: &Login, headers: &HeaderMap, params: &HashMap<String, S
             tracing::info!(client = client_id, error = %e, "refused a token request");
             token_error(&e)
         }
+    }
+}
+
+async fn logout_get(State(login): State<Arc<Login>>, Params(query): Params, lang: Lang, headers: HeaderMap, Now(now): Now) -> Response {
+    logout(&login, query, lang, &headers, now).await
+}
+
+/// RP-Initiated Logout 1.0 §2: the request may come as a form post too.
+async fn logout_post(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, request: Request) -> Response {
+    let headers = request.headers().clone();
+    let params = form(request).await;
+    logout(&login, params, lang, &headers, now).await
+}
+
+/// `GET|POST /oauth2/logout` (the `end_session_endpoint`): a client signs the person out of the
+/// bridge as `/logout` does (the company's single sign-out included), then back to its
+/// registered `post_logout_redirect_uri`, or to the form. A page it did not register ends
+/// nothing: a page says so.
+async fn logout(login: &Login, params: Option<HashMap<String, String>>, lang: Lang, headers: &HeaderMap, now: u64) -> Response {
+    let Some(params) = params else {
+        return PageProblem(problem::BAD_REQUEST, lang).into_response();
+    };
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let request = LogoutRequest {
+        id_token_hint: get("id_token_hint"),
+        client_id: get("client_id"),
+        post_logout_redirect_uri: get("post_logout_redirect_uri"),
+        state: get("state"),
+    };
+    match login.sign_in.provider.logout_return(request).await {
+        Ok(Some(url)) => sign_out_to(login, headers, lang, After::Client(url), now).await,
+        Ok(None) => sign_out_to(login, headers, lang, After::Form(None), now).await,
+        Err(e) => PageProblem(logged(&e, "oauth2/logout"), lang).into_response(),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::problem;
 use crate::state::Login;
 use crate::web::{Lang, Now, PageProblem, Params, Visitor, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
 use shared::adapters::lambda_edge::Segments;
+use shared::common::time::unix_now;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
 
@@ -113,20 +114,37 @@ async fn logout(State(login): State<Arc<Login>>, lang: Lang, headers: HeaderMap)
     sign_out(&login, &headers, lang, None).await
 }
 
-/// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's
-/// provider for single sign-out where the session has one, else to the form. `ctx` brings the
-/// person back to the app's sign-in afterwards.
+/// Where a sign-out ends.
+pub(crate) enum After<'a> {
+    /// The form, saying so; with a sealed context, back to that app's sign-in.
+    Form(Option<&'a str>),
+    /// An OpenID Connect client's page (its checked `post_logout_redirect_uri`).
+    Client(String),
+}
+
 async fn sign_out(login: &Login, headers: &HeaderMap, lang: Lang, ctx: Option<&str>) -> Response {
+    sign_out_to(login, headers, lang, After::Form(ctx), unix_now()).await
+}
+
+/// Ends the bridge session (and the person's Cognito refresh tokens); then on to the company's
+/// provider for single sign-out where the session has one, and to `after`.
+pub(crate) async fn sign_out_to(login: &Login, headers: &HeaderMap, lang: Lang, after: After<'_>, now: u64) -> Response {
     let provider = match login.sign_in.entry.logout(cookies::read(headers, session::COOKIE)).await {
         Ok(provider) => provider,
         Err(e) => return PageProblem(logged(&e, "logout"), lang).into_response(),
     };
-    let mut response = match provider.and_then(|p| provider_logout_url(login, &p, ctx)) {
-        Some(url) => redirect(&url),
-        None => match ctx {
-            Some(ctx) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
-            None => redirect_to_form(login, &[("notice", "signed_out")]),
-        },
+    // Through the provider, `state` brings back the form's context or the client's page, sealed.
+    let state = match (&provider, &after) {
+        (Some(_), After::Client(url)) => login.sign_in.provider.seal_after_logout(url, now).await.ok(),
+        (_, After::Form(ctx)) => ctx.map(str::to_owned),
+        (None, After::Client(_)) => None,
+    };
+    let through_provider = provider.and_then(|p| provider_logout_url(login, &p, state.as_deref()));
+    let mut response = match (through_provider, after) {
+        (Some(url), _) => redirect(&url),
+        (None, After::Client(url)) => redirect(&url),
+        (None, After::Form(Some(ctx))) => redirect_to_form(login, &[("ctx", ctx), ("notice", "signed_out")]),
+        (None, After::Form(None)) => redirect_to_form(login, &[("notice", "signed_out")]),
     };
     response.headers_mut().append(header::SET_COOKIE, cookies::clear(session::COOKIE));
     response
@@ -148,10 +166,18 @@ fn provider_logout_url(login: &Login, provider: &ProviderLogout, ctx: Option<&st
     Some(url.into())
 }
 
-/// `GET /logout/done`: back from the provider's sign-out, on to the form.
-async fn logout_done(State(login): State<Arc<Login>>, query: Params) -> Response {
+/// `GET /logout/done`: back from the provider's sign-out, on to the OpenID Connect client's page
+/// that asked for it, or to the form.
+async fn logout_done(State(login): State<Arc<Login>>, query: Params, Now(now): Now) -> Response {
     let query = query.or_empty();
-    match query.get("state").filter(|s| s.len() <= shared::signin::flow::MAX_TOKEN_LEN) {
+    let state = query.get("state").filter(|s| s.len() <= shared::signin::flow::MAX_TOKEN_LEN);
+    if let Some(url) = match state {
+        Some(state) => login.sign_in.provider.open_after_logout(state, now).await,
+        None => None,
+    } {
+        return redirect(&url);
+    }
+    match state {
         Some(ctx) => redirect_to_form(&login, &[("ctx", ctx), ("notice", "signed_out")]),
         None => redirect_to_form(&login, &[("notice", "signed_out")]),
     }

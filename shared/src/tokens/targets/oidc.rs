@@ -76,6 +76,10 @@ const MAX_STATE_LEN: usize = 512;
 pub struct OidcTarget {
     /// Where codes may go: each compared with a request's `redirect_uri` exactly.
     pub redirect_uris: Vec<String>,
+    /// Where the person may be sent back after the client signs them out (RP-initiated logout),
+    /// each compared exactly; none: back to the sign-in form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
     /// How the client proves itself at the token endpoint.
     #[serde(default)]
     pub client_authentication: ClientAuthentication,
@@ -234,10 +238,10 @@ impl OidcTarget {
         if self.algorithm == Algorithm::HS256 {
             return Err(TargetError::Invalid("an OpenID Connect client's ID tokens are signed with the bridge's keys: RS256 or ES256"));
         }
-        if self.redirect_uris.is_empty() || self.redirect_uris.len() > MAX_REDIRECT_URIS {
-            return Err(TargetError::Invalid("an OpenID Connect client registers 1 to 10 redirect URIs"));
+        if self.redirect_uris.is_empty() || self.redirect_uris.len() > MAX_REDIRECT_URIS || self.post_logout_redirect_uris.len() > MAX_REDIRECT_URIS {
+            return Err(TargetError::Invalid("an OpenID Connect client registers 1 to 10 redirect URIs, and at most 10 post-logout ones"));
         }
-        for raw in &self.redirect_uris {
+        for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
             let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect URI is not an absolute URL"))?;
             // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
             // `:443`, `/./`) is refused rather than matched as typed and redirected to as parsed.
@@ -372,6 +376,15 @@ pub fn code_response(redirect_uri: &ReturnTo, code: &str, state: Option<&str>, i
     fields.extend(state.map(|s| ("state".to_owned(), s.to_owned())));
     fields.push(("iss".to_owned(), issuer.to_owned()));
     with_query(redirect_uri.as_str(), &fields)
+}
+
+/// Where a client's RP-initiated logout returns the person (OpenID Connect RP-Initiated Logout
+/// 1.0 §3): `post_logout_redirect_uri`, exactly one the client registered, with `state` if given.
+/// `None` when the URI is not registered.
+pub fn post_logout_url(client: &OidcTarget, post_logout_redirect_uri: &str, state: Option<&str>) -> Option<String> {
+    let uri = ReturnTo::registered(post_logout_redirect_uri, &client.post_logout_redirect_uris).ok()?;
+    let fields: Vec<(String, String)> = state.map(|s| ("state".to_owned(), s.to_owned())).into_iter().collect();
+    with_query(uri.as_str(), &fields).ok()
 }
 
 /// Whether PKCE's `code_verifier` matches the S256 `challenge` (RFC 7636 §4.6), compared in

@@ -94,7 +94,7 @@ const server = createServer(async (req, res) => {
       sessions.delete(id);
       const to = client.buildEndSessionUrl(await discover(), {
         post_logout_redirect_uri: `${origin}/signed-out`,
-        ...(session ? { id_token_hint: session.idToken } : { client_id: args["client-id"] }),
+        ...(session ? { id_token_hint: session.idToken } : {}),
         state: "demo",
       });
       res.writeHead(302, { location: to.href });

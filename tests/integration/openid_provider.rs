@@ -330,6 +330,10 @@ async fn a_client_signs_the_person_out_and_gets_them_back_only_at_a_page_it_regi
         query(&[("client_id", APP), ("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT)]),
         query(&[("post_logout_redirect_uri", SIGNED_OUT)]),
         query(&[("client_id", APP), ("post_logout_redirect_uri", SIGNED_OUT)]),
+        // A hint we did not sign (its signature altered), or no client at all behind a name.
+        query(&[("id_token_hint", &format!("{}x", &hint[..hint.len() - 1])), ("post_logout_redirect_uri", SIGNED_OUT)]),
+        query(&[("id_token_hint", "a.b.c")]),
+        query(&[("client_id", "no-such-client")]),
     ] {
         let reply = logout(bad.clone()).await;
         assert_eq!((reply.status, reply.header("location")), (StatusCode::BAD_REQUEST, None), "{bad}");
@@ -337,10 +341,17 @@ async fn a_client_signs_the_person_out_and_gets_them_back_only_at_a_page_it_regi
     }
     still_signed_in().await;
 
+    // A form post is answered with the same request as a top-level GET (which carries the
+    // session cookie a cross-site post does not).
+    let form = query(&[("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT), ("state", "a&b #c")]);
+    // (In name order: the answer sends the parameters back sorted.)
+    let posted = test.send("POST", "/oauth2/logout", &[("content-type", "application/x-www-form-urlencoded")], Some(form.clone())).await;
+    assert_eq!((posted.status, posted.header("location")), (StatusCode::SEE_OTHER, Some(format!("{API}/oauth2/logout?{form}").as_str())));
+    assert!(posted.headers.get("set-cookie").is_none(), "nothing ended by the post itself");
     // The hint names the client: signed out, back at its page with its state.
-    let reply = logout(query(&[("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT), ("state", "bye")])).await;
+    let reply = logout(form).await;
     assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
-    assert_eq!(reply.header("location"), Some(format!("{SIGNED_OUT}?state=bye").as_str()));
+    assert_eq!(reply.header("location"), Some(format!("{SIGNED_OUT}?state=a%26b+%23c").as_str()));
     assert!(set_cookie(&reply, shared::signin::session::COOKIE).is_some_and(|c| c.ends_with('=')), "the cookie cleared");
     let after = test.send("GET", &authorize_path(CLIENT, &[]), &[("cookie", &cookie)], None).await;
     assert!(after.location_param("ctx").is_some(), "the session is over: the form, {:?}", after.header("location"));

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-use crate::signin::flow::{self, MAX_TOKEN_LEN, Purpose};
+use crate::signin::flow::{self, FlowError, MAX_TOKEN_LEN, Purpose};
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::tokens::app::App;
 use crate::tokens::targets::Target;
@@ -86,13 +86,6 @@ impl ClientCredentials {
         }
         Ok(Self { id: Some(id), secret: Some(secret.into()), method: ClientAuthentication::ClientSecretBasic })
     }
-}
-
-/// The `azp` (else a single `aud`) of a JWT's payload, unverified.
-fn unverified_azp(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let claims: Map<String, Value> = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims.get("azp").or_else(|| claims.get("aud")).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The id and secret of an `Authorization: Basic ...` header (the scheme in any case), each
@@ -261,43 +254,59 @@ impl OpenIdProvider {
     /// Where a client's logout returns the person once signed out: its
     /// `post_logout_redirect_uri` (with `state`), which must be one the client registered, or
     /// `None` (the form) when it names none. The client is `client_id`, else the `azp` of the
-    /// `id_token_hint`, read but not verified: it only chooses whose registered pages are
-    /// searched, so a forged one can name no page that is not registered.
+    /// `id_token_hint`; a hint must be an ID token we signed (expired or not), for that client.
     ///
-    /// Errors: [`SignInError::ReturnTo`] for a page not registered, a client that is not an
-    /// OpenID Connect client, a hint and a `client_id` that disagree, or an unprintable `state`
-    /// (nothing is ended: the route checks first); a store's error.
-    pub async fn logout_return(&self, request: LogoutRequest<'_>) -> Result<Option<String>, SignInError> {
+    /// Errors (checked before anything is ended): [`SignInError::ReturnTo`] for a page not
+    /// registered or named without a client, a client that is not an OpenID Connect client, a
+    /// hint we did not sign or for another client, an unprintable `state`; a store's error.
+    pub async fn logout_return(&self, request: LogoutRequest<'_>, now: u64) -> Result<Option<String>, SignInError> {
         use crate::tokens::return_to::ReturnToRejected;
-        let Some(uri) = request.post_logout_redirect_uri else { return Ok(None) };
-        let hinted = request.id_token_hint.and_then(unverified_azp);
+        let hinted = match request.id_token_hint {
+            Some(hint) => {
+                let jwks = self.ports.signers.jwks(now).await?;
+                let claims = crate::tokens::jws::verified_claims(hint, &jwks).filter(|c| c.get("iss").and_then(Value::as_str) == Some(self.issuer()));
+                Some(claims.and_then(|c| c.get("azp").and_then(Value::as_str).map(str::to_owned)).ok_or(ReturnToRejected)?)
+            }
+            None => None,
+        };
         let client_id = match (request.client_id, hinted.as_deref()) {
             (Some(id), Some(hint)) if id != hint => return Err(ReturnToRejected.into()),
-            (Some(id), _) | (None, Some(id)) => id,
-            (None, None) => return Err(ReturnToRejected.into()),
+            (Some(id), _) | (None, Some(id)) => Some(id),
+            (None, None) => None,
         };
         if request.state.is_some_and(|s| s.len() > 512 || !s.bytes().all(|b| (0x20..0x7f).contains(&b))) {
             return Err(ReturnToRejected.into());
         }
-        let app = match self.ports.app(client_id).await {
-            Err(SignInError::UnknownApp) => return Err(ReturnToRejected.into()),
-            other => other?,
+        let client = match client_id {
+            Some(id) => match self.ports.app(id).await {
+                Ok(app) => match &app.target {
+                    Target::Oidc(client) => Some(client.clone()),
+                    _ => return Err(ReturnToRejected.into()),
+                },
+                Err(SignInError::UnknownApp) => return Err(ReturnToRejected.into()),
+                Err(e) => return Err(e),
+            },
+            None => None,
         };
-        let Target::Oidc(client) = &app.target else { return Err(ReturnToRejected.into()) };
-        oidc::post_logout_url(client, uri, request.state).map(Some).ok_or_else(|| ReturnToRejected.into())
+        match (request.post_logout_redirect_uri, client) {
+            (None, _) => Ok(None),
+            (Some(uri), Some(client)) => oidc::post_logout_url(&client, uri, request.state).map(Some).ok_or_else(|| ReturnToRejected.into()),
+            (Some(_), None) => Err(ReturnToRejected.into()),
+        }
     }
 
-    /// `url` sealed to ride through a company provider's single sign-out (its `state`), for
-    /// [`Self::open_after_logout`].
+    /// `url` sealed and encrypted to ride through a company provider's single sign-out (its
+    /// `state`), for [`Self::open_after_logout`].
     pub async fn seal_after_logout(&self, url: &str, now: u64) -> Result<String, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        Ok(flow::seal(&key.flow_key, Purpose::AfterLogout, now + AFTER_LOGOUT_TTL, &url))
+        Ok(flow::seal_private(&key.flow_key, Purpose::AfterLogout, now + AFTER_LOGOUT_TTL, &url)?)
     }
 
-    /// The page [`Self::seal_after_logout`] sealed into `state`, if it did.
-    pub async fn open_after_logout(&self, state: &str, now: u64) -> Option<String> {
-        let key = self.ports.secrets.bridge().await.ok()?;
-        flow::open(&key.flow_key, Purpose::AfterLogout, state, now).ok()
+    /// The page [`Self::seal_after_logout`] sealed into `state`. Errors: `Invalid` for anything
+    /// else (a form's context), `Expired`.
+    pub async fn open_after_logout(&self, state: &str, now: u64) -> Result<String, FlowError> {
+        let key = self.ports.secrets.bridge().await.map_err(|_| FlowError::Invalid)?;
+        flow::open_private(&key.flow_key, Purpose::AfterLogout, state, now)
     }
 
     /// Our issuer identifier (the API's public URL, `PublicApiUrl`); empty when not configured.

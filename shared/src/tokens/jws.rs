@@ -165,6 +165,25 @@ fn pem_body(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(body).ok()
 }
 
+/// The claims of `token` if a key of `jwks` (ours, by `kid`) signed it with RS256 or ES256;
+/// nothing else (times, issuer, audience) is checked. For an `id_token_hint`, which may have
+/// expired.
+pub fn verified_claims(token: &str, jwks: &Value) -> Option<Map<String, Value>> {
+    use jsonwebtoken::{Algorithm as A, DecodingKey, Validation, jwk::Jwk};
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if !matches!(header.alg, A::RS256 | A::ES256) {
+        return None;
+    }
+    let kid = header.kid?;
+    let jwk = jwks.get("keys")?.as_array()?.iter().find(|k| k.get("kid").and_then(Value::as_str) == Some(kid.as_str()))?;
+    let key = DecodingKey::from_jwk(&serde_json::from_value::<Jwk>(jwk.clone()).ok()?).ok()?;
+    let mut validation = Validation::new(header.alg);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).ok().map(|data| data.claims)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +209,24 @@ mod tests {
             assert_eq!((header.alg, header.kid.as_deref()), (theirs, Some(generated.kid.as_str())));
             assert_eq!(verify(&token, &generated.jwk, theirs), Value::Object(claims.clone()));
             assert!(SigningKey::from_pem(if alg == Algorithm::RS256 { Algorithm::ES256 } else { Algorithm::RS256 }, "k", &generated.private_pem).is_err());
+        }
+    }
+
+    #[test]
+    fn only_our_own_keys_vouch_for_a_token() {
+        let claims = json!({"azp": "tool"}).as_object().cloned().unwrap_or_default();
+        let generated = generate(Algorithm::ES256).unwrap_or_else(|e| panic!("{e}"));
+        let other = generate(Algorithm::ES256).unwrap_or_else(|e| panic!("{e}"));
+        let jwks = json!({"keys": [generated.jwk]});
+        let ours = SigningKey::from_pem(Algorithm::ES256, &generated.kid, &generated.private_pem).unwrap_or_else(|e| panic!("{e}"));
+        let token = ours.sign(&claims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(verified_claims(&token, &jwks), Some(claims.clone()));
+        // Another key under our kid, an HS256 token keyed with anything, `none`: refused.
+        let theirs = SigningKey::from_pem(Algorithm::ES256, &generated.kid, &other.private_pem).unwrap_or_else(|e| panic!("{e}"));
+        let hs = SigningKey::Hs256(b"x".to_vec()).sign(&claims).unwrap_or_else(|e| panic!("{e}"));
+        let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), token.split('.').nth(1).unwrap_or_default());
+        for forged in [theirs.sign(&claims).unwrap_or_else(|e| panic!("{e}")), hs, unsigned] {
+            assert_eq!(verified_claims(&forged, &jwks), None, "{forged}");
         }
     }
 

@@ -167,11 +167,19 @@ async fn logout_get(State(login): State<Arc<Login>>, Params(query): Params, lang
     logout(&login, query, lang, &headers, now).await
 }
 
-/// RP-Initiated Logout 1.0 §2: the request may come as a form post too.
-async fn logout_post(State(login): State<Arc<Login>>, lang: Lang, Now(now): Now, request: Request) -> Response {
-    let headers = request.headers().clone();
-    let params = form(request).await;
-    logout(&login, params, lang, &headers, now).await
+/// RP-Initiated Logout 1.0 §2: the request may come as a form post too. A post from the client's
+/// site carries no session cookie (`SameSite=Lax`), so it is answered with the same request as
+/// a `GET` (`303`), a top-level navigation that does.
+async fn logout_post(State(login): State<Arc<Login>>, lang: Lang, request: Request) -> Response {
+    let Some(params) = form(request).await else {
+        return PageProblem(problem::BAD_REQUEST, lang).into_response();
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().collect::<std::collections::BTreeMap<_, _>>()).finish();
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/oauth2/logout?{query}", login.sign_in.provider.issuer())) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 /// `GET|POST /oauth2/logout` (the `end_session_endpoint`): a client signs the person out of the
@@ -189,7 +197,7 @@ async fn logout(login: &Login, params: Option<HashMap<String, String>>, lang: La
         post_logout_redirect_uri: get("post_logout_redirect_uri"),
         state: get("state"),
     };
-    match login.sign_in.provider.logout_return(request).await {
+    match login.sign_in.provider.logout_return(request, now).await {
         Ok(Some(url)) => sign_out_to(login, headers, lang, After::Client(url), now).await,
         Ok(None) => sign_out_to(login, headers, lang, After::Form(None), now).await,
         Err(e) => PageProblem(logged(&e, "oauth2/logout"), lang).into_response(),

@@ -17,6 +17,7 @@ use crate::state::Login;
 use crate::web::{Lang, Now, PageProblem, Params, Visitor, deliver, logged, method_not_allowed, redirect, redirect_to_form, set_cookie};
 use shared::adapters::lambda_edge::Segments;
 use shared::common::time::unix_now;
+use shared::signin::flow::FlowError;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
 
@@ -135,7 +136,13 @@ pub(crate) async fn sign_out_to(login: &Login, headers: &HeaderMap, lang: Lang, 
     };
     // Through the provider, `state` brings back the form's context or the client's page, sealed.
     let state = match (&provider, &after) {
-        (Some(_), After::Client(url)) => login.sign_in.provider.seal_after_logout(url, now).await.ok(),
+        (Some(_), After::Client(url)) => match login.sign_in.provider.seal_after_logout(url, now).await {
+            Ok(sealed) => Some(sealed),
+            Err(e) => {
+                tracing::warn!(error = %e, "the client's page could not ride through the provider's sign-out: the form instead");
+                None
+            }
+        },
         (_, After::Form(ctx)) => ctx.map(str::to_owned),
         (None, After::Client(_)) => None,
     };
@@ -171,11 +178,13 @@ fn provider_logout_url(login: &Login, provider: &ProviderLogout, ctx: Option<&st
 async fn logout_done(State(login): State<Arc<Login>>, query: Params, Now(now): Now) -> Response {
     let query = query.or_empty();
     let state = query.get("state").filter(|s| s.len() <= shared::signin::flow::MAX_TOKEN_LEN);
-    if let Some(url) = match state {
-        Some(state) => login.sign_in.provider.open_after_logout(state, now).await,
-        None => None,
-    } {
-        return redirect(&url);
+    if let Some(state) = state {
+        match login.sign_in.provider.open_after_logout(state, now).await {
+            Ok(url) => return redirect(&url),
+            // The client's page, too late (a provider's "sign out?" page left open): signed out.
+            Err(FlowError::Expired) => return redirect_to_form(&login, &[("notice", "signed_out")]),
+            Err(_) => {}
+        }
     }
     match state {
         Some(ctx) => redirect_to_form(&login, &[("ctx", ctx), ("notice", "signed_out")]),

@@ -30,7 +30,7 @@ use crate::workflows::runner::RunRecord;
 #[async_trait]
 pub trait AuditedApps: Send + Sync {
     async fn get(&self, id: &AppId) -> Result<Option<App>, StoreError>;
-    /// Every app, in id order (one `gsi1` partition).
+    /// Every app, in id order (one `gsi1` partition); one that cannot be read fails the list.
     async fn list(&self) -> Result<Vec<App>, StoreError>;
     /// Creates `app` as version 1; `Conflict` if the id is taken.
     async fn create(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError>;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 #[async_trait]
 pub trait AppDirectory: Send + Sync {
     async fn app(&self, id: &AppId) -> Result<Option<Arc<App>>, StoreError>;
-    /// Every app, by id; one app that cannot be read fails the list.
+    /// Every app that can be read, by id: one that cannot (saved by a newer version, damaged) is
+    /// logged and left out, so it cannot empty the account page's list. The admin side's list
+    /// (`admin::ports::AuditedApps`) fails instead.
     async fn list(&self) -> Result<Vec<App>, StoreError>;
 }
 

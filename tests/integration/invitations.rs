@@ -88,6 +88,17 @@ async fn an_admin_invites_a_person_who_chooses_a_password_at_the_first_sign_in()
     let off = off["username"].as_str().unwrap().to_owned();
     assert_eq!(console.call(&boss_t, "POST", &format!("/admin/v1/people/{off}/disable"), &[], None).await.status, StatusCode::OK);
     assert_eq!(resend(&console, &boss_t, &off).await.status, StatusCode::BAD_REQUEST, "disabled");
+    // An address's emails are counted as the form's codes: the sixth this hour waits for the
+    // hour to turn (429, with how long).
+    let flood = invite(&console, &boss_t, json!({"email": "flood@example.com"})).await.json();
+    let flood = flood["username"].as_str().unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(resend(&console, &boss_t, &flood).await.status, StatusCode::OK);
+    }
+    let sixth = resend(&console, &boss_t, &flood).await;
+    assert_eq!((sixth.status, sixth.json()["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests")), "{}", sixth.body);
+    let wait: u64 = sixth.header("retry-after").and_then(|s| s.parse().ok()).unwrap_or_default();
+    assert!((1..=3600).contains(&wait), "Retry-After: {wait}");
     let trail = console.call(&boss_t, "GET", &format!("/admin/v1/audit?target=user:{username}"), &[], None).await.json();
     let kinds: Vec<&str> = trail["records"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
     assert_eq!(kinds, ["admin.user.invitation_resent", "admin.user.invited"], "{trail}");

@@ -26,11 +26,13 @@ pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for `Retry-After` (429 and 503 say 2 without one).
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 }
 
@@ -40,7 +42,9 @@ impl IntoResponse for Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         response
@@ -56,6 +60,9 @@ impl From<AdminError> for Problem {
             AdminError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             AdminError::Exists(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             AdminError::Stale { .. } => Self::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", e.to_string()),
+            AdminError::TooMany { message, retry_after } => {
+                Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message) }
+            }
             AdminError::Store(S::Throttled) => Self::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "too many requests; try again shortly"),
             AdminError::Store(S::Limit(message)) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", message),
             AdminError::Store(other) => {

@@ -7,6 +7,7 @@
 //! in a domain an organisation owns (its people come through SCIM or their company's sign-in)
 //! nor one that has an account.
 
+use crate::signin::sign_up::SIGN_UP_WINDOW;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -93,7 +94,8 @@ impl PeopleAdmin {
     /// Sends `username`'s invitation again, with a new temporary password. `Invalid` unless it
     /// is an invitation not taken up (Cognito's `FORCE_CHANGE_PASSWORD`, enabled, not a
     /// company's person, whose account has no password of its own either, its domain owned by
-    /// no organisation), and past the address's emails this hour (the form's 5). Recorded as
+    /// no organisation), and past the address's emails this hour (the form's 5: `TooMany`, until
+    /// the hour turns). Recorded as
     /// `admin.user.invitation_resent`.
     pub async fn resend_invitation(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
@@ -106,7 +108,9 @@ impl PeopleAdmin {
         // counted as the form's codes are: an admin cannot fill someone's mailbox either.
         self.unowned(&email).await?;
         if !self.codes.other_code_sent(email.as_str(), CodeAsker::Anyone, now).await? {
-            return Err(AdminError::Invalid("this address has had too many emails this hour; send the invitation again later".into()));
+            // The address's count is per clock hour: it may be sent again when the hour turns.
+            let retry_after = SIGN_UP_WINDOW - now % SIGN_UP_WINDOW;
+            return Err(AdminError::TooMany { message: "this address has had too many emails this hour; send the invitation again later".into(), retry_after });
         }
         self.directory.resend_invitation(&user.username).await?;
         self.record(EventType::AdminUserInvitationResent, actor, &user, json!(null), json!({"email": text(&user, "email")}), now).await?;

@@ -62,6 +62,9 @@ pub enum AdminError {
     /// It exists already, or a name is taken (409).
     #[error("{0}")]
     Exists(String),
+    /// Too many of these for now (429): `retry_after` is the seconds until one may be tried again.
+    #[error("{message}")]
+    TooMany { message: String, retry_after: u64 },
     /// It changed since the version the request names (412).
     #[error("it changed since it was read (version {current}); read it again and retry")]
     Stale { current: u64 },

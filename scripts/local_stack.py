@@ -268,7 +268,7 @@ def main():
     admin(env, "flow", "import", "workflows/templates/high-risk-sign-in-servicenow.json")
     # Security notices, sent through the local SES: they land in the mail inbox.
     for notice in ("notify-password-changed", "notify-email-changed", "notify-factor-removed", "notify-factor-added", "notify-passkey-added",
-                   "notify-unusual-sign-in"):
+                   "notify-passkey-removed", "notify-unusual-sign-in"):
         admin(env, "flow", "import", f"workflows/templates/{notice}.json")
 
     info = {"moto": moto, "telephony": sms_url, "servicenow": servicenow_url, "api": urls["api"], "form": urls["form"], "demo_app": demo_origin, "app_id": APP_ID, "guarded_app_id": GUARDED_APP_ID, "stepup_app_id": STEPUP_APP_ID, "agents_app_id": AGENTS_APP_ID, "token_apps": tokens_origin, "oidc_app": oidc_origin, "oidc_app_id": OIDC_APP_ID, "region": REGION, "outbox": str(outbox), "mail": mail_url,
@@ -314,7 +314,7 @@ The identity bridge is running locally.
   Emails the local Cognito sends (codes, password resets, invitations), in each person's
     language, from the operator's templates (bridge-admin email-template ...), and the security
     notices the workflows send through SES (a password or email changed, a factor added or
-    removed, a passkey added, an unusual sign-in): {mail_url}/
+    removed, a passkey added or removed, an unusual sign-in): {mail_url}/
 
   The operators' console:  {urls['form']}/console/index.html
     sign in as admin@example.com / Demo-Passw0rd! with an SMS code (the local Cognito accepts any);

@@ -3,7 +3,7 @@
   moto (Cognito, DynamoDB, Secrets Manager, KMS) -> the stack's resources, demo users, our
   signing keys and the demo apps -> the dev server (the form and the API, through the same
   handler code Lambda runs) -> the demo Zendesk-style app, the demo token apps (community,
-  forum, tool), the demo telephony service, registered as the active telephony hook, the
+  forum, tool), the demo OpenID Connect app (openid-client), the demo telephony service, registered as the active telephony hook, the
   demo ServiceNow instance, where the shipped workflow opens an incident for each high-risk
   sign-in, and the local mail inbox, where every email the local Cognito sends can be read.
 

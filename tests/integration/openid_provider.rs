@@ -358,6 +358,9 @@ async fn a_client_signs_the_person_out_and_gets_them_back_only_at_a_page_it_regi
     // With no page named, the form says the person is signed out.
     let reply = logout(query(&[("client_id", CLIENT)])).await;
     assert_eq!(reply.location_param("notice").as_deref(), Some("signed_out"));
+    // A hint that does not verify (its key pruned since) beside a client_id: the client_id alone.
+    let reply = logout(query(&[("client_id", CLIENT), ("id_token_hint", "a.b.c"), ("post_logout_redirect_uri", SIGNED_OUT)])).await;
+    assert_eq!(reply.header("location"), Some(SIGNED_OUT));
 }
 
 #[tokio::test]
@@ -374,7 +377,9 @@ async fn a_client_secret_never_becomes_a_signing_key() {
 async fn without_its_public_url_the_provider_says_it_is_unavailable_rather_than_issue_for_no_issuer() {
     let (test, _) = provider().await;
     let login = routes_without_issuer(&test);
-    for (method, path) in [("GET", "/.well-known/openid-configuration".to_owned()), ("GET", authorize_path(CLIENT, &[]))] {
+    for (method, path) in
+        [("GET", "/.well-known/openid-configuration".to_owned()), ("GET", authorize_path(CLIENT, &[])), ("GET", format!("/oauth2/logout?client_id={CLIENT}"))]
+    {
         let reply = send_to(&login, method, &path, &[], None).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {}", reply.body);
     }

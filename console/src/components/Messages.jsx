@@ -4,7 +4,7 @@ import { useI18n } from "../i18n.jsx";
 import { messages } from "../messages.js";
 
 /** Codes whose localised text is general: the API's message adds what exactly. */
-const WITH_DETAIL = new Set(["invalid_request", "conflict", "unsupported_media_type"]);
+const WITH_DETAIL = new Set(["invalid_request", "conflict", "unsupported_media_type", "too_many_requests", "unreadable"]);
 
 export function errorText(t, error) {
   if (!error) return "";

@@ -65,6 +65,12 @@ impl From<AdminError> for Problem {
             }
             AdminError::Store(S::Throttled) => Self::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "too many requests; try again shortly"),
             AdminError::Store(S::Limit(message)) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", message),
+            // An app this version cannot read (saved by a newer one): which, not why.
+            AdminError::Store(S::Corrupt(what)) if what.starts_with("APP#") => {
+                tracing::error!(what, "the admin API read an app it cannot understand");
+                let app = what.split_whitespace().next().unwrap_or_default().trim_start_matches("APP#");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unreadable", format!("app `{app}` cannot be read by this version of the bridge; see the logs"))
+            }
             AdminError::Store(other) => {
                 tracing::error!(error = %other, "the admin API could not reach AWS");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is unavailable; try again shortly")

@@ -7,7 +7,6 @@
 //! in a domain an organisation owns (its people come through SCIM or their company's sign-in)
 //! nor one that has an account.
 
-use crate::signin::sign_up::SIGN_UP_WINDOW;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,6 +19,7 @@ use crate::common::language::Language;
 use crate::directory::org::EmailDomain;
 use crate::events::EventType;
 use crate::signin::ports::CodeAsker;
+use crate::signin::sign_up::SIGN_UP_WINDOW;
 
 /// `POST /admin/v1/people`'s body.
 #[derive(Debug, Deserialize)]
@@ -91,12 +91,13 @@ impl PeopleAdmin {
         }
     }
 
-    /// Sends `username`'s invitation again, with a new temporary password. `Invalid` unless it
-    /// is an invitation not taken up (Cognito's `FORCE_CHANGE_PASSWORD`, enabled, not a
-    /// company's person, whose account has no password of its own either, its domain owned by
-    /// no organisation), and past the address's emails this hour (the form's 5: `TooMany`, until
-    /// the hour turns). Recorded as
+    /// Sends `username`'s invitation again, with a new temporary password. Recorded as
     /// `admin.user.invitation_resent`.
+    ///
+    /// Errors: `Invalid` unless it is an invitation not taken up (Cognito's
+    /// `FORCE_CHANGE_PASSWORD`, enabled, not a company's person, whose account has no password of
+    /// its own either, its domain owned by no organisation); `TooMany` past the address's emails
+    /// this hour (the form's 5), until the hour turns.
     pub async fn resend_invitation(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
         let (user, activity) = self.read(username, now).await?;
         let pending = user.status.as_deref() == Some("FORCE_CHANGE_PASSWORD") && text(&user, crate::common::profile::ORG_ATTRIBUTE).is_none();

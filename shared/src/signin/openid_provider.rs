@@ -254,18 +254,29 @@ impl OpenIdProvider {
     /// Where a client's logout returns the person once signed out: its
     /// `post_logout_redirect_uri` (with `state`), which must be one the client registered, or
     /// `None` (the form) when it names none. The client is `client_id`, else the `azp` of the
-    /// `id_token_hint`; a hint must be an ID token we signed (expired or not), for that client.
+    /// `id_token_hint`, which must then be an ID token we signed with a key still kept (expired
+    /// or not); a hint that verifies must be for the `client_id` given, one that does not is
+    /// ignored beside a `client_id`.
     ///
     /// Errors (checked before anything is ended): [`SignInError::ReturnTo`] for a page not
     /// registered or named without a client, a client that is not an OpenID Connect client, a
     /// hint we did not sign or for another client, an unprintable `state`; a store's error.
-    pub async fn logout_return(&self, request: LogoutRequest<'_>, now: u64) -> Result<Option<String>, SignInError> {
+    pub async fn logout_return(&self, request: LogoutRequest<'_>) -> Result<Option<String>, SignInError> {
         use crate::tokens::return_to::ReturnToRejected;
         let hinted = match request.id_token_hint {
             Some(hint) => {
-                let jwks = self.ports.signers.jwks(now).await?;
+                let jwks = self.ports.signers.every_jwk().await?;
                 let claims = crate::tokens::jws::verified_claims(hint, &jwks).filter(|c| c.get("iss").and_then(Value::as_str) == Some(self.issuer()));
-                Some(claims.and_then(|c| c.get("azp").and_then(Value::as_str).map(str::to_owned)).ok_or(ReturnToRejected)?)
+                match (claims.and_then(|c| c.get("azp").and_then(Value::as_str).map(str::to_owned)), request.client_id) {
+                    (Some(azp), _) => Some(azp),
+                    // A hint we cannot vouch for (its key pruned since): `client_id` alone names
+                    // the client, as it would without a hint.
+                    (None, Some(_)) => {
+                        tracing::info!("a logout's id_token_hint does not verify: the client_id alone is used");
+                        None
+                    }
+                    (None, None) => return Err(ReturnToRejected.into()),
+                }
             }
             None => None,
         };

@@ -76,6 +76,13 @@ impl KeySet {
         serde_json::json!({ "keys": keys })
     }
 
+    /// Every public key still kept (published, or retired but not yet pruned): what a token we
+    /// signed long ago may be checked against (an `id_token_hint`).
+    pub fn every_jwk(&self) -> Value {
+        let keys: Vec<Value> = self.keys.iter().map(|k| Value::Object(k.jwk.clone())).collect();
+        serde_json::json!({ "keys": keys })
+    }
+
     /// Adds `key` (its times are set here). The first key of an algorithm signs at once; a later
     /// one after `lead` seconds, and the keys it replaces retire once their tokens have expired.
     pub fn rotate(&mut self, mut key: PublishedKey, now: u64, lead: u64) {
@@ -138,6 +145,11 @@ impl Signers {
     /// The JWKS document to publish now.
     pub async fn jwks(&self, now: u64) -> Result<Value, StoreError> {
         Ok(self.keys.key_set().await?.jwks(now))
+    }
+
+    /// Every public key still kept ([`KeySet::every_jwk`]), as a JWKS document.
+    pub async fn every_jwk(&self) -> Result<Value, StoreError> {
+        Ok(self.keys.key_set().await?.every_jwk())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<SigningKey>>> {

@@ -2,7 +2,7 @@
 //! resource: [`apps`], [`consent`], [`hooks`], [`keys`], [`orgs`], [`people`], [`workflows`], [`audit`], [`overview`]; `GET /admin/v1/me` and `POST /admin/v1/me/sign-out` here.
 //!
 //! Layers: CORS for the console's origin only (`Authorization`, `Content-Type`, `If-Match`;
-//! `ETag` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
+//! `ETag` and `Retry-After` exposed); any request whose `Origin` is another is refused (`403 origin_not_allowed`)
 //! before it is read, so a page elsewhere changes nothing even with a token; nothing cached;
 //! `nosniff`; the body limit; a span naming API Gateway's request id. Unknown paths are a JSON
 //! `404`, a known path with another method a JSON `405`.
@@ -36,7 +36,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .allow_origin(AllowOrigin::exact(HeaderValue::from_str(&admin.console_origin).unwrap_or_else(|_| HeaderValue::from_static("null"))))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH])
-        .expose_headers([header::ETAG])
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     Router::new()
         .route("/admin/v1/me", get(me))

@@ -53,6 +53,14 @@ async fn form(request: Request) -> Option<HashMap<String, String>> {
     Params::parse(&body_bytes(request, &()).await.ok()?).0
 }
 
+/// The 503 page of a provider without an issuer (`PublicApiUrl` not set), if so.
+fn without_issuer(login: &Login, lang: Lang) -> Option<Response> {
+    login.sign_in.provider.issuer().is_empty().then(|| {
+        tracing::error!("the OpenID provider has no issuer: set PublicApiUrl");
+        PageProblem(problem::UNAVAILABLE, lang).into_response()
+    })
+}
+
 async fn authorize_get(
     State(login): State<Arc<Login>>,
     Params(query): Params,
@@ -78,11 +86,10 @@ async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang:
     let Some(params) = params else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
-    let issuer = login.sign_in.provider.issuer();
-    if issuer.is_empty() {
-        tracing::error!("the OpenID provider has no issuer: set PublicApiUrl");
-        return PageProblem(problem::UNAVAILABLE, lang).into_response();
+    if let Some(unavailable) = without_issuer(login, lang) {
+        return unavailable;
     }
+    let issuer = login.sign_in.provider.issuer();
     // A parameter sent empty is one not sent (RFC 6749 §3.1).
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let request = AuthorizationRequest {
@@ -107,7 +114,7 @@ async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang:
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(login, &[("ctx", &ctx)]),
         Ok(Entered::Form { ctx, sign_up: true }) => redirect_to_form(login, &[("ctx", &ctx), ("sign_up", "open")]),
         Err(SignInError::Authorization(AuthorizationError::Redirect(error))) => {
-            tracing::info!(app = client_id, error = %error, "answered an authorization request with an error");
+            tracing::info!(client = client_id, error = %error, "answered an authorization request with an error");
             redirect(&error.url(issuer))
         }
         Err(e) => return PageProblem(logged(&e, "oauth2/authorize"), lang).into_response(),
@@ -174,6 +181,9 @@ async fn logout_post(State(login): State<Arc<Login>>, lang: Lang, request: Reque
     let Some(params) = form(request).await else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
+    if let Some(unavailable) = without_issuer(&login, lang) {
+        return unavailable;
+    }
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter().collect::<std::collections::BTreeMap<_, _>>()).finish();
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("{}/oauth2/logout?{query}", login.sign_in.provider.issuer())) {
@@ -190,6 +200,9 @@ async fn logout(login: &Login, params: Option<HashMap<String, String>>, lang: La
     let Some(params) = params else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
+    if let Some(unavailable) = without_issuer(login, lang) {
+        return unavailable;
+    }
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let request = LogoutRequest {
         id_token_hint: get("id_token_hint"),
@@ -197,7 +210,7 @@ async fn logout(login: &Login, params: Option<HashMap<String, String>>, lang: La
         post_logout_redirect_uri: get("post_logout_redirect_uri"),
         state: get("state"),
     };
-    match login.sign_in.provider.logout_return(request, now).await {
+    match login.sign_in.provider.logout_return(request).await {
         Ok(Some(url)) => sign_out_to(login, headers, lang, After::Client(url), now).await,
         Ok(None) => sign_out_to(login, headers, lang, After::Form(None), now).await,
         Err(e) => PageProblem(logged(&e, "oauth2/logout"), lang).into_response(),

@@ -8,7 +8,8 @@
 //! | app  | `APP#{id}` | `APP` | `APP`    | `{id}`   | `kind`, `version` (N), `data` (JSON)  |
 //!
 //! Access patterns: an app by id (`GetItem`, the sign-in path); all apps in id order (`Query`
-//! on `gsi1`, the admin API and tool). `version` guards every write (optimistic locking). An
+//! on `gsi1`: the admin API and tool, which fail on an app that does not read and name it, and
+//! the account page, which leaves it out). `version` guards every write (optimistic locking). An
 //! operator's change is one transaction with its audit record (`AuditedApps`).
 
 use async_trait::async_trait;
@@ -148,9 +149,16 @@ impl AuditedApps for DynamoApps {
         Ok(self.app(id).await?.map(Arc::unwrap_or_clone))
     }
 
-    /// Strict, unlike the sign-in side's list: the operators see that an app does not read.
+    /// Strict, unlike the sign-in side's list: the operators are told which app does not read.
     async fn list(&self) -> Result<Vec<App>, StoreError> {
-        query_gsi1(&self.client, &self.table, APP_SK).await?.iter().map(from_item).collect()
+        let items = query_gsi1(&self.client, &self.table, APP_SK).await?;
+        let read = |item: &Item| {
+            from_item(item).map_err(|e| {
+                let key = item.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                StoreError::Corrupt(format!("{key} ({e})"))
+            })
+        };
+        items.iter().map(read).collect()
     }
 
     async fn create(&self, app: &App, audit: &AuditRecord) -> Result<(), StoreError> {

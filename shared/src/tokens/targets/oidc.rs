@@ -383,8 +383,10 @@ pub fn code_response(redirect_uri: &ReturnTo, code: &str, state: Option<&str>, i
 /// `None` when the URI is not registered.
 pub fn post_logout_url(client: &OidcTarget, post_logout_redirect_uri: &str, state: Option<&str>) -> Option<String> {
     let uri = ReturnTo::registered(post_logout_redirect_uri, &client.post_logout_redirect_uris).ok()?;
-    let fields: Vec<(String, String)> = state.map(|s| ("state".to_owned(), s.to_owned())).into_iter().collect();
-    with_query(uri.as_str(), &fields).ok()
+    match state {
+        Some(state) => with_query(uri.as_str(), &[("state".to_owned(), state.to_owned())]).ok(),
+        None => Some(uri.as_str().to_owned()),
+    }
 }
 
 /// Whether PKCE's `code_verifier` matches the S256 `challenge` (RFC 7636 §4.6), compared in

@@ -59,3 +59,16 @@ async fn a_failed_create_leaves_no_secret_behind() {
     let after: Vec<String> = secret_names(&app).await;
     assert_eq!(after, before);
 }
+
+/// An app this version cannot read (saved by a newer one) is named to the operators, not a
+/// mystery outage; the account page leaves it out (`app_access.rs`).
+#[tokio::test]
+async fn an_app_this_version_cannot_read_is_named_to_the_operators() {
+    let console = crate::admin_api::Console::new().await;
+    let boss = console.person("boss@example.com", &["bridge-admin"]).await;
+    let token = console.token(&boss, serde_json::json!({}));
+    console.test.put_unreadable_app("future").await;
+    let reply = console.call(&token, "GET", "/admin/v1/apps", &[], None).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (http::StatusCode::SERVICE_UNAVAILABLE, Some("unreadable")), "{}", reply.body);
+    assert!(reply.json()["message"].as_str().is_some_and(|m| m.contains("`future`")), "{}", reply.body);
+}

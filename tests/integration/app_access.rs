@@ -106,12 +106,7 @@ async fn the_account_page_lists_only_the_apps_a_person_may_open_and_each_link_si
     assert_eq!(listed(&view), [expected(APP, format!("{ZENDESK}/hc/ja")), expected("agents-desk", format!("{ZENDESK}/agent"))]);
     let hanako = session_cookie(&app.handoff(&app.login("hanako@example.com", PASSWORD).await).await);
     // An app this version cannot read (a newer version's kind) is left out; the others stay.
-    use aws_sdk_dynamodb::types::AttributeValue::S;
-    let future = serde_json::json!({"id": "future", "name": "Future", "target": {"kind": "saml"}, "allowed_origins": [ZENDESK], "version": 1});
-    let item = [("pk", "APP#future"), ("sk", "APP"), ("gsi1pk", "APP"), ("gsi1sk", "future"), ("kind", "saml"), ("data", &future.to_string())];
-    let put = aws_sdk_dynamodb::Client::new(&app.sdk).put_item().table_name(&app.stack.table);
-    let put = item.into_iter().fold(put, |put, (k, v)| put.item(k, S(v.to_owned())));
-    put.item("version", aws_sdk_dynamodb::types::AttributeValue::N("1".into())).send().await.unwrap_or_else(|e| panic!("{e}"));
+    app.put_unreadable_app("future").await;
     let view = app.post("/account/view", serde_json::json!({"grant": crate::account::grant(&app, &hanako).await})).await;
     assert_eq!(listed(&view.json()), [expected(APP, format!("{ZENDESK}/hc/ja"))]);
     // The operators' list says it does not read.

@@ -391,6 +391,17 @@ impl TestApp {
         self.post("/login", serde_json::json!({"ctx": ctx, "email": email, "password": password})).await
     }
 
+    /// Writes app `id` as a newer version of the bridge might (a kind this one does not know).
+    pub async fn put_unreadable_app(&self, id: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+        let data = serde_json::json!({"id": id, "name": id, "target": {"kind": "saml"}, "allowed_origins": [ZENDESK], "version": 1}).to_string();
+        let item =
+            [("pk", format!("APP#{id}")), ("sk", "APP".into()), ("gsi1pk", "APP".into()), ("gsi1sk", id.into()), ("kind", "saml".into()), ("data", data)];
+        let put = aws_sdk_dynamodb::Client::new(&self.sdk).put_item().table_name(&self.stack.table);
+        let put = item.into_iter().fold(put, |put, (k, v)| put.item(k, S(v)));
+        put.item("version", N("1".into())).send().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// Our signing keys in this stack, as the admin tool manages them.
     pub fn keys(&self) -> bridge_admin::keys::Keys {
         bridge_admin::keys::Keys::new(&self.sdk, &self.stack.table, self.apps.prefix())

@@ -285,7 +285,7 @@ impl OpenIdProvider {
             (Some(id), _) | (None, Some(id)) => Some(id),
             (None, None) => None,
         };
-        if request.state.is_some_and(|s| s.len() > 512 || !s.bytes().all(|b| (0x20..0x7f).contains(&b))) {
+        if request.state.is_some_and(|s| !oidc::printable(s)) {
             return Err(ReturnToRejected.into());
         }
         let client = match client_id {

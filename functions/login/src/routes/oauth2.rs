@@ -53,6 +53,11 @@ async fn form(request: Request) -> Option<HashMap<String, String>> {
     Params::parse(&body_bytes(request, &()).await.ok()?).0
 }
 
+/// Parameter `name`, if sent with a value: one sent empty is one not sent (RFC 6749 §3.1).
+fn present<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
 /// The 503 page of a provider without an issuer (`PublicApiUrl` not set), if so.
 fn without_issuer(login: &Login, lang: Lang) -> Option<Response> {
     login.sign_in.provider.issuer().is_empty().then(|| {
@@ -90,8 +95,7 @@ async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang:
         return unavailable;
     }
     let issuer = login.sign_in.provider.issuer();
-    // A parameter sent empty is one not sent (RFC 6749 §3.1).
-    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |k: &str| present(&params, k);
     let request = AuthorizationRequest {
         response_type: get("response_type"),
         redirect_uri: get("redirect_uri"),
@@ -147,8 +151,7 @@ async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request)
 
 /// The token request `params` (with the client's credentials in `headers`), answered.
 async fn exchange(login: &Login, headers: &HeaderMap, params: &HashMap<String, String>, now: u64) -> Response {
-    // A parameter sent empty is one not sent (RFC 6749 §3.1).
-    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |k: &str| present(params, k);
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
     let client = match ClientCredentials::presented(authorization, get("client_id"), get("client_secret")) {
         Ok(client) => client,
@@ -203,7 +206,7 @@ async fn logout(login: &Login, params: Option<HashMap<String, String>>, lang: La
     if let Some(unavailable) = without_issuer(login, lang) {
         return unavailable;
     }
-    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |k: &str| present(&params, k);
     let request = LogoutRequest {
         id_token_hint: get("id_token_hint"),
         client_id: get("client_id"),

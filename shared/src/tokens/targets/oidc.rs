@@ -409,7 +409,8 @@ pub fn claims_supported() -> Vec<&'static str> {
     claims
 }
 
-fn printable(s: &str) -> bool {
+/// Whether a `state` or `nonce` can be carried back: 1 to 512 printable ASCII characters.
+pub fn printable(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_STATE_LEN && s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 

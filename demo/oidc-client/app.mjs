@@ -1,12 +1,14 @@
 // A demo app that signs people in through the bridge as its OpenID provider, with openid-client
 // (a certified OpenID Connect relying party): discovery, the authorization code flow with PKCE,
 // state and nonce, the ID token checked against the bridge's published keys (issuer, audience,
-// signature, expiry, nonce), RFC 9207's `iss`, then UserInfo with the access token.
+// signature, expiry, nonce), RFC 9207's `iss`, then UserInfo with the access token; a refresh
+// token (`offline_access`) used for new tokens, each refresh giving the next one.
 //
 //   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_SECRET in env)
 //
 // GET /            the signed-in person's ID token claims and UserInfo, or on to the bridge
 // GET /callback    where the bridge sends the code
+// GET /refresh     new tokens with the refresh token (the account's claims as they are now)
 // GET /logout      signs out here, then at the bridge (its end-session endpoint)
 // GET /signed-out  where the bridge sends the person back
 // Prints `READY <origin>` once listening. Sessions live in memory.
@@ -30,7 +32,7 @@ const discover = async () =>
   }));
 
 const pending = new Map(); // browser id -> { state, nonce, verifier }
-const sessions = new Map(); // browser id -> { claims, userinfo, idToken }
+const sessions = new Map(); // browser id -> { claims, userinfo, idToken, refreshToken, refreshes }
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (res, status, title, body) => {
@@ -52,9 +54,10 @@ const server = createServer(async (req, res) => {
   const id = browser(req, res);
   try {
     if (url.pathname === "/" && sessions.has(id)) {
-      const { claims, userinfo } = sessions.get(id);
+      const { claims, userinfo, refreshes } = sessions.get(id);
       return page(res, 200, "Demo OpenID Connect app",
-        `<p id="who">Signed in as ${escape(claims.email || claims.sub)}</p><p><a href="/logout">Sign out</a></p>` +
+        `<p id="who">Signed in as ${escape(claims.email || claims.sub)}</p>` +
+        `<p><a href="/refresh">Refresh tokens</a> (<span id="refreshes">${refreshes}</span> so far) · <a href="/logout">Sign out</a></p>` +
         `<h2>ID token</h2><pre id="claims">${escape(JSON.stringify(claims, null, 2))}</pre>` +
         `<h2>UserInfo</h2><pre id="userinfo">${escape(JSON.stringify(userinfo, null, 2))}</pre>`);
     }
@@ -64,7 +67,7 @@ const server = createServer(async (req, res) => {
       pending.set(id, request);
       const to = client.buildAuthorizationUrl(await discover(), {
         redirect_uri: `${origin}/callback`,
-        scope: "openid email profile",
+        scope: "openid email profile offline_access",
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: "S256",
         state: request.state,
@@ -85,7 +88,17 @@ const server = createServer(async (req, res) => {
       });
       const claims = tokens.claims();
       const userinfo = await client.fetchUserInfo(await discover(), tokens.access_token, claims.sub);
-      sessions.set(id, { claims, userinfo, idToken: tokens.id_token });
+      sessions.set(id, { claims, userinfo, idToken: tokens.id_token, refreshToken: tokens.refresh_token, refreshes: 0 });
+      res.writeHead(302, { location: "/" });
+      return res.end();
+    }
+    if (url.pathname === "/refresh" && sessions.get(id)?.refreshToken) {
+      const session = sessions.get(id);
+      // openid-client checks the new ID token as the first (issuer, audience, signature, the same sub).
+      const tokens = await client.refreshTokenGrant(await discover(), session.refreshToken);
+      const claims = tokens.claims();
+      const userinfo = await client.fetchUserInfo(await discover(), tokens.access_token, session.claims.sub);
+      sessions.set(id, { claims, userinfo, idToken: tokens.id_token, refreshToken: tokens.refresh_token, refreshes: session.refreshes + 1 });
       res.writeHead(302, { location: "/" });
       return res.end();
     }

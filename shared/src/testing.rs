@@ -237,6 +237,42 @@ impl RiskStore for MemoryRisk {
     }
 }
 
+/// Refresh-token families in memory, and each person's sign-out mark.
+#[derive(Default)]
+pub struct MemoryRefreshFamilies {
+    pub families: Mutex<HashMap<String, crate::signin::openid_provider::family::RefreshFamily>>,
+    pub signed_out: Mutex<HashMap<String, u64>>,
+}
+
+#[async_trait]
+impl RefreshFamilies for MemoryRefreshFamilies {
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError> {
+        let mut families = self.families.lock().unwrap_or_else(|p| p.into_inner());
+        if families.contains_key(&family.id) {
+            return Err(StoreError::Conflict);
+        }
+        families.insert(family.id.clone(), family.clone());
+        Ok(())
+    }
+    async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError> {
+        let family = self.families.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+        Ok((family, self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied()))
+    }
+    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {
+        match self.families.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
+            Some(family) if family.generation == generation => {
+                family.generation += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn revoke(&self, id: &str) -> Result<(), StoreError> {
+        self.families.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        Ok(())
+    }
+}
+
 /// A sign-up ledger that allows everything and notes nothing.
 pub struct OpenLedger;
 
@@ -684,6 +720,7 @@ pub fn sign_in_ports(auth: Arc<ScriptedAuth>, orgs: Arc<MemoryOrgs>) -> SignInPo
         tokens: Arc::new(PlainTokens),
         secrets: secrets.clone(),
         sessions: Arc::new(MemorySessions::default()),
+        refresh: Arc::new(MemoryRefreshFamilies::default()),
         events: Arc::new(MemoryEvents::default()),
         risk: Arc::new(MemoryRisk::default()),
         sign_ups: Arc::new(OpenLedger),

@@ -180,7 +180,7 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
   }
 });
 
-test("an OpenID Connect app (openid-client, a certified relying party): the code flow with PKCE through the form, then from the bridge session, then its sign-out ends the session", async () => {
+test("an OpenID Connect app (openid-client, a certified relying party): the code flow with PKCE through the form, its refresh token, then from the bridge session, then its sign-out ends the session", async () => {
   const hanako = info.users.hanako;
   const p = await page("ja-JP");
   const start = `${info.oidc_app}/`;
@@ -202,6 +202,16 @@ test("an OpenID Connect app (openid-client, a certified relying party): the code
   assert.equal(userinfo.sub, claims.sub);
   assert.equal(userinfo.email, hanako.email);
   await shot(p, "oidc-app-signed-in");
+  // Its refresh token (offline_access) gives new tokens twice: each refresh answers the next
+  // one, and openid-client checks each new ID token as the first.
+  for (const n of ["1", "2"]) {
+    await p.getByRole("link", { name: "Refresh tokens" }).click();
+    await p.waitForURL(start);
+    assert.equal(await p.locator("#refreshes").textContent(), n);
+    const refreshed = JSON.parse(await p.locator("#claims").textContent());
+    assert.equal(refreshed.sub, claims.sub);
+    assert.equal(refreshed.nonce, undefined);
+  }
   // The app's own session gone, it asks again: the bridge session answers without the form.
   await p.context().clearCookies({ name: "demo_oidc" });
   await p.goto(start);

@@ -338,7 +338,8 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         let cookies = [("cookie", "__Host-bridge_session=%00%ff; __Host-bridge_device=; __Host-bridge_corporate=\"x; __Host-bridge_session=second")];
         replies.push((format!("GET {}", &path[..path.len().min(80)]), app.send("GET", path, &cookies, None).await));
     }
-    // The OpenID provider's token endpoint and UserInfo: hostile forms and credentials.
+    // The OpenID provider's token and revocation endpoints and UserInfo: hostile forms and
+    // credentials.
     let b64 = |raw: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw);
     let forms = [
         "".to_owned(),
@@ -347,6 +348,10 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         "grant_type=authorization_code&code=a.b.c&redirect_uri=x".into(),
         format!("grant_type=authorization_code&code={ctx}&redirect_uri=x&client_id={APP}"),
         "a=1&a=2".into(),
+        format!("grant_type=refresh_token&refresh_token={long}"),
+        format!("grant_type=refresh_token&refresh_token={ctx}&scope=%00%20openid"),
+        format!("token={long}&token_type_hint=refresh_token"),
+        format!("token={ctx}&client_id={APP}"),
     ];
     let credentials = [
         "".to_owned(),
@@ -358,11 +363,13 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
     ];
     for form in &forms {
         for authorization in &credentials {
-            for content_type in ["application/x-www-form-urlencoded", "application/json"] {
+            for (content_type, path) in
+                ["application/x-www-form-urlencoded", "application/json"].into_iter().flat_map(|c| [(c, "/oauth2/token"), (c, "/oauth2/revoke")])
+            {
                 let mut headers = vec![("content-type", content_type)];
                 headers.extend(Some(("authorization", authorization.as_str())).filter(|(_, v)| !v.is_empty()));
-                let what = format!("POST /oauth2/token ({content_type}, {} bytes, {})", form.len(), &authorization[..authorization.len().min(20)]);
-                replies.push((what, app.send("POST", "/oauth2/token", &headers, Some(form.clone())).await));
+                let what = format!("POST {path} ({content_type}, {} bytes, {})", form.len(), &authorization[..authorization.len().min(20)]);
+                replies.push((what, app.send("POST", path, &headers, Some(form.clone())).await));
             }
         }
     }

@@ -21,6 +21,7 @@ mod notices;
 mod openid_provider;
 mod orgs;
 mod passwordless;
+mod refresh_tokens;
 mod requests;
 mod risk;
 mod scim_clients;

@@ -11,20 +11,20 @@ use shared::tokens::app::App;
 use shared::tokens::jws::Algorithm;
 use shared::tokens::signing_keys::MIN_LEAD;
 
-const TOOL: &str = "https://tool.example.com";
-const CALLBACK: &str = "https://tool.example.com/oidc/callback";
+pub(crate) const TOOL: &str = "https://tool.example.com";
+pub(crate) const CALLBACK: &str = "https://tool.example.com/oidc/callback";
 const SIGNED_OUT: &str = "https://tool.example.com/signed-out";
-const CLIENT: &str = "tool-oidc";
-const SECRET: &str = "tool-client-secret-0123456789";
+pub(crate) const CLIENT: &str = "tool-oidc";
+pub(crate) const SECRET: &str = "tool-client-secret-0123456789";
 /// RFC 7636 Appendix B's verifier and its S256 challenge.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     shared::common::time::unix_now()
 }
 
-fn client(id: &str, authentication: &str) -> App {
+pub(crate) fn client(id: &str, authentication: &str) -> App {
     let target = json!({"kind": "oidc", "redirect_uris": [CALLBACK], "post_logout_redirect_uris": [SIGNED_OUT], "client_authentication": authentication,
                         "lifetime_seconds": 600});
     let claims = json!({"groups": {"from": "groups"}});
@@ -32,7 +32,7 @@ fn client(id: &str, authentication: &str) -> App {
 }
 
 /// A stack with our RS256 key, the confidential client `tool-oidc`, and hanako.
-async fn provider() -> (TestApp, String) {
+pub(crate) async fn provider() -> (TestApp, String) {
     let test = spawn_app().await;
     test.keys().rotate(Algorithm::RS256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
     let secret = secrecy::SecretString::from(SECRET.to_owned());
@@ -41,7 +41,7 @@ async fn provider() -> (TestApp, String) {
     (test, sub)
 }
 
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.extend_pairs([
         ("client_id", client_id),
@@ -63,7 +63,7 @@ fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
 
 /// The code a redirect to the client carries, after checking the redirect is to the callback
 /// with the request's state and our issuer.
-fn code_of(redirect: &Reply) -> String {
+pub(crate) fn code_of(redirect: &Reply) -> String {
     assert_eq!(redirect.status, StatusCode::FOUND, "{}", redirect.body);
     let location = redirect.header("location").unwrap_or_default();
     assert!(location.starts_with(&format!("{CALLBACK}?code=")), "{location}");
@@ -73,36 +73,36 @@ fn code_of(redirect: &Reply) -> String {
 }
 
 /// A password sign-in through the form, from the authorization request to the code.
-async fn sign_in_for_code(test: &TestApp, path: &str) -> (String, Reply) {
+pub(crate) async fn sign_in_for_code(test: &TestApp, path: &str) -> (String, Reply) {
     let step = test.login_at(path, "hanako@example.com", PASSWORD).await;
     let redirect = test.handoff(&step).await;
     (code_of(&redirect), redirect)
 }
 
-fn basic(id: &str, secret: &str) -> String {
+pub(crate) fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
 }
 
-async fn token(test: &TestApp, authorization: Option<&str>, form: &[(&str, &str)]) -> Reply {
+pub(crate) async fn token(test: &TestApp, authorization: Option<&str>, form: &[(&str, &str)]) -> Reply {
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
     let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
     headers.extend(authorization.map(|a| ("authorization", a)));
     test.send("POST", "/oauth2/token", &headers, Some(body)).await
 }
 
-fn exchange(code: &str) -> Vec<(&str, &str)> {
+pub(crate) fn exchange(code: &str) -> Vec<(&str, &str)> {
     vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CALLBACK), ("code_verifier", VERIFIER)]
 }
 
-fn refused(reply: &Reply, status: StatusCode, error: &str) {
+pub(crate) fn refused(reply: &Reply, status: StatusCode, error: &str) {
     assert_eq!((reply.status, reply.json()["error"].as_str()), (status, Some(error)), "{}", reply.body);
 }
 
-async fn userinfo(test: &TestApp, bearer: &str) -> Reply {
+pub(crate) async fn userinfo(test: &TestApp, bearer: &str) -> Reply {
     test.send("GET", "/oauth2/userinfo", &[("authorization", &format!("Bearer {bearer}"))], None).await
 }
 
-async fn jwks(test: &TestApp) -> Value {
+pub(crate) async fn jwks(test: &TestApp) -> Value {
     test.send("GET", "/.well-known/jwks.json", &[], None).await.json()
 }
 

@@ -92,6 +92,7 @@ impl Login {
             tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
             secrets,
             sessions: sessions.clone(),
+            refresh: Arc::new(shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(dynamo.clone(), &config.table)),
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &config.table)),
             risk: Arc::new(DynamoActivity::new(dynamo.clone(), &config.table)),
             sign_ups: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),

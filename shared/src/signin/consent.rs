@@ -16,7 +16,7 @@
 
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::consent::decision::{Decision, Given, changes};
 use crate::consent::document::{ConsentDocument, DocumentId, DocumentView};
@@ -173,17 +173,23 @@ impl SignInPorts {
     /// sign-in; this session reads the records at each app it opens until then). For a live
     /// session entering an app.
     pub(super) async fn consented(&self, session: &Session) -> Result<bool, SignInError> {
+        self.consented_as(&session.username, &session.profile).await
+    }
+
+    /// [`Self::consented`] for the Cognito user `username` whose claims (or attributes) are
+    /// `claims`: an OpenID Connect client's refresh, which reads the account afresh.
+    pub(super) async fn consented_as(&self, username: &str, claims: &Map<String, Value>) -> Result<bool, SignInError> {
         let documents = self.consents.get().await?;
-        let sub = subject(session)?;
+        let sub = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or(TokenRejected::Invalid("no subject"))?;
         let key = self.mirror_key().await?;
-        if Accepted::from_claims(&session.profile, &sub, &key).missing(&documents).is_empty() {
+        if Accepted::from_claims(claims, sub, &key).missing(&documents).is_empty() {
             return Ok(true);
         }
-        let accepted = self.recorded(&session.username).await?;
+        let accepted = self.recorded(username).await?;
         if !accepted.missing(&documents).is_empty() {
             return Ok(false);
         }
-        self.mirror(&session.username, &accepted.encode(&sub, &key)).await;
+        self.mirror(username, &accepted.encode(sub, &key)).await;
         Ok(true)
     }
 

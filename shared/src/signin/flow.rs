@@ -48,6 +48,9 @@ pub enum Purpose {
     AuthorizationCode,
     /// Issued by `/oauth2/token` as the access token; carried to `/oauth2/userinfo`.
     AccessToken,
+    /// Issued by `/oauth2/token` as a refresh token; carried back to `/oauth2/token` and
+    /// `/oauth2/revoke`.
+    RefreshToken,
     /// Issued by an OpenID Connect client's logout through a company's single sign-out: the
     /// client's page to return to, carried to `/logout/done` as the provider's `state`.
     AfterLogout,

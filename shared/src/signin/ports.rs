@@ -165,6 +165,23 @@ pub trait SessionStore: Send + Sync {
     async fn held(&self, session: &Session) -> Result<bool, StoreError>;
 }
 
+/// The refresh tokens of OpenID Connect clients, one family per sign-in
+/// (`signin::openid_provider::refresh`): its current generation, so that each token works once.
+#[async_trait]
+pub trait RefreshFamilies: Send + Sync {
+    /// Records a new family (kept until its `expires_at`). `Conflict` when its id exists.
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError>;
+    /// The family `id` (`None`: revoked, expired or never made) and when the Cognito user
+    /// `username` last signed out of the bridge (any browser, or everywhere: the console
+    /// tokens' mark, `SessionStore::revoke_console_tokens`), in one consistent read.
+    async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
+    /// Moves the family `id` from `generation` to the next, in one conditional write; `false`
+    /// when it is not at `generation` (a token used before, or the family revoked).
+    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError>;
+    /// Revokes the family `id`; nothing when there is none.
+    async fn revoke(&self, id: &str) -> Result<(), StoreError>;
+}
+
 /// Why a company's OpenID provider could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OidcError {

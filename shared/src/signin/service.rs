@@ -68,6 +68,8 @@ pub struct SignInPorts {
     pub tokens: Arc<dyn IdTokenVerifier>,
     pub secrets: Arc<CachedSecrets>,
     pub sessions: Arc<dyn SessionStore>,
+    /// OpenID Connect clients' refresh tokens.
+    pub refresh: Arc<dyn crate::signin::ports::RefreshFamilies>,
     /// Where failed sign-ins are recorded (successful ones are recorded with their session).
     pub events: Arc<dyn EventLog>,
     /// People's sign-in history and failed attempts, for risk assessment.

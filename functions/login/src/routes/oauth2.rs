@@ -1,6 +1,6 @@
 //! The OpenID provider of `oidc` apps (`shared::signin::openid_provider`): `GET|POST
 //! /oauth2/authorize` (the entry every app has, with the client's request), `POST /oauth2/token`,
-//! `GET|POST /oauth2/userinfo`, `GET|POST /oauth2/logout` (the end-session endpoint) and `GET
+//! `POST /oauth2/revoke` (RFC 7009), `GET|POST /oauth2/userinfo`, `GET|POST /oauth2/logout` (the end-session endpoint) and `GET
 //! /.well-known/openid-configuration`.
 //!
 //! Errors follow each endpoint's contract: a request whose `redirect_uri` the client did not
@@ -24,6 +24,7 @@ use crate::web::{
     ApiProblem, Lang, Now, PageProblem, Params, Visitor, body_bytes, deliver, json_response, logged, method_not_allowed, redirect, redirect_to_form,
 };
 use shared::events::EventContext;
+use shared::signin::openid_provider::refresh::RevocationRequest;
 use shared::signin::openid_provider::{ClientCredentials, LogoutRequest, TokenError, TokenRequest, UserInfoError};
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Arc<Login>> {
     Router::new()
         .route("/oauth2/authorize", get(authorize_get).post(authorize_post))
         .route("/oauth2/token", axum::routing::post(token))
+        .route("/oauth2/revoke", axum::routing::post(revoke))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo).options(userinfo_preflight))
         .route("/oauth2/logout", get(logout_get).post(logout_post))
         .route("/.well-known/openid-configuration", get(discovery))
@@ -127,15 +129,33 @@ async fn authorize(login: &Login, params: Option<HashMap<String, String>>, lang:
     response
 }
 
-/// `POST /oauth2/token` (form-encoded): a code for an ID token and an access token. A page in
-/// the browser (a form post needs no preflight) reads any answer only from one of the allowed
-/// origins of the app its form's `client_id` names.
-async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request) -> Response {
+/// `POST /oauth2/token` (form-encoded): a code or a refresh token for an ID token, an access
+/// token and, where asked for, a refresh token.
+async fn token(State(login): State<Arc<Login>>, Now(now): Now, Visitor(visitor): Visitor, request: Request) -> Response {
+    client_endpoint(&login, Endpoint::Token(visitor), request, now).await
+}
+
+/// `POST /oauth2/revoke` (form-encoded `token`, RFC 7009): a refresh token's sign-in ends for
+/// its client; `200` with no body, also for a token that is not valid.
+async fn revoke(State(login): State<Arc<Login>>, Now(now): Now, request: Request) -> Response {
+    client_endpoint(&login, Endpoint::Revocation, request, now).await
+}
+
+enum Endpoint {
+    /// With where the request came from, for the events a refresh records.
+    Token(EventContext),
+    Revocation,
+}
+
+/// An endpoint where the client authenticates: a page in the browser (a form post needs no
+/// preflight) reads any answer only from one of the allowed origins of the app its form's
+/// `client_id` names.
+async fn client_endpoint(login: &Login, endpoint: Endpoint, request: Request, now: u64) -> Response {
     let headers = request.headers().clone();
     let params = form(request).await;
     let form_client = params.as_ref().and_then(|p| p.get("client_id")).cloned().unwrap_or_default();
     let mut response = match params {
-        Some(params) => exchange(&login, &headers, &params, now).await,
+        Some(params) => answer(login, endpoint, &headers, &params, now).await,
         None => token_error(&TokenError::InvalidRequest("the body must be form-encoded, each parameter once")),
     };
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
@@ -149,8 +169,8 @@ async fn token(State(login): State<Arc<Login>>, Now(now): Now, request: Request)
     response
 }
 
-/// The token request `params` (with the client's credentials in `headers`), answered.
-async fn exchange(login: &Login, headers: &HeaderMap, params: &HashMap<String, String>, now: u64) -> Response {
+/// The request `params` (with the client's credentials in `headers`), answered.
+async fn answer(login: &Login, endpoint: Endpoint, headers: &HeaderMap, params: &HashMap<String, String>, now: u64) -> Response {
     let get = |k: &str| present(params, k);
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
     let client = match ClientCredentials::presented(authorization, get("client_id"), get("client_secret")) {
@@ -158,16 +178,30 @@ async fn exchange(login: &Login, headers: &HeaderMap, params: &HashMap<String, S
         Err(e) => return token_error(&e),
     };
     let client_id = client.id.clone().unwrap_or_default();
-    let request =
-        TokenRequest { grant_type: get("grant_type"), code: get("code"), redirect_uri: get("redirect_uri"), code_verifier: get("code_verifier"), client };
-    match login.sign_in.provider.token(request, now).await {
-        Ok(tokens) => {
-            let mut response = json_response(StatusCode::OK, &serde_json::to_value(&tokens).unwrap_or_default());
+    let provider = &login.sign_in.provider;
+    let answered = match endpoint {
+        Endpoint::Token(visitor) => {
+            let request = TokenRequest {
+                grant_type: get("grant_type"),
+                code: get("code"),
+                redirect_uri: get("redirect_uri"),
+                code_verifier: get("code_verifier"),
+                refresh_token: get("refresh_token"),
+                scope: get("scope"),
+                client,
+                visitor,
+            };
+            provider.token(request, now).await.map(|tokens| json_response(StatusCode::OK, &serde_json::to_value(&tokens).unwrap_or_default()))
+        }
+        Endpoint::Revocation => provider.revoke(RevocationRequest { token: get("token"), client }, now).await.map(|()| StatusCode::OK.into_response()),
+    };
+    match answered {
+        Ok(mut response) => {
             response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             response
         }
         Err(e) => {
-            tracing::info!(client = client_id, error = %e, "refused a token request");
+            tracing::info!(client = client_id, error = %e, "refused a client's request");
             token_error(&e)
         }
     }

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod keys;
 pub mod orgs;
 pub mod outbox;
+pub mod refresh_tokens;
 pub mod scim;
 pub mod sessions;
 pub mod sign_ups;

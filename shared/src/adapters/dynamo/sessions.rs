@@ -435,7 +435,7 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
 
 /// `CONSOLE#{user key}` / `NOT_BEFORE`: the person's console tokens issued before `not_before`
 /// are revoked.
-fn console_mark_key(username: &str) -> Item {
+pub(crate) fn console_mark_key(username: &str) -> Item {
     key(format!("CONSOLE#{}", session::user_key(username)), "NOT_BEFORE")
 }
 

@@ -59,7 +59,14 @@ const SCOPES: &[(&str, &[&str])] = &[
     ("email", &["email", "email_verified"]),
     ("profile", &["name", "given_name", "family_name", "locale"]),
     ("phone", &["phone_number", "phone_number_verified"]),
+    // A refresh token (OpenID Connect Core §11), for a client that allows them.
+    (OFFLINE_ACCESS, &[]),
 ];
+
+/// The scope that asks for a refresh token.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+/// Longest a client's refresh tokens may live from the sign-in (seconds: 90 days).
+const MAX_REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
 
 /// How long a code may wait for its exchange (seconds; RFC 6749 §4.1.2 recommends at most 10
 /// minutes, OAuth 2.1 one).
@@ -89,6 +96,11 @@ pub struct OidcTarget {
     /// How long its ID and access tokens live (seconds).
     #[serde(default = "default_lifetime")]
     pub lifetime_seconds: u64,
+    /// How long the refresh tokens of one sign-in live, at most (seconds from the sign-in, 300 to
+    /// 90 days; RFC 6749 §6). Absent: the client gets none. Given only to a request with the
+    /// `offline_access` scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_lifetime_seconds: Option<u64>,
 }
 
 fn rs256() -> Algorithm {
@@ -213,17 +225,16 @@ impl ErrorResponse {
     }
 }
 
-/// What a code stands for: sealed and encrypted into the code itself, so an authorization
-/// writes nothing; the exchange marks it used.
+/// What a sign-in proved, as one client's ID tokens and UserInfo say it: sealed in its code, then
+/// in its access token; a refresh token's family keeps all but the claims, which each refresh
+/// reads again from the account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuthorizationGrant {
+pub struct Authentication {
     pub client_id: String,
-    pub redirect_uri: String,
+    /// The scopes granted, space-separated (`openid` first).
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_challenge: Option<String>,
     /// When the person signed in (seconds since the epoch), for a request that asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<u64>,
@@ -232,9 +243,34 @@ pub struct AuthorizationGrant {
     pub claims: Map<String, Value>,
 }
 
+impl Authentication {
+    /// Whether a refresh token was asked for (and the client allows them: see [`OidcTarget::authorize`]).
+    pub fn offline(&self) -> bool {
+        self.scope.split(' ').any(|s| s == OFFLINE_ACCESS)
+    }
+}
+
+/// What a code stands for: sealed and encrypted into the code itself, so an authorization
+/// writes nothing; the exchange marks it used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationGrant {
+    pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    /// The Cognito user name (`cognito:username`), which a refresh reads the account by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// When the sign-in ended (seconds since the epoch).
+    pub signed_in_at: u64,
+    pub authentication: Authentication,
+}
+
 impl OidcTarget {
     pub fn validate(&self) -> Result<(), TargetError> {
         check_lifetime(self.lifetime_seconds)?;
+        if self.refresh_token_lifetime_seconds.is_some_and(|s| !(300..=MAX_REFRESH_LIFETIME).contains(&s)) {
+            return Err(TargetError::Invalid("refresh tokens live 300 seconds to 90 days"));
+        }
         if self.algorithm == Algorithm::HS256 {
             return Err(TargetError::Invalid("an OpenID Connect client's ID tokens are signed with the bridge's keys: RS256 or ES256"));
         }
@@ -295,7 +331,10 @@ impl OidcTarget {
         if !named.contains(&"openid") {
             return refuse("invalid_scope", "the scope must include openid");
         }
-        let scope: Vec<&str> = SCOPES.iter().map(|(name, _)| *name).filter(|name| named.contains(name)).collect();
+        // `offline_access` is dropped for a client without refresh tokens (§11: the request
+        // goes on without it).
+        let served = |name: &&str| named.contains(name) && (*name != OFFLINE_ACCESS || self.refresh_token_lifetime_seconds.is_some());
+        let scope: Vec<&str> = SCOPES.iter().map(|(name, _)| *name).filter(served).collect();
         let code_challenge = match (request.code_challenge, request.code_challenge_method) {
             (None, None) if self.confidential() => None,
             (None, _) => return refuse("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256"),
@@ -316,57 +355,70 @@ impl OidcTarget {
     /// What the code for this sign-in stands for: the person's claims as the scopes and the
     /// app's mapping give them. Errors: a required mapped claim the person lacks.
     pub fn grant(&self, input: &MintInput<'_>, redirect_uri: &ReturnTo, request: &CheckedRequest) -> Result<AuthorizationGrant, MintError> {
-        let mut claims = input.claims.apply(input.profile)?;
-        claims.insert("sub".into(), input.profile.subject.clone().into());
-        let scopes: Vec<&str> = request.scope.split(' ').collect();
-        let served = SCOPES.iter().filter(|(name, _)| scopes.contains(name)).flat_map(|(_, claims)| claims.iter());
-        for name in served {
-            let value = match *name {
-                // Only a verified email is ever sent (many clients link accounts by email and
-                // ignore `email_verified`), as to every app.
-                "email" => verified_email(input.profile).ok().map(Value::from),
-                "email_verified" => verified_email(input.profile).ok().map(|_| true.into()),
-                "phone_number_verified" => input.profile.attribute("phone_number").map(|_| (input.profile.attribute(name) == Some("true")).into()),
-                other => input.profile.attribute(other).map(Value::from),
-            };
-            if let Some(value) = value {
-                claims.insert((*name).into(), value);
-            }
-        }
         Ok(AuthorizationGrant {
-            client_id: input.app.to_owned(),
             redirect_uri: redirect_uri.as_str().to_owned(),
-            scope: request.scope.clone(),
-            nonce: request.nonce.clone(),
             code_challenge: request.code_challenge.clone(),
-            auth_time: request.fresh.then_some(input.now),
-            amr: input.amr.iter().map(|a| (*a).to_owned()).collect(),
-            claims,
+            username: input.profile.attribute("cognito:username").map(str::to_owned),
+            signed_in_at: input.now,
+            authentication: Authentication {
+                client_id: input.app.to_owned(),
+                scope: request.scope.clone(),
+                nonce: request.nonce.clone(),
+                auth_time: request.fresh.then_some(input.now),
+                amr: input.amr.iter().map(|a| (*a).to_owned()).collect(),
+                claims: claims(input, &request.scope)?,
+            },
         })
     }
 
-    /// The ID token for `grant` (OpenID Connect Core §2), issued by `issuer` at `now` (seconds
-    /// since the epoch) with id `jti`: `iss`, `sub`, `aud` and `azp` (the client), `iat`, `exp`,
-    /// `jti`, `amr`, `nonce` and `auth_time` where the request had them, and the grant's claims.
-    pub fn id_token(&self, grant: &AuthorizationGrant, issuer: &str, now: u64, jti: uuid::Uuid, key: &SigningKey) -> Result<String, MintError> {
-        let mut claims = grant.claims.clone();
+    /// The ID token for `authentication` (OpenID Connect Core §2), issued by `issuer` at `now`
+    /// (seconds since the epoch) with id `jti`: `iss`, `sub`, `aud` and `azp` (the client),
+    /// `iat`, `exp`, `jti`, `amr`, `nonce` and `auth_time` where the request had them, and the
+    /// claims.
+    pub fn id_token(&self, authentication: &Authentication, issuer: &str, now: u64, jti: uuid::Uuid, key: &SigningKey) -> Result<String, MintError> {
+        let a = authentication;
+        let mut claims = a.claims.clone();
         claims.insert("iss".into(), issuer.into());
         claims.insert("iat".into(), now.into());
         claims.insert("exp".into(), (now + self.lifetime_seconds).into());
         claims.insert("jti".into(), jti.to_string().into());
-        claims.insert("aud".into(), grant.client_id.clone().into());
-        claims.insert("azp".into(), grant.client_id.clone().into());
-        if !grant.amr.is_empty() {
-            claims.insert("amr".into(), grant.amr.clone().into());
+        claims.insert("aud".into(), a.client_id.clone().into());
+        claims.insert("azp".into(), a.client_id.clone().into());
+        if !a.amr.is_empty() {
+            claims.insert("amr".into(), a.amr.clone().into());
         }
-        if let Some(nonce) = &grant.nonce {
+        if let Some(nonce) = &a.nonce {
             claims.insert("nonce".into(), nonce.clone().into());
         }
-        if let Some(auth_time) = grant.auth_time {
+        if let Some(auth_time) = a.auth_time {
             claims.insert("auth_time".into(), auth_time.into());
         }
         sign(key, &claims)
     }
+}
+
+/// The person's claims for `scope` (space-separated): `sub`, the standard claims of the scopes
+/// (OpenID Connect Core §5.4) and the app's claim mapping's. Errors: a required mapped claim
+/// the person lacks.
+pub fn claims(input: &MintInput<'_>, scope: &str) -> Result<Map<String, Value>, MintError> {
+    let mut claims = input.claims.apply(input.profile)?;
+    claims.insert("sub".into(), input.profile.subject.clone().into());
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    let served = SCOPES.iter().filter(|(name, _)| scopes.contains(name)).flat_map(|(_, claims)| claims.iter());
+    for name in served {
+        let value = match *name {
+            // Only a verified email is ever sent (many clients link accounts by email and
+            // ignore `email_verified`), as to every app.
+            "email" => verified_email(input.profile).ok().map(Value::from),
+            "email_verified" => verified_email(input.profile).ok().map(|_| true.into()),
+            "phone_number_verified" => input.profile.attribute("phone_number").map(|_| (input.profile.attribute(name) == Some("true")).into()),
+            other => input.profile.attribute(other).map(Value::from),
+        };
+        if let Some(value) = value {
+            claims.insert((*name).into(), value);
+        }
+    }
+    Ok(claims)
 }
 
 /// The redirect that gives the app its code: `redirect_uri?code=...&state=...&iss=...`
@@ -473,6 +525,9 @@ mod tests {
         assert_eq!(checked.scope, "openid email profile");
         assert_eq!((checked.state.as_deref(), checked.nonce.as_deref()), (Some("af0ifjsldkj"), Some("n-0S6_WzA2Mj")));
         assert_eq!(checked.code_challenge.as_deref(), Some(CHALLENGE));
+        // offline_access only for a client with refresh tokens.
+        let offline = target(json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 86400}));
+        assert_eq!(offline.authorize(Some(request())).map(|(_, c)| c.scope), Ok("openid email profile offline_access".to_owned()));
         // A confidential client may go without PKCE; a public one may not.
         let without = AuthorizationRequest { code_challenge: None, code_challenge_method: None, ..request() };
         assert!(client("client_secret_post").authorize(Some(without)).is_ok());
@@ -544,6 +599,8 @@ mod tests {
             json!({"redirect_uris": ["/cb"]}),
             json!({"redirect_uris": [CALLBACK], "algorithm": "HS256"}),
             json!({"redirect_uris": [CALLBACK], "lifetime_seconds": 7200}),
+            json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 299}),
+            json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 7_776_001}),
             json!({"redirect_uris": vec![CALLBACK; 11]}),
             json!({"redirect_uris": [format!("{CALLBACK}?{}", "a".repeat(480))]}),
             json!({"redirect_uris": ["https://Tool.example.com/oidc/callback"]}),
@@ -567,20 +624,20 @@ mod tests {
         let (redirect, checked) = client("none").authorize(Some(request())).unwrap_or_else(|e| panic!("{e}"));
         let grant = client("none").grant(&input(&p, &m), &redirect, &checked).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            Value::Object(grant.claims.clone()),
+            Value::Object(grant.authentication.claims.clone()),
             json!({"sub": "s-1", "email": "a@b.co", "email_verified": true, "name": "Hanako", "groups": ["agents"]}),
             "no phone: the phone scope was not asked for"
         );
-        assert_eq!((grant.client_id.as_str(), grant.auth_time), ("demo", None));
+        assert_eq!((grant.authentication.client_id.as_str(), grant.authentication.auth_time), ("demo", None));
         let fresh = AuthorizationRequest { scope: Some("openid phone"), prompt: Some("login consent"), ..request() };
         let (_, fresh) = client("none").authorize(Some(fresh)).unwrap_or_else(|e| panic!("{e}"));
         assert!(fresh.fresh && !fresh.silent);
         let grant = client("none").grant(&input(&p, &m), &redirect, &fresh).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(grant.claims.get("phone_number_verified"), Some(&json!(false)));
-        assert_eq!(grant.auth_time, Some(1_700_000_000));
+        assert_eq!(grant.authentication.claims.get("phone_number_verified"), Some(&json!(false)));
+        assert_eq!(grant.authentication.auth_time, Some(1_700_000_000));
         // An email not verified is not sent.
         let unverified = profile(json!({"sub": "s-2", "email": "b@b.co", "email_verified": false}));
         let grant = client("none").grant(&input(&unverified, &m), &redirect, &checked).unwrap_or_else(|e| panic!("{e}"));
-        assert!(grant.claims.get("email").is_none() && grant.claims.get("email_verified").is_none());
+        assert!(grant.authentication.claims.get("email").is_none() && grant.authentication.claims.get("email_verified").is_none());
     }
 }

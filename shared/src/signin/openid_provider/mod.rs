@@ -12,8 +12,13 @@
 //! It also answers a client's logout (RP-Initiated Logout 1.0: where to return the person; the
 //! route ends the session as any sign-out does).
 //!
-//! Not here: refresh tokens, dynamic client registration, request objects, the implicit and
-//! hybrid flows, and front- or back-channel logout.
+//! Refresh tokens and their revocation are [`refresh`]'s, their families [`family`]'s.
+//!
+//! Not here: dynamic client registration, request objects, the implicit and hybrid flows, and
+//! front- or back-channel logout.
+
+pub mod family;
+pub mod refresh;
 
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -23,15 +28,16 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
+use crate::events::EventContext;
 use crate::signin::flow::{self, FlowError, MAX_TOKEN_LEN, Purpose};
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::tokens::app::App;
 use crate::tokens::targets::Target;
-use crate::tokens::targets::oidc::{self, AuthorizationGrant, ClientAuthentication, OidcTarget};
+use crate::tokens::targets::oidc::{self, Authentication, AuthorizationGrant, ClientAuthentication, OidcTarget};
 
 /// The token, UserInfo, logout and discovery endpoints.
 pub struct OpenIdProvider {
-    ports: Arc<SignInPorts>,
+    pub(super) ports: Arc<SignInPorts>,
 }
 
 /// An RP-initiated logout request (OpenID Connect RP-Initiated Logout 1.0 §2), as sent.
@@ -47,14 +53,20 @@ pub struct LogoutRequest<'a> {
 /// person out too (seconds).
 const AFTER_LOGOUT_TTL: u64 = 10 * 60;
 
-/// A token request (RFC 6749 §4.1.3), each parameter as the client sent it.
+/// A token request (RFC 6749 §4.1.3 for a code, §6 for a refresh token), each parameter as the
+/// client sent it.
 #[derive(Debug, Clone, Default)]
 pub struct TokenRequest<'a> {
     pub grant_type: Option<&'a str>,
     pub code: Option<&'a str>,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    pub refresh_token: Option<&'a str>,
+    /// A refresh's narrower scope, space-separated.
+    pub scope: Option<&'a str>,
     pub client: ClientCredentials,
+    /// Where the request came from (IP, user agent, country), for the events it records.
+    pub visitor: EventContext,
 }
 
 /// Who the client says it is, and how it proved it.
@@ -109,12 +121,16 @@ pub struct TokenResponse {
     /// Seconds.
     pub expires_in: u64,
     pub id_token: String,
+    /// For a sign-in that asked for `offline_access`, and with every refresh: the next refresh
+    /// token (the one presented works no more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
 /// What an access token stands for (sealed into it): the client and what UserInfo answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct AccessGrant {
+pub(super) struct AccessGrant {
     client_id: String,
     claims: Map<String, Value>,
 }
@@ -130,8 +146,14 @@ pub enum TokenError {
     InvalidClient,
     #[error("{0}")]
     InvalidGrant(&'static str),
-    #[error("only grant_type=authorization_code is supported")]
+    /// A refresh asked for a scope its sign-in was not granted.
+    #[error("the scope asked for was not granted")]
+    InvalidScope,
+    #[error("only grant_type=authorization_code and refresh_token are supported")]
     UnsupportedGrantType,
+    /// A revocation of an access token (RFC 7009 §2.2.1): they live out their lifetime.
+    #[error("access tokens cannot be revoked: they expire")]
+    UnsupportedTokenType,
     /// `503` (`temporarily_unavailable`, borrowed from RFC 6749 §4.1.2.1): a store, a secret
     /// or a key could not be read, or the issuer is not configured; the code is not spent.
     #[error("the token endpoint is unavailable")]
@@ -145,7 +167,9 @@ impl TokenError {
             Self::InvalidRequest(_) => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
+            Self::InvalidScope => "invalid_scope",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::Unavailable => "temporarily_unavailable",
         }
     }
@@ -162,7 +186,7 @@ pub enum UserInfoError {
     Unavailable,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> TokenError {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> TokenError {
     tracing::warn!(error = %e, "the token endpoint could not read what it needs");
     TokenError::Unavailable
 }
@@ -172,34 +196,44 @@ impl OpenIdProvider {
         Self { ports }
     }
 
-    /// Redeems an authorization code (RFC 6749 §4.1.3): the client authenticated its own way,
-    /// the code sealed for it, unexpired, with the request's `redirect_uri`, PKCE's verifier
-    /// when the request had a challenge (and none when it had not), then spent once. Answers an
-    /// ID token signed with our current key of the client's algorithm and an opaque access
-    /// token for UserInfo, each living the client's `lifetime_seconds`.
+    /// Answers a token request (RFC 6749 §3.2): the client authenticated its own way, then its
+    /// code redeemed ([`Self::redeem`]) or its refresh token used ([`Self::refresh`]).
     ///
-    /// Errors: [`TokenError`]; a refused request spends nothing, so the client may try again
-    /// until the code expires ([`oidc::CODE_TTL`]).
+    /// Errors: [`TokenError`]; a refused request spends nothing.
     pub async fn token(&self, request: TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
-        match request.grant_type {
-            Some("authorization_code") => {}
+        let refresh = match request.grant_type {
+            Some("authorization_code") if request.code.is_some() && request.redirect_uri.is_some() => false,
+            Some("authorization_code") => return Err(TokenError::InvalidRequest("code and redirect_uri are required")),
+            Some("refresh_token") if request.refresh_token.is_some() => true,
+            Some("refresh_token") => return Err(TokenError::InvalidRequest("refresh_token is required")),
             Some(_) => return Err(TokenError::UnsupportedGrantType),
             None => return Err(TokenError::InvalidRequest("grant_type is required")),
-        }
-        let (Some(code), Some(redirect_uri)) = (request.code, request.redirect_uri) else {
-            return Err(TokenError::InvalidRequest("code and redirect_uri are required"));
         };
         if self.ports.issuer.is_empty() {
             return Err(unavailable("the issuer (PublicApiUrl) is not set"));
         }
         let (app, client) = self.client(request.client.id.as_deref()).await?;
         self.authenticate(&app, &client, &request.client).await?;
+        if refresh { self.refresh(&app, &client, &request, now).await } else { self.redeem(&app, &client, &request, now).await }
+    }
+
+    /// Redeems an authorization code (RFC 6749 §4.1.3) for the authenticated `client`: the code
+    /// sealed for it, unexpired, with the request's `redirect_uri`, PKCE's verifier when the
+    /// request had a challenge (and none when it had not), then spent once. Answers an ID token
+    /// signed with our current key of the client's algorithm and an opaque access token for
+    /// UserInfo, each living the client's `lifetime_seconds`, and a refresh token when the
+    /// sign-in asked for one.
+    ///
+    /// Errors: `invalid_grant`; a refused request spends nothing, so the client may try again
+    /// until the code expires ([`oidc::CODE_TTL`]).
+    async fn redeem(&self, app: &App, client: &OidcTarget, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
+        let (code, redirect_uri) = (request.code.unwrap_or_default(), request.redirect_uri.unwrap_or_default());
         let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
         let grant: AuthorizationGrant = Some(code)
             .filter(|c| c.len() <= MAX_TOKEN_LEN)
             .and_then(|c| flow::open_private(&key.flow_key, Purpose::AuthorizationCode, c, now).ok())
             .ok_or(TokenError::InvalidGrant("the code is not valid, or has expired"))?;
-        if grant.client_id != app.id.as_str() {
+        if grant.authentication.client_id != app.id.as_str() {
             return Err(TokenError::InvalidGrant("the code was issued to another client"));
         }
         if grant.redirect_uri != redirect_uri {
@@ -214,16 +248,35 @@ impl OpenIdProvider {
         if !verified {
             return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge"));
         }
-        // The tokens are made before the code is spent: a failure to make them spends nothing.
-        let signer = self.ports.signers.current(client.algorithm, now).await.map_err(unavailable)?;
-        let id_token = client.id_token(&grant, &self.ports.issuer, now, uuid::Uuid::new_v4(), &signer).map_err(unavailable)?;
-        let expires = now + client.lifetime_seconds;
-        let access = AccessGrant { client_id: grant.client_id, claims: grant.claims };
-        let access_token = flow::seal_private(&key.flow_key, Purpose::AccessToken, expires, &access).map_err(unavailable)?;
+        // The tokens (and a refresh token's family) are made before the code is spent: a
+        // failure to make them spends nothing.
+        let mut response = self.tokens(client, &grant.authentication, now).await?;
+        let family = self.open_family(client, &grant, now).await?;
         if !self.ports.use_once(&format!("authorization code {code}"), now).await.map_err(unavailable)? {
+            if let Some((family, _)) = family {
+                self.revoke_family(&family).await;
+            }
             return Err(TokenError::InvalidGrant("the code was used before"));
         }
-        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: client.lifetime_seconds, id_token, scope: grant.scope })
+        response.refresh_token = family.map(|(_, token)| token);
+        Ok(response)
+    }
+
+    /// An ID token and an access token for `authentication`, as `client` has them made.
+    pub(super) async fn tokens(&self, client: &OidcTarget, authentication: &Authentication, now: u64) -> Result<TokenResponse, TokenError> {
+        let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
+        let signer = self.ports.signers.current(client.algorithm, now).await.map_err(unavailable)?;
+        let id_token = client.id_token(authentication, &self.ports.issuer, now, uuid::Uuid::new_v4(), &signer).map_err(unavailable)?;
+        let access = AccessGrant { client_id: authentication.client_id.clone(), claims: authentication.claims.clone() };
+        let access_token = flow::seal_private(&key.flow_key, Purpose::AccessToken, now + client.lifetime_seconds, &access).map_err(unavailable)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: client.lifetime_seconds,
+            id_token,
+            refresh_token: None,
+            scope: authentication.scope.clone(),
+        })
     }
 
     /// The person's claims for an access token (OpenID Connect Core §5.3): `sub`, those of its
@@ -333,19 +386,22 @@ impl OpenIdProvider {
         if issuer.is_empty() {
             return None;
         }
+        let methods = [ClientSecretBasic.as_str(), ClientSecretPost.as_str(), ClientAuthentication::None.as_str()];
         Some(json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
             "token_endpoint": format!("{issuer}/oauth2/token"),
+            "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
             "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
             "end_session_endpoint": format!("{issuer}/oauth2/logout"),
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-            "token_endpoint_auth_methods_supported": [ClientSecretBasic.as_str(), ClientSecretPost.as_str(), ClientAuthentication::None.as_str()],
+            "token_endpoint_auth_methods_supported": methods,
+            "revocation_endpoint_auth_methods_supported": methods,
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": oidc::scopes_supported(),
             "claims_supported": oidc::claims_supported(),
@@ -357,7 +413,7 @@ impl OpenIdProvider {
     }
 
     /// The OpenID Connect client `id` names, and its settings; anything else is `invalid_client`.
-    async fn client(&self, id: Option<&str>) -> Result<(Arc<App>, OidcTarget), TokenError> {
+    pub(super) async fn client(&self, id: Option<&str>) -> Result<(Arc<App>, OidcTarget), TokenError> {
         let app = match self.ports.app(id.ok_or(TokenError::InvalidClient)?).await {
             Ok(app) => app,
             Err(SignInError::UnknownApp) => return Err(TokenError::InvalidClient),
@@ -372,7 +428,7 @@ impl OpenIdProvider {
     /// The client authenticated the one way it registered: with its secret (compared in
     /// constant time, as SHA-256 digests so that the length is not compared) or, for a public
     /// client, with none.
-    async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials) -> Result<(), TokenError> {
+    pub(super) async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials) -> Result<(), TokenError> {
         if presented.method != client.client_authentication {
             return Err(TokenError::InvalidClient);
         }

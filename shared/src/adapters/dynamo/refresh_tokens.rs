@@ -1,0 +1,87 @@
+//! OpenID Connect clients' refresh-token families in the bridge's table
+//! (`signin::ports::RefreshFamilies`).
+//!
+//! | item           | `pk`               | `sk`      | other attributes                                    |
+//! |----------------|--------------------|-----------|-----------------------------------------------------|
+//! | refresh family | `REFRESH#{id}`     | `REFRESH` | `data` (JSON), `generation`, `expires_at` (the TTL) |
+//!
+//! `generation` is authoritative over the copy in `data`: a refresh moves it on with one
+//! conditional `UpdateItem`. A family is read beside the person's sign-out mark
+//! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) in one `BatchGetItem`. The id is not a
+//! bearer value: a token is sealed and encrypted, and names its generation too.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+
+use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::dynamo::sessions::console_mark_key;
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, s, write_error};
+use crate::common::store::StoreError;
+use crate::signin::openid_provider::family::RefreshFamily;
+use crate::signin::ports::RefreshFamilies;
+
+pub struct DynamoRefreshFamilies {
+    table: Table,
+}
+
+impl DynamoRefreshFamilies {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { table: Table::new(client, table) }
+    }
+}
+
+fn family_key(id: &str) -> Item {
+    key(format!("REFRESH#{id}"), "REFRESH")
+}
+
+#[async_trait]
+impl RefreshFamilies for DynamoRefreshFamilies {
+    async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError> {
+        let mut item = family_key(&family.id);
+        item.insert("data".into(), s(serde_json::to_string(family).map_err(corrupt)?));
+        item.insert("generation".into(), n(family.generation));
+        item.insert("expires_at".into(), n(family.expires_at));
+        self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await
+    }
+
+    async fn get(&self, id: &str, username: &str) -> Result<(Option<RefreshFamily>, Option<u64>), StoreError> {
+        let items = self.table.batch_get(vec![family_key(id), console_mark_key(username)]).await?;
+        let pk = |item: &Item| item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let mark = items.iter().find(|i| pk(i).starts_with("CONSOLE#")).and_then(|i| number(i, "not_before"));
+        let family = match items.iter().find(|i| pk(i).starts_with("REFRESH#")) {
+            Some(item) => {
+                let mut family: RefreshFamily = data(item, "refresh family")?;
+                family.generation = number(item, "generation").ok_or_else(|| corrupt("a refresh family without a generation"))?;
+                Some(family)
+            }
+            None => None,
+        };
+        Ok((family, mark))
+    }
+
+    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let result = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .set_key(Some(family_key(id)))
+            .update_expression("SET generation = :next")
+            .condition_expression("generation = :current")
+            .expression_attribute_values(":current", n(generation))
+            .expression_attribute_values(":next", n(generation + 1))
+            .send()
+            .await;
+        match result.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn revoke(&self, id: &str) -> Result<(), StoreError> {
+        let t = &self.table;
+        t.client.delete_item().table_name(&t.name).set_key(Some(family_key(id))).send().await.map_err(|e| store_error(Failure::of(&e)))?;
+        Ok(())
+    }
+}

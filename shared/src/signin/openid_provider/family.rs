@@ -1,0 +1,59 @@
+//! A sign-in's family of refresh tokens at an OpenID Connect client ([`RefreshFamily`]: what
+//! is stored, and what each refresh decides on), and the scopes a refresh may ask for. No I/O:
+//! `openid_provider::refresh` uses them, `SignInPorts::refresh` stores the families.
+
+use serde::{Deserialize, Serialize};
+
+/// The refresh tokens of one sign-in at one client: what each refresh reads (the claims are read
+/// from the account each time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    /// Random (base64url), the family's key.
+    pub id: String,
+    pub client_id: String,
+    /// The Cognito user name, and the account's `sub` then: a later account under the same name
+    /// is not the person.
+    pub username: String,
+    pub subject: String,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    pub amr: Vec<String>,
+    /// When the sign-in ended, and when the family ends (seconds since the epoch).
+    pub signed_in_at: u64,
+    pub expires_at: u64,
+    /// The generation whose token works (the first is 0).
+    pub generation: u64,
+}
+
+/// A refresh asked for a scope its sign-in was not granted, or none without `openid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidScope;
+
+/// The scopes of a refresh: `asked` (space-separated), each one `granted`, in the order granted;
+/// all of `granted` when none is asked. Errors: `invalid_scope` for one not granted, or without
+/// `openid` (RFC 6749 §6).
+pub fn narrowed(granted: &str, asked: Option<&str>) -> Result<String, InvalidScope> {
+    let Some(asked) = asked else { return Ok(granted.to_owned()) };
+    let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+    let granted: Vec<&str> = granted.split(' ').collect();
+    if !asked.contains(&"openid") || asked.iter().any(|s| !granted.contains(s)) {
+        return Err(InvalidScope);
+    }
+    Ok(granted.into_iter().filter(|s| asked.contains(s)).collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_may_narrow_its_scopes_never_widen_them() {
+        let granted = "openid email profile offline_access";
+        assert_eq!(narrowed(granted, None), Ok(granted.to_owned()));
+        assert_eq!(narrowed(granted, Some("profile  openid")), Ok("openid profile".to_owned()));
+        assert_eq!(narrowed(granted, Some("openid phone")), Err(InvalidScope));
+        assert_eq!(narrowed(granted, Some("email")), Err(InvalidScope), "no openid: no ID token");
+    }
+}

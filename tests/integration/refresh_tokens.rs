@@ -1,0 +1,250 @@
+//! OpenID Connect refresh tokens against moto: issued only for `offline_access` at a client that
+//! allows them, rotated at each use, a second use revoking the sign-in's tokens, refused to
+//! another client, for wider scopes, and once the person signs out, is disabled, deleted or
+//! leaves the app's group; revoked by the client (RFC 7009). Each ID token checked by PyJWT.
+
+use crate::harness::*;
+use crate::openid_provider::*;
+use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::tokens::app::App;
+
+const OFFLINE: &str = "offline-tool";
+const EMAIL: &str = "hanako@example.com";
+
+/// `id` with refresh tokens for a day, its access listing the group `agents`.
+fn offline_client(id: &str, authentication: &str) -> App {
+    let mut app = client(id, authentication);
+    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+        target.refresh_token_lifetime_seconds = Some(86_400);
+    }
+    app.access.groups = vec!["agents".into()];
+    app
+}
+
+/// The stack of `provider()` with the confidential client `offline-tool` (Basic, secret `SECRET`).
+async fn offline_provider() -> (TestApp, String) {
+    let (test, sub) = provider().await;
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    (test, sub)
+}
+
+fn offline_path(client_id: &str) -> String {
+    authorize_path(client_id, &[("scope", "openid email profile offline_access")])
+}
+
+/// A sign-in through the form at `client_id` (Basic with `SECRET`, or public) asking for
+/// `offline_access`: the token answer.
+async fn signed_in(test: &TestApp, client_id: &str, authorization: Option<&str>) -> Value {
+    let (code, _) = sign_in_for_code(test, &offline_path(client_id)).await;
+    let mut form = exchange(&code);
+    if authorization.is_none() {
+        form.push(("client_id", client_id));
+    }
+    let tokens = token(test, authorization, &form).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    tokens.json()
+}
+
+async fn refresh(test: &TestApp, authorization: Option<&str>, refresh_token: &str, extra: &[(&str, &str)]) -> Reply {
+    token(test, authorization, &[[("grant_type", "refresh_token"), ("refresh_token", refresh_token)].as_slice(), extra].concat()).await
+}
+
+fn refresh_token_of(tokens: &Value) -> String {
+    tokens["refresh_token"].as_str().unwrap_or_else(|| panic!("no refresh token: {tokens}")).to_owned()
+}
+
+async fn id_claims(test: &TestApp, tokens: &Value) -> Value {
+    let check = json!({"token": tokens["id_token"], "algorithms": ["RS256"], "jwks": jwks(test).await, "audience": OFFLINE, "issuer": API});
+    verify("jwt", &check).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn revoke(test: &TestApp, authorization: Option<&str>, form: &[(&str, &str)]) -> Reply {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+    headers.extend(authorization.map(|a| ("authorization", a)));
+    test.send("POST", "/oauth2/revoke", &headers, Some(body)).await
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_once_and_its_second_use_ends_the_sign_ins_tokens() {
+    let (test, sub) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let discovery = test.send("GET", "/.well-known/openid-configuration", &[], None).await.json();
+    assert_eq!(
+        (discovery["revocation_endpoint"].as_str(), &discovery["grant_types_supported"]),
+        (Some(format!("{API}/oauth2/revoke").as_str()), &json!(["authorization_code", "refresh_token"]))
+    );
+
+    // Only for offline_access, and only at a client that allows refresh tokens.
+    let (code, _) = sign_in_for_code(&test, &authorize_path(OFFLINE, &[])).await;
+    assert!(token(&test, Some(&auth), &exchange(&code)).await.json().get("refresh_token").is_none(), "offline_access not asked for");
+    let (code, _) = sign_in_for_code(&test, &offline_path(CLIENT)).await;
+    let tokens = token(&test, Some(&basic(CLIENT, SECRET)), &exchange(&code)).await.json();
+    assert_eq!((tokens.get("refresh_token"), tokens["scope"].as_str()), (None, Some("openid email profile")), "a client without refresh tokens");
+
+    let first = signed_in(&test, OFFLINE, Some(&auth)).await;
+    assert_eq!(first["scope"], "openid email profile offline_access");
+    let rt1 = refresh_token_of(&first);
+    // Warm, a refresh reads the family and the person's sign-out mark (one read), the account
+    // and its groups beside it, then moves the family on: two round trips.
+    test.calls.take();
+    let second = refresh(&test, Some(&auth), &rt1, &[]).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let mut calls = test.calls.take();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "AWSCognitoIdentityProviderService.AdminGetUser",
+            "AWSCognitoIdentityProviderService.AdminListGroupsForUser",
+            "DynamoDB_20120810.BatchGetItem",
+            "DynamoDB_20120810.UpdateItem"
+        ]
+    );
+    let second = second.json();
+    let claims = id_claims(&test, &second).await;
+    assert_eq!((claims["sub"].as_str(), claims["email"].as_str(), &claims["amr"]), (Some(sub.as_str()), Some(EMAIL), &json!(["pwd"])));
+    assert!(claims.get("nonce").is_none(), "the nonce is the sign-in's ID token's only");
+    assert_eq!(userinfo(&test, second["access_token"].as_str().unwrap_or_default()).await.json()["sub"], sub.as_str());
+    let rt2 = refresh_token_of(&second);
+    assert_ne!(rt1, rt2);
+
+    // The first token a second time (a thief, or a replay): refused, and the sign-in's tokens
+    // with it, the newest included.
+    refused(&refresh(&test, Some(&auth), &rt1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&auth), &rt2, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    // The operators see it, with the client.
+    let reused: Vec<_> = test.events().await.into_iter().filter(|e| e.detail.get("reason") == Some(&json!("refresh_token_reused"))).collect();
+    assert_eq!(reused.len(), 1, "{reused:?}");
+    assert_eq!((reused[0].user.sub.as_str(), reused[0].context.app.as_deref()), (sub.as_str(), Some(OFFLINE)));
+    // Another sign-in's tokens are their own.
+    let other = signed_in(&test, OFFLINE, Some(&auth)).await;
+    let other = refresh(&test, Some(&auth), &refresh_token_of(&other), &[]).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+    // The client's refresh tokens turned off: those already given stop working.
+    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+        target.refresh_token_lifetime_seconds = None;
+    }
+    test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let fresh = login_for(&test.sdk, &test.stack, moto());
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("grant_type", "refresh_token"), ("refresh_token", &refresh_token_of(&other.json()))])
+        .finish();
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())];
+    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_its_clients_alone_and_never_widens_the_scopes() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let other = secrecy::SecretString::from("other-client-secret-0123456789".to_owned());
+    test.apps.create(offline_client("other-offline", "client_secret_basic"), Some(&other)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let tokens = signed_in(&test, OFFLINE, Some(&auth)).await;
+    let rt = refresh_token_of(&tokens);
+
+    // Another client with its own good credentials, the wrong secret, none; a wider scope, one
+    // without openid; an altered token, the access token, the ID token, the code's form.
+    refused(&refresh(&test, Some(&basic("other-offline", "other-client-secret-0123456789")), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&basic(OFFLINE, "tool-client-secret-0123456788")), &rt, &[]).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    refused(&refresh(&test, None, &rt, &[("client_id", OFFLINE)]).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    refused(&refresh(&test, Some(&auth), &rt, &[("scope", "openid phone")]).await, StatusCode::BAD_REQUEST, "invalid_scope");
+    refused(&refresh(&test, Some(&auth), &rt, &[("scope", "email")]).await, StatusCode::BAD_REQUEST, "invalid_scope");
+    refused(&refresh(&test, Some(&auth), &rt.replacen('A', "B", 1), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    for not_one in [tokens["access_token"].as_str().unwrap_or_default(), tokens["id_token"].as_str().unwrap_or_default(), "x"] {
+        refused(&refresh(&test, Some(&auth), not_one, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    refused(&token(&test, Some(&auth), &[("grant_type", "refresh_token")]).await, StatusCode::BAD_REQUEST, "invalid_request");
+    // A refresh token is not a code.
+    refused(&token(&test, Some(&auth), &exchange(&rt)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+
+    // None of that spent it: a narrower scope, then the rest again from the next token.
+    let narrow = refresh(&test, Some(&auth), &rt, &[("scope", "openid")]).await;
+    assert_eq!(narrow.status, StatusCode::OK, "{}", narrow.body);
+    let narrow = narrow.json();
+    assert_eq!(narrow["scope"], "openid");
+    assert!(id_claims(&test, &narrow).await.get("email").is_none(), "email was not asked for");
+    let wide = refresh(&test, Some(&auth), &refresh_token_of(&narrow), &[]).await.json();
+    assert_eq!(wide["scope"], "openid email profile offline_access");
+
+    // A public client refreshes without a secret (each token still works once).
+    test.apps.create(offline_client("offline-spa", "none"), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let public = signed_in(&test, "offline-spa", None).await;
+    let next = refresh(&test, None, &refresh_token_of(&public), &[("client_id", "offline-spa")]).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    refused(&refresh(&test, None, &refresh_token_of(&public), &[("client_id", "offline-spa")]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}
+
+#[tokio::test]
+async fn refresh_tokens_end_with_the_persons_standing_and_carry_the_account_as_it_is_now() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&test.sdk);
+    let pool = test.stack.user_pool_id.clone();
+
+    // A changed name is in the next ID token.
+    let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    let name = AttributeType::builder().name("name").value("Hanako Sato").build().unwrap_or_else(|e| panic!("{e}"));
+    idp.admin_update_user_attributes().user_pool_id(&pool).username(EMAIL).user_attributes(name).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let renamed = refresh(&test, Some(&auth), &rt, &[]).await.json();
+    assert_eq!(id_claims(&test, &renamed).await["name"], "Hanako Sato");
+    let rt = refresh_token_of(&renamed);
+
+    // Out of the app's group: refused; back in: the same token works (it was not spent).
+    idp.admin_remove_user_from_group().user_pool_id(&pool).username(EMAIL).group_name("agents").send().await.unwrap_or_else(|e| panic!("{e}"));
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    idp.admin_add_user_to_group().user_pool_id(&pool).username(EMAIL).group_name("agents").send().await.unwrap_or_else(|e| panic!("{e}"));
+    let rt = refresh_token_of(&refresh(&test, Some(&auth), &rt, &[]).await.json());
+
+    // Disabled: refused, and not given back by enabling the account again.
+    idp.admin_disable_user().user_pool_id(&pool).username(EMAIL).send().await.unwrap_or_else(|e| panic!("{e}"));
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    idp.admin_enable_user().user_pool_id(&pool).username(EMAIL).send().await.unwrap_or_else(|e| panic!("{e}"));
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+
+    // Signing out of the bridge (here, through the client's logout) ends the tokens of the
+    // sign-ins before it, in any browser.
+    let (code, redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let rt = refresh_token_of(&token(&test, Some(&auth), &exchange(&code)).await.json());
+    let elsewhere = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let out = test.send("GET", &format!("/oauth2/logout?client_id={OFFLINE}"), &[("cookie", &session_cookie(&redirect))], None).await;
+    assert_eq!(out.status, StatusCode::FOUND, "{}", out.body);
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&auth), &elsewhere, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+
+    // Deleted, and an account made again under the same name: not the person.
+    let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    idp.admin_delete_user().user_pool_id(&pool).username(EMAIL).send().await.unwrap_or_else(|e| panic!("{e}"));
+    test.user(EMAIL, |u| u.groups = &["agents"]).await;
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_client_revokes_its_refresh_tokens_and_no_one_elses() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let other = secrecy::SecretString::from("other-client-secret-0123456789".to_owned());
+    test.apps.create(offline_client("other-offline", "client_secret_basic"), Some(&other)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let tokens = signed_in(&test, OFFLINE, Some(&auth)).await;
+    let rt = refresh_token_of(&tokens);
+
+    // Another client, the wrong secret, no token, an access token: refused, nothing revoked.
+    refused(&revoke(&test, Some(&basic("other-offline", "other-client-secret-0123456789")), &[("token", &rt)]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&revoke(&test, Some(&basic(OFFLINE, "wrong-secret-0123456789")), &[("token", &rt)]).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    refused(&revoke(&test, Some(&auth), &[]).await, StatusCode::BAD_REQUEST, "invalid_request");
+    let access = tokens["access_token"].as_str().unwrap_or_default();
+    refused(&revoke(&test, Some(&auth), &[("token", access)]).await, StatusCode::BAD_REQUEST, "unsupported_token_type");
+    let rt = refresh_token_of(&refresh(&test, Some(&auth), &rt, &[]).await.json());
+
+    // Its own: revoked (200, no body); a token that is not valid is answered alike.
+    let revoked = revoke(&test, Some(&auth), &[("token", &rt), ("token_type_hint", "refresh_token")]).await;
+    assert_eq!((revoked.status, revoked.body.as_str()), (StatusCode::OK, ""));
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    assert_eq!(revoke(&test, Some(&auth), &[("token", "not-a-token")]).await.status, StatusCode::OK);
+    assert_eq!(revoke(&test, Some(&auth), &[("token", &rt)]).await.status, StatusCode::OK, "revoked twice");
+}

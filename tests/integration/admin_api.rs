@@ -395,7 +395,7 @@ async fn an_operator_ends_one_of_a_persons_sessions_and_only_that_one() {
     // The id is the digest of the cookie's value, not the value: the second browser's session.
     let value = |cookie: &str| cookie.split_once('=').unwrap().1.split(';').next().unwrap().to_owned();
     assert!(!read.to_string().contains(&value(&first)) && !read.to_string().contains(&value(&second)), "{read}");
-    let id = shared::signin::oidc::digest(&value(&second));
+    let id = shared::common::hashing::digest(&value(&second));
     let (ended_id, kept_id) = if hanakos[0] == id { (hanakos[0].clone(), hanakos[1].clone()) } else { (hanakos[1].clone(), hanakos[0].clone()) };
     assert_eq!(ended_id, id, "{read}");
     let console = &console;

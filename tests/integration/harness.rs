@@ -113,7 +113,7 @@ pub async fn spawn_app() -> TestApp {
     let stack = local::provision(&sdk, &name).await.unwrap_or_else(|e| panic!("provisioning: {e:#}"));
     register_triggers(&shared::testing::moto_sdk(moto(), &CallLog::default()).await, &stack);
     let apps = Apps::new(&sdk, &stack.table, name.clone());
-    let app_secret = shared::common::secrets::random_secret(32);
+    let app_secret = shared::common::random::secret(32);
     apps.create(demo_app(), Some(&app_secret.clone().into())).await.unwrap_or_else(|e| panic!("creating the app: {e:#}"));
     let login = login_for(&sdk, &stack, moto());
     calls.take();

@@ -272,7 +272,8 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
 #[tokio::test]
 async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used() {
     use aws_sdk_dynamodb::types::AttributeValue;
-    use shared::signin::oidc::{digest, random_token};
+    use shared::common::hashing::digest;
+    use shared::common::random::token as random_token;
     use shared::signin::ports::SessionStore;
     use shared::signin::session::{COOKIE, Found, new_cookie, parse_cookie, user_key};
     let stack = spawn_app().await;

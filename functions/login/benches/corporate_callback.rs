@@ -14,7 +14,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use shared::signin::oidc::digest;
+use shared::common::hashing::digest;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

@@ -44,7 +44,7 @@ impl<'a> BrowserDevice<'a> {
     pub fn of(headers: &'a HeaderMap, now: u64) -> Self {
         let sent = device(headers);
         let legacy = read(headers, LEGACY_DEVICE).filter(|d| d.len() == DEVICE_ID_LENGTH && now < LEGACY_DEVICE_UNTIL);
-        Self { id: sent.map_or_else(shared::signin::oidc::random_token, str::to_owned), legacy, known: sent.is_some() }
+        Self { id: sent.map_or_else(shared::common::random::token, str::to_owned), legacy, known: sent.is_some() }
     }
 
     /// The `Set-Cookie` value the browser needs: its new cookie, if it has none.

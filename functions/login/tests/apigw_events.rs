@@ -203,7 +203,7 @@ async fn a_revoked_accounts_session_is_recorded_with_the_visitor_at_every_door()
             .collect()
     };
     // The device by its digest, wherever the browser shows the device cookie.
-    let digest = shared::signin::oidc::digest(device.split_once('=').unwrap().1);
+    let digest = shared::common::hashing::digest(device.split_once('=').unwrap().1);
     let seen = |app: Option<&str>, device: Option<&str>| json!([username, app, "password", "203.0.113.7", "Door-Test/1.0", "JP", device]);
     assert_eq!(refused("other_browser"), [seen(Some(DEMO_APP), None)], "no device cookie shown");
     assert_eq!(

@@ -115,7 +115,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .user_pool_client
         .context("no app client")?;
     let client_id = client.client_id.context("the app client has no id")?;
-    let bridge_secret = json!({"flow_key": crate::common::secrets::random_secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
+    let bridge_secret = json!({"flow_key": crate::common::random::secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
     let secret = aws_sdk_secretsmanager::Client::new(sdk)
         .create_secret()
         .name(format!("{name}/bridge"))

@@ -133,7 +133,7 @@ impl SecretChoice {
         match self {
             Self::None => Ok(None),
             Self::Generate => {
-                let secret: SecretString = crate::common::secrets::random_secret(32).into();
+                let secret: SecretString = crate::common::random::secret(32).into();
                 Ok(Some((secret.clone(), Some(secret))))
             }
             Self::Given(secret) if secret.expose_secret().trim().chars().count() < MIN_SECRET_LEN => {

@@ -263,7 +263,7 @@ impl HooksAdmin {
             last_name: user.family_name.clone(),
             locale: user.locale.clone(),
         };
-        let delivery = Delivery { event_id: format!("preview-{}", crate::common::secrets::random_secret(12)), kind, recipient, code: code.into(), at: now };
+        let delivery = Delivery { event_id: format!("preview-{}", crate::common::random::secret(12)), kind, recipient, code: code.into(), at: now };
         Ok(delivery.hook_request(&hook.url))
     }
 

@@ -1,13 +1,27 @@
-//! The two small hashing helpers the domain shares: lower-case hex, and HMAC-SHA256 (DiscourseConnect
-//! signatures, HS256 tokens, Cognito's `SECRET_HASH`). Nothing here compares secrets: callers
-//! compare in constant time themselves.
+//! The small hashing helpers the domain shares: lower-case hex, HMAC-SHA256 (DiscourseConnect
+//! signatures, HS256 tokens, Cognito's `SECRET_HASH`), and SHA-256 in base64url (the digests
+//! bearer values are stored as, PKCE's S256). Nothing here compares secrets: callers compare in
+//! constant time themselves.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// `bytes` as lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of `value`, base64url without padding (43 characters): how a bearer value (state,
+/// session id, browser binding) is stored, so the table never holds one that works.
+pub fn digest(value: &str) -> String {
+    B64.encode(Sha256::digest(value.as_bytes()))
+}
+
+/// PKCE's S256 challenge for `verifier` (RFC 7636 §4.2): its [`digest`].
+pub fn pkce_s256(verifier: &str) -> String {
+    digest(verifier)
 }
 
 /// HMAC-SHA256 of the concatenated `parts` under `key`.
@@ -22,6 +36,11 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rfc_7636_example_challenge() {
+        assert_eq!(pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
 
     #[test]
     fn rfc4231_test_case_2() {

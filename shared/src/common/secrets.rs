@@ -115,13 +115,6 @@ impl CachedSecrets {
 pub trait SecretStore: Send + Sync {
     async fn secret(&self, id: &SecretRef) -> Result<Option<SecretString>, StoreError>;
 }
-/// A random secret of `bytes` bytes, base64url without padding.
-pub fn random_secret(bytes: usize) -> String {
-    use base64::Engine;
-    let mut buf = vec![0u8; bytes];
-    crate::common::random::fill(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
 
 #[cfg(test)]
 mod tests {

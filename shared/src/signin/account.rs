@@ -24,7 +24,6 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
@@ -381,7 +380,7 @@ impl AccountPage {
     pub(super) async fn rotate(&self, key: &str, session: &Session, page: &str, now: u64) -> Result<(String, String), SignInError> {
         let Some(device) = session.device.clone() else { return Err(SignInError::NotSignedIn) };
         let cookie = session::new_cookie(&session.username);
-        let new_key = oidc::digest(&cookie);
+        let new_key = crate::common::hashing::digest(&cookie);
         let grant = self.seal(Purpose::Account, GRANT_TTL, &Grant { session: new_key.clone(), username: session.username.clone() }, now).await?;
         let delivery = DeliveryMethod::Fragment.deliver(page, vec![("grant".into(), grant), ("changed".into(), "password".into())])?;
         let handoff = self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: Some(device), app: None }, now).await?;
@@ -488,7 +487,7 @@ mod tests {
         let handoff = change(&page, elevated).await.unwrap().handoff.expect("a handoff");
         let arrival = crate::signin::arrival::Arrival::new(page.ports.clone());
         let SignedIn { delivery, session: cookie, .. } = arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.unwrap();
-        assert_eq!(crate::signin::oidc::digest(&cookie), sessions.sessions.lock().unwrap().keys().next().cloned().unwrap());
+        assert_eq!(crate::common::hashing::digest(&cookie), sessions.sessions.lock().unwrap().keys().next().cloned().unwrap());
         let crate::tokens::targets::mint::Delivery::Get { url } = delivery else { panic!("{delivery:?}") };
         assert!(url.starts_with(&format!("{PAGE}#grant=")) && url.ends_with("&changed=password"), "{url}");
         assert!(arrival.open_handoff(&handoff, Some("browser-a"), &visitor, now).await.is_err(), "once");

@@ -358,7 +358,7 @@ impl AccountPage {
     /// Holds `username`'s sign-ins Cognito authenticated until now (`credentials_changed`, with
     /// a holder no sign-in carries); a failure is logged with `what` happened (the change is made).
     pub(super) async fn hold_earlier_sign_ins(&self, username: &str, what: &str) {
-        let holder = crate::signin::oidc::random_token();
+        let holder = crate::common::random::token();
         if let Err(e) = crate::signin::password::credentials_changed(&*self.ports.sessions, username, &holder).await {
             tracing::error!(error = %e, what, "holding the sign-ins begun before failed");
         }

@@ -11,7 +11,6 @@ use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
 use crate::signin::flow::{Purpose, SignInContext};
-use crate::signin::oidc;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Arrived, ConsentAsked, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Found, Method, Session, new_cookie};
@@ -107,7 +106,7 @@ impl SignInPorts {
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         session.assurance = arrival.assurance;
         session.device = arrival.device.take();
-        let key = oidc::digest(cookie);
+        let key = crate::common::hashing::digest(cookie);
         // The session key's digest is unique: the sign-in event's id (never the cookie itself).
         arrival.events[0].id = format!("signin-{}", &key[..32.min(key.len())]);
         match self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await {
@@ -129,7 +128,7 @@ impl SignInPorts {
             Found::Revoked(session) => {
                 let context = EventContext { method: Some(session.method.name().into()), ..context.clone() };
                 let mut event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "account_revoked");
-                event.id = format!("revoked-{}", &oidc::digest(key)[..32]);
+                event.id = format!("revoked-{}", &crate::common::hashing::digest(key)[..32]);
                 if let Err(e) = self.events.record(&event).await {
                     tracing::warn!(error = %e, "could not record a revoked account's session refused");
                 }
@@ -165,7 +164,7 @@ impl Arrival {
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let signed_in: SignedIn = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
-        let key = oidc::digest(&signed_in.session);
+        let key = crate::common::hashing::digest(&signed_in.session);
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
             // A handoff not yet redeemed is spent here and its sign-in is over: the session ends

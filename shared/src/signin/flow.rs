@@ -95,7 +95,7 @@ pub struct SignInContext {
 /// The digest a sign-in knows a browser's device by (a context's `device`, an event's), from its
 /// device cookie's id: none for a missing, empty or over-long (more than 128 bytes) one.
 pub fn device_digest(cookie: Option<&str>) -> Option<String> {
-    cookie.filter(|d| !d.is_empty() && d.len() <= 128).map(crate::signin::oidc::digest)
+    cookie.filter(|d| !d.is_empty() && d.len() <= 128).map(crate::common::hashing::digest)
 }
 
 /// Whether the browser showing device cookie `cookie` is the device a context claims
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn a_claimed_device_is_shown_only_by_its_own_cookie() {
-        let claimed = crate::signin::oidc::digest("browser-a");
+        let claimed = crate::common::hashing::digest("browser-a");
         assert!(!device_shown(None, None) && !device_shown(None, Some("browser-a")), "a context that claims no device is good nowhere");
         assert!(device_shown(Some(&claimed), Some("browser-a")));
         for other in [None, Some(""), Some("browser-b"), Some(claimed.as_str())] {

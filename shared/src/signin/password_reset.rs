@@ -53,7 +53,7 @@ impl PasswordSignIn {
         // A new password ends what the old one opened: the person's bridge sessions, Cognito's
         // refresh tokens, and any sign-in begun before (paused at a step, or under way): held
         // (whoever held them: the reset proves the email), all but this one's.
-        let reset = crate::signin::oidc::random_token();
+        let reset = crate::common::random::token();
         // The hold first, then the sweep: a sign-in the old password passed opens its session
         // before the hold (and is swept) or after it (and is refused). All three are tried (the
         // password has changed whatever fails); the first failure of the bridge's own two is

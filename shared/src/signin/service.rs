@@ -306,7 +306,7 @@ impl SignInPorts {
     /// then `TooManyAttempts` (a new step sends a new code). Each step counts its own: a new step
     /// for the address starts none of an earlier one's again.
     pub(super) async fn email_code_try(&self, session: &str, now: u64) -> Result<(), SignInError> {
-        let step = crate::signin::oidc::digest(session);
+        let step = crate::common::hashing::digest(session);
         if self.sign_ups.step_code_try(&step, crate::signin::password::EMAIL_CODE_TRIES, now).await? { Ok(()) } else { Err(AuthError::TooManyAttempts.into()) }
     }
 
@@ -343,7 +343,7 @@ impl SignInPorts {
     /// by its digest among the sign-in steps' records, which expire; `false` if it was before.
     /// One conditional write.
     pub(super) async fn use_once(&self, what: &str, now: u64) -> Result<bool, StoreError> {
-        self.sign_ups.step_code_try(&crate::signin::oidc::digest(what), 1, now).await
+        self.sign_ups.step_code_try(&crate::common::hashing::digest(what), 1, now).await
     }
 
     /// Every sign-in of the pool's own (a password, an email code, a passkey, and the account
@@ -541,7 +541,7 @@ mod tests {
         use crate::events::EventType::*;
         assert_eq!(events.kinds(), [UserSignInFailed, UserSignInFailed, UserSignedIn]);
         let all = events.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let device = crate::signin::oidc::digest("browser-a");
+        let device = crate::common::hashing::digest("browser-a");
         assert!(all.iter().all(|e| e.context.device.as_deref() == Some(device.as_str())), "{all:?}");
         assert_eq!(all[0].user.email.as_deref(), Some(EMAIL));
         assert_eq!(all[0].detail["reason"], "invalid_credentials");
@@ -782,7 +782,7 @@ mod tests {
         let ctx = svc.entry.start("demo", entry, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let Ok(Outcome::Handoff(handoff)) = svc.password.sign_in(&ctx, EMAIL, &pw("pw"), &here(), NOW).await else { panic!("no handoff") };
         let signed_in = svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(signed_in.device.as_deref(), Some(crate::signin::oidc::digest("browser-a").as_str()));
+        assert_eq!(signed_in.device.as_deref(), Some(crate::common::hashing::digest("browser-a").as_str()));
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-a"), &here(), NOW).await, Err(SignInError::HandoffUsed)));
         assert!(matches!(svc.arrival.open_handoff(&handoff, Some("browser-b"), &here(), NOW).await, Err(SignInError::OtherBrowser)));
         let cookie = crate::signin::session::parse_cookie(Some(&signed_in.session)).unwrap_or_else(|| panic!("a session cookie"));

@@ -42,7 +42,7 @@ pub const ENDING_AT_ONCE: usize = 16;
 /// What keys a user's revocation and names the user in their session cookies: the SHA-256 of
 /// the user name, base64url (43 characters), so a cookie does not show the name.
 pub fn user_key(username: &str) -> String {
-    crate::signin::oidc::digest(username)
+    crate::common::hashing::digest(username)
 }
 
 /// A new session cookie's value for user `username`: its [`user_key`], a dot, 256 random bits
@@ -50,7 +50,7 @@ pub fn user_key(username: &str) -> String {
 /// names cannot be changed without losing the session; naming the user lets a session's read
 /// fetch that user's revocation in the same round trip.
 pub fn new_cookie(username: &str) -> String {
-    format!("{}.{}", user_key(username), crate::signin::oidc::random_token())
+    format!("{}.{}", user_key(username), crate::common::random::token())
 }
 
 /// A session cookie the browser sent, of the form [`new_cookie`] gives.
@@ -74,7 +74,7 @@ pub fn is_digest(part: &str) -> bool {
 pub fn parse_cookie(value: Option<&str>) -> Option<SentCookie> {
     let value = value.filter(|v| v.len() == COOKIE_LEN)?;
     let (user, random) = value.split_once('.')?;
-    (is_digest(user) && is_digest(random)).then(|| SentCookie { key: crate::signin::oidc::digest(value), user_key: user.to_owned() })
+    (is_digest(user) && is_digest(random)).then(|| SentCookie { key: crate::common::hashing::digest(value), user_key: user.to_owned() })
 }
 
 /// A session as the store found it ([`SessionStore::get`](crate::signin::ports::SessionStore::get)).
@@ -254,7 +254,7 @@ mod tests {
             let cookie = new_cookie(username);
             assert!(cookie.len() == COOKIE_LEN && !cookie.contains(username), "{cookie}");
             let sent = parse_cookie(Some(&cookie)).unwrap_or_else(|| panic!("{cookie}"));
-            assert_eq!(sent, SentCookie { key: crate::signin::oidc::digest(&cookie), user_key: user_key(username) });
+            assert_eq!(sent, SentCookie { key: crate::common::hashing::digest(&cookie), user_key: user_key(username) });
             assert_ne!(new_cookie(username), cookie, "256 random bits each");
         }
         // Nothing else is a session cookie: none, empty, too long or short, a random value alone
@@ -267,7 +267,7 @@ mod tests {
             Some(String::new()),
             Some(format!("{good}a")),
             Some(good[1..].to_owned()),
-            Some(crate::signin::oidc::random_token()),
+            Some(crate::common::random::token()),
             Some(moved_dot),
             Some(other),
         ] {

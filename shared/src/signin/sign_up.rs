@@ -238,7 +238,7 @@ impl SelfSignUp {
     /// wrong code (an account that is confirmed takes no hold: another answer would tell).
     async fn hold(&self, email: &str, now: u64) -> Result<Option<Held>, SignInError> {
         let Some(username) = self.ports.pool.unconfirmed(email).await? else { return Ok(None) };
-        let holder = crate::signin::oidc::random_token();
+        let holder = crate::common::random::token();
         if !self.ports.sessions.hold(&username, &holder, now + CLAIM_HOLD, now).await? {
             return Err(AuthError::CodeMismatch.into());
         }

@@ -31,7 +31,7 @@ pub fn read_document<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> 
 
 /// `value` opened in the operator's editor (`$EDITOR`, else `vi`) as JSON; the edited document.
 pub fn edit_json(value: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
-    let path = std::env::temp_dir().join(format!("bridge-admin-{}.json", shared::common::secrets::random_secret(9)));
+    let path = std::env::temp_dir().join(format!("bridge-admin-{}.json", shared::common::random::secret(9)));
     std::fs::write(&path, serde_json::to_string_pretty(value)?)?;
     let editor = std::env::var("EDITOR").unwrap_or_else(|_| "vi".into());
     let status = std::process::Command::new(&editor).arg(&path).status().with_context(|| format!("starting {editor}"));

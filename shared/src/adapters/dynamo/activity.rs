@@ -26,10 +26,10 @@ use std::collections::HashMap;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::{GSI1, Item, Table, corrupt, key, n, number, s};
+use crate::common::hashing::digest;
 use crate::common::store::StoreError;
 use crate::risk::RiskStore;
 use crate::risk::{FAILURE_WINDOW, RiskProfile};
-use crate::signin::oidc::digest;
 use crate::workflows::inactivity::LastSignIn;
 use crate::workflows::inactivity::SignInActivity;
 

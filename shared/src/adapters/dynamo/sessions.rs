@@ -31,6 +31,7 @@ use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::activity_put;
 use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
+use crate::common::hashing::digest;
 use crate::common::store::StoreError;
 use crate::directory::org::OrgId;
 use crate::directory::ports::IdentityLinks;
@@ -38,7 +39,6 @@ use crate::events::IdentityEvent;
 use crate::risk::RiskProfile;
 use crate::signin::corporate::PendingLogin;
 use crate::signin::corporate::PendingLogins;
-use crate::signin::oidc::digest;
 use crate::signin::ports::SessionStore;
 use crate::signin::session::{self, ENDING_AT_ONCE, Found, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
@@ -417,7 +417,7 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
     }
 
     async fn credentials_changed(&self, username: &str) -> Result<(), StoreError> {
-        crate::signin::password::credentials_changed(self, username, &crate::signin::oidc::random_token()).await
+        crate::signin::password::credentials_changed(self, username, &crate::common::random::token()).await
     }
 
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError> {

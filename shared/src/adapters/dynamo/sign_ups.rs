@@ -14,8 +14,8 @@ use async_trait::async_trait;
 
 use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::{Item, Table, key, n, s, write_error};
+use crate::common::hashing::digest;
 use crate::common::store::StoreError;
-use crate::signin::oidc::digest;
 use crate::signin::ports::{CodeAsker, SignUpLedger};
 use crate::signin::sign_up::{CODES_PER_EMAIL, DECISIONS_PER_EMAIL, SIGN_UP_WINDOW, SIGN_UPS_PER_EMAIL, SIGN_UPS_PER_NETWORK};
 

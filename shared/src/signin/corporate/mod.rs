@@ -246,8 +246,8 @@ impl Corporate {
         let (_, connection) = self.connection(&start.org).await?;
         let metadata = self.metadata(&connection).await?;
         // The organisation leads the state, so the callback can load its connection beside the take.
-        let state = format!("{}.{}", start.org.as_str(), oidc::random_token());
-        let (nonce, verifier) = (oidc::random_token(), oidc::random_token());
+        let state = format!("{}.{}", start.org.as_str(), crate::common::random::token());
+        let (nonce, verifier) = (crate::common::random::token(), crate::common::random::token());
         let request = Authorize {
             connection: &connection,
             redirect_uri: &self.ports.redirect_uri,
@@ -259,9 +259,12 @@ impl Corporate {
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let expires_at = now + PENDING_TTL;
-        let bound = BoundRequest { state: oidc::digest(&state), org: start.org, app: start.ctx.app.clone(), nonce, verifier };
+        let bound = BoundRequest { state: crate::common::hashing::digest(&state), org: start.org, app: start.ctx.app.clone(), nonce, verifier };
         let binding = flow::seal_private(&key.flow_key, Purpose::CorporateBinding, expires_at, &bound)?;
-        self.ports.pending.put(&oidc::digest(&state), &PendingLogin { ctx: start.ctx, binding: oidc::digest(&binding), expires_at }).await?;
+        self.ports
+            .pending
+            .put(&crate::common::hashing::digest(&state), &PendingLogin { ctx: start.ctx, binding: crate::common::hashing::digest(&binding), expires_at })
+            .await?;
         Ok(Redirect { url: url.into(), binding })
     }
 
@@ -284,7 +287,7 @@ impl Corporate {
         if callback.state.is_empty() || callback.state.len() > 128 {
             return Err(CorporateError::InvalidState.into());
         }
-        let key = oidc::digest(callback.state);
+        let key = crate::common::hashing::digest(callback.state);
         let named = callback.state.split_once('.').and_then(|(org, _)| OrgId::parse(org).ok());
         let exchange = async {
             let issued = async {
@@ -305,7 +308,8 @@ impl Corporate {
         let pending = taken?.ok_or(CorporateError::InvalidState)?;
         // The cookie is the one made for this state (its digest is the pending sign-in's), so
         // what it carries is what `begin` sealed for it.
-        let bound = callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(oidc::digest(b).as_bytes(), pending.binding.as_bytes()).into());
+        let bound =
+            callback.binding.is_some_and(|b| subtle::ConstantTimeEq::ct_eq(crate::common::hashing::digest(b).as_bytes(), pending.binding.as_bytes()).into());
         if pending.expires_at <= now || !bound {
             return Err(CorporateError::InvalidState.into());
         }

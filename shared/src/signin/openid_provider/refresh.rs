@@ -60,7 +60,7 @@ impl OpenIdProvider {
             return Ok(None);
         };
         let family = RefreshFamily {
-            id: crate::signin::oidc::random_token(),
+            id: crate::common::random::token(),
             client_id: a.client_id.clone(),
             username: username.clone(),
             subject: subject.to_owned(),

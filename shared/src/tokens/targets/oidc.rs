@@ -13,11 +13,8 @@
 //! it does no I/O. It is not the corporate sign-in's OpenID client (`signin::oidc`), where the
 //! bridge is the relying party.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, verified_email, with_query};
 use crate::common::secure_url::secure;
@@ -445,7 +442,7 @@ pub fn post_logout_url(client: &OidcTarget, post_logout_redirect_uri: &str, stat
 /// constant time. A verifier is 43 to 128 unreserved characters.
 pub fn pkce_verified(challenge: &str, verifier: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len()) && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let computed = B64.encode(Sha256::digest(verifier.as_bytes()));
+    let computed = crate::common::hashing::pkce_s256(verifier);
     well_formed && bool::from(subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()))
 }
 

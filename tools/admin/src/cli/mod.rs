@@ -64,7 +64,7 @@ impl SecretInput {
             bail!("give --secret-stdin or --generate-secret");
         }
         if self.generate_secret {
-            let secret = shared::common::secrets::random_secret(32);
+            let secret = shared::common::random::secret(32);
             println!("generated secret (shown once): {secret}");
             return Ok(secret.into());
         }

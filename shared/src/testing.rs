@@ -55,6 +55,7 @@ pub fn demo_app() -> App {
         access: Default::default(),
         home_url: None,
         version: 1,
+        refresh_tokens_not_before: None,
     }
 }
 
@@ -270,6 +271,18 @@ impl RefreshFamilies for MemoryRefreshFamilies {
     async fn revoke(&self, id: &str) -> Result<(), StoreError> {
         self.families.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
         Ok(())
+    }
+    async fn of_user(&self, username: &str) -> Result<(Vec<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError> {
+        let families = self.families.lock().unwrap_or_else(|p| p.into_inner()).values().filter(|f| f.username == username).cloned().collect();
+        Ok((families, self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied()))
+    }
+    async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError> {
+        let mut families = self.families.lock().unwrap_or_else(|p| p.into_inner());
+        if families.get(id).is_some_and(|f| f.username == username) {
+            families.remove(id);
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

@@ -158,6 +158,7 @@ pub fn demo_app() -> App {
         access: Default::default(),
         home_url: None,
         version: 0,
+        refresh_tokens_not_before: None,
     }
 }
 

@@ -116,15 +116,28 @@ async fn a_refresh_token_works_once_and_its_second_use_ends_the_sign_ins_tokens(
     // with it, the newest included.
     refused(&refresh(&test, Some(&auth), &rt1, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
     refused(&refresh(&test, Some(&auth), &rt2, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    // One token brought four times at once: at most one answer, and the sign-in's tokens end
+    // (the one answered included).
+    let racing = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    let once = || refresh(&test, Some(&auth), &racing, &[]);
+    let (a, b, c, d) = tokio::join!(once(), once(), once(), once());
+    let answers = [a, b, c, d];
+    let answered: Vec<&Reply> = answers.iter().filter(|r| r.status == StatusCode::OK).collect();
+    assert!(answered.len() <= 1, "{} answered", answered.len());
+    for reply in answered {
+        refused(&refresh(&test, Some(&auth), &refresh_token_of(&reply.json()), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    }
     // The operators see it, with the client.
     let reused: Vec<_> = test.events().await.into_iter().filter(|e| e.detail.get("reason") == Some(&json!("refresh_token_reused"))).collect();
-    assert_eq!(reused.len(), 1, "{reused:?}");
+    assert!(reused.len() >= 2, "{reused:?}");
     assert_eq!((reused[0].user.sub.as_str(), reused[0].context.app.as_deref()), (sub.as_str(), Some(OFFLINE)));
     // Another sign-in's tokens are their own.
     let other = signed_in(&test, OFFLINE, Some(&auth)).await;
     let other = refresh(&test, Some(&auth), &refresh_token_of(&other), &[]).await;
     assert_eq!(other.status, StatusCode::OK, "{}", other.body);
-    // The client's refresh tokens turned off: those already given stop working.
+    // The client's refresh tokens turned off: those already given stop working (from the next
+    // second: marks are whole seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
     if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
         target.refresh_token_lifetime_seconds = None;
@@ -135,6 +148,14 @@ async fn a_refresh_token_works_once_and_its_second_use_ends_the_sign_ins_tokens(
         .extend_pairs([("grant_type", "refresh_token"), ("refresh_token", &refresh_token_of(&other.json()))])
         .finish();
     let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())];
+    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body.clone())).await, StatusCode::BAD_REQUEST, "unauthorized_client");
+    // On again: the tokens given before it was turned off stay refused.
+    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+        target.refresh_token_lifetime_seconds = Some(86_400);
+    }
+    test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let fresh = login_for(&test.sdk, &test.stack, moto());
     refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
@@ -217,11 +238,90 @@ async fn refresh_tokens_end_with_the_persons_standing_and_carry_the_account_as_i
     refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
     refused(&refresh(&test, Some(&auth), &elsewhere, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
 
+    // The sign-out mark lasts as long as a refresh token can (90 days), not a console token's hour.
+    let mark = aws_sdk_dynamodb::Client::new(&test.sdk)
+        .get_item()
+        .table_name(&test.stack.table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("CONSOLE#{}", shared::signin::session::user_key(&username(&test).await))))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("NOT_BEFORE".into()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kept_until: u64 = mark.item().and_then(|i| i.get("expires_at")).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or_default();
+    assert!(kept_until >= now() + shared::tokens::targets::oidc::MAX_REFRESH_LIFETIME, "{kept_until}");
+
     // Deleted, and an account made again under the same name: not the person.
     let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
     idp.admin_delete_user().user_pool_id(&pool).username(EMAIL).send().await.unwrap_or_else(|e| panic!("{e}"));
     test.user(EMAIL, |u| u.groups = &["agents"]).await;
     refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}
+
+/// Hanako's Cognito user name (moto's pool names users by a generated id, the email an alias).
+async fn username(test: &TestApp) -> String {
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&test.sdk);
+    let user = idp.admin_get_user().user_pool_id(&test.stack.user_pool_id).username(EMAIL).send().await.unwrap_or_else(|e| panic!("{e}"));
+    user.username().to_owned()
+}
+
+#[tokio::test]
+async fn a_refresh_waits_for_the_current_terms_and_the_apps_required_claims_without_ending_the_sign_in() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    let refresh_at = |login: axum::Router, rt: String| {
+        let auth = auth.clone();
+        async move {
+            let body =
+                url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("grant_type", "refresh_token"), ("refresh_token", rt.as_str())]).finish();
+            send_to(&login, "POST", "/oauth2/token", &[("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())], Some(body))
+                .await
+        }
+    };
+    // New terms the person has not accepted (read by a new instance: documents are cached).
+    crate::consent::publish(&test, "terms", true).await;
+    let test = TestApp { login: login_for(&test.sdk, &test.stack, moto()), ..test };
+    refused(&refresh_at(test.login.clone(), rt.clone()).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    // Accepted at their next sign-in: the same token works (it was not spent, nor revoked).
+    let step = test.login_at(&offline_path(OFFLINE), EMAIL, PASSWORD).await.json();
+    assert_eq!(step["status"], "consent", "{step}");
+    let accepted = crate::consent::answer(&test, step["flow"].as_str().unwrap_or_default(), &["terms"]).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    let login = login_for(&test.sdk, &test.stack, moto());
+    let next = refresh_at(login.clone(), rt).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    let rt = refresh_token_of(&next.json());
+
+    // A claim the app now requires and the person lacks: refused, not ended.
+    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let mapping = app.claims.clone();
+    app.claims = serde_json::from_value(json!({"dept": {"from": "attribute", "name": "custom:dept", "required": true}})).unwrap_or_else(|e| panic!("{e}"));
+    let app = test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
+    refused(&refresh_at(login_for(&test.sdk, &test.stack, moto()), rt.clone()).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    test.apps.update(App { claims: mapping, ..app }).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(refresh_at(login_for(&test.sdk, &test.stack, moto()), rt).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_code_brought_twice_ends_the_refresh_tokens_its_first_exchange_gave() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let (code, _) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let first = token(&test, Some(&auth), &exchange(&code)).await.json();
+    refused(&token(&test, Some(&auth), &exchange(&code)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&auth), &refresh_token_of(&first), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+
+    // An app made again under a removed client's id takes none of its refresh tokens.
+    let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    let id = shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"));
+    test.apps.remove(&id, false).await.unwrap_or_else(|e| panic!("{e:#}"));
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let fresh = login_for(&test.sdk, &test.stack, moto());
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("grant_type", "refresh_token"), ("refresh_token", rt.as_str())]).finish();
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())];
+    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]

@@ -76,6 +76,7 @@ impl AppSettings {
             access: self.access.unwrap_or_default(),
             home_url: self.home_url.flatten(),
             version,
+            refresh_tokens_not_before: None,
         }
     }
 }
@@ -98,6 +99,17 @@ pub fn view(app: &App) -> Value {
         map.insert("has_secret".into(), app.signing_secret.is_some().into());
     }
     value
+}
+
+/// When `next`'s refresh tokens start to count: `current`'s, or `now` when the change turns an
+/// OpenID Connect client's refresh tokens off or shortens their lifetime (those already given
+/// end; turning them on again later brings none back).
+fn refresh_tokens_not_before(current: &App, next: &App, now: u64) -> Option<u64> {
+    let lifetime = |app: &App| match &app.target {
+        Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
+        _ => 0,
+    };
+    if lifetime(next) < lifetime(current) { Some(now) } else { current.refresh_tokens_not_before }
 }
 
 pub struct AppAdmin {
@@ -166,6 +178,9 @@ impl AppAdmin {
     ) -> Result<(App, Option<SecretString>), AdminError> {
         let mut app = settings.into_app(app_id(id)?, 1);
         valid(&app)?;
+        if matches!(app.target, Target::Oidc(_)) {
+            app.refresh_tokens_not_before = Some(now);
+        }
         let secret = match (app.target.shares_secret(), secret.resolve()?) {
             (true, Some(secret)) => Some(secret),
             (true, None) => return Err(AdminError::Invalid("this app shares a secret with the bridge: give one or have one generated".into())),
@@ -219,6 +234,8 @@ impl AppAdmin {
         if oidc(&next) != oidc(current) {
             return Err(AdminError::Invalid("an app cannot change to or from an OpenID Connect client; create a new app".into()));
         }
+        let mut next = next;
+        next.refresh_tokens_not_before = refresh_tokens_not_before(current, &next, now);
         if next.target.shares_secret() != current.signing_secret.is_some() {
             return Err(AdminError::Invalid("an app cannot change between sharing a secret with the bridge and not; create a new app".into()));
         }

@@ -180,7 +180,7 @@ impl SignInPorts {
     /// `claims`: an OpenID Connect client's refresh, which reads the account afresh.
     pub(super) async fn consented_as(&self, username: &str, claims: &Map<String, Value>) -> Result<bool, SignInError> {
         let documents = self.consents.get().await?;
-        let sub = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or(TokenRejected::Invalid("no subject"))?;
+        let sub = subject_of(claims)?;
         let key = self.mirror_key().await?;
         if Accepted::from_claims(claims, sub, &key).missing(&documents).is_empty() {
             return Ok(true);
@@ -251,8 +251,12 @@ impl SignInPorts {
 /// The person's `sub`: the mirror is bound to it, so a session or token without one has
 /// accepted nothing and can write no mirror.
 fn subject(session: &Session) -> Result<String, SignInError> {
-    let sub = session.profile.get("sub").and_then(Value::as_str).unwrap_or_default();
-    if sub.is_empty() { Err(TokenRejected::Invalid("no subject").into()) } else { Ok(sub.to_owned()) }
+    subject_of(&session.profile).map(str::to_owned)
+}
+
+/// The `sub` of `claims`; `TokenRejected` when it has none.
+fn subject_of(claims: &Map<String, Value>) -> Result<&str, SignInError> {
+    claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| TokenRejected::Invalid("no subject").into())
 }
 
 fn record_of(session: &Session, sub: &str, decision: Decision, given: &Given, visitor: &EventContext, now: u64) -> ConsentRecord {

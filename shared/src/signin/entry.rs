@@ -10,7 +10,7 @@ use crate::risk::Assurance;
 use crate::signin::flow::{self, SignInContext};
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
-use crate::signin::session::{self, ProviderLogout, Session};
+use crate::signin::session::{self, Found, ProviderLogout, Session};
 use crate::tokens::app::App;
 use crate::tokens::targets::mint::{Delivery, MintError};
 use crate::tokens::targets::oidc::AuthorizationError;
@@ -127,21 +127,23 @@ impl SessionEntry {
         Ok(Some(delivery))
     }
 
-    /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens; returns
-    /// where to continue for the provider's own sign-out, if the session has one.
+    /// Ends the session `cookie` names and revokes the person's Cognito refresh tokens, console
+    /// tokens and OpenID Connect clients' refresh tokens (the sign-out mark); returns where to
+    /// continue for the provider's own sign-out, if the session has one.
+    ///
+    /// The session is read first and the mark written before it ends: a failure to write the
+    /// mark is an error with the session still open, so that trying again signs out. A failure to
+    /// revoke the Cognito refresh tokens is logged.
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
-        let Some(session) = self.ports.sessions.end(&cookie.key).await? else { return Ok(None) };
-        // The session is over either way. So are the person's Cognito refresh tokens and console
-        // tokens (a console tab elsewhere, a token left in history); a failure is logged.
-        let (refresh, console) =
+        let Some(Found::Kept(session) | Found::Revoked(session)) = self.ports.sessions.get(&cookie.key, &cookie.user_key).await? else { return Ok(None) };
+        let (refresh, mark) =
             tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.revoke_console_tokens(&session.username, unix_now()));
         if let Err(e) = refresh {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
         }
-        if let Err(e) = console {
-            tracing::warn!(error = %e, "could not revoke the console tokens at sign-out");
-        }
+        mark?;
+        self.ports.sessions.end(&cookie.key).await?;
         Ok(session.provider_logout)
     }
 }

@@ -173,13 +173,21 @@ pub trait RefreshFamilies: Send + Sync {
     async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError>;
     /// The family `id` (`None`: revoked, expired or never made) and when the Cognito user
     /// `username` last signed out of the bridge (any browser, or everywhere: the console
-    /// tokens' mark, `SessionStore::revoke_console_tokens`), in one consistent read.
+    /// tokens' mark, `SessionStore::revoke_console_tokens`), in one request (each read
+    /// consistently).
     async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
     /// Moves the family `id` from `generation` to the next, in one conditional write; `false`
     /// when it is not at `generation` (a token used before, or the family revoked).
     async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError>;
     /// Revokes the family `id`; nothing when there is none.
     async fn revoke(&self, id: &str) -> Result<(), StoreError>;
+    /// The families of the Cognito user `username` still kept (expired ones among them until
+    /// the table's TTL removes them), and when they last signed out of the bridge (as
+    /// [`get`](Self::get)).
+    async fn of_user(&self, username: &str) -> Result<(Vec<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
+    /// Revokes the family `id` only if it is `username`'s, in one conditional write; `false`
+    /// (nothing revoked) when it is another person's or gone.
+    async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError>;
 }
 
 /// Why a company's OpenID provider could not be used.

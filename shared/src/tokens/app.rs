@@ -93,6 +93,12 @@ pub struct App {
     /// Incremented on every update; updates name the version they replace.
     #[serde(default)]
     pub version: u64,
+    /// An OpenID Connect client's refresh tokens from sign-ins before this time (seconds since
+    /// the epoch) are refused. Set by the bridge, never by the operator: when the client is
+    /// made (a client made again under an old id takes none of its predecessor's), and when its
+    /// refresh tokens are turned off or their lifetime shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_tokens_not_before: Option<u64>,
 }
 
 /// Whether the form offers "Create an account" for an app: `open`, or `off` (the default: the

@@ -1,21 +1,22 @@
 //! OpenID Connect clients' refresh-token families in the bridge's table
 //! (`signin::ports::RefreshFamilies`).
 //!
-//! | item           | `pk`               | `sk`      | other attributes                                    |
-//! |----------------|--------------------|-----------|-----------------------------------------------------|
-//! | refresh family | `REFRESH#{id}`     | `REFRESH` | `data` (JSON), `generation`, `expires_at` (the TTL) |
+//! | item           | `pk`           | `sk`      | `gsi1pk`             | `gsi1sk`         | other attributes |
+//! |----------------|----------------|-----------|----------------------|------------------|------------------|
+//! | refresh family | `REFRESH#{id}` | `REFRESH` | `USERREFRESH#{user}` | `{signed_in_at}` | `data` (JSON), `generation`, `username`, `expires_at` (the TTL) |
 //!
 //! `generation` is authoritative over the copy in `data`: a refresh moves it on with one
 //! conditional `UpdateItem`. A family is read beside the person's sign-out mark
-//! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) in one `BatchGetItem`. The id is not a
-//! bearer value: a token is sealed and encrypted, and names its generation too.
+//! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) in one `BatchGetItem`; a person's
+//! families by `gsi1`, beside the mark (their account page). The id is not a bearer value: a token is sealed and
+//! encrypted, and names its generation too.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::sessions::console_mark_key;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, s, write_error};
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s, write_error};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
 use crate::signin::ports::RefreshFamilies;
@@ -34,12 +35,22 @@ fn family_key(id: &str) -> Item {
     key(format!("REFRESH#{id}"), "REFRESH")
 }
 
+/// The family an item holds, its `generation` the item's own.
+fn stored(item: &Item) -> Result<RefreshFamily, StoreError> {
+    let mut family: RefreshFamily = data(item, "refresh family")?;
+    family.generation = number(item, "generation").ok_or_else(|| corrupt("a refresh family without a generation"))?;
+    Ok(family)
+}
+
 #[async_trait]
 impl RefreshFamilies for DynamoRefreshFamilies {
     async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError> {
         let mut item = family_key(&family.id);
         item.insert("data".into(), s(serde_json::to_string(family).map_err(corrupt)?));
         item.insert("generation".into(), n(family.generation));
+        item.insert("username".into(), s(&family.username));
+        item.insert("gsi1pk".into(), s(format!("USERREFRESH#{}", family.username)));
+        item.insert("gsi1sk".into(), s(family.signed_in_at.to_string()));
         item.insert("expires_at".into(), n(family.expires_at));
         self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await
     }
@@ -48,15 +59,25 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         let items = self.table.batch_get(vec![family_key(id), console_mark_key(username)]).await?;
         let pk = |item: &Item| item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
         let mark = items.iter().find(|i| pk(i).starts_with("CONSOLE#")).and_then(|i| number(i, "not_before"));
-        let family = match items.iter().find(|i| pk(i).starts_with("REFRESH#")) {
-            Some(item) => {
-                let mut family: RefreshFamily = data(item, "refresh family")?;
-                family.generation = number(item, "generation").ok_or_else(|| corrupt("a refresh family without a generation"))?;
-                Some(family)
-            }
-            None => None,
-        };
+        let family = items.iter().find(|i| pk(i).starts_with("REFRESH#")).map(stored).transpose()?;
         Ok((family, mark))
+    }
+
+    async fn of_user(&self, username: &str) -> Result<(Vec<RefreshFamily>, Option<u64>), StoreError> {
+        let partition = format!("USERREFRESH#{username}");
+        let (families, mark) =
+            tokio::join!(query_gsi1(&self.table.client, &self.table.name, &partition), self.table.get_consistent(console_mark_key(username)));
+        Ok((families?.iter().map(stored).collect::<Result<_, _>>()?, mark?.and_then(|m| number(&m, "not_before"))))
+    }
+
+    async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError> {
+        let t = &self.table;
+        let delete = t.client.delete_item().table_name(&t.name).set_key(Some(family_key(id))).condition_expression("username = :username");
+        match delete.expression_attribute_values(":username", s(username)).send().await.map_err(|e| write_error(Failure::of(&e))) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {

@@ -231,9 +231,11 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        // Kept as long as a token it refuses can live; never moved back by a slower, earlier one
-        // (`false`: a later one stands).
-        let values = Item::from([(":at".to_owned(), n(at)), (":expires".to_owned(), n(at + crate::tokens::signing_keys::MAX_TOKEN_LIFETIME + 60))]);
+        // Kept as long as a token it refuses can live (a console token, an OpenID Connect
+        // client's refresh token); never moved back by a slower, earlier one (`false`: a later one
+        // stands).
+        let longest = crate::tokens::signing_keys::MAX_TOKEN_LIFETIME.max(crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME);
+        let values = Item::from([(":at".to_owned(), n(at)), (":expires".to_owned(), n(at + longest + 60))]);
         let condition = "attribute_not_exists(not_before) OR not_before < :at";
         self.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
     }

@@ -20,11 +20,21 @@ pub struct RefreshFamily {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<u64>,
     pub amr: Vec<String>,
-    /// When the sign-in ended, and when the family ends (seconds since the epoch).
+    /// When its code was issued (the end of the sign-in, or a bridge session's entry into the
+    /// client), and when the family ends (seconds since the epoch).
     pub signed_in_at: u64,
     pub expires_at: u64,
     /// The generation whose token works (the first is 0).
     pub generation: u64,
+}
+
+impl RefreshFamily {
+    /// Whether the person's sign-out at `signed_out_at` (seconds since the epoch: the mark
+    /// every bridge sign-out and sign-out everywhere writes) came after this sign-in, which ends
+    /// the family.
+    pub fn signed_out_by(&self, signed_out_at: Option<u64>) -> bool {
+        signed_out_at.is_some_and(|at| self.signed_in_at < at)
+    }
 }
 
 /// A refresh asked for a scope its sign-in was not granted, or none without `openid`.

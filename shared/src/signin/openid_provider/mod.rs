@@ -29,7 +29,7 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 use crate::events::EventContext;
-use crate::signin::flow::{self, FlowError, MAX_TOKEN_LEN, Purpose};
+use crate::signin::flow::{self, FlowError, Purpose};
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::tokens::app::App;
 use crate::tokens::targets::Target;
@@ -149,6 +149,9 @@ pub enum TokenError {
     /// A refresh asked for a scope its sign-in was not granted.
     #[error("the scope asked for was not granted")]
     InvalidScope,
+    /// A refresh at a client that gives no refresh tokens (any more).
+    #[error("this client may not use refresh tokens")]
+    UnauthorizedClient,
     #[error("only grant_type=authorization_code and refresh_token are supported")]
     UnsupportedGrantType,
     /// A revocation of an access token (RFC 7009 §2.2.1): they live out their lifetime.
@@ -168,6 +171,7 @@ impl TokenError {
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
             Self::InvalidScope => "invalid_scope",
+            Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::Unavailable => "temporarily_unavailable",
@@ -228,11 +232,8 @@ impl OpenIdProvider {
     /// until the code expires ([`oidc::CODE_TTL`]).
     async fn redeem(&self, app: &App, client: &OidcTarget, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
         let (code, redirect_uri) = (request.code.unwrap_or_default(), request.redirect_uri.unwrap_or_default());
-        let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
-        let grant: AuthorizationGrant = Some(code)
-            .filter(|c| c.len() <= MAX_TOKEN_LEN)
-            .and_then(|c| flow::open_private(&key.flow_key, Purpose::AuthorizationCode, c, now).ok())
-            .ok_or(TokenError::InvalidGrant("the code is not valid, or has expired"))?;
+        let grant: AuthorizationGrant =
+            self.open(Purpose::AuthorizationCode, code, now).await?.ok_or(TokenError::InvalidGrant("the code is not valid, or has expired"))?;
         if grant.authentication.client_id != app.id.as_str() {
             return Err(TokenError::InvalidGrant("the code was issued to another client"));
         }
@@ -251,15 +252,30 @@ impl OpenIdProvider {
         // The tokens (and a refresh token's family) are made before the code is spent: a
         // failure to make them spends nothing.
         let mut response = self.tokens(client, &grant.authentication, now).await?;
-        let family = self.open_family(client, &grant, now).await?;
-        if !self.ports.use_once(&format!("authorization code {code}"), now).await.map_err(unavailable)? {
-            if let Some((family, _)) = family {
-                self.revoke_family(&family).await;
+        let family = self.open_family(client, &grant, code).await?;
+        match self.ports.use_once(&format!("authorization code {code}"), now).await {
+            Ok(true) => {}
+            // Not spent now: the family goes too, so that a retry after a failure opens it again.
+            not_spent => {
+                if let Some((family, _)) = &family {
+                    self.revoke_family(family).await;
+                }
+                return Err(not_spent.map_or_else(unavailable, |_| TokenError::InvalidGrant("the code was used before")));
             }
-            return Err(TokenError::InvalidGrant("the code was used before"));
         }
-        response.refresh_token = family.map(|(_, token)| token);
+        match family {
+            Some((_, token)) => response.refresh_token = Some(token),
+            // `offline_access` granted but no family opened (no Cognito user name): not said.
+            None => response.scope = response.scope.split(' ').filter(|s| *s != oidc::OFFLINE_ACCESS).collect::<Vec<_>>().join(" "),
+        }
         Ok(response)
+    }
+
+    /// What `token` holds, sealed for `purpose` by this provider; `None` when it is not one of
+    /// ours, was altered, or has expired. Errors: the bridge's key could not be read.
+    pub(super) async fn open<T: serde::de::DeserializeOwned>(&self, purpose: Purpose, token: &str, now: u64) -> Result<Option<T>, TokenError> {
+        let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
+        Ok(flow::open_private(&key.flow_key, purpose, token, now).ok())
     }
 
     /// An ID token and an access token for `authentication`, as `client` has them made.
@@ -283,11 +299,8 @@ impl OpenIdProvider {
     /// scopes and the client's claim mapping, as they were at sign-in. Refused once the token
     /// expires or its client is removed or is no longer an OpenID Connect client.
     pub async fn userinfo(&self, access_token: &str, now: u64) -> Result<Map<String, Value>, UserInfoError> {
-        let key = self.ports.secrets.bridge().await.map_err(|_| UserInfoError::Unavailable)?;
-        let grant: AccessGrant = Some(access_token)
-            .filter(|t| t.len() <= MAX_TOKEN_LEN)
-            .and_then(|t| flow::open_private(&key.flow_key, Purpose::AccessToken, t, now).ok())
-            .ok_or(UserInfoError::InvalidToken)?;
+        let grant: AccessGrant =
+            self.open(Purpose::AccessToken, access_token, now).await.map_err(|_| UserInfoError::Unavailable)?.ok_or(UserInfoError::InvalidToken)?;
         match self.ports.app(&grant.client_id).await {
             Ok(app) if matches!(app.target, Target::Oidc(_)) => Ok(grant.claims),
             Ok(_) | Err(SignInError::UnknownApp) => Err(UserInfoError::InvalidToken),

@@ -24,11 +24,11 @@ use serde_json::{Map, Value};
 use super::family::{RefreshFamily, narrowed};
 use super::{AccessGrant, ClientCredentials, OpenIdProvider, TokenError, TokenRequest, TokenResponse, unavailable};
 use crate::common::profile::UserProfile;
+use crate::common::store::StoreError;
 use crate::directory::ports::PoolUser;
 use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
-use crate::signin::flow::{self, MAX_TOKEN_LEN, Purpose};
+use crate::signin::flow::{self, Purpose};
 use crate::tokens::app::App;
-use crate::tokens::targets::mint::MintInput;
 use crate::tokens::targets::oidc::{self, Authentication, AuthorizationGrant, OidcTarget};
 
 /// What a refresh token says, sealed and encrypted into it.
@@ -51,8 +51,12 @@ pub struct RevocationRequest<'a> {
 
 impl OpenIdProvider {
     /// The family of `grant`'s sign-in and its first token, recorded: for a client with refresh
-    /// tokens whose sign-in asked for `offline_access`; `None` otherwise.
-    pub(super) async fn open_family(&self, client: &OidcTarget, grant: &AuthorizationGrant, now: u64) -> Result<Option<(RefreshFamily, String)>, TokenError> {
+    /// tokens whose sign-in asked for `offline_access`; `None` otherwise. The family's id is
+    /// derived from `code`, so a code brought twice finds the family its first exchange opened.
+    ///
+    /// Errors: `invalid_grant` when that family exists (the code was used before: it is
+    /// revoked, RFC 6749 §4.1.2); `temporarily_unavailable`.
+    pub(super) async fn open_family(&self, client: &OidcTarget, grant: &AuthorizationGrant, code: &str) -> Result<Option<(RefreshFamily, String)>, TokenError> {
         let a = &grant.authentication;
         let Some(lifetime) = client.refresh_token_lifetime_seconds.filter(|_| a.offline()) else { return Ok(None) };
         let (Some(username), Some(subject)) = (&grant.username, a.claims.get("sub").and_then(Value::as_str)) else {
@@ -60,7 +64,7 @@ impl OpenIdProvider {
             return Ok(None);
         };
         let family = RefreshFamily {
-            id: crate::common::random::token(),
+            id: crate::common::hashing::digest(&format!("refresh family of {code}")),
             client_id: a.client_id.clone(),
             username: username.clone(),
             subject: subject.to_owned(),
@@ -71,68 +75,65 @@ impl OpenIdProvider {
             expires_at: grant.signed_in_at + lifetime,
             generation: 0,
         };
-        let token = self.seal_refresh(&family, now).await?;
-        self.ports.refresh.create(&family).await.map_err(unavailable)?;
-        Ok(Some((family, token)))
+        let token = self.seal_refresh(&family).await?;
+        match self.ports.refresh.create(&family).await {
+            Ok(()) => Ok(Some((family, token))),
+            Err(StoreError::Conflict) => {
+                tracing::warn!(client = %a.client_id, "a code brought a second time: the refresh tokens its first exchange gave are revoked");
+                self.revoke_family(&family).await;
+                Err(TokenError::InvalidGrant(USED))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     /// Uses a refresh token (RFC 6749 §6) of the authenticated client `app`: new ID and access
     /// tokens with the account's claims as they are now (for `scope`, if narrower than the
     /// sign-in's), and the next refresh token. The one presented works no more.
     ///
-    /// Errors: `invalid_grant` for a token not valid, expired, another client's, revoked, or
-    /// used before (which revokes its family), and for a person whose standing ended it (see the
-    /// module); `invalid_scope` for a scope not granted. A refused refresh spends nothing.
+    /// Errors: `unauthorized_client` for a client without refresh tokens; `invalid_grant` for a
+    /// token not valid, expired, another client's, revoked, or used before, and for a person whose
+    /// standing ended it (see the module; the log says which); `invalid_scope` for a scope not
+    /// granted. A refusal spends nothing, but a token used before, a client's refresh tokens
+    /// turned off since, and a person signed out, disabled or deleted revoke the family.
     pub(super) async fn refresh(&self, app: &App, client: &OidcTarget, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
-        let presented = self
-            .open_refresh(request.refresh_token.unwrap_or_default(), now)
-            .await?
-            .ok_or(TokenError::InvalidGrant("the refresh token is not valid, or has expired"))?;
+        if client.refresh_token_lifetime_seconds.is_none() {
+            return Err(TokenError::UnauthorizedClient);
+        }
+        let presented: Sealed =
+            self.open(Purpose::RefreshToken, request.refresh_token.unwrap_or_default(), now).await?.ok_or(TokenError::InvalidGrant(INVALID))?;
         if presented.client_id != app.id.as_str() {
             return Err(TokenError::InvalidGrant("the refresh token was issued to another client"));
         }
         let (stored, user) = tokio::join!(self.ports.refresh.get(&presented.family, &presented.username), self.ports.pool.user(&presented.username));
         let (family, signed_out_at) = stored.map_err(unavailable)?;
-        // The client's lifetime as it is now: shortened or turned off, it holds for families
-        // already open.
-        let ends = |f: &RefreshFamily| client.refresh_token_lifetime_seconds.map_or(0, |l| f.expires_at.min(f.signed_in_at + l));
-        let mut family = family.filter(|f| ends(f) > now).ok_or(TokenError::InvalidGrant("the refresh token was revoked, or has expired"))?;
-        family.expires_at = ends(&family);
+        let family = family.filter(|f| f.expires_at > now).ok_or(TokenError::InvalidGrant(INVALID))?;
         if family.generation != presented.generation {
             self.reused(&family, &request.visitor, now).await;
-            return Err(TokenError::InvalidGrant("the refresh token was used before"));
+            return Err(TokenError::InvalidGrant(USED));
+        }
+        if app.refresh_tokens_not_before.is_some_and(|at| family.signed_in_at < at) {
+            return Err(self.ended(&family, "the client's refresh tokens were turned off or shortened since").await);
         }
         let (username, claims) = self.standing(&family, signed_out_at, user.map_err(unavailable)?).await?;
-        let profile = UserProfile::from_claims(&claims).map_err(|_| TokenError::InvalidGrant("the account has no subject"))?;
+        let profile = UserProfile::from_claims(&claims).map_err(|_| refused("the account has no subject"))?;
         if !app.access.admits(&profile) {
-            return Err(TokenError::InvalidGrant("the app's access does not list the person: sign in again"));
+            return Err(refused("the app's access does not list the person"));
         }
         if !self.ports.consented_as(&username, &claims).await.map_err(unavailable)? {
-            return Err(TokenError::InvalidGrant("the current terms are not accepted: sign in again"));
+            return Err(refused("the person has not accepted the current terms"));
         }
         let scope = narrowed(&family.scope, request.scope).map_err(|_| TokenError::InvalidScope)?;
-        let amr: Vec<&str> = family.amr.iter().map(String::as_str).collect();
-        let input = MintInput {
-            app: app.id.as_str(),
-            profile: &profile,
-            claims: &app.claims,
-            return_to: None,
-            nonce: None,
-            issuer: &self.ports.issuer,
-            now,
-            jti: uuid::Uuid::nil(),
-            amr: &amr,
-        };
-        let claims = oidc::claims(&input, &scope).map_err(|_| TokenError::InvalidGrant("the person lacks a claim the app requires: sign in again"))?;
+        let claims = oidc::claims(&profile, &app.claims, &scope).map_err(|_| refused("the person lacks a claim the app requires"))?;
         // No nonce: it belongs to the sign-in's own ID token (OpenID Connect Core §12.2).
         let authentication =
             Authentication { client_id: family.client_id.clone(), scope, nonce: None, auth_time: family.auth_time, amr: family.amr.clone(), claims };
         let mut response = self.tokens(client, &authentication, now).await?;
-        response.refresh_token = Some(self.seal_refresh(&RefreshFamily { generation: family.generation + 1, ..family.clone() }, now).await?);
+        response.refresh_token = Some(self.seal_refresh(&RefreshFamily { generation: family.generation + 1, ..family.clone() }).await?);
         if !self.ports.refresh.advance(&family.id, family.generation).await.map_err(unavailable)? {
             // Another refresh with the same token went first: one of the two is not the client.
             self.reused(&family, &request.visitor, now).await;
-            return Err(TokenError::InvalidGrant("the refresh token was used before"));
+            return Err(TokenError::InvalidGrant(USED));
         }
         Ok(response)
     }
@@ -156,18 +157,23 @@ impl OpenIdProvider {
     /// enabled, not signed out since. Otherwise the family is revoked and `invalid_grant`.
     async fn standing(&self, family: &RefreshFamily, signed_out_at: Option<u64>, user: Option<PoolUser>) -> Result<(String, Map<String, Value>), TokenError> {
         let same = |u: &PoolUser| u.enabled && u.attributes.get("sub").and_then(Value::as_str) == Some(family.subject.as_str());
-        let refusal = match user {
-            Some(user) if same(&user) && signed_out_at.is_none_or(|at| family.signed_in_at >= at) => {
+        let why = match user {
+            Some(user) if same(&user) && !family.signed_out_by(signed_out_at) => {
                 let mut claims = user.attributes;
                 claims.insert("cognito:username".into(), user.username.clone().into());
                 claims.insert("cognito:groups".into(), user.groups.into());
                 return Ok((user.username, claims));
             }
-            Some(user) if same(&user) => "the person signed out since: sign in again",
+            Some(user) if same(&user) => "the person signed out of the bridge since",
             _ => "the account is disabled or deleted",
         };
+        Err(self.ended(family, why).await)
+    }
+
+    /// Revokes `family`, which `why` ended: `invalid_grant`.
+    async fn ended(&self, family: &RefreshFamily, why: &'static str) -> TokenError {
         self.revoke_family(family).await;
-        Err(TokenError::InvalidGrant(refusal))
+        refused(why)
     }
 
     /// Revokes a refresh token's family for the authenticated client (RFC 7009 §2.1): every token
@@ -181,28 +187,19 @@ impl OpenIdProvider {
         let token = request.token.ok_or(TokenError::InvalidRequest("token is required"))?;
         let (app, client) = self.client(request.client.id.as_deref()).await?;
         self.authenticate(&app, &client, &request.client).await?;
-        match self.open_refresh(token, now).await? {
+        match self.open::<Sealed>(Purpose::RefreshToken, token, now).await? {
             Some(sealed) if sealed.client_id != app.id.as_str() => Err(TokenError::InvalidGrant("the token was issued to another client")),
             Some(sealed) => self.ports.refresh.revoke(&sealed.family).await.map_err(unavailable),
-            None if self.open_access(token, now).await.is_some() => Err(TokenError::UnsupportedTokenType),
+            None if self.open::<AccessGrant>(Purpose::AccessToken, token, now).await?.is_some() => Err(TokenError::UnsupportedTokenType),
             None => Ok(()),
         }
     }
 
-    /// What the refresh token `token` says; `None` when it is not one of ours or has expired.
-    async fn open_refresh(&self, token: &str, now: u64) -> Result<Option<Sealed>, TokenError> {
-        let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
-        Ok(Some(token).filter(|t| t.len() <= MAX_TOKEN_LEN).and_then(|t| flow::open_private(&key.flow_key, Purpose::RefreshToken, t, now).ok()))
-    }
-
     /// The current token of `family` (its generation), until the family's end.
-    async fn seal_refresh(&self, family: &RefreshFamily, now: u64) -> Result<String, TokenError> {
+    async fn seal_refresh(&self, family: &RefreshFamily) -> Result<String, TokenError> {
         let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
         let sealed =
             Sealed { family: family.id.clone(), generation: family.generation, client_id: family.client_id.clone(), username: family.username.clone() };
-        if family.expires_at <= now {
-            return Err(TokenError::InvalidGrant("the refresh token has expired"));
-        }
         flow::seal_private(&key.flow_key, Purpose::RefreshToken, family.expires_at, &sealed).map_err(unavailable)
     }
 
@@ -212,11 +209,20 @@ impl OpenIdProvider {
             tracing::warn!(error = %e, "could not revoke a family of refresh tokens");
         }
     }
+}
 
-    async fn open_access(&self, token: &str, now: u64) -> Option<AccessGrant> {
-        let key = self.ports.secrets.bridge().await.ok()?;
-        Some(token).filter(|t| t.len() <= MAX_TOKEN_LEN).and_then(|t| flow::open_private(&key.flow_key, Purpose::AccessToken, t, now).ok())
-    }
+/// What a refused refresh says: the same for every standing that ended it (the holder of a token
+/// learns nothing of the account); the log says which.
+const ENDED: &str = "the refresh token is no longer valid: sign the person in again";
+/// A token not ours, altered, expired or revoked.
+const INVALID: &str = "the refresh token is not valid, or has expired";
+/// A token, or a code, brought a second time.
+const USED: &str = "the grant was used before";
+
+/// `invalid_grant` for a refresh `why` refuses (logged, not said).
+fn refused(why: &'static str) -> TokenError {
+    tracing::info!(why, "refused a refresh");
+    TokenError::InvalidGrant(ENDED)
 }
 
 #[cfg(test)]
@@ -269,9 +275,9 @@ mod tests {
         for (sub, refused) in [("sub-then", false), ("sub-now", true)] {
             pool.attributes.lock().unwrap_or_else(|p| p.into_inner()).insert("hanako".into(), json!({"sub": sub}).as_object().cloned().unwrap_or_default());
             families.create(&family).await.unwrap_or_else(|e| panic!("{e}"));
-            let answer = refresh(provider.seal_refresh(&family, NOW).await.unwrap_or_else(|e| panic!("{e}"))).await;
+            let answer = refresh(provider.seal_refresh(&family).await.unwrap_or_else(|e| panic!("{e}"))).await;
             // The same account goes on to make the tokens (no signing key here: unavailable).
-            let expected = if refused { Err(TokenError::InvalidGrant("the account is disabled or deleted")) } else { Err(TokenError::Unavailable) };
+            let expected = if refused { Err(TokenError::InvalidGrant(ENDED)) } else { Err(TokenError::Unavailable) };
             assert_eq!(answer, expected, "{sub}");
             assert_eq!(families.families.lock().unwrap_or_else(|p| p.into_inner()).remove("f").is_none(), refused, "{sub}: revoked");
         }

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, verified_email, with_query};
+use crate::common::profile::UserProfile;
 use crate::common::secure_url::secure;
+use crate::tokens::claims::ClaimMapping;
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::return_to::ReturnTo;
 
@@ -62,8 +64,9 @@ const SCOPES: &[(&str, &[&str])] = &[
 
 /// The scope that asks for a refresh token.
 pub const OFFLINE_ACCESS: &str = "offline_access";
-/// Longest a client's refresh tokens may live from the sign-in (seconds: 90 days).
-const MAX_REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
+/// Longest a client's refresh tokens may live from the sign-in (seconds: 90 days); the sign-out
+/// mark that ends them is kept as long.
+pub const MAX_REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
 
 /// How long a code may wait for its exchange (seconds; RFC 6749 §4.1.2 recommends at most 10
 /// minutes, OAuth 2.1 one).
@@ -257,7 +260,8 @@ pub struct AuthorizationGrant {
     /// The Cognito user name (`cognito:username`), which a refresh reads the account by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// When the sign-in ended (seconds since the epoch).
+    /// When the code was issued: the end of the sign-in, or a bridge session's entry into the
+    /// client (seconds since the epoch).
     pub signed_in_at: u64,
     pub authentication: Authentication,
 }
@@ -363,7 +367,7 @@ impl OidcTarget {
                 nonce: request.nonce.clone(),
                 auth_time: request.fresh.then_some(input.now),
                 amr: input.amr.iter().map(|a| (*a).to_owned()).collect(),
-                claims: claims(input, &request.scope)?,
+                claims: claims(input.profile, input.claims, &request.scope)?,
             },
         })
     }
@@ -394,22 +398,22 @@ impl OidcTarget {
     }
 }
 
-/// The person's claims for `scope` (space-separated): `sub`, the standard claims of the scopes
+/// The claims of `profile` for `scope` (space-separated): `sub`, the standard claims of the scopes
 /// (OpenID Connect Core §5.4) and the app's claim mapping's. Errors: a required mapped claim
 /// the person lacks.
-pub fn claims(input: &MintInput<'_>, scope: &str) -> Result<Map<String, Value>, MintError> {
-    let mut claims = input.claims.apply(input.profile)?;
-    claims.insert("sub".into(), input.profile.subject.clone().into());
+pub fn claims(profile: &UserProfile, mapping: &ClaimMapping, scope: &str) -> Result<Map<String, Value>, MintError> {
+    let mut claims = mapping.apply(profile)?;
+    claims.insert("sub".into(), profile.subject.clone().into());
     let scopes: Vec<&str> = scope.split(' ').collect();
     let served = SCOPES.iter().filter(|(name, _)| scopes.contains(name)).flat_map(|(_, claims)| claims.iter());
     for name in served {
         let value = match *name {
             // Only a verified email is ever sent (many clients link accounts by email and
             // ignore `email_verified`), as to every app.
-            "email" => verified_email(input.profile).ok().map(Value::from),
-            "email_verified" => verified_email(input.profile).ok().map(|_| true.into()),
-            "phone_number_verified" => input.profile.attribute("phone_number").map(|_| (input.profile.attribute(name) == Some("true")).into()),
-            other => input.profile.attribute(other).map(Value::from),
+            "email" => verified_email(profile).ok().map(Value::from),
+            "email_verified" => verified_email(profile).ok().map(|_| true.into()),
+            "phone_number_verified" => profile.attribute("phone_number").map(|_| (profile.attribute(name) == Some("true")).into()),
+            other => profile.attribute(other).map(Value::from),
         };
         if let Some(value) = value {
             claims.insert((*name).into(), value);

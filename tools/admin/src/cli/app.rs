@@ -145,6 +145,7 @@ async fn create(apps: &Apps, id: &str, fields: &AppFields, target: Option<std::p
         access: fields.access()?.unwrap_or_default(),
         home_url: fields.home_url.clone(),
         version: 0,
+        refresh_tokens_not_before: None,
     };
     let secret = secret.read_if_given()?;
     let app = apps.create(app, secret.as_ref()).await?;

@@ -1,6 +1,6 @@
 // The account page: opened by the API's `GET /account` with a grant in the URL's fragment (the
 // page takes it out of the address bar at once). It shows the apps the person may open, the
-// person and their sessions, and ends sessions. After a fresh sign-in step (password, then the
+// person, their sessions and the apps that keep them signed in, and ends sessions and those. After a fresh sign-in step (password, then the
 // code Cognito asks for, or one emailed) it changes the profile, the password, the second
 // factors and the passkeys, and deletes the account. Every call goes to the API's JSON routes;
 // the API decides what is allowed.
@@ -100,7 +100,26 @@
         load();
       })));
     });
+    renderConnected();
     ["profile", "sessions", "settings"].forEach((id) => { $(id).hidden = false; });
+  }
+
+  // The OpenID Connect apps that keep the person signed in (a refresh token each), each with a
+  // way to end that: its refresh tokens are revoked.
+  function renderConnected() {
+    const list = $("connected-list");
+    list.textContent = "";
+    const connected = account.connected || [];
+    connected.forEach((c) => {
+      const text = t("connectedLine", { name: c.name, since: when(c.since), until: when(c.until) });
+      list.appendChild(row(text, button(t("signOutApp"), async () => {
+        const result = await call("/account/apps/sign-out", { grant, id: c.id });
+        if (result.error) return show("error", errorKey(result.error));
+        show("notice", "appSignedOut", { name: c.name });
+        load();
+      })));
+    });
+    $("connected").hidden = connected.length === 0;
   }
 
   // The apps the person may open: through the API's `/sso/{id}`, which signs them in with this

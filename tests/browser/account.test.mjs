@@ -230,6 +230,21 @@ test("Your apps: the account page lists the apps with a home page that admit the
   await outsider.locator("#app-list a").first().waitFor();
   assert.equal(await outsider.locator("#profile-email").textContent(), info.users.outsider.email);
   await shot(outsider, "account-apps");
+  // The OpenID Connect app asked for offline_access: it keeps the person signed in (a refresh
+  // token), and the page ends that.
+  const connected = outsider.locator("#connected-list li");
+  await connected.first().waitFor();
+  assert.match(await connected.first().textContent(), /^Demo OpenID Connect app, since /);
+  await shot(outsider, "account-connected-apps");
+  await outsider.getByRole("button", { name: "Sign out of this app" }).click();
+  await outsider.getByText("Demo OpenID Connect app no longer keeps you signed in.").waitFor();
+  await outsider.locator("#connected").waitFor({ state: "hidden" });
+  // The app's refresh token is refused now (its own session page says so).
+  await outsider.goto(`${info.oidc_app}/`);
+  await outsider.getByRole("link", { name: "Refresh tokens" }).click();
+  assert.match(await outsider.locator("#error").textContent(), /^invalid_grant: /);
+  await outsider.goto(`${info.form}/account.html`);
+  await outsider.locator("#app-list a").first().waitFor();
   // ...and sends a browser without one to sign in.
   const stranger = (await device("en-US")).p;
   await stranger.goto(`${info.form}/account.html`);

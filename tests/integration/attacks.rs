@@ -281,6 +281,7 @@ async fn hostile_input_on_every_route_is_a_clear_refusal_never_a_server_error() 
         "/account/view",
         "/account/sessions/end",
         "/account/sessions/end-others",
+        "/account/apps/sign-out",
         "/account/consents",
         "/account/consents/decide",
         "/account/reauth",

@@ -325,6 +325,48 @@ async fn a_code_brought_twice_ends_the_refresh_tokens_its_first_exchange_gave() 
 }
 
 #[tokio::test]
+async fn the_account_page_lists_the_apps_that_keep_the_person_signed_in_and_signs_them_out_of_one() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let (code, redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let first = refresh_token_of(&token(&test, Some(&auth), &exchange(&code)).await.json());
+    let second = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+    let cookie = session_cookie(&redirect);
+    let view = |grant: String| {
+        let test = &test;
+        async move { test.post("/account/view", json!({"grant": grant})).await.json() }
+    };
+    let grant = crate::account::grant(&test, &cookie).await;
+    let connected = view(grant.clone()).await["connected"].as_array().cloned().unwrap_or_default();
+    assert_eq!(connected.len(), 2, "{connected:?}");
+    assert!(connected.iter().all(|c| c["app"] == OFFLINE && c["name"] == OFFLINE && c["until"].as_u64() > c["since"].as_u64()), "{connected:?}");
+
+    // Another person cannot sign them out of it; an id that is not one, or gone, neither.
+    test.user("taro@example.com", |u| u.groups = &["agents"]).await;
+    let taro = test.login_at(&offline_path(OFFLINE), "taro@example.com", PASSWORD).await;
+    let taros = crate::account::grant(&test, &session_cookie(&test.handoff(&taro).await)).await;
+    let id = connected[0]["id"].as_str().unwrap_or_default().to_owned();
+    for (grant, id) in [(taros.as_str(), id.as_str()), (grant.as_str(), "not-an-id"), (grant.as_str(), &"A".repeat(43))] {
+        let reply = test.post("/account/apps/sign-out", json!({"grant": grant, "id": id})).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    }
+    assert_eq!(view(grant.clone()).await["connected"].as_array().map(Vec::len), Some(2));
+
+    // Their own: that sign-in's refresh tokens end, the other's go on.
+    let reply = test.post("/account/apps/sign-out", json!({"grant": grant, "id": id})).await;
+    assert_eq!((reply.status, reply.json()["status"].as_str()), (StatusCode::OK, Some("signed_out")), "{}", reply.body);
+    let outcomes = [refresh(&test, Some(&auth), &first, &[]).await.status, refresh(&test, Some(&auth), &second, &[]).await.status];
+    assert!(outcomes.contains(&StatusCode::OK) && outcomes.contains(&StatusCode::BAD_REQUEST), "{outcomes:?}");
+    assert_eq!(view(grant.clone()).await["connected"].as_array().map(Vec::len), Some(1));
+
+    // "Sign out everywhere else" ends the rest (the mark): none listed, none working.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let ended = test.post("/account/sessions/end-others", json!({"grant": grant})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    assert_eq!(view(grant).await["connected"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
 async fn a_client_revokes_its_refresh_tokens_and_no_one_elses() {
     let (test, _) = offline_provider().await;
     let auth = basic(OFFLINE, SECRET);

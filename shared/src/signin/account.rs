@@ -24,10 +24,11 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
+use crate::signin::openid_provider::family::RefreshFamily;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
-use crate::tokens::app::AppLink;
+use crate::tokens::app::{App, AppLink};
 use crate::tokens::targets::mint::DeliveryMethod;
 
 /// How long the page's grant lasts (seconds).
@@ -80,6 +81,22 @@ pub struct AccountView {
     /// The apps with a home page whose access admits the person (as at the session's sign-in,
     /// as a session's entry reads it), by name.
     pub apps: Vec<AppLink>,
+    /// The OpenID Connect apps that keep the person signed in with a refresh token, newest first.
+    pub connected: Vec<ConnectedApp>,
+}
+
+/// An OpenID Connect app that keeps the person signed in: one sign-in's refresh tokens (a
+/// family still standing), as the person sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectedApp {
+    /// The family's id (it opens nothing), for signing the app out.
+    pub id: String,
+    pub app: String,
+    /// The app's name.
+    pub name: String,
+    /// When that sign-in was, and when its tokens end at the latest (seconds since the epoch).
+    pub since: u64,
+    pub until: u64,
 }
 
 /// One bridge session, as the person sees it.
@@ -157,7 +174,8 @@ impl AccountPage {
                 None => Ok(None),
             }
         };
-        let (held, organisation, apps) = tokio::join!(self.ports.sessions.of_user(&grant.username), organisation, self.ports.apps.list());
+        let (held, organisation, apps, families) =
+            tokio::join!(self.ports.sessions.of_user(&grant.username), organisation, self.ports.apps.list(), self.ports.refresh.of_user(&grant.username));
         let mut sessions: Vec<SessionView> = held?
             .into_iter()
             .filter(|(_, s)| s.live(now) && !s.handoff)
@@ -173,9 +191,22 @@ impl AccountPage {
             tracing::warn!(%error, "the account page lists no apps: the apps could not be read");
             Vec::new()
         });
+        let connected = connected(&apps, families, now);
         let mut apps: Vec<AppLink> = apps.iter().filter_map(|app| app.link(profile.as_ref()?)).collect();
         apps.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions, apps })
+        Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions, apps, connected })
+    }
+
+    /// Signs the person out of an OpenID Connect app that keeps them signed in: revokes the
+    /// refresh tokens of one sign-in (`id`, a [`ConnectedApp`]'s), in one write whose condition
+    /// is that they are the person's. `BadInput("app")` when they are not (another person's, or
+    /// gone), and nothing is revoked. The app's access token lives out its lifetime.
+    pub async fn sign_out_app(&self, grant: &str, id: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
+        let (grant, _) = self.granted(grant, visitor, now).await?;
+        if !session::is_digest(id) {
+            return Err(SignInError::BadInput("app"));
+        }
+        if self.ports.refresh.revoke_of(&grant.username, id).await? { Ok(()) } else { Err(SignInError::BadInput("app")) }
     }
 
     /// The consent documents in force and where the person stands with each (their records).
@@ -400,6 +431,25 @@ impl AccountPage {
         let token = AccessToken(SecretString::from(elevation.access.clone()));
         Ok((elevation, session, token))
     }
+}
+
+/// The families in `read` (and the person's sign-out mark) still standing at `now`, each for an
+/// OpenID Connect app of `apps` that still gives refresh tokens, newest first. The list is a
+/// convenience: a failure to read it is logged and shows none.
+fn connected(apps: &[App], read: Result<(Vec<RefreshFamily>, Option<u64>), StoreError>, now: u64) -> Vec<ConnectedApp> {
+    let (families, signed_out_at) = read.unwrap_or_else(|error| {
+        tracing::warn!(%error, "the account page lists no connected apps: they could not be read");
+        (Vec::new(), None)
+    });
+    let mut connected: Vec<ConnectedApp> = families
+        .into_iter()
+        .filter_map(|f| {
+            let app = apps.iter().find(|a| a.id.as_str() == f.client_id).filter(|a| f.ended(a, signed_out_at, now).is_none())?;
+            Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at })
+        })
+        .collect();
+    connected.sort_by_key(|c| std::cmp::Reverse(c.since));
+    connected
 }
 
 #[cfg(test)]

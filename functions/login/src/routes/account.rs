@@ -42,6 +42,7 @@ pub fn json_routes() -> Router<Arc<Login>> {
         .route("/account/view", post(view))
         .route("/account/sessions/end", post(end_session))
         .route("/account/sessions/end-others", post(end_others))
+        .route("/account/apps/sign-out", post(sign_out_app))
         .route("/account/consents", post(consents))
         .route("/account/consents/decide", post(decide_consent))
         .route("/account/reauth", post(reauth))
@@ -87,9 +88,10 @@ struct GrantBody {
     grant: String,
 }
 
+/// The page's grant and the id of one of its items (a session, a connected app).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SessionBody {
+struct ItemBody {
     grant: String,
     id: String,
 }
@@ -208,8 +210,12 @@ async fn view(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(no
     ok(login.sign_in.account.view(&b.grant, &visitor, now).await.map(|v| json!(v)), "account/view")
 }
 
-async fn end_session(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<SessionBody>) -> Answer {
+async fn end_session(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ItemBody>) -> Answer {
     ok(login.sign_in.account.end_session(&b.grant, &b.id, &visitor, now).await.map(|()| json!({"status": "ended"})), "account/sessions/end")
+}
+
+async fn sign_out_app(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<ItemBody>) -> Answer {
+    ok(login.sign_in.account.sign_out_app(&b.grant, &b.id, &visitor, now).await.map(|()| json!({"status": "signed_out"})), "account/apps/sign-out")
 }
 
 async fn end_others(State(login): State<Arc<Login>>, Visitor(visitor): Visitor, Now(now): Now, JsonBody(b): JsonBody<GrantBody>) -> Answer {

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::tokens::app::App;
+use crate::tokens::targets::Target;
+
 /// The refresh tokens of one sign-in at one client: what each refresh reads (the claims are read
 /// from the account each time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,11 +32,21 @@ pub struct RefreshFamily {
 }
 
 impl RefreshFamily {
-    /// Whether the person's sign-out at `signed_out_at` (seconds since the epoch: the mark
-    /// every bridge sign-out and sign-out everywhere writes) came after this sign-in, which ends
-    /// the family.
-    pub fn signed_out_by(&self, signed_out_at: Option<u64>) -> bool {
-        signed_out_at.is_some_and(|at| self.signed_in_at < at)
+    /// Why the family no longer stands at `now` (seconds since the epoch) for its client `app`,
+    /// the person having last signed out of the bridge at `signed_out_at` (the mark every
+    /// bridge sign-out and sign-out everywhere writes); `None` while it stands. Whole seconds: a
+    /// sign-out or a change of the client in the same second as the sign-in does not end it.
+    pub fn ended(&self, app: &App, signed_out_at: Option<u64>, now: u64) -> Option<&'static str> {
+        let gives = matches!(&app.target, Target::Oidc(client) if client.refresh_token_lifetime_seconds.is_some());
+        if self.expires_at <= now {
+            Some("the refresh tokens' lifetime is over")
+        } else if !gives || app.refresh_tokens_not_before.is_some_and(|at| self.signed_in_at < at) {
+            Some("the client's refresh tokens were turned off or shortened since")
+        } else if signed_out_at.is_some_and(|at| self.signed_in_at < at) {
+            Some("the person signed out of the bridge since")
+        } else {
+            None
+        }
     }
 }
 

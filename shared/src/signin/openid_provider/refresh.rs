@@ -107,15 +107,15 @@ impl OpenIdProvider {
         }
         let (stored, user) = tokio::join!(self.ports.refresh.get(&presented.family, &presented.username), self.ports.pool.user(&presented.username));
         let (family, signed_out_at) = stored.map_err(unavailable)?;
-        let family = family.filter(|f| f.expires_at > now).ok_or(TokenError::InvalidGrant(INVALID))?;
+        let family = family.ok_or(TokenError::InvalidGrant(INVALID))?;
         if family.generation != presented.generation {
             self.reused(&family, &request.visitor, now).await;
             return Err(TokenError::InvalidGrant(USED));
         }
-        if app.refresh_tokens_not_before.is_some_and(|at| family.signed_in_at < at) {
-            return Err(self.ended(&family, "the client's refresh tokens were turned off or shortened since").await);
+        if let Some(why) = family.ended(app, signed_out_at, now) {
+            return Err(self.ended(&family, why).await);
         }
-        let (username, claims) = self.standing(&family, signed_out_at, user.map_err(unavailable)?).await?;
+        let (username, claims) = self.account(&family, user.map_err(unavailable)?).await?;
         let profile = UserProfile::from_claims(&claims).map_err(|_| refused("the account has no subject"))?;
         if !app.access.admits(&profile) {
             return Err(refused("the app's access does not list the person"));
@@ -153,21 +153,18 @@ impl OpenIdProvider {
     }
 
     /// The account's user name and claims (its attributes, `cognito:username` and
-    /// `cognito:groups`) while the family's sign-in still stands: the same account (`sub`),
-    /// enabled, not signed out since. Otherwise the family is revoked and `invalid_grant`.
-    async fn standing(&self, family: &RefreshFamily, signed_out_at: Option<u64>, user: Option<PoolUser>) -> Result<(String, Map<String, Value>), TokenError> {
-        let same = |u: &PoolUser| u.enabled && u.attributes.get("sub").and_then(Value::as_str) == Some(family.subject.as_str());
-        let why = match user {
-            Some(user) if same(&user) && !family.signed_out_by(signed_out_at) => {
+    /// `cognito:groups`) while it is the family's (`sub`) and enabled. Otherwise the family is
+    /// revoked and `invalid_grant`.
+    async fn account(&self, family: &RefreshFamily, user: Option<PoolUser>) -> Result<(String, Map<String, Value>), TokenError> {
+        match user {
+            Some(user) if user.enabled && user.attributes.get("sub").and_then(Value::as_str) == Some(family.subject.as_str()) => {
                 let mut claims = user.attributes;
                 claims.insert("cognito:username".into(), user.username.clone().into());
                 claims.insert("cognito:groups".into(), user.groups.into());
-                return Ok((user.username, claims));
+                Ok((user.username, claims))
             }
-            Some(user) if same(&user) => "the person signed out of the bridge since",
-            _ => "the account is disabled or deleted",
-        };
-        Err(self.ended(family, why).await)
+            _ => Err(self.ended(family, "the account is disabled or deleted").await),
+        }
     }
 
     /// Revokes `family`, which `why` ended: `invalid_grant`.

@@ -112,12 +112,18 @@
     const connected = account.connected || [];
     connected.forEach((c) => {
       const text = t("connectedLine", { name: c.name, since: when(c.since), until: when(c.until) });
-      list.appendChild(row(text, button(t("signOutApp"), async () => {
+      const signOut = button(t("signOutApp"), async () => {
+        signOut.disabled = true;
         const result = await call("/account/apps/sign-out", { grant, id: c.id });
+        signOut.disabled = false;
         if (result.error) return show("error", errorKey(result.error));
         show("notice", "appSignedOut", { name: c.name });
-        load();
-      })));
+        // Taken off here: the list is read from an index, which may show it a moment longer.
+        account.connected = account.connected.filter((other) => other.id !== c.id);
+        renderConnected();
+      });
+      signOut.setAttribute("aria-label", t("signOutApp") + ": " + c.name);
+      list.appendChild(row(text, signOut));
     });
     $("connected").hidden = connected.length === 0;
   }

@@ -236,7 +236,7 @@ test("Your apps: the account page lists the apps with a home page that admit the
   await connected.first().waitFor();
   assert.match(await connected.first().textContent(), /^Demo OpenID Connect app, since /);
   await shot(outsider, "account-connected-apps");
-  await outsider.getByRole("button", { name: "Sign out of this app" }).click();
+  await outsider.getByRole("button", { name: "Sign out of this app: Demo OpenID Connect app" }).click();
   await outsider.getByText("Demo OpenID Connect app no longer keeps you signed in.").waitFor();
   await outsider.locator("#connected").waitFor({ state: "hidden" });
   // The app's refresh token is refused now (its own session page says so).

@@ -364,6 +364,9 @@ async fn the_account_page_lists_the_apps_that_keep_the_person_signed_in_and_sign
     let ended = test.post("/account/sessions/end-others", json!({"grant": grant})).await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
     assert_eq!(view(grant).await["connected"].as_array().map(Vec::len), Some(0));
+    for rt in [&first, &second] {
+        assert_eq!(refresh(&test, Some(&auth), rt, &[]).await.status, StatusCode::BAD_REQUEST);
+    }
 }
 
 #[tokio::test]

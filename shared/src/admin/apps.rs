@@ -54,6 +54,10 @@ pub struct AppSettings {
     /// that knows no `home_url` changes nothing by leaving it out.
     #[serde(default, deserialize_with = "present")]
     pub home_url: Option<Option<String>>,
+    /// Shown with the app (`App::refresh_tokens_not_before`) and set by the bridge alone: a value
+    /// sent back (an app read, then written) is ignored.
+    #[serde(default)]
+    pub refresh_tokens_not_before: Option<serde::de::IgnoredAny>,
 }
 
 /// A field that is present, `null` included (`Some(None)`); serde's `default` makes an absent one
@@ -101,15 +105,21 @@ pub fn view(app: &App) -> Value {
     value
 }
 
-/// When `next`'s refresh tokens start to count: `current`'s, or `now` when the change turns an
-/// OpenID Connect client's refresh tokens off or shortens their lifetime (those already given
-/// end; turning them on again later brings none back).
-fn refresh_tokens_not_before(current: &App, next: &App, now: u64) -> Option<u64> {
+/// How long after an app's change a login function may still act on the app as it was (its app
+/// cache, `APPS_TTL_SECONDS`, 60 s by default, and a margin; seconds).
+const STALE_APP_MARGIN: u64 = 120;
+
+/// When `next`'s refresh tokens start to count: `current`'s, or, when the change turns an OpenID
+/// Connect client's refresh tokens off or shortens their lifetime, `now` and the time a login
+/// function may still open families by the app as it was ([`STALE_APP_MARGIN`]): those already
+/// given end, and turning them on again later brings none back. Sign-ins in those two minutes
+/// get refresh tokens that end too.
+fn refresh_stamp(current: &App, next: &App, now: u64) -> Option<u64> {
     let lifetime = |app: &App| match &app.target {
         Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
         _ => 0,
     };
-    if lifetime(next) < lifetime(current) { Some(now) } else { current.refresh_tokens_not_before }
+    if lifetime(next) < lifetime(current) { Some(now + STALE_APP_MARGIN) } else { current.refresh_tokens_not_before }
 }
 
 pub struct AppAdmin {
@@ -235,7 +245,7 @@ impl AppAdmin {
             return Err(AdminError::Invalid("an app cannot change to or from an OpenID Connect client; create a new app".into()));
         }
         let mut next = next;
-        next.refresh_tokens_not_before = refresh_tokens_not_before(current, &next, now);
+        next.refresh_tokens_not_before = refresh_stamp(current, &next, now);
         if next.target.shares_secret() != current.signing_secret.is_some() {
             return Err(AdminError::Invalid("an app cannot change between sharing a secret with the bridge and not; create a new app".into()));
         }
@@ -306,5 +316,40 @@ impl AppAdmin {
             Ok(None) => AdminError::NotFound(format!("app `{id}`")),
             Err(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn refresh_tokens_end_when_a_clients_lifetime_is_turned_off_or_shortened_and_only_then() {
+        let app = |target: serde_json::Value, stamp: Option<u64>| -> App {
+            let mut app: App =
+                serde_json::from_value(json!({"id": "tool", "name": "Tool", "target": target, "allowed_origins": []})).unwrap_or_else(|e| panic!("{e}"));
+            app.refresh_tokens_not_before = stamp;
+            app
+        };
+        let oidc =
+            |lifetime: Option<u64>| json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "refresh_token_lifetime_seconds": lifetime});
+        let before = Some(5);
+        let stamp = |from: Option<u64>, to: Option<u64>| refresh_stamp(&app(oidc(from), before), &app(oidc(to), None), 1_000);
+        assert_eq!(stamp(Some(86_400), None), Some(1_000 + STALE_APP_MARGIN), "turned off");
+        assert_eq!(stamp(Some(86_400), Some(3_600)), Some(1_000 + STALE_APP_MARGIN), "shortened");
+        assert_eq!(stamp(Some(3_600), Some(86_400)), before, "lengthened: kept");
+        assert_eq!(stamp(Some(3_600), Some(3_600)), before, "unchanged: kept");
+        assert_eq!(stamp(None, Some(3_600)), before, "turned on: kept");
+        let zendesk = json!({"kind": "zendesk", "account_url": "https://acme.zendesk.com"});
+        assert_eq!(refresh_stamp(&app(zendesk.clone(), None), &app(zendesk, None), 1_000), None, "not a client");
+    }
+
+    #[test]
+    fn an_app_read_and_written_back_changes_no_refresh_stamp() {
+        let settings: AppSettings = serde_json::from_value(json!({"name": "Tool", "allowed_origins": [], "refresh_tokens_not_before": 12,
+            "target": {"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"]}}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.into_app(AppId::parse("tool").unwrap_or_else(|e| panic!("{e}")), 2).refresh_tokens_not_before, None);
     }
 }

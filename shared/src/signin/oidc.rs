@@ -270,9 +270,6 @@ mod tests {
     }
 
     #[test]
-    fn pkce_matches_rfc_7636_appendix_b() {}
-
-    #[test]
     fn the_authorization_request_carries_pkce_state_nonce_and_the_hint() {
         let meta = ProviderMetadata {
             issuer: ISS.into(),

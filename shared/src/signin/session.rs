@@ -2,7 +2,7 @@
 //!
 //! The browser holds an `HttpOnly` cookie: a digest of the user's name and 256 random bits
 //! ([`new_cookie`]);
-//! the table holds only the value's SHA-256 (see `oidc::digest`) with the person's profile as it
+//! the table holds only the value's SHA-256 (`common::hashing::digest`) with the person's profile as it
 //! was at sign-in, what that sign-in proved ([`Assurance`]) and the browser's device digest, so
 //! single sign-on into another app is one round trip and applies that app's risk policy. A
 //! session ends at its absolute expiry, after `idle` seconds without use, on sign-out, or when its

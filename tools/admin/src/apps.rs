@@ -25,6 +25,7 @@ fn settings(app: App) -> AppSettings {
         sign_up: app.sign_up,
         access: Some(app.access),
         home_url: Some(app.home_url),
+        refresh_tokens_not_before: None,
     }
 }
 

@@ -37,10 +37,15 @@ impl RefreshFamily {
     /// bridge sign-out and sign-out everywhere writes); `None` while it stands. Whole seconds: a
     /// sign-out or a change of the client in the same second as the sign-in does not end it.
     pub fn ended(&self, app: &App, signed_out_at: Option<u64>, now: u64) -> Option<&'static str> {
-        let gives = matches!(&app.target, Target::Oidc(client) if client.refresh_token_lifetime_seconds.is_some());
+        // The client's lifetime now: one shortened since refuses a family given the longer one
+        // (also by a function that read the app before the change).
+        let lifetime = match &app.target {
+            Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
+            _ => 0,
+        };
         if self.expires_at <= now {
             Some("the refresh tokens' lifetime is over")
-        } else if !gives || app.refresh_tokens_not_before.is_some_and(|at| self.signed_in_at < at) {
+        } else if self.expires_at.saturating_sub(self.signed_in_at) > lifetime || app.refresh_tokens_not_before.is_some_and(|at| self.signed_in_at < at) {
             Some("the client's refresh tokens were turned off or shortened since")
         } else if signed_out_at.is_some_and(|at| self.signed_in_at < at) {
             Some("the person signed out of the bridge since")
@@ -70,6 +75,36 @@ pub fn narrowed(granted: &str, asked: Option<&str>) -> Result<String, InvalidSco
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_family_ends_with_its_lifetime_the_clients_setting_and_the_persons_sign_out() {
+        let app = |lifetime: Option<u64>, stamp: Option<u64>| -> App {
+            let target = serde_json::json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "refresh_token_lifetime_seconds": lifetime});
+            let mut app: App = serde_json::from_value(serde_json::json!({"id": "tool", "name": "Tool", "target": target, "allowed_origins": []}))
+                .unwrap_or_else(|e| panic!("{e}"));
+            app.refresh_tokens_not_before = stamp;
+            app
+        };
+        let family = RefreshFamily {
+            id: "f".into(),
+            client_id: "tool".into(),
+            username: "hanako".into(),
+            subject: "s".into(),
+            scope: "openid".into(),
+            auth_time: None,
+            amr: vec![],
+            signed_in_at: 1_000,
+            expires_at: 1_000 + 86_400,
+            generation: 0,
+        };
+        let day = Some(86_400);
+        assert_eq!(family.ended(&app(day, Some(1_000)), Some(1_000), 2_000), None, "standing (marks to the second)");
+        assert!(family.ended(&app(day, None), None, 1_000 + 86_400).is_some(), "its lifetime over");
+        assert!(family.ended(&app(None, None), None, 2_000).is_some(), "the client's refresh tokens off");
+        assert!(family.ended(&app(Some(3_600), None), None, 2_000).is_some(), "shortened, though not stamped yet");
+        assert!(family.ended(&app(day, Some(1_001)), None, 2_000).is_some(), "stamped after the sign-in");
+        assert!(family.ended(&app(day, None), Some(1_001), 2_000).is_some(), "signed out after the sign-in");
+    }
 
     #[test]
     fn a_refresh_may_narrow_its_scopes_never_widen_them() {

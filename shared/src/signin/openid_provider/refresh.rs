@@ -9,14 +9,17 @@
 //! used a second time (stolen, or replayed) revokes its family: whoever holds any of its tokens
 //! signs in again, and the operators see it (`user.sign_in_failed`, `refresh_token_reused`).
 //!
-//! Each refresh reads the person's Cognito account beside the family: a disabled or deleted
-//! account (or another account under the same name), one that signed out of the bridge since
-//! the sign-in (in any browser, or everywhere: a password reset, an operator, SCIM), one the
-//! app's access no longer lists or that has not accepted the current terms gets no tokens; the
-//! claims are the account's as they are now.
+//! Each refresh reads the person's Cognito account beside the family and their sign-out mark.
+//! The family is revoked once the account is disabled or deleted (or another account has its
+//! name), the person signed out of the bridge since the sign-in (in any browser, or everywhere:
+//! a password reset, an operator, SCIM), or the client's refresh tokens were turned off,
+//! shortened or the client made again since (`family::RefreshFamily::ended`). A refresh is
+//! refused, the family kept, while the app's access does not list the person, they have not
+//! accepted the current terms, or they lack a claim the app requires. The claims are the
+//! account's as they are now.
 //!
-//! Not here: tokens without rotation, idle (sliding) lifetimes, a person's list of the apps
-//! holding their refresh tokens, and revoking access tokens (they expire).
+//! Not here: tokens without rotation, idle (sliding) lifetimes, revoking access tokens (they
+//! expire), and the list of a person's families (`signin::account`, from `SignInPorts::refresh`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -92,10 +95,10 @@ impl OpenIdProvider {
     /// sign-in's), and the next refresh token. The one presented works no more.
     ///
     /// Errors: `unauthorized_client` for a client without refresh tokens; `invalid_grant` for a
-    /// token not valid, expired, another client's, revoked, or used before, and for a person whose
-    /// standing ended it (see the module; the log says which); `invalid_scope` for a scope not
-    /// granted. A refusal spends nothing, but a token used before, a client's refresh tokens
-    /// turned off since, and a person signed out, disabled or deleted revoke the family.
+    /// token not valid, expired, another client's, revoked, or used before, and for a person or a
+    /// client whose standing ended it (see the module; the log says which); `invalid_scope` for
+    /// a scope not granted. A refusal spends nothing, but those that end the family (the
+    /// module's first list, and a token used before) revoke it.
     pub(super) async fn refresh(&self, app: &App, client: &OidcTarget, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
         if client.refresh_token_lifetime_seconds.is_none() {
             return Err(TokenError::UnauthorizedClient);
@@ -214,7 +217,7 @@ const ENDED: &str = "the refresh token is no longer valid: sign the person in ag
 /// A token not ours, altered, expired or revoked.
 const INVALID: &str = "the refresh token is not valid, or has expired";
 /// A token, or a code, brought a second time.
-const USED: &str = "the grant was used before";
+pub(super) const USED: &str = "the grant was used before";
 
 /// `invalid_grant` for a refresh `why` refuses (logged, not said).
 fn refused(why: &'static str) -> TokenError {
@@ -259,7 +262,7 @@ mod tests {
             auth_time: None,
             amr: vec!["pwd".into()],
             signed_in_at: NOW - 60,
-            expires_at: NOW + 3600,
+            expires_at: NOW - 60 + 3600,
             generation: 0,
         };
         let refresh = |token: String| {

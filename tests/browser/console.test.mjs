@@ -1908,6 +1908,9 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     const sso = `${info.api}/sso/${info.app_id}?return_to=${encodeURIComponent(info.demo_app + "/hc/en-us")}`;
     await hanako.goto(sso);
     await hanako.waitForURL(`${info.demo_app}/hc/en-us`);
+    // The demo OpenID Connect app, from that session: it keeps her signed in (a refresh token).
+    await hanako.goto(`${info.oidc_app}/`);
+    await hanako.waitForURL(`${info.oidc_app}/`);
 
     // Someone with a second factor and no console role: the operator may reset it (the helpdesk's
     // action); an admin's, not (the API refuses it too, below).
@@ -1926,6 +1929,17 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     for (const name of ["Disable", "Enable", "Change role"]) assert.equal(await p.getByRole("button", { name, exact: true }).count(), 0, `no ${name}`);
     await p.getByRole("button", { name: "Require a new password", exact: true }).waitFor();
     assert.equal(await p.getByLabel("New console role").count(), 0, "no role form");
+    // The app that keeps her signed in: signed out of it from its row (asked first); the app's
+    // refresh token is refused from then on.
+    const connected = p.getByRole("region", { name: "Apps that keep them signed in" });
+    await connected.getByRole("button", { name: "Sign out of Demo OpenID Connect app" }).click();
+    await dialog(p).getByRole("heading", { name: `Sign ${person.email} out of Demo OpenID Connect app?` }).waitFor();
+    await dialog(p).getByRole("button", { name: "Sign out of this app" }).click();
+    await p.getByRole("status").filter({ hasText: `${person.email} is signed out of Demo OpenID Connect app.` }).waitFor();
+    await connected.getByText("No app keeps them signed in.").waitFor();
+    await hanako.goto(`${info.oidc_app}/`);
+    await hanako.getByRole("link", { name: "Refresh tokens" }).click();
+    assert.match(await hanako.locator("#error").textContent(), /^invalid_grant: /);
     // One session ended from its row: that browser's next app opens the form.
     await p.getByRole("region", { name: "Live sessions" }).getByRole("button", { name: /^Sign out: Password, since / }).click();
     await dialog(p).getByRole("heading", { name: `Sign ${person.email} out of this session?` }).waitFor();

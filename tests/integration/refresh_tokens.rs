@@ -369,6 +369,45 @@ async fn the_account_page_lists_the_apps_that_keep_the_person_signed_in_and_sign
     }
 }
 
+/// The operators' person page lists the same apps, and an operator (not a viewer) signs the person
+/// out of one: audited with the app's id.
+#[tokio::test]
+async fn an_operator_signs_a_person_out_of_an_app_that_keeps_them_signed_in() {
+    let console = crate::admin_api::Console::new().await;
+    let test = &console.test;
+    test.keys().rotate(shared::tokens::jws::Algorithm::RS256, shared::tokens::signing_keys::MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let auth = basic(OFFLINE, SECRET);
+    let (hanako, _) = console.person(EMAIL, &["agents"]).await;
+    let ops = console.token(&console.person("ops@example.com", &["bridge-operator"]).await, json!({}));
+    let viewer = console.token(&console.person("viewer@example.com", &["bridge-viewer"]).await, json!({}));
+    let rt = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);
+
+    let person = console.call(&ops, "GET", &format!("/admin/v1/people/{hanako}"), &[], None).await.json();
+    let connected = person["connected"].as_array().cloned().unwrap_or_default();
+    assert_eq!((connected.len(), connected[0]["app"].as_str()), (1, Some(OFFLINE)), "{person}");
+    let id = connected[0]["id"].as_str().unwrap_or_default();
+    let path = format!("/admin/v1/people/{hanako}/apps/{id}/sign-out");
+    assert_eq!(console.call(&viewer, "POST", &path, &[], None).await.status, StatusCode::FORBIDDEN);
+    let elsewhere = console.call(&ops, "POST", &format!("/admin/v1/people/ops@example.com/apps/{id}/sign-out"), &[], None).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "another person's: {}", elsewhere.body);
+    let next = refresh(test, Some(&auth), &rt, &[]).await;
+    assert_eq!(next.status, StatusCode::OK, "nothing ended yet: {}", next.body);
+    let first = refresh_token_of(&next.json());
+
+    let second = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);
+    let person = console.call(&ops, "GET", &format!("/admin/v1/people/{hanako}"), &[], None).await.json();
+    let one = person["connected"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let out = console.call(&ops, "POST", &format!("/admin/v1/people/{hanako}/apps/{one}/sign-out"), &[], None).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert_eq!(out.json()["connected"].as_array().map(Vec::len), Some(1), "the other sign-in stays");
+    let outcomes = [refresh(test, Some(&auth), &first, &[]).await.status, refresh(test, Some(&auth), &second, &[]).await.status];
+    assert!(outcomes.contains(&StatusCode::OK) && outcomes.contains(&StatusCode::BAD_REQUEST), "{outcomes:?}");
+    let audit = console.call(&ops, "GET", &format!("/admin/v1/audit?target=user:{hanako}&type=admin.user.signed_out"), &[], None).await.json();
+    assert!(audit.to_string().contains(&format!("\"app_signed_out\":\"{OFFLINE}\"")), "{audit}");
+}
+
 #[tokio::test]
 async fn a_client_revokes_its_refresh_tokens_and_no_one_elses() {
     let (test, _) = offline_provider().await;

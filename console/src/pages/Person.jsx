@@ -50,8 +50,9 @@ export function Person({ params }) {
   // `arg`: a question's argument: a role, or the session being ended.
   const values = (arg) => {
     const role = ROLES.includes(arg) ? arg : null;
-    const session = arg && arg.id ? sessionName(arg) : "";
-    return { who, session, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" };
+    const session = arg && arg.method ? sessionName(arg) : "";
+    const app = arg && arg.app ? arg.name : "";
+    return { who, session, app, role: role ? t(`roles.${role}`) : t("none"), help: role ? t(`roleHelp.${role}`) : "" };
   };
   /** What a change answers: the person as it left them, and `key` said of them. */
   const changed = (key) => ({ data }, role) => {
@@ -70,6 +71,14 @@ export function Person({ params }) {
         danger: true,
         call: (s) => api(`/people/${seg(username)}/sessions/${seg(s.id)}/sign-out`, { method: "POST" }),
         done: changed("people.sessionEndedDone"),
+      },
+      signOutApp: {
+        title: "people.signOutAppTitle",
+        body: "people.signOutAppBody",
+        confirm: "people.signOutApp",
+        danger: true,
+        call: (c) => api(`/people/${seg(username)}/apps/${seg(c.id)}/sign-out`, { method: "POST" }),
+        done: changed("people.appSignedOutDone"),
       },
       resetFactors: {
         title: "people.resetFactorsTitle",
@@ -263,6 +272,47 @@ export function Person({ params }) {
               </div>
             ) : (
               <p>{t("people.noSessions")}</p>
+            )}
+          </section>
+
+          <section aria-labelledby="connected-heading">
+            <h2 id="connected-heading">{t("people.connected")}</h2>
+            <p class="muted small">{t("people.connectedIntro")}</p>
+            {(p.connected || []).length ? (
+              <div class="overflow-auto">
+                <table class="striped">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("apps.id")}</th>
+                      <th scope="col">{t("people.created")}</th>
+                      <th scope="col">{t("people.expires")}</th>
+                      {canSignOut && <th scope="col">{t("people.sessionAction")}</th>}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.connected.map((c) => (
+                      <tr key={c.id}>
+                        <AppIdCell id={c.app} />
+                        <td>
+                          <Time at={c.since} />
+                        </td>
+                        <td>
+                          <Time at={c.until} />
+                        </td>
+                        {canSignOut && (
+                          <td>
+                            <button type="button" class="secondary outline small" aria-label={t("people.signOutAppLabel", { app: c.name })} onClick={() => ask("signOutApp", c)}>
+                              {t("people.signOutApp")}
+                            </button>
+                          </td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : (
+              <p>{t("people.noConnected")}</p>
             )}
           </section>
           <PersonApps person={p} />

@@ -95,6 +95,12 @@ impl Admin {
                 audit: audit.clone(),
                 codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
                 orgs: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)),
+                refresh: Arc::new(shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(dynamo.clone(), &config.table)),
+                // Names only: a minute's cache, as the login function's.
+                apps: Arc::new(shared::adapters::cached_apps::CachedApps::new(
+                    Arc::new(DynamoApps::new(dynamo.clone(), &config.table)),
+                    Duration::from_secs(60),
+                )),
             },
             audit,
             daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(dynamo.clone(), &config.table)),

@@ -1,7 +1,7 @@
 //! People as operators see and manage them: find a person by email and see their organisation,
-//! groups, console role, second factors, last sign-in and bridge sessions; disable, enable, sign
-//! out everywhere or of one session, reset their second factors, require a new password; give
-//! and take console roles. Each change is made in Cognito (and the sessions table), then
+//! groups, console role, second factors, last sign-in, bridge sessions and the OpenID Connect
+//! apps that keep them signed in; disable, enable, sign out everywhere, of one session or of one
+//! such app, reset their second factors, require a new password; give and take console roles. Each change is made in Cognito (and the sessions table), then
 //! recorded in the audit trail: Cognito and DynamoDB share no transaction, so a record follows
 //! its change.
 
@@ -18,6 +18,7 @@ use super::role::Role;
 use crate::common::email::Email;
 use crate::directory::ports::PoolUser;
 use crate::events::{EventType, EventUser};
+use crate::signin::openid_provider::family::{self, ConnectedApp};
 use crate::signin::session::{Method, Session};
 
 /// A person, as the console shows them.
@@ -41,6 +42,8 @@ pub struct Person {
     pub last_sign_in: Option<u64>,
     /// Their live bridge sessions, newest first.
     pub sessions: Vec<SessionSummary>,
+    /// The OpenID Connect apps that keep them signed in (refresh tokens), newest first.
+    pub connected: Vec<ConnectedApp>,
 }
 
 /// A bridge session, without anything that opens it.
@@ -67,6 +70,10 @@ pub struct PeopleAdmin {
     pub codes: Arc<dyn crate::signin::ports::SignUpLedger>,
     /// The organisations: an address in a domain one owns is its people's, never invited.
     pub orgs: Arc<dyn crate::directory::ports::OrgStore>,
+    /// OpenID Connect clients' refresh tokens, and the apps they are for: the apps that keep a
+    /// person signed in.
+    pub refresh: Arc<dyn crate::signin::ports::RefreshFamilies>,
+    pub apps: Arc<dyn crate::tokens::ports::AppDirectory>,
 }
 
 pub(super) fn text(user: &PoolUser, name: &str) -> Option<String> {
@@ -108,7 +115,7 @@ impl PeopleAdmin {
         self.directory.set_enabled(&user.username, false).await?;
         self.record(EventType::AdminUserDisabled, actor, &user, json!({"enabled": user.enabled}), json!({"enabled": false}), now).await?;
         user.enabled = false;
-        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+        Ok(person(user, activity.signed_out()))
     }
 
     pub async fn enable(&self, actor: &Actor, username: &str, now: u64) -> Result<Person, AdminError> {
@@ -139,7 +146,7 @@ impl PeopleAdmin {
         let before = json!({"factors": user.factors, "sessions": ended});
         self.record(EventType::AdminUserFactorsReset, actor, &user, before, json!({"factors": [], "sessions": 0}), now).await?;
         user.factors.clear();
-        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+        Ok(person(user, activity.signed_out()))
     }
 
     /// Requires the person to choose a new password (one someone else may know): Cognito stops
@@ -188,7 +195,7 @@ impl PeopleAdmin {
         let ended = ended?;
         self.record(EventType::AdminUserPasswordResetRequired, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
         user.status = Some("RESET_REQUIRED".into());
-        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+        Ok(person(user, activity.signed_out()))
     }
 
     /// Ends every bridge session, Cognito refresh token and console token of the person.
@@ -196,7 +203,7 @@ impl PeopleAdmin {
         let (user, activity) = self.read(username, now).await?;
         let ended = self.end_everything(&user.username, now).await?;
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": ended}), json!({"sessions": 0}), now).await?;
-        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+        Ok(person(user, activity.signed_out()))
     }
 
     /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]): the browser holding it
@@ -251,28 +258,75 @@ impl PeopleAdmin {
         }
         self.record(EventType::AdminRoleRevoked, actor, &user, json!({"role": before}), json!({"role": null}), now).await?;
         user.groups.retain(|g| Role::of([g.as_str()]).is_none());
-        Ok(person(user, Activity { sessions: Vec::new(), ..activity }))
+        Ok(person(user, activity.signed_out()))
     }
 
     /// The person's account, live sessions and last sign-in, read side by side (by user name, or again by
     /// it when `username` was their email alias).
     pub(super) async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Activity), AdminError> {
         check_username(username)?;
-        let (user, sessions, last) = tokio::join!(self.directory.user(username), self.sessions.of(username), self.sessions.last_sign_in(username));
+        // Side by side: the account, its sessions, last sign-in and refresh tokens.
+        let read = |name: &str| {
+            let name = name.to_owned();
+            async move {
+                let (user, sessions, last, families) =
+                    tokio::join!(self.directory.user(&name), self.sessions.of(&name), self.sessions.last_sign_in(&name), self.refresh.of_user(&name));
+                (user, sessions, last, families)
+            }
+        };
+        let (user, sessions, last, families) = read(username).await;
         let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
         // Found by an alias: read again by the account's own name, so that the groups (which
         // decide what an operator may do to them) are surely this account's, whatever moved
         // between the two side-by-side reads.
-        let (user, sessions, last) = if user.username == username {
-            (user, sessions, last)
+        let (user, sessions, last, families) = if user.username == username {
+            (user, sessions, last, families)
         } else {
-            let (again, sessions, last) =
-                tokio::join!(self.directory.user(&user.username), self.sessions.of(&user.username), self.sessions.last_sign_in(&user.username));
-            (again?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?, sessions, last)
+            let (again, sessions, last, families) = read(&user.username).await;
+            (again?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?, sessions, last, families)
         };
         let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|(_, s)| s.live(now)).map(summary).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
-        Ok((user, Activity { sessions, last_sign_in: last? }))
+        let (families, signed_out_at) = families?;
+        let apps = self.apps_of(&families).await?;
+        let connected = family::connected(&apps, families, signed_out_at, text(&user, "sub").as_deref(), now);
+        Ok((user, Activity { sessions, connected, last_sign_in: last? }))
+    }
+
+    /// Signs the person out of an OpenID Connect app that keeps them signed in: revokes the
+    /// refresh tokens of one sign-in (`id`, a [`ConnectedApp`]'s), in one delete whose condition is
+    /// that they are the person's. `admin.user.signed_out` (`before.connected`;
+    /// `after.connected`, `after.app_signed_out`: the app's id). The app's access token lives out
+    /// its few minutes.
+    ///
+    /// Errors: `Invalid` for an id that cannot be one; `NotFound` for one not the person's (or
+    /// gone), and nothing is revoked.
+    pub async fn sign_out_app(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
+        if !crate::signin::session::is_digest(id) {
+            return Err(AdminError::Invalid("a connected app's id is 43 characters of base64url".into()));
+        }
+        let not_found = || AdminError::NotFound(format!("connected app `{id}` of person `{username}`"));
+        let (user, mut activity) = self.read(username, now).await?;
+        let before = activity.connected.len();
+        let at = activity.connected.iter().position(|c| c.id == id).ok_or_else(not_found)?;
+        if !self.refresh.revoke_of(&user.username, id).await? {
+            return Err(not_found());
+        }
+        let app = activity.connected.remove(at).app;
+        let after = json!({"connected": activity.connected.len(), "app_signed_out": app});
+        self.record(EventType::AdminUserSignedOut, actor, &user, json!({"connected": before}), after, now).await?;
+        Ok(person(user, activity))
+    }
+
+    /// The apps `families` are for (each read once, from the cache; none for a person without
+    /// refresh tokens, most people).
+    async fn apps_of(&self, families: &[family::RefreshFamily]) -> Result<Vec<crate::tokens::app::App>, AdminError> {
+        let mut ids: Vec<&str> = families.iter().map(|f| f.client_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids = ids.into_iter().filter_map(|id| crate::tokens::app::AppId::parse(id).ok());
+        let read = futures_util::future::try_join_all(ids.map(|id| async move { self.apps.app(&id).await })).await?;
+        Ok(read.into_iter().flatten().map(std::sync::Arc::unwrap_or_clone).collect())
     }
 
     /// Ends the person's bridge sessions and Cognito refresh tokens, and revokes their console
@@ -295,7 +349,16 @@ impl PeopleAdmin {
 #[derive(Default)]
 pub(super) struct Activity {
     sessions: Vec<SessionSummary>,
+    connected: Vec<ConnectedApp>,
     last_sign_in: Option<u64>,
+}
+
+impl Activity {
+    /// After the person was signed out everywhere (their sign-out mark written, or their
+    /// account disabled): no session, and no app keeps them signed in.
+    fn signed_out(self) -> Self {
+        Self { sessions: Vec::new(), connected: Vec::new(), ..self }
+    }
 }
 
 pub(super) fn person(mut user: PoolUser, activity: Activity) -> Person {
@@ -311,6 +374,7 @@ pub(super) fn person(mut user: PoolUser, activity: Activity) -> Person {
         factors: user.factors,
         status: user.status,
         sessions: activity.sessions,
+        connected: activity.connected,
         last_sign_in: activity.last_sign_in,
     }
 }

@@ -24,11 +24,11 @@ use crate::directory::org::OrgId;
 use crate::events::{EventContext, EventType, IdentityEvent};
 use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, ChallengeAnswer, ChallengeKind};
 use crate::signin::flow::{self, Purpose};
-use crate::signin::openid_provider::family::RefreshFamily;
+use crate::signin::openid_provider::family::{self, ConnectedApp};
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{self, Method, Session};
-use crate::tokens::app::{App, AppLink};
+use crate::tokens::app::AppLink;
 use crate::tokens::targets::mint::DeliveryMethod;
 
 /// How long the page's grant lasts (seconds).
@@ -83,20 +83,6 @@ pub struct AccountView {
     pub apps: Vec<AppLink>,
     /// The OpenID Connect apps that keep the person signed in with a refresh token, newest first.
     pub connected: Vec<ConnectedApp>,
-}
-
-/// An OpenID Connect app that keeps the person signed in: one sign-in's refresh tokens (a
-/// family still standing), as the person sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConnectedApp {
-    /// The family's id (it opens nothing), for signing the app out.
-    pub id: String,
-    pub app: String,
-    /// The app's name.
-    pub name: String,
-    /// When that sign-in was, and when its tokens end at the latest (seconds since the epoch).
-    pub since: u64,
-    pub until: u64,
 }
 
 /// One bridge session, as the person sees it.
@@ -191,7 +177,12 @@ impl AccountPage {
             tracing::warn!(%error, "the account page lists no apps: the apps could not be read");
             Vec::new()
         });
-        let connected = connected(&apps, families, text("sub").as_deref(), now);
+        let (families, signed_out_at) = families.unwrap_or_else(|error| {
+            // A convenience, as the apps: the rest of the page works.
+            tracing::warn!(%error, "the account page lists no connected apps: they could not be read");
+            (Vec::new(), None)
+        });
+        let connected = family::connected(&apps, families, signed_out_at, text("sub").as_deref(), now);
         let mut apps: Vec<AppLink> = apps.iter().filter_map(|app| app.link(profile.as_ref()?)).collect();
         apps.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         Ok(AccountView { name: text("name"), email: text("email"), language: text("locale"), organisation, sessions, apps, connected })
@@ -433,26 +424,6 @@ impl AccountPage {
     }
 }
 
-/// The families in `read` (and the person's sign-out mark) of the account whose `sub` is
-/// `subject` still standing at `now`, each for an OpenID Connect app of `apps`, newest first. The
-/// list is a convenience: a failure to read it is logged and shows none.
-fn connected(apps: &[App], read: Result<(Vec<RefreshFamily>, Option<u64>), StoreError>, subject: Option<&str>, now: u64) -> Vec<ConnectedApp> {
-    let (families, signed_out_at) = read.unwrap_or_else(|error| {
-        tracing::warn!(%error, "the account page lists no connected apps: they could not be read");
-        (Vec::new(), None)
-    });
-    let mut connected: Vec<ConnectedApp> = families
-        .into_iter()
-        .filter(|f| Some(f.subject.as_str()) == subject)
-        .filter_map(|f| {
-            let app = apps.iter().find(|a| a.id.as_str() == f.client_id).filter(|a| f.ended(a, signed_out_at, now).is_none())?;
-            Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at })
-        })
-        .collect();
-    connected.sort_by_key(|c| std::cmp::Reverse(c.since));
-    connected
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -467,45 +438,6 @@ mod tests {
     use crate::signin::service::SignInPorts;
     use crate::signin::session::{Method, Session};
     use crate::testing::{MemoryAccount, MemoryOrgs, MemorySessions, ScriptedAuth, sign_in_ports};
-
-    /// The apps that keep a person signed in: their own sign-ins only, still standing, of apps
-    /// that exist and give refresh tokens, newest first.
-    #[test]
-    fn connected_apps_are_the_persons_own_sign_ins_still_standing_newest_first() {
-        use super::{RefreshFamily, connected};
-        let app = |id: &str, lifetime: Option<u64>| -> crate::tokens::app::App {
-            let target = json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "refresh_token_lifetime_seconds": lifetime});
-            serde_json::from_value(json!({"id": id, "name": format!("{id} app"), "target": target, "allowed_origins": []})).unwrap_or_else(|e| panic!("{e}"))
-        };
-        let apps = [app("tool", Some(3_600)), app("off", None)];
-        let family = |id: &str, client: &str, subject: &str, signed_in_at: u64| RefreshFamily {
-            id: id.into(),
-            client_id: client.into(),
-            username: "hanako".into(),
-            subject: subject.into(),
-            scope: "openid offline_access".into(),
-            auth_time: None,
-            amr: vec!["pwd".into()],
-            signed_in_at,
-            expires_at: signed_in_at + 3_600,
-            generation: 0,
-        };
-        let families = vec![
-            family("older", "tool", "s", 1_000),
-            family("newer", "tool", "s", 1_500),
-            family("expired", "tool", "s", 10),
-            family("signed-out", "tool", "s", 900),
-            family("another-account", "tool", "s-before", 1_200),
-            family("client-off", "off", "s", 1_200),
-            family("app-gone", "gone", "s", 1_200),
-        ];
-        let listed = connected(&apps, Ok((families, Some(950))), Some("s"), 2_000);
-        let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["newer", "older"]);
-        assert_eq!((listed[0].name.as_str(), listed[0].since, listed[0].until), ("tool app", 1_500, 5_100));
-        let failed = connected(&apps, Err(crate::common::store::StoreError::Throttled), Some("s"), 2_000);
-        assert!(failed.is_empty(), "a failed read lists none");
-    }
 
     const TOKEN: &str = "access-token";
 

@@ -1,5 +1,6 @@
 //! A sign-in's family of refresh tokens at an OpenID Connect client ([`RefreshFamily`]: what
-//! is stored, and what each refresh decides on), and the scopes a refresh may ask for. No I/O:
+//! is stored, and what each refresh decides on), the scopes a refresh may ask for, and the apps
+//! that keep a person signed in as people see them ([`connected`]). No I/O:
 //! `openid_provider::refresh` uses them, `SignInPorts::refresh` stores the families.
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,41 @@ impl RefreshFamily {
     }
 }
 
+/// An OpenID Connect app that keeps the person signed in: one sign-in's refresh tokens (a
+/// family still standing), as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectedApp {
+    /// The family's id (it opens nothing), for signing the app out.
+    pub id: String,
+    pub app: String,
+    /// The app's name.
+    pub name: String,
+    /// When that sign-in was, and when its tokens end at the latest (seconds since the epoch).
+    pub since: u64,
+    pub until: u64,
+}
+
+/// The families of the account whose `sub` is `subject` still standing at `now`, the person
+/// having last signed out of the bridge at `signed_out_at`, each for an OpenID Connect app of
+/// `apps`, newest first: the apps that keep them signed in (the account page, the operators'
+/// person page).
+pub fn connected(apps: &[App], families: Vec<RefreshFamily>, signed_out_at: Option<u64>, subject: Option<&str>, now: u64) -> Vec<ConnectedApp> {
+    let mut connected: Vec<ConnectedApp> = families
+        .into_iter()
+        .filter(|f| Some(f.subject.as_str()) == subject)
+        .filter_map(|f| {
+            let app = apps.iter().find(|a| a.id.as_str() == f.client_id).filter(|a| f.ended(a, signed_out_at, now).is_none())?;
+            Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at })
+        })
+        .collect();
+    connected.sort_by_key(|c| std::cmp::Reverse(c.since));
+    connected
+}
+
+/// What a code or a refresh token brought a second time is told (`invalid_grant`): the same
+/// for both, so a client learns nothing of what the first exchange gave.
+pub const USED: &str = "the grant was used before";
+
 /// A refresh asked for a scope its sign-in was not granted, or none without `openid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidScope;
@@ -75,6 +111,43 @@ pub fn narrowed(granted: &str, asked: Option<&str>) -> Result<String, InvalidSco
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The apps that keep a person signed in: their own sign-ins only, still standing, of apps
+    /// that exist and give refresh tokens, newest first.
+    #[test]
+    fn connected_apps_are_the_persons_own_sign_ins_still_standing_newest_first() {
+        let app = |id: &str, lifetime: Option<u64>| -> crate::tokens::app::App {
+            let target = serde_json::json!({"kind": "oidc", "redirect_uris": ["https://tool.example.com/cb"], "refresh_token_lifetime_seconds": lifetime});
+            serde_json::from_value(serde_json::json!({"id": id, "name": format!("{id} app"), "target": target, "allowed_origins": []}))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let apps = [app("tool", Some(3_600)), app("off", None)];
+        let family = |id: &str, client: &str, subject: &str, signed_in_at: u64| RefreshFamily {
+            id: id.into(),
+            client_id: client.into(),
+            username: "hanako".into(),
+            subject: subject.into(),
+            scope: "openid offline_access".into(),
+            auth_time: None,
+            amr: vec!["pwd".into()],
+            signed_in_at,
+            expires_at: signed_in_at + 3_600,
+            generation: 0,
+        };
+        let families = vec![
+            family("older", "tool", "s", 1_000),
+            family("newer", "tool", "s", 1_500),
+            family("expired", "tool", "s", 10),
+            family("signed-out", "tool", "s", 900),
+            family("another-account", "tool", "s-before", 1_200),
+            family("client-off", "off", "s", 1_200),
+            family("app-gone", "gone", "s", 1_200),
+        ];
+        let listed = connected(&apps, families, Some(950), Some("s"), 2_000);
+        let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["newer", "older"]);
+        assert_eq!((listed[0].name.as_str(), listed[0].since, listed[0].until), ("tool app", 1_500, 5_100));
+    }
 
     #[test]
     fn a_family_ends_with_its_lifetime_the_clients_setting_and_the_persons_sign_out() {

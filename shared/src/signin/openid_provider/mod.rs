@@ -260,7 +260,7 @@ impl OpenIdProvider {
                 if let Some((family, _)) = &family {
                     self.revoke_family(family).await;
                 }
-                return Err(not_spent.map_or_else(unavailable, |_| TokenError::InvalidGrant(refresh::USED)));
+                return Err(not_spent.map_or_else(unavailable, |_| TokenError::InvalidGrant(family::USED)));
             }
         }
         match family {

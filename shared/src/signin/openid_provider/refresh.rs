@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::family::{RefreshFamily, narrowed};
+use super::family::{RefreshFamily, USED, narrowed};
 use super::{AccessGrant, ClientCredentials, OpenIdProvider, TokenError, TokenRequest, TokenResponse, unavailable};
 use crate::common::profile::UserProfile;
 use crate::common::store::StoreError;
@@ -216,8 +216,6 @@ impl OpenIdProvider {
 const ENDED: &str = "the refresh token is no longer valid: sign the person in again";
 /// A token not ours, altered, expired or revoked.
 const INVALID: &str = "the refresh token is not valid, or has expired";
-/// A token, or a code, brought a second time.
-pub(super) const USED: &str = "the grant was used before";
 
 /// `invalid_grant` for a refresh `why` refuses (logged, not said).
 fn refused(why: &'static str) -> TokenError {

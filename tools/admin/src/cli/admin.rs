@@ -64,6 +64,8 @@ pub async fn run(command: AdminCommand, ctx: &Ctx, user_pool: Option<&str>) -> R
             audit: audit.clone(),
             codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), table)),
             orgs: Arc::new(shared::adapters::dynamo::orgs::DynamoOrgs::new(dynamo.clone(), table)),
+            refresh: Arc::new(shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(dynamo.clone(), table)),
+            apps: Arc::new(shared::adapters::dynamo::apps::DynamoApps::new(dynamo.clone(), table)),
         })
     };
     let actor = Actor::cli();

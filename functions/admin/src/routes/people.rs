@@ -24,7 +24,7 @@ pub fn routes() -> Router<Arc<Admin>> {
         .route("/admin/v1/people/{username}/enable", post(enable))
         .route("/admin/v1/people/{username}/sign-out", post(sign_out))
         .route("/admin/v1/people/{username}/sessions/{id}/sign-out", post(end_session))
-        .route("/admin/v1/people/{username}/apps/{id}/sign-out", post(sign_out_app))
+        .route("/admin/v1/people/{username}/apps/{sign_in}/sign-out", post(sign_out_app))
         .route("/admin/v1/people/{username}/factors/reset", post(reset_factors))
         .route("/admin/v1/people/{username}/password/reset", post(require_password_reset))
         .route("/admin/v1/people/{username}/role", put(grant).delete(revoke))
@@ -96,7 +96,7 @@ async fn end_session(State(admin): State<Arc<Admin>>, caller: Caller, PathParams
     changed(&admin, admin.people.end_session(&operator.actor, &username, &id, now()).await?)
 }
 
-/// `POST /admin/v1/people/{username}/apps/{id}/sign-out`: ends one sign-in's refresh tokens at
+/// `POST /admin/v1/people/{username}/apps/{sign_in}/sign-out`: ends one sign-in's refresh tokens at
 /// an OpenID Connect app (one of the person's `connected`).
 async fn sign_out_app(State(admin): State<Arc<Admin>>, caller: Caller, PathParams((username, id)): PathParams<(String, String)>) -> Answer {
     let operator = caller.may(Action::SignOutPerson)?;

@@ -68,6 +68,30 @@ async fn revoke(test: &TestApp, authorization: Option<&str>, form: &[(&str, &str
     test.send("POST", "/oauth2/revoke", &headers, Some(body)).await
 }
 
+/// A refresh through a new instance of the login function (nothing cached: the apps, terms and
+/// keys as they are now).
+async fn refresh_cold(test: &TestApp, auth: &str, refresh_token: &str) -> Reply {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).finish();
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth)];
+    send_to(&login_for(&test.sdk, &test.stack, moto()), "POST", "/oauth2/token", &headers, Some(body)).await
+}
+
+/// Changes `offline-tool`'s refresh tokens' lifetime (`None`: turned off).
+async fn set_refresh_lifetime(test: &TestApp, lifetime: Option<u64>) {
+    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+        target.refresh_token_lifetime_seconds = lifetime;
+    }
+    test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+/// A second confidential client with refresh tokens, `other-offline`; its Basic credentials.
+async fn other_client(test: &TestApp) -> String {
+    let secret = "other-client-secret-0123456789";
+    test.apps.create(offline_client("other-offline", "client_secret_basic"), Some(&secret.to_owned().into())).await.unwrap_or_else(|e| panic!("{e:#}"));
+    basic("other-offline", secret)
+}
+
 #[tokio::test]
 async fn a_refresh_token_works_once_and_its_second_use_ends_the_sign_ins_tokens() {
     let (test, sub) = offline_provider().await;
@@ -138,39 +162,25 @@ async fn a_refresh_token_works_once_and_its_second_use_ends_the_sign_ins_tokens(
     // The client's refresh tokens turned off: those already given stop working (from the next
     // second: marks are whole seconds).
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
-    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
-        target.refresh_token_lifetime_seconds = None;
-    }
-    test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let fresh = login_for(&test.sdk, &test.stack, moto());
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("grant_type", "refresh_token"), ("refresh_token", &refresh_token_of(&other.json()))])
-        .finish();
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())];
-    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body.clone())).await, StatusCode::BAD_REQUEST, "unauthorized_client");
+    set_refresh_lifetime(&test, None).await;
+    let other = refresh_token_of(&other.json());
+    refused(&refresh_cold(&test, &auth, &other).await, StatusCode::BAD_REQUEST, "unauthorized_client");
     // On again: the tokens given before it was turned off stay refused.
-    let mut app = test.apps.get(&shared::tokens::app::AppId::parse(OFFLINE).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
-    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
-        target.refresh_token_lifetime_seconds = Some(86_400);
-    }
-    test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let fresh = login_for(&test.sdk, &test.stack, moto());
-    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    set_refresh_lifetime(&test, Some(86_400)).await;
+    refused(&refresh_cold(&test, &auth, &other).await, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
 async fn a_refresh_token_is_its_clients_alone_and_never_widens_the_scopes() {
     let (test, _) = offline_provider().await;
     let auth = basic(OFFLINE, SECRET);
-    let other = secrecy::SecretString::from("other-client-secret-0123456789".to_owned());
-    test.apps.create(offline_client("other-offline", "client_secret_basic"), Some(&other)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let other = other_client(&test).await;
     let tokens = signed_in(&test, OFFLINE, Some(&auth)).await;
     let rt = refresh_token_of(&tokens);
 
     // Another client with its own good credentials, the wrong secret, none; a wider scope, one
     // without openid; an altered token, the access token, the ID token, the code's form.
-    refused(&refresh(&test, Some(&basic("other-offline", "other-client-secret-0123456789")), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&other), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
     refused(&refresh(&test, Some(&basic(OFFLINE, "tool-client-secret-0123456788")), &rt, &[]).await, StatusCode::UNAUTHORIZED, "invalid_client");
     refused(&refresh(&test, None, &rt, &[("client_id", OFFLINE)]).await, StatusCode::UNAUTHORIZED, "invalid_client");
     refused(&refresh(&test, Some(&auth), &rt, &[("scope", "openid phone")]).await, StatusCode::BAD_REQUEST, "invalid_scope");
@@ -269,26 +279,16 @@ async fn a_refresh_waits_for_the_current_terms_and_the_apps_required_claims_with
     let (test, _) = offline_provider().await;
     let auth = basic(OFFLINE, SECRET);
     let rt = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
-    let refresh_at = |login: axum::Router, rt: String| {
-        let auth = auth.clone();
-        async move {
-            let body =
-                url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("grant_type", "refresh_token"), ("refresh_token", rt.as_str())]).finish();
-            send_to(&login, "POST", "/oauth2/token", &[("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())], Some(body))
-                .await
-        }
-    };
     // New terms the person has not accepted (read by a new instance: documents are cached).
     crate::consent::publish(&test, "terms", true).await;
     let test = TestApp { login: login_for(&test.sdk, &test.stack, moto()), ..test };
-    refused(&refresh_at(test.login.clone(), rt.clone()).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh_cold(&test, &auth, &rt).await, StatusCode::BAD_REQUEST, "invalid_grant");
     // Accepted at their next sign-in: the same token works (it was not spent, nor revoked).
     let step = test.login_at(&offline_path(OFFLINE), EMAIL, PASSWORD).await.json();
     assert_eq!(step["status"], "consent", "{step}");
     let accepted = crate::consent::answer(&test, step["flow"].as_str().unwrap_or_default(), &["terms"]).await;
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
-    let login = login_for(&test.sdk, &test.stack, moto());
-    let next = refresh_at(login.clone(), rt).await;
+    let next = refresh_cold(&test, &auth, &rt).await;
     assert_eq!(next.status, StatusCode::OK, "{}", next.body);
     let rt = refresh_token_of(&next.json());
 
@@ -297,9 +297,9 @@ async fn a_refresh_waits_for_the_current_terms_and_the_apps_required_claims_with
     let mapping = app.claims.clone();
     app.claims = serde_json::from_value(json!({"dept": {"from": "attribute", "name": "custom:dept", "required": true}})).unwrap_or_else(|e| panic!("{e}"));
     let app = test.apps.update(app).await.unwrap_or_else(|e| panic!("{e:#}"));
-    refused(&refresh_at(login_for(&test.sdk, &test.stack, moto()), rt.clone()).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh_cold(&test, &auth, &rt).await, StatusCode::BAD_REQUEST, "invalid_grant");
     test.apps.update(App { claims: mapping, ..app }).await.unwrap_or_else(|e| panic!("{e:#}"));
-    assert_eq!(refresh_at(login_for(&test.sdk, &test.stack, moto()), rt).await.status, StatusCode::OK);
+    assert_eq!(refresh_cold(&test, &auth, &rt).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -318,10 +318,7 @@ async fn a_code_brought_twice_ends_the_refresh_tokens_its_first_exchange_gave() 
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let secret = secrecy::SecretString::from(SECRET.to_owned());
     test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let fresh = login_for(&test.sdk, &test.stack, moto());
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("grant_type", "refresh_token"), ("refresh_token", rt.as_str())]).finish();
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", auth.as_str())];
-    refused(&send_to(&fresh, "POST", "/oauth2/token", &headers, Some(body)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh_cold(&test, &auth, &rt).await, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
@@ -412,13 +409,12 @@ async fn an_operator_signs_a_person_out_of_an_app_that_keeps_them_signed_in() {
 async fn a_client_revokes_its_refresh_tokens_and_no_one_elses() {
     let (test, _) = offline_provider().await;
     let auth = basic(OFFLINE, SECRET);
-    let other = secrecy::SecretString::from("other-client-secret-0123456789".to_owned());
-    test.apps.create(offline_client("other-offline", "client_secret_basic"), Some(&other)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let other = other_client(&test).await;
     let tokens = signed_in(&test, OFFLINE, Some(&auth)).await;
     let rt = refresh_token_of(&tokens);
 
     // Another client, the wrong secret, no token, an access token: refused, nothing revoked.
-    refused(&revoke(&test, Some(&basic("other-offline", "other-client-secret-0123456789")), &[("token", &rt)]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&revoke(&test, Some(&other), &[("token", &rt)]).await, StatusCode::BAD_REQUEST, "invalid_grant");
     refused(&revoke(&test, Some(&basic(OFFLINE, "wrong-secret-0123456789")), &[("token", &rt)]).await, StatusCode::UNAUTHORIZED, "invalid_client");
     refused(&revoke(&test, Some(&auth), &[]).await, StatusCode::BAD_REQUEST, "invalid_request");
     let access = tokens["access_token"].as_str().unwrap_or_default();

@@ -74,6 +74,15 @@ pub fn number(item: &Item, name: &str) -> Option<u64> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
 
+/// A conditional write's outcome: `false` for `Conflict` (its condition did not hold).
+fn conditional(written: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// A key of the table: partition `pk`, sort `sk`.
 /// The condition that writes version `version` of an item: a new item for version 1, else over
 /// version `version - 1` (its values, if any); `Conflict` for version 0.
@@ -310,6 +319,19 @@ impl Table {
             .build()
             .map_err(corrupt)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// One conditional `UpdateItem` of `key`; `false` when `condition` did not hold.
+    pub async fn update_if(&self, key: Item, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
+        let call = self.client.update_item().table_name(&self.name).set_key(Some(key)).update_expression(update).condition_expression(condition);
+        conditional(call.set_expression_attribute_values(values).send().await.map(drop).map_err(|e| write_error(Failure::of(&e))))
+    }
+
+    /// One conditional `DeleteItem` of `key`; `false` when `condition` did not hold (nothing
+    /// deleted).
+    pub async fn delete_if(&self, key: Item, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
+        let call = self.client.delete_item().table_name(&self.name).set_key(Some(key)).condition_expression(condition);
+        conditional(call.set_expression_attribute_values(values).send().await.map(drop).map_err(|e| write_error(Failure::of(&e))))
     }
 
     /// A strongly consistent read (read-after-write, as SCIM clients expect).

@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::sessions::console_mark_key;
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s, write_error};
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
 use crate::signin::ports::RefreshFamilies;
@@ -71,33 +71,12 @@ impl RefreshFamilies for DynamoRefreshFamilies {
     }
 
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let delete = t.client.delete_item().table_name(&t.name).set_key(Some(family_key(id))).condition_expression("username = :username");
-        match delete.expression_attribute_values(":username", s(username)).send().await.map_err(|e| write_error(Failure::of(&e))) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.table.delete_if(family_key(id), "username = :username", Some(Item::from([(":username".to_owned(), s(username))]))).await
     }
 
     async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let result = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(family_key(id)))
-            .update_expression("SET generation = :next")
-            .condition_expression("generation = :current")
-            .expression_attribute_values(":current", n(generation))
-            .expression_attribute_values(":next", n(generation + 1))
-            .send()
-            .await;
-        match result.map_err(|e| write_error(Failure::of(&e))) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let values = Item::from([(":current".to_owned(), n(generation)), (":next".to_owned(), n(generation + 1))]);
+        self.table.update_if(family_key(id), "SET generation = :next", "generation = :current", Some(values)).await
     }
 
     async fn revoke(&self, id: &str) -> Result<(), StoreError> {

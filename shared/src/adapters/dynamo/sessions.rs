@@ -58,27 +58,6 @@ impl DynamoSessions {
         Ok(())
     }
 
-    /// One conditional `UpdateItem` of `key` (a session, a person's console tokens' revocation);
-    /// `false` when `condition` did not hold.
-    async fn update_if(&self, key: Item, update: &str, condition: &str, values: Option<Item>) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let result = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .set_key(Some(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
-        match result.map_err(|e| write_error(Failure::of(&e))) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
         self.take_of(key, None).await
     }
@@ -203,14 +182,15 @@ impl SessionStore for DynamoSessions {
 
     async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
         // Ended meanwhile: nothing to record.
-        self.update_if(session_key(key_digest), "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))])))
+        self.table
+            .update_if(session_key(key_digest), "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))])))
             .await
             .map(|_| ())
     }
 
     async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {
         // `false`: redeemed before, or no such session.
-        self.update_if(session_key(key_digest), "REMOVE handoff", "attribute_exists(handoff)", None).await
+        self.table.update_if(session_key(key_digest), "REMOVE handoff", "attribute_exists(handoff)", None).await
     }
 
     async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
@@ -237,7 +217,7 @@ impl SessionStore for DynamoSessions {
         let longest = crate::tokens::signing_keys::MAX_TOKEN_LIFETIME.max(crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME);
         let values = Item::from([(":at".to_owned(), n(at)), (":expires".to_owned(), n(at + longest + 60))]);
         let condition = "attribute_not_exists(not_before) OR not_before < :at";
-        self.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
+        self.table.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
     }
 
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {

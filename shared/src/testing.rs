@@ -180,7 +180,7 @@ pub struct MemorySessions {
     /// How many of the next `of_user` reads fail (`Unavailable`), as a table that does not answer.
     pub failing_reads: AtomicUsize,
     /// Each user's console tokens issued before this are revoked.
-    pub console_tokens_not_before: Mutex<HashMap<String, u64>>,
+    pub signed_out_at: Mutex<HashMap<String, u64>>,
 }
 
 impl MemorySessions {
@@ -414,14 +414,14 @@ impl SessionStore for MemorySessions {
         let all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(all.iter().filter(|(_, s)| s.username == username).map(|(k, s)| (k.clone(), s.clone())).collect())
     }
-    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        let mut revoked = self.console_tokens_not_before.lock().unwrap_or_else(|p| p.into_inner());
+    async fn mark_signed_out(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        let mut revoked = self.signed_out_at.lock().unwrap_or_else(|p| p.into_inner());
         let not_before = revoked.entry(username.to_owned()).or_default();
         *not_before = (*not_before).max(at);
         Ok(())
     }
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {
-        self.revoke_console_tokens(username, now).await?;
+        self.mark_signed_out(username, now).await?;
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let before = all.len();
         all.retain(|_, s| s.username != username);

@@ -132,8 +132,7 @@ impl Admin {
     /// allowed by the standing of the moment, on whatever instance).
     pub async fn operator(&self, identity: ConsoleIdentity, ip: Option<String>, fresh: bool) -> Result<Result<Operator, Refusal>, AdminError> {
         let load = || async {
-            let (account, not_before) =
-                tokio::join!(self.directory.user(&identity.username), self.people.sessions.console_tokens_not_before(&identity.username));
+            let (account, not_before) = tokio::join!(self.directory.user(&identity.username), self.people.sessions.signed_out_at(&identity.username));
             let not_before = not_before?;
             Ok::<_, AdminError>(account?.map(|account| Standing { account, not_before }))
         };

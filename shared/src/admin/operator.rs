@@ -56,7 +56,7 @@ impl Operator {
     /// each person edits), and a trail must not say whatever a claim says.
     ///
     /// `not_before`: the person's console tokens issued before this second are revoked
-    /// (`PersonSessions::console_tokens_not_before`): [`Refusal::Revoked`]. One issued in that
+    /// (`PersonSessions::signed_out_at`): [`Refusal::Revoked`]. One issued in that
     /// second stands, so a sign-in straight after a sign-out is never refused.
     pub fn admit(identity: ConsoleIdentity, account: Option<&PoolUser>, not_before: Option<u64>, ip: Option<String>) -> Result<Self, Refusal> {
         if not_before.is_some_and(|at| identity.issued_at < at) {

@@ -304,12 +304,13 @@ pub trait PersonSessions: Send + Sync {
     async fn credentials_changed(&self, username: &str) -> Result<(), StoreError>;
     /// When the person last signed in (seconds since the epoch), if ever.
     async fn last_sign_in(&self, username: &str) -> Result<Option<u64>, StoreError>;
-    /// Revokes the person's console tokens issued before `at` (seconds since the epoch), and only
-    /// those: they signed out of the console (`SessionStore::revoke_console_tokens`).
-    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
-    /// The person's console tokens issued before this (seconds since the epoch) are revoked, if
-    /// any are (kept as long as a token lives).
-    async fn console_tokens_not_before(&self, username: &str) -> Result<Option<u64>, StoreError>;
+    /// Writes the person's sign-out mark at `at` (seconds since the epoch): they signed out of
+    /// the console. Their console tokens issued before then, and OpenID Connect clients' refresh
+    /// tokens from sign-ins before then, are refused (`SessionStore::mark_signed_out`).
+    async fn mark_signed_out(&self, username: &str, at: u64) -> Result<(), StoreError>;
+    /// When the person last signed out (their sign-out mark; seconds since the epoch), if they
+    /// have within the longest a token lives: console tokens issued before it are revoked.
+    async fn signed_out_at(&self, username: &str) -> Result<Option<u64>, StoreError>;
 }
 
 #[cfg(test)]

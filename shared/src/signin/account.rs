@@ -244,7 +244,7 @@ impl AccountPage {
         };
         // The page mints nothing: the mark is this clock's now, not the request's.
         let at = now.max(crate::common::time::unix_now());
-        let (ended, console) = tokio::join!(sweep, self.ports.sessions.revoke_console_tokens(username, at));
+        let (ended, console) = tokio::join!(sweep, self.ports.sessions.mark_signed_out(username, at));
         console?;
         Ok(ended?)
     }

@@ -137,8 +137,7 @@ impl SessionEntry {
     pub async fn logout(&self, cookie: Option<&str>) -> Result<Option<ProviderLogout>, SignInError> {
         let Some(cookie) = session::parse_cookie(cookie) else { return Ok(None) };
         let Some(Found::Kept(session) | Found::Revoked(session)) = self.ports.sessions.get(&cookie.key, &cookie.user_key).await? else { return Ok(None) };
-        let (refresh, mark) =
-            tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.revoke_console_tokens(&session.username, unix_now()));
+        let (refresh, mark) = tokio::join!(self.ports.pool.sign_out(&session.username), self.ports.sessions.mark_signed_out(&session.username, unix_now()));
         if let Err(e) = refresh {
             tracing::warn!(error = %e, "could not revoke the refresh tokens at sign-out");
         }

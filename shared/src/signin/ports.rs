@@ -121,7 +121,7 @@ pub trait SessionStore: Send + Sync {
     /// returns it; `None` if there was none or it is another person's (nothing ends then).
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
     /// Ends every session of the Cognito user `username` and revokes their console tokens issued
-    /// before `now` (seconds since the epoch; [`revoke_console_tokens`](Self::revoke_console_tokens)):
+    /// before `now` (seconds since the epoch; [`mark_signed_out`](Self::mark_signed_out)):
     /// every door that signs a person out everywhere goes through here (the account page's,
     /// which keeps one session, writes the same mark itself). A caller that mints a token after
     /// it in the same request passes that token's `iat`, so the token stands. Returns how many
@@ -143,10 +143,11 @@ pub trait SessionStore: Send + Sync {
     /// Every session of the Cognito user `username`, by key (the digest of its cookie), live or
     /// not yet swept.
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError>;
-    /// Revokes the console tokens of `username` issued before `at` (seconds since the epoch): the
-    /// admin API refuses them from then on (`admin::ports::PersonSessions::console_tokens_not_before`).
-    /// A later `at` stands: an earlier one changes nothing.
-    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError>;
+    /// Writes the sign-out mark of `username` at `at` (seconds since the epoch): their console
+    /// tokens issued before it (the admin API refuses them, `admin::ports::PersonSessions::signed_out_at`)
+    /// and their OpenID Connect clients' refresh tokens from sign-ins before it are refused from
+    /// then on. A later `at` stands: an earlier one changes nothing.
+    async fn mark_signed_out(&self, username: &str, at: u64) -> Result<(), StoreError>;
     /// Holds the sign-ins of `username` for `holder` (a random id: a sign-up confirmation
     /// claiming the account): no session opens for it whose sign-in was
     /// authenticated (`Session::authenticated`) at or before `until` (Unix seconds), but `holder`'s own
@@ -173,7 +174,7 @@ pub trait RefreshFamilies: Send + Sync {
     async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError>;
     /// The family `id` (`None`: revoked, expired or never made) and when the Cognito user
     /// `username` last signed out of the bridge (any browser, or everywhere: the console
-    /// tokens' mark, `SessionStore::revoke_console_tokens`), in one request (each read
+    /// tokens' mark, `SessionStore::mark_signed_out`), in one request (each read
     /// consistently).
     async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
     /// Moves the family `id` from `generation` to the next, in one conditional write; `false`

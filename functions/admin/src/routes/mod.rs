@@ -69,7 +69,7 @@ async fn me(caller: Caller) -> Response {
 /// `POST /admin/v1/me/sign-out`: revokes the caller's console tokens issued before this second
 /// (the console then ends the bridge session). `204`.
 async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller) -> Result<StatusCode, Problem> {
-    admin.people.sessions.revoke_console_tokens(&caller.0.username, now()).await.map_err(AdminError::from)?;
+    admin.people.sessions.mark_signed_out(&caller.0.username, now()).await.map_err(AdminError::from)?;
     admin.forget(&caller.0.username);
     Ok(StatusCode::NO_CONTENT)
 }

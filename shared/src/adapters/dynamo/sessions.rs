@@ -210,14 +210,14 @@ impl SessionStore for DynamoSessions {
         items.iter().map(of).collect()
     }
 
-    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
+    async fn mark_signed_out(&self, username: &str, at: u64) -> Result<(), StoreError> {
         // Kept as long as a token it refuses can live (a console token, an OpenID Connect
         // client's refresh token); never moved back by a slower, earlier one (`false`: a later one
         // stands).
         let longest = crate::tokens::signing_keys::MAX_TOKEN_LIFETIME.max(crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME);
         let values = Item::from([(":at".to_owned(), n(at)), (":expires".to_owned(), n(at + longest + 60))]);
         let condition = "attribute_not_exists(not_before) OR not_before < :at";
-        self.table.update_if(console_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
+        self.table.update_if(sign_out_mark_key(username), "SET not_before = :at, expires_at = :expires", condition, Some(values)).await.map(|_| ())
     }
 
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError> {
@@ -231,7 +231,7 @@ impl SessionStore for DynamoSessions {
             let ended: Vec<_> = stream::iter(keys).map(|key| self.take(key)).buffer_unordered(ENDING_AT_ONCE).collect().await;
             ended.into_iter().find_map(Result::err).map_or(Ok(items.len()), Err)
         };
-        let (ended, console) = tokio::join!(sweep, SessionStore::revoke_console_tokens(self, username, now));
+        let (ended, console) = tokio::join!(sweep, SessionStore::mark_signed_out(self, username, now));
         console?;
         ended
     }
@@ -406,18 +406,20 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
         crate::adapters::dynamo::activity::last_sign_in(&self.table, username).await
     }
 
-    async fn revoke_console_tokens(&self, username: &str, at: u64) -> Result<(), StoreError> {
-        SessionStore::revoke_console_tokens(self, username, at).await
+    async fn mark_signed_out(&self, username: &str, at: u64) -> Result<(), StoreError> {
+        SessionStore::mark_signed_out(self, username, at).await
     }
 
-    async fn console_tokens_not_before(&self, username: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self.table.get_consistent(console_mark_key(username)).await?.and_then(|item| number(&item, "not_before")))
+    async fn signed_out_at(&self, username: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.table.get_consistent(sign_out_mark_key(username)).await?.and_then(|item| number(&item, "not_before")))
     }
 }
 
-/// `CONSOLE#{user key}` / `NOT_BEFORE`: the person's console tokens issued before `not_before`
-/// are revoked.
-pub(crate) fn console_mark_key(username: &str) -> Item {
+/// `CONSOLE#{user key}` / `NOT_BEFORE`: the person's sign-out mark (named for the console tokens
+/// it first ended: the key stays, so marks written before keep counting). Their console tokens
+/// issued, and OpenID Connect clients' refresh tokens from sign-ins, before `not_before` are
+/// refused.
+pub(crate) fn sign_out_mark_key(username: &str) -> Item {
     key(format!("CONSOLE#{}", session::user_key(username)), "NOT_BEFORE")
 }
 

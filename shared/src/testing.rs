@@ -179,7 +179,7 @@ pub struct MemorySessions {
     pub risk: Arc<MemoryRisk>,
     /// How many of the next `of_user` reads fail (`Unavailable`), as a table that does not answer.
     pub failing_reads: AtomicUsize,
-    /// Each user's console tokens issued before this are revoked.
+    /// Each user's sign-out mark: console tokens issued, and refresh tokens opened, before it end.
     pub signed_out_at: Mutex<HashMap<String, u64>>,
 }
 

@@ -1932,7 +1932,8 @@ test("an operator signs a person out everywhere, deactivates and activates the t
     // The app that keeps her signed in: signed out of it from its row (asked first); the app's
     // refresh token is refused from then on.
     const connected = p.getByRole("region", { name: "Apps that keep them signed in" });
-    await connected.getByRole("button", { name: "Sign out of Demo OpenID Connect app" }).click();
+    await connected.getByRole("cell", { name: "Demo OpenID Connect app", exact: true }).waitFor();
+    await connected.getByRole("button", { name: "Sign out of this app: Demo OpenID Connect app" }).click();
     await dialog(p).getByRole("heading", { name: `Sign ${person.email} out of Demo OpenID Connect app?` }).waitFor();
     await dialog(p).getByRole("button", { name: "Sign out of this app" }).click();
     await p.getByRole("status").filter({ hasText: `${person.email} is signed out of Demo OpenID Connect app.` }).waitFor();

@@ -396,13 +396,22 @@ async fn an_operator_signs_a_person_out_of_an_app_that_keeps_them_signed_in() {
     let second = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);
     let person = console.call(&ops, "GET", &format!("/admin/v1/people/{hanako}"), &[], None).await.json();
     let one = person["connected"][0]["id"].as_str().unwrap_or_default().to_owned();
-    let out = console.call(&ops, "POST", &format!("/admin/v1/people/{hanako}/apps/{one}/sign-out"), &[], None).await;
+    // By her email (an alias): the delete is conditioned on her user name.
+    let out = console.call(&ops, "POST", &format!("/admin/v1/people/{EMAIL}/apps/{one}/sign-out"), &[], None).await;
     assert_eq!(out.status, StatusCode::OK, "{}", out.body);
     assert_eq!(out.json()["connected"].as_array().map(Vec::len), Some(1), "the other sign-in stays");
-    let outcomes = [refresh(test, Some(&auth), &first, &[]).await.status, refresh(test, Some(&auth), &second, &[]).await.status];
-    assert!(outcomes.contains(&StatusCode::OK) && outcomes.contains(&StatusCode::BAD_REQUEST), "{outcomes:?}");
+    let outcomes = [refresh(test, Some(&auth), &first, &[]).await, refresh(test, Some(&auth), &second, &[]).await];
+    assert!(outcomes.iter().any(|r| r.status == StatusCode::OK) && outcomes.iter().any(|r| r.status == StatusCode::BAD_REQUEST));
     let audit = console.call(&ops, "GET", &format!("/admin/v1/audit?target=user:{hanako}&type=admin.user.signed_out"), &[], None).await.json();
-    assert!(audit.to_string().contains(&format!("\"app_signed_out\":\"{OFFLINE}\"")), "{audit}");
+    assert!(audit.to_string().contains(&format!("\"app_signed_out\":\"{OFFLINE}\"")) && audit.to_string().contains(&one), "{audit}");
+    // Signed out everywhere: no app keeps her signed in, and the last token stops.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let everywhere = console.call(&ops, "POST", &format!("/admin/v1/people/{hanako}/sign-out"), &[], None).await;
+    assert_eq!(everywhere.json()["connected"], json!([]), "{}", everywhere.body);
+    let kept = outcomes.iter().find(|r| r.status == StatusCode::OK).map(|r| refresh_token_of(&r.json())).unwrap_or_default();
+    refused(&refresh(test, Some(&auth), &kept, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    let person = console.call(&ops, "GET", &format!("/admin/v1/people/{hanako}"), &[], None).await.json();
+    assert_eq!(person["connected"], json!([]), "{person}");
 }
 
 #[tokio::test]

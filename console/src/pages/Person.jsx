@@ -1,8 +1,8 @@
 // One person: organisation, groups, console role, second factors, last sign-in, live sessions,
-// the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
+// the OpenID Connect apps that keep them signed in, the apps whose access admits them, and their consent decisions (where they stand with each current document, and every record).
 // Admins disable or enable them, send an invitation not taken up again, and give or take a
 // console role (never their own); admins and
-// operators sign them out everywhere or of one session, reset their second factors and require a
+// operators sign them out everywhere, of one session or of one app that keeps them signed in, reset their second factors and require a
 // new password (operators only of people without a console role). Each change is confirmed first.
 import { useState } from "preact/hooks";
 import { Link } from "wouter-preact";
@@ -283,6 +283,7 @@ export function Person({ params }) {
                 <table class="striped">
                   <thead>
                     <tr>
+                      <th scope="col">{t("apps.name")}</th>
                       <th scope="col">{t("apps.id")}</th>
                       <th scope="col">{t("people.created")}</th>
                       <th scope="col">{t("people.expires")}</th>
@@ -292,6 +293,7 @@ export function Person({ params }) {
                   <tbody>
                     {p.connected.map((c) => (
                       <tr key={c.id}>
+                        <td>{c.name}</td>
                         <AppIdCell id={c.app} />
                         <td>
                           <Time at={c.since} />

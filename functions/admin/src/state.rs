@@ -96,7 +96,8 @@ impl Admin {
                 codes: Arc::new(shared::adapters::dynamo::sign_ups::DynamoSignUps::new(dynamo.clone(), &config.table)),
                 orgs: Arc::new(DynamoOrgs::new(dynamo.clone(), &config.table)),
                 refresh: Arc::new(shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(dynamo.clone(), &config.table)),
-                // Names only: a minute's cache, as the login function's.
+                // A minute's cache, as the login function's: the names, and whether a sign-in's
+                // refresh tokens still count, by the app as it was up to a minute ago.
                 apps: Arc::new(shared::adapters::cached_apps::CachedApps::new(
                     Arc::new(DynamoApps::new(dynamo.clone(), &config.table)),
                     Duration::from_secs(60),

@@ -207,7 +207,8 @@ impl PeopleAdmin {
     }
 
     /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]): the browser holding it
-    /// signs in again; their other sessions, console tokens and Cognito refresh tokens stay.
+    /// signs in again; their other sessions, console tokens and refresh tokens (Cognito's, OpenID
+    /// Connect apps') stay.
     /// `admin.user.signed_out` with `after.ended` the session's id. A session that is not the
     /// person's (or not live) is [`AdminError::NotFound`] and nothing ends.
     pub async fn end_session(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
@@ -250,7 +251,7 @@ impl PeopleAdmin {
         let (mut user, activity) = self.read(username, now).await?;
         not_yourself(actor, &user)?;
         let before = Role::of(user.groups.iter().map(String::as_str));
-        // Sessions and console tokens end first: a failure in between leaves the role, with
+        // Sessions, console tokens and refresh tokens end first: a failure in between leaves the role, with
         // nothing signed in to use it, never the reverse unrecorded.
         self.end_everything(&user.username, now).await?;
         for role in Role::ALL.into_iter().filter(|r| user.groups.iter().any(|g| g == r.group())) {
@@ -261,18 +262,15 @@ impl PeopleAdmin {
         Ok(person(user, activity.signed_out()))
     }
 
-    /// The person's account, live sessions and last sign-in, read side by side (by user name, or again by
-    /// it when `username` was their email alias).
+    /// The person's account, live sessions, last sign-in and the OpenID Connect apps that keep
+    /// them signed in, read side by side (by user name, or again by it when `username` was their
+    /// email alias). The apps are a convenience: when they cannot be read the list is empty and
+    /// the failure logged, so that nothing an operator does to the person waits on them.
     pub(super) async fn read(&self, username: &str, now: u64) -> Result<(PoolUser, Activity), AdminError> {
         check_username(username)?;
-        // Side by side: the account, its sessions, last sign-in and refresh tokens.
         let read = |name: &str| {
             let name = name.to_owned();
-            async move {
-                let (user, sessions, last, families) =
-                    tokio::join!(self.directory.user(&name), self.sessions.of(&name), self.sessions.last_sign_in(&name), self.refresh.of_user(&name));
-                (user, sessions, last, families)
-            }
+            async move { tokio::join!(self.directory.user(&name), self.sessions.of(&name), self.sessions.last_sign_in(&name), self.refresh.of_user(&name)) }
         };
         let (user, sessions, last, families) = read(username).await;
         let user = user?.ok_or_else(|| AdminError::NotFound(format!("person `{username}`")))?;
@@ -287,17 +285,27 @@ impl PeopleAdmin {
         };
         let mut sessions: Vec<SessionSummary> = sessions?.iter().filter(|(_, s)| s.live(now)).map(summary).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.created));
-        let (families, signed_out_at) = families?;
-        let apps = self.apps_of(&families).await?;
-        let connected = family::connected(&apps, families, signed_out_at, text(&user, "sub").as_deref(), now);
+        let connected = match families {
+            // A disabled account's refresh tokens are refused whatever they say.
+            Ok(_) if !user.enabled => Vec::new(),
+            Ok((families, signed_out_at)) => {
+                let apps = self.apps_of(&families).await;
+                family::connected(&apps, families, signed_out_at, text(&user, "sub").as_deref(), now)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "a person's connected apps could not be read: none shown");
+                Vec::new()
+            }
+        };
         Ok((user, Activity { sessions, connected, last_sign_in: last? }))
     }
 
     /// Signs the person out of an OpenID Connect app that keeps them signed in: revokes the
     /// refresh tokens of one sign-in (`id`, a [`ConnectedApp`]'s), in one delete whose condition is
-    /// that they are the person's. `admin.user.signed_out` (`before.connected`;
-    /// `after.connected`, `after.app_signed_out`: the app's id). The app's access token lives out
-    /// its few minutes.
+    /// that they are the person's (whatever the list read before it said).
+    /// `admin.user.signed_out` (`before.connected`; `after.connected`, `after.sign_in`: `id`,
+    /// `after.app_signed_out`: the app's id, when the list named it). The app's access token lives
+    /// out its few minutes.
     ///
     /// Errors: `Invalid` for an id that cannot be one; `NotFound` for one not the person's (or
     /// gone), and nothing is revoked.
@@ -305,28 +313,29 @@ impl PeopleAdmin {
         if !crate::signin::session::is_digest(id) {
             return Err(AdminError::Invalid("a connected app's id is 43 characters of base64url".into()));
         }
-        let not_found = || AdminError::NotFound(format!("connected app `{id}` of person `{username}`"));
         let (user, mut activity) = self.read(username, now).await?;
-        let before = activity.connected.len();
-        let at = activity.connected.iter().position(|c| c.id == id).ok_or_else(not_found)?;
         if !self.refresh.revoke_of(&user.username, id).await? {
-            return Err(not_found());
+            return Err(AdminError::NotFound(format!("connected app `{id}` of person `{username}`")));
         }
-        let app = activity.connected.remove(at).app;
-        let after = json!({"connected": activity.connected.len(), "app_signed_out": app});
+        let before = activity.connected.len();
+        let app = activity.connected.iter().position(|c| c.id == id).map(|at| activity.connected.remove(at).app);
+        let after = json!({"connected": activity.connected.len(), "sign_in": id, "app_signed_out": app});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"connected": before}), after, now).await?;
         Ok(person(user, activity))
     }
 
     /// The apps `families` are for (each read once, from the cache; none for a person without
-    /// refresh tokens, most people).
-    async fn apps_of(&self, families: &[family::RefreshFamily]) -> Result<Vec<crate::tokens::app::App>, AdminError> {
+    /// refresh tokens, most people). One that cannot be read is left out, and logged.
+    async fn apps_of(&self, families: &[family::RefreshFamily]) -> Vec<crate::tokens::app::App> {
         let mut ids: Vec<&str> = families.iter().map(|f| f.client_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         let ids = ids.into_iter().filter_map(|id| crate::tokens::app::AppId::parse(id).ok());
-        let read = futures_util::future::try_join_all(ids.map(|id| async move { self.apps.app(&id).await })).await?;
-        Ok(read.into_iter().flatten().map(std::sync::Arc::unwrap_or_clone).collect())
+        let read = futures_util::future::join_all(ids.map(|id| async move { self.apps.app(&id).await })).await;
+        read.into_iter()
+            .filter_map(|app| app.inspect_err(|error| tracing::warn!(%error, "an app of a person's refresh tokens could not be read")).ok().flatten())
+            .map(std::sync::Arc::unwrap_or_clone)
+            .collect()
     }
 
     /// Ends the person's bridge sessions and Cognito refresh tokens, and revokes their console

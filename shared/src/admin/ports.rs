@@ -289,11 +289,13 @@ pub trait PersonSessions: Send + Sync {
     /// Ends the session `key` names if it is `username`'s (`SessionStore::end_of`); the
     /// session, if there was one of theirs.
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends them all and revokes the person's console tokens issued before `now`
+    /// Ends them all and writes the person's sign-out mark at `now` (their console tokens and
+    /// OpenID Connect refresh tokens from before end)
     /// (`SessionStore::end_all`); returns how many sessions there were.
     async fn end_all(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The person's account was disabled or deleted at `now`: ends them all and revokes the
-    /// console tokens, and no session opens for the account for a while after
+    /// console and OpenID Connect refresh tokens (the sign-out mark), and no session opens for
+    /// the account for a while after
     /// (`SessionStore::revoke`).
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The person's account is enabled again, an enabling begun at `since`: sessions open for it

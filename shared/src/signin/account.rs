@@ -231,7 +231,8 @@ impl AccountPage {
     }
 
     /// Ends every session of `username` but `keep`, side by side (as `SessionStore::end_all`
-    /// does), and revokes their console tokens issued before `now` (a console open on this
+    /// does), and writes their sign-out mark at `now` (their console tokens and OpenID Connect
+    /// refresh tokens from before end; a console open on this
     /// device signs in again through the session kept); how many sessions ended. Every ending is
     /// tried; the first failure is returned.
     pub(super) async fn end_others_of(&self, keep: &str, username: &str, now: u64) -> Result<usize, SignInError> {

@@ -90,7 +90,7 @@ impl AccountPage {
     /// [`EMAIL_CODE_TRIES`](crate::signin::password::EMAIL_CODE_TRIES) times. Then it becomes
     /// the person's email, verified, recorded as `user.profile_updated` (`changed: ["email"]`,
     /// `email: {before, after}`); sign-ins begun before are held, and every session of the
-    /// person's ends (the others first, tried twice, then this one) with their console tokens.
+    /// person's ends (the others first, tried twice, then this one) with their console and OpenID Connect refresh tokens (the sign-out mark).
     ///
     /// Should the sessions not all end, the error is the store's, this session and its grant
     /// stay, and answering again finishes them: Cognito has no code left then, but the account

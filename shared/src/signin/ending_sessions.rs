@@ -10,7 +10,7 @@ use crate::directory::scim::directory_user::DirectoryUser;
 use crate::signin::ports::SessionStore;
 
 /// A user directory whose "disable and sign out everywhere" (and delete) also ends the person's
-/// bridge sessions and console tokens (`SessionStore::end_all`), so a deactivated user's sessions
+/// bridge sessions, console tokens and OpenID Connect refresh tokens (`SessionStore::end_all`), so a deactivated user's sessions
 /// stop working at once; so does a change of
 /// the person's email or organisation (a session carries the profile of its sign-in, and would
 /// go on minting tokens with the old address), and a create that adopts an existing account.

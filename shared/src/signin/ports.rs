@@ -120,8 +120,9 @@ pub trait SessionStore: Send + Sync {
     /// Ends the session `key` names only if it is `username`'s (one conditional write) and
     /// returns it; `None` if there was none or it is another person's (nothing ends then).
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
-    /// Ends every session of the Cognito user `username` and revokes their console tokens issued
-    /// before `now` (seconds since the epoch; [`mark_signed_out`](Self::mark_signed_out)):
+    /// Ends every session of the Cognito user `username` and writes their sign-out mark at `now`
+    /// (seconds since the epoch; [`mark_signed_out`](Self::mark_signed_out): their console tokens
+    /// and OpenID Connect clients' refresh tokens from before end):
     /// every door that signs a person out everywhere goes through here (the account page's,
     /// which keeps one session, writes the same mark itself). A caller that mints a token after
     /// it in the same request passes that token's `iat`, so the token stands. Returns how many
@@ -131,7 +132,7 @@ pub trait SessionStore: Send + Sync {
     /// is changed): records it, so that no session stamped before then or within
     /// [`REVOCATION_WINDOW`](crate::signin::session::REVOCATION_WINDOW) seconds after opens for it (a sign-in under way read the account
     /// before) or is used again (kept [`MAX_SESSION_TTL`](crate::signin::session::MAX_SESSION_TTL)
-    /// and the window), then ends every session it has and revokes its console tokens
+    /// and the window), then ends every session it has and writes its sign-out mark
     /// ([`end_all`](Self::end_all)); returns how many sessions.
     async fn revoke(&self, username: &str, now: u64) -> Result<usize, StoreError>;
     /// The account of `username` is enabled again, an enabling begun at `since`: sessions open

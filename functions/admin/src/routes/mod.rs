@@ -66,8 +66,9 @@ async fn me(caller: Caller) -> Response {
     axum::Json(caller.0).into_response()
 }
 
-/// `POST /admin/v1/me/sign-out`: revokes the caller's console tokens issued before this second
-/// (the console then ends the bridge session). `204`.
+/// `POST /admin/v1/me/sign-out`: writes the caller's sign-out mark, so their console tokens
+/// issued before this second (and their OpenID Connect apps' refresh tokens from before) end;
+/// the console then ends the bridge session. `204`.
 async fn sign_out(State(admin): State<Arc<Admin>>, caller: Caller) -> Result<StatusCode, Problem> {
     admin.people.sessions.mark_signed_out(&caller.0.username, now()).await.map_err(AdminError::from)?;
     admin.forget(&caller.0.username);

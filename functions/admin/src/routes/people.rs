@@ -1,5 +1,6 @@
 //! `/admin/v1/people`: invite a person (and send the invitation again), find one by email, see
-//! one, disable, enable, sign out everywhere or of one session, reset their second factors,
+//! one, disable, enable, sign out everywhere, of one session or of one OpenID Connect app that
+//! keeps them signed in, reset their second factors,
 //! require a new password, and give or take a console role.
 
 use axum::Router;

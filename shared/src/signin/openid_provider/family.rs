@@ -56,8 +56,8 @@ impl RefreshFamily {
     }
 }
 
-/// An OpenID Connect app that keeps the person signed in: one sign-in's refresh tokens (a
-/// family still standing), as the person sees it.
+/// An OpenID Connect app that keeps a person signed in: one sign-in's refresh tokens (a family
+/// still standing), as the person and the operators see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectedApp {
     /// The family's id (it opens nothing), for signing the app out.
@@ -83,7 +83,7 @@ pub fn connected(apps: &[App], families: Vec<RefreshFamily>, signed_out_at: Opti
             Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at })
         })
         .collect();
-    connected.sort_by_key(|c| std::cmp::Reverse(c.since));
+    connected.sort_by(|a, b| b.since.cmp(&a.since).then_with(|| a.id.cmp(&b.id)));
     connected
 }
 

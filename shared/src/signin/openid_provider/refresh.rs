@@ -19,7 +19,7 @@
 //! account's as they are now.
 //!
 //! Not here: tokens without rotation, idle (sliding) lifetimes, revoking access tokens (they
-//! expire), and the list of a person's families (`signin::account`, from `SignInPorts::refresh`).
+//! expire), and the list of a person's families (`family::connected`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

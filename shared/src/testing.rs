@@ -259,10 +259,11 @@ impl RefreshFamilies for MemoryRefreshFamilies {
         let family = self.families.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
         Ok((family, self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied()))
     }
-    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {
+    async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError> {
         match self.families.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
             Some(family) if family.generation == generation => {
                 family.generation += 1;
+                family.last_used = now;
                 Ok(true)
             }
             _ => Ok(false),

@@ -308,6 +308,20 @@ async fn a_code_brought_twice_ends_the_refresh_tokens_its_first_exchange_gave() 
     let auth = basic(OFFLINE, SECRET);
     let (code, _) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
     let first = token(&test, Some(&auth), &exchange(&code)).await.json();
+    // A refresh records its generation and when it was used (the idle time counts from there).
+    let first = refresh(&test, Some(&auth), &refresh_token_of(&first), &[]).await.json();
+    let family = shared::common::hashing::digest(&format!("refresh family of {code}"));
+    let item = aws_sdk_dynamodb::Client::new(&test.sdk)
+        .get_item()
+        .table_name(&test.stack.table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("REFRESH#{family}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("REFRESH".into()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let number = |name: &str| item.item().and_then(|i| i.get(name)).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok()).unwrap_or_default();
+    assert_eq!(number("generation"), 1);
+    assert!(number("last_used") + 60 > now(), "{:?}", item.item());
     refused(&token(&test, Some(&auth), &exchange(&code)).await, StatusCode::BAD_REQUEST, "invalid_grant");
     refused(&refresh(&test, Some(&auth), &refresh_token_of(&first), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
 

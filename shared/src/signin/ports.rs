@@ -178,9 +178,10 @@ pub trait RefreshFamilies: Send + Sync {
     /// tokens' mark, `SessionStore::mark_signed_out`), in one request (each read
     /// consistently).
     async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
-    /// Moves the family `id` from `generation` to the next, in one conditional write; `false`
-    /// when it is not at `generation` (a token used before, or the family revoked).
-    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError>;
+    /// Moves the family `id` from `generation` to the next, used at `now` (its `last_used`), in
+    /// one conditional write; `false` when it is not at `generation` (a token used before, or the
+    /// family revoked).
+    async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError>;
     /// Revokes the family `id`; nothing when there is none.
     async fn revoke(&self, id: &str) -> Result<(), StoreError>;
     /// The families of the Cognito user `username` still kept (expired ones among them until

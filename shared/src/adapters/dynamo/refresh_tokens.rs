@@ -3,10 +3,10 @@
 //!
 //! | item           | `pk`           | `sk`      | `gsi1pk`             | `gsi1sk`         | other attributes |
 //! |----------------|----------------|-----------|----------------------|------------------|------------------|
-//! | refresh family | `REFRESH#{id}` | `REFRESH` | `USERREFRESH#{user}` | `{signed_in_at}` | `data` (JSON), `generation`, `username`, `expires_at` (the TTL) |
+//! | refresh family | `REFRESH#{id}` | `REFRESH` | `USERREFRESH#{user}` | `{signed_in_at}` | `data` (JSON), `generation`, `last_used`, `username`, `expires_at` (the TTL) |
 //!
-//! `generation` is authoritative over the copy in `data`: a refresh moves it on with one
-//! conditional `UpdateItem`. A family is read beside the person's sign-out mark
+//! `generation` and `last_used` are authoritative over the copies in `data`: a refresh moves
+//! them on with one conditional `UpdateItem`. A family is read beside the person's sign-out mark
 //! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) in one `BatchGetItem`; a person's
 //! families by `gsi1`, beside the mark (their account page). The id is not a bearer value: a token is sealed and
 //! encrypted, and names its generation too.
@@ -39,6 +39,7 @@ fn family_key(id: &str) -> Item {
 fn stored(item: &Item) -> Result<RefreshFamily, StoreError> {
     let mut family: RefreshFamily = data(item, "refresh family")?;
     family.generation = number(item, "generation").ok_or_else(|| corrupt("a refresh family without a generation"))?;
+    family.last_used = number(item, "last_used").unwrap_or_default();
     Ok(family)
 }
 
@@ -74,9 +75,9 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         self.table.delete_if(family_key(id), "username = :username", Some(Item::from([(":username".to_owned(), s(username))]))).await
     }
 
-    async fn advance(&self, id: &str, generation: u64) -> Result<bool, StoreError> {
-        let values = Item::from([(":current".to_owned(), n(generation)), (":next".to_owned(), n(generation + 1))]);
-        self.table.update_if(family_key(id), "SET generation = :next", "generation = :current", Some(values)).await
+    async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError> {
+        let values = Item::from([(":current".to_owned(), n(generation)), (":next".to_owned(), n(generation + 1)), (":now".to_owned(), n(now))]);
+        self.table.update_if(family_key(id), "SET generation = :next, last_used = :now", "generation = :current", Some(values)).await
     }
 
     async fn revoke(&self, id: &str) -> Result<(), StoreError> {

@@ -30,10 +30,15 @@ pub struct RefreshFamily {
     pub expires_at: u64,
     /// The generation whose token works (the first is 0).
     pub generation: u64,
+    /// When its last refresh was (seconds since the epoch; 0: none yet).
+    #[serde(default)]
+    pub last_used: u64,
 }
 
 impl RefreshFamily {
-    /// Why the family no longer stands at `now` (seconds since the epoch) for its client `app`,
+    /// Why the family no longer stands at `now` (seconds since the epoch) for its client `app`
+    /// (its lifetime over, unused for the client's idle time, the client's refresh tokens turned
+    /// off, shortened or made again, the person signed out since),
     /// the person having last signed out of the bridge at `signed_out_at` (the mark every
     /// bridge sign-out and sign-out everywhere writes); `None` while it stands. Whole seconds: a
     /// sign-out or a change of the client in the same second as the sign-in does not end it.
@@ -44,8 +49,14 @@ impl RefreshFamily {
             Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
             _ => 0,
         };
+        let idle = match &app.target {
+            Target::Oidc(client) => client.refresh_token_idle_seconds,
+            _ => None,
+        };
         if self.expires_at <= now {
             Some("the refresh tokens' lifetime is over")
+        } else if idle.is_some_and(|idle| self.last_used.max(self.signed_in_at) + idle <= now) {
+            Some("the refresh tokens went unused for longer than the client's idle time")
         } else if self.expires_at.saturating_sub(self.signed_in_at) > lifetime || app.refresh_tokens_not_before.is_some_and(|at| self.signed_in_at < at) {
             Some("the client's refresh tokens were turned off or shortened since")
         } else if signed_out_at.is_some_and(|at| self.signed_in_at < at) {
@@ -133,6 +144,7 @@ mod tests {
             signed_in_at,
             expires_at: signed_in_at + 3_600,
             generation: 0,
+            last_used: 0,
         };
         let families = vec![
             family("older", "tool", "s", 1_000),
@@ -169,6 +181,7 @@ mod tests {
             signed_in_at: 1_000,
             expires_at: 1_000 + 86_400,
             generation: 0,
+            last_used: 0,
         };
         let day = Some(86_400);
         assert_eq!(family.ended(&app(day, Some(1_000)), Some(1_000), 2_000), None, "standing (marks to the second)");
@@ -177,6 +190,17 @@ mod tests {
         assert!(family.ended(&app(Some(3_600), None), None, 2_000).is_some(), "shortened, though not stamped yet");
         assert!(family.ended(&app(day, Some(1_001)), None, 2_000).is_some(), "stamped after the sign-in");
         assert!(family.ended(&app(day, None), Some(1_001), 2_000).is_some(), "signed out after the sign-in");
+        // Unused for the client's idle time: from the sign-in, then from the last refresh.
+        let idle = |idle: u64| -> App {
+            let mut app = app(day, None);
+            if let Target::Oidc(client) = &mut app.target {
+                client.refresh_token_idle_seconds = Some(idle);
+            }
+            app
+        };
+        assert!(family.ended(&idle(600), None, 1_599).is_none() && family.ended(&idle(600), None, 1_600).is_some(), "idle from the sign-in");
+        let used = RefreshFamily { last_used: 1_500, ..family.clone() };
+        assert!(used.ended(&idle(600), None, 2_099).is_none() && used.ended(&idle(600), None, 2_100).is_some(), "idle from the last refresh");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! accepted the current terms, or they lack a claim the app requires. The claims are the
 //! account's as they are now.
 //!
-//! Not here: tokens without rotation, idle (sliding) lifetimes, revoking access tokens (they
+//! Not here: tokens without rotation, revoking access tokens (they
 //! expire), and the list of a person's families (`family::connected`).
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,7 @@ impl OpenIdProvider {
             signed_in_at: grant.signed_in_at,
             expires_at: grant.signed_in_at + lifetime,
             generation: 0,
+            last_used: 0,
         };
         let token = self.seal_refresh(&family).await?;
         match self.ports.refresh.create(&family).await {
@@ -133,7 +134,7 @@ impl OpenIdProvider {
             Authentication { client_id: family.client_id.clone(), scope, nonce: None, auth_time: family.auth_time, amr: family.amr.clone(), claims };
         let mut response = self.tokens(client, &authentication, now).await?;
         response.refresh_token = Some(self.seal_refresh(&RefreshFamily { generation: family.generation + 1, ..family.clone() }).await?);
-        if !self.ports.refresh.advance(&family.id, family.generation).await.map_err(unavailable)? {
+        if !self.ports.refresh.advance(&family.id, family.generation, now).await.map_err(unavailable)? {
             // Another refresh with the same token went first: one of the two is not the client.
             self.reused(&family, &request.visitor, now).await;
             return Err(TokenError::InvalidGrant(USED));
@@ -262,6 +263,7 @@ mod tests {
             signed_in_at: NOW - 60,
             expires_at: NOW - 60 + 3600,
             generation: 0,
+            last_used: 0,
         };
         let refresh = |token: String| {
             let client = ClientCredentials { id: Some("spa".into()), secret: None, method: oidc::ClientAuthentication::None };

@@ -101,6 +101,10 @@ pub struct OidcTarget {
     /// `offline_access` scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_lifetime_seconds: Option<u64>,
+    /// How long a sign-in's refresh tokens may go unused (seconds, 300 up to the lifetime):
+    /// a family not refreshed for that long ends. Absent: only the lifetime ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_idle_seconds: Option<u64>,
 }
 
 fn rs256() -> Algorithm {
@@ -271,6 +275,9 @@ impl OidcTarget {
         check_lifetime(self.lifetime_seconds)?;
         if self.refresh_token_lifetime_seconds.is_some_and(|s| !(300..=MAX_REFRESH_LIFETIME).contains(&s)) {
             return Err(TargetError::Invalid("refresh tokens live 300 seconds to 90 days"));
+        }
+        if self.refresh_token_idle_seconds.is_some_and(|idle| idle < 300 || self.refresh_token_lifetime_seconds.is_none_or(|l| idle > l)) {
+            return Err(TargetError::Invalid("refresh tokens' idle time is 300 seconds up to their lifetime, which must be set"));
         }
         if self.algorithm == Algorithm::HS256 {
             return Err(TargetError::Invalid("an OpenID Connect client's ID tokens are signed with the bridge's keys: RS256 or ES256"));
@@ -602,6 +609,9 @@ mod tests {
             json!({"redirect_uris": [CALLBACK], "lifetime_seconds": 7200}),
             json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 299}),
             json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 7_776_001}),
+            json!({"redirect_uris": [CALLBACK], "refresh_token_idle_seconds": 3600}),
+            json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 3600, "refresh_token_idle_seconds": 3601}),
+            json!({"redirect_uris": [CALLBACK], "refresh_token_lifetime_seconds": 3600, "refresh_token_idle_seconds": 299}),
             json!({"redirect_uris": vec![CALLBACK; 11]}),
             json!({"redirect_uris": [format!("{CALLBACK}?{}", "a".repeat(480))]}),
             json!({"redirect_uris": ["https://Tool.example.com/oidc/callback"]}),

@@ -115,11 +115,7 @@ const STALE_APP_MARGIN: u64 = 120;
 /// given end, and turning them on again later brings none back. Sign-ins in those two minutes
 /// get refresh tokens that end too.
 fn refresh_stamp(current: &App, next: &App, now: u64) -> Option<u64> {
-    let lifetime = |app: &App| match &app.target {
-        Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
-        _ => 0,
-    };
-    if lifetime(next) < lifetime(current) { Some(now + STALE_APP_MARGIN) } else { current.refresh_tokens_not_before }
+    if next.refresh_token_lifetime() < current.refresh_token_lifetime() { Some(now + STALE_APP_MARGIN) } else { current.refresh_tokens_not_before }
 }
 
 pub struct AppAdmin {

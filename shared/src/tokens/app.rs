@@ -179,6 +179,16 @@ pub enum AppError {
 }
 
 impl App {
+    /// How long the refresh tokens of one sign-in at this app live (seconds): its
+    /// `refresh_token_lifetime_seconds`; 0 for an app that gives none (not an OpenID Connect
+    /// client, or one without refresh tokens).
+    pub fn refresh_token_lifetime(&self) -> u64 {
+        match &self.target {
+            Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// Checks what serde cannot: cross-field rules an operator could get wrong.
     pub fn validate(&self) -> Result<(), AppError> {
         if self.allowed_origins.is_empty() {

@@ -45,14 +45,8 @@ impl RefreshFamily {
     pub fn ended(&self, app: &App, signed_out_at: Option<u64>, now: u64) -> Option<&'static str> {
         // The client's lifetime now: one shortened since refuses a family given the longer one
         // (also by a function that read the app before the change).
-        let lifetime = match &app.target {
-            Target::Oidc(client) => client.refresh_token_lifetime_seconds.unwrap_or(0),
-            _ => 0,
-        };
-        let idle = match &app.target {
-            Target::Oidc(client) => client.refresh_token_idle_seconds,
-            _ => None,
-        };
+        let lifetime = app.refresh_token_lifetime();
+        let idle = if let Target::Oidc(client) = &app.target { client.refresh_token_idle_seconds } else { None };
         if self.expires_at <= now {
             Some("the refresh tokens' lifetime is over")
         } else if idle.is_some_and(|idle| self.last_used.max(self.signed_in_at) + idle <= now) {

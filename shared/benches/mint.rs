@@ -44,6 +44,7 @@ fn main() {
             now,
             jti: uuid::Uuid::new_v4(),
             amr: &["pwd"],
+            sid: None,
         };
         let started = Instant::now();
         let mut mints = 0u64;

@@ -451,3 +451,78 @@ async fn a_client_revokes_its_refresh_tokens_and_no_one_elses() {
     assert_eq!(revoke(&test, Some(&auth), &[("token", "not-a-token")]).await.status, StatusCode::OK);
     assert_eq!(revoke(&test, Some(&auth), &[("token", &rt)]).await.status, StatusCode::OK, "revoked twice");
 }
+
+/// The session id of a `Set-Cookie` the bridge sent: the digest of the cookie's value (the id the
+/// account page and the console show).
+fn session_id(cookie: &str) -> String {
+    let value = cookie.split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default()).unwrap_or_default();
+    shared::common::hashing::digest(value)
+}
+
+async fn sid_of(test: &TestApp, tokens: &Value, client_id: &str) -> String {
+    let check = json!({"token": tokens["id_token"], "algorithms": ["RS256"], "jwks": jwks(test).await, "audience": client_id, "issuer": API});
+    let claims = verify("jwt", &check).unwrap_or_else(|e| panic!("{e}"));
+    claims["sid"].as_str().unwrap_or_else(|| panic!("no sid: {claims}")).to_owned()
+}
+
+/// Ending one bridge session on the account page ends the refresh tokens of every app signed in
+/// through it (by the form, and by the session's entry into a second client), and no other
+/// session's. The ID tokens name the session (`sid`): the same from the code, the entry and a
+/// refresh, another for another session.
+#[tokio::test]
+async fn ending_a_session_ends_the_refresh_tokens_of_the_apps_signed_in_through_it() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let other = other_client(&test).await;
+    let (code, redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let ended_here = token(&test, Some(&auth), &exchange(&code)).await.json();
+    let cookie = session_cookie(&redirect);
+    let entered = test.send("GET", &offline_path("other-offline"), &[("cookie", &cookie)], None).await;
+    let entered_here = token(&test, Some(&other), &exchange(&code_of(&entered))).await.json();
+    let (elsewhere, elsewhere_redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let kept = token(&test, Some(&auth), &exchange(&elsewhere)).await.json();
+
+    let sid = sid_of(&test, &ended_here, OFFLINE).await;
+    assert_eq!(sid_of(&test, &entered_here, "other-offline").await, sid, "the session's entry into another client");
+    assert_ne!(sid_of(&test, &kept, OFFLINE).await, sid, "another session");
+    assert!(!sid.contains(&session_id(&cookie)) && !cookie.contains(&sid), "the sid is neither the cookie nor its id");
+    let refreshed = refresh(&test, Some(&auth), &refresh_token_of(&ended_here), &[]).await.json();
+    assert_eq!(sid_of(&test, &refreshed, OFFLINE).await, sid, "a refresh names the sign-in's session");
+
+    // From the other session's account page: "end this session" on the first.
+    let grant = crate::account::grant(&test, &session_cookie(&elsewhere_redirect)).await;
+    let ended = test.post("/account/sessions/end", json!({"grant": grant, "id": session_id(&cookie)})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    refused(&refresh(&test, Some(&auth), &refresh_token_of(&refreshed), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&refresh(&test, Some(&other), &refresh_token_of(&entered_here), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    let still = refresh(&test, Some(&auth), &refresh_token_of(&kept), &[]).await;
+    assert_eq!(still.status, StatusCode::OK, "the other session's sign-in: {}", still.body);
+    let view = test.post("/account/view", json!({"grant": grant})).await.json();
+    assert_eq!(view["connected"].as_array().map(Vec::len), Some(1), "{view}");
+}
+
+/// An operator's "end this session" ends that session's apps' refresh tokens too, audited with
+/// how many; the person's other session keeps its own.
+#[tokio::test]
+async fn an_operator_ending_a_session_ends_its_apps_refresh_tokens() {
+    let console = crate::admin_api::Console::new().await;
+    let test = &console.test;
+    test.keys().rotate(shared::tokens::jws::Algorithm::RS256, shared::tokens::signing_keys::MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let auth = basic(OFFLINE, SECRET);
+    let (hanako, _) = console.person(EMAIL, &["agents"]).await;
+    let ops = console.token(&console.person("ops@example.com", &["bridge-operator"]).await, json!({}));
+    let (code, redirect) = sign_in_for_code(test, &offline_path(OFFLINE)).await;
+    let ended = refresh_token_of(&token(test, Some(&auth), &exchange(&code)).await.json());
+    let kept = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);
+
+    let id = session_id(&session_cookie(&redirect));
+    let out = console.call(&ops, "POST", &format!("/admin/v1/people/{hanako}/sessions/{id}/sign-out"), &[], None).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    assert_eq!(out.json()["connected"].as_array().map(Vec::len), Some(1), "{}", out.body);
+    refused(&refresh(test, Some(&auth), &ended, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    assert_eq!(refresh(test, Some(&auth), &kept, &[]).await.status, StatusCode::OK);
+    let audit = console.call(&ops, "GET", &format!("/admin/v1/audit?target=user:{hanako}&type=admin.user.signed_out"), &[], None).await.json();
+    assert!(audit.to_string().contains(&format!("\"ended\":\"{id}\"")) && audit.to_string().contains("\"apps_signed_out\":1"), "{audit}");
+}

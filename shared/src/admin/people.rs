@@ -59,6 +59,9 @@ pub struct SessionSummary {
     pub expires_at: u64,
     pub second_factor: bool,
     pub high_risk: bool,
+    /// The session's id as OpenID Connect clients see it (`Session::sid`; not shown).
+    #[serde(skip)]
+    pub sid: Option<String>,
 }
 
 pub struct PeopleAdmin {
@@ -206,11 +209,13 @@ impl PeopleAdmin {
         Ok(person(user, activity.signed_out()))
     }
 
-    /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]): the browser holding it
-    /// signs in again; their other sessions, console tokens and refresh tokens (Cognito's, OpenID
-    /// Connect apps') stay.
-    /// `admin.user.signed_out` with `after.ended` the session's id. A session that is not the
-    /// person's (or not live) is [`AdminError::NotFound`] and nothing ends.
+    /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]), and the refresh tokens
+    /// of the OpenID Connect apps signed in through it: the browser holding it signs in again;
+    /// their other sessions, console tokens and refresh tokens stay.
+    /// `admin.user.signed_out` with `after.ended` the session's id and `after.apps_signed_out`
+    /// how many apps' refresh tokens ended. A session that is not the person's (or not live) is
+    /// [`AdminError::NotFound`] and nothing ends. The apps' tokens end first: a failure between
+    /// leaves the session, and trying again ends it.
     pub async fn end_session(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
         if !crate::signin::session::is_digest(id) {
             return Err(AdminError::Invalid("a session id is 43 characters of base64url".into()));
@@ -219,12 +224,17 @@ impl PeopleAdmin {
         let (user, mut activity) = self.read(username, now).await?;
         let before = activity.sessions.len();
         let at = activity.sessions.iter().position(|s| s.id == id).ok_or_else(not_found)?;
+        let apps = match &activity.sessions[at].sid {
+            Some(sid) => self.refresh.revoke_session(&user.username, sid).await?,
+            None => Vec::new(),
+        };
         // The list is read from an index, which may still show a session just ended or moved
         // to a new key: a delete that finds nothing ended nothing. The delete is the person's
         // only (its condition), whatever the list said.
         self.sessions.end_of(&user.username, id).await?.ok_or_else(not_found)?;
         activity.sessions.remove(at);
-        let after = json!({"sessions": activity.sessions.len(), "ended": id});
+        activity.connected.retain(|a| !apps.contains(&a.id));
+        let after = json!({"sessions": activity.sessions.len(), "ended": id, "apps_signed_out": apps.len()});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;
         Ok(person(user, activity))
     }
@@ -421,6 +431,7 @@ fn summary((id, session): &(String, Session)) -> SessionSummary {
         expires_at: session.expires_at,
         second_factor: session.assurance.second_factor,
         high_risk: session.assurance.high_risk,
+        sid: session.sid.clone(),
     }
 }
 

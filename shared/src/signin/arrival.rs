@@ -230,7 +230,7 @@ impl Arrival {
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, given, visitor, resume, now).await? {
             return Ok(Checked::Consent(asked));
         }
-        let delivery = self.ports.mint(&app, &profile, ctx, Method::Corporate.amr(done.second_factor), now).await?;
+        let delivery = self.ports.mint(&app, &profile, ctx, &session, Method::Corporate.amr(done.second_factor), now).await?;
         Ok(Checked::Through(Box::new(Through { session, arrival, delivery, app: app.id.to_string(), device: ctx.device.clone() })))
     }
 }

@@ -111,7 +111,7 @@ impl SessionEntry {
             tracing::info!(app = %app.id, "a session whose person has not accepted the current documents: to the form");
             return Ok(None);
         }
-        let delivery = match self.ports.mint(app, &profile, ctx, session.method.amr(assurance.second_factor), now).await {
+        let delivery = match self.ports.mint(app, &profile, ctx, &session, session.method.amr(assurance.second_factor), now).await {
             // A session begun before apps were given only verified emails (a company's SAML user
             // through the pool, whose email its provider answers for): a fresh sign-in brings the
             // account as it is now.

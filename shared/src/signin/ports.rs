@@ -191,6 +191,16 @@ pub trait RefreshFamilies: Send + Sync {
     /// Revokes the family `id` only if it is `username`'s, in one conditional write; `false`
     /// (nothing revoked) when it is another person's or gone.
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError>;
+    /// Revokes the families of `username`'s sign-ins made in the bridge session `sid`
+    /// ([`Session::sid`](crate::signin::session::Session::sid)), side by side; how many. A family
+    /// made a moment ago may be missed (the person's families are read from an index). The ids
+    /// of those revoked.
+    async fn revoke_session(&self, username: &str, sid: &str) -> Result<Vec<String>, StoreError> {
+        let (families, _) = self.of_user(username).await?;
+        let of_session = families.into_iter().filter(|f| f.sid.as_deref() == Some(sid));
+        let revoked = futures_util::future::join_all(of_session.map(|f| async move { self.revoke_of(username, &f.id).await.map(|r| r.then_some(f.id)) })).await;
+        revoked.into_iter().filter_map(Result::transpose).collect()
+    }
 }
 
 /// Why a company's OpenID provider could not be used.

@@ -359,9 +359,18 @@ impl SignInPorts {
         if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 
-    /// The app's token for `profile`; `amr` says how the sign-in behind it was made
+    /// The app's token for `profile`, from the bridge session `session` (the one the sign-in
+    /// opens, or the one entering the app): `amr` says how the sign-in behind it was made
     /// ([`crate::signin::session::Method::amr`]).
-    pub(super) async fn mint(&self, app: &App, profile: &UserProfile, ctx: &SignInContext, amr: &[&str], now: u64) -> Result<Delivery, SignInError> {
+    pub(super) async fn mint(
+        &self,
+        app: &App,
+        profile: &UserProfile,
+        ctx: &SignInContext,
+        session: &Session,
+        amr: &[&str],
+        now: u64,
+    ) -> Result<Delivery, SignInError> {
         // Every sign-in checks the app's access before it gets here (`admit`, which records the
         // refusal), and a session's entry too (to the form); this is the last guard of the one
         // place tokens are minted.
@@ -378,6 +387,7 @@ impl SignInPorts {
             now,
             jti: uuid::Uuid::new_v4(),
             amr,
+            sid: session.sid.as_deref(),
         };
         let delivery = match (&app.target, app.target.algorithm()) {
             (Target::Oidc(client), _) => return self.authorization_code(client, input, ctx).await,

@@ -175,6 +175,12 @@ pub struct Session {
     /// trusted as its sign-in only in that browser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The session's id as OpenID Connect clients see it (`sid`: OpenID Connect Back-Channel
+    /// Logout 1.0 §2.1): 256 random bits, base64url, kept when the session moves to a new cookie.
+    /// It opens nothing. The refresh tokens of the sign-ins it made carry it, so that ending the
+    /// session ends them. `None` for a session opened before sessions had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Opened by a password sign-in whose handoff is not yet redeemed (kept by the store beside
     /// the session, not in it: `SessionStore::redeem` clears it once).
     #[serde(skip)]
@@ -204,6 +210,7 @@ impl Session {
             provider_logout: None,
             assurance: Assurance::unknown(),
             device: None,
+            sid: Some(crate::common::random::token()),
             handoff: false,
             claim: None,
             authenticated: now,

@@ -33,6 +33,9 @@ pub struct RefreshFamily {
     /// When its last refresh was (seconds since the epoch; 0: none yet).
     #[serde(default)]
     pub last_used: u64,
+    /// The bridge session of the sign-in (`Session::sid`): ending that session revokes the family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl RefreshFamily {
@@ -139,6 +142,7 @@ mod tests {
             expires_at: signed_in_at + 3_600,
             generation: 0,
             last_used: 0,
+            sid: None,
         };
         let families = vec![
             family("older", "tool", "s", 1_000),
@@ -176,6 +180,7 @@ mod tests {
             expires_at: 1_000 + 86_400,
             generation: 0,
             last_used: 0,
+            sid: None,
         };
         let day = Some(86_400);
         assert_eq!(family.ended(&app(day, Some(1_000)), Some(1_000), 2_000), None, "standing (marks to the second)");

@@ -78,6 +78,7 @@ impl OpenIdProvider {
             expires_at: grant.signed_in_at + lifetime,
             generation: 0,
             last_used: 0,
+            sid: a.sid.clone(),
         };
         let token = self.seal_refresh(&family).await?;
         match self.ports.refresh.create(&family).await {
@@ -130,8 +131,15 @@ impl OpenIdProvider {
         let scope = narrowed(&family.scope, request.scope).map_err(|_| TokenError::InvalidScope)?;
         let claims = oidc::claims(&profile, &app.claims, &scope).map_err(|_| refused("the person lacks a claim the app requires"))?;
         // No nonce: it belongs to the sign-in's own ID token (OpenID Connect Core §12.2).
-        let authentication =
-            Authentication { client_id: family.client_id.clone(), scope, nonce: None, auth_time: family.auth_time, amr: family.amr.clone(), claims };
+        let authentication = Authentication {
+            client_id: family.client_id.clone(),
+            scope,
+            nonce: None,
+            auth_time: family.auth_time,
+            amr: family.amr.clone(),
+            claims,
+            sid: family.sid.clone(),
+        };
         let mut response = self.tokens(client, &authentication, now).await?;
         response.refresh_token = Some(self.seal_refresh(&RefreshFamily { generation: family.generation + 1, ..family.clone() }).await?);
         if !self.ports.refresh.advance(&family.id, family.generation, now).await.map_err(unavailable)? {
@@ -264,6 +272,7 @@ mod tests {
             expires_at: NOW - 60 + 3600,
             generation: 0,
             last_used: 0,
+            sid: None,
         };
         let refresh = |token: String| {
             let client = ClientCredentials { id: Some("spa".into()), secret: None, method: oidc::ClientAuthentication::None };

@@ -77,6 +77,9 @@ pub struct MintInput<'a> {
     /// `pwd` or `fed`, with `mfa` after a second factor): the `amr` claim of the kinds that
     /// carry one.
     pub amr: &'a [&'a str],
+    /// The bridge session the token is minted from ([`Session::sid`](crate::signin::session::Session::sid)):
+    /// the `sid` of an OpenID Connect client's ID token. `None` for an older session.
+    pub sid: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -120,6 +120,7 @@ pub(crate) mod test_support {
             now: 1_700_000_000,
             jti: uuid::Uuid::nil(),
             amr: &["pwd"],
+            sid: None,
         }
     }
 

@@ -245,6 +245,10 @@ pub struct Authentication {
     pub amr: Vec<String>,
     /// The person's claims: `sub`, those of the scopes, and the app's claim mapping's.
     pub claims: Map<String, Value>,
+    /// The bridge session the sign-in opened or came through (`Session::sid`): the ID token's
+    /// `sid`, and what ending that session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl Authentication {
@@ -375,14 +379,16 @@ impl OidcTarget {
                 auth_time: request.fresh.then_some(input.now),
                 amr: input.amr.iter().map(|a| (*a).to_owned()).collect(),
                 claims: claims(input.profile, input.claims, &request.scope)?,
+                sid: input.sid.map(str::to_owned),
             },
         })
     }
 
     /// The ID token for `authentication` (OpenID Connect Core §2), issued by `issuer` at `now`
     /// (seconds since the epoch) with id `jti`: `iss`, `sub`, `aud` and `azp` (the client),
-    /// `iat`, `exp`, `jti`, `amr`, `nonce` and `auth_time` where the request had them, and the
-    /// claims.
+    /// `iat`, `exp`, `jti`, `amr`, `nonce` and `auth_time` where the request had them, `sid` (the
+    /// bridge session's id, OpenID Connect Back-Channel Logout 1.0 §2.1) where there was one,
+    /// and the claims.
     pub fn id_token(&self, authentication: &Authentication, issuer: &str, now: u64, jti: uuid::Uuid, key: &SigningKey) -> Result<String, MintError> {
         let a = authentication;
         let mut claims = a.claims.clone();
@@ -400,6 +406,9 @@ impl OidcTarget {
         }
         if let Some(auth_time) = a.auth_time {
             claims.insert("auth_time".into(), auth_time.into());
+        }
+        if let Some(sid) = &a.sid {
+            claims.insert("sid".into(), sid.clone().into());
         }
         sign(key, &claims)
     }
@@ -464,7 +473,7 @@ pub fn scopes_supported() -> Vec<&'static str> {
 
 /// The claims a discovery document lists.
 pub fn claims_supported() -> Vec<&'static str> {
-    let mut claims = vec!["iss", "sub", "aud", "azp", "iat", "exp", "jti", "amr", "nonce", "auth_time"];
+    let mut claims = vec!["iss", "sub", "aud", "azp", "iat", "exp", "jti", "amr", "nonce", "auth_time", "sid"];
     claims.extend(SCOPES.iter().flat_map(|(_, c)| c.iter().copied()));
     claims
 }

@@ -152,7 +152,8 @@ def create_oidc_app(env, origin):
     Returns its client secret."""
     client_secret = secrets.token_urlsafe(32)
     target = {"kind": "oidc", "redirect_uris": [f"{origin}/callback"], "post_logout_redirect_uris": [f"{origin}/signed-out"],
-              "client_authentication": "client_secret_basic", "refresh_token_lifetime_seconds": 86400}
+              "client_authentication": "client_secret_basic", "refresh_token_lifetime_seconds": 86400,
+              "backchannel_logout_uri": f"{origin}/backchannel-logout"}
     claims = {"groups": {"from": "groups"}}
     with tempfile.TemporaryDirectory() as tmp:
         target_file, claims_file = Path(tmp, "oidc.target.json"), Path(tmp, "oidc.claims.json")

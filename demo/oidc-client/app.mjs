@@ -2,7 +2,9 @@
 // (a certified OpenID Connect relying party): discovery, the authorization code flow with PKCE,
 // state and nonce, the ID token checked against the bridge's published keys (issuer, audience,
 // signature, expiry, nonce), RFC 9207's `iss`, then UserInfo with the access token; a refresh
-// token (`offline_access`) used for new tokens, each refresh giving the next one.
+// token (`offline_access`) used for new tokens, each refresh giving the next one; and the
+// bridge's back-channel logout (OpenID Connect Back-Channel Logout 1.0): a logout token, checked
+// with jose, ends the sessions here of the bridge session it names.
 //
 //   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_SECRET in env)
 //
@@ -11,12 +13,14 @@
 // GET /refresh     new tokens with the refresh token (the account's claims as they are now)
 // GET /logout      signs out here, then at the bridge (its end-session endpoint)
 // GET /signed-out  where the bridge sends the person back
+// POST /backchannel-logout  the bridge's logout token (form field `logout_token`)
 // Prints `READY <origin>` once listening. Sessions live in memory.
 
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import * as client from "openid-client";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 
 const { values: args } = parseArgs({ options: { port: { type: "string", default: "0" }, issuer: { type: "string" }, "client-id": { type: "string" } } });
 const secret = process.env.DEMO_OIDC_SECRET;
@@ -33,6 +37,44 @@ const discover = async () =>
 
 const pending = new Map(); // browser id -> { state, nonce, verifier }
 const sessions = new Map(); // browser id -> { claims, userinfo, idToken, refreshToken, refreshes }
+
+const LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+const seenLogouts = new Set(); // logout tokens' jti: each is taken once
+let bridgeKeys;
+
+// A logout token checked as §2.6 says (signature by the bridge's published keys, issuer,
+// audience, `typ`, age, the event, `sid` or `sub`, no nonce, not seen before); the sessions
+// here it names end. How many.
+async function backchannelLogout(token) {
+  const metadata = (await discover()).serverMetadata();
+  bridgeKeys ||= createRemoteJWKSet(new URL(metadata.jwks_uri));
+  const { payload } = await jwtVerify(token, bridgeKeys, {
+    issuer: metadata.issuer, audience: args["client-id"], typ: "logout+jwt", maxTokenAge: "2 minutes", requiredClaims: ["iat", "jti", "events"],
+  });
+  if (!payload.events || typeof payload.events[LOGOUT_EVENT] !== "object" || payload.nonce !== undefined || !(payload.sid || payload.sub)) {
+    throw new Error("not a logout token");
+  }
+  if (seenLogouts.has(payload.jti)) throw new Error("a logout token seen before");
+  seenLogouts.add(payload.jti);
+  let ended = 0;
+  for (const [browserId, session] of sessions) {
+    const sameSession = !payload.sid || session.claims.sid === payload.sid;
+    const samePerson = !payload.sub || session.claims.sub === payload.sub;
+    if (sameSession && samePerson) {
+      sessions.delete(browserId);
+      ended += 1;
+    }
+  }
+  return ended;
+}
+
+const body = (req) => new Promise((resolve, reject) => {
+  let data = "";
+  req.setEncoding("utf8");
+  req.on("data", (chunk) => { data += chunk; if (data.length > 16384) req.destroy(); });
+  req.on("end", () => resolve(data));
+  req.on("error", reject);
+});
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const page = (res, status, title, body) => {
@@ -51,6 +93,20 @@ function browser(req, res) {
 const server = createServer(async (req, res) => {
   const origin = `http://127.0.0.1:${server.address().port}`;
   const url = new URL(req.url, origin);
+  if (url.pathname === "/backchannel-logout" && req.method === "POST") {
+    // The bridge's server, not a browser: no cookie; 200 once the sessions named are gone.
+    try {
+      const token = new URLSearchParams(await body(req)).get("logout_token");
+      const ended = await backchannelLogout(token || "");
+      console.log(`demo OIDC app: a back-channel logout ended ${ended} session(s)`);
+      res.writeHead(200, { "cache-control": "no-store" });
+      return res.end();
+    } catch (e) {
+      console.error(`demo OIDC app: a logout token refused: ${e.code || ""} ${e.message}`);
+      res.writeHead(400, { "content-type": "application/json", "cache-control": "no-store" });
+      return res.end(JSON.stringify({ error: "invalid_request" }));
+    }
+  }
   const id = browser(req, res);
   try {
     if (url.pathname === "/" && sessions.has(id)) {

@@ -80,6 +80,24 @@ where
     }
 }
 
+/// `PUBLIC_API_URL`, the API's public base URL (https, or http on loopback; no query), if set:
+/// the bridge's OpenID Connect issuer is it without its final `/` ([`issuer`]).
+pub fn public_api_url(source: &impl Source) -> Result<Option<url::Url>, ConfigError> {
+    match optional(source, "PUBLIC_API_URL")? {
+        None => Ok(None),
+        Some(raw) => match url::Url::parse(&raw) {
+            Ok(url) if crate::common::secure_url::secure(&url) && url.query().is_none() => Ok(Some(url)),
+            _ => Err(ConfigError { variable: "PUBLIC_API_URL".into(), problem: "must be an https URL without a query".into() }),
+        },
+    }
+}
+
+/// Our issuer identifier for `api_url` ([`public_api_url`]): the URL without its final `/`;
+/// empty when not configured.
+pub fn issuer(api_url: Option<&url::Url>) -> String {
+    api_url.map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -408,6 +408,12 @@ impl SessionStore for MemorySessions {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(if all.get(key).is_some_and(|s| s.username == username) { all.remove(key) } else { None })
     }
+    async fn add_logout_client(&self, key: &str, client_id: &str) -> Result<(), StoreError> {
+        if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key).filter(|s| !s.logout_clients.iter().any(|c| c == client_id)) {
+            s.logout_clients.push(client_id.to_owned());
+        }
+        Ok(())
+    }
     async fn of_user(&self, username: &str) -> Result<Vec<(String, crate::signin::session::Session)>, StoreError> {
         if self.failing_reads.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(StoreError::Unavailable("no answer".into()));

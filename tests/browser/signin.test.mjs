@@ -225,6 +225,33 @@ test("an OpenID Connect app (openid-client, a certified relying party): the code
   await p.context().close();
 });
 
+test("an OpenID Connect app is told when the person signs out of the bridge elsewhere (back-channel logout): its own session ends", async () => {
+  const hanako = info.users.hanako;
+  const p = await page("en-US");
+  const start = `${info.oidc_app}/`;
+  await p.goto(start);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  await identify(p, hanako.email);
+  await step(p, "password").getByLabel("Password", { exact: true }).fill(hanako.password);
+  await step(p, "password").getByRole("button", { name: "Sign in" }).click();
+  await p.waitForURL(start);
+  assert.equal(await p.locator("#who").textContent(), `Signed in as ${hanako.email}`);
+  assert.ok(JSON.parse(await p.locator("#claims").textContent()).sid, "the ID token names the bridge session");
+  // Signed out at the bridge itself, not through the app: the bridge posts the app a logout
+  // token (the table's stream, then the workflows function), which jose checks; the app's
+  // session ends, so it sends the person to the form again.
+  await p.goto(`${info.api}/logout`);
+  await p.waitForURL((url) => url.href.startsWith(info.form));
+  let back = "";
+  for (let tries = 0; tries < 40 && !back.startsWith(info.form); tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await p.goto(start);
+    back = p.url();
+  }
+  assert.ok(back.startsWith(info.form), `the app's session did not end: ${back}`);
+  await p.context().close();
+});
+
 // An app's sign-in link, then the form's password step in `lang`.
 async function signInAt(p, sso, user, lang) {
   const label = lang === "ja" ? { email: "メールアドレス", password: "パスワード", submit: "サインイン" } : { email: "Email", password: "Password", submit: "Sign in" };

@@ -8,6 +8,7 @@ mod admin_api;
 mod admin_apps;
 mod app_access;
 mod attacks;
+mod backchannel_logout;
 mod breached_passwords;
 mod consent;
 mod corporate;

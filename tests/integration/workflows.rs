@@ -37,6 +37,15 @@ impl Received {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
+
+    pub(crate) fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// A request header (its name in lower case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
 }
 
 /// A service on loopback that records every request and answers from a script per path (then

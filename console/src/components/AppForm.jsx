@@ -23,7 +23,7 @@ const FIELDS = {
   insided: "community_id, region (eu, us-west-2, staging), algorithm (ES256, RS256, HS256), username_from_email, lifetime_seconds",
   discourse: "forum_url",
   jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
-  oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, none), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds",
+  oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, none), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds, backchannel_logout_uri",
 };
 const pretty = (value) => JSON.stringify(value, null, 2);
 const template = (kind) => pretty(TEMPLATES[kind]);

@@ -55,13 +55,7 @@ impl Config {
         let jwks_url = optional(env, "COGNITO_JWKS_URL")?.unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
         let form_url: Url = shared::config::parsed(env, "FORM_URL")?;
         let form_origin = Origin::of(&form_url).map_err(|e| ConfigError { variable: "FORM_URL".into(), problem: e.to_string() })?;
-        let api_url = match optional(env, "PUBLIC_API_URL")?.filter(|v| !v.is_empty()) {
-            None => None,
-            Some(raw) => match Url::parse(&raw) {
-                Ok(url) if shared::common::secure_url::secure(&url) && url.query().is_none() => Some(url),
-                _ => return Err(ConfigError { variable: "PUBLIC_API_URL".into(), problem: "must be an https URL without a query".into() }),
-            },
-        };
+        let api_url = shared::config::public_api_url(env)?;
         let breached_passwords_url = match optional(env, "BREACHED_PASSWORDS_URL")?.filter(|v| !v.trim().is_empty()) {
             None => None,
             Some(raw) => {

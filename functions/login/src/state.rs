@@ -83,7 +83,7 @@ impl Login {
         let sessions = Arc::new(DynamoSessions::new(dynamo.clone(), &config.table));
         let signers = Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(KEY_SET_CACHE))), secrets.clone()));
         let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
-        let api_url = config.api_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()).unwrap_or_default();
+        let api_url = shared::config::issuer(config.api_url.as_ref());
         let sign_in = SignIn::new(SignInPorts {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,

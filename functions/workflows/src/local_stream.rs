@@ -63,20 +63,27 @@ impl StreamPoller {
     }
 }
 
-/// A stream record as Lambda delivers it (string attributes of the new image are all the
-/// runner reads).
+/// A stream record as Lambda delivers it (the string and string-set attributes of the images
+/// are all the runner reads; `userIdentity` marks the TTL's deletions).
 fn lambda_record(record: aws_sdk_dynamodbstreams::types::Record) -> Option<Value> {
     let change = record.dynamodb?;
-    let image: Map<String, Value> = change
-        .new_image
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| match v {
-            AttributeValue::S(s) => Some((k, json!({ "S": s }))),
-            _ => None,
-        })
-        .collect();
-    Some(json!({"eventID": record.event_id.unwrap_or_default(), "eventName": record.event_name?.as_str(), "eventSource": "aws:dynamodb",
+    let image = |attributes: Option<std::collections::HashMap<String, AttributeValue>>| -> Map<String, Value> {
+        attributes
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                AttributeValue::S(s) => Some((k, json!({ "S": s }))),
+                AttributeValue::Ss(s) => Some((k, json!({ "SS": s }))),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut out = json!({"eventID": record.event_id.unwrap_or_default(), "eventName": record.event_name?.as_str(), "eventSource": "aws:dynamodb",
                 "awsRegion": record.aws_region.unwrap_or_default(), "eventVersion": record.event_version,
-                "dynamodb": {"SequenceNumber": change.sequence_number, "SizeBytes": change.size_bytes.unwrap_or_default(), "NewImage": image}}))
+                "dynamodb": {"SequenceNumber": change.sequence_number, "SizeBytes": change.size_bytes.unwrap_or_default(),
+                             "NewImage": image(change.new_image), "OldImage": image(change.old_image)}});
+    if let Some(identity) = record.user_identity {
+        out["userIdentity"] = json!({"type": identity.r#type, "principalId": identity.principal_id});
+    }
+    Some(out)
 }

@@ -231,7 +231,7 @@ impl Arrival {
             return Ok(Checked::Consent(asked));
         }
         let delivery = self.ports.mint(&app, &profile, ctx, &session, Method::Corporate.amr(done.second_factor), now).await?;
-        Ok(Checked::Through(Box::new(Through { session, arrival, delivery, app: app.id.to_string(), device: ctx.device.clone() })))
+        Ok(Checked::Through(Box::new(Through::new(session, arrival, delivery, &app, ctx.device.clone()))))
     }
 }
 
@@ -253,6 +253,15 @@ pub(super) struct Through {
 }
 
 impl Through {
+    /// A sign-in at `app` through, from the browser whose device digest is `device`: its session
+    /// lists `app` among the clients to tell of its end when it is one that wants to be told.
+    pub(super) fn new(mut session: Session, arrival: Admission, delivery: Delivery, app: &App, device: Option<String>) -> Self {
+        if app.told_of_logout() {
+            session.logout_clients = vec![app.id.to_string()];
+        }
+        Self { session, arrival, delivery, app: app.id.to_string(), device }
+    }
+
     /// What the browser gets (with a new session cookie), and what opening that session takes.
     fn signed_in(self) -> (SignedIn, Session, Admission) {
         let Through { session, arrival, delivery, app, device } = self;

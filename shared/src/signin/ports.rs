@@ -120,6 +120,10 @@ pub trait SessionStore: Send + Sync {
     /// Ends the session `key` names only if it is `username`'s (one conditional write) and
     /// returns it; `None` if there was none or it is another person's (nothing ends then).
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Records that the OpenID Connect client `client_id` (one with a `backchannel_logout_uri`)
+    /// signed in through the session `key`, to be told when it ends (`Session::logout_clients`).
+    /// Nothing when the session ended meanwhile.
+    async fn add_logout_client(&self, key: &str, client_id: &str) -> Result<(), StoreError>;
     /// Ends every session of the Cognito user `username` and writes their sign-out mark at `now`
     /// (seconds since the epoch; [`mark_signed_out`](Self::mark_signed_out): their console tokens
     /// and OpenID Connect clients' refresh tokens from before end):

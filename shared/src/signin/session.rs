@@ -181,6 +181,11 @@ pub struct Session {
     /// session ends them. `None` for a session opened before sessions had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The OpenID Connect clients with a `backchannel_logout_uri` that signed in through this
+    /// session, told when it ends (`openid_provider::backchannel`). Kept by the store beside
+    /// the session (a client added by a later entry is one write), not in it.
+    #[serde(skip)]
+    pub logout_clients: Vec<String>,
     /// Opened by a password sign-in whose handoff is not yet redeemed (kept by the store beside
     /// the session, not in it: `SessionStore::redeem` clears it once).
     #[serde(skip)]
@@ -211,6 +216,7 @@ impl Session {
             assurance: Assurance::unknown(),
             device: None,
             sid: Some(crate::common::random::token()),
+            logout_clients: Vec::new(),
             handoff: false,
             claim: None,
             authenticated: now,

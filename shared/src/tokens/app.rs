@@ -179,6 +179,12 @@ pub enum AppError {
 }
 
 impl App {
+    /// Whether the app is an OpenID Connect client told when a bridge session it signed in
+    /// through ends (it registered a `backchannel_logout_uri`).
+    pub fn told_of_logout(&self) -> bool {
+        matches!(&self.target, crate::tokens::targets::Target::Oidc(client) if client.backchannel_logout_uri.is_some())
+    }
+
     /// How long the refresh tokens of one sign-in at this app live (seconds): its
     /// `refresh_token_lifetime_seconds`; 0 for an app that gives none (not an OpenID Connect
     /// client, or one without refresh tokens).

@@ -82,10 +82,16 @@ impl SigningKey {
 
     /// Signs `claims` as a compact JWS (`typ: JWT`, with `kid` for our own keys).
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, KeyError> {
+        self.sign_typed("JWT", claims)
+    }
+
+    /// As [`Self::sign`], with the header's `typ` given (RFC 8725 §3.11's explicit typing, such
+    /// as a logout token's `logout+jwt`).
+    pub fn sign_typed(&self, typ: &str, claims: &Map<String, Value>) -> Result<String, KeyError> {
         let header = match self {
-            Self::Hs256(_) => json!({"alg": "HS256", "typ": "JWT"}),
-            Self::Rs256 { kid, .. } => json!({"alg": "RS256", "typ": "JWT", "kid": kid}),
-            Self::Es256 { kid, .. } => json!({"alg": "ES256", "typ": "JWT", "kid": kid}),
+            Self::Hs256(_) => json!({"alg": "HS256", "typ": typ}),
+            Self::Rs256 { kid, .. } => json!({"alg": "RS256", "typ": typ, "kid": kid}),
+            Self::Es256 { kid, .. } => json!({"alg": "ES256", "typ": typ, "kid": kid}),
         };
         let mut token = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string()));
         let signature = self.signature(token.as_bytes())?;

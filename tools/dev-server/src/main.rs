@@ -69,7 +69,7 @@ async fn main() -> Result<()> {
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(dirs.clone(), config_js.clone(), request));
 
-    let workflows = workflows::state::Workflows::new(&shared::config::Env, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
+    let workflows = workflows::state::Workflows::new(&defaults, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
     let mut poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
     tokio::spawn(async move {
         loop {

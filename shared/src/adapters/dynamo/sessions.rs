@@ -2,7 +2,8 @@
 //!
 //! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
-//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed) |
+//! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed), `logout_clients` (string set) |
+//! | moved session    | `SESSION#{digest of old cookie}` | `SESSION` |                  |             | `data`, `moved`, `expires_at` (then)                  |
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the sign-in context, the digest of its binding cookie, `expires_at`), `expires_at` |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
@@ -21,10 +22,16 @@
 //! provider's subject (`GetItem`). Sessions and pending sign-ins carry `expires_at` (the table's
 //! TTL attribute); the code checks expiry itself too, since TTL deletion is lazy. Only digests of
 //! bearer values are stored: a table read never yields a working cookie or `state`.
+//!
+//! A session that ends is deleted, and only then: the table's stream shows each deletion of a
+//! session item with `logout_clients`, which the workflows function tells of the end
+//! (`openid_provider::backchannel`). So a session moved to a new cookie (`rotate`) leaves its
+//! old item marked `moved` (out of `gsi1`, found by no read, expired at once for the TTL to
+//! remove), rather than deleted; the TTL's deletions are not ends either.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{ConditionCheck, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem};
 use futures_util::stream::{self, StreamExt};
 
 use crate::adapters::aws::{Failure, store_error};
@@ -93,6 +100,9 @@ fn session_item(key_digest: &str, session: &Session) -> Result<Item, StoreError>
     if session.handoff {
         item.insert("handoff".into(), n(1));
     }
+    if !session.logout_clients.is_empty() {
+        item.insert("logout_clients".into(), AttributeValue::Ss(session.logout_clients.clone()));
+    }
     Ok(item)
 }
 
@@ -100,11 +110,15 @@ fn sort_key(item: &Item) -> Option<&str> {
     item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-/// A session item's session, with its last use (kept beside it by `touch`).
-fn stored_session(item: &Item) -> Result<Session, StoreError> {
+/// A session item's session, with its last use (kept beside it by `touch`) and the clients to
+/// tell of its end.
+pub fn stored_session(item: &Item) -> Result<Session, StoreError> {
     let mut session: Session = data(item, "session")?;
     if let Some(seen) = number(item, "last_seen") {
         session.last_seen = seen;
+    }
+    if let Some(AttributeValue::Ss(clients)) = item.get("logout_clients") {
+        session.logout_clients = clients.clone();
     }
     Ok(session)
 }
@@ -140,11 +154,13 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    /// One transaction: the old session's end, the new one, and the revocation's check.
+    /// One transaction: the old session marked moved (not deleted: the session goes on), the
+    /// new one, and the revocation's check.
     async fn rotate(&self, old: &str, new: &str, session: &Session) -> Result<bool, StoreError> {
         let t = &self.table;
+        let moved = "SET moved = :now, expires_at = :now REMOVE gsi1pk, gsi1sk, handoff, logout_clients";
         let items = vec![
-            t.delete(session_key(old), "attribute_exists(pk)", None)?,
+            t.update(session_key(old), moved, "attribute_exists(pk) AND attribute_not_exists(moved)", Item::from([(":now".to_owned(), n(session.last_seen))]))?,
             t.put(session_item(new, session)?, "attribute_not_exists(pk)", None)?,
             not_revoked(t, &session.username, session.created)?,
         ];
@@ -159,7 +175,7 @@ impl SessionStore for DynamoSessions {
 
     async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Found>, StoreError> {
         let items = self.table.batch_get(vec![session_key(key_digest), revocation_key_of(user_key)]).await?;
-        let Some(item) = items.iter().find(|item| sort_key(item) == Some("SESSION")) else { return Ok(None) };
+        let Some(item) = items.iter().find(|item| sort_key(item) == Some("SESSION") && !item.contains_key("moved")) else { return Ok(None) };
         let session = stored_session(item)?;
         if session::user_key(&session.username) != user_key {
             return Ok(None);
@@ -194,11 +210,20 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn end(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
-        self.take(session_key(key_digest)).await?.map(|item| data(&item, "session")).transpose()
+        self.take(session_key(key_digest)).await?.filter(|item| !item.contains_key("moved")).map(|item| stored_session(&item)).transpose()
     }
 
     async fn end_of(&self, username: &str, key_digest: &str) -> Result<Option<Session>, StoreError> {
-        self.take_of(session_key(key_digest), Some(username)).await?.map(|item| data(&item, "session")).transpose()
+        self.take_of(session_key(key_digest), Some(username)).await?.map(|item| stored_session(&item)).transpose()
+    }
+
+    async fn add_logout_client(&self, key_digest: &str, client_id: &str) -> Result<(), StoreError> {
+        // Ended or moved meanwhile: nothing to add to.
+        let values = Item::from([(":client".to_owned(), AttributeValue::Ss(vec![client_id.to_owned()]))]);
+        self.table
+            .update_if(session_key(key_digest), "ADD logout_clients :client", "attribute_exists(pk) AND attribute_not_exists(moved)", Some(values))
+            .await
+            .map(|_| ())
     }
 
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {

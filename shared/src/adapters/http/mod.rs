@@ -1,7 +1,8 @@
 //! The ports implemented over HTTPS: companies' OpenID providers, JWKS (the pool's comes through
 //! the AWS SDK's client, `aws::get`), workflow connectors, telephony hooks, the breached-password range API and the outbound
-//! authentication they share.
+//! authentication they share, and OpenID Connect clients' back-channel logout.
 
+pub mod backchannel;
 pub mod connectors;
 pub mod hook;
 pub mod jwks;

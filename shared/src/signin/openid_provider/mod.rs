@@ -12,11 +12,13 @@
 //! It also answers a client's logout (RP-Initiated Logout 1.0: where to return the person; the
 //! route ends the session as any sign-out does).
 //!
-//! Refresh tokens and their revocation are [`refresh`]'s, their families [`family`]'s.
+//! Refresh tokens and their revocation are [`refresh`]'s, their families [`family`]'s; telling
+//! clients that a session ended (Back-Channel Logout 1.0) is [`backchannel`]'s.
 //!
 //! Not here: dynamic client registration, request objects, the implicit and hybrid flows, and
-//! front- or back-channel logout.
+//! front-channel logout.
 
+pub mod backchannel;
 pub mod family;
 pub mod refresh;
 
@@ -407,6 +409,8 @@ impl OpenIdProvider {
             "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
             "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
             "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

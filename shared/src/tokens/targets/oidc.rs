@@ -105,6 +105,11 @@ pub struct OidcTarget {
     /// a family not refreshed for that long ends. Absent: only the lifetime ends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_idle_seconds: Option<u64>,
+    /// Where the bridge posts a logout token when a bridge session the client signed in through
+    /// ends (OpenID Connect Back-Channel Logout 1.0 §2.2): the same rules as a redirect URI.
+    /// Absent: the client is not told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 fn rs256() -> Algorithm {
@@ -289,7 +294,7 @@ impl OidcTarget {
         if self.redirect_uris.is_empty() || self.redirect_uris.len() > MAX_REDIRECT_URIS || self.post_logout_redirect_uris.len() > MAX_REDIRECT_URIS {
             return Err(TargetError::Invalid("an OpenID Connect client registers 1 to 10 redirect URIs, and at most 10 post-logout ones"));
         }
-        for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
+        for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris).chain(&self.backchannel_logout_uri) {
             let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect URI is not an absolute URL"))?;
             // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
             // `:443`, `/./`) is refused rather than matched as typed and redirected to as parsed.

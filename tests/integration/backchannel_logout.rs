@@ -1,0 +1,147 @@
+//! OpenID Connect Back-Channel Logout 1.0 against moto: a bridge session's end reaches the
+//! workflows function through the table's stream, and each client that signed in through that
+//! session and registered a `backchannel_logout_uri` is posted a logout token (checked by PyJWT),
+//! and no one else: not a client without the URI, not another session's, not for a session
+//! moved to a new cookie, not for the TTL's deletion.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::signin::ports::SessionStore;
+use shared::testing::MemoryRuns;
+
+use crate::harness::*;
+use crate::openid_provider::*;
+use crate::workflows::Service;
+
+const TOLD: &str = "told-tool";
+const ALSO_TOLD: &str = "also-told";
+
+/// `id`, a confidential client (Basic, `SECRET`) told at `{base}/{id}`.
+async fn told_client(test: &TestApp, id: &str, base: &str) {
+    let mut app = client(id, "client_secret_basic");
+    if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+        target.backchannel_logout_uri = Some(format!("{base}/{id}"));
+    }
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    test.apps.create(app, Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+/// The workflows function as the stack deploys it (its IAM policy), with our issuer.
+fn workflows(test: &TestApp) -> workflows::state::Workflows {
+    let env = HashMap::from([("TABLE_NAME".to_owned(), test.stack.table.clone()), ("PUBLIC_API_URL".to_owned(), format!("{API}/"))]);
+    let sdk = as_function(&test.sdk, "WorkflowsFunction");
+    workflows::state::Workflows::new(&env, &sdk, Arc::new(MemoryRuns::default())).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every stream record written since the last call, through the workflows function; its answer.
+async fn deliver(stream: &mut workflows::local_stream::StreamPoller, workflows: &workflows::state::Workflows) -> Value {
+    let batch = stream.next_batch().await.unwrap_or_else(|e| panic!("{e}"));
+    workflows::handler::handle_json(workflows, &batch, now(), None).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The logout token a client was posted: its header and its claims, checked by PyJWT against our
+/// JWKS with the client as audience.
+async fn logout_token(test: &TestApp, service: &Service, client_id: &str) -> (Value, Value) {
+    let posts = service.received(&format!("/{client_id}"));
+    assert_eq!(posts.len(), 1, "one post to {client_id}: {posts:?}");
+    assert_eq!(posts[0].header("content-type"), Some("application/x-www-form-urlencoded"));
+    let form: HashMap<String, String> = url::form_urlencoded::parse(posts[0].body().as_bytes()).into_owned().collect();
+    let token = form.get("logout_token").cloned().unwrap_or_default();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap_or_default()).unwrap_or_default();
+    let check = json!({"token": token, "algorithms": ["RS256"], "jwks": jwks(test).await, "audience": client_id, "issuer": API});
+    (serde_json::from_slice(&header).unwrap_or_default(), verify("jwt", &check).unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[tokio::test]
+async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_else() {
+    let (test, sub) = provider().await;
+    let service = Service::default();
+    let base = service.start().await;
+    told_client(&test, TOLD, &base).await;
+    told_client(&test, ALSO_TOLD, &base).await;
+    let workflows = workflows(&test);
+    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // One session signs in at a told client, then enters the other and an untold one.
+    let (code, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let tokens = token(&test, Some(&basic(TOLD, SECRET)), &exchange(&code)).await.json();
+    let cookie = session_cookie(&redirect);
+    for client_id in [ALSO_TOLD, CLIENT, ALSO_TOLD] {
+        code_of(&test.send("GET", &authorize_path(client_id, &[]), &[("cookie", &cookie)], None).await);
+    }
+    // Another session, at a told client.
+    let (_, other) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty(), "no session has ended");
+
+    // The first session signs out: its two told clients are posted a logout token each.
+    let out = test.send("POST", "/logout", &[("cookie", &cookie)], None).await;
+    assert!(out.status.is_redirection(), "{}", out.body);
+    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    let check = json!({"token": tokens["id_token"], "algorithms": ["RS256"], "jwks": jwks(&test).await, "audience": TOLD, "issuer": API});
+    let sid = verify("jwt", &check).unwrap_or_else(|e| panic!("{e}"))["sid"].clone();
+    for client_id in [TOLD, ALSO_TOLD] {
+        let (header, claims) = logout_token(&test, &service, client_id).await;
+        assert_eq!(header["typ"], "logout+jwt");
+        assert_eq!((&claims["sub"], &claims["sid"], &claims["aud"]), (&json!(sub), &sid, &json!(client_id)), "{claims}");
+        assert_eq!(claims["events"], json!({"http://schemas.openid.net/event/backchannel-logout": {}}));
+        assert!(claims.get("nonce").is_none() && claims["jti"].is_string() && claims["exp"].as_u64() <= claims["iat"].as_u64().map(|t| t + 120));
+    }
+    assert_eq!(service.received(&format!("/{CLIENT}")).len(), 0, "a client without a back-channel URI");
+
+    // The other session ends on its account page after a moment: one more post to its client,
+    // none again to the first session's other client.
+    let grant = crate::account::grant(&test, &session_cookie(&other)).await;
+    let id = shared::common::hashing::digest(session_cookie(&other).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default()).unwrap_or_default());
+    let ended = test.post("/account/sessions/end", json!({"grant": grant, "id": id})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
+    deliver(&mut stream, &workflows).await;
+    assert_eq!((service.received(&format!("/{TOLD}")).len(), service.received(&format!("/{ALSO_TOLD}")).len()), (2, 1));
+}
+
+/// A session moved to a new cookie (a password change) goes on: no client is told. The TTL's
+/// deletion of an expired session tells no one either, and a client that fails is not a
+/// failure of the batch (nor tried again).
+#[tokio::test]
+async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back() {
+    let (test, _) = provider().await;
+    let service = Service::default();
+    let base = service.start().await;
+    told_client(&test, TOLD, &base).await;
+    let workflows = workflows(&test);
+    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let value = session_cookie(&redirect).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()).unwrap_or_default();
+    let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
+    let key = shared::common::hashing::digest(&value);
+    let user_key = value.split('.').next().unwrap_or_default().to_owned();
+    let Some(shared::signin::session::Found::Kept(session)) = sessions.get(&key, &user_key).await.unwrap_or_else(|e| panic!("{e}")) else {
+        panic!("no session")
+    };
+    assert_eq!(session.logout_clients, [TOLD]);
+
+    let moved = shared::common::hashing::digest("a new cookie");
+    assert!(sessions.rotate(&key, &moved, &session).await.unwrap_or_else(|e| panic!("{e}")));
+    assert!(sessions.get(&key, &user_key).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "the old cookie opens nothing");
+    assert_eq!(sessions.end(&key).await.unwrap_or_else(|e| panic!("{e}")), None, "nor does it end the session");
+    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty(), "a move is not an end");
+
+    // The TTL's deletion, as the stream shows it.
+    let data = serde_json::to_string(&session).unwrap_or_default();
+    let expired = json!({"Records": [{"eventID": "1", "eventName": "REMOVE", "eventSource": "aws:dynamodb", "awsRegion": "ap-northeast-1",
+        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+        "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "OldImage": {"pk": {"S": format!("SESSION#{moved}")}, "data": {"S": data}, "logout_clients": {"SS": [TOLD]}}}}]});
+    assert_eq!(workflows::handler::handle_json(&workflows, &expired, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty(), "an expiry is not told");
+
+    // The session at its new cookie ends; the client answers 500: told once, the batch done.
+    service.then(&format!("/{TOLD}"), 500, json!({}));
+    assert!(sessions.end(&moved).await.unwrap_or_else(|e| panic!("{e}")).is_some());
+    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert_eq!(service.received(&format!("/{TOLD}")).len(), 1);
+}

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 
 use crate::adapters::aws::{Failure, store_error};
-use crate::adapters::dynamo::sessions::sign_out_mark_key;
+use crate::adapters::dynamo::sessions::{sign_out_mark_key, signed_out_at};
 use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
@@ -59,7 +59,7 @@ impl RefreshFamilies for DynamoRefreshFamilies {
     async fn get(&self, id: &str, username: &str) -> Result<(Option<RefreshFamily>, Option<u64>), StoreError> {
         let items = self.table.batch_get(vec![family_key(id), sign_out_mark_key(username)]).await?;
         let pk = |item: &Item| item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        let mark = items.iter().find(|i| pk(i).starts_with("CONSOLE#")).and_then(|i| number(i, "not_before"));
+        let mark = items.iter().find_map(|i| signed_out_at(Some(i)));
         let family = items.iter().find(|i| pk(i).starts_with("REFRESH#")).map(stored).transpose()?;
         Ok((family, mark))
     }
@@ -68,7 +68,7 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         let partition = format!("USERREFRESH#{username}");
         let (families, mark) =
             tokio::join!(query_gsi1(&self.table.client, &self.table.name, &partition), self.table.get_consistent(sign_out_mark_key(username)));
-        Ok((families?.iter().map(stored).collect::<Result<_, _>>()?, mark?.and_then(|m| number(&m, "not_before"))))
+        Ok((families?.iter().map(stored).collect::<Result<_, _>>()?, signed_out_at(mark?.as_ref())))
     }
 
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError> {

@@ -299,20 +299,8 @@ impl SessionStore for DynamoSessions {
             tracing::warn!(%error, "could not end the sessions of an account enabled again; its revocation stays for its window");
             return Ok(());
         }
-        let t = &self.table;
-        let out = t
-            .client
-            .delete_item()
-            .table_name(&t.name)
-            .set_key(Some(revocation_key(username)))
-            .condition_expression("attribute_not_exists(revoked_at) OR revoked_at <= :since")
-            .expression_attribute_values(":since", n(since))
-            .send()
-            .await;
-        match out.map_err(|e| write_error(Failure::of(&e))) {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        let values = Item::from([(":since".to_owned(), n(since))]);
+        self.table.delete_if(revocation_key(username), "attribute_not_exists(revoked_at) OR revoked_at <= :since", Some(values)).await.map(drop)
     }
 
     async fn hold(&self, username: &str, holder: &str, until: u64, now: u64) -> Result<bool, StoreError> {
@@ -336,13 +324,8 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn release(&self, username: &str, holder: &str) -> Result<(), StoreError> {
-        let t = &self.table;
-        let delete = t.client.delete_item().table_name(&t.name).set_key(Some(held_key(username)));
-        let delete = delete.condition_expression("held_by = :holder").expression_attribute_values(":holder", s(holder));
-        match delete.send().await.map_err(|e| write_error(Failure::of(&e))) {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // Another's hold since: it stays.
+        self.table.delete_if(held_key(username), "held_by = :holder", Some(Item::from([(":holder".to_owned(), s(holder))]))).await.map(drop)
     }
 }
 
@@ -436,7 +419,7 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
     }
 
     async fn signed_out_at(&self, username: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self.table.get_consistent(sign_out_mark_key(username)).await?.and_then(|item| number(&item, "not_before")))
+        Ok(signed_out_at(self.table.get_consistent(sign_out_mark_key(username)).await?.as_ref()))
     }
 }
 
@@ -446,6 +429,12 @@ impl crate::admin::ports::PersonSessions for DynamoSessions {
 /// refused.
 pub(crate) fn sign_out_mark_key(username: &str) -> Item {
     key(format!("CONSOLE#{}", session::user_key(username)), "NOT_BEFORE")
+}
+
+/// When the sign-out mark `item` says the person last signed out (seconds since the epoch);
+/// `None` for another item, or none.
+pub(crate) fn signed_out_at(item: Option<&Item>) -> Option<u64> {
+    item.filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("CONSOLE#"))).and_then(|i| number(i, "not_before"))
 }
 
 #[async_trait]

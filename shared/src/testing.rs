@@ -243,21 +243,37 @@ impl RiskStore for MemoryRisk {
 pub struct MemoryRefreshFamilies {
     pub families: Mutex<HashMap<String, crate::signin::openid_provider::family::RefreshFamily>>,
     pub signed_out: Mutex<HashMap<String, u64>>,
+    /// The bridge sessions ended (their `sid`).
+    pub ended: Mutex<std::collections::HashSet<String>>,
+}
+
+impl MemoryRefreshFamilies {
+    fn ended(&self, sid: Option<&str>) -> bool {
+        sid.is_some_and(|sid| self.ended.lock().unwrap_or_else(|p| p.into_inner()).contains(sid))
+    }
 }
 
 #[async_trait]
 impl RefreshFamilies for MemoryRefreshFamilies {
-    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError> {
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<bool, StoreError> {
+        if self.ended(family.sid.as_deref()) {
+            return Ok(false);
+        }
         let mut families = self.families.lock().unwrap_or_else(|p| p.into_inner());
         if families.contains_key(&family.id) {
             return Err(StoreError::Conflict);
         }
         families.insert(family.id.clone(), family.clone());
-        Ok(())
+        Ok(true)
     }
-    async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError> {
+    async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<crate::signin::ports::FamilyRead, StoreError> {
         let family = self.families.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
-        Ok((family, self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied()))
+        let signed_out_at = self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied();
+        Ok(crate::signin::ports::FamilyRead { family, signed_out_at, session_ended: self.ended(sid) })
+    }
+    async fn end_session(&self, username: &str, sid: &str, _until: u64) -> Result<usize, StoreError> {
+        self.ended.lock().unwrap_or_else(|p| p.into_inner()).insert(sid.to_owned());
+        crate::signin::ports::revoke_families_of_session(self, username, sid).await
     }
     async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError> {
         match self.families.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
@@ -407,6 +423,9 @@ impl SessionStore for MemorySessions {
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(if all.get(key).is_some_and(|s| s.username == username) { all.remove(key) } else { None })
+    }
+    async fn discard(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
+        Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
     async fn add_logout_client(&self, key: &str, client_id: &str) -> Result<(), StoreError> {
         if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key).filter(|s| !s.logout_clients.iter().any(|c| c == client_id)) {

@@ -1,17 +1,17 @@
 //! OpenID Connect Back-Channel Logout 1.0 against moto: a bridge session's end reaches the
-//! workflows function through the table's stream, and each client that signed in through that
+//! session-ends function through the table's stream, and each client that signed in through that
 //! session and registered a `backchannel_logout_uri` is posted a logout token (checked by PyJWT),
 //! and no one else: not a client without the URI, not another session's, not for a session
 //! moved to a new cookie, not for the TTL's deletion.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use base64::Engine;
 use http::StatusCode;
 use serde_json::{Value, json};
 use shared::signin::ports::SessionStore;
-use shared::testing::MemoryRuns;
+use workflows::local_stream::StreamPoller;
+use workflows::session_ends::SessionEnds;
 
 use crate::harness::*;
 use crate::openid_provider::*;
@@ -30,17 +30,21 @@ async fn told_client(test: &TestApp, id: &str, base: &str) {
     test.apps.create(app, Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
 }
 
-/// The workflows function as the stack deploys it (its IAM policy), with our issuer.
-fn workflows(test: &TestApp) -> workflows::state::Workflows {
+/// The session-ends function as the stack deploys it (its IAM policy), with our issuer.
+pub(crate) fn session_ends(test: &TestApp) -> SessionEnds {
     let env = HashMap::from([("TABLE_NAME".to_owned(), test.stack.table.clone()), ("PUBLIC_API_URL".to_owned(), format!("{API}/"))]);
-    let sdk = as_function(&test.sdk, "WorkflowsFunction");
-    workflows::state::Workflows::new(&env, &sdk, Arc::new(MemoryRuns::default())).unwrap_or_else(|e| panic!("{e}"))
+    SessionEnds::new(&env, &as_function(&test.sdk, "SessionEndsFunction")).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Every stream record written since the last call, through the workflows function; its answer.
-async fn deliver(stream: &mut workflows::local_stream::StreamPoller, workflows: &workflows::state::Workflows) -> Value {
+/// Every stream record written since the last call, through the session-ends function; its
+/// answer.
+pub(crate) async fn deliver(stream: &mut StreamPoller, ends: &SessionEnds) -> Value {
     let batch = stream.next_batch().await.unwrap_or_else(|e| panic!("{e}"));
-    workflows::handler::handle_json(workflows, &batch, now(), None).await.unwrap_or_else(|e| panic!("{e}"))
+    workflows::session_ends::handle_json(ends, &batch, now(), None).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub(crate) async fn stream(test: &TestApp) -> StreamPoller {
+    StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The logout token a client was posted: its header and its claims, checked by PyJWT against our
@@ -63,8 +67,8 @@ async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_e
     let base = service.start().await;
     told_client(&test, TOLD, &base).await;
     told_client(&test, ALSO_TOLD, &base).await;
-    let workflows = workflows(&test);
-    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap_or_else(|e| panic!("{e}"));
+    let ends = session_ends(&test);
+    let mut stream = stream(&test).await;
 
     // One session signs in at a told client, then enters the other and an untold one.
     let (code, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
@@ -75,13 +79,13 @@ async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_e
     }
     // Another session, at a told client.
     let (_, other) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
-    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
     assert!(service.received(&format!("/{TOLD}")).is_empty(), "no session has ended");
 
     // The first session signs out: its two told clients are posted a logout token each.
     let out = test.send("POST", "/logout", &[("cookie", &cookie)], None).await;
     assert!(out.status.is_redirection(), "{}", out.body);
-    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
     let check = json!({"token": tokens["id_token"], "algorithms": ["RS256"], "jwks": jwks(&test).await, "audience": TOLD, "issuer": API});
     let sid = verify("jwt", &check).unwrap_or_else(|e| panic!("{e}"))["sid"].clone();
     for client_id in [TOLD, ALSO_TOLD] {
@@ -99,7 +103,7 @@ async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_e
     let id = shared::common::hashing::digest(session_cookie(&other).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default()).unwrap_or_default());
     let ended = test.post("/account/sessions/end", json!({"grant": grant, "id": id})).await;
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.body);
-    deliver(&mut stream, &workflows).await;
+    deliver(&mut stream, &ends).await;
     assert_eq!((service.received(&format!("/{TOLD}")).len(), service.received(&format!("/{ALSO_TOLD}")).len()), (2, 1));
 }
 
@@ -112,8 +116,8 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
     let service = Service::default();
     let base = service.start().await;
     told_client(&test, TOLD, &base).await;
-    let workflows = workflows(&test);
-    let mut stream = workflows::local_stream::StreamPoller::new(&test.sdk, &test.stack.table).await.unwrap_or_else(|e| panic!("{e}"));
+    let ends = session_ends(&test);
+    let mut stream = stream(&test).await;
     let (_, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
     let value = session_cookie(&redirect).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()).unwrap_or_default();
     let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
@@ -128,7 +132,7 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
     assert!(sessions.rotate(&key, &moved, &session).await.unwrap_or_else(|e| panic!("{e}")));
     assert!(sessions.get(&key, &user_key).await.unwrap_or_else(|e| panic!("{e}")).is_none(), "the old cookie opens nothing");
     assert_eq!(sessions.end(&key).await.unwrap_or_else(|e| panic!("{e}")), None, "nor does it end the session");
-    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
     assert!(service.received(&format!("/{TOLD}")).is_empty(), "a move is not an end");
 
     // The TTL's deletion, as the stream shows it.
@@ -136,12 +140,34 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
     let expired = json!({"Records": [{"eventID": "1", "eventName": "REMOVE", "eventSource": "aws:dynamodb", "awsRegion": "ap-northeast-1",
         "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
         "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "OldImage": {"pk": {"S": format!("SESSION#{moved}")}, "data": {"S": data}, "logout_clients": {"SS": [TOLD]}}}}]});
-    assert_eq!(workflows::handler::handle_json(&workflows, &expired, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
+    assert_eq!(workflows::session_ends::handle_json(&ends, &expired, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
     assert!(service.received(&format!("/{TOLD}")).is_empty(), "an expiry is not told");
 
-    // The session at its new cookie ends; the client answers 500: told once, the batch done.
+    // The session at its new cookie ends. An invocation whose time is nearly out begins nothing:
+    // the record goes back to the stream. Then the client answers 500: told once, the batch done.
     service.then(&format!("/{TOLD}"), 500, json!({}));
     assert!(sessions.end(&moved).await.unwrap_or_else(|e| panic!("{e}")).is_some());
-    assert_eq!(deliver(&mut stream, &workflows).await, json!({"batchItemFailures": []}));
+    let batch = stream.next_batch().await.unwrap_or_else(|e| panic!("{e}"));
+    let late = workflows::session_ends::handle_json(&ends, &batch, now(), Some(std::time::Instant::now())).await.unwrap_or_default();
+    assert_eq!(late["batchItemFailures"].as_array().map(Vec::len), Some(1), "{late}");
+    assert!(service.received(&format!("/{TOLD}")).is_empty());
+    assert_eq!(workflows::session_ends::handle_json(&ends, &batch, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
     assert_eq!(service.received(&format!("/{TOLD}")).len(), 1);
+}
+
+/// A sign-in whose handoff another browser brings never reaches its own: its session ends, and
+/// its client, which got nothing, is not told.
+#[tokio::test]
+async fn a_sign_in_refused_at_its_handoff_tells_its_client_nothing() {
+    let (test, _) = provider().await;
+    let service = Service::default();
+    told_client(&test, TOLD, &service.start().await).await;
+    let ends = session_ends(&test);
+    let mut stream = stream(&test).await;
+    let step = test.login_at(&authorize_path(TOLD, &[]), "hanako@example.com", PASSWORD).await;
+    let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap_or_default());
+    assert_eq!(test.post_handoff(&form, "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(test.items_under("SESSION#").await, 0, "its session ended");
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty());
 }

@@ -526,3 +526,27 @@ async fn an_operator_ending_a_session_ends_its_apps_refresh_tokens() {
     let audit = console.call(&ops, "GET", &format!("/admin/v1/audit?target=user:{hanako}&type=admin.user.signed_out"), &[], None).await.json();
     assert!(audit.to_string().contains(&format!("\"ended\":\"{id}\"")) && audit.to_string().contains("\"apps_signed_out\":1"), "{audit}");
 }
+
+/// However a session ends, the session-ends function (from the table's stream) ends its
+/// sign-ins' refresh tokens, and a code it issued before its end opens none after: here the
+/// session's item is deleted with nothing else done, as a sweep does.
+#[tokio::test]
+async fn a_sessions_end_reaches_its_refresh_tokens_through_the_stream_and_in_flight_codes() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let ends = crate::backchannel_logout::session_ends(&test);
+    let mut stream = crate::backchannel_logout::stream(&test).await;
+    let (code, redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let rt = refresh_token_of(&token(&test, Some(&auth), &exchange(&code)).await.json());
+    let cookie = session_cookie(&redirect);
+    let in_flight = code_of(&test.send("GET", &offline_path(OFFLINE), &[("cookie", &cookie)], None).await);
+    let kept = refresh_token_of(&signed_in(&test, OFFLINE, Some(&auth)).await);
+
+    let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
+    assert!(shared::signin::ports::SessionStore::end(&sessions, &session_id(&cookie)).await.unwrap_or_else(|e| panic!("{e}")).is_some());
+    let rt = refresh_token_of(&refresh(&test, Some(&auth), &rt, &[]).await.json());
+    assert_eq!(crate::backchannel_logout::deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    refused(&refresh(&test, Some(&auth), &rt, &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&token(&test, Some(&auth), &exchange(&in_flight)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    assert_eq!(refresh(&test, Some(&auth), &kept, &[]).await.status, StatusCode::OK, "another session's sign-in");
+}

@@ -63,16 +63,14 @@ async fn main() -> Result<(), Failure> {
         batches.push(json!({ "Records": records }));
     }
 
-    let secrets = Arc::new(shared::common::secrets::CachedSecrets::new(
-        Arc::new(shared::testing::MemorySecrets::demo()),
-        shared::common::secrets::SecretRef(String::new()),
-        std::time::Duration::from_secs(60),
-    ));
     let workflows = Workflows {
         daily: Arc::new(shared::adapters::dynamo::daily::DynamoDailyCounts::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table)),
         store,
-        logouts: workflows::state::logouts(&sdk, &stack.table, secrets.clone(), String::new())?,
-        secrets,
+        secrets: Arc::new(shared::common::secrets::CachedSecrets::new(
+            Arc::new(shared::testing::MemorySecrets::demo()),
+            shared::common::secrets::SecretRef(String::new()),
+            std::time::Duration::from_secs(60),
+        )),
         pause: Arc::new(MemoryRuns::default()),
         services: Default::default(),
     };

@@ -1,5 +1,5 @@
 //! One stream batch: each new `EVENT#` item becomes an identity event and runs the flows that
-//! apply, and each ended session is told to its clients (`logouts`); the batch's processed events that the stream will not deliver again are then added to
+//! apply; the batch's processed events that the stream will not deliver again are then added to
 //! the overview's daily counters. A record whose event could not be processed (the table or a
 //! secret unavailable) is
 //! reported back as a batch item failure, so the stream retries it (and the event source
@@ -73,7 +73,7 @@ pub const PEOPLE_AT_ONCE: usize = 8;
 pub async fn handle(workflows: &Workflows, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let records: Vec<&EventRecord> = batch.records.iter().filter(|r| is_event(r)).collect();
     let loaded = if records.is_empty() { None } else { Some(workflows.load().await.map(|(flows, runner)| (flows, Runner { deadline, ..runner }))) };
-    let ((counted, back), _) = tokio::join!(run(&loaded, records, now, deadline), crate::logouts::tell(&workflows.logouts, &batch.records, now));
+    let (counted, back) = run(&loaded, records, now, deadline).await;
     let mut response = DynamoDbEventResponse::default();
     for sequence in back {
         again(&mut response, sequence);

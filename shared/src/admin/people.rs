@@ -59,9 +59,6 @@ pub struct SessionSummary {
     pub expires_at: u64,
     pub second_factor: bool,
     pub high_risk: bool,
-    /// The session's id as OpenID Connect clients see it (`Session::sid`; not shown).
-    #[serde(skip)]
-    pub sid: Option<String>,
 }
 
 pub struct PeopleAdmin {
@@ -209,13 +206,12 @@ impl PeopleAdmin {
         Ok(person(user, activity.signed_out()))
     }
 
-    /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]), and the refresh tokens
-    /// of the OpenID Connect apps signed in through it: the browser holding it signs in again;
-    /// their other sessions, console tokens and refresh tokens stay.
-    /// `admin.user.signed_out` with `after.ended` the session's id and `after.apps_signed_out`
-    /// how many apps' refresh tokens ended. A session that is not the person's (or not live) is
-    /// [`AdminError::NotFound`] and nothing ends. The apps' tokens end first: a failure between
-    /// leaves the session, and trying again ends it.
+    /// Ends one of the person's sessions, `id` ([`SessionSummary::id`]), then the refresh tokens
+    /// of the OpenID Connect apps signed in through it (`signin::ports::end_session_families`):
+    /// the browser holding it signs in again; their other sessions, console tokens and refresh
+    /// tokens stay. `admin.user.signed_out` with `after.ended` the session's id and
+    /// `after.apps_signed_out` how many apps' sign-ins ended. A session that is not the person's
+    /// (or not live) is [`AdminError::NotFound`] and nothing ends.
     pub async fn end_session(&self, actor: &Actor, username: &str, id: &str, now: u64) -> Result<Person, AdminError> {
         if !crate::signin::session::is_digest(id) {
             return Err(AdminError::Invalid("a session id is 43 characters of base64url".into()));
@@ -224,17 +220,14 @@ impl PeopleAdmin {
         let (user, mut activity) = self.read(username, now).await?;
         let before = activity.sessions.len();
         let at = activity.sessions.iter().position(|s| s.id == id).ok_or_else(not_found)?;
-        let apps = match &activity.sessions[at].sid {
-            Some(sid) => self.refresh.revoke_session(&user.username, sid).await?,
-            None => Vec::new(),
-        };
         // The list is read from an index, which may still show a session just ended or moved
         // to a new key: a delete that finds nothing ended nothing. The delete is the person's
         // only (its condition), whatever the list said.
-        self.sessions.end_of(&user.username, id).await?.ok_or_else(not_found)?;
+        let ended = self.sessions.end_of(&user.username, id).await?.ok_or_else(not_found)?;
+        let apps = crate::signin::ports::end_session_families(self.refresh.as_ref(), &ended).await;
         activity.sessions.remove(at);
-        activity.connected.retain(|a| !apps.contains(&a.id));
-        let after = json!({"sessions": activity.sessions.len(), "ended": id, "apps_signed_out": apps.len()});
+        activity.connected.retain(|a| a.sid.is_none() || a.sid != ended.sid);
+        let after = json!({"sessions": activity.sessions.len(), "ended": id, "apps_signed_out": apps});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;
         Ok(person(user, activity))
     }
@@ -431,7 +424,6 @@ fn summary((id, session): &(String, Session)) -> SessionSummary {
         expires_at: session.expires_at,
         second_factor: session.assurance.second_factor,
         high_risk: session.assurance.high_risk,
-        sid: session.sid.clone(),
     }
 }
 

@@ -26,8 +26,9 @@ use crate::signin::challenge::{AccessToken, AuthError, AuthStep, Challenge, Chal
 use crate::signin::flow::{self, Purpose};
 use crate::signin::openid_provider::family::{self, ConnectedApp};
 use crate::signin::ports::TokenRejected;
+use crate::signin::ports::end_session_families;
 use crate::signin::service::{HANDOFF_TTL, SignInError, SignInPorts, SignedIn};
-use crate::signin::session::{self, Found, Method, Session};
+use crate::signin::session::{self, Method, Session};
 use crate::tokens::app::AppLink;
 use crate::tokens::targets::mint::DeliveryMethod;
 
@@ -213,22 +214,18 @@ impl AccountPage {
         self.ports.decide_optional(&session, document, accepted, visitor, now).await
     }
 
-    /// Ends the person's session `id` (this one too: then the page's grant is over) and the
-    /// refresh tokens of the OpenID Connect apps signed in through it, the session in one write
-    /// whose condition is that it is theirs. `BadInput("session")` when it is not (another
-    /// person's, or ended), and nothing ends. The apps' tokens end first: a failure between
-    /// leaves the session, and trying again ends it.
+    /// Ends the person's session `id` (this one too: then the page's grant is over), in one
+    /// write whose condition is that the session is theirs, then the refresh tokens of the
+    /// OpenID Connect apps signed in through it ([`end_session_families`]).
+    /// `BadInput("session")` when it is not (another person's, or ended), and nothing ends.
     pub async fn end_session(&self, grant: &str, id: &str, visitor: &EventContext, now: u64) -> Result<(), SignInError> {
         let (grant, _) = self.granted(grant, visitor, now).await?;
         if !session::is_digest(id) {
             return Err(SignInError::BadInput("session"));
         }
-        let found = self.ports.sessions.get(id, &session::user_key(&grant.username)).await?;
-        let Some(Found::Kept(ending) | Found::Revoked(ending)) = found else { return Err(SignInError::BadInput("session")) };
-        if let Some(sid) = &ending.sid {
-            self.ports.refresh.revoke_session(&grant.username, sid).await?;
-        }
-        self.ports.sessions.end_of(&grant.username, id).await?.map(|_| ()).ok_or(SignInError::BadInput("session"))
+        let ended = self.ports.sessions.end_of(&grant.username, id).await?.ok_or(SignInError::BadInput("session"))?;
+        end_session_families(self.ports.refresh.as_ref(), &ended).await;
+        Ok(())
     }
 
     /// Ends every session of the person but this one; how many ended.

@@ -168,10 +168,10 @@ impl Arrival {
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
             // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
-            // and the audit trail says why. One redeemed before is left alone (its session is
-            // the person's).
+            // (its app got nothing: not told) and the audit trail says why. One redeemed before
+            // is left alone (its session is the person's).
             if self.ports.sessions.redeem(&key).await?
-                && let Some(session) = self.ports.sessions.end(&key).await?
+                && let Some(session) = self.ports.sessions.discard(&key).await?
             {
                 let context = EventContext { method: Some(session.method.name().into()), ..refusal_context(&signed_in, device, visitor) };
                 let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "other_browser");

@@ -123,7 +123,9 @@ impl SessionEntry {
         };
         // A client told of the session's end learns of it from now on; use is recorded now and
         // then. Side by side.
-        let tell = app.told_of_logout() && !session.logout_clients.iter().any(|c| c.as_str() == app.id.as_str());
+        // (A session from before sessions had a `sid` tells no one: a logout token without one
+        // would end every session of the person at the client.)
+        let tell = app.told_of_logout() && session.sid.is_some() && !session.logout_clients.iter().any(|c| c.as_str() == app.id.as_str());
         let told = async { if tell { self.ports.sessions.add_logout_client(key, app.id.as_str()).await } else { Ok(()) } };
         let touched = async { if session.needs_touch(now) { self.ports.sessions.touch(key, now).await } else { Ok(()) } };
         let (told, touched) = tokio::join!(told, touched);

@@ -120,6 +120,10 @@ pub trait SessionStore: Send + Sync {
     /// Ends the session `key` names only if it is `username`'s (one conditional write) and
     /// returns it; `None` if there was none or it is another person's (nothing ends then).
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends the session `key` that never reached its browser (its handoff refused): no client got
+    /// anything from it, so none is told of its end (its `logout_clients` are cleared first).
+    /// The session, if there was one.
+    async fn discard(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records that the OpenID Connect client `client_id` (one with a `backchannel_logout_uri`)
     /// signed in through the session `key`, to be told when it ends (`Session::logout_clients`).
     /// Nothing when the session ended meanwhile.
@@ -171,17 +175,28 @@ pub trait SessionStore: Send + Sync {
     async fn held(&self, session: &Session) -> Result<bool, StoreError>;
 }
 
+/// What a refresh reads of its family, in one request: the family (`None`: revoked, expired or
+/// never made), when the person last signed out of the bridge (any browser, or everywhere: the
+/// console tokens' mark, `SessionStore::mark_signed_out`), and whether the bridge session the
+/// sign-in was made in has ended (`RefreshFamilies::end_session`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FamilyRead {
+    pub family: Option<crate::signin::openid_provider::family::RefreshFamily>,
+    pub signed_out_at: Option<u64>,
+    pub session_ended: bool,
+}
+
 /// The refresh tokens of OpenID Connect clients, one family per sign-in
 /// (`signin::openid_provider::refresh`): its current generation, so that each token works once.
 #[async_trait]
 pub trait RefreshFamilies: Send + Sync {
-    /// Records a new family (kept until its `expires_at`). `Conflict` when its id exists.
-    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError>;
-    /// The family `id` (`None`: revoked, expired or never made) and when the Cognito user
-    /// `username` last signed out of the bridge (any browser, or everywhere: the console
-    /// tokens' mark, `SessionStore::mark_signed_out`), in one request (each read
-    /// consistently).
-    async fn get(&self, id: &str, username: &str) -> Result<(Option<crate::signin::openid_provider::family::RefreshFamily>, Option<u64>), StoreError>;
+    /// Records a new family (kept until its `expires_at`), in one write conditioned on its bridge
+    /// session (`sid`) not having ended; `false` (nothing recorded) when it has. `Conflict` when
+    /// its id exists.
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<bool, StoreError>;
+    /// The family `id` of the Cognito user `username`, made in the bridge session `sid`, as a
+    /// refresh reads it ([`FamilyRead`]), in one request (each read consistently).
+    async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<FamilyRead, StoreError>;
     /// Moves the family `id` from `generation` to the next, used at `now` (its `last_used`), in
     /// one conditional write; `false` when it is not at `generation` (a token used before, or the
     /// family revoked).
@@ -195,16 +210,41 @@ pub trait RefreshFamilies: Send + Sync {
     /// Revokes the family `id` only if it is `username`'s, in one conditional write; `false`
     /// (nothing revoked) when it is another person's or gone.
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError>;
-    /// Revokes the families of `username`'s sign-ins made in the bridge session `sid`
-    /// ([`Session::sid`](crate::signin::session::Session::sid)), side by side; how many. A family
-    /// made a moment ago may be missed (the person's families are read from an index). The ids
-    /// of those revoked.
-    async fn revoke_session(&self, username: &str, sid: &str) -> Result<Vec<String>, StoreError> {
-        let (families, _) = self.of_user(username).await?;
-        let of_session = families.into_iter().filter(|f| f.sid.as_deref() == Some(sid));
-        let revoked = futures_util::future::join_all(of_session.map(|f| async move { self.revoke_of(username, &f.id).await.map(|r| r.then_some(f.id)) })).await;
-        revoked.into_iter().filter_map(Result::transpose).collect()
-    }
+    /// The bridge session `sid` ([`Session::sid`](crate::signin::session::Session::sid)) of
+    /// `username` ended: recorded (kept until `until`, seconds since the epoch: the longest a
+    /// family lives), so that no family opens for it and none of its families refreshes; then
+    /// its families are revoked, [`ENDING_AT_ONCE`](crate::signin::session::ENDING_AT_ONCE) at a
+    /// time. How many. Trying again is harmless.
+    async fn end_session(&self, username: &str, sid: &str, until: u64) -> Result<usize, StoreError>;
+}
+
+/// The refresh tokens of the OpenID Connect apps signed in through `session`, which just ended,
+/// end now ([`RefreshFamilies::end_session`], kept as long as a family lives); how many. A
+/// failure is logged and answers 0: the session-ends function does the same for every session
+/// the table's stream shows deleted, and tries again until it succeeds.
+pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
+    let Some(sid) = &session.sid else { return 0 };
+    let until = crate::common::time::unix_now() + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
+    store.end_session(&session.username, sid, until).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "could not end the refresh tokens of an ended session now; the stream's function will");
+        0
+    })
+}
+
+/// Revokes the families of `username` made in the bridge session `sid` from `store`'s list of
+/// theirs ([`RefreshFamilies::of_user`]: an index, so a family made a moment ago may be missed:
+/// the session's record refuses it), [`ENDING_AT_ONCE`](crate::signin::session::ENDING_AT_ONCE)
+/// at a time; how many.
+pub async fn revoke_families_of_session(store: &dyn RefreshFamilies, username: &str, sid: &str) -> Result<usize, StoreError> {
+    use futures_util::stream::{self, StreamExt};
+    let (families, _) = store.of_user(username).await?;
+    let of_session = families.into_iter().filter(|f| f.sid.as_deref() == Some(sid));
+    let revoked: Vec<_> = stream::iter(of_session)
+        .map(|f| async move { store.revoke_of(username, &f.id).await })
+        .buffer_unordered(crate::signin::session::ENDING_AT_ONCE)
+        .collect()
+        .await;
+    revoked.into_iter().try_fold(0, |count, one| one.map(|r| count + usize::from(r)))
 }
 
 /// Why a company's OpenID provider could not be used.

@@ -69,13 +69,33 @@ async fn main() -> Result<()> {
     let config_js = format!("window.BRIDGE_CONFIG = {};\n", json!({"apiUrl": api_url}));
     let form = Router::new().fallback(move |request: Request| serve_static(dirs.clone(), config_js.clone(), request));
 
-    let workflows = workflows::state::Workflows::new(&defaults, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
+    let workflows = workflows::state::Workflows::new(&shared::config::Env, &sdk, Arc::new(shared::adapters::workflow_runner::Sleep))?;
     let mut poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
     tokio::spawn(async move {
         loop {
             let now = shared::common::time::unix_now();
             if let Err(e) = poller.deliver(&workflows, now).await {
                 tracing::warn!(error = %e, "could not read the table's stream");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+
+    // The session-ends function's own reader of the stream (locally, a batch that fails is
+    // logged, not delivered again).
+    let ends = workflows::session_ends::SessionEnds::new(&defaults, &sdk)?;
+    let mut ends_poller = workflows::local_stream::StreamPoller::new(&sdk, &var("TABLE_NAME", "")).await.map_err(anyhow::Error::msg)?;
+    tokio::spawn(async move {
+        loop {
+            let now = shared::common::time::unix_now();
+            let answer = match ends_poller.next_batch().await {
+                Ok(batch) => workflows::session_ends::handle_json(&ends, &batch, now, None).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(answer) if answer["batchItemFailures"].as_array().is_some_and(|f| !f.is_empty()) => tracing::warn!(%answer, "ended sessions not handled"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the table's stream"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }

@@ -4,10 +4,13 @@
 //! | item           | `pk`           | `sk`      | `gsi1pk`             | `gsi1sk`         | other attributes |
 //! |----------------|----------------|-----------|----------------------|------------------|------------------|
 //! | refresh family | `REFRESH#{id}` | `REFRESH` | `USERREFRESH#{user}` | `{signed_in_at}` | `data` (JSON), `generation`, `last_used`, `username`, `expires_at` (the TTL) |
+//! | ended session  | `ENDEDSID#{sid}` | `ENDED` |                    |                  | `expires_at` (the TTL)   |
 //!
 //! `generation` and `last_used` are authoritative over the copies in `data`: a refresh moves
 //! them on with one conditional `UpdateItem`. A family is read beside the person's sign-out mark
-//! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) in one `BatchGetItem`; a person's
+//! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) and its bridge session's end record
+//! (`ENDEDSID#{sid}`) in one `BatchGetItem`; a family is created under the condition that the
+//! latter does not exist (one `TransactWriteItems`); a person's
 //! families by `gsi1`, beside the mark (their account page). The id is not a bearer value: a token is sealed and
 //! encrypted, and names its generation too.
 
@@ -16,10 +19,11 @@ use aws_sdk_dynamodb::Client;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::sessions::{sign_out_mark_key, signed_out_at};
-use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
+use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
-use crate::signin::ports::RefreshFamilies;
+use crate::signin::ports::{FamilyRead, RefreshFamilies, revoke_families_of_session};
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
 pub struct DynamoRefreshFamilies {
     table: Table,
@@ -35,6 +39,11 @@ fn family_key(id: &str) -> Item {
     key(format!("REFRESH#{id}"), "REFRESH")
 }
 
+/// The record that the bridge session `sid` ended.
+fn ended_key(sid: &str) -> Item {
+    key(format!("ENDEDSID#{sid}"), "ENDED")
+}
+
 /// The family an item holds, its `generation` the item's own.
 fn stored(item: &Item) -> Result<RefreshFamily, StoreError> {
     let mut family: RefreshFamily = data(item, "refresh family")?;
@@ -45,7 +54,7 @@ fn stored(item: &Item) -> Result<RefreshFamily, StoreError> {
 
 #[async_trait]
 impl RefreshFamilies for DynamoRefreshFamilies {
-    async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError> {
+    async fn create(&self, family: &RefreshFamily) -> Result<bool, StoreError> {
         let mut item = family_key(&family.id);
         item.insert("data".into(), s(serde_json::to_string(family).map_err(corrupt)?));
         item.insert("generation".into(), n(family.generation));
@@ -53,15 +62,33 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         item.insert("gsi1pk".into(), s(format!("USERREFRESH#{}", family.username)));
         item.insert("gsi1sk".into(), s(family.signed_in_at.to_string()));
         item.insert("expires_at".into(), n(family.expires_at));
-        self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await
+        let Some(sid) = &family.sid else { return self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await.map(|()| true) };
+        let t = &self.table;
+        let check = ConditionCheck::builder()
+            .table_name(&t.name)
+            .set_key(Some(ended_key(sid)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(corrupt)?;
+        let items = vec![t.put(item, "attribute_not_exists(pk)", None)?, TransactWriteItem::builder().condition_check(check).build()];
+        match t.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Condition(0)) => Err(StoreError::Conflict),
+            Err(TxError::Condition(_)) => Ok(false),
+            Err(TxError::Store(e)) => Err(e),
+        }
     }
 
-    async fn get(&self, id: &str, username: &str) -> Result<(Option<RefreshFamily>, Option<u64>), StoreError> {
-        let items = self.table.batch_get(vec![family_key(id), sign_out_mark_key(username)]).await?;
+    async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<FamilyRead, StoreError> {
+        let mut keys = vec![family_key(id), sign_out_mark_key(username)];
+        keys.extend(sid.map(ended_key));
+        let items = self.table.batch_get(keys).await?;
         let pk = |item: &Item| item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        let mark = items.iter().find_map(|i| signed_out_at(Some(i)));
-        let family = items.iter().find(|i| pk(i).starts_with("REFRESH#")).map(stored).transpose()?;
-        Ok((family, mark))
+        Ok(FamilyRead {
+            family: items.iter().find(|i| pk(i).starts_with("REFRESH#")).map(stored).transpose()?,
+            signed_out_at: items.iter().find_map(|i| signed_out_at(Some(i))),
+            session_ended: items.iter().any(|i| pk(i).starts_with("ENDEDSID#")),
+        })
     }
 
     async fn of_user(&self, username: &str) -> Result<(Vec<RefreshFamily>, Option<u64>), StoreError> {
@@ -78,6 +105,13 @@ impl RefreshFamilies for DynamoRefreshFamilies {
     async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError> {
         let values = Item::from([(":current".to_owned(), n(generation)), (":next".to_owned(), n(generation + 1)), (":now".to_owned(), n(now))]);
         self.table.update_if(family_key(id), "SET generation = :next, last_used = :now", "generation = :current", Some(values)).await
+    }
+
+    async fn end_session(&self, username: &str, sid: &str, until: u64) -> Result<usize, StoreError> {
+        let mut ended = ended_key(sid);
+        ended.insert("expires_at".into(), n(until));
+        self.table.put_item(ended, None, None).await?;
+        revoke_families_of_session(self, username, sid).await
     }
 
     async fn revoke(&self, id: &str) -> Result<(), StoreError> {

@@ -217,6 +217,11 @@ impl SessionStore for DynamoSessions {
         self.take_of(session_key(key_digest), Some(username)).await?.map(|item| stored_session(&item)).transpose()
     }
 
+    async fn discard(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
+        self.table.update_if(session_key(key_digest), "REMOVE logout_clients", "attribute_exists(pk)", None).await?;
+        SessionStore::end(self, key_digest).await
+    }
+
     async fn add_logout_client(&self, key_digest: &str, client_id: &str) -> Result<(), StoreError> {
         // Ended or moved meanwhile: nothing to add to.
         let values = Item::from([(":client".to_owned(), AttributeValue::Ss(vec![client_id.to_owned()]))]);

@@ -76,6 +76,9 @@ pub struct ConnectedApp {
     /// When that sign-in was, and when its tokens end at the latest (seconds since the epoch).
     pub since: u64,
     pub until: u64,
+    /// The bridge session of the sign-in (not shown).
+    #[serde(skip)]
+    pub sid: Option<String>,
 }
 
 /// The families of the account whose `sub` is `subject` still standing at `now`, the person
@@ -88,7 +91,7 @@ pub fn connected(apps: &[App], families: Vec<RefreshFamily>, signed_out_at: Opti
         .filter(|f| Some(f.subject.as_str()) == subject)
         .filter_map(|f| {
             let app = apps.iter().find(|a| a.id.as_str() == f.client_id).filter(|a| f.ended(a, signed_out_at, now).is_none())?;
-            Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at })
+            Some(ConnectedApp { id: f.id, app: f.client_id, name: app.name.clone(), since: f.signed_in_at, until: f.expires_at, sid: f.sid })
         })
         .collect();
     connected.sort_by(|a, b| b.since.cmp(&a.since).then_with(|| a.id.cmp(&b.id)));

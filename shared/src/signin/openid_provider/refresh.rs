@@ -9,7 +9,8 @@
 //! used a second time (stolen, or replayed) revokes its family: whoever holds any of its tokens
 //! signs in again, and the operators see it (`user.sign_in_failed`, `refresh_token_reused`).
 //!
-//! Each refresh reads the person's Cognito account beside the family and their sign-out mark.
+//! Each refresh reads the person's Cognito account beside the family, their sign-out mark and
+//! whether the bridge session of the sign-in ended (`RefreshFamilies::end_session`).
 //! The family is revoked once the account is disabled or deleted (or another account has its
 //! name), the person signed out of the bridge since the sign-in (in any browser, or everywhere:
 //! a password reset, an operator, SCIM), or the client's refresh tokens were turned off,
@@ -42,6 +43,9 @@ struct Sealed {
     client_id: String,
     /// For the account's read beside the family's.
     username: String,
+    /// The family's bridge session, whose end is read beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
 }
 
 /// A revocation request (RFC 7009 §2.1), each parameter as the client sent it
@@ -58,7 +62,8 @@ impl OpenIdProvider {
     /// derived from `code`, so a code brought twice finds the family its first exchange opened.
     ///
     /// Errors: `invalid_grant` when that family exists (the code was used before: it is
-    /// revoked, RFC 6749 §4.1.2); `temporarily_unavailable`.
+    /// revoked, RFC 6749 §4.1.2), or when the bridge session of the sign-in ended since the code
+    /// was issued (no family opens for it: its clients are told it ended); `temporarily_unavailable`.
     pub(super) async fn open_family(&self, client: &OidcTarget, grant: &AuthorizationGrant, code: &str) -> Result<Option<(RefreshFamily, String)>, TokenError> {
         let a = &grant.authentication;
         let Some(lifetime) = client.refresh_token_lifetime_seconds.filter(|_| a.offline()) else { return Ok(None) };
@@ -82,7 +87,9 @@ impl OpenIdProvider {
         };
         let token = self.seal_refresh(&family).await?;
         match self.ports.refresh.create(&family).await {
-            Ok(()) => Ok(Some((family, token))),
+            Ok(true) => Ok(Some((family, token))),
+            // Ended since the code was issued: the client was, or is being, told of it.
+            Ok(false) => Err(refused("the bridge session of the sign-in ended")),
             Err(StoreError::Conflict) => {
                 tracing::warn!(client = %a.client_id, "a code brought a second time: the refresh tokens its first exchange gave are revoked");
                 self.revoke_family(&family).await;
@@ -110,14 +117,18 @@ impl OpenIdProvider {
         if presented.client_id != app.id.as_str() {
             return Err(TokenError::InvalidGrant("the refresh token was issued to another client"));
         }
-        let (stored, user) = tokio::join!(self.ports.refresh.get(&presented.family, &presented.username), self.ports.pool.user(&presented.username));
-        let (family, signed_out_at) = stored.map_err(unavailable)?;
-        let family = family.ok_or(TokenError::InvalidGrant(INVALID))?;
+        let read = self.ports.refresh.get(&presented.family, &presented.username, presented.sid.as_deref());
+        let (stored, user) = tokio::join!(read, self.ports.pool.user(&presented.username));
+        let stored = stored.map_err(unavailable)?;
+        let family = stored.family.ok_or(TokenError::InvalidGrant(INVALID))?;
         if family.generation != presented.generation {
             self.reused(&family, &request.visitor, now).await;
             return Err(TokenError::InvalidGrant(USED));
         }
-        if let Some(why) = family.ended(app, signed_out_at, now) {
+        if stored.session_ended {
+            return Err(self.ended(&family, "the bridge session of the sign-in ended").await);
+        }
+        if let Some(why) = family.ended(app, stored.signed_out_at, now) {
             return Err(self.ended(&family, why).await);
         }
         let (username, claims) = self.account(&family, user.map_err(unavailable)?).await?;
@@ -207,8 +218,13 @@ impl OpenIdProvider {
     /// The current token of `family` (its generation), until the family's end.
     async fn seal_refresh(&self, family: &RefreshFamily) -> Result<String, TokenError> {
         let key = self.ports.secrets.bridge().await.map_err(unavailable)?;
-        let sealed =
-            Sealed { family: family.id.clone(), generation: family.generation, client_id: family.client_id.clone(), username: family.username.clone() };
+        let sealed = Sealed {
+            family: family.id.clone(),
+            generation: family.generation,
+            client_id: family.client_id.clone(),
+            username: family.username.clone(),
+            sid: family.sid.clone(),
+        };
         flow::seal_private(&key.flow_key, Purpose::RefreshToken, family.expires_at, &sealed).map_err(unavailable)
     }
 

@@ -295,13 +295,13 @@ impl OidcTarget {
             return Err(TargetError::Invalid("an OpenID Connect client registers 1 to 10 redirect URIs, and at most 10 post-logout ones"));
         }
         for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris).chain(&self.backchannel_logout_uri) {
-            let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect URI is not an absolute URL"))?;
+            let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect or back-channel logout URI is not an absolute URL"))?;
             // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
             // `:443`, `/./`) is refused rather than matched as typed and redirected to as parsed.
             let clean = raw.len() <= MAX_REDIRECT_URI_LEN && ReturnTo::absolute(raw).is_ok() && url.as_str() == raw;
             if !secure(&url) || url.fragment().is_some() || !clean {
                 return Err(TargetError::Invalid(
-                    "a redirect URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
+                    "a redirect or back-channel logout URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
                 ));
             }
         }

@@ -380,18 +380,26 @@ async fn the_account_page_lists_the_apps_that_keep_the_person_signed_in_and_sign
     }
 }
 
-/// The operators' person page lists the same apps, and an operator (not a viewer) signs the person
-/// out of one: audited with the app's id.
-#[tokio::test]
-async fn an_operator_signs_a_person_out_of_an_app_that_keeps_them_signed_in() {
+/// The admin API's stack with our RS256 key and `offline-tool`, hanako (in `agents`) and an
+/// operator: the console, hanako's user name, the operator's token.
+async fn console_with_offline_client() -> (crate::admin_api::Console, String, String) {
     let console = crate::admin_api::Console::new().await;
     let test = &console.test;
     test.keys().rotate(shared::tokens::jws::Algorithm::RS256, shared::tokens::signing_keys::MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
     let secret = secrecy::SecretString::from(SECRET.to_owned());
     test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let auth = basic(OFFLINE, SECRET);
     let (hanako, _) = console.person(EMAIL, &["agents"]).await;
     let ops = console.token(&console.person("ops@example.com", &["bridge-operator"]).await, json!({}));
+    (console, hanako, ops)
+}
+
+/// The operators' person page lists the same apps, and an operator (not a viewer) signs the person
+/// out of one: audited with the app's id.
+#[tokio::test]
+async fn an_operator_signs_a_person_out_of_an_app_that_keeps_them_signed_in() {
+    let (console, hanako, ops) = console_with_offline_client().await;
+    let test = &console.test;
+    let auth = basic(OFFLINE, SECRET);
     let viewer = console.token(&console.person("viewer@example.com", &["bridge-viewer"]).await, json!({}));
     let rt = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);
 
@@ -505,14 +513,9 @@ async fn ending_a_session_ends_the_refresh_tokens_of_the_apps_signed_in_through_
 /// how many; the person's other session keeps its own.
 #[tokio::test]
 async fn an_operator_ending_a_session_ends_its_apps_refresh_tokens() {
-    let console = crate::admin_api::Console::new().await;
+    let (console, hanako, ops) = console_with_offline_client().await;
     let test = &console.test;
-    test.keys().rotate(shared::tokens::jws::Algorithm::RS256, shared::tokens::signing_keys::MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let secret = secrecy::SecretString::from(SECRET.to_owned());
-    test.apps.create(offline_client(OFFLINE, "client_secret_basic"), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
     let auth = basic(OFFLINE, SECRET);
-    let (hanako, _) = console.person(EMAIL, &["agents"]).await;
-    let ops = console.token(&console.person("ops@example.com", &["bridge-operator"]).await, json!({}));
     let (code, redirect) = sign_in_for_code(test, &offline_path(OFFLINE)).await;
     let ended = refresh_token_of(&token(test, Some(&auth), &exchange(&code)).await.json());
     let kept = refresh_token_of(&signed_in(test, OFFLINE, Some(&auth)).await);

@@ -271,9 +271,12 @@ impl RefreshFamilies for MemoryRefreshFamilies {
         let signed_out_at = self.signed_out.lock().unwrap_or_else(|p| p.into_inner()).get(username).copied();
         Ok(crate::signin::ports::FamilyRead { family, signed_out_at, session_ended: self.ended(sid) })
     }
-    async fn end_session(&self, username: &str, sid: &str, _until: u64) -> Result<usize, StoreError> {
+    async fn mark_session_ended(&self, sid: &str, _until: u64) -> Result<(), StoreError> {
         self.ended.lock().unwrap_or_else(|p| p.into_inner()).insert(sid.to_owned());
-        crate::signin::ports::revoke_families_of_session(self, username, sid).await
+        Ok(())
+    }
+    async fn session_ended(&self, sid: &str) -> Result<bool, StoreError> {
+        Ok(self.ended(Some(sid)))
     }
     async fn advance(&self, id: &str, generation: u64, now: u64) -> Result<bool, StoreError> {
         match self.families.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {

@@ -238,7 +238,7 @@ test("an OpenID Connect app is told when the person signs out of the bridge else
   assert.equal(await p.locator("#who").textContent(), `Signed in as ${hanako.email}`);
   assert.ok(JSON.parse(await p.locator("#claims").textContent()).sid, "the ID token names the bridge session");
   // Signed out at the bridge itself, not through the app: the bridge posts the app a logout
-  // token (the table's stream, then the workflows function), which jose checks; the app's
+  // token (the table's stream, then the session-ends function), which jose checks; the app's
   // session ends, so it sends the person to the form again.
   await p.goto(`${info.api}/logout`);
   await p.waitForURL((url) => url.href.startsWith(info.form));

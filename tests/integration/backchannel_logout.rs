@@ -134,6 +134,7 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
     assert_eq!(sessions.end(&key).await.unwrap_or_else(|e| panic!("{e}")), None, "nor does it end the session");
     assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
     assert!(service.received(&format!("/{TOLD}")).is_empty(), "a move is not an end");
+    assert_eq!(test.items_under("ENDEDSID#").await, 0, "nor is its session recorded as ended");
 
     // The TTL's deletion, as the stream shows it.
     let data = serde_json::to_string(&session).unwrap_or_default();
@@ -153,6 +154,7 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
     assert!(service.received(&format!("/{TOLD}")).is_empty());
     assert_eq!(workflows::session_ends::handle_json(&ends, &batch, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
     assert_eq!(service.received(&format!("/{TOLD}")).len(), 1);
+    assert_eq!(test.items_under("ENDEDSID#").await, 1);
 }
 
 /// A sign-in whose handoff another browser brings never reaches its own: its session ends, and

@@ -553,3 +553,19 @@ async fn a_sessions_end_reaches_its_refresh_tokens_through_the_stream_and_in_fli
     refused(&token(&test, Some(&auth), &exchange(&in_flight)).await, StatusCode::BAD_REQUEST, "invalid_grant");
     assert_eq!(refresh(&test, Some(&auth), &kept, &[]).await.status, StatusCode::OK, "another session's sign-in");
 }
+
+/// Once a session's end is recorded, nothing of it works: a refresh token of its sign-in (its
+/// family still there) and a code it issued without `offline_access` are refused.
+#[tokio::test]
+async fn a_session_recorded_as_ended_refreshes_nothing_and_exchanges_no_code() {
+    let (test, _) = offline_provider().await;
+    let auth = basic(OFFLINE, SECRET);
+    let (code, redirect) = sign_in_for_code(&test, &offline_path(OFFLINE)).await;
+    let tokens = token(&test, Some(&auth), &exchange(&code)).await.json();
+    let in_flight = code_of(&test.send("GET", &authorize_path(OFFLINE, &[]), &[("cookie", &session_cookie(&redirect))], None).await);
+    let families = shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
+    let sid = sid_of(&test, &tokens, OFFLINE).await;
+    shared::signin::ports::RefreshFamilies::mark_session_ended(&families, &sid, now() + 3_600).await.unwrap_or_else(|e| panic!("{e}"));
+    refused(&refresh(&test, Some(&auth), &refresh_token_of(&tokens), &[]).await, StatusCode::BAD_REQUEST, "invalid_grant");
+    refused(&token(&test, Some(&auth), &exchange(&in_flight)).await, StatusCode::BAD_REQUEST, "invalid_grant");
+}

@@ -63,8 +63,8 @@ impl StreamPoller {
     }
 }
 
-/// A stream record as Lambda delivers it (the string and string-set attributes of the images
-/// are all the runner reads; `userIdentity` marks the TTL's deletions).
+/// A stream record as Lambda delivers it (the images' scalar and set attributes, which are all
+/// the functions read; `userIdentity` marks the TTL's deletions).
 fn lambda_record(record: aws_sdk_dynamodbstreams::types::Record) -> Option<Value> {
     let change = record.dynamodb?;
     let image = |attributes: Option<std::collections::HashMap<String, AttributeValue>>| -> Map<String, Value> {
@@ -74,6 +74,10 @@ fn lambda_record(record: aws_sdk_dynamodbstreams::types::Record) -> Option<Value
             .filter_map(|(k, v)| match v {
                 AttributeValue::S(s) => Some((k, json!({ "S": s }))),
                 AttributeValue::Ss(s) => Some((k, json!({ "SS": s }))),
+                AttributeValue::N(n) => Some((k, json!({ "N": n }))),
+                AttributeValue::Ns(n) => Some((k, json!({ "NS": n }))),
+                AttributeValue::Bool(b) => Some((k, json!({ "BOOL": b }))),
+                AttributeValue::Null(b) => Some((k, json!({ "NULL": b }))),
                 _ => None,
             })
             .collect()

@@ -1,18 +1,20 @@
 //! The session-ends Lambda: what follows a bridge session's end, for each session item the
 //! table's stream shows deleted (its own event source mapping, beside the workflow runner's):
 //!
-//! 1. its `sid` is recorded as ended and the refresh tokens of the sign-ins made in it are
-//!    revoked (`RefreshFamilies::end_session`): a failure here goes back to the stream (a batch
-//!    item failure), which delivers it again;
-//! 2. the OpenID Connect clients it signed in to that registered a `backchannel_logout_uri` are
-//!    posted a logout token (`openid_provider::backchannel`): each once, a client that fails is
-//!    logged, not tried again.
+//! 1. its `sid` is recorded as ended (`RefreshFamilies::mark_session_ended`): no refresh token
+//!    of its sign-ins refreshes and no code it issued is exchanged from then on. The one step
+//!    that must hold: a failure goes back to the stream (a batch item failure), which delivers
+//!    the record again, and the records after it in the batch too;
+//! 2. then, best-effort within the invocation's time: the refresh-token families of its
+//!    sign-ins are revoked (so that lists of connected apps drop them), and the OpenID Connect
+//!    clients it signed in to that registered a `backchannel_logout_uri` are posted a logout
+//!    token (`openid_provider::backchannel`), each once per delivery: a client that fails is
+//!    logged, not tried again. A record delivered again posts again (at least once).
 //!
 //! A session moved to a new cookie is not deleted but marked (`adapters::dynamo::sessions`), and
 //! the TTL's deletions (`userIdentity` of the DynamoDB service) are of sessions long over:
-//! neither is an end. Sessions run [`SESSIONS_AT_ONCE`] at a time; one is begun only while a
-//! post's time ([`POST_TIMEOUT`]) still fits before the invocation's deadline, the rest go back
-//! to the stream.
+//! neither is an end. [`SESSIONS_AT_ONCE`] sessions are handled side by side; the second step
+//! stops [`MARGIN`] before the invocation's deadline (what is left is logged).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use futures_util::stream::{self, StreamExt};
 use serde_dynamo::AttributeValue;
+use shared::adapters::cached_apps::CachedApps;
 use shared::adapters::dynamo::apps::DynamoApps;
 use shared::adapters::dynamo::keys::DynamoKeys;
 use shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies;
@@ -28,7 +31,7 @@ use shared::adapters::http::backchannel::HttpLogoutChannel;
 use shared::adapters::workflow_runner::connection_secrets;
 use shared::config::{ConfigError, Source, required};
 use shared::signin::openid_provider::backchannel::BackchannelLogout;
-use shared::signin::ports::RefreshFamilies;
+use shared::signin::ports::{RefreshFamilies, revoke_families_of_session};
 use shared::signin::session::Session;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
 use shared::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
@@ -37,6 +40,8 @@ use shared::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
 pub const SESSIONS_AT_ONCE: usize = 8;
 /// The longest a post to a client takes (its connection within 2 s).
 pub const POST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long before the invocation's deadline the work stops.
+pub const MARGIN: Duration = Duration::from_secs(2);
 
 /// What handling an ended session needs, built at cold start.
 pub struct SessionEnds {
@@ -54,7 +59,7 @@ impl SessionEnds {
         let http = shared::adapters::http::client(Duration::from_secs(2), POST_TIMEOUT)
             .map_err(|e| ConfigError { variable: "(HTTPS client)".into(), problem: e.to_string() })?;
         let logouts = BackchannelLogout {
-            apps: Arc::new(DynamoApps::new(dynamo.clone(), &table)),
+            apps: Arc::new(CachedApps::new(Arc::new(DynamoApps::new(dynamo.clone(), &table)), Duration::from_secs(60))),
             signers: Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &table, Duration::from_secs(KEY_SET_CACHE))), secrets)),
             channel: Arc::new(HttpLogoutChannel::new(http)),
             issuer: shared::config::issuer(shared::config::public_api_url(env)?.as_ref()),
@@ -88,14 +93,30 @@ pub async fn handle_json(ends: &SessionEnds, batch: &serde_json::Value, now: u64
     serde_json::to_value(handle(ends, &batch, now, deadline).await)
 }
 
-/// One stream batch: every ended session handled (see the module); those whose refresh tokens
-/// could not be ended, or not begun before `deadline`, as batch item failures.
+/// One stream batch (see the module): the records whose session's end could not be recorded, or
+/// was not begun before `deadline` less [`MARGIN`], as batch item failures.
 pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let sessions: Vec<(String, Session)> = batch.records.iter().filter_map(|r| Some((r.change.sequence_number.clone()?, ended_session(r)?))).collect();
-    let back: Vec<Option<String>> =
-        stream::iter(sessions).map(|(sequence, session)| end(ends, sequence, session, now, deadline)).buffer_unordered(SESSIONS_AT_ONCE).collect().await;
+    let out_of_time = deadline.is_some_and(|d| Instant::now() + MARGIN >= d);
+    let marked: Vec<Result<Session, String>> = if out_of_time {
+        sessions.into_iter().map(|(sequence, _)| Err(sequence)).collect()
+    } else {
+        stream::iter(sessions).map(|(sequence, session)| mark(ends, sequence, session, now)).buffer_unordered(SESSIONS_AT_ONCE).collect().await
+    };
+    let (ended, back): (Vec<_>, Vec<_>) = marked.into_iter().partition(Result::is_ok);
+    let followed = stream::iter(ended.into_iter().flatten()).map(|session| follow(ends, session, now)).buffer_unordered(SESSIONS_AT_ONCE).collect::<Vec<()>>();
+    match deadline {
+        Some(d) => {
+            if tokio::time::timeout_at(tokio::time::Instant::from_std(d.checked_sub(MARGIN).unwrap_or(d)), followed).await.is_err() {
+                tracing::warn!("the invocation's time ran out before every ended session's clients were told");
+            }
+        }
+        None => {
+            followed.await;
+        }
+    }
     let mut response = DynamoDbEventResponse::default();
-    for sequence in back.into_iter().flatten() {
+    for sequence in back.into_iter().filter_map(Result::err) {
         let mut failure = DynamoDbBatchItemFailure::default();
         failure.item_identifier = Some(sequence);
         response.batch_item_failures.push(failure);
@@ -103,18 +124,25 @@ pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Optio
     response
 }
 
-/// One ended session handled (see the module); its record's `sequence` when it goes back to the
-/// stream.
-async fn end(ends: &SessionEnds, sequence: String, session: Session, now: u64, deadline: Option<Instant>) -> Option<String> {
-    if deadline.is_some_and(|d| Instant::now() + POST_TIMEOUT + Duration::from_secs(1) >= d) {
-        return Some(sequence);
+/// Records `session`'s end (a session without a `sid`, from before sessions had one, has none to
+/// record); its record's `sequence` when that fails.
+async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Result<Session, String> {
+    let Some(sid) = &session.sid else { return Ok(session) };
+    match ends.families.mark_session_ended(sid, now + MAX_REFRESH_LIFETIME).await {
+        Ok(()) => Ok(session),
+        Err(error) => {
+            tracing::warn!(%error, "an ended session's end could not be recorded; the stream will deliver it again");
+            Err(sequence)
+        }
     }
+}
+
+/// Revokes `session`'s families and tells its clients, best-effort (failures are logged).
+async fn follow(ends: &SessionEnds, session: Session, now: u64) {
     if let Some(sid) = &session.sid
-        && let Err(error) = ends.families.end_session(&session.username, sid, now + MAX_REFRESH_LIFETIME).await
+        && let Err(error) = revoke_families_of_session(ends.families.as_ref(), &session.username, sid).await
     {
-        tracing::warn!(%error, "an ended session's refresh tokens could not be ended; the stream will deliver it again");
-        return Some(sequence);
+        tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
     }
     ends.logouts.notify(&session, now).await;
-    None
 }

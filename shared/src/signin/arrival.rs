@@ -168,10 +168,12 @@ impl Arrival {
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
             // A handoff not yet redeemed is spent here and its sign-in is over: the session ends
-            // (its app got nothing: not told) and the audit trail says why. One redeemed before
-            // is left alone (its session is the person's).
+            // and the audit trail says why. A sign-in's app got nothing from it: not told (a
+            // password change's handoff carries a session whose clients did get theirs: told).
+            // One redeemed before is left alone (its session is the person's).
+            let end = async { if signed_in.app.is_some() { self.ports.sessions.discard(&key).await } else { self.ports.sessions.end(&key).await } };
             if self.ports.sessions.redeem(&key).await?
-                && let Some(session) = self.ports.sessions.discard(&key).await?
+                && let Some(session) = end.await?
             {
                 let context = EventContext { method: Some(session.method.name().into()), ..refusal_context(&signed_in, device, visitor) };
                 let event = IdentityEvent::new(EventType::UserSignInFailed, session.event_user(), context, now).with_detail("reason", "other_browser");

@@ -178,7 +178,7 @@ pub trait SessionStore: Send + Sync {
 /// What a refresh reads of its family, in one request: the family (`None`: revoked, expired or
 /// never made), when the person last signed out of the bridge (any browser, or everywhere: the
 /// console tokens' mark, `SessionStore::mark_signed_out`), and whether the bridge session the
-/// sign-in was made in has ended (`RefreshFamilies::end_session`).
+/// sign-in was made in has ended (`RefreshFamilies::mark_session_ended`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FamilyRead {
     pub family: Option<crate::signin::openid_provider::family::RefreshFamily>,
@@ -210,22 +210,28 @@ pub trait RefreshFamilies: Send + Sync {
     /// Revokes the family `id` only if it is `username`'s, in one conditional write; `false`
     /// (nothing revoked) when it is another person's or gone.
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError>;
-    /// The bridge session `sid` ([`Session::sid`](crate::signin::session::Session::sid)) of
-    /// `username` ended: recorded (kept until `until`, seconds since the epoch: the longest a
-    /// family lives), so that no family opens for it and none of its families refreshes; then
-    /// its families are revoked, [`ENDING_AT_ONCE`](crate::signin::session::ENDING_AT_ONCE) at a
-    /// time. How many. Trying again is harmless.
-    async fn end_session(&self, username: &str, sid: &str, until: u64) -> Result<usize, StoreError>;
+    /// Records that the bridge session `sid` ([`Session::sid`](crate::signin::session::Session::sid))
+    /// ended, kept until `until` (seconds since the epoch: the longest a family lives): no family
+    /// opens for it, none of its families refreshes, and no code it issued is exchanged. One
+    /// write; trying again is harmless.
+    async fn mark_session_ended(&self, sid: &str, until: u64) -> Result<(), StoreError>;
+    /// Whether the bridge session `sid` ended ([`mark_session_ended`](Self::mark_session_ended)),
+    /// read consistently.
+    async fn session_ended(&self, sid: &str) -> Result<bool, StoreError>;
 }
 
-/// The refresh tokens of the OpenID Connect apps signed in through `session`, which just ended,
-/// end now ([`RefreshFamilies::end_session`], kept as long as a family lives); how many. A
-/// failure is logged and answers 0: the session-ends function does the same for every session
-/// the table's stream shows deleted, and tries again until it succeeds.
+/// The refresh tokens of the OpenID Connect apps signed in through `session`, which just ended:
+/// its end recorded ([`RefreshFamilies::mark_session_ended`], kept as long as a family lives),
+/// then its families revoked; how many. A failure is logged and answers 0: the session-ends
+/// function does the same for every session the table's stream shows deleted.
 pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
     let Some(sid) = &session.sid else { return 0 };
     let until = crate::common::time::unix_now() + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
-    store.end_session(&session.username, sid, until).await.unwrap_or_else(|error| {
+    let ended = async {
+        store.mark_session_ended(sid, until).await?;
+        revoke_families_of_session(store, &session.username, sid).await
+    };
+    ended.await.unwrap_or_else(|error| {
         tracing::warn!(%error, "could not end the refresh tokens of an ended session now; the stream's function will");
         0
     })

@@ -22,7 +22,7 @@ use crate::adapters::dynamo::sessions::{sign_out_mark_key, signed_out_at};
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
-use crate::signin::ports::{FamilyRead, RefreshFamilies, revoke_families_of_session};
+use crate::signin::ports::{FamilyRead, RefreshFamilies};
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
 pub struct DynamoRefreshFamilies {
@@ -107,11 +107,14 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         self.table.update_if(family_key(id), "SET generation = :next, last_used = :now", "generation = :current", Some(values)).await
     }
 
-    async fn end_session(&self, username: &str, sid: &str, until: u64) -> Result<usize, StoreError> {
+    async fn mark_session_ended(&self, sid: &str, until: u64) -> Result<(), StoreError> {
         let mut ended = ended_key(sid);
         ended.insert("expires_at".into(), n(until));
-        self.table.put_item(ended, None, None).await?;
-        revoke_families_of_session(self, username, sid).await
+        self.table.put_item(ended, None, None).await
+    }
+
+    async fn session_ended(&self, sid: &str) -> Result<bool, StoreError> {
+        Ok(self.table.get_consistent(ended_key(sid)).await?.is_some())
     }
 
     async fn revoke(&self, id: &str) -> Result<(), StoreError> {

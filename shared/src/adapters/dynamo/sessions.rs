@@ -24,10 +24,11 @@
 //! bearer values are stored: a table read never yields a working cookie or `state`.
 //!
 //! A session that ends is deleted, and only then: the table's stream shows each deletion of a
-//! session item with `logout_clients`, which the workflows function tells of the end
-//! (`openid_provider::backchannel`). So a session moved to a new cookie (`rotate`) leaves its
-//! old item marked `moved` (out of `gsi1`, found by no read, expired at once for the TTL to
-//! remove), rather than deleted; the TTL's deletions are not ends either.
+//! session item, which the session-ends function follows (its refresh tokens end, the clients in
+//! its `logout_clients` are told: `openid_provider::backchannel`). So a session moved to a new
+//! cookie (`rotate`) leaves its old item marked `moved` (out of `gsi1`, found by no read,
+//! expired at once for the TTL to remove), rather than deleted; the TTL's deletions are not ends
+//! either.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;

@@ -4,7 +4,7 @@
 //!
 //! This module decides what is sent and to whom ([`BackchannelLogout::notify`], the token's
 //! claims in [`logout_token`]); [`LogoutChannel`] posts it (`adapters::http::backchannel`). The
-//! workflows function calls it for each session the table's stream shows deleted. It is not the
+//! session-ends function calls it for each session the table's stream shows deleted. It is not the
 //! session's end itself (`SessionStore`), nor the client's own logout request
 //! (`OpenIdProvider::logout_return`).
 

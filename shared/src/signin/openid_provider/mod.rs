@@ -230,8 +230,9 @@ impl OpenIdProvider {
     /// UserInfo, each living the client's `lifetime_seconds`, and a refresh token when the
     /// sign-in asked for one.
     ///
-    /// Errors: `invalid_grant`; a refused request spends nothing, so the client may try again
-    /// until the code expires ([`oidc::CODE_TTL`]).
+    /// Errors: `invalid_grant` (also for a code whose bridge session ended since it was issued);
+    /// a refused request spends nothing, so the client may try again until the code expires
+    /// ([`oidc::CODE_TTL`]).
     async fn redeem(&self, app: &App, client: &OidcTarget, request: &TokenRequest<'_>, now: u64) -> Result<TokenResponse, TokenError> {
         let (code, redirect_uri) = (request.code.unwrap_or_default(), request.redirect_uri.unwrap_or_default());
         let grant: AuthorizationGrant =
@@ -255,7 +256,25 @@ impl OpenIdProvider {
         // failure to make them spends nothing.
         let mut response = self.tokens(client, &grant.authentication, now).await?;
         let family = self.open_family(client, &grant, code).await?;
-        match self.ports.use_once(&format!("authorization code {code}"), now).await {
+        // Spent beside a read of whether the code's bridge session has ended since (its clients
+        // are told; a code exchanged after that opens nothing). That read failing refuses the
+        // code, spent or not.
+        let ended = async {
+            match &grant.authentication.sid {
+                Some(sid) => self.ports.refresh.session_ended(sid).await,
+                None => Ok(false),
+            }
+        };
+        let once = format!("authorization code {code}");
+        let (spent, ended) = tokio::join!(self.ports.use_once(&once, now), ended);
+        if ended.map_err(unavailable)? {
+            if let Some((family, _)) = &family {
+                self.revoke_family(family).await;
+            }
+            tracing::info!(client = %app.id, "a code exchanged after its bridge session ended: refused");
+            return Err(TokenError::InvalidGrant("the code is not valid, or has expired"));
+        }
+        match spent {
             Ok(true) => {}
             // Not spent now: the family goes too, so that a retry after a failure opens it again.
             not_spent => {

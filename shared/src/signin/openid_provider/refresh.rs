@@ -10,7 +10,7 @@
 //! signs in again, and the operators see it (`user.sign_in_failed`, `refresh_token_reused`).
 //!
 //! Each refresh reads the person's Cognito account beside the family, their sign-out mark and
-//! whether the bridge session of the sign-in ended (`RefreshFamilies::end_session`).
+//! whether the bridge session of the sign-in ended (`RefreshFamilies::mark_session_ended`).
 //! The family is revoked once the account is disabled or deleted (or another account has its
 //! name), the person signed out of the bridge since the sign-in (in any browser, or everywhere:
 //! a password reset, an operator, SCIM), or the client's refresh tokens were turned off,

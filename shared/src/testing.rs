@@ -427,6 +427,19 @@ impl SessionStore for MemorySessions {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(if all.get(key).is_some_and(|s| s.username == username) { all.remove(key) } else { None })
     }
+    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
+        let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(earlier) = all.remove(old) else { return Ok(()) };
+        if earlier.username != username {
+            return Ok(());
+        }
+        let clients: Vec<String> = earlier.told().map(|(client, sid)| sid.map_or_else(|| client.to_owned(), |sid| format!("{client} {sid}"))).collect();
+        if let Some(session) = all.get_mut(new) {
+            session.logout_clients.extend(clients);
+            session.carried_sids.extend(earlier.sids().map(str::to_owned));
+        }
+        Ok(())
+    }
     async fn discard(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }

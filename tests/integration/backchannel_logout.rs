@@ -173,3 +173,47 @@ async fn a_sign_in_refused_at_its_handoff_tells_its_client_nothing() {
     assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
     assert!(service.received(&format!("/{TOLD}")).is_empty());
 }
+
+/// The `sid` of the ID token in `tokens`, for `client_id`.
+async fn sid(test: &TestApp, tokens: &Value, client_id: &str) -> Value {
+    let check = json!({"token": tokens["id_token"], "algorithms": ["RS256"], "jwks": jwks(test).await, "audience": client_id, "issuer": API});
+    verify("jwt", &check).unwrap_or_else(|e| panic!("{e}"))["sid"].clone()
+}
+
+/// A browser that signs in again while its session lives (an app asked for a fresh sign-in)
+/// carries its earlier session into the new one: nothing is told then, the earlier cookie opens
+/// nothing, and when the new one ends the clients of both are told, each with the `sid` it knows,
+/// and both `sid`s are recorded as ended.
+#[tokio::test]
+async fn a_fresh_sign_in_in_the_same_browser_carries_the_earlier_sessions_clients_along() {
+    let (test, _) = provider().await;
+    let service = Service::default();
+    let base = service.start().await;
+    told_client(&test, TOLD, &base).await;
+    told_client(&test, ALSO_TOLD, &base).await;
+    let ends = session_ends(&test);
+    let mut stream = stream(&test).await;
+    let (code, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let earlier_tokens = token(&test, Some(&basic(TOLD, SECRET)), &exchange(&code)).await.json();
+    let earlier = session_cookie(&first);
+
+    let fresh = test.send("GET", &authorize_path(ALSO_TOLD, &[("prompt", "login")]), &[("cookie", &earlier)], None).await;
+    let ctx = fresh.location_param("ctx").unwrap_or_else(|| panic!("no form: {:?}", fresh.header("location")));
+    let step = test.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": PASSWORD})).await;
+    let second = test.handoff(&step).await;
+    let tokens = token(&test, Some(&basic(ALSO_TOLD, SECRET)), &exchange(&code_of(&second))).await.json();
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty(), "carried, not ended");
+    let old = test.send("GET", &authorize_path(TOLD, &[]), &[("cookie", &earlier)], None).await;
+    assert!(old.location_param("ctx").is_some(), "the earlier cookie opens nothing");
+
+    let out = test.send("POST", "/logout", &[("cookie", &session_cookie(&second))], None).await;
+    assert!(out.status.is_redirection(), "{}", out.body);
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    let (_, told) = logout_token(&test, &service, TOLD).await;
+    let (_, also) = logout_token(&test, &service, ALSO_TOLD).await;
+    assert_eq!(told["sid"], sid(&test, &earlier_tokens, TOLD).await);
+    assert_eq!(also["sid"], sid(&test, &tokens, ALSO_TOLD).await);
+    assert_ne!(told["sid"], also["sid"]);
+    assert_eq!(test.items_under("ENDEDSID#").await, 2);
+}

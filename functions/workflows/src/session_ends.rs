@@ -84,6 +84,9 @@ pub fn ended_session(record: &EventRecord) -> Option<Session> {
     if let Some(AttributeValue::Ss(clients)) = image.get("logout_clients") {
         session.logout_clients = clients.clone();
     }
+    if let Some(AttributeValue::Ss(sids)) = image.get("carried_sids") {
+        session.carried_sids = sids.clone();
+    }
     Some(session)
 }
 
@@ -124,25 +127,24 @@ pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Optio
     response
 }
 
-/// Records `session`'s end (a session without a `sid`, from before sessions had one, has none to
-/// record); its record's `sequence` when that fails.
+/// Records `session`'s end: its `sid` and those carried into it (a session from before sessions
+/// had one has none to record); its record's `sequence` when that fails.
 async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Result<Session, String> {
-    let Some(sid) = &session.sid else { return Ok(session) };
-    match ends.families.mark_session_ended(sid, now + MAX_REFRESH_LIFETIME).await {
-        Ok(()) => Ok(session),
-        Err(error) => {
+    for sid in session.sids() {
+        if let Err(error) = ends.families.mark_session_ended(sid, now + MAX_REFRESH_LIFETIME).await {
             tracing::warn!(%error, "an ended session's end could not be recorded; the stream will deliver it again");
-            Err(sequence)
+            return Err(sequence);
         }
     }
+    Ok(session)
 }
 
 /// Revokes `session`'s families and tells its clients, best-effort (failures are logged).
 async fn follow(ends: &SessionEnds, session: Session, now: u64) {
-    if let Some(sid) = &session.sid
-        && let Err(error) = revoke_families_of_session(ends.families.as_ref(), &session.username, sid).await
-    {
-        tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
+    for sid in session.sids() {
+        if let Err(error) = revoke_families_of_session(ends.families.as_ref(), &session.username, sid).await {
+            tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
+        }
     }
     ends.logouts.notify(&session, now).await;
 }

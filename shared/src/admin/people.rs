@@ -226,7 +226,7 @@ impl PeopleAdmin {
         let ended = self.sessions.end_of(&user.username, id).await?.ok_or_else(not_found)?;
         let apps = crate::signin::ports::end_session_families(self.refresh.as_ref(), &ended).await;
         activity.sessions.remove(at);
-        activity.connected.retain(|a| a.sid.is_none() || a.sid != ended.sid);
+        activity.connected.retain(|a| !a.sid.as_deref().is_some_and(|sid| ended.sids().any(|s| s == sid)));
         let after = json!({"sessions": activity.sessions.len(), "ended": id, "apps_signed_out": apps});
         self.record(EventType::AdminUserSignedOut, actor, &user, json!({"sessions": before}), after, now).await?;
         Ok(person(user, activity))

@@ -410,7 +410,8 @@ impl AccountPage {
         let new_key = crate::common::hashing::digest(&cookie);
         let grant = self.seal(Purpose::Account, GRANT_TTL, &Grant { session: new_key.clone(), username: session.username.clone() }, now).await?;
         let delivery = DeliveryMethod::Fragment.deliver(page, vec![("grant".into(), grant), ("changed".into(), "password".into())])?;
-        let handoff = self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: Some(device), app: None }, now).await?;
+        let handoff =
+            self.seal(Purpose::Handoff, HANDOFF_TTL, &SignedIn { delivery, session: cookie, device: Some(device), app: None, replaces: None }, now).await?;
         let moved = Session { handoff: true, last_seen: now, ..session.clone() };
         match self.ports.sessions.rotate(key, &new_key, &moved).await {
             Ok(true) => Ok((handoff, new_key)),

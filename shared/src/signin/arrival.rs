@@ -95,8 +95,21 @@ impl SignInPorts {
     /// A sign-in whose session cookie is set at once (a corporate callback's): its session opened.
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
         let (signed_in, session, arrival) = through.signed_in();
+        let username = session.username.clone();
         self.open_session(session, &signed_in.session, arrival).await?;
+        self.replace_session(signed_in.replaces.as_deref(), &crate::common::hashing::digest(&signed_in.session), &username).await;
         Ok(signed_in)
+    }
+
+    /// The browser's earlier session `old` (if any) carried into its new one `new`, of the
+    /// Cognito user `username` (`SessionStore::carry`), now that the new one is the browser's. A
+    /// failure is logged: the earlier session then lives out its time, its apps not told when
+    /// the new one ends.
+    pub(super) async fn replace_session(&self, old: Option<&str>, new: &str, username: &str) {
+        let Some(old) = old.filter(|old| *old != new) else { return };
+        if let Err(error) = self.sessions.carry(old, new, username).await {
+            tracing::warn!(%error, "could not carry a browser's earlier session into its new one");
+        }
     }
 
     /// Opens the session (`cookie`: its value, from [`new_cookie`]) and records the sign-in's
@@ -193,7 +206,10 @@ impl Arrival {
         match (redeemed?, session) {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
-            (true, Some(_)) => Ok(signed_in),
+            (true, Some(session)) => {
+                self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username).await;
+                Ok(signed_in)
+            }
         }
     }
 
@@ -233,7 +249,7 @@ impl Arrival {
             return Ok(Checked::Consent(asked));
         }
         let delivery = self.ports.mint(&app, &profile, ctx, &session, Method::Corporate.amr(done.second_factor), now).await?;
-        Ok(Checked::Through(Box::new(Through::new(session, arrival, delivery, &app, ctx.device.clone()))))
+        Ok(Checked::Through(Box::new(Through::new(session, arrival, delivery, &app, ctx))))
     }
 }
 
@@ -252,27 +268,27 @@ pub(super) struct Through {
     pub(super) app: String,
     /// The browser's device digest, from the sign-in's sealed context.
     pub(super) device: Option<String>,
+    /// The browser's earlier session this sign-in replaces, from the same context.
+    pub(super) replaces: Option<String>,
 }
 
 impl Through {
-    /// A sign-in at `app` through, from the browser whose device digest is `device`: its session
-    /// lists `app` among the clients to tell of its end when it is one that wants to be told.
-    pub(super) fn new(mut session: Session, arrival: Admission, delivery: Delivery, app: &App, device: Option<String>) -> Self {
+    /// A sign-in at `app` through, as its sealed context `ctx` began it: its session lists `app`
+    /// among the clients to tell of its end when it is one that wants to be told.
+    pub(super) fn new(mut session: Session, arrival: Admission, delivery: Delivery, app: &App, ctx: &SignInContext) -> Self {
         if app.told_of_logout() {
             session.logout_clients = vec![app.id.to_string()];
         }
-        Self { session, arrival, delivery, app: app.id.to_string(), device }
+        Self { session, arrival, delivery, app: app.id.to_string(), device: ctx.device.clone(), replaces: ctx.replaces.clone() }
     }
 
     /// What the browser gets (with a new session cookie), and what opening that session takes.
     fn signed_in(self) -> (SignedIn, Session, Admission) {
-        let Through { session, arrival, delivery, app, device } = self;
-        (SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app) }, session, arrival)
+        let Through { session, arrival, delivery, app, device, replaces } = self;
+        (SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app), replaces }, session, arrival)
     }
 }
 
-/// The context of a handoff's refusal: the visitor's, with the app signed in to and the device
-/// the browser showed.
 fn refusal_context(signed_in: &SignedIn, device: Option<&str>, visitor: &EventContext) -> EventContext {
     EventContext { app: signed_in.app.clone(), device: flow::device_digest(device), ..visitor.clone() }
 }

@@ -67,8 +67,14 @@ impl SessionEntry {
         // for no page at all (`prompt=none`).
         let oidc = ctx.authorization.as_ref();
         let silent = oidc.is_some_and(|a| a.silent);
-        let delivery = match (cookie, session?.filter(|s| s.live(now))) {
-            (Some(cookie), Some(session)) if !oidc.is_some_and(|a| a.fresh) => match self.resume(&app, &ctx, &cookie.key, session, now).await {
+        let live = match (cookie, session?.filter(|s| s.live(now))) {
+            (Some(cookie), Some(session)) => Some((cookie, session)),
+            _ => None,
+        };
+        // A sign-in from the form replaces this browser's live session.
+        let replaces = live.as_ref().map(|(cookie, _)| cookie.key.clone());
+        let delivery = match live {
+            Some((cookie, session)) if !oidc.is_some_and(|a| a.fresh) => match self.resume(&app, &ctx, &cookie.key, session, now).await {
                 // What a fresh sign-in would show a page for (a claim the app needs, a step too
                 // large): no page for `prompt=none`, which answers `login_required` below.
                 Err(SignInError::Mint(_) | SignInError::Flow(_)) if silent => None,
@@ -83,7 +89,10 @@ impl SessionEntry {
         }
         match delivery {
             Some(delivery) => Ok(Entered::App(delivery)),
-            None => Ok(Entered::Form { ctx: self.ports.seal_context(&ctx, now).await?, sign_up: app.sign_up == crate::tokens::app::SignUp::Open }),
+            None => {
+                let ctx = SignInContext { replaces, ..ctx };
+                Ok(Entered::Form { ctx: self.ports.seal_context(&ctx, now).await?, sign_up: app.sign_up == crate::tokens::app::SignUp::Open })
+            }
         }
     }
 

@@ -90,6 +90,11 @@ pub struct SignInContext {
     /// `device`. Never what the sign-in is bound to: any sibling subdomain can set that name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_as: Option<String>,
+    /// The store key of the browser's live session that this sign-in replaces (the entry found
+    /// it not enough for the app): once the new session is the browser's, the old one is carried
+    /// into it (`SessionStore::carry`), so that its apps are told when the new one ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// The digest a sign-in knows a browser's device by (a context's `device`, an event's), from its
@@ -308,6 +313,7 @@ mod tests {
             authorization: None,
             device: None,
             known_as: None,
+            replaces: None,
         }
     }
 

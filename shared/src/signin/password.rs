@@ -263,7 +263,7 @@ impl PasswordSignIn {
         }
         let delivery = self.ports.mint(&app, &profile, ctx, &session, established.method.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
-        self.ports.hand_off(Through::new(session, arrival, delivery, &app, ctx.device.clone()), now).await
+        self.ports.hand_off(Through::new(session, arrival, delivery, &app, ctx), now).await
     }
 
     /// A sign-in paused for consent (`signin::consent`) goes on with the person's tokens and

@@ -120,6 +120,12 @@ pub trait SessionStore: Send + Sync {
     /// Ends the session `key` names only if it is `username`'s (one conditional write) and
     /// returns it; `None` if there was none or it is another person's (nothing ends then).
     async fn end_of(&self, username: &str, key: &str) -> Result<Option<Session>, StoreError>;
+    /// Carries the browser's earlier session `old` into its new one `new` of the Cognito user
+    /// `username` (the new one just became the browser's): for the same user, in one
+    /// transaction, `old`'s clients (each with the `sid` it knows) and `sid`s are added to `new`,
+    /// and `old` is marked moved (not ended: its apps are told when `new` ends); another person's
+    /// earlier session simply ends. Nothing when `old` is gone or moved.
+    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError>;
     /// Ends the session `key` that never reached its browser (its handoff refused): no client got
     /// anything from it, so none is told of its end (its `logout_clients` are cleared first).
     /// The session, if there was one.
@@ -225,11 +231,14 @@ pub trait RefreshFamilies: Send + Sync {
 /// then its families revoked; how many. A failure is logged and answers 0: the session-ends
 /// function does the same for every session the table's stream shows deleted.
 pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
-    let Some(sid) = &session.sid else { return 0 };
     let until = crate::common::time::unix_now() + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
     let ended = async {
-        store.mark_session_ended(sid, until).await?;
-        revoke_families_of_session(store, &session.username, sid).await
+        let mut revoked = 0;
+        for sid in session.sids() {
+            store.mark_session_ended(sid, until).await?;
+            revoked += revoke_families_of_session(store, &session.username, sid).await?;
+        }
+        Ok::<_, StoreError>(revoked)
     };
     ended.await.unwrap_or_else(|error| {
         tracing::warn!(%error, "could not end the refresh tokens of an ended session now; the stream's function will");

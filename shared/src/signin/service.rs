@@ -132,6 +132,9 @@ pub struct SignedIn {
     /// it was carried).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// The browser's earlier session this sign-in replaces (`SignInContext::replaces`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// Where `/sso/{app}` sends the browser.
@@ -297,7 +300,7 @@ impl SignInPorts {
         };
         let device = flow::device_digest(entry.device);
         let known_as = flow::device_digest(entry.legacy_device).filter(|old| device.as_ref() != Some(old));
-        Ok(SignInContext { app: app.id.clone(), return_to, nonce, authorization, device, known_as })
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce, authorization, device, known_as, replaces: None })
     }
 
     /// One try of an emailed code (Cognito's `EMAIL_OTP`: a sign-in's, or an email proof's) in

@@ -182,10 +182,16 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     /// The OpenID Connect clients with a `backchannel_logout_uri` that signed in through this
-    /// session, told when it ends (`openid_provider::backchannel`). Kept by the store beside
-    /// the session (a client added by a later entry is one write), not in it.
+    /// session, told when it ends (`openid_provider::backchannel`): each a client id (it knows
+    /// this session's `sid`), or a client id, a space and the `sid` it was given (a client of an
+    /// earlier session carried into this one). Kept by the store beside the session (a client
+    /// added by a later entry is one write), not in it.
     #[serde(skip)]
     pub logout_clients: Vec<String>,
+    /// The `sid`s of the browser's earlier sessions carried into this one
+    /// (`SessionStore::carry`): their sign-ins end with it. Kept by the store beside it.
+    #[serde(skip)]
+    pub carried_sids: Vec<String>,
     /// Opened by a password sign-in whose handoff is not yet redeemed (kept by the store beside
     /// the session, not in it: `SessionStore::redeem` clears it once).
     #[serde(skip)]
@@ -217,10 +223,24 @@ impl Session {
             device: None,
             sid: Some(crate::common::random::token()),
             logout_clients: Vec::new(),
+            carried_sids: Vec::new(),
             handoff: false,
             claim: None,
             authenticated: now,
         }
+    }
+
+    /// Every `sid` whose sign-ins end with this session: its own and those carried into it.
+    pub fn sids(&self) -> impl Iterator<Item = &str> {
+        self.sid.iter().chain(&self.carried_sids).map(String::as_str)
+    }
+
+    /// Its clients to tell of its end, each with the `sid` it knows ([`Self::logout_clients`]).
+    pub fn told(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.logout_clients.iter().map(|entry| match entry.split_once(' ') {
+            Some((client, sid)) => (client, Some(sid)),
+            None => (entry.as_str(), self.sid.as_deref()),
+        })
     }
 
     pub fn live(&self, now: u64) -> bool {

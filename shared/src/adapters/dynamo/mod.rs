@@ -6,6 +6,7 @@ pub mod activity;
 pub mod apps;
 pub mod audit;
 pub mod consents;
+pub mod corporate_links;
 pub mod daily;
 pub mod email_templates;
 pub mod hooks;

@@ -1,4 +1,4 @@
-//! Bridge sessions, pending corporate sign-ins and identity links in the bridge's table.
+//! Bridge sessions, pending corporate sign-ins and identity links in the bridge's table (the latter two's ports are kept in `corporate_links`).
 //!
 //! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
@@ -39,20 +39,15 @@ use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::activity_put;
 use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
-use crate::common::hashing::digest;
 use crate::common::store::StoreError;
-use crate::directory::org::OrgId;
-use crate::directory::ports::IdentityLinks;
 use crate::events::IdentityEvent;
 use crate::risk::RiskProfile;
-use crate::signin::corporate::PendingLogin;
-use crate::signin::corporate::PendingLogins;
 use crate::signin::ports::SessionStore;
 use crate::signin::session::{self, ENDING_AT_ONCE, Found, MAX_SESSION_TTL, REVOCATION_WINDOW, Session};
 use crate::workflows::inactivity::LastSignIn;
 
 pub struct DynamoSessions {
-    table: Table,
+    pub(super) table: Table,
 }
 
 impl DynamoSessions {
@@ -60,13 +55,13 @@ impl DynamoSessions {
         Self { table: Table::new(client, table) }
     }
 
-    async fn put(&self, item: Item) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, item: Item) -> Result<(), StoreError> {
         let t = &self.table;
         t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
         Ok(())
     }
 
-    async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
         self.take_of(key, None).await
     }
 
@@ -101,8 +96,10 @@ fn session_item(key_digest: &str, session: &Session) -> Result<Item, StoreError>
     if session.handoff {
         item.insert("handoff".into(), n(1));
     }
-    if !session.logout_clients.is_empty() {
-        item.insert("logout_clients".into(), AttributeValue::Ss(session.logout_clients.clone()));
+    for (name, set) in [("logout_clients", &session.logout_clients), ("carried_sids", &session.carried_sids)] {
+        if !set.is_empty() {
+            item.insert(name.into(), AttributeValue::Ss(set.clone()));
+        }
     }
     Ok(item)
 }
@@ -120,6 +117,9 @@ pub fn stored_session(item: &Item) -> Result<Session, StoreError> {
     }
     if let Some(AttributeValue::Ss(clients)) = item.get("logout_clients") {
         session.logout_clients = clients.clone();
+    }
+    if let Some(AttributeValue::Ss(sids)) = item.get("carried_sids") {
+        session.carried_sids = sids.clone();
     }
     Ok(session)
 }
@@ -159,9 +159,8 @@ impl SessionStore for DynamoSessions {
     /// new one, and the revocation's check.
     async fn rotate(&self, old: &str, new: &str, session: &Session) -> Result<bool, StoreError> {
         let t = &self.table;
-        let moved = "SET moved = :now, expires_at = :now REMOVE gsi1pk, gsi1sk, handoff, logout_clients";
         let items = vec![
-            t.update(session_key(old), moved, "attribute_exists(pk) AND attribute_not_exists(moved)", Item::from([(":now".to_owned(), n(session.last_seen))]))?,
+            moved_from(t, old, session.last_seen)?,
             t.put(session_item(new, session)?, "attribute_not_exists(pk)", None)?,
             not_revoked(t, &session.username, session.created)?,
         ];
@@ -216,6 +215,30 @@ impl SessionStore for DynamoSessions {
 
     async fn end_of(&self, username: &str, key_digest: &str) -> Result<Option<Session>, StoreError> {
         self.take_of(session_key(key_digest), Some(username)).await?.map(|item| stored_session(&item)).transpose()
+    }
+
+    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
+        let t = &self.table;
+        let Some(item) = t.get_consistent(session_key(old)).await?.filter(|item| !item.contains_key("moved")) else { return Ok(()) };
+        let earlier = stored_session(&item)?;
+        if earlier.username != username {
+            return self.take(session_key(old)).await.map(drop);
+        }
+        let clients: Vec<String> = earlier.told().map(|(client, sid)| sid.map_or_else(|| client.to_owned(), |sid| format!("{client} {sid}"))).collect();
+        let sids: Vec<String> = earlier.sids().map(str::to_owned).collect();
+        let mut items = vec![moved_from(t, old, crate::common::time::unix_now())?];
+        if !clients.is_empty() || !sids.is_empty() {
+            let adds: Vec<(&str, &str, Vec<String>)> =
+                [("logout_clients", ":clients", clients), ("carried_sids", ":sids", sids)].into_iter().filter(|(_, _, set)| !set.is_empty()).collect();
+            let update = format!("ADD {}", adds.iter().map(|(name, value, _)| format!("{name} {value}")).collect::<Vec<_>>().join(", "));
+            let values = adds.into_iter().map(|(_, value, set)| (value.to_owned(), AttributeValue::Ss(set))).collect();
+            items.push(t.update(session_key(new), &update, "attribute_exists(pk) AND attribute_not_exists(moved)", values)?);
+        }
+        match t.transact(items).await {
+            // The earlier one moved or ended meanwhile, or the new one did: nothing carried.
+            Ok(()) | Err(TxError::Condition(_)) => Ok(()),
+            Err(TxError::Store(e)) => Err(e),
+        }
     }
 
     async fn discard(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
@@ -335,6 +358,14 @@ impl SessionStore for DynamoSessions {
     }
 }
 
+/// The write that marks the session `old` moved at `at` (to a new cookie, or into the browser's
+/// new session): out of `gsi1`, read by nothing, expired at once for the TTL, its clients and
+/// `sid`s gone with its move (not told: the session goes on).
+fn moved_from(t: &Table, old: &str, at: u64) -> Result<TransactWriteItem, StoreError> {
+    let moved = "SET moved = :now, expires_at = :now REMOVE gsi1pk, gsi1sk, handoff, logout_clients, carried_sids";
+    t.update(session_key(old), moved, "attribute_exists(pk) AND attribute_not_exists(moved)", Item::from([(":now".to_owned(), n(at))]))
+}
+
 /// The record of the hold on user `username`'s sign-ins ([`SessionStore::hold`]).
 fn held_key(username: &str) -> Item {
     key(format!("HELD#{}", session::user_key(username)), "HELD")
@@ -441,37 +472,4 @@ pub(crate) fn sign_out_mark_key(username: &str) -> Item {
 /// `None` for another item, or none.
 pub(crate) fn signed_out_at(item: Option<&Item>) -> Option<u64> {
     item.filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("CONSOLE#"))).and_then(|i| number(i, "not_before"))
-}
-
-#[async_trait]
-impl PendingLogins for DynamoSessions {
-    async fn put(&self, key_digest: &str, login: &PendingLogin) -> Result<(), StoreError> {
-        let mut item = key(format!("OIDCSTATE#{key_digest}"), "STATE");
-        item.insert("data".into(), s(json(login)?));
-        item.insert("expires_at".into(), n(login.expires_at));
-        DynamoSessions::put(self, item).await
-    }
-
-    async fn take(&self, key_digest: &str) -> Result<Option<PendingLogin>, StoreError> {
-        DynamoSessions::take(self, key(format!("OIDCSTATE#{key_digest}"), "STATE")).await?.map(|item| data(&item, "pending sign-in")).transpose()
-    }
-}
-
-fn link_key(org: &OrgId, issuer: &str, subject: &str) -> Item {
-    key(format!("IDLINK#{org}"), &format!("{}#{subject}", digest(issuer)))
-}
-
-#[async_trait]
-impl IdentityLinks for DynamoSessions {
-    async fn find(&self, org: &OrgId, issuer: &str, subject: &str) -> Result<Option<String>, StoreError> {
-        let item = self.table.get_item(link_key(org, issuer, subject)).await?;
-        Ok(item.and_then(|i| i.get("username").and_then(|v| v.as_s().ok()).cloned()))
-    }
-
-    async fn save(&self, org: &OrgId, issuer: &str, subject: &str, username: &str) -> Result<(), StoreError> {
-        let mut item = link_key(org, issuer, subject);
-        item.insert("username".into(), s(username));
-        item.insert("issuer".into(), s(issuer));
-        self.put(item).await
-    }
 }

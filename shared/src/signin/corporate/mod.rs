@@ -569,6 +569,7 @@ mod tests {
             authorization: None,
             device: crate::signin::flow::device_digest(Some("browser-a")),
             known_as: None,
+            replaces: None,
         };
         let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
@@ -636,6 +637,7 @@ mod tests {
                 authorization: None,
                 device: crate::signin::flow::device_digest(Some("browser-a")),
                 known_as: None,
+                replaces: None,
             };
             let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));

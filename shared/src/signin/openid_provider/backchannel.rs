@@ -68,8 +68,9 @@ pub struct BackchannelLogout {
 }
 
 impl BackchannelLogout {
-    /// Tells every client of `session` (its `logout_clients`: those it signed in to that have a
-    /// `backchannel_logout_uri`) that it ended, [`AT_ONCE`] at a time, once each: a client that
+    /// Tells every client of `session` (its `logout_clients`: those it, or an earlier session of
+    /// the browser carried into it, signed in to that have a `backchannel_logout_uri`), each with
+    /// the `sid` it knows, that it ended, [`AT_ONCE`] at a time, once each: a client that
     /// does not answer 2xx is not tried again (logged). A client removed since, or no longer
     /// with a back-channel URI, is skipped. Each client's outcome; a session without a `sub`
     /// tells no one.
@@ -79,15 +80,16 @@ impl BackchannelLogout {
         if self.issuer.is_empty() {
             return Vec::new();
         }
-        let told = |client: String| async move {
-            let outcome = self.tell(&client, subject, session.sid.as_deref(), now).await;
+        let told = |(client, sid): (String, Option<String>)| async move {
+            let outcome = self.tell(&client, subject, sid.as_deref(), now).await;
             match &outcome {
-                Ok(()) => tracing::info!(client = %client, "a client was told of a session's end (back-channel logout)"),
-                Err(reason) => tracing::warn!(client = %client, %reason, "a client could not be told of a session's end (back-channel logout)"),
+                Ok(()) => tracing::info!(client, "a client was told of a session's end (back-channel logout)"),
+                Err(reason) => tracing::warn!(client, %reason, "a client could not be told of a session's end (back-channel logout)"),
             }
             (client, outcome)
         };
-        stream::iter(session.logout_clients.clone()).map(told).buffer_unordered(AT_ONCE).collect().await
+        let clients: Vec<(String, Option<String>)> = session.told().map(|(client, sid)| (client.to_owned(), sid.map(str::to_owned))).collect();
+        stream::iter(clients).map(told).buffer_unordered(AT_ONCE).collect().await
     }
 
     async fn tell(&self, client_id: &str, subject: &str, sid: Option<&str>, now: u64) -> Result<(), String> {

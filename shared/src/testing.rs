@@ -433,7 +433,7 @@ impl SessionStore for MemorySessions {
         if earlier.username != username {
             return Ok(());
         }
-        let clients: Vec<String> = earlier.told().map(|(client, sid)| sid.map_or_else(|| client.to_owned(), |sid| format!("{client} {sid}"))).collect();
+        let clients: Vec<String> = earlier.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?))).collect();
         if let Some(session) = all.get_mut(new) {
             session.logout_clients.extend(clients);
             session.carried_sids.extend(earlier.sids().map(str::to_owned));

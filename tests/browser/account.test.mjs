@@ -57,8 +57,8 @@ async function passwordSignIn(p, user, { sms = false } = {}) {
   }
 }
 
-/** The newest email code sent to `to` (the local Cognito's outbox). */
-/** The last code mailed to `to` (a workflow's notice to the same address may arrive after it). */
+/** The newest email code sent to `to` (the local Cognito's outbox; a workflow's notice to the
+ * same address may arrive after it). */
 function lastCode(to) {
   const mails = readFileSync(info.outbox, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.destination === to && m.code);
   return mails.pop().code;

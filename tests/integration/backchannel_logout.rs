@@ -217,3 +217,26 @@ async fn a_fresh_sign_in_in_the_same_browser_carries_the_earlier_sessions_client
     assert_ne!(told["sid"], also["sid"]);
     assert_eq!(test.items_under("ENDEDSID#").await, 2);
 }
+
+/// A browser that switches accounts (another person signs in afresh while the first one's
+/// session lives) ends the first session: its clients are told at once.
+#[tokio::test]
+async fn a_browser_switching_accounts_ends_the_earlier_persons_session() {
+    let (test, _) = provider().await;
+    let service = Service::default();
+    let base = service.start().await;
+    told_client(&test, TOLD, &base).await;
+    told_client(&test, ALSO_TOLD, &base).await;
+    test.user("taro@example.com", |_| {}).await;
+    let ends = session_ends(&test);
+    let mut stream = stream(&test).await;
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let fresh = test.send("GET", &authorize_path(ALSO_TOLD, &[("prompt", "login")]), &[("cookie", &session_cookie(&first))], None).await;
+    let ctx = fresh.location_param("ctx").unwrap_or_else(|| panic!("no form: {:?}", fresh.header("location")));
+    let step = test.post("/login", json!({"ctx": ctx, "email": "taro@example.com", "password": PASSWORD})).await;
+    code_of(&test.handoff(&step).await);
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    let (_, told) = logout_token(&test, &service, TOLD).await;
+    assert!(told["sid"].is_string(), "{told}");
+    assert!(service.received(&format!("/{ALSO_TOLD}")).is_empty(), "taro's session goes on");
+}

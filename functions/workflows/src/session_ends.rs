@@ -31,7 +31,7 @@ use shared::adapters::http::backchannel::HttpLogoutChannel;
 use shared::adapters::workflow_runner::connection_secrets;
 use shared::config::{ConfigError, Source, required};
 use shared::signin::openid_provider::backchannel::BackchannelLogout;
-use shared::signin::ports::{RefreshFamilies, revoke_families_of_session};
+use shared::signin::ports::{RefreshFamilies, revoke_families_of_sessions};
 use shared::signin::session::Session;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
 use shared::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
@@ -141,10 +141,9 @@ async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) 
 
 /// Revokes `session`'s families and tells its clients, best-effort (failures are logged).
 async fn follow(ends: &SessionEnds, session: Session, now: u64) {
-    for sid in session.sids() {
-        if let Err(error) = revoke_families_of_session(ends.families.as_ref(), &session.username, sid).await {
-            tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
-        }
+    let sids: Vec<&str> = session.sids().collect();
+    if let Err(error) = revoke_families_of_sessions(ends.families.as_ref(), &session.username, &sids).await {
+        tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
     }
     ends.logouts.notify(&session, now).await;
 }

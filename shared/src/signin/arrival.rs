@@ -289,6 +289,8 @@ impl Through {
     }
 }
 
+/// The context of a handoff's refusal: the visitor's, with the app signed in to and the device
+/// the browser showed.
 fn refusal_context(signed_in: &SignedIn, device: Option<&str>, visitor: &EventContext) -> EventContext {
     EventContext { app: signed_in.app.clone(), device: flow::device_digest(device), ..visitor.clone() }
 }

@@ -232,28 +232,29 @@ pub trait RefreshFamilies: Send + Sync {
 /// function does the same for every session the table's stream shows deleted.
 pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
     let until = crate::common::time::unix_now() + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
-    let ended = async {
-        let mut revoked = 0;
-        for sid in session.sids() {
-            store.mark_session_ended(sid, until).await?;
-            revoked += revoke_families_of_session(store, &session.username, sid).await?;
+    let sids: Vec<&str> = session.sids().collect();
+    for sid in &sids {
+        if let Err(error) = store.mark_session_ended(sid, until).await {
+            tracing::warn!(%error, "could not record a session's end now; the stream's function will");
         }
-        Ok::<_, StoreError>(revoked)
-    };
-    ended.await.unwrap_or_else(|error| {
+    }
+    revoke_families_of_sessions(store, &session.username, &sids).await.unwrap_or_else(|error| {
         tracing::warn!(%error, "could not end the refresh tokens of an ended session now; the stream's function will");
         0
     })
 }
 
-/// Revokes the families of `username` made in the bridge session `sid` from `store`'s list of
+/// Revokes the families of `username` made in the bridge sessions `sids` from `store`'s list of
 /// theirs ([`RefreshFamilies::of_user`]: an index, so a family made a moment ago may be missed:
 /// the session's record refuses it), [`ENDING_AT_ONCE`](crate::signin::session::ENDING_AT_ONCE)
 /// at a time; how many.
-pub async fn revoke_families_of_session(store: &dyn RefreshFamilies, username: &str, sid: &str) -> Result<usize, StoreError> {
+pub async fn revoke_families_of_sessions(store: &dyn RefreshFamilies, username: &str, sids: &[&str]) -> Result<usize, StoreError> {
     use futures_util::stream::{self, StreamExt};
+    if sids.is_empty() {
+        return Ok(0);
+    }
     let (families, _) = store.of_user(username).await?;
-    let of_session = families.into_iter().filter(|f| f.sid.as_deref() == Some(sid));
+    let of_session = families.into_iter().filter(|f| f.sid.as_deref().is_some_and(|sid| sids.contains(&sid)));
     let revoked: Vec<_> = stream::iter(of_session)
         .map(|f| async move { store.revoke_of(username, &f.id).await })
         .buffer_unordered(crate::signin::session::ENDING_AT_ONCE)

@@ -221,10 +221,12 @@ impl SessionStore for DynamoSessions {
         let t = &self.table;
         let Some(item) = t.get_consistent(session_key(old)).await?.filter(|item| !item.contains_key("moved")) else { return Ok(()) };
         let earlier = stored_session(&item)?;
-        if earlier.username != username {
-            return self.take(session_key(old)).await.map(drop);
+        // Another person's (the browser switched accounts), or one carrying too much already:
+        // it ends (told), conditioned on its still being that person's and unmoved.
+        if earlier.username != username || earlier.carried_sids.len() >= MAX_CARRIED {
+            return self.take_of(session_key(old), Some(&earlier.username)).await.map(drop);
         }
-        let clients: Vec<String> = earlier.told().map(|(client, sid)| sid.map_or_else(|| client.to_owned(), |sid| format!("{client} {sid}"))).collect();
+        let clients: Vec<String> = earlier.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?))).collect();
         let sids: Vec<String> = earlier.sids().map(str::to_owned).collect();
         let mut items = vec![moved_from(t, old, crate::common::time::unix_now())?];
         if !clients.is_empty() || !sids.is_empty() {
@@ -235,8 +237,12 @@ impl SessionStore for DynamoSessions {
             items.push(t.update(session_key(new), &update, "attribute_exists(pk) AND attribute_not_exists(moved)", values)?);
         }
         match t.transact(items).await {
+            Ok(()) => Ok(()),
             // The earlier one moved or ended meanwhile, or the new one did: nothing carried.
-            Ok(()) | Err(TxError::Condition(_)) => Ok(()),
+            Err(TxError::Condition(i)) => {
+                tracing::info!(item = i, "nothing carried: a session moved or ended meanwhile");
+                Ok(())
+            }
             Err(TxError::Store(e)) => Err(e),
         }
     }
@@ -357,6 +363,11 @@ impl SessionStore for DynamoSessions {
         self.table.delete_if(held_key(username), "held_by = :holder", Some(Item::from([(":holder".to_owned(), s(holder))]))).await.map(drop)
     }
 }
+
+/// The most `sid`s a session carries from the browser's earlier ones: an earlier session carrying
+/// this many ends instead (its clients told), so that repeated fresh sign-ins cannot grow an
+/// item without bound.
+const MAX_CARRIED: usize = 16;
 
 /// The write that marks the session `old` moved at `at` (to a new cookie, or into the browser's
 /// new session): out of `gsi1`, read by nothing, expired at once for the TTL, its clients and

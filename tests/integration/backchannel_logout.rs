@@ -60,15 +60,31 @@ async fn logout_token(test: &TestApp, service: &Service, client_id: &str) -> (Va
     (serde_json::from_slice(&header).unwrap_or_default(), verify("jwt", &check).unwrap_or_else(|e| panic!("{e}")))
 }
 
-#[tokio::test]
-async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_else() {
+/// The stack of `provider()` with the told clients `clients` (each at `{service}/{id}`), the
+/// service they are told at, the session-ends function and a reader of the table's stream.
+struct Told {
+    test: TestApp,
+    sub: String,
+    service: Service,
+    ends: SessionEnds,
+    stream: StreamPoller,
+}
+
+async fn told(clients: &[&str]) -> Told {
     let (test, sub) = provider().await;
     let service = Service::default();
     let base = service.start().await;
-    told_client(&test, TOLD, &base).await;
-    told_client(&test, ALSO_TOLD, &base).await;
+    for id in clients {
+        told_client(&test, id, &base).await;
+    }
     let ends = session_ends(&test);
-    let mut stream = stream(&test).await;
+    let stream = stream(&test).await;
+    Told { test, sub, service, ends, stream }
+}
+
+#[tokio::test]
+async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_else() {
+    let Told { test, sub, service, ends, mut stream } = told(&[TOLD, ALSO_TOLD]).await;
 
     // One session signs in at a told client, then enters the other and an untold one.
     let (code, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
@@ -112,12 +128,7 @@ async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_e
 /// failure of the batch (nor tried again).
 #[tokio::test]
 async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back() {
-    let (test, _) = provider().await;
-    let service = Service::default();
-    let base = service.start().await;
-    told_client(&test, TOLD, &base).await;
-    let ends = session_ends(&test);
-    let mut stream = stream(&test).await;
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD]).await;
     let (_, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
     let value = session_cookie(&redirect).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()).unwrap_or_default();
     let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
@@ -161,11 +172,7 @@ async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back()
 /// its client, which got nothing, is not told.
 #[tokio::test]
 async fn a_sign_in_refused_at_its_handoff_tells_its_client_nothing() {
-    let (test, _) = provider().await;
-    let service = Service::default();
-    told_client(&test, TOLD, &service.start().await).await;
-    let ends = session_ends(&test);
-    let mut stream = stream(&test).await;
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD]).await;
     let step = test.login_at(&authorize_path(TOLD, &[]), "hanako@example.com", PASSWORD).await;
     let form = format!("handoff={}", step.json()["handoff"].as_str().unwrap_or_default());
     assert_eq!(test.post_handoff(&form, "").await.status, StatusCode::FORBIDDEN);
@@ -186,13 +193,7 @@ async fn sid(test: &TestApp, tokens: &Value, client_id: &str) -> Value {
 /// and both `sid`s are recorded as ended.
 #[tokio::test]
 async fn a_fresh_sign_in_in_the_same_browser_carries_the_earlier_sessions_clients_along() {
-    let (test, _) = provider().await;
-    let service = Service::default();
-    let base = service.start().await;
-    told_client(&test, TOLD, &base).await;
-    told_client(&test, ALSO_TOLD, &base).await;
-    let ends = session_ends(&test);
-    let mut stream = stream(&test).await;
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD, ALSO_TOLD]).await;
     let (code, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
     let earlier_tokens = token(&test, Some(&basic(TOLD, SECRET)), &exchange(&code)).await.json();
     let earlier = session_cookie(&first);
@@ -222,14 +223,8 @@ async fn a_fresh_sign_in_in_the_same_browser_carries_the_earlier_sessions_client
 /// session lives) ends the first session: its clients are told at once.
 #[tokio::test]
 async fn a_browser_switching_accounts_ends_the_earlier_persons_session() {
-    let (test, _) = provider().await;
-    let service = Service::default();
-    let base = service.start().await;
-    told_client(&test, TOLD, &base).await;
-    told_client(&test, ALSO_TOLD, &base).await;
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD, ALSO_TOLD]).await;
     test.user("taro@example.com", |_| {}).await;
-    let ends = session_ends(&test);
-    let mut stream = stream(&test).await;
     let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
     let fresh = test.send("GET", &authorize_path(ALSO_TOLD, &[("prompt", "login")]), &[("cookie", &session_cookie(&first))], None).await;
     let ctx = fresh.location_param("ctx").unwrap_or_else(|| panic!("no form: {:?}", fresh.header("location")));

@@ -255,16 +255,13 @@ impl MemoryRefreshFamilies {
 
 #[async_trait]
 impl RefreshFamilies for MemoryRefreshFamilies {
-    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<bool, StoreError> {
-        if self.ended(family.sid.as_deref()) {
-            return Ok(false);
-        }
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError> {
         let mut families = self.families.lock().unwrap_or_else(|p| p.into_inner());
         if families.contains_key(&family.id) {
             return Err(StoreError::Conflict);
         }
         families.insert(family.id.clone(), family.clone());
-        Ok(true)
+        Ok(())
     }
     async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<crate::signin::ports::FamilyRead, StoreError> {
         let family = self.families.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
@@ -433,9 +430,8 @@ impl SessionStore for MemorySessions {
         if earlier.username != username {
             return Ok(());
         }
-        let clients: Vec<String> = earlier.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?))).collect();
         if let Some(session) = all.get_mut(new) {
-            session.logout_clients.extend(clients);
+            session.logout_clients.extend(earlier.carried_entries());
             session.carried_sids.extend(earlier.sids().map(str::to_owned));
         }
         Ok(())

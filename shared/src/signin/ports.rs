@@ -196,10 +196,9 @@ pub struct FamilyRead {
 /// (`signin::openid_provider::refresh`): its current generation, so that each token works once.
 #[async_trait]
 pub trait RefreshFamilies: Send + Sync {
-    /// Records a new family (kept until its `expires_at`), in one write conditioned on its bridge
-    /// session (`sid`) not having ended; `false` (nothing recorded) when it has. `Conflict` when
-    /// its id exists.
-    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<bool, StoreError>;
+    /// Records a new family (kept until its `expires_at`). `Conflict` when its id exists. (Its
+    /// code's exchange then reads whether its bridge session ended: `session_ended`.)
+    async fn create(&self, family: &crate::signin::openid_provider::family::RefreshFamily) -> Result<(), StoreError>;
     /// The family `id` of the Cognito user `username`, made in the bridge session `sid`, as a
     /// refresh reads it ([`FamilyRead`]), in one request (each read consistently).
     async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<FamilyRead, StoreError>;
@@ -217,9 +216,9 @@ pub trait RefreshFamilies: Send + Sync {
     /// (nothing revoked) when it is another person's or gone.
     async fn revoke_of(&self, username: &str, id: &str) -> Result<bool, StoreError>;
     /// Records that the bridge session `sid` ([`Session::sid`](crate::signin::session::Session::sid))
-    /// ended, kept until `until` (seconds since the epoch: the longest a family lives): no family
-    /// opens for it, none of its families refreshes, and no code it issued is exchanged. One
-    /// write; trying again is harmless.
+    /// ended, kept until `until` (seconds since the epoch: the longest a family lives): none of
+    /// its families refreshes, and no code it issued is exchanged (a family such a code opened is
+    /// revoked). One write; trying again is harmless.
     async fn mark_session_ended(&self, sid: &str, until: u64) -> Result<(), StoreError>;
     /// Whether the bridge session `sid` ended ([`mark_session_ended`](Self::mark_session_ended)),
     /// read consistently.

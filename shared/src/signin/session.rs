@@ -235,6 +235,12 @@ impl Session {
         self.sid.iter().chain(&self.carried_sids).map(String::as_str)
     }
 
+    /// Its clients as another session carries them (`SessionStore::carry`): each with the `sid`
+    /// it knows; one that knows none (a session from before sessions had one) is left out.
+    pub fn carried_entries(&self) -> impl Iterator<Item = String> {
+        self.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?)))
+    }
+
     /// Its clients to tell of its end, each with the `sid` it knows ([`Self::logout_clients`]).
     pub fn told(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         self.logout_clients.iter().map(|entry| match entry.split_once(' ') {

@@ -9,8 +9,7 @@
 //! `generation` and `last_used` are authoritative over the copies in `data`: a refresh moves
 //! them on with one conditional `UpdateItem`. A family is read beside the person's sign-out mark
 //! (`CONSOLE#{user key}`, `adapters::dynamo::sessions`) and its bridge session's end record
-//! (`ENDEDSID#{sid}`) in one `BatchGetItem`; a family is created under the condition that the
-//! latter does not exist (one `TransactWriteItems`); a person's
+//! (`ENDEDSID#{sid}`) in one `BatchGetItem`; a person's
 //! families by `gsi1`, beside the mark (their account page). The id is not a bearer value: a token is sealed and
 //! encrypted, and names its generation too.
 
@@ -19,11 +18,10 @@ use aws_sdk_dynamodb::Client;
 
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::sessions::{sign_out_mark_key, signed_out_at};
-use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s};
+use crate::adapters::dynamo::{Item, Table, corrupt, data, key, n, number, query_gsi1, s};
 use crate::common::store::StoreError;
 use crate::signin::openid_provider::family::RefreshFamily;
 use crate::signin::ports::{FamilyRead, RefreshFamilies};
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
 pub struct DynamoRefreshFamilies {
     table: Table,
@@ -54,7 +52,7 @@ fn stored(item: &Item) -> Result<RefreshFamily, StoreError> {
 
 #[async_trait]
 impl RefreshFamilies for DynamoRefreshFamilies {
-    async fn create(&self, family: &RefreshFamily) -> Result<bool, StoreError> {
+    async fn create(&self, family: &RefreshFamily) -> Result<(), StoreError> {
         let mut item = family_key(&family.id);
         item.insert("data".into(), s(serde_json::to_string(family).map_err(corrupt)?));
         item.insert("generation".into(), n(family.generation));
@@ -62,21 +60,7 @@ impl RefreshFamilies for DynamoRefreshFamilies {
         item.insert("gsi1pk".into(), s(format!("USERREFRESH#{}", family.username)));
         item.insert("gsi1sk".into(), s(family.signed_in_at.to_string()));
         item.insert("expires_at".into(), n(family.expires_at));
-        let Some(sid) = &family.sid else { return self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await.map(|()| true) };
-        let t = &self.table;
-        let check = ConditionCheck::builder()
-            .table_name(&t.name)
-            .set_key(Some(ended_key(sid)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(corrupt)?;
-        let items = vec![t.put(item, "attribute_not_exists(pk)", None)?, TransactWriteItem::builder().condition_check(check).build()];
-        match t.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(TxError::Condition(0)) => Err(StoreError::Conflict),
-            Err(TxError::Condition(_)) => Ok(false),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.table.put_item(item, Some("attribute_not_exists(pk)"), None).await
     }
 
     async fn get(&self, id: &str, username: &str, sid: Option<&str>) -> Result<FamilyRead, StoreError> {

@@ -32,7 +32,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use futures_util::stream::{self, StreamExt};
 
 use crate::adapters::aws::{Failure, store_error};
@@ -110,7 +110,7 @@ fn sort_key(item: &Item) -> Option<&str> {
 
 /// A session item's session, with its last use (kept beside it by `touch`) and the clients to
 /// tell of its end.
-pub fn stored_session(item: &Item) -> Result<Session, StoreError> {
+fn stored_session(item: &Item) -> Result<Session, StoreError> {
     let mut session: Session = data(item, "session")?;
     if let Some(seen) = number(item, "last_seen") {
         session.last_seen = seen;
@@ -226,7 +226,7 @@ impl SessionStore for DynamoSessions {
         if earlier.username != username || earlier.carried_sids.len() >= MAX_CARRIED {
             return self.take_of(session_key(old), Some(&earlier.username)).await.map(drop);
         }
-        let clients: Vec<String> = earlier.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?))).collect();
+        let clients: Vec<String> = earlier.carried_entries().collect();
         let sids: Vec<String> = earlier.sids().map(str::to_owned).collect();
         let mut items = vec![moved_from(t, old, crate::common::time::unix_now())?];
         if !clients.is_empty() || !sids.is_empty() {
@@ -395,16 +395,12 @@ fn held(username: &str, holder: &str, until: u64) -> Item {
 /// The condition `session` is written under: no hold refuses its sign-in (authenticated at
 /// `session.authenticated`), unless it is the holder's own.
 fn not_held(t: &Table, session: &Session) -> Result<TransactWriteItem, StoreError> {
-    let check = ConditionCheck::builder()
-        .table_name(&t.name)
-        .set_key(Some(held_key(&session.username)))
-        .condition_expression("attribute_not_exists(held_until) OR held_until < :created OR held_by = :claim")
-        .expression_attribute_values(":created", n(session.authenticated))
+    let values = Item::from([
+        (":created".to_owned(), n(session.authenticated)),
         // No holder's id is empty.
-        .expression_attribute_values(":claim", s(session.claim.as_deref().unwrap_or_default()))
-        .build()
-        .map_err(corrupt)?;
-    Ok(TransactWriteItem::builder().condition_check(check).build())
+        (":claim".to_owned(), s(session.claim.as_deref().unwrap_or_default())),
+    ]);
+    t.check(held_key(&session.username), "attribute_not_exists(held_until) OR held_until < :created OR held_by = :claim", Some(values))
 }
 
 /// The revocation record of user `username`, keyed by its [`session::user_key`] (the name its
@@ -422,14 +418,7 @@ fn revocation_key_of(user_key: &str) -> Item {
 /// was not revoked after it, nor within the [`REVOCATION_WINDOW`] before.
 fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
     let floor = created.saturating_sub(REVOCATION_WINDOW);
-    let check = ConditionCheck::builder()
-        .table_name(&t.name)
-        .set_key(Some(revocation_key(username)))
-        .condition_expression("attribute_not_exists(revoked_at) OR revoked_at < :floor")
-        .expression_attribute_values(":floor", n(floor))
-        .build()
-        .map_err(corrupt)?;
-    Ok(TransactWriteItem::builder().condition_check(check).build())
+    t.check(revocation_key(username), "attribute_not_exists(revoked_at) OR revoked_at < :floor", Some(Item::from([(":floor".to_owned(), n(floor))])))
 }
 
 #[async_trait]

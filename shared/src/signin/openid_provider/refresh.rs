@@ -62,8 +62,8 @@ impl OpenIdProvider {
     /// derived from `code`, so a code brought twice finds the family its first exchange opened.
     ///
     /// Errors: `invalid_grant` when that family exists (the code was used before: it is
-    /// revoked, RFC 6749 §4.1.2), or when the bridge session of the sign-in ended since the code
-    /// was issued (no family opens for it: its clients are told it ended); `temporarily_unavailable`.
+    /// revoked, RFC 6749 §4.1.2); `temporarily_unavailable`. (A family of a code whose bridge
+    /// session ended is revoked by the exchange, which reads that end after opening it.)
     pub(super) async fn open_family(&self, client: &OidcTarget, grant: &AuthorizationGrant, code: &str) -> Result<Option<(RefreshFamily, String)>, TokenError> {
         let a = &grant.authentication;
         let Some(lifetime) = client.refresh_token_lifetime_seconds.filter(|_| a.offline()) else { return Ok(None) };
@@ -87,9 +87,7 @@ impl OpenIdProvider {
         };
         let token = self.seal_refresh(&family).await?;
         match self.ports.refresh.create(&family).await {
-            Ok(true) => Ok(Some((family, token))),
-            // Ended since the code was issued: the client was, or is being, told of it.
-            Ok(false) => Err(refused("the bridge session of the sign-in ended")),
+            Ok(()) => Ok(Some((family, token))),
             Err(StoreError::Conflict) => {
                 tracing::warn!(client = %a.client_id, "a code brought a second time: the refresh tokens its first exchange gave are revoked");
                 self.revoke_family(&family).await;

@@ -439,7 +439,7 @@ impl SessionStore for MemorySessions {
     async fn discard(&self, key: &str) -> Result<Option<crate::signin::session::Session>, StoreError> {
         Ok(self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(key))
     }
-    async fn add_logout_client(&self, key: &str, client_id: &str) -> Result<(), StoreError> {
+    async fn add_logout_client(&self, key: &str, client_id: &str, _sid: &str) -> Result<(), StoreError> {
         if let Some(s) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key).filter(|s| !s.logout_clients.iter().any(|c| c == client_id)) {
             s.logout_clients.push(client_id.to_owned());
         }

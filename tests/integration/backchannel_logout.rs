@@ -130,13 +130,8 @@ async fn a_sessions_end_is_told_to_the_clients_signed_in_through_it_and_no_one_e
 async fn a_moved_session_an_expired_one_and_a_failing_client_hold_nothing_back() {
     let Told { test, service, ends, mut stream, .. } = told(&[TOLD]).await;
     let (_, redirect) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
-    let value = session_cookie(&redirect).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()).unwrap_or_default();
-    let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
-    let key = shared::common::hashing::digest(&value);
-    let user_key = value.split('.').next().unwrap_or_default().to_owned();
-    let Some(shared::signin::session::Found::Kept(session)) = sessions.get(&key, &user_key).await.unwrap_or_else(|e| panic!("{e}")) else {
-        panic!("no session")
-    };
+    let (sessions, key, session) = stored(&test, &redirect).await;
+    let user_key = session_cookie(&redirect).split_once('=').and_then(|(_, v)| v.split('.').next()).unwrap_or_default().to_owned();
     assert_eq!(session.logout_clients, [TOLD]);
 
     let moved = shared::common::hashing::digest("a new cookie");
@@ -234,4 +229,136 @@ async fn a_browser_switching_accounts_ends_the_earlier_persons_session() {
     let (_, told) = logout_token(&test, &service, TOLD).await;
     assert!(told["sid"].is_string(), "{told}");
     assert!(service.received(&format!("/{ALSO_TOLD}")).is_empty(), "taro's session goes on");
+}
+
+/// The `ctx` of a fresh sign-in (`prompt=login`) at `client_id` asked by the browser holding
+/// the session `cookie` (and the device cookie of the last sign-in): the form's context, naming
+/// that session as the one it replaces.
+async fn fresh_sign_in_form(test: &TestApp, client_id: &str, cookie: &str) -> String {
+    let cookies = format!("{cookie}; {}", test.browser_cookie());
+    let fresh = test.send("GET", &authorize_path(client_id, &[("prompt", "login")]), &[("cookie", &cookies)], None).await;
+    fresh.location_param("ctx").unwrap_or_else(|| panic!("no form: {:?}", fresh.header("location")))
+}
+
+/// Two tabs of one browser both asked for a fresh sign-in while its session lived, and both sign
+/// in: the second tab's form names a session the first tab's sign-in already carried along, so
+/// its carry follows that move, and the last session holds every earlier one's clients and `sid`s.
+#[tokio::test]
+async fn two_tabs_signing_in_afresh_carry_every_earlier_session_along() {
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD, ALSO_TOLD]).await;
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let earlier = session_cookie(&first);
+    let tabs = [fresh_sign_in_form(&test, ALSO_TOLD, &earlier).await, fresh_sign_in_form(&test, ALSO_TOLD, &earlier).await];
+    let mut last = None;
+    for ctx in tabs {
+        let step = test.post("/login", json!({"ctx": ctx, "email": "hanako@example.com", "password": PASSWORD})).await;
+        let reply = test.handoff(&step).await;
+        code_of(&reply);
+        last = Some(session_cookie(&reply));
+    }
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty() && service.received(&format!("/{ALSO_TOLD}")).is_empty(), "carried, not ended");
+    let out = test.send("POST", "/logout", &[("cookie", &last.unwrap_or_default())], None).await;
+    assert!(out.status.is_redirection(), "{}", out.body);
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert_eq!((service.received(&format!("/{TOLD}")).len(), service.received(&format!("/{ALSO_TOLD}")).len()), (1, 2), "each sign-in's client told once");
+    assert_eq!(test.items_under("ENDEDSID#").await, 3);
+}
+
+/// The store and the key and `sid` of the session `redirect` opened.
+async fn stored(test: &TestApp, redirect: &Reply) -> (shared::adapters::dynamo::sessions::DynamoSessions, String, shared::signin::session::Session) {
+    let value = session_cookie(redirect).split_once('=').map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned()).unwrap_or_default();
+    let sessions = shared::adapters::dynamo::sessions::DynamoSessions::new(aws_sdk_dynamodb::Client::new(&test.sdk), &test.stack.table);
+    let key = shared::common::hashing::digest(&value);
+    let user_key = value.split('.').next().unwrap_or_default().to_owned();
+    let Some(shared::signin::session::Found::Kept(session)) = sessions.get(&key, &user_key).await.unwrap_or_else(|e| panic!("{e}")) else {
+        panic!("no session")
+    };
+    (sessions, key, session)
+}
+
+/// An entry into a told client with the earlier cookie, read just before the browser's fresh
+/// sign-in carried that session along and recorded just after: the client is recorded on the
+/// session it was carried into, with the `sid` it was given, and told when that one ends.
+#[tokio::test]
+async fn a_client_recorded_on_a_session_just_carried_along_follows_it() {
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD, ALSO_TOLD]).await;
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let (sessions, key, read) = stored(&test, &first).await;
+    let step = test
+        .post("/login", json!({"ctx": fresh_sign_in_form(&test, TOLD, &session_cookie(&first)).await, "email": "hanako@example.com", "password": PASSWORD}))
+        .await;
+    let second = test.handoff(&step).await;
+    code_of(&second);
+    let sid = read.sid.clone().unwrap_or_default();
+    sessions.add_logout_client(&key, ALSO_TOLD, &sid).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let out = test.send("POST", "/logout", &[("cookie", &session_cookie(&second))], None).await;
+    assert!(out.status.is_redirection(), "{}", out.body);
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    let (_, also) = logout_token(&test, &service, ALSO_TOLD).await;
+    assert_eq!(also["sid"], json!(sid), "with the sid its entry gave it");
+    assert_eq!(service.received(&format!("/{TOLD}")).len(), 2, "its two sign-ins");
+}
+
+/// A move to a new cookie made from a read of the session taken before a client was recorded on
+/// it keeps that client: the move is conditioned on the clients it read, and made again from a
+/// new read.
+#[tokio::test]
+async fn a_move_made_from_an_earlier_read_keeps_the_clients_recorded_since() {
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD, ALSO_TOLD]).await;
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let (sessions, key, read) = stored(&test, &first).await;
+    code_of(&test.send("GET", &authorize_path(ALSO_TOLD, &[]), &[("cookie", &session_cookie(&first))], None).await);
+    let moved = shared::common::hashing::digest("a new cookie");
+    assert!(sessions.rotate(&key, &moved, &read).await.unwrap_or_else(|e| panic!("{e}")));
+    assert!(sessions.end(&moved).await.unwrap_or_else(|e| panic!("{e}")).is_some());
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert_eq!((service.received(&format!("/{TOLD}")).len(), service.received(&format!("/{ALSO_TOLD}")).len()), (1, 1));
+}
+
+/// A `backchannel_logout_uri` the bridge would post to elsewhere than a client's own HTTPS page
+/// is refused when the app is made or changed, and nothing is written.
+#[tokio::test]
+async fn a_hostile_backchannel_logout_uri_is_refused() {
+    let Told { test, .. } = told(&[TOLD]).await;
+    let long = format!("https://tool.example.com/{}", "a".repeat(500));
+    let hostile = [
+        "http://tool.example.com/logout",
+        "http://10.0.0.1/logout",
+        "http://169.254.169.254/latest/meta-data/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "/logout",
+        "//tool.example.com/logout",
+        "https://tool.example.com/logout#x",
+        "https://me:pw@tool.example.com/logout",
+        "https://Tool.example.com/logout",
+        "https://tool.example.com:443/logout",
+        "https://tool.example.com/a/../logout",
+        "https://tool.example.com/log out",
+        "https://tool.example.com\\@evil.example/logout",
+        &long,
+    ];
+    let with = |id: &str, uri: &str| {
+        let mut app = client(id, "client_secret_basic");
+        if let shared::tokens::targets::Target::Oidc(target) = &mut app.target {
+            target.backchannel_logout_uri = Some(uri.to_owned());
+        }
+        app
+    };
+    let secret = secrecy::SecretString::from(SECRET.to_owned());
+    let stored = test.apps.get(&shared::tokens::app::AppId::parse(TOLD).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    for uri in hostile {
+        assert!(test.apps.create(with("hostile", uri), Some(&secret)).await.is_err(), "made with {uri}");
+        let changed = shared::tokens::app::App { version: stored.version, ..with(TOLD, uri) };
+        assert!(test.apps.update(changed).await.is_err(), "changed to {uri}");
+    }
+    assert!(test.apps.get(&shared::tokens::app::AppId::parse("hostile").unwrap_or_else(|e| panic!("{e}"))).await.is_err(), "nothing made");
+    let kept = test.apps.get(&stored.id).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!((kept.version, kept.target), (stored.version, stored.target.clone()), "nothing changed");
+    // The same doors take a client's own page.
+    let good = "https://tool.example.com/logout";
+    test.apps.create(with("hostile", good), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
+    test.apps.update(shared::tokens::app::App { version: stored.version, ..with(TOLD, good) }).await.unwrap_or_else(|e| panic!("{e:#}"));
 }

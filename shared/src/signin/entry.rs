@@ -134,8 +134,8 @@ impl SessionEntry {
         // then. Side by side.
         // (A session from before sessions had a `sid` tells no one: a logout token without one
         // would end every session of the person at the client.)
-        let tell = app.told_of_logout() && session.sid.is_some() && !session.logout_clients.iter().any(|c| c.as_str() == app.id.as_str());
-        let told = async { if tell { self.ports.sessions.add_logout_client(key, app.id.as_str()).await } else { Ok(()) } };
+        let tell = session.sid.as_deref().filter(|_| app.told_of_logout() && !session.logout_clients.iter().any(|c| c.as_str() == app.id.as_str()));
+        let told = async { if let Some(sid) = tell { self.ports.sessions.add_logout_client(key, app.id.as_str(), sid).await } else { Ok(()) } };
         let touched = async { if session.needs_touch(now) { self.ports.sessions.touch(key, now).await } else { Ok(()) } };
         let (told, touched) = tokio::join!(told, touched);
         told?;

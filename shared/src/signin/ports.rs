@@ -124,16 +124,19 @@ pub trait SessionStore: Send + Sync {
     /// `username` (the new one just became the browser's): for the same user, in one
     /// transaction, `old`'s clients (each with the `sid` it knows) and `sid`s are added to `new`,
     /// and `old` is marked moved (not ended: its apps are told when `new` ends); another person's
-    /// earlier session simply ends. Nothing when `old` is gone or moved.
+    /// earlier session simply ends. When `old` has moved since (another tab's fresh sign-in, a
+    /// password change), the session it moved to is carried instead. Nothing when it is gone.
     async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError>;
     /// Ends the session `key` that never reached its browser (its handoff refused): no client got
     /// anything from it, so none is told of its end (its `logout_clients` are cleared first).
     /// The session, if there was one.
     async fn discard(&self, key: &str) -> Result<Option<Session>, StoreError>;
     /// Records that the OpenID Connect client `client_id` (one with a `backchannel_logout_uri`)
-    /// signed in through the session `key`, to be told when it ends (`Session::logout_clients`).
-    /// Nothing when the session ended meanwhile.
-    async fn add_logout_client(&self, key: &str, client_id: &str) -> Result<(), StoreError>;
+    /// signed in through the session `key`, whose `sid` is `sid`, to be told when it ends
+    /// (`Session::logout_clients`). On the session `key` moved to meanwhile (a new cookie, or the
+    /// browser's new session), if it did: the client, then, with `sid`. Nothing when the session
+    /// ended meanwhile.
+    async fn add_logout_client(&self, key: &str, client_id: &str, sid: &str) -> Result<(), StoreError>;
     /// Ends every session of the Cognito user `username` and writes their sign-out mark at `now`
     /// (seconds since the epoch; [`mark_signed_out`](Self::mark_signed_out): their console tokens
     /// and OpenID Connect clients' refresh tokens from before end):

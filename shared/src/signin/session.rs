@@ -238,15 +238,24 @@ impl Session {
     /// Its clients as another session carries them (`SessionStore::carry`): each with the `sid`
     /// it knows; one that knows none (a session from before sessions had one) is left out.
     pub fn carried_entries(&self) -> impl Iterator<Item = String> {
-        self.told().filter_map(|(client, sid)| Some(format!("{client} {}", sid?)))
+        self.told().into_iter().filter_map(|(client, sid)| Some(format!("{client} {}", sid?)))
     }
 
-    /// Its clients to tell of its end, each with the `sid` it knows ([`Self::logout_clients`]).
-    pub fn told(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.logout_clients.iter().map(|entry| match entry.split_once(' ') {
-            Some((client, sid)) => (client, Some(sid)),
-            None => (entry.as_str(), self.sid.as_deref()),
-        })
+    /// Its clients to tell of its end, each with the `sid` it knows ([`Self::logout_clients`]),
+    /// each pair once (a client recorded after the session moved names its `sid`, which may be
+    /// this session's own).
+    pub fn told(&self) -> Vec<(&str, Option<&str>)> {
+        let mut told: Vec<_> = self
+            .logout_clients
+            .iter()
+            .map(|entry| match entry.split_once(' ') {
+                Some((client, sid)) => (client, Some(sid)),
+                None => (entry.as_str(), self.sid.as_deref()),
+            })
+            .collect();
+        told.sort_unstable();
+        told.dedup();
+        told
     }
 
     pub fn live(&self, now: u64) -> bool {
@@ -285,6 +294,19 @@ mod tests {
         assert!(!s.needs_touch(9) && s.needs_touch(10));
         s.last_seen = 950;
         assert!(s.live(999) && !s.live(1000), "absolute expiry wins");
+    }
+
+    #[test]
+    fn each_client_is_told_once_with_the_sid_it_knows() {
+        let mut s = Session::new("u".into(), None, Method::Password, Map::new(), SessionPolicy::default(), 0);
+        s.sid = Some("own".into());
+        // Recorded plainly, again after a move with this session's `sid`, and carried with an earlier one.
+        s.logout_clients = vec!["tool".into(), "tool own".into(), "tool earlier".into(), "other earlier".into()];
+        assert_eq!(s.told(), [("other", Some("earlier")), ("tool", Some("earlier")), ("tool", Some("own"))]);
+        assert_eq!(s.carried_entries().collect::<Vec<_>>(), ["other earlier", "tool earlier", "tool own"]);
+        s.sid = None;
+        s.logout_clients = vec!["tool".into()];
+        assert_eq!(s.carried_entries().count(), 0, "a client that knows no sid is not carried");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod scim;
+mod session_moves;
 pub mod sessions;
 pub mod sign_ups;
 pub mod workflows;

@@ -3,7 +3,7 @@
 //! | item             | `pk`                          | `sk`      | `gsi1pk`              | `gsi1sk`    | other attributes                |
 //! |------------------|-------------------------------|-----------|-----------------------|-------------|---------------------------------|
 //! | session          | `SESSION#{digest of cookie}`  | `SESSION` | `USERSESSIONS#{user}` | `{created}` | `data` (JSON), `expires_at`, `handoff` (until redeemed), `logout_clients` (string set) |
-//! | moved session    | `SESSION#{digest of old cookie}` | `SESSION` |                  |             | `data`, `moved`, `expires_at` (then)                  |
+//! | moved session    | `SESSION#{digest of old cookie}` | `SESSION` |                  |             | `data`, `moved` (when), `moved_to` (the new key), `expires_at` (see `session_moves`) |
 //! | pending sign-in  | `OIDCSTATE#{digest of state}` | `STATE`   |                       |             | `data` (JSON: the sign-in context, the digest of its binding cookie, `expires_at`), `expires_at` |
 //! | last sign-in     | see `adapters::activity`      |           |                       |             |                                 |
 //! | identity link    | `IDLINK#{org}`                | `{digest of issuer}#{subject}` | |           | `username`, `issuer`            |
@@ -26,9 +26,9 @@
 //! A session that ends is deleted, and only then: the table's stream shows each deletion of a
 //! session item, which the session-ends function follows (its refresh tokens end, the clients in
 //! its `logout_clients` are told: `openid_provider::backchannel`). So a session moved to a new
-//! cookie (`rotate`) leaves its old item marked `moved` (out of `gsi1`, found by no read,
-//! expired at once for the TTL to remove), rather than deleted; the TTL's deletions are not ends
-//! either.
+//! cookie (`rotate`) or into the browser's new one (`carry`) leaves its old item marked `moved`
+//! (out of `gsi1`, read as a session by nothing: `session_moves`), rather than deleted; the TTL's
+//! deletions are not ends either.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -67,7 +67,7 @@ impl DynamoSessions {
 
     /// Deletes the item `key` (with `owner`, only if its `gsi1pk` is that user's sessions'
     /// partition); the item, or `None` when there was none or it is another's.
-    async fn take_of(&self, key: Item, owner: Option<&str>) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn take_of(&self, key: Item, owner: Option<&str>) -> Result<Option<Item>, StoreError> {
         let t = &self.table;
         let mut call = t.client.delete_item().table_name(&t.name).set_key(Some(key)).return_values(ReturnValue::AllOld);
         if let Some(owner) = owner {
@@ -81,13 +81,13 @@ impl DynamoSessions {
     }
 }
 
-fn session_key(key_digest: &str) -> Item {
+pub(super) fn session_key(key_digest: &str) -> Item {
     key(format!("SESSION#{key_digest}"), "SESSION")
 }
 
 /// A session's item: under the digest of its cookie, in its user's partition of `gsi1`, its
 /// handoff pending while `session.handoff`.
-fn session_item(key_digest: &str, session: &Session) -> Result<Item, StoreError> {
+pub(super) fn session_item(key_digest: &str, session: &Session) -> Result<Item, StoreError> {
     let mut item = session_key(key_digest);
     item.insert("gsi1pk".into(), s(format!("USERSESSIONS#{}", session.username)));
     item.insert("gsi1sk".into(), s(format!("{:012}", session.created)));
@@ -110,7 +110,7 @@ fn sort_key(item: &Item) -> Option<&str> {
 
 /// A session item's session, with its last use (kept beside it by `touch`) and the clients to
 /// tell of its end.
-fn stored_session(item: &Item) -> Result<Session, StoreError> {
+pub(super) fn stored_session(item: &Item) -> Result<Session, StoreError> {
     let mut session: Session = data(item, "session")?;
     if let Some(seen) = number(item, "last_seen") {
         session.last_seen = seen;
@@ -155,22 +155,8 @@ impl SessionStore for DynamoSessions {
         })
     }
 
-    /// One transaction: the old session marked moved (not deleted: the session goes on), the
-    /// new one, and the revocation's check.
     async fn rotate(&self, old: &str, new: &str, session: &Session) -> Result<bool, StoreError> {
-        let t = &self.table;
-        let items = vec![
-            moved_from(t, old, session.last_seen)?,
-            t.put(session_item(new, session)?, "attribute_not_exists(pk)", None)?,
-            not_revoked(t, &session.username, session.created)?,
-        ];
-        match t.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(TxError::Condition(0)) => Ok(false),
-            Err(TxError::Condition(2)) => Err(StoreError::Conflict),
-            Err(TxError::Condition(i)) => Err(StoreError::Corrupt(format!("a session's move refused by its item {i}'s condition"))),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.move_to(old, new, session).await
     }
 
     async fn get(&self, key_digest: &str, user_key: &str) -> Result<Option<Found>, StoreError> {
@@ -218,33 +204,7 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
-        let t = &self.table;
-        let Some(item) = t.get_consistent(session_key(old)).await?.filter(|item| !item.contains_key("moved")) else { return Ok(()) };
-        let earlier = stored_session(&item)?;
-        // Another person's (the browser switched accounts), or one carrying too much already:
-        // it ends (told), conditioned on its still being that person's and unmoved.
-        if earlier.username != username || earlier.carried_sids.len() >= MAX_CARRIED {
-            return self.take_of(session_key(old), Some(&earlier.username)).await.map(drop);
-        }
-        let clients: Vec<String> = earlier.carried_entries().collect();
-        let sids: Vec<String> = earlier.sids().map(str::to_owned).collect();
-        let mut items = vec![moved_from(t, old, crate::common::time::unix_now())?];
-        if !clients.is_empty() || !sids.is_empty() {
-            let adds: Vec<(&str, &str, Vec<String>)> =
-                [("logout_clients", ":clients", clients), ("carried_sids", ":sids", sids)].into_iter().filter(|(_, _, set)| !set.is_empty()).collect();
-            let update = format!("ADD {}", adds.iter().map(|(name, value, _)| format!("{name} {value}")).collect::<Vec<_>>().join(", "));
-            let values = adds.into_iter().map(|(_, value, set)| (value.to_owned(), AttributeValue::Ss(set))).collect();
-            items.push(t.update(session_key(new), &update, "attribute_exists(pk) AND attribute_not_exists(moved)", values)?);
-        }
-        match t.transact(items).await {
-            Ok(()) => Ok(()),
-            // The earlier one moved or ended meanwhile, or the new one did: nothing carried.
-            Err(TxError::Condition(i)) => {
-                tracing::info!(item = i, "nothing carried: a session moved or ended meanwhile");
-                Ok(())
-            }
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.carry_into(old, new, username).await
     }
 
     async fn discard(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {
@@ -252,13 +212,8 @@ impl SessionStore for DynamoSessions {
         SessionStore::end(self, key_digest).await
     }
 
-    async fn add_logout_client(&self, key_digest: &str, client_id: &str) -> Result<(), StoreError> {
-        // Ended or moved meanwhile: nothing to add to.
-        let values = Item::from([(":client".to_owned(), AttributeValue::Ss(vec![client_id.to_owned()]))]);
-        self.table
-            .update_if(session_key(key_digest), "ADD logout_clients :client", "attribute_exists(pk) AND attribute_not_exists(moved)", Some(values))
-            .await
-            .map(|_| ())
+    async fn add_logout_client(&self, key_digest: &str, client_id: &str, sid: &str) -> Result<(), StoreError> {
+        self.record_client(key_digest, client_id, sid).await
     }
 
     async fn of_user(&self, username: &str) -> Result<Vec<(String, Session)>, StoreError> {
@@ -364,19 +319,6 @@ impl SessionStore for DynamoSessions {
     }
 }
 
-/// The most `sid`s a session carries from the browser's earlier ones: an earlier session carrying
-/// this many ends instead (its clients told), so that repeated fresh sign-ins cannot grow an
-/// item without bound.
-const MAX_CARRIED: usize = 16;
-
-/// The write that marks the session `old` moved at `at` (to a new cookie, or into the browser's
-/// new session): out of `gsi1`, read by nothing, expired at once for the TTL, its clients and
-/// `sid`s gone with its move (not told: the session goes on).
-fn moved_from(t: &Table, old: &str, at: u64) -> Result<TransactWriteItem, StoreError> {
-    let moved = "SET moved = :now, expires_at = :now REMOVE gsi1pk, gsi1sk, handoff, logout_clients, carried_sids";
-    t.update(session_key(old), moved, "attribute_exists(pk) AND attribute_not_exists(moved)", Item::from([(":now".to_owned(), n(at))]))
-}
-
 /// The record of the hold on user `username`'s sign-ins ([`SessionStore::hold`]).
 fn held_key(username: &str) -> Item {
     key(format!("HELD#{}", session::user_key(username)), "HELD")
@@ -416,7 +358,7 @@ fn revocation_key_of(user_key: &str) -> Item {
 
 /// The condition a new session of `username` created at `created` is written under: the account
 /// was not revoked after it, nor within the [`REVOCATION_WINDOW`] before.
-fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn not_revoked(t: &Table, username: &str, created: u64) -> Result<TransactWriteItem, StoreError> {
     let floor = created.saturating_sub(REVOCATION_WINDOW);
     t.check(revocation_key(username), "attribute_not_exists(revoked_at) OR revoked_at < :floor", Some(Item::from([(":floor".to_owned(), n(floor))])))
 }

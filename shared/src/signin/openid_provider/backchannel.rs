@@ -88,7 +88,7 @@ impl BackchannelLogout {
             }
             (client, outcome)
         };
-        let clients: Vec<(String, Option<String>)> = session.told().map(|(client, sid)| (client.to_owned(), sid.map(str::to_owned))).collect();
+        let clients: Vec<(String, Option<String>)> = session.told().into_iter().map(|(client, sid)| (client.to_owned(), sid.map(str::to_owned))).collect();
         stream::iter(clients).map(told).buffer_unordered(AT_ONCE).collect().await
     }
 

@@ -148,11 +148,17 @@ def create_token_apps(env, origin):
 
 
 def create_oidc_app(env, origin):
-    """An OpenID Connect client on `origin` (`demo/oidc-client`), confidential (HTTP Basic).
-    Returns its client secret."""
-    client_secret = secrets.token_urlsafe(32)
+    """An OpenID Connect client on `origin` (`demo/oidc-client`), confidential with
+    `private_key_jwt`: it registers the public half of a new ES256 key and shares no secret.
+    Returns the private key (a JWK, JSON) for the client."""
+    import jwt  # PyJWT, with `cryptography`
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    private, public = (json.loads(jwt.algorithms.ECAlgorithm.to_jwk(k)) for k in (key, key.public_key()))
+    for jwk in (private, public):
+        jwk.update(kid="demo-oidc-1", alg="ES256")
     target = {"kind": "oidc", "redirect_uris": [f"{origin}/callback"], "post_logout_redirect_uris": [f"{origin}/signed-out"],
-              "client_authentication": "client_secret_basic", "refresh_token_lifetime_seconds": 86400,
+              "client_authentication": "private_key_jwt", "jwks": {"keys": [public]}, "refresh_token_lifetime_seconds": 86400,
               "backchannel_logout_uri": f"{origin}/backchannel-logout"}
     claims = {"groups": {"from": "groups"}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,8 +166,8 @@ def create_oidc_app(env, origin):
         target_file.write_text(json.dumps(target))
         claims_file.write_text(json.dumps(claims))
         admin(env, "app", "create", OIDC_APP_ID, "--name", "Demo OpenID Connect app", "--target", str(target_file), "--allow-origin", origin,
-              "--claims", str(claims_file), "--home-url", f"{origin}/", "--secret-stdin", stdin=client_secret)
-    return client_secret
+              "--claims", str(claims_file), "--home-url", f"{origin}/")
+    return json.dumps(private)
 
 
 def create_console_app(env, form_origin):
@@ -222,7 +228,7 @@ def main():
     tokens_origin = f"http://127.0.0.1:{ports['tokens']}"
     forum_secret = create_token_apps(env, tokens_origin)
     oidc_origin = f"http://127.0.0.1:{ports['oidc']}"
-    oidc_secret = create_oidc_app(env, oidc_origin)
+    oidc_key = create_oidc_app(env, oidc_origin)
     create_console_app(env, f"http://localhost:{ports['form']}")
 
     org = json.loads(admin(env, "org", "create", "--name", "Example Corp", "--domain", "corp.example"))
@@ -248,7 +254,7 @@ def main():
     start([sys.executable, "demo/token_apps_demo.py", "--port", str(ports["tokens"]), "--bridge-url", api_url],
           {**os.environ, "DEMO_FORUM_SECRET": forum_secret})
     start(["node", "demo/oidc-client/app.mjs", "--port", str(ports["oidc"]), "--issuer", api_url, "--client-id", OIDC_APP_ID],
-          {**os.environ, "DEMO_OIDC_SECRET": oidc_secret})
+          {**os.environ, "DEMO_OIDC_PRIVATE_JWK": oidc_key})
 
     mail_url = start([sys.executable, "demo/mail_inbox.py", "--port", str(ports["mail"]), "--outbox", str(outbox)])
 

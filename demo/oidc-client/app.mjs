@@ -6,7 +6,10 @@
 // bridge's back-channel logout (OpenID Connect Back-Channel Logout 1.0): a logout token, checked
 // with jose, ends the sessions here of the bridge session it names.
 //
-//   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_SECRET in env)
+//   node demo/oidc-client/app.mjs --port P --issuer URL --client-id ID   (DEMO_OIDC_PRIVATE_JWK in env)
+//
+// It proves itself to the bridge with `private_key_jwt` (RFC 7523): assertions signed with its
+// own ES256 key, whose public half the local stack registered; it shares no secret.
 //
 // GET /            the signed-in person's ID token claims and UserInfo, or on to the bridge
 // GET /callback    where the bridge sends the code
@@ -20,18 +23,19 @@ import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import * as client from "openid-client";
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet, importJWK, jwtVerify } from "jose";
 
 const { values: args } = parseArgs({ options: { port: { type: "string", default: "0" }, issuer: { type: "string" }, "client-id": { type: "string" } } });
-const secret = process.env.DEMO_OIDC_SECRET;
-if (!args.issuer || !args["client-id"] || !secret) {
-  console.error("usage: app.mjs --port P --issuer URL --client-id ID (DEMO_OIDC_SECRET in env)");
+const privateJwk = process.env.DEMO_OIDC_PRIVATE_JWK && JSON.parse(process.env.DEMO_OIDC_PRIVATE_JWK);
+if (!args.issuer || !args["client-id"] || !privateJwk) {
+  console.error("usage: app.mjs --port P --issuer URL --client-id ID (DEMO_OIDC_PRIVATE_JWK in env: the client's private key, a JWK)");
   process.exit(2);
 }
+const clientKey = { key: await importJWK(privateJwk, "ES256"), kid: privateJwk.kid };
 
 let config; // discovered on first use: the bridge may start after this app
 const discover = async () =>
-  (config ||= await client.discovery(new URL(args.issuer), args["client-id"], secret, client.ClientSecretBasic(), {
+  (config ||= await client.discovery(new URL(args.issuer), args["client-id"], undefined, client.PrivateKeyJwt(clientKey), {
     execute: [client.allowInsecureRequests], // the local bridge is plain HTTP on loopback
   }));
 

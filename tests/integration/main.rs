@@ -10,6 +10,7 @@ mod app_access;
 mod attacks;
 mod backchannel_logout;
 mod breached_passwords;
+mod client_assertions;
 mod consent;
 mod corporate;
 mod corporate_tokens;

@@ -23,17 +23,17 @@ const FIELDS = {
   insided: "community_id, region (eu, us-west-2, staging), algorithm (ES256, RS256, HS256), username_from_email, lifetime_seconds",
   discourse: "forum_url",
   jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
-  oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, none), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds, backchannel_logout_uri",
+  oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, private_key_jwt, none), jwks (private_key_jwt's public keys), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds, backchannel_logout_uri",
 };
 const pretty = (value) => JSON.stringify(value, null, 2);
 const template = (kind) => pretty(TEMPLATES[kind]);
 
 /** Whether an app of this target shares a secret with the bridge (HS256, DiscourseConnect, an
- * OpenID Connect client's secret). */
+ * OpenID Connect client's secret: not a public or `private_key_jwt` client's). */
 export function sharesSecret(target) {
   if (!target) return false;
   if (target.kind === "zendesk" || target.kind === "discourse") return true;
-  if (target.kind === "oidc") return target.client_authentication !== "none";
+  if (target.kind === "oidc") return !["none", "private_key_jwt"].includes(target.client_authentication);
   return (target.kind === "jwt" || target.kind === "insided") && target.algorithm === "HS256";
 }
 

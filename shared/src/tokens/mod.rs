@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod claims;
+pub mod client_assertion;
 pub mod jws;
 pub mod ports;
 pub mod return_to;

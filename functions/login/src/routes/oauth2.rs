@@ -25,7 +25,7 @@ use crate::web::{
 };
 use shared::events::EventContext;
 use shared::signin::openid_provider::refresh::RevocationRequest;
-use shared::signin::openid_provider::{ClientCredentials, LogoutRequest, TokenError, TokenRequest, UserInfoError};
+use shared::signin::openid_provider::{ClientCredentials, FormCredentials, LogoutRequest, TokenError, TokenRequest, UserInfoError};
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session;
 use shared::tokens::targets::oidc::{AuthorizationError, AuthorizationRequest};
@@ -173,7 +173,13 @@ async fn client_endpoint(login: &Login, endpoint: Endpoint, request: Request, no
 async fn answer(login: &Login, endpoint: Endpoint, headers: &HeaderMap, params: &HashMap<String, String>, now: u64) -> Response {
     let get = |k: &str| present(params, k);
     let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
-    let client = match ClientCredentials::presented(authorization, get("client_id"), get("client_secret")) {
+    let form = FormCredentials {
+        client_id: get("client_id"),
+        client_secret: get("client_secret"),
+        client_assertion_type: get("client_assertion_type"),
+        client_assertion: get("client_assertion"),
+    };
+    let client = match ClientCredentials::presented(authorization, form) {
         Ok(client) => client,
         Err(e) => return token_error(&e),
     };

@@ -13,27 +13,28 @@
 //! route ends the session as any sign-out does).
 //!
 //! Refresh tokens and their revocation are [`refresh`]'s, their families [`family`]'s; telling
-//! clients that a session ended (Back-Channel Logout 1.0) is [`backchannel`]'s.
+//! clients that a session ended (Back-Channel Logout 1.0) is [`backchannel`]'s; how a client
+//! proves itself at the token and revocation endpoints is `client_auth`'s.
 //!
 //! Not here: dynamic client registration, request objects, the implicit and hybrid flows, and
 //! front-channel logout.
 
 pub mod backchannel;
+mod client_auth;
 pub mod family;
 pub mod refresh;
 
 use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
 use crate::events::EventContext;
 use crate::signin::flow::{self, FlowError, Purpose};
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::tokens::app::App;
+use crate::tokens::client_assertion;
 use crate::tokens::targets::Target;
 use crate::tokens::targets::oidc::{self, Authentication, AuthorizationGrant, ClientAuthentication, OidcTarget};
 
@@ -76,29 +77,61 @@ pub struct TokenRequest<'a> {
 pub struct ClientCredentials {
     pub id: Option<String>,
     pub secret: Option<SecretString>,
+    /// A `private_key_jwt` client's signed assertion (RFC 7523 §2.2).
+    pub assertion: Option<String>,
     /// `client_secret_basic` (an `Authorization: Basic` header), `client_secret_post` (a
-    /// `client_secret` in the form) or `none`.
+    /// `client_secret` in the form), `private_key_jwt` (a `client_assertion` in the form) or
+    /// `none`.
     pub method: ClientAuthentication,
+}
+
+/// What a token request's form holds of the client's credentials, each as sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FormCredentials<'a> {
+    pub client_id: Option<&'a str>,
+    pub client_secret: Option<&'a str>,
+    pub client_assertion_type: Option<&'a str>,
+    pub client_assertion: Option<&'a str>,
 }
 
 impl ClientCredentials {
     /// The credentials a token request presents: its `Authorization` header (HTTP Basic, each
-    /// part form-encoded then Base64, RFC 6749 §2.3.1), else the form's `client_id` and
-    /// `client_secret`.
+    /// part form-encoded then Base64, RFC 6749 §2.3.1), else the form's `client_assertion`
+    /// (its client the form's `client_id`, else the assertion's `sub`), else its `client_id`
+    /// and `client_secret`.
     ///
-    /// Errors: `invalid_request` for both ways at once (§2.3: one method only) or a form
-    /// `client_id` other than the header's; `invalid_client` for another scheme or a header that
-    /// does not decode.
-    pub fn presented(authorization: Option<&str>, form_id: Option<&str>, form_secret: Option<&str>) -> Result<Self, TokenError> {
+    /// Errors: `invalid_request` for two ways at once (§2.3: one method only), a form
+    /// `client_id` other than the header's, or an assertion without RFC 7523's
+    /// `client_assertion_type` (or that type without one); `invalid_client` for another scheme or
+    /// a header that does not decode.
+    pub fn presented(authorization: Option<&str>, form: FormCredentials<'_>) -> Result<Self, TokenError> {
+        let assertion = match (form.client_assertion_type, form.client_assertion) {
+            (None, None) => None,
+            (Some(client_assertion::ASSERTION_TYPE), Some(assertion)) => Some(assertion),
+            _ => {
+                return Err(TokenError::InvalidRequest(
+                    "client_assertion_type is urn:ietf:params:oauth:client-assertion-type:jwt-bearer, with a client_assertion",
+                ));
+            }
+        };
+        let one_way = "authenticate one way: HTTP Basic, client_secret or client_assertion in the form";
+        if let Some(assertion) = assertion {
+            if authorization.is_some() || form.client_secret.is_some() {
+                return Err(TokenError::InvalidRequest(one_way));
+            }
+            let id = form.client_id.map(str::to_owned).or_else(|| client_assertion::claimed_client(assertion));
+            return Ok(Self { id, secret: None, assertion: Some(assertion.to_owned()), method: ClientAuthentication::PrivateKeyJwt });
+        }
         let Some(authorization) = authorization else {
-            let method = if form_secret.is_some() { ClientAuthentication::ClientSecretPost } else { ClientAuthentication::None };
-            return Ok(Self { id: form_id.map(str::to_owned), secret: form_secret.map(|s| s.to_owned().into()), method });
+            let method = if form.client_secret.is_some() { ClientAuthentication::ClientSecretPost } else { ClientAuthentication::None };
+            let secret = form.client_secret.map(|s| s.to_owned().into());
+            return Ok(Self { id: form.client_id.map(str::to_owned), secret, assertion: None, method });
         };
         let (id, secret) = basic(authorization).ok_or(TokenError::InvalidClient)?;
-        if form_secret.is_some() || form_id.is_some_and(|f| f != id) {
-            return Err(TokenError::InvalidRequest("authenticate one way: HTTP Basic or client_secret in the form"));
+        if form.client_secret.is_some() || form.client_id.is_some_and(|f| f != id) {
+            return Err(TokenError::InvalidRequest(one_way));
         }
-        Ok(Self { id: Some(id), secret: Some(secret.into()), method: ClientAuthentication::ClientSecretBasic })
+        Ok(Self { id: Some(id), secret: Some(secret.into()), assertion: None, method: ClientAuthentication::ClientSecretBasic })
     }
 }
 
@@ -219,7 +252,7 @@ impl OpenIdProvider {
             return Err(unavailable("the issuer (PublicApiUrl) is not set"));
         }
         let (app, client) = self.client(request.client.id.as_deref()).await?;
-        self.authenticate(&app, &client, &request.client).await?;
+        self.authenticate(&app, &client, &request.client, now).await?;
         if refresh { self.refresh(&app, &client, &request, now).await } else { self.redeem(&app, &client, &request, now).await }
     }
 
@@ -415,12 +448,12 @@ impl OpenIdProvider {
     /// The discovery document (OpenID Connect Discovery 1.0 §3), at
     /// `{issuer}/.well-known/openid-configuration`; `None` when the issuer is not configured.
     pub fn discovery(&self) -> Option<Value> {
-        use ClientAuthentication::{ClientSecretBasic, ClientSecretPost};
+        use ClientAuthentication::{ClientSecretBasic, ClientSecretPost, PrivateKeyJwt};
         let issuer = &self.ports.issuer;
         if issuer.is_empty() {
             return None;
         }
-        let methods = [ClientSecretBasic.as_str(), ClientSecretPost.as_str(), ClientAuthentication::None.as_str()];
+        let methods = [ClientSecretBasic.as_str(), ClientSecretPost.as_str(), PrivateKeyJwt.as_str(), ClientAuthentication::None.as_str()];
         Some(json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
@@ -438,6 +471,8 @@ impl OpenIdProvider {
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             "token_endpoint_auth_methods_supported": methods,
             "revocation_endpoint_auth_methods_supported": methods,
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+            "revocation_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": oidc::scopes_supported(),
             "claims_supported": oidc::claims_supported(),
@@ -446,34 +481,5 @@ impl OpenIdProvider {
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
         }))
-    }
-
-    /// The OpenID Connect client `id` names, and its settings; anything else is `invalid_client`.
-    pub(super) async fn client(&self, id: Option<&str>) -> Result<(Arc<App>, OidcTarget), TokenError> {
-        let app = match self.ports.app(id.ok_or(TokenError::InvalidClient)?).await {
-            Ok(app) => app,
-            Err(SignInError::UnknownApp) => return Err(TokenError::InvalidClient),
-            Err(e) => return Err(unavailable(e)),
-        };
-        match &app.target {
-            Target::Oidc(client) => Ok((app.clone(), client.clone())),
-            _ => Err(TokenError::InvalidClient),
-        }
-    }
-
-    /// The client authenticated the one way it registered: with its secret (compared in
-    /// constant time, as SHA-256 digests so that the length is not compared) or, for a public
-    /// client, with none.
-    pub(super) async fn authenticate(&self, app: &App, client: &OidcTarget, presented: &ClientCredentials) -> Result<(), TokenError> {
-        if presented.method != client.client_authentication {
-            return Err(TokenError::InvalidClient);
-        }
-        if !client.confidential() {
-            return Ok(());
-        }
-        let given = presented.secret.as_ref().map(ExposeSecret::expose_secret).ok_or(TokenError::InvalidClient)?;
-        let expected = self.ports.shared_secret(app).await.map_err(unavailable)?;
-        let same: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(&expected)).into();
-        if same { Ok(()) } else { Err(TokenError::InvalidClient) }
     }
 }

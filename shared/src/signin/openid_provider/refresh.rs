@@ -204,7 +204,7 @@ impl OpenIdProvider {
     pub async fn revoke(&self, request: RevocationRequest<'_>, now: u64) -> Result<(), TokenError> {
         let token = request.token.ok_or(TokenError::InvalidRequest("token is required"))?;
         let (app, client) = self.client(request.client.id.as_deref()).await?;
-        self.authenticate(&app, &client, &request.client).await?;
+        self.authenticate(&app, &client, &request.client, now).await?;
         match self.open::<Sealed>(Purpose::RefreshToken, token, now).await? {
             Some(sealed) if sealed.client_id != app.id.as_str() => Err(TokenError::InvalidGrant("the token was issued to another client")),
             Some(sealed) => self.ports.refresh.revoke(&sealed.family).await.map_err(unavailable),
@@ -289,7 +289,7 @@ mod tests {
             sid: None,
         };
         let refresh = |token: String| {
-            let client = ClientCredentials { id: Some("spa".into()), secret: None, method: oidc::ClientAuthentication::None };
+            let client = ClientCredentials { id: Some("spa".into()), secret: None, assertion: None, method: oidc::ClientAuthentication::None };
             let provider = &provider;
             async move {
                 provider.token(TokenRequest { grant_type: Some("refresh_token"), refresh_token: Some(&token), client, ..TokenRequest::default() }, NOW).await

@@ -16,6 +16,7 @@ pub mod insided;
 pub mod jwt;
 pub mod mint;
 pub mod oidc;
+mod oidc_claims;
 pub mod zendesk;
 
 use serde::{Deserialize, Serialize};
@@ -48,10 +49,11 @@ impl Target {
     }
 
     /// Whether the app shares a secret with us (an app secret in Secrets Manager): the HS256 key of
-    /// the kinds signed with one, or an OpenID Connect client's `client_secret`.
+    /// the kinds signed with one, or an OpenID Connect client's `client_secret` (not a public or
+    /// `private_key_jwt` client's).
     pub fn shares_secret(&self) -> bool {
         match self {
-            Self::Oidc(t) => t.confidential(),
+            Self::Oidc(t) => t.shares_secret(),
             _ => self.algorithm() == Algorithm::HS256,
         }
     }

@@ -16,54 +16,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, verified_email, with_query};
-use crate::common::profile::UserProfile;
+use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, with_query};
 use crate::common::secure_url::secure;
-use crate::tokens::claims::ClaimMapping;
+use crate::tokens::client_assertion;
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::return_to::ReturnTo;
 
-/// Claims the bridge sets itself (registered, and the standard claims of the scopes it
-/// serves); a mapping may not name them.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "azp",
-    "iat",
-    "exp",
-    "nbf",
-    "jti",
-    "amr",
-    "acr",
-    "nonce",
-    "auth_time",
-    "at_hash",
-    "c_hash",
-    "sid",
-    "email",
-    "email_verified",
-    "name",
-    "given_name",
-    "family_name",
-    "locale",
-    "phone_number",
-    "phone_number_verified",
-];
+use super::oidc_claims::SCOPES;
+pub use super::oidc_claims::{OFFLINE_ACCESS, RESERVED_CLAIMS, claims, claims_supported, scopes_supported};
 
-/// The scopes served, and the standard claims (OpenID Connect Core §5.4) each adds, by the
-/// Cognito attribute of the same name.
-const SCOPES: &[(&str, &[&str])] = &[
-    ("openid", &[]),
-    ("email", &["email", "email_verified"]),
-    ("profile", &["name", "given_name", "family_name", "locale"]),
-    ("phone", &["phone_number", "phone_number_verified"]),
-    // A refresh token (OpenID Connect Core §11), for a client that allows them.
-    (OFFLINE_ACCESS, &[]),
-];
-
-/// The scope that asks for a refresh token.
-pub const OFFLINE_ACCESS: &str = "offline_access";
 /// Longest a client's refresh tokens may live from the sign-in (seconds: 90 days); the sign-out
 /// mark that ends them is kept as long.
 pub const MAX_REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
@@ -110,6 +71,10 @@ pub struct OidcTarget {
     /// Absent: the client is not told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    /// The public keys a `private_key_jwt` client signs its assertions with: a JWK Set
+    /// (`tokens::client_assertion::validate_jwks`); only with that authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
 }
 
 fn rs256() -> Algorithm {
@@ -131,6 +96,9 @@ pub enum ClientAuthentication {
     ClientSecretPost,
     /// A public client (a browser or native app): no secret, PKCE required.
     None,
+    /// A JWT the client signs with a key it registered (`jwks`; RFC 7523 §2.2): no secret
+    /// shared.
+    PrivateKeyJwt,
 }
 
 impl ClientAuthentication {
@@ -139,6 +107,7 @@ impl ClientAuthentication {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
             Self::None => "none",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 }
@@ -294,6 +263,12 @@ impl OidcTarget {
         if self.redirect_uris.is_empty() || self.redirect_uris.len() > MAX_REDIRECT_URIS || self.post_logout_redirect_uris.len() > MAX_REDIRECT_URIS {
             return Err(TargetError::Invalid("an OpenID Connect client registers 1 to 10 redirect URIs, and at most 10 post-logout ones"));
         }
+        match (self.client_authentication, &self.jwks) {
+            (ClientAuthentication::PrivateKeyJwt, Some(jwks)) => client_assertion::validate_jwks(jwks).map_err(TargetError::Invalid)?,
+            (ClientAuthentication::PrivateKeyJwt, None) => return Err(TargetError::Invalid("a private_key_jwt client registers its public keys (jwks)")),
+            (_, Some(_)) => return Err(TargetError::Invalid("jwks is for a private_key_jwt client only")),
+            (_, None) => {}
+        }
         for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris).chain(&self.backchannel_logout_uri) {
             let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect or back-channel logout URI is not an absolute URL"))?;
             // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
@@ -308,9 +283,14 @@ impl OidcTarget {
         Ok(())
     }
 
-    /// Whether the client has a secret (the app's shared secret) to prove itself with.
+    /// Whether the client proves itself (with a secret or a key), as against a public client.
     pub fn confidential(&self) -> bool {
         self.client_authentication != ClientAuthentication::None
+    }
+
+    /// Whether the client proves itself with the app's shared secret.
+    pub fn shares_secret(&self) -> bool {
+        matches!(self.client_authentication, ClientAuthentication::ClientSecretBasic | ClientAuthentication::ClientSecretPost)
     }
 
     /// Checks an authorization request (OpenID Connect Core §3.1.2.2): a registered
@@ -419,30 +399,6 @@ impl OidcTarget {
     }
 }
 
-/// The claims of `profile` for `scope` (space-separated): `sub`, the standard claims of the scopes
-/// (OpenID Connect Core §5.4) and the app's claim mapping's. Errors: a required mapped claim
-/// the person lacks.
-pub fn claims(profile: &UserProfile, mapping: &ClaimMapping, scope: &str) -> Result<Map<String, Value>, MintError> {
-    let mut claims = mapping.apply(profile)?;
-    claims.insert("sub".into(), profile.subject.clone().into());
-    let scopes: Vec<&str> = scope.split(' ').collect();
-    let served = SCOPES.iter().filter(|(name, _)| scopes.contains(name)).flat_map(|(_, claims)| claims.iter());
-    for name in served {
-        let value = match *name {
-            // Only a verified email is ever sent (many clients link accounts by email and
-            // ignore `email_verified`), as to every app.
-            "email" => verified_email(profile).ok().map(Value::from),
-            "email_verified" => verified_email(profile).ok().map(|_| true.into()),
-            "phone_number_verified" => profile.attribute("phone_number").map(|_| (profile.attribute(name) == Some("true")).into()),
-            other => profile.attribute(other).map(Value::from),
-        };
-        if let Some(value) = value {
-            claims.insert((*name).into(), value);
-        }
-    }
-    Ok(claims)
-}
-
 /// The redirect that gives the app its code: `redirect_uri?code=...&state=...&iss=...`
 /// (RFC 6749 §4.1.2, RFC 9207).
 pub fn code_response(redirect_uri: &ReturnTo, code: &str, state: Option<&str>, issuer: &str) -> Result<String, MintError> {
@@ -469,18 +425,6 @@ pub fn pkce_verified(challenge: &str, verifier: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len()) && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     let computed = crate::common::hashing::pkce_s256(verifier);
     well_formed && bool::from(subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()))
-}
-
-/// The scopes a discovery document lists.
-pub fn scopes_supported() -> Vec<&'static str> {
-    SCOPES.iter().map(|(name, _)| *name).collect()
-}
-
-/// The claims a discovery document lists.
-pub fn claims_supported() -> Vec<&'static str> {
-    let mut claims = vec!["iss", "sub", "aud", "azp", "iat", "exp", "jti", "amr", "nonce", "auth_time", "sid"];
-    claims.extend(SCOPES.iter().flat_map(|(_, c)| c.iter().copied()));
-    claims
 }
 
 /// Whether a `state` or `nonce` can be carried back: 1 to 512 printable ASCII characters.

@@ -424,7 +424,7 @@ impl SessionStore for MemorySessions {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         Ok(if all.get(key).is_some_and(|s| s.username == username) { all.remove(key) } else { None })
     }
-    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
+    async fn carry(&self, old: &str, new: &str, username: &str, _device: Option<&str>) -> Result<(), StoreError> {
         let mut all = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         let Some(earlier) = all.remove(old) else { return Ok(()) };
         if earlier.username != username {

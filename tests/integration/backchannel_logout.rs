@@ -362,3 +362,24 @@ async fn a_hostile_backchannel_logout_uri_is_refused() {
     test.apps.create(with("hostile", good), Some(&secret)).await.unwrap_or_else(|e| panic!("{e:#}"));
     test.apps.update(shared::tokens::app::App { version: stored.version, ..with(TOLD, good) }).await.unwrap_or_else(|e| panic!("{e:#}"));
 }
+
+/// A form opened in another browser with a copied session cookie, after the person's password
+/// change moved that session to a new cookie: the other browser's sign-in (as anyone) does not
+/// follow the move, so it neither ends nor carries off the person's session.
+#[tokio::test]
+async fn a_copied_cookies_form_does_not_reach_the_session_a_password_change_moved() {
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD]).await;
+    test.user("taro@example.com", |_| {}).await;
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    let (sessions, key, session) = stored(&test, &first).await;
+    // Another browser (no device cookie of hanako's) brings the copied cookie.
+    let copied = test.send("GET", &authorize_path(TOLD, &[("prompt", "login")]), &[("cookie", &session_cookie(&first))], None).await;
+    let ctx = copied.location_param("ctx").unwrap_or_else(|| panic!("no form: {:?}", copied.header("location")));
+    let moved = shared::common::hashing::digest("hanako's new cookie");
+    assert!(sessions.rotate(&key, &moved, &session).await.unwrap_or_else(|e| panic!("{e}")));
+    let step = test.post("/login", json!({"ctx": ctx, "email": "taro@example.com", "password": PASSWORD})).await;
+    code_of(&test.handoff(&step).await);
+    assert_eq!(deliver(&mut stream, &ends).await, json!({"batchItemFailures": []}));
+    assert!(service.received(&format!("/{TOLD}")).is_empty(), "hanako's session was not ended");
+    assert!(sessions.end(&moved).await.unwrap_or_else(|e| panic!("{e}")).is_some_and(|s| s.carried_sids.is_empty()), "nor carried off");
+}

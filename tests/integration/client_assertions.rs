@@ -128,8 +128,11 @@ async fn a_forged_replayed_or_misdirected_assertion_is_refused_and_spends_nothin
     let mut as_other = asserted(&form, &good);
     as_other.push(("client_id", CLIENT));
     refused(&token(&test, None, &as_other).await, StatusCode::UNAUTHORIZED, "invalid_client");
-    // A secret instead, an unknown assertion type, two ways at once.
+    // A secret instead, no proof at all, an unknown assertion type, two ways at once.
     refused(&token(&test, Some(&basic(KEYED, SECRET)), &form).await, StatusCode::UNAUTHORIZED, "invalid_client");
+    let mut bare = form.clone();
+    bare.push(("client_id", KEYED));
+    refused(&token(&test, None, &bare).await, StatusCode::UNAUTHORIZED, "invalid_client");
     let mut wrong_type = form.clone();
     wrong_type.extend([("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"), ("client_assertion", good.as_str())]);
     refused(&token(&test, None, &wrong_type).await, StatusCode::BAD_REQUEST, "invalid_request");
@@ -143,7 +146,7 @@ async fn a_forged_replayed_or_misdirected_assertion_is_refused_and_spends_nothin
 }
 
 #[tokio::test]
-async fn only_public_keys_register_and_such_a_client_shares_no_secret() {
+async fn only_public_keys_register_and_such_a_client_shares_no_secret_nor_turns_public() {
     let (private, public) = key_pair("RS256", "k1");
     let (test, _) = provider().await;
     let with = |jwks: Option<Value>, authentication: &str| {
@@ -163,5 +166,8 @@ async fn only_public_keys_register_and_such_a_client_shares_no_secret() {
         assert!(test.apps.create(app, secret).await.is_err());
     }
     assert!(test.apps.get(&shared::tokens::app::AppId::parse(KEYED).unwrap_or_else(|e| panic!("{e}"))).await.is_err(), "nothing made");
-    test.apps.create(with(Some(json!({"keys": [public]})), "private_key_jwt"), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let made = test.apps.create(with(Some(json!({"keys": [public]})), "private_key_jwt"), None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    // Made public, its codes and refresh tokens would need no proof: refused.
+    let public_client = shared::tokens::app::App { version: made.version, ..with(None, "none") };
+    assert!(test.apps.update(public_client).await.is_err());
 }

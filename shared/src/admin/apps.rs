@@ -245,6 +245,12 @@ impl AppAdmin {
         if next.target.shares_secret() != current.signing_secret.is_some() {
             return Err(AdminError::Invalid("an app cannot change between sharing a secret with the bridge and not; create a new app".into()));
         }
+        // A `private_key_jwt` client made public would take its codes and refresh tokens without
+        // proof.
+        let confidential = |app: &App| matches!(&app.target, Target::Oidc(client) if client.confidential());
+        if confidential(&next) != confidential(current) {
+            return Err(AdminError::Invalid("an OpenID Connect client cannot change between public and confidential; create a new app".into()));
+        }
         let audit = AuditRecord::new(EventType::AdminAppUpdated, actor, target(&next.id), Some(view(current)), Some(view(&next)), now);
         match self.store.update(&next, &audit).await {
             Ok(()) => Ok(next),

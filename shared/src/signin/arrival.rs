@@ -97,7 +97,8 @@ impl SignInPorts {
         let (signed_in, session, arrival) = through.signed_in();
         let username = session.username.clone();
         self.open_session(session, &signed_in.session, arrival).await?;
-        self.replace_session(signed_in.replaces.as_deref(), &crate::common::hashing::digest(&signed_in.session), &username).await;
+        let new = crate::common::hashing::digest(&signed_in.session);
+        self.replace_session(signed_in.replaces.as_deref(), &new, &username, signed_in.device.as_deref()).await;
         Ok(signed_in)
     }
 
@@ -105,9 +106,9 @@ impl SignInPorts {
     /// Cognito user `username` (`SessionStore::carry`), now that the new one is the browser's. A
     /// failure is logged: the earlier session then lives out its time, its apps not told when
     /// the new one ends.
-    pub(super) async fn replace_session(&self, old: Option<&str>, new: &str, username: &str) {
+    pub(super) async fn replace_session(&self, old: Option<&str>, new: &str, username: &str, device: Option<&str>) {
         let Some(old) = old.filter(|old| *old != new) else { return };
-        if let Err(error) = self.sessions.carry(old, new, username).await {
+        if let Err(error) = self.sessions.carry(old, new, username, device).await {
             tracing::warn!(%error, "could not carry a browser's earlier session into its new one");
         }
     }
@@ -207,7 +208,7 @@ impl Arrival {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
             (true, Some(session)) => {
-                self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username).await;
+                self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username, signed_in.device.as_deref()).await;
                 Ok(signed_in)
             }
         }

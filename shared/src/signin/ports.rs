@@ -125,8 +125,11 @@ pub trait SessionStore: Send + Sync {
     /// transaction, `old`'s clients (each with the `sid` it knows) and `sid`s are added to `new`,
     /// and `old` is marked moved (not ended: its apps are told when `new` ends); another person's
     /// earlier session simply ends. When `old` has moved since (another tab's fresh sign-in, a
-    /// password change), the session it moved to is carried instead. Nothing when it is gone.
-    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError>;
+    /// password change), the session it moved to is carried (or ended) instead, but only if it
+    /// is this browser's (its device digest is `device`, the new session's): a form opened with
+    /// a copied cookie reaches nothing the cookie's move was made to cut it off from. Nothing
+    /// when it is gone.
+    async fn carry(&self, old: &str, new: &str, username: &str, device: Option<&str>) -> Result<(), StoreError>;
     /// Ends the session `key` that never reached its browser (its handoff refused): no client got
     /// anything from it, so none is told of its end (its `logout_clients` are cleared first).
     /// The session, if there was one.

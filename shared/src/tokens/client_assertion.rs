@@ -36,7 +36,7 @@ pub struct Assertion {
 }
 
 /// Checks a client's registered keys: `{"keys": [...]}` with 1 to [`MAX_KEYS`] public signing
-/// keys, each RSA of 2048 bits or more (RS256) or EC P-256 (ES256), its `alg` (if given) that
+/// keys, each RSA of 2,048 to 8,192 bits (RS256) or EC P-256 (ES256), its `alg` (if given) that
 /// algorithm, its `use` (if given) `sig`, and a distinct `kid` for each when there are several.
 ///
 /// Errors: what is wrong, for the operator.
@@ -55,7 +55,7 @@ pub fn validate_jwks(jwks: &Value) -> Result<(), &'static str> {
             return Err("jwks holds public keys only: a key there has a private or secret part");
         }
         let jwk: Jwk = serde_json::from_value(key.clone()).map_err(|_| "a key of jwks is not a JWK the bridge reads")?;
-        algorithm_of(&jwk).ok_or("jwks' keys are RSA of 2048 bits or more (RS256) or EC P-256 (ES256), for signing")?;
+        algorithm_of(&jwk).ok_or("jwks' keys are RSA of 2,048 to 8,192 bits (RS256) or EC P-256 (ES256), for signing")?;
         DecodingKey::from_jwk(&jwk).map_err(|_| "a key of jwks is not a JWK the bridge reads")?;
         match &jwk.common.key_id {
             Some(kid) if !kids.insert(kid.clone()) => return Err("each key of jwks has its own kid"),
@@ -66,15 +66,18 @@ pub fn validate_jwks(jwks: &Value) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The algorithm a registered key verifies, and only that: RS256 for an RSA key of 2048 bits or
-/// more, ES256 for an EC P-256 key; `None` for any other key, or one that says another `alg` or
+/// The algorithm a registered key verifies, and only that: RS256 for an RSA key of 2,048 to
+/// 8,192 bits, ES256 for an EC P-256 key; `None` for any other key, or one that says another `alg` or
 /// `use`.
 fn algorithm_of(jwk: &Jwk) -> Option<A> {
     let alg = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {
             let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&rsa.n).ok()?;
-            let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
-            (bits >= 2048).then_some(A::RS256)?
+            let start = modulus.iter().take_while(|b| **b == 0).count();
+            let significant = &modulus[start..];
+            let bits = significant.first().map_or(0, |top| (significant.len() - 1) * 8 + (8 - top.leading_zeros() as usize));
+            // The sizes the verifier takes (aws-lc: 2,048 to 8,192 bits).
+            (2048..=8192).contains(&bits).then_some(A::RS256)?
         }
         AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => A::ES256,
         _ => return None,
@@ -100,7 +103,8 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 /// Verifies client `client_id`'s assertion (RFC 7523 §3) against its registered keys `jwks` at
 /// `now` (Unix seconds): signed by the registered key its `kid` names (the only key, without
 /// one) with that key's algorithm (RS256 or ES256; never `none` or HS256), `iss` and `sub` the
-/// client, `aud` naming one of `audiences` (our issuer or the endpoint's URL), `exp` not passed
+/// client, `aud` one of `audiences` (our issuer or the token endpoint's URL) as a single string
+/// (an array is refused: draft-ietf-oauth-rfc7523bis, against audience injection), `exp` not passed
 /// (60 s leeway) and at most [`MAX_ASSERTION_LIFETIME`] ahead, `nbf` and `iat` (if given) not
 /// ahead, and a `jti`.
 ///
@@ -128,9 +132,12 @@ pub fn verify(assertion: &str, jwks: &Value, client_id: &str, audiences: &[&str]
     validation.sub = Some(client_id.to_owned());
     validation.set_audience(audiences);
     let claims = jsonwebtoken::decode::<Map<String, Value>>(assertion, &key, &validation).map_err(|_| "the signature, iss, sub or aud is wrong")?.claims;
+    if !claims.get("aud").is_some_and(Value::is_string) {
+        return Err("aud is not a single string");
+    }
     let time = |name: &str| claims.get(name).and_then(Value::as_u64);
     let exp = time("exp").ok_or("no exp")?;
-    if exp + LEEWAY <= now {
+    if exp.saturating_add(LEEWAY) <= now {
         return Err("expired");
     }
     if exp > now + MAX_ASSERTION_LIFETIME {
@@ -188,8 +195,10 @@ mod tests {
             let token = key.sign(&claims(json!({}))).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(check(&token, &jwks), Ok(Assertion { jti: "j-1".into(), exp: NOW + 60 }));
         }
-        let to_endpoint = es.sign(&claims(json!({"aud": [format!("{ISSUER}/oauth2/token"), "https://other.example"]}))).unwrap_or_default();
+        let to_endpoint = es.sign(&claims(json!({"aud": format!("{ISSUER}/oauth2/token")}))).unwrap_or_else(|e| panic!("{e}"));
         assert!(check(&to_endpoint, &jwks).is_ok(), "the token endpoint's URL is an audience too");
+        let injected = es.sign(&claims(json!({"aud": [ISSUER, "https://other.example"]}))).unwrap_or_else(|e| panic!("{e}"));
+        assert!(check(&injected, &jwks).is_err(), "an array of audiences is refused");
         assert_eq!(claimed_client(&to_endpoint).as_deref(), Some(CLIENT));
 
         for (changes, why) in [
@@ -207,7 +216,7 @@ mod tests {
             (json!({"jti": ""}), "an empty jti"),
             (json!({"jti": "j".repeat(257)}), "a jti too long"),
         ] {
-            let token = es.sign(&claims(changes)).unwrap_or_default();
+            let token = es.sign(&claims(changes)).unwrap_or_else(|e| panic!("{e}"));
             assert!(check(&token, &jwks).is_err(), "{why}");
         }
     }
@@ -216,14 +225,14 @@ mod tests {
     fn no_other_key_or_algorithm_verifies() {
         let (es, es_public) = client_key(Algorithm::ES256, "es");
         let jwks = json!({"keys": [es_public.clone()]});
-        let good = es.sign(&claims(json!({}))).unwrap_or_default();
-        let (signing_input, _) = good.rsplit_once('.').unwrap_or_default();
+        let good = es.sign(&claims(json!({}))).unwrap_or_else(|e| panic!("{e}"));
+        let (signing_input, _) = good.rsplit_once('.').unwrap_or_else(|| panic!("{good}"));
         let payload = signing_input.split('.').nth(1).unwrap_or_default();
         let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
 
         // Another key under the registered kid.
         let (impostor, _) = client_key(Algorithm::ES256, "es");
-        assert!(check(&impostor.sign(&claims(json!({}))).unwrap_or_default(), &jwks).is_err());
+        assert!(check(&impostor.sign(&claims(json!({}))).unwrap_or_else(|e| panic!("{e}")), &jwks).is_err());
         // `none`, and HS256 keyed with the public key's JSON (algorithm confusion).
         assert!(check(&format!("{}.{payload}.", b64(json!({"alg": "none", "kid": "es"}))), &jwks).is_err());
         let confused = jsonwebtoken::encode(
@@ -231,19 +240,19 @@ mod tests {
             &claims(json!({})),
             &jsonwebtoken::EncodingKey::from_secret(es_public.to_string().as_bytes()),
         )
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(check(&confused, &jwks).is_err());
         // An unknown kid; none with several keys; the signature of another token.
         let (rs, rs_public) = client_key(Algorithm::RS256, "rs");
-        assert!(check(&rs.sign(&claims(json!({}))).unwrap_or_default(), &jwks).is_err());
+        assert!(check(&rs.sign(&claims(json!({}))).unwrap_or_else(|e| panic!("{e}")), &jwks).is_err());
         let mut unnamed = es_public.clone();
         unnamed.as_object_mut().map(|k| k.remove("kid"));
         let lone = json!({"keys": [unnamed]});
-        let plain = jsonwebtoken::decode_header(&good).map(|h| h.kid).unwrap_or_default();
+        let plain = jsonwebtoken::decode_header(&good).map(|h| h.kid).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plain.as_deref(), Some("es"));
         assert!(check(&good, &lone).is_err(), "a kid the set does not name");
         assert!(check(&good, &json!({"keys": [es_public, rs_public]})).is_ok());
-        let other = es.sign(&claims(json!({"jti": "j-2"}))).unwrap_or_default();
+        let other = es.sign(&claims(json!({"jti": "j-2"}))).unwrap_or_else(|e| panic!("{e}"));
         let spliced = format!("{signing_input}.{}", other.rsplit_once('.').map(|(_, s)| s).unwrap_or_default());
         assert!(check(&spliced, &jwks).is_err());
         assert!(check("not a token", &jwks).is_err());
@@ -271,6 +280,9 @@ mod tests {
             json!({"keys": [with(&es, "alg", json!("RS256"))]}),
             json!({"keys": [with(&es, "use", json!("enc"))]}),
             json!({"keys": [with(&rs, "n", json!("AQAB"))]}),
+            // 2,041 and 8,193 bits.
+            json!({"keys": [with(&rs, "n", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[1u8][..], &[0xff; 255]].concat())))]}),
+            json!({"keys": [with(&rs, "n", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[1u8][..], &[0xff; 1024]].concat())))]}),
             json!({"keys": [with(&es, "x", json!("not a point"))]}),
             json!({"keys": ["a string"]}),
             json!([es.clone()]),

@@ -176,6 +176,11 @@ impl TxError {
             TxError::Store(e) => e,
         }
     }
+
+    /// Whether another transaction was writing one of the items at that moment: worth a retry.
+    pub fn conflicted(&self) -> bool {
+        matches!(self, TxError::Store(StoreError::Unavailable(code)) if code == "TransactionConflict")
+    }
 }
 
 impl Table {

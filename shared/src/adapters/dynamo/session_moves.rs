@@ -5,9 +5,11 @@
 //!
 //! A moved item keeps `moved_to`, the key of the session it went to (the digest of a cookie, which
 //! opens nothing), for as long as a sign-in begun before the move can take ([`MOVED_KEPT`]). A
-//! write that comes after the move follows it, at most [`MAX_TRIES`] moves: a client recorded by
-//! an entry that read the session just before it moved, or a carry from a form opened before the
-//! browser's session changed (two tabs both signing in afresh).
+//! write that comes after the move follows it (at most three moves): a client recorded by an
+//! entry that read the session just before it moved, or a carry from a form opened in the same
+//! browser before its session changed (two tabs both signing in afresh). A carry follows a move
+//! only to a session of the carrying browser's device: a form opened with a copied cookie never
+//! reaches the session a password change moved away from it.
 //!
 //! A move is conditioned on the clients and `sid`s it read (string sets that only grow while the
 //! session lives: their sizes pin them) and made again from a new read when one was added
@@ -16,7 +18,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::sessions::{DynamoSessions, not_revoked, session_item, session_key, stored_session};
-use super::{Item, Table, TxError, n, s};
+use super::{Item, Table, TxError, n, number, s};
 use crate::common::store::StoreError;
 use crate::signin::service::{CHALLENGE_TTL, CONTEXT_TTL};
 use crate::signin::session::Session;
@@ -26,7 +28,7 @@ use crate::signin::session::Session;
 /// item without bound.
 const MAX_CARRIED: usize = 16;
 
-/// How many times a move is tried, and how many moves a later write follows.
+/// How many times a move is tried, and one more than the moves a later write follows.
 const MAX_TRIES: usize = 4;
 
 /// How long a moved item is kept after its move (seconds): a sign-in's form and its steps, begun
@@ -38,7 +40,7 @@ enum Held {
     Live(Box<Session>),
     /// Moved to the session of that key.
     MovedTo(String),
-    /// Ended, or moved before moves kept where to.
+    /// Ended, or moved before moves kept where to, or longer ago than [`MOVED_KEPT`].
     Gone,
 }
 
@@ -47,6 +49,10 @@ impl DynamoSessions {
         let Some(item) = self.table.get_consistent(session_key(key_digest)).await? else { return Ok(Held::Gone) };
         if !item.contains_key("moved") {
             return stored_session(&item).map(|session| Held::Live(Box::new(session)));
+        }
+        // The TTL deletes an expired item late: it is gone from its expiry.
+        if number(&item, "expires_at").is_none_or(|at| at <= crate::common::time::unix_now()) {
+            return Ok(Held::Gone);
         }
         Ok(item.get("moved_to").and_then(|v| v.as_s().ok()).map_or(Held::Gone, |to| Held::MovedTo(to.clone())))
     }
@@ -65,8 +71,9 @@ impl DynamoSessions {
             ];
             match t.transact(items).await {
                 Ok(()) => return Ok(true),
-                // Ended or moved (`false`), or a client or `sid` was recorded since the read.
-                Err(TxError::Condition(0)) => match self.held(old).await? {
+                // Ended or moved (`false`), or a client or `sid` was recorded since the read (or
+                // was being recorded: a conflict).
+                Err(e) if matches!(e, TxError::Condition(0)) || e.conflicted() => match self.held(old).await? {
                     Held::Live(now) => (session.logout_clients, session.carried_sids) = (now.logout_clients, now.carried_sids),
                     Held::MovedTo(_) | Held::Gone => return Ok(false),
                 },
@@ -79,8 +86,8 @@ impl DynamoSessions {
     }
 
     /// [`SessionStore::carry`](crate::signin::ports::SessionStore::carry), following `old`'s
-    /// moves.
-    pub(super) async fn carry_into(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
+    /// moves to sessions of `device` only.
+    pub(super) async fn carry_into(&self, old: &str, new: &str, username: &str, device: Option<&str>) -> Result<(), StoreError> {
         let t = &self.table;
         let mut at = old.to_owned();
         for _ in 0..MAX_TRIES {
@@ -92,6 +99,10 @@ impl DynamoSessions {
                 }
                 Held::MovedTo(_) | Held::Gone => return Ok(()),
             };
+            if at != old && (device.is_none() || earlier.device.as_deref() != device) {
+                tracing::info!("nothing carried: the earlier session moved to another browser's");
+                return Ok(());
+            }
             // Another person's (the browser switched accounts), or one carrying too much already:
             // it ends (told), conditioned on its still being that person's.
             if earlier.username != username || earlier.carried_sids.len() >= MAX_CARRIED {
@@ -109,8 +120,9 @@ impl DynamoSessions {
             }
             match t.transact(items).await {
                 Ok(()) => return Ok(()),
-                // The earlier one moved, ended or gained a client or `sid` meanwhile: read again.
-                Err(TxError::Condition(0)) => {}
+                // The earlier one moved, ended or gained a client or `sid` meanwhile (or was
+                // gaining one: a conflict): read again.
+                Err(e) if matches!(e, TxError::Condition(0)) || e.conflicted() => {}
                 Err(TxError::Condition(_)) => {
                     tracing::info!("nothing carried: the new session moved or ended meanwhile");
                     return Ok(());

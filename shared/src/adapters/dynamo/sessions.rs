@@ -203,8 +203,8 @@ impl SessionStore for DynamoSessions {
         self.take_of(session_key(key_digest), Some(username)).await?.map(|item| stored_session(&item)).transpose()
     }
 
-    async fn carry(&self, old: &str, new: &str, username: &str) -> Result<(), StoreError> {
-        self.carry_into(old, new, username).await
+    async fn carry(&self, old: &str, new: &str, username: &str, device: Option<&str>) -> Result<(), StoreError> {
+        self.carry_into(old, new, username, device).await
     }
 
     async fn discard(&self, key_digest: &str) -> Result<Option<Session>, StoreError> {

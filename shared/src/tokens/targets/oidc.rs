@@ -582,7 +582,11 @@ mod tests {
         assert_eq!(target(json!({"redirect_uris": good, "algorithm": "ES256"})).validate(), Ok(()));
         // Written otherwise than a parser writes it: the bare origin lacks its path `/`.
         assert!(target(json!({"redirect_uris": ["https://tool.example.com"]})).validate().is_err());
-        assert!(serde_json::from_value::<OidcTarget>(json!({"redirect_uris": [CALLBACK], "client_authentication": "private_key_jwt"})).is_err());
+        assert!(serde_json::from_value::<OidcTarget>(json!({"redirect_uris": [CALLBACK], "client_authentication": "tls_client_auth"})).is_err());
+        assert!(target(json!({"redirect_uris": [CALLBACK], "client_authentication": "private_key_jwt"})).validate().is_err(), "without its keys");
+        let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]});
+        assert!(target(json!({"redirect_uris": [CALLBACK], "jwks": jwks.clone()})).validate().is_err(), "keys for a client with a secret");
+        assert_eq!(target(json!({"redirect_uris": [CALLBACK], "client_authentication": "private_key_jwt", "jwks": jwks})).validate(), Ok(()));
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub(super) async fn run(table: &Table, items: TxItems) -> Result<(), StoreError>
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(50 * attempt + random::below(50 * attempt))).await;
             }
-            Err(TxError::Store(StoreError::Unavailable(code))) if code == "TransactionConflict" && attempt < 4 => {
+            Err(e) if e.conflicted() && attempt < 4 => {
                 attempt += 1;
                 // Jittered, so two losers do not meet again.
                 tokio::time::sleep(Duration::from_millis(10 * attempt + random::below(20 * attempt))).await;

@@ -383,3 +383,48 @@ async fn a_copied_cookies_form_does_not_reach_the_session_a_password_change_move
     assert!(service.received(&format!("/{TOLD}")).is_empty(), "hanako's session was not ended");
     assert!(sessions.end(&moved).await.unwrap_or_else(|e| panic!("{e}")).is_some_and(|s| s.carried_sids.is_empty()), "nor carried off");
 }
+
+/// Apps whose first read answers that the store is unavailable.
+struct FlakyApps {
+    inner: std::sync::Arc<dyn shared::tokens::ports::AppDirectory>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl shared::tokens::ports::AppDirectory for FlakyApps {
+    async fn app(&self, id: &shared::tokens::app::AppId) -> Result<Option<std::sync::Arc<shared::tokens::app::App>>, shared::common::store::StoreError> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared::common::store::StoreError::Unavailable("no answer".into()));
+        }
+        self.inner.app(id).await
+    }
+    async fn list(&self) -> Result<Vec<shared::tokens::app::App>, shared::common::store::StoreError> {
+        self.inner.list().await
+    }
+}
+
+/// A client whose app cannot be read just then is told when the stream delivers the record again:
+/// the record goes back (its end recorded already), and the next delivery tells it.
+#[tokio::test]
+async fn a_client_whose_app_could_not_be_read_is_told_at_the_next_delivery() {
+    let Told { test, service, ends, mut stream, .. } = told(&[TOLD]).await;
+    let apps = ends.logouts.apps.clone();
+    let ends = SessionEnds {
+        logouts: shared::signin::openid_provider::backchannel::BackchannelLogout {
+            apps: std::sync::Arc::new(FlakyApps { inner: apps, failed: false.into() }),
+            ..ends.logouts
+        },
+        ..ends
+    };
+    let (_, first) = sign_in_for_code(&test, &authorize_path(TOLD, &[])).await;
+    deliver(&mut stream, &ends).await;
+    let out = test.send("POST", "/logout", &[("cookie", &session_cookie(&first))], None).await;
+    assert!(out.status.is_redirection(), "{}", out.body);
+    let batch = stream.next_batch().await.unwrap_or_else(|e| panic!("{e}"));
+    let first_try = workflows::session_ends::handle_json(&ends, &batch, now(), None).await.unwrap_or_default();
+    assert_eq!(first_try["batchItemFailures"].as_array().map(Vec::len), Some(1), "{first_try}");
+    assert!(service.received(&format!("/{TOLD}")).is_empty());
+    assert_eq!(test.items_under("ENDEDSID#").await, 1, "its end is recorded all the same");
+    assert_eq!(workflows::session_ends::handle_json(&ends, &batch, now(), None).await.unwrap_or_default(), json!({"batchItemFailures": []}));
+    assert_eq!(service.received(&format!("/{TOLD}")).len(), 1);
+}

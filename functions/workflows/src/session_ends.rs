@@ -9,7 +9,9 @@
 //!    sign-ins are revoked (so that lists of connected apps drop them), and the OpenID Connect
 //!    clients it signed in to that registered a `backchannel_logout_uri` are posted a logout
 //!    token (`openid_provider::backchannel`), each once per delivery: a client that fails is
-//!    logged, not tried again. A record delivered again posts again (at least once).
+//!    logged, not tried again. When a client's app or our signing key could not be read just
+//!    then (the store unavailable or throttling), the record goes back to the stream as in 1.
+//!    A record delivered again posts again to every client (at least once).
 //!
 //! A session moved to a new cookie is not deleted but marked (`adapters::dynamo::sessions`), and
 //! the TTL's deletions (`userIdentity` of the DynamoDB service) are of sessions long over:
@@ -30,7 +32,7 @@ use shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies;
 use shared::adapters::http::backchannel::HttpLogoutChannel;
 use shared::adapters::workflow_runner::connection_secrets;
 use shared::config::{ConfigError, Source, required};
-use shared::signin::openid_provider::backchannel::BackchannelLogout;
+use shared::signin::openid_provider::backchannel::{self, BackchannelLogout};
 use shared::signin::ports::{RefreshFamilies, revoke_families_of_sessions};
 use shared::signin::session::Session;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
@@ -101,25 +103,28 @@ pub async fn handle_json(ends: &SessionEnds, batch: &serde_json::Value, now: u64
 pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Option<Instant>) -> DynamoDbEventResponse {
     let sessions: Vec<(String, Session)> = batch.records.iter().filter_map(|r| Some((r.change.sequence_number.clone()?, ended_session(r)?))).collect();
     let out_of_time = deadline.is_some_and(|d| Instant::now() + MARGIN >= d);
-    let marked: Vec<Result<Session, String>> = if out_of_time {
+    let marked: Vec<Result<(String, Session), String>> = if out_of_time {
         sessions.into_iter().map(|(sequence, _)| Err(sequence)).collect()
     } else {
         stream::iter(sessions).map(|(sequence, session)| mark(ends, sequence, session, now)).buffer_unordered(SESSIONS_AT_ONCE).collect().await
     };
     let (ended, back): (Vec<_>, Vec<_>) = marked.into_iter().partition(Result::is_ok);
-    let followed = stream::iter(ended.into_iter().flatten()).map(|session| follow(ends, session, now)).buffer_unordered(SESSIONS_AT_ONCE).collect::<Vec<()>>();
-    match deadline {
-        Some(d) => {
-            if tokio::time::timeout_at(tokio::time::Instant::from_std(d.checked_sub(MARGIN).unwrap_or(d)), followed).await.is_err() {
+    let followed = stream::iter(ended.into_iter().flatten())
+        .map(|(sequence, session)| follow(ends, sequence, session, now))
+        .buffer_unordered(SESSIONS_AT_ONCE)
+        .collect::<Vec<Option<String>>>();
+    let again = match deadline {
+        Some(d) => match tokio::time::timeout_at(tokio::time::Instant::from_std(d.checked_sub(MARGIN).unwrap_or(d)), followed).await {
+            Ok(again) => again,
+            Err(_) => {
                 tracing::warn!("the invocation's time ran out before every ended session's clients were told");
+                Vec::new()
             }
-        }
-        None => {
-            followed.await;
-        }
-    }
+        },
+        None => followed.await,
+    };
     let mut response = DynamoDbEventResponse::default();
-    for sequence in back.into_iter().filter_map(Result::err) {
+    for sequence in back.into_iter().filter_map(Result::err).chain(again.into_iter().flatten()) {
         let mut failure = DynamoDbBatchItemFailure::default();
         failure.item_identifier = Some(sequence);
         response.batch_item_failures.push(failure);
@@ -129,21 +134,26 @@ pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Optio
 
 /// Records `session`'s end: its `sid` and those carried into it (a session from before sessions
 /// had one has none to record); its record's `sequence` when that fails.
-async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Result<Session, String> {
+async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Result<(String, Session), String> {
     for sid in session.sids() {
         if let Err(error) = ends.families.mark_session_ended(sid, now + MAX_REFRESH_LIFETIME).await {
             tracing::warn!(%error, "an ended session's end could not be recorded; the stream will deliver it again");
             return Err(sequence);
         }
     }
-    Ok(session)
+    Ok((sequence, session))
 }
 
-/// Revokes `session`'s families and tells its clients, best-effort (failures are logged).
-async fn follow(ends: &SessionEnds, session: Session, now: u64) {
+/// Revokes `session`'s families and tells its clients, best-effort (failures are logged); its
+/// record's `sequence` when a client is worth telling again (`backchannel::worth_again`).
+async fn follow(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Option<String> {
     let sids: Vec<&str> = session.sids().collect();
     if let Err(error) = revoke_families_of_sessions(ends.families.as_ref(), &session.username, &sids).await {
         tracing::warn!(%error, "an ended session's refresh-token families could not be revoked (its end, recorded, refuses them)");
     }
-    ends.logouts.notify(&session, now).await;
+    let told = ends.logouts.notify(&session, now).await;
+    backchannel::worth_again(&told).then(|| {
+        tracing::warn!("a client's app or our key could not be read; the stream will deliver the ended session again");
+        sequence
+    })
 }

@@ -55,8 +55,33 @@ pub trait LogoutChannel: Send + Sync {
     async fn post(&self, uri: &str, logout_token: &str) -> Result<(), String>;
 }
 
-/// Whether one client was told: its id, and what went wrong if it was not.
-pub type Told = (String, Result<(), String>);
+/// Whether one client was told: its id, and why not if it was not.
+pub type Told = (String, Result<(), NotTold>);
+
+/// Why a client was not told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotTold {
+    /// The app or our signing key could not be read just then (the store unavailable or
+    /// throttling): worth telling again.
+    #[error("{0} (worth telling again)")]
+    Unavailable(String),
+    /// The client did not take it (no answer in time, not a 2xx), or is no longer one to tell:
+    /// not tried again.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl NotTold {
+    fn of_store(e: &crate::common::store::StoreError) -> Self {
+        use crate::common::store::StoreError::{Throttled, Unavailable};
+        if matches!(e, Throttled | Unavailable(_)) { Self::Unavailable(e.to_string()) } else { Self::Refused(e.to_string()) }
+    }
+}
+
+/// Whether any client of `told` is worth telling again ([`NotTold::Unavailable`]).
+pub fn worth_again(told: &[Told]) -> bool {
+    told.iter().any(|(_, outcome)| matches!(outcome, Err(NotTold::Unavailable(_))))
+}
 
 /// Tells the clients of ended sessions.
 pub struct BackchannelLogout {
@@ -72,8 +97,9 @@ impl BackchannelLogout {
     /// the browser carried into it, signed in to that have a `backchannel_logout_uri`), each with
     /// the `sid` it knows, that it ended, [`AT_ONCE`] at a time, once each: a client that
     /// does not answer 2xx is not tried again (logged). A client removed since, or no longer
-    /// with a back-channel URI, is skipped. Each client's outcome; a session without a `sub`
-    /// tells no one.
+    /// with a back-channel URI, is skipped. Each client's outcome ([`worth_again`] says whether
+    /// the caller should try the session again: the app or our key could not be read just
+    /// then); a session without a `sub` tells no one.
     pub async fn notify(&self, session: &Session, now: u64) -> Vec<Told> {
         use futures_util::stream::{self, StreamExt};
         let Some(subject) = session.profile.get("sub").and_then(Value::as_str) else { return Vec::new() };
@@ -92,14 +118,18 @@ impl BackchannelLogout {
         stream::iter(clients).map(told).buffer_unordered(AT_ONCE).collect().await
     }
 
-    async fn tell(&self, client_id: &str, subject: &str, sid: Option<&str>, now: u64) -> Result<(), String> {
-        let id = AppId::parse(client_id).map_err(|e| e.to_string())?;
-        let app = self.apps.app(&id).await.map_err(|e| e.to_string())?.ok_or("the client no longer exists")?;
-        let Target::Oidc(client) = &app.target else { return Err("the app is no longer an OpenID Connect client".into()) };
-        let Some(uri) = &client.backchannel_logout_uri else { return Err("the client no longer has a back-channel logout URI".into()) };
-        let key = self.signers.current(client.algorithm, now).await.map_err(|e| e.to_string())?;
-        let token = logout_token(&self.issuer, client_id, subject, sid, now, uuid::Uuid::new_v4(), &key).map_err(|e| e.to_string())?;
-        self.channel.post(uri, &token).await
+    async fn tell(&self, client_id: &str, subject: &str, sid: Option<&str>, now: u64) -> Result<(), NotTold> {
+        let refused = |reason: &str| NotTold::Refused(reason.to_owned());
+        let id = AppId::parse(client_id).map_err(|e| refused(&e.to_string()))?;
+        let app = self.apps.app(&id).await.map_err(|e| NotTold::of_store(&e))?.ok_or_else(|| refused("the client no longer exists"))?;
+        let Target::Oidc(client) = &app.target else { return Err(refused("the app is no longer an OpenID Connect client")) };
+        let Some(uri) = &client.backchannel_logout_uri else { return Err(refused("the client no longer has a back-channel logout URI")) };
+        let key = self.signers.current(client.algorithm, now).await.map_err(|e| match &e {
+            crate::tokens::signing_keys::SignerError::Store(store) => NotTold::of_store(store),
+            other => refused(&other.to_string()),
+        })?;
+        let token = logout_token(&self.issuer, client_id, subject, sid, now, uuid::Uuid::new_v4(), &key).map_err(|e| refused(&e.to_string()))?;
+        self.channel.post(uri, &token).await.map_err(NotTold::Refused)
     }
 }
 

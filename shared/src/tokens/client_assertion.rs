@@ -103,10 +103,10 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 /// Verifies client `client_id`'s assertion (RFC 7523 §3) against its registered keys `jwks` at
 /// `now` (Unix seconds): signed by the registered key its `kid` names (the only key, without
 /// one) with that key's algorithm (RS256 or ES256; never `none` or HS256), `iss` and `sub` the
-/// client, `aud` one of `audiences` (our issuer or the token endpoint's URL) as a single string
-/// (an array is refused: draft-ietf-oauth-rfc7523bis, against audience injection), `exp` not passed
-/// (60 s leeway) and at most [`MAX_ASSERTION_LIFETIME`] ahead, `nbf` and `iat` (if given) not
-/// ahead, and a `jti`.
+/// client, `aud` one of `audiences` (our issuer, or the token or revocation endpoint's URL) as
+/// a single string (an array is refused: draft-ietf-oauth-rfc7523bis, against audience
+/// injection), `exp` not passed (60 s leeway) and at most [`MAX_ASSERTION_LIFETIME`] ahead,
+/// `nbf` and `iat` (if given) not ahead, and a `jti`.
 ///
 /// Errors: why it is refused, for the log (the client is told `invalid_client` only).
 pub fn verify(assertion: &str, jwks: &Value, client_id: &str, audiences: &[&str], now: u64) -> Result<Assertion, &'static str> {

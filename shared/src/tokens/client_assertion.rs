@@ -57,6 +57,9 @@ pub fn validate_jwks(jwks: &Value) -> Result<(), &'static str> {
         let jwk: Jwk = serde_json::from_value(key.clone()).map_err(|_| "a key of jwks is not a JWK the bridge reads")?;
         algorithm_of(&jwk).ok_or("jwks' keys are RSA of 2,048 to 8,192 bits (RS256) or EC P-256 (ES256), for signing")?;
         DecodingKey::from_jwk(&jwk).map_err(|_| "a key of jwks is not a JWK the bridge reads")?;
+        if !verifiable(&jwk) {
+            return Err("a key of jwks is not a valid public key (an RSA modulus or exponent, or an EC point)");
+        }
         match &jwk.common.key_id {
             Some(kid) if !kids.insert(kid.clone()) => return Err("each key of jwks has its own kid"),
             None if keys.len() > 1 => return Err("each key of jwks has its own kid"),
@@ -90,6 +93,27 @@ fn algorithm_of(jwk: &Jwk) -> Option<A> {
     };
     let signing = matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature));
     (said && signing).then_some(alg)
+}
+
+/// Whether the verifier (aws-lc, as jsonwebtoken's backend) takes the key: an RSA modulus and
+/// exponent without leading zeros that it accepts, or a P-256 point of 32-byte coordinates on
+/// the curve. jsonwebtoken only decodes the members, so a key it reads may never verify.
+fn verifiable(jwk: &Jwk) -> bool {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+    let decode = |member: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(member).ok();
+    match &jwk.algorithm {
+        AlgorithmParameters::RSA(rsa) => match (decode(&rsa.n), decode(&rsa.e)) {
+            (Some(n), Some(e)) if n.first().is_some_and(|b| *b != 0) && e.first().is_some_and(|b| *b != 0) => {
+                RsaPublicKeyComponents { n: &n, e: &e }.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256).is_ok()
+            }
+            _ => false,
+        },
+        AlgorithmParameters::EllipticCurve(ec) => match (decode(&ec.x), decode(&ec.y)) {
+            (Some(x), Some(y)) if x.len() == 32 && y.len() == 32 => ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, [&[4u8][..], &x, &y].concat()).is_ok(),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// The unverified `sub` of an assertion: the client it says it is (the client's id when the
@@ -280,6 +304,10 @@ mod tests {
             json!({"keys": [with(&es, "alg", json!("RS256"))]}),
             json!({"keys": [with(&es, "use", json!("enc"))]}),
             json!({"keys": [with(&rs, "n", json!("AQAB"))]}),
+            // A point off the curve, a short coordinate, an RSA modulus with a leading zero byte.
+            json!({"keys": [with(&es, "y", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32])))]}),
+            json!({"keys": [with(&es, "x", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 31])))]}),
+            json!({"keys": [with(&rs, "n", json!(format!("AA{}", rs["n"].as_str().unwrap_or_default())))]}),
             // 2,041 and 8,193 bits.
             json!({"keys": [with(&rs, "n", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[1u8][..], &[0xff; 255]].concat())))]}),
             json!({"keys": [with(&rs, "n", json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[1u8][..], &[0xff; 1024]].concat())))]}),

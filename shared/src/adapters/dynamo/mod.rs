@@ -44,9 +44,20 @@ pub fn n(v: impl ToString) -> AttributeValue {
 }
 
 /// A failed write as the stores report it: `Conflict` when the write's condition did not hold.
+/// What a write refused because a transaction was writing its item (or a transaction refused
+/// because another write was) is reported as: `StoreError::Unavailable` of this.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+/// Whether `e` is a write (or transaction) that met a transaction on its item: worth a retry.
+pub fn transaction_conflict(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(code) if code == TRANSACTION_CONFLICT)
+}
+
 pub fn write_error(failure: Failure) -> StoreError {
     match failure {
         Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,
+        // A transaction was writing the item just then (the SDK does not retry it).
+        Failure::Service { code } if code == "TransactionConflictException" => StoreError::Unavailable(TRANSACTION_CONFLICT.into()),
         other => store_error(other),
     }
 }
@@ -179,7 +190,7 @@ impl TxError {
 
     /// Whether another transaction was writing one of the items at that moment: worth a retry.
     pub fn conflicted(&self) -> bool {
-        matches!(self, TxError::Store(StoreError::Unavailable(code)) if code == "TransactionConflict")
+        matches!(self, TxError::Store(e) if transaction_conflict(e))
     }
 }
 
@@ -227,7 +238,7 @@ impl Table {
             // was busy: worth a retry (`run` in the SCIM store does).
             let reasons: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
             if reasons.contains(&"TransactionConflict") {
-                return Err(TxError::Store(StoreError::Unavailable("TransactionConflict".into())));
+                return Err(TxError::Store(StoreError::Unavailable(TRANSACTION_CONFLICT.into())));
             }
             if reasons.iter().any(|r| matches!(*r, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
                 return Err(TxError::Store(StoreError::Throttled));
@@ -370,6 +381,25 @@ mod tests {
         let table = Table::new(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]), "t");
         let result = table.batch_get(vec![key("p".into(), "a"), key("p".into(), "b")]).await;
         (result, rule.num_calls())
+    }
+
+    /// DynamoDB answers a write to an item a transaction is writing with
+    /// `TransactionConflictException`, which the SDK does not retry: a conflict worth a retry,
+    /// not a refused condition. (moto serialises writes and never answers it.)
+    #[tokio::test]
+    async fn a_write_meeting_a_transaction_is_a_conflict_worth_a_retry() {
+        use aws_sdk_dynamodb::error::ErrorMetadata;
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::error::TransactionConflictException;
+        let conflict = || {
+            let meta = ErrorMetadata::builder().code("TransactionConflictException").message("a transaction is writing the item").build();
+            UpdateItemError::TransactionConflictException(TransactionConflictException::builder().meta(meta).build())
+        };
+        let rule = mock!(Client::update_item).then_error(conflict);
+        let table = Table::new(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]), "t");
+        let result = table.update_if(key("p".into(), "s"), "SET a = :a", "attribute_exists(pk)", None).await;
+        assert!(result.as_ref().is_err_and(transaction_conflict), "{result:?}");
+        assert!(TxError::Store(result.err().unwrap_or(StoreError::Conflict)).conflicted());
     }
 
     #[tokio::test]

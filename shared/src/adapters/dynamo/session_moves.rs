@@ -18,7 +18,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::sessions::{DynamoSessions, not_revoked, session_item, session_key, stored_session};
-use super::{Item, Table, TxError, n, number, s};
+use super::{Item, Table, TxError, n, number, s, transaction_conflict};
 use crate::common::store::StoreError;
 use crate::signin::service::{CHALLENGE_TTL, CONTEXT_TTL};
 use crate::signin::session::Session;
@@ -139,17 +139,22 @@ impl DynamoSessions {
     /// moved to since, the client and `sid`.
     pub(super) async fn record_client(&self, key: &str, client_id: &str, sid: &str) -> Result<(), StoreError> {
         let mut at = key.to_owned();
-        for hop in 0..MAX_TRIES {
-            let entry = if hop == 0 { client_id.to_owned() } else { format!("{client_id} {sid}") };
+        for _ in 0..MAX_TRIES {
+            let entry = if at == key { client_id.to_owned() } else { format!("{client_id} {sid}") };
             let values = Item::from([(":client".to_owned(), AttributeValue::Ss(vec![entry]))]);
             let live = "attribute_exists(pk) AND attribute_not_exists(moved)";
-            if self.table.update_if(session_key(&at), "ADD logout_clients :client", live, Some(values)).await? {
-                return Ok(());
+            match self.table.update_if(session_key(&at), "ADD logout_clients :client", live, Some(values)).await {
+                Ok(true) => return Ok(()),
+                // Ended or moved meanwhile, or a move's transaction was writing it just then.
+                Ok(false) => {}
+                Err(e) if transaction_conflict(&e) => {}
+                Err(e) => return Err(e),
             }
-            // Ended meanwhile (nothing to add to), or moved (follow it).
             match self.held(&at).await? {
                 Held::MovedTo(next) => at = next,
-                Held::Live(_) | Held::Gone => return Ok(()),
+                // Still there: the conflict's transaction was not a move. Again.
+                Held::Live(_) => {}
+                Held::Gone => return Ok(()),
             }
         }
         Ok(())

@@ -38,7 +38,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::adapters::aws::{Failure, store_error};
 use crate::adapters::dynamo::activity::activity_put;
 use crate::adapters::dynamo::outbox::event_put;
-use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, write_error};
+use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, transaction_conflict, write_error};
 use crate::common::store::StoreError;
 use crate::events::IdentityEvent;
 use crate::risk::RiskProfile;
@@ -183,11 +183,16 @@ impl SessionStore for DynamoSessions {
     }
 
     async fn touch(&self, key_digest: &str, now: u64) -> Result<(), StoreError> {
-        // Ended meanwhile: nothing to record.
-        self.table
+        // Ended meanwhile: nothing to record. A move's transaction writing it just then: the next
+        // use records it.
+        match self
+            .table
             .update_if(session_key(key_digest), "SET last_seen = :now", "attribute_exists(pk)", Some(Item::from([(":now".to_owned(), n(now))])))
             .await
-            .map(|_| ())
+        {
+            Err(e) if !transaction_conflict(&e) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     async fn redeem(&self, key_digest: &str) -> Result<bool, StoreError> {

@@ -33,10 +33,9 @@ use shared::adapters::http::backchannel::HttpLogoutChannel;
 use shared::adapters::workflow_runner::connection_secrets;
 use shared::config::{ConfigError, Source, required};
 use shared::signin::openid_provider::backchannel::{self, BackchannelLogout};
-use shared::signin::ports::{RefreshFamilies, revoke_families_of_sessions};
+use shared::signin::ports::{RefreshFamilies, record_session_ended, revoke_families_of_sessions};
 use shared::signin::session::Session;
 use shared::tokens::signing_keys::{KEY_SET_CACHE, Signers};
-use shared::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
 
 /// How many ended sessions are handled side by side.
 pub const SESSIONS_AT_ONCE: usize = 8;
@@ -135,13 +134,13 @@ pub async fn handle(ends: &SessionEnds, batch: &Event, now: u64, deadline: Optio
 /// Records `session`'s end: its `sid` and those carried into it (a session from before sessions
 /// had one has none to record); its record's `sequence` when that fails.
 async fn mark(ends: &SessionEnds, sequence: String, session: Session, now: u64) -> Result<(String, Session), String> {
-    for sid in session.sids() {
-        if let Err(error) = ends.families.mark_session_ended(sid, now + MAX_REFRESH_LIFETIME).await {
+    match record_session_ended(ends.families.as_ref(), &session, now).await {
+        Ok(()) => Ok((sequence, session)),
+        Err(error) => {
             tracing::warn!(%error, "an ended session's end could not be recorded; the stream will deliver it again");
-            return Err(sequence);
+            Err(sequence)
         }
     }
-    Ok((sequence, session))
 }
 
 /// Revokes `session`'s families and tells its clients, best-effort (failures are logged); its

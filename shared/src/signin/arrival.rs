@@ -96,8 +96,7 @@ impl SignInPorts {
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
         let (signed_in, session, arrival) = through.signed_in();
         let username = session.username.clone();
-        self.open_session(session, &signed_in.session, arrival).await?;
-        let new = crate::common::hashing::digest(&signed_in.session);
+        let new = self.open_session(session, &signed_in.session, arrival).await?;
         self.replace_session(signed_in.replaces.as_deref(), &new, &username, signed_in.device.as_deref()).await;
         Ok(signed_in)
     }
@@ -114,8 +113,8 @@ impl SignInPorts {
     }
 
     /// Opens the session (`cookie`: its value, from [`new_cookie`]) and records the sign-in's
-    /// events and the person's profile with it.
-    async fn open_session(&self, mut session: Session, cookie: &str, mut arrival: Admission) -> Result<(), SignInError> {
+    /// events and the person's profile with it; its store key (the cookie's digest).
+    async fn open_session(&self, mut session: Session, cookie: &str, mut arrival: Admission) -> Result<String, SignInError> {
         // The person, not the token they signed in with.
         session.profile.retain(|k, _| k == "cognito:groups" || !TOKEN_CLAIMS.contains(&k.as_str()));
         session.assurance = arrival.assurance;
@@ -126,7 +125,7 @@ impl SignInPorts {
         match self.sessions.create(&key, &session, &arrival.events, &arrival.risk).await {
             // The key digests a cookie with 256 random bits: a conflict is the account's revocation.
             Err(StoreError::Conflict) => Err(SignInError::AccountRevoked),
-            other => Ok(other?),
+            other => Ok(other.map(|()| key)?),
         }
     }
 

@@ -231,18 +231,30 @@ pub trait RefreshFamilies: Send + Sync {
     async fn session_ended(&self, sid: &str) -> Result<bool, StoreError>;
 }
 
-/// The refresh tokens of the OpenID Connect apps signed in through `session`, which just ended:
-/// its end recorded ([`RefreshFamilies::mark_session_ended`], kept as long as a family lives),
-/// then its families revoked; how many. A failure is logged and answers 0: the session-ends
-/// function does the same for every session the table's stream shows deleted.
-pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
-    let until = crate::common::time::unix_now() + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
-    let sids: Vec<&str> = session.sids().collect();
-    for sid in &sids {
+/// Records at `now` (seconds since the epoch) that `session` ended: each of its `sid`s
+/// ([`Session::sids`](crate::signin::session::Session::sids): its own and those carried into it)
+/// through [`RefreshFamilies::mark_session_ended`], kept as long as a family lives. Every `sid` is
+/// tried; the first failure is returned. Trying again is harmless.
+pub async fn record_session_ended(store: &dyn RefreshFamilies, session: &crate::signin::session::Session, now: u64) -> Result<(), StoreError> {
+    let until = now + crate::tokens::targets::oidc::MAX_REFRESH_LIFETIME;
+    let mut first = Ok(());
+    for sid in session.sids() {
         if let Err(error) = store.mark_session_ended(sid, until).await {
-            tracing::warn!(%error, "could not record a session's end now; the stream's function will");
+            first = first.and(Err(error));
         }
     }
+    first
+}
+
+/// The refresh tokens of the OpenID Connect apps signed in through `session`, which just ended:
+/// its end recorded ([`record_session_ended`]), then its families revoked; how many. A failure
+/// is logged and answers 0: the session-ends function does the same for every session the
+/// table's stream shows deleted.
+pub async fn end_session_families(store: &dyn RefreshFamilies, session: &crate::signin::session::Session) -> usize {
+    if let Err(error) = record_session_ended(store, session, crate::common::time::unix_now()).await {
+        tracing::warn!(%error, "could not record a session's end now; the stream's function will");
+    }
+    let sids: Vec<&str> = session.sids().collect();
     revoke_families_of_sessions(store, &session.username, &sids).await.unwrap_or_else(|error| {
         tracing::warn!(%error, "could not end the refresh tokens of an ended session now; the stream's function will");
         0

@@ -17,7 +17,7 @@ impl PendingLogins for DynamoSessions {
         let mut item = key(format!("OIDCSTATE#{key_digest}"), "STATE");
         item.insert("data".into(), s(serde_json::to_string(login).map_err(corrupt)?));
         item.insert("expires_at".into(), n(login.expires_at));
-        DynamoSessions::put(self, item).await
+        self.table.put_item(item, None, None).await
     }
 
     async fn take(&self, key_digest: &str) -> Result<Option<PendingLogin>, StoreError> {
@@ -40,6 +40,6 @@ impl IdentityLinks for DynamoSessions {
         let mut item = link_key(org, issuer, subject);
         item.insert("username".into(), s(username));
         item.insert("issuer".into(), s(issuer));
-        self.put(item).await
+        self.table.put_item(item, None, None).await
     }
 }

@@ -43,7 +43,6 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// A failed write as the stores report it: `Conflict` when the write's condition did not hold.
 /// What a write refused because a transaction was writing its item (or a transaction refused
 /// because another write was) is reported as: `StoreError::Unavailable` of this.
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
@@ -53,6 +52,7 @@ pub fn transaction_conflict(e: &StoreError) -> bool {
     matches!(e, StoreError::Unavailable(code) if code == TRANSACTION_CONFLICT)
 }
 
+/// A failed write as the stores report it: `Conflict` when the write's condition did not hold.
 pub fn write_error(failure: Failure) -> StoreError {
     match failure {
         Failure::Service { code } if code == "ConditionalCheckFailedException" => StoreError::Conflict,

@@ -35,7 +35,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use futures_util::stream::{self, StreamExt};
 
-use crate::adapters::aws::{Failure, store_error};
+use crate::adapters::aws::Failure;
 use crate::adapters::dynamo::activity::activity_put;
 use crate::adapters::dynamo::outbox::event_put;
 use crate::adapters::dynamo::{Item, Table, TxError, corrupt, data, key, n, number, query_gsi1, s, transaction_conflict, write_error};
@@ -53,12 +53,6 @@ pub struct DynamoSessions {
 impl DynamoSessions {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { table: Table::new(client, table) }
-    }
-
-    pub(super) async fn put(&self, item: Item) -> Result<(), StoreError> {
-        let t = &self.table;
-        t.client.put_item().table_name(&t.name).set_item(Some(item)).send().await.map_err(|e| store_error(Failure::of(&e)))?;
-        Ok(())
     }
 
     pub(super) async fn take(&self, key: Item) -> Result<Option<Item>, StoreError> {
@@ -265,7 +259,7 @@ impl SessionStore for DynamoSessions {
         mark.insert("revoked_at".into(), n(at));
         // Kept as long as a session it refuses can live.
         mark.insert("expires_at".into(), n(at + MAX_SESSION_TTL + REVOCATION_WINDOW));
-        self.put(mark).await?;
+        self.table.put_item(mark, None, None).await?;
         SessionStore::end_all(self, username, at).await
     }
 

@@ -8,6 +8,10 @@
   nonce must be the one it issued, unused, and under 10 minutes old.
 - /tool/       any JWT app: the token arrives at /tool/sso?token=... (RS256 from the JWKS, `aud`
   checked) with the page to go back to in `next`.
+- /wiki/       a SAML 2.0 service provider (pysaml2, signatures checked by xmlsec1), configured
+  from the bridge's metadata for the app: it sends an AuthnRequest (HTTP-Redirect) with the page
+  as its RelayState; the response posted to /wiki/acs must answer a request it sent and not yet
+  answered.
 
 Each page shows who signed in and the claims it accepted. Refusals are shown as a 401 page.
 
@@ -36,6 +40,7 @@ APPS = {
     "community": {"app_id": "demo-community", "title": "Demo Community"},
     "forum": {"app_id": "demo-forum", "title": "Demo Forum"},
     "tool": {"app_id": "demo-tool", "title": "Demo Tool"},
+    "wiki": {"app_id": "demo-wiki", "title": "Demo Wiki"},
 }
 
 
@@ -49,6 +54,7 @@ class State:
         self.nonces = {}
         self.sessions = {}
         self.lock = threading.Lock()
+        self.wiki = Wiki(self.bridge_url, origin)
 
     def verify_jwt(self, token, algorithms, audience=None):
         key = self.jwks.get_signing_key_from_jwt(token).key
@@ -79,6 +85,53 @@ class State:
             if not fields.get(required):
                 raise ValueError(f"missing {required}")
         return fields, issued[1]
+
+
+class Wiki:
+    """The SAML service provider: pysaml2, configured from the bridge's metadata when first used."""
+
+    def __init__(self, bridge_url, origin):
+        self.metadata_url = f"{bridge_url}/sso/{APPS['wiki']['app_id']}/metadata"
+        self.entity_id, self.acs = f"{origin}/wiki/metadata", f"{origin}/wiki/acs"
+        self.outstanding = {}
+        self.lock = threading.Lock()
+
+    def client(self):
+        from urllib.request import urlopen
+
+        from saml2 import BINDING_HTTP_POST
+        from saml2.client import Saml2Client
+        from saml2.config import SPConfig
+        from saml2.sigver import get_xmlsec_binary
+        with urlopen(self.metadata_url, timeout=5) as answer:
+            metadata = answer.read().decode()
+        config = SPConfig()
+        config.load({"entityid": self.entity_id, "metadata": {"inline": [metadata]},
+                     "xmlsec_binary": get_xmlsec_binary(["/usr/bin", "/usr/local/bin"]), "allow_unknown_attributes": True,
+                     "service": {"sp": {"endpoints": {"assertion_consumer_service": [(self.acs, BINDING_HTTP_POST)]},
+                                        "want_response_signed": True, "want_assertions_signed": True}}})
+        return Saml2Client(config)
+
+    def request(self, path):
+        from saml2 import BINDING_HTTP_REDIRECT
+        sp = self.client()
+        request_id, info = sp.prepare_for_authenticate(relay_state=path, binding=BINDING_HTTP_REDIRECT)
+        with self.lock:
+            self.outstanding[request_id] = path
+        return dict(info["headers"])["Location"]
+
+    def answer(self, saml_response, relay_state):
+        from saml2 import BINDING_HTTP_POST
+        with self.lock:
+            outstanding = dict(self.outstanding)
+        parsed = self.client().parse_authn_request_response(saml_response, BINDING_HTTP_POST, outstanding=outstanding)
+        if parsed is None:
+            raise ValueError("the response was not accepted")
+        with self.lock:
+            if self.outstanding.pop(parsed.in_response_to, None) is None:
+                raise ValueError("no request of ours is waiting for this response")
+        claims = {"name_id": parsed.name_id.text, **{k: v if len(v) > 1 else v[0] for k, v in parsed.ava.items()}}
+        return claims, relay_state if relay_state.startswith("/wiki/") else "/wiki/"
 
 
 def make_handler(state):
@@ -119,6 +172,16 @@ def make_handler(state):
         def refuse(self, reason):
             self.send(401, f"<!doctype html><title>Refused</title><h1 id='refused'>Sign-in refused</h1><p>{html.escape(reason)}</p>")
 
+        def do_POST(self):
+            if urlparse(self.path).path != "/wiki/acs":
+                return self.send(404, "not found")
+            form = dict(parse_qsl(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()))
+            try:
+                claims, back = state.wiki.answer(form.get("SAMLResponse", ""), form.get("RelayState", ""))
+            except Exception as e:  # noqa: BLE001 - pysaml2 raises many kinds; each is a refusal
+                return self.refuse(f"{type(e).__name__}: {e}")
+            return self.sign_in("wiki", claims, back)
+
         def do_GET(self):
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -143,7 +206,7 @@ def make_handler(state):
                 return self.send(200 if claims else 401, json.dumps(claims or {}), "application/json")
             if not claims:
                 return self.redirect(self.entry(app, url.path))
-            who = claims.get("name") or claims.get("username") or claims.get("email")
+            who = claims.get("name") or claims.get("username") or claims.get("email") or claims.get("name_id")
             rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, ensure_ascii=False))}</td></tr>" for k, v in claims.items())
             self.send(200, f"""<!doctype html><html><head><meta charset="utf-8"><title>{APPS[app]['title']}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem}}th{{text-align:left;padding-right:1rem}}</style></head>
@@ -158,6 +221,8 @@ def make_handler(state):
                 return f"{sso}?{urlencode({'sso': payload, 'sig': sig})}"
             if app == "tool":
                 return f"{sso}?{urlencode({'return_to': state.origin + path})}"
+            if app == "wiki":
+                return state.wiki.request(path)
             return sso
 
     return Handler

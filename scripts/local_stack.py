@@ -120,7 +120,7 @@ def admin(env, *args, stdin=None):
 
 
 def create_token_apps(env, origin):
-    """Our ES256 and RS256 keys, and a community, a forum and a generic JWT app on `origin`.
+    """Our ES256 and RS256 keys, and a community, a forum, a generic JWT app and a SAML service provider on `origin`.
     Returns the forum's shared secret."""
     admin(env, "key", "rotate", "--alg", "ES256")
     admin(env, "key", "rotate", "--alg", "RS256")
@@ -133,6 +133,8 @@ def create_token_apps(env, origin):
         ("demo-tool", "Demo Tool", {"kind": "jwt", "url": f"{origin}/tool/sso", "parameter": "token", "algorithm": "RS256",
                                     "audience": "demo-tool", "return_parameter": "next"},
          {"email": {"from": "attribute", "name": "email", "required": True}, "name": {"from": "attribute", "name": "name"}}, None),
+        ("demo-wiki", "Demo Wiki", {"kind": "saml", "entity_id": f"{origin}/wiki/metadata", "acs_url": f"{origin}/wiki/acs"},
+         {"name": {"from": "attribute", "name": "name"}, "groups": {"from": "groups"}}, None),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for app_id, name, target, claims, secret in apps:
@@ -292,6 +294,7 @@ The identity bridge is running locally.
   (it sends you to the sign-in form at {urls['form']}, as Zendesk would)
   The token apps:  {tokens_origin}/community/ (Gainsight community, ES256)
                    {tokens_origin}/forum/ (DiscourseConnect)   {tokens_origin}/tool/ (generic JWT, RS256)
+                   {tokens_origin}/wiki/ (SAML 2.0 service provider)
   An OpenID Connect app (openid-client, the code flow with PKCE): {oidc_origin}/
   Our published keys: {urls['api']}/.well-known/jwks.json
   Our OpenID provider: {urls['api']}/.well-known/openid-configuration

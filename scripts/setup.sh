@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need on a fresh machine: Python stand-ins (moto,
-# PyJWT, cfn-lint), Schemathesis, Debian Chromium for the browser tests, playwright-core, the demo company's
+# PyJWT, cfn-lint, pysaml2 with Debian's xmlsec1), Schemathesis, Debian Chromium for the browser tests, playwright-core, the demo company's
 # OpenID provider (oidc-provider), the demo OpenID Connect app (openid-client), rustfmt and clippy.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian Chromium (browser tests) and xmlsec1 (pysaml2's signature checks).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v xmlsec1 >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium xmlsec1 >/dev/null
 fi
 
 if [ ! -d tests/browser/node_modules/playwright-core ]; then

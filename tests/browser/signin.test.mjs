@@ -149,12 +149,13 @@ test("corporate email: the company's own sign-in page, the app, a second visit w
   await p.context().close();
 });
 
-test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS256), each through the form", async () => {
+test("token apps: a community (ES256), a forum (DiscourseConnect), a tool (RS256) and a SAML service provider (pysaml2), each through the form", async () => {
   const hanako = info.users.hanako;
   const expected = {
     community: { who: "Signed in to Demo Community as hanako", claims: { email: hanako.email, username: "hanako", roles: "3" } },
     forum: { who: `Signed in to Demo Forum as ${hanako.name}`, claims: { email: hanako.email, name: hanako.name, groups: "staff" } },
     tool: { who: `Signed in to Demo Tool as ${hanako.name}`, claims: { email: hanako.email, aud: "demo-tool", iss: info.api } },
+    wiki: { who: `Signed in to Demo Wiki as ${hanako.name}`, claims: { name_id: hanako.email, email: hanako.email, name: hanako.name } },
   };
   for (const [app, want] of Object.entries(expected)) {
     const p = await page("en-US");
@@ -169,9 +170,10 @@ test("token apps: a community (ES256), a forum (DiscourseConnect) and a tool (RS
     const me = await (await p.request.get(`${info.token_apps}/${app}/api/me`)).json();
     for (const [k, v] of Object.entries(want.claims)) assert.equal(me[k], v, `${app}: ${k}`);
     await shot(p, `token-app-${app}`);
-    if (app === "forum") {
-      // The forum asks again with a new nonce (its own session gone): the bridge session answers.
-      await p.context().clearCookies({ name: "forum_session" });
+    if (app === "forum" || app === "wiki") {
+      // The app asks again with a new nonce or request (its own session gone): the bridge
+      // session answers.
+      await p.context().clearCookies({ name: `${app}_session` });
       await p.goto(start);
       await p.waitForURL(start);
       assert.equal(await p.locator("#who").textContent(), want.who);

@@ -395,9 +395,15 @@ impl TestApp {
     /// Writes app `id` as a newer version of the bridge might (a kind this one does not know).
     pub async fn put_unreadable_app(&self, id: &str) {
         use aws_sdk_dynamodb::types::AttributeValue::{N, S};
-        let data = serde_json::json!({"id": id, "name": id, "target": {"kind": "saml"}, "allowed_origins": [ZENDESK], "version": 1}).to_string();
-        let item =
-            [("pk", format!("APP#{id}")), ("sk", "APP".into()), ("gsi1pk", "APP".into()), ("gsi1sk", id.into()), ("kind", "saml".into()), ("data", data)];
+        let data = serde_json::json!({"id": id, "name": id, "target": {"kind": "ws_federation"}, "allowed_origins": [ZENDESK], "version": 1}).to_string();
+        let item = [
+            ("pk", format!("APP#{id}")),
+            ("sk", "APP".into()),
+            ("gsi1pk", "APP".into()),
+            ("gsi1sk", id.into()),
+            ("kind", "ws_federation".into()),
+            ("data", data),
+        ];
         let put = aws_sdk_dynamodb::Client::new(&self.sdk).put_item().table_name(&self.stack.table);
         let put = item.into_iter().fold(put, |put, (k, v)| put.item(k, S(v)));
         put.item("version", N("1".into())).send().await.unwrap_or_else(|e| panic!("{e}"));
@@ -412,10 +418,20 @@ impl TestApp {
 /// Runs `tests/verifiers/verify.py MODE` (PyJWT, or the DiscourseConnect check) on `input`:
 /// the verified claims, or the verifier's reason for refusing.
 pub fn verify(mode: &str, input: &Value) -> Result<Value, String> {
+    verifier("verify.py", mode, input)
+}
+
+/// Runs `tests/verifiers/saml_sp.py MODE` (a SAML service provider: pysaml2 and xmlsec1) on
+/// `input`: its answer, or its reason for refusing.
+pub fn saml_sp(mode: &str, input: &Value) -> Result<Value, String> {
+    verifier("saml_sp.py", mode, input)
+}
+
+fn verifier(script: &str, mode: &str, input: &Value) -> Result<Value, String> {
     use std::io::Write;
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let mut child = Command::new("python3")
-        .args(["tests/verifiers/verify.py", mode])
+        .args([&format!("tests/verifiers/{script}"), mode])
         .current_dir(root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

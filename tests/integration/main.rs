@@ -26,6 +26,7 @@ mod passwordless;
 mod refresh_tokens;
 mod requests;
 mod risk;
+mod saml_apps;
 mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;

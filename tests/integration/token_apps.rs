@@ -134,10 +134,11 @@ async fn a_missing_required_claim_is_a_clear_error_and_no_token() {
 async fn a_sign_in_too_large_to_hand_to_the_browser_is_a_clear_error_and_no_session() {
     let test = spawn_app().await;
     let target = json!({"kind": "jwt", "url": format!("{TOOL}/sso"), "algorithm": "HS256"});
-    let claims = json!({"company": {"from": "attribute", "name": "custom:company"}});
+    let company = |name: &str| json!({"from": "attribute", "name": name});
+    let claims = json!({"company": company("custom:company"), "company_again": company("custom:company"), "name_again": company("name")});
     add(&test, app("tool", target, TOOL, claims), Some("tool-shared-secret-0123456789")).await;
-    // Within Cognito's 2,048 characters an attribute, a name and a company fill the app's token
-    // beyond what the form can carry back.
+    // Within Cognito's 2,048 characters an attribute, a name and a company, each twice, fill the
+    // app's token beyond what the form can carry back (a handoff's 16 KB).
     let (name, company) = ("名".repeat(1_500), "社".repeat(1_500));
     test.user("hanako@example.com", |u| (u.name, u.company) = (&name, Some(company.as_str()))).await;
     let step = test.login_at("/sso/tool", "hanako@example.com", PASSWORD).await;

@@ -6,17 +6,18 @@ import { useI18n } from "../i18n.jsx";
 import { ErrorAlert } from "./Messages.jsx";
 import { useCheckedForm } from "./useCheckedForm.js";
 
-export const KINDS = ["zendesk", "insided", "discourse", "jwt", "oidc"];
+export const KINDS = ["zendesk", "insided", "discourse", "jwt", "oidc", "saml"];
 export const RISKS = ["allow", "require_mfa", "deny"];
 
 /** What each kind needs, and a starting point for its settings (README, "App kinds"). */
-const REQUIRED = { zendesk: ["account_url"], insided: ["community_id"], discourse: ["forum_url"], jwt: ["url", "algorithm"], oidc: ["redirect_uris"] };
+const REQUIRED = { zendesk: ["account_url"], insided: ["community_id"], discourse: ["forum_url"], jwt: ["url", "algorithm"], oidc: ["redirect_uris"], saml: ["entity_id", "acs_url"] };
 const TEMPLATES = {
   zendesk: { account_url: "https://example.zendesk.com", delivery: "post" },
   insided: { community_id: "", region: "eu", algorithm: "ES256", username_from_email: true },
   discourse: { forum_url: "https://forum.example.com" },
   jwt: { url: "https://tool.example.com/sso", algorithm: "ES256", audience: "" },
   oidc: { redirect_uris: ["https://tool.example.com/oidc/callback"], client_authentication: "client_secret_basic" },
+  saml: { entity_id: "https://tool.example.com/saml/metadata", acs_url: "https://tool.example.com/saml/acs", name_id: "email" },
 };
 const FIELDS = {
   zendesk: "account_url, delivery (post, get)",
@@ -24,6 +25,7 @@ const FIELDS = {
   discourse: "forum_url",
   jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
   oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, private_key_jwt, none), jwks (private_key_jwt's public keys), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds, backchannel_logout_uri",
+  saml: "entity_id, acs_url, name_id (email, persistent), lifetime_seconds",
 };
 const pretty = (value) => JSON.stringify(value, null, 2);
 const template = (kind) => pretty(TEMPLATES[kind]);

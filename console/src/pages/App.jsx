@@ -81,6 +81,12 @@ function Settings({ app }) {
           </dd>
         </div>
       )}
+      {app.target && app.target.kind === "saml" && (
+        <div>
+          <dt>{t("app.saml")}</dt>
+          <dd>{t("app.samlMetadata", { id: app.id })}</dd>
+        </div>
+      )}
       <div>
         <dt>{t("apps.secret")}</dt>
         <dd>{app.has_secret ? t("apps.hasSecret") : t("apps.noSecret")}</dd>

@@ -187,7 +187,7 @@ impl Problem {
             SignInError::Mint(MintError::MissingEmail | MintError::MissingName | MintError::MissingClaim(_)) => {
                 p(S::UNPROCESSABLE_ENTITY, "profile_incomplete", "Your account is missing details this app needs. Contact support.")
             }
-            SignInError::AppRequest(_) | SignInError::Authorization(_) | SignInError::Mint(MintError::MissingRequest) => {
+            SignInError::AppRequest(_) | SignInError::SamlRequest(_) | SignInError::Authorization(_) | SignInError::Mint(MintError::MissingRequest) => {
                 p(S::BAD_REQUEST, "app_request_invalid", "The app's sign-in request is not valid or has expired. Go back to the app and try again.")
             }
             SignInError::Mint(MintError::Signing)

@@ -12,6 +12,7 @@ use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Entered, Entry, SignInError, SignInPorts};
 use crate::signin::session::{self, Found, ProviderLogout, Session};
 use crate::tokens::app::App;
+use crate::tokens::targets::Target;
 use crate::tokens::targets::mint::{Delivery, MintError};
 use crate::tokens::targets::oidc::AuthorizationError;
 use std::sync::Arc;
@@ -31,6 +32,22 @@ impl SessionEntry {
         let app = self.ports.app(app_id).await?;
         let ctx = self.ports.context(&app, entry).await?;
         self.ports.seal_context(&ctx, now).await
+    }
+
+    /// A SAML app's identity provider metadata (`tokens::saml::response::metadata`): our
+    /// entity id (the issuer), the certificates of our published RS256 keys, and `/sso/{app}`.
+    /// Another kind of app, or one not there, is `UnknownApp`; no issuer (`PublicApiUrl`
+    /// unset) or no certificate, `Mint(Signing)`.
+    pub async fn saml_metadata(&self, app_id: &str, now: u64) -> Result<String, SignInError> {
+        let app = self.ports.app(app_id).await?;
+        let Target::Saml(provider) = &app.target else { return Err(SignInError::UnknownApp) };
+        let certificates = self.ports.signers.certificates(crate::tokens::jws::Algorithm::RS256, now).await?;
+        if self.ports.issuer.is_empty() || certificates.is_empty() {
+            tracing::error!(app = %app.id, "SAML metadata needs PublicApiUrl and an RS256 key with a certificate (rotate one with the admin tool)");
+            return Err(MintError::Signing.into());
+        }
+        let location = format!("{}/sso/{}", self.ports.issuer, app.id);
+        Ok(crate::tokens::saml::response::metadata(&self.ports.issuer, &certificates, &location, provider.name_id.format()))
     }
 
     /// Seals `ctx` again (a fresh form for the same request, after a failed corporate sign-in),
@@ -63,10 +80,10 @@ impl SessionEntry {
         };
         let app = app?;
         let ctx = self.ports.context(&app, entry).await?;
-        // An OpenID Connect client may ask for a fresh sign-in (`prompt=login`, `max_age`), or
-        // for no page at all (`prompt=none`).
-        let oidc = ctx.authorization.as_ref();
-        let silent = oidc.is_some_and(|a| a.silent);
+        // An app may ask for a fresh sign-in, or for no page at all (`SignInContext::fresh`,
+        // `silent`).
+        let (oidc, saml) = (ctx.authorization.as_ref(), ctx.saml.as_ref());
+        let (fresh, silent) = (ctx.fresh(), ctx.silent());
         let live = match (cookie, session?.filter(|s| s.live(now))) {
             (Some(cookie), Some(session)) => Some((cookie, session)),
             _ => None,
@@ -74,9 +91,9 @@ impl SessionEntry {
         // A sign-in from the form replaces this browser's live session.
         let replaces = live.as_ref().map(|(cookie, _)| cookie.key.clone());
         let delivery = match live {
-            Some((cookie, session)) if !oidc.is_some_and(|a| a.fresh) => match self.resume(&app, &ctx, &cookie.key, session, now).await {
+            Some((cookie, session)) if !fresh => match self.resume(&app, &ctx, &cookie.key, session, now).await {
                 // What a fresh sign-in would show a page for (a claim the app needs, a step too
-                // large): no page for `prompt=none`, which answers `login_required` below.
+                // large): no page for `prompt=none` or `IsPassive`, answered below.
                 Err(SignInError::Mint(_) | SignInError::Flow(_)) if silent => None,
                 other => other?,
             },
@@ -86,6 +103,13 @@ impl SessionEntry {
             && let Some(error) = request.login_required(redirect_uri)
         {
             return Err(AuthorizationError::Redirect(Box::new(error)).into());
+        }
+        if let (None, Target::Saml(provider), Some(request)) = (&delivery, &app.target, saml)
+            && request.passive
+            && request.id.is_some()
+        {
+            let (key, certificate) = self.ports.saml_signer(&app, now).await?;
+            return Ok(Entered::App(provider.no_passive(request, &self.ports.issuer, now, &key, &certificate)?));
         }
         match delivery {
             Some(delivery) => Ok(Entered::App(delivery)),

@@ -23,8 +23,16 @@ use crate::tokens::app::AppId;
 use crate::tokens::return_to::ReturnTo;
 
 /// Longest token opened, and private token sealed (a Cognito session is about 1 KB; the
-/// person's Cognito tokens carried through a step, 2 to 4 KB).
+/// person's Cognito tokens carried through a step, 2 to 4 KB), but for a handoff.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// Longest handoff (a SAML response, with its two signatures and certificates, seals to about
+/// 10 KB; the form posts it back as a form's field).
+pub const MAX_HANDOFF_LEN: usize = 16 * 1024;
+
+/// The longest token of `purpose`.
+fn max_len(purpose: Purpose) -> usize {
+    if purpose == Purpose::Handoff { MAX_HANDOFF_LEN } else { MAX_TOKEN_LEN }
+}
 
 /// Which step a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +103,23 @@ pub struct SignInContext {
     /// into it (`SessionStore::carry`), so that its apps are told when the new one ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// A SAML service provider's request (its `ID`, `RelayState` and what it asked of the
+    /// sign-in), checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<crate::tokens::saml::authn_request::SamlRequest>,
+}
+
+impl SignInContext {
+    /// Whether the app asked for a fresh sign-in, whatever the session: an OpenID Connect
+    /// client's `prompt=login` or `max_age`, a SAML request's `ForceAuthn`.
+    pub fn fresh(&self) -> bool {
+        self.authorization.as_ref().is_some_and(|a| a.fresh) || self.saml.as_ref().is_some_and(|s| s.force_authn)
+    }
+
+    /// Whether the app asked for no page at all: `prompt=none`, a SAML request's `IsPassive`.
+    pub fn silent(&self) -> bool {
+        self.authorization.as_ref().is_some_and(|a| a.silent) || self.saml.as_ref().is_some_and(|s| s.passive)
+    }
 }
 
 /// The digest a sign-in knows a browser's device by (a context's `device`, an event's), from its
@@ -168,7 +193,7 @@ pub fn seal<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64,
 /// Verifies `token` (in constant time) and returns its value if it is for `purpose` and not
 /// expired at `now`.
 pub fn open<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
-    unwrapped(signed_part(key, token)?, purpose, now)
+    unwrapped(signed_part(key, token, purpose)?, purpose, now)
 }
 
 /// The value of a plain token's signed `payload` (its [`Envelope`], base64url), if for `purpose`
@@ -194,7 +219,8 @@ struct Header {
 /// [`seal`]'s) over the first two parts.
 ///
 /// Errors: [`FlowError::TooLarge`] when the token would be longer than [`MAX_TOKEN_LEN`] (the
-/// value's JSON over 5,632 bytes), so that no step hands out what no step opens.
+/// value's JSON over 5,632 bytes; a handoff's [`MAX_HANDOFF_LEN`]), so that no step hands out
+/// what no step opens.
 pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_at: u64, value: &T) -> Result<String, FlowError> {
     let mut json = serde_json::to_string(value).unwrap_or_default();
     let padded = json.len().div_ceil(PADDING).max(1) * PADDING;
@@ -202,12 +228,12 @@ pub fn seal_private<T: Serialize>(key: &SecretString, purpose: Purpose, expires_
     let header = B64.encode(serde_json::to_vec(&Header { p: purpose, exp: expires_at }).unwrap_or_default());
     let signed = format!("{header}.{}", encrypt(key, &json, header.as_bytes()));
     let tag = B64.encode(mac(key, signed.as_bytes()).finalize().into_bytes());
-    Some(format!("{signed}.{tag}")).filter(|token| token.len() <= MAX_TOKEN_LEN).ok_or(FlowError::TooLarge)
+    Some(format!("{signed}.{tag}")).filter(|token| token.len() <= max_len(purpose)).ok_or(FlowError::TooLarge)
 }
 
 /// What [`seal_private`] sealed, if intact, for `purpose` and not expired at `now`.
 pub fn open_private<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, token: &str, now: u64) -> Result<T, FlowError> {
-    let signed = signed_part(key, token)?;
+    let signed = signed_part(key, token, purpose)?;
     let (ciphertext, associated) = match signed.split_once('.') {
         Some((header, ciphertext)) => {
             let read: Header = B64.decode(header).ok().and_then(|json| serde_json::from_slice(&json).ok()).ok_or(FlowError::Invalid)?;
@@ -224,9 +250,9 @@ pub fn open_private<T: DeserializeOwned>(key: &SecretString, purpose: Purpose, t
 }
 
 /// The part of `token` its last dot ends, if what follows that dot is `key`'s MAC over it
-/// (checked in constant time) and the token is at most [`MAX_TOKEN_LEN`] long.
-fn signed_part<'a>(key: &SecretString, token: &'a str) -> Result<&'a str, FlowError> {
-    if token.len() > MAX_TOKEN_LEN {
+/// (checked in constant time) and the token is at most as long as one of `purpose` may be.
+fn signed_part<'a>(key: &SecretString, token: &'a str, purpose: Purpose) -> Result<&'a str, FlowError> {
+    if token.len() > max_len(purpose) {
         return Err(FlowError::Invalid);
     }
     let (signed, tag) = token.rsplit_once('.').ok_or(FlowError::Invalid)?;
@@ -314,6 +340,7 @@ mod tests {
             device: None,
             known_as: None,
             replaces: None,
+            saml: None,
         }
     }
 
@@ -385,10 +412,19 @@ mod tests {
         // 5,632 bytes of JSON (a string and its quotes) pad to 5,632 and seal within the limit; one
         // byte more pads to 6,144, which would not.
         let fits = "x".repeat(5_630);
-        let sealed = seal_private(&key(), Purpose::Handoff, 100, &fits).unwrap_or_else(|e| panic!("{e}"));
+        let sealed = seal_private(&key(), Purpose::Challenge, 100, &fits).unwrap_or_else(|e| panic!("{e}"));
         assert!(sealed.len() <= MAX_TOKEN_LEN);
+        assert_eq!(open_private::<String>(&key(), Purpose::Challenge, &sealed, 99), Ok(fits.clone()));
+        assert_eq!(seal_private(&key(), Purpose::Challenge, 100, &format!("{fits}x")), Err(FlowError::TooLarge));
+        // A handoff (which may carry a SAML response) takes 11,776 bytes of JSON.
+        let fits = "x".repeat(11_774);
+        let sealed = seal_private(&key(), Purpose::Handoff, 100, &fits).unwrap_or_else(|e| panic!("{e}"));
+        assert!(sealed.len() <= MAX_HANDOFF_LEN && sealed.len() > MAX_TOKEN_LEN);
         assert_eq!(open_private::<String>(&key(), Purpose::Handoff, &sealed, 99), Ok(fits.clone()));
         assert_eq!(seal_private(&key(), Purpose::Handoff, 100, &format!("{fits}x")), Err(FlowError::TooLarge));
+        // Only a handoff is opened at that length.
+        let long = seal_private(&key(), Purpose::Challenge, 100, &"x".repeat(5_630)).unwrap_or_default() + &"A".repeat(MAX_TOKEN_LEN);
+        assert_eq!(open_private::<String>(&key(), Purpose::Challenge, &long, 99), Err(FlowError::Invalid));
     }
 
     #[test]

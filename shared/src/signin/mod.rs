@@ -16,6 +16,7 @@ pub mod corporate;
 pub mod ending_sessions;
 pub mod entry;
 pub mod flow;
+mod minting;
 pub mod oidc;
 pub mod openid_provider;
 pub mod password;

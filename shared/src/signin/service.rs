@@ -42,14 +42,15 @@ use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
 use crate::signin::session::{Session, SessionPolicy};
 use crate::tokens::app::{App, AppId};
-use crate::tokens::jws::{Algorithm, SigningKey};
+
 use crate::tokens::ports::AppDirectory;
 use crate::tokens::return_to::ReturnTo;
+use crate::tokens::saml::authn_request::Binding;
 use crate::tokens::signing_keys::{SignerError, Signers};
 use crate::tokens::targets::Target;
 use crate::tokens::targets::discourse::{NONCE_TTL, RequestError};
-use crate::tokens::targets::mint::{Delivery, MintError, MintInput};
-use crate::tokens::targets::oidc::{self, AuthorizationError, OidcTarget};
+use crate::tokens::targets::mint::{Delivery, MintError};
+use crate::tokens::targets::oidc::AuthorizationError;
 use serde::{Deserialize, Serialize};
 
 /// How long the form may take from `/sso/{app}` to a password (seconds).
@@ -106,6 +107,10 @@ pub struct Entry<'a> {
     pub sig: Option<&'a str>,
     /// An OpenID Connect client's authorization request (`/oauth2/authorize`).
     pub authorization: Option<crate::tokens::targets::oidc::AuthorizationRequest<'a>>,
+    /// A SAML service provider's `SAMLRequest` and `RelayState`, and the binding they came by.
+    pub saml_request: Option<&'a str>,
+    pub relay_state: Option<&'a str>,
+    pub saml_binding: Option<crate::tokens::saml::authn_request::Binding>,
     /// The browser's device cookie (its digest goes into the context).
     pub device: Option<&'a str>,
     /// The id the browser held under the device cookie's old name, if any: a hint for the risk
@@ -255,6 +260,8 @@ pub enum SignInError {
     #[error(transparent)]
     AppRequest(#[from] RequestError),
     #[error(transparent)]
+    SamlRequest(#[from] crate::tokens::saml::authn_request::RequestError),
+    #[error(transparent)]
     Authorization(#[from] AuthorizationError),
     #[error(transparent)]
     Mint(#[from] MintError),
@@ -281,7 +288,7 @@ impl SignInPorts {
     /// request for a DiscourseConnect app, or the authorization request of an OpenID Connect
     /// client (neither of which has another way in).
     pub(super) async fn context(&self, app: &App, entry: Entry<'_>) -> Result<SignInContext, SignInError> {
-        let (mut authorization, mut nonce) = (None, None);
+        let (mut authorization, mut nonce, mut saml) = (None, None, None);
         let return_to = match &app.target {
             Target::Discourse(forum) => {
                 let secret = self.shared_secret(app).await?;
@@ -294,13 +301,19 @@ impl SignInPorts {
                 authorization = Some(checked);
                 Some(redirect_uri)
             }
+            Target::Saml(provider) => {
+                let binding = entry.saml_binding.unwrap_or(Binding::Redirect);
+                let destination = format!("{}/sso/{}", self.issuer, app.id);
+                saml = Some(provider.check_request(entry.saml_request, entry.relay_state, binding, &destination)?);
+                None
+            }
             // Only an OpenID Connect client is entered with an authorization request.
             _ if entry.authorization.is_some() => return Err(AuthorizationError::RedirectUri.into()),
             _ => entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?,
         };
         let device = flow::device_digest(entry.device);
         let known_as = flow::device_digest(entry.legacy_device).filter(|old| device.as_ref() != Some(old));
-        Ok(SignInContext { app: app.id.clone(), return_to, nonce, authorization, device, known_as, replaces: None })
+        Ok(SignInContext { app: app.id.clone(), return_to, nonce, authorization, device, known_as, replaces: None, saml })
     }
 
     /// One try of an emailed code (Cognito's `EMAIL_OTP`: a sign-in's, or an email proof's) in
@@ -362,60 +375,6 @@ impl SignInPorts {
         if org.is_some_and(|o| o.policies.password_sign_in) { Ok(()) } else { Err(SignInError::PasswordSignInDisabled) }
     }
 
-    /// The app's token for `profile`, from the bridge session `session` (the one the sign-in
-    /// opens, or the one entering the app): `amr` says how the sign-in behind it was made
-    /// ([`crate::signin::session::Method::amr`]).
-    pub(super) async fn mint(
-        &self,
-        app: &App,
-        profile: &UserProfile,
-        ctx: &SignInContext,
-        session: &Session,
-        amr: &[&str],
-        now: u64,
-    ) -> Result<Delivery, SignInError> {
-        // Every sign-in checks the app's access before it gets here (`admit`, which records the
-        // refusal), and a session's entry too (to the form); this is the last guard of the one
-        // place tokens are minted.
-        if !app.access.admits(profile) {
-            return Err(SignInError::NotAssigned);
-        }
-        let input = MintInput {
-            app: app.id.as_str(),
-            profile,
-            claims: &app.claims,
-            return_to: ctx.return_to.as_ref(),
-            nonce: ctx.nonce.as_deref(),
-            issuer: &self.issuer,
-            now,
-            jti: uuid::Uuid::new_v4(),
-            amr,
-            sid: session.sid.as_deref(),
-        };
-        let delivery = match (&app.target, app.target.algorithm()) {
-            (Target::Oidc(client), _) => return self.authorization_code(client, input, ctx).await,
-            (_, Algorithm::HS256) => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),
-            (_, ours) => app.target.mint(input, &*self.signers.current(ours, now).await?),
-        };
-        delivery.map_err(|e| {
-            // The operator learns which app and which data (never the person's values).
-            tracing::warn!(app = %app.id, error = %e, "could not mint the app's token");
-            e.into()
-        })
-    }
-
-    /// An OpenID Connect client's sign-in ends with a code: the grant sealed and encrypted under
-    /// the flow key for [`CODE_TTL`](crate::tokens::targets::oidc::CODE_TTL) seconds, sent to
-    /// its `redirect_uri` (`signin::openid_provider` redeems it).
-    async fn authorization_code(&self, client: &OidcTarget, input: MintInput<'_>, ctx: &SignInContext) -> Result<Delivery, SignInError> {
-        let (Some(redirect_uri), Some(request)) = (&ctx.return_to, &ctx.authorization) else { return Err(MintError::MissingRequest.into()) };
-        let grant =
-            client.grant(&input, redirect_uri, request).inspect_err(|e| tracing::warn!(app = input.app, error = %e, "could not make the app's code"))?;
-        let key = self.secrets.bridge().await?;
-        let code = flow::seal_private(&key.flow_key, Purpose::AuthorizationCode, input.now + oidc::CODE_TTL, &grant)?;
-        Ok(Delivery::Get { url: oidc::code_response(redirect_uri, &code, request.state.as_deref(), input.issuer)? })
-    }
-
     /// Whether `app`'s access admits the person `session` is (`App::access`). Refused: recorded
     /// as `user.sign_in_failed` (`reason: not_assigned`, `context`: the visitor and the app)
     /// and `NotAssigned` (a failure to record it is logged).
@@ -431,28 +390,6 @@ impl SignInPorts {
             tracing::warn!(error = %e, "could not record a sign-in refused by the app's access");
         }
         Err(SignInError::NotAssigned)
-    }
-
-    /// The app, with what minting its token needs loaded into the caches (its shared secret, or
-    /// our current key for its algorithm). A key that does not load is the mint's error to
-    /// report, not this one's.
-    pub(super) async fn app_ready_to_mint(&self, raw_id: &str, now: u64) -> Result<Arc<App>, SignInError> {
-        let app = self.app(raw_id).await?;
-        let loaded = match app.target.algorithm() {
-            Algorithm::HS256 => self.shared_secret(&app).await.map(drop),
-            ours => self.signers.current(ours, now).await.map(drop).map_err(SignInError::from),
-        };
-        if let Err(e) = loaded {
-            tracing::debug!(app = %app.id, error = %e, "the app's signing key did not load ahead of the mint");
-        }
-        Ok(app)
-    }
-
-    /// The secret this app shares with us (HS256 apps, DiscourseConnect, an OpenID Connect
-    /// client's `client_secret`).
-    pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
-        let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
-        Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
     }
 
     pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {

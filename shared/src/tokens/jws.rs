@@ -94,13 +94,15 @@ impl SigningKey {
             Self::Es256 { kid, .. } => json!({"alg": "ES256", "typ": typ, "kid": kid}),
         };
         let mut token = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string()));
-        let signature = self.signature(token.as_bytes())?;
+        let signature = self.sign_bytes(token.as_bytes())?;
         token.push('.');
         token.push_str(&URL_SAFE_NO_PAD.encode(signature));
         Ok(token)
     }
 
-    fn signature(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+    /// The signature of `message` alone: HMAC-SHA256, RSASSA-PKCS1-v1_5 with SHA-256, or ECDSA
+    /// P-256 with SHA-256 as `r || s` (64 bytes).
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match self {
             Self::Hs256(secret) => Ok(hmac_sha256(secret, &[message]).to_vec()),
             Self::Rs256 { key, .. } => {
@@ -157,7 +159,26 @@ pub fn generate(alg: Algorithm) -> Result<GeneratedKey, KeyError> {
     jwk.insert("kid".into(), kid.clone().into());
     jwk.insert("alg".into(), serde_json::to_value(alg).map_err(|_| KeyError::Generation)?);
     jwk.insert("use".into(), "sig".into());
-    Ok(GeneratedKey { kid, private_pem: pem("PRIVATE KEY", &pkcs8), jwk })
+    let private_pem = pem("PRIVATE KEY", &pkcs8);
+    if alg == Algorithm::RS256 {
+        jwk.insert("x5c".into(), json!([self_signed(&private_pem, &kid)?]));
+    }
+    Ok(GeneratedKey { kid, private_pem, jwk })
+}
+
+/// A self-signed X.509 certificate of an RSA key (Base64 DER, as `x5c` holds it): what a SAML
+/// service provider is given to trust. Its subject names the key; it is valid from the start
+/// of this year for 20 years (providers pin the certificate; the key's rotation, not the
+/// certificate's dates, ends its use).
+fn self_signed(private_pem: &str, kid: &str) -> Result<String, KeyError> {
+    let key = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(private_pem, &rcgen::PKCS_RSA_SHA256).map_err(|_| KeyError::Generation)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Identity bridge signing key {kid}"));
+    let year: i32 = crate::common::time::rfc3339(crate::common::time::unix_now()).get(..4).and_then(|y| y.parse().ok()).ok_or(KeyError::Generation)?;
+    params.not_before = rcgen::date_time_ymd(year, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + 20, 1, 1);
+    let certificate = params.self_signed(&key).map_err(|_| KeyError::Generation)?;
+    Ok(STANDARD.encode(certificate.der()))
 }
 
 fn pem(label: &str, der: &[u8]) -> String {

@@ -8,5 +8,6 @@ pub mod client_assertion;
 pub mod jws;
 pub mod ports;
 pub mod return_to;
+pub mod saml;
 pub mod signing_keys;
 pub mod targets;

@@ -8,6 +8,8 @@
 use std::fmt;
 use url::Url;
 
+use crate::common::secure_url::secure;
+
 /// The longest `return_to` accepted. Zendesk's own are far shorter.
 pub const MAX_RETURN_TO_LEN: usize = 2048;
 
@@ -134,10 +136,23 @@ impl ReturnTo {
         Ok(Self(raw.to_owned()))
     }
 
+    /// Whether `raw` may be registered as a place a browser is sent to (an OpenID Connect
+    /// client's redirect URIs, a SAML service provider's assertion consumer service): an https
+    /// URL (http only on loopback) of at most 512 characters, without a fragment or user name,
+    /// written exactly as a URL parser writes it (`Tool.example`, `:443` or `/./` would be
+    /// matched as typed and sent to as parsed).
+    pub fn registrable(raw: &str) -> bool {
+        let Ok(url) = Url::parse(raw) else { return false };
+        raw.len() <= MAX_REGISTERED_LEN && Self::absolute(raw).is_ok() && url.as_str() == raw && secure(&url) && url.fragment().is_none()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
+
+/// The longest URL [`ReturnTo::registrable`] accepts.
+const MAX_REGISTERED_LEN: usize = 512;
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,12 @@ impl PublishedKey {
     fn published(&self, now: u64) -> bool {
         self.publish_from <= now && self.retire_after.is_none_or(|r| now < r)
     }
+
+    /// The key's self-signed X.509 certificate (Base64 DER): its JWK's first `x5c` (RFC 7517
+    /// §4.7).
+    pub fn certificate(&self) -> Option<String> {
+        self.jwk.get("x5c")?.as_array()?.first()?.as_str().map(str::to_owned)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -143,6 +149,22 @@ impl Signers {
     }
 
     /// The JWKS document to publish now.
+    /// [`Self::current`] and that key's X.509 certificate (Base64 DER, its JWK's first `x5c`),
+    /// if it has one (the admin tool makes one with each RS256 key).
+    pub async fn current_with_certificate(&self, alg: Algorithm, now: u64) -> Result<(Arc<SigningKey>, Option<String>), SignerError> {
+        let key = self.current(alg, now).await?;
+        let set = self.keys.key_set().await?;
+        let certificate = set.signing(alg, now).and_then(PublishedKey::certificate);
+        Ok((key, certificate))
+    }
+
+    /// The certificates of the published `alg` keys at `now` (Base64 DER): the one signing and
+    /// any about to, for a SAML service provider's metadata.
+    pub async fn certificates(&self, alg: Algorithm, now: u64) -> Result<Vec<String>, StoreError> {
+        let set = self.keys.key_set().await?;
+        Ok(set.keys.iter().filter(|k| k.alg == alg && k.published(now)).filter_map(PublishedKey::certificate).collect())
+    }
+
     pub async fn jwks(&self, now: u64) -> Result<Value, StoreError> {
         Ok(self.keys.key_set().await?.jwks(now))
     }

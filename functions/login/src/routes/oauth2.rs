@@ -46,7 +46,7 @@ pub fn routes() -> Router<Arc<Login>> {
 
 /// A form-encoded body's parameters; `None` when the body is not form-encoded (by its
 /// `Content-Type`, in any case), repeats a parameter or does not parse.
-async fn form(request: Request) -> Option<HashMap<String, String>> {
+pub(crate) async fn form(request: Request) -> Option<HashMap<String, String>> {
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {

@@ -4,8 +4,8 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::collections::HashMap;
@@ -20,14 +20,16 @@ use shared::common::time::unix_now;
 use shared::signin::flow::FlowError;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
+use shared::tokens::saml::authn_request::Binding;
 
 /// Zendesk's error message is logged cut to this many characters.
 const MAX_NOTICE_CHARS: usize = 300;
 
 pub fn routes() -> Router<Arc<Login>> {
     Router::new()
-        .route("/sso/{app}", get(sso))
+        .route("/sso/{app}", get(sso).post(sso_post))
         .route("/sso/{app}/logout", get(app_logout))
+        .route("/sso/{app}/metadata", get(saml_metadata))
         .route("/logout", get(logout).post(logout))
         .route("/logout/done", get(logout_done))
         .method_not_allowed_fallback(method_not_allowed)
@@ -50,8 +52,19 @@ async fn sso(
     };
     let get = |k: &str| query.get(k).map(String::as_str);
     let device = cookies::BrowserDevice::of(&headers, now);
-    let entry =
-        Entry { return_to: get("return_to"), sso: get("sso"), sig: get("sig"), device: Some(&device.id), legacy_device: device.legacy, ..Entry::default() };
+    // A SAML request that came as a form post was sent on here by `sso_post`, not deflated.
+    let saml_binding = Some(if get("binding") == Some("post") { Binding::Post } else { Binding::Redirect });
+    let entry = Entry {
+        return_to: get("return_to"),
+        sso: get("sso"),
+        sig: get("sig"),
+        saml_request: get("SAMLRequest"),
+        relay_state: get("RelayState"),
+        saml_binding,
+        device: Some(&device.id),
+        legacy_device: device.legacy,
+        ..Entry::default()
+    };
     let mut response = match login.sign_in.entry.enter(path.get(1), entry, cookies::read(&headers, session::COOKIE), &visitor, now).await {
         Ok(Entered::App(delivery)) => deliver(delivery),
         Ok(Entered::Form { ctx, sign_up: false }) => redirect_to_form(&login, &[("ctx", &ctx)]),
@@ -62,6 +75,39 @@ async fn sso(
     // A browser without the device cookie gets one.
     keep_device(&mut response, &device);
     response
+}
+
+/// `POST /sso/{app}`: a SAML request by the HTTP-POST binding (`SAMLRequest`, `RelayState`). A
+/// post from the provider's site carries no session cookie (`SameSite=Lax`), so it is answered
+/// with the same request as a `GET` (`303`, `binding=post`: not deflated), a top-level
+/// navigation that does.
+async fn sso_post(lang: Lang, request: axum::extract::Request) -> Response {
+    let Some(params) = super::oauth2::form(request).await.filter(|p| p.contains_key("SAMLRequest")) else {
+        return PageProblem(problem::BAD_REQUEST, lang).into_response();
+    };
+    let kept: std::collections::BTreeMap<_, _> = params.iter().filter(|(k, _)| matches!(k.as_str(), "SAMLRequest" | "RelayState")).collect();
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).append_pair("binding", "post").finish();
+    // A reference with a query only: this very path, as a GET.
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("?{query}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `GET /sso/{app}/metadata`: a SAML app's identity provider metadata (what its service
+/// provider is configured from: our entity id, certificates and single sign-on service).
+async fn saml_metadata(State(login): State<Arc<Login>>, path: Segments, lang: Lang, Now(now): Now) -> Response {
+    match login.sign_in.entry.saml_metadata(path.get(1), now).await {
+        Ok(xml) => {
+            let mut response = Response::new(axum::body::Body::from(xml));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/samlmetadata+xml"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+            response
+        }
+        Err(e) => PageProblem(logged(&e, "saml_metadata"), lang).into_response(),
+    }
 }
 
 /// Gives the browser the device cookie its sign-in's context is bound to, if it lacks it.

@@ -51,6 +51,7 @@ fn kind(app: &App) -> &'static str {
         Target::Discourse(_) => "discourse",
         Target::Jwt(_) => "jwt",
         Target::Oidc(_) => "oidc",
+        Target::Saml(_) => "saml",
     }
 }
 

@@ -255,7 +255,7 @@ impl Corporate {
             nonce: &nonce,
             verifier: &verifier,
             login_hint: Some(&start.email),
-            fresh: start.ctx.authorization.as_ref().is_some_and(|a| a.fresh),
+            fresh: start.ctx.fresh(),
         };
         let url = oidc::authorize_url(&metadata, &request).map_err(|e| OidcError::Unavailable(e.into()))?;
         let expires_at = now + PENDING_TTL;
@@ -570,6 +570,7 @@ mod tests {
             device: crate::signin::flow::device_digest(Some("browser-a")),
             known_as: None,
             replaces: None,
+            saml: None,
         };
         let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
         let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));
@@ -638,6 +639,7 @@ mod tests {
                 device: crate::signin::flow::device_digest(Some("browser-a")),
                 known_as: None,
                 replaces: None,
+                saml: None,
             };
             let sealed = sign_in.entry.seal_context(&ctx, NOW).await.unwrap_or_else(|e| panic!("{e}"));
             let flow = corporate.start(&sealed, "taro@corp.example", NOW).await.unwrap_or_else(|e| panic!("{e}"));

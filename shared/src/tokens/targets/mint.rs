@@ -5,6 +5,7 @@ use crate::common::profile::UserProfile;
 use crate::tokens::claims::{ClaimMapping, MissingClaim};
 use crate::tokens::jws::SigningKey;
 use crate::tokens::return_to::ReturnTo;
+use crate::tokens::saml::authn_request::SamlRequest;
 use crate::tokens::signing_keys::MAX_TOKEN_LIFETIME;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -80,6 +81,11 @@ pub struct MintInput<'a> {
     /// The bridge session the token is minted from ([`Session::sid`](crate::signin::session::Session::sid)):
     /// the `sid` of an OpenID Connect client's ID token. `None` for an older session.
     pub sid: Option<&'a str>,
+    /// When the person proved who they are in the sign-in behind this token (Unix seconds):
+    /// a SAML assertion's `AuthnInstant`.
+    pub authenticated: u64,
+    /// A SAML service provider's request (its `ID` and `RelayState`), or none.
+    pub saml: Option<&'a SamlRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,8 @@
 //! - `oidc`: any OpenID Connect client (authorization code flow): the bridge is its provider; its
 //!   sign-in ends with a code, which the token endpoint exchanges for an ID token
 //!   (`signin::openid_provider`).
+//! - `saml`: any SAML 2.0 service provider: the bridge is its identity provider; its sign-in
+//!   ends with a signed response posted to its assertion consumer service.
 //!
 //! Adding a kind means a variant of [`Target`], a module beside these, and one arm in each
 //! `match` below; the compiler lists every place that must learn about it.
@@ -17,6 +19,7 @@ pub mod jwt;
 pub mod mint;
 pub mod oidc;
 mod oidc_claims;
+pub mod saml;
 pub mod zendesk;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +37,7 @@ pub enum Target {
     Discourse(discourse::DiscourseTarget),
     Jwt(jwt::JwtTarget),
     Oidc(oidc::OidcTarget),
+    Saml(saml::SamlTarget),
 }
 
 impl Target {
@@ -45,6 +49,7 @@ impl Target {
             Self::Discourse(_) => discourse::RESERVED_FIELDS,
             Self::Jwt(_) => jwt::RESERVED_CLAIMS,
             Self::Oidc(_) => oidc::RESERVED_CLAIMS,
+            Self::Saml(_) => saml::RESERVED_ATTRIBUTES,
         }
     }
 
@@ -65,6 +70,8 @@ impl Target {
             Self::Insided(t) => t.algorithm,
             Self::Jwt(t) => t.algorithm,
             Self::Oidc(t) => t.algorithm,
+            // XML signatures with our RSA key (its certificate is what providers trust).
+            Self::Saml(_) => Algorithm::RS256,
         }
     }
 
@@ -75,6 +82,7 @@ impl Target {
             Self::Insided(t) => t.validate(),
             Self::Jwt(t) => t.validate(),
             Self::Oidc(t) => t.validate(),
+            Self::Saml(t) => t.validate(),
         }
     }
 
@@ -91,6 +99,8 @@ impl Target {
             // Its sign-in ends with a code (`SignInPorts::mint`); its tokens are made at the
             // token endpoint (`signin::openid_provider`).
             Self::Oidc(_) => Err(MintError::MissingRequest),
+            // Signed with the key's certificate beside it (`SignInPorts::mint`).
+            Self::Saml(_) => Err(MintError::Signing),
         }
     }
 }
@@ -123,6 +133,8 @@ pub(crate) mod test_support {
             jti: uuid::Uuid::nil(),
             amr: &["pwd"],
             sid: None,
+            authenticated: 1_700_000_000,
+            saml: None,
         }
     }
 

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::mint::{MintError, MintInput, TargetError, check_lifetime, sign, with_query};
-use crate::common::secure_url::secure;
 use crate::tokens::client_assertion;
 use crate::tokens::jws::{Algorithm, SigningKey};
 use crate::tokens::return_to::ReturnTo;
@@ -35,7 +34,6 @@ pub const CODE_TTL: u64 = 60;
 /// At most this many registered redirect URIs.
 const MAX_REDIRECT_URIS: usize = 10;
 /// Longest registered redirect URI (characters): it travels in every sealed sign-in context.
-const MAX_REDIRECT_URI_LEN: usize = 512;
 /// Longest `state` and `nonce` carried (bytes).
 const MAX_STATE_LEN: usize = 512;
 
@@ -270,11 +268,7 @@ impl OidcTarget {
             (_, None) => {}
         }
         for raw in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris).chain(&self.backchannel_logout_uri) {
-            let url = url::Url::parse(raw).map_err(|_| TargetError::Invalid("a redirect or back-channel logout URI is not an absolute URL"))?;
-            // As a browser will be sent there: a URI the parser writes otherwise (`Tool.example`,
-            // `:443`, `/./`) is refused rather than matched as typed and redirected to as parsed.
-            let clean = raw.len() <= MAX_REDIRECT_URI_LEN && ReturnTo::absolute(raw).is_ok() && url.as_str() == raw;
-            if !secure(&url) || url.fragment().is_some() || !clean {
+            if !ReturnTo::registrable(raw) {
                 return Err(TargetError::Invalid(
                     "a redirect or back-channel logout URI is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
                 ));

@@ -1,0 +1,113 @@
+//! Minting: the one place an app's token is made (`SignInPorts::mint`), from a sign-in or a
+//! session's entry, with what each kind signs with (the app's shared secret, our current key, a
+//! SAML response's key and certificate, an OpenID Connect client's sealed code). Not here: how
+//! each kind's token is shaped (`tokens::targets`).
+
+use std::sync::Arc;
+
+use crate::common::profile::UserProfile;
+use crate::signin::flow::{self, Purpose, SignInContext};
+use crate::signin::service::{SignInError, SignInPorts};
+use crate::signin::session::Session;
+use crate::tokens::app::App;
+use crate::tokens::jws::{Algorithm, SigningKey};
+use crate::tokens::signing_keys::SignerError;
+use crate::tokens::targets::Target;
+use crate::tokens::targets::mint::{Delivery, MintError, MintInput};
+use crate::tokens::targets::oidc::{self, OidcTarget};
+
+impl SignInPorts {
+    /// The app's token for `profile`, from the bridge session `session` (the one the sign-in
+    /// opens, or the one entering the app): `amr` says how the sign-in behind it was made
+    /// ([`crate::signin::session::Method::amr`]).
+    pub(super) async fn mint(
+        &self,
+        app: &App,
+        profile: &UserProfile,
+        ctx: &SignInContext,
+        session: &Session,
+        amr: &[&str],
+        now: u64,
+    ) -> Result<Delivery, SignInError> {
+        // Every sign-in checks the app's access before it gets here (`admit`, which records the
+        // refusal), and a session's entry too (to the form); this is the last guard of the one
+        // place tokens are minted.
+        if !app.access.admits(profile) {
+            return Err(SignInError::NotAssigned);
+        }
+        let input = MintInput {
+            app: app.id.as_str(),
+            profile,
+            claims: &app.claims,
+            return_to: ctx.return_to.as_ref(),
+            nonce: ctx.nonce.as_deref(),
+            issuer: &self.issuer,
+            now,
+            jti: uuid::Uuid::new_v4(),
+            amr,
+            sid: session.sid.as_deref(),
+            authenticated: session.authenticated,
+            saml: ctx.saml.as_ref(),
+        };
+        let delivery = match (&app.target, app.target.algorithm()) {
+            (Target::Oidc(client), _) => return self.authorization_code(client, input, ctx).await,
+            (Target::Saml(provider), _) => {
+                let (key, certificate) = self.saml_signer(app, now).await?;
+                provider.mint(input, &key, &certificate)
+            }
+            (_, Algorithm::HS256) => app.target.mint(input, &SigningKey::Hs256(self.shared_secret(app).await?)),
+            (_, ours) => app.target.mint(input, &*self.signers.current(ours, now).await?),
+        };
+        delivery.map_err(|e| {
+            // The operator learns which app and which data (never the person's values).
+            tracing::warn!(app = %app.id, error = %e, "could not mint the app's token");
+            e.into()
+        })
+    }
+
+    /// What signs a SAML app's responses: our current RS256 key and its certificate (Base64
+    /// DER). A key without one (made before the admin tool made them) is `Mint(Signing)`.
+    pub(super) async fn saml_signer(&self, app: &App, now: u64) -> Result<(Arc<SigningKey>, String), SignInError> {
+        match self.signers.current_with_certificate(Algorithm::RS256, now).await? {
+            (key, Some(certificate)) => Ok((key, certificate)),
+            (_, None) => {
+                tracing::warn!(app = %app.id, "the current RS256 key has no certificate, which SAML needs: rotate it with the admin tool");
+                Err(MintError::Signing.into())
+            }
+        }
+    }
+
+    /// An OpenID Connect client's sign-in ends with a code: the grant sealed and encrypted under
+    /// the flow key for [`CODE_TTL`](crate::tokens::targets::oidc::CODE_TTL) seconds, sent to
+    /// its `redirect_uri` (`signin::openid_provider` redeems it).
+    async fn authorization_code(&self, client: &OidcTarget, input: MintInput<'_>, ctx: &SignInContext) -> Result<Delivery, SignInError> {
+        let (Some(redirect_uri), Some(request)) = (&ctx.return_to, &ctx.authorization) else { return Err(MintError::MissingRequest.into()) };
+        let grant =
+            client.grant(&input, redirect_uri, request).inspect_err(|e| tracing::warn!(app = input.app, error = %e, "could not make the app's code"))?;
+        let key = self.secrets.bridge().await?;
+        let code = flow::seal_private(&key.flow_key, Purpose::AuthorizationCode, input.now + oidc::CODE_TTL, &grant)?;
+        Ok(Delivery::Get { url: oidc::code_response(redirect_uri, &code, request.state.as_deref(), input.issuer)? })
+    }
+
+    /// The app, with what minting its token needs loaded into the caches (its shared secret, or
+    /// our current key for its algorithm). A key that does not load is the mint's error to
+    /// report, not this one's.
+    pub(super) async fn app_ready_to_mint(&self, raw_id: &str, now: u64) -> Result<Arc<App>, SignInError> {
+        let app = self.app(raw_id).await?;
+        let loaded = match app.target.algorithm() {
+            Algorithm::HS256 => self.shared_secret(&app).await.map(drop),
+            ours => self.signers.current(ours, now).await.map(drop).map_err(SignInError::from),
+        };
+        if let Err(e) = loaded {
+            tracing::debug!(app = %app.id, error = %e, "the app's signing key did not load ahead of the mint");
+        }
+        Ok(app)
+    }
+
+    /// The secret this app shares with us (HS256 apps, DiscourseConnect, an OpenID Connect
+    /// client's `client_secret`).
+    pub(super) async fn shared_secret(&self, app: &App) -> Result<Vec<u8>, SignInError> {
+        let secret_ref = app.signing_secret.as_ref().ok_or(SignerError::NoKey(Algorithm::HS256))?;
+        Ok(secrecy::ExposeSecret::expose_secret(&*self.secrets.value(secret_ref).await?).as_bytes().to_vec())
+    }
+}

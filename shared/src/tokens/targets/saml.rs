@@ -1,0 +1,173 @@
+//! SAML 2.0 service providers (`saml`): the bridge is their identity provider (Web Browser SSO
+//! Profile). The provider sends the person to `/sso/{app}` with its `AuthnRequest` (either
+//! binding), or the person starts there (IdP-initiated); the sign-in ends with our signed
+//! response posted to the provider's one registered assertion consumer service, with the
+//! `RelayState` it gave. Its requests are checked against what the app registered
+//! ([`SamlTarget::check_request`]); nothing in one decides where the answer goes.
+//!
+//! The response and the assertion are signed with our current RS256 key, whose X.509
+//! certificate (made by the admin tool with the key) the provider trusts: from our metadata at
+//! `/sso/{app}/metadata`, or pasted in.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::mint::{Delivery, MintError, MintInput, TargetError, check_lifetime, verified_email};
+use crate::tokens::jws::SigningKey;
+use crate::tokens::return_to::ReturnTo;
+use crate::tokens::saml::authn_request::{self, Binding, HTTP_POST, RequestError, SamlRequest};
+use crate::tokens::saml::response::{self, Assertion};
+
+/// Attributes we set ourselves; a claim mapping may not name them.
+pub const RESERVED_ATTRIBUTES: &[&str] = &["email"];
+/// The longest entity id we register (characters).
+const MAX_ENTITY_ID: usize = 1024;
+const PASSWORD_PROTECTED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+const UNSPECIFIED_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlTarget {
+    /// The service provider's entity id: the assertion's audience, and the `Issuer` its
+    /// requests must carry.
+    pub entity_id: String,
+    /// Its assertion consumer service (HTTP-POST binding), matched exactly: the only place a
+    /// response is ever sent.
+    pub acs_url: String,
+    #[serde(default)]
+    pub name_id: NameId,
+    /// How long the provider may take the assertion (seconds; 30 to 3600).
+    #[serde(default = "default_lifetime")]
+    pub lifetime_seconds: u64,
+}
+
+fn default_lifetime() -> u64 {
+    300
+}
+
+/// What the assertion's subject names the person by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameId {
+    /// Their verified email (`emailAddress` format).
+    #[default]
+    Email,
+    /// Their stable user id (`persistent` format): the same at every sign-in, whatever their
+    /// email becomes.
+    Persistent,
+}
+
+impl NameId {
+    pub fn format(self) -> &'static str {
+        match self {
+            Self::Email => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            Self::Persistent => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        }
+    }
+}
+
+impl SamlTarget {
+    pub fn validate(&self) -> Result<(), TargetError> {
+        check_lifetime(self.lifetime_seconds)?;
+        if self.entity_id.is_empty() || self.entity_id.chars().count() > MAX_ENTITY_ID || self.entity_id.chars().any(char::is_control) {
+            return Err(TargetError::Invalid("a SAML service provider's entity id is 1 to 1,024 characters, none a control character"));
+        }
+        if !ReturnTo::registrable(&self.acs_url) {
+            return Err(TargetError::Invalid(
+                "the assertion consumer service URL is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The provider's request as it reached `/sso/{app}` (`SAMLRequest` by `binding`, and
+    /// `RelayState`), checked against the registration: its `Issuer` is our entity id for the
+    /// app, and its consumer service, binding and `Destination` (`destination`: this app's
+    /// `/sso/{app}` URL), where given, are the registered ones. Without a request: a sign-in we
+    /// begin (IdP-initiated), answered to the registered service all the same.
+    pub fn check_request(
+        &self,
+        saml_request: Option<&str>,
+        relay_state: Option<&str>,
+        binding: Binding,
+        destination: &str,
+    ) -> Result<SamlRequest, RequestError> {
+        let relay_state = authn_request::relay_state(relay_state)?;
+        let Some(raw) = saml_request.filter(|r| !r.is_empty()) else { return Ok(SamlRequest { relay_state, ..SamlRequest::default() }) };
+        let parsed = authn_request::parse(raw, binding)?;
+        if parsed.issuer.as_deref() != Some(self.entity_id.as_str()) {
+            return Err(RequestError::Issuer);
+        }
+        if parsed.assertion_consumer_service_url.is_some_and(|url| url != self.acs_url) {
+            return Err(RequestError::AssertionConsumerService);
+        }
+        if parsed.protocol_binding.is_some_and(|b| b != HTTP_POST) {
+            return Err(RequestError::ProtocolBinding);
+        }
+        if parsed.destination.is_some_and(|d| d != destination) {
+            return Err(RequestError::Destination);
+        }
+        Ok(SamlRequest { relay_state, ..parsed.request })
+    }
+
+    /// Our response for this person, posted to the consumer service: the assertion names them
+    /// by [`NameId`], carries their verified `email` and the app's claim mapping as attributes
+    /// (an array is one value each), and is signed with `key` (RS256), whose `certificate`
+    /// (Base64 DER) it carries.
+    pub fn mint(&self, input: MintInput<'_>, key: &SigningKey, certificate: &str) -> Result<Delivery, MintError> {
+        if input.issuer.is_empty() {
+            return Err(MintError::Signing);
+        }
+        let request = input.saml.cloned().unwrap_or_default();
+        let email = verified_email(input.profile).ok();
+        let name_id = match self.name_id {
+            NameId::Email => email.ok_or(MintError::MissingEmail)?,
+            NameId::Persistent => input.profile.subject.as_str(),
+        };
+        let mut attributes: Vec<(String, Vec<String>)> = email.map(|e| ("email".to_owned(), vec![e.to_owned()])).into_iter().collect();
+        attributes.extend(input.claims.apply(input.profile)?.into_iter().filter_map(|(name, value)| Some((name, values(&value)?))));
+        let assertion = Assertion {
+            issuer: input.issuer,
+            audience: &self.entity_id,
+            recipient: &self.acs_url,
+            in_response_to: request.id.as_deref(),
+            name_id,
+            name_id_format: self.name_id.format(),
+            session_index: input.sid,
+            authn_instant: input.authenticated,
+            authn_context: if input.amr.contains(&"pwd") { PASSWORD_PROTECTED } else { UNSPECIFIED_CONTEXT },
+            attributes: &attributes,
+            now: input.now,
+            lifetime: self.lifetime_seconds,
+        };
+        let encoded = response::signed_response(&assertion, key, certificate).map_err(|_| MintError::Signing)?;
+        Ok(self.post(encoded, request.relay_state))
+    }
+
+    /// The answer to a passive request (`IsPassive`) that no session could meet: `NoPassive`,
+    /// signed with `key` as [`Self::mint`] signs, posted to the consumer service.
+    pub fn no_passive(&self, request: &SamlRequest, issuer: &str, now: u64, key: &SigningKey, certificate: &str) -> Result<Delivery, MintError> {
+        let id = request.id.as_deref().filter(|_| !issuer.is_empty()).ok_or(MintError::Signing)?;
+        let encoded = response::no_passive(issuer, &self.acs_url, id, now, key, certificate).map_err(|_| MintError::Signing)?;
+        Ok(self.post(encoded, request.relay_state.clone()))
+    }
+
+    fn post(&self, encoded: String, relay_state: Option<String>) -> Delivery {
+        let mut fields = vec![("SAMLResponse".to_owned(), encoded)];
+        fields.extend(relay_state.map(|r| ("RelayState".to_owned(), r)));
+        Delivery::Post { action: self.acs_url.clone(), fields }
+    }
+}
+
+/// A mapped claim as attribute values: an array one value each; objects and nulls none.
+fn values(value: &Value) -> Option<Vec<String>> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => Some(items.iter().filter_map(one).collect()),
+        other => one(other).map(|v| vec![v]),
+    }
+}

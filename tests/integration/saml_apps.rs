@@ -1,0 +1,280 @@
+//! SAML 2.0 service providers (`saml` apps) end to end against moto. The service provider is
+//! pysaml2 (`tests/verifiers/saml_sp.py`, its signatures checked by xmlsec1): it makes the
+//! requests, configured from the metadata the login function serves, and checks every response
+//! as a provider does.
+
+use crate::harness::*;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::tokens::app::App;
+use shared::tokens::jws::Algorithm;
+use shared::tokens::signing_keys::MIN_LEAD;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const WIKI: &str = "https://wiki.example.com";
+const ENTITY_ID: &str = "https://wiki.example.com/saml/metadata";
+const ACS: &str = "https://wiki.example.com/saml/acs";
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// A stack with an RS256 key and the `wiki` app; its metadata as the login function serves it.
+async fn wiki(target: Value) -> (TestApp, String) {
+    let test = spawn_app().await;
+    test.keys().rotate(Algorithm::RS256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let claims = json!({"groups": {"from": "groups", "prefix": "wiki-", "strip_prefix": true}, "name": {"from": "attribute", "name": "name"}});
+    let app: App = serde_json::from_value(json!({"id": "wiki", "name": "Wiki", "target": target, "allowed_origins": [WIKI], "claims": claims}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    test.apps.create(app, None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let metadata = test.send("GET", "/sso/wiki/metadata", &[], None).await;
+    assert_eq!(metadata.status, StatusCode::OK, "{}", metadata.body);
+    assert_eq!(metadata.header("content-type"), Some("application/samlmetadata+xml"));
+    (test, metadata.body)
+}
+
+fn target() -> Value {
+    json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS})
+}
+
+fn provider(metadata: &str, more: Value) -> Value {
+    let mut sp = json!({"metadata": metadata, "entity_id": ENTITY_ID, "acs_url": ACS});
+    if let (Some(sp), Some(more)) = (sp.as_object_mut(), more.as_object()) {
+        sp.extend(more.clone());
+    }
+    sp
+}
+
+/// A request by the HTTP-Redirect binding: its `ID` and the path it sends the browser to.
+fn redirect_request(metadata: &str, more: Value) -> (String, String) {
+    let mut options = json!({"binding": "redirect"});
+    if let (Some(options), Some(more)) = (options.as_object_mut(), more.as_object()) {
+        options.extend(more.clone());
+    }
+    let made = saml_sp("request", &provider(metadata, options)).unwrap_or_else(|e| panic!("{e}"));
+    let url = made["url"].as_str().unwrap_or_default();
+    let path = url.strip_prefix(API).unwrap_or_else(|| panic!("the request goes to {url}"));
+    (made["id"].as_str().unwrap_or_default().to_owned(), path.to_owned())
+}
+
+/// The provider's check of the response the page posts to its consumer service.
+fn accepted(metadata: &str, page: &Reply, outstanding: Option<&str>) -> Result<Value, String> {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{ACS}\"")), "{}", page.body);
+    let response = form_field(&page.body, "SAMLResponse").unwrap_or_else(|| panic!("no SAMLResponse: {}", page.body));
+    saml_sp("response", &provider(metadata, json!({"saml_response": response, "outstanding": outstanding.map(|id| vec![id])})))
+}
+
+#[tokio::test]
+async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
+    let (test, metadata) = wiki(target()).await;
+    let sub = test.user("hanako@example.com", |u| u.groups = &["wiki-editors", "staff"]).await;
+
+    let (id, path) = redirect_request(&metadata, json!({"relay_state": "/pages/42"}));
+    let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
+    let page = test.handoff(&step).await;
+    assert_eq!(form_field(&page.body, "RelayState").as_deref(), Some("/pages/42"));
+    let checked = accepted(&metadata, &page, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(checked["name_id"], "hanako@example.com");
+    assert_eq!(checked["name_id_format"], "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+    assert_eq!(checked["in_response_to"], id.as_str());
+    assert_eq!(checked["issuer"], API);
+    assert_eq!(checked["attributes"], json!({"email": ["hanako@example.com"], "groups": ["editors"], "name": ["Hanako Yamada"]}));
+    assert!(checked["session_index"].as_str().is_some_and(|s| s.len() > 20), "{checked}");
+    // The same response a second time: the provider has no such request outstanding now.
+    let again = accepted(&metadata, &page, None);
+    assert!(again.is_ok(), "an unsolicited response is accepted by a provider that allows them");
+
+    // Single sign-on: a new request with the session answers at once.
+    let cookie = session_cookie(&page);
+    let (second, path) = redirect_request(&metadata, json!({}));
+    let entered = test.send("GET", &path, &[("cookie", &cookie)], None).await;
+    let checked = accepted(&metadata, &entered, Some(&second)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((checked["in_response_to"].as_str(), checked["name_id"].as_str()), (Some(second.as_str()), Some("hanako@example.com")));
+    assert!(form_field(&entered.body, "RelayState").is_none());
+    // An answer for one request is not one for another.
+    assert!(accepted(&metadata, &entered, Some(&id)).is_err(), "InResponseTo is checked");
+
+    // Persistent name ids name the user whatever their email.
+    let (test2, metadata2) = wiki(json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "name_id": "persistent"})).await;
+    let sub2 = test2.user("taro@example.com", |_| {}).await;
+    let (id, path) = redirect_request(&metadata2, json!({}));
+    let page = test2.handoff(&test2.login_at(&path, "taro@example.com", PASSWORD).await).await;
+    let checked = accepted(&metadata2, &page, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (checked["name_id"].as_str(), checked["name_id_format"].as_str()),
+        (Some(sub2.as_str()), Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"))
+    );
+    assert_ne!(sub, sub2);
+}
+
+#[tokio::test]
+async fn the_post_binding_idp_initiated_sign_in_force_authn_and_is_passive() {
+    let (test, metadata) = wiki(target()).await;
+    test.user("hanako@example.com", |_| {}).await;
+
+    // HTTP-POST: answered with the same request as a GET, which carries the session cookie.
+    let made = saml_sp("request", &provider(&metadata, json!({"binding": "post", "relay_state": "r-1"}))).unwrap_or_else(|e| panic!("{e}"));
+    let fields = made["fields"].as_object().cloned().unwrap_or_default();
+    let form =
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default()))).finish();
+    let posted = test.send("POST", "/sso/wiki", &[("content-type", "application/x-www-form-urlencoded")], Some(form)).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let location = posted.header("location").unwrap_or_default().to_owned();
+    assert!(location.starts_with("?RelayState=r-1&SAMLRequest=") && location.ends_with("&binding=post"), "{location}");
+    let step = test.login_at(&format!("/sso/wiki{location}"), "hanako@example.com", PASSWORD).await;
+    let page = test.handoff(&step).await;
+    let id = made["id"].as_str().unwrap_or_default();
+    assert_eq!(accepted(&metadata, &page, Some(id)).map(|c| c["in_response_to"].clone()), Ok(json!(id)));
+    assert_eq!(form_field(&page.body, "RelayState").as_deref(), Some("r-1"));
+    let cookie = session_cookie(&page);
+
+    // IdP-initiated: no request; the response answers none and goes to the registered service.
+    let entered = test.send("GET", "/sso/wiki?RelayState=home", &[("cookie", &cookie)], None).await;
+    let checked = accepted(&metadata, &entered, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(checked["in_response_to"], Value::Null);
+    assert!(accepted(&metadata, &entered, Some(id)).is_err(), "a provider expecting an answer refuses an unsolicited one");
+    // A RelayState is given back as it came, written into the page as text.
+    let hostile = "\"><script>alert(1)</script>";
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("RelayState", hostile).finish();
+    let entered = test.send("GET", &format!("/sso/wiki?{query}"), &[("cookie", &cookie)], None).await;
+    assert!(accepted(&metadata, &entered, None).is_ok());
+    assert!(!entered.body.contains("<script>alert") && entered.body.contains("&lt;script&gt;alert"), "{}", entered.body);
+
+    // ForceAuthn: the form, whatever the session.
+    let (_, path) = redirect_request(&metadata, json!({"force_authn": true}));
+    let forced = test.send("GET", &path, &[("cookie", &cookie)], None).await;
+    assert_eq!(forced.status, StatusCode::FOUND, "{}", forced.body);
+    assert!(forced.location_param("ctx").is_some());
+
+    // IsPassive: with the session, the answer; without, NoPassive, and no page.
+    let (passive, path) = redirect_request(&metadata, json!({"is_passive": true}));
+    assert!(accepted(&metadata, &test.send("GET", &path, &[("cookie", &cookie)], None).await, Some(&passive)).is_ok());
+    let (passive, path) = redirect_request(&metadata, json!({"is_passive": true}));
+    let refused = accepted(&metadata, &test.send("GET", &path, &[], None).await, Some(&passive));
+    assert!(refused.as_ref().is_err_and(|e| e.contains("NoPassive")), "{refused:?}");
+}
+
+#[tokio::test]
+async fn requests_that_would_send_the_answer_elsewhere_are_refused() {
+    use base64::Engine;
+    let (test, metadata) = wiki(target()).await;
+    let (_, path) = redirect_request(&metadata, json!({}));
+    let url = url::Url::parse(&format!("{API}{path}")).unwrap_or_else(|e| panic!("{e}"));
+    let encoded = url.query_pairs().find(|(k, _)| k == "SAMLRequest").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let deflated = base64::engine::general_purpose::STANDARD.decode(&encoded).unwrap_or_default();
+    let xml = String::from_utf8(miniz_oxide::inflate::decompress_to_vec(&deflated).unwrap_or_default()).unwrap_or_default();
+    assert!(xml.contains("AuthnRequest"), "{xml}");
+    let send = |xml: String| {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 6));
+        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("SAMLRequest", &encoded).finish();
+        let test = &test;
+        async move { test.send("GET", &format!("/sso/wiki?{query}"), &[], None).await }
+    };
+    let acs = format!("AssertionConsumerServiceURL=\"{ACS}\"");
+    let hostile = [
+        (xml.replace(&acs, "AssertionConsumerServiceURL=\"https://evil.example/acs\""), "another consumer service"),
+        (xml.replace(&acs, &format!("AssertionConsumerServiceURL=\"{ACS}/\"")), "a consumer service with a trailing slash"),
+        (xml.replace(ENTITY_ID, "https://evil.example/saml"), "another issuer"),
+        (xml.replace(&format!("{API}/sso/wiki"), &format!("{API}/sso/other")), "another destination"),
+        (xml.replace("bindings:HTTP-POST", "bindings:HTTP-Artifact"), "another binding for the answer"),
+        (format!("<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}", xml.replacen(ENTITY_ID, "&x;", 1)), "an external entity"),
+        (xml.replace("Version=\"2.0\"", "Version=\"1.0\""), "another version"),
+        (xml.replacen("ID=\"", "ID=\"1", 1), "an ID that is not one"),
+    ];
+    for (changed, why) in hostile {
+        assert_ne!(changed, xml, "{why}");
+        let xml = changed;
+        let reply = send(xml).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{why}: {}", reply.body);
+        assert!(reply.body.contains("app_request_invalid") || reply.body.contains("sign-in request"), "{why}: {}", reply.body);
+    }
+    for (query, why) in [
+        ("SAMLRequest=%%%".to_owned(), "not Base64"),
+        (format!("SAMLRequest={}", "A".repeat(20_000)), "too large"),
+        (format!("RelayState={}", "r".repeat(1025)), "a RelayState too long"),
+    ] {
+        let reply = test.send("GET", &format!("/sso/wiki?{query}"), &[], None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{why}: {}", reply.body);
+    }
+    // A post without a request, or not a form.
+    let reply = test.send("POST", "/sso/wiki", &[("content-type", "application/x-www-form-urlencoded")], Some("RelayState=x".into())).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = test.send("POST", "/sso/wiki", &[("content-type", "application/json")], Some("{}".into())).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // Metadata only for a SAML app.
+    assert_eq!(test.send("GET", &format!("/sso/{APP}/metadata"), &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(test.send("GET", "/sso/nope/metadata", &[], None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_response_changed_on_the_way_is_refused_by_the_provider() {
+    use base64::Engine;
+    let (test, metadata) = wiki(target()).await;
+    test.user("hanako@example.com", |_| {}).await;
+    test.user("mallory@example.com", |_| {}).await;
+    let (id, path) = redirect_request(&metadata, json!({}));
+    let page = test.handoff(&test.login_at(&path, "mallory@example.com", PASSWORD).await).await;
+    let response = form_field(&page.body, "SAMLResponse").unwrap_or_default();
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&response).unwrap_or_default()).unwrap_or_default();
+    let check = |xml: String| {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+        saml_sp("response", &provider(&metadata, json!({"saml_response": encoded, "outstanding": [id]})))
+    };
+    assert!(check(xml.clone()).is_ok());
+    for (changed, why) in [
+        (xml.replace("mallory@example.com", "hanako@example.com"), "another person"),
+        (xml.replace(ENTITY_ID, "https://other.example.com/saml"), "another audience"),
+        (xml.replacen("<ds:SignatureValue>", "<ds:SignatureValue>A", 1), "a broken signature"),
+    ] {
+        assert_ne!(changed, xml, "{why}");
+        assert!(check(changed).is_err(), "{why}");
+    }
+}
+
+/// A consumer service the bridge would post assertions to elsewhere than a provider's own
+/// HTTPS page, or an entity id that is none, is refused when the app is made or changed, and
+/// nothing is written.
+#[tokio::test]
+async fn a_hostile_registration_is_refused() {
+    let (test, _) = wiki(target()).await;
+    let long = format!("{WIKI}/{}", "a".repeat(500));
+    let hostile_acs = [
+        "http://wiki.example.com/acs",
+        "http://169.254.169.254/latest/meta-data/",
+        "javascript:alert(1)",
+        "/acs",
+        "//wiki.example.com/acs",
+        "https://wiki.example.com/acs#x",
+        "https://me:pw@wiki.example.com/acs",
+        "https://Wiki.example.com/acs",
+        "https://wiki.example.com:443/acs",
+        "https://wiki.example.com/a/../acs",
+        "https://wiki.example.com\\@evil.example/acs",
+        &long,
+    ];
+    let targets = hostile_acs.iter().map(|acs| json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": acs})).chain([
+        json!({"kind": "saml", "entity_id": "", "acs_url": ACS}),
+        json!({"kind": "saml", "entity_id": "a\nb", "acs_url": ACS}),
+        json!({"kind": "saml", "entity_id": "e".repeat(1025), "acs_url": ACS}),
+        json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "lifetime_seconds": 7200}),
+        json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "name_id": "transient"}),
+        json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "algorithm": "HS256"}),
+        json!({"kind": "saml", "entity_id": ENTITY_ID}),
+    ]);
+    let stored = test.apps.get(&shared::tokens::app::AppId::parse("wiki").unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e:#}"));
+    for target in targets {
+        let app = serde_json::from_value::<App>(json!({"id": "hostile", "name": "x", "target": target, "allowed_origins": [WIKI]}));
+        let Ok(app) = app else { continue };
+        assert!(test.apps.create(app.clone(), None).await.is_err(), "made with {target}");
+        assert!(test.apps.update(App { id: stored.id.clone(), version: stored.version, ..app }).await.is_err(), "changed to {target}");
+    }
+    assert!(test.apps.get(&shared::tokens::app::AppId::parse("hostile").unwrap_or_else(|e| panic!("{e}"))).await.is_err(), "nothing made");
+    let kept = test.apps.get(&stored.id).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!((kept.version, kept.target), (stored.version, stored.target.clone()), "nothing changed");
+    // A secret for an app that signs with our key is refused too.
+    let secret = secrecy::SecretString::from("s".repeat(32));
+    let app: App =
+        serde_json::from_value(json!({"id": "hostile", "name": "x", "target": target(), "allowed_origins": [WIKI]})).unwrap_or_else(|e| panic!("{e}"));
+    assert!(test.apps.create(app, Some(&secret)).await.is_err(), "a SAML app shares no secret");
+}

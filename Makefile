@@ -45,7 +45,7 @@ contracts:
 package:
 	python3 -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
 	rustup target add aarch64-unknown-linux-gnu
-	cargo lambda build --release --arm64 --output-format zip -p login -p scim -p workflows -p triggers -p sms-sender -p admin
+	cargo lambda build --release --arm64 --output-format zip -p login -p account -p scim -p workflows -p triggers -p sms-sender -p admin
 
 ## The packages built, then each checked to be at most 4 MB zipped (CI runs this after the tests).
 package-check: package

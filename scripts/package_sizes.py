@@ -10,7 +10,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIMIT = 4_000_000
-FUNCTIONS = ["login", "admin", "scim", "scim-sync", "workflows", "session-ends", "triggers", "sms-sender"]
+FUNCTIONS = ["login", "account", "admin", "scim", "scim-sync", "workflows", "session-ends", "triggers", "sms-sender"]
 
 
 def main():

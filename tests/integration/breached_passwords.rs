@@ -48,7 +48,7 @@ async fn app_with_breaches(url: &str) -> TestApp {
     let mut demo = app.apps.get(&AppId::parse(APP).unwrap()).await.unwrap();
     demo.sign_up = SignUp::Open;
     app.apps.update(demo).await.unwrap();
-    app.login = login::routes::router(login_state_with(&app.sdk, &app.stack, moto(), &[("BREACHED_PASSWORDS_URL", url)]));
+    app.login = api_with(&app.sdk, &app.stack, moto(), &[("BREACHED_PASSWORDS_URL", url)]);
     app
 }
 

@@ -89,7 +89,7 @@ pub struct TestApp {
     pub sdk: SdkConfig,
     pub calls: CallLog,
     pub stack: LocalStack,
-    /// The login function's router, as Lambda runs it.
+    /// The login and account functions' routers, as Lambda runs them behind API Gateway.
     pub login: axum::Router,
     pub apps: Apps,
     pub app_secret: String,
@@ -120,9 +120,28 @@ pub async fn spawn_app() -> TestApp {
     TestApp { sdk, calls, stack, login, apps, app_secret, browser: Arc::default() }
 }
 
-/// The login function as Lambda builds it, from its environment variables.
+/// The login and account functions as Lambda builds them, from their environment variables,
+/// behind API Gateway's routes (`api_gateway`).
 pub fn login_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> axum::Router {
-    routes::router(login_state_for(sdk, stack, moto))
+    api_with(sdk, stack, moto, &[])
+}
+
+/// The same, with `extra` environment variables set too (over the defaults).
+pub fn api_with(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: &[(&str, &str)]) -> axum::Router {
+    let account = routes::account_router(function_state(sdk, stack, moto, extra, "AccountFunction"));
+    api_gateway(routes::router(login_state_with(sdk, stack, moto, extra)), account)
+}
+
+/// API Gateway's routes between the two: `/account` and `/account/...` to the account
+/// function, every other path to the login function.
+pub fn api_gateway(login: axum::Router, account: axum::Router) -> axum::Router {
+    use tower::ServiceExt;
+    let dispatch = tower::service_fn(move |request: axum::extract::Request| {
+        let path = request.uri().path();
+        let function = if path == "/account" || path.starts_with("/account/") { account.clone() } else { login.clone() };
+        function.oneshot(request)
+    });
+    axum::Router::new().fallback_service(dispatch)
 }
 
 /// The login function's state as its `main` builds it (before its init loads anything).
@@ -132,6 +151,12 @@ pub fn login_state_for(sdk: &SdkConfig, stack: &LocalStack, moto: &str) -> Arc<L
 
 /// The same, with `extra` environment variables set too (over the defaults).
 pub fn login_state_with(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: &[(&str, &str)]) -> Arc<Login> {
+    function_state(sdk, stack, moto, extra, "LoginFunction")
+}
+
+/// The state of the login or the account function (`function`: its name in `template.yaml`,
+/// which its AWS calls are signed as), from the environment both have.
+fn function_state(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: &[(&str, &str)], function: &str) -> Arc<Login> {
     let mut env: HashMap<String, String> = stack.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     env.insert("FORM_URL".into(), format!("{FORM}/index.html"));
     env.insert("PUBLIC_API_URL".into(), API.into());
@@ -139,7 +164,7 @@ pub fn login_state_with(sdk: &SdkConfig, stack: &LocalStack, moto: &str, extra: 
     env.insert("COGNITO_JWKS_URL".into(), format!("{moto}/{}/.well-known/jwks.json", stack.user_pool_id));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_env(&env).unwrap_or_else(|e| panic!("{e}"));
-    let sdk = &as_function(sdk, "LoginFunction");
+    let sdk = &as_function(sdk, function);
     Arc::new(Login::new(&config, sdk, Login::secrets(&config, sdk)).unwrap_or_else(|e| panic!("{e}")))
 }
 

@@ -25,7 +25,7 @@ const FIELDS = {
   discourse: "forum_url",
   jwt: "url, algorithm (HS256, RS256, ES256), parameter, delivery (get, post), lifetime_seconds, audience, return_parameter",
   oidc: "redirect_uris, post_logout_redirect_uris, client_authentication (client_secret_basic, client_secret_post, private_key_jwt, none), jwks (private_key_jwt's public keys), algorithm (RS256, ES256), lifetime_seconds, refresh_token_lifetime_seconds, refresh_token_idle_seconds, backchannel_logout_uri",
-  saml: "entity_id, acs_url, name_id (email, persistent), lifetime_seconds",
+  saml: "entity_id, acs_url, name_id (email, user_id), idp_initiated (false), lifetime_seconds",
 };
 const pretty = (value) => JSON.stringify(value, null, 2);
 const template = (kind) => pretty(TEMPLATES[kind]);

@@ -26,8 +26,8 @@ use crate::tokens::return_to::ReturnTo;
 /// person's Cognito tokens carried through a step, 2 to 4 KB), but for a handoff.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Longest handoff (a SAML response, with its two signatures and certificates, seals to about
-/// 10 KB; the form posts it back as a form's field).
-pub const MAX_HANDOFF_LEN: usize = 16 * 1024;
+/// 10 KB): the form posts it back as a form's field, `handoff=...` within the API's 16 KiB body.
+pub const MAX_HANDOFF_LEN: usize = 16_000;
 
 /// The longest token of `purpose`.
 fn max_len(purpose: Purpose) -> usize {

@@ -45,7 +45,6 @@ use crate::tokens::app::{App, AppId};
 
 use crate::tokens::ports::AppDirectory;
 use crate::tokens::return_to::ReturnTo;
-use crate::tokens::saml::authn_request::Binding;
 use crate::tokens::signing_keys::{SignerError, Signers};
 use crate::tokens::targets::Target;
 use crate::tokens::targets::discourse::{NONCE_TTL, RequestError};
@@ -107,10 +106,9 @@ pub struct Entry<'a> {
     pub sig: Option<&'a str>,
     /// An OpenID Connect client's authorization request (`/oauth2/authorize`).
     pub authorization: Option<crate::tokens::targets::oidc::AuthorizationRequest<'a>>,
-    /// A SAML service provider's `SAMLRequest` and `RelayState`, and the binding they came by.
+    /// A SAML service provider's `SAMLRequest` (HTTP-Redirect binding) and `RelayState`.
     pub saml_request: Option<&'a str>,
     pub relay_state: Option<&'a str>,
-    pub saml_binding: Option<crate::tokens::saml::authn_request::Binding>,
     /// The browser's device cookie (its digest goes into the context).
     pub device: Option<&'a str>,
     /// The id the browser held under the device cookie's old name, if any: a hint for the risk
@@ -301,14 +299,13 @@ impl SignInPorts {
                 authorization = Some(checked);
                 Some(redirect_uri)
             }
-            Target::Saml(provider) => {
-                let binding = entry.saml_binding.unwrap_or(Binding::Redirect);
-                let destination = format!("{}/sso/{}", self.issuer, app.id);
-                saml = Some(provider.check_request(entry.saml_request, entry.relay_state, binding, &destination)?);
-                None
-            }
             // Only an OpenID Connect client is entered with an authorization request.
             _ if entry.authorization.is_some() => return Err(AuthorizationError::RedirectUri.into()),
+            Target::Saml(provider) => {
+                let destination = format!("{}/sso/{}", self.issuer, app.id);
+                saml = Some(provider.check_request(entry.saml_request, entry.relay_state, &destination)?);
+                None
+            }
             _ => entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?,
         };
         let device = flow::device_digest(entry.device);

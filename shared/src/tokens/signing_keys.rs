@@ -58,7 +58,10 @@ impl PublishedKey {
     /// The key's self-signed X.509 certificate (Base64 DER): its JWK's first `x5c` (RFC 7517
     /// §4.7).
     pub fn certificate(&self) -> Option<String> {
-        self.jwk.get("x5c")?.as_array()?.first()?.as_str().map(str::to_owned)
+        let certificate = self.jwk.get("x5c")?.as_array()?.first()?.as_str()?;
+        // Written into XML as it is: Base64's alphabet only.
+        let base64 = !certificate.is_empty() && certificate.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        base64.then(|| certificate.to_owned())
     }
 }
 
@@ -136,26 +139,23 @@ impl Signers {
 
     /// The key that signs `alg` tokens now.
     pub async fn current(&self, alg: Algorithm, now: u64) -> Result<Arc<SigningKey>, SignerError> {
+        Ok(self.current_with_certificate(alg, now).await?.0)
+    }
+
+    /// [`Self::current`] and that key's X.509 certificate (Base64 DER, its JWK's first `x5c`),
+    /// if it has one (the admin tool makes one with each RS256 key): both from one read of the
+    /// key set, so a rotation never pairs one key with another's certificate.
+    pub async fn current_with_certificate(&self, alg: Algorithm, now: u64) -> Result<(Arc<SigningKey>, Option<String>), SignerError> {
         let set = self.keys.key_set().await?;
         let key = set.signing(alg, now).ok_or(SignerError::NoKey(alg))?;
         if let Some(parsed) = self.lock().get(&key.kid) {
-            return Ok(parsed.clone());
+            return Ok((parsed.clone(), key.certificate()));
         }
         let pem = self.secrets.value(&key.private_key).await?;
         let parsed =
             Arc::new(SigningKey::from_pem(alg, &key.kid, secrecy::ExposeSecret::expose_secret(&*pem)).map_err(|e| SignerError::Key(key.kid.clone(), e))?);
         self.lock().insert(key.kid.clone(), parsed.clone());
-        Ok(parsed)
-    }
-
-    /// The JWKS document to publish now.
-    /// [`Self::current`] and that key's X.509 certificate (Base64 DER, its JWK's first `x5c`),
-    /// if it has one (the admin tool makes one with each RS256 key).
-    pub async fn current_with_certificate(&self, alg: Algorithm, now: u64) -> Result<(Arc<SigningKey>, Option<String>), SignerError> {
-        let key = self.current(alg, now).await?;
-        let set = self.keys.key_set().await?;
-        let certificate = set.signing(alg, now).and_then(PublishedKey::certificate);
-        Ok((key, certificate))
+        Ok((parsed, key.certificate()))
     }
 
     /// The certificates of the published `alg` keys at `now` (Base64 DER): the one signing and
@@ -165,6 +165,7 @@ impl Signers {
         Ok(set.keys.iter().filter(|k| k.alg == alg && k.published(now)).filter_map(PublishedKey::certificate).collect())
     }
 
+    /// The JWKS document to publish now.
     pub async fn jwks(&self, now: u64) -> Result<Value, StoreError> {
         Ok(self.keys.key_set().await?.jwks(now))
     }

@@ -1,8 +1,8 @@
 //! The local stand-in for API Gateway and S3: serves `static-form/` (plus a generated
 //! `config.js` naming the API) on one port, and the API on another, where every request is
 //! turned into an API Gateway HTTP API (payload 2.0) event and run through `lambda_http`'s own
-//! adapter into the login function's router (or the SCIM function's, for `/scim/...`, or the
-//! admin function's, for `/admin/...`) — the
+//! adapter into the login function's router (or the SCIM function's, for `/scim/...`, the
+//! admin function's, for `/admin/...`, or the account function's, for `/account...`) — the
 //! same path a deployed request takes. It also stands in for the stream's event source mapping:
 //! every second it reads the table's stream and hands new records to the workflow runner's
 //! handler (`workflows::local_stream`). And it stands in for Lambda's Invoke API for the trigger
@@ -33,8 +33,9 @@ use tower::ServiceExt;
 
 #[derive(Clone)]
 struct Api {
-    /// The login, SCIM and admin functions' routers, the ones Lambda runs.
+    /// The login, account, SCIM and admin functions' routers, the ones Lambda runs.
     login: Router,
+    account: Router,
     scim: Router,
     admin: Router,
 }
@@ -58,6 +59,7 @@ async fn main() -> Result<()> {
     let defaults = WithDefaults { form_url: form_url.clone(), api_url: api_url.clone() };
     let admin = Arc::new(admin::state::Admin::new(&admin::config::Config::from_env(&defaults)?, &sdk).map_err(anyhow::Error::msg)?);
     let api = Router::new().fallback(api_gateway).with_state(Api {
+        account: routes::account_router(login.clone()),
         login: routes::router(login),
         scim: scim::routes::router(scim),
         admin: admin::routes::router(admin),
@@ -181,10 +183,11 @@ async fn api_gateway(State(api): State<Api>, request: Request) -> Response {
     };
     let event = LambdaEvent::new(request, LambdaContext::default());
     // API Gateway's routes: `/scim/v2/...` to the SCIM function, `/admin/...` to the admin
-    // function, everything else to login.
+    // function, `/account` and `/account/...` to the account function, everything else to login.
     let function = match parts.uri.path() {
         path if path.starts_with("/scim/") => api.scim.clone(),
         path if path.starts_with("/admin/") => api.admin.clone(),
+        path if path == "/account" || path.starts_with("/account/") => api.account.clone(),
         _ => api.login.clone(),
     };
     // The router's body, read whole first (axum's body is not `Sync`, which an axum handler's

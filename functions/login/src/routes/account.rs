@@ -36,7 +36,7 @@ pub fn page_route() -> Router<Arc<Login>> {
     Router::new().route("/account", get(open)).method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The page's JSON calls (mounted by `api` behind its CORS and origin check).
+/// The page's JSON calls (behind `api::form_calls`' CORS and origin check).
 pub fn json_routes() -> Router<Arc<Login>> {
     Router::new()
         .route("/account/view", post(view))

@@ -32,30 +32,36 @@ use shared::signin::service::{Outcome, SignInError};
 use shared::signin::sign_up::NewAccount;
 
 pub fn routes(login: &Arc<Login>) -> Router<Arc<Login>> {
+    form_calls(
+        login,
+        Router::new()
+            .route("/login", post(password))
+            .route("/login/challenge", post(challenge))
+            .route("/login/code", post(email_code))
+            .route("/login/passkey", post(passkey))
+            .route("/login/identify", post(identify))
+            .route("/password/forgot", post(forgot))
+            .route("/password/reset", post(reset))
+            .route("/corporate/start", post(corporate_start))
+            .route("/signup", post(sign_up))
+            .route("/signup/confirm", post(sign_up_confirm))
+            .route("/signup/resend", post(sign_up_resend))
+            .route("/consent/documents", get(consent_documents))
+            .route("/consent/show", post(consent_show))
+            .route("/consent", post(consent)),
+    )
+}
+
+/// `routes` as the form's JSON calls: cross-origin from the form only (CORS for its origin, and
+/// any other `Origin` refused), a JSON `405` for another method. The account page's calls take
+/// the same layers in the account function.
+pub fn form_calls(login: &Arc<Login>, routes: Router<Arc<Login>>) -> Router<Arc<Login>> {
     let cors = CorsLayer::new()
         .allow_methods([Method::POST])
         .allow_headers([header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600))
         .allow_origin(HeaderValue::from_str(login.form_origin.as_str()).map(AllowOrigin::exact).unwrap_or_else(|_| AllowOrigin::list([])));
-    Router::new()
-        .route("/login", post(password))
-        .route("/login/challenge", post(challenge))
-        .route("/login/code", post(email_code))
-        .route("/login/passkey", post(passkey))
-        .route("/login/identify", post(identify))
-        .route("/password/forgot", post(forgot))
-        .route("/password/reset", post(reset))
-        .route("/corporate/start", post(corporate_start))
-        .route("/signup", post(sign_up))
-        .route("/signup/confirm", post(sign_up_confirm))
-        .route("/signup/resend", post(sign_up_resend))
-        .route("/consent/documents", get(consent_documents))
-        .route("/consent/show", post(consent_show))
-        .route("/consent", post(consent))
-        .merge(crate::routes::account::json_routes())
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(cors)
-        .layer(middleware::from_fn_with_state(login.clone(), only_from_form))
+    routes.method_not_allowed_fallback(method_not_allowed).layer(cors).layer(middleware::from_fn_with_state(login.clone(), only_from_form))
 }
 
 /// Browsers always send `Origin` on these cross-origin calls; tools may send none. Any other

@@ -20,7 +20,7 @@ use shared::common::time::unix_now;
 use shared::signin::flow::FlowError;
 use shared::signin::service::{Entered, Entry, SignInError};
 use shared::signin::session::{self, ProviderLogout};
-use shared::tokens::saml::authn_request::Binding;
+use shared::tokens::saml::authn_request;
 
 /// Zendesk's error message is logged cut to this many characters.
 const MAX_NOTICE_CHARS: usize = 300;
@@ -52,15 +52,12 @@ async fn sso(
     };
     let get = |k: &str| query.get(k).map(String::as_str);
     let device = cookies::BrowserDevice::of(&headers, now);
-    // A SAML request that came as a form post was sent on here by `sso_post`, not deflated.
-    let saml_binding = Some(if get("binding") == Some("post") { Binding::Post } else { Binding::Redirect });
     let entry = Entry {
         return_to: get("return_to"),
         sso: get("sso"),
         sig: get("sig"),
         saml_request: get("SAMLRequest"),
         relay_state: get("RelayState"),
-        saml_binding,
         device: Some(&device.id),
         legacy_device: device.legacy,
         ..Entry::default()
@@ -79,17 +76,25 @@ async fn sso(
 
 /// `POST /sso/{app}`: a SAML request by the HTTP-POST binding (`SAMLRequest`, `RelayState`). A
 /// post from the provider's site carries no session cookie (`SameSite=Lax`), so it is answered
-/// with the same request as a `GET` (`303`, `binding=post`: not deflated), a top-level
-/// navigation that does.
+/// with the same request by the HTTP-Redirect binding (deflated), a `303` to this path: a
+/// top-level navigation that does.
 async fn sso_post(lang: Lang, request: axum::extract::Request) -> Response {
-    let Some(params) = super::oauth2::form(request).await.filter(|p| p.contains_key("SAMLRequest")) else {
+    let Some(params) = super::oauth2::form(request).await else {
         return PageProblem(problem::BAD_REQUEST, lang).into_response();
     };
-    let kept: std::collections::BTreeMap<_, _> = params.iter().filter(|(k, _)| matches!(k.as_str(), "SAMLRequest" | "RelayState")).collect();
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).append_pair("binding", "post").finish();
+    let redirected = match params.get("SAMLRequest").map(|r| authn_request::post_to_redirect(r)) {
+        Some(Ok(redirected)) => redirected,
+        Some(Err(e)) => return PageProblem(logged(&SignInError::SamlRequest(e), "sso"), lang).into_response(),
+        None => return PageProblem(problem::BAD_REQUEST, lang).into_response(),
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("SAMLRequest", &redirected);
+    if let Some(relay_state) = params.get("RelayState") {
+        query.append_pair("RelayState", relay_state);
+    }
     // A reference with a query only: this very path, as a GET.
     let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("?{query}")) {
+    if let Ok(location) = HeaderValue::from_str(&format!("?{}", query.finish())) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response

@@ -1,6 +1,7 @@
 //! A service provider's `<samlp:AuthnRequest>` (SAML 2.0 Core §3.4), as it reaches `/sso/{app}`
 //! by the HTTP-Redirect binding (Bindings §3.4: `SAMLRequest` = Base64 of the raw DEFLATE of
-//! the XML, `RelayState`) or by the HTTP-POST binding (Bindings §3.5: Base64 of the XML).
+//! the XML, `RelayState`); one that came by the HTTP-POST binding (Bindings §3.5: Base64 of the
+//! XML) is deflated and sent on as a `GET` first ([`post_to_redirect`]).
 //!
 //! Read by a strict reader of our own that expands nothing: a document type declaration (and so
 //! any entity of one) is refused, as are processing instructions and references other than
@@ -25,18 +26,10 @@ pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 const MAX_ENCODED: usize = 16 * 1024;
 /// The most an inflated request may hold (bytes).
 const MAX_XML: usize = 64 * 1024;
-/// The longest request `ID` and `RelayState` kept (characters).
+/// The longest request `ID` kept (characters).
 const MAX_ID: usize = 256;
+/// The longest `RelayState` given back (bytes; Bindings §3.4.3 asks providers for at most 80).
 pub const MAX_RELAY_STATE: usize = 1024;
-
-/// How the request came.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Binding {
-    /// A query: deflated.
-    Redirect,
-    /// A form post: not deflated.
-    Post,
-}
 
 /// What the answer to a sign-in needs from the service provider's request; none of it decides
 /// where the answer goes.
@@ -81,31 +74,46 @@ pub enum RequestError {
     ProtocolBinding,
     #[error("the SAML request was meant for another destination")]
     Destination,
-    #[error("the RelayState is longer than 1,024 characters or holds control characters")]
+    #[error("the RelayState is longer than 1,024 bytes or holds control characters, or (IdP-initiated) is not one of the provider's pages")]
     RelayState,
+    #[error("no SAML request, and the app does not allow sign-ins begun at the bridge")]
+    Unsolicited,
 }
 
-/// A `RelayState` as given back: at most [`MAX_RELAY_STATE`] characters, none a control.
+/// A `RelayState` as given back: at most [`MAX_RELAY_STATE`] bytes, none a control character.
 pub fn relay_state(raw: Option<&str>) -> Result<Option<String>, RequestError> {
     match raw.filter(|r| !r.is_empty()) {
-        Some(r) if r.chars().count() > MAX_RELAY_STATE || r.chars().any(char::is_control) => Err(RequestError::RelayState),
+        Some(r) if r.len() > MAX_RELAY_STATE || r.chars().any(char::is_control) => Err(RequestError::RelayState),
         other => Ok(other.map(str::to_owned)),
     }
 }
 
-/// Decodes and reads a `SAMLRequest` that came by `binding`.
-pub fn parse(encoded: &str, binding: Binding) -> Result<ParsedRequest, RequestError> {
+/// Decodes and reads a `SAMLRequest` of the HTTP-Redirect binding (Base64 of the raw DEFLATE of
+/// the XML).
+pub fn parse(encoded: &str) -> Result<ParsedRequest, RequestError> {
+    let xml = miniz_oxide::inflate::decompress_to_vec_with_limit(&base64(encoded)?, MAX_XML).map_err(|_| RequestError::Malformed)?;
+    read(std::str::from_utf8(&xml).map_err(|_| RequestError::Malformed)?)
+}
+
+/// A `SAMLRequest` of the HTTP-POST binding (Base64 of the XML) as the HTTP-Redirect binding
+/// carries it (deflated, so it fits in the URL of the `GET` it is sent on as). Read only as far
+/// as its size; [`parse`] reads the rest.
+pub fn post_to_redirect(encoded: &str) -> Result<String, RequestError> {
+    let xml = base64(encoded)?;
+    if xml.len() > MAX_XML {
+        return Err(RequestError::TooLarge);
+    }
+    Ok(STANDARD.encode(miniz_oxide::deflate::compress_to_vec(&xml, 6)))
+}
+
+/// The bytes of a Base64 `SAMLRequest` of at most [`MAX_ENCODED`] bytes. Line breaks are left
+/// out; a space is a `+` a provider did not percent-encode in its query (Base64 has no spaces).
+fn base64(encoded: &str) -> Result<Vec<u8>, RequestError> {
     if encoded.len() > MAX_ENCODED {
         return Err(RequestError::TooLarge);
     }
-    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = STANDARD.decode(compact).map_err(|_| RequestError::Malformed)?;
-    let xml = match binding {
-        Binding::Redirect => miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_XML).map_err(|_| RequestError::Malformed)?,
-        Binding::Post if bytes.len() > MAX_XML => return Err(RequestError::TooLarge),
-        Binding::Post => bytes,
-    };
-    read(std::str::from_utf8(&xml).map_err(|_| RequestError::Malformed)?)
+    let compact: String = encoded.chars().filter(|c| !matches!(c, '\r' | '\n' | '\t')).map(|c| if c == ' ' { '+' } else { c }).collect();
+    STANDARD.decode(compact).map_err(|_| RequestError::Malformed)
 }
 
 /// An element's start: qualified name and raw attributes (prefix, local name, value).
@@ -321,9 +329,14 @@ fn root(element: &Start<'_>) -> Result<ParsedRequest, RequestError> {
     if values.remove("Version").as_deref() != Some("2.0") {
         return Err(RequestError::Malformed);
     }
-    let flag = |v: Option<String>| matches!(v.as_deref(), Some("true" | "1"));
+    // An xs:boolean, or absent (false).
+    let flag = |v: Option<String>| match v.as_deref().map(str::trim) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(RequestError::Malformed),
+    };
     Ok(ParsedRequest {
-        request: SamlRequest { id: Some(id), relay_state: None, force_authn: flag(values.remove("ForceAuthn")), passive: flag(values.remove("IsPassive")) },
+        request: SamlRequest { id: Some(id), relay_state: None, force_authn: flag(values.remove("ForceAuthn"))?, passive: flag(values.remove("IsPassive"))? },
         issuer: None,
         assertion_consumer_service_url: values.remove("AssertionConsumerServiceURL"),
         protocol_binding: values.remove("ProtocolBinding"),
@@ -389,21 +402,26 @@ mod tests {
             protocol_binding: Some(HTTP_POST.into()),
             destination: Some("https://api.example.com/sso/wiki".into()),
         };
-        assert_eq!(parse(&deflated(REQUEST), Binding::Redirect), Ok(expected.clone()));
-        assert_eq!(parse(&STANDARD.encode(REQUEST), Binding::Post), Ok(expected));
+        assert_eq!(parse(&deflated(REQUEST)), Ok(expected.clone()));
+        let posted = post_to_redirect(&STANDARD.encode(REQUEST)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parse(&posted), Ok(expected));
+        // A `+` a provider left unencoded in its query arrives as a space.
+        let spaced = deflated(REQUEST).replace('+', " ");
+        assert!(spaced.contains(' ') || !deflated(REQUEST).contains('+'));
+        assert!(parse(&spaced).is_ok());
         // The default namespace, and prefixes of our own.
         let other = r#"<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" ID="a" Version="2.0" IsPassive="1"><i:Issuer xmlns:i="urn:oasis:names:tc:SAML:2.0:assertion"><![CDATA[sp]]></i:Issuer></AuthnRequest>"#;
-        let parsed = parse(&deflated(other), Binding::Redirect).unwrap_or_else(|e| panic!("{e}"));
+        let parsed = parse(&deflated(other)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((parsed.issuer.as_deref(), parsed.request.passive, parsed.request.force_authn), (Some("sp"), true, false));
         // Comments, single quotes, character references, an empty Issuer's sibling elements.
         let quirks = "\u{feff}<!-- a --><p:AuthnRequest xmlns:p='urn:oasis:names:tc:SAML:2.0:protocol' ID='_1' Version='2.0'><!-- b --><Issuer xmlns=\"urn:oasis:names:tc:SAML:2.0:assertion\">sp&#x2F;&amp;<!-- c -->x</Issuer><p:Extensions><p:X a=\"1\"/></p:Extensions></p:AuthnRequest>\n<!-- d -->\n";
-        let parsed = parse(&STANDARD.encode(quirks), Binding::Post).unwrap_or_else(|e| panic!("{e}"));
+        let parsed = parse(&post_to_redirect(&STANDARD.encode(quirks)).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((parsed.issuer.as_deref(), parsed.request.id.as_deref()), (Some("sp/&x"), Some("_1")));
     }
 
     #[test]
     fn refuses_what_is_not_a_plain_authn_request() {
-        let refused = |xml: &str| parse(&deflated(xml), Binding::Redirect);
+        let refused = |xml: &str| parse(&deflated(xml));
         let with = |from: &str, to: &str| REQUEST.replacen(from, to, 1);
         for (xml, why) in [
             (with("<?xml version=\"1.0\"?>", "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]>"), "a document type"),
@@ -426,15 +444,17 @@ mod tests {
             (format!("{REQUEST}trailing"), "text after the root"),
             (format!("text{REQUEST}"), "text before the root"),
             (with("saml:Issuer>", "a:b:Issuer>"), "a name with two colons"),
+            (with("ForceAuthn=\"true\"", "ForceAuthn=\"yes\""), "a flag that is not an xs:boolean"),
         ] {
             assert!(refused(&xml).is_err(), "{why}");
         }
-        assert_eq!(parse("%%%", Binding::Redirect), Err(RequestError::Malformed));
-        assert_eq!(parse(&STANDARD.encode(REQUEST), Binding::Redirect), Err(RequestError::Malformed), "not deflated");
-        assert_eq!(parse(&"A".repeat(MAX_ENCODED + 1), Binding::Redirect), Err(RequestError::TooLarge));
+        assert_eq!(parse("%%%"), Err(RequestError::Malformed));
+        assert_eq!(parse(&STANDARD.encode(REQUEST)), Err(RequestError::Malformed), "not deflated");
+        assert_eq!(parse(&"A".repeat(MAX_ENCODED + 1)), Err(RequestError::TooLarge));
+        assert_eq!(post_to_redirect(&"A".repeat(MAX_ENCODED + 1)), Err(RequestError::TooLarge));
         // A small request that inflates past the limit (a "zip bomb").
         let bomb = format!("{}{}", &REQUEST[..100], " ".repeat(MAX_XML));
-        assert_eq!(parse(&deflated(&bomb), Binding::Redirect), Err(RequestError::Malformed));
+        assert_eq!(parse(&deflated(&bomb)), Err(RequestError::Malformed));
         assert!(deflated(&bomb).len() < MAX_ENCODED);
     }
 
@@ -442,7 +462,8 @@ mod tests {
     fn relay_states_come_back_as_given_within_bounds() {
         assert_eq!(relay_state(Some("https://wiki.example.com/page?x=1")), Ok(Some("https://wiki.example.com/page?x=1".into())));
         assert_eq!(relay_state(Some("")), Ok(None));
-        assert_eq!(relay_state(Some(&"é".repeat(MAX_RELAY_STATE))).map(|r| r.map(|r| r.chars().count())), Ok(Some(MAX_RELAY_STATE)));
+        assert_eq!(relay_state(Some(&"é".repeat(MAX_RELAY_STATE / 2))).map(|r| r.map(|r| r.len())), Ok(Some(MAX_RELAY_STATE)));
+        assert_eq!(relay_state(Some(&"é".repeat(MAX_RELAY_STATE / 2 + 1))), Err(RequestError::RelayState), "bytes, not characters");
         assert_eq!(relay_state(Some(&"a".repeat(MAX_RELAY_STATE + 1))), Err(RequestError::RelayState));
         assert_eq!(relay_state(Some("a\nb")), Err(RequestError::RelayState));
     }

@@ -1,6 +1,7 @@
 //! Our `<samlp:Response>` (SAML 2.0 Core §3.2.2, Web Browser SSO Profile §4.1.4.2): one
 //! bearer assertion, itself signed, inside a response signed too (a service provider may ask
-//! for either), and the unsigned `NoPassive` answer to a passive request no session could meet.
+//! for either), and the `NoPassive` answer (signed too) to a passive request no session could
+//! meet.
 //! The metadata a service provider reads our keys and endpoints from is here too.
 
 use base64::Engine;

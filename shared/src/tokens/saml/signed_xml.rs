@@ -27,7 +27,12 @@ const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 
 /// `<name ...>content</name>` with `attributes` in canonical order; `content` is elements
 /// written by this module or [`text`].
+///
+/// Attributes are namespace declarations or unqualified: C14N orders a qualified attribute by
+/// its namespace, and keeps no declaration a value alone uses (`xsi:type="xs:string"`), which
+/// this writer does not do.
 pub fn element(name: &str, attributes: &[(&str, &str)], content: &str) -> String {
+    debug_assert!(attributes.iter().all(|(n, _)| !n.contains(':') || n.starts_with("xmlns:")), "a qualified attribute in {name}");
     let mut sorted: Vec<&(&str, &str)> = attributes.iter().collect();
     // Namespace declarations first (the default one, then by prefix), then by name.
     sorted.sort_by_key(|(name, _)| (!(*name == "xmlns" || name.starts_with("xmlns:")), *name));

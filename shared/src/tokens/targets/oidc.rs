@@ -31,9 +31,9 @@ pub const MAX_REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
 /// How long a code may wait for its exchange (seconds; RFC 6749 §4.1.2 recommends at most 10
 /// minutes, OAuth 2.1 one).
 pub const CODE_TTL: u64 = 60;
-/// At most this many registered redirect URIs.
+/// At most this many registered redirect URIs (each at most 512 characters: it travels in every
+/// sealed sign-in context; `ReturnTo::registrable`).
 const MAX_REDIRECT_URIS: usize = 10;
-/// Longest registered redirect URI (characters): it travels in every sealed sign-in context.
 /// Longest `state` and `nonce` carried (bytes).
 const MAX_STATE_LEN: usize = 512;
 

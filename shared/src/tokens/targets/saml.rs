@@ -1,6 +1,7 @@
 //! SAML 2.0 service providers (`saml`): the bridge is their identity provider (Web Browser SSO
 //! Profile). The provider sends the person to `/sso/{app}` with its `AuthnRequest` (either
-//! binding), or the person starts there (IdP-initiated); the sign-in ends with our signed
+//! binding), or the person starts there (IdP-initiated, where the app allows it); the sign-in
+//! ends with our signed
 //! response posted to the provider's one registered assertion consumer service, with the
 //! `RelayState` it gave. Its requests are checked against what the app registered
 //! ([`SamlTarget::check_request`]); nothing in one decides where the answer goes.
@@ -14,14 +15,16 @@ use serde_json::Value;
 
 use super::mint::{Delivery, MintError, MintInput, TargetError, check_lifetime, verified_email};
 use crate::tokens::jws::SigningKey;
-use crate::tokens::return_to::ReturnTo;
-use crate::tokens::saml::authn_request::{self, Binding, HTTP_POST, RequestError, SamlRequest};
+use crate::tokens::return_to::{Origin, ReturnTo};
+use crate::tokens::saml::authn_request::{self, HTTP_POST, RequestError, SamlRequest};
 use crate::tokens::saml::response::{self, Assertion};
 
 /// Attributes we set ourselves; a claim mapping may not name them.
 pub const RESERVED_ATTRIBUTES: &[&str] = &["email"];
 /// The longest entity id we register (characters).
 const MAX_ENTITY_ID: usize = 1024;
+/// The longest consumer service URL we register (bytes).
+const MAX_ACS_URL: usize = 512;
 const PASSWORD_PROTECTED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
 const UNSPECIFIED_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified";
 
@@ -31,11 +34,15 @@ pub struct SamlTarget {
     /// The service provider's entity id: the assertion's audience, and the `Issuer` its
     /// requests must carry.
     pub entity_id: String,
-    /// Its assertion consumer service (HTTP-POST binding), matched exactly: the only place a
-    /// response is ever sent.
+    /// Its assertion consumer service (HTTP-POST binding), kept as the provider wrote it: the
+    /// only place a response is ever sent, and the `Destination` and `Recipient` it names.
     pub acs_url: String,
     #[serde(default)]
     pub name_id: NameId,
+    /// Whether a sign-in may begin at the bridge, without the provider's request
+    /// (IdP-initiated: an unsolicited response). Off unless the operator turns it on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idp_initiated: bool,
     /// How long the provider may take the assertion (seconds; 30 to 3600).
     #[serde(default = "default_lifetime")]
     pub lifetime_seconds: u64,
@@ -52,16 +59,17 @@ pub enum NameId {
     /// Their verified email (`emailAddress` format).
     #[default]
     Email,
-    /// Their stable user id (`persistent` format): the same at every sign-in, whatever their
-    /// email becomes.
-    Persistent,
+    /// Their stable user id (`unspecified` format): the same at every sign-in, whatever their
+    /// email becomes, and the same id the other kinds give (`sub`, `external_id`). Not
+    /// `persistent`, which SAML Core §8.3.7 wants different for each provider.
+    UserId,
 }
 
 impl NameId {
     pub fn format(self) -> &'static str {
         match self {
             Self::Email => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-            Self::Persistent => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+            Self::UserId => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
         }
     }
 }
@@ -72,33 +80,45 @@ impl SamlTarget {
         if self.entity_id.is_empty() || self.entity_id.chars().count() > MAX_ENTITY_ID || self.entity_id.chars().any(char::is_control) {
             return Err(TargetError::Invalid("a SAML service provider's entity id is 1 to 1,024 characters, none a control character"));
         }
-        if !ReturnTo::registrable(&self.acs_url) {
+        // Kept as written (a provider's request names it so: `https://x.my.salesforce.com?so=...`).
+        let url = url::Url::parse(&self.acs_url).ok();
+        if self.acs_url.len() > MAX_ACS_URL || ReturnTo::absolute(&self.acs_url).is_err() || url.is_none_or(|u| u.fragment().is_some()) {
             return Err(TargetError::Invalid(
-                "the assertion consumer service URL is https (http only on loopback), written as a URL parser writes it (lower-case host, no default port, a path of at least `/`), without a fragment, a user name, spaces or backslashes, at most 512 characters",
+                "the assertion consumer service URL is https (http only on loopback), without a fragment, a user name, spaces or backslashes, at most 512 characters",
             ));
         }
         Ok(())
     }
 
-    /// The provider's request as it reached `/sso/{app}` (`SAMLRequest` by `binding`, and
-    /// `RelayState`), checked against the registration: its `Issuer` is our entity id for the
-    /// app, and its consumer service, binding and `Destination` (`destination`: this app's
+    /// Whether `url`, a request's consumer service, is the registered one: the same string, or
+    /// the same URL once parsed (`https://x.example?so=1` is `https://x.example/?so=1`).
+    fn registered_acs(&self, url: &str) -> bool {
+        url == self.acs_url || url::Url::parse(url).ok().is_some_and(|u| url::Url::parse(&self.acs_url).ok() == Some(u))
+    }
+
+    /// The provider's request as it reached `/sso/{app}` (`SAMLRequest` by the HTTP-Redirect
+    /// binding, and `RelayState`), checked against the registration: its `Issuer` is the app's
+    /// entity id, and its consumer service, binding and `Destination` (`destination`: this app's
     /// `/sso/{app}` URL), where given, are the registered ones. Without a request: a sign-in we
-    /// begin (IdP-initiated), answered to the registered service all the same.
-    pub fn check_request(
-        &self,
-        saml_request: Option<&str>,
-        relay_state: Option<&str>,
-        binding: Binding,
-        destination: &str,
-    ) -> Result<SamlRequest, RequestError> {
+    /// begin (IdP-initiated), only if the app allows them, with a `RelayState` that is a path
+    /// or on the consumer service's origin (a provider that redirects to its `RelayState` after
+    /// the sign-in is then no open redirect through our link).
+    pub fn check_request(&self, saml_request: Option<&str>, relay_state: Option<&str>, destination: &str) -> Result<SamlRequest, RequestError> {
         let relay_state = authn_request::relay_state(relay_state)?;
-        let Some(raw) = saml_request.filter(|r| !r.is_empty()) else { return Ok(SamlRequest { relay_state, ..SamlRequest::default() }) };
-        let parsed = authn_request::parse(raw, binding)?;
+        let Some(raw) = saml_request.filter(|r| !r.is_empty()) else {
+            if !self.idp_initiated {
+                return Err(RequestError::Unsolicited);
+            }
+            if relay_state.as_deref().is_some_and(|r| !self.own_page(r)) {
+                return Err(RequestError::RelayState);
+            }
+            return Ok(SamlRequest { relay_state, ..SamlRequest::default() });
+        };
+        let parsed = authn_request::parse(raw)?;
         if parsed.issuer.as_deref() != Some(self.entity_id.as_str()) {
             return Err(RequestError::Issuer);
         }
-        if parsed.assertion_consumer_service_url.is_some_and(|url| url != self.acs_url) {
+        if parsed.assertion_consumer_service_url.is_some_and(|url| !self.registered_acs(&url)) {
             return Err(RequestError::AssertionConsumerService);
         }
         if parsed.protocol_binding.is_some_and(|b| b != HTTP_POST) {
@@ -108,6 +128,14 @@ impl SamlTarget {
             return Err(RequestError::Destination);
         }
         Ok(SamlRequest { relay_state, ..parsed.request })
+    }
+
+    /// Whether `relay_state` is a path (`/...`, not `//...`) or a URL on the consumer service's
+    /// origin.
+    fn own_page(&self, relay_state: &str) -> bool {
+        let origin = url::Url::parse(&self.acs_url).ok().and_then(|u| Origin::of(&u).ok());
+        (relay_state.starts_with('/') && !relay_state.starts_with("//") && !relay_state.contains('\\'))
+            || origin.is_some_and(|o| ReturnTo::check(relay_state, &[o]).is_ok())
     }
 
     /// Our response for this person, posted to the consumer service: the assertion names them
@@ -122,7 +150,7 @@ impl SamlTarget {
         let email = verified_email(input.profile).ok();
         let name_id = match self.name_id {
             NameId::Email => email.ok_or(MintError::MissingEmail)?,
-            NameId::Persistent => input.profile.subject.as_str(),
+            NameId::UserId => input.profile.subject.as_str(),
         };
         let mut attributes: Vec<(String, Vec<String>)> = email.map(|e| ("email".to_owned(), vec![e.to_owned()])).into_iter().collect();
         attributes.extend(input.claims.apply(input.profile)?.into_iter().filter_map(|(name, value)| Some((name, values(&value)?))));

@@ -130,7 +130,7 @@ class Wiki:
         with self.lock:
             if self.outstanding.pop(parsed.in_response_to, None) is None:
                 raise ValueError("no request of ours is waiting for this response")
-        claims = {"name_id": parsed.name_id.text, **{k: v if len(v) > 1 else v[0] for k, v in parsed.ava.items()}}
+        claims = {"name_id": parsed.name_id.text, **{k: v[0] if len(v) == 1 else v for k, v in parsed.ava.items()}}
         return claims, relay_state if relay_state.startswith("/wiki/") else "/wiki/"
 
 

@@ -211,7 +211,7 @@ test("Your apps: the account page lists the apps with a home page that admit the
   const outsider = await opened(info.users.outsider);
   assert.equal(await outsider.getByRole("heading", { name: "Your apps" }).isVisible(), true);
   // Not the agents' app (its access lists a group they are not in), nor the apps without a home page.
-  assert.deepEqual(await names(outsider), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo OpenID Connect app", "Demo Tool"]);
+  assert.deepEqual(await names(outsider), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo OpenID Connect app", "Demo Tool", "Demo Wiki"]);
   await outsider.getByRole("link", { name: "Demo Tool" }).click();
   await outsider.waitForURL(`${info.token_apps}/tool/`);
   assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Tool as Goro Outsider");
@@ -220,6 +220,12 @@ test("Your apps: the account page lists the apps with a home page that admit the
   await outsider.getByRole("link", { name: "Demo Forum" }).click();
   await outsider.waitForURL(`${info.token_apps}/forum/`);
   assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Forum as Goro Outsider");
+  // A SAML service provider sends its own request: the link is its page, the session answers it.
+  await outsider.goBack();
+  await outsider.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
+  await outsider.getByRole("link", { name: "Demo Wiki" }).click();
+  await outsider.waitForURL(`${info.token_apps}/wiki/`);
+  assert.equal(await outsider.locator("#who").textContent(), "Signed in to Demo Wiki as Goro Outsider");
   // An OpenID Connect app begins its own sign-in (state, nonce, PKCE): the link is its page.
   await outsider.goBack();
   await outsider.waitForURL((url) => url.href.startsWith(`${info.form}/account.html`));
@@ -252,7 +258,7 @@ test("Your apps: the account page lists the apps with a home page that admit the
   await stranger.waitForURL((url) => url.href.startsWith(info.form) && url.searchParams.get("notice") === "account_sign_in");
 
   const agent = await opened(info.users.hanako);
-  assert.deepEqual(await names(agent), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo Help Center (agents only)", "Demo OpenID Connect app", "Demo Tool"]);
+  assert.deepEqual(await names(agent), ["Demo Community", "Demo Forum", "Demo Help Center", "Demo Help Center (agents only)", "Demo OpenID Connect app", "Demo Tool", "Demo Wiki"]);
   await agent.getByRole("link", { name: "Demo Help Center (agents only)" }).click();
   await agent.waitForURL(`${info.demo_app}/agents/`);
   assert.equal(await agent.locator("#who").textContent(), "Signed in as 山田 花子");

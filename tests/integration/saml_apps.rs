@@ -106,6 +106,8 @@ async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
         (Some(sub2.as_str()), Some("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"))
     );
     assert_ne!(sub, sub2);
+    // No groups the mapping keeps: no `groups` attribute (not one without values).
+    assert_eq!(checked["attributes"], json!({"email": ["taro@example.com"], "name": ["Hanako Yamada"]}));
 }
 
 #[tokio::test]
@@ -200,6 +202,14 @@ async fn requests_that_would_send_the_answer_elsewhere_are_refused() {
         let reply = send(xml).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{why}: {}", reply.body);
         assert!(reply.body.contains("app_request_invalid") || reply.body.contains("sign-in request"), "{why}: {}", reply.body);
+    }
+    // A request names the provider, but anyone can write one: its RelayState, when it names a
+    // place, must be one of the provider's pages too (a provider that follows it is no open
+    // redirect through a link to us).
+    for relay_state in ["https://evil.example/", "//evil.example/", "/%2F%2Fevil.example"] {
+        let (_, path) = redirect_request(&metadata, json!({"relay_state": relay_state}));
+        let reply = test.send("GET", &path, &[], None).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{relay_state}: {}", reply.body);
     }
     // The registered consumer service written another way is the same one.
     let same = xml.replace(&acs, "AssertionConsumerServiceURL=\"https://WIKI.example.com:443/saml/acs\"");

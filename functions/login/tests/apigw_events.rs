@@ -52,7 +52,7 @@ fn event_json(method: &str, path: &str, query: &str, body: Option<Value>) -> Val
 /// `request` through the function API Gateway routes it to: the account function for
 /// `/account...`, else the login function.
 async fn call(login: &Arc<Login>, request: LambdaRequest) -> Value {
-    let account = matches!(&request, LambdaRequest::ApiGatewayV2(r) if r.raw_path.as_deref().is_some_and(|p| p.starts_with("/account")));
+    let account = matches!(&request, LambdaRequest::ApiGatewayV2(r) if r.raw_path.as_deref().is_some_and(|p| p == "/account" || p.starts_with("/account/")));
     let router = if account { routes::account_router(login.clone()) } else { routes::router(login.clone()) };
     let mut adapter = Adapter::from(router);
     let response = adapter.call(LambdaEvent::new(request, Context::default())).await.unwrap();

@@ -215,10 +215,11 @@ impl App {
     /// the app's access does not admit them.
     pub fn link(&self, profile: &UserProfile) -> Option<AppLink> {
         let url = self.home_url.clone().filter(|_| self.access.admits(profile))?;
-        // A DiscourseConnect forum (its signed nonce) and an OpenID Connect client (its state,
-        // nonce and PKCE) begin every sign-in themselves: their own page sends the person to the
-        // bridge. The others take a bridge-begun sign-in.
-        let via = if matches!(self.target, Target::Discourse(_) | Target::Oidc(_)) { Via::App } else { Via::Bridge };
+        // A DiscourseConnect forum (its signed nonce), an OpenID Connect client (its state,
+        // nonce and PKCE) and a SAML service provider (its request) begin their sign-ins
+        // themselves: their own page sends the person to the bridge. The others take a
+        // bridge-begun sign-in.
+        let via = if matches!(self.target, Target::Discourse(_) | Target::Oidc(_) | Target::Saml(_)) { Via::App } else { Via::Bridge };
         Some(AppLink { id: self.id.clone(), name: self.name.clone(), url, via })
     }
 }

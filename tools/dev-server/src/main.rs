@@ -54,12 +54,14 @@ async fn main() -> Result<()> {
     let config = Config::from_env(&WithDefaults { form_url: format!("{form_url}/index.html"), api_url: api_url.clone() })?;
     let sdk = shared::adapters::aws::load_with_host_roots().await;
     let login = Arc::new(Login::new(&config, &sdk, Login::secrets(&config, &sdk)).map_err(anyhow::Error::msg)?);
+    // The account function is a Lambda of its own: its own state and caches, as there.
+    let account = Arc::new(Login::new(&config, &sdk, Login::secrets(&config, &sdk)).map_err(anyhow::Error::msg)?);
 
     let scim = Arc::new(Scim::new(&scim::config::Config::from_env(&shared::config::Env)?, &sdk));
     let defaults = WithDefaults { form_url: form_url.clone(), api_url: api_url.clone() };
     let admin = Arc::new(admin::state::Admin::new(&admin::config::Config::from_env(&defaults)?, &sdk).map_err(anyhow::Error::msg)?);
     let api = Router::new().fallback(api_gateway).with_state(Api {
-        account: routes::account_router(login.clone()),
+        account: routes::account_router(account),
         login: routes::router(login),
         scim: scim::routes::router(scim),
         admin: admin::routes::router(admin),

@@ -22,8 +22,11 @@ pub const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 /// The HTTP-POST binding, the only one the answer travels by.
 pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 
-/// Longer `SAMLRequest` values are refused before decoding (bytes).
-const MAX_ENCODED: usize = 16 * 1024;
+/// Longer `SAMLRequest` values are refused before decoding (bytes): API Gateway takes at most
+/// 10,240 bytes of request line and headers, cookies included.
+const MAX_ENCODED: usize = 8 * 1024;
+/// The longest `SAMLRequest` of the HTTP-POST binding (bytes; the login function's body limit).
+const MAX_POSTED: usize = 16 * 1024;
 /// The most an inflated request may hold (bytes).
 const MAX_XML: usize = 64 * 1024;
 /// The longest request `ID` kept (characters).
@@ -91,7 +94,7 @@ pub fn relay_state(raw: Option<&str>) -> Result<Option<String>, RequestError> {
 /// Decodes and reads a `SAMLRequest` of the HTTP-Redirect binding (Base64 of the raw DEFLATE of
 /// the XML).
 pub fn parse(encoded: &str) -> Result<ParsedRequest, RequestError> {
-    let xml = miniz_oxide::inflate::decompress_to_vec_with_limit(&base64(encoded)?, MAX_XML).map_err(|_| RequestError::Malformed)?;
+    let xml = miniz_oxide::inflate::decompress_to_vec_with_limit(&base64(encoded, MAX_ENCODED)?, MAX_XML).map_err(|_| RequestError::Malformed)?;
     read(std::str::from_utf8(&xml).map_err(|_| RequestError::Malformed)?)
 }
 
@@ -99,17 +102,18 @@ pub fn parse(encoded: &str) -> Result<ParsedRequest, RequestError> {
 /// carries it (deflated, so it fits in the URL of the `GET` it is sent on as). Read only as far
 /// as its size; [`parse`] reads the rest.
 pub fn post_to_redirect(encoded: &str) -> Result<String, RequestError> {
-    let xml = base64(encoded)?;
-    if xml.len() > MAX_XML {
+    let xml = base64(encoded, MAX_POSTED)?;
+    let redirected = STANDARD.encode(miniz_oxide::deflate::compress_to_vec(&xml, 6));
+    if redirected.len() > MAX_ENCODED {
         return Err(RequestError::TooLarge);
     }
-    Ok(STANDARD.encode(miniz_oxide::deflate::compress_to_vec(&xml, 6)))
+    Ok(redirected)
 }
 
-/// The bytes of a Base64 `SAMLRequest` of at most [`MAX_ENCODED`] bytes. Line breaks are left
-/// out; a space is a `+` a provider did not percent-encode in its query (Base64 has no spaces).
-fn base64(encoded: &str) -> Result<Vec<u8>, RequestError> {
-    if encoded.len() > MAX_ENCODED {
+/// The bytes of a Base64 `SAMLRequest` of at most `limit` bytes. Line breaks are left out; a
+/// space is a `+` a provider did not percent-encode in its query (Base64 has no spaces).
+fn base64(encoded: &str, limit: usize) -> Result<Vec<u8>, RequestError> {
+    if encoded.len() > limit {
         return Err(RequestError::TooLarge);
     }
     let compact: String = encoded.chars().filter(|c| !matches!(c, '\r' | '\n' | '\t')).map(|c| if c == ' ' { '+' } else { c }).collect();
@@ -451,7 +455,11 @@ mod tests {
         assert_eq!(parse("%%%"), Err(RequestError::Malformed));
         assert_eq!(parse(&STANDARD.encode(REQUEST)), Err(RequestError::Malformed), "not deflated");
         assert_eq!(parse(&"A".repeat(MAX_ENCODED + 1)), Err(RequestError::TooLarge));
-        assert_eq!(post_to_redirect(&"A".repeat(MAX_ENCODED + 1)), Err(RequestError::TooLarge));
+        assert_eq!(post_to_redirect(&"A".repeat(MAX_POSTED + 1)), Err(RequestError::TooLarge));
+        // A posted request that would not fit in a URL, deflated.
+        let noise = crate::common::random::secret(6_750);
+        let large = REQUEST.replacen("<samlp:NameIDPolicy", &format!("<samlp:Extensions>{noise}</samlp:Extensions><samlp:NameIDPolicy"), 1);
+        assert_eq!(post_to_redirect(&STANDARD.encode(&large)), Err(RequestError::TooLarge));
         // A small request that inflates past the limit (a "zip bomb").
         let bomb = format!("{}{}", &REQUEST[..100], " ".repeat(MAX_XML));
         assert_eq!(parse(&deflated(&bomb)), Err(RequestError::Malformed));

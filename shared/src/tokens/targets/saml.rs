@@ -100,17 +100,21 @@ impl SamlTarget {
     /// binding, and `RelayState`), checked against the registration: its `Issuer` is the app's
     /// entity id, and its consumer service, binding and `Destination` (`destination`: this app's
     /// `/sso/{app}` URL), where given, are the registered ones. Without a request: a sign-in we
-    /// begin (IdP-initiated), only if the app allows them, with a `RelayState` that is a path
-    /// or on the consumer service's origin (a provider that redirects to its `RelayState` after
-    /// the sign-in is then no open redirect through our link).
+    /// begin (IdP-initiated), only if the app allows them.
+    ///
+    /// Requests are not authenticated (anyone can write one naming the provider), so a
+    /// `RelayState` that names a place (a path, or a URL of a scheme a browser goes to) must be
+    /// one of the provider's own pages, with or without a request: a provider that follows its
+    /// `RelayState` after a sign-in is then no open redirect through a link to us. Any other
+    /// `RelayState` (a provider's opaque key, `ss:mem:...`) comes back as it was given.
     pub fn check_request(&self, saml_request: Option<&str>, relay_state: Option<&str>, destination: &str) -> Result<SamlRequest, RequestError> {
         let relay_state = authn_request::relay_state(relay_state)?;
+        if relay_state.as_deref().is_some_and(|r| names_a_place(r) && !self.own_page(r)) {
+            return Err(RequestError::RelayState);
+        }
         let Some(raw) = saml_request.filter(|r| !r.is_empty()) else {
             if !self.idp_initiated {
                 return Err(RequestError::Unsolicited);
-            }
-            if relay_state.as_deref().is_some_and(|r| !self.own_page(r)) {
-                return Err(RequestError::RelayState);
             }
             return Ok(SamlRequest { relay_state, ..SamlRequest::default() });
         };
@@ -130,12 +134,18 @@ impl SamlTarget {
         Ok(SamlRequest { relay_state, ..parsed.request })
     }
 
-    /// Whether `relay_state` is a path (`/...`, not `//...`) or a URL on the consumer service's
-    /// origin.
+    /// Whether `relay_state` is a page on the consumer service's origin, however a provider
+    /// reads it: resolved against `acs_url` on the same origin, no user name, no encoded slash
+    /// or backslash, no dot segment, a path not starting `//`.
     fn own_page(&self, relay_state: &str) -> bool {
-        let origin = url::Url::parse(&self.acs_url).ok().and_then(|u| Origin::of(&u).ok());
-        (relay_state.starts_with('/') && !relay_state.starts_with("//") && !relay_state.contains('\\'))
-            || origin.is_some_and(|o| ReturnTo::check(relay_state, &[o]).is_ok())
+        let Some((base, origin)) = url::Url::parse(&self.acs_url).ok().and_then(|b| Some((b.clone(), Origin::of(&b).ok()?))) else { return false };
+        let path = relay_state.split(['?', '#']).next().unwrap_or_default();
+        let lower = path.to_ascii_lowercase();
+        if lower.contains("%2f") || lower.contains("%5c") || relay_state.contains('\\') || path.split('/').any(|s| s == "." || s == "..") {
+            return false;
+        }
+        // `ReturnTo`'s rules (the origin, no user name, no white space) on the URL a browser goes to.
+        base.join(relay_state).is_ok_and(|r| !r.path().starts_with("//") && ReturnTo::check(r.as_str(), &[origin]).is_ok())
     }
 
     /// Our response for this person, posted to the consumer service: the assertion names them
@@ -187,7 +197,16 @@ impl SamlTarget {
     }
 }
 
-/// A mapped claim as attribute values: an array one value each; objects and nulls none.
+/// Whether a `RelayState` names a place a provider may send the browser to: a path (`/`, `\\`),
+/// or a URL whose scheme a browser follows (`http`, `https`, `javascript`, `data`, `vbscript`,
+/// `file`).
+fn names_a_place(relay_state: &str) -> bool {
+    let scheme = url::Url::parse(relay_state).ok().map(|u| u.scheme().to_owned());
+    relay_state.starts_with(['/', '\\']) || scheme.is_some_and(|s| matches!(s.as_str(), "http" | "https" | "javascript" | "data" | "vbscript" | "file"))
+}
+
+/// A mapped claim as attribute values: an array one value each; objects, nulls and empty arrays
+/// none (the attribute is left out).
 fn values(value: &Value) -> Option<Vec<String>> {
     let one = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
@@ -195,7 +214,68 @@ fn values(value: &Value) -> Option<Vec<String>> {
         _ => None,
     };
     match value {
-        Value::Array(items) => Some(items.iter().filter_map(one).collect()),
+        Value::Array(items) => Some(items.iter().filter_map(one).collect::<Vec<_>>()).filter(|v| !v.is_empty()),
         other => one(other).map(|v| vec![v]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    const DESTINATION: &str = "https://api.example.com/sso/wiki";
+
+    fn provider(idp_initiated: bool) -> SamlTarget {
+        let target =
+            serde_json::json!({"entity_id": "https://wiki.example.com/saml", "acs_url": "https://wiki.example.com/saml/acs", "idp_initiated": idp_initiated});
+        serde_json::from_value(target).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A request anyone can write: the provider's public entity id, nothing else.
+    fn forged() -> String {
+        let xml = r#"<p:AuthnRequest xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0"><i:Issuer xmlns:i="urn:oasis:names:tc:SAML:2.0:assertion">https://wiki.example.com/saml</i:Issuer></p:AuthnRequest>"#;
+        base64::engine::general_purpose::STANDARD.encode(miniz_oxide::deflate::compress_to_vec(xml.as_bytes(), 6))
+    }
+
+    #[test]
+    fn a_relay_state_that_names_a_place_names_one_of_the_providers_pages_with_a_request_or_without() {
+        let request = forged();
+        for relay_state in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/%2F%2Fevil.example",
+            "/%5cevil.example",
+            "/..//evil.example",
+            "/.//evil.example",
+            "https://me@wiki.example.com/",
+            "https://wiki.example.com.evil.example/",
+            "http://wiki.example.com/",
+            "javascript:alert(1)",
+            "data:text/html,x",
+        ] {
+            for (saml_request, idp_initiated) in [(Some(request.as_str()), false), (None, true)] {
+                let checked = provider(idp_initiated).check_request(saml_request, Some(relay_state), DESTINATION);
+                assert_eq!(checked, Err(RequestError::RelayState), "{relay_state} with a request: {}", saml_request.is_some());
+            }
+        }
+        for relay_state in ["/pages/1?next=%2Fhome", "https://wiki.example.com/pages/1", "ss:mem:0a1b2c", "opaque-key-42", "pages/1"] {
+            for (saml_request, idp_initiated) in [(Some(request.as_str()), false), (None, true)] {
+                let checked = provider(idp_initiated).check_request(saml_request, Some(relay_state), DESTINATION);
+                assert_eq!(checked.map(|r| r.relay_state), Ok(Some(relay_state.to_owned())), "{relay_state}");
+            }
+        }
+        assert_eq!(provider(false).check_request(None, Some("/pages/1"), DESTINATION), Err(RequestError::Unsolicited));
+    }
+
+    #[test]
+    fn a_consumer_service_is_kept_as_written_and_matched_once_parsed() {
+        let target: SamlTarget =
+            serde_json::from_value(serde_json::json!({"entity_id": "e", "acs_url": "https://x.my.salesforce.com?so=00D1"})).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(target.validate(), Ok(()));
+        assert!(target.registered_acs("https://x.my.salesforce.com?so=00D1") && target.registered_acs("https://X.my.salesforce.com:443/?so=00D1"));
+        assert!(!target.registered_acs("https://x.my.salesforce.com/?so=00D2") && !target.registered_acs("https://x.my.salesforce.com/x?so=00D1"));
     }
 }

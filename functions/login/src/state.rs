@@ -56,6 +56,24 @@ impl Login {
         ))
     }
 
+    /// A function's init (the login and account functions'): its configuration from the
+    /// environment, the SDK's, and its state, with the bridge secret's load begun first and not
+    /// waited for (every request needs it: it runs beside the rest of init and the Runtime API's
+    /// first `next`; a load that fails is loaded again by the request that needs it).
+    pub async fn init() -> Result<(Config, SdkConfig, Arc<Self>), String> {
+        let config = Config::from_env(&shared::config::Env).map_err(|e| e.to_string())?;
+        let sdk = shared::adapters::aws::load().await;
+        let secrets = Self::secrets(&config, &sdk);
+        let early = secrets.clone();
+        tokio::spawn(async move {
+            if let Err(error) = early.bridge().await {
+                tracing::warn!(%error, "could not load the bridge secret ahead of the first request");
+            }
+        });
+        let login = Arc::new(Self::new(&config, &sdk, secrets)?);
+        Ok((config, sdk, login))
+    }
+
     /// The production wiring: the pool's keys over HTTPS.
     pub fn new(config: &Config, sdk: &SdkConfig, secrets: Arc<CachedSecrets>) -> Result<Self, String> {
         // The pool's keys through the SDK's client, on the connection Cognito calls then take;

@@ -1,10 +1,9 @@
 //! SAML 2.0 service providers (`saml`): the bridge is their identity provider (Web Browser SSO
 //! Profile). The provider sends the person to `/sso/{app}` with its `AuthnRequest` (either
 //! binding), or the person starts there (IdP-initiated, where the app allows it); the sign-in
-//! ends with our signed
-//! response posted to the provider's one registered assertion consumer service, with the
-//! `RelayState` it gave. Its requests are checked against what the app registered
-//! ([`SamlTarget::check_request`]); nothing in one decides where the answer goes.
+//! ends with our signed response posted to the provider's one registered assertion consumer
+//! service, with the `RelayState` it gave. Its requests are checked against what the app
+//! registered ([`SamlTarget::check_request`]); nothing in one decides where the answer goes.
 //!
 //! The response and the assertion are signed with our current RS256 key, whose X.509
 //! certificate (made by the admin tool with the key) the provider trusts: from our metadata at

@@ -46,8 +46,7 @@ impl SessionEntry {
             tracing::error!(app = %app.id, "SAML metadata needs PublicApiUrl and an RS256 key with a certificate (rotate one with the admin tool)");
             return Err(MintError::Signing.into());
         }
-        let location = format!("{}/sso/{}", self.ports.issuer, app.id);
-        Ok(crate::tokens::saml::response::metadata(&self.ports.issuer, &certificates, &location, provider.name_id.format()))
+        Ok(crate::tokens::saml::response::metadata(&self.ports.issuer, &certificates, &self.ports.sso_url(&app.id), provider.name_id.format()))
     }
 
     /// Seals `ctx` again (a fresh form for the same request, after a failed corporate sign-in),

@@ -42,7 +42,6 @@ use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::ports::{IdTokenVerifier, PasswordAuth, SessionStore, TokenRejected};
 use crate::signin::session::{Session, SessionPolicy};
 use crate::tokens::app::{App, AppId};
-
 use crate::tokens::ports::AppDirectory;
 use crate::tokens::return_to::ReturnTo;
 use crate::tokens::signing_keys::{SignerError, Signers};
@@ -302,8 +301,7 @@ impl SignInPorts {
             // Only an OpenID Connect client is entered with an authorization request.
             _ if entry.authorization.is_some() => return Err(AuthorizationError::RedirectUri.into()),
             Target::Saml(provider) => {
-                let destination = format!("{}/sso/{}", self.issuer, app.id);
-                saml = Some(provider.check_request(entry.saml_request, entry.relay_state, &destination)?);
+                saml = Some(provider.check_request(entry.saml_request, entry.relay_state, &self.sso_url(&app.id))?);
                 None
             }
             _ => entry.return_to.filter(|r| !r.is_empty()).map(|r| ReturnTo::check(r, &app.allowed_origins)).transpose()?,
@@ -387,6 +385,12 @@ impl SignInPorts {
             tracing::warn!(error = %e, "could not record a sign-in refused by the app's access");
         }
         Err(SignInError::NotAssigned)
+    }
+
+    /// `{issuer}/sso/{app}`: where an app's people are sent (a SAML request's `Destination`, our
+    /// metadata's single sign-on service).
+    pub(super) fn sso_url(&self, app: &AppId) -> String {
+        format!("{}/sso/{app}", self.issuer)
     }
 
     pub(super) async fn open_context(&self, ctx: &str, now: u64) -> Result<SignInContext, SignInError> {

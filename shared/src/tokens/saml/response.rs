@@ -83,29 +83,32 @@ pub fn signed_response(assertion: &Assertion<'_>, key: &SigningKey, certificate:
     // Inside the assertion, which declares the namespace, its Issuer does not declare it again.
     let issuer = element("saml:Issuer", &[], &text(a.issuer));
     let signed_assertion = signed("saml:Assertion", &assertion_attributes, &issuer, &body, key, certificate)?;
-    let response_id = random_id();
-    let mut attributes =
-        vec![("xmlns:samlp", PROTOCOL_NS), ("ID", response_id.as_str()), ("IssueInstant", &instant), ("Version", "2.0"), ("Destination", a.recipient)];
-    attributes.extend(a.in_response_to.map(|id| ("InResponseTo", id)));
-    let response = signed("samlp:Response", &attributes, &issuer_element(a.issuer), &(status(SUCCESS, None) + &signed_assertion), key, certificate)?;
-    Ok(STANDARD.encode(response))
+    response(a.issuer, a.recipient, a.in_response_to, &instant, &(status(SUCCESS, None) + &signed_assertion), key, certificate)
 }
 
 /// The answer to a passive request without a session that would do: `Responder`/`NoPassive`
 /// (Core §3.4.1.4), signed as a success is (a provider that wants signed responses refuses an
 /// unsigned one), Base64 for the HTTP-POST binding.
 pub fn no_passive(issuer: &str, recipient: &str, in_response_to: &str, now: u64, key: &SigningKey, certificate: &str) -> Result<String, KeyError> {
-    let (instant, id) = (rfc3339(now), random_id());
-    let attributes = [
-        ("xmlns:samlp", PROTOCOL_NS),
-        ("ID", id.as_str()),
-        ("IssueInstant", &instant),
-        ("Version", "2.0"),
-        ("Destination", recipient),
-        ("InResponseTo", in_response_to),
-    ];
-    let response = signed("samlp:Response", &attributes, &issuer_element(issuer), &status(RESPONDER, Some(NO_PASSIVE)), key, certificate)?;
-    Ok(STANDARD.encode(response))
+    response(issuer, recipient, Some(in_response_to), &rfc3339(now), &status(RESPONDER, Some(NO_PASSIVE)), key, certificate)
+}
+
+/// A signed `samlp:Response` of `issuer` to `recipient`, issued at `instant`, answering
+/// `in_response_to` where there was a request, holding `content` (its status, then any
+/// assertion); Base64 for the HTTP-POST binding.
+fn response(
+    issuer: &str,
+    recipient: &str,
+    in_response_to: Option<&str>,
+    instant: &str,
+    content: &str,
+    key: &SigningKey,
+    certificate: &str,
+) -> Result<String, KeyError> {
+    let id = random_id();
+    let mut attributes = vec![("xmlns:samlp", PROTOCOL_NS), ("ID", id.as_str()), ("IssueInstant", instant), ("Version", "2.0"), ("Destination", recipient)];
+    attributes.extend(in_response_to.map(|id| ("InResponseTo", id)));
+    Ok(STANDARD.encode(signed("samlp:Response", &attributes, &issuer_element(issuer), content, key, certificate)?))
 }
 
 /// Our IdP metadata for one app (Metadata §2.4.3): `entity_id`, the signing certificates

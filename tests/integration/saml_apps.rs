@@ -110,6 +110,33 @@ async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
     assert_eq!(checked["attributes"], json!({"email": ["taro@example.com"], "name": ["Hanako Yamada"]}));
 }
 
+/// A response is made when the handoff is redeemed, not carried in it: one with 40 long group
+/// names and a 1,000-byte `RelayState` (too large to seal into a handoff) signs in, and the
+/// handoff stays small.
+#[tokio::test]
+async fn a_response_too_large_to_carry_is_made_as_the_handoff_is_redeemed() {
+    let (test, metadata) = wiki(target()).await;
+    let names: Vec<String> = (0..40).map(|i| format!("wiki-{i:02}-{}", "project-team-with-a-long-descriptive-name-".repeat(2))).collect();
+    let groups: &'static [&'static str] = Box::leak(names.iter().map(|n| &*Box::leak(n.clone().into_boxed_str())).collect::<Vec<_>>().into_boxed_slice());
+    test.user("many@example.com", |u| u.groups = groups).await;
+    let relay_state = "k".repeat(1_000);
+
+    let (id, path) = redirect_request(&metadata, json!({"relay_state": relay_state}));
+    let step = test.login_at(&path, "many@example.com", PASSWORD).await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    let handoff = step.json()["handoff"].as_str().unwrap_or_default().len();
+    assert!(handoff > 0 && handoff < 8_192, "the handoff carries no response: {handoff} bytes");
+    let page = test.handoff(&step).await;
+    assert_eq!(form_field(&page.body, "RelayState").as_deref(), Some(relay_state.as_str()));
+    let checked = accepted(&metadata, &page, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    let kept: Vec<&str> = names.iter().map(|n| n.trim_start_matches("wiki-")).collect();
+    assert_eq!(checked["attributes"]["groups"], json!(kept));
+    assert_eq!(checked["in_response_to"], id.as_str());
+    // Spent once, as every handoff.
+    let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", step.json()["handoff"].as_str().unwrap_or_default()).finish();
+    assert_ne!(test.post_handoff(&form, &test.browser_cookie()).await.status, StatusCode::OK, "a handoff is good once");
+}
+
 #[tokio::test]
 async fn the_post_binding_idp_initiated_sign_in_force_authn_and_is_passive() {
     let (test, metadata) = wiki(json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "idp_initiated": true})).await;

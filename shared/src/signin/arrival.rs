@@ -11,11 +11,13 @@ use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
 use crate::signin::flow::{Purpose, SignInContext};
+use crate::signin::minting::Pending;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Arrived, ConsentAsked, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn};
 use crate::signin::session::{Found, Method, Session, new_cookie};
 use crate::tokens::app::App;
-use crate::tokens::targets::mint::Delivery;
+use crate::tokens::targets::mint::{Delivery, MintError};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -83,18 +85,21 @@ impl SignInPorts {
     /// (`FlowError::TooLarge`: an app token of several kilobytes) is refused before its session
     /// and its events exist.
     pub(super) async fn hand_off(&self, through: Through, now: u64) -> Result<Outcome, SignInError> {
-        let (signed_in, session, arrival) = through.signed_in();
+        let (handoff, session, arrival) = through.handed_off();
         let key = self.secrets.bridge().await?;
-        let handoff = flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &signed_in).inspect_err(|e| {
-            tracing::warn!(app = signed_in.app.as_deref().unwrap_or_default(), error = %e, "the app's token is too large to hand to the browser");
+        let sealed = flow::seal_private(&key.flow_key, Purpose::Handoff, now + HANDOFF_TTL, &handoff).inspect_err(|e| {
+            tracing::warn!(app = handoff.app.as_deref().unwrap_or_default(), error = %e, "the app's token is too large to hand to the browser");
         })?;
-        self.open_session(Session { handoff: true, ..session }, &signed_in.session, arrival).await?;
-        Ok(Outcome::Handoff(handoff))
+        self.open_session(Session { handoff: true, ..session }, &handoff.session, arrival).await?;
+        Ok(Outcome::Handoff(sealed))
     }
 
-    /// A sign-in whose session cookie is set at once (a corporate callback's): its session opened.
+    /// A sign-in whose session cookie is set at once (a corporate callback's, its token minted
+    /// already): its session opened.
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
-        let (signed_in, session, arrival) = through.signed_in();
+        let (handoff, session, arrival) = through.handed_off();
+        let Some(delivery) = handoff.delivery.clone() else { return Err(MintError::Signing.into()) };
+        let signed_in = handoff.signed_in(delivery);
         let username = session.username.clone();
         let new = self.open_session(session, &signed_in.session, arrival).await?;
         self.replace_session(signed_in.replaces.as_deref(), &new, &username, signed_in.device.as_deref()).await;
@@ -176,7 +181,7 @@ impl Arrival {
     /// event carries `visitor` (the request's IP, user agent and country), the app and the device.
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
-        let signed_in: SignedIn = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
+        let mut signed_in: Handoff = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
         let key = crate::common::hashing::digest(&signed_in.session);
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
@@ -198,7 +203,14 @@ impl Arrival {
         // revocation's sweep missed lets no one in here either.
         // (A handoff sealed before cookies named their user names none: refused as used.)
         let Some(cookie) = crate::signin::session::parse_cookie(Some(&signed_in.session)) else { return Err(SignInError::HandoffUsed) };
-        let (redeemed, found) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
+        // An app's token minted now: the app and its key load beside them.
+        let ready = async {
+            if let Some(ctx) = &signed_in.mint {
+                // A failure is the mint's to report.
+                let _ = self.ports.app_ready_to_mint(ctx.app.as_str(), now).await;
+            }
+        };
+        let (redeemed, found, ()) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key), ready);
         // A refusal is recorded before the redeem's outcome is: the read has ended the session.
         // (Should that end land before the redeem, this reads as `HandoffUsed`: refused either
         // way, and recorded.)
@@ -207,8 +219,13 @@ impl Arrival {
             (false, _) => Err(SignInError::HandoffUsed),
             (true, None) => Err(SignInError::AccountRevoked),
             (true, Some(session)) => {
+                let delivery = match (signed_in.delivery.take(), &signed_in.mint) {
+                    (Some(delivery), _) => delivery,
+                    (None, Some(ctx)) => self.ports.mint_in_session(ctx, &session, now).await?,
+                    (None, None) => return Err(MintError::Signing.into()),
+                };
                 self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username, signed_in.device.as_deref()).await;
-                Ok(signed_in)
+                Ok(signed_in.signed_in(delivery))
             }
         }
     }
@@ -249,7 +266,7 @@ impl Arrival {
             return Ok(Checked::Consent(asked));
         }
         let delivery = self.ports.mint(&app, &profile, ctx, &session, Method::Corporate.amr(done.second_factor), now).await?;
-        Ok(Checked::Through(Box::new(Through::new(session, arrival, delivery, &app, ctx))))
+        Ok(Checked::Through(Box::new(Through::new(session, arrival, Pending::Now(delivery), &app, ctx))))
     }
 }
 
@@ -259,11 +276,12 @@ enum Checked {
     Consent(ConsentAsked),
 }
 
-/// A sign-in through every check, with the app's token: its session not opened yet.
+/// A sign-in through every check, with the app's token (or what makes it at the handoff's
+/// redemption): its session not opened yet.
 pub(super) struct Through {
     pub(super) session: Session,
     pub(super) arrival: Admission,
-    pub(super) delivery: Delivery,
+    pub(super) delivery: Pending,
     /// The app's id.
     pub(super) app: String,
     /// The browser's device digest, from the sign-in's sealed context.
@@ -275,7 +293,7 @@ pub(super) struct Through {
 impl Through {
     /// A sign-in at `app` through, as its sealed context `ctx` began it: its session lists `app`
     /// among the clients to tell of its end when it is one that wants to be told.
-    pub(super) fn new(mut session: Session, arrival: Admission, delivery: Delivery, app: &App, ctx: &SignInContext) -> Self {
+    pub(super) fn new(mut session: Session, arrival: Admission, delivery: Pending, app: &App, ctx: &SignInContext) -> Self {
         if app.told_of_logout() {
             session.logout_clients = vec![app.id.to_string()];
         }
@@ -283,15 +301,45 @@ impl Through {
     }
 
     /// What the browser gets (with a new session cookie), and what opening that session takes.
-    fn signed_in(self) -> (SignedIn, Session, Admission) {
+    fn handed_off(self) -> (Handoff, Session, Admission) {
         let Through { session, arrival, delivery, app, device, replaces } = self;
-        (SignedIn { delivery, session: new_cookie(&session.username), device, app: Some(app), replaces }, session, arrival)
+        let (delivery, mint) = match delivery {
+            Pending::Now(delivery) => (Some(delivery), None),
+            Pending::AtRedemption(ctx) => (None, Some(ctx)),
+        };
+        (Handoff { delivery, mint, session: new_cookie(&session.username), device, app: Some(app), replaces }, session, arrival)
+    }
+}
+
+/// A handoff as sealed: a [`SignedIn`] whose app's token is made now or (`mint`) at its
+/// redemption ([`Pending`]). One sealed as a `SignedIn` (a password change's, or before `mint`
+/// was) reads as one made now.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Handoff {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery: Option<Delivery>,
+    /// The context the token is minted for at the redemption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mint: Option<Box<SignInContext>>,
+    session: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    replaces: Option<String>,
+}
+
+impl Handoff {
+    fn signed_in(self, delivery: Delivery) -> SignedIn {
+        let Handoff { session, device, app, replaces, .. } = self;
+        SignedIn { delivery, session, device, app, replaces }
     }
 }
 
 /// The context of a handoff's refusal: the visitor's, with the app signed in to and the device
 /// the browser showed.
-fn refusal_context(signed_in: &SignedIn, device: Option<&str>, visitor: &EventContext) -> EventContext {
+fn refusal_context(signed_in: &Handoff, device: Option<&str>, visitor: &EventContext) -> EventContext {
     EventContext { app: signed_in.app.clone(), device: flow::device_digest(device), ..visitor.clone() }
 }
 

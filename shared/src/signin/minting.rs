@@ -1,12 +1,14 @@
 //! Minting: the one place an app's token is made (`SignInPorts::mint`), from a sign-in or a
 //! session's entry, with what each kind signs with (the app's shared secret, our current key, a
-//! SAML response's key and certificate, an OpenID Connect client's sealed code). Not here: how
-//! each kind's token is shaped (`tokens::targets`).
+//! SAML response's key and certificate, an OpenID Connect client's sealed code), and when: a
+//! SAML app's response after a sign-in on the form is made as its handoff is redeemed
+//! ([`Pending`]). Not here: how each kind's token is shaped (`tokens::targets`).
 
 use std::sync::Arc;
 
 use crate::common::profile::UserProfile;
 use crate::signin::flow::{self, Purpose, SignInContext};
+use crate::signin::ports::TokenRejected;
 use crate::signin::service::{SignInError, SignInPorts};
 use crate::signin::session::Session;
 use crate::tokens::app::App;
@@ -16,7 +18,49 @@ use crate::tokens::targets::Target;
 use crate::tokens::targets::mint::{Delivery, MintError, MintInput};
 use crate::tokens::targets::oidc::{self, OidcTarget};
 
+/// The app's token for a sign-in handed to the browser: made now, or made when the handoff is
+/// redeemed, from the session then open (a SAML app's response: signed twice with our
+/// certificate in each signature, it seals to about 10 KB, and with many attributes or a long
+/// `RelayState` would not fit a handoff's 16,000 bytes).
+#[derive(Debug)]
+pub(super) enum Pending {
+    Now(Delivery),
+    /// Minted by [`SignInPorts::mint_in_session`] for this context.
+    AtRedemption(Box<SignInContext>),
+}
+
 impl SignInPorts {
+    /// [`Self::mint`] for a sign-in the browser takes up through a handoff: a SAML app's
+    /// response waits for the redemption ([`Pending::AtRedemption`]), after the checks a mint
+    /// makes now (the app's access, a key with its certificate), so that a sign-in whose token
+    /// cannot be made is refused before its session exists.
+    pub(super) async fn mint_or_defer(
+        &self,
+        app: &App,
+        profile: &UserProfile,
+        ctx: &SignInContext,
+        session: &Session,
+        amr: &[&str],
+        now: u64,
+    ) -> Result<Pending, SignInError> {
+        if !matches!(app.target, Target::Saml(_)) {
+            return Ok(Pending::Now(self.mint(app, profile, ctx, session, amr, now).await?));
+        }
+        if !app.access.admits(profile) {
+            return Err(SignInError::NotAssigned);
+        }
+        self.saml_signer(app, now).await?;
+        Ok(Pending::AtRedemption(Box::new(ctx.clone())))
+    }
+
+    /// The token of the app `ctx` names, for the person of the open `session`: their profile
+    /// as at its sign-in, its method and second factor (`amr`), its `sid` and `authenticated`.
+    pub(super) async fn mint_in_session(&self, ctx: &SignInContext, session: &Session, now: u64) -> Result<Delivery, SignInError> {
+        let app = self.app(ctx.app.as_str()).await?;
+        let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;
+        self.mint(&app, &profile, ctx, session, session.method.amr(session.assurance.second_factor), now).await
+    }
+
     /// The app's token for `profile`, from the bridge session `session` (the one the sign-in
     /// opens, or the one entering the app): `amr` says how the sign-in behind it was made
     /// ([`crate::signin::session::Method::amr`]).
@@ -66,8 +110,13 @@ impl SignInPorts {
     }
 
     /// What signs a SAML app's responses: our current RS256 key and its certificate (Base64
-    /// DER). A key without one (made before the admin tool made them) is `Mint(Signing)`.
+    /// DER). A key without one (made before the admin tool made them), or no issuer to name
+    /// (`PublicApiUrl` unset), is `Mint(Signing)`.
     pub(super) async fn saml_signer(&self, app: &App, now: u64) -> Result<(Arc<SigningKey>, String), SignInError> {
+        if self.issuer.is_empty() {
+            tracing::warn!(app = %app.id, "SAML responses name the bridge's public URL as their issuer: set PublicApiUrl");
+            return Err(MintError::Signing.into());
+        }
         match self.signers.current_with_certificate(Algorithm::RS256, now).await? {
             (key, Some(certificate)) => Ok((key, certificate)),
             (_, None) => {

@@ -261,7 +261,7 @@ impl PasswordSignIn {
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, established.given, visitor, resume, now).await? {
             return Ok(Outcome::Consent(asked));
         }
-        let delivery = self.ports.mint(&app, &profile, ctx, &session, established.method.amr(established.second_factor), now).await?;
+        let delivery = self.ports.mint_or_defer(&app, &profile, ctx, &session, established.method.amr(established.second_factor), now).await?;
         // The session is not the browser's until the handoff is redeemed, once.
         self.ports.hand_off(Through::new(session, arrival, delivery, &app, ctx), now).await
     }

@@ -95,7 +95,7 @@ impl SignInPorts {
     }
 
     /// A sign-in whose session cookie is set at once (a corporate callback's, its token minted
-    /// already): its session opened.
+    /// already, not at a redemption: `Pending::Now`): its session opened.
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
         let (handoff, session, arrival) = through.handed_off();
         let Some(delivery) = handoff.delivery.clone() else { return Err(MintError::Signing.into()) };
@@ -233,7 +233,7 @@ impl Arrival {
     /// Ends a corporate sign-in (`signin::corporate`): the app's token and a new session, or
     /// the consent step first (`signin::consent`).
     pub async fn complete(&self, done: Finished, visitor: &EventContext, now: u64) -> Result<Arrived, SignInError> {
-        match self.arrive(done, &Given::default(), visitor, now).await? {
+        match self.arrive(done, &Given::default(), visitor, false, now).await? {
             Checked::Through(through) => Ok(Arrived::SignedIn(self.ports.sign_in_here(*through).await?)),
             Checked::Consent(asked) => Ok(Arrived::Consent(asked)),
         }
@@ -242,13 +242,15 @@ impl Arrival {
     /// A corporate sign-in paused for consent goes on with what the person decided: the
     /// handoff the form brings to `/session/handoff` (the form's answer is a JSON call).
     pub(super) async fn resume(&self, done: Finished, given: &Given, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
-        match self.arrive(done, given, visitor, now).await? {
+        match self.arrive(done, given, visitor, true, now).await? {
             Checked::Through(through) => self.ports.hand_off(*through, now).await,
             Checked::Consent(asked) => Ok(Outcome::Consent(asked)),
         }
     }
 
-    async fn arrive(&self, done: Finished, given: &Given, visitor: &EventContext, now: u64) -> Result<Checked, SignInError> {
+    /// The sign-in's checks and its app's token; `handed_off`: the browser takes it up through a
+    /// handoff (a SAML app's response is then made at the redemption, [`Pending`]).
+    async fn arrive(&self, done: Finished, given: &Given, visitor: &EventContext, handed_off: bool, now: u64) -> Result<Checked, SignInError> {
         let (ctx, user) = (&done.ctx, &done.user);
         let mut claims = user.attributes.clone();
         claims.insert("cognito:groups".into(), user.groups.iter().cloned().map(Value::String).collect());
@@ -265,8 +267,12 @@ impl Arrival {
         if let Some(asked) = self.ports.consent_gate(ctx, &mut session, given, visitor, resume, now).await? {
             return Ok(Checked::Consent(asked));
         }
-        let delivery = self.ports.mint(&app, &profile, ctx, &session, Method::Corporate.amr(done.second_factor), now).await?;
-        Ok(Checked::Through(Box::new(Through::new(session, arrival, Pending::Now(delivery), &app, ctx))))
+        let amr = Method::Corporate.amr(done.second_factor);
+        let delivery = match handed_off {
+            true => self.ports.mint_or_defer(&app, &profile, ctx, &session, amr, now).await?,
+            false => Pending::Now(self.ports.mint(&app, &profile, ctx, &session, amr, now).await?),
+        };
+        Ok(Checked::Through(Box::new(Through::new(session, arrival, delivery, &app, ctx))))
     }
 }
 

@@ -21,9 +21,13 @@ fn now() -> u64 {
 
 /// A stack with an RS256 key and the `wiki` app; its metadata as the login function serves it.
 async fn wiki(target: Value) -> (TestApp, String) {
+    wiki_mapping(target, json!({"groups": {"from": "groups", "prefix": "wiki-", "strip_prefix": true}, "name": {"from": "attribute", "name": "name"}})).await
+}
+
+/// [`wiki`] with the claim mapping `claims`.
+async fn wiki_mapping(target: Value, claims: Value) -> (TestApp, String) {
     let test = spawn_app().await;
     test.keys().rotate(Algorithm::RS256, MIN_LEAD, now()).await.unwrap_or_else(|e| panic!("{e:#}"));
-    let claims = json!({"groups": {"from": "groups", "prefix": "wiki-", "strip_prefix": true}, "name": {"from": "attribute", "name": "name"}});
     let app: App = serde_json::from_value(json!({"id": "wiki", "name": "Wiki", "target": target, "allowed_origins": [WIKI], "claims": claims}))
         .unwrap_or_else(|e| panic!("{e}"));
     test.apps.create(app, None).await.unwrap_or_else(|e| panic!("{e:#}"));
@@ -57,6 +61,15 @@ fn redirect_request(metadata: &str, more: Value) -> (String, String) {
     (made["id"].as_str().unwrap_or_default().to_owned(), path.to_owned())
 }
 
+/// The response says the person was authenticated after `since` (Unix seconds) and not in
+/// the future: when Cognito checked them, whether it was made at the sign-in, at its handoff or
+/// from the session later.
+fn authenticated_since(checked: &Value, since: u64) {
+    let at = checked["authn_instant"].as_str().unwrap_or_default();
+    let (earliest, latest) = (shared::common::time::rfc3339(since.saturating_sub(1)), shared::common::time::rfc3339(now() + 1));
+    assert!(earliest.as_str() <= at && at <= latest.as_str(), "AuthnInstant {at} not within {earliest}..{latest}");
+}
+
 /// The provider's check of the response the page posts to its consumer service.
 fn accepted(metadata: &str, page: &Reply, outstanding: Option<&str>) -> Result<Value, String> {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -69,6 +82,7 @@ fn accepted(metadata: &str, page: &Reply, outstanding: Option<&str>) -> Result<V
 async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
     let (test, metadata) = wiki(target()).await;
     let sub = test.user("hanako@example.com", |u| u.groups = &["wiki-editors", "staff"]).await;
+    let start = now();
 
     let (id, path) = redirect_request(&metadata, json!({"relay_state": "/pages/42"}));
     let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
@@ -81,6 +95,8 @@ async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
     assert_eq!(checked["issuer"], API);
     assert_eq!(checked["attributes"], json!({"email": ["hanako@example.com"], "groups": ["editors"], "name": ["Hanako Yamada"]}));
     assert!(checked["session_index"].as_str().is_some_and(|s| s.len() > 20), "{checked}");
+    authenticated_since(&checked, start);
+    let session_index = checked["session_index"].clone();
     // The same response a second time: the provider has no such request outstanding now.
     let again = accepted(&metadata, &page, None);
     assert!(again.is_ok(), "an unsolicited response is accepted by a provider that allows them");
@@ -91,6 +107,9 @@ async fn a_service_provider_signs_people_in_and_back_in_from_the_session() {
     let entered = test.send("GET", &path, &[("cookie", &cookie)], None).await;
     let checked = accepted(&metadata, &entered, Some(&second)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((checked["in_response_to"].as_str(), checked["name_id"].as_str()), (Some(second.as_str()), Some("hanako@example.com")));
+    // The same sign-in: when it was authenticated, its session.
+    authenticated_since(&checked, start);
+    assert_eq!(checked["session_index"], session_index);
     assert!(form_field(&entered.body, "RelayState").is_none());
     // An answer for one request is not one for another.
     assert!(accepted(&metadata, &entered, Some(&id)).is_err(), "InResponseTo is checked");
@@ -120,6 +139,7 @@ async fn a_response_too_large_to_carry_is_made_as_the_handoff_is_redeemed() {
     let groups: &'static [&'static str] = Box::leak(names.iter().map(|n| &*Box::leak(n.clone().into_boxed_str())).collect::<Vec<_>>().into_boxed_slice());
     test.user("many@example.com", |u| u.groups = groups).await;
     let relay_state = "k".repeat(1_000);
+    let start = now();
 
     let (id, path) = redirect_request(&metadata, json!({"relay_state": relay_state}));
     let step = test.login_at(&path, "many@example.com", PASSWORD).await;
@@ -132,9 +152,24 @@ async fn a_response_too_large_to_carry_is_made_as_the_handoff_is_redeemed() {
     let kept: Vec<&str> = names.iter().map(|n| n.trim_start_matches("wiki-")).collect();
     assert_eq!(checked["attributes"]["groups"], json!(kept));
     assert_eq!(checked["in_response_to"], id.as_str());
+    authenticated_since(&checked, start);
     // Spent once, as every handoff.
     let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", step.json()["handoff"].as_str().unwrap_or_default()).finish();
-    assert_ne!(test.post_handoff(&form, &test.browser_cookie()).await.status, StatusCode::OK, "a handoff is good once");
+    let again = test.post_handoff(&form, &test.browser_cookie()).await;
+    assert!(again.body.contains("handoff_used"), "{}", again.body);
+}
+
+/// A response the sign-in cannot make (a claim the app requires that the person lacks) is
+/// refused at the sign-in, before any session, though the response itself is made later.
+#[tokio::test]
+async fn a_response_that_cannot_be_made_is_refused_before_any_session() {
+    let (test, metadata) = wiki_mapping(target(), json!({"department": {"from": "attribute", "name": "custom:department", "required": true}})).await;
+    test.user("hanako@example.com", |_| {}).await;
+    let (_, path) = redirect_request(&metadata, json!({}));
+    let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
+    assert_eq!(step.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", step.body);
+    assert_eq!(step.json()["error"], "profile_incomplete");
+    assert_eq!(test.items_under("SESSION#").await, 0, "refused before any session");
 }
 
 #[tokio::test]

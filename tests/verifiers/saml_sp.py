@@ -11,7 +11,7 @@ bridge's code: it makes the requests a provider sends and checks the responses a
 pysaml2 does (the signatures of the response and of the assertion against the metadata's
 certificates, the issuer, `Destination`, `InResponseTo` among the outstanding requests, the
 bearer's `Recipient` and times, the audience) and prints `name_id`, `name_id_format`,
-`attributes`, `session_index`, `in_response_to`; exits 1 with the reason when a check fails.
+`attributes`, `session_index`, `authn_instant`, `in_response_to`; exits 1 with the reason when a check fails.
 """
 
 import json
@@ -70,6 +70,7 @@ def response(req):
         "name_id_format": parsed.name_id.format,
         "attributes": parsed.ava,
         "session_index": statement.session_index,
+        "authn_instant": statement.authn_instant,
         "in_response_to": parsed.in_response_to,
         "issuer": parsed.issuer(),
     }

@@ -10,7 +10,7 @@ use crate::risk::{Assurance, RiskProfile, Visit, network_of};
 use crate::signin::consent::Resume;
 use crate::signin::corporate::Finished;
 use crate::signin::flow;
-use crate::signin::flow::{Purpose, SignInContext};
+use crate::signin::flow::{FlowError, Purpose, SignInContext};
 use crate::signin::minting::Pending;
 use crate::signin::ports::TokenRejected;
 use crate::signin::service::{Arrived, ConsentAsked, HANDOFF_TTL, Outcome, Prior, SignInError, SignInPorts, SignedIn};
@@ -97,8 +97,8 @@ impl SignInPorts {
     /// A sign-in whose session cookie is set at once (a corporate callback's, its token minted
     /// already, not at a redemption: `Pending::Now`): its session opened.
     async fn sign_in_here(&self, through: Through) -> Result<SignedIn, SignInError> {
-        let (handoff, session, arrival) = through.handed_off();
-        let Some(delivery) = handoff.delivery.clone() else { return Err(MintError::Signing.into()) };
+        let (mut handoff, session, arrival) = through.handed_off();
+        let Some(delivery) = handoff.delivery.take() else { return Err(MintError::Signing.into()) };
         let signed_in = handoff.signed_in(delivery);
         let username = session.username.clone();
         let new = self.open_session(session, &signed_in.session, arrival).await?;
@@ -172,7 +172,9 @@ impl Arrival {
     }
 
     /// A handoff (a password sign-in's, or a password change's new session value:
-    /// `AccountPage::rotate`), brought back by the browser (`device`: its device cookie): good
+    /// `AccountPage::rotate`), brought back by the browser (`device`: its device cookie), with
+    /// the app's token it carries or (a SAML app's) makes now for the redeemed session; a token
+    /// that cannot be made now ends that session (`Mint`, `UnknownApp`, ...). Good
     /// once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write
     /// redeems it), and only in the browser holding the device cookie it was sealed for (a form
     /// URL carried elsewhere does not carry the browser's standing with it; one sealed for no
@@ -182,6 +184,10 @@ impl Arrival {
     pub async fn open_handoff(&self, handoff: &str, device: Option<&str>, visitor: &EventContext, now: u64) -> Result<SignedIn, SignInError> {
         let key = self.ports.secrets.bridge().await?;
         let mut signed_in: Handoff = flow::open_private(&key.flow_key, Purpose::Handoff, handoff, now)?;
+        // The app's token, or what makes it: one of the two (we seal no other).
+        if signed_in.delivery.is_some() == signed_in.mint.is_some() {
+            return Err(FlowError::Invalid.into());
+        }
         let key = crate::common::hashing::digest(&signed_in.session);
         if !flow::device_shown(signed_in.device.as_deref(), device) {
             tracing::info!("a handoff brought by another browser than the one its sign-in was assessed for");
@@ -221,8 +227,18 @@ impl Arrival {
             (true, Some(session)) => {
                 let delivery = match (signed_in.delivery.take(), &signed_in.mint) {
                     (Some(delivery), _) => delivery,
-                    (None, Some(ctx)) => self.ports.mint_in_session(ctx, &session, now).await?,
-                    (None, None) => return Err(MintError::Signing.into()),
+                    // Checked by the sign-in's own mint: this fails only if the app or our key
+                    // changed since. The session then ends unused (no client was told of it).
+                    (None, Some(ctx)) => match self.ports.mint_in_session(ctx, &session, now).await {
+                        Ok(delivery) => delivery,
+                        Err(e) => {
+                            if let Err(end) = self.ports.sessions.discard(&key).await {
+                                tracing::warn!(error = %end, "could not end a session whose app's token was not made");
+                            }
+                            return Err(e);
+                        }
+                    },
+                    (None, None) => return Err(FlowError::Invalid.into()),
                 };
                 self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username, signed_in.device.as_deref()).await;
                 Ok(signed_in.signed_in(delivery))

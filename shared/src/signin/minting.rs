@@ -30,10 +30,11 @@ pub(super) enum Pending {
 }
 
 impl SignInPorts {
-    /// [`Self::mint`] for a sign-in the browser takes up through a handoff: a SAML app's
-    /// response waits for the redemption ([`Pending::AtRedemption`]), after the checks a mint
-    /// makes now (the app's access, a key with its certificate), so that a sign-in whose token
-    /// cannot be made is refused before its session exists.
+    /// [`Self::mint`] for a sign-in the browser takes up through a handoff. A SAML app's
+    /// response is made now too, so that a sign-in whose token cannot be made (the app's access,
+    /// a claim it requires, a verified email for its name id, our key's certificate, the issuer)
+    /// is refused before its session exists; it is dropped and made again at the redemption
+    /// ([`Pending::AtRedemption`]: 555 µs more, two RSA signatures).
     pub(super) async fn mint_or_defer(
         &self,
         app: &App,
@@ -43,18 +44,16 @@ impl SignInPorts {
         amr: &[&str],
         now: u64,
     ) -> Result<Pending, SignInError> {
-        if !matches!(app.target, Target::Saml(_)) {
-            return Ok(Pending::Now(self.mint(app, profile, ctx, session, amr, now).await?));
-        }
-        if !app.access.admits(profile) {
-            return Err(SignInError::NotAssigned);
-        }
-        self.saml_signer(app, now).await?;
-        Ok(Pending::AtRedemption(Box::new(ctx.clone())))
+        let delivery = self.mint(app, profile, ctx, session, amr, now).await?;
+        Ok(match app.target {
+            Target::Saml(_) => Pending::AtRedemption(Box::new(ctx.clone())),
+            _ => Pending::Now(delivery),
+        })
     }
 
-    /// The token of the app `ctx` names, for the person of the open `session`: their profile
-    /// as at its sign-in, its method and second factor (`amr`), its `sid` and `authenticated`.
+    /// The token of the app `ctx` names, for the person of the open `session` as read from the
+    /// store: their profile as at its sign-in, its method and second factor (`amr`), its `sid`
+    /// and when Cognito authenticated them (`authenticated`).
     pub(super) async fn mint_in_session(&self, ctx: &SignInContext, session: &Session, now: u64) -> Result<Delivery, SignInError> {
         let app = self.app(ctx.app.as_str()).await?;
         let profile = UserProfile::from_claims(&session.profile).map_err(|_| TokenRejected::Invalid("no subject"))?;

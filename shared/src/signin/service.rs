@@ -13,7 +13,8 @@
 //!   corporate sign-in (`signin::corporate`) completed.
 //!
 //! Every sign-in ends with the app's token and a new bridge session (`signin::session`):
-//! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]): the form's
+//! [`SignedIn`]. A password sign-in hands it to the form sealed ([`Outcome::Handoff`]; a SAML
+//! app's response is made at the redemption instead of sealed, `signin::minting::Pending`): the form's
 //! JSON call cannot receive a cookie for the API when the two are on different sites, so the
 //! form's browser brings it to the API on a top-level navigation (once, encrypted so the form's
 //! script reads nothing in it), which sets the cookie and goes on to the app.
@@ -151,7 +152,8 @@ pub enum Entered {
 /// What the person's browser does next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Take this sealed [`SignedIn`] to the API (`POST /session/handoff`).
+    /// Take this sealed sign-in to the API (`POST /session/handoff`, which answers the
+    /// [`SignedIn`]).
     Handoff(String),
     /// Answer a challenge, carrying `flow` back with the answer.
     Challenge {

@@ -202,8 +202,9 @@ pub struct Session {
     #[serde(skip)]
     pub claim: Option<String>,
     /// When Cognito authenticated the sign-in (Unix seconds: its ID token's `auth_time`, kept by
-    /// a sign-in resumed from a step; else `created`), which a hold compares (never stored).
-    #[serde(skip)]
+    /// a sign-in resumed from a step; else `created`), which a hold compares and a SAML response
+    /// gives as its `AuthnInstant`. Stored; a session stored before it was reads as `created`.
+    #[serde(default)]
     pub authenticated: u64,
 }
 

@@ -106,6 +106,9 @@ fn sort_key(item: &Item) -> Option<&str> {
 /// tell of its end.
 pub(super) fn stored_session(item: &Item) -> Result<Session, StoreError> {
     let mut session: Session = data(item, "session")?;
+    if session.authenticated == 0 {
+        session.authenticated = session.created;
+    }
     if let Some(seen) = number(item, "last_seen") {
         session.last_seen = seen;
     }

@@ -250,7 +250,7 @@ async fn an_apps_access_counts_at_a_corporate_sign_in_the_organisation_taken_int
             let mut demo = app.apps.get(&id).await.unwrap();
             demo.access = access;
             app.apps.update(demo).await.unwrap();
-            spawn_app_like(app)
+            app.another_instance()
         }
     };
     // An account of the pool's own, from before the company came: its first corporate sign-in
@@ -283,7 +283,7 @@ async fn scim_decides_who_may_sign_in_and_deactivation_ends_it() {
 
     // The company provisions Jiro through SCIM; now the sign-in works.
     let (token, _) = company.orgs.issue_token(company.org.id.as_str(), "okta", 0).await.unwrap();
-    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: spawn_app_like(app) };
+    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: app.another_instance() };
     let id = scim.create_user("jiro@corp.example", json!({"name": {"givenName": "Jiro", "familyName": "Sato"}})).await;
     let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -308,7 +308,7 @@ async fn a_person_deleted_and_provisioned_again_signs_in_as_the_new_user() {
     let company = connected(Provisioning::Scim, false).await;
     let app = &company.app;
     let (token, _) = company.orgs.issue_token(company.org.id.as_str(), "okta", 0).await.unwrap();
-    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: spawn_app_like(app) };
+    let scim = ScimTest { scim: scim_for(app, &[]), org: company.org.clone(), token, app: app.another_instance() };
     let id = scim.create_user("jiro@corp.example", json!({})).await;
     let (reply, _) = corporate_sign_in(app, "jiro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -365,7 +365,7 @@ async fn a_connection_keeps_its_providers_metadata_so_sign_in_skips_discovery() 
     assert_eq!(kept, saved.connection.and_then(|c| c.metadata));
 
     // A fresh instance: nothing cached, yet no discovery.
-    let app = spawn_app_like(&company.app);
+    let app = company.app.another_instance();
     let before = backchannel().await;
     let (reply, _) = corporate_sign_in(&app, "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
@@ -600,19 +600,6 @@ async fn a_callback_on_an_instance_without_its_key_spends_the_state_and_exchange
     let again = app.send("GET", &path_of(&callback), &[("cookie", &binding)], None).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
     assert_eq!(app.items_under("SESSION#").await, 0);
-}
-
-/// The same stack, with its own call log (the SCIM helper takes a `TestApp` by value).
-fn spawn_app_like(app: &TestApp) -> TestApp {
-    TestApp {
-        sdk: app.sdk.clone(),
-        calls: app.calls.clone(),
-        stack: app.stack.clone(),
-        login: login_for(&app.sdk, &app.stack, moto()),
-        apps: bridge_admin::apps::Apps::new(&app.sdk, &app.stack.table, app.apps.prefix()),
-        app_secret: app.app_secret.clone(),
-        browser: app.browser.clone(),
-    }
 }
 
 #[tokio::test]
@@ -963,7 +950,7 @@ async fn the_client_secret_is_kept_sealed_for_the_next_cold_start_until_the_orga
     let secrets = aws_sdk_secretsmanager::Client::new(&company.app.sdk);
     let secret = company.org.connection.as_ref().and_then(|c| c.client_secret.clone()).unwrap().0;
     secrets.put_secret_value().secret_id(&secret).secret_string("not-the-client-secret").send().await.unwrap();
-    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    let (reply, _) = corporate_sign_in(&company.app.another_instance(), "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
 
     // Any change of the organisation drops it: a fresh instance reads Secrets Manager again (the
@@ -977,15 +964,15 @@ async fn the_client_secret_is_kept_sealed_for_the_next_cold_start_until_the_orga
         .await
         .unwrap();
     assert_eq!(sealed().await, None, "dropped with the change");
-    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    let (reply, _) = corporate_sign_in(&company.app.another_instance(), "taro@corp.example").await;
     assert_ne!(reply.status, StatusCode::OK, "Secrets Manager's value, read again: {}", reply.body);
     assert_eq!(sealed().await, None, "a value the provider refused is not kept");
     secrets.put_secret_value().secret_id(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
-    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    let (reply, _) = corporate_sign_in(&company.app.another_instance(), "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
     // Sealed anew, for the organisation's new version: used by the next fresh instance.
     secrets.put_secret_value().secret_id(&secret).secret_string("not-the-client-secret").send().await.unwrap();
-    let (reply, _) = corporate_sign_in(&spawn_app_like(&company.app), "taro@corp.example").await;
+    let (reply, _) = corporate_sign_in(&company.app.another_instance(), "taro@corp.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?} {}", reply.header("location"), reply.body);
     secrets.put_secret_value().secret_id(&secret).secret_string(CLIENT_SECRET).send().await.unwrap();
 
@@ -1007,7 +994,7 @@ async fn the_client_secret_is_kept_sealed_for_the_next_cold_start_until_the_orga
         .send()
         .await
         .unwrap();
-    let instance = spawn_app_like(&company.app);
+    let instance = company.app.another_instance();
     let (reply, _) = corporate_sign_in(&instance, "taro@corp.example").await;
     assert_ne!(reply.status, StatusCode::OK, "the provider refuses the sealed value: {}", reply.body);
     assert_eq!(sealed().await, None, "dropped");

@@ -322,6 +322,20 @@ impl TestApp {
         sub
     }
 
+    /// Another instance of the functions over the same stack (its caches empty), sharing this
+    /// one's call log and browser.
+    pub fn another_instance(&self) -> TestApp {
+        TestApp {
+            sdk: self.sdk.clone(),
+            calls: self.calls.clone(),
+            stack: self.stack.clone(),
+            login: login_for(&self.sdk, &self.stack, moto()),
+            apps: Apps::new(&self.sdk, &self.stack.table, self.apps.prefix()),
+            app_secret: self.app_secret.clone(),
+            browser: self.browser.clone(),
+        }
+    }
+
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
         let reply = send_to(&self.login, method, path, headers, body).await;
         if (path.starts_with("/sso/") && !path.contains("/logout")) || path.starts_with("/oauth2/authorize") {

@@ -172,6 +172,33 @@ async fn a_response_that_cannot_be_made_is_refused_before_any_session() {
     assert_eq!(test.items_under("SESSION#").await, 0, "refused before any session");
 }
 
+/// A response that cannot be made when the handoff is brought (here the app removed after the
+/// sign-in, on an instance that has not cached it) leaves the handoff unspent: once the app is
+/// back, the same handoff signs in.
+#[tokio::test]
+async fn a_response_not_made_at_the_handoff_leaves_it_to_bring_again() {
+    let (test, metadata) = wiki(target()).await;
+    test.user("hanako@example.com", |_| {}).await;
+    let (id, path) = redirect_request(&metadata, json!({}));
+    let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    let wiki_id = shared::tokens::app::AppId::parse("wiki").unwrap_or_else(|e| panic!("{e}"));
+    let app = test.apps.get(&wiki_id).await.unwrap_or_else(|e| panic!("{e:#}"));
+    test.apps.remove(&wiki_id, false).await.unwrap_or_else(|e| panic!("{e:#}"));
+
+    let form = url::form_urlencoded::Serializer::new(String::new()).append_pair("handoff", step.json()["handoff"].as_str().unwrap_or_default()).finish();
+    let refused = test.another_instance().post_handoff(&form, &test.browser_cookie()).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    assert!(refused.headers.get("set-cookie").is_none(), "no session cookie");
+
+    test.apps.create(App { version: 0, ..app }, None).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let page = test.another_instance().post_handoff(&form, &test.browser_cookie()).await;
+    let checked = accepted(&metadata, &page, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(checked["name_id"], "hanako@example.com");
+    let again = test.another_instance().post_handoff(&form, &test.browser_cookie()).await;
+    assert!(again.body.contains("handoff_used"), "{}", again.body);
+}
+
 #[tokio::test]
 async fn the_post_binding_idp_initiated_sign_in_force_authn_and_is_passive() {
     let (test, metadata) = wiki(json!({"kind": "saml", "entity_id": ENTITY_ID, "acs_url": ACS, "idp_initiated": true})).await;

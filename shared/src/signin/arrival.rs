@@ -173,8 +173,8 @@ impl Arrival {
 
     /// A handoff (a password sign-in's, or a password change's new session value:
     /// `AccountPage::rotate`), brought back by the browser (`device`: its device cookie), with
-    /// the app's token it carries or (a SAML app's) makes now for the redeemed session; a token
-    /// that cannot be made now ends that session (`Mint`, `UnknownApp`, ...). Good
+    /// the app's token it carries or (a SAML app's) makes for its session before redeeming it
+    /// (a token that cannot be made, `Mint`, `UnknownApp` or a store's error, leaves it unspent). Good
     /// once, within [`HANDOFF_TTL`](crate::signin::service::HANDOFF_TTL) (one conditional write
     /// redeems it), and only in the browser holding the device cookie it was sealed for (a form
     /// URL carried elsewhere does not carry the browser's standing with it; one sealed for no
@@ -205,44 +205,47 @@ impl Arrival {
             }
             return Err(SignInError::OtherBrowser);
         }
-        // Redeemed beside a read of the session with its user's revocation: a session the
+        // Redeemed with a read of the session and its user's revocation: a session the
         // revocation's sweep missed lets no one in here either.
         // (A handoff sealed before cookies named their user names none: refused as used.)
         let Some(cookie) = crate::signin::session::parse_cookie(Some(&signed_in.session)) else { return Err(SignInError::HandoffUsed) };
-        // An app's token minted now: the app and its key load beside them.
-        let ready = async {
-            if let Some(ctx) = &signed_in.mint {
-                // A failure is the mint's to report.
-                let _ = self.ports.app_ready_to_mint(ctx.app.as_str(), now).await;
+        let refusal = refusal_context(&signed_in, device, visitor);
+        let (redeemed, session, delivery) = match signed_in.mint.take() {
+            // Redeemed beside the read.
+            None => {
+                let (redeemed, found) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key));
+                // A refusal is recorded before the redeem's outcome is: the read has ended the
+                // session. (Should that end land before the redeem, this reads as `HandoffUsed`:
+                // refused either way, and recorded.)
+                let session = self.ports.admitted(&key, found?, &refusal, now).await;
+                (redeemed?, session, signed_in.delivery.take())
+            }
+            // The app's token made from the session read (the app and our key loading beside
+            // it), before the handoff is spent: a read that failed, or an app changed since the
+            // sign-in so that it cannot be made, leaves the handoff to bring again.
+            Some(ctx) => {
+                let ready = async {
+                    // A failure is the mint's to report.
+                    let _ = self.ports.app_ready_to_mint(ctx.app.as_str(), now).await;
+                };
+                let (found, ()) = tokio::join!(self.ports.sessions.get(&key, &cookie.user_key), ready);
+                let session = self.ports.admitted(&key, found?, &refusal, now).await;
+                let delivery = match &session {
+                    Some(session) => Some(self.ports.mint_in_session(&ctx, session, now).await?),
+                    None => None,
+                };
+                (self.ports.sessions.redeem(&key).await?, session, delivery)
             }
         };
-        let (redeemed, found, ()) = tokio::join!(self.ports.sessions.redeem(&key), self.ports.sessions.get(&key, &cookie.user_key), ready);
-        // A refusal is recorded before the redeem's outcome is: the read has ended the session.
-        // (Should that end land before the redeem, this reads as `HandoffUsed`: refused either
-        // way, and recorded.)
-        let session = self.ports.admitted(&key, found?, &refusal_context(&signed_in, device, visitor), now).await;
-        match (redeemed?, session) {
-            (false, _) => Err(SignInError::HandoffUsed),
-            (true, None) => Err(SignInError::AccountRevoked),
-            (true, Some(session)) => {
-                let delivery = match (signed_in.delivery.take(), &signed_in.mint) {
-                    (Some(delivery), _) => delivery,
-                    // Checked by the sign-in's own mint: this fails only if the app or our key
-                    // changed since. The session then ends unused (no client was told of it).
-                    (None, Some(ctx)) => match self.ports.mint_in_session(ctx, &session, now).await {
-                        Ok(delivery) => delivery,
-                        Err(e) => {
-                            if let Err(end) = self.ports.sessions.discard(&key).await {
-                                tracing::warn!(error = %end, "could not end a session whose app's token was not made");
-                            }
-                            return Err(e);
-                        }
-                    },
-                    (None, None) => return Err(FlowError::Invalid.into()),
-                };
+        match (redeemed, session, delivery) {
+            (false, _, _) => Err(SignInError::HandoffUsed),
+            (true, None, _) => Err(SignInError::AccountRevoked),
+            (true, Some(session), Some(delivery)) => {
                 self.ports.replace_session(signed_in.replaces.as_deref(), &key, &session.username, signed_in.device.as_deref()).await;
                 Ok(signed_in.signed_in(delivery))
             }
+            // Refused above: a handoff carries one of the two.
+            (true, Some(_), None) => Err(FlowError::Invalid.into()),
         }
     }
 

@@ -322,6 +322,21 @@ impl TestApp {
         sub
     }
 
+    /// The account revocation's record for the Cognito user `username` (revoked now), written
+    /// as if its sweep had missed the user's sessions.
+    pub async fn revoke_without_sweep(&self, username: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let pk = format!("REVOKED#{}", shared::signin::session::user_key(username));
+        let now = shared::common::time::unix_now();
+        let record = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(pk)),
+            ("sk".to_owned(), AttributeValue::S("REVOKED".into())),
+            ("revoked_at".to_owned(), AttributeValue::N(now.to_string())),
+        ]);
+        let put = aws_sdk_dynamodb::Client::new(&self.sdk).put_item().table_name(&self.stack.table).set_item(Some(record)).send().await;
+        put.unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// Another instance of the functions over the same stack (its caches empty), sharing this
     /// one's call log and browser.
     pub fn another_instance(&self) -> TestApp {

@@ -272,7 +272,6 @@ async fn no_session_opens_for_an_account_within_the_window_after_its_revocation(
 /// a cookie naming someone else, nor under a value that names no one (as cookies were before).
 #[tokio::test]
 async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used() {
-    use aws_sdk_dynamodb::types::AttributeValue;
     use shared::common::hashing::digest;
     use shared::common::random::token as random_token;
     use shared::signin::ports::SessionStore;
@@ -324,10 +323,7 @@ async fn a_session_the_revocations_sweep_missed_is_refused_wherever_it_is_used()
 
     // The revocation's record, as if its sweep had missed Taro's sessions.
     let now = shared::common::time::unix_now();
-    let record = [("pk", format!("REVOKED#{}", user_key(&taro))), ("sk", "REVOKED".into())].map(|(k, v)| (k.to_owned(), AttributeValue::S(v)));
-    let mut record: std::collections::HashMap<_, _> = record.into_iter().collect();
-    record.insert("revoked_at".into(), AttributeValue::N(now.to_string()));
-    aws_sdk_dynamodb::Client::new(&app.sdk).put_item().table_name(&app.stack.table).set_item(Some(record)).send().await.unwrap();
+    app.revoke_without_sweep(&taro).await;
     app.calls.take();
     assert!(!enters(cookie.clone()).await, "single sign-on refused");
     let dynamodb: Vec<String> = app.calls.take().into_iter().filter(|c| c.starts_with("DynamoDB_")).collect();

@@ -174,11 +174,11 @@ async fn a_response_that_cannot_be_made_is_refused_before_any_session() {
 
 /// A response that cannot be made when the handoff is brought (here the app removed after the
 /// sign-in, on an instance that has not cached it) leaves the handoff unspent: once the app is
-/// back, the same handoff signs in.
+/// back, the same handoff signs in. A revoked account's handoff is refused as such.
 #[tokio::test]
 async fn a_response_not_made_at_the_handoff_leaves_it_to_bring_again() {
     let (test, metadata) = wiki(target()).await;
-    test.user("hanako@example.com", |_| {}).await;
+    let hanako = test.user("hanako@example.com", |_| {}).await;
     let (id, path) = redirect_request(&metadata, json!({}));
     let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
     assert_eq!(step.status, StatusCode::OK, "{}", step.body);
@@ -197,6 +197,16 @@ async fn a_response_not_made_at_the_handoff_leaves_it_to_bring_again() {
     assert_eq!(checked["name_id"], "hanako@example.com");
     let again = test.another_instance().post_handoff(&form, &test.browser_cookie()).await;
     assert!(again.body.contains("handoff_used"), "{}", again.body);
+
+    // A handoff whose account was revoked meanwhile (its sweep missed the session) is refused
+    // as such, and makes nothing.
+    let (_, path) = redirect_request(&metadata, json!({}));
+    let step = test.login_at(&path, "hanako@example.com", PASSWORD).await;
+    test.revoke_without_sweep(&hanako).await;
+    let refused = test.handoff(&step).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("account_deactivated"), "{}", refused.body);
+    assert!(form_field(&refused.body, "SAMLResponse").is_none());
 }
 
 #[tokio::test]

@@ -229,12 +229,14 @@ impl Arrival {
                     let _ = self.ports.app_ready_to_mint(ctx.app.as_str(), now).await;
                 };
                 let (found, ()) = tokio::join!(self.ports.sessions.get(&key, &cookie.user_key), ready);
-                let session = self.ports.admitted(&key, found?, &refusal, now).await;
-                let delivery = match &session {
-                    Some(session) => Some(self.ports.mint_in_session(&ctx, session, now).await?),
-                    None => None,
+                let found = found?;
+                let revoked = matches!(found, Some(Found::Revoked(_)));
+                // Refused (and recorded) by the read, or gone: nothing to redeem.
+                let Some(session) = self.ports.admitted(&key, found, &refusal, now).await else {
+                    return Err(if revoked { SignInError::AccountRevoked } else { SignInError::HandoffUsed });
                 };
-                (self.ports.sessions.redeem(&key).await?, session, delivery)
+                let delivery = self.ports.mint_in_session(&ctx, &session, now).await?;
+                (self.ports.sessions.redeem(&key).await?, Some(session), Some(delivery))
             }
         };
         match (redeemed, session, delivery) {

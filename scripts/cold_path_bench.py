@@ -22,13 +22,15 @@ requests show in the critical paths as `idp:` steps.
 
 Scenarios: `POST /login` (password, no MFA), `GET /sso/{app}` with a live session and without
 one, and the corporate callback; the reference (`../shared/peer-node`: Node.js, InitiateAuth +
-GetUser + jsonwebtoken) runs `POST /login` in the same run. It also times `InitiateAuth` and one
+GetUser + jsonwebtoken) runs `POST /login` in the same run. It also times `InitiateAuth` (the
+reference's call), `AdminInitiateAuth` (the bridge's, through its sign-in client) and one
 DynamoDB `PutItem` alone through the same proxy (boto3, warm connection): the floor of a
 password sign-in; and a `TransactWriteItems` of the session write's shape (the session, two
 condition checks, the last sign-in and an event), so that the bridge's own time shows apart
 from what its atomic write costs over a lone `PutItem`. From those, the bridge secret's
 `GetSecretValue` and the model's connection set-up it prints two cold floors of `POST /login`
-(`cold_floors`): as the bridge is, and with nothing read before `InitiateAuth`.
+(`cold_floors`): with the secret read before `InitiateAuth` (the bridge before its sign-in
+client), and with nothing read before `AdminInitiateAuth` (the bridge now).
 
 This is a benchmark, not a test: it asserts nothing about time.
 
@@ -68,7 +70,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Manager in its own region over TLS: a new connection costs a TCP and a TLS 1.3 handshake to a
 # regional endpoint (~15 ms with certificate checks); DynamoDB answers a key read in single-digit
 # milliseconds and a transaction in about twice that; Cognito's InitiateAuth verifies a password
-# hash (~80 ms) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (a static
+# hash (~80 ms; the admin flow's `AdminInitiateAuth`, the bridge's, alike) where its other calls are ~30 ms; Secrets Manager and the pool's JWKS (a static
 # document on Cognito's host) ~20 ms. These are the figures of the issue's own model, so the
 # ratios compare with it directly. In the critical paths printed, `*` marks a request that opened
 # a new connection (and paid its set-up), `+` one that waited for a busy connection instead (see
@@ -76,7 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = {
     "region": {
         "connect": 15,
-        "ops": {"InitiateAuth": 80, "RespondToAuthChallenge": 80, "cognito": 30, "TransactWriteItems": 12, "dynamodb": 6,
+        "ops": {"InitiateAuth": 80, "RespondToAuthChallenge": 80, "AdminInitiateAuth": 80, "AdminRespondToAuthChallenge": 80, "cognito": 30, "TransactWriteItems": 12, "dynamodb": 6,
                 "secretsmanager": 20, "kms": 10, "jwks": 20, "other": 20},
         "idp": 50,
     },
@@ -288,7 +290,8 @@ def operation(head):
         service, _, action = target.group(1).partition(".")
         family = {"AWSCognitoIdentityProviderService": "cognito", "DynamoDB_20120810": "dynamodb", "secretsmanager": "secretsmanager",
                   "TrentService": "kms"}.get(service, service)
-        return f"{family}.{action}" if action not in ("InitiateAuth", "RespondToAuthChallenge", "TransactWriteItems") else action
+        bare = ("InitiateAuth", "RespondToAuthChallenge", "AdminInitiateAuth", "AdminRespondToAuthChallenge", "TransactWriteItems")
+        return f"{family}.{action}" if action not in bare else action
     path = text.split(" ", 2)[1] if " " in text else ""
     return "jwks" if path.endswith("/.well-known/jwks.json") else f"other {path}"
 
@@ -688,7 +691,8 @@ def public_client(stack):
 
 
 def floor(stack, proxy, client_id):
-    """InitiateAuth (through `client_id`), one DynamoDB PutItem, a TransactWriteItems of the
+    """InitiateAuth (through `client_id`), the bridge's AdminInitiateAuth (through its sign-in
+    client), one DynamoDB PutItem, a TransactWriteItems of the
     session write's shape and the bridge secret's GetSecretValue, each timed alone through the
     proxy (median of 20, warm connection)."""
     import boto3
@@ -702,6 +706,10 @@ def floor(stack, proxy, client_id):
     def sign_in():
         cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                               AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"]})
+
+    def admin_sign_in():
+        cognito.admin_initiate_auth(UserPoolId=stack.info["user_pool_id"], ClientId=stack.info["sign_in_client_id"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                    AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"]})
 
     def put():
         dynamo.put_item(TableName=table, Item={"pk": {"S": "BENCH#floor"}, "sk": {"S": "x"}})
@@ -725,7 +733,7 @@ def floor(stack, proxy, client_id):
     def secret():
         secrets.get_secret_value(SecretId=stack.info["bridge_secret_id"])
 
-    for name, call in (("InitiateAuth", sign_in), ("PutItem", put), ("TransactWriteItems", transact), ("GetSecretValue", secret)):
+    for name, call in (("InitiateAuth", sign_in), ("AdminInitiateAuth", admin_sign_in), ("PutItem", put), ("TransactWriteItems", transact), ("GetSecretValue", secret)):
         call()
         times = []
         for _ in range(20):
@@ -741,18 +749,18 @@ def cold_floors(figures, connect, ready, reference_first):
     boto3, which adds its own time to each), a new connection's set-up (`connect`) and the
     bridge's start to ready (init begins its loads and connections before it is ready, so each
     counts from the process's start):
-    - as the bridge is: the bridge secret (`SECRET_HASH` and the context's key) read on a new
-      connection before `InitiateAuth` (Cognito's connection opened meanwhile), then the
-      session's write;
-    - with nothing read before `InitiateAuth` (an app client without a secret, the context
-      opened beside the call): `InitiateAuth` as soon as the process is ready and Cognito's
-      connection is, then the write.
+    - as the bridge was until its sign-in client: the bridge secret (`SECRET_HASH` and the
+      context's key) read on a new connection before `InitiateAuth` (Cognito's connection opened
+      meanwhile), then the session's write;
+    - as the bridge is, with nothing read before the password check (the sign-in client has no
+      secret, the context is opened beside the call): `AdminInitiateAuth` as soon as the process
+      is ready and Cognito's connection is, then the write.
     Each with the reference's cold first response over it: the best ratio either can show in
     this run."""
-    write, sign_in = figures["TransactWriteItems"], figures["InitiateAuth"]
-    with_secret = max(ready, connect + figures["GetSecretValue"]) + sign_in + write
-    without = max(ready, connect) + sign_in + write
-    for name, floor_ms in (("with the bridge secret read before InitiateAuth", with_secret), ("with nothing read before it", without)):
+    write = figures["TransactWriteItems"]
+    with_secret = max(ready, connect + figures["GetSecretValue"]) + figures["InitiateAuth"] + write
+    without = max(ready, connect) + figures["AdminInitiateAuth"] + write
+    for name, floor_ms in (("with the bridge secret read before InitiateAuth", with_secret), ("with nothing read before AdminInitiateAuth", without)):
         print(f"cold floor {name}: {floor_ms:.1f} ms; the reference's cold over it: {reference_first / floor_ms:.2f}x")
 
 
@@ -801,6 +809,7 @@ def main():
             **aws_env, "AWS_LAMBDA_FUNCTION_NAME": "login", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARN"),
             "TABLE_NAME": stack.info["table_name"], "USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": stack.info["user_pool_client_id"],
+            "SIGN_IN_CLIENT_ID": stack.info["sign_in_client_id"],
             "BRIDGE_SECRET_ID": stack.info["bridge_secret_id"], "FORM_URL": stack.form_origin + "/index.html",
             "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url('cognito')}/{pool}/.well-known/jwks.json",
         }
@@ -830,9 +839,10 @@ def main():
         if login and ref:
             print(f"\nPOST /login: first response {ref['first'] / login['first']:.1f}x faster than the reference's; "
                   f"warm {ref['warm'] / login['warm']:.1f}x; the bridge's cold first response is {login['first'] / login['warm']:.1f}x its warm median")
-            base = floor_figures["InitiateAuth"]
-            print(f"warm median minus (InitiateAuth + PutItem alone): {login['warm'] - base - floor_figures['PutItem']:.1f} ms")
-            print(f"warm median minus (InitiateAuth + the session's TransactWriteItems alone): {login['warm'] - base - floor_figures['TransactWriteItems']:.1f} ms")
+            for call in ("InitiateAuth", "AdminInitiateAuth"):
+                base = floor_figures[call]
+                print(f"warm median minus ({call} + PutItem alone): {login['warm'] - base - floor_figures['PutItem']:.1f} ms")
+                print(f"warm median minus ({call} + the session's TransactWriteItems alone): {login['warm'] - base - floor_figures['TransactWriteItems']:.1f} ms")
             cold_floors(floor_figures, model.get("connect", 0), login["ready"], ref["first"])
     finally:
         stack.stop()

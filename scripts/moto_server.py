@@ -69,6 +69,18 @@ Changes to moto 5.2.5, each for fidelity to AWS:
 - The app client's secret on `USER_PASSWORD_AUTH`: moto signed in a client with a secret without
   its `SECRET_HASH` (it checks it only for SRP and refresh sign-ins). As Cognito, it is checked
   first (`NotAuthorizedException`), as it is here for `USER_AUTH`, `SignUp` and their kin.
+- App clients' `ExplicitAuthFlows`: moto runs any flow through any client. As Cognito,
+  `InitiateAuth` and `AdminInitiateAuth` run a flow only where the client enables it (a client
+  that names none has Cognito's default: SRP, custom and refresh), else
+  `InvalidParameterException` ("USER_PASSWORD_AUTH flow not enabled for this client").
+- `AdminInitiateAuth` with `ADMIN_USER_PASSWORD_AUTH` runs as `USER_PASSWORD_AUTH` does here (the
+  second factor and reset-required below, an unconfirmed user refused), in the pool it names,
+  with the client's `SECRET_HASH` where it has a secret; moto's own admin flow asked for a
+  second factor only when preferred. `AdminRespondToAuthChallenge` answers as
+  `RespondToAuthChallenge` does.
+- `PreSignUp`: where a pool names the trigger, `SignUp` invokes it first (`PreSignUp_SignUp`), as
+  Cognito does, and a failing trigger fails the sign-up before any user is made. moto invokes
+  it for nothing else (Cognito also does for `AdminCreateUser` and a first federated sign-in).
 - A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
   moto asks for a factor only when it is the preferred one, and otherwise signs the person in
   without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
@@ -208,12 +220,18 @@ def _invoke(pool, name, event):
         return None
     url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(arn, safe='')}/invocations"
     request = urllib.request.Request(url, data=json.dumps(event).encode(), headers={"content-type": "application/json"}, method="POST")
+    # The trigger may call Cognito itself (`ListUserPoolClients`, `AdminGetUser`): the lock this
+    # thread holds on the pools is let go meanwhile, as Cognito holds none across a trigger.
+    held = _COGNITO_LOCK._release_save() if _COGNITO_LOCK._is_owned() else None
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             answer = json.loads(response.read() or b"null")
             failed = response.headers.get("X-Amz-Function-Error")
     except (OSError, ValueError) as e:
         raise JsonRESTError("UnexpectedLambdaException", f"{name} could not be invoked: {e}")
+    finally:
+        if held is not None:
+            _COGNITO_LOCK._acquire_restore(held)
     if failed:
         message = (answer or {}).get("errorMessage", "the function failed")
         raise JsonRESTError("UserLambdaValidationException", f"{name} failed with error {message}.")
@@ -342,9 +360,18 @@ def _caller(response):
 
 
 def sign_up(self):
+    """As moto, with a code (below), and the pool's `PreSignUp` trigger invoked first, as Cognito
+    does (`PreSignUp_SignUp`): a trigger that fails fails the sign-up, and no user is made. Its
+    answer's `autoConfirmUser` and `autoVerifyEmail` are not applied (the bridge sets neither)."""
     client_id, pool, _, metadata = _caller(self)
     if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
         raise NotAuthorizedError("SignUp is not permitted for this user pool")
+    attributes = {a["Name"]: a["Value"] for a in self._get_param("UserAttributes", [])}
+    _invoke(pool, "PreSignUp", {
+        "version": "1", "triggerSource": "PreSignUp_SignUp", "region": pool.region, "userPoolId": pool.id, "userName": self._get_param("Username"),
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+        "request": {"userAttributes": attributes, "validationData": None, "clientMetadata": metadata},
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}})
     user, _ = _backend_of_client(self, client_id).sign_up(client_id=client_id, username=self._get_param("Username"),
                                                           password=self._get_param("Password"), attributes=self._get_param("UserAttributes", []))
     details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
@@ -643,23 +670,41 @@ def _choose(backend, pool, client_id, user, username, choice, params, metadata):
 _initiate_auth = CognitoIdpResponse.initiate_auth
 
 
+# The `ExplicitAuthFlows` values that enable each flow (the legacy names too), and a client's
+# flows when it names none, as Cognito has them.
+_FLOW_ENABLED_BY = {"USER_PASSWORD_AUTH": ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"),
+                    "ADMIN_USER_PASSWORD_AUTH": ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+                    "ADMIN_NO_SRP_AUTH": ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+                    "USER_SRP_AUTH": ("ALLOW_USER_SRP_AUTH",), "CUSTOM_AUTH": ("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"),
+                    "REFRESH_TOKEN_AUTH": ("ALLOW_REFRESH_TOKEN_AUTH",), "REFRESH_TOKEN": ("ALLOW_REFRESH_TOKEN_AUTH",),
+                    "USER_AUTH": ("ALLOW_USER_AUTH",)}
+_DEFAULT_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
+
+
+def _check_flow(pool, client_id, flow):
+    """As Cognito: a flow the app client's `ExplicitAuthFlows` does not enable is
+    `InvalidParameterException` (moto runs any flow through any client)."""
+    enabled = pool.clients[client_id].extended_config.get("ExplicitAuthFlows") or _DEFAULT_FLOWS
+    if not any(name in enabled for name in _FLOW_ENABLED_BY.get(str(flow), ())):
+        raise InvalidParameterException(f"{flow} flow not enabled for this client")
+
+
 def initiate_auth(self):
     """`USER_AUTH` as Cognito runs it; `USER_PASSWORD_AUTH` as moto, but for the client's secret,
-    which Cognito checks and moto does not (`SECRET_HASH`); every other flow as moto."""
+    which Cognito checks and moto does not (`SECRET_HASH`); every other flow as moto. Each only
+    where the app client enables it (`ExplicitAuthFlows`)."""
     flow = self._get_param("AuthFlow")
-    if flow not in ("USER_AUTH", "USER_PASSWORD_AUTH"):
-        return _initiate_auth(self)
     client_id = self._get_param("ClientId")
-    params = self._get_param("AuthParameters") or {}
-    username = params.get("USERNAME") or ""
     backend = _backend_of_client(self, client_id)
     pool = _pool_of_client(backend, client_id)
+    _check_flow(pool, client_id, flow)
+    if flow not in ("USER_AUTH", "USER_PASSWORD_AUTH"):
+        return _initiate_auth(self)
+    params = self._get_param("AuthParameters") or {}
+    username = params.get("USERNAME") or ""
     if flow == "USER_PASSWORD_AUTH":
         _check_client(pool, client_id, username, params.get("SECRET_HASH"))
         return _initiate_auth(self)
-    client = pool.clients[client_id]
-    if "ALLOW_USER_AUTH" not in (client.extended_config.get("ExplicitAuthFlows") or []):
-        raise InvalidParameterException("USER_AUTH flow not enabled for this client")
     _check_client(pool, client_id, username, params.get("SECRET_HASH"))
     user = pool._get_user(username)
     if user is not None and not user.enabled:
@@ -721,6 +766,27 @@ def backend_initiate_auth(self, client_id, auth_flow, auth_parameters):
 
 
 CognitoIdpBackend.initiate_auth = backend_initiate_auth
+
+
+def admin_initiate_auth(self):
+    """`ADMIN_USER_PASSWORD_AUTH` (`ADMIN_NO_SRP_AUTH`) as `USER_PASSWORD_AUTH` is run here, its
+    challenges included (moto's admin flow asks for a second factor only when it is the
+    preferred one, and signs in an unconfirmed user); where the client enables it and in the
+    pool named, with the client's `SECRET_HASH` if it has a secret. Other flows as moto."""
+    flow = self._get_param("AuthFlow")
+    pool_id, client_id = self._get_param("UserPoolId"), self._get_param("ClientId")
+    pool = self.backend.describe_user_pool(pool_id)
+    if client_id not in pool.clients:
+        raise ResourceNotFoundError(client_id)
+    _check_flow(pool, client_id, flow)
+    if flow not in ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+        return _admin_initiate_auth(self)
+    params = self._get_param("AuthParameters") or {}
+    _check_client(pool, client_id, params.get("USERNAME") or "", params.get("SECRET_HASH"))
+    return ActionResult(self.backend.initiate_auth(client_id, "USER_PASSWORD_AUTH", params))
+
+
+_admin_initiate_auth = CognitoIdpResponse.admin_initiate_auth
 
 _change_password = CognitoIdpBackend.change_password
 
@@ -1252,6 +1318,7 @@ CognitoIdpResponse.confirm_sign_up = _serialised(confirm_sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.resend_confirmation_code = _serialised(resend_confirmation_code, _COGNITO_LOCK)
 CognitoIdpResponse.forgot_password = _serialised(forgot_password, _COGNITO_LOCK)
 for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_challenge", respond_to_auth_challenge),
+                       ("admin_initiate_auth", admin_initiate_auth), ("admin_respond_to_auth_challenge", respond_to_auth_challenge),
                        ("set_user_pool_mfa_config", set_user_pool_mfa_config), ("start_web_authn_registration", start_web_authn_registration),
                        ("complete_web_authn_registration", complete_web_authn_registration), ("list_web_authn_credentials", list_web_authn_credentials),
                        ("delete_web_authn_credential", delete_web_authn_credential), ("get_user_auth_factors", get_user_auth_factors),

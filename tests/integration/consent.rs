@@ -285,7 +285,7 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
     // Beside InitiateAuth the email's history (a person's first sign-in reads it again by user
     // name); then, the mirror lacking the terms, the person's records (the truth) before asking.
     let asking =
-        ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query"];
+        ["AWSCognitoIdentityProviderService.AdminInitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.Query"];
     assert_eq!(step("POST /login (asked)"), asking);
     let accepted = answer(&app, asked["flow"].as_str().unwrap(), &["terms"]).await;
     assert_eq!(accepted.json()["status"], "signed_in");
@@ -311,7 +311,7 @@ async fn each_consent_step_makes_only_the_aws_calls_it_needs() {
     assert_eq!(app.login(EMAIL, PASSWORD).await.json()["status"], "signed_in");
     assert_eq!(
         step("POST /login (accepted)"),
-        ["AWSCognitoIdentityProviderService.InitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]
+        ["AWSCognitoIdentityProviderService.AdminInitiateAuth", "DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.TransactWriteItems"]
     );
 }
 

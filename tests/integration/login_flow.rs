@@ -93,7 +93,7 @@ async fn password_sign_in_mints_the_zendesk_jwt_with_one_cognito_call() {
     assert_ne!(second_claims["jti"], claims["jti"], "every token has its own jti");
     let redeem = "DynamoDB_20120810.UpdateItem".to_owned();
     // (Cognito's check and the history read run side by side: their order is not fixed.)
-    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned(), redeem]);
+    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}AdminInitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned(), redeem]);
 
     // The handoff set the session cookie; it signs the person in to the app again without the
     // form: one read.
@@ -166,7 +166,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     // The app's secret (for the mint) and the address's history load beside Cognito's check,
     // before the organisation's policy refuses; the pool's keys check Cognito's answer.
     let expected = [
-        format!("{COGNITO}InitiateAuth"),
+        format!("{COGNITO}AdminInitiateAuth"),
         HISTORY.to_owned(),
         "DynamoDB_20120810.GetItem".to_owned(),
         format!("GET /{}/.well-known/jwks.json", app.stack.user_pool_id),
@@ -175,7 +175,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     assert_eq!(sorted(app.calls.take()), expected);
     // Warm: the organisation comes from the cache.
     assert_eq!(app.login("taro@corp.example", PASSWORD).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned()]);
+    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}AdminInitiateAuth"), HISTORY.to_owned()]);
 
     let mut allowed = org.clone();
     allowed.policies.password_sign_in = true;
@@ -190,7 +190,7 @@ async fn people_of_an_organisation_sign_in_with_a_password_only_where_it_allows(
     // again, by username, once.)
     app.user("hanako@example.com", |_| {}).await;
     assert_eq!(app.login("hanako@example.com", PASSWORD).await.status, StatusCode::OK);
-    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}InitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned()]);
+    assert_eq!(sorted(app.calls.take()), vec![format!("{COGNITO}AdminInitiateAuth"), HISTORY.to_owned(), HISTORY.to_owned(), PUT.to_owned()]);
 }
 
 /// The table itself refuses a session for an account revoked (disabled or deleted) at most
@@ -401,11 +401,11 @@ async fn sms_mfa_then_the_code_signs_in() {
     assert_eq!(body["challenge"], "sms_mfa");
     let flow = body["flow"].as_str().unwrap_or_default().to_owned();
 
-    // moto checks SECRET_HASH on this call (the app client has a secret); it accepts any code.
+    // The sign-in client's challenge, answered by the admin flow; moto accepts any SMS code.
     let answered = app.post("/login/challenge", json!({"flow": flow, "code": "123456"})).await;
     zendesk_claims(&app, &answered).await;
     let calls = app.calls.take();
-    assert_eq!(CallLog::count(&calls, &format!("{COGNITO}RespondToAuthChallenge")), 1, "{calls:?}");
+    assert_eq!(CallLog::count(&calls, &format!("{COGNITO}AdminRespondToAuthChallenge")), 1, "{calls:?}");
     assert_eq!(CallLog::count(&calls, COGNITO), 2, "{calls:?}");
 
     // The answer's flow token is single-purpose: it is not a context.
@@ -485,17 +485,14 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
 
     let app = spawn_app().await;
     app.user("keys@example.com", |_| {}).await;
+    // As the bridge signs in: through its sign-in client, by the admin flow.
     let out = aws_sdk_cognitoidentityprovider::Client::new(&app.sdk)
         .admin_initiate_auth()
         .user_pool_id(&app.stack.user_pool_id)
-        .client_id(&app.stack.client_id)
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminNoSrpAuth)
+        .client_id(&app.stack.sign_in_client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
         .auth_parameters("USERNAME", "keys@example.com")
         .auth_parameters("PASSWORD", PASSWORD)
-        .auth_parameters(
-            "SECRET_HASH",
-            shared::adapters::cognito::auth::secret_hash(&app.client_secret().await.into(), "keys@example.com", &app.stack.client_id),
-        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -507,15 +504,17 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
     let issuer = format!("https://cognito-idp.ap-northeast-1.amazonaws.com/{pool}");
     let verifier = |aud: &str, iss: &str| {
         let keys = HttpKeys::new(format!("{}/{pool}/.well-known/jwks.json", moto()), &app.sdk);
-        JwksVerifier::new(iss, aud, Box::new(keys))
+        JwksVerifier::new(iss, vec![aud.to_owned()], Box::new(keys))
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let good = verifier(&app.stack.client_id, &issuer);
+    let good = verifier(&app.stack.sign_in_client_id, &issuer);
     let claims = good.verify(&id_token, now).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims["email"], "keys@example.com");
 
-    assert_eq!(verifier("another-client", &issuer).verify(&id_token, now).await, Err(TokenRejected::Invalid("audience")));
-    assert_eq!(verifier(&app.stack.client_id, &format!("{issuer}x")).verify(&id_token, now).await, Err(TokenRejected::Invalid("issuer")));
+    for other in ["another-client", app.stack.client_id.as_str()] {
+        assert_eq!(verifier(other, &issuer).verify(&id_token, now).await, Err(TokenRejected::Invalid("audience")), "{other}");
+    }
+    assert_eq!(verifier(&app.stack.sign_in_client_id, &format!("{issuer}x")).verify(&id_token, now).await, Err(TokenRejected::Invalid("issuer")));
     assert_eq!(good.verify(&id_token, now + 2 * 3600).await, Err(TokenRejected::Invalid("expired")));
     assert!(good.verify(&access_token, now).await.is_err(), "an access token is not an ID token");
 

@@ -31,6 +31,7 @@ mod scim_clients;
 mod scim_endpoints;
 mod scim_harness;
 mod scripted_provider;
+mod sign_in_client;
 mod sign_up;
 mod sms_sender;
 mod token_apps;

@@ -261,10 +261,10 @@ async fn each_step_makes_only_the_aws_calls_it_needs() {
     // The account read (not confirmed yet) and its sign-ins held; ConfirmSignUp; the account made
     // the confirmer's (two calls side by side); the hold settled (sign-ins authenticated before
     // stay refused, the confirmer's goes through); then a password sign-in: a
-    // first one reads the (empty) history of the email beside InitiateAuth, then the new
+    // first one reads the (empty) history of the email beside AdminInitiateAuth, then the new
     // account's own; a later one finds the email's.
     let sign_in = [
-        "AWSCognitoIdentityProviderService.InitiateAuth",
+        "AWSCognitoIdentityProviderService.AdminInitiateAuth",
         "DynamoDB_20120810.BatchGetItem",
         "DynamoDB_20120810.BatchGetItem",
         "DynamoDB_20120810.TransactWriteItems",

@@ -11,7 +11,12 @@ pub struct Config {
     /// The bridge's DynamoDB table.
     pub table: String,
     pub user_pool_id: String,
+    /// The bridge's app client (`USER_POOL_CLIENT_ID`, with a secret): sign-up, password resets,
+    /// passwordless sign-in.
     pub client_id: String,
+    /// The app client password sign-ins go through by the admin API (`SIGN_IN_CLIENT_ID`, no
+    /// secret); unset or empty, they go through `client_id`.
+    pub sign_in_client_id: Option<String>,
     /// The Secrets Manager secret holding `flow_key` (and `cognito_client_secret`).
     pub bridge_secret_id: String,
     /// The login form's page; `/sso/{app}` redirects here.
@@ -78,6 +83,7 @@ impl Config {
             api_url,
             session,
             client_id: required(env, "USER_POOL_CLIENT_ID")?,
+            sign_in_client_id: optional(env, "SIGN_IN_CLIENT_ID")?.filter(|c| !c.trim().is_empty()),
             bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
             user_pool_id,
             form_origin,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use shared::adapters::cached_apps::CachedApps;
 use shared::adapters::cached_orgs::CachedOrgs;
-use shared::adapters::cognito::auth::CognitoPasswordAuth;
+use shared::adapters::cognito::auth::{CognitoPasswordAuth, SignInClient};
 use shared::adapters::cognito::directory::CognitoDirectory;
 use shared::adapters::dynamo::activity::DynamoActivity;
 use shared::adapters::dynamo::apps::DynamoApps;
@@ -102,12 +102,14 @@ impl Login {
         let signers = Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(KEY_SET_CACHE))), secrets.clone()));
         let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
         let api_url = shared::config::issuer(config.api_url.as_ref());
+        let audiences = [Some(&config.client_id), config.sign_in_client_id.as_ref()].into_iter().flatten().cloned().collect();
+        let sign_in_client = config.sign_in_client_id.clone().map(|client_id| SignInClient { user_pool_id: config.user_pool_id.clone(), client_id });
         let sign_in = SignIn::new(SignInPorts {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,
-            auth: Arc::new(CognitoPasswordAuth::new(cognito.clone(), &config.client_id, secrets.clone())),
+            auth: Arc::new(CognitoPasswordAuth::new(cognito.clone(), &config.client_id, secrets.clone()).with_sign_in_client(sign_in_client)),
             own_account: Arc::new(shared::adapters::cognito::account::CognitoAccount::new(cognito)),
-            tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, &config.client_id, keys)),
+            tokens: Arc::new(jwks::JwksVerifier::new(&config.issuer, audiences, keys)),
             secrets,
             sessions: sessions.clone(),
             refresh: Arc::new(shared::adapters::dynamo::refresh_tokens::DynamoRefreshFamilies::new(dynamo.clone(), &config.table)),

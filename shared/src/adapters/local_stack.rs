@@ -20,6 +20,9 @@ pub struct LocalStack {
     pub table: String,
     pub user_pool_id: String,
     pub client_id: String,
+    /// The password sign-in's client (no secret, the admin flow only): `template.yaml`'s
+    /// `SignInClient`.
+    pub sign_in_client_id: String,
     pub bridge_secret_id: String,
     /// The sender of email steps, on [`EMAIL_DOMAIN`] (verified in the local SES).
     pub email_from: String,
@@ -35,6 +38,7 @@ impl LocalStack {
             ("TABLE_NAME", self.table.clone()),
             ("USER_POOL_ID", self.user_pool_id.clone()),
             ("USER_POOL_CLIENT_ID", self.client_id.clone()),
+            ("SIGN_IN_CLIENT_ID", self.sign_in_client_id.clone()),
             ("BRIDGE_SECRET_ID", self.bridge_secret_id.clone()),
             ("PASSKEY_RP_ID", RELYING_PARTY.to_owned()),
             ("EMAIL_FROM", self.email_from.clone()),
@@ -46,7 +50,8 @@ impl LocalStack {
 /// The local pool's passkey relying party: the host the local form is served from.
 pub const RELYING_PARTY: &str = "localhost";
 
-/// Creates the table, pool, client (with a secret) and bridge secret, all named after `name`.
+/// Creates the table, pool, its two clients (the bridge's, with a secret; the password sign-in's,
+/// without) and the bridge secret, all named after `name`.
 pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
     let table = format!("{name}-table");
     create_table(&dynamodb::Client::new(sdk), &table).await?;
@@ -79,7 +84,13 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         ))
         // Cognito invokes these, as the stack's pool does; locally the local Cognito invokes the
         // trigger handler through `MOTO_LAMBDA_ENDPOINT` (scripts/moto_server.py).
-        .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
+        .lambda_config(
+            cognito::types::LambdaConfigType::builder()
+                .pre_sign_up(triggers.clone())
+                .custom_message(triggers.clone())
+                .post_confirmation(triggers.clone())
+                .build(),
+        )
         // Choice-based sign-in, as the stack's pool allows it.
         .user_pool_tier(cognito::types::UserPoolTierType::Essentials)
         .policies(cognito::types::UserPoolPolicyType::builder().sign_in_policy(first_factors()).build())
@@ -115,6 +126,18 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .user_pool_client
         .context("no app client")?;
     let client_id = client.client_id.context("the app client has no id")?;
+    let sign_in_client = idp
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name(crate::directory::triggers::SIGN_IN_CLIENT_NAME)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
+        .set_write_attributes(Some(["email", "name", "given_name", "family_name", "locale", "phone_number"].map(String::from).to_vec()))
+        .send()
+        .await
+        .context("creating the sign-in client")?;
+    let sign_in_client_id = sign_in_client.user_pool_client.and_then(|c| c.client_id).context("the sign-in client has no id")?;
     let bridge_secret = json!({"flow_key": crate::common::random::secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
     let secret = aws_sdk_secretsmanager::Client::new(sdk)
         .create_secret()
@@ -124,7 +147,15 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         .await
         .context("creating the bridge secret")?;
     let (email_from, email_identity_arn) = email_identity(sdk, &region).await?;
-    Ok(LocalStack { table, user_pool_id: pool_id, client_id, bridge_secret_id: secret.arn.context("the secret has no ARN")?, email_from, email_identity_arn })
+    Ok(LocalStack {
+        table,
+        user_pool_id: pool_id,
+        client_id,
+        sign_in_client_id,
+        bridge_secret_id: secret.arn.context("the secret has no ARN")?,
+        email_from,
+        email_identity_arn,
+    })
 }
 
 /// A password, an email code or a passkey, as the stack's pool allows.

@@ -101,6 +101,11 @@ impl CachedSecrets {
         self.values.fresh(id)
     }
 
+    /// The bridge's own secrets if this instance loaded them within the TTL: no call, no wait.
+    pub fn fresh_bridge(&self) -> Option<Arc<BridgeSecrets>> {
+        self.bridge.fresh(&())
+    }
+
     /// The bridge's own secrets.
     pub async fn bridge(&self) -> Result<Arc<BridgeSecrets>, StoreError> {
         let load = || async {

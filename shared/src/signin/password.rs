@@ -37,8 +37,13 @@ impl PasswordSignIn {
     /// `visitor`: what the request says about where it came from (IP, user agent, device,
     /// country), here and in the other steps; it goes into the sign-in's events.
     ///
-    /// The app (and what minting its token needs) loads beside Cognito's password check: the
-    /// context names the app, sealed by us, so nothing waits for the other.
+    /// A context that does not open is refused before anything else when its key (the bridge
+    /// secret) is held. On a cold start, where the key may still be loading, Cognito's password
+    /// check does not wait for it: the context is opened beside the check, then the app it names
+    /// (and what minting its token needs) loads; the email's history is read beside them too.
+    /// A context that does not open is then refused whatever Cognito answered, and a wrong
+    /// password still counts against the email: a forged context costs one password check and
+    /// tells its sender nothing, no more than a guess with a real one (`/sso/{app}` gives one).
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         self.sign_in_with(ctx, email, password, NOTHING_GIVEN, None, visitor, now).await
     }
@@ -57,20 +62,31 @@ impl PasswordSignIn {
         visitor: &EventContext,
         now: u64,
     ) -> Result<Outcome, SignInError> {
-        let ctx = self.ports.open_context(ctx, now).await?;
+        let opened = self.ports.open_context_if_held(ctx, now)?;
         let email = Email::parse(email).map_err(|_| SignInError::BadInput("email"))?;
+        let context = async {
+            let ctx = match opened {
+                Some(ctx) => ctx,
+                None => self.ports.open_context(ctx, now).await?,
+            };
+            self.ports.app_ready_to_mint(ctx.app.as_str(), now).await?;
+            Ok::<_, SignInError>(ctx)
+        };
         // Cognito's check first (`join!` polls in this order first): it is the longest of the three.
-        let (step, app, prior) = tokio::join!(
-            self.ports.auth.sign_in(email.as_str(), password),
-            self.ports.app_ready_to_mint(ctx.app.as_str(), now),
-            self.ports.prior(email.as_str(), now)
-        );
-        app?;
+        let (step, ctx, prior) = tokio::join!(self.ports.auth.sign_in(email.as_str(), password), context, self.ports.prior(email.as_str(), now));
+        let ctx = match ctx {
+            Ok(ctx) => ctx,
+            Err(refused) => {
+                // A wrong password counts against the email even so.
+                if matches!(step, Err(AuthError::InvalidCredentials)) {
+                    self.count_failure(email.as_str(), now).await;
+                }
+                return Err(refused);
+            }
+        };
         let step = match step {
             Err(AuthError::InvalidCredentials) => {
-                if let Err(e) = self.ports.risk.failed(email.as_str(), now).await {
-                    tracing::warn!(error = %e, "could not count a failed sign-in");
-                }
+                self.count_failure(email.as_str(), now).await;
                 let user = EventUser { email: Some(email.as_str().to_owned()), ..EventUser::default() };
                 let (failed, noted) = tokio::join!(
                     self.failed(&ctx, user, visitor, AuthError::InvalidCredentials, Method::Password, now),
@@ -91,6 +107,14 @@ impl PasswordSignIn {
             step => step?,
         };
         self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given, method: Method::Password, claim }, now).await
+    }
+
+    /// Counts a wrong password (or code) against `email` for the risk engine; a failure to count
+    /// it is logged.
+    async fn count_failure(&self, email: &str, now: u64) {
+        if let Err(e) = self.ports.risk.failed(email, now).await {
+            tracing::warn!(error = %e, "could not count a failed sign-in");
+        }
     }
 
     /// Records a failed sign-in (a failure to record it is logged, never shown to the person).
@@ -171,10 +195,8 @@ impl PasswordSignIn {
         let step = match answered {
             Err(error @ (AuthError::CodeMismatch | AuthError::InvalidCredentials)) => {
                 // A wrong code or passkey for an email typed counts against it, as a wrong password does.
-                if let Some(email) = &email
-                    && let Err(e) = self.ports.risk.failed(email, now).await
-                {
-                    tracing::warn!(error = %e, "could not count a failed sign-in");
+                if let Some(email) = &email {
+                    self.count_failure(email, now).await;
                 }
                 let user = EventUser { username: Some(challenge.username), email: email.clone(), ..EventUser::default() };
                 return Err(self.failed(&state.ctx, user, visitor, error, method, now).await);

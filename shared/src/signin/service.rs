@@ -400,6 +400,12 @@ impl SignInPorts {
         Ok(flow::open(&key.flow_key, Purpose::Context, ctx, now)?)
     }
 
+    /// The context opened at once if its key is held (`Ok(None)`: not loaded yet, as on a cold
+    /// start; [`Self::open_context`] waits for it).
+    pub(super) fn open_context_if_held(&self, ctx: &str, now: u64) -> Result<Option<SignInContext>, SignInError> {
+        self.secrets.fresh_bridge().map(|key| flow::open(&key.flow_key, Purpose::Context, ctx, now)).transpose().map_err(SignInError::from)
+    }
+
     pub(super) async fn app(&self, raw_id: &str) -> Result<Arc<App>, SignInError> {
         let id = AppId::parse(raw_id).map_err(|_| SignInError::UnknownApp)?;
         self.apps.app(&id).await?.ok_or(SignInError::UnknownApp)

@@ -1,8 +1,11 @@
-//! `PasswordAuth` over the Cognito user pool API: `InitiateAuth` (`USER_PASSWORD_AUTH`),
-//! `RespondToAuthChallenge`, `ForgotPassword`, `ConfirmForgotPassword`.
+//! `PasswordAuth` over the Cognito user pool API: `InitiateAuth` (`USER_PASSWORD_AUTH`,
+//! `USER_AUTH`), `RespondToAuthChallenge`, `ForgotPassword`, `ConfirmForgotPassword`, `SignUp`
+//! and its kin; with a [`SignInClient`], the password sign-in and its challenges through
+//! `AdminInitiateAuth` (`ADMIN_USER_PASSWORD_AUTH`) and `AdminRespondToAuthChallenge`.
 //!
-//! Adds `SECRET_HASH` when the app client has a secret (kept in the bridge secret). Maps Cognito's
-//! error codes to `AuthError` in one place per operation, so that wrong password, unknown user and
+//! Adds `SECRET_HASH` when the app client has a secret (kept in the bridge secret); the sign-in
+//! client has none, so a password sign-in reads nothing before Cognito. Maps Cognito's error
+//! codes to `AuthError` in one place per operation, so that wrong password, unknown user and
 //! disabled user all read as `InvalidCredentials`.
 
 use crate::common::hashing::hmac_sha256;
@@ -25,13 +28,36 @@ use crate::signin::ports::PasswordAuth;
 
 pub struct CognitoPasswordAuth {
     client: Client,
+    /// The bridge's app client (with a secret): every flow Cognito offers only publicly.
     client_id: String,
     secrets: Arc<CachedSecrets>,
+    sign_in_client: Option<SignInClient>,
 }
+
+/// The app client password sign-ins go through: no secret, and only `ADMIN_USER_PASSWORD_AUTH`
+/// (and refresh) enabled, so only a caller IAM allows `cognito-idp:AdminInitiateAuth` on the
+/// pool can sign in through it (`template.yaml`'s `SignInClient`; the `triggers` function
+/// refuses `SignUp`, `ForgotPassword` and `ResendConfirmationCode` through it).
+#[derive(Debug, Clone)]
+pub struct SignInClient {
+    pub user_pool_id: String,
+    pub client_id: String,
+}
+
+/// Marks a challenge's session as the sign-in client's (`AdminRespondToAuthChallenge` answers
+/// it). Cognito's sessions are base64, which has no `:`; the domain carries the whole opaquely.
+const SIGN_IN_CLIENT_SESSION: &str = "sign-in:";
 
 impl CognitoPasswordAuth {
     pub fn new(client: Client, client_id: impl Into<String>, secrets: Arc<CachedSecrets>) -> Self {
-        Self { client, client_id: client_id.into(), secrets }
+        Self { client, client_id: client_id.into(), secrets, sign_in_client: None }
+    }
+
+    /// Password sign-ins through `sign_in_client` (none: through the bridge's client, with its
+    /// `SECRET_HASH`).
+    #[must_use]
+    pub fn with_sign_in_client(self, sign_in_client: Option<SignInClient>) -> Self {
+        Self { sign_in_client, ..self }
     }
 
     async fn secret_hash(&self, username: &str) -> Result<Option<String>, AuthError> {
@@ -123,7 +149,10 @@ fn auth_error(op: Operation, failure: Failure) -> AuthError {
         ("ExpiredCodeException", _) => AuthError::CodeExpired,
         ("InvalidPasswordException" | "PasswordHistoryPolicyViolationException", _) => AuthError::PasswordPolicy,
         ("LimitExceededException" | "TooManyFailedAttemptsException", _) => AuthError::TooManyAttempts,
-        ("InvalidParameterException" | "ResourceNotFoundException" | "InvalidUserPoolConfigurationException", _) => AuthError::Misconfigured(code.clone()),
+        // The role may not call the admin API (IAM), or the client does not allow the flow.
+        ("InvalidParameterException" | "ResourceNotFoundException" | "InvalidUserPoolConfigurationException" | "AccessDeniedException", _) => {
+            AuthError::Misconfigured(code.clone())
+        }
         _ => AuthError::Unavailable(code.clone()),
     }
 }
@@ -194,7 +223,28 @@ fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
 #[async_trait]
 impl PasswordAuth for CognitoPasswordAuth {
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<AuthStep, AuthError> {
-        self.initiate(AuthFlowType::UserPasswordAuth, username, ("PASSWORD", password.expose_secret())).await
+        let Some(through) = &self.sign_in_client else {
+            return self.initiate(AuthFlowType::UserPasswordAuth, username, ("PASSWORD", password.expose_secret())).await;
+        };
+        let out = self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&through.user_pool_id)
+            .client_id(&through.client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password.expose_secret())
+            .send()
+            .await
+            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+        let answer = Answer {
+            result: out.authentication_result,
+            challenge: out.challenge_name,
+            session: out.session.map(|s| format!("{SIGN_IN_CLIENT_SESSION}{s}")),
+            params: out.challenge_parameters.unwrap_or_default(),
+            available: out.available_challenges.unwrap_or_default(),
+        };
+        step(answer, username)
     }
 
     async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError> {
@@ -210,6 +260,27 @@ impl PasswordAuth for CognitoPasswordAuth {
         };
         let op = if matches!(answer, ChallengeAnswer::Credential(_)) { Operation::Passkey } else { Operation::Answer };
         responses.insert(key.to_owned(), value);
+        if let (Some(through), Some(session)) = (&self.sign_in_client, challenge.session.strip_prefix(SIGN_IN_CLIENT_SESSION)) {
+            let out = self
+                .client
+                .admin_respond_to_auth_challenge()
+                .user_pool_id(&through.user_pool_id)
+                .client_id(&through.client_id)
+                .challenge_name(challenge_name(challenge.kind))
+                .session(session)
+                .set_challenge_responses(Some(responses))
+                .send()
+                .await
+                .map_err(|e| auth_error(op, Failure::of(&e)))?;
+            let next = Answer {
+                result: out.authentication_result,
+                challenge: out.challenge_name,
+                session: out.session.map(|s| format!("{SIGN_IN_CLIENT_SESSION}{s}")),
+                params: out.challenge_parameters.unwrap_or_default(),
+                available: Vec::new(),
+            };
+            return step(next, username);
+        }
         if let Some(hash) = self.secret_hash(username).await? {
             responses.insert("SECRET_HASH".into(), hash);
         }

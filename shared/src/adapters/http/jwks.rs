@@ -184,15 +184,17 @@ impl KeyCache {
     }
 }
 
+/// Verifies the pool's ID tokens: RS256 by its keys, its issuer, and an audience of ours.
 pub struct JwksVerifier {
     issuer: String,
-    audience: String,
+    /// The app clients whose tokens are taken (`aud`): the bridge's, and its sign-in client's.
+    audiences: Vec<String>,
     keys: KeyCache,
 }
 
 impl JwksVerifier {
-    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, source: Box<dyn KeySource>) -> Self {
-        Self { issuer: issuer.into(), audience: audience.into(), keys: KeyCache::new(source) }
+    pub fn new(issuer: impl Into<String>, audiences: Vec<String>, source: Box<dyn KeySource>) -> Self {
+        Self { issuer: issuer.into(), audiences, keys: KeyCache::new(source) }
     }
 }
 
@@ -201,7 +203,7 @@ impl IdTokenVerifier for JwksVerifier {
     async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>, TokenRejected> {
         // Cognito signs with RS256 only.
         let claims = self.keys.verify(token, &[Algorithm::RS256]).await?;
-        check_claims(&claims, &self.issuer, &self.audience, now)?;
+        check_claims(&claims, &self.issuer, &self.audiences, now)?;
         Ok(claims)
     }
 
@@ -210,16 +212,17 @@ impl IdTokenVerifier for JwksVerifier {
     }
 }
 
-fn check_claims(claims: &Map<String, Value>, issuer: &str, audience: &str, now: u64) -> Result<(), TokenRejected> {
+fn check_claims(claims: &Map<String, Value>, issuer: &str, audiences: &[String], now: u64) -> Result<(), TokenRejected> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
     if text("iss") != Some(issuer) {
         return Err(TokenRejected::Invalid("issuer"));
     }
+    let ours = |aud: &Value| aud.as_str().is_some_and(|aud| audiences.iter().any(|a| a == aud));
     let audience_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == audience,
-        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-        _ => false,
+        Some(Value::Array(auds)) => auds.iter().any(ours),
+        Some(aud) => ours(aud),
+        None => false,
     };
     if !audience_ok {
         return Err(TokenRejected::Invalid("audience"));
@@ -307,15 +310,27 @@ mod tests {
 
     #[test]
     fn claim_checks() {
+        let ours = ["client".to_owned(), "sign-in".to_owned()];
         let good = json!({"iss": ISS, "aud": "client", "token_use": "id", "exp": 1000, "iat": 900});
-        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 950), Ok(()));
-        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 1059), Ok(()), "within skew");
-        assert_eq!(check_claims(&claims(good.clone()), ISS, "client", 1060), Err(TokenRejected::Invalid("expired")));
-        assert_eq!(check_claims(&claims(good.clone()), ISS, "other", 950), Err(TokenRejected::Invalid("audience")));
-        assert_eq!(check_claims(&claims(good.clone()), &format!("{ISS}x"), "client", 950), Err(TokenRejected::Invalid("issuer")));
+        assert_eq!(check_claims(&claims(good.clone()), ISS, &ours, 950), Ok(()));
+        assert_eq!(check_claims(&claims(good.clone()), ISS, &ours, 1059), Ok(()), "within skew");
+        assert_eq!(check_claims(&claims(good.clone()), ISS, &ours, 1060), Err(TokenRejected::Invalid("expired")));
+        assert_eq!(check_claims(&claims(good.clone()), ISS, &["other".to_owned()], 950), Err(TokenRejected::Invalid("audience")));
+        assert_eq!(check_claims(&claims(good.clone()), &format!("{ISS}x"), &ours, 950), Err(TokenRejected::Invalid("issuer")));
+        // Each of our clients, alone or among others; never another client's, nor none.
+        for aud in [json!("sign-in"), json!(["other", "sign-in"])] {
+            let mut token = good.clone();
+            token["aud"] = aud;
+            assert_eq!(check_claims(&claims(token), ISS, &ours, 950), Ok(()));
+        }
+        for aud in [json!("other"), json!(["other"]), json!([]), json!(null), json!(1)] {
+            let mut token = good.clone();
+            token["aud"] = aud;
+            assert_eq!(check_claims(&claims(token), ISS, &ours, 950), Err(TokenRejected::Invalid("audience")));
+        }
         let mut access = good.clone();
         access["token_use"] = "access".into();
-        assert_eq!(check_claims(&claims(access), ISS, "client", 950), Err(TokenRejected::Invalid("not an ID token")));
-        assert_eq!(check_claims(&claims(good), ISS, "client", 700), Err(TokenRejected::Invalid("issued in the future")));
+        assert_eq!(check_claims(&claims(access), ISS, &ours, 950), Err(TokenRejected::Invalid("not an ID token")));
+        assert_eq!(check_claims(&claims(good), ISS, &ours, 700), Err(TokenRejected::Invalid("issued in the future")));
     }
 }

@@ -43,7 +43,10 @@ Node.js with npm for the reference (installed into a temporary copy of its folde
 
 import argparse
 import asyncio
+import base64
 import functools
+import hashlib
+import hmac
 import http.cookiejar
 import itertools
 import json
@@ -708,8 +711,11 @@ def floor(stack, proxy, client_id):
                               AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"]})
 
     def admin_sign_in():
-        cognito.admin_initiate_auth(UserPoolId=stack.info["user_pool_id"], ClientId=stack.info["sign_in_client_id"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                    AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"]})
+        client = stack.info["sign_in_client_id"]
+        digest = hmac.new(stack.info["sign_in_client_secret"].encode(), (stack.user["email"] + client).encode(), hashlib.sha256).digest()
+        cognito.admin_initiate_auth(UserPoolId=stack.info["user_pool_id"], ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                    AuthParameters={"USERNAME": stack.user["email"], "PASSWORD": stack.user["password"],
+                                                    "SECRET_HASH": base64.b64encode(digest).decode()})
 
     def put():
         dynamo.put_item(TableName=table, Item={"pk": {"S": "BENCH#floor"}, "sk": {"S": "x"}})
@@ -809,7 +815,7 @@ def main():
             **aws_env, "AWS_LAMBDA_FUNCTION_NAME": "login", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARN"),
             "TABLE_NAME": stack.info["table_name"], "USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": stack.info["user_pool_client_id"],
-            "SIGN_IN_CLIENT_ID": stack.info["sign_in_client_id"],
+            "SIGN_IN_CLIENT_ID": stack.info["sign_in_client_id"], "SIGN_IN_CLIENT_SECRET": stack.info["sign_in_client_secret"],
             "BRIDGE_SECRET_ID": stack.info["bridge_secret_id"], "FORM_URL": stack.form_origin + "/index.html",
             "PUBLIC_API_URL": stack.api, "COGNITO_JWKS_URL": f"{proxy.url('cognito')}/{pool}/.well-known/jwks.json",
         }

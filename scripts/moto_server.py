@@ -68,7 +68,9 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   exact).
 - The app client's secret on `USER_PASSWORD_AUTH`: moto signed in a client with a secret without
   its `SECRET_HASH` (it checks it only for SRP and refresh sign-ins). As Cognito, it is checked
-  first (`NotAuthorizedException`), as it is here for `USER_AUTH`, `SignUp` and their kin.
+  first (`NotAuthorizedException`), as it is here for `USER_AUTH`, `AdminInitiateAuth`, `SignUp`
+  and their kin (`ConfirmSignUp`, `ResendConfirmationCode`, `ForgotPassword`,
+  `ConfirmForgotPassword`).
 - App clients' `ExplicitAuthFlows`: moto runs any flow through any client. As Cognito,
   `InitiateAuth` and `AdminInitiateAuth` run a flow only where the client enables it (a client
   that names none has Cognito's default: SRP, custom and refresh), else
@@ -78,9 +80,6 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   with the client's `SECRET_HASH` where it has a secret; moto's own admin flow asked for a
   second factor only when preferred. `AdminRespondToAuthChallenge` answers as
   `RespondToAuthChallenge` does.
-- `PreSignUp`: where a pool names the trigger, `SignUp` invokes it first (`PreSignUp_SignUp`), as
-  Cognito does, and a failing trigger fails the sign-up before any user is made. moto invokes
-  it for nothing else (Cognito also does for `AdminCreateUser` and a first federated sign-in).
 - A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
   moto asks for a factor only when it is the preferred one, and otherwise signs the person in
   without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
@@ -220,18 +219,12 @@ def _invoke(pool, name, event):
         return None
     url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(arn, safe='')}/invocations"
     request = urllib.request.Request(url, data=json.dumps(event).encode(), headers={"content-type": "application/json"}, method="POST")
-    # The trigger may call Cognito itself (`ListUserPoolClients`, `AdminGetUser`): the lock this
-    # thread holds on the pools is let go meanwhile, as Cognito holds none across a trigger.
-    held = _COGNITO_LOCK._release_save() if _COGNITO_LOCK._is_owned() else None
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             answer = json.loads(response.read() or b"null")
             failed = response.headers.get("X-Amz-Function-Error")
     except (OSError, ValueError) as e:
         raise JsonRESTError("UnexpectedLambdaException", f"{name} could not be invoked: {e}")
-    finally:
-        if held is not None:
-            _COGNITO_LOCK._acquire_restore(held)
     if failed:
         message = (answer or {}).get("errorMessage", "the function failed")
         raise JsonRESTError("UserLambdaValidationException", f"{name} failed with error {message}.")
@@ -360,18 +353,9 @@ def _caller(response):
 
 
 def sign_up(self):
-    """As moto, with a code (below), and the pool's `PreSignUp` trigger invoked first, as Cognito
-    does (`PreSignUp_SignUp`): a trigger that fails fails the sign-up, and no user is made. Its
-    answer's `autoConfirmUser` and `autoVerifyEmail` are not applied (the bridge sets neither)."""
     client_id, pool, _, metadata = _caller(self)
     if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
         raise NotAuthorizedError("SignUp is not permitted for this user pool")
-    attributes = {a["Name"]: a["Value"] for a in self._get_param("UserAttributes", [])}
-    _invoke(pool, "PreSignUp", {
-        "version": "1", "triggerSource": "PreSignUp_SignUp", "region": pool.region, "userPoolId": pool.id, "userName": self._get_param("Username"),
-        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
-        "request": {"userAttributes": attributes, "validationData": None, "clientMetadata": metadata},
-        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}})
     user, _ = _backend_of_client(self, client_id).sign_up(client_id=client_id, username=self._get_param("Username"),
                                                           password=self._get_param("Password"), attributes=self._get_param("UserAttributes", []))
     details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)
@@ -530,6 +514,13 @@ def confirm_forgot_password(self, client_id, username, password, confirmation_co
 
 
 CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
+_confirm_forgot_password_response = CognitoIdpResponse.confirm_forgot_password
+
+
+def confirm_forgot_password_response(self):
+    """As moto's (above), with the client's `SECRET_HASH` checked first, as Cognito does."""
+    _caller(self)
+    return _confirm_forgot_password_response(self)
 
 _admin_reset_user_password = CognitoIdpBackend.admin_reset_user_password
 
@@ -683,8 +674,11 @@ _DEFAULT_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUST
 
 def _check_flow(pool, client_id, flow):
     """As Cognito: a flow the app client's `ExplicitAuthFlows` does not enable is
-    `InvalidParameterException` (moto runs any flow through any client)."""
-    enabled = pool.clients[client_id].extended_config.get("ExplicitAuthFlows") or _DEFAULT_FLOWS
+    `InvalidParameterException` (moto runs any flow through any client). A client named with
+    the legacy values (no `ALLOW_` prefix) keeps SRP and refresh, as in Cognito."""
+    enabled = list(pool.clients[client_id].extended_config.get("ExplicitAuthFlows") or _DEFAULT_FLOWS)
+    if not any(name.startswith("ALLOW_") for name in enabled):
+        enabled += ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     if not any(name in enabled for name in _FLOW_ENABLED_BY.get(str(flow), ())):
         raise InvalidParameterException(f"{flow} flow not enabled for this client")
 
@@ -1317,6 +1311,7 @@ CognitoIdpResponse.sign_up = _serialised(sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.confirm_sign_up = _serialised(confirm_sign_up, _COGNITO_LOCK)
 CognitoIdpResponse.resend_confirmation_code = _serialised(resend_confirmation_code, _COGNITO_LOCK)
 CognitoIdpResponse.forgot_password = _serialised(forgot_password, _COGNITO_LOCK)
+CognitoIdpResponse.confirm_forgot_password = _serialised(confirm_forgot_password_response, _COGNITO_LOCK)
 for _name, _method in [("initiate_auth", initiate_auth), ("respond_to_auth_challenge", respond_to_auth_challenge),
                        ("admin_initiate_auth", admin_initiate_auth), ("admin_respond_to_auth_challenge", respond_to_auth_challenge),
                        ("set_user_pool_mfa_config", set_user_pool_mfa_config), ("start_web_authn_registration", start_web_authn_registration),

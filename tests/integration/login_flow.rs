@@ -493,6 +493,10 @@ async fn id_tokens_are_checked_against_the_pools_published_keys() {
         .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
         .auth_parameters("USERNAME", "keys@example.com")
         .auth_parameters("PASSWORD", PASSWORD)
+        .auth_parameters(
+            "SECRET_HASH",
+            shared::adapters::cognito::auth::secret_hash(&app.stack.sign_in_client_secret.clone().into(), "keys@example.com", &app.stack.sign_in_client_id),
+        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));

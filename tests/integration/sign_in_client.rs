@@ -1,14 +1,14 @@
 //! The sign-in client (`template.yaml`'s `SignInClient`): password sign-ins go through it by the
-//! admin flow, with no secret, so nothing is read before the password reaches Cognito. It has no
-//! secret to keep the pool closed, so each door Cognito leaves open on such a client is tried
-//! here as an outsider would, with its id, against the local Cognito and the trigger function:
-//! public sign-in in every flow, `SignUp`, `ResendConfirmationCode`, `ForgotPassword`. And the
-//! bridge's own client is no way into the admin flow.
+//! admin flow, with its secret from the configuration, so nothing is fetched before the password
+//! reaches Cognito. Each door Cognito opens on an app client is tried here as an outsider who
+//! knows its id would: public sign-in in every flow, the admin flow without its `SECRET_HASH`,
+//! `SignUp`, `ConfirmSignUp`, `ResendConfirmationCode`, `ForgotPassword`,
+//! `ConfirmForgotPassword`; and the bridge's own client is no way into the admin flow.
 
 use crate::harness::*;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
 use http::StatusCode;
 use serde_json::{Value, json};
 use shared::adapters::cognito::auth::secret_hash;
@@ -41,12 +41,13 @@ async fn a_password_sign_in_goes_through_the_sign_in_clients_admin_flow() {
 }
 
 #[tokio::test]
-async fn the_sign_in_client_signs_no_one_in_through_the_public_api() {
+async fn the_sign_in_client_signs_no_one_in_but_the_bridge() {
     let app = spawn_app().await;
     app.user("outsider@example.com", |_| {}).await;
     let idp = Client::new(&app.sdk);
-    let client = &app.stack.sign_in_client_id;
-    // The right password, each public flow: none is enabled on the client.
+    let (client, secret) = (&app.stack.sign_in_client_id, &app.stack.sign_in_client_secret);
+    let hash = secret_hash(&secret.clone().into(), "outsider@example.com", client);
+    // The right password and even the client's secret, each public flow: none is enabled on it.
     for (flow, params) in [
         (AuthFlowType::UserPasswordAuth, vec![("PASSWORD", PASSWORD)]),
         (AuthFlowType::UserAuth, vec![("PREFERRED_CHALLENGE", "PASSWORD"), ("PASSWORD", PASSWORD)]),
@@ -54,60 +55,68 @@ async fn the_sign_in_client_signs_no_one_in_through_the_public_api() {
         (AuthFlowType::CustomAuth, vec![]),
     ] {
         let call = idp.initiate_auth().client_id(client).auth_flow(flow.clone()).auth_parameters("USERNAME", "outsider@example.com");
-        let call = params.into_iter().fold(call, |call, (k, v)| call.auth_parameters(k, v));
+        let call = params.into_iter().fold(call.auth_parameters("SECRET_HASH", &hash), |call, (k, v)| call.auth_parameters(k, v));
         assert_eq!(code(call.send().await).map(drop), Err("InvalidParameterException".into()), "{flow:?}");
     }
+    // The admin flow (which IAM gates) needs the client's secret too.
+    let admin = |client: &str, hash: Option<String>| {
+        let call = idp
+            .admin_initiate_auth()
+            .user_pool_id(&app.stack.user_pool_id)
+            .client_id(client)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", "outsider@example.com")
+            .auth_parameters("PASSWORD", PASSWORD);
+        match hash {
+            Some(hash) => call.auth_parameters("SECRET_HASH", hash),
+            None => call,
+        }
+        .send()
+    };
+    assert_eq!(code(admin(client, None).await).map(drop), Err("NotAuthorizedException".into()), "no SECRET_HASH");
+    assert!(code(admin(client, Some(hash)).await).is_ok_and(|out| out.authentication_result.is_some()), "the bridge's call");
     // Nor the bridge's own client through the admin flow, secret and all.
-    let secret = app.client_secret().await;
-    let admin = idp
-        .admin_initiate_auth()
-        .user_pool_id(&app.stack.user_pool_id)
-        .client_id(&app.stack.client_id)
-        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-        .auth_parameters("USERNAME", "outsider@example.com")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .auth_parameters("SECRET_HASH", secret_hash(&secret.into(), "outsider@example.com", &app.stack.client_id));
-    assert_eq!(code(admin.send().await).map(drop), Err("InvalidParameterException".into()));
+    let bridge_hash = secret_hash(&app.client_secret().await.into(), "outsider@example.com", &app.stack.client_id);
+    assert_eq!(code(admin(&app.stack.client_id, Some(bridge_hash)).await).map(drop), Err("InvalidParameterException".into()));
 }
 
 #[tokio::test]
-async fn sign_up_and_its_codes_are_refused_through_the_sign_in_client() {
-    let app = spawn_app().await;
-    let idp = Client::new(&app.sdk);
-    let client = &app.stack.sign_in_client_id;
-    let name = |n: &str| aws_sdk_cognitoidentityprovider::types::AttributeType::builder().name("name").value(n).build().unwrap_or_else(|e| panic!("{e}"));
-
-    // SignUp: refused by the PreSignUp trigger before any account exists, and no code is sent.
-    let sign_up = idp.sign_up().client_id(client).username("walk-in@example.com").password(PASSWORD).user_attributes(name("Walk In"));
-    assert_eq!(code(sign_up.send().await).map(drop), Err("UserLambdaValidationException".into()));
-    let lookup = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("walk-in@example.com").send().await;
-    assert_eq!(code(lookup).map(drop), Err("UserNotFoundException".into()), "no account was made");
-    assert_eq!(emails_to(&app, "walk-in@example.com").len(), 0);
-
-    // An account signed up through the bridge's client, not confirmed: its code again, not sent.
-    let secret = app.client_secret().await;
-    let hash = |who: &str| secret_hash(&secret.clone().into(), who, &app.stack.client_id);
-    let through_bridge = idp.sign_up().client_id(&app.stack.client_id).secret_hash(hash("pending@example.com"));
-    code(through_bridge.username("pending@example.com").password(PASSWORD).user_attributes(name("Pending")).send().await).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(emails_to(&app, "pending@example.com").len(), 1, "the bridge's client signs up");
-    let resend = idp.resend_confirmation_code().client_id(client).username("pending@example.com").send().await;
-    assert_eq!(code(resend).map(drop), Err("UserLambdaValidationException".into()));
-    assert_eq!(emails_to(&app, "pending@example.com").len(), 1, "no second code");
-}
-
-#[tokio::test]
-async fn a_password_reset_is_refused_through_the_sign_in_client() {
+async fn the_sign_in_clients_id_alone_signs_up_confirms_and_resets_nothing() {
     let app = spawn_app().await;
     app.user("reset-me@example.com", |_| {}).await;
     let idp = Client::new(&app.sdk);
-    let forgot = idp.forgot_password().client_id(&app.stack.sign_in_client_id).username("reset-me@example.com").send().await;
-    assert_eq!(code(forgot).map(drop), Err("UserLambdaValidationException".into()));
-    assert_eq!(emails_to(&app, "reset-me@example.com").len(), 0, "no reset code sent");
-    // The bridge's own reset still sends one.
+    let client = &app.stack.sign_in_client_id;
+    let name = |n: &str| AttributeType::builder().name("name").value(n).build().unwrap_or_else(|e| panic!("{e}"));
+    let refused = || Err::<(), String>("NotAuthorizedException".into());
+
+    let sign_up = idp.sign_up().client_id(client).username("walk-in@example.com").password(PASSWORD).user_attributes(name("Walk In"));
+    assert_eq!(code(sign_up.send().await).map(drop), refused());
+    let lookup = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("walk-in@example.com").send().await;
+    assert_eq!(code(lookup).map(drop), Err("UserNotFoundException".into()), "no account was made");
+
+    // An account signed up through the bridge's client, not confirmed yet: its code is neither
+    // sent again nor tried through the sign-in client.
+    let bridge_hash = secret_hash(&app.client_secret().await.into(), "pending@example.com", &app.stack.client_id);
+    let through_bridge = idp.sign_up().client_id(&app.stack.client_id).secret_hash(bridge_hash);
+    code(through_bridge.username("pending@example.com").password(PASSWORD).user_attributes(name("Pending")).send().await).unwrap_or_else(|e| panic!("{e}"));
+    let sign_up_code = app.emailed_code("pending@example.com");
+    let resend = idp.resend_confirmation_code().client_id(client).username("pending@example.com").send().await;
+    assert_eq!(code(resend).map(drop), refused());
+    let confirm = idp.confirm_sign_up().client_id(client).username("pending@example.com").confirmation_code(&sign_up_code).send().await;
+    assert_eq!(code(confirm).map(drop), refused(), "not even with the right code");
+    assert_eq!(emails_to(&app, "pending@example.com").len(), 1, "no second code");
+
+    // A reset: no code sent through it, and one sent by the bridge is not taken through it.
+    let forgot = idp.forgot_password().client_id(client).username("reset-me@example.com").send().await;
+    assert_eq!(code(forgot).map(drop), refused());
+    assert_eq!(emails_to(&app, "reset-me@example.com").len(), 0);
     let ctx = app.ctx().await;
     let asked = app.post("/password/forgot", json!({"ctx": ctx, "email": "reset-me@example.com"})).await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
-    assert_eq!(emails_to(&app, "reset-me@example.com").len(), 1);
+    let reset_code = app.emailed_code("reset-me@example.com");
+    let confirm = idp.confirm_forgot_password().client_id(client).username("reset-me@example.com").confirmation_code(&reset_code).password("Walk-In-Passw0rd!");
+    assert_eq!(code(confirm.send().await).map(drop), refused());
+    assert_eq!(app.login("reset-me@example.com", PASSWORD).await.status, StatusCode::OK, "the password is unchanged");
 }
 
 /// On a cold start the password check does not wait for the context's key: a context that does

@@ -1,5 +1,6 @@
 //! The login function's configuration, read once at cold start.
 
+use secrecy::SecretString;
 use shared::common::sms_destinations::SmsDestinations;
 use shared::config::{ConfigError, Source, optional, parsed_or, required};
 use shared::signin::session::{MAX_SESSION_TTL, SessionPolicy};
@@ -14,9 +15,10 @@ pub struct Config {
     /// The bridge's app client (`USER_POOL_CLIENT_ID`, with a secret): sign-up, password resets,
     /// passwordless sign-in.
     pub client_id: String,
-    /// The app client password sign-ins go through by the admin API (`SIGN_IN_CLIENT_ID`, no
-    /// secret); unset or empty, they go through `client_id`.
-    pub sign_in_client_id: Option<String>,
+    /// The app client password sign-ins go through by the admin API (`SIGN_IN_CLIENT_ID`) and
+    /// its secret (`SIGN_IN_CLIENT_SECRET`, for `SECRET_HASH`; unset: a client without one);
+    /// unset or empty, they go through `client_id`.
+    pub sign_in_client: Option<(String, Option<SecretString>)>,
     /// The Secrets Manager secret holding `flow_key` (and `cognito_client_secret`).
     pub bridge_secret_id: String,
     /// The login form's page; `/sso/{app}` redirects here.
@@ -83,7 +85,10 @@ impl Config {
             api_url,
             session,
             client_id: required(env, "USER_POOL_CLIENT_ID")?,
-            sign_in_client_id: optional(env, "SIGN_IN_CLIENT_ID")?.filter(|c| !c.trim().is_empty()),
+            sign_in_client: optional(env, "SIGN_IN_CLIENT_ID")?
+                .filter(|c| !c.trim().is_empty())
+                .map(|id| Ok::<_, ConfigError>((id, optional(env, "SIGN_IN_CLIENT_SECRET")?.filter(|s| !s.is_empty()).map(SecretString::from))))
+                .transpose()?,
             bridge_secret_id: required(env, "BRIDGE_SECRET_ID")?,
             user_pool_id,
             form_origin,

@@ -102,8 +102,9 @@ impl Login {
         let signers = Arc::new(Signers::new(Arc::new(DynamoKeys::new(dynamo.clone(), &config.table, Duration::from_secs(KEY_SET_CACHE))), secrets.clone()));
         let directory = Arc::new(CognitoDirectory::new(cognito.clone(), &config.user_pool_id));
         let api_url = shared::config::issuer(config.api_url.as_ref());
-        let audiences = [Some(&config.client_id), config.sign_in_client_id.as_ref()].into_iter().flatten().cloned().collect();
-        let sign_in_client = config.sign_in_client_id.clone().map(|client_id| SignInClient { user_pool_id: config.user_pool_id.clone(), client_id });
+        let sign_in_client =
+            config.sign_in_client.clone().map(|(client_id, secret)| SignInClient { user_pool_id: config.user_pool_id.clone(), client_id, secret });
+        let audiences = [Some(&config.client_id), sign_in_client.as_ref().map(|c| &c.client_id)].into_iter().flatten().cloned().collect();
         let sign_in = SignIn::new(SignInPorts {
             apps: Arc::new(CachedApps::new(Arc::new(apps), Duration::from_secs(config.apps_ttl_seconds))),
             orgs,

@@ -20,9 +20,10 @@ pub struct LocalStack {
     pub table: String,
     pub user_pool_id: String,
     pub client_id: String,
-    /// The password sign-in's client (no secret, the admin flow only): `template.yaml`'s
+    /// The password sign-in's client (the admin flow only) and its secret: `template.yaml`'s
     /// `SignInClient`.
     pub sign_in_client_id: String,
+    pub sign_in_client_secret: String,
     pub bridge_secret_id: String,
     /// The sender of email steps, on [`EMAIL_DOMAIN`] (verified in the local SES).
     pub email_from: String,
@@ -39,6 +40,7 @@ impl LocalStack {
             ("USER_POOL_ID", self.user_pool_id.clone()),
             ("USER_POOL_CLIENT_ID", self.client_id.clone()),
             ("SIGN_IN_CLIENT_ID", self.sign_in_client_id.clone()),
+            ("SIGN_IN_CLIENT_SECRET", self.sign_in_client_secret.clone()),
             ("BRIDGE_SECRET_ID", self.bridge_secret_id.clone()),
             ("PASSKEY_RP_ID", RELYING_PARTY.to_owned()),
             ("EMAIL_FROM", self.email_from.clone()),
@@ -50,8 +52,8 @@ impl LocalStack {
 /// The local pool's passkey relying party: the host the local form is served from.
 pub const RELYING_PARTY: &str = "localhost";
 
-/// Creates the table, pool, its two clients (the bridge's, with a secret; the password sign-in's,
-/// without) and the bridge secret, all named after `name`.
+/// Creates the table, pool, its two clients (the bridge's; the password sign-in's, by the admin
+/// flow only) and the bridge secret, all named after `name`.
 pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
     let table = format!("{name}-table");
     create_table(&dynamodb::Client::new(sdk), &table).await?;
@@ -84,13 +86,7 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         ))
         // Cognito invokes these, as the stack's pool does; locally the local Cognito invokes the
         // trigger handler through `MOTO_LAMBDA_ENDPOINT` (scripts/moto_server.py).
-        .lambda_config(
-            cognito::types::LambdaConfigType::builder()
-                .pre_sign_up(triggers.clone())
-                .custom_message(triggers.clone())
-                .post_confirmation(triggers.clone())
-                .build(),
-        )
+        .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
         // Choice-based sign-in, as the stack's pool allows it.
         .user_pool_tier(cognito::types::UserPoolTierType::Essentials)
         .policies(cognito::types::UserPoolPolicyType::builder().sign_in_policy(first_factors()).build())
@@ -109,36 +105,8 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
     for role in crate::admin::role::Role::ALL {
         idp.create_group().user_pool_id(&pool_id).group_name(role.group()).send().await.context("creating the console's groups")?;
     }
-    let client = idp
-        .create_user_pool_client()
-        .user_pool_id(&pool_id)
-        .client_name(format!("{name}-bridge"))
-        .generate_secret(true)
-        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserAuth)
-        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
-        // As template.yaml: what people may write themselves (never custom:org_id, scim_id, consents).
-        .set_write_attributes(Some(["email", "name", "given_name", "family_name", "locale", "phone_number"].map(String::from).to_vec()))
-        .send()
-        .await
-        .context("creating the app client")?
-        .user_pool_client
-        .context("no app client")?;
-    let client_id = client.client_id.context("the app client has no id")?;
-    let sign_in_client = idp
-        .create_user_pool_client()
-        .user_pool_id(&pool_id)
-        .client_name(crate::directory::triggers::SIGN_IN_CLIENT_NAME)
-        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
-        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
-        .set_write_attributes(Some(["email", "name", "given_name", "family_name", "locale", "phone_number"].map(String::from).to_vec()))
-        .send()
-        .await
-        .context("creating the sign-in client")?;
-    let sign_in_client_id = sign_in_client.user_pool_client.and_then(|c| c.client_id).context("the sign-in client has no id")?;
-    let bridge_secret = json!({"flow_key": crate::common::random::secret(48), "cognito_client_secret": client.client_secret.unwrap_or_default()});
+    let ([client_id, client_secret], [sign_in_client_id, sign_in_client_secret]) = create_clients(&idp, &pool_id, name).await?;
+    let bridge_secret = json!({"flow_key": crate::common::random::secret(48), "cognito_client_secret": client_secret});
     let secret = aws_sdk_secretsmanager::Client::new(sdk)
         .create_secret()
         .name(format!("{name}/bridge"))
@@ -152,10 +120,50 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         user_pool_id: pool_id,
         client_id,
         sign_in_client_id,
+        sign_in_client_secret,
         bridge_secret_id: secret.arn.context("the secret has no ARN")?,
         email_from,
         email_identity_arn,
     })
+}
+
+/// The pool's two app clients, as `template.yaml` makes them, each with a secret: the bridge's
+/// and the password sign-in's (`SignInClient`: the admin flow only). Each one's id and secret.
+async fn create_clients(idp: &cognito::Client, pool_id: &str, name: &str) -> Result<([String; 2], [String; 2])> {
+    // As template.yaml: what people may write themselves (never custom:org_id, scim_id, consents).
+    let writable = Some(["email", "name", "given_name", "family_name", "locale", "phone_number"].map(String::from).to_vec());
+    let client = idp
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name(format!("{name}-bridge"))
+        .generate_secret(true)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowUserAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
+        .set_write_attributes(writable.clone())
+        .send()
+        .await
+        .context("creating the app client")?
+        .user_pool_client
+        .context("no app client")?;
+    let sign_in_client = idp
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name(format!("{name}-sign-in"))
+        .generate_secret(true)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(cognito::types::PreventUserExistenceErrorTypes::Enabled)
+        .set_write_attributes(writable)
+        .send()
+        .await
+        .context("creating the sign-in client")?
+        .user_pool_client
+        .context("no sign-in client")?;
+    let id_and_secret =
+        |c: cognito::types::UserPoolClientType| Ok::<_, anyhow::Error>([c.client_id.context("an app client has no id")?, c.client_secret.unwrap_or_default()]);
+    Ok((id_and_secret(client)?, id_and_secret(sign_in_client)?))
 }
 
 /// A password, an email code or a passkey, as the stack's pool allows.

@@ -285,14 +285,6 @@ pub trait PoolUsers: Send + Sync {
     async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
 }
 
-/// The user pool's app clients, as the triggers need them.
-#[async_trait]
-pub trait AppClients: Send + Sync {
-    /// The id of the pool's app client named `name`, if there is one (Cognito's
-    /// `ListUserPoolClients`, every page).
-    async fn client_id_named(&self, name: &str) -> Result<Option<String>, DirectoryError>;
-}
-
 /// An existing account a federated identity could be linked to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkTarget {

@@ -37,13 +37,11 @@ impl PasswordSignIn {
     /// `visitor`: what the request says about where it came from (IP, user agent, device,
     /// country), here and in the other steps; it goes into the sign-in's events.
     ///
-    /// A context that does not open is refused before anything else when its key (the bridge
-    /// secret) is held. On a cold start, where the key may still be loading, Cognito's password
-    /// check does not wait for it: the context is opened beside the check, then the app it names
-    /// (and what minting its token needs) loads; the email's history is read beside them too.
-    /// A context that does not open is then refused whatever Cognito answered, and a wrong
-    /// password still counts against the email: a forged context costs one password check and
-    /// tells its sender nothing, no more than a guess with a real one (`/sso/{app}` gives one).
+    /// With the context's key (the bridge secret) held, a context that does not open is refused
+    /// first. Otherwise (a cold start; its cache time passed) Cognito's check does not wait for
+    /// the key: the context is opened beside it, then the app (and its signing key) loads,
+    /// beside the email's history; a context that does not open is refused whatever Cognito
+    /// answered, a wrong password still counted (it tells no more than a guess with a real one).
     pub async fn sign_in(&self, ctx: &str, email: &str, password: &SecretString, visitor: &EventContext, now: u64) -> Result<Outcome, SignInError> {
         self.sign_in_with(ctx, email, password, NOTHING_GIVEN, None, visitor, now).await
     }
@@ -109,8 +107,7 @@ impl PasswordSignIn {
         self.next(ctx, step, visitor, Established { second_factor: false, prior: prior.as_ref(), given, method: Method::Password, claim }, now).await
     }
 
-    /// Counts a wrong password (or code) against `email` for the risk engine; a failure to count
-    /// it is logged.
+    /// Counts a wrong password (or code) against `email` for the risk engine (a failure: logged).
     async fn count_failure(&self, email: &str, now: u64) {
         if let Err(e) = self.ports.risk.failed(email, now).await {
             tracing::warn!(error = %e, "could not count a failed sign-in");

@@ -4,7 +4,8 @@
 //! `AdminInitiateAuth` (`ADMIN_USER_PASSWORD_AUTH`) and `AdminRespondToAuthChallenge`.
 //!
 //! Adds `SECRET_HASH` when the app client has a secret (kept in the bridge secret); the sign-in
-//! client has none, so a password sign-in reads nothing before Cognito. Maps Cognito's error
+//! client's secret comes with the configuration, so a password sign-in reads nothing before
+//! Cognito. Maps Cognito's error
 //! codes to `AuthError` in one place per operation, so that wrong password, unknown user and
 //! disabled user all read as `InvalidCredentials`.
 
@@ -34,19 +35,45 @@ pub struct CognitoPasswordAuth {
     sign_in_client: Option<SignInClient>,
 }
 
-/// The app client password sign-ins go through: no secret, and only `ADMIN_USER_PASSWORD_AUTH`
-/// (and refresh) enabled, so only a caller IAM allows `cognito-idp:AdminInitiateAuth` on the
-/// pool can sign in through it (`template.yaml`'s `SignInClient`; the `triggers` function
-/// refuses `SignUp`, `ForgotPassword` and `ResendConfirmationCode` through it).
+/// The app client password sign-ins go through (`template.yaml`'s `SignInClient`): only
+/// `ADMIN_USER_PASSWORD_AUTH` (and refresh) enabled, so only a caller IAM allows
+/// `cognito-idp:AdminInitiateAuth` on the pool signs in through it; its secret, which every
+/// public call through it needs (`SignUp`, `ForgotPassword`, their confirmations), comes with
+/// the function's configuration (`SIGN_IN_CLIENT_SECRET`), so nothing is fetched first.
 #[derive(Debug, Clone)]
 pub struct SignInClient {
     pub user_pool_id: String,
     pub client_id: String,
+    /// `None`: a client without a secret.
+    pub secret: Option<SecretString>,
+}
+
+impl SignInClient {
+    /// `SECRET_HASH` for `username`, where the client has a secret.
+    fn secret_hash(&self, username: &str) -> Option<String> {
+        self.secret.as_ref().map(|secret| secret_hash(secret, username, &self.client_id))
+    }
 }
 
 /// Marks a challenge's session as the sign-in client's (`AdminRespondToAuthChallenge` answers
-/// it). Cognito's sessions are base64, which has no `:`; the domain carries the whole opaquely.
+/// it; an instance configured without the client answers it through the bridge's client, which
+/// Cognito refuses: the sign-in starts again). Cognito's sessions are base64, which has no `:`;
+/// the domain carries the whole opaquely.
 const SIGN_IN_CLIENT_SESSION: &str = "sign-in:";
+
+/// The [`Answer`] in an `InitiateAuth`, `RespondToAuthChallenge` or admin twin's output `$out`
+/// (a variable), with `$available` for `SELECT_CHALLENGE`'s choices.
+macro_rules! answer_of {
+    ($out:ident, $available:expr) => {
+        Answer {
+            result: $out.authentication_result,
+            challenge: $out.challenge_name,
+            session: $out.session,
+            params: $out.challenge_parameters.unwrap_or_default(),
+            available: $available,
+        }
+    };
+}
 
 impl CognitoPasswordAuth {
     pub fn new(client: Client, client_id: impl Into<String>, secrets: Arc<CachedSecrets>) -> Self {
@@ -76,14 +103,7 @@ impl CognitoPasswordAuth {
         }
         let call = self.client.initiate_auth().client_id(&self.client_id).auth_flow(flow).set_auth_parameters(Some(params));
         let out = call.send().await.map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
-        let answer = Answer {
-            result: out.authentication_result,
-            challenge: out.challenge_name,
-            session: out.session,
-            params: out.challenge_parameters.unwrap_or_default(),
-            available: out.available_challenges.unwrap_or_default(),
-        };
-        step(answer, username)
+        step(answer_of!(out, out.available_challenges.unwrap_or_default()), username)
     }
 }
 
@@ -193,6 +213,13 @@ struct Answer {
     available: Vec<ChallengeNameType>,
 }
 
+impl Answer {
+    /// The answer with its session marked as the sign-in client's.
+    fn through_sign_in_client(self) -> Self {
+        Self { session: self.session.map(|s| format!("{SIGN_IN_CLIENT_SESSION}{s}")), ..self }
+    }
+}
+
 fn step(answer: Answer, username: &str) -> Result<AuthStep, AuthError> {
     if let Some(AuthenticationResultType { id_token: Some(id_token), access_token, .. }) = answer.result {
         let access_token = AccessToken(SecretString::from(access_token.unwrap_or_default()));
@@ -226,25 +253,19 @@ impl PasswordAuth for CognitoPasswordAuth {
         let Some(through) = &self.sign_in_client else {
             return self.initiate(AuthFlowType::UserPasswordAuth, username, ("PASSWORD", password.expose_secret())).await;
         };
+        let mut params = HashMap::from([("USERNAME".to_owned(), username.to_owned()), ("PASSWORD".to_owned(), password.expose_secret().to_owned())]);
+        params.extend(through.secret_hash(username).map(|hash| ("SECRET_HASH".to_owned(), hash)));
         let out = self
             .client
             .admin_initiate_auth()
             .user_pool_id(&through.user_pool_id)
             .client_id(&through.client_id)
             .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("PASSWORD", password.expose_secret())
+            .set_auth_parameters(Some(params))
             .send()
             .await
             .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
-        let answer = Answer {
-            result: out.authentication_result,
-            challenge: out.challenge_name,
-            session: out.session.map(|s| format!("{SIGN_IN_CLIENT_SESSION}{s}")),
-            params: out.challenge_parameters.unwrap_or_default(),
-            available: out.available_challenges.unwrap_or_default(),
-        };
-        step(answer, username)
+        step(answer_of!(out, out.available_challenges.unwrap_or_default()).through_sign_in_client(), username)
     }
 
     async fn answer(&self, challenge: &Challenge, answer: ChallengeAnswer) -> Result<AuthStep, AuthError> {
@@ -261,6 +282,7 @@ impl PasswordAuth for CognitoPasswordAuth {
         let op = if matches!(answer, ChallengeAnswer::Credential(_)) { Operation::Passkey } else { Operation::Answer };
         responses.insert(key.to_owned(), value);
         if let (Some(through), Some(session)) = (&self.sign_in_client, challenge.session.strip_prefix(SIGN_IN_CLIENT_SESSION)) {
+            responses.extend(through.secret_hash(username).map(|hash| ("SECRET_HASH".to_owned(), hash)));
             let out = self
                 .client
                 .admin_respond_to_auth_challenge()
@@ -272,14 +294,7 @@ impl PasswordAuth for CognitoPasswordAuth {
                 .send()
                 .await
                 .map_err(|e| auth_error(op, Failure::of(&e)))?;
-            let next = Answer {
-                result: out.authentication_result,
-                challenge: out.challenge_name,
-                session: out.session.map(|s| format!("{SIGN_IN_CLIENT_SESSION}{s}")),
-                params: out.challenge_parameters.unwrap_or_default(),
-                available: Vec::new(),
-            };
-            return step(next, username);
+            return step(answer_of!(out, Vec::new()).through_sign_in_client(), username);
         }
         if let Some(hash) = self.secret_hash(username).await? {
             responses.insert("SECRET_HASH".into(), hash);
@@ -294,14 +309,7 @@ impl PasswordAuth for CognitoPasswordAuth {
             .send()
             .await
             .map_err(|e| auth_error(op, Failure::of(&e)))?;
-        let next = Answer {
-            result: out.authentication_result,
-            challenge: out.challenge_name,
-            session: out.session,
-            params: out.challenge_parameters.unwrap_or_default(),
-            available: Vec::new(),
-        };
-        step(next, username)
+        step(answer_of!(out, Vec::new()), username)
     }
 
     async fn start_passwordless(&self, username: &str, preferred: ChallengeKind) -> Result<AuthStep, AuthError> {
@@ -517,6 +525,53 @@ mod mocked {
         let Ok(AuthStep::Challenge(second)) = auth.answer(&first, ChallengeAnswer::Choose(ChallengeKind::EmailOtp)).await else { panic!("expected EMAIL_OTP") };
         assert_eq!((second.kind, second.destination.as_deref()), (ChallengeKind::EmailOtp, Some("a***@b.co")));
         assert_eq!((select.num_calls(), email.num_calls()), (1, 1));
+    }
+
+    /// A store that must not be read: the sign-in client's secret comes with the configuration.
+    struct Unread;
+
+    #[async_trait]
+    impl SecretStore for Unread {
+        async fn secret(&self, _: &SecretRef) -> Result<Option<SecretString>, StoreError> {
+            panic!("the bridge secret was read for a sign-in through the sign-in client")
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sign_in_client_signs_in_by_the_admin_api_with_its_own_secret_and_reads_no_other() {
+        use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+        use aws_sdk_cognitoidentityprovider::operation::admin_respond_to_auth_challenge::AdminRespondToAuthChallengeOutput;
+        let start = mock!(Client::admin_initiate_auth)
+            .match_requests(|r| {
+                let p = r.auth_parameters().cloned().unwrap_or_default();
+                (r.user_pool_id(), r.client_id(), r.auth_flow()) == (Some("pool"), Some("sign-in"), Some(&AuthFlowType::AdminUserPasswordAuth))
+                    && p.get("PASSWORD").map(String::as_str) == Some("pw")
+                    && p.get("SECRET_HASH") == Some(&secret_hash(&SecretString::from("sign-in-secret"), "a@b.co", "sign-in"))
+            })
+            .then_output(|| {
+                let builder = AdminInitiateAuthOutput::builder().challenge_name(ChallengeNameType::SmsMfa).session("cognito-session");
+                builder.challenge_parameters("USER_ID_FOR_SRP", "uuid-user").build()
+            });
+        let answer = mock!(Client::admin_respond_to_auth_challenge)
+            .match_requests(|r| {
+                let p = r.challenge_responses().cloned().unwrap_or_default();
+                (r.user_pool_id(), r.client_id(), r.session()) == (Some("pool"), Some("sign-in"), Some("cognito-session"))
+                    && p.get("SMS_MFA_CODE").map(String::as_str) == Some("123456")
+                    && p.get("SECRET_HASH") == Some(&secret_hash(&SecretString::from("sign-in-secret"), "uuid-user", "sign-in"))
+            })
+            .then_output(|| {
+                let tokens = AuthenticationResultType::builder().id_token("id").access_token("access").build();
+                AdminRespondToAuthChallengeOutput::builder().authentication_result(tokens).build()
+            });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&start, &answer]);
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(Unread), SecretRef("b".into()), Duration::from_secs(60)));
+        let through = SignInClient { user_pool_id: "pool".into(), client_id: "sign-in".into(), secret: Some(SecretString::from("sign-in-secret")) };
+        let auth = CognitoPasswordAuth::new(client, "client-id", secrets).with_sign_in_client(Some(through));
+        let Ok(AuthStep::Challenge(sms)) = auth.sign_in("a@b.co", &SecretString::from("pw")).await else { panic!("expected SMS_MFA") };
+        assert_eq!(sms.session, "sign-in:cognito-session", "marked as the sign-in client's");
+        let signed_in = auth.answer(&sms, ChallengeAnswer::Code(SecretString::from("123456"))).await;
+        assert!(matches!(signed_in, Ok(AuthStep::Authenticated { ref id_token, .. }) if id_token == "id"), "{signed_in:?}");
+        assert_eq!((start.num_calls(), answer.num_calls()), (1, 1));
     }
 
     #[tokio::test]

@@ -20,9 +20,7 @@ use super::pool_errors::{attribute, directory_error};
 use crate::adapters::aws::Failure;
 use crate::admin::ports::{Invitation, PeopleDirectory};
 use crate::directory::org::OrgId;
-use crate::directory::ports::{
-    AccountLinker, AppClients, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role,
-};
+use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
 use crate::directory::scim::directory_user::DirectoryUser;
 use serde_json::Value;
 
@@ -333,20 +331,6 @@ impl PoolUsers for CognitoDirectory {
         let out = self.client.admin_add_user_to_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
         out.map_err(|e| directory_error(&e))?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl AppClients for CognitoDirectory {
-    async fn client_id_named(&self, name: &str) -> Result<Option<String>, DirectoryError> {
-        let mut pages = self.client.list_user_pool_clients().user_pool_id(&self.pool_id).max_results(60).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| directory_error(&e))?;
-            if let Some(client) = page.user_pool_clients().iter().find(|c| c.client_name() == Some(name)) {
-                return Ok(client.client_id().map(str::to_owned));
-            }
-        }
-        Ok(None)
     }
 }
 

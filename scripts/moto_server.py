@@ -80,6 +80,11 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   with the client's `SECRET_HASH` where it has a secret; moto's own admin flow asked for a
   second factor only when preferred. `AdminRespondToAuthChallenge` answers as
   `RespondToAuthChallenge` does.
+- `PreSignUp`: where a pool names the trigger, `SignUp` invokes it first (`PreSignUp_SignUp`), as
+  Cognito does, and a failing trigger fails the sign-up before any user is made. moto invokes
+  it for nothing else (Cognito also does for `AdminCreateUser` and a first federated sign-in).
+  While a trigger runs, the launcher's lock on the pools is let go, so a trigger may call
+  Cognito (`ListUserPoolClients`).
 - A second factor after a right password (`USER_PASSWORD_AUTH`, and `PASSWORD` in `USER_AUTH`):
   moto asks for a factor only when it is the preferred one, and otherwise signs the person in
   without it. As Cognito, a factor turned on is asked for preferred or not, and two turned on
@@ -219,12 +224,20 @@ def _invoke(pool, name, event):
         return None
     url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{urllib.parse.quote(arn, safe='')}/invocations"
     request = urllib.request.Request(url, data=json.dumps(event).encode(), headers={"content-type": "application/json"}, method="POST")
+    # The trigger may call Cognito itself (`ListUserPoolClients`): the lock this thread holds on
+    # the pools is let go meanwhile (every level of it), as Cognito holds none across a trigger;
+    # other calls may run in between, as they may in Cognito. (`RLock`'s `_is_owned`,
+    # `_release_save` and `_acquire_restore` are what `threading.Condition` uses.)
+    held = _COGNITO_LOCK._release_save() if _COGNITO_LOCK._is_owned() else None
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             answer = json.loads(response.read() or b"null")
             failed = response.headers.get("X-Amz-Function-Error")
     except (OSError, ValueError) as e:
         raise JsonRESTError("UnexpectedLambdaException", f"{name} could not be invoked: {e}")
+    finally:
+        if held is not None:
+            _COGNITO_LOCK._acquire_restore(held)
     if failed:
         message = (answer or {}).get("errorMessage", "the function failed")
         raise JsonRESTError("UserLambdaValidationException", f"{name} failed with error {message}.")
@@ -353,9 +366,18 @@ def _caller(response):
 
 
 def sign_up(self):
+    """As moto, with a code (below), and the pool's `PreSignUp` trigger invoked first, as Cognito
+    does (`PreSignUp_SignUp`): a trigger that fails fails the sign-up, and no user is made. Its
+    answer's `autoConfirmUser` and `autoVerifyEmail` are not applied (the bridge sets neither)."""
     client_id, pool, _, metadata = _caller(self)
     if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
         raise NotAuthorizedError("SignUp is not permitted for this user pool")
+    attributes = {a["Name"]: a["Value"] for a in self._get_param("UserAttributes", [])}
+    _invoke(pool, "PreSignUp", {
+        "version": "1", "triggerSource": "PreSignUp_SignUp", "region": pool.region, "userPoolId": pool.id, "userName": self._get_param("Username"),
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+        "request": {"userAttributes": attributes, "validationData": None, "clientMetadata": metadata},
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}})
     user, _ = _backend_of_client(self, client_id).sign_up(client_id=client_id, username=self._get_param("Username"),
                                                           password=self._get_param("Password"), attributes=self._get_param("UserAttributes", []))
     details = _send_email(pool, user, "CustomMessage_SignUp", _new_code(user, "sign_up", CODE_TTL), client_id, metadata)

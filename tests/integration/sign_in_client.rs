@@ -3,7 +3,9 @@
 //! reaches Cognito. Each door Cognito opens on an app client is tried here as an outsider who
 //! knows its id would: public sign-in in every flow, the admin flow without its `SECRET_HASH`,
 //! `SignUp`, `ConfirmSignUp`, `ResendConfirmationCode`, `ForgotPassword`,
-//! `ConfirmForgotPassword`; and the bridge's own client is no way into the admin flow.
+//! `ConfirmForgotPassword`; then as one who also read its secret from the functions'
+//! configuration (the triggers refuse sign-up, resends and resets through it); and the bridge's
+//! own client is no way into the admin flow.
 
 use crate::harness::*;
 use aws_sdk_cognitoidentityprovider::Client;
@@ -117,6 +119,35 @@ async fn the_sign_in_clients_id_alone_signs_up_confirms_and_resets_nothing() {
     let confirm = idp.confirm_forgot_password().client_id(client).username("reset-me@example.com").confirmation_code(&reset_code).password("Walk-In-Passw0rd!");
     assert_eq!(code(confirm.send().await).map(drop), refused());
     assert_eq!(app.login("reset-me@example.com", PASSWORD).await.status, StatusCode::OK, "the password is unchanged");
+}
+
+/// Whoever may read the functions' configuration can read the sign-in client's secret: with it,
+/// the triggers still refuse sign-up, a code sent again and a password reset through the client.
+#[tokio::test]
+async fn with_the_sign_in_clients_secret_too_sign_up_and_resets_are_refused() {
+    let app = spawn_app().await;
+    app.user("reset-me@example.com", |_| {}).await;
+    let idp = Client::new(&app.sdk);
+    let (client, secret) = (&app.stack.sign_in_client_id, &app.stack.sign_in_client_secret);
+    let hash = |who: &str| secret_hash(&secret.clone().into(), who, client);
+    let refused = || Err::<(), String>("UserLambdaValidationException".into());
+
+    let name = AttributeType::builder().name("name").value("Walk In").build().unwrap_or_else(|e| panic!("{e}"));
+    let sign_up = idp.sign_up().client_id(client).secret_hash(hash("walk-in@example.com")).username("walk-in@example.com").password(PASSWORD);
+    assert_eq!(code(sign_up.user_attributes(name.clone()).send().await).map(drop), refused());
+    let lookup = idp.admin_get_user().user_pool_id(&app.stack.user_pool_id).username("walk-in@example.com").send().await;
+    assert_eq!(code(lookup).map(drop), Err("UserNotFoundException".into()), "no account was made");
+
+    let bridge_hash = secret_hash(&app.client_secret().await.into(), "pending@example.com", &app.stack.client_id);
+    let through_bridge = idp.sign_up().client_id(&app.stack.client_id).secret_hash(bridge_hash).username("pending@example.com").password(PASSWORD);
+    code(through_bridge.user_attributes(name).send().await).unwrap_or_else(|e| panic!("the bridge's client signs up: {e}"));
+    let resend = idp.resend_confirmation_code().client_id(client).secret_hash(hash("pending@example.com")).username("pending@example.com");
+    assert_eq!(code(resend.send().await).map(drop), refused());
+    assert_eq!(emails_to(&app, "pending@example.com").len(), 1, "no second code");
+
+    let forgot = idp.forgot_password().client_id(client).secret_hash(hash("reset-me@example.com")).username("reset-me@example.com");
+    assert_eq!(code(forgot.send().await).map(drop), refused());
+    assert_eq!(emails_to(&app, "reset-me@example.com").len(), 0, "no reset code sent");
 }
 
 /// On a cold start the password check does not wait for the context's key: a context that does

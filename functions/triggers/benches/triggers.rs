@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 use shared::common::store::StoreError;
-use shared::directory::ports::{AccountLinker, DirectoryError};
+use shared::directory::ports::{AccountLinker, AppClients, DirectoryError};
 use shared::events::EventLog;
 use shared::events::IdentityEvent;
 use shared::testing::aws_event_fixture;
@@ -51,14 +51,24 @@ impl AccountLinker for Instant0 {
     }
 }
 
+#[async_trait::async_trait]
+impl AppClients for Instant0 {
+    async fn client_ids_named(&self, _: &str) -> Result<Vec<String>, DirectoryError> {
+        Ok(vec!["sign-in-client".into()])
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let ports = Arc::new(Instant0);
-    let linker = ports.clone();
+    let (linker, clients) = (ports.clone(), ports.clone());
     let t = Triggers {
         events: ports.clone(),
         activity: ports.clone(),
         linkers: Box::new(move |_| linker.clone()),
+        // The sign-in client's id, listed once and then held (the handler's cost on a warm instance).
+        clients: Box::new(move |_| clients.clone()),
+        sign_in_clients: shared::cache::TtlCache::new(std::time::Duration::from_secs(60)),
         orgs: Arc::new(shared::testing::MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC")),
         open_providers: Default::default(),
         email_templates: ports,

@@ -17,6 +17,11 @@
 //!     purpose and the next signs in as the existing account;
 //!   - otherwise a new account (an unverified email is never linked). Other sign-ups: nothing
 //!     (0 calls).
+//! - `PreSignUp_SignUp`, `CustomMessage_SignUp`, `CustomMessage_ResendCode`,
+//!   `CustomMessage_ForgotPassword` (`public_flow`): refused with [`NOT_THROUGH_THIS_CLIENT`]
+//!   when their caller is the sign-in client, whose secret whoever may read the functions'
+//!   configuration can read (`refuses_sign_in_client`; its id by name, 1 `ListUserPoolClients`
+//!   per pool and hour). Then as below.
 //! - `PostConfirmation_ConfirmSignUp`: records `user.registered` (1 conditional `PutItem`; its id
 //!   is the user's, so Cognito's retries record it once).
 //! - `PostAuthentication_Authentication`: the person's last sign-in (1 `UpdateItem`); a failure, or
@@ -50,7 +55,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::common::store::StoreError;
 use shared::directory::ports::DirectoryError;
-use shared::directory::triggers::{FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, first_federated_sign_in, registered, sign_in_refusal, token_claims};
+use shared::directory::triggers::{
+    FirstSignIn, LINKED_RETRY, LinkError, NOT_ITS_PROVIDER, NOT_THROUGH_THIS_CLIENT, first_federated_sign_in, public_flow, refuses_sign_in_client, registered,
+    sign_in_refusal, token_claims,
+};
 use shared::messages::custom_message::{MessageRequest, custom_message};
 use shared::messages::email::EmailKind;
 use shared::workflows::inactivity::LastSignIn;
@@ -68,6 +76,12 @@ pub enum TriggerError {
     /// a company's, one the bridge does not read).
     #[error("{NOT_ITS_PROVIDER}")]
     NotItsProvider,
+    /// Sign-up, a code sent again or a password reset, asked for through the sign-in client.
+    #[error("{NOT_THROUGH_THIS_CLIENT}")]
+    NotThroughThisClient,
+    /// The pool's app clients could not be listed to decide a [`public_flow`].
+    #[error("could not check the app client; try again")]
+    AppClients(DirectoryError),
     #[error("could not check for an existing account; try again")]
     Directory(#[from] DirectoryError),
     #[error("could not record the sign-up; try again")]
@@ -96,6 +110,9 @@ fn read<T: DeserializeOwned>(event: &Value) -> Result<T, serde_json::Error> {
 
 pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value, TriggerError> {
     let source = event.get("triggerSource").cloned().unwrap_or_default();
+    if public_flow(source.as_str().unwrap_or_default()) {
+        not_through_the_sign_in_client(triggers, &event).await?;
+    }
     match source.as_str().unwrap_or_default() {
         "PreSignUp_ExternalProvider" => {
             let sign_up: CognitoEventUserPoolsPreSignup = read(&event)?;
@@ -164,6 +181,18 @@ pub async fn handle(triggers: &Triggers, event: Value, now: u64) -> Result<Value
         _ => {}
     }
     Ok(event)
+}
+
+/// Refuses a [`public_flow`] whose caller is one of the pool's sign-in clients.
+async fn not_through_the_sign_in_client(triggers: &Triggers, event: &Value) -> Result<(), TriggerError> {
+    let pool = event.get("userPoolId").and_then(Value::as_str).unwrap_or_default();
+    let caller = event.pointer("/callerContext/clientId").and_then(Value::as_str);
+    let sign_in_clients = triggers.sign_in_clients(pool).await.map_err(TriggerError::AppClients)?;
+    if refuses_sign_in_client(caller, &sign_in_clients) {
+        tracing::warn!(source = ?event.get("triggerSource"), "refused a public flow through the sign-in client");
+        return Err(TriggerError::NotThroughThisClient);
+    }
+    Ok(())
 }
 
 /// The event with `response.emailSubject` and `response.emailMessage` set.

@@ -10,8 +10,8 @@ use shared::adapters::dynamo::orgs::DynamoOrgs;
 use shared::adapters::dynamo::workflows::DynamoWorkflows;
 use shared::cache::TtlCache;
 use shared::config::{Source, optional, required};
-use shared::directory::ports::{AccountLinker, OrgDirectory};
-use shared::directory::triggers::OpenProviders;
+use shared::directory::ports::{AccountLinker, AppClients, DirectoryError, OrgDirectory};
+use shared::directory::triggers::{OpenProviders, SIGN_IN_CLIENT_NAME};
 use shared::events::EventLog;
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::workflows::inactivity::SignInActivity;
@@ -30,10 +30,20 @@ pub const DEFAULT_PRODUCT: &str = "Identity Bridge";
 /// The account linker for a user pool.
 pub type Linkers = Box<dyn Fn(&str) -> Arc<dyn AccountLinker> + Send + Sync>;
 
+/// A user pool's app clients.
+pub type PoolClients = Box<dyn Fn(&str) -> Arc<dyn AppClients> + Send + Sync>;
+
+/// How long a pool's sign-in client id is kept (seconds): it changes only if the client is
+/// made again.
+pub const SIGN_IN_CLIENT_TTL: u64 = 3600;
+
 pub struct Triggers {
     pub events: Arc<dyn EventLog>,
     pub activity: Arc<dyn SignInActivity>,
     pub linkers: Linkers,
+    pub clients: PoolClients,
+    /// Each pool's sign-in client ids, read through [`Self::sign_in_clients`].
+    pub sign_in_clients: TtlCache<String, Vec<String>>,
     /// The organisations: which provider may hold or be linked to which address.
     pub orgs: Arc<dyn OrgDirectory>,
     /// The pool providers that may speak for an address of no organisation: the social ones and
@@ -54,7 +64,12 @@ impl Triggers {
         Ok(Self {
             events: Arc::new(DynamoWorkflows::new(dynamo.clone(), &table)),
             activity: Arc::new(DynamoActivity::new(dynamo.clone(), &table)),
-            linkers: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
+            linkers: Box::new({
+                let cognito = cognito.clone();
+                move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))
+            }),
+            clients: Box::new(move |pool| Arc::new(CognitoDirectory::new(cognito.clone(), pool))),
+            sign_in_clients: TtlCache::new(Duration::from_secs(SIGN_IN_CLIENT_TTL)),
             orgs: Arc::new(CachedOrgs::new(Arc::new(DynamoOrgs::new(dynamo.clone(), &table)), shared::adapters::cached_orgs::DEFAULT_TTL)),
             open_providers: OpenProviders::parse(&optional(env, "OPERATOR_PROVIDERS")?.unwrap_or_default())
                 .map_err(|problem| shared::config::ConfigError { variable: "OPERATOR_PROVIDERS".into(), problem })?,
@@ -62,6 +77,19 @@ impl Triggers {
             template_cache: TtlCache::new(Duration::from_secs(TEMPLATES_TTL)),
             product: optional(env, "PRODUCT_NAME")?.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PRODUCT.into()),
         })
+    }
+
+    /// The ids of `pool`'s sign-in clients ([`SIGN_IN_CLIENT_NAME`]), kept for
+    /// [`SIGN_IN_CLIENT_TTL`] once found (one `ListUserPoolClients` per pool and period; a pool
+    /// without one is listed again each time). A listing that fails serves the ids held, fresh
+    /// or not; with none held it is an error.
+    pub async fn sign_in_clients(&self, pool: &str) -> Result<Arc<Vec<String>>, DirectoryError> {
+        let key = pool.to_owned();
+        let load = || async { (self.clients)(pool).client_ids_named(SIGN_IN_CLIENT_NAME).await.map(|ids| Some(ids).filter(|ids| !ids.is_empty())) };
+        match self.sign_in_clients.get_or_load(&key, load).await {
+            Ok(ids) => Ok(ids.unwrap_or_default()),
+            Err(e) => self.sign_in_clients.held(&key).ok_or(e),
+        }
     }
 
     /// The operator's email templates (cached for [`TEMPLATES_TTL`]). When they cannot be read

@@ -8,8 +8,8 @@ use serde_json::json;
 use shared::cache::TtlCache;
 use shared::common::language::Language;
 use shared::common::store::StoreError;
-use shared::directory::ports::{AccountLinker, DirectoryError, LinkTarget};
-use shared::directory::triggers::{LINKED_RETRY, NOT_ITS_PROVIDER, OpenProviders};
+use shared::directory::ports::{AccountLinker, AppClients, DirectoryError, LinkTarget};
+use shared::directory::triggers::{LINKED_RETRY, NOT_ITS_PROVIDER, NOT_THROUGH_THIS_CLIENT, OpenProviders, SIGN_IN_CLIENT_NAME};
 use shared::messages::email::{EmailKind, EmailTemplate};
 use shared::messages::ports::{EmailTemplates, StoredTemplate};
 use shared::testing::{MemoryEvents, MemoryOrgs, aws_event_fixture as aws_fixture};
@@ -31,7 +31,14 @@ struct Recorder {
     /// The accounts disabled, in order.
     disabled: Mutex<Vec<String>>,
     down: Mutex<bool>,
+    /// How many times the pool's app clients were listed.
+    listed: Mutex<usize>,
+    /// The pool's app clients cannot be listed.
+    clients_down: Mutex<bool>,
 }
+
+/// The pool's sign-in client's id in these tests.
+const SIGN_IN_CLIENT: &str = "sign-in-client-id";
 
 #[async_trait]
 impl SignInActivity for Recorder {
@@ -77,6 +84,17 @@ impl AccountLinker for Recorder {
     }
 }
 
+#[async_trait]
+impl AppClients for Recorder {
+    async fn client_ids_named(&self, name: &str) -> Result<Vec<String>, DirectoryError> {
+        if *self.clients_down.lock().unwrap() {
+            return Err(DirectoryError::Throttled);
+        }
+        *self.listed.lock().unwrap() += 1;
+        Ok((name == SIGN_IN_CLIENT_NAME).then(|| SIGN_IN_CLIENT.to_owned()).into_iter().collect())
+    }
+}
+
 /// Acme's people sign in through the pool's AcmeOIDC, Beta's through BetaSAML.
 fn acme_and_beta() -> Arc<MemoryOrgs> {
     Arc::new(MemoryOrgs::default().with_pool_provider("acme", "acme.test", "AcmeOIDC").with_pool_provider("beta", "beta.test", "BetaSAML"))
@@ -85,11 +103,13 @@ fn acme_and_beta() -> Arc<MemoryOrgs> {
 fn triggers() -> (Triggers, Arc<MemoryEvents>, Arc<Recorder>) {
     let events = Arc::new(MemoryEvents::default());
     let recorder = Arc::new(Recorder::default());
-    let linker = recorder.clone();
+    let (linker, clients) = (recorder.clone(), recorder.clone());
     let triggers = Triggers {
         events: events.clone(),
         activity: recorder.clone(),
         linkers: Box::new(move |_| linker.clone()),
+        clients: Box::new(move |_| clients.clone()),
+        sign_in_clients: TtlCache::new(Duration::from_secs(60)),
         orgs: acme_and_beta(),
         // The operator's own staff directory.
         open_providers: OpenProviders::parse("StaffSAML").unwrap(),
@@ -443,4 +463,45 @@ async fn every_example_event_of_a_trigger_we_answer_reads_and_a_malformed_one_is
     m2m["version"] = "3".into();
     m2m["triggerSource"] = "TokenGeneration_ClientCredentials".into();
     assert_eq!(handle(&t, m2m.clone(), 1).await.unwrap(), m2m);
+}
+
+#[tokio::test]
+async fn sign_up_codes_and_resets_are_refused_through_the_sign_in_client_and_only_those() {
+    let (t, _, recorder) = triggers();
+    let through = |mut event: serde_json::Value, client: &str| {
+        event["callerContext"]["clientId"] = client.into();
+        event
+    };
+    let person = json!({"sub": "s-1", "email": "hanako@example.com", "email_verified": "true"});
+    let public = [
+        aws_fixture("presignup"),
+        custom_message("CustomMessage_SignUp", person.clone()),
+        custom_message("CustomMessage_ResendCode", person.clone()),
+        custom_message("CustomMessage_ForgotPassword", person.clone()),
+    ];
+    for event in &public {
+        let refused = handle(&t, through(event.clone(), SIGN_IN_CLIENT), 1).await;
+        assert!(matches!(refused, Err(TriggerError::NotThroughThisClient)), "{}: {refused:?}", event["triggerSource"]);
+        assert_eq!(refused.unwrap_err().to_string(), NOT_THROUGH_THIS_CLIENT);
+        assert!(handle(&t, through(event.clone(), "bridge-client-id"), 1).await.is_ok(), "{}", event["triggerSource"]);
+    }
+    // The pool's clients were listed once, for all of these.
+    assert_eq!(*recorder.listed.lock().unwrap(), 1);
+    // What the sign-in client's own tokens cause (a changed email's code, a sign-in) goes on.
+    for event in [custom_message("CustomMessage_UpdateUserAttribute", person.clone()), aws_fixture("postauthentication")] {
+        assert!(handle(&t, through(event.clone(), SIGN_IN_CLIENT), 1).await.is_ok(), "{}", event["triggerSource"]);
+    }
+    // Clients that cannot be listed: the ids held, fresh or not (here, past their time at once)...
+    let (fresh, _, recorder) = triggers();
+    let t = Triggers { sign_in_clients: TtlCache::new(Duration::ZERO), ..fresh };
+    assert!(handle(&t, through(public[0].clone(), "bridge-client-id"), 1).await.is_ok());
+    *recorder.clients_down.lock().unwrap() = true;
+    let refused = handle(&t, through(public[0].clone(), SIGN_IN_CLIENT), 1).await;
+    assert!(matches!(refused, Err(TriggerError::NotThroughThisClient)), "{refused:?}");
+    assert!(handle(&t, through(public[0].clone(), "bridge-client-id"), 1).await.is_ok());
+    // ...and with none held, the public flows are refused (a fresh instance).
+    let (t, _, recorder) = triggers();
+    *recorder.clients_down.lock().unwrap() = true;
+    let refused = handle(&t, through(public[0].clone(), "bridge-client-id"), 1).await;
+    assert!(matches!(refused, Err(TriggerError::AppClients(_))), "{refused:?}");
 }

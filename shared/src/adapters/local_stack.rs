@@ -86,7 +86,13 @@ pub async fn provision(sdk: &SdkConfig, name: &str) -> Result<LocalStack> {
         ))
         // Cognito invokes these, as the stack's pool does; locally the local Cognito invokes the
         // trigger handler through `MOTO_LAMBDA_ENDPOINT` (scripts/moto_server.py).
-        .lambda_config(cognito::types::LambdaConfigType::builder().custom_message(triggers.clone()).post_confirmation(triggers.clone()).build())
+        .lambda_config(
+            cognito::types::LambdaConfigType::builder()
+                .pre_sign_up(triggers.clone())
+                .custom_message(triggers.clone())
+                .post_confirmation(triggers.clone())
+                .build(),
+        )
         // Choice-based sign-in, as the stack's pool allows it.
         .user_pool_tier(cognito::types::UserPoolTierType::Essentials)
         .policies(cognito::types::UserPoolPolicyType::builder().sign_in_policy(first_factors()).build())
@@ -150,7 +156,7 @@ async fn create_clients(idp: &cognito::Client, pool_id: &str, name: &str) -> Res
     let sign_in_client = idp
         .create_user_pool_client()
         .user_pool_id(pool_id)
-        .client_name(format!("{name}-sign-in"))
+        .client_name(crate::directory::triggers::SIGN_IN_CLIENT_NAME)
         .generate_secret(true)
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
         .explicit_auth_flows(cognito::types::ExplicitAuthFlowsType::AllowRefreshTokenAuth)

@@ -285,6 +285,14 @@ pub trait PoolUsers: Send + Sync {
     async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), DirectoryError>;
 }
 
+/// The user pool's app clients, as the triggers need them.
+#[async_trait]
+pub trait AppClients: Send + Sync {
+    /// The ids of the pool's app clients named `name` (names are not unique; Cognito's
+    /// `ListUserPoolClients`, every page).
+    async fn client_ids_named(&self, name: &str) -> Result<Vec<String>, DirectoryError>;
+}
+
 /// An existing account a federated identity could be linked to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkTarget {

@@ -26,6 +26,35 @@ use crate::events::{EventContext, EventType, EventUser, IdentityEvent};
 /// does not read). It names no organisation.
 pub const NOT_ITS_PROVIDER: &str = "SIGN_IN_REFUSED: this email address signs in through its own company's sign-in";
 
+/// The error a public flow started through the sign-in client ends with
+/// ([`refuses_sign_in_client`]).
+pub const NOT_THROUGH_THIS_CLIENT: &str = "NOT_ALLOWED: sign-up and password resets go through the sign-in page";
+
+/// The name of the app client password sign-ins go through (`template.yaml`'s `SignInClient`):
+/// only the admin flow (`ADMIN_USER_PASSWORD_AUTH`) is enabled on it, so IAM is its gate, and
+/// its secret is in the login and account functions' configuration. The triggers find its id by
+/// this name: the stack cannot give it to them (the pool names the triggers, and the client
+/// names the pool).
+pub const SIGN_IN_CLIENT_NAME: &str = "bridge-sign-in";
+
+/// Whether a trigger source is one of Cognito's public flows that take any app client of the
+/// pool with no more than its `SECRET_HASH`: `SignUp` (`PreSignUp_SignUp`, then its code's email),
+/// `ResendConfirmationCode`, `ForgotPassword`. The bridge starts them through its own client
+/// only, after its own checks (the app's `sign_up`, consent, breached passwords, its limits).
+/// The sign-in client's secret is readable by whoever may read the functions' configuration, so
+/// through it they are refused ([`refuses_sign_in_client`]). `ConfirmSignUp` and
+/// `ConfirmForgotPassword` run no trigger before them: the client's secret alone keeps them.
+pub fn public_flow(trigger_source: &str) -> bool {
+    matches!(trigger_source, "PreSignUp_SignUp" | "CustomMessage_SignUp" | "CustomMessage_ResendCode" | "CustomMessage_ForgotPassword")
+}
+
+/// Whether a [`public_flow`] trigger's caller (`callerContext.clientId`) is a sign-in client,
+/// which the trigger then fails ([`NOT_THROUGH_THIS_CLIENT`]); `sign_in_clients`: the ids of the
+/// pool's clients named [`SIGN_IN_CLIENT_NAME`] (none: nothing is refused).
+pub fn refuses_sign_in_client(caller: Option<&str>, sign_in_clients: &[String]) -> bool {
+    caller.is_some_and(|caller| sign_in_clients.iter().any(|id| id == caller))
+}
+
 /// Cognito groups named `app:{app}:{role}` give the person `role` in the bridge's app `app`.
 pub const APP_ROLE_GROUP_PREFIX: &str = "app:";
 

@@ -20,7 +20,9 @@ use super::pool_errors::{attribute, directory_error};
 use crate::adapters::aws::Failure;
 use crate::admin::ports::{Invitation, PeopleDirectory};
 use crate::directory::org::OrgId;
-use crate::directory::ports::{AccountLinker, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role};
+use crate::directory::ports::{
+    AccountLinker, AppClients, DirectoryError, LinkTarget, PoolUser, PoolUsers, UserDirectory, UserProvisioning, holds_console_role,
+};
 use crate::directory::scim::directory_user::DirectoryUser;
 use serde_json::Value;
 
@@ -331,6 +333,19 @@ impl PoolUsers for CognitoDirectory {
         let out = self.client.admin_add_user_to_group().user_pool_id(&self.pool_id).username(username).group_name(group).send().await;
         out.map_err(|e| directory_error(&e))?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AppClients for CognitoDirectory {
+    async fn client_ids_named(&self, name: &str) -> Result<Vec<String>, DirectoryError> {
+        let mut pages = self.client.list_user_pool_clients().user_pool_id(&self.pool_id).max_results(60).into_paginator().send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| directory_error(&e))?;
+            ids.extend(page.user_pool_clients().iter().filter(|c| c.client_name() == Some(name)).filter_map(|c| c.client_id().map(str::to_owned)));
+        }
+        Ok(ids)
     }
 }
 

@@ -176,3 +176,17 @@ async fn a_context_that_does_not_open_is_refused_cold_after_the_password_check_a
     assert_eq!(refused.json()["error"], "invalid_flow");
     assert_eq!(app.calls.take(), Vec::<String>::new());
 }
+
+/// A stale or wrong `SIGN_IN_CLIENT_SECRET` (a client made again, a configuration not updated) is
+/// the bridge's fault: every sign-in answers `unavailable`, and none counts against the person as
+/// a wrong password would, which would lock everyone out.
+#[tokio::test]
+async fn a_sign_in_client_secret_cognito_refuses_is_an_outage_not_a_wrong_password() {
+    let app = spawn_app().await;
+    app.user("stale@example.com", |_| {}).await;
+    let stale = TestApp { login: api_with(&app.sdk, &app.stack, moto(), &[("SIGN_IN_CLIENT_SECRET", "not-the-secret")]), ..app.another_instance() };
+    let ctx = stale.ctx().await;
+    let refused = stale.post("/login", json!({"ctx": ctx, "email": "stale@example.com", "password": PASSWORD})).await;
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")), "{}", refused.body);
+    assert_eq!(app.items_under("FAILURES#").await, 0, "not counted against the person");
+}

@@ -12,6 +12,7 @@
 use crate::common::hashing::hmac_sha256;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, SoftwareTokenMfaSettingsType, VerifySoftwareTokenResponseType,
 };
@@ -102,7 +103,7 @@ impl CognitoPasswordAuth {
             params.insert("SECRET_HASH".into(), hash);
         }
         let call = self.client.initiate_auth().client_id(&self.client_id).auth_flow(flow).set_auth_parameters(Some(params));
-        let out = call.send().await.map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+        let out = call.send().await.map_err(|e| sign_in_error(Operation::SignIn, &e))?;
         step(answer_of!(out, out.available_challenges.unwrap_or_default()), username)
     }
 }
@@ -128,6 +129,18 @@ enum Operation {
     Confirm,
     /// `ResendConfirmationCode`.
     Resend,
+}
+
+/// A sign-in step's error: [`auth_error`], but a client secret Cognito refuses (a
+/// `NotAuthorizedException` whose message names the secret: a stale or missing
+/// `SIGN_IN_CLIENT_SECRET`) is ours, `Misconfigured`, not a wrong password that would count
+/// against everyone who signs in.
+fn sign_in_error<E: ProvideErrorMetadata, R>(op: Operation, err: &SdkError<E, R>) -> AuthError {
+    let names_the_secret = err.as_service_error().and_then(ProvideErrorMetadata::message).is_some_and(|m| m.to_ascii_lowercase().contains("secret"));
+    match Failure::of(err) {
+        Failure::Service { code } if code == "NotAuthorizedException" && names_the_secret => AuthError::Misconfigured("client secret refused".into()),
+        failure => auth_error(op, failure),
+    }
 }
 
 /// The one mapping from Cognito's errors to `AuthError`.
@@ -264,7 +277,7 @@ impl PasswordAuth for CognitoPasswordAuth {
             .set_auth_parameters(Some(params))
             .send()
             .await
-            .map_err(|e| auth_error(Operation::SignIn, Failure::of(&e)))?;
+            .map_err(|e| sign_in_error(Operation::SignIn, &e))?;
         step(answer_of!(out, out.available_challenges.unwrap_or_default()).through_sign_in_client(), username)
     }
 
@@ -293,7 +306,7 @@ impl PasswordAuth for CognitoPasswordAuth {
                 .set_challenge_responses(Some(responses))
                 .send()
                 .await
-                .map_err(|e| auth_error(op, Failure::of(&e)))?;
+                .map_err(|e| sign_in_error(op, &e))?;
             return step(answer_of!(out, Vec::new()).through_sign_in_client(), username);
         }
         if let Some(hash) = self.secret_hash(username).await? {
@@ -308,7 +321,7 @@ impl PasswordAuth for CognitoPasswordAuth {
             .set_challenge_responses(Some(responses))
             .send()
             .await
-            .map_err(|e| auth_error(op, Failure::of(&e)))?;
+            .map_err(|e| sign_in_error(op, &e))?;
         step(answer_of!(out, Vec::new()), username)
     }
 
@@ -572,6 +585,29 @@ mod mocked {
         let signed_in = auth.answer(&sms, ChallengeAnswer::Code(SecretString::from("123456"))).await;
         assert!(matches!(signed_in, Ok(AuthStep::Authenticated { ref id_token, .. }) if id_token == "id"), "{signed_in:?}");
         assert_eq!((start.num_calls(), answer.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_refused_client_secret_is_ours_and_a_wrong_password_is_the_persons() {
+        use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthError;
+        use aws_sdk_cognitoidentityprovider::types::error::NotAuthorizedException;
+        let refused = |user: &'static str, message: &'static str| {
+            mock!(Client::admin_initiate_auth)
+                .match_requests(move |r| r.auth_parameters().and_then(|p| p.get("USERNAME")).map(String::as_str) == Some(user))
+                .then_error(move || {
+                    let meta = aws_smithy_types::error::ErrorMetadata::builder().code("NotAuthorizedException").message(message).build();
+                    AdminInitiateAuthError::NotAuthorizedException(NotAuthorizedException::builder().message(message).meta(meta).build())
+                })
+        };
+        let stale = refused("a@b.co", "Unable to verify secret hash for client sign-in");
+        let wrong = refused("c@d.co", "Incorrect username or password.");
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, [&stale, &wrong]);
+        let secrets = Arc::new(CachedSecrets::new(Arc::new(Unread), SecretRef("b".into()), Duration::from_secs(60)));
+        let through = SignInClient { user_pool_id: "pool".into(), client_id: "sign-in".into(), secret: Some(SecretString::from("old")) };
+        let auth = CognitoPasswordAuth::new(client, "client-id", secrets).with_sign_in_client(Some(through));
+        let pw = SecretString::from("pw");
+        assert_eq!(auth.sign_in("a@b.co", &pw).await, Err(AuthError::Misconfigured("client secret refused".into())));
+        assert_eq!(auth.sign_in("c@d.co", &pw).await, Err(AuthError::InvalidCredentials));
     }
 
     #[tokio::test]

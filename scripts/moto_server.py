@@ -68,8 +68,8 @@ Changes to moto 5.2.5, each for fidelity to AWS:
   exact).
 - The app client's secret on `USER_PASSWORD_AUTH`: moto signed in a client with a secret without
   its `SECRET_HASH` (it checks it only for SRP and refresh sign-ins). As Cognito, it is checked
-  first (`NotAuthorizedException`), as it is here for `USER_AUTH`, `AdminInitiateAuth`, `SignUp`
-  and their kin (`ConfirmSignUp`, `ResendConfirmationCode`, `ForgotPassword`,
+  first once the client enables the flow (`NotAuthorizedException`), as it is here for
+  `USER_AUTH`, `AdminInitiateAuth` (`ADMIN_USER_PASSWORD_AUTH`), `SignUp` and their kin (`ConfirmSignUp`, `ResendConfirmationCode`, `ForgotPassword`,
   `ConfirmForgotPassword`).
 - App clients' `ExplicitAuthFlows`: moto runs any flow through any client. As Cognito,
   `InitiateAuth` and `AdminInitiateAuth` run a flow only where the client enables it (a client
